@@ -1,0 +1,1 @@
+"""lucidscore.api layer."""

@@ -1,0 +1,1 @@
+"""The ``lucidscore`` command-line interface (Typer)."""

@@ -1,0 +1,1 @@
+"""lucidscore.evaluate layer."""

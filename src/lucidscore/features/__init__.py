@@ -1,0 +1,1 @@
+"""lucidscore.features layer."""

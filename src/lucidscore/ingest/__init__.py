@@ -1,0 +1,1 @@
+"""lucidscore.ingest layer."""

@@ -1,0 +1,200 @@
+"""The model artifact: versioned, schema-checked JSON with a content hash. Never pickle.
+
+This is the contract between layers: ``model`` writes it, ``score`` (local numba kernel, Spark, SQL
+export), ``evaluate`` and ``api`` read it. Fields are documented here and in docs/model-artifact.md.
+
+Scoring rule, identical in every engine:
+  1. choose the segment: the first segment whose ``condition`` matches the row, else the segment whose
+     condition is None (there is exactly one such default segment, listed last);
+  2. for each characteristic of that segment, find the row's bin:
+     - value missing (NaN/None/empty) -> the ``missing`` bin;
+     - value equal to one of the characteristic's ``special_values`` -> that ``special`` bin;
+     - numeric: the ``interval`` bin with lower <= value < upper (None = unbounded);
+     - categorical: the ``categories`` bin that lists the value (compared as strings); a category never
+       seen in training falls in the ``missing`` bin;
+  3. score = clip(segment.base_points + sum of the bins' ``points``, 350, 950) — integers throughout;
+  4. probability of bad = Scaling.probability_from_score(score); tier = Scaling.tier_of(score).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lucidscore.errors import ModelFileError
+from lucidscore.model._scaling import Scaling
+from lucidscore.policy.families import Family
+
+SCHEMA_VERSION = 1
+
+BinKind = Literal["interval", "categories", "missing", "special"]
+
+
+class Bin(BaseModel):
+    """One bin of a characteristic, with its training statistics and its integer points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: BinKind
+    lower: float | None = None  # interval: inclusive lower edge, None = -inf
+    upper: float | None = None  # interval: exclusive upper edge, None = +inf
+    categories: list[str] = Field(default_factory=list)  # categories bin: the values it holds
+    special_value: float | None = None  # special bin: the bureau code it holds
+    label: str  # human text for the bin, e.g. "2 to 4", "A11, A12", "missing", "code -8"
+    count: int = Field(ge=0)  # training rows in the bin
+    bad_count: int = Field(ge=0)  # training rows in the bin with target = 1
+    woe: float  # ln(share of goods / share of bads); higher is better
+    points: int  # integer points this bin adds to the score
+
+
+class Characteristic(BaseModel):
+    """A model input column, binned, with its family and the text used for reasons and recourse."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str  # input column name
+    family: Family
+    dtype: Literal["numeric", "categorical"]
+    description: str  # plain language, e.g. "Months late on most recent payment"
+    actionable: bool = False  # a consumer can change it (used by recourse)
+    monotonic_trend: str = "auto"  # the WOE trend the binning imposed: ascending, descending, peak, valley, none
+    special_values: list[float] = Field(default_factory=list)
+    iv: float = Field(ge=0)
+    coefficient: float  # logistic regression coefficient on WOE
+    bins: list[Bin]
+
+    @model_validator(mode="after")
+    def _one_missing_bin(self) -> Characteristic:
+        missing = [b for b in self.bins if b.kind == "missing"]
+        if len(missing) != 1:
+            raise ValueError(f"characteristic {self.name!r} must have exactly one missing bin")
+        return self
+
+    @property
+    def best_points(self) -> int:
+        return max(b.points for b in self.bins)
+
+
+class Condition(BaseModel):
+    """A segment condition on one column: ``column op value``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    op: Literal["==", "!=", "<", "<=", ">", ">=", "in"]
+    value: float | str | list[float] | list[str]
+
+
+class Segment(BaseModel):
+    """One scorecard; segmented models choose one per row (SPEC section 3: thin vs thick file)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    condition: Condition | None = None  # None: the default segment (exactly one, listed last)
+    intercept: float
+    base_points: int  # constant points; score = base_points + sum(bin points)
+    characteristics: list[Characteristic]
+    n_train: int = Field(ge=0)
+    bad_rate: float = Field(ge=0, le=1)
+    metrics: dict[str, float] = Field(default_factory=dict)  # e.g. train_auc, test_auc, test_gini, test_ks
+
+
+class ScoreProbability(BaseModel):
+    """A row of the score -> probability table that every artifact and report carries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: int
+    probability: float  # probability of bad implied by the scaling
+    observed_bad_rate: float | None = None  # in training data around this score, when known
+
+
+class ScorecardArtifact(BaseModel):
+    """Everything needed to score, explain and export a model: nothing else, and never code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    kind: Literal["lucidscore.scorecard"] = "lucidscore.scorecard"
+    model_id: str  # short human id, e.g. "sc-20261122-1a2b3c4d"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    target: str
+    input_columns: list[str]  # every column the model reads (characteristics and segment conditions)
+    excluded_columns: list[str] = Field(default_factory=list)  # --exclude
+    audit_columns: list[str] = Field(default_factory=list)  # kept out of the model, for the fairness audit
+    scaling: Scaling = Field(default_factory=Scaling)
+    segments: list[Segment]
+    score_probability: list[ScoreProbability]
+    training: dict[str, Any] = Field(default_factory=dict)  # rows, bad rate, split, seed, metrics, params
+    content_hash: str = ""  # sha256 of the canonical JSON of every other field
+
+    @model_validator(mode="after")
+    def _segments_well_formed(self) -> ScorecardArtifact:
+        if not self.segments:
+            raise ValueError("a model needs at least one segment")
+        defaults = [s for s in self.segments if s.condition is None]
+        if len(defaults) != 1 or self.segments[-1].condition is not None:
+            raise ValueError("exactly one default segment (condition null) is required, listed last")
+        return self
+
+    def canonical_json(self) -> str:
+        """JSON of every field but the hash, with sorted keys: the bytes the hash covers."""
+        data = self.model_dump(mode="json", exclude={"content_hash"})
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+    def compute_hash(self) -> str:
+        return "sha256:" + hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    def with_hash(self) -> ScorecardArtifact:
+        return self.model_copy(update={"content_hash": self.compute_hash()})
+
+    def save(self, path: str | Path) -> Path:
+        """Write the artifact (hash filled in) atomically."""
+        p = Path(path)
+        art = self.with_hash()
+        tmp = p.with_name(f".{p.name}.tmp")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(art.model_dump(mode="json"), indent=1, allow_nan=False) + "\n", "utf-8")
+        tmp.replace(p)
+        return p
+
+
+def load_artifact(path: str | Path) -> ScorecardArtifact:
+    """Load and validate a model file; refuse one that was edited, truncated or is of another version."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(f"{p}: no such model file; expected the JSON written by `lucidscore train`")
+    text = p.read_text("utf-8", errors="replace")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(
+            f"{p}: not valid JSON at line {exc.lineno} column {exc.colno} (truncated or edited?); "
+            "expected the JSON written by `lucidscore train`"
+        ) from None
+    if not isinstance(raw, dict) or raw.get("kind") != "lucidscore.scorecard":
+        raise ModelFileError(f"{p}: not a lucidscore model (field 'kind' is not 'lucidscore.scorecard')")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ModelFileError(
+            f"{p}: schema_version is {version!r}; this lucidscore reads schema_version {SCHEMA_VERSION}"
+        )
+    try:
+        art = ScorecardArtifact.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ModelFileError(f"{p}: field {where}: {first['msg']}; the file does not match the model schema") from None
+    expected = art.compute_hash()
+    if art.content_hash != expected:
+        raise ModelFileError(
+            f"{p}: content_hash is {art.content_hash or 'empty'} but the content hashes to {expected}; "
+            "the file was edited after training — retrain or restore the original"
+        )
+    return art

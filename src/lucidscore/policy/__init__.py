@@ -1,0 +1,11 @@
+"""Scope rules of SPEC section 2, enforced in code: families, prohibited inputs, benefit rules."""
+
+from lucidscore.policy.families import (
+    ALL_FAMILIES,
+    FAMILY_LABELS,
+    UNUSED_FAMILY,
+    USABLE_FAMILIES,
+    Family,
+)
+
+__all__ = ["ALL_FAMILIES", "FAMILY_LABELS", "UNUSED_FAMILY", "USABLE_FAMILIES", "Family"]

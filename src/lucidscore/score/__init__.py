@@ -1,0 +1,1 @@
+"""lucidscore.score layer."""

@@ -1,0 +1,1 @@
+"""lucidscore.store layer."""

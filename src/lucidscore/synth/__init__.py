@@ -1,0 +1,1 @@
+"""lucidscore.synth layer."""
