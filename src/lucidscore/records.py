@@ -1,4 +1,6 @@
-"""The raw record tables of SPEC section 4: one schema, shared by ``synth``, ``ingest``, ``store`` and ``features``.
+"""The raw record tables of SPEC section 4.
+
+One schema, shared by ``synth``, ``ingest``, ``store`` and ``features``.
 
 Each table lists its columns (name, type, unit, constraint, meaning) and its natural key. ``reported_at``
 is when the data furnisher reported the row: a later row with the same natural key and a newer
@@ -69,7 +71,11 @@ class Table:
         raise KeyError(name)
 
 
-_REPORTED = Column("reported_at", "datetime", "when the furnisher reported this row; a newer row with the same key supersedes it")
+_REPORTED = Column(
+    "reported_at",
+    "datetime",
+    "when the furnisher reported this row; a newer row with the same key supersedes it",
+)
 
 CONSUMERS = Table(
     "consumers",
@@ -92,9 +98,17 @@ ACCOUNTS = Table(
         Column("kind", "string", "type of account", choices=ACCOUNT_KINDS),
         Column("opened", "date", "date opened"),
         Column("closed", "date", "date closed, empty while open", nullable=True),
-        Column("credit_limit", "float", "limit of a revolving account", unit="currency", nullable=True, minimum=0),
-        Column("original_amount", "float", "amount lent on an instalment or mortgage", unit="currency",
-               nullable=True, minimum=0),
+        Column(
+            "credit_limit", "float", "limit of a revolving account", unit="currency", nullable=True, minimum=0
+        ),
+        Column(
+            "original_amount",
+            "float",
+            "amount lent on an instalment or mortgage",
+            unit="currency",
+            nullable=True,
+            minimum=0,
+        ),
         _REPORTED,
     ),
     key=("account_id",),
@@ -109,8 +123,14 @@ STATEMENTS = Table(
         Column("balance", "float", "balance owed at statement date", unit="currency", minimum=0),
         Column("amount_due", "float", "minimum or contractual amount due", unit="currency", minimum=0),
         Column("amount_paid", "float", "amount paid in the month", unit="currency", minimum=0),
-        Column("days_past_due", "integer", "days the oldest unpaid amount is overdue", unit="days", minimum=0,
-               maximum=3650),
+        Column(
+            "days_past_due",
+            "integer",
+            "days the oldest unpaid amount is overdue",
+            unit="days",
+            minimum=0,
+            maximum=3650,
+        ),
         _REPORTED,
     ),
     key=("account_id", "period"),
@@ -159,11 +179,18 @@ INCOME = Table(
 
 OUTCOMES = Table(
     "outcomes",
-    "training target: bad = 90+ days past due, charge-off or unpaid judgment within 12 months after observation_date",
+    "training target: bad = 90+ days past due, charge-off or unpaid judgment "
+    "within 12 months after observation_date",
     (
         Column("consumer_id", "string", "consumer", references="consumers.consumer_id"),
         Column("observation_date", "date", "date the features are computed as of"),
-        Column("bad", "integer", "1 if bad within the 12 months after observation_date, else 0", minimum=0, maximum=1),
+        Column(
+            "bad",
+            "integer",
+            "1 if bad within the 12 months after observation_date, else 0",
+            minimum=0,
+            maximum=1,
+        ),
     ),
     key=("consumer_id", "observation_date"),
     training_only=True,

@@ -54,7 +54,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         try:
             frame = pd.read_parquet(p)
         except Exception as exc:  # pyarrow raises several types for a damaged file
-            raise InputError(f"{p}: not a readable Parquet file ({exc}); expected a CSV or Parquet file") from None
+            raise InputError(
+                f"{p}: not a readable Parquet file ({exc}); expected a CSV or Parquet file"
+            ) from None
     else:
         if suffix not in _CSV and suffix:
             # Unknown suffix: still try CSV, but a binary file is refused by the sniffer.
@@ -67,13 +69,17 @@ def read_table(path: str | Path) -> pd.DataFrame:
         except pd.errors.ParserError as exc:
             raise InputError(f"{p}: not a well-formed CSV file ({exc})") from None
         except pd.errors.EmptyDataError:
-            raise InputError(f"{p}: the file is empty; expected a header row and at least one data row") from None
+            raise InputError(
+                f"{p}: the file is empty; expected a header row and at least one data row"
+            ) from None
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise InputError(f"{p}: the file has no data rows; expected a header row and at least one data row")
     frame.columns = [str(c).strip() for c in frame.columns]
     dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if dupes:
-        raise InputError(f"{p}: column name(s) {', '.join(dupes)} appear more than once; expected unique names")
+        raise InputError(
+            f"{p}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
+        )
     return frame
 
 

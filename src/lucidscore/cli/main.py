@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from lucidscore.cli import data_cmds, evaluate_cmds, model_cmds, service_cmds
+from lucidscore.cli import data_cmds, evaluate_cmds, ingest_cmds, model_cmds, score_cmds, service_cmds
 from lucidscore.errors import LucidError
 
 app = typer.Typer(
@@ -21,34 +21,26 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (model_cmds, data_cmds, evaluate_cmds, service_cmds):
+
+@app.command()
+def version() -> None:
+    """Print the lucidscore version."""
+    from lucidscore import __version__
+
+    typer.echo(__version__)
+
+
+for module in (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, service_cmds):
     module.register(app)
 
 
 def main() -> None:
     """Entry point: run the app, turning ``LucidError`` into one clear line and a non-zero exit."""
-    err = Console(stderr=True)
     try:
-        app(standalone_mode=False)
+        app()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except (typer.Exit, SystemExit) as exc:
-        code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
-        sys.exit(code if isinstance(code, int) else 0)
-    except typer.Abort:
-        err.print("[red]aborted[/]")
-        sys.exit(130)
-    except KeyboardInterrupt:
-        err.print("[red]interrupted[/]")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

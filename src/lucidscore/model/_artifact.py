@@ -62,7 +62,9 @@ class Characteristic(BaseModel):
     dtype: Literal["numeric", "categorical"]
     description: str  # plain language, e.g. "Months late on most recent payment"
     actionable: bool = False  # a consumer can change it (used by recourse)
-    monotonic_trend: str = "auto"  # the WOE trend the binning imposed: ascending, descending, peak, valley, none
+    monotonic_trend: str = (
+        "auto"  # the WOE trend the binning imposed: ascending, descending, peak, valley, none
+    )
     special_values: list[float] = Field(default_factory=list)
     iv: float = Field(ge=0)
     coefficient: float  # logistic regression coefficient on WOE
@@ -190,7 +192,9 @@ def load_artifact(path: str | Path) -> ScorecardArtifact:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
-        raise ModelFileError(f"{p}: field {where}: {first['msg']}; the file does not match the model schema") from None
+        raise ModelFileError(
+            f"{p}: field {where}: {first['msg']}; the file does not match the model schema"
+        ) from None
     expected = art.compute_hash()
     if art.content_hash != expected:
         raise ModelFileError(

@@ -1,6 +1,7 @@
 """PDO scaling between log-odds and the 350-950 score, and tiers (SPEC section 3).
 
-score = offset + factor * ln(odds good:bad), factor = PDO / ln 2, offset = base_score - factor * ln(base_odds).
+score = offset + factor * ln(odds good:bad), factor = PDO / ln 2,
+offset = base_score - factor * ln(base_odds).
 """
 
 from __future__ import annotations

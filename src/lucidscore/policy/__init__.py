@@ -3,9 +3,19 @@
 from lucidscore.policy.families import (
     ALL_FAMILIES,
     FAMILY_LABELS,
+    FEATURE_META_KEY,
     UNUSED_FAMILY,
     USABLE_FAMILIES,
     Family,
+    FeatureMeta,
 )
 
-__all__ = ["ALL_FAMILIES", "FAMILY_LABELS", "UNUSED_FAMILY", "USABLE_FAMILIES", "Family"]
+__all__ = [
+    "ALL_FAMILIES",
+    "FAMILY_LABELS",
+    "FEATURE_META_KEY",
+    "UNUSED_FAMILY",
+    "USABLE_FAMILIES",
+    "Family",
+    "FeatureMeta",
+]
