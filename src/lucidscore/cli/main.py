@@ -22,6 +22,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """An open, explainable, consent-based credit score on a 350-950 scale."""
+
+
 @app.command()
 def version() -> None:
     """Print the lucidscore version."""
