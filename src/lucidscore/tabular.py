@@ -65,7 +65,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if sep is None:
             raise InputError(f"{p}: the file is empty; expected a header row and at least one data row")
         try:
-            frame = pd.read_csv(p, sep=sep, engine="c" if sep != r"\s+" else "python", low_memory=False)
+            header = pd.read_csv(p, sep=sep, header=None, nrows=1, dtype=str).iloc[0].astype(str).str.strip()
+            dupes = sorted(set(header[header.duplicated()]))
+            if dupes:
+                raise InputError(
+                    f"{p}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
+                )
+            frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False)
         except pd.errors.ParserError as exc:
             raise InputError(f"{p}: not a well-formed CSV file ({exc})") from None
         except pd.errors.EmptyDataError:
