@@ -1,0 +1,56 @@
+"""The CLI entry point: errors a person can fix are one line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from lucidscore.cli import main as cli_main
+from lucidscore.errors import InputError
+
+
+def test_version_through_real_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lucidscore.cli.main", "version"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == "0.1.0"
+
+
+def test_lucid_error_is_one_line_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    app = typer.Typer()
+
+    @app.command()
+    def boom() -> None:
+        raise InputError(f"{tmp_path}/x.csv row 3: days_past_due is -3; expected an integer >= 0")
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    monkeypatch.setattr(cli_main, "app", app)
+    monkeypatch.setattr(sys, "argv", ["lucidscore", "boom"])
+    with pytest.raises(SystemExit) as info:
+        cli_main.main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "row 3: days_past_due is -3" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) <= 2  # one line, wrapped at most once by the terminal width
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lucidscore.cli.main", "no-such-command"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
