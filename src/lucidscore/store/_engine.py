@@ -1,0 +1,76 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL (production), configured alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lucidscore.errors import InputError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _normalise(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"database URL {url!r} is not a URL; expected sqlite:///path.db or postgresql://user@host/db"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise InputError(
+            f"database URL {url!r}: driver {parsed.drivername!r} is not supported; "
+            "expected sqlite:///path.db or postgresql://user@host/db"
+        )
+    return parsed
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, a busy timeout, and transactions that really begin (DDL included).
+
+    pysqlite's own transaction handling begins late and commits around DDL; SQLAlchemy's documented recipe
+    takes it over so that one ``engine.begin()`` block is one SQLite transaction, all or nothing.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url``: ``sqlite:///file.db`` or ``postgresql://`` (run through psycopg 3).
+
+    SQLite gets WAL mode, foreign keys and a 30 s busy timeout; a plain ``postgresql://`` URL is mapped to
+    the psycopg driver. Raises ``InputError`` for a URL that is not one of these.
+
+    >>> make_engine("sqlite://").dialect.name
+    'sqlite'
+    """
+    parsed = _normalise(url)
+    if parsed.drivername.startswith("sqlite"):
+        engine = create_engine(parsed)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine`` whose objects stay readable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
