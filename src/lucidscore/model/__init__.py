@@ -10,7 +10,11 @@ from lucidscore.model._artifact import (
     Segment,
     load_artifact,
 )
+from lucidscore.model._kernel import CompiledScorecard, PreparedBatch, ReasonCodes, score_frame
+from lucidscore.model._reasons import Reason
+from lucidscore.model._recourse import Change, Explanation, Recourse, explain_frame
 from lucidscore.model._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
+from lucidscore.model._sql import to_sql
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -18,12 +22,22 @@ __all__ = [
     "MIN_SCORE",
     "SCHEMA_VERSION",
     "Bin",
+    "Change",
     "Characteristic",
+    "CompiledScorecard",
     "Condition",
+    "Explanation",
+    "PreparedBatch",
+    "Reason",
+    "ReasonCodes",
+    "Recourse",
     "Scaling",
     "ScoreProbability",
     "ScorecardArtifact",
     "Segment",
     "Tier",
+    "explain_frame",
     "load_artifact",
+    "score_frame",
+    "to_sql",
 ]

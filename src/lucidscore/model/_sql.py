@@ -1,0 +1,159 @@
+"""SQL export: one SELECT that scores a table in the database, exactly as the kernel does.
+
+A CASE chooses the segment (conditions in order, a NULL never matches), then, per segment, a CASE per
+characteristic gives its points (missing, special values, intervals or categories, else the missing bin),
+and the sum is clipped to 350-950. Categories compare as text, so ``CAST(col AS TEXT)`` of 1 and 1.0 both
+match the category "1".
+
+>>> print(to_sql(artifact, table="applicants"))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from lucidscore.errors import InputError
+from lucidscore.model._artifact import Characteristic, Condition, ScorecardArtifact, Segment
+from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE
+
+Dialect = Literal["sqlite", "postgresql", "spark"]
+DIALECTS: tuple[Dialect, ...] = ("sqlite", "postgresql", "spark")
+
+
+def _quote(name: str, dialect: Dialect) -> str:
+    if dialect == "spark":
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        raise InputError(f"cannot export the non-finite edge {value} to SQL")
+    return str(int(value)) if value == int(value) and abs(value) < 2**53 else repr(float(value))
+
+
+def _as_text(column: str, dialect: Dialect) -> str:
+    return f"CAST({column} AS {'STRING' if dialect == 'spark' else 'TEXT'})"
+
+
+def _text_forms(value: str) -> list[str]:
+    """The texts a category may arrive as: '1' also as '1.0' (a REAL column cast to text)."""
+    forms = [value]
+    try:
+        number = float(value)
+    except ValueError:
+        return forms
+    if math.isfinite(number) and number == int(number):
+        forms += [str(int(number)), f"{int(number)}.0"]
+    return list(dict.fromkeys(forms))
+
+
+def _in_list(values: list[str]) -> str:
+    return ", ".join(_text(v) for v in values)
+
+
+def _characteristic_case(char: Characteristic, dialect: Dialect) -> str:
+    col = _quote(char.name, dialect)
+    missing = next(b for b in char.bins if b.kind == "missing")
+    whens = [f"WHEN {col} IS NULL THEN {missing.points}"]
+    if char.dtype == "categorical":
+        text = _as_text(col, dialect)
+        whens.append(f"WHEN TRIM({text}) = '' THEN {missing.points}")
+        for b in char.bins:
+            if b.kind == "special" and b.special_value is not None:
+                forms = _text_forms(_number(b.special_value))
+                whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {b.points}")
+        for b in char.bins:
+            if b.kind == "categories" and b.categories:
+                forms = [f for c in b.categories for f in _text_forms(c)]
+                whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {b.points}")
+    else:
+        if dialect == "sqlite":  # SQLite keeps '' in a numeric column as text, which sorts above numbers
+            whens.append(f"WHEN TRIM({_as_text(col, dialect)}) = '' THEN {missing.points}")
+        for b in char.bins:
+            if b.kind == "special" and b.special_value is not None:
+                whens.append(f"WHEN {col} = {_number(b.special_value)} THEN {b.points}")
+        for b in char.bins:
+            if b.kind == "interval":
+                parts = []
+                if b.lower is not None and math.isfinite(b.lower):
+                    parts.append(f"{col} >= {_number(b.lower)}")
+                if b.upper is not None and math.isfinite(b.upper):
+                    parts.append(f"{col} < {_number(b.upper)}")
+                whens.append(f"WHEN {' AND '.join(parts) or '1 = 1'} THEN {b.points}")
+    body = "\n        ".join(whens)
+    return f"CASE\n        {body}\n        ELSE {missing.points}\n      END"
+
+
+def _condition_sql(cond: Condition, dialect: Dialect) -> str:
+    col = _quote(cond.column, dialect)
+    value = cond.value
+    if isinstance(value, list):
+        if any(isinstance(v, str) for v in value):
+            return f"{_as_text(col, dialect)} IN ({_in_list([str(v) for v in value])})"
+        return f"{col} IN ({', '.join(_number(float(v)) for v in value)})"
+    op = "<>" if cond.op == "!=" else ("=" if cond.op == "==" else cond.op)
+    if isinstance(value, str):
+        return f"{_as_text(col, dialect)} {op} {_text(value)}"
+    return f"{col} {op} {_number(float(value))}"
+
+
+def _segment_points(seg: Segment, dialect: Dialect) -> str:
+    terms = [str(seg.base_points)] + [_characteristic_case(c, dialect) for c in seg.characteristics]
+    return "\n      + ".join(terms)
+
+
+def to_sql(artifact: ScorecardArtifact, table: str = "input", dialect: Dialect = "sqlite") -> str:
+    """One SELECT over ``table`` adding ``segment``, ``raw_points``, ``score`` and ``tier`` to every row.
+
+    Parameters
+    ----------
+    artifact : the model.
+    table : the table (or view) holding one row per applicant with the model's input columns.
+    dialect : ``sqlite``, ``postgresql`` or ``spark`` (identifier quoting and text casts differ).
+    """
+    if dialect not in DIALECTS:
+        raise InputError(f"SQL dialect {dialect!r} is not supported; expected one of {', '.join(DIALECTS)}")
+    segs = artifact.segments
+    seg_whens = [
+        f"WHEN {_condition_sql(s.condition, dialect)} THEN {i}" for i, s in enumerate(segs) if s.condition
+    ]
+    seg_case = (
+        "CASE " + " ".join(seg_whens) + f" ELSE {len(segs) - 1} END" if seg_whens else str(len(segs) - 1)
+    )
+    point_whens = "\n    ".join(
+        f"WHEN seg_index = {i} THEN\n      {_segment_points(s, dialect)}" for i, s in enumerate(segs)
+    )
+    name_whens = " ".join(f"WHEN seg_index = {i} THEN {_text(s.name)}" for i, s in enumerate(segs))
+    tiers = artifact.scaling.tiers
+    tier_whens = " ".join(
+        f"WHEN score >= {t.min_score} THEN {_text(t.name)}" for t in sorted(tiers, key=lambda t: -t.min_score)
+    )
+    src = _quote(table, dialect)
+    return f"""-- lucidscore model {artifact.model_id} ({artifact.content_hash}), dialect {dialect}
+-- score = clip(base points + points of each characteristic's bin, {MIN_SCORE}, {MAX_SCORE})
+WITH lucid_segmented AS (
+  SELECT t.*, {seg_case} AS seg_index
+  FROM {src} AS t
+),
+lucid_points AS (
+  SELECT s.*, CASE
+    {point_whens}
+  END AS raw_points
+  FROM lucid_segmented AS s
+),
+lucid_scored AS (
+  SELECT p.*,
+    CASE WHEN raw_points < {MIN_SCORE} THEN {MIN_SCORE} WHEN raw_points > {MAX_SCORE} THEN {MAX_SCORE}
+      ELSE raw_points END AS score,
+    CASE {name_whens} END AS segment
+  FROM lucid_points AS p
+)
+SELECT lucid_scored.*, CASE {tier_whens} END AS tier
+FROM lucid_scored
+"""
