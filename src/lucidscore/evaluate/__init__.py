@@ -1,1 +1,74 @@
-"""lucidscore.evaluate layer."""
+"""Validation, fairness, stability and model-card reports for a scorecard (SR 11-7 style).
+
+Metric functions are pure and vectorised; ``evaluation_report`` and ``drift_report`` assemble every
+figure into one JSON-safe dict, which ``write_report`` renders as self-contained HTML plus JSON.
+"""
+
+from lucidscore.evaluate._assign import bin_index, reference_scores, segment_index
+from lucidscore.evaluate._audit import align_audit
+from lucidscore.evaluate._fairness import (
+    FOUR_FIFTHS,
+    age_bands,
+    audit_groups,
+    fairlearn_summary,
+    fairness_table,
+)
+from lucidscore.evaluate._metrics import (
+    auc,
+    band_edges,
+    band_table,
+    bootstrap_intervals,
+    brier,
+    curves,
+    discrimination,
+    gini,
+    ks,
+)
+from lucidscore.evaluate._proxies import cramers_v, proxy_table, single_feature_auc
+from lucidscore.evaluate._report_data import (
+    Table,
+    check_cutoff,
+    drift_report,
+    evaluation_report,
+    iv_strength,
+)
+from lucidscore.evaluate._report_html import render_drift, render_report, write_report
+from lucidscore.evaluate._scoring import score_table
+from lucidscore.evaluate._stability import characteristic_stability, flag, psi, score_stability
+
+__all__ = [
+    "FOUR_FIFTHS",
+    "Table",
+    "age_bands",
+    "align_audit",
+    "auc",
+    "audit_groups",
+    "band_edges",
+    "band_table",
+    "bin_index",
+    "bootstrap_intervals",
+    "brier",
+    "characteristic_stability",
+    "check_cutoff",
+    "cramers_v",
+    "curves",
+    "discrimination",
+    "drift_report",
+    "evaluation_report",
+    "fairlearn_summary",
+    "fairness_table",
+    "flag",
+    "gini",
+    "iv_strength",
+    "ks",
+    "proxy_table",
+    "psi",
+    "reference_scores",
+    "render_drift",
+    "render_report",
+    "score_stability",
+    "score_table",
+    "segment_index",
+    "single_feature_auc",
+    "write_report",
+]

@@ -1,0 +1,85 @@
+"""Line up audit attributes (sex, age, ...) with the evaluated rows, without letting them near the model.
+
+The audit table is either the evaluated table itself, or a separate file joined by a key column
+(``key``), or, with no key, matched by row order when both tables have the same number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from lucidscore.errors import InputError, PolicyViolation
+from lucidscore.evaluate._fairness import audit_groups
+
+
+def _columns_note(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    return ", ".join(cols[:12]) + (", ..." if len(cols) > 12 else "")
+
+
+def align_audit(
+    data: pd.DataFrame,
+    audit: pd.DataFrame | None,
+    columns: Sequence[str],
+    *,
+    key: str | None = None,
+    data_name: str = "data",
+    audit_name: str = "audit",
+    model_inputs: Sequence[str] = (),
+) -> tuple[dict[str, pd.Series], str]:
+    """Audit group labels per column, aligned to ``data``'s rows, and a sentence saying how they were joined.
+
+    Raises ``InputError`` for a missing key or column, duplicate keys or mismatched lengths, and
+    ``PolicyViolation`` when an audit column is one of the model's inputs.
+    """
+    used = sorted(set(columns) & set(model_inputs))
+    if used:
+        raise PolicyViolation(
+            f"audit column(s) {', '.join(used)} are inputs of this model; protected attributes may be "
+            "used only by the fairness audit, never by the model (SPEC section 2)"
+        )
+    if not columns:
+        return {}, "no audit columns"
+    source = data if audit is None else audit
+    source_name = data_name if audit is None else audit_name
+    missing = [c for c in columns if c not in source.columns]
+    if missing:
+        raise InputError(
+            f"{source_name}: no audit column(s) {', '.join(missing)} (from --audit-columns); "
+            f"columns are: {_columns_note(source)}"
+        )
+    if audit is None:
+        how = f"audit columns read from {data_name} itself"
+        aligned = data[list(columns)]
+    elif key is not None:
+        for frame, name in ((data, data_name), (audit, audit_name)):
+            if key not in frame.columns:
+                raise InputError(
+                    f"{name}: no key column {key!r} (from --audit-key); columns are: {_columns_note(frame)}"
+                )
+        dupes = audit[key][audit[key].duplicated()]
+        if len(dupes):
+            row = int(dupes.index[0]) + 2  # header is line 1
+            raise InputError(
+                f"{audit_name} row {row}: key {key}={dupes.iloc[0]!r} appears more than once; "
+                "expected one audit row per key"
+            )
+        lookup = audit.set_index(key)[list(columns)]
+        aligned = lookup.reindex(data[key].to_numpy())
+        aligned.index = data.index
+        unmatched = int(aligned.isna().all(axis=1).sum())
+        how = f"joined to {audit_name} on {key}" + (
+            f" ({unmatched} rows had no audit row and count as missing)" if unmatched else ""
+        )
+    else:
+        if len(audit) != len(data):
+            raise InputError(
+                f"{audit_name}: {len(audit)} rows but {data_name} has {len(data)}; without --audit-key the "
+                "audit file is matched by row order and needs the same number of rows"
+            )
+        aligned = audit[list(columns)].set_axis(data.index)
+        how = f"matched to {audit_name} by row order (same number of rows, no --audit-key)"
+    groups = {c: audit_groups(aligned[c].rename(c)) for c in columns}
+    return groups, how

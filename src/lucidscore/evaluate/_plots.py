@@ -1,0 +1,140 @@
+"""Plotly figures for the evaluation and drift reports, built from the report dict only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from lucidscore.evaluate._stability import MONITOR_AT, SHIFTED_AT
+
+LAYOUT: dict[str, Any] = {
+    "template": "plotly_white",
+    "height": 360,
+    "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+    "legend": {"orientation": "h", "y": -0.2},
+}
+
+
+def _fig(title: str, **layout: Any) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, **{**LAYOUT, **layout})
+    return fig
+
+
+def roc(curves: dict[str, list[float]], auc: float) -> go.Figure:
+    fig = _fig(
+        f"ROC curve (AUC {auc:.4f})",
+        xaxis_title="share of goods declined",
+        yaxis_title="share of bads declined",
+    )
+    fig.add_scatter(x=curves["fpr"], y=curves["tpr"], mode="lines", name="model")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"})
+    return fig
+
+
+def ks(curves: dict[str, list[float]], ks_value: float) -> go.Figure:
+    fig = _fig(
+        f"KS plot (KS {ks_value:.4f})",
+        xaxis_title="score cutoff (declined at or below)",
+        yaxis_title="cumulative share",
+    )
+    x = curves["score"][1:]
+    fig.add_scatter(x=x, y=curves["tpr"][1:], mode="lines", name="bads")
+    fig.add_scatter(x=x, y=curves["fpr"][1:], mode="lines", name="goods")
+    return fig
+
+
+def calibration(bands: list[dict[str, Any]]) -> go.Figure:
+    rows = [b for b in bands if b["rows"]]
+    fig = _fig(
+        "Predicted vs observed bad rate per score band", xaxis_title="score band", yaxis_title="bad rate"
+    )
+    fig.add_bar(x=[b["band"] for b in rows], y=[b["observed_bad_rate"] for b in rows], name="observed")
+    fig.add_scatter(
+        x=[b["band"] for b in rows],
+        y=[b["predicted_bad_rate"] for b in rows],
+        mode="lines+markers",
+        name="predicted",
+    )
+    return fig
+
+
+def distribution(bands: list[dict[str, Any]]) -> go.Figure:
+    fig = _fig(
+        "Population share and bad rate per score band",
+        xaxis_title="score band",
+        yaxis={"title": "share of rows", "tickformat": ".0%"},
+        yaxis2={"title": "bad rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
+    )
+    fig.add_bar(x=[b["band"] for b in bands], y=[b["share"] for b in bands], name="population share")
+    fig.add_scatter(
+        x=[b["band"] for b in bands],
+        y=[b["observed_bad_rate"] for b in bands],
+        mode="lines+markers",
+        name="bad rate",
+        yaxis="y2",
+    )
+    return fig
+
+
+def _threshold_lines(fig: go.Figure) -> None:
+    fig.add_hline(y=MONITOR_AT, line={"dash": "dash", "color": "orange"}, annotation_text="0.1 monitor")
+    fig.add_hline(y=SHIFTED_AT, line={"dash": "dash", "color": "red"}, annotation_text="0.25 shifted")
+
+
+def csi(characteristics: list[dict[str, Any]]) -> go.Figure:
+    fig = _fig("Characteristic stability index (CSI)", yaxis_title="CSI")
+    names = [f"{c['characteristic']} ({c['segment']})" for c in characteristics]
+    colors = {"stable": "#2a9d8f", "monitor": "#e9c46a", "shifted": "#e76f51"}
+    fig.add_bar(
+        x=names,
+        y=[c["csi"] for c in characteristics],
+        marker_color=[colors[c["flag"]] for c in characteristics],
+        name="CSI",
+    )
+    _threshold_lines(fig)
+    return fig
+
+
+def score_shift(score: dict[str, Any]) -> go.Figure:
+    fig = _fig(
+        f"Score distribution, baseline vs current (PSI {score['psi']:.4f})",
+        yaxis={"title": "share", "tickformat": ".0%"},
+    )
+    bands = score["bands"]
+    fig.add_bar(x=[b["band"] for b in bands], y=[b["baseline_share"] for b in bands], name="baseline")
+    fig.add_bar(x=[b["band"] for b in bands], y=[b["current_share"] for b in bands], name="current")
+    return fig
+
+
+def approval(attribute: str, entry: dict[str, Any]) -> go.Figure:
+    groups = entry["groups"]
+    fig = _fig(
+        f"{attribute}: approval rate at cutoff {entry['cutoff']}",
+        yaxis={"title": "approval rate", "tickformat": ".0%", "range": [0, 1]},
+    )
+    colors = ["#e76f51" if g["four_fifths_flag"] else "#264653" for g in groups]
+    fig.add_bar(
+        x=[g["group"] for g in groups],
+        y=[g["approval_rate"] for g in groups],
+        marker_color=colors,
+        name="approval rate",
+    )
+    ref = max((g["approval_rate"] for g in groups if g["group"] == entry["reference_group"]), default=None)
+    if ref:
+        fig.add_hline(
+            y=0.8 * ref, line={"dash": "dash", "color": "red"}, annotation_text="four fifths of reference"
+        )
+    return fig
+
+
+def div(fig: go.Figure, div_id: str) -> str:
+    """The figure as an HTML fragment; plotly.js itself is inlined once by the page template."""
+    html: str = fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
+    return html

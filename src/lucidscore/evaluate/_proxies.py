@@ -1,0 +1,97 @@
+"""Proxy screening: how well each model characteristic, on its own, predicts each audit attribute.
+
+A characteristic is seen as the model sees it, through its bins. Two measures per pair:
+- Cramér's V of the bins x groups table (0 = unrelated, 1 = one determines the other);
+- single-feature AUC: each bin's share of a group used as a predictor of membership (one group against
+  the rest; the best group is reported), in-sample, so 0.5 means no signal.
+A pair is flagged "strong" (review before use) at V >= 0.3 or AUC >= 0.7, "moderate" at V >= 0.1 or
+AUC >= 0.6.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from lucidscore.evaluate._assign import bin_index, segment_index
+from lucidscore.evaluate._metrics import auc
+from lucidscore.model import ScorecardArtifact
+
+STRONG_V, MODERATE_V = 0.3, 0.1
+STRONG_AUC, MODERATE_AUC = 0.7, 0.6
+
+Strength = Literal["strong", "moderate", "weak"]
+
+
+def cramers_v(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
+    """Cramér's V between two categorical arrays (without bias correction, like scipy's ``association``).
+
+    >>> cramers_v([0, 0, 1, 1], [0, 0, 1, 1])
+    1.0
+    """
+    _, ai = np.unique(np.asarray(a), return_inverse=True)
+    _, bi = np.unique(np.asarray(b), return_inverse=True)
+    r, c = int(ai.max()) + 1, int(bi.max()) + 1
+    if r < 2 or c < 2:
+        return 0.0
+    table = np.bincount(ai * c + bi, minlength=r * c).reshape(r, c).astype(np.float64)
+    n = table.sum()
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / (n * (min(r, c) - 1))))
+
+
+def single_feature_auc(codes: npt.ArrayLike, member: npt.ArrayLike) -> float:
+    """AUC of predicting membership (0/1) from each code's in-sample membership rate; >= 0.5."""
+    cc = np.asarray(codes)
+    mm = np.asarray(member, dtype=np.int64)
+    if mm.min() == mm.max():
+        return 0.5
+    _, ci = np.unique(cc, return_inverse=True)
+    rate = np.bincount(ci, weights=mm) / np.bincount(ci)
+    value = auc(mm, rate[ci])
+    return max(value, 1.0 - value)
+
+
+def strength(v: float, best_auc: float) -> Strength:
+    if v >= STRONG_V or best_auc >= STRONG_AUC:
+        return "strong"
+    if v >= MODERATE_V or best_auc >= MODERATE_AUC:
+        return "moderate"
+    return "weak"
+
+
+def proxy_table(
+    artifact: ScorecardArtifact, frame: pd.DataFrame, audit: dict[str, pd.Series]
+) -> list[dict[str, object]]:
+    """One row per (characteristic, audit attribute): Cramér's V, best one-vs-rest AUC, strength."""
+    seg = segment_index(artifact, frame)
+    codes: dict[str, npt.NDArray[np.int64]] = {}
+    for s, segment in enumerate(artifact.segments):
+        rows = seg == s
+        for ch in segment.characteristics:
+            # A characteristic used by several segments gets distinct codes per segment.
+            arr = codes.setdefault(ch.name, np.full(len(frame), -1, dtype=np.int64))
+            arr[rows] = s * 1000 + bin_index(ch, frame.loc[rows, ch.name])
+    out: list[dict[str, object]] = []
+    for name, code in codes.items():
+        for attribute, groups in audit.items():
+            lab = groups.to_numpy(dtype=object).astype(str)
+            v = cramers_v(code, lab)
+            per_group = {g: single_feature_auc(code, lab == g) for g in np.unique(lab)}
+            best_group = max(per_group, key=lambda g: per_group[g])
+            best = per_group[best_group]
+            out.append(
+                {
+                    "characteristic": name,
+                    "attribute": attribute,
+                    "cramers_v": v,
+                    "auc": best,
+                    "auc_group": str(best_group),
+                    "strength": strength(v, best),
+                }
+            )
+    return out

@@ -1,0 +1,335 @@
+"""Assemble every figure of the evaluation and drift reports into one plain dict (-> report.json).
+
+The HTML report is rendered from this dict alone, so the page and the JSON cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lucidscore import __version__
+from lucidscore.errors import InputError
+from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
+from lucidscore.evaluate._metrics import band_edges, band_table, curves, discrimination, group_table
+from lucidscore.evaluate._proxies import proxy_table
+from lucidscore.evaluate._scoring import score_table
+from lucidscore.evaluate._stability import characteristic_stability, score_stability
+from lucidscore.model import MAX_SCORE, MIN_SCORE, ScorecardArtifact
+from lucidscore.policy import FAMILY_LABELS
+
+REPORT_KIND = "lucidscore.evaluation"
+DRIFT_KIND = "lucidscore.drift"
+REPORT_VERSION = 1
+CURVE_POINTS = 200
+
+INTENDED_USE = (
+    "Estimate the probability that a consumer who asked for credit or a merchant benefit will reach "
+    "90+ days past due (or charge-off, or an unpaid judgment) within 12 months, and express it as a "
+    "350-950 score with tiers and reason codes, for decisions the consumer started and consented to."
+)
+OUT_OF_SCOPE = (
+    "Any decision the consumer did not ask for: no use outside the transaction the consumer started "
+    "(travel, employment, schooling, housing eligibility, internet access) and no sanctions.",
+    "Public lookup: nobody sees a person's score without that person's consent, except the person.",
+    "Inputs about opinions, speech, beliefs, social-media posts, browsing or reading habits.",
+    "Inputs about other people: friends' or relatives' scores, social graphs, relationships.",
+    "Protected attributes as inputs (sex, marital status, age, race or ethnic origin, national origin, "
+    "religion, health, public assistance): they appear here only in the fairness audit.",
+    "Populations unlike the training data without re-validation (see Stability).",
+)
+
+
+def iv_strength(iv: float) -> str:
+    """Conventional label for an information value (Siddiqi)."""
+    if iv < 0.02:
+        return "not predictive"
+    if iv < 0.1:
+        return "weak"
+    if iv < 0.3:
+        return "medium"
+    if iv < 0.5:
+        return "strong"
+    return "very strong (check for leakage)"
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python, tuples -> lists."""
+    if isinstance(value, Mapping):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [clean(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return value
+
+
+def _target(frame: pd.DataFrame, target: str, name: str) -> np.ndarray:
+    if target not in frame.columns:
+        cols = ", ".join(str(c) for c in list(frame.columns)[:12])
+        raise InputError(f"{name}: no target column {target!r} (from --target); columns are: {cols}")
+    col = frame[target]
+    num = pd.to_numeric(col, errors="coerce")
+    bad = ~num.isin([0, 1])
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"{name} row {pos + 2}: column {target} is {col.iloc[pos]!r}; expected 0 (good) or 1 (bad)"
+        )
+    return num.to_numpy(dtype=np.int64)
+
+
+def check_cutoff(cutoff: int) -> None:
+    if not MIN_SCORE <= cutoff <= MAX_SCORE:
+        raise InputError(
+            f"--cutoff {cutoff} is outside the score range {MIN_SCORE}-{MAX_SCORE}; "
+            "expected the lowest approved score, e.g. 600"
+        )
+
+
+def _downsample(n: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, min(n, CURVE_POINTS)).round().astype(int))
+
+
+def _curves(y: np.ndarray, score: np.ndarray) -> dict[str, list[float]]:
+    c = curves(y, -score.astype(np.float64))
+    keep = _downsample(c.tpr.size)
+    thr = -c.threshold[keep]  # back to score units: rows at or below this score are called bad
+    return {"score": thr.tolist(), "tpr": c.tpr[keep].tolist(), "fpr": c.fpr[keep].tolist()}
+
+
+def _characteristics(artifact: ScorecardArtifact) -> list[dict[str, Any]]:
+    out = []
+    for seg in artifact.segments:
+        for ch in seg.characteristics:
+            out.append(
+                {
+                    "segment": seg.name,
+                    "name": ch.name,
+                    "family": ch.family,
+                    "family_label": FAMILY_LABELS[ch.family],
+                    "description": ch.description,
+                    "iv": ch.iv,
+                    "iv_strength": iv_strength(ch.iv),
+                    "coefficient": ch.coefficient,
+                    "bins": [
+                        {
+                            "label": b.label,
+                            "count": b.count,
+                            "bad_count": b.bad_count,
+                            "bad_rate": b.bad_count / b.count if b.count else None,
+                            "woe": b.woe,
+                            "points": b.points,
+                        }
+                        for b in ch.bins
+                    ],
+                }
+            )
+    return out
+
+
+def _model(artifact: ScorecardArtifact) -> dict[str, Any]:
+    sc = artifact.scaling
+    return {
+        "model_id": artifact.model_id,
+        "content_hash": artifact.content_hash or artifact.compute_hash(),
+        "created_at": artifact.created_at.isoformat(),
+        "target": artifact.target,
+        "input_columns": list(artifact.input_columns),
+        "audit_columns": list(artifact.audit_columns),
+        "segments": [
+            {"name": s.name, "n_train": s.n_train, "bad_rate": s.bad_rate, "metrics": dict(s.metrics)}
+            for s in artifact.segments
+        ],
+        "scaling": {
+            "base_score": sc.base_score,
+            "base_odds": sc.base_odds,
+            "pdo": sc.pdo,
+            "tiers": [{"name": t.name, "min_score": t.min_score} for t in sc.tiers],
+        },
+    }
+
+
+@dataclass
+class Table:
+    """A table to evaluate or compare, with the name errors should use (usually its path)."""
+
+    frame: pd.DataFrame
+    name: str
+    audit: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def evaluation_report(
+    artifact: ScorecardArtifact,
+    test: Table,
+    *,
+    target: str | None = None,
+    cutoff: int = 600,
+    train: Table | None = None,
+    baseline: Table | None = None,
+    audit_join: str = "no audit columns",
+    n_resamples: int = 500,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Every figure of the validation, fairness and model-card report, as a JSON-safe dict.
+
+    ``test.audit`` holds the audit group labels aligned to the test rows (see ``align_audit``).
+    Stability compares ``test`` with ``baseline`` when given, else CSI against the training counts in
+    the model's bins (the score PSI needs a baseline table).
+    """
+    check_cutoff(cutoff)
+    target = target or artifact.target
+    y = _target(test.frame, target, test.name)
+    scored = score_table(artifact, test.frame, test.name)
+    score = scored["score"].to_numpy(dtype=np.int64)
+    prob = scored["probability"].to_numpy(dtype=np.float64)
+
+    disc: dict[str, Any] = {
+        "test": discrimination(y, score, prob, n_resamples=n_resamples, seed=seed),
+        "train": None,
+        "training_metrics": clean(artifact.training.get("metrics", {})),
+        "curves": _curves(y, score),
+    }
+    if train is not None:
+        ty = _target(train.frame, target, train.name)
+        ts = score_table(artifact, train.frame, train.name)
+        disc["train"] = discrimination(
+            ty, ts["score"].to_numpy(), ts["probability"].to_numpy(), n_resamples=n_resamples, seed=seed
+        )
+    edges = band_edges()
+    bands = band_table(y, score, prob, edges)
+    tiers = [t.name for t in artifact.scaling.tiers]
+    table = [
+        {"score": r.score, "probability": r.probability, "observed_bad_rate": r.observed_bad_rate}
+        for r in artifact.score_probability
+    ]
+    calibration = {"brier": disc["test"]["brier"], "bands": bands, "score_probability": table}
+    distribution = {
+        "tiers": group_table(y, scored["tier"].to_numpy(), tiers),
+        "bands": [{k: r[k] for k in ("band", "rows", "share", "bads", "observed_bad_rate")} for r in bands],
+        "mean_score": float(score.mean()),
+    }
+    stability: dict[str, Any] = {
+        "baseline": "training counts in the model's bins" if baseline is None else baseline.name,
+        "score": None,
+        "characteristics": characteristic_stability(
+            artifact, test.frame, None if baseline is None else baseline.frame
+        ),
+    }
+    if baseline is not None:
+        base_scores = score_table(artifact, baseline.frame, baseline.name)["score"].to_numpy()
+        stability["score"] = score_stability(base_scores, score)
+    approved = score >= cutoff
+    fairness: dict[str, Any] = {
+        "cutoff": cutoff,
+        "approval_rate": float(approved.mean()),
+        "audit_join": audit_join,
+        "attributes": {},
+    }
+    for col, groups in test.audit.items():
+        entry = fairness_table(groups, score, y, cutoff)
+        entry["fairlearn"] = fairlearn_summary(groups, score, y, cutoff)
+        fairness["attributes"][col] = entry
+    proxies = proxy_table(artifact, test.frame, test.audit) if test.audit else []
+    report = {
+        "kind": REPORT_KIND,
+        "version": REPORT_VERSION,
+        "lucidscore_version": __version__,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": _model(artifact),
+        "data": {
+            "test": test.name,
+            "train": None if train is None else train.name,
+            "target": target,
+            "rows": int(y.size),
+            "bad_rate": float(y.mean()),
+            "audit_columns": list(test.audit),
+        },
+        "discrimination": disc,
+        "calibration": calibration,
+        "distribution": distribution,
+        "characteristics": _characteristics(artifact),
+        "stability": stability,
+        "fairness": fairness,
+        "proxies": proxies,
+    }
+    report["model_card"] = _model_card(artifact, report)
+    return dict(clean(report))
+
+
+def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> dict[str, Any]:
+    test = report["discrimination"]["test"]
+    findings: list[str] = []
+    for col, entry in report["fairness"]["attributes"].items():
+        flagged = entry["four_fifths_flagged"]
+        air = entry["min_adverse_impact_ratio"]
+        air_text = "n/a" if air is None else f"{air:.3f}"
+        if flagged:
+            findings.append(
+                f"{col}: group(s) {', '.join(flagged)} approved at under four fifths of the rate of "
+                f"{entry['reference_group']} at cutoff {entry['cutoff']} (lowest ratio {air_text})."
+            )
+        else:
+            findings.append(f"{col}: no group under the four-fifths line (lowest ratio {air_text}).")
+    strong = [p for p in report["proxies"] if p["strength"] == "strong"]
+    for p in strong:
+        findings.append(
+            f"{p['characteristic']} is a strong proxy for {p['attribute']} (Cramér's V "
+            f"{p['cramers_v']:.3f}, AUC {p['auc']:.3f}): review before use."
+        )
+    limitations = [
+        f"Validated on {report['data']['rows']} rows of {report['data']['test']}; figures carry the "
+        f"bootstrap uncertainty shown ({test['n_resamples']} resamples).",
+        "Fairness figures describe outcomes at one cutoff on this sample; they do not prove the absence "
+        "of disparate treatment, and groups under 30 rows are shown but not flagged.",
+        "Proxy screening is univariate: combinations of characteristics may still stand in for an "
+        "audit attribute.",
+    ]
+    shifted = [c["characteristic"] for c in report["stability"]["characteristics"] if c["flag"] == "shifted"]
+    if shifted:
+        limitations.append(f"Characteristics shifted against the baseline: {', '.join(shifted)}.")
+    leaky = [c["name"] for c in report["characteristics"] if c["iv"] >= 0.5]
+    if leaky:
+        limitations.append(f"Information value above 0.5 (check for leakage): {', '.join(leaky)}.")
+    training = {k: v for k, v in artifact.training.items() if isinstance(v, (str, int, float, bool))}
+    return {
+        "intended_use": INTENDED_USE,
+        "out_of_scope": list(OUT_OF_SCOPE),
+        "training_data": training,
+        "metrics": {k: test[k] for k in ("auc", "gini", "ks", "brier")},
+        "fairness_findings": findings or ["No audit columns were given: fairness was not assessed."],
+        "limitations": limitations,
+    }
+
+
+def drift_report(artifact: ScorecardArtifact, baseline: Table, current: Table) -> dict[str, Any]:
+    """PSI of the score and CSI of each characteristic, current against baseline (-> drift.json)."""
+    base_scores = score_table(artifact, baseline.frame, baseline.name)["score"].to_numpy()
+    cur_scores = score_table(artifact, current.frame, current.name)["score"].to_numpy()
+    chars = characteristic_stability(artifact, current.frame, baseline.frame)
+    report = {
+        "kind": DRIFT_KIND,
+        "version": REPORT_VERSION,
+        "lucidscore_version": __version__,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": _model(artifact),
+        "baseline": baseline.name,
+        "current": current.name,
+        "score": score_stability(base_scores, cur_scores),
+        "characteristics": chars,
+        "flagged": [c["characteristic"] for c in chars if c["flag"] != "stable"],
+    }
+    return dict(clean(report))

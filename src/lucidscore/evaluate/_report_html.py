@@ -1,0 +1,101 @@
+"""Render a report dict as one self-contained HTML page (plotly.js inlined once, no network), and write
+it next to its JSON twin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from lucidscore.evaluate import _plots
+
+
+def lookup(report: dict[str, Any], key: str) -> Any:
+    """The value at a "/"-separated path (list positions as numbers) in the report dict."""
+    node: Any = report
+    for part in key.split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def fmt(value: Any, digits: int = 4, pct: bool = False) -> str:
+    """How a key figure is shown: fixed decimals, as a percentage when ``pct``; '–' for none."""
+    if value is None:
+        return "–"
+    if digits == 0:
+        return f"{round(float(value)):d}"
+    return f"{float(value) * 100:.{digits}f}%" if pct else f"{float(value):.{digits}f}"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("lucidscore.evaluate", "_templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    js: str = get_plotlyjs()
+    return js.replace("</script>", "<\\/script>")
+
+
+def _render(template: str, report: dict[str, Any], plots: dict[str, Any]) -> str:
+    env = _environment()
+    env.globals.update(fmt=fmt, lookup=lambda key: lookup(report, key))
+    return env.get_template(template).render(r=report, plots=plots, plotly_js=_plotly_js())
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """The evaluation report as HTML."""
+    disc = report["discrimination"]
+    stability = report["stability"]
+    plots: dict[str, Any] = {
+        "roc": _plots.div(_plots.roc(disc["curves"], disc["test"]["auc"]), "plot-roc"),
+        "ks": _plots.div(_plots.ks(disc["curves"], disc["test"]["ks"]), "plot-ks"),
+        "calibration": _plots.div(_plots.calibration(report["calibration"]["bands"]), "plot-calibration"),
+        "distribution": _plots.div(_plots.distribution(report["distribution"]["bands"]), "plot-distribution"),
+        "csi": _plots.div(_plots.csi(stability["characteristics"]), "plot-csi"),
+        "score_shift": "",
+        "approval": {
+            col: _plots.div(_plots.approval(col, entry), f"plot-approval-{i}")
+            for i, (col, entry) in enumerate(report["fairness"]["attributes"].items())
+        },
+    }
+    if stability["score"]:
+        plots["score_shift"] = _plots.div(_plots.score_shift(stability["score"]), "plot-score-shift")
+    return _render("report.html", report, plots)
+
+
+def render_drift(report: dict[str, Any]) -> str:
+    """The drift (monitoring) report as HTML."""
+    plots = {
+        "score_shift": _plots.div(_plots.score_shift(report["score"]), "plot-score-shift"),
+        "csi": _plots.div(_plots.csi(report["characteristics"]), "plot-csi"),
+    }
+    return _render("drift.html", report, plots)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
+
+
+def write_report(
+    report: dict[str, Any], html_path: str | Path, json_path: str | Path | None = None
+) -> tuple[Path, Path]:
+    """Write the HTML page and its JSON twin (default: same name, .json); returns both paths."""
+    html = Path(html_path)
+    js = Path(json_path) if json_path is not None else html.with_suffix(".json")
+    page = render_drift(report) if report.get("kind") == "lucidscore.drift" else render_report(report)
+    _atomic_write(js, json.dumps(report, indent=1, allow_nan=False) + "\n")
+    _atomic_write(html, page)
+    return html, js

@@ -1,0 +1,47 @@
+"""Cramér's V and single-feature AUC for proxy screening, against scipy and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats.contingency import association
+from sklearn.metrics import roc_auc_score
+
+from lucidscore.evaluate import audit_groups, cramers_v, proxy_table, single_feature_auc
+from tests.evaluate.factory import make_artifact, make_frame
+
+
+def test_cramers_v_by_hand() -> None:
+    assert cramers_v([0, 0, 1, 1], [0, 0, 1, 1]) == pytest.approx(1.0)
+    assert cramers_v([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0)
+    assert cramers_v([0, 0, 0], [1, 2, 3]) == 0.0  # one row category: no association to measure
+
+
+def test_cramers_v_matches_scipy() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, 4, 2000)
+    b = (a + rng.integers(0, 3, 2000)) % 5
+    table = pd.crosstab(a, b).to_numpy()
+    assert cramers_v(a, b) == pytest.approx(association(table, method="cramer"))
+
+
+def test_single_feature_auc_matches_scikit_learn_on_bin_rates() -> None:
+    codes = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    member = np.array([1, 1, 0, 0, 0, 1, 0, 0])
+    rates = np.array([2 / 3, 2 / 3, 2 / 3, 1 / 3, 1 / 3, 1 / 3, 0, 0])
+    assert single_feature_auc(codes, member) == pytest.approx(roc_auc_score(member, rates))
+    assert single_feature_auc(codes, np.zeros(8)) == 0.5
+
+
+def test_proxy_table_flags_the_built_in_proxy() -> None:
+    frame = make_frame(4000, seed=3)
+    art = make_artifact(frame)
+    audit = {"AGE": audit_groups(frame["AGE"].rename("AGE")), "SEX": audit_groups(frame["SEX"].rename("SEX"))}
+    rows = {(r["characteristic"], r["attribute"]): r for r in proxy_table(art, frame, audit)}
+    assert len(rows) == 6
+    # housing was generated from age; SEX was generated independently of everything
+    assert rows[("housing", "AGE")]["cramers_v"] > rows[("utilisation", "AGE")]["cramers_v"]  # type: ignore[operator]
+    assert rows[("housing", "AGE")]["strength"] in {"strong", "moderate"}
+    assert rows[("housing", "SEX")]["strength"] == "weak"
+    assert rows[("utilisation", "SEX")]["auc"] < 0.6  # type: ignore[operator]
