@@ -1,5 +1,12 @@
 """Scope rules of SPEC section 2, enforced in code: families, prohibited inputs, benefit rules."""
 
+from lucidscore.policy.benefits import (
+    Benefit,
+    BenefitCatalogue,
+    BenefitDecision,
+    default_catalogue,
+    load_catalogue,
+)
 from lucidscore.policy.families import (
     ALL_FAMILIES,
     FAMILY_LABELS,
@@ -16,6 +23,11 @@ __all__ = [
     "FEATURE_META_KEY",
     "UNUSED_FAMILY",
     "USABLE_FAMILIES",
+    "Benefit",
+    "BenefitCatalogue",
+    "BenefitDecision",
     "Family",
     "FeatureMeta",
+    "default_catalogue",
+    "load_catalogue",
 ]

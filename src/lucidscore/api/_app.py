@@ -1,0 +1,61 @@
+"""The application factory: everything the service needs is built here, from ``Settings``, never at import."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from lucidscore.api._errors import install_error_handlers
+from lucidscore.api._limits import BodySizeLimit, SigninLimiter
+from lucidscore.api._pages import make_templates
+from lucidscore.api._rescore import Rescorer
+from lucidscore.api._settings import Settings
+from lucidscore.api._state import ServiceState
+from lucidscore.api.routes import analyst, analyst_pages, auth, consumer, consumer_pages, merchant, system
+from lucidscore.policy import default_catalogue, load_catalogue
+from lucidscore.store import make_engine, session_factory
+
+DESCRIPTION = """An open, explainable, consent-based credit score on a 350-950 scale.
+
+* **Consumers** (`/v1/me/...`, session from `POST /v1/session`): score, history, data, who looked,
+  consents, disputes.
+* **Merchants** (`POST /v1/decisions`, `X-API-Key` header): a decision with a consumer's consent token.
+* **Analysts** (`/v1/analyst/...`): models, dispute queue, monitoring.
+
+Every error is `{"error": {"status", "code", "message", "field"}}`.
+"""
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, rescorer: Rescorer | None = None
+) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    settings : the service settings (``Settings()`` reads ``LUCIDSCORE_*`` environment variables).
+    engine : an engine to use instead of one made from ``settings.db_url`` (the database must be migrated).
+    rescorer : what recomputes features and scores after a correction or a model change; without one,
+        disputes can only be accepted without corrections.
+    """
+    catalogue = (
+        load_catalogue(settings.benefit_catalogue_path)
+        if settings.benefit_catalogue_path
+        else default_catalogue()
+    )
+    engine = engine if engine is not None else make_engine(settings.db_url)
+    app = FastAPI(title="lucidscore", version="1", description=DESCRIPTION)
+    app.state.lucid = ServiceState(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        catalogue=catalogue,
+        limiter=SigninLimiter(settings.signin_max_failures, settings.signin_window_seconds),
+        templates=make_templates(),
+        rescorer=rescorer,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (system, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,116 @@
+"""One JSON error envelope for every error: ``{"error": {"status", "code", "message", "field"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lucidscore.errors import LucidError
+
+log = logging.getLogger("lucidscore.api")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+class ErrorBody(BaseModel):
+    status: int
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """What every 4xx and 5xx response carries."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """An error a handler raises on purpose; becomes the envelope with this status and message."""
+
+    def __init__(
+        self, status: int, message: str, *, code: str | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+        self.code = code or _CODES.get(status, "error")
+
+
+def error_response(
+    status: int, message: str, *, code: str | None = None, field: str | None = None, headers: Any = None
+) -> JSONResponse:
+    body = ErrorBody(status=status, code=code or _CODES.get(status, "error"), message=message, field=field)
+    return JSONResponse({"error": body.model_dump()}, status_code=status, headers=headers)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": code.replace("_", " ")}
+    for status, code in _CODES.items()
+    if status not in (405, 500)
+}
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    errors = exc.errors()
+    if not errors:
+        return "the request is not valid", None
+    first = errors[0]
+    loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path", "header", "cookie")]
+    field = ".".join(loc) or None
+    msg = str(first.get("msg", "invalid value"))
+    if first.get("type") == "json_invalid":
+        return "the body is not valid JSON: " + str(first.get("ctx", {}).get("error", msg)), None
+    if first.get("type") == "extra_forbidden":
+        msg = "unknown field; remove it"
+    where = f"field {field}: " if field else ""
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{where}{msg}{more}", field
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of failure through the envelope."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.message, code=exc.code, field=exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such page or endpoint: {request.url.path}"
+        if exc.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, field = _validation_message(exc)
+        return error_response(422, message, field=field)
+
+    @app.exception_handler(LucidError)
+    async def _lucid(request: Request, exc: LucidError) -> JSONResponse:
+        return error_response(422, exc.message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal error; it has been logged")

@@ -1,0 +1,68 @@
+"""Plotly charts for the pages, as HTML fragments; plotly.js itself is served locally (no CDN)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import plotly.graph_objects as go
+
+from lucidscore.model._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE
+
+_TIER_COLOURS = ("#d9534f", "#f0ad4e", "#f7dc6f", "#82c99a", "#2e8b57")
+_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def _html(fig: go.Figure, div_id: str) -> str:
+    fig.update_layout(margin={"l": 40, "r": 20, "t": 30, "b": 40}, paper_bgcolor="white", font={"size": 13})
+    html: str = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG)
+    return html
+
+
+def gauge(score: int, tier: str) -> str:
+    """A 350-950 gauge with the tier bands."""
+    mins = [t.min_score for t in DEFAULT_TIERS] + [MAX_SCORE]
+    steps = [
+        {"range": [mins[i], mins[i + 1]], "color": _TIER_COLOURS[i % len(_TIER_COLOURS)]}
+        for i in range(len(DEFAULT_TIERS))
+    ]
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=score,
+            title={"text": tier.capitalize()},
+            gauge={
+                "axis": {"range": [MIN_SCORE, MAX_SCORE]},
+                "bar": {"color": "#1f3b57", "thickness": 0.3},
+                "steps": steps,
+            },
+        )
+    )
+    fig.update_layout(height=260)
+    return _html(fig, "score-gauge")
+
+
+def history(points: Sequence[tuple[date, int]]) -> str:
+    """Score over time."""
+    fig = go.Figure(
+        go.Scatter(
+            x=[p[0].isoformat() for p in points],
+            y=[p[1] for p in points],
+            mode="lines+markers",
+            line={"color": "#1f3b57"},
+        )
+    )
+    fig.update_layout(height=260, yaxis={"range": [MIN_SCORE, MAX_SCORE], "title": "score"})
+    return _html(fig, "score-history")
+
+
+def distribution(edges: Sequence[int], counts: Sequence[int]) -> str:
+    """Histogram of the population's scores."""
+    centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(counts))]
+    fig = go.Figure(
+        go.Bar(x=centres, y=list(counts), width=(edges[1] - edges[0]) * 0.9, marker_color="#1f3b57")
+    )
+    fig.update_layout(
+        height=320, xaxis={"title": "score", "range": [MIN_SCORE, MAX_SCORE]}, yaxis={"title": "consumers"}
+    )
+    return _html(fig, "score-distribution")

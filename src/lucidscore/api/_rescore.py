@@ -1,0 +1,88 @@
+"""How the service turns corrected records and models into new scores.
+
+The service does not compute features itself: a ``Rescorer`` does, on the store's records
+(``lucidscore.features``) with the model kernel (``lucidscore.model``). ``PipelineRescorer`` is the real
+one; the app runs without one (then accepting a dispute or activating a model needs no rescoring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from lucidscore.api._scoring import score_records
+from lucidscore.model import ScorecardArtifact
+from lucidscore.store.service import ModelRecord, ScoreRecord
+
+
+class Rescorer(Protocol):
+    def correct_record(
+        self, table: str, key: str, consumer_id: str, corrections: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Write the corrected record as a new version through the store; return the new row."""
+        ...
+
+    def rescore_consumer(self, session: Session, consumer_id: str, model: ModelRecord) -> ScoreRecord | None:
+        """Recompute the consumer's features and append a score from ``model``."""
+        ...
+
+    def score_everyone(self, session: Session, model: ModelRecord) -> int:
+        """Append a current score from ``model`` for every consumer; return how many."""
+        ...
+
+
+@dataclass
+class PipelineRescorer:
+    """Rescoring on the store: corrections through ``ingest_file``, features by ``compute_features``."""
+
+    db_url: str
+    as_of: date
+    features_path: Path | None = None
+
+    def correct_record(
+        self, table: str, key: str, consumer_id: str, corrections: dict[str, Any]
+    ) -> dict[str, Any]:
+        from lucidscore.api._correction import apply_correction
+
+        return apply_correction(self.db_url, table, key, consumer_id, corrections)
+
+    def _features(self) -> Any:
+        from lucidscore.features import compute_features
+
+        frame = compute_features(self.db_url, self.as_of)
+        if self.features_path is not None:
+            from lucidscore.features import write_features
+
+            write_features(frame, self.features_path)
+        return frame
+
+    def rescore_consumer(self, session: Session, consumer_id: str, model: ModelRecord) -> ScoreRecord | None:
+        import polars as pl
+
+        frame = self._features().filter(pl.col("consumer_id") == consumer_id)
+        if frame.height == 0:
+            return None
+        artifact = ScorecardArtifact.model_validate_json(model.artifact_json)
+        rows = score_records(artifact, frame, self.as_of)
+        record = ScoreRecord(**rows[0])
+        session.add(record)
+        session.flush()
+        return record
+
+    def score_everyone(self, session: Session, model: ModelRecord) -> int:
+        import polars as pl
+
+        if self.features_path is not None and self.features_path.is_file():
+            frame = pl.read_parquet(self.features_path)
+        else:
+            frame = self._features()
+        artifact = ScorecardArtifact.model_validate_json(model.artifact_json)
+        rows = score_records(artifact, frame, self.as_of)
+        session.execute(insert(ScoreRecord), rows)
+        session.flush()
+        return len(rows)

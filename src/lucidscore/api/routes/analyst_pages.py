@@ -1,0 +1,128 @@
+"""Analyst web pages: models (activate), score distribution plot, dispute queue (accept / reject)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from lucidscore.api import _domain, _plots, _views
+from lucidscore.api._errors import ApiError
+from lucidscore.api._pages import render
+from lucidscore.api.deps import Auth, Db, MaybeSignedIn, SettingsDep, State, check_csrf
+from lucidscore.api.routes.analyst import accept, activate, model_out
+from lucidscore.api.schemas import AcceptDisputeIn
+from lucidscore.store.service import Dispute
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _page_analyst(auth: MaybeSignedIn) -> Auth | None:
+    return auth if auth is not None and auth.user.role == "analyst" else None
+
+
+PageAnalyst = Annotated[Auth | None, Depends(_page_analyst)]
+
+
+@router.get("/analyst")
+def models_page(request: Request, auth: PageAnalyst, db: Db) -> Response:
+    if auth is None:
+        return RedirectResponse("/signin", status_code=303)
+    model = _domain.active_model(db)
+    dist = _domain.score_distribution(db, model.model_id) if model else None
+    context = {
+        "models": [model_out(m) for m in _domain.models(db)],
+        "dist": dist,
+        "plot": _plots.distribution(dist["bin_edges"], dist["counts"]) if dist else "",
+    }
+    return render(request, "analyst.html", context, auth=auth)
+
+
+@router.post("/analyst/models/{model_id}/activate")
+def activate_form(
+    model_id: str,
+    auth: PageAnalyst,
+    db: Db,
+    state: State,
+    settings: SettingsDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if auth is None:
+        return RedirectResponse("/signin", status_code=303)
+    check_csrf(auth, csrf_token, settings)
+    activate(db, state, model_id)
+    return RedirectResponse("/analyst", status_code=303)
+
+
+@router.get("/analyst/disputes")
+def queue_page(request: Request, auth: PageAnalyst, db: Db, error: str | None = None) -> Response:
+    if auth is None:
+        return RedirectResponse("/signin", status_code=303)
+    disputes = [_views.dispute_out(db, d, analyst=True) for d in _domain.disputes_of(db)]
+    disputes.sort(key=lambda d: (d.status != "open", -d.id))
+    return render(request, "analyst_disputes.html", {"disputes": disputes, "error": error}, auth=auth)
+
+
+def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
+    out: dict[str, str | float | int | bool | None] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        column, sep, value = line.partition("=")
+        if not sep or not column.strip():
+            raise ApiError(422, f"correction {line.strip()!r}: expected column=value", field="corrections")
+        out[column.strip()] = value.strip()
+    return out
+
+
+@router.post("/analyst/disputes/{dispute_id}/accept")
+def accept_form(
+    request: Request,
+    dispute_id: int,
+    auth: PageAnalyst,
+    db: Db,
+    state: State,
+    settings: SettingsDep,
+    corrections: Annotated[str, Form(max_length=4000)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if auth is None:
+        return RedirectResponse("/signin", status_code=303)
+    check_csrf(auth, csrf_token, settings)
+    dispute = db.get(Dispute, dispute_id)
+    if dispute is None:
+        raise ApiError(404, f"no dispute {dispute_id}")
+    try:
+        accept(
+            db,
+            state,
+            dispute,
+            auth.user,
+            AcceptDisputeIn(corrections=_parse_corrections(corrections), note=note),
+        )
+    except ApiError as exc:
+        db.rollback()
+        return queue_page(request, auth, db, error=exc.message)
+    return RedirectResponse("/analyst/disputes", status_code=303)
+
+
+@router.post("/analyst/disputes/{dispute_id}/reject")
+def reject_form(
+    dispute_id: int,
+    auth: PageAnalyst,
+    db: Db,
+    settings: SettingsDep,
+    reason: Annotated[str, Form(min_length=3, max_length=2000)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if auth is None:
+        return RedirectResponse("/signin", status_code=303)
+    check_csrf(auth, csrf_token, settings)
+    dispute = db.get(Dispute, dispute_id)
+    if dispute is None:
+        raise ApiError(404, f"no dispute {dispute_id}")
+    _domain.resolve_dispute(db, dispute, auth.user, "rejected", reason)
+    db.commit()
+    return RedirectResponse("/analyst/disputes", status_code=303)

@@ -1,0 +1,110 @@
+"""Consumer JSON endpoints under /v1/me: score, history, data, who looked, consents, disputes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lucidscore.api import _domain, _views
+from lucidscore.api._errors import ERROR_RESPONSES, ApiError
+from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State
+from lucidscore.api.schemas import (
+    AccessOut,
+    ConsentCreatedOut,
+    ConsentIn,
+    ConsentOut,
+    DisputeIn,
+    DisputeOut,
+    HistoryPointOut,
+    MeOut,
+    MerchantOut,
+    RecordsOut,
+    ScoreOut,
+)
+
+router = APIRouter(prefix="/v1/me", tags=["consumer"], responses=ERROR_RESPONSES)
+
+
+def consumer_id(auth: ConsumerAuth) -> str:
+    assert auth.user.consumer_id is not None  # guaranteed by the ConsumerAuth rule
+    return auth.user.consumer_id
+
+
+@router.get("", summary="Who I am")
+def me(auth: ConsumerAuth) -> MeOut:
+    return MeOut(
+        username=auth.user.username, display_name=auth.user.display_name, consumer_id=consumer_id(auth)
+    )
+
+
+@router.get("/score", summary="My current score, its families, reasons and recourse")
+def my_score(auth: ConsumerAuth, db: Db) -> ScoreOut:
+    record = _domain.current_score(db, consumer_id(auth))
+    if record is None:
+        raise ApiError(404, "no score yet: your records have not been scored")
+    return _views.score_out(record)
+
+
+@router.get("/history", summary="My score over time")
+def my_history(auth: ConsumerAuth, db: Db) -> list[HistoryPointOut]:
+    return _views.history_out(_domain.score_history(db, consumer_id(auth)))
+
+
+@router.get("/data", summary="Every record held about me")
+def my_data(auth: ConsumerAuth, db: Db) -> RecordsOut:
+    return RecordsOut(**_domain.records_of(db, consumer_id(auth)))
+
+
+@router.get("/access-log", summary="Who looked at my score, why, when, and the result")
+def my_access_log(auth: ConsumerAuth, db: Db) -> list[AccessOut]:
+    return [AccessOut(**row) for row in _domain.access_log_of(db, consumer_id(auth))]
+
+
+@router.get("/merchants", summary="Merchants I can grant a consent to")
+def my_merchants(auth: ConsumerAuth, db: Db) -> list[MerchantOut]:
+    return [MerchantOut(username=m.username, display_name=m.display_name) for m in _domain.merchants(db)]
+
+
+@router.get("/consents", summary="My consents")
+def my_consents(auth: ConsumerAuth, db: Db) -> list[ConsentOut]:
+    return _views.consent_out(db, _domain.consents_of(db, consumer_id(auth)))
+
+
+@router.post("/consents", status_code=201, summary="Grant a merchant a consent for one purpose")
+def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> ConsentCreatedOut:
+    consent, token = _domain.grant_consent(
+        db,
+        consumer_id(auth),
+        body.merchant,
+        body.purpose,
+        body.days,
+        state.catalogue,
+        state.settings.consent_max_days,
+    )
+    db.commit()
+    (out,) = _views.consent_out(db, [consent])
+    return ConsentCreatedOut(**out.model_dump(), token=token)
+
+
+@router.post("/consents/{consent_id}/revoke", summary="Revoke one of my consents")
+def revoke(consent: OwnConsent, auth: ConsumerWrite, db: Db) -> ConsentOut:
+    _domain.revoke_consent(db, consent)
+    db.commit()
+    (out,) = _views.consent_out(db, [consent])
+    return out
+
+
+@router.get("/disputes", summary="My disputes")
+def my_disputes(auth: ConsumerAuth, db: Db) -> list[DisputeOut]:
+    return [_views.dispute_out(db, d) for d in _domain.disputes_of(db, consumer_id(auth))]
+
+
+@router.get("/disputes/{dispute_id}", summary="One of my disputes, with its audit trail")
+def my_dispute(dispute: OwnDispute, db: Db) -> DisputeOut:
+    return _views.dispute_out(db, dispute)
+
+
+@router.post("/disputes", status_code=201, summary="Contest one of my records")
+def contest(body: DisputeIn, auth: ConsumerWrite, db: Db) -> DisputeOut:
+    dispute = _domain.open_dispute(db, auth.user, body.record_table, body.record_key, body.reason)
+    db.commit()
+    return _views.dispute_out(db, dispute)

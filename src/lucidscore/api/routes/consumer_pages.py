@@ -1,0 +1,182 @@
+"""Consumer web pages: dashboard, my data, who looked, consents, disputes (forms carry a CSRF token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from lucidscore.api import _domain, _plots, _views
+from lucidscore.api._errors import ApiError
+from lucidscore.api._pages import render
+from lucidscore.api.deps import Auth, Db, MaybeSignedIn, SettingsDep, State, check_csrf
+from lucidscore.store.service import Consent
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+
+class _SignInRedirect(Exception):
+    pass
+
+
+def _page_consumer(auth: MaybeSignedIn) -> Auth | None:
+    return auth if auth is not None and auth.user.role == "consumer" else None
+
+
+PageConsumer = Annotated[Auth | None, Depends(_page_consumer)]
+
+
+def _to_signin() -> Response:
+    return RedirectResponse("/signin", status_code=303)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, auth: PageConsumer, db: Db) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    record = _domain.current_score(db, auth.user.consumer_id)
+    context: dict[str, object] = {"score": None}
+    if record is not None:
+        score = _views.score_out(record)
+        points = [f.points for f in score.families if f.points is not None]
+        history = _domain.score_history(db, auth.user.consumer_id)
+        context = {
+            "score": score,
+            "max_points": max([p for p in points if p > 0], default=0),
+            "gauge": _plots.gauge(score.score, score.tier),
+            "history_plot": _plots.history([(h.as_of, h.score) for h in history]),
+        }
+    return render(request, "dashboard.html", context, auth=auth)
+
+
+@router.get("/data")
+def data_page(request: Request, auth: PageConsumer, db: Db) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    return render(request, "data.html", {"records": _domain.records_of(db, auth.user.consumer_id)}, auth=auth)
+
+
+@router.get("/access")
+def access_page(request: Request, auth: PageConsumer, db: Db) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    return render(
+        request, "access.html", {"rows": _domain.access_log_of(db, auth.user.consumer_id)}, auth=auth
+    )
+
+
+def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, object]:
+    return {
+        "consents": _views.consent_out(db, _domain.consents_of(db, consumer_id)),
+        "merchants": _domain.merchants(db),
+        "catalogue": state.catalogue,
+        "max_days": state.settings.consent_max_days,
+    }
+
+
+@router.get("/consents")
+def consents_page(request: Request, auth: PageConsumer, db: Db, state: State) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    return render(request, "consents.html", _consents_context(db, state, auth.user.consumer_id), auth=auth)
+
+
+@router.post("/consents")
+def grant_form(
+    request: Request,
+    auth: PageConsumer,
+    db: Db,
+    state: State,
+    settings: SettingsDep,
+    merchant: Annotated[str, Form(max_length=64)],
+    purpose: Annotated[str, Form(max_length=40)],
+    days: Annotated[int, Form(ge=1, le=3650)] = 30,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    check_csrf(auth, csrf_token, settings)
+    extra: dict[str, object] = {}
+    try:
+        consent, token = _domain.grant_consent(
+            db, auth.user.consumer_id, merchant, purpose, days, state.catalogue, settings.consent_max_days
+        )
+        db.commit()
+        extra = {
+            "new_token": token,
+            "new_merchant": _domain.user_names(db, {consent.merchant_id})[consent.merchant_id],
+        }
+    except ApiError as exc:
+        extra = {"error": exc.message}
+    context = _consents_context(db, state, auth.user.consumer_id) | extra
+    return render(request, "consents.html", context, auth=auth, status_code=422 if "error" in extra else 200)
+
+
+@router.post("/consents/{consent_id}/revoke")
+def revoke_form(
+    consent_id: int,
+    auth: PageConsumer,
+    db: Db,
+    settings: SettingsDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    check_csrf(auth, csrf_token, settings)
+    consent = db.get(Consent, consent_id)
+    if consent is None or consent.consumer_id != auth.user.consumer_id:
+        raise ApiError(404, f"you have no consent {consent_id}")
+    _domain.revoke_consent(db, consent)
+    db.commit()
+    return RedirectResponse("/consents", status_code=303)
+
+
+def _dispute_choices(records: dict[str, list[dict[str, object]]]) -> list[tuple[str, str]]:
+    choices = []
+    for table, columns in _domain.RECORD_KEYS.items():
+        source = records["consumer"] if table == "consumers" else records.get(table, [])
+        for row in source[:300]:
+            key = "|".join(str(row.get(c)) for c in columns)
+            label_bits = [f"{k}={v}" for k, v in row.items() if k not in columns and k != "reported_at"][:3]
+            choices.append((f"{table}:{key}", f"{table} {key} ({', '.join(label_bits)})"))
+    return choices
+
+
+@router.get("/disputes")
+def disputes_page(request: Request, auth: PageConsumer, db: Db, error: str | None = None) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    records = _domain.records_of(db, auth.user.consumer_id)
+    context = {
+        "choices": _dispute_choices(records),
+        "disputes": [_views.dispute_out(db, d) for d in _domain.disputes_of(db, auth.user.consumer_id)],
+        "error": error,
+    }
+    return render(request, "disputes.html", context, auth=auth)
+
+
+@router.post("/disputes")
+def contest_form(
+    request: Request,
+    auth: PageConsumer,
+    db: Db,
+    settings: SettingsDep,
+    record: Annotated[str, Form(max_length=250)],
+    reason: Annotated[str, Form(max_length=2000)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    if auth is None or auth.user.consumer_id is None:
+        return _to_signin()
+    check_csrf(auth, csrf_token, settings)
+    table, _, key = record.partition(":")
+    if table not in _domain.RECORD_KEYS or len(reason.strip()) < 3:
+        return disputes_page(
+            request, auth, db, error="choose a record and say what is wrong (3 characters or more)"
+        )
+    try:
+        _domain.open_dispute(db, auth.user, table, key, reason.strip())
+        db.commit()
+    except ApiError as exc:
+        return disputes_page(request, auth, db, error=exc.message)
+    return RedirectResponse("/disputes", status_code=303)

@@ -1,0 +1,58 @@
+"""Merchant decisions: POST /v1/decisions with an API key and a consent token; the merchant demo page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse
+
+from lucidscore.api import _domain
+from lucidscore.api._errors import ERROR_RESPONSES, ApiError
+from lucidscore.api._pages import render
+from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
+from lucidscore.api.schemas import DecisionIn, DecisionOut, OkOut
+
+router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
+
+
+@router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
+def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
+    """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
+    and shown to the consumer. 403 without a valid consent for this merchant and product."""
+    return DecisionOut(**_domain.decide(db, merchant, body.consent_token, body.product, state.catalogue))
+
+
+@router.post(
+    "/v1/ping", summary="Do nothing (the framework's ceiling in the load benchmark)", tags=["system"]
+)
+def ping() -> OkOut:
+    return OkOut()
+
+
+@router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
+def merchant_page(request: Request, auth: MaybeSignedIn, state: State) -> Response:
+    return render(request, "merchant.html", {"catalogue": state.catalogue}, auth=auth)
+
+
+@router.post("/merchant", include_in_schema=False, response_class=HTMLResponse)
+def merchant_form(
+    request: Request,
+    auth: MaybeSignedIn,
+    db: Db,
+    state: State,
+    api_key: Annotated[str, Form(max_length=200)],
+    consent_token: Annotated[str, Form(max_length=200)],
+    product: Annotated[str, Form(max_length=40)],
+) -> Response:
+    context: dict[str, object] = {"catalogue": state.catalogue}
+    status = 200
+    try:
+        merchant = _domain.merchant_for_key(db, api_key.strip())
+        if merchant is None:
+            raise ApiError(401, "the API key is not valid")
+        context["decision"] = _domain.decide(db, merchant, consent_token.strip(), product, state.catalogue)
+    except ApiError as exc:
+        context["error"] = f"{exc.status}: {exc.message}"
+        status = exc.status
+    return render(request, "merchant.html", context, auth=auth, status_code=status)

@@ -1,0 +1,201 @@
+"""What comes in (``*In``, unknown fields refused) and what goes out (``*Out``) of the HTTP API.
+
+Stored rows (``lucidscore.store.service``) are never returned directly: each response is built field by
+field from these models, so hashes, raw features and other consumers' data cannot leak into it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+
+
+class SignInIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class ConsentIn(_In):
+    merchant: str = Field(min_length=1, max_length=64, description="the merchant's username")
+    purpose: str = Field(min_length=1, max_length=40, description="a product of the benefit catalogue")
+    days: int = Field(default=30, ge=1, le=3650, description="how long the consent lasts")
+
+
+class DisputeIn(_In):
+    record_table: Literal["consumers", "accounts", "statements", "inquiries", "public_records", "income"]
+    record_key: str = Field(min_length=1, max_length=200, description="the record's key, parts joined by '|'")
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class DecisionIn(_In):
+    consent_token: str = Field(min_length=1, max_length=200)
+    product: str = Field(min_length=1, max_length=40)
+
+
+class AcceptDisputeIn(_In):
+    corrections: dict[str, str | float | int | bool | None] = Field(
+        default_factory=dict, description="corrected values of the record's columns"
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class RejectDisputeIn(_In):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+# ---- outputs ------------------------------------------------------------------------------------
+
+
+class SessionOut(_Out):
+    token: str = Field(description="shown once; send as the session cookie or as 'Authorization: Bearer'")
+    role: str
+    expires_at: datetime
+
+
+class MeOut(_Out):
+    username: str
+    display_name: str
+    consumer_id: str
+
+
+class ReasonOut(_Out):
+    text: str
+    characteristic: str | None = None
+    family: str | None = None
+    points_lost: int | None = None
+
+
+class FamilyOut(_Out):
+    family: str
+    label: str
+    points: int | None
+    used: bool
+
+
+class RecourseStepOut(_Out):
+    text: str
+
+
+class ScoreOut(_Out):
+    score: int
+    tier: str
+    probability: float
+    model_id: str
+    segment: str
+    as_of: date
+    scored_at: datetime
+    families: list[FamilyOut]
+    reasons: list[ReasonOut]
+    recourse: list[RecourseStepOut]
+    recourse_note: str | None = None
+
+
+class HistoryPointOut(_Out):
+    as_of: date
+    score: int
+    tier: str
+    model_id: str
+    scored_at: datetime
+
+
+class AccessOut(_Out):
+    merchant: str
+    purpose: str
+    at: datetime
+    result: str
+
+
+class ConsentOut(_Out):
+    id: int
+    merchant: str
+    purpose: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    status: Literal["active", "expired", "revoked"]
+
+
+class ConsentCreatedOut(ConsentOut):
+    token: str = Field(description="shown once: give it to the merchant")
+
+
+class DisputeEventOut(_Out):
+    at: datetime
+    action: str
+    detail: dict[str, Any]
+
+
+class DisputeOut(_Out):
+    id: int
+    record_table: str
+    record_key: str
+    reason: str
+    status: str
+    resolution: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+    events: list[DisputeEventOut] = Field(default_factory=list)
+
+
+class AnalystDisputeOut(DisputeOut):
+    consumer_id: str
+
+
+class MerchantOut(_Out):
+    username: str
+    display_name: str
+
+
+class RecordsOut(_Out):
+    consumer: list[dict[str, Any]]
+    accounts: list[dict[str, Any]]
+    statements: list[dict[str, Any]]
+    inquiries: list[dict[str, Any]]
+    public_records: list[dict[str, Any]]
+    income: list[dict[str, Any]]
+
+
+class DecisionOut(_Out):
+    product: str
+    approved: bool
+    score: int
+    tier: str
+    min_score: int
+    model_id: str
+    reasons: list[str] = Field(description="principal reasons, when declined")
+    decided_at: datetime
+
+
+class ModelOut(_Out):
+    model_id: str
+    content_hash: str
+    description: str
+    active: bool
+    created_at: datetime
+    segments: list[str]
+    test_auc: float | None = None
+
+
+class DistributionOut(_Out):
+    model_id: str
+    consumers: int
+    bin_edges: list[int]
+    counts: list[int]
+    tiers: dict[str, int]
+
+
+class OkOut(_Out):
+    ok: bool = True
