@@ -1,9 +1,89 @@
-"""CLI commands: see register()."""
+"""CLI command ``ingest``: load a directory of table files (or one file) into the database."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from lucidscore.errors import InputError
+from lucidscore.ingest import FileReport, IngestReport, RichProgress, ingest_directory, ingest_file
+from lucidscore.records import LOAD_ORDER
+
+_COUNTS = ("read", "accepted", "quarantined", "inserted", "superseded", "unchanged")
+_SHOWN_PROBLEMS = 5
+
+
+def _ingest_one(path: Path, table: str | None, db: str, progress: bool) -> IngestReport:
+    from lucidscore.store import make_engine, migrate
+
+    name = table or path.name.split(".")[0]
+    if name not in LOAD_ORDER:
+        raise InputError(
+            f"{path}: cannot tell which table this file holds; pass --table (one of {', '.join(LOAD_ORDER)})"
+        )
+    engine = make_engine(db)
+    try:
+        migrate(engine)
+        if progress:
+            with RichProgress() as sink:
+                report = ingest_file(path, name, engine, progress=sink)
+        else:
+            report = ingest_file(path, name, engine)
+    finally:
+        engine.dispose()
+    return IngestReport(files=(report,))
+
+
+def _print(report: IngestReport, console: Console) -> None:
+    table = Table(title="ingested")
+    table.add_column("file")
+    table.add_column("table")
+    for c in _COUNTS:
+        table.add_column(c, justify="right")
+    for f in report.files:
+        table.add_row(f.path.name, f.table, *(f"{getattr(f, c):,}" for c in _COUNTS))
+    if len(report.files) > 1:
+        table.add_row("total", "", *(f"{report.total(c):,}" for c in _COUNTS), style="bold")
+    console.print(table)
+    for f in report.files:
+        _print_quarantine(f, console)
+    for p in report.ignored:
+        console.print(f"ignored {p} (not a table file: expected <table>.csv or <table>.parquet)")
+
+
+def _print_quarantine(f: FileReport, console: Console) -> None:
+    if not f.quarantined:
+        return
+    console.print(f"[yellow]{f.quarantined:,} row(s) of {f.path.name} quarantined:[/] {f.quarantine_path}")
+    for line in f.problems[:_SHOWN_PROBLEMS]:
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    if f.quarantined > _SHOWN_PROBLEMS:
+        console.print("  ... (all of them, with reasons, in the quarantine file)")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+
+    @app.command()
+    def ingest(
+        path: Annotated[Path, typer.Argument(help="directory with <table>.csv|parquet files, or one file")],
+        db: Annotated[str, typer.Option(help="database URL: sqlite:///file.db or postgresql://...")] = (
+            "sqlite:///lucidscore.db"
+        ),
+        table: Annotated[
+            str | None, typer.Option(help="raw table a single file holds (default: from its name)")
+        ] = None,
+        progress: Annotated[bool, typer.Option(help="show a progress bar per file")] = True,
+    ) -> None:
+        """Validate and load raw records; bad rows go to <file>.quarantine.csv with reasons."""
+        if path.is_dir():
+            if table is not None:
+                raise InputError(f"{path}: --table applies to a single file, not to a directory")
+            report = ingest_directory(path, db, progress=progress)
+        else:
+            report = _ingest_one(path, table, db, progress)
+        _print(report, Console(width=200))

@@ -1,1 +1,23 @@
-"""lucidscore.ingest layer."""
+"""Ingestion that loses nothing: validate every row, quarantine the bad ones with reasons, load each file
+in one transaction into the append-only store.
+"""
+
+from lucidscore.ingest._directory import REQUIRED_TABLES, find_table_files, ingest_directory
+from lucidscore.ingest._file import ingest_file, ingest_frame
+from lucidscore.ingest._progress import NoProgress, ProgressSink, RichProgress
+from lucidscore.ingest._quarantine import quarantine_path
+from lucidscore.ingest._report import FileReport, IngestReport
+
+__all__ = [
+    "REQUIRED_TABLES",
+    "FileReport",
+    "IngestReport",
+    "NoProgress",
+    "ProgressSink",
+    "RichProgress",
+    "find_table_files",
+    "ingest_directory",
+    "ingest_file",
+    "ingest_frame",
+    "quarantine_path",
+]

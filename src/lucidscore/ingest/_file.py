@@ -1,0 +1,314 @@
+"""Ingest one file (or one in-memory frame) into its raw table: validate, quarantine, load atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Connection, Engine
+
+from lucidscore.errors import InputError
+from lucidscore.ingest import _load
+from lucidscore.ingest._progress import NoProgress, ProgressSink
+from lucidscore.ingest._quarantine import message, quarantine_path, write_quarantine
+from lucidscore.ingest._read import (
+    ParseProblems,
+    RawBatch,
+    check_columns,
+    check_parquet_columns,
+    count_rows,
+    csv_header,
+    is_parquet,
+    iter_csv,
+    iter_parquet,
+    scan_file,
+)
+from lucidscore.ingest._report import FileReport
+from lucidscore.ingest._validate import PROBLEM_SCHEMA, Clock, empty_problems, validate_batch
+from lucidscore.records import LOAD_ORDER, TABLES_BY_NAME
+from lucidscore.records import Table as RecordTable
+from lucidscore.store._tables import ingest_batches_table
+
+LINE = "(line)"
+SAMPLE_PROBLEMS = 10
+DEFAULT_BATCH_BYTES = 16 << 20
+DEFAULT_BATCH_ROWS = 250_000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _record(table: str) -> RecordTable:
+    if table not in TABLES_BY_NAME:
+        raise InputError(f"table {table!r} is unknown; expected one of {', '.join(LOAD_ORDER)}")
+    return TABLES_BY_NAME[table]
+
+
+def _start_batch(engine: Engine, table: str, name: str, sha256: str, now: datetime) -> int:
+    """Record the attempt in its own committed transaction, so a load that dies is visible as such."""
+    batches = ingest_batches_table()
+    with engine.begin() as conn:
+        result = conn.execute(
+            insert(batches).values(
+                table_name=table, file_name=name, sha256=sha256, status="started", started_at=now
+            )
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+
+def _fail_batch(engine: Engine, batch_id: int, error: BaseException) -> None:
+    batches = ingest_batches_table()
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(batches)
+                .where(batches.c.id == batch_id)
+                .values(status="failed", error=str(error)[:2000], finished_at=_utcnow())
+            )
+    except Exception:  # the database itself may be what failed; the original error matters more
+        pass
+
+
+def _parse_problems(parsed: ParseProblems, last_line: int, ends_with_newline: bool) -> pl.DataFrame:
+    rows: list[tuple[int, str, str, str]] = []
+    for number, found, expected, text in parsed.lines:
+        if number == last_line and not ends_with_newline and found < expected:
+            reason = (
+                f"the last line is cut off: {found} of {expected} fields and no line end "
+                "(was the file truncated?)"
+            )
+        else:
+            reason = f"{found} fields; expected {expected} as in the header"
+        rows.append((number, LINE, text[:200], reason))
+    return pl.DataFrame(rows, schema=PROBLEM_SCHEMA, orient="row")
+
+
+def _messages(source: str, problems: pl.DataFrame) -> tuple[str, ...]:
+    out = []
+    for row, column, value, reason in problems.sort("row").head(SAMPLE_PROBLEMS).iter_rows():
+        if column == LINE:
+            out.append(f"{source} row {row:,}: {reason}: {value!r}")
+        else:
+            out.append(message(source, row, column, value, reason))
+    return tuple(out)
+
+
+def _load_all(
+    conn: Connection,
+    record: RecordTable,
+    batches: Iterator[RawBatch],
+    after_read: Callable[[], pl.DataFrame],
+    batch_id: int,
+    now: datetime,
+    progress: ProgressSink,
+) -> tuple[int, pl.DataFrame, _load.MergeCounts]:
+    """Everything inside the one transaction: stage, check, merge. Returns (rows read, problems, counts)."""
+    clock = Clock(now)
+    stage = _load.create_stage(conn, record)
+    parts: list[pl.DataFrame] = []
+    read = 0
+    for batch in batches:
+        valid, problems = validate_batch(batch.frame, pl.Series(batch.rows), record, clock)
+        if problems.height:
+            parts.append(problems)
+        _load.stage_rows(conn, stage, valid)
+        read += batch.frame.height
+        progress.advance(batch.frame.height)
+    parse = after_read()
+    if parse.height:
+        parts.append(parse)
+        read += parse.height
+        progress.advance(parse.height)
+    progress.phase("checking keys")
+    _load.index_stage(conn, stage, record)
+    parts.append(_load.quarantine_duplicates(conn, stage, record))
+    parts.append(_load.quarantine_unknown_references(conn, stage, record))
+    parts.append(_load.quarantine_stale(conn, stage, record))
+    progress.phase("writing")
+    counts = _load.merge(conn, stage, record, batch_id, now)
+    if conn.dialect.name == "sqlite":
+        stage.drop(conn)
+    problems = pl.concat([p for p in parts if p.height] or [empty_problems()])
+    return read, problems, counts
+
+
+def _ingest(
+    engine: Engine,
+    record: RecordTable,
+    source: str,
+    sha256: str,
+    batches: Callable[[], Iterator[RawBatch]],
+    after_read: Callable[[], pl.DataFrame],
+    total: int | None,
+    quarantine_to: Path | None,
+    progress: ProgressSink | None,
+    now: datetime | None,
+) -> FileReport:
+    started = time.perf_counter()
+    now = now or _utcnow()
+    sink = progress or NoProgress()
+    sink.start(f"{record.name} ({Path(source).name})", total)
+    batch_id = _start_batch(engine, record.name, source, sha256, now)
+    tmp: Path | None = None
+    try:
+        with engine.begin() as conn:
+            read, problems, counts = _load_all(conn, record, batches(), after_read, batch_id, now, sink)
+            quarantined = problems.get_column("row").n_unique() if problems.height else 0
+            accepted = read - quarantined
+            if accepted != counts.inserted + counts.superseded + counts.unchanged:
+                raise RuntimeError(
+                    f"{source}: internal count mismatch: accepted {accepted} != inserted {counts.inserted} "
+                    f"+ superseded {counts.superseded} + unchanged {counts.unchanged}; nothing was loaded"
+                )
+            if quarantine_to is not None and problems.height:
+                tmp = write_quarantine(problems, quarantine_to)
+            batches_t = ingest_batches_table()
+            conn.execute(
+                update(batches_t)
+                .where(batches_t.c.id == batch_id)
+                .values(
+                    status="committed",
+                    rows_read=read,
+                    rows_accepted=accepted,
+                    rows_quarantined=quarantined,
+                    rows_inserted=counts.inserted,
+                    rows_superseded=counts.superseded,
+                    rows_unchanged=counts.unchanged,
+                    finished_at=_utcnow(),
+                )
+            )
+    except BaseException as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        _fail_batch(engine, batch_id, exc)
+        raise
+    written: Path | None = None
+    if quarantine_to is not None:
+        if tmp is not None:
+            tmp.replace(quarantine_to)
+            written = quarantine_to
+        else:
+            quarantine_to.unlink(missing_ok=True)  # an old quarantine file would no longer be true
+    sink.phase("done")
+    return FileReport(
+        path=Path(source),
+        table=record.name,
+        sha256=sha256,
+        batch_id=batch_id,
+        read=read,
+        accepted=accepted,
+        quarantined=quarantined,
+        inserted=counts.inserted,
+        superseded=counts.superseded,
+        unchanged=counts.unchanged,
+        quarantine_path=written,
+        problems=_messages(Path(source).name, problems),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def ingest_file(
+    path: Path | str,
+    table: str,
+    engine: Engine,
+    *,
+    progress: ProgressSink | None = None,
+    now: datetime | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> FileReport:
+    """Load one CSV or Parquet file into raw table ``table`` of a migrated database, in one transaction.
+
+    Rows failing a check are written to ``<file>.quarantine.csv`` (row, column, value, reason) and
+    counted; all other rows load, or none if anything goes wrong. Loading the same file again changes
+    nothing. File-level faults (no such file, empty, not UTF-8, wrong columns) raise ``InputError``.
+
+    Parameters
+    ----------
+    path, table : the file and the raw table it holds (one of ``lucidscore.records.LOAD_ORDER``).
+    engine : from ``lucidscore.store.make_engine``, already migrated.
+    progress : receives rows read and the phase (see ``RichProgress``).
+    now : the load time and the "not in the future" limit (UTC, naive); defaults to now.
+
+    Returns
+    -------
+    FileReport with rows read, accepted, quarantined, inserted, superseded and unchanged.
+    """
+    path = Path(path)
+    record = _record(table)
+    if not path.exists():
+        raise InputError(f"{path}: no such file; expected a CSV or Parquet file of {table}")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; expected a CSV or Parquet file of {table}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty; expected a header row naming the {table} columns")
+    parquet = is_parquet(path)
+    scan = scan_file(path, check_utf8=not parquet)
+    parsed = ParseProblems()
+    if parquet:
+        check_parquet_columns(path, record)
+    else:
+        check_columns(path, csv_header(path), record)
+
+    def batches() -> Iterator[RawBatch]:
+        if parquet:
+            return iter_parquet(path, record, batch_rows)
+        return iter_csv(path, record, batch_bytes, parsed)
+
+    last_line = scan.newlines + (0 if scan.ends_with_newline else 1)
+    return _ingest(
+        engine,
+        record,
+        str(path),
+        scan.sha256,
+        batches,
+        lambda: _parse_problems(parsed, last_line, scan.ends_with_newline),
+        count_rows(path, scan),
+        quarantine_path(path),
+        progress,
+        now,
+    )
+
+
+def ingest_frame(
+    frame: pl.DataFrame | pd.DataFrame,
+    table: str,
+    engine: Engine,
+    *,
+    source: str = "frame",
+    now: datetime | None = None,
+) -> FileReport:
+    """Load rows held in memory (e.g. a correction accepted after a dispute) exactly like a file.
+
+    Same checks, same single transaction, same supersede rules; problems are returned in the report
+    (``problems``) instead of a quarantine file. ``source`` names the rows in messages and in
+    ``ingest_batches``.
+    """
+    record = _record(table)
+    data = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
+    check_columns(Path(source), list(data.columns), record)
+    text = data.select(pl.col(c).cast(pl.String) for c in record.column_names)
+    sha256 = hashlib.sha256(text.write_csv().encode()).hexdigest()
+    rows = np.arange(1, text.height + 1, dtype=np.int64)
+    return _ingest(
+        engine,
+        record,
+        source,
+        sha256,
+        lambda: iter([RawBatch(text, rows)]),
+        empty_problems,
+        text.height,
+        None,
+        None,
+        now,
+    )

@@ -1,0 +1,258 @@
+"""Load validated rows into the append-only tables inside ONE transaction (the caller's connection).
+
+Rows go first to a temporary staging table (executemany on SQLite, COPY on PostgreSQL), then SQL does
+what needs the whole file and the database: duplicated keys inside the file, references to unknown
+rows, corrections older than the stored version. Those rows leave the staging table as problems; the rest
+are merged: unchanged rows are skipped, corrections mark the current version superseded and add a new
+one, new keys are added.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    MetaData,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from lucidscore.ingest._validate import PROBLEM_SCHEMA, ROW
+from lucidscore.records import TABLES_BY_NAME
+from lucidscore.records import Table as RecordTable
+from lucidscore.store import BATCH_ID, INGESTED_AT, SUPERSEDED_AT, raw_table
+from lucidscore.store._tables import sql_type
+
+_REPORTED_AT = "reported_at"
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    superseded: int
+    unchanged: int
+
+
+def create_stage(conn: Connection, record: RecordTable) -> Table:
+    """A temporary table with the record columns and the file row number."""
+    cols: list[Column[Any]] = [Column(c.name, sql_type(c.type), nullable=True) for c in record.columns]
+    cols.append(Column(ROW, BigInteger, nullable=False))
+    kwargs: dict[str, Any] = {"prefixes": ["TEMPORARY"]}
+    if conn.dialect.name == "postgresql":
+        kwargs["postgresql_on_commit"] = "DROP"
+    stage = Table(f"_stage_{record.name}", MetaData(), *cols, **kwargs)
+    stage.drop(conn, checkfirst=True)
+    stage.create(conn)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB page cache for the bulk load
+    return stage
+
+
+def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
+    """Append typed rows (record columns + ``_row``) to the staging table as fast as the driver allows."""
+    if frame.height == 0:
+        return
+    names = [c.name for c in stage.columns]
+    frame = frame.select(names)
+    if conn.dialect.name == "postgresql":
+        buf = io.BytesIO()
+        frame.write_csv(
+            buf,
+            include_header=False,
+            null_value="",
+            datetime_format="%Y-%m-%d %H:%M:%S%.6f",
+            date_format="%Y-%m-%d",
+        )
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        cols = ", ".join(f'"{n}"' for n in names)
+        with raw.cursor() as cur, cur.copy(f'COPY "{stage.name}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+            copy.write(buf.getvalue())
+        return
+    # SQLite: store dates and times in SQLAlchemy's text formats, so ORM reads see the same values.
+    text_frame = frame.with_columns(
+        pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"),
+        pl.col(pl.Boolean).cast(pl.Int8),
+    )
+    marks = ", ".join("?" for _ in names)
+    cols = ", ".join(f'"{n}"' for n in names)
+    conn.exec_driver_sql(f'INSERT INTO "{stage.name}" ({cols}) VALUES ({marks})', text_frame.rows())
+
+
+def index_stage(conn: Connection, stage: Table, record: RecordTable) -> None:
+    Index(f"ix_{stage.name}_key", *(stage.c[k] for k in record.key)).create(conn)
+    for col in record.columns:
+        if col.references:
+            Index(f"ix_{stage.name}_{col.name}", stage.c[col.name]).create(conn)
+
+
+def _key_match(a: Table | Any, b: Table | Any, record: RecordTable) -> ColumnElement[bool]:
+    return and_(*(a.c[k] == b.c[k] for k in record.key))
+
+
+def _differs(main: Table | Any, stage: Table, record: RecordTable) -> ColumnElement[bool]:
+    content = [c.name for c in record.columns if c.name not in record.key and c.name != _REPORTED_AT]
+    if not content:
+        return literal(False)
+    return or_(*(main.c[c].is_distinct_from(stage.c[c]) for c in content))
+
+
+def _problems(rows: list[tuple[int, str, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=PROBLEM_SCHEMA, orient="row")
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def quarantine_duplicates(conn: Connection, stage: Table, record: RecordTable) -> pl.DataFrame:
+    """Rows whose natural key appears more than once in the file: all copies leave (which one is right?)."""
+    key_cols = [stage.c[k] for k in record.key]
+    dup = select(*key_cols).group_by(*key_cols).having(func.count() > 1).subquery()
+    found = conn.execute(
+        select(stage.c[ROW], *key_cols)
+        .join(dup, and_(*(stage.c[k] == dup.c[k] for k in record.key)))
+        .order_by(*key_cols, stage.c[ROW])
+    ).all()
+    if not found:
+        return _problems([])
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for row in found:
+        groups.setdefault(tuple(row[1:]), []).append(int(row[0]))
+    column = "+".join(record.key)
+    out: list[tuple[int, str, str, str]] = []
+    for key, rows in groups.items():
+        value = "|".join(_fmt(v) for v in key)
+        for r in rows:
+            others = ", ".join(str(o) for o in rows if o != r)
+            out.append((r, column, value, f"duplicated key in this file (also at row {others})"))
+    conn.execute(
+        delete(stage).where(
+            exists(
+                select(literal(1)).select_from(dup).where(and_(*(stage.c[k] == dup.c[k] for k in record.key)))
+            )
+        )
+    )
+    return _problems(out)
+
+
+def quarantine_unknown_references(conn: Connection, stage: Table, record: RecordTable) -> pl.DataFrame:
+    """Rows referring to a key that is not stored (e.g. a statement for an unknown account)."""
+    out: list[tuple[int, str, str, str]] = []
+    for col in record.columns:
+        if not col.references:
+            continue
+        ref_table, ref_col = col.references.split(".")
+        ref = raw_table(ref_table)
+        missing = ~exists(
+            select(literal(1)).where(ref.c[ref_col] == stage.c[col.name], ref.c[SUPERSEDED_AT].is_(None))
+        )
+        for row, value in conn.execute(select(stage.c[ROW], stage.c[col.name]).where(missing)):
+            out.append(
+                (
+                    int(row),
+                    col.name,
+                    _fmt(value),
+                    f"unknown {col.name}: no such {ref_col} in {ref_table} (load {ref_table} first)",
+                )
+            )
+        conn.execute(delete(stage).where(missing))
+    return _problems(out)
+
+
+def quarantine_stale(conn: Connection, stage: Table, record: RecordTable) -> pl.DataFrame:
+    """Rows that differ from the current version but are not newer: stale or conflicting corrections."""
+    main = raw_table(record.name)
+    cur = main.alias("cur")
+    has_reported = _REPORTED_AT in record.column_names
+    match = and_(_key_match(cur, stage, record), cur.c[SUPERSEDED_AT].is_(None), _differs(cur, stage, record))
+    if has_reported:
+        match = and_(match, stage.c[_REPORTED_AT] <= cur.c[_REPORTED_AT])
+    cols = [stage.c[ROW], stage.c[_REPORTED_AT] if has_reported else literal(None)]
+    cols.append(cur.c[_REPORTED_AT] if has_reported else literal(None))
+    out: list[tuple[int, str, str, str]] = []
+    for row, new, old in conn.execute(select(*cols).select_from(stage.join(cur, match))):
+        if not has_reported:
+            out.append(
+                (
+                    int(row),
+                    "+".join(record.key),
+                    "",
+                    "differs from the stored row, and this table has no reported_at to order corrections",
+                )
+            )
+        elif new == old:
+            out.append(
+                (
+                    int(row),
+                    _REPORTED_AT,
+                    _fmt(new),
+                    "same reported_at as the stored version but different "
+                    "values; a correction needs a newer reported_at",
+                )
+            )
+        else:
+            out.append(
+                (
+                    int(row),
+                    _REPORTED_AT,
+                    _fmt(new),
+                    f"older than the stored version (reported_at {old}); "
+                    "a correction needs a newer reported_at",
+                )
+            )
+    if out:
+        conn.execute(delete(stage).where(exists(select(literal(1)).select_from(cur).where(match))))
+    return _problems(out)
+
+
+def merge(conn: Connection, stage: Table, record: RecordTable, batch_id: int, now: datetime) -> MergeCounts:
+    """Supersede what the file corrects, add what is new, count what is unchanged."""
+    main = raw_table(record.name)
+    cur = main.alias("cur")
+    current = and_(_key_match(cur, stage, record), cur.c[SUPERSEDED_AT].is_(None))
+    unchanged = conn.execute(
+        select(func.count())
+        .select_from(stage)
+        .where(exists(select(literal(1)).select_from(cur).where(current, ~_differs(cur, stage, record))))
+    ).scalar_one()
+    superseded = conn.execute(
+        update(main)
+        .where(
+            main.c[SUPERSEDED_AT].is_(None),
+            exists(
+                select(literal(1))
+                .select_from(stage)
+                .where(_key_match(main, stage, record), _differs(main, stage, record))
+            ),
+        )
+        .values({SUPERSEDED_AT: now})
+    ).rowcount
+    names = list(record.column_names)
+    src = select(
+        *(stage.c[n] for n in names), literal(batch_id).label(BATCH_ID), literal(now).label(INGESTED_AT)
+    ).where(~exists(select(literal(1)).select_from(cur).where(current)))
+    written = conn.execute(insert(main).from_select([*names, BATCH_ID, INGESTED_AT], src)).rowcount
+    return MergeCounts(inserted=written - superseded, superseded=superseded, unchanged=int(unchanged))
+
+
+def record_of(table: str) -> RecordTable:
+    return TABLES_BY_NAME[table]
