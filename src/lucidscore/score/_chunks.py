@@ -1,0 +1,129 @@
+"""Read the columns a model needs from a CSV or Parquet file, chunk by chunk (pyarrow where it can)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lucidscore.errors import InputError
+
+CHUNK_ROWS = 250_000
+_PARQUET = {".parquet", ".pq"}
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """A data file, its header and its format; ``total_rows`` is known for Parquet only."""
+
+    path: Path
+    columns: list[str]
+    kind: str  # "parquet", "csv" (pyarrow) or "whitespace" (pandas)
+    separator: str = ","
+    total_rows: int | None = None
+
+
+def _first_line(path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(64 * 1024)
+    if b"\0" in head:
+        raise InputError(f"{path}: looks binary but is not Parquet; expected a CSV or Parquet file")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: byte {exc.start} is not UTF-8; expected a UTF-8 CSV or a Parquet file"
+        ) from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError(f"{path}: the file is empty; expected a header row and at least one data row")
+    return lines[0]
+
+
+def open_source(path: str | Path) -> TableSource:
+    """Look at a file's header (no data read yet); raise ``InputError`` for what cannot be read."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file; expected a CSV or Parquet file")
+    if p.stat().st_size == 0:
+        raise InputError(f"{p}: the file is empty; expected a header row and at least one data row")
+    with p.open("rb") as fh:
+        magic = fh.read(4)
+    if p.suffix.lower() in _PARQUET or magic == b"PAR1":
+        try:
+            meta = pq.ParquetFile(p)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            raise InputError(
+                f"{p}: not a readable Parquet file ({exc}); expected a CSV or Parquet file"
+            ) from None
+        return TableSource(p, list(meta.schema_arrow.names), "parquet", total_rows=meta.metadata.num_rows)
+    first = _first_line(p)
+    for sep in (",", ";", "\t"):
+        if sep in first:
+            return TableSource(p, [c.strip().strip('"') for c in first.split(sep)], "csv", sep)
+    if " " in first.strip():
+        return TableSource(p, first.split(), "whitespace", " ")
+    return TableSource(p, [first.strip().strip('"')], "csv", ",")
+
+
+def iter_chunks(
+    source: TableSource, numeric: list[str], text: list[str], keep: list[str], chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Frames of up to ``chunk_rows`` rows holding ``numeric`` (float64), ``text`` (strings) and ``keep``.
+
+    Numeric columns are read as float64 by pyarrow; a cell that is not a number makes pyarrow fail, and
+    the chunk is then re-read as text so the caller's parser can name the row and value.
+    """
+    wanted = list(dict.fromkeys([*numeric, *text, *keep]))
+    if source.kind == "parquet":
+        pf = pq.ParquetFile(source.path)
+        for batch in pf.iter_batches(batch_size=chunk_rows, columns=wanted):
+            yield batch.to_pandas()
+        return
+    if source.kind == "whitespace":
+        dtypes = {c: "string" for c in text}
+        reader = pd.read_csv(
+            source.path, sep=r"\s+", usecols=wanted, dtype=dtypes, chunksize=chunk_rows, engine="python"
+        )
+        yield from reader
+        return
+    yield from _csv_chunks(source, numeric, text, wanted, chunk_rows)
+
+
+def _csv_chunks(
+    source: TableSource, numeric: list[str], text: list[str], wanted: list[str], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    types: dict[str, pa.DataType] = {c: pa.string() for c in wanted}
+    types.update({c: pa.float64() for c in numeric})
+    reader = pacsv.open_csv(
+        source.path,
+        read_options=pacsv.ReadOptions(block_size=16 << 20),
+        parse_options=pacsv.ParseOptions(delimiter=source.separator),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=wanted, column_types=types, strings_can_be_null=True
+        ),
+    )
+    done = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid:
+            break
+        done += batch.num_rows
+        yield batch.to_pandas()
+    # A cell is not a number: read the rest as text, so the caller's parser names its row and value.
+    yield from pd.read_csv(
+        source.path,
+        sep=source.separator,
+        usecols=wanted,
+        dtype="string",
+        chunksize=chunk_rows,
+        skiprows=range(1, done + 1),
+    )

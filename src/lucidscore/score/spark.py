@@ -1,0 +1,207 @@
+"""The Apache Spark engine: the same compiled kernel, run per partition with ``mapInPandas``.
+
+Spark reads the file (CSV columns as text, so values are parsed exactly as the local engine parses them),
+each partition is scored by ``CompiledScorecard`` on the executors, and the result is written as one
+Parquet file (via a temporary directory, then a rename), in input order.
+
+>>> score_file("model.json", "applicants.csv", "scores.parquet")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lucidscore.errors import InputError
+from lucidscore.model import CompiledScorecard, ScorecardArtifact, load_artifact
+from lucidscore.model._kernel import compiled_score_frame
+from lucidscore.score._chunks import open_source
+from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema
+
+INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use --engine spark"
+_ERROR_PREFIX = "LucidInputError: "
+
+
+def spark_available() -> str | None:
+    """None when Spark can run here, else what is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return f"pyspark is not installed: {INSTALL_HINT}"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return f"java is not on PATH: {INSTALL_HINT}"
+    return None
+
+
+def local_session(app_name: str = "lucidscore") -> Any:
+    """A small ``local[2]`` SparkSession (no UI, 2 shuffle partitions), using this Python for workers."""
+    missing = spark_available()
+    if missing is not None:
+        raise InputError(missing)
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _scorer(model_json: str, reasons: int, id_name: str) -> Any:
+    """The function ``mapInPandas`` runs on each partition (compiles the model once per task)."""
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
+        for frame in batches:
+            ids = frame[id_name]
+            try:
+                batch = compiled.prepare(frame.drop(columns=[id_name]))
+            except InputError as exc:
+                raise ValueError(_ERROR_PREFIX + exc.message) from None
+            scored = compiled_score_frame(compiled, batch, reasons)
+            scored.insert(0, id_name, ids.to_numpy())
+            scored["tier"] = scored["tier"].astype(str)
+            scored["segment"] = scored["segment"].astype(str)
+            yield scored.reset_index(drop=True)
+
+    return run
+
+
+def score_dataframe(
+    spark_frame: Any, artifact: ScorecardArtifact, reasons: int = 4, id_column: str | None = None
+) -> Any:
+    """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    compiled = CompiledScorecard.from_artifact(artifact)
+    compiled.check_columns(spark_frame.columns, "the Spark DataFrame")
+    needed = compiled.required_columns
+    if id_column is None:
+        indexed = spark_frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
+        schema = T.StructType([*spark_frame.schema.fields, T.StructField(ROW_COLUMN, T.LongType(), False)])
+        frame = indexed.toDF(schema).select(ROW_COLUMN, *needed)
+        id_name, id_type = ROW_COLUMN, T.LongType()
+    else:
+        frame = spark_frame.select(F.col(id_column), *[F.col(c) for c in needed if c != id_column])
+        id_name, id_type = id_column, spark_frame.schema[id_column].dataType
+    width = reasons + 1 if reasons and compiled.has_inquiry_characteristic else reasons
+    out_schema = T.StructType(
+        [
+            T.StructField(id_name, id_type),
+            T.StructField("score", T.ShortType()),
+            T.StructField("tier", T.StringType()),
+            T.StructField("probability", T.DoubleType()),
+            T.StructField("segment", T.StringType()),
+            *[T.StructField(f"reason_{j + 1}", T.StringType()) for j in range(width)],
+        ]
+    )
+    with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
+        warnings.simplefilter("ignore", FutureWarning)
+        return frame.mapInPandas(_scorer(artifact.model_dump_json(), reasons, id_name), out_schema)
+
+
+def score_file(
+    model_path: str | Path,
+    data_path: str | Path,
+    out_path: str | Path,
+    reasons: int = 4,
+    id_column: str | None = None,
+    spark: Any = None,
+) -> ScoreSummary:
+    """Score ``data_path`` on Spark into the Parquet file ``out_path``; same columns as the local engine.
+
+    ``spark`` is an existing SparkSession; by default a ``local[2]`` one is started (and left for reuse).
+    """
+    art = load_artifact(model_path)
+    source = open_source(data_path)  # same header checks and messages as the local engine
+    compiled = CompiledScorecard.from_artifact(art)
+    compiled.check_columns(source.columns, str(source.path))
+    if id_column is not None and id_column not in source.columns:
+        raise InputError(
+            f"{source.path}: id column {id_column} not found; the file has {', '.join(source.columns)}"
+        )
+    session = spark if spark is not None else local_session()
+    if source.kind == "parquet":
+        frame = session.read.parquet(str(source.path))
+    else:
+        sep = r"\s+" if source.kind == "whitespace" else source.separator
+        if source.kind == "whitespace":
+            frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
+        else:
+            frame = session.read.csv(str(source.path), header=True, sep=sep, inferSchema=False)
+    scored = score_dataframe(frame, art, reasons, id_column)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
+    summary = ScoreSummary(0, out, {t.name: 0 for t in art.scaling.tiers}, extras, engine="spark")
+    workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        try:
+            scored.write.mode("overwrite").parquet(str(workdir / "parts"))
+        except Exception as exc:  # a Py4J/PythonException wrapping the task's error
+            text = str(exc)
+            if _ERROR_PREFIX in text:
+                message = text.split(_ERROR_PREFIX, 1)[1].splitlines()[0]
+                raise InputError(f"{source.path}: {message}") from None
+            raise
+        # Part files are numbered by partition, and partitions follow the input: concatenating them in
+        # name order keeps the input's row order.
+        parts = sorted((workdir / "parts").glob("part-*.parquet"))
+        _concat(parts, compiled, reasons, id_column or ROW_COLUMN, workdir / "out.parquet", summary)
+        (workdir / "out.parquet").replace(out)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return summary
+
+
+def _concat(
+    parts: list[Path],
+    compiled: CompiledScorecard,
+    reasons: int,
+    id_name: str,
+    path: Path,
+    summary: ScoreSummary,
+) -> None:
+    """Write Spark's part files as one Parquet file with the local engine's schema."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tiers = pd.Index([t.name for t in compiled.artifact.scaling.tiers])
+    segments = pd.Index(compiled.segment_names)
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in parts:
+            result = pd.read_parquet(part)
+            if result.empty:
+                continue
+            result["tier"] = pd.Categorical(result["tier"], categories=tiers)
+            result["segment"] = pd.Categorical(result["segment"], categories=segments)
+            if writer is None:
+                id_type = pa.Array.from_pandas(result[id_name]).type
+                if pa.types.is_large_string(id_type) or pa.types.is_null(id_type):
+                    id_type = pa.string()
+                writer = pq.ParquetWriter(path, output_schema(compiled, reasons, id_name, id_type))
+            writer.write_table(pa.Table.from_pandas(result, schema=writer.schema, preserve_index=False))
+            summary.add(result["score"].to_numpy(), result["tier"])
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise InputError("the data file has no data rows; expected at least one row to score")
