@@ -1,9 +1,151 @@
-"""CLI commands: see register()."""
+"""CLI commands ``evaluate`` (validation, fairness and model-card report) and ``monitor`` (drift report)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from lucidscore.errors import InputError
+
+
+def _split_columns(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+def _json_path(report: Path, json_out: Path | None) -> Path:
+    return json_out if json_out is not None else report.with_suffix(".json")
+
+
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model file written by `lucidscore train`.")],
+    data: Annotated[Path, typer.Argument(help="Table to validate on (CSV or Parquet), with the target.")],
+    target: Annotated[str | None, typer.Option(help="Target column (1 = bad). Default: the model's.")] = None,
+    audit: Annotated[
+        Path | None,
+        typer.Option(
+            help="Table with the audit columns, if not DATA itself; joined by --audit-key or row order."
+        ),
+    ] = None,
+    audit_key: Annotated[
+        str | None, typer.Option(help="Column present in DATA and --audit to join on.")
+    ] = None,
+    audit_columns: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated protected attributes for the fairness audit, e.g. SEX,MARRIAGE,AGE."
+        ),
+    ] = None,
+    cutoff: Annotated[int, typer.Option(help="Lowest approved score (350-950) for fairness figures.")] = 600,
+    report: Annotated[Path, typer.Option(help="HTML report to write.")] = Path("report.html"),
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="JSON twin of the report. Default: REPORT with .json.")
+    ] = None,
+    train: Annotated[Path | None, typer.Option(help="Training table, to show train vs test metrics.")] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Baseline table for score PSI and CSI. Default: the model's training bins."),
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option(min=10, max=10_000, help="Bootstrap resamples for intervals.")
+    ] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+) -> None:
+    """Validate a model: discrimination, calibration, stability, fairness at a cutoff, proxies, model card."""
+    from lucidscore.evaluate import Table, align_audit, check_cutoff, evaluation_report, write_report
+    from lucidscore.model import load_artifact
+    from lucidscore.tabular import read_table
+
+    check_cutoff(cutoff)
+    artifact = load_artifact(model)
+    frame = read_table(data)
+    columns = _split_columns(audit_columns)
+    if audit_key is not None and audit is None:
+        raise InputError("--audit-key needs --audit FILE: the table that holds the audit columns")
+    same_table = audit is None or audit.resolve() == data.resolve()
+    if not columns and audit is not None:
+        columns = list(artifact.audit_columns)
+        if not columns:
+            raise InputError(
+                f"--audit {audit} given but no --audit-columns, and model {artifact.model_id} records none; "
+                "name them, e.g. --audit-columns SEX,AGE"
+            )
+    audit_frame = None if same_table or audit is None else read_table(audit)
+    groups, how = align_audit(
+        frame,
+        audit_frame,
+        columns,
+        key=None if same_table else audit_key,
+        data_name=str(data),
+        audit_name=str(audit),
+        model_inputs=artifact.input_columns,
+    )
+    err = Console(stderr=True)
+    with err.status("evaluating: scoring, bootstrap, fairness and proxies"):
+        result = evaluation_report(
+            artifact,
+            Table(frame, str(data), groups),
+            target=target,
+            cutoff=cutoff,
+            train=None if train is None else Table(read_table(train), str(train)),
+            baseline=None if baseline is None else Table(read_table(baseline), str(baseline)),
+            audit_join=how,
+            n_resamples=resamples,
+            seed=seed,
+        )
+        html, js = write_report(result, report, _json_path(report, json_out))
+    test = result["discrimination"]["test"]
+    ci = test["ci"]
+    typer.echo(
+        f"AUC {test['auc']:.4f} [{ci['auc'][0]:.4f}, {ci['auc'][1]:.4f}]  "
+        f"Gini {test['gini']:.4f}  KS {test['ks']:.4f}  Brier {test['brier']:.4f}  ({test['rows']} rows)"
+    )
+    for col, entry in result["fairness"]["attributes"].items():
+        flagged = ", ".join(entry["four_fifths_flagged"]) or "none"
+        typer.echo(
+            f"{col}: lowest adverse impact ratio {entry['min_adverse_impact_ratio']:.3f}, "
+            f"four-fifths flags: {flagged}"
+        )
+    strong = [
+        f"{p['characteristic']}~{p['attribute']}" for p in result["proxies"] if p["strength"] == "strong"
+    ]
+    if strong:
+        typer.echo(f"strong proxies to review: {', '.join(strong)}")
+    typer.echo(f"wrote {html} and {js}")
+
+
+def monitor(
+    model: Annotated[Path, typer.Argument(help="Model file written by `lucidscore train`.")],
+    baseline: Annotated[Path, typer.Option(help="Baseline population (CSV or Parquet), e.g. last January.")],
+    current: Annotated[Path, typer.Option(help="Current population to compare with the baseline.")],
+    report: Annotated[Path, typer.Option(help="HTML drift report to write.")] = Path("drift.html"),
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="JSON twin of the report. Default: REPORT with .json.")
+    ] = None,
+) -> None:
+    """Population drift: PSI of the score and CSI of each characteristic, flagged at 0.1 and 0.25."""
+    from lucidscore.evaluate import Table, drift_report, write_report
+    from lucidscore.model import load_artifact
+    from lucidscore.tabular import read_table
+
+    artifact = load_artifact(model)
+    base = Table(read_table(baseline), str(baseline))
+    cur = Table(read_table(current), str(current))
+    result = drift_report(artifact, base, cur)
+    html, js = write_report(result, report, _json_path(report, json_out))
+    score = result["score"]
+    typer.echo(f"score PSI {score['psi']:.4f} ({score['flag']})")
+    for c in result["characteristics"]:
+        if c["flag"] != "stable":
+            typer.echo(f"{c['characteristic']} ({c['segment']}): CSI {c['csi']:.4f} ({c['flag']})")
+    if not result["flagged"]:
+        typer.echo("no characteristic reached CSI 0.1")
+    typer.echo(f"wrote {html} and {js}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``evaluate`` and ``monitor`` to the app."""
+    app.command()(evaluate)
+    app.command()(monitor)

@@ -28,6 +28,25 @@ def _missing_mask(values: pd.Series) -> npt.NDArray[np.bool_]:
     return np.asarray(mask, dtype=bool)
 
 
+def _category_text(value: object) -> str:
+    """A cell as categories compare it: numbers in canonical form (1.0 -> '1'), text stripped."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    number: float | None = None
+    if isinstance(value, float | np.floating):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value.strip()
+    if number is not None and np.isfinite(number) and number == int(number) and abs(number) < 2**53:
+        return str(int(number))
+    return str(value).strip()
+
+
 def bin_index(characteristic: Characteristic, values: pd.Series) -> IntArray:
     """Position in ``characteristic.bins`` of each value's bin."""
     bins = characteristic.bins
@@ -52,9 +71,15 @@ def bin_index(characteristic: Characteristic, values: pd.Series) -> IntArray:
             out[hit] = i
             free &= ~hit
     else:
-        text = values.astype(str).to_numpy()
-        lookup = {cat: i for i, b in enumerate(bins) if b.kind == "categories" for cat in b.categories}
-        codes = pd.Series(text).map(lookup).to_numpy(dtype=np.float64, na_value=np.nan)
+        lookup = {
+            key: i
+            for i, b in enumerate(bins)
+            if b.kind == "categories"
+            for cat in b.categories
+            for key in {cat, _category_text(cat)}
+        }
+        text = pd.Series([_category_text(v) for v in values.to_numpy(dtype=object)], dtype=object)
+        codes = text.map(lookup).to_numpy(dtype=np.float64, na_value=np.nan)
         found = ~np.isnan(codes) & ~is_missing
         out[found] = codes[found].astype(np.int64)
     out[out < 0] = missing_pos

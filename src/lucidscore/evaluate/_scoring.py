@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pandas as pd
 
 from lucidscore.errors import InputError
-from lucidscore.evaluate._assign import reference_scores
-from lucidscore.model import ScorecardArtifact
+from lucidscore.model import ScorecardArtifact, score_frame
 
 
 def check_inputs(artifact: ScorecardArtifact, frame: pd.DataFrame, name: str) -> None:
@@ -26,12 +23,7 @@ def score_table(artifact: ScorecardArtifact, frame: pd.DataFrame, name: str = "d
     """Columns score, tier and probability for each row, from the model's input columns only."""
     check_inputs(artifact, frame, name)
     inputs = frame[list(artifact.input_columns)].reset_index(drop=True)
-    try:
-        kernel = importlib.import_module("lucidscore.model._kernel")
-    except ImportError:  # before the compiled engine exists, the same rule computed from the bins
-        score = reference_scores(artifact, inputs)
-    else:
-        score = kernel.score_frame(artifact, inputs)["score"].to_numpy(dtype=np.int64)
+    score = score_frame(artifact, inputs)["score"].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
             "score": score,
