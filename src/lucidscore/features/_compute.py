@@ -1,0 +1,258 @@
+"""Point-in-time characteristics, computed with polars over whole columns.
+
+Every table is first cut to the records dated on or before ``as_of``; nothing after it reaches a
+feature. Statements are reduced per account first (one hash pass over the biggest table), then per
+consumer with the account's kind.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+
+import polars as pl
+
+from lucidscore.features._catalogue import FEATURE_NAMES
+from lucidscore.records import BILL_ACCOUNT_KINDS, CREDIT_ACCOUNT_KINDS
+
+_LOANS = ("instalment", "mortgage")
+
+
+def _month(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _months_before(day: date, months: int) -> date:
+    index = _month(day) - months
+    year, month = index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _age(column: str, as_of: date) -> pl.Expr:
+    """Months between a YYYY-MM column and the as-of month (0 = the as-of month)."""
+    year = pl.col(column).str.slice(0, 4).cast(pl.Int32)
+    month = pl.col(column).str.slice(5, 2).cast(pl.Int32)
+    return (pl.lit(_month(as_of), pl.Int32) - (year * 12 + month - 1)).alias("age")
+
+
+def _months_since(column: str, as_of: date) -> pl.Expr:
+    """Whole months from a date column to ``as_of``."""
+    return pl.lit(_month(as_of), pl.Int32) - (
+        pl.col(column).dt.year().cast(pl.Int32) * 12 + pl.col(column).dt.month().cast(pl.Int32) - 1
+    )
+
+
+def _period_label(as_of: date) -> str:
+    return f"{as_of.year:04d}-{as_of.month:02d}"
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator / denominator, null where the denominator is zero or missing (never 0 by default)."""
+    return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
+
+
+def per_account(statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """One row per account: its delinquency, payments and balances in the windows the features use."""
+    dpd, age = pl.col("days_past_due"), pl.col("age")
+    return (
+        statements.filter(pl.col("period") <= _period_label(as_of))
+        .with_columns(_age("period", as_of))
+        .filter(age >= 0)
+        .group_by("account_id")
+        .agg(
+            dpd.filter(age < 6).max().alias("dpd_6"),
+            dpd.filter(age < 12).max().alias("dpd_12"),
+            dpd.filter(age < 24).max().alias("dpd_24"),
+            dpd.filter(age == 0).max().alias("dpd_now"),
+            age.filter(dpd >= 30).min().alias("last_30"),
+            ((dpd >= 60) & (age < 24)).sum().alias("n60_24"),
+            (age < 24).sum().alias("rows_24"),
+            (age < 12).sum().alias("rows_12"),
+            (age < 3).sum().alias("rows_3"),
+            (age == 0).any().alias("has_now"),
+            pl.col("amount_paid").filter(age < 12).sum().alias("paid_12"),
+            pl.col("amount_due").filter(age < 12).sum().alias("due_12"),
+            pl.col("balance").filter(age == 0).sum().alias("bal_now"),
+            pl.col("amount_due").filter(age == 0).sum().alias("due_now"),
+            pl.col("balance").filter(age < 3).sum().alias("bal_3"),
+            pl.col("balance").filter(age < 12).sum().alias("bal_12"),
+            ((dpd == 0) & (age < 12)).sum().alias("ontime_12"),
+            ((dpd == 0) & (age < 24)).sum().alias("ontime_24"),
+            age.max().alias("max_age"),
+        )
+    )
+
+
+def statement_features(accounts: pl.LazyFrame, statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Credit-history, bill-payment and utilisation characteristics from the monthly statements."""
+    credit = pl.col("kind").is_in(CREDIT_ACCOUNT_KINDS)
+    bill = pl.col("kind").is_in(BILL_ACCOUNT_KINDS)
+    rev = pl.col("kind") == "revolving"
+    loan = pl.col("kind").is_in(_LOANS)
+    now = pl.col("has_now")
+    limit = pl.col("credit_limit")
+
+    def when_any(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
+        return pl.when(cond.any()).then(value).otherwise(None)
+
+    util_3 = _ratio(pl.col("bal_3").filter(rev).sum(), (limit * pl.col("rows_3")).filter(rev).sum())
+    util_12 = _ratio(pl.col("bal_12").filter(rev).sum(), (limit * pl.col("rows_12")).filter(rev).sum())
+    joined = per_account(statements, as_of).join(
+        accounts.select("account_id", "consumer_id", "kind", "credit_limit", "original_amount"),
+        on="account_id",
+        how="inner",
+    )
+    credit_24 = credit & (pl.col("rows_24") > 0)
+    return joined.group_by("consumer_id").agg(
+        pl.col("dpd_6").filter(credit).max().alias("worst_dpd_6m"),
+        pl.col("dpd_12").filter(credit).max().alias("worst_dpd_12m"),
+        pl.col("dpd_24").filter(credit).max().alias("worst_dpd_24m"),
+        pl.col("dpd_now").filter(credit).max().alias("current_dpd"),
+        pl.col("last_30").filter(credit).min().alias("months_since_30dpd"),
+        when_any(credit_24, pl.col("n60_24").filter(credit).sum()).alias("n_60dpd_24m"),
+        _ratio(pl.col("paid_12").filter(credit).sum(), pl.col("due_12").filter(credit).sum()).alias(
+            "payment_to_due_12m"
+        ),
+        _ratio(pl.col("bal_now").filter(rev & now).sum(), limit.filter(rev & now).sum()).alias(
+            "revolving_utilisation"
+        ),
+        (util_3 - util_12).alias("utilisation_trend"),
+        when_any(credit & now, pl.col("bal_now").filter(credit & now).sum()).alias("total_credit_balance"),
+        when_any(credit & now, pl.col("due_now").filter(credit & now).sum()).alias("monthly_obligations"),
+        (limit - pl.col("bal_now")).filter(rev & now).sum().alias("unused_limit"),
+        when_any(rev & now, pl.lit(True)).alias("has_revolving_now"),
+        (
+            1.0
+            - _ratio(
+                pl.col("bal_now").filter(loan & now).sum(), pl.col("original_amount").filter(loan & now).sum()
+            )
+        ).alias("instalment_paid_down"),
+        _ratio(pl.col("ontime_12").filter(bill).sum(), pl.col("rows_12").filter(bill).sum()).alias(
+            "bill_on_time_share_12m"
+        ),
+        _ratio(pl.col("ontime_24").filter(bill).sum(), pl.col("rows_24").filter(bill).sum()).alias(
+            "bill_on_time_share_24m"
+        ),
+        pl.col("dpd_12").filter(bill).max().alias("worst_bill_dpd_12m"),
+        (pl.col("max_age").filter(bill).max() + 1).alias("months_of_bill_history"),
+    )
+
+
+def account_features(accounts: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    """Counts and ages of the accounts opened on or before ``as_of``."""
+    credit = pl.col("kind").is_in(CREDIT_ACCOUNT_KINDS)
+    is_open = pl.col("closed").is_null() | (pl.col("closed") > as_of)
+    age = _months_since("opened", as_of)
+    return accounts.group_by("consumer_id").agg(
+        credit.sum().cast(pl.Int64).alias("n_credit_accounts"),
+        (credit & is_open).sum().cast(pl.Int64).alias("n_open_credit_accounts"),
+        (credit & (age < 12)).sum().cast(pl.Int64).alias("accounts_opened_12m"),
+        pl.col("kind").is_in(BILL_ACCOUNT_KINDS).sum().cast(pl.Int64).alias("n_bill_accounts"),
+        age.max().alias("months_since_oldest_account"),
+        age.min().alias("months_since_newest_account"),
+    )
+
+
+def inquiry_features(inquiries: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    def since(months: int) -> datetime:
+        start = _months_before(as_of, months) + timedelta(days=1)
+        return datetime(start.year, start.month, start.day)
+
+    at = pl.col("at")
+    return inquiries.group_by("consumer_id").agg(
+        (at >= since(6)).sum().cast(pl.Int64).alias("inquiries_6m"),
+        (at >= since(12)).sum().cast(pl.Int64).alias("inquiries_12m"),
+    )
+
+
+def public_record_features(records: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    recent = pl.col("filed") > _months_before(as_of, 60)
+    return records.group_by("consumer_id").agg(
+        ((pl.col("kind") == "judgment") & ~pl.col("satisfied"))
+        .sum()
+        .cast(pl.Int64)
+        .alias("unpaid_judgments"),
+        recent.sum().cast(pl.Int64).alias("public_records_5y"),
+        (recent & (pl.col("kind") == "charge_off")).sum().cast(pl.Int64).alias("charge_offs_5y"),
+    )
+
+
+def income_features(income: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    age, amount = pl.col("age"), pl.col("amount")
+    last12 = amount.filter(age < 12)
+    return (
+        income.filter(pl.col("period") <= _period_label(as_of))
+        .with_columns(_age("period", as_of))
+        .filter(age >= 0)
+        .sort("age")
+        .group_by("consumer_id")
+        .agg(
+            amount.filter(age < 6).mean().alias("income_avg_6m"),
+            pl.when(last12.count() >= 3)
+            .then(_ratio(last12.std(), last12.mean()))
+            .otherwise(None)
+            .alias("income_volatility_12m"),
+            pl.col("verified").first().cast(pl.Int8).alias("income_verified"),
+        )
+    )
+
+
+def consumer_features(consumers: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
+    moved_in = pl.col("address_since")
+    return consumers.select(
+        "consumer_id",
+        pl.col("identity_verified").cast(pl.Int8).alias("identity_verified"),
+        pl.when(moved_in <= as_of).then(_months_since("address_since", as_of)).alias("months_at_address"),
+    )
+
+
+_COUNTS = (
+    "n_credit_accounts",
+    "n_open_credit_accounts",
+    "accounts_opened_12m",
+    "n_bill_accounts",
+    "inquiries_6m",
+    "inquiries_12m",
+    "unpaid_judgments",
+    "public_records_5y",
+    "charge_offs_5y",
+    "months_of_bill_history",
+)
+
+
+def build(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
+    """The lazy query: one row per consumer, ``consumer_id`` then the catalogue, then ``bad``."""
+    accounts = tables["accounts"].filter(pl.col("opened") <= as_of)
+    inquiries = tables["inquiries"].filter(
+        pl.col("at") < datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    )
+    records = tables["public_records"].filter(pl.col("filed") <= as_of)
+    frame = (
+        consumer_features(tables["consumers"], as_of)
+        .join(account_features(accounts, as_of), on="consumer_id", how="left")
+        .join(statement_features(accounts, tables["statements"], as_of), on="consumer_id", how="left")
+        .join(inquiry_features(inquiries, as_of), on="consumer_id", how="left")
+        .join(public_record_features(records, as_of), on="consumer_id", how="left")
+        .join(income_features(tables["income"], as_of), on="consumer_id", how="left")
+    )
+    income = pl.col("income_avg_6m")
+    frame = frame.with_columns(
+        # Counts of things that did not happen are a true zero, not missing.
+        *[pl.col(c).fill_null(0).cast(pl.Int64) for c in _COUNTS],
+        (pl.col("n_credit_accounts").fill_null(0) < 2).cast(pl.Int8).alias("thin_file"),
+        _ratio(pl.col("monthly_obligations"), income).alias("debt_to_income"),
+        pl.when(pl.col("has_revolving_now"))
+        .then(_ratio(pl.col("unused_limit"), income))
+        .alias("balance_buffer"),
+    )
+    columns = ["consumer_id", *FEATURE_NAMES]
+    if "outcomes" in tables:
+        outcomes = (
+            tables["outcomes"]
+            .filter(pl.col("observation_date") == as_of)
+            .group_by("consumer_id")
+            .agg(pl.col("bad").max().cast(pl.Int8))
+        )
+        frame = frame.join(outcomes, on="consumer_id", how="left")
+        columns.append("bad")
+    return frame.select(columns).sort("consumer_id")

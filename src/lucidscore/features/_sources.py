@@ -1,0 +1,172 @@
+"""Where the raw tables come from: a directory of CSV/Parquet files (as ``synth`` writes them) or a
+database (the ``<table>_current`` views of ``lucidscore.store``), as polars frames with the types of
+``lucidscore.records``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from lucidscore.errors import InputError
+from lucidscore.records import TABLES_BY_NAME, Table
+
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "integer": pl.Int64(),
+    "float": pl.Float64(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "month": pl.String(),
+}
+REQUIRED_TABLES = ("consumers", "accounts", "statements", "inquiries", "public_records", "income")
+OPTIONAL_TABLES = ("outcomes",)
+_SUFFIXES = (".parquet", ".pq", ".csv")
+
+
+def polars_schema(table: Table) -> dict[str, pl.DataType]:
+    return {c.name: POLARS_TYPES[c.type] for c in table.columns}
+
+
+def is_database_url(source: str | Path) -> bool:
+    return isinstance(source, str) and "://" in source
+
+
+def _check_columns(where: str, table: Table, found: list[str]) -> None:
+    missing = [c for c in table.column_names if c not in found]
+    if missing:
+        extra = [c for c in found if c not in table.column_names]
+        hint = f"; found unexpected {', '.join(extra)}" if extra else ""
+        raise InputError(
+            f"{where}: missing column(s) {', '.join(missing)}{hint}; expected {', '.join(table.column_names)}"
+        )
+
+
+def _find(directory: Path, name: str) -> Path | None:
+    for suffix in _SUFFIXES:
+        path = directory / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def scan_directory(directory: Path) -> dict[str, pl.LazyFrame]:
+    """Lazy frames of every table found in ``directory``; a missing required table is an error."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such directory; expected a directory written by lucidscore synth")
+    frames: dict[str, pl.LazyFrame] = {}
+    for name in REQUIRED_TABLES + OPTIONAL_TABLES:
+        path = _find(directory, name)
+        if path is None:
+            if name in OPTIONAL_TABLES:
+                continue
+            raise InputError(
+                f"{directory}: the {name} table is missing; expected {name}.parquet or {name}.csv there"
+            )
+        frames[name] = _scan_file(path, TABLES_BY_NAME[name])
+    return frames
+
+
+def _scan_file(path: Path, table: Table) -> pl.LazyFrame:
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty; expected a header row and data rows")
+    schema = polars_schema(table)
+    try:
+        if path.suffix == ".csv":
+            with path.open("rb") as fh:
+                header = fh.readline().decode("utf-8", errors="replace")
+            found = [c.strip().strip('"') for c in header.rstrip("\r\n").split(",")]
+            _check_columns(path.name, table, found)
+            return pl.scan_csv(path, schema_overrides=schema).select(list(table.column_names))
+        found = list(pl.read_parquet_schema(path))
+        _check_columns(path.name, table, found)
+        return pl.scan_parquet(path).select(list(table.column_names)).cast(schema)  # type: ignore[arg-type]
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{path}: not a readable {table.name} table ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def conform(frame: pl.DataFrame, table: Table, where: str) -> pl.DataFrame:
+    """Cast a frame read from a database to the record types (SQLite hands back dates as text)."""
+    _check_columns(where, table, frame.columns)
+    out = []
+    for column in table.columns:
+        target = POLARS_TYPES[column.type]
+        series = frame.get_column(column.name)
+        if series.dtype == pl.Null:
+            out.append(series.cast(target))
+        elif series.dtype == pl.String and column.type == "date":
+            out.append(series.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+        elif series.dtype == pl.String and column.type == "datetime":
+            out.append(series.str.replace("T", " ").str.to_datetime(time_unit="us", strict=False))
+        elif column.type == "datetime":
+            out.append(series.cast(pl.Datetime("us")).dt.replace_time_zone(None))
+        else:
+            out.append(series.cast(target, strict=False))
+    return pl.DataFrame(out)
+
+
+# The point-in-time filter pushed into SQL for the tables where it cuts the most rows, and is safe on
+# every backend (statement and income periods are YYYY-MM text, compared as text).
+_SQL_FILTERS: dict[str, Callable[[date], str]] = {
+    "statements": lambda as_of: f"period <= '{as_of.year:04d}-{as_of.month:02d}'",
+    "income": lambda as_of: f"period <= '{as_of.year:04d}-{as_of.month:02d}'",
+}
+
+
+def read_database(url: str, as_of: date, batch_size: int = 500_000) -> dict[str, pl.LazyFrame]:
+    """Read the ``<table>_current`` views into polars, in batches."""
+    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise InputError(f"--db {url}: not a database URL SQLAlchemy can open ({exc})") from None
+    frames: dict[str, pl.LazyFrame] = {}
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            available = set(inspector.get_view_names()) | set(inspector.get_table_names())
+            for name in REQUIRED_TABLES + OPTIONAL_TABLES:
+                view = f"{name}_current"
+                if view not in available:
+                    if name in OPTIONAL_TABLES:
+                        continue
+                    raise InputError(
+                        f"{url}: the {name} table is missing (no view {view}); "
+                        "expected a database loaded with lucidscore ingest"
+                    )
+                table = TABLES_BY_NAME[name]
+                columns = ", ".join(table.column_names)
+                where = _SQL_FILTERS.get(name)
+                sql = f"SELECT {columns} FROM {view}" + (f" WHERE {where(as_of)}" if where else "")
+                batches = pl.read_database(
+                    text(sql),
+                    conn,
+                    iter_batches=True,
+                    batch_size=batch_size,
+                    infer_schema_length=None,
+                )
+                parts = [conform(b, table, view) for b in batches]
+                frame = pl.concat(parts) if parts else pl.DataFrame(schema=polars_schema(table))
+                frames[name] = frame.lazy()
+    except SQLAlchemyError as exc:
+        raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
+    finally:
+        engine.dispose()
+    return frames
+
+
+def load_sources(source: str | Path, as_of: date) -> dict[str, pl.LazyFrame]:
+    """The raw tables from a directory or a database URL."""
+    if is_database_url(source):
+        return read_database(str(source), as_of)
+    return scan_directory(Path(source))

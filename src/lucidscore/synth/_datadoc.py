@@ -1,0 +1,2 @@
+def render_data_doc() -> str:
+    return ""
