@@ -3,7 +3,7 @@
 A characteristic is seen as the model sees it, through its bins. Two measures per pair:
 - Cramér's V of the bins x groups table (0 = unrelated, 1 = one determines the other);
 - single-feature AUC: each bin's share of a group used as a predictor of membership (one group against
-  the rest; the best group is reported), in-sample, so 0.5 means no signal.
+  the rest; the best group of at least ``MIN_GROUP`` rows is reported), in-sample, so 0.5 means no signal.
 A pair is flagged "strong" (review before use) at V >= 0.3 or AUC >= 0.7, "moderate" at V >= 0.1 or
 AUC >= 0.6.
 """
@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.evaluate._assign import bin_index, segment_index
+from lucidscore.evaluate._fairness import MIN_GROUP
 from lucidscore.evaluate._metrics import auc
 from lucidscore.model import ScorecardArtifact
 
@@ -81,16 +82,23 @@ def proxy_table(
         for attribute, groups in audit.items():
             lab = groups.to_numpy(dtype=object).astype(str)
             v = cramers_v(code, lab)
-            per_group = {g: single_feature_auc(code, lab == g) for g in np.unique(lab)}
-            best_group = max(per_group, key=lambda g: per_group[g])
-            best = per_group[best_group]
+            # Groups (or their complements) under MIN_GROUP rows are skipped: a handful of rows gives an
+            # in-sample AUC far from 0.5 by chance alone.
+            names, sizes = np.unique(lab, return_counts=True)
+            per_group = {
+                str(g): single_feature_auc(code, lab == g)
+                for g, k in zip(names, sizes, strict=True)
+                if MIN_GROUP <= k <= len(lab) - MIN_GROUP
+            }
+            best_group = max(per_group, key=lambda g: per_group[g]) if per_group else None
+            best = per_group[best_group] if best_group is not None else 0.5
             out.append(
                 {
                     "characteristic": name,
                     "attribute": attribute,
                     "cramers_v": v,
                     "auc": best,
-                    "auc_group": str(best_group),
+                    "auc_group": best_group,
                     "strength": strength(v, best),
                 }
             )
