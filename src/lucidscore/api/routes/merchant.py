@@ -11,7 +11,7 @@ from lucidscore.api import _domain
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
-from lucidscore.api.schemas import DecisionIn, DecisionOut, OkOut
+from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
 

@@ -23,6 +23,11 @@ def health() -> OkOut:
     return OkOut()
 
 
+@router.post("/v1/ping", tags=["system"], summary="Do nothing: the framework's ceiling in the load benchmark")
+def ping() -> OkOut:
+    return OkOut()
+
+
 @router.get("/static/plotly.js", include_in_schema=False)
 def plotly_js(state: State) -> Response:
     if not state.plotly_js:
