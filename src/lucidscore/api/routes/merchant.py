@@ -23,13 +23,6 @@ def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> 
     return DecisionOut(**_domain.decide(db, merchant, body.consent_token, body.product, state.catalogue))
 
 
-@router.post(
-    "/v1/ping", summary="Do nothing (the framework's ceiling in the load benchmark)", tags=["system"]
-)
-def ping() -> OkOut:
-    return OkOut()
-
-
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
 def merchant_page(request: Request, auth: MaybeSignedIn, state: State) -> Response:
     return render(request, "merchant.html", {"catalogue": state.catalogue}, auth=auth)
