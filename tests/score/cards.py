@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import operator
+
 from lucidscore.model import Bin, Characteristic, Condition, ScorecardArtifact, ScoreProbability, Segment
 from lucidscore.policy import Family
 
@@ -190,3 +193,82 @@ def two_cards() -> ScorecardArtifact:
         [thin, thick],
         columns=["checking", "inquiries_6m", "months_at_address", "months_late", "n_accounts", "utilisation"],
     )
+
+
+def _text(value: object) -> str | None:
+    """A cell as category text (the rule: compare as strings; 1.0 and 1 are both '1')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: object) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    x = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(x) else x
+
+
+_OPS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _matches(cond: Condition, value: object) -> bool:
+    if isinstance(cond.value, str) or (
+        isinstance(cond.value, list) and any(isinstance(v, str) for v in cond.value)
+    ):
+        text = _text(value)
+        if text is None:
+            return False
+        wanted = [str(v) for v in cond.value] if isinstance(cond.value, list) else [str(cond.value)]
+        return text in wanted if cond.op == "in" else bool(_OPS[cond.op](text, wanted[0]))
+    x = _number(value)
+    if x is None:
+        return False
+    if cond.op == "in":
+        return x in [float(v) for v in cond.value]  # type: ignore[union-attr]
+    return bool(_OPS[cond.op](x, float(cond.value)))  # type: ignore[arg-type]
+
+
+def reference_bin(char: Characteristic, value: object) -> Bin:
+    """The scoring rule of _artifact.py, written as plainly as possible (slow, for tests only)."""
+    miss = next(b for b in char.bins if b.kind == "missing")
+    if char.dtype == "categorical":
+        text = _text(value)
+        if text is None:
+            return miss
+        for b in char.bins:
+            if b.kind == "special" and b.special_value is not None and _text(b.special_value) == text:
+                return b
+        for b in char.bins:
+            if b.kind == "categories" and text in [_text(c) for c in b.categories]:
+                return b
+        return miss
+    x = _number(value)
+    if x is None:
+        return miss
+    for b in char.bins:
+        if b.kind == "special" and b.special_value == x:
+            return b
+    for b in char.bins:
+        if b.kind == "interval" and (b.lower is None or b.lower <= x) and (b.upper is None or x < b.upper):
+            return b
+    return miss
+
+
+def reference_score(art: ScorecardArtifact, row: dict[str, object]) -> tuple[int, str]:
+    """(score, segment name) of one row by the documented rule."""
+    seg = next(
+        s for s in art.segments if s.condition is None or _matches(s.condition, row[s.condition.column])
+    )
+    total = seg.base_points + sum(reference_bin(c, row[c.name]).points for c in seg.characteristics)
+    return min(max(total, 350), 950), seg.name

@@ -366,9 +366,10 @@ class CompiledScorecard:
                     for cat in b.categories:
                         for key in category_keys(cat):
                             codes.setdefault(key, len(codes))
-                for sv in char.special_values:
-                    for key in category_keys(_canonical_number(sv)):
-                        codes.setdefault(key, len(codes))
+                for b in char.bins:
+                    if b.kind == "special" and b.special_value is not None:
+                        for key in category_keys(_canonical_number(b.special_value)):
+                            codes.setdefault(key, len(codes))
         seg_start = [0]
         for seg in art.segments:
             seg_start.append(seg_start[-1] + len(seg.characteristics))

@@ -59,7 +59,7 @@ def _interval_direction(char: Characteristic, current: Bin) -> bool | None:
     better = [i for i, b in enumerate(intervals) if b.points > current.points]
     if not better:
         return None
-    pos = next(i for i, b in enumerate(intervals) if b is current)
+    pos = next(i for i, b in enumerate(intervals) if b == current)
     best = max(better, key=lambda i: (intervals[i].points, -abs(i - pos)))
     return best > pos
 
