@@ -244,13 +244,17 @@ def merge(conn: Connection, stage: Table, record: RecordTable, batch_id: int, no
                 .where(_key_match(main, stage, record), _differs(main, stage, record))
             ),
         )
-        .values({SUPERSEDED_AT: now})
+        .values({SUPERSEDED_AT: now}),
+        execution_options={"preserve_rowcount": True},
     ).rowcount
     names = list(record.column_names)
     src = select(
         *(stage.c[n] for n in names), literal(batch_id).label(BATCH_ID), literal(now).label(INGESTED_AT)
     ).where(~exists(select(literal(1)).select_from(cur).where(current)))
-    written = conn.execute(insert(main).from_select([*names, BATCH_ID, INGESTED_AT], src)).rowcount
+    written = conn.execute(
+        insert(main).from_select([*names, BATCH_ID, INGESTED_AT], src),
+        execution_options={"preserve_rowcount": True},
+    ).rowcount
     return MergeCounts(inserted=written - superseded, superseded=superseded, unchanged=int(unchanged))
 
 

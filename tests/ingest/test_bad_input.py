@@ -1,0 +1,251 @@
+"""Bad input: every fault is named with file, row and column; bad rows are quarantined, good rows load."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from lucidscore.errors import InputError
+from lucidscore.ingest import ingest_file, quarantine_path
+from lucidscore.store import raw_table
+from tests.ingest import _data
+
+HEADER = "account_id,period,balance,amount_due,amount_paid,days_past_due,reported_at\n"
+GOOD = "A1,2025-01,100,10,10,0,2026-01-01\n"
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, engine: Engine) -> Path:
+    """Consumers and accounts stored; returns a directory for the statements file under test."""
+    data = _data.write(tmp_path / "data", {"consumers": _data.CONSUMERS, "accounts": _data.ACCOUNTS})
+    ingest_file(data / "consumers.csv", "consumers", engine)
+    ingest_file(data / "accounts.csv", "accounts", engine)
+    return data
+
+
+# (case, rows after the header and one good row, row quarantined, column, message)
+ROW_CASES = [
+    (
+        "wrong type",
+        "A1,2025-02,abc,10,10,0,2026-01-01\n",
+        3,
+        "balance",
+        r"row 3: balance is 'abc'; expected a number$",
+    ),
+    (
+        "negative balance",
+        "A1,2025-02,-5,10,10,0,2026-01-01\n",
+        3,
+        "balance",
+        r"row 3: balance is '-5'; expected a number ≥ 0",
+    ),
+    (
+        "days past due below 0",
+        "A1,2025-02,5,10,10,-3,2026-01-01\n",
+        3,
+        "days_past_due",
+        r"row 3: days_past_due is '-3'; expected an integer ≥ 0",
+    ),
+    (
+        "fraction of a day",
+        "A1,2025-02,5,10,10,1.5,2026-01-01\n",
+        3,
+        "days_past_due",
+        r"days_past_due is '1.5'; expected an integer$",
+    ),
+    (
+        "future month",
+        "A1,2099-02,5,10,10,0,2026-01-01\n",
+        3,
+        "period",
+        r"row 3: period is '2099-02'; in the future; expected a month on or before",
+    ),
+    (
+        "future reported_at",
+        "A1,2025-02,5,10,10,0,2099-01-01\n",
+        3,
+        "reported_at",
+        r"reported_at is '2099-01-01'; in the future",
+    ),
+    (
+        "bad month",
+        "A1,2025-13,5,10,10,0,2026-01-01\n",
+        3,
+        "period",
+        r"period is '2025-13'; expected a month YYYY-MM",
+    ),
+    (
+        "empty required",
+        "A1,,5,10,10,0,2026-01-01\n",
+        3,
+        "period",
+        r"row 3: period is empty; expected a month YYYY-MM \(the column is required\)",
+    ),
+    (
+        "unknown account",
+        "A9,2025-02,5,10,10,0,2026-01-01\n",
+        3,
+        "account_id",
+        r"row 3: account_id is 'A9'; unknown account_id: no such account_id in accounts",
+    ),
+    (
+        "duplicated key",
+        "A2,2025-02,5,10,10,0,2026-01-01\nA2,2025-02,6,10,10,0,2026-01-01\n",
+        3,
+        "account_id+period",
+        r"row 3: account_id\+period is 'A2\|2025-02'; duplicated key in this file \(also at row 4\)",
+    ),
+    (
+        "too few fields",
+        "A1,2025-02,5\n",
+        3,
+        "(line)",
+        r"row 3: 3 fields; expected 7 as in the header: 'A1,2025-02,5'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "rows", "bad_row", "column", "match"), ROW_CASES, ids=[c[0] for c in ROW_CASES]
+)
+def test_bad_rows_are_quarantined_with_reasons(
+    loaded: Path, engine: Engine, case: str, rows: str, bad_row: int, column: str, match: str
+) -> None:
+    path = loaded / "statements.csv"
+    path.write_text(HEADER + GOOD + rows, encoding="utf-8")
+    report = ingest_file(path, "statements", engine)
+    n_bad = rows.count("\n")
+    assert (report.read, report.quarantined, report.inserted) == (1 + n_bad, n_bad, 1)
+    assert any(re.search(match, p) for p in report.problems), report.problems
+    assert all(p.startswith("statements.csv row ") for p in report.problems)
+    quarantine = pl.read_csv(quarantine_path(path), infer_schema=False)
+    assert quarantine.columns == ["row", "column", "value", "reason"]
+    assert (str(bad_row), column) in set(zip(quarantine["row"], quarantine["column"], strict=True))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(raw_table("statements"))).scalar_one() == 1
+
+
+def test_truncated_last_line_is_quarantined_and_the_rest_loads(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.csv"
+    path.write_text(HEADER + GOOD + "A2,2025-01,0,500", encoding="utf-8")  # no line end: cut off
+    report = ingest_file(path, "statements", engine)
+    assert (report.inserted, report.quarantined) == (1, 1)
+    assert report.problems == (
+        "statements.csv row 3: the last line is cut off: 4 of 7 fields and no line end "
+        "(was the file truncated?): 'A2,2025-01,0,500'",
+    )
+
+
+def test_rows_are_counted_after_a_skipped_line(loaded: Path, engine: Engine) -> None:
+    """Row numbers stay those of the file even after a line the parser had to skip."""
+    path = loaded / "statements.csv"
+    path.write_text(HEADER + "A1,2025-02\n" + GOOD + "A1,2025-03,-1,1,1,0,2026-01-01\n", encoding="utf-8")
+    report = ingest_file(path, "statements", engine)
+    assert report.problems[1].startswith("statements.csv row 4: balance is '-1'")
+
+
+def test_an_enumeration_outside_its_choices(loaded: Path, engine: Engine) -> None:
+    path = loaded / "accounts2.csv"
+    path.write_text(
+        _data.ACCOUNTS.splitlines()[0] + "\nA7,C1,payday,2021-01-01,,,,2026-01-01\n", encoding="utf-8"
+    )
+    report = ingest_file(path, "accounts", engine)
+    assert report.problems == (
+        "accounts2.csv row 2: kind is 'payday'; expected one of revolving, instalment, mortgage, rent, "
+        "utility, telecom",
+    )
+
+
+def test_a_future_date_in_a_date_column(loaded: Path, engine: Engine) -> None:
+    path = loaded / "consumers2.csv"
+    path.write_text(_data.CONSUMERS.splitlines()[0] + "\nC8,true,2099-01-01,2026-01-01\n", encoding="utf-8")
+    report = ingest_file(path, "consumers", engine)
+    assert report.problems[0].startswith(
+        "consumers2.csv row 2: address_since is '2099-01-01'; in the future; expected a date on or before"
+    )
+
+
+# File-level faults: nothing loads, one clear line.
+FILE_CASES = [
+    (
+        "missing column",
+        "account_id,period,balance,amount_due,amount_paid,reported_at\n" + GOOD,
+        r"statements.csv row 1: missing column\(s\) days_past_due; expected the statements columns",
+    ),
+    (
+        "unexpected column",
+        HEADER.strip() + ",colour\n" + GOOD.strip() + ",red\n",
+        r"statements.csv row 1: unexpected column\(s\) colour; expected the statements columns account_id, period",
+    ),
+    (
+        "renamed column",
+        HEADER.replace("balance", "balanse") + GOOD,
+        r"missing column\(s\) balance; unexpected column\(s\) balanse",
+    ),
+    (
+        "empty file",
+        "",
+        r"statements.csv: the file is empty; expected a header row naming the statements columns",
+    ),
+    ("blank file", "\n\n", r"statements.csv: the file is empty; expected a header row"),
+]
+
+
+@pytest.mark.parametrize(("case", "content", "match"), FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_file_level_faults_are_refused(
+    loaded: Path, engine: Engine, case: str, content: str, match: str
+) -> None:
+    path = loaded / "statements.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=match):
+        ingest_file(path, "statements", engine)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(raw_table("statements"))).scalar_one() == 0
+
+
+def test_non_utf8_file_names_the_row_and_byte(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.csv"
+    path.write_bytes(
+        (HEADER + GOOD).encode() + "A2,2025-01,0,500,500,0,2026-01-01 caf\xe9\n".encode("latin-1")
+    )
+    with pytest.raises(
+        InputError, match=r"statements.csv row 3: byte \d+ \(0xe9\) is not UTF-8; expected a UTF-8"
+    ):
+        ingest_file(path, "statements", engine)
+
+
+def test_missing_file_and_unknown_table(tmp_path: Path, engine: Engine) -> None:
+    with pytest.raises(InputError, match=r"nope.csv: no such file"):
+        ingest_file(tmp_path / "nope.csv", "statements", engine)
+    with pytest.raises(
+        InputError, match=r"table 'statement' is unknown; expected one of consumers, accounts"
+    ):
+        ingest_file(tmp_path / "nope.csv", "statement", engine)
+
+
+def test_a_damaged_parquet_file(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "consumers.parquet"
+    path.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(InputError, match=r"consumers.parquet: not a readable Parquet file"):
+        ingest_file(path, "consumers", engine)
+
+
+def test_header_only_file_loads_nothing(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    report = ingest_file(path, "statements", engine)
+    assert (report.read, report.inserted, report.quarantined) == (0, 0, 0)
+
+
+def test_quarantine_file_is_removed_when_the_file_is_fixed(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.csv"
+    path.write_text(HEADER + GOOD + "A1,2025-02,-5,10,10,0,2026-01-01\n", encoding="utf-8")
+    assert ingest_file(path, "statements", engine).quarantine_path == quarantine_path(path)
+    path.write_text(HEADER + GOOD, encoding="utf-8")
+    assert ingest_file(path, "statements", engine).quarantine_path is None
+    assert not quarantine_path(path).exists()

@@ -1,0 +1,124 @@
+"""Corrections: a newer reported_at supersedes, the old version stays in history, stale ones are refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from lucidscore.errors import InputError
+from lucidscore.ingest import ingest_file, ingest_frame
+from lucidscore.store import history
+from tests.ingest import _data
+
+HEADER = "account_id,period,balance,amount_due,amount_paid,days_past_due,reported_at\n"
+
+
+@pytest.fixture
+def stored(tmp_path: Path, engine: Engine) -> Path:
+    data = _data.write(
+        tmp_path / "data",
+        {"consumers": _data.CONSUMERS, "accounts": _data.ACCOUNTS, "statements": _data.STATEMENTS},
+    )
+    for table in ("consumers", "accounts", "statements"):
+        ingest_file(data / f"{table}.csv", table, engine)
+    return data
+
+
+def _current(engine: Engine, account: str, period: str) -> dict[str, object]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM statements_current WHERE account_id = :a AND period = :p"),
+            {"a": account, "p": period},
+        )
+        return dict(rows.mappings().one())
+
+
+def test_newer_report_supersedes_and_keeps_history(stored: Path, engine: Engine) -> None:
+    fix = stored / "fix.csv"
+    fix.write_text(HEADER + "A1,2025-02,120.5,12,12,0,2026-02-01\n", encoding="utf-8")
+    report = ingest_file(fix, "statements", engine)
+    assert (report.superseded, report.inserted, report.unchanged) == (1, 0, 0)
+    assert _current(engine, "A1", "2025-02")["days_past_due"] == 0
+    versions = history(engine, "statements", {"account_id": "A1", "period": "2025-02"})
+    assert [v["days_past_due"] for v in versions] == [30, 0]
+    assert [v["amount_paid"] for v in versions] == [0.0, 12.0]  # the old values, untouched
+    assert versions[0]["_superseded_at"] is not None and versions[1]["_superseded_at"] is None
+    assert versions[1]["_batch_id"] == report.batch_id != versions[0]["_batch_id"]
+    # Loading the correction again is a no-op.
+    again = ingest_file(fix, "statements", engine)
+    assert (again.superseded, again.inserted, again.unchanged) == (0, 0, 1)
+    assert len(history(engine, "statements", {"account_id": "A1", "period": "2025-02"})) == 2
+
+
+def test_older_report_with_other_values_is_quarantined_as_stale(stored: Path, engine: Engine) -> None:
+    old = stored / "old.csv"
+    old.write_text(HEADER + "A1,2025-02,999,12,12,0,2025-12-01\n", encoding="utf-8")
+    report = ingest_file(old, "statements", engine)
+    assert (report.quarantined, report.superseded) == (1, 0)
+    assert report.problems[0].startswith(
+        "old.csv row 2: reported_at is '2025-12-01 00:00:00'; older than the stored"
+    )
+    assert _current(engine, "A1", "2025-02")["balance"] == 120.5
+
+
+def test_same_reported_at_with_other_values_is_a_conflict(stored: Path, engine: Engine) -> None:
+    clash = stored / "clash.csv"
+    clash.write_text(HEADER + "A1,2025-02,1,12,12,0,2026-01-01\n", encoding="utf-8")
+    report = ingest_file(clash, "statements", engine)
+    assert report.quarantined == 1
+    assert "same reported_at as the stored version but different values" in report.problems[0]
+
+
+def test_same_values_reported_again_later_change_nothing(stored: Path, engine: Engine) -> None:
+    same = stored / "same.csv"
+    same.write_text(HEADER + "A1,2025-02,120.5,12,0,30,2026-03-01\n", encoding="utf-8")
+    report = ingest_file(same, "statements", engine)
+    assert (report.unchanged, report.superseded, report.inserted) == (1, 0, 0)
+
+
+def test_a_correction_can_come_from_memory(stored: Path, engine: Engine) -> None:
+    frame = pd.DataFrame(
+        {
+            "consumer_id": ["C2"],
+            "identity_verified": [True],
+            "address_since": ["2020-06-01"],
+            "reported_at": [datetime(2026, 3, 1)],
+        }
+    )
+    report = ingest_frame(frame, "consumers", engine, source="dispute-17")
+    assert (report.superseded, report.quarantine_path) == (1, None)
+    versions = history(engine, "consumers", "C2")
+    assert [v["identity_verified"] for v in versions] == [False, True]
+    with engine.connect() as conn:
+        name = conn.execute(
+            text("SELECT file_name FROM ingest_batches WHERE id = :i"), {"i": report.batch_id}
+        )
+        assert name.scalar_one() == "dispute-17"
+
+
+def test_history_needs_the_whole_key(engine: Engine) -> None:
+    with pytest.raises(
+        InputError, match=r"statements: the key has columns account_id, period; pass a mapping"
+    ):
+        history(engine, "statements", "A1")
+    with pytest.raises(InputError, match=r"key columns missing: period; unexpected: none"):
+        history(engine, "statements", {"account_id": "A1"})
+    with pytest.raises(InputError, match=r"table 'nope' is unknown"):
+        history(engine, "nope", "x")
+
+
+def test_outcomes_cannot_be_silently_changed(tmp_path: Path, engine: Engine) -> None:
+    data = _data.write(tmp_path / "d", {"consumers": _data.CONSUMERS, "outcomes": _data.OUTCOMES})
+    ingest_file(data / "consumers.csv", "consumers", engine)
+    ingest_file(data / "outcomes.csv", "outcomes", engine)
+    (data / "outcomes.csv").write_text(
+        "consumer_id,observation_date,bad\nC1,2025-06-30,1\n", encoding="utf-8"
+    )
+    report = ingest_file(data / "outcomes.csv", "outcomes", engine)
+    assert report.quarantined == 1
+    assert "no reported_at to order corrections" in report.problems[0]
