@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from lucidscore.evaluate import bin_index
 from lucidscore.model import (
@@ -166,3 +169,56 @@ def make_artifact(frame: pd.DataFrame | None = None, *, segmented: bool = False)
         score_probability=table,
         training={"rows": len(frame), "bad_rate": bad_rate, "source": "tests.evaluate.factory"},
     ).with_hash()
+
+
+DATA_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def shared_data(name: str) -> Path:
+    """A public data set from ../shared/data; skipped when absent, except on CI where it must exist."""
+    path = DATA_DIR / name
+    if not path.is_file():
+        message = f"{path} not found: the public data sets live in ../shared/data next to the repository"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def taiwan_model_and_test(tmp_path: Path, seed: int = 0) -> tuple[Path, pd.DataFrame]:
+    """Train the real scorecard on a stratified 20% of taiwan_default.csv; return it and a 10% test sample.
+
+    The test sample keeps the original row number in ``row_id`` so a separate audit file can be joined.
+    """
+    from lucidscore.model import train_scorecard
+
+    frame = pd.read_csv(shared_data("taiwan_default.csv")).rename_axis("row_id").reset_index()
+    train = frame.groupby("default", group_keys=False).sample(frac=0.2, random_state=seed)
+    rest = frame.drop(train.index)
+    test = rest.groupby("default", group_keys=False).sample(frac=0.1, random_state=seed + 1)
+    art = train_scorecard(
+        train.drop(columns=["row_id"]),
+        "default",
+        audit_columns=["SEX", "EDUCATION", "MARRIAGE", "AGE"],
+        seed=seed,
+    )
+    path = art.save(tmp_path / "model.json")
+    return path, test.reset_index(drop=True)
+
+
+def json_value(report: dict[str, Any], key: str) -> Any:
+    """The value at a "/"-separated path of a report dict (list positions as numbers)."""
+    node: Any = report
+    for part in key.split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def assert_figure_matches(report: dict[str, Any], key: str, text: str, digits: int, pct: bool) -> None:
+    """A figure shown in the page equals report.json at ``key`` to the digits shown."""
+    value = json_value(report, key)
+    assert value is not None, key
+    shown = float(text.rstrip("%"))
+    expected = float(value) * (100 if pct else 1)
+    assert text.endswith("%") == pct, (key, text)
+    assert abs(shown - expected) <= 0.5 * 10**-digits + 1e-9, (key, text, value)

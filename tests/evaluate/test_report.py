@@ -1,0 +1,176 @@
+"""The report dict holds every section; the HTML is self-contained and shows the same numbers as the JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lucidscore.errors import InputError
+from lucidscore.evaluate import Table, align_audit, drift_report, evaluation_report, iv_strength, write_report
+from tests.evaluate.factory import assert_figure_matches, make_artifact, make_frame
+
+SECTIONS = [
+    "discrimination",
+    "calibration",
+    "distribution",
+    "characteristics",
+    "stability",
+    "fairness",
+    "proxies",
+    "model-card",
+]
+
+
+class _Figures(HTMLParser):
+    """Collect (data-key, text, digits, pct) of every key figure and the ids of sections."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[tuple[str, str, int, bool]] = []
+        self.sections: list[str] = []
+        self.scripts_with_src: list[str] = []
+        self._open: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "span" and a.get("class") == "fig":
+            self._open = a
+        if tag == "section":
+            self.sections.append(a.get("id", ""))
+        if tag == "script" and "src" in a:
+            self.scripts_with_src.append(a["src"])
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            a = self._open
+            self.figures.append(
+                (a["data-key"], data.strip(), int(a["data-digits"]), a.get("data-pct") == "1")
+            )
+            self._open = None
+
+
+@pytest.fixture(scope="module")
+def report() -> dict[str, Any]:
+    train = make_frame(4000, seed=0)
+    test = make_frame(3000, seed=1)
+    art = make_artifact(train)
+    groups, how = align_audit(test, None, ["SEX", "AGE"], model_inputs=art.input_columns)
+    return evaluation_report(
+        art,
+        Table(test, "test.parquet", groups),
+        cutoff=540,
+        train=Table(train, "train.parquet"),
+        baseline=Table(make_frame(3000, seed=2), "baseline.parquet"),
+        audit_join=how,
+        n_resamples=200,
+    )
+
+
+def test_every_section_is_filled(report: dict[str, Any]) -> None:
+    disc = report["discrimination"]
+    assert 0.6 < disc["test"]["auc"] < 0.75
+    assert disc["train"]["rows"] == 4000
+    assert disc["test"]["ci"]["auc"][0] < disc["test"]["auc"] < disc["test"]["ci"]["auc"][1]
+    assert sum(b["rows"] for b in report["calibration"]["bands"]) == 3000
+    assert len(report["calibration"]["score_probability"]) == 13
+    assert [t["group"] for t in report["distribution"]["tiers"]] == [
+        "poor",
+        "fair",
+        "good",
+        "very good",
+        "excellent",
+    ]
+    assert {c["name"] for c in report["characteristics"]} == {"utilisation", "months_late", "housing"}
+    assert report["stability"]["score"]["flag"] == "stable"
+    assert set(report["fairness"]["attributes"]) == {"SEX", "AGE"}
+    assert [g["group"] for g in report["fairness"]["attributes"]["AGE"]["groups"]] == [
+        "<25",
+        "25–34",
+        "35–44",
+        "45–54",
+        "55+",
+    ]
+    assert len(report["proxies"]) == 6
+    card = report["model_card"]
+    assert card["metrics"]["auc"] == disc["test"]["auc"]
+    assert any("Protected attributes" in x for x in card["out_of_scope"])
+    assert len(card["fairness_findings"]) >= 2
+
+
+def test_report_json_is_strict_json(report: dict[str, Any]) -> None:
+    text = json.dumps(report, allow_nan=False)
+    assert json.loads(text) == report
+
+
+def test_html_is_self_contained_and_matches_json(report: dict[str, Any], tmp_path: Path) -> None:
+    html_path, json_path = write_report(report, tmp_path / "out" / "report.html")
+    assert json_path == tmp_path / "out" / "report.json"
+    saved = json.loads(json_path.read_text("utf-8"))
+    html = html_path.read_text("utf-8")
+    parser = _Figures()
+    parser.feed(html)
+    assert parser.sections == SECTIONS
+    assert parser.scripts_with_src == []  # plotly.js is inlined, nothing is fetched
+    page = re.sub(r"<script>.*?</script>", "", html, count=1, flags=re.S)  # drop the inlined plotly.js
+    assert not re.search(r"""(src|href)=["']https?://""", page)
+    assert html.count("plotly.js v") == 1  # the bundle is inlined exactly once
+    assert html.count("Plotly.newPlot") >= 6
+    assert len(parser.figures) > 100
+    for key, text, digits, pct in parser.figures:
+        assert_figure_matches(saved, key, text, digits, pct)
+
+
+def test_drift_report_flags_shift_and_renders(tmp_path: Path) -> None:
+    art = make_artifact(make_frame(4000, seed=0))
+    out = drift_report(
+        art,
+        Table(make_frame(3000, seed=1), "jan.parquet"),
+        Table(make_frame(3000, seed=2, utilisation_shift=0.35), "jun.parquet"),
+    )
+    assert out["flagged"] == ["utilisation"]
+    html_path, json_path = write_report(out, tmp_path / "drift.html")
+    parser = _Figures()
+    parser.feed(html_path.read_text("utf-8"))
+    assert parser.sections == ["score", "characteristics"]
+    saved = json.loads(json_path.read_text("utf-8"))
+    for key, text, digits, pct in parser.figures:
+        assert_figure_matches(saved, key, text, digits, pct)
+
+
+def test_target_and_cutoff_are_checked() -> None:
+    art = make_artifact(make_frame(1000))
+    frame = make_frame(500, seed=1)
+    with pytest.raises(
+        InputError, match=r"t.csv: no target column 'bad' \(from --target\); columns are: id,"
+    ):
+        evaluation_report(art, Table(frame, "t.csv"), target="bad")
+    with pytest.raises(InputError, match=r"--cutoff 349 is outside the score range 350-950"):
+        evaluation_report(art, Table(frame, "t.csv"), cutoff=349)
+    frame.loc[3, "default"] = 2
+    with pytest.raises(
+        InputError, match=r"t.csv row 5: column default is '2'; expected 0 \(good\) or 1 \(bad\)"
+    ):
+        evaluation_report(art, Table(frame, "t.csv"))
+    with pytest.raises(
+        InputError, match=r"t.csv: missing model input column\(s\) housing; model sc-test-0001 reads"
+    ):
+        evaluation_report(art, Table(make_frame(100).drop(columns=["housing"]), "t.csv"))
+
+
+@pytest.mark.parametrize(
+    ("iv", "label"),
+    [
+        (0.01, "not predictive"),
+        (0.05, "weak"),
+        (0.2, "medium"),
+        (0.4, "strong"),
+        (0.7, "very strong (check for leakage)"),
+    ],
+)
+def test_iv_strength_labels(iv: float, label: str) -> None:
+    assert iv_strength(iv) == label
