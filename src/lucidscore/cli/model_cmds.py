@@ -1,9 +1,220 @@
-"""CLI commands: see register()."""
+"""CLI command ``train``: fit a scorecard from a flat CSV/Parquet table and write the model JSON."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lucidscore.errors import InputError, LucidError
+from lucidscore.model import Condition, Scaling, ScorecardArtifact, train_scorecard
+from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
+from lucidscore.tabular import read_table
+
+_RULE = re.compile(r"^\s*([^\s<>=!]+)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip()) if text else ()
+
+
+def _numbers(text: str | None, option: str) -> tuple[float, ...]:
+    out = []
+    for part in _names(text):
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise InputError(f"{option}: {part!r} is not a number; expected e.g. -7,-8,-9") from None
+    return tuple(out)
+
+
+def parse_rule(text: str) -> Condition:
+    """'n_credit_accounts<2' -> Condition(column='n_credit_accounts', op='<', value=2.0)."""
+    m = _RULE.match(text)
+    if m is None:
+        raise InputError(f"--segment-rule {text!r}: expected COLUMN OP VALUE, e.g. 'n_credit_accounts<2'")
+    column, op, raw = m.groups()
+    value: float | str
+    try:
+        value = float(raw)
+    except ValueError:
+        if op not in ("==", "!="):
+            raise InputError(f"--segment-rule {text!r}: {op} needs a number, found {raw!r}") from None
+        value = raw.strip("'\"")
+    return Condition(column=column, op=op, value=value)
+
+
+def _feature_meta(path: Path) -> dict[str, FeatureMeta] | None:
+    """FeatureMeta stored by the features layer in a Parquet file's schema metadata, if any."""
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # read_table has already reported unreadable files
+        return None
+    raw = meta.get(FEATURE_META_KEY)
+    if raw is None:
+        return None
+    try:
+        items = [FeatureMeta.from_dict(d) for d in json.loads(raw)]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"{path}: feature metadata ({FEATURE_META_KEY.decode()}) is not valid: {exc}"
+        ) from None
+    return {m.name: m for m in items}
+
+
+def _bad_value(text: str | None) -> float | str | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _report(console: Console, art: ScorecardArtifact, out: Path) -> None:
+    for seg in art.segments:
+        cond = "everyone else" if seg.condition is None else seg.name
+        table = Table(
+            title=f"segment {seg.name} ({cond}): {seg.n_train:,} rows, bad rate {seg.bad_rate:.1%}, "
+            f"base points {seg.base_points}",
+            show_lines=False,
+        )
+        for col, just in (
+            ("characteristic", "left"),
+            ("family", "left"),
+            ("IV", "right"),
+            ("bin", "left"),
+            ("rows", "right"),
+            ("bad rate", "right"),
+            ("WOE", "right"),
+            ("points", "right"),
+        ):
+            table.add_column(col, justify=just)  # type: ignore[arg-type]
+        for ch in seg.characteristics:
+            for i, b in enumerate(ch.bins):
+                first = i == 0
+                table.add_row(
+                    ch.name if first else "",
+                    FAMILY_LABELS[ch.family] if first else "",
+                    f"{ch.iv:.3f}" if first else "",
+                    b.label,
+                    f"{b.count:,}",
+                    f"{b.bad_count / b.count:.1%}" if b.count else "-",
+                    f"{b.woe:+.3f}",
+                    str(b.points),
+                    end_section=i == len(ch.bins) - 1,
+                )
+        console.print(table)
+    metrics = art.training.get("metrics", {})
+    if "test_auc" in metrics:
+        console.print(
+            f"test ({art.training['split']['test_rows']:,} rows): AUC {metrics['test_auc']:.4f}, "
+            f"Gini {metrics['test_gini']:.4f}, KS {metrics['test_ks']:.4f}",
+            highlight=False,
+        )
+    for seg in art.segments:
+        if len(art.segments) > 1 and "test_auc" in seg.metrics:
+            console.print(f"  segment {seg.name}: test AUC {seg.metrics['test_auc']:.4f}", highlight=False)
+    for note in art.training.get("notes", []):
+        console.print(f"note: {note}", highlight=False, markup=False)
+    console.print(f"model {art.model_id} written to {out}", highlight=False)
+
+
+def train(
+    data: Annotated[
+        Path, typer.Argument(help="CSV or Parquet table, one row per applicant, with the target.")
+    ],
+    target: Annotated[str, typer.Option(help="Target column (binary; see --bad-value).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model JSON to write.")] = Path("model.json"),
+    exclude: Annotated[str | None, typer.Option(help="Columns to ignore, comma separated.")] = None,
+    audit_columns: Annotated[
+        str | None,
+        typer.Option(help="Protected columns kept out of the model, for the fairness audit only (A,B)."),
+    ] = None,
+    bad_value: Annotated[
+        str | None, typer.Option(help="Target value meaning bad (default: 1 when the target is 0/1).")
+    ] = None,
+    test_size: Annotated[
+        float | None, typer.Option(help="Hold out this share, stratified, and report test AUC/Gini/KS.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
+    segment_by: Annotated[str | None, typer.Option(help="One scorecard per value of this column.")] = None,
+    segment_rule: Annotated[
+        str | None, typer.Option(help="Two scorecards: rows matching COLUMN OP VALUE (e.g. 'n_accounts<2').")
+    ] = None,
+    special_values: Annotated[
+        str | None, typer.Option(help="Codes binned on their own, e.g. -7,-8,-9.", allow_dash=True)
+    ] = None,
+    monotonic_trend: Annotated[
+        str, typer.Option(help="WOE trend: auto, auto_monotone, ascending, descending, peak, valley, none.")
+    ] = "auto",
+    min_bin_share: Annotated[float, typer.Option(help="Smallest share of rows in a bin.")] = 0.05,
+    max_bins: Annotated[
+        int, typer.Option(help="Most bins per characteristic (besides missing/special).")
+    ] = 8,
+    iv_threshold: Annotated[float, typer.Option(help="Drop characteristics with a lower IV.")] = 0.02,
+    max_correlation: Annotated[
+        float, typer.Option(help="Drop the lower-IV one of pairs above this |r|.")
+    ] = 0.8,
+    base_score: Annotated[float, typer.Option(help="Score at the base odds.")] = 600.0,
+    base_odds: Annotated[float, typer.Option(help="Odds good:bad at the base score.")] = 10.0,
+    pdo: Annotated[float, typer.Option(help="Points to double the odds.")] = 40.0,
+) -> None:
+    """Fit a scorecard on DATA and write the model JSON; print its characteristics and test metrics."""
+    if segment_by and segment_rule:
+        raise InputError("give --segment-by or --segment-rule, not both")
+    try:
+        scaling = Scaling(base_score=base_score, base_odds=base_odds, pdo=pdo)
+    except ValidationError as exc:
+        raise InputError(f"--base-score/--base-odds/--pdo: {exc.errors()[0]['msg']}") from None
+    frame = read_table(data)
+    console = Console()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("reading", total=None)
+        try:
+            art = train_scorecard(
+                frame,
+                target,
+                test_size=test_size,
+                seed=seed,
+                progress=lambda msg: bar.update(task, description=msg),
+                bad_value=_bad_value(bad_value),
+                exclude=_names(exclude),
+                audit_columns=_names(audit_columns),
+                special_values=_numbers(special_values, "--special-values"),
+                monotonic_trend=monotonic_trend,
+                min_bin_share=min_bin_share,
+                max_bins=max_bins,
+                iv_threshold=iv_threshold,
+                max_correlation=max_correlation,
+                segment_by=segment_by,
+                segment_rule=parse_rule(segment_rule) if segment_rule else None,
+                scaling=scaling,
+                feature_meta=_feature_meta(data),
+            )
+        except LucidError as exc:
+            raise type(exc)(f"{data}: {exc.message}") from None
+    art.save(out)
+    _report(console, art, out)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command()(train)

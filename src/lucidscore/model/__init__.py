@@ -10,11 +10,16 @@ from lucidscore.model._artifact import (
     Segment,
     load_artifact,
 )
+from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
 from lucidscore.model._kernel import CompiledScorecard, PreparedBatch, ReasonCodes, score_frame
+from lucidscore.model._params import ScorecardParams
 from lucidscore.model._reasons import Reason
 from lucidscore.model._recourse import Change, Explanation, Recourse, explain_frame
 from lucidscore.model._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
+from lucidscore.model._scorecard import Scorecard
+from lucidscore.model._selection import select_characteristics
 from lucidscore.model._sql import to_sql
+from lucidscore.model._train import train_scorecard
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -22,6 +27,9 @@ __all__ = [
     "MIN_SCORE",
     "SCHEMA_VERSION",
     "Bin",
+    "BinStats",
+    "BinnedColumn",
+    "BinningOptions",
     "Change",
     "Characteristic",
     "CompiledScorecard",
@@ -33,11 +41,17 @@ __all__ = [
     "Recourse",
     "Scaling",
     "ScoreProbability",
+    "Scorecard",
     "ScorecardArtifact",
+    "ScorecardParams",
     "Segment",
     "Tier",
+    "bin_categorical",
+    "bin_numeric",
     "explain_frame",
     "load_artifact",
     "score_frame",
+    "select_characteristics",
     "to_sql",
+    "train_scorecard",
 ]

@@ -1,0 +1,76 @@
+"""Fit an anchor scorecard library (optbinning or toad) on a given split; print one JSON line.
+
+Runs inside the anchors virtualenv (benchmarks/_work/anchors-venv), never imported by lucidscore:
+    python run_anchor.py LIB DATA TARGET BAD_VALUE AUDIT_COLS SPLIT.npz
+SPLIT.npz holds ``train`` and ``test`` row indices (test may be empty: fit only, for timing).
+Reports test AUC, fit seconds and the process's peak RSS (MiB).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+
+def _read(path: str) -> pd.DataFrame:
+    if path.endswith(".parquet"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep=r"\s+" if path.endswith(".data") else ",")
+
+
+def _fit_optbinning(x: pd.DataFrame, y: np.ndarray, cats: list[str]):  # type: ignore[no-untyped-def]
+    from optbinning import BinningProcess, Scorecard
+
+    bp = BinningProcess(variable_names=list(x.columns), categorical_variables=cats)
+    sc = Scorecard(
+        binning_process=bp,
+        estimator=LogisticRegression(),
+        scaling_method="min_max",
+        scaling_method_params={"min": 350, "max": 950},
+    )
+    sc.fit(x, y)
+    return lambda frame: sc.predict_proba(frame)[:, 1]
+
+
+def _fit_toad(x: pd.DataFrame, y: np.ndarray, cats: list[str]):  # type: ignore[no-untyped-def]
+    import toad
+
+    combiner = toad.transform.Combiner()
+    combiner.fit(x, y, method="chi", min_samples=0.05)
+    woe = toad.transform.WOETransformer()
+    xw = woe.fit_transform(combiner.transform(x), y)
+    card = toad.ScoreCard(combiner=combiner, transer=woe)
+    card.fit(xw, y)
+    return lambda frame: card.predict_proba(frame)[:, 1]
+
+
+def main() -> None:
+    lib, data, target, bad_value, audit, split = sys.argv[1:7]
+    warnings.filterwarnings("ignore")
+    frame = _read(data)
+    idx = np.load(split)
+    raw_y = frame[target]
+    bad = 1 if bad_value == "" else type(raw_y.iloc[0])(bad_value)
+    y = (raw_y == bad).to_numpy(dtype=int)
+    x = frame.drop(columns=[target, *[c for c in audit.split(",") if c]])
+    cats = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
+    train, test = idx["train"], idx["test"]
+    start = time.perf_counter()
+    fitter = _fit_optbinning if lib == "optbinning" else _fit_toad
+    predict = fitter(x.iloc[train].reset_index(drop=True), y[train], cats)
+    fit_seconds = time.perf_counter() - start
+    auc = float(roc_auc_score(y[test], predict(x.iloc[test].reset_index(drop=True)))) if len(test) else None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"lib": lib, "test_auc": auc, "fit_seconds": fit_seconds, "peak_rss_mib": peak}))
+
+
+if __name__ == "__main__":
+    main()

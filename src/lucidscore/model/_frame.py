@@ -1,0 +1,89 @@
+"""Check and type the training table: the target, numeric vs categorical columns, junk values.
+
+Row numbers in messages count data rows from 1 (the header is not a row).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from lucidscore.errors import InputError
+
+Kind = Literal["numeric", "categorical"]
+NUMERIC_SHARE = 0.9  # a text column whose values are at least this share numbers is numeric with junk
+
+
+def _show(values: list[object], limit: int = 8) -> str:
+    shown = ", ".join(
+        repr(v) if isinstance(v, str) else f"{v:g}" if isinstance(v, float) else str(v)
+        for v in values[:limit]
+    )
+    return shown + (f" (+{len(values) - limit} more)" if len(values) > limit else "")
+
+
+def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt.NDArray[np.int8]:
+    """The target as 1 = bad, 0 = good; ``bad_value`` says which value is bad (default: 1 of {0, 1})."""
+    missing = y.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0]) + 1
+        raise InputError(
+            f"target {name}: {int(missing.sum())} missing value(s), first at row {row}; "
+            "expected a value on every row"
+        )
+    values = sorted(pd.unique(y).tolist(), key=str)
+    if len(values) != 2:
+        raise InputError(
+            f"target {name}: found {len(values)} distinct value(s) {_show(values)}; "
+            "expected exactly two (bad and good)"
+        )
+    if bad_value is None:
+        as_num = {float(v) for v in values if isinstance(v, (int, float, np.number, bool))}
+        if as_num != {0.0, 1.0}:
+            raise InputError(
+                f"target {name}: values are {_show(values)}; expected 0/1, "
+                "or say which value means bad with --bad-value"
+            )
+        return np.asarray(pd.to_numeric(y) == 1, dtype=np.int8)
+    matches = [v for v in values if str(v) == str(bad_value) or _num_eq(v, bad_value)]
+    if not matches:
+        raise InputError(f"target {name}: --bad-value {bad_value} is not one of its values {_show(values)}")
+    return np.asarray(y == matches[0], dtype=np.int8)
+
+
+def _num_eq(a: object, b: object) -> bool:
+    try:
+        return float(a) == float(b)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def column_kind(values: pd.Series, name: str) -> Kind:
+    """Numeric or categorical; refuse a mostly-numeric text column that holds a few junk strings."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return "numeric"
+    present = values.notna().to_numpy()
+    n_present = int(present.sum())
+    if n_present == 0:
+        return "numeric"
+    parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+    n_num = int(parsed.sum())
+    if n_num == n_present:
+        return "numeric"
+    if n_num >= NUMERIC_SHARE * n_present:
+        junk = np.flatnonzero(present & ~parsed)
+        row = int(junk[0])
+        raise InputError(
+            f"column {name} row {row + 1}: value {values.iloc[row]!r} is not a number; expected a number "
+            f"({n_num:,} of {n_present:,} values are numbers, {junk.size:,} are not) — fix the value or "
+            "leave the cell empty for missing"
+        )
+    return "categorical"
+
+
+def numeric_column(values: pd.Series) -> npt.NDArray[np.float64]:
+    """A column known to be numeric as float64 (NaN = missing)."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

@@ -1,0 +1,55 @@
+"""Feature metadata for model columns: declared ``FeatureMeta``, else a family guessed from the name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from lucidscore.policy import Family, FeatureMeta
+from lucidscore.policy.guard import name_tokens
+
+# Checked in order; the first family whose pattern matches a token sequence of the name wins.
+_FAMILY_PATTERNS: tuple[tuple[Family, re.Pattern[str]], ...] = (
+    ("payment_behaviour", re.compile(r"\b(rent|utility|utilities|telecom|phone bill|mobile bill)\b")),
+    (
+        "stability_identity",
+        re.compile(
+            r"\b(months at|tenure|verified|identity|residence|since|employment|employed|job|housing"
+            r"|address|telephone|property)\b"
+        ),
+    ),
+    (
+        "credit_history",
+        re.compile(
+            r"\b(pay \d+|delinq\w*|late|dpd|past due|overdue|bankrupt\w*|judgm?ents?|history|status"
+            r"|default\w*|inquir\w*)\b"
+        ),
+    ),
+    (
+        "fulfilment_capacity",
+        re.compile(
+            r"\b(limit|bill|income|util\w*|debt|debts|balance|bal|amount|amt|salary|savings|bonds"
+            r"|installment|instalment|duration|obligations?|loan)\b"
+        ),
+    ),
+)
+
+
+def infer_family(name: str) -> Family:
+    """A family guessed from the column name; credit history when nothing matches.
+
+    >>> infer_family("PAY_AMT3"), infer_family("months_at_address"), infer_family("rent_on_time_share")
+    ('fulfilment_capacity', 'stability_identity', 'payment_behaviour')
+    """
+    text = " ".join(name_tokens(name))
+    for family, pattern in _FAMILY_PATTERNS:
+        if pattern.search(text):
+            return family
+    return "credit_history"
+
+
+def meta_for(name: str, declared: Mapping[str, FeatureMeta] | None) -> FeatureMeta:
+    """The declared metadata of ``name`` or one inferred from it (description = the column name)."""
+    if declared and name in declared:
+        return declared[name]
+    return FeatureMeta(name=name, family=infer_family(name), description=name)

@@ -1,0 +1,396 @@
+"""``Scorecard``: the scikit-learn compatible estimator that fits a (segmented) scorecard artifact.
+
+A composition: per segment, optimal binning (``_binning``) -> selection (``_selection``) -> logistic
+regression on WOE with sign checks and PDO points (``_card``); the learned state is one
+``ScorecardArtifact`` in ``artifact_``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import ValidationError
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from lucidscore.errors import InputError
+from lucidscore.model._artifact import Condition, ScorecardArtifact, ScoreProbability, Segment
+from lucidscore.model._assign import (
+    bin_index,
+    category_values,
+    condition_mask,
+    reference_scores,
+    segment_of_rows,
+)
+from lucidscore.model._binning import Trend
+from lucidscore.model._card import fit_card
+from lucidscore.model._frame import Kind, binary_target, column_kind
+from lucidscore.model._metrics import discrimination
+from lucidscore.model._params import ScorecardParams
+from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
+from lucidscore.policy import FeatureMeta
+from lucidscore.policy.guard import check_model_inputs
+
+Progress = Callable[[str], None]
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    if hasattr(X, "to_pandas"):  # polars and pyarrow tables
+        return X.to_pandas()
+    raise InputError(
+        f"expected a table with named columns (pandas or polars DataFrame); got {type(X).__name__}"
+    )
+
+
+def _params_error(exc: ValidationError) -> InputError:
+    first = exc.errors()[0]
+    where = ".".join(str(x) for x in first["loc"]) or "parameters"
+    return InputError(f"Scorecard parameter {where}: {first['msg']} (got {first.get('input')!r})")
+
+
+class Scorecard(ClassifierMixin, BaseEstimator):
+    """A credit scorecard on the 350-950 scale, fitted from any table with a binary target.
+
+    Parameters are stored as given and validated at ``fit`` by :class:`ScorecardParams` (see
+    docs/model.md). Learned state: ``artifact_`` (the model file's content), ``feature_names_in_``,
+    ``n_features_in_``, ``input_columns_`` (columns the model reads), ``notes_`` (columns skipped or
+    dropped, and why), ``classes_`` (0 = good, 1 = bad).
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"late_payments": rng.integers(0, 6, 2000)})
+    >>> y = pd.Series(rng.random(2000) < 0.05 + 0.1 * X["late_payments"], name="bad").astype(int)
+    >>> card = Scorecard().fit(X, y)
+    >>> bool(card.score(X)["score"].between(350, 950).all())
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        bad_value: float | str | None = None,
+        exclude: Sequence[str] = (),
+        audit_columns: Sequence[str] = (),
+        special_values: Sequence[float] = (),
+        monotonic_trend: Trend | Mapping[str, Trend] = "auto",
+        min_bin_share: float = 0.05,
+        max_bins: int = 8,
+        n_prebins: int = 20,
+        iv_threshold: float = 0.02,
+        max_correlation: float = 0.8,
+        max_characteristics: int | None = None,
+        segment_by: str | None = None,
+        segment_rule: Condition | None = None,
+        min_segment_rows: int = 1000,
+        min_segment_bads: int = 50,
+        regularization: float = 1.0,
+        scaling: Scaling | None = None,
+        feature_meta: Mapping[str, FeatureMeta] | None = None,
+    ) -> None:
+        self.bad_value = bad_value
+        self.exclude = exclude
+        self.audit_columns = audit_columns
+        self.special_values = special_values
+        self.monotonic_trend = monotonic_trend
+        self.min_bin_share = min_bin_share
+        self.max_bins = max_bins
+        self.n_prebins = n_prebins
+        self.iv_threshold = iv_threshold
+        self.max_correlation = max_correlation
+        self.max_characteristics = max_characteristics
+        self.segment_by = segment_by
+        self.segment_rule = segment_rule
+        self.min_segment_rows = min_segment_rows
+        self.min_segment_bads = min_segment_bads
+        self.regularization = regularization
+        self.scaling = scaling
+        self.feature_meta = feature_meta
+
+    # -- fitting -----------------------------------------------------------------------------------
+
+    def _validated_params(self) -> ScorecardParams:
+        raw = {k: v for k, v in self.get_params(deep=False).items() if v is not None}
+        for key in ("exclude", "audit_columns", "special_values"):
+            raw[key] = tuple(raw[key])
+        if "feature_meta" in raw:
+            raw["feature_meta"] = dict(raw["feature_meta"])
+        if isinstance(raw.get("monotonic_trend"), Mapping):
+            raw["monotonic_trend"] = dict(raw["monotonic_trend"])
+        try:
+            return ScorecardParams.model_validate(raw)
+        except ValidationError as exc:
+            raise _params_error(exc) from None
+
+    def _model_columns(self, frame: pd.DataFrame, target: str | None, p: ScorecardParams) -> list[str]:
+        for label, names in (("--exclude", p.exclude), ("--audit-columns", p.audit_columns)):
+            unknown = [c for c in names if c not in frame.columns]
+            if unknown:
+                raise InputError(
+                    f"{label}: column(s) {', '.join(unknown)} not in the data; "
+                    f"the columns are {', '.join(map(str, frame.columns))}"
+                )
+        # The target itself, when passed inside X too, must never become an input (leakage).
+        candidates = [c for c in frame.columns if c != target and c not in p.exclude]
+        return check_model_inputs(candidates, p.audit_columns, p.feature_meta)
+
+    def fit(self, X: Any, y: Any, progress: Progress | None = None) -> Scorecard:
+        """Fit the scorecard; ``y`` is the target (1 = bad unless ``bad_value`` says otherwise)."""
+        p = self._validated_params()
+        frame = _as_frame(X)
+        target_series = pd.Series(np.asarray(y)) if not isinstance(y, pd.Series) else y
+        target = str(target_series.name) if target_series.name is not None else "target"
+        if len(target_series) != len(frame):
+            raise InputError(f"target {target}: {len(target_series)} values for {len(frame)} rows")
+        if len(frame) == 0:
+            raise InputError("the training table has no rows; expected at least one row of each class")
+        yb = binary_target(target_series.reset_index(drop=True), target, p.bad_value)
+        frame = frame.reset_index(drop=True)
+        columns = self._model_columns(frame, target, p)
+        seg_col = p.segment_by or (p.segment_rule.column if p.segment_rule else None)
+        if seg_col is not None and seg_col not in columns:
+            raise InputError(
+                f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}"
+            )
+        kinds: dict[str, Kind] = {c: column_kind(frame[c], c) for c in columns}
+        segments, notes = self._fit_segments(frame, yb, kinds, p, progress)
+        self.artifact_ = self._assemble(frame, yb, target, columns, segments, notes, p)
+        self.feature_names_in_ = np.array([str(c) for c in frame.columns], dtype=object)
+        self.n_features_in_ = len(frame.columns)
+        self.input_columns_ = list(self.artifact_.input_columns)
+        self.notes_ = notes
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _fit_segments(
+        self,
+        frame: pd.DataFrame,
+        y: npt.NDArray[np.int8],
+        kinds: dict[str, Kind],
+        p: ScorecardParams,
+        progress: Progress | None,
+    ) -> tuple[list[Segment], list[str]]:
+        notes: list[str] = []
+        plan = self._segment_plan(frame, y, kinds, p, notes)
+        card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
+        segments: list[Segment] = []
+        for name, cond, rows in plan:
+            seg, seg_notes = fit_card(
+                name, cond, frame.loc[rows].reset_index(drop=True), y[rows], card_kinds, p, progress
+            )
+            segments.append(seg)
+            notes += seg_notes
+        return segments, notes
+
+    def _segment_plan(
+        self,
+        frame: pd.DataFrame,
+        y: npt.NDArray[np.int8],
+        kinds: dict[str, Kind],
+        p: ScorecardParams,
+        notes: list[str],
+    ) -> list[tuple[str, Condition | None, npt.NDArray[np.bool_]]]:
+        """(name, condition, rows) per segment: conditions first, the default last."""
+
+        def big_enough(rows: npt.NDArray[np.bool_]) -> bool:
+            n, bads = int(rows.sum()), int(y[rows].sum())
+            return n >= p.min_segment_rows and min(bads, n - bads) >= p.min_segment_bads
+
+        everything = np.ones(len(frame), dtype=np.bool_)
+        conds: list[Condition] = []
+        if p.segment_by is not None:
+            col = p.segment_by
+            values = category_values(frame[col])
+            counts = pd.Series([v for v in values if v is not None], dtype=object).value_counts()
+            for v in sorted(counts.index, key=lambda v: (-counts[v], str(v))):
+                value: float | str = float(v) if kinds[col] == "numeric" else str(v)
+                cond = Condition(column=col, op="==", value=value)
+                if big_enough(condition_mask(cond, frame)):
+                    conds.append(cond)
+                else:
+                    notes.append(
+                        f"segment {col}={v}: fewer than {p.min_segment_rows} rows or "
+                        f"{p.min_segment_bads} of each class; scored by the default card"
+                    )
+        elif p.segment_rule is not None:
+            if big_enough(condition_mask(p.segment_rule, frame)):
+                conds.append(p.segment_rule)
+            else:
+                notes.append(
+                    f"segment rule {_cond_name(p.segment_rule)}: fewer than {p.min_segment_rows} rows or "
+                    f"{p.min_segment_bads} of each class; one card for everyone"
+                )
+        plan: list[tuple[str, Condition | None, npt.NDArray[np.bool_]]] = []
+        rest = everything.copy()
+        for cond in conds:
+            rows = condition_mask(cond, frame) & rest
+            plan.append((_cond_name(cond), cond, rows))
+            rest &= ~rows
+        if conds and not big_enough(rest):
+            notes.append("segment default: too few remaining rows of each class; fitted on all rows")
+            rest = everything
+        plan.append(("default", None, rest))
+        return plan
+
+    def _assemble(
+        self,
+        frame: pd.DataFrame,
+        y: npt.NDArray[np.int8],
+        target: str,
+        columns: list[str],
+        segments: list[Segment],
+        notes: list[str],
+        p: ScorecardParams,
+    ) -> ScorecardArtifact:
+        used: list[str] = []
+        for seg in segments:
+            if seg.condition is not None and seg.condition.column not in used:
+                used.append(seg.condition.column)
+            used += [c.name for c in seg.characteristics if c.name not in used]
+        order = {c: i for i, c in enumerate(columns)}
+        used.sort(key=lambda c: order[c])
+        scores = reference_scores(segments, frame)
+        seg_of = _segment_index(segments, frame)
+        with_metrics = [
+            s.model_copy(
+                update={"metrics": _prefixed("train_", discrimination(y[seg_of == i], scores[seg_of == i]))}
+            )
+            for i, s in enumerate(segments)
+        ]
+        digest = hashlib.sha256(
+            "".join(s.model_dump_json() for s in with_metrics).encode("utf-8")
+        ).hexdigest()[:8]
+        return ScorecardArtifact(
+            model_id=f"sc-{datetime.now(UTC):%Y%m%d}-{digest}",
+            target=target,
+            input_columns=used,
+            excluded_columns=list(p.exclude),
+            audit_columns=list(p.audit_columns),
+            scaling=p.scaling,
+            segments=with_metrics,
+            score_probability=score_probability_table(p.scaling, scores, y),
+            training={
+                "rows": len(frame),
+                "bad_rate": float(y.mean()),
+                "metrics": _prefixed("train_", discrimination(y, scores)),
+                "notes": notes,
+                "params": p.model_dump(mode="json", exclude={"feature_meta", "scaling"}),
+            },
+        )
+
+    # -- using a fitted scorecard --------------------------------------------------------------------
+
+    def _check_fitted(self) -> ScorecardArtifact:
+        if not hasattr(self, "artifact_"):
+            raise InputError("this Scorecard is not fitted yet; call fit(X, y) first")
+        return self.artifact_
+
+    def _checked_frame(self, X: Any) -> pd.DataFrame:
+        art = self._check_fitted()
+        frame = _as_frame(X)
+        missing = [c for c in art.input_columns if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"the data lacks column(s) the model needs: {', '.join(missing)}; "
+                f"the model reads {', '.join(art.input_columns)}"
+            )
+        return frame.reset_index(drop=True)
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        """WOE of each row's bin per characteristic (NaN where the row's segment lacks it)."""
+        art = self._check_fitted()
+        frame = self._checked_frame(X)
+        seg_of = _segment_index(art.segments, frame)
+        names = [
+            c
+            for c in art.input_columns
+            if any(c == ch.name for s in art.segments for ch in s.characteristics)
+        ]
+        out = pd.DataFrame(np.nan, index=frame.index, columns=names, dtype=np.float64)
+        for i, seg in enumerate(art.segments):
+            rows = seg_of == i
+            if not rows.any():
+                continue
+            part = frame.loc[rows]
+            for ch in seg.characteristics:
+                woe = np.array([b.woe for b in ch.bins])
+                out.loc[rows, ch.name] = woe[bin_index(ch, part[ch.name])]
+        return out
+
+    def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
+        """n x 2 array: probability of good, probability of bad, as the 350-950 score implies."""
+        art = self._check_fitted()
+        bad = art.scaling.probability_from_score(reference_scores(art.segments, self._checked_frame(X)))
+        return np.column_stack([1.0 - bad, bad])
+
+    def predict(self, X: Any) -> npt.NDArray[np.int64]:
+        """1 (bad) where the probability of bad is at least one half."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+
+    def score(self, X: Any, y: Any = None, reasons: int = 0) -> pd.DataFrame:
+        """Scores by the compiled kernel: one row per input row (score, tier, probability, segment...)."""
+        art = self._check_fitted()
+        frame = self._checked_frame(X)
+        from lucidscore.model._kernel import score_frame
+
+        return score_frame(art, frame, reasons=reasons)
+
+    def explain(self, X: Any) -> Any:
+        """Per row, the smallest actionable changes that reach the next tier (see lucidscore.model)."""
+        art = self._check_fitted()
+        from lucidscore.model._recourse import explain_frame
+
+        return explain_frame(art, self._checked_frame(X))
+
+
+def _cond_name(cond: Condition) -> str:
+    value = cond.value if not isinstance(cond.value, float) else f"{cond.value:g}"
+    return f"{cond.column}{cond.op}{value}"
+
+
+def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
+    return {prefix + k: v for k, v in metrics.items()}
+
+
+def _segment_index(segments: list[Segment], frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+    return segment_of_rows(segments, frame)
+
+
+def reference_score_frame(art: ScorecardArtifact, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score, tier, probability and segment by the reference scorer (used before the kernel exists)."""
+    scores = reference_scores(art.segments, frame)
+    seg = _segment_index(art.segments, frame)
+    names = np.array([s.name for s in art.segments], dtype=object)
+    return pd.DataFrame(
+        {
+            "score": scores.astype(np.int16),
+            "tier": art.scaling.tier_of(scores),
+            "probability": art.scaling.probability_from_score(scores),
+            "segment": names[seg],
+        }
+    )
+
+
+def score_probability_table(
+    scaling: Scaling, scores: npt.NDArray[np.int64], y: npt.NDArray[np.int8], step: int = 10
+) -> list[ScoreProbability]:
+    """One row per ``step`` points from 350 to 950: implied probability of bad and, where at least 20
+    training rows score in [s, s + step), their observed bad rate."""
+    rows: list[ScoreProbability] = []
+    for s in range(MIN_SCORE, MAX_SCORE + 1, step):
+        band = (scores >= s) & (scores < s + step)
+        n = int(band.sum())
+        rows.append(
+            ScoreProbability(
+                score=s,
+                probability=float(scaling.probability_from_score(s)),
+                observed_bad_rate=float(y[band].mean()) if n >= 20 else None,
+            )
+        )
+    return rows
