@@ -180,7 +180,7 @@ FILE_CASES = [
     (
         "unexpected column",
         HEADER.strip() + ",colour\n" + GOOD.strip() + ",red\n",
-        r"statements.csv row 1: unexpected column\(s\) colour; expected the statements columns account_id, period",
+        r"statements.csv row 1: unexpected column\(s\) colour; expected the statements columns account_id",
     ),
     (
         "renamed column",
