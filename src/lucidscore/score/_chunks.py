@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 
 from lucidscore.errors import InputError
 
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 250_000  # Parquet batches and pandas fallbacks
+BLOCK_BYTES = 16 << 20  # pyarrow CSV blocks
 _PARQUET = {".parquet", ".pq"}
 
 
@@ -72,7 +73,12 @@ def open_source(path: str | Path) -> TableSource:
 
 
 def iter_chunks(
-    source: TableSource, numeric: list[str], text: list[str], keep: list[str], chunk_rows: int = CHUNK_ROWS
+    source: TableSource,
+    numeric: list[str],
+    text: list[str],
+    keep: list[str],
+    chunk_rows: int = CHUNK_ROWS,
+    block_bytes: int = BLOCK_BYTES,
 ) -> Iterator[pd.DataFrame]:
     """Frames of up to ``chunk_rows`` rows holding ``numeric`` (float64), ``text`` (strings) and ``keep``.
 
@@ -92,38 +98,44 @@ def iter_chunks(
         )
         yield from reader
         return
-    yield from _csv_chunks(source, numeric, text, wanted, chunk_rows)
+    yield from _csv_chunks(source, numeric, text, wanted, chunk_rows, block_bytes)
 
 
 def _csv_chunks(
-    source: TableSource, numeric: list[str], text: list[str], wanted: list[str], chunk_rows: int
+    source: TableSource,
+    numeric: list[str],
+    text: list[str],
+    wanted: list[str],
+    chunk_rows: int,
+    block_bytes: int,
 ) -> Iterator[pd.DataFrame]:
     types: dict[str, pa.DataType] = {c: pa.string() for c in wanted}
     types.update({c: pa.float64() for c in numeric})
-    reader = pacsv.open_csv(
-        source.path,
-        read_options=pacsv.ReadOptions(block_size=16 << 20),
-        parse_options=pacsv.ParseOptions(delimiter=source.separator),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=wanted, column_types=types, strings_can_be_null=True
-        ),
-    )
     done = 0
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid:
-            break
-        done += batch.num_rows
-        yield batch.to_pandas()
+    try:
+        reader = pacsv.open_csv(
+            source.path,
+            read_options=pacsv.ReadOptions(block_size=block_bytes),
+            parse_options=pacsv.ParseOptions(delimiter=source.separator),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted, column_types=types, strings_can_be_null=True
+            ),
+        )
+        for batch in reader:
+            done += batch.num_rows
+            yield batch.to_pandas()
+        return
+    except pa.ArrowInvalid:
+        pass
     # A cell is not a number: read the rest as text, so the caller's parser names its row and value.
-    yield from pd.read_csv(
-        source.path,
-        sep=source.separator,
-        usecols=wanted,
-        dtype="string",
-        chunksize=chunk_rows,
-        skiprows=range(1, done + 1),
-    )
+    try:
+        yield from pd.read_csv(
+            source.path,
+            sep=source.separator,
+            usecols=wanted,
+            dtype="string",
+            chunksize=chunk_rows,
+            skiprows=range(1, done + 1),
+        )
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{source.path}: not a well-formed CSV file ({exc})") from None

@@ -27,7 +27,7 @@ from rich.progress import (
 from lucidscore.errors import InputError
 from lucidscore.model import CompiledScorecard, ScorecardArtifact, load_artifact
 from lucidscore.model._kernel import compiled_score_frame
-from lucidscore.score._chunks import TableSource, iter_chunks, open_source
+from lucidscore.score._chunks import BLOCK_BYTES, TableSource, iter_chunks, open_source
 
 ROW_COLUMN = "row"  # 1-based data row number, written when no id column is named
 
@@ -102,6 +102,7 @@ def score_file(
     progress: bool = True,
     id_column: str | None = None,
     artifact: ScorecardArtifact | None = None,
+    chunk_bytes: int = BLOCK_BYTES,
 ) -> ScoreSummary:
     """Score every row of ``data_path`` into the Parquet file ``out_path`` (written atomically).
 
@@ -115,6 +116,7 @@ def score_file(
     progress : show a Rich progress bar.
     id_column : an input column to carry into the output as the row's id.
     artifact : an already loaded model (then ``model_path`` is only used in messages).
+    chunk_bytes : CSV block size read and scored at a time (memory stays a few times this).
     """
     if reasons < 0:
         raise InputError(f"--reasons is {reasons}; expected 0 or more")
@@ -131,13 +133,14 @@ def score_file(
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    summary = ScoreSummary(
-        0, out, {t.name: 0 for t in art.scaling.tiers}, compiled.extra_columns(source.columns)
-    )
+    extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
+    summary = ScoreSummary(0, out, {t.name: 0 for t in art.scaling.tiers}, extras)
     writer: pq.ParquetWriter | None = None
     try:
         with _progress(progress, source.total_rows, f"scoring {source.path.name}") as (bar, task):
-            for chunk in iter_chunks(source, [c for c in numeric if c != id_column], text, keep):
+            for chunk in iter_chunks(
+                source, [c for c in numeric if c != id_column], text, keep, block_bytes=chunk_bytes
+            ):
                 scored = _score_chunk(compiled, chunk, reasons, id_column, summary.rows, source)
                 if writer is None:
                     schema = output_schema(

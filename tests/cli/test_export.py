@@ -1,0 +1,45 @@
+"""`lucidscore export`: the SQL it writes scores like the kernel; a bad model file is one clear line."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from lucidscore.cli.main import app
+from lucidscore.model import score_frame
+from tests.cli.test_score import Runner, assert_one_line_error, cli  # noqa: F401 - cli is a fixture
+from tests.score.cards import two_cards
+from tests.score.test_local import applicants
+
+
+def test_export_sql_scores_like_the_kernel(tmp_path: Path) -> None:
+    model = two_cards().save(tmp_path / "model.json")
+    out = tmp_path / "sql" / "model.sql"
+    result = CliRunner().invoke(app, ["export", str(model), "--format", "sql", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output
+    data = applicants(300)
+    with sqlite3.connect(":memory:") as con:
+        data.to_sql("input", con, index=False)
+        got = pd.read_sql_query(out.read_text(), con)
+    assert got["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
+
+
+def test_export_dialect_and_table(tmp_path: Path) -> None:
+    model = two_cards().save(tmp_path / "model.json")
+    out = tmp_path / "model.sql"
+    args = ["export", str(model), "--dialect", "postgresql", "--table", "applicants", "--out", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    text = out.read_text()
+    assert "dialect postgresql" in text and 'FROM "applicants" AS t' in text
+
+
+def test_export_refuses_an_edited_model(tmp_path: Path, cli: Runner) -> None:  # noqa: F811 - the fixture
+    model = two_cards().save(tmp_path / "model.json")
+    model.write_text(model.read_text().replace('"label": "A11"', '"label": "A1x"'))
+    result = cli("export", str(model), "--out", str(tmp_path / "m.sql"))
+    assert_one_line_error(result, r"the file was edited after training")
+    assert not (tmp_path / "m.sql").exists()

@@ -1,0 +1,142 @@
+"""The local batch engine: chunked reading, one output row per input row, atomic Parquet output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from lucidscore.errors import InputError, ModelFileError
+from lucidscore.model import score_frame
+from lucidscore.score import ROW_COLUMN, score_file
+from tests.score.cards import two_cards
+
+
+def applicants(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    data = pd.DataFrame(
+        {
+            "applicant": [f"c{i:05d}" for i in range(n)],
+            "months_late": rng.integers(-1, 5, n).astype(float),
+            "utilisation": rng.random(n).round(3),
+            "checking": rng.choice(["A11", "A12", "A13", "A14", "A99"], n),
+            "inquiries_6m": rng.integers(0, 5, n),
+            "months_at_address": rng.integers(0, 60, n),
+            "n_accounts": rng.integers(0, 5, n),
+            "colour": "red",
+        }
+    )
+    data.loc[::7, "months_late"] = np.nan
+    data.loc[::11, "checking"] = None
+    return data
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    return two_cards().save(tmp_path / "model.json")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".tsv"])
+def test_scores_equal_score_frame(tmp_path: Path, model: Path, suffix: str) -> None:
+    data = applicants(500)
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".parquet":
+        data.to_parquet(path)
+    else:
+        data.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
+    summary = score_file(
+        model, path, tmp_path / "out.parquet", reasons=4, progress=False, id_column="applicant"
+    )
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    want = score_frame(two_cards(), data, reasons=4)
+    assert summary.rows == 500 == len(out)
+    assert out["applicant"].tolist() == data["applicant"].tolist()
+    assert out["score"].tolist() == want["score"].tolist()
+    assert out["reason_1"].fillna("-").tolist() == want["reason_1"].fillna("-").tolist()
+    assert list(out.columns) == [
+        "applicant",
+        "score",
+        "tier",
+        "probability",
+        "segment",
+        *[f"reason_{j}" for j in range(1, 6)],
+    ]
+    assert summary.extra_columns == ["colour"]
+    assert sum(summary.tier_counts.values()) == 500
+
+
+def test_row_numbers_without_id_and_across_chunks(tmp_path: Path, model: Path) -> None:
+    data = applicants(1000)
+    data.to_csv(tmp_path / "data.csv", index=False)
+    out = tmp_path / "out.parquet"
+    score_file(model, tmp_path / "data.csv", out, reasons=0, progress=False, chunk_bytes=4096)
+    assert pq.ParquetFile(out).num_row_groups > 5  # one row group per chunk: it really ran in chunks
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out[ROW_COLUMN].tolist() == list(range(1, 1001))
+    assert out["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
+    assert [c for c in out.columns if c.startswith("reason")] == []
+
+
+def test_whitespace_separated_file(tmp_path: Path, model: Path) -> None:
+    data = applicants(50).drop(columns=["colour"]).fillna({"checking": "A99", "months_late": 9.0})
+    data.to_csv(tmp_path / "data.data", index=False, sep=" ")
+    score_file(model, tmp_path / "data.data", tmp_path / "out.parquet", reasons=0, progress=False)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert out["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
+
+
+@pytest.mark.parametrize("chunk_bytes", [16 << 20, 2048])
+def test_junk_cell_names_file_row_and_value_and_writes_nothing(
+    tmp_path: Path, model: Path, chunk_bytes: int
+) -> None:
+    data = applicants(300).astype({"utilisation": object})
+    data.loc[270, "utilisation"] = "n/a?"
+    data.to_csv(tmp_path / "data.csv", index=False)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(
+        InputError, match=r"data.csv: column utilisation row 271: found 'n/a\?'; expected a number"
+    ):
+        score_file(model, tmp_path / "data.csv", out, progress=False, chunk_bytes=chunk_bytes)
+    assert not out.exists()
+    assert list(tmp_path.glob(".out.parquet*")) == []
+
+
+def test_missing_columns_are_named(tmp_path: Path, model: Path) -> None:
+    applicants(10).drop(columns=["utilisation", "n_accounts"]).to_csv(tmp_path / "data.csv", index=False)
+    with pytest.raises(
+        InputError, match=r"missing column\(s\) utilisation, n_accounts that model sc-test needs"
+    ):
+        score_file(model, tmp_path / "data.csv", tmp_path / "out.parquet", progress=False)
+
+
+def test_unknown_id_column(tmp_path: Path, model: Path) -> None:
+    applicants(10).to_csv(tmp_path / "data.csv", index=False)
+    with pytest.raises(InputError, match="id column customer not found"):
+        score_file(
+            model, tmp_path / "data.csv", tmp_path / "out.parquet", progress=False, id_column="customer"
+        )
+
+
+def test_header_only_file(tmp_path: Path, model: Path) -> None:
+    applicants(3).iloc[:0].to_csv(tmp_path / "data.csv", index=False)
+    with pytest.raises(InputError, match="has no data rows"):
+        score_file(model, tmp_path / "data.csv", tmp_path / "out.parquet", progress=False)
+
+
+def test_edited_model_is_refused(tmp_path: Path, model: Path) -> None:
+    model.write_text(model.read_text().replace('"base_points": 400', '"base_points": 450'))
+    applicants(3).to_csv(tmp_path / "data.csv", index=False)
+    with pytest.raises(ModelFileError, match="the file was edited after training"):
+        score_file(model, tmp_path / "data.csv", tmp_path / "out.parquet", progress=False)
+
+
+def test_previous_output_survives_a_failed_run(tmp_path: Path, model: Path) -> None:
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"previous")
+    applicants(5).drop(columns=["checking"]).to_csv(tmp_path / "data.csv", index=False)
+    with pytest.raises(InputError):
+        score_file(model, tmp_path / "data.csv", out, progress=False)
+    assert out.read_bytes() == b"previous"
