@@ -58,10 +58,7 @@ def test_ingest_directory_prints_counts_per_file(tmp_path: Path) -> None:
     again = CliRunner().invoke(
         app, ["ingest", str(data), "--db", db, "--no-progress"], env={"COLUMNS": "250"}
     )
-    assert (
-        "│ consumers.csv  │ consumers  │    3 │        3 │           0 │        0 │          0 │         3 │"
-        in again.output
-    )
+    assert _table(again.output)["consumers.csv"] == ["consumers", "3", "3", "0", "0", "0", "3"]
 
 
 def test_ingest_one_file_with_progress(tmp_path: Path) -> None:
