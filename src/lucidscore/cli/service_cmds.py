@@ -1,9 +1,137 @@
-"""CLI commands: see register()."""
+"""CLI commands ``serve`` (the web service) and ``demo`` (build everything, then serve it)."""
 
 from __future__ import annotations
 
+import socket
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from lucidscore.errors import InputError
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise InputError(
+                f"--port {port}: {host}:{port} is already in use; choose another with --port"
+            ) from None
+
+
+def _run(app: object, host: str, port: int, console: Console) -> None:
+    import uvicorn
+
+    console.print(f"Serving on [bold]http://{host}:{port}[/] (API docs at /docs). Press Ctrl-C to stop.")
+    uvicorn.run(app, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+    console.print("Stopped.")
+
+
+def serve(
+    db: Annotated[str | None, typer.Option(help="database URL (default: LUCIDSCORE_DB_URL)")] = None,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    features: Annotated[
+        Path | None, typer.Option(help="Parquet of current features (enables rescoring)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="date the current scores are as of, YYYY-MM-DD")
+    ] = None,
+) -> None:
+    """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database."""
+    from lucidscore.api import PipelineRescorer, Settings, create_app
+    from lucidscore.store import make_engine, migrate
+
+    overrides: dict[str, object] = {}
+    if db is not None:
+        overrides["db_url"] = db
+    if features is not None:
+        overrides["features_path"] = features
+    if as_of is not None:
+        try:
+            overrides["as_of"] = date.fromisoformat(as_of)
+        except ValueError:
+            raise InputError(f"--as-of {as_of!r}: expected a date YYYY-MM-DD") from None
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    rescorer = (
+        PipelineRescorer(settings.db_url, settings.as_of, settings.features_path)
+        if settings.as_of is not None
+        else None
+    )
+    _check_port(host, port)
+    _run(create_app(settings, engine=engine, rescorer=rescorer), host, port, Console())
+
+
+def logins_table(build: object) -> Table:
+    from lucidscore.demo import DemoBuild
+
+    assert isinstance(build, DemoBuild)
+    table = Table(title="Demo logins (sign in at /signin; merchants use the API key on /merchant)")
+    for column in ("who", "username", "password / API key", "notes"):
+        table.add_column(column, overflow="fold")
+    for c in build.logins.consumers:
+        table.add_row("consumer", c["username"], c["password"], f"{c['tier']}, score {c['score']}")
+    for m in build.logins.merchants:
+        table.add_row("merchant", m["username"], "(API key below)", m["name"])
+    table.add_row(
+        "analyst", build.logins.analyst["username"], build.logins.analyst["password"], "models, disputes"
+    )
+    return table
+
+
+def demo(
+    consumers: Annotated[int, typer.Option(min=200, help="synthetic consumers to generate")] = 20_000,
+    seed: Annotated[int, typer.Option(help="seed of the synthetic population")] = 7,
+    directory: Annotated[Path, typer.Option("--dir", help="where the demo's data and database live")] = Path(
+        "lucidscore-demo"
+    ),
+    rebuild: Annotated[
+        bool | None,
+        typer.Option("--rebuild/--reuse", help="rebuild or reuse an existing demo (default: ask)"),
+    ] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to serve on (127.0.0.1 only)")] = 8000,
+    serve_it: Annotated[bool, typer.Option("--serve/--no-serve", help="serve after building")] = True,
+) -> None:
+    """Build a synthetic population, train and score it, create demo logins, and serve the web app."""
+    from lucidscore.api import create_app
+    from lucidscore.demo import build_demo, demo_settings, existing_demo
+    from lucidscore.demo._build import demo_rescorer
+
+    console = Console()
+    host = "127.0.0.1"
+    if serve_it:
+        _check_port(host, port)
+    build = existing_demo(directory)
+    if build is not None and rebuild is None:
+        if sys.stdin.isatty():
+            rebuild = not typer.confirm(f"A demo exists in {directory}. Reuse it?", default=True)
+        else:
+            rebuild = False
+    if build is None or rebuild:
+        started = time.perf_counter()
+        build = build_demo(directory, consumers, seed, console=console)
+        console.print(f"Built in {time.perf_counter() - started:.0f} s: {directory}")
+    else:
+        console.print(f"Reusing the demo in {directory} (pass --rebuild to start afresh).")
+    console.print(logins_table(build))
+    for m in build.logins.merchants:
+        console.print(f"API key of {m['username']}: {m['api_key']}", soft_wrap=True, highlight=False)
+    if serve_it:
+        app = create_app(demo_settings(build), rescorer=demo_rescorer(build))
+        _run(app, host, port, console)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command()(serve)
+    app.command()(demo)

@@ -26,7 +26,8 @@ router = APIRouter(prefix="/v1/analyst", tags=["analyst"], responses=ERROR_RESPO
 def model_out(model: ModelRecord) -> ModelOut:
     artifact = json.loads(model.artifact_json)
     segments = [str(s.get("name")) for s in artifact.get("segments", [])]
-    auc = artifact.get("training", {}).get("test_auc")
+    training = artifact.get("training", {})
+    auc = training.get("test_auc", (training.get("metrics") or {}).get("test_auc"))
     return ModelOut(
         model_id=model.model_id,
         content_hash=model.content_hash,

@@ -1,0 +1,205 @@
+"""Build the demo database: synth -> ingest (SQLite) -> features -> segmented scorecard -> scores."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from lucidscore.api import PipelineRescorer, Settings, score_records
+from lucidscore.demo._logins import DemoLogins, create_logins
+from lucidscore.errors import InputError
+from lucidscore.model import Condition, ScorecardArtifact
+from lucidscore.store import make_engine, migrate
+from lucidscore.store.service import ModelRecord, ScoreRecord
+
+HISTORY_MONTHS = 6
+DB_NAME = "lucidscore.db"
+LOGINS_NAME = "logins.json"
+FEATURES_NAME = "features_current.parquet"
+INFO_NAME = "demo.json"
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    """A built demo directory: where things are and the logins to print."""
+
+    directory: Path
+    as_of: date
+    logins: DemoLogins
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{(self.directory / DB_NAME).resolve()}"
+
+    @property
+    def features_path(self) -> Path:
+        return self.directory / FEATURES_NAME
+
+
+def month_ends(end: date, months: int) -> list[date]:
+    """The last ``months`` month-end dates up to ``end`` (itself a month end), oldest first."""
+    out = [end]
+    while len(out) < months:
+        out.append(out[-1].replace(day=1) - timedelta(days=1))
+    return out[::-1]
+
+
+def existing_demo(directory: Path) -> DemoBuild | None:
+    """The demo built earlier in ``directory``, if it is complete."""
+    info, logins = directory / INFO_NAME, directory / LOGINS_NAME
+    if not (info.is_file() and logins.is_file() and (directory / DB_NAME).is_file()):
+        return None
+    raw = json.loads(info.read_text("utf-8"))
+    return DemoBuild(directory, date.fromisoformat(raw["as_of"]), DemoLogins.load(logins))
+
+
+def demo_settings(build: DemoBuild, **overrides: Any) -> Settings:
+    return Settings(db_url=build.db_url, features_path=build.features_path, as_of=build.as_of, **overrides)
+
+
+def demo_rescorer(build: DemoBuild) -> PipelineRescorer:
+    return PipelineRescorer(db_url=build.db_url, as_of=build.as_of, features_path=build.features_path)
+
+
+class _Steps:
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+
+    @contextmanager
+    def step(self, text: str, total: int | None = None) -> Iterator[Any]:
+        if self.progress is None:
+            yield lambda n=1: None
+            return
+        task = self.progress.add_task(text, total=total)
+
+        def advance(n: int = 1) -> None:
+            assert self.progress is not None
+            self.progress.advance(task, n)
+
+        yield advance
+        self.progress.update(
+            task, total=1 if total is None else total, completed=1 if total is None else total
+        )
+
+
+def build_demo(
+    directory: Path, consumers: int = 20_000, seed: int = 7, *, console: Console | None = None
+) -> DemoBuild:
+    """Build everything the demo serves into ``directory`` (replacing what is there).
+
+    Parameters
+    ----------
+    directory : where the data, database, model and logins go.
+    consumers, seed : size and seed of the synthetic population.
+    console : show Rich progress on it; None builds silently.
+    """
+    from lucidscore.features import FEATURE_CATALOGUE, compute_features, write_features
+    from lucidscore.ingest import ingest_directory
+    from lucidscore.model import train_scorecard
+    from lucidscore.synth import generate_population
+
+    if consumers < 200:
+        raise InputError(
+            f"--consumers {consumers}: the demo needs at least 200 consumers to train a scorecard"
+        )
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    progress = (
+        Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        if console is not None
+        else None
+    )
+    steps = _Steps(progress)
+    if progress is not None:
+        progress.start()
+    try:
+        with steps.step(f"Generating {consumers:,} synthetic consumers"):
+            summary = generate_population(consumers, seed, directory / "data")
+        db_url = f"sqlite:///{(directory / DB_NAME).resolve()}"
+        with steps.step("Ingesting into SQLite"):
+            ingest_directory(directory / "data", db_url)
+        dates = month_ends(summary.end, HISTORY_MONTHS)
+        frames = {}
+        with steps.step("Computing point-in-time features", total=len(dates) + 1) as advance:
+            # Training and past months read the generated files (the same records, several times faster);
+            # the current month, which the service scores and rescores, reads the database.
+            data_dir = directory / "data"
+            train_frame = compute_features(data_dir, summary.observation_date).to_pandas()
+            advance()
+            for as_of in dates:
+                frames[as_of] = compute_features(db_url if as_of == dates[-1] else data_dir, as_of)
+                advance()
+            write_features(frames[dates[-1]], directory / FEATURES_NAME)
+        with steps.step("Training the segmented scorecard (thin vs thick file)"):
+            artifact = _train(train_frame, seed, dict(FEATURE_CATALOGUE), train_scorecard)
+            artifact.save(directory / "model.json")
+        engine = make_engine(db_url)
+        migrate(engine)
+        with steps.step("Scoring everyone, with history", total=len(dates)) as advance, Session(engine) as s:
+            s.add(
+                ModelRecord(
+                    model_id=artifact.model_id,
+                    content_hash=artifact.content_hash,
+                    artifact_json=artifact.model_dump_json(),
+                    description="segmented scorecard: thin file vs thick file",
+                    active=True,
+                )
+            )
+            for as_of in dates:
+                rows = score_records(
+                    artifact, frames[as_of], as_of, explain_ids=() if as_of != dates[-1] else None
+                )
+                s.execute(insert(ScoreRecord), rows)
+                advance()
+            s.commit()
+        with steps.step("Creating demo logins"), Session(engine) as s:
+            logins = create_logins(s, artifact.model_id)
+            s.commit()
+        engine.dispose()
+    finally:
+        if progress is not None:
+            progress.stop()
+    logins.save(directory / LOGINS_NAME)
+    info = {
+        "as_of": dates[-1].isoformat(),
+        "consumers": consumers,
+        "seed": seed,
+        "model_id": artifact.model_id,
+    }
+    (directory / INFO_NAME).write_text(json.dumps(info, indent=1) + "\n", "utf-8")
+    return DemoBuild(directory, dates[-1], logins)
+
+
+def _train(frame: Any, seed: int, meta: dict[str, Any], train: Any) -> ScorecardArtifact:
+    thin = Condition(column="thin_file", op="==", value=1.0)
+    rows = len(frame)
+    artifact: ScorecardArtifact = train(
+        frame.drop(columns=["consumer_id"]),
+        "bad",
+        test_size=0.3,
+        seed=seed,
+        segment_rule=thin,
+        feature_meta=meta,
+        min_segment_rows=min(1000, max(100, rows // 10)),
+        min_segment_bads=min(50, max(10, rows // 100)),
+    )
+    return artifact.with_hash()
