@@ -1,0 +1,94 @@
+"""The Spark engine gives the local engine's scores, row for row (one local[2] session per module)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from lucidscore.errors import InputError
+from lucidscore.model import score_frame, to_sql
+from lucidscore.score import score_file
+from tests.score.cards import two_cards
+from tests.score.test_local import applicants
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from lucidscore.score.spark import local_session, spark_available
+
+    missing = spark_available()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Spark is required on CI: {missing}")
+        pytest.skip(missing)
+    session = local_session("lucidscore-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("spark")
+    data = applicants(700, seed=3)
+    data.to_csv(root / "data.csv", index=False)
+    data.to_parquet(root / "data.parquet")
+    return {
+        "model": two_cards().save(root / "model.json"),
+        "csv": root / "data.csv",
+        "parquet": root / "data.parquet",
+    }
+
+
+@pytest.mark.parametrize(("kind", "id_column"), [("csv", None), ("parquet", "applicant")])
+def test_spark_equals_local(
+    spark: Any, files: dict[str, Path], tmp_path: Path, kind: str, id_column: str | None
+) -> None:
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    local = score_file(
+        files["model"], files[kind], tmp_path / "local.parquet", progress=False, id_column=id_column
+    )
+    remote = spark_score_file(
+        files["model"], files[kind], tmp_path / "spark.parquet", id_column=id_column, spark=spark
+    )
+    a = pd.read_parquet(tmp_path / "local.parquet")
+    b = pd.read_parquet(tmp_path / "spark.parquet")
+    pd.testing.assert_frame_equal(a, b)
+    assert (remote.rows, remote.tier_counts, remote.extra_columns) == (
+        local.rows,
+        local.tier_counts,
+        local.extra_columns,
+    )
+    assert remote.engine == "spark"
+
+
+def test_spark_sql_export_equals_kernel(spark: Any) -> None:
+    art = two_cards()
+    data = applicants(200, seed=5).drop(columns=["applicant", "colour"])
+    spark.createDataFrame(data.astype(object).where(data.notna(), None)).createOrReplaceTempView("input")
+    got = spark.sql(to_sql(art, table="input", dialect="spark")).toPandas()
+    assert got["score"].tolist() == score_frame(art, data)["score"].tolist()
+
+
+def test_spark_junk_is_one_clear_error(spark: Any, tmp_path: Path, files: dict[str, Path]) -> None:
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    frame = applicants(20).astype({"utilisation": object})
+    frame.loc[4, "utilisation"] = "lots"
+    frame.to_csv(tmp_path / "junk.csv", index=False)
+    with pytest.raises(
+        InputError, match=r"junk.csv: column utilisation row \d+: found 'lots'; expected a number"
+    ):
+        spark_score_file(files["model"], tmp_path / "junk.csv", tmp_path / "o.parquet", spark=spark)
+    assert not (tmp_path / "o.parquet").exists()
