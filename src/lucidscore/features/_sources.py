@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from lucidscore.errors import InputError
 from lucidscore.records import TABLES_BY_NAME, Table
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
@@ -93,13 +97,20 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def used_columns(table: Table) -> tuple[str, ...]:
+    """The columns features read: all but the bookkeeping ``reported_at``."""
+    return tuple(c for c in table.column_names if c != "reported_at")
+
+
 def conform(frame: pl.DataFrame, table: Table, where: str) -> pl.DataFrame:
     """Cast a frame read from a database to the record types (SQLite hands back dates as text)."""
-    _check_columns(where, table, frame.columns)
+    names = used_columns(table)
+    _check_columns(where, table, [*frame.columns, "reported_at"])
     out = []
-    for column in table.columns:
+    for name in names:
+        column = table.column(name)
         target = POLARS_TYPES[column.type]
-        series = frame.get_column(column.name)
+        series = frame.get_column(name)
         if series.dtype == pl.Null:
             out.append(series.cast(target))
         elif series.dtype == pl.String and column.type == "date":
@@ -121,15 +132,14 @@ _SQL_FILTERS: dict[str, Callable[[date], str]] = {
 }
 
 
-def read_database(url: str, as_of: date, batch_size: int = 500_000) -> dict[str, pl.LazyFrame]:
+def read_database(url: str, as_of: date, batch_size: int = 200_000) -> dict[str, pl.LazyFrame]:
     """Read the ``<table>_current`` views into polars, in batches."""
-    from sqlalchemy import create_engine, inspect, text
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
 
-    try:
-        engine = create_engine(url)
-    except (ArgumentError, NoSuchModuleError) as exc:
-        raise InputError(f"--db {url}: not a database URL SQLAlchemy can open ({exc})") from None
+    from lucidscore.store import make_engine
+
+    engine = make_engine(url)
     frames: dict[str, pl.LazyFrame] = {}
     try:
         with engine.connect() as conn:
@@ -145,24 +155,36 @@ def read_database(url: str, as_of: date, batch_size: int = 500_000) -> dict[str,
                         "expected a database loaded with lucidscore ingest"
                     )
                 table = TABLES_BY_NAME[name]
-                columns = ", ".join(table.column_names)
+                columns = used_columns(table)
                 where = _SQL_FILTERS.get(name)
-                sql = f"SELECT {columns} FROM {view}" + (f" WHERE {where(as_of)}" if where else "")
-                batches = pl.read_database(
-                    text(sql),
-                    conn,
-                    iter_batches=True,
-                    batch_size=batch_size,
-                    infer_schema_length=None,
-                )
-                parts = [conform(b, table, view) for b in batches]
-                frame = pl.concat(parts) if parts else pl.DataFrame(schema=polars_schema(table))
-                frames[name] = frame.lazy()
+                sql = f"SELECT {', '.join(columns)} FROM {view}" + (f" WHERE {where(as_of)}" if where else "")
+                frames[name] = _fetch(conn, sql, table, view, batch_size).lazy()
     except SQLAlchemyError as exc:
         raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
     finally:
         engine.dispose()
     return frames
+
+
+def _fetch(conn: Connection, sql: str, table: Table, view: str, batch_size: int) -> pl.DataFrame:
+    """Run ``sql`` on the raw DB-API cursor (the fastest path from rows to columns) in batches."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        try:
+            cursor.execute(sql)
+        except Exception as exc:  # the driver's own error types (sqlite3, psycopg) differ
+            raise InputError(f"{view}: cannot be read ({_first_line(exc)})") from None
+        names = [d[0] for d in cursor.description]
+        parts = []
+        while rows := cursor.fetchmany(batch_size):
+            batch = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+            parts.append(conform(batch, table, view))
+    finally:
+        cursor.close()
+    if not parts:
+        schema = polars_schema(table)
+        return pl.DataFrame(schema={c: schema[c] for c in used_columns(table)})
+    return pl.concat(parts)
 
 
 def load_sources(source: str | Path, as_of: date) -> dict[str, pl.LazyFrame]:
