@@ -47,7 +47,8 @@ def _run(args: list[str]) -> tuple[int, str, BaseException | None]:
 
 
 def _fairness(path: Path) -> dict[str, object]:
-    return json.loads(path.read_text("utf-8"))["fairness"]["attributes"]  # type: ignore[no-any-return]
+    attributes: dict[str, object] = json.loads(path.read_text("utf-8"))["fairness"]["attributes"]
+    return attributes
 
 
 def test_evaluate_with_audit_columns_in_the_data(files: dict[str, Path], tmp_path: Path) -> None:

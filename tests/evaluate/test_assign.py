@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lucidscore.evaluate import bin_index, reference_scores, score_table, segment_index
+from lucidscore.model import Characteristic
 from tests.evaluate.factory import make_artifact, make_frame
 
 
-def _char(name: str):  # type: ignore[no-untyped-def]
+def _char(name: str) -> Characteristic:
     art = make_artifact(make_frame(500))
     return next(c for c in art.segments[0].characteristics if c.name == name)
 

@@ -21,7 +21,7 @@ def test_by_hand_adverse_impact_and_four_fifths() -> None:
     bad = np.zeros(80, dtype=int)
     bad[[30, 31, 60, 61]] = 1  # bads among the declined only
     out = fairness_table(groups, score, bad, cutoff=600)
-    rows = {g["group"]: g for g in out["groups"]}  # type: ignore[union-attr]
+    rows = {g["group"]: g for g in out["groups"]}
     assert out["reference_group"] == "A"
     assert rows["A"]["approval_rate"] == 0.75
     assert rows["B"]["adverse_impact_ratio"] == pytest.approx(0.5 / 0.75)
@@ -46,7 +46,7 @@ def test_small_groups_are_shown_but_neither_reference_nor_flagged() -> None:
     groups = _groups(["A"] * 50 + ["B"] * 50 + ["C"] * 5)
     score = np.array([700] * 40 + [400] * 10 + [700] * 20 + [400] * 30 + [700] * 5)
     out = fairness_table(groups, score, np.zeros(105, dtype=int), cutoff=600)
-    rows = {g["group"]: g for g in out["groups"]}  # type: ignore[union-attr]
+    rows = {g["group"]: g for g in out["groups"]}
     assert out["reference_group"] == "A"  # C approves all but has 5 rows
     assert rows["C"]["small"] is True and rows["C"]["four_fifths_flag"] is False
     assert rows["B"]["four_fifths_flag"] is True
@@ -66,7 +66,7 @@ def test_matches_fairlearn_on_random_data() -> None:
         y_pred=approved,
         sensitive_features=groups.to_numpy(),
     )
-    for g in out["groups"]:  # type: ignore[union-attr]
+    for g in out["groups"]:
         assert g["approval_rate"] == pytest.approx(frame.by_group.loc[g["group"], "sel"])
         assert g["tpr"] == pytest.approx(frame.by_group.loc[g["group"], "tpr"])
     summary = fairlearn_summary(groups, score, bad, 620)

@@ -11,6 +11,7 @@ outcome was good.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -76,7 +77,7 @@ def fairness_table(
     score: npt.ArrayLike,
     bad: npt.ArrayLike,
     cutoff: int,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Per-group approval, adverse impact ratio, four-fifths flag, TPR and mean score, and their gaps."""
     s = np.asarray(score, dtype=np.float64)
     y = np.asarray(bad, dtype=np.int64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -173,7 +174,7 @@ def discrimination(
     n_resamples: int = 500,
     seed: int = 0,
     level: float = 0.95,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """AUC, Gini, KS and Brier of a 350-950 score (higher is better), each with a bootstrap interval."""
     yy = _as_binary(y)
     risk = -np.asarray(score, dtype=np.float64)
@@ -208,7 +209,7 @@ def band_labels(edges: list[int]) -> list[str]:
 
 def band_table(
     y: npt.ArrayLike, score: npt.ArrayLike, probability: npt.ArrayLike, edges: list[int]
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Rows, bads, observed and mean predicted bad rate per score band (empty bands are kept)."""
     yy = _as_binary(y)
     s = np.asarray(score, dtype=np.float64)
@@ -219,7 +220,7 @@ def band_table(
     bads = np.bincount(idx, weights=yy, minlength=k)
     pred = np.bincount(idx, weights=p, minlength=k)
     n = max(int(yy.size), 1)
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for i, label in enumerate(band_labels(edges)):
         r = int(rows[i])
         out.append(
@@ -237,12 +238,12 @@ def band_table(
     return out
 
 
-def group_table(y: npt.ArrayLike, labels: npt.ArrayLike, order: list[str]) -> list[dict[str, object]]:
+def group_table(y: npt.ArrayLike, labels: npt.ArrayLike, order: list[str]) -> list[dict[str, Any]]:
     """Rows, share, bads and bad rate per label (e.g. per tier), in the given order."""
     yy = _as_binary(y)
     lab = np.asarray(labels, dtype=object)
     n = max(int(yy.size), 1)
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for name in order:
         m = lab == name
         r = int(m.sum())

@@ -10,7 +10,7 @@ AUC >= 0.6.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -67,7 +67,7 @@ def strength(v: float, best_auc: float) -> Strength:
 
 def proxy_table(
     artifact: ScorecardArtifact, frame: pd.DataFrame, audit: dict[str, pd.Series]
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """One row per (characteristic, audit attribute): Cramér's V, best one-vs-rest AUC, strength."""
     seg = segment_index(artifact, frame)
     codes: dict[str, npt.NDArray[np.int64]] = {}
@@ -77,7 +77,7 @@ def proxy_table(
             # A characteristic used by several segments gets distinct codes per segment.
             arr = codes.setdefault(ch.name, np.full(len(frame), -1, dtype=np.int64))
             arr[rows] = s * 1000 + bin_index(ch, frame.loc[rows, ch.name])
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for name, code in codes.items():
         for attribute, groups in audit.items():
             lab = groups.to_numpy(dtype=object).astype(str)

@@ -304,7 +304,15 @@ def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> dict[str
     leaky = [c["name"] for c in report["characteristics"] if c["iv"] >= 0.5]
     if leaky:
         limitations.append(f"Information value above 0.5 (check for leakage): {', '.join(leaky)}.")
-    training = {k: v for k, v in artifact.training.items() if isinstance(v, (str, int, float, bool))}
+    training: dict[str, Any] = {}
+    for key, value in artifact.training.items():
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for sub, v in items:  # one level of nesting (split, metrics) flattened to "split.test_size"
+            name = f"{key}.{sub}" if sub else key
+            if isinstance(v, float):
+                training[name] = round(v, 4)
+            elif isinstance(v, (str, int, bool)):
+                training[name] = v
     return {
         "intended_use": INTENDED_USE,
         "out_of_scope": list(OUT_OF_SCOPE),

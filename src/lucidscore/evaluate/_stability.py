@@ -7,7 +7,7 @@ A bin empty on one side gets a share of ``EPSILON`` so the index stays finite.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +56,7 @@ def score_edges(baseline_scores: npt.ArrayLike, n_bins: int = 10) -> list[float]
     return [float(v) for v in np.unique(qs)]
 
 
-def score_stability(baseline_scores: npt.ArrayLike, current_scores: npt.ArrayLike) -> dict[str, object]:
+def score_stability(baseline_scores: npt.ArrayLike, current_scores: npt.ArrayLike) -> dict[str, Any]:
     """PSI of the score over the baseline's decile bands, with the table behind it."""
     base = np.asarray(baseline_scores, dtype=np.float64)
     cur = np.asarray(current_scores, dtype=np.float64)
@@ -92,7 +92,7 @@ def characteristic_stability(
     artifact: ScorecardArtifact,
     current: pd.DataFrame,
     baseline: pd.DataFrame | None = None,
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """CSI of every characteristic of every segment, over the model's own bins.
 
     The baseline is a table scored the same way, or, when None, the training counts stored in the
@@ -100,7 +100,7 @@ def characteristic_stability(
     """
     cur_seg = segment_index(artifact, current)
     base_seg = None if baseline is None else segment_index(artifact, baseline)
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for s, segment in enumerate(artifact.segments):
         cur_rows = current.loc[cur_seg == s]
         if base_seg is not None and baseline is not None:
