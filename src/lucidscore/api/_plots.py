@@ -13,9 +13,11 @@ _TIER_COLOURS = ("#d9534f", "#f0ad4e", "#f7dc6f", "#82c99a", "#2e8b57")
 _CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def _html(fig: go.Figure, div_id: str) -> str:
-    fig.update_layout(margin={"l": 40, "r": 20, "t": 30, "b": 40}, paper_bgcolor="white", font={"size": 13})
-    html: str = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG)
+def _html(fig: go.Figure, div_id: str, width: str = "100%") -> str:
+    fig.update_layout(margin={"l": 40, "r": 20, "t": 40, "b": 40}, paper_bgcolor="white", font={"size": 13})
+    html: str = fig.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG, default_width=width
+    )
     return html
 
 
@@ -38,8 +40,8 @@ def gauge(score: int, tier: str) -> str:
             },
         )
     )
-    fig.update_layout(height=260)
-    return _html(fig, "score-gauge")
+    fig.update_layout(height=240, width=380, autosize=False)
+    return _html(fig, "score-gauge", width="380px")
 
 
 def history(points: Sequence[tuple[date, int]]) -> str:

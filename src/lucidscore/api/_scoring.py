@@ -33,6 +33,10 @@ def _plain(obj: Any) -> Any:
 
 
 def _text_of(item: Any) -> str:
+    if isinstance(item, dict) and "from_label" in item and "to_label" in item:
+        gained = item.get("points_gained")
+        more = f" (+{gained} points)" if isinstance(gained, int) else ""
+        return f"{item.get('description', item.get('characteristic'))}: from {item['from_label']} to {item['to_label']}{more}"
     if isinstance(item, dict):
         for key in ("text", "description", "message"):
             if item.get(key):
@@ -67,6 +71,12 @@ def explanation_record(raw: Any) -> dict[str, Any]:
     if isinstance(recourse_raw, dict):
         steps = recourse_raw.get("changes") or recourse_raw.get("steps") or []
         note = recourse_raw.get("note") or recourse_raw.get("message")
+        if steps and recourse_raw.get("target_tier") and recourse_raw.get("new_score") is not None:
+            together = "Together these changes" if len(steps) > 1 else "This change"
+            note = (
+                f"{together} would reach {recourse_raw['target_tier']} "
+                f"(score {recourse_raw['new_score']}, needs {recourse_raw.get('target_score')})."
+            )
     else:
         steps, note = recourse_raw, data.get("recourse_note")
     return {
