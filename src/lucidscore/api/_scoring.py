@@ -36,7 +36,8 @@ def _text_of(item: Any) -> str:
     if isinstance(item, dict) and "from_label" in item and "to_label" in item:
         gained = item.get("points_gained")
         more = f" (+{gained} points)" if isinstance(gained, int) else ""
-        return f"{item.get('description', item.get('characteristic'))}: from {item['from_label']} to {item['to_label']}{more}"
+        subject = item.get("description", item.get("characteristic"))
+        return f"{subject}: from {item['from_label']} to {item['to_label']}{more}"
     if isinstance(item, dict):
         for key in ("text", "description", "message"):
             if item.get(key):
