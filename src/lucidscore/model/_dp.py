@@ -61,7 +61,7 @@ def optimal_cuts(
     sign = 1.0
     if trend == DESCENDING or trend == VALLEY:  # noqa: SIM109 (numba: keep plain comparisons)
         sign = -1.0
-    may_turn = trend == PEAK or trend == VALLEY  # noqa: SIM109
+    may_turn = PEAK <= trend <= VALLEY
     neg = -np.inf
     best = np.full((max_bins, 2, k + 1, k + 1), neg)
     parent = np.full((max_bins, 2, k + 1, k + 1), -1, dtype=np.int64)

@@ -16,6 +16,7 @@ from lucidscore.policy.families import (
     Family,
     FeatureMeta,
 )
+from lucidscore.policy.guard import check_model_inputs, name_tokens, refusal_reason
 
 __all__ = [
     "ALL_FAMILIES",
@@ -28,6 +29,9 @@ __all__ = [
     "BenefitDecision",
     "Family",
     "FeatureMeta",
+    "check_model_inputs",
+    "name_tokens",
+    "refusal_reason",
     "default_catalogue",
     "load_catalogue",
 ]

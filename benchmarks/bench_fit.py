@@ -1,0 +1,201 @@
+"""Scorecard fitting: test AUC and fit speed/memory of lucidscore vs optbinning and toad, in one run.
+
+Command (from the repo root; anchors live in their own virtualenv, see docs/model.md):
+    .venv/bin/python benchmarks/bench_fit.py [--skip-scale]
+
+Quality: stratified 70/30 split, seed 0, of taiwan_default.csv and german_credit.data (protected columns
+to the audit), plus a simulated credit table none of the defaults were tuned on. Speed: the Taiwan
+training rows replicated to 1,000,000 rows with small noise; each library fits in its own subprocess,
+which reports its fit seconds and peak RSS. Results are printed as Markdown and saved to
+benchmarks/_work/fit_results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
+WORK = ROOT / "benchmarks" / "_work"
+ANCHOR_PY = WORK / "anchors-venv" / "bin" / "python"
+ANCHOR = ROOT / "benchmarks" / "anchors" / "run_anchor.py"
+SETS = {
+    "taiwan": (DATA / "taiwan_default.csv", "default", "", "SEX,EDUCATION,MARRIAGE,AGE"),
+    "german": (DATA / "german_credit.data", "CLASSIFICATION", "0", "PERSONAL_STATUS_AND_SEX,AGE,FOREIGN"),
+}
+
+
+def read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep=r"\s+" if path.suffix == ".data" else ",")
+
+
+def simulated(n: int = 20000, seed: int = 7) -> pd.DataFrame:
+    """A credit-like table with non-linear effects, missing values and bureau codes (-8)."""
+    rng = np.random.default_rng(seed)
+    util = rng.beta(2, 3, n)
+    months_late = rng.poisson(0.4, n).astype(float)
+    income = rng.lognormal(10, 0.5, n)
+    tenure = rng.integers(0, 240, n).astype(float)
+    inquiries = rng.poisson(1.2, n).astype(float)
+    rent_on_time = rng.beta(5, 1, n)
+    region = rng.choice(["north", "south", "east", "west", "centre"], n)
+    logit = (
+        -2.2 + 2.5 * (util - 0.4) ** 2 * 4 + 0.8 * months_late - 0.5 * np.log(income / 22000)
+        - 0.004 * tenure + 0.25 * inquiries - 1.5 * (rent_on_time - 0.8)
+        + np.where(region == "east", 0.3, 0.0)
+    )  # fmt: skip
+    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    income[rng.random(n) < 0.08] = np.nan
+    tenure[rng.random(n) < 0.03] = -8.0
+    noise = rng.normal(size=n)
+    return pd.DataFrame(
+        {
+            "utilisation": util,
+            "months_late": months_late,
+            "income": income,
+            "tenure_months": tenure,
+            "inquiries_6m": inquiries,
+            "rent_on_time_share": rent_on_time,
+            "region": region,
+            "noise": noise,
+            "bad": bad,
+        }
+    )
+
+
+def split(y: np.ndarray, name: str) -> Path:
+    train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=0, stratify=y)
+    path = WORK / f"split_{name}.npz"
+    np.savez(path, train=np.sort(train), test=np.sort(test))
+    return path
+
+
+def ours(
+    data: Path, target: str, bad: str, audit: str, split_path: Path, trend: str
+) -> dict[str, float | None]:
+    """Fit lucidscore on the split in this process's child; AUC on test from the 350-950 scores."""
+    from lucidscore.model import Scorecard
+
+    frame = read(data)
+    idx = np.load(split_path)
+    y = frame[target]
+    x = frame.drop(columns=[target])
+    card = Scorecard(
+        audit_columns=[c for c in audit.split(",") if c],
+        bad_value=float(bad) if bad else None,
+        monotonic_trend=trend,  # type: ignore[arg-type]
+    )
+    start = time.perf_counter()
+    card.fit(x.iloc[idx["train"]], y.iloc[idx["train"]])
+    fit_seconds = time.perf_counter() - start
+    auc = None
+    if len(idx["test"]):
+        yb = (y.iloc[idx["test"]] == (float(bad) if bad else 1)).to_numpy(dtype=int)
+        scores = card.score(x.iloc[idx["test"]])["score"].to_numpy()
+        auc = float(roc_auc_score(yb, -scores))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"test_auc": auc, "fit_seconds": fit_seconds, "peak_rss_mib": peak}
+
+
+def run_child(args: list[str], python: Path | str = sys.executable) -> dict[str, float | None]:
+    out = subprocess.run([str(python), *args], capture_output=True, text=True, check=False, timeout=3600)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"{args[0]} failed: {out.stderr[-2000:]}")
+    return json.loads(lines[-1])  # type: ignore[no-any-return]
+
+
+def compare(name: str, data: Path, target: str, bad: str, audit: str, libs: list[str]) -> dict[str, object]:
+    frame = read(data)
+    y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
+    split_path = split(y, name)
+    row: dict[str, object] = {"rows": len(frame)}
+    for trend in ("auto", "auto_shape"):
+        row[f"lucidscore_{trend}"] = run_child(
+            [__file__, "--child", str(data), target, bad, audit, str(split_path), trend]
+        )
+    for lib in libs:
+        row[lib] = run_child([str(ANCHOR), lib, str(data), target, bad, audit, str(split_path)], ANCHOR_PY)
+    return row
+
+
+def replicated(n_rows: int = 1_000_000) -> Path:
+    """Taiwan training rows (split above) replicated to ``n_rows`` with 1% multiplicative noise on amounts."""
+    path = WORK / "taiwan_1m.parquet"
+    if path.exists():
+        return path
+    frame = read(SETS["taiwan"][0])
+    train = np.load(WORK / "split_taiwan.npz")["train"]
+    rng = np.random.default_rng(0)
+    rows = rng.choice(train, n_rows, replace=True)
+    big = frame.iloc[rows].reset_index(drop=True)
+    for col in big.columns:
+        if col.startswith(("LIMIT_BAL", "BILL_AMT", "PAY_AMT")):
+            big[col] = (big[col] * (1 + rng.normal(scale=0.01, size=n_rows))).round(0)
+    big.to_parquet(path, index=False)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-scale", action="store_true", help="quality only, no 1M-row fit")
+    args = parser.parse_args()
+    if args.child:
+        data, target, bad, audit, split_path, trend = args.child
+        print(json.dumps(ours(Path(data), target, bad, audit, Path(split_path), trend)))
+        return
+    if not DATA.is_dir():
+        sys.exit(f"{DATA} not found: the public data sets live in ../shared/data")
+    if not ANCHOR_PY.exists():
+        sys.exit(f"{ANCHOR_PY} not found: create it with `python3 -m venv {ANCHOR_PY.parents[1]}` and "
+                 f"`{ANCHOR_PY.parent}/pip install optbinning==1.0.0 toad==0.1.7 pyarrow`")  # fmt: skip
+    WORK.mkdir(parents=True, exist_ok=True)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    results: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "machine": machine}
+    for name, (data, target, bad, audit) in SETS.items():
+        results[name] = compare(name, data, target, bad, audit, ["optbinning", "toad"])
+        print(name, json.dumps(results[name]), flush=True)
+    sim = WORK / "simulated.csv"
+    simulated().to_csv(sim, index=False)
+    results["simulated"] = compare("simulated", sim, "bad", "", "", ["optbinning", "toad"])
+    print("simulated", json.dumps(results["simulated"]), flush=True)
+    if not args.skip_scale:
+        big = replicated()
+        n = len(pd.read_parquet(big, columns=["default"]))
+        fit_only = WORK / "split_1m.npz"
+        np.savez(fit_only, train=np.arange(n), test=np.arange(0))
+        audit = SETS["taiwan"][3]
+        scale = {
+            "rows": n,
+            "lucidscore": run_child(
+                [__file__, "--child", str(big), "default", "", audit, str(fit_only), "auto"]
+            ),
+            "optbinning": run_child(
+                [str(ANCHOR), "optbinning", str(big), "default", "", audit, str(fit_only)], ANCHOR_PY
+            ),
+        }
+        results["scale_1m"] = scale
+        print("scale_1m", json.dumps(scale), flush=True)
+    (WORK / "fit_results.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

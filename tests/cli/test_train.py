@@ -1,0 +1,158 @@
+"""`lucidscore train` through the real entry point: output, and one clear line per bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from lucidscore.cli.main import app
+from lucidscore.model import load_artifact
+from lucidscore.policy import FEATURE_META_KEY, FeatureMeta
+from tests.model._sim import credit_table
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("train") / "credit.csv"
+    credit_table(4000).to_csv(path, index=False)
+    return path
+
+
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed entry point, so LucidError becomes one line and a non-zero exit."""
+    code = "from lucidscore.cli.main import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_train_writes_a_model_and_prints_the_card(csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "model.json"
+    result = runner.invoke(
+        app,
+        ["train", str(csv), "--target", "bad", "--test-size", "0.3", "--special-values", "-8",
+         "--max-bins", "5", "--pdo", "20", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    art = load_artifact(out)
+    assert art.scaling.pdo == 20 and art.target == "bad"
+    assert "months_late" in result.output and "Credit history" in result.output
+    assert f"AUC {art.training['metrics']['test_auc']:.4f}" in result.output
+    assert all(len([b for b in c.bins if b.kind == "interval"]) <= 5 for c in art.segments[0].characteristics)
+
+
+def test_train_with_segment_rule(csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "seg.json"
+    result = runner.invoke(
+        app,
+        ["train", str(csv), "--target", "bad", "--segment-rule", "n_credit_accounts<2", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert [s.name for s in load_artifact(out).segments] == ["n_credit_accounts<2", "default"]
+
+
+def test_parquet_feature_meta_is_used(tmp_path: Path) -> None:
+    frame = credit_table(2000)
+    meta = [
+        FeatureMeta("months_late", "credit_history", "Months late on the latest statement", True).to_dict()
+    ]
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), FEATURE_META_KEY: json.dumps(meta)}
+    )
+    pq.write_table(table, tmp_path / "f.parquet")
+    result = runner.invoke(
+        app, ["train", str(tmp_path / "f.parquet"), "--target", "bad", "--out", str(tmp_path / "m.json")]
+    )
+    assert result.exit_code == 0, result.output
+    ch = next(
+        c for c in load_artifact(tmp_path / "m.json").segments[0].characteristics if c.name == "months_late"
+    )
+    assert ch.description == "Months late on the latest statement" and ch.actionable
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
+    base = credit_table(400)
+    cases: dict[str, tuple[Path, list[str], str]] = {}
+    (tmp / "empty.csv").write_text("")
+    cases["empty"] = (tmp / "empty.csv", [], r"empty\.csv: the file is empty")
+    base.to_csv(tmp / "ok.csv", index=False)
+    cases["unknown target"] = (
+        tmp / "ok.csv",
+        ["--target", "default"],
+        r"target column 'default' not found; the columns are months_late, utilisation",
+    )
+    base.assign(bad=np.arange(400) % 3).to_csv(tmp / "three.csv", index=False)
+    cases["not binary"] = (tmp / "three.csv", [], r"target bad: found 3 distinct value\(s\) 0, 1, 2")
+    pd.DataFrame({"x": [np.nan] * 10, "bad": [0, 1] * 5}).to_csv(tmp / "allmissing.csv", index=False)
+    cases["all missing"] = (
+        tmp / "allmissing.csv",
+        [],
+        r"no usable column \(x: all values missing; skipped\)",
+    )
+    pd.DataFrame({"x": [3] * 10, "bad": [0, 1] * 5}).to_csv(tmp / "constant.csv", index=False)
+    cases["constant"] = (
+        tmp / "constant.csv",
+        [],
+        r"no usable column \(x: constant \(3 on every row\); skipped\)",
+    )
+    (tmp / "blob.bin").write_bytes(b"\x00\x01\x02PKjunk\x00" * 50)
+    cases["not csv"] = (tmp / "blob.bin", [], r"blob\.bin: .*expected a CSV or Parquet file")
+    junk = base.assign(utilisation=base["utilisation"].astype(object))
+    junk.loc[41, "utilisation"] = "abc"
+    junk.to_csv(tmp / "junk.csv", index=False)
+    cases["junk"] = (tmp / "junk.csv", [], r"column utilisation row 42: value 'abc' is not a number")
+    base.assign(SEX=1, followers=10).to_csv(tmp / "sex.csv", index=False)
+    cases["policy"] = (
+        tmp / "sex.csv",
+        [],
+        r"column SEX: protected attribute \(sex\) — pass it with --audit-columns "
+        r".*column followers: other people",
+    )
+    return cases
+
+
+@pytest.mark.parametrize(
+    "case", ["empty", "unknown target", "not binary", "all missing", "constant", "not csv", "junk", "policy"]
+)
+def test_bad_input_gives_one_clear_line(case: str, tmp_path: Path) -> None:
+    path, extra, message = _bad_inputs(tmp_path)[case]
+    args = ["train", str(path), "--target", "bad", *extra, "--out", str(tmp_path / "m.json")]
+    if extra and extra[0] == "--target":
+        args = ["train", str(path), *extra, "--out", str(tmp_path / "m.json")]
+    result = _main(*args)
+    assert result.returncode != 0
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert re.search(message, " ".join(result.stderr.split())), result.stderr
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_german_with_bad_value(tmp_path: Path) -> None:
+    path = DATA / "german_credit.data"
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is required under CI")
+        pytest.skip(f"{path} not found: the public data sets live in ../shared/data")
+    out = tmp_path / "german.json"
+    result = runner.invoke(
+        app,
+        ["train", str(path), "--target", "CLASSIFICATION", "--bad-value", "0", "--audit-columns",
+         "PERSONAL_STATUS_AND_SEX,AGE,FOREIGN", "--test-size", "0.3", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    art = load_artifact(out)
+    assert art.audit_columns == ["PERSONAL_STATUS_AND_SEX", "AGE", "FOREIGN"]
+    assert abs(art.segments[0].bad_rate - 0.3) < 0.01  # bad = CLASSIFICATION 0, 30% of rows

@@ -1,0 +1,235 @@
+"""The Scorecard estimator and train_scorecard: fitting, scoring rule, segments, sklearn conventions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from lucidscore.errors import InputError, PolicyViolation
+from lucidscore.model import Condition, Scaling, Scorecard, load_artifact, train_scorecard
+from lucidscore.model._assign import reference_scores
+from lucidscore.policy import FeatureMeta
+from tests.model._sim import credit_table
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def _data_or_skip(name: str) -> Path:
+    path = DATA / name
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is required under CI")
+        pytest.skip(f"{path} not found: the public data sets live in ../shared/data")
+    return path
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return credit_table()
+
+
+@pytest.fixture(scope="module")
+def fitted(table: pd.DataFrame) -> Scorecard:
+    return Scorecard(special_values=[-8]).fit(table.drop(columns=["bad"]), table["bad"])
+
+
+def test_fit_produces_sign_safe_integer_points(fitted: Scorecard) -> None:
+    art = fitted.artifact_
+    seg = art.segments[0]
+    assert seg.characteristics[0].name == "months_late"  # the strongest first
+    assert all(c.coefficient < 0 for c in seg.characteristics)
+    for ch in seg.characteristics:
+        interval = [b for b in ch.bins if b.kind != "missing" and b.count > 0]
+        # higher WOE (safer) never earns fewer points
+        by_woe = sorted(interval, key=lambda b: b.woe)
+        assert [b.points for b in by_woe] == sorted(b.points for b in by_woe)
+    tenure = next(c for c in seg.characteristics if c.name == "tenure_months")
+    assert [b.special_value for b in tenure.bins if b.kind == "special"] == [-8.0]
+    assert art.input_columns == [
+        c for c in ["months_late", "utilisation", "tenure_months", "housing"] if c in art.input_columns
+    ]
+
+
+def test_scores_follow_the_scoring_rule_and_the_kernel(fitted: Scorecard, table: pd.DataFrame) -> None:
+    X = table.drop(columns=["bad"])
+    out = fitted.score(X)
+    ref = reference_scores(fitted.artifact_.segments, X)
+    assert (out["score"].to_numpy() == ref).all()
+    assert out["score"].between(350, 950).all()
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.allclose(proba[:, 1], fitted.artifact_.scaling.probability_from_score(ref))
+    assert set(fitted.predict(X)) <= {0, 1}
+
+
+def test_transform_gives_bin_woe(fitted: Scorecard, table: pd.DataFrame) -> None:
+    woe = fitted.transform(table.drop(columns=["bad"]))
+    names = [c.name for c in fitted.artifact_.segments[0].characteristics]
+    assert sorted(woe.columns) == sorted(names)
+    late = next(c for c in fitted.artifact_.segments[0].characteristics if c.name == "months_late")
+    assert set(np.round(woe["months_late"].unique(), 9)) <= {round(b.woe, 9) for b in late.bins}
+
+
+def test_save_load_round_trip_gives_identical_scores(
+    fitted: Scorecard, table: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = fitted.artifact_.save(tmp_path / "model.json")
+    loaded = load_artifact(path)
+    X = table.drop(columns=["bad"])
+    assert (reference_scores(loaded.segments, X) == reference_scores(fitted.artifact_.segments, X)).all()
+
+
+def test_fit_is_deterministic(table: pd.DataFrame) -> None:
+    X, y = table.drop(columns=["bad"]), table["bad"]
+    a = Scorecard().fit(X, y).artifact_
+    b = Scorecard().fit(X, y).artifact_
+    assert a.model_dump(exclude={"created_at"}) == b.model_dump(exclude={"created_at"})
+
+
+def test_sklearn_conventions(table: pd.DataFrame) -> None:
+    card = Scorecard(max_bins=5, scaling=Scaling(pdo=20))
+    assert card.get_params()["max_bins"] == 5
+    twin = clone(card)
+    assert twin.get_params() == card.get_params() and not hasattr(twin, "artifact_")
+    with pytest.raises(InputError, match="not fitted yet"):
+        card.predict_proba(table)
+    card.fit(table.drop(columns=["bad"]), table["bad"])
+    assert list(card.feature_names_in_) == [c for c in table.columns if c != "bad"]
+    assert card.n_features_in_ == 5
+    with pytest.raises(InputError, match=r"lacks column\(s\) the model needs: months_late"):
+        card.score(table.drop(columns=["months_late"]))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"min_bin_share": 0.7}, r"Scorecard parameter min_bin_share: .*less than 0.5"),
+        ({"max_bins": 1}, r"Scorecard parameter max_bins: .*greater than or equal to 2"),
+        ({"monotonic_trend": "wiggly"}, r"Scorecard parameter monotonic_trend"),
+        (
+            {"segment_by": "housing", "segment_rule": Condition(column="n_credit_accounts", op="<", value=2)},
+            "not both",
+        ),
+        ({"audit_columns": ["nope"]}, r"--audit-columns: column\(s\) nope not in the data"),
+    ],
+)
+def test_bad_parameters_are_named(table: pd.DataFrame, params: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        Scorecard(**params).fit(table.drop(columns=["bad"]), table["bad"])  # type: ignore[arg-type]
+
+
+def test_policy_guard_runs_at_fit(table: pd.DataFrame) -> None:
+    X = table.drop(columns=["bad"]).assign(gender=1, friends_score=3)
+    with pytest.raises(
+        PolicyViolation, match=r"column gender: protected attribute \(sex\).*column friends_score"
+    ):
+        Scorecard().fit(X, table["bad"])
+    card = Scorecard(audit_columns=["gender", "friends_score"]).fit(X, table["bad"])
+    assert card.artifact_.audit_columns == ["gender", "friends_score"]
+    assert "gender" not in card.artifact_.input_columns
+
+
+def test_target_inside_X_is_never_an_input(table: pd.DataFrame) -> None:
+    card = Scorecard().fit(table, table["bad"])
+    assert "bad" not in card.artifact_.input_columns
+
+
+def test_feature_meta_sets_family_and_text(table: pd.DataFrame) -> None:
+    meta = {
+        "months_late": FeatureMeta(
+            "months_late", "credit_history", "Months late on payments", actionable=True
+        )
+    }
+    card = Scorecard(feature_meta=meta).fit(table.drop(columns=["bad"]), table["bad"])
+    chars = {c.name: c for c in card.artifact_.segments[0].characteristics}
+    assert chars["months_late"].description == "Months late on payments" and chars["months_late"].actionable
+    assert chars["utilisation"].family == "fulfilment_capacity"  # inferred from the name
+    assert chars["tenure_months"].family == "stability_identity"
+
+
+def test_segment_rule_gives_two_cards(table: pd.DataFrame) -> None:
+    rule = Condition(column="n_credit_accounts", op="<", value=2)
+    card = Scorecard(segment_rule=rule, min_segment_rows=300).fit(table.drop(columns=["bad"]), table["bad"])
+    segs = card.artifact_.segments
+    assert [s.name for s in segs] == ["n_credit_accounts<2", "default"]
+    assert segs[0].condition == rule and segs[1].condition is None
+    assert segs[0].n_train == int((table["n_credit_accounts"] < 2).sum())
+    out = card.score(table.drop(columns=["bad"]))
+    assert (
+        out["segment"].to_numpy() == np.where(table["n_credit_accounts"] < 2, segs[0].name, "default")
+    ).all()
+
+
+def test_segment_by_column_with_small_values_pooled(table: pd.DataFrame) -> None:
+    card = Scorecard(segment_by="housing", min_segment_rows=1000).fit(
+        table.drop(columns=["bad"]), table["bad"]
+    )
+    names = [s.name for s in card.artifact_.segments]
+    assert names == ["housing==own", "housing==rent", "default"]
+    assert any("housing=free" in n for n in card.notes_)
+    assert all("housing" not in [c.name for c in s.characteristics] for s in card.artifact_.segments)
+
+
+def test_skips_all_missing_and_constant_columns_with_notes(table: pd.DataFrame) -> None:
+    X = table.drop(columns=["bad"]).assign(empty=np.nan, same=7.0)
+    card = Scorecard().fit(X, table["bad"])
+    assert any("empty: all values missing; skipped" in n for n in card.notes_)
+    assert any("same: constant (7 on every row); skipped" in n for n in card.notes_)
+    with pytest.raises(InputError, match=r"segment default: no usable column \(empty: all values missing"):
+        Scorecard().fit(pd.DataFrame({"empty": [np.nan] * 4}), pd.Series([0, 1, 0, 1]))
+
+
+def test_junk_in_numeric_column_is_reported(table: pd.DataFrame) -> None:
+    X = table.drop(columns=["bad"]).assign(months_late=table["months_late"].astype(object))
+    X.loc[17, "months_late"] = "n/a?"
+    with pytest.raises(InputError, match=r"column months_late row 18: value 'n/a\?' is not a number"):
+        Scorecard().fit(X, table["bad"])
+
+
+@pytest.mark.parametrize(
+    ("y", "bad_value", "message"),
+    [
+        ([0, 1, 2] * 10, None, r"target t: found 3 distinct value\(s\) 0, 1, 2; expected exactly two"),
+        (["good", "bad"] * 15, None, r"target t: values are 'bad', 'good'; expected 0/1, or say which"),
+        (["good", "bad"] * 15, "awful", r"--bad-value awful is not one of its values"),
+    ],
+)
+def test_target_errors(y: list[object], bad_value: str | None, message: str) -> None:
+    X = pd.DataFrame({"x": np.arange(len(y), dtype=float)})
+    with pytest.raises(InputError, match=message):
+        Scorecard(bad_value=bad_value).fit(X, pd.Series(y, name="t"))
+
+
+def test_train_scorecard_records_test_metrics(table: pd.DataFrame) -> None:
+    art = train_scorecard(table, "bad", test_size=0.3, seed=1, special_values=[-8])
+    m = art.training["metrics"]
+    assert 0.6 < m["test_auc"] < 1 and m["test_gini"] == pytest.approx(2 * m["test_auc"] - 1)
+    assert 0 < m["test_ks"] < 1
+    assert art.segments[-1].metrics["test_auc"] == pytest.approx(m["test_auc"])
+    assert art.training["split"]["test_rows"] == 900 and art.training["seed"] == 1
+    assert [r.score for r in art.score_probability][:2] == [350, 360]
+    with pytest.raises(InputError, match=r"target column 'nope' not found; the columns are months_late"):
+        train_scorecard(table, "nope")
+
+
+@pytest.mark.slow
+def test_public_data_sets_reach_their_anchors() -> None:
+    taiwan = pd.read_csv(_data_or_skip("taiwan_default.csv"))
+    art = train_scorecard(
+        taiwan, "default", audit_columns=["SEX", "EDUCATION", "MARRIAGE", "AGE"], test_size=0.3
+    )
+    assert art.training["metrics"]["test_auc"] > 0.75
+    german = pd.read_csv(_data_or_skip("german_credit.data"), sep=r"\s+")
+    art = train_scorecard(
+        german,
+        "CLASSIFICATION",
+        bad_value=0,
+        audit_columns=["PERSONAL_STATUS_AND_SEX", "AGE", "FOREIGN"],
+        test_size=0.3,
+    )
+    assert art.training["metrics"]["test_auc"] > 0.79
