@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from lucidscore.cli.main import app
@@ -188,7 +189,7 @@ def test_duplicate_audit_keys_are_refused(files: dict[str, Path], tmp_path: Path
             "SEX",
         ]
     )
-    with pytest.raises(InputError, match=r"dup.csv row 2002: key id=.* appears more than once"):
+    with pytest.raises(InputError, match=r"dup.csv row 2,001: key id=\d+ appears more than once"):
         raise exc  # type: ignore[misc]
 
 
@@ -213,3 +214,13 @@ def test_real_entry_point_prints_one_line_and_exits_2(files: dict[str, Path]) ->
         "error: --cutoff 951 is outside the score range 350-950; expected the lowest approved score, e.g. 600"
     ]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["evaluate", "monitor"])
+def test_every_option_is_documented(command: str) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "evaluate.md").read_text("utf-8")
+    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    options = [opt for p in click_command.params for opt in p.opts if opt.startswith("--")]
+    assert options
+    missing = [o for o in options if f"`{o}" not in docs]
+    assert missing == [], f"options of `lucidscore {command}` missing from docs/evaluate.md: {missing}"

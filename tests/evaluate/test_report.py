@@ -153,7 +153,7 @@ def test_target_and_cutoff_are_checked() -> None:
         evaluation_report(art, Table(frame, "t.csv"), cutoff=349)
     frame.loc[3, "default"] = 2
     with pytest.raises(
-        InputError, match=r"t.csv row 5: column default is '2'; expected 0 \(good\) or 1 \(bad\)"
+        InputError, match=r"t.csv row 4: column default is '2'; expected 0 \(good\) or 1 \(bad\)"
     ):
         evaluation_report(art, Table(frame, "t.csv"))
     with pytest.raises(

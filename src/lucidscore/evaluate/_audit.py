@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from lucidscore.errors import InputError, PolicyViolation
@@ -59,11 +60,11 @@ def align_audit(
                 raise InputError(
                     f"{name}: no key column {key!r} (from --audit-key); columns are: {_columns_note(frame)}"
                 )
-        dupes = audit[key][audit[key].duplicated()]
-        if len(dupes):
-            row = int(dupes.index[0]) + 2  # header is line 1
-            raise InputError(
-                f"{audit_name} row {row}: key {key}={dupes.iloc[0]!r} appears more than once; "
+        repeated = np.flatnonzero(audit[key].duplicated().to_numpy())
+        if repeated.size:
+            pos = int(repeated[0])
+            raise InputError(  # data rows are counted from 1, as the scoring engine counts them
+                f"{audit_name} row {pos + 1:,}: key {key}={audit[key].iloc[pos]} appears more than once; "
                 "expected one audit row per key"
             )
         lookup = audit.set_index(key)[list(columns)]

@@ -87,7 +87,7 @@ def _target(frame: pd.DataFrame, target: str, name: str) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"{name} row {pos + 2}: column {target} is {str(col.iloc[pos])!r}; expected 0 (good) or 1 (bad)"
+            f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected 0 (good) or 1 (bad)"
         )
     return num.to_numpy(dtype=np.int64)
 
