@@ -82,7 +82,7 @@ def reference_scores(segments: list[Segment], frame: pd.DataFrame) -> npt.NDArra
         rows = seg_idx == s
         if not rows.any():
             continue
-        part = frame.loc[rows]
+        part = frame if rows.all() else frame.loc[rows]
         total = np.full(int(rows.sum()), seg.base_points, dtype=np.int64)
         for ch in seg.characteristics:
             pts = np.array([b.points for b in ch.bins], dtype=np.int64)

@@ -181,9 +181,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
         segments: list[Segment] = []
         for name, cond, rows in plan:
-            seg, seg_notes = fit_card(
-                name, cond, frame.loc[rows].reset_index(drop=True), y[rows], card_kinds, p, progress
-            )
+            part = frame if rows.all() else frame.loc[rows].reset_index(drop=True)  # no copy for one card
+            seg, seg_notes = fit_card(name, cond, part, y[rows], card_kinds, p, progress)
             segments.append(seg)
             notes += seg_notes
         return segments, notes

@@ -27,6 +27,8 @@ def select_characteristics(
     ranked = sorted(iv, key=lambda n: (-iv[n], n))
     notes: list[str] = []
     kept: list[str] = []
+    corr = _correlations([woe[n] for n in ranked])
+    at = {n: i for i, n in enumerate(ranked)}
     for name in ranked:
         if iv[name] < iv_threshold:
             notes.append(f"{name}: IV {iv[name]:.3f} < {iv_threshold:g}; dropped")
@@ -34,25 +36,29 @@ def select_characteristics(
         if max_characteristics is not None and len(kept) >= max_characteristics:
             notes.append(f"{name}: beyond max_characteristics={max_characteristics}; dropped")
             continue
-        clash = _most_correlated(woe[name], [(k, woe[k]) for k in kept])
-        if clash is not None and abs(clash[1]) > max_correlation:
-            notes.append(
-                f"{name}: |correlation| with {clash[0]} is {abs(clash[1]):.2f} > {max_correlation:g}; "
-                "dropped (lower IV)"
-            )
-            continue
+        if kept:
+            r = corr[at[name], [at[k] for k in kept]]
+            worst = int(np.argmax(np.abs(r)))
+            if abs(r[worst]) > max_correlation:
+                notes.append(
+                    f"{name}: |correlation| with {kept[worst]} is {abs(r[worst]):.2f} > {max_correlation:g}; "
+                    "dropped (lower IV)"
+                )
+                continue
         kept.append(name)
     return kept, notes
 
 
-def _most_correlated(
-    x: npt.NDArray[np.float64], others: list[tuple[str, npt.NDArray[np.float64]]]
-) -> tuple[str, float] | None:
-    best: tuple[str, float] | None = None
-    sx = x.std()
-    for name, z in others:
-        sz = z.std()
-        r = 0.0 if sx == 0 or sz == 0 else float(np.mean((x - x.mean()) * (z - z.mean())) / (sx * sz))
-        if best is None or abs(r) > abs(best[1]):
-            best = (name, r)
-    return best
+def _correlations(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """Pearson correlation matrix in one matrix product (a constant column correlates 0 with all)."""
+    if not columns:
+        return np.zeros((0, 0))
+    z = np.empty((columns[0].shape[0], len(columns)), dtype=np.float32)  # half the memory of float64
+    for j, col in enumerate(columns):
+        z[:, j] = col
+    z -= z.mean(axis=0, dtype=np.float64).astype(np.float32)
+    norms = np.sqrt((z * z).sum(axis=0))
+    norms[norms == 0] = np.inf
+    z /= norms
+    corr: npt.NDArray[np.float64] = (z.T @ z).astype(np.float64)
+    return corr

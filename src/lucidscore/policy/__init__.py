@@ -30,8 +30,8 @@ __all__ = [
     "Family",
     "FeatureMeta",
     "check_model_inputs",
-    "name_tokens",
-    "refusal_reason",
     "default_catalogue",
     "load_catalogue",
+    "name_tokens",
+    "refusal_reason",
 ]
