@@ -1,0 +1,93 @@
+"""Server-rendered pages in-process: sign-in redirects, CSRF on every form and on cookie-authenticated
+JSON writes, local plotly.js (no CDN), pages refuse the wrong audience."""
+
+from __future__ import annotations
+
+import re
+
+from lucidscore.api._security import csrf_token
+from tests.api._world import PASSWORDS, World
+
+
+def form_sign_in(world: World, username: str) -> object:
+    client = world.client()
+    r = client.post(
+        "/signin", data={"username": username, "password": PASSWORDS[username]}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    return client
+
+
+def test_pages_redirect_to_sign_in(world: World) -> None:
+    client = world.client()
+    for path in ("/dashboard", "/data", "/access", "/consents", "/disputes", "/analyst", "/analyst/disputes"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/signin", path
+
+
+def test_wrong_password_on_the_form_says_so(world: World) -> None:
+    r = world.client().post("/signin", data={"username": "alice", "password": "nope"})
+    assert r.status_code == 401 and "wrong username or password" in r.text
+
+
+def test_dashboard_shows_score_families_reasons_and_history(world: World) -> None:
+    client = world.client()
+    r = client.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
+    assert r.url.path == "/dashboard"
+    html = r.text
+    assert '<div class="big" id="score-value">655</div>' in html
+    assert 'id="family-unused">not used<' in html
+    assert "C0001 reason" in html and "Keep payments on time for 3 months" in html
+    assert 'id="score-history"' in html and 'id="score-gauge"' in html
+    scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
+    assert scripts == ["/static/plotly.js"]
+    js = client.get("/static/plotly.js")
+    assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_forms_need_the_csrf_token(world: World) -> None:
+    client = world.client()
+    client.post("/signin", data={"username": "bob", "password": PASSWORDS["bob"]})
+    form = {"merchant": "shop_x", "purpose": "premium", "days": "5"}
+    r = client.post("/consents", data=form)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+    page = client.get("/consents").text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert token is not None
+    r = client.post("/consents", data=form | {"csrf_token": token.group(1)})
+    assert r.status_code == 200 and 'id="consent-token">lct_' in r.text
+
+
+def test_cookie_authenticated_json_writes_need_the_csrf_header(world: World) -> None:
+    client = world.browser("alice")
+    body = {"merchant": "shop_y", "purpose": "premium"}
+    r = client.post("/v1/me/consents", json=body)
+    assert r.status_code == 403 and r.json()["error"]["message"].startswith("missing or wrong CSRF token")
+    session = client.cookies[world.settings.cookie_name]
+    header = {"X-CSRF-Token": csrf_token(world.settings.secret_key.get_secret_value(), session)}
+    assert client.post("/v1/me/consents", json=body, headers=header).status_code == 201
+
+
+def test_merchant_page_decides_and_refuses(world: World) -> None:
+    alice = world.signed_in("alice")
+    token = alice.post(
+        "/v1/me/consents", json={"merchant": "shop_x", "purpose": "instant_credit_line"}
+    ).json()["token"]
+    client = world.client()
+    form = {"api_key": world.api_keys["shop_x"], "consent_token": token, "product": "instant_credit_line"}
+    r = client.post("/merchant", data=form)
+    assert r.status_code == 200 and 'id="decision-result">Approved<' in r.text
+    r = client.post("/merchant", data=form | {"api_key": world.api_keys["shop_y"]})
+    assert r.status_code == 403 and "403: the consent was granted to another merchant" in r.text
+
+
+def test_analyst_pages(world: World) -> None:
+    client = world.client()
+    r = client.post("/signin", data={"username": "ann", "password": PASSWORDS["ann"]})
+    assert r.url.path == "/analyst"
+    assert "sc-test-1" in r.text and 'id="score-distribution"' in r.text
+    assert client.get("/analyst/disputes").status_code == 200
+    consumer = world.client()
+    consumer.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
+    assert consumer.get("/analyst", follow_redirects=False).headers["location"] == "/signin"
