@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -249,3 +250,27 @@ def test_quarantine_file_is_removed_when_the_file_is_fixed(loaded: Path, engine:
     path.write_text(HEADER + GOOD, encoding="utf-8")
     assert ingest_file(path, "statements", engine).quarantine_path is None
     assert not quarantine_path(path).exists()
+
+
+def test_typed_parquet_values_are_checked_too(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.parquet"
+    pl.DataFrame(
+        {
+            "account_id": ["A1", "A1", "A2", "A3"],
+            "period": ["2025-01", "2025-02", "2025-01", "2025-01"],
+            "balance": [100.0, -1.0, float("nan"), 5.0],
+            "amount_due": [10.0, 10.0, 10.0, 10.0],
+            "amount_paid": [10.0, 10.0, 10.0, 10.0],
+            "days_past_due": [0, 0, 0, -3],
+            "reported_at": [datetime(2026, 1, 1)] * 3 + [datetime(2099, 1, 1)],
+        }
+    ).write_parquet(path)
+    report = ingest_file(path, "statements", engine)
+    assert (report.inserted, report.quarantined) == (1, 3)
+    assert report.problems == (
+        "statements.parquet row 2: balance is '-1.0'; expected a number ≥ 0",
+        "statements.parquet row 3: balance is 'NaN'; expected a number",
+        "statements.parquet row 4: days_past_due is '-3'; expected an integer ≥ 0",
+        "statements.parquet row 4: reported_at is '2099-01-01 00:00:00.000000'; in the future; "
+        f"expected a time on or before {report.problems[3][-19:]}",
+    )

@@ -297,7 +297,7 @@ def ingest_frame(
     record = _record(table)
     data = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
     check_columns(Path(source), list(data.columns), record)
-    text = data.select(pl.col(c).cast(pl.String) for c in record.column_names)
+    text = data.select(record.column_names)
     sha256 = hashlib.sha256(text.write_csv().encode()).hexdigest()
     rows = np.arange(1, text.height + 1, dtype=np.int64)
     return _ingest(

@@ -41,7 +41,7 @@ class FileScan:
 
 @dataclass
 class RawBatch:
-    """Rows of a file as text columns (nulls for empty fields) with their row numbers."""
+    """Rows of a file (text columns for CSV, typed or text for Parquet) with their row numbers."""
 
     frame: pl.DataFrame
     rows: np.ndarray
@@ -185,14 +185,14 @@ def check_parquet_columns(path: Path, record: Table) -> None:
 
 
 def iter_parquet(path: Path, record: Table, batch_rows: int) -> Iterator[RawBatch]:
-    """Batches of a Parquet file, every column cast to text so CSV and Parquet are validated alike."""
+    """Batches of a Parquet file (typed columns are validated as they are, others as text)."""
     pf = _parquet_file(path)
     check_columns(path, list(pf.schema_arrow.names), record)
     offset = 0
     for batch in pf.iter_batches(batch_size=batch_rows, columns=list(record.column_names)):
         frame = pl.from_arrow(pa.Table.from_batches([batch]))
         assert isinstance(frame, pl.DataFrame)
-        frame = frame.select(pl.col(c).cast(pl.String) for c in record.column_names)
+        frame = frame.select(record.column_names)
         rows = np.arange(offset + 1, offset + frame.height + 1, dtype=np.int64)
         offset += frame.height
         yield RawBatch(frame, rows)

@@ -105,41 +105,92 @@ def _checks(col: Column, raw: pl.Expr, value: pl.Expr, clock: Clock) -> list[tup
     return checks
 
 
+def _typed_input(col: Column, dtype: pl.DataType) -> pl.Expr | None:
+    """The typed value of a Parquet column that already has the right type, else None (parse as text)."""
+    name = pl.col(col.name)
+    if col.type == "integer" and dtype.is_integer():
+        return name.cast(pl.Int64)
+    if col.type == "float" and dtype.is_numeric():
+        number = name.cast(pl.Float64)
+        return pl.when(number.is_finite()).then(number)
+    if col.type == "boolean" and dtype == pl.Boolean:
+        return name
+    if col.type == "date" and dtype == pl.Date:
+        return name
+    if col.type == "datetime" and isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            return name.dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(pl.Datetime("us"))
+        return name.cast(pl.Datetime("us"))
+    return None
+
+
+_FIRST_DATETIME = "%Y-%m-%dT%H:%M:%S%.f"
+
+
+def _typed_columns(frame: pl.DataFrame, record: Table) -> tuple[pl.DataFrame, dict[str, bool]]:
+    """Add ``_v_<col>`` (typed value) beside each raw column (text stripped, empty → null).
+
+    Returns the frame and which columns arrived as text. Date-times try the common ISO form first and
+    the other accepted forms only when some value needs them (parsing every form costs a pass each).
+    """
+    text_cols: dict[str, bool] = {}
+    raw_exprs: list[pl.Expr] = []
+    typed_exprs: list[pl.Expr] = []
+    fallbacks: list[Column] = []
+    for col in record.columns:
+        typed = _typed_input(col, frame.schema[col.name])
+        text_cols[col.name] = typed is None
+        if typed is None:
+            raw_exprs.append(pl.col(col.name).cast(pl.String).str.strip_chars().replace("", None))
+            if col.type == "datetime":
+                typed = pl.col(col.name).str.to_datetime(_FIRST_DATETIME, strict=False, time_unit="us")
+                fallbacks.append(col)
+            else:
+                typed = _parse(col, pl.col(col.name))
+        typed_exprs.append(typed.alias(f"_v_{col.name}"))
+    work = frame.with_columns(raw_exprs).with_columns(typed_exprs)
+    for col in fallbacks:
+        v = f"_v_{col.name}"
+        if work.select((pl.col(col.name).is_not_null() & pl.col(v).is_null()).any()).item():
+            work = work.with_columns(pl.coalesce(pl.col(v), _parse(col, pl.col(col.name))).alias(v))
+    return work, text_cols
+
+
 def validate_batch(
     frame: pl.DataFrame, rows: pl.Series, record: Table, clock: Clock
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split a text batch into (typed valid rows with ``_row``, problems: row, column, value, reason)."""
-    raw_cols = {c.name: pl.col(c.name).str.strip_chars().replace("", None) for c in record.columns}
-    work = frame.with_columns(rows.alias(ROW), *(e.alias(n) for n, e in raw_cols.items()))
-    typed_exprs = {c.name: _parse(c, pl.col(c.name)) for c in record.columns}
-    flags: list[pl.Expr] = []
-    reasons: list[tuple[str, str]] = []
+    """Split a batch into (typed valid rows with ``_row``, problems: row, column, value, reason).
+
+    Text columns (CSV) are parsed; Parquet columns of the right type are used as they are.
+    """
+    work, _ = _typed_columns(frame.with_columns(rows.alias(ROW)), record)
+    checks: list[tuple[str, pl.Expr, str]] = []
     for col in record.columns:
-        raw = pl.col(col.name)
-        seen = pl.lit(False)
-        for failed, reason in _checks(col, raw, typed_exprs[col.name], clock):
-            # One reason per value: the first failed check (an empty value is not also 'not a number').
-            hit = failed.fill_null(False) & ~seen
-            seen = seen | hit
-            flags.append(hit.alias(f"_p{len(reasons)}"))
-            reasons.append((col.name, reason))
-    checked = work.with_columns(*flags, *(e.alias(f"_v_{n}") for n, e in typed_exprs.items()))
-    problem_parts: list[pl.DataFrame] = []
-    for idx, (name, reason) in enumerate(reasons):
-        flag = f"_p{idx}"
-        hits = checked.filter(pl.col(flag))
-        if hits.height:
-            problem_parts.append(
-                hits.select(
+        for failed, reason in _checks(col, pl.col(col.name), pl.col(f"_v_{col.name}"), clock):
+            checks.append((col.name, failed.fill_null(False), reason))
+    bad = work.select(pl.any_horizontal(c[1] for c in checks).alias("_bad")).to_series()
+    typed = [pl.col(f"_v_{c.name}").alias(c.name) for c in record.columns]
+    if not bad.any():
+        return work.select(*typed, pl.col(ROW)), empty_problems()
+    rejected = work.filter(bad)
+    parts: list[pl.DataFrame] = []
+    seen: dict[str, pl.Series] = {}
+    for name, failed, reason in checks:
+        # One reason per value: the first failed check (an empty value is not also 'not a number').
+        hit = rejected.select(failed).to_series()
+        if name in seen:
+            hit = hit & ~seen[name]
+            seen[name] = seen[name] | hit
+        else:
+            seen[name] = hit
+        if hit.any():
+            parts.append(
+                rejected.filter(hit).select(
                     pl.col(ROW).alias("row"),
                     pl.lit(name).alias("column"),
-                    pl.col(name).fill_null("").alias("value"),
+                    pl.col(name).cast(pl.String).fill_null("").alias("value"),
                     pl.lit(reason).alias("reason"),
                 )
             )
-    any_bad = pl.any_horizontal(pl.col(f"_p{i}") for i in range(len(reasons))) if reasons else pl.lit(False)
-    valid = checked.filter(~any_bad).select(
-        *(pl.col(f"_v_{c.name}").alias(c.name) for c in record.columns), pl.col(ROW)
-    )
-    problems = pl.concat(problem_parts) if problem_parts else empty_problems()
-    return valid, problems.cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    valid = work.filter(~bad).select(*typed, pl.col(ROW))
+    return valid, pl.concat(parts).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]

@@ -1,0 +1,166 @@
+"""Ingest a synthetic population into SQLite and into PostgreSQL: wall time, rows per second, peak memory.
+
+One command (from the repository root):
+
+    .venv/bin/python benchmarks/bench_ingest.py --consumers 1000000
+
+It generates the population once with ``lucidscore.synth`` (Parquet, under benchmarks/_work/, git-ignored;
+``--reuse`` keeps an existing one), then for each backend runs ``ingest_directory`` in a fresh child
+process that reports its own peak RSS. PostgreSQL 15 is started by this script in a temporary directory
+(initdb + pg_ctl, fsync on as a real server would have it, unlike the test fixture) and removed after.
+Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = """
+import json, resource, sys, time
+from lucidscore.ingest import ingest_directory
+started = time.perf_counter()
+report = ingest_directory(sys.argv[1], sys.argv[2])
+seconds = time.perf_counter() - started
+files = {f.table: {"read": f.read, "inserted": f.inserted, "unchanged": f.unchanged,
+                   "quarantined": f.quarantined, "seconds": round(f.seconds, 1)} for f in report.files}
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "rows": report.total("read"), "files": files}))
+"""
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[::-1]), None
+    )
+    if not found:
+        raise SystemExit(f"{name} not found: install PostgreSQL 15 (Debian: apt-get install postgresql-15)")
+    return found
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server in a temporary directory; yields the URL of an empty database."""
+    base = Path(tempfile.mkdtemp(prefix="lucidscore-bench-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as 'nobody'
+        run_as = ["runuser", "-u", "nobody", "--"]
+        for p in (base, sock):
+            shutil.chown(p, "nobody")
+        os.chmod(base, 0o755)
+    env = dict(os.environ, LC_ALL="C.UTF-8")
+    subprocess.run(
+        [*run_as, _pg_bin("initdb"), "-D", str(data), "-U", "lucid", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c max_wal_size=4GB -c shared_buffers=512MB"
+    pg_ctl = _pg_bin("pg_ctl")
+    log = base / "log"
+    subprocess.run(
+        [*run_as, pg_ctl, "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"], check=True, env=env
+    )
+    try:
+        url = f"postgresql+psycopg://lucid@127.0.0.1:{port}/postgres"
+        yield url
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True, env=env)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _population(n: int, seed: int, work: Path, reuse: bool) -> Path:
+    out = work / f"population_{n}_{seed}"
+    if reuse and (out / "consumers.parquet").exists():
+        return out
+    from lucidscore.synth import generate_population
+
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    generate_population(n, seed, out, fmt="parquet", progress=True)
+    print(
+        f"# population of {n:,} consumers generated in {time.perf_counter() - started:.0f} s", file=sys.stderr
+    )
+    return out
+
+
+def _ingest(data: Path, url: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(data), url], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"ingest failed:\n{done.stderr}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--consumers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "_work" / "ingest")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--reuse", action="store_true", help="reuse a population generated before")
+    parser.add_argument("--again", action="store_true", help="also time a second load (all rows unchanged)")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    data = _population(args.consumers, args.seed, args.work, args.reuse)
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    machine = f"{os.cpu_count()} cores, {memory_gb:.0f} GB, {platform.machine()}"
+    results = []
+    for backend in args.backends.split(","):
+        runs = ["first load"] + (["again (unchanged)"] if args.again else [])
+        if backend == "sqlite":
+            db = args.work / f"bench_{args.consumers}.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            for run in runs:
+                results.append({"backend": backend, "run": run, **_ingest(data, f"sqlite:///{db}")})
+            size = db.stat().st_size / 2**30
+            results[-1]["db_gb"] = round(size, 2)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        elif backend == "postgresql":
+            with postgres_server() as url:
+                for run in runs:
+                    results.append({"backend": backend, "run": run, **_ingest(data, url)})
+        else:
+            raise SystemExit(f"unknown backend {backend!r}; expected sqlite or postgresql")
+        print(json.dumps(results[-1]), flush=True)
+    today = datetime.now(UTC).date().isoformat()
+    print(
+        f"\nMeasured {today} on {machine}; {args.consumers:,} consumers (Parquet), "
+        "one transaction per file.\n"
+    )
+    print("| backend | run | rows | wall time | rows/s | peak RSS |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        rows, secs, peak = int(str(r["rows"])), float(str(r["seconds"])), float(str(r["peak_rss_mb"]))
+        print(
+            f"| {r['backend']} | {r['run']} | {rows:,} | {secs:,.0f} s | {rows / secs:,.0f} | {peak:,.0f} MB |"
+        )
+
+
+if __name__ == "__main__":
+    main()
