@@ -224,3 +224,23 @@ def test_every_option_is_documented(command: str) -> None:
     assert options
     missing = [o for o in options if f"`{o}" not in docs]
     assert missing == [], f"options of `lucidscore {command}` missing from docs/evaluate.md: {missing}"
+
+
+def test_cutoff_at_the_top_prints_no_ratio(files: dict[str, Path], tmp_path: Path) -> None:
+    code, out, exc = _run(
+        [
+            "evaluate",
+            str(files["model"]),
+            str(files["test"]),
+            "--audit-columns",
+            "SEX",
+            "--cutoff",
+            "950",
+            "--resamples",
+            "10",
+            "--report",
+            str(tmp_path / "r.html"),
+        ]
+    )
+    assert code == 0, (out, exc)
+    assert "SEX: lowest adverse impact ratio n/a (nobody approved), four-fifths flags: none" in out

@@ -174,3 +174,41 @@ def test_target_and_cutoff_are_checked() -> None:
 )
 def test_iv_strength_labels(iv: float, label: str) -> None:
     assert iv_strength(iv) == label
+
+
+def test_single_class_target_is_refused() -> None:
+    art = make_artifact(make_frame(1000))
+    frame = make_frame(300, seed=1).assign(default=0)
+    with pytest.raises(
+        InputError, match=r"t.csv: column default holds only good \(0\) rows \(300\); expected both"
+    ):
+        evaluation_report(art, Table(frame, "t.csv"))
+
+
+def test_segmented_model_report_renders(tmp_path: Path) -> None:
+    art = make_artifact(make_frame(3000), segmented=True)
+    test = make_frame(2000, seed=1)
+    groups, _how = align_audit(test, None, ["SEX"], model_inputs=art.input_columns)
+    out = evaluation_report(
+        art, Table(test, "t", groups), baseline=Table(make_frame(2000, seed=2), "b"), n_resamples=20
+    )
+    segments = {(c["segment"], c["characteristic"]) for c in out["stability"]["characteristics"]}
+    assert ("thin", "utilisation") in segments and ("thick", "months_late") in segments
+    assert ("thin", "months_late") not in segments
+    assert {p["characteristic"] for p in out["proxies"]} == {"utilisation", "months_late", "housing"}
+    html, _ = write_report(out, tmp_path / "seg.html")
+    parser = _Figures()
+    parser.feed(html.read_text("utf-8"))
+    assert parser.sections == SECTIONS
+
+
+def test_nobody_approved_gives_no_ratio_rather_than_a_crash(tmp_path: Path) -> None:
+    art = make_artifact(make_frame(1000))
+    test = make_frame(500, seed=1)
+    groups, _how = align_audit(test, None, ["SEX"], model_inputs=art.input_columns)
+    out = evaluation_report(art, Table(test, "t", groups), cutoff=950, n_resamples=20)
+    sex = out["fairness"]["attributes"]["SEX"]
+    assert out["fairness"]["approval_rate"] == 0.0
+    assert sex["min_adverse_impact_ratio"] is None and sex["four_fifths_flagged"] == []
+    html, _ = write_report(out, tmp_path / "none.html")
+    assert "fairness" in html.read_text("utf-8")

@@ -104,10 +104,9 @@ def evaluate(
     )
     for col, entry in result["fairness"]["attributes"].items():
         flagged = ", ".join(entry["four_fifths_flagged"]) or "none"
-        typer.echo(
-            f"{col}: lowest adverse impact ratio {entry['min_adverse_impact_ratio']:.3f}, "
-            f"four-fifths flags: {flagged}"
-        )
+        air = entry["min_adverse_impact_ratio"]
+        air_text = "n/a (nobody approved)" if air is None else f"{air:.3f}"
+        typer.echo(f"{col}: lowest adverse impact ratio {air_text}, four-fifths flags: {flagged}")
     strong = [
         f"{p['characteristic']}~{p['attribute']}" for p in result["proxies"] if p["strength"] == "strong"
     ]

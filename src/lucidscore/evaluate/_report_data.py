@@ -22,7 +22,6 @@ from lucidscore.evaluate._proxies import proxy_table
 from lucidscore.evaluate._scoring import score_table
 from lucidscore.evaluate._stability import characteristic_stability, score_stability
 from lucidscore.model import MAX_SCORE, MIN_SCORE, ScorecardArtifact
-from lucidscore.policy import FAMILY_LABELS
 
 REPORT_KIND = "lucidscore.evaluation"
 DRIFT_KIND = "lucidscore.drift"
@@ -89,7 +88,14 @@ def _target(frame: pd.DataFrame, target: str, name: str) -> np.ndarray:
         raise InputError(
             f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected 0 (good) or 1 (bad)"
         )
-    return num.to_numpy(dtype=np.int64)
+    y = num.to_numpy(dtype=np.int64)
+    if y.min() == y.max():
+        only = "good (0)" if y[0] == 0 else "bad (1)"
+        raise InputError(
+            f"{name}: column {target} holds only {only} rows ({y.size:,}); expected both good (0) and "
+            "bad (1) rows to measure how the score separates them"
+        )
+    return y
 
 
 def check_cutoff(cutoff: int) -> None:
@@ -120,7 +126,7 @@ def _characteristics(artifact: ScorecardArtifact) -> list[dict[str, Any]]:
                     "segment": seg.name,
                     "name": ch.name,
                     "family": ch.family,
-                    "family_label": FAMILY_LABELS[ch.family],
+                    "family_label": ch.family.replace("_", " ").capitalize(),
                     "description": ch.description,
                     "iv": ch.iv,
                     "iv_strength": iv_strength(ch.iv),
