@@ -83,6 +83,10 @@ def accept(db: Db, state: State, dispute: Dispute, analyst: User, body: AcceptDi
             raise ApiError(
                 409, "this service cannot correct records (no rescorer configured)", field="corrections"
             )
+        # The store writes the correction on its own connection: end this session's read snapshot first, or
+        # SQLite refuses this session's later writes. If rescoring then fails, the dispute stays open with
+        # the corrected record stored; accepting again stores the same values as one more version.
+        db.commit()
         row = rescorer.correct_record(
             dispute.record_table, dispute.record_key, dispute.consumer_id, body.corrections
         )

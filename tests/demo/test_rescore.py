@@ -1,0 +1,106 @@
+"""On the real pipeline: an accepted dispute corrects the record through the store (a new version, the old
+one kept), recomputes the consumer's features, rescores, appends history and keeps the audit trail."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from lucidscore.api import create_app
+from lucidscore.demo import DemoBuild, demo_settings
+from lucidscore.demo._build import demo_rescorer
+from lucidscore.store import history, make_engine
+
+
+def signed_in(client: TestClient, username: str, password: str) -> TestClient:
+    r = client.post("/v1/session", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    client.cookies.clear()
+    client.headers["Authorization"] = f"Bearer {r.json()['token']}"
+    return client
+
+
+def test_accepted_dispute_corrects_rescores_and_audits(demo_build: DemoBuild) -> None:
+    app = create_app(demo_settings(demo_build), rescorer=demo_rescorer(demo_build))
+    login = next(c for c in demo_build.logins.consumers if c["tier"] == "poor")
+    consumer = signed_in(TestClient(app), login["username"], login["password"])
+    analyst = signed_in(
+        TestClient(app), demo_build.logins.analyst["username"], demo_build.logins.analyst["password"]
+    )
+
+    late = [s for s in consumer.get("/v1/me/data").json()["statements"] if s["days_past_due"] > 0]
+    assert late, "the poor-tier demo consumer should have a late statement"
+    worst = max(late, key=lambda s: (s["period"], s["days_past_due"]))
+    key = f"{worst['account_id']}|{worst['period']}"
+    before = consumer.get("/v1/me/history").json()
+
+    r = consumer.post(
+        "/v1/me/disputes", json={"record_table": "statements", "record_key": key, "reason": "I paid on time"}
+    )
+    assert r.status_code == 201, r.text
+    dispute_id = r.json()["id"]
+    queue = analyst.get("/v1/analyst/disputes").json()
+    assert any(d["id"] == dispute_id and d["consumer_id"] == login["consumer_id"] for d in queue)
+
+    r = analyst.post(
+        f"/v1/analyst/disputes/{dispute_id}/accept",
+        json={
+            "corrections": {"days_past_due": 0, "amount_paid": worst["amount_due"]},
+            "note": "lender confirmed",
+        },
+    )
+    assert r.status_code == 200, r.text
+    events = r.json()["events"]
+    assert [e["action"] for e in events] == ["opened", "corrected", "rescored", "accepted"]
+    rescored = events[2]["detail"]
+
+    engine = make_engine(demo_build.db_url)
+    versions = history(engine, "statements", {"account_id": worst["account_id"], "period": worst["period"]})
+    assert [v["days_past_due"] for v in versions] == [worst["days_past_due"], 0]
+    assert versions[0]["_superseded_at"] is not None and versions[1]["_superseded_at"] is None
+    with engine.connect() as conn:
+        n = conn.execute(
+            text("SELECT count(*) FROM dispute_events WHERE dispute_id = :d"), {"d": dispute_id}
+        ).scalar_one()
+    engine.dispose()
+    assert n == 4
+
+    after = consumer.get("/v1/me/history").json()
+    assert len(after) == len(before) + 1
+    score = consumer.get("/v1/me/score").json()
+    assert score["score"] == rescored["score"] and score["model_id"] == rescored["model_id"]
+    assert score["score"] >= int(login["score"])
+    mine = consumer.get(f"/v1/me/disputes/{dispute_id}").json()
+    assert mine["status"] == "accepted" and mine["resolution"] == "lender confirmed"
+
+
+def test_model_activation_rescores_everyone(demo_build: DemoBuild) -> None:
+    """Activating a model that has no scores yet scores every consumer with it first."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.model import load_artifact
+    from lucidscore.store.service import ModelRecord
+
+    artifact = load_artifact(demo_build.directory / "model.json")
+    copy = artifact.model_copy(update={"model_id": artifact.model_id + "-copy"}).with_hash()
+    engine = make_engine(demo_build.db_url)
+    with Session(engine) as s:
+        s.add(
+            ModelRecord(
+                model_id=copy.model_id, content_hash=copy.content_hash, artifact_json=copy.model_dump_json()
+            )
+        )
+        s.commit()
+    engine.dispose()
+    app = create_app(demo_settings(demo_build), rescorer=demo_rescorer(demo_build))
+    analyst = signed_in(
+        TestClient(app), demo_build.logins.analyst["username"], demo_build.logins.analyst["password"]
+    )
+    r = analyst.post(f"/v1/analyst/models/{copy.model_id}/activate")
+    assert r.status_code == 200 and r.json()["active"] is True
+    dist = analyst.get("/v1/analyst/monitoring/distribution").json()
+    assert dist["model_id"] == copy.model_id and dist["consumers"] == 800
+    models = analyst.get("/v1/analyst/models").json()
+    assert [m["model_id"] for m in models if m["active"]] == [copy.model_id]
+    r = analyst.post(f"/v1/analyst/models/{artifact.model_id}/activate")
+    assert r.status_code == 200
