@@ -64,8 +64,15 @@ def distribution(bands: list[dict[str, Any]]) -> go.Figure:
     fig = _fig(
         "Population share and bad rate per score band",
         xaxis_title="score band",
-        yaxis={"title": "share of rows", "tickformat": ".0%"},
-        yaxis2={"title": "bad rate", "overlaying": "y", "side": "right", "tickformat": ".0%"},
+        yaxis={"title": "share of rows", "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis2={
+            "title": "bad rate",
+            "overlaying": "y",
+            "side": "right",
+            "tickformat": ".0%",
+            "range": [0, 1],
+            "showgrid": False,
+        },
     )
     fig.add_bar(x=[b["band"] for b in bands], y=[b["share"] for b in bands], name="population share")
     fig.add_scatter(

@@ -68,7 +68,10 @@ def strength(v: float, best_auc: float) -> Strength:
 def proxy_table(
     artifact: ScorecardArtifact, frame: pd.DataFrame, audit: dict[str, pd.Series]
 ) -> list[dict[str, Any]]:
-    """One row per (characteristic, audit attribute): Cramér's V, best one-vs-rest AUC, strength."""
+    """One row per (characteristic, audit attribute): Cramér's V, best one-vs-rest AUC, strength.
+
+    Strongest first: by strength, then by the larger of V and the AUC's distance from chance (2·AUC - 1).
+    """
     seg = segment_index(artifact, frame)
     codes: dict[str, npt.NDArray[np.int64]] = {}
     for s, segment in enumerate(artifact.segments):
@@ -102,4 +105,6 @@ def proxy_table(
                     "strength": strength(v, best),
                 }
             )
+    rank = {"strong": 0, "moderate": 1, "weak": 2}
+    out.sort(key=lambda r: (rank[r["strength"]], -max(r["cramers_v"], 2 * (r["auc"] - 0.5))))
     return out
