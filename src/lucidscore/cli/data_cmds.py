@@ -54,11 +54,12 @@ def synth(
     )
     console = Console()
     written = ", ".join(f"{name} {rows:,}" for name, rows in summary.rows.items())
-    console.print(f"rows written: {written}", highlight=False)
+    console.print(f"rows written: {written}", highlight=False, soft_wrap=True)
     console.print(
         f"wrote {len(summary.files)} {summary.fmt} files to {summary.out_dir} in {summary.seconds:.1f} s; "
         f"outcomes observed on {summary.observation_date}, bad rate {summary.bad_rate:.2%}",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -79,13 +80,14 @@ def features(
     path = write_features(result.frame, out)
     console = Console()
     read = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_read.items())
-    console.print(f"rows read: {read}", highlight=False)
+    console.print(f"rows read: {read}", highlight=False, soft_wrap=True)
     n_features = result.frame.width - 1 - int("bad" in result.frame.columns)
     console.print(
         f"rows written: {result.frame.height:,} consumers x {n_features} features"
         + (" + bad" if "bad" in result.frame.columns else "")
         + f" to {path}",
         highlight=False,
+        soft_wrap=True,
     )
 
 

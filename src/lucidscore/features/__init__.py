@@ -1,6 +1,6 @@
 """Point-in-time characteristics per consumer, each in one factor family, computed with polars."""
 
-from lucidscore.features._catalogue import FEATURE_CATALOGUE, FEATURE_NAMES
+from lucidscore.features._catalogue import FEATURE_CATALOGUE, FEATURE_NAMES, render_feature_table
 from lucidscore.features._features import compute_features, compute_features_counted, write_features
 from lucidscore.features._sources import REQUIRED_TABLES
 
@@ -10,5 +10,6 @@ __all__ = [
     "REQUIRED_TABLES",
     "compute_features",
     "compute_features_counted",
+    "render_feature_table",
     "write_features",
 ]

@@ -259,3 +259,17 @@ FEATURE_CATALOGUE: dict[str, FeatureMeta] = {
     )
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_CATALOGUE)
+
+
+def render_feature_table() -> str:
+    """The Markdown table of the catalogue that docs/features.md embeds (a test keeps them equal)."""
+    lines = [
+        "| feature | family | description | unit | higher is | actionable |",
+        "|---|---|---|---|---|---|",
+    ]
+    for m in FEATURE_CATALOGUE.values():
+        actionable = "yes" if m.actionable else "no"
+        lines.append(
+            f"| `{m.name}` | {m.family} | {m.description} | {m.unit} | {m.higher_is} | {actionable} |"
+        )
+    return "\n".join(lines) + "\n"

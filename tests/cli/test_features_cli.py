@@ -1,0 +1,103 @@
+"""``lucidscore features`` through its real entry point."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from lucidscore.cli.main import app
+from lucidscore.errors import InputError
+from lucidscore.features import FEATURE_CATALOGUE
+from lucidscore.policy import FEATURE_META_KEY
+from lucidscore.synth import SynthSummary, generate_population
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> SynthSummary:
+    return generate_population(300, seed=3, out_dir=tmp_path_factory.mktemp("data"))
+
+
+def test_features_from_a_directory(data: SynthSummary, tmp_path: Path) -> None:
+    out = tmp_path / "features.parquet"
+    args = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert table.num_rows == 300
+    assert table.column_names == ["consumer_id", *FEATURE_CATALOGUE, "bad"]
+    assert len(json.loads(table.schema.metadata[FEATURE_META_KEY])) == len(FEATURE_CATALOGUE)
+    assert f"statements {data.rows['statements']:,}" in result.output
+    assert f"rows written: 300 consumers x {len(FEATURE_CATALOGUE)} features + bad" in result.output
+
+
+def test_features_from_a_database(data: SynthSummary, tmp_path: Path) -> None:
+    from lucidscore.ingest import ingest_directory
+
+    url = f"sqlite:///{tmp_path / 'bureau.db'}"
+    ingest_directory(data.out_dir, url)
+    out = tmp_path / "features.parquet"
+    result = CliRunner().invoke(app, ["features", "--db", url, "--as-of", "2025-06-30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(out).num_rows == 300
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-of", (date.today() + timedelta(days=2)).isoformat()], r"as_of: .* is in the future"),
+        (["--as-of", "2025-13-01"], r"--as-of: '2025-13-01' is not a date; expected YYYY-MM-DD"),
+        (["--as-of", "2025-06-30", "--db", "sqlite://"], r"give exactly one of --db URL or --data DIR"),
+    ],
+)
+def test_bad_options_are_named(data: SynthSummary, tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        app, ["features", "--data", str(data.out_dir), "--out", str(tmp_path / "f.parquet"), *args]
+    )
+    assert isinstance(result.exception, InputError), result.output
+    assert re.search(message, result.exception.message)
+    assert not (tmp_path / "f.parquet").exists()
+
+
+def test_neither_source_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["features", "--as-of", "2025-06-30", "--out", str(tmp_path / "f.parquet")]
+    )
+    assert isinstance(result.exception, InputError)
+    assert "give exactly one of --db URL or --data DIR" in result.exception.message
+
+
+def test_missing_table_is_one_line_from_the_real_command(data: SynthSummary, tmp_path: Path) -> None:
+    for path in data.files.values():
+        if path.stem != "accounts":
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lucidscore.cli.main",
+            "features",
+            "--data",
+            str(tmp_path),
+            "--as-of",
+            "2025-06-30",
+            "--out",
+            str(tmp_path / "f.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert re.search(
+        r"error: .*: the accounts table is missing; expected accounts.parquet or accounts.csv",
+        proc.stderr.replace("\n", ""),
+    )
+    assert "Traceback" not in proc.stderr

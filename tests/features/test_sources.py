@@ -1,0 +1,111 @@
+"""Reading the raw tables: a directory (CSV or Parquet) or a database loaded by ``lucidscore ingest``;
+bad input named precisely."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from lucidscore.errors import InputError
+from lucidscore.features import compute_features
+from lucidscore.ingest import ingest_directory
+from lucidscore.synth import SynthSummary, generate_population
+from tests.features.conftest import AS_OF, TODAY, tiny_rows, write_tables
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> SynthSummary:
+    return generate_population(400, seed=8, out_dir=tmp_path_factory.mktemp("small"), today=TODAY)
+
+
+def test_csv_and_parquet_give_the_same_features(tmp_path: Path) -> None:
+    csv = generate_population(400, seed=8, out_dir=tmp_path / "csv", fmt="csv", today=TODAY)
+    pq = generate_population(400, seed=8, out_dir=tmp_path / "pq", today=TODAY)
+    assert_frame_equal(
+        compute_features(csv.out_dir, AS_OF, today=TODAY), compute_features(pq.out_dir, AS_OF, today=TODAY)
+    )
+
+
+def test_sqlite_database_gives_the_same_features(small: SynthSummary, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bureau.db'}"
+    ingest_directory(small.out_dir, url)
+    assert_frame_equal(
+        compute_features(url, AS_OF, today=TODAY), compute_features(small.out_dir, AS_OF, today=TODAY)
+    )
+
+
+@pytest.mark.postgres
+def test_postgresql_database_gives_the_same_features(small: SynthSummary, postgres_url: str) -> None:
+    ingest_directory(small.out_dir, postgres_url)
+    assert_frame_equal(
+        compute_features(postgres_url, AS_OF, today=TODAY),
+        compute_features(small.out_dir, AS_OF, today=TODAY),
+    )
+
+
+def test_database_reads_only_current_rows(tmp_path: Path) -> None:
+    """A correction (same key, newer reported_at) replaces the old value in the features."""
+    raw = write_tables(tmp_path / "raw", tiny_rows())
+    url = f"sqlite:///{tmp_path / 'bureau.db'}"
+    ingest_directory(raw, url)
+    fix = tmp_path / "fix"
+    fix.mkdir()
+    statements = pl.read_parquet(raw / "statements.parquet")
+    corrected = statements.filter(
+        (pl.col("account_id") == "A1") & (pl.col("period") == "2024-11")
+    ).with_columns(pl.lit(0, pl.Int64).alias("days_past_due"), pl.col("reported_at").dt.offset_by("1d"))
+    corrected.write_parquet(fix / "statements.parquet")
+    pl.read_parquet(raw / "consumers.parquet").write_parquet(fix / "consumers.parquet")
+    ingest_directory(fix, url)
+    c1 = compute_features(url, AS_OF, today=TODAY).filter(pl.col("consumer_id") == "C1")
+    assert c1["worst_dpd_12m"].item() == 30
+    assert c1["n_60dpd_24m"].item() == 0
+
+
+def test_a_missing_table_is_named(small: SynthSummary, tmp_path: Path) -> None:
+    for path in small.files.values():
+        if path.stem != "inquiries":
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(InputError, match=r"the inquiries table is missing; expected inquiries.parquet or "):
+        compute_features(tmp_path, AS_OF, today=TODAY)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_wrong_columns_are_named(tmp_path: Path, fmt: str) -> None:
+    summary = generate_population(50, seed=2, out_dir=tmp_path, fmt=fmt, today=TODAY)  # type: ignore[arg-type]
+    path = summary.files["statements"]
+    frame = pl.read_parquet(path) if fmt == "parquet" else pl.read_csv(path)
+    frame = frame.rename({"days_past_due": "dpd", "balance": "bal"})
+    frame.write_parquet(path) if fmt == "parquet" else frame.write_csv(path)
+    with pytest.raises(
+        InputError,
+        match=rf"statements.{fmt}: missing column\(s\) balance, days_past_due; found unexpected bal, dpd; "
+        r"expected account_id, period, balance",
+    ):
+        compute_features(tmp_path, AS_OF, today=TODAY)
+
+
+def test_unparseable_values_name_the_table(tmp_path: Path) -> None:
+    summary = generate_population(50, seed=2, out_dir=tmp_path, fmt="csv", today=TODAY)
+    path = summary.files["statements"]
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3].replace(",0,", ",late,", 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"a table could not be read as its schema says"):
+        compute_features(tmp_path, AS_OF, today=TODAY)
+
+
+def test_a_missing_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no-such: no such directory"):
+        compute_features(tmp_path / "no-such", AS_OF, today=TODAY)
+
+
+def test_a_database_without_the_tables_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    with pytest.raises(InputError, match=r"the consumers table is missing \(no view consumers_current\)"):
+        compute_features(f"sqlite:///{path}", AS_OF, today=TODAY)
