@@ -70,7 +70,7 @@ def render_report(report: dict[str, Any]) -> str:
     }
     if stability["score"]:
         plots["score_shift"] = _plots.div(_plots.score_shift(stability["score"]), "plot-score-shift")
-    return _render("report.html", report, plots)
+    return _render("evaluation.html", report, plots)
 
 
 def render_drift(report: dict[str, Any]) -> str:
