@@ -63,7 +63,7 @@ def test_file_engine_sql_and_frame_agree(trained: tuple[str, Path, pd.DataFrame]
     summary = score_file(model, data, tmp_path / "scores.parquet", reasons=4, progress=False)
     scored = pd.read_parquet(tmp_path / "scores.parquet")
     assert scored["score"].tolist() == direct["score"].tolist()
-    assert scored["reason_1"].fillna("").tolist() == direct["reason_1"].fillna("").tolist()
+    assert scored["reason_1"].astype(object).fillna("").tolist() == direct["reason_1"].fillna("").tolist()
     assert set(SETS[name][2]) <= set(summary.extra_columns)  # audit columns are not read by the model
     with sqlite3.connect(":memory:") as con:
         frame.to_sql("input", con, index=False)

@@ -55,7 +55,7 @@ def test_scores_equal_score_frame(tmp_path: Path, model: Path, suffix: str) -> N
     assert summary.rows == 500 == len(out)
     assert out["applicant"].tolist() == data["applicant"].tolist()
     assert out["score"].tolist() == want["score"].tolist()
-    assert out["reason_1"].fillna("-").tolist() == want["reason_1"].fillna("-").tolist()
+    assert out["reason_1"].astype(object).fillna("-").tolist() == want["reason_1"].fillna("-").tolist()
     assert list(out.columns) == [
         "applicant",
         "score",

@@ -31,12 +31,21 @@ IntArray = npt.NDArray[np.int64]
 
 
 # --------------------------------------------------------------------------------------------- kernels
+# The value matrix is column-major and rows are taken in blocks. A numeric bin is found by counting, edge
+# by edge, the rows whose value is at or above it: the inner loop runs over rows with a fixed edge, which
+# the compiler turns into SIMD compares, and there is no data-dependent branch. NaN (missing or unseen
+# category) and special values are then patched in with selects.
+
+_BLOCK = 2048  # rows per block: the per-block buffers stay in L1/L2 cache
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _find_bin(
+@njit(cache=True, nogil=True)
+def _block_bins(
+    x: FloatArray,
+    r0: int,
+    r1: int,
     c: int,
-    v: float,
+    col: IntArray,
     is_cat: npt.NDArray[np.bool_],
     missing_bin: IntArray,
     spec_start: IntArray,
@@ -47,20 +56,37 @@ def _find_bin(
     elem_bin: IntArray,
     lut_start: IntArray,
     lut: IntArray,
-) -> int:
-    if v != v:  # NaN: missing, or a category the model never saw
-        return missing_bin[c]
+    idx: IntArray,
+) -> None:
+    """Global bin of characteristic ``c`` for rows r0..r1 into idx[0 : r1 - r0]."""
+    m = r1 - r0
+    v = x[r0:r1, col[c]]  # contiguous: the matrix is column-major
+    miss = missing_bin[c]
     if is_cat[c]:
-        return lut[lut_start[c] + int(v)]
-    for j in range(spec_start[c], spec_start[c + 1]):
-        if v == spec_vals[j]:
-            return spec_bin[j]
+        base = lut_start[c]
+        for t in range(m):
+            idx[t] = miss if v[t] != v[t] else lut[base + int(v[t])]
+        return
     lo = bp_start[c]
     hi = bp_start[c + 1]
-    j = lo
-    while j < hi and v >= bp[j]:
-        j += 1
-    return elem_bin[lo + c + (j - lo)]
+    start = lo + c
+    for t in range(m):
+        idx[t] = start
+    for k in range(lo, hi):
+        edge = bp[k]
+        for t in range(m):
+            idx[t] += v[t] >= edge
+    for t in range(m):
+        idx[t] = elem_bin[idx[t]]
+    for k in range(spec_start[c], spec_start[c + 1]):
+        sv = spec_vals[k]
+        sb = spec_bin[k]
+        for t in range(m):
+            if v[t] == sv:
+                idx[t] = sb
+    for t in range(m):
+        if v[t] != v[t]:
+            idx[t] = miss
 
 
 @njit(cache=True, nogil=True)
@@ -82,19 +108,71 @@ def _score_kernel(
     lut: IntArray,
     points: IntArray,
 ) -> npt.NDArray[np.int16]:
+    """Scores only: base points of the row's segment plus the points of its bins, clipped."""
     n = x.shape[0]
+    n_seg = seg_start.shape[0] - 1
     out = np.empty(n, dtype=np.int16)
-    for i in range(n):
-        s = seg[i]
-        total = seg_base[s]
-        for c in range(seg_start[s], seg_start[s + 1]):
-            b = _find_bin(
-                c, x[i, col[c]], is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start, bp,
-                elem_bin, lut_start, lut,
-            )  # fmt: skip
-            total += points[b]
-        out[i] = min(max(total, MIN_SCORE), MAX_SCORE)
+    idx = np.empty(_BLOCK, dtype=np.int64)
+    total = np.empty(_BLOCK, dtype=np.int64)
+    for r0 in range(0, n, _BLOCK):
+        r1 = min(n, r0 + _BLOCK)
+        m = r1 - r0
+        for t in range(m):
+            total[t] = seg_base[seg[r0 + t]]
+        for s in range(n_seg):
+            for c in range(seg_start[s], seg_start[s + 1]):
+                _block_bins(
+                    x, r0, r1, c, col, is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start, bp,
+                    elem_bin, lut_start, lut, idx,
+                )  # fmt: skip
+                if n_seg == 1:
+                    for t in range(m):
+                        total[t] += points[idx[t]]
+                else:
+                    for t in range(m):
+                        total[t] += points[idx[t]] * (seg[r0 + t] == s)
+        for t in range(m):
+            out[r0 + t] = min(max(total[t], MIN_SCORE), MAX_SCORE)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _fill_bins(
+    x: FloatArray,
+    seg: npt.NDArray[np.int32],
+    r0: int,
+    r1: int,
+    seg_start: IntArray,
+    col: IntArray,
+    is_cat: npt.NDArray[np.bool_],
+    missing_bin: IntArray,
+    spec_start: IntArray,
+    spec_vals: FloatArray,
+    spec_bin: IntArray,
+    bp_start: IntArray,
+    bp: FloatArray,
+    elem_bin: IntArray,
+    lut_start: IntArray,
+    lut: IntArray,
+    idx: IntArray,
+    out: npt.NDArray[np.int32],
+) -> None:
+    """Global bins of rows r0..r1 (out[row - r0, position in segment]; -1 past the segment's count)."""
+    n_seg = seg_start.shape[0] - 1
+    m = r1 - r0
+    for t in range(m):
+        for j in range(out.shape[1]):
+            out[t, j] = -1
+    for s in range(n_seg):
+        first = seg_start[s]
+        for c in range(first, seg_start[s + 1]):
+            _block_bins(
+                x, r0, r1, c, col, is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start, bp,
+                elem_bin, lut_start, lut, idx,
+            )  # fmt: skip
+            for t in range(m):
+                if n_seg == 1 or seg[r0 + t] == s:
+                    out[t, c - first] = idx[t]
 
 
 @njit(cache=True, nogil=True)
@@ -116,15 +194,14 @@ def _bins_kernel(
     width: int,
 ) -> npt.NDArray[np.int32]:
     n = x.shape[0]
-    out = np.full((n, width), -1, dtype=np.int32)
-    for i in range(n):
-        s = seg[i]
-        first = seg_start[s]
-        for c in range(first, seg_start[s + 1]):
-            out[i, c - first] = _find_bin(
-                c, x[i, col[c]], is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start, bp,
-                elem_bin, lut_start, lut,
-            )  # fmt: skip
+    out = np.empty((n, width), dtype=np.int32)
+    idx = np.empty(_BLOCK, dtype=np.int64)
+    for r0 in range(0, n, _BLOCK):
+        r1 = min(n, r0 + _BLOCK)
+        _fill_bins(
+            x, seg, r0, r1, seg_start, col, is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start,
+            bp, elem_bin, lut_start, lut, idx, out[r0:r1],
+        )  # fmt: skip
     return out
 
 
@@ -151,45 +228,49 @@ def _reasons_kernel(
     k: int,
     width: int,
 ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Scores, and per row the top ``k`` characteristics by points lost (plus the inquiries slot)."""
     n = x.shape[0]
     scores = np.empty(n, dtype=np.int16)
     r_char = np.full((n, k + 1), -1, dtype=np.int32)
     r_bin = np.full((n, k + 1), -1, dtype=np.int32)
+    block = np.empty((_BLOCK, width), dtype=np.int32)
+    idx = np.empty(_BLOCK, dtype=np.int64)
     lost = np.empty(width, dtype=np.int64)
-    bins = np.empty(width, dtype=np.int64)
-    for i in range(n):
-        s = seg[i]
-        first = seg_start[s]
-        m = seg_start[s + 1] - first
-        total = seg_base[s]
-        for c in range(first, first + m):
-            b = _find_bin(
-                c, x[i, col[c]], is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start, bp,
-                elem_bin, lut_start, lut,
-            )  # fmt: skip
-            total += points[b]
-            bins[c - first] = b
-            lost[c - first] = best[c] - points[b]
-        scores[i] = min(max(total, MIN_SCORE), MAX_SCORE)
-        # Top k by points lost; ties go to the characteristic listed first (strict '>').
-        for r in range(k):
-            pick = -1
-            top = 0
+    for r0 in range(0, n, _BLOCK):
+        r1 = min(n, r0 + _BLOCK)
+        _fill_bins(
+            x, seg, r0, r1, seg_start, col, is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start,
+            bp, elem_bin, lut_start, lut, idx, block,
+        )  # fmt: skip
+        for i in range(r0, r1):
+            s = seg[i]
+            first = seg_start[s]
+            m = seg_start[s + 1] - first
+            total = seg_base[s]
             for j in range(m):
-                if lost[j] > top:
-                    top = lost[j]
-                    pick = j
-            if pick < 0:
-                break
-            r_char[i, r] = first + pick
-            r_bin[i, r] = bins[pick]
-            lost[pick] = -lost[pick]  # taken: negative, so never picked again, and still marks 'lost'
-        # A further reason when recent inquiries lost points but are not among the principal ones.
-        for j in range(m):
-            if inquiry[first + j] and lost[j] > 0:
-                r_char[i, k] = first + j
-                r_bin[i, k] = bins[j]
-                break
+                b = block[i - r0, j]
+                total += points[b]
+                lost[j] = best[first + j] - points[b]
+            scores[i] = min(max(total, MIN_SCORE), MAX_SCORE)
+            # Top k by points lost; ties go to the characteristic listed first (strict '>').
+            for r in range(k):
+                pick = -1
+                top = 0
+                for j in range(m):
+                    if lost[j] > top:
+                        top = lost[j]
+                        pick = j
+                if pick < 0:
+                    break
+                r_char[i, r] = first + pick
+                r_bin[i, r] = block[i - r0, pick]
+                lost[pick] = -lost[pick]  # taken: never picked again
+            # A further reason when recent inquiries lost points but are not among the principal ones.
+            for j in range(m):
+                if inquiry[first + j] and lost[j] > 0:
+                    r_char[i, k] = first + j
+                    r_bin[i, k] = block[i - r0, j]
+                    break
     return scores, r_char, r_bin
 
 
@@ -304,7 +385,7 @@ def _text_matches(text: str | None, op: str, wanted: list[str]) -> bool:
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """A frame ready for the kernels: the value matrix (row-major), each row's segment, ignored columns."""
+    """A frame ready for the kernels: the value matrix (column-major), each row's segment, ignored columns."""
 
     values: FloatArray
     segment: npt.NDArray[np.int32]
@@ -458,6 +539,10 @@ class CompiledScorecard:
         self.bin_start = np.asarray(bin_start, dtype=np.int64)
         texts: list[str | None] = [t for char in self.characteristics for t in bin_reason_texts(char)]
         self.bin_text = np.asarray([*texts, None], dtype=object)  # index -1 -> None
+        unique = list(dict.fromkeys(t for t in texts if t is not None))
+        position = {t: i for i, t in enumerate(unique)}
+        self.reason_categories = pd.Index(unique, dtype=object)
+        self._text_code = np.asarray([position[t] for t in texts if t is not None] + [-1], dtype=np.int32)
 
     # -- public --------------------------------------------------------------------------------------
 
@@ -486,13 +571,13 @@ class CompiledScorecard:
     def prepare(
         self, frame: pd.DataFrame, row_offset: int = 0, source: str = "the scoring data"
     ) -> PreparedBatch:
-        """Columns to one row-major float64 matrix (values or category codes) and each row's segment.
+        """Columns to one column-major float64 matrix (values or category codes) and each row's segment.
 
         ``row_offset`` numbers rows in error messages when ``frame`` is a chunk of a larger file.
         """
         self.check_columns(list(frame.columns), source)
         n = len(frame)
-        values = np.empty((n, max(1, len(self._columns.index))), dtype=np.float64)
+        values = np.empty((n, max(1, len(self._columns.index))), dtype=np.float64, order="F")
         for (name, dtype), j in self._columns.index.items():
             if dtype == "categorical":
                 values[:, j] = self._category_codes(frame[name], name)
@@ -560,6 +645,14 @@ class CompiledScorecard:
         texts: npt.NDArray[np.object_] = self.bin_text[codes.bin]
         return texts
 
+    def reason_categoricals(self, codes: ReasonCodes) -> list[pd.Categorical]:
+        """Reason columns as categoricals over ``reason_categories`` (no per-row strings: fast to write)."""
+        text_codes = self._text_code[codes.bin]
+        return [
+            pd.Categorical.from_codes(text_codes[:, j], categories=self.reason_categories)
+            for j in range(text_codes.shape[1])
+        ]
+
 
 def score_frame(artifact: ScorecardArtifact, frame: pd.DataFrame, reasons: int = 0) -> pd.DataFrame:
     """Score every row of ``frame`` with ``artifact``.
@@ -582,9 +675,17 @@ def score_frame(artifact: ScorecardArtifact, frame: pd.DataFrame, reasons: int =
 
 
 def compiled_score_frame(
-    compiled: CompiledScorecard, batch: PreparedBatch, reasons: int = 0, index: pd.Index | None = None
+    compiled: CompiledScorecard,
+    batch: PreparedBatch,
+    reasons: int = 0,
+    index: pd.Index | None = None,
+    categorical_reasons: bool = False,
 ) -> pd.DataFrame:
-    """``score_frame`` on an already compiled model and prepared batch (used by the batch engines)."""
+    """``score_frame`` on an already compiled model and prepared batch (used by the batch engines).
+
+    With ``categorical_reasons`` the reason columns are categoricals (missing = NaN) instead of objects
+    (missing = None): much faster to build and to write to Parquet.
+    """
     if reasons < 0:
         raise InputError(f"reasons is {reasons}; expected 0 or more")
     scaling = compiled.artifact.scaling
@@ -601,9 +702,14 @@ def compiled_score_frame(
         },
         index=index,
     )
-    if codes is not None:
-        texts = compiled.reason_texts(codes)
-        width = reasons + 1 if compiled.has_inquiry_characteristic else reasons
-        for j in range(width):
-            out[f"reason_{j + 1}"] = pd.Series(texts[:, j], index=out.index, dtype=object)
+    if codes is None:
+        return out
+    width = reasons + 1 if compiled.has_inquiry_characteristic else reasons
+    if categorical_reasons:
+        for j, column in enumerate(compiled.reason_categoricals(codes)[:width]):
+            out[f"reason_{j + 1}"] = pd.Series(column, index=out.index)
+        return out
+    texts = compiled.reason_texts(codes)
+    for j in range(width):
+        out[f"reason_{j + 1}"] = pd.Series(texts[:, j], index=out.index, dtype=object)
     return out

@@ -83,7 +83,7 @@ def output_schema(compiled: CompiledScorecard, reasons: int, id_name: str, id_ty
         pa.field("segment", pa.dictionary(pa.int8(), pa.string())),
     ]
     width = reasons + 1 if reasons and compiled.has_inquiry_characteristic else reasons
-    fields += [pa.field(f"reason_{j + 1}", pa.string()) for j in range(width)]
+    fields += [pa.field(f"reason_{j + 1}", pa.dictionary(pa.int32(), pa.string())) for j in range(width)]
     return pa.schema(fields)
 
 
@@ -185,7 +185,7 @@ def _score_chunk(
         batch = compiled.prepare(chunk, row_offset=offset, source=str(source.path))
     except InputError as exc:
         raise InputError(f"{source.path}: {exc.message}") from None
-    scored = compiled_score_frame(compiled, batch, reasons)
+    scored = compiled_score_frame(compiled, batch, reasons, categorical_reasons=True)
     ids = chunk[id_column].to_numpy() if id_column else np.arange(offset + 1, offset + len(chunk) + 1)
     scored.insert(0, id_column or ROW_COLUMN, ids)
     return scored

@@ -193,6 +193,8 @@ def _concat(
                 continue
             result["tier"] = pd.Categorical(result["tier"], categories=tiers)
             result["segment"] = pd.Categorical(result["segment"], categories=segments)
+            for column in [c for c in result.columns if c.startswith("reason_")]:
+                result[column] = pd.Categorical(result[column], categories=compiled.reason_categories)
             if writer is None:
                 id_type = pa.Array.from_pandas(result[id_name]).type
                 if pa.types.is_large_string(id_type) or pa.types.is_null(id_type):

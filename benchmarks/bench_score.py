@@ -1,0 +1,157 @@
+"""Batch scoring throughput on one core: points only and with 4 reasons, vs optbinning's Scorecard.score.
+
+Command (from the repo root):
+    .venv/bin/python benchmarks/bench_score.py [--rows 1000000] [--repeats 3] [--skip-anchor]
+
+The model is trained by ``lucidscore.model.train_scorecard`` on taiwan_default.csv (protected columns to
+the audit). The table is the Taiwan rows sampled with replacement to ``--rows`` rows, amounts jittered by
+1% noise (seed 0). Timed separately, best of ``--repeats``: preparation (frame -> matrix), the numba
+kernel (points only; with 4 reasons), ``score_frame`` end to end (with reason text), and ``score_file``
+from a Parquet file to a Parquet file. optbinning (BinningProcess + Scorecard, fitted on the same Taiwan
+rows) runs in benchmarks/_work/anchors-venv, in a subprocess that times ``Scorecard.score`` on the same
+table. NUMBA_NUM_THREADS=1 and a single-thread BLAS keep everything on one core.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402 - the thread limits above must be set before numpy/numba load
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from lucidscore.model import CompiledScorecard, score_frame, train_scorecard  # noqa: E402
+from lucidscore.score import score_file  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data" / "taiwan_default.csv"
+WORK = ROOT / "benchmarks" / "_work"
+ANCHOR_PY = WORK / "anchors-venv" / "bin" / "python"
+AUDIT = ["SEX", "EDUCATION", "MARRIAGE", "AGE"]
+TARGET = "default"
+
+ANCHOR = r"""
+import json, os, sys, time, warnings
+warnings.filterwarnings("ignore")
+import numpy as np, pandas as pd
+from optbinning import BinningProcess, Scorecard
+from sklearn.linear_model import LogisticRegression
+train = pd.read_csv(sys.argv[1])
+big = pd.read_parquet(sys.argv[2])
+audit, target, repeats = sys.argv[3].split(","), sys.argv[4], int(sys.argv[5])
+x = train.drop(columns=[target, *audit])
+bp = BinningProcess(variable_names=list(x.columns))
+sc = Scorecard(binning_process=bp, estimator=LogisticRegression(max_iter=1000), scaling_method="pdo_odds",
+               scaling_method_params={"pdo": 40, "odds": 10, "scorecard_points": 600})
+sc.fit(x, train[target].to_numpy())
+xb = big[list(x.columns)]
+best = float("inf")
+for _ in range(repeats):
+    t = time.perf_counter(); sc.score(xb); best = min(best, time.perf_counter() - t)
+print(json.dumps({"optbinning_score_seconds": best, "rows": len(xb)}))
+"""
+
+
+def replicate(frame: pd.DataFrame, rows: int, seed: int = 0) -> pd.DataFrame:
+    """Taiwan rows sampled with replacement, money amounts jittered by 1% (repayment codes kept)."""
+    rng = np.random.default_rng(seed)
+    big = frame.iloc[rng.integers(0, len(frame), rows)].reset_index(drop=True)
+    money = [c for c in big.columns if c.startswith(("LIMIT_BAL", "BILL_AMT", "PAY_AMT"))]
+    for c in money:
+        big[c] = (big[c] * (1 + rng.normal(0, 0.01, rows))).round(0)
+    return big
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def anchor(big_path: Path, repeats: int) -> dict[str, float] | None:
+    if not ANCHOR_PY.exists():
+        print(f"(optbinning anchor skipped: {ANCHOR_PY} not found; see docs/model.md for the anchors venv)")
+        return None
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    args = [str(ANCHOR_PY), "-c", ANCHOR, str(DATA), str(big_path), ",".join(AUDIT), TARGET, str(repeats)]
+    done = subprocess.run(args, capture_output=True, text=True, env=env, check=False, timeout=1800)
+    if done.returncode != 0:
+        print(f"(optbinning anchor failed: {done.stderr.strip().splitlines()[-1:]})")
+        return None
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-anchor", action="store_true")
+    args = parser.parse_args()
+    if not DATA.is_file():
+        raise SystemExit(f"{DATA} not found: the public data sets live in ../shared/data")
+    WORK.mkdir(parents=True, exist_ok=True)
+    taiwan = pd.read_csv(DATA)
+    art = train_scorecard(taiwan, TARGET, audit_columns=AUDIT, seed=0)
+    n_chars = len(art.segments[0].characteristics)
+    n_bins = sum(len(c.bins) for c in art.segments[0].characteristics)
+    big = replicate(taiwan.drop(columns=[TARGET]), args.rows)
+    big_path = WORK / "score_bench.parquet"
+    big.to_parquet(big_path)
+
+    compiled = CompiledScorecard.from_artifact(art)
+    warm = compiled.prepare(big.head(1000))
+    compiled.score(warm), compiled.score_with_reasons(warm, 4)  # compile (or load the numba cache)
+    batch = compiled.prepare(big)
+    rows = batch.n_rows
+    results: dict[str, float] = {
+        "prepare_s": best_of(args.repeats, lambda: compiled.prepare(big)),
+        "kernel_points_s": best_of(args.repeats, lambda: compiled.score(batch)),
+        "kernel_reasons4_s": best_of(args.repeats, lambda: compiled.score_with_reasons(batch, 4)),
+        "score_frame_points_s": best_of(args.repeats, lambda: score_frame(art, big, reasons=0)),
+        "score_frame_reasons4_s": best_of(args.repeats, lambda: score_frame(art, big, reasons=4)),
+        "score_file_reasons4_s": best_of(
+            1,
+            lambda: score_file(
+                "", big_path, WORK / "score_bench_out.parquet", 4, progress=False, artifact=art
+            ),
+        ),
+    }
+    rate = {k.replace("_s", "_rows_per_s"): rows / v for k, v in results.items()}
+    anchor_result = None if args.skip_anchor else anchor(big_path, args.repeats)
+    if anchor_result:
+        rate["optbinning_score_rows_per_s"] = rows / anchor_result["optbinning_score_seconds"]
+    report = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        "rows": rows,
+        "model": f"train_scorecard on taiwan_default.csv: {n_chars} characteristics, {n_bins} bins",
+        "seconds": results,
+        "rows_per_second": rate,
+    }
+    (WORK / "score_results.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+    print("\n| measurement (one core) | seconds | rows/s |\n|---|---:|---:|")
+    for key, seconds in results.items():
+        print(f"| {key[:-2]} | {seconds:.3f} | {rows / seconds / 1e6:.2f} M |")
+    if anchor_result:
+        s = anchor_result["optbinning_score_seconds"]
+        print(f"| optbinning Scorecard.score | {s:.3f} | {rows / s / 1e6:.2f} M |")
+
+
+if __name__ == "__main__":
+    main()
