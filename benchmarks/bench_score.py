@@ -99,7 +99,7 @@ def anchor(big_path: Path, repeats: int) -> dict[str, float] | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-anchor", action="store_true")
     args = parser.parse_args()
     if not DATA.is_file():

@@ -97,22 +97,25 @@ def _score_kernel(
     seg_base: IntArray,
     col: IntArray,
     is_cat: npt.NDArray[np.bool_],
-    missing_bin: IntArray,
+    missing_pts: IntArray,
     spec_start: IntArray,
     spec_vals: FloatArray,
-    spec_bin: IntArray,
+    spec_pts: IntArray,
     bp_start: IntArray,
     bp: FloatArray,
-    elem_bin: IntArray,
+    elem_pts: IntArray,
     lut_start: IntArray,
-    lut: IntArray,
-    points: IntArray,
+    lut_pts: IntArray,
 ) -> npt.NDArray[np.int16]:
-    """Scores only: base points of the row's segment plus the points of its bins, clipped."""
+    """Scores only: base points of the row's segment plus the points of its bins, clipped.
+
+    The same bin search as ``_block_bins``, with points tables in place of bin tables.
+    """
     n = x.shape[0]
     n_seg = seg_start.shape[0] - 1
     out = np.empty(n, dtype=np.int16)
     idx = np.empty(_BLOCK, dtype=np.int64)
+    pts = np.empty(_BLOCK, dtype=np.int64)
     total = np.empty(_BLOCK, dtype=np.int64)
     for r0 in range(0, n, _BLOCK):
         r1 = min(n, r0 + _BLOCK)
@@ -121,16 +124,35 @@ def _score_kernel(
             total[t] = seg_base[seg[r0 + t]]
         for s in range(n_seg):
             for c in range(seg_start[s], seg_start[s + 1]):
-                _block_bins(
-                    x, r0, r1, c, col, is_cat, missing_bin, spec_start, spec_vals, spec_bin, bp_start, bp,
-                    elem_bin, lut_start, lut, idx,
-                )  # fmt: skip
+                v = x[r0:r1, col[c]]
+                miss = missing_pts[c]
+                if is_cat[c]:
+                    base = lut_start[c]
+                    for t in range(m):
+                        pts[t] = miss if v[t] != v[t] else lut_pts[base + int(v[t])]
+                else:
+                    lo = bp_start[c]
+                    hi = bp_start[c + 1]
+                    for t in range(m):
+                        idx[t] = lo + c
+                    for k in range(lo, hi):
+                        edge = bp[k]
+                        for t in range(m):
+                            idx[t] += v[t] >= edge
+                    for t in range(m):
+                        pts[t] = miss if v[t] != v[t] else elem_pts[idx[t]]
+                    for k in range(spec_start[c], spec_start[c + 1]):
+                        sv = spec_vals[k]
+                        sp = spec_pts[k]
+                        for t in range(m):
+                            if v[t] == sv:
+                                pts[t] = sp
                 if n_seg == 1:
                     for t in range(m):
-                        total[t] += points[idx[t]]
+                        total[t] += pts[t]
                 else:
                     for t in range(m):
-                        total[t] += points[idx[t]] * (seg[r0 + t] == s)
+                        total[t] += pts[t] * (seg[r0 + t] == s)
         for t in range(m):
             out[r0 + t] = min(max(total[t], MIN_SCORE), MAX_SCORE)
     return out
@@ -604,14 +626,24 @@ class CompiledScorecard:
 
     def score(self, batch: PreparedBatch) -> npt.NDArray[np.int16]:
         """Integer scores 350-950 (the points-only path)."""
+        pts = self.points_of_bin
         return _run(
             _score_kernel,
             batch.values,
             batch.segment,
             self.seg_start,
             self.seg_base,
-            *self._kernel_args(),
-            self.points_of_bin,
+            self.col,
+            self.is_cat,
+            pts[self.missing_bin],
+            self.spec_start,
+            self.spec_vals,
+            pts[self.spec_bin],
+            self.bp_start,
+            self.bp,
+            pts[self.elem_bin],
+            self.lut_start,
+            pts[self.lut],
         )
 
     def bins(self, batch: PreparedBatch) -> npt.NDArray[np.int32]:
