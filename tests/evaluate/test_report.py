@@ -212,3 +212,24 @@ def test_nobody_approved_gives_no_ratio_rather_than_a_crash(tmp_path: Path) -> N
     assert sex["min_adverse_impact_ratio"] is None and sex["four_fifths_flagged"] == []
     html, _ = write_report(out, tmp_path / "none.html")
     assert "fairness" in html.read_text("utf-8")
+
+
+def test_train_table_is_the_default_baseline() -> None:
+    train = make_frame(2000, seed=0)
+    art = make_artifact(train)
+    out = evaluation_report(
+        art, Table(make_frame(1000, seed=1), "t"), train=Table(train, "train.csv"), n_resamples=10
+    )
+    assert out["stability"]["baseline"] == "train.csv"
+    assert out["stability"]["score"]["baseline_rows"] == 2000
+
+
+def test_audit_values_are_escaped_in_the_page(tmp_path: Path) -> None:
+    art = make_artifact(make_frame(1000))
+    test = make_frame(600, seed=1)
+    test["SEX"] = test["SEX"].map({1: "<b>one</b>", 2: "two"})
+    groups, _ = align_audit(test, None, ["SEX"], model_inputs=art.input_columns)
+    out = evaluation_report(art, Table(test, "t", groups), n_resamples=10)
+    html = write_report(out, tmp_path / "e.html")[0].read_text("utf-8")
+    assert "<b>one</b>" not in html
+    assert "&lt;b&gt;one&lt;/b&gt;" in html

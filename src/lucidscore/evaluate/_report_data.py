@@ -193,11 +193,12 @@ def evaluation_report(
     """Every figure of the validation, fairness and model-card report, as a JSON-safe dict.
 
     ``test.audit`` holds the audit group labels aligned to the test rows (see ``align_audit``).
-    Stability compares ``test`` with ``baseline`` when given, else CSI against the training counts in
-    the model's bins (the score PSI needs a baseline table).
+    Stability compares ``test`` with ``baseline`` when given, else with ``train`` when given, else the
+    CSI uses the training counts in the model's bins (and there is no score PSI: it needs a table).
     """
     check_cutoff(cutoff)
     target = target or artifact.target
+    baseline = baseline if baseline is not None else train
     y = _target(test.frame, target, test.name)
     scored = score_table(artifact, test.frame, test.name)
     score = scored["score"].to_numpy(dtype=np.int64)
