@@ -46,7 +46,7 @@ def evaluate(
     train: Annotated[Path | None, typer.Option(help="Training table, to show train vs test metrics.")] = None,
     baseline: Annotated[
         Path | None,
-        typer.Option(help="Baseline table for score PSI and CSI. Default: the model's training bins."),
+        typer.Option(help="Baseline for score PSI and CSI. Default: --train, else the training bins."),
     ] = None,
     resamples: Annotated[
         int, typer.Option(min=10, max=10_000, help="Bootstrap resamples for intervals.")
