@@ -81,7 +81,8 @@ def compute_features_counted(
         tables = load_sources(source, as_of)
         steps.step("computing")
         try:
-            frame = build(tables, as_of).collect()
+            # The streaming engine keeps the 50-million-row statements table out of memory at once.
+            frame = build(tables, as_of).collect(engine="streaming")
         except pl.exceptions.PolarsError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"{source}: a table could not be read as its schema says ({first})") from None

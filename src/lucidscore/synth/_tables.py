@@ -116,7 +116,7 @@ class ChunkTables:
     def consumers(self) -> pa.Table:
         t, rng = self.traits, self.rng
         verified = rng.random(t.n) < _sigmoid(1.4 + 0.5 * t.resilience)
-        months_there = rng.exponential(48.0 * np.exp(0.3 * t.resilience))
+        months_there = np.minimum(rng.exponential(48.0 * np.exp(0.3 * t.resilience)), 600.0)
         since = np.datetime64(self.end, "D") - (months_there * 30.44).astype(np.int64).astype(
             "timedelta64[D]"
         )
