@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import ks_2samp
+from scipy.stats import chi2, ks_2samp
 from sklearn.metrics import brier_score_loss, roc_auc_score, roc_curve
 
 from lucidscore.evaluate import (
@@ -18,6 +18,7 @@ from lucidscore.evaluate import (
     curves,
     discrimination,
     gini,
+    hosmer_lemeshow,
     ks,
 )
 from lucidscore.evaluate._metrics import group_table
@@ -149,3 +150,25 @@ def test_group_table_keeps_empty_groups() -> None:
         ("fair", 0, None),
         ("good", 2, 0.0),
     ]
+
+
+def test_hosmer_lemeshow_by_hand() -> None:
+    # three groups of 4 rows at p = 0.25, 0.5, 0.75 with 1, 3 and 2 bads (1, 2 and 3 expected):
+    # 0 + (3 - 2)^2 / (2 * 0.5) + (2 - 3)^2 / (3 * 0.25) = 1 + 4/3, on 1 degree of freedom
+    y = [0, 0, 0, 1, 1, 1, 1, 0, 1, 1, 0, 0]  # groups of 4
+    p = [0.25] * 4 + [0.5] * 4 + [0.75] * 4
+    out = hosmer_lemeshow(y, p, groups=3)
+    assert out["statistic"] == pytest.approx(7 / 3)
+    assert out["dof"] == 1
+    assert out["p_value"] == pytest.approx(chi2.sf(7 / 3, 1))
+
+
+def test_hosmer_lemeshow_separates_calibrated_from_miscalibrated() -> None:
+    rng = np.random.default_rng(0)
+    probs = rng.uniform(0.02, 0.6, 20_000)
+    calibrated = hosmer_lemeshow((rng.random(20_000) < probs).astype(int), probs)
+    assert calibrated["p_value"] > 0.001
+    off = hosmer_lemeshow((rng.random(20_000) < probs * 1.5).astype(int), probs)
+    assert off["p_value"] < 1e-6
+    with pytest.raises(ValueError, match="at least 10 rows for 10 groups"):
+        hosmer_lemeshow([0, 1], [0.1, 0.2])

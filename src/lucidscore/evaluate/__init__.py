@@ -22,6 +22,7 @@ from lucidscore.evaluate._metrics import (
     curves,
     discrimination,
     gini,
+    hosmer_lemeshow,
     ks,
 )
 from lucidscore.evaluate._proxies import cramers_v, proxy_table, single_feature_auc
@@ -59,6 +60,7 @@ __all__ = [
     "fairness_table",
     "flag",
     "gini",
+    "hosmer_lemeshow",
     "iv_strength",
     "ks",
     "proxy_table",

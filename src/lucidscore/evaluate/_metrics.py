@@ -199,6 +199,35 @@ def discrimination(
     }
 
 
+def hosmer_lemeshow(y: npt.ArrayLike, probability: npt.ArrayLike, groups: int = 10) -> dict[str, float]:
+    """Hosmer-Lemeshow calibration test: rows sorted by predicted probability, cut in ``groups`` equal parts.
+
+    statistic = sum over parts of (observed bads - expected bads)^2 / (expected bads * (1 - mean p));
+    p-value from chi-squared with ``groups - 2`` degrees of freedom. A small p-value says the predicted
+    probabilities do not match the observed bad rates.
+    """
+    from scipy.stats import chi2
+
+    yy = _as_binary(y)
+    p = np.asarray(probability, dtype=np.float64)
+    if groups < 3:
+        raise ValueError(f"groups must be 3 or more (degrees of freedom = groups - 2); found {groups}")
+    if yy.size < groups:
+        raise ValueError(f"need at least {groups} rows for {groups} groups; found {yy.size}")
+    order = np.argsort(p, kind="stable")
+    part = np.empty(yy.size, dtype=np.int64)
+    part[order] = np.arange(yy.size) * groups // yy.size
+    n = np.bincount(part, minlength=groups).astype(np.float64)
+    observed = np.bincount(part, weights=yy, minlength=groups)
+    expected = np.bincount(part, weights=p, minlength=groups)
+    mean_p = expected / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = (observed - expected) ** 2 / (expected * (1 - mean_p))
+    statistic = float(np.nansum(terms))
+    dof = groups - 2
+    return {"statistic": statistic, "dof": float(dof), "p_value": float(chi2.sf(statistic, dof))}
+
+
 def band_edges(width: int = 50, low: int = 350, high: int = 950) -> list[int]:
     """Score band edges [low, low+width, ..., high+1): the top band includes ``high``."""
     edges = list(range(low, high, width))

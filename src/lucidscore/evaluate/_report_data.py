@@ -17,7 +17,14 @@ import pandas as pd
 from lucidscore import __version__
 from lucidscore.errors import InputError
 from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
-from lucidscore.evaluate._metrics import band_edges, band_table, curves, discrimination, group_table
+from lucidscore.evaluate._metrics import (
+    band_edges,
+    band_table,
+    curves,
+    discrimination,
+    group_table,
+    hosmer_lemeshow,
+)
 from lucidscore.evaluate._proxies import proxy_table
 from lucidscore.evaluate._scoring import score_table
 from lucidscore.evaluate._stability import characteristic_stability, score_stability
@@ -223,7 +230,12 @@ def evaluation_report(
         {"score": r.score, "probability": r.probability, "observed_bad_rate": r.observed_bad_rate}
         for r in artifact.score_probability
     ]
-    calibration = {"brier": disc["test"]["brier"], "bands": bands, "score_probability": table}
+    calibration = {
+        "brier": disc["test"]["brier"],
+        "hosmer_lemeshow": hosmer_lemeshow(y, prob),
+        "bands": bands,
+        "score_probability": table,
+    }
     distribution = {
         "tiers": group_table(y, scored["tier"].to_numpy(), tiers),
         "bands": [{k: r[k] for k in ("band", "rows", "share", "bads", "observed_bad_rate")} for r in bands],
