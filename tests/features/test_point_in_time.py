@@ -48,3 +48,29 @@ def test_any_as_of_date_sees_only_its_past(population: SynthSummary, tmp_path: P
 def test_future_as_of_is_refused(population: SynthSummary, as_of: date) -> None:
     with pytest.raises(Exception, match=rf"as_of: {as_of.isoformat()} is in the future"):
         compute_features(population.out_dir, as_of, today=TODAY)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=0, max_value=900))
+def test_windows_nest_and_ratios_stay_in_range(population: SynthSummary, days: int) -> None:
+    frame = compute_features(population.out_dir, date(2023, 12, 1) + timedelta(days=days), today=TODAY)
+    nested = [
+        ("worst_dpd_6m", "worst_dpd_12m"),
+        ("worst_dpd_12m", "worst_dpd_24m"),
+        ("inquiries_6m", "inquiries_12m"),
+        ("n_open_credit_accounts", "n_credit_accounts"),
+        ("accounts_opened_12m", "n_credit_accounts"),
+        ("months_since_newest_account", "months_since_oldest_account"),
+    ]
+    for small, large in nested:
+        pairs = frame.select(small, large).drop_nulls()
+        assert (pairs[small] <= pairs[large]).all(), (small, large)
+    for share in ("bill_on_time_share_12m", "bill_on_time_share_24m", "instalment_paid_down"):
+        values = frame[share].drop_nulls()
+        assert ((values >= 0) & (values <= 1)).all(), share
+    assert (frame["revolving_utilisation"].drop_nulls() >= 0).all()  # above 1 when over the limit
+    # Missing together: no revolving account in the month means no utilisation and no buffer.
+    assert frame.filter(frame["revolving_utilisation"].is_null())["balance_buffer"].null_count() == (
+        frame["revolving_utilisation"].null_count()
+    )
+    assert (frame["thin_file"] == (frame["n_credit_accounts"] < 2).cast(frame["thin_file"].dtype)).all()
