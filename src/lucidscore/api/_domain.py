@@ -313,29 +313,29 @@ def decide(
         raise ApiError(
             403, "no consent with this token; ask the consumer to grant one", field="consent_token"
         )
-    refusal = None
+    refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
     status = consent_status(consent)
     if consent.merchant_id != merchant.id:
-        refusal = "the consent was granted to another merchant"
+        refusal = ("other merchant", "the consent was granted to another merchant")
     elif consent.purpose != product:
-        refusal = f"the consent is for {consent.purpose!r}, not for {product!r}"
+        refusal = ("other purpose", f"the consent is for {consent.purpose!r}, not for {product!r}")
     elif status != "active":
-        refusal = f"the consent is {status}"
+        refusal = (status, f"the consent is {status}")
     model = active_model(session)
     record = latest_score(session, consent.consumer_id, model.model_id) if model and refusal is None else None
     if refusal is None and record is None:
-        refusal = "no score for this consumer from the active model"
+        refusal = ("no score", "no score for this consumer from the active model")
     if refusal is not None:
         session.add(
             AccessLog(
                 consumer_id=consent.consumer_id,
                 merchant_id=merchant.id,
                 purpose=product,
-                result="refused: " + refusal.removeprefix("the consent ").removeprefix("is "),
+                result="refused: " + refusal[0],
             )
         )
         session.commit()
-        raise ApiError(409 if refusal.startswith("no score") else 403, refusal, field="consent_token")
+        raise ApiError(409 if refusal[0] == "no score" else 403, refusal[1], field="consent_token")
     assert record is not None and model is not None
     outcome = catalogue.decide(product, record.score)
     reasons = (

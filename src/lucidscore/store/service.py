@@ -109,7 +109,7 @@ class AccessLog(Base):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     purpose: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    result: Mapped[str] = mapped_column(String(40))  # approved, declined, refused: <why>
+    result: Mapped[str] = mapped_column(String(60))  # approved, declined, refused: <short why>
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
