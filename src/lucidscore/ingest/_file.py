@@ -165,10 +165,10 @@ def _ingest(
             read, problems, counts = _load_all(conn, record, batches(), after_read, batch_id, now, sink)
             quarantined = problems.get_column("row").n_unique() if problems.height else 0
             accepted = read - quarantined
-            if accepted != counts.inserted + counts.superseded + counts.unchanged:
+            if accepted != counts.staged:
                 raise RuntimeError(
-                    f"{source}: internal count mismatch: accepted {accepted} != inserted {counts.inserted} "
-                    f"+ superseded {counts.superseded} + unchanged {counts.unchanged}; nothing was loaded"
+                    f"{source}: internal count mismatch: {accepted} rows accepted but {counts.staged} "
+                    "staged; nothing was loaded"
                 )
             if quarantine_to is not None and problems.height:
                 tmp = write_quarantine(problems, quarantine_to)
