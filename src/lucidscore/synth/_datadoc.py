@@ -45,13 +45,14 @@ Nothing below is written out; only its consequences (the tables) are.
 2. **File type** (account mix): 72% *thick files* (2 + Poisson(0.35) credit accounts: 55% revolving,
    33% instalment, 12% mortgage; most opened years before the window, some closed); 18% *thin files*
    (one young credit line, usually opened inside the window); 10% *bill-only* consumers with only rent,
-   utility or telecom accounts. Thick and thin files share bills with probability 10% and 30% per bill.
+   utility or telecom accounts. Thick and thin files share each of up to three bills with probability
+   10% and 30%.
    About 34% of consumers have fewer than two credit accounts (thin files plus bill-only), and the
    window holds about 53 statement rows per consumer.
 3. **Monthly distress**: each month a consumer not in distress falls into it with probability
    sigmoid(c + 0.5 z) and leaves it with probability sigmoid(−1 + 0.6 R). The intercept c is
-   calibrated on a 10,000-consumer pilot of the same process (bisection) so the share of bad consumers
-   matches `--bad-rate` (default 8%).
+   calibrated on a 10,000-consumer pilot of the same process (regula falsi) so the share of bad
+   consumers matches `--bad-rate` (default 8%; 2% to 40% accepted).
 4. **Payments and roll rates**: on each open account, a month's payment is missed with probability
    0.7 (credit) or 0.6 (bills) in distress, otherwise sigmoid(−5 + 0.9 z) (credit) or
    sigmoid(−4 + 0.9 z) (bills). A miss rolls the account one bucket (current → 30 → 60 → 90 → ... →

@@ -15,6 +15,7 @@ from lucidscore.errors import InputError
 from lucidscore.records import TABLES
 from lucidscore.synth._calendar import month_index, months_before
 from lucidscore.synth._process import (
+    Accounts,
     Traits,
     Window,
     draw_accounts,
@@ -103,9 +104,9 @@ def calibrate_intercept(seed: int, window: Window, bad_rate: float) -> float:
     return x
 
 
-def _pilot_rate(seed: int, traits: Traits, accounts: object, window: Window, intercept: float) -> float:
+def _pilot_rate(seed: int, traits: Traits, accounts: Accounts, window: Window, intercept: float) -> float:
     rng = np.random.default_rng(np.random.SeedSequence([seed, 2]))
-    sim = simulate(rng, traits, accounts, window, intercept, record=False)  # type: ignore[arg-type]
+    sim = simulate(rng, traits, accounts, window, intercept, record=False)
     return float(sim.bad.mean())
 
 
