@@ -1,15 +1,16 @@
 """Batch scoring throughput on one core: points only and with 4 reasons, vs optbinning's Scorecard.score.
 
 Command (from the repo root):
-    .venv/bin/python benchmarks/bench_score.py [--rows 1000000] [--repeats 3] [--skip-anchor]
+    .venv/bin/python benchmarks/bench_score.py [--rows 1000000] [--repeats 5] [--skip-anchor] [--model M.json]
 
 The model is trained by ``lucidscore.model.train_scorecard`` on taiwan_default.csv (protected columns to
-the audit). The table is the Taiwan rows sampled with replacement to ``--rows`` rows, amounts jittered by
-1% noise (seed 0). Timed separately, best of ``--repeats``: preparation (frame -> matrix), the numba
-kernel (points only; with 4 reasons), ``score_frame`` end to end (with reason text), and ``score_file``
-from a Parquet file to a Parquet file. optbinning (BinningProcess + Scorecard, fitted on the same Taiwan
-rows) runs in benchmarks/_work/anchors-venv, in a subprocess that times ``Scorecard.score`` on the same
-table. NUMBA_NUM_THREADS=1 and a single-thread BLAS keep everything on one core.
+the audit; saved to benchmarks/_work/score_bench_model.json), or read from ``--model``. The table is
+the Taiwan rows sampled with replacement to ``--rows`` rows, amounts jittered by 1% noise (seed 0).
+Timed separately, best of ``--repeats``: preparation (frame -> matrix), the numba kernel (points only;
+with 4 reasons), ``score_frame`` end to end (with reason text), and ``score_file`` from a Parquet file
+to a Parquet file. optbinning (BinningProcess + Scorecard, fitted on the same Taiwan rows) runs in
+benchmarks/_work/anchors-venv, in a subprocess that times ``Scorecard.score`` on the same table.
+NUMBA_NUM_THREADS=1 and a single-thread BLAS keep everything on one core.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lucidscore.model import CompiledScorecard, score_frame, train_scorecard  # noqa: E402
+from lucidscore.model import CompiledScorecard, load_artifact, score_frame, train_scorecard  # noqa: E402
 from lucidscore.score import score_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,12 +102,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-anchor", action="store_true")
+    parser.add_argument("--model", type=Path, help="score with this model file instead of training one")
     args = parser.parse_args()
     if not DATA.is_file():
         raise SystemExit(f"{DATA} not found: the public data sets live in ../shared/data")
     WORK.mkdir(parents=True, exist_ok=True)
     taiwan = pd.read_csv(DATA)
-    art = train_scorecard(taiwan, TARGET, audit_columns=AUDIT, seed=0)
+    if args.model is not None:
+        art = load_artifact(args.model)
+    else:
+        art = train_scorecard(taiwan, TARGET, audit_columns=AUDIT, seed=0)
+        art.save(WORK / "score_bench_model.json")
     n_chars = len(art.segments[0].characteristics)
     n_bins = sum(len(c.bins) for c in art.segments[0].characteristics)
     big = replicate(taiwan.drop(columns=[TARGET]), args.rows)
@@ -139,7 +145,8 @@ def main() -> None:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
         "rows": rows,
-        "model": f"train_scorecard on taiwan_default.csv: {n_chars} characteristics, {n_bins} bins",
+        "model": f"{args.model or 'train_scorecard on taiwan_default.csv'}: "
+        f"{n_chars} characteristics, {n_bins} bins",
         "seconds": results,
         "rows_per_second": rate,
     }

@@ -723,13 +723,18 @@ def compiled_score_frame(
     scaling = compiled.artifact.scaling
     codes = compiled.score_with_reasons(batch, reasons) if reasons else None
     scores = codes.scores if codes is not None else compiled.score(batch)
+    # Scores are integers 350-950: tier and probability are lookups in 601-entry tables.
+    grid = np.arange(MIN_SCORE, MAX_SCORE + 1)
     tier_mins = np.asarray([t.min_score for t in scaling.tiers])
-    tier_idx = np.searchsorted(tier_mins, scores, side="right") - 1
+    tier_table = (np.searchsorted(tier_mins, grid, side="right") - 1).astype(np.int8)
+    offset = scores.astype(np.intp) - MIN_SCORE
     out = pd.DataFrame(
         {
             "score": scores,
-            "tier": pd.Categorical.from_codes(tier_idx, categories=pd.Index([t.name for t in scaling.tiers])),
-            "probability": scaling.probability_from_score(scores),
+            "tier": pd.Categorical.from_codes(
+                tier_table[offset], categories=pd.Index([t.name for t in scaling.tiers])
+            ),
+            "probability": scaling.probability_from_score(grid)[offset],
             "segment": pd.Categorical.from_codes(batch.segment, categories=pd.Index(compiled.segment_names)),
         },
         index=index,
@@ -741,7 +746,7 @@ def compiled_score_frame(
         for j, column in enumerate(compiled.reason_categoricals(codes)[:width]):
             out[f"reason_{j + 1}"] = pd.Series(column, index=out.index)
         return out
-    texts = compiled.reason_texts(codes)
     for j in range(width):
-        out[f"reason_{j + 1}"] = pd.Series(texts[:, j], index=out.index, dtype=object)
+        texts = compiled.bin_text[codes.bin[:, j]]  # one contiguous object column, no further copy
+        out[f"reason_{j + 1}"] = pd.Series(texts, index=out.index, dtype=object, copy=False)
     return out
