@@ -136,8 +136,11 @@ def tiny_rows() -> dict[str, list[dict[str, object]]]:
             },
         ],
         "income": [
-            {"consumer_id": "C1", "period": f"2025-{m:02d}", "amount": a, "verified": True}
-            for m, a in zip(range(1, 7), (2000.0, 2000.0, 2000.0, 2000.0, 3000.0, 3000.0), strict=True)
+            {"consumer_id": "C1", "period": "2024-12", "amount": 2000.0, "verified": False},
+            *(
+                {"consumer_id": "C1", "period": f"2025-{m:02d}", "amount": a, "verified": True}
+                for m, a in zip(range(1, 7), (2000.0, 2000.0, 2000.0, 2000.0, 3000.0, 3000.0), strict=True)
+            ),
         ],
         "outcomes": [
             {"consumer_id": "C1", "observation_date": AS_OF, "bad": 1},

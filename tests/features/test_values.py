@@ -52,9 +52,9 @@ EXPECTED_C1 = {
     "balance_buffer": 500 / (14000 / 6),
     "instalment_paid_down": 0.75,
     "income_avg_6m": 14000 / 6,
-    "income_volatility_12m": pl.Series([2000.0] * 4 + [3000.0] * 2).std() / (14000 / 6),
+    "income_volatility_12m": pl.Series([2000.0] * 5 + [3000.0] * 2).std() / (16000 / 7),
     "identity_verified": 1,
-    "income_verified": 1,
+    "income_verified": 1,  # the latest month's, not the earlier unverified declaration
     "months_at_address": 60,
     "months_since_oldest_account": 65,
     "months_since_newest_account": 9,

@@ -184,7 +184,6 @@ def income_features(income: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         income.filter(pl.col("period") <= _period_label(as_of))
         .with_columns(_age("period", as_of))
         .filter(age >= 0)
-        .sort("age")
         .group_by("consumer_id")
         .agg(
             amount.filter(age < 6).mean().alias("income_avg_6m"),
@@ -192,7 +191,7 @@ def income_features(income: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
             .then(_ratio(last12.std(), last12.mean()))
             .otherwise(None)
             .alias("income_volatility_12m"),
-            pl.col("verified").first().cast(pl.Int8).alias("income_verified"),
+            pl.col("verified").sort_by("age").first().cast(pl.Int8).alias("income_verified"),
         )
     )
 
