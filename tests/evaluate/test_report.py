@@ -180,7 +180,8 @@ def test_single_class_target_is_refused() -> None:
     art = make_artifact(make_frame(1000))
     frame = make_frame(300, seed=1).assign(default=0)
     with pytest.raises(
-        InputError, match=r"t.csv: column default holds only good \(0\) rows \(300\); expected both"
+        InputError,
+        match=r"t.csv: column default holds only good rows \(300\); expected both good and bad rows",
     ):
         evaluation_report(art, Table(frame, "t.csv"))
 
@@ -233,3 +234,37 @@ def test_audit_values_are_escaped_in_the_page(tmp_path: Path) -> None:
     html = write_report(out, tmp_path / "e.html")[0].read_text("utf-8")
     assert "<b>one</b>" not in html
     assert "&lt;b&gt;one&lt;/b&gt;" in html
+
+
+def test_bad_value_names_the_bad_class() -> None:
+    art = make_artifact(make_frame(2000))
+    frame = make_frame(1000, seed=1)
+    plain = evaluation_report(art, Table(frame, "t"), n_resamples=10)
+    coded = frame.assign(default=frame["default"].map({1: "bad", 0: "good"}))
+    named = evaluation_report(art, Table(coded, "t"), bad_value="bad", n_resamples=10)
+    assert named["discrimination"]["test"]["auc"] == plain["discrimination"]["test"]["auc"]
+    assert named["data"]["bad_value"] == "bad"
+    flipped = frame.assign(default=1 - frame["default"])  # German-style: 1 = good, 0 = bad
+    zero = evaluation_report(art, Table(flipped, "t"), bad_value=0, n_resamples=10)
+    assert zero["discrimination"]["test"]["auc"] == pytest.approx(plain["discrimination"]["test"]["auc"])
+    coded.loc[7, "default"] = "unknown"
+    with pytest.raises(
+        InputError, match=r"t row 8: column default is 'unknown'; expected bad \(bad\) or good"
+    ):
+        evaluation_report(art, Table(coded, "t"), bad_value="bad")
+    with pytest.raises(
+        InputError,
+        match=r"t row 1: column default is 'good'; expected 0 \(good\) or 1 \(bad\); or name the bad value",
+    ):
+        evaluation_report(art, Table(coded, "t"))
+
+
+def test_bad_value_defaults_to_the_models() -> None:
+    art = make_artifact(make_frame(2000))
+    art = art.model_copy(update={"training": {**art.training, "params": {"bad_value": "0"}}})
+    frame = make_frame(1000, seed=1)
+    flipped = frame.assign(default=1 - frame["default"])
+    out = evaluation_report(art, Table(flipped, "t"), n_resamples=10)
+    plain = evaluation_report(make_artifact(make_frame(2000)), Table(frame, "t"), n_resamples=10)
+    assert out["discrimination"]["test"]["auc"] == pytest.approx(plain["discrimination"]["test"]["auc"])
+    assert out["data"]["bad_value"] == "0"

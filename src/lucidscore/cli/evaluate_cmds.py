@@ -23,6 +23,9 @@ def evaluate(
     model: Annotated[Path, typer.Argument(help="Model file written by `lucidscore train`.")],
     data: Annotated[Path, typer.Argument(help="Table to validate on (CSV or Parquet), with the target.")],
     target: Annotated[str | None, typer.Option(help="Target column (1 = bad). Default: the model's.")] = None,
+    bad_value: Annotated[
+        str | None, typer.Option(help="Target value meaning bad. Default: the model's, else 1 of 0/1.")
+    ] = None,
     audit: Annotated[
         Path | None,
         typer.Option(
@@ -88,6 +91,7 @@ def evaluate(
             artifact,
             Table(frame, str(data), groups),
             target=target,
+            bad_value=bad_value,
             cutoff=cutoff,
             train=None if train is None else Table(read_table(train), str(train)),
             baseline=None if baseline is None else Table(read_table(baseline), str(baseline)),

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from lucidscore import __version__
@@ -83,24 +84,42 @@ def clean(value: Any) -> Any:
     return value
 
 
-def _target(frame: pd.DataFrame, target: str, name: str) -> np.ndarray:
+def _is_value(cells: pd.Series, value: object) -> npt.NDArray[np.bool_]:
+    """Cells equal to ``value`` as text, or as numbers (so a bad value of 0 matches 0.0)."""
+    hit = cells.astype(str).to_numpy() == str(value)
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    if pd.notna(number):
+        hit |= (pd.to_numeric(cells, errors="coerce") == number).to_numpy(dtype=bool, na_value=False)
+    return np.asarray(hit, dtype=bool)
+
+
+def _target(frame: pd.DataFrame, target: str, name: str, bad_value: str | float | None = None) -> np.ndarray:
+    """The target as 1 = bad, 0 = good: 0/1 values, or any two values of which ``bad_value`` is bad."""
     if target not in frame.columns:
         cols = ", ".join(str(c) for c in list(frame.columns)[:12])
         raise InputError(f"{name}: no target column {target!r} (from --target); columns are: {cols}")
     col = frame[target]
-    num = pd.to_numeric(col, errors="coerce")
-    bad = ~num.isin([0, 1])
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
+    if bad_value is None:
+        num = pd.to_numeric(col, errors="coerce")
+        wrong = ~num.isin([0, 1]).to_numpy()
+        y = np.where(wrong, 0, num.fillna(0).to_numpy(dtype=np.float64)).astype(np.int64)
+        expected = "0 (good) or 1 (bad); or name the bad value with --bad-value"
+    else:
+        y = _is_value(col, bad_value).astype(np.int64)
+        goods = np.flatnonzero(y == 0)
+        good = col.iloc[goods[0]] if goods.size else None
+        wrong = col.isna().to_numpy() | ((y == 0) & ~_is_value(col, good))
+        expected = f"{bad_value} (bad) or {good} (good): two values only"
+    if wrong.any():
+        pos = int(np.flatnonzero(wrong)[0])
         raise InputError(
-            f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected 0 (good) or 1 (bad)"
+            f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected {expected}"
         )
-    y = num.to_numpy(dtype=np.int64)
     if y.min() == y.max():
-        only = "good (0)" if y[0] == 0 else "bad (1)"
+        only = "good" if y[0] == 0 else "bad"
         raise InputError(
-            f"{name}: column {target} holds only {only} rows ({y.size:,}); expected both good (0) and "
-            "bad (1) rows to measure how the score separates them"
+            f"{name}: column {target} holds only {only} rows ({y.size:,}); expected both good and bad rows "
+            "to measure how the score separates them"
         )
     return y
 
@@ -190,6 +209,7 @@ def evaluation_report(
     test: Table,
     *,
     target: str | None = None,
+    bad_value: str | float | None = None,
     cutoff: int = 600,
     train: Table | None = None,
     baseline: Table | None = None,
@@ -204,9 +224,12 @@ def evaluation_report(
     CSI uses the training counts in the model's bins (and there is no score PSI: it needs a table).
     """
     check_cutoff(cutoff)
-    target = target or artifact.target
+    if target is None or target == artifact.target:
+        target = artifact.target
+        if bad_value is None:  # the value the model was trained to call bad
+            bad_value = artifact.training.get("params", {}).get("bad_value")
     baseline = baseline if baseline is not None else train
-    y = _target(test.frame, target, test.name)
+    y = _target(test.frame, target, test.name, bad_value)
     scored = score_table(artifact, test.frame, test.name)
     score = scored["score"].to_numpy(dtype=np.int64)
     prob = scored["probability"].to_numpy(dtype=np.float64)
@@ -218,7 +241,7 @@ def evaluation_report(
         "curves": _curves(y, score),
     }
     if train is not None:
-        ty = _target(train.frame, target, train.name)
+        ty = _target(train.frame, target, train.name, bad_value)
         ts = score_table(artifact, train.frame, train.name)
         disc["train"] = discrimination(
             ty, ts["score"].to_numpy(), ts["probability"].to_numpy(), n_resamples=n_resamples, seed=seed
@@ -273,6 +296,7 @@ def evaluation_report(
             "test": test.name,
             "train": None if train is None else train.name,
             "target": target,
+            "bad_value": 1 if bad_value is None else bad_value,
             "rows": int(y.size),
             "bad_rate": float(y.mean()),
             "audit_columns": list(test.audit),
