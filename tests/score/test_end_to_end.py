@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from lucidscore.cli.main import app
 from lucidscore.model import (
     Change,
     ScorecardArtifact,
@@ -65,6 +67,22 @@ def test_file_engine_sql_and_frame_agree(trained: tuple[str, Path, pd.DataFrame]
     assert scored["score"].tolist() == direct["score"].tolist()
     assert scored["reason_1"].astype(object).fillna("").tolist() == direct["reason_1"].fillna("").tolist()
     assert set(SETS[name][2]) <= set(summary.extra_columns)  # audit columns are not read by the model
+    # The command, on the original file (CSV, or space separated for the German data).
+    out = tmp_path / "cli.parquet"
+    args = [
+        "score",
+        str(model),
+        str(DATA / SETS[name][0]),
+        "--reasons",
+        "4",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"{len(frame):,} rows scored (local)" in result.output
+    assert pd.read_parquet(out)["score"].tolist() == direct["score"].tolist()
     with sqlite3.connect(":memory:") as con:
         frame.to_sql("input", con, index=False)
         sql = pd.read_sql_query(to_sql(art), con)

@@ -92,3 +92,28 @@ def test_spark_junk_is_one_clear_error(spark: Any, tmp_path: Path, files: dict[s
     ):
         spark_score_file(files["model"], tmp_path / "junk.csv", tmp_path / "o.parquet", spark=spark)
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_cli_engine_spark(spark: Any, files: dict[str, Path], tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lucidscore.cli.main import app
+
+    out = tmp_path / "cli.parquet"
+    args = [
+        "score",
+        str(files["model"]),
+        str(files["csv"]),
+        "--engine",
+        "spark",
+        "--id",
+        "applicant",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)  # reuses the module's session (getOrCreate)
+    assert result.exit_code == 0, result.output
+    assert "700 rows scored (spark)" in result.output
+    assert "ignored: colour" in result.output
+    want = score_frame(two_cards(), applicants(700, seed=3))["score"].tolist()
+    assert pd.read_parquet(out)["score"].tolist() == want
