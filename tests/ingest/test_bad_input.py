@@ -274,3 +274,11 @@ def test_typed_parquet_values_are_checked_too(loaded: Path, engine: Engine) -> N
         "statements.parquet row 4: reported_at is '2099-01-01 00:00:00.000000'; in the future; "
         f"expected a time on or before {report.problems[3][-19:]}",
     )
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_numbers(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.csv"
+    path.write_text(HEADER + GOOD + "\n,,,,,,\n" + "A1,2025-02,-1,1,1,0,2026-01-01\n\n", encoding="utf-8")
+    report = ingest_file(path, "statements", engine)
+    assert (report.read, report.inserted, report.quarantined) == (2, 1, 1)
+    assert report.problems == ("statements.csv row 5: balance is '-1'; expected a number ≥ 0",)

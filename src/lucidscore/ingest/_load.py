@@ -35,7 +35,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from lucidscore.ingest._validate import PROBLEM_SCHEMA, ROW
-from lucidscore.records import TABLES_BY_NAME
 from lucidscore.records import Table as RecordTable
 from lucidscore.store import BATCH_ID, INGESTED_AT, SUPERSEDED_AT, VERSION_ID, raw_table
 from lucidscore.store._tables import sql_type
@@ -260,7 +259,3 @@ def merge(conn: Connection, stage: Table, record: RecordTable, batch_id: int, no
     return MergeCounts(
         staged=staged, inserted=written - superseded, superseded=superseded, unchanged=staged - written
     )
-
-
-def record_of(table: str) -> RecordTable:
-    return TABLES_BY_NAME[table]

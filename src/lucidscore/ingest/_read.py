@@ -154,7 +154,10 @@ def iter_csv(path: Path, record: Table, batch_bytes: int, problems: ParseProblem
         read_options=pacsv.ReadOptions(
             use_threads=False, block_size=batch_bytes, skip_rows=1, column_names=header
         ),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=False),
+        # Blank lines are parsed as rows of nulls (then dropped below) so that row numbers stay exact.
+        parse_options=pacsv.ParseOptions(
+            invalid_row_handler=on_invalid, newlines_in_values=False, ignore_empty_lines=False
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types={c: pa.string() for c in header},
             strings_can_be_null=True,
@@ -169,8 +172,12 @@ def iter_csv(path: Path, record: Table, batch_bytes: int, problems: ParseProblem
         frame = pl.from_arrow(pa.Table.from_batches([batch]))
         assert isinstance(frame, pl.DataFrame)
         skipped = [p[0] for p in problems.lines]  # pyarrow numbers lines with the header as line 1
-        yield RawBatch(frame.select(record.column_names), _lines_to_rows(rank, frame.height, skipped))
+        rows = _lines_to_rows(rank, frame.height, skipped)
         rank += frame.height
+        blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
+        if blank.any():
+            frame, rows = frame.filter(~blank), rows[~blank.to_numpy()]
+        yield RawBatch(frame.select(record.column_names), rows)
 
 
 def _parquet_file(path: Path) -> pq.ParquetFile:
