@@ -405,6 +405,44 @@ def _text_matches(text: str | None, op: str, wanted: list[str]) -> bool:
     return checks[op]
 
 
+def _category_table(char: Characteristic, codes: dict[str, int], offset: int, missing: int) -> list[int]:
+    """Global bin of each category code; specials override categories (the rule's order)."""
+    table = [missing] * len(codes)
+    for i, b in enumerate(char.bins):
+        if b.kind == "categories":
+            for cat in b.categories:
+                for key in category_keys(cat):
+                    if table[codes[key]] == missing:
+                        table[codes[key]] = offset + i
+    for i, b in enumerate(char.bins):
+        if b.kind == "special" and b.special_value is not None:
+            for key in category_keys(_canonical_number(b.special_value)):
+                table[codes[key]] = offset + i
+    return table
+
+
+def _interval_table(char: Characteristic, offset: int, missing: int) -> tuple[list[float], list[int]]:
+    """Sorted finite edges, and the global bin of each elementary interval between them.
+
+    Elementary interval j covers [edges[j-1], edges[j]); its bin is the first interval bin that contains
+    it, else the missing bin (a value that no interval covers).
+    """
+    intervals = [(b, offset + i) for i, b in enumerate(char.bins) if b.kind == "interval"]
+    bounds = {e for b, _ in intervals for e in (b.lower, b.upper) if e is not None and math.isfinite(e)}
+    edges = sorted(bounds)
+    owners = []
+    for j in range(len(edges) + 1):
+        lo = -math.inf if j == 0 else edges[j - 1]
+        hi = math.inf if j == len(edges) else edges[j]
+        owner = missing
+        for b, g in intervals:
+            if (b.lower is None or b.lower <= lo) and (b.upper is None or hi <= b.upper):
+                owner = g
+                break
+        owners.append(owner)
+    return edges, owners
+
+
 @dataclass(frozen=True)
 class PreparedBatch:
     """A frame ready for the kernels: the value matrix (column-major), each row's segment, ignored columns."""
@@ -498,48 +536,16 @@ class CompiledScorecard:
             inquiry.append(is_inquiry_characteristic(char))
             specials = [(b.special_value, offset + i) for i, b in enumerate(char.bins) if b.kind == "special"]
             if char.dtype == "categorical":
-                codes = cols.category_codes[char.name]
-                table = [missing_global] * len(codes)
-                for i, b in enumerate(char.bins):  # categories first, specials override (rule order)
-                    if b.kind == "categories":
-                        for cat in b.categories:
-                            for key in category_keys(cat):
-                                if table[codes[key]] == missing_global:
-                                    table[codes[key]] = offset + i
-                for special_value, g in specials:
-                    if special_value is not None:
-                        for key in category_keys(_canonical_number(special_value)):
-                            table[codes[key]] = g
-                lut.extend(table)
+                lut.extend(_category_table(char, cols.category_codes[char.name], offset, missing_global))
                 elem_bin.append(missing_global)  # one elementary interval, never used
             else:
                 for special_value, g in specials:
                     if special_value is not None:
                         spec_vals.append(float(special_value))
                         spec_bin.append(g)
-                intervals = [(b, offset + i) for i, b in enumerate(char.bins) if b.kind == "interval"]
-                edges = sorted(
-                    {
-                        e
-                        for b, _ in intervals
-                        for e in (b.lower, b.upper)
-                        if e is not None and math.isfinite(e)
-                    }
-                )
+                edges, owners = _interval_table(char, offset, missing_global)
                 bp.extend(edges)
-                # Elementary interval j covers [edges[j-1], edges[j]); its bin is the first interval bin
-                # that contains it, else the missing bin (a value no interval covers).
-                for j in range(len(edges) + 1):
-                    lo = -math.inf if j == 0 else edges[j - 1]
-                    hi = math.inf if j == len(edges) else edges[j]
-                    owner = missing_global
-                    for b, g in intervals:
-                        b_lo = -math.inf if b.lower is None else b.lower
-                        b_hi = math.inf if b.upper is None else b.upper
-                        if b_lo <= lo and hi <= b_hi:
-                            owner = g
-                            break
-                    elem_bin.append(owner)
+                elem_bin.extend(owners)
             spec_start.append(len(spec_vals))
             bp_start.append(len(bp))
             lut_start.append(len(lut))
