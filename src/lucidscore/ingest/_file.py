@@ -34,7 +34,7 @@ from lucidscore.ingest._report import FileReport
 from lucidscore.ingest._validate import PROBLEM_SCHEMA, Clock, empty_problems, validate_batch
 from lucidscore.records import LOAD_ORDER, TABLES_BY_NAME
 from lucidscore.records import Table as RecordTable
-from lucidscore.store._tables import ingest_batches_table
+from lucidscore.store import ingest_batches_table
 
 LINE = "(line)"
 SAMPLE_PROBLEMS = 10

@@ -36,8 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lucidscore.ingest._validate import PROBLEM_SCHEMA, ROW
 from lucidscore.records import Table as RecordTable
-from lucidscore.store import BATCH_ID, INGESTED_AT, SUPERSEDED_AT, VERSION_ID, raw_table
-from lucidscore.store._tables import sql_type
+from lucidscore.store import BATCH_ID, INGESTED_AT, SUPERSEDED_AT, VERSION_ID, raw_table, sql_type
 
 _REPORTED_AT = "reported_at"
 

@@ -17,7 +17,9 @@ from lucidscore.store._tables import (
     VERSION_ID,
     IngestBatch,
     current_view_name,
+    ingest_batches_table,
     raw_table,
+    sql_type,
 )
 
 __all__ = [
@@ -33,8 +35,10 @@ __all__ = [
     "current_view_name",
     "head_revision",
     "history",
+    "ingest_batches_table",
     "make_engine",
     "migrate",
     "raw_table",
     "session_factory",
+    "sql_type",
 ]
