@@ -125,7 +125,7 @@ def compare(name: str, data: Path, target: str, bad: str, audit: str, libs: list
     y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
     split_path = split(y, name)
     row: dict[str, object] = {"rows": len(frame)}
-    for trend in ("auto", "auto_shape"):
+    for trend in ("auto", "auto_monotone"):
         row[f"lucidscore_{trend}"] = run_child(
             [__file__, "--child", str(data), target, bad, audit, str(split_path), trend]
         )

@@ -40,7 +40,8 @@ def _intervals(col):  # type: ignore[no-untyped-def]
 
 @SETTINGS
 @given(
-    data=columns(), trend=st.sampled_from(["auto", "ascending", "descending", "peak", "valley", "auto_shape"])
+    data=columns(),
+    trend=st.sampled_from(["auto", "ascending", "descending", "peak", "valley", "auto_monotone"]),
 )
 def test_bins_cover_the_line_without_gaps_or_overlaps(data, trend) -> None:  # type: ignore[no-untyped-def]
     x, y = data
@@ -129,9 +130,13 @@ def test_dynamic_programme_matches_brute_force(seed: int) -> None:
                 if trend == PEAK and (steps == 0).any():
                     continue
                 best = max(best, _iv(goods, bads, starts, tg, tb))
-        starts, iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PRIOR)
+        starts, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PRIOR)
         assert iv == pytest.approx(best)
         assert _iv(goods, bads, list(starts), tg, tb) == pytest.approx(iv)
+        if trend == PEAK:  # its no-turn optimum is the ascending one
+            ascending = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, ASCENDING, PRIOR)
+            assert mono_iv == pytest.approx(ascending[1])
+            assert _iv(goods, bads, list(mono_starts), tg, tb) == pytest.approx(mono_iv)
 
 
 def test_special_values_and_missing_get_their_own_bins() -> None:

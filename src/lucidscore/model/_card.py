@@ -21,8 +21,8 @@ from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categori
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import meta_for
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._scaling import Scaling
-from lucidscore.model._selection import select_characteristics
+from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
+from lucidscore.model._selection import select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]
 
@@ -65,7 +65,9 @@ def _bin_column(
     return bin_categorical(name, cats, y, opts)
 
 
-def _characteristic(col: BinnedColumn, params: ScorecardParams) -> Characteristic:
+def _characteristic(
+    col: BinnedColumn, params: ScorecardParams, coefficient: float, points: list[int]
+) -> Characteristic:
     meta = meta_for(col.name, params.feature_meta)
     return Characteristic(
         name=col.name,
@@ -76,7 +78,7 @@ def _characteristic(col: BinnedColumn, params: ScorecardParams) -> Characteristi
         monotonic_trend=col.trend,
         special_values=col.special_values,
         iv=col.iv,
-        coefficient=0.0,
+        coefficient=coefficient,
         bins=[
             Bin(
                 kind=b.kind,
@@ -88,30 +90,58 @@ def _characteristic(col: BinnedColumn, params: ScorecardParams) -> Characteristi
                 count=b.count,
                 bad_count=b.bad_count,
                 woe=b.woe,
-                points=0,
+                points=p,
             )
-            for b in col.bins
+            for b, p in zip(col.bins, points, strict=True)
         ],
     )
 
 
 def woe_matrix(chars: list[Characteristic], frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-    """Rows x characteristics matrix of each row's bin WOE."""
+    """Rows x characteristics matrix of each row's bin WOE (by the scoring rule, for new data)."""
     out = np.empty((len(frame), len(chars)), dtype=np.float64)
     for j, ch in enumerate(chars):
         out[:, j] = np.array([b.woe for b in ch.bins])[bin_index(ch, frame[ch.name])]
     return out
 
 
+def compress_rows(
+    codes: list[npt.NDArray[np.int16]], tables: list[npt.NDArray[np.float64]], y: npt.NDArray[np.int8]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+    """Distinct (bins, target) rows with their counts: the weighted regression on them has exactly the
+    likelihood of the full one, on far fewer rows (characteristics have a handful of bins each).
+
+    >>> codes, woe = [np.array([0, 0, 1, 1], np.int16)], [np.array([-1.0, 1.0])]
+    >>> x, t, w = compress_rows(codes, woe, np.array([1, 1, 0, 1], np.int8))
+    >>> x.ravel().tolist(), t.tolist(), w.tolist()
+    ([-1.0, 1.0, 1.0], [1, 0, 1], [2.0, 1.0, 1.0])
+    """
+    key = y.astype(np.int64)
+    radix = 2
+    for c, t in zip(codes, tables, strict=True):
+        if radix * t.size >= 2**62:  # too many combinations for one integer key: no compression
+            return np.column_stack([t[c] for c, t in zip(codes, tables, strict=True)]), y, np.ones(y.size)
+        key = key + c.astype(np.int64) * radix
+        radix *= t.size
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    x = np.column_stack([t[c[first]] for c, t in zip(codes, tables, strict=True)])
+    return x.reshape(first.size, len(codes)), y[first], counts.astype(np.float64)
+
+
 def _sign_safe_regression(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.int8], names: list[str], c: float
+    codes: list[npt.NDArray[np.int16]],
+    tables: list[npt.NDArray[np.float64]],
+    y: npt.NDArray[np.int8],
+    names: list[str],
+    c: float,
 ) -> tuple[list[int], float, npt.NDArray[np.float64], list[str]]:
     """Fit, drop the characteristic with the most positive coefficient, refit, until all are negative."""
     keep = list(range(len(names)))
     notes: list[str] = []
     while keep:
+        x, t, w = compress_rows([codes[j] for j in keep], [tables[j] for j in keep], y)
         model = LogisticRegression(C=c, max_iter=1000)
-        model.fit(x[:, keep], y)
+        model.fit(x, t, sample_weight=w)
         coef = model.coef_[0]
         worst = int(np.argmax(coef))
         if coef[worst] < 0:
@@ -132,10 +162,11 @@ def fit_card(
     kinds: dict[str, Kind],
     params: ScorecardParams,
     progress: Progress | None = None,
-) -> tuple[Segment, list[str]]:
-    """One segment's scorecard from its rows, with notes on every column skipped or dropped."""
+) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
+    """One segment's scorecard from its rows, notes on every column skipped or dropped, and the
+    training rows' scores."""
     notes: list[str] = []
-    binned: list[BinnedColumn] = []
+    binned: dict[str, BinnedColumn] = {}
     for col, kind in kinds.items():
         if progress is not None:
             progress(f"{name}: binning {col}")
@@ -143,20 +174,20 @@ def fit_card(
         if isinstance(result, str):
             notes.append(result)
         else:
-            binned.append(result)
+            binned[col] = result
     if not binned:
         raise InputError(
             f"segment {name}: no usable column ({'; '.join(notes) or 'no input columns'}); "
             "expected at least one column that is neither all missing nor constant"
         )
-    chars = {b.name: _characteristic(b, params) for b in binned}
-    woe_all = woe_matrix(list(chars.values()), frame)
-    woe = {n: woe_all[:, j] for j, n in enumerate(chars)}
+    tables = {n: np.array([b.woe for b in col.bins]) for n, col in binned.items()}
     if progress is not None:
         progress(f"{name}: selecting characteristics")
+    strong = [n for n, col in binned.items() if col.iv >= params.iv_threshold]
+    corr = woe_correlation(strong, [tables[n] for n in strong], [binned[n].codes for n in strong])
     kept, sel_notes = select_characteristics(
-        {n: c.iv for n, c in chars.items()},
-        woe,
+        {n: c.iv for n, c in binned.items()},
+        corr,
         iv_threshold=params.iv_threshold,
         max_correlation=params.max_correlation,
         max_characteristics=params.max_characteristics,
@@ -164,25 +195,23 @@ def fit_card(
     notes += sel_notes
     if progress is not None:
         progress(f"{name}: logistic regression on WOE")
-    x = np.column_stack([woe[n] for n in kept]) if kept else np.empty((len(frame), 0))
-    idx, intercept, coef, reg_notes = _sign_safe_regression(x, y, kept, params.regularization)
+    idx, intercept, coef, reg_notes = _sign_safe_regression(
+        [binned[n].codes for n in kept], [tables[n] for n in kept], y, kept, params.regularization
+    )
     notes += reg_notes
     if not idx:
         raise InputError(
             f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
             "or wrong-signed); expected at least one informative column"
         )
-    final = [chars[kept[i]] for i in idx]
-    base, pts = points_for(params.scaling, intercept, coef.tolist(), [[b.woe for b in c.bins] for c in final])
+    final = [binned[kept[i]] for i in idx]
+    base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
     out_chars = [
-        c.model_copy(
-            update={
-                "coefficient": float(beta),
-                "bins": [b.model_copy(update={"points": p}) for b, p in zip(c.bins, ps, strict=True)],
-            }
-        )
-        for c, beta, ps in zip(final, coef, pts, strict=True)
+        _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
     ]
+    raw = np.full(len(frame), base, dtype=np.int64)
+    for c, ps in zip(final, pts, strict=True):
+        raw += np.asarray(ps, dtype=np.int64)[c.codes]
     segment = Segment(
         name=name,
         condition=condition,
@@ -192,4 +221,4 @@ def fit_card(
         n_train=len(frame),
         bad_rate=float(y.mean()),
     )
-    return segment, [f"segment {name}: {n}" for n in notes]
+    return segment, [f"segment {name}: {n}" for n in notes], np.clip(raw, MIN_SCORE, MAX_SCORE)

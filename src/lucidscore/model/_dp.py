@@ -39,8 +39,10 @@ def optimal_cuts(
     max_bins: int,
     trend: int,
     prior: float,
-) -> tuple[npt.NDArray[np.int64], float]:
-    """Indices where merged bins start (always beginning with 0) and the partition's IV."""
+) -> tuple[npt.NDArray[np.int64], float, npt.NDArray[np.int64], float]:
+    """Where merged bins start (always beginning with 0) and the partition's IV, for the best partition
+    under ``trend`` and for the best that never turns (phase 0: the ascending, or with the descending
+    sign the descending, optimum; for PEAK and VALLEY this gives the monotone answer for free)."""
     k = goods.shape[0]
     cg = np.zeros(k + 1)
     cb = np.zeros(k + 1)
@@ -92,16 +94,32 @@ def optimal_cuts(
                             best[m + 1, q, j, ll] = cand
                             parent[m + 1, q, j, ll] = i
                             parent_phase[m + 1, q, j, ll] = p
-    top = neg
-    bm, bp, bi = 0, 0, 0
+    top, bm, bp, bi = neg, 0, 0, 0
+    mono, mm, mi = neg, 0, 0
     for m in range(max_bins):
         for p in range(2):
             for i in range(k):
                 if best[m, p, i, k] > top + 1e-12:
                     top = best[m, p, i, k]
                     bm, bp, bi = m, p, i
+                if p == 0 and best[m, 0, i, k] > mono + 1e-12:
+                    mono = best[m, 0, i, k]
+                    mm, mi = m, i
     if top == neg:  # not even one bin meets min_count: keep everything together
-        return np.zeros(1, dtype=np.int64), iv[0, k]
+        one = np.zeros(1, dtype=np.int64)
+        return one, iv[0, k], one.copy(), iv[0, k]
+    return (
+        _backtrack(parent, parent_phase, bm, bp, bi, k),
+        top,
+        _backtrack(parent, parent_phase, mm, 0, mi, k),
+        mono,
+    )
+
+
+@njit(cache=True)
+def _backtrack(
+    parent: npt.NDArray[np.int64], parent_phase: npt.NDArray[np.int64], bm: int, bp: int, bi: int, k: int
+) -> npt.NDArray[np.int64]:
     starts = np.zeros(bm + 1, dtype=np.int64)
     j = k
     i = bi
@@ -115,4 +133,43 @@ def optimal_cuts(
         j = i
         i = pi
         p = pp
-    return starts, top
+    return starts
+
+
+@njit(cache=True)
+def prebin_counts(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.int8],
+    edges: npt.NDArray[np.float64],
+    specials: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """One pass over a column: each row's cell (0 missing, 1..S special value s, S+1.. pre-bin by
+    ``edges`` as [lower, upper)) and the row and bad counts per cell."""
+    n_special = specials.shape[0]
+    cells = 1 + n_special + edges.shape[0] + 1
+    codes = np.empty(x.shape[0], dtype=np.int16)
+    rows = np.zeros(cells)
+    bad = np.zeros(cells)
+    for r in range(x.shape[0]):
+        v = x[r]
+        c = -1
+        if np.isnan(v):
+            c = 0
+        else:
+            for t in range(n_special):
+                if v == specials[t]:
+                    c = 1 + t
+                    break
+            if c < 0:
+                lo, hi = 0, edges.shape[0]
+                while lo < hi:  # first edge > v, as searchsorted(side="right")
+                    mid = (lo + hi) >> 1
+                    if edges[mid] <= v:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                c = 1 + n_special + lo
+        codes[r] = c
+        rows[c] += 1.0
+        bad[c] += y[r]
+    return codes, rows, bad

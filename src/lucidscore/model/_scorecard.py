@@ -159,8 +159,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}"
             )
         kinds: dict[str, Kind] = {c: column_kind(frame[c], c) for c in columns}
-        segments, notes = self._fit_segments(frame, yb, kinds, p, progress)
-        self.artifact_ = self._assemble(frame, yb, target, columns, segments, notes, p)
+        segments, notes, scores = self._fit_segments(frame, yb, kinds, p, progress)
+        self.artifact_ = self._assemble(frame, yb, target, columns, segments, notes, scores, p)
         self.feature_names_in_ = np.array([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = len(frame.columns)
         self.input_columns_ = list(self.artifact_.input_columns)
@@ -175,17 +175,26 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         kinds: dict[str, Kind],
         p: ScorecardParams,
         progress: Progress | None,
-    ) -> tuple[list[Segment], list[str]]:
+    ) -> tuple[list[Segment], list[str], npt.NDArray[np.int64]]:
         notes: list[str] = []
         plan = self._segment_plan(frame, y, kinds, p, notes)
         card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
         segments: list[Segment] = []
+        scores = np.zeros(len(frame), dtype=np.int64)
+        per_card: list[npt.NDArray[np.int64]] = []
         for name, cond, rows in plan:
             part = frame if rows.all() else frame.loc[rows].reset_index(drop=True)  # no copy for one card
-            seg, seg_notes = fit_card(name, cond, part, y[rows], card_kinds, p, progress)
+            seg, seg_notes, seg_scores = fit_card(name, cond, part, y[rows], card_kinds, p, progress)
             segments.append(seg)
             notes += seg_notes
-        return segments, notes
+            full = np.zeros(len(frame), dtype=np.int64)
+            full[rows] = seg_scores
+            per_card.append(full)
+        # Each row scores on the card the scoring rule picks (the default card may be fitted on all rows).
+        seg_of = segment_of_rows(segments, frame)
+        for i, full in enumerate(per_card):
+            scores[seg_of == i] = full[seg_of == i]
+        return segments, notes, scores
 
     def _segment_plan(
         self,
@@ -245,6 +254,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         columns: list[str],
         segments: list[Segment],
         notes: list[str],
+        scores: npt.NDArray[np.int64],
         p: ScorecardParams,
     ) -> ScorecardArtifact:
         used: list[str] = []
@@ -254,7 +264,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             used += [c.name for c in seg.characteristics if c.name not in used]
         order = {c: i for i, c in enumerate(columns)}
         used.sort(key=lambda c: order[c])
-        scores = reference_scores(segments, frame)
         seg_of = _segment_index(segments, frame)
         with_metrics = [
             s.model_copy(
@@ -381,15 +390,17 @@ def score_probability_table(
 ) -> list[ScoreProbability]:
     """One row per ``step`` points from 350 to 950: implied probability of bad and, where at least 20
     training rows score in [s, s + step), their observed bad rate."""
+    band = (np.clip(scores, MIN_SCORE, MAX_SCORE) - MIN_SCORE) // step
+    n_bands = (MAX_SCORE - MIN_SCORE) // step + 1
+    rows_in = np.bincount(band, minlength=n_bands)
+    bads_in = np.bincount(band, weights=y, minlength=n_bands)
     rows: list[ScoreProbability] = []
-    for s in range(MIN_SCORE, MAX_SCORE + 1, step):
-        band = (scores >= s) & (scores < s + step)
-        n = int(band.sum())
+    for i, s in enumerate(range(MIN_SCORE, MAX_SCORE + 1, step)):
         rows.append(
             ScoreProbability(
                 score=s,
                 probability=float(scaling.probability_from_score(s)),
-                observed_bad_rate=float(y[band].mean()) if n >= 20 else None,
+                observed_bad_rate=float(bads_in[i] / rows_in[i]) if rows_in[i] >= 20 else None,
             )
         )
     return rows

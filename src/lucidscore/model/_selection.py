@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
+
+CHUNK_ROWS = 1 << 18  # rows per block when accumulating the WOE cross-products
+
+
+def woe_correlation(
+    names: Sequence[str], tables: Sequence[npt.NDArray[np.float64]], codes: Sequence[npt.NDArray[np.int16]]
+) -> pd.DataFrame:
+    """Pearson correlation of the characteristics' row WOE (``tables[j][codes[j]]``), accumulated in
+    blocks so the full rows x characteristics WOE matrix never exists. A constant WOE correlates 0.
+
+    >>> c = [np.array([0, 1, 0, 1], np.int16), np.array([1, 0, 1, 0], np.int16)]
+    >>> woe_correlation(["a", "b"], [np.array([-1.0, 1.0])] * 2, c).round(6).to_numpy().tolist()
+    [[1.0, -1.0], [-1.0, 1.0]]
+    """
+    k = len(names)
+    n = codes[0].shape[0] if k else 0
+    total = np.zeros(k)
+    cross = np.zeros((k, k))
+    for start in range(0, n, CHUNK_ROWS):
+        block = np.empty((k, min(CHUNK_ROWS, n - start)))
+        for j in range(k):
+            block[j] = tables[j][codes[j][start : start + CHUNK_ROWS]]
+        total += block.sum(axis=1)
+        cross += block @ block.T
+    mean = total / max(n, 1)
+    cov = cross / max(n, 1) - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    sd[sd < 1e-12] = np.inf
+    corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+    return pd.DataFrame(corr, index=list(names), columns=list(names))
 
 
 def select_characteristics(
     iv: Mapping[str, float],
-    woe: Mapping[str, npt.NDArray[np.float64]],
+    correlation: pd.DataFrame,
     *,
     iv_threshold: float = 0.02,
     max_correlation: float = 0.8,
@@ -20,15 +51,13 @@ def select_characteristics(
 
     Returns the kept names (highest IV first) and one note per dropped characteristic.
 
-    >>> x = np.array([0.0, 1.0, 0.0, 1.0])
-    >>> select_characteristics({"a": 0.5, "b": 0.3, "c": 0.01}, {"a": x, "b": x, "c": x})
+    >>> corr = pd.DataFrame(1.0, index=list("abc"), columns=list("abc"))
+    >>> select_characteristics({"a": 0.5, "b": 0.3, "c": 0.01}, corr)
     (['a'], ['b: |correlation| with a is 1.00 > 0.8; dropped (lower IV)', 'c: IV 0.010 < 0.02; dropped'])
     """
     ranked = sorted(iv, key=lambda n: (-iv[n], n))
     notes: list[str] = []
     kept: list[str] = []
-    corr = _correlations([woe[n] for n in ranked])
-    at = {n: i for i, n in enumerate(ranked)}
     for name in ranked:
         if iv[name] < iv_threshold:
             notes.append(f"{name}: IV {iv[name]:.3f} < {iv_threshold:g}; dropped")
@@ -37,7 +66,7 @@ def select_characteristics(
             notes.append(f"{name}: beyond max_characteristics={max_characteristics}; dropped")
             continue
         if kept:
-            r = corr[at[name], [at[k] for k in kept]]
+            r = correlation.loc[name, kept].to_numpy()
             worst = int(np.argmax(np.abs(r)))
             if abs(r[worst]) > max_correlation:
                 notes.append(
@@ -47,18 +76,3 @@ def select_characteristics(
                 continue
         kept.append(name)
     return kept, notes
-
-
-def _correlations(columns: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
-    """Pearson correlation matrix in one matrix product (a constant column correlates 0 with all)."""
-    if not columns:
-        return np.zeros((0, 0))
-    z = np.empty((columns[0].shape[0], len(columns)), dtype=np.float32)  # half the memory of float64
-    for j, col in enumerate(columns):
-        z[:, j] = col
-    z -= z.mean(axis=0, dtype=np.float64).astype(np.float32)
-    norms = np.sqrt((z * z).sum(axis=0))
-    norms[norms == 0] = np.inf
-    z /= norms
-    corr: npt.NDArray[np.float64] = (z.T @ z).astype(np.float64)
-    return corr
