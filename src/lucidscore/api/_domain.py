@@ -7,6 +7,7 @@ record must survive the error that follows it (a refused decision is logged, the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,11 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "public_records": ("record_id",),
     "income": ("consumer_id", "period"),
 }
+
+
+def end_reads(session: Session) -> None:
+    """End the current (read-only) transaction before a write; objects stay loaded (expire_on_commit off)."""
+    session.commit()
 
 
 def now() -> datetime:
@@ -89,19 +95,32 @@ def create_api_key(session: Session, merchant: User) -> str:
     return key
 
 
-def merchant_for_key(session: Session, key: str) -> User | None:
+@dataclass(frozen=True)
+class MerchantRef:
+    """The merchant behind an API key: just what a decision needs."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+def merchant_for_key(session: Session, key: str) -> MerchantRef | None:
+    """The merchant whose (unrevoked) API key this is; None otherwise. Core SQL: it is on the hot path."""
     prefix = api_key_prefix(key)
     if prefix is None:
         return None
-    row = session.execute(
-        select(ApiKey, User).join(User, User.id == ApiKey.merchant_id).where(ApiKey.prefix == prefix)
-    ).first()
-    if row is None:
+    row = (
+        session.connection()
+        .execute(
+            select(ApiKey.key_hash, ApiKey.revoked_at, User.id, User.username, User.display_name)
+            .join(User, User.id == ApiKey.merchant_id)
+            .where(ApiKey.prefix == prefix)
+        )
+        .first()
+    )
+    if row is None or row.revoked_at is not None or not same_secret(row.key_hash, digest(key)):
         return None
-    api_key, merchant = row
-    if api_key.revoked_at is not None or not same_secret(api_key.key_hash, digest(key)):
-        return None
-    return merchant
+    return MerchantRef(row.id, row.username, row.display_name)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -163,9 +182,13 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def consent_status(consent: Consent, at: datetime | None = None) -> str:
-    if consent.revoked_at is not None:
+    return status_of(consent.expires_at, consent.revoked_at, at)
+
+
+def status_of(expires_at: datetime, revoked_at: datetime | None, at: datetime | None = None) -> str:
+    if revoked_at is not None:
         return "revoked"
-    return "active" if aware(consent.expires_at) > (at or now()) else "expired"
+    return "active" if aware(expires_at) > (at or now()) else "expired"
 
 
 def grant_consent(
@@ -187,6 +210,7 @@ def grant_consent(
     if days > max_days:
         raise ApiError(422, f"a consent lasts at most {max_days} days; got {days}", field="days")
     token = new_token(CONSENT_TOKEN_PREFIX)
+    end_reads(session)
     consent = Consent(
         consumer_id=consumer_id,
         merchant_id=merchant.id,
@@ -294,76 +318,6 @@ def score_distribution(session: Session, model_id: str, width: int = 25) -> dict
 
 
 # ---- decisions ----------------------------------------------------------------------------------
-
-
-def decide(
-    session: Session, merchant: User, consent_token: str, product: str, catalogue: BenefitCatalogue
-) -> dict[str, Any]:
-    """A merchant's decision with a consumer's consent; every call naming a consumer is logged.
-
-    A refused call (consent missing, of another merchant or purpose, expired, revoked) commits its log line
-    before raising 403, so the consumer sees the attempt.
-    """
-    if product not in catalogue.products:
-        raise ApiError(
-            422, f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product"
-        )
-    consent = session.scalar(select(Consent).where(Consent.token_hash == digest(consent_token)))
-    if consent is None:
-        raise ApiError(
-            403, "no consent with this token; ask the consumer to grant one", field="consent_token"
-        )
-    refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
-    status = consent_status(consent)
-    if consent.merchant_id != merchant.id:
-        refusal = ("other merchant", "the consent was granted to another merchant")
-    elif consent.purpose != product:
-        refusal = ("other purpose", f"the consent is for {consent.purpose!r}, not for {product!r}")
-    elif status != "active":
-        refusal = (status, f"the consent is {status}")
-    model = active_model(session)
-    record = latest_score(session, consent.consumer_id, model.model_id) if model and refusal is None else None
-    if refusal is None and record is None:
-        refusal = ("no score", "no score for this consumer from the active model")
-    if refusal is not None:
-        session.add(
-            AccessLog(
-                consumer_id=consent.consumer_id,
-                merchant_id=merchant.id,
-                purpose=product,
-                result="refused: " + refusal[0],
-            )
-        )
-        session.commit()
-        raise ApiError(409 if refusal[0] == "no score" else 403, refusal[1], field="consent_token")
-    assert record is not None and model is not None
-    outcome = catalogue.decide(product, record.score)
-    reasons = (
-        [] if outcome.approved else [r["text"] for r in record.reasons if isinstance(r, dict) and "text" in r]
-    )
-    decided_at = now()
-    session.add(
-        AccessLog(
-            consumer_id=consent.consumer_id,
-            merchant_id=merchant.id,
-            purpose=product,
-            at=decided_at,
-            result="approved" if outcome.approved else "declined",
-            score=record.score,
-            model_id=record.model_id,
-        )
-    )
-    session.commit()
-    return {
-        "product": product,
-        "approved": outcome.approved,
-        "score": record.score,
-        "tier": record.tier,
-        "min_score": outcome.min_score,
-        "model_id": record.model_id,
-        "reasons": reasons,
-        "decided_at": decided_at,
-    }
 
 
 def access_log_of(session: Session, consumer_id: str) -> list[dict[str, Any]]:

@@ -118,7 +118,7 @@ AnalystWrite = Annotated[Auth, Depends(_analyst_csrf)]
 
 def _merchant(
     db: Db, x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None
-) -> User:
+) -> _domain.MerchantRef:
     if not x_api_key:
         raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
     merchant = _domain.merchant_for_key(db, x_api_key)
@@ -127,7 +127,7 @@ def _merchant(
     return merchant
 
 
-MerchantUser = Annotated[User, Depends(_merchant)]
+MerchantUser = Annotated[_domain.MerchantRef, Depends(_merchant)]
 
 
 def _own_consent(auth: ConsumerAuth, db: Db, consent_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Consent:

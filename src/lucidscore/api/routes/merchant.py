@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from lucidscore.api import _domain
+from lucidscore.api import _decisions, _domain
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
@@ -20,7 +20,7 @@ router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
 def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
     """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
     and shown to the consumer. 403 without a valid consent for this merchant and product."""
-    return DecisionOut(**_domain.decide(db, merchant, body.consent_token, body.product, state.catalogue))
+    return DecisionOut(**_decisions.decide(db, merchant, body.consent_token, body.product, state.catalogue))
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -44,7 +44,7 @@ def merchant_form(
         merchant = _domain.merchant_for_key(db, api_key.strip())
         if merchant is None:
             raise ApiError(401, "the API key is not valid")
-        context["decision"] = _domain.decide(db, merchant, consent_token.strip(), product, state.catalogue)
+        context["decision"] = _decisions.decide(db, merchant, consent_token.strip(), product, state.catalogue)
     except ApiError as exc:
         context["error"] = f"{exc.status}: {exc.message}"
         status = exc.status

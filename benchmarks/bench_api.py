@@ -1,0 +1,223 @@
+"""Load on loopback against POST /v1/decisions, on SQLite and on PostgreSQL, and against a do-nothing
+endpoint (POST /v1/ping) as the framework's ceiling. Goal: p99 <= 50 ms at 200 requests/s for 60 s, 0 errors.
+
+One command (from the repository root; needs `wrk`: apt-get install wrk):
+
+    .venv/bin/python benchmarks/bench_api.py --consumers 20000 --seconds 60 --rate 200
+
+It builds (or, with --reuse, reuses) a demo under benchmarks/_work/ (git-ignored) with `lucidscore.demo`,
+grants 500 consents to its first merchant, then for each backend starts `lucidscore serve` (one uvicorn
+process) and runs wrk with benchmarks/decisions.lua: a paced run at --rate for --seconds, then a short
+unpaced run (--burst-seconds) to find the throughput ceiling. PostgreSQL 15 is started by this script in a
+temporary directory (see bench_ingest.py) and the service tables are copied into it. Loopback only.
+Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LUA = Path(__file__).resolve().parent / "decisions.lua"
+CONNECTIONS = 10
+CONSENTS = 500
+COPIED_TABLES = ("users", "api_keys", "models", "consents", "score_history")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _demo(consumers: int, work: Path, reuse: bool) -> Any:
+    from rich.console import Console
+
+    from lucidscore.demo import build_demo, existing_demo
+
+    directory = work / f"api_demo_{consumers}"
+    build = existing_demo(directory) if reuse else None
+    return build or build_demo(directory, consumers, seed=7, console=Console(stderr=True))
+
+
+def _consent_tokens(db_url: str, merchant: str, product: str) -> list[str]:
+    """Grant consents from the first CONSENTS consumers that have a score, to ``merchant`` for ``product``."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lucidscore.api._domain import grant_consent
+    from lucidscore.policy import default_catalogue
+    from lucidscore.store import make_engine
+    from lucidscore.store.service import ScoreRecord
+
+    engine = make_engine(db_url)
+    tokens = []
+    with Session(engine) as s:
+        ids = s.scalars(
+            select(ScoreRecord.consumer_id).distinct().order_by(ScoreRecord.consumer_id).limit(CONSENTS)
+        )
+        for consumer_id in list(ids):
+            _, token = grant_consent(s, consumer_id, merchant, product, 30, default_catalogue(), 365)
+            tokens.append(token)
+        s.commit()
+    engine.dispose()
+    return tokens
+
+
+def _copy_service_tables(src_url: str, dst_url: str) -> None:
+    """Copy what a decision reads (users, keys, models, consents, scores) into a migrated PostgreSQL."""
+    from sqlalchemy import text
+
+    from lucidscore.store import make_engine, migrate
+    from lucidscore.store.service import service_tables
+
+    src, dst = make_engine(src_url), make_engine(dst_url)
+    migrate(dst)
+    tables = {t.name: t for t in service_tables()}
+    with src.connect() as s_conn, dst.begin() as d_conn:
+        for name in COPIED_TABLES:
+            rows = [dict(r) for r in s_conn.execute(tables[name].select()).mappings()]
+            for start in range(0, len(rows), 5000):
+                d_conn.execute(tables[name].insert(), rows[start : start + 5000])
+            d_conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
+            )
+    src.dispose()
+    dst.dispose()
+
+
+@contextmanager
+def _server(db_url: str) -> Iterator[str]:
+    port = _free_port()
+    env = dict(os.environ, LUCIDSCORE_SECRET_KEY="bench")
+    log = tempfile.NamedTemporaryFile(prefix="lucid-serve-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/lucidscore"), "serve", "--db", db_url, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the server did not start; see {log.name}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        print(f"server log: {log.name} ({Path(log.name).stat().st_size} bytes)", file=sys.stderr)
+
+
+def _wrk(base: str, path: str, tokens_file: Path, api_key: str, seconds: int, delay: int) -> dict[str, Any]:
+    """One wrk run; each connection waits ``delay`` ms after every response (0: unpaced)."""
+    env = dict(
+        os.environ,
+        LUCID_TOKENS=str(tokens_file),
+        LUCID_API_KEY=api_key,
+        LUCID_PATH=path,
+        LUCID_DELAY_MS=str(delay),
+        LUCID_PRODUCT="deposit_free_rental",
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA), base + path],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result["rate_per_s"] = round(result["requests"] / result["duration_s"], 1)
+    result["errors_total"] = sum(result["errors"].values())
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--consumers", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--burst-seconds", type=int, default=15)
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--reuse", action="store_true", help="reuse a demo built by an earlier run")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install wrk")
+    work = ROOT / "benchmarks" / "_work"
+    work.mkdir(parents=True, exist_ok=True)
+    build = _demo(args.consumers, work, args.reuse)
+    merchant = build.logins.merchants[0]
+    tokens = _consent_tokens(build.db_url, merchant["username"], "deposit_free_rental")
+    tokens_file = Path(tempfile.mkstemp(prefix="lucid-tokens-", suffix=".txt")[1])
+    tokens_file.write_text("\n".join(tokens) + "\n")
+    runs: list[dict[str, Any]] = []
+
+    def measure(backend: str, db_url: str, ceiling: bool) -> None:
+        with _server(db_url) as base:
+            paths = [("decision", "/v1/decisions")] + ([("ping (ceiling)", "/v1/ping")] if ceiling else [])
+            for label, path in paths:
+                _wrk(base, path, tokens_file, merchant["api_key"], 3, args.rate)  # warm up
+                for mode, seconds, rate in (
+                    ("paced", args.seconds, args.rate),
+                    ("max", args.burst_seconds, None),
+                ):
+                    result = _wrk(base, path, tokens_file, merchant["api_key"], seconds, rate)
+                    result |= {"backend": backend, "endpoint": label, "mode": mode, "target_rate": rate}
+                    print(json.dumps(result), flush=True)
+                    runs.append(result)
+
+    backends = args.backends.split(",")
+    if "sqlite" in backends:
+        measure("SQLite", build.db_url, ceiling=True)
+    if "postgresql" in backends:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_ingest import postgres_server
+
+        with postgres_server() as pg_url:
+            _copy_service_tables(build.db_url, pg_url)
+            measure("PostgreSQL", pg_url, ceiling=False)
+    tokens_file.unlink()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    print(
+        f"\n{stamp}, {os.cpu_count()} cores, {platform.machine()}, {args.consumers:,} consumers scored, "
+        f"wrk 1 thread {CONNECTIONS} connections, one uvicorn process\n"
+    )
+    print("| backend | endpoint | load | requests/s | p50 ms | p99 ms | max ms | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        load = (
+            f"paced to {r['target_rate']}/s, {r['duration_s']:.0f} s"
+            if r["mode"] == "paced"
+            else (f"unpaced, {r['duration_s']:.0f} s")
+        )
+        print(
+            f"| {r['backend']} | {r['endpoint']} | {load} | {r['rate_per_s']:.0f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {r['max_ms']:.1f} | {r['errors_total']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""A merchant's decision with a consumer's consent: the service's hot path, in Core SQL (no ORM objects).
+
+Every call that names a consumer (by a consent token that exists) is written to the append-only
+``access_log``, refused ones included, so the consumer sees every attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from lucidscore.api._domain import MerchantRef, end_reads, now, status_of
+from lucidscore.api._errors import ApiError
+from lucidscore.api._security import digest
+from lucidscore.policy import BenefitCatalogue
+from lucidscore.store.service import AccessLog, Consent, ModelRecord, ScoreRecord
+
+
+def _refuse(session: Session, consumer_id: str, merchant: MerchantRef, product: str, why: str) -> None:
+    session.connection().execute(
+        insert(AccessLog).values(
+            consumer_id=consumer_id,
+            merchant_id=merchant.id,
+            purpose=product,
+            at=now(),
+            result="refused: " + why,
+        )
+    )
+    session.commit()
+
+
+def decide(
+    session: Session, merchant: MerchantRef, consent_token: str, product: str, catalogue: BenefitCatalogue
+) -> dict[str, Any]:
+    """Score, tier and the benefit decision for ``product``; the principal reasons when declined.
+
+    Raises ``ApiError`` 403 when the consent is unknown, of another merchant or purpose, expired or
+    revoked (after logging the attempt), 409 when the active model has no score for the consumer.
+    """
+    if product not in catalogue.products:
+        raise ApiError(
+            422, f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product"
+        )
+    conn = session.connection()
+    consent = conn.execute(
+        select(
+            Consent.consumer_id, Consent.merchant_id, Consent.purpose, Consent.expires_at, Consent.revoked_at
+        ).where(Consent.token_hash == digest(consent_token))
+    ).first()
+    if consent is None:
+        raise ApiError(
+            403, "no consent with this token; ask the consumer to grant one", field="consent_token"
+        )
+    refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
+    status = status_of(consent.expires_at, consent.revoked_at)
+    if consent.merchant_id != merchant.id:
+        refusal = ("other merchant", "the consent was granted to another merchant")
+    elif consent.purpose != product:
+        refusal = ("other purpose", f"the consent is for {consent.purpose!r}, not for {product!r}")
+    elif status != "active":
+        refusal = (status, f"the consent is {status}")
+    score = None
+    if refusal is None:
+        model_id = conn.execute(select(ModelRecord.model_id).where(ModelRecord.active.is_(True))).scalar()
+        if model_id is not None:
+            score = conn.execute(
+                select(ScoreRecord.score, ScoreRecord.tier, ScoreRecord.reasons, ScoreRecord.model_id)
+                .where(ScoreRecord.consumer_id == consent.consumer_id, ScoreRecord.model_id == model_id)
+                .order_by(ScoreRecord.as_of.desc(), ScoreRecord.id.desc())
+                .limit(1)
+            ).first()
+        if score is None:
+            refusal = ("no score", "no score for this consumer from the active model")
+    # SQLite (WAL) cannot turn this read transaction into a write one once another writer has committed
+    # (it fails at once, without waiting); ending the reads first lets the log line wait for the write lock.
+    end_reads(session)
+    if refusal is not None or score is None:
+        why, message = refusal or ("no score", "no score")
+        _refuse(session, consent.consumer_id, merchant, product, why)
+        raise ApiError(409 if why == "no score" else 403, message, field="consent_token")
+    outcome = catalogue.decide(product, score.score)
+    reasons = (
+        [] if outcome.approved else [r["text"] for r in score.reasons if isinstance(r, dict) and "text" in r]
+    )
+    decided_at = now()
+    session.connection().execute(
+        insert(AccessLog).values(
+            consumer_id=consent.consumer_id,
+            merchant_id=merchant.id,
+            purpose=product,
+            at=decided_at,
+            result="approved" if outcome.approved else "declined",
+            score=score.score,
+            model_id=score.model_id,
+        )
+    )
+    session.commit()
+    return {
+        "product": product,
+        "approved": outcome.approved,
+        "score": score.score,
+        "tier": score.tier,
+        "min_score": outcome.min_score,
+        "model_id": score.model_id,
+        "reasons": reasons,
+        "decided_at": decided_at,
+    }
