@@ -121,4 +121,7 @@ def test_outcomes_cannot_be_silently_changed(tmp_path: Path, engine: Engine) -> 
     )
     report = ingest_file(data / "outcomes.csv", "outcomes", engine)
     assert report.quarantined == 1
-    assert "no reported_at to order corrections" in report.problems[0]
+    assert report.problems == (
+        "outcomes.csv row 2: consumer_id+observation_date is 'C1|2025-06-30'; differs from the stored row, "
+        "and this table has no reported_at to order corrections",
+    )

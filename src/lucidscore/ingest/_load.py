@@ -113,7 +113,10 @@ def _differs(main: Table | Any, stage: Table, record: RecordTable) -> ColumnElem
     return or_(*(main.c[c].is_distinct_from(stage.c[c]) for c in content))
 
 
-def _problems(rows: list[tuple[int, str, str, str]]) -> pl.DataFrame:
+Problem = tuple[int, str, str, str]  # row, column, value, reason
+
+
+def _problems(rows: list[Problem]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PROBLEM_SCHEMA, orient="row")
 
 
@@ -136,7 +139,7 @@ def quarantine_duplicates(conn: Connection, stage: Table, record: RecordTable) -
     for row in found:
         groups.setdefault(tuple(row[1:]), []).append(int(row[0]))
     column = "+".join(record.key)
-    out: list[tuple[int, str, str, str]] = []
+    out: list[Problem] = []
     for key, rows in groups.items():
         value = "|".join(_fmt(v) for v in key)
         for r in rows:
@@ -154,7 +157,7 @@ def quarantine_duplicates(conn: Connection, stage: Table, record: RecordTable) -
 
 def quarantine_unknown_references(conn: Connection, stage: Table, record: RecordTable) -> pl.DataFrame:
     """Rows referring to a key that is not stored (e.g. a statement for an unknown account)."""
-    out: list[tuple[int, str, str, str]] = []
+    out: list[Problem] = []
     for col in record.columns:
         if not col.references:
             continue
@@ -176,47 +179,29 @@ def quarantine_unknown_references(conn: Connection, stage: Table, record: Record
     return _problems(out)
 
 
+def _stale_problem(record: RecordTable, row: int, key: tuple[Any, ...], new: Any, old: Any) -> Problem:
+    if _REPORTED_AT not in record.column_names:
+        reason = "differs from the stored row, and this table has no reported_at to order corrections"
+        return (row, "+".join(record.key), "|".join(_fmt(k) for k in key), reason)
+    if new == old:
+        reason = "same reported_at as the stored version but different values"
+    else:
+        reason = f"older than the stored version (reported_at {old})"
+    return (row, _REPORTED_AT, _fmt(new), f"{reason}; a correction needs a newer reported_at")
+
+
 def quarantine_stale(conn: Connection, stage: Table, record: RecordTable) -> pl.DataFrame:
     """Rows that differ from the current version but are not newer: stale or conflicting corrections."""
-    main = raw_table(record.name)
-    cur = main.alias("cur")
+    cur = raw_table(record.name).alias("cur")
     has_reported = _REPORTED_AT in record.column_names
     match = and_(_key_match(cur, stage, record), cur.c[SUPERSEDED_AT].is_(None), _differs(cur, stage, record))
     if has_reported:
         match = and_(match, stage.c[_REPORTED_AT] <= cur.c[_REPORTED_AT])
-    cols = [stage.c[ROW], stage.c[_REPORTED_AT] if has_reported else literal(None)]
-    cols.append(cur.c[_REPORTED_AT] if has_reported else literal(None))
-    out: list[tuple[int, str, str, str]] = []
-    for row, new, old in conn.execute(select(*cols).select_from(stage.join(cur, match))):
-        if not has_reported:
-            out.append(
-                (
-                    int(row),
-                    "+".join(record.key),
-                    "",
-                    "differs from the stored row, and this table has no reported_at to order corrections",
-                )
-            )
-        elif new == old:
-            out.append(
-                (
-                    int(row),
-                    _REPORTED_AT,
-                    _fmt(new),
-                    "same reported_at as the stored version but different "
-                    "values; a correction needs a newer reported_at",
-                )
-            )
-        else:
-            out.append(
-                (
-                    int(row),
-                    _REPORTED_AT,
-                    _fmt(new),
-                    f"older than the stored version (reported_at {old}); "
-                    "a correction needs a newer reported_at",
-                )
-            )
+    times = [stage.c[_REPORTED_AT], cur.c[_REPORTED_AT]] if has_reported else [literal(None), literal(None)]
+    query = select(stage.c[ROW], *times, *(stage.c[k] for k in record.key)).select_from(
+        stage.join(cur, match)
+    )
+    out = [_stale_problem(record, int(r[0]), tuple(r[3:]), r[1], r[2]) for r in conn.execute(query)]
     if out:
         conn.execute(delete(stage).where(exists(select(literal(1)).select_from(cur).where(match))))
     return _problems(out)
