@@ -51,34 +51,58 @@ def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
 
 
+def _age_of_label(as_of: date, years: int = 100) -> pl.Expr:
+    """Months between a YYYY-MM ``period`` and the as-of month, by lookup: statement periods take a few
+    dozen distinct values, so a hash lookup beats parsing 50 million strings."""
+    now = _month(as_of)
+    ages = {f"{m // 12:04d}-{m % 12 + 1:02d}": now - m for m in range(now - 12 * years, now + 1)}
+    return pl.col("period").replace_strict(ages, default=None, return_dtype=pl.Int32).alias("age")
+
+
 def per_account(statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """One row per account: its delinquency, payments and balances in the windows the features use."""
+    """One row per account: its delinquency, payments and balances in the windows the features use.
+
+    Each windowed quantity is first a column that is null (or false) outside its window, so the
+    aggregation is plain max/min/sum per column (twice as fast as filtering inside each aggregation).
+    """
     dpd, age = pl.col("days_past_due"), pl.col("age")
+
+    def within(condition: pl.Expr, value: pl.Expr) -> pl.Expr:
+        return pl.when(condition).then(value)
+
     return (
         statements.filter(pl.col("period") <= _period_label(as_of))
-        .with_columns(_age("period", as_of))
+        .with_columns(_age_of_label(as_of))
         .filter(age >= 0)
+        .select(
+            "account_id",
+            within(age < 6, dpd).alias("dpd_6"),
+            within(age < 12, dpd).alias("dpd_12"),
+            within(age < 24, dpd).alias("dpd_24"),
+            within(age == 0, dpd).alias("dpd_now"),
+            within(dpd >= 30, age).alias("last_30"),
+            age.alias("max_age"),
+            ((dpd >= 60) & (age < 24)).alias("n60_24"),
+            (age < 24).alias("rows_24"),
+            (age < 12).alias("rows_12"),
+            (age < 3).alias("rows_3"),
+            ((dpd == 0) & (age < 12)).alias("ontime_12"),
+            ((dpd == 0) & (age < 24)).alias("ontime_24"),
+            (age == 0).alias("has_now"),
+            within(age < 12, pl.col("amount_paid")).alias("paid_12"),
+            within(age < 12, pl.col("amount_due")).alias("due_12"),
+            within(age == 0, pl.col("balance")).alias("bal_now"),
+            within(age == 0, pl.col("amount_due")).alias("due_now"),
+            within(age < 3, pl.col("balance")).alias("bal_3"),
+            within(age < 12, pl.col("balance")).alias("bal_12"),
+        )
         .group_by("account_id")
         .agg(
-            dpd.filter(age < 6).max().alias("dpd_6"),
-            dpd.filter(age < 12).max().alias("dpd_12"),
-            dpd.filter(age < 24).max().alias("dpd_24"),
-            dpd.filter(age == 0).max().alias("dpd_now"),
-            age.filter(dpd >= 30).min().alias("last_30"),
-            ((dpd >= 60) & (age < 24)).sum().alias("n60_24"),
-            (age < 24).sum().alias("rows_24"),
-            (age < 12).sum().alias("rows_12"),
-            (age < 3).sum().alias("rows_3"),
-            (age == 0).any().alias("has_now"),
-            pl.col("amount_paid").filter(age < 12).sum().alias("paid_12"),
-            pl.col("amount_due").filter(age < 12).sum().alias("due_12"),
-            pl.col("balance").filter(age == 0).sum().alias("bal_now"),
-            pl.col("amount_due").filter(age == 0).sum().alias("due_now"),
-            pl.col("balance").filter(age < 3).sum().alias("bal_3"),
-            pl.col("balance").filter(age < 12).sum().alias("bal_12"),
-            ((dpd == 0) & (age < 12)).sum().alias("ontime_12"),
-            ((dpd == 0) & (age < 24)).sum().alias("ontime_24"),
-            age.max().alias("max_age"),
+            pl.col("dpd_6", "dpd_12", "dpd_24", "dpd_now", "max_age").max(),
+            pl.col("last_30").min(),
+            pl.col("n60_24", "rows_24", "rows_12", "rows_3", "ontime_12", "ontime_24").sum().cast(pl.Int64),
+            pl.col("has_now").any(),
+            pl.col("paid_12", "due_12", "bal_now", "due_now", "bal_3", "bal_12").sum(),
         )
     )
 
