@@ -8,7 +8,8 @@ a ranked (characteristic, bin) pair into a sentence is a table lookup.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
 
 from lucidscore.model._artifact import Bin, Characteristic
 from lucidscore.policy.families import Family
@@ -20,9 +21,10 @@ _COUNT_WORDS = ("months", "days", "years", "weeks", "times", "payments", "accoun
 _PREPOSITIONS = re.compile(r"\s+(?:on|in|of|for|at|since|over|during|per|within)\s+", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(BaseModel):
     """One reason a score is not higher: the structured form served by the API."""
+
+    model_config = ConfigDict(frozen=True)
 
     characteristic: str
     family: Family

@@ -54,18 +54,6 @@ class Recourse(BaseModel):
     note: str = ""
 
 
-class ReasonOut(BaseModel):
-    """A reason in the explanation (same fields as ``Reason``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    characteristic: str
-    family: Family
-    bin_label: str
-    points_lost: int
-    text: str
-
-
 class Explanation(BaseModel):
     """Everything a consumer page shows about one scored row."""
 
@@ -78,7 +66,7 @@ class Explanation(BaseModel):
     segment: str
     base_points: int
     families: dict[str, int | None]  # points per family; None = not used (interpersonal relationships)
-    reasons: list[ReasonOut]
+    reasons: list[Reason]
     recourse: Recourse
 
 
@@ -235,14 +223,15 @@ def explain_frame(
             if c < 0:
                 continue
             char = compiled.characteristics[c]
-            r = Reason(
-                characteristic=char.name,
-                family=char.family,
-                bin_label=char.bins[b - int(compiled.bin_start[c])].label,
-                points_lost=int(compiled.best[c] - compiled.points_of_bin[b]),
-                text=str(texts[i, j]),
+            reasons_out.append(
+                Reason(
+                    characteristic=char.name,
+                    family=char.family,
+                    bin_label=char.bins[b - int(compiled.bin_start[c])].label,
+                    points_lost=int(compiled.best[c] - compiled.points_of_bin[b]),
+                    text=str(texts[i, j]),
+                )
             )
-            reasons_out.append(ReasonOut(**r.__dict__))
         raw = seg.base_points + sum(row_points)
         score = int(codes.scores[i])
         out.append(

@@ -70,8 +70,9 @@ def _scorer(model_json: str, reasons: int, id_name: str) -> Any:
         compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
         for frame in batches:
             ids = frame[id_name]
+            inputs = frame if id_name in compiled.required_columns else frame.drop(columns=[id_name])
             try:
-                batch = compiled.prepare(frame.drop(columns=[id_name]))
+                batch = compiled.prepare(inputs)
             except InputError as exc:
                 raise ValueError(_ERROR_PREFIX + exc.message) from None
             scored = compiled_score_frame(compiled, batch, reasons)
