@@ -99,7 +99,16 @@ def _options(compiled: CompiledScorecard, c: int, b: int) -> list[_Option]:
             ]
         else:
             moves = [(offset + i, 1) for i, x in enumerate(char.bins) if x.kind in kinds]
-    return [_Option(c, to, steps, int(pts[to] - pts[b])) for to, steps in moves if pts[to] > pts[b]]
+    better = sorted(
+        (_Option(c, to, steps, int(pts[to] - pts[b])) for to, steps in moves if pts[to] > pts[b]),
+        key=lambda o: (o.steps, -o.gain, o.to_bin),
+    )
+    # Keep the frontier: a move with more steps is only worth considering if it gains more points.
+    frontier: list[_Option] = []
+    for option in better:
+        if not frontier or option.gain > frontier[-1].gain:
+            frontier.append(option)
+    return frontier
 
 
 def _clip(raw: int) -> int:
