@@ -134,3 +134,16 @@ def test_reasons_out_of_range(files: tuple[Path, Path], tmp_path: Path, cli: Run
     model, data = files
     result = cli("score", str(model), str(data), "--reasons", "7", "--out", str(tmp_path / "o.parquet"))
     assert_one_line_error(result, r"--reasons is 7; expected 0 to 4")
+
+
+@pytest.mark.parametrize("command", ["score", "export"])
+def test_every_option_is_documented(command: str) -> None:
+    import typer.main
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text("utf-8")
+    group = typer.main.get_command(app)
+    params = group.commands[command].params  # type: ignore[attr-defined]
+    options = [opt for p in params for opt in p.opts if opt.startswith("--")]
+    assert options
+    missing = [opt for opt in options if opt not in docs]
+    assert missing == [], f"docs/scoring.md does not mention {missing} of `lucidscore {command}`"
