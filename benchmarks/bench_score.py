@@ -8,9 +8,9 @@ the audit; saved to benchmarks/_work/score_bench_model.json), or read from ``--m
 the Taiwan rows sampled with replacement to ``--rows`` rows, amounts jittered by 1% noise (seed 0).
 Timed separately, best of ``--repeats``: preparation (frame -> matrix), the numba kernel (points only;
 with 4 reasons), ``score_frame`` end to end (with reason text), and ``score_file`` from a Parquet file
-to a Parquet file. optbinning (BinningProcess + Scorecard, fitted on the same Taiwan rows) runs in
-benchmarks/_work/anchors-venv, in a subprocess that times ``Scorecard.score`` on the same table.
-NUMBA_NUM_THREADS=1 and a single-thread BLAS keep everything on one core.
+and from a CSV file to a Parquet file. optbinning (BinningProcess + Scorecard, fitted on the same
+Taiwan rows) runs in benchmarks/_work/anchors-venv, in a subprocess that times ``Scorecard.score`` on
+the same table. NUMBA_NUM_THREADS=1 and a single-thread BLAS keep everything on one core.
 """
 
 from __future__ import annotations
@@ -118,6 +118,9 @@ def main() -> None:
     big = replicate(taiwan.drop(columns=[TARGET]), args.rows)
     big_path = WORK / "score_bench.parquet"
     big.to_parquet(big_path)
+    csv_path = WORK / "score_bench.csv"
+    big.to_csv(csv_path, index=False)
+    out = WORK / "score_bench_out.parquet"
 
     compiled = CompiledScorecard.from_artifact(art)
     warm = compiled.prepare(big.head(1000))
@@ -131,10 +134,10 @@ def main() -> None:
         "score_frame_points_s": best_of(args.repeats, lambda: score_frame(art, big, reasons=0)),
         "score_frame_reasons4_s": best_of(args.repeats, lambda: score_frame(art, big, reasons=4)),
         "score_file_reasons4_s": best_of(
-            1,
-            lambda: score_file(
-                "", big_path, WORK / "score_bench_out.parquet", 4, progress=False, artifact=art
-            ),
+            1, lambda: score_file("", big_path, out, 4, progress=False, artifact=art)
+        ),
+        "score_file_csv_reasons4_s": best_of(
+            1, lambda: score_file("", csv_path, out, 4, progress=False, artifact=art)
         ),
     }
     rate = {k.replace("_s", "_rows_per_s"): rows / v for k, v in results.items()}
