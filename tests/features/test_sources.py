@@ -95,7 +95,9 @@ def test_unparseable_values_name_the_table(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     lines[3] = lines[3].replace(",0,", ",late,", 1)
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(InputError, match=r"a table could not be read as its schema says"):
+    with pytest.raises(
+        InputError, match=r"the statements table could not be read with the types of its schema \(.*late"
+    ):
         compute_features(tmp_path, AS_OF, today=TODAY)
 
 

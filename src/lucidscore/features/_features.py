@@ -31,6 +31,21 @@ def _check_as_of(as_of: date, today: date) -> None:
         )
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _culprit(tables: dict[str, pl.LazyFrame], exc: BaseException) -> tuple[str, str]:
+    """Which table failed to parse (only on the error path: each table is read once more on its own)."""
+    for name, frame in tables.items():
+        try:
+            frame.collect()
+        except pl.exceptions.PolarsError as own:
+            return name, _first_line(own)
+    return "one", _first_line(exc)
+
+
 def compute_features(
     source: str | Path,
     as_of: date,
@@ -84,8 +99,11 @@ def compute_features_counted(
             # The streaming engine keeps the 50-million-row statements table out of memory at once.
             frame = build(tables, as_of).collect(engine="streaming")
         except pl.exceptions.PolarsError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"{source}: a table could not be read as its schema says ({first})") from None
+            name, first = _culprit(tables, exc)
+            raise InputError(
+                f"{source}: the {name} table could not be read with the types of its schema ({first}); "
+                "see docs/data.md"
+            ) from None
         if "bad" in frame.columns and frame.get_column("bad").null_count() == frame.height:
             frame = frame.drop("bad")
         steps.step("counting")
