@@ -198,3 +198,24 @@ def test_bad_arguments_are_named(tmp_path: Path, kwargs: dict[str, object], mess
     with pytest.raises(InputError, match=message):
         generate_population(**args)  # type: ignore[arg-type]
     assert not any(tmp_path.iterdir())
+
+
+def test_roll_rates_rise_and_cures_fall_with_depth(tables: dict[str, pl.DataFrame]) -> None:
+    """Month-to-month transitions: the deeper an account is behind, the likelier it rolls further and the
+    less likely it cures, as in real roll-rate tables."""
+    moves = (
+        tables["statements"]
+        .sort("account_id", "period")
+        .with_columns(pl.col("days_past_due").shift(1).over("account_id").alias("before"))
+        .drop_nulls("before")
+        .group_by("before")
+        .agg(
+            (pl.col("days_past_due") > pl.col("before")).mean().alias("roll"),
+            (pl.col("days_past_due") == 0).mean().alias("cure"),
+        )
+        .sort("before")
+    )
+    rates = {row["before"]: row for row in moves.iter_rows(named=True)}
+    assert rates[0]["roll"] < 0.05  # most current accounts stay current
+    assert rates[0]["roll"] < rates[30]["roll"] < rates[60]["roll"] <= rates[90]["roll"] + 0.05
+    assert rates[30]["cure"] > rates[60]["cure"] > 0.05

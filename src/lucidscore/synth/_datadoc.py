@@ -60,7 +60,9 @@ Nothing below is written out; only its consequences (the tables) are.
    distress), otherwise it stays in its bucket. A credit account reaching 180 days is *charged off*
    (closed, with a `charge_off` public record); a bill reaching 120 days is cut off (closed) and half of
    those lead to a *judgment*. Judgments also arrive at a background rate sigmoid(−8.5 + z) per month
-   (four times that in distress); 20% are satisfied.
+   (four times that in distress); 20% are satisfied. Resulting monthly roll rates (20,000 consumers,
+   seed 7): current → 30 days 2.6%, 30 → 60 22%, 60 → 90 40%, 90 → 120 45%; cures back to current
+   from 30 days 35%, from 60 days 22%, from 90 days 18%.
 5. **Balances**: revolving utilisation follows an AR(1) walk around a long-run level
    sigmoid(−0.5 − 0.9 R + 0.8 ε), pushed up 6 points per month in distress; instalments amortise
    linearly over their term; arrears add to what is due and owed. Some revolving users pay in full.
