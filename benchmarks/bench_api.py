@@ -101,12 +101,21 @@ def _copy_service_tables(src_url: str, dst_url: str) -> None:
 
 
 @contextmanager
-def _server(db_url: str) -> Iterator[str]:
+def _server(db_url: str, workers: int) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ, LUCIDSCORE_SECRET_KEY="bench")
     log = tempfile.NamedTemporaryFile(prefix="lucid-serve-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/lucidscore"), "serve", "--db", db_url, "--port", str(port)],
+        [
+            str(ROOT / ".venv/bin/lucidscore"),
+            "serve",
+            "--db",
+            db_url,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=log,
         env=env,
@@ -142,14 +151,16 @@ def _wrk(base: str, path: str, tokens_file: Path, api_key: str, seconds: int, de
         LUCID_DELAY_MS=str(delay),
         LUCID_PRODUCT="deposit_free_rental",
     )
-    out = subprocess.run(
+    done = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", str(LUA), base + path],
         capture_output=True,
         text=True,
         env=env,
-        check=True,
-    ).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"wrk failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(lines[-1])
     result["rate_per_s"] = round(result["requests"] / result["duration_s"], 1)
     result["errors_total"] = sum(result["errors"].values())
     return result
@@ -163,6 +174,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--reuse", action="store_true", help="reuse a demo built by an earlier run")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -176,7 +188,7 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
 
     def measure(backend: str, db_url: str, ceiling: bool) -> None:
-        with _server(db_url) as base:
+        with _server(db_url, args.workers) as base:
             paths = [("decision", "/v1/decisions")] + ([("ping (ceiling)", "/v1/ping")] if ceiling else [])
             for label, path in paths:
                 _wrk(base, path, tokens_file, merchant["api_key"], 3, args.rate)  # warm up
@@ -203,7 +215,7 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     print(
         f"\n{stamp}, {os.cpu_count()} cores, {platform.machine()}, {args.consumers:,} consumers scored, "
-        f"wrk 1 thread {CONNECTIONS} connections, one uvicorn process\n"
+        f"wrk 1 thread {CONNECTIONS} connections, {args.workers} uvicorn worker(s)\n"
     )
     print("| backend | endpoint | load | requests/s | p50 ms | p99 ms | max ms | errors |")
     print("|---|---|---|---|---|---|---|---|")

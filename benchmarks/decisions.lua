@@ -5,7 +5,7 @@ local i = 0
 local api_key = os.getenv("LUCID_API_KEY") or ""
 local product = os.getenv("LUCID_PRODUCT") or "deposit_free_rental"
 local path = os.getenv("LUCID_PATH") or "/v1/decisions"
-local delay_ms = tonumber(os.getenv("LUCID_DELAY_MS") or "0")
+local delay_ms = tonumber(os.getenv("LUCID_DELAY_MS") or "0") or 0
 for line in io.lines(os.getenv("LUCID_TOKENS")) do
   tokens[#tokens + 1] = line
 end

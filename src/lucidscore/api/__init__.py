@@ -3,7 +3,7 @@
 Build it with ``create_app(Settings(...))``; see docs/service.md.
 """
 
-from lucidscore.api._app import create_app
+from lucidscore.api._app import app_from_environment, create_app
 from lucidscore.api._domain import create_api_key, create_user
 from lucidscore.api._rescore import PipelineRescorer, Rescorer
 from lucidscore.api._scoring import score_records
@@ -13,6 +13,7 @@ __all__ = [
     "PipelineRescorer",
     "Rescorer",
     "Settings",
+    "app_from_environment",
     "create_api_key",
     "create_app",
     "create_user",

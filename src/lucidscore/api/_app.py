@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from lucidscore.api._errors import install_error_handlers
 from lucidscore.api._limits import BodySizeLimit, SigninLimiter
 from lucidscore.api._pages import make_templates
-from lucidscore.api._rescore import Rescorer
+from lucidscore.api._rescore import PipelineRescorer, Rescorer
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
 from lucidscore.api.routes import analyst, analyst_pages, auth, consumer, consumer_pages, merchant, system
@@ -59,3 +59,13 @@ def create_app(
     for module in (system, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
         app.include_router(module.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """App factory for ``uvicorn --factory`` and multi-worker serving: settings from ``LUCIDSCORE_*``
+    variables; rescoring enabled when ``LUCIDSCORE_AS_OF`` is set."""
+    settings = Settings()
+    rescorer = (
+        PipelineRescorer(settings.db_url, settings.as_of, settings.features_path) if settings.as_of else None
+    )
+    return create_app(settings, rescorer=rescorer)

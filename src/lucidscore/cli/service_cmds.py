@@ -45,6 +45,7 @@ def serve(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="date the current scores are as of, YYYY-MM-DD")
     ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn worker processes")] = 1,
 ) -> None:
     """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database."""
     from lucidscore.api import PipelineRescorer, Settings, create_app
@@ -69,7 +70,36 @@ def serve(
         else None
     )
     _check_port(host, port)
+    if workers > 1:
+        _run_workers(settings, host, port, workers, Console())
+        return
     _run(create_app(settings, engine=engine, rescorer=rescorer), host, port, Console())
+
+
+def _run_workers(settings: object, host: str, port: int, workers: int, console: Console) -> None:
+    """Several processes: each builds the app from ``LUCIDSCORE_*`` variables (one shared secret key)."""
+    import os
+
+    import uvicorn
+
+    from lucidscore.api import Settings
+
+    assert isinstance(settings, Settings)
+    for name in ("db_url", "features_path", "as_of"):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[f"LUCIDSCORE_{name.upper()}"] = str(value)
+    os.environ["LUCIDSCORE_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    console.print(f"Serving on [bold]http://{host}:{port}[/] with {workers} workers. Press Ctrl-C to stop.")
+    uvicorn.run(
+        "lucidscore.api:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+    console.print("Stopped.")
 
 
 def logins_table(build: object) -> Table:
