@@ -55,9 +55,8 @@ def _bin_column(
     )
     if kind == "numeric":
         x = numeric_column(values)
-        present = x[~np.isnan(x)]
-        if present.size and present.min() == present.max() and not np.isnan(x).any():
-            return f"{name}: constant ({present[0]:g} on every row); skipped"
+        if x.size and bool((x == x[0]).all()):  # NaN != NaN, so a missing cell breaks constancy
+            return f"{name}: constant ({x[0]:g} on every row); skipped"
         return bin_numeric(name, x, y, opts)
     cats = category_values(values)
     if len({v for v in cats if v is not None}) == 1 and all(v is not None for v in cats):
@@ -140,7 +139,8 @@ def _sign_safe_regression(
     notes: list[str] = []
     while keep:
         x, t, w = compress_rows([codes[j] for j in keep], [tables[j] for j in keep], y)
-        model = LogisticRegression(C=c, max_iter=1000)
+        # Newton steps suit few columns and many (weighted) rows: a handful of iterations.
+        model = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100)
         model.fit(x, t, sample_weight=w)
         coef = model.coef_[0]
         worst = int(np.argmax(coef))

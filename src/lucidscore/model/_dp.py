@@ -148,8 +148,8 @@ def prebin_counts(
     n_special = specials.shape[0]
     cells = 1 + n_special + edges.shape[0] + 1
     codes = np.empty(x.shape[0], dtype=np.int16)
-    rows = np.zeros(cells)
-    bad = np.zeros(cells)
+    rows = np.zeros(cells, dtype=np.int64)
+    bad = np.zeros(cells, dtype=np.int64)
     for r in range(x.shape[0]):
         v = x[r]
         c = -1
@@ -170,6 +170,6 @@ def prebin_counts(
                         hi = mid
                 c = 1 + n_special + lo
         codes[r] = c
-        rows[c] += 1.0
+        rows[c] += 1
         bad[c] += y[r]
-    return codes, rows, bad
+    return codes, rows.astype(np.float64), bad.astype(np.float64)

@@ -9,19 +9,24 @@ import numpy.typing as npt
 import pandas as pd
 
 CHUNK_ROWS = 1 << 18  # rows per block when accumulating the WOE cross-products
+SAMPLE_ROWS = 250_000  # correlations come from an evenly strided sample of at most this many rows
 
 
 def woe_correlation(
     names: Sequence[str], tables: Sequence[npt.NDArray[np.float64]], codes: Sequence[npt.NDArray[np.int16]]
 ) -> pd.DataFrame:
     """Pearson correlation of the characteristics' row WOE (``tables[j][codes[j]]``), accumulated in
-    blocks so the full rows x characteristics WOE matrix never exists. A constant WOE correlates 0.
+    blocks so the full rows x characteristics WOE matrix never exists. Above SAMPLE_ROWS rows it uses
+    an evenly strided sample (r then has a standard error near 0.002, ample for a 0.8 threshold).
+    A constant WOE correlates 0.
 
     >>> c = [np.array([0, 1, 0, 1], np.int16), np.array([1, 0, 1, 0], np.int16)]
     >>> woe_correlation(["a", "b"], [np.array([-1.0, 1.0])] * 2, c).round(6).to_numpy().tolist()
     [[1.0, -1.0], [-1.0, 1.0]]
     """
     k = len(names)
+    step = -(-codes[0].shape[0] // SAMPLE_ROWS) if k else 1
+    codes = [c[::step] for c in codes]
     n = codes[0].shape[0] if k else 0
     total = np.zeros(k)
     cross = np.zeros((k, k))
