@@ -683,6 +683,20 @@ class CompiledScorecard:
         texts: npt.NDArray[np.object_] = self.bin_text[codes.bin]
         return texts
 
+    def score_frame(
+        self,
+        batch: PreparedBatch,
+        reasons: int = 0,
+        index: pd.Index | None = None,
+        categorical_reasons: bool = False,
+    ) -> pd.DataFrame:
+        """``score_frame`` on a prepared batch: score, tier, probability, segment and reasons.
+
+        With ``categorical_reasons`` the reason columns are categoricals (missing = NaN) instead of
+        objects (missing = None): much faster to build and to write to Parquet.
+        """
+        return compiled_score_frame(self, batch, reasons, index, categorical_reasons)
+
     def reason_categoricals(self, codes: ReasonCodes) -> list[pd.Categorical]:
         """Reason columns as categoricals over ``reason_categories`` (no per-row strings: fast to write)."""
         text_codes = self._text_code[codes.bin]

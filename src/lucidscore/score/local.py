@@ -26,7 +26,6 @@ from rich.progress import (
 
 from lucidscore.errors import InputError
 from lucidscore.model import CompiledScorecard, ScorecardArtifact, load_artifact
-from lucidscore.model._kernel import compiled_score_frame
 from lucidscore.score._chunks import BLOCK_BYTES, TableSource, iter_chunks, open_source
 
 ROW_COLUMN = "row"  # 1-based data row number, written when no id column is named
@@ -185,7 +184,7 @@ def _score_chunk(
         batch = compiled.prepare(chunk, row_offset=offset, source=str(source.path))
     except InputError as exc:
         raise InputError(f"{source.path}: {exc.message}") from None
-    scored = compiled_score_frame(compiled, batch, reasons, categorical_reasons=True)
+    scored = compiled.score_frame(batch, reasons, categorical_reasons=True)
     ids = chunk[id_column].to_numpy() if id_column else np.arange(offset + 1, offset + len(chunk) + 1)
     scored.insert(0, id_column or ROW_COLUMN, ids)
     return scored

@@ -22,7 +22,6 @@ import pandas as pd
 
 from lucidscore.errors import InputError
 from lucidscore.model import CompiledScorecard, ScorecardArtifact, load_artifact
-from lucidscore.model._kernel import compiled_score_frame
 from lucidscore.score._chunks import open_source
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema
 
@@ -75,7 +74,7 @@ def _scorer(model_json: str, reasons: int, id_name: str) -> Any:
                 batch = compiled.prepare(inputs)
             except InputError as exc:
                 raise ValueError(_ERROR_PREFIX + exc.message) from None
-            scored = compiled_score_frame(compiled, batch, reasons)
+            scored = compiled.score_frame(batch, reasons)
             scored.insert(0, id_name, ids.to_numpy())
             scored["tier"] = scored["tier"].astype(str)
             scored["segment"] = scored["segment"].astype(str)
