@@ -9,6 +9,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -34,7 +35,11 @@ def test_features_from_a_directory(data: SynthSummary, tmp_path: Path) -> None:
     assert table.num_rows == 300
     assert table.column_names == ["consumer_id", *FEATURE_CATALOGUE, "bad"]
     assert len(json.loads(table.schema.metadata[FEATURE_META_KEY])) == len(FEATURE_CATALOGUE)
-    assert f"statements {data.rows['statements']:,}" in result.output
+    statements = pl.read_parquet(data.files["statements"])
+    used = statements.filter(pl.col("period") <= "2025-06").height
+    assert 0 < used < statements.height  # the synthetic files run 12 months past the as-of date
+    assert "rows read, dated on or before 2025-06-30: consumers 300, accounts" in result.output
+    assert f"statements {used:,}," in result.output
     assert f"rows written: 300 consumers x {len(FEATURE_CATALOGUE)} features + bad" in result.output
 
 

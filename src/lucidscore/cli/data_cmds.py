@@ -79,8 +79,8 @@ def features(
     result = compute_features_counted(source, _date("--as-of", as_of), progress=True)
     path = write_features(result.frame, out)
     console = Console()
-    read = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_read.items())
-    console.print(f"rows read: {read}", highlight=False, soft_wrap=True)
+    used = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_used.items())
+    console.print(f"rows read, dated on or before {as_of}: {used}", highlight=False, soft_wrap=True)
     n_features = result.frame.width - 1 - int("bad" in result.frame.columns)
     console.print(
         f"rows written: {result.frame.height:,} consumers x {n_features} features"

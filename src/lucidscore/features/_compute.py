@@ -243,19 +243,31 @@ _COUNTS = (
 )
 
 
+def point_in_time(tables: dict[str, pl.LazyFrame], as_of: date) -> dict[str, pl.LazyFrame]:
+    """Every table cut to the records dated on or before ``as_of`` (outcomes: observed on it)."""
+    end_of_day = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    month = _period_label(as_of)
+    keep = {
+        "accounts": pl.col("opened") <= as_of,
+        "statements": pl.col("period") <= month,
+        "inquiries": pl.col("at") < end_of_day,
+        "public_records": pl.col("filed") <= as_of,
+        "income": pl.col("period") <= month,
+        "outcomes": pl.col("observation_date") == as_of,
+    }
+    return {name: lf.filter(keep[name]) if name in keep else lf for name, lf in tables.items()}
+
+
 def build(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
     """The lazy query: one row per consumer, ``consumer_id`` then the catalogue, then ``bad``."""
-    accounts = tables["accounts"].filter(pl.col("opened") <= as_of)
-    inquiries = tables["inquiries"].filter(
-        pl.col("at") < datetime.combine(as_of + timedelta(days=1), datetime.min.time())
-    )
-    records = tables["public_records"].filter(pl.col("filed") <= as_of)
+    tables = point_in_time(tables, as_of)
+    accounts = tables["accounts"]
     frame = (
         consumer_features(tables["consumers"], as_of)
         .join(account_features(accounts, as_of), on="consumer_id", how="left")
         .join(statement_features(accounts, tables["statements"], as_of), on="consumer_id", how="left")
-        .join(inquiry_features(inquiries, as_of), on="consumer_id", how="left")
-        .join(public_record_features(records, as_of), on="consumer_id", how="left")
+        .join(inquiry_features(tables["inquiries"], as_of), on="consumer_id", how="left")
+        .join(public_record_features(tables["public_records"], as_of), on="consumer_id", how="left")
         .join(income_features(tables["income"], as_of), on="consumer_id", how="left")
     )
     income = pl.col("income_avg_6m")
@@ -270,12 +282,7 @@ def build(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
     )
     columns = ["consumer_id", *FEATURE_NAMES]
     if "outcomes" in tables:
-        outcomes = (
-            tables["outcomes"]
-            .filter(pl.col("observation_date") == as_of)
-            .group_by("consumer_id")
-            .agg(pl.col("bad").max().cast(pl.Int8))
-        )
+        outcomes = tables["outcomes"].group_by("consumer_id").agg(pl.col("bad").max().cast(pl.Int8))
         frame = frame.join(outcomes, on="consumer_id", how="left")
         columns.append("bad")
     return frame.select(columns).sort("consumer_id")

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from lucidscore.errors import InputError
 from lucidscore.features._catalogue import FEATURE_CATALOGUE
-from lucidscore.features._compute import build
+from lucidscore.features._compute import build, point_in_time
 from lucidscore.features._progress import Steps
 from lucidscore.features._sources import load_sources
 from lucidscore.policy import FEATURE_META_KEY
@@ -21,7 +21,7 @@ from lucidscore.policy import FEATURE_META_KEY
 @dataclass(frozen=True)
 class _Counted:
     frame: pl.DataFrame
-    rows_read: dict[str, int]
+    rows_used: dict[str, int]  # per table, rows dated on or before as_of (outcomes: observed on it)
 
 
 def _check_as_of(as_of: date, today: date) -> None:
@@ -89,11 +89,11 @@ def compute_features(
 def compute_features_counted(
     source: str | Path, as_of: date, progress: bool = False, today: date | None = None
 ) -> _Counted:
-    """``compute_features`` plus the number of rows read per table (for the CLI's final counts)."""
+    """``compute_features`` plus the rows used per table (for the CLI's final counts)."""
     _check_as_of(as_of, today or date.today())
     with Steps(progress) as steps:
         steps.step("reading")
-        tables = load_sources(source, as_of)
+        tables = load_sources(source, as_of, on_table=lambda name: steps.step(f"reading {name}"))
         steps.step("computing")
         try:
             # The streaming engine keeps the 50-million-row statements table out of memory at once.
@@ -107,7 +107,8 @@ def compute_features_counted(
         if "bad" in frame.columns and frame.get_column("bad").null_count() == frame.height:
             frame = frame.drop("bad")
         steps.step("counting")
-        rows = {name: int(lf.select(pl.len()).collect().item()) for name, lf in tables.items()}
+        cut = point_in_time(tables, as_of)
+        rows = {name: int(lf.select(pl.len()).collect().item()) for name, lf in cut.items()}
         steps.step("done")
     return _Counted(frame, rows)
 

@@ -6,7 +6,7 @@ from types import TracebackType
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-_STEPS = 4
+_STEPS = 11  # reading, up to seven tables read from a database, computing, counting, done
 
 
 class Steps:
@@ -35,4 +35,6 @@ class Steps:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._progress is not None:
+            if kind is None:
+                self._progress.update(self._task, completed=_STEPS)
             self._progress.stop()

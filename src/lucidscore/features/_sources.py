@@ -132,7 +132,9 @@ _SQL_FILTERS: dict[str, Callable[[date], str]] = {
 }
 
 
-def read_database(url: str, as_of: date, batch_size: int = 200_000) -> dict[str, pl.LazyFrame]:
+def read_database(
+    url: str, as_of: date, batch_size: int = 200_000, on_table: Callable[[str], None] | None = None
+) -> dict[str, pl.LazyFrame]:
     """Read the ``<table>_current`` views into polars, in batches."""
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
@@ -158,6 +160,8 @@ def read_database(url: str, as_of: date, batch_size: int = 200_000) -> dict[str,
                 columns = used_columns(table)
                 where = _SQL_FILTERS.get(name)
                 sql = f"SELECT {', '.join(columns)} FROM {view}" + (f" WHERE {where(as_of)}" if where else "")
+                if on_table is not None:
+                    on_table(name)
                 frames[name] = _fetch(conn, sql, table, view, batch_size).lazy()
     except SQLAlchemyError as exc:
         raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
@@ -187,8 +191,10 @@ def _fetch(conn: Connection, sql: str, table: Table, view: str, batch_size: int)
     return pl.concat(parts)
 
 
-def load_sources(source: str | Path, as_of: date) -> dict[str, pl.LazyFrame]:
+def load_sources(
+    source: str | Path, as_of: date, on_table: Callable[[str], None] | None = None
+) -> dict[str, pl.LazyFrame]:
     """The raw tables from a directory or a database URL."""
     if is_database_url(source):
-        return read_database(str(source), as_of)
+        return read_database(str(source), as_of, on_table=on_table)
     return scan_directory(Path(source))
