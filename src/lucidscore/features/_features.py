@@ -83,13 +83,17 @@ def compute_features(
     >>> frame.height, "bad" in frame.columns
     (300, True)
     """
-    return compute_features_counted(source, as_of, progress, today).frame
+    return _run(source, as_of, progress, today, count=False).frame
 
 
 def compute_features_counted(
     source: str | Path, as_of: date, progress: bool = False, today: date | None = None
 ) -> _Counted:
     """``compute_features`` plus the rows used per table (for the CLI's final counts)."""
+    return _run(source, as_of, progress, today, count=True)
+
+
+def _run(source: str | Path, as_of: date, progress: bool, today: date | None, count: bool) -> _Counted:
     _check_as_of(as_of, today or date.today())
     with Steps(progress) as steps:
         steps.step("reading")
@@ -106,9 +110,11 @@ def compute_features_counted(
             ) from None
         if "bad" in frame.columns and frame.get_column("bad").null_count() == frame.height:
             frame = frame.drop("bad")
-        steps.step("counting")
-        cut = point_in_time(tables, as_of)
-        rows = {name: int(lf.select(pl.len()).collect().item()) for name, lf in cut.items()}
+        rows: dict[str, int] = {}
+        if count:
+            steps.step("counting")
+            cut = point_in_time(tables, as_of)
+            rows = {name: int(lf.select(pl.len()).collect().item()) for name, lf in cut.items()}
         steps.step("done")
     return _Counted(frame, rows)
 
