@@ -140,7 +140,6 @@ class ChunkTables:
         is_closed = closed_month <= self.window.last
         safe = np.where(is_closed, closed_month, self.window.last)
         closed = np.maximum(day_in_month(safe, rng.random(len(a)), self.end), opened)
-        self._opened_days = opened
         return _table(
             ACCOUNTS,
             {
