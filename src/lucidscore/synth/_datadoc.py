@@ -75,7 +75,9 @@ Nothing below is written out; only its consequences (the tables) are.
    the 7 years before the window.
 9. **Outcome**: `bad` = 1 when, in the 12 simulated months after the observation date, any account of
    the consumer is 90+ days past due, a credit account is charged off, or an unpaid judgment is filed.
-   It is what happened in the simulation, never a formula on the features.
+   It is what happened in the simulation, never a formula on the features. An account already 90+
+   days past due at the observation date that is still 90+ afterwards counts too (such consumers are
+   not excluded from the population, and the features show their current delinquency).
 """
 
 
