@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 
-from tests.api._world import World
+from tests.api._world import World, build_world
 
 
 def assert_envelope(response: Any, status: int) -> dict[str, Any]:
@@ -66,7 +67,10 @@ def test_oversized_body_is_413(world: World) -> None:
     assert e["message"] == f"the request body is larger than {world.settings.max_body_bytes} bytes"
 
 
-def test_sign_in_is_rate_limited(world: World) -> None:
+def test_sign_in_is_rate_limited(tmp_path: Path) -> None:
+    world = build_world(
+        f"sqlite:///{tmp_path / 'limited.db'}"
+    )  # its own, so the lock-out touches no other test
     client = world.client()
     for _ in range(world.settings.signin_max_failures):
         assert_envelope(client.post("/v1/session", json={"username": "bob", "password": "wrong"}), 401)

@@ -49,12 +49,15 @@ def test_no_server_errors_and_responses_match_the_schema(fuzz_world: World, who:
         headers = dict(auth)
         if operation.method.upper() == "DELETE" and operation.path == "/v1/session":
             headers.pop("Authorization", None)  # signing out would end the session the other cases use
+        _fuzz(operation, headers)()
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
-        )
-        def run(case: Any, headers: dict[str, str] = headers) -> None:
-            case.call_and_validate(headers=headers or None, checks=CHECKS)
 
-        run()
+def _fuzz(operation: Any, headers: dict[str, str]) -> Any:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(headers=headers or None, checks=CHECKS)
+
+    return run

@@ -150,9 +150,9 @@ def demo(
     if build is None or rebuild:
         started = time.perf_counter()
         build = build_demo(directory, consumers, seed, console=console)
-        console.print(f"Built in {time.perf_counter() - started:.0f} s: {directory}")
+        console.print(f"Built in {time.perf_counter() - started:.0f} s: {directory}", soft_wrap=True)
     else:
-        console.print(f"Reusing the demo in {directory} (pass --rebuild to start afresh).")
+        console.print(f"Reusing the demo in {directory} (pass --rebuild to start afresh).", soft_wrap=True)
     console.print(logins_table(build))
     for m in build.logins.merchants:
         console.print(f"API key of {m['username']}: {m['api_key']}", soft_wrap=True, highlight=False)
