@@ -305,9 +305,12 @@ def score_distribution(session: Session, model_id: str, width: int = 25) -> dict
     edges = list(range(350, 950 + width, width))
     counts = [0] * (len(edges) - 1)
     tiers: dict[str, int] = {}
+    lowest: dict[str, int] = {}
     for score, tier in rows:
         counts[min((score - 350) // width, len(counts) - 1)] += 1
         tiers[tier] = tiers.get(tier, 0) + 1
+        lowest[tier] = min(score, lowest.get(tier, score))
+    tiers = {t: tiers[t] for t in sorted(tiers, key=lowest.__getitem__)}  # from the lowest scores up
     return {
         "model_id": model_id,
         "consumers": len(rows),
