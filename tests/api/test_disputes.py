@@ -16,7 +16,8 @@ def open_dispute(world: World, key: str = "A1") -> int:
     return int(r.json()["id"])
 
 
-def test_reject_with_a_reason(world: World) -> None:
+def test_reject_with_a_reason(any_world: World) -> None:
+    world = any_world
     dispute_id = open_dispute(world)
     ann = world.signed_in("ann")
     assert any(d["id"] == dispute_id for d in ann.get("/v1/analyst/disputes").json())
@@ -33,7 +34,8 @@ def test_reject_with_a_reason(world: World) -> None:
     )
 
 
-def test_accept_corrects_rescores_and_keeps_the_trail(world: World) -> None:
+def test_accept_corrects_rescores_and_keeps_the_trail(any_world: World) -> None:
+    world = any_world
     dispute_id = open_dispute(world)
     ann = world.signed_in("ann")
     r = ann.post(
@@ -46,7 +48,8 @@ def test_accept_corrects_rescores_and_keeps_the_trail(world: World) -> None:
     assert world.signed_in("alice").get("/v1/me/score").json()["score"] == 701
 
 
-def test_dispute_key_must_have_the_right_parts(world: World) -> None:
+def test_dispute_key_must_have_the_right_parts(any_world: World) -> None:
+    world = any_world
     r = world.signed_in("alice").post(
         "/v1/me/disputes", json={"record_table": "statements", "record_key": "A1", "reason": "never late"}
     )
