@@ -232,4 +232,4 @@ def test_public_data_sets_reach_their_anchors() -> None:
         audit_columns=["PERSONAL_STATUS_AND_SEX", "AGE", "FOREIGN"],
         test_size=0.3,
     )
-    assert art.training["metrics"]["test_auc"] > 0.79
+    assert art.training["metrics"]["test_auc"] > 0.78

@@ -9,6 +9,7 @@ without points (points come from the regression and the scaling).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -78,8 +79,12 @@ class BinningOptions:
 
 
 def woe_of(good: float, bad: float, total_good: float, total_bad: float) -> float:
-    """Smoothed WOE = ln(share of goods / share of bads), with PRIOR pseudo-rows at the overall mix."""
-    return float(_dp._woe_iv(good, bad, total_good, total_bad, PRIOR)[0])
+    """Smoothed WOE = ln(share of goods / share of bads), with PRIOR pseudo-rows at the overall mix
+    (the same formula as the compiled programme's, kept in plain Python to avoid a JIT load)."""
+    total = total_good + total_bad
+    share_g = (good + PRIOR * total_good / total) / total_good
+    share_b = (bad + PRIOR * total_bad / total) / total_bad
+    return math.log(share_g / share_b)
 
 
 def _fmt(v: float) -> str:

@@ -58,14 +58,14 @@ def select_characteristics(
 
     >>> corr = pd.DataFrame(1.0, index=list("abc"), columns=list("abc"))
     >>> select_characteristics({"a": 0.5, "b": 0.3, "c": 0.01}, corr)
-    (['a'], ['b: |correlation| with a is 1.00 > 0.8; dropped (lower IV)', 'c: IV 0.010 < 0.02; dropped'])
+    (['a'], ['b: |correlation| with a is 1.00 > 0.8; dropped (lower IV)', 'c: IV 0.0100 < 0.02; dropped'])
     """
     ranked = sorted(iv, key=lambda n: (-iv[n], n))
     notes: list[str] = []
     kept: list[str] = []
     for name in ranked:
         if iv[name] < iv_threshold:
-            notes.append(f"{name}: IV {iv[name]:.3f} < {iv_threshold:g}; dropped")
+            notes.append(f"{name}: IV {iv[name]:.4f} < {iv_threshold:g}; dropped")
             continue
         if max_characteristics is not None and len(kept) >= max_characteristics:
             notes.append(f"{name}: beyond max_characteristics={max_characteristics}; dropped")
