@@ -67,6 +67,13 @@ def test_scores_follow_the_scoring_rule_and_the_kernel(fitted: Scorecard, table:
     assert set(fitted.predict(X)) <= {0, 1}
 
 
+def test_explain_gives_one_explanation_per_row(fitted: Scorecard, table: pd.DataFrame) -> None:
+    X = table.drop(columns=["bad"]).head(5)
+    out = fitted.explain(X)
+    assert len(out) == 5
+    assert [e.score for e in out] == fitted.score(X)["score"].tolist()
+
+
 def test_transform_gives_bin_woe(fitted: Scorecard, table: pd.DataFrame) -> None:
     woe = fitted.transform(table.drop(columns=["bad"]))
     names = [c.name for c in fitted.artifact_.segments[0].characteristics]

@@ -32,6 +32,7 @@ from lucidscore.model._card import fit_card
 from lucidscore.model._frame import Kind, binary_target, column_kind
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._recourse import Explanation
 from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 from lucidscore.policy import FeatureMeta
 from lucidscore.policy.guard import check_model_inputs
@@ -349,8 +350,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
         return score_frame(art, frame, reasons=reasons)
 
-    def explain(self, X: Any) -> Any:
-        """Per row, the smallest actionable changes that reach the next tier (see lucidscore.model)."""
+    def explain(self, X: Any) -> list[Explanation]:
+        """Per row: score, family contributions, reasons and the smallest actionable changes that reach
+        the next tier (``lucidscore.model.Explanation``)."""
         art = self._check_fitted()
         from lucidscore.model._recourse import explain_frame
 
