@@ -191,12 +191,14 @@ def main() -> None:
         with _server(db_url, args.workers) as base:
             paths = [("decision", "/v1/decisions")] + ([("ping (ceiling)", "/v1/ping")] if ceiling else [])
             for label, path in paths:
-                _wrk(base, path, tokens_file, merchant["api_key"], 3, args.rate)  # warm up
-                for mode, seconds, rate in (
-                    ("paced", args.seconds, args.rate),
-                    ("max", args.burst_seconds, None),
-                ):
-                    result = _wrk(base, path, tokens_file, merchant["api_key"], seconds, rate)
+                # Calibrate the pacing: a connection's cycle is its delay plus the request's own time.
+                guess = round(CONNECTIONS * 1000 / args.rate)
+                warm = _wrk(base, path, tokens_file, merchant["api_key"], 5, guess)
+                paced = max(0, round(guess - (CONNECTIONS * 1000 / warm["rate_per_s"] - guess)))
+                print(f"pacing {label}: {warm['rate_per_s']}/s at {guess} ms -> {paced} ms", file=sys.stderr)
+                for mode, seconds, delay in (("paced", args.seconds, paced), ("max", args.burst_seconds, 0)):
+                    result = _wrk(base, path, tokens_file, merchant["api_key"], seconds, delay)
+                    rate = args.rate if delay else None
                     result |= {"backend": backend, "endpoint": label, "mode": mode, "target_rate": rate}
                     print(json.dumps(result), flush=True)
                     runs.append(result)

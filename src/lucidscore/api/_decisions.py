@@ -6,16 +6,36 @@ Every call that names a consumer (by a consent token that exists) is written to 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from lucidscore.api._domain import MerchantRef, end_reads, now, status_of
 from lucidscore.api._errors import ApiError
 from lucidscore.api._security import digest
 from lucidscore.policy import BenefitCatalogue
 from lucidscore.store.service import AccessLog, Consent, ModelRecord, ScoreRecord
+
+
+@cache
+def _statements() -> dict[str, Executable]:
+    """The decision's SQL, built once (building statements costs more than running them on SQLite)."""
+    return {
+        "consent": select(
+            Consent.consumer_id, Consent.merchant_id, Consent.purpose, Consent.expires_at, Consent.revoked_at
+        ).where(Consent.token_hash == bindparam("token_hash")),
+        "model": select(ModelRecord.model_id).where(ModelRecord.active.is_(True)),
+        "score": select(ScoreRecord.score, ScoreRecord.tier, ScoreRecord.reasons, ScoreRecord.model_id)
+        .where(
+            ScoreRecord.consumer_id == bindparam("consumer_id"), ScoreRecord.model_id == bindparam("model_id")
+        )
+        .order_by(ScoreRecord.as_of.desc(), ScoreRecord.id.desc())
+        .limit(1),
+        "log": insert(AccessLog),
+    }
 
 
 def _refuse(session: Session, consumer_id: str, merchant: MerchantRef, product: str, why: str) -> None:
@@ -43,12 +63,9 @@ def decide(
         raise ApiError(
             422, f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product"
         )
+    sql = _statements()
     conn = session.connection()
-    consent = conn.execute(
-        select(
-            Consent.consumer_id, Consent.merchant_id, Consent.purpose, Consent.expires_at, Consent.revoked_at
-        ).where(Consent.token_hash == digest(consent_token))
-    ).first()
+    consent = conn.execute(sql["consent"], {"token_hash": digest(consent_token)}).first()
     if consent is None:
         raise ApiError(
             403, "no consent with this token; ask the consumer to grant one", field="consent_token"
@@ -63,13 +80,10 @@ def decide(
         refusal = (status, f"the consent is {status}")
     score = None
     if refusal is None:
-        model_id = conn.execute(select(ModelRecord.model_id).where(ModelRecord.active.is_(True))).scalar()
+        model_id = conn.execute(sql["model"]).scalar()
         if model_id is not None:
             score = conn.execute(
-                select(ScoreRecord.score, ScoreRecord.tier, ScoreRecord.reasons, ScoreRecord.model_id)
-                .where(ScoreRecord.consumer_id == consent.consumer_id, ScoreRecord.model_id == model_id)
-                .order_by(ScoreRecord.as_of.desc(), ScoreRecord.id.desc())
-                .limit(1)
+                sql["score"], {"consumer_id": consent.consumer_id, "model_id": model_id}
             ).first()
         if score is None:
             refusal = ("no score", "no score for this consumer from the active model")
@@ -86,15 +100,16 @@ def decide(
     )
     decided_at = now()
     session.connection().execute(
-        insert(AccessLog).values(
-            consumer_id=consent.consumer_id,
-            merchant_id=merchant.id,
-            purpose=product,
-            at=decided_at,
-            result="approved" if outcome.approved else "declined",
-            score=score.score,
-            model_id=score.model_id,
-        )
+        sql["log"],
+        {
+            "consumer_id": consent.consumer_id,
+            "merchant_id": merchant.id,
+            "purpose": product,
+            "at": decided_at,
+            "result": "approved" if outcome.approved else "declined",
+            "score": score.score,
+            "model_id": score.model_id,
+        },
     )
     session.commit()
     return {

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from lucidscore.api._errors import ApiError
 from lucidscore.api._security import (
@@ -104,20 +106,21 @@ class MerchantRef:
     display_name: str
 
 
+@cache
+def _key_statement() -> Executable:
+    return (
+        select(ApiKey.key_hash, ApiKey.revoked_at, User.id, User.username, User.display_name)
+        .join(User, User.id == ApiKey.merchant_id)
+        .where(ApiKey.prefix == bindparam("prefix"))
+    )
+
+
 def merchant_for_key(session: Session, key: str) -> MerchantRef | None:
     """The merchant whose (unrevoked) API key this is; None otherwise. Core SQL: it is on the hot path."""
     prefix = api_key_prefix(key)
     if prefix is None:
         return None
-    row = (
-        session.connection()
-        .execute(
-            select(ApiKey.key_hash, ApiKey.revoked_at, User.id, User.username, User.display_name)
-            .join(User, User.id == ApiKey.merchant_id)
-            .where(ApiKey.prefix == prefix)
-        )
-        .first()
-    )
+    row = session.connection().execute(_key_statement(), {"prefix": prefix}).first()
     if row is None or row.revoked_at is not None or not same_secret(row.key_hash, digest(key)):
         return None
     return MerchantRef(row.id, row.username, row.display_name)
