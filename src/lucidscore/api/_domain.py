@@ -130,18 +130,15 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or user.role == "merchant":
         # Spend the same time as a real check so response times do not reveal which usernames exist.
-        verify_password(_DUMMY_HASH(), password)
+        verify_password(_dummy_hash(), password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
 
-_DUMMY: list[str] = []
-
-
-def _DUMMY_HASH() -> str:
-    if not _DUMMY:
-        _DUMMY.append(hash_password("not a real password"))
-    return _DUMMY[0]
+@cache
+def _dummy_hash() -> str:
+    """A real argon2 hash to verify against when the username is unknown (computed on first use)."""
+    return hash_password("not a real password")
 
 
 def open_session(session: Session, user: User, minutes: int) -> tuple[str, datetime]:
