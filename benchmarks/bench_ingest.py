@@ -89,6 +89,19 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _pg_size(url: str) -> int:
+    from sqlalchemy import text
+
+    from lucidscore.store import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def _population(n: int, seed: int, work: Path, reuse: bool) -> Path:
     out = work / f"population_{n}_{seed}"
     if reuse and (out / "consumers.parquet").exists():
@@ -137,29 +150,39 @@ def main() -> None:
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             for run in runs:
                 results.append({"backend": backend, "run": run, **_ingest(data, f"sqlite:///{db}")})
-            size = db.stat().st_size / 2**30
-            results[-1]["db_gb"] = round(size, 2)
+                results[-1]["db_gb"] = round(db.stat().st_size / 2**30, 2)
+                print(json.dumps(results[-1]), flush=True)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         elif backend == "postgresql":
             with postgres_server() as url:
                 for run in runs:
                     results.append({"backend": backend, "run": run, **_ingest(data, url)})
+                    results[-1]["db_gb"] = round(_pg_size(url) / 2**30, 2)
+                    print(json.dumps(results[-1]), flush=True)
         else:
             raise SystemExit(f"unknown backend {backend!r}; expected sqlite or postgresql")
-        print(json.dumps(results[-1]), flush=True)
     today = datetime.now(UTC).date().isoformat()
     print(
         f"\nMeasured {today} on {machine}; {args.consumers:,} consumers (Parquet), "
         "one transaction per file.\n"
     )
-    print("| backend | run | rows | wall time | rows/s | peak RSS |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| backend | run | rows | wall time | of which statements | rows/s | peak RSS | database |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         rows, secs, peak = int(str(r["rows"])), float(str(r["seconds"])), float(str(r["peak_rss_mb"]))
-        print(
-            f"| {r['backend']} | {r['run']} | {rows:,} | {secs:,.0f} s | {rows / secs:,.0f} | {peak:,.0f} MB |"
-        )
+        files = r["files"]
+        assert isinstance(files, dict)
+        statements = float(files.get("statements", {}).get("seconds", 0.0))
+        cells = [
+            f"{rows:,}",
+            f"{secs:,.0f} s",
+            f"{statements:,.0f} s",
+            f"{rows / secs:,.0f}",
+            f"{peak:,.0f} MB",
+        ]
+        cells.append(f"{float(str(r['db_gb'])):.1f} GB")
+        print(f"| {r['backend']} | {r['run']} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
