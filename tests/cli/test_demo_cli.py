@@ -35,3 +35,16 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_refuses_to_delete_a_directory_that_is_not_a_demo(tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "thesis.tex").write_text("years of work")
+    result = run("demo", "--dir", str(target), "--no-serve", "--rebuild", "--consumers", "300")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: --dir {target}: holds thesis.tex, which a demo does not write; "
+        "choose an empty or new directory"
+    )
+    assert (target / "thesis.tex").read_text() == "years of work"

@@ -113,8 +113,7 @@ def build_demo(
         raise InputError(
             f"--consumers {consumers}: the demo needs at least 200 consumers to train a scorecard"
         )
-    if directory.exists():
-        shutil.rmtree(directory)
+    _clear(directory)
     directory.mkdir(parents=True)
     progress = (
         Progress(
@@ -187,6 +186,26 @@ def build_demo(
     }
     (directory / INFO_NAME).write_text(json.dumps(info, indent=1) + "\n", "utf-8")
     return DemoBuild(directory, dates[-1], logins)
+
+
+DEMO_FILES = frozenset(
+    {"data", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LOGINS_NAME, FEATURES_NAME, INFO_NAME, "model.json"}
+)
+
+
+def _clear(directory: Path) -> None:
+    """Remove an earlier demo; refuse to delete a directory holding anything a demo does not write."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise InputError(f"--dir {directory}: is a file; expected a directory for the demo")
+    foreign = sorted(p.name for p in directory.iterdir() if p.name not in DEMO_FILES)
+    if foreign:
+        raise InputError(
+            f"--dir {directory}: holds {', '.join(foreign[:5])}, which a demo does not write; "
+            "choose an empty or new directory"
+        )
+    shutil.rmtree(directory)
 
 
 def _train(frame: Any, seed: int, meta: dict[str, Any], train: Any) -> ScorecardArtifact:
