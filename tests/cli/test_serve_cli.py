@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from lucidscore.cli.main import main
 
 LUCIDSCORE = [sys.executable, "-m", "lucidscore.cli.main"]
 
@@ -21,15 +24,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_bad_as_of_is_one_clear_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [*LUCIDSCORE, "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--as-of", "June"],
-        capture_output=True,
-        text=True,
-        timeout=60,
+def test_bad_as_of_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        sys, "argv", ["lucidscore", "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--as-of", "June"]
     )
-    assert result.returncode == 2
-    assert result.stderr.strip() == "error: --as-of 'June': expected a date YYYY-MM-DD"
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip() == "error: --as-of 'June': expected a date YYYY-MM-DD"
 
 
 def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
