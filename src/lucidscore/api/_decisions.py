@@ -6,6 +6,7 @@ Every call that names a consumer (by a consent token that exists) is written to 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 
@@ -38,27 +39,28 @@ def _statements() -> dict[str, Executable]:
     }
 
 
-def _refuse(session: Session, consumer_id: str, merchant: MerchantRef, product: str, why: str) -> None:
-    session.connection().execute(
-        insert(AccessLog).values(
-            consumer_id=consumer_id,
-            merchant_id=merchant.id,
-            purpose=product,
-            at=now(),
-            result="refused: " + why,
-        )
-    )
-    session.commit()
+def _log(session: Session, lock: AbstractContextManager[Any], row: dict[str, Any]) -> None:
+    """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time)."""
+    with lock:
+        session.connection().execute(_statements()["log"], {"score": None, "model_id": None} | row)
+        session.commit()
 
 
 def decide(
-    session: Session, merchant: MerchantRef, consent_token: str, product: str, catalogue: BenefitCatalogue
+    session: Session,
+    merchant: MerchantRef,
+    consent_token: str,
+    product: str,
+    catalogue: BenefitCatalogue,
+    write_lock: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
     """Score, tier and the benefit decision for ``product``; the principal reasons when declined.
 
     Raises ``ApiError`` 403 when the consent is unknown, of another merchant or purpose, expired or
     revoked (after logging the attempt), 409 when the active model has no score for the consumer.
+    ``write_lock`` is held while the access-log row is written.
     """
+    lock = write_lock if write_lock is not None else nullcontext()
     if product not in catalogue.products:
         raise ApiError(
             422, f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product"
@@ -92,15 +94,17 @@ def decide(
     end_reads(session)
     if refusal is not None or score is None:
         why, message = refusal or ("no score", "no score")
-        _refuse(session, consent.consumer_id, merchant, product, why)
+        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant.id, "purpose": product}
+        _log(session, lock, row | {"at": now(), "result": "refused: " + why})
         raise ApiError(409 if why == "no score" else 403, message, field="consent_token")
     outcome = catalogue.decide(product, score.score)
     reasons = (
         [] if outcome.approved else [r["text"] for r in score.reasons if isinstance(r, dict) and "text" in r]
     )
     decided_at = now()
-    session.connection().execute(
-        sql["log"],
+    _log(
+        session,
+        lock,
         {
             "consumer_id": consent.consumer_id,
             "merchant_id": merchant.id,
@@ -111,7 +115,6 @@ def decide(
             "model_id": score.model_id,
         },
     )
-    session.commit()
     return {
         "product": product,
         "approved": outcome.approved,

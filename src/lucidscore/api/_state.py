@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,3 +28,10 @@ class ServiceState:
     templates: Jinja2Templates
     rescorer: Rescorer | None = None
     plotly_js: list[str] = field(default_factory=list)  # filled on first request for /static/plotly.js
+    # SQLite has one writer at a time and its busy handler sleeps in coarse steps (up to 50 ms) while it
+    # waits; queueing this process's hot-path writes on a lock wakes the next writer at once instead.
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def serialise_writes(self) -> bool:
+        return self.engine.dialect.name == "sqlite"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from contextlib import AbstractContextManager
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
@@ -13,6 +14,11 @@ from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
+
+def _lock(state: State) -> AbstractContextManager[Any] | None:
+    return state.write_lock if state.serialise_writes else None
+
+
 router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
 
 
@@ -20,7 +26,9 @@ router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
 def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
     """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
     and shown to the consumer. 403 without a valid consent for this merchant and product."""
-    return DecisionOut(**_decisions.decide(db, merchant, body.consent_token, body.product, state.catalogue))
+    return DecisionOut(
+        **_decisions.decide(db, merchant, body.consent_token, body.product, state.catalogue, _lock(state))
+    )
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -44,7 +52,9 @@ def merchant_form(
         merchant = _domain.merchant_for_key(db, api_key.strip())
         if merchant is None:
             raise ApiError(401, "the API key is not valid")
-        context["decision"] = _decisions.decide(db, merchant, consent_token.strip(), product, state.catalogue)
+        context["decision"] = _decisions.decide(
+            db, merchant, consent_token.strip(), product, state.catalogue, _lock(state)
+        )
     except ApiError as exc:
         context["error"] = f"{exc.status}: {exc.message}"
         status = exc.status
