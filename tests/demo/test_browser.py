@@ -98,9 +98,12 @@ def test_consumer_and_merchant_journey(
         assert "refused: revoked" in page.inner_text("#access-log")
 
         page.goto(f"{base}/disputes")
+        account = page.locator("#record option[value^='accounts:']").first.get_attribute("value")
+        page.select_option("#record", account)
         page.fill("#reason", "I closed this account in 2024")
         page.click("form[action='/disputes'] button[type=submit]")
         assert "open" in page.inner_text("#disputes")
+        assert account.split(":", 1)[1] in page.inner_text("#disputes")
         snap("disputes")
 
         page.click("header form button")  # sign out
