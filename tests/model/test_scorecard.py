@@ -240,3 +240,30 @@ def test_public_data_sets_reach_their_anchors() -> None:
         test_size=0.3,
     )
     assert art.training["metrics"]["test_auc"] > 0.78
+
+
+def test_defaults_agree_across_estimator_parameters_and_binning() -> None:
+    # n_prebins 30 was chosen by cross-validation inside training parts (benchmarks/bench_fit.py --only
+    # tune); the estimator, its parameter model and the binning options must carry the same defaults.
+    from lucidscore.model._binning import BinningOptions
+    from lucidscore.model._params import ScorecardParams
+
+    params, opts = ScorecardParams(), BinningOptions()
+    est = Scorecard().get_params()
+    assert est["n_prebins"] == params.n_prebins == opts.n_prebins == 30
+    assert est["min_bin_share"] == params.min_bin_share == opts.min_bin_share == 0.05
+    assert est["max_bins"] == params.max_bins == opts.max_bins == 8
+
+
+def test_integer_points_cost_almost_no_discrimination(fitted: Scorecard, table: pd.DataFrame) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    x = table.drop(columns=["bad"])
+    seg = fitted.artifact_.segments[0]
+    woe = fitted.transform(x)[[c.name for c in seg.characteristics]].to_numpy()
+    log_odds_bad = seg.intercept + woe @ np.array([c.coefficient for c in seg.characteristics])
+    scores = fitted.score(x)["score"].to_numpy()
+    unrounded = roc_auc_score(table["bad"], log_odds_bad)
+    rounded = roc_auc_score(table["bad"], -scores)
+    assert unrounded > 0.6
+    assert abs(unrounded - rounded) < 0.002

@@ -26,7 +26,7 @@ class ScorecardParams(BaseModel):
     monotonic_trend: Trend | dict[str, Trend] = "auto"
     min_bin_share: Share = 0.05
     max_bins: int = Field(default=8, ge=2, le=20)
-    n_prebins: int = Field(default=20, ge=2, le=100)
+    n_prebins: int = Field(default=30, ge=2, le=100)
     iv_threshold: float = Field(default=0.02, ge=0)
     max_correlation: float = Field(default=0.8, gt=0, le=1)
     max_characteristics: int | None = Field(default=None, ge=1)

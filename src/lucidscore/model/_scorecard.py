@@ -83,7 +83,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         monotonic_trend: Trend | Mapping[str, Trend] = "auto",
         min_bin_share: float = 0.05,
         max_bins: int = 8,
-        n_prebins: int = 20,
+        n_prebins: int = 30,
         iv_threshold: float = 0.02,
         max_correlation: float = 0.8,
         max_characteristics: int | None = None,
