@@ -138,7 +138,10 @@ def _server(db_url: str, workers: int) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
-        print(f"server log: {log.name} ({Path(log.name).stat().st_size} bytes)", file=sys.stderr)
+        if Path(log.name).stat().st_size == 0:
+            Path(log.name).unlink()
+        else:
+            print(f"server errors were logged: {log.name}", file=sys.stderr)
 
 
 def _wrk(base: str, path: str, tokens_file: Path, api_key: str, seconds: int, delay: int) -> dict[str, Any]:
