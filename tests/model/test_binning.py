@@ -130,9 +130,9 @@ def test_dynamic_programme_matches_brute_force(seed: int) -> None:
                 if trend == PEAK and (steps == 0).any():
                     continue
                 best = max(best, _iv(goods, bads, starts, tg, tb))
-        starts, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PRIOR)
+        found, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PRIOR)
         assert iv == pytest.approx(best)
-        assert _iv(goods, bads, list(starts), tg, tb) == pytest.approx(iv)
+        assert _iv(goods, bads, list(found), tg, tb) == pytest.approx(iv)
         if trend == PEAK:  # its no-turn optimum is the ascending one
             ascending = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, ASCENDING, PRIOR)
             assert mono_iv == pytest.approx(ascending[1])
