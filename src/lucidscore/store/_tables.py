@@ -123,7 +123,7 @@ def _indexes_for(record: RecordTable) -> list[Index]:
 
 
 def define_raw_table(record: RecordTable, metadata: MetaData) -> Table:
-    """Define the stored table of ``record`` on ``metadata`` (used by the model and the migration)."""
+    """Define the stored table of ``record`` on ``metadata`` (revision 0001 spells the same out in full)."""
     return Table(record.name, metadata, *_columns_for(record), *_indexes_for(record))
 
 
@@ -141,12 +141,3 @@ def raw_table(name: str) -> Table:
 def current_view_name(name: str) -> str:
     """Name of the view with the current rows of raw table ``name``."""
     return f"{name}_current"
-
-
-def current_view_sql(record: RecordTable) -> str:
-    """``CREATE VIEW`` statement of ``<table>_current``: current rows, record columns only."""
-    cols = ", ".join(record.column_names)
-    return (
-        f"CREATE VIEW {current_view_name(record.name)} AS "
-        f"SELECT {cols} FROM {record.name} WHERE {SUPERSEDED_AT} IS NULL"
-    )
