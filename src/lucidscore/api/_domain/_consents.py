@@ -1,0 +1,100 @@
+"""Consents (grant, list, revoke) and the access log a consumer reads ("who looked")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lucidscore.api._domain._accounts import user_names
+from lucidscore.api._domain._common import aware, end_reads, now
+from lucidscore.api._errors import ApiError
+from lucidscore.api._security import (
+    CONSENT_TOKEN_PREFIX,
+    digest,
+    new_token,
+)
+from lucidscore.policy import BenefitCatalogue
+from lucidscore.store.service import (
+    AccessLog,
+    Consent,
+    User,
+)
+
+
+def consent_status(consent: Consent, at: datetime | None = None) -> str:
+    return status_of(consent.expires_at, consent.revoked_at, at)
+
+
+def status_of(expires_at: datetime, revoked_at: datetime | None, at: datetime | None = None) -> str:
+    if revoked_at is not None:
+        return "revoked"
+    return "active" if aware(expires_at) > (at or now()) else "expired"
+
+
+def grant_consent(
+    session: Session,
+    consumer_id: str,
+    merchant_username: str,
+    purpose: str,
+    days: int,
+    catalogue: BenefitCatalogue,
+    max_days: int,
+) -> tuple[Consent, str]:
+    merchant = session.scalar(select(User).where(User.username == merchant_username, User.role == "merchant"))
+    if merchant is None:
+        raise ApiError(422, f"no merchant named {merchant_username!r}", field="merchant")
+    if purpose not in catalogue.products:
+        raise ApiError(
+            422, f"purpose {purpose!r} is not one of {', '.join(catalogue.products)}", field="purpose"
+        )
+    if days > max_days:
+        raise ApiError(422, f"a consent lasts at most {max_days} days; got {days}", field="days")
+    token = new_token(CONSENT_TOKEN_PREFIX)
+    end_reads(session)
+    consent = Consent(
+        consumer_id=consumer_id,
+        merchant_id=merchant.id,
+        purpose=purpose,
+        token_hash=digest(token),
+        expires_at=now() + timedelta(days=days),
+    )
+    session.add(consent)
+    session.flush()
+    return consent, token
+
+
+def consents_of(session: Session, consumer_id: str) -> Sequence[Consent]:
+    return session.scalars(
+        select(Consent)
+        .where(Consent.consumer_id == consumer_id)
+        .order_by(Consent.created_at.desc(), Consent.id.desc())
+    ).all()
+
+
+def revoke_consent(session: Session, consent: Consent) -> Consent:
+    if consent.revoked_at is None:
+        consent.revoked_at = now()
+        session.flush()
+    return consent
+
+
+def access_log_of(session: Session, consumer_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(AccessLog)
+        .where(AccessLog.consumer_id == consumer_id)
+        .order_by(AccessLog.at.desc(), AccessLog.id.desc())
+    ).all()
+    names = user_names(session, {r.merchant_id for r in rows})
+    return [
+        {
+            "merchant": names.get(r.merchant_id, "?"),
+            "purpose": r.purpose,
+            "at": aware(r.at),
+            "result": r.result,
+        }
+        for r in rows
+    ]

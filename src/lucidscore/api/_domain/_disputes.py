@@ -1,0 +1,73 @@
+"""Disputes and their append-only audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lucidscore.api._domain._common import now
+from lucidscore.api._domain._records import record_exists
+from lucidscore.api._errors import ApiError
+from lucidscore.store.service import (
+    Dispute,
+    DisputeEvent,
+    User,
+)
+
+
+def add_event(session: Session, dispute: Dispute, actor: User, action: str, detail: dict[str, Any]) -> None:
+    seq = session.scalar(
+        select(func.count()).select_from(DisputeEvent).where(DisputeEvent.dispute_id == dispute.id)
+    )
+    session.add(
+        DisputeEvent(
+            dispute_id=dispute.id, seq=(seq or 0) + 1, actor_id=actor.id, action=action, detail=detail
+        )
+    )
+    session.flush()
+
+
+def open_dispute(session: Session, consumer: User, table: str, key: str, reason: str) -> Dispute:
+    assert consumer.consumer_id is not None
+    if not record_exists(session, consumer.consumer_id, table, key):
+        raise ApiError(
+            404, f"you have no current {table} record with key {key!r}; see /v1/me/data", field="record_key"
+        )
+    dispute = Dispute(consumer_id=consumer.consumer_id, record_table=table, record_key=key, reason=reason)
+    session.add(dispute)
+    session.flush()
+    add_event(session, dispute, consumer, "opened", {"reason": reason})
+    return dispute
+
+
+def disputes_of(
+    session: Session, consumer_id: str | None = None, status: str | None = None
+) -> Sequence[Dispute]:
+    query = select(Dispute).order_by(Dispute.created_at, Dispute.id)
+    if consumer_id is not None:
+        query = query.where(Dispute.consumer_id == consumer_id)
+    if status is not None:
+        query = query.where(Dispute.status == status)
+    return session.scalars(query).all()
+
+
+def events_of(session: Session, dispute: Dispute) -> Sequence[DisputeEvent]:
+    return session.scalars(
+        select(DisputeEvent).where(DisputeEvent.dispute_id == dispute.id).order_by(DisputeEvent.seq)
+    ).all()
+
+
+def resolve_dispute(
+    session: Session, dispute: Dispute, analyst: User, status: str, resolution: str
+) -> Dispute:
+    if dispute.status != "open":
+        raise ApiError(409, f"dispute {dispute.id} is already {dispute.status}")
+    dispute.status = status
+    dispute.resolution = resolution
+    dispute.resolved_at = now()
+    session.flush()
+    add_event(session, dispute, analyst, status, {"resolution": resolution})
+    return dispute

@@ -1,0 +1,71 @@
+"""The raw records held about a consumer, read from the store's ``<table>_current`` views."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from lucidscore.api._errors import ApiError
+
+# Records a consumer can see and contest: table -> natural key columns (records.py).
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "consumers": ("consumer_id",),
+    "accounts": ("account_id",),
+    "statements": ("account_id", "period"),
+    "inquiries": ("consumer_id", "at", "merchant_id"),
+    "public_records": ("record_id",),
+    "income": ("consumer_id", "period"),
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def records_of(session: Session, consumer_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every current record held about the consumer, from the store's ``<table>_current`` views."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    queries = {
+        "consumer": "SELECT * FROM consumers_current WHERE consumer_id = :c",
+        "accounts": "SELECT * FROM accounts_current WHERE consumer_id = :c ORDER BY opened, account_id",
+        "statements": (
+            "SELECT s.* FROM statements_current s JOIN accounts_current a ON a.account_id = s.account_id "
+            "WHERE a.consumer_id = :c ORDER BY s.account_id, s.period"
+        ),
+        "inquiries": "SELECT * FROM inquiries_current WHERE consumer_id = :c ORDER BY at",
+        "public_records": "SELECT * FROM public_records_current WHERE consumer_id = :c ORDER BY filed",
+        "income": "SELECT * FROM income_current WHERE consumer_id = :c ORDER BY period",
+    }
+    for name, sql in queries.items():
+        result = session.execute(text(sql), {"c": consumer_id})
+        out[name] = [{k: _jsonable(v) for k, v in row.items()} for row in result.mappings()]
+    return out
+
+
+def record_exists(session: Session, consumer_id: str, table: str, key: str) -> bool:
+    """Whether ``key`` (parts joined by '|') names a current record of this consumer in ``table``."""
+    columns = RECORD_KEYS[table]
+    parts = key.split("|")
+    if len(parts) != len(columns):
+        raise ApiError(
+            422,
+            f"record_key for {table} has {len(parts)} part(s); expected {len(columns)}: {'|'.join(columns)}",
+            field="record_key",
+        )
+    where = " AND ".join(f"CAST(t.{c} AS TEXT) = :k{i}" for i, c in enumerate(columns))
+    params: dict[str, Any] = {f"k{i}": p for i, p in enumerate(parts)} | {"c": consumer_id}
+    if table == "statements":
+        sql = (
+            "SELECT 1 FROM statements_current t JOIN accounts_current a ON a.account_id = t.account_id "
+            f"WHERE a.consumer_id = :c AND {where}"
+        )
+    else:
+        sql = f"SELECT 1 FROM {table}_current t WHERE t.consumer_id = :c AND {where}"
+    return session.execute(text(sql), params).first() is not None
