@@ -212,7 +212,43 @@ def prebin_edges(x: npt.NDArray[np.float64], n_prebins: int) -> npt.NDArray[np.f
     last = np.searchsorted(cum, targets, side="left")  # index of the value holding each quantile
     heavy = np.flatnonzero(counts * n_prebins >= x.size)
     starts = np.unique(np.concatenate([last + 1, heavy, heavy + 1]))
-    return values[starts[(starts > 0) & (starts < values.size)]]
+    starts = starts[(starts > 0) & (starts < values.size)]
+    # A rounded edge may move past values close to it, but never past a point mass or the smallest value.
+    is_heavy = counts * n_prebins >= x.size
+    floor = np.where(is_heavy[starts - 1], values[starts - 1], values[0])
+    return round_edges(values[starts - 1], values[starts], floor)
+
+
+def round_edges(
+    below: npt.NDArray[np.float64], edges: npt.NDArray[np.float64], floor: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Edges rounded for people: labels, reason texts and SQL read "1,630 to < 2,010", not
+    "1633.12 to < 2014.73".
+
+    An edge takes the fewest significant digits that still separate the same observed values
+    (``below < rounded <= edge``); where that needs more than 3 digits (dense continuous data) it is
+    rounded to 3 significant digits as long as it stays above ``floor`` — a point mass or the smallest
+    value — so only a few rows next to an edge change pre-bin. Result strictly increasing.
+
+    >>> round_edges(np.array([0.7, 10.0, 1630.5]), np.array([0.785762, 11.0, 1633.12]), np.zeros(3)).tolist()
+    [0.78, 11.0, 1630.0]
+    """
+    out = edges.copy()
+    done = np.zeros(edges.size, dtype=np.bool_)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(edges)))
+    magnitude[~np.isfinite(magnitude)] = 0.0
+    for digits in range(1, 4):
+        scale = 10.0 ** (digits - 1 - magnitude)
+        rounded = np.floor(edges * scale) / scale
+        ok = ~done & (rounded > below) & (rounded <= edges)
+        out[ok] = rounded[ok]
+        done |= ok
+    scale = 10.0 ** (2 - magnitude)
+    nearest = np.round(edges * scale) / scale
+    ok = ~done & (nearest > floor)
+    out[ok] = nearest[ok]
+    return np.unique(out)
 
 
 def bin_numeric(
