@@ -34,7 +34,7 @@ def test_every_command_is_in_the_readme() -> None:
 
 
 def test_readme_names_no_command_that_does_not_exist() -> None:
-    code = "\n".join(re.findall(r"```(?:bash)?\n(.*?)```", README, flags=re.S))
+    code = "\n".join(re.findall(r"^```bash\n(.*?)^```", README, flags=re.S | re.M))
     named = set(re.findall(r"lucidscore ([a-z][a-z-]+)", code))
     assert {"demo", "train", "score", "ingest"} <= named
     assert named - _commands() == set()
