@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from lucidscore.errors import InputError
-from lucidscore.ingest import FileReport, IngestReport, RichProgress, ingest_directory, ingest_file
 from lucidscore.records import LOAD_ORDER
+
+if TYPE_CHECKING:  # the ingest layer (SQLAlchemy, polars) loads only when the command runs
+    from lucidscore.ingest import FileReport, IngestReport
 
 _COUNTS = ("read", "accepted", "quarantined", "inserted", "superseded", "unchanged")
 _SHOWN_PROBLEMS = 5
 
 
 def _ingest_one(path: Path, table: str | None, db: str, progress: bool) -> IngestReport:
+    from lucidscore.ingest import IngestReport, RichProgress, ingest_file
     from lucidscore.store import make_engine, migrate
 
     name = table or path.name.split(".")[0]
@@ -83,6 +86,8 @@ def register(app: typer.Typer) -> None:
         if path.is_dir():
             if table is not None:
                 raise InputError(f"{path}: --table applies to a single file, not to a directory")
+            from lucidscore.ingest import ingest_directory
+
             report = ingest_directory(path, db, progress=progress)
         else:
             report = _ingest_one(path, table, db, progress)

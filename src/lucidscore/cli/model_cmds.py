@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -14,9 +14,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lucidscore.errors import InputError, LucidError
-from lucidscore.model import Condition, Scaling, ScorecardArtifact, train_scorecard
 from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
 from lucidscore.tabular import read_table
+
+if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
+    from lucidscore.model import Condition, ScorecardArtifact
 
 _RULE = re.compile(r"^\s*([^\s<>=!]+)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 
@@ -37,6 +39,8 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...]:
 
 def parse_rule(text: str) -> Condition:
     """'n_credit_accounts<2' -> Condition(column='n_credit_accounts', op='<', value=2.0)."""
+    from lucidscore.model import Condition
+
     m = _RULE.match(text)
     if m is None:
         raise InputError(f"--segment-rule {text!r}: expected COLUMN OP VALUE, e.g. 'n_credit_accounts<2'")
@@ -172,6 +176,8 @@ def train(
     pdo: Annotated[float, typer.Option(help="Points to double the odds.")] = 40.0,
 ) -> None:
     """Fit a scorecard on DATA and write the model JSON; print its characteristics and test metrics."""
+    from lucidscore.model import Scaling, train_scorecard
+
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")
     try:
