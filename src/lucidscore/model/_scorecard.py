@@ -29,7 +29,7 @@ from lucidscore.model._assign import (
 )
 from lucidscore.model._binning import Trend
 from lucidscore.model._card import fit_card
-from lucidscore.model._frame import Kind, binary_target, column_kind
+from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._recourse import Explanation
@@ -215,16 +215,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         conds: list[Condition] = []
         if p.segment_by is not None:
             col = p.segment_by
-            values = category_values(frame[col])
-            counts = pd.Series([v for v in values if v is not None], dtype=object).value_counts()
-            for v in sorted(counts.index, key=lambda v: (-counts[v], str(v))):
-                value: float | str = float(v) if kinds[col] == "numeric" else str(v)
+            for value in _segment_values(frame[col], kinds[col]):
                 cond = Condition(column=col, op="==", value=value)
                 if big_enough(condition_mask(cond, frame)):
                     conds.append(cond)
                 else:
+                    shown = f"{value:g}" if isinstance(value, float) else value
                     notes.append(
-                        f"segment {col}={v}: fewer than {p.min_segment_rows} rows or "
+                        f"segment {col}={shown}: fewer than {p.min_segment_rows} rows or "
                         f"{p.min_segment_bads} of each class; scored by the default card"
                     )
         elif p.segment_rule is not None:
@@ -241,6 +239,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             rows = condition_mask(cond, frame) & rest
             plan.append((_cond_name(cond), cond, rows))
             rest &= ~rows
+        if conds and not rest.any():
+            # Every training row has a card of its own: a default card would score no training row. The
+            # largest card becomes the default instead (listed last, as the scoring rule wants), so it
+            # also scores values never seen in training and missing values.
+            name, _, rows = plan.pop(0)
+            plan.append((f"{name} (default)", None, rows))
+            notes.append(
+                f"segment {name}: every training row has a card of its own value, so this largest card "
+                "is the default: it also scores values never seen in training and missing values"
+            )
+            return plan
         if conds and not big_enough(rest):
             notes.append("segment default: too few remaining rows of each class; fitted on all rows")
             rest = everything
@@ -362,6 +371,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 def _cond_name(cond: Condition) -> str:
     value = cond.value if not isinstance(cond.value, float) else f"{cond.value:g}"
     return f"{cond.column}{cond.op}{value}"
+
+
+def _segment_values(values: pd.Series, kind: Kind) -> list[float | str]:
+    """Distinct present values of a ``--segment-by`` column, most frequent first (ties by text), as the
+    condition compares them: numbers (booleans as 0/1) for a numeric column, text otherwise."""
+    present: pd.Series
+    if kind == "numeric":
+        x = numeric_column(values)
+        present = pd.Series(x[~np.isnan(x)])
+    else:
+        present = pd.Series([v for v in category_values(values) if v is not None], dtype=object)
+    counts = present.value_counts()
+    ordered = sorted(counts.index, key=lambda v: (-counts[v], str(v)))
+    return [float(v) if kind == "numeric" else str(v) for v in ordered]
 
 
 def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
