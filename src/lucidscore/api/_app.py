@@ -11,7 +11,16 @@ from lucidscore.api._pages import make_templates
 from lucidscore.api._rescore import PipelineRescorer, Rescorer
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
-from lucidscore.api.routes import analyst, analyst_pages, auth, consumer, consumer_pages, merchant, system
+from lucidscore.api.routes import (
+    analyst,
+    analyst_pages,
+    auth,
+    consumer,
+    consumer_pages,
+    docs,
+    merchant,
+    system,
+)
 from lucidscore.policy import default_catalogue, load_catalogue
 from lucidscore.store import make_engine, session_factory
 
@@ -44,7 +53,8 @@ def create_app(
         else default_catalogue()
     )
     engine = engine if engine is not None else make_engine(settings.db_url)
-    app = FastAPI(title="lucidscore", version="1", description=DESCRIPTION)
+    # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
+    app = FastAPI(title="lucidscore", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,
@@ -56,7 +66,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    for module in (system, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
+    for module in (system, docs, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
         app.include_router(module.router)
     return app
 
