@@ -22,19 +22,31 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> SynthSummary:
     return generate_population(400, seed=8, out_dir=tmp_path_factory.mktemp("small"), today=TODAY)
 
 
+@pytest.fixture(scope="module")
+def medium(tmp_path_factory: pytest.TempPathFactory) -> SynthSummary:
+    """Big enough that float sums in another order differ in the last bits for hundreds of consumers."""
+    return generate_population(3000, seed=3, out_dir=tmp_path_factory.mktemp("medium"), today=TODAY)
+
+
 def test_csv_and_parquet_give_the_same_features(tmp_path: Path) -> None:
     csv = generate_population(400, seed=8, out_dir=tmp_path / "csv", fmt="csv", today=TODAY)
     pq = generate_population(400, seed=8, out_dir=tmp_path / "pq", today=TODAY)
     assert_frame_equal(
-        compute_features(csv.out_dir, AS_OF, today=TODAY), compute_features(pq.out_dir, AS_OF, today=TODAY)
+        compute_features(csv.out_dir, AS_OF, today=TODAY),
+        compute_features(pq.out_dir, AS_OF, today=TODAY),
+        check_exact=True,
     )
 
 
-def test_sqlite_database_gives_the_same_features(small: SynthSummary, tmp_path: Path) -> None:
+# Exactly equal, not within a tolerance: the sources hold the same values (SQLite REAL and PostgreSQL
+# double precision keep every float64 bit), and every float sum is added up in one canonical order.
+def test_sqlite_database_gives_the_same_features(medium: SynthSummary, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'bureau.db'}"
-    ingest_directory(small.out_dir, url)
+    ingest_directory(medium.out_dir, url)
     assert_frame_equal(
-        compute_features(url, AS_OF, today=TODAY), compute_features(small.out_dir, AS_OF, today=TODAY)
+        compute_features(url, AS_OF, today=TODAY),
+        compute_features(medium.out_dir, AS_OF, today=TODAY),
+        check_exact=True,
     )
 
 
@@ -44,7 +56,18 @@ def test_postgresql_database_gives_the_same_features(small: SynthSummary, postgr
     assert_frame_equal(
         compute_features(postgres_url, AS_OF, today=TODAY),
         compute_features(small.out_dir, AS_OF, today=TODAY),
+        check_exact=True,
     )
+
+
+def test_row_order_does_not_change_a_feature(medium: SynthSummary, tmp_path: Path) -> None:
+    """Every table with its rows shuffled gives bit-for-bit the same features (a database hands rows
+    back in its own order), and so does a second run on the same files."""
+    for path in medium.files.values():
+        pl.read_parquet(path).sample(fraction=1.0, shuffle=True, seed=5).write_parquet(tmp_path / path.name)
+    expected = compute_features(medium.out_dir, AS_OF, today=TODAY)
+    assert_frame_equal(compute_features(tmp_path, AS_OF, today=TODAY), expected, check_exact=True)
+    assert_frame_equal(compute_features(medium.out_dir, AS_OF, today=TODAY), expected, check_exact=True)
 
 
 def test_database_reads_only_current_rows(tmp_path: Path) -> None:

@@ -51,6 +51,33 @@ def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
 
 
+# Money is summed in exact fixed point: every value rounded once to a millionth, then added as integers.
+_EXACT = pl.Decimal(38, 6)
+
+
+def _sum(value: pl.Expr) -> pl.Expr:
+    """The sum of a float (money) column, the same whatever order the rows come in; 0 when there is none.
+
+    Floating-point addition is not associative, and a plain ``sum()`` adds in the order rows arrive in and
+    in the pieces the streaming engine splits a group into: a directory and a database deliver rows in
+    different orders, so their features differed in the last bits, and even two runs on the same files
+    could. A fixed-point (integer) sum is exact, so order cannot matter; it is also cheap, unlike sorting
+    each group (polars drops a ``sort()`` before ``sum()`` anyway). Rounding each value to a millionth of
+    a currency unit changes no amount of money; NaN counts as missing.
+    """
+    return value.cast(_EXACT, strict=False).sum().cast(pl.Float64)
+
+
+def _mean(value: pl.Expr) -> pl.Expr:
+    """The mean, its sum by :func:`_sum`; null when there is no value."""
+    return _ratio(_sum(value), value.count())
+
+
+def _std(value: pl.Expr) -> pl.Expr:
+    """The sample standard deviation (ddof 1), its squared deviations added by :func:`_sum`."""
+    return (_sum((value - _mean(value)) ** 2) / (value.count() - 1)).sqrt()
+
+
 def _age_of_label(as_of: date, years: int = 100) -> pl.Expr:
     """Months between a YYYY-MM ``period`` and the as-of month, by lookup: statement periods take a few
     dozen distinct values, so a hash lookup beats parsing 50 million strings."""
@@ -102,7 +129,10 @@ def per_account(statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
             pl.col("last_30").min(),
             pl.col("n60_24", "rows_24", "rows_12", "rows_3", "ontime_12", "ontime_24").sum().cast(pl.Int64),
             pl.col("has_now").any(),
-            pl.col("paid_12", "due_12", "bal_now", "due_now", "bal_3", "bal_12").sum(),
+            *[
+                _sum(pl.col(c)).alias(c)
+                for c in ("paid_12", "due_12", "bal_now", "due_now", "bal_3", "bal_12")
+            ],
         )
     )
 
@@ -119,8 +149,8 @@ def statement_features(accounts: pl.LazyFrame, statements: pl.LazyFrame, as_of: 
     def when_any(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
         return pl.when(cond.any()).then(value).otherwise(None)
 
-    util_3 = _ratio(pl.col("bal_3").filter(rev).sum(), (limit * pl.col("rows_3")).filter(rev).sum())
-    util_12 = _ratio(pl.col("bal_12").filter(rev).sum(), (limit * pl.col("rows_12")).filter(rev).sum())
+    util_3 = _ratio(_sum(pl.col("bal_3").filter(rev)), _sum((limit * pl.col("rows_3")).filter(rev)))
+    util_12 = _ratio(_sum(pl.col("bal_12").filter(rev)), _sum((limit * pl.col("rows_12")).filter(rev)))
     joined = per_account(statements, as_of).join(
         accounts.select("account_id", "consumer_id", "kind", "credit_limit", "original_amount"),
         on="account_id",
@@ -134,21 +164,21 @@ def statement_features(accounts: pl.LazyFrame, statements: pl.LazyFrame, as_of: 
         pl.col("dpd_now").filter(credit).max().alias("current_dpd"),
         pl.col("last_30").filter(credit).min().alias("months_since_30dpd"),
         when_any(credit_24, pl.col("n60_24").filter(credit).sum()).alias("n_60dpd_24m"),
-        _ratio(pl.col("paid_12").filter(credit).sum(), pl.col("due_12").filter(credit).sum()).alias(
+        _ratio(_sum(pl.col("paid_12").filter(credit)), _sum(pl.col("due_12").filter(credit))).alias(
             "payment_to_due_12m"
         ),
-        _ratio(pl.col("bal_now").filter(rev & now).sum(), limit.filter(rev & now).sum()).alias(
+        _ratio(_sum(pl.col("bal_now").filter(rev & now)), _sum(limit.filter(rev & now))).alias(
             "revolving_utilisation"
         ),
         (util_3 - util_12).alias("utilisation_trend"),
-        when_any(credit & now, pl.col("bal_now").filter(credit & now).sum()).alias("total_credit_balance"),
-        when_any(credit & now, pl.col("due_now").filter(credit & now).sum()).alias("monthly_obligations"),
-        (limit - pl.col("bal_now")).filter(rev & now).sum().alias("unused_limit"),
+        when_any(credit & now, _sum(pl.col("bal_now").filter(credit & now))).alias("total_credit_balance"),
+        when_any(credit & now, _sum(pl.col("due_now").filter(credit & now))).alias("monthly_obligations"),
+        _sum((limit - pl.col("bal_now")).filter(rev & now)).alias("unused_limit"),
         when_any(rev & now, pl.lit(True)).alias("has_revolving_now"),
         (
             1.0
             - _ratio(
-                pl.col("bal_now").filter(loan & now).sum(), pl.col("original_amount").filter(loan & now).sum()
+                _sum(pl.col("bal_now").filter(loan & now)), _sum(pl.col("original_amount").filter(loan & now))
             )
         ).alias("instalment_paid_down"),
         _ratio(pl.col("ontime_12").filter(bill).sum(), pl.col("rows_12").filter(bill).sum()).alias(
@@ -210,9 +240,9 @@ def income_features(income: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         .filter(age >= 0)
         .group_by("consumer_id")
         .agg(
-            amount.filter(age < 6).mean().alias("income_avg_6m"),
+            _mean(amount.filter(age < 6)).alias("income_avg_6m"),
             pl.when(last12.count() >= 3)
-            .then(_ratio(last12.std(), last12.mean()))
+            .then(_ratio(_std(last12), _mean(last12)))
             .otherwise(None)
             .alias("income_volatility_12m"),
             pl.col("verified").sort_by("age").first().cast(pl.Int8).alias("income_verified"),
