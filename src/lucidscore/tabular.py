@@ -15,24 +15,30 @@ _CSV = {".csv", ".txt", ".data", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
 
 
-def _sniff_separator(path: Path) -> str | None:
+def header_line(path: Path) -> str:
+    """The first line of a text table, refusing binary, non-UTF-8 and empty files with one clear line."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
+    if b"\0" in head:
+        raise InputError(f"{path}: looks binary but is not Parquet; expected a CSV or Parquet file")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"{path}: byte {exc.start} is not UTF-8; expected a UTF-8 CSV or a Parquet file"
         ) from None
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first:
-        return None
-    if "\0" in text:
-        raise InputError(f"{path}: looks binary but is not Parquet; expected a CSV or Parquet file")
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise InputError(f"{path}: the file is empty; expected a header row and at least one data row")
+    return lines[0]
+
+
+def separator_of(first_line: str) -> str:
+    """Comma, semicolon or tab when the header holds one, else runs of spaces (``\\s+``), else comma."""
     for sep in (",", ";", "\t"):
-        if sep in first:
+        if sep in first_line:
             return sep
-    return r"\s+" if " " in first.strip() else ","
+    return r"\s+" if " " in first_line.strip() else ","
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -61,9 +67,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if suffix not in _CSV and suffix:
             # Unknown suffix: still try CSV, but a binary file is refused by the sniffer.
             pass
-        sep = _sniff_separator(p)
-        if sep is None:
-            raise InputError(f"{p}: the file is empty; expected a header row and at least one data row")
+        sep = separator_of(header_line(p))
         try:
             header = pd.read_csv(p, sep=sep, header=None, nrows=1, dtype=str).iloc[0].astype(str).str.strip()
             dupes = sorted(set(header[header.duplicated()]))

@@ -12,6 +12,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lucidscore.errors import InputError
+from lucidscore.tabular import header_line, separator_of
 
 CHUNK_ROWS = 250_000  # Parquet batches and pandas fallbacks
 BLOCK_BYTES = 16 << 20  # pyarrow CSV blocks
@@ -27,23 +28,6 @@ class TableSource:
     kind: str  # "parquet", "csv" (pyarrow) or "whitespace" (pandas)
     separator: str = ","
     total_rows: int | None = None
-
-
-def _first_line(path: Path) -> str:
-    with path.open("rb") as fh:
-        head = fh.read(64 * 1024)
-    if b"\0" in head:
-        raise InputError(f"{path}: looks binary but is not Parquet; expected a CSV or Parquet file")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: byte {exc.start} is not UTF-8; expected a UTF-8 CSV or a Parquet file"
-        ) from None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise InputError(f"{path}: the file is empty; expected a header row and at least one data row")
-    return lines[0]
 
 
 def open_source(path: str | Path) -> TableSource:
@@ -63,13 +47,11 @@ def open_source(path: str | Path) -> TableSource:
                 f"{p}: not a readable Parquet file ({exc}); expected a CSV or Parquet file"
             ) from None
         return TableSource(p, list(meta.schema_arrow.names), "parquet", total_rows=meta.metadata.num_rows)
-    first = _first_line(p)
-    for sep in (",", ";", "\t"):
-        if sep in first:
-            return TableSource(p, [c.strip().strip('"') for c in first.split(sep)], "csv", sep)
-    if " " in first.strip():
+    first = header_line(p)
+    sep = separator_of(first)
+    if sep == r"\s+":
         return TableSource(p, first.split(), "whitespace", " ")
-    return TableSource(p, [first.strip().strip('"')], "csv", ",")
+    return TableSource(p, [c.strip().strip('"') for c in first.split(sep)], "csv", sep)
 
 
 def iter_chunks(
