@@ -10,6 +10,7 @@ from lucidscore.model._artifact import (
     Segment,
     load_artifact,
 )
+from lucidscore.model._assign import bin_index, reference_scores, segment_of_rows
 from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
 from lucidscore.model._kernel import CompiledScorecard, PreparedBatch, ReasonCodes, score_frame
 from lucidscore.model._params import ScorecardParams
@@ -47,10 +48,13 @@ __all__ = [
     "Segment",
     "Tier",
     "bin_categorical",
+    "bin_index",
     "bin_numeric",
     "explain_frame",
     "load_artifact",
+    "reference_scores",
     "score_frame",
+    "segment_of_rows",
     "select_characteristics",
     "to_sql",
     "train_scorecard",
