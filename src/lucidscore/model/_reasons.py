@@ -70,6 +70,10 @@ def bin_reason_text(char: Characteristic, bin_: Bin) -> str:
     """Plain-language reason for a row that falls in ``bin_`` of ``char``."""
     desc = char.description.strip() or char.name
     if bin_.kind == "missing":
+        if char.dtype == "categorical":  # this bin also holds categories never seen in training
+            return (
+                f"{desc}: not reported or not a recognised value — a recognised value could raise your score"
+            )
         return f"{desc}: not reported — providing it could raise your score"
     best = max(char.bins, key=lambda b: b.points)
     if bin_.kind == "interval":
