@@ -91,3 +91,15 @@ def test_analyst_pages(world: World) -> None:
     consumer = world.client()
     consumer.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
     assert consumer.get("/analyst", follow_redirects=False).headers["location"] == "/signin"
+
+
+def test_analyst_dispute_forms_name_a_bad_or_unknown_dispute(world: World) -> None:
+    client = world.client()
+    client.post("/signin", data={"username": "ann", "password": PASSWORDS["ann"]})
+    session = client.cookies[world.settings.cookie_name]
+    token = csrf_token(world.settings.secret_key.get_secret_value(), session)
+    for action, form in (("accept", {}), ("reject", {"reason": "not ours"})):
+        r = client.post(f"/analyst/disputes/999999/{action}", data=form | {"csrf_token": token})
+        assert r.status_code == 404 and r.json()["error"]["message"] == "no dispute 999999", action
+        r = client.post(f"/analyst/disputes/{2**40}/{action}", data=form | {"csrf_token": token})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "dispute_id", action

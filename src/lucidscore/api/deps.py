@@ -144,11 +144,19 @@ def _own_dispute(auth: ConsumerAuth, db: Db, dispute_id: Annotated[int, Path(ge=
     return dispute
 
 
-def _any_dispute(auth: AnalystAuth, db: Db, dispute_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Dispute:
+DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def find_dispute(db: Session, dispute_id: int) -> Dispute:
+    """Any consumer's dispute, for analysts (JSON and pages); 404 when there is none."""
     dispute = db.get(Dispute, dispute_id)
     if dispute is None:
         raise ApiError(404, f"no dispute {dispute_id}", field="dispute_id")
     return dispute
+
+
+def _any_dispute(auth: AnalystAuth, db: Db, dispute_id: DisputeId) -> Dispute:
+    return find_dispute(db, dispute_id)
 
 
 OwnConsent = Annotated[Consent, Depends(_own_consent)]

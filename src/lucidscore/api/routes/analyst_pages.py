@@ -10,10 +10,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from lucidscore.api import _domain, _plots, _views
 from lucidscore.api._errors import ApiError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Auth, Db, MaybeSignedIn, SettingsDep, State, check_csrf
+from lucidscore.api.deps import (
+    Auth,
+    Db,
+    DisputeId,
+    MaybeSignedIn,
+    SettingsDep,
+    State,
+    check_csrf,
+    find_dispute,
+)
 from lucidscore.api.routes.analyst import accept, activate, model_out
 from lucidscore.api.schemas import AcceptDisputeIn
-from lucidscore.store.service import Dispute
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -79,7 +87,7 @@ def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
 @router.post("/analyst/disputes/{dispute_id}/accept")
 def accept_form(
     request: Request,
-    dispute_id: int,
+    dispute_id: DisputeId,
     auth: PageAnalyst,
     db: Db,
     state: State,
@@ -91,9 +99,7 @@ def accept_form(
     if auth is None:
         return RedirectResponse("/signin", status_code=303)
     check_csrf(auth, csrf_token, settings)
-    dispute = db.get(Dispute, dispute_id)
-    if dispute is None:
-        raise ApiError(404, f"no dispute {dispute_id}")
+    dispute = find_dispute(db, dispute_id)
     try:
         accept(
             db,
@@ -110,7 +116,7 @@ def accept_form(
 
 @router.post("/analyst/disputes/{dispute_id}/reject")
 def reject_form(
-    dispute_id: int,
+    dispute_id: DisputeId,
     auth: PageAnalyst,
     db: Db,
     settings: SettingsDep,
@@ -120,9 +126,7 @@ def reject_form(
     if auth is None:
         return RedirectResponse("/signin", status_code=303)
     check_csrf(auth, csrf_token, settings)
-    dispute = db.get(Dispute, dispute_id)
-    if dispute is None:
-        raise ApiError(404, f"no dispute {dispute_id}")
+    dispute = find_dispute(db, dispute_id)
     _domain.resolve_dispute(db, dispute, auth.user, "rejected", reason)
     db.commit()
     return RedirectResponse("/analyst/disputes", status_code=303)
