@@ -103,3 +103,16 @@ def test_analyst_dispute_forms_name_a_bad_or_unknown_dispute(world: World) -> No
         assert r.status_code == 404 and r.json()["error"]["message"] == "no dispute 999999", action
         r = client.post(f"/analyst/disputes/{2**40}/{action}", data=form | {"csrf_token": token})
         assert r.status_code == 422 and r.json()["error"]["field"] == "dispute_id", action
+
+
+def test_consent_revoke_form_refuses_another_consumers_or_a_bad_consent(world: World) -> None:
+    alice = world.signed_in("alice")
+    granted = alice.post("/v1/me/consents", json={"merchant": "shop_x", "purpose": "premium"}).json()
+    bob = world.client()
+    bob.post("/signin", data={"username": "bob", "password": PASSWORDS["bob"]})
+    token = csrf_token(world.settings.secret_key.get_secret_value(), bob.cookies[world.settings.cookie_name])
+    r = bob.post(f"/consents/{granted['id']}/revoke", data={"csrf_token": token})
+    assert r.status_code == 404 and r.json()["error"]["field"] == "consent_id"
+    r = bob.post(f"/consents/{2**40}/revoke", data={"csrf_token": token})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "consent_id"
+    assert alice.get("/v1/me/consents").json()[0]["revoked_at"] is None

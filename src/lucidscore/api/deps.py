@@ -130,11 +130,19 @@ def _merchant(
 MerchantUser = Annotated[_domain.MerchantRef, Depends(_merchant)]
 
 
-def _own_consent(auth: ConsumerAuth, db: Db, consent_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Consent:
+ConsentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def find_own_consent(db: Session, consumer_id: str | None, consent_id: int) -> Consent:
+    """The signed-in consumer's consent (JSON and pages); another consumer's is a 404, like a missing one."""
     consent = db.get(Consent, consent_id)
-    if consent is None or consent.consumer_id != auth.user.consumer_id:
+    if consent is None or consent.consumer_id != consumer_id:
         raise ApiError(404, f"you have no consent {consent_id}", field="consent_id")
     return consent
+
+
+def _own_consent(auth: ConsumerAuth, db: Db, consent_id: ConsentId) -> Consent:
+    return find_own_consent(db, auth.user.consumer_id, consent_id)
 
 
 def _own_dispute(auth: ConsumerAuth, db: Db, dispute_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Dispute:

@@ -10,8 +10,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from lucidscore.api import _domain, _plots, _views
 from lucidscore.api._errors import ApiError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Auth, Db, MaybeSignedIn, SettingsDep, State, check_csrf
-from lucidscore.store.service import Consent
+from lucidscore.api.deps import (
+    Auth,
+    ConsentId,
+    Db,
+    MaybeSignedIn,
+    SettingsDep,
+    State,
+    check_csrf,
+    find_own_consent,
+)
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -115,7 +123,7 @@ def grant_form(
 
 @router.post("/consents/{consent_id}/revoke")
 def revoke_form(
-    consent_id: int,
+    consent_id: ConsentId,
     auth: PageConsumer,
     db: Db,
     settings: SettingsDep,
@@ -124,9 +132,7 @@ def revoke_form(
     if auth is None or auth.user.consumer_id is None:
         return _to_signin()
     check_csrf(auth, csrf_token, settings)
-    consent = db.get(Consent, consent_id)
-    if consent is None or consent.consumer_id != auth.user.consumer_id:
-        raise ApiError(404, f"you have no consent {consent_id}")
+    consent = find_own_consent(db, auth.user.consumer_id, consent_id)
     _domain.revoke_consent(db, consent)
     db.commit()
     return RedirectResponse("/consents", status_code=303)
