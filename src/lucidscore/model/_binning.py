@@ -8,6 +8,7 @@ without points (points come from the regression and the scaling).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -133,11 +134,17 @@ def _merge(
     best = (*ascending, "ascending") if ascending[1] >= descending[1] else (*descending, "descending")
     if trend == "auto":
         weight = totals[0] * totals[1] / (totals[0] + totals[1])  # N r (1 - r)
-        critical = float(chi2.isf(SHAPE_ALPHA / max(len(goods), 1), 1))
+        critical = _critical(max(len(goods), 1))
         for name, cand in (("peak", peak), ("valley", valley)):
             if weight * (cand[1] - best[1]) > critical:
                 best = (*cand, name)
     return best
+
+
+@functools.cache
+def _critical(n_prebins: int) -> float:
+    """Chi-square(1) critical value at SHAPE_ALPHA, Bonferroni-corrected for ``n_prebins`` turn points."""
+    return float(chi2.isf(SHAPE_ALPHA / n_prebins, 1))
 
 
 def shape_of(woes: list[float]) -> str:
@@ -191,7 +198,7 @@ def _finish(
     return BinnedColumn(name, dtype, bins, max(iv, 0.0), trend, specials)
 
 
-SAMPLE_ROWS = 200_000  # pre-bin edges come from an evenly strided sample of at most this many rows
+SAMPLE_ROWS = 50_000  # pre-bin edges come from an evenly strided sample of at most this many rows
 
 
 def prebin_edges(x: npt.NDArray[np.float64], n_prebins: int) -> npt.NDArray[np.float64]:
@@ -252,13 +259,19 @@ def round_edges(
 
 
 def bin_numeric(
-    name: str, x: npt.NDArray[np.float64], y: npt.NDArray[np.int8], opts: BinningOptions
+    name: str,
+    x: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+    y: npt.NDArray[np.int8],
+    opts: BinningOptions,
+    rows: npt.NDArray[np.int64] | None = None,
 ) -> BinnedColumn:
     """Bin a numeric column: quantile pre-bins, then the optimal monotone merge.
 
     Parameters
     ----------
-    name : column name; x : values (NaN = missing); y : 1 = bad, 0 = good, both present.
+    name : column name; x : values (float64 with NaN = missing, or int64); y : 1 = bad, 0 = good,
+    both present; rows : the positions in ``x`` to bin (``y`` is aligned with them), None for all — a
+    segment is binned in place, without a copy of its column.
 
     Returns
     -------
@@ -270,23 +283,26 @@ def bin_numeric(
     """
     declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
     # Edges from an evenly strided sample of at most SAMPLE_ROWS rows; counts from every row.
-    sample = x[:: -(-x.size // SAMPLE_ROWS)]
+    step = -(-y.size // SAMPLE_ROWS)
+    sample = (x[::step] if rows is None else x[rows[::step]]).astype(np.float64)
     sample = sample[~np.isnan(sample) & ~np.isin(sample, declared)]
     edges = prebin_edges(sample, opts.n_prebins)
-    cell, rows, bad = _dp.prebin_counts(x, y, edges, declared)
+    use_rows = rows is not None
+    where = rows if rows is not None else np.empty(0, dtype=np.int64)
+    cell, counts, bad = _dp.prebin_counts(x, where, use_rows, y, edges, declared)
     s_count = declared.size
-    pre_rows, pre_bad = rows[1 + s_count :], bad[1 + s_count :]
+    pre_rows, pre_bad = counts[1 + s_count :], bad[1 + s_count :]
     k = edges.size + 1
     total_bad = float(y.sum())
     totals = (float(y.shape[0]) - total_bad, total_bad)
     starts, _, trend = _merge(pre_rows - pre_bad, pre_bad, totals, int(y.shape[0]), opts, opts.trend)
-    present = [t for t in range(s_count) if rows[1 + t] > 0]
-    bins = [BinStats("missing", "missing", int(rows[0]), round(bad[0]))]
-    lut = np.zeros(rows.size, dtype=np.int16)  # cell -> position in bins
+    present = [t for t in range(s_count) if counts[1 + t] > 0]
+    bins = [BinStats("missing", "missing", int(counts[0]), round(bad[0]))]
+    lut = np.zeros(counts.size, dtype=np.int16)  # cell -> position in bins
     for pos, t in enumerate(present, start=1):
         v = float(declared[t])
         bins.append(
-            BinStats("special", f"code {_fmt(v)}", int(rows[1 + t]), round(bad[1 + t]), special_value=v)
+            BinStats("special", f"code {_fmt(v)}", int(counts[1 + t]), round(bad[1 + t]), special_value=v)
         )
         lut[1 + t] = pos
     lut[1 + s_count :] = np.searchsorted(starts, np.arange(k), side="right") + len(present)

@@ -7,17 +7,20 @@ and points_ij = round(-factor * beta_j * woe_ij), base_points = round(offset - f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
+from scipy.special import expit
 
 from lucidscore.errors import InputError
 from lucidscore.model._artifact import Bin, Characteristic, Condition, Segment
 from lucidscore.model._assign import bin_index, category_values
 from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categorical, bin_numeric
+from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import meta_for
 from lucidscore.model._params import ScorecardParams
@@ -40,12 +43,33 @@ def points_for(
     return base, [[round(-f * beta * w) for w in ws] for beta, ws in zip(coefficients, woes, strict=True)]
 
 
+# A numeric column may come as a numpy array: float64 (NaN = missing) or int64, which has no missing.
+Column = pd.Series | npt.NDArray[np.float64] | npt.NDArray[np.int64]
+Columns = Mapping[str, Column]  # a DataFrame, or columns already taken out of one
+
+
+def _numeric_array(values: pd.Series) -> npt.NDArray[np.float64] | npt.NDArray[np.int64]:
+    """int64 and float64 columns as they are stored (no conversion, no copy); others as float64."""
+    if values.dtype in (np.dtype(np.int64), np.dtype(np.float64)):
+        return values.to_numpy()
+    return numeric_column(values)
+
+
+def model_columns(frame: pd.DataFrame, kinds: dict[str, Kind]) -> dict[str, Column]:
+    """The model columns, numeric ones as numpy arrays: taken out once, then binned per segment in
+    place (``fit_card(rows=...)``) without copying the table."""
+    return {c: _numeric_array(frame[c]) if k == "numeric" else frame[c] for c, k in kinds.items()}
+
+
 def _bin_column(
-    name: str, values: pd.Series, kind: Kind, y: npt.NDArray[np.int8], params: ScorecardParams
+    name: str,
+    values: Column,
+    kind: Kind,
+    y: npt.NDArray[np.int8],
+    params: ScorecardParams,
+    rows: npt.NDArray[np.int64] | None,
 ) -> BinnedColumn | str:
-    """The column's binning, or the reason it is skipped."""
-    if values.isna().all():
-        return f"{name}: all values missing; skipped"
+    """The column's binning on ``rows`` (None: all), or the reason it is skipped."""
     opts = BinningOptions(
         trend=params.trend_of(name),
         min_bin_share=params.min_bin_share,
@@ -54,14 +78,53 @@ def _bin_column(
         special_values=params.special_values,
     )
     if kind == "numeric":
-        x = numeric_column(values)
-        if x.size and bool((x == x[0]).all()):  # NaN != NaN, so a missing cell breaks constancy
-            return f"{name}: constant ({x[0]:g} on every row); skipped"
-        return bin_numeric(name, x, y, opts)
-    cats = category_values(values)
+        x = values if isinstance(values, np.ndarray) else numeric_column(values)
+        where = rows if rows is not None else np.empty(0, dtype=np.int64)
+        missing, constant = column_facts(x, where, rows is not None)
+        if missing == y.size:
+            return f"{name}: all values missing; skipped"
+        if constant:
+            first = x[rows[0]] if rows is not None else x[0]
+            return f"{name}: constant ({first:g} on every row); skipped"
+        return bin_numeric(name, x, y, opts, rows)
+    series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
+    if series.isna().all():
+        return f"{name}: all values missing; skipped"
+    cats = category_values(series)
     if len({v for v in cats if v is not None}) == 1 and all(v is not None for v in cats):
         return f"{name}: constant ({cats[0]!r} on every row); skipped"
     return bin_categorical(name, cats, y, opts)
+
+
+PARALLEL_ROWS = 100_000  # from this many rows, columns are binned on all cores (the kernels drop the GIL)
+
+
+def _bin_columns(
+    frame: Columns,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    params: ScorecardParams,
+    name: str,
+    progress: Progress | None,
+    rows: npt.NDArray[np.int64] | None,
+) -> list[BinnedColumn | str]:
+    """Every column's binning (or why it is skipped), in column order; threads on large tables."""
+
+    def one(col: str) -> BinnedColumn | str:
+        return _bin_column(col, frame[col], kinds[col], y, params, rows)
+
+    workers = min(os.cpu_count() or 1, len(kinds))
+    if y.size < PARALLEL_ROWS or workers < 2:
+        out: list[BinnedColumn | str] = []
+        for col in kinds:
+            if progress is not None:
+                progress(f"{name}: binning {col}")
+            out.append(one(col))
+        return out
+    if progress is not None:
+        progress(f"{name}: binning {len(kinds)} columns on {workers} threads")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, kinds))
 
 
 def _characteristic(
@@ -105,29 +168,85 @@ def woe_matrix(chars: list[Characteristic], frame: pd.DataFrame) -> npt.NDArray[
 
 
 def compress_rows(
-    codes: list[npt.NDArray[np.int16]], tables: list[npt.NDArray[np.float64]], y: npt.NDArray[np.int8]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
-    """Distinct (bins, target) rows with their counts: the weighted regression on them has exactly the
-    likelihood of the full one, on far fewer rows (characteristics have a handful of bins each).
+    codes: list[npt.NDArray[np.int16]], y: npt.NDArray[np.int8]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+    """Distinct (bins, target) rows with their counts: a weighted regression on them has exactly the
+    likelihood of the full one, on far fewer rows (characteristics have a handful of bins each). Rows
+    that agree on every characteristic also agree on any subset, so one compression serves every refit.
 
-    >>> codes, woe = [np.array([0, 0, 1, 1], np.int16)], [np.array([-1.0, 1.0])]
-    >>> x, t, w = compress_rows(codes, woe, np.array([1, 1, 0, 1], np.int8))
-    >>> x.ravel().tolist(), t.tolist(), w.tolist()
-    ([-1.0, 1.0, 1.0], [1, 0, 1], [2.0, 1.0, 1.0])
+    >>> c, t, w = compress_rows([np.array([0, 0, 1, 1], np.int16)], np.array([1, 1, 0, 1], np.int8))
+    >>> c.ravel().tolist(), t.tolist(), w.tolist()
+    ([0, 1, 1], [1, 0, 1], [2.0, 1.0, 1.0])
     """
+    if not codes:
+        return np.empty((y.size, 0), dtype=np.int64), y, np.ones(y.size)
     key = y.astype(np.int64)
     radix = 2
-    for c, t in zip(codes, tables, strict=True):
-        if radix * t.size >= 2**62:  # too many combinations for one integer key: no compression
-            return np.column_stack([t[c] for c, t in zip(codes, tables, strict=True)]), y, np.ones(y.size)
-        key = key + c.astype(np.int64) * radix
-        radix *= t.size
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
-    x = np.column_stack([t[c[first]] for c, t in zip(codes, tables, strict=True)])
-    return x.reshape(first.size, len(codes)), y[first], counts.astype(np.float64)
+    for c in codes:
+        size = int(c.max()) + 1
+        if radix * size >= 2**62:  # too many combinations for one integer key: no compression
+            return np.column_stack([c.astype(np.int64) for c in codes]), y, np.ones(y.size)
+        key += c.astype(np.int64) * radix
+        radix *= size
+    inverse, uniques = pd.factorize(key, sort=True)  # hashing, then a sort of the few distinct keys
+    row_of = np.empty(uniques.size, dtype=np.int64)
+    row_of[inverse] = np.arange(y.size)  # any row of each key will do: they agree on every column
+    counts = np.bincount(inverse, minlength=uniques.size).astype(np.float64)
+    return np.column_stack([c[row_of].astype(np.int64) for c in codes]), y[row_of], counts
 
 
-def _sign_safe_regression(
+def logistic_newton(
+    x: npt.NDArray[np.float64],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    c: float,
+    start: npt.NDArray[np.float64] | None = None,
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """Weighted L2 logistic regression by Newton's method: minimises
+    sum_i w_i logloss_i + |beta|^2 / (2c), intercept unpenalised — the objective of scikit-learn's
+    ``LogisticRegression(C=c)``, which a test checks. Few columns and (compressed) rows make each step a
+    small linear solve; ``start`` (intercept first) warm-starts a refit after a column is dropped.
+
+    >>> b0, b = logistic_newton(np.array([[0.0], [1.0]]), np.array([0, 1], np.int8), np.ones(2), 1e6)
+    >>> round(b0, 1) < -5 and float(b[0]) > 10
+    True
+    """
+    a = np.column_stack([np.ones(x.shape[0]), x])
+    penalty = np.full(a.shape[1], 1.0 / c)
+    penalty[0] = 0.0
+    if start is None:  # all coefficients 0 and the intercept at the mean rate: one step closer
+        beta = np.zeros(a.shape[1])
+        rate = float(np.clip((w @ t) / w.sum(), 1e-6, 1 - 1e-6))
+        beta[0] = np.log(rate / (1.0 - rate))
+    else:
+        beta = start.astype(np.float64).copy()
+
+    def objective(z: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
+        return float(w @ (np.logaddexp(0.0, z) - t * z) + 0.5 * penalty @ (b * b))
+
+    z = a @ beta
+    current = objective(z, beta)
+    for _ in range(100):
+        p = expit(z)
+        gradient = a.T @ (w * (p - t)) + penalty * beta
+        hessian = (a * (w * p * (1.0 - p))[:, None]).T @ a + np.diag(penalty)
+        hessian[np.diag_indices_from(hessian)] += 1e-12  # a column of one value stays solvable
+        step = np.linalg.solve(hessian, gradient)
+        size = 1.0
+        while True:  # halve the step until the objective does not rise (Newton can overshoot)
+            trial = beta - size * step
+            z_trial = a @ trial
+            value = objective(z_trial, trial)
+            if value <= current + 1e-12 * abs(current) or size < 1e-6:
+                break
+            size /= 2
+        beta, z, current = trial, z_trial, value
+        if float(np.max(np.abs(size * step))) < 1e-7:
+            break
+    return float(beta[0]), beta[1:]
+
+
+def sign_safe_regression(
     codes: list[npt.NDArray[np.int16]],
     tables: list[npt.NDArray[np.float64]],
     y: npt.NDArray[np.int8],
@@ -137,19 +256,19 @@ def _sign_safe_regression(
     """Fit, drop the characteristic with the most positive coefficient, refit, until all are negative."""
     keep = list(range(len(names)))
     notes: list[str] = []
+    distinct, t, w = compress_rows(codes, y)
+    start: npt.NDArray[np.float64] | None = None
     while keep:
-        x, t, w = compress_rows([codes[j] for j in keep], [tables[j] for j in keep], y)
-        # Newton steps suit few columns and many (weighted) rows: a handful of iterations.
-        model = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100)
-        model.fit(x, t, sample_weight=w)
-        coef = model.coef_[0]
+        x = np.column_stack([tables[j][distinct[:, j]] for j in keep])
+        intercept, coef = logistic_newton(x, t, w, c, start)
         worst = int(np.argmax(coef))
         if coef[worst] < 0:
-            return keep, float(model.intercept_[0]), coef, notes
+            return keep, intercept, coef, notes
         notes.append(
             f"{names[keep[worst]]}: coefficient {coef[worst]:+.3f} has the wrong sign on WOE "
             "(it would reward risk); dropped and refitted"
         )
+        start = np.delete(np.concatenate([[intercept], coef]), 1 + worst)
         del keep[worst]
     return [], 0.0, np.empty(0), notes
 
@@ -157,20 +276,19 @@ def _sign_safe_regression(
 def fit_card(
     name: str,
     condition: Condition | None,
-    frame: pd.DataFrame,
+    frame: Columns,
     y: npt.NDArray[np.int8],
     kinds: dict[str, Kind],
     params: ScorecardParams,
     progress: Progress | None = None,
+    rows: npt.NDArray[np.int64] | None = None,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
-    """One segment's scorecard from its rows, notes on every column skipped or dropped, and the
-    training rows' scores."""
+    """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
+    them), notes on every column skipped or dropped, and the training rows' scores."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
-    for col, kind in kinds.items():
-        if progress is not None:
-            progress(f"{name}: binning {col}")
-        result = _bin_column(col, frame[col], kind, y, params)
+    results = _bin_columns(frame, y, kinds, params, name, progress, rows)
+    for col, result in zip(kinds, results, strict=True):
         if isinstance(result, str):
             notes.append(result)
         else:
@@ -195,7 +313,7 @@ def fit_card(
     notes += sel_notes
     if progress is not None:
         progress(f"{name}: logistic regression on WOE")
-    idx, intercept, coef, reg_notes = _sign_safe_regression(
+    idx, intercept, coef, reg_notes = sign_safe_regression(
         [binned[n].codes for n in kept], [tables[n] for n in kept], y, kept, params.regularization
     )
     notes += reg_notes
@@ -209,7 +327,7 @@ def fit_card(
     out_chars = [
         _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
     ]
-    raw = np.full(len(frame), base, dtype=np.int64)
+    raw = np.full(y.size, base, dtype=np.int64)
     for c, ps in zip(final, pts, strict=True):
         raw += np.asarray(ps, dtype=np.int64)[c.codes]
     segment = Segment(
@@ -218,7 +336,7 @@ def fit_card(
         intercept=intercept,
         base_points=base,
         characteristics=out_chars,
-        n_train=len(frame),
+        n_train=int(y.size),
         bad_rate=float(y.mean()),
     )
     return segment, [f"segment {name}: {n}" for n in notes], np.clip(raw, MIN_SCORE, MAX_SCORE)

@@ -20,7 +20,7 @@ from numba import njit
 ASCENDING, DESCENDING, PEAK, VALLEY, FREE = 0, 1, 2, 3, 4
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _woe_iv(g: float, b: float, total_g: float, total_b: float, prior: float) -> tuple[float, float]:
     # One pseudo-row at the overall bad rate shrinks the WOE of small or empty cells toward 0.
     share_g = (g + prior * total_g / (total_g + total_b)) / total_g
@@ -29,7 +29,7 @@ def _woe_iv(g: float, b: float, total_g: float, total_b: float, prior: float) ->
     return woe, (g / total_g - b / total_b) * woe
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def optimal_cuts(
     goods: npt.NDArray[np.float64],
     bads: npt.NDArray[np.float64],
@@ -116,7 +116,7 @@ def optimal_cuts(
     )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _backtrack(
     parent: npt.NDArray[np.int64], parent_phase: npt.NDArray[np.int64], bm: int, bp: int, bi: int, k: int
 ) -> npt.NDArray[np.int64]:
@@ -136,22 +136,27 @@ def _backtrack(
     return starts
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def prebin_counts(
-    x: npt.NDArray[np.float64],
+    x: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+    rows: npt.NDArray[np.int64],
+    use_rows: bool,
     y: npt.NDArray[np.int8],
     edges: npt.NDArray[np.float64],
     specials: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """One pass over a column: each row's cell (0 missing, 1..S special value s, S+1.. pre-bin by
-    ``edges`` as [lower, upper)) and the row and bad counts per cell."""
+    """One pass over a column (its rows ``rows`` when ``use_rows``; ``y`` is aligned with those rows):
+    each row's cell (0 missing, 1..S special value s, S+1.. pre-bin by ``edges`` as [lower, upper)) and
+    the row and bad counts per cell."""
     n_special = specials.shape[0]
-    cells = 1 + n_special + edges.shape[0] + 1
-    codes = np.empty(x.shape[0], dtype=np.int16)
-    rows = np.zeros(cells, dtype=np.int64)
+    m = edges.shape[0]
+    cells = 1 + n_special + m + 1
+    n = rows.shape[0] if use_rows else x.shape[0]
+    codes = np.empty(n, dtype=np.int16)
+    counts = np.zeros(cells, dtype=np.int64)
     bad = np.zeros(cells, dtype=np.int64)
-    for r in range(x.shape[0]):
-        v = x[r]
+    for r in range(n):
+        v = x[rows[r]] if use_rows else x[r]
         c = -1
         if np.isnan(v):
             c = 0
@@ -161,15 +166,39 @@ def prebin_counts(
                     c = 1 + t
                     break
             if c < 0:
-                lo, hi = 0, edges.shape[0]
-                while lo < hi:  # first edge > v, as searchsorted(side="right")
-                    mid = (lo + hi) >> 1
-                    if edges[mid] <= v:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                c = 1 + n_special + lo
+                # Edges <= v (searchsorted side="right"), branch-free: a fixed number of halvings.
+                found = 0
+                if m > 0:
+                    base = 0
+                    size = m
+                    while size > 1:
+                        half = size >> 1
+                        base += half * (edges[base + half] <= v)
+                        size -= half
+                    found = base + (edges[base] <= v)
+                c = 1 + n_special + found
         codes[r] = c
-        rows[c] += 1
+        counts[c] += 1
         bad[c] += y[r]
-    return codes, rows.astype(np.float64), bad.astype(np.float64)
+    return codes, counts.astype(np.float64), bad.astype(np.float64)
+
+
+@njit(cache=True, nogil=True)
+def column_facts(
+    x: npt.NDArray[np.float64] | npt.NDArray[np.int64], rows: npt.NDArray[np.int64], use_rows: bool
+) -> tuple[int, bool]:
+    """Missing values among the rows, and whether every row holds the same present value."""
+    n = rows.shape[0] if use_rows else x.shape[0]
+    missing = 0
+    constant = True
+    first = np.nan
+    for r in range(n):
+        v = x[rows[r]] if use_rows else x[r]
+        if np.isnan(v):
+            missing += 1
+            constant = False
+        elif np.isnan(first):
+            first = v
+        elif v != first:
+            constant = False
+    return missing, constant and n > 0

@@ -86,4 +86,6 @@ def column_kind(values: pd.Series, name: str) -> Kind:
 
 def numeric_column(values: pd.Series) -> npt.NDArray[np.float64]:
     """A column known to be numeric as float64 (NaN = missing)."""
+    if pd.api.types.is_numeric_dtype(values.dtype):  # already numbers: convert without a parse
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
