@@ -36,10 +36,11 @@ DATA = ROOT / ".." / "shared" / "data"
 WORK = ROOT / "benchmarks" / "_work"
 ANCHOR_PY = WORK / "anchors-venv" / "bin" / "python"
 ANCHOR = ROOT / "benchmarks" / "anchors" / "run_anchor.py"
-# lucidscore as shipped (defaults), strictly monotone, and with no characteristic selection (as the
-# optbinning anchor, which keeps every column).
+# lucidscore as shipped (defaults), without the segment search (always one card), strictly monotone,
+# and with no characteristic selection (as the optbinning anchor, which keeps every column).
 VARIANTS = {
     "lucidscore": "{}",
+    "lucidscore_one_card": '{"segment_search": false}',
     "lucidscore_auto_monotone": '{"monotonic_trend": "auto_monotone"}',
     "lucidscore_no_selection": '{"iv_threshold": 0.0, "max_correlation": 1.0}',
 }
@@ -170,6 +171,7 @@ def cross_validate(
 # Candidate settings compared by ``--only tune`` (lucidscore parameters; {} = the shipped defaults).
 TUNE_GRID: dict[str, dict[str, object]] = {
     "defaults": {},
+    "segment_search=False": {"segment_search": False},
     "n_prebins=20": {"n_prebins": 20},
     "n_prebins=40": {"n_prebins": 40},
     "n_prebins=50": {"n_prebins": 50},

@@ -157,6 +157,13 @@ def train(
     segment_rule: Annotated[
         str | None, typer.Option(help="Two scorecards: rows matching COLUMN OP VALUE (e.g. 'n_accounts<2').")
     ] = None,
+    segment_search: Annotated[
+        bool,
+        typer.Option(
+            help="Without --segment-by/--segment-rule, try splitting on a strong characteristic and keep "
+            "two cards if cross-validation inside the training rows favours them on every fold."
+        ),
+    ] = True,
     special_values: Annotated[
         str | None, typer.Option(help="Codes binned on their own, e.g. -7,-8,-9.", allow_dash=True)
     ] = None,
@@ -212,6 +219,7 @@ def train(
                 max_correlation=max_correlation,
                 segment_by=segment_by,
                 segment_rule=parse_rule(segment_rule) if segment_rule else None,
+                segment_search=segment_search,
                 scaling=scaling,
                 feature_meta=_feature_meta(data),
             )

@@ -32,6 +32,7 @@ class ScorecardParams(BaseModel):
     max_characteristics: int | None = Field(default=None, ge=1)
     segment_by: str | None = None
     segment_rule: Condition | None = None
+    segment_search: bool = True
     min_segment_rows: int = Field(default=1000, ge=10)
     min_segment_bads: int = Field(default=50, ge=1)
     regularization: float = Field(default=1.0, gt=0)

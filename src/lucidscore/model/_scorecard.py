@@ -28,12 +28,13 @@ from lucidscore.model._assign import (
     segment_of_rows,
 )
 from lucidscore.model._binning import Trend
-from lucidscore.model._card import fit_card
+from lucidscore.model._card import fit_card, model_columns
 from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._recourse import Explanation
 from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
+from lucidscore.model._search import rule_name, search_segment
 from lucidscore.policy import FeatureMeta
 from lucidscore.policy.guard import check_model_inputs
 
@@ -89,6 +90,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         max_characteristics: int | None = None,
         segment_by: str | None = None,
         segment_rule: Condition | None = None,
+        segment_search: bool = True,
         min_segment_rows: int = 1000,
         min_segment_bads: int = 50,
         regularization: float = 1.0,
@@ -108,6 +110,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.max_characteristics = max_characteristics
         self.segment_by = segment_by
         self.segment_rule = segment_rule
+        self.segment_search = segment_search
         self.min_segment_rows = min_segment_rows
         self.min_segment_bads = min_segment_bads
         self.regularization = regularization
@@ -178,14 +181,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         progress: Progress | None,
     ) -> tuple[list[Segment], list[str], npt.NDArray[np.int64]]:
         notes: list[str] = []
-        plan = self._segment_plan(frame, y, kinds, p, notes)
         card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
+        plan = self._segment_plan(frame, y, kinds, p, notes, progress)
         segments: list[Segment] = []
         scores = np.zeros(len(frame), dtype=np.int64)
         per_card: list[npt.NDArray[np.int64]] = []
+        columns = model_columns(frame, card_kinds)  # each card bins its rows of these, in place
         for name, cond, rows in plan:
-            part = frame if rows.all() else frame.loc[rows].reset_index(drop=True)  # no copy for one card
-            seg, seg_notes, seg_scores = fit_card(name, cond, part, y[rows], card_kinds, p, progress)
+            where = None if rows.all() else np.flatnonzero(rows)
+            seg, seg_notes, seg_scores = fit_card(
+                name, cond, columns, y[rows], card_kinds, p, progress, rows=where
+            )
             segments.append(seg)
             notes += seg_notes
             full = np.zeros(len(frame), dtype=np.int64)
@@ -204,8 +210,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         kinds: dict[str, Kind],
         p: ScorecardParams,
         notes: list[str],
+        progress: Progress | None = None,
     ) -> list[tuple[str, Condition | None, npt.NDArray[np.bool_]]]:
-        """(name, condition, rows) per segment: conditions first, the default last."""
+        """(name, condition, rows) per segment: conditions first, the default last. With neither
+        ``segment_by`` nor ``segment_rule``, the segment search (``_search``) may propose a split."""
 
         def big_enough(rows: npt.NDArray[np.bool_]) -> bool:
             n, bads = int(rows.sum()), int(y[rows].sum())
@@ -233,6 +241,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     f"segment rule {_cond_name(p.segment_rule)}: fewer than {p.min_segment_rows} rows or "
                     f"{p.min_segment_bads} of each class; one card for everyone"
                 )
+        elif p.segment_search and len(frame) >= 2 * p.min_segment_rows:
+            found = search_segment(frame, y, kinds, p, progress)
+            notes.append(found.note())
+            if found.chosen is not None:
+                conds.append(found.chosen)
         plan: list[tuple[str, Condition | None, npt.NDArray[np.bool_]]] = []
         rest = everything.copy()
         for cond in conds:
@@ -368,9 +381,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return explain_frame(art, self._checked_frame(X))
 
 
-def _cond_name(cond: Condition) -> str:
-    value = cond.value if not isinstance(cond.value, float) else f"{cond.value:g}"
-    return f"{cond.column}{cond.op}{value}"
+_cond_name = rule_name
 
 
 def _segment_values(values: pd.Series, kind: Kind) -> list[float | str]:

@@ -1,0 +1,200 @@
+"""Segment search: should one scorecard become two, split on a strong characteristic?
+
+Scorecard practice splits a population whose risk drivers differ (on-time payers and revolvers, thin and
+thick files) and fits one card per part. When the modeller names no segmentation, ``search_segment``
+tries a few candidate splits and keeps one only if cross-validation inside the training rows says the
+two cards rank held-out rows better than one card, on every fold:
+
+1. fit one card on (a stratified sample of at most ``SEARCH_ROWS`` of) the training rows;
+2. candidates: ``column >= edge`` for each interval edge of its ``SEARCH_CHARACTERISTICS`` numeric
+   characteristics of highest IV, where each side holds ``MIN_SIDE_SHARE`` of the rows and satisfies
+   ``min_segment_rows`` / ``min_segment_bads``; at most ``MAX_CANDIDATES``, highest IV first;
+3. ``SEARCH_FOLDS``-fold stratified cross-validation of one card against each two-card split, fold
+   by fold: a candidate stops at its first fold where the two cards do not rank better;
+4. of the candidates better on every fold, the one with the largest mean AUC gain is kept if that gain
+   is at least ``MIN_GAIN``; otherwise one card.
+
+Nothing here reads data outside the rows given to ``fit``; the result is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from lucidscore.errors import InputError
+from lucidscore.model._artifact import Condition, Segment
+from lucidscore.model._assign import condition_mask, reference_scores
+from lucidscore.model._card import Columns, fit_card, model_columns
+from lucidscore.model._frame import Kind
+from lucidscore.model._metrics import discrimination
+from lucidscore.model._params import ScorecardParams
+
+SEARCH_ROWS = 20_000
+SEARCH_FOLDS = 3
+SEARCH_CHARACTERISTICS = 3
+MAX_CANDIDATES = 3
+MIN_SIDE_SHARE = 0.15
+MIN_GAIN = 0.001
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SearchResult:
+    """What the search tried and found: the split kept (or None), the one-card AUC per fold, and per
+    candidate its AUC gain on each fold it reached (it stops at its first fold without a gain)."""
+
+    chosen: Condition | None
+    rows: int
+    tried: list[str] = field(default_factory=list)
+    baseline: list[float] = field(default_factory=list)
+    gains: dict[str, list[float]] = field(default_factory=dict)
+
+    def note(self) -> str:
+        """One line for the training notes."""
+        if not self.tried:
+            return "segment search: no characteristic splits the rows into two large enough parts; one card"
+        where = f"{SEARCH_FOLDS}-fold cross-validation on {self.rows:,} rows"
+        if self.chosen is None:
+            return (
+                f"segment search: no split ({', '.join(self.tried)}) raised the AUC on every fold of "
+                f"{where} by {MIN_GAIN:g} on average; one card"
+            )
+        name = rule_name(self.chosen)
+        base = float(np.mean(self.baseline))
+        return (
+            f"segment search: {name} raised the AUC on every fold of {where}, from {base:.4f} to "
+            f"{base + float(np.mean(self.gains[name])):.4f} on average; one card for each side"
+        )
+
+
+def rule_name(cond: Condition) -> str:
+    value = f"{cond.value:g}" if isinstance(cond.value, float) else cond.value
+    return f"{cond.column}{cond.op}{value}"
+
+
+def _sample(y: npt.NDArray[np.int8], limit: int) -> npt.NDArray[np.int64]:
+    """At most ``limit`` row positions, the same share of each class, chosen reproducibly."""
+    if y.size <= limit:
+        return np.arange(y.size)
+    rng = np.random.default_rng(0)
+    picked = [
+        rng.choice(np.flatnonzero(y == k), round(limit * float(np.mean(y == k))), replace=False)
+        for k in (0, 1)
+    ]
+    return np.sort(np.concatenate(picked))
+
+
+def _big_enough(
+    rows: npt.NDArray[np.bool_], y: npt.NDArray[np.int8], p: ScorecardParams, share: float
+) -> bool:
+    n, bads = int(rows.sum()), int(y[rows].sum())
+    return n >= max(p.min_segment_rows, share * rows.size) and min(bads, n - bads) >= p.min_segment_bads
+
+
+def candidate_splits(
+    base: Segment, frame: pd.DataFrame, y: npt.NDArray[np.int8], p: ScorecardParams
+) -> list[Condition]:
+    """``column >= edge`` at the interval edges of the base card's strongest numeric characteristics
+    where both sides of the sample are large enough (then so are both sides of all training rows,
+    which hold the sample)."""
+    numeric = [c for c in base.characteristics if c.dtype == "numeric"]
+    strongest = sorted(numeric, key=lambda c: -c.iv)[:SEARCH_CHARACTERISTICS]
+    out: list[Condition] = []
+    for ch in strongest:
+        for b in ch.bins:
+            if b.kind != "interval" or b.lower is None:
+                continue
+            cond = Condition(column=ch.name, op=">=", value=b.lower)
+            inside = condition_mask(cond, frame)
+            if _big_enough(inside, y, p, MIN_SIDE_SHARE) and _big_enough(~inside, y, p, MIN_SIDE_SHARE):
+                out.append(cond)
+    return out[:MAX_CANDIDATES]
+
+
+def _fold_auc(
+    columns: Columns,
+    y: npt.NDArray[np.int8],
+    sample: pd.DataFrame,
+    fold: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    kinds: dict[str, Kind],
+    p: ScorecardParams,
+    split: tuple[Condition, npt.NDArray[np.bool_]] | None,
+) -> float | None:
+    """Held-out AUC of one card (``split`` None) or of a card per side of a split (its condition and
+    which sample rows meet it), fitted on the fold's training rows; None if a card cannot be fitted."""
+    train, held = fold
+    parts: list[tuple[str, Condition | None, npt.NDArray[np.int64]]]
+    if split is None:
+        parts = [("default", None, train)]
+    else:
+        cond, inside = split
+        parts = [(rule_name(cond), cond, train[inside[train]]), ("default", None, train[~inside[train]])]
+    segments: list[Segment] = []
+    for name, c, rows in parts:
+        yy = y[rows]
+        if yy.size == 0 or yy.min() == yy.max():
+            return None
+        try:
+            seg, _, _ = fit_card(name, c, columns, yy, kinds, p, rows=rows)
+        except InputError:
+            return None
+        segments.append(seg)
+    held_rows = sample.iloc[held].reset_index(drop=True)
+    return discrimination(y[held], reference_scores(segments, held_rows)).get("auc")
+
+
+def search_segment(
+    frame: pd.DataFrame,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    p: ScorecardParams,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Cross-validate one card against a card per side of each candidate split (module docstring)."""
+    take = _sample(y, SEARCH_ROWS)
+    sample = frame.iloc[take].reset_index(drop=True)
+    ys = y[take]
+    columns = model_columns(sample, kinds)
+    result = SearchResult(chosen=None, rows=len(sample))
+    if progress is not None:
+        progress("segment search: one card on the sample")
+    try:
+        base, _, _ = fit_card("default", None, columns, ys, kinds, p)
+    except InputError:
+        return result  # the real fit, on all rows, reports why no card can be fitted
+    candidates = candidate_splits(base, sample, ys, p)
+    result.tried = [rule_name(c) for c in candidates]
+    if not candidates:
+        return result
+    if progress is not None:
+        progress(f"segment search: {len(candidates)} candidate splits x {SEARCH_FOLDS} folds")
+    folds = list(StratifiedKFold(SEARCH_FOLDS, shuffle=True, random_state=0).split(np.zeros(ys.size), ys))
+    baseline: dict[int, float | None] = {}  # fitted when a candidate first reaches the fold
+
+    def one_card(k: int) -> float | None:
+        if k not in baseline:
+            baseline[k] = _fold_auc(columns, ys, sample, folds[k], kinds, p, None)
+        return baseline[k]
+
+    best_gain = MIN_GAIN
+    for cond in candidates:
+        split = (cond, condition_mask(cond, sample))
+        gains: list[float] = []
+        for k in range(SEARCH_FOLDS):  # a candidate stops at its first fold without a gain
+            one, two = one_card(k), _fold_auc(columns, ys, sample, folds[k], kinds, p, split)
+            if one is None or two is None or two <= one:
+                break
+            gains.append(two - one)
+        result.gains[rule_name(cond)] = gains
+        if len(gains) == SEARCH_FOLDS and float(np.mean(gains)) >= best_gain:
+            best_gain = float(np.mean(gains))
+            result.chosen = cond
+    result.baseline = [float(v) for v in baseline.values() if v is not None]
+    return result

@@ -1,0 +1,126 @@
+"""Segment search: a split is kept only when cross-validation inside the training rows says so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lucidscore.model import Scorecard
+from lucidscore.model._artifact import Condition
+from lucidscore.model._frame import column_kind
+from lucidscore.model._params import ScorecardParams
+from lucidscore.model._search import MIN_GAIN, SEARCH_FOLDS, search_segment
+
+from ._sim import credit_table
+
+
+def two_populations(n: int = 16000, seed: int = 3) -> pd.DataFrame:
+    """Revolvers (payment_status >= 0) default on utilisation; payers-in-full on tenure and inquiries:
+    one additive card cannot express that, a card per side can."""
+    rng = np.random.default_rng(seed)
+    status = rng.choice([-1.0, 0.0, 1.0, 2.0], n, p=[0.4, 0.35, 0.15, 0.1])
+    util = rng.beta(2, 3, n)
+    tenure = rng.integers(0, 240, n).astype(float)
+    inquiries = rng.poisson(1.0, n).astype(float)
+    logit = np.where(
+        status >= 0,
+        -1.2 + 0.6 * status + 3.5 * (util - 0.4),
+        -2.2 - 0.012 * (tenure - 120) + 0.35 * inquiries,
+    )
+    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame(
+        {
+            "payment_status": status,
+            "utilisation": util,
+            "tenure_months": tenure,
+            "inquiries": inquiries,
+            "bad": bad,
+        }
+    )
+
+
+def _search(table: pd.DataFrame):  # type: ignore[no-untyped-def]
+    x = table.drop(columns=["bad"])
+    kinds = {c: column_kind(x[c], c) for c in x.columns}
+    return search_segment(x, table["bad"].to_numpy(np.int8), kinds, ScorecardParams())
+
+
+def test_search_finds_the_split_between_two_populations() -> None:
+    table = two_populations()
+    card = Scorecard().fit(table.drop(columns=["bad"]), table["bad"])
+    segments = card.artifact_.segments
+    assert [s.name for s in segments] == ["payment_status>=0", "default"]
+    assert segments[0].condition == Condition(column="payment_status", op=">=", value=0.0)
+    # Each side's card uses that side's drivers.
+    first = {c.name for c in segments[0].characteristics}
+    assert "utilisation" in first
+    assert "tenure_months" in {c.name for c in segments[1].characteristics}
+    note = next(n for n in card.notes_ if n.startswith("segment search:"))
+    assert "payment_status>=0 raised the AUC on every fold" in note
+    assert card.artifact_.training["notes"][0] == note
+
+    found = _search(table)
+    gains = found.gains["payment_status>=0"]
+    assert len(gains) == SEARCH_FOLDS and min(gains) > 0 and np.mean(gains) >= MIN_GAIN
+    # And it is worth it on rows the search never saw.
+    fresh = two_populations(seed=11)
+    one = Scorecard(segment_search=False).fit(table.drop(columns=["bad"]), table["bad"])
+    from sklearn.metrics import roc_auc_score
+
+    auc_two = roc_auc_score(fresh["bad"], -card.score(fresh.drop(columns=["bad"]))["score"])
+    auc_one = roc_auc_score(fresh["bad"], -one.score(fresh.drop(columns=["bad"]))["score"])
+    assert auc_two > auc_one + 0.01
+
+
+def test_additive_risk_keeps_one_card() -> None:
+    table = credit_table(12000, seed=1)
+    card = Scorecard().fit(table.drop(columns=["bad"]), table["bad"])
+    assert [s.name for s in card.artifact_.segments] == ["default"]
+    note = next(n for n in card.notes_ if n.startswith("segment search:"))
+    assert note.startswith("segment search: no split (") and note.endswith("; one card")
+    found = _search(table)
+    assert found.chosen is None and found.tried
+    # A candidate stops at its first fold without a gain, so none reached every fold with one.
+    assert all(len(g) < SEARCH_FOLDS or np.mean(g) < MIN_GAIN for g in found.gains.values())
+
+
+def test_search_can_be_turned_off_and_never_overrides_the_modeller() -> None:
+    table = two_populations()
+    x, y = table.drop(columns=["bad"]), table["bad"]
+    off = Scorecard(segment_search=False).fit(x, y)
+    assert [s.name for s in off.artifact_.segments] == ["default"]
+    assert not any(n.startswith("segment search:") for n in off.notes_)
+    rule = Condition(column="tenure_months", op="<", value=60.0)
+    named = Scorecard(segment_rule=rule).fit(x, y)
+    assert [s.name for s in named.artifact_.segments] == ["tenure_months<60", "default"]
+    assert not any(n.startswith("segment search:") for n in named.notes_)
+
+
+def test_small_tables_skip_the_search() -> None:
+    table = two_populations(n=1500)  # fewer than two segments' worth of rows (min_segment_rows 1000)
+    card = Scorecard().fit(table.drop(columns=["bad"]), table["bad"])
+    assert [s.name for s in card.artifact_.segments] == ["default"]
+    assert not any(n.startswith("segment search:") for n in card.notes_)
+
+
+def test_search_is_deterministic_and_samples_large_tables() -> None:
+    table = two_populations(n=30000, seed=5)
+    first, second = _search(table), _search(table)
+    assert first == second
+    assert first.rows == 20000  # a stratified sample of SEARCH_ROWS rows
+    a = Scorecard().fit(table.drop(columns=["bad"]), table["bad"]).artifact_
+    b = Scorecard().fit(table.drop(columns=["bad"]), table["bad"]).artifact_
+    assert a.segments == b.segments
+
+
+@pytest.mark.parametrize("share", [0.05, 0.1])
+def test_candidates_leave_both_sides_large_enough(share: float) -> None:
+    # A split whose small side holds under 15% of rows is never tried, however strong.
+    table = two_populations()
+    rng = np.random.default_rng(0)
+    flag = (rng.random(len(table)) < share).astype(float)
+    table.insert(0, "rare_flag", flag)
+    table.loc[flag == 1, "bad"] = 1
+    found = _search(table)
+    assert not any(t.startswith("rare_flag") for t in found.tried)
