@@ -113,8 +113,9 @@ def main() -> None:
     else:
         art = train_scorecard(taiwan, TARGET, audit_columns=AUDIT, seed=0)
         art.save(WORK / "score_bench_model.json")
-    n_chars = len(art.segments[0].characteristics)
-    n_bins = sum(len(c.bins) for c in art.segments[0].characteristics)
+    n_segments = len(art.segments)
+    n_chars = sum(len(s.characteristics) for s in art.segments)
+    n_bins = sum(len(c.bins) for s in art.segments for c in s.characteristics)
     big = replicate(taiwan.drop(columns=[TARGET]), args.rows)
     big_path = WORK / "score_bench.parquet"
     big.to_parquet(big_path)
@@ -149,7 +150,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
         "rows": rows,
         "model": f"{args.model or 'train_scorecard on taiwan_default.csv'}: "
-        f"{n_chars} characteristics, {n_bins} bins",
+        f"{n_segments} segment(s), {n_chars} characteristics, {n_bins} bins",
         "seconds": results,
         "rows_per_second": rate,
     }
