@@ -83,6 +83,35 @@ def test_parquet_feature_meta_is_used(tmp_path: Path) -> None:
     assert ch.description == "Months late on the latest statement" and ch.actionable
 
 
+def test_actionable_columns_enable_recourse_for_a_flat_file(csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "act.json"
+    result = runner.invoke(
+        app,
+        ["train", str(csv), "--target", "bad", "--actionable", "months_late,utilisation", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    art = load_artifact(out)
+    marked = {c.name: c.actionable for c in art.segments[0].characteristics}
+    assert marked["months_late"] and marked["utilisation"] and not marked["tenure_months"]
+    assert {c.name: c.family for c in art.segments[0].characteristics}["months_late"] == "credit_history"
+    from lucidscore.model import Scorecard, explain_frame
+
+    # Without the flag nothing is actionable; with it, recourse names only the marked columns.
+    frame = credit_table(4000).drop(columns=["bad"])
+    risky = frame[frame["months_late"] >= 2].head(20).reset_index(drop=True)
+    changed = {ch.characteristic for e in explain_frame(art, risky) for ch in e.recourse.changes}
+    assert changed and changed <= {"months_late", "utilisation"}
+    plain = Scorecard(segment_search=False).fit(frame, credit_table(4000)["bad"]).artifact_
+    assert all(not e.recourse.changes for e in explain_frame(plain, risky))
+
+    bad = _main(
+        "train", str(csv), "--target", "bad", "--actionable", "nope,bad", "--out", str(tmp_path / "x.json")
+    )
+    assert bad.returncode != 0
+    assert "--actionable: column(s) nope, bad not in the data; the columns are months_late" in bad.stderr
+    assert not (tmp_path / "x.json").exists()
+
+
 def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     base = credit_table(400)
     cases: dict[str, tuple[Path, list[str], str]] = {}

@@ -18,6 +18,8 @@ from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
 from lucidscore.tabular import read_table
 
 if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
+    import pandas as pd
+
     from lucidscore.model import Condition, ScorecardArtifact
 
 _RULE = re.compile(r"^\s*([^\s<>=!]+)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
@@ -75,6 +77,29 @@ def _feature_meta(path: Path) -> dict[str, FeatureMeta] | None:
             f"{path}: feature metadata ({FEATURE_META_KEY.decode()}) is not valid: {exc}"
         ) from None
     return {m.name: m for m in items}
+
+
+def _with_actionable(
+    meta: dict[str, FeatureMeta] | None, names: tuple[str, ...], frame: pd.DataFrame, target: str
+) -> dict[str, FeatureMeta] | None:
+    """``meta`` with the ``--actionable`` columns marked actionable (family and text kept if declared,
+    else inferred from the name as for any flat file)."""
+    if not names:
+        return meta
+    unknown = [n for n in names if n not in frame.columns or n == target]
+    if unknown:
+        raise InputError(
+            f"--actionable: column(s) {', '.join(unknown)} not in the data; "
+            f"the columns are {', '.join(str(c) for c in frame.columns if c != target)}"
+        )
+    from dataclasses import replace
+
+    from lucidscore.model import meta_for
+
+    out = dict(meta or {})
+    for name in names:
+        out[name] = replace(meta_for(name, meta), actionable=True)
+    return out
 
 
 def _bad_value(text: str | None) -> float | str | None:
@@ -157,6 +182,13 @@ def train(
     segment_rule: Annotated[
         str | None, typer.Option(help="Two scorecards: rows matching COLUMN OP VALUE (e.g. 'n_accounts<2').")
     ] = None,
+    actionable: Annotated[
+        str | None,
+        typer.Option(
+            help="Characteristics a consumer can change by their own conduct (A,B): recourse "
+            "(Scorecard.explain, the consumer page) suggests changes only to these."
+        ),
+    ] = None,
     segment_search: Annotated[
         bool,
         typer.Option(
@@ -221,7 +253,7 @@ def train(
                 segment_rule=parse_rule(segment_rule) if segment_rule else None,
                 segment_search=segment_search,
                 scaling=scaling,
-                feature_meta=_feature_meta(data),
+                feature_meta=_with_actionable(_feature_meta(data), _names(actionable), frame, target),
             )
         except LucidError as exc:
             raise type(exc)(f"{data}: {exc.message}") from None

@@ -13,6 +13,7 @@ from lucidscore.model._artifact import (
 from lucidscore.model._assign import bin_index, reference_scores, segment_of_rows
 from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
 from lucidscore.model._kernel import CompiledScorecard, PreparedBatch, ReasonCodes, score_frame
+from lucidscore.model._meta import meta_for
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._reasons import Reason
 from lucidscore.model._recourse import Change, Explanation, Recourse, explain_frame
@@ -52,6 +53,7 @@ __all__ = [
     "bin_numeric",
     "explain_frame",
     "load_artifact",
+    "meta_for",
     "reference_scores",
     "score_frame",
     "segment_of_rows",
