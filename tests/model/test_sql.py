@@ -40,6 +40,20 @@ def test_sqlite_matches_kernel_on_edges() -> None:
     assert got["score"].tolist() == want["score"].tolist()
     assert got["segment"].tolist() == want["segment"].astype(str).tolist()
     assert got["tier"].tolist() == want["tier"].astype(str).tolist()
+    assert got["probability"].tolist() == want["probability"].tolist()  # the same doubles, exactly
+    assert got["probability"].dtype == np.float64
+
+
+def test_sql_probability_for_every_score_and_scaling() -> None:
+    from lucidscore.model import MAX_SCORE, MIN_SCORE, Scaling
+
+    art = two_cards().model_copy(update={"scaling": Scaling(base_score=500, base_odds=3.0, pdo=25)})
+    data = pd.DataFrame({"score": np.arange(MIN_SCORE, MAX_SCORE + 1)})
+    lookup = to_sql(art).split("AS tier,")[1].split(" AS probability")[0].strip()
+    with sqlite3.connect(":memory:") as con:
+        data.to_sql("s", con, index=False)
+        got = pd.read_sql_query(f"SELECT {lookup} AS p FROM s", con)["p"].to_numpy()
+    assert (got == art.scaling.probability_from_score(data["score"])).all()
 
 
 def test_sqlite_categories_as_text_for_integer_and_real_columns() -> None:
@@ -105,4 +119,6 @@ def test_postgresql_matches_kernel(postgres_url: str) -> None:
             got = pd.read_sql_query(text(to_sql(art, dialect="postgresql")), con)
     finally:
         engine.dispose()
-    assert got["score"].tolist() == score_frame(art, EDGES)["score"].tolist()
+    want = score_frame(art, EDGES)
+    assert got["score"].tolist() == want["score"].tolist()
+    assert got["probability"].tolist() == want["probability"].tolist()

@@ -78,7 +78,9 @@ def test_spark_sql_export_equals_kernel(spark: Any) -> None:
     data = applicants(200, seed=5).drop(columns=["applicant", "colour"])
     spark.createDataFrame(data.astype(object).where(data.notna(), None)).createOrReplaceTempView("input")
     got = spark.sql(to_sql(art, table="input", dialect="spark")).toPandas()
-    assert got["score"].tolist() == score_frame(art, data)["score"].tolist()
+    want = score_frame(art, data)
+    assert got["score"].tolist() == want["score"].tolist()
+    assert got["probability"].tolist() == want["probability"].tolist()
 
 
 def test_spark_junk_is_one_clear_error(spark: Any, tmp_path: Path, files: dict[str, Path]) -> None:

@@ -2,8 +2,8 @@
 
 A CASE chooses the segment (conditions in order, a NULL never matches), then, per segment, a CASE per
 characteristic gives its points (missing, special values, intervals or categories, else the missing bin),
-and the sum is clipped to 350-950. Categories compare as text, so ``CAST(col AS TEXT)`` of 1 and 1.0 both
-match the category "1".
+and the sum is clipped to 350-950; the probability of bad is looked up from the integer score.
+Categories compare as text, so ``CAST(col AS TEXT)`` of 1 and 1.0 both match the category "1".
 
 >>> print(to_sql(artifact, table="applicants"))  # doctest: +SKIP
 """
@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import numpy as np
+
 from lucidscore.errors import InputError
 from lucidscore.model._artifact import Characteristic, Condition, ScorecardArtifact, Segment
-from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE
+from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 
 Dialect = Literal["sqlite", "postgresql", "spark"]
 DIALECTS: tuple[Dialect, ...] = ("sqlite", "postgresql", "spark")
@@ -108,8 +110,24 @@ def _segment_points(seg: Segment, dialect: Dialect) -> str:
     return "\n      + ".join(terms)
 
 
+_DOUBLE: dict[Dialect, str] = {"sqlite": "REAL", "postgresql": "DOUBLE PRECISION", "spark": "DOUBLE"}
+
+
+def _probability_case(scaling: Scaling, dialect: Dialect) -> str:
+    """Probability of bad for each of the 601 integer scores, exactly the kernel's float64 values:
+    written with 17 significant digits (which read back to the same double) and cast to double, so no
+    engine needs EXP (SQLite may lack it) or keeps a decimal."""
+    scores = np.arange(MIN_SCORE, MAX_SCORE + 1)
+    whens = " ".join(
+        f"WHEN {s} THEN {p!r}"
+        for s, p in zip(scores.tolist(), scaling.probability_from_score(scores).tolist(), strict=True)
+    )
+    return f"CAST(CASE score {whens} END AS {_DOUBLE[dialect]})"
+
+
 def to_sql(artifact: ScorecardArtifact, table: str = "input", dialect: Dialect = "sqlite") -> str:
-    """One SELECT over ``table`` adding ``segment``, ``raw_points``, ``score`` and ``tier`` to every row.
+    """One SELECT over ``table`` adding ``segment``, ``raw_points``, ``score``, ``tier`` and
+    ``probability`` (of bad) to every row.
 
     Parameters
     ----------
@@ -154,6 +172,7 @@ lucid_scored AS (
     CASE {name_whens} END AS segment
   FROM lucid_points AS p
 )
-SELECT lucid_scored.*, CASE {tier_whens} END AS tier
+SELECT lucid_scored.*, CASE {tier_whens} END AS tier,
+  {_probability_case(artifact.scaling, dialect)} AS probability
 FROM lucid_scored
 """
