@@ -96,6 +96,9 @@ def test_every_section_is_filled(report: dict[str, Any]) -> None:
         "55+",
     ]
     assert len(report["proxies"]) == 6
+    joint = {j["attribute"]: j for j in report["proxy_combinations"]}
+    assert set(joint) == {"SEX", "AGE"} and joint["SEX"]["strength"] == "weak"
+    assert joint["AGE"]["auc"] > joint["SEX"]["auc"]  # housing was generated from age
     card = report["model_card"]
     assert card["metrics"]["auc"] == disc["test"]["auc"]
     assert any("Protected attributes" in x for x in card["out_of_scope"])

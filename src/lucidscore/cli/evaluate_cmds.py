@@ -114,6 +114,11 @@ def evaluate(
     strong = [
         f"{p['characteristic']}~{p['attribute']}" for p in result["proxies"] if p["strength"] == "strong"
     ]
+    strong += [
+        f"all characteristics~{j['attribute']}"
+        for j in result["proxy_combinations"]
+        if j["strength"] == "strong"
+    ]
     if strong:
         typer.echo(f"strong proxies to review: {', '.join(strong)}")
     typer.echo(f"wrote {html} and {js}")

@@ -25,7 +25,7 @@ from lucidscore.evaluate._metrics import (
     hosmer_lemeshow,
     ks,
 )
-from lucidscore.evaluate._proxies import cramers_v, proxy_table, single_feature_auc
+from lucidscore.evaluate._proxies import cramers_v, joint_proxy_table, proxy_table, single_feature_auc
 from lucidscore.evaluate._report_data import (
     Table,
     check_cutoff,
@@ -62,6 +62,7 @@ __all__ = [
     "gini",
     "hosmer_lemeshow",
     "iv_strength",
+    "joint_proxy_table",
     "ks",
     "proxy_table",
     "psi",

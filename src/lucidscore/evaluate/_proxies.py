@@ -1,11 +1,18 @@
-"""Proxy screening: how well each model characteristic, on its own, predicts each audit attribute.
+"""Proxy screening: how well the model's characteristics predict each audit attribute.
 
-A characteristic is seen as the model sees it, through its bins. Two measures per pair:
+A characteristic is seen as the model sees it, through its bins. One at a time (``proxy_table``), two
+measures per pair:
 - Cramér's V of the bins x groups table (0 = unrelated, 1 = one determines the other);
 - single-feature AUC: each bin's share of a group used as a predictor of membership (one group against
   the rest; the best group of at least ``MIN_GROUP`` rows is reported), in-sample, so 0.5 means no signal.
 A pair is flagged "strong" (review before use) at V >= 0.3 or AUC >= 0.7, "moderate" at V >= 0.1 or
 AUC >= 0.6.
+
+Together (``joint_proxy_table``): characteristics that each say little may together stand in for an
+attribute. A multinomial logistic regression on every characteristic's bins (one-hot) predicts the
+attribute's group; its out-of-fold probabilities (``JOINT_FOLDS``-fold cross-validation, so no in-sample
+optimism) give each group's one-vs-rest AUC, and the best group's is reported with the same thresholds.
+The score's own AUC for that group says how much of it reaches the final number.
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
 
 from lucidscore.evaluate._assign import bin_index, segment_index
 from lucidscore.evaluate._fairness import MIN_GROUP
@@ -23,6 +33,7 @@ from lucidscore.model import ScorecardArtifact
 
 STRONG_V, MODERATE_V = 0.3, 0.1
 STRONG_AUC, MODERATE_AUC = 0.7, 0.6
+JOINT_FOLDS = 5
 
 Strength = Literal["strong", "moderate", "weak"]
 
@@ -65,13 +76,8 @@ def strength(v: float, best_auc: float) -> Strength:
     return "weak"
 
 
-def proxy_table(
-    artifact: ScorecardArtifact, frame: pd.DataFrame, audit: dict[str, pd.Series]
-) -> list[dict[str, Any]]:
-    """One row per (characteristic, audit attribute): Cramér's V, best one-vs-rest AUC, strength.
-
-    Strongest first: by strength, then by the larger of V and the AUC's distance from chance (2·AUC - 1).
-    """
+def _bin_codes(artifact: ScorecardArtifact, frame: pd.DataFrame) -> dict[str, npt.NDArray[np.int64]]:
+    """Each characteristic's bin per row, as the model places it (distinct codes per segment)."""
     seg = segment_index(artifact, frame)
     codes: dict[str, npt.NDArray[np.int64]] = {}
     for s, segment in enumerate(artifact.segments):
@@ -80,6 +86,17 @@ def proxy_table(
             # A characteristic used by several segments gets distinct codes per segment.
             arr = codes.setdefault(ch.name, np.full(len(frame), -1, dtype=np.int64))
             arr[rows] = s * 1000 + bin_index(ch, frame.loc[rows, ch.name])
+    return codes
+
+
+def proxy_table(
+    artifact: ScorecardArtifact, frame: pd.DataFrame, audit: dict[str, pd.Series]
+) -> list[dict[str, Any]]:
+    """One row per (characteristic, audit attribute): Cramér's V, best one-vs-rest AUC, strength.
+
+    Strongest first: by strength, then by the larger of V and the AUC's distance from chance (2·AUC - 1).
+    """
+    codes = _bin_codes(artifact, frame)
     out: list[dict[str, Any]] = []
     for name, code in codes.items():
         for attribute, groups in audit.items():
@@ -107,4 +124,58 @@ def proxy_table(
             )
     rank = {"strong": 0, "moderate": 1, "weak": 2}
     out.sort(key=lambda r: (rank[r["strength"]], -max(r["cramers_v"], 2 * (r["auc"] - 0.5))))
+    return out
+
+
+def _one_hot(codes: dict[str, npt.NDArray[np.int64]]) -> sparse.csr_matrix:
+    """Rows x (every characteristic's bins) indicator matrix."""
+    blocks = []
+    for code in codes.values():
+        _, inverse = np.unique(code, return_inverse=True)
+        n_bins = int(inverse.max()) + 1
+        blocks.append(
+            sparse.csr_matrix(
+                (np.ones(code.size), (np.arange(code.size), inverse)), shape=(code.size, n_bins)
+            )
+        )
+    return sparse.hstack(blocks, format="csr")
+
+
+def joint_proxy_table(
+    artifact: ScorecardArtifact,
+    frame: pd.DataFrame,
+    audit: dict[str, pd.Series],
+    score: npt.ArrayLike,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """One row per audit attribute: the cross-validated AUC with which all characteristics together
+    predict its best-predicted group (groups of ``MIN_GROUP`` rows or more, and their complements), the
+    score's own AUC for that group, and the strength by the single-characteristic AUC thresholds."""
+    codes = _bin_codes(artifact, frame)
+    x = _one_hot(codes)
+    risk = np.asarray(score, dtype=np.float64)
+    out: list[dict[str, Any]] = []
+    for attribute, groups in audit.items():
+        lab = groups.to_numpy(dtype=object).astype(str)
+        names, inverse, sizes = np.unique(lab, return_inverse=True, return_counts=True)
+        usable = [i for i, k in enumerate(sizes) if MIN_GROUP <= k <= lab.size - MIN_GROUP]
+        row: dict[str, Any] = {"attribute": attribute, "auc": 0.5, "auc_group": None, "score_auc": 0.5}
+        if usable and names.size >= 2:
+            # Shuffled folds; a class missing from a training fold simply gets probability 0 there.
+            prob = np.zeros((lab.size, names.size))
+            for a, b in KFold(JOINT_FOLDS, shuffle=True, random_state=seed).split(np.zeros(lab.size)):
+                model = LogisticRegression(C=1.0, max_iter=1000).fit(x[a], inverse[a])
+                prob[np.ix_(b, model.classes_)] = model.predict_proba(x[b])
+            per_group = {i: auc((inverse == i).astype(np.int64), prob[:, i]) for i in usable}
+            best = max(per_group, key=lambda i: per_group[i])
+            member = (inverse == best).astype(np.int64)
+            score_auc = auc(member, risk)
+            row |= {
+                "auc": max(per_group[best], 0.5),
+                "auc_group": str(names[best]),
+                "score_auc": max(score_auc, 1.0 - score_auc),
+            }
+        row["characteristics"] = len(codes)
+        row["strength"] = strength(0.0, row["auc"])
+        out.append(row)
     return out

@@ -26,7 +26,7 @@ from lucidscore.evaluate._metrics import (
     group_table,
     hosmer_lemeshow,
 )
-from lucidscore.evaluate._proxies import proxy_table
+from lucidscore.evaluate._proxies import joint_proxy_table, proxy_table
 from lucidscore.evaluate._scoring import score_table
 from lucidscore.evaluate._stability import characteristic_stability, score_stability
 from lucidscore.model import MAX_SCORE, MIN_SCORE, ScorecardArtifact
@@ -286,6 +286,7 @@ def evaluation_report(
         entry["fairlearn"] = fairlearn_summary(groups, score, y, cutoff)
         fairness["attributes"][col] = entry
     proxies = proxy_table(artifact, test.frame, test.audit) if test.audit else []
+    joint = joint_proxy_table(artifact, test.frame, test.audit, -score, seed=seed) if test.audit else []
     report = {
         "kind": REPORT_KIND,
         "version": REPORT_VERSION,
@@ -308,6 +309,7 @@ def evaluation_report(
         "stability": stability,
         "fairness": fairness,
         "proxies": proxies,
+        "proxy_combinations": joint,
     }
     report["model_card"] = _model_card(artifact, report)
     return dict(clean(report))
@@ -333,13 +335,20 @@ def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> dict[str
             f"{p['characteristic']} is a strong proxy for {p['attribute']} (Cramér's V "
             f"{p['cramers_v']:.3f}, AUC {p['auc']:.3f}): review before use."
         )
+    for j in report["proxy_combinations"]:
+        if j["strength"] != "weak":
+            findings.append(
+                f"Together, the model's {j['characteristics']} characteristics predict {j['attribute']} "
+                f"group {j['auc_group']} with cross-validated AUC {j['auc']:.3f} ({j['strength']}); "
+                f"the score alone {j['score_auc']:.3f}: review before use."
+            )
     limitations = [
         f"Validated on {report['data']['rows']} rows of {report['data']['test']}; figures carry the "
         f"bootstrap uncertainty shown ({test['n_resamples']} resamples).",
         "Fairness figures describe outcomes at one cutoff on this sample; they do not prove the absence "
         "of disparate treatment, and groups under 30 rows are shown but not flagged.",
-        "Proxy screening is univariate: combinations of characteristics may still stand in for an "
-        "audit attribute.",
+        "Proxy screening looks at each characteristic alone and at all of them together in a linear "
+        "model of their bins; a non-linear combination could still carry more about an audit attribute.",
     ]
     shifted = [c["characteristic"] for c in report["stability"]["characteristics"] if c["flag"] == "shifted"]
     if shifted:
