@@ -84,3 +84,16 @@ def test_joint_screen_reports_how_much_reaches_the_score() -> None:
     assert row["score_auc"] == pytest.approx(max(by_hand, 1 - by_hand))
     # housing was generated from age, so together the characteristics say more than chance about it
     assert row["auc"] > 0.6
+
+
+def test_joint_screen_samples_large_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lucidscore.evaluate._proxies as proxies
+
+    frame = make_frame(3000, seed=6)
+    art = make_artifact(frame)
+    audit = {"AGE": audit_groups(frame["AGE"].rename("AGE"))}
+    full = proxies.joint_proxy_table(art, frame, audit, np.zeros(len(frame)))
+    monkeypatch.setattr(proxies, "JOINT_ROWS", 1500)
+    sampled = proxies.joint_proxy_table(art, frame, audit, np.zeros(len(frame)))
+    assert sampled != full  # fitted on 1,500 rows, not 3,000
+    assert abs(sampled[0]["auc"] - full[0]["auc"]) < 0.05 and sampled[0]["auc"] > 0.6
