@@ -124,3 +124,35 @@ def test_candidates_leave_both_sides_large_enough(share: float) -> None:
     table.loc[flag == 1, "bad"] = 1
     found = _search(table)
     assert not any(t.startswith("rare_flag") for t in found.tried)
+
+
+def test_a_categorical_characteristic_can_split_the_population() -> None:
+    import sqlite3
+
+    from lucidscore.model import reference_scores, score_frame, to_sql
+
+    rng = np.random.default_rng(8)
+    n = 16000
+    channel = rng.choice(["branch", "broker", "online", "phone"], n, p=[0.35, 0.15, 0.35, 0.15])
+    util = rng.beta(2, 3, n)
+    tenure = rng.integers(0, 240, n).astype(float)
+    remote = np.isin(channel, ["online", "phone"])
+    logit = np.where(remote, -0.6 + 4.0 * (util - 0.4), -2.0 - 0.015 * (tenure - 120))
+    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    x = pd.DataFrame({"channel": channel, "utilisation": util, "tenure_months": tenure})
+    card = Scorecard().fit(x, pd.Series(bad, name="bad"))
+    first = card.artifact_.segments[0]
+    assert first.condition is not None and first.condition.op == "in"
+    assert set(first.condition.value) in ({"online", "phone"}, {"branch", "broker"})  # type: ignore[arg-type]
+    assert first.name.startswith("channel in {")
+    # Every engine places rows by the condition the same way.
+    probe = x.head(500).copy()
+    probe.loc[:9, "channel"] = None  # missing never matches a condition: the default card
+    kernel = score_frame(card.artifact_, probe)
+    assert (kernel["score"].to_numpy() == reference_scores(card.artifact_.segments, probe)).all()
+    assert (kernel["segment"].iloc[:10] == "default").all()
+    with sqlite3.connect(":memory:") as con:
+        probe.to_sql("input", con, index=False)
+        sql = pd.read_sql_query(to_sql(card.artifact_), con)
+    assert sql["score"].tolist() == kernel["score"].tolist()
+    assert sql["segment"].tolist() == kernel["segment"].astype(str).tolist()

@@ -6,9 +6,10 @@ tries a few candidate splits and keeps one only if cross-validation inside the t
 two cards rank held-out rows better than one card, on every fold:
 
 1. fit one card on (a stratified sample of at most ``SEARCH_ROWS`` of) the training rows;
-2. candidates: ``column >= edge`` for each interval edge of its ``SEARCH_CHARACTERISTICS`` numeric
-   characteristics of highest IV, where each side holds ``MIN_SIDE_SHARE`` of the rows and satisfies
-   ``min_segment_rows`` / ``min_segment_bads``; at most ``MAX_CANDIDATES``, highest IV first;
+2. candidates: for its ``SEARCH_CHARACTERISTICS`` characteristics of highest IV, ``column >= edge`` at
+   each interval edge of a numeric one and ``column in {...}`` for each leading run of a categorical
+   one's bins, where each side holds ``MIN_SIDE_SHARE`` of the rows and satisfies ``min_segment_rows`` /
+   ``min_segment_bads``; at most ``MAX_CANDIDATES``, highest IV first;
 3. ``SEARCH_FOLDS``-fold stratified cross-validation of one card against each two-card split, fold
    by fold: a candidate stops at its first fold where the two cards do not rank better;
 4. of the candidates better on every fold, the one with the largest mean AUC gain is kept if that gain
@@ -28,7 +29,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
 from lucidscore.errors import InputError
-from lucidscore.model._artifact import Condition, Segment
+from lucidscore.model._artifact import Characteristic, Condition, Segment
 from lucidscore.model._assign import condition_mask, reference_scores
 from lucidscore.model._card import Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
@@ -75,6 +76,10 @@ class SearchResult:
 
 
 def rule_name(cond: Condition) -> str:
+    """``PAY_0>=0``, ``housing in {free, rent}``: a segment's name from its condition."""
+    if isinstance(cond.value, list):
+        shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in cond.value)
+        return f"{cond.column} in {{{shown}}}"
     value = f"{cond.value:g}" if isinstance(cond.value, float) else cond.value
     return f"{cond.column}{cond.op}{value}"
 
@@ -98,20 +103,32 @@ def _big_enough(
     return n >= max(p.min_segment_rows, share * rows.size) and min(bads, n - bads) >= p.min_segment_bads
 
 
+def _splits_of(ch: Characteristic) -> list[Condition]:
+    """Where a characteristic's bins could divide the rows: ``column >= edge`` at each interval edge of a
+    numeric one; ``column in {...}`` for each leading run of a categorical one's bins (which are in
+    bad-rate order)."""
+    if ch.dtype == "numeric":
+        return [
+            Condition(column=ch.name, op=">=", value=b.lower)
+            for b in ch.bins
+            if b.kind == "interval" and b.lower is not None
+        ]
+    groups = [b.categories for b in ch.bins if b.kind == "categories"]
+    return [
+        Condition(column=ch.name, op="in", value=sorted(c for g in groups[:j] for c in g))
+        for j in range(1, len(groups))
+    ]
+
+
 def candidate_splits(
     base: Segment, frame: pd.DataFrame, y: npt.NDArray[np.int8], p: ScorecardParams
 ) -> list[Condition]:
-    """``column >= edge`` at the interval edges of the base card's strongest numeric characteristics
-    where both sides of the sample are large enough (then so are both sides of all training rows,
-    which hold the sample)."""
-    numeric = [c for c in base.characteristics if c.dtype == "numeric"]
-    strongest = sorted(numeric, key=lambda c: -c.iv)[:SEARCH_CHARACTERISTICS]
+    """Splits of the base card's strongest characteristics where both sides of the sample are large
+    enough (then so are both sides of all training rows, which hold the sample)."""
+    strongest = sorted(base.characteristics, key=lambda c: -c.iv)[:SEARCH_CHARACTERISTICS]
     out: list[Condition] = []
     for ch in strongest:
-        for b in ch.bins:
-            if b.kind != "interval" or b.lower is None:
-                continue
-            cond = Condition(column=ch.name, op=">=", value=b.lower)
+        for cond in _splits_of(ch):
             inside = condition_mask(cond, frame)
             if _big_enough(inside, y, p, MIN_SIDE_SHARE) and _big_enough(~inside, y, p, MIN_SIDE_SHARE):
                 out.append(cond)
