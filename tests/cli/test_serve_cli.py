@@ -64,3 +64,69 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "Serving on http://127.0.0.1:" in out and "Stopped." in out
     assert "Traceback" not in err
+
+
+def test_connections_get_tcp_nodelay_even_from_a_shared_socket() -> None:
+    # uvicorn's --workers supervisor binds its socket with proto 0, so asyncio leaves Nagle on for the
+    # accepted connections and keep-alive responses wait ~40 ms for a delayed ACK. Our protocol sets
+    # TCP_NODELAY itself: build the same kind of socket pair and hand it to the protocol.
+    import uvicorn
+    from uvicorn.server import ServerState
+
+    from lucidscore.api._serving import NoDelayH11Protocol
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # proto 0, as uvicorn binds it
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    client = socket.create_connection(listener.getsockname())
+    accepted, _ = listener.accept()
+    try:
+        assert accepted.proto == 0
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+
+        class Transport:  # what connection_made reads from an asyncio transport
+            def get_extra_info(self, name: str, default: object = None) -> object:
+                return {"socket": accepted, "sockname": accepted.getsockname()}.get(name, default)
+
+        async def ok(scope: object, receive: object, send: object) -> None:  # pragma: no cover
+            return None
+
+        config = uvicorn.Config(ok, http=NoDelayH11Protocol, log_level="warning")
+        config.load()
+        protocol = NoDelayH11Protocol(config=config, server_state=ServerState(), app_state={})
+        protocol.connection_made(Transport())  # type: ignore[arg-type]
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        assert protocol.server == accepted.getsockname()
+    finally:
+        for s in (client, accepted, listener):
+            s.close()
+
+
+def test_serve_with_two_workers_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    proc = subprocess.Popen(
+        [*LUCIDSCORE, "serve", "--db", db, "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"LUCIDSCORE_SECRET_KEY": "test"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            while True:
+                try:
+                    r = http.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert proc.poll() is None, proc.communicate()[1]
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            assert r.json() == {"ok": True}
+            # One keep-alive connection, several requests: each answered in full.
+            assert all(http.post("/v1/ping").json() == {"ok": True} for _ in range(5))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert "with 2 workers" in out and "Traceback" not in err

@@ -31,7 +31,9 @@ def _run(app: object, host: str, port: int, console: Console) -> None:
     import uvicorn
 
     console.print(f"Serving on [bold]http://{host}:{port}[/] (API docs at /docs). Press Ctrl-C to stop.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")  # type: ignore[arg-type]
+    from lucidscore.api._serving import NoDelayH11Protocol
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", http=NoDelayH11Protocol)  # type: ignore[arg-type]
     console.print("Stopped.")
 
 
@@ -91,6 +93,8 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
             os.environ[f"LUCIDSCORE_{name.upper()}"] = str(value)
     os.environ["LUCIDSCORE_SECRET_KEY"] = settings.secret_key.get_secret_value()
     console.print(f"Serving on [bold]http://{host}:{port}[/] with {workers} workers. Press Ctrl-C to stop.")
+    from lucidscore.api._serving import NoDelayH11Protocol
+
     uvicorn.run(
         "lucidscore.api:app_from_environment",
         factory=True,
@@ -98,6 +102,7 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
         port=port,
         workers=workers,
         log_level="warning",
+        http=NoDelayH11Protocol,  # the workers' shared socket would leave Nagle on (see _serving)
     )
     console.print("Stopped.")
 
