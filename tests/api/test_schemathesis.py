@@ -1,5 +1,6 @@
 """Property-based run over the OpenAPI schema: no 5xx, and every response matches its documented schema
-(including the error envelope) — anonymous, as a consumer holding a merchant key, and as an analyst.
+(including the error envelope) — anonymous, as a consumer holding a merchant key, and as an analyst, on
+SQLite and on PostgreSQL.
 
 Driven through schemathesis' Python API (one Hypothesis run per operation) rather than its pytest plugin,
 whose lazy fixture loader does not work with the pinned pytest.
@@ -23,9 +24,14 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 MAX_EXAMPLES = 30
 
 
-@pytest.fixture(scope="module")
-def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'service.db'}")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzz_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> World:
+    """The service on SQLite and on a real PostgreSQL server the tests start: the fuzzed ids, amounts
+    and texts reach both databases (PostgreSQL refuses what SQLite lets through, e.g. integer overflow)."""
+    if request.param == "sqlite":
+        return build_world(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'service.db'}")
+    url: str = request.getfixturevalue("postgres_url")
+    return build_world(url)
 
 
 def _headers(world: World, who: str) -> dict[str, str]:
