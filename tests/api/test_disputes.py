@@ -3,6 +3,8 @@ and every step is in the audit trail."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api._world import World
 
 
@@ -46,6 +48,42 @@ def test_accept_corrects_rescores_and_keeps_the_trail(any_world: World) -> None:
     assert [e["action"] for e in r.json()["events"]] == ["opened", "corrected", "rescored", "accepted"]
     assert ("correct", "accounts", "A1", "C0001") in world.rescorer.calls
     assert world.signed_in("alice").get("/v1/me/score").json()["score"] == 701
+
+
+def test_a_failed_rescore_keeps_the_correction_in_the_trail_and_the_dispute_open(
+    any_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = any_world
+    dispute_id = open_dispute(world)
+    ann = world.signed_in("ann")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("features unavailable")
+
+    monkeypatch.setattr(world.rescorer, "rescore_consumer", broken)
+    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 9000}})
+    assert r.status_code == 503
+    assert r.json()["error"] == {
+        "status": 503,
+        "code": "unavailable",
+        "message": f"the record was corrected, but rescoring failed (RuntimeError); dispute {dispute_id} "
+        "stays open: accept it again to rescore",
+        "field": None,
+    }
+    trail = ann.get(f"/v1/analyst/disputes/{dispute_id}").json()
+    assert trail["status"] == "open"
+    assert [e["action"] for e in trail["events"]] == ["opened", "corrected"]
+    assert trail["events"][1]["detail"]["corrections"] == {"credit_limit": 9000}
+    monkeypatch.undo()  # rescoring works again: the retry completes the dispute
+    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 9000}})
+    assert r.status_code == 200, r.text
+    assert [e["action"] for e in r.json()["events"]] == [
+        "opened",
+        "corrected",
+        "corrected",
+        "rescored",
+        "accepted",
+    ]
 
 
 def test_dispute_key_must_have_the_right_parts(any_world: World) -> None:

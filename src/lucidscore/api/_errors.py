@@ -27,6 +27,7 @@ _CODES = {
     422: "invalid_input",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 

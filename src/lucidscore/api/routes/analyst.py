@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Literal
 
 from fastapi import APIRouter
@@ -20,6 +21,7 @@ from lucidscore.api.schemas import (
 )
 from lucidscore.store.service import Dispute, ModelRecord, User
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/analyst", tags=["analyst"], responses=ERROR_RESPONSES)
 
 
@@ -84,16 +86,26 @@ def accept(db: Db, state: State, dispute: Dispute, analyst: User, body: AcceptDi
                 409, "this service cannot correct records (no rescorer configured)", field="corrections"
             )
         # The store writes the correction on its own connection: end this session's read snapshot first, or
-        # SQLite refuses this session's later writes. If rescoring then fails, the dispute stays open with
-        # the corrected record stored; accepting again stores the same values as one more version.
+        # SQLite refuses this session's later writes. The trail records the correction at once, in its own
+        # commit, so it never loses a correction the store has made, whatever happens next.
         db.commit()
         row = rescorer.correct_record(
             dispute.record_table, dispute.record_key, dispute.consumer_id, body.corrections
         )
         _domain.add_event(db, dispute, analyst, "corrected", {"corrections": body.corrections, "record": row})
+        db.commit()
     model = _domain.active_model(db)
     if rescorer is not None and model is not None and body.corrections:
-        record = rescorer.rescore_consumer(db, dispute.consumer_id, model)
+        try:
+            record = rescorer.rescore_consumer(db, dispute.consumer_id, model)
+        except Exception as exc:  # the correction stands; say so, keep the dispute open for a retry
+            db.rollback()
+            logger.exception("rescoring consumer %s after dispute %s failed", dispute.consumer_id, dispute.id)
+            raise ApiError(
+                503,
+                f"the record was corrected, but rescoring failed ({type(exc).__name__}); dispute "
+                f"{dispute.id} stays open: accept it again to rescore",
+            ) from None
         if record is not None:
             _domain.add_event(
                 db,
