@@ -132,3 +132,40 @@ def test_every_route_answers_errors_in_the_envelope_when_signed_in(world: World)
             assert r.status_code < 500, (who, method, path, r.text)
             if r.status_code >= 400:
                 assert_envelope(r, r.status_code)
+
+
+def test_nul_characters_are_refused_before_the_database(any_world: World) -> None:
+    # PostgreSQL cannot store NUL in text, and a fuzzer found POST /v1/session with username "\u0000"
+    # answering 500 there. Every channel now refuses it with a 422 naming the field, on both databases.
+    world = any_world
+    client = world.client()
+    e = assert_envelope(client.post("/v1/session", json={"username": "\x00", "password": "x"}), 422)
+    assert e["field"] == "username" and "NUL character" in e["message"]
+    r = world.merchant("shop_x").post("/v1/decisions", json={"consent_token": "t\x00", "product": "x"})
+    assert assert_envelope(r, 422)["field"] == "consent_token"
+    e = assert_envelope(world.signed_in("ann").post("/v1/analyst/models/bad%00id/activate"), 422)
+    assert e["field"] == "model_id"
+    assert e["message"] == "model_id: must not contain the NUL character (\\u0000)"
+    e = assert_envelope(client.post("/v1/ping", params={"q": "a\x00"}), 422)
+    assert e["field"] == "q"
+    browser = world.browser("alice")
+    form = {"merchant": "shop_x\x00", "purpose": "deposit_free_rental", "csrf_token": "whatever"}
+    e = assert_envelope(browser.post("/consents", data=form), 422)
+    assert e["field"] == "merchant"
+    # Ordinary text still works.
+    assert client.post("/v1/session", json={"username": "nobody", "password": "x"}).status_code == 401
+
+
+def test_lone_surrogates_are_refused_too(any_world: World) -> None:
+    # Valid JSON ("\ud800" is a legal escape) that is not valid Unicode: no database can store it.
+    r = any_world.client().post(
+        "/v1/session",
+        content='{"username": "a\\ud800", "password": "x"}',
+        headers={"content-type": "application/json"},
+    )
+    e = assert_envelope(r, 422)  # pydantic refuses it while parsing the JSON
+    assert e["field"] == "username" and "unicode string" in e["message"]
+    from lucidscore.api.schemas import text_problem
+
+    assert text_problem("a\ud800") == "must be valid Unicode text (found a lone surrogate such as \\ud800)"
+    assert text_problem("plain") is None

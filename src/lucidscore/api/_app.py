@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
 from lucidscore.api._errors import install_error_handlers
@@ -11,6 +11,7 @@ from lucidscore.api._pages import make_templates
 from lucidscore.api._rescore import PipelineRescorer, Rescorer
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
+from lucidscore.api.deps import refuse_unstorable_params
 from lucidscore.api.routes import (
     analyst,
     analyst_pages,
@@ -54,7 +55,14 @@ def create_app(
     )
     engine = engine if engine is not None else make_engine(settings.db_url)
     # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
-    app = FastAPI(title="lucidscore", version="1", description=DESCRIPTION, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="lucidscore",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_unstorable_params)],
+    )
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -86,8 +86,16 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return f"{where}{msg}{more}", field
 
 
+class SignInRequired(Exception):
+    """A web page needs a signed-in user of its role: the browser is sent to /signin instead."""
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every kind of failure through the envelope."""
+    """Route every kind of failure through the envelope (pages that need a sign-in redirect)."""
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse("/signin", status_code=303)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Form, Header, Path, Request
 from sqlalchemy.orm import Session
 
 from lucidscore.api import _domain
-from lucidscore.api._errors import ApiError
+from lucidscore.api._errors import ApiError, SignInRequired
 from lucidscore.api._security import csrf_token, same_secret
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
+from lucidscore.api.schemas import text_problem
 from lucidscore.store.service import Consent, Dispute, User
 
 
@@ -43,6 +44,21 @@ class Auth:
     user: User
     token: str
     via: str  # "cookie" or "bearer"
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def refuse_unstorable_params(request: Request) -> None:
+    """Every route: no path, query or form value may hold text a database cannot store (``text_problem``:
+    NUL, lone surrogates); JSON bodies are checked by the input models."""
+    items: list[tuple[str, object]] = [*request.path_params.items(), *request.query_params.multi_items()]
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        items += (await request.form()).multi_items()  # already parsed by FastAPI for form routes
+    for name, value in items:
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ApiError(422, f"{name}: {problem}", field=name)
 
 
 def _session_token(request: Request, settings: Settings) -> tuple[str, str] | None:
@@ -114,6 +130,49 @@ def _analyst_csrf(
 
 ConsumerWrite = Annotated[Auth, Depends(_consumer_csrf)]
 AnalystWrite = Annotated[Auth, Depends(_analyst_csrf)]
+
+
+# Web pages: the same rules, but a visitor who is not signed in (or not in the page's role) is redirected
+# to /signin (``SignInRequired``), and a form carries its CSRF token as a field instead of a header.
+
+
+def _consumer_page(auth: MaybeSignedIn) -> Auth:
+    if auth is None or auth.user.role != "consumer" or auth.user.consumer_id is None:
+        raise SignInRequired
+    return auth
+
+
+def _analyst_page(auth: MaybeSignedIn) -> Auth:
+    if auth is None or auth.user.role != "analyst":
+        raise SignInRequired
+    return auth
+
+
+ConsumerPage = Annotated[Auth, Depends(_consumer_page)]
+
+
+def consumer_id(auth: Auth) -> str:
+    """The signed-in consumer's id, which the consumer rules (JSON and page) guarantee."""
+    assert auth.user.consumer_id is not None
+    return auth.user.consumer_id
+
+
+AnalystPage = Annotated[Auth, Depends(_analyst_page)]
+CsrfField = Annotated[str, Form(max_length=200)]
+
+
+def _consumer_form(auth: ConsumerPage, settings: SettingsDep, csrf_token: CsrfField = "") -> Auth:
+    check_csrf(auth, csrf_token, settings)
+    return auth
+
+
+def _analyst_form(auth: AnalystPage, settings: SettingsDep, csrf_token: CsrfField = "") -> Auth:
+    check_csrf(auth, csrf_token, settings)
+    return auth
+
+
+ConsumerForm = Annotated[Auth, Depends(_consumer_form)]
+AnalystForm = Annotated[Auth, Depends(_analyst_form)]
 
 
 def _merchant(

@@ -9,11 +9,42 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NUL = "\x00"
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored, or None: the NUL character (no database column takes it; PostgreSQL
+    refuses it outright) or a lone surrogate (not valid Unicode, so not encodable as UTF-8)."""
+    if NUL in text:
+        return "must not contain the NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (found a lone surrogate such as \\ud800)"
+    return None
+
+
+def refuse_unstorable(value: Any) -> Any:
+    """Input text (also inside a dict, keys included) must be storable: see ``text_problem``."""
+    texts = [value] if isinstance(value, str) else []
+    if isinstance(value, dict):
+        texts = [t for kv in value.items() for t in kv if isinstance(t, str)]
+    for text in texts:
+        problem = text_problem(text)
+        if problem:
+            raise ValueError(problem)
+    return value
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return refuse_unstorable(value)
 
 
 class _Out(BaseModel):

@@ -4,39 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lucidscore.api import _domain, _plots, _views
 from lucidscore.api._errors import ApiError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import (
-    Auth,
-    Db,
-    DisputeId,
-    MaybeSignedIn,
-    SettingsDep,
-    State,
-    check_csrf,
-    find_dispute,
-)
+from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, State, find_dispute
 from lucidscore.api.routes.analyst import accept, activate, model_out
 from lucidscore.api.schemas import AcceptDisputeIn
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-def _page_analyst(auth: MaybeSignedIn) -> Auth | None:
-    return auth if auth is not None and auth.user.role == "analyst" else None
-
-
-PageAnalyst = Annotated[Auth | None, Depends(_page_analyst)]
-
-
 @router.get("/analyst")
-def models_page(request: Request, auth: PageAnalyst, db: Db) -> Response:
-    if auth is None:
-        return RedirectResponse("/signin", status_code=303)
+def models_page(request: Request, auth: AnalystPage, db: Db) -> Response:
     model = _domain.active_model(db)
     dist = _domain.score_distribution(db, model.model_id) if model else None
     context = {
@@ -50,23 +32,16 @@ def models_page(request: Request, auth: PageAnalyst, db: Db) -> Response:
 @router.post("/analyst/models/{model_id}/activate")
 def activate_form(
     model_id: str,
-    auth: PageAnalyst,
+    auth: AnalystForm,
     db: Db,
     state: State,
-    settings: SettingsDep,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if auth is None:
-        return RedirectResponse("/signin", status_code=303)
-    check_csrf(auth, csrf_token, settings)
     activate(db, state, model_id)
     return RedirectResponse("/analyst", status_code=303)
 
 
 @router.get("/analyst/disputes")
-def queue_page(request: Request, auth: PageAnalyst, db: Db, error: str | None = None) -> Response:
-    if auth is None:
-        return RedirectResponse("/signin", status_code=303)
+def queue_page(request: Request, auth: AnalystPage, db: Db, error: str | None = None) -> Response:
     disputes = [_views.dispute_out(db, d, analyst=True) for d in _domain.disputes_of(db)]
     disputes.sort(key=lambda d: (d.status != "open", -d.id))
     return render(request, "analyst_disputes.html", {"disputes": disputes, "error": error}, auth=auth)
@@ -88,17 +63,12 @@ def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
 def accept_form(
     request: Request,
     dispute_id: DisputeId,
-    auth: PageAnalyst,
+    auth: AnalystForm,
     db: Db,
     state: State,
-    settings: SettingsDep,
     corrections: Annotated[str, Form(max_length=4000)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if auth is None:
-        return RedirectResponse("/signin", status_code=303)
-    check_csrf(auth, csrf_token, settings)
     dispute = find_dispute(db, dispute_id)
     try:
         accept(
@@ -117,15 +87,10 @@ def accept_form(
 @router.post("/analyst/disputes/{dispute_id}/reject")
 def reject_form(
     dispute_id: DisputeId,
-    auth: PageAnalyst,
+    auth: AnalystForm,
     db: Db,
-    settings: SettingsDep,
     reason: Annotated[str, Form(min_length=3, max_length=2000)],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if auth is None:
-        return RedirectResponse("/signin", status_code=303)
-    check_csrf(auth, csrf_token, settings)
     dispute = find_dispute(db, dispute_id)
     _domain.resolve_dispute(db, dispute, auth.user, "rejected", reason)
     db.commit()

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from lucidscore.api import _domain, _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State
+from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State, consumer_id
 from lucidscore.api.schemas import (
     AccessOut,
     ConsentCreatedOut,
@@ -22,11 +22,6 @@ from lucidscore.api.schemas import (
 )
 
 router = APIRouter(prefix="/v1/me", tags=["consumer"], responses=ERROR_RESPONSES)
-
-
-def consumer_id(auth: ConsumerAuth) -> str:
-    assert auth.user.consumer_id is not None  # guaranteed by the ConsumerAuth rule
-    return auth.user.consumer_id
 
 
 @router.get("", summary="Who I am")

@@ -4,51 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from lucidscore.api import _domain, _plots, _views
 from lucidscore.api._errors import ApiError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import (
-    Auth,
     ConsentId,
+    ConsumerForm,
+    ConsumerPage,
     Db,
-    MaybeSignedIn,
     SettingsDep,
     State,
-    check_csrf,
+    consumer_id,
     find_own_consent,
 )
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
-class _SignInRedirect(Exception):
-    pass
-
-
-def _page_consumer(auth: MaybeSignedIn) -> Auth | None:
-    return auth if auth is not None and auth.user.role == "consumer" else None
-
-
-PageConsumer = Annotated[Auth | None, Depends(_page_consumer)]
-
-
-def _to_signin() -> Response:
-    return RedirectResponse("/signin", status_code=303)
-
-
 @router.get("/dashboard")
-def dashboard(request: Request, auth: PageConsumer, db: Db) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    record = _domain.current_score(db, auth.user.consumer_id)
+def dashboard(request: Request, auth: ConsumerPage, db: Db) -> Response:
+    record = _domain.current_score(db, consumer_id(auth))
     context: dict[str, object] = {"score": None}
     if record is not None:
         score = _views.score_out(record)
         points = [f.points for f in score.families if f.points is not None]
-        history = _domain.score_history(db, auth.user.consumer_id)
+        history = _domain.score_history(db, consumer_id(auth))
         context = {
             "score": score,
             "max_points": max([p for p in points if p > 0], default=0),
@@ -59,19 +42,13 @@ def dashboard(request: Request, auth: PageConsumer, db: Db) -> Response:
 
 
 @router.get("/data")
-def data_page(request: Request, auth: PageConsumer, db: Db) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    return render(request, "data.html", {"records": _domain.records_of(db, auth.user.consumer_id)}, auth=auth)
+def data_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
+    return render(request, "data.html", {"records": _domain.records_of(db, consumer_id(auth))}, auth=auth)
 
 
 @router.get("/access")
-def access_page(request: Request, auth: PageConsumer, db: Db) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    return render(
-        request, "access.html", {"rows": _domain.access_log_of(db, auth.user.consumer_id)}, auth=auth
-    )
+def access_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
+    return render(request, "access.html", {"rows": _domain.access_log_of(db, consumer_id(auth))}, auth=auth)
 
 
 def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, object]:
@@ -84,31 +61,25 @@ def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, objec
 
 
 @router.get("/consents")
-def consents_page(request: Request, auth: PageConsumer, db: Db, state: State) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    return render(request, "consents.html", _consents_context(db, state, auth.user.consumer_id), auth=auth)
+def consents_page(request: Request, auth: ConsumerPage, db: Db, state: State) -> Response:
+    return render(request, "consents.html", _consents_context(db, state, consumer_id(auth)), auth=auth)
 
 
 @router.post("/consents")
 def grant_form(
     request: Request,
-    auth: PageConsumer,
+    auth: ConsumerForm,
     db: Db,
     state: State,
     settings: SettingsDep,
     merchant: Annotated[str, Form(max_length=64)],
     purpose: Annotated[str, Form(max_length=40)],
     days: Annotated[int, Form(ge=1, le=3650)] = 30,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    check_csrf(auth, csrf_token, settings)
     extra: dict[str, object] = {}
     try:
         consent, token = _domain.grant_consent(
-            db, auth.user.consumer_id, merchant, purpose, days, state.catalogue, settings.consent_max_days
+            db, consumer_id(auth), merchant, purpose, days, state.catalogue, settings.consent_max_days
         )
         db.commit()
         extra = {
@@ -117,22 +88,17 @@ def grant_form(
         }
     except ApiError as exc:
         extra = {"error": exc.message}
-    context = _consents_context(db, state, auth.user.consumer_id) | extra
+    context = _consents_context(db, state, consumer_id(auth)) | extra
     return render(request, "consents.html", context, auth=auth, status_code=422 if "error" in extra else 200)
 
 
 @router.post("/consents/{consent_id}/revoke")
 def revoke_form(
     consent_id: ConsentId,
-    auth: PageConsumer,
+    auth: ConsumerForm,
     db: Db,
-    settings: SettingsDep,
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    check_csrf(auth, csrf_token, settings)
-    consent = find_own_consent(db, auth.user.consumer_id, consent_id)
+    consent = find_own_consent(db, consumer_id(auth), consent_id)
     _domain.revoke_consent(db, consent)
     db.commit()
     return RedirectResponse("/consents", status_code=303)
@@ -150,13 +116,11 @@ def _dispute_choices(records: dict[str, list[dict[str, object]]]) -> list[tuple[
 
 
 @router.get("/disputes")
-def disputes_page(request: Request, auth: PageConsumer, db: Db, error: str | None = None) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    records = _domain.records_of(db, auth.user.consumer_id)
+def disputes_page(request: Request, auth: ConsumerPage, db: Db, error: str | None = None) -> Response:
+    records = _domain.records_of(db, consumer_id(auth))
     context = {
         "choices": _dispute_choices(records),
-        "disputes": [_views.dispute_out(db, d) for d in _domain.disputes_of(db, auth.user.consumer_id)],
+        "disputes": [_views.dispute_out(db, d) for d in _domain.disputes_of(db, consumer_id(auth))],
         "error": error,
     }
     return render(request, "disputes.html", context, auth=auth)
@@ -165,16 +129,11 @@ def disputes_page(request: Request, auth: PageConsumer, db: Db, error: str | Non
 @router.post("/disputes")
 def contest_form(
     request: Request,
-    auth: PageConsumer,
+    auth: ConsumerForm,
     db: Db,
-    settings: SettingsDep,
     record: Annotated[str, Form(max_length=250)],
     reason: Annotated[str, Form(max_length=2000)],
-    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if auth is None or auth.user.consumer_id is None:
-        return _to_signin()
-    check_csrf(auth, csrf_token, settings)
     table, _, key = record.partition(":")
     if table not in _domain.RECORD_KEYS or len(reason.strip()) < 3:
         return disputes_page(
