@@ -18,7 +18,7 @@ from scipy.special import expit
 
 from lucidscore.errors import InputError
 from lucidscore.model._artifact import Bin, Characteristic, Condition, Segment
-from lucidscore.model._assign import bin_index, category_values
+from lucidscore.model._assign import category_values
 from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
@@ -157,14 +157,6 @@ def _characteristic(
             for b, p in zip(col.bins, points, strict=True)
         ],
     )
-
-
-def woe_matrix(chars: list[Characteristic], frame: pd.DataFrame) -> npt.NDArray[np.float64]:
-    """Rows x characteristics matrix of each row's bin WOE (by the scoring rule, for new data)."""
-    out = np.empty((len(frame), len(chars)), dtype=np.float64)
-    for j, ch in enumerate(chars):
-        out[:, j] = np.array([b.woe for b in ch.bins])[bin_index(ch, frame[ch.name])]
-    return out
 
 
 def compress_rows(
