@@ -238,7 +238,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 conds.append(p.segment_rule)
             else:
                 notes.append(
-                    f"segment rule {_cond_name(p.segment_rule)}: fewer than {p.min_segment_rows} rows or "
+                    f"segment rule {rule_name(p.segment_rule)}: fewer than {p.min_segment_rows} rows or "
                     f"{p.min_segment_bads} of each class; one card for everyone"
                 )
         elif p.segment_search and len(frame) >= 2 * p.min_segment_rows:
@@ -250,7 +250,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         rest = everything.copy()
         for cond in conds:
             rows = condition_mask(cond, frame) & rest
-            plan.append((_cond_name(cond), cond, rows))
+            plan.append((rule_name(cond), cond, rows))
             rest &= ~rows
         if conds and not rest.any():
             # Every training row has a card of its own: a default card would score no training row. The
@@ -379,9 +379,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         from lucidscore.model._recourse import explain_frame
 
         return explain_frame(art, self._checked_frame(X))
-
-
-_cond_name = rule_name
 
 
 def _segment_values(values: pd.Series, kind: Kind) -> list[float | str]:
