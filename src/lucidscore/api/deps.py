@@ -149,30 +149,28 @@ def _analyst_page(auth: MaybeSignedIn) -> Auth:
 
 
 ConsumerPage = Annotated[Auth, Depends(_consumer_page)]
+AnalystPage = Annotated[Auth, Depends(_analyst_page)]
+CsrfField = Annotated[str, Form(alias="csrf_token", max_length=200)]  # the hidden field of every form
+
+
+def _consumer_form(auth: ConsumerPage, settings: SettingsDep, token: CsrfField = "") -> Auth:
+    check_csrf(auth, token, settings)
+    return auth
+
+
+def _analyst_form(auth: AnalystPage, settings: SettingsDep, token: CsrfField = "") -> Auth:
+    check_csrf(auth, token, settings)
+    return auth
+
+
+ConsumerForm = Annotated[Auth, Depends(_consumer_form)]
+AnalystForm = Annotated[Auth, Depends(_analyst_form)]
 
 
 def consumer_id(auth: Auth) -> str:
     """The signed-in consumer's id, which the consumer rules (JSON and page) guarantee."""
     assert auth.user.consumer_id is not None
     return auth.user.consumer_id
-
-
-AnalystPage = Annotated[Auth, Depends(_analyst_page)]
-CsrfField = Annotated[str, Form(max_length=200)]
-
-
-def _consumer_form(auth: ConsumerPage, settings: SettingsDep, csrf_token: CsrfField = "") -> Auth:
-    check_csrf(auth, csrf_token, settings)
-    return auth
-
-
-def _analyst_form(auth: AnalystPage, settings: SettingsDep, csrf_token: CsrfField = "") -> Auth:
-    check_csrf(auth, csrf_token, settings)
-    return auth
-
-
-ConsumerForm = Annotated[Auth, Depends(_consumer_form)]
-AnalystForm = Annotated[Auth, Depends(_analyst_form)]
 
 
 def _merchant(
