@@ -228,41 +228,20 @@ def log_odds_bad(segments: list, frame: pd.DataFrame) -> np.ndarray:  # type: ig
     return out
 
 
-def interaction_table(n: int, seed: int) -> pd.DataFrame:
-    """Revolvers (status >= 0) default on utilisation, payers in full on tenure and inquiries: risk
-    drivers differ between two groups, which one additive card cannot express."""
-    rng = np.random.default_rng(seed)
-    status = rng.choice([-1.0, 0.0, 1.0, 2.0], n, p=[0.4, 0.35, 0.15, 0.1])
-    util, tenure = rng.beta(2, 3, n), rng.integers(0, 240, n).astype(float)
-    inquiries = rng.poisson(1.0, n).astype(float)
-    logit = np.where(
-        status >= 0,
-        -1.2 + 0.6 * status + 3.5 * (util - 0.4),
-        -2.2 - 0.012 * (tenure - 120) + 0.35 * inquiries,
-    )
-    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame(
-        {
-            "payment_status": status,
-            "utilisation": util,
-            "tenure_months": tenure,
-            "inquiries": inquiries,
-            "bad": bad,
-        }
-    )
-
-
 def search_check(fresh_rows: int = 100_000) -> dict[str, object]:
     """Does the segment search help on rows it never saw? Generated tables with and without a real
     interaction: fit with the search and without (one card), AUC of each on fresh rows of the same
     generator. Nothing here is tuned on the public data sets' test splits."""
     from lucidscore.model import Scorecard
 
+    sys.path.insert(0, str(ROOT))  # the same two-population generator the segment-search tests use
+    from tests.model._sim import two_populations
+
     cases = [("simulated", n, seed) for n in (8000, 20000) for seed in range(1, 7)]
     cases += [("interaction", 8000, seed) for seed in range(1, 4)]
     out: dict[str, object] = {}
     for kind, n, seed in cases:
-        make = simulated if kind == "simulated" else interaction_table
+        make = simulated if kind == "simulated" else two_populations
         table, fresh = make(n, seed), make(fresh_rows, 1000 + seed)
         x, y, fx = table.drop(columns=["bad"]), table["bad"], fresh.drop(columns=["bad"])
         on = Scorecard().fit(x, y)

@@ -12,32 +12,7 @@ from lucidscore.model._frame import column_kind
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._search import MIN_GAIN, SEARCH_FOLDS, search_segment
 
-from ._sim import credit_table
-
-
-def two_populations(n: int = 16000, seed: int = 3) -> pd.DataFrame:
-    """Revolvers (payment_status >= 0) default on utilisation; payers-in-full on tenure and inquiries:
-    one additive card cannot express that, a card per side can."""
-    rng = np.random.default_rng(seed)
-    status = rng.choice([-1.0, 0.0, 1.0, 2.0], n, p=[0.4, 0.35, 0.15, 0.1])
-    util = rng.beta(2, 3, n)
-    tenure = rng.integers(0, 240, n).astype(float)
-    inquiries = rng.poisson(1.0, n).astype(float)
-    logit = np.where(
-        status >= 0,
-        -1.2 + 0.6 * status + 3.5 * (util - 0.4),
-        -2.2 - 0.012 * (tenure - 120) + 0.35 * inquiries,
-    )
-    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame(
-        {
-            "payment_status": status,
-            "utilisation": util,
-            "tenure_months": tenure,
-            "inquiries": inquiries,
-            "bad": bad,
-        }
-    )
+from ._sim import credit_table, two_populations
 
 
 def _search(table: pd.DataFrame):  # type: ignore[no-untyped-def]
