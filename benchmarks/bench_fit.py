@@ -119,7 +119,7 @@ def ours(
     auc = None
     if len(idx["test"]):
         yb = (y.iloc[idx["test"]] == (float(bad) if bad else 1)).to_numpy(dtype=int)
-        scores = card.score(x.iloc[idx["test"]])["score"].to_numpy()
+        scores = card.score_table(x.iloc[idx["test"]])["score"].to_numpy()
         auc = float(roc_auc_score(yb, -scores))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"test_auc": auc, "fit_seconds": fit_seconds, "peak_rss_mib": peak}
@@ -214,7 +214,7 @@ def tuning_sets() -> dict[str, tuple[pd.DataFrame, np.ndarray, dict[str, object]
 
 def log_odds_bad(segments: list, frame: pd.DataFrame) -> np.ndarray:  # type: ignore[type-arg]
     """Each row's unrounded log-odds of bad from its segment's regression (what the points round)."""
-    from lucidscore.model._assign import bin_index, segment_of_rows
+    from lucidscore.artifact import bin_index, segment_of_rows
 
     seg_of = segment_of_rows(segments, frame)
     out = np.zeros(len(frame))
@@ -262,7 +262,7 @@ def tune(folds: int = 5) -> dict[str, object]:
     from sklearn.model_selection import StratifiedKFold
 
     from lucidscore.model import Scorecard
-    from lucidscore.model._assign import reference_scores
+    from lucidscore.artifact import reference_scores
 
     sets = tuning_sets()
     out: dict[str, object] = {"folds": folds}

@@ -7,15 +7,35 @@ the HTTP service turns it into a 4xx in the JSON error envelope.
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class LucidError(Exception):
-    """Bad input, named precisely enough for a person to act on it."""
+    """Bad input, named precisely enough for a person to act on it.
+
+    ``parameter`` names the library parameter the error is about (``test_size``, ``exclude``...): the
+    message then starts with ``parameter <name>:``, and the CLI, which knows the parameter as a flag
+    (``--test-size``), says the flag instead (``for_flag``).
+    """
 
     exit_code: int = 2
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.parameter = parameter
+
+    @classmethod
+    def about(cls, parameter: str, text: str) -> Self:
+        """An error about ``parameter``: 'parameter test_size: 1.5 is not a fraction...'."""
+        return cls(f"parameter {parameter}: {text}", parameter=parameter)
+
+    def for_flag(self, flag: str) -> str:
+        """The message as the CLI says it: 'parameter test_size: ...' -> '--test-size: ...'."""
+        prefix = f"parameter {self.parameter}:"
+        if self.parameter is not None and prefix in self.message:
+            return self.message.replace(prefix, f"{flag}:", 1)
+        return self.message
 
     def __str__(self) -> str:
         return self.message

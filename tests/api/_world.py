@@ -12,10 +12,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from lucidscore.api import Settings, create_api_key, create_app, create_user
+from lucidscore.api import Settings, create_app
+from lucidscore.artifact import (
+    Bin,
+    Change,
+    Characteristic,
+    Explanation,
+    Reason,
+    Recourse,
+    ScorecardArtifact,
+    ScoreProbability,
+    Segment,
+)
 from lucidscore.ingest import ingest_frame
-from lucidscore.model import ScorecardArtifact
-from lucidscore.model._artifact import Bin, Characteristic, ScoreProbability, Segment
+from lucidscore.service import create_api_key, create_user
 from lucidscore.store import make_engine, migrate
 from lucidscore.store.service import ModelRecord, ScoreRecord
 
@@ -48,8 +58,42 @@ def tiny_artifact(model_id: str = "sc-test-1") -> ScorecardArtifact:
         input_columns=["worst_dpd_12m"],
         segments=[segment],
         score_probability=[ScoreProbability(score=600, probability=0.09)],
-        training={"test_auc": 0.75},
+        training={"metrics": {"test_auc": 0.75}},
     ).with_hash()
+
+
+def reason(consumer_id: str) -> Reason:
+    return Reason(
+        characteristic="worst_dpd_12m",
+        family="credit_history",
+        bin_label="30 or more",
+        points_lost=60,
+        text=f"Worst delinquency in the last 12 months (days): {consumer_id} reason",
+    )
+
+
+def explanation(consumer_id: str, score: int, tier: str) -> Explanation:
+    change = Change(
+        characteristic="worst_dpd_12m",
+        description="Worst delinquency in the last 12 months (days)",
+        family="credit_history",
+        from_label="30 or more",
+        to_label="under 30",
+        steps=1,
+        points_gained=60,
+        score_alone=score + 60,
+    )
+    return Explanation(
+        row=0,
+        score=score,
+        tier=tier,
+        probability=0.1,
+        segment="all",
+        base_points=580,
+        families={"credit_history": 60, "payment_behaviour": 10},
+        reasons=[reason(consumer_id)],
+        recourse=Recourse(target_tier="excellent", target_score=700, changes=[change], new_score=score + 60),
+    )
 
 
 @dataclass
@@ -183,11 +227,12 @@ def build_world(db_url: str, **settings: Any) -> World:
                 active=True,
             )
         )
+        second = tiny_artifact("sc-test-2")
         s.add(
             ModelRecord(
                 model_id="sc-test-2",
-                content_hash="sha256:x",
-                artifact_json=tiny_artifact("sc-test-2").model_dump_json(),
+                content_hash=second.content_hash,
+                artifact_json=second.model_dump_json(),
                 description="second",
                 active=False,
             )
@@ -205,13 +250,8 @@ def build_world(db_url: str, **settings: Any) -> World:
                         tier=tier,
                         probability=0.1,
                         segment="all",
-                        reasons=[{"text": f"Worst delinquency in the last 12 months (days): {cid} reason"}],
-                        explanation={
-                            "families": {"credit_history": 60, "payment_behaviour": 10},
-                            "reasons": [],
-                            "recourse": [{"text": "Keep payments on time for 3 months"}],
-                            "recourse_note": None,
-                        },
+                        reasons=[reason(cid).model_dump(mode="json")],
+                        explanation=explanation(cid, score, tier).model_dump(mode="json"),
                     )
                 )
         s.commit()

@@ -8,7 +8,8 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from lucidscore.api import PipelineRescorer, app_from_environment
+from lucidscore.api import app_from_environment
+from lucidscore.service import PipelineRescorer
 from tests.api._world import World
 
 

@@ -37,7 +37,7 @@ def test_dashboard_shows_score_families_reasons_and_history(world: World) -> Non
     html = r.text
     assert '<div class="big" id="score-value">655</div>' in html
     assert 'id="family-unused">not used<' in html
-    assert "C0001 reason" in html and "Keep payments on time for 3 months" in html
+    assert "C0001 reason" in html and "from 30 or more to under 30 (+60 points)" in html
     assert 'id="score-history"' in html and 'id="score-gauge"' in html
     scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
     assert scripts == ["/static/plotly.js"]

@@ -9,7 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from lucidscore.cli.main import app
-from lucidscore.model import score_frame
+from lucidscore.score import score_frame
 from tests.cli.test_score import Runner, assert_one_line_error, cli  # noqa: F401 - cli is a fixture
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants

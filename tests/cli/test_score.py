@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lucidscore.cli.main import app, main
-from lucidscore.model import score_frame
+from lucidscore.score import score_frame
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants
 

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from lucidscore.artifact import load_artifact
 from lucidscore.cli.main import app
-from lucidscore.model import load_artifact
 from lucidscore.policy import FEATURE_META_KEY, FeatureMeta
 from tests.model._sim import credit_table
 
@@ -94,7 +94,8 @@ def test_actionable_columns_enable_recourse_for_a_flat_file(csv: Path, tmp_path:
     marked = {c.name: c.actionable for c in art.segments[0].characteristics}
     assert marked["months_late"] and marked["utilisation"] and not marked["tenure_months"]
     assert {c.name: c.family for c in art.segments[0].characteristics}["months_late"] == "credit_history"
-    from lucidscore.model import Scorecard, explain_frame
+    from lucidscore.model import Scorecard
+    from lucidscore.score import explain_frame
 
     # Without the flag nothing is actionable; with it, recourse names only the marked columns.
     frame = credit_table(4000).drop(columns=["bad"])

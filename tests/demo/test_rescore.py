@@ -78,7 +78,7 @@ def test_model_activation_rescores_everyone(demo_build: DemoBuild) -> None:
     """Activating a model that has no scores yet scores every consumer with it first."""
     from sqlalchemy.orm import Session
 
-    from lucidscore.model import load_artifact
+    from lucidscore.artifact import load_artifact
     from lucidscore.store.service import ModelRecord
 
     artifact = load_artifact(demo_build.directory / "model.json")

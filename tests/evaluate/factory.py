@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lucidscore.evaluate import bin_index
-from lucidscore.model import (
+from lucidscore.artifact import (
     Bin,
     Characteristic,
     Condition,
@@ -26,6 +25,7 @@ from lucidscore.model import (
     ScoreProbability,
     Segment,
 )
+from lucidscore.evaluate import bin_index
 
 
 def make_frame(n: int = 4000, seed: int = 0, utilisation_shift: float = 0.0) -> pd.DataFrame:

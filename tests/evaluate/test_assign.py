@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lucidscore.artifact import Characteristic
 from lucidscore.evaluate import bin_index, reference_scores, score_table, segment_index
-from lucidscore.model import Characteristic
 from tests.evaluate.factory import make_artifact, make_frame
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from lucidscore.artifact import load_artifact
 from lucidscore.evaluate import Table, align_audit, drift_report, evaluation_report, write_report
-from lucidscore.model import load_artifact
 from tests.evaluate.factory import assert_figure_matches, make_artifact, make_frame, taiwan_model_and_test
 
 pytestmark = pytest.mark.browser

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from lucidscore.artifact import Condition, Scaling, load_artifact, reference_scores
 from lucidscore.errors import InputError, PolicyViolation
-from lucidscore.model import Condition, Scaling, Scorecard, load_artifact, train_scorecard
-from lucidscore.model._assign import reference_scores
+from lucidscore.model import Scorecard, train_scorecard
 from lucidscore.policy import FeatureMeta
 from tests.model._sim import credit_table
 
@@ -57,7 +57,7 @@ def test_fit_produces_sign_safe_integer_points(fitted: Scorecard) -> None:
 
 def test_scores_follow_the_scoring_rule_and_the_kernel(fitted: Scorecard, table: pd.DataFrame) -> None:
     X = table.drop(columns=["bad"])
-    out = fitted.score(X)
+    out = fitted.score_table(X)
     ref = reference_scores(fitted.artifact_.segments, X)
     assert (out["score"].to_numpy() == ref).all()
     assert out["score"].between(350, 950).all()
@@ -71,7 +71,7 @@ def test_explain_gives_one_explanation_per_row(fitted: Scorecard, table: pd.Data
     X = table.drop(columns=["bad"]).head(5)
     out = fitted.explain(X)
     assert len(out) == 5
-    assert [e.score for e in out] == fitted.score(X)["score"].tolist()
+    assert [e.score for e in out] == fitted.score_table(X)["score"].tolist()
 
 
 def test_transform_gives_bin_woe(fitted: Scorecard, table: pd.DataFrame) -> None:
@@ -109,25 +109,38 @@ def test_sklearn_conventions(table: pd.DataFrame) -> None:
     assert list(card.feature_names_in_) == [c for c in table.columns if c != "bad"]
     assert card.n_features_in_ == 5
     with pytest.raises(InputError, match=r"lacks column\(s\) the model needs: months_late"):
-        card.score(table.drop(columns=["months_late"]))
+        card.score_table(table.drop(columns=["months_late"]))
 
 
 @pytest.mark.parametrize(
-    ("params", "message"),
+    ("params", "parameter", "message"),
     [
-        ({"min_bin_share": 0.7}, r"Scorecard parameter min_bin_share: .*less than 0.5"),
-        ({"max_bins": 1}, r"Scorecard parameter max_bins: .*greater than or equal to 2"),
-        ({"monotonic_trend": "wiggly"}, r"Scorecard parameter monotonic_trend"),
+        ({"min_bin_share": 0.7}, "min_bin_share", r"^parameter min_bin_share: .*less than 0.5"),
+        ({"max_bins": 1}, "max_bins", r"^parameter max_bins: .*greater than or equal to 2"),
+        ({"monotonic_trend": "wiggly"}, "monotonic_trend", r"^parameter monotonic_trend"),
         (
             {"segment_by": "housing", "segment_rule": Condition(column="n_credit_accounts", op="<", value=2)},
-            "not both",
+            None,
+            "^parameters: give segment_by or segment_rule, not both$",
         ),
-        ({"audit_columns": ["nope"]}, r"--audit-columns: column\(s\) nope not in the data"),
+        (
+            {"audit_columns": ["nope"]},
+            "audit_columns",
+            r"^parameter audit_columns: column\(s\) nope not in the data",
+        ),
     ],
 )
-def test_bad_parameters_are_named(table: pd.DataFrame, params: dict[str, object], message: str) -> None:
-    with pytest.raises(InputError, match=message):
+def test_bad_parameters_are_named(
+    table: pd.DataFrame, params: dict[str, object], parameter: str | None, message: str
+) -> None:
+    """The library names the parameter (a Python caller has no flags); the CLI turns it into its flag."""
+    with pytest.raises(InputError, match=message) as caught:
         Scorecard(**params).fit(table.drop(columns=["bad"]), table["bad"])  # type: ignore[arg-type]
+    assert caught.value.parameter == parameter
+    assert "--" not in caught.value.message
+    if parameter is not None:
+        flag = "--" + parameter.replace("_", "-")
+        assert caught.value.for_flag(flag).startswith(flag + ":")
 
 
 def test_policy_guard_runs_at_fit(table: pd.DataFrame) -> None:
@@ -166,7 +179,7 @@ def test_segment_rule_gives_two_cards(table: pd.DataFrame) -> None:
     assert [s.name for s in segs] == ["n_credit_accounts<2", "default"]
     assert segs[0].condition == rule and segs[1].condition is None
     assert segs[0].n_train == int((table["n_credit_accounts"] < 2).sum())
-    out = card.score(table.drop(columns=["bad"]))
+    out = card.score_table(table.drop(columns=["bad"]))
     assert (
         out["segment"].to_numpy() == np.where(table["n_credit_accounts"] < 2, segs[0].name, "default")
     ).all()
@@ -202,8 +215,16 @@ def test_junk_in_numeric_column_is_reported(table: pd.DataFrame) -> None:
     ("y", "bad_value", "message"),
     [
         ([0, 1, 2] * 10, None, r"target t: found 3 distinct value\(s\) 0, 1, 2; expected exactly two"),
-        (["good", "bad"] * 15, None, r"target t: values are 'bad', 'good'; expected 0/1, or say which"),
-        (["good", "bad"] * 15, "awful", r"--bad-value awful is not one of its values"),
+        (
+            ["good", "bad"] * 15,
+            None,
+            r"^parameter bad_value: target t has values 'bad', 'good', not 0/1; say",
+        ),
+        (
+            ["good", "bad"] * 15,
+            "awful",
+            r"^parameter bad_value: 'awful' is not one of the values of target t",
+        ),
     ],
 )
 def test_target_errors(y: list[object], bad_value: str | None, message: str) -> None:
@@ -262,7 +283,7 @@ def test_integer_points_cost_almost_no_discrimination(fitted: Scorecard, table: 
     seg = fitted.artifact_.segments[0]
     woe = fitted.transform(x)[[c.name for c in seg.characteristics]].to_numpy()
     log_odds_bad = seg.intercept + woe @ np.array([c.coefficient for c in seg.characteristics])
-    scores = fitted.score(x)["score"].to_numpy()
+    scores = fitted.score_table(x)["score"].to_numpy()
     unrounded = roc_auc_score(table["bad"], log_odds_bad)
     rounded = roc_auc_score(table["bad"], -scores)
     assert unrounded > 0.6

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lucidscore.artifact import Condition
 from lucidscore.model import Scorecard
-from lucidscore.model._artifact import Condition
 from lucidscore.model._frame import column_kind
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._search import MIN_GAIN, SEARCH_FOLDS, search_segment
@@ -43,8 +43,8 @@ def test_search_finds_the_split_between_two_populations() -> None:
     one = Scorecard(segment_search=False).fit(table.drop(columns=["bad"]), table["bad"])
     from sklearn.metrics import roc_auc_score
 
-    auc_two = roc_auc_score(fresh["bad"], -card.score(fresh.drop(columns=["bad"]))["score"])
-    auc_one = roc_auc_score(fresh["bad"], -one.score(fresh.drop(columns=["bad"]))["score"])
+    auc_two = roc_auc_score(fresh["bad"], -card.score_table(fresh.drop(columns=["bad"]))["score"])
+    auc_one = roc_auc_score(fresh["bad"], -one.score_table(fresh.drop(columns=["bad"]))["score"])
     assert auc_two > auc_one + 0.01
 
 
@@ -104,7 +104,8 @@ def test_candidates_leave_both_sides_large_enough(share: float) -> None:
 def test_a_categorical_characteristic_can_split_the_population() -> None:
     import sqlite3
 
-    from lucidscore.model import reference_scores, score_frame, to_sql
+    from lucidscore.artifact import reference_scores
+    from lucidscore.score import score_frame, to_sql
 
     rng = np.random.default_rng(8)
     n = 16000

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from lucidscore.artifact import load_artifact, reference_scores
 from lucidscore.cli.main import app
-from lucidscore.model import Scorecard, load_artifact, train_scorecard
-from lucidscore.model._assign import reference_scores
+from lucidscore.model import Scorecard, train_scorecard
 from tests.model._sim import credit_table
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -53,7 +53,7 @@ def test_every_value_with_a_card_leaves_no_empty_default(
     assert sum(s.n_train for s in segs) == len(table)
     assert all("train_auc" in s.metrics for s in segs)  # every card scores training rows
     assert any("every training row has a card of its own value" in n for n in card.notes_)
-    out = card.score(X)
+    out = card.score_table(X)
     assert out["segment"].value_counts().to_dict() == {s.name: s.n_train for s in segs}
     loaded = load_artifact(card.artifact_.save(tmp_path / "model.json"))
     assert (reference_scores(loaded.segments, X) == out["score"].to_numpy()).all()
@@ -65,9 +65,9 @@ def test_unseen_and_missing_values_score_on_the_default_card(table: pd.DataFrame
     default = card.artifact_.segments[-1]
     thick = X[X["thin_file"] == 0].head(20).reset_index(drop=True)
     odd = pd.concat([thick.assign(thin_file=7.0), thick.assign(thin_file=np.nan)], ignore_index=True)
-    out = card.score(odd, reasons=2)
+    out = card.score_table(odd, reasons=2)
     assert (out["segment"] == default.name).all()
-    expected = card.score(thick)["score"].to_numpy()
+    expected = card.score_table(thick)["score"].to_numpy()
     assert (out["score"].to_numpy() == np.concatenate([expected, expected])).all()
     assert (out["score"].to_numpy() == reference_scores(card.artifact_.segments, odd)).all()
     assert len(card.explain(odd)) == len(odd)

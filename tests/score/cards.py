@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import operator
 
-from lucidscore.model import Bin, Characteristic, Condition, ScorecardArtifact, ScoreProbability, Segment
+from lucidscore.artifact import Bin, Characteristic, Condition, ScorecardArtifact, ScoreProbability, Segment
 from lucidscore.policy import Family
 
 

@@ -10,17 +10,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from lucidscore.artifact import Change, ScorecardArtifact, load_artifact
 from lucidscore.cli.main import app
-from lucidscore.model import (
-    Change,
-    ScorecardArtifact,
-    explain_frame,
-    load_artifact,
-    score_frame,
-    to_sql,
-    train_scorecard,
-)
-from lucidscore.score import score_file
+from lucidscore.model import train_scorecard
+from lucidscore.score import explain_frame, score_file, score_frame, to_sql
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 SETS = {

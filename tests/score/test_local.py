@@ -10,8 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lucidscore.errors import InputError, ModelFileError
-from lucidscore.model import score_frame
-from lucidscore.score import ROW_COLUMN, score_file
+from lucidscore.score import ROW_COLUMN, score_file, score_frame
 from tests.score.cards import two_cards
 
 

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from lucidscore.errors import InputError
-from lucidscore.model import score_frame, to_sql
-from lucidscore.score import score_file
+from lucidscore.score import score_file, score_frame, to_sql
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants
 

@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 from lucidscore.api._errors import install_error_handlers
 from lucidscore.api._limits import BodySizeLimit, SigninLimiter
 from lucidscore.api._pages import make_templates
-from lucidscore.api._rescore import PipelineRescorer, Rescorer
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
 from lucidscore.api.deps import refuse_unstorable_params
@@ -23,6 +22,7 @@ from lucidscore.api.routes import (
     system,
 )
 from lucidscore.policy import default_catalogue, load_catalogue
+from lucidscore.service import PipelineRescorer, Rescorer
 from lucidscore.store import make_engine, session_factory
 
 DESCRIPTION = """An open, explainable, consent-based credit score on a 350-950 scale.

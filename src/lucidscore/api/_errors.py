@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from lucidscore.errors import LucidError
+from lucidscore.errors import LucidError, ModelFileError, PolicyViolation
+from lucidscore.service import Conflict, DomainError, Invalid, NotFound, Refused, Unavailable
 
 log = logging.getLogger("lucidscore.api")
 
@@ -29,6 +30,26 @@ _CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+
+# The one place a domain error becomes a status code.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Refused: 403,
+    Invalid: 422,
+    Unavailable: 503,
+}
+
+
+def status_of(exc: LucidError) -> int:
+    """The HTTP status of a domain or input error (a refused model file is a conflict, not bad input)."""
+    for kind, status in DOMAIN_STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    if isinstance(exc, ModelFileError | PolicyViolation):
+        return 409
+    return 422
 
 
 class ErrorBody(BaseModel):
@@ -53,6 +74,14 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
         self.code = code or _CODES.get(status, "error")
+
+
+PageError = (ApiError, LucidError)  # what a page handler shows to the person instead of failing
+
+
+def status_for(exc: Exception) -> int:
+    """The status of an error a page handler caught (``PageError``)."""
+    return exc.status if isinstance(exc, ApiError) else status_of(exc) if isinstance(exc, LucidError) else 500
 
 
 def error_response(
@@ -117,7 +146,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LucidError)
     async def _lucid(request: Request, exc: LucidError) -> JSONResponse:
-        return error_response(422, exc.message)
+        status = status_of(exc)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return error_response(status, exc.message, field=getattr(exc, "field", None), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

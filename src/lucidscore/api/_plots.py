@@ -7,7 +7,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
-from lucidscore.model._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE
+from lucidscore.artifact import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE
 
 _TIER_COLOURS = ("#d9534f", "#f0ad4e", "#f7dc6f", "#82c99a", "#2e8b57")
 _CONFIG = {"displayModeBar": False, "responsive": True}

@@ -15,7 +15,7 @@ from lucidscore.api._settings import Settings
 from lucidscore.policy import BenefitCatalogue
 
 if TYPE_CHECKING:
-    from lucidscore.api._rescore import Rescorer
+    from lucidscore.service import Rescorer
 
 
 @dataclass

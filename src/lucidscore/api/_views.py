@@ -7,7 +7,7 @@ from datetime import UTC
 
 from sqlalchemy.orm import Session
 
-from lucidscore.api import _domain
+from lucidscore import service
 from lucidscore.api.schemas import (
     AnalystDisputeOut,
     ConsentOut,
@@ -15,17 +15,34 @@ from lucidscore.api.schemas import (
     DisputeOut,
     FamilyOut,
     HistoryPointOut,
+    ModelOut,
     ReasonOut,
     RecourseStepOut,
     ScoreOut,
 )
+from lucidscore.artifact import Change, Recourse
+from lucidscore.errors import LucidError
 from lucidscore.policy import ALL_FAMILIES, FAMILY_LABELS, UNUSED_FAMILY
-from lucidscore.store.service import Consent, Dispute, ScoreRecord
+from lucidscore.store.service import Consent, Dispute, ModelRecord, ScoreRecord
+
+
+def _change_text(change: Change) -> str:
+    return f"{change.description}: from {change.from_label} to {change.to_label} (+{change.points_gained} points)"
+
+
+def _recourse_note(recourse: Recourse) -> str | None:
+    if recourse.changes and recourse.target_tier and recourse.new_score is not None:
+        together = "Together these changes" if len(recourse.changes) > 1 else "This change"
+        return (
+            f"{together} would reach {recourse.target_tier} "
+            f"(score {recourse.new_score}, needs {recourse.target_score})."
+        )
+    return recourse.note or None
 
 
 def score_out(record: ScoreRecord) -> ScoreOut:
-    explanation = record.explanation or {}
-    family_points = explanation.get("families") or {}
+    explanation = service.stored_explanation(record)
+    family_points = explanation.families if explanation is not None else {}
     families = [
         FamilyOut(
             family=f,
@@ -36,19 +53,15 @@ def score_out(record: ScoreRecord) -> ScoreOut:
         for f in ALL_FAMILIES
     ]
     reasons = [
-        ReasonOut(
-            text=str(r.get("text", "")),
-            characteristic=r.get("characteristic"),
-            family=r.get("family"),
-            points_lost=r.get("points_lost"),
-        )
-        for r in record.reasons
-        if isinstance(r, dict)
+        ReasonOut(text=r.text, characteristic=r.characteristic, family=r.family, points_lost=r.points_lost)
+        for r in service.stored_reasons(record)
     ]
-    recourse = [RecourseStepOut(text=str(s.get("text", ""))) for s in explanation.get("recourse") or []]
-    note = explanation.get("recourse_note")
-    if not explanation:
-        note = "a detailed breakdown is computed when your score is next refreshed"
+    if explanation is None:
+        recourse: list[RecourseStepOut] = []
+        note: str | None = "a detailed breakdown is computed when your score is next refreshed"
+    else:
+        recourse = [RecourseStepOut(text=_change_text(c)) for c in explanation.recourse.changes]
+        note = _recourse_note(explanation.recourse)
     return ScoreOut(
         score=record.score,
         tier=record.tier,
@@ -56,7 +69,7 @@ def score_out(record: ScoreRecord) -> ScoreOut:
         model_id=record.model_id,
         segment=record.segment,
         as_of=record.as_of,
-        scored_at=_domain.aware(record.scored_at),
+        scored_at=service.aware(record.scored_at),
         families=families,
         reasons=reasons,
         recourse=recourse,
@@ -71,23 +84,23 @@ def history_out(records: Sequence[ScoreRecord]) -> list[HistoryPointOut]:
             score=r.score,
             tier=r.tier,
             model_id=r.model_id,
-            scored_at=_domain.aware(r.scored_at),
+            scored_at=service.aware(r.scored_at),
         )
         for r in records
     ]
 
 
 def consent_out(session: Session, consents: Sequence[Consent]) -> list[ConsentOut]:
-    names = _domain.user_names(session, {c.merchant_id for c in consents})
+    names = service.user_names(session, {c.merchant_id for c in consents})
     return [
         ConsentOut(
             id=c.id,
             merchant=names.get(c.merchant_id, "?"),
             purpose=c.purpose,
-            created_at=_domain.aware(c.created_at),
-            expires_at=_domain.aware(c.expires_at),
-            revoked_at=_domain.aware(c.revoked_at) if c.revoked_at else None,
-            status=_domain.consent_status(c),
+            created_at=service.aware(c.created_at),
+            expires_at=service.aware(c.expires_at),
+            revoked_at=service.aware(c.revoked_at) if c.revoked_at else None,
+            status=service.consent_status(c),
         )
         for c in consents
     ]
@@ -95,8 +108,8 @@ def consent_out(session: Session, consents: Sequence[Consent]) -> list[ConsentOu
 
 def dispute_out(session: Session, dispute: Dispute, *, analyst: bool = False) -> DisputeOut:
     events = [
-        DisputeEventOut(at=_domain.aware(e.at).astimezone(UTC), action=e.action, detail=e.detail)
-        for e in _domain.events_of(session, dispute)
+        DisputeEventOut(at=service.aware(e.at).astimezone(UTC), action=e.action, detail=e.detail)
+        for e in service.events_of(session, dispute)
     ]
     fields = {
         "id": dispute.id,
@@ -105,10 +118,31 @@ def dispute_out(session: Session, dispute: Dispute, *, analyst: bool = False) ->
         "reason": dispute.reason,
         "status": dispute.status,
         "resolution": dispute.resolution,
-        "created_at": _domain.aware(dispute.created_at),
-        "resolved_at": _domain.aware(dispute.resolved_at) if dispute.resolved_at else None,
+        "created_at": service.aware(dispute.created_at),
+        "resolved_at": service.aware(dispute.resolved_at) if dispute.resolved_at else None,
         "events": events,
     }
     if analyst:
         return AnalystDisputeOut(consumer_id=dispute.consumer_id, **fields)
     return DisputeOut(**fields)
+
+
+def model_out(model: ModelRecord) -> ModelOut:
+    """A registered model as analysts see it, from its validated artifact (or why it is refused)."""
+    fields = {
+        "model_id": model.model_id,
+        "content_hash": model.content_hash,
+        "description": model.description,
+        "active": model.active,
+        "created_at": service.aware(model.created_at),
+    }
+    try:
+        artifact = service.model_artifact(model)
+    except LucidError as exc:
+        return ModelOut(**fields, segments=[], problem=exc.message)
+    auc = artifact.training.get("metrics", {}).get("test_auc")
+    return ModelOut(
+        **fields,
+        segments=[s.name for s in artifact.segments],
+        test_auc=float(auc) if isinstance(auc, int | float) else None,
+    )

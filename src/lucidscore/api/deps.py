@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Header, Path, Request
 from sqlalchemy.orm import Session
 
-from lucidscore.api import _domain
+from lucidscore import service
 from lucidscore.api._errors import ApiError, SignInRequired
 from lucidscore.api._security import csrf_token, same_secret
 from lucidscore.api._settings import Settings
@@ -73,7 +73,7 @@ def optional_auth(request: Request, db: Db, settings: SettingsDep) -> Auth | Non
     found = _session_token(request, settings)
     if found is None:
         return None
-    user = _domain.user_for_session(db, found[0])
+    user = service.user_for_session(db, found[0])
     return Auth(user, found[0], found[1]) if user is not None else None
 
 
@@ -175,16 +175,16 @@ def consumer_id(auth: Auth) -> str:
 
 def _merchant(
     db: Db, x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None
-) -> _domain.MerchantRef:
+) -> service.MerchantRef:
     if not x_api_key:
         raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
-    merchant = _domain.merchant_for_key(db, x_api_key)
+    merchant = service.merchant_for_key(db, x_api_key)
     if merchant is None:
         raise ApiError(401, "the API key is not valid", field="X-API-Key")
     return merchant
 
 
-MerchantUser = Annotated[_domain.MerchantRef, Depends(_merchant)]
+MerchantUser = Annotated[service.MerchantRef, Depends(_merchant)]
 
 
 ConsentId = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -218,6 +218,7 @@ class ModelOut(_Out):
     created_at: datetime
     segments: list[str]
     test_auc: float | None = None
+    problem: str | None = None  # why the service refuses to score with this model (edited, forged, refused)
 
 
 class DistributionOut(_Out):

@@ -57,8 +57,8 @@ def evaluate(
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
 ) -> None:
     """Validate a model: discrimination, calibration, stability, fairness at a cutoff, proxies, model card."""
+    from lucidscore.artifact import load_artifact
     from lucidscore.evaluate import Table, align_audit, check_cutoff, evaluation_report, write_report
-    from lucidscore.model import load_artifact
     from lucidscore.tabular import read_table
 
     check_cutoff(cutoff)
@@ -134,8 +134,8 @@ def monitor(
     ] = None,
 ) -> None:
     """Population drift: PSI of the score and CSI of each characteristic, flagged at 0.1 and 0.25."""
+    from lucidscore.artifact import load_artifact
     from lucidscore.evaluate import Table, drift_report, write_report
-    from lucidscore.model import load_artifact
     from lucidscore.tabular import read_table
 
     artifact = load_artifact(model)

@@ -44,7 +44,8 @@ def main() -> None:
     try:
         app()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        message = exc.for_flag("--" + exc.parameter.replace("_", "-")) if exc.parameter else exc.message
+        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -20,7 +20,7 @@ from lucidscore.tabular import read_table
 if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
     import pandas as pd
 
-    from lucidscore.model import Condition, ScorecardArtifact
+    from lucidscore.artifact import Condition, ScorecardArtifact
 
 _RULE = re.compile(r"^\s*([^\s<>=!]+)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 
@@ -41,7 +41,7 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...]:
 
 def parse_rule(text: str) -> Condition:
     """'n_credit_accounts<2' -> Condition(column='n_credit_accounts', op='<', value=2.0)."""
-    from lucidscore.model import Condition
+    from lucidscore.artifact import Condition
 
     m = _RULE.match(text)
     if m is None:
@@ -215,7 +215,8 @@ def train(
     pdo: Annotated[float, typer.Option(help="Points to double the odds.")] = 40.0,
 ) -> None:
     """Fit a scorecard on DATA and write the model JSON; print its characteristics and test metrics."""
-    from lucidscore.model import Scaling, train_scorecard
+    from lucidscore.artifact import Scaling
+    from lucidscore.model import train_scorecard
 
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")

@@ -83,7 +83,8 @@ def export(
     table: Annotated[str, typer.Option(help="Table the SELECT reads from.")] = "input",
 ) -> None:
     """Export the model as one SQL SELECT (a CASE per characteristic) that scores a table in-database."""
-    from lucidscore.model import load_artifact, to_sql
+    from lucidscore.artifact import load_artifact
+    from lucidscore.score import to_sql
 
     art = load_artifact(model)
     text = to_sql(art, table=table, dialect=dialect.value)

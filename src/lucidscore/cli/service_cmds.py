@@ -31,7 +31,7 @@ def _run(app: object, host: str, port: int, console: Console) -> None:
     import uvicorn
 
     console.print(f"Serving on [bold]http://{host}:{port}[/] (API docs at /docs). Press Ctrl-C to stop.")
-    from lucidscore.api._serving import NoDelayH11Protocol
+    from lucidscore.api import NoDelayH11Protocol
 
     uvicorn.run(app, host=host, port=port, log_level="warning", http=NoDelayH11Protocol)  # type: ignore[arg-type]
     console.print("Stopped.")
@@ -50,7 +50,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn worker processes")] = 1,
 ) -> None:
     """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database."""
-    from lucidscore.api import PipelineRescorer, Settings, create_app
+    from lucidscore.api import Settings, create_app
+    from lucidscore.service import PipelineRescorer
     from lucidscore.store import make_engine, migrate
 
     overrides: dict[str, object] = {}
@@ -93,7 +94,7 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
             os.environ[f"LUCIDSCORE_{name.upper()}"] = str(value)
     os.environ["LUCIDSCORE_SECRET_KEY"] = settings.secret_key.get_secret_value()
     console.print(f"Serving on [bold]http://{host}:{port}[/] with {workers} workers. Press Ctrl-C to stop.")
-    from lucidscore.api._serving import NoDelayH11Protocol
+    from lucidscore.api import NoDelayH11Protocol
 
     uvicorn.run(
         "lucidscore.api:app_from_environment",
@@ -139,8 +140,7 @@ def demo(
 ) -> None:
     """Build a synthetic population, train and score it, create demo logins, and serve the web app."""
     from lucidscore.api import create_app
-    from lucidscore.demo import build_demo, demo_settings, existing_demo
-    from lucidscore.demo._build import demo_rescorer
+    from lucidscore.demo import build_demo, demo_rescorer, demo_settings, existing_demo
 
     console = Console()
     host = "127.0.0.1"

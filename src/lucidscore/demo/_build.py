@@ -9,19 +9,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from lucidscore.api import PipelineRescorer, Settings, score_records
+from lucidscore.artifact import Condition, ScorecardArtifact
 from lucidscore.demo._logins import DemoLogins, create_logins
 from lucidscore.errors import InputError
-from lucidscore.model import Condition, ScorecardArtifact
+from lucidscore.service import PipelineRescorer
 from lucidscore.store import make_engine, migrate
 from lucidscore.store.service import ModelRecord, ScoreRecord
+
+if TYPE_CHECKING:
+    from lucidscore.api import Settings
 
 HISTORY_MONTHS = 6
 DB_NAME = "lucidscore.db"
@@ -65,10 +68,14 @@ def existing_demo(directory: Path) -> DemoBuild | None:
 
 
 def demo_settings(build: DemoBuild, **overrides: Any) -> Settings:
+    """Service settings for serving the demo (the web layer's, loaded only to serve)."""
+    from lucidscore.api import Settings
+
     return Settings(db_url=build.db_url, features_path=build.features_path, as_of=build.as_of, **overrides)
 
 
 def demo_rescorer(build: DemoBuild) -> PipelineRescorer:
+    """What rescores the demo's consumers after a dispute or a model change."""
     return PipelineRescorer(db_url=build.db_url, as_of=build.as_of, features_path=build.features_path)
 
 
@@ -107,6 +114,7 @@ def build_demo(
     from lucidscore.features import FEATURE_CATALOGUE, compute_features, write_features
     from lucidscore.ingest import ingest_directory
     from lucidscore.model import train_scorecard
+    from lucidscore.score import score_consumers
     from lucidscore.synth import generate_population
 
     if consumers < 200:
@@ -164,7 +172,7 @@ def build_demo(
                 )
             )
             for as_of in dates:
-                rows = score_records(
+                rows = score_consumers(
                     artifact, frames[as_of], as_of, explain_ids=() if as_of != dates[-1] else None
                 )
                 s.execute(insert(ScoreRecord), rows)

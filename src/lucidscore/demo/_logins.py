@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lucidscore.api import create_api_key, create_user
+from lucidscore.service import create_api_key, create_user
 from lucidscore.store.service import ScoreRecord
 
 MERCHANTS = (("rentco", "RentCo Apartments"), ("quickcredit", "QuickCredit"))

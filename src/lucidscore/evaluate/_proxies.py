@@ -27,10 +27,10 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
+from lucidscore.artifact import ScorecardArtifact
 from lucidscore.evaluate._assign import bin_index, segment_index
 from lucidscore.evaluate._fairness import MIN_GROUP
 from lucidscore.evaluate._metrics import auc
-from lucidscore.model import ScorecardArtifact
 
 STRONG_V, MODERATE_V = 0.3, 0.1
 STRONG_AUC, MODERATE_AUC = 0.7, 0.6

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore import __version__
+from lucidscore.artifact import MAX_SCORE, MIN_SCORE, ScorecardArtifact
 from lucidscore.errors import InputError
 from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
 from lucidscore.evaluate._metrics import (
@@ -29,7 +30,6 @@ from lucidscore.evaluate._metrics import (
 from lucidscore.evaluate._proxies import joint_proxy_table, proxy_table
 from lucidscore.evaluate._scoring import score_table
 from lucidscore.evaluate._stability import characteristic_stability, score_stability
-from lucidscore.model import MAX_SCORE, MIN_SCORE, ScorecardArtifact
 
 REPORT_KIND = "lucidscore.evaluation"
 DRIFT_KIND = "lucidscore.drift"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lucidscore.artifact import ScorecardArtifact
 from lucidscore.errors import InputError
-from lucidscore.model import ScorecardArtifact, score_frame
+from lucidscore.score import score_frame
 
 
 def check_inputs(artifact: ScorecardArtifact, frame: pd.DataFrame, name: str) -> None:

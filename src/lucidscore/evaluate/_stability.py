@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from lucidscore.artifact import ScorecardArtifact
 from lucidscore.evaluate._assign import bin_index, segment_index
-from lucidscore.model import ScorecardArtifact
 
 EPSILON = 1e-4
 MONITOR_AT = 0.1

@@ -16,15 +16,22 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.special import expit
 
+from lucidscore.artifact import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Bin,
+    Characteristic,
+    Condition,
+    Scaling,
+    Segment,
+    category_values,
+)
 from lucidscore.errors import InputError
-from lucidscore.model._artifact import Bin, Characteristic, Condition, Segment
-from lucidscore.model._assign import category_values
 from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import meta_for
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 from lucidscore.model._selection import select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from lucidscore.artifact import numeric_values, parse_numbers
 from lucidscore.errors import InputError
 
 Kind = Literal["numeric", "categorical"]
@@ -43,14 +44,16 @@ def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt
     if bad_value is None:
         as_num = {float(v) for v in values if isinstance(v, (int, float, np.number, bool))}
         if as_num != {0.0, 1.0}:
-            raise InputError(
-                f"target {name}: values are {_show(values)}; expected 0/1, "
-                "or say which value means bad with --bad-value"
+            raise InputError.about(
+                "bad_value",
+                f"target {name} has values {_show(values)}, not 0/1; say which value means bad",
             )
         return np.asarray(pd.to_numeric(y) == 1, dtype=np.int8)
     matches = [v for v in values if str(v) == str(bad_value) or _num_eq(v, bad_value)]
     if not matches:
-        raise InputError(f"target {name}: --bad-value {bad_value} is not one of its values {_show(values)}")
+        raise InputError.about(
+            "bad_value", f"{bad_value!r} is not one of the values of target {name}: {_show(values)}"
+        )
     return np.asarray(y == matches[0], dtype=np.int8)
 
 
@@ -65,27 +68,21 @@ def column_kind(values: pd.Series, name: str) -> Kind:
     """Numeric or categorical; refuse a mostly-numeric text column that holds a few junk strings."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return "numeric"
-    present = values.notna().to_numpy()
-    n_present = int(present.sum())
-    if n_present == 0:
+    numbers, junk = parse_numbers(values)
+    n_num = int((~np.isnan(numbers)).sum())
+    n_junk = int(junk.sum())
+    if n_junk == 0:
         return "numeric"
-    parsed = pd.to_numeric(values, errors="coerce").notna().to_numpy()
-    n_num = int(parsed.sum())
-    if n_num == n_present:
-        return "numeric"
-    if n_num >= NUMERIC_SHARE * n_present:
-        junk = np.flatnonzero(present & ~parsed)
-        row = int(junk[0])
+    if n_num >= NUMERIC_SHARE * (n_num + n_junk):
+        row = int(np.flatnonzero(junk)[0])
         raise InputError(
             f"column {name} row {row + 1}: value {values.iloc[row]!r} is not a number; expected a number "
-            f"({n_num:,} of {n_present:,} values are numbers, {junk.size:,} are not) — fix the value or "
+            f"({n_num:,} of {n_num + n_junk:,} values are numbers, {n_junk:,} are not) — fix the value or "
             "leave the cell empty for missing"
         )
     return "categorical"
 
 
 def numeric_column(values: pd.Series) -> npt.NDArray[np.float64]:
-    """A column known to be numeric as float64 (NaN = missing)."""
-    if pd.api.types.is_numeric_dtype(values.dtype):  # already numbers: convert without a parse
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    """A column known to be numeric (``column_kind``) as float64, by the artifact's one rule (NaN = missing)."""
+    return numeric_values(values, str(values.name))

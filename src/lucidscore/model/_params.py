@@ -6,38 +6,81 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lucidscore.model._artifact import Condition
+from lucidscore.artifact import Condition, Scaling
 from lucidscore.model._binning import Trend
-from lucidscore.model._scaling import Scaling
 from lucidscore.policy import FeatureMeta
 
 Share = Annotated[float, Field(gt=0, lt=0.5)]
 
 
 class ScorecardParams(BaseModel):
-    """Everything ``Scorecard`` can be told; see docs/model.md for what each one does."""
+    """Everything ``Scorecard`` can be told: the one declaration of the fitting parameters.
+
+    ``Scorecard.__init__`` and the CLI's ``train`` options are checked against these fields by the tests
+    (names, defaults, help texts); library errors name the parameter, and the CLI translates the name to
+    its flag. See docs/model.md for what each one does.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    bad_value: float | str | None = None
-    exclude: tuple[str, ...] = ()
-    audit_columns: tuple[str, ...] = ()
-    special_values: tuple[float, ...] = ()
-    monotonic_trend: Trend | dict[str, Trend] = "auto"
-    min_bin_share: Share = 0.05
-    max_bins: int = Field(default=8, ge=2, le=20)
-    n_prebins: int = Field(default=30, ge=2, le=100)
-    iv_threshold: float = Field(default=0.02, ge=0)
-    max_correlation: float = Field(default=0.8, gt=0, le=1)
-    max_characteristics: int | None = Field(default=None, ge=1)
-    segment_by: str | None = None
-    segment_rule: Condition | None = None
-    segment_search: bool = True
-    min_segment_rows: int = Field(default=1000, ge=10)
-    min_segment_bads: int = Field(default=50, ge=1)
-    regularization: float = Field(default=1.0, gt=0)
-    scaling: Scaling = Field(default_factory=Scaling)
-    feature_meta: dict[str, FeatureMeta] | None = None
+    bad_value: float | str | None = Field(
+        default=None, description="Target value meaning bad (default: 1 when the target is 0/1)."
+    )
+    exclude: tuple[str, ...] = Field(default=(), description="Columns to ignore.")
+    audit_columns: tuple[str, ...] = Field(
+        default=(), description="Protected columns kept out of the model, for the fairness audit only."
+    )
+    special_values: tuple[float, ...] = Field(
+        default=(), description="Codes binned on their own, e.g. -7,-8,-9."
+    )
+    monotonic_trend: Trend | dict[str, Trend] = Field(
+        default="auto",
+        description="WOE trend: auto, auto_monotone, ascending, descending, peak, valley, none "
+        "(one for all characteristics, or per characteristic).",
+    )
+    min_bin_share: Share = Field(default=0.05, description="Smallest share of rows in a bin.")
+    max_bins: int = Field(
+        default=8, ge=2, le=20, description="Most bins per characteristic (besides missing/special)."
+    )
+    n_prebins: int = Field(
+        default=30, ge=2, le=100, description="Quantile pre-bins the optimal binning merges."
+    )
+    iv_threshold: float = Field(default=0.02, ge=0, description="Drop characteristics with a lower IV.")
+    max_correlation: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Drop the lower-IV one of pairs of characteristics above this |r|.",
+    )
+    max_characteristics: int | None = Field(
+        default=None, ge=1, description="Keep at most this many characteristics per card (highest IV first)."
+    )
+    segment_by: str | None = Field(default=None, description="One scorecard per value of this column.")
+    segment_rule: Condition | None = Field(
+        default=None, description="Two scorecards: rows matching COLUMN OP VALUE (e.g. 'n_accounts<2')."
+    )
+    segment_search: bool = Field(
+        default=True,
+        description="Without segment_by/segment_rule, try splitting on a strong characteristic and keep two "
+        "cards if cross-validation inside the training rows favours them on every fold.",
+    )
+    min_segment_rows: int = Field(
+        default=1000, ge=10, description="Fewest training rows a segment's card needs."
+    )
+    min_segment_bads: int = Field(
+        default=50, ge=1, description="Fewest rows of each class a segment's card needs."
+    )
+    regularization: float = Field(
+        default=1.0, gt=0, description="Inverse strength of the L2 penalty of the logistic regression (C)."
+    )
+    scaling: Scaling = Field(
+        default_factory=Scaling,
+        description="Score scaling: base score, base odds, points to double the odds.",
+    )
+    feature_meta: dict[str, FeatureMeta] | None = Field(
+        default=None,
+        description="Declared family, description and advice direction of each characteristic.",
+    )
 
     @model_validator(mode="after")
     def _one_segmentation(self) -> ScorecardParams:

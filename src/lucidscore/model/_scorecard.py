@@ -17,23 +17,30 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import ValidationError
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
 
-from lucidscore.errors import InputError
-from lucidscore.model._artifact import Condition, ScorecardArtifact, ScoreProbability, Segment
-from lucidscore.model._assign import (
+from lucidscore import score as engine
+from lucidscore.artifact import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Condition,
+    Explanation,
+    Scaling,
+    ScorecardArtifact,
+    ScoreProbability,
+    Segment,
     bin_index,
     category_values,
     condition_mask,
-    reference_scores,
     segment_of_rows,
 )
+from lucidscore.errors import InputError
 from lucidscore.model._binning import Trend
 from lucidscore.model._card import fit_card, model_columns
 from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._recourse import Explanation
-from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 from lucidscore.model._search import rule_name, search_segment
 from lucidscore.policy import FeatureMeta
 from lucidscore.policy.guard import check_model_inputs
@@ -41,20 +48,39 @@ from lucidscore.policy.guard import check_model_inputs
 Progress = Callable[[str], None]
 
 
+class NotFittedYet(InputError, NotFittedError):
+    """A fitted scorecard's method called before ``fit`` (scikit-learn's ``NotFittedError`` too)."""
+
+
 def _as_frame(X: Any) -> pd.DataFrame:
+    """A table with named columns: pandas as is, polars/pyarrow converted, arrays as x0, x1, ..."""
     if isinstance(X, pd.DataFrame):
         return X
     if hasattr(X, "to_pandas"):  # polars and pyarrow tables
-        return X.to_pandas()
-    raise InputError(
-        f"expected a table with named columns (pandas or polars DataFrame); got {type(X).__name__}"
-    )
+        frame: pd.DataFrame = X.to_pandas()
+        return frame
+    if hasattr(X, "toarray"):  # scipy sparse
+        raise InputError(
+            f"expected a table (pandas or polars DataFrame, or a 2-d array); got a sparse {type(X).__name__}"
+        )
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise InputError(
+            f"expected a table (pandas or polars DataFrame, or a 2-d array); got {array.ndim}-d "
+            f"{type(X).__name__}: reshape a single column with X.reshape(-1, 1)"
+        )
+    return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
 
 
 def _params_error(exc: ValidationError) -> InputError:
     first = exc.errors()[0]
-    where = ".".join(str(x) for x in first["loc"]) or "parameters"
-    return InputError(f"Scorecard parameter {where}: {first['msg']} (got {first.get('input')!r})")
+    if not first["loc"]:  # a rule across parameters (segment_by with segment_rule)
+        return InputError(f"parameters: {first['msg'].removeprefix('Value error, ')}")
+    where = str(first["loc"][0])
+    rest = ".".join(str(x) for x in first["loc"][1:])
+    return InputError.about(
+        where, f"{first['msg']}{' at ' + rest if rest else ''} (got {first.get('input')!r})"
+    )
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):
@@ -70,7 +96,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     >>> X = pd.DataFrame({"late_payments": rng.integers(0, 6, 2000)})
     >>> y = pd.Series(rng.random(2000) < 0.05 + 0.1 * X["late_payments"], name="bad").astype(int)
     >>> card = Scorecard().fit(X, y)
-    >>> bool(card.score(X)["score"].between(350, 950).all())
+    >>> bool(card.score_table(X)["score"].between(350, 950).all())
     True
     """
 
@@ -133,12 +159,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raise _params_error(exc) from None
 
     def _model_columns(self, frame: pd.DataFrame, target: str | None, p: ScorecardParams) -> list[str]:
-        for label, names in (("--exclude", p.exclude), ("--audit-columns", p.audit_columns)):
+        for label, names in (("exclude", p.exclude), ("audit_columns", p.audit_columns)):
             unknown = [c for c in names if c not in frame.columns]
             if unknown:
-                raise InputError(
-                    f"{label}: column(s) {', '.join(unknown)} not in the data; "
-                    f"the columns are {', '.join(map(str, frame.columns))}"
+                raise InputError.about(
+                    label,
+                    f"column(s) {', '.join(unknown)} not in the data; "
+                    f"the columns are {', '.join(map(str, frame.columns))}",
                 )
         # The target itself, when passed inside X too, must never become an input (leakage).
         candidates = [c for c in frame.columns if c != target and c not in p.exclude]
@@ -147,29 +174,36 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, progress: Progress | None = None) -> Scorecard:
         """Fit the scorecard; ``y`` is the target (1 = bad unless ``bad_value`` says otherwise)."""
         p = self._validated_params()
+        named = hasattr(X, "columns")
         frame = _as_frame(X)
-        target_series = pd.Series(np.asarray(y)) if not isinstance(y, pd.Series) else y
+        target_series = _target_series(y)
         target = str(target_series.name) if target_series.name is not None else "target"
         if len(target_series) != len(frame):
             raise InputError(f"target {target}: {len(target_series)} values for {len(frame)} rows")
         if len(frame) == 0:
             raise InputError("the training table has no rows; expected at least one row of each class")
-        yb = binary_target(target_series.reset_index(drop=True), target, p.bad_value)
+        target_series = target_series.reset_index(drop=True)
+        yb = binary_target(target_series, target, p.bad_value)
         frame = frame.reset_index(drop=True)
         columns = self._model_columns(frame, target, p)
         seg_col = p.segment_by or (p.segment_rule.column if p.segment_rule else None)
         if seg_col is not None and seg_col not in columns:
-            raise InputError(
-                f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}"
+            raise InputError.about(
+                "segment_by" if p.segment_by else "segment_rule",
+                f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}",
             )
         kinds: dict[str, Kind] = {c: column_kind(frame[c], c) for c in columns}
         segments, notes, scores = self._fit_segments(frame, yb, kinds, p, progress)
         self.artifact_ = self._assemble(frame, yb, target, columns, segments, notes, scores, p)
-        self.feature_names_in_ = np.array([str(c) for c in frame.columns], dtype=object)
+        if named:
+            self.feature_names_in_ = np.array([str(c) for c in frame.columns], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.n_features_in_ = len(frame.columns)
         self.input_columns_ = list(self.artifact_.input_columns)
         self.notes_ = notes
-        self.classes_ = np.array([0, 1])
+        # classes_[1] is the bad class, whose probability predict_proba gives in its second column.
+        self.classes_ = np.array([target_series[yb == 0].iloc[0], target_series[yb == 1].iloc[0]])
         return self
 
     def _fit_segments(
@@ -287,7 +321,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             used += [c.name for c in seg.characteristics if c.name not in used]
         order = {c: i for i, c in enumerate(columns)}
         used.sort(key=lambda c: order[c])
-        seg_of = _segment_index(segments, frame)
+        seg_of = segment_of_rows(segments, frame)
         with_metrics = [
             s.model_copy(
                 update={"metrics": _prefixed("train_", discrimination(y[seg_of == i], scores[seg_of == i]))}
@@ -316,15 +350,21 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         )
 
     # -- using a fitted scorecard --------------------------------------------------------------------
+    # Every method below evaluates the model through ``lucidscore.score``, the one engine: the same rows
+    # get the same scores from predict_proba, score_table, explain, the SQL export and Spark.
 
     def _check_fitted(self) -> ScorecardArtifact:
         if not hasattr(self, "artifact_"):
-            raise InputError("this Scorecard is not fitted yet; call fit(X, y) first")
+            raise NotFittedYet("this Scorecard is not fitted yet; call fit(X, y) first")
         return self.artifact_
 
     def _checked_frame(self, X: Any) -> pd.DataFrame:
         art = self._check_fitted()
         frame = _as_frame(X)
+        if not hasattr(X, "columns") and frame.shape[1] != self.n_features_in_:
+            raise InputError(
+                f"X has {frame.shape[1]} columns, but this Scorecard was fitted on {self.n_features_in_}"
+            )
         missing = [c for c in art.input_columns if c not in frame.columns]
         if missing:
             raise InputError(
@@ -337,7 +377,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """WOE of each row's bin per characteristic (NaN where the row's segment lacks it)."""
         art = self._check_fitted()
         frame = self._checked_frame(X)
-        seg_of = _segment_index(art.segments, frame)
+        seg_of = segment_of_rows(art.segments, frame)
         names = [
             c
             for c in art.input_columns
@@ -348,37 +388,65 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             rows = seg_of == i
             if not rows.any():
                 continue
-            part = frame.loc[rows]
+            positions = np.flatnonzero(rows)
+            part = frame.iloc[positions]
             for ch in seg.characteristics:
                 woe = np.array([b.woe for b in ch.bins])
-                out.loc[rows, ch.name] = woe[bin_index(ch, part[ch.name])]
+                out.loc[rows, ch.name] = woe[bin_index(ch, part[ch.name], positions=positions)]
         return out
 
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
-        """n x 2 array: probability of good, probability of bad, as the 350-950 score implies."""
-        art = self._check_fitted()
-        bad = art.scaling.probability_from_score(reference_scores(art.segments, self._checked_frame(X)))
+        """n x 2 array: probability of good (``classes_[0]``) and of bad (``classes_[1]``), as the
+        350-950 score implies."""
+        table = self.score_table(X)
+        bad = table["probability"].to_numpy(dtype=np.float64)
         return np.column_stack([1.0 - bad, bad])
 
-    def predict(self, X: Any) -> npt.NDArray[np.int64]:
-        """1 (bad) where the probability of bad is at least one half."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
+    def predict(self, X: Any) -> npt.NDArray[Any]:
+        """The bad class (``classes_[1]``) where the probability of bad is at least one half, else good."""
+        return np.asarray(self.classes_)[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)]
 
-    def score(self, X: Any, y: Any = None, reasons: int = 0) -> pd.DataFrame:
-        """Scores by the compiled kernel: one row per input row (score, tier, probability, segment...)."""
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """ROC AUC of the scores against ``y`` (1.0 ranks every bad below every good; 0.5 is chance).
+
+        scikit-learn's ``cross_val_score`` and ``GridSearchCV`` maximise this; for the table of scores,
+        tiers and reasons, see ``score_table``.
+        """
+        target = _target_series(y)
+        p = self._validated_params()
+        yb = binary_target(target.reset_index(drop=True), str(target.name or "target"), p.bad_value)
+        return float(roc_auc_score(yb, self.predict_proba(X)[:, 1], sample_weight=sample_weight))
+
+    def score_table(self, X: Any, reasons: int = 0) -> pd.DataFrame:
+        """One row per input row: score (350-950), tier, probability of bad, segment and, with
+        ``reasons`` > 0, the principal reasons ranked by points lost."""
         art = self._check_fitted()
-        frame = self._checked_frame(X)
-        from lucidscore.model._kernel import score_frame
-
-        return score_frame(art, frame, reasons=reasons)
+        return engine.score_frame(art, self._checked_frame(X), reasons=reasons)
 
     def explain(self, X: Any) -> list[Explanation]:
         """Per row: score, family contributions, reasons and the smallest actionable changes that reach
-        the next tier (``lucidscore.model.Explanation``)."""
+        the next tier (``lucidscore.artifact.Explanation``)."""
         art = self._check_fitted()
-        from lucidscore.model._recourse import explain_frame
+        return engine.explain_frame(art, self._checked_frame(X))
 
-        return explain_frame(art, self._checked_frame(X))
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values score in their own bin
+        tags.input_tags.string = True  # categorical characteristics may be text
+        tags.classifier_tags.multi_class = False  # a credit target is good or bad
+        tags.classifier_tags.poor_score = True
+        return tags
+
+
+def _target_series(y: Any) -> pd.Series:
+    if isinstance(y, pd.Series):
+        return y
+    if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
+        return y.iloc[:, 0]
+    array = np.asarray(y)
+    if array.ndim != 1:
+        raise InputError(f"target: expected one column of labels; got an array of shape {array.shape}")
+    return pd.Series(array)
 
 
 def _segment_values(values: pd.Series, kind: Kind) -> list[float | str]:
@@ -397,25 +465,6 @@ def _segment_values(values: pd.Series, kind: Kind) -> list[float | str]:
 
 def _prefixed(prefix: str, metrics: dict[str, float]) -> dict[str, float]:
     return {prefix + k: v for k, v in metrics.items()}
-
-
-def _segment_index(segments: list[Segment], frame: pd.DataFrame) -> npt.NDArray[np.int64]:
-    return segment_of_rows(segments, frame)
-
-
-def reference_score_frame(art: ScorecardArtifact, frame: pd.DataFrame) -> pd.DataFrame:
-    """Score, tier, probability and segment by the reference scorer (used before the kernel exists)."""
-    scores = reference_scores(art.segments, frame)
-    seg = _segment_index(art.segments, frame)
-    names = np.array([s.name for s in art.segments], dtype=object)
-    return pd.DataFrame(
-        {
-            "score": scores.astype(np.int16),
-            "tier": art.scaling.tier_of(scores),
-            "probability": art.scaling.probability_from_score(scores),
-            "segment": names[seg],
-        }
-    )
 
 
 def score_probability_table(

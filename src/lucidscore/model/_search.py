@@ -28,9 +28,8 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from lucidscore.artifact import Characteristic, Condition, Segment, condition_mask, reference_scores
 from lucidscore.errors import InputError
-from lucidscore.model._artifact import Characteristic, Condition, Segment
-from lucidscore.model._assign import condition_mask, reference_scores
 from lucidscore.model._card import Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._metrics import discrimination

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from lucidscore.artifact import ScorecardArtifact, reference_scores, segment_of_rows
 from lucidscore.errors import InputError
-from lucidscore.model._artifact import ScorecardArtifact
-from lucidscore.model._assign import reference_scores, segment_of_rows
 from lucidscore.model._frame import binary_target
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._scorecard import Progress, Scorecard
@@ -36,7 +35,7 @@ def train_scorecard(
             f"target column {target!r} not found; the columns are {', '.join(map(str, frame.columns))}"
         )
     if test_size is not None and not 0 < test_size < 1:
-        raise InputError(f"--test-size {test_size}: expected a fraction strictly between 0 and 1")
+        raise InputError.about("test_size", f"{test_size} is not a fraction strictly between 0 and 1")
     frame = frame.reset_index(drop=True)
     y_all = frame[target]
     features = frame.drop(columns=[target])
@@ -51,8 +50,8 @@ def train_scorecard(
             np.arange(len(frame)), test_size=test_size, random_state=seed, stratify=yb
         )
     except ValueError as exc:
-        raise InputError(
-            f"--test-size {test_size}: cannot split {len(frame)} rows by class ({exc})"
+        raise InputError.about(
+            "test_size", f"{test_size} cannot split {len(frame)} rows by class ({exc})"
         ) from None
     train_idx, test_idx = np.sort(train_idx), np.sort(test_idx)
     card.fit(features.iloc[train_idx], y_all.iloc[train_idx], progress=progress)

@@ -24,9 +24,11 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import InputError
-from lucidscore.model import CompiledScorecard, ScorecardArtifact, load_artifact
 from lucidscore.score._chunks import BLOCK_BYTES, TableSource, iter_chunks, open_source
+from lucidscore.score._compiled import CompiledScorecard
+from lucidscore.score._frame import compiled_score_frame
 
 ROW_COLUMN = "row"  # 1-based data row number, written when no id column is named
 
@@ -184,7 +186,7 @@ def _score_chunk(
         batch = compiled.prepare(chunk, row_offset=offset, source=str(source.path))
     except InputError as exc:
         raise InputError(f"{source.path}: {exc.message}") from None
-    scored = compiled.score_frame(batch, reasons, categorical_reasons=True)
+    scored = compiled_score_frame(compiled, batch, reasons, categorical_reasons=True)
     ids = chunk[id_column].to_numpy() if id_column else np.arange(offset + 1, offset + len(chunk) + 1)
     scored.insert(0, id_column or ROW_COLUMN, ids)
     return scored

@@ -20,9 +20,11 @@ from typing import Any
 
 import pandas as pd
 
+from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import InputError
-from lucidscore.model import CompiledScorecard, ScorecardArtifact, load_artifact
 from lucidscore.score._chunks import open_source
+from lucidscore.score._compiled import CompiledScorecard
+from lucidscore.score._frame import compiled_score_frame
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use --engine spark"
@@ -74,7 +76,7 @@ def _scorer(model_json: str, reasons: int, id_name: str) -> Any:
                 batch = compiled.prepare(inputs)
             except InputError as exc:
                 raise ValueError(_ERROR_PREFIX + exc.message) from None
-            scored = compiled.score_frame(batch, reasons)
+            scored = compiled_score_frame(compiled, batch, reasons)
             scored.insert(0, id_name, ids.to_numpy())
             scored["tier"] = scored["tier"].astype(str)
             scored["segment"] = scored["segment"].astype(str)

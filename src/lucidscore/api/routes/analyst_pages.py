@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from lucidscore.api import _domain, _plots, _views
-from lucidscore.api._errors import ApiError
+from lucidscore import service
+from lucidscore.api import _plots, _views
+from lucidscore.api._errors import ApiError, PageError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, State, find_dispute
-from lucidscore.api.routes.analyst import accept, activate, model_out
 from lucidscore.api.schemas import AcceptDisputeIn
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -19,10 +19,10 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/analyst")
 def models_page(request: Request, auth: AnalystPage, db: Db) -> Response:
-    model = _domain.active_model(db)
-    dist = _domain.score_distribution(db, model.model_id) if model else None
+    model = service.active_model(db)
+    dist = service.score_distribution(db, model.model_id) if model else None
     context = {
-        "models": [model_out(m) for m in _domain.models(db)],
+        "models": [_views.model_out(m) for m in service.models(db)],
         "dist": dist,
         "plot": _plots.distribution(dist["bin_edges"], dist["counts"]) if dist else "",
     }
@@ -36,13 +36,13 @@ def activate_form(
     db: Db,
     state: State,
 ) -> Response:
-    activate(db, state, model_id)
+    service.activate(db, state.rescorer, model_id)
     return RedirectResponse("/analyst", status_code=303)
 
 
 @router.get("/analyst/disputes")
 def queue_page(request: Request, auth: AnalystPage, db: Db, error: str | None = None) -> Response:
-    disputes = [_views.dispute_out(db, d, analyst=True) for d in _domain.disputes_of(db)]
+    disputes = [_views.dispute_out(db, d, analyst=True) for d in service.disputes_of(db)]
     disputes.sort(key=lambda d: (d.status != "open", -d.id))
     return render(request, "analyst_disputes.html", {"disputes": disputes, "error": error}, auth=auth)
 
@@ -71,16 +71,11 @@ def accept_form(
 ) -> Response:
     dispute = find_dispute(db, dispute_id)
     try:
-        accept(
-            db,
-            state,
-            dispute,
-            auth.user,
-            AcceptDisputeIn(corrections=_parse_corrections(corrections), note=note),
-        )
-    except ApiError as exc:
+        body = AcceptDisputeIn(corrections=_parse_corrections(corrections), note=note)
+        service.accept_dispute(db, state.rescorer, dispute, auth.user, body.corrections, body.note)
+    except PageError as exc:
         db.rollback()
-        return queue_page(request, auth, db, error=exc.message)
+        return queue_page(request, auth, db, error=str(exc))
     return RedirectResponse("/analyst/disputes", status_code=303)
 
 
@@ -92,6 +87,6 @@ def reject_form(
     reason: Annotated[str, Form(min_length=3, max_length=2000)],
 ) -> Response:
     dispute = find_dispute(db, dispute_id)
-    _domain.resolve_dispute(db, dispute, auth.user, "rejected", reason)
+    service.resolve_dispute(db, dispute, auth.user, "rejected", reason)
     db.commit()
     return RedirectResponse("/analyst/disputes", status_code=303)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from lucidscore.api import _domain
+from lucidscore import service
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, SignedIn, State
@@ -28,7 +28,7 @@ def _check_password(state: State, db: Db, request: Request, username: str, passw
     wait = state.limiter.retry_after(client, username)
     if wait:
         raise ApiError(429, f"too many failed sign-ins; try again in {wait} seconds")
-    user = _domain.authenticate(db, username, password)
+    user = service.authenticate(db, username, password)
     if user is None:
         state.limiter.failed(client, username)
         raise ApiError(401, "wrong username or password")
@@ -51,7 +51,7 @@ def _set_cookie(response: Response, state: State, token: str) -> None:
 @router.post("/v1/session", tags=["session"], summary="Sign in (consumers and analysts)")
 def sign_in(body: SignInIn, request: Request, response: Response, db: Db, state: State) -> SessionOut:
     user = _check_password(state, db, request, body.username, body.password)
-    token, expires = _domain.open_session(db, user, state.settings.session_minutes)
+    token, expires = service.open_session(db, user, state.settings.session_minutes)
     db.commit()
     _set_cookie(response, state, token)
     return SessionOut(token=token, role=user.role, expires_at=expires)
@@ -59,7 +59,7 @@ def sign_in(body: SignInIn, request: Request, response: Response, db: Db, state:
 
 @router.delete("/v1/session", tags=["session"], summary="Sign out")
 def sign_out(auth: SignedIn, response: Response, db: Db, state: State) -> OkOut:
-    _domain.close_session(db, auth.token)
+    service.close_session(db, auth.token)
     db.commit()
     response.delete_cookie(state.settings.cookie_name)
     return OkOut()
@@ -84,7 +84,7 @@ def sign_in_form(
         user = _check_password(state, db, request, username.strip(), password)
     except ApiError as exc:
         return render(request, "signin.html", {"error": exc.message}, auth=None, status_code=exc.status)
-    token, _ = _domain.open_session(db, user, state.settings.session_minutes)
+    token, _ = service.open_session(db, user, state.settings.session_minutes)
     db.commit()
     response = RedirectResponse(HOME_OF_ROLE[user.role], status_code=303)
     _set_cookie(response, state, token)
@@ -94,7 +94,7 @@ def sign_in_form(
 @router.post("/signout", include_in_schema=False)
 def sign_out_form(request: Request, auth: MaybeSignedIn, db: Db, state: State) -> Response:
     if auth is not None:
-        _domain.close_session(db, auth.token)
+        service.close_session(db, auth.token)
         db.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(state.settings.cookie_name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lucidscore.api import _domain, _views
+from lucidscore import service
+from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State, consumer_id
 from lucidscore.api.schemas import (
@@ -33,7 +34,7 @@ def me(auth: ConsumerAuth) -> MeOut:
 
 @router.get("/score", summary="My current score, its families, reasons and recourse")
 def my_score(auth: ConsumerAuth, db: Db) -> ScoreOut:
-    record = _domain.current_score(db, consumer_id(auth))
+    record = service.current_score(db, consumer_id(auth))
     if record is None:
         raise ApiError(404, "no score yet: your records have not been scored")
     return _views.score_out(record)
@@ -41,32 +42,32 @@ def my_score(auth: ConsumerAuth, db: Db) -> ScoreOut:
 
 @router.get("/history", summary="My score over time")
 def my_history(auth: ConsumerAuth, db: Db) -> list[HistoryPointOut]:
-    return _views.history_out(_domain.score_history(db, consumer_id(auth)))
+    return _views.history_out(service.score_history(db, consumer_id(auth)))
 
 
 @router.get("/data", summary="Every record held about me")
 def my_data(auth: ConsumerAuth, db: Db) -> RecordsOut:
-    return RecordsOut(**_domain.records_of(db, consumer_id(auth)))
+    return RecordsOut(**service.records_of(db, consumer_id(auth)))
 
 
 @router.get("/access-log", summary="Who looked at my score, why, when, and the result")
 def my_access_log(auth: ConsumerAuth, db: Db) -> list[AccessOut]:
-    return [AccessOut(**row) for row in _domain.access_log_of(db, consumer_id(auth))]
+    return [AccessOut(**row) for row in service.access_log_of(db, consumer_id(auth))]
 
 
 @router.get("/merchants", summary="Merchants I can grant a consent to")
 def my_merchants(auth: ConsumerAuth, db: Db) -> list[MerchantOut]:
-    return [MerchantOut(username=m.username, display_name=m.display_name) for m in _domain.merchants(db)]
+    return [MerchantOut(username=m.username, display_name=m.display_name) for m in service.merchants(db)]
 
 
 @router.get("/consents", summary="My consents")
 def my_consents(auth: ConsumerAuth, db: Db) -> list[ConsentOut]:
-    return _views.consent_out(db, _domain.consents_of(db, consumer_id(auth)))
+    return _views.consent_out(db, service.consents_of(db, consumer_id(auth)))
 
 
 @router.post("/consents", status_code=201, summary="Grant a merchant a consent for one purpose")
 def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> ConsentCreatedOut:
-    consent, token = _domain.grant_consent(
+    consent, token = service.grant_consent(
         db,
         consumer_id(auth),
         body.merchant,
@@ -82,7 +83,7 @@ def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> Consent
 
 @router.post("/consents/{consent_id}/revoke", summary="Revoke one of my consents")
 def revoke(consent: OwnConsent, auth: ConsumerWrite, db: Db) -> ConsentOut:
-    _domain.revoke_consent(db, consent)
+    service.revoke_consent(db, consent)
     db.commit()
     (out,) = _views.consent_out(db, [consent])
     return out
@@ -90,7 +91,7 @@ def revoke(consent: OwnConsent, auth: ConsumerWrite, db: Db) -> ConsentOut:
 
 @router.get("/disputes", summary="My disputes")
 def my_disputes(auth: ConsumerAuth, db: Db) -> list[DisputeOut]:
-    return [_views.dispute_out(db, d) for d in _domain.disputes_of(db, consumer_id(auth))]
+    return [_views.dispute_out(db, d) for d in service.disputes_of(db, consumer_id(auth))]
 
 
 @router.get("/disputes/{dispute_id}", summary="One of my disputes, with its audit trail")
@@ -100,6 +101,6 @@ def my_dispute(dispute: OwnDispute, db: Db) -> DisputeOut:
 
 @router.post("/disputes", status_code=201, summary="Contest one of my records")
 def contest(body: DisputeIn, auth: ConsumerWrite, db: Db) -> DisputeOut:
-    dispute = _domain.open_dispute(db, auth.user, body.record_table, body.record_key, body.reason)
+    dispute = service.open_dispute(db, auth.user, body.record_table, body.record_key, body.reason)
     db.commit()
     return _views.dispute_out(db, dispute)

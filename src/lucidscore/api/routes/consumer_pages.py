@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from lucidscore.api import _domain, _plots, _views
-from lucidscore.api._errors import ApiError
+from lucidscore import service
+from lucidscore.api import _plots, _views
+from lucidscore.api._errors import PageError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import (
     ConsentId,
@@ -26,12 +27,12 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 @router.get("/dashboard")
 def dashboard(request: Request, auth: ConsumerPage, db: Db) -> Response:
-    record = _domain.current_score(db, consumer_id(auth))
+    record = service.current_score(db, consumer_id(auth))
     context: dict[str, object] = {"score": None}
     if record is not None:
         score = _views.score_out(record)
         points = [f.points for f in score.families if f.points is not None]
-        history = _domain.score_history(db, consumer_id(auth))
+        history = service.score_history(db, consumer_id(auth))
         context = {
             "score": score,
             "max_points": max([p for p in points if p > 0], default=0),
@@ -43,18 +44,18 @@ def dashboard(request: Request, auth: ConsumerPage, db: Db) -> Response:
 
 @router.get("/data")
 def data_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
-    return render(request, "data.html", {"records": _domain.records_of(db, consumer_id(auth))}, auth=auth)
+    return render(request, "data.html", {"records": service.records_of(db, consumer_id(auth))}, auth=auth)
 
 
 @router.get("/access")
 def access_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
-    return render(request, "access.html", {"rows": _domain.access_log_of(db, consumer_id(auth))}, auth=auth)
+    return render(request, "access.html", {"rows": service.access_log_of(db, consumer_id(auth))}, auth=auth)
 
 
 def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, object]:
     return {
-        "consents": _views.consent_out(db, _domain.consents_of(db, consumer_id)),
-        "merchants": _domain.merchants(db),
+        "consents": _views.consent_out(db, service.consents_of(db, consumer_id)),
+        "merchants": service.merchants(db),
         "catalogue": state.catalogue,
         "max_days": state.settings.consent_max_days,
     }
@@ -78,16 +79,17 @@ def grant_form(
 ) -> Response:
     extra: dict[str, object] = {}
     try:
-        consent, token = _domain.grant_consent(
+        consent, token = service.grant_consent(
             db, consumer_id(auth), merchant, purpose, days, state.catalogue, settings.consent_max_days
         )
         db.commit()
         extra = {
             "new_token": token,
-            "new_merchant": _domain.user_names(db, {consent.merchant_id})[consent.merchant_id],
+            "new_merchant": service.user_names(db, {consent.merchant_id})[consent.merchant_id],
         }
-    except ApiError as exc:
-        extra = {"error": exc.message}
+    except PageError as exc:
+        db.rollback()
+        extra = {"error": str(exc)}
     context = _consents_context(db, state, consumer_id(auth)) | extra
     return render(request, "consents.html", context, auth=auth, status_code=422 if "error" in extra else 200)
 
@@ -99,14 +101,14 @@ def revoke_form(
     db: Db,
 ) -> Response:
     consent = find_own_consent(db, consumer_id(auth), consent_id)
-    _domain.revoke_consent(db, consent)
+    service.revoke_consent(db, consent)
     db.commit()
     return RedirectResponse("/consents", status_code=303)
 
 
 def _dispute_choices(records: dict[str, list[dict[str, object]]]) -> list[tuple[str, str]]:
     choices = []
-    for table, columns in _domain.RECORD_KEYS.items():
+    for table, columns in service.RECORD_KEYS.items():
         source = records["consumer"] if table == "consumers" else records.get(table, [])
         for row in source[:300]:
             key = "|".join(str(row.get(c)) for c in columns)
@@ -117,10 +119,10 @@ def _dispute_choices(records: dict[str, list[dict[str, object]]]) -> list[tuple[
 
 @router.get("/disputes")
 def disputes_page(request: Request, auth: ConsumerPage, db: Db, error: str | None = None) -> Response:
-    records = _domain.records_of(db, consumer_id(auth))
+    records = service.records_of(db, consumer_id(auth))
     context = {
         "choices": _dispute_choices(records),
-        "disputes": [_views.dispute_out(db, d) for d in _domain.disputes_of(db, consumer_id(auth))],
+        "disputes": [_views.dispute_out(db, d) for d in service.disputes_of(db, consumer_id(auth))],
         "error": error,
     }
     return render(request, "disputes.html", context, auth=auth)
@@ -135,13 +137,14 @@ def contest_form(
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
     table, _, key = record.partition(":")
-    if table not in _domain.RECORD_KEYS or len(reason.strip()) < 3:
+    if table not in service.RECORD_KEYS or len(reason.strip()) < 3:
         return disputes_page(
             request, auth, db, error="choose a record and say what is wrong (3 characters or more)"
         )
     try:
-        _domain.open_dispute(db, auth.user, table, key, reason.strip())
+        service.open_dispute(db, auth.user, table, key, reason.strip())
         db.commit()
-    except ApiError as exc:
-        return disputes_page(request, auth, db, error=exc.message)
+    except PageError as exc:
+        db.rollback()
+        return disputes_page(request, auth, db, error=str(exc))
     return RedirectResponse("/disputes", status_code=303)

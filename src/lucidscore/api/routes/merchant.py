@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
-from lucidscore.api import _decisions, _domain
-from lucidscore.api._errors import ERROR_RESPONSES, ApiError
+from lucidscore import service
+from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
 from lucidscore.api.schemas import DecisionIn, DecisionOut
@@ -27,7 +27,7 @@ def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> 
     """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
     and shown to the consumer. 403 without a valid consent for this merchant and product."""
     return DecisionOut(
-        **_decisions.decide(db, merchant, body.consent_token, body.product, state.catalogue, _lock(state))
+        **service.decide(db, merchant, body.consent_token, body.product, state.catalogue, _lock(state))
     )
 
 
@@ -49,13 +49,13 @@ def merchant_form(
     context: dict[str, object] = {"catalogue": state.catalogue}
     status = 200
     try:
-        merchant = _domain.merchant_for_key(db, api_key.strip())
+        merchant = service.merchant_for_key(db, api_key.strip())
         if merchant is None:
             raise ApiError(401, "the API key is not valid")
-        context["decision"] = _decisions.decide(
+        context["decision"] = service.decide(
             db, merchant, consent_token.strip(), product, state.catalogue, _lock(state)
         )
-    except ApiError as exc:
-        context["error"] = f"{exc.status}: {exc.message}"
-        status = exc.status
+    except PageError as exc:
+        status = status_for(exc)
+        context["error"] = f"{status}: {exc}"
     return render(request, "merchant.html", context, auth=auth, status_code=status)

@@ -11,8 +11,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from lucidscore.api._domain._common import aware, now
-from lucidscore.api._security import (
+from lucidscore.service._common import aware, now
+from lucidscore.service._secrets import (
     api_key_prefix,
     digest,
     hash_password,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lucidscore.api._errors import ApiError
+from lucidscore.service._errors import NotFound
 from lucidscore.store.service import (
     ModelRecord,
     ScoreRecord,
@@ -53,10 +53,15 @@ def models(session: Session) -> Sequence[ModelRecord]:
     return session.scalars(select(ModelRecord).order_by(ModelRecord.created_at, ModelRecord.id)).all()
 
 
-def activate_model(session: Session, model_id: str) -> ModelRecord:
+def model_by_id(session: Session, model_id: str) -> ModelRecord:
     model = session.scalar(select(ModelRecord).where(ModelRecord.model_id == model_id))
     if model is None:
-        raise ApiError(404, f"no model {model_id!r}; GET /v1/analyst/models lists them", field="model_id")
+        raise NotFound(f"no model {model_id!r} is registered", field="model_id")
+    return model
+
+
+def activate_model(session: Session, model: ModelRecord) -> ModelRecord:
+    """Make ``model`` the only active one."""
     for other in session.scalars(select(ModelRecord).where(ModelRecord.active.is_(True))):
         other.active = False
     session.flush()

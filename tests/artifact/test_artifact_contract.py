@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lucidscore.errors import ModelFileError
-from lucidscore.model import (
+from lucidscore.artifact import (
     Bin,
     Characteristic,
     Condition,
@@ -17,6 +16,7 @@ from lucidscore.model import (
     Segment,
     load_artifact,
 )
+from lucidscore.errors import ModelFileError
 
 
 def _char(name: str) -> Characteristic:

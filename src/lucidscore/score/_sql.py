@@ -15,9 +15,16 @@ from typing import Literal
 
 import numpy as np
 
+from lucidscore.artifact import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Characteristic,
+    Condition,
+    Scaling,
+    ScorecardArtifact,
+    Segment,
+)
 from lucidscore.errors import InputError
-from lucidscore.model._artifact import Characteristic, Condition, ScorecardArtifact, Segment
-from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 
 Dialect = Literal["sqlite", "postgresql", "spark"]
 DIALECTS: tuple[Dialect, ...] = ("sqlite", "postgresql", "spark")

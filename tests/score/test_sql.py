@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lucidscore.artifact import ScorecardArtifact
 from lucidscore.errors import InputError
-from lucidscore.model import ScorecardArtifact, score_frame, to_sql
+from lucidscore.score import score_frame, to_sql
 from tests.score.cards import artifact, categorical, categories, missing, special, two_cards
 
 EDGES = pd.DataFrame(
@@ -45,7 +46,7 @@ def test_sqlite_matches_kernel_on_edges() -> None:
 
 
 def test_sql_probability_for_every_score_and_scaling() -> None:
-    from lucidscore.model import MAX_SCORE, MIN_SCORE, Scaling
+    from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Scaling
 
     art = two_cards().model_copy(update={"scaling": Scaling(base_score=500, base_odds=3.0, pdo=25)})
     data = pd.DataFrame({"score": np.arange(MIN_SCORE, MAX_SCORE + 1)})

@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from lucidscore.artifact import Bin, Condition, Scaling, Segment
 from lucidscore.errors import InputError
-from lucidscore.model import CompiledScorecard, Condition, Scaling, Segment, score_frame
+from lucidscore.score import CompiledScorecard, score_frame
 from tests.score.cards import (
     artifact,
     categorical,
@@ -140,13 +142,21 @@ def test_string_segment_condition() -> None:
     assert out["score"].tolist() == [640, 690, 690]
 
 
-def test_intervals_with_a_gap_fall_in_missing_bin() -> None:
+@pytest.mark.parametrize(
+    "bins",
+    [
+        [interval(None, 0, 10), interval(5, None, 30)],  # overlap
+        [interval(None, 0, 10), interval(1, None, 30)],  # gap
+        [interval(0, None, 30)],  # nothing below 0
+        [],  # no interval at all
+    ],
+)
+def test_intervals_that_do_not_tile_the_line_are_refused_by_the_artifact(bins: list[Bin]) -> None:
+    """Every value has exactly one bin, so no engine has to guess where a value in a gap scores."""
     from tests.score.cards import numeric
 
-    char = numeric("x", "X", [interval(None, 0, 10), interval(5, None, 30), missing(-5)])
-    seg = Segment(name="all", intercept=0, base_points=500, characteristics=[char], n_train=1, bad_rate=0.1)
-    out = score_frame(artifact([seg]), pd.DataFrame({"x": [-1.0, 0.0, 4.9, 5.0, math.inf]}))
-    assert out["score"].tolist() == [510, 495, 495, 530, 530]
+    with pytest.raises(ValidationError, match="interval bins must tile the number line"):
+        numeric("x", "X", [*bins, missing(-5)])
 
 
 def test_points_and_bins_agree_with_score() -> None:
@@ -157,7 +167,7 @@ def test_points_and_bins_agree_with_score() -> None:
     batch = compiled.prepare(data)
     pts = compiled.points(batch)
     assert pts.shape == (3, 5)
-    raw = compiled.seg_base[batch.segment] + pts.sum(axis=1)
+    raw = compiled.tables.seg_base[batch.segment] + pts.sum(axis=1)
     assert compiled.score(batch).tolist() == np.clip(raw, 350, 950).tolist()
     assert pts[1].tolist() == [70, 40, 0, 0, 0]  # thin card: two characteristics, rest padded with 0
 

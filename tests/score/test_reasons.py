@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lucidscore.model import CompiledScorecard, score_frame
-from lucidscore.model._reasons import bin_reason_text, is_inquiry_characteristic
+from lucidscore.artifact import bin_reason_text, is_inquiry_characteristic
+from lucidscore.score import CompiledScorecard, score_frame
 from tests.score.cards import checking, inquiries, late, one_card, reference_bin, tenure, utilisation
 
 BEST = {"months_late": 0, "utilisation": 0.1, "checking": "A13", "inquiries_6m": 0, "months_at_address": 40}

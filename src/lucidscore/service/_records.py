@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from lucidscore.api._errors import ApiError
+from lucidscore.service._errors import Invalid
 
 # Records a consumer can see and contest: table -> natural key columns (records.py).
 RECORD_KEYS: dict[str, tuple[str, ...]] = {
@@ -54,8 +54,7 @@ def record_exists(session: Session, consumer_id: str, table: str, key: str) -> b
     columns = RECORD_KEYS[table]
     parts = key.split("|")
     if len(parts) != len(columns):
-        raise ApiError(
-            422,
+        raise Invalid(
             f"record_key for {table} has {len(parts)} part(s); expected {len(columns)}: {'|'.join(columns)}",
             field="record_key",
         )

@@ -14,60 +14,20 @@ import itertools
 from dataclasses import dataclass
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
 
-from lucidscore.model._artifact import Characteristic, ScorecardArtifact
-from lucidscore.model._kernel import CompiledScorecard
-from lucidscore.model._reasons import MAX_PRINCIPAL_REASONS, Reason
-from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE
-from lucidscore.policy.families import ALL_FAMILIES, UNUSED_FAMILY, Family
-
-
-class Change(BaseModel):
-    """Move one characteristic to a better bin; ``score_alone`` is the score with this change only."""
-
-    model_config = ConfigDict(frozen=True)
-
-    characteristic: str
-    description: str
-    family: Family
-    from_label: str
-    to_label: str
-    to_lower: float | None = None  # new value range (interval bins): lower <= value < upper
-    to_upper: float | None = None
-    to_categories: list[str] = []
-    steps: int
-    points_gained: int
-    score_alone: int
-
-
-class Recourse(BaseModel):
-    """The smallest actionable changes reaching the next tier, or why there are none."""
-
-    model_config = ConfigDict(frozen=True)
-
-    target_tier: str | None  # None at the top tier
-    target_score: int | None
-    changes: list[Change] = []
-    new_score: int | None = None
-    new_tier: str | None = None
-    note: str = ""
-
-
-class Explanation(BaseModel):
-    """Everything a consumer page shows about one scored row."""
-
-    model_config = ConfigDict(frozen=True)
-
-    row: int  # position in the input frame
-    score: int
-    tier: str
-    probability: float
-    segment: str
-    base_points: int
-    families: dict[str, int | None]  # points per family; None = not used (interpersonal relationships)
-    reasons: list[Reason]
-    recourse: Recourse
+from lucidscore.artifact import (
+    MAX_PRINCIPAL_REASONS,
+    MAX_SCORE,
+    MIN_SCORE,
+    Change,
+    Characteristic,
+    Explanation,
+    Reason,
+    Recourse,
+    ScorecardArtifact,
+)
+from lucidscore.policy.families import ALL_FAMILIES, UNUSED_FAMILY
+from lucidscore.score._compiled import CompiledScorecard
 
 
 @dataclass(frozen=True)
@@ -218,7 +178,7 @@ def explain_frame(
     for i in range(batch.n_rows):
         s = int(batch.segment[i])
         seg = artifact.segments[s]
-        chars = range(int(compiled.seg_start[s]), int(compiled.seg_start[s + 1]))
+        chars = range(int(compiled.tables.seg_start[s]), int(compiled.tables.seg_start[s + 1]))
         row_bins = [int(b) for b in bins[i, : len(chars)]]
         row_points = [int(compiled.points_of_bin[b]) for b in row_bins]
         families: dict[str, int | None] = {f: 0 for f in ALL_FAMILIES}
@@ -237,7 +197,7 @@ def explain_frame(
                     characteristic=char.name,
                     family=char.family,
                     bin_label=char.bins[b - int(compiled.bin_start[c])].label,
-                    points_lost=int(compiled.best[c] - compiled.points_of_bin[b]),
+                    points_lost=int(compiled.tables.best[c] - compiled.points_of_bin[b]),
                     text=str(texts[i, j]),
                 )
             )

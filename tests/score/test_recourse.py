@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lucidscore.artifact import Change, ScorecardArtifact
 from lucidscore.errors import InputError
-from lucidscore.model import Change, ScorecardArtifact, explain_frame, score_frame
+from lucidscore.score import explain_frame, score_frame
 from tests.score.cards import one_card
 
 BEST = {"months_late": 0, "utilisation": 0.1, "checking": "A13", "inquiries_6m": 0, "months_at_address": 40}

@@ -1,13 +1,15 @@
 """The model artifact: versioned, schema-checked JSON with a content hash. Never pickle.
 
-This is the contract between layers: ``model`` writes it, ``score`` (local numba kernel, Spark, SQL
-export), ``evaluate`` and ``api`` read it. Fields are documented here and in docs/model-artifact.md.
+This is the contract between layers: ``model`` writes it; ``score`` (the compiled kernel, Spark, the SQL
+export) evaluates it; ``evaluate``, ``service`` and ``api`` read it. ``_reference`` implements the rule
+below in plain numpy, and every engine is tested against it.
 
 Scoring rule, identical in every engine:
   1. choose the segment: the first segment whose ``condition`` matches the row, else the segment whose
      condition is None (there is exactly one such default segment, listed last);
-  2. for each characteristic of that segment, find the row's bin:
+  2. for each characteristic of that segment, find the row's bin (how a cell is read: ``_values``):
      - value missing (NaN/None/empty) -> the ``missing`` bin;
+     - numeric characteristic, a value that is not a number -> the row cannot be scored (an error);
      - value equal to one of the characteristic's ``special_values`` -> that ``special`` bin;
      - numeric: the ``interval`` bin with lower <= value < upper (None = unbounded);
      - categorical: the ``categories`` bin that lists the value (compared as strings); a category never
@@ -20,15 +22,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lucidscore.errors import ModelFileError
-from lucidscore.model._scaling import Scaling
-from lucidscore.policy.families import Family
+from lucidscore.artifact._scaling import Scaling
+from lucidscore.errors import ModelFileError, PolicyViolation
+from lucidscore.policy.families import Family, FeatureMeta
+from lucidscore.policy.guard import check_model_inputs
 
 SCHEMA_VERSION = 1
 
@@ -71,10 +75,30 @@ class Characteristic(BaseModel):
     bins: list[Bin]
 
     @model_validator(mode="after")
-    def _one_missing_bin(self) -> Characteristic:
+    def _bins_well_formed(self) -> Characteristic:
+        """Every value has exactly one bin: one missing bin; numeric intervals tile the number line."""
         missing = [b for b in self.bins if b.kind == "missing"]
         if len(missing) != 1:
             raise ValueError(f"characteristic {self.name!r} must have exactly one missing bin")
+        wrong = "categories" if self.dtype == "numeric" else "interval"
+        if any(b.kind == wrong for b in self.bins):
+            raise ValueError(f"{self.dtype} characteristic {self.name!r} cannot have {wrong} bins")
+        if any(b.kind == "special" and b.special_value is None for b in self.bins):
+            raise ValueError(f"characteristic {self.name!r}: a special bin needs its special_value")
+        intervals = sorted(
+            (b for b in self.bins if b.kind == "interval"),
+            key=lambda b: -math.inf if b.lower is None else b.lower,
+        )
+        if self.dtype == "numeric":
+            lowers = [b.lower for b in intervals]
+            uppers = [b.upper for b in intervals]
+            if not intervals or lowers[0] is not None or uppers[-1] is not None or lowers[1:] != uppers[:-1]:
+                raise ValueError(
+                    f"characteristic {self.name!r}: interval bins must tile the number line "
+                    "(first lower and last upper null, each upper equal to the next lower)"
+                )
+            if any(lo is not None and hi is not None and not lo < hi for lo, hi in zip(lowers, uppers)):
+                raise ValueError(f"characteristic {self.name!r}: an interval bin has lower >= upper")
         return self
 
     @property
@@ -168,24 +192,44 @@ class ScorecardArtifact(BaseModel):
 
 
 def load_artifact(path: str | Path) -> ScorecardArtifact:
-    """Load and validate a model file; refuse one that was edited, truncated or is of another version."""
+    """Load and validate a model file; refuse one that was edited, truncated, forged or is of another
+    version (see ``parse_artifact``)."""
     p = Path(path)
     if not p.is_file():
         raise ModelFileError(f"{p}: no such model file; expected the JSON written by `lucidscore train`")
-    text = p.read_text("utf-8", errors="replace")
+    return parse_artifact(p.read_text("utf-8", errors="replace"), str(p))
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"the number {name} is not allowed in a model file")
+
+
+def parse_artifact(text: str, source: str = "model") -> ScorecardArtifact:
+    """Validate model JSON from any door (a file, the database, an upload).
+
+    Refuses, with one line naming ``source`` and the field: invalid or truncated JSON, NaN or infinite
+    numbers, nesting deeper than a model has, another kind or schema version, a schema mismatch, a
+    content hash that does not match the content, and inputs the policy guard refuses (SPEC section 2).
+    """
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise ModelFileError(
-            f"{p}: not valid JSON at line {exc.lineno} column {exc.colno} (truncated or edited?); "
+            f"{source}: not valid JSON at line {exc.lineno} column {exc.colno} (truncated or edited?); "
             "expected the JSON written by `lucidscore train`"
         ) from None
+    except ValueError as exc:
+        raise ModelFileError(f"{source}: {exc}; expected the JSON written by `lucidscore train`") from None
+    except RecursionError:
+        raise ModelFileError(
+            f"{source}: JSON nested too deeply to be a model; expected the JSON written by `lucidscore train`"
+        ) from None
     if not isinstance(raw, dict) or raw.get("kind") != "lucidscore.scorecard":
-        raise ModelFileError(f"{p}: not a lucidscore model (field 'kind' is not 'lucidscore.scorecard')")
+        raise ModelFileError(f"{source}: not a lucidscore model (field 'kind' is not 'lucidscore.scorecard')")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise ModelFileError(
-            f"{p}: schema_version is {version!r}; this lucidscore reads schema_version {SCHEMA_VERSION}"
+            f"{source}: schema_version is {version!r}; this lucidscore reads schema_version {SCHEMA_VERSION}"
         )
     try:
         art = ScorecardArtifact.model_validate(raw)
@@ -193,12 +237,30 @@ def load_artifact(path: str | Path) -> ScorecardArtifact:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
         raise ModelFileError(
-            f"{p}: field {where}: {first['msg']}; the file does not match the model schema"
+            f"{source}: field {where}: {first['msg']}; the file does not match the model schema"
         ) from None
+    except RecursionError:
+        raise ModelFileError(f"{source}: nested too deeply to be a model") from None
     expected = art.compute_hash()
     if art.content_hash != expected:
         raise ModelFileError(
-            f"{p}: content_hash is {art.content_hash or 'empty'} but the content hashes to {expected}; "
+            f"{source}: content_hash is {art.content_hash or 'empty'} but the content hashes to {expected}; "
             "the file was edited after training — retrain or restore the original"
         )
+    check_artifact_inputs(art, source)
     return art
+
+
+def check_artifact_inputs(art: ScorecardArtifact, source: str = "model") -> None:
+    """Run the policy guard on every input a model reads, with the family each characteristic declares:
+    a re-hashed file cannot smuggle in a refused input (SPEC section 2)."""
+    metas = {
+        c.name: FeatureMeta(name=c.name, family=c.family, description=c.description)
+        for s in art.segments
+        for c in s.characteristics
+    }
+    names = list(dict.fromkeys([*art.input_columns, *metas]))
+    try:
+        check_model_inputs(names, (), metas)
+    except PolicyViolation as exc:
+        raise PolicyViolation(f"{source} (model {art.model_id}): {exc.message}") from None

@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lucidscore.api._domain._accounts import user_names
-from lucidscore.api._domain._common import aware, end_reads, now
-from lucidscore.api._errors import ApiError
-from lucidscore.api._security import (
+from lucidscore.policy import BenefitCatalogue
+from lucidscore.service._accounts import user_names
+from lucidscore.service._common import aware, end_reads, now
+from lucidscore.service._errors import Invalid
+from lucidscore.service._secrets import (
     CONSENT_TOKEN_PREFIX,
     digest,
     new_token,
 )
-from lucidscore.policy import BenefitCatalogue
 from lucidscore.store.service import (
     AccessLog,
     Consent,
@@ -46,13 +46,11 @@ def grant_consent(
 ) -> tuple[Consent, str]:
     merchant = session.scalar(select(User).where(User.username == merchant_username, User.role == "merchant"))
     if merchant is None:
-        raise ApiError(422, f"no merchant named {merchant_username!r}", field="merchant")
+        raise Invalid(f"no merchant named {merchant_username!r}", field="merchant")
     if purpose not in catalogue.products:
-        raise ApiError(
-            422, f"purpose {purpose!r} is not one of {', '.join(catalogue.products)}", field="purpose"
-        )
+        raise Invalid(f"purpose {purpose!r} is not one of {', '.join(catalogue.products)}", field="purpose")
     if days > max_days:
-        raise ApiError(422, f"a consent lasts at most {max_days} days; got {days}", field="days")
+        raise Invalid(f"a consent lasts at most {max_days} days; got {days}", field="days")
     token = new_token(CONSENT_TOKEN_PREFIX)
     end_reads(session)
     consent = Consent(

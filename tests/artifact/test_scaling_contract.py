@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from lucidscore.model import MAX_SCORE, MIN_SCORE, Scaling, Tier
+from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Scaling, Tier
 
 scalings = st.builds(
     Scaling,

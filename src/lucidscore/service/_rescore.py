@@ -1,8 +1,9 @@
 """How the service turns corrected records and models into new scores.
 
-The service does not compute features itself: a ``Rescorer`` does, on the store's records
-(``lucidscore.features``) with the model kernel (``lucidscore.model``). ``PipelineRescorer`` is the real
-one; the app runs without one (then accepting a dispute or activating a model needs no rescoring).
+The service does not compute features or evaluate models itself: a ``Rescorer`` does, on the store's
+records (``lucidscore.features``) with the scoring engine (``lucidscore.score``, imported when first
+needed, so the service starts without numba). ``PipelineRescorer`` is the real one; the service runs
+without one (then accepting a dispute or activating a model needs no rescoring).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any, Protocol
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from lucidscore.api._scoring import score_records
-from lucidscore.model import ScorecardArtifact
+from lucidscore.artifact import ScorecardArtifact, parse_artifact
+from lucidscore.errors import ModelFileError
 from lucidscore.store.service import ModelRecord, ScoreRecord
 
 
@@ -47,7 +48,7 @@ class PipelineRescorer:
     def correct_record(
         self, table: str, key: str, consumer_id: str, corrections: dict[str, Any]
     ) -> dict[str, Any]:
-        from lucidscore.api._correction import apply_correction
+        from lucidscore.service._correction import apply_correction
 
         return apply_correction(self.db_url, table, key, consumer_id, corrections)
 
@@ -67,8 +68,7 @@ class PipelineRescorer:
         frame = self._features().filter(pl.col("consumer_id") == consumer_id)
         if frame.height == 0:
             return None
-        artifact = ScorecardArtifact.model_validate_json(model.artifact_json)
-        rows = score_records(artifact, frame, self.as_of)
+        rows = _score(model_artifact(model), frame, self.as_of)
         record = ScoreRecord(**rows[0])
         session.add(record)
         session.flush()
@@ -81,8 +81,26 @@ class PipelineRescorer:
             frame = pl.read_parquet(self.features_path)
         else:
             frame = self._features()
-        artifact = ScorecardArtifact.model_validate_json(model.artifact_json)
-        rows = score_records(artifact, frame, self.as_of)
+        rows = _score(model_artifact(model), frame, self.as_of)
         session.execute(insert(ScoreRecord), rows)
         session.flush()
         return len(rows)
+
+
+def model_artifact(model: ModelRecord) -> ScorecardArtifact:
+    """The stored model, checked as at every door: schema, content hash, policy guard, and that it is
+    the model registered under this id with this hash."""
+    source = f"stored model {model.model_id}"
+    artifact = parse_artifact(model.artifact_json, source)
+    if artifact.model_id != model.model_id or artifact.content_hash != model.content_hash:
+        raise ModelFileError(
+            f"{source}: the stored file is model {artifact.model_id} with hash {artifact.content_hash}, "
+            f"but it was registered as {model.model_id} with hash {model.content_hash}; refusing to use it"
+        )
+    return artifact
+
+
+def _score(artifact: ScorecardArtifact, frame: Any, as_of: date) -> list[dict[str, Any]]:
+    from lucidscore.score import score_consumers  # the engine loads numba: only when rescoring
+
+    return score_consumers(artifact, frame, as_of)

@@ -14,10 +14,13 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from lucidscore.api._domain import MerchantRef, end_reads, now, status_of
-from lucidscore.api._errors import ApiError
-from lucidscore.api._security import digest
 from lucidscore.policy import BenefitCatalogue
+from lucidscore.service._accounts import MerchantRef
+from lucidscore.service._common import end_reads, now
+from lucidscore.service._consents import status_of
+from lucidscore.service._errors import Conflict, Invalid, Refused
+from lucidscore.service._secrets import digest
+from lucidscore.service._stored import reasons_of
 from lucidscore.store.service import AccessLog, Consent, ModelRecord, ScoreRecord
 
 
@@ -29,7 +32,9 @@ def _statements() -> dict[str, Executable]:
             Consent.consumer_id, Consent.merchant_id, Consent.purpose, Consent.expires_at, Consent.revoked_at
         ).where(Consent.token_hash == bindparam("token_hash")),
         "model": select(ModelRecord.model_id).where(ModelRecord.active.is_(True)),
-        "score": select(ScoreRecord.score, ScoreRecord.tier, ScoreRecord.reasons, ScoreRecord.model_id)
+        "score": select(
+            ScoreRecord.id, ScoreRecord.score, ScoreRecord.tier, ScoreRecord.reasons, ScoreRecord.model_id
+        )
         .where(
             ScoreRecord.consumer_id == bindparam("consumer_id"), ScoreRecord.model_id == bindparam("model_id")
         )
@@ -56,22 +61,18 @@ def decide(
 ) -> dict[str, Any]:
     """Score, tier and the benefit decision for ``product``; the principal reasons when declined.
 
-    Raises ``ApiError`` 403 when the consent is unknown, of another merchant or purpose, expired or
-    revoked (after logging the attempt), 409 when the active model has no score for the consumer.
+    Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired or revoked
+    (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
     ``write_lock`` is held while the access-log row is written.
     """
     lock = write_lock if write_lock is not None else nullcontext()
     if product not in catalogue.products:
-        raise ApiError(
-            422, f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product"
-        )
+        raise Invalid(f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product")
     sql = _statements()
     conn = session.connection()
     consent = conn.execute(sql["consent"], {"token_hash": digest(consent_token)}).first()
     if consent is None:
-        raise ApiError(
-            403, "no consent with this token; ask the consumer to grant one", field="consent_token"
-        )
+        raise Refused("no consent with this token; ask the consumer to grant one", field="consent_token")
     refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
     status = status_of(consent.expires_at, consent.revoked_at)
     if consent.merchant_id != merchant.id:
@@ -96,10 +97,12 @@ def decide(
         why, message = refusal or ("no score", "no score")
         row = {"consumer_id": consent.consumer_id, "merchant_id": merchant.id, "purpose": product}
         _log(session, lock, row | {"at": now(), "result": "refused: " + why})
-        raise ApiError(409 if why == "no score" else 403, message, field="consent_token")
+        raise (Conflict if why == "no score" else Refused)(message, field="consent_token")
     outcome = catalogue.decide(product, score.score)
     reasons = (
-        [] if outcome.approved else [r["text"] for r in score.reasons if isinstance(r, dict) and "text" in r]
+        []
+        if outcome.approved
+        else [r.text for r in reasons_of(score.reasons, score.id, consent.consumer_id, score.model_id)]
     )
     decided_at = now()
     _log(

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lucidscore.api._domain._common import now
-from lucidscore.api._domain._records import record_exists
-from lucidscore.api._errors import ApiError
+from lucidscore.service._common import now
+from lucidscore.service._errors import Conflict, NotFound
+from lucidscore.service._records import record_exists
 from lucidscore.store.service import (
     Dispute,
     DisputeEvent,
@@ -33,9 +33,7 @@ def add_event(session: Session, dispute: Dispute, actor: User, action: str, deta
 def open_dispute(session: Session, consumer: User, table: str, key: str, reason: str) -> Dispute:
     assert consumer.consumer_id is not None
     if not record_exists(session, consumer.consumer_id, table, key):
-        raise ApiError(
-            404, f"you have no current {table} record with key {key!r}; see /v1/me/data", field="record_key"
-        )
+        raise NotFound(f"you have no current {table} record with key {key!r}", field="record_key")
     dispute = Dispute(consumer_id=consumer.consumer_id, record_table=table, record_key=key, reason=reason)
     session.add(dispute)
     session.flush()
@@ -64,7 +62,7 @@ def resolve_dispute(
     session: Session, dispute: Dispute, analyst: User, status: str, resolution: str
 ) -> Dispute:
     if dispute.status != "open":
-        raise ApiError(409, f"dispute {dispute.id} is already {dispute.status}")
+        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
     dispute.status = status
     dispute.resolution = resolution
     dispute.resolved_at = now()

@@ -8,9 +8,9 @@ from typing import Any
 import polars as pl
 from sqlalchemy import text
 
-from lucidscore.api._domain import RECORD_KEYS
-from lucidscore.api._errors import ApiError
 from lucidscore.records import TABLES_BY_NAME
+from lucidscore.service._errors import Invalid, NotFound
+from lucidscore.service._records import RECORD_KEYS
 from lucidscore.store import make_engine
 
 
@@ -28,8 +28,7 @@ def apply_correction(
     ]
     for column in corrections:
         if column not in editable:
-            raise ApiError(
-                422,
+            raise Invalid(
                 f"corrections: {table}.{column} cannot be corrected; expected one of {', '.join(editable)}",
                 field="corrections",
             )
@@ -43,7 +42,7 @@ def apply_correction(
                 conn.execute(text(f"SELECT * FROM {table}_current WHERE {where}"), params).mappings().first()
             )
         if row is None:
-            raise ApiError(404, f"{table} record {key!r} is no longer current", field="record_key")
+            raise NotFound(f"{table} record {key!r} is no longer current", field="record_key")
         moment = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         corrected = {c: row[c] for c in record.column_names} | dict(corrections) | {"reported_at": moment}
         frame = pl.DataFrame(
@@ -53,7 +52,7 @@ def apply_correction(
         report = ingest_frame(frame, table, engine, source=f"dispute correction of {table} {key}", now=moment)
         if report.quarantined:
             problem = report.problems[0] if report.problems else "the corrected row was refused"
-            raise ApiError(422, f"corrections: {problem}", field="corrections")
+            raise Invalid(f"corrections: {problem}", field="corrections")
     finally:
         engine.dispose()
     return {c: (v.isoformat() if isinstance(v, datetime) else v) for c, v in corrected.items()} | {

@@ -1,36 +1,21 @@
 """Reason codes: why a score is not higher, in plain language, ranked by points lost.
 
 Points lost by a characteristic = its best attainable points (max over its bins) minus the points of the
-row's bin. The kernel ranks them (``_kernel``); this module writes the text for every bin once, so turning
-a ranked (characteristic, bin) pair into a sentence is a table lookup.
+row's bin. The scoring engines rank them; this module writes the text for every bin once, so turning a
+ranked (characteristic, bin) pair into a sentence is a table lookup.
 """
 
 from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
-
-from lucidscore.model._artifact import Bin, Characteristic
-from lucidscore.policy.families import Family
+from lucidscore.artifact._model import Bin, Characteristic
 
 MAX_PRINCIPAL_REASONS = 4
 
 _INQUIRY = re.compile(r"inquir|enquir", re.IGNORECASE)
 _COUNT_WORDS = ("months", "days", "years", "weeks", "times", "payments", "accounts")
 _PREPOSITIONS = re.compile(r"\s+(?:on|in|of|for|at|since|over|during|per|within)\s+", re.IGNORECASE)
-
-
-class Reason(BaseModel):
-    """One reason a score is not higher: the structured form served by the API."""
-
-    model_config = ConfigDict(frozen=True)
-
-    characteristic: str
-    family: Family
-    bin_label: str
-    points_lost: int
-    text: str
 
 
 def is_inquiry_characteristic(char: Characteristic) -> bool:

@@ -1,0 +1,88 @@
+"""The model file and its meaning: the contract between fitting, scoring, evaluation and the service.
+
+Light on purpose (pydantic, numpy, pandas; no numba, no scikit-learn), so the service can read models
+without loading the engines:
+
+- the model file (``ScorecardArtifact``: versioned, hashed JSON; ``load_artifact``);
+- scaling between log-odds and the 350-950 score, and tiers (``Scaling``);
+- how a raw cell is read (``numeric_values``, ``category_text``) and the plain-numpy reference rule for
+  placing a row in a segment and a bin (``bin_index``, ``segment_of_rows``, ``reference_scores``), which
+  every engine is tested against;
+- the reason text of every bin (``bin_reason_text``) and the typed explanation of a score
+  (``Explanation``, ``Reason``, ``Recourse``).
+"""
+
+from lucidscore.artifact._explanation import Change, Explanation, Reason, Recourse
+from lucidscore.artifact._model import (
+    SCHEMA_VERSION,
+    Bin,
+    Characteristic,
+    Condition,
+    ScorecardArtifact,
+    ScoreProbability,
+    Segment,
+    check_artifact_inputs,
+    load_artifact,
+    parse_artifact,
+)
+from lucidscore.artifact._reference import (
+    bin_index,
+    condition_mask,
+    raw_points,
+    reference_scores,
+    segment_of_rows,
+)
+from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
+from lucidscore.artifact._texts import (
+    MAX_PRINCIPAL_REASONS,
+    bin_reason_text,
+    bin_reason_texts,
+    is_inquiry_characteristic,
+)
+from lucidscore.artifact._values import (
+    canonical_number,
+    category_codes,
+    category_keys,
+    category_text,
+    category_values,
+    numeric_values,
+    parse_numbers,
+)
+
+__all__ = [
+    "DEFAULT_TIERS",
+    "MAX_PRINCIPAL_REASONS",
+    "MAX_SCORE",
+    "MIN_SCORE",
+    "SCHEMA_VERSION",
+    "Bin",
+    "Change",
+    "Characteristic",
+    "Condition",
+    "Explanation",
+    "Reason",
+    "Recourse",
+    "Scaling",
+    "ScoreProbability",
+    "ScorecardArtifact",
+    "Segment",
+    "Tier",
+    "bin_index",
+    "bin_reason_text",
+    "bin_reason_texts",
+    "canonical_number",
+    "category_codes",
+    "category_keys",
+    "category_text",
+    "category_values",
+    "check_artifact_inputs",
+    "condition_mask",
+    "is_inquiry_characteristic",
+    "load_artifact",
+    "numeric_values",
+    "parse_artifact",
+    "parse_numbers",
+    "raw_points",
+    "reference_scores",
+    "segment_of_rows",
+]

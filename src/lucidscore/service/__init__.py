@@ -1,0 +1,100 @@
+"""The service's domain, without HTTP: accounts, sessions, consents, decisions, scores, records, disputes,
+models, and the workflows that span them (accepting a dispute, activating a model).
+
+Each function takes an open SQLAlchemy ``Session`` and leaves committing to the caller, except where a
+record must survive the error that follows it (a refused decision is logged, then refused). Refusals are
+domain errors (``NotFound``, ``Conflict``, ``Refused``, ``Invalid``, ``Unavailable``), which the HTTP
+adapter (``lucidscore.api``) maps to status codes in one place. Importing this package loads neither numba
+nor scikit-learn: scoring happens in ``lucidscore.score``, loaded by the ``Rescorer`` when it is needed.
+"""
+
+from lucidscore.service._accounts import (
+    MerchantRef,
+    authenticate,
+    close_session,
+    create_api_key,
+    create_user,
+    merchant_for_key,
+    merchants,
+    open_session,
+    user_for_session,
+    user_names,
+)
+from lucidscore.service._common import aware, end_reads, now
+from lucidscore.service._consents import (
+    access_log_of,
+    consent_status,
+    consents_of,
+    grant_consent,
+    revoke_consent,
+    status_of,
+)
+from lucidscore.service._decisions import decide
+from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
+from lucidscore.service._errors import Conflict, DomainError, Invalid, NotFound, Refused, Unavailable
+from lucidscore.service._records import RECORD_KEYS, record_exists, records_of
+from lucidscore.service._rescore import PipelineRescorer, Rescorer, model_artifact
+from lucidscore.service._scores import (
+    activate_model,
+    active_model,
+    current_score,
+    latest_score,
+    model_by_id,
+    models,
+    score_distribution,
+    score_history,
+)
+from lucidscore.service._stored import stored_explanation, stored_reasons
+from lucidscore.service._workflows import accept_dispute, activate
+
+__all__ = [
+    "RECORD_KEYS",
+    "Conflict",
+    "DomainError",
+    "Invalid",
+    "MerchantRef",
+    "NotFound",
+    "PipelineRescorer",
+    "Refused",
+    "Rescorer",
+    "Unavailable",
+    "accept_dispute",
+    "access_log_of",
+    "activate",
+    "activate_model",
+    "active_model",
+    "add_event",
+    "authenticate",
+    "aware",
+    "close_session",
+    "consent_status",
+    "consents_of",
+    "create_api_key",
+    "create_user",
+    "current_score",
+    "decide",
+    "disputes_of",
+    "end_reads",
+    "events_of",
+    "grant_consent",
+    "latest_score",
+    "merchant_for_key",
+    "merchants",
+    "model_artifact",
+    "model_by_id",
+    "models",
+    "now",
+    "open_dispute",
+    "open_session",
+    "record_exists",
+    "records_of",
+    "resolve_dispute",
+    "revoke_consent",
+    "score_distribution",
+    "score_history",
+    "status_of",
+    "stored_explanation",
+    "stored_reasons",
+    "user_for_session",
+    "user_names",
+]

@@ -1,0 +1,83 @@
+"""The service's multi-step workflows: accepting a dispute (correct, rescore, trail) and activating a model.
+
+Each leaves the database consistent whatever fails: a correction the store has made is always in the
+dispute's trail, and a dispute whose rescoring failed stays open for a retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lucidscore.service._disputes import add_event, resolve_dispute
+from lucidscore.service._errors import Conflict, Unavailable
+from lucidscore.service._rescore import Rescorer, model_artifact
+from lucidscore.service._scores import activate_model, active_model, model_by_id, score_distribution
+from lucidscore.store.service import Dispute, ModelRecord, User
+
+logger = logging.getLogger(__name__)
+
+
+def activate(session: Session, rescorer: Rescorer | None, model_id: str) -> ModelRecord:
+    """Make ``model_id`` the active model, scoring everyone with it first if it has no scores yet.
+
+    The stored model is checked (schema, content hash, policy guard) before anything changes.
+    """
+    model = model_by_id(session, model_id)
+    model_artifact(model)
+    activate_model(session, model)
+    if rescorer is not None and score_distribution(session, model_id)["consumers"] == 0:
+        rescorer.score_everyone(session, model)
+    session.commit()
+    return model
+
+
+def accept_dispute(
+    session: Session,
+    rescorer: Rescorer | None,
+    dispute: Dispute,
+    analyst: User,
+    corrections: dict[str, Any],
+    note: str | None,
+) -> Dispute:
+    """Correct the record (a new version in the store), rescore the consumer, keep the audit trail."""
+    if dispute.status != "open":
+        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
+    if corrections:
+        if rescorer is None:
+            raise Conflict(
+                "this service cannot correct records (no rescorer configured)", field="corrections"
+            )
+        # The store writes the correction on its own connection: end this session's read snapshot first, or
+        # SQLite refuses this session's later writes. The trail records the correction at once, in its own
+        # commit, so it never loses a correction the store has made, whatever happens next.
+        session.commit()
+        row = rescorer.correct_record(
+            dispute.record_table, dispute.record_key, dispute.consumer_id, corrections
+        )
+        add_event(session, dispute, analyst, "corrected", {"corrections": corrections, "record": row})
+        session.commit()
+    model = active_model(session)
+    if rescorer is not None and model is not None and corrections:
+        try:
+            record = rescorer.rescore_consumer(session, dispute.consumer_id, model)
+        except Exception as exc:  # the correction stands; say so, keep the dispute open for a retry
+            session.rollback()
+            logger.exception("rescoring consumer %s after dispute %s failed", dispute.consumer_id, dispute.id)
+            raise Unavailable(
+                f"the record was corrected, but rescoring failed ({type(exc).__name__}); dispute "
+                f"{dispute.id} stays open: accept it again to rescore",
+            ) from None
+        if record is not None:
+            add_event(
+                session,
+                dispute,
+                analyst,
+                "rescored",
+                {"model_id": model.model_id, "score": record.score, "tier": record.tier},
+            )
+    resolve_dispute(session, dispute, analyst, "accepted", note or "record corrected")
+    session.commit()
+    return dispute
