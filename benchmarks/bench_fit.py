@@ -261,8 +261,8 @@ def tune(folds: int = 5) -> dict[str, object]:
     """Mean CV AUC of each TUNE_GRID setting on each tuning set: (integer score, unrounded log-odds)."""
     from sklearn.model_selection import StratifiedKFold
 
-    from lucidscore.model import Scorecard
     from lucidscore.artifact import reference_scores
+    from lucidscore.model import Scorecard
 
     sets = tuning_sets()
     out: dict[str, object] = {"folds": folds}

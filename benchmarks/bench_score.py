@@ -32,10 +32,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lucidscore.score import CompiledScorecard, score_frame
-from lucidscore.artifact import load_artifact
+from lucidscore.artifact import load_artifact  # noqa: E402
 from lucidscore.model import train_scorecard  # noqa: E402
-from lucidscore.score import score_file  # noqa: E402
+from lucidscore.score import CompiledScorecard, score_file, score_frame  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data" / "taiwan_default.csv"

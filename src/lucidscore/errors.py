@@ -41,8 +41,8 @@ class LucidError(Exception):
         return self.message
 
 
-class InputError(LucidError):
-    """A data file or value cannot be used as given."""
+class InputError(LucidError, ValueError):
+    """A data file or value cannot be used as given (a ``ValueError``, as Python and scikit-learn expect)."""
 
 
 class ModelFileError(LucidError):

@@ -27,7 +27,8 @@ from lucidscore.store.service import Consent, Dispute, ModelRecord, ScoreRecord
 
 
 def _change_text(change: Change) -> str:
-    return f"{change.description}: from {change.from_label} to {change.to_label} (+{change.points_gained} points)"
+    gained = f"+{change.points_gained} points"
+    return f"{change.description}: from {change.from_label} to {change.to_label} ({gained})"
 
 
 def _recourse_note(recourse: Recourse) -> str | None:

@@ -12,6 +12,9 @@ without loading the engines:
   (``Explanation``, ``Reason``, ``Recourse``).
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from lucidscore.artifact._explanation import Change, Explanation, Reason, Recourse
 from lucidscore.artifact._model import (
     SCHEMA_VERSION,
@@ -25,13 +28,6 @@ from lucidscore.artifact._model import (
     load_artifact,
     parse_artifact,
 )
-from lucidscore.artifact._reference import (
-    bin_index,
-    condition_mask,
-    raw_points,
-    reference_scores,
-    segment_of_rows,
-)
 from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
 from lucidscore.artifact._texts import (
     MAX_PRINCIPAL_REASONS,
@@ -39,15 +35,48 @@ from lucidscore.artifact._texts import (
     bin_reason_texts,
     is_inquiry_characteristic,
 )
-from lucidscore.artifact._values import (
-    canonical_number,
-    category_codes,
-    category_keys,
-    category_text,
-    category_values,
-    numeric_values,
-    parse_numbers,
-)
+
+# The reference rule and the cell reader need pandas; they load on first use, so the service (which reads
+# model files but never places rows in bins) starts without pandas.
+_LAZY = {
+    "bin_index": "_reference",
+    "condition_mask": "_reference",
+    "raw_points": "_reference",
+    "reference_scores": "_reference",
+    "segment_of_rows": "_reference",
+    "canonical_number": "_values",
+    "category_codes": "_values",
+    "category_keys": "_values",
+    "category_text": "_values",
+    "category_values": "_values",
+    "numeric_values": "_values",
+    "parse_numbers": "_values",
+}
+
+if TYPE_CHECKING:
+    from lucidscore.artifact._reference import (
+        bin_index,
+        condition_mask,
+        raw_points,
+        reference_scores,
+        segment_of_rows,
+    )
+    from lucidscore.artifact._values import (
+        canonical_number,
+        category_codes,
+        category_keys,
+        category_text,
+        category_values,
+        numeric_values,
+        parse_numbers,
+    )
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"lucidscore.artifact.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lucidscore.artifact' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_TIERS",

@@ -97,7 +97,8 @@ class Characteristic(BaseModel):
                     f"characteristic {self.name!r}: interval bins must tile the number line "
                     "(first lower and last upper null, each upper equal to the next lower)"
                 )
-            if any(lo is not None and hi is not None and not lo < hi for lo, hi in zip(lowers, uppers)):
+            pairs = zip(lowers, uppers, strict=True)
+            if any(lo is not None and hi is not None and not lo < hi for lo, hi in pairs):
                 raise ValueError(f"characteristic {self.name!r}: an interval bin has lower >= upper")
         return self
 

@@ -103,7 +103,7 @@ def numeric_values(
     >>> numeric_values(pd.Series(["1", "n/a"]), "x")
     Traceback (most recent call last):
     ...
-    lucidscore.errors.InputError: column x row 2: found 'n/a'; expected a number (or an empty cell for missing)
+    lucidscore.errors.InputError: column x row 2: found 'n/a'; expected a number ...)
     """
     numbers, junk = parse_numbers(values)
     if junk.any():

@@ -27,7 +27,12 @@ def _show(values: list[object], limit: int = 8) -> str:
 
 
 def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt.NDArray[np.int8]:
-    """The target as 1 = bad, 0 = good; ``bad_value`` says which value is bad (default: 1 of {0, 1})."""
+    """The target as 1 = bad, 0 = good; ``bad_value`` says which value is bad.
+
+    Without ``bad_value`` the target must have two numeric values and the greater is bad (1 of 0/1, as
+    scikit-learn's positive class ``classes_[1]``); text labels such as 'good'/'bad' need ``bad_value``,
+    since guessing would silently invert the score.
+    """
     missing = y.isna().to_numpy()
     if missing.any():
         row = int(np.flatnonzero(missing)[0]) + 1
@@ -36,19 +41,25 @@ def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt
             "expected a value on every row"
         )
     values = sorted(pd.unique(y).tolist(), key=str)
-    if len(values) != 2:
+    numeric = all(isinstance(v, int | float | np.number | bool) for v in values)
+    if numeric and len(values) > 2 and any(float(v) != int(v) for v in values if np.isfinite(float(v))):
         raise InputError(
-            f"target {name}: found {len(values)} distinct value(s) {_show(values)}; "
-            "expected exactly two (bad and good)"
+            f"target {name}: Unknown label type: continuous ({len(values):,} distinct numbers such as "
+            f"{_show(values, 4)}); expected two classes (bad and good)"
+        )
+    if len(values) != 2:
+        count = "1 class" if len(values) == 1 else f"{len(values)} classes"
+        raise InputError(
+            f"target {name}: found {count} {_show(values)}; Only binary classification is supported. "
+            "Expected exactly two classes (bad and good)"
         )
     if bad_value is None:
-        as_num = {float(v) for v in values if isinstance(v, (int, float, np.number, bool))}
-        if as_num != {0.0, 1.0}:
+        if not numeric:
             raise InputError.about(
                 "bad_value",
-                f"target {name} has values {_show(values)}, not 0/1; say which value means bad",
+                f"target {name} has values {_show(values)}, not numbers; say which value means bad",
             )
-        return np.asarray(pd.to_numeric(y) == 1, dtype=np.int8)
+        return np.asarray(pd.to_numeric(y) == max(values, key=float), dtype=np.int8)
     matches = [v for v in values if str(v) == str(bad_value) or _num_eq(v, bad_value)]
     if not matches:
         raise InputError.about(
@@ -84,5 +95,5 @@ def column_kind(values: pd.Series, name: str) -> Kind:
 
 
 def numeric_column(values: pd.Series) -> npt.NDArray[np.float64]:
-    """A column known to be numeric (``column_kind``) as float64, by the artifact's one rule (NaN = missing)."""
+    """A column known to be numeric (``column_kind``) as float64 by the artifact's one rule (NaN: missing)."""
     return numeric_values(values, str(values.name))

@@ -8,6 +8,7 @@ regression on WOE with sign checks and PDO points (``_card``); the learned state
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from pydantic import ValidationError
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import NotFittedError
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.exceptions import DataConversionWarning, NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from lucidscore import score as engine
@@ -53,9 +54,12 @@ class NotFittedYet(InputError, NotFittedError):
 
 
 def _as_frame(X: Any) -> pd.DataFrame:
-    """A table with named columns: pandas as is, polars/pyarrow converted, arrays as x0, x1, ..."""
+    """A table with named columns: pandas as is (column names as text), polars/pyarrow converted, arrays
+    with columns x0, x1, ..."""
     if isinstance(X, pd.DataFrame):
-        return X
+        if all(isinstance(c, str) for c in X.columns):
+            return X
+        return X.set_axis([str(c) for c in X.columns], axis=1)
     if hasattr(X, "to_pandas"):  # polars and pyarrow tables
         frame: pd.DataFrame = X.to_pandas()
         return frame
@@ -67,8 +71,10 @@ def _as_frame(X: Any) -> pd.DataFrame:
     if array.ndim != 2:
         raise InputError(
             f"expected a table (pandas or polars DataFrame, or a 2-d array); got {array.ndim}-d "
-            f"{type(X).__name__}: reshape a single column with X.reshape(-1, 1)"
+            f"{type(X).__name__}. Reshape your data: a single column with X.reshape(-1, 1)"
         )
+    if np.iscomplexobj(array):
+        raise InputError("Complex data not supported; expected real numbers or text")
     return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
 
 
@@ -83,7 +89,7 @@ def _params_error(exc: ValidationError) -> InputError:
     )
 
 
-class Scorecard(ClassifierMixin, BaseEstimator):
+class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
     """A credit scorecard on the 350-950 scale, fitted from any table with a binary target.
 
     Parameters are stored as given and validated at ``fit`` by :class:`ScorecardParams` (see
@@ -174,8 +180,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any, progress: Progress | None = None) -> Scorecard:
         """Fit the scorecard; ``y`` is the target (1 = bad unless ``bad_value`` says otherwise)."""
         p = self._validated_params()
-        named = hasattr(X, "columns")
+        named = hasattr(X, "columns") and all(isinstance(c, str) for c in X.columns)
         frame = _as_frame(X)
+        if frame.shape[1] == 0:
+            raise InputError(
+                f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required; "
+                "expected at least one characteristic column"
+            )
         target_series = _target_series(y)
         target = str(target_series.name) if target_series.name is not None else "target"
         if len(target_series) != len(frame):
@@ -363,7 +374,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         frame = _as_frame(X)
         if not hasattr(X, "columns") and frame.shape[1] != self.n_features_in_:
             raise InputError(
-                f"X has {frame.shape[1]} columns, but this Scorecard was fitted on {self.n_features_in_}"
+                f"X has {frame.shape[1]} features, but Scorecard is expecting {self.n_features_in_} "
+                "features as input"
             )
         missing = [c for c in art.input_columns if c not in frame.columns]
         if missing:
@@ -373,16 +385,19 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             )
         return frame.reset_index(drop=True)
 
-    def transform(self, X: Any) -> pd.DataFrame:
-        """WOE of each row's bin per characteristic (NaN where the row's segment lacks it)."""
+    def get_feature_names_out(self, input_features: Any = None) -> npt.NDArray[np.object_]:
+        """The characteristics ``transform`` gives the WOE of, in input order."""
+        art = self._check_fitted()
+        scored = {ch.name for s in art.segments for ch in s.characteristics}
+        return np.array([c for c in art.input_columns if c in scored], dtype=object)
+
+    def transform(self, X: Any) -> Any:
+        """WOE of each row's bin per characteristic (NaN where the row's segment lacks it): an array, or a
+        DataFrame with ``set_output(transform="pandas")``."""
         art = self._check_fitted()
         frame = self._checked_frame(X)
         seg_of = segment_of_rows(art.segments, frame)
-        names = [
-            c
-            for c in art.input_columns
-            if any(c == ch.name for s in art.segments for ch in s.characteristics)
-        ]
+        names = list(self.get_feature_names_out())
         out = pd.DataFrame(np.nan, index=frame.index, columns=names, dtype=np.float64)
         for i, seg in enumerate(art.segments):
             rows = seg_of == i
@@ -393,7 +408,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             for ch in seg.characteristics:
                 woe = np.array([b.woe for b in ch.bins])
                 out.loc[rows, ch.name] = woe[bin_index(ch, part[ch.name], positions=positions)]
-        return out
+        return out.to_numpy()
 
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         """n x 2 array: probability of good (``classes_[0]``) and of bad (``classes_[1]``), as the
@@ -404,7 +419,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> npt.NDArray[Any]:
         """The bad class (``classes_[1]``) where the probability of bad is at least one half, else good."""
-        return np.asarray(self.classes_)[(self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)]
+        bad = self.predict_proba(X)[:, 1] >= 0.5
+        return np.asarray(self.classes_)[bad.astype(np.int64)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """ROC AUC of the scores against ``y`` (1.0 ranks every bad below every good; 0.5 is chance).
@@ -435,17 +451,30 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         tags.input_tags.string = True  # categorical characteristics may be text
         tags.classifier_tags.multi_class = False  # a credit target is good or bad
         tags.classifier_tags.poor_score = True
+        tags.transformer_tags.preserves_dtype = ["float64"]  # WOE is float64 whatever the input
         return tags
 
 
 def _target_series(y: Any) -> pd.Series:
+    """The target as a Series: one column of labels (a single-column 2-d array is taken, with a warning)."""
+    if y is None:
+        raise InputError("Scorecard requires y to be passed, but the target y is None")
     if isinstance(y, pd.Series):
         return y
     if isinstance(y, pd.DataFrame) and y.shape[1] == 1:
         return y.iloc[:, 0]
     array = np.asarray(y)
+    if array.ndim == 2 and array.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected: taking its only column",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        array = array[:, 0]
     if array.ndim != 1:
         raise InputError(f"target: expected one column of labels; got an array of shape {array.shape}")
+    if np.iscomplexobj(array):
+        raise InputError("target: Complex data not supported; expected two classes (bad and good)")
     return pd.Series(array)
 
 
