@@ -125,7 +125,11 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         r"target column 'default' not found; the columns are months_late, utilisation",
     )
     base.assign(bad=np.arange(400) % 3).to_csv(tmp / "three.csv", index=False)
-    cases["not binary"] = (tmp / "three.csv", [], r"target bad: found 3 distinct value\(s\) 0, 1, 2")
+    cases["not binary"] = (
+        tmp / "three.csv",
+        [],
+        r"target bad: found 3 classes 0, 1, 2; expected two classes",
+    )
     pd.DataFrame({"x": [np.nan] * 10, "bad": [0, 1] * 5}).to_csv(tmp / "allmissing.csv", index=False)
     cases["all missing"] = (
         tmp / "allmissing.csv",
@@ -186,3 +190,37 @@ def test_german_with_bad_value(tmp_path: Path) -> None:
     art = load_artifact(out)
     assert art.audit_columns == ["PERSONAL_STATUS_AND_SEX", "AGE", "FOREIGN"]
     assert abs(art.segments[0].bad_rate - 0.3) < 0.01  # bad = CLASSIFICATION 0, 30% of rows
+
+
+def test_every_fitting_parameter_has_a_flag_with_its_declared_help() -> None:
+    """ScorecardParams is the one declaration: the CLI must offer each field (or say where it comes from)."""
+    import typer.main
+
+    from lucidscore.cli.model_cmds import NOT_FLAGS, train
+    from lucidscore.model import ScorecardParams
+
+    command = typer.main.get_command(app)
+    options = {p.name: p for p in command.commands["train"].params}  # type: ignore[attr-defined]
+    assert set(NOT_FLAGS) <= set(ScorecardParams.model_fields)
+    for name, field in ScorecardParams.model_fields.items():
+        if name in NOT_FLAGS:
+            continue
+        assert name in options, f"lucidscore train lacks --{name.replace('_', '-')}"
+        assert (field.description or "") in (options[name].help or ""), name
+    assert train.__doc__
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--test-size", "1.5"], r"--test-size: 1.5 is not a fraction strictly between 0 and 1"),
+        (["--max-bins", "1"], r"--max-bins: Input should be greater than or equal to 2"),
+        (["--exclude", "nope"], r"--exclude: column\(s\) nope not in the data"),
+        (["--n-prebins", "500"], r"--n-prebins: Input should be less than or equal to 100"),
+    ],
+)
+def test_parameter_errors_name_the_flag(csv: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    result = _main("train", str(csv), "--target", "bad", "--out", str(tmp_path / "m.json"), *args)
+    assert result.returncode != 0
+    assert re.search(message, result.stderr), result.stderr
+    assert "parameter " not in result.stderr and "Traceback" not in result.stderr

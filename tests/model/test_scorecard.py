@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -75,9 +76,13 @@ def test_explain_gives_one_explanation_per_row(fitted: Scorecard, table: pd.Data
 
 
 def test_transform_gives_bin_woe(fitted: Scorecard, table: pd.DataFrame) -> None:
-    woe = fitted.transform(table.drop(columns=["bad"]))
+    X = table.drop(columns=["bad"])
+    array = fitted.transform(X)
+    assert isinstance(array, np.ndarray) and array.dtype == np.float64
+    woe = copy.deepcopy(fitted).set_output(transform="pandas").transform(X)
     names = [c.name for c in fitted.artifact_.segments[0].characteristics]
-    assert sorted(woe.columns) == sorted(names)
+    assert sorted(woe.columns) == sorted(names) and list(woe.columns) == list(fitted.get_feature_names_out())
+    assert np.array_equal(woe.to_numpy(), array, equal_nan=True)
     late = next(c for c in fitted.artifact_.segments[0].characteristics if c.name == "months_late")
     assert set(np.round(woe["months_late"].unique(), 9)) <= {round(b.woe, 9) for b in late.bins}
 
@@ -214,11 +219,11 @@ def test_junk_in_numeric_column_is_reported(table: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("y", "bad_value", "message"),
     [
-        ([0, 1, 2] * 10, None, r"target t: found 3 distinct value\(s\) 0, 1, 2; expected exactly two"),
+        ([0, 1, 2] * 10, None, r"target t: found 3 classes 0, 1, 2; expected two classes, bad and good"),
         (
             ["good", "bad"] * 15,
             None,
-            r"^parameter bad_value: target t has values 'bad', 'good', not 0/1; say",
+            r"^parameter bad_value: target t has values 'bad', 'good', not numbers; say",
         ),
         (
             ["good", "bad"] * 15,
@@ -281,7 +286,8 @@ def test_integer_points_cost_almost_no_discrimination(fitted: Scorecard, table: 
 
     x = table.drop(columns=["bad"])
     seg = fitted.artifact_.segments[0]
-    woe = fitted.transform(x)[[c.name for c in seg.characteristics]].to_numpy()
+    woe = pd.DataFrame(fitted.transform(x), columns=fitted.get_feature_names_out())
+    woe = woe[[c.name for c in seg.characteristics]].to_numpy()
     log_odds_bad = seg.intercept + woe @ np.array([c.coefficient for c in seg.characteristics])
     scores = fitted.score_table(x)["score"].to_numpy()
     unrounded = roc_auc_score(table["bad"], log_odds_bad)

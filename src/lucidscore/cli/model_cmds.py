@@ -160,28 +160,36 @@ def _report(console: Console, art: ScorecardArtifact, out: Path) -> None:
     console.print(f"model {art.model_id} written to {out}", highlight=False)
 
 
+def _help(name: str) -> str:
+    """A flag's help text: the description of its parameter in ``ScorecardParams`` (one declaration)."""
+    from lucidscore.model import ScorecardParams
+
+    return ScorecardParams.model_fields[name].description or ""
+
+
+# ScorecardParams fields that reach the CLI in another form (tests/cli/test_train.py checks every other
+# field has a flag of its own name).
+NOT_FLAGS = {
+    "scaling": "--base-score, --base-odds, --pdo",
+    "feature_meta": "the Parquet file's feature metadata and --actionable",
+}
+
+
 def train(
     data: Annotated[
         Path, typer.Argument(help="CSV or Parquet table, one row per applicant, with the target.")
     ],
     target: Annotated[str, typer.Option(help="Target column (binary; see --bad-value).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model JSON to write.")] = Path("model.json"),
-    exclude: Annotated[str | None, typer.Option(help="Columns to ignore, comma separated.")] = None,
-    audit_columns: Annotated[
-        str | None,
-        typer.Option(help="Protected columns kept out of the model, for the fairness audit only (A,B)."),
-    ] = None,
-    bad_value: Annotated[
-        str | None, typer.Option(help="Target value meaning bad (default: 1 when the target is 0/1).")
-    ] = None,
+    exclude: Annotated[str | None, typer.Option(help=_help("exclude") + " Comma separated.")] = None,
+    audit_columns: Annotated[str | None, typer.Option(help=_help("audit_columns") + " (A,B)")] = None,
+    bad_value: Annotated[str | None, typer.Option(help=_help("bad_value"))] = None,
     test_size: Annotated[
         float | None, typer.Option(help="Hold out this share, stratified, and report test AUC/Gini/KS.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
-    segment_by: Annotated[str | None, typer.Option(help="One scorecard per value of this column.")] = None,
-    segment_rule: Annotated[
-        str | None, typer.Option(help="Two scorecards: rows matching COLUMN OP VALUE (e.g. 'n_accounts<2').")
-    ] = None,
+    segment_by: Annotated[str | None, typer.Option(help=_help("segment_by"))] = None,
+    segment_rule: Annotated[str | None, typer.Option(help=_help("segment_rule"))] = None,
     actionable: Annotated[
         str | None,
         typer.Option(
@@ -189,27 +197,18 @@ def train(
             "(Scorecard.explain, the consumer page) suggests changes only to these."
         ),
     ] = None,
-    segment_search: Annotated[
-        bool,
-        typer.Option(
-            help="Without --segment-by/--segment-rule, try splitting on a strong characteristic and keep "
-            "two cards if cross-validation inside the training rows favours them on every fold."
-        ),
-    ] = True,
-    special_values: Annotated[
-        str | None, typer.Option(help="Codes binned on their own, e.g. -7,-8,-9.", allow_dash=True)
-    ] = None,
-    monotonic_trend: Annotated[
-        str, typer.Option(help="WOE trend: auto, auto_monotone, ascending, descending, peak, valley, none.")
-    ] = "auto",
-    min_bin_share: Annotated[float, typer.Option(help="Smallest share of rows in a bin.")] = 0.05,
-    max_bins: Annotated[
-        int, typer.Option(help="Most bins per characteristic (besides missing/special).")
-    ] = 8,
-    iv_threshold: Annotated[float, typer.Option(help="Drop characteristics with a lower IV.")] = 0.02,
-    max_correlation: Annotated[
-        float, typer.Option(help="Drop the lower-IV one of pairs above this |r|.")
-    ] = 0.8,
+    segment_search: Annotated[bool, typer.Option(help=_help("segment_search"))] = True,
+    min_segment_rows: Annotated[int, typer.Option(help=_help("min_segment_rows"))] = 1000,
+    min_segment_bads: Annotated[int, typer.Option(help=_help("min_segment_bads"))] = 50,
+    special_values: Annotated[str | None, typer.Option(help=_help("special_values"), allow_dash=True)] = None,
+    monotonic_trend: Annotated[str, typer.Option(help=_help("monotonic_trend"))] = "auto",
+    min_bin_share: Annotated[float, typer.Option(help=_help("min_bin_share"))] = 0.05,
+    max_bins: Annotated[int, typer.Option(help=_help("max_bins"))] = 8,
+    n_prebins: Annotated[int, typer.Option(help=_help("n_prebins"))] = 30,
+    iv_threshold: Annotated[float, typer.Option(help=_help("iv_threshold"))] = 0.02,
+    max_correlation: Annotated[float, typer.Option(help=_help("max_correlation"))] = 0.8,
+    max_characteristics: Annotated[int | None, typer.Option(help=_help("max_characteristics"))] = None,
+    regularization: Annotated[float, typer.Option(help=_help("regularization"))] = 1.0,
     base_score: Annotated[float, typer.Option(help="Score at the base odds.")] = 600.0,
     base_odds: Annotated[float, typer.Option(help="Odds good:bad at the base score.")] = 10.0,
     pdo: Annotated[float, typer.Option(help="Points to double the odds.")] = 40.0,
@@ -253,10 +252,17 @@ def train(
                 segment_by=segment_by,
                 segment_rule=parse_rule(segment_rule) if segment_rule else None,
                 segment_search=segment_search,
+                min_segment_rows=min_segment_rows,
+                min_segment_bads=min_segment_bads,
+                n_prebins=n_prebins,
+                max_characteristics=max_characteristics,
+                regularization=regularization,
                 scaling=scaling,
                 feature_meta=_with_actionable(_feature_meta(data), _names(actionable), frame, target),
             )
         except LucidError as exc:
+            if exc.parameter is not None:  # about a flag, not about the file
+                raise
             raise type(exc)(f"{data}: {exc.message}") from None
     art.save(out)
     _report(console, art, out)

@@ -50,8 +50,8 @@ def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt
     if len(values) != 2:
         count = "1 class" if len(values) == 1 else f"{len(values)} classes"
         raise InputError(
-            f"target {name}: found {count} {_show(values)}; Only binary classification is supported. "
-            "Expected exactly two classes (bad and good)"
+            f"target {name}: found {count} {_show(values)}; expected two classes, bad and good. "
+            "Only binary classification is supported."
         )
     if bad_value is None:
         if not numeric:
