@@ -82,6 +82,28 @@ def test_spark_sql_export_equals_kernel(spark: Any) -> None:
     assert got["probability"].tolist() == want["probability"].tolist()
 
 
+def test_spark_sql_reads_text_cells_by_the_one_rule(spark: Any) -> None:
+    """Numbers read as strings (as a CSV gives them): numeric text scores as its number, blank text as
+    missing, and text that is not a number leaves the row without a score, as the other engines refuse it."""
+    art = two_cards()
+    data = applicants(60, seed=8).drop(columns=["applicant", "colour"])
+    text = data.astype(object).where(data.notna(), None).map(lambda v: None if v is None else f" {v} ")
+    text.loc[3, "utilisation"] = "lots"
+    text.loc[5, "n_accounts"] = "n/a"
+    text.loc[7, "months_late"] = "  "
+    spark.createDataFrame(
+        text.astype("string").astype(object).where(text.notna(), None)
+    ).createOrReplaceTempView("text_input")
+    got = spark.sql(to_sql(art, table="text_input", dialect="spark")).toPandas()
+    junk = [3, 5]
+    assert got.loc[junk, "score"].isna().all()
+    clean = [i for i in range(len(data)) if i not in junk]
+    want = score_frame(art, text.loc[clean].reset_index(drop=True))
+    assert got.loc[clean, "score"].astype(int).tolist() == want["score"].tolist()
+    with pytest.raises(InputError, match=r"column utilisation row 4: found 'lots'"):
+        score_frame(art, text)
+
+
 def test_spark_junk_is_one_clear_error(spark: Any, tmp_path: Path, files: dict[str, Path]) -> None:
     from lucidscore.score.spark import score_file as spark_score_file
 

@@ -26,6 +26,7 @@ from lucidscore.artifact._model import (
     Segment,
     check_artifact_inputs,
     load_artifact,
+    numeric_inputs,
     parse_artifact,
 )
 from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
@@ -49,6 +50,7 @@ _LAZY = {
     "category_keys": "_values",
     "category_text": "_values",
     "category_values": "_values",
+    "numeric_columns": "_values",
     "numeric_values": "_values",
     "parse_numbers": "_values",
 }
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
         category_keys,
         category_text,
         category_values,
+        numeric_columns,
         numeric_values,
         parse_numbers,
     )
@@ -108,6 +111,8 @@ __all__ = [
     "condition_mask",
     "is_inquiry_characteristic",
     "load_artifact",
+    "numeric_columns",
+    "numeric_inputs",
     "numeric_values",
     "parse_artifact",
     "parse_numbers",

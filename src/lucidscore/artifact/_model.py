@@ -116,6 +116,14 @@ class Condition(BaseModel):
     op: Literal["==", "!=", "<", "<=", ">", ">=", "in"]
     value: float | str | list[float] | list[str]
 
+    @property
+    def is_numeric(self) -> bool:
+        """Compares numbers (else category texts)."""
+        value = self.value
+        return not (
+            isinstance(value, str) or (isinstance(value, list) and any(isinstance(v, str) for v in value))
+        )
+
 
 class Segment(BaseModel):
     """One scorecard; segmented models choose one per row (SPEC section 3: thin vs thick file)."""
@@ -130,6 +138,14 @@ class Segment(BaseModel):
     n_train: int = Field(ge=0)
     bad_rate: float = Field(ge=0, le=1)
     metrics: dict[str, float] = Field(default_factory=dict)  # e.g. train_auc, test_auc, test_gini, test_ks
+
+
+def numeric_inputs(segments: list[Segment]) -> list[str]:
+    """Columns the segments read as numbers, in first-use order (segment conditions first): a non-number
+    in any of them makes the row unscoreable, and the first such row and column are the ones named."""
+    names = [s.condition.column for s in segments if s.condition and s.condition.is_numeric]
+    names += [c.name for s in segments for c in s.characteristics if c.dtype == "numeric"]
+    return list(dict.fromkeys(names))
 
 
 class ScoreProbability(BaseModel):
@@ -169,6 +185,11 @@ class ScorecardArtifact(BaseModel):
         if len(defaults) != 1 or self.segments[-1].condition is not None:
             raise ValueError("exactly one default segment (condition null) is required, listed last")
         return self
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """Input columns read as numbers (``numeric_inputs``)."""
+        return numeric_inputs(self.segments)
 
     def canonical_json(self) -> str:
         """JSON of every field but the hash, with sorted keys: the bytes the hash covers."""

@@ -10,9 +10,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.artifact._model import Characteristic, Condition, Segment
+from lucidscore.artifact._model import Characteristic, Condition, Segment, numeric_inputs
 from lucidscore.artifact._scaling import MAX_SCORE, MIN_SCORE
-from lucidscore.artifact._values import canonical_number, category_codes, category_keys, numeric_values
+from lucidscore.artifact._values import (
+    canonical_number,
+    category_codes,
+    category_keys,
+    numeric_columns,
+    numeric_values,
+)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -118,7 +124,12 @@ def segment_of_rows(segments: list[Segment], frame: pd.DataFrame, row_offset: in
 
 
 def raw_points(segments: list[Segment], frame: pd.DataFrame) -> IntArray:
-    """Base points plus the points of each row's bins, before the 350-950 clip."""
+    """Base points plus the points of each row's bins, before the 350-950 clip.
+
+    A non-number in any column read as a number (``numeric_inputs``) makes its row unscoreable, whatever
+    the row's segment: the first such row is named.
+    """
+    numeric_columns(frame, numeric_inputs(segments))
     seg_idx = segment_of_rows(segments, frame)
     raw = np.zeros(len(frame), dtype=np.int64)
     for s, seg in enumerate(segments):

@@ -114,3 +114,21 @@ def numeric_values(
             "expected a number (or an empty cell for missing)"
         )
     return numbers
+
+
+def numeric_columns(frame: pd.DataFrame, names: list[str], row_offset: int = 0) -> dict[str, FloatArray]:
+    """Several numeric columns read at once; text that is not a number in any of them raises, naming the
+    first such row (and, in that row, the first of ``names``), as every engine does."""
+    parsed = {name: parse_numbers(frame[name]) for name in names}
+    bad = [
+        (int(np.flatnonzero(junk)[0]), k, name)
+        for k, (name, (_, junk)) in enumerate(parsed.items())
+        if junk.any()
+    ]
+    if bad:
+        pos, _, name = min(bad)
+        raise InputError(
+            f"column {name} row {row_offset + pos + 1:,}: found {frame[name].iloc[pos]!r}; "
+            "expected a number (or an empty cell for missing)"
+        )
+    return {name: numbers for name, (numbers, _) in parsed.items()}

@@ -26,7 +26,7 @@ from lucidscore.artifact import (
     category_keys,
     condition_mask,
     is_inquiry_characteristic,
-    numeric_values,
+    numeric_columns,
 )
 from lucidscore.errors import InputError
 from lucidscore.score._kernel import Tables, bins_kernel, reasons_kernel, run, score_kernel
@@ -244,12 +244,13 @@ class CompiledScorecard:
         """
         self.check_columns(list(frame.columns), source)
         n = len(frame)
+        numbers = numeric_columns(frame, self.artifact.numeric_columns, row_offset)
         values = np.empty((n, max(1, len(self._columns.index))), dtype=np.float64, order="F")
         for (name, dtype), j in self._columns.index.items():
             if dtype == "categorical":
                 values[:, j] = self._category_codes(frame[name], name)
             else:
-                values[:, j] = numeric_values(frame[name], name, row_offset)
+                values[:, j] = numbers[name]
         segment = np.full(n, len(self.artifact.segments) - 1, dtype=np.int32)
         conditional = [(i, s.condition) for i, s in enumerate(self.artifact.segments) if s.condition]
         for i, cond in reversed(conditional):  # first matching segment wins

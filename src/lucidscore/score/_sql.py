@@ -3,7 +3,10 @@
 A CASE chooses the segment (conditions in order, a NULL never matches), then, per segment, a CASE per
 characteristic gives its points (missing, special values, intervals or categories, else the missing bin),
 and the sum is clipped to 350-950; the probability of bad is looked up from the integer score.
-Categories compare as text, so ``CAST(col AS TEXT)`` of 1 and 1.0 both match the category "1".
+Categories compare as text, so ``CAST(col AS TEXT)`` of 1 and 1.0 both match the category "1". Cells are
+read by the artifact's one rule: blank text is missing, and text that is not a number in a numeric
+characteristic makes the row unscoreable, so its score, tier and probability are NULL (the Python engines
+refuse such a row, naming it; SQL cannot stop a query portably).
 
 >>> print(to_sql(artifact, table="applicants"))  # doctest: +SKIP
 """
@@ -71,8 +74,8 @@ def _characteristic_case(char: Characteristic, dialect: Dialect) -> str:
     missing = next(b for b in char.bins if b.kind == "missing")
     whens = [f"WHEN {col} IS NULL THEN {missing.points}"]
     if char.dtype == "categorical":
-        text = _as_text(col, dialect)
-        whens.append(f"WHEN TRIM({text}) = '' THEN {missing.points}")
+        text = f"TRIM({_as_text(col, dialect)})"  # the rule strips category text
+        whens.append(f"WHEN {text} = '' THEN {missing.points}")
         for b in char.bins:
             if b.kind == "special" and b.special_value is not None:
                 forms = _text_forms(_number(b.special_value))
@@ -82,21 +85,37 @@ def _characteristic_case(char: Characteristic, dialect: Dialect) -> str:
                 forms = [f for c in b.categories for f in _text_forms(c)]
                 whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {b.points}")
     else:
-        if dialect == "sqlite":  # SQLite keeps '' in a numeric column as text, which sorts above numbers
-            whens.append(f"WHEN TRIM({_as_text(col, dialect)}) = '' THEN {missing.points}")
+        whens += _numeric_guards(col, dialect, missing.points)
+        num = f"TRY_CAST({col} AS DOUBLE)" if dialect == "spark" else col  # Spark may hold numbers as text
         for b in char.bins:
             if b.kind == "special" and b.special_value is not None:
-                whens.append(f"WHEN {col} = {_number(b.special_value)} THEN {b.points}")
+                whens.append(f"WHEN {num} = {_number(b.special_value)} THEN {b.points}")
         for b in char.bins:
             if b.kind == "interval":
                 parts = []
                 if b.lower is not None and math.isfinite(b.lower):
-                    parts.append(f"{col} >= {_number(b.lower)}")
+                    parts.append(f"{num} >= {_number(b.lower)}")
                 if b.upper is not None and math.isfinite(b.upper):
-                    parts.append(f"{col} < {_number(b.upper)}")
+                    parts.append(f"{num} < {_number(b.upper)}")
                 whens.append(f"WHEN {' AND '.join(parts) or '1 = 1'} THEN {b.points}")
     body = "\n        ".join(whens)
     return f"CASE\n        {body}\n        ELSE {missing.points}\n      END"
+
+
+def _numeric_guards(col: str, dialect: Dialect, missing_points: int | None) -> list[str]:
+    """WHENs that read a numeric cell as the artifact's rule does, where the database keeps text.
+
+    Blank text is missing; other text is not a number, which makes the row unscoreable: NULL, as the
+    Python engines refuse it. SQLite keeps any text that did not look like a number in a numeric column
+    as text; Spark may read numbers as strings. PostgreSQL columns are typed, so text cannot get in.
+    """
+    if dialect == "postgresql":
+        return []
+    text = _as_text(col, dialect)
+    blank = [] if missing_points is None else [f"WHEN TRIM({text}) = '' THEN {missing_points}"]
+    if dialect == "sqlite":
+        return [*blank, f"WHEN typeof({col}) = 'text' AND TRIM({col}) <> '' THEN NULL"]
+    return [*blank, f"WHEN TRIM({text}) <> '' AND TRY_CAST(TRIM({text}) AS DOUBLE) IS NULL THEN NULL"]
 
 
 def _condition_sql(cond: Condition, dialect: Dialect) -> str:
@@ -104,12 +123,21 @@ def _condition_sql(cond: Condition, dialect: Dialect) -> str:
     value = cond.value
     if isinstance(value, list):
         if any(isinstance(v, str) for v in value):
-            return f"{_as_text(col, dialect)} IN ({_in_list([str(v) for v in value])})"
-        return f"{col} IN ({', '.join(_number(float(v)) for v in value)})"
+            return f"TRIM({_as_text(col, dialect)}) IN ({_in_list([str(v) for v in value])})"
+        return f"{_as_number(col, dialect)} IN ({', '.join(_number(float(v)) for v in value)})"
     op = "<>" if cond.op == "!=" else ("=" if cond.op == "==" else cond.op)
     if isinstance(value, str):
-        return f"{_as_text(col, dialect)} {op} {_text(value)}"
-    return f"{col} {op} {_number(float(value))}"
+        return f"TRIM({_as_text(col, dialect)}) {op} {_text(value)}"
+    return f"{_as_number(col, dialect)} {op} {_number(float(value))}"
+
+
+def _as_number(col: str, dialect: Dialect) -> str:
+    """A numeric cell for a condition: text (blank or not) is not a number, so it never matches."""
+    if dialect == "sqlite":
+        return f"(CASE WHEN typeof({col}) IN ('integer', 'real') THEN {col} END)"
+    if dialect == "spark":
+        return f"TRY_CAST({col} AS DOUBLE)"
+    return col
 
 
 def _segment_points(seg: Segment, dialect: Dialect) -> str:
@@ -145,7 +173,14 @@ def to_sql(artifact: ScorecardArtifact, table: str = "input", dialect: Dialect =
     if dialect not in DIALECTS:
         raise InputError(f"SQL dialect {dialect!r} is not supported; expected one of {', '.join(DIALECTS)}")
     segs = artifact.segments
+    # A non-number in any column read as a number makes the whole row unscoreable (seg_index NULL),
+    # whatever its segment, as in every engine.
     seg_whens = [
+        guard
+        for column in artifact.numeric_columns
+        for guard in _numeric_guards(_quote(column, dialect), dialect, None)
+    ]
+    seg_whens += [
         f"WHEN {_condition_sql(s.condition, dialect)} THEN {i}" for i, s in enumerate(segs) if s.condition
     ]
     seg_case = (

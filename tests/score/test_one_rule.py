@@ -1,0 +1,105 @@
+"""One rule for reading cells, bad ones included, in every engine: the reference in lucidscore.artifact, the
+compiled kernel, the estimator's predict_proba and the SQL export (Spark: tests/score/test_spark.py).
+
+Numbers may arrive as numbers or as text (' 2.5'); blank text is missing; text that is not a number in a
+numeric characteristic or numeric segment condition makes the row unscoreable: the Python engines refuse
+the batch naming that row, the SQL gives it NULL.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lucidscore.artifact import ScorecardArtifact, parse_numbers, reference_scores
+from lucidscore.errors import InputError
+from lucidscore.model import Scorecard
+from lucidscore.score import score_frame, to_sql
+from tests.model._sim import credit_table
+from tests.score.cards import two_cards
+
+NUMERIC = ["months_late", "utilisation", "inquiries_6m", "months_at_address", "n_accounts"]
+
+finite = st.one_of(st.sampled_from([0.0, 1.0, 3.0, -8.0, 2.5, 0.3, 0.9, 12.0, 36.0]), st.floats(-20, 100))
+cells = st.one_of(
+    finite,
+    st.just(math.nan),
+    finite.map(lambda x: f" {x!r} "),  # numeric text
+    st.sampled_from(["", "  ", None]),  # missing
+    st.sampled_from(["n/a", "ten", "12,5", "--"]),  # not numbers
+)
+rows = st.fixed_dictionaries(
+    {**{c: cells for c in NUMERIC}, "checking": st.sampled_from(["A11", " A12", "A13", "B1", "", None, 1.0])}
+)
+
+
+def _junk_rows(frame: pd.DataFrame, art: ScorecardArtifact) -> np.ndarray:
+    """Rows the rule cannot score: a non-number in a column the row's engine reads as a number."""
+    out = np.zeros(len(frame), dtype=bool)
+    for column in NUMERIC:
+        out |= parse_numbers(frame[column])[1]
+    return out
+
+
+def _sqlite(art: ScorecardArtifact, frame: pd.DataFrame) -> pd.DataFrame:
+    """The SQL export on a table whose numeric characteristics are REAL columns (text stays text in them)."""
+    with sqlite3.connect(":memory:") as con:
+        columns = ", ".join(f'"{c}" REAL' if c in NUMERIC else f'"{c}" TEXT' for c in frame.columns)
+        con.execute(f"CREATE TABLE input ({columns})")
+        cells = [
+            [None if isinstance(v, float) and math.isnan(v) else v for v in row]
+            for row in frame.itertuples(False)
+        ]
+        con.executemany(f"INSERT INTO input VALUES ({', '.join('?' * frame.shape[1])})", cells)
+        return pd.read_sql_query(to_sql(art, table="input", dialect="sqlite"), con)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(rows, min_size=1, max_size=30))
+def test_every_engine_reads_every_cell_the_same_way(data: list[dict[str, object]]) -> None:
+    art = two_cards()
+    frame = pd.DataFrame(data).astype(object)
+    junk = _junk_rows(frame, art)
+    sql = _sqlite(art, frame)
+    # Rows the rule cannot score get no score in SQL; the other rows get the reference's scores.
+    assert sql["score"].isna().to_numpy().tolist() == junk.tolist()
+    clean = frame.loc[~junk].reset_index(drop=True)
+    if len(clean):
+        want = reference_scores(art.segments, clean)
+        assert score_frame(art, clean)["score"].tolist() == want.tolist()
+        assert sql.loc[~junk, "score"].astype(int).tolist() == want.tolist()
+    if junk.any():
+        first = int(np.flatnonzero(junk)[0]) + 1
+        with pytest.raises(InputError, match=rf"row {first}: found") as by_reference:
+            reference_scores(art.segments, frame)
+        with pytest.raises(InputError) as by_kernel:
+            score_frame(art, frame)
+        assert by_kernel.value.message == by_reference.value.message
+
+
+def test_the_estimator_reads_junk_as_every_engine_does() -> None:
+    """predict_proba and score_table go through the same engine: same probabilities, same refusal."""
+    table = credit_table(3000, seed=5)
+    X, y = table.drop(columns=["bad"]), table["bad"]
+    card = Scorecard(segment_search=False).fit(X, y)
+    probabilities = card.predict_proba(X)[:, 1]
+    assert np.array_equal(probabilities, card.score_table(X)["probability"].to_numpy())
+    assert np.array_equal(
+        probabilities,
+        card.artifact_.scaling.probability_from_score(reference_scores(card.artifact_.segments, X)),
+    )
+    bad = X.astype({"months_late": object})
+    bad.loc[41, "months_late"] = "n/a"
+    messages = set()
+    for call in (card.predict_proba, card.score_table, card.predict, card.explain):
+        with pytest.raises(InputError, match=re.escape("column months_late row 42: found 'n/a'")) as caught:
+            call(bad)
+        messages.add(caught.value.message)
+    assert len(messages) == 1
