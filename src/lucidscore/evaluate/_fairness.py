@@ -245,12 +245,11 @@ def fairness_table(
     stats: list[GroupStats] = []
     codes, names = pd.factorize(lab)  # exact text: a numpy comparison would drop trailing NULs
     for i in sorted(range(len(names)), key=lambda i: _sort_key(str(names[i]))):
-        g = str(names[i])
         m = codes == i
         goods = m & (y == 0)
         stats.append(
             GroupStats(
-                group=g,
+                group=str(names[i]),
                 rows=int(m.sum()),
                 approval_rate=float(approved[m].mean()),
                 bad_rate=float(y[m].mean()),
