@@ -18,7 +18,13 @@ from lucidscore.evaluate._fairness import (
 )
 from lucidscore.evaluate._lda_html import render_lda, write_lda_report
 from lucidscore.evaluate._lda_search import Outcome as LdaOutcome
-from lucidscore.evaluate._lda_search import choose_alternative, cutoff_at_rate, dominates, pareto_frontier
+from lucidscore.evaluate._lda_search import (
+    approve_at_rate,
+    choose_alternative,
+    cutoff_at_rate,
+    dominates,
+    pareto_frontier,
+)
 from lucidscore.evaluate._lda_search import refit as lda_refit
 from lucidscore.evaluate._lda_search import search as lda_search
 from lucidscore.evaluate._lda_tables import lda_report
@@ -53,6 +59,7 @@ __all__ = [
     "Table",
     "age_bands",
     "align_audit",
+    "approve_at_rate",
     "auc",
     "audit_groups",
     "band_edges",

@@ -88,9 +88,10 @@ def statement(outcome: Outcome) -> str:
     tried = sum(1 for r in outcome.results if r.ok)
     if alt is None:
         return (
-            f"No less discriminatory alternative was found: of the {tried} cards fitted in the space below, "
-            f"none raised the worst adverse impact ratio above the base configuration's "
-            f"{base['worst_air']:.3f} with an AUC within {outcome.max_auc_loss:g} of its {base['auc']:.4f}."
+            f"No less discriminatory alternative was found in the searched space ({tried} cards fitted, "
+            f"listed below): none raised the worst adverse impact ratio above the base configuration's "
+            f"{base['worst_air']:.3f} with an AUC within {outcome.max_auc_loss:g} of its {base['auc']:.4f}, "
+            "at the same approval rate."
         )
     f = alt.figures
     return (
