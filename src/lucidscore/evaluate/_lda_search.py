@@ -69,11 +69,12 @@ GREEDY_ROUNDS = 2
 
 
 def cutoff_at_rate(scores: npt.ArrayLike, rate: float) -> int:
-    """The integer cutoff whose approval rate (share of scores at or above it) is closest to ``rate``;
-    of two equally close, the higher cutoff.
+    """The score whose approval rate (share of scores at or above it) is closest to ``rate``; of two
+    equally close, the higher. Only the distinct scores (and one above the top) are candidates: a cutoff
+    between two scores approves the same rows as the higher score.
 
     >>> cutoff_at_rate([500, 600, 600, 700], 0.5)
-    601
+    700
     >>> cutoff_at_rate([500, 600, 600, 700], 0.75)
     600
     """
