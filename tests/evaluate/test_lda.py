@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ from lucidscore.evaluate import (
     reference_scores,
     write_lda_report,
 )
-from lucidscore.evaluate._lda_search import Result
+from lucidscore.evaluate._lda_search import Result, figures
 from lucidscore.evaluate._lda_space import Candidate, Move, combine
 from lucidscore.model import Condition, Scorecard, load_artifact, score_frame, train_scorecard
 from tests.evaluate.factory import assert_figure_matches, make_frame
@@ -109,6 +110,19 @@ def test_the_alternative_is_the_fairest_card_within_the_budget(
     assert chosen is not None and chosen.comparable
     assert chosen.figures["auc"] >= 0.75 - budget - 1e-12
     assert chosen.figures["worst_air"] == max(r.figures["worst_air"] for r in eligible)
+
+
+def test_the_worst_ratio_is_over_groups_with_a_value_and_of_30_rows() -> None:
+    """Groups: a (100 rows, 60% approved), b (100, 30%), c (10 rows, none approved), missing (50, none)."""
+    labels = ["a"] * 100 + ["b"] * 100 + ["c"] * 10 + ["missing"] * 50
+    scores = np.array([700] * 60 + [400] * 40 + [700] * 30 + [400] * 70 + [400] * 60)
+    y = np.zeros(260, dtype=np.int64)
+    y[::7] = 1
+    out = figures(scores, y, {"G": pd.Series(labels)}, float(np.mean(scores >= 600)), n_resamples=10)
+    assert out["approval_rate"] == pytest.approx(90 / 260)
+    assert (out["worst_attribute"], out["worst_group"]) == ("G", "b")
+    assert out["worst_air"] == pytest.approx(0.3 / 0.6)
+    assert out["rate_held"] and out["cutoff"] == 700 and out["tied_approved"] == 1.0
 
 
 def test_moves_combine_drops_and_refuse_conflicts() -> None:

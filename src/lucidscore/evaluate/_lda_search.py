@@ -44,7 +44,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from lucidscore.errors import InputError
 from lucidscore.evaluate._assign import reference_scores
-from lucidscore.evaluate._fairness import fairness_table
+from lucidscore.evaluate._fairness import MISSING, fairness_table
 from lucidscore.evaluate._lda_space import (
     Candidate,
     Move,
@@ -192,7 +192,7 @@ def figures(
     """AUC with its interval; the approvals at ``rate`` (``approve_at_rate``; or at the ``cutoff`` given),
     whether the nearest integer cutoff holds the rate within ``tolerance``; per audit attribute the groups'
     approval, adverse impact ratio and TPR; the worst ratio (groups of 30 rows or more), the largest TPR
-    gap."""
+    gap. The ``missing`` group (rows without an audit value) is shown but not counted in the worst ratio."""
     risk = -scores.astype(np.float64)
     lo, hi = bootstrap_intervals(y, risk, n_resamples=n_resamples, seed=seed)["auc"]
     if cutoff is None:
@@ -209,7 +209,7 @@ def figures(
     for attr, table in fairness.items():
         for g in table["groups"]:
             air = g["adverse_impact_ratio"]
-            if g["small"]:
+            if g["small"] or g["group"] == MISSING:  # rows without a value are shown, not optimised for
                 continue
             value = 0.0 if air is None else float(air)
             if value < worst[0] or worst[1] is None:
@@ -351,7 +351,7 @@ class _Runner:
             for fut in as_completed(futures):
                 cand, params = futures[fut]
                 finish(cand, params, fut.result())
-        done.sort(key=lambda r: r.candidate.id)
+        done.sort(key=lambda r: int(r.candidate.id[1:]))  # the order they were planned in
         self.results += done
         return done
 
@@ -386,6 +386,8 @@ def search(
         )
     if max_auc_loss < 0:
         raise InputError(f"--max-auc-loss {max_auc_loss}: expected 0 or more (an AUC difference, e.g. 0.002)")
+    if folds < 2:
+        raise InputError(f"--folds {folds}: expected 2 or more")
     unknown = [c for c in exclude if c not in frame.columns]
     if unknown:
         raise InputError(f"--exclude: column(s) {', '.join(unknown)} not in the data")
@@ -410,8 +412,6 @@ def search(
     proxies = [p for p in proxies if p["characteristic"] in x.columns]
     moves = first_moves(base_params, proxies, segmented=segmentation != "one card")
     space = Space(base=base_params, moves=moves, proxies=proxies, segmentation=segmentation)
-    if folds < 2:
-        raise InputError(f"--folds {folds}: expected 2 or more")
     smallest = int(min(np.bincount(y, minlength=2)))
     if smallest < folds:
         raise InputError(f"--folds {folds}: the data has only {smallest} rows of one class; use fewer folds")

@@ -31,8 +31,9 @@ METHOD = (
     "by more than {tolerance:.1%} would leave too much to the lottery and is not compared. With those "
     "approvals, for every audit group: the approval rate, the adverse impact ratio (the group's approval "
     "rate over the most-approved group's) and the true-positive rate (approval among good outcomes). The "
-    "worst ratio is the lowest over every attribute's groups of at least 30 rows. The base configuration "
-    "is fitted and judged the same way, so every comparison is like for like."
+    "worst ratio is the lowest over every attribute's groups of at least 30 rows (rows without an audit "
+    "value are shown, not counted). The base configuration is fitted and judged the same way, so every "
+    "comparison is like for like."
 )
 LIMITS = (
     "The search covers only the space listed: another card outside it may do better.",
