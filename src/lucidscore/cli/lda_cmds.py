@@ -76,9 +76,9 @@ def lda(
         lda_refit,
         lda_report,
         lda_search,
+        target_values,
         write_lda_report,
     )
-    from lucidscore.evaluate._report_data import _target
     from lucidscore.model import load_artifact
     from lucidscore.tabular import read_table
 
@@ -95,7 +95,7 @@ def lda(
         )
     target = target or artifact.target
     bad_value = artifact.training.get("params", {}).get("bad_value")
-    y = _target(frame, target, str(data), bad_value)
+    y = target_values(frame, target, str(data), bad_value)
     groups, how = align_audit(
         frame,
         None if same_table or audit is None else read_table(audit),

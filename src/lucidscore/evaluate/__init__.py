@@ -48,6 +48,7 @@ from lucidscore.evaluate._report_data import (
     drift_report,
     evaluation_report,
     iv_strength,
+    target_values,
 )
 from lucidscore.evaluate._report_html import render_drift, render_report, write_report
 from lucidscore.evaluate._scoring import score_table
@@ -100,6 +101,7 @@ __all__ = [
     "score_table",
     "segment_index",
     "single_feature_auc",
+    "target_values",
     "write_lda_report",
     "write_report",
 ]
