@@ -10,6 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
+import lucidscore.cli.lda_cmds as lda_cmds
 from lucidscore.cli import data_cmds, evaluate_cmds, ingest_cmds, model_cmds, score_cmds, service_cmds
 from lucidscore.errors import LucidError
 
@@ -35,7 +36,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, service_cmds):
+for module in (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, lda_cmds, service_cmds):
     module.register(app)
 
 
