@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.special import expit
 
 from lucidscore.errors import InputError
 from lucidscore.model._artifact import Bin, Characteristic, Condition, Segment
@@ -23,6 +22,7 @@ from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categori
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import meta_for
+from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 from lucidscore.model._selection import select_characteristics, woe_correlation
@@ -76,6 +76,7 @@ def _bin_column(
         max_bins=params.max_bins,
         n_prebins=params.n_prebins,
         special_values=params.special_values,
+        woe_prior=params.woe_prior,
     )
     if kind == "numeric":
         x = values if isinstance(values, np.ndarray) else numeric_column(values)
@@ -219,7 +220,7 @@ def logistic_newton(
     z = a @ beta
     current = objective(z, beta)
     for _ in range(100):
-        p = expit(z)
+        p = 1.0 / (1.0 + np.exp(-z))
         gradient = a.T @ (w * (p - t)) + penalty * beta
         hessian = (a * (w * p * (1.0 - p))[:, None]).T @ a + np.diag(penalty)
         hessian[np.diag_indices_from(hessian)] += 1e-12  # a column of one value stays solvable
@@ -251,8 +252,7 @@ def sign_safe_regression(
     distinct, t, w = compress_rows(codes, y)
     start: npt.NDArray[np.float64] | None = None
     while keep:
-        x = np.column_stack([tables[j][distinct[:, j]] for j in keep])
-        intercept, coef = logistic_newton(x, t, w, c, start)
+        intercept, coef = logistic_newton_binned(distinct[:, keep], [tables[j] for j in keep], t, w, c, start)
         worst = int(np.argmax(coef))
         if coef[worst] < 0:
             return keep, intercept, coef, notes

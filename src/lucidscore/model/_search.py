@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
 from lucidscore.errors import InputError
 from lucidscore.model._artifact import Characteristic, Condition, Segment
@@ -192,6 +191,8 @@ def search_segment(
         return result
     if progress is not None:
         progress(f"segment search: {len(candidates)} candidate splits x {SEARCH_FOLDS} folds")
+    from sklearn.model_selection import StratifiedKFold  # imported when a search runs
+
     folds = list(StratifiedKFold(SEARCH_FOLDS, shuffle=True, random_state=0).split(np.zeros(ys.size), ys))
     baseline: dict[int, float | None] = {}  # fitted when a candidate first reaches the fold
 

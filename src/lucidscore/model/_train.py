@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from lucidscore.errors import InputError
 from lucidscore.model._artifact import ScorecardArtifact
@@ -45,6 +44,8 @@ def train_scorecard(
         card.fit(features, y_all, progress=progress)
         art = card.artifact_
         return art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}})
+    from sklearn.model_selection import train_test_split  # only when a test split is asked for
+
     yb = binary_target(y_all, target, params.get("bad_value"))
     try:
         train_idx, test_idx = train_test_split(
