@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lucidscore.model import BinningOptions, bin_categorical, bin_numeric
-from lucidscore.model._binning import PRIOR, shape_of
+from lucidscore.model._binning import shape_of
 from lucidscore.model._dp import ASCENDING, DESCENDING, FREE, PEAK, optimal_cuts
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -88,12 +88,15 @@ def test_binning_is_deterministic(data) -> None:  # type: ignore[no-untyped-def]
     assert bin_numeric("x", x, y, BinningOptions()) == bin_numeric("x", x.copy(), y.copy(), BinningOptions())
 
 
+PR = 5.0  # pseudo-rows at the overall mix, as the binning passes them
+
+
 def _iv(goods, bads, starts, tg, tb):  # type: ignore[no-untyped-def]
     bounds = [*starts, len(goods)]
     total = 0.0
     for a, b in itertools.pairwise(bounds):
         g, d = goods[a:b].sum(), bads[a:b].sum()
-        w = np.log(((g + PRIOR * tg / (tg + tb)) / tg) / ((d + PRIOR * tb / (tg + tb)) / tb))
+        w = np.log(((g + PR * tg / (tg + tb)) / tg) / ((d + PR * tb / (tg + tb)) / tb))
         total += (g / tg - d / tb) * w
     return total
 
@@ -117,9 +120,7 @@ def test_dynamic_programme_matches_brute_force(seed: int) -> None:
                 woes = []
                 for a, b in itertools.pairwise(bounds):
                     g, d = goods[a:b].sum(), bads[a:b].sum()
-                    woes.append(
-                        np.log(((g + PRIOR * tg / (tg + tb)) / tg) / ((d + PRIOR * tb / (tg + tb)) / tb))
-                    )
+                    woes.append(np.log(((g + PR * tg / (tg + tb)) / tg) / ((d + PR * tb / (tg + tb)) / tb)))
                 steps = np.diff(woes)
                 if trend == ASCENDING and not (steps > 0).all():
                     continue
@@ -130,11 +131,11 @@ def test_dynamic_programme_matches_brute_force(seed: int) -> None:
                 if trend == PEAK and (steps == 0).any():
                     continue
                 best = max(best, _iv(goods, bads, starts, tg, tb))
-        found, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PRIOR)
+        found, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PR)
         assert iv == pytest.approx(best)
         assert _iv(goods, bads, list(found), tg, tb) == pytest.approx(iv)
         if trend == PEAK:  # its no-turn optimum is the ascending one
-            ascending = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, ASCENDING, PRIOR)
+            ascending = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, ASCENDING, PR)
             assert mono_iv == pytest.approx(ascending[1])
             assert _iv(goods, bads, list(mono_starts), tg, tb) == pytest.approx(mono_iv)
 

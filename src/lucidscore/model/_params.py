@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lucidscore.model._artifact import Condition
-from lucidscore.model._binning import Trend
+from lucidscore.model._binning import WOE_PRIOR, Trend
 from lucidscore.model._scaling import Scaling
 from lucidscore.policy import FeatureMeta
 
@@ -36,6 +36,7 @@ class ScorecardParams(BaseModel):
     min_segment_rows: int = Field(default=1000, ge=10)
     min_segment_bads: int = Field(default=50, ge=1)
     regularization: float = Field(default=1.0, gt=0)
+    woe_prior: float = Field(default=WOE_PRIOR, gt=0, le=1000)
     scaling: Scaling = Field(default_factory=Scaling)
     feature_meta: dict[str, FeatureMeta] | None = None
 

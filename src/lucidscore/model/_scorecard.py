@@ -27,7 +27,7 @@ from lucidscore.model._assign import (
     reference_scores,
     segment_of_rows,
 )
-from lucidscore.model._binning import Trend
+from lucidscore.model._binning import WOE_PRIOR, Trend
 from lucidscore.model._card import fit_card, model_columns
 from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
 from lucidscore.model._metrics import discrimination
@@ -94,6 +94,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         min_segment_rows: int = 1000,
         min_segment_bads: int = 50,
         regularization: float = 1.0,
+        woe_prior: float = WOE_PRIOR,
         scaling: Scaling | None = None,
         feature_meta: Mapping[str, FeatureMeta] | None = None,
     ) -> None:
@@ -114,6 +115,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.min_segment_rows = min_segment_rows
         self.min_segment_bads = min_segment_bads
         self.regularization = regularization
+        self.woe_prior = woe_prior
         self.scaling = scaling
         self.feature_meta = feature_meta
 
