@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from sklearn.model_selection import StratifiedKFold
 
 from lucidscore.model import Scorecard
 from lucidscore.model._artifact import Condition
 from lucidscore.model._frame import column_kind
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._search import MIN_GAIN, SEARCH_FOLDS, search_segment
+from lucidscore.model._search import MIN_GAIN, SEARCH_FOLDS, search_segment, stratified_folds
 
 from ._sim import credit_table, two_populations
 
@@ -131,3 +134,14 @@ def test_a_categorical_characteristic_can_split_the_population() -> None:
         sql = pd.read_sql_query(to_sql(card.artifact_), con)
     assert sql["score"].tolist() == kernel["score"].tolist()
     assert sql["segment"].tolist() == kernel["segment"].astype(str).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(12, 400), rate=st.floats(0.1, 0.9), k=st.integers(2, 5), seed=st.integers(0, 100))
+def test_stratified_folds_are_scikit_learns(n: int, rate: float, k: int, seed: int) -> None:
+    y = (np.random.default_rng(seed).random(n) < rate).astype(np.int8)
+    assume(min(int(y.sum()), n - int(y.sum())) >= k)
+    ours = stratified_folds(y, k, seed)
+    theirs = StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), y)
+    for (a, b), (c, d) in zip(ours, theirs, strict=True):
+        assert a.tolist() == c.tolist() and b.tolist() == d.tolist()

@@ -3,24 +3,28 @@
 The regression of bad on WOE has a categorical design: row i's value of characteristic j is
 ``tables[j][codes[i, j]]``. ``logistic_newton_binned`` minimises the same objective as
 ``_card.logistic_newton`` (scikit-learn's ``LogisticRegression(C=c)``: weighted log-loss plus
-|beta|^2 / (2c), intercept unpenalised) without ever building the rows x characteristics WOE matrix: one
-fused pass per Newton step reads each row's bin codes, and accumulates the loss, the gradient and the
-(k+1)^2 Hessian in place, on both cores. Rows are the distinct (bins, target) combinations with their
-counts as weights (``_card.compress_rows``). Where rows no longer compress (real, noisy data) the O(k^2)
-Hessian comes from a strided subset of at most ``HESSIAN_ROWS`` rows, while the loss and gradient, and so
-the optimum, use every row: each step costs one O(rows x k) pass.
+|beta|^2 / (2c), intercept unpenalised) without ever building the rows x characteristics WOE matrix:
+one fused pass per Newton step reads each row's bin codes and accumulates the loss, the gradient and
+the (k+1)^2 Hessian in place, on all cores for large tables. Rows are the distinct (bins, target)
+combinations with their counts as weights (``_card.compress_rows``). Where rows no longer compress
+(real, noisy data) the O(k^2) Hessian comes from a strided subset of at most ``HESSIAN_ROWS`` rows,
+while the loss and gradient, and so the optimum, use every row: each step costs one O(rows x k) pass.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
+from numba import njit
 
 # Above this many rows the Hessian comes from an evenly strided subset of rows. The gradient and the loss
 # always use every row, so the optimum is the same; only the path to it is a little longer.
 HESSIAN_ROWS = 1 << 16
-CHUNKS = 8  # row blocks accumulated separately (in parallel), then added: deterministic for any thread count
+CHUNKS = 8  # row blocks accumulated separately, then added in order: the same sums for any thread count
+PARALLEL_ROWS = 200_000  # from this many rows the blocks run on all cores (the kernel drops the GIL)
 
 
 @njit(cache=True, nogil=True)
@@ -31,7 +35,7 @@ def _log1pexp(z: float) -> float:
     return np.log1p(np.exp(z))
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _pass(
     codes: npt.NDArray[np.int64],
     offsets: npt.NDArray[np.int64],
@@ -40,50 +44,60 @@ def _pass(
     w: npt.NDArray[np.float64],
     beta: npt.NDArray[np.float64],
     every: int,
+    lo: int,
+    hi: int,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Loss and gradient of the unpenalised weighted log-loss at beta, on every row, and its Hessian on
-    every ``every``-th row (scaled up; exact when ``every`` is 1)."""
-    n, k = codes.shape
+    """Loss and gradient of the unpenalised weighted log-loss at beta over rows [lo, hi), and its
+    Hessian (upper triangle) over those of them on every ``every``-th row, scaled up (exact when
+    ``every`` is 1)."""
+    k = codes.shape[1]
     d = k + 1
-    losses = np.zeros(CHUNKS)
-    grads = np.zeros((CHUNKS, d))
-    hessians = np.zeros((CHUNKS, d, d))
-    size = (n + CHUNKS - 1) // CHUNKS
-    for c in prange(CHUNKS):
-        x = np.empty(d)
-        x[0] = 1.0
-        loss = 0.0
-        g = grads[c]
-        h = hessians[c]
-        for i in range(c * size, min(n, (c + 1) * size)):
-            z = beta[0]
-            for j in range(k):
-                x[j + 1] = flat[offsets[j] + codes[i, j]]
-                z += beta[j + 1] * x[j + 1]
-            loss += w[i] * (_log1pexp(z) - t[i] * z)
-            p = 1.0 / (1.0 + np.exp(-z))
-            r = w[i] * (p - t[i])
-            v = w[i] * p * (1.0 - p)
+    g = np.zeros(d)
+    h = np.zeros((d, d))
+    x = np.empty(d)
+    x[0] = 1.0
+    loss = 0.0
+    for i in range(lo, hi):
+        z = beta[0]
+        for j in range(k):
+            x[j + 1] = flat[offsets[j] + codes[i, j]]
+            z += beta[j + 1] * x[j + 1]
+        loss += w[i] * (_log1pexp(z) - t[i] * z)
+        p = 1.0 / (1.0 + np.exp(-z))
+        r = w[i] * (p - t[i])
+        for a in range(d):
+            g[a] += r * x[a]
+        if i % every == 0:
+            v = every * w[i] * p * (1.0 - p)
             for a in range(d):
-                g[a] += r * x[a]
-            if i % every == 0:
-                v *= every
-                for a in range(d):
-                    va = v * x[a]
-                    for b in range(a, d):
-                        h[a, b] += va * x[b]
-        losses[c] = loss
-    grad = np.zeros(d)
-    hess = np.zeros((d, d))
-    total = 0.0
-    for c in range(CHUNKS):
-        total += losses[c]
-        grad += grads[c]
-        hess += hessians[c]
-    for a in range(d):
-        for b in range(a):
-            hess[a, b] = hess[b, a]
-    return total, grad, hess
+                va = v * x[a]
+                for b in range(a, d):
+                    h[a, b] += va * x[b]
+    return loss, g, h
+
+
+def _derivatives(
+    codes: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    flat: npt.NDArray[np.float64],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    every: int,
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on all cores when large)."""
+    n = codes.shape[0]
+    size = -(-n // CHUNKS)
+    bounds = [(c * size, min(n, (c + 1) * size)) for c in range(CHUNKS)]
+    if n >= PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            parts = list(pool.map(lambda b: _pass(codes, offsets, flat, t, w, beta, every, *b), bounds))
+    else:
+        parts = [_pass(codes, offsets, flat, t, w, beta, every, *b) for b in bounds]
+    loss = sum(part[0] for part in parts)
+    grad = np.sum([part[1] for part in parts], axis=0)
+    hess = np.sum([part[2] for part in parts], axis=0)
+    return loss, grad, np.triu(hess) + np.triu(hess, 1).T
 
 
 def logistic_newton_binned(
@@ -123,7 +137,7 @@ def logistic_newton_binned(
 
     def objective(b: Vec) -> tuple[float, Vec, Vec]:
         # Loss with its derivatives in the same pass: the first trial step is nearly always taken.
-        loss, grad, hess = _pass(codes, offsets, flat, t, w, b, every)
+        loss, grad, hess = _derivatives(codes, offsets, flat, t, w, b, every)
         return loss + 0.5 * float(penalty @ (b * b)), grad, hess
 
     current, grad, hess = objective(beta)
