@@ -35,8 +35,10 @@ _TREND_CODES: dict[str, int] = {
 SHAPE_ALPHA = 0.001
 # Credible bins: every bin's WOE is the posterior log odds ratio under a Beta prior worth WOE_PRIOR rows of
 # the rarer class (bads, usually), spread at the overall bad rate (see ``woe_of``). A bin must hold real
-# evidence to move far from 0, whatever its size.
-WOE_PRIOR = 2.0
+# evidence to move far from 0, whatever its size. 4 pseudo-bads: a bin of n rows with no bads is credited
+# with a bad rate near 4/n, about the upper end of its 95% interval (3/n, the rule of three), not with 0.
+# Cross-validated AUC is the same (within 0.001) from 0.25 to 8 on Taiwan, German and the simulated table.
+WOE_PRIOR = 4.0
 RARE_SHARE = 0.005  # categories holding less than this share of rows are pooled before grouping
 
 
@@ -86,8 +88,8 @@ class BinningOptions:
 def prior_rows(total_good: float, total_bad: float, strength: float = WOE_PRIOR) -> float:
     """Pseudo-rows at the overall mix worth ``strength`` rows of the rarer class.
 
-    >>> prior_rows(800.0, 200.0, 2.0)
-    10.0
+    >>> prior_rows(800.0, 200.0, 4.0)
+    20.0
     """
     total = total_good + total_bad
     return strength * total / max(min(total_good, total_bad), 1.0)
@@ -101,8 +103,8 @@ def woe_of(good: float, bad: float, total_good: float, total_bad: float, prior: 
     vanishes as its counts grow. The same formula as the compiled programme's, kept in plain Python to
     avoid a JIT load.
 
-    >>> round(woe_of(79, 0, 900, 100, prior_rows(900, 100)), 3)  # 79 rows, no bads: ln(1 + 79 / 18)
-    1.684
+    >>> round(woe_of(79, 0, 900, 100, prior_rows(900, 100)), 3)  # 79 rows, no bads: ln(1 + 79 / 36)
+    1.161
     """
     total = total_good + total_bad
     share_g = (good + prior * total_good / total) / total_good

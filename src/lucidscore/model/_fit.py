@@ -25,6 +25,7 @@ from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._scaling import MAX_SCORE, MIN_SCORE, Scaling
 from lucidscore.model._search import rule_name, search_segment
+from lucidscore.model._shape import ShapeResult, choose_shape
 from lucidscore.policy.guard import check_model_inputs
 
 Progress = Callable[[str], None]
@@ -90,7 +91,12 @@ def fit_table(X: Any, y: Any, p: ScorecardParams, progress: Progress | None = No
             f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}"
         )
     kinds: dict[str, Kind] = {c: column_kind(frame[c], c) for c in columns}
-    segments, notes, scores = _fit_segments(frame, yb, kinds, p, progress)
+    shape: ShapeResult | None = None
+    if p.shape_search and len(frame) >= 2 * p.min_segment_rows:
+        card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
+        shape = choose_shape(frame, yb, card_kinds, p, progress)
+        p = shape.params
+    segments, notes, scores = _fit_segments(frame, yb, kinds, p, progress, shape)
     artifact = _assemble(frame, yb, target, columns, segments, notes, scores, p)
     return Fitted(artifact, [str(c) for c in frame.columns], notes)
 
@@ -114,10 +120,11 @@ def _fit_segments(
     kinds: dict[str, Kind],
     p: ScorecardParams,
     progress: Progress | None,
+    shape: ShapeResult | None = None,
 ) -> tuple[list[Segment], list[str], npt.NDArray[np.int64]]:
-    notes: list[str] = []
+    notes: list[str] = [] if shape is None or not shape.fine else [shape.note()]
     card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
-    plan = _segment_plan(frame, y, kinds, p, notes, progress)
+    plan = _segment_plan(frame, y, kinds, p, notes, progress, shape.baseline if shape else None)
     segments: list[Segment] = []
     scores = np.zeros(len(frame), dtype=np.int64)
     per_card: list[npt.NDArray[np.int64]] = []
@@ -146,6 +153,7 @@ def _segment_plan(
     p: ScorecardParams,
     notes: list[str],
     progress: Progress | None = None,
+    baseline: dict[int, float | None] | None = None,
 ) -> list[tuple[str, Condition | None, npt.NDArray[np.bool_]]]:
     """(name, condition, rows) per segment: conditions first, the default last. With neither
     ``segment_by`` nor ``segment_rule``, the segment search (``_search``) may propose a split."""
@@ -177,7 +185,7 @@ def _segment_plan(
                 f"{p.min_segment_bads} of each class; one card for everyone"
             )
     elif p.segment_search and len(frame) >= 2 * p.min_segment_rows:
-        found = search_segment(frame, y, kinds, p, progress)
+        found = search_segment(frame, y, kinds, p, progress, baseline)
         notes.append(found.note())
         if found.chosen is not None:
             conds.append(found.chosen)

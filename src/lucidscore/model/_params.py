@@ -33,6 +33,7 @@ class ScorecardParams(BaseModel):
     segment_by: str | None = None
     segment_rule: Condition | None = None
     segment_search: bool = True
+    shape_search: bool = True
     min_segment_rows: int = Field(default=1000, ge=10)
     min_segment_bads: int = Field(default=50, ge=1)
     regularization: float = Field(default=1.0, gt=0)

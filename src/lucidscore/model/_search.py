@@ -108,7 +108,7 @@ def stratified_folds(
     return [(np.flatnonzero(test_fold != i), np.flatnonzero(test_fold == i)) for i in range(k)]
 
 
-def _sample(y: npt.NDArray[np.int8], limit: int) -> npt.NDArray[np.int64]:
+def sample_rows(y: npt.NDArray[np.int8], limit: int) -> npt.NDArray[np.int64]:
     """At most ``limit`` row positions, the same share of each class, chosen reproducibly."""
     if y.size <= limit:
         return np.arange(y.size)
@@ -159,7 +159,7 @@ def candidate_splits(
     return out[:MAX_CANDIDATES]
 
 
-def _fold_auc(
+def fold_auc(
     columns: Columns,
     y: npt.NDArray[np.int8],
     sample: pd.DataFrame,
@@ -197,9 +197,11 @@ def search_segment(
     kinds: dict[str, Kind],
     p: ScorecardParams,
     progress: Progress | None = None,
+    baseline: dict[int, float | None] | None = None,
 ) -> SearchResult:
-    """Cross-validate one card against a card per side of each candidate split (module docstring)."""
-    take = _sample(y, SEARCH_ROWS)
+    """Cross-validate one card against a card per side of each candidate split (module docstring);
+    ``baseline`` holds one-card fold AUCs already known (the shape search's)."""
+    take = sample_rows(y, SEARCH_ROWS)
     sample = frame.iloc[take].reset_index(drop=True)
     ys = y[take]
     columns = model_columns(sample, kinds)
@@ -217,11 +219,11 @@ def search_segment(
     if progress is not None:
         progress(f"segment search: {len(candidates)} candidate splits x {SEARCH_FOLDS} folds")
     folds = stratified_folds(ys, SEARCH_FOLDS, seed=0)
-    baseline: dict[int, float | None] = {}  # fitted when a candidate first reaches the fold
+    baseline = dict(baseline or {})  # otherwise fitted when a candidate first reaches the fold
 
     def one_card(k: int) -> float | None:
         if k not in baseline:
-            baseline[k] = _fold_auc(columns, ys, sample, folds[k], kinds, p, None)
+            baseline[k] = fold_auc(columns, ys, sample, folds[k], kinds, p, None)
         return baseline[k]
 
     best_gain = MIN_GAIN
@@ -229,7 +231,7 @@ def search_segment(
         split = (cond, condition_mask(cond, sample))
         gains: list[float] = []
         for k in range(SEARCH_FOLDS):  # a candidate stops at its first fold without a gain
-            one, two = one_card(k), _fold_auc(columns, ys, sample, folds[k], kinds, p, split)
+            one, two = one_card(k), fold_auc(columns, ys, sample, folds[k], kinds, p, split)
             if one is None or two is None or two <= one:
                 break
             gains.append(two - one)
