@@ -23,6 +23,9 @@ from numba import njit
 # Above this many rows the Hessian comes from an evenly strided subset of rows. The gradient and the loss
 # always use every row, so the optimum is the same; only the path to it is a little longer.
 HESSIAN_ROWS = 1 << 16
+# The curvature (the O(k^2) part of a pass) is evaluated on every REFRESH-th step only (a chord Newton
+# method): in between, the last Hessian serves, and a step costs O(rows x k).
+REFRESH = 3
 CHUNKS = 8  # row blocks accumulated separately, then added in order: the same sums for any thread count
 PARALLEL_ROWS = 200_000  # from this many rows the blocks run on all cores (the kernel drops the GIL)
 
@@ -37,7 +40,8 @@ def _log1pexp(z: float) -> float:
 
 @njit(cache=True, nogil=True)
 def _pass(
-    codes: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int16],
+    cols: npt.NDArray[np.int64],
     offsets: npt.NDArray[np.int64],
     flat: npt.NDArray[np.float64],
     t: npt.NDArray[np.int8],
@@ -46,11 +50,12 @@ def _pass(
     every: int,
     lo: int,
     hi: int,
+    curvature: bool,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Loss and gradient of the unpenalised weighted log-loss at beta over rows [lo, hi), and its
     Hessian (upper triangle) over those of them on every ``every``-th row, scaled up (exact when
     ``every`` is 1)."""
-    k = codes.shape[1]
+    k = cols.shape[0]
     d = k + 1
     g = np.zeros(d)
     h = np.zeros((d, d))
@@ -60,14 +65,14 @@ def _pass(
     for i in range(lo, hi):
         z = beta[0]
         for j in range(k):
-            x[j + 1] = flat[offsets[j] + codes[i, j]]
+            x[j + 1] = flat[offsets[j] + codes[i, cols[j]]]
             z += beta[j + 1] * x[j + 1]
         loss += w[i] * (_log1pexp(z) - t[i] * z)
         p = 1.0 / (1.0 + np.exp(-z))
         r = w[i] * (p - t[i])
         for a in range(d):
             g[a] += r * x[a]
-        if i % every == 0:
+        if curvature and i % every == 0:
             v = every * w[i] * p * (1.0 - p)
             for a in range(d):
                 va = v * x[a]
@@ -77,23 +82,26 @@ def _pass(
 
 
 def _derivatives(
-    codes: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int16],
+    cols: npt.NDArray[np.int64],
     offsets: npt.NDArray[np.int64],
     flat: npt.NDArray[np.float64],
     t: npt.NDArray[np.int8],
     w: npt.NDArray[np.float64],
     beta: npt.NDArray[np.float64],
     every: int,
+    curvature: bool,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on all cores when large)."""
+    args = (codes, cols, offsets, flat, t, w, beta, every)
     n = codes.shape[0]
     size = -(-n // CHUNKS)
     bounds = [(c * size, min(n, (c + 1) * size)) for c in range(CHUNKS)]
     if n >= PARALLEL_ROWS:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            parts = list(pool.map(lambda b: _pass(codes, offsets, flat, t, w, beta, every, *b), bounds))
+            parts = list(pool.map(lambda b: _pass(*args, b[0], b[1], curvature), bounds))
     else:
-        parts = [_pass(codes, offsets, flat, t, w, beta, every, *b) for b in bounds]
+        parts = [_pass(*args, lo, hi, curvature) for lo, hi in bounds]
     loss = sum(part[0] for part in parts)
     grad = np.sum([part[1] for part in parts], axis=0)
     hess = np.sum([part[2] for part in parts], axis=0)
@@ -101,28 +109,31 @@ def _derivatives(
 
 
 def logistic_newton_binned(
-    codes: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int16],
+    cols: list[int],
     tables: list[npt.NDArray[np.float64]],
     t: npt.NDArray[np.int8],
     w: npt.NDArray[np.float64],
     c: float,
     start: npt.NDArray[np.float64] | None = None,
 ) -> tuple[float, npt.NDArray[np.float64]]:
-    """Intercept and coefficients of the L2 logistic regression of ``t`` on ``tables[j][codes[:, j]]``
+    """Intercept and coefficients of the L2 logistic regression of ``t`` on
+    ``tables[j][codes[:, cols[j]]]``
     (weights ``w``, C = ``c``), by Newton's method with step halving; ``start`` (intercept first)
-    warm-starts a refit.
+    warm-starts a refit. ``cols`` picks the characteristics, so a refit never copies the codes.
 
-    >>> codes = np.array([[0], [1]]); t = np.array([0, 1], np.int8)
-    >>> b0, b = logistic_newton_binned(codes, [np.array([0.0, 1.0])], t, np.ones(2), 1e6)
+    >>> codes = np.array([[0], [1]], np.int16); t = np.array([0, 1], np.int8)
+    >>> b0, b = logistic_newton_binned(codes, [0], [np.array([0.0, 1.0])], t, np.ones(2), 1e6)
     >>> round(b0, 1) < -5 and float(b[0]) > 10
     True
     """
-    k = codes.shape[1]
+    k = len(cols)
+    columns = np.asarray(cols, dtype=np.int64)
     offsets = np.zeros(k, dtype=np.int64)
     if k:
         offsets[1:] = np.cumsum([tab.size for tab in tables])[:-1]
     flat = np.concatenate(tables).astype(np.float64) if k else np.zeros(0)
-    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    codes = np.ascontiguousarray(codes, dtype=np.int16)  # no copy when it already is
     every = max(1, codes.shape[0] // HESSIAN_ROWS)
     penalty = np.full(k + 1, 1.0 / c)
     penalty[0] = 0.0
@@ -135,24 +146,33 @@ def logistic_newton_binned(
 
     Vec = npt.NDArray[np.float64]
 
-    def objective(b: Vec) -> tuple[float, Vec, Vec]:
-        # Loss with its derivatives in the same pass: the first trial step is nearly always taken.
-        loss, grad, hess = _derivatives(codes, offsets, flat, t, w, b, every)
+    def objective(b: Vec, curvature: bool) -> tuple[float, Vec, Vec]:
+        loss, grad, hess = _derivatives(codes, columns, offsets, flat, t, w, b, every, curvature)
         return loss + 0.5 * float(penalty @ (b * b)), grad, hess
 
-    current, grad, hess = objective(beta)
-    for _ in range(100):
-        hessian = hess + np.diag(penalty)
-        hessian[np.diag_indices_from(hessian)] += 1e-12  # a column of one value stays solvable
-        step = np.linalg.solve(hessian, grad + penalty * beta)
+    def curvature_of(hess: Vec) -> Vec:
+        h = hess + np.diag(penalty)
+        h[np.diag_indices_from(h)] += 1e-12  # a column of one value stays solvable
+        return h
+
+    current, grad, hess = objective(beta, True)
+    h = curvature_of(hess)
+    stale = 0  # steps since the curvature was last evaluated
+    for _ in range(200):
+        step = np.linalg.solve(h, grad + penalty * beta)
+        refresh = stale >= REFRESH - 1
         size = 1.0
         while True:  # halve the step until the objective does not rise (Newton can overshoot)
             trial = beta - size * step
-            value, trial_grad, trial_hess = objective(trial)
+            value, trial_grad, trial_hess = objective(trial, refresh)
             if value <= current + 1e-12 * abs(current) or size < 1e-6:
                 break
             size /= 2
-        beta, current, grad, hess = trial, value, trial_grad, trial_hess
+        beta, current, grad = trial, value, trial_grad
+        if refresh:
+            h, stale = curvature_of(trial_hess), 0
+        else:
+            stale = REFRESH if size < 1.0 else stale + 1  # a halved step: fresh curvature next time
         if float(np.max(np.abs(size * step))) < 1e-7:
             break
     return float(beta[0]), beta[1:]

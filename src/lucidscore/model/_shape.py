@@ -27,7 +27,7 @@ from lucidscore.model._params import ScorecardParams
 from lucidscore.model._search import SEARCH_FOLDS, SEARCH_ROWS, fold_auc, sample_rows, stratified_folds
 
 FINE_SHARE = 0.02
-FINE_PREBINS = 50
+FINE_PREBINS = 30
 MIN_SHAPE_GAIN = 0.0005
 
 Progress = Callable[[str], None]
