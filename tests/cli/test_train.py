@@ -157,11 +157,27 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         r"column SEX: protected attribute \(sex\) — pass it with --audit-columns "
         r".*column followers: other people",
     )
+    cases["woe prior"] = (
+        tmp / "ok.csv",
+        ["--woe-prior", "0"],
+        r"Scorecard parameter woe_prior: Input should be greater than 0 \(got 0\.0\)",
+    )
     return cases
 
 
 @pytest.mark.parametrize(
-    "case", ["empty", "unknown target", "not binary", "all missing", "constant", "not csv", "junk", "policy"]
+    "case",
+    [
+        "empty",
+        "unknown target",
+        "not binary",
+        "all missing",
+        "constant",
+        "not csv",
+        "junk",
+        "policy",
+        "woe prior",
+    ],
 )
 def test_bad_input_gives_one_clear_line(case: str, tmp_path: Path) -> None:
     path, extra, message = _bad_inputs(tmp_path)[case]

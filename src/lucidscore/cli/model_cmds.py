@@ -200,6 +200,17 @@ def train(
             "two cards if cross-validation inside the training rows favours them on every fold."
         ),
     ] = True,
+    shape_search: Annotated[
+        bool,
+        typer.Option(
+            help="Try 2% bins instead of --min-bin-share and keep them if cross-validation inside the "
+            "training rows ranks better with them."
+        ),
+    ] = True,
+    woe_prior: Annotated[
+        float,
+        typer.Option(help="Credible bins: pseudo-rows of the rarer class added to every bin's WOE (> 0)."),
+    ] = 4.0,
     special_values: Annotated[
         str | None, typer.Option(help="Codes binned on their own, e.g. -7,-8,-9.", allow_dash=True)
     ] = None,
@@ -256,6 +267,8 @@ def train(
                 segment_by=segment_by,
                 segment_rule=parse_rule(segment_rule) if segment_rule else None,
                 segment_search=segment_search,
+                shape_search=shape_search,
+                woe_prior=woe_prior,
                 scaling=scaling,
                 feature_meta=_with_actionable(_feature_meta(data), _names(actionable), frame, target),
             )
