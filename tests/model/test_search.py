@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,3 +147,19 @@ def test_stratified_folds_are_scikit_learns(n: int, rate: float, k: int, seed: i
     theirs = StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), y)
     for (a, b), (c, d) in zip(ours, theirs, strict=True):
         assert a.tolist() == c.tolist() and b.tolist() == d.tolist()
+
+
+def test_shape_search_records_what_it_compared_and_what_it_kept() -> None:
+    table = two_populations(8000, seed=5)
+    x, y = table.drop(columns=["bad"]), table["bad"]
+    card = Scorecard().fit(x, y)
+    (note,) = [n for n in card.notes_ if n.startswith("shape search:")]
+    kept = note.endswith("; kept")
+    assert re.search(r"3-fold cross-validation on 8,000 rows", note)
+    assert card.artifact_.training["params"]["min_bin_share"] == (0.02 if kept else 0.05)
+    off = Scorecard(shape_search=False).fit(x, y)
+    assert not any(n.startswith("shape search:") for n in off.notes_)
+    assert off.artifact_.training["params"]["min_bin_share"] == 0.05
+    # Bins already as fine as the candidate: nothing to compare.
+    fine = Scorecard(min_bin_share=0.02).fit(x, y)
+    assert not any(n.startswith("shape search:") for n in fine.notes_)

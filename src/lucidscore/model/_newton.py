@@ -91,15 +91,15 @@ def _derivatives(
     beta: npt.NDArray[np.float64],
     every: int,
     curvature: bool,
+    pool: ThreadPoolExecutor | None,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on all cores when large)."""
+    """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on ``pool``'s threads if any)."""
     args = (codes, cols, offsets, flat, t, w, beta, every)
     n = codes.shape[0]
     size = -(-n // CHUNKS)
     bounds = [(c * size, min(n, (c + 1) * size)) for c in range(CHUNKS)]
-    if n >= PARALLEL_ROWS:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            parts = list(pool.map(lambda b: _pass(*args, b[0], b[1], curvature), bounds))
+    if pool is not None:
+        parts = list(pool.map(lambda b: _pass(*args, b[0], b[1], curvature), bounds))
     else:
         parts = [_pass(*args, lo, hi, curvature) for lo, hi in bounds]
     loss = sum(part[0] for part in parts)
@@ -138,41 +138,51 @@ def logistic_newton_binned(
     penalty = np.full(k + 1, 1.0 / c)
     penalty[0] = 0.0
     if start is None:  # all coefficients 0 and the intercept at the mean rate: one step closer
-        beta = np.zeros(k + 1)
+        start_beta = np.zeros(k + 1)
         rate = float(np.clip((w @ t) / w.sum(), 1e-6, 1 - 1e-6))
-        beta[0] = np.log(rate / (1.0 - rate))
+        start_beta[0] = np.log(rate / (1.0 - rate))
     else:
-        beta = start.astype(np.float64).copy()
+        start_beta = start.astype(np.float64).copy()
 
     Vec = npt.NDArray[np.float64]
 
-    def objective(b: Vec, curvature: bool) -> tuple[float, Vec, Vec]:
-        loss, grad, hess = _derivatives(codes, columns, offsets, flat, t, w, b, every, curvature)
-        return loss + 0.5 * float(penalty @ (b * b)), grad, hess
+    def solve(pool: ThreadPoolExecutor | None) -> Vec:
+        beta = start_beta.copy()
 
-    def curvature_of(hess: Vec) -> Vec:
-        h = hess + np.diag(penalty)
-        h[np.diag_indices_from(h)] += 1e-12  # a column of one value stays solvable
-        return h
+        def objective(b: Vec, curvature: bool) -> tuple[float, Vec, Vec]:
+            loss, grad, hess = _derivatives(codes, columns, offsets, flat, t, w, b, every, curvature, pool)
+            return loss + 0.5 * float(penalty @ (b * b)), grad, hess
 
-    current, grad, hess = objective(beta, True)
-    h = curvature_of(hess)
-    stale = 0  # steps since the curvature was last evaluated
-    for _ in range(200):
-        step = np.linalg.solve(h, grad + penalty * beta)
-        refresh = stale >= REFRESH - 1
-        size = 1.0
-        while True:  # halve the step until the objective does not rise (Newton can overshoot)
-            trial = beta - size * step
-            value, trial_grad, trial_hess = objective(trial, refresh)
-            if value <= current + 1e-12 * abs(current) or size < 1e-6:
+        def curvature_of(hess: Vec) -> Vec:
+            h = hess + np.diag(penalty)
+            h[np.diag_indices_from(h)] += 1e-12  # a column of one value stays solvable
+            return h
+
+        current, grad, hess = objective(beta, True)
+        h = curvature_of(hess)
+        stale = 0  # steps since the curvature was last evaluated
+        for _ in range(200):
+            step = np.linalg.solve(h, grad + penalty * beta)
+            refresh = stale >= REFRESH - 1
+            size = 1.0
+            while True:  # halve the step until the objective does not rise (Newton can overshoot)
+                trial = beta - size * step
+                value, trial_grad, trial_hess = objective(trial, refresh)
+                if value <= current + 1e-12 * abs(current) or size < 1e-6:
+                    break
+                size /= 2
+            beta, current, grad = trial, value, trial_grad
+            if refresh:
+                h, stale = curvature_of(trial_hess), 0
+            else:
+                stale = REFRESH if size < 1.0 else stale + 1  # a halved step: fresh curvature next time
+            if float(np.max(np.abs(size * step))) < 1e-7:
                 break
-            size /= 2
-        beta, current, grad = trial, value, trial_grad
-        if refresh:
-            h, stale = curvature_of(trial_hess), 0
-        else:
-            stale = REFRESH if size < 1.0 else stale + 1  # a halved step: fresh curvature next time
-        if float(np.max(np.abs(size * step))) < 1e-7:
-            break
+        return beta
+
+    if codes.shape[0] >= PARALLEL_ROWS:  # one pool for the whole fit, not one per pass
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            beta = solve(pool)
+    else:
+        beta = solve(None)
     return float(beta[0]), beta[1:]

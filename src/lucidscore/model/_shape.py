@@ -14,7 +14,9 @@ Nothing here reads data outside the rows given to ``fit``; the result is determi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,9 +105,16 @@ def choose_shape(
         progress(f"shape search: given vs finer bins x {SEARCH_FOLDS} folds")
     columns = model_columns(sample, kinds)
     folds = stratified_folds(ys, SEARCH_FOLDS, seed=0)
-    for k, fold in enumerate(folds):
-        result.given[k] = fold_auc(columns, ys, sample, fold, kinds, p, None)
-        result.fine[k] = fold_auc(columns, ys, sample, fold, kinds, candidate, None)
+    tasks = [(k, params) for k in range(len(folds)) for params in (p, candidate)]
+
+    def run(task: tuple[int, ScorecardParams]) -> float | None:
+        return fold_auc(columns, ys, sample, folds[task[0]], kinds, task[1], None)
+
+    # Independent fits: on all cores (the binning and regression kernels release the GIL).
+    with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+        aucs = list(pool.map(run, tasks))
+    for (k, params), auc in zip(tasks, aucs, strict=True):
+        (result.given if params is p else result.fine)[k] = auc
     given, fine = _mean(result.given), _mean(result.fine)
     if given is not None and fine is not None and fine - given >= MIN_SHAPE_GAIN:
         result.params = candidate
