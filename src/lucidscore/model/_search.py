@@ -20,7 +20,9 @@ Nothing here reads data outside the rows given to ``fit``; the result is determi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -219,25 +221,37 @@ def search_segment(
     if progress is not None:
         progress(f"segment search: {len(candidates)} candidate splits x {SEARCH_FOLDS} folds")
     folds = stratified_folds(ys, SEARCH_FOLDS, seed=0)
-    baseline = dict(baseline or {})  # otherwise fitted when a candidate first reaches the fold
+    known = dict(baseline or {})
 
     def one_card(k: int) -> float | None:
-        if k not in baseline:
-            baseline[k] = fold_auc(columns, ys, sample, folds[k], kinds, p, None)
-        return baseline[k]
+        return fold_auc(columns, ys, sample, folds[k], kinds, p, None)
 
-    best_gain = MIN_GAIN
-    for cond in candidates:
+    def gains_of(cond: Condition) -> list[float]:
         split = (cond, condition_mask(cond, sample))
         gains: list[float] = []
         for k in range(SEARCH_FOLDS):  # a candidate stops at its first fold without a gain
-            one, two = one_card(k), fold_auc(columns, ys, sample, folds[k], kinds, p, split)
+            one, two = one_card_auc[k].result(), fold_auc(columns, ys, sample, folds[k], kinds, p, split)
             if one is None or two is None or two <= one:
                 break
             gains.append(two - one)
+        return gains
+
+    # Candidates are independent: on all cores (the kernels release the GIL). The one-card fits not
+    # known yet are queued first, so a candidate never waits on a fit that has not started.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        one_card_auc: dict[int, Future[float | None]] = {}
+        for k in range(SEARCH_FOLDS):
+            if k in known:
+                one_card_auc[k] = Future()
+                one_card_auc[k].set_result(known[k])
+            else:
+                one_card_auc[k] = pool.submit(one_card, k)
+        found = list(pool.map(gains_of, candidates))
+    best_gain = MIN_GAIN
+    for cond, gains in zip(candidates, found, strict=True):
         result.gains[rule_name(cond)] = gains
         if len(gains) == SEARCH_FOLDS and float(np.mean(gains)) >= best_gain:
             best_gain = float(np.mean(gains))
             result.chosen = cond
-    result.baseline = [float(v) for v in baseline.values() if v is not None]
+    result.baseline = [float(v) for f in one_card_auc.values() if (v := f.result()) is not None]
     return result
