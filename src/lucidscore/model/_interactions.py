@@ -63,7 +63,8 @@ class PairGrid:
 
 def axis_groups(ch: Characteristic) -> list[list[int]]:
     """The characteristic's bin positions in at most AXIS_GROUPS groups of neighbouring points (ordered
-    by points, low first), cut where the cumulative training rows pass each 1/AXIS_GROUPS share.
+    by points, low first): a bin joins the group where the middle of its rows falls on the cumulative
+    share of rows; a bin without training rows joins its neighbour in points order.
 
     >>> from lucidscore.model import Bin
     >>> bins = [Bin(kind="missing", label="missing", count=0, bad_count=0, woe=0.0, points=0)] + [
@@ -76,10 +77,14 @@ def axis_groups(ch: Characteristic) -> list[list[int]]:
     """
     order = sorted(range(len(ch.bins)), key=lambda i: (ch.bins[i].points, i))
     counts = np.array([ch.bins[i].count for i in order], dtype=np.float64)
-    share = np.cumsum(counts) / max(counts.sum(), 1.0)
-    group_of = np.minimum((share * AXIS_GROUPS - 1e-9).astype(int), AXIS_GROUPS - 1)
-    group_of = np.maximum.accumulate(np.clip(group_of, 0, None))
-    groups = [[order[k] for k in np.flatnonzero(group_of == g)] for g in np.unique(group_of)]
+    total = max(counts.sum(), 1.0)
+    middle = (np.cumsum(counts) - counts / 2.0) / total
+    group_of = np.minimum((middle * AXIS_GROUPS).astype(int), AXIS_GROUPS - 1)
+    filled = np.flatnonzero(counts > 0)
+    for k in np.flatnonzero(counts == 0):  # the nearest bin with rows, the one before on a tie
+        if filled.size:
+            group_of[k] = group_of[filled[np.argmin(np.abs(filled - k + 0.5))]]
+    groups = [[order[k] for k in np.flatnonzero(group_of == g)] for g in range(AXIS_GROUPS)]
     return [g for g in groups if g]
 
 

@@ -93,7 +93,7 @@ def stratified_folds(
     importing scikit-learn (most of a second of every ``lucidscore train``).
 
     >>> [held.tolist() for _, held in stratified_folds(np.array([0, 0, 1, 1], np.int8), 2, seed=0)]
-    [[1, 3], [0, 2]]
+    [[1, 2], [0, 3]]
     """
     _, first, inverse = np.unique(y, return_index=True, return_inverse=True)
     _, order = np.unique(first, return_inverse=True)
