@@ -218,6 +218,9 @@ TUNE_GRID: dict[str, dict[str, object]] = {
     "max_correlation=0.9": {"max_correlation": 0.9},
     "monotonic_trend=auto_monotone": {"monotonic_trend": "auto_monotone"},
     "monotonic_trend=none": {"monotonic_trend": "none"},
+    "shape_search=False": {"shape_search": False},
+    "woe_prior=0.25": {"woe_prior": 0.25},
+    "woe_prior=8": {"woe_prior": 8.0},
 }
 
 
