@@ -1,16 +1,18 @@
-"""The access log, score history and dispute audit trail are append-only: the database refuses UPDATE
-and DELETE (SQLite triggers, PostgreSQL triggers), and no code path issues one."""
+"""The access log, score history and dispute audit trail are append-only: the database refuses UPDATE,
+DELETE, TRUNCATE and an INSERT that replaces a row, and no code path issues one; the service's own writes,
+concurrent decisions included, keep every hash chain valid."""
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from lucidscore.store import make_engine
+from lucidscore.store import make_engine, verify_audit_chains
 from lucidscore.store.service import APPEND_ONLY_TABLES
 from tests.api._world import World
 
@@ -105,3 +107,38 @@ def test_database_refuses_to_empty_a_table(any_world: World, table: str) -> None
     with engine.connect() as conn:
         assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == before
     engine.dispose()
+
+
+def _links(world: World) -> dict[str, int]:
+    engine = make_engine(world.db_url)
+    statuses = verify_audit_chains(engine)
+    engine.dispose()
+    assert [str(s.problem) for s in statuses if not s.ok] == []
+    return {s.table: s.links for s in statuses}
+
+
+def test_the_services_own_writes_keep_every_chain_valid(any_world: World) -> None:
+    """Decisions from many threads at once, then a dispute accepted with a correction and a rescore."""
+    before = _links(any_world)
+    alice = any_world.signed_in("alice")
+    token = alice.post("/v1/me/consents", json={"merchant": "shop_x", "purpose": "premium"}).json()["token"]
+
+    def decisions(_: int) -> list[int]:
+        merchant = any_world.merchant("shop_x")
+        body = {"consent_token": token, "product": "premium"}
+        return [merchant.post("/v1/decisions", json=body).status_code for _ in range(10)]
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = [code for codes in pool.map(decisions, range(8)) for code in codes]
+    assert codes == [200] * 80
+    dispute = alice.post(
+        "/v1/me/disputes", json={"record_table": "accounts", "record_key": "A1", "reason": "limit is 8000"}
+    ).json()["id"]
+    accepted = any_world.signed_in("ann").post(
+        f"/v1/analyst/disputes/{dispute}/accept", json={"corrections": {"credit_limit": 8000}}
+    )
+    assert accepted.status_code == 200, accepted.text
+    after = _links(any_world)
+    assert after["access_log"] == before["access_log"] + 80
+    assert after["score_history"] == before["score_history"] + 1  # the rescore
+    assert after["dispute_events"] == before["dispute_events"] + 4  # opened, corrected, rescored, accepted
