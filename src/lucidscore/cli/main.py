@@ -10,7 +10,15 @@ import sys
 import typer
 from rich.console import Console
 
-from lucidscore.cli import data_cmds, evaluate_cmds, ingest_cmds, model_cmds, score_cmds, service_cmds
+from lucidscore.cli import (
+    audit_cmds,
+    data_cmds,
+    evaluate_cmds,
+    ingest_cmds,
+    model_cmds,
+    score_cmds,
+    service_cmds,
+)
 from lucidscore.errors import LucidError
 
 app = typer.Typer(
@@ -35,7 +43,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, service_cmds):
+for module in (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, service_cmds, audit_cmds):
     module.register(app)
 
 
