@@ -209,7 +209,7 @@ def test_anchor_input_is_checked(tmp_path: Path) -> None:
     digest = "ab" * 32
     assert parse_anchor(f"access_log:12:{digest}") == ChainAnchor("access_log", 12, digest)
     for bad in ("access_log:12", f"access_log:x:{digest}", "access_log:1:zz"):
-        with pytest.raises(InputError, match=r"--expect-head .*: expected TABLE:LINK:HASH"):
+        with pytest.raises(InputError, match=r"--expect-head .*: expected TABLE:N:HASH"):
             parse_anchor(bad)
     path = tmp_path / "a.json"
     with pytest.raises(InputError, match=rf"anchor file {re.escape(str(path))} does not exist"):

@@ -244,10 +244,10 @@ def _end_problem(
 
 
 def parse_anchor(text_: str) -> ChainAnchor:
-    """``TABLE:LINK:HASH`` (as printed by ``lucidscore audit verify``) as an anchor."""
+    """``TABLE:N:HASH`` (as printed by ``lucidscore audit verify``) as an anchor."""
     parts = text_.strip().split(":")
     if len(parts) != 3 or not parts[1].isdigit() or not _is_hash(parts[2]):
-        raise InputError(f"--expect-head {text_!r}: expected TABLE:LINK:HASH, e.g. access_log:1204:9f86d0…")
+        raise InputError(f"--expect-head {text_!r}: expected TABLE:N:HASH, e.g. access_log:1204:9f86d0…")
     return ChainAnchor(parts[0], int(parts[1]), parts[2])
 
 

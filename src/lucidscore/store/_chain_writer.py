@@ -32,10 +32,10 @@ from sqlalchemy.sql.dml import Insert
 
 from lucidscore.store._chain import (
     CHAIN_SEQ,
-    AuditChained,
     HEADS_TABLE,
     PREV_HASH,
     ROW_HASH,
+    AuditChained,
     canonical_value,
     column_kind,
     covered_columns,
