@@ -89,6 +89,30 @@ def test_a_date_time_in_another_zone_is_stored_as_the_same_instant(engine: Engin
     _all_ok(engine)
 
 
+def test_values_json_or_numpy_would_change_are_hashed_as_stored(engine: Engine) -> None:
+    """Tuples come back as lists, integer keys as text, numpy numbers as plain ones."""
+    import numpy as np
+
+    add_people(engine)
+    odd = score_row(1) | {
+        "reasons": ({"text": "a", "points": np.float64(2.5)},),
+        "explanation": {1: "one", "nested": (1, 2)},
+        "score": np.int64(612),
+        "probability": np.float32(0.25),
+    }
+    with Session(engine) as s:
+        s.execute(insert(ScoreRecord), [odd])
+        s.commit()
+    assert _all_ok(engine)["score_history"] == 1
+    with Session(engine) as s:
+        stored = s.scalars(select(ScoreRecord)).one()
+        assert (stored.reasons, stored.explanation, stored.score) == (
+            [{"text": "a", "points": 2.5}],
+            {"1": "one", "nested": [1, 2]},
+            612,
+        )
+
+
 def test_concurrent_writers_append_one_after_another(engine: Engine) -> None:
     """Decisions log from many threads at once and scores arrive in bulk meanwhile: one valid chain each."""
     add_people(engine)
