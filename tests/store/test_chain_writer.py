@@ -371,6 +371,7 @@ def test_a_service_role_with_the_documented_grants_appends_and_can_do_nothing_el
         ):
             conn.exec_driver_sql(sql)
     service = make_engine(owner_url.replace(f"//{postgres_server.user}@", f"//{role}@"))
+    migrate(service)  # what serve does at start: on a database at head, only a read
     with service.begin() as conn:
         conn.execute(insert(AccessLog), log_row(7))
     with Session(service) as s:
