@@ -150,6 +150,18 @@ def test_verify_finds_each_tampering_at_its_first_broken_link(
     assert problems == {t: None for t in TABLES if t != table}  # the other chains are untouched
 
 
+def test_the_service_goes_on_after_rows_are_cut_and_the_gap_stays_visible(chains: Engine) -> None:
+    """Appending continues from the head, not from what is left, so deleting the last rows never looks
+    like history (and decisions are still logged)."""
+    with behind_the_services_back(chains) as conn:
+        conn.execute(text("DELETE FROM access_log WHERE chain_seq > 4"))
+    with chains.begin() as conn:
+        conn.execute(insert(AccessLog), log_row(20))
+    problem = _problems(chains)["access_log"]
+    assert problem is not None
+    assert re.fullmatch(r"access_log row id \d+ \(link 7\): links 5 to 6 are missing before it: .*", problem)
+
+
 def test_a_value_no_column_can_hold_is_named(tmp_path: Path) -> None:
     """SQLite stores any value in any column (PostgreSQL's types refuse such a value outright)."""
     engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, event, func, select, text
+from sqlalchemy import Table, event, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
@@ -124,7 +124,12 @@ def _default(column: Any) -> Any:
 
 
 def _lock_head(conn: Connection, table: Table, new_ids: int) -> tuple[int, str, list[int]]:
-    """Take the chain's lock; return its last link, the last link's hash and ``new_ids`` fresh ids."""
+    """Take the chain's lock; return the link to continue from, its hash and ``new_ids`` fresh ids.
+
+    That link is the chain's head, or the table's last link when it is further on (rows of this
+    transaction: PostgreSQL moves the head at commit). A chain whose last rows were deleted goes on from
+    its head, so the gap stays for ``audit verify`` to find (the database checks the same rule).
+    """
     name = table.name
     dialect = conn.dialect.name
     where = {"t": name}
@@ -137,27 +142,32 @@ def _lock_head(conn: Connection, table: Table, new_ids: int) -> tuple[int, str, 
         conn.execute(text(f"UPDATE {HEADS_TABLE} SET last_seq = last_seq WHERE table_name = :t"), where)
     else:  # pragma: no cover - make_engine accepts only these two
         raise AuditChainError(f"audit chains are not implemented for {dialect}")
+    quote = conn.dialect.identifier_preparer.quote
+    pk = id_column(table)
+    ids = (
+        ", ARRAY(SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)) AS ids"
+        if dialect == "postgresql"
+        else f", (SELECT max({quote(pk.name)}) FROM {quote(name)}) AS top_id"
+    )
     head = conn.execute(
-        text(f"SELECT last_seq, last_hash FROM {HEADS_TABLE} WHERE table_name = :t"), where
+        text(
+            f"SELECT h.last_seq, h.last_hash, tail.{CHAIN_SEQ}, tail.{ROW_HASH}{ids} FROM {HEADS_TABLE} h "
+            f"LEFT JOIN (SELECT {CHAIN_SEQ}, {ROW_HASH} FROM {quote(name)} "
+            f"ORDER BY {CHAIN_SEQ} DESC LIMIT 1) tail ON 1 = 1 WHERE h.table_name = :t"
+        ),
+        where | {"c": pk.name, "n": new_ids},
     ).first()
     if head is None:
         raise AuditChainError(
             f"{name}: no audit chain head in {HEADS_TABLE}; migrate the database (lucidscore.store.migrate)"
         )
-    ids: list[int] = []
-    if new_ids:
-        pk = id_column(table)
-        if dialect == "postgresql":
-            ids = sorted(
-                conn.execute(
-                    text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
-                    where | {"c": pk.name, "n": new_ids},
-                ).scalars()
-            )
-        else:
-            top = conn.execute(select(func.max(pk))).scalar() or 0
-            ids = list(range(top + 1, top + 1 + new_ids))
-    return int(head.last_seq), str(head.last_hash), ids
+    seq, prev = int(head.last_seq), str(head.last_hash)
+    if head.chain_seq is not None and head.chain_seq > seq:
+        seq, prev = int(head.chain_seq), str(head.row_hash)
+    if dialect == "postgresql":
+        return seq, prev, sorted(head.ids)
+    top = head.top_id or 0
+    return seq, prev, list(range(top + 1, top + 1 + new_ids))
 
 
 @event.listens_for(AuditChained, "after_insert", propagate=True)
