@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.errors import InputError
+from lucidscore.store._chain_writer import install_audit_chain
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -32,10 +33,12 @@ def _normalise(url: str) -> URL:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and transactions that really begin (DDL included).
+    """WAL, foreign keys, busy timeout, recursive triggers, and transactions that really begin (DDL included).
 
     pysqlite's own transaction handling begins late and commits around DDL; SQLAlchemy's documented recipe
-    takes it over so that one ``engine.begin()`` block is one SQLite transaction, all or nothing.
+    takes it over so that one ``engine.begin()`` block is one SQLite transaction, all or nothing. Recursive
+    triggers make the rows an ``INSERT OR REPLACE`` deletes fire DELETE triggers, so the append-only guards
+    see them (the audit tables' own INSERT guard refuses such an insert on any connection).
     """
 
     @event.listens_for(engine, "connect")
@@ -44,6 +47,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA recursive_triggers=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -58,7 +62,8 @@ def make_engine(url: str) -> Engine:
     """Create an engine for ``url``: ``sqlite:///file.db`` or ``postgresql://`` (run through psycopg 3).
 
     SQLite gets WAL mode, foreign keys and a 30 s busy timeout; a plain ``postgresql://`` URL is mapped to
-    the psycopg driver. Raises ``InputError`` for a URL that is not one of these.
+    the psycopg driver. Rows inserted into an audit table are chained by hash (``install_audit_chain``).
+    Raises ``InputError`` for a URL that is not one of these.
 
     >>> make_engine("sqlite://").dialect.name
     'sqlite'
@@ -67,8 +72,10 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername.startswith("sqlite"):
         engine = create_engine(parsed)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True)
+    install_audit_chain(engine)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
