@@ -136,3 +136,35 @@ def test_non_utf8_file_through_the_cli(
     )
     assert code == 2
     assert "consumers.csv row 5: byte" in err and "is not UTF-8" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "sqlite:///{tmp}/no/such/folder/l.db",
+            r"^error: sqlite:///.+/no/such/folder/l.db: cannot open the database: the folder .+/no/such/folder "
+            r"does not exist; create it first or give another path$",
+        ),
+        (
+            "postgresql://lucid@127.0.0.1:1/nothing",
+            r"^error: postgresql://lucid@127.0.0.1:1/nothing: cannot connect to the database \(.+\); is the "
+            r"server running, and are the host, port, user and database name right\?$",
+        ),
+    ],
+    ids=["sqlite missing folder", "postgresql unreachable"],
+)
+def test_an_unusable_database_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, message: str
+) -> None:
+    import re
+
+    data = _data.write(tmp_path / "data", {"consumers": _data.CONSUMERS})
+    for target in (data, data / "consumers.csv"):
+        code, out, err = _main(
+            ["ingest", str(target), "--db", url.format(tmp=tmp_path), "--no-progress"], monkeypatch, capsys
+        )
+        assert code == 2, out + err
+        assert len(err.strip().splitlines()) == 1, err
+        assert re.search(message, err.strip()), err
+        assert "Traceback" not in out + err
