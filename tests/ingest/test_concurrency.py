@@ -46,9 +46,13 @@ def test_two_ingests_at_once_both_complete(tmp_path: Path, db_url: str, engine: 
     copy.parent.mkdir()
     copy.write_bytes((data / "statements.csv").read_bytes())
     # The same rows twice, from two processes started together, plus a third loading other rows.
-    procs = [_ingest(data / "statements.csv", db_url), _ingest(copy, db_url), _ingest(data / "accounts.csv", db_url)]
+    procs = [
+        _ingest(data / "statements.csv", db_url),
+        _ingest(copy, db_url),
+        _ingest(data / "accounts.csv", db_url),
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
         assert "Traceback" not in err and "locked" not in err
     total = test_kill.N_ACCOUNTS * test_kill.N_MONTHS
@@ -97,7 +101,9 @@ def test_a_wait_longer_than_allowed_is_one_clear_line(tmp_path: Path, db_url: st
 def test_write_transaction_times_out_with_database_busy(db_url: str, engine: Engine) -> None:
     with write_transaction(engine, wait=5):
         other = make_engine(db_url)
-        with pytest.raises(DatabaseBusy, match=r"held the database for more than 0.2 s"):
-            with write_transaction(other, wait=0.2):
-                pass
+        with (
+            pytest.raises(DatabaseBusy, match=r"held the database for more than 0.2 s"),
+            write_transaction(other, wait=0.2),
+        ):
+            pass
         other.dispose()

@@ -177,11 +177,15 @@ def test_correct_record_refuses_what_it_cannot_do(stored: Path, engine: Engine) 
     from lucidscore.ingest import correct_record
 
     key = {"account_id": "A1", "period": "2025-02"}
-    with pytest.raises(InputError, match=r"statements: account_id is part of the key and cannot be corrected"):
+    with pytest.raises(
+        InputError, match=r"statements: account_id is part of the key and cannot be corrected"
+    ):
         correct_record(engine, "statements", key, {"account_id": "A2"}, source="x")
     with pytest.raises(InputError, match=r"statements: no column colour; expected one of balance"):
         correct_record(engine, "statements", key, {"colour": "red"}, source="x")
     with pytest.raises(InputError, match=r"statements: no current record A9\|2025-02"):
-        correct_record(engine, "statements", {"account_id": "A9", "period": "2025-02"}, {"balance": 1}, source="x")
+        correct_record(
+            engine, "statements", {"account_id": "A9", "period": "2025-02"}, {"balance": 1}, source="x"
+        )
     bad = correct_record(engine, "statements", key, {"balance": -1}, source="x")
     assert bad.quarantined == 1 and "balance is '-1'" in bad.problems[0]

@@ -44,15 +44,13 @@ def test_a_uint64_beyond_int64_is_quarantined_per_row(accounts_loaded: Path, eng
     pq.write_table(_statements(days_past_due=pa.array([0, big, 5], type=pa.uint64())), path)
     report = ingest_file(path, "statements", engine)
     assert (report.inserted, report.quarantined) == (2, 1)
-    assert report.problems == (
-        f"statements.parquet row 2: days_past_due is '{big}'; expected an integer",
-    )
+    assert report.problems == (f"statements.parquet row 2: days_past_due is '{big}'; expected an integer",)
 
 
 @pytest.mark.parametrize(
     ("column", "array", "kind"),
     [
-        ("balance", pa.array([[1.0], [2.0, 3.0], []], type=pa.list_(pa.float64())), "list<item: double>"),
+        ("balance", pa.array([[1.0], [2.0, 3.0], []], type=pa.list_(pa.float64())), "list<element: double>"),
         ("account_id", pa.array([{"a": "A1"}, {"a": "A2"}, {"a": "A3"}]), "struct<a: string>"),
     ],
     ids=["list", "struct"],

@@ -53,10 +53,9 @@ def create_stage(conn: Connection, record: RecordTable) -> Table:
     """A temporary table with the record columns and the file row number."""
     cols: list[Column[Any]] = [Column(c.name, sql_type(c.type), nullable=True) for c in record.columns]
     cols.append(Column(ROW, BigInteger, nullable=False))
-    kwargs: dict[str, Any] = {"prefixes": ["TEMPORARY"]}
-    if conn.dialect.name == "postgresql":
-        kwargs["postgresql_on_commit"] = "DROP"
-    stage = Table(f"_stage_{record.name}", MetaData(), *cols, **kwargs)
+    # Kept across the commit of the staging transaction (the checks and merge run in a second one, under
+    # the write lock); it lives as long as the connection, so a killed process leaves nothing behind.
+    stage = Table(f"_stage_{record.name}", MetaData(), *cols, prefixes=["TEMPORARY"])
     stage.drop(conn, checkfirst=True)
     stage.create(conn)
     if conn.dialect.name == "sqlite":
@@ -93,13 +92,23 @@ def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
     )
     marks = ", ".join("?" for _ in names)
     cols = ", ".join(f'"{n}"' for n in names)
-    conn.exec_driver_sql(f'INSERT INTO "{stage.name}" ({cols}) VALUES ({marks})', text_frame.rows())
+    # Column lists zipped into tuples: about twice as fast as DataFrame.rows() for the same tuples.
+    columns = [text_frame.get_column(n).to_list() for n in names]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.executemany(f'INSERT INTO "{stage.name}" ({cols}) VALUES ({marks})', zip(*columns, strict=True))
+
+
+def drop_stage(conn: Connection, stage: Table) -> None:
+    stage.drop(conn, checkfirst=True)
 
 
 def index_stage(conn: Connection, stage: Table, record: RecordTable) -> None:
-    """Index the staged keys and give the planner statistics (autovacuum never sees temporary tables)."""
+    """Index the staged keys; on PostgreSQL also give the planner statistics (autovacuum never sees
+    temporary tables). SQLite's plans here are index probes either way, and its ANALYZE costs a scan."""
     Index(f"ix_{stage.name}_key", *(stage.c[k] for k in record.key)).create(conn)
-    conn.exec_driver_sql(f'ANALYZE "{stage.name}"')
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f'ANALYZE "{stage.name}"')
 
 
 def _key_match(a: Table | Any, b: Table | Any, record: RecordTable) -> ColumnElement[bool]:
@@ -156,27 +165,52 @@ def quarantine_duplicates(conn: Connection, stage: Table, record: RecordTable) -
 
 
 def quarantine_unknown_references(conn: Connection, stage: Table, record: RecordTable) -> pl.DataFrame:
-    """Rows referring to a key that is not stored (e.g. a statement for an unknown account)."""
+    """Rows referring to a key that is not stored (e.g. a statement for an unknown account).
+
+    Each distinct referenced value is looked up once (a statements file names each account ~50 times);
+    rows are read and removed only when some value is unknown.
+    """
     out: list[Problem] = []
     for col in record.columns:
         if not col.references:
             continue
         ref_table, ref_col = col.references.split(".")
         ref = raw_table(ref_table)
-        missing = ~exists(
-            select(literal(1)).where(ref.c[ref_col] == stage.c[col.name], ref.c[SUPERSEDED_AT].is_(None))
-        )
-        for row, value in conn.execute(select(stage.c[ROW], stage.c[col.name]).where(missing)):
-            out.append(
-                (
-                    int(row),
-                    col.name,
-                    _fmt(value),
-                    f"unknown {col.name}: no such {ref_col} in {ref_table} (load {ref_table} first)",
+        values = select(stage.c[col.name].label("v")).distinct().subquery()
+        unknown = [
+            v
+            for (v,) in conn.execute(
+                select(values.c.v).where(
+                    ~exists(
+                        select(literal(1)).where(ref.c[ref_col] == values.c.v, ref.c[SUPERSEDED_AT].is_(None))
+                    )
                 )
             )
-        conn.execute(delete(stage).where(missing))
+        ]
+        if not unknown:
+            continue
+        reason = f"unknown {col.name}: no such {ref_col} in {ref_table} (load {ref_table} first)"
+        for start in range(0, len(unknown), 500):
+            chunk = unknown[start : start + 500]
+            hit = stage.c[col.name].in_(chunk)
+            for row, value in conn.execute(select(stage.c[ROW], stage.c[col.name]).where(hit)):
+                out.append((int(row), col.name, _fmt(value), reason))
+            conn.execute(delete(stage).where(hit))
     return _problems(out)
+
+
+def has_current_keys(conn: Connection, stage: Table, record: RecordTable) -> bool:
+    """Whether any staged key is already stored as a current row (else nothing can be stale or replaced).
+
+    A first load of a table costs one look at an empty table; otherwise this stops at the first match, or
+    probes each staged key once when all keys are new (a new month of statements).
+    """
+    main = raw_table(record.name)
+    if conn.execute(select(literal(1)).select_from(main).limit(1)).first() is None:
+        return False
+    cur = main.alias("cur")
+    match = and_(_key_match(cur, stage, record), cur.c[SUPERSEDED_AT].is_(None))
+    return bool(conn.execute(select(exists(select(literal(1)).select_from(stage).join(cur, match)))).scalar())
 
 
 def _stale_problem(record: RecordTable, row: int, key: tuple[Any, ...], new: Any, old: Any) -> Problem:
@@ -207,17 +241,41 @@ def quarantine_stale(conn: Connection, stage: Table, record: RecordTable) -> pl.
     return _problems(out)
 
 
-def merge(conn: Connection, stage: Table, record: RecordTable, batch_id: int, now: datetime) -> MergeCounts:
+def merge(
+    conn: Connection,
+    stage: Table,
+    record: RecordTable,
+    batch_id: int,
+    now: datetime,
+    *,
+    existing: bool = True,
+) -> MergeCounts:
     """Supersede what the file corrects, add what is new; the rest of the staged rows are unchanged.
 
     Driven from the staging table (probing the stored table by key), so a small correction file costs
     little even against a table of millions of rows; new rows go in key order, which keeps index
-    inserts sequential.
+    inserts sequential. ``existing=False`` (no staged key is stored yet, see ``has_current_keys``) skips
+    the probes: every staged row is new.
     """
     main = raw_table(record.name)
     cur = main.alias("cur")
     current = and_(_key_match(cur, stage, record), cur.c[SUPERSEDED_AT].is_(None))
     staged = int(conn.execute(select(func.count()).select_from(stage)).scalar_one())
+    names = list(record.column_names)
+    columns = [
+        *(stage.c[n] for n in names),
+        literal(batch_id).label(BATCH_ID),
+        literal(now).label(INGESTED_AT),
+    ]
+    if not existing:
+        written = conn.execute(
+            insert(main).from_select(
+                [*names, BATCH_ID, INGESTED_AT],
+                select(*columns).order_by(*(stage.c[k] for k in record.key)),
+            ),
+            execution_options={"preserve_rowcount": True},
+        ).rowcount
+        return MergeCounts(staged=staged, inserted=written, superseded=0, unchanged=staged - written)
     replaced = (
         select(cur.c[VERSION_ID])
         .select_from(stage)
@@ -228,11 +286,8 @@ def merge(conn: Connection, stage: Table, record: RecordTable, batch_id: int, no
         update(main).where(main.c[VERSION_ID].in_(replaced)).values({SUPERSEDED_AT: now}),
         execution_options={"preserve_rowcount": True},
     ).rowcount
-    names = list(record.column_names)
     src = (
-        select(
-            *(stage.c[n] for n in names), literal(batch_id).label(BATCH_ID), literal(now).label(INGESTED_AT)
-        )
+        select(*columns)
         .where(~exists(select(literal(1)).select_from(cur).where(current)))
         .order_by(*(stage.c[k] for k in record.key))
     )

@@ -5,8 +5,14 @@ previous one superseded, never overwriting it; ``<table>_current`` views show th
 """
 
 from lucidscore.store._base import Base
-from lucidscore.store._engine import make_engine, session_factory
+from lucidscore.store._engine import check_database, make_engine, session_factory
 from lucidscore.store._history import history
+from lucidscore.store._lock import (
+    DEFAULT_WAIT_SECONDS,
+    DatabaseBusy,
+    lock_transaction,
+    write_transaction,
+)
 from lucidscore.store._migrate import current_revision, head_revision, migrate
 from lucidscore.store._tables import (
     BATCH_ID,
@@ -25,20 +31,25 @@ from lucidscore.store._tables import (
 __all__ = [
     "BATCH_ID",
     "BOOKKEEPING_COLUMNS",
+    "DEFAULT_WAIT_SECONDS",
     "INGESTED_AT",
     "RAW_TABLE_NAMES",
     "SUPERSEDED_AT",
     "VERSION_ID",
     "Base",
+    "DatabaseBusy",
     "IngestBatch",
+    "check_database",
     "current_revision",
     "current_view_name",
     "head_revision",
     "history",
     "ingest_batches_table",
+    "lock_transaction",
     "make_engine",
     "migrate",
     "raw_table",
     "session_factory",
     "sql_type",
+    "write_transaction",
 ]
