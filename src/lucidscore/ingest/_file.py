@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -11,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
+import psycopg
 from sqlalchemy import Table, insert, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from lucidscore.errors import InputError
 from lucidscore.ingest import _load
@@ -157,6 +160,89 @@ def _check_and_merge(
     return parts, _load.merge(conn, stage, record, batch_id, now, existing=existing)
 
 
+class _KeyRepeats(Exception):
+    """A key repeats in the file: the straight load stops and the file goes through staging instead."""
+
+
+_UNIQUE_VIOLATIONS: tuple[type[BaseException], ...] = (
+    IntegrityError,
+    sqlite3.IntegrityError,
+    psycopg.IntegrityError,
+)
+
+
+def _load_straight(
+    conn: Connection,
+    record: RecordTable,
+    batches: Iterator[RawBatch],
+    after_read: Callable[[], pl.DataFrame],
+    batch_id: int,
+    now: datetime,
+    progress: ProgressSink,
+) -> tuple[int, list[pl.DataFrame], _load.MergeCounts]:
+    """First load of a table (it holds no row, checked under the lock): validated rows go straight into
+    it (COPY on PostgreSQL), with no staging table; references are checked batch by batch. Nothing can be
+    stale, superseded or unchanged. A key repeated in the file raises ``_KeyRepeats``."""
+    clock = Clock(now)
+    parts: list[pl.DataFrame] = []
+    read = inserted = 0
+    for batch in batches:
+        valid, problems = validate_batch(batch.frame, pl.Series(batch.rows), record, clock)
+        valid, unknown = _load.unknown_references(conn, record, valid)
+        parts.extend(p for p in (problems, unknown, batch.problems) if p is not None and p.height)
+        try:
+            inserted += _load.insert_new_rows(conn, record, valid, batch_id, now)
+        except _UNIQUE_VIOLATIONS as exc:
+            raise _KeyRepeats() from exc
+        read += batch.frame.height
+        if batch.problems is not None and batch.problems.height:
+            read += batch.problems.get_column("row").n_unique()
+        progress.advance(batch.frame.height)
+    parse = after_read()
+    if parse.height:
+        parts.append(parse)
+        read += parse.get_column("row").n_unique()
+    return read, parts, _load.MergeCounts(staged=inserted, inserted=inserted, superseded=0, unchanged=0)
+
+
+def _finish(
+    conn: Connection,
+    source: str,
+    batch_id: int,
+    read: int,
+    parts: list[pl.DataFrame],
+    counts: _load.MergeCounts,
+    quarantine_to: Path | None,
+) -> tuple[pl.DataFrame, int, Path | None]:
+    """Inside the loading transaction: check the counts, write the quarantine file (to a temporary name),
+    mark the batch committed. Returns (problems, rows quarantined, temporary quarantine file)."""
+    problems = pl.concat([p for p in parts if p.height] or [empty_problems()])
+    quarantined = problems.get_column("row").n_unique() if problems.height else 0
+    accepted = read - quarantined
+    if accepted != counts.staged:
+        raise RuntimeError(
+            f"{source}: internal count mismatch: {accepted} rows accepted but {counts.staged} "
+            "staged; nothing was loaded"
+        )
+    tmp = write_quarantine(problems, quarantine_to) if quarantine_to is not None and problems.height else None
+    batches_t = ingest_batches_table()
+    conn.execute(
+        update(batches_t)
+        .where(batches_t.c.id == batch_id)
+        .values(
+            status="committed",
+            rows_read=read,
+            rows_accepted=accepted,
+            rows_quarantined=quarantined,
+            rows_inserted=counts.inserted,
+            rows_superseded=counts.superseded,
+            rows_unchanged=counts.unchanged,
+            finished_at=_utcnow(),
+        )
+    )
+    return problems, quarantined, tmp
+
+
 def _ingest(
     engine: Engine,
     record: RecordTable,
@@ -170,54 +256,48 @@ def _ingest(
     now: datetime | None,
     wait: float = DEFAULT_WAIT_SECONDS,
 ) -> FileReport:
-    """Stage the file in one transaction (no lock needed), then check and merge in a second transaction
-    that holds the database's write lock; only the second writes stored rows, so the file is all or none.
+    """Load one file so that it is stored all or none.
+
+    Into a table with no rows yet, in one transaction holding the database's write lock: rows straight
+    in (``_load_straight``). Otherwise, or when a key repeats in the file: stage the file in one
+    transaction (temporary table only, no lock needed), then check and merge in a second transaction
+    holding the write lock; only that one writes stored rows.
     """
     started = time.perf_counter()
     now = now or _utcnow()
     sink = progress or NoProgress()
     sink.start(f"{record.name} ({Path(source).name})", total)
     batch_id = _start_batch(engine, record.name, source, sha256, now, wait)
+    what = f"nothing of {Path(source).name} was loaded"
     tmp: Path | None = None
     try:
         with engine.connect() as conn:
-            with conn.begin():
-                stage, read, parts = _stage_all(conn, record, batches(), after_read, now, sink)
-            sink.phase("waiting for the write lock")
-            with lock_transaction(conn, wait=wait, what=f"nothing of {Path(source).name} was loaded"):
-                more, counts = _check_and_merge(conn, stage, record, batch_id, now, sink)
-                problems = pl.concat([p for p in [*parts, *more] if p.height] or [empty_problems()])
-                quarantined = problems.get_column("row").n_unique() if problems.height else 0
-                accepted = read - quarantined
-                if accepted != counts.staged:
-                    raise RuntimeError(
-                        f"{source}: internal count mismatch: {accepted} rows accepted but {counts.staged} "
-                        "staged; nothing was loaded"
-                    )
-                if quarantine_to is not None and problems.height:
-                    tmp = write_quarantine(problems, quarantine_to)
-                batches_t = ingest_batches_table()
-                conn.execute(
-                    update(batches_t)
-                    .where(batches_t.c.id == batch_id)
-                    .values(
-                        status="committed",
-                        rows_read=read,
-                        rows_accepted=accepted,
-                        rows_quarantined=quarantined,
-                        rows_inserted=counts.inserted,
-                        rows_superseded=counts.superseded,
-                        rows_unchanged=counts.unchanged,
-                        finished_at=_utcnow(),
-                    )
-                )
-            with conn.begin():  # after the commit: freeing the staging table needs no lock
-                _load.drop_stage(conn, stage)
+            result: tuple[int, list[pl.DataFrame], _load.MergeCounts] | None = None
+            try:
+                with lock_transaction(conn, wait=wait, what=what):
+                    if _load.table_is_empty(conn, record):
+                        result = _load_straight(conn, record, batches(), after_read, batch_id, now, sink)
+                        sink.phase("writing")
+                        problems, quarantined, tmp = _finish(conn, source, batch_id, *result, quarantine_to)
+            except _KeyRepeats:
+                result = None
+                sink.phase("a key repeats: loading again through staging")
+            if result is None:
+                with conn.begin():
+                    stage, read, parts = _stage_all(conn, record, batches(), after_read, now, sink)
+                sink.phase("waiting for the write lock")
+                with lock_transaction(conn, wait=wait, what=what):
+                    more, counts = _check_and_merge(conn, stage, record, batch_id, now, sink)
+                    result = (read, [*parts, *more], counts)
+                    problems, quarantined, tmp = _finish(conn, source, batch_id, *result, quarantine_to)
+                with conn.begin():  # after the commit: freeing the staging table needs no lock
+                    _load.drop_stage(conn, stage)
     except BaseException as exc:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         _fail_batch(engine, batch_id, exc)
         raise
+    read, _, counts = result
     written: Path | None = None
     if quarantine_to is not None:
         if tmp is not None:
@@ -232,7 +312,7 @@ def _ingest(
         sha256=sha256,
         batch_id=batch_id,
         read=read,
-        accepted=accepted,
+        accepted=read - quarantined,
         quarantined=quarantined,
         inserted=counts.inserted,
         superseded=counts.superseded,

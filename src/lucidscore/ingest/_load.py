@@ -63,12 +63,13 @@ def create_stage(conn: Connection, record: RecordTable) -> Table:
     return stage
 
 
-def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
-    """Append typed rows (record columns + ``_row``) to the staging table as fast as the driver allows."""
-    if frame.height == 0:
-        return
-    names = [c.name for c in stage.columns]
-    frame = frame.select(names)
+def _write_rows(conn: Connection, target: str, frame: pl.DataFrame) -> None:
+    """Append ``frame`` (its columns named as the target's) to table ``target``: COPY on PostgreSQL,
+    executemany of plain tuples on SQLite, never row objects built by SQLAlchemy."""
+    names = frame.columns
+    cols = ", ".join(f'"{n}"' for n in names)
+    raw = conn.connection.driver_connection
+    assert raw is not None
     if conn.dialect.name == "postgresql":
         buf = io.BytesIO()
         frame.write_csv(
@@ -78,10 +79,7 @@ def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
             datetime_format="%Y-%m-%d %H:%M:%S%.6f",
             date_format="%Y-%m-%d",
         )
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        cols = ", ".join(f'"{n}"' for n in names)
-        with raw.cursor() as cur, cur.copy(f'COPY "{stage.name}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+        with raw.cursor() as cur, cur.copy(f'COPY "{target}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
             copy.write(buf.getvalue())
         return
     # SQLite: store dates and times in SQLAlchemy's text formats, so ORM reads see the same values.
@@ -91,12 +89,77 @@ def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
         pl.col(pl.Boolean).cast(pl.Int8),
     )
     marks = ", ".join("?" for _ in names)
-    cols = ", ".join(f'"{n}"' for n in names)
     # Column lists zipped into tuples: about twice as fast as DataFrame.rows() for the same tuples.
     columns = [text_frame.get_column(n).to_list() for n in names]
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    raw.executemany(f'INSERT INTO "{stage.name}" ({cols}) VALUES ({marks})', zip(*columns, strict=True))
+    raw.executemany(f'INSERT INTO "{target}" ({cols}) VALUES ({marks})', zip(*columns, strict=True))
+
+
+def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
+    """Append typed rows (record columns + ``_row``) to the staging table as fast as the driver allows."""
+    if frame.height:
+        _write_rows(conn, stage.name, frame.select([c.name for c in stage.columns]))
+
+
+def table_is_empty(conn: Connection, record: RecordTable) -> bool:
+    """Whether the stored table of ``record`` holds no row at all (a first load)."""
+    main = raw_table(record.name)
+    return conn.execute(select(literal(1)).select_from(main).limit(1)).first() is None
+
+
+def unknown_references(
+    conn: Connection, record: RecordTable, frame: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a validated batch into (rows whose references are stored, problems of the others).
+
+    Each distinct referenced value of the batch is looked up once, in chunks of 500.
+    """
+    out: list[pl.DataFrame] = []
+    for col in record.columns:
+        if not col.references or frame.height == 0:
+            continue
+        ref_table, ref_col = col.references.split(".")
+        ref = raw_table(ref_table)
+        values = frame.get_column(col.name).unique().drop_nulls().to_list()
+        found: set[Any] = set()
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            query = select(ref.c[ref_col]).where(ref.c[ref_col].in_(chunk), ref.c[SUPERSEDED_AT].is_(None))
+            found.update(v for (v,) in conn.execute(query))
+        missing = [v for v in values if v not in found]
+        if not missing:
+            continue
+        hit = pl.col(col.name).is_in(missing)
+        reason = f"unknown {col.name}: no such {ref_col} in {ref_table} (load {ref_table} first)"
+        out.append(
+            frame.filter(hit).select(
+                pl.col(ROW).alias("row"),
+                pl.lit(col.name).alias("column"),
+                pl.col(col.name).cast(pl.String).alias("value"),
+                pl.lit(reason).alias("reason"),
+            )
+        )
+        frame = frame.filter(~hit)
+    problems = pl.concat(out).cast(PROBLEM_SCHEMA) if out else _problems([])  # type: ignore[arg-type]
+    return frame, problems
+
+
+def insert_new_rows(
+    conn: Connection, record: RecordTable, frame: pl.DataFrame, batch_id: int, now: datetime
+) -> int:
+    """Write validated rows straight into the stored table (first load: every key is new).
+
+    A key repeated in the file hits the unique index of current keys and raises ``IntegrityError``; the
+    caller then loads the file again through the staging table, which quarantines every copy.
+    """
+    if frame.height == 0:
+        return 0
+    names = list(record.column_names)
+    rows = frame.sort(list(record.key)).select(names)  # key order keeps index inserts near each other
+    rows = rows.with_columns(
+        pl.lit(batch_id).alias(BATCH_ID), pl.lit(now).cast(pl.Datetime("us")).alias(INGESTED_AT)
+    )
+    _write_rows(conn, record.name, rows)
+    return rows.height
 
 
 def drop_stage(conn: Connection, stage: Table) -> None:
