@@ -275,6 +275,7 @@ def _ingest(
             result: tuple[int, list[pl.DataFrame], _load.MergeCounts] | None = None
             try:
                 with lock_transaction(conn, wait=wait, what=what):
+                    _load.tune(conn)
                     if _load.table_is_empty(conn, record):
                         result = _load_straight(conn, record, batches(), after_read, batch_id, now, sink)
                         sink.phase("writing")
@@ -284,9 +285,11 @@ def _ingest(
                 sink.phase("a key repeats: loading again through staging")
             if result is None:
                 with conn.begin():
+                    _load.tune(conn)
                     stage, read, parts = _stage_all(conn, record, batches(), after_read, now, sink)
                 sink.phase("waiting for the write lock")
                 with lock_transaction(conn, wait=wait, what=what):
+                    _load.tune(conn)
                     more, counts = _check_and_merge(conn, stage, record, batch_id, now, sink)
                     result = (read, [*parts, *more], counts)
                     problems, quarantined, tmp = _finish(conn, source, batch_id, *result, quarantine_to)

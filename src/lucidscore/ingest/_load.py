@@ -10,6 +10,7 @@ one, new keys are added.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,8 +59,6 @@ def create_stage(conn: Connection, record: RecordTable) -> Table:
     stage = Table(f"_stage_{record.name}", MetaData(), *cols, prefixes=["TEMPORARY"])
     stage.drop(conn, checkfirst=True)
     stage.create(conn)
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB page cache for the bulk load
     return stage
 
 
@@ -100,10 +99,36 @@ def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
         _write_rows(conn, stage.name, frame.select([c.name for c in stage.columns]))
 
 
+def tune(conn: Connection) -> None:
+    """Memory for one bulk load, on this connection's current transaction: a 256 MB SQLite page cache
+    (indexes of millions of keys), generous sort memory on PostgreSQL (reset at commit)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-262144")
+    else:
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+
+
 def table_is_empty(conn: Connection, record: RecordTable) -> bool:
     """Whether the stored table of ``record`` holds no row at all (a first load)."""
     main = raw_table(record.name)
     return conn.execute(select(literal(1)).select_from(main).limit(1)).first() is None
+
+
+def _missing_values(conn: Connection, table: str, column: str, values: list[Any]) -> list[Any]:
+    """Which of ``values`` are not a current ``table.column``: one query that returns only those (the
+    values travel as one JSON array on SQLite, one array on PostgreSQL; names come from records.py)."""
+    if not values:
+        return []
+    probe = f'NOT EXISTS (SELECT 1 FROM "{table}" r WHERE r."{column}" = v AND r."{SUPERSEDED_AT}" IS NULL)'
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur:
+            cur.execute(f"SELECT v FROM unnest(%s::text[]) AS t(v) WHERE {probe}", (values,))
+            return [r[0] for r in cur.fetchall()]
+    query = f"SELECT v FROM (SELECT value AS v FROM json_each(?)) WHERE {probe}"
+    return [r[0] for r in raw.execute(query, (json.dumps(values),)).fetchall()]
 
 
 def unknown_references(
@@ -111,21 +136,15 @@ def unknown_references(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split a validated batch into (rows whose references are stored, problems of the others).
 
-    Each distinct referenced value of the batch is looked up once, in chunks of 500.
+    Each distinct referenced value of the batch is looked up once, in one query per column.
     """
     out: list[pl.DataFrame] = []
     for col in record.columns:
         if not col.references or frame.height == 0:
             continue
         ref_table, ref_col = col.references.split(".")
-        ref = raw_table(ref_table)
         values = frame.get_column(col.name).unique().drop_nulls().to_list()
-        found: set[Any] = set()
-        for start in range(0, len(values), 500):
-            chunk = values[start : start + 500]
-            query = select(ref.c[ref_col]).where(ref.c[ref_col].in_(chunk), ref.c[SUPERSEDED_AT].is_(None))
-            found.update(v for (v,) in conn.execute(query))
-        missing = [v for v in values if v not in found]
+        missing = _missing_values(conn, ref_table, ref_col, values)
         if not missing:
             continue
         hit = pl.col(col.name).is_in(missing)
