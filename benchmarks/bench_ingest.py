@@ -8,7 +8,8 @@ It generates the population once with ``lucidscore.synth`` (Parquet, under bench
 ``--reuse`` keeps an existing one), then for each backend runs ``ingest_directory`` in a fresh child
 process that reports its own peak RSS. PostgreSQL 15 is started by this script in a temporary directory
 (initdb + pg_ctl, fsync on as a real server would have it, unlike the test fixture) and removed after.
-Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
+Prints one JSON line per run and a Markdown table for BENCHMARKS.md, with the CPU time of the ingest
+process and the load average around each run (the machine is shared: wall time alone can mislead).
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ def main() -> None:
         "one transaction per file.\n"
     )
     print(
-        "| backend | run | rows | wall time | of which statements | rows/s | ingest CPU | peak RSS | database |"
+        "| backend | run | rows | wall time | of which statements | rows/s | ingest CPU | peak RSS "
+        "| database |"
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
