@@ -44,7 +44,7 @@ def apply_correction(
             )
         if row is None:
             raise ApiError(404, f"{table} record {key!r} is no longer current", field="record_key")
-        moment = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        moment = datetime.now(UTC).replace(tzinfo=None)  # sub-second: two corrections in a second both count
         corrected = {c: row[c] for c in record.column_names} | dict(corrections) | {"reported_at": moment}
         frame = pl.DataFrame(
             {c: [None if corrected[c] is None else str(corrected[c])] for c in record.column_names},
