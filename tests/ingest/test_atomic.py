@@ -69,10 +69,11 @@ def test_a_key_repeated_in_a_first_load_goes_through_staging(tmp_path: Path, eng
     ingest_file(data / "accounts.csv", "accounts", engine)
     path = data / "statements.csv"
     rows = [f"A1,2024-{m:02d},1,1,1,0,2026-01-01\n" for m in range(1, 13)]
-    path.write_text(HEADER + "".join(rows) + rows[0], encoding="utf-8")
+    path.write_text(HEADER + "A1,2023-01\n" + "".join(rows) + rows[0], encoding="utf-8")
     report = ingest_file(path, "statements", engine)
-    assert (report.read, report.inserted, report.quarantined) == (13, 11, 2)
-    assert report.problems[0].startswith(
-        "statements.csv row 2: account_id+period is 'A1|2024-01'; duplicated"
+    assert (report.read, report.inserted, report.quarantined) == (14, 11, 3)
+    assert report.problems[0].startswith("statements.csv row 2: 2 fields; expected 7")
+    assert report.problems[1].startswith(
+        "statements.csv row 3: account_id+period is 'A1|2024-01'; duplicated"
     )
     assert _statements(engine) == 11

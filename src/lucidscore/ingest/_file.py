@@ -375,6 +375,7 @@ def ingest_file(
     parsed = ParseProblems()
 
     def batches() -> Iterator[RawBatch]:
+        parsed.lines.clear()  # a second reading (after a straight load stopped) starts afresh
         if parquet:
             return iter_parquet(path, record, batch_rows)
         return iter_csv(path, record, batch_bytes, parsed, scan.faults)
