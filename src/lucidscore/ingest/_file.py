@@ -181,11 +181,13 @@ def _load_straight(
     progress: ProgressSink,
 ) -> tuple[int, list[pl.DataFrame], _load.MergeCounts]:
     """First load of a table (it holds no row, checked under the lock): validated rows go straight into
-    it (COPY on PostgreSQL), with no staging table; references are checked batch by batch. Nothing can be
-    stale, superseded or unchanged. A key repeated in the file raises ``_KeyRepeats``."""
+    it (COPY on PostgreSQL), with no staging table and its key indexes dropped, then rebuilt once at the
+    end; references are checked batch by batch. Nothing can be stale, superseded or unchanged. A key
+    repeated in the file raises ``_KeyRepeats`` (the rebuilt unique index refuses it)."""
     clock = Clock(now)
     parts: list[pl.DataFrame] = []
     read = inserted = 0
+    _load.drop_key_indexes(conn, record)
     for batch in batches:
         valid, problems = validate_batch(batch.frame, pl.Series(batch.rows), record, clock)
         valid, unknown = _load.unknown_references(conn, record, valid)
@@ -202,6 +204,11 @@ def _load_straight(
     if parse.height:
         parts.append(parse)
         read += parse.get_column("row").n_unique()
+    progress.phase("indexing")
+    try:
+        _load.create_key_indexes(conn, record)
+    except _UNIQUE_VIOLATIONS as exc:
+        raise _KeyRepeats() from exc
     return read, parts, _load.MergeCounts(staged=inserted, inserted=inserted, superseded=0, unchanged=0)
 
 
