@@ -1,0 +1,29 @@
+"""Indexes on consumer_id for the two raw tables whose natural key does not start with it (accounts,
+public_records), so that one consumer's records are found without scanning the tables: features for one
+consumer (rescoring after a dispute) and for a range of consumers (one chunk) read them through these.
+The other raw tables already have a key index that starts with consumer_id (statements: account_id).
+
+Revision ID: 0003_consumer_indexes
+Revises: 0002_service
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0003_consumer_indexes"
+down_revision = "0002_service"
+branch_labels = None
+depends_on = None
+
+_TABLES = ("accounts", "public_records")
+
+
+def upgrade() -> None:
+    for name in _TABLES:
+        op.create_index(f"ix_{name}_consumer_id", name, ["consumer_id"])
+
+
+def downgrade() -> None:
+    for name in _TABLES:
+        op.drop_index(f"ix_{name}_consumer_id", table_name=name)
