@@ -226,6 +226,8 @@ def _chunks(
     """The features chunk by chunk (one chunk at least, possibly empty), each with the rows it used per
     table when ``count`` (for a directory, counted once over all files with the last chunk)."""
     _check_as_of(as_of, today or date.today())
+    if chunk_consumers < 1:
+        raise InputError(f"chunk_consumers: {chunk_consumers} is too small; expected at least 1")
     wanted = None if consumer_ids is None else consumers(consumer_ids)
     with Steps(progress) as steps:
         steps.note("opening")
