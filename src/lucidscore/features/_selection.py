@@ -55,11 +55,10 @@ def chunk_ranges(ids: pl.Series, size: int) -> list[IdRange]:
     """
     if size < 1:
         raise InputError(f"chunk_consumers: {size} is too small; expected at least 1")
-    values = ids.to_list()
-    return [
-        IdRange(values[start], values[min(start + size, len(values)) - 1])
-        for start in range(0, len(values), size)
-    ]
+    starts = list(range(0, ids.len(), size))
+    firsts = ids.gather(starts).to_list()
+    lasts = ids.gather([min(start + size, ids.len()) - 1 for start in starts]).to_list()
+    return [IdRange(first, last) for first, last in zip(firsts, lasts, strict=True)]
 
 
 def selected(selection: Consumers | IdRange, column: str = "consumer_id") -> pl.Expr:
