@@ -18,7 +18,8 @@ as bureau_<n>.db) and times ``compute_features(..., consumer_ids=[one])`` for ra
 warm process, as the service would call it after a dispute (p50/p99), and the same from Parquet.
 
 Each step runs in a fresh child process; its peak memory is the largest sum of the resident sizes of the
-child and all its descendants (the JVM and Python workers for Spark), sampled every 0.2 s from /proc.
+child and all its descendants (the JVM and Python workers for Spark), sampled every 0.2 s from /proc, and
+its CPU seconds the sum of theirs (user + system) as last sampled.
 Prints one JSON line per step and a Markdown table for BENCHMARKS.md.
 """
 
@@ -40,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work" / "synth_features"
 AS_OF = "2025-06-30"  # the observation date of the default --end 2026-06-30
+LATEST = "2026-06-30"  # the last simulated month: what a rescoring after a dispute would use
 
 _SYNTH = """
 import json, sys, time
@@ -106,20 +108,31 @@ print(json.dumps({"seconds": time.perf_counter() - started, "rows": 0}))
 """
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
-    total, todo = 0, [pid]
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its live descendants (Linux /proc)."""
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         try:
-            with open(f"/proc/{p}/status") as fh:
-                total += next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:")), 0)
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as fh:
                     todo.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return found
+
+
+def _rss_and_cpu(pid: int) -> tuple[int, float]:
+    """Resident bytes and CPU seconds (user + system) of one process, 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            rss = next((int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:")), 0)
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return rss, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError):
+        return 0, 0.0
 
 
 def _child(code: str, *args: str) -> dict[str, Any]:
@@ -132,10 +145,16 @@ def _child(code: str, *args: str) -> dict[str, Any]:
         env=env,
     )
     peak = [0]
+    cpu: dict[int, float] = {}
 
     def watch() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            total = 0
+            for pid in _tree(proc.pid):
+                rss, seconds = _rss_and_cpu(pid)
+                total += rss
+                cpu[pid] = max(cpu.get(pid, 0.0), seconds)
+            peak[0] = max(peak[0], total)
             time.sleep(0.2)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -146,6 +165,9 @@ def _child(code: str, *args: str) -> dict[str, Any]:
         raise SystemExit(f"child failed:\n{err[-4000:]}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     result["peak_gb"] = peak[0] / 2**30
+    # CPU seconds of the child and its descendants (the JVM, Spark's Python workers), as last sampled: on
+    # a shared machine, throughput per CPU second is what the load does not distort.
+    result["cpu_s"] = sum(cpu.values())
     return result
 
 
@@ -203,6 +225,7 @@ def main() -> None:
             cores = 1 if master == "local[1]" else 2
             result["statements_per_s_per_core"] = chunked["statements"] / result["seconds"] / cores
             result["consumers_per_s_per_core"] = n / result["seconds"] / cores
+            result["consumers_per_cpu_s"] = n / result["cpu_s"]
             record(f"features {n:,} from Parquet, Spark {master}", result)
     if args.one_consumer:
         db = WORK / f"bureau_{n}.db"
@@ -212,9 +235,12 @@ def main() -> None:
                 _child(_INGEST, str(data), f"sqlite:///{db}"),
             )
         consumers = str(data / "consumers.parquet")
+        # As of the observation date (outcomes there) and of the last simulated month (none there: the
+        # check for a bad column reads the whole outcomes index).
         for label, source in (("SQLite", f"sqlite:///{db}"), ("Parquet", str(data))):
-            result = _child(_ONE, source, AS_OF, str(args.lookups), consumers)
-            record(f"one consumer of {n:,} from {label} ({args.lookups} lookups)", result)
+            for as_of in (AS_OF, LATEST):
+                result = _child(_ONE, source, as_of, str(args.lookups), consumers)
+                record(f"one consumer of {n:,} from {label} as of {as_of} ({args.lookups} lookups)", result)
 
     if not args.skip_small:
         small = WORK / "data_20000"
@@ -244,7 +270,7 @@ def main() -> None:
         f"\nMeasured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}, "
         f"load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min).\n"
     )
-    print("| step | rows | wall time | peak memory | notes |")
+    print("| step | rows | wall time | peak memory | notes (CPU s: child and its descendants) |")
     print("|---|---|---|---|---|")
     for label, r in results:
         rows = r["rows"]
@@ -264,6 +290,7 @@ def main() -> None:
             )
         if "chunks" in r:
             notes.append(f"{r['chunks']} chunk(s)")
+        notes.append(f"{r['cpu_s']:.1f} CPU s")
         cells = [label, f"{count:,}", f"{r['seconds']:.1f} s", f"{r['peak_gb']:.2f} GB", "; ".join(notes)]
         print("| " + " | ".join(cells) + " |")
 
