@@ -28,7 +28,7 @@ from lucidscore.features._selection import Selection, chunk_ranges, consumers
 from lucidscore.features._sources import DatabaseSource, Source, open_source
 from lucidscore.policy import FEATURE_META_KEY
 
-# About 1 GB of raw records and 1.5 GB peak per chunk on the synthetic population (BENCHMARKS.md).
+# 1.3 GB peak on the synthetic population, at 1,000,000 and at 10,000,000 consumers (BENCHMARKS.md).
 DEFAULT_CHUNK_CONSUMERS = 250_000
 
 
