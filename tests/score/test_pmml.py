@@ -223,7 +223,7 @@ def _segment(characteristics: list[Characteristic], condition: Condition | None 
         ),
         (
             [_segment([late().model_copy(update={"name": "score"})])],
-            r"column score has the name of a field the PMML export writes \(score\)",
+            r"column score has the name of a field the PMML export writes \(the outputs score, tier",
         ),
         (
             [_segment([categorical("c", "Bell", [categories(["a\x07"], 1), missing(0)])])],
@@ -236,6 +236,15 @@ def test_models_pmml_cannot_say_are_refused_with_the_reason(segments: list[Segme
         to_pmml(artifact(segments))
 
 
+def test_the_module_examples_run() -> None:
+    import doctest
+
+    import lucidscore.score._pmml as module
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 2 and result.failed == 0
+
+
 def test_reasons_must_not_be_negative() -> None:
     with pytest.raises(InputError, match=r"parameter reasons: -1; expected 0 or more"):
         to_pmml(two_cards(), reasons=-1)
@@ -244,6 +253,7 @@ def test_reasons_must_not_be_negative() -> None:
 # -- in JPMML ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.pmml
 def test_the_evaluator_runs_from_the_wheel_and_the_document_meets_the_pmml_44_schema(jpmml: Jpmml) -> None:
     from importlib.metadata import files
 

@@ -31,6 +31,11 @@ A characteristic's reason code comes from :func:`reason_code` alone. Outputs: ``
 ``tier``, ``probability`` (of bad), ``segment`` (the id of the segment that scored the row) and
 ``reason_1`` .. ``reason_k``. Documented differences from the Python engines: docs/scoring.md.
 
+Pairwise interaction grids (issue 14; not in the model file yet) fit this shape as derived fields: each
+axis's group as a ``DerivedField`` of its characteristic's bins and the grid as one more ``Characteristic``
+of its segment's scorecard over those fields (one ``Attribute`` per cell with its points, the baseline at
+the best cell), so its reason code ranks with the others. ``_Fields.derive`` is where such fields go.
+
 >>> print(to_pmml(artifact))  # doctest: +SKIP
 """
 
@@ -126,21 +131,10 @@ def to_pmml(artifact: ScorecardArtifact, reasons: int = MAX_PRINCIPAL_REASONS) -
     outputs = ["score", "tier", "probability", "segment"] + [f"reason_{j + 1}" for j in range(reasons)]
     fields.check_names([PREDICTED_FIELD, *outputs])
 
-    names = [seg.name for seg in artifact.segments]
-    twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
-    if twice is not None:
-        raise InputError(f"two segments are named {twice!r}; PMML needs each segment's own id")
-    segmentation = _el("Segmentation", multipleModelMethod="selectFirst")
-    for i, seg in enumerate(artifact.segments):
-        segment = _sub(segmentation, "Segment", id=_xml(seg.name, f"segment name {seg.name!r}"))
-        predicate = _segment_predicate(seg.condition, fields)
-        segment.append(_all_of([*_reads_every_number(fields), predicate]) if i == 0 else predicate)
-        segment.append(_scorecard(seg, fields))
-
     model = _el("MiningModel", functionName="regression", modelName=_xml(artifact.model_id, "model_id"))
     model.append(fields.mining_schema(fields.columns, top_level=True))
     model.append(_output(artifact.scaling, reasons))
-    model.append(segmentation)
+    model.append(_segmentation(artifact.segments, fields))
 
     root = _el("PMML", xmlns=PMML_NAMESPACE, version=PMML_VERSION)
     root.append(_header(artifact))
@@ -187,7 +181,8 @@ class _Fields:
         for name in names:
             if name in self._names:
                 raise InputError(
-                    f"column {name} has the name of a field the PMML export writes ({name}); rename the "
+                    f"column {name} has the name of a field the PMML export writes (the outputs score, "
+                    f"tier, probability, segment, reason_N and the target {PREDICTED_FIELD}); rename the "
                     "column to export this model to PMML"
                 )
             self._names.add(name)
@@ -249,6 +244,29 @@ class _Fields:
 
 
 # -- segments and characteristics ---------------------------------------------------------------------
+
+
+def _segmentation(segments: list[Segment], fields: _Fields) -> ET.Element:
+    """The segments in order, each with its condition and scorecard; the first whose condition holds wins."""
+    names = [seg.name for seg in segments]
+    twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if twice is not None:
+        raise InputError(f"two segments are named {twice!r}; PMML needs each segment's own id")
+    out = _el("Segmentation", multipleModelMethod="selectFirst")
+    for i, seg in enumerate(segments):
+        segment = _sub(out, "Segment", id=_xml(seg.name, f"segment name {seg.name!r}"))
+        predicate = _segment_predicate(seg.condition, fields)
+        guard = _reads_every_number(fields) if i == 0 else []
+        if guard:
+            segment.append(
+                ET.Comment(
+                    " the or-predicates are always true: they read every numeric input, so text that is not "
+                    "a number makes the row invalid whatever its segment "
+                )
+            )
+        segment.append(_all_of([*guard, predicate]))
+        segment.append(_scorecard(seg, fields))
+    return out
 
 
 def _scorecard(seg: Segment, fields: _Fields) -> ET.Element:
