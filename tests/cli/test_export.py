@@ -61,4 +61,6 @@ def test_export_pmml_refuses_the_sql_flags(tmp_path: Path, cli: Runner) -> None:
     model = two_cards().save(tmp_path / "model.json")
     result = cli("export", str(model), "--format", "pmml", "--dialect", "postgresql", "--table", "t")
     assert_one_line_error(result, r"--dialect and --table apply to --format sql only; PMML has no dialect")
+    result = cli("export", str(model), "--format", "pmml", "--table", "t")
+    assert_one_line_error(result, r"^error: --table applies to --format sql only")
     assert not list(tmp_path.glob("model.*.tmp")) and not Path("model.pmml").exists()

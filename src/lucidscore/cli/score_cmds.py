@@ -97,8 +97,9 @@ def export(
     if fmt is ExportFormat.pmml:
         given = [flag for flag, value in (("--dialect", dialect), ("--table", table)) if value is not None]
         if given:
+            verb = "apply" if len(given) > 1 else "applies"
             raise InputError(
-                f"{' and '.join(given)} apply to --format sql only; PMML has no dialect or table"
+                f"{' and '.join(given)} {verb} to --format sql only; PMML has no dialect or table"
             )
     art = load_artifact(model)
     if fmt is ExportFormat.pmml:
