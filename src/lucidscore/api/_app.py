@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
+from lucidscore.api._admission import Admission
 from lucidscore.api._errors import install_error_handlers
 from lucidscore.api._limits import BodySizeLimit, SigninLimiter
 from lucidscore.api._pages import make_templates
@@ -53,7 +54,7 @@ def create_app(
         if settings.benefit_catalogue_path
         else default_catalogue()
     )
-    engine = engine if engine is not None else make_engine(settings.db_url)
+    engine = engine if engine is not None else service_engine(settings)
     # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
     app = FastAPI(
         title="lucidscore",
@@ -70,6 +71,9 @@ def create_app(
         catalogue=catalogue,
         limiter=SigninLimiter(settings.signin_max_failures, settings.signin_window_seconds),
         templates=make_templates(),
+        admission=Admission(
+            settings.db_pool_size, settings.max_queued_requests, settings.queue_timeout_seconds
+        ),
         rescorer=rescorer,
     )
     install_error_handlers(app)
@@ -77,6 +81,13 @@ def create_app(
     for module in (system, docs, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
         app.include_router(module.router)
     return app
+
+
+def service_engine(settings: Settings) -> Engine:
+    """The service's engine: exactly ``db_pool_size`` connections, as many as requests admitted at once."""
+    return make_engine(
+        settings.db_url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds
+    )
 
 
 def app_from_environment() -> FastAPI:

@@ -37,3 +37,16 @@ class Settings(BaseSettings):
     )
     as_of: date | None = Field(default=None, description="date the current scores are computed as of")
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")
+    db_pool_size: int = Field(
+        default=8, ge=1, le=256, description="database connections, and requests using the database at once"
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait for a pooled connection before a 503"
+    )
+    max_queued_requests: int = Field(
+        default=1024, ge=0, description="requests that may wait for the database; more get a 503 at once"
+    )
+    queue_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait of a queued request before a 503"
+    )
+    retry_after_seconds: int = Field(default=2, ge=1, description="Retry-After of a 503")

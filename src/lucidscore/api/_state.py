@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from lucidscore.api._admission import Admission
 from lucidscore.api._limits import SigninLimiter
 from lucidscore.api._settings import Settings
 from lucidscore.policy import BenefitCatalogue
@@ -26,6 +27,7 @@ class ServiceState:
     catalogue: BenefitCatalogue
     limiter: SigninLimiter
     templates: Jinja2Templates
+    admission: Admission
     rescorer: Rescorer | None = None
     plotly_js: list[str] = field(default_factory=list)  # filled on first request for /static/plotly.js
     # SQLite has one writer at a time and its busy handler sleeps in coarse steps (up to 50 ms) while it

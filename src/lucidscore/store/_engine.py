@@ -54,21 +54,31 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Engine:
     """Create an engine for ``url``: ``sqlite:///file.db`` or ``postgresql://`` (run through psycopg 3).
 
     SQLite gets WAL mode, foreign keys and a 30 s busy timeout; a plain ``postgresql://`` URL is mapped to
     the psycopg driver. Raises ``InputError`` for a URL that is not one of these.
 
+    ``pool_size`` fixes the connection pool at exactly that many connections (no overflow) and
+    ``pool_timeout`` bounds the wait for one; without them SQLAlchemy's defaults apply (5 + 10 overflow,
+    30 s), which suit a command-line run. The service sets both (``lucidscore.api.Settings``).
+
     >>> make_engine("sqlite://").dialect.name
     'sqlite'
     """
     parsed = _normalise(url)
+    pool: dict[str, Any] = {}
+    in_memory = parsed.drivername.startswith("sqlite") and parsed.database in (None, "", ":memory:")
+    if pool_size is not None and not in_memory:
+        pool = {"pool_size": pool_size, "max_overflow": 0}
+    if pool_timeout is not None and not in_memory:
+        pool["pool_timeout"] = pool_timeout
     if parsed.drivername.startswith("sqlite"):
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, **pool)
         _configure_sqlite(engine)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, **pool)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

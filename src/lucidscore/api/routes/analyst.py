@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import AnalystAuth, AnalystWrite, AnyDispute, Db, State
+from lucidscore.api.deps import AnalystAuth, AnalystWrite, AnyDispute, Db, OneHopRoute, State
 from lucidscore.api.schemas import (
     AcceptDisputeIn,
     AnalystDisputeOut,
@@ -21,7 +21,7 @@ from lucidscore.api.schemas import (
 )
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1/analyst", tags=["analyst"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/analyst", tags=["analyst"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
 
 
 @router.get("/models", summary="Models the service can score with")

@@ -11,10 +11,10 @@ from lucidscore import service
 from lucidscore.api import _plots, _views
 from lucidscore.api._errors import ApiError, PageError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, State, find_dispute
+from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, OneHopRoute, State, find_dispute
 from lucidscore.api.schemas import AcceptDisputeIn
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse, route_class=OneHopRoute)
 
 
 @router.get("/analyst")

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from lucidscore import service
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Db, MaybeSignedIn, SignedIn, State
+from lucidscore.api.deps import Db, MaybeSignedIn, OneHopRoute, SignedIn, State
 from lucidscore.api.schemas import OkOut, SessionOut, SignInIn
 from lucidscore.store.service import User
 
-router = APIRouter(responses=ERROR_RESPONSES)
+router = APIRouter(responses=ERROR_RESPONSES, route_class=OneHopRoute)
 
 HOME_OF_ROLE = {"consumer": "/dashboard", "analyst": "/analyst", "merchant": "/merchant"}
 

@@ -7,7 +7,16 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State, consumer_id
+from lucidscore.api.deps import (
+    ConsumerAuth,
+    ConsumerWrite,
+    Db,
+    OneHopRoute,
+    OwnConsent,
+    OwnDispute,
+    State,
+    consumer_id,
+)
 from lucidscore.api.schemas import (
     AccessOut,
     ConsentCreatedOut,
@@ -22,7 +31,7 @@ from lucidscore.api.schemas import (
     ScoreOut,
 )
 
-router = APIRouter(prefix="/v1/me", tags=["consumer"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/me", tags=["consumer"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
 
 
 @router.get("", summary="Who I am")

@@ -13,8 +13,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
 from lucidscore.api._errors import ApiError
+from lucidscore.api.deps import OneHopRoute
 
-router = APIRouter()
+router = APIRouter(route_class=OneHopRoute)
 
 ASSETS_URL = "/static/docs"
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")

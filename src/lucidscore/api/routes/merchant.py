@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from lucidscore import service
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
+from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, OneHopRoute, State
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 
@@ -19,7 +19,7 @@ def _lock(state: State) -> AbstractContextManager[Any] | None:
     return state.write_lock if state.serialise_writes else None
 
 
-router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
 
 
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
