@@ -9,6 +9,7 @@ from lucidscore.api._admission import Admission
 from lucidscore.api._errors import install_error_handlers
 from lucidscore.api._limits import BodySizeLimit, SigninLimiter
 from lucidscore.api._pages import make_templates
+from lucidscore.api._serving import settle_heap
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
 from lucidscore.api.deps import refuse_unstorable_params
@@ -97,4 +98,6 @@ def app_from_environment() -> FastAPI:
     rescorer = (
         PipelineRescorer(settings.db_url, settings.as_of, settings.features_path) if settings.as_of else None
     )
-    return create_app(settings, rescorer=rescorer)
+    app = create_app(settings, rescorer=rescorer)
+    settle_heap()  # each worker process builds its app here, once, before it serves
+    return app

@@ -31,8 +31,9 @@ def _run(app: object, host: str, port: int, console: Console) -> None:
     import uvicorn
 
     console.print(f"Serving on [bold]http://{host}:{port}[/] (API docs at /docs). Press Ctrl-C to stop.")
-    from lucidscore.api import NoDelayH11Protocol
+    from lucidscore.api import NoDelayH11Protocol, settle_heap
 
+    settle_heap()
     uvicorn.run(app, host=host, port=port, log_level="warning", http=NoDelayH11Protocol)  # type: ignore[arg-type]
     console.print("Stopped.")
 
