@@ -48,13 +48,14 @@ def test_docs_page_loads_only_local_assets(world: World) -> None:
         "/static/docs/swagger-ui-bundle.js",
         "/static/docs/swagger-ui.css",
         "/static/docs/favicon.png",
+        "/static/swagger-init.js",  # starts Swagger UI: the CSP allows no inline script
     }
     for url in urls:
         parts = urlsplit(url)
         assert (parts.scheme, parts.netloc) == ("", "") and url.startswith("/"), url
         asset = client.get(url)
         assert asset.status_code == 200, url
-        assert len(asset.content) > 1000, url
+        assert len(asset.content) > (1000 if url.startswith("/static/docs/") else 100), url
         kind = next(kind for ext, kind in KINDS.items() if url.endswith(ext))
         assert kind in asset.headers["content-type"], (url, asset.headers["content-type"])
     assert "/openapi.json" in r.text

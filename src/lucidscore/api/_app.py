@@ -7,12 +7,13 @@ from sqlalchemy.engine import Engine
 
 from lucidscore.api._admission import Admission
 from lucidscore.api._errors import install_error_handlers
-from lucidscore.api._limits import BodySizeLimit, SigninLimiter
+from lucidscore.api._headers import SecurityHeaders
+from lucidscore.api._limits import BodySizeLimit, Throttle
 from lucidscore.api._pages import make_templates
 from lucidscore.api._serving import settle_heap
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
-from lucidscore.api.deps import refuse_unstorable_params
+from lucidscore.api.deps import refuse_unstorable_params, require_json_bodies
 from lucidscore.api.routes import (
     analyst,
     analyst_pages,
@@ -24,7 +25,7 @@ from lucidscore.api.routes import (
     system,
 )
 from lucidscore.policy import default_catalogue, load_catalogue
-from lucidscore.service import PipelineRescorer, Rescorer
+from lucidscore.service import PipelineRescorer, Rescorer, load_model_key
 from lucidscore.store import make_engine, session_factory
 
 DESCRIPTION = """An open, explainable, consent-based credit score on a 350-950 scale.
@@ -63,22 +64,30 @@ def create_app(
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(refuse_unstorable_params)],
+        dependencies=[Depends(require_json_bodies), Depends(refuse_unstorable_params)],
     )
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         catalogue=catalogue,
-        limiter=SigninLimiter(settings.signin_max_failures, settings.signin_window_seconds),
+        throttle=Throttle(settings.signin_window_seconds, settings.signin_max_delay_seconds),
         templates=make_templates(),
         admission=Admission(
             settings.db_pool_size, settings.max_queued_requests, settings.queue_timeout_seconds
         ),
         rescorer=rescorer,
+        model_key=load_model_key(settings.model_key_path) if settings.model_key_path else None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outside the size limit: its 413 gets the headers too
+    if settings.forwarded_allow_ips:
+        # The client address comes from X-Forwarded-For only when the peer is one of these proxies; serve
+        # turns uvicorn's own handling off (it trusts 127.0.0.1 by default), so this is the one place.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for module in (system, docs, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
         app.include_router(module.router)
     return app

@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Form, Header, Path, Request
+from fastapi import Depends, Form, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from lucidscore import service
 from lucidscore.api._errors import ApiError, SignInRequired
+from lucidscore.api._limits import Attempt, Throttled
 from lucidscore.api._security import csrf_token, same_secret
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
@@ -122,6 +123,24 @@ async def refuse_unstorable_params(request: Request) -> None:
             raise ApiError(422, f"{name}: {problem}", field=name)
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def require_json_bodies(request: Request) -> None:
+    """Every route: a body sent to the JSON API (``/v1/...``) must say ``Content-Type: application/json``
+    (415 otherwise). Another site's page can post a form, plain text or a typeless blob to us without
+    asking; it cannot post JSON (the browser asks first, and we allow no other origin), so a JSON call,
+    sign-in included, cannot be forged from another site (login CSRF)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.url.path.startswith("/v1/"):
+        return
+    if not await request.body():
+        return
+    if not _is_json(request.headers.get("content-type", "")):
+        raise ApiError(415, "send the body as JSON, with the header Content-Type: application/json")
+
+
 def _session_token(request: Request, settings: Settings) -> tuple[str, str] | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -190,6 +209,14 @@ async def _analyst_csrf(
     return auth
 
 
+async def _signed_in_csrf(
+    auth: SignedIn, settings: SettingsDep, x_csrf_token: Annotated[str | None, Header()] = None
+) -> Auth:
+    check_csrf(auth, x_csrf_token, settings)
+    return auth
+
+
+SignedInWrite = Annotated[Auth, Depends(_signed_in_csrf)]
 ConsumerWrite = Annotated[Auth, Depends(_consumer_csrf)]
 AnalystWrite = Annotated[Auth, Depends(_analyst_csrf)]
 
@@ -235,16 +262,51 @@ def consumer_id(auth: Auth) -> str:
     return auth.user.consumer_id
 
 
+def client_of(request: Request) -> str:
+    """The client's address: the connection's peer, or what a trusted proxy said (``forwarded_allow_ips``)."""
+    return request.client.host if request.client else "unknown"
+
+
+def guess(state: ServiceState, request: Request, *keys: Hashable) -> Attempt:
+    """Reserve a try at a secret (API key, consent token) for this client and ``keys``; 429 while throttled.
+
+    Not atomic (``atomic=False``): one client may send many valid requests at once; the secrets are 256
+    random bits, so what the throttle bounds is the rate of guessing, not a few extra guesses.
+    """
+    limit = state.settings.guess_max_failures
+    try:
+        return state.throttle.begin(
+            [(("guess", client_of(request)), limit), *((key, limit) for key in keys)], atomic=False
+        )
+    except Throttled as exc:
+        raise ApiError(
+            429,
+            f"too many wrong keys or tokens; try again in {exc.retry_after} seconds",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+
+
+def merchant_for_key(state: ServiceState, request: Request, db: Session, key: str) -> service.MerchantRef:
+    """The merchant whose API key this is (JSON and the merchant page); 401 if none, 429 when guessing."""
+    attempt = guess(state, request)
+    merchant = service.merchant_for_key(db, key)
+    if merchant is None:
+        attempt.failed()
+        raise ApiError(401, "the API key is not valid", field="X-API-Key")
+    attempt.succeeded()
+    return merchant
+
+
 @ends_its_transactions
 def _merchant(
-    db: Db, x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None
+    request: Request,
+    db: Db,
+    state: State,
+    x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None,
 ) -> service.MerchantRef:
     if not x_api_key:
         raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
-    merchant = service.merchant_for_key(db, x_api_key)
-    if merchant is None:
-        raise ApiError(401, "the API key is not valid", field="X-API-Key")
-    return merchant
+    return merchant_for_key(state, request, db, x_api_key)
 
 
 MerchantUser = Annotated[service.MerchantRef, Depends(_merchant)]
@@ -293,3 +355,24 @@ def _any_dispute(auth: AnalystAuth, db: Db, dispute_id: DisputeId) -> Dispute:
 OwnConsent = Annotated[Consent, Depends(_own_consent)]
 OwnDispute = Annotated[Dispute, Depends(_own_dispute)]
 AnyDispute = Annotated[Dispute, Depends(_any_dispute)]
+
+
+@dataclass(frozen=True)
+class PageOf:
+    """Which part of a list to return: at most ``limit`` items after the first ``offset``."""
+
+    limit: int
+    offset: int
+
+
+MAX_PAGE = 500
+
+
+async def _page(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="at most this many items")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="skip this many items first")] = 0,
+) -> PageOf:
+    return PageOf(limit, offset)
+
+
+Page = Annotated[PageOf, Depends(_page)]

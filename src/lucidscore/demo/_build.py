@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from lucidscore.artifact import Condition, ScorecardArtifact
 from lucidscore.demo._logins import DemoLogins, create_logins
 from lucidscore.errors import InputError
-from lucidscore.service import PipelineRescorer
+from lucidscore.service import PipelineRescorer, generate_model_key, register_model
 from lucidscore.store import make_engine, migrate
-from lucidscore.store.service import ModelRecord, ScoreRecord
+from lucidscore.store.service import ScoreRecord
 
 if TYPE_CHECKING:
     from lucidscore.api import Settings
@@ -31,6 +31,7 @@ DB_NAME = "lucidscore.db"
 LOGINS_NAME = "logins.json"
 FEATURES_NAME = "features_current.parquet"
 INFO_NAME = "demo.json"
+MODEL_KEY_NAME = "model_key.pem"  # the demo's model signing key (0600); a real deployment keeps it elsewhere
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class DemoBuild:
     @property
     def features_path(self) -> Path:
         return self.directory / FEATURES_NAME
+
+    @property
+    def model_key_path(self) -> Path | None:
+        path = self.directory / MODEL_KEY_NAME
+        return path if path.is_file() else None
 
 
 def month_ends(end: date, months: int) -> list[date]:
@@ -71,7 +77,13 @@ def demo_settings(build: DemoBuild, **overrides: Any) -> Settings:
     """Service settings for serving the demo (the web layer's, loaded only to serve)."""
     from lucidscore.api import Settings
 
-    return Settings(db_url=build.db_url, features_path=build.features_path, as_of=build.as_of, **overrides)
+    return Settings(
+        db_url=build.db_url,
+        features_path=build.features_path,
+        as_of=build.as_of,
+        model_key_path=build.model_key_path,
+        **overrides,
+    )
 
 
 def demo_rescorer(build: DemoBuild) -> PipelineRescorer:
@@ -161,15 +173,10 @@ def build_demo(
             artifact.save(directory / "model.json")
         engine = make_engine(db_url)
         migrate(engine)
+        key = generate_model_key(directory / MODEL_KEY_NAME)
         with steps.step("Scoring everyone, with history", total=len(dates)) as advance, Session(engine) as s:
-            s.add(
-                ModelRecord(
-                    model_id=artifact.model_id,
-                    content_hash=artifact.content_hash,
-                    artifact_json=artifact.model_dump_json(),
-                    description="segmented scorecard: thin file vs thick file",
-                    active=True,
-                )
+            register_model(
+                s, artifact, key, description="segmented scorecard: thin file vs thick file", active=True
             )
             for as_of in dates:
                 rows = score_consumers(
@@ -197,7 +204,17 @@ def build_demo(
 
 
 DEMO_FILES = frozenset(
-    {"data", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LOGINS_NAME, FEATURES_NAME, INFO_NAME, "model.json"}
+    {
+        "data",
+        DB_NAME,
+        f"{DB_NAME}-wal",
+        f"{DB_NAME}-shm",
+        LOGINS_NAME,
+        FEATURES_NAME,
+        INFO_NAME,
+        "model.json",
+        MODEL_KEY_NAME,
+    }
 )
 
 
