@@ -12,11 +12,20 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# The two <style> elements plotly.js (pinned, served from /static/plotly.js) adds when it loads, allowed by
+# their hashes and nothing else: its own stylesheet, created empty and filled through the CSSOM (which a
+# CSP does not restrict), and maplibre's stylesheet for map charts, which lucidscore does not draw. The
+# browser journey (tests/demo/test_browser.py) fails on any violation, so a new plotly.js shows here.
+PLOTLY_STYLE_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # the empty string
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # .maplibregl-map{font:12px/20px ...
+)
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        "style-src 'self' " + " ".join(PLOTLY_STYLE_HASHES),
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",

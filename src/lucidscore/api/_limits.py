@@ -10,6 +10,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -18,6 +19,7 @@ class BodySizeLimit:
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.message = f"the request body is larger than {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +44,9 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     too_big = True
-                    raise _TooLarge
+                    # An HTTPException passes through FastAPI's body parsing (any other error there
+                    # becomes a 400, which a chunked body without Content-Length used to get).
+                    raise HTTPException(413, self.message)
             return message
 
         started = False
@@ -55,9 +59,6 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
         except Exception:
             if too_big and not started:
                 await self._refuse(send)
@@ -70,7 +71,7 @@ class BodySizeLimit:
                 "error": {
                     "status": 413,
                     "code": "payload_too_large",
-                    "message": f"the request body is larger than {self.max_bytes} bytes",
+                    "message": self.message,
                     "field": None,
                 }
             }
@@ -86,10 +87,6 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class Throttle:

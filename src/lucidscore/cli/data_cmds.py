@@ -75,6 +75,10 @@ def features(
 
     if (db is None) == (data is None):
         raise InputError("features: give exactly one of --db URL or --data DIR")
+    if db is not None:
+        from lucidscore.store import open_database
+
+        open_database(db).dispose()  # a missing file or an unreachable server: one clear line, here
     source: str | Path = db if db is not None else data  # type: ignore[assignment]
     result = compute_features_counted(source, _date("--as-of", as_of), progress=True)
     path = write_features(result.frame, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -154,6 +155,9 @@ def build_demo(
         with steps.step(f"Generating {consumers:,} synthetic consumers"):
             summary = generate_population(consumers, seed, directory / "data")
         db_url = f"sqlite:///{(directory / DB_NAME).resolve()}"
+        # Readable by its owner only (issue 11): it holds password hashes and everyone's records. SQLite
+        # gives its -wal and -shm files the database file's mode.
+        os.close(os.open(directory / DB_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         with steps.step("Ingesting into SQLite"):
             ingest_directory(directory / "data", db_url)
         dates = month_ends(summary.end, HISTORY_MONTHS)

@@ -5,7 +5,7 @@ previous one superseded, never overwriting it; ``<table>_current`` views show th
 """
 
 from lucidscore.store._base import Base
-from lucidscore.store._engine import make_engine, session_factory
+from lucidscore.store._engine import DatabaseMissing, make_engine, open_database, session_factory
 from lucidscore.store._history import history
 from lucidscore.store._migrate import current_revision, head_revision, migrate
 from lucidscore.store._tables import (
@@ -30,6 +30,7 @@ __all__ = [
     "SUPERSEDED_AT",
     "VERSION_ID",
     "Base",
+    "DatabaseMissing",
     "IngestBatch",
     "current_revision",
     "current_view_name",
@@ -38,6 +39,7 @@ __all__ = [
     "ingest_batches_table",
     "make_engine",
     "migrate",
+    "open_database",
     "raw_table",
     "session_factory",
     "sql_type",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.errors import InputError
@@ -84,3 +85,34 @@ def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float |
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory bound to ``engine`` whose objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class DatabaseMissing(InputError):
+    """A SQLite database file that does not exist (and was not asked to be created)."""
+
+
+def open_database(url: str, *, create: bool = False, **engine_options: Any) -> Engine:
+    """An engine for ``url`` that has just connected, or ``InputError`` in one line a person can act on.
+
+    Every command that opens a database goes through here: a SQLite file in a folder that does not exist,
+    a SQLite file that does not exist (``DatabaseMissing``, unless ``create``) and a server that cannot be
+    reached are named, with the reason, instead of failing later with a traceback. ``engine_options`` go to
+    ``make_engine``. The password of a URL is never shown.
+    """
+    parsed = _normalise(url)
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.parent.is_dir():
+            raise InputError(f"database {shown}: the folder {path.parent} does not exist; create it first")
+        if not path.exists() and not create:
+            raise DatabaseMissing(f"database {shown}: the file {path} does not exist")
+    engine = make_engine(url, **engine_options)
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise InputError(f"database {shown}: cannot connect ({reason})") from None
+    return engine
