@@ -69,3 +69,23 @@ def _table_of(diff: object) -> str | None:
         if name in MINE:
             return str(name)
     return None
+
+
+def test_0003_adds_the_model_signature_where_it_is_missing(engine: Engine) -> None:
+    """0002 builds the service tables from today's models, so a new database has ``models.signature``
+    before 0003 runs (0003 then leaves it); one made before has not, and 0003 adds it."""
+    from alembic import command
+
+    from lucidscore.store._migrate import _config
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("models")}
+
+    assert "signature" in columns()
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002_service")  # the table as a database made before issue 11 has it
+    assert "signature" not in columns() and current_revision(engine) == "0002_service"
+    migrate(engine)
+    assert "signature" in columns() and current_revision(engine) == head_revision()
