@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from lucidscore.api import Settings, create_app
+from tests.api._loop import run as run_on_own_loop
 from tests.api._world import World, build_world
 
 BOGUS = {"Authorization": "Bearer bogus"}
@@ -77,7 +78,7 @@ def test_a_flood_of_bogus_bearers_on_a_slow_database_leaves_healthz_answering(tm
                 gate.open()
             return health, list(await asyncio.gather(*flood))
 
-    health, responses = asyncio.run(run())
+    health, responses = run_on_own_loop(run())
     assert health.status_code == 200 and health.json() == {"ok": True}
     assert [r.status_code for r in responses] == [401] * 64  # every one answered, none a 500
 
@@ -105,7 +106,7 @@ def test_beyond_the_bounded_queue_requests_get_a_fast_503_with_retry_after(tmp_p
                 gate.open()
             return early, list(await asyncio.gather(*flood))
 
-    early, responses = asyncio.run(run())
+    early, responses = run_on_own_loop(run())
     assert len(early) == 18
     for r in early:
         assert r.status_code == 503, r.text
@@ -167,6 +168,9 @@ REQUESTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("alice", "GET", "/v1/me/disputes/999", None),
     ("alice", "POST", "/v1/me/consents/999/revoke", None),
     ("shop_x", "POST", "/v1/decisions", {"consent_token": "lct_nope", "product": "premium"}),
+    ("alice", "POST", "/v1/me/consents", {"merchant": "shop_x", "purpose": "premium"}),
+    ("alice", "POST", "/v1/me/disputes", {"record_table": "accounts", "record_key": "A1", "reason": "no"}),
+    ("anonymous", "POST", "/v1/session", {"username": "bob", "password": "bob-pass-5678"}),
     ("ann", "GET", "/v1/analyst/models", None),
     ("ann", "GET", "/v1/analyst/disputes", None),
     ("ann", "GET", "/v1/analyst/disputes/999", None),

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.api._loop import run as run_on_own_loop
 from tests.api._world import PASSWORDS, World, build_world
 
 WRONG = {"username": "alice", "password": "not-her-password"}
@@ -28,8 +29,8 @@ def _client(world: World, ip: str = "10.0.0.9") -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://service")
 
 
-def _run(test: Callable[[], Awaitable[Any]]) -> Any:
-    return asyncio.run(test())
+def _run(test: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    return run_on_own_loop(test())
 
 
 class Clock:
