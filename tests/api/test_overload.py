@@ -213,3 +213,26 @@ def test_no_connection_is_held_across_thread_hops(
     assert hops, "the request made no thread hop"
     assert held == [], f"thread hops that ended holding a database connection: {held}"
     assert engine.pool.checkedout() == 0
+
+
+def test_a_write_waiting_on_another_process_is_a_503_not_a_30_s_stall(tmp_path: Path) -> None:
+    """SQLite's busy handler waited up to 30 s for another process's write lock (an ingest, a second
+    worker); the service waits db_pool_timeout_seconds, then answers 503 with Retry-After."""
+    import sqlite3
+
+    world = build_world(f"sqlite:///{tmp_path / 's.db'}", db_pool_timeout_seconds=0.2)
+    alice = world.signed_in("alice")
+    token = alice.post("/v1/me/consents", json={"merchant": "shop_x", "purpose": "premium"}).json()["token"]
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        r = world.merchant("shop_x").post(
+            "/v1/decisions", json={"consent_token": token, "product": "premium"}
+        )
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2", r.text
+    assert r.json()["error"]["message"] == "the database is unavailable; try again shortly"
+    r = world.merchant("shop_x").post("/v1/decisions", json={"consent_token": token, "product": "premium"})
+    assert r.status_code == 200  # the lock is gone: the next decision goes through

@@ -61,7 +61,9 @@ class Settings(BaseSettings):
         default=8, ge=1, le=256, description="database connections, and requests using the database at once"
     )
     db_pool_timeout_seconds: float = Field(
-        default=5.0, gt=0, description="longest wait for a pooled connection before a 503"
+        default=5.0,
+        gt=0,
+        description="longest wait for a pooled connection or SQLite's write lock before a 503",
     )
     max_queued_requests: int = Field(
         default=1024, ge=0, description="requests that may wait for the database; more get a 503 at once"

@@ -32,7 +32,7 @@ def _normalise(url: str) -> URL:
     return parsed
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: float = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """WAL, foreign keys, a busy timeout, and transactions that really begin (DDL included).
 
     pysqlite's own transaction handling begins late and commits around DDL; SQLAlchemy's documented recipe
@@ -44,7 +44,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -62,8 +62,9 @@ def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float |
     the psycopg driver. Raises ``InputError`` for a URL that is not one of these.
 
     ``pool_size`` fixes the connection pool at exactly that many connections (no overflow) and
-    ``pool_timeout`` bounds the wait for one; without them SQLAlchemy's defaults apply (5 + 10 overflow,
-    30 s), which suit a command-line run. The service sets both (``lucidscore.api.Settings``).
+    ``pool_timeout`` bounds the wait for one — and, on SQLite, for another process's write lock (instead of
+    30 s); without them SQLAlchemy's defaults apply (5 + 10 overflow, 30 s), which suit a command-line
+    run. The service sets both (``lucidscore.api.Settings``).
 
     >>> make_engine("sqlite://").dialect.name
     'sqlite'
@@ -77,7 +78,7 @@ def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float |
         pool["pool_timeout"] = pool_timeout
     if parsed.drivername.startswith("sqlite"):
         engine = create_engine(parsed, **pool)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, SQLITE_BUSY_TIMEOUT_MS if pool_timeout is None else pool_timeout * 1000)
         return engine
     return create_engine(parsed, pool_pre_ping=True, **pool)
 
