@@ -93,6 +93,8 @@ def _watch(page: Any, base: str) -> tuple[list[str], list[str]]:
 @pytest.mark.browser
 def test_swagger_ui_renders_offline_in_chromium(world: World, browser_context: Any) -> None:
     page = browser_context.new_page()
+    violations: list[str] = []  # the Content-Security-Policy allows no inline script or style (issue 11)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     with running(world.app) as base:
         foreign, failed = _watch(page, base)
         page.goto(f"{base}/docs", wait_until="networkidle")
@@ -106,3 +108,4 @@ def test_swagger_ui_renders_offline_in_chromium(world: World, browser_context: A
     page.close()
     assert foreign == []
     assert failed == []
+    assert violations == [], "\n".join(violations)
