@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.errors import InputError
+from lucidscore.store._chain_writer import install_audit_chain
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -33,10 +34,12 @@ def _normalise(url: str) -> URL:
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: float = SQLITE_BUSY_TIMEOUT_MS) -> None:
-    """WAL, foreign keys, a busy timeout, and transactions that really begin (DDL included).
+    """WAL, foreign keys, busy timeout, recursive triggers, and transactions that really begin (DDL included).
 
     pysqlite's own transaction handling begins late and commits around DDL; SQLAlchemy's documented recipe
-    takes it over so that one ``engine.begin()`` block is one SQLite transaction, all or nothing.
+    takes it over so that one ``engine.begin()`` block is one SQLite transaction, all or nothing. Recursive
+    triggers make the rows an ``INSERT OR REPLACE`` deletes fire DELETE triggers, so the append-only guards
+    see them (the audit tables' own INSERT guard refuses such an insert on any connection).
     """
 
     @event.listens_for(engine, "connect")
@@ -45,6 +48,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: float = SQLITE_BUSY_TIMEO
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA recursive_triggers=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -59,7 +63,8 @@ def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float |
     """Create an engine for ``url``: ``sqlite:///file.db`` or ``postgresql://`` (run through psycopg 3).
 
     SQLite gets WAL mode, foreign keys and a 30 s busy timeout; a plain ``postgresql://`` URL is mapped to
-    the psycopg driver. Raises ``InputError`` for a URL that is not one of these.
+    the psycopg driver. Rows inserted into an audit table are chained by hash (``install_audit_chain``).
+    Raises ``InputError`` for a URL that is not one of these.
 
     ``pool_size`` fixes the connection pool at exactly that many connections (no overflow) and
     ``pool_timeout`` bounds the wait for one — and, on SQLite, for another process's write lock (instead of
@@ -79,8 +84,10 @@ def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float |
     if parsed.drivername.startswith("sqlite"):
         engine = create_engine(parsed, **pool)
         _configure_sqlite(engine, SQLITE_BUSY_TIMEOUT_MS if pool_timeout is None else pool_timeout * 1000)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True, **pool)
+    else:
+        engine = create_engine(parsed, pool_pre_ping=True, **pool)
+    install_audit_chain(engine)
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
