@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -29,8 +29,20 @@ def _statements() -> dict[str, Executable]:
     """The decision's SQL, built once (building statements costs more than running them on SQLite)."""
     return {
         "consent": select(
-            Consent.consumer_id, Consent.merchant_id, Consent.purpose, Consent.expires_at, Consent.revoked_at
+            Consent.id,
+            Consent.consumer_id,
+            Consent.merchant_id,
+            Consent.purpose,
+            Consent.expires_at,
+            Consent.revoked_at,
+            Consent.decisions_left,
+            Consent.issued_via,
         ).where(Consent.token_hash == bindparam("token_hash")),
+        # A consent limited to n decisions: one conditional UPDATE takes one, so concurrent decisions
+        # cannot take more than there are.
+        "take": update(Consent)
+        .where(Consent.id == bindparam("consent_id"), Consent.decisions_left > 0)
+        .values(decisions_left=Consent.decisions_left - 1),
         "model": select(ModelRecord.model_id).where(ModelRecord.active.is_(True)),
         "score": select(
             ScoreRecord.id, ScoreRecord.score, ScoreRecord.tier, ScoreRecord.reasons, ScoreRecord.model_id
@@ -44,16 +56,28 @@ def _statements() -> dict[str, Executable]:
     }
 
 
-def _log(session: Session, lock: AbstractContextManager[Any], row: dict[str, Any]) -> None:
-    """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time)."""
+def _log(
+    session: Session, lock: AbstractContextManager[Any], row: dict[str, Any], take_from: int | None = None
+) -> bool:
+    """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time).
+
+    With ``take_from`` (a consent id), first take one of the consent's remaining decisions, in the same
+    transaction; when none is left, log nothing and return False.
+    """
     with lock:
-        session.connection().execute(_statements()["log"], {"score": None, "model_id": None} | row)
+        conn = session.connection()
+        if take_from is not None:
+            if conn.execute(_statements()["take"], {"consent_id": take_from}).rowcount != 1:
+                session.rollback()
+                return False
+        conn.execute(_statements()["log"], {"score": None, "model_id": None} | row)
         session.commit()
+    return True
 
 
 def decide(
     session: Session,
-    merchant: MerchantRef,
+    merchant: MerchantRef | None,
     consent_token: str,
     product: str,
     catalogue: BenefitCatalogue,
@@ -61,9 +85,13 @@ def decide(
 ) -> dict[str, Any]:
     """Score, tier and the benefit decision for ``product``; the principal reasons when declined.
 
-    Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired or revoked
-    (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
+    Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired, revoked or
+    used up (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
     ``write_lock`` is held while the access-log row is written.
+
+    ``merchant`` is the holder of the API key; None when the consent token alone is presented (an OAuth
+    bearer token), which only a consent the merchant obtained through ``/oauth/token`` allows. A consent
+    limited to a number of decisions (``decisions_left``) loses one with each decision given.
     """
     lock = write_lock if write_lock is not None else nullcontext()
     if product not in catalogue.products:
@@ -75,14 +103,22 @@ def decide(
         raise UnknownSecret(
             "no consent with this token; ask the consumer to grant one", field="consent_token"
         )
+    if merchant is None and consent.issued_via != "oauth":
+        raise UnknownSecret(
+            "this consent token was not issued by /oauth/token; send it with the merchant's X-API-Key",
+            field="consent_token",
+        )
+    merchant_id = consent.merchant_id if merchant is None else merchant.id
     refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
     status = status_of(consent.expires_at, consent.revoked_at)
-    if consent.merchant_id != merchant.id:
+    if consent.merchant_id != merchant_id:
         refusal = ("other merchant", "the consent was granted to another merchant")
     elif consent.purpose != product:
         refusal = ("other purpose", f"the consent is for {consent.purpose!r}, not for {product!r}")
     elif status != "active":
         refusal = (status, f"the consent is {status}")
+    elif consent.decisions_left is not None and consent.decisions_left <= 0:
+        refusal = ("used up", "the consent allowed no more decisions; ask the consumer again")
     score = None
     if refusal is None:
         model_id = conn.execute(sql["model"]).scalar()
@@ -97,7 +133,7 @@ def decide(
     end_reads(session)
     if refusal is not None or score is None:
         why, message = refusal or ("no score", "no score")
-        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant.id, "purpose": product}
+        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant_id, "purpose": product}
         _log(session, lock, row | {"at": now(), "result": "refused: " + why})
         raise (Conflict if why == "no score" else Refused)(message, field="consent_token")
     outcome = catalogue.decide(product, score.score)
@@ -107,19 +143,24 @@ def decide(
         else [r.text for r in reasons_of(score.reasons, score.id, consent.consumer_id, score.model_id)]
     )
     decided_at = now()
-    _log(
+    taken = _log(
         session,
         lock,
         {
             "consumer_id": consent.consumer_id,
-            "merchant_id": merchant.id,
+            "merchant_id": merchant_id,
             "purpose": product,
             "at": decided_at,
             "result": "approved" if outcome.approved else "declined",
             "score": score.score,
             "model_id": score.model_id,
         },
+        take_from=None if consent.decisions_left is None else consent.id,
     )
+    if not taken:  # another decision took the last one meanwhile
+        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant_id, "purpose": product}
+        _log(session, lock, row | {"at": now(), "result": "refused: used up"})
+        raise Refused("the consent allowed no more decisions; ask the consumer again", field="consent_token")
     return {
         "product": product,
         "approved": outcome.approved,
