@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     )
     as_of: date | None = Field(default=None, description="date the current scores are computed as of")
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")
+    oauth_code_seconds: int = Field(
+        default=120, ge=1, le=600, description="lifetime of an OAuth authorization code (single use)"
+    )
+    oauth_consent_days: int = Field(
+        default=30, ge=1, description="how long a consent granted through /oauth/authorize lasts"
+    )
+    oauth_decisions: int = Field(
+        default=1, ge=1, description="decisions a consent granted through /oauth/authorize allows"
+    )
     db_pool_size: int = Field(
         default=8, ge=1, le=256, description="database connections, and requests using the database at once"
     )

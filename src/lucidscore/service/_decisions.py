@@ -66,10 +66,10 @@ def _log(
     """
     with lock:
         conn = session.connection()
-        if take_from is not None:
-            if conn.execute(_statements()["take"], {"consent_id": take_from}).rowcount != 1:
-                session.rollback()
-                return False
+        take = _statements()["take"]
+        if take_from is not None and conn.execute(take, {"consent_id": take_from}).rowcount != 1:
+            session.rollback()
+            return False
         conn.execute(_statements()["log"], {"score": None, "model_id": None} | row)
         session.commit()
     return True

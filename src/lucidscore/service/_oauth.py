@@ -149,6 +149,7 @@ def client_secret_matches(session: Session, client: OAuthClient, secret: str) ->
 
 def issue_code(
     session: Session,
+    code: str,
     client: OAuthClient,
     consumer_id: str,
     purpose: str,
@@ -159,13 +160,15 @@ def issue_code(
     days: int,
     max_decisions: int | None,
     lifetime_seconds: int,
-) -> str:
-    """A new authorization code (returned once; only its digest is kept), valid ``lifetime_seconds``."""
+) -> None:
+    """Store the authorization code ``code`` (a long random string, made by the protocol library) as its
+    digest, valid ``lifetime_seconds``, for what the consumer approved."""
     if not 1 <= lifetime_seconds <= MAX_CODE_SECONDS:
         raise Invalid(f"a code lives 1 to {MAX_CODE_SECONDS} seconds; got {lifetime_seconds}")
     if redirect_uri not in client.redirect_uris:
         raise Invalid(f"{redirect_uri} is not registered for {client.client_id}", field="redirect_uri")
-    code = new_token()
+    if len(code) < 32:
+        raise Invalid("an authorization code has at least 32 random characters", field="code")
     end_reads(session)
     session.add(
         OAuthCode(
@@ -182,7 +185,6 @@ def issue_code(
         )
     )
     session.flush()
-    return code
 
 
 def find_code(session: Session, code: str, client: OAuthClient) -> CodeGrant | None:
@@ -217,6 +219,7 @@ def _revoke_issued(session: Session, row: OAuthCode) -> None:
         return
     consent = session.get(Consent, row.consent_id)
     if consent is not None and consent.revoked_at is None:
+        end_reads(session)
         consent.revoked_at = now()
         session.flush()
 
@@ -229,15 +232,19 @@ def redeem_code(session: Session, grant: CodeGrant, *, at: datetime | None = Non
     """
     moment = at or now()
     end_reads(session)
-    claimed = session.connection().execute(
-        update(OAuthCode)
-        .where(
-            OAuthCode.code_hash == grant.code_hash,
-            OAuthCode.used_at.is_(None),
-            OAuthCode.expires_at > moment,
+    claimed = (
+        session.connection()
+        .execute(
+            update(OAuthCode)
+            .where(
+                OAuthCode.code_hash == grant.code_hash,
+                OAuthCode.used_at.is_(None),
+                OAuthCode.expires_at > moment,
+            )
+            .values(used_at=moment)
         )
-        .values(used_at=moment)
-    ).rowcount
+        .rowcount
+    )
     if claimed != 1:
         raise Conflict("the authorization code was used already or has expired", field="code")
     token = new_token(CONSENT_TOKEN_PREFIX)

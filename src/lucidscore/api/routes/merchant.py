@@ -5,13 +5,13 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Header, Request, Response
 from fastapi.responses import HTMLResponse
 
 from lucidscore import service
-from lucidscore.api._errors import ERROR_RESPONSES, PageError, status_for
+from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, OneHopRoute, State, guess, merchant_for_key
+from lucidscore.api.deps import Db, MaybeSignedIn, OneHopRoute, State, guess, merchant_for_key
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 
@@ -23,10 +23,11 @@ router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES, route_class=One
 
 
 def _decide(
-    state: State, request: Request, db: Db, merchant: service.MerchantRef, token: str, product: str
+    state: State, request: Request, db: Db, merchant: service.MerchantRef | None, token: str, product: str
 ) -> dict[str, Any]:
-    """The decision; unknown consent tokens are counted per client and merchant (429 when guessing)."""
-    attempt = guess(state, request, ("consent-token", merchant.id))
+    """The decision; unknown consent tokens are counted per client and merchant (429 when guessing).
+    Without a merchant (an OAuth bearer token alone), the consent names the merchant."""
+    attempt = guess(state, request, ("consent-token", merchant.id if merchant else None))
     try:
         outcome = service.decide(db, merchant, token, product, state.catalogue, _lock(state))
     except service.UnknownSecret:
@@ -36,11 +37,48 @@ def _decide(
     return outcome
 
 
+def _bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiError(401, "send 'Authorization: Bearer <consent token>'", field="Authorization")
+    return value.strip()
+
+
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
-def decision(body: DecisionIn, request: Request, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
+def decision(
+    body: DecisionIn,
+    request: Request,
+    db: Db,
+    state: State,
+    x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None,
+    authorization: Annotated[
+        str | None, Header(description="'Bearer <consent token>' from /oauth/token (instead of the body's)")
+    ] = None,
+) -> DecisionOut:
     """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
-    and shown to the consumer. 403 without a valid consent for this merchant and product."""
-    return DecisionOut(**_decide(state, request, db, merchant, body.consent_token, body.product))
+    and shown to the consumer. 403 without a valid consent for this merchant and product.
+
+    Either `X-API-Key` with `consent_token` in the body (a token the consumer gave you), or the access
+    token from `/oauth/token` as `Authorization: Bearer lct_...` (the API key is then optional). A consent
+    from OAuth allows a number of decisions (one by default); then 403."""
+    bearer = _bearer(authorization)
+    if bearer is not None and body.consent_token is not None:
+        raise ApiError(422, "send the consent token once: in the body or as bearer", field="consent_token")
+    token = bearer if bearer is not None else body.consent_token
+    if token is None:
+        raise ApiError(
+            422,
+            "send consent_token in the body, or the OAuth access token as bearer",
+            field="consent_token",
+        )
+    merchant: service.MerchantRef | None = None
+    if x_api_key:
+        merchant = merchant_for_key(state, request, db, x_api_key)
+    elif bearer is None:
+        raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
+    return DecisionOut(**_decide(state, request, db, merchant, token, body.product))
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
