@@ -18,6 +18,7 @@ from lucidscore.cli import (
     ingest_cmds,
     lda_cmds,
     model_cmds,
+    oauth_cmds,
     score_cmds,
     service_cmds,
 )
@@ -45,7 +46,17 @@ def version() -> None:
     typer.echo(__version__)
 
 
-COMMANDS = (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, lda_cmds, service_cmds, audit_cmds)
+COMMANDS = (
+    data_cmds,
+    ingest_cmds,
+    model_cmds,
+    score_cmds,
+    evaluate_cmds,
+    lda_cmds,
+    service_cmds,
+    audit_cmds,
+    oauth_cmds,
+)
 for module in COMMANDS:
     module.register(app)
 

@@ -136,7 +136,9 @@ def oauth_client(session: Session, client_id: str) -> OAuthClient | None:
     if merchant is None:
         return None
     uris = session.scalars(
-        select(OAuthRedirectUri.uri).where(OAuthRedirectUri.merchant_id == merchant.id)
+        select(OAuthRedirectUri.uri)
+        .where(OAuthRedirectUri.merchant_id == merchant.id)
+        .order_by(OAuthRedirectUri.id)
     ).all()
     return OAuthClient(merchant.id, merchant.username, merchant.display_name, tuple(uris))
 
