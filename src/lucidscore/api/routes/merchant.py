@@ -70,7 +70,7 @@ def decision(
     if token is None:
         raise ApiError(
             422,
-            "send consent_token in the body, or the OAuth access token as bearer",
+            "field consent_token: Field required (or the OAuth access token as 'Authorization: Bearer')",
             field="consent_token",
         )
     merchant: service.MerchantRef | None = None
