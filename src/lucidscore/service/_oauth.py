@@ -230,7 +230,8 @@ def redeem_code(session: Session, grant: CodeGrant, *, at: datetime | None = Non
     """Mark the code used and issue its consent token (``lct_...``), or ``Conflict`` if it is used already.
 
     One conditional UPDATE claims the code: of two redemptions at once, exactly one sees its row change
-    (SQLite has one writer at a time; PostgreSQL re-checks ``used_at`` once the first commits).
+    (SQLite has one writer at a time; PostgreSQL re-checks ``used_at`` once the first commits). The other
+    revokes the consent the first was given, as for any reuse; the caller commits that.
     """
     moment = at or now()
     end_reads(session)
@@ -248,6 +249,15 @@ def redeem_code(session: Session, grant: CodeGrant, *, at: datetime | None = Non
         .rowcount
     )
     if claimed != 1:
+        # Presented twice at once: the other redemption claimed it (and has committed, or this UPDATE would
+        # still wait for its row lock), so this is a reuse too, and the token it got is revoked.
+        row = session.scalars(
+            select(OAuthCode)
+            .where(OAuthCode.code_hash == grant.code_hash)
+            .execution_options(populate_existing=True)
+        ).first()
+        if row is not None and row.used_at is not None:
+            _revoke_issued(session, row)
         raise Conflict("the authorization code was used already or has expired", field="code")
     token = new_token(CONSENT_TOKEN_PREFIX)
     consent = Consent(

@@ -27,7 +27,9 @@ def _decide(
 ) -> dict[str, Any]:
     """The decision; unknown consent tokens are counted per client and merchant (429 when guessing).
     Without a merchant (an OAuth bearer token alone), the consent names the merchant."""
-    attempt = guess(state, request, ("consent-token", merchant.id if merchant else None))
+    # Per merchant only when the merchant is known (its API key): a bearer alone names nobody, and one shared
+    # key would let anyone's wrong tokens slow every merchant's bearer calls.
+    attempt = guess(state, request, *([("consent-token", merchant.id)] if merchant else []))
     try:
         outcome = service.decide(db, merchant, token, product, state.catalogue, _lock(state))
     except service.UnknownSecret:

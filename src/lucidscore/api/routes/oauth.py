@@ -109,8 +109,8 @@ def authorize_decision(
     except ApiError as exc:
         return _error_page(request, auth, 403, "csrf", exc.message)
     server = Server(db, state)
-    oauth_request = _oauth_request(request, fields)
     try:
+        oauth_request = _oauth_request(request, fields)
         grant = server.get_consent_grant(oauth_request, end_user=auth.user)
     except OAuth2Error as error:
         return _refusal(request, server, error, auth)
@@ -128,18 +128,11 @@ def _writes(state: State) -> AbstractContextManager[Any]:
     return state.write_lock if state.serialise_writes else nullcontext()
 
 
-def _client_named(request: Request, form: list[tuple[str, str]]) -> str:
-    """The client the request names (HTTP Basic or the form), to count its failures; '' when none."""
-    from authlib.oauth2.rfc6749.util import extract_basic_authorization
-
-    client_id, _ = extract_basic_authorization(request.headers)
-    return client_id or dict(form).get("client_id", "")
-
-
 def _throttled_call(request: Request, state: State, form: list[tuple[str, str]], run: object) -> Response:
     """Run an endpoint that checks a client secret and a code or token: wrong secrets and unknown codes
-    count as guesses, per client address and client id (429 while throttled, like API keys)."""
-    attempt = guess(state, request, ("oauth-client", _client_named(request, form)))
+    count as guesses per client address (429 while throttled, like API keys). Not per client id: anyone
+    can name one, and must not be able to slow its owner down."""
+    attempt = guess(state, request)
     try:
         assert callable(run)
         with _writes(state):
