@@ -224,9 +224,8 @@ class Server(rfc6749.AuthorizationServer):
         token["access_token"] = secret
         token["expires_in"] = max(1, int((service.aware(consent.expires_at) - service.now()).total_seconds()))
         if consent.decisions_left is not None:
-            token["decisions"] = (
-                consent.decisions_left
-            )  # an extension field; clients ignore what they do not know
+            # An extension field (RFC 6749 section 5.1 allows them); clients ignore what they do not know.
+            token["decisions"] = consent.decisions_left
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """No signals."""
