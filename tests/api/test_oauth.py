@@ -178,10 +178,24 @@ def test_the_bearer_works_with_the_api_key_too_and_not_for_another_merchant(flow
             headers=bearer | {"X-API-Key": flow.world.api_keys["shop_y"]},
         )
         assert other.status_code == 403 and "another merchant" in other.json()["error"]["message"]
-        twice = plain.post(
-            "/v1/decisions", json={"product": PRODUCT, "consent_token": token["access_token"]}, headers=bearer
+        # The body's token wins over the bearer (existing clients may send any Authorization header).
+        body_wins = plain.post(
+            "/v1/decisions",
+            json={"product": PRODUCT, "consent_token": "lct_not-a-token"},
+            headers=bearer | {"X-API-Key": flow.world.api_keys["shop_x"]},
         )
-        assert twice.status_code == 422
+        assert (
+            body_wins.status_code == 403
+            and "no consent with this token" in body_wins.json()["error"]["message"]
+        )
+        no_key = plain.post(
+            "/v1/decisions", json={"product": PRODUCT, "consent_token": token["access_token"]}
+        )
+        assert no_key.status_code == 401
+        basic = plain.post(
+            "/v1/decisions", json={"product": PRODUCT}, headers={"Authorization": "Basic eDp5"}
+        )
+        assert basic.status_code == 401 and basic.json()["error"]["field"] == "Authorization"
         wrong_purpose = plain.post("/v1/decisions", json={"product": "premium"}, headers=bearer)
         assert wrong_purpose.status_code == 403
         mine = plain.post(

@@ -63,23 +63,22 @@ def decision(
     and shown to the consumer. 403 without a valid consent for this merchant and product.
 
     Either `X-API-Key` with `consent_token` in the body (a token the consumer gave you), or the access
-    token from `/oauth/token` as `Authorization: Bearer lct_...` (the API key is then optional). A consent
+    token from `/oauth/token` as `Authorization: Bearer lct_...` (the API key is then optional; the
+    body's `consent_token`, when given, is the one used). A consent
     from OAuth allows a number of decisions (one by default); then 403."""
-    bearer = _bearer(authorization)
-    if bearer is not None and body.consent_token is not None:
-        raise ApiError(422, "send the consent token once: in the body or as bearer", field="consent_token")
-    token = bearer if bearer is not None else body.consent_token
+    # The body's token first, so that existing clients, whatever Authorization header they send, work as
+    # before; the bearer only when the body has none.
+    bearer = None if body.consent_token is not None else _bearer(authorization)
+    if not x_api_key and bearer is None:
+        raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
+    token = body.consent_token if body.consent_token is not None else bearer
     if token is None:
         raise ApiError(
             422,
             "field consent_token: Field required (or the OAuth access token as 'Authorization: Bearer')",
             field="consent_token",
         )
-    merchant: service.MerchantRef | None = None
-    if x_api_key:
-        merchant = merchant_for_key(state, request, db, x_api_key)
-    elif bearer is None:
-        raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
+    merchant = merchant_for_key(state, request, db, x_api_key) if x_api_key else None
     return DecisionOut(**_decide(state, request, db, merchant, token, body.product))
 
 
