@@ -22,6 +22,75 @@ from lucidscore.api.deps import Auth, Db, MaybeSignedIn, OneHopRoute, State, che
 
 router = APIRouter(tags=["oauth"], route_class=OneHopRoute)
 
+
+def _form_body(fields: dict[str, str], required: list[str]) -> dict[str, Any]:
+    """OpenAPI for a form-encoded body (the endpoints read the form themselves, as OAuth defines it)."""
+    properties = {name: {"type": "string", "description": text} for name, text in fields.items()}
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+
+
+_OAUTH_ERROR = {
+    "description": "RFC 6749 section 5.2 error",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+                "required": ["error"],
+            }
+        }
+    },
+}
+_CLIENT_AUTH = {
+    "client_id": "the merchant's username, unless sent with HTTP Basic",
+    "client_secret": "one of the merchant's API keys, unless sent with HTTP Basic",
+}
+TOKEN_OPENAPI: dict[str, Any] = {
+    "requestBody": _form_body(
+        {
+            "grant_type": "authorization_code",
+            "code": "the code from the redirect",
+            "redirect_uri": "the redirect_uri of the authorization request",
+            "code_verifier": "the PKCE verifier behind the code_challenge",
+            **_CLIENT_AUTH,
+        },
+        ["grant_type"],
+    ),
+    "responses": {
+        "200": {
+            "description": "the consent token",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "access_token": {"type": "string"},
+                            "token_type": {"type": "string"},
+                            "expires_in": {"type": "integer"},
+                            "scope": {"type": "string"},
+                            "decisions": {"type": "integer"},
+                        },
+                        "required": ["access_token", "token_type", "expires_in", "scope"],
+                    }
+                }
+            },
+        },
+        "400": _OAUTH_ERROR,
+        "401": _OAUTH_ERROR,
+    },
+}
+REVOKE_OPENAPI: dict[str, Any] = {
+    "requestBody": _form_body(
+        {"token": "the consent token", "token_type_hint": "access_token", **_CLIENT_AUTH}, ["token"]
+    ),
+    "responses": {
+        "200": {"description": "revoked, or no such token", "content": {"application/json": {"schema": {}}}},
+        "400": _OAUTH_ERROR,
+        "401": _OAUTH_ERROR,
+    },
+}
+
 # What the merchant sees with a consent: shown to the consumer before they approve.
 MERCHANT_SEES = (
     "your score",
@@ -148,7 +217,11 @@ def _throttled_call(request: Request, state: State, form: list[tuple[str, str]],
     return response
 
 
-@router.post("/oauth/token", summary="Exchange an authorization code (and PKCE verifier) for a consent token")
+@router.post(
+    "/oauth/token",
+    summary="Exchange an authorization code (and PKCE verifier) for a consent token",
+    openapi_extra=TOKEN_OPENAPI,
+)
 def token(request: Request, db: Db, state: State, form: FormItems) -> Response:
     """RFC 6749 section 4.1.3 with RFC 7636: `grant_type=authorization_code`, `code`, `redirect_uri`,
     `code_verifier`; the merchant authenticates as client `client_id` = its username with one of its API
@@ -166,7 +239,7 @@ def token(request: Request, db: Db, state: State, form: FormItems) -> Response:
     return _throttled_call(request, state, form, run)
 
 
-@router.post("/oauth/revoke", summary="Revoke a consent token (RFC 7009)")
+@router.post("/oauth/revoke", summary="Revoke a consent token (RFC 7009)", openapi_extra=REVOKE_OPENAPI)
 def revoke(request: Request, db: Db, state: State, form: FormItems) -> Response:
     """`token=lct_...`, with the same client authentication as `/oauth/token`. 200 whether or not the token
     existed (RFC 7009); a token of another merchant is refused (`invalid_grant`) and left alone."""
