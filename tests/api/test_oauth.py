@@ -349,6 +349,20 @@ def test_bad_requests_of_a_known_client_go_back_with_the_error(
         assert query["state"] == ["st-123"]
 
 
+def test_the_request_cannot_answer_for_the_consumer(flow: Flow) -> None:
+    """Form fields a merchant puts in its request change nothing: the consumer's click decides."""
+    client, verifier = flow.merchant(), _verifier()
+    url, _ = flow.authorize_url(client, verifier, decision="approve", csrf_token="0" * 64)
+    with flow.consumer() as consumer:
+        page = consumer.get(url)
+        names = [n for n, _ in HIDDEN.findall(page.text)]
+        assert (
+            names.count("csrf_token") == 2 and "decision" not in names
+        )  # the sign-out form's and this one's
+        r = flow.answer(consumer, url, decision="deny")
+    assert r.status_code == 302 and "error=access_denied" in r.headers["location"]
+
+
 def test_the_consent_form_needs_its_csrf_token_and_a_session(flow: Flow) -> None:
     client, verifier = flow.merchant(), _verifier()
     url, _ = flow.authorize_url(client, verifier)

@@ -100,6 +100,9 @@ MERCHANT_SEES = (
 )
 
 
+OWN_FIELDS = ("csrf_token", "decision")  # the consent form's own fields, never taken from the request
+
+
 async def _form(request: Request) -> list[tuple[str, str]]:
     """The form fields of the request (parsed once by Starlette; files are ignored)."""
     form = await request.form()
@@ -156,7 +159,7 @@ def authorize_page(request: Request, auth: MaybeSignedIn, db: Db, state: State) 
         "decisions": s.oauth_decisions,
         "sees": MERCHANT_SEES,
         "back_to": target.netloc,
-        "fields": list(request.query_params.multi_items()),
+        "fields": [(k, v) for k, v in request.query_params.multi_items() if k not in OWN_FIELDS],
     }
     response = render(request, "oauth_consent.html", context, auth=auth)
     origin = f"{target.scheme}://{target.netloc}"
@@ -170,7 +173,7 @@ def authorize_decision(
 ) -> Response:
     """The consumer's answer: approve (a code goes back to the merchant) or deny (``access_denied``)."""
     given = dict(form)
-    fields = [(k, v) for k, v in form if k not in ("csrf_token", "decision")]
+    fields = [(k, v) for k, v in form if k not in OWN_FIELDS]
     if auth is None or auth.user.role != "consumer":
         return _error_page(request, auth, 401, "access_denied", "Your session has ended; sign in again.")
     try:
