@@ -9,6 +9,7 @@ code is redeemed at most once even when it is presented twice at the same moment
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from lucidscore.store.service import Consent, OAuthCode, OAuthRedirectUri, User
 
 MAX_CODE_SECONDS = 600  # RFC 6749 section 4.1.2: "a maximum authorization code lifetime of 10 minutes"
 MAX_URI_LENGTH = 500
+_HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+")  # a DNS name, IPv4, or IPv6 (unbracketed)
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,15 @@ def check_redirect_uri(uri: str) -> str:
     try:
         parts = urlsplit(uri)
         host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
     except ValueError:
         raise Invalid(f"{uri!r} is not a URI", field="uri") from None
     if parts.scheme not in ("https", "http") or not host:
         raise Invalid(
             f"{uri!r} is not an absolute http(s) URI; expected https://host/path", field="uri"
         ) from None
+    if not _HOST.fullmatch(host):
+        raise Invalid(f"{uri!r}: the host {host!r} is not a host name or IP address", field="uri")
     if parts.scheme == "http" and not _loopback(host):
         raise Invalid(f"{uri!r}: use https (plain http only on localhost or 127.0.0.1)", field="uri")
     if parts.fragment or "#" in uri:
@@ -199,6 +204,7 @@ def find_code(session: Session, code: str, client: OAuthClient) -> CodeGrant | N
     if row is None or row.merchant_id != client.id:
         return None
     if row.used_at is not None:
+        end_reads(session)  # the revocation then begins its own transaction (SQLite: no read to upgrade)
         _revoke_issued(session, row)
         return None
     if aware(row.expires_at) <= now():
@@ -217,13 +223,15 @@ def find_code(session: Session, code: str, client: OAuthClient) -> CodeGrant | N
 
 
 def _revoke_issued(session: Session, row: OAuthCode) -> None:
+    """Revoke the consent issued from the code of ``row``, if any, with one conditional UPDATE (on SQLite,
+    call it holding the write lock or with no read before it in the transaction)."""
     if row.consent_id is None:
         return
-    consent = session.get(Consent, row.consent_id)
-    if consent is not None and consent.revoked_at is None:
-        end_reads(session)
-        consent.revoked_at = now()
-        session.flush()
+    session.connection().execute(
+        update(Consent)
+        .where(Consent.id == row.consent_id, Consent.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
 
 
 def redeem_code(session: Session, grant: CodeGrant, *, at: datetime | None = None) -> tuple[Consent, str]:
