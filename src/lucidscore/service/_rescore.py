@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lucidscore.artifact import ScorecardArtifact, parse_artifact
 from lucidscore.errors import ModelFileError
+from lucidscore.service._declared import check_declared
 from lucidscore.store.service import ModelRecord, ScoreRecord
 
 
@@ -88,8 +89,9 @@ class PipelineRescorer:
 
 
 def model_artifact(model: ModelRecord) -> ScorecardArtifact:
-    """The stored model, checked as at every door: schema, content hash, policy guard, and that it is
-    the model registered under this id with this hash."""
+    """The stored model, checked as at every door: schema, content hash, policy guard, that it is the
+    model registered under this id with this hash, and that it declares every characteristic
+    (``check_declared``): registering, activating, rescoring and publishing all read models here."""
     source = f"stored model {model.model_id}"
     artifact = parse_artifact(model.artifact_json, source)
     if artifact.model_id != model.model_id or artifact.content_hash != model.content_hash:
@@ -97,6 +99,7 @@ def model_artifact(model: ModelRecord) -> ScorecardArtifact:
             f"{source}: the stored file is model {artifact.model_id} with hash {artifact.content_hash}, "
             f"but it was registered as {model.model_id} with hash {model.content_hash}; refusing to use it"
         )
+    check_declared(artifact, source)
     return artifact
 
 

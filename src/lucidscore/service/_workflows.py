@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 def activate(session: Session, rescorer: Rescorer | None, model_id: str) -> ModelRecord:
     """Make ``model_id`` the active model, scoring everyone with it first if it has no scores yet.
 
-    The stored model is checked (schema, content hash, policy guard) before anything changes.
+    The stored model is checked (schema, content hash, policy guard, every characteristic declared)
+    before anything changes.
     """
     model = model_by_id(session, model_id)
     model_artifact(model)
