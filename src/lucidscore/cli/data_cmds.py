@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lucidscore.cli._flags import flags
 from lucidscore.errors import InputError
 
 
@@ -76,7 +77,8 @@ def features(
     if (db is None) == (data is None):
         raise InputError("features: give exactly one of --db URL or --data DIR")
     source: str | Path = db if db is not None else data  # type: ignore[assignment]
-    result = compute_features_counted(source, _date("--as-of", as_of), progress=True)
+    with flags(source="--db" if db is not None else "--data"):
+        result = compute_features_counted(source, _date("--as-of", as_of), progress=True)
     path = write_features(result.frame, out)
     console = Console()
     used = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_used.items())

@@ -164,7 +164,7 @@ def read_database(
                     on_table(name)
                 frames[name] = _fetch(conn, sql, table, view, batch_size).lazy()
     except SQLAlchemyError as exc:
-        raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
+        raise InputError.about("source", f"{url}: cannot read the database ({_first_line(exc)})") from None
     finally:
         engine.dispose()
     return frames
