@@ -95,7 +95,7 @@ def test_column_order_and_names_matter_but_not_the_frame_order() -> None:
 
 def test_other_rows_are_found_at_about_the_documented_rate() -> None:
     fp = fingerprint_rows(population(20_000, seed=2))
-    assert 0.005 < fp.false_positive_rate < 0.015  # sized for 1%
+    assert 0.001 < fp.false_positive_rate < 0.004  # sized for 0.2%
     fresh = population(40_000, seed=3)
     hits = training_overlap(fp, fresh)
     # Observed false positives: hits before the correction, within 4 binomial standard deviations.
@@ -105,7 +105,11 @@ def test_other_rows_are_found_at_about_the_documented_rate() -> None:
     assert hits.label == "held-out"
 
 
-@settings(max_examples=25, deadline=None)
+# Derandomized: the cases are fixed (the rows are seeded too), so the test cannot flake; a 95% interval
+# misses 5% of the time by design, so the error is checked against two of its half-widths (which it
+# exceeds only if the interval is wrong, not unlucky) and the interval itself against the truth in the
+# cases where it must hold.
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(st.integers(0, 3000), st.integers(0, 3000), st.integers(0, 2**16))
 def test_the_interval_covers_the_rows_that_trained_the_model(inside: int, outside: int, seed: int) -> None:
     train = population(3000, seed)
@@ -114,12 +118,13 @@ def test_the_interval_covers_the_rows_that_trained_the_model(inside: int, outsid
     if mixed.empty:
         return
     overlap = training_overlap(fingerprint_rows(train), mixed)
-    assert overlap.low is not None and overlap.high is not None
-    # 95% intervals: checked loosely (a miss by a few rows is the interval's own 5%).
-    assert overlap.low - 3 <= inside <= overlap.high + 3
-    if len(mixed) >= 1000 and inside == 0:
+    assert overlap.in_training is not None and overlap.low is not None and overlap.high is not None
+    assert overlap.low <= overlap.in_training <= overlap.high
+    half = max(overlap.high - overlap.in_training, overlap.in_training - overlap.low, 1)
+    assert abs(overlap.in_training - inside) <= 2 * half
+    if len(mixed) >= 300 and inside == 0:
         assert overlap.label == "held-out"
-    if inside >= 0.05 * len(mixed) and len(mixed) >= 500:
+    if len(mixed) >= 300 and inside >= 0.05 * len(mixed):
         assert overlap.label == "in-sample"
 
 
