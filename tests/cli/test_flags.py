@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -55,9 +56,19 @@ def test_a_database_that_cannot_be_read_names_the_source_and_the_cli_says_db(tmp
     url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}"
     with pytest.raises(InputError, match=r"^parameter source: sqlite:///\S+x.db: cannot read the database"):
         compute_features(url, date(2025, 6, 30))
+    # The CLI opens the database first (open_database: its own line, naming the missing folder) ...
     result = _main("features", "--db", url, "--as-of", "2025-06-30", "--out", str(tmp_path / "f.parquet"))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"error: --db: {url}: cannot read the database"), result.stderr
+    assert result.stderr.startswith(f"error: database {url}: the folder "), result.stderr
+    # ... and says --db for the library's source parameter: a database that opens but was never ingested.
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    url = f"sqlite:///{empty}"
+    with pytest.raises(InputError, match=r"^parameter source: sqlite:///\S+empty.db: the consumers table is"):
+        compute_features(url, date(2025, 6, 30))
+    result = _main("features", "--db", url, "--as-of", "2025-06-30", "--out", str(tmp_path / "f.parquet"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --db: {url}: the consumers table is missing"), result.stderr
 
 
 def test_the_demo_cli_says_dir(tmp_path: Path) -> None:

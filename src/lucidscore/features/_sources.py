@@ -229,9 +229,10 @@ class DatabaseSource:
                 self.views[name] = view
             elif name in REQUIRED_TABLES:
                 self.close()
-                raise InputError(
+                raise InputError.about(
+                    "source",
                     f"{url}: the {name} table is missing (no view {view}); "
-                    "expected a database loaded with lucidscore ingest"
+                    "expected a database loaded with lucidscore ingest",
                 )
 
     def close(self) -> None:
