@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lucidscore.store import make_engine
 from lucidscore.store.service import ModelRecord
 from tests.api._world import PASSWORDS, World, build_world
+from tests.api.test_pages import post_signin
 from tests.service.test_model_doors import forged, undeclared
 
 
@@ -34,7 +35,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 def test_the_consumer_page_lists_what_the_score_uses(world: World) -> None:
     client = world.client()
-    r = client.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
+    r = post_signin(client, "alice", PASSWORDS["alice"])  # the form, its CSRF token included
     assert r.url.path == "/dashboard"
     html = r.text
     assert '<div class="card" id="uses"><h2>What this score uses</h2>' in html
