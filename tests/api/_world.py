@@ -48,6 +48,7 @@ def tiny_artifact(model_id: str = "sc-test-1") -> ScorecardArtifact:
         iv=0.3,
         coefficient=1.0,
         bins=bins,
+        declared=True,
     )
     segment = Segment(
         name="all", intercept=0.0, base_points=580, characteristics=[char], n_train=100, bad_rate=0.12

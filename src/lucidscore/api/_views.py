@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lucidscore import service
 from lucidscore.api.schemas import (
     AnalystDisputeOut,
+    CharacteristicUseOut,
     ConsentOut,
     DisputeEventOut,
     DisputeOut,
@@ -76,6 +77,26 @@ def score_out(record: ScoreRecord) -> ScoreOut:
         recourse=recourse,
         recourse_note=note,
     )
+
+
+def uses_out(session: Session, record: ScoreRecord) -> list[CharacteristicUseOut] | None:
+    """Every characteristic of the model segment that scored ``record``, with its family and what it
+    means, families in their order (nothing scored is hidden from the person scored); None when the model
+    cannot be read (the page then says so)."""
+    try:
+        artifact = service.model_artifact(service.model_by_id(session, record.model_id))
+    except LucidError:
+        return None
+    segment = next((s for s in artifact.segments if s.name == record.segment), None)
+    segments = [segment] if segment is not None else artifact.segments
+    chars = {c.name: c for s in segments for c in s.characteristics}
+    order = {f: i for i, f in enumerate(ALL_FAMILIES)}
+    return [
+        CharacteristicUseOut(
+            name=c.name, family=c.family, family_label=FAMILY_LABELS[c.family], description=c.description
+        )
+        for c in sorted(chars.values(), key=lambda c: order[c.family])
+    ]
 
 
 def history_out(records: Sequence[ScoreRecord]) -> list[HistoryPointOut]:

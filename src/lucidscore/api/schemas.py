@@ -251,3 +251,12 @@ class DistributionOut(_Out):
 
 class OkOut(_Out):
     ok: bool = True
+
+
+class CharacteristicUseOut(_Out):
+    """One characteristic the consumer's score uses, as the consumer page lists it (issue 13)."""
+
+    name: str
+    family: str
+    family_label: str
+    description: str

@@ -9,13 +9,22 @@ without loading the engines:
   placing a row in a segment and a bin (``bin_index``, ``segment_of_rows``, ``reference_scores``), which
   every engine is tested against;
 - the reason text of every bin (``bin_reason_text``) and the typed explanation of a score
-  (``Explanation``, ``Reason``, ``Recourse``).
+  (``Explanation``, ``Reason``, ``Recourse``);
+- the fingerprint of a model's training rows (``RowFingerprint``, ``fingerprint_rows``) and the estimate of
+  how many rows of a table trained the model (``training_overlap``).
 """
 
 import importlib
 from typing import TYPE_CHECKING
 
 from lucidscore.artifact._explanation import Change, Explanation, Reason, Recourse
+from lucidscore.artifact._fingerprint import (
+    Overlap,
+    RowFingerprint,
+    fingerprint_rows,
+    row_hashes,
+    training_overlap,
+)
 from lucidscore.artifact._model import (
     SCHEMA_VERSION,
     Bin,
@@ -92,8 +101,10 @@ __all__ = [
     "Characteristic",
     "Condition",
     "Explanation",
+    "Overlap",
     "Reason",
     "Recourse",
+    "RowFingerprint",
     "Scaling",
     "ScoreProbability",
     "ScorecardArtifact",
@@ -109,6 +120,7 @@ __all__ = [
     "category_values",
     "check_artifact_inputs",
     "condition_mask",
+    "fingerprint_rows",
     "is_inquiry_characteristic",
     "load_artifact",
     "numeric_columns",
@@ -118,5 +130,7 @@ __all__ = [
     "parse_numbers",
     "raw_points",
     "reference_scores",
+    "row_hashes",
     "segment_of_rows",
+    "training_overlap",
 ]

@@ -16,6 +16,11 @@ Scoring rule, identical in every engine:
        seen in training falls in the ``missing`` bin;
   3. score = clip(segment.base_points + sum of the bins' ``points``, 350, 950) — integers throughout;
   4. probability of bad = Scaling.probability_from_score(score); tier = Scaling.tier_of(score).
+
+Fields added after the first files were written (a characteristic's ``declared`` flag, the artifact's
+``fingerprint`` of its training rows, issue 13) are left out of the JSON at their defaults, so the schema
+stays at version 1: every file written before them loads and hashes exactly as it was written (its
+characteristics count as undeclared, and it has no fingerprint).
 """
 
 from __future__ import annotations
@@ -27,8 +32,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
+from lucidscore.artifact._fingerprint import RowFingerprint
 from lucidscore.artifact._scaling import Scaling
 from lucidscore.errors import ModelFileError, PolicyViolation
 from lucidscore.policy.families import Family, FeatureMeta
@@ -56,6 +70,11 @@ class Bin(BaseModel):
     points: int  # integer points this bin adds to the score
 
 
+# Characteristic fields added after the first model files, left out of the JSON at their defaults
+# (``_omit_undeclared``) so that every earlier file still loads and hashes as written.
+_DECLARED_DEFAULTS: dict[str, object] = {"declared": False}
+
+
 class Characteristic(BaseModel):
     """A model input column, binned, with its family and the text used for reasons and recourse."""
 
@@ -73,6 +92,17 @@ class Characteristic(BaseModel):
     iv: float = Field(ge=0)
     coefficient: float  # logistic regression coefficient on WOE
     bins: list[Bin]
+    # The family and description were declared (a declaration file, the feature catalogue's metadata), not
+    # guessed from the column name. A model people are scored with declares every characteristic.
+    declared: bool = False
+
+    @model_serializer(mode="wrap")
+    def _omit_undeclared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key, default in _DECLARED_DEFAULTS.items():
+            if key in data and data[key] == default:
+                del data[key]
+        return data
 
     @model_validator(mode="after")
     def _bins_well_formed(self) -> Characteristic:
@@ -175,7 +205,15 @@ class ScorecardArtifact(BaseModel):
     segments: list[Segment]
     score_probability: list[ScoreProbability]
     training: dict[str, Any] = Field(default_factory=dict)  # rows, bad rate, split, seed, metrics, params
+    fingerprint: RowFingerprint | None = None  # which rows trained it (never their values); None: unknown
     content_hash: str = ""  # sha256 of the canonical JSON of every other field
+
+    @model_serializer(mode="wrap")
+    def _omit_no_fingerprint(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("fingerprint", 0) is None:
+            del data["fingerprint"]
+        return data
 
     @model_validator(mode="after")
     def _segments_well_formed(self) -> ScorecardArtifact:
@@ -190,6 +228,13 @@ class ScorecardArtifact(BaseModel):
     def numeric_columns(self) -> list[str]:
         """Input columns read as numbers (``numeric_inputs``)."""
         return numeric_inputs(self.segments)
+
+    @property
+    def undeclared(self) -> list[str]:
+        """Characteristics whose family and description were guessed from the name, not declared (each
+        once, in first-use order): a model people are scored with may have none."""
+        names = [c.name for s in self.segments for c in s.characteristics if not c.declared]
+        return list(dict.fromkeys(names))
 
     def canonical_json(self) -> str:
         """JSON of every field but the hash, with sorted keys: the bytes the hash covers."""

@@ -50,12 +50,19 @@ for module in COMMANDS:
     module.register(app)
 
 
+def message_of(exc: LucidError) -> str:
+    """What the CLI says for an error: a library parameter (``parameter cutoff: ...``) as its flag
+    (``--cutoff: ...``). Commands whose flag is not ``--`` plus the parameter's name say it themselves
+    (``cli._flags.flags``)."""
+    return exc.for_flag("--" + exc.parameter.replace("_", "-")) if exc.parameter else exc.message
+
+
 def main() -> None:
     """Entry point: run the app, turning ``LucidError`` into one clear line and a non-zero exit."""
     try:
         app()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
-        message = exc.for_flag("--" + exc.parameter.replace("_", "-")) if exc.parameter else exc.message
+        message = message_of(exc)
         # The message is data (file names, values): printed as text, never as Rich markup or emoji codes.
         line = Text.assemble(("error:", "bold red"), " ", message)
         Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)

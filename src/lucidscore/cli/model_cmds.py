@@ -15,7 +15,7 @@ from rich.table import Table
 
 from lucidscore.errors import InputError, LucidError
 from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
-from lucidscore.tabular import read_table
+from lucidscore.tabular import read_table, write_table
 
 if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
     import pandas as pd
@@ -189,7 +189,11 @@ def train(
     audit_columns: Annotated[str | None, typer.Option(help=_help("audit_columns") + " (A,B)")] = None,
     bad_value: Annotated[str | None, typer.Option(help=_help("bad_value"))] = None,
     test_size: Annotated[
-        float | None, typer.Option(help="Hold out this share, stratified, and report test AUC/Gini/KS.")
+        float | None,
+        typer.Option(
+            help="Hold out this share, stratified, and report test AUC/Gini/KS; the held-out rows are "
+            "written next to the model as <OUT stem>.heldout.parquet, to evaluate on."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
     segment_by: Annotated[str | None, typer.Option(help=_help("segment_by"))] = None,
@@ -221,7 +225,7 @@ def train(
 ) -> None:
     """Fit a scorecard on DATA and write the model JSON; print its characteristics and test metrics."""
     from lucidscore.artifact import Scaling
-    from lucidscore.model import train_scorecard
+    from lucidscore.model import train_split
 
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")
@@ -229,6 +233,11 @@ def train(
         scaling = Scaling(base_score=base_score, base_odds=base_odds, pdo=pdo)
     except ValidationError as exc:
         raise InputError(f"--base-score/--base-odds/--pdo: {exc.errors()[0]['msg']}") from None
+    if test_size is not None and heldout_path(out).resolve() == data.resolve():
+        raise InputError(
+            f"--out {out}: the held-out rows would be written to {data}, the data being trained on; "
+            "choose another --out"
+        )
     frame = read_table(data)
     console = Console()
     with Progress(
@@ -240,7 +249,7 @@ def train(
     ) as bar:
         task = bar.add_task("reading", total=None)
         try:
-            art = train_scorecard(
+            trained = train_split(
                 frame,
                 target,
                 test_size=test_size,
@@ -272,8 +281,35 @@ def train(
             if exc.parameter is not None:  # about a flag, not about the file
                 raise
             raise type(exc)(f"{data}: {exc.message}") from None
+    art = trained.artifact
+    heldout = heldout_path(out)
+    if trained.heldout is not None:
+        split = {**art.training["split"], "heldout_file": heldout.name}
+        art = art.model_copy(update={"training": {**art.training, "split": split}})
+        write_table(trained.heldout, heldout)
     art.save(out)
     _report(console, art, out)
+    if trained.heldout is not None:
+        console.print(
+            f"held-out rows ({len(trained.heldout):,}, every column) written to {heldout}: evaluate the "
+            "model on them for held-out figures",
+            highlight=False,
+            markup=False,
+        )
+    if art.undeclared:
+        console.print(
+            f"warning: {len(art.undeclared)} characteristic(s) are undeclared (family and description "
+            f"guessed from the name): {', '.join(art.undeclared)}. Fine for analysis; the service will not "
+            "register, activate or publish scores with this model until each is declared.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def heldout_path(model: Path) -> Path:
+    """Where ``train --test-size`` keeps the held-out rows: model.json -> model.heldout.parquet."""
+    return model.with_name(f"{model.stem}.heldout.parquet")
 
 
 def register(app: typer.Typer) -> None:

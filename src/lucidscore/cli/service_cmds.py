@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lucidscore.cli._flags import flags
 from lucidscore.errors import InputError
 
 
@@ -186,7 +187,8 @@ def demo(
             rebuild = False
     if build is None or rebuild:
         started = time.perf_counter()
-        build = build_demo(directory, consumers, seed, console=console)
+        with flags(directory="--dir"):
+            build = build_demo(directory, consumers, seed, console=console)
         console.print(f"Built in {time.perf_counter() - started:.0f} s: {directory}", soft_wrap=True)
     else:
         console.print(f"Reusing the demo in {directory} (pass --rebuild to start afresh).", soft_wrap=True)

@@ -131,8 +131,8 @@ def build_demo(
     from lucidscore.synth import generate_population
 
     if consumers < 200:
-        raise InputError(
-            f"--consumers {consumers}: the demo needs at least 200 consumers to train a scorecard"
+        raise InputError.about(
+            "consumers", f"{consumers}: the demo needs at least 200 consumers to train a scorecard"
         )
     _clear(directory)
     directory.mkdir(parents=True)
@@ -227,12 +227,13 @@ def _clear(directory: Path) -> None:
     if not directory.exists():
         return
     if not directory.is_dir():
-        raise InputError(f"--dir {directory}: is a file; expected a directory for the demo")
+        raise InputError.about("directory", f"{directory} is a file; expected a directory for the demo")
     foreign = sorted(p.name for p in directory.iterdir() if p.name not in DEMO_FILES)
     if foreign:
-        raise InputError(
-            f"--dir {directory}: holds {', '.join(foreign[:5])}, which a demo does not write; "
-            "choose an empty or new directory"
+        raise InputError.about(
+            "directory",
+            f"{directory} holds {', '.join(foreign[:5])}, which a demo does not write; "
+            "choose an empty or new directory",
         )
     shutil.rmtree(directory)
 

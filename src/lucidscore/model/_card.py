@@ -29,7 +29,7 @@ from lucidscore.errors import InputError
 from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
-from lucidscore.model._meta import meta_for
+from lucidscore.model._meta import is_declared, meta_for
 from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._selection import select_characteristics, woe_correlation
@@ -149,6 +149,7 @@ def _characteristic(
         special_values=col.special_values,
         iv=col.iv,
         coefficient=coefficient,
+        declared=is_declared(meta),
         bins=[
             Bin(
                 kind=b.kind,

@@ -1,9 +1,11 @@
-"""Feature metadata for model columns: declared ``FeatureMeta``, else a family guessed from the name."""
+"""Feature metadata for model columns: declared ``FeatureMeta``, else a family guessed from the name
+(an ``InferredMeta``, which the model file marks as undeclared)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from lucidscore.policy import Family, FeatureMeta
 from lucidscore.policy.guard import name_tokens
@@ -48,8 +50,24 @@ def infer_family(name: str) -> Family:
     return "credit_history"
 
 
+@dataclass(frozen=True)
+class InferredMeta(FeatureMeta):
+    """Metadata guessed from a column's name, not declared: its characteristic is marked undeclared, and a
+    model with one is refused by the service (issue 13). ``dataclasses.replace`` keeps the class, so
+    marking a guessed column actionable does not make it declared."""
+
+
 def meta_for(name: str, declared: Mapping[str, FeatureMeta] | None) -> FeatureMeta:
-    """The declared metadata of ``name`` or one inferred from it (description = the column name)."""
+    """The declared metadata of ``name`` or one inferred from it (description = the column name).
+
+    >>> is_declared(meta_for("PAY_0", None)), is_declared(FeatureMeta("PAY_0", "credit_history", "Status"))
+    (False, True)
+    """
     if declared and name in declared:
         return declared[name]
-    return FeatureMeta(name=name, family=infer_family(name), description=name)
+    return InferredMeta(name=name, family=infer_family(name), description=name)
+
+
+def is_declared(meta: FeatureMeta) -> bool:
+    """The metadata was declared (a declaration, the feature catalogue), not guessed from the name."""
+    return not isinstance(meta, InferredMeta)

@@ -120,7 +120,7 @@ def score_file(
     chunk_bytes : CSV block size read and scored at a time (memory stays a few times this).
     """
     if reasons < 0:
-        raise InputError(f"--reasons is {reasons}; expected 0 or more")
+        raise InputError.about("reasons", f"{reasons} is below 0; expected 0 or more")
     art = artifact if artifact is not None else load_artifact(model_path)
     compiled = CompiledScorecard.from_artifact(art)
     source = open_source(data_path)

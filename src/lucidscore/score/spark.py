@@ -27,7 +27,7 @@ from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import compiled_score_frame
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema
 
-INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use --engine spark"
+INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
 
 

@@ -1,5 +1,7 @@
 """The service's domain, without HTTP: accounts, sessions, consents, decisions, scores, records, disputes,
-models, and the workflows that span them (accepting a dispute, activating a model).
+models, and the workflows that span them (accepting a dispute, activating a model). A model is read
+through ``model_artifact`` at every door, which refuses one that does not declare every characteristic
+(``check_declared``).
 
 Each function takes an open SQLAlchemy ``Session`` and leaves committing to the caller, except where a
 record must survive the error that follows it (a refused decision is logged, then refused). Refusals are
@@ -30,6 +32,7 @@ from lucidscore.service._consents import (
     status_of,
 )
 from lucidscore.service._decisions import decide
+from lucidscore.service._declared import check_declared
 from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
 from lucidscore.service._errors import (
     Conflict,
@@ -78,6 +81,7 @@ __all__ = [
     "add_event",
     "authenticate",
     "aware",
+    "check_declared",
     "close_session",
     "consent_status",
     "consents_of",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lucidscore.artifact import ScorecardArtifact, parse_artifact
 from lucidscore.errors import ModelFileError
+from lucidscore.service._declared import check_declared
 from lucidscore.store.service import ModelRecord, ScoreRecord
 
 if TYPE_CHECKING:
@@ -93,8 +94,10 @@ class PipelineRescorer:
 
 def model_artifact(model: ModelRecord, key: ModelKey | None = None) -> ScorecardArtifact:
     """The stored model, checked as at every door: schema, content hash, policy guard, that it is the
-    model registered under this id with this hash and, when the service has a model ``key``, that its
-    registration signature verifies (a forged file with a correct hash of its own is refused)."""
+    model registered under this id with this hash, when the service has a model ``key`` that its
+    registration signature verifies (a forged file with a correct hash of its own is refused), and that
+    it declares every characteristic (``check_declared``): registering, activating, rescoring and
+    publishing all read models here."""
     source = f"stored model {model.model_id}"
     artifact = parse_artifact(model.artifact_json, source)
     if artifact.model_id != model.model_id or artifact.content_hash != model.content_hash:
@@ -108,6 +111,7 @@ def model_artifact(model: ModelRecord, key: ModelKey | None = None) -> Scorecard
             f"{source} {why} with the service's model key: it was not registered with that key or was "
             "changed after it was registered; refusing to use it (register it again with the key)"
         )
+    check_declared(artifact, source)
     return artifact
 
 

@@ -28,8 +28,8 @@ def activate(
 ) -> ModelRecord:
     """Make ``model_id`` the active model, scoring everyone with it first if it has no scores yet.
 
-    The stored model is checked (schema, content hash, policy guard, signature with ``key``) before
-    anything changes.
+    The stored model is checked (schema, content hash, policy guard, signature with ``key``, every
+    characteristic declared) before anything changes.
     """
     model = model_by_id(session, model_id)
     model_artifact(model, key)

@@ -39,6 +39,7 @@ def dashboard(request: Request, auth: ConsumerPage, db: Db) -> Response:
             "max_points": max([p for p in points if p > 0], default=0),
             "gauge": _plots.gauge(score.score, score.tier),
             "history_plot": _plots.history([(h.as_of, h.score) for h in history]),
+            "uses": _views.uses_out(db, record),
         }
     return render(request, "dashboard.html", context, auth=auth)
 
