@@ -6,7 +6,7 @@ on WOE, PDO points and the segment search, composed in the scikit-learn estimato
 """
 
 from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
-from lucidscore.model._meta import meta_for
+from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._scorecard import NotFittedYet, Scorecard
 from lucidscore.model._selection import select_characteristics
@@ -21,6 +21,7 @@ __all__ = [
     "ScorecardParams",
     "bin_categorical",
     "bin_numeric",
+    "characteristic_fields",
     "meta_for",
     "select_characteristics",
     "train_scorecard",

@@ -1,9 +1,11 @@
-"""Feature metadata for model columns: declared ``FeatureMeta``, else a family guessed from the name."""
+"""Feature metadata for model columns: declared ``FeatureMeta``, else a family guessed from the name; and
+how a declaration reaches the artifact (``characteristic_fields``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from lucidscore.policy import Family, FeatureMeta
 from lucidscore.policy.guard import name_tokens
@@ -53,3 +55,24 @@ def meta_for(name: str, declared: Mapping[str, FeatureMeta] | None) -> FeatureMe
     if declared and name in declared:
         return declared[name]
     return FeatureMeta(name=name, family=infer_family(name), description=name)
+
+
+def characteristic_fields(meta: FeatureMeta) -> dict[str, Any]:
+    """The ``Characteristic`` fields a declaration fills: family, description, advice direction, unit, code
+    and statements (undeclared ones at their defaults, which the model file leaves out).
+
+    >>> meta = FeatureMeta("util", "fulfilment_capacity", "Credit in use", advice="lower")
+    >>> characteristic_fields(meta)["actionable"], characteristic_fields(meta)["advice"]
+    (True, 'lower')
+    """
+    return {
+        "family": meta.family,
+        "description": meta.description,
+        "actionable": meta.actionable,
+        "advice": meta.advice,
+        "unit": meta.unit,
+        "code": meta.code,
+        "statement": meta.statement,
+        "adverse_action": meta.adverse_action,
+        "missing_means": meta.missing_means,
+    }
