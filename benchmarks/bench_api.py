@@ -59,8 +59,8 @@ def _consent_tokens(db_url: str, merchant: str, product: str) -> list[str]:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from lucidscore.api._domain import grant_consent
     from lucidscore.policy import default_catalogue
+    from lucidscore.service import grant_consent
     from lucidscore.store import make_engine
     from lucidscore.store.service import ScoreRecord
 

@@ -29,9 +29,18 @@ from lucidscore.service._consents import (
     revoke_consent,
     status_of,
 )
-from lucidscore.service._decisions import decide
+from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
 from lucidscore.service._errors import Conflict, DomainError, Invalid, NotFound, Refused, Unavailable
+from lucidscore.service._notices import (
+    AdverseActionNotice,
+    ConsumerRight,
+    NoticeContact,
+    NoticeReason,
+    ScoreDisclosure,
+    adverse_action_notice,
+    notice_reasons,
+)
 from lucidscore.service._records import RECORD_KEYS, record_exists, records_of
 from lucidscore.service._rescore import PipelineRescorer, Rescorer, model_artifact
 from lucidscore.service._scores import (
@@ -49,14 +58,19 @@ from lucidscore.service._workflows import accept_dispute, activate
 
 __all__ = [
     "RECORD_KEYS",
+    "AdverseActionNotice",
     "Conflict",
+    "ConsumerRight",
     "DomainError",
     "Invalid",
     "MerchantRef",
     "NotFound",
+    "NoticeContact",
+    "NoticeReason",
     "PipelineRescorer",
     "Refused",
     "Rescorer",
+    "ScoreDisclosure",
     "Unavailable",
     "accept_dispute",
     "access_log_of",
@@ -64,6 +78,7 @@ __all__ = [
     "activate_model",
     "active_model",
     "add_event",
+    "adverse_action_notice",
     "authenticate",
     "aware",
     "close_session",
@@ -73,6 +88,8 @@ __all__ = [
     "create_user",
     "current_score",
     "decide",
+    "decision_notice",
+    "decisions_of",
     "disputes_of",
     "end_reads",
     "events_of",
@@ -83,6 +100,7 @@ __all__ = [
     "model_artifact",
     "model_by_id",
     "models",
+    "notice_reasons",
     "now",
     "open_dispute",
     "open_session",

@@ -7,17 +7,28 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State, consumer_id
+from lucidscore.api.deps import (
+    ConsumerAuth,
+    ConsumerWrite,
+    Db,
+    DecisionId,
+    OwnConsent,
+    OwnDispute,
+    State,
+    consumer_id,
+)
 from lucidscore.api.schemas import (
     AccessOut,
     ConsentCreatedOut,
     ConsentIn,
     ConsentOut,
+    DecisionRecordOut,
     DisputeIn,
     DisputeOut,
     HistoryPointOut,
     MeOut,
     MerchantOut,
+    NoticeOut,
     RecordsOut,
     ScoreOut,
 )
@@ -53,6 +64,19 @@ def my_data(auth: ConsumerAuth, db: Db) -> RecordsOut:
 @router.get("/access-log", summary="Who looked at my score, why, when, and the result")
 def my_access_log(auth: ConsumerAuth, db: Db) -> list[AccessOut]:
     return [AccessOut(**row) for row in service.access_log_of(db, consumer_id(auth))]
+
+
+@router.get("/decisions", summary="Decisions about me: who decided what, when; the notice of each decline")
+def my_decisions(auth: ConsumerAuth, db: Db, state: State) -> list[DecisionRecordOut]:
+    return _views.decisions_out(db, consumer_id(auth), state.catalogue, state.contact)
+
+
+@router.get(
+    "/decisions/{decision_id}/notice", summary="The adverse-action notice of one of my declined decisions"
+)
+def my_notice(decision_id: DecisionId, auth: ConsumerAuth, db: Db, state: State) -> NoticeOut:
+    notice = service.decision_notice(db, consumer_id(auth), decision_id, state.catalogue, state.contact)
+    return _views.notice_out(notice)
 
 
 @router.get("/merchants", summary="Merchants I can grant a consent to")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from lucidscore import service
+from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
@@ -24,11 +25,14 @@ router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
 
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
 def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
-    """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
-    and shown to the consumer. 403 without a valid consent for this merchant and product."""
-    return DecisionOut(
-        **service.decide(db, merchant, body.consent_token, body.product, state.catalogue, _lock(state))
+    """Score, tier and the benefit decision. When declined: the principal reasons (reason codes and
+    adverse-action statements, never the applicant's data) and the adverse-action notice to send to the
+    applicant. Every call is logged and shown to the consumer. 403 without a valid consent for this
+    merchant and product."""
+    result = service.decide(
+        db, merchant, body.consent_token, body.product, state.catalogue, _lock(state), state.contact
     )
+    return _views.decision_out(result)
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -52,9 +56,10 @@ def merchant_form(
         merchant = service.merchant_for_key(db, api_key.strip())
         if merchant is None:
             raise ApiError(401, "the API key is not valid")
-        context["decision"] = service.decide(
-            db, merchant, consent_token.strip(), product, state.catalogue, _lock(state)
+        result = service.decide(
+            db, merchant, consent_token.strip(), product, state.catalogue, _lock(state), state.contact
         )
+        context["decision"] = _views.decision_out(result)
     except PageError as exc:
         status = status_for(exc)
         context["error"] = f"{status}: {exc}"
