@@ -40,7 +40,13 @@ from lucidscore.artifact._texts import (
     is_inquiry_characteristic,
     statement_text,
 )
-from lucidscore.artifact._units import display_round, format_range, format_value, join_alternatives
+from lucidscore.artifact._units import (
+    display_round,
+    format_range,
+    format_rounded,
+    format_value,
+    join_alternatives,
+)
 
 # The reference rule and the cell reader need pandas; they load on first use, so the service (which reads
 # model files but never places rows in bins) starts without pandas.
@@ -124,6 +130,7 @@ __all__ = [
     "condition_mask",
     "display_round",
     "format_range",
+    "format_rounded",
     "format_value",
     "is_inquiry_characteristic",
     "join_alternatives",

@@ -79,7 +79,13 @@ def format_value(unit: Unit, value: float | None) -> str:
     """A person's own value in words a consumer uses ("28%", "5,050", "14 months", "yes")."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not reported"
-    x = float(display_round(unit, value))
+    return format_rounded(unit, float(display_round(unit, value)))
+
+
+def format_rounded(unit: Unit, x: float) -> str:
+    """``format_value`` of a value already rounded by ``display_round`` (a batch rounds once, with numpy)."""
+    if math.isnan(x):
+        return "not reported"
     if unit == "money":
         return _plain(x, 0)
     if unit == "percent":

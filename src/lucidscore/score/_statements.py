@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from numpy.dtypes import StringDType
 
-from lucidscore.artifact import display_round, format_value, statement_text
+from lucidscore.artifact import display_round, format_rounded, statement_text
 from lucidscore.policy import Unit
 
 IntArray = npt.NDArray[np.int64]
@@ -36,17 +37,33 @@ class ValueTexts:
     ) -> None:
         self.parts = list(parts)
         self.has_value = np.asarray([len(p) > 1 for p in parts], dtype=np.bool_)
+        self.simple = np.asarray([len(p) <= 2 for p in parts], dtype=np.bool_)
+        self.prefix = np.asarray([p[0] for p in parts], dtype=StringDType())
+        self.suffix = np.asarray([p[1] if len(p) == 2 else "" for p in parts], dtype=StringDType())
         self.unit_names = sorted(set(units))
-        self.unit_of = np.asarray([self.unit_names.index(u) for u in units], dtype=np.int64)
-        self.is_cat = np.asarray([c is not None for c in categories], dtype=np.bool_)
         self.units = list(units)
         self.categories = list(categories)
+        self.is_cat = np.asarray([c is not None for c in categories], dtype=np.bool_)
+        self.unit_of = np.asarray([self.unit_names.index(u) for u in units], dtype=np.int64)
+        # A value is written the same for every key of one unit (or one category list): words are kept per
+        # (writer, value) across calls, so chunks and reason slots write each value once.
+        writers: dict[object, int] = {}
+        self.writer_of = [
+            writers.setdefault(u if c is None else id(c), len(writers))
+            for u, c in zip(units, categories, strict=True)
+        ]
+        self._words: dict[tuple[int, float], str] = {}
 
     def _word(self, key: int, value: float) -> str:
+        found = self._words.get((self.writer_of[key], value))
+        if found is not None:
+            return found
         cats = self.categories[key]
-        if cats is not None:
-            return cats[int(value)]
-        return format_value(self.units[key], value)
+        word = cats[int(value)] if cats is not None else format_rounded(self.units[key], value)  # rounded
+        if len(self._words) > 1_000_000:  # bounded memory on endless batches
+            self._words.clear()
+        self._words[(self.writer_of[key], value)] = word
+        return word
 
     def codes(self, keys: npt.ArrayLike, values: npt.ArrayLike) -> tuple[npt.NDArray[np.int32], list[str]]:
         """Each row's text as a code into the returned list of distinct texts (-1 where key < 0)."""
@@ -65,14 +82,23 @@ class ValueTexts:
             rows = needs & ~self.is_cat[k] & (self.unit_of[k] == u)
             if rows.any():
                 rounded[rows] = display_round(unit, v[rows])
+        # One text per distinct (key, rounded value): two hash passes over the rows, then work per pair.
         value_code, value_of = pd.factorize(rounded, use_na_sentinel=False)
-        pair_code, pairs = pd.factorize(k * max(1, len(value_of)) + value_code)
-        texts = []
-        for pair in np.asarray(pairs, dtype=np.int64):
-            b, j = divmod(int(pair), max(1, len(value_of)))
-            word = self._word(b, float(value_of[j])) if self.has_value[b] else ""
-            texts.append(statement_text(self.parts[b], word))
-        text_code, distinct = pd.factorize(pd.Series(texts, dtype=object))
+        n_values = max(1, len(value_of))
+        pair_code, pairs = pd.factorize(k * n_values + value_code)
+        pair_key, pair_value = np.divmod(np.asarray(pairs, dtype=np.int64), n_values)
+        words = np.asarray(
+            [
+                self._word(int(key), float(value_of[j])) if self.has_value[key] else ""
+                for key, j in zip(pair_key.tolist(), pair_value.tolist(), strict=True)
+            ],
+            dtype=StringDType(),
+        )
+        texts = np.strings.add(np.strings.add(self.prefix[pair_key], words), self.suffix[pair_key])
+        texts = texts.astype(object)
+        for i in np.flatnonzero(~self.simple[pair_key]):  # a template with {value} twice or more
+            texts[i] = statement_text(self.parts[int(pair_key[i])], str(words[i]))
+        text_code, distinct = pd.factorize(texts)
         out[valid] = np.asarray(text_code, dtype=np.int32)[pair_code]
         return out, [str(t) for t in distinct]
 
