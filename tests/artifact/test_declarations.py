@@ -90,3 +90,16 @@ def test_old_feature_metadata_reads_without_guessing_a_direction() -> None:
            "unit": "currency", "higher_is": "unknown"}  # fmt: skip
     meta = FeatureMeta.from_dict(old)
     assert (meta.advice, meta.unit, meta.actionable) == ("none", "money", False)
+
+
+def test_the_readme_example_is_a_valid_declaration_file() -> None:
+    import re
+    import textwrap
+    import tomllib
+
+    from lucidscore.artifact import parse_declarations
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    [block] = re.findall(r"```toml\n( *# taiwan.toml\n.*?) *```", readme, flags=re.S)
+    declared = parse_declarations(tomllib.loads(textwrap.dedent(block)), "README.md")
+    assert declared["PAY_0"].advice == "lower" and declared["LIMIT_BAL"].advice == "none"

@@ -87,7 +87,7 @@ def test_every_reason_is_faithful_on_120000_rows(population: Population) -> None
             char_at = next(i for i, c in enumerate(art.segments[s].characteristics) if c.name == name)
             c = int(compiled.tables.seg_start[s]) + char_at
             char = compiled.characteristics[c]
-            reach = compiled.witnesses[c]
+            reach = compiled.witnesses[c]  # the attainable bins (artifact.attainable_bins)
             best = max((i for i, w in enumerate(reach) if w is not None), key=lambda i: char.bins[i].points)
             witness = reach[best]
             assert witness is not None

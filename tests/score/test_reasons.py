@@ -132,6 +132,9 @@ def test_merchant_statement_and_code_carry_no_personal_value() -> None:
         "months_late",
         "Months late on most recent payment",
     )
+    # A missing value: the reason is the lack of information, not what the declared statement claims.
+    [e] = explain_frame(art, pd.DataFrame({"revolving_utilisation": [math.nan]}))
+    assert e.reasons[0].adverse_action == "Insufficient information: share of revolving credit limits in use"
 
 
 def test_machine_readable_columns_next_to_the_text() -> None:
@@ -214,6 +217,17 @@ def test_best_bin_is_the_best_the_segment_allows() -> None:
     assert out["segment"].iloc[0] == "thin"
     assert out["reason_1_characteristic"].iloc[0] == "utilisation" and out["reason_1_points"].iloc[0] == 50
     assert "from 60% to under 90% scores higher" in out["reason_1"].iloc[0]
+
+
+def test_a_bin_no_training_row_fell_in_is_not_the_best() -> None:
+    # inquiries are never missing in training: the missing bin's 60 points rest on no row.
+    char = inquiries().model_copy(
+        update={"bins": [*inquiries().bins[:3], missing(60).model_copy(update={"count": 0, "bad_count": 0})]}
+    )
+    assert statement(char, 4) == "Number of inquiries in the last 6 months: 4; 2 or fewer scores higher."
+    art = artifact([one_card().segments[0].model_copy(update={"characteristics": [char]})])
+    out = score_frame(art, pd.DataFrame({"inquiries_6m": [4.0, 0.0]}), reasons=1)
+    assert out["reason_1_points"].tolist()[0] == 50 and pd.isna(out["reason_1_points"].iloc[1])
 
 
 def test_reasons_kernel_scores_equal_plain_scores() -> None:

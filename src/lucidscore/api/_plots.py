@@ -92,7 +92,8 @@ def waterfall(steps: Sequence[Step]) -> str:
             connector={"line": {"color": "#9aa5b1"}},
         )
     )
-    low = min(min(s.start, s.end) for s in steps if s.kind != "total")
+    moves = [v for s in steps if s.kind in ("family", "clip") for v in (s.start, s.end)]
+    low = min([*moves, *(s.end for s in steps if s.kind == "base")])
     high = max(max(s.start, s.end) for s in steps)
     fig.update_layout(
         height=320, showlegend=False, yaxis={"title": "points", "range": [max(0, low - 60), high + 40]}

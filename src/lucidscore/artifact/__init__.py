@@ -36,6 +36,7 @@ from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Sc
 from lucidscore.artifact._texts import (
     MAX_PRINCIPAL_REASONS,
     BinStatement,
+    adverse_action_of,
     bin_statements,
     is_inquiry_characteristic,
     statement_text,
@@ -52,6 +53,7 @@ from lucidscore.artifact._units import (
 # model files but never places rows in bins) starts without pandas.
 _LAZY = {
     "Witness": "_attainable",
+    "attainable_bins": "_attainable",
     "best_reachable_points": "_attainable",
     "bin_witnesses": "_attainable",
     "bin_index": "_reference",
@@ -70,7 +72,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from lucidscore.artifact._attainable import Witness, best_reachable_points, bin_witnesses
+    from lucidscore.artifact._attainable import Witness, attainable_bins, best_reachable_points, bin_witnesses
     from lucidscore.artifact._reference import (
         bin_index,
         condition_mask,
@@ -117,6 +119,8 @@ __all__ = [
     "Segment",
     "Tier",
     "Witness",
+    "adverse_action_of",
+    "attainable_bins",
     "best_reachable_points",
     "bin_index",
     "bin_statements",

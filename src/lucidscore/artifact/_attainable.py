@@ -129,7 +129,17 @@ def bin_witnesses(segments: list[Segment], s: int, char: Characteristic) -> list
     return out
 
 
+def attainable_bins(segments: list[Segment], s: int, char: Characteristic) -> list[Witness | None]:
+    """``bin_witnesses`` less the bins no training row fell in (``count`` 0, such as the missing bin of a
+    column that is never missing): their points rest on no evidence, so no reason is measured against them
+    and no statement or plan points to them. (When every reachable bin is empty, they all stay.)"""
+    reach = bin_witnesses(segments, s, char)
+    kept = [w if b.count > 0 else None for b, w in zip(char.bins, reach, strict=True)]
+    return kept if any(w is not None for w in kept) else reach
+
+
 def best_reachable_points(segments: list[Segment], s: int, char: Characteristic) -> int:
-    """The most points a row of segment ``s`` can get from ``char`` by changing only its value."""
-    witnesses = bin_witnesses(segments, s, char)
+    """The most points a row of segment ``s`` can get from ``char`` by changing only its value, among the
+    bins it can attain (``attainable_bins``)."""
+    witnesses = attainable_bins(segments, s, char)
     return max(b.points for b, w in zip(char.bins, witnesses, strict=True) if w is not None)

@@ -10,7 +10,8 @@
 Everything but the person's value depends only on the bin, so it is written once per bin here
 (``bin_statements``) and a row's statement is the bin's pieces joined by its value (``statement_text``).
 
-The range that scores higher lists the reachable bins (``bin_witnesses``) with more points than the row's.
+The range that scores higher lists the attainable bins (``attainable_bins``) with more points than the
+row's.
 For a characteristic declared ``lower`` or ``higher``, a statement never points the other way: a value
 range against the advice direction is left out (and, from a missing value of a ``lower`` characteristic —
 none of it — every range is against it). When only such ranges score higher, the statement says so
@@ -50,6 +51,16 @@ class BinStatement:
 
     parts: tuple[str, ...]
     better: str
+
+
+def adverse_action_of(char: Characteristic, bin_: Bin) -> str:
+    """The merchant's statement for a row in ``bin_``: the declared adverse-action statement, except for a
+    missing or special value, where the reason is the lack of information (the declared statement would
+    claim what the file does not show: "Time since a late payment is too short" for a person never late)."""
+    if bin_.kind in ("missing", "special"):
+        text = char.description.strip() or char.name
+        return f"Insufficient information: {text[0].lower()}{text[1:]}"
+    return char.adverse_action_text
 
 
 def statement_text(parts: tuple[str, ...], value: str) -> str:
@@ -112,8 +123,8 @@ def _parts(template: str, better: str, description: str) -> tuple[str, ...]:
 
 
 def bin_statements(char: Characteristic, witnesses: list[Witness | None]) -> list[BinStatement]:
-    """The consumer statement of every bin of ``char``, given which bins a row can reach (``bin_witnesses``
-    for the characteristic's segment)."""
+    """The consumer statement of every bin of ``char``, given which bins a row can attain
+    (``attainable_bins`` for the characteristic's segment)."""
     order = _ordered_intervals(char)
     advice = char.advice_direction
     description = _description(char)

@@ -22,8 +22,8 @@ from lucidscore.artifact import (
     Characteristic,
     ScorecardArtifact,
     Witness,
+    attainable_bins,
     bin_statements,
-    bin_witnesses,
     canonical_number,
     category_codes,
     category_keys,
@@ -117,9 +117,10 @@ class CompiledScorecard:
         self.segment_of_characteristic: list[int] = [
             s for s, seg in enumerate(artifact.segments) for _ in seg.characteristics
         ]
-        # Which bins a row can reach by changing one value without leaving its segment (and a value there).
+        # Which bins a row can attain by changing one value without leaving its segment (and a value there):
+        # reasons are measured against them, statements and recourse point only to them.
         self.witnesses: list[list[Witness | None]] = [
-            bin_witnesses(artifact.segments, s, char)
+            attainable_bins(artifact.segments, s, char)
             for s, char in zip(self.segment_of_characteristic, self.characteristics, strict=True)
         ]
         self._columns = _Columns()

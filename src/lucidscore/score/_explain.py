@@ -20,6 +20,7 @@ from lucidscore.artifact import (
     Reason,
     Recourse,
     ScorecardArtifact,
+    adverse_action_of,
 )
 from lucidscore.errors import InputError
 from lucidscore.policy.families import ALL_FAMILIES, UNUSED_FAMILY
@@ -46,15 +47,16 @@ def reason_lists(compiled: CompiledScorecard, batch: PreparedBatch, codes: Reaso
         for i in np.flatnonzero(chars >= 0):
             c, b = int(chars[i]), int(bins[i])
             char = compiled.characteristics[c]
+            bin_ = char.bins[b - int(compiled.bin_start[c])]
             out[i].append(
                 Reason(
                     characteristic=char.name,
                     family=char.family,
-                    bin_label=char.bins[b - int(compiled.bin_start[c])].label,
+                    bin_label=bin_.label,
                     points_lost=int(t.best[c] - t.points[b]),
                     text=str(statements[i]),
                     code=char.reason_code,
-                    adverse_action=char.adverse_action_text,
+                    adverse_action=adverse_action_of(char, bin_),
                 )
             )
     return out

@@ -7,7 +7,7 @@ more points. A move never goes into or out of the missing bin or a special bin, 
 groups, and never changes a characteristic declared ``none`` — whatever the points say, so recourse can
 never advise borrowing more, applying for credit or using more of a limit when the declarations say
 ``lower`` for balances, inquiries and utilisation. Its ``steps`` are the interval bins crossed; its value
-is the reachable value of the target bin nearest the row's (``artifact.bin_witnesses``), so applying it
+is the reachable value of the target bin nearest the row's (``artifact.attainable_bins``), so applying it
 keeps the row in its segment.
 
 ``plan_kernel`` then finds, per row, the plan of at most ``max_changes`` moves (one per characteristic)
