@@ -7,7 +7,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lucidscore.artifact import display_round, format_range, format_value, join_alternatives
@@ -73,6 +73,7 @@ def test_alternatives() -> None:
     assert join_alternatives(["under 10%", "40% or more"]) == "under 10%, or 40% or more"
 
 
+@settings(deadline=None)  # timing is not the property (the machine may be busy)
 @given(st.sampled_from(UNITS), finite)
 def test_rounding_is_what_is_written(unit: Unit, x: float) -> None:
     """Values that round alike are written alike, and rounding twice changes nothing: a batch can write
@@ -82,6 +83,7 @@ def test_rounding_is_what_is_written(unit: Unit, x: float) -> None:
     assert float(display_round(unit, once)) == pytest.approx(once, rel=1e-12, abs=1e-12)
 
 
+@settings(deadline=None)
 @given(
     st.one_of(st.none(), st.floats(-50, 50, allow_nan=False)),
     st.one_of(st.none(), st.floats(-50, 50, allow_nan=False)),

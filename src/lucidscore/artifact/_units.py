@@ -29,12 +29,16 @@ FloatArray = npt.NDArray[np.float64]
 _WORDS = {"months": ("month", "months"), "days": ("day", "days")}
 
 
+_POWERS = 10.0 ** np.arange(-330, 309, dtype=np.float64)  # 10**k for every exponent a float64 has
+
+
 def _sig3(x: FloatArray) -> FloatArray:
-    """Round to three significant figures (0 stays 0)."""
+    """Round to three significant figures (0, NaN and infinities stay as they are)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         digits = np.floor(np.log10(np.abs(x)))
-    scale = np.where(np.isfinite(digits), 10.0 ** (np.where(np.isfinite(digits), digits, 0.0) - 2), 1.0)
-    return np.round(x / scale) * scale
+    finite = np.isfinite(digits)
+    scale = _POWERS[np.clip(np.where(finite, digits, 2.0), -300, 308).astype(np.int64) - 2 + 330]
+    return np.where(finite, np.round(x / scale) * scale, x)
 
 
 def display_round(unit: Unit, values: npt.ArrayLike) -> FloatArray:

@@ -69,7 +69,9 @@ class Lookups:
     def cell_values(self, batch: PreparedBatch, chars: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
         """Each row's value (or category code) of characteristic ``chars[row]`` (any value where < 0)."""
         col = self.compiled.tables.col[np.maximum(chars, 0)]
-        return batch.values[np.arange(batch.n_rows), col]
+        n = batch.n_rows
+        flat = batch.values.reshape(-1, order="F")  # a view: the matrix is column-major
+        return flat.take(col * n + np.arange(n, dtype=np.int64))
 
 
 def _factorize(items: list[str]) -> tuple[npt.NDArray[np.int32], list[str]]:

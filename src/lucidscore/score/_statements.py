@@ -83,7 +83,10 @@ class ValueTexts:
             if rows.any():
                 rounded[rows] = display_round(unit, v[rows])
         # One text per distinct (key, rounded value): two hash passes over the rows, then work per pair.
-        value_code, value_of = pd.factorize(rounded, use_na_sentinel=False)
+        # Hashing the values' bits is faster than hashing floats (-0.0 and 0.0 then differ: harmless, they
+        # write the same text, and texts are made distinct below).
+        value_code, value_bits = pd.factorize(rounded.view(np.int64))
+        value_of = np.asarray(value_bits, dtype=np.int64).view(np.float64)
         n_values = max(1, len(value_of))
         pair_code, pairs = pd.factorize(k * n_values + value_code)
         pair_key, pair_value = np.divmod(np.asarray(pairs, dtype=np.int64), n_values)

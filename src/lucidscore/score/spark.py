@@ -25,7 +25,7 @@ from lucidscore.errors import InputError
 from lucidscore.score._chunks import open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
-from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema
+from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema, statistics_columns
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use --engine spark"
 _ERROR_PREFIX = "LucidInputError: "
@@ -227,7 +227,8 @@ def _concat(
                 id_type = pa.Array.from_pandas(result[id_name]).type
                 if pa.types.is_large_string(id_type) or pa.types.is_null(id_type):
                     id_type = pa.string()
-                writer = pq.ParquetWriter(path, output_schema(compiled, what[0], id_name, id_type, *what[1:]))
+                schema = output_schema(compiled, what[0], id_name, id_type, *what[1:])
+                writer = pq.ParquetWriter(path, schema, write_statistics=statistics_columns(schema))
             writer.write_table(pa.Table.from_pandas(result, schema=writer.schema, preserve_index=False))
             summary.add(result["score"].to_numpy(), result["tier"])
     finally:
