@@ -52,15 +52,14 @@ class Lookups:
         self.values = ValueTexts([("", "")] * len(chars), [c.unit for c in chars], cats)
         self.code_of, self.codes = _factorize([c.reason_code for c in chars])
         self.name_of, self.names = _factorize([c.name for c in chars])
-        ranges = []
-        for c, char in enumerate(chars):
-            for b in char.bins:
-                if b.kind == "interval":
-                    ranges.append(format_range(char.unit, b.lower, b.upper))
-                else:
-                    ranges.append(b.label)
-            del c
-        self.range_of, self.ranges = _factorize(ranges)
+        # The range of each global bin in words (what a recourse step moves to).
+        self.range_of, self.ranges = _factorize(
+            [
+                format_range(char.unit, b.lower, b.upper) if b.kind == "interval" else b.label
+                for char in chars
+                for b in char.bins
+            ]
+        )
 
     @cached_property
     def moves(self) -> MoveTables:
