@@ -79,7 +79,11 @@ def _consent_tokens(db_url: str, merchant: str, product: str) -> list[str]:
 
 
 def _copy_service_tables(src_url: str, dst_url: str) -> None:
-    """Copy what a decision reads (users, keys, models, consents, scores) into a migrated PostgreSQL."""
+    """Copy what a decision reads (users, keys, models, consents, scores) into a migrated PostgreSQL.
+
+    Audit rows are copied in id order without their links: the copy's engine chains them anew (a copy of
+    the chain itself would need a database dump).
+    """
     from sqlalchemy import text
 
     from lucidscore.store import make_engine, migrate
@@ -88,9 +92,12 @@ def _copy_service_tables(src_url: str, dst_url: str) -> None:
     src, dst = make_engine(src_url), make_engine(dst_url)
     migrate(dst)
     tables = {t.name: t for t in service_tables()}
+    links = ("chain_seq", "prev_hash", "row_hash")
     with src.connect() as s_conn, dst.begin() as d_conn:
         for name in COPIED_TABLES:
-            rows = [dict(r) for r in s_conn.execute(tables[name].select()).mappings()]
+            table = tables[name]
+            query = table.select().order_by(*table.primary_key.columns)
+            rows = [{k: v for k, v in r.items() if k not in links} for r in s_conn.execute(query).mappings()]
             for start in range(0, len(rows), 5000):
                 d_conn.execute(tables[name].insert(), rows[start : start + 5000])
             d_conn.execute(

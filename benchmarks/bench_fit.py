@@ -1,18 +1,25 @@
-"""Scorecard fitting: test AUC and fit speed/memory of lucidscore vs optbinning and toad, in one run.
+"""Scorecard fitting: accuracy against a glass-box model, scorecard libraries and a black box, and
+whole-process fit speed/memory against optbinning, in one run.
 
-Command (from the repo root; anchors live in their own virtualenv, see docs/model.md):
-    .venv/bin/python benchmarks/bench_fit.py [--only quality|cv|scale|tune|search] [--repeat 3]
+Command (from the repo root; the anchors live in their own virtualenv, see docs/model.md):
+    .venv/bin/python benchmarks/bench_fit.py [--only quality|cv|scale|tune|search|interactions]
+        [--repeat 3] [--cv-repeats 2] [--big-rows 10000000]
 
 Quality: stratified 70/30 split, seed 0, of taiwan_default.csv and german_credit.data (protected columns
-to the audit), plus a simulated credit table none of the defaults were tuned on. Speed: the Taiwan
-training rows replicated to 1,000,000 rows with small noise; each library fits in its own subprocess,
-which reports its fit seconds and peak RSS; the fits alternate between the libraries and the best time
-of each is kept (the machine is shared). Tune (``--only tune``, not part of the default run): how the
-defaults were chosen, by repeated stratified cross-validation inside the 70% training parts only (the
-test split is never read) and on a population of the synthetic bureau (``lucidscore.synth`` +
-``lucidscore.features``); it also reports the AUC of the unrounded log-odds, to show what integer points
-cost. Search (``--only search``): whether the segment search helps on fresh rows of generated tables
-with and without a real interaction. Results are printed and saved to benchmarks/_work/fit_results.json.
+to the audit), plus a simulated credit table none of the defaults were tuned on; test AUC and fit seconds
+of lucidscore, InterpretML's ExplainableBoostingClassifier (defaults, random_state 0), optbinning, toad and
+LightGBM (defaults, random_state 0; the black-box reference). CV: repeated stratified 4-fold
+cross-validation inside the 70% training part only, the same folds for every library. Scale: the Taiwan
+training rows replicated to 1,000,000 rows with Gaussian noise of 1% of each column's standard deviation
+on every numeric column; ``lucidscore train`` as a whole process (start, read Parquet, fit with the
+segment search, write the model) against a whole optbinning process (start, read Parquet,
+``BinningProcess`` + ``Scorecard.fit``), interleaved, best of ``--repeat``, with each process's peak RSS;
+then ``lucidscore train`` once at ``--big-rows`` rows. Tune (``--only tune``): how the defaults were
+chosen, by repeated stratified cross-validation inside the 70% training parts only (the test split is
+never read) and on a population of the synthetic bureau. Search (``--only search``): whether the segment
+search helps on fresh rows of generated tables. Interactions (``--only interactions``): how much test
+and CV AUC the pairwise-interaction prototype (``lucidscore.model._interactions``) would add. Results are
+printed and saved to benchmarks/_work/fit_results.json.
 """
 
 from __future__ import annotations
@@ -33,18 +40,18 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "data"
+DATA = Path(os.environ.get("LUCIDSCORE_DATA", ROOT / ".." / "shared" / "data"))  # a worktree may set it
 WORK = ROOT / "benchmarks" / "_work"
 ANCHOR_PY = WORK / "anchors-venv" / "bin" / "python"
 ANCHOR = ROOT / "benchmarks" / "anchors" / "run_anchor.py"
-# lucidscore as shipped (defaults), without the segment search (always one card), strictly monotone,
-# and with no characteristic selection (as the optbinning anchor, which keeps every column).
+# lucidscore as shipped (defaults) and without the segment search (always one card).
 VARIANTS = {
     "lucidscore": "{}",
     "lucidscore_one_card": '{"segment_search": false}',
-    "lucidscore_auto_monotone": '{"monotonic_trend": "auto_monotone"}',
-    "lucidscore_no_selection": '{"iv_threshold": 0.0, "max_correlation": 1.0}',
 }
+# The anchors, run in their own virtualenv: the glass-box reference, two scorecard libraries, a black box.
+LIBS = ["ebm", "optbinning", "toad", "lightgbm"]
+ANCHOR_PINS = "optbinning==1.0.0 toad==0.1.7 interpret-core==0.7.8 lightgbm==4.7.0 pyarrow==26.0.1"
 SETS = {
     "taiwan": (DATA / "taiwan_default.csv", "default", "", "SEX,EDUCATION,MARRIAGE,AGE"),
     "german": (DATA / "german_credit.data", "CLASSIFICATION", "0", "PERSONAL_STATUS_AND_SEX,AGE,FOREIGN"),
@@ -134,6 +141,7 @@ def run_child(args: list[str], python: Path | str = sys.executable) -> dict[str,
 
 
 def compare(name: str, data: Path, target: str, bad: str, audit: str, libs: list[str]) -> dict[str, object]:
+    """Test AUC and fit seconds of every library on the 70/30 split (seed 0)."""
     frame = read(data)
     y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
     split_path = split(y, name)
@@ -145,28 +153,53 @@ def compare(name: str, data: Path, target: str, bad: str, audit: str, libs: list
     return row
 
 
-def cross_validate(
-    name: str, data: Path, target: str, bad: str, audit: str, libs: list[str], folds: int = 4
-) -> dict[str, object]:
-    """Mean AUC over stratified folds of the 70% training part only (a steadier view than one split)."""
+def cv_folds(name: str, y: np.ndarray, folds: int, repeats: int) -> list[Path]:
+    """Repeated stratified folds of the 70% training part only (seeds 1..repeats), as split files."""
     from sklearn.model_selection import StratifiedKFold
 
+    train = np.load(split(y, name))["train"]
+    paths: list[Path] = []
+    for rep in range(repeats):
+        kfold = StratifiedKFold(folds, shuffle=True, random_state=1 + rep)
+        for i, (a, b) in enumerate(kfold.split(train, y[train])):
+            path = WORK / f"cv_{name}_{rep}_{i}.npz"
+            np.savez(path, train=train[a], test=train[b])
+            paths.append(path)
+    return paths
+
+
+def cross_validate(
+    name: str,
+    data: Path,
+    target: str,
+    bad: str,
+    audit: str,
+    libs: list[str],
+    folds: int = 4,
+    repeats: int = 2,
+) -> dict[str, object]:
+    """Mean AUC and fit seconds over repeated stratified folds of the 70% training part (steadier than
+    one split); every library sees the same folds."""
     frame = read(data)
     y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
-    train = np.load(split(y, name))["train"]
-    aucs: dict[str, list[float]] = {"lucidscore": [], **{lib: [] for lib in libs}}
-    kfold = StratifiedKFold(folds, shuffle=True, random_state=1)
-    for i, (a, b) in enumerate(kfold.split(train, y[train])):
-        path = WORK / f"cv_{name}_{i}.npz"
-        np.savez(path, train=train[a], test=train[b])
-        aucs["lucidscore"].append(
-            run_child([__file__, "--child", str(data), target, bad, audit, str(path), "{}"])["test_auc"] or 0
+    runs: dict[str, list[dict[str, float | None]]] = {"lucidscore": [], **{lib: [] for lib in libs}}
+    for path in cv_folds(name, y, folds, repeats):
+        runs["lucidscore"].append(
+            run_child([__file__, "--child", str(data), target, bad, audit, str(path), "{}"])
         )
         for lib in libs:
-            got = run_child([str(ANCHOR), lib, str(data), target, bad, audit, str(path)], ANCHOR_PY)
-            aucs[lib].append(got["test_auc"] or 0)
-    means: dict[str, object] = {lib: float(np.mean(v)) for lib, v in aucs.items()}
-    return means | {"folds": folds}
+            runs[lib].append(
+                run_child([str(ANCHOR), lib, str(data), target, bad, audit, str(path)], ANCHOR_PY)
+            )
+    out: dict[str, object] = {"folds": folds, "repeats": repeats}
+    for lib, got in runs.items():
+        aucs = [float(r["test_auc"] or 0) for r in got]
+        out[lib] = {
+            "auc": float(np.mean(aucs)),
+            "auc_sd": float(np.std(aucs, ddof=1)),
+            "fit_seconds": float(np.mean([float(r["fit_seconds"] or 0) for r in got])),
+        }
+    return out
 
 
 # Candidate settings compared by ``--only tune`` (lucidscore parameters; {} = the shipped defaults).
@@ -185,6 +218,9 @@ TUNE_GRID: dict[str, dict[str, object]] = {
     "max_correlation=0.9": {"max_correlation": 0.9},
     "monotonic_trend=auto_monotone": {"monotonic_trend": "auto_monotone"},
     "monotonic_trend=none": {"monotonic_trend": "none"},
+    "shape_search=False": {"shape_search": False},
+    "woe_prior=0.25": {"woe_prior": 0.25},
+    "woe_prior=8": {"woe_prior": 8.0},
 }
 
 
@@ -282,21 +318,122 @@ def tune(folds: int = 5) -> dict[str, object]:
     return out
 
 
-def replicated(n_rows: int = 1_000_000) -> Path:
-    """Taiwan training rows (split above) replicated to ``n_rows`` with 1% multiplicative noise on amounts."""
-    path = WORK / "taiwan_1m.parquet"
+def replicated(n_rows: int) -> Path:
+    """Taiwan training rows (split above) replicated to ``n_rows`` with Gaussian noise of 1% of each
+    column's standard deviation added to every numeric column (not only amounts), so that rows no longer
+    repeat exactly: a value sitting on a bin edge falls on either side, as in real data."""
+    path = WORK / f"taiwan_noisy_{n_rows}.parquet"
     if path.exists():
         return path
     frame = read(SETS["taiwan"][0])
-    train = np.load(WORK / "split_taiwan.npz")["train"]
+    target = SETS["taiwan"][1]
+    train = np.load(split(frame[target].to_numpy(dtype=int), "taiwan"))["train"]
     rng = np.random.default_rng(0)
     rows = rng.choice(train, n_rows, replace=True)
-    big = frame.iloc[rows].reset_index(drop=True)
-    for col in big.columns:
-        if col.startswith(("LIMIT_BAL", "BILL_AMT", "PAY_AMT")):
-            big[col] = (big[col] * (1 + rng.normal(scale=0.01, size=n_rows))).round(0)
+    big = pd.DataFrame({target: frame[target].to_numpy()[rows]})
+    for col in frame.columns:
+        if col == target:
+            continue
+        values = frame[col].to_numpy(dtype=np.float64)
+        noise = rng.normal(scale=0.01 * float(np.std(values[train])), size=n_rows)
+        big[col] = values[rows] + noise
     big.to_parquet(path, index=False)
     return path
+
+
+def whole_process(args: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall seconds and peak RSS (MiB) of one child process, from start to exit."""
+    log = WORK / "whole_process.log"
+    with log.open("wb") as sink:  # a file, not a pipe: nothing can block on a full pipe
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[:3]} exited {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
+    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
+
+
+def scale(repeat: int, big_rows: int) -> dict[str, object]:
+    """``lucidscore train`` vs optbinning as whole processes on the noisy 1M-row table, interleaved, best of
+    ``repeat``; then ``lucidscore train`` once on ``big_rows`` rows."""
+    lucid = str(Path(sys.executable).with_name("lucidscore"))
+    audit = SETS["taiwan"][3]
+    model = WORK / "scale_model.json"
+
+    def ours(data: Path) -> list[str]:
+        return [
+            lucid,
+            "train",
+            str(data),
+            "--target",
+            "default",
+            "--audit-columns",
+            audit,
+            "--out",
+            str(model),
+        ]
+
+    big = replicated(1_000_000)
+    fit_only = WORK / "split_1m.npz"
+    np.savez(fit_only, train=np.arange(1_000_000), test=np.arange(0))
+    anchor = [str(ANCHOR_PY), str(ANCHOR), "optbinning", str(big), "default", "", audit, str(fit_only)]
+    runs: dict[str, list[dict[str, float]]] = {"lucidscore": [], "optbinning": []}
+    for _ in range(repeat):  # interleaved, so both see the same load on a shared machine
+        runs["lucidscore"].append(whole_process(ours(big)))
+        runs["optbinning"].append(whole_process(anchor))
+        print("scale run", json.dumps({k: v[-1] for k, v in runs.items()}), flush=True)
+    out: dict[str, object] = {"rows": 1_000_000, "repeat": repeat}
+    for lib, got in runs.items():
+        out[lib] = {
+            "seconds": min(r["seconds"] for r in got),
+            "seconds_all": [round(r["seconds"], 2) for r in got],
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in got),
+        }
+    out["segments"] = [s["name"] for s in json.loads(model.read_text())["segments"]]
+    if big_rows:
+        huge = replicated(big_rows)
+        out[f"lucidscore_{big_rows}"] = whole_process(ours(huge))
+    return out
+
+
+def interactions(folds: int = 4, repeats: int = 2) -> dict[str, object]:
+    """What the pairwise-interaction prototype would add: test AUC on the 70/30 split and mean AUC over
+    the same repeated CV folds of the training part, of the card's score with and without the grids
+    found on the fitting rows (lucidscore defaults)."""
+    from lucidscore.model import Scorecard
+    from lucidscore.model._interactions import find_interactions, interaction_points
+
+    sim = WORK / "simulated.csv"
+    out: dict[str, object] = {}
+    for name, (data, target, bad, audit) in {**SETS, "simulated": (sim, "bad", "", "")}.items():
+        frame = read(data)
+        y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=np.int8)
+        x = frame.drop(columns=[target])
+        paths = [split(y, name), *cv_folds(name, y, folds, repeats)]
+        plain, paired, found = [], [], []
+        for path in paths:
+            idx = np.load(path)
+            fit_x = x.iloc[idx["train"]].reset_index(drop=True)
+            card = Scorecard(audit_columns=[c for c in audit.split(",") if c]).fit(fit_x, y[idx["train"]])
+            grids = find_interactions(card.artifact_, fit_x, y[idx["train"]])
+            held = x.iloc[idx["test"]].reset_index(drop=True)
+            score = card.score_table(held)["score"].to_numpy().astype(np.int64)
+            plain.append(float(roc_auc_score(y[idx["test"]], -score)))
+            extra = interaction_points(card.artifact_, grids, held)
+            paired.append(float(roc_auc_score(y[idx["test"]], -(score + extra))))
+            found.append([f"{g.segment}: {g.first} x {g.second}" for g in grids])
+        out[name] = {
+            "test_auc": plain[0],
+            "test_auc_with_pairs": paired[0],
+            "test_pairs": found[0],
+            "cv_auc": float(np.mean(plain[1:])),
+            "cv_auc_with_pairs": float(np.mean(paired[1:])),
+            "cv_pairs_per_fit": float(np.mean([len(f) for f in found[1:]])),
+        }
+        print(name, json.dumps(out[name]), flush=True)
+    return out
 
 
 def main() -> None:
@@ -305,9 +442,13 @@ def main() -> None:
     )
     parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--only", choices=["quality", "cv", "scale", "tune", "search"], help="run one part only"
+        "--only",
+        choices=["quality", "cv", "scale", "tune", "search", "interactions"],
+        help="run one part only",
     )
     parser.add_argument("--repeat", type=int, default=3, help="1M-row fits per library (best is kept)")
+    parser.add_argument("--cv-repeats", type=int, default=2, help="repetitions of the 4-fold CV")
+    parser.add_argument("--big-rows", type=int, default=10_000_000, help="lucidscore-only fit size (0: none)")
     args = parser.parse_args()
     if args.child:
         data, target, bad, audit, split_path, params = args.child
@@ -317,7 +458,7 @@ def main() -> None:
         sys.exit(f"{DATA} not found: the public data sets live in ../shared/data")
     if not ANCHOR_PY.exists():
         sys.exit(f"{ANCHOR_PY} not found: create it with `python3 -m venv {ANCHOR_PY.parents[1]}` and "
-                 f"`{ANCHOR_PY.parent}/pip install optbinning==1.0.0 toad==0.1.7 pyarrow`")  # fmt: skip
+                 f"`{ANCHOR_PY.parent}/pip install {ANCHOR_PINS}`")  # fmt: skip
     WORK.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "machine": machine}
@@ -329,39 +470,25 @@ def main() -> None:
         simulated().to_csv(sim, index=False)
     if args.only in (None, "quality"):
         for name, (data, target, bad, audit) in SETS.items():
-            results[name] = compare(name, data, target, bad, audit, ["optbinning", "toad"])
+            results[name] = compare(name, data, target, bad, audit, LIBS)
             print(name, json.dumps(results[name]), flush=True)
-        results["simulated"] = compare("simulated", sim, "bad", "", "", ["optbinning", "toad"])
+        results["simulated"] = compare("simulated", sim, "bad", "", "", LIBS)
         print("simulated", json.dumps(results["simulated"]), flush=True)
     if args.only in (None, "cv"):
         for name, (data, target, bad, audit) in {**SETS, "simulated": (sim, "bad", "", "")}.items():
-            results[f"cv_{name}"] = cross_validate(name, data, target, bad, audit, ["optbinning", "toad"])
+            results[f"cv_{name}"] = cross_validate(
+                name, data, target, bad, audit, LIBS, repeats=args.cv_repeats
+            )
             print(f"cv_{name}", json.dumps(results[f"cv_{name}"]), flush=True)
     if args.only == "tune":
         results["tune"] = tune()
     if args.only == "search":
         results["search_check"] = search_check()
+    if args.only in (None, "interactions"):
+        results["interactions"] = interactions(repeats=args.cv_repeats)
     if args.only in (None, "scale"):
-        big = replicated()
-        n = len(pd.read_parquet(big, columns=["default"]))
-        fit_only = WORK / "split_1m.npz"
-        np.savez(fit_only, train=np.arange(n), test=np.arange(0))
-        audit = SETS["taiwan"][3]
-        ours_args = [__file__, "--child", str(big), "default", "", audit, str(fit_only), "{}"]
-        anchor_args = [str(ANCHOR), "optbinning", str(big), "default", "", audit, str(fit_only)]
-        runs: dict[str, list[dict[str, float | None]]] = {"lucidscore": [], "optbinning": []}
-        for _ in range(args.repeat):  # interleaved, so both see the same load on a shared machine
-            runs["lucidscore"].append(run_child(ours_args))
-            runs["optbinning"].append(run_child(anchor_args, ANCHOR_PY))
-        scale: dict[str, object] = {"rows": n, "repeat": args.repeat}
-        for lib, got in runs.items():
-            scale[lib] = {
-                "fit_seconds": min(float(r["fit_seconds"] or 0) for r in got),
-                "fit_seconds_all": [r["fit_seconds"] for r in got],
-                "peak_rss_mib": max(float(r["peak_rss_mib"] or 0) for r in got),
-            }
-        results["scale_1m"] = scale
-        print("scale_1m", json.dumps(scale), flush=True)
+        results["scale"] = scale(args.repeat, args.big_rows)
+        print("scale", json.dumps(results["scale"]), flush=True)
     out.write_text(json.dumps(results, indent=1))
 
 

@@ -1,9 +1,11 @@
-"""Fit an anchor scorecard library (optbinning or toad) on a given split; print one JSON line.
+"""Fit an anchor library on a given split; print one JSON line.
 
 Runs inside the anchors virtualenv (benchmarks/_work/anchors-venv), never imported by lucidscore:
     python run_anchor.py LIB DATA TARGET BAD_VALUE AUDIT_COLS SPLIT.npz
-SPLIT.npz holds ``train`` and ``test`` row indices (test may be empty: fit only, for timing).
-Reports test AUC, fit seconds and the process's peak RSS (MiB).
+LIB: optbinning (BinningProcess + Scorecard), toad (chi-merge + WOE + ScoreCard), ebm (InterpretML's
+ExplainableBoostingClassifier, defaults, random_state 0) or lightgbm (LGBMClassifier, defaults,
+random_state 0: the black-box reference). SPLIT.npz holds ``train`` and ``test`` row indices (test may
+be empty: fit only, for timing). Reports test AUC, fit seconds and the process's peak RSS (MiB).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import resource
 import sys
 import time
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+
+Predict = Callable[[pd.DataFrame], np.ndarray]
 
 
 def _read(path: str) -> pd.DataFrame:
@@ -26,7 +31,7 @@ def _read(path: str) -> pd.DataFrame:
     return pd.read_csv(path, sep=r"\s+" if path.endswith(".data") else ",")
 
 
-def _fit_optbinning(x: pd.DataFrame, y: np.ndarray, cats: list[str]):  # type: ignore[no-untyped-def]
+def _fit_optbinning(x: pd.DataFrame, y: np.ndarray, cats: list[str]) -> Predict:
     from optbinning import BinningProcess, Scorecard
 
     bp = BinningProcess(variable_names=list(x.columns), categorical_variables=cats)
@@ -40,7 +45,7 @@ def _fit_optbinning(x: pd.DataFrame, y: np.ndarray, cats: list[str]):  # type: i
     return lambda frame: sc.predict_proba(frame)[:, 1]
 
 
-def _fit_toad(x: pd.DataFrame, y: np.ndarray, cats: list[str]):  # type: ignore[no-untyped-def]
+def _fit_toad(x: pd.DataFrame, y: np.ndarray, cats: list[str]) -> Predict:
     import toad
 
     combiner = toad.transform.Combiner()
@@ -50,6 +55,29 @@ def _fit_toad(x: pd.DataFrame, y: np.ndarray, cats: list[str]):  # type: ignore[
     card = toad.ScoreCard(combiner=combiner, transer=woe)
     card.fit(xw, y)
     return lambda frame: card.predict_proba(frame)[:, 1]
+
+
+def _fit_ebm(x: pd.DataFrame, y: np.ndarray, cats: list[str]) -> Predict:
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    ebm = ExplainableBoostingClassifier(random_state=0).fit(x, y)
+    return lambda frame: ebm.predict_proba(frame)[:, 1]
+
+
+def _fit_lightgbm(x: pd.DataFrame, y: np.ndarray, cats: list[str]) -> Predict:
+    from lightgbm import LGBMClassifier
+
+    def typed(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        for c in cats:
+            out[c] = pd.Categorical(out[c], categories=sorted(x[c].dropna().unique()))
+        return out
+
+    model = LGBMClassifier(random_state=0, verbose=-1).fit(typed(x), y)
+    return lambda frame: model.predict_proba(typed(frame))[:, 1]
+
+
+FITTERS = {"optbinning": _fit_optbinning, "toad": _fit_toad, "ebm": _fit_ebm, "lightgbm": _fit_lightgbm}
 
 
 def main() -> None:
@@ -64,8 +92,7 @@ def main() -> None:
     cats = [c for c in x.columns if not pd.api.types.is_numeric_dtype(x[c])]
     train, test = idx["train"], idx["test"]
     start = time.perf_counter()
-    fitter = _fit_optbinning if lib == "optbinning" else _fit_toad
-    predict = fitter(x.iloc[train].reset_index(drop=True), y[train], cats)
+    predict = FITTERS[lib](x.iloc[train].reset_index(drop=True), y[train], cats)
     fit_seconds = time.perf_counter() - start
     auc = float(roc_auc_score(y[test], predict(x.iloc[test].reset_index(drop=True)))) if len(test) else None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -54,3 +54,25 @@ def test_unknown_command_is_a_usage_error() -> None:
     )
     assert result.returncode == 2
     assert "No such command" in result.stderr
+
+
+def test_error_text_is_printed_verbatim(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Values in messages are data: ':smile:' and '[red]' must not become an emoji or markup."""
+    app = typer.Typer()
+    message = "data.csv row 2: found '[red]x[/red] :smile: TABLE:link:HASH'; expected a number"
+
+    @app.command()
+    def boom() -> None:
+        raise InputError(message)
+
+    @app.command()
+    def other() -> None:
+        pass
+
+    monkeypatch.setattr(cli_main, "app", app)
+    monkeypatch.setattr(sys, "argv", ["lucidscore", "boom"])
+    with pytest.raises(SystemExit):
+        cli_main.main()
+    assert " ".join(capsys.readouterr().err.split()) == f"error: {message}"

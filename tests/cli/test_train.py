@@ -51,6 +51,13 @@ def test_train_writes_a_model_and_prints_the_card(csv: Path, tmp_path: Path) -> 
     assert "months_late" in result.output and "Credit history" in result.output
     assert f"AUC {art.training['metrics']['test_auc']:.4f}" in result.output
     assert all(len([b for b in c.bins if b.kind == "interval"]) <= 5 for c in art.segments[0].characteristics)
+    # Every bin shows the evidence its points rest on: rows, bads and goods (issue 10, credible bins).
+    assert re.search(r"┃\s*rows\s*┃\s*bads\s*┃\s*goods\s*┃", result.output)
+    lines = result.output.splitlines()
+    for ch in art.segments[0].characteristics:
+        for b in ch.bins:
+            cells = rf"│\s*{b.count:,}\s*│\s*{b.bad_count:,}\s*│\s*{b.count - b.bad_count:,}\s*│"
+            assert any(b.label in ln and re.search(cells, ln) for ln in lines), (ch.name, b.label)
 
 
 def test_train_with_segment_rule(csv: Path, tmp_path: Path) -> None:
@@ -253,11 +260,27 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         r"column SEX: protected attribute \(sex\) — pass it with --audit-columns "
         r".*column followers: other people",
     )
+    cases["woe prior"] = (
+        tmp / "ok.csv",
+        ["--woe-prior", "0"],
+        r"--woe-prior: Input should be greater than 0 \(got 0\.0\)",
+    )
     return cases
 
 
 @pytest.mark.parametrize(
-    "case", ["empty", "unknown target", "not binary", "all missing", "constant", "not csv", "junk", "policy"]
+    "case",
+    [
+        "empty",
+        "unknown target",
+        "not binary",
+        "all missing",
+        "constant",
+        "not csv",
+        "junk",
+        "policy",
+        "woe prior",
+    ],
 )
 def test_bad_input_gives_one_clear_line(case: str, tmp_path: Path) -> None:
     path, extra, message = _bad_inputs(tmp_path)[case]

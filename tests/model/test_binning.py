@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lucidscore.model import BinningOptions, bin_categorical, bin_numeric
-from lucidscore.model._binning import PRIOR, shape_of
+from lucidscore.model._binning import prior_rows, shape_of, woe_of
 from lucidscore.model._dp import ASCENDING, DESCENDING, FREE, PEAK, optimal_cuts
+
+from ._sim import credit_table
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -88,12 +90,15 @@ def test_binning_is_deterministic(data) -> None:  # type: ignore[no-untyped-def]
     assert bin_numeric("x", x, y, BinningOptions()) == bin_numeric("x", x.copy(), y.copy(), BinningOptions())
 
 
+PR = 5.0  # pseudo-rows at the overall mix, as the binning passes them
+
+
 def _iv(goods, bads, starts, tg, tb):  # type: ignore[no-untyped-def]
     bounds = [*starts, len(goods)]
     total = 0.0
     for a, b in itertools.pairwise(bounds):
         g, d = goods[a:b].sum(), bads[a:b].sum()
-        w = np.log(((g + PRIOR * tg / (tg + tb)) / tg) / ((d + PRIOR * tb / (tg + tb)) / tb))
+        w = np.log(((g + PR * tg / (tg + tb)) / tg) / ((d + PR * tb / (tg + tb)) / tb))
         total += (g / tg - d / tb) * w
     return total
 
@@ -117,9 +122,7 @@ def test_dynamic_programme_matches_brute_force(seed: int) -> None:
                 woes = []
                 for a, b in itertools.pairwise(bounds):
                     g, d = goods[a:b].sum(), bads[a:b].sum()
-                    woes.append(
-                        np.log(((g + PRIOR * tg / (tg + tb)) / tg) / ((d + PRIOR * tb / (tg + tb)) / tb))
-                    )
+                    woes.append(np.log(((g + PR * tg / (tg + tb)) / tg) / ((d + PR * tb / (tg + tb)) / tb)))
                 steps = np.diff(woes)
                 if trend == ASCENDING and not (steps > 0).all():
                     continue
@@ -130,11 +133,11 @@ def test_dynamic_programme_matches_brute_force(seed: int) -> None:
                 if trend == PEAK and (steps == 0).any():
                     continue
                 best = max(best, _iv(goods, bads, starts, tg, tb))
-        found, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PRIOR)
+        found, iv, mono_starts, mono_iv = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, trend, PR)
         assert iv == pytest.approx(best)
         assert _iv(goods, bads, list(found), tg, tb) == pytest.approx(iv)
         if trend == PEAK:  # its no-turn optimum is the ascending one
-            ascending = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, ASCENDING, PRIOR)
+            ascending = optimal_cuts(goods, bads, tg, tb, 40.0, max_bins, ASCENDING, PR)
             assert mono_iv == pytest.approx(ascending[1])
             assert _iv(goods, bads, list(mono_starts), tg, tb) == pytest.approx(mono_iv)
 
@@ -173,3 +176,67 @@ def test_empty_missing_bin_has_neutral_woe() -> None:
     y = (x > 150).astype(np.int8)
     missing = next(b for b in bin_numeric("x", x, y, BinningOptions()).bins if b.kind == "missing")
     assert missing.count == 0 and missing.woe == pytest.approx(0.0)
+
+
+# -- credible bins (issue 10): WOE shrunk toward 0 by the bin's own counts ---------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    good=st.integers(0, 5000),
+    bad=st.integers(0, 5000),
+    other_good=st.integers(1, 100_000),
+    other_bad=st.integers(1, 100_000),
+    strength=st.floats(0.1, 50),
+)
+def test_credible_woe_never_exceeds_the_evidence(
+    good: int, bad: int, other_good: int, other_bad: int, strength: float
+) -> None:
+    tg, tb = float(good + other_good), float(bad + other_bad)
+    prior = prior_rows(tg, tb, strength)
+    w = woe_of(good, bad, tg, tb, prior)
+    n, rate = good + bad, tb / (tg + tb)
+    # Never further from 0 than a bin of n rows can be: all good / all bad at the prior's strength.
+    assert -np.log1p(n / (prior * rate)) - 1e-9 <= w <= np.log1p(n / (prior * (1 - rate))) + 1e-9
+    if good and bad:  # shrunk toward 0 from the raw WOE, never past it
+        raw = np.log((good / tg) / (bad / tb))
+        assert abs(w) <= abs(raw) + 1e-9 and w * raw >= -1e-12
+    # Less evidence, less WOE: the same shares in a bin a tenth the size move less far from 0.
+    if good % 10 == 0 and bad % 10 == 0:
+        assert abs(woe_of(good // 10, bad // 10, tg, tb, prior)) <= abs(w) + 1e-9
+
+
+@pytest.mark.parametrize(("good", "bad"), [(90, 10), (30, 70), (500, 1)])
+def test_shrinkage_vanishes_as_counts_grow(good: int, bad: int) -> None:
+    tg, tb = 8000.0, 2000.0
+    raw = np.log((good / tg) / (bad / tb))
+    gaps = []
+    for k in (1, 10, 100, 1000, 10_000):
+        prior = prior_rows(k * tg, k * tb)  # the prior stays the same size while the data grow
+        gaps.append(abs(woe_of(k * good, k * bad, k * tg, k * tb, prior) - raw))
+    assert all(a > b for a, b in itertools.pairwise(gaps)) and gaps[-1] < 1e-3
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_code=st.integers(5, 150), seed=st.integers(0, 2**31))
+def test_a_small_bin_without_bads_never_dominates_a_card(n_code: int, seed: int) -> None:
+    """A bureau code held by a few rows, none bad, gets no more points than its rows can support:
+    |points| <= factor * |coefficient| * ln(1 + n / (prior rows * share of goods)) + rounding."""
+    from lucidscore.model import Scorecard
+
+    table = credit_table(3000, seed=seed % 1000)
+    rows = table.index[table["bad"] == 0][:n_code]
+    table.loc[rows, "tenure_months"] = -7.0
+    card = Scorecard(special_values=[-7.0, -8.0], segment_search=False)
+    card.fit(table.drop(columns=["bad"]), table["bad"])
+    seg = card.artifact_.segments[0]
+    tenure = [c for c in seg.characteristics if c.name == "tenure_months"]
+    if not tenure:
+        return
+    (code,) = [b for b in tenure[0].bins if b.special_value == -7.0]
+    assert code.bad_count == 0 and code.count == n_code
+    rate = float(table["bad"].mean())
+    prior = prior_rows(len(table) * (1 - rate), len(table) * rate)
+    most_woe = np.log1p(n_code / (prior * (1 - rate)))
+    bound = card.artifact_.scaling.factor * abs(tenure[0].coefficient) * most_woe
+    assert abs(code.points) <= bound + 0.5

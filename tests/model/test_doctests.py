@@ -10,9 +10,12 @@ import pytest
 MODULES = [
     "lucidscore.model._binning",
     "lucidscore.model._card",
+    "lucidscore.model._interactions",
     "lucidscore.model._meta",
     "lucidscore.model._metrics",
+    "lucidscore.model._newton",
     "lucidscore.model._scorecard",
+    "lucidscore.model._search",
     "lucidscore.model._selection",
     "lucidscore.policy.guard",
 ]

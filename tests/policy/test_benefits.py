@@ -1,25 +1,54 @@
-"""The benefit catalogue: defaults of issue 4, the decision rule, loading a catalogue file."""
+"""The benefit catalogue: defaults of issue 4, kinds from a closed list, forbidden purposes refused
+(issue 13), the decision rule, loading a catalogue file."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lucidscore.errors import InputError
-from lucidscore.policy import default_catalogue, load_catalogue
+from lucidscore.errors import InputError, PolicyViolation
+from lucidscore.policy import (
+    BENEFIT_KINDS,
+    Benefit,
+    BenefitCatalogue,
+    default_catalogue,
+    forbidden_purposes,
+    load_catalogue,
+    refused_purpose,
+)
 
 
 def test_defaults() -> None:
     cat = default_catalogue()
-    assert {b.product: b.min_score for b in cat.benefits} == {
-        "instant_credit_line": 600,
-        "deposit_free_rental": 650,
-        "premium": 700,
+    assert {b.product: (b.kind, b.min_score) for b in cat.benefits} == {
+        "instant_credit_line": ("credit_line", 600),
+        "deposit_free_rental": ("deposit_waiver", 650),
+        "premium": ("premium_service", 700),
     }
+
+
+def test_the_default_catalogue_is_valid_when_loaded_from_its_own_json(tmp_path: Path) -> None:
+    path = tmp_path / "benefits.json"
+    path.write_text(default_catalogue().model_dump_json(), "utf-8")
+    assert load_catalogue(path) == default_catalogue()
+
+
+def test_the_kinds_are_the_closed_list_of_the_issue() -> None:
+    assert set(BENEFIT_KINDS) >= {
+        "credit_line",
+        "instalment_loan",
+        "deposit_waiver",
+        "rental",
+        "buy_now_pay_later",
+        "premium_service",
+    }
+    for kind in BENEFIT_KINDS:  # no kind is itself a forbidden purpose
+        assert refused_purpose(kind) is None
 
 
 @given(st.integers(350, 950), st.sampled_from(["instant_credit_line", "deposit_free_rental", "premium"]))
@@ -39,8 +68,18 @@ def test_unknown_product_is_named() -> None:
 
 def test_load_catalogue(tmp_path: Path) -> None:
     path = tmp_path / "benefits.json"
-    path.write_text(json.dumps({"benefits": [{"product": "bike_rental", "label": "Bike", "min_score": 580}]}))
+    path.write_text(
+        json.dumps(
+            {"benefits": [{"product": "bike_rental", "label": "Bike", "kind": "rental", "min_score": 580}]}
+        )
+    )
     assert load_catalogue(path).decide("bike_rental", 580).approved
+
+
+def _one(product: str, kind: str = "rental", label: str = "X", min_score: int = 600) -> str:
+    return json.dumps(
+        {"benefits": [{"product": product, "label": label, "kind": kind, "min_score": min_score}]}
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,12 +87,17 @@ def test_load_catalogue(tmp_path: Path) -> None:
     [
         ("{", r"not valid JSON"),
         ('{"benefits": []}', r"field benefits: Tuple should have at least 1 item"),
-        ('{"benefits": [{"product": "x1", "label": "X", "min_score": 1000}]}', r"field benefits.0.min_score"),
+        (_one("x1", min_score=1000), r"field benefits.0.min_score"),
         (
-            '{"benefits": [{"product": "ab", "label": "A", "min_score": 600},'
-            ' {"product": "ab", "label": "B", "min_score": 700}]}',
+            '{"benefits": [{"product": "ab", "label": "A", "kind": "rental", "min_score": 600},'
+            ' {"product": "ab", "label": "B", "kind": "rental", "min_score": 700}]}',
             r"product listed more than once: ab",
         ),
+        (
+            '{"benefits": [{"product": "bike_rental", "label": "Bike", "min_score": 580}]}',
+            r"field benefits.0.kind: Field required; expected one of the kinds credit_line, instalment_loan",
+        ),
+        (_one("yacht_charter", kind="yacht"), r"field benefits.0.kind: Input should be 'credit_line'"),
     ],
 )
 def test_bad_catalogue_files_are_named(tmp_path: Path, content: str, message: str) -> None:
@@ -63,3 +107,80 @@ def test_bad_catalogue_files_are_named(tmp_path: Path, content: str, message: st
         load_catalogue(path)
     with pytest.raises(InputError, match="no such benefit catalogue file"):
         load_catalogue(tmp_path / "missing.json")
+
+
+# -- forbidden purposes: refused when a catalogue is built and when it is loaded ------------------------
+
+PURPOSES = forbidden_purposes()
+TERMS = [(p.what, t) for p in PURPOSES for t in sorted(p.tokens)] + [
+    (p.what, "_".join(ph)) for p in PURPOSES for ph in p.phrases
+]
+
+
+@pytest.mark.parametrize(("what", "term"), TERMS, ids=[t for _, t in TERMS])
+def test_every_forbidden_term_is_refused_in_name_label_or_kind(what: str, term: str) -> None:
+    purpose = refused_purpose(term)
+    assert purpose is not None and purpose.what == what
+    spec = r"SPEC section 2, no (sanctions|public lookup)"
+    product = f"{term.lower()}_plus"[:40]
+    if product[0].isalpha():
+        with pytest.raises(PolicyViolation, match=rf"benefit '{product}' is for {what}; {spec}"):
+            Benefit(product=product, label="Plus", kind="premium_service", min_score=600)
+    label = f"Fast {term.replace('_', ' ').upper()} pass"
+    with pytest.raises(PolicyViolation, match=rf"benefit 'gold' is for {what}; {spec}"):
+        Benefit(product="gold", label=label, kind="premium_service", min_score=600)
+    with pytest.raises(PolicyViolation, match=rf"benefit 'gold' is for {what}; {spec}"):
+        Benefit.model_validate({"product": "gold", "label": "Gold", "kind": term, "min_score": 600})
+
+
+@pytest.mark.parametrize(
+    ("product", "what"),
+    [
+        ("employment_screening", "employment"),
+        ("tenant_screening", "housing eligibility"),
+        ("school_admission_priority", "schooling"),
+        ("visa_fast_track", "government services"),
+        ("train_ticket_priority", "travel"),
+        ("flight_booking", "travel"),
+        ("broadband_access", "internet access"),
+        ("dating_profile_badge", "a public display of the score"),
+        ("background_check", "screening of people"),
+    ],
+)
+def test_products_outside_the_consumers_transaction_are_refused_at_load(
+    tmp_path: Path, product: str, what: str
+) -> None:
+    path = tmp_path / "benefits.json"
+    benefits: list[dict[str, Any]] = [
+        {"product": "bike_rental", "label": "Bike", "kind": "rental", "min_score": 580},
+        {"product": product, "label": "Something", "kind": "premium_service", "min_score": 700},
+    ]
+    path.write_text(json.dumps({"benefits": benefits}))
+    with pytest.raises(
+        PolicyViolation,
+        match=rf"benefits.json: field benefits.1: benefit '{product}' is for {what}; SPEC section 2",
+    ):
+        load_catalogue(path)
+    with pytest.raises(PolicyViolation, match=rf"benefit '{product}' is for {what}"):
+        BenefitCatalogue.model_validate({"benefits": benefits})
+
+
+@pytest.mark.parametrize(
+    ("product", "label", "kind"),
+    [
+        ("instant_credit_line", "Instant credit line", "credit_line"),
+        ("phone_instalments", "Phone in 12 instalments", "instalment_loan"),
+        ("hire_purchase", "Hire purchase", "instalment_loan"),
+        ("pay_later", "Pay in 30 days", "buy_now_pay_later"),
+        ("pay_after_charging", "Power bank: pay after use", "pay_after_use"),
+        ("hotel_deposit_waiver", "No deposit at check-in", "deposit_waiver"),
+        ("car_rental_no_deposit", "Car rental without deposit", "deposit_waiver"),
+        ("laptop_rental", "Laptop rental for students", "rental"),
+        ("bike_rental", "Bike rental without deposit", "rental"),
+        ("gold_membership", "Gold membership", "premium_service"),
+        ("postpaid_mobile_plan", "Postpaid mobile plan", "pay_after_use"),
+    ],
+)
+def test_credit_and_merchant_benefits_are_allowed(product: str, label: str, kind: str) -> None:
+    assert refused_purpose(product, label, kind) is None
+    Benefit.model_validate({"product": product, "label": label, "kind": kind, "min_score": 600})

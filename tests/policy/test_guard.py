@@ -8,6 +8,7 @@ import pytest
 
 from lucidscore.errors import PolicyViolation
 from lucidscore.policy import FeatureMeta, check_model_inputs, name_tokens, refusal_reason
+from lucidscore.policy.guard import Term, refused_vocabulary
 
 TAIWAN = ["LIMIT_BAL", "SEX", "EDUCATION", "MARRIAGE", "AGE", "PAY_0", "PAY_2", "BILL_AMT1", "PAY_AMT6"]
 GERMAN = [
@@ -62,7 +63,8 @@ GERMAN = [
 def test_refused_names(name: str, kind: str) -> None:
     reason = refusal_reason(name)
     assert reason is not None and reason.startswith(kind)
-    with pytest.raises(PolicyViolation, match=rf"column {name}: {re.escape(kind)}.*--audit-columns"):
+    hint = "--audit-columns" if kind.startswith("protected") else r"leave it out of the data \(--exclude\)"
+    with pytest.raises(PolicyViolation, match=rf"column {name}: {re.escape(kind)}.*{hint}"):
         check_model_inputs(["PAY_0", name])
 
 
@@ -110,3 +112,156 @@ def test_tokens_split_case_digits_and_separators() -> None:
     assert name_tokens("PERSONAL_STATUS_AND_SEX") == ["personal", "status", "and", "sex"]
     assert name_tokens("applicantAge2") == ["applicant", "age", "2"]
     assert name_tokens("PAGE") == ["page"]
+
+
+# -- issue 13: household registration, party or union membership, travel bans and other social control --
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("hukou", "protected attribute (household registration (hukou) or migrant status)"),
+        ("HUKOU_TYPE", "protected attribute (household registration"),
+        ("hukouRural", "protected attribute (household registration"),
+        ("household_registration", "protected attribute (household registration"),
+        ("party_member", "opinion or speech (party or trade-union membership)"),
+        ("PartyMember", "opinion or speech (party or trade-union membership)"),
+        ("partymember", "opinion or speech (party or trade-union membership)"),
+        ("dangyuan", "opinion or speech (party or trade-union membership)"),
+        ("zhengzhi_mianmao", "opinion or speech (party or trade-union membership)"),
+        ("union_dues_paid", "opinion or speech (party or trade-union membership)"),
+        ("trade_union", "opinion or speech (party or trade-union membership)"),
+        ("travel_ban", "social control (travel or movement restrictions)"),
+        ("TRAVELBAN", "social control (travel or movement restrictions)"),
+        ("banned_from_travel", "social control (travel or movement restrictions)"),
+        ("flight_restricted", "social control (travel or movement restrictions)"),
+        ("no_fly_list", "social control (travel or movement restrictions)"),
+        ("exit_ban_flag", "social control (travel or movement restrictions)"),
+        ("xianzhi_gaoxiaofei", "social control (travel or movement restrictions)"),
+        ("social_credit_score", "social control (social-credit blacklists"),
+        ("isBlacklisted", "social control (social-credit blacklists"),
+        ("shixin_flag", "social control (social-credit blacklists"),
+        ("on_dishonest_persons_list", "social control (social-credit blacklists"),
+        ("laolai", "social control (social-credit blacklists"),
+        ("heimingdan", "social control (social-credit blacklists"),
+        ("informant_rewards", "social control (informants or reports on other people)"),
+        ("reports_on_neighbours", "social control (informants or reports on other people)"),
+        ("n_jubao", "social control (informants or reports on other people)"),
+        ("volunteer_hours", "social control (conduct outside credit"),
+        ("blood_donations", "social control (conduct outside credit"),
+        ("petitions_filed", "opinion or speech (petitions, protests or activism)"),
+        ("xingbie", "protected attribute (sex)"),
+        ("Geschlecht", "protected attribute (sex)"),
+        ("NAME_FAMILY_STATUS", "protected attribute (marital status)"),
+        ("haoyou_score", "other people"),
+        ("applicant_age", "protected attribute (age)"),
+        ("age_of_borrower", "protected attribute (age)"),
+        ("country_of_birth", "protected attribute (national origin or foreign status)"),
+        ("tongxunlu_size", "other people"),
+    ],
+)
+def test_social_control_inputs_are_refused(name: str, reason: str) -> None:
+    found = refusal_reason(name)
+    assert found is not None and found.startswith(reason), found
+    with pytest.raises(PolicyViolation, match=rf"column {name}: {re.escape(reason)}"):
+        check_model_inputs(["PAY_0", name])
+
+
+VOCABULARY = refused_vocabulary()
+
+
+def test_vocabulary_covers_each_subject_in_english_and_pinyin() -> None:
+    examples = {t.what: set() for t in VOCABULARY}
+    for t in VOCABULARY:
+        examples[t.what].add(t.example.lower())
+    words = {w for ex in examples["household registration (hukou) or migrant status"] for w in ex.split("_")}
+    assert {"hukou", "household", "registration"} <= words
+    assert {"dangyuan", "union", "party"} <= examples["party or trade-union membership"]
+    assert {"travelban", "nofly", "xiangao"} <= examples["travel or movement restrictions"]
+    assert {"blacklist", "shixin", "heimingdan", "social_credit", "shehui_xinyong"} <= examples[
+        "social-credit blacklists or 'dishonest persons' lists (shixin)"
+    ]
+    assert {"informant", "jubao"} <= examples["informants or reports on other people"]
+
+
+@pytest.mark.parametrize("term", VOCABULARY, ids=[f"{t.how}:{t.example}" for t in VOCABULARY])
+def test_every_term_of_the_vocabulary_refuses_with_its_own_reason(term: Term) -> None:
+    assert refusal_reason(term.example) == f"{term.kind} ({term.what})"
+    if term.how == "token":  # whatever the case and the separators around it
+        word = term.example
+        for name in (word.upper(), f"n_{word}_12m", f"prev{word.capitalize()}", f"{word.capitalize()}2"):
+            assert refusal_reason(name) == f"{term.kind} ({term.what})", name
+    hint = "--audit-columns" if term.kind == "protected attribute" else "--exclude"
+    with pytest.raises(PolicyViolation, match=rf"column {re.escape(term.example)}: .*{hint}"):
+        check_model_inputs(["LIMIT_BAL", term.example])
+
+
+# Real credit column names that must stay allowed: the shared data sets (less their protected columns),
+# lucidscore's own feature catalogue and raw tables, and other public credit data sets.
+TAIWAN_ALL = [
+    "LIMIT_BAL", "SEX", "EDUCATION", "MARRIAGE", "AGE", "PAY_0", "PAY_2", "PAY_3", "PAY_4", "PAY_5", "PAY_6",
+    "BILL_AMT1", "BILL_AMT2", "BILL_AMT3", "BILL_AMT4", "BILL_AMT5", "BILL_AMT6",
+    "PAY_AMT1", "PAY_AMT2", "PAY_AMT3", "PAY_AMT4", "PAY_AMT5", "PAY_AMT6", "default",
+]  # fmt: skip
+GERMAN_ALL = [*GERMAN, "CLASSIFICATION"]
+PROTECTED_IN_SHARED = {"SEX", "MARRIAGE", "AGE", "PERSONAL_STATUS_AND_SEX", "FOREIGN"}
+RAW_TABLES = [
+    "consumer_id", "identity_verified", "address_since", "account_id", "kind", "opened", "closed",
+    "credit_limit", "original_amount", "period", "balance", "amount_due", "amount_paid", "days_past_due",
+    "at", "merchant_id", "purpose", "filed", "amount", "satisfied", "verified", "observation_date", "bad",
+]  # fmt: skip
+OTHER_PUBLIC = [
+    # Give Me Some Credit
+    "RevolvingUtilizationOfUnsecuredLines", "NumberOfTime30-59DaysPastDueNotWorse", "DebtRatio",
+    "MonthlyIncome", "NumberOfOpenCreditLinesAndLoans", "NumberOfTimes90DaysLate",
+    "NumberRealEstateLoansOrLines", "NumberOfTime60-89DaysPastDueNotWorse", "SeriousDlqin2yrs",
+    # Lending Club
+    "loan_amnt", "term", "int_rate", "installment", "grade", "sub_grade", "emp_length", "home_ownership",
+    "annual_inc", "verification_status", "dti", "delinq_2yrs", "earliest_cr_line", "inq_last_6mths",
+    "open_acc", "pub_rec", "revol_bal", "revol_util", "total_acc", "mort_acc", "pub_rec_bankruptcies",
+    "tot_coll_amt", "num_tl_90g_dpd_24m", "pct_tl_nvr_dlq", "acc_open_past_24mths", "member_id",
+    "num_accts_ever_120_pd", "chargeoff_within_12_mths", "collections_12_mths_ex_med", "hardship_flag",
+    "debt_settlement_flag", "application_type", "initial_list_status", "policy_code", "total_rec_late_fee",
+    # Home Credit
+    "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "FLAG_OWN_CAR", "FLAG_OWN_REALTY",
+    "NAME_CONTRACT_TYPE", "NAME_INCOME_TYPE", "NAME_HOUSING_TYPE", "DAYS_EMPLOYED", "DAYS_REGISTRATION",
+    "DAYS_ID_PUBLISH", "REGION_RATING_CLIENT", "EXT_SOURCE_2", "AMT_REQ_CREDIT_BUREAU_YEAR",
+    "DAYS_LAST_PHONE_CHANGE", "FLAG_DOCUMENT_3", "REG_CITY_NOT_WORK_CITY", "OCCUPATION_TYPE",
+    # Words near the vocabulary that mean credit things
+    "late_payment_penalty", "exit_fee", "travel_card_balance", "hotel_spend_share", "blocked_card_count",
+    "restricted_account", "credit_union_share", "account_age_months", "age_of_oldest_account",
+    "avg_account_age", "credit_age", "file_age_months", "third_party_debt",
+    "payment_restrictions", "account_limited", "bank_transfer_in", "report_date", "credit_report_age_months",
+    "bureau_reports_12m", "denied_applications_12m", "registered_address_months", "limit_bal", "utilisation",
+]  # fmt: skip
+
+
+def _feature_catalogue() -> list[str]:
+    from lucidscore.features import FEATURE_NAMES
+
+    return list(FEATURE_NAMES)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *[c for c in TAIWAN_ALL + GERMAN_ALL if c not in PROTECTED_IN_SHARED],
+        *_feature_catalogue(),
+        *RAW_TABLES,
+        *OTHER_PUBLIC,
+    ],
+)
+def test_real_credit_columns_stay_allowed(name: str) -> None:
+    assert refusal_reason(name) is None
+    assert check_model_inputs([name]) == [name]
+
+
+def test_the_shared_data_sets_have_the_columns_listed_here() -> None:
+    from tests.evaluate.factory import shared_data
+
+    taiwan = shared_data("taiwan_default.csv").read_text("utf-8").splitlines()[0].split(",")
+    german = shared_data("german_credit.data").read_text("utf-8").splitlines()[0].split()
+    assert taiwan == TAIWAN_ALL
+    assert german == GERMAN_ALL
+    refused = {c for c in taiwan + german if refusal_reason(c) is not None}
+    assert refused == PROTECTED_IN_SHARED

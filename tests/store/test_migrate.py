@@ -1,24 +1,32 @@
-"""migrate(): idempotent, creates the raw tables, views and batch log that match the models."""
+"""migrate(): idempotent, creates the raw tables, views, batch log and service tables that match the models;
+revision 0003 chains the audit rows a database already holds."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, Table, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from lucidscore.records import TABLES
 from lucidscore.store import (
     BOOKKEEPING_COLUMNS,
     Base,
+    chained_tables,
     current_revision,
     current_view_name,
     head_revision,
     migrate,
+    verify_audit_chains,
 )
+from lucidscore.store._migrate import _config
+from lucidscore.store.service import AccessLog, service_tables
 
-MINE = {t.name for t in TABLES} | {"ingest_batches"}
+MINE = {t.name for t in TABLES} | {"ingest_batches", "audit_chain_heads"} | {t.name for t in service_tables()}
 
 
 def test_migrate_reaches_head_and_is_idempotent(engine: Engine) -> None:
@@ -69,3 +77,127 @@ def _table_of(diff: object) -> str | None:
         if name in MINE:
             return str(name)
     return None
+
+
+def test_the_audit_chain_revision_follows_the_service_tables() -> None:
+    from alembic.script import ScriptDirectory
+
+    revision = ScriptDirectory.from_config(_config()).get_revision("0003_audit_chain")
+    assert revision is not None and revision.down_revision == "0002_service"
+
+
+def _old_rows(conn: object, name: str) -> Table:
+    """The table as revision 0002 made it (no chain columns), as the service before 0003 wrote to it."""
+    return Table(name, MetaData(), autoload_with=conn)  # type: ignore[arg-type]
+
+
+def test_upgrade_chains_the_audit_rows_already_there_and_downgrade_undoes_it(db_url: str) -> None:
+    from lucidscore.store import make_engine
+
+    engine = make_engine(db_url)
+    migrate(engine, "0002_service")
+    moment = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    with engine.begin() as conn:
+        users = _old_rows(conn, "users")
+        conn.execute(
+            insert(users),
+            [
+                {
+                    "username": "m",
+                    "role": "merchant",
+                    "display_name": "M",
+                    "password_hash": "x",
+                    "created_at": moment,
+                }
+            ],
+        )
+        disputes = _old_rows(conn, "disputes")
+        conn.execute(
+            insert(disputes),
+            {
+                "consumer_id": "C1",
+                "record_table": "accounts",
+                "record_key": "A1",
+                "reason": "é",
+                "status": "open",
+                "created_at": moment,
+            },
+        )
+        log = [
+            {
+                "consumer_id": f"C{i}",
+                "merchant_id": 1,
+                "purpose": "premium",
+                "at": moment + timedelta(minutes=i),
+                "result": "declined" if i % 2 else "refused: expired",
+                "score": 577 + i if i % 2 else None,
+                "model_id": "sc-1" if i % 2 else None,
+            }
+            for i in range(7)
+        ]
+        conn.execute(insert(_old_rows(conn, "access_log")), log)
+        scores = [
+            {
+                "consumer_id": f"C{i}",
+                "model_id": "sc-1",
+                "as_of": date(2026, 1, 1 + i),
+                "score": 600 + i,
+                "tier": "good",
+                "probability": 0.1 / (i + 1),
+                "segment": "thin",
+                "reasons": [{"text": "ünïcode"}],
+                "explanation": None if i % 2 else {"families": {"credit_history": -3.5}},
+                "scored_at": moment,
+            }
+            for i in range(5)
+        ]
+        conn.execute(insert(_old_rows(conn, "score_history")), scores)
+        events = [
+            {
+                "dispute_id": 1,
+                "seq": i + 1,
+                "at": moment,
+                "actor_id": 1,
+                "action": "opened",
+                "detail": {"n": i},
+            }
+            for i in range(3)
+        ]
+        conn.execute(insert(_old_rows(conn, "dispute_events")), events)
+    migrate(engine)
+    statuses = {s.table: s for s in verify_audit_chains(engine)}
+    assert {t: (s.ok, s.links) for t, s in statuses.items()} == {
+        "access_log": (True, 7),
+        "dispute_events": (True, 3),
+        "score_history": (True, 5),
+    }
+    with engine.begin() as conn:  # the service goes on appending to the chain the migration started
+        conn.execute(
+            insert(AccessLog), {"consumer_id": "C9", "merchant_id": 1, "purpose": "p", "result": "declined"}
+        )
+        assert conn.execute(select(func.max(AccessLog.chain_seq))).scalar_one() == 8
+    assert all(s.ok for s in verify_audit_chains(engine))
+
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002_service")
+    assert current_revision(engine) == "0002_service"
+    inspector = inspect(engine)
+    assert not inspector.has_table("audit_chain_heads")
+    assert "chain_seq" not in {c["name"] for c in inspector.get_columns("access_log")}
+    with engine.begin() as conn:  # revision 0002's guards are back
+        assert conn.execute(text("SELECT count(*) FROM access_log")).scalar_one() == 8
+    with pytest.raises(Exception, match="access_log is append-only"), engine.begin() as conn:
+        conn.execute(text("DELETE FROM access_log"))
+    migrate(engine)
+    assert [(s.ok, s.links) for s in verify_audit_chains(engine)] == [(True, 8), (True, 3), (True, 5)]
+    engine.dispose()
+
+
+def test_every_audit_table_is_chained() -> None:
+    from lucidscore.store.service import APPEND_ONLY_TABLES
+
+    assert sorted(t.name for t in chained_tables()) == sorted(APPEND_ONLY_TABLES)
+    for table in chained_tables():  # a server-side default would fill a value the row hash never saw
+        assert [c.name for c in table.columns if c.server_default is not None] == []

@@ -128,6 +128,20 @@ class Characteristic(BaseModel):
         """The declared advice direction; ``none`` when the file declares none."""
         return self.advice or "none"
 
+    def declaration(self) -> FeatureMeta:
+        """The characteristic's declaration, as ``train`` took it (to refit with the same declarations)."""
+        return FeatureMeta(
+            name=self.name,
+            family=self.family,
+            description=self.description,
+            advice=self.advice_direction,
+            unit=self.unit,
+            code=self.code,
+            statement=self.statement,
+            adverse_action=self.adverse_action,
+            missing_means=self.missing_means,
+        )
+
     @property
     def adverse_action_text(self) -> str:
         """What a merchant tells an applicant about this characteristic (no personal values)."""

@@ -9,8 +9,18 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-from lucidscore.cli import data_cmds, evaluate_cmds, ingest_cmds, model_cmds, score_cmds, service_cmds
+from lucidscore.cli import (
+    audit_cmds,
+    data_cmds,
+    evaluate_cmds,
+    ingest_cmds,
+    lda_cmds,
+    model_cmds,
+    score_cmds,
+    service_cmds,
+)
 from lucidscore.errors import LucidError
 
 app = typer.Typer(
@@ -35,7 +45,8 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for module in (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, service_cmds):
+COMMANDS = (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, lda_cmds, service_cmds, audit_cmds)
+for module in COMMANDS:
     module.register(app)
 
 
@@ -45,7 +56,9 @@ def main() -> None:
         app()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
         message = exc.for_flag("--" + exc.parameter.replace("_", "-")) if exc.parameter else exc.message
-        Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        # The message is data (file names, values): printed as text, never as Rich markup or emoji codes.
+        line = Text.assemble(("error:", "bold red"), " ", message)
+        Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -1,7 +1,10 @@
-"""Validation, fairness, stability and model-card reports for a scorecard (SR 11-7 style).
+"""Validation, fairness, stability and model-card reports for a scorecard (SR 11-7 style), and the
+less-discriminatory-alternative search.
 
 Metric functions are pure and vectorised; ``evaluation_report`` and ``drift_report`` assemble every
 figure into one JSON-safe dict, which ``write_report`` renders as self-contained HTML plus JSON.
+``lda_search`` fits candidate cards in cross-validation and keeps the Pareto frontier of AUC against the
+worst adverse impact ratio; ``lda_report`` and ``write_lda_report`` turn it into JSON and HTML.
 """
 
 from lucidscore.evaluate._assign import bin_index, reference_scores, segment_index
@@ -13,6 +16,19 @@ from lucidscore.evaluate._fairness import (
     fairlearn_summary,
     fairness_table,
 )
+from lucidscore.evaluate._lda_html import render_lda, write_lda_report
+from lucidscore.evaluate._lda_search import Outcome as LdaOutcome
+from lucidscore.evaluate._lda_search import (
+    approve_at_rate,
+    choose_alternative,
+    cutoff_at_rate,
+    dominates,
+    pareto_frontier,
+)
+from lucidscore.evaluate._lda_search import refit as lda_refit
+from lucidscore.evaluate._lda_search import search as lda_search
+from lucidscore.evaluate._lda_tables import lda_report
+from lucidscore.evaluate._lda_tables import provenance as lda_provenance
 from lucidscore.evaluate._metrics import (
     auc,
     band_edges,
@@ -32,6 +48,7 @@ from lucidscore.evaluate._report_data import (
     drift_report,
     evaluation_report,
     iv_strength,
+    target_values,
 )
 from lucidscore.evaluate._report_html import render_drift, render_report, write_report
 from lucidscore.evaluate._scoring import score_table
@@ -39,9 +56,11 @@ from lucidscore.evaluate._stability import characteristic_stability, flag, psi, 
 
 __all__ = [
     "FOUR_FIFTHS",
+    "LdaOutcome",
     "Table",
     "age_bands",
     "align_audit",
+    "approve_at_rate",
     "auc",
     "audit_groups",
     "band_edges",
@@ -51,9 +70,12 @@ __all__ = [
     "brier",
     "characteristic_stability",
     "check_cutoff",
+    "choose_alternative",
     "cramers_v",
     "curves",
+    "cutoff_at_rate",
     "discrimination",
+    "dominates",
     "drift_report",
     "evaluation_report",
     "fairlearn_summary",
@@ -64,14 +86,22 @@ __all__ = [
     "iv_strength",
     "joint_proxy_table",
     "ks",
+    "lda_provenance",
+    "lda_refit",
+    "lda_report",
+    "lda_search",
+    "pareto_frontier",
     "proxy_table",
     "psi",
     "reference_scores",
     "render_drift",
+    "render_lda",
     "render_report",
     "score_stability",
     "score_table",
     "segment_index",
     "single_feature_auc",
+    "target_values",
+    "write_lda_report",
     "write_report",
 ]

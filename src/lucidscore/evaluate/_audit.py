@@ -32,7 +32,8 @@ def align_audit(
 ) -> tuple[dict[str, pd.Series], str]:
     """Audit group labels per column, aligned to ``data``'s rows, and a sentence saying how they were joined.
 
-    Raises ``InputError`` for a missing key or column, duplicate keys or mismatched lengths, and
+    Raises ``InputError`` for a missing key or column, duplicate keys, mismatched lengths or a column
+    that cannot be grouped (``audit_groups``; its rows are those of ``data``), and
     ``PolicyViolation`` when an audit column is one of the model's inputs.
     """
     used = sorted(set(columns) & set(model_inputs))
@@ -82,5 +83,10 @@ def align_audit(
             )
         aligned = audit[list(columns)].set_axis(data.index)
         how = f"matched to {audit_name} by row order (same number of rows, no --audit-key)"
-    groups = {c: audit_groups(aligned[c].rename(c)) for c in columns}
+    groups: dict[str, pd.Series] = {}
+    for c in columns:
+        try:
+            groups[c] = audit_groups(aligned[c].rename(c))
+        except InputError as exc:
+            raise InputError(f"{source_name}: {exc.message}") from None
     return groups, how

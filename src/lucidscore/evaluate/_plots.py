@@ -145,3 +145,72 @@ def div(fig: go.Figure, div_id: str) -> str:
         config={"displaylogo": False, "responsive": True},
     )
     return html
+
+
+def frontier(report: dict[str, Any]) -> go.Figure:
+    """AUC against the worst group's adverse impact ratio for every candidate of an LDA search: the
+    Pareto frontier joined, the base configuration and the alternative marked, the AUC budget shaded."""
+    ok = [c for c in report["candidates"] if c["status"] == "ok"]
+    fig = _fig(
+        "Candidates: AUC against the worst group's adverse impact ratio",
+        xaxis_title="AUC (cross-validated)",
+        yaxis_title="worst adverse impact ratio",
+        height=460,
+    )
+    fig.add_vrect(
+        x0=report["auc_floor"],
+        x1=max(c["auc"] for c in ok),
+        fillcolor="#2a9d8f",
+        opacity=0.08,
+        line_width=0,
+        annotation_text="within the AUC budget",
+        annotation_position="top left",
+    )
+    for name, group, marker in (
+        ("candidate", [c for c in ok if c["rate_held"]], {"color": "#9aa5ad", "size": 8}),
+        (
+            "cannot hold the approval rate",
+            [c for c in ok if not c["rate_held"]],
+            {"color": "#9aa5ad", "size": 8, "symbol": "circle-open"},
+        ),
+    ):
+        fig.add_scatter(
+            x=[c["auc"] for c in group],
+            y=[c["worst_air"] for c in group],
+            mode="markers",
+            name=name,
+            marker=marker,
+            text=[f"{c['id']}: {c['label']} (approves {c['approval_rate']:.2%})" for c in group],
+            hovertemplate="%{text}<br>AUC %{x:.4f}, worst ratio %{y:.3f}<extra></extra>",
+        )
+    front = sorted((c for c in ok if c["pareto"]), key=lambda c: c["auc"])
+    fig.add_scatter(
+        x=[c["auc"] for c in front],
+        y=[c["worst_air"] for c in front],
+        mode="lines+markers",
+        name="Pareto frontier",
+        line={"color": "#264653", "shape": "hv"},
+        marker={"color": "#264653", "size": 9},
+        text=[f"{c['id']}: {c['label']}" for c in front],
+        hovertemplate="%{text}<br>AUC %{x:.4f}, worst ratio %{y:.3f}<extra></extra>",
+    )
+    base = report["base"]
+    fig.add_scatter(
+        x=[base["auc"]],
+        y=[base["worst_air"]],
+        mode="markers",
+        name="base configuration",
+        marker={"color": "#e76f51", "size": 14, "symbol": "diamond"},
+    )
+    chosen = report["choice"]["candidate"]
+    for c in ok:
+        if c["id"] == chosen:
+            fig.add_scatter(
+                x=[c["auc"]],
+                y=[c["worst_air"]],
+                mode="markers",
+                name="alternative",
+                marker={"color": "#2a9d8f", "size": 18, "symbol": "star"},
+            )
+    fig.add_hline(y=0.8, line={"dash": "dot", "color": "red"}, annotation_text="four fifths")
+    return fig

@@ -29,7 +29,7 @@ from sklearn.model_selection import KFold
 
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.evaluate._assign import bin_index, segment_index
-from lucidscore.evaluate._fairness import MIN_GROUP
+from lucidscore.evaluate._fairness import MIN_GROUP, group_labels
 from lucidscore.evaluate._metrics import auc
 
 STRONG_V, MODERATE_V = 0.3, 0.1
@@ -102,14 +102,14 @@ def proxy_table(
     out: list[dict[str, Any]] = []
     for name, code in codes.items():
         for attribute, groups in audit.items():
-            lab = groups.to_numpy(dtype=object).astype(str)
+            lab = group_labels(groups)
             v = cramers_v(code, lab)
             # Groups (or their complements) under MIN_GROUP rows are skipped: a handful of rows gives an
             # in-sample AUC far from 0.5 by chance alone.
-            names, sizes = np.unique(lab, return_counts=True)
+            names, inverse, sizes = np.unique(lab, return_inverse=True, return_counts=True)
             per_group = {
-                str(g): single_feature_auc(code, lab == g)
-                for g, k in zip(names, sizes, strict=True)
+                str(g): single_feature_auc(code, inverse == i)
+                for i, (g, k) in enumerate(zip(names, sizes, strict=True))
                 if MIN_GROUP <= k <= len(lab) - MIN_GROUP
             }
             best_group = max(per_group, key=lambda g: per_group[g]) if per_group else None
@@ -161,7 +161,7 @@ def joint_proxy_table(
     risk = np.asarray(score, dtype=np.float64)[take]
     out: list[dict[str, Any]] = []
     for attribute, groups in audit.items():
-        lab = groups.to_numpy(dtype=object).astype(str)[take]
+        lab = group_labels(groups)[take]
         names, inverse, sizes = np.unique(lab, return_inverse=True, return_counts=True)
         usable = [i for i, k in enumerate(sizes) if MIN_GROUP <= k <= lab.size - MIN_GROUP]
         row: dict[str, Any] = {"attribute": attribute, "auc": 0.5, "auc_group": None, "score_auc": 0.5}

@@ -124,6 +124,13 @@ def _target(frame: pd.DataFrame, target: str, name: str, bad_value: str | float 
     return y
 
 
+def target_values(
+    frame: pd.DataFrame, target: str, name: str, bad_value: str | float | None = None
+) -> npt.NDArray[np.int64]:
+    """The target column as 1 = bad, 0 = good; ``InputError`` naming the table, row and value otherwise."""
+    return np.asarray(_target(frame, target, name, bad_value), dtype=np.int64)
+
+
 def check_cutoff(cutoff: int) -> None:
     if not MIN_SCORE <= cutoff <= MAX_SCORE:
         raise InputError(

@@ -5,12 +5,28 @@ on WOE, PDO points and the segment search, composed in the scikit-learn estimato
 ``train_scorecard`` adds a held-out split. Scoring an artifact is ``lucidscore.score``'s job.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
 from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._scorecard import NotFittedYet, Scorecard
 from lucidscore.model._selection import select_characteristics
 from lucidscore.model._train import train_scorecard
+
+if TYPE_CHECKING:
+    from lucidscore.model._scorecard import NotFittedYet, Scorecard
+
+
+def __getattr__(name: str) -> Any:
+    # The estimator loads scikit-learn and the scoring engine: only when it is used, so
+    # ``lucidscore train`` (train_scorecard) starts without them.
+    if name in ("NotFittedYet", "Scorecard"):
+        return getattr(importlib.import_module("lucidscore.model._scorecard"), name)
+    raise AttributeError(f"module 'lucidscore.model' has no attribute {name!r}")
+
 
 __all__ = [
     "BinStats",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import statistics
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import chi2
 
 from lucidscore.model import _dp
 
@@ -33,7 +33,12 @@ _TREND_CODES: dict[str, int] = {
 # N rows at bad rate r, chi-square ~= N r (1 - r) IV; the test is at 0.1%, Bonferroni-corrected for
 # the number of pre-bins where the turn could be (17.2 for 30 pre-bins).
 SHAPE_ALPHA = 0.001
-PRIOR = 1.0  # pseudo-rows at the overall bad rate added to each cell's WOE (smoothing)
+# Credible bins: every bin's WOE is the posterior log odds ratio under a Beta prior worth WOE_PRIOR rows of
+# the rarer class (bads, usually), spread at the overall bad rate (see ``woe_of``). A bin must hold real
+# evidence to move far from 0, whatever its size. 4 pseudo-bads: a bin of n rows with no bads is credited
+# with a bad rate near 4/n, about the upper end of its 95% interval (3/n, the rule of three), not with 0.
+# Cross-validated AUC is the same (within 0.001) from 0.25 to 8 on Taiwan, German and the simulated table.
+WOE_PRIOR = 4.0
 RARE_SHARE = 0.005  # categories holding less than this share of rows are pooled before grouping
 
 
@@ -77,14 +82,33 @@ class BinningOptions:
     max_bins: int = 8
     n_prebins: int = 30
     special_values: tuple[float, ...] = ()
+    woe_prior: float = WOE_PRIOR
 
 
-def woe_of(good: float, bad: float, total_good: float, total_bad: float) -> float:
-    """Smoothed WOE = ln(share of goods / share of bads), with PRIOR pseudo-rows at the overall mix
-    (the same formula as the compiled programme's, kept in plain Python to avoid a JIT load)."""
+def prior_rows(total_good: float, total_bad: float, strength: float = WOE_PRIOR) -> float:
+    """Pseudo-rows at the overall mix worth ``strength`` rows of the rarer class.
+
+    >>> prior_rows(800.0, 200.0, 4.0)
+    20.0
+    """
     total = total_good + total_bad
-    share_g = (good + PRIOR * total_good / total) / total_good
-    share_b = (bad + PRIOR * total_bad / total) / total_bad
+    return strength * total / max(min(total_good, total_bad), 1.0)
+
+
+def woe_of(good: float, bad: float, total_good: float, total_bad: float, prior: float) -> float:
+    """Credible WOE: ln(share of goods / share of bads) after adding ``prior`` pseudo-rows at the overall
+    mix to the bin (the posterior mean odds under a Beta prior centred on the overall bad rate). Shrunk
+    toward 0, never past it; a bin of n rows stays within [-ln(1 + n / (prior * r)),
+    ln(1 + n / (prior * (1 - r)))] for overall bad rate r, however lopsided its counts; the shrinkage
+    vanishes as its counts grow. The same formula as the compiled programme's, kept in plain Python to
+    avoid a JIT load.
+
+    >>> round(woe_of(79, 0, 900, 100, prior_rows(900, 100)), 3)  # 79 rows, no bads: ln(1 + 79 / 36)
+    1.161
+    """
+    total = total_good + total_bad
+    share_g = (good + prior * total_good / total) / total_good
+    share_b = (bad + prior * total_bad / total) / total_bad
     return math.log(share_g / share_b)
 
 
@@ -119,10 +143,11 @@ def _merge(
     """Merge pre-bins optimally under ``trend``; 'auto_monotone' keeps the better of ascending and
     descending, 'auto' also takes a peak or valley when its IV gain is significant (SHAPE_CHI2)."""
     min_count = float(np.ceil(opts.min_bin_share * n_rows))
+    prior = prior_rows(totals[0], totals[1], opts.woe_prior)
 
     def run(code: int) -> tuple[tuple[npt.NDArray[np.int64], float], tuple[npt.NDArray[np.int64], float]]:
         any_starts, any_iv, mono_starts, mono_iv = _dp.optimal_cuts(
-            goods, bads, totals[0], totals[1], min_count, opts.max_bins, code, PRIOR
+            goods, bads, totals[0], totals[1], min_count, opts.max_bins, code, prior
         )
         return (any_starts, float(any_iv)), (mono_starts, float(mono_iv))
 
@@ -143,8 +168,14 @@ def _merge(
 
 @functools.cache
 def _critical(n_prebins: int) -> float:
-    """Chi-square(1) critical value at SHAPE_ALPHA, Bonferroni-corrected for ``n_prebins`` turn points."""
-    return float(chi2.isf(SHAPE_ALPHA / n_prebins, 1))
+    """Chi-square(1) critical value at SHAPE_ALPHA, Bonferroni-corrected for ``n_prebins`` turn points:
+    the square of the standard normal's two-sided quantile (the stdlib's, which spares importing
+    scipy.stats, half a second of every fit).
+
+    >>> round(_critical(30), 1)
+    17.2
+    """
+    return statistics.NormalDist().inv_cdf(1.0 - SHAPE_ALPHA / n_prebins / 2.0) ** 2
 
 
 def shape_of(woes: list[float]) -> str:
@@ -187,13 +218,15 @@ def _finish(
     y: npt.NDArray[np.int8],
     trend: str,
     specials: list[float],
+    woe_prior: float,
 ) -> BinnedColumn:
     total_bad = float(y.sum())
     total_good = float(y.shape[0]) - total_bad
+    prior = prior_rows(total_good, total_bad, woe_prior)
     iv = 0.0
     for b in bins:
         g = b.count - b.bad_count
-        b.woe = woe_of(g, b.bad_count, total_good, total_bad)
+        b.woe = woe_of(g, b.bad_count, total_good, total_bad, prior)
         iv += (g / total_good - b.bad_count / total_bad) * b.woe
     return BinnedColumn(name, dtype, bins, max(iv, 0.0), trend, specials)
 
@@ -279,7 +312,7 @@ def bin_numeric(
 
     >>> col = bin_numeric("x", np.arange(100.0), (np.arange(100) > 70).astype(np.int8), BinningOptions())
     >>> [b.label for b in col.bins if b.kind == "interval"]
-    ['< 70', '70 to < 77', '>= 77']
+    ['< 70', '>= 70']
     """
     declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
     # Edges from an evenly strided sample of at most SAMPLE_ROWS rows; counts from every row.
@@ -321,7 +354,7 @@ def bin_numeric(
             )
         )
     codes = lut[cell]
-    col = _finish(name, "numeric", bins, y, trend, [float(declared[t]) for t in present])
+    col = _finish(name, "numeric", bins, y, trend, [float(declared[t]) for t in present], opts.woe_prior)
     col.trend = shape_of([b.woe for b in col.bins if b.kind == "interval"])
     col.codes = codes
     return col
@@ -350,7 +383,8 @@ def bin_categorical(
         groups.append([int(i) for i in np.flatnonzero(rare)])
     gn = np.array([n[g].sum() for g in groups])
     gb = np.array([nb[g].sum() for g in groups])
-    gw = np.array([woe_of(a - b, b, *totals) for a, b in zip(gn, gb, strict=True)])
+    prior = prior_rows(*totals, opts.woe_prior)
+    gw = np.array([woe_of(a - b, b, *totals, prior) for a, b in zip(gn, gb, strict=True)])
     order = sorted(range(len(groups)), key=lambda i: (gw[i], cats[groups[i][0]]))
     # Too many groups for the cubic programme: cut the ordered groups into n_prebins runs of equal count.
     runs: list[list[int]] = [[i] for i in order]
@@ -383,6 +417,6 @@ def bin_categorical(
                 categories=members,
             )
         )
-    col = _finish(name, "categorical", bins, y, used, [])
+    col = _finish(name, "categorical", bins, y, used, [], opts.woe_prior)
     col.codes = codes
     return col

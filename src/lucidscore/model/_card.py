@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.special import expit
 
 from lucidscore.artifact import (
     MAX_SCORE,
@@ -31,6 +30,7 @@ from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categori
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
+from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._selection import select_characteristics, woe_correlation
 
@@ -83,6 +83,7 @@ def _bin_column(
         max_bins=params.max_bins,
         n_prebins=params.n_prebins,
         special_values=params.special_values,
+        woe_prior=params.woe_prior,
     )
     if kind == "numeric":
         x = values if isinstance(values, np.ndarray) else numeric_column(values)
@@ -165,7 +166,7 @@ def _characteristic(
 
 def compress_rows(
     codes: list[npt.NDArray[np.int16]], y: npt.NDArray[np.int8]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
     """Distinct (bins, target) rows with their counts: a weighted regression on them has exactly the
     likelihood of the full one, on far fewer rows (characteristics have a handful of bins each). Rows
     that agree on every characteristic also agree on any subset, so one compression serves every refit.
@@ -175,20 +176,29 @@ def compress_rows(
     ([0, 1, 1], [1, 0, 1], [2.0, 1.0, 1.0])
     """
     if not codes:
-        return np.empty((y.size, 0), dtype=np.int64), y, np.ones(y.size)
+        return np.empty((y.size, 0), dtype=np.int16), y, np.ones(y.size)
     key = y.astype(np.int64)
     radix = 2
     for c in codes:
         size = int(c.max()) + 1
         if radix * size >= 2**62:  # too many combinations for one integer key: no compression
-            return np.column_stack([c.astype(np.int64) for c in codes]), y, np.ones(y.size)
+            return _stack(codes, None), y, np.ones(y.size)
         key += c.astype(np.int64) * radix
         radix *= size
     inverse, uniques = pd.factorize(key, sort=True)  # hashing, then a sort of the few distinct keys
     row_of = np.empty(uniques.size, dtype=np.int64)
     row_of[inverse] = np.arange(y.size)  # any row of each key will do: they agree on every column
     counts = np.bincount(inverse, minlength=uniques.size).astype(np.float64)
-    return np.column_stack([c[row_of].astype(np.int64) for c in codes]), y[row_of], counts
+    return _stack(codes, row_of), y[row_of], counts
+
+
+def _stack(codes: list[npt.NDArray[np.int16]], rows: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int16]:
+    """Rows x characteristics int16 codes, C order (what the Newton pass reads row by row)."""
+    n = codes[0].shape[0] if rows is None else rows.size
+    out = np.empty((n, len(codes)), dtype=np.int16)
+    for j, c in enumerate(codes):
+        out[:, j] = c if rows is None else c[rows]
+    return out
 
 
 def logistic_newton(
@@ -223,7 +233,7 @@ def logistic_newton(
     z = a @ beta
     current = objective(z, beta)
     for _ in range(100):
-        p = expit(z)
+        p = 1.0 / (1.0 + np.exp(-z))
         gradient = a.T @ (w * (p - t)) + penalty * beta
         hessian = (a * (w * p * (1.0 - p))[:, None]).T @ a + np.diag(penalty)
         hessian[np.diag_indices_from(hessian)] += 1e-12  # a column of one value stays solvable
@@ -255,8 +265,7 @@ def sign_safe_regression(
     distinct, t, w = compress_rows(codes, y)
     start: npt.NDArray[np.float64] | None = None
     while keep:
-        x = np.column_stack([tables[j][distinct[:, j]] for j in keep])
-        intercept, coef = logistic_newton(x, t, w, c, start)
+        intercept, coef = logistic_newton_binned(distinct, keep, [tables[j] for j in keep], t, w, c, start)
         worst = int(np.argmax(coef))
         if coef[worst] < 0:
             return keep, intercept, coef, notes

@@ -22,7 +22,7 @@ ASCENDING, DESCENDING, PEAK, VALLEY, FREE = 0, 1, 2, 3, 4
 
 @njit(cache=True, nogil=True)
 def _woe_iv(g: float, b: float, total_g: float, total_b: float, prior: float) -> tuple[float, float]:
-    # One pseudo-row at the overall bad rate shrinks the WOE of small or empty cells toward 0.
+    # ``prior`` pseudo-rows at the overall bad rate shrink the WOE of small or empty cells toward 0.
     share_g = (g + prior * total_g / (total_g + total_b)) / total_g
     share_b = (b + prior * total_b / (total_g + total_b)) / total_b
     woe = np.log(share_g / share_b)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import roc_auc_score, roc_curve
 
 
 def discrimination(y_bad: npt.ArrayLike, score: npt.ArrayLike) -> dict[str, float]:
@@ -20,6 +19,8 @@ def discrimination(y_bad: npt.ArrayLike, score: npt.ArrayLike) -> dict[str, floa
     if np.issubdtype(s.dtype, np.integer) and s.min() >= 0 and s.max() <= 100_000:
         auc, ks = _from_histograms(y, s)
     else:
+        from sklearn.metrics import roc_auc_score, roc_curve  # only for non-integer scores
+
         risk = -s.astype(np.float64)
         auc = float(roc_auc_score(y, risk))
         fpr, tpr, _ = roc_curve(y, risk)

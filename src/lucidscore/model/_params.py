@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lucidscore.artifact import Condition, Scaling
-from lucidscore.model._binning import Trend
+from lucidscore.model._binning import WOE_PRIOR, Trend
 from lucidscore.policy import FeatureMeta
 
 Share = Annotated[float, Field(gt=0, lt=0.5)]
@@ -64,6 +64,11 @@ class ScorecardParams(BaseModel):
         description="Without segment_by/segment_rule, try splitting on a strong characteristic and keep two "
         "cards if cross-validation inside the training rows favours them on every fold.",
     )
+    shape_search: bool = Field(
+        default=True,
+        description="Try finer bins (2% minimum share) and keep them only when cross-validation inside the "
+        "training rows favours them.",
+    )
     min_segment_rows: int = Field(
         default=1000, ge=10, description="Fewest training rows a segment's card needs."
     )
@@ -72,6 +77,13 @@ class ScorecardParams(BaseModel):
     )
     regularization: float = Field(
         default=1.0, gt=0, description="Inverse strength of the L2 penalty of the logistic regression (C)."
+    )
+    woe_prior: float = Field(
+        default=WOE_PRIOR,
+        gt=0,
+        le=1000,
+        description="Credible bins: each bin's WOE is shrunk by a Beta prior worth this many rows of the "
+        "rarer class at the overall bad rate, so a small bin cannot claim more than its evidence.",
     )
     scaling: Scaling = Field(
         default_factory=Scaling,

@@ -6,13 +6,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from lucidscore.artifact import ScorecardArtifact, reference_scores, segment_of_rows
 from lucidscore.errors import InputError
+from lucidscore.model._fit import Progress, fit_table, validated_params
 from lucidscore.model._frame import binary_target
 from lucidscore.model._metrics import discrimination
-from lucidscore.model._scorecard import Progress, Scorecard
 
 
 def train_scorecard(
@@ -26,7 +25,8 @@ def train_scorecard(
 ) -> ScorecardArtifact:
     """Fit a scorecard on ``frame``; with ``test_size``, on a stratified split, with test metrics.
 
-    ``params`` are :class:`Scorecard` parameters. Test AUC, Gini and KS go into each segment's
+    ``params`` are :class:`Scorecard` parameters, validated the same way. Test AUC, Gini and KS go into
+    each segment's
     ``metrics`` (``test_auc``...) and into ``training["metrics"]``; the split (sizes, seed) into
     ``training["split"]``.
     """
@@ -39,11 +39,12 @@ def train_scorecard(
     frame = frame.reset_index(drop=True)
     y_all = frame[target]
     features = frame.drop(columns=[target])
-    card = Scorecard(**params)
+    p = validated_params(params)  # the same parameters as Scorecard's, without importing scikit-learn
     if test_size is None:
-        card.fit(features, y_all, progress=progress)
-        art = card.artifact_
+        art = fit_table(features, y_all, p, progress).artifact
         return art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}})
+    from sklearn.model_selection import train_test_split  # only when a test split is asked for
+
     yb = binary_target(y_all, target, params.get("bad_value"))
     try:
         train_idx, test_idx = train_test_split(
@@ -54,8 +55,7 @@ def train_scorecard(
             "test_size", f"{test_size} cannot split {len(frame)} rows by class ({exc})"
         ) from None
     train_idx, test_idx = np.sort(train_idx), np.sort(test_idx)
-    card.fit(features.iloc[train_idx], y_all.iloc[train_idx], progress=progress)
-    art = card.artifact_
+    art = fit_table(features.iloc[train_idx], y_all.iloc[train_idx], p, progress).artifact
     test = features.iloc[test_idx].reset_index(drop=True)
     y_test = yb[test_idx]
     scores = reference_scores(art.segments, test)

@@ -1,11 +1,15 @@
 """Scope rules of SPEC section 2, enforced in code: families, prohibited inputs, benefit rules."""
 
 from lucidscore.policy.benefits import (
+    BENEFIT_KINDS,
     Benefit,
     BenefitCatalogue,
     BenefitDecision,
+    BenefitKind,
     default_catalogue,
+    forbidden_purposes,
     load_catalogue,
+    refused_purpose,
 )
 from lucidscore.policy.families import (
     ADVICE_DIRECTIONS,
@@ -21,11 +25,12 @@ from lucidscore.policy.families import (
     Unit,
     template_problem,
 )
-from lucidscore.policy.guard import check_model_inputs, name_tokens, refusal_reason
+from lucidscore.policy.guard import check_model_inputs, name_tokens, refusal_reason, refused_vocabulary
 
 __all__ = [
     "ADVICE_DIRECTIONS",
     "ALL_FAMILIES",
+    "BENEFIT_KINDS",
     "FAMILY_LABELS",
     "FEATURE_META_KEY",
     "UNITS",
@@ -35,13 +40,17 @@ __all__ = [
     "Benefit",
     "BenefitCatalogue",
     "BenefitDecision",
+    "BenefitKind",
     "Family",
     "FeatureMeta",
     "Unit",
     "check_model_inputs",
     "default_catalogue",
+    "forbidden_purposes",
     "load_catalogue",
     "name_tokens",
     "refusal_reason",
+    "refused_purpose",
+    "refused_vocabulary",
     "template_problem",
 ]

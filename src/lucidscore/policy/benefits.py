@@ -4,30 +4,179 @@ A benefit is a product a consumer asks a merchant for (an instant credit line, a
 premium membership). A consent is granted for one benefit's purpose; the decision is approved when the
 consumer's score reaches the benefit's minimum. Nothing else is consulted (SPEC section 2: no sanctions,
 no input about other people), so the rule is a plain comparison that anyone can check.
+
+Every product has a ``kind`` from a closed list (``BENEFIT_KINDS``). A product whose name, label or kind
+is about employment, schooling, travel, housing eligibility, internet access, government services or a
+public display of the score is refused with ``PolicyViolation`` when the catalogue is built or loaded:
+the score decides only the credit or merchant benefit the consumer asked for (SPEC section 2).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, PolicyViolation
+from lucidscore.policy.guard import name_tokens
 
 # The score scale of SPEC section 3; policy sits below model, so the bounds are restated, not imported.
 MIN_SCORE = 350
 MAX_SCORE = 950
 
+BenefitKind = Literal[
+    "credit_line",
+    "instalment_loan",
+    "buy_now_pay_later",
+    "pay_after_use",
+    "deposit_waiver",
+    "rental",
+    "premium_service",
+]
+BENEFIT_KINDS: tuple[BenefitKind, ...] = get_args(BenefitKind)
+
+NO_SANCTIONS = (
+    "SPEC section 2, no sanctions: the score decides only credit and merchant benefits in the "
+    "transaction the consumer started, never anything outside it"
+)
+NO_PUBLIC_LOOKUP = (
+    "SPEC section 2, no public lookup: nobody sees a person's score without that person's consent, and a "
+    "score is never shown to others"
+)
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """A use of the score that no benefit may have, and the words that name it."""
+
+    what: str
+    reason: str
+    tokens: frozenset[str]
+    phrases: tuple[tuple[str, ...], ...] = ()
+
+
+def _purpose(what: str, reason: str, words: str, *phrases: str) -> Purpose:
+    return Purpose(what, reason, frozenset(words.split()), tuple(tuple(p.split()) for p in phrases))
+
+
+def forbidden_purposes() -> tuple[Purpose, ...]:
+    """Uses outside the transaction the consumer started, in English and Chinese pinyin; the first that
+    matches names the refusal, so the specific (``tenant``, ``visa``) come before the general."""
+    return (
+        _purpose(
+            "employment",
+            NO_SANCTIONS,
+            "employment employer employers employee job jobs hiring recruitment recruiting recruiter "
+            "workplace zhaopin jiuye",
+            "pre employment",
+        ),
+        _purpose(
+            "housing eligibility",
+            NO_SANCTIONS,
+            "housing tenant tenants tenancy landlord landlords zufang",
+        ),
+        _purpose(
+            "schooling",
+            NO_SANCTIONS,
+            "school schools schooling admission admissions enrolment enrollment university universities "
+            "college kindergarten ruxue xuexiao zhaosheng",
+        ),
+        _purpose(
+            "government services",
+            NO_SANCTIONS,
+            "government gov govt visa visas passport passports permit permits court courts police "
+            "zhengwu hukou election elections",
+            "public service",
+            "public services",
+            "civil service",
+            "social security",
+            "public office",
+        ),
+        _purpose(
+            "travel",
+            NO_SANCTIONS,
+            "travel travelling traveling flight flights airline airlines airport boarding train trains rail "
+            "railway gaotie jipiao chuxing",
+            "fast track",
+        ),
+        _purpose(
+            "internet access",
+            NO_SANCTIONS,
+            "internet broadband wifi shangwang",
+            "online access",
+            "network access",
+            "web access",
+        ),
+        _purpose(
+            "screening of people",
+            NO_SANCTIONS,
+            "screening vetting",
+            "background check",
+            "background checks",
+        ),
+        _purpose(
+            "a public display of the score",
+            NO_PUBLIC_LOOKUP,
+            "dating matchmaking leaderboard",
+            "public profile",
+            "score badge",
+        ),
+    )
+
+
+def refused_purpose(*texts: str) -> Purpose | None:
+    """The forbidden purpose that any of ``texts`` (a product name, label or kind) names, or None.
+
+    >>> refused_purpose("employment_screening").what
+    'employment'
+    >>> refused_purpose("deposit_free_rental", "Deposit-free rental") is None
+    True
+    """
+    for text in texts:
+        tokens = name_tokens(text)
+        for purpose in forbidden_purposes():
+            n_phrase = [len(p) for p in purpose.phrases]
+            if purpose.tokens.intersection(tokens) or any(
+                tuple(tokens[i : i + n]) == p
+                for p, n in zip(purpose.phrases, n_phrase, strict=True)
+                for i in range(len(tokens) - n + 1)
+            ):
+                return purpose
+    return None
+
+
+def check_benefit(fields: Mapping[str, Any]) -> None:
+    """Raise ``PolicyViolation`` when a benefit's product, label or kind names a forbidden purpose."""
+    texts = [str(fields[k]) for k in ("product", "label", "kind") if isinstance(fields.get(k), str)]
+    purpose = refused_purpose(*texts)
+    if purpose is not None:
+        raise PolicyViolation(
+            f"benefit {fields.get('product')!r} is for {purpose.what}; {purpose.reason}. Expected a product "
+            f"of one of the kinds {', '.join(BENEFIT_KINDS)}"
+        )
+
 
 class Benefit(BaseModel):
-    """One product a merchant can grant, unlocked at ``min_score``."""
+    """One product a merchant can grant, of a ``kind`` from a closed list, unlocked at ``min_score``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     product: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     label: str = Field(min_length=1, max_length=80)
+    kind: BenefitKind
     min_score: int = Field(ge=MIN_SCORE, le=MAX_SCORE)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _allowed_purpose(cls, data: Any) -> Any:
+        # PolicyViolation is not a ValueError, so pydantic lets it through unwrapped: no flag overrides it.
+        if isinstance(data, Mapping):
+            check_benefit(data)
+        return data
 
 
 class BenefitDecision(BaseModel):
@@ -85,15 +234,26 @@ def default_catalogue() -> BenefitCatalogue:
     """The defaults of issue 4: instant credit line >= 600, deposit-free rental >= 650, premium >= 700."""
     return BenefitCatalogue(
         benefits=(
-            Benefit(product="instant_credit_line", label="Instant credit line", min_score=600),
-            Benefit(product="deposit_free_rental", label="Deposit-free rental", min_score=650),
-            Benefit(product="premium", label="Premium membership", min_score=700),
+            Benefit(
+                product="instant_credit_line", label="Instant credit line", kind="credit_line", min_score=600
+            ),
+            Benefit(
+                product="deposit_free_rental",
+                label="Deposit-free rental",
+                kind="deposit_waiver",
+                min_score=650,
+            ),
+            Benefit(product="premium", label="Premium membership", kind="premium_service", min_score=700),
         )
     )
 
 
 def load_catalogue(path: str | Path) -> BenefitCatalogue:
-    """Read a catalogue from JSON (``{"benefits": [{"product", "label", "min_score"}, ...]}``)."""
+    """Read a catalogue from JSON (``{"benefits": [{"product", "label", "kind", "min_score"}, ...]}``).
+
+    Raises ``InputError`` for a file that is not a catalogue and ``PolicyViolation`` for a product with a
+    forbidden purpose, both naming the file and the field.
+    """
     p = Path(path)
     try:
         raw = json.loads(p.read_text("utf-8"))
@@ -101,9 +261,21 @@ def load_catalogue(path: str | Path) -> BenefitCatalogue:
         raise InputError(f"{p}: no such benefit catalogue file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: not valid JSON ({exc}); expected a benefit catalogue") from None
+    items = raw.get("benefits") if isinstance(raw, dict) else None
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            try:
+                check_benefit(item)
+            except PolicyViolation as exc:
+                raise PolicyViolation(f"{p}: field benefits.{i}: {exc.message}") from None
     try:
         return BenefitCatalogue.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(top level)"
-        raise InputError(f"{p}: field {where}: {first['msg']}; expected a benefit catalogue") from None
+        expected = (
+            f"one of the kinds {', '.join(BENEFIT_KINDS)}"
+            if where.endswith(".kind")
+            else "a benefit catalogue"
+        )
+        raise InputError(f"{p}: field {where}: {first['msg']}; expected {expected}") from None

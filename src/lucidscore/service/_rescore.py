@@ -63,9 +63,10 @@ class PipelineRescorer:
         return frame
 
     def rescore_consumer(self, session: Session, consumer_id: str, model: ModelRecord) -> ScoreRecord | None:
-        import polars as pl
+        """Features of this consumer alone, from their own records in the store, then their new score."""
+        from lucidscore.features import compute_features
 
-        frame = self._features().filter(pl.col("consumer_id") == consumer_id)
+        frame = compute_features(self.db_url, self.as_of, consumer_ids=[consumer_id])
         if frame.height == 0:
             return None
         rows = _score(model_artifact(model), frame, self.as_of)

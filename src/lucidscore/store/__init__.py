@@ -2,11 +2,41 @@
 
 Every raw table of ``lucidscore.records`` is stored append-only: a correction adds a version and marks the
 previous one superseded, never overwriting it; ``<table>_current`` views show the current rows.
+
+The service's audit tables (access log, score history, dispute events) are hash chains: every engine from
+``make_engine`` links each inserted row to the one before it, and ``verify_audit_chains`` finds the first
+row deleted, edited, inserted or reordered behind the service's back.
 """
 
 from lucidscore.store._base import Base
-from lucidscore.store._engine import make_engine, session_factory
+from lucidscore.store._chain import (
+    CHAIN_FORMAT,
+    GENESIS_HASH,
+    AuditChained,
+    AuditChainHead,
+    UnreadableValue,
+    canonical_fields,
+    chained_tables,
+    link_hash,
+)
+from lucidscore.store._chain_verify import (
+    ChainAnchor,
+    ChainProblem,
+    ChainStatus,
+    parse_anchor,
+    read_anchor_file,
+    verify_audit_chains,
+    write_anchor_file,
+)
+from lucidscore.store._chain_writer import AuditChainError, install_audit_chain
+from lucidscore.store._engine import check_database, make_engine, session_factory
 from lucidscore.store._history import history
+from lucidscore.store._lock import (
+    DEFAULT_WAIT_SECONDS,
+    DatabaseBusy,
+    lock_transaction,
+    write_transaction,
+)
 from lucidscore.store._migrate import current_revision, head_revision, migrate
 from lucidscore.store._tables import (
     BATCH_ID,
@@ -25,20 +55,42 @@ from lucidscore.store._tables import (
 __all__ = [
     "BATCH_ID",
     "BOOKKEEPING_COLUMNS",
+    "CHAIN_FORMAT",
+    "DEFAULT_WAIT_SECONDS",
+    "GENESIS_HASH",
     "INGESTED_AT",
     "RAW_TABLE_NAMES",
     "SUPERSEDED_AT",
     "VERSION_ID",
+    "AuditChainError",
+    "AuditChainHead",
+    "AuditChained",
     "Base",
+    "ChainAnchor",
+    "ChainProblem",
+    "ChainStatus",
+    "DatabaseBusy",
     "IngestBatch",
+    "UnreadableValue",
+    "canonical_fields",
+    "chained_tables",
+    "check_database",
     "current_revision",
     "current_view_name",
     "head_revision",
     "history",
     "ingest_batches_table",
+    "install_audit_chain",
+    "link_hash",
+    "lock_transaction",
     "make_engine",
     "migrate",
+    "parse_anchor",
     "raw_table",
+    "read_anchor_file",
     "session_factory",
     "sql_type",
+    "verify_audit_chains",
+    "write_anchor_file",
+    "write_transaction",
 ]

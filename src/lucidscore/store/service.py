@@ -7,8 +7,10 @@ foreign key, so the service tables do not depend on how the raw tables are versi
 Secrets are never stored: passwords as argon2 hashes, API keys, session and consent tokens as SHA-256
 digests (they are long random strings, so a fast digest is enough and keeps a decision cheap).
 
-``access_log``, ``score_history`` and ``dispute_events`` are append-only: the database refuses UPDATE and
-DELETE on them (triggers installed by :func:`install_append_only_guards`), and no code path issues one.
+``access_log``, ``score_history`` and ``dispute_events`` are append-only audit trails: the database refuses
+UPDATE, DELETE, TRUNCATE and an INSERT that would replace a row (triggers of revisions ``0002_service`` and
+``0003_audit_chain``), no code path issues one, and each row is chained to the one before it by a hash
+(``lucidscore.store.AuditChained``; checked by ``lucidscore audit verify``).
 """
 
 from __future__ import annotations
@@ -28,12 +30,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lucidscore.store import Base
+from lucidscore.store._base import Base
+from lucidscore.store._chain import AuditChained
 
 Role = Literal["consumer", "merchant", "analyst"]
 DisputeStatus = Literal["open", "accepted", "rejected"]
@@ -99,7 +100,7 @@ class Consent(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-class AccessLog(Base):
+class AccessLog(AuditChained, Base):
     """Every decision call that named a consumer: who asked, why, when, and what came of it. Append-only."""
 
     __tablename__ = "access_log"
@@ -114,7 +115,7 @@ class AccessLog(Base):
     model_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
-class ScoreRecord(Base):
+class ScoreRecord(AuditChained, Base):
     """One score of one consumer by one model as of one date, with its explanation. Append-only."""
 
     __tablename__ = "score_history"
@@ -163,7 +164,7 @@ class Dispute(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-class DisputeEvent(Base):
+class DisputeEvent(AuditChained, Base):
     """The audit trail of a dispute: opened, accepted, corrected, rescored, rejected. Append-only."""
 
     __tablename__ = "dispute_events"
@@ -194,56 +195,3 @@ SERVICE_MODELS = (
 def service_tables() -> list[Any]:
     """The ``Table`` objects of the service, in creation order (parents first)."""
     return [m.__table__ for m in SERVICE_MODELS]
-
-
-def install_append_only_guards(conn: Connection) -> None:
-    """Make the database itself refuse UPDATE and DELETE on the append-only tables."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.execute(
-            text(
-                "CREATE OR REPLACE FUNCTION lucidscore_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; END; "
-                "$$ LANGUAGE plpgsql"
-            )
-        )
-    for table in APPEND_ONLY_TABLES:
-        for op in ("UPDATE", "DELETE"):
-            name = f"{table}_no_{op.lower()}"
-            if dialect == "sqlite":
-                conn.execute(
-                    text(
-                        f"CREATE TRIGGER IF NOT EXISTS {name} BEFORE {op} ON {table} "
-                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
-                    )
-                )
-            elif dialect == "postgresql":
-                conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON {table}"))
-                conn.execute(
-                    text(
-                        f"CREATE TRIGGER {name} BEFORE {op} ON {table} "
-                        "FOR EACH ROW EXECUTE FUNCTION lucidscore_append_only()"
-                    )
-                )
-            else:
-                raise NotImplementedError(f"append-only guards for dialect {dialect!r}")
-
-
-def drop_append_only_guards(conn: Connection) -> None:
-    """Remove the triggers (used by the migration's downgrade)."""
-    dialect = conn.dialect.name
-    for table in APPEND_ONLY_TABLES:
-        for op in ("update", "delete"):
-            if dialect == "sqlite":
-                conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{op}"))
-            else:
-                conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{op} ON {table}"))
-    if dialect == "postgresql":
-        conn.execute(text("DROP FUNCTION IF EXISTS lucidscore_append_only()"))
-
-
-def create_service_schema(conn: Connection) -> None:
-    """Create the service tables and their guards (what revision ``0002_service`` does)."""
-    for table in service_tables():
-        table.create(conn, checkfirst=True)
-    install_append_only_guards(conn)

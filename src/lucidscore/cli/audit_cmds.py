@@ -1,0 +1,116 @@
+"""CLI command ``audit verify``: check the hash chains of the access log, score history and dispute trail.
+
+Prints one line per chain — ``TABLE ok N links head TABLE:N:HASH`` (the head, ready for ``--expect-head``)
+or ``TABLE BROKEN`` and the first broken or missing link — and exits 1 when any chain is broken (2 for a
+database it cannot open).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from lucidscore.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from lucidscore.store import ChainStatus
+
+audit_app = typer.Typer(
+    help="Tamper-evident audit trails: verify the hash chains of the audit tables.", no_args_is_help=True
+)
+
+
+def open_database(url: str) -> Engine:
+    """An engine on an existing database, or ``InputError`` in one line: no such file or folder, cannot
+    connect. Never creates a SQLite file (verifying a new, empty database would prove nothing)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from lucidscore.store import make_engine
+
+    engine = make_engine(url)
+    shown = make_url(url).render_as_string(hide_password=True)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            raise InputError(f"--db {shown}: expected a database file, sqlite:///path/to/file.db")
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise InputError(f"--db {shown}: folder {path.parent} does not exist")
+        if not path.is_file():
+            raise InputError(f"--db {shown}: database file {path} does not exist")
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise InputError(f"--db {shown}: cannot open the database: {reason}") from None
+    return engine
+
+
+def _line(status: ChainStatus) -> str:
+    if status.problem is None:
+        return f"{status.table:<16} ok      {status.links:>9,} links  head {status.anchor}"
+    return f"{status.table:<16} BROKEN  {status.problem}"
+
+
+def verify(
+    db: Annotated[str, typer.Option(help="database URL: sqlite:///file.db or postgresql://...")],
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="anchor file from an earlier --save-anchor: each recorded head must still be there"
+        ),
+    ] = None,
+    expect_head: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect-head",
+            help="TABLE:N:HASH (a head an earlier run printed) that must still be in its chain; repeatable",
+        ),
+    ] = None,
+    save_anchor: Annotated[
+        Path | None,
+        typer.Option(help="when every chain verifies, write their heads to this file (keep it elsewhere)"),
+    ] = None,
+) -> None:
+    """Verify every audit chain link by link; print each chain's head; exit 1 at a broken or missing link."""
+    from lucidscore.store import parse_anchor, read_anchor_file, verify_audit_chains, write_anchor_file
+
+    anchors = [parse_anchor(text) for text in expect_head or ()]
+    if anchor is not None:
+        anchors += read_anchor_file(anchor)
+    if save_anchor is not None and not save_anchor.parent.is_dir():
+        raise InputError(f"--save-anchor {save_anchor}: folder {save_anchor.parent} does not exist")
+    engine = open_database(db)
+    try:
+        statuses = verify_audit_chains(engine, anchors)
+    finally:
+        engine.dispose()
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    for status in statuses:
+        console.print(_line(status), markup=False)
+    broken = [s for s in statuses if not s.ok]
+    if broken:
+        Console(stderr=True, emoji=False).print(
+            f"[bold red]audit:[/] {len(broken)} of {len(statuses)} audit chains broken; "
+            "the first broken or missing link of each is shown above",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+    if save_anchor is not None:
+        write_anchor_file(save_anchor, statuses)
+        console.print(f"heads written to {save_anchor}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` command group to the app."""
+    audit_app.command()(verify)
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,188 @@
+"""Logistic regression on WOE straight from each row's bins, compiled with numba.
+
+The regression of bad on WOE has a categorical design: row i's value of characteristic j is
+``tables[j][codes[i, j]]``. ``logistic_newton_binned`` minimises the same objective as
+``_card.logistic_newton`` (scikit-learn's ``LogisticRegression(C=c)``: weighted log-loss plus
+|beta|^2 / (2c), intercept unpenalised) without ever building the rows x characteristics WOE matrix:
+one fused pass per Newton step reads each row's bin codes and accumulates the loss, the gradient and
+the (k+1)^2 Hessian in place, on all cores for large tables. Rows are the distinct (bins, target)
+combinations with their counts as weights (``_card.compress_rows``). Where rows no longer compress
+(real, noisy data) the O(k^2) Hessian comes from a strided subset of at most ``HESSIAN_ROWS`` rows,
+while the loss and gradient, and so the optimum, use every row: each step costs one O(rows x k) pass.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+# Above this many rows the Hessian comes from an evenly strided subset of rows. The gradient and the loss
+# always use every row, so the optimum is the same; only the path to it is a little longer.
+HESSIAN_ROWS = 1 << 16
+# The curvature (the O(k^2) part of a pass) is evaluated on every REFRESH-th step only (a chord Newton
+# method): in between, the last Hessian serves, and a step costs O(rows x k).
+REFRESH = 3
+CHUNKS = 8  # row blocks accumulated separately, then added in order: the same sums for any thread count
+PARALLEL_ROWS = 200_000  # from this many rows the blocks run on all cores (the kernel drops the GIL)
+
+
+@njit(cache=True, nogil=True)
+def _log1pexp(z: float) -> float:
+    # log(1 + exp(z)) without overflow (np.logaddexp(0, z) in one scalar).
+    if z > 0:
+        return z + np.log1p(np.exp(-z))
+    return np.log1p(np.exp(z))
+
+
+@njit(cache=True, nogil=True)
+def _pass(
+    codes: npt.NDArray[np.int16],
+    cols: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    flat: npt.NDArray[np.float64],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    every: int,
+    lo: int,
+    hi: int,
+    curvature: bool,
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Loss and gradient of the unpenalised weighted log-loss at beta over rows [lo, hi), and its
+    Hessian (upper triangle) over those of them on every ``every``-th row, scaled up (exact when
+    ``every`` is 1)."""
+    k = cols.shape[0]
+    d = k + 1
+    g = np.zeros(d)
+    h = np.zeros((d, d))
+    x = np.empty(d)
+    x[0] = 1.0
+    loss = 0.0
+    for i in range(lo, hi):
+        z = beta[0]
+        for j in range(k):
+            x[j + 1] = flat[offsets[j] + codes[i, cols[j]]]
+            z += beta[j + 1] * x[j + 1]
+        loss += w[i] * (_log1pexp(z) - t[i] * z)
+        p = 1.0 / (1.0 + np.exp(-z))
+        r = w[i] * (p - t[i])
+        for a in range(d):
+            g[a] += r * x[a]
+        if curvature and i % every == 0:
+            v = every * w[i] * p * (1.0 - p)
+            for a in range(d):
+                va = v * x[a]
+                for b in range(a, d):
+                    h[a, b] += va * x[b]
+    return loss, g, h
+
+
+def _derivatives(
+    codes: npt.NDArray[np.int16],
+    cols: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    flat: npt.NDArray[np.float64],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    every: int,
+    curvature: bool,
+    pool: ThreadPoolExecutor | None,
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on ``pool``'s threads if any)."""
+    args = (codes, cols, offsets, flat, t, w, beta, every)
+    n = codes.shape[0]
+    size = -(-n // CHUNKS)
+    bounds = [(c * size, min(n, (c + 1) * size)) for c in range(CHUNKS)]
+    if pool is not None:
+        parts = list(pool.map(lambda b: _pass(*args, b[0], b[1], curvature), bounds))
+    else:
+        parts = [_pass(*args, lo, hi, curvature) for lo, hi in bounds]
+    loss = sum(part[0] for part in parts)
+    grad = np.sum([part[1] for part in parts], axis=0)
+    hess = np.sum([part[2] for part in parts], axis=0)
+    return loss, grad, np.triu(hess) + np.triu(hess, 1).T
+
+
+def logistic_newton_binned(
+    codes: npt.NDArray[np.int16],
+    cols: list[int],
+    tables: list[npt.NDArray[np.float64]],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    c: float,
+    start: npt.NDArray[np.float64] | None = None,
+) -> tuple[float, npt.NDArray[np.float64]]:
+    """Intercept and coefficients of the L2 logistic regression of ``t`` on
+    ``tables[j][codes[:, cols[j]]]``
+    (weights ``w``, C = ``c``), by Newton's method with step halving; ``start`` (intercept first)
+    warm-starts a refit. ``cols`` picks the characteristics, so a refit never copies the codes.
+
+    >>> codes = np.array([[0], [1]], np.int16); t = np.array([0, 1], np.int8)
+    >>> b0, b = logistic_newton_binned(codes, [0], [np.array([0.0, 1.0])], t, np.ones(2), 1e6)
+    >>> round(b0, 1) < -5 and float(b[0]) > 10
+    True
+    """
+    k = len(cols)
+    columns = np.asarray(cols, dtype=np.int64)
+    offsets = np.zeros(k, dtype=np.int64)
+    if k:
+        offsets[1:] = np.cumsum([tab.size for tab in tables])[:-1]
+    flat = np.concatenate(tables).astype(np.float64) if k else np.zeros(0)
+    codes = np.ascontiguousarray(codes, dtype=np.int16)  # no copy when it already is
+    every = max(1, codes.shape[0] // HESSIAN_ROWS)
+    penalty = np.full(k + 1, 1.0 / c)
+    penalty[0] = 0.0
+    if start is None:  # all coefficients 0 and the intercept at the mean rate: one step closer
+        start_beta = np.zeros(k + 1)
+        rate = float(np.clip((w @ t) / w.sum(), 1e-6, 1 - 1e-6))
+        start_beta[0] = np.log(rate / (1.0 - rate))
+    else:
+        start_beta = start.astype(np.float64).copy()
+
+    Vec = npt.NDArray[np.float64]
+
+    def solve(pool: ThreadPoolExecutor | None) -> Vec:
+        beta = start_beta.copy()
+
+        def objective(b: Vec, curvature: bool) -> tuple[float, Vec, Vec]:
+            loss, grad, hess = _derivatives(codes, columns, offsets, flat, t, w, b, every, curvature, pool)
+            return loss + 0.5 * float(penalty @ (b * b)), grad, hess
+
+        def curvature_of(hess: Vec) -> Vec:
+            h = hess + np.diag(penalty)
+            h[np.diag_indices_from(h)] += 1e-12  # a column of one value stays solvable
+            return h
+
+        current, grad, hess = objective(beta, True)
+        h = curvature_of(hess)
+        stale = 0  # steps since the curvature was last evaluated
+        for _ in range(200):
+            step = np.linalg.solve(h, grad + penalty * beta)
+            refresh = stale >= REFRESH - 1
+            size = 1.0
+            while True:  # halve the step until the objective does not rise (Newton can overshoot)
+                trial = beta - size * step
+                value, trial_grad, trial_hess = objective(trial, refresh)
+                if value <= current + 1e-12 * abs(current) or size < 1e-6:
+                    break
+                size /= 2
+            beta, current, grad = trial, value, trial_grad
+            if refresh:
+                h, stale = curvature_of(trial_hess), 0
+            else:
+                stale = REFRESH if size < 1.0 else stale + 1  # a halved step: fresh curvature next time
+            if float(np.max(np.abs(size * step))) < 1e-7:
+                break
+        return beta
+
+    if codes.shape[0] >= PARALLEL_ROWS:  # one pool for the whole fit, not one per pass
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            beta = solve(pool)
+    else:
+        beta = solve(None)
+    return float(beta[0]), beta[1:]
