@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from lucidscore.store import make_engine
 from lucidscore.store.service import ScoreRecord
-from tests.api._world import ADVERSE_ACTION, World, explanation, reason
+from tests.api._world import ADVERSE_ACTION, PASSWORDS, World, explanation, reason
+from tests.api.test_pages import post_signin
 
 
 def decide(world: World, who: str, merchant: str, product: str) -> dict[str, Any]:
@@ -133,7 +134,7 @@ def test_a_notice_is_only_its_consumers(any_world: World) -> None:
 def test_pages_show_decisions_about_me_and_a_printable_notice(world: World) -> None:
     decide(world, "alice", "shop_x", "premium")
     browser = world.client()
-    browser.post("/signin", data={"username": "alice", "password": "alice-pass-1234"})
+    post_signin(browser, "alice", PASSWORDS["alice"])
     html = browser.get("/access").text
     assert "Decisions about me" in html and "Premium membership" in html and "declined" in html
     link = re.search(r'href="(/decisions/(\d+)/notice)"', html)
@@ -149,11 +150,14 @@ def test_pages_show_decisions_about_me_and_a_printable_notice(world: World) -> N
         "A free copy of your data",
         "A person to review the decision",
         "help@lucidscore.invalid",
-        "window.print()",
+        'src="/static/print.js"',  # the print button, started by a static file (the CSP allows no inline)
+        "data-print",
     ):
         assert text in page.text, text
+    assert "onclick" not in page.text and "<script>" not in page.text and "style=" not in page.text
+    assert "window.print()" in browser.get("/static/print.js").text
     other = world.client()
-    other.post("/signin", data={"username": "bob", "password": "bob-pass-5678"})
+    post_signin(other, "bob", PASSWORDS["bob"])
     assert other.get(link.group(1)).status_code == 404
     assert world.client().get(link.group(1), follow_redirects=False).headers["location"] == "/signin"
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 
+from lucidscore.api._admission import Admission
 from lucidscore.api._errors import install_error_handlers
-from lucidscore.api._limits import BodySizeLimit, SigninLimiter
+from lucidscore.api._headers import SecurityHeaders
+from lucidscore.api._limits import BodySizeLimit, Throttle
 from lucidscore.api._pages import make_templates
+from lucidscore.api._serving import settle_heap
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
-from lucidscore.api.deps import refuse_unstorable_params
+from lucidscore.api.deps import refuse_unstorable_params, require_json_bodies
 from lucidscore.api.routes import (
     analyst,
     analyst_pages,
@@ -22,7 +25,7 @@ from lucidscore.api.routes import (
     system,
 )
 from lucidscore.policy import default_catalogue, load_catalogue
-from lucidscore.service import PipelineRescorer, Rescorer
+from lucidscore.service import PipelineRescorer, Rescorer, load_model_key
 from lucidscore.store import make_engine, session_factory
 
 DESCRIPTION = """An open, explainable, consent-based credit score on a 350-950 scale.
@@ -53,7 +56,7 @@ def create_app(
         if settings.benefit_catalogue_path
         else default_catalogue()
     )
-    engine = engine if engine is not None else make_engine(settings.db_url)
+    engine = engine if engine is not None else service_engine(settings)
     # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
     app = FastAPI(
         title="lucidscore",
@@ -61,22 +64,40 @@ def create_app(
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(refuse_unstorable_params)],
+        dependencies=[Depends(require_json_bodies), Depends(refuse_unstorable_params)],
     )
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         catalogue=catalogue,
-        limiter=SigninLimiter(settings.signin_max_failures, settings.signin_window_seconds),
+        throttle=Throttle(settings.signin_window_seconds, settings.signin_max_delay_seconds),
         templates=make_templates(),
+        admission=Admission(
+            settings.db_pool_size, settings.max_queued_requests, settings.queue_timeout_seconds
+        ),
         rescorer=rescorer,
+        model_key=load_model_key(settings.model_key_path) if settings.model_key_path else None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outside the size limit: its 413 gets the headers too
+    if settings.forwarded_allow_ips:
+        # The client address comes from X-Forwarded-For only when the peer is one of these proxies; serve
+        # turns uvicorn's own handling off (it trusts 127.0.0.1 by default), so this is the one place.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for module in (system, docs, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
         app.include_router(module.router)
     return app
+
+
+def service_engine(settings: Settings) -> Engine:
+    """The service's engine: exactly ``db_pool_size`` connections, as many as requests admitted at once."""
+    return make_engine(
+        settings.db_url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds
+    )
 
 
 def app_from_environment() -> FastAPI:
@@ -86,4 +107,6 @@ def app_from_environment() -> FastAPI:
     rescorer = (
         PipelineRescorer(settings.db_url, settings.as_of, settings.features_path) if settings.as_of else None
     )
-    return create_app(settings, rescorer=rescorer)
+    app = create_app(settings, rescorer=rescorer)
+    settle_heap()  # each worker process builds its app here, once, before it serves
+    return app

@@ -1,4 +1,4 @@
-"""What one app instance holds: settings, engine, session maker, catalogue, limiter, templates, rescorer."""
+"""What one app instance holds: settings, engine, session maker, catalogue, throttle, templates, rescorer."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from lucidscore.api._limits import SigninLimiter
+from lucidscore.api._admission import Admission
+from lucidscore.api._limits import Throttle
 from lucidscore.api._settings import Settings
 from lucidscore.policy import BenefitCatalogue
 from lucidscore.service import NoticeContact
 
 if TYPE_CHECKING:
-    from lucidscore.service import Rescorer
+    from lucidscore.service import ModelKey, Rescorer
 
 
 @dataclass
@@ -25,9 +26,11 @@ class ServiceState:
     engine: Engine
     sessions: sessionmaker[Session]
     catalogue: BenefitCatalogue
-    limiter: SigninLimiter
+    throttle: Throttle  # failed sign-ins, wrong API keys and unknown consent tokens
     templates: Jinja2Templates
+    admission: Admission
     rescorer: Rescorer | None = None
+    model_key: ModelKey | None = None  # from settings.model_key_path: stored models must verify with it
     plotly_js: list[str] = field(default_factory=list)  # filled on first request for /static/plotly.js
     # SQLite has one writer at a time and its busy handler sleeps in coarse steps (up to 50 ms) while it
     # waits; queueing this process's hot-path writes on a lock wakes the next writer at once instead.

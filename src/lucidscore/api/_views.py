@@ -147,11 +147,17 @@ def decision_out(result: dict[str, Any]) -> DecisionOut:
 
 
 def decisions_out(
-    session: Session, consumer_id: str, catalogue: BenefitCatalogue, contact: service.NoticeContact
+    session: Session,
+    consumer_id: str,
+    catalogue: BenefitCatalogue,
+    contact: service.NoticeContact,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[DecisionRecordOut]:
     """The consumer's decisions, newest first, each decline with its adverse-action notice."""
     out = []
-    for row in service.decisions_of(session, consumer_id, catalogue):
+    for row in service.decisions_of(session, consumer_id, catalogue, limit=limit, offset=offset):
         notice = None
         if not row["approved"]:
             notice = notice_out(service.decision_notice(session, consumer_id, row["id"], catalogue, contact))
@@ -209,7 +215,7 @@ def dispute_out(session: Session, dispute: Dispute, *, analyst: bool = False) ->
     return DisputeOut(**fields)
 
 
-def model_out(model: ModelRecord) -> ModelOut:
+def model_out(model: ModelRecord, key: service.ModelKey | None) -> ModelOut:
     """A registered model as analysts see it, from its validated artifact (or why it is refused)."""
     fields = {
         "model_id": model.model_id,
@@ -219,7 +225,7 @@ def model_out(model: ModelRecord) -> ModelOut:
         "created_at": service.aware(model.created_at),
     }
     try:
-        artifact = service.model_artifact(model)
+        artifact = service.model_artifact(model, key)
     except LucidError as exc:
         return ModelOut(**fields, segments=[], problem=exc.message)
     auc = artifact.training.get("metrics", {}).get("test_auc")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 from lucidscore.artifact import Condition, ScorecardArtifact
 from lucidscore.demo._logins import DemoLogins, create_logins
 from lucidscore.errors import InputError
-from lucidscore.service import PipelineRescorer
+from lucidscore.service import PipelineRescorer, generate_model_key, register_model
 from lucidscore.store import make_engine, migrate
-from lucidscore.store.service import ModelRecord, ScoreRecord
+from lucidscore.store.service import ScoreRecord
 
 if TYPE_CHECKING:
     from lucidscore.api import Settings
@@ -31,6 +32,7 @@ DB_NAME = "lucidscore.db"
 LOGINS_NAME = "logins.json"
 FEATURES_NAME = "features_current.parquet"
 INFO_NAME = "demo.json"
+MODEL_KEY_NAME = "model_key.pem"  # the demo's model signing key (0600); a real deployment keeps it elsewhere
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class DemoBuild:
     @property
     def features_path(self) -> Path:
         return self.directory / FEATURES_NAME
+
+    @property
+    def model_key_path(self) -> Path | None:
+        path = self.directory / MODEL_KEY_NAME
+        return path if path.is_file() else None
 
 
 def month_ends(end: date, months: int) -> list[date]:
@@ -71,7 +78,13 @@ def demo_settings(build: DemoBuild, **overrides: Any) -> Settings:
     """Service settings for serving the demo (the web layer's, loaded only to serve)."""
     from lucidscore.api import Settings
 
-    return Settings(db_url=build.db_url, features_path=build.features_path, as_of=build.as_of, **overrides)
+    return Settings(
+        db_url=build.db_url,
+        features_path=build.features_path,
+        as_of=build.as_of,
+        model_key_path=build.model_key_path,
+        **overrides,
+    )
 
 
 def demo_rescorer(build: DemoBuild) -> PipelineRescorer:
@@ -142,6 +155,9 @@ def build_demo(
         with steps.step(f"Generating {consumers:,} synthetic consumers"):
             summary = generate_population(consumers, seed, directory / "data")
         db_url = f"sqlite:///{(directory / DB_NAME).resolve()}"
+        # Readable by its owner only (issue 11): it holds password hashes and everyone's records. SQLite
+        # gives its -wal and -shm files the database file's mode.
+        os.close(os.open(directory / DB_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         with steps.step("Ingesting into SQLite"):
             ingest_directory(directory / "data", db_url)
         dates = month_ends(summary.end, HISTORY_MONTHS)
@@ -161,15 +177,10 @@ def build_demo(
             artifact.save(directory / "model.json")
         engine = make_engine(db_url)
         migrate(engine)
+        key = generate_model_key(directory / MODEL_KEY_NAME)
         with steps.step("Scoring everyone, with history", total=len(dates)) as advance, Session(engine) as s:
-            s.add(
-                ModelRecord(
-                    model_id=artifact.model_id,
-                    content_hash=artifact.content_hash,
-                    artifact_json=artifact.model_dump_json(),
-                    description="segmented scorecard: thin file vs thick file",
-                    active=True,
-                )
+            register_model(
+                s, artifact, key, description="segmented scorecard: thin file vs thick file", active=True
             )
             for as_of in dates:
                 rows = score_consumers(
@@ -197,7 +208,17 @@ def build_demo(
 
 
 DEMO_FILES = frozenset(
-    {"data", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LOGINS_NAME, FEATURES_NAME, INFO_NAME, "model.json"}
+    {
+        "data",
+        DB_NAME,
+        f"{DB_NAME}-wal",
+        f"{DB_NAME}-shm",
+        LOGINS_NAME,
+        FEATURES_NAME,
+        INFO_NAME,
+        "model.json",
+        MODEL_KEY_NAME,
+    }
 )
 
 

@@ -31,7 +31,15 @@ from lucidscore.service._consents import (
 )
 from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
-from lucidscore.service._errors import Conflict, DomainError, Invalid, NotFound, Refused, Unavailable
+from lucidscore.service._errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    Refused,
+    Unavailable,
+    UnknownSecret,
+)
 from lucidscore.service._notices import (
     AdverseActionNotice,
     ConsumerRight,
@@ -50,9 +58,11 @@ from lucidscore.service._scores import (
     latest_score,
     model_by_id,
     models,
+    register_model,
     score_distribution,
     score_history,
 )
+from lucidscore.service._signing import ModelKey, generate_model_key, load_model_key, public_pem
 from lucidscore.service._stored import stored_explanation, stored_reasons
 from lucidscore.service._workflows import accept_dispute, activate
 
@@ -64,6 +74,7 @@ __all__ = [
     "DomainError",
     "Invalid",
     "MerchantRef",
+    "ModelKey",
     "NotFound",
     "NoticeContact",
     "NoticeReason",
@@ -72,6 +83,7 @@ __all__ = [
     "Rescorer",
     "ScoreDisclosure",
     "Unavailable",
+    "UnknownSecret",
     "accept_dispute",
     "access_log_of",
     "activate",
@@ -93,8 +105,10 @@ __all__ = [
     "disputes_of",
     "end_reads",
     "events_of",
+    "generate_model_key",
     "grant_consent",
     "latest_score",
+    "load_model_key",
     "merchant_for_key",
     "merchants",
     "model_artifact",
@@ -104,8 +118,10 @@ __all__ = [
     "now",
     "open_dispute",
     "open_session",
+    "public_pem",
     "record_exists",
     "records_of",
+    "register_model",
     "resolve_dispute",
     "revoke_consent",
     "score_distribution",

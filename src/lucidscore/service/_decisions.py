@@ -21,7 +21,7 @@ from lucidscore.policy import BenefitCatalogue
 from lucidscore.service._accounts import MerchantRef, user_names
 from lucidscore.service._common import aware, end_reads, now
 from lucidscore.service._consents import status_of
-from lucidscore.service._errors import Conflict, Invalid, NotFound, Refused, Unavailable
+from lucidscore.service._errors import Conflict, Invalid, NotFound, Refused, Unavailable, UnknownSecret
 from lucidscore.service._notices import (
     AdverseActionNotice,
     NoticeContact,
@@ -89,7 +89,9 @@ def decide(
     conn = session.connection()
     consent = conn.execute(sql["consent"], {"token_hash": digest(consent_token)}).first()
     if consent is None:
-        raise Refused("no consent with this token; ask the consumer to grant one", field="consent_token")
+        raise UnknownSecret(
+            "no consent with this token; ask the consumer to grant one", field="consent_token"
+        )
     refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
     status = status_of(consent.expires_at, consent.revoked_at)
     if consent.merchant_id != merchant.id:
@@ -164,12 +166,22 @@ def decide(
 DECIDED = ("approved", "declined")
 
 
-def decisions_of(session: Session, consumer_id: str, catalogue: BenefitCatalogue) -> list[dict[str, Any]]:
-    """The consumer's decisions (approved or declined), newest first: id, merchant, product, when, score."""
+def decisions_of(
+    session: Session,
+    consumer_id: str,
+    catalogue: BenefitCatalogue,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The consumer's decisions (approved or declined), newest first: id, merchant, product, when, score;
+    ``limit`` and ``offset`` page through them."""
     rows = session.scalars(
         select(AccessLog)
         .where(AccessLog.consumer_id == consumer_id, AccessLog.result.in_(DECIDED))
         .order_by(AccessLog.at.desc(), AccessLog.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     names = user_names(session, {r.merchant_id for r in rows})
     labels = {b.product: b.label for b in catalogue.benefits}

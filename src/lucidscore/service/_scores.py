@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lucidscore.service._errors import NotFound
+from lucidscore.artifact import ScorecardArtifact
+from lucidscore.service._errors import Conflict, NotFound
+from lucidscore.service._rescore import model_artifact
 from lucidscore.store.service import (
     ModelRecord,
     ScoreRecord,
 )
+
+if TYPE_CHECKING:
+    from lucidscore.service._signing import ModelKey
 
 
 def active_model(session: Session) -> ModelRecord | None:
@@ -41,11 +46,16 @@ def current_score(session: Session, consumer_id: str) -> ScoreRecord | None:
     )
 
 
-def score_history(session: Session, consumer_id: str) -> Sequence[ScoreRecord]:
+def score_history(
+    session: Session, consumer_id: str, *, limit: int | None = None, offset: int = 0
+) -> Sequence[ScoreRecord]:
+    """The consumer's scores, oldest first; ``limit`` and ``offset`` page through them."""
     return session.scalars(
         select(ScoreRecord)
         .where(ScoreRecord.consumer_id == consumer_id)
         .order_by(ScoreRecord.as_of, ScoreRecord.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
 
 
@@ -58,6 +68,34 @@ def model_by_id(session: Session, model_id: str) -> ModelRecord:
     if model is None:
         raise NotFound(f"no model {model_id!r} is registered", field="model_id")
     return model
+
+
+def register_model(
+    session: Session,
+    artifact: ScorecardArtifact,
+    key: ModelKey | None,
+    *,
+    description: str = "",
+    active: bool = False,
+) -> ModelRecord:
+    """Store ``artifact`` as a model the service can score with, signed with ``key`` (its private half)
+    when one is given; the stored form is checked as every later load will check it."""
+    if session.scalar(select(ModelRecord.id).where(ModelRecord.model_id == artifact.model_id)) is not None:
+        raise Conflict(f"model {artifact.model_id!r} is already registered", field="model_id")
+    if not artifact.content_hash:
+        artifact = artifact.with_hash()
+    record = ModelRecord(
+        model_id=artifact.model_id,
+        content_hash=artifact.content_hash,
+        artifact_json=artifact.model_dump_json(),
+        description=description,
+        active=active,
+        signature=key.sign(artifact.model_id, artifact.content_hash) if key is not None else None,
+    )
+    model_artifact(record, key)
+    session.add(record)
+    session.flush()
+    return record
 
 
 def activate_model(session: Session, model: ModelRecord) -> ModelRecord:

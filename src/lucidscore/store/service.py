@@ -135,7 +135,8 @@ class ScoreRecord(AuditChained, Base):
 
 
 class ModelRecord(Base):
-    """A scorecard artifact the service can score with; exactly one is active."""
+    """A scorecard artifact the service can score with; exactly one is active. Registered with
+    ``lucidscore.service.register_model``, which signs it when given a model key."""
 
     __tablename__ = "models"
 
@@ -146,6 +147,8 @@ class ModelRecord(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Ed25519 signature (base64) of the model id and content hash, made at registration (revision 0004).
+    signature: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
 class Dispute(Base):

@@ -18,13 +18,14 @@ from lucidscore.api.deps import (
     ConsumerPage,
     Db,
     DecisionId,
+    OneHopRoute,
     SettingsDep,
     State,
     consumer_id,
     find_own_consent,
 )
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse, route_class=OneHopRoute)
 
 
 @router.get("/dashboard")

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from lucidscore import service
 from lucidscore.api import _views
-from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
+from lucidscore.api._errors import ERROR_RESPONSES, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
+from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, OneHopRoute, State, guess, merchant_for_key
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 
@@ -20,19 +20,30 @@ def _lock(state: State) -> AbstractContextManager[Any] | None:
     return state.write_lock if state.serialise_writes else None
 
 
-router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
+
+
+def _decide(
+    state: State, request: Request, db: Db, merchant: service.MerchantRef, token: str, product: str
+) -> dict[str, Any]:
+    """The decision; unknown consent tokens are counted per client and merchant (429 when guessing)."""
+    attempt = guess(state, request, ("consent-token", merchant.id))
+    try:
+        outcome = service.decide(db, merchant, token, product, state.catalogue, _lock(state), state.contact)
+    except service.UnknownSecret:
+        attempt.failed()
+        raise
+    attempt.succeeded()
+    return outcome
 
 
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
-def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
+def decision(body: DecisionIn, request: Request, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
     """Score, tier and the benefit decision. When declined: the principal reasons (reason codes and
     adverse-action statements, never the applicant's data) and the adverse-action notice to send to the
     applicant. Every call is logged and shown to the consumer. 403 without a valid consent for this
     merchant and product."""
-    result = service.decide(
-        db, merchant, body.consent_token, body.product, state.catalogue, _lock(state), state.contact
-    )
-    return _views.decision_out(result)
+    return _views.decision_out(_decide(state, request, db, merchant, body.consent_token, body.product))
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -53,12 +64,8 @@ def merchant_form(
     context: dict[str, object] = {"catalogue": state.catalogue}
     status = 200
     try:
-        merchant = service.merchant_for_key(db, api_key.strip())
-        if merchant is None:
-            raise ApiError(401, "the API key is not valid")
-        result = service.decide(
-            db, merchant, consent_token.strip(), product, state.catalogue, _lock(state), state.contact
-        )
+        merchant = merchant_for_key(state, request, db, api_key.strip())
+        result = _decide(state, request, db, merchant, consent_token.strip(), product)
         context["decision"] = _views.decision_out(result)
     except PageError as exc:
         status = status_for(exc)
