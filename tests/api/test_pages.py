@@ -66,8 +66,7 @@ def _steps(html: str) -> list[tuple[str, str, int]]:
 
 @pytest.mark.parametrize(("who", "score"), [("alice", 655), ("bob", 560)])
 def test_family_points_and_base_points_add_up_to_the_score(world: World, who: str, score: int) -> None:
-    client = world.client()
-    html = client.post("/signin", data={"username": who, "password": PASSWORDS[who]}).text
+    html = post_signin(world.client(), who, PASSWORDS[who]).text
     steps = _steps(html)
     assert steps[0] == ("base", "Base points", 580)
     assert steps[-1] == ("total", "Your score", score)
