@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     )
     as_of: date | None = Field(default=None, description="date the current scores are computed as of")
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")
+    contact_name: str = Field(
+        default="lucidscore consumer help", description="who adverse-action notices tell consumers to contact"
+    )
+    contact_email: str = Field(default="help@lucidscore.invalid", description="that contact's email address")
+    contact_address: str = Field(
+        default="", description="that contact's postal address (left out when empty)"
+    )
     db_pool_size: int = Field(
         default=8, ge=1, le=256, description="database connections, and requests using the database at once"
     )

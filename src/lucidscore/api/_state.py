@@ -14,6 +14,7 @@ from lucidscore.api._admission import Admission
 from lucidscore.api._limits import Throttle
 from lucidscore.api._settings import Settings
 from lucidscore.policy import BenefitCatalogue
+from lucidscore.service import NoticeContact
 
 if TYPE_CHECKING:
     from lucidscore.service import ModelKey, Rescorer
@@ -34,6 +35,12 @@ class ServiceState:
     # SQLite has one writer at a time and its busy handler sleeps in coarse steps (up to 50 ms) while it
     # waits; queueing this process's hot-path writes on a lock wakes the next writer at once instead.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def contact(self) -> NoticeContact:
+        """Whom adverse-action notices name (settings ``contact_*``)."""
+        s = self.settings
+        return NoticeContact(name=s.contact_name, email=s.contact_email, address=s.contact_address)
 
     @property
     def serialise_writes(self) -> bool:

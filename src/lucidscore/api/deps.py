@@ -337,6 +337,7 @@ def _own_dispute(auth: ConsumerAuth, db: Db, dispute_id: Annotated[int, Path(ge=
 
 
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DecisionId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an access-log row: one decision about a consumer
 
 
 def find_dispute(db: Session, dispute_id: int) -> Dispute:

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
-from lucidscore.model._meta import InferredMeta, is_declared, meta_for
+from lucidscore.model._meta import InferredMeta, characteristic_fields, is_declared, meta_for
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._selection import select_characteristics
 from lucidscore.model._train import Trained, train_scorecard, train_split
@@ -40,6 +40,7 @@ __all__ = [
     "Trained",
     "bin_categorical",
     "bin_numeric",
+    "characteristic_fields",
     "is_declared",
     "meta_for",
     "select_characteristics",

@@ -12,29 +12,38 @@ from lucidscore.policy.benefits import (
     refused_purpose,
 )
 from lucidscore.policy.families import (
+    ADVICE_DIRECTIONS,
     ALL_FAMILIES,
     FAMILY_LABELS,
     FEATURE_META_KEY,
+    UNITS,
     UNUSED_FAMILY,
     USABLE_FAMILIES,
+    Advice,
     Family,
     FeatureMeta,
+    Unit,
+    template_problem,
 )
 from lucidscore.policy.guard import check_model_inputs, name_tokens, refusal_reason, refused_vocabulary
 
 __all__ = [
+    "ADVICE_DIRECTIONS",
     "ALL_FAMILIES",
     "BENEFIT_KINDS",
     "FAMILY_LABELS",
     "FEATURE_META_KEY",
+    "UNITS",
     "UNUSED_FAMILY",
     "USABLE_FAMILIES",
+    "Advice",
     "Benefit",
     "BenefitCatalogue",
     "BenefitDecision",
     "BenefitKind",
     "Family",
     "FeatureMeta",
+    "Unit",
     "check_model_inputs",
     "default_catalogue",
     "forbidden_purposes",
@@ -43,4 +52,5 @@ __all__ = [
     "refusal_reason",
     "refused_purpose",
     "refused_vocabulary",
+    "template_problem",
 ]

@@ -31,7 +31,7 @@ from lucidscore.service._consents import (
     revoke_consent,
     status_of,
 )
-from lucidscore.service._decisions import decide
+from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._declared import check_declared
 from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
 from lucidscore.service._errors import (
@@ -42,6 +42,15 @@ from lucidscore.service._errors import (
     Refused,
     Unavailable,
     UnknownSecret,
+)
+from lucidscore.service._notices import (
+    AdverseActionNotice,
+    ConsumerRight,
+    NoticeContact,
+    NoticeReason,
+    ScoreDisclosure,
+    adverse_action_notice,
+    notice_reasons,
 )
 from lucidscore.service._records import RECORD_KEYS, record_exists, records_of
 from lucidscore.service._rescore import PipelineRescorer, Rescorer, model_artifact
@@ -62,15 +71,20 @@ from lucidscore.service._workflows import accept_dispute, activate
 
 __all__ = [
     "RECORD_KEYS",
+    "AdverseActionNotice",
     "Conflict",
+    "ConsumerRight",
     "DomainError",
     "Invalid",
     "MerchantRef",
     "ModelKey",
     "NotFound",
+    "NoticeContact",
+    "NoticeReason",
     "PipelineRescorer",
     "Refused",
     "Rescorer",
+    "ScoreDisclosure",
     "Unavailable",
     "UnknownSecret",
     "accept_dispute",
@@ -79,6 +93,7 @@ __all__ = [
     "activate_model",
     "active_model",
     "add_event",
+    "adverse_action_notice",
     "authenticate",
     "aware",
     "check_declared",
@@ -89,6 +104,8 @@ __all__ = [
     "create_user",
     "current_score",
     "decide",
+    "decision_notice",
+    "decisions_of",
     "disputes_of",
     "end_reads",
     "events_of",
@@ -101,6 +118,7 @@ __all__ = [
     "model_artifact",
     "model_by_id",
     "models",
+    "notice_reasons",
     "now",
     "open_dispute",
     "open_session",

@@ -11,6 +11,7 @@ from lucidscore.api.deps import (
     ConsumerAuth,
     ConsumerWrite,
     Db,
+    DecisionId,
     OneHopRoute,
     OwnConsent,
     OwnDispute,
@@ -23,11 +24,13 @@ from lucidscore.api.schemas import (
     ConsentCreatedOut,
     ConsentIn,
     ConsentOut,
+    DecisionRecordOut,
     DisputeIn,
     DisputeOut,
     HistoryPointOut,
     MeOut,
     MerchantOut,
+    NoticeOut,
     RecordsOut,
     ScoreOut,
 )
@@ -67,6 +70,21 @@ def my_data(auth: ConsumerAuth, db: Db, page: Page) -> RecordsOut:
 def my_access_log(auth: ConsumerAuth, db: Db, page: Page) -> list[AccessOut]:
     rows = service.access_log_of(db, consumer_id(auth), limit=page.limit, offset=page.offset)
     return [AccessOut(**row) for row in rows]
+
+
+@router.get("/decisions", summary="Decisions about me: who decided what, when; the notice of each decline")
+def my_decisions(auth: ConsumerAuth, db: Db, state: State, page: Page) -> list[DecisionRecordOut]:
+    return _views.decisions_out(
+        db, consumer_id(auth), state.catalogue, state.contact, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get(
+    "/decisions/{decision_id}/notice", summary="The adverse-action notice of one of my declined decisions"
+)
+def my_notice(decision_id: DecisionId, auth: ConsumerAuth, db: Db, state: State) -> NoticeOut:
+    notice = service.decision_notice(db, consumer_id(auth), decision_id, state.catalogue, state.contact)
+    return _views.notice_out(notice)
 
 
 @router.get("/merchants", summary="Merchants I can grant a consent to")

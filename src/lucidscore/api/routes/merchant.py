@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from lucidscore import service
+from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, PageError, status_for
 from lucidscore.api._pages import render
 from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, OneHopRoute, State, guess, merchant_for_key
@@ -28,7 +29,7 @@ def _decide(
     """The decision; unknown consent tokens are counted per client and merchant (429 when guessing)."""
     attempt = guess(state, request, ("consent-token", merchant.id))
     try:
-        outcome = service.decide(db, merchant, token, product, state.catalogue, _lock(state))
+        outcome = service.decide(db, merchant, token, product, state.catalogue, _lock(state), state.contact)
     except service.UnknownSecret:
         attempt.failed()
         raise
@@ -38,9 +39,11 @@ def _decide(
 
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
 def decision(body: DecisionIn, request: Request, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
-    """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
-    and shown to the consumer. 403 without a valid consent for this merchant and product."""
-    return DecisionOut(**_decide(state, request, db, merchant, body.consent_token, body.product))
+    """Score, tier and the benefit decision. When declined: the principal reasons (reason codes and
+    adverse-action statements, never the applicant's data) and the adverse-action notice to send to the
+    applicant. Every call is logged and shown to the consumer. 403 without a valid consent for this
+    merchant and product."""
+    return _views.decision_out(_decide(state, request, db, merchant, body.consent_token, body.product))
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -62,7 +65,8 @@ def merchant_form(
     status = 200
     try:
         merchant = merchant_for_key(state, request, db, api_key.strip())
-        context["decision"] = _decide(state, request, db, merchant, consent_token.strip(), product)
+        result = _decide(state, request, db, merchant, consent_token.strip(), product)
+        context["decision"] = _views.decision_out(result)
     except PageError as exc:
         status = status_for(exc)
         context["error"] = f"{status}: {exc}"
