@@ -30,10 +30,11 @@ class Settings(BaseSettings):
     signin_window_seconds: int = Field(default=300, ge=1, description="window of the sign-in rate limit")
     max_body_bytes: int = Field(default=65_536, ge=1024, description="largest request body accepted (413)")
     benefit_catalogue_path: Path | None = Field(
-        default=None, description="JSON benefit catalogue; the default catalogue when unset"
+        default=None,
+        description="JSON benefit catalogue stored as the first version of an empty database (default "
+        "catalogue when unset); later versions: lucidscore catalogue set",
     )
-    features_path: Path | None = Field(
-        default=None, description="Parquet of current features, used to rescore after a model change"
+    as_of: date | None = Field(
+        default=None, description="month disputes are rescored in until one is published (then: the newest)"
     )
-    as_of: date | None = Field(default=None, description="date the current scores are computed as of")
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")

@@ -1,4 +1,5 @@
-"""What one app instance holds: settings, engine, session maker, catalogue, limiter, templates, rescorer."""
+"""What one app instance holds: settings, engine, session maker, catalogue cache, limiter, templates,
+rescorer."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.api._limits import SigninLimiter
 from lucidscore.api._settings import Settings
-from lucidscore.policy import BenefitCatalogue
 
 if TYPE_CHECKING:
-    from lucidscore.service import Rescorer
+    from lucidscore.service import CatalogueCache, Rescorer
 
 
 @dataclass
@@ -23,7 +23,7 @@ class ServiceState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    catalogue: BenefitCatalogue
+    catalogues: CatalogueCache  # the current benefit catalogue, read from the database per request
     limiter: SigninLimiter
     templates: Jinja2Templates
     rescorer: Rescorer | None = None

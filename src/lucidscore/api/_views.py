@@ -136,6 +136,7 @@ def model_out(model: ModelRecord) -> ModelOut:
         "description": model.description,
         "active": model.active,
         "created_at": service.aware(model.created_at),
+        "retired_at": None if model.retired_at is None else service.aware(model.retired_at),
     }
     try:
         artifact = service.model_artifact(model)

@@ -37,6 +37,14 @@ Db = Annotated[Session, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
+def _catalogue(state: State, db: Db) -> service.CurrentCatalogue:
+    return state.catalogues.current(db)
+
+
+# The benefit catalogue's current version (read from the database on each request: no restart needed).
+Catalogue = Annotated[service.CurrentCatalogue, Depends(_catalogue)]
+
+
 @dataclass(frozen=True)
 class Auth:
     """Who is calling, and how: a browser cookie (needs CSRF on unsafe requests) or a bearer token."""

@@ -208,6 +208,9 @@ class DecisionOut(_Out):
     model_id: str
     reasons: list[str] = Field(description="principal reasons, when declined")
     decided_at: datetime
+    catalogue_version: int | None = Field(
+        default=None, description="version of the benefit catalogue the decision was made with"
+    )
 
 
 class ModelOut(_Out):
@@ -216,6 +219,7 @@ class ModelOut(_Out):
     description: str
     active: bool
     created_at: datetime
+    retired_at: datetime | None = Field(default=None, description="set when the model was retired")
     segments: list[str]
     test_auc: float | None = None
     problem: str | None = None  # why the service refuses to score with this model (edited, forged, refused)

@@ -16,6 +16,7 @@ from sqlalchemy.sql import Executable
 
 from lucidscore.policy import BenefitCatalogue
 from lucidscore.service._accounts import MerchantRef
+from lucidscore.service._catalogue import CurrentCatalogue
 from lucidscore.service._common import end_reads, now
 from lucidscore.service._consents import status_of
 from lucidscore.service._errors import Conflict, Invalid, Refused
@@ -47,7 +48,9 @@ def _statements() -> dict[str, Executable]:
 def _log(session: Session, lock: AbstractContextManager[Any], row: dict[str, Any]) -> None:
     """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time)."""
     with lock:
-        session.connection().execute(_statements()["log"], {"score": None, "model_id": None} | row)
+        session.connection().execute(
+            _statements()["log"], {"score": None, "model_id": None, "catalogue_version": None} | row
+        )
         session.commit()
 
 
@@ -56,16 +59,21 @@ def decide(
     merchant: MerchantRef,
     consent_token: str,
     product: str,
-    catalogue: BenefitCatalogue,
+    catalogue: BenefitCatalogue | CurrentCatalogue,
     write_lock: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
     """Score, tier and the benefit decision for ``product``; the principal reasons when declined.
 
+    ``catalogue``: the current catalogue with its stored version (``CatalogueCache.current``), which the
+    access log records with the decision; a bare ``BenefitCatalogue`` records none.
     Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired or revoked
     (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
     ``write_lock`` is held while the access-log row is written.
     """
     lock = write_lock if write_lock is not None else nullcontext()
+    version = catalogue.version if isinstance(catalogue, CurrentCatalogue) else None
+    if isinstance(catalogue, CurrentCatalogue):
+        catalogue = catalogue.catalogue
     if product not in catalogue.products:
         raise Invalid(f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product")
     sql = _statements()
@@ -95,7 +103,12 @@ def decide(
     end_reads(session)
     if refusal is not None or score is None:
         why, message = refusal or ("no score", "no score")
-        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant.id, "purpose": product}
+        row = {
+            "consumer_id": consent.consumer_id,
+            "merchant_id": merchant.id,
+            "purpose": product,
+            "catalogue_version": version,
+        }
         _log(session, lock, row | {"at": now(), "result": "refused: " + why})
         raise (Conflict if why == "no score" else Refused)(message, field="consent_token")
     outcome = catalogue.decide(product, score.score)
@@ -116,6 +129,7 @@ def decide(
             "result": "approved" if outcome.approved else "declined",
             "score": score.score,
             "model_id": score.model_id,
+            "catalogue_version": version,
         },
     )
     return {
@@ -127,4 +141,5 @@ def decide(
         "model_id": score.model_id,
         "reasons": reasons,
         "decided_at": decided_at,
+        "catalogue_version": version,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +21,8 @@ def active_model(session: Session) -> ModelRecord | None:
 
 
 def latest_score(session: Session, consumer_id: str, model_id: str) -> ScoreRecord | None:
+    """The consumer's current score from ``model_id``: of the newest month, the newest row (a correction
+    of the month supersedes the row before it)."""
     return session.scalar(
         select(ScoreRecord)
         .where(ScoreRecord.consumer_id == consumer_id, ScoreRecord.model_id == model_id)
@@ -42,10 +45,18 @@ def current_score(session: Session, consumer_id: str) -> ScoreRecord | None:
 
 
 def score_history(session: Session, consumer_id: str) -> Sequence[ScoreRecord]:
+    """The consumer's score over time: the current row of each model and month, oldest month first (rows
+    a correction superseded are left out; they stay in the table as the trail, see ``score_trail``)."""
+    current: dict[tuple[str, date], ScoreRecord] = {}
+    for record in score_trail(session, consumer_id):
+        current[(record.model_id, record.as_of)] = record  # ordered by id: the newest wins
+    return sorted(current.values(), key=lambda r: (r.as_of, r.id))
+
+
+def score_trail(session: Session, consumer_id: str) -> Sequence[ScoreRecord]:
+    """Every score row of the consumer, superseded ones included, in the order they were written."""
     return session.scalars(
-        select(ScoreRecord)
-        .where(ScoreRecord.consumer_id == consumer_id)
-        .order_by(ScoreRecord.as_of, ScoreRecord.id)
+        select(ScoreRecord).where(ScoreRecord.consumer_id == consumer_id).order_by(ScoreRecord.id)
     ).all()
 
 
@@ -71,16 +82,18 @@ def activate_model(session: Session, model: ModelRecord) -> ModelRecord:
 
 
 def score_distribution(session: Session, model_id: str, width: int = 25) -> dict[str, Any]:
-    """Histogram of every consumer's newest score from ``model_id``."""
-    newest = (
-        select(ScoreRecord.consumer_id, func.max(ScoreRecord.id).label("id"))
-        .where(ScoreRecord.model_id == model_id)
-        .group_by(ScoreRecord.consumer_id)
-        .subquery()
+    """Histogram of every consumer's current score from ``model_id`` (newest month, newest row)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=ScoreRecord.consumer_id, order_by=(ScoreRecord.as_of.desc(), ScoreRecord.id.desc())
+        )
+        .label("rank")
     )
-    rows = session.execute(
-        select(ScoreRecord.score, ScoreRecord.tier).join(newest, newest.c.id == ScoreRecord.id)
-    ).all()
+    ranked = (
+        select(ScoreRecord.score, ScoreRecord.tier, rank).where(ScoreRecord.model_id == model_id).subquery()
+    )
+    rows = session.execute(select(ranked.c.score, ranked.c.tier).where(ranked.c.rank == 1)).all()
     edges = list(range(350, 950 + width, width))
     counts = [0] * (len(edges) - 1)
     tiers: dict[str, int] = {}

@@ -73,7 +73,7 @@ def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> Consent
         body.merchant,
         body.purpose,
         body.days,
-        state.catalogue,
+        state.catalogues.current(db).catalogue,
         state.settings.consent_max_days,
     )
     db.commit()

@@ -56,7 +56,7 @@ def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, objec
     return {
         "consents": _views.consent_out(db, service.consents_of(db, consumer_id)),
         "merchants": service.merchants(db),
-        "catalogue": state.catalogue,
+        "catalogue": state.catalogues.current(db).catalogue,
         "max_days": state.settings.consent_max_days,
     }
 
@@ -80,7 +80,13 @@ def grant_form(
     extra: dict[str, object] = {}
     try:
         consent, token = service.grant_consent(
-            db, consumer_id(auth), merchant, purpose, days, state.catalogue, settings.consent_max_days
+            db,
+            consumer_id(auth),
+            merchant,
+            purpose,
+            days,
+            state.catalogues.current(db).catalogue,
+            settings.consent_max_days,
         )
         db.commit()
         extra = {

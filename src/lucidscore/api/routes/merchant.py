@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from lucidscore import service
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Db, MaybeSignedIn, MerchantUser, State
+from lucidscore.api.deps import Catalogue, Db, MaybeSignedIn, MerchantUser, State
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 
@@ -23,17 +23,20 @@ router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
 
 
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
-def decision(body: DecisionIn, merchant: MerchantUser, db: Db, state: State) -> DecisionOut:
+def decision(
+    body: DecisionIn, merchant: MerchantUser, db: Db, state: State, catalogue: Catalogue
+) -> DecisionOut:
     """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
-    and shown to the consumer. 403 without a valid consent for this merchant and product."""
+    (with the benefit catalogue version it was made with) and shown to the consumer. 403 without a valid
+    consent for this merchant and product."""
     return DecisionOut(
-        **service.decide(db, merchant, body.consent_token, body.product, state.catalogue, _lock(state))
+        **service.decide(db, merchant, body.consent_token, body.product, catalogue, _lock(state))
     )
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
-def merchant_page(request: Request, auth: MaybeSignedIn, state: State) -> Response:
-    return render(request, "merchant.html", {"catalogue": state.catalogue}, auth=auth)
+def merchant_page(request: Request, auth: MaybeSignedIn, catalogue: Catalogue) -> Response:
+    return render(request, "merchant.html", {"catalogue": catalogue.catalogue}, auth=auth)
 
 
 @router.post("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -42,18 +45,19 @@ def merchant_form(
     auth: MaybeSignedIn,
     db: Db,
     state: State,
+    catalogue: Catalogue,
     api_key: Annotated[str, Form(max_length=200)],
     consent_token: Annotated[str, Form(max_length=200)],
     product: Annotated[str, Form(max_length=40)],
 ) -> Response:
-    context: dict[str, object] = {"catalogue": state.catalogue}
+    context: dict[str, object] = {"catalogue": catalogue.catalogue}
     status = 200
     try:
         merchant = service.merchant_for_key(db, api_key.strip())
         if merchant is None:
             raise ApiError(401, "the API key is not valid")
         context["decision"] = service.decide(
-            db, merchant, consent_token.strip(), product, state.catalogue, _lock(state)
+            db, merchant, consent_token.strip(), product, catalogue, _lock(state)
         )
     except PageError as exc:
         status = status_for(exc)
