@@ -139,6 +139,11 @@ def publish_month(
         raise InputError.about("engine", f"{engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
     if chunk_consumers < 1:
         raise InputError.about("chunk_consumers", f"{chunk_consumers} is too small; expected at least 1")
+    today = date.today()
+    if as_of > today:
+        raise InputError.about(
+            "as_of", f"{as_of.isoformat()} is in the future; expected a date on or before {today.isoformat()}"
+        )
     started = time.perf_counter()
     sink = progress if progress is not None else _Silent()
     db = make_engine(db_url)
@@ -156,7 +161,7 @@ def publish_month(
                         f"{model.model_id}; publish it in full first (without --changed-only)",
                         field="changed_only",
                     )
-                sink.stage("finding consumers whose records changed")
+                sink.stage("consumers whose records changed")
                 chosen = changed_consumers(
                     session.connection(), marks_from_json(previous.records_through, previous.pending_batches)
                 )
@@ -218,7 +223,7 @@ def _run(
         chunks, consumers = spark_score_chunks(db_url, artifact, as_of, chosen, sink, chunk, notes, spark)
     else:
         chunks, consumers = _local_score_chunks(db_url, artifact, as_of, chosen, sink, chunk)
-    sink.stage(f"scoring {consumers:,} consumers with reasons and recourse, writing history", consumers)
+    sink.stage("scores, reasons, recourse -> history", consumers)
     for rows in chunks:
         with db.begin() as conn:
             take_write_lock(conn)
@@ -235,7 +240,7 @@ def _local_score_chunks(
     sink: PublishProgress,
     chunk: int,
 ) -> tuple[Iterator[list[dict[str, Any]]], int]:
-    sink.stage(f"reading records and computing features as of {as_of.isoformat()}")
+    sink.stage(f"features as of {as_of.isoformat()}")
     frame = consumer_features(db_url, as_of, chosen)
 
     def chunks() -> Iterator[list[dict[str, Any]]]:

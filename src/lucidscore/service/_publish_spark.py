@@ -29,7 +29,7 @@ def _features_file(
             features_spark = None
         writer = getattr(features_spark, "features_to_parquet", None)
         if writer is not None:
-            sink.stage(f"computing features as of {as_of.isoformat()} on Spark")
+            sink.stage(f"features as of {as_of.isoformat()} (Spark)")
             writer(db_url, as_of, path)
             return path
         notes.append(
@@ -39,7 +39,7 @@ def _features_file(
         notes.append("features of the changed consumers by the local engine; scores on Spark")
     from lucidscore.features import write_features
 
-    sink.stage(f"reading records and computing features as of {as_of.isoformat()}")
+    sink.stage(f"features as of {as_of.isoformat()}")
     write_features(consumer_features(db_url, as_of, chosen), path)
     return path
 

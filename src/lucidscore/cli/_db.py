@@ -1,0 +1,71 @@
+"""Opening the database for the operator's commands, in one place: one clear line for each way it can fail.
+
+``open_store`` checks a SQLite path (its folder must exist; the file too, unless the command may create the
+database), connects once (a server that does not answer, a wrong password, a database that does not
+exist), and migrates to the newest revision, so every command works on the schema it was written for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine
+
+from lucidscore.errors import InputError
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="LUCIDSCORE_DB_URL",
+        help="database URL: sqlite:///file.db or postgresql://user@host/db (default: LUCIDSCORE_DB_URL)",
+    ),
+]
+
+
+def shown(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_store(url: str, *, create: bool = False) -> Engine:
+    """A migrated engine on the database at ``url``; ``InputError`` (one line naming ``--db``) when it
+    cannot be opened. ``create``: a missing SQLite file is created (in an existing folder)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from lucidscore.store import make_engine, migrate
+
+    try:
+        engine = make_engine(url)
+    except InputError as exc:
+        raise InputError(f"--db: {exc.message}") from None
+    where = shown(url)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            raise InputError(f"--db {where}: expected a database file, sqlite:///path/to/file.db")
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise InputError(f"--db {where}: folder {path.parent} does not exist")
+        if not create and not path.is_file():
+            raise InputError(
+                f"--db {where}: database file {path} does not exist; load records first (lucidscore ingest)"
+            )
+    try:
+        with engine.connect():
+            pass
+        migrate(engine)
+    except (DBAPIError, OperationalError) as exc:
+        engine.dispose()
+        orig = getattr(exc, "orig", None)
+        reason = str(orig if orig is not None else exc).strip().splitlines()[0]
+        raise InputError(f"--db {where}: cannot open the database: {reason}") from None
+    return engine
