@@ -121,7 +121,8 @@ def _problems(session: Session, spec: AccountSpec, batch: _Batch) -> list[Proble
         elif cid in batch.consumer_ids or _consumer_linked(session, cid):
             out.append(Problem("consumer_id", cid, "a consumer without an account yet", taken=True))
     elif cid and spec.role in ROLES:
-        out.append(Problem("consumer_id", cid, f"empty for a {spec.role} (only consumers have one)"))
+        article = "an" if spec.role[0] in "aeiou" else "a"
+        out.append(Problem("consumer_id", cid, f"empty for {article} {spec.role} (only consumers have one)"))
     return out
 
 
