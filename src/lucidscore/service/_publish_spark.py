@@ -22,8 +22,12 @@ def _features_file(
     db_url: str, as_of: date, chosen: set[str] | None, sink: Any, directory: Path, notes: list[str]
 ) -> Path:
     path = directory / "features.parquet"
-    if chosen is None:
-        try:  # issue 15's Spark features, where installed
+    if chosen is not None:
+        notes.append("features of the changed consumers by the local engine; scores on Spark")
+    elif not db_url.startswith("postgresql"):
+        notes.append("features by the local engine (Spark reads PostgreSQL, not SQLite); scores on Spark")
+    else:
+        try:  # issue 15's Spark features (PostgreSQL over JDBC), where installed
             features_spark: Any = importlib.import_module("lucidscore.features.spark")
         except ImportError:
             features_spark = None
@@ -35,8 +39,6 @@ def _features_file(
         notes.append(
             "features by the local engine (lucidscore.features.spark is not installed); scores on Spark"
         )
-    else:
-        notes.append("features of the changed consumers by the local engine; scores on Spark")
     from lucidscore.features import write_features
 
     sink.stage(f"features as of {as_of.isoformat()}")
