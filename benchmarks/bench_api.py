@@ -56,10 +56,10 @@ def _demo(consumers: int, work: Path, reuse: bool) -> Any:
 
 def _consent_tokens(db_url: str, merchant: str, product: str) -> list[str]:
     """Grant consents from the first CONSENTS consumers that have a score, to ``merchant`` for ``product``."""
+    from lucidscore.api._domain import grant_consent
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from lucidscore.api._domain import grant_consent
     from lucidscore.policy import default_catalogue
     from lucidscore.store import make_engine
     from lucidscore.store.service import ScoreRecord

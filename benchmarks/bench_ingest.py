@@ -8,7 +8,8 @@ It generates the population once with ``lucidscore.synth`` (Parquet, under bench
 ``--reuse`` keeps an existing one), then for each backend runs ``ingest_directory`` in a fresh child
 process that reports its own peak RSS. PostgreSQL 15 is started by this script in a temporary directory
 (initdb + pg_ctl, fsync on as a real server would have it, unlike the test fixture) and removed after.
-Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
+Prints one JSON line per run and a Markdown table for BENCHMARKS.md, with the CPU time of the ingest
+process and the load average around each run (the machine is shared: wall time alone can mislead).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ report = ingest_directory(sys.argv[1], sys.argv[2])
 seconds = time.perf_counter() - started
 files = {f.table: {"read": f.read, "inserted": f.inserted, "unchanged": f.unchanged,
                    "quarantined": f.quarantined, "seconds": round(f.seconds, 1)} for f in report.files}
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_rss_mb": peak, "rows": report.total("read"), "files": files}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+print(json.dumps({"seconds": seconds, "cpu_seconds": round(cpu, 1), "peak_rss_mb": peak,
+                  "rows": report.total("read"), "files": files}))
 """
 
 
@@ -117,13 +120,20 @@ def _population(n: int, seed: int, work: Path, reuse: bool) -> Path:
     return out
 
 
+def _load_average() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def _ingest(data: Path, url: str) -> dict[str, object]:
+    before = _load_average()
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(data), url], capture_output=True, text=True, check=False, cwd=ROOT
     )
     if done.returncode != 0:
         raise SystemExit(f"ingest failed:\n{done.stderr}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    result["load_average"] = f"{before} before, {_load_average()} after (1/5/15 min)"
+    return result
 
 
 def main() -> None:
@@ -167,8 +177,11 @@ def main() -> None:
         f"\nMeasured {today} on {machine}; {args.consumers:,} consumers (Parquet), "
         "one transaction per file.\n"
     )
-    print("| backend | run | rows | wall time | of which statements | rows/s | peak RSS | database |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| backend | run | rows | wall time | of which statements | rows/s | ingest CPU | peak RSS "
+        "| database |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         rows, secs, peak = int(str(r["rows"])), float(str(r["seconds"])), float(str(r["peak_rss_mb"]))
         files = r["files"]
@@ -179,10 +192,13 @@ def main() -> None:
             f"{secs:,.0f} s",
             f"{statements:,.0f} s",
             f"{rows / secs:,.0f}",
+            f"{float(str(r['cpu_seconds'])):,.0f} s",
             f"{peak:,.0f} MB",
         ]
         cells.append(f"{float(str(r['db_gb'])):.1f} GB")
         print(f"| {r['backend']} | {r['run']} | " + " | ".join(cells) + " |")
+    for r in results:
+        print(f"load average during {r['backend']} {r['run']}: {r['load_average']}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""`lucidscore export`: the SQL it writes scores like the kernel; a bad model file is one clear line."""
+"""`lucidscore export`: the SQL it writes scores like the kernel, the PMML is `to_pmml`'s (scored by JPMML in
+tests/score/test_pmml.py); a bad model file or a flag of the other format is one clear line."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
+from lucidscore.artifact import load_artifact
 from lucidscore.cli.main import app
-from lucidscore.score import score_frame
+from lucidscore.score import score_frame, to_pmml
 from tests.cli.test_score import Runner, assert_one_line_error, cli  # noqa: F401 - cli is a fixture
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants
@@ -43,3 +45,22 @@ def test_export_refuses_an_edited_model(tmp_path: Path, cli: Runner) -> None:  #
     result = cli("export", str(model), "--out", str(tmp_path / "m.sql"))
     assert_one_line_error(result, r"the file was edited after training")
     assert not (tmp_path / "m.sql").exists()
+
+
+def test_export_pmml_writes_the_document(tmp_path: Path) -> None:
+    model = two_cards().save(tmp_path / "model.json")
+    out = tmp_path / "pmml" / "model.pmml"
+    result = CliRunner().invoke(app, ["export", str(model), "--format", "pmml", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    said = "".join(result.output.split())  # Rich wraps long lines, even inside a path
+    assert f"wrote{out}(pmml4.4:score,tier,probability,segment,reason_1..4)" in said
+    assert out.read_text("utf-8") == to_pmml(load_artifact(model))
+
+
+def test_export_pmml_refuses_the_sql_flags(tmp_path: Path, cli: Runner) -> None:  # noqa: F811 - the fixture
+    model = two_cards().save(tmp_path / "model.json")
+    result = cli("export", str(model), "--format", "pmml", "--dialect", "postgresql", "--table", "t")
+    assert_one_line_error(result, r"--dialect and --table apply to --format sql only; PMML has no dialect")
+    result = cli("export", str(model), "--format", "pmml", "--table", "t")
+    assert_one_line_error(result, r"^error: --table applies to --format sql only")
+    assert not list(tmp_path.glob("model.*.tmp")) and not Path("model.pmml").exists()

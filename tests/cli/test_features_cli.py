@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -106,3 +107,84 @@ def test_missing_table_is_one_line_from_the_real_command(data: SynthSummary, tmp
         proc.stderr.replace("\n", ""),
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_chosen_consumers_only(data: SynthSummary, tmp_path: Path) -> None:
+    full, some = tmp_path / "full.parquet", tmp_path / "some.parquet"
+    base = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30"]
+    assert CliRunner().invoke(app, [*base, "--out", str(full)]).exit_code == 0
+    chosen = ["C00000002", "C00000150"]
+    args = [
+        *base,
+        "--out",
+        str(some),
+        "--consumer",
+        chosen[0],
+        "--consumer",
+        chosen[1],
+        "--consumer",
+        "nobody",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "rows written: 2 consumers x" in result.output
+    expected = pl.read_parquet(full).filter(pl.col("consumer_id").is_in(chosen))
+    assert pl.read_parquet(some).equals(expected)
+
+
+def test_chunks_write_the_same_file(data: SynthSummary, tmp_path: Path) -> None:
+    base = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30"]
+    one = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "one.parquet")])
+    three = CliRunner().invoke(
+        app, [*base, "--out", str(tmp_path / "three.parquet"), "--chunk-consumers", "100"]
+    )
+    assert one.exit_code == 0 and three.exit_code == 0, three.output
+    assert "(local engine, 3 chunks)" in three.output
+    assert "(local engine)" in one.output
+    assert one.output.splitlines()[-2] == three.output.splitlines()[-2]  # the same rows read
+    assert pq.read_table(tmp_path / "one.parquet").equals(pq.read_table(tmp_path / "three.parquet"))
+
+
+def test_spark_with_chosen_consumers_is_refused(data: SynthSummary, tmp_path: Path) -> None:
+    args = [
+        "features",
+        "--data",
+        str(data.out_dir),
+        "--as-of",
+        "2025-06-30",
+        "--out",
+        str(tmp_path / "f.parquet"),
+    ]
+    result = CliRunner().invoke(app, [*args, "--engine", "spark", "--consumer", "C00000002"])
+    assert isinstance(result.exception, InputError)
+    assert "--consumer: choosing consumers works with --engine local" in result.exception.message
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_engine_writes_the_local_file(data: SynthSummary, tmp_path: Path) -> None:
+    from lucidscore.features.spark import spark_available
+
+    missing = spark_available()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Spark is required on CI: {missing}")
+        pytest.skip(missing)
+    base = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30"]
+    local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.parquet")])
+    try:
+        spark = CliRunner().invoke(
+            app, [*base, "--out", str(tmp_path / "spark.parquet"), "--engine", "spark"]
+        )
+    finally:
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()
+    assert local.exit_code == 0 and spark.exit_code == 0, spark.output
+    assert f"rows written: 300 consumers x {len(FEATURE_CATALOGUE)} features + bad" in spark.output
+    assert "(spark engine)" in spark.output
+    a, b = pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "spark.parquet")
+    assert a.schema.metadata == b.schema.metadata and a.equals(b)

@@ -123,16 +123,54 @@ def test_a_file_of_unknown_table_asks_for_table(
     assert "people.csv: cannot tell which table this file holds; pass --table (one of consumers" in err
 
 
-def test_non_utf8_file_through_the_cli(
+def test_non_utf8_row_through_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 11: the row with a byte that is not UTF-8 is quarantined; the others load; exit 0."""
     data = tmp_path / "data"
     data.mkdir()
     (data / "consumers.csv").write_bytes(
         _data.CONSUMERS.encode() + "C\xf6,true,,2026-01-01\n".encode("latin-1")
     )
-    code, _, err = _main(
+    code, out, _ = _main(
         ["ingest", str(data), "--db", f"sqlite:///{tmp_path / 'l.db'}", "--no-progress"], monkeypatch, capsys
     )
-    assert code == 2
-    assert "consumers.csv row 5: byte" in err and "is not UTF-8" in err
+    assert code == 0
+    assert _table(out)["consumers.csv"] == ["consumers", "4", "3", "1", "3", "0", "0"]
+    assert "consumers.csv row 5: consumer_id is 'C\\\\xf6'; byte 0xf6 is not UTF-8" in out
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "sqlite:///{tmp}/no/such/folder/l.db",
+            r"^error: sqlite:///.+/no/such/folder/l.db: cannot open the database: the folder "
+            r".+/no/such/folder does not exist; create it first or give another path$",
+        ),
+        (
+            "postgresql://lucid@127.0.0.1:1/nothing",
+            r"^error: postgresql://lucid@127.0.0.1:1/nothing: cannot connect to the database \(.+\); is the "
+            r"server running, and are the host, port, user and database name right\?$",
+        ),
+    ],
+    ids=["sqlite missing folder", "postgresql unreachable"],
+)
+def test_an_unusable_database_is_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    message: str,
+) -> None:
+    import re
+
+    data = _data.write(tmp_path / "data", {"consumers": _data.CONSUMERS})
+    for target in (data, data / "consumers.csv"):
+        code, out, err = _main(
+            ["ingest", str(target), "--db", url.format(tmp=tmp_path), "--no-progress"], monkeypatch, capsys
+        )
+        assert code == 2, out + err
+        assert len(err.strip().splitlines()) == 1, err
+        assert re.search(message, err.strip()), err
+        assert "Traceback" not in out + err

@@ -209,13 +209,25 @@ def test_file_level_faults_are_refused(
         assert conn.execute(select(func.count()).select_from(raw_table("statements"))).scalar_one() == 0
 
 
-def test_non_utf8_file_names_the_row_and_byte(loaded: Path, engine: Engine) -> None:
+def test_non_utf8_bytes_quarantine_their_row_and_the_rest_loads(loaded: Path, engine: Engine) -> None:
+    """Issue 11: a byte that is not UTF-8 costs its own row, named with the byte, not the whole file."""
     path = loaded / "statements.csv"
     path.write_bytes(
         (HEADER + GOOD).encode() + "A2,2025-01,0,500,500,0,2026-01-01 caf\xe9\n".encode("latin-1")
     )
+    report = ingest_file(path, "statements", engine)
+    assert (report.read, report.inserted, report.quarantined) == (2, 1, 1)
+    assert report.problems == (
+        "statements.csv row 3: reported_at is '2026-01-01 caf\\\\xe9'; byte 0xe9 is not UTF-8; "
+        "expected UTF-8 text (re-save the file as UTF-8)",
+    )
+
+
+def test_a_header_that_is_not_utf8_is_refused(loaded: Path, engine: Engine) -> None:
+    path = loaded / "statements.csv"
+    path.write_bytes(HEADER.replace("balance", "balanc\xe9").encode("latin-1") + GOOD.encode())
     with pytest.raises(
-        InputError, match=r"statements.csv row 3: byte \d+ \(0xe9\) is not UTF-8; expected a UTF-8"
+        InputError, match=r"statements.csv row 1: byte 0xe9 of the header is not UTF-8; expected a UTF-8"
     ):
         ingest_file(path, "statements", engine)
 

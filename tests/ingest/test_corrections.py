@@ -125,3 +125,67 @@ def test_outcomes_cannot_be_silently_changed(tmp_path: Path, engine: Engine) -> 
         "outcomes.csv row 2: consumer_id+observation_date is 'C1|2025-06-30'; differs from the stored row, "
         "and this table has no reported_at to order corrections",
     )
+
+
+def test_two_corrections_in_the_same_second_both_count(stored: Path, engine: Engine) -> None:
+    """Sub-second reported_at survives the store on both databases, so the second correction is newer."""
+    for balance, at in ((130.0, "2026-02-01T10:00:00.250000"), (140.0, "2026-02-01T10:00:00.750000")):
+        frame = pd.DataFrame(
+            {
+                "account_id": ["A1"],
+                "period": ["2025-02"],
+                "balance": [balance],
+                "amount_due": [12.0],
+                "amount_paid": [0.0],
+                "days_past_due": [30],
+                "reported_at": [at],
+            }
+        )
+        report = ingest_frame(frame, "statements", engine, source="dispute")
+        assert (report.superseded, report.quarantined) == (1, 0), report.problems
+    versions = history(engine, "statements", {"account_id": "A1", "period": "2025-02"})
+    assert [v["balance"] for v in versions] == [120.5, 130.0, 140.0]
+    assert [v["reported_at"].microsecond for v in versions] == [0, 250_000, 750_000]
+
+
+def test_corrections_at_the_same_instant_are_ordered_by_sequence(stored: Path, engine: Engine) -> None:
+    """correct_record gives each correction a reported_at newer than the stored one, even if the clock
+    has not moved (same microsecond, or a clock set back): the second correction is never refused."""
+    from lucidscore.ingest import correct_record
+
+    now = datetime(2026, 2, 1, 10, 0, 0)
+    key = {"account_id": "A1", "period": "2025-02"}
+    first = correct_record(engine, "statements", key, {"amount_paid": 12.0}, source="dispute 1", now=now)
+    second = correct_record(engine, "statements", key, {"days_past_due": 0}, source="dispute 2", now=now)
+    third = correct_record(
+        engine, "statements", key, {"balance": 1.0}, source="dispute 3", now=datetime(2026, 1, 15)
+    )
+    assert [r.superseded for r in (first, second, third)] == [1, 1, 1]
+    versions = history(engine, "statements", key)
+    assert [(v["amount_paid"], v["days_past_due"], v["balance"]) for v in versions] == [
+        (0.0, 30, 120.5),
+        (12.0, 30, 120.5),
+        (12.0, 0, 120.5),
+        (12.0, 0, 1.0),
+    ]
+    times = [v["reported_at"] for v in versions]
+    assert times == sorted(times) and len(set(times)) == 4
+    assert times[1] == now and (times[2] - now).total_seconds() == 1e-6
+
+
+def test_correct_record_refuses_what_it_cannot_do(stored: Path, engine: Engine) -> None:
+    from lucidscore.ingest import correct_record
+
+    key = {"account_id": "A1", "period": "2025-02"}
+    with pytest.raises(
+        InputError, match=r"statements: account_id is part of the key and cannot be corrected"
+    ):
+        correct_record(engine, "statements", key, {"account_id": "A2"}, source="x")
+    with pytest.raises(InputError, match=r"statements: no column colour; expected one of balance"):
+        correct_record(engine, "statements", key, {"colour": "red"}, source="x")
+    with pytest.raises(InputError, match=r"statements: no current record A9\|2025-02"):
+        correct_record(
+            engine, "statements", {"account_id": "A9", "period": "2025-02"}, {"balance": 1}, source="x"
+        )
+    bad = correct_record(engine, "statements", key, {"balance": -1}, source="x")
+    assert bad.quarantined == 1 and "balance is '-1'" in bad.problems[0]

@@ -1,8 +1,9 @@
 """Opening the database for the operator's commands, in one place: one clear line for each way it can fail.
 
 ``open_store`` checks a SQLite path (its folder must exist; the file too, unless the command may create the
-database), connects once (a server that does not answer, a wrong password, a database that does not
-exist), and migrates to the newest revision, so every command works on the schema it was written for.
+database), connects once (``lucidscore.store.check_database``: a server that does not answer, a wrong
+password, a database that does not exist), and migrates to the newest revision, so every command works on
+the schema it was written for.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def shown(url: str) -> str:
 def open_store(url: str, *, create: bool = False) -> Engine:
     """A migrated engine on the database at ``url``; ``InputError`` (one line naming ``--db``) when it
     cannot be opened. ``create``: a missing SQLite file is created (in an existing folder)."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import DBAPIError
 
-    from lucidscore.store import make_engine, migrate
+    from lucidscore.store import check_database, make_engine, migrate
 
     try:
         engine = make_engine(url)
@@ -60,10 +61,13 @@ def open_store(url: str, *, create: bool = False) -> Engine:
                 f"--db {where}: database file {path} does not exist; load records first (lucidscore ingest)"
             )
     try:
-        with engine.connect():
-            pass
+        check_database(engine, f"--db {where}")  # the store's one line for a server that does not answer
+    except InputError:
+        engine.dispose()
+        raise
+    try:
         migrate(engine)
-    except (DBAPIError, OperationalError) as exc:
+    except DBAPIError as exc:
         engine.dispose()
         orig = getattr(exc, "orig", None)
         reason = str(orig if orig is not None else exc).strip().splitlines()[0]

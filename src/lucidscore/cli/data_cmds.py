@@ -63,29 +63,57 @@ def synth(
     )
 
 
+class FeaturesEngine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 def features(
     as_of: Annotated[str, typer.Option("--as-of", help="Observation date, YYYY-MM-DD, not in the future.")],
     out: Annotated[Path, typer.Option("--out", help="Parquet file to write.")],
     db: Annotated[str | None, typer.Option("--db", help="Database URL loaded by lucidscore ingest.")] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Directory of CSV/Parquet tables.")] = None,
+    engine: Annotated[
+        FeaturesEngine,
+        typer.Option(
+            help="local (polars, out of core) or spark (local[2] Apache Spark; Parquet or PostgreSQL)."
+        ),
+    ] = FeaturesEngine.local,
+    consumer: Annotated[
+        list[str] | None,
+        typer.Option("--consumer", help="Only this consumer (repeat for more); reads only their records."),
+    ] = None,
+    chunk_consumers: Annotated[
+        int, typer.Option("--chunk-consumers", help="Consumers computed together (local engine).")
+    ] = 250_000,  # lucidscore.features.DEFAULT_CHUNK_CONSUMERS, not imported to keep start-up light
 ) -> None:
     """Compute point-in-time features (records dated on or before --as-of only) and write them to Parquet
     with each feature's family and description in the file's metadata."""
-    from lucidscore.features import compute_features_counted, write_features
-
     if (db is None) == (data is None):
         raise InputError("features: give exactly one of --db URL or --data DIR")
     source: str | Path = db if db is not None else data  # type: ignore[assignment]
-    result = compute_features_counted(source, _date("--as-of", as_of), progress=True)
-    path = write_features(result.frame, out)
+    day = _date("--as-of", as_of)
     console = Console()
-    used = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_used.items())
-    console.print(f"rows read, dated on or before {as_of}: {used}", highlight=False, soft_wrap=True)
-    n_features = result.frame.width - 1 - int("bad" in result.frame.columns)
+    if engine is FeaturesEngine.spark:
+        if consumer:
+            raise InputError("--consumer: choosing consumers works with --engine local; drop it for spark")
+        from lucidscore.features.spark import features_to_parquet as spark_features
+
+        result = spark_features(source, day, out)
+    else:
+        from lucidscore.features import features_to_parquet
+
+        result = features_to_parquet(
+            source, day, out, progress=True, consumer_ids=consumer, chunk_consumers=chunk_consumers
+        )
+        used = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_used.items())
+        console.print(f"rows read, dated on or before {as_of}: {used}", highlight=False, soft_wrap=True)
+    n_features = len(result.columns) - 1 - int("bad" in result.columns)
     console.print(
-        f"rows written: {result.frame.height:,} consumers x {n_features} features"
-        + (" + bad" if "bad" in result.frame.columns else "")
-        + f" to {path}",
+        f"rows written: {result.rows:,} consumers x {n_features} features"
+        + (" + bad" if "bad" in result.columns else "")
+        + f" to {result.path} ({engine.value} engine"
+        + (f", {result.chunks} chunks)" if engine is FeaturesEngine.local and result.chunks > 1 else ")"),
         highlight=False,
         soft_wrap=True,
     )

@@ -19,9 +19,9 @@ _COUNTS = ("read", "accepted", "quarantined", "inserted", "superseded", "unchang
 _SHOWN_PROBLEMS = 5
 
 
-def _ingest_one(path: Path, table: str | None, db: str, progress: bool) -> IngestReport:
+def _ingest_one(path: Path, table: str | None, db: str, progress: bool, wait: float) -> IngestReport:
     from lucidscore.ingest import IngestReport, RichProgress, ingest_file
-    from lucidscore.store import make_engine, migrate
+    from lucidscore.store import check_database, make_engine, migrate
 
     name = table or path.name.split(".")[0]
     if name not in LOAD_ORDER:
@@ -30,12 +30,13 @@ def _ingest_one(path: Path, table: str | None, db: str, progress: bool) -> Inges
         )
     engine = make_engine(db)
     try:
-        migrate(engine)
+        check_database(engine, db)
+        migrate(engine, wait=wait)
         if progress:
             with RichProgress() as sink:
-                report = ingest_file(path, name, engine, progress=sink)
+                report = ingest_file(path, name, engine, progress=sink, wait=wait)
         else:
-            report = ingest_file(path, name, engine)
+            report = ingest_file(path, name, engine, wait=wait)
     finally:
         engine.dispose()
     return IngestReport(files=(report,))
@@ -81,6 +82,13 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="raw table a single file holds (default: from its name)")
         ] = None,
         progress: Annotated[bool, typer.Option(help="show a progress bar per file")] = True,
+        wait: Annotated[
+            float,
+            typer.Option(
+                help="seconds to wait for another ingest of the same database to finish (then give up)",
+                min=0,
+            ),
+        ] = 1800.0,
     ) -> None:
         """Validate and load raw records; bad rows go to <file>.quarantine.csv with reasons."""
         if path.is_dir():
@@ -88,7 +96,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"{path}: --table applies to a single file, not to a directory")
             from lucidscore.ingest import ingest_directory
 
-            report = ingest_directory(path, db, progress=progress)
+            report = ingest_directory(path, db, progress=progress, wait=wait)
         else:
-            report = _ingest_one(path, table, db, progress)
+            report = _ingest_one(path, table, db, progress, wait)
         _print(report, Console(width=200))

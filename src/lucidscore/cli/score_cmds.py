@@ -1,4 +1,4 @@
-"""CLI commands ``score`` (batch scoring, local or Spark) and ``export`` (the model as SQL)."""
+"""CLI commands ``score`` (batch scoring, local or Spark) and ``export`` (the model as SQL or PMML)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Engine(StrEnum):
 
 class ExportFormat(StrEnum):
     sql = "sql"
+    pmml = "pmml"
 
 
 class SqlDialect(StrEnum):
@@ -77,22 +78,43 @@ def score(
 
 def export(
     model: Annotated[Path, typer.Argument(help="Model JSON written by `lucidscore train`.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")] = Path("model.sql"),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write [default: model.sql or model.pmml].")
+    ] = None,
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Export format.")] = ExportFormat.sql,
-    dialect: Annotated[SqlDialect, typer.Option(help="SQL dialect.")] = SqlDialect.sqlite,
-    table: Annotated[str, typer.Option(help="Table the SELECT reads from.")] = "input",
+    dialect: Annotated[
+        SqlDialect | None, typer.Option(help="SQL dialect (--format sql only) [default: sqlite].")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Table the SELECT reads from (--format sql only) [default: input].")
+    ] = None,
 ) -> None:
-    """Export the model as one SQL SELECT (a CASE per characteristic) that scores a table in-database."""
+    """Export the model: one SQL SELECT that scores a table in-database, or a PMML 4.4 Scorecard with
+    reason codes for any PMML evaluator."""
     from lucidscore.artifact import load_artifact
-    from lucidscore.score import to_sql
+    from lucidscore.score import to_pmml, to_sql
 
+    if fmt is ExportFormat.pmml:
+        given = [flag for flag, value in (("--dialect", dialect), ("--table", table)) if value is not None]
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise InputError(
+                f"{' and '.join(given)} {verb} to --format sql only; PMML has no dialect or table"
+            )
     art = load_artifact(model)
-    text = to_sql(art, table=table, dialect=dialect.value)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    if fmt is ExportFormat.pmml:
+        text = to_pmml(art)
+        what = "pmml 4.4: score, tier, probability, segment, reason_1..4"
+    else:
+        sql_dialect = dialect or SqlDialect.sqlite
+        text = to_sql(art, table=table or "input", dialect=sql_dialect.value)
+        what = f"sql, {sql_dialect.value}: scores table {table or 'input'!r}"
+    target = out or Path(f"model.{fmt.value}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(text, "utf-8")
-    tmp.replace(out)
-    Console().print(f"wrote {out} ({fmt.value}, {dialect.value}): scores table {table!r}", highlight=False)
+    tmp.replace(target)
+    Console().print(f"wrote {target} ({what})", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

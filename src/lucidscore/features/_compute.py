@@ -137,8 +137,9 @@ def per_account(statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
-def statement_features(accounts: pl.LazyFrame, statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Credit-history, bill-payment and utilisation characteristics from the monthly statements."""
+def statement_features(accounts: pl.LazyFrame, summary: pl.LazyFrame) -> pl.LazyFrame:
+    """Credit-history, bill-payment and utilisation characteristics from the monthly statements, as
+    summarised per account by :func:`per_account`."""
     credit = pl.col("kind").is_in(CREDIT_ACCOUNT_KINDS)
     bill = pl.col("kind").is_in(BILL_ACCOUNT_KINDS)
     rev = pl.col("kind") == "revolving"
@@ -151,7 +152,7 @@ def statement_features(accounts: pl.LazyFrame, statements: pl.LazyFrame, as_of: 
 
     util_3 = _ratio(_sum(pl.col("bal_3").filter(rev)), _sum((limit * pl.col("rows_3")).filter(rev)))
     util_12 = _ratio(_sum(pl.col("bal_12").filter(rev)), _sum((limit * pl.col("rows_12")).filter(rev)))
-    joined = per_account(statements, as_of).join(
+    joined = summary.join(
         accounts.select("account_id", "consumer_id", "kind", "credit_limit", "original_amount"),
         on="account_id",
         how="inner",
@@ -288,14 +289,20 @@ def point_in_time(tables: dict[str, pl.LazyFrame], as_of: date) -> dict[str, pl.
     return {name: lf.filter(keep[name]) if name in keep else lf for name, lf in tables.items()}
 
 
-def build(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
-    """The lazy query: one row per consumer, ``consumer_id`` then the catalogue, then ``bad``."""
+def build(tables: dict[str, pl.LazyFrame], as_of: date, summary: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The lazy query: one row per consumer, ``consumer_id`` then the catalogue, then ``bad``.
+
+    ``summary`` is :func:`per_account` of the statements when it was computed apart (the Spark engine
+    summarises statements where they are partitioned by account); otherwise it is computed here.
+    """
     tables = point_in_time(tables, as_of)
     accounts = tables["accounts"]
+    if summary is None:
+        summary = per_account(tables["statements"], as_of)
     frame = (
         consumer_features(tables["consumers"], as_of)
         .join(account_features(accounts, as_of), on="consumer_id", how="left")
-        .join(statement_features(accounts, tables["statements"], as_of), on="consumer_id", how="left")
+        .join(statement_features(accounts, summary), on="consumer_id", how="left")
         .join(inquiry_features(tables["inquiries"], as_of), on="consumer_id", how="left")
         .join(public_record_features(tables["public_records"], as_of), on="consumer_id", how="left")
         .join(income_features(tables["income"], as_of), on="consumer_id", how="left")

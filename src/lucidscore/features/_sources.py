@@ -4,18 +4,17 @@ database (the ``<table>_current`` views of ``lucidscore.store``), as polars fram
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import polars as pl
 
 from lucidscore.errors import InputError
+from lucidscore.features._selection import Consumers, IdRange, Selection, among, selected
 from lucidscore.records import TABLES_BY_NAME, Table
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
@@ -124,6 +123,65 @@ def conform(frame: pl.DataFrame, table: Table, where: str) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+def select_frames(tables: dict[str, pl.LazyFrame], selection: Selection) -> dict[str, pl.LazyFrame]:
+    """The lazy tables cut to the consumers of ``selection`` (all of them for None).
+
+    Statements have no consumer_id: they are kept for the accounts of the selected consumers (whatever
+    their opening date; the point-in-time cut comes later, as for everyone).
+    """
+    if selection is None:
+        return tables
+    who = selected(selection)
+    out = {name: lf.filter(who) for name, lf in tables.items() if name != "statements"}
+    accounts = (
+        out["accounts"].select("account_id").unique().collect(engine="streaming").get_column("account_id")
+    )
+    out["statements"] = tables["statements"].filter(among(pl.col("account_id"), accounts.sort()))
+    return {name: out[name] for name in tables}
+
+
+class DirectorySource:
+    """The tables of a directory (``lucidscore synth`` output or the like), scanned lazily."""
+
+    def __init__(self, directory: Path) -> None:
+        self.name = str(directory)
+        self.raw = scan_directory(directory)
+
+    def count_consumers(self) -> int:
+        """Rows of the consumers table; a row without a consumer_id is an error (it would belong to no
+        chunk)."""
+        counts = self.raw["consumers"].select(pl.len(), pl.col("consumer_id").null_count()).collect()
+        rows, empty = counts.row(0)
+        if empty:
+            raise InputError(
+                f"{self.name}: the consumers table has {empty:,} row(s) without a consumer_id; "
+                "expected an identifier in every row"
+            )
+        return int(rows)
+
+    def consumer_ids(self) -> pl.Series:
+        """The distinct consumer identifiers, sorted."""
+        ids = (
+            self.raw["consumers"].select("consumer_id").collect(engine="streaming").get_column("consumer_id")
+        )
+        return ids.drop_nulls().unique().sort()
+
+    def has_outcomes(self, as_of: date) -> bool:
+        """Whether an outcome was observed on ``as_of`` (then the features carry ``bad``)."""
+        if "outcomes" not in self.raw:
+            return False
+        observed = self.raw["outcomes"].filter(pl.col("observation_date") == as_of).select("bad").head(1)
+        return observed.collect(engine="streaming").height > 0
+
+    def tables(
+        self, as_of: date, selection: Selection, on_table: Callable[[str], None] | None = None
+    ) -> dict[str, pl.LazyFrame]:
+        return select_frames(self.raw, selection)
+
+    def close(self) -> None:
+        """Nothing to release: the files are scanned lazily."""
+
+
 # The point-in-time filter pushed into SQL for the tables where it cuts the most rows, and is safe on
 # every backend (statement and income periods are YYYY-MM text, compared as text).
 _SQL_FILTERS: dict[str, Callable[[date], str]] = {
@@ -132,69 +190,150 @@ _SQL_FILTERS: dict[str, Callable[[date], str]] = {
 }
 
 
-def read_database(
-    url: str, as_of: date, batch_size: int = 200_000, on_table: Callable[[str], None] | None = None
-) -> dict[str, pl.LazyFrame]:
-    """Read the ``<table>_current`` views into polars, in batches."""
-    from sqlalchemy import inspect
-    from sqlalchemy.exc import SQLAlchemyError
+class DatabaseSource:
+    """The ``<table>_current`` views of a database loaded by ``lucidscore ingest``, read in batches through
+    the DB-API cursor (the fastest path from rows to columns), selected consumers only when asked.
 
-    from lucidscore.store import make_engine
+    Consumers are selected in SQL, so the indexes on consumer_id (and on account_id for statements) are
+    used: one consumer is a handful of index lookups, whatever the size of the database.
+    """
 
-    engine = make_engine(url)
-    frames: dict[str, pl.LazyFrame] = {}
-    try:
-        with engine.connect() as conn:
-            inspector = inspect(conn)
-            available = set(inspector.get_view_names()) | set(inspector.get_table_names())
-            for name in REQUIRED_TABLES + OPTIONAL_TABLES:
-                view = f"{name}_current"
-                if view not in available:
-                    if name in OPTIONAL_TABLES:
-                        continue
-                    raise InputError(
-                        f"{url}: the {name} table is missing (no view {view}); "
-                        "expected a database loaded with lucidscore ingest"
-                    )
-                table = TABLES_BY_NAME[name]
-                columns = used_columns(table)
-                where = _SQL_FILTERS.get(name)
-                sql = f"SELECT {', '.join(columns)} FROM {view}" + (f" WHERE {where(as_of)}" if where else "")
-                if on_table is not None:
-                    on_table(name)
-                frames[name] = _fetch(conn, sql, table, view, batch_size).lazy()
-    except SQLAlchemyError as exc:
-        raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
-    finally:
-        engine.dispose()
-    return frames
+    def __init__(self, url: str, batch_size: int = 200_000) -> None:
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import SQLAlchemyError
 
+        from lucidscore.store import make_engine
 
-def _fetch(conn: Connection, sql: str, table: Table, view: str, batch_size: int) -> pl.DataFrame:
-    """Run ``sql`` on the raw DB-API cursor (the fastest path from rows to columns) in batches."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
+        self.name = url
+        self.batch_size = batch_size
+        self._engine = make_engine(url)
+        self._sqlite = self._engine.dialect.name == "sqlite"
         try:
-            cursor.execute(sql)
-        except Exception as exc:  # the driver's own error types (sqlite3, psycopg) differ
-            raise InputError(f"{view}: cannot be read ({_first_line(exc)})") from None
-        names = [d[0] for d in cursor.description]
+            conn = self._engine.connect()
+            if not self._sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            self._conn = conn
+            # One read transaction: every chunk sees the same snapshot, even while an ingest runs.
+            self._conn.begin()
+            inspector = inspect(self._conn)
+            available = set(inspector.get_view_names()) | set(inspector.get_table_names())
+        except SQLAlchemyError as exc:
+            self.close()
+            raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
+        self.views: dict[str, str] = {}
+        for name in REQUIRED_TABLES + OPTIONAL_TABLES:
+            view = f"{name}_current"
+            if view in available:
+                self.views[name] = view
+            elif name in REQUIRED_TABLES:
+                self.close()
+                raise InputError(
+                    f"{url}: the {name} table is missing (no view {view}); "
+                    "expected a database loaded with lucidscore ingest"
+                )
+
+    def close(self) -> None:
+        if hasattr(self, "_conn"):
+            self._conn.close()  # rolls the read transaction back
+        self._engine.dispose()
+
+    def _rows(self, sql: str, params: Sequence[object], where: str) -> Iterator[tuple[list[str], list[Any]]]:
+        """The column names and batches of rows of ``sql``; a driver error names ``where``."""
+        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            try:
+                cursor.execute(sql, params)
+            except Exception as exc:  # the driver's own error types (sqlite3, psycopg) differ
+                raise InputError(f"{where}: cannot be read ({_first_line(exc)})") from None
+            names = [d[0] for d in cursor.description]
+            while rows := cursor.fetchmany(self.batch_size):
+                yield names, rows
+        finally:
+            cursor.close()
+
+    def count_consumers(self) -> int:
+        sql = f"SELECT COUNT(*) FROM {self.views['consumers']}"
+        return int(next(rows for _, rows in self._rows(sql, [], self.views["consumers"]))[0][0])
+
+    def consumer_ids(self) -> pl.Series:
+        """The consumer identifiers in the database's own order (its collation), so that each falls in
+        exactly one of the ranges the database is then asked for."""
+        sql = f"SELECT consumer_id FROM {self.views['consumers']} ORDER BY consumer_id"
+        parts = [
+            pl.Series("consumer_id", [r[0] for r in rows], dtype=pl.String)
+            for _, rows in self._rows(sql, [], self.views["consumers"])
+        ]
+        ids = pl.concat(parts) if parts else pl.Series("consumer_id", [], dtype=pl.String)
+        return ids.unique(maintain_order=True)
+
+    def has_outcomes(self, as_of: date) -> bool:
+        if "outcomes" not in self.views:
+            return False
+        sql = f"SELECT 1 FROM {self.views['outcomes']} WHERE observation_date = '{as_of.isoformat()}' LIMIT 1"
+        return any(rows for rows in self._rows(sql, [], self.views["outcomes"]))
+
+    def _who(self, selection: Consumers | IdRange) -> tuple[str, list[object]]:
+        """The SQL condition on consumer_id for ``selection``, with its parameters (index-friendly)."""
+        mark = "?" if self._sqlite else "%s"
+        if isinstance(selection, IdRange):
+            return f"consumer_id >= {mark} AND consumer_id <= {mark}", [selection.first, selection.last]
+        if self._sqlite:  # one parameter whatever the number of consumers
+            return "consumer_id IN (SELECT value FROM json_each(?))", [json.dumps(list(selection.ids))]
+        return "consumer_id = ANY(CAST(%s AS text[]))", [list(selection.ids)]
+
+    def tables(
+        self, as_of: date, selection: Selection, on_table: Callable[[str], None] | None = None
+    ) -> dict[str, pl.LazyFrame]:
+        """The views (of the selected consumers) as polars frames, statements and income cut at the as-of
+        month in SQL."""
+        frames: dict[str, pl.LazyFrame] = {}
+        who, params = ("", []) if selection is None else self._who(selection)
+        for name, view in self.views.items():
+            table = TABLES_BY_NAME[name]
+            conditions = []
+            if who and name == "statements":
+                accounts = self.views["accounts"]
+                conditions.append(f"account_id IN (SELECT account_id FROM {accounts} WHERE {who})")
+            elif who:
+                conditions.append(who)
+            cut = _SQL_FILTERS.get(name)
+            if cut is not None:
+                conditions.append(cut(as_of))
+            sql = f"SELECT {', '.join(used_columns(table))} FROM {view}"
+            if conditions:
+                sql += " WHERE " + " AND ".join(conditions)
+            if on_table is not None:
+                on_table(name)
+            frames[name] = self._fetch(sql, params if who else [], table, view).lazy()
+        return frames
+
+    def _fetch(self, sql: str, params: list[object], table: Table, view: str) -> pl.DataFrame:
         parts = []
-        while rows := cursor.fetchmany(batch_size):
+        for names, rows in self._rows(sql, params, view):
             batch = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
             parts.append(conform(batch, table, view))
-    finally:
-        cursor.close()
-    if not parts:
-        schema = polars_schema(table)
-        return pl.DataFrame(schema={c: schema[c] for c in used_columns(table)})
-    return pl.concat(parts)
+        if not parts:
+            schema = polars_schema(table)
+            return pl.DataFrame(schema={c: schema[c] for c in used_columns(table)})
+        return pl.concat(parts)
+
+
+Source = DirectorySource | DatabaseSource
+
+
+def open_source(source: str | Path) -> Source:
+    """A directory or a database URL as a source of the raw tables."""
+    if is_database_url(source):
+        return DatabaseSource(str(source))
+    return DirectorySource(Path(source))
 
 
 def load_sources(
     source: str | Path, as_of: date, on_table: Callable[[str], None] | None = None
 ) -> dict[str, pl.LazyFrame]:
-    """The raw tables from a directory or a database URL."""
-    if is_database_url(source):
-        return read_database(str(source), as_of, on_table=on_table)
-    return scan_directory(Path(source))
+    """Every raw table from a directory or a database URL (all consumers)."""
+    opened = open_source(source)
+    try:
+        return opened.tables(as_of, None, on_table)
+    finally:
+        opened.close()

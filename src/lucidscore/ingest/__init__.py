@@ -2,10 +2,11 @@
 in one transaction into the append-only store.
 """
 
+from lucidscore.ingest._correct import correct_record
 from lucidscore.ingest._directory import REQUIRED_TABLES, find_table_files, ingest_directory
 from lucidscore.ingest._file import ingest_file, ingest_frame
 from lucidscore.ingest._progress import NoProgress, ProgressSink, RichProgress
-from lucidscore.ingest._quarantine import quarantine_path
+from lucidscore.ingest._quarantine import quarantine_path, read_quarantine, write_quarantine_file
 from lucidscore.ingest._report import FileReport, IngestReport
 
 __all__ = [
@@ -15,9 +16,12 @@ __all__ = [
     "NoProgress",
     "ProgressSink",
     "RichProgress",
+    "correct_record",
     "find_table_files",
     "ingest_directory",
     "ingest_file",
     "ingest_frame",
     "quarantine_path",
+    "read_quarantine",
+    "write_quarantine_file",
 ]

@@ -10,7 +10,7 @@ from lucidscore.ingest._file import ingest_file
 from lucidscore.ingest._progress import NoProgress, ProgressSink, RichProgress
 from lucidscore.ingest._report import FileReport, IngestReport
 from lucidscore.records import LOAD_ORDER
-from lucidscore.store import make_engine, migrate
+from lucidscore.store import DEFAULT_WAIT_SECONDS, check_database, make_engine, migrate
 
 REQUIRED_TABLES: tuple[str, ...] = ("consumers",)
 SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
@@ -57,26 +57,34 @@ def find_table_files(directory: Path) -> tuple[dict[str, Path], tuple[Path, ...]
 
 
 def _load_files(
-    files: dict[str, Path], db_url: str, sink: ProgressSink, now: datetime | None
+    files: dict[str, Path], db_url: str, sink: ProgressSink, now: datetime | None, wait: float
 ) -> tuple[FileReport, ...]:
     engine = make_engine(db_url)
     try:
-        migrate(engine)
+        check_database(engine, db_url)
+        migrate(engine, wait=wait)
         return tuple(
-            ingest_file(path, table, engine, progress=sink, now=now) for table, path in files.items()
+            ingest_file(path, table, engine, progress=sink, now=now, wait=wait)
+            for table, path in files.items()
         )
     finally:
         engine.dispose()
 
 
 def ingest_directory(
-    path: Path | str, db_url: str, progress: bool = False, *, now: datetime | None = None
+    path: Path | str,
+    db_url: str,
+    progress: bool = False,
+    *,
+    now: datetime | None = None,
+    wait: float = DEFAULT_WAIT_SECONDS,
 ) -> IngestReport:
     """Migrate the database at ``db_url`` and load every table file of ``path`` in load order.
 
     ``consumers`` is required; accounts, statements, inquiries, public_records, income and outcomes are
     loaded when present. Each file is one transaction; a file-level fault stops the run with an
-    ``InputError`` (files before it stay loaded; loading the directory again is safe).
+    ``InputError`` (files before it stay loaded; loading the directory again is safe). ``wait``: seconds
+    each file may wait for another writer of the database (see ``ingest_file``).
 
     >>> ingest_directory("no-such-dir", "sqlite://")  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
@@ -86,7 +94,7 @@ def ingest_directory(
     files, ignored = find_table_files(directory)
     if progress:
         with RichProgress() as sink:
-            reports = _load_files(files, db_url, sink, now)
+            reports = _load_files(files, db_url, sink, now, wait)
     else:
-        reports = _load_files(files, db_url, NoProgress(), now)
+        reports = _load_files(files, db_url, NoProgress(), now, wait)
     return IngestReport(files=reports, ignored=ignored)

@@ -76,10 +76,17 @@ def _parse(col: Column, raw: pl.Expr) -> pl.Expr:
     return raw
 
 
-def _checks(col: Column, raw: pl.Expr, value: pl.Expr, clock: Clock) -> list[tuple[pl.Expr, str]]:
-    """(failed?, reason) for each constraint of ``col``, most basic first."""
+NUL_REASON = "holds a NUL character (0x00), which a database cannot store as text; expected text without NUL"
+
+
+def _checks(
+    col: Column, raw: pl.Expr, value: pl.Expr, clock: Clock, text: bool = True
+) -> list[tuple[pl.Expr, str]]:
+    """(failed?, reason) for each constraint of ``col``, most basic first (``text``: it came as text)."""
     what = _WHAT[col.type]
     checks: list[tuple[pl.Expr, str]] = []
+    if text:
+        checks.append((raw.str.contains("\x00", literal=True), NUL_REASON))
     if not col.nullable:
         checks.append((raw.is_null(), f"empty; expected {what} (the column is required)"))
     checks.append((raw.is_not_null() & value.is_null(), f"expected {what}"))
@@ -109,9 +116,9 @@ def _typed_input(col: Column, dtype: pl.DataType) -> pl.Expr | None:
     """The typed value of a Parquet column that already has the right type, else None (parse as text)."""
     name = pl.col(col.name)
     if col.type == "integer" and dtype.is_integer():
-        return name.cast(pl.Int64)
+        return name.cast(pl.Int64, strict=False)  # a UInt64 beyond Int64 becomes a problem, not an error
     if col.type == "float" and dtype.is_numeric():
-        number = name.cast(pl.Float64)
+        number = name.cast(pl.Float64, strict=False)
         return pl.when(number.is_finite()).then(number)
     if col.type == "boolean" and dtype == pl.Boolean:
         return name
@@ -119,8 +126,8 @@ def _typed_input(col: Column, dtype: pl.DataType) -> pl.Expr | None:
         return name
     if col.type == "datetime" and isinstance(dtype, pl.Datetime):
         if dtype.time_zone is not None:
-            return name.dt.convert_time_zone("UTC").dt.replace_time_zone(None).cast(pl.Datetime("us"))
-        return name.cast(pl.Datetime("us"))
+            name = name.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return name.cast(pl.Datetime("us"), strict=False)
     return None
 
 
@@ -141,7 +148,9 @@ def _typed_columns(frame: pl.DataFrame, record: Table) -> tuple[pl.DataFrame, di
         typed = _typed_input(col, frame.schema[col.name])
         text_cols[col.name] = typed is None
         if typed is None:
-            raw_exprs.append(pl.col(col.name).cast(pl.String).str.strip_chars().replace("", None))
+            raw_exprs.append(
+                pl.col(col.name).cast(pl.String, strict=False).str.strip_chars().replace("", None)
+            )
             if col.type == "datetime":
                 typed = pl.col(col.name).str.to_datetime(_FIRST_DATETIME, strict=False, time_unit="us")
                 fallbacks.append(col)
@@ -163,10 +172,11 @@ def validate_batch(
 
     Text columns (CSV) are parsed; Parquet columns of the right type are used as they are.
     """
-    work, _ = _typed_columns(frame.with_columns(rows.alias(ROW)), record)
+    work, text_cols = _typed_columns(frame.with_columns(rows.alias(ROW)), record)
     checks: list[tuple[str, pl.Expr, str]] = []
     for col in record.columns:
-        for failed, reason in _checks(col, pl.col(col.name), pl.col(f"_v_{col.name}"), clock):
+        raw, value = pl.col(col.name), pl.col(f"_v_{col.name}")
+        for failed, reason in _checks(col, raw, value, clock, text_cols[col.name]):
             checks.append((col.name, failed.fill_null(False), reason))
     bad = work.select(pl.any_horizontal(c[1] for c in checks).alias("_bad")).to_series()
     typed = [pl.col(f"_v_{c.name}").alias(c.name) for c in record.columns]
@@ -188,7 +198,11 @@ def validate_batch(
                 rejected.filter(hit).select(
                     pl.col(ROW).alias("row"),
                     pl.lit(name).alias("column"),
-                    pl.col(name).cast(pl.String).fill_null("").alias("value"),
+                    pl.col(name)
+                    .cast(pl.String)
+                    .fill_null("")
+                    .str.replace_all("\x00", "\\x00", literal=True)
+                    .alias("value"),
                     pl.lit(reason).alias("reason"),
                 )
             )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import polars as pl
 from sqlalchemy import text
 
+from lucidscore.errors import InputError
 from lucidscore.records import TABLES_BY_NAME
 from lucidscore.service._errors import Invalid, NotFound
 from lucidscore.service._records import RECORD_KEYS
@@ -19,9 +19,10 @@ def apply_correction(
 ) -> dict[str, Any]:
     """Ingest the current row of ``table`` named by ``key`` with ``corrections`` applied and a new
     ``reported_at``; return the corrected row. Refuses key columns and unknown columns by name."""
-    from lucidscore.ingest import ingest_frame
+    from lucidscore.ingest import correct_record
 
     record = TABLES_BY_NAME[table]
+    columns = set(record.column_names)
     key_columns = RECORD_KEYS[table]
     editable = [
         c for c in record.column_names if c not in key_columns and c not in ("reported_at", "consumer_id")
@@ -43,18 +44,22 @@ def apply_correction(
             )
         if row is None:
             raise NotFound(f"{table} record {key!r} is no longer current", field="record_key")
-        moment = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-        corrected = {c: row[c] for c in record.column_names} | dict(corrections) | {"reported_at": moment}
-        frame = pl.DataFrame(
-            {c: [None if corrected[c] is None else str(corrected[c])] for c in record.column_names},
-            schema={c: pl.String for c in record.column_names},
-        )
-        report = ingest_frame(frame, table, engine, source=f"dispute correction of {table} {key}", now=moment)
+        source = f"dispute correction of {table} {key}"
+        try:
+            report = correct_record(
+                engine, table, {c: row[c] for c in key_columns}, corrections, source=source
+            )
+        except InputError as exc:
+            raise Invalid(f"corrections: {exc.message}", field="corrections") from None
         if report.quarantined:
             problem = report.problems[0] if report.problems else "the corrected row was refused"
             raise Invalid(f"corrections: {problem}", field="corrections")
+        with engine.connect() as conn:
+            stored = (
+                conn.execute(text(f"SELECT * FROM {table}_current WHERE {where}"), params).mappings().first()
+            )
     finally:
         engine.dispose()
-    return {c: (v.isoformat() if isinstance(v, datetime) else v) for c, v in corrected.items()} | {
-        "reported_at": moment.isoformat()
-    }
+    if stored is None:  # superseded again between the correction and this read
+        raise NotFound(f"{table} record {key!r} is no longer current", field="record_key")
+    return {c: (v.isoformat() if isinstance(v, datetime) else v) for c, v in stored.items() if c in columns}

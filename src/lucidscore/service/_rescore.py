@@ -12,8 +12,7 @@ current one adds no history row (``_history``).
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -64,32 +63,14 @@ def _as_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])  # SQLite hands max() of a date column back as text
 
 
-def _takes_consumer_ids(function: Callable[..., Any]) -> bool:
-    try:
-        return "consumer_ids" in inspect.signature(function).parameters
-    except (TypeError, ValueError):  # pragma: no cover - a builtin
-        return False
-
-
 def consumer_features(db_url: str, as_of: date, consumer_ids: Iterable[str] | None = None) -> Any:
-    """Features as of ``as_of`` of every consumer, or of ``consumer_ids`` only (a polars frame).
-
-    For chosen consumers, ``lucidscore.features.compute_features(..., consumer_ids=...)`` reads only their
-    records (issue 15). A features layer without that parameter computes everyone's and keeps the chosen
-    ones: the same rows, much slower.
-    """
-    import polars as pl
-
+    """Features as of ``as_of`` of every consumer, or of ``consumer_ids`` only, read from their own records
+    (``lucidscore.features.compute_features``), as a polars frame."""
     from lucidscore.features import compute_features
 
     if consumer_ids is None:
         return compute_features(db_url, as_of)
-    ids = sorted(set(consumer_ids))
-    if _takes_consumer_ids(compute_features):
-        chosen: dict[str, Any] = {"consumer_ids": ids}  # the parameter of issue 15's features work
-        return compute_features(db_url, as_of, **chosen)
-    frame = compute_features(db_url, as_of)
-    return frame.filter(pl.col("consumer_id").is_in(ids))
+    return compute_features(db_url, as_of, consumer_ids=sorted(set(consumer_ids)))
 
 
 @dataclass
@@ -112,6 +93,8 @@ class PipelineRescorer:
         return apply_correction(self.db_url, table, key, consumer_id, corrections)
 
     def rescore_consumer(self, session: Session, consumer_id: str, model: ModelRecord) -> ScoreRecord | None:
+        """Features of this consumer alone, from their own records in the store, in the newest month
+        published with ``model``; then their score, written only if it changed."""
         as_of = published_month(session, model.model_id) or self.as_of
         if as_of is None:
             return None

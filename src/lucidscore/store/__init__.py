@@ -29,8 +29,14 @@ from lucidscore.store._chain_verify import (
     write_anchor_file,
 )
 from lucidscore.store._chain_writer import AuditChainError, install_audit_chain
-from lucidscore.store._engine import make_engine, session_factory
+from lucidscore.store._engine import check_database, make_engine, session_factory
 from lucidscore.store._history import history
+from lucidscore.store._lock import (
+    DEFAULT_WAIT_SECONDS,
+    DatabaseBusy,
+    lock_transaction,
+    write_transaction,
+)
 from lucidscore.store._migrate import current_revision, head_revision, migrate
 from lucidscore.store._tables import (
     BATCH_ID,
@@ -50,6 +56,7 @@ __all__ = [
     "BATCH_ID",
     "BOOKKEEPING_COLUMNS",
     "CHAIN_FORMAT",
+    "DEFAULT_WAIT_SECONDS",
     "GENESIS_HASH",
     "INGESTED_AT",
     "RAW_TABLE_NAMES",
@@ -62,10 +69,12 @@ __all__ = [
     "ChainAnchor",
     "ChainProblem",
     "ChainStatus",
+    "DatabaseBusy",
     "IngestBatch",
     "UnreadableValue",
     "canonical_fields",
     "chained_tables",
+    "check_database",
     "current_revision",
     "current_view_name",
     "head_revision",
@@ -73,6 +82,7 @@ __all__ = [
     "ingest_batches_table",
     "install_audit_chain",
     "link_hash",
+    "lock_transaction",
     "make_engine",
     "migrate",
     "parse_anchor",
@@ -82,4 +92,5 @@ __all__ = [
     "sql_type",
     "verify_audit_chains",
     "write_anchor_file",
+    "write_transaction",
 ]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.errors import InputError
 from lucidscore.store._chain_writer import install_audit_chain
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN = "lucidscore_sqlite_begin"  # execution option: the statement that begins a transaction
 
 
 def _normalise(url: str) -> URL:
@@ -55,7 +57,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
 
 
 def make_engine(url: str) -> Engine:
@@ -76,6 +78,34 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, pool_pre_ping=True)
     install_audit_chain(engine)
     return engine
+
+
+def check_database(engine: Engine, shown: str | None = None) -> None:
+    """Connect once, turning "cannot open or reach the database" into one line a person can act on.
+
+    ``shown`` is the URL as the person gave it (default: the engine's, password hidden).
+    """
+    url = shown or engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except OperationalError as exc:
+        detail = " ".join(str(exc.orig or exc).split())
+        if engine.dialect.name == "sqlite":
+            folder = Path(engine.url.database or ".").expanduser().resolve().parent
+            if not folder.is_dir():
+                raise InputError(
+                    f"{url}: cannot open the database: the folder {folder} does not exist; create it first "
+                    "or give another path"
+                ) from None
+            raise InputError(
+                f"{url}: cannot open the database ({detail}); expected a writable SQLite file"
+            ) from None
+        detail = detail.removeprefix("connection failed: ")[:300]
+        raise InputError(
+            f"{url}: cannot connect to the database ({detail}); is the server running, and are the host, "
+            "port, user and database name right?"
+        ) from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -108,9 +108,18 @@ def _columns_for(record: RecordTable) -> list[Column[Any]]:
     return cols
 
 
+# Tables whose key does not start with consumer_id get an index on it (revision 0004): features read one
+# consumer's, or one range of consumers', records through it. Outcomes are also looked up by date.
+CONSUMER_INDEXED: tuple[str, ...] = ("accounts", "public_records")
+
+
 def _indexes_for(record: RecordTable) -> list[Index]:
     key = list(record.key)
+    extra = [Index(f"ix_{record.name}_consumer_id", "consumer_id")] if record.name in CONSUMER_INDEXED else []
+    if record.name == "outcomes":
+        extra.append(Index("ix_outcomes_observation_date", "observation_date"))
     return [
+        *extra,
         Index(f"ix_{record.name}_key", *key),
         Index(
             f"ux_{record.name}_current_key",

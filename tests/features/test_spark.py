@@ -1,0 +1,144 @@
+"""The Spark engine gives the local engine's features bit for bit: every column of every row, on a
+synthetic population and on the edge cases (one local[2] session per module)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from polars.testing import assert_frame_equal
+
+from lucidscore.errors import InputError
+from lucidscore.features import compute_features, features_to_parquet
+from lucidscore.ingest import ingest_directory
+from lucidscore.synth import SynthSummary
+from tests.features.conftest import AS_OF, TODAY, later_rows, merged, tiny_rows, write_tables
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from lucidscore.features.spark import local_session, spark_available
+
+    missing = spark_available()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Spark is required on CI: {missing}")
+        pytest.skip(missing)
+    session = local_session("local[2]", memory="2g", app_name="lucidscore-features-tests")
+    yield session
+    session.stop()
+
+
+def _spark_features(
+    spark: Any, source: str | Path, as_of: date = AS_OF, partitions: int | None = None
+) -> Any:
+    from lucidscore.features.spark import compute_features as spark_compute
+
+    return spark_compute(source, as_of, spark=spark, today=TODAY, partitions=partitions)
+
+
+def test_a_synthetic_population_gives_the_same_file(
+    spark: Any, population: SynthSummary, tmp_path: Path
+) -> None:
+    """Every column of every row, the types and the catalogue metadata: the same Parquet table."""
+    from lucidscore.features.spark import features_to_parquet as spark_to_parquet
+
+    local = features_to_parquet(population.out_dir, AS_OF, tmp_path / "local.parquet", today=TODAY)
+    remote = spark_to_parquet(population.out_dir, AS_OF, tmp_path / "spark.parquet", spark=spark, today=TODAY)
+    a, b = pq.read_table(local.path), pq.read_table(remote.path)
+    assert a.schema == b.schema and a.schema.metadata == b.schema.metadata
+    assert a.equals(b)
+    assert (remote.rows, remote.columns) == (population.n_consumers, local.columns)
+    assert "bad" in remote.columns
+
+
+@pytest.mark.parametrize(("as_of", "partitions"), [(date(2024, 2, 29), 3), (date(2025, 12, 14), 7)])
+def test_other_dates_and_partitionings_agree(
+    spark: Any, population: SynthSummary, as_of: date, partitions: int
+) -> None:
+    """Records after the as-of date (the synthetic files run past it) and any number of partitions."""
+    expected = compute_features(population.out_dir, as_of, today=TODAY)
+    assert "bad" not in expected.columns  # no outcome was observed on these dates
+    assert_frame_equal(
+        _spark_features(spark, population.out_dir, as_of, partitions), expected, check_exact=True
+    )
+
+
+def test_edge_cases_agree(spark: Any, tmp_path: Path) -> None:
+    """A consumer with no account (C3), records of every kind after the as-of date, an outcome observed
+    on another date, an account without statements, and an account listed under two consumers."""
+    rows = merged(tiny_rows(), later_rows())
+    rows["consumers"].append({"consumer_id": "C4", "identity_verified": False, "address_since": None})
+    shared = next(dict(a) for a in rows["accounts"] if a["account_id"] == "A1")
+    rows["accounts"].append({**shared, "consumer_id": "C4"})
+    rows["accounts"].append({**shared, "account_id": "A7", "consumer_id": "C2"})  # no statements
+    directory = write_tables(tmp_path / "edge", rows)
+    expected = compute_features(directory, AS_OF, today=TODAY)
+    assert expected.filter(pl.col("consumer_id") == "C4")["revolving_utilisation"].item() is not None
+    assert_frame_equal(_spark_features(spark, directory, partitions=5), expected, check_exact=True)
+
+
+def test_without_outcomes_there_is_no_bad_column(spark: Any, tmp_path: Path) -> None:
+    directory = write_tables(tmp_path / "raw", tiny_rows())
+    (directory / "outcomes.parquet").unlink()
+    got = _spark_features(spark, directory)
+    assert "bad" not in got.columns
+    assert_frame_equal(got, compute_features(directory, AS_OF, today=TODAY), check_exact=True)
+
+
+@pytest.mark.postgres
+def test_postgresql_over_jdbc_with_a_correction(spark: Any, postgres_url: str, tmp_path: Path) -> None:
+    """Read over JDBC from the current views: the superseded statement is not seen, as locally."""
+    from lucidscore.features.spark import jdbc_jar
+
+    if jdbc_jar() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "the PostgreSQL JDBC driver is required on CI (apt-get install libpostgresql-jdbc-java)"
+            )
+        pytest.skip("no PostgreSQL JDBC driver: apt-get install libpostgresql-jdbc-java")
+    raw = write_tables(tmp_path / "raw", merged(tiny_rows(), later_rows()))
+    ingest_directory(raw, postgres_url)
+    fix = tmp_path / "fix"
+    fix.mkdir()
+    statements = pl.read_parquet(raw / "statements.parquet")
+    corrected = statements.filter((pl.col("account_id") == "A1") & (pl.col("period") == "2024-11"))
+    corrected = corrected.with_columns(
+        pl.lit(0, pl.Int64).alias("days_past_due"), pl.col("reported_at").dt.offset_by("1d")
+    )
+    corrected.write_parquet(fix / "statements.parquet")
+    pl.read_parquet(raw / "consumers.parquet").write_parquet(fix / "consumers.parquet")
+    ingest_directory(fix, postgres_url)
+    expected = compute_features(postgres_url, AS_OF, today=TODAY)
+    assert expected.filter(pl.col("consumer_id") == "C1")["worst_dpd_12m"].item() == 30  # corrected
+    assert_frame_equal(_spark_features(spark, postgres_url, partitions=3), expected, check_exact=True)
+
+
+def test_sqlite_and_csv_are_refused_with_the_way_out(spark: Any, tmp_path: Path) -> None:
+    csv = tmp_path / "csv"
+    write_tables(csv, tiny_rows())
+    pl.read_parquet(csv / "accounts.parquet").write_csv(csv / "accounts.csv")
+    (csv / "accounts.parquet").unlink()
+    with pytest.raises(
+        InputError, match=r"accounts.csv: the Spark engine reads Parquet; .* or use --engine local"
+    ):
+        _spark_features(spark, csv)
+    with pytest.raises(
+        InputError, match=r"reads PostgreSQL \(over JDBC\) or a directory of Parquet files; use"
+    ):
+        _spark_features(spark, f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(InputError, match=r"the inquiries table is missing"):
+        (csv / "inquiries.parquet").unlink()
+        _spark_features(spark, csv)
