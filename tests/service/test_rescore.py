@@ -118,14 +118,14 @@ def test_rescoring_uses_the_newest_published_month_and_adds_no_duplicate(
 def test_record_scores_compares_with_rows_written_before_digests(
     bureau_url: str, bureau_files: BureauFiles
 ) -> None:
-    """Rows from before revision 0005 have no digest: theirs is computed from what they hold, so the same
+    """Rows from before revision 0006 have no digest: theirs is computed from what they hold, so the same
     score written again is still recognised (a score read back from the database digests the same)."""
     artifact = load_artifact(bureau_files.model)
     frame = consumer_features(bureau_url, END, [CONSUMER, "C00000043"])
     rows = score_consumers(artifact, frame, END)
     engine = make_engine(bureau_url)
     with engine.begin() as conn:
-        conn.execute(ScoreRecord.__table__.insert(), [rows[0]])  # as the service wrote rows before 0005
+        conn.execute(ScoreRecord.__table__.insert(), [rows[0]])  # as the service wrote rows before 0006
     with engine.begin() as conn:
         stored = conn.execute(select(ScoreRecord.content_digest)).scalar_one()
         assert stored is None

@@ -1,4 +1,4 @@
-"""Revision 0005_catalogue on SQLite and PostgreSQL: audit rows chained before it still verify after it,
+"""Revision 0006_catalogue on SQLite and PostgreSQL: audit rows chained before it still verify after it,
 rows written after it are chained with the new columns, the catalogue versions are append-only, and a
 downgrade that would break the chains is refused."""
 
@@ -72,7 +72,7 @@ def test_rows_from_before_and_after_the_revision_verify(db_url: str) -> None:
     assert all(s.ok for s in verify_audit_chains(engine))
 
     migrate(engine)
-    assert current_revision(engine) == "0005_catalogue"
+    assert current_revision(engine) == "0006_catalogue"
     with engine.begin() as conn:
         conn.execute(insert(AccessLog), [_log(7, catalogue_version=3)])
         conn.execute(
@@ -113,7 +113,7 @@ def test_a_downgrade_that_would_break_the_chains_is_refused(db_url: str) -> None
         conn.execute(insert(AccessLog), [_log(5, catalogue_version=1)])
     with pytest.raises(RuntimeError, match="access_log has rows with catalogue_version set"):
         _downgrade(engine, "0003_audit_chain")
-    assert current_revision(engine) == "0005_catalogue"
+    assert current_revision(engine) == "0006_catalogue"
     assert all(s.ok for s in verify_audit_chains(engine))
     engine.dispose()
 

@@ -84,7 +84,7 @@ def current_rows(
 ) -> dict[str, tuple[int, str]]:
     """consumer_id -> (id, digest) of each consumer's current row for ``model_id`` and ``as_of``.
 
-    Rows written before revision 0005 have no stored digest: theirs is computed from their content.
+    Rows written before revision 0006 have no stored digest: theirs is computed from their content.
     """
     ids = list(dict.fromkeys(consumer_ids))
     newest: dict[str, tuple[int, str | None]] = {}

@@ -2,7 +2,7 @@
 benefit catalogue versions and month publications.
 
 They live on the shared ``lucidscore.store.Base`` and are created by the Alembic revisions
-``0002_service`` and ``0005_catalogue`` (catalogue versions, publications, and nullable columns on users,
+``0002_service`` and ``0006_catalogue`` (catalogue versions, publications, and nullable columns on users,
 models, access_log and score_history). Consumers are named by the pseudonymous ``consumer_id`` of the
 raw records, without a foreign key, so the service tables do not depend on how the raw tables are
 versioned.
@@ -118,7 +118,7 @@ class AccessLog(AuditChained, Base):
     result: Mapped[str] = mapped_column(String(60))  # approved, declined, refused: <short why>
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
-    # The benefit catalogue version the decision was made with (NULL on rows from before revision 0005,
+    # The benefit catalogue version the decision was made with (NULL on rows from before revision 0006,
     # whose hashes leave it out).
     catalogue_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -130,7 +130,7 @@ class ScoreRecord(AuditChained, Base):
     and ``as_of``. A correction of the month is a new row naming the one it replaces (``supersedes_id``);
     the replaced row stays as the trail. ``content_digest`` (SHA-256 of score, tier, probability, segment,
     reasons and explanation) lets a publish tell an unchanged score from a changed one without reading
-    the explanations back. The three columns are NULL on rows written before revision 0005.
+    the explanations back. The three columns are NULL on rows written before revision 0006.
     """
 
     __tablename__ = "score_history"
@@ -203,7 +203,7 @@ class DisputeEvent(AuditChained, Base):
 
 
 class CatalogueVersion(Base):
-    """One version of the benefit catalogue, as set by an operator. Append-only (revision 0005's triggers).
+    """One version of the benefit catalogue, as set by an operator. Append-only (revision 0006's triggers).
 
     The newest version is the current one; every decision records the version it was made with.
     """

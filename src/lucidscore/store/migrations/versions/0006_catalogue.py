@@ -13,8 +13,8 @@ row chained before this revision still verifies, and rows written after it are h
 columns (``lucidscore.store._chain`` covers every column but the links). Adding a column is a plain
 ``ALTER TABLE … ADD COLUMN`` on both databases, which keeps revision 0003's triggers in place.
 
-Revision ID: 0005_catalogue
-Revises: 0004_consumer_indexes
+Revision ID: 0006_catalogue
+Revises: 0005_model_signature
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_catalogue"
-down_revision = "0004_consumer_indexes"
+revision = "0006_catalogue"
+down_revision = "0005_model_signature"
 branch_labels = None
 depends_on = None
 
