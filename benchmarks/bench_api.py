@@ -56,11 +56,11 @@ def _demo(consumers: int, work: Path, reuse: bool) -> Any:
 
 def _consent_tokens(db_url: str, merchant: str, product: str) -> list[str]:
     """Grant consents from the first CONSENTS consumers that have a score, to ``merchant`` for ``product``."""
-    from lucidscore.api._domain import grant_consent
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from lucidscore.policy import default_catalogue
+    from lucidscore.service import grant_consent
     from lucidscore.store import make_engine
     from lucidscore.store.service import ScoreRecord
 
@@ -108,13 +108,15 @@ def _copy_service_tables(src_url: str, dst_url: str) -> None:
 
 
 @contextmanager
-def _server(db_url: str, workers: int) -> Iterator[str]:
+def _server(db_url: str, workers: int, env: dict[str, str] | None = None) -> Iterator[str]:
     port = _free_port()
-    env = dict(os.environ, LUCIDSCORE_SECRET_KEY="bench")
+    env = dict(os.environ, LUCIDSCORE_SECRET_KEY="bench", **(env or {}))
     log = tempfile.NamedTemporaryFile(prefix="lucid-serve-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/lucidscore"),
+            sys.executable,  # the interpreter running the benchmark, with its lucidscore
+            "-m",
+            "lucidscore.cli.main",
             "serve",
             "--db",
             db_url,

@@ -4,16 +4,23 @@ JSON writes, local plotly.js (no CDN), pages refuse the wrong audience."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lucidscore.api._security import csrf_token
 from tests.api._world import PASSWORDS, World
 
 
+def post_signin(client: Any, username: str, password: str, **kwargs: Any) -> Any:
+    """Sign in through the form as a browser does: load it (pre-session cookie and CSRF token), post it."""
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get("/signin").text)
+    assert token is not None
+    data = {"username": username, "password": password, "csrf_token": token.group(1)}
+    return client.post("/signin", data=data, **kwargs)
+
+
 def form_sign_in(world: World, username: str) -> object:
     client = world.client()
-    r = client.post(
-        "/signin", data={"username": username, "password": PASSWORDS[username]}, follow_redirects=False
-    )
+    r = post_signin(client, username, PASSWORDS[username], follow_redirects=False)
     assert r.status_code == 303
     return client
 
@@ -26,13 +33,13 @@ def test_pages_redirect_to_sign_in(world: World) -> None:
 
 
 def test_wrong_password_on_the_form_says_so(world: World) -> None:
-    r = world.client().post("/signin", data={"username": "alice", "password": "nope"})
+    r = post_signin(world.client(), "alice", "nope")
     assert r.status_code == 401 and "wrong username or password" in r.text
 
 
 def test_dashboard_shows_score_families_reasons_and_history(world: World) -> None:
     client = world.client()
-    r = client.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
+    r = post_signin(client, "alice", PASSWORDS["alice"])
     assert r.url.path == "/dashboard"
     html = r.text
     assert '<div class="big" id="score-value">655</div>' in html
@@ -40,7 +47,7 @@ def test_dashboard_shows_score_families_reasons_and_history(world: World) -> Non
     assert "C0001 reason" in html and "from 30 or more to under 30 (+60 points)" in html
     assert 'id="score-history"' in html and 'id="score-gauge"' in html
     scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
-    assert scripts == ["/static/plotly.js"]
+    assert scripts == ["/static/plotly.js", "/static/charts.js"]  # no inline script: the CSP allows none
     js = client.get("/static/plotly.js")
     assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
     assert client.get("/static/style.css").status_code == 200
@@ -48,7 +55,7 @@ def test_dashboard_shows_score_families_reasons_and_history(world: World) -> Non
 
 def test_forms_need_the_csrf_token(world: World) -> None:
     client = world.client()
-    client.post("/signin", data={"username": "bob", "password": PASSWORDS["bob"]})
+    post_signin(client, "bob", PASSWORDS["bob"])
     form = {"merchant": "shop_x", "purpose": "premium", "days": "5"}
     r = client.post("/consents", data=form)
     assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
@@ -84,18 +91,18 @@ def test_merchant_page_decides_and_refuses(world: World) -> None:
 
 def test_analyst_pages(world: World) -> None:
     client = world.client()
-    r = client.post("/signin", data={"username": "ann", "password": PASSWORDS["ann"]})
+    r = post_signin(client, "ann", PASSWORDS["ann"])
     assert r.url.path == "/analyst"
     assert "sc-test-1" in r.text and 'id="score-distribution"' in r.text
     assert client.get("/analyst/disputes").status_code == 200
     consumer = world.client()
-    consumer.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
+    post_signin(consumer, "alice", PASSWORDS["alice"])
     assert consumer.get("/analyst", follow_redirects=False).headers["location"] == "/signin"
 
 
 def test_analyst_dispute_forms_name_a_bad_or_unknown_dispute(world: World) -> None:
     client = world.client()
-    client.post("/signin", data={"username": "ann", "password": PASSWORDS["ann"]})
+    post_signin(client, "ann", PASSWORDS["ann"])
     session = client.cookies[world.settings.cookie_name]
     token = csrf_token(world.settings.secret_key.get_secret_value(), session)
     for action, form in (("accept", {}), ("reject", {"reason": "not ours"})):
@@ -109,7 +116,7 @@ def test_consent_revoke_form_refuses_another_consumers_or_a_bad_consent(world: W
     alice = world.signed_in("alice")
     granted = alice.post("/v1/me/consents", json={"merchant": "shop_x", "purpose": "premium"}).json()
     bob = world.client()
-    bob.post("/signin", data={"username": "bob", "password": PASSWORDS["bob"]})
+    post_signin(bob, "bob", PASSWORDS["bob"])
     token = csrf_token(world.settings.secret_key.get_secret_value(), bob.cookies[world.settings.cookie_name])
     r = bob.post(f"/consents/{granted['id']}/revoke", data={"csrf_token": token})
     assert r.status_code == 404 and r.json()["error"]["field"] == "consent_id"

@@ -221,12 +221,13 @@ def test_listing_a_database_that_does_not_exist_creates_nothing(tmp_path: Path, 
     code, _, err = lucid("admin", "list", "--db", f"sqlite:///{db}")
     assert (code, err.strip()) == (
         2,
-        f"error: --db sqlite:///{db}: database file {db} does not exist; "
+        f"error: database sqlite:///{db}: the file {db} does not exist; "
         "load records first (lucidscore ingest)",
     )
     assert not db.exists()
     code, _, err = lucid("admin", "list", "--db", f"sqlite:///{tmp_path}/no/such.db")
     assert (code, err.strip()) == (
         2,
-        f"error: --db sqlite:///{tmp_path}/no/such.db: folder {tmp_path}/no does not exist",
+        f"error: database sqlite:///{tmp_path}/no/such.db: the folder {tmp_path}/no does not exist; "
+        "create it first",
     )

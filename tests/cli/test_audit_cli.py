@@ -116,14 +116,14 @@ def _closed_port() -> int:
     [
         (
             "sqlite:///{tmp}/no/such/folder/x.db",
-            r"--db sqlite:///{tmp}/no/such/folder/x.db: folder {tmp}/no/such/folder does not exist",
+            r"database sqlite:///{tmp}/no/such/folder/x.db: the folder {tmp}/no/such/folder does not exist; "
+            r"create it first",
         ),
-        ("sqlite:///{tmp}/x.db", r"--db sqlite:///{tmp}/x.db: database file {tmp}/x.db does not exist"),
+        ("sqlite:///{tmp}/x.db", r"database sqlite:///{tmp}/x.db: the file {tmp}/x.db does not exist"),
         ("sqlite://", r"--db sqlite://: expected a database file, sqlite:///path/to/file.db"),
         (
             "postgresql://lucid:secret@127.0.0.1:{port}/db",
-            r"--db postgresql://lucid:\*\*\*@127.0.0.1:{port}/db: cannot open the database: "
-            r"connection failed: .*",
+            r"database postgresql://lucid:\*\*\*@127.0.0.1:{port}/db: cannot connect to the database \(.*",
         ),
         ("mysql://u@h/db", r"database URL 'mysql://u@h/db': driver 'mysql' is not supported; .*"),
     ],

@@ -111,7 +111,7 @@ def test_a_model_the_guard_refuses_is_never_registered(
     assert "religion" in err and len(err.strip().splitlines()) == 1
     engine = make_engine(bureau_url)
     with Session(engine) as s, pytest.raises(PolicyViolation, match="religion"):
-        register_model(s, refused, "from code, not a file")  # the service function checks it too
+        register_model(s, refused, description="from code, not a file")  # the service function checks it too
     engine.dispose()
     assert rows(bureau_url, "SELECT count(*) FROM models") == [(0,)]
 

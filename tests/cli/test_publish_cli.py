@@ -213,11 +213,14 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: object, lucid: L
     code, _, err = lucid("publish", "--db", "sqlite:////no/such/folder/x.db", "--as-of", "2026-06-30")
     assert (code, err.strip()) == (
         2,
-        "error: --db sqlite:////no/such/folder/x.db: folder /no/such/folder does not exist",
+        "error: database sqlite:////no/such/folder/x.db: the folder /no/such/folder does not exist; "
+        "create it first",
     )
     code, _, err = lucid("publish", "--db", "postgresql://lucid@127.0.0.1:1/x", "--as-of", "2026-06-30")
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert err.startswith("error: --db postgresql://lucid@127.0.0.1:1/x: cannot connect to the database (")
+    assert err.startswith(
+        "error: database postgresql://lucid@127.0.0.1:1/x: cannot connect to the database ("
+    )
     code, _, err = lucid("publish", "--db", "mysql://x/y", "--as-of", "2026-06-30")
     assert code == 2 and err.startswith(
         "error: --db: database URL 'mysql://x/y': driver 'mysql' is not supported"

@@ -36,10 +36,118 @@ def test_bad_as_of_is_one_clear_line(
     assert capsys.readouterr().err.strip() == "error: --as-of 'June': expected a date YYYY-MM-DD"
 
 
+@pytest.mark.parametrize(
+    ("db", "message"),
+    [
+        (
+            "sqlite:///{tmp}/new.db",
+            "error: database sqlite:///{tmp}/new.db: the file {tmp}/new.db does not exist; "
+            "pass --create to start a new, empty database there",
+        ),
+        (
+            "sqlite:///{tmp}/no/such/folder/x.db",
+            "error: database sqlite:///{tmp}/no/such/folder/x.db: the folder {tmp}/no/such/folder does not "
+            "exist; create it first",
+        ),
+        (
+            "postgresql://lucid:secret@127.0.0.1:1/none",
+            "error: database postgresql://lucid:***@127.0.0.1:1/none: cannot connect to the database (",
+        ),
+    ],
+    ids=["missing file", "missing folder", "unreachable server"],
+)
+def test_a_database_serve_cannot_open_is_one_clear_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db: str,
+    message: str,
+) -> None:
+    url = db.format(tmp=tmp_path)
+    monkeypatch.setattr(sys, "argv", ["lucidscore", "serve", "--db", url])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message.format(tmp=tmp_path)), err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "secret" not in err
+    assert not (tmp_path / "new.db").exists()  # nothing was created
+
+
+def test_features_on_a_missing_database_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/gone.db"
+    argv = [
+        "lucidscore",
+        "features",
+        "--db",
+        url,
+        "--as-of",
+        "2025-06-30",
+        "--out",
+        str(tmp_path / "f.parquet"),
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exc:
+        main()
+    assert exc.value.code == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"error: database {url}: the file {tmp_path}/gone.db does not exist"
+    )
+
+
+def _wait_until_up(proc: subprocess.Popen[str], port: int) -> None:
+    deadline = time.monotonic() + 180  # a wait, not a speed goal: the server starts slowly on a busy machine
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+
+
+@pytest.mark.parametrize("trusted", [False, True], ids=["default", "--forwarded-allow-ips 127.0.0.1"])
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path: Path, trusted: bool) -> None:
+    """Through the real server: uvicorn trusts X-Forwarded-For from 127.0.0.1 by default, so rotating it
+    used to give every wrong password a fresh budget (issue 11)."""
+    from tests.api._world import build_world
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    build_world(db)  # users on disk
+    port = _free_port()
+    extra = ["--forwarded-allow-ips", "127.0.0.1"] if trusted else []
+    proc = subprocess.Popen(
+        [*LUCIDSCORE, "serve", "--db", db, "--port", str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"LUCIDSCORE_SECRET_KEY": "test", "LUCIDSCORE_SIGNIN_MAX_FAILURES": "2"},
+    )
+    try:
+        _wait_until_up(proc, port)
+        statuses = [
+            httpx.post(
+                f"http://127.0.0.1:{port}/v1/session",
+                json={"username": "alice", "password": "wrong"},
+                headers={"X-Forwarded-For": f"192.0.2.{i}"},
+                timeout=30,
+            ).status_code
+            for i in range(4)
+        ]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert statuses == ([401] * 4 if trusted else [401, 401, 429, 429])
+
+
 def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
-        [*LUCIDSCORE, "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--port", str(port)],
+        [*LUCIDSCORE, "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--create", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -108,7 +216,7 @@ def test_serve_with_two_workers_answers(tmp_path: Path) -> None:
     port = _free_port()
     db = f"sqlite:///{tmp_path / 's.db'}"
     proc = subprocess.Popen(
-        [*LUCIDSCORE, "serve", "--db", db, "--port", str(port), "--workers", "2"],
+        [*LUCIDSCORE, "serve", "--db", db, "--create", "--port", str(port), "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

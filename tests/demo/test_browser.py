@@ -31,6 +31,10 @@ def test_consumer_and_merchant_journey(
     merchant = next(m for m in demo_build.logins.merchants if m["username"] == "rentco")
     app = create_app(demo_settings(demo_build), rescorer=demo_rescorer(demo_build))
     page = browser_context.new_page()
+    # Every page runs under a Content-Security-Policy with no inline script or style (issue 11): the
+    # charts must still draw, and the browser must report no violation.
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     shot = 0
 
     def snap(name: str) -> None:
@@ -121,3 +125,4 @@ def test_consumer_and_merchant_journey(
         assert "I closed this account in 2024" in page.inner_text("main")
         snap("analyst_disputes")
     page.close()
+    assert violations == [], "\n".join(violations)

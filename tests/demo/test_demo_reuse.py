@@ -26,3 +26,31 @@ def test_demo_logins_cover_every_tier(demo_build: DemoBuild) -> None:
     assert [m["username"] for m in demo_build.logins.merchants] == ["rentco", "quickcredit"]
     assert all(m["api_key"].startswith("lsk_") for m in demo_build.logins.merchants)
     assert oct((demo_build.directory / "logins.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_demo_database_and_model_key_are_readable_by_their_owner_only(demo_build: DemoBuild) -> None:
+    for name in ("lucidscore.db", "lucidscore.db-wal", "lucidscore.db-shm", "model_key.pem"):
+        path = demo_build.directory / name
+        if name.endswith(("-wal", "-shm")) and not path.exists():
+            continue  # SQLite removes them when the last connection closes
+        assert oct(path.stat().st_mode & 0o777) == "0o600", name
+
+
+def test_demo_model_is_signed_with_the_demo_key(demo_build: DemoBuild) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lucidscore.demo import demo_settings
+    from lucidscore.service import load_model_key, model_artifact
+    from lucidscore.store import make_engine
+    from lucidscore.store.service import ModelRecord
+
+    settings = demo_settings(demo_build)
+    assert settings.model_key_path is not None
+    key = load_model_key(settings.model_key_path)
+    engine = make_engine(demo_build.db_url)
+    with Session(engine) as s:
+        model = s.scalar(select(ModelRecord).where(ModelRecord.active.is_(True)))
+        assert model is not None and model.signature
+        assert model_artifact(model, key).model_id == model.model_id
+    engine.dispose()

@@ -119,17 +119,14 @@ def test_model_activation_rescores_everyone(demo_build: DemoBuild) -> None:
     from sqlalchemy.orm import Session
 
     from lucidscore.artifact import load_artifact
-    from lucidscore.store.service import ModelRecord
+    from lucidscore.service import load_model_key, register_model
 
     artifact = load_artifact(demo_build.directory / "model.json")
     copy = artifact.model_copy(update={"model_id": artifact.model_id + "-copy"}).with_hash()
     engine = make_engine(demo_build.db_url)
+    assert demo_build.model_key_path is not None  # the demo serves with its key: models must be signed
     with Session(engine) as s:
-        s.add(
-            ModelRecord(
-                model_id=copy.model_id, content_hash=copy.content_hash, artifact_json=copy.model_dump_json()
-            )
-        )
+        register_model(s, copy, load_model_key(demo_build.model_key_path))
         s.commit()
     engine.dispose()
     app = create_app(demo_settings(demo_build), rescorer=demo_rescorer(demo_build))

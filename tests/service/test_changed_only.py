@@ -52,7 +52,7 @@ def published(request: pytest.FixtureRequest, bureau_files: BureauFiles) -> Iter
         url = copy_postgres(server, request.getfixturevalue("_bureau_postgres"))
     engine = make_engine(url)
     with Session(engine) as s:
-        model, _ = register_model(s, load_artifact(bureau_files.model))
+        model = register_model(s, load_artifact(bureau_files.model))
         activate_model(s, model)
         s.commit()
     engine.dispose()

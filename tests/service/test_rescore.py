@@ -34,7 +34,7 @@ CONSUMER = "C00000042"
 def _ready(url: str, files: BureauFiles) -> ModelRecord:
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as s:
-        model, _ = register_model(s, load_artifact(files.model))
+        model = register_model(s, load_artifact(files.model))
         activate_model(s, model)
         s.commit()
     engine.dispose()

@@ -79,6 +79,23 @@ def _table_of(diff: object) -> str | None:
     return None
 
 
+def test_0005_adds_the_model_signature(engine: Engine) -> None:
+    """Revision 0005_model_signature adds ``models.signature``; a downgrade removes it, an upgrade adds it."""
+    from alembic import command
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("models")}
+
+    assert "signature" in columns()
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003_audit_chain")
+    assert "signature" not in columns() and current_revision(engine) == "0003_audit_chain"
+    migrate(engine)
+    assert "signature" in columns() and current_revision(engine) == head_revision()
+
+
 def test_the_audit_chain_revision_follows_the_service_tables() -> None:
     from alembic.script import ScriptDirectory
 

@@ -5,7 +5,7 @@ Build it with ``create_app(Settings(...))``; see docs/service.md. What the servi
 """
 
 from lucidscore.api._app import app_from_environment, create_app
-from lucidscore.api._serving import NoDelayH11Protocol
+from lucidscore.api._serving import NoDelayH11Protocol, settle_heap
 from lucidscore.api._settings import Settings
 
-__all__ = ["NoDelayH11Protocol", "Settings", "app_from_environment", "create_app"]
+__all__ = ["NoDelayH11Protocol", "Settings", "app_from_environment", "create_app", "settle_heap"]

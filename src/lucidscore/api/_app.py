@@ -8,12 +8,15 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from lucidscore.api._admission import Admission
 from lucidscore.api._errors import install_error_handlers
-from lucidscore.api._limits import BodySizeLimit, SigninLimiter
+from lucidscore.api._headers import SecurityHeaders
+from lucidscore.api._limits import BodySizeLimit, Throttle
 from lucidscore.api._pages import make_templates
+from lucidscore.api._serving import settle_heap
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
-from lucidscore.api.deps import refuse_unstorable_params
+from lucidscore.api.deps import refuse_unstorable_params, require_json_bodies
 from lucidscore.api.routes import (
     analyst,
     analyst_pages,
@@ -25,7 +28,14 @@ from lucidscore.api.routes import (
     system,
 )
 from lucidscore.policy import BenefitCatalogue, catalogue_json, default_catalogue, load_catalogue
-from lucidscore.service import CatalogueCache, PipelineRescorer, Rescorer, catalogue_version, ensure_catalogue
+from lucidscore.service import (
+    CatalogueCache,
+    PipelineRescorer,
+    Rescorer,
+    catalogue_version,
+    ensure_catalogue,
+    load_model_key,
+)
 from lucidscore.store import make_engine, session_factory
 
 log = logging.getLogger("lucidscore.api")
@@ -61,7 +71,7 @@ def create_app(
         if settings.benefit_catalogue_path
         else default_catalogue()
     )
-    engine = engine if engine is not None else make_engine(settings.db_url)
+    engine = engine if engine is not None else service_engine(settings)
     sessions = session_factory(engine)
     _seed_catalogue(sessions, seed, settings)
     # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
@@ -71,19 +81,30 @@ def create_app(
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        dependencies=[Depends(refuse_unstorable_params)],
+        dependencies=[Depends(require_json_bodies), Depends(refuse_unstorable_params)],
     )
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,
         sessions=sessions,
         catalogues=CatalogueCache(seed),
-        limiter=SigninLimiter(settings.signin_max_failures, settings.signin_window_seconds),
+        throttle=Throttle(settings.signin_window_seconds, settings.signin_max_delay_seconds),
         templates=make_templates(),
+        admission=Admission(
+            settings.db_pool_size, settings.max_queued_requests, settings.queue_timeout_seconds
+        ),
         rescorer=rescorer,
+        model_key=load_model_key(settings.model_key_path) if settings.model_key_path else None,
     )
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outside the size limit: its 413 gets the headers too
+    if settings.forwarded_allow_ips:
+        # The client address comes from X-Forwarded-For only when the peer is one of these proxies; serve
+        # turns uvicorn's own handling off (it trusts 127.0.0.1 by default), so this is the one place.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for module in (system, docs, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
         app.include_router(module.router)
     return app
@@ -108,8 +129,17 @@ def _seed_catalogue(sessions: sessionmaker[Session], seed: BenefitCatalogue, set
                 )
 
 
+def service_engine(settings: Settings) -> Engine:
+    """The service's engine: exactly ``db_pool_size`` connections, as many as requests admitted at once."""
+    return make_engine(
+        settings.db_url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds
+    )
+
+
 def app_from_environment() -> FastAPI:
     """App factory for ``uvicorn --factory`` and multi-worker serving: settings from ``LUCIDSCORE_*``
     variables. Rescoring (disputes, model activation) is always on, in the newest published month."""
     settings = Settings()
-    return create_app(settings, rescorer=PipelineRescorer(settings.db_url, settings.as_of))
+    app = create_app(settings, rescorer=PipelineRescorer(settings.db_url, settings.as_of))
+    settle_heap()  # each worker process builds its app here, once, before it serves
+    return app

@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lucidscore.errors import LucidError, ModelFileError, PolicyViolation
@@ -69,10 +71,16 @@ class ApiError(Exception):
     """An error a handler raises on purpose; becomes the envelope with this status and message."""
 
     def __init__(
-        self, status: int, message: str, *, code: str | None = None, field: str | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
-        self.status, self.message, self.field = status, message, field
+        self.status, self.message, self.field, self.headers = status, message, field, headers
         self.code = code or _CODES.get(status, "error")
 
 
@@ -115,6 +123,18 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return f"{where}{msg}{more}", field
 
 
+def _unavailable(exc: DBAPIError) -> bool:
+    """Whether a database error means 'not now' (unreachable, connection lost, locked, shutting down)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if exc.connection_invalidated or isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower()
+    return not any(word in text for word in ("no such table", "no such column", "syntax error"))
+
+
 class SignInRequired(Exception):
     """A web page needs a signed-in user of its role: the browser is sent to /signin instead."""
 
@@ -128,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, code=exc.code, field=exc.field)
+        return error_response(exc.status, exc.message, code=exc.code, field=exc.field, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -144,11 +164,32 @@ def install_error_handlers(app: FastAPI) -> None:
         message, field = _validation_message(exc)
         return error_response(422, message, field=field)
 
+    def retry_after() -> dict[str, str]:
+        return {"Retry-After": str(app.state.lucid.settings.retry_after_seconds)}
+
     @app.exception_handler(LucidError)
     async def _lucid(request: Request, exc: LucidError) -> JSONResponse:
         status = status_of(exc)
-        headers = {"Retry-After": "5"} if status == 503 else None
+        headers = retry_after() if status == 503 else None
         return error_response(status, exc.message, field=getattr(exc, "field", None), headers=headers)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection came free on %s %s", request.method, request.url.path)
+        return error_response(
+            503,
+            "the service is busy: no database connection came free; try again shortly",
+            headers=retry_after(),
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        """A database that cannot be reached, or refuses to work now (locked, shutting down): a 503 the
+        caller can retry, logged with its cause; any other database error is a bug (500)."""
+        if not _unavailable(exc):
+            return await _unexpected(request, exc)
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return error_response(503, "the database is unavailable; try again shortly", headers=retry_after())
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

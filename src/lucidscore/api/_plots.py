@@ -1,24 +1,24 @@
-"""Plotly charts for the pages, as HTML fragments; plotly.js itself is served locally (no CDN)."""
+"""Plotly charts for the pages, as HTML fragments with no script in them: each is a ``div`` holding its
+figure as JSON in ``data-figure``, drawn by ``/static/charts.js`` (the pages' Content-Security-Policy
+allows no inline script). plotly.js itself is served locally (no CDN)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from html import escape
 
 import plotly.graph_objects as go
 
 from lucidscore.artifact import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE
 
 _TIER_COLOURS = ("#d9534f", "#f0ad4e", "#f7dc6f", "#82c99a", "#2e8b57")
-_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def _html(fig: go.Figure, div_id: str, width: str = "100%") -> str:
+def _html(fig: go.Figure, div_id: str, kind: str = "plot-wide") -> str:
     fig.update_layout(margin={"l": 40, "r": 20, "t": 40, "b": 40}, paper_bgcolor="white", font={"size": 13})
-    html: str = fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_CONFIG, default_width=width
-    )
-    return html
+    figure = escape(fig.to_json(), quote=True)
+    return f'<div class="plot {kind}" id="{div_id}" data-figure="{figure}"></div>'
 
 
 def gauge(score: int, tier: str) -> str:
@@ -41,7 +41,7 @@ def gauge(score: int, tier: str) -> str:
         )
     )
     fig.update_layout(height=240, width=380, autosize=False)
-    return _html(fig, "score-gauge", width="380px")
+    return _html(fig, "score-gauge", kind="plot-gauge")
 
 
 def history(points: Sequence[tuple[date, int]]) -> str:

@@ -26,8 +26,24 @@ class Settings(BaseSettings):
     cookie_name: str = Field(default="lucid_session", description="name of the session cookie")
     cookie_secure: bool = Field(default=False, description="send the cookie over HTTPS only")
     session_minutes: int = Field(default=720, ge=1, description="lifetime of a sign-in session")
-    signin_max_failures: int = Field(default=5, ge=1, description="failed sign-ins allowed per window")
-    signin_window_seconds: int = Field(default=300, ge=1, description="window of the sign-in rate limit")
+    signin_max_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins per client and username (or per device) before delays"
+    )
+    signin_account_max_failures: int = Field(
+        default=20, ge=1, description="failed sign-ins on one account from new devices before delays"
+    )
+    signin_window_seconds: int = Field(default=300, ge=1, description="window in which failures are counted")
+    signin_max_delay_seconds: int = Field(
+        default=60, ge=1, description="longest delay after a failure; the delays double up to it"
+    )
+    guess_max_failures: int = Field(
+        default=20, ge=1, description="wrong API keys or unknown consent tokens per client before delays"
+    )
+    device_days: int = Field(default=365, ge=1, description="lifetime of the known-device cookie")
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="proxies whose X-Forwarded-For is trusted: IPs or networks, comma-separated",
+    )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="largest request body accepted (413)")
     benefit_catalogue_path: Path | None = Field(
         default=None,
@@ -37,4 +53,23 @@ class Settings(BaseSettings):
     as_of: date | None = Field(
         default=None, description="month disputes are rescored in until one is published (then: the newest)"
     )
+    model_key_path: Path | None = Field(
+        default=None,
+        description="PEM Ed25519 key (public is enough) every stored model's signature must verify with",
+    )
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")
+    db_pool_size: int = Field(
+        default=8, ge=1, le=256, description="database connections, and requests using the database at once"
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="longest wait for a pooled connection or SQLite's write lock before a 503",
+    )
+    max_queued_requests: int = Field(
+        default=1024, ge=0, description="requests that may wait for the database; more get a 503 at once"
+    )
+    queue_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait of a queued request before a 503"
+    )
+    retry_after_seconds: int = Field(default=2, ge=1, description="Retry-After of a 503")

@@ -1,5 +1,5 @@
-"""What one app instance holds: settings, engine, session maker, catalogue cache, limiter, templates,
-rescorer."""
+"""What one app instance holds: settings, engine, session maker, catalogue cache, throttle, admission,
+templates, rescorer, model key."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from lucidscore.api._limits import SigninLimiter
+from lucidscore.api._admission import Admission
+from lucidscore.api._limits import Throttle
 from lucidscore.api._settings import Settings
 
 if TYPE_CHECKING:
-    from lucidscore.service import CatalogueCache, Rescorer
+    from lucidscore.service import CatalogueCache, ModelKey, Rescorer
 
 
 @dataclass
@@ -24,9 +25,11 @@ class ServiceState:
     engine: Engine
     sessions: sessionmaker[Session]
     catalogues: CatalogueCache  # the current benefit catalogue, read from the database per request
-    limiter: SigninLimiter
+    throttle: Throttle  # failed sign-ins, wrong API keys and unknown consent tokens
     templates: Jinja2Templates
+    admission: Admission
     rescorer: Rescorer | None = None
+    model_key: ModelKey | None = None  # from settings.model_key_path: stored models must verify with it
     plotly_js: list[str] = field(default_factory=list)  # filled on first request for /static/plotly.js
     # SQLite has one writer at a time and its busy handler sleeps in coarse steps (up to 50 ms) while it
     # waits; queueing this process's hot-path writes on a lock wakes the next writer at once instead.

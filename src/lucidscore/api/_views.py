@@ -128,7 +128,7 @@ def dispute_out(session: Session, dispute: Dispute, *, analyst: bool = False) ->
     return DisputeOut(**fields)
 
 
-def model_out(model: ModelRecord) -> ModelOut:
+def model_out(model: ModelRecord, key: service.ModelKey | None) -> ModelOut:
     """A registered model as analysts see it, from its validated artifact (or why it is refused)."""
     fields = {
         "model_id": model.model_id,
@@ -139,7 +139,7 @@ def model_out(model: ModelRecord) -> ModelOut:
         "retired_at": None if model.retired_at is None else service.aware(model.retired_at),
     }
     try:
-        artifact = service.model_artifact(model)
+        artifact = service.model_artifact(model, key)
     except LucidError as exc:
         return ModelOut(**fields, segments=[], problem=exc.message)
     auc = artifact.training.get("metrics", {}).get("test_auc")

@@ -1,39 +1,101 @@
-"""Shared dependencies as ``Annotated`` aliases: database session, settings, one per authorization rule."""
+"""Shared dependencies as ``Annotated`` aliases: database session, settings, one per authorization rule.
+
+Thread hops. FastAPI runs each plain ``def`` endpoint and dependency in its thread pool, one call (one
+"hop") at a time. A database connection must never stay checked out between two hops: the next hop may
+wait for a thread while the connection sits idle, and under load every thread ends up waiting for a
+connection that only a waiting hop would give back (issue 11: 64 requests stalled the service for 30 s).
+So: dependencies that need neither the database nor blocking work are ``async def`` (no hop at all);
+each one that reads the database, and every endpoint (``OneHopRoute``), ends its session's transaction
+before its hop returns (``ends_its_transactions``); and ``Db`` admits a bounded number of requests to the
+database at once (``_admission``), queueing the rest on the event loop.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Form, Header, Path, Request
+from fastapi import Depends, Form, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from lucidscore import service
 from lucidscore.api._errors import ApiError, SignInRequired
+from lucidscore.api._limits import Attempt, Throttled
 from lucidscore.api._security import csrf_token, same_secret
 from lucidscore.api._settings import Settings
 from lucidscore.api._state import ServiceState
 from lucidscore.api.schemas import text_problem
 from lucidscore.store.service import Consent, Dispute, User
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def _state(request: Request) -> ServiceState:
+
+def ends_its_transactions(func: F) -> F:
+    """``func`` (a plain ``def`` endpoint or dependency), changed to end the transaction of every session
+    it is given before it returns: committed when it returns, rolled back when it raises. Its database
+    connection then goes back to the pool within the thread hop that took it. Coroutines are unchanged."""
+    if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+        return func
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        sessions = [v for v in (*args, *kwargs.values()) if isinstance(v, Session)]
+        try:
+            result = func(*args, **kwargs)
+        except BaseException:
+            for session in sessions:
+                session.rollback()
+            raise
+        for session in sessions:
+            if session.in_transaction():
+                session.commit()  # objects stay loaded: the session factory keeps them after commit
+        return result
+
+    return run  # type: ignore[return-value]
+
+
+class OneHopRoute(APIRoute):
+    """The route class of every router: its endpoint ends its transactions in its own thread hop."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, ends_its_transactions(endpoint), **kwargs)
+
+
+async def _state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.lucid
     return state
 
 
-def _db(request: Request) -> Iterator[Session]:
-    with _state(request).sessions() as session:
+async def _db(request: Request) -> AsyncIterator[Session]:
+    """A session for this request, once the request is admitted to the database (503 when it cannot be)."""
+    state = await _state(request)
+    await state.admission.acquire()
+    session = state.sessions()
+    try:
         yield session
+    finally:
+        try:
+            if session.in_transaction():  # only when a hop raised before it could end it
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
+        finally:
+            state.admission.release()
 
 
-def _settings(request: Request) -> Settings:
-    return _state(request).settings
+async def _settings(request: Request) -> Settings:
+    return (await _state(request)).settings
 
 
 State = Annotated[ServiceState, Depends(_state)]
-Db = Annotated[Session, Depends(_db)]
+# "function" scope: the session is closed and the slot given back as soon as the endpoint returns, not
+# after the response has been sent.
+Db = Annotated[Session, Depends(_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
@@ -69,6 +131,24 @@ async def refuse_unstorable_params(request: Request) -> None:
             raise ApiError(422, f"{name}: {problem}", field=name)
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def require_json_bodies(request: Request) -> None:
+    """Every route: a body sent to the JSON API (``/v1/...``) must say ``Content-Type: application/json``
+    (415 otherwise). Another site's page can post a form, plain text or a typeless blob to us without
+    asking; it cannot post JSON (the browser asks first, and we allow no other origin), so a JSON call,
+    sign-in included, cannot be forged from another site (login CSRF)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.url.path.startswith("/v1/"):
+        return
+    if not await request.body():
+        return
+    if not _is_json(request.headers.get("content-type", "")):
+        raise ApiError(415, "send the body as JSON, with the header Content-Type: application/json")
+
+
 def _session_token(request: Request, settings: Settings) -> tuple[str, str] | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -77,6 +157,7 @@ def _session_token(request: Request, settings: Settings) -> tuple[str, str] | No
     return (cookie, "cookie") if cookie else None
 
 
+@ends_its_transactions
 def optional_auth(request: Request, db: Db, settings: SettingsDep) -> Auth | None:
     found = _session_token(request, settings)
     if found is None:
@@ -85,7 +166,7 @@ def optional_auth(request: Request, db: Db, settings: SettingsDep) -> Auth | Non
     return Auth(user, found[0], found[1]) if user is not None else None
 
 
-def _signed_in(auth: Annotated[Auth | None, Depends(optional_auth)]) -> Auth:
+async def _signed_in(auth: Annotated[Auth | None, Depends(optional_auth)]) -> Auth:
     if auth is None:
         raise ApiError(
             401, "sign in first: POST /v1/session, then send the cookie or 'Authorization: Bearer'"
@@ -97,13 +178,13 @@ MaybeSignedIn = Annotated[Auth | None, Depends(optional_auth)]
 SignedIn = Annotated[Auth, Depends(_signed_in)]
 
 
-def _consumer(auth: SignedIn) -> Auth:
+async def _consumer(auth: SignedIn) -> Auth:
     if auth.user.role != "consumer" or auth.user.consumer_id is None:
         raise ApiError(403, "this endpoint is for consumers")
     return auth
 
 
-def _analyst(auth: SignedIn) -> Auth:
+async def _analyst(auth: SignedIn) -> Auth:
     if auth.user.role != "analyst":
         raise ApiError(403, "this endpoint is for analysts")
     return auth
@@ -122,20 +203,28 @@ def check_csrf(auth: Auth, given: str | None, settings: Settings) -> None:
         raise ApiError(403, "missing or wrong CSRF token; reload the page and try again", code="csrf")
 
 
-def _consumer_csrf(
+async def _consumer_csrf(
     auth: ConsumerAuth, settings: SettingsDep, x_csrf_token: Annotated[str | None, Header()] = None
 ) -> Auth:
     check_csrf(auth, x_csrf_token, settings)
     return auth
 
 
-def _analyst_csrf(
+async def _analyst_csrf(
     auth: AnalystAuth, settings: SettingsDep, x_csrf_token: Annotated[str | None, Header()] = None
 ) -> Auth:
     check_csrf(auth, x_csrf_token, settings)
     return auth
 
 
+async def _signed_in_csrf(
+    auth: SignedIn, settings: SettingsDep, x_csrf_token: Annotated[str | None, Header()] = None
+) -> Auth:
+    check_csrf(auth, x_csrf_token, settings)
+    return auth
+
+
+SignedInWrite = Annotated[Auth, Depends(_signed_in_csrf)]
 ConsumerWrite = Annotated[Auth, Depends(_consumer_csrf)]
 AnalystWrite = Annotated[Auth, Depends(_analyst_csrf)]
 
@@ -144,13 +233,13 @@ AnalystWrite = Annotated[Auth, Depends(_analyst_csrf)]
 # to /signin (``SignInRequired``), and a form carries its CSRF token as a field instead of a header.
 
 
-def _consumer_page(auth: MaybeSignedIn) -> Auth:
+async def _consumer_page(auth: MaybeSignedIn) -> Auth:
     if auth is None or auth.user.role != "consumer" or auth.user.consumer_id is None:
         raise SignInRequired
     return auth
 
 
-def _analyst_page(auth: MaybeSignedIn) -> Auth:
+async def _analyst_page(auth: MaybeSignedIn) -> Auth:
     if auth is None or auth.user.role != "analyst":
         raise SignInRequired
     return auth
@@ -161,12 +250,12 @@ AnalystPage = Annotated[Auth, Depends(_analyst_page)]
 CsrfField = Annotated[str, Form(alias="csrf_token", max_length=200)]  # the hidden field of every form
 
 
-def _consumer_form(auth: ConsumerPage, settings: SettingsDep, token: CsrfField = "") -> Auth:
+async def _consumer_form(auth: ConsumerPage, settings: SettingsDep, token: CsrfField = "") -> Auth:
     check_csrf(auth, token, settings)
     return auth
 
 
-def _analyst_form(auth: AnalystPage, settings: SettingsDep, token: CsrfField = "") -> Auth:
+async def _analyst_form(auth: AnalystPage, settings: SettingsDep, token: CsrfField = "") -> Auth:
     check_csrf(auth, token, settings)
     return auth
 
@@ -181,15 +270,51 @@ def consumer_id(auth: Auth) -> str:
     return auth.user.consumer_id
 
 
+def client_of(request: Request) -> str:
+    """The client's address: the connection's peer, or what a trusted proxy said (``forwarded_allow_ips``)."""
+    return request.client.host if request.client else "unknown"
+
+
+def guess(state: ServiceState, request: Request, *keys: Hashable) -> Attempt:
+    """Reserve a try at a secret (API key, consent token) for this client and ``keys``; 429 while throttled.
+
+    Not atomic (``atomic=False``): one client may send many valid requests at once; the secrets are 256
+    random bits, so what the throttle bounds is the rate of guessing, not a few extra guesses.
+    """
+    limit = state.settings.guess_max_failures
+    try:
+        return state.throttle.begin(
+            [(("guess", client_of(request)), limit), *((key, limit) for key in keys)], atomic=False
+        )
+    except Throttled as exc:
+        raise ApiError(
+            429,
+            f"too many wrong keys or tokens; try again in {exc.retry_after} seconds",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+
+
+def merchant_for_key(state: ServiceState, request: Request, db: Session, key: str) -> service.MerchantRef:
+    """The merchant whose API key this is (JSON and the merchant page); 401 if none, 429 when guessing."""
+    attempt = guess(state, request)
+    merchant = service.merchant_for_key(db, key)
+    if merchant is None:
+        attempt.failed()
+        raise ApiError(401, "the API key is not valid", field="X-API-Key")
+    attempt.succeeded()
+    return merchant
+
+
+@ends_its_transactions
 def _merchant(
-    db: Db, x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None
+    request: Request,
+    db: Db,
+    state: State,
+    x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None,
 ) -> service.MerchantRef:
     if not x_api_key:
         raise ApiError(401, "send the merchant API key in the X-API-Key header", field="X-API-Key")
-    merchant = service.merchant_for_key(db, x_api_key)
-    if merchant is None:
-        raise ApiError(401, "the API key is not valid", field="X-API-Key")
-    return merchant
+    return merchant_for_key(state, request, db, x_api_key)
 
 
 MerchantUser = Annotated[service.MerchantRef, Depends(_merchant)]
@@ -206,10 +331,12 @@ def find_own_consent(db: Session, consumer_id: str | None, consent_id: int) -> C
     return consent
 
 
+@ends_its_transactions
 def _own_consent(auth: ConsumerAuth, db: Db, consent_id: ConsentId) -> Consent:
     return find_own_consent(db, auth.user.consumer_id, consent_id)
 
 
+@ends_its_transactions
 def _own_dispute(auth: ConsumerAuth, db: Db, dispute_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Dispute:
     dispute = db.get(Dispute, dispute_id)
     if dispute is None or dispute.consumer_id != auth.user.consumer_id:
@@ -228,6 +355,7 @@ def find_dispute(db: Session, dispute_id: int) -> Dispute:
     return dispute
 
 
+@ends_its_transactions
 def _any_dispute(auth: AnalystAuth, db: Db, dispute_id: DisputeId) -> Dispute:
     return find_dispute(db, dispute_id)
 
@@ -235,3 +363,24 @@ def _any_dispute(auth: AnalystAuth, db: Db, dispute_id: DisputeId) -> Dispute:
 OwnConsent = Annotated[Consent, Depends(_own_consent)]
 OwnDispute = Annotated[Dispute, Depends(_own_dispute)]
 AnyDispute = Annotated[Dispute, Depends(_any_dispute)]
+
+
+@dataclass(frozen=True)
+class PageOf:
+    """Which part of a list to return: at most ``limit`` items after the first ``offset``."""
+
+    limit: int
+    offset: int
+
+
+MAX_PAGE = 500
+
+
+async def _page(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="at most this many items")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="skip this many items first")] = 0,
+) -> PageOf:
+    return PageOf(limit, offset)
+
+
+Page = Annotated[PageOf, Depends(_page)]

@@ -39,7 +39,8 @@ def refuse_unstorable(value: Any) -> Any:
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # strict: a number is a JSON number and text is a JSON string — "30", 30.0 and true are not 30 days
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
     @field_validator("*")
     @classmethod
@@ -76,11 +77,30 @@ class DecisionIn(_In):
     product: str = Field(min_length=1, max_length=40)
 
 
+MAX_AMOUNT = 1e12  # the largest number a correction may carry (no record holds more than a trillion)
+
+
 class AcceptDisputeIn(_In):
     corrections: dict[str, str | float | int | bool | None] = Field(
-        default_factory=dict, description="corrected values of the record's columns"
+        default_factory=dict,
+        max_length=50,
+        description=f"corrected values of the record's columns (numbers within ±{MAX_AMOUNT:.0e})",
     )
     note: str = Field(default="", max_length=2000)
+
+    @field_validator("corrections")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for column, v in value.items():
+            if len(column) > 64:
+                raise ValueError(f"column name {column[:20]!r}...: longer than 64 characters")
+            if isinstance(v, str) and len(v) > 200:
+                raise ValueError(f"{column}: the value is longer than 200 characters")
+            if isinstance(v, int | float) and not isinstance(v, bool) and not abs(v) <= MAX_AMOUNT:
+                raise ValueError(
+                    f"{column}: {v!r} is out of range; expected a number within ±{MAX_AMOUNT:.0e}"
+                )
+        return value
 
 
 class RejectDisputeIn(_In):

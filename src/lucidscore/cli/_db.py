@@ -8,7 +8,6 @@ the schema it was written for.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,33 +37,26 @@ def shown(url: str) -> str:
 
 
 def open_store(url: str, *, create: bool = False) -> Engine:
-    """A migrated engine on the database at ``url``; ``InputError`` (one line naming ``--db``) when it
-    cannot be opened. ``create``: a missing SQLite file is created (in an existing folder)."""
+    """A migrated engine on the database at ``url``, opened through ``lucidscore.store.open_database`` (the
+    one way commands open a database); ``InputError`` (one line naming ``--db``) when it cannot be opened.
+    ``create``: a missing SQLite file is created (in an existing folder)."""
     from sqlalchemy.exc import DBAPIError
 
-    from lucidscore.store import check_database, make_engine, migrate
+    from lucidscore.store import DatabaseMissing, make_engine, migrate, open_database
 
+    where = shown(url)
     try:
-        engine = make_engine(url)
+        probe = make_engine(url)
     except InputError as exc:
         raise InputError(f"--db: {exc.message}") from None
-    where = shown(url)
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if not database or database == ":memory:":
-            raise InputError(f"--db {where}: expected a database file, sqlite:///path/to/file.db")
-        path = Path(database)
-        if not path.parent.is_dir():
-            raise InputError(f"--db {where}: folder {path.parent} does not exist")
-        if not create and not path.is_file():
-            raise InputError(
-                f"--db {where}: database file {path} does not exist; load records first (lucidscore ingest)"
-            )
+    in_memory = probe.dialect.name == "sqlite" and probe.url.database in (None, "", ":memory:")
+    probe.dispose()
+    if in_memory:
+        raise InputError(f"--db {where}: expected a database file, sqlite:///path/to/file.db")
     try:
-        check_database(engine, f"--db {where}")  # the store's one line for a server that does not answer
-    except InputError:
-        engine.dispose()
-        raise
+        engine = open_database(url, create=create)
+    except DatabaseMissing as exc:
+        raise InputError(f"{exc.message}; load records first (lucidscore ingest)") from None
     try:
         migrate(engine)
     except DBAPIError as exc:

@@ -26,32 +26,13 @@ audit_app = typer.Typer(
 
 
 def open_database(url: str) -> Engine:
-    """An engine on an existing database, or ``InputError`` in one line: no such file or folder, cannot
-    connect. Never creates a SQLite file (verifying a new, empty database would prove nothing)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import DBAPIError
+    """An engine on an existing database (``store.open_database``, one line per mistake); never creates a
+    SQLite file: verifying a new, empty database would prove nothing."""
+    from lucidscore.store import open_database as open_existing
 
-    from lucidscore.store import make_engine
-
-    engine = make_engine(url)
-    shown = make_url(url).render_as_string(hide_password=True)
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if not database or database == ":memory:":
-            raise InputError(f"--db {shown}: expected a database file, sqlite:///path/to/file.db")
-        path = Path(database)
-        if not path.parent.is_dir():
-            raise InputError(f"--db {shown}: folder {path.parent} does not exist")
-        if not path.is_file():
-            raise InputError(f"--db {shown}: database file {path} does not exist")
-    try:
-        with engine.connect():
-            pass
-    except DBAPIError as exc:
-        engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-        raise InputError(f"--db {shown}: cannot open the database: {reason}") from None
-    return engine
+    if url.strip().lower() in ("sqlite://", "sqlite:///:memory:"):
+        raise InputError(f"--db {url}: expected a database file, sqlite:///path/to/file.db")
+    return open_existing(url, create=False)
 
 
 def _line(status: ChainStatus) -> str:

@@ -91,6 +91,10 @@ def features(
     with each feature's family and description in the file's metadata."""
     if (db is None) == (data is None):
         raise InputError("features: give exactly one of --db URL or --data DIR")
+    if db is not None:
+        from lucidscore.store import open_database
+
+        open_database(db).dispose()  # a missing file or an unreachable server: one clear line, here
     source: str | Path = db if db is not None else data  # type: ignore[assignment]
     day = _date("--as-of", as_of)
     console = Console()

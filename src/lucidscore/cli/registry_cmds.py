@@ -26,19 +26,32 @@ def register_(
     file: Annotated[Path, typer.Argument(help="model JSON written by lucidscore train")],
     db: DbOption,
     description: Annotated[str, typer.Option(help="what the model is, for the model list")] = "",
+    model_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-key",
+            help="PEM private key to sign the model with (a service run with --model-key verifies it)",
+        ),
+    ] = None,
 ) -> None:
     """Register a model: its schema, content hash and inputs are checked (a model the policy guard refuses
-    is never registered). Registering the same file again changes nothing."""
+    is never registered), and it is signed with --model-key. Registering the same file again changes
+    nothing."""
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from lucidscore.artifact import load_artifact
-    from lucidscore.service import register_model
+    from lucidscore.service import load_model_key, register_model
+    from lucidscore.store.service import ModelRecord
 
     artifact = load_artifact(file)
+    key = load_model_key(model_key) if model_key is not None else None
     engine = open_store(db, create=True)
     try:
         with Session(engine, expire_on_commit=False) as session:
-            record, new = register_model(session, artifact, description, source=str(file))
+            known = session.scalar(select(ModelRecord.id).where(ModelRecord.model_id == artifact.model_id))
+            record = register_model(session, artifact, key, description=description, source=str(file))
+            new = known is None
             session.commit()
     finally:
         engine.dispose()
@@ -80,22 +93,35 @@ def list_(db: DbOption) -> None:
 def activate(
     model_id: Annotated[str, typer.Argument(help="a registered model id (see lucidscore model list)")],
     db: DbOption,
+    model_key: Annotated[
+        Path | None,
+        typer.Option("--model-key", help="PEM key the model's registration signature must verify with"),
+    ] = None,
 ) -> None:
     """Make a model the one every decision uses. The stored model is checked first (schema, content hash,
-    registered hash, policy guard); a model without scores is first published for the newest month, so no
+    registered hash, policy guard, and its signature with --model-key); a model without scores is first
+    published for the newest month, so no
     decision meets it without a score."""
     from sqlalchemy.orm import Session
 
     from lucidscore.service import activate as activate_in_service
-    from lucidscore.service import model_artifact, model_by_id, newest_month, publish_month, published_month
+    from lucidscore.service import (
+        load_model_key,
+        model_artifact,
+        model_by_id,
+        newest_month,
+        publish_month,
+        published_month,
+    )
 
+    key = load_model_key(model_key) if model_key is not None else None
     engine = open_store(db)
     console = _console()
     try:
         with Session(engine, expire_on_commit=False) as session:
             model = model_by_id(session, model_id)
             if model.retired_at is None:
-                model_artifact(model)  # refuse a bad stored model before any work
+                model_artifact(model, key)  # refuse a bad stored model before any work
             month = newest_month(session) if published_month(session, model_id) is None else None
             session.commit()
             if month is not None and model.retired_at is None:
@@ -105,7 +131,7 @@ def activate(
                     f"scored {report.consumers:,} consumers with {model_id} for {month.isoformat()}",
                     markup=False,
                 )
-            activate_in_service(session, None, model_id)
+            activate_in_service(session, None, model_id, key)
             unscored = published_month(session, model_id) is None
     finally:
         engine.dispose()

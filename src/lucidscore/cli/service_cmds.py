@@ -31,9 +31,19 @@ def _run(app: object, host: str, port: int, console: Console) -> None:
     import uvicorn
 
     console.print(f"Serving on [bold]http://{host}:{port}[/] (API docs at /docs). Press Ctrl-C to stop.")
-    from lucidscore.api import NoDelayH11Protocol
+    from lucidscore.api import NoDelayH11Protocol, settle_heap
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", http=NoDelayH11Protocol)  # type: ignore[arg-type]
+    settle_heap()
+    # proxy_headers off: uvicorn would trust X-Forwarded-For from 127.0.0.1; the app decides, from
+    # forwarded_allow_ips (issue 11).
+    uvicorn.run(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_level="warning",
+        http=NoDelayH11Protocol,
+        proxy_headers=False,
+    )
     console.print("Stopped.")
 
 
@@ -50,29 +60,50 @@ def serve(
         ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn worker processes")] = 1,
+    create: Annotated[
+        bool, typer.Option("--create", help="create the SQLite database file if it does not exist")
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="proxies whose X-Forwarded-For is trusted (IPs or networks, comma-separated); none if unset",
+        ),
+    ] = None,
+    model_key: Annotated[
+        Path | None, typer.Option("--model-key", help="PEM key stored models must be signed with")
+    ] = None,
 ) -> None:
     """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database."""
     from lucidscore.api import Settings, create_app
     from lucidscore.service import PipelineRescorer
-    from lucidscore.store import make_engine, migrate
+    from lucidscore.store import DatabaseMissing, migrate, open_database
 
     overrides: dict[str, object] = {}
     if db is not None:
         overrides["db_url"] = db
+    if forwarded_allow_ips is not None:
+        overrides["forwarded_allow_ips"] = forwarded_allow_ips
+    if model_key is not None:
+        overrides["model_key_path"] = model_key
     if as_of is not None:
         try:
             overrides["as_of"] = date.fromisoformat(as_of)
         except ValueError:
             raise InputError(f"--as-of {as_of!r}: expected a date YYYY-MM-DD") from None
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    engine = make_engine(settings.db_url)
+    try:
+        engine = open_database(settings.db_url, create=create)
+    except DatabaseMissing as exc:
+        raise InputError(f"{exc.message}; pass --create to start a new, empty database there") from None
     migrate(engine)
+    engine.dispose()  # the app builds its own engine, with the service's pool
     rescorer = PipelineRescorer(settings.db_url, settings.as_of)
     _check_port(host, port)
     if workers > 1:
         _run_workers(settings, host, port, workers, Console())
         return
-    _run(create_app(settings, engine=engine, rescorer=rescorer), host, port, Console())
+    _run(create_app(settings, rescorer=rescorer), host, port, Console())
 
 
 def _run_workers(settings: object, host: str, port: int, workers: int, console: Console) -> None:
@@ -84,7 +115,7 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
     from lucidscore.api import Settings
 
     assert isinstance(settings, Settings)
-    for name in ("db_url", "as_of"):
+    for name in ("db_url", "as_of", "forwarded_allow_ips", "model_key_path"):
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"LUCIDSCORE_{name.upper()}"] = str(value)
@@ -100,6 +131,7 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
         workers=workers,
         log_level="warning",
         http=NoDelayH11Protocol,  # the workers' shared socket would leave Nagle on (see _serving)
+        proxy_headers=False,  # the app trusts X-Forwarded-For from forwarded_allow_ips only
     )
     console.print("Stopped.")
 

@@ -4,6 +4,7 @@ current month published as an operator would (``lucidscore.service.publish_month
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,14 @@ from sqlalchemy.orm import Session
 from lucidscore.artifact import Condition, ScorecardArtifact
 from lucidscore.demo._logins import DemoLogins, create_logins
 from lucidscore.errors import InputError
-from lucidscore.service import PipelineRescorer, activate_model, publish_month, record_scores, register_model
+from lucidscore.service import (
+    PipelineRescorer,
+    activate_model,
+    generate_model_key,
+    publish_month,
+    record_scores,
+    register_model,
+)
 from lucidscore.store import make_engine, migrate
 
 if TYPE_CHECKING:
@@ -30,6 +38,7 @@ DB_NAME = "lucidscore.db"
 LOGINS_NAME = "logins.json"
 FEATURES_NAME = "features_current.parquet"  # written by demos before issue 15; still cleared
 INFO_NAME = "demo.json"
+MODEL_KEY_NAME = "model_key.pem"  # the demo's model signing key (0600); a real deployment keeps it elsewhere
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,11 @@ class DemoBuild:
     @property
     def db_url(self) -> str:
         return f"sqlite:///{(self.directory / DB_NAME).resolve()}"
+
+    @property
+    def model_key_path(self) -> Path | None:
+        path = self.directory / MODEL_KEY_NAME
+        return path if path.is_file() else None
 
 
 def month_ends(end: date, months: int) -> list[date]:
@@ -66,7 +80,7 @@ def demo_settings(build: DemoBuild, **overrides: Any) -> Settings:
     """Service settings for serving the demo (the web layer's, loaded only to serve)."""
     from lucidscore.api import Settings
 
-    return Settings(db_url=build.db_url, as_of=build.as_of, **overrides)
+    return Settings(db_url=build.db_url, as_of=build.as_of, model_key_path=build.model_key_path, **overrides)
 
 
 def demo_rescorer(build: DemoBuild) -> PipelineRescorer:
@@ -137,6 +151,9 @@ def build_demo(
         with steps.step(f"Generating {consumers:,} synthetic consumers"):
             summary = generate_population(consumers, seed, directory / "data")
         db_url = f"sqlite:///{(directory / DB_NAME).resolve()}"
+        # Readable by its owner only (issue 11): it holds password hashes and everyone's records. SQLite
+        # gives its -wal and -shm files the database file's mode.
+        os.close(os.open(directory / DB_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         with steps.step("Ingesting into SQLite"):
             ingest_directory(directory / "data", db_url)
         dates = month_ends(summary.end, HISTORY_MONTHS)
@@ -155,8 +172,11 @@ def build_demo(
             artifact.save(directory / "model.json")
         engine = make_engine(db_url)
         migrate(engine)
+        key = generate_model_key(directory / MODEL_KEY_NAME)
         with steps.step("Scoring everyone, with history", total=len(dates)) as advance, Session(engine) as s:
-            model, _ = register_model(s, artifact, "segmented scorecard: thin file vs thick file")
+            model = register_model(
+                s, artifact, key, description="segmented scorecard: thin file vs thick file"
+            )
             activate_model(s, model)
             for as_of in dates[:-1]:
                 rows = score_consumers(artifact, frames[as_of], as_of, explain_ids=())
@@ -184,7 +204,17 @@ def build_demo(
 
 
 DEMO_FILES = frozenset(
-    {"data", DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LOGINS_NAME, FEATURES_NAME, INFO_NAME, "model.json"}
+    {
+        "data",
+        DB_NAME,
+        f"{DB_NAME}-wal",
+        f"{DB_NAME}-shm",
+        LOGINS_NAME,
+        FEATURES_NAME,
+        INFO_NAME,
+        "model.json",
+        MODEL_KEY_NAME,
+    }
 )
 
 

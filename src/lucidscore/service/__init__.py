@@ -54,7 +54,15 @@ from lucidscore.service._consents import (
 )
 from lucidscore.service._decisions import decide
 from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
-from lucidscore.service._errors import Conflict, DomainError, Invalid, NotFound, Refused, Unavailable
+from lucidscore.service._errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    Refused,
+    Unavailable,
+    UnknownSecret,
+)
 from lucidscore.service._history import Recorded, current_rows, record_scores, score_digest
 from lucidscore.service._models import register_model, retire_model
 from lucidscore.service._publish import (
@@ -85,6 +93,7 @@ from lucidscore.service._scores import (
     score_history,
     score_trail,
 )
+from lucidscore.service._signing import ModelKey, generate_model_key, load_model_key, public_pem
 from lucidscore.service._stored import stored_explanation, stored_reasons
 from lucidscore.service._workflows import accept_dispute, activate
 
@@ -100,6 +109,7 @@ __all__ = [
     "DomainError",
     "Invalid",
     "MerchantRef",
+    "ModelKey",
     "NewAccount",
     "NotFound",
     "PipelineRescorer",
@@ -110,6 +120,7 @@ __all__ = [
     "Refused",
     "Rescorer",
     "Unavailable",
+    "UnknownSecret",
     "accept_dispute",
     "access_log_of",
     "accounts",
@@ -138,9 +149,11 @@ __all__ = [
     "end_reads",
     "ensure_catalogue",
     "events_of",
+    "generate_model_key",
     "grant_consent",
     "last_publication",
     "latest_score",
+    "load_model_key",
     "merchant_for_key",
     "merchants",
     "model_artifact",
@@ -150,6 +163,7 @@ __all__ = [
     "now",
     "open_dispute",
     "open_session",
+    "public_pem",
     "publications",
     "publish_month",
     "published_month",

@@ -69,11 +69,16 @@ def grant_consent(
     return consent, token
 
 
-def consents_of(session: Session, consumer_id: str) -> Sequence[Consent]:
+def consents_of(
+    session: Session, consumer_id: str, *, limit: int | None = None, offset: int = 0
+) -> Sequence[Consent]:
+    """The consumer's consents, newest first; ``limit`` and ``offset`` page through them."""
     return session.scalars(
         select(Consent)
         .where(Consent.consumer_id == consumer_id)
         .order_by(Consent.created_at.desc(), Consent.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
 
 
@@ -84,11 +89,16 @@ def revoke_consent(session: Session, consent: Consent) -> Consent:
     return consent
 
 
-def access_log_of(session: Session, consumer_id: str) -> list[dict[str, Any]]:
+def access_log_of(
+    session: Session, consumer_id: str, *, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Who looked at the consumer's score, newest first; ``limit`` and ``offset`` page through it."""
     rows = session.scalars(
         select(AccessLog)
         .where(AccessLog.consumer_id == consumer_id)
         .order_by(AccessLog.at.desc(), AccessLog.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     names = user_names(session, {r.merchant_id for r in rows})
     return [

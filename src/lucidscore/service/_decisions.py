@@ -19,7 +19,7 @@ from lucidscore.service._accounts import MerchantRef
 from lucidscore.service._catalogue import CurrentCatalogue
 from lucidscore.service._common import end_reads, now
 from lucidscore.service._consents import status_of
-from lucidscore.service._errors import Conflict, Invalid, Refused
+from lucidscore.service._errors import Conflict, Invalid, Refused, UnknownSecret
 from lucidscore.service._secrets import digest
 from lucidscore.service._stored import reasons_of
 from lucidscore.store.service import AccessLog, Consent, ModelRecord, ScoreRecord
@@ -80,7 +80,9 @@ def decide(
     conn = session.connection()
     consent = conn.execute(sql["consent"], {"token_hash": digest(consent_token)}).first()
     if consent is None:
-        raise Refused("no consent with this token; ask the consumer to grant one", field="consent_token")
+        raise UnknownSecret(
+            "no consent with this token; ask the consumer to grant one", field="consent_token"
+        )
     refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
     status = status_of(consent.expires_at, consent.revoked_at)
     if consent.merchant_id != merchant.id:

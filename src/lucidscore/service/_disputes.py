@@ -30,10 +30,27 @@ def add_event(session: Session, dispute: Dispute, actor: User, action: str, deta
     session.flush()
 
 
+MAX_OPEN_DISPUTES_PER_RECORD = 1  # a record waits for its answer before it is contested again
+
+
 def open_dispute(session: Session, consumer: User, table: str, key: str, reason: str) -> Dispute:
     assert consumer.consumer_id is not None
     if not record_exists(session, consumer.consumer_id, table, key):
         raise NotFound(f"you have no current {table} record with key {key!r}", field="record_key")
+    open_ids = session.scalars(
+        select(Dispute.id).where(
+            Dispute.consumer_id == consumer.consumer_id,
+            Dispute.record_table == table,
+            Dispute.record_key == key,
+            Dispute.status == "open",
+        )
+    ).all()
+    if len(open_ids) >= MAX_OPEN_DISPUTES_PER_RECORD:
+        raise Conflict(
+            f"{table} record {key!r} already has an open dispute ({', '.join(map(str, open_ids))}); "
+            "wait for its answer before contesting it again",
+            field="record_key",
+        )
     dispute = Dispute(consumer_id=consumer.consumer_id, record_table=table, record_key=key, reason=reason)
     session.add(dispute)
     session.flush()
@@ -42,9 +59,15 @@ def open_dispute(session: Session, consumer: User, table: str, key: str, reason:
 
 
 def disputes_of(
-    session: Session, consumer_id: str | None = None, status: str | None = None
+    session: Session,
+    consumer_id: str | None = None,
+    status: str | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Sequence[Dispute]:
-    query = select(Dispute).order_by(Dispute.created_at, Dispute.id)
+    """Disputes, oldest first (of one consumer, in one status); ``limit`` and ``offset`` page them."""
+    query = select(Dispute).order_by(Dispute.created_at, Dispute.id).limit(limit).offset(offset)
     if consumer_id is not None:
         query = query.where(Dispute.consumer_id == consumer_id)
     if status is not None:

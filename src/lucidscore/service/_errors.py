@@ -32,3 +32,7 @@ class Invalid(DomainError):
 
 class Unavailable(DomainError):
     """The service cannot do this now (rescoring failed, overloaded); trying again later may work."""
+
+
+class UnknownSecret(Refused):
+    """No object holds this token or key: a mistake, or a guess (the adapter throttles repeated ones)."""

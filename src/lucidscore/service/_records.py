@@ -29,8 +29,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def records_of(session: Session, consumer_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Every current record held about the consumer, from the store's ``<table>_current`` views."""
+def records_of(
+    session: Session, consumer_id: str, *, limit: int | None = None, offset: int = 0
+) -> dict[str, list[dict[str, Any]]]:
+    """Every current record held about the consumer, from the store's ``<table>_current`` views;
+    ``limit`` and ``offset`` page through each table's records."""
     out: dict[str, list[dict[str, Any]]] = {}
     queries = {
         "consumer": "SELECT * FROM consumers_current WHERE consumer_id = :c",
@@ -43,8 +46,9 @@ def records_of(session: Session, consumer_id: str) -> dict[str, list[dict[str, A
         "public_records": "SELECT * FROM public_records_current WHERE consumer_id = :c ORDER BY filed",
         "income": "SELECT * FROM income_current WHERE consumer_id = :c ORDER BY period",
     }
+    page = "" if limit is None else " LIMIT :limit OFFSET :offset"
     for name, sql in queries.items():
-        result = session.execute(text(sql), {"c": consumer_id})
+        result = session.execute(text(sql + page), {"c": consumer_id, "limit": limit, "offset": offset})
         out[name] = [{k: _jsonable(v) for k, v in row.items()} for row in result.mappings()]
     return out
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +25,9 @@ from lucidscore.errors import ModelFileError
 from lucidscore.service._common import end_reads, take_write_lock
 from lucidscore.service._history import record_scores
 from lucidscore.store.service import ModelRecord, ScoreRecord
+
+if TYPE_CHECKING:
+    from lucidscore.service._signing import ModelKey
 
 
 class Rescorer(Protocol):
@@ -119,15 +122,22 @@ class PipelineRescorer:
         return publish_month(self.db_url, as_of, model_id=model.model_id).consumers
 
 
-def model_artifact(model: ModelRecord) -> ScorecardArtifact:
-    """The stored model, checked as at every door: schema, content hash, policy guard, and that it is
-    the model registered under this id with this hash."""
+def model_artifact(model: ModelRecord, key: ModelKey | None = None) -> ScorecardArtifact:
+    """The stored model, checked as at every door: schema, content hash, policy guard, that it is the
+    model registered under this id with this hash and, when the service has a model ``key``, that its
+    registration signature verifies (a forged file with a correct hash of its own is refused)."""
     source = f"stored model {model.model_id}"
     artifact = parse_artifact(model.artifact_json, source)
     if artifact.model_id != model.model_id or artifact.content_hash != model.content_hash:
         raise ModelFileError(
             f"{source}: the stored file is model {artifact.model_id} with hash {artifact.content_hash}, "
             f"but it was registered as {model.model_id} with hash {model.content_hash}; refusing to use it"
+        )
+    if key is not None and not key.verifies(model.model_id, model.content_hash, model.signature):
+        why = "is not signed" if not model.signature else "has a signature that does not verify"
+        raise ModelFileError(
+            f"{source} {why} with the service's model key: it was not registered with that key or was "
+            "changed after it was registered; refusing to use it (register it again with the key)"
         )
     return artifact
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,9 @@ from lucidscore.store.service import (
     ModelRecord,
     ScoreRecord,
 )
+
+if TYPE_CHECKING:
+    pass
 
 
 def active_model(session: Session) -> ModelRecord | None:
@@ -44,13 +47,17 @@ def current_score(session: Session, consumer_id: str) -> ScoreRecord | None:
     )
 
 
-def score_history(session: Session, consumer_id: str) -> Sequence[ScoreRecord]:
+def score_history(
+    session: Session, consumer_id: str, *, limit: int | None = None, offset: int = 0
+) -> Sequence[ScoreRecord]:
     """The consumer's score over time: the current row of each model and month, oldest month first (rows
-    a correction superseded are left out; they stay in the table as the trail, see ``score_trail``)."""
+    a correction superseded are left out; they stay in the table as the trail, see ``score_trail``);
+    ``limit`` and ``offset`` page through them."""
     current: dict[tuple[str, date], ScoreRecord] = {}
     for record in score_trail(session, consumer_id):
         current[(record.model_id, record.as_of)] = record  # ordered by id: the newest wins
-    return sorted(current.values(), key=lambda r: (r.as_of, r.id))
+    rows = sorted(current.values(), key=lambda r: (r.as_of, r.id))
+    return rows[offset:] if limit is None else rows[offset : offset + limit]
 
 
 def score_trail(session: Session, consumer_id: str) -> Sequence[ScoreRecord]:

@@ -7,7 +7,7 @@ dispute's trail, and a dispute whose rescoring failed stays open for a retry.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -18,20 +18,25 @@ from lucidscore.service._rescore import Rescorer, model_artifact, published_mont
 from lucidscore.service._scores import activate_model, active_model, model_by_id
 from lucidscore.store.service import Dispute, ModelRecord, User
 
+if TYPE_CHECKING:
+    from lucidscore.service._signing import ModelKey
+
 logger = logging.getLogger(__name__)
 
 
-def activate(session: Session, rescorer: Rescorer | None, model_id: str) -> ModelRecord:
+def activate(
+    session: Session, rescorer: Rescorer | None, model_id: str, key: ModelKey | None = None
+) -> ModelRecord:
     """Make ``model_id`` the active model, scoring everyone with it first if it has no scores yet (so no
     decision meets an active model without a score).
 
-    The stored model is checked (schema, content hash, policy guard) before anything changes; a retired
-    model is refused (``Conflict``).
+    The stored model is checked (schema, content hash, policy guard, signature with ``key``) before
+    anything changes; a retired model is refused (``Conflict``).
     """
     model = model_by_id(session, model_id)
     if model.retired_at is not None:
         raise Conflict(f"model {model_id} is retired; register a new model to use it again", field="model_id")
-    model_artifact(model)
+    model_artifact(model, key)
     if rescorer is not None and published_month(session, model_id) is None:
         rescorer.score_everyone(session, model)
     end_reads(session)
@@ -47,10 +52,18 @@ def accept_dispute(
     analyst: User,
     corrections: dict[str, Any],
     note: str | None,
+    key: ModelKey | None = None,
 ) -> Dispute:
-    """Correct the record (a new version in the store), rescore the consumer, keep the audit trail."""
+    """Correct the record (a new version in the store), rescore the consumer, keep the audit trail.
+
+    The active model is checked (as on activation, signature with ``key`` included) before the record is
+    corrected: a model edited in the database never produces the new score.
+    """
     if dispute.status != "open":
         raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
+    model = active_model(session)
+    if rescorer is not None and model is not None and corrections:
+        model_artifact(model, key)
     if corrections:
         if rescorer is None:
             raise Conflict(
@@ -65,7 +78,6 @@ def accept_dispute(
         )
         add_event(session, dispute, analyst, "corrected", {"corrections": corrections, "record": row})
         session.commit()
-    model = active_model(session)
     if rescorer is not None and model is not None and corrections:
         try:
             record = rescorer.rescore_consumer(session, dispute.consumer_id, model)

@@ -29,7 +29,13 @@ from lucidscore.store._chain_verify import (
     write_anchor_file,
 )
 from lucidscore.store._chain_writer import AuditChainError, install_audit_chain
-from lucidscore.store._engine import check_database, make_engine, session_factory
+from lucidscore.store._engine import (
+    DatabaseMissing,
+    check_database,
+    make_engine,
+    open_database,
+    session_factory,
+)
 from lucidscore.store._history import history
 from lucidscore.store._lock import (
     DEFAULT_WAIT_SECONDS,
@@ -70,6 +76,7 @@ __all__ = [
     "ChainProblem",
     "ChainStatus",
     "DatabaseBusy",
+    "DatabaseMissing",
     "IngestBatch",
     "UnreadableValue",
     "canonical_fields",
@@ -85,6 +92,7 @@ __all__ = [
     "lock_transaction",
     "make_engine",
     "migrate",
+    "open_database",
     "parse_anchor",
     "raw_table",
     "read_anchor_file",

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.errors import InputError
@@ -34,7 +34,7 @@ def _normalise(url: str) -> URL:
     return parsed
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: float = SQLITE_BUSY_TIMEOUT_MS) -> None:
     """WAL, foreign keys, busy timeout, recursive triggers, and transactions that really begin (DDL included).
 
     pysqlite's own transaction handling begins late and commits around DDL; SQLAlchemy's documented recipe
@@ -48,7 +48,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA recursive_triggers=ON")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -60,22 +60,33 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get(SQLITE_BEGIN, "BEGIN"))
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None, pool_timeout: float | None = None) -> Engine:
     """Create an engine for ``url``: ``sqlite:///file.db`` or ``postgresql://`` (run through psycopg 3).
 
     SQLite gets WAL mode, foreign keys and a 30 s busy timeout; a plain ``postgresql://`` URL is mapped to
     the psycopg driver. Rows inserted into an audit table are chained by hash (``install_audit_chain``).
     Raises ``InputError`` for a URL that is not one of these.
 
+    ``pool_size`` fixes the connection pool at exactly that many connections (no overflow) and
+    ``pool_timeout`` bounds the wait for one — and, on SQLite, for another process's write lock (instead of
+    30 s); without them SQLAlchemy's defaults apply (5 + 10 overflow, 30 s), which suit a command-line
+    run. The service sets both (``lucidscore.api.Settings``).
+
     >>> make_engine("sqlite://").dialect.name
     'sqlite'
     """
     parsed = _normalise(url)
+    pool: dict[str, Any] = {}
+    in_memory = parsed.drivername.startswith("sqlite") and parsed.database in (None, "", ":memory:")
+    if pool_size is not None and not in_memory:
+        pool = {"pool_size": pool_size, "max_overflow": 0}
+    if pool_timeout is not None and not in_memory:
+        pool["pool_timeout"] = pool_timeout
     if parsed.drivername.startswith("sqlite"):
-        engine = create_engine(parsed)
-        _configure_sqlite(engine)
+        engine = create_engine(parsed, **pool)
+        _configure_sqlite(engine, SQLITE_BUSY_TIMEOUT_MS if pool_timeout is None else pool_timeout * 1000)
     else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, **pool)
     install_audit_chain(engine)
     return engine
 
@@ -89,7 +100,7 @@ def check_database(engine: Engine, shown: str | None = None) -> None:
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except OperationalError as exc:
+    except DBAPIError as exc:
         detail = " ".join(str(exc.orig or exc).split())
         if engine.dialect.name == "sqlite":
             folder = Path(engine.url.database or ".").expanduser().resolve().parent
@@ -111,3 +122,32 @@ def check_database(engine: Engine, shown: str | None = None) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory bound to ``engine`` whose objects stay readable after commit."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class DatabaseMissing(InputError):
+    """A SQLite database file that does not exist (and was not asked to be created)."""
+
+
+def open_database(url: str, *, create: bool = False, **engine_options: Any) -> Engine:
+    """An engine for ``url`` that has just connected, or ``InputError`` in one line a person can act on.
+
+    Every command that opens a database goes through here: a SQLite file in a folder that does not exist,
+    a SQLite file that does not exist (``DatabaseMissing``, unless ``create``) and a server that cannot be
+    reached are named, with the reason, instead of failing later with a traceback. ``engine_options`` go to
+    ``make_engine``. The password of a URL is never shown.
+    """
+    parsed = _normalise(url)
+    shown = make_url(url).render_as_string(hide_password=True)  # as the person wrote it, password hidden
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.parent.is_dir():
+            raise InputError(f"database {shown}: the folder {path.parent} does not exist; create it first")
+        if not path.exists() and not create:
+            raise DatabaseMissing(f"database {shown}: the file {path} does not exist")
+    engine = make_engine(url, **engine_options)
+    try:
+        check_database(engine, f"database {shown}")
+    except InputError:
+        engine.dispose()
+        raise
+    return engine

@@ -156,7 +156,8 @@ class ScoreRecord(AuditChained, Base):
 
 
 class ModelRecord(Base):
-    """A scorecard artifact the service can score with; exactly one is active."""
+    """A scorecard artifact the service can score with; exactly one is active. Registered with
+    ``lucidscore.service.register_model``, which signs it when given a model key."""
 
     __tablename__ = "models"
 
@@ -169,6 +170,8 @@ class ModelRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # A retired model is kept (its scores stay explainable) but can no longer be activated.
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Ed25519 signature (base64) of the model id and content hash, at registration (0005_model_signature)
+    signature: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
 class Dispute(Base):

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import AnalystAuth, AnalystWrite, AnyDispute, Db, State
+from lucidscore.api.deps import AnalystAuth, AnalystWrite, AnyDispute, Db, OneHopRoute, Page, State
 from lucidscore.api.schemas import (
     AcceptDisputeIn,
     AnalystDisputeOut,
@@ -21,26 +21,26 @@ from lucidscore.api.schemas import (
 )
 
 logger = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1/analyst", tags=["analyst"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/analyst", tags=["analyst"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
 
 
 @router.get("/models", summary="Models the service can score with")
-def list_models(auth: AnalystAuth, db: Db) -> list[ModelOut]:
-    return [_views.model_out(m) for m in service.models(db)]
+def list_models(auth: AnalystAuth, db: Db, state: State) -> list[ModelOut]:
+    return [_views.model_out(m, state.model_key) for m in service.models(db)]
 
 
 @router.post("/models/{model_id}/activate", summary="Make a model the one every new decision uses")
 def activate_model(model_id: str, auth: AnalystWrite, db: Db, state: State) -> ModelOut:
-    return _views.model_out(service.activate(db, state.rescorer, model_id))
+    return _views.model_out(service.activate(db, state.rescorer, model_id, state.model_key), state.model_key)
 
 
 @router.get("/disputes", summary="The dispute queue")
 def queue(
-    auth: AnalystAuth, db: Db, status: Literal["open", "accepted", "rejected"] | None = "open"
+    auth: AnalystAuth, db: Db, page: Page, status: Literal["open", "accepted", "rejected"] | None = "open"
 ) -> list[AnalystDisputeOut]:
     return [
         AnalystDisputeOut.model_validate(_views.dispute_out(db, d, analyst=True).model_dump())
-        for d in service.disputes_of(db, status=status)
+        for d in service.disputes_of(db, status=status, limit=page.limit, offset=page.offset)
     ]
 
 
@@ -53,7 +53,9 @@ def one_dispute(dispute: AnyDispute, db: Db) -> AnalystDisputeOut:
 def accept_dispute(
     body: AcceptDisputeIn, dispute: AnyDispute, auth: AnalystWrite, db: Db, state: State
 ) -> DisputeOut:
-    service.accept_dispute(db, state.rescorer, dispute, auth.user, body.corrections, body.note)
+    service.accept_dispute(
+        db, state.rescorer, dispute, auth.user, body.corrections, body.note, state.model_key
+    )
     return _views.dispute_out(db, dispute, analyst=True)
 
 

@@ -11,18 +11,18 @@ from lucidscore import service
 from lucidscore.api import _plots, _views
 from lucidscore.api._errors import ApiError, PageError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, State, find_dispute
+from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, OneHopRoute, State, find_dispute
 from lucidscore.api.schemas import AcceptDisputeIn
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse, route_class=OneHopRoute)
 
 
 @router.get("/analyst")
-def models_page(request: Request, auth: AnalystPage, db: Db) -> Response:
+def models_page(request: Request, auth: AnalystPage, db: Db, state: State) -> Response:
     model = service.active_model(db)
     dist = service.score_distribution(db, model.model_id) if model else None
     context = {
-        "models": [_views.model_out(m) for m in service.models(db)],
+        "models": [_views.model_out(m, state.model_key) for m in service.models(db)],
         "dist": dist,
         "plot": _plots.distribution(dist["bin_edges"], dist["counts"]) if dist else "",
     }
@@ -36,7 +36,7 @@ def activate_form(
     db: Db,
     state: State,
 ) -> Response:
-    service.activate(db, state.rescorer, model_id)
+    service.activate(db, state.rescorer, model_id, state.model_key)
     return RedirectResponse("/analyst", status_code=303)
 
 
@@ -72,7 +72,9 @@ def accept_form(
     dispute = find_dispute(db, dispute_id)
     try:
         body = AcceptDisputeIn(corrections=_parse_corrections(corrections), note=note)
-        service.accept_dispute(db, state.rescorer, dispute, auth.user, body.corrections, body.note)
+        service.accept_dispute(
+            db, state.rescorer, dispute, auth.user, body.corrections, body.note, state.model_key
+        )
     except PageError as exc:
         db.rollback()
         return queue_page(request, auth, db, error=str(exc))

@@ -7,7 +7,17 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import ConsumerAuth, ConsumerWrite, Db, OwnConsent, OwnDispute, State, consumer_id
+from lucidscore.api.deps import (
+    ConsumerAuth,
+    ConsumerWrite,
+    Db,
+    OneHopRoute,
+    OwnConsent,
+    OwnDispute,
+    Page,
+    State,
+    consumer_id,
+)
 from lucidscore.api.schemas import (
     AccessOut,
     ConsentCreatedOut,
@@ -22,7 +32,7 @@ from lucidscore.api.schemas import (
     ScoreOut,
 )
 
-router = APIRouter(prefix="/v1/me", tags=["consumer"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/me", tags=["consumer"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
 
 
 @router.get("", summary="Who I am")
@@ -41,18 +51,22 @@ def my_score(auth: ConsumerAuth, db: Db) -> ScoreOut:
 
 
 @router.get("/history", summary="My score over time")
-def my_history(auth: ConsumerAuth, db: Db) -> list[HistoryPointOut]:
-    return _views.history_out(service.score_history(db, consumer_id(auth)))
+def my_history(auth: ConsumerAuth, db: Db, page: Page) -> list[HistoryPointOut]:
+    return _views.history_out(
+        service.score_history(db, consumer_id(auth), limit=page.limit, offset=page.offset)
+    )
 
 
 @router.get("/data", summary="Every record held about me")
-def my_data(auth: ConsumerAuth, db: Db) -> RecordsOut:
-    return RecordsOut(**service.records_of(db, consumer_id(auth)))
+def my_data(auth: ConsumerAuth, db: Db, page: Page) -> RecordsOut:
+    """Each table's records, paged alike by ``limit`` and ``offset``."""
+    return RecordsOut(**service.records_of(db, consumer_id(auth), limit=page.limit, offset=page.offset))
 
 
 @router.get("/access-log", summary="Who looked at my score, why, when, and the result")
-def my_access_log(auth: ConsumerAuth, db: Db) -> list[AccessOut]:
-    return [AccessOut(**row) for row in service.access_log_of(db, consumer_id(auth))]
+def my_access_log(auth: ConsumerAuth, db: Db, page: Page) -> list[AccessOut]:
+    rows = service.access_log_of(db, consumer_id(auth), limit=page.limit, offset=page.offset)
+    return [AccessOut(**row) for row in rows]
 
 
 @router.get("/merchants", summary="Merchants I can grant a consent to")
@@ -61,8 +75,10 @@ def my_merchants(auth: ConsumerAuth, db: Db) -> list[MerchantOut]:
 
 
 @router.get("/consents", summary="My consents")
-def my_consents(auth: ConsumerAuth, db: Db) -> list[ConsentOut]:
-    return _views.consent_out(db, service.consents_of(db, consumer_id(auth)))
+def my_consents(auth: ConsumerAuth, db: Db, page: Page) -> list[ConsentOut]:
+    return _views.consent_out(
+        db, service.consents_of(db, consumer_id(auth), limit=page.limit, offset=page.offset)
+    )
 
 
 @router.post("/consents", status_code=201, summary="Grant a merchant a consent for one purpose")
@@ -90,8 +106,9 @@ def revoke(consent: OwnConsent, auth: ConsumerWrite, db: Db) -> ConsentOut:
 
 
 @router.get("/disputes", summary="My disputes")
-def my_disputes(auth: ConsumerAuth, db: Db) -> list[DisputeOut]:
-    return [_views.dispute_out(db, d) for d in service.disputes_of(db, consumer_id(auth))]
+def my_disputes(auth: ConsumerAuth, db: Db, page: Page) -> list[DisputeOut]:
+    disputes = service.disputes_of(db, consumer_id(auth), limit=page.limit, offset=page.offset)
+    return [_views.dispute_out(db, d) for d in disputes]
 
 
 @router.get("/disputes/{dispute_id}", summary="One of my disputes, with its audit trail")

@@ -16,13 +16,14 @@ from lucidscore.api.deps import (
     ConsumerForm,
     ConsumerPage,
     Db,
+    OneHopRoute,
     SettingsDep,
     State,
     consumer_id,
     find_own_consent,
 )
 
-router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse, route_class=OneHopRoute)
 
 
 @router.get("/dashboard")

@@ -9,9 +9,18 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from lucidscore import service
-from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
+from lucidscore.api._errors import ERROR_RESPONSES, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Catalogue, Db, MaybeSignedIn, MerchantUser, State
+from lucidscore.api.deps import (
+    Catalogue,
+    Db,
+    MaybeSignedIn,
+    MerchantUser,
+    OneHopRoute,
+    State,
+    guess,
+    merchant_for_key,
+)
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 
@@ -19,19 +28,37 @@ def _lock(state: State) -> AbstractContextManager[Any] | None:
     return state.write_lock if state.serialise_writes else None
 
 
-router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES, route_class=OneHopRoute)
+
+
+def _decide(
+    state: State,
+    request: Request,
+    db: Db,
+    merchant: service.MerchantRef,
+    token: str,
+    product: str,
+    catalogue: service.CurrentCatalogue,
+) -> dict[str, Any]:
+    """The decision; unknown consent tokens are counted per client and merchant (429 when guessing)."""
+    attempt = guess(state, request, ("consent-token", merchant.id))
+    try:
+        outcome = service.decide(db, merchant, token, product, catalogue, _lock(state))
+    except service.UnknownSecret:
+        attempt.failed()
+        raise
+    attempt.succeeded()
+    return outcome
 
 
 @router.post("/v1/decisions", summary="Decide a product for a consumer who granted a consent")
 def decision(
-    body: DecisionIn, merchant: MerchantUser, db: Db, state: State, catalogue: Catalogue
+    body: DecisionIn, request: Request, merchant: MerchantUser, db: Db, state: State, catalogue: Catalogue
 ) -> DecisionOut:
     """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
     (with the benefit catalogue version it was made with) and shown to the consumer. 403 without a valid
     consent for this merchant and product."""
-    return DecisionOut(
-        **service.decide(db, merchant, body.consent_token, body.product, catalogue, _lock(state))
-    )
+    return DecisionOut(**_decide(state, request, db, merchant, body.consent_token, body.product, catalogue))
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -53,12 +80,8 @@ def merchant_form(
     context: dict[str, object] = {"catalogue": catalogue.catalogue}
     status = 200
     try:
-        merchant = service.merchant_for_key(db, api_key.strip())
-        if merchant is None:
-            raise ApiError(401, "the API key is not valid")
-        context["decision"] = service.decide(
-            db, merchant, consent_token.strip(), product, catalogue, _lock(state)
-        )
+        merchant = merchant_for_key(state, request, db, api_key.strip())
+        context["decision"] = _decide(state, request, db, merchant, consent_token.strip(), product, catalogue)
     except PageError as exc:
         status = status_for(exc)
         context["error"] = f"{status}: {exc}"

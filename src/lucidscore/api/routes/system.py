@@ -7,10 +7,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from lucidscore.api._errors import ApiError
 from lucidscore.api._pages import STATIC, render
-from lucidscore.api.deps import MaybeSignedIn, State
+from lucidscore.api.deps import MaybeSignedIn, OneHopRoute, State
 from lucidscore.api.schemas import OkOut
 
-router = APIRouter()
+router = APIRouter(route_class=OneHopRoute)
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
@@ -18,13 +18,15 @@ def home(request: Request, auth: MaybeSignedIn) -> Response:
     return render(request, "home.html", {}, auth=auth)
 
 
+# Liveness and the do-nothing endpoint run on the event loop: they need no thread, so no flood of
+# database requests can keep them waiting (issue 11).
 @router.get("/healthz", tags=["system"], summary="Liveness")
-def health() -> OkOut:
+async def health() -> OkOut:
     return OkOut()
 
 
 @router.post("/v1/ping", tags=["system"], summary="Do nothing: the framework's ceiling in the load benchmark")
-def ping() -> OkOut:
+async def ping() -> OkOut:
     return OkOut()
 
 
@@ -42,7 +44,7 @@ def plotly_js(state: State) -> Response:
 
 
 @router.get("/static/{name}", include_in_schema=False)
-def static_file(name: str) -> Response:
+async def static_file(name: str) -> Response:
     path = STATIC / name
     if "/" in name or name.startswith(".") or not path.is_file():
         raise ApiError(404, f"no static file {name!r}")
