@@ -113,10 +113,20 @@ def create_app(
 def _seed_catalogue(sessions: sessionmaker[Session], seed: BenefitCatalogue, settings: Settings) -> None:
     """Store the first catalogue version when the database has none: the file of
     ``benefit_catalogue_path`` if set, else the default. Later versions come from
-    ``lucidscore catalogue set``; a file that differs from the stored current version is then ignored."""
+    ``lucidscore catalogue set``; a file that differs from the stored current version is then ignored.
+
+    A database that cannot be reached now does not stop the app from starting (its requests answer 503
+    until it is back; ``CatalogueCache`` uses ``seed`` while no version is stored); the next start seeds it.
+    """
+    from sqlalchemy.exc import DBAPIError
+
     path = settings.benefit_catalogue_path
     with sessions() as session:
-        version = ensure_catalogue(session, seed, source=str(path) if path else "default")
+        try:
+            version = ensure_catalogue(session, seed, source=str(path) if path else "default")
+        except DBAPIError as exc:
+            log.warning("benefit catalogue not seeded: the database is unavailable (%s)", exc.orig or exc)
+            return
         if path is not None:
             current = catalogue_version(session, version).catalogue
             if catalogue_json(current) != catalogue_json(seed):

@@ -99,6 +99,7 @@ Db = Annotated[Session, Depends(_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
+@ends_its_transactions  # the read's connection goes back to the pool in this thread hop
 def _catalogue(state: State, db: Db) -> service.CurrentCatalogue:
     return state.catalogues.current(db)
 
