@@ -1,4 +1,5 @@
-"""What one app instance holds: settings, engine, session maker, catalogue, throttle, templates, rescorer."""
+"""What one app instance holds: settings, engine, session maker, catalogue cache, throttle, admission,
+templates, rescorer, model key."""
 
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from lucidscore.api._admission import Admission
 from lucidscore.api._limits import Throttle
 from lucidscore.api._settings import Settings
-from lucidscore.policy import BenefitCatalogue
 from lucidscore.service import NoticeContact
 
 if TYPE_CHECKING:
-    from lucidscore.service import ModelKey, Rescorer
+    from lucidscore.service import CatalogueCache, ModelKey, Rescorer
 
 
 @dataclass
@@ -25,7 +25,7 @@ class ServiceState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    catalogue: BenefitCatalogue
+    catalogues: CatalogueCache  # the current benefit catalogue, read from the database per request
     throttle: Throttle  # failed sign-ins, wrong API keys and unknown consent tokens
     templates: Jinja2Templates
     admission: Admission

@@ -244,6 +244,7 @@ def model_out(model: ModelRecord, key: service.ModelKey | None) -> ModelOut:
         "description": model.description,
         "active": model.active,
         "created_at": service.aware(model.created_at),
+        "retired_at": None if model.retired_at is None else service.aware(model.retired_at),
     }
     try:
         artifact = service.model_artifact(model, key)

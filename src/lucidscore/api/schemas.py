@@ -285,6 +285,9 @@ class DecisionOut(_Out):
         description="principal reasons when declined: codes and adverse-action statements, no personal values"
     )
     decided_at: datetime
+    catalogue_version: int | None = Field(
+        default=None, description="version of the benefit catalogue the decision was made with"
+    )
     notice: NoticeOut | None = Field(default=None, description="the adverse-action notice, when declined")
 
 
@@ -299,6 +302,9 @@ class DecisionRecordOut(_Out):
     approved: bool
     score: int | None
     model_id: str | None
+    catalogue_version: int | None = Field(
+        default=None, description="version of the benefit catalogue the decision was made with"
+    )
     notice: NoticeOut | None = Field(default=None, description="the adverse-action notice, when declined")
 
 
@@ -308,6 +314,7 @@ class ModelOut(_Out):
     description: str
     active: bool
     created_at: datetime
+    retired_at: datetime | None = Field(default=None, description="set when the model was retired")
     segments: list[str]
     test_auc: float | None = None
     problem: str | None = None  # why the service refuses to score with this model (edited, forged, refused)

@@ -12,12 +12,16 @@ from rich.console import Console
 from rich.text import Text
 
 from lucidscore.cli import (
+    admin_cmds,
     audit_cmds,
+    catalogue_cmds,
     data_cmds,
     evaluate_cmds,
     ingest_cmds,
     lda_cmds,
     model_cmds,
+    publish_cmds,
+    registry_cmds,
     score_cmds,
     service_cmds,
 )
@@ -45,7 +49,20 @@ def version() -> None:
     typer.echo(__version__)
 
 
-COMMANDS = (data_cmds, ingest_cmds, model_cmds, score_cmds, evaluate_cmds, lda_cmds, service_cmds, audit_cmds)
+COMMANDS = (
+    data_cmds,
+    ingest_cmds,
+    model_cmds,
+    score_cmds,
+    evaluate_cmds,
+    lda_cmds,
+    publish_cmds,
+    service_cmds,
+    audit_cmds,
+    admin_cmds,
+    registry_cmds,
+    catalogue_cmds,
+)
 for module in COMMANDS:
     module.register(app)
 

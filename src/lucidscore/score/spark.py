@@ -236,3 +236,73 @@ def _concat(
             writer.close()
     if writer is None:
         raise InputError("the data file has no data rows; expected at least one row to score")
+
+
+STORED_COLUMNS = ("score", "tier", "probability", "segment", "reasons", "explanation")
+
+
+def _stored_scorer(model_json: str, as_of: Any, id_name: str) -> Any:
+    """The function ``mapInPandas`` runs per partition: ``score_consumers`` on its rows, with reasons and
+    explanations as JSON text (Spark has no type for them)."""
+    import json
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from lucidscore.score._stored import score_consumers
+
+        artifact = ScorecardArtifact.model_validate_json(model_json)
+        for frame in batches:
+            if frame.empty:
+                continue
+            try:
+                rows = score_consumers(artifact, frame, as_of, id_column=id_name)
+            except InputError as exc:
+                raise ValueError(_ERROR_PREFIX + exc.message) from None
+            yield pd.DataFrame(
+                {
+                    id_name: [r["consumer_id"] for r in rows],
+                    "score": [r["score"] for r in rows],
+                    "tier": [r["tier"] for r in rows],
+                    "probability": [r["probability"] for r in rows],
+                    "segment": [r["segment"] for r in rows],
+                    "reasons": [json.dumps(r["reasons"]) for r in rows],
+                    "explanation": [
+                        None if r["explanation"] is None else json.dumps(r["explanation"]) for r in rows
+                    ],
+                }
+            )
+
+    return run
+
+
+def score_consumers_dataframe(
+    spark_frame: Any, artifact: ScorecardArtifact, as_of: Any, id_column: str = "consumer_id"
+) -> Any:
+    """``lucidscore.score.score_consumers`` on Apache Spark: one row per consumer of ``spark_frame`` with
+    the score history's columns (reasons and explanation as JSON text), computed on the executors by the
+    same function, so the rows equal the local engine's.
+
+    >>> rows = score_consumers_dataframe(spark.read.parquet("features.parquet"), art, as_of)  # doctest: +SKIP
+    """
+    from pyspark.sql import types as T
+
+    compiled = CompiledScorecard.from_artifact(artifact)
+    compiled.check_columns(spark_frame.columns, "the Spark DataFrame")
+    if id_column not in spark_frame.columns:
+        raise InputError(f"the Spark DataFrame has no id column {id_column}")
+    needed = [id_column, *(c for c in compiled.required_columns if c != id_column)]
+    schema = T.StructType(
+        [
+            T.StructField(id_column, T.StringType()),
+            T.StructField("score", T.IntegerType()),
+            T.StructField("tier", T.StringType()),
+            T.StructField("probability", T.DoubleType()),
+            T.StructField("segment", T.StringType()),
+            T.StructField("reasons", T.StringType()),
+            T.StructField("explanation", T.StringType()),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return spark_frame.select(*needed).mapInPandas(
+            _stored_scorer(artifact.model_dump_json(), as_of, id_column), schema
+        )

@@ -19,6 +19,7 @@ from sqlalchemy.sql import Executable
 
 from lucidscore.policy import BenefitCatalogue
 from lucidscore.service._accounts import MerchantRef, user_names
+from lucidscore.service._catalogue import CurrentCatalogue
 from lucidscore.service._common import aware, end_reads, now
 from lucidscore.service._consents import status_of
 from lucidscore.service._errors import Conflict, Invalid, NotFound, Refused, Unavailable, UnknownSecret
@@ -62,7 +63,9 @@ def _statements() -> dict[str, Executable]:
 def _log(session: Session, lock: AbstractContextManager[Any], row: dict[str, Any]) -> None:
     """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time)."""
     with lock:
-        session.connection().execute(_statements()["log"], {"score": None, "model_id": None} | row)
+        session.connection().execute(
+            _statements()["log"], {"score": None, "model_id": None, "catalogue_version": None} | row
+        )
         session.commit()
 
 
@@ -71,18 +74,23 @@ def decide(
     merchant: MerchantRef,
     consent_token: str,
     product: str,
-    catalogue: BenefitCatalogue,
+    catalogue: BenefitCatalogue | CurrentCatalogue,
     write_lock: AbstractContextManager[Any] | None = None,
     contact: NoticeContact | None = None,
 ) -> dict[str, Any]:
     """Score, tier and the benefit decision for ``product``; when declined, the principal reasons (code
     and adverse-action statement) and the adverse-action notice (``contact``: whom it names).
 
+    ``catalogue``: the current catalogue with its stored version (``CatalogueCache.current``), which the
+    access log records with the decision; a bare ``BenefitCatalogue`` records none.
     Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired or revoked
     (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
     ``write_lock`` is held while the access-log row is written.
     """
     lock = write_lock if write_lock is not None else nullcontext()
+    version = catalogue.version if isinstance(catalogue, CurrentCatalogue) else None
+    if isinstance(catalogue, CurrentCatalogue):
+        catalogue = catalogue.catalogue
     if product not in catalogue.products:
         raise Invalid(f"product {product!r} is not one of {', '.join(catalogue.products)}", field="product")
     sql = _statements()
@@ -114,7 +122,12 @@ def decide(
     end_reads(session)
     if refusal is not None or score is None:
         why, message = refusal or ("no score", "no score")
-        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant.id, "purpose": product}
+        row = {
+            "consumer_id": consent.consumer_id,
+            "merchant_id": merchant.id,
+            "purpose": product,
+            "catalogue_version": version,
+        }
         _log(session, lock, row | {"at": now(), "result": "refused: " + why})
         raise (Conflict if why == "no score" else Refused)(message, field="consent_token")
     outcome = catalogue.decide(product, score.score)
@@ -133,6 +146,7 @@ def decide(
             "result": "approved" if outcome.approved else "declined",
             "score": score.score,
             "model_id": score.model_id,
+            "catalogue_version": version,
         },
     )
     notice = None
@@ -160,6 +174,7 @@ def decide(
         "reasons": notice_reasons(stored),
         "decided_at": decided_at,
         "notice": notice,
+        "catalogue_version": version,
     }
 
 
@@ -174,8 +189,8 @@ def decisions_of(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The consumer's decisions (approved or declined), newest first: id, merchant, product, when, score;
-    ``limit`` and ``offset`` page through them."""
+    """The consumer's decisions (approved or declined), newest first: id, merchant, product, when, score,
+    the benefit catalogue version it was made with; ``limit`` and ``offset`` page through them."""
     rows = session.scalars(
         select(AccessLog)
         .where(AccessLog.consumer_id == consumer_id, AccessLog.result.in_(DECIDED))
@@ -195,6 +210,7 @@ def decisions_of(
             "approved": r.result == "approved",
             "score": r.score,
             "model_id": r.model_id,
+            "catalogue_version": r.catalogue_version,
         }
         for r in rows
     ]

@@ -8,6 +8,7 @@ from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api.deps import (
+    Catalogue,
     ConsumerAuth,
     ConsumerWrite,
     Db,
@@ -73,17 +74,21 @@ def my_access_log(auth: ConsumerAuth, db: Db, page: Page) -> list[AccessOut]:
 
 
 @router.get("/decisions", summary="Decisions about me: who decided what, when; the notice of each decline")
-def my_decisions(auth: ConsumerAuth, db: Db, state: State, page: Page) -> list[DecisionRecordOut]:
+def my_decisions(
+    auth: ConsumerAuth, db: Db, state: State, catalogue: Catalogue, page: Page
+) -> list[DecisionRecordOut]:
     return _views.decisions_out(
-        db, consumer_id(auth), state.catalogue, state.contact, limit=page.limit, offset=page.offset
+        db, consumer_id(auth), catalogue.catalogue, state.contact, limit=page.limit, offset=page.offset
     )
 
 
 @router.get(
     "/decisions/{decision_id}/notice", summary="The adverse-action notice of one of my declined decisions"
 )
-def my_notice(decision_id: DecisionId, auth: ConsumerAuth, db: Db, state: State) -> NoticeOut:
-    notice = service.decision_notice(db, consumer_id(auth), decision_id, state.catalogue, state.contact)
+def my_notice(
+    decision_id: DecisionId, auth: ConsumerAuth, db: Db, state: State, catalogue: Catalogue
+) -> NoticeOut:
+    notice = service.decision_notice(db, consumer_id(auth), decision_id, catalogue.catalogue, state.contact)
     return _views.notice_out(notice)
 
 
@@ -107,7 +112,7 @@ def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> Consent
         body.merchant,
         body.purpose,
         body.days,
-        state.catalogue,
+        state.catalogues.current(db).catalogue,
         state.settings.consent_max_days,
     )
     db.commit()

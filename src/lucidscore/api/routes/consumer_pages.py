@@ -13,6 +13,7 @@ from lucidscore.api import _plots, _views
 from lucidscore.api._errors import PageError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import (
+    Catalogue,
     ConsentId,
     ConsumerForm,
     ConsumerPage,
@@ -53,20 +54,20 @@ def data_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
 
 
 @router.get("/access")
-def access_page(request: Request, auth: ConsumerPage, db: Db, state: State) -> Response:
+def access_page(request: Request, auth: ConsumerPage, db: Db, state: State, catalogue: Catalogue) -> Response:
     context = {
         "rows": service.access_log_of(db, consumer_id(auth)),
-        "decisions": _views.decisions_out(db, consumer_id(auth), state.catalogue, state.contact),
+        "decisions": _views.decisions_out(db, consumer_id(auth), catalogue.catalogue, state.contact),
     }
     return render(request, "access.html", context, auth=auth)
 
 
 @router.get("/decisions/{decision_id}/notice")
 def notice_page(
-    request: Request, decision_id: DecisionId, auth: ConsumerPage, db: Db, state: State
+    request: Request, decision_id: DecisionId, auth: ConsumerPage, db: Db, state: State, catalogue: Catalogue
 ) -> Response:
     """One declined decision's adverse-action notice, laid out to print."""
-    notice = service.decision_notice(db, consumer_id(auth), decision_id, state.catalogue, state.contact)
+    notice = service.decision_notice(db, consumer_id(auth), decision_id, catalogue.catalogue, state.contact)
     return render(request, "notice.html", {"notice": _views.notice_out(notice)}, auth=auth)
 
 
@@ -74,7 +75,7 @@ def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, objec
     return {
         "consents": _views.consent_out(db, service.consents_of(db, consumer_id)),
         "merchants": service.merchants(db),
-        "catalogue": state.catalogue,
+        "catalogue": state.catalogues.current(db).catalogue,
         "max_days": state.settings.consent_max_days,
     }
 
@@ -98,7 +99,13 @@ def grant_form(
     extra: dict[str, object] = {}
     try:
         consent, token = service.grant_consent(
-            db, consumer_id(auth), merchant, purpose, days, state.catalogue, settings.consent_max_days
+            db,
+            consumer_id(auth),
+            merchant,
+            purpose,
+            days,
+            state.catalogues.current(db).catalogue,
+            settings.consent_max_days,
         )
         db.commit()
         extra = {
