@@ -7,10 +7,13 @@ The model is trained by ``lucidscore.model.train_scorecard`` on taiwan_default.c
 the audit; saved to benchmarks/_work/score_bench_model.json), or read from ``--model``. The table is
 the Taiwan rows sampled with replacement to ``--rows`` rows, amounts jittered by 1% noise (seed 0).
 Timed separately, best of ``--repeats``: preparation (frame -> matrix), the numba kernel (points only;
-with 4 reasons), ``score_frame`` end to end (with reason text), and ``score_file`` from a Parquet file
-and from a CSV file to a Parquet file. optbinning (BinningProcess + Scorecard, fitted on the same
-Taiwan rows) runs in benchmarks/_work/anchors-venv, in a subprocess that times ``Scorecard.score`` on
-the same table. NUMBA_NUM_THREADS=1 and a single-thread BLAS keep everything on one core.
+with 4 reasons), ``score_frame`` end to end (with the four columns of each reason: the consumer statement
+with the person's value, code, characteristic, points), ``score_frame`` with recourse (every numeric
+characteristic declared lower or higher, the way its card scores better, so every row has a plan to
+search), and ``score_file`` from a Parquet file and from a CSV file to a Parquet file. optbinning
+(BinningProcess + Scorecard, fitted on the same Taiwan rows) runs in benchmarks/_work/anchors-venv, in a
+subprocess that times ``Scorecard.score`` on the same table. NUMBA_NUM_THREADS=1 and a single-thread
+BLAS keep everything on one core.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from lucidscore.artifact import load_artifact  # noqa: E402
+from lucidscore.artifact import ScorecardArtifact, load_artifact  # noqa: E402
 from lucidscore.model import train_scorecard  # noqa: E402
 from lucidscore.score import CompiledScorecard, score_file, score_frame  # noqa: E402
 
@@ -73,6 +76,21 @@ def replicate(frame: pd.DataFrame, rows: int, seed: int = 0) -> pd.DataFrame:
     for c in money:
         big[c] = (big[c] * (1 + rng.normal(0, 0.01, rows))).round(0)
     return big
+
+
+def advised(art: ScorecardArtifact) -> ScorecardArtifact:
+    """Every numeric characteristic declared lower or higher, the way its card scores better."""
+    segments = []
+    for seg in art.segments:
+        chars = []
+        for c in seg.characteristics:
+            ends = sorted((b for b in c.bins if b.kind == "interval"), key=lambda b: b.lower or -np.inf)
+            way = "none"
+            if c.dtype == "numeric" and ends[0].points != ends[-1].points:
+                way = "lower" if ends[0].points > ends[-1].points else "higher"
+            chars.append(c.model_copy(update={"advice": way, "actionable": way != "none"}))
+        segments.append(seg.model_copy(update={"characteristics": chars}))
+    return art.model_copy(update={"segments": segments})
 
 
 def best_of(repeats: int, fn: Callable[[], object]) -> float:
@@ -124,6 +142,8 @@ def main() -> None:
     big.to_csv(csv_path, index=False)
     out = WORK / "score_bench_out.parquet"
 
+    movable = advised(art)
+    score_frame(movable, big.head(1000), recourse=True)  # compile the recourse kernel
     compiled = CompiledScorecard.from_artifact(art)
     warm = compiled.prepare(big.head(1000))
     compiled.score(warm), compiled.score_with_reasons(warm, 4)  # compile (or load the numba cache)
@@ -135,6 +155,9 @@ def main() -> None:
         "kernel_reasons4_s": best_of(args.repeats, lambda: compiled.score_with_reasons(batch, 4)),
         "score_frame_points_s": best_of(args.repeats, lambda: score_frame(art, big, reasons=0)),
         "score_frame_reasons4_s": best_of(args.repeats, lambda: score_frame(art, big, reasons=4)),
+        "score_frame_recourse_s": best_of(
+            args.repeats, lambda: score_frame(movable, big, reasons=0, recourse=True, max_changes=2)
+        ),
         "score_file_reasons4_s": best_of(
             1, lambda: score_file("", big_path, out, 4, progress=False, artifact=art)
         ),

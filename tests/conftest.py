@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.databases",
     "tests.fixtures.browser",
+    "tests.fixtures.bureau",
     "tests.fixtures.jpmml",
 ]

@@ -29,6 +29,7 @@ from lucidscore.service import create_api_key, create_user
 from lucidscore.store import make_engine, migrate
 from lucidscore.store.service import ModelRecord, ScoreRecord
 
+ADVERSE_ACTION = "Late payment on credit accounts in the last 12 months"
 PASSWORDS = {"alice": "alice-pass-1234", "bob": "bob-pass-5678", "ann": "analyst-pass-9012"}
 CONSUMERS = {"alice": "C0001", "bob": "C0002"}
 
@@ -45,9 +46,16 @@ def tiny_artifact(model_id: str = "sc-test-1") -> ScorecardArtifact:
         dtype="numeric",
         description="Worst delinquency in the last 12 months (days)",
         actionable=True,
+        advice="lower",
+        unit="days",
+        code="CH02",
+        statement="Your most overdue credit payment in the last 12 months was {value} late; "
+        "{better} scores higher.",
+        adverse_action=ADVERSE_ACTION,
         iv=0.3,
         coefficient=1.0,
         bins=bins,
+        declared=True,
     )
     segment = Segment(
         name="all", intercept=0.0, base_points=580, characteristics=[char], n_train=100, bad_rate=0.12
@@ -63,12 +71,15 @@ def tiny_artifact(model_id: str = "sc-test-1") -> ScorecardArtifact:
 
 
 def reason(consumer_id: str) -> Reason:
+    """A stored reason; its text holds the consumer's own value (here their id, to spot any leak)."""
     return Reason(
         characteristic="worst_dpd_12m",
         family="credit_history",
         bin_label="30 or more",
         points_lost=60,
-        text=f"Worst delinquency in the last 12 months (days): {consumer_id} reason",
+        text=f"Your most overdue credit payment was {consumer_id} days late; under 30 days scores higher.",
+        code="CH02",
+        adverse_action=ADVERSE_ACTION,
     )
 
 
@@ -82,6 +93,11 @@ def explanation(consumer_id: str, score: int, tier: str) -> Explanation:
         steps=1,
         points_gained=60,
         score_alone=score + 60,
+        code="CH02",
+        direction="lower",
+        from_text="45 days",
+        to_text="under 30 days",
+        to_value=29.0,
     )
     return Explanation(
         row=0,
@@ -90,9 +106,10 @@ def explanation(consumer_id: str, score: int, tier: str) -> Explanation:
         probability=0.1,
         segment="all",
         base_points=580,
-        families={"credit_history": 60, "payment_behaviour": 10},
+        families={"credit_history": score - 590, "payment_behaviour": 10},  # base 580: they add up
         reasons=[reason(consumer_id)],
         recourse=Recourse(target_tier="excellent", target_score=700, changes=[change], new_score=score + 60),
+        raw_points=score,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,12 +19,13 @@ def test_app_from_environment(world: World, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("LUCIDSCORE_MAX_BODY_BYTES", "2048")
     app = app_from_environment()
     assert app.state.lucid.settings.max_body_bytes == 2048
-    assert app.state.lucid.rescorer is None
+    rescorer = app.state.lucid.rescorer  # always on: disputes rescore in the newest published month
+    assert isinstance(rescorer, PipelineRescorer) and rescorer.as_of is None
     client = TestClient(app, raise_server_exceptions=False)
     assert client.get("/healthz").json() == {"ok": True}
     assert client.post("/v1/decisions", content=b"x" * 3000).status_code == 413
     monkeypatch.setenv("LUCIDSCORE_AS_OF", "2026-06-30")
-    assert isinstance(app_from_environment().state.lucid.rescorer, PipelineRescorer)
+    assert app_from_environment().state.lucid.rescorer.as_of == date(2026, 6, 30)
 
 
 def test_importing_the_service_creates_no_engine_or_settings() -> None:

@@ -30,7 +30,7 @@ def test_decision_approved_with_consent_and_logged(any_world: World) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["approved"], body["score"], body["tier"], body["min_score"]) == (True, 655, "very good", 650)
-    assert body["reasons"] == []
+    assert body["reasons"] == [] and body["notice"] is None
     log = any_world.signed_in("alice").get("/v1/me/access-log").json()
     assert log[0]["merchant"] == "Shop X" and log[0]["purpose"] == "deposit_free_rental"
     assert log[0]["result"] == "approved"
@@ -43,7 +43,11 @@ def test_declined_decision_gives_principal_reasons(any_world: World) -> None:
     )
     assert r.status_code == 200
     assert r.json()["approved"] is False
-    assert r.json()["reasons"] == ["Worst delinquency in the last 12 months (days): C0001 reason"]
+    assert r.json()["reasons"] == [
+        {"code": "CH02", "statement": "Late payment on credit accounts in the last 12 months"}
+    ]
+    # The merchant gets codes and statements to pass on, never the applicant's values or bins.
+    assert "C0001" not in r.text and "30 or more" not in r.text and "days late" not in r.text
 
 
 def test_merchant_cannot_use_a_consent_granted_to_another_merchant(any_world: World) -> None:

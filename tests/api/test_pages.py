@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from lucidscore.api._security import csrf_token
 from tests.api._world import PASSWORDS, World
 
@@ -44,13 +46,34 @@ def test_dashboard_shows_score_families_reasons_and_history(world: World) -> Non
     html = r.text
     assert '<div class="big" id="score-value">655</div>' in html
     assert 'id="family-unused">not used<' in html
-    assert "C0001 reason" in html and "from 30 or more to under 30 (+60 points)" in html
-    assert 'id="score-history"' in html and 'id="score-gauge"' in html
+    assert "Your most overdue credit payment was C0001 days late; under 30 days scores higher." in html
+    assert (
+        "Worst delinquency in the last 12 months (days): from 45 days to under 30 days (+60 points)" in html
+    )
+    assert 'id="score-history"' in html and 'id="score-gauge"' in html and 'id="score-waterfall"' in html
     scripts = re.findall(r"<script[^>]*src=\"([^\"]+)\"", html)
     assert scripts == ["/static/plotly.js", "/static/charts.js"]  # no inline script: the CSP allows none
     js = client.get("/static/plotly.js")
     assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
     assert client.get("/static/style.css").status_code == 200
+
+
+def _steps(html: str) -> list[tuple[str, str, int]]:
+    """The waterfall table's rows: (kind, label, points)."""
+    rows = re.findall(r'<tr class="step-(\w+)"><td>([^<]+)</td>\s*<td class="num">([+-]?\d+)</td></tr>', html)
+    return [(kind, label, int(points)) for kind, label, points in rows]
+
+
+@pytest.mark.parametrize(("who", "score"), [("alice", 655), ("bob", 560)])
+def test_family_points_and_base_points_add_up_to_the_score(world: World, who: str, score: int) -> None:
+    html = post_signin(world.client(), who, PASSWORDS[who]).text
+    steps = _steps(html)
+    assert steps[0] == ("base", "Base points", 580)
+    assert steps[-1] == ("total", "Your score", score)
+    assert sum(points for kind, _, points in steps[:-1]) == score
+    families = {label: points for kind, label, points in steps if kind == "family"}
+    assert families["Credit history"] == score - 590  # bob's is negative: it still counts
+    assert families["Payment behaviour"] == 10
 
 
 def test_forms_need_the_csrf_token(world: World) -> None:

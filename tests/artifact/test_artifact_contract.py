@@ -115,3 +115,68 @@ def test_every_characteristic_has_one_missing_bin() -> None:
             coefficient=0,
             bins=bins,
         )
+
+
+def _declared(name: str, **fields: object) -> Characteristic:
+    return _char(name).model_copy(update=fields)
+
+
+def test_a_file_written_before_declarations_loads_and_keeps_its_hash(tmp_path: Path) -> None:
+    """Issue 10 added optional fields to each characteristic; a model file without them (every file written
+    before) still loads, hashes as written and is written back byte for byte."""
+    path = make_artifact().save(tmp_path / "m.json")
+    text = path.read_text()
+    for key in ("advice", "unit", "code", "statement", "adverse_action", "missing_means"):
+        assert f'"{key}"' not in text  # left out at their defaults
+    loaded = load_artifact(path)
+    assert loaded.save(tmp_path / "again.json").read_text() == text
+    char = loaded.segments[0].characteristics[0]
+    assert (char.advice_direction, char.unit, char.reason_code) == ("none", "number", "late")
+    assert char.adverse_action_text == "late description"
+
+
+def test_declarations_round_trip_and_are_covered_by_the_hash(tmp_path: Path) -> None:
+    char = _declared(
+        "late", advice="lower", actionable=True, unit="months", code="L01",
+        statement="You were {value} late; {better} scores higher.", adverse_action="Late payments",
+        missing_means="no payments due",
+    )  # fmt: skip
+    art = make_artifact()
+    segments = [s.model_copy(update={"characteristics": [char]}) for s in art.segments]
+    path = art.model_copy(update={"segments": segments}).save(tmp_path / "m.json")
+    loaded = load_artifact(path).segments[1].characteristics[0]
+    assert (loaded.advice, loaded.unit, loaded.code, loaded.missing_means) == (
+        "lower",
+        "months",
+        "L01",
+        "no payments due",
+    )
+    data = json.loads(path.read_text())
+    data["segments"][1]["characteristics"][0]["advice"] = "higher"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelFileError, match="was edited after training"):
+        load_artifact(path)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"advice": "lower"}, r"actionable is False but advice is 'lower'"),
+        ({"advice": "none", "actionable": True}, r"actionable is True but advice is 'none'"),
+        ({"statement": "You: {amount}"}, r"statement uses \{amount\}"),
+        ({"code": "has space"}, r"code 'has space' must be"),
+        ({"unit": "euros"}, r"unit"),
+    ],
+)
+def test_declaration_problems_are_named(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Characteristic.model_validate({**_char("late").model_dump(), **fields})
+
+
+def test_two_characteristics_cannot_share_a_reason_code() -> None:
+    art = make_artifact()
+    thick = art.segments[1].model_copy(
+        update={"characteristics": [_declared("late", code="X1"), _declared("other", code="X1")]}
+    )
+    with pytest.raises(ValueError, match=r"reason code 'X1' is declared for both 'late' and 'other'"):
+        ScorecardArtifact.model_validate({**art.model_dump(), "segments": [art.segments[0], thick]})

@@ -7,7 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["lucidscore.artifact._values"]
+MODULES = [
+    "lucidscore.artifact._values",
+    "lucidscore.artifact._fingerprint",
+    "lucidscore.artifact._units",
+    "lucidscore.artifact._declarations",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

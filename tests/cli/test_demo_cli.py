@@ -59,7 +59,7 @@ def test_refuses_to_delete_a_directory_that_is_not_a_demo(
     )
     assert code == 2
     assert err.strip() == (
-        f"error: --dir {target}: holds thesis.tex, which a demo does not write; "
+        f"error: --dir: {target} holds thesis.tex, which a demo does not write; "
         "choose an empty or new directory"
     )
     assert (target / "thesis.tex").read_text() == "years of work"

@@ -58,7 +58,7 @@ def test_train_with_bad_value_then_evaluate_without_repeating_it(tmp_path: Path)
     data = json.loads((tmp_path / "german.json").read_text("utf-8"))
     assert float(data["data"]["bad_value"]) == 0.0
     assert data["data"]["bad_rate"] == pytest.approx(0.3, abs=0.01)  # 300 of 1,000 are bad
-    assert 0.7 < data["discrimination"]["test"]["auc"] < 0.9
+    assert 0.7 < data["discrimination"]["evaluated"]["auc"] < 0.9
     groups = {a: [g["group"] for g in e["groups"]] for a, e in data["fairness"]["attributes"].items()}
     assert groups["FOREIGN"] == ["A201", "A202"]
     assert groups["AGE"] == ["<25", "25–34", "35–44", "45–54", "55+"]

@@ -172,10 +172,15 @@ def test_spark_engine_writes_the_local_file(data: SynthSummary, tmp_path: Path) 
             pytest.fail(f"Spark is required on CI: {missing}")
         pytest.skip(missing)
     base = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30"]
+    base_db = ["features", "--db", "sqlite://", "--as-of", "2025-06-30", "--engine", "spark"]
     local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.parquet")])
     try:
         spark = CliRunner().invoke(
             app, [*base, "--out", str(tmp_path / "spark.parquet"), "--engine", "spark"]
+        )
+        sqlite = CliRunner().invoke(
+            app,
+            [*base_db, "--out", str(tmp_path / "s.parquet")],
         )
     finally:
         from pyspark.sql import SparkSession
@@ -184,6 +189,9 @@ def test_spark_engine_writes_the_local_file(data: SynthSummary, tmp_path: Path) 
         if active is not None:
             active.stop()
     assert local.exit_code == 0 and spark.exit_code == 0, spark.output
+    # The library names its parameter (source); the CLI says the flag it came from.
+    assert isinstance(sqlite.exception, InputError)
+    assert sqlite.exception.message.startswith("--db: sqlite://: the Spark engine reads PostgreSQL")
     assert f"rows written: 300 consumers x {len(FEATURE_CATALOGUE)} features + bad" in spark.output
     assert "(spark engine)" in spark.output
     a, b = pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "spark.parquet")

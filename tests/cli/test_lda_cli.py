@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from lucidscore.artifact import load_artifact
-from lucidscore.cli.main import app
+from lucidscore.cli.main import app, message_of
 from lucidscore.errors import InputError, LucidError, PolicyViolation
 from lucidscore.evaluate import dominates, reference_scores
 from lucidscore.model import train_scorecard
@@ -133,11 +134,11 @@ def test_no_alternative_is_a_plain_statement_and_no_model_file(files: dict[str, 
 @pytest.mark.parametrize(
     ("extra", "error", "message"),
     [
-        (["--cutoff", "1000"], InputError, r"--cutoff 1000 is outside the score range 350-950"),
+        (["--cutoff", "1000"], InputError, r"^--cutoff: 1000 is outside the score range 350-950"),
         (["--audit-columns", ""], InputError, r"no --audit-columns: name the protected attributes"),
-        (["--exclude", "nope"], InputError, r"--exclude: column\(s\) nope not in the data"),
+        (["--exclude", "nope"], InputError, r"^--exclude: column\(s\) nope not in the data"),
         (["--audit-key", "id"], InputError, r"--audit-key needs --audit FILE"),
-        (["--target", "bad"], InputError, r"data.csv: no target column 'bad' \(from --target\)"),
+        (["--target", "bad"], InputError, r"^--target: \S*data.csv has no column 'bad'"),
         (["--cutoff", "950"], InputError, r"at cutoff 950 the base model approves no row"),
         (
             ["--audit-columns", "housing,SEX"],
@@ -153,8 +154,7 @@ def test_bad_input_is_one_clear_error(
     code, _, exc = _run(args)
     assert code != 0
     assert isinstance(exc, error), exc
-    with pytest.raises(error, match=message):
-        raise exc
+    assert re.search(message, message_of(exc)), message_of(exc)  # the line the CLI prints
 
 
 def test_every_option_is_documented() -> None:

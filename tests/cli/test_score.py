@@ -74,10 +74,29 @@ def test_score_reasons_option(files: tuple[Path, Path], tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["score", str(model), str(data), "--out", str(out), "--reasons", "2"])
     assert result.exit_code == 0, result.output
     assert [c for c in pd.read_parquet(out).columns if c.startswith("reason")] == [
-        "reason_1",
-        "reason_2",
-        "reason_3",
+        f"reason_{j}{field}" for j in (1, 2, 3) for field in ("", "_code", "_characteristic", "_points")
     ]
+
+
+def test_score_recourse_option(files: tuple[Path, Path], tmp_path: Path) -> None:
+    model, data = files
+    out = tmp_path / "scores.parquet"
+    result = CliRunner().invoke(
+        app, ["score", str(model), str(data), "--out", str(out), "--recourse", "--max-changes", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = pd.read_parquet(out)
+    want = score_frame(two_cards(), applicants(200), reasons=4, recourse=True, max_changes=3)
+    recourse = [c for c in scores.columns if c.startswith("recourse")]
+    assert recourse == [c for c in want.columns if c.startswith("recourse")]
+    assert recourse[:3] == ["recourse_target_tier", "recourse_score", "recourse_note"]
+    assert recourse[-3:] == ["recourse_3_characteristic", "recourse_3_from", "recourse_3_to"]
+    planned = scores["recourse_score"].notna()
+    assert planned.any() and (scores.loc[planned, "recourse_1_characteristic"].notna()).all()
+    assert (scores.loc[planned, "recourse_score"] > scores.loc[planned, "score"]).all()
+    assert scores.loc[~planned, "recourse_note"].notna().all()
+    result = run("score", str(model), str(data), "--recourse", "--max-changes", "0", "--out", str(out))
+    assert_one_line_error(result, r"--max-changes is 0; expected 1 to 5")
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], pattern: str) -> None:

@@ -73,7 +73,9 @@ def test_train_with_segment_rule(csv: Path, tmp_path: Path) -> None:
 def test_parquet_feature_meta_is_used(tmp_path: Path) -> None:
     frame = credit_table(2000)
     meta = [
-        FeatureMeta("months_late", "credit_history", "Months late on the latest statement", True).to_dict()
+        FeatureMeta(
+            "months_late", "credit_history", "Months late on the latest statement", advice="lower"
+        ).to_dict()
     ]
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata(
@@ -87,37 +89,133 @@ def test_parquet_feature_meta_is_used(tmp_path: Path) -> None:
     ch = next(
         c for c in load_artifact(tmp_path / "m.json").segments[0].characteristics if c.name == "months_late"
     )
-    assert ch.description == "Months late on the latest statement" and ch.actionable
+    assert ch.description == "Months late on the latest statement" and ch.advice == "lower" and ch.actionable
 
 
-def test_actionable_columns_enable_recourse_for_a_flat_file(csv: Path, tmp_path: Path) -> None:
+def test_actionable_directions_enable_recourse_for_a_flat_file(csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "act.json"
     result = runner.invoke(
         app,
-        ["train", str(csv), "--target", "bad", "--actionable", "months_late,utilisation", "--out", str(out)],
-    )
+        ["train", str(csv), "--target", "bad", "--actionable", "months_late:lower,utilisation:lower",
+         "--out", str(out)],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "have no declaration (default statements, no advice direction): housing, tenure_months" in (
+        " ".join(result.output.split())
+    )
     art = load_artifact(out)
-    marked = {c.name: c.actionable for c in art.segments[0].characteristics}
-    assert marked["months_late"] and marked["utilisation"] and not marked["tenure_months"]
+    advice = {c.name: c.advice for c in art.segments[0].characteristics}
+    assert advice["months_late"] == advice["utilisation"] == "lower" and advice["tenure_months"] == "none"
     assert {c.name: c.family for c in art.segments[0].characteristics}["months_late"] == "credit_history"
     from lucidscore.model import Scorecard
     from lucidscore.score import explain_frame
 
-    # Without the flag nothing is actionable; with it, recourse names only the marked columns.
+    # Without the flag nothing is advised; with it, recourse moves only the named columns, only lower.
     frame = credit_table(4000).drop(columns=["bad"])
     risky = frame[frame["months_late"] >= 2].head(20).reset_index(drop=True)
-    changed = {ch.characteristic for e in explain_frame(art, risky) for ch in e.recourse.changes}
-    assert changed and changed <= {"months_late", "utilisation"}
+    changes = [ch for e in explain_frame(art, risky) for ch in e.recourse.changes]
+    assert changes and {ch.characteristic for ch in changes} <= {"months_late", "utilisation"}
+    assert all(ch.direction == "lower" for ch in changes)
     plain = Scorecard(segment_search=False).fit(frame, credit_table(4000)["bad"]).artifact_
     assert all(not e.recourse.changes for e in explain_frame(plain, risky))
 
-    bad = _main(
-        "train", str(csv), "--target", "bad", "--actionable", "nope,bad", "--out", str(tmp_path / "x.json")
-    )
+
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (
+            "nope:lower,bad:higher",
+            r"--actionable: column\(s\) nope, bad not in the data; the columns are months_late",
+        ),
+        (
+            "months_late",
+            "--actionable 'months_late': expected COLUMN:DIRECTION with DIRECTION one of lower, higher, none",
+        ),
+        ("months_late:down", "--actionable 'months_late:down': expected COLUMN:DIRECTION"),
+    ],
+)
+def test_actionable_errors_name_the_flag(csv: Path, tmp_path: Path, flag: str, message: str) -> None:
+    bad = _main("train", str(csv), "--target", "bad", "--actionable", flag, "--out", str(tmp_path / "x.json"))
     assert bad.returncode != 0
-    assert "--actionable: column(s) nope, bad not in the data; the columns are months_late" in bad.stderr
+    assert re.search(message, bad.stderr), bad.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+DECLARATIONS = """
+[months_late]
+family = "credit_history"
+description = "Months late on the latest statement"
+unit = "months"
+advice = "lower"
+code = "ML1"
+statement = "Your latest statement was {value} late; {better} scores higher."
+adverse_action = "Delinquent past or present credit obligations"
+missing_means = "no statement yet"
+
+[utilisation]
+family = "fulfilment_capacity"
+unit = "percent"
+advice = "lower"
+adverse_action = "Proportion of balances to credit limits is too high"
+"""
+
+
+def test_declarations_file_reaches_the_model_and_the_scores(csv: Path, tmp_path: Path) -> None:
+    (tmp_path / "d.toml").write_text(DECLARATIONS)
+    out = tmp_path / "decl.json"
+    result = runner.invoke(
+        app,
+        ["train", str(csv), "--target", "bad", "--declarations", str(tmp_path / "d.toml"),
+         "--actionable", "utilisation:none", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    chars = {c.name: c for c in load_artifact(out).segments[0].characteristics}
+    late = chars["months_late"]
+    assert (late.family, late.unit, late.advice, late.code, late.missing_means) == (
+        "credit_history", "months", "lower", "ML1", "no statement yet"
+    )  # fmt: skip
+    assert late.adverse_action == "Delinquent past or present credit obligations"
+    assert chars["utilisation"].advice == "none"  # --actionable overrides the file
+    assert chars["utilisation"].description == "utilisation"  # not declared: the column name
+    scores = tmp_path / "scores.parquet"
+    data = credit_table(300).drop(columns=["bad"])
+    data.to_csv(tmp_path / "data.csv", index=False)
+    result = runner.invoke(app, ["score", str(out), str(tmp_path / "data.csv"), "--out", str(scores)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_parquet(scores)
+    mine = table[table["reason_1_characteristic"] == "months_late"]
+    assert len(mine) and (mine["reason_1_code"] == "ML1").all()
+    assert mine["reason_1"].str.match(r"Your latest statement was \d+ months? late; .+ scores higher\.").all()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[months_late]\nfamily = "credit"\n', "d.toml: characteristic months_late field family: Input"),
+        ('[months_late]\nfamily = "credit_history"\nadvice = "up"\n', "months_late field advice"),
+        ('[months_late]\nfamily = "credit_history"\ncolour = "red"\n', "months_late field colour: Extra"),
+        (
+            '[months_late]\nfamily = "credit_history"\nstatement = "You: {valu}"\n',
+            r"months_late: statement uses \{valu\}; a statement may use only \{value\} and \{better\}",
+        ),
+        (
+            '[nope]\nfamily = "credit_history"\n',
+            "--declarations .*d.toml: characteristic nope is not an input",
+        ),
+        ("[months_late\n", r"d.toml: not valid TOML"),
+    ],
+)
+def test_declaration_errors_name_file_column_and_field(
+    csv: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "d.toml").write_text(text)
+    bad = _main(
+        "train", str(csv), "--target", "bad", "--declarations", str(tmp_path / "d.toml"),
+        "--out", str(tmp_path / "x.json"),
+    )  # fmt: skip
+    assert bad.returncode != 0
+    assert re.search(message, bad.stderr), bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "x.json").exists()
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:

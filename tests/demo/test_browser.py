@@ -1,9 +1,12 @@
-"""In real headless Chromium: a consumer signs in, sees score, reasons and history plot, grants a consent;
-the merchant page decides with it; the consumer sees the access, revokes; the merchant is refused.
+"""In real headless Chromium: a consumer signs in, sees score, reasons (statements with their own values),
+advice and the waterfall of family points, and history; grants consents; the merchant page decides with
+them (approved; declined with codes, statements and the adverse-action notice); the consumer sees who
+looked and the decisions about them, opens the printable notice, revokes; the merchant is refused.
 Screenshots of every page go to ``screenshot_dir``."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,16 @@ def test_consumer_and_merchant_journey(
         assert len(history) >= 6  # the demo keeps six month ends of history
         assert page.locator("#score-history .scatterlayer .point").count() == len(history)
         page.wait_for_selector("#score-gauge .main-svg")
+        # Reasons are the consumer statements, in order; the waterfall adds up to the score.
+        reasons = page.locator("#reasons li").all_inner_texts()
+        shown = [re.sub(r" \(\d+ points\)$", "", r) for r in reasons]
+        assert shown == [r["text"] for r in current["reasons"]]
+        assert all("scores higher" in r or "Other values score higher" in r for r in reasons)
+        page.wait_for_selector("#score-waterfall .main-svg")
+        steps = page.locator("#score-steps tr[class^=step] td.num").all_inner_texts()
+        assert int(steps[-1]) == current["score"] == sum(int(x) for x in steps[:-1])
+        for step in current["recourse"]:  # advice only in the declared direction
+            assert step["direction"] in ("lower", "higher")
         snap("dashboard")
         page.goto(f"{base}/data")
         assert "Accounts" in page.inner_text("main")
@@ -84,13 +97,49 @@ def test_consumer_and_merchant_journey(
         assert merchant_page.inner_text("#decision-result") == "Approved"  # very good >= 650
         merchant_page.screenshot(path=str(screenshot_dir / "service_merchant_decision.png"), full_page=True)
 
+        # A product above the consumer's tier (premium needs 700): declined, with the notice.
+        page.goto(f"{base}/consents")
+        page.select_option("#merchant", "rentco")
+        page.select_option("#purpose", "premium")
+        page.click("form[action='/consents'] button[type=submit]")
+        premium = page.inner_text("#consent-token").strip()
+        merchant_page.goto(f"{base}/merchant")
+        merchant_page.fill("#api_key", merchant["api_key"])
+        merchant_page.fill("#consent_token", premium)
+        merchant_page.select_option("#product", "premium")
+        merchant_page.click("form[action='/merchant'] button[type=submit]")
+        assert merchant_page.inner_text("#decision-result") == "Declined"
+        codes = merchant_page.locator("#decision-reasons li").all_inner_texts()
+        assert codes and all(c.endswith(")") and "(" in c for c in codes)  # statement (code)
+        assert "has declined your application for Premium membership" in merchant_page.inner_text(
+            "#decision-notice"
+        )
+        for r in current["reasons"]:  # the consumer's own values never reach the merchant
+            assert r["text"] not in merchant_page.inner_text("main")
+        merchant_page.screenshot(path=str(screenshot_dir / "service_merchant_declined.png"), full_page=True)
+
         page.goto(f"{base}/access")
         row = page.inner_text("#access-log")
         assert "RentCo Apartments" in row and "deposit_free_rental" in row and "approved" in row
-        snap("who_looked")
+        decisions = page.inner_text("#decisions")
+        assert "Premium membership" in decisions and "declined" in decisions and "approved" in decisions
+        snap("who_looked_and_decisions")
+        page.click("a.notice-link")
+        page.wait_for_selector("#notice")
+        notice = page.inner_text("#notice")
+        for text in ("Notice of action taken on your application", "Principal reasons", "from 350 to 950",
+                     "A free copy of your data", "Disputing what is wrong", "A person to review the decision",
+                     "RentCo Apartments made this decision"):  # fmt: skip
+            assert text in notice, text
+        assert page.locator("#notice-reasons li").count() == len(codes)
+        snap("adverse_action_notice")
+        page.emulate_media(media="print")
+        assert not page.locator("header").is_visible()  # the printed notice is the letter alone
+        page.pdf(path=str(screenshot_dir / "adverse_action_notice.pdf"))
+        page.emulate_media(media="screen")
 
         page.goto(f"{base}/consents")
-        page.click("#consents button[type=submit]")
+        page.locator("#consents tr", has_text="deposit_free_rental").locator("button[type=submit]").click()
         assert "revoked" in page.inner_text("#consents")
         snap("consent_revoked")
 

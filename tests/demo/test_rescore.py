@@ -1,5 +1,6 @@
 """On the real pipeline: an accepted dispute corrects the record through the store (a new version, the old
-one kept), recomputes the consumer's features, rescores, appends history and keeps the audit trail."""
+one kept), recomputes the consumer's features, rescores in the newest published month (a changed score
+supersedes that month's row; an unchanged one adds none) and keeps the audit trail."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def test_accepted_dispute_corrects_rescores_and_audits(demo_build: DemoBuild) ->
     worst = max(late, key=lambda s: (s["period"], s["days_past_due"]))
     key = f"{worst['account_id']}|{worst['period']}"
     before = consumer.get("/v1/me/history").json()
+    rows_before = _score_rows(demo_build.db_url, login["consumer_id"])
 
     r = consumer.post(
         "/v1/me/disputes", json={"record_table": "statements", "record_key": key, "reason": "I paid on time"}
@@ -66,12 +68,50 @@ def test_accepted_dispute_corrects_rescores_and_audits(demo_build: DemoBuild) ->
     assert n == 4
 
     after = consumer.get("/v1/me/history").json()
-    assert len(after) == len(before) + 1
+    assert len(after) == len(before)  # one point per month: the correction replaced the newest month's
+    assert after[:-1] == before[:-1]
+    assert after[-1]["as_of"] == before[-1]["as_of"] == rescored["as_of"]
+    assert after[-1]["score"] == rescored["score"]
     score = consumer.get("/v1/me/score").json()
     assert score["score"] == rescored["score"] and score["model_id"] == rescored["model_id"]
     assert score["score"] >= int(login["score"])
+    rows_after = _score_rows(demo_build.db_url, login["consumer_id"])
+    assert rows_after[: len(rows_before)] == rows_before  # append-only
+    added = rows_after[len(rows_before) :]
+    # A row only when what the consumer is shown changed (a correction outside the card's bins adds none);
+    # it supersedes the month's current row, which stays as the trail.
+    assert len(added) <= 1
+    assert added or rescored["score"] == before[-1]["score"]
+    for as_of, _, supersedes, score in added:
+        assert (as_of, supersedes, score) == (rescored["as_of"], rows_before[-1][1], rescored["score"])
+
+    # A second accepted dispute that corrects the same values again rescores to the same score: no new row.
+    r = consumer.post(
+        "/v1/me/disputes", json={"record_table": "statements", "record_key": key, "reason": "again"}
+    )
+    again = r.json()["id"]
+    r = analyst.post(
+        f"/v1/analyst/disputes/{again}/accept",
+        json={"corrections": {"days_past_due": 0, "amount_paid": worst["amount_due"]}},
+    )
+    assert r.status_code == 200, r.text
+    assert _score_rows(demo_build.db_url, login["consumer_id"]) == rows_after
     mine = consumer.get(f"/v1/me/disputes/{dispute_id}").json()
     assert mine["status"] == "accepted" and mine["resolution"] == "lender confirmed"
+
+
+def _score_rows(db_url: str, consumer_id: str) -> list[tuple[str, int, int | None, int]]:
+    """(as_of, id, supersedes_id, score) of every score_history row of the consumer, oldest first."""
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT as_of, id, supersedes_id, score FROM score_history WHERE consumer_id = :c ORDER BY id"
+            ),
+            {"c": consumer_id},
+        ).all()
+    engine.dispose()
+    return [(str(a)[:10], int(i), s, int(sc)) for a, i, s, sc in rows]
 
 
 def test_model_activation_rescores_everyone(demo_build: DemoBuild) -> None:

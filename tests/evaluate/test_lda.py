@@ -302,10 +302,10 @@ def test_a_protected_column_left_in_the_data_is_refused_before_any_fit(sim: dict
     [
         ({"cutoff": 950}, r"at cutoff 950 the base model approves no row of the data"),
         ({"cutoff": 350}, r"at cutoff 350 the base model approves every row of the data"),
-        ({"max_auc_loss": -0.1}, r"--max-auc-loss -0.1: expected 0 or more"),
-        ({"exclude": ["nope"]}, r"--exclude: column\(s\) nope not in the data"),
-        ({"folds": 1}, r"--folds 1: expected 2 or more"),
-        ({"groups": {}}, r"no audit columns"),
+        ({"max_auc_loss": -0.1}, r"^parameter max_auc_loss: -0.1 is below 0; expected 0 or more"),
+        ({"exclude": ["nope"]}, r"^parameter exclude: column\(s\) nope not in the data"),
+        ({"folds": 1}, r"^parameter folds: 1 is under 2; expected 2 or more"),
+        ({"groups": {}}, r"^parameter audit: no audit columns"),
     ],
 )
 def test_bad_settings_are_one_clear_error(sim: dict[str, Any], change: dict[str, Any], message: str) -> None:

@@ -1,4 +1,5 @@
-"""The report dict holds every section; the HTML is self-contained and shows the same numbers as the JSON."""
+"""The typed report holds every section; the HTML is self-contained and shows the same numbers as the JSON,
+which reads back validated."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from typing import Any
 import pytest
 
 from lucidscore.errors import InputError
-from lucidscore.evaluate import Table, align_audit, drift_report, evaluation_report, iv_strength, write_report
+from lucidscore.evaluate import (
+    DriftReport,
+    EvaluationReport,
+    Table,
+    align_audit,
+    drift_report,
+    evaluation_report,
+    iv_strength,
+    read_report,
+    write_report,
+)
 from tests.evaluate.factory import assert_figure_matches, make_artifact, make_frame
 
 SECTIONS = [
@@ -55,7 +66,7 @@ class _Figures(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def report() -> EvaluationReport:
     train = make_frame(4000, seed=0)
     test = make_frame(3000, seed=1)
     art = make_artifact(train)
@@ -71,46 +82,99 @@ def report() -> dict[str, Any]:
     )
 
 
-def test_every_section_is_filled(report: dict[str, Any]) -> None:
-    disc = report["discrimination"]
-    assert 0.6 < disc["test"]["auc"] < 0.75
-    assert disc["train"]["rows"] == 4000
-    assert disc["test"]["ci"]["auc"][0] < disc["test"]["auc"] < disc["test"]["ci"]["auc"][1]
-    assert sum(b["rows"] for b in report["calibration"]["bands"]) == 3000
-    assert len(report["calibration"]["score_probability"]) == 13
-    assert [t["group"] for t in report["distribution"]["tiers"]] == [
+def test_every_section_is_filled(report: EvaluationReport) -> None:
+    disc = report.discrimination
+    assert 0.6 < disc.evaluated.auc < 0.75
+    assert disc.train is not None and disc.train.rows == 4000
+    low, high = disc.evaluated.ci["auc"]
+    assert low is not None and high is not None and low < disc.evaluated.auc < high
+    assert sum(b.rows for b in report.calibration.bands) == 3000
+    assert len(report.calibration.score_probability) == 13
+    assert [t.group for t in report.distribution.tiers] == [
         "poor",
         "fair",
         "good",
         "very good",
         "excellent",
     ]
-    assert {c["name"] for c in report["characteristics"]} == {"utilisation", "months_late", "housing"}
-    assert report["stability"]["score"]["flag"] == "stable"
-    assert set(report["fairness"]["attributes"]) == {"SEX", "AGE"}
-    assert [g["group"] for g in report["fairness"]["attributes"]["AGE"]["groups"]] == [
+    assert {c.name for c in report.characteristics} == {"utilisation", "months_late", "housing"}
+    assert report.stability.score is not None and report.stability.score.flag == "stable"
+    assert set(report.fairness.attributes) == {"SEX", "AGE"}
+    assert [g.group for g in report.fairness.attributes["AGE"].groups] == [
         "<25",
         "25–34",
         "35–44",
         "45–54",
         "55+",
     ]
-    assert len(report["proxies"]) == 6
-    joint = {j["attribute"]: j for j in report["proxy_combinations"]}
-    assert set(joint) == {"SEX", "AGE"} and joint["SEX"]["strength"] == "weak"
-    assert joint["AGE"]["auc"] > joint["SEX"]["auc"]  # housing was generated from age
-    card = report["model_card"]
-    assert card["metrics"]["auc"] == disc["test"]["auc"]
-    assert any("Protected attributes" in x for x in card["out_of_scope"])
-    assert len(card["fairness_findings"]) >= 2
+    assert len(report.proxies) == 6
+    joint = {j.attribute: j for j in report.proxy_combinations}
+    assert set(joint) == {"SEX", "AGE"} and joint["SEX"].strength == "weak"
+    assert joint["AGE"].auc > joint["SEX"].auc  # housing was generated from age
+    card = report.model_card
+    assert card.metrics.auc == disc.evaluated.auc
+    assert any("Protected attributes" in x for x in card.out_of_scope)
+    assert len(card.fairness_findings) >= 2
+    # Every characteristic, with what it means, in the model card.
+    assert {(c.name, c.description) for c in card.characteristics} == {
+        ("utilisation", "Share of credit limits in use"),
+        ("months_late", "Months late on the most recent payment"),
+        ("housing", "Housing status"),
+    }
 
 
-def test_report_json_is_strict_json(report: dict[str, Any]) -> None:
-    text = json.dumps(report, allow_nan=False)
-    assert json.loads(text) == report
+def test_report_json_is_strict_json_and_reads_back_equal(report: EvaluationReport, tmp_path: Path) -> None:
+    _, json_path = write_report(report, tmp_path / "r.html")
+    text = json_path.read_text("utf-8")
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in report.json"))
+    assert read_report(json_path) == report
 
 
-def test_html_is_self_contained_and_matches_json(report: dict[str, Any], tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (  # a renamed figure: the old name is missing, the new one unknown
+            lambda d: d["discrimination"]["evaluated"].__setitem__(
+                "area", d["discrimination"]["evaluated"].pop("auc")
+            ),
+            r"field discrimination.evaluated.auc: Field required; field discrimination.evaluated.area: "
+            r"Extra inputs are not permitted",
+        ),
+        (  # a section under its old name
+            lambda d: d["discrimination"].__setitem__("test", d["discrimination"].pop("evaluated")),
+            r"field discrimination.evaluated: Field required",
+        ),
+        (
+            lambda d: d["fairness"].__setitem__("cutoff", "six hundred"),
+            r"field fairness.cutoff: Input should be",
+        ),
+        (lambda d: d.__setitem__("version", 1), r"version is 1; this lucidscore reads report version 2"),
+        (lambda d: d.__setitem__("kind", "other"), r"field kind is 'other'"),
+    ],
+)
+def test_a_renamed_or_wrong_field_fails_loudly(
+    report: EvaluationReport, tmp_path: Path, edit: Any, message: str
+) -> None:
+    _, json_path = write_report(report, tmp_path / "r.html")
+    data = json.loads(json_path.read_text("utf-8"))
+    edit(data)
+    json_path.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(json_path))}: {message}"):
+        read_report(json_path)
+
+
+def test_the_page_is_rendered_from_the_typed_report(report: EvaluationReport, tmp_path: Path) -> None:
+    """A field the template reads but the report lacks fails the render instead of an empty section."""
+    from lucidscore.evaluate import render_report
+
+    broken = report.model_copy(update={"model_card": report.model_card.model_copy()})
+    object.__delattr__(broken.model_card, "limitations")  # as if the field had been renamed
+    with pytest.raises(Exception, match="limitations"):
+        render_report(broken)
+    assert "Validated on 3000 rows of test.parquet" in render_report(report)
+
+
+def test_html_is_self_contained_and_matches_json(report: EvaluationReport, tmp_path: Path) -> None:
     html_path, json_path = write_report(report, tmp_path / "out" / "report.html")
     assert json_path == tmp_path / "out" / "report.json"
     saved = json.loads(json_path.read_text("utf-8"))
@@ -135,7 +199,7 @@ def test_drift_report_flags_shift_and_renders(tmp_path: Path) -> None:
         Table(make_frame(3000, seed=1), "jan.parquet"),
         Table(make_frame(3000, seed=2, utilisation_shift=0.35), "jun.parquet"),
     )
-    assert out["flagged"] == ["utilisation"]
+    assert isinstance(out, DriftReport) and out.flagged == ["utilisation"]
     html_path, json_path = write_report(out, tmp_path / "drift.html")
     parser = _Figures()
     parser.feed(html_path.read_text("utf-8"))
@@ -143,20 +207,23 @@ def test_drift_report_flags_shift_and_renders(tmp_path: Path) -> None:
     saved = json.loads(json_path.read_text("utf-8"))
     for key, text, digits, pct in parser.figures:
         assert_figure_matches(saved, key, text, digits, pct)
+    assert read_report(json_path) == out
 
 
 def test_target_and_cutoff_are_checked() -> None:
     art = make_artifact(make_frame(1000))
     frame = make_frame(500, seed=1)
     with pytest.raises(
-        InputError, match=r"t.csv: no target column 'bad' \(from --target\); columns are: id,"
-    ):
+        InputError, match=r"^parameter target: t.csv has no column 'bad'; columns are: id,"
+    ) as info:
         evaluation_report(art, Table(frame, "t.csv"), target="bad")
-    with pytest.raises(InputError, match=r"--cutoff 349 is outside the score range 350-950"):
+    assert info.value.parameter == "target"
+    with pytest.raises(InputError, match=r"^parameter cutoff: 349 is outside the score range 350-950"):
         evaluation_report(art, Table(frame, "t.csv"), cutoff=349)
     frame.loc[3, "default"] = 2
     with pytest.raises(
-        InputError, match=r"t.csv row 4: column default is '2'; expected 0 \(good\) or 1 \(bad\)"
+        InputError,
+        match=r"^parameter bad_value: t.csv row 4: column default is '2'; expected 0 \(good\) or 1 \(bad\)",
     ):
         evaluation_report(art, Table(frame, "t.csv"))
     with pytest.raises(
@@ -196,10 +263,10 @@ def test_segmented_model_report_renders(tmp_path: Path) -> None:
     out = evaluation_report(
         art, Table(test, "t", groups), baseline=Table(make_frame(2000, seed=2), "b"), n_resamples=20
     )
-    segments = {(c["segment"], c["characteristic"]) for c in out["stability"]["characteristics"]}
+    segments = {(c.segment, c.characteristic) for c in out.stability.characteristics}
     assert ("thin", "utilisation") in segments and ("thick", "months_late") in segments
     assert ("thin", "months_late") not in segments
-    assert {p["characteristic"] for p in out["proxies"]} == {"utilisation", "months_late", "housing"}
+    assert {p.characteristic for p in out.proxies} == {"utilisation", "months_late", "housing"}
     html, _ = write_report(out, tmp_path / "seg.html")
     parser = _Figures()
     parser.feed(html.read_text("utf-8"))
@@ -211,9 +278,9 @@ def test_nobody_approved_gives_no_ratio_rather_than_a_crash(tmp_path: Path) -> N
     test = make_frame(500, seed=1)
     groups, _how = align_audit(test, None, ["SEX"], model_inputs=art.input_columns)
     out = evaluation_report(art, Table(test, "t", groups), cutoff=950, n_resamples=20)
-    sex = out["fairness"]["attributes"]["SEX"]
-    assert out["fairness"]["approval_rate"] == 0.0
-    assert sex["min_adverse_impact_ratio"] is None and sex["four_fifths_flagged"] == []
+    sex = out.fairness.attributes["SEX"]
+    assert out.fairness.approval_rate == 0.0
+    assert sex.min_adverse_impact_ratio is None and sex.four_fifths_flagged == []
     html, _ = write_report(out, tmp_path / "none.html")
     assert "fairness" in html.read_text("utf-8")
 
@@ -224,8 +291,8 @@ def test_train_table_is_the_default_baseline() -> None:
     out = evaluation_report(
         art, Table(make_frame(1000, seed=1), "t"), train=Table(train, "train.csv"), n_resamples=10
     )
-    assert out["stability"]["baseline"] == "train.csv"
-    assert out["stability"]["score"]["baseline_rows"] == 2000
+    assert out.stability.baseline == "train.csv"
+    assert out.stability.score is not None and out.stability.score.baseline_rows == 2000
 
 
 def test_audit_values_are_escaped_in_the_page(tmp_path: Path) -> None:
@@ -245,11 +312,11 @@ def test_bad_value_names_the_bad_class() -> None:
     plain = evaluation_report(art, Table(frame, "t"), n_resamples=10)
     coded = frame.assign(default=frame["default"].map({1: "bad", 0: "good"}))
     named = evaluation_report(art, Table(coded, "t"), bad_value="bad", n_resamples=10)
-    assert named["discrimination"]["test"]["auc"] == plain["discrimination"]["test"]["auc"]
-    assert named["data"]["bad_value"] == "bad"
+    assert named.discrimination.evaluated.auc == plain.discrimination.evaluated.auc
+    assert named.data.bad_value == "bad"
     flipped = frame.assign(default=1 - frame["default"])  # German-style: 1 = good, 0 = bad
     zero = evaluation_report(art, Table(flipped, "t"), bad_value=0, n_resamples=10)
-    assert zero["discrimination"]["test"]["auc"] == pytest.approx(plain["discrimination"]["test"]["auc"])
+    assert zero.discrimination.evaluated.auc == pytest.approx(plain.discrimination.evaluated.auc)
     coded.loc[7, "default"] = "unknown"
     with pytest.raises(
         InputError, match=r"t row 8: column default is 'unknown'; expected bad \(bad\) or good"
@@ -257,7 +324,7 @@ def test_bad_value_names_the_bad_class() -> None:
         evaluation_report(art, Table(coded, "t"), bad_value="bad")
     with pytest.raises(
         InputError,
-        match=r"t row 1: column default is 'good'; expected 0 \(good\) or 1 \(bad\); or name the bad value",
+        match=r"t row 1: column default is 'good'; expected 0 \(good\) or 1 \(bad\), or name the value that",
     ):
         evaluation_report(art, Table(coded, "t"))
 
@@ -269,5 +336,5 @@ def test_bad_value_defaults_to_the_models() -> None:
     flipped = frame.assign(default=1 - frame["default"])
     out = evaluation_report(art, Table(flipped, "t"), n_resamples=10)
     plain = evaluation_report(make_artifact(make_frame(2000)), Table(frame, "t"), n_resamples=10)
-    assert out["discrimination"]["test"]["auc"] == pytest.approx(plain["discrimination"]["test"]["auc"])
-    assert out["data"]["bad_value"] == "0"
+    assert out.discrimination.evaluated.auc == pytest.approx(plain.discrimination.evaluated.auc)
+    assert out.data.bad_value == "0"

@@ -53,3 +53,27 @@ def test_docs_list_exactly_the_catalogue() -> None:
     assert render_feature_table() in text, (
         "docs/features.md is stale: paste lucidscore.features.render_feature_table() into it"
     )
+
+
+# What recourse must never suggest raising (more debt, credit, applications or use of a limit), and what a
+# person cannot or should not change by their own conduct (issue 10).
+NEVER_RAISED = {"total_credit_balance", "revolving_utilisation", "utilisation_trend", "debt_to_income",
+                "inquiries_6m", "inquiries_12m", "accounts_opened_12m", "current_dpd"}  # fmt: skip
+NEVER_ADVISED = {"n_credit_accounts", "n_open_credit_accounts", "thin_file", "balance_buffer",
+                 "income_avg_6m", "income_volatility_12m", "months_at_address", "months_since_oldest_account",
+                 "months_since_newest_account", "public_records_5y", "charge_offs_5y"}  # fmt: skip
+CODE_PREFIX = {"credit_history": "CH", "payment_behaviour": "PB", "fulfilment_capacity": "FC",
+               "stability_identity": "SI"}  # fmt: skip
+
+
+def test_every_characteristic_is_declared_for_reasons_and_recourse() -> None:
+    metas = list(FEATURE_CATALOGUE.values())
+    codes = [m.code for m in metas]
+    assert len(set(codes)) == len(codes)
+    for m in metas:
+        assert m.code.startswith(CODE_PREFIX[m.family]) and m.code[2:].isdigit(), m.name
+        assert "{value}" in m.statement and "{better}" in m.statement, m.name
+        assert m.statement.endswith("scores higher.") or m.statement.endswith("score higher."), m.name
+        assert m.adverse_action and "{" not in m.adverse_action and m.adverse_action[0].isupper(), m.name
+    assert all(FEATURE_CATALOGUE[n].advice == "lower" for n in NEVER_RAISED)
+    assert all(FEATURE_CATALOGUE[n].advice == "none" for n in NEVER_ADVISED)

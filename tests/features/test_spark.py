@@ -132,11 +132,13 @@ def test_sqlite_and_csv_are_refused_with_the_way_out(spark: Any, tmp_path: Path)
     pl.read_parquet(csv / "accounts.parquet").write_csv(csv / "accounts.csv")
     (csv / "accounts.parquet").unlink()
     with pytest.raises(
-        InputError, match=r"accounts.csv: the Spark engine reads Parquet; .* or use --engine local"
+        InputError, match=r"accounts.csv: the Spark engine reads Parquet; .* or use the local engine"
     ):
         _spark_features(spark, csv)
     with pytest.raises(
-        InputError, match=r"reads PostgreSQL \(over JDBC\) or a directory of Parquet files; use"
+        InputError,
+        match=r"^parameter source: sqlite:///.*: the Spark engine reads PostgreSQL \(over JDBC\) or a "
+        r"directory of Parquet files; use the local engine for SQLite$",
     ):
         _spark_features(spark, f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(InputError, match=r"the inquiries table is missing"):

@@ -167,12 +167,20 @@ def test_target_inside_X_is_never_an_input(table: pd.DataFrame) -> None:
 def test_feature_meta_sets_family_and_text(table: pd.DataFrame) -> None:
     meta = {
         "months_late": FeatureMeta(
-            "months_late", "credit_history", "Months late on payments", actionable=True
+            "months_late",
+            "credit_history",
+            "Months late on payments",
+            advice="lower",
+            unit="months",
+            code="L1",
         )
     }
     card = Scorecard(feature_meta=meta).fit(table.drop(columns=["bad"]), table["bad"])
     chars = {c.name: c for c in card.artifact_.segments[0].characteristics}
-    assert chars["months_late"].description == "Months late on payments" and chars["months_late"].actionable
+    late = chars["months_late"]
+    assert late.description == "Months late on payments" and late.actionable
+    assert (late.advice, late.unit, late.reason_code) == ("lower", "months", "L1")
+    assert (chars["utilisation"].advice, chars["utilisation"].reason_code) == ("none", "utilisation")
     assert chars["utilisation"].family == "fulfilment_capacity"  # inferred from the name
     assert chars["tenure_months"].family == "stability_identity"
 

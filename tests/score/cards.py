@@ -6,7 +6,7 @@ import math
 import operator
 
 from lucidscore.artifact import Bin, Characteristic, Condition, ScorecardArtifact, ScoreProbability, Segment
-from lucidscore.policy import Family
+from lucidscore.policy import Advice, Family, Unit
 
 
 def interval(lower: float | None, upper: float | None, points: int, label: str = "") -> Bin:
@@ -49,15 +49,18 @@ def numeric(
     description: str,
     bins: list[Bin],
     family: Family = "credit_history",
-    actionable: bool = False,
+    advice: Advice = "none",
     special_values: list[float] | None = None,
+    unit: Unit = "number",
 ) -> Characteristic:
     return Characteristic(
         name=name,
         family=family,
         dtype="numeric",
         description=description,
-        actionable=actionable,
+        actionable=advice != "none",
+        advice=advice,
+        unit=unit,
         special_values=special_values or [],
         iv=0.1,
         coefficient=-1.0,
@@ -70,14 +73,15 @@ def categorical(
     description: str,
     bins: list[Bin],
     family: Family = "fulfilment_capacity",
-    actionable: bool = False,
+    advice: Advice = "none",
 ) -> Characteristic:
     return Characteristic(
         name=name,
         family=family,
         dtype="categorical",
         description=description,
-        actionable=actionable,
+        actionable=advice != "none",
+        advice=advice,
         iv=0.1,
         coefficient=-1.0,
         bins=bins,
@@ -96,8 +100,9 @@ def late() -> Characteristic:
             missing(30),
             special(-8, 40),
         ],
-        actionable=True,
+        advice="lower",
         special_values=[-8],
+        unit="months",
     )
 
 
@@ -114,7 +119,8 @@ def utilisation() -> Characteristic:
             missing(60),
         ],
         family="fulfilment_capacity",
-        actionable=True,
+        advice="lower",
+        unit="percent",
     )
 
 
@@ -138,6 +144,7 @@ def inquiries() -> Characteristic:
             interval(3, None, 0, "3 or more"),
             missing(25),
         ],
+        unit="count",
     )
 
 
@@ -153,6 +160,7 @@ def tenure() -> Characteristic:
             missing(10),
         ],
         family="stability_identity",
+        unit="months",
     )
 
 

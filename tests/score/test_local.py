@@ -38,8 +38,21 @@ def model(tmp_path: Path) -> Path:
     return two_cards().save(tmp_path / "model.json")
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".tsv"])
-def test_scores_equal_score_frame(tmp_path: Path, model: Path, suffix: str) -> None:
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as objects and empty cells as None, to compare tables column for column."""
+    out = frame.reset_index(drop=True).copy()
+    for name in out.columns:
+        column = out[name].astype(object)
+        out[name] = column.where(out[name].notna(), None)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("suffix", "chunk_bytes"), [(".csv", 16 << 20), (".csv", 4096), (".parquet", 0), (".tsv", 0)]
+)
+def test_file_equals_score_frame_with_reasons_and_recourse(
+    tmp_path: Path, model: Path, suffix: str, chunk_bytes: int
+) -> None:
     data = applicants(500)
     path = tmp_path / f"data{suffix}"
     if suffix == ".parquet":
@@ -47,22 +60,36 @@ def test_scores_equal_score_frame(tmp_path: Path, model: Path, suffix: str) -> N
     else:
         data.to_csv(path, index=False, sep="\t" if suffix == ".tsv" else ",")
     summary = score_file(
-        model, path, tmp_path / "out.parquet", reasons=4, progress=False, id_column="applicant"
+        model,
+        path,
+        tmp_path / "out.parquet",
+        reasons=4,
+        progress=False,
+        id_column="applicant",
+        recourse=True,
+        chunk_bytes=chunk_bytes or 16 << 20,
     )
     out = pd.read_parquet(tmp_path / "out.parquet")
-    want = score_frame(two_cards(), data, reasons=4)
+    want = score_frame(two_cards(), data, reasons=4, recourse=True)
     assert summary.rows == 500 == len(out)
     assert out["applicant"].tolist() == data["applicant"].tolist()
-    assert out["score"].tolist() == want["score"].tolist()
-    assert out["reason_1"].astype(object).fillna("-").tolist() == want["reason_1"].fillna("-").tolist()
+    reason_columns = [
+        f"reason_{j}{field}" for j in range(1, 6) for field in ("", "_code", "_characteristic", "_points")
+    ]
+    recourse_columns = ["recourse_target_tier", "recourse_score", "recourse_note"] + [
+        f"recourse_{k}_{field}" for k in (1, 2) for field in ("characteristic", "from", "to")
+    ]
     assert list(out.columns) == [
         "applicant",
         "score",
         "tier",
         "probability",
         "segment",
-        *[f"reason_{j}" for j in range(1, 6)],
+        *reason_columns,
+        *recourse_columns,
     ]
+    pd.testing.assert_frame_equal(plain(out.drop(columns=["applicant"])), plain(want), check_dtype=False)
+    assert out["reason_1_points"].dropna().min() >= 1 and out["recourse_score"].notna().any()
     assert summary.extra_columns == ["colour"]
     assert sum(summary.tier_counts.values()) == 500
 

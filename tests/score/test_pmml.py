@@ -25,12 +25,13 @@ from lucidscore.artifact import (
     Condition,
     ScorecardArtifact,
     Segment,
+    best_reachable_points,
     load_artifact,
     parse_numbers,
 )
 from lucidscore.cli.main import app
 from lucidscore.errors import InputError
-from lucidscore.score import CompiledScorecard, reason_code, score_frame, to_pmml
+from lucidscore.score import reason_code, score_frame, to_pmml
 from lucidscore.score._pmml import BASELINE_BELOW_BEST
 from tests.fixtures.jpmml import PMML_44_NAMESPACE, Jpmml, package_jars
 from tests.score.cards import (
@@ -58,14 +59,25 @@ DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 # -- what lucidscore's engine says ----------------------------------------------------------------------
 
 
+def with_codes(art: ScorecardArtifact) -> ScorecardArtifact:
+    """``art`` with a declared stable code per characteristic ("C01", ...), unlike its column name."""
+    names = list(dict.fromkeys(c.name for s in art.segments for c in s.characteristics))
+    code = {name: f"C{i + 1:02d}" for i, name in enumerate(names)}
+    segments = [
+        s.model_copy(
+            update={
+                "characteristics": [c.model_copy(update={"code": code[c.name]}) for c in s.characteristics]
+            }
+        )
+        for s in art.segments
+    ]
+    return art.model_copy(update={"segments": segments})
+
+
 def lucidscore_outputs(art: ScorecardArtifact, frame: pd.DataFrame, k: int = 4) -> pd.DataFrame:
-    """score_frame's score, tier, probability and segment, and the top-k reasons as reason codes
-    (``CompiledScorecard.score_with_reasons``: ranked by points lost, ties to the characteristic first)."""
-    scored = score_frame(art, frame)
-    compiled = CompiledScorecard.from_artifact(art)
-    ranked = compiled.score_with_reasons(compiled.prepare(frame), k)
-    assert np.array_equal(ranked.scores, scored["score"].to_numpy())
-    codes = np.asarray([reason_code(c) for c in compiled.characteristics] + [None], dtype=object)
+    """score_frame's score, tier, probability and segment, and its first k reasons' codes
+    (``reason_N_code``: issue 10's stable codes, ranked by points lost against the best reachable bin)."""
+    scored = score_frame(art, frame, reasons=k)
     out = pd.DataFrame(
         {
             "score": scored["score"].astype(np.int64),
@@ -75,8 +87,8 @@ def lucidscore_outputs(art: ScorecardArtifact, frame: pd.DataFrame, k: int = 4) 
         },
         index=frame.index,
     )
-    for j in range(k):
-        out[f"reason_{j + 1}"] = codes[ranked.characteristic[:, j]]  # index -1 (none) -> None
+    for j in range(1, k + 1):
+        out[f"reason_{j}"] = scored[f"reason_{j}_code"].astype(object)
     return out
 
 
@@ -141,15 +153,16 @@ def test_document_is_a_segmented_scorecard_with_reason_codes() -> None:
         assert (card.get("useReasonCodes"), card.get("reasonCodeAlgorithm"), card.get("baselineMethod")) == (
             "true",
             "pointsBelow",
-            "max",
+            "other",
         )
         target = card.find("p:Targets/p:Target", NS)
         assert target is not None and (target.get("min"), target.get("max")) == ("350", "950")
         chars = card.findall("p:Characteristics/p:Characteristic", NS)
         assert [c.get("name") for c in chars] == [c.name for c in seg.characteristics]
         for el, char in zip(chars, seg.characteristics, strict=True):
-            assert el.get("reasonCode") == reason_code(char) == char.name
-            assert float(el.get("baselineScore", "")) == char.best_points - BASELINE_BELOW_BEST
+            assert el.get("reasonCode") == reason_code(char) == char.reason_code
+            best = best_reachable_points(art.segments, art.segments.index(seg), char)
+            assert float(el.get("baselineScore", "")) == best - BASELINE_BELOW_BEST
             points = [int(a.get("partialScore", "")) for a in el.findall("p:Attribute", NS)]
             assert sorted(set(points)) == sorted({b.points for b in char.bins})
     outputs = root.findall("p:MiningModel/p:Output/p:OutputField", NS)
@@ -273,7 +286,7 @@ def test_the_evaluator_runs_from_the_wheel_and_the_document_meets_the_pmml_44_sc
         assert " x-" not in doc  # none of JPMML's vendor extensions: the DMG schema's elements only
         jpmml.validate(doc)
     with pytest.raises(AssertionError, match=r"breaks the PMML 4\.4 schema"):
-        jpmml.validate(to_pmml(two_cards()).replace('baselineMethod="max"', 'baselineMethod="best"'))
+        jpmml.validate(to_pmml(two_cards()).replace('baselineMethod="other"', 'baselineMethod="best"'))
 
 
 def _rich_card() -> ScorecardArtifact:
@@ -399,7 +412,9 @@ def test_ties_go_to_the_characteristic_listed_first_in_both(jpmml: Jpmml) -> Non
 
 @pytest.mark.pmml
 def test_two_cards_score_alike_on_applicants_with_specials_edges_text_and_blanks(jpmml: Jpmml) -> None:
-    art = two_cards()
+    """Scores, tiers, segments and reason codes alike; the codes are the declared stable codes (issue 10),
+    so a PMML engine's ``reason_N`` equals lucidscore's ``reason_N_code``."""
+    art = with_codes(two_cards())
     rng = np.random.default_rng(9)
     data = applicants(5000, seed=9).astype(object)
     n = len(data)
@@ -419,7 +434,10 @@ def test_two_cards_score_alike_on_applicants_with_specials_edges_text_and_blanks
     data.loc[some(0.05), "inquiries_6m"] = ""  # blank: missing
     data.loc[some(0.05), "checking"] = " A13 "  # trimmed
     data.loc[some(0.05), "checking"] = "  "  # blank: missing
-    assert_same_outputs(jpmml.evaluate(to_pmml(art), data), lucidscore_outputs(art, data))
+    got, want = jpmml.evaluate(to_pmml(art), data), lucidscore_outputs(art, data)
+    assert_same_outputs(got, want)
+    codes = set(want["reason_1"].dropna())
+    assert codes and codes <= {f"C{i:02d}" for i in range(1, 10)}  # declared codes, not column names
 
 
 # -- realistic models on 100,000 rows --------------------------------------------------------------------

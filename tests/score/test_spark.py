@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
 from tests.score.cards import two_cards
-from tests.score.test_local import applicants
+from tests.score.test_local import applicants, plain
 
 pytestmark = [
     pytest.mark.spark,
@@ -56,14 +57,20 @@ def test_spark_equals_local(
     from lucidscore.score.spark import score_file as spark_score_file
 
     local = score_file(
-        files["model"], files[kind], tmp_path / "local.parquet", progress=False, id_column=id_column
-    )
+        files["model"], files[kind], tmp_path / "local.parquet", progress=False, id_column=id_column,
+        recourse=True,
+    )  # fmt: skip
     remote = spark_score_file(
-        files["model"], files[kind], tmp_path / "spark.parquet", id_column=id_column, spark=spark
-    )
+        files["model"], files[kind], tmp_path / "spark.parquet", id_column=id_column, spark=spark,
+        recourse=True,
+    )  # fmt: skip
     a = pd.read_parquet(tmp_path / "local.parquet")
     b = pd.read_parquet(tmp_path / "spark.parquet")
-    pd.testing.assert_frame_equal(a, b)
+    schemas = [pq.read_schema(tmp_path / f).remove_metadata() for f in ("local.parquet", "spark.parquet")]
+    assert schemas[0] == schemas[1]  # the same Parquet schema
+    # The text columns' dictionaries may list their texts in another order: compare the values.
+    pd.testing.assert_frame_equal(plain(a), plain(b))
+    assert a["recourse_score"].notna().any() and a["reason_5"].notna().any()
     assert (remote.rows, remote.tier_counts, remote.extra_columns) == (
         local.rows,
         local.tier_counts,

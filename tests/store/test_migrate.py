@@ -79,8 +79,8 @@ def _table_of(diff: object) -> str | None:
     return None
 
 
-def test_0004_adds_the_model_signature(engine: Engine) -> None:
-    """Revision 0004 adds ``models.signature``; downgrading removes it, upgrading adds it back."""
+def test_0005_adds_the_model_signature(engine: Engine) -> None:
+    """Revision 0005_model_signature adds ``models.signature``; a downgrade removes it, an upgrade adds it."""
     from alembic import command
 
     def columns() -> set[str]:

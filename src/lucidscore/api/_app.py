@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Depends, FastAPI
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from lucidscore.api._admission import Admission
 from lucidscore.api._errors import install_error_handlers
@@ -25,9 +28,18 @@ from lucidscore.api.routes import (
     oauth,
     system,
 )
-from lucidscore.policy import default_catalogue, load_catalogue
-from lucidscore.service import PipelineRescorer, Rescorer, load_model_key
+from lucidscore.policy import BenefitCatalogue, catalogue_json, default_catalogue, load_catalogue
+from lucidscore.service import (
+    CatalogueCache,
+    PipelineRescorer,
+    Rescorer,
+    catalogue_version,
+    ensure_catalogue,
+    load_model_key,
+)
 from lucidscore.store import make_engine, session_factory
+
+log = logging.getLogger("lucidscore.api")
 
 DESCRIPTION = """An open, explainable, consent-based credit score on a 350-950 scale.
 
@@ -52,13 +64,18 @@ def create_app(
     engine : an engine to use instead of one made from ``settings.db_url`` (the database must be migrated).
     rescorer : what recomputes features and scores after a correction or a model change; without one,
         disputes can only be accepted without corrections.
+
+    The benefit catalogue is the database's current version, read on every request that needs it (a new
+    version set by ``lucidscore catalogue set`` is used at once); an empty database is seeded first.
     """
-    catalogue = (
+    seed = (
         load_catalogue(settings.benefit_catalogue_path)
         if settings.benefit_catalogue_path
         else default_catalogue()
     )
     engine = engine if engine is not None else service_engine(settings)
+    sessions = session_factory(engine)
+    _seed_catalogue(sessions, seed, settings)
     # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
     app = FastAPI(
         title="lucidscore",
@@ -71,8 +88,8 @@ def create_app(
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,
-        sessions=session_factory(engine),
-        catalogue=catalogue,
+        sessions=sessions,
+        catalogues=CatalogueCache(seed),
         throttle=Throttle(settings.signin_window_seconds, settings.signin_max_delay_seconds),
         templates=make_templates(),
         admission=Admission(
@@ -95,6 +112,35 @@ def create_app(
     return app
 
 
+def _seed_catalogue(sessions: sessionmaker[Session], seed: BenefitCatalogue, settings: Settings) -> None:
+    """Store the first catalogue version when the database has none: the file of
+    ``benefit_catalogue_path`` if set, else the default. Later versions come from
+    ``lucidscore catalogue set``; a file that differs from the stored current version is then ignored.
+
+    A database that cannot be reached now does not stop the app from starting (its requests answer 503
+    until it is back; ``CatalogueCache`` uses ``seed`` while no version is stored); the next start seeds it.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    path = settings.benefit_catalogue_path
+    with sessions() as session:
+        try:
+            version = ensure_catalogue(session, seed, source=str(path) if path else "default")
+        except DBAPIError as exc:
+            log.warning("benefit catalogue not seeded: the database is unavailable (%s)", exc.orig or exc)
+            return
+        if path is not None:
+            current = catalogue_version(session, version).catalogue
+            if catalogue_json(current) != catalogue_json(seed):
+                log.warning(
+                    "benefit_catalogue_path %s differs from the database's catalogue version %d, which "
+                    "the service uses; the file only seeds an empty database (lucidscore catalogue set "
+                    "FILE sets a new version)",
+                    path,
+                    version,
+                )
+
+
 def service_engine(settings: Settings) -> Engine:
     """The service's engine: exactly ``db_pool_size`` connections, as many as requests admitted at once."""
     return make_engine(
@@ -104,11 +150,8 @@ def service_engine(settings: Settings) -> Engine:
 
 def app_from_environment() -> FastAPI:
     """App factory for ``uvicorn --factory`` and multi-worker serving: settings from ``LUCIDSCORE_*``
-    variables; rescoring enabled when ``LUCIDSCORE_AS_OF`` is set."""
+    variables. Rescoring (disputes, model activation) is always on, in the newest published month."""
     settings = Settings()
-    rescorer = (
-        PipelineRescorer(settings.db_url, settings.as_of, settings.features_path) if settings.as_of else None
-    )
-    app = create_app(settings, rescorer=rescorer)
+    app = create_app(settings, rescorer=PipelineRescorer(settings.db_url, settings.as_of))
     settle_heap()  # each worker process builds its app here, once, before it serves
     return app

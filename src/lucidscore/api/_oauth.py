@@ -198,7 +198,8 @@ class Server(rfc6749.AuthorizationServer):
     """The authorization server of one request."""
 
     def __init__(self, db: Session, state: ServiceState) -> None:
-        super().__init__(scopes_supported=list(state.catalogue.products))
+        self.products = list(state.catalogues.current(db).catalogue.products)
+        super().__init__(scopes_supported=self.products)
         self.db, self.state = db, state
         self.request_client: Client | None = None
         self.register_grant(AuthorizationCodeGrant, [S256Required(required=True)])
@@ -207,7 +208,7 @@ class Server(rfc6749.AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         ref = service.oauth_client(self.db, client_id)
-        return Client(self.db, ref, list(self.state.catalogue.products)) if ref is not None else None
+        return Client(self.db, ref, self.products) if ref is not None else None
 
     def _token(
         self, grant_type: str, client: Client, user: Any = None, scope: Any = None, **_: Any

@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from html import escape
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
 from lucidscore.artifact import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE
+
+if TYPE_CHECKING:
+    from lucidscore.api._views import Step
 
 _TIER_COLOURS = ("#d9534f", "#f0ad4e", "#f7dc6f", "#82c99a", "#2e8b57")
 
@@ -68,3 +72,30 @@ def distribution(edges: Sequence[int], counts: Sequence[int]) -> str:
         height=320, xaxis={"title": "score", "range": [MIN_SCORE, MAX_SCORE]}, yaxis={"title": "consumers"}
     )
     return _html(fig, "score-distribution")
+
+
+def waterfall(steps: Sequence[Step]) -> str:
+    """How the score is built: base points, each family's points (up or down), the score."""
+    measure = [
+        "absolute" if s.kind == "base" else "total" if s.kind == "total" else "relative" for s in steps
+    ]
+    fig = go.Figure(
+        go.Waterfall(
+            x=[s.label for s in steps],
+            y=[s.points if s.kind != "total" else 0 for s in steps],
+            measure=measure,
+            text=[f"{s.points:+d}" if s.kind in ("family", "clip") else str(s.points) for s in steps],
+            textposition="outside",
+            increasing={"marker": {"color": "#2e8b57"}},
+            decreasing={"marker": {"color": "#c0392b"}},
+            totals={"marker": {"color": "#1f3b57"}},
+            connector={"line": {"color": "#9aa5b1"}},
+        )
+    )
+    moves = [v for s in steps if s.kind in ("family", "clip") for v in (s.start, s.end)]
+    low = min([*moves, *(s.end for s in steps if s.kind == "base")])
+    high = max(max(s.start, s.end) for s in steps)
+    fig.update_layout(
+        height=320, showlegend=False, yaxis={"title": "points", "range": [max(0, low - 60), high + 40]}
+    )
+    return _html(fig, "score-waterfall")

@@ -46,16 +46,17 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=65_536, ge=1024, description="largest request body accepted (413)")
     benefit_catalogue_path: Path | None = Field(
-        default=None, description="JSON benefit catalogue; the default catalogue when unset"
+        default=None,
+        description="JSON benefit catalogue stored as the first version of an empty database (default "
+        "catalogue when unset); later versions: lucidscore catalogue set",
     )
-    features_path: Path | None = Field(
-        default=None, description="Parquet of current features, used to rescore after a model change"
+    as_of: date | None = Field(
+        default=None, description="month disputes are rescored in until one is published (then: the newest)"
     )
     model_key_path: Path | None = Field(
         default=None,
         description="PEM Ed25519 key (public is enough) every stored model's signature must verify with",
     )
-    as_of: date | None = Field(default=None, description="date the current scores are computed as of")
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")
     oauth_code_seconds: int = Field(
         default=120, ge=1, le=600, description="lifetime of an OAuth authorization code (single use)"
@@ -65,6 +66,13 @@ class Settings(BaseSettings):
     )
     oauth_decisions: int = Field(
         default=1, ge=1, description="decisions a consent granted through /oauth/authorize allows"
+    )
+    contact_name: str = Field(
+        default="lucidscore consumer help", description="who adverse-action notices tell consumers to contact"
+    )
+    contact_email: str = Field(default="help@lucidscore.invalid", description="that contact's email address")
+    contact_address: str = Field(
+        default="", description="that contact's postal address (left out when empty)"
     )
     db_pool_size: int = Field(
         default=8, ge=1, le=256, description="database connections, and requests using the database at once"

@@ -1,4 +1,5 @@
-"""What one app instance holds: settings, engine, session maker, catalogue, throttle, templates, rescorer."""
+"""What one app instance holds: settings, engine, session maker, catalogue cache, throttle, admission,
+templates, rescorer, model key."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from lucidscore.api._admission import Admission
 from lucidscore.api._limits import Throttle
 from lucidscore.api._settings import Settings
-from lucidscore.policy import BenefitCatalogue
+from lucidscore.service import NoticeContact
 
 if TYPE_CHECKING:
-    from lucidscore.service import ModelKey, Rescorer
+    from lucidscore.service import CatalogueCache, ModelKey, Rescorer
 
 
 @dataclass
@@ -24,7 +25,7 @@ class ServiceState:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    catalogue: BenefitCatalogue
+    catalogues: CatalogueCache  # the current benefit catalogue, read from the database per request
     throttle: Throttle  # failed sign-ins, wrong API keys and unknown consent tokens
     templates: Jinja2Templates
     admission: Admission
@@ -34,6 +35,12 @@ class ServiceState:
     # SQLite has one writer at a time and its busy handler sleeps in coarse steps (up to 50 ms) while it
     # waits; queueing this process's hot-path writes on a lock wakes the next writer at once instead.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def contact(self) -> NoticeContact:
+        """Whom adverse-action notices name (settings ``contact_*``)."""
+        s = self.settings
+        return NoticeContact(name=s.contact_name, email=s.contact_email, address=s.contact_address)
 
     @property
     def serialise_writes(self) -> bool:

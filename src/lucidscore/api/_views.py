@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lucidscore import service
 from lucidscore.api.schemas import (
     AnalystDisputeOut,
+    CharacteristicUseOut,
     ConsentOut,
+    DecisionOut,
+    DecisionRecordOut,
     DisputeEventOut,
     DisputeOut,
     FamilyOut,
     HistoryPointOut,
     ModelOut,
+    NoticeOut,
+    ReasonCodeOut,
     ReasonOut,
     RecourseStepOut,
     ScoreOut,
 )
-from lucidscore.artifact import Change, Recourse
+from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Change, Recourse
 from lucidscore.errors import LucidError
-from lucidscore.policy import ALL_FAMILIES, FAMILY_LABELS, UNUSED_FAMILY
+from lucidscore.policy import ALL_FAMILIES, FAMILY_LABELS, UNUSED_FAMILY, BenefitCatalogue
 from lucidscore.store.service import Consent, Dispute, ModelRecord, ScoreRecord
 
 
 def _change_text(change: Change) -> str:
     gained = f"+{change.points_gained} points"
+    if change.from_text and change.to_text:  # explanations from issue 10 on: values in words
+        return f"{change.description}: from {change.from_text} to {change.to_text} ({gained})"
     return f"{change.description}: from {change.from_label} to {change.to_label} ({gained})"
 
 
@@ -54,14 +63,30 @@ def score_out(record: ScoreRecord) -> ScoreOut:
         for f in ALL_FAMILIES
     ]
     reasons = [
-        ReasonOut(text=r.text, characteristic=r.characteristic, family=r.family, points_lost=r.points_lost)
+        ReasonOut(
+            text=r.text,
+            code=r.reason_code,
+            characteristic=r.characteristic,
+            family=r.family,
+            points_lost=r.points_lost,
+        )
         for r in service.stored_reasons(record)
     ]
     if explanation is None:
         recourse: list[RecourseStepOut] = []
         note: str | None = "a detailed breakdown is computed when your score is next refreshed"
     else:
-        recourse = [RecourseStepOut(text=_change_text(c)) for c in explanation.recourse.changes]
+        recourse = [
+            RecourseStepOut(
+                text=_change_text(c),
+                characteristic=c.characteristic,
+                direction=c.direction,
+                from_value=c.from_text or c.from_label,
+                to_range=c.to_text or c.to_label,
+                points_gained=c.points_gained,
+            )
+            for c in explanation.recourse.changes
+        ]
         note = _recourse_note(explanation.recourse)
     return ScoreOut(
         score=record.score,
@@ -71,11 +96,94 @@ def score_out(record: ScoreRecord) -> ScoreOut:
         segment=record.segment,
         as_of=record.as_of,
         scored_at=service.aware(record.scored_at),
+        base_points=explanation.base_points if explanation is not None else None,
+        unclipped_points=explanation.unclipped if explanation is not None else None,
         families=families,
         reasons=reasons,
         recourse=recourse,
         recourse_note=note,
     )
+
+
+def uses_out(session: Session, record: ScoreRecord) -> list[CharacteristicUseOut] | None:
+    """Every characteristic of the model segment that scored ``record``, with its family and what it
+    means, families in their order (nothing scored is hidden from the person scored); None when the model
+    cannot be read (the page then says so)."""
+    try:
+        artifact = service.model_artifact(service.model_by_id(session, record.model_id))
+    except LucidError:
+        return None
+    segment = next((s for s in artifact.segments if s.name == record.segment), None)
+    segments = [segment] if segment is not None else artifact.segments
+    chars = {c.name: c for s in segments for c in s.characteristics}
+    order = {f: i for i, f in enumerate(ALL_FAMILIES)}
+    return [
+        CharacteristicUseOut(
+            name=c.name, family=c.family, family_label=FAMILY_LABELS[c.family], description=c.description
+        )
+        for c in sorted(chars.values(), key=lambda c: order[c.family])
+    ]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One bar of the score's waterfall: where it starts and ends, and what it adds."""
+
+    label: str
+    points: int
+    start: int
+    end: int
+    kind: str  # base, family, clip or total
+
+
+def waterfall_steps(score: ScoreOut) -> list[Step]:
+    """Base points, then each used family's points (negative ones too), then the clip to 350-950 if it
+    moved the total, ending at the score: the bars add up to it."""
+    if score.base_points is None or score.unclipped_points is None:
+        return []
+    steps = [Step("Base points", score.base_points, 0, score.base_points, "base")]
+    running = score.base_points
+    for f in score.families:
+        if f.used and f.points is not None:
+            steps.append(Step(f.label, f.points, running, running + f.points, "family"))
+            running += f.points
+    if running != score.score:
+        steps.append(
+            Step(f"Kept within {MIN_SCORE}-{MAX_SCORE}", score.score - running, running, score.score, "clip")
+        )
+    steps.append(Step("Your score", score.score, 0, score.score, "total"))
+    return steps
+
+
+def notice_out(notice: service.AdverseActionNotice) -> NoticeOut:
+    """The notice as the API gives it (a schema of its own: a field added to the domain type fails here)."""
+    return NoticeOut.model_validate(notice.model_dump())
+
+
+def decision_out(result: dict[str, Any]) -> DecisionOut:
+    notice = result["notice"]
+    reasons = [ReasonCodeOut(code=r.code, statement=r.statement) for r in result["reasons"]]
+    fields = {k: v for k, v in result.items() if k not in ("notice", "reasons")}
+    return DecisionOut(**fields, reasons=reasons, notice=notice_out(notice) if notice is not None else None)
+
+
+def decisions_out(
+    session: Session,
+    consumer_id: str,
+    catalogue: BenefitCatalogue,
+    contact: service.NoticeContact,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[DecisionRecordOut]:
+    """The consumer's decisions, newest first, each decline with its adverse-action notice."""
+    out = []
+    for row in service.decisions_of(session, consumer_id, catalogue, limit=limit, offset=offset):
+        notice = None
+        if not row["approved"]:
+            notice = notice_out(service.decision_notice(session, consumer_id, row["id"], catalogue, contact))
+        out.append(DecisionRecordOut(**row, notice=notice))
+    return out
 
 
 def history_out(records: Sequence[ScoreRecord]) -> list[HistoryPointOut]:
@@ -136,6 +244,7 @@ def model_out(model: ModelRecord, key: service.ModelKey | None) -> ModelOut:
         "description": model.description,
         "active": model.active,
         "created_at": service.aware(model.created_at),
+        "retired_at": None if model.retired_at is None else service.aware(model.retired_at),
     }
     try:
         artifact = service.model_artifact(model, key)

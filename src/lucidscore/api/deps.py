@@ -99,6 +99,15 @@ Db = Annotated[Session, Depends(_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
+@ends_its_transactions  # the read's connection goes back to the pool in this thread hop
+def _catalogue(state: State, db: Db) -> service.CurrentCatalogue:
+    return state.catalogues.current(db)
+
+
+# The benefit catalogue's current version (read from the database on each request: no restart needed).
+Catalogue = Annotated[service.CurrentCatalogue, Depends(_catalogue)]
+
+
 @dataclass(frozen=True)
 class Auth:
     """Who is calling, and how: a browser cookie (needs CSRF on unsafe requests) or a bearer token."""
@@ -337,6 +346,7 @@ def _own_dispute(auth: ConsumerAuth, db: Db, dispute_id: Annotated[int, Path(ge=
 
 
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DecisionId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an access-log row: one decision about a consumer
 
 
 def find_dispute(db: Session, dispute_id: int) -> Dispute:

@@ -125,7 +125,8 @@ class MeOut(_Out):
 
 
 class ReasonOut(_Out):
-    text: str
+    text: str = Field(description="the consumer statement, with your own value and what scores higher")
+    code: str | None = Field(default=None, description="the characteristic's stable reason code")
     characteristic: str | None = None
     family: str | None = None
     points_lost: int | None = None
@@ -140,6 +141,11 @@ class FamilyOut(_Out):
 
 class RecourseStepOut(_Out):
     text: str
+    characteristic: str | None = None
+    direction: Literal["lower", "higher"] | None = None
+    from_value: str | None = Field(default=None, description="your value now, in words")
+    to_range: str | None = Field(default=None, description="the range to reach, in words")
+    points_gained: int | None = None
 
 
 class ScoreOut(_Out):
@@ -150,6 +156,10 @@ class ScoreOut(_Out):
     segment: str
     as_of: date
     scored_at: datetime
+    base_points: int | None = Field(default=None, description="points every score starts from")
+    unclipped_points: int | None = Field(
+        default=None, description="base points plus every family's points; the score is this, kept in 350-950"
+    )
     families: list[FamilyOut]
     reasons: list[ReasonOut]
     recourse: list[RecourseStepOut]
@@ -221,6 +231,51 @@ class RecordsOut(_Out):
     income: list[dict[str, Any]]
 
 
+class ReasonCodeOut(_Out):
+    code: str = Field(description="the characteristic's stable reason code")
+    statement: str = Field(description="the adverse-action statement to pass on; never the applicant's data")
+
+
+class ScoreDisclosureOut(_Out):
+    score: int
+    lowest_possible: int
+    highest_possible: int
+    tier: str
+    scored_on: date
+    as_of: date
+    model_id: str
+    provider: str
+    key_factors: list[ReasonCodeOut]
+
+
+class ConsumerRightOut(_Out):
+    title: str
+    text: str
+
+
+class NoticeContactOut(_Out):
+    name: str
+    email: str
+    address: str
+
+
+class NoticeOut(_Out):
+    """An adverse-action notice: what a declined applicant must be told, ready to send."""
+
+    title: str
+    decision: Literal["declined"]
+    merchant: str
+    product: str
+    product_label: str
+    decided_at: datetime
+    summary: str
+    principal_reasons: list[ReasonCodeOut]
+    score: ScoreDisclosureOut
+    rights: list[ConsumerRightOut]
+    contact: NoticeContactOut
+    decision_made_by: str
+
+
 class DecisionOut(_Out):
     product: str
     approved: bool
@@ -228,8 +283,31 @@ class DecisionOut(_Out):
     tier: str
     min_score: int
     model_id: str
-    reasons: list[str] = Field(description="principal reasons, when declined")
+    reasons: list[ReasonCodeOut] = Field(
+        description="principal reasons when declined: codes and adverse-action statements, no personal values"
+    )
     decided_at: datetime
+    catalogue_version: int | None = Field(
+        default=None, description="version of the benefit catalogue the decision was made with"
+    )
+    notice: NoticeOut | None = Field(default=None, description="the adverse-action notice, when declined")
+
+
+class DecisionRecordOut(_Out):
+    """One of my decisions: who decided what, when, with which score."""
+
+    id: int
+    merchant: str
+    product: str
+    product_label: str
+    decided_at: datetime
+    approved: bool
+    score: int | None
+    model_id: str | None
+    catalogue_version: int | None = Field(
+        default=None, description="version of the benefit catalogue the decision was made with"
+    )
+    notice: NoticeOut | None = Field(default=None, description="the adverse-action notice, when declined")
 
 
 class ModelOut(_Out):
@@ -238,6 +316,7 @@ class ModelOut(_Out):
     description: str
     active: bool
     created_at: datetime
+    retired_at: datetime | None = Field(default=None, description="set when the model was retired")
     segments: list[str]
     test_auc: float | None = None
     problem: str | None = None  # why the service refuses to score with this model (edited, forged, refused)
@@ -253,3 +332,12 @@ class DistributionOut(_Out):
 
 class OkOut(_Out):
     ok: bool = True
+
+
+class CharacteristicUseOut(_Out):
+    """One characteristic the consumer's score uses, as the consumer page lists it (issue 13)."""
+
+    name: str
+    family: str
+    family_label: str
+    description: str

@@ -8,14 +8,26 @@ without loading the engines:
 - how a raw cell is read (``numeric_values``, ``category_text``) and the plain-numpy reference rule for
   placing a row in a segment and a bin (``bin_index``, ``segment_of_rows``, ``reference_scores``), which
   every engine is tested against;
-- the reason text of every bin (``bin_reason_text``) and the typed explanation of a score
-  (``Explanation``, ``Reason``, ``Recourse``).
+- the fingerprint of a model's training rows (``RowFingerprint``, ``fingerprint_rows``) and the estimate of
+  how many rows of a table trained the model (``training_overlap``);
+- declarations (``load_declarations``: unit, advice direction, code, statements of each characteristic),
+  how values are written for a consumer (``format_value``, ``format_range``), which bins a row can reach
+  without leaving its segment (``bin_witnesses``), the statements of every bin (``bin_statements``) and
+  the typed explanation of a score (``Explanation``, ``Reason``, ``Change``, ``Recourse``).
 """
 
 import importlib
 from typing import TYPE_CHECKING
 
+from lucidscore.artifact._declarations import Declaration, load_declarations, parse_declarations
 from lucidscore.artifact._explanation import Change, Explanation, Reason, Recourse
+from lucidscore.artifact._fingerprint import (
+    Overlap,
+    RowFingerprint,
+    fingerprint_rows,
+    row_hashes,
+    training_overlap,
+)
 from lucidscore.artifact._model import (
     SCHEMA_VERSION,
     Bin,
@@ -32,14 +44,27 @@ from lucidscore.artifact._model import (
 from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
 from lucidscore.artifact._texts import (
     MAX_PRINCIPAL_REASONS,
-    bin_reason_text,
-    bin_reason_texts,
+    BinStatement,
+    adverse_action_of,
+    bin_statements,
     is_inquiry_characteristic,
+    statement_text,
+)
+from lucidscore.artifact._units import (
+    display_round,
+    format_range,
+    format_rounded,
+    format_value,
+    join_alternatives,
 )
 
 # The reference rule and the cell reader need pandas; they load on first use, so the service (which reads
 # model files but never places rows in bins) starts without pandas.
 _LAZY = {
+    "Witness": "_attainable",
+    "attainable_bins": "_attainable",
+    "best_reachable_points": "_attainable",
+    "bin_witnesses": "_attainable",
     "bin_index": "_reference",
     "condition_mask": "_reference",
     "raw_points": "_reference",
@@ -56,6 +81,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from lucidscore.artifact._attainable import Witness, attainable_bins, best_reachable_points, bin_witnesses
     from lucidscore.artifact._reference import (
         bin_index,
         condition_mask,
@@ -88,20 +114,28 @@ __all__ = [
     "MIN_SCORE",
     "SCHEMA_VERSION",
     "Bin",
+    "BinStatement",
     "Change",
     "Characteristic",
     "Condition",
+    "Declaration",
     "Explanation",
+    "Overlap",
     "Reason",
     "Recourse",
+    "RowFingerprint",
     "Scaling",
     "ScoreProbability",
     "ScorecardArtifact",
     "Segment",
     "Tier",
+    "Witness",
+    "adverse_action_of",
+    "attainable_bins",
+    "best_reachable_points",
     "bin_index",
-    "bin_reason_text",
-    "bin_reason_texts",
+    "bin_statements",
+    "bin_witnesses",
     "canonical_number",
     "category_codes",
     "category_keys",
@@ -109,14 +143,25 @@ __all__ = [
     "category_values",
     "check_artifact_inputs",
     "condition_mask",
+    "display_round",
+    "fingerprint_rows",
+    "format_range",
+    "format_rounded",
+    "format_value",
     "is_inquiry_characteristic",
+    "join_alternatives",
     "load_artifact",
+    "load_declarations",
     "numeric_columns",
     "numeric_inputs",
     "numeric_values",
     "parse_artifact",
+    "parse_declarations",
     "parse_numbers",
     "raw_points",
     "reference_scores",
+    "row_hashes",
     "segment_of_rows",
+    "statement_text",
+    "training_overlap",
 ]

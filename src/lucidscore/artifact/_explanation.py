@@ -1,10 +1,13 @@
 """What an explanation of one score is: the typed form every engine produces and the service stores.
 
-``score.explain_frame`` builds these; the service stores ``Explanation`` as JSON in ``score_history`` and
-validates it when it reads it back, so a renamed field fails loudly instead of emptying a page.
+``score.explain_frame`` builds these; the service stores ``Reason`` and ``Explanation`` as JSON in
+``score_history`` and validates them when it reads them back, so a renamed field fails loudly instead of
+emptying a page. Fields added by issue 10 have defaults, so scores stored before it still read.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +15,12 @@ from lucidscore.policy.families import Family
 
 
 class Reason(BaseModel):
-    """One reason a score is not higher: a characteristic and the points it loses against its best bin."""
+    """One reason a score is not higher: a characteristic and the points it loses against the best bin a
+    row of its segment can reach by changing that value alone.
+
+    ``text`` is the consumer statement (with the person's own value); ``adverse_action`` the statement a
+    merchant passes on (no personal values); ``code`` the characteristic's stable reason code.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -21,10 +29,22 @@ class Reason(BaseModel):
     bin_label: str
     points_lost: int = Field(ge=1)
     text: str
+    code: str = ""  # "" in scores stored before issue 10: use the characteristic's name
+    adverse_action: str = ""  # "" in scores stored before issue 10
+
+    @property
+    def reason_code(self) -> str:
+        return self.code or self.characteristic
+
+    @property
+    def merchant_statement(self) -> str:
+        """What a merchant may see and pass on: never the person's value."""
+        return self.adverse_action or self.characteristic
 
 
 class Change(BaseModel):
-    """Move one characteristic to a better bin; ``score_alone`` is the score with this change only."""
+    """Move one characteristic to a better bin, in its declared direction; ``score_alone`` is the score
+    with this change only."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -39,10 +59,16 @@ class Change(BaseModel):
     steps: int
     points_gained: int
     score_alone: int
+    code: str = ""
+    direction: Literal["lower", "higher"] | None = None  # None in explanations stored before issue 10
+    from_text: str = ""  # the person's value, in words ("28%")
+    to_text: str = ""  # the range to reach, in words ("under 15%")
+    to_value: float | None = None  # a value in that range, nearest the person's: applying it reaches it
 
 
 class Recourse(BaseModel):
-    """The smallest actionable changes reaching the next tier, or why there are none."""
+    """The fewest and smallest changes, each in its characteristic's declared direction, that reach the
+    next tier; or why there are none."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -55,7 +81,10 @@ class Recourse(BaseModel):
 
 
 class Explanation(BaseModel):
-    """Everything a consumer page shows about one scored row."""
+    """Everything a consumer page shows about one scored row.
+
+    ``base_points`` plus the family points is ``raw_points``, the score before the 350-950 clip.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -68,3 +97,11 @@ class Explanation(BaseModel):
     families: dict[str, int | None]  # points per family; None = not used (interpersonal relationships)
     reasons: list[Reason]
     recourse: Recourse
+    raw_points: int | None = None  # None in explanations stored before issue 10: base + families
+
+    @property
+    def unclipped(self) -> int:
+        """Base points plus every family's points (the score before the clip to 350-950)."""
+        if self.raw_points is not None:
+            return self.raw_points
+        return self.base_points + sum(v for v in self.families.values() if v)

@@ -16,6 +16,18 @@ Scoring rule, identical in every engine:
        seen in training falls in the ``missing`` bin;
   3. score = clip(segment.base_points + sum of the bins' ``points``, 350, 950) — integers throughout;
   4. probability of bad = Scaling.probability_from_score(score); tier = Scaling.tier_of(score).
+
+Fields added after the first files were written (a characteristic's ``declared`` flag, the artifact's
+``fingerprint`` of its training rows, issue 13) are left out of the JSON at their defaults, so the schema
+stays at version 1: every file written before them loads and hashes exactly as it was written (its
+characteristics count as undeclared, and it has no fingerprint).
+
+Each characteristic may carry its declaration (issue 10): the advice direction recourse may move it
+(``lower``, ``higher`` or ``none``), the unit its values are written in, a stable reason code, the consumer
+statement template and the merchant's adverse-action statement. These fields are optional and a field at
+its default is left out of the JSON, so the schema stays at version 1: every file written before them
+loads and hashes exactly as it was written (such a file declares no advice direction, so recourse advises
+nothing for it). A lucidscore older than issue 10 refuses a file that uses them, naming the field.
 """
 
 from __future__ import annotations
@@ -23,15 +35,25 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
+from lucidscore.artifact._fingerprint import RowFingerprint
 from lucidscore.artifact._scaling import Scaling
 from lucidscore.errors import ModelFileError, PolicyViolation
-from lucidscore.policy.families import Family, FeatureMeta
+from lucidscore.policy.families import Advice, Family, FeatureMeta, Unit, template_problem
 from lucidscore.policy.guard import check_model_inputs
 
 SCHEMA_VERSION = 1
@@ -56,8 +78,24 @@ class Bin(BaseModel):
     points: int  # integer points this bin adds to the score
 
 
+# Characteristic fields added after the first model files (whether it was declared, issue 13; its
+# declaration, issue 10), optional so that every earlier model file still loads and hashes as written: a
+# field at its default is left out of the JSON (``_omit_undeclared``).
+_DECLARED_DEFAULTS: dict[str, object] = {
+    "declared": False,
+    "advice": None,
+    "unit": "number",
+    "code": "",
+    "statement": "",
+    "adverse_action": "",
+    "missing_means": "",
+}
+_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+
+
 class Characteristic(BaseModel):
-    """A model input column, binned, with its family and the text used for reasons and recourse."""
+    """A model input column, binned, with its family and its declaration: the texts of its reasons and the
+    direction recourse may move it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,7 +103,7 @@ class Characteristic(BaseModel):
     family: Family
     dtype: Literal["numeric", "categorical"]
     description: str  # plain language, e.g. "Months late on most recent payment"
-    actionable: bool = False  # a consumer can change it (used by recourse)
+    actionable: bool = False  # advice is lower or higher (files before issue 10: no direction, no advice)
     monotonic_trend: str = (
         "auto"  # the WOE trend the binning imposed: ascending, descending, peak, valley, none
     )
@@ -73,6 +111,68 @@ class Characteristic(BaseModel):
     iv: float = Field(ge=0)
     coefficient: float  # logistic regression coefficient on WOE
     bins: list[Bin]
+    # The family and description were declared (a declaration file, the feature catalogue's metadata), not
+    # guessed from the column name. A model people are scored with declares every characteristic.
+    declared: bool = False
+    advice: Advice | None = None  # which way recourse may move it; None (older files) = none
+    unit: Unit = "number"  # how its values are written for a consumer
+    code: str = ""  # stable reason code; "" = the column name
+    statement: str = ""  # consumer statement template ({value}, {better}); "" = the default statement
+    adverse_action: str = ""  # the merchant's adverse-action statement; "" = the description
+    missing_means: str = ""  # what a missing value means to the consumer; "" = "not reported"
+
+    @model_serializer(mode="wrap")
+    def _omit_undeclared(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key, default in _DECLARED_DEFAULTS.items():
+            if key in data and data[key] == default:
+                del data[key]
+        return data
+
+    @property
+    def reason_code(self) -> str:
+        """The stable code reasons carry: the declared code, else the column name."""
+        return self.code or self.name
+
+    @property
+    def advice_direction(self) -> Advice:
+        """The declared advice direction; ``none`` when the file declares none."""
+        return self.advice or "none"
+
+    def declaration(self) -> FeatureMeta:
+        """The characteristic's declaration, as ``train`` took it (to refit with the same declarations)."""
+        return FeatureMeta(
+            name=self.name,
+            family=self.family,
+            description=self.description,
+            advice=self.advice_direction,
+            unit=self.unit,
+            code=self.code,
+            statement=self.statement,
+            adverse_action=self.adverse_action,
+            missing_means=self.missing_means,
+        )
+
+    @property
+    def adverse_action_text(self) -> str:
+        """What a merchant tells an applicant about this characteristic (no personal values)."""
+        return self.adverse_action or self.description.strip() or self.name
+
+    @model_validator(mode="after")
+    def _declaration_well_formed(self) -> Characteristic:
+        if self.advice is not None and self.actionable != (self.advice != "none"):
+            raise ValueError(
+                f"characteristic {self.name!r}: actionable is {self.actionable} but advice is "
+                f"{self.advice!r}; actionable must be true exactly when advice is lower or higher"
+            )
+        if self.code and not _CODE.match(self.code):
+            raise ValueError(
+                f"characteristic {self.name!r}: code {self.code!r} must be 1-40 letters, digits, _ . -"
+            )
+        problem = template_problem(self.statement)
+        if problem:
+            raise ValueError(f"characteristic {self.name!r}: statement {problem}")
+        return self
 
     @model_validator(mode="after")
     def _bins_well_formed(self) -> Characteristic:
@@ -175,7 +275,15 @@ class ScorecardArtifact(BaseModel):
     segments: list[Segment]
     score_probability: list[ScoreProbability]
     training: dict[str, Any] = Field(default_factory=dict)  # rows, bad rate, split, seed, metrics, params
+    fingerprint: RowFingerprint | None = None  # which rows trained it (never their values); None: unknown
     content_hash: str = ""  # sha256 of the canonical JSON of every other field
+
+    @model_serializer(mode="wrap")
+    def _omit_no_fingerprint(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("fingerprint", 0) is None:
+            del data["fingerprint"]
+        return data
 
     @model_validator(mode="after")
     def _segments_well_formed(self) -> ScorecardArtifact:
@@ -184,12 +292,27 @@ class ScorecardArtifact(BaseModel):
         defaults = [s for s in self.segments if s.condition is None]
         if len(defaults) != 1 or self.segments[-1].condition is not None:
             raise ValueError("exactly one default segment (condition null) is required, listed last")
+        owner: dict[str, str] = {}
+        for char in (c for s in self.segments for c in s.characteristics):
+            other = owner.setdefault(char.reason_code, char.name)
+            if other != char.name:
+                raise ValueError(
+                    f"reason code {char.reason_code!r} is declared for both {other!r} and {char.name!r}; "
+                    "each characteristic needs a code of its own"
+                )
         return self
 
     @property
     def numeric_columns(self) -> list[str]:
         """Input columns read as numbers (``numeric_inputs``)."""
         return numeric_inputs(self.segments)
+
+    @property
+    def undeclared(self) -> list[str]:
+        """Characteristics whose family and description were guessed from the name, not declared (each
+        once, in first-use order): a model people are scored with may have none."""
+        names = [c.name for s in self.segments for c in s.characteristics if not c.declared]
+        return list(dict.fromkeys(names))
 
     def canonical_json(self) -> str:
         """JSON of every field but the hash, with sorted keys: the bytes the hash covers."""

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lucidscore.cli._flags import flags
 from lucidscore.errors import InputError
 
 
@@ -97,19 +98,22 @@ def features(
         open_database(db).dispose()  # a missing file or an unreachable server: one clear line, here
     source: str | Path = db if db is not None else data  # type: ignore[assignment]
     day = _date("--as-of", as_of)
+    source_flag = flags(source="--db" if db is not None else "--data")  # the library says ``source``
     console = Console()
     if engine is FeaturesEngine.spark:
         if consumer:
             raise InputError("--consumer: choosing consumers works with --engine local; drop it for spark")
         from lucidscore.features.spark import features_to_parquet as spark_features
 
-        result = spark_features(source, day, out)
+        with source_flag:
+            result = spark_features(source, day, out)
     else:
         from lucidscore.features import features_to_parquet
 
-        result = features_to_parquet(
-            source, day, out, progress=True, consumer_ids=consumer, chunk_consumers=chunk_consumers
-        )
+        with source_flag:
+            result = features_to_parquet(
+                source, day, out, progress=True, consumer_ids=consumer, chunk_consumers=chunk_consumers
+            )
         used = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_used.items())
         console.print(f"rows read, dated on or before {as_of}: {used}", highlight=False, soft_wrap=True)
     n_features = len(result.columns) - 1 - int("bad" in result.columns)

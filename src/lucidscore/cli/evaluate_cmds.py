@@ -8,7 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lucidscore.cli._flags import flags
 from lucidscore.errors import InputError
+
+AUDIT_FLAGS = {"columns": "--audit-columns", "key": "--audit-key"}  # align_audit's parameters
 
 
 def _split_columns(text: str | None) -> list[str]:
@@ -58,7 +61,14 @@ def evaluate(
 ) -> None:
     """Validate a model: discrimination, calibration, stability, fairness at a cutoff, proxies, model card."""
     from lucidscore.artifact import load_artifact
-    from lucidscore.evaluate import Table, align_audit, check_cutoff, evaluation_report, write_report
+    from lucidscore.evaluate import (
+        Table,
+        align_audit,
+        align_columns,
+        check_cutoff,
+        evaluation_report,
+        write_report,
+    )
     from lucidscore.tabular import read_table
 
     check_cutoff(cutoff)
@@ -76,20 +86,31 @@ def evaluate(
                 "name them, e.g. --audit-columns SEX,AGE"
             )
     audit_frame = None if same_table or audit is None else read_table(audit)
-    groups, how = align_audit(
-        frame,
-        audit_frame,
-        columns,
-        key=None if same_table else audit_key,
-        data_name=str(data),
-        audit_name=str(audit),
-        model_inputs=artifact.input_columns,
-    )
+    with flags(**AUDIT_FLAGS):
+        groups, how = align_audit(
+            frame,
+            audit_frame,
+            columns,
+            key=None if same_table else audit_key,
+            data_name=str(data),
+            audit_name=str(audit),
+            model_inputs=artifact.input_columns,
+        )
+    joined = None
+    fingerprint = artifact.fingerprint
+    if fingerprint is not None and audit_frame is not None:
+        # Columns the model's fingerprint identifies its training rows by, kept in the audit file.
+        wanted = [c for c in fingerprint.columns if c not in frame.columns and c in audit_frame.columns]
+        if wanted:
+            with flags(**AUDIT_FLAGS):
+                joined, _ = align_columns(
+                    frame, audit_frame, wanted, key=audit_key, data_name=str(data), audit_name=str(audit)
+                )
     err = Console(stderr=True)
     with err.status("evaluating: scoring, bootstrap, fairness and proxies"):
         result = evaluation_report(
             artifact,
-            Table(frame, str(data), groups),
+            Table(frame, str(data), groups, joined),
             target=target,
             bad_value=bad_value,
             cutoff=cutoff,
@@ -100,24 +121,28 @@ def evaluate(
             seed=seed,
         )
         html, js = write_report(result, report, _json_path(report, json_out))
-    test = result["discrimination"]["test"]
-    ci = test["ci"]
+    evaluated = result.discrimination.evaluated
+    label = result.training_rows.label_text
+    lo, hi = evaluated.ci["auc"]
+    interval = "" if lo is None or hi is None else f" [{lo:.4f}, {hi:.4f}]"
+    typer.echo(result.training_rows.statement)
     typer.echo(
-        f"AUC {test['auc']:.4f} [{ci['auc'][0]:.4f}, {ci['auc'][1]:.4f}]  "
-        f"Gini {test['gini']:.4f}  KS {test['ks']:.4f}  Brier {test['brier']:.4f}  ({test['rows']} rows)"
+        f"AUC ({label}) {evaluated.auc:.4f}{interval}  Gini {evaluated.gini:.4f}  KS {evaluated.ks:.4f}  "
+        f"Brier {evaluated.brier:.4f}  ({evaluated.rows} rows)"
     )
-    for col, entry in result["fairness"]["attributes"].items():
-        flagged = ", ".join(entry["four_fifths_flagged"]) or "none"
-        air = entry["min_adverse_impact_ratio"]
+    if result.model.undeclared:
+        typer.echo(
+            f"undeclared characteristics (the service will refuse this model): "
+            f"{', '.join(result.model.undeclared)}"
+        )
+    for col, entry in result.fairness.attributes.items():
+        flagged = ", ".join(entry.four_fifths_flagged) or "none"
+        air = entry.min_adverse_impact_ratio
         air_text = "n/a (nobody approved)" if air is None else f"{air:.3f}"
         typer.echo(f"{col}: lowest adverse impact ratio {air_text}, four-fifths flags: {flagged}")
-    strong = [
-        f"{p['characteristic']}~{p['attribute']}" for p in result["proxies"] if p["strength"] == "strong"
-    ]
+    strong = [f"{p.characteristic}~{p.attribute}" for p in result.proxies if p.strength == "strong"]
     strong += [
-        f"all characteristics~{j['attribute']}"
-        for j in result["proxy_combinations"]
-        if j["strength"] == "strong"
+        f"all characteristics~{j.attribute}" for j in result.proxy_combinations if j.strength == "strong"
     ]
     if strong:
         typer.echo(f"strong proxies to review: {', '.join(strong)}")
@@ -143,12 +168,11 @@ def monitor(
     cur = Table(read_table(current), str(current))
     result = drift_report(artifact, base, cur)
     html, js = write_report(result, report, _json_path(report, json_out))
-    score = result["score"]
-    typer.echo(f"score PSI {score['psi']:.4f} ({score['flag']})")
-    for c in result["characteristics"]:
-        if c["flag"] != "stable":
-            typer.echo(f"{c['characteristic']} ({c['segment']}): CSI {c['csi']:.4f} ({c['flag']})")
-    if not result["flagged"]:
+    typer.echo(f"score PSI {result.score.psi:.4f} ({result.score.flag})")
+    for c in result.characteristics:
+        if c.flag != "stable":
+            typer.echo(f"{c.characteristic} ({c.segment}): CSI {c.csi:.4f} ({c.flag})")
+    if not result.flagged:
         typer.echo("no characteristic reached CSI 0.1")
     typer.echo(f"wrote {html} and {js}")
 

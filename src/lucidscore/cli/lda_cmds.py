@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from lucidscore.cli._flags import flags
 from lucidscore.errors import InputError
 
 
@@ -96,15 +97,16 @@ def lda(
     target = target or artifact.target
     bad_value = artifact.training.get("params", {}).get("bad_value")
     y = target_values(frame, target, str(data), bad_value)
-    groups, how = align_audit(
-        frame,
-        None if same_table or audit is None else read_table(audit),
-        columns,
-        key=None if same_table else audit_key,
-        data_name=str(data),
-        audit_name=str(audit),
-        model_inputs=artifact.input_columns,
-    )
+    with flags(columns="--audit-columns", key="--audit-key"):
+        groups, how = align_audit(
+            frame,
+            None if same_table or audit is None else read_table(audit),
+            columns,
+            key=None if same_table else audit_key,
+            data_name=str(data),
+            audit_name=str(audit),
+            model_inputs=artifact.input_columns,
+        )
     # The join key identifies rows: no candidate may use it.
     keys = [audit_key] if audit_key is not None and audit_key in frame.columns else []
     never = list(dict.fromkeys(_columns(exclude) + keys))
@@ -122,23 +124,24 @@ def lda(
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what[:70])
 
-        outcome = lda_search(
-            artifact,
-            frame,
-            y,
-            target,
-            groups,
-            cutoff=cutoff,
-            max_auc_loss=max_auc_loss,
-            exclude=never,
-            folds=folds,
-            n_resamples=resamples,
-            seed=seed,
-            jobs=jobs,
-            max_candidates=max_candidates,
-            progress=progress,
-            data_name=str(data),
-        )
+        with flags(audit="--audit-columns"):
+            outcome = lda_search(
+                artifact,
+                frame,
+                y,
+                target,
+                groups,
+                cutoff=cutoff,
+                max_auc_loss=max_auc_loss,
+                exclude=never,
+                folds=folds,
+                n_resamples=resamples,
+                seed=seed,
+                jobs=jobs,
+                max_candidates=max_candidates,
+                progress=progress,
+                data_name=str(data),
+            )
         alternative = None
         model_out = out if out is not None else report.with_name(report.stem + ".model.json")
         if outcome.alternative is not None:

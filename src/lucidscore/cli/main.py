@@ -12,13 +12,17 @@ from rich.console import Console
 from rich.text import Text
 
 from lucidscore.cli import (
+    admin_cmds,
     audit_cmds,
+    catalogue_cmds,
     data_cmds,
     evaluate_cmds,
     ingest_cmds,
     lda_cmds,
     model_cmds,
     oauth_cmds,
+    publish_cmds,
+    registry_cmds,
     score_cmds,
     service_cmds,
 )
@@ -53,12 +57,23 @@ COMMANDS = (
     score_cmds,
     evaluate_cmds,
     lda_cmds,
+    publish_cmds,
     service_cmds,
     audit_cmds,
+    admin_cmds,
+    registry_cmds,
+    catalogue_cmds,
     oauth_cmds,
 )
 for module in COMMANDS:
     module.register(app)
+
+
+def message_of(exc: LucidError) -> str:
+    """What the CLI says for an error: a library parameter (``parameter cutoff: ...``) as its flag
+    (``--cutoff: ...``). Commands whose flag is not ``--`` plus the parameter's name say it themselves
+    (``cli._flags.flags``)."""
+    return exc.for_flag("--" + exc.parameter.replace("_", "-")) if exc.parameter else exc.message
 
 
 def main() -> None:
@@ -66,7 +81,7 @@ def main() -> None:
     try:
         app()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
-        message = exc.for_flag("--" + exc.parameter.replace("_", "-")) if exc.parameter else exc.message
+        message = message_of(exc)
         # The message is data (file names, values): printed as text, never as Rich markup or emoji codes.
         line = Text.assemble(("error:", "bold red"), " ", message)
         Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)

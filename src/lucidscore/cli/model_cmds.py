@@ -15,7 +15,7 @@ from rich.table import Table
 
 from lucidscore.errors import InputError, LucidError
 from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
-from lucidscore.tabular import read_table
+from lucidscore.tabular import read_table, write_table
 
 if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
     import pandas as pd
@@ -79,26 +79,64 @@ def _feature_meta(path: Path) -> dict[str, FeatureMeta] | None:
     return {m.name: m for m in items}
 
 
-def _with_actionable(
-    meta: dict[str, FeatureMeta] | None, names: tuple[str, ...], frame: pd.DataFrame, target: str
+def _declared(
+    meta: dict[str, FeatureMeta] | None, path: Path | None, frame: pd.DataFrame, target: str
 ) -> dict[str, FeatureMeta] | None:
-    """``meta`` with the ``--actionable`` columns marked actionable (family and text kept if declared,
-    else inferred from the name as for any flat file)."""
-    if not names:
+    """``meta`` (the Parquet file's) with the declaration file's entries on top."""
+    if path is None:
         return meta
-    unknown = [n for n in names if n not in frame.columns or n == target]
+    from lucidscore.artifact import load_declarations
+
+    declared = load_declarations(path)
+    unknown = [n for n in declared if n not in frame.columns or n == target]
+    if unknown:
+        raise InputError(
+            f"--declarations {path}: characteristic {unknown[0]} is not an input column of the data; "
+            f"the columns are {', '.join(str(c) for c in frame.columns if c != target)}",
+            parameter="declarations",
+        )
+    return {**(meta or {}), **declared}
+
+
+def parse_actionable(text: str | None) -> dict[str, str]:
+    """'utilisation:lower,income:higher' -> {'utilisation': 'lower', 'income': 'higher'}."""
+    from lucidscore.policy import ADVICE_DIRECTIONS
+
+    out: dict[str, str] = {}
+    for item in _names(text):
+        name, _, direction = item.rpartition(":")
+        if not name or direction not in ADVICE_DIRECTIONS:
+            raise InputError(
+                f"--actionable {item!r}: expected COLUMN:DIRECTION with DIRECTION one of "
+                f"{', '.join(ADVICE_DIRECTIONS)} (which way recourse may suggest moving it), "
+                f"e.g. utilisation:lower,income:higher",
+                parameter="actionable",
+            )
+        out[name.strip()] = direction
+    return out
+
+
+def _with_actionable(
+    meta: dict[str, FeatureMeta] | None, advice: dict[str, str], frame: pd.DataFrame, target: str
+) -> dict[str, FeatureMeta] | None:
+    """``meta`` with the ``--actionable`` columns' advice directions (family and texts kept if declared,
+    else inferred from the name as for any flat file)."""
+    if not advice:
+        return meta
+    unknown = [n for n in advice if n not in frame.columns or n == target]
     if unknown:
         raise InputError(
             f"--actionable: column(s) {', '.join(unknown)} not in the data; "
-            f"the columns are {', '.join(str(c) for c in frame.columns if c != target)}"
+            f"the columns are {', '.join(str(c) for c in frame.columns if c != target)}",
+            parameter="actionable",
         )
     from dataclasses import replace
 
     from lucidscore.model import meta_for
 
     out = dict(meta or {})
-    for name in names:
-        out[name] = replace(meta_for(name, meta), actionable=True)
+    for name, direction in advice.items():
+        out[name] = replace(meta_for(name, meta), advice=direction)  # type: ignore[arg-type]
     return out
 
 
@@ -175,7 +213,7 @@ def _help(name: str) -> str:
 # field has a flag of its own name).
 NOT_FLAGS = {
     "scaling": "--base-score, --base-odds, --pdo",
-    "feature_meta": "the Parquet file's feature metadata and --actionable",
+    "feature_meta": "the Parquet file's feature metadata, --declarations and --actionable",
 }
 
 
@@ -189,16 +227,27 @@ def train(
     audit_columns: Annotated[str | None, typer.Option(help=_help("audit_columns") + " (A,B)")] = None,
     bad_value: Annotated[str | None, typer.Option(help=_help("bad_value"))] = None,
     test_size: Annotated[
-        float | None, typer.Option(help="Hold out this share, stratified, and report test AUC/Gini/KS.")
+        float | None,
+        typer.Option(
+            help="Hold out this share, stratified, and report test AUC/Gini/KS; the held-out rows are "
+            "written next to the model as <OUT stem>.heldout.parquet, to evaluate on."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the train/test split.")] = 0,
     segment_by: Annotated[str | None, typer.Option(help=_help("segment_by"))] = None,
     segment_rule: Annotated[str | None, typer.Option(help=_help("segment_rule"))] = None,
+    declarations: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML file declaring each characteristic: family, description, unit, advice direction, "
+            "code, consumer statement, adverse-action statement (see docs/scoring.md)."
+        ),
+    ] = None,
     actionable: Annotated[
         str | None,
         typer.Option(
-            help="Characteristics a consumer can change by their own conduct (A,B): recourse "
-            "(Scorecard.explain, the consumer page) suggests changes only to these."
+            help="Advice directions, COLUMN:lower|higher|none (A:lower,B:higher): recourse suggests moving "
+            "a characteristic only this way; it overrides --declarations and the Parquet metadata."
         ),
     ] = None,
     segment_search: Annotated[bool, typer.Option(help=_help("segment_search"))] = True,
@@ -221,7 +270,7 @@ def train(
 ) -> None:
     """Fit a scorecard on DATA and write the model JSON; print its characteristics and test metrics."""
     from lucidscore.artifact import Scaling
-    from lucidscore.model import train_scorecard
+    from lucidscore.model import train_split
 
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")
@@ -229,7 +278,16 @@ def train(
         scaling = Scaling(base_score=base_score, base_odds=base_odds, pdo=pdo)
     except ValidationError as exc:
         raise InputError(f"--base-score/--base-odds/--pdo: {exc.errors()[0]['msg']}") from None
+    if test_size is not None and heldout_path(out).resolve() == data.resolve():
+        raise InputError(
+            f"--out {out}: the held-out rows would be written to {data}, the data being trained on; "
+            "choose another --out"
+        )
+    advice = parse_actionable(actionable)
     frame = read_table(data)
+    meta = _with_actionable(
+        _declared(_feature_meta(data), declarations, frame, target), advice, frame, target
+    )
     console = Console()
     with Progress(
         SpinnerColumn(),
@@ -240,7 +298,7 @@ def train(
     ) as bar:
         task = bar.add_task("reading", total=None)
         try:
-            art = train_scorecard(
+            trained = train_split(
                 frame,
                 target,
                 test_size=test_size,
@@ -266,14 +324,41 @@ def train(
                 shape_search=shape_search,
                 woe_prior=woe_prior,
                 scaling=scaling,
-                feature_meta=_with_actionable(_feature_meta(data), _names(actionable), frame, target),
+                feature_meta=meta,
             )
         except LucidError as exc:
             if exc.parameter is not None:  # about a flag, not about the file
                 raise
             raise type(exc)(f"{data}: {exc.message}") from None
+    art = trained.artifact
+    heldout = heldout_path(out)
+    if trained.heldout is not None:
+        split = {**art.training["split"], "heldout_file": heldout.name}
+        art = art.model_copy(update={"training": {**art.training, "split": split}})
+        write_table(trained.heldout, heldout)
     art.save(out)
     _report(console, art, out)
+    if trained.heldout is not None:
+        console.print(
+            f"held-out rows ({len(trained.heldout):,}, every column) written to {heldout}: evaluate the "
+            "model on them for held-out figures",
+            highlight=False,
+            markup=False,
+        )
+    if art.undeclared:
+        console.print(
+            f"warning: {len(art.undeclared)} characteristic(s) are undeclared (family and description "
+            f"guessed from the name): {', '.join(art.undeclared)}. Fine for analysis; the service will not "
+            "register, activate or publish scores with this model until each is declared (--declarations).",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def heldout_path(model: Path) -> Path:
+    """Where ``train --test-size`` keeps the held-out rows: model.json -> model.heldout.parquet."""
+    return model.with_name(f"{model.stem}.heldout.parquet")
 
 
 def register(app: typer.Typer) -> None:

@@ -34,8 +34,20 @@ def score(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per applicant.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")] = Path("scores.parquet"),
     reasons: Annotated[
-        int, typer.Option(help="Principal reasons per row (0-4; a 5th for recent inquiries).")
+        int,
+        typer.Option(
+            help="Principal reasons per row (0-4; a 5th for recent inquiries), each with its statement, "
+            "code, characteristic and points lost."
+        ),
     ] = 4,
+    recourse: Annotated[
+        bool,
+        typer.Option(
+            help="Add each row's recourse: the fewest and smallest changes, each in its characteristic's "
+            "declared direction, that reach the next tier (target tier, new score, from and to)."
+        ),
+    ] = False,
+    max_changes: Annotated[int, typer.Option(help="Most characteristics a recourse plan may change.")] = 2,
     engine: Annotated[Engine, typer.Option(help="local (numba kernel) or spark (local[2] Apache Spark).")] = (
         Engine.local
     ),
@@ -44,17 +56,30 @@ def score(
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Score every row of DATA: score 350-950, tier, probability of bad, segment and reasons."""
+    """Score every row of DATA: score 350-950, tier, probability of bad, segment, reasons and recourse."""
     if not 0 <= reasons <= 4:
         raise InputError(f"--reasons is {reasons}; expected 0 to 4")
+    if not 1 <= max_changes <= 5:
+        raise InputError(f"--max-changes is {max_changes}; expected 1 to 5")
     if engine is Engine.spark:
         from lucidscore.score.spark import score_file as spark_score_file
 
-        summary = spark_score_file(model, data, out, reasons=reasons, id_column=id_column)
+        summary = spark_score_file(
+            model, data, out, reasons=reasons, id_column=id_column, recourse=recourse, max_changes=max_changes
+        )
     else:
         from lucidscore.score import score_file
 
-        summary = score_file(model, data, out, reasons=reasons, progress=progress, id_column=id_column)
+        summary = score_file(
+            model,
+            data,
+            out,
+            reasons=reasons,
+            progress=progress,
+            id_column=id_column,
+            recourse=recourse,
+            max_changes=max_changes,
+        )
     console = Console()
     table = Table(title=f"{summary.rows:,} rows scored ({summary.engine}) -> {summary.out_path}")
     table.add_column("tier")

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lucidscore.cli._flags import flags
 from lucidscore.errors import InputError
 
 
@@ -51,11 +52,13 @@ def serve(
     db: Annotated[str | None, typer.Option(help="database URL (default: LUCIDSCORE_DB_URL)")] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
-    features: Annotated[
-        Path | None, typer.Option(help="Parquet of current features (enables rescoring)")
-    ] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="date the current scores are as of, YYYY-MM-DD")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="month disputes are rescored in while none is published, YYYY-MM-DD "
+            "(afterwards: the newest published month)",
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn worker processes")] = 1,
     create: Annotated[
@@ -84,8 +87,6 @@ def serve(
         overrides["forwarded_allow_ips"] = forwarded_allow_ips
     if model_key is not None:
         overrides["model_key_path"] = model_key
-    if features is not None:
-        overrides["features_path"] = features
     if as_of is not None:
         try:
             overrides["as_of"] = date.fromisoformat(as_of)
@@ -98,11 +99,7 @@ def serve(
         raise InputError(f"{exc.message}; pass --create to start a new, empty database there") from None
     migrate(engine)
     engine.dispose()  # the app builds its own engine, with the service's pool
-    rescorer = (
-        PipelineRescorer(settings.db_url, settings.as_of, settings.features_path)
-        if settings.as_of is not None
-        else None
-    )
+    rescorer = PipelineRescorer(settings.db_url, settings.as_of)
     _check_port(host, port)
     if workers > 1:
         _run_workers(settings, host, port, workers, Console())
@@ -119,7 +116,7 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
     from lucidscore.api import Settings
 
     assert isinstance(settings, Settings)
-    for name in ("db_url", "features_path", "as_of", "forwarded_allow_ips", "model_key_path"):
+    for name in ("db_url", "as_of", "forwarded_allow_ips", "model_key_path"):
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"LUCIDSCORE_{name.upper()}"] = str(value)
@@ -186,7 +183,8 @@ def demo(
             rebuild = False
     if build is None or rebuild:
         started = time.perf_counter()
-        build = build_demo(directory, consumers, seed, console=console)
+        with flags(directory="--dir"):
+            build = build_demo(directory, consumers, seed, console=console)
         console.print(f"Built in {time.perf_counter() - started:.0f} s: {directory}", soft_wrap=True)
     else:
         console.print(f"Reusing the demo in {directory} (pass --rebuild to start afresh).", soft_wrap=True)

@@ -1,4 +1,5 @@
-"""Build the demo database: synth -> ingest (SQLite) -> features -> segmented scorecard -> scores."""
+"""Build the demo database: synth -> ingest (SQLite) -> features -> segmented scorecard -> scores, the
+current month published as an operator would (``lucidscore.service.publish_month``)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from lucidscore.artifact import Condition, ScorecardArtifact
 from lucidscore.demo._logins import DemoLogins, create_logins
 from lucidscore.errors import InputError
-from lucidscore.service import PipelineRescorer, generate_model_key, register_model
+from lucidscore.service import (
+    PipelineRescorer,
+    activate_model,
+    generate_model_key,
+    publish_month,
+    record_scores,
+    register_model,
+)
 from lucidscore.store import make_engine, migrate
-from lucidscore.store.service import ScoreRecord
 
 if TYPE_CHECKING:
     from lucidscore.api import Settings
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
 HISTORY_MONTHS = 6
 DB_NAME = "lucidscore.db"
 LOGINS_NAME = "logins.json"
-FEATURES_NAME = "features_current.parquet"
+FEATURES_NAME = "features_current.parquet"  # written by demos before issue 15; still cleared
 INFO_NAME = "demo.json"
 MODEL_KEY_NAME = "model_key.pem"  # the demo's model signing key (0600); a real deployment keeps it elsewhere
 
@@ -46,10 +52,6 @@ class DemoBuild:
     @property
     def db_url(self) -> str:
         return f"sqlite:///{(self.directory / DB_NAME).resolve()}"
-
-    @property
-    def features_path(self) -> Path:
-        return self.directory / FEATURES_NAME
 
     @property
     def model_key_path(self) -> Path | None:
@@ -78,18 +80,12 @@ def demo_settings(build: DemoBuild, **overrides: Any) -> Settings:
     """Service settings for serving the demo (the web layer's, loaded only to serve)."""
     from lucidscore.api import Settings
 
-    return Settings(
-        db_url=build.db_url,
-        features_path=build.features_path,
-        as_of=build.as_of,
-        model_key_path=build.model_key_path,
-        **overrides,
-    )
+    return Settings(db_url=build.db_url, as_of=build.as_of, model_key_path=build.model_key_path, **overrides)
 
 
 def demo_rescorer(build: DemoBuild) -> PipelineRescorer:
     """What rescores the demo's consumers after a dispute or a model change."""
-    return PipelineRescorer(db_url=build.db_url, as_of=build.as_of, features_path=build.features_path)
+    return PipelineRescorer(db_url=build.db_url, as_of=build.as_of)
 
 
 class _Steps:
@@ -124,15 +120,15 @@ def build_demo(
     consumers, seed : size and seed of the synthetic population.
     console : show Rich progress on it; None builds silently.
     """
-    from lucidscore.features import FEATURE_CATALOGUE, compute_features, write_features
+    from lucidscore.features import FEATURE_CATALOGUE, compute_features
     from lucidscore.ingest import ingest_directory
     from lucidscore.model import train_scorecard
     from lucidscore.score import score_consumers
     from lucidscore.synth import generate_population
 
     if consumers < 200:
-        raise InputError(
-            f"--consumers {consumers}: the demo needs at least 200 consumers to train a scorecard"
+        raise InputError.about(
+            "consumers", f"{consumers}: the demo needs at least 200 consumers to train a scorecard"
         )
     _clear(directory)
     directory.mkdir(parents=True)
@@ -162,16 +158,15 @@ def build_demo(
             ingest_directory(directory / "data", db_url)
         dates = month_ends(summary.end, HISTORY_MONTHS)
         frames = {}
-        with steps.step("Computing point-in-time features", total=len(dates) + 1) as advance:
+        with steps.step("Computing point-in-time features", total=len(dates)) as advance:
             # Training and past months read the generated files (the same records, several times faster);
-            # the current month, which the service scores and rescores, reads the database.
+            # the current month, which the service scores and rescores, is published from the database.
             data_dir = directory / "data"
             train_frame = compute_features(data_dir, summary.observation_date).to_pandas()
             advance()
-            for as_of in dates:
-                frames[as_of] = compute_features(db_url if as_of == dates[-1] else data_dir, as_of)
+            for as_of in dates[:-1]:
+                frames[as_of] = compute_features(data_dir, as_of)
                 advance()
-            write_features(frames[dates[-1]], directory / FEATURES_NAME)
         with steps.step("Training the segmented scorecard (thin vs thick file)"):
             artifact = _train(train_frame, seed, dict(FEATURE_CATALOGUE), train_scorecard)
             artifact.save(directory / "model.json")
@@ -179,16 +174,17 @@ def build_demo(
         migrate(engine)
         key = generate_model_key(directory / MODEL_KEY_NAME)
         with steps.step("Scoring everyone, with history", total=len(dates)) as advance, Session(engine) as s:
-            register_model(
-                s, artifact, key, description="segmented scorecard: thin file vs thick file", active=True
+            model = register_model(
+                s, artifact, key, description="segmented scorecard: thin file vs thick file"
             )
-            for as_of in dates:
-                rows = score_consumers(
-                    artifact, frames[as_of], as_of, explain_ids=() if as_of != dates[-1] else None
-                )
-                s.execute(insert(ScoreRecord), rows)
+            activate_model(s, model)
+            for as_of in dates[:-1]:
+                rows = score_consumers(artifact, frames[as_of], as_of, explain_ids=())
+                record_scores(s.connection(), rows)
                 advance()
             s.commit()
+            publish_month(db_url, dates[-1])  # features from the database; scores, reasons and recourse
+            advance()
         with steps.step("Creating demo logins"), Session(engine) as s:
             logins = create_logins(s, artifact.model_id)
             s.commit()
@@ -227,12 +223,13 @@ def _clear(directory: Path) -> None:
     if not directory.exists():
         return
     if not directory.is_dir():
-        raise InputError(f"--dir {directory}: is a file; expected a directory for the demo")
+        raise InputError.about("directory", f"{directory} is a file; expected a directory for the demo")
     foreign = sorted(p.name for p in directory.iterdir() if p.name not in DEMO_FILES)
     if foreign:
-        raise InputError(
-            f"--dir {directory}: holds {', '.join(foreign[:5])}, which a demo does not write; "
-            "choose an empty or new directory"
+        raise InputError.about(
+            "directory",
+            f"{directory} holds {', '.join(foreign[:5])}, which a demo does not write; "
+            "choose an empty or new directory",
         )
     shutil.rmtree(directory)
 

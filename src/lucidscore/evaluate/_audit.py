@@ -1,5 +1,9 @@
 """Line up audit attributes (sex, age, ...) with the evaluated rows, without letting them near the model.
 
+``align_audit`` gives each row's audit group; ``align_columns`` the audit table's values as they are
+(the evaluation uses them to recognise the rows a model was trained on, when the audit columns come
+from another file).
+
 The audit table is either the evaluated table itself, or a separate file joined by a key column
 (``key``), or, with no key, matched by row order when both tables have the same number of rows.
 """
@@ -32,9 +36,10 @@ def align_audit(
 ) -> tuple[dict[str, pd.Series], str]:
     """Audit group labels per column, aligned to ``data``'s rows, and a sentence saying how they were joined.
 
-    Raises ``InputError`` for a missing key or column, duplicate keys, mismatched lengths or a column
-    that cannot be grouped (``audit_groups``; its rows are those of ``data``), and
-    ``PolicyViolation`` when an audit column is one of the model's inputs.
+    Raises ``InputError`` for a missing key or column (about the parameter ``key`` or ``columns``),
+    duplicate keys, mismatched lengths (about ``key``) or a column that cannot be grouped
+    (``audit_groups``; its rows are those of ``data``), and ``PolicyViolation`` when an audit column is
+    one of the model's inputs.
     """
     used = sorted(set(columns) & set(model_inputs))
     if used:
@@ -44,13 +49,36 @@ def align_audit(
         )
     if not columns:
         return {}, "no audit columns"
+    aligned, how = align_columns(data, audit, columns, key=key, data_name=data_name, audit_name=audit_name)
+    source_name = data_name if audit is None else audit_name
+    groups: dict[str, pd.Series] = {}
+    for c in columns:
+        try:
+            groups[c] = audit_groups(aligned[c].rename(c))
+        except InputError as exc:
+            raise InputError(f"{source_name}: {exc.message}") from None
+    return groups, how
+
+
+def align_columns(
+    data: pd.DataFrame,
+    audit: pd.DataFrame | None,
+    columns: Sequence[str],
+    *,
+    key: str | None = None,
+    data_name: str = "data",
+    audit_name: str = "audit",
+) -> tuple[pd.DataFrame, str]:
+    """``columns`` of the audit table (``data`` itself when None) as they are, aligned to ``data``'s rows
+    (by ``key``, else by row order), and a sentence saying how. Errors as ``align_audit``'s."""
     source = data if audit is None else audit
     source_name = data_name if audit is None else audit_name
     missing = [c for c in columns if c not in source.columns]
     if missing:
-        raise InputError(
-            f"{source_name}: no audit column(s) {', '.join(missing)} (from --audit-columns); "
-            f"columns are: {_columns_note(source)}"
+        raise InputError.about(
+            "columns",
+            f"{source_name} has no audit column(s) {', '.join(missing)}; "
+            f"columns are: {_columns_note(source)}",
         )
     if audit is None:
         how = f"audit columns read from {data_name} itself"
@@ -58,8 +86,8 @@ def align_audit(
     elif key is not None:
         for frame, name in ((data, data_name), (audit, audit_name)):
             if key not in frame.columns:
-                raise InputError(
-                    f"{name}: no key column {key!r} (from --audit-key); columns are: {_columns_note(frame)}"
+                raise InputError.about(
+                    "key", f"{name} has no key column {key!r}; columns are: {_columns_note(frame)}"
                 )
         repeated = np.flatnonzero(audit[key].duplicated().to_numpy())
         if repeated.size:
@@ -77,16 +105,11 @@ def align_audit(
         )
     else:
         if len(audit) != len(data):
-            raise InputError(
-                f"{audit_name}: {len(audit)} rows but {data_name} has {len(data)}; without --audit-key the "
-                "audit file is matched by row order and needs the same number of rows"
+            raise InputError.about(
+                "key",
+                f"{audit_name} has {len(audit)} rows but {data_name} has {len(data)}; without a key column "
+                "the audit table is matched by row order and needs the same number of rows",
             )
         aligned = audit[list(columns)].set_axis(data.index)
-        how = f"matched to {audit_name} by row order (same number of rows, no --audit-key)"
-    groups: dict[str, pd.Series] = {}
-    for c in columns:
-        try:
-            groups[c] = audit_groups(aligned[c].rename(c))
-        except InputError as exc:
-            raise InputError(f"{source_name}: {exc.message}") from None
-    return groups, how
+        how = f"matched to {audit_name} by row order (same number of rows, no key column)"
+    return aligned, how

@@ -382,16 +382,18 @@ def search(
     """
     started = time.perf_counter()
     if not audit:
-        raise InputError(
-            "no audit columns: name the protected attributes to compare, e.g. --audit-columns SEX,AGE"
+        raise InputError.about(
+            "audit", "no audit columns: name the protected attributes to compare, e.g. SEX and AGE"
         )
     if max_auc_loss < 0:
-        raise InputError(f"--max-auc-loss {max_auc_loss}: expected 0 or more (an AUC difference, e.g. 0.002)")
+        raise InputError.about(
+            "max_auc_loss", f"{max_auc_loss} is below 0; expected 0 or more (an AUC difference, e.g. 0.002)"
+        )
     if folds < 2:
-        raise InputError(f"--folds {folds}: expected 2 or more")
+        raise InputError.about("folds", f"{folds} is under 2; expected 2 or more")
     unknown = [c for c in exclude if c not in frame.columns]
     if unknown:
-        raise InputError(f"--exclude: column(s) {', '.join(unknown)} not in the data")
+        raise InputError.about("exclude", f"column(s) {', '.join(unknown)} not in the data")
     check_inputs(artifact, frame, data_name)
     x = frame.drop(columns=[target, *exclude]).reset_index(drop=True)
     y_raw = frame[target].reset_index(drop=True)
@@ -415,7 +417,9 @@ def search(
     space = Space(base=base_params, moves=moves, proxies=proxies, segmentation=segmentation)
     smallest = int(min(np.bincount(y, minlength=2)))
     if smallest < folds:
-        raise InputError(f"--folds {folds}: the data has only {smallest} rows of one class; use fewer folds")
+        raise InputError.about(
+            "folds", f"{folds} folds, but the data has only {smallest} rows of one class; use fewer folds"
+        )
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     fold_rows = [
         (np.asarray(a, np.int64), np.asarray(b, np.int64)) for a, b in splitter.split(np.zeros(y.size), y)

@@ -20,7 +20,6 @@ import pandas as pd
 from lucidscore.artifact import Condition, ScorecardArtifact
 from lucidscore.evaluate._proxies import proxy_table
 from lucidscore.model import ScorecardParams
-from lucidscore.policy import FeatureMeta
 
 PROXY_DROPS = 4  # characteristics dropped one at a time, strongest proxy first
 MAX_BINS = (3, 5, 12)
@@ -98,13 +97,7 @@ def base_configuration(
         segmentation = f"two cards: {artifact.segments[0].name} and the rest"
     else:
         segmentation = "one card"
-    meta = {
-        ch.name: FeatureMeta(
-            name=ch.name, family=ch.family, description=ch.description, actionable=ch.actionable
-        )
-        for seg in artifact.segments
-        for ch in seg.characteristics
-    }
+    meta = {ch.name: ch.declaration() for seg in artifact.segments for ch in seg.characteristics}
     audit = sorted((set(params.audit_columns) | set(artifact.audit_columns) | set(audit_columns)) & present)
     excluded = tuple(dict.fromkeys(c for c in (*params.exclude, *artifact.excluded_columns) if c in present))
     base: dict[str, Any] = {

@@ -1,6 +1,9 @@
-"""Assemble every figure of the evaluation and drift reports into one plain dict (-> report.json).
+"""Assemble every figure of the evaluation and drift reports into one typed report (-> report.json).
 
-The HTML report is rendered from this dict alone, so the page and the JSON cannot disagree.
+The metric functions return plain dicts (JSON-safe after ``clean``); each section is validated into its
+type (``_report_types``) as it is built, so a figure under a wrong name fails here, not as an empty
+section of the page. The HTML report is rendered from the typed report alone, so the page and the JSON
+cannot disagree.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore import __version__
-from lucidscore.artifact import MAX_SCORE, MIN_SCORE, ScorecardArtifact
+from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Overlap, ScorecardArtifact, training_overlap
 from lucidscore.errors import InputError
 from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
 from lucidscore.evaluate._metrics import (
@@ -28,12 +31,31 @@ from lucidscore.evaluate._metrics import (
     hosmer_lemeshow,
 )
 from lucidscore.evaluate._proxies import joint_proxy_table, proxy_table
+from lucidscore.evaluate._report_types import (
+    LABEL_TEXT,
+    Calibration,
+    CardCharacteristic,
+    CardMetrics,
+    CharacteristicStability,
+    CharacteristicSummary,
+    DataSummary,
+    Discrimination,
+    DiscriminationSection,
+    Distribution,
+    DriftReport,
+    EvaluationReport,
+    Fairness,
+    JointProxy,
+    ModelCard,
+    ModelSummary,
+    Proxy,
+    ScoreStability,
+    Stability,
+    TrainingRows,
+)
 from lucidscore.evaluate._scoring import score_table
 from lucidscore.evaluate._stability import characteristic_stability, score_stability
 
-REPORT_KIND = "lucidscore.evaluation"
-DRIFT_KIND = "lucidscore.drift"
-REPORT_VERSION = 1
 CURVE_POINTS = 200
 
 INTENDED_USE = (
@@ -97,13 +119,13 @@ def _target(frame: pd.DataFrame, target: str, name: str, bad_value: str | float 
     """The target as 1 = bad, 0 = good: 0/1 values, or any two values of which ``bad_value`` is bad."""
     if target not in frame.columns:
         cols = ", ".join(str(c) for c in list(frame.columns)[:12])
-        raise InputError(f"{name}: no target column {target!r} (from --target); columns are: {cols}")
+        raise InputError.about("target", f"{name} has no column {target!r}; columns are: {cols}")
     col = frame[target]
     if bad_value is None:
         num = pd.to_numeric(col, errors="coerce")
         wrong = ~num.isin([0, 1]).to_numpy()
         y = np.where(wrong, 0, num.fillna(0).to_numpy(dtype=np.float64)).astype(np.int64)
-        expected = "0 (good) or 1 (bad); or name the bad value with --bad-value"
+        expected = "0 (good) or 1 (bad), or name the value that means bad"
     else:
         y = _is_value(col, bad_value).astype(np.int64)
         goods = np.flatnonzero(y == 0)
@@ -112,9 +134,9 @@ def _target(frame: pd.DataFrame, target: str, name: str, bad_value: str | float 
         expected = f"{bad_value} (bad) or {good} (good): two values only"
     if wrong.any():
         pos = int(np.flatnonzero(wrong)[0])
-        raise InputError(
-            f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected {expected}"
-        )
+        found = f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected {expected}"
+        # Without a bad value, naming one is the fix: the error is about that parameter.
+        raise InputError.about("bad_value", found) if bad_value is None else InputError(found)
     if y.min() == y.max():
         only = "good" if y[0] == 0 else "bad"
         raise InputError(
@@ -132,10 +154,12 @@ def target_values(
 
 
 def check_cutoff(cutoff: int) -> None:
+    """Refuse a cutoff outside the score range (an ``InputError`` about the parameter ``cutoff``)."""
     if not MIN_SCORE <= cutoff <= MAX_SCORE:
-        raise InputError(
-            f"--cutoff {cutoff} is outside the score range {MIN_SCORE}-{MAX_SCORE}; "
-            "expected the lowest approved score, e.g. 600"
+        raise InputError.about(
+            "cutoff",
+            f"{cutoff} is outside the score range {MIN_SCORE}-{MAX_SCORE}; "
+            "expected the lowest approved score, e.g. 600",
         )
 
 
@@ -150,65 +174,174 @@ def _curves(y: np.ndarray, score: np.ndarray) -> dict[str, list[float]]:
     return {"score": thr.tolist(), "tpr": c.tpr[keep].tolist(), "fpr": c.fpr[keep].tolist()}
 
 
-def _characteristics(artifact: ScorecardArtifact) -> list[dict[str, Any]]:
+def _family_label(family: str) -> str:
+    return family.replace("_", " ").capitalize()
+
+
+def _characteristics(artifact: ScorecardArtifact) -> list[CharacteristicSummary]:
     out = []
     for seg in artifact.segments:
         for ch in seg.characteristics:
-            out.append(
+            bins = [
                 {
-                    "segment": seg.name,
-                    "name": ch.name,
-                    "family": ch.family,
-                    "family_label": ch.family.replace("_", " ").capitalize(),
-                    "description": ch.description,
-                    "iv": ch.iv,
-                    "iv_strength": iv_strength(ch.iv),
-                    "coefficient": ch.coefficient,
-                    "bins": [
-                        {
-                            "label": b.label,
-                            "count": b.count,
-                            "bad_count": b.bad_count,
-                            "bad_rate": b.bad_count / b.count if b.count else None,
-                            "woe": b.woe,
-                            "points": b.points,
-                        }
-                        for b in ch.bins
-                    ],
+                    "label": b.label,
+                    "count": b.count,
+                    "bad_count": b.bad_count,
+                    "bad_rate": b.bad_count / b.count if b.count else None,
+                    "woe": b.woe,
+                    "points": b.points,
                 }
+                for b in ch.bins
+            ]
+            out.append(
+                CharacteristicSummary.model_validate(
+                    clean(
+                        {
+                            "segment": seg.name,
+                            "name": ch.name,
+                            "family": ch.family,
+                            "family_label": _family_label(ch.family),
+                            "description": ch.description,
+                            "declared": ch.declared,
+                            "iv": ch.iv,
+                            "iv_strength": iv_strength(ch.iv),
+                            "coefficient": ch.coefficient,
+                            "bins": bins,
+                        }
+                    )
+                )
             )
     return out
 
 
-def _model(artifact: ScorecardArtifact) -> dict[str, Any]:
+def model_summary(artifact: ScorecardArtifact) -> ModelSummary:
+    """Identity, inputs, segments and scaling of a model, as both reports show them."""
     sc = artifact.scaling
-    return {
-        "model_id": artifact.model_id,
-        "content_hash": artifact.content_hash or artifact.compute_hash(),
-        "created_at": artifact.created_at.isoformat(),
-        "target": artifact.target,
-        "input_columns": list(artifact.input_columns),
-        "audit_columns": list(artifact.audit_columns),
-        "segments": [
-            {"name": s.name, "n_train": s.n_train, "bad_rate": s.bad_rate, "metrics": dict(s.metrics)}
-            for s in artifact.segments
-        ],
-        "scaling": {
-            "base_score": sc.base_score,
-            "base_odds": sc.base_odds,
-            "pdo": sc.pdo,
-            "tiers": [{"name": t.name, "min_score": t.min_score} for t in sc.tiers],
-        },
-    }
+    return ModelSummary.model_validate(
+        clean(
+            {
+                "model_id": artifact.model_id,
+                "content_hash": artifact.content_hash or artifact.compute_hash(),
+                "created_at": artifact.created_at.isoformat(),
+                "target": artifact.target,
+                "input_columns": list(artifact.input_columns),
+                "audit_columns": list(artifact.audit_columns),
+                "segments": [
+                    {"name": s.name, "n_train": s.n_train, "bad_rate": s.bad_rate, "metrics": dict(s.metrics)}
+                    for s in artifact.segments
+                ],
+                "scaling": {
+                    "base_score": sc.base_score,
+                    "base_odds": sc.base_odds,
+                    "pdo": sc.pdo,
+                    "tiers": [{"name": t.name, "min_score": t.min_score} for t in sc.tiers],
+                },
+                "undeclared": artifact.undeclared,
+            }
+        )
+    )
+
+
+def _heldout_file(artifact: ScorecardArtifact) -> str | None:
+    split = artifact.training.get("split")
+    name = split.get("heldout_file") if isinstance(split, dict) else None
+    return str(name) if name else None
+
+
+def _count(n: int | None) -> str:
+    return "?" if n is None else f"{n:,}"
+
+
+def overlap_statement(overlap: Overlap, artifact: ScorecardArtifact, table: str) -> str:
+    """One plain sentence: how many rows of ``table`` trained the model, and what the figures are."""
+    heldout = _heldout_file(artifact)
+    where = (
+        f" For held-out figures, evaluate on the rows the model was not trained on ({heldout}, written "
+        "next to the model by train --test-size)."
+        if heldout
+        else " For held-out figures, evaluate on rows the model was not trained on (train --test-size "
+        "writes them next to the model)."
+    )
+    if artifact.fingerprint is None:
+        return (
+            f"Model {artifact.model_id} carries no fingerprint of its training rows (it was built before "
+            f"lucidscore recorded one), so whether the {overlap.rows:,} rows of {table} trained it is "
+            "unknown: the figures are not known to be held-out."
+        )
+    if overlap.label == "unknown":
+        return (
+            f"Whether the {overlap.rows:,} rows of {table} trained model {artifact.model_id} cannot be told: "
+            f"{overlap.why_unknown}. The figures are not known to be held-out."
+        )
+    share = overlap.share or 0.0
+    fpr = overlap.false_positive_rate or 0.0
+    estimate = (
+        f"About {_count(overlap.in_training)} of the {overlap.rows:,} rows of {table} ({share:.1%}; 95% "
+        f"interval {_count(overlap.low)}–{_count(overlap.high)}) were used to train model "
+        f"{artifact.model_id}, estimated from its fingerprint of its training rows (false-positive rate "
+        f"{fpr:.1%}; a row identical to a training row counts as one)"
+    )
+    if overlap.label == "held-out":
+        return f"{estimate}: under 1%, so the figures are held-out."
+    if overlap.label == "in-sample":
+        return f"{estimate}: the figures on them are in-sample, and optimistic.{where}"
+    unsure = "too few rows to tell whether under 1% did, so the figures are possibly in-sample"
+    return f"{estimate}: {unsure}.{where}"
+
+
+def training_rows(artifact: ScorecardArtifact, test: Table) -> TrainingRows:
+    """How many rows of ``test`` trained the model, from its fingerprint (unknown without one)."""
+    fp = artifact.fingerprint
+    rows = test.frame
+    if test.joined is not None:
+        extra = [c for c in test.joined.columns if c not in rows.columns]
+        rows = pd.concat([rows, test.joined[extra].set_axis(rows.index)], axis=1)
+    if fp is None:
+        overlap = Overlap(len(rows), None, None, None, "unknown", 0, None, "no fingerprint")
+    else:
+        overlap = training_overlap(fp, rows)
+    return TrainingRows.model_validate(
+        clean(
+            {
+                "rows": overlap.rows,
+                "in_training": overlap.in_training,
+                "low": overlap.low,
+                "high": overlap.high,
+                "share": overlap.share,
+                "label": overlap.label,
+                "checked": overlap.checked,
+                "false_positive_rate": overlap.false_positive_rate,
+                "heldout_file": _heldout_file(artifact),
+                "statement": overlap_statement(overlap, artifact, test.name),
+            }
+        )
+    )
 
 
 @dataclass
 class Table:
-    """A table to evaluate or compare, with the name errors should use (usually its path)."""
+    """A table to evaluate or compare, with the name errors should use (usually its path).
+
+    ``audit`` holds the audit group labels aligned to the rows (``align_audit``); ``joined``, columns of
+    a separate audit table as they are, aligned to the rows (``align_columns``), which the model's
+    fingerprint may need to recognise its training rows.
+    """
 
     frame: pd.DataFrame
     name: str
     audit: dict[str, pd.Series] = field(default_factory=dict)
+    joined: pd.DataFrame | None = None
+
+
+def _discrimination(y: np.ndarray, scored: pd.DataFrame, n_resamples: int, seed: int) -> Discrimination:
+    figures = discrimination(
+        y,
+        scored["score"].to_numpy(),
+        scored["probability"].to_numpy(),
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return Discrimination.model_validate(clean(figures))
 
 
 def evaluation_report(
@@ -223,12 +356,14 @@ def evaluation_report(
     audit_join: str = "no audit columns",
     n_resamples: int = 500,
     seed: int = 0,
-) -> dict[str, Any]:
-    """Every figure of the validation, fairness and model-card report, as a JSON-safe dict.
+) -> EvaluationReport:
+    """Every figure of the validation, fairness and model-card report (``EvaluationReport``).
 
     ``test.audit`` holds the audit group labels aligned to the test rows (see ``align_audit``).
     Stability compares ``test`` with ``baseline`` when given, else with ``train`` when given, else the
-    CSI uses the training counts in the model's bins (and there is no score PSI: it needs a table).
+    CSI uses the training counts in the model's bins (and there is no score PSI: it needs a table). How
+    many of ``test``'s rows trained the model is estimated from the model's fingerprint
+    (``training_rows``), and labels the figures held-out or in-sample.
     """
     check_cutoff(cutoff)
     if target is None or target == artifact.target:
@@ -240,19 +375,22 @@ def evaluation_report(
     scored = score_table(artifact, test.frame, test.name)
     score = scored["score"].to_numpy(dtype=np.int64)
     prob = scored["probability"].to_numpy(dtype=np.float64)
+    rows = training_rows(artifact, test)
 
-    disc: dict[str, Any] = {
-        "test": discrimination(y, score, prob, n_resamples=n_resamples, seed=seed),
-        "train": None,
-        "training_metrics": clean(artifact.training.get("metrics", {})),
-        "curves": _curves(y, score),
-    }
+    evaluated = _discrimination(y, scored, n_resamples, seed)
+    train_figures = None
     if train is not None:
         ty = _target(train.frame, target, train.name, bad_value)
-        ts = score_table(artifact, train.frame, train.name)
-        disc["train"] = discrimination(
-            ty, ts["score"].to_numpy(), ts["probability"].to_numpy(), n_resamples=n_resamples, seed=seed
-        )
+        train_figures = _discrimination(ty, score_table(artifact, train.frame, train.name), n_resamples, seed)
+    disc = DiscriminationSection.model_validate(
+        {
+            "evaluated": evaluated,
+            "label": rows.label,
+            "train": train_figures,
+            "training_metrics": clean(artifact.training.get("metrics", {})),
+            "curves": clean(_curves(y, score)),
+        }
+    )
     edges = band_edges()
     bands = band_table(y, score, prob, edges)
     tiers = [t.name for t in artifact.scaling.tiers]
@@ -260,17 +398,27 @@ def evaluation_report(
         {"score": r.score, "probability": r.probability, "observed_bad_rate": r.observed_bad_rate}
         for r in artifact.score_probability
     ]
-    calibration = {
-        "brier": disc["test"]["brier"],
-        "hosmer_lemeshow": hosmer_lemeshow(y, prob),
-        "bands": bands,
-        "score_probability": table,
-    }
-    distribution = {
-        "tiers": group_table(y, scored["tier"].to_numpy(), tiers),
-        "bands": [{k: r[k] for k in ("band", "rows", "share", "bads", "observed_bad_rate")} for r in bands],
-        "mean_score": float(score.mean()),
-    }
+    calibration = Calibration.model_validate(
+        clean(
+            {
+                "brier": evaluated.brier,
+                "hosmer_lemeshow": hosmer_lemeshow(y, prob),
+                "bands": bands,
+                "score_probability": table,
+            }
+        )
+    )
+    distribution = Distribution.model_validate(
+        clean(
+            {
+                "tiers": group_table(y, scored["tier"].to_numpy(), tiers),
+                "bands": [
+                    {k: r[k] for k in ("band", "rows", "share", "bads", "observed_bad_rate")} for r in bands
+                ],
+                "mean_score": float(score.mean()),
+            }
+        )
+    )
     stability: dict[str, Any] = {
         "baseline": "training counts in the model's bins" if baseline is None else baseline.name,
         "score": None,
@@ -294,75 +442,113 @@ def evaluation_report(
         fairness["attributes"][col] = entry
     proxies = proxy_table(artifact, test.frame, test.audit) if test.audit else []
     joint = joint_proxy_table(artifact, test.frame, test.audit, -score, seed=seed) if test.audit else []
+    characteristics = _characteristics(artifact)
     report = {
-        "kind": REPORT_KIND,
-        "version": REPORT_VERSION,
         "lucidscore_version": __version__,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": _model(artifact),
-        "data": {
-            "test": test.name,
-            "train": None if train is None else train.name,
-            "target": target,
-            "bad_value": 1 if bad_value is None else bad_value,
-            "rows": int(y.size),
-            "bad_rate": float(y.mean()),
-            "audit_columns": list(test.audit),
-        },
+        "model": model_summary(artifact),
+        "data": DataSummary.model_validate(
+            clean(
+                {
+                    "table": test.name,
+                    "train": None if train is None else train.name,
+                    "target": target,
+                    "bad_value": 1 if bad_value is None else bad_value,
+                    "rows": int(y.size),
+                    "bad_rate": float(y.mean()),
+                    "audit_columns": list(test.audit),
+                }
+            )
+        ),
+        "training_rows": rows,
         "discrimination": disc,
         "calibration": calibration,
         "distribution": distribution,
-        "characteristics": _characteristics(artifact),
-        "stability": stability,
-        "fairness": fairness,
-        "proxies": proxies,
-        "proxy_combinations": joint,
+        "characteristics": characteristics,
+        "stability": Stability.model_validate(clean(stability)),
+        "fairness": Fairness.model_validate(clean(fairness)),
+        "proxies": [Proxy.model_validate(clean(p)) for p in proxies],
+        "proxy_combinations": [JointProxy.model_validate(clean(j)) for j in joint],
     }
     report["model_card"] = _model_card(artifact, report)
-    return dict(clean(report))
+    return EvaluationReport.model_validate(report)
 
 
-def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> dict[str, Any]:
-    test = report["discrimination"]["test"]
+def _card_characteristics(artifact: ScorecardArtifact) -> list[CardCharacteristic]:
+    """Every characteristic once, with the segments that use it."""
+    seen: dict[str, dict[str, Any]] = {}
+    for seg in artifact.segments:
+        for ch in seg.characteristics:
+            entry = seen.setdefault(
+                ch.name,
+                {
+                    "name": ch.name,
+                    "family_label": _family_label(ch.family),
+                    "description": ch.description,
+                    "declared": ch.declared,
+                    "segments": [],
+                },
+            )
+            entry["segments"].append(seg.name)
+    return [CardCharacteristic.model_validate(e) for e in seen.values()]
+
+
+def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> ModelCard:
+    evaluated: Discrimination = report["discrimination"].evaluated
+    rows: TrainingRows = report["training_rows"]
+    fairness: Fairness = report["fairness"]
     findings: list[str] = []
-    for col, entry in report["fairness"]["attributes"].items():
-        flagged = entry["four_fifths_flagged"]
-        air = entry["min_adverse_impact_ratio"]
+    for col, entry in fairness.attributes.items():
+        air = entry.min_adverse_impact_ratio
         air_text = "n/a" if air is None else f"{air:.3f}"
-        if flagged:
+        if entry.four_fifths_flagged:
             findings.append(
-                f"{col}: group(s) {', '.join(flagged)} approved at under four fifths of the rate of "
-                f"{entry['reference_group']} at cutoff {entry['cutoff']} (lowest ratio {air_text})."
+                f"{col}: group(s) {', '.join(entry.four_fifths_flagged)} approved at under four fifths of "
+                f"the rate of {entry.reference_group} at cutoff {entry.cutoff} (lowest ratio {air_text})."
             )
         else:
             findings.append(f"{col}: no group under the four-fifths line (lowest ratio {air_text}).")
-    strong = [p for p in report["proxies"] if p["strength"] == "strong"]
-    for p in strong:
-        findings.append(
-            f"{p['characteristic']} is a strong proxy for {p['attribute']} (Cramér's V "
-            f"{p['cramers_v']:.3f}, AUC {p['auc']:.3f}): review before use."
-        )
-    for j in report["proxy_combinations"]:
-        if j["strength"] != "weak":
+    proxies: list[Proxy] = report["proxies"]
+    for p in proxies:
+        if p.strength == "strong":
             findings.append(
-                f"Together, the model's {j['characteristics']} characteristics predict {j['attribute']} "
-                f"group {j['auc_group']} with cross-validated AUC {j['auc']:.3f} ({j['strength']}); "
-                f"the score alone {j['score_auc']:.3f}: review before use."
+                f"{p.characteristic} is a strong proxy for {p.attribute} (Cramér's V "
+                f"{p.cramers_v:.3f}, AUC {p.auc:.3f}): review before use."
             )
+    joint: list[JointProxy] = report["proxy_combinations"]
+    for j in joint:
+        if j.strength != "weak":
+            findings.append(
+                f"Together, the model's {j.characteristics} characteristics predict {j.attribute} "
+                f"group {j.auc_group} with cross-validated AUC {j.auc:.3f} ({j.strength}); "
+                f"the score alone {j.score_auc:.3f}: review before use."
+            )
+    data: DataSummary = report["data"]
+    label = LABEL_TEXT[rows.label]
     limitations = [
-        f"Validated on {report['data']['rows']} rows of {report['data']['test']}; figures carry the "
-        f"bootstrap uncertainty shown ({test['n_resamples']} resamples).",
+        f"Validated on {data.rows} rows of {data.table}, figures {label}; they carry the bootstrap "
+        f"uncertainty shown ({evaluated.n_resamples} resamples).",
         "Fairness figures describe outcomes at one cutoff on this sample; they do not prove the absence "
         "of disparate treatment, and groups under 30 rows are shown but not flagged.",
         "Proxy screening looks at each characteristic alone and at all of them together in a linear "
         "model of their bins; a non-linear combination could still carry more about an audit attribute.",
     ]
-    shifted = [c["characteristic"] for c in report["stability"]["characteristics"] if c["flag"] == "shifted"]
+    if rows.label != "held-out":
+        limitations.insert(0, rows.statement)
+    stability: Stability = report["stability"]
+    shifted = [c.characteristic for c in stability.characteristics if c.flag == "shifted"]
     if shifted:
         limitations.append(f"Characteristics shifted against the baseline: {', '.join(shifted)}.")
-    leaky = [c["name"] for c in report["characteristics"] if c["iv"] >= 0.5]
+    characteristics: list[CharacteristicSummary] = report["characteristics"]
+    leaky = [c.name for c in characteristics if c.iv >= 0.5]
     if leaky:
         limitations.append(f"Information value above 0.5 (check for leakage): {', '.join(leaky)}.")
+    if artifact.undeclared:
+        limitations.append(
+            f"Undeclared characteristics (family and description guessed from the column name): "
+            f"{', '.join(artifact.undeclared)}. The service refuses to register, activate or publish "
+            "scores with this model until each is declared."
+        )
     training: dict[str, Any] = {}
     for key, value in artifact.training.items():
         items = value.items() if isinstance(value, dict) else [("", value)]
@@ -372,31 +558,41 @@ def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> dict[str
                 training[name] = round(v, 4)
             elif isinstance(v, (str, int, bool)):
                 training[name] = v
-    return {
-        "intended_use": INTENDED_USE,
-        "out_of_scope": list(OUT_OF_SCOPE),
-        "training_data": training,
-        "metrics": {k: test[k] for k in ("auc", "gini", "ks", "brier")},
-        "fairness_findings": findings or ["No audit columns were given: fairness was not assessed."],
-        "limitations": limitations,
-    }
+    return ModelCard.model_validate(
+        {
+            "intended_use": INTENDED_USE,
+            "out_of_scope": list(OUT_OF_SCOPE),
+            "training_data": training,
+            "training_rows": rows.statement,
+            "characteristics": _card_characteristics(artifact),
+            "metrics": CardMetrics(
+                label=rows.label,
+                auc=evaluated.auc,
+                gini=evaluated.gini,
+                ks=evaluated.ks,
+                brier=evaluated.brier,
+            ),
+            "fairness_findings": findings or ["No audit columns were given: fairness was not assessed."],
+            "limitations": limitations,
+        }
+    )
 
 
-def drift_report(artifact: ScorecardArtifact, baseline: Table, current: Table) -> dict[str, Any]:
+def drift_report(artifact: ScorecardArtifact, baseline: Table, current: Table) -> DriftReport:
     """PSI of the score and CSI of each characteristic, current against baseline (-> drift.json)."""
     base_scores = score_table(artifact, baseline.frame, baseline.name)["score"].to_numpy()
     cur_scores = score_table(artifact, current.frame, current.name)["score"].to_numpy()
-    chars = characteristic_stability(artifact, current.frame, baseline.frame)
-    report = {
-        "kind": DRIFT_KIND,
-        "version": REPORT_VERSION,
-        "lucidscore_version": __version__,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": _model(artifact),
-        "baseline": baseline.name,
-        "current": current.name,
-        "score": score_stability(base_scores, cur_scores),
-        "characteristics": chars,
-        "flagged": [c["characteristic"] for c in chars if c["flag"] != "stable"],
-    }
-    return dict(clean(report))
+    chars = [
+        CharacteristicStability.model_validate(clean(c))
+        for c in characteristic_stability(artifact, current.frame, baseline.frame)
+    ]
+    return DriftReport(
+        lucidscore_version=__version__,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=model_summary(artifact),
+        baseline=baseline.name,
+        current=current.name,
+        score=ScoreStability.model_validate(clean(score_stability(base_scores, cur_scores))),
+        characteristics=chars,
+        flagged=[c.characteristic for c in chars if c.flag != "stable"],
+    )

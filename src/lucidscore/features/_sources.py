@@ -219,7 +219,9 @@ class DatabaseSource:
             available = set(inspector.get_view_names()) | set(inspector.get_table_names())
         except SQLAlchemyError as exc:
             self.close()
-            raise InputError(f"--db {url}: cannot read the database ({_first_line(exc)})") from None
+            raise InputError.about(
+                "source", f"{url}: cannot read the database ({_first_line(exc)})"
+            ) from None
         self.views: dict[str, str] = {}
         for name in REQUIRED_TABLES + OPTIONAL_TABLES:
             view = f"{name}_current"
@@ -227,9 +229,10 @@ class DatabaseSource:
                 self.views[name] = view
             elif name in REQUIRED_TABLES:
                 self.close()
-                raise InputError(
+                raise InputError.about(
+                    "source",
                     f"{url}: the {name} table is missing (no view {view}); "
-                    "expected a database loaded with lucidscore ingest"
+                    "expected a database loaded with lucidscore ingest",
                 )
 
     def close(self) -> None:

@@ -44,7 +44,7 @@ from lucidscore.features._sources import (
 )
 from lucidscore.records import TABLES_BY_NAME
 
-INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use --engine spark"
+INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # Debian's libpostgresql-jdbc-java; another place can be given in LUCIDSCORE_JDBC_JAR.
 JDBC_JARS = ("/usr/share/java/postgresql.jar",)
 # Records per partition the stages aim at: a partition is one polars computation in one Python worker.
@@ -122,9 +122,10 @@ def _jdbc(url: str) -> _Jdbc:
 
     parsed = make_url(url)
     if not parsed.drivername.startswith("postgres"):
-        raise InputError(
-            f"--db {url}: the Spark engine reads PostgreSQL (over JDBC) or a directory of Parquet files; "
-            "use --engine local for SQLite"
+        raise InputError.about(
+            "source",
+            f"{url}: the Spark engine reads PostgreSQL (over JDBC) or a directory of Parquet files; "
+            "use the local engine for SQLite",
         )
     if jdbc_jar() is None:
         raise InputError(
@@ -175,7 +176,9 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
             except Exception as exc:  # Py4J wraps the driver's error
                 if name in OPTIONAL_TABLES and "does not exist" in str(exc):
                     continue
-                raise InputError(f"--db {source}: cannot read {name}_current ({_first_line(exc)})") from None
+                raise InputError.about(
+                    "source", f"{source}: cannot read {name}_current ({_first_line(exc)})"
+                ) from None
         return frames
     directory = Path(source)
     scan_directory(directory)  # the local engine's checks: missing tables and columns named alike
@@ -188,7 +191,7 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
             if (directory / f"{name}.csv").is_file():
                 raise InputError(
                     f"{directory / f'{name}.csv'}: the Spark engine reads Parquet; write the tables as "
-                    "Parquet (lucidscore synth --format parquet) or use --engine local"
+                    "Parquet (lucidscore synth writes Parquet by default) or use the local engine"
                 )
             continue  # an optional table (scan_directory named a missing required one)
         frame = spark.read.parquet(str(path)).select(*used_columns(TABLES_BY_NAME[name]))

@@ -25,7 +25,9 @@ def find_table_files(directory: Path) -> tuple[dict[str, Path], tuple[Path, ...]
     if not directory.exists():
         raise InputError(f"{directory}: no such directory; expected a directory of table files")
     if not directory.is_dir():
-        raise InputError(f"{directory}: not a directory; pass a directory, or a file with --table")
+        raise InputError.about(
+            "directory", f"{directory} is not a directory; expected a directory of table files"
+        )
     found: dict[str, Path] = {}
     for table in LOAD_ORDER:
         candidates = [directory / f"{table}{s}" for s in SUFFIXES if (directory / f"{table}{s}").is_file()]

@@ -2,7 +2,8 @@
 
 Optimal binning (``bin_numeric``, ``bin_categorical``), selection, a sign-constrained logistic regression
 on WOE, PDO points and the segment search, composed in the scikit-learn estimator ``Scorecard``;
-``train_scorecard`` adds a held-out split. Scoring an artifact is ``lucidscore.score``'s job.
+``train_scorecard`` adds a held-out split (``train_split`` also returns the held-out rows). Scoring an
+artifact is ``lucidscore.score``'s job.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from lucidscore.model._binning import BinnedColumn, BinningOptions, BinStats, bin_categorical, bin_numeric
-from lucidscore.model._meta import meta_for
+from lucidscore.model._meta import InferredMeta, characteristic_fields, is_declared, meta_for
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._selection import select_characteristics
-from lucidscore.model._train import train_scorecard
+from lucidscore.model._train import Trained, train_scorecard, train_split
 
 if TYPE_CHECKING:
     from lucidscore.model._scorecard import NotFittedYet, Scorecard
@@ -32,12 +33,17 @@ __all__ = [
     "BinStats",
     "BinnedColumn",
     "BinningOptions",
+    "InferredMeta",
     "NotFittedYet",
     "Scorecard",
     "ScorecardParams",
+    "Trained",
     "bin_categorical",
     "bin_numeric",
+    "characteristic_fields",
+    "is_declared",
     "meta_for",
     "select_characteristics",
     "train_scorecard",
+    "train_split",
 ]

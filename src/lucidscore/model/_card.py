@@ -29,7 +29,7 @@ from lucidscore.errors import InputError
 from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
-from lucidscore.model._meta import meta_for
+from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._selection import select_characteristics, woe_correlation
@@ -138,13 +138,10 @@ def _bin_columns(
 def _characteristic(
     col: BinnedColumn, params: ScorecardParams, coefficient: float, points: list[int]
 ) -> Characteristic:
-    meta = meta_for(col.name, params.feature_meta)
     return Characteristic(
         name=col.name,
-        family=meta.family,
         dtype=col.dtype,
-        description=meta.description,
-        actionable=meta.actionable,
+        **characteristic_fields(meta_for(col.name, params.feature_meta)),
         monotonic_trend=col.trend,
         special_values=col.special_values,
         iv=col.iv,

@@ -27,6 +27,7 @@ from lucidscore.artifact import (
     Segment,
     category_values,
     condition_mask,
+    fingerprint_rows,
     segment_of_rows,
 )
 from lucidscore.errors import InputError
@@ -139,6 +140,11 @@ def fit_table(X: Any, y: Any, p: ScorecardParams, progress: Progress | None = No
         p = shape.params
     segments, notes, scores = _fit_segments(frame, yb, kinds, p, progress, shape)
     artifact = _assemble(frame, yb, target, columns, segments, notes, scores, p)
+    # Which rows trained it (issue 13), so that ``evaluate`` can tell training rows from held-out ones:
+    # every column of the table, the target included (the audit columns too: without them, two people
+    # with the same record look like one).
+    rows = frame if target in frame.columns else frame.assign(**{target: target_series.to_numpy()})
+    artifact = artifact.model_copy(update={"fingerprint": fingerprint_rows(rows)})
     # classes[1] is the bad class, whose probability predict_proba gives in its second column.
     classes = [target_series[yb == 0].iloc[0], target_series[yb == 1].iloc[0]]
     return Fitted(artifact, [str(c) for c in frame.columns], named, notes, classes)

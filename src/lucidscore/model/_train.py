@@ -1,7 +1,9 @@
-"""``train_scorecard``: split, fit a ``Scorecard`` and record held-out metrics in the artifact."""
+"""``train_scorecard``: split, fit a ``Scorecard`` and record held-out metrics in the artifact;
+``train_split`` also hands back the held-out rows, so they can be kept next to the model (issue 13)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,6 +14,14 @@ from lucidscore.errors import InputError
 from lucidscore.model._fit import Progress, fit_table, validated_params
 from lucidscore.model._frame import binary_target
 from lucidscore.model._metrics import discrimination
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A fitted model and, when a share was held out, the held-out rows (every column, in input order)."""
+
+    artifact: ScorecardArtifact
+    heldout: pd.DataFrame | None
 
 
 def train_scorecard(
@@ -26,10 +36,22 @@ def train_scorecard(
     """Fit a scorecard on ``frame``; with ``test_size``, on a stratified split, with test metrics.
 
     ``params`` are :class:`Scorecard` parameters, validated the same way. Test AUC, Gini and KS go into
-    each segment's
-    ``metrics`` (``test_auc``...) and into ``training["metrics"]``; the split (sizes, seed) into
-    ``training["split"]``.
+    each segment's ``metrics`` (``test_auc``...) and into ``training["metrics"]``; the split (sizes, seed)
+    into ``training["split"]``. The model's ``fingerprint`` covers the training rows only.
     """
+    return train_split(frame, target, test_size=test_size, seed=seed, progress=progress, **params).artifact
+
+
+def train_split(
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    test_size: float | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
+    **params: Any,
+) -> Trained:
+    """``train_scorecard``, with the held-out rows (None without ``test_size``)."""
     if target not in frame.columns:
         raise InputError(
             f"target column {target!r} not found; the columns are {', '.join(map(str, frame.columns))}"
@@ -42,7 +64,9 @@ def train_scorecard(
     p = validated_params(params)  # the same parameters as Scorecard's, without importing scikit-learn
     if test_size is None:
         art = fit_table(features, y_all, p, progress).artifact
-        return art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}})
+        return Trained(
+            art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}}), None
+        )
     from sklearn.model_selection import train_test_split  # only when a test split is asked for
 
     yb = binary_target(y_all, target, params.get("bad_value"))
@@ -89,4 +113,5 @@ def train_scorecard(
         },
         "seed": seed,
     }
-    return art.model_copy(update={"segments": segments, "training": training})
+    heldout = frame.iloc[test_idx].reset_index(drop=True)
+    return Trained(art.model_copy(update={"segments": segments, "training": training}), heldout)

@@ -256,18 +256,34 @@ def load_catalogue(path: str | Path) -> BenefitCatalogue:
     """
     p = Path(path)
     try:
-        raw = json.loads(p.read_text("utf-8"))
+        text = p.read_text("utf-8")
     except FileNotFoundError:
         raise InputError(f"{p}: no such benefit catalogue file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory; expected a benefit catalogue JSON file") from None
+    except UnicodeDecodeError as exc:
         raise InputError(f"{p}: not valid JSON ({exc}); expected a benefit catalogue") from None
+    return parse_catalogue(text, str(p))
+
+
+def parse_catalogue(text: str, source: str = "catalogue") -> BenefitCatalogue:
+    """A catalogue from its JSON text, checked as at every door: the schema, and the policy rules on every
+    product (forbidden purposes first, so no other mistake hides one). Errors name ``source`` and the field.
+
+    >>> parse_catalogue(catalogue_json(default_catalogue())).products[0]
+    'instant_credit_line'
+    """
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON ({exc}); expected a benefit catalogue") from None
     items = raw.get("benefits") if isinstance(raw, dict) else None
     for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict):
             try:
                 check_benefit(item)
             except PolicyViolation as exc:
-                raise PolicyViolation(f"{p}: field benefits.{i}: {exc.message}") from None
+                raise PolicyViolation(f"{source}: field benefits.{i}: {exc.message}") from None
     try:
         return BenefitCatalogue.model_validate(raw)
     except ValidationError as exc:
@@ -278,4 +294,14 @@ def load_catalogue(path: str | Path) -> BenefitCatalogue:
             if where.endswith(".kind")
             else "a benefit catalogue"
         )
-        raise InputError(f"{p}: field {where}: {first['msg']}; expected {expected}") from None
+        raise InputError(f"{source}: field {where}: {first['msg']}; expected {expected}") from None
+
+
+def catalogue_json(catalogue: BenefitCatalogue) -> str:
+    """The catalogue as canonical JSON (keys sorted, no spaces): equal catalogues give equal text, so a
+    stored version can be compared and hashed.
+
+    >>> catalogue_json(default_catalogue())[:40]
+    '{"benefits":[{"kind":"credit_line","labe'
+    """
+    return json.dumps(catalogue.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))

@@ -18,9 +18,12 @@ import pandas as pd
 
 from lucidscore.artifact import (
     MAX_PRINCIPAL_REASONS,
+    BinStatement,
     Characteristic,
     ScorecardArtifact,
-    bin_reason_texts,
+    Witness,
+    attainable_bins,
+    bin_statements,
     canonical_number,
     category_codes,
     category_keys,
@@ -111,7 +114,17 @@ class CompiledScorecard:
         self.artifact = artifact
         self.characteristics: list[Characteristic] = [c for s in artifact.segments for c in s.characteristics]
         self.segment_names: list[str] = [s.name for s in artifact.segments]
+        self.segment_of_characteristic: list[int] = [
+            s for s, seg in enumerate(artifact.segments) for _ in seg.characteristics
+        ]
+        # Which bins a row can attain by changing one value without leaving its segment (and a value there):
+        # reasons are measured against them, statements and recourse point only to them.
+        self.witnesses: list[list[Witness | None]] = [
+            attainable_bins(artifact.segments, s, char)
+            for s, char in zip(self.segment_of_characteristic, self.characteristics, strict=True)
+        ]
         self._columns = _Columns()
+        self.cache: dict[str, object] = {}  # tables derived from this model on first use (score._columns)
         self.tables = self._compile()
         self._points_tables = (
             self.tables.points[self.tables.missing_bin],
@@ -119,12 +132,21 @@ class CompiledScorecard:
             self.tables.points[self.tables.elem_bin],
             self.tables.points[self.tables.lut],
         )
-        texts: list[str] = [t for char in self.characteristics for t in bin_reason_texts(char)]
-        self.bin_text = np.asarray([*texts, None], dtype=object)  # index -1 -> None
-        unique = list(dict.fromkeys(texts))
-        position = {t: i for i, t in enumerate(unique)}
-        self.reason_categories = pd.Index(unique, dtype=object)
-        self._text_code = np.asarray([position[t] for t in texts] + [-1], dtype=np.int32)
+        # Per global bin: its consumer statement, written once (a row's statement adds only its value).
+        self.statements: list[BinStatement] = [
+            st
+            for char, witnesses in zip(self.characteristics, self.witnesses, strict=True)
+            for st in bin_statements(char, witnesses)
+        ]
+        # Per global characteristic: the category text of each code (to write a categorical value).
+        self.category_text: dict[int, list[str]] = {}
+        for c, char in enumerate(self.characteristics):
+            if char.dtype == "categorical":
+                codes = self._columns.category_codes[char.name]
+                texts = [""] * len(codes)
+                for text, code in codes.items():
+                    texts[code] = texts[code] or text
+                self.category_text[c] = texts
 
     @classmethod
     def from_artifact(cls, artifact: ScorecardArtifact) -> CompiledScorecard:
@@ -158,7 +180,7 @@ class CompiledScorecard:
         lut_start, lut = [0], []
         points: list[int] = []
         bin_start = [0]
-        for char in self.characteristics:
+        for char, witnesses in zip(self.characteristics, self.witnesses, strict=True):
             offset = len(points)
             points.extend(b.points for b in char.bins)
             bin_start.append(len(points))
@@ -166,7 +188,8 @@ class CompiledScorecard:
             col.append(cols.index[(char.name, char.dtype)])
             is_cat.append(char.dtype == "categorical")
             missing.append(missing_global)
-            best.append(char.best_points)
+            # Points lost are measured against the best bin the row can reach in its segment.
+            best.append(max(b.points for b, w in zip(char.bins, witnesses, strict=True) if w is not None))
             inquiry.append(is_inquiry_characteristic(char))
             if char.dtype == "categorical":
                 lut.extend(_category_table(char, cols.category_codes[char.name], offset, missing_global))
@@ -287,16 +310,3 @@ class CompiledScorecard:
     @property
     def has_inquiry_characteristic(self) -> bool:
         return bool(self.tables.inquiry.any())
-
-    def reason_texts(self, codes: ReasonCodes) -> npt.NDArray[np.object_]:
-        """Reason sentences (n x k+1 objects, None where no reason applies)."""
-        texts: npt.NDArray[np.object_] = self.bin_text[codes.bin]
-        return texts
-
-    def reason_categoricals(self, codes: ReasonCodes) -> list[pd.Categorical]:
-        """Reason columns as categoricals over ``reason_categories`` (no per-row strings: fast to write)."""
-        text_codes = self._text_code[codes.bin]
-        return [
-            pd.Categorical.from_codes(text_codes[:, j], categories=self.reason_categories)
-            for j in range(text_codes.shape[1])
-        ]

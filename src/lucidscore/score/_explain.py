@@ -1,18 +1,14 @@
 """Explanations: per row the score, family contributions, reasons and recourse to the next tier.
 
-Recourse is the smallest set of changes to characteristics marked ``actionable`` that lifts the score to
-the next tier's minimum. A change moves a characteristic from its bin to a better-scoring one: along the
-ordered interval bins one step per adjacent bin, or one step from a missing/special bin (reporting a
-value) or between category groups. Plans are ranked by total steps, then by the number of
-characteristics changed, then by the higher resulting score, then by the model's characteristic order,
-so the answer is deterministic. The row's segment is kept as it is.
+Reasons are the characteristics that lose the most points against the best bin a row of their segment can
+reach (``CompiledScorecard.score_with_reasons``), each with its consumer statement, merchant statement and
+code. Recourse is the plan of ``score._recourse``: the fewest and smallest changes, each in its
+characteristic's declared direction, that reach the next tier (or a note saying why there is none).
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
+import numpy as np
 import pandas as pd
 
 from lucidscore.artifact import (
@@ -20,135 +16,97 @@ from lucidscore.artifact import (
     MAX_SCORE,
     MIN_SCORE,
     Change,
-    Characteristic,
     Explanation,
     Reason,
     Recourse,
     ScorecardArtifact,
+    adverse_action_of,
 )
+from lucidscore.errors import InputError
 from lucidscore.policy.families import ALL_FAMILIES, UNUSED_FAMILY
-from lucidscore.score._compiled import CompiledScorecard
+from lucidscore.score._columns import Lookups, batch_recourse, lookups, recourse_notes, take
+from lucidscore.score._compiled import CompiledScorecard, PreparedBatch, ReasonCodes
+from lucidscore.score._recourse import Plans
+from lucidscore.score._statements import ValueTexts
 
 
-@dataclass(frozen=True)
-class _Option:
-    char: int  # global characteristic index
-    to_bin: int  # global bin index
-    steps: int
-    gain: int
+def _texts(texts: ValueTexts, keys: np.ndarray, values: np.ndarray) -> list[str | None]:
+    codes, distinct = texts.codes(keys, values)
+    table = np.asarray([*distinct, None], dtype=object)
+    return list(table[codes])
 
 
-def _options(compiled: CompiledScorecard, c: int, b: int) -> list[_Option]:
-    """Better bins a row in global bin ``b`` of characteristic ``c`` could move to."""
-    char = compiled.characteristics[c]
-    offset = int(compiled.bin_start[c])
-    pts = compiled.points_of_bin
-    current = char.bins[b - offset]
-    if current.kind == "interval":
-        order = sorted(
-            (i for i, x in enumerate(char.bins) if x.kind == "interval"),
-            key=lambda i: float("-inf") if char.bins[i].lower is None else char.bins[i].lower,  # type: ignore[arg-type, return-value]
-        )
-        pos = order.index(b - offset)
-        moves = [(offset + i, abs(p - pos)) for p, i in enumerate(order) if p != pos]
-    else:
-        kinds = ("categories",) if char.dtype == "categorical" else ("interval",)
-        if current.kind == "categories":
-            moves = [
-                (offset + i, 1) for i, x in enumerate(char.bins) if x.kind == "categories" and i != b - offset
-            ]
-        else:
-            moves = [(offset + i, 1) for i, x in enumerate(char.bins) if x.kind in kinds]
-    better = sorted(
-        (_Option(c, to, steps, int(pts[to] - pts[b])) for to, steps in moves if pts[to] > pts[b]),
-        key=lambda o: (o.steps, -o.gain, o.to_bin),
-    )
-    # Keep the frontier: a move with more steps is only worth considering if it gains more points.
-    frontier: list[_Option] = []
-    for option in better:
-        if not frontier or option.gain > frontier[-1].gain:
-            frontier.append(option)
-    return frontier
-
-
-def _clip(raw: int) -> int:
-    return min(max(raw, MIN_SCORE), MAX_SCORE)
-
-
-def _plan(
-    options: list[list[_Option]], raw: int, needed: int, max_changes: int
-) -> tuple[_Option, ...] | None:
-    """The cheapest combination (one option per characteristic) with total gain >= needed."""
-    best: tuple[tuple[int, int, int, tuple[int, ...]], tuple[_Option, ...]] | None = None
-    for size in range(1, max_changes + 1):
-        for group in itertools.combinations(options, size):
-            for combo in itertools.product(*group):
-                gain = sum(o.gain for o in combo)
-                if gain < needed:
-                    continue
-                key = (sum(o.steps for o in combo), size, -_clip(raw + gain), tuple(o.char for o in combo))
-                if best is None or key < best[0]:
-                    best = (key, combo)
-    return None if best is None else best[1]
-
-
-def _recourse(
-    compiled: CompiledScorecard, row_bins: list[int], chars: range, raw: int, score: int, max_changes: int
-) -> Recourse:
-    scaling = compiled.artifact.scaling
-    nxt = scaling.next_tier(score)
-    if nxt is None:
-        return Recourse(target_tier=None, target_score=None, note="already in the top tier")
-    actionable = [c for c in chars if compiled.characteristics[c].actionable]
-    if not actionable:
-        return Recourse(
-            target_tier=nxt.name,
-            target_score=nxt.min_score,
-            note="none of this model's characteristics is marked actionable",
-        )
-    options = [
-        opts
-        for c, b in zip(chars, row_bins, strict=True)
-        if c in actionable
-        if (opts := _options(compiled, c, b))
-    ]
-    plan = _plan(options, raw, nxt.min_score - raw, max_changes)
-    if plan is None:
-        return Recourse(
-            target_tier=nxt.name,
-            target_score=nxt.min_score,
-            note=f"no change to up to {max_changes} actionable characteristic(s) reaches "
-            f"{nxt.name} ({nxt.min_score}+)",
-        )
-    changes = []
-    for o in plan:
-        char: Characteristic = compiled.characteristics[o.char]
-        offset = int(compiled.bin_start[o.char])
-        frm = char.bins[row_bins[chars.index(o.char)] - offset]
-        to = char.bins[o.to_bin - offset]
-        changes.append(
-            Change(
-                characteristic=char.name,
-                description=char.description,
-                family=char.family,
-                from_label=frm.label,
-                to_label=to.label,
-                to_lower=to.lower,
-                to_upper=to.upper,
-                to_categories=list(to.categories),
-                steps=o.steps,
-                points_gained=o.gain,
-                score_alone=_clip(raw + o.gain),
+def reason_lists(compiled: CompiledScorecard, batch: PreparedBatch, codes: ReasonCodes) -> list[list[Reason]]:
+    """Each row's reasons as typed ``Reason`` objects (statements, code, points lost), largest loss first."""
+    look = lookups(compiled)
+    t = compiled.tables
+    out: list[list[Reason]] = [[] for _ in range(batch.n_rows)]
+    for j in range(codes.characteristic.shape[1]):
+        chars, bins = codes.characteristic[:, j], codes.bin[:, j]
+        statements = _texts(look.statements, bins, look.cell_values(batch, chars))
+        for i in np.flatnonzero(chars >= 0):
+            c, b = int(chars[i]), int(bins[i])
+            char = compiled.characteristics[c]
+            bin_ = char.bins[b - int(compiled.bin_start[c])]
+            out[i].append(
+                Reason(
+                    characteristic=char.name,
+                    family=char.family,
+                    bin_label=bin_.label,
+                    points_lost=int(t.best[c] - t.points[b]),
+                    text=str(statements[i]),
+                    code=char.reason_code,
+                    adverse_action=adverse_action_of(char, bin_),
+                )
             )
-        )
-    new_score = _clip(raw + sum(o.gain for o in plan))
-    return Recourse(
-        target_tier=nxt.name,
-        target_score=nxt.min_score,
-        changes=changes,
-        new_score=new_score,
-        new_tier=str(scaling.tier_of([new_score])[0]),
-    )
+    return out
+
+
+def _changes(
+    compiled: CompiledScorecard,
+    look: Lookups,
+    batch: PreparedBatch,
+    plans: Plans,
+    bins: np.ndarray,
+    raw: np.ndarray,
+) -> list[list[Change]]:
+    moves = look.moves
+    out: list[list[Change]] = [[] for _ in range(batch.n_rows)]
+    t = compiled.tables
+    for k in range(plans.moves.shape[1]):
+        mv = plans.moves[:, k]
+        has = mv >= 0
+        to_bin = take(moves.to_bin, mv)
+        chars = take(look.bin_char, to_bin)
+        from_texts = _texts(look.values, chars, look.cell_values(batch, chars))
+        for i in np.flatnonzero(has):
+            c, m, to = int(chars[i]), int(mv[i]), int(to_bin[i])
+            char = compiled.characteristics[c]
+            offset = int(compiled.bin_start[c])
+            first = int(t.seg_start[batch.segment[i]])
+            frm = int(bins[i, c - first])
+            target = char.bins[to - offset]
+            gain = int(moves.gain[m])
+            out[i].append(
+                Change(
+                    characteristic=char.name,
+                    description=char.description,
+                    family=char.family,
+                    from_label=char.bins[frm - offset].label,
+                    to_label=target.label,
+                    to_lower=target.lower,
+                    to_upper=target.upper,
+                    steps=int(moves.steps[m]),
+                    points_gained=gain,
+                    score_alone=int(np.clip(raw[i] + gain, MIN_SCORE, MAX_SCORE)),
+                    code=char.reason_code,
+                    direction=char.advice_direction,  # moves exist only for lower and higher
+                    from_text=str(from_texts[i]),
+                    to_text=look.ranges[int(look.range_of[to])],
+                    to_value=float(moves.to_value[m]),
+                )
+            )
+    return out
 
 
 def explain_frame(
@@ -167,53 +125,62 @@ def explain_frame(
     reasons : principal reasons per row (plus one for recent inquiries when it applies).
     """
     compiled = CompiledScorecard.from_artifact(artifact)
-    batch = compiled.prepare(frame)
+    return explain_batch(compiled, compiled.prepare(frame), max_changes, reasons)
+
+
+def explain_batch(
+    compiled: CompiledScorecard,
+    batch: PreparedBatch,
+    max_changes: int = 2,
+    reasons: int = MAX_PRINCIPAL_REASONS,
+) -> list[Explanation]:
+    """``explain_frame`` on an already compiled model and prepared batch."""
+    if max_changes < 1:
+        raise InputError(f"max_changes is {max_changes}; expected 1 or more")
+    artifact = compiled.artifact
+    look = lookups(compiled)
     codes = compiled.score_with_reasons(batch, reasons)
-    bins = compiled.bins(batch)
-    texts = compiled.reason_texts(codes)
+    rec = batch_recourse(compiled, batch, codes.scores, max_changes)
+    plans = rec.plans
+    reason_rows = reason_lists(compiled, batch, codes)
+    change_rows = _changes(compiled, look, batch, plans, rec.bins, rec.raw)
+    note_codes, notes = recourse_notes(compiled, plans, max_changes)
     scaling = artifact.scaling
     probs = scaling.probability_from_score(codes.scores)
     tiers = scaling.tier_of(codes.scores)
+    tier_names = [t.name for t in scaling.tiers]
+    points = np.where(rec.bins >= 0, compiled.points_of_bin[np.maximum(rec.bins, 0)], 0)
+    family_of = [c.family for c in compiled.characteristics]
     out = []
     for i in range(batch.n_rows):
         s = int(batch.segment[i])
-        seg = artifact.segments[s]
-        chars = range(int(compiled.tables.seg_start[s]), int(compiled.tables.seg_start[s + 1]))
-        row_bins = [int(b) for b in bins[i, : len(chars)]]
-        row_points = [int(compiled.points_of_bin[b]) for b in row_bins]
+        first = int(compiled.tables.seg_start[s])
         families: dict[str, int | None] = {f: 0 for f in ALL_FAMILIES}
         families[UNUSED_FAMILY] = None
-        for c, p in zip(chars, row_points, strict=True):
-            fam = compiled.characteristics[c].family
-            families[fam] = (families[fam] or 0) + p
-        reasons_out = []
-        for j in range(codes.characteristic.shape[1]):
-            c, b = int(codes.characteristic[i, j]), int(codes.bin[i, j])
-            if c < 0:
-                continue
-            char = compiled.characteristics[c]
-            reasons_out.append(
-                Reason(
-                    characteristic=char.name,
-                    family=char.family,
-                    bin_label=char.bins[b - int(compiled.bin_start[c])].label,
-                    points_lost=int(compiled.tables.best[c] - compiled.points_of_bin[b]),
-                    text=str(texts[i, j]),
-                )
-            )
-        raw = seg.base_points + sum(row_points)
-        score = int(codes.scores[i])
+        for j in range(int(compiled.tables.seg_start[s + 1]) - first):
+            fam = family_of[first + j]
+            families[fam] = (families[fam] or 0) + int(points[i, j])
+        target = int(plans.target_tier[i])
+        new_score = int(plans.new_score[i]) if plans.status[i] == 0 else None
         out.append(
             Explanation(
                 row=i,
-                score=score,
+                score=int(codes.scores[i]),
                 tier=str(tiers[i]),
                 probability=float(probs[i]),
-                segment=seg.name,
-                base_points=seg.base_points,
+                segment=compiled.segment_names[s],
+                base_points=int(compiled.tables.seg_base[s]),
                 families=families,
-                reasons=reasons_out,
-                recourse=_recourse(compiled, row_bins, chars, raw, score, max_changes),
+                reasons=reason_rows[i],
+                recourse=Recourse(
+                    target_tier=tier_names[target] if target >= 0 else None,
+                    target_score=int(plans.target_score[i]) if target >= 0 else None,
+                    changes=change_rows[i],
+                    new_score=new_score,
+                    new_tier=str(scaling.tier_of([new_score])[0]) if new_score is not None else None,
+                    note=notes[note_codes[i]] if note_codes[i] >= 0 else "",
+                ),
+                raw_points=int(rec.raw[i]),
             )
         )
     return out

@@ -19,13 +19,16 @@ Cells are read by the artifact's one rule, as far as PMML can say it:
 - categorical inputs are read through a derived text field, ``trimBlanks`` of the cell and missing when the
   cell is missing or blank; a category matches its text, the canonical form of a number (``'1.0'`` matches
   ``'1'``), and the text evaluators give an integral number passed to a string field (``1.0`` -> ``"1.0"``);
-- reason codes: ``useReasonCodes="true"``, ``reasonCodeAlgorithm="pointsBelow"``, ``baselineMethod="max"``:
-  a characteristic's baseline is its best attainable points, so its reason ranks by the points it lost,
-  exactly as lucidscore ranks reasons. The baseline is written half a point below the best points: points
-  are integers, so the ranking and its ties are unchanged, and a characteristic that lost nothing has a
-  negative difference, which evaluators drop (JPMML keeps differences >= 0), so it gives no reason code,
-  as in lucidscore. Evaluators rank equal differences in characteristic order (JPMML: a stable sort of
-  the characteristics in document order), which is lucidscore's tie rule: the one listed first wins.
+- reason codes: ``useReasonCodes="true"``, ``reasonCodeAlgorithm="pointsBelow"``, ``baselineMethod="other"``
+  with each characteristic's ``baselineScore``: the most points a row of that segment can reach by changing
+  only that value, among the bins training rows fell in (issue 10's rule, ``best_reachable_points``; not the
+  characteristic's maximum, which a row may be unable to reach without leaving its segment), so its reason
+  ranks by the points it lost, exactly as lucidscore ranks reasons. The baseline is written half a point
+  below the best points: points are integers, so the ranking and its ties are unchanged, and a
+  characteristic that lost nothing has a negative difference, which evaluators drop (JPMML keeps differences
+  >= 0), so it gives no reason code, as in lucidscore. Evaluators rank equal differences in characteristic
+  order (JPMML: a stable sort of the characteristics in document order), which is lucidscore's tie rule: the
+  one listed first wins.
 
 A characteristic's reason code comes from :func:`reason_code` alone. Outputs: ``score`` (integer),
 ``tier``, ``probability`` (of bad), ``segment`` (the id of the segment that scored the row) and
@@ -58,7 +61,8 @@ from lucidscore.artifact import (
     Scaling,
     ScorecardArtifact,
     Segment,
-    bin_reason_texts,
+    adverse_action_of,
+    best_reachable_points,
     canonical_number,
     category_keys,
 )
@@ -90,8 +94,8 @@ _JAVA_PLAIN_LIMIT = 1e7
 def reason_code(char: Characteristic) -> str:
     """The reason code a characteristic reports under, in the PMML and beside lucidscore's reasons.
 
-    Today its name (the input column). The one place that decides it, so stable codes per characteristic
-    change the export in one line.
+    The characteristic's stable code (issue 10: the declared ``code``, else the column name), the code
+    lucidscore's ``reason_N_code`` columns give, so a PMML evaluator's reason codes equal lucidscore's.
 
     >>> from lucidscore.artifact import Bin, Characteristic
     >>> missing = Bin(kind="missing", label="missing", count=0, bad_count=0, woe=0.0, points=0)
@@ -99,7 +103,7 @@ def reason_code(char: Characteristic) -> str:
     ...     description="Checking account", iv=0.1, coefficient=1.0, bins=[missing]))
     'checking'
     """
-    return char.name
+    return char.reason_code
 
 
 def to_pmml(artifact: ScorecardArtifact, reasons: int = MAX_PRINCIPAL_REASONS) -> str:
@@ -265,11 +269,12 @@ def _segmentation(segments: list[Segment], fields: _Fields) -> ET.Element:
                 )
             )
         segment.append(_all_of([*guard, predicate]))
-        segment.append(_scorecard(seg, fields))
+        segment.append(_scorecard(segments, i, fields))
     return out
 
 
-def _scorecard(seg: Segment, fields: _Fields) -> ET.Element:
+def _scorecard(segments: list[Segment], s: int, fields: _Fields) -> ET.Element:
+    seg = segments[s]
     card = _el(
         "Scorecard",
         modelName=seg.name,
@@ -277,7 +282,7 @@ def _scorecard(seg: Segment, fields: _Fields) -> ET.Element:
         initialScore=str(seg.base_points),
         useReasonCodes="true",
         reasonCodeAlgorithm="pointsBelow",
-        baselineMethod="max",
+        baselineMethod="other",
     )
     card.append(fields.mining_schema(dict.fromkeys(c.name for c in seg.characteristics)))
     targets = _sub(card, "Targets")
@@ -294,19 +299,20 @@ def _scorecard(seg: Segment, fields: _Fields) -> ET.Element:
                 f"{code!r}; PMML adds up the points of a shared code, so each needs its own"
             )
         codes[code] = char.name
-        characteristics.append(_characteristic(char, code, fields))
+        best = best_reachable_points(segments, s, char)
+        characteristics.append(_characteristic(char, code, best, fields))
     return card
 
 
-def _characteristic(char: Characteristic, code: str, fields: _Fields) -> ET.Element:
+def _characteristic(char: Characteristic, code: str, best: int, fields: _Fields) -> ET.Element:
+    """``best``: the most points a row of this segment can reach from ``char`` (the reasons' baseline)."""
     out = _el(
         "Characteristic",
         name=char.name,
         reasonCode=code,
-        baselineScore=_decimal(char.best_points - BASELINE_BELOW_BEST),
+        baselineScore=_decimal(best - BASELINE_BELOW_BEST),
     )
     _extension(out, "description", _xml(char.description, f"description of {char.name}"))
-    texts = dict(zip(map(id, char.bins), bin_reason_texts(char), strict=True))
     missing = next(b for b in char.bins if b.kind == "missing")
     specials = [b for b in char.bins if b.kind == "special" and b.special_value is not None]
     if char.dtype == "numeric":
@@ -335,7 +341,7 @@ def _characteristic(char: Characteristic, code: str, fields: _Fields) -> ET.Elem
     for b, predicate in ordered:
         attribute = _sub(out, "Attribute", partialScore=str(b.points))
         _extension(attribute, "bin", _xml(b.label, f"a bin label of {char.name}"))
-        _extension(attribute, "reason", _xml(texts[id(b)], f"a reason text of {char.name}"))
+        _extension(attribute, "reason", _xml(adverse_action_of(char, b), f"a reason text of {char.name}"))
         attribute.append(predicate)
     return out
 

@@ -1,8 +1,9 @@
 """Scores the service stores: one ``score_history`` row per consumer, with typed reasons and explanation.
 
-Reasons are always structured (``lucidscore.artifact.Reason``: characteristic, family, bin, points lost,
-text); the full ``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for.
-Both are stored as JSON and validated when the service reads them back.
+Reasons are always structured (``lucidscore.artifact.Reason``: characteristic, code, family, bin, points
+lost, the consumer statement with the person's value and the merchant's adverse-action statement); the full
+``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for. Both are stored
+as JSON and validated when the service reads them back.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.score._compiled import CompiledScorecard
-from lucidscore.score._explain import explain_frame
+from lucidscore.score._explain import explain_batch, reason_lists
 
 
 def _to_pandas(frame: Any) -> pd.DataFrame:
@@ -47,20 +48,7 @@ def score_consumers(
     tiers = scaling.tier_of(scores)
     probs = scaling.probability_from_score(scores)
     segments = np.asarray(compiled.segment_names, dtype=object)[batch.segment]
-    # The reason of every global bin, built once: a row's reasons are lookups.
-    reason_of_bin: list[dict[str, Any]] = []
-    for c, char in enumerate(compiled.characteristics):
-        best = int(compiled.tables.best[c])
-        for b in char.bins:
-            reason_of_bin.append(
-                {
-                    "characteristic": char.name,
-                    "family": char.family,
-                    "bin_label": b.label,
-                    "points_lost": best - b.points,
-                    "text": compiled.bin_text[len(reason_of_bin)],
-                }
-            )
+    reasons = reason_lists(compiled, batch, codes)
     ids = pdf[id_column].astype(str).tolist()
     wanted = (
         list(range(len(ids)))
@@ -69,8 +57,8 @@ def score_consumers(
     )
     explanations: dict[int, dict[str, Any]] = {}
     if wanted:
-        subset = pdf.iloc[wanted].reset_index(drop=True)
-        for pos, explanation in zip(wanted, explain_frame(artifact, subset), strict=True):
+        subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
+        for pos, explanation in zip(wanted, explain_batch(compiled, subset), strict=True):
             explanations[pos] = explanation.model_copy(update={"row": 0}).model_dump(mode="json")
     rows = []
     for i, consumer_id in enumerate(ids):
@@ -83,7 +71,7 @@ def score_consumers(
                 "tier": str(tiers[i]),
                 "probability": float(probs[i]),
                 "segment": str(segments[i]),
-                "reasons": [reason_of_bin[b] for b in codes.bin[i] if b >= 0],
+                "reasons": [r.model_dump(mode="json") for r in reasons[i]],
                 "explanation": explanations.get(i),
             }
         )

@@ -28,7 +28,7 @@ from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import InputError
 from lucidscore.score._chunks import BLOCK_BYTES, TableSource, iter_chunks, open_source
 from lucidscore.score._compiled import CompiledScorecard
-from lucidscore.score._frame import compiled_score_frame
+from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 
 ROW_COLUMN = "row"  # 1-based data row number, written when no id column is named
 
@@ -74,7 +74,21 @@ def column_plan(compiled: CompiledScorecard) -> tuple[list[str], list[str]]:
     return [c for c in required if c not in textual], [c for c in required if c in textual]
 
 
-def output_schema(compiled: CompiledScorecard, reasons: int, id_name: str, id_type: pa.DataType) -> pa.Schema:
+_ARROW_KINDS = {
+    "text": pa.dictionary(pa.int32(), pa.string()),
+    "points": pa.int16(),
+    "tier": pa.dictionary(pa.int8(), pa.string()),
+}
+
+
+def output_schema(
+    compiled: CompiledScorecard,
+    reasons: int,
+    id_name: str,
+    id_type: pa.DataType,
+    recourse: bool = False,
+    max_changes: int = DEFAULT_MAX_CHANGES,
+) -> pa.Schema:
     """The Parquet schema of a scores file (fixed, so every chunk writes the same columns)."""
     fields = [
         pa.field(id_name, id_type),
@@ -83,9 +97,17 @@ def output_schema(compiled: CompiledScorecard, reasons: int, id_name: str, id_ty
         pa.field("probability", pa.float64()),
         pa.field("segment", pa.dictionary(pa.int8(), pa.string())),
     ]
-    width = reasons + 1 if reasons and compiled.has_inquiry_characteristic else reasons
-    fields += [pa.field(f"reason_{j + 1}", pa.dictionary(pa.int32(), pa.string())) for j in range(width)]
+    fields += [
+        pa.field(name, _ARROW_KINDS[kind])
+        for name, kind in extra_columns(compiled, reasons, recourse, max_changes)
+    ]
     return pa.schema(fields)
+
+
+def statistics_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth min/max statistics: not the text columns (statements, codes), where they cost half
+    of the write and help no reader."""
+    return [f.name for f in schema if not pa.types.is_dictionary(f.type)]
 
 
 @contextmanager
@@ -104,6 +126,8 @@ def score_file(
     id_column: str | None = None,
     artifact: ScorecardArtifact | None = None,
     chunk_bytes: int = BLOCK_BYTES,
+    recourse: bool = False,
+    max_changes: int = DEFAULT_MAX_CHANGES,
 ) -> ScoreSummary:
     """Score every row of ``data_path`` into the Parquet file ``out_path`` (written atomically).
 
@@ -112,15 +136,20 @@ def score_file(
     model_path : the model JSON (validated: an edited or truncated file is refused).
     data_path : CSV (comma, semicolon, tab or space separated, header row) or Parquet.
     out_path : the Parquet file written: the id column (``id_column``'s values, else ``row``, the 1-based
-        data row number), ``score``, ``tier``, ``probability``, ``segment``, ``reason_1``.. ``reason_k``.
+        data row number), ``score``, ``tier``, ``probability``, ``segment``, then per reason j ``reason_j``,
+        ``reason_j_code``, ``reason_j_characteristic``, ``reason_j_points`` and, with ``recourse``, the
+        recourse columns (``score_frame``).
     reasons : principal reasons per row (0 for scores only).
     progress : show a Rich progress bar.
     id_column : an input column to carry into the output as the row's id.
     artifact : an already loaded model (then ``model_path`` is only used in messages).
     chunk_bytes : CSV block size read and scored at a time (memory stays a few times this).
+    recourse, max_changes : add each row's recourse to the next tier (at most ``max_changes`` changes).
     """
     if reasons < 0:
-        raise InputError(f"--reasons is {reasons}; expected 0 or more")
+        raise InputError.about("reasons", f"{reasons} is below 0; expected 0 or more")
+    if recourse and max_changes < 1:
+        raise InputError.about("max_changes", f"{max_changes} is below 1; expected 1 or more")
     art = artifact if artifact is not None else load_artifact(model_path)
     compiled = CompiledScorecard.from_artifact(art)
     source = open_source(data_path)
@@ -142,12 +171,19 @@ def score_file(
             for chunk in iter_chunks(
                 source, [c for c in numeric if c != id_column], text, keep, block_bytes=chunk_bytes
             ):
-                scored = _score_chunk(compiled, chunk, reasons, id_column, summary.rows, source)
+                scored = _score_chunk(
+                    compiled, chunk, (reasons, recourse, max_changes), id_column, summary.rows, source
+                )
                 if writer is None:
                     schema = output_schema(
-                        compiled, reasons, id_column or ROW_COLUMN, _id_type(scored, id_column)
+                        compiled,
+                        reasons,
+                        id_column or ROW_COLUMN,
+                        _id_type(scored, id_column),
+                        recourse,
+                        max_changes,
                     )
-                    writer = pq.ParquetWriter(tmp, schema)
+                    writer = pq.ParquetWriter(tmp, schema, write_statistics=statistics_columns(schema))
                 writer.write_table(pa.Table.from_pandas(scored, schema=writer.schema, preserve_index=False))
                 summary.add(scored["score"].to_numpy(), scored["tier"])
                 bar.update(task, completed=summary.rows)
@@ -177,7 +213,7 @@ def _id_type(scored: pd.DataFrame, id_column: str | None) -> pa.DataType:
 def _score_chunk(
     compiled: CompiledScorecard,
     chunk: pd.DataFrame,
-    reasons: int,
+    what: tuple[int, bool, int],
     id_column: str | None,
     offset: int,
     source: TableSource,
@@ -186,7 +222,10 @@ def _score_chunk(
         batch = compiled.prepare(chunk, row_offset=offset, source=str(source.path))
     except InputError as exc:
         raise InputError(f"{source.path}: {exc.message}") from None
-    scored = compiled_score_frame(compiled, batch, reasons, categorical_reasons=True)
+    reasons, recourse, max_changes = what
+    scored = compiled_score_frame(
+        compiled, batch, reasons, categorical_reasons=True, recourse=recourse, max_changes=max_changes
+    )
     ids = chunk[id_column].to_numpy() if id_column else np.arange(offset + 1, offset + len(chunk) + 1)
     scored.insert(0, id_column or ROW_COLUMN, ids)
     return scored

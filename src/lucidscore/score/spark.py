@@ -24,10 +24,10 @@ from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import InputError
 from lucidscore.score._chunks import open_source
 from lucidscore.score._compiled import CompiledScorecard
-from lucidscore.score._frame import compiled_score_frame
-from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema
+from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
+from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema, statistics_columns
 
-INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use --engine spark"
+INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
 
 
@@ -64,8 +64,17 @@ def local_session(app_name: str = "lucidscore") -> Any:
     return session
 
 
-def _scorer(model_json: str, reasons: int, id_name: str) -> Any:
+def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as strings (None where missing), for Spark's string columns."""
+    for name in scored.columns:
+        if isinstance(scored[name].dtype, pd.CategoricalDtype):
+            scored[name] = scored[name].astype(object).where(scored[name].notna(), None)
+    return scored
+
+
+def _scorer(model_json: str, what: tuple[int, bool, int], id_name: str) -> Any:
     """The function ``mapInPandas`` runs on each partition (compiles the model once per task)."""
+    reasons, recourse, max_changes = what
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
@@ -76,19 +85,25 @@ def _scorer(model_json: str, reasons: int, id_name: str) -> Any:
                 batch = compiled.prepare(inputs)
             except InputError as exc:
                 raise ValueError(_ERROR_PREFIX + exc.message) from None
-            scored = compiled_score_frame(compiled, batch, reasons)
+            scored = compiled_score_frame(
+                compiled, batch, reasons, recourse=recourse, max_changes=max_changes
+            )
             scored.insert(0, id_name, ids.to_numpy())
-            scored["tier"] = scored["tier"].astype(str)
-            scored["segment"] = scored["segment"].astype(str)
-            yield scored.reset_index(drop=True)
+            yield _plain_columns(scored).reset_index(drop=True)
 
     return run
 
 
 def score_dataframe(
-    spark_frame: Any, artifact: ScorecardArtifact, reasons: int = 4, id_column: str | None = None
+    spark_frame: Any,
+    artifact: ScorecardArtifact,
+    reasons: int = 4,
+    id_column: str | None = None,
+    recourse: bool = False,
+    max_changes: int = DEFAULT_MAX_CHANGES,
 ) -> Any:
-    """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns."""
+    """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns (the
+    reason and recourse columns of ``score_frame``, as strings and short integers)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -103,7 +118,7 @@ def score_dataframe(
     else:
         frame = spark_frame.select(F.col(id_column), *[F.col(c) for c in needed if c != id_column])
         id_name, id_type = id_column, spark_frame.schema[id_column].dataType
-    width = reasons + 1 if reasons and compiled.has_inquiry_characteristic else reasons
+    kinds = {"text": T.StringType(), "tier": T.StringType(), "points": T.ShortType()}
     out_schema = T.StructType(
         [
             T.StructField(id_name, id_type),
@@ -111,12 +126,16 @@ def score_dataframe(
             T.StructField("tier", T.StringType()),
             T.StructField("probability", T.DoubleType()),
             T.StructField("segment", T.StringType()),
-            *[T.StructField(f"reason_{j + 1}", T.StringType()) for j in range(width)],
+            *[
+                T.StructField(name, kinds[kind])
+                for name, kind in extra_columns(compiled, reasons, recourse, max_changes)
+            ],
         ]
     )
+    scorer = _scorer(artifact.model_dump_json(), (reasons, recourse, max_changes), id_name)
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
-        return frame.mapInPandas(_scorer(artifact.model_dump_json(), reasons, id_name), out_schema)
+        return frame.mapInPandas(scorer, out_schema)
 
 
 def score_file(
@@ -126,11 +145,14 @@ def score_file(
     reasons: int = 4,
     id_column: str | None = None,
     spark: Any = None,
+    recourse: bool = False,
+    max_changes: int = DEFAULT_MAX_CHANGES,
 ) -> ScoreSummary:
     """Score ``data_path`` on Spark into the Parquet file ``out_path``; same columns as the local engine.
 
     ``spark`` is an existing SparkSession; by default a ``local[2]`` one is started (and left for reuse).
     """
+    what = (reasons, recourse, max_changes)
     art = load_artifact(model_path)
     source = open_source(data_path)  # same header checks and messages as the local engine
     compiled = CompiledScorecard.from_artifact(art)
@@ -148,7 +170,7 @@ def score_file(
             frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
         else:
             frame = session.read.csv(str(source.path), header=True, sep=sep, inferSchema=False)
-    scored = score_dataframe(frame, art, reasons, id_column)
+    scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
@@ -166,7 +188,7 @@ def score_file(
         # Part files are numbered by partition, and partitions follow the input: concatenating them in
         # name order keeps the input's row order.
         parts = sorted((workdir / "parts").glob("part-*.parquet"))
-        _concat(parts, compiled, reasons, id_column or ROW_COLUMN, workdir / "out.parquet", summary)
+        _concat(parts, compiled, what, id_column or ROW_COLUMN, workdir / "out.parquet", summary)
         (workdir / "out.parquet").replace(out)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -176,7 +198,7 @@ def score_file(
 def _concat(
     parts: list[Path],
     compiled: CompiledScorecard,
-    reasons: int,
+    what: tuple[int, bool, int],
     id_name: str,
     path: Path,
     summary: ScoreSummary,
@@ -195,13 +217,18 @@ def _concat(
                 continue
             result["tier"] = pd.Categorical(result["tier"], categories=tiers)
             result["segment"] = pd.Categorical(result["segment"], categories=segments)
-            for column in [c for c in result.columns if c.startswith("reason_")]:
-                result[column] = pd.Categorical(result[column], categories=compiled.reason_categories)
+            for column, kind in extra_columns(compiled, *what):
+                if kind == "points":
+                    result[column] = result[column].astype("Int16")
+                else:
+                    cats = tiers if kind == "tier" else None
+                    result[column] = pd.Categorical(result[column], categories=cats)
             if writer is None:
                 id_type = pa.Array.from_pandas(result[id_name]).type
                 if pa.types.is_large_string(id_type) or pa.types.is_null(id_type):
                     id_type = pa.string()
-                writer = pq.ParquetWriter(path, output_schema(compiled, reasons, id_name, id_type))
+                schema = output_schema(compiled, what[0], id_name, id_type, *what[1:])
+                writer = pq.ParquetWriter(path, schema, write_statistics=statistics_columns(schema))
             writer.write_table(pa.Table.from_pandas(result, schema=writer.schema, preserve_index=False))
             summary.add(result["score"].to_numpy(), result["tier"])
     finally:
@@ -209,3 +236,73 @@ def _concat(
             writer.close()
     if writer is None:
         raise InputError("the data file has no data rows; expected at least one row to score")
+
+
+STORED_COLUMNS = ("score", "tier", "probability", "segment", "reasons", "explanation")
+
+
+def _stored_scorer(model_json: str, as_of: Any, id_name: str) -> Any:
+    """The function ``mapInPandas`` runs per partition: ``score_consumers`` on its rows, with reasons and
+    explanations as JSON text (Spark has no type for them)."""
+    import json
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from lucidscore.score._stored import score_consumers
+
+        artifact = ScorecardArtifact.model_validate_json(model_json)
+        for frame in batches:
+            if frame.empty:
+                continue
+            try:
+                rows = score_consumers(artifact, frame, as_of, id_column=id_name)
+            except InputError as exc:
+                raise ValueError(_ERROR_PREFIX + exc.message) from None
+            yield pd.DataFrame(
+                {
+                    id_name: [r["consumer_id"] for r in rows],
+                    "score": [r["score"] for r in rows],
+                    "tier": [r["tier"] for r in rows],
+                    "probability": [r["probability"] for r in rows],
+                    "segment": [r["segment"] for r in rows],
+                    "reasons": [json.dumps(r["reasons"]) for r in rows],
+                    "explanation": [
+                        None if r["explanation"] is None else json.dumps(r["explanation"]) for r in rows
+                    ],
+                }
+            )
+
+    return run
+
+
+def score_consumers_dataframe(
+    spark_frame: Any, artifact: ScorecardArtifact, as_of: Any, id_column: str = "consumer_id"
+) -> Any:
+    """``lucidscore.score.score_consumers`` on Apache Spark: one row per consumer of ``spark_frame`` with
+    the score history's columns (reasons and explanation as JSON text), computed on the executors by the
+    same function, so the rows equal the local engine's.
+
+    >>> rows = score_consumers_dataframe(spark.read.parquet("features.parquet"), art, as_of)  # doctest: +SKIP
+    """
+    from pyspark.sql import types as T
+
+    compiled = CompiledScorecard.from_artifact(artifact)
+    compiled.check_columns(spark_frame.columns, "the Spark DataFrame")
+    if id_column not in spark_frame.columns:
+        raise InputError(f"the Spark DataFrame has no id column {id_column}")
+    needed = [id_column, *(c for c in compiled.required_columns if c != id_column)]
+    schema = T.StructType(
+        [
+            T.StructField(id_column, T.StringType()),
+            T.StructField("score", T.IntegerType()),
+            T.StructField("tier", T.StringType()),
+            T.StructField("probability", T.DoubleType()),
+            T.StructField("segment", T.StringType()),
+            T.StructField("reasons", T.StringType()),
+            T.StructField("explanation", T.StringType()),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return spark_frame.select(*needed).mapInPandas(
+            _stored_scorer(artifact.model_dump_json(), as_of, id_column), schema
+        )

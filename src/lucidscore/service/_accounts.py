@@ -71,7 +71,7 @@ def _key_statement() -> Executable:
     return (
         select(ApiKey.key_hash, ApiKey.revoked_at, User.id, User.username, User.display_name)
         .join(User, User.id == ApiKey.merchant_id)
-        .where(ApiKey.prefix == bindparam("prefix"))
+        .where(ApiKey.prefix == bindparam("prefix"), User.revoked_at.is_(None))
     )
 
 
@@ -88,7 +88,7 @@ def merchant_for_key(session: Session, key: str) -> MerchantRef | None:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or user.role == "merchant":
+    if user is None or user.role == "merchant" or user.revoked_at is not None:
         # Spend the same time as a real check so response times do not reveal which usernames exist.
         verify_password(_dummy_hash(), password)
         return None
@@ -118,7 +118,7 @@ def user_for_session(session: Session, token: str) -> User | None:
     if row is None:
         return None
     web_session, user = row
-    return user if aware(web_session.expires_at) > now() else None
+    return user if aware(web_session.expires_at) > now() and user.revoked_at is None else None
 
 
 def close_session(session: Session, token: str) -> None:
@@ -128,7 +128,10 @@ def close_session(session: Session, token: str) -> None:
 
 
 def merchants(session: Session) -> Sequence[User]:
-    return session.scalars(select(User).where(User.role == "merchant").order_by(User.username)).all()
+    """The merchants a consumer can grant a consent to (revoked ones are left out)."""
+    return session.scalars(
+        select(User).where(User.role == "merchant", User.revoked_at.is_(None)).order_by(User.username)
+    ).all()
 
 
 def user_names(session: Session, ids: set[int]) -> dict[int, str]:

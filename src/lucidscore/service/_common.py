@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
@@ -19,3 +21,14 @@ def now() -> datetime:
 def aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def take_write_lock(conn: Connection) -> None:
+    """Start the transaction on ``conn`` as a writer, before it reads what it is about to write against.
+
+    SQLite (WAL) cannot turn a read transaction into a write one once another writer has committed since
+    it began (it fails at once); a statement that writes, even nothing, takes the one write lock first and
+    waits for it (busy timeout). PostgreSQL needs nothing.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("UPDATE publications SET status = status WHERE 1 = 0"))

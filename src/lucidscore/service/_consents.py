@@ -44,7 +44,11 @@ def grant_consent(
     catalogue: BenefitCatalogue,
     max_days: int,
 ) -> tuple[Consent, str]:
-    merchant = session.scalar(select(User).where(User.username == merchant_username, User.role == "merchant"))
+    merchant = session.scalar(
+        select(User).where(
+            User.username == merchant_username, User.role == "merchant", User.revoked_at.is_(None)
+        )
+    )
     if merchant is None:
         raise Invalid(f"no merchant named {merchant_username!r}", field="merchant")
     if purpose not in catalogue.products:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lucidscore.artifact import ScorecardArtifact
-from lucidscore.service._errors import Conflict, NotFound
-from lucidscore.service._rescore import model_artifact
+from lucidscore.service._errors import NotFound
 from lucidscore.store.service import (
     ModelRecord,
     ScoreRecord,
 )
 
 if TYPE_CHECKING:
-    from lucidscore.service._signing import ModelKey
+    pass
 
 
 def active_model(session: Session) -> ModelRecord | None:
@@ -25,6 +24,8 @@ def active_model(session: Session) -> ModelRecord | None:
 
 
 def latest_score(session: Session, consumer_id: str, model_id: str) -> ScoreRecord | None:
+    """The consumer's current score from ``model_id``: of the newest month, the newest row (a correction
+    of the month supersedes the row before it)."""
     return session.scalar(
         select(ScoreRecord)
         .where(ScoreRecord.consumer_id == consumer_id, ScoreRecord.model_id == model_id)
@@ -49,13 +50,20 @@ def current_score(session: Session, consumer_id: str) -> ScoreRecord | None:
 def score_history(
     session: Session, consumer_id: str, *, limit: int | None = None, offset: int = 0
 ) -> Sequence[ScoreRecord]:
-    """The consumer's scores, oldest first; ``limit`` and ``offset`` page through them."""
+    """The consumer's score over time: the current row of each model and month, oldest month first (rows
+    a correction superseded are left out; they stay in the table as the trail, see ``score_trail``);
+    ``limit`` and ``offset`` page through them."""
+    current: dict[tuple[str, date], ScoreRecord] = {}
+    for record in score_trail(session, consumer_id):
+        current[(record.model_id, record.as_of)] = record  # ordered by id: the newest wins
+    rows = sorted(current.values(), key=lambda r: (r.as_of, r.id))
+    return rows[offset:] if limit is None else rows[offset : offset + limit]
+
+
+def score_trail(session: Session, consumer_id: str) -> Sequence[ScoreRecord]:
+    """Every score row of the consumer, superseded ones included, in the order they were written."""
     return session.scalars(
-        select(ScoreRecord)
-        .where(ScoreRecord.consumer_id == consumer_id)
-        .order_by(ScoreRecord.as_of, ScoreRecord.id)
-        .limit(limit)
-        .offset(offset)
+        select(ScoreRecord).where(ScoreRecord.consumer_id == consumer_id).order_by(ScoreRecord.id)
     ).all()
 
 
@@ -70,34 +78,6 @@ def model_by_id(session: Session, model_id: str) -> ModelRecord:
     return model
 
 
-def register_model(
-    session: Session,
-    artifact: ScorecardArtifact,
-    key: ModelKey | None,
-    *,
-    description: str = "",
-    active: bool = False,
-) -> ModelRecord:
-    """Store ``artifact`` as a model the service can score with, signed with ``key`` (its private half)
-    when one is given; the stored form is checked as every later load will check it."""
-    if session.scalar(select(ModelRecord.id).where(ModelRecord.model_id == artifact.model_id)) is not None:
-        raise Conflict(f"model {artifact.model_id!r} is already registered", field="model_id")
-    if not artifact.content_hash:
-        artifact = artifact.with_hash()
-    record = ModelRecord(
-        model_id=artifact.model_id,
-        content_hash=artifact.content_hash,
-        artifact_json=artifact.model_dump_json(),
-        description=description,
-        active=active,
-        signature=key.sign(artifact.model_id, artifact.content_hash) if key is not None else None,
-    )
-    model_artifact(record, key)
-    session.add(record)
-    session.flush()
-    return record
-
-
 def activate_model(session: Session, model: ModelRecord) -> ModelRecord:
     """Make ``model`` the only active one."""
     for other in session.scalars(select(ModelRecord).where(ModelRecord.active.is_(True))):
@@ -109,16 +89,18 @@ def activate_model(session: Session, model: ModelRecord) -> ModelRecord:
 
 
 def score_distribution(session: Session, model_id: str, width: int = 25) -> dict[str, Any]:
-    """Histogram of every consumer's newest score from ``model_id``."""
-    newest = (
-        select(ScoreRecord.consumer_id, func.max(ScoreRecord.id).label("id"))
-        .where(ScoreRecord.model_id == model_id)
-        .group_by(ScoreRecord.consumer_id)
-        .subquery()
+    """Histogram of every consumer's current score from ``model_id`` (newest month, newest row)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=ScoreRecord.consumer_id, order_by=(ScoreRecord.as_of.desc(), ScoreRecord.id.desc())
+        )
+        .label("rank")
     )
-    rows = session.execute(
-        select(ScoreRecord.score, ScoreRecord.tier).join(newest, newest.c.id == ScoreRecord.id)
-    ).all()
+    ranked = (
+        select(ScoreRecord.score, ScoreRecord.tier, rank).where(ScoreRecord.model_id == model_id).subquery()
+    )
+    rows = session.execute(select(ranked.c.score, ranked.c.tier).where(ranked.c.rank == 1)).all()
     edges = list(range(350, 950 + width, width))
     counts = [0] * (len(edges) - 1)
     tiers: dict[str, int] = {}

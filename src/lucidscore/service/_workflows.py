@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from lucidscore.service._common import end_reads
 from lucidscore.service._disputes import add_event, resolve_dispute
 from lucidscore.service._errors import Conflict, Unavailable
-from lucidscore.service._rescore import Rescorer, model_artifact
-from lucidscore.service._scores import activate_model, active_model, model_by_id, score_distribution
+from lucidscore.service._rescore import Rescorer, model_artifact, published_month
+from lucidscore.service._scores import activate_model, active_model, model_by_id
 from lucidscore.store.service import Dispute, ModelRecord, User
 
 if TYPE_CHECKING:
@@ -26,16 +27,20 @@ logger = logging.getLogger(__name__)
 def activate(
     session: Session, rescorer: Rescorer | None, model_id: str, key: ModelKey | None = None
 ) -> ModelRecord:
-    """Make ``model_id`` the active model, scoring everyone with it first if it has no scores yet.
+    """Make ``model_id`` the active model, scoring everyone with it first if it has no scores yet (so no
+    decision meets an active model without a score).
 
-    The stored model is checked (schema, content hash, policy guard, signature with ``key``) before
-    anything changes.
+    The stored model is checked (schema, content hash, policy guard, signature with ``key``, every
+    characteristic declared) before anything changes; a retired model is refused (``Conflict``).
     """
     model = model_by_id(session, model_id)
+    if model.retired_at is not None:
+        raise Conflict(f"model {model_id} is retired; register a new model to use it again", field="model_id")
     model_artifact(model, key)
-    activate_model(session, model)
-    if rescorer is not None and score_distribution(session, model_id)["consumers"] == 0:
+    if rescorer is not None and published_month(session, model_id) is None:
         rescorer.score_everyone(session, model)
+    end_reads(session)
+    activate_model(session, model)
     session.commit()
     return model
 
@@ -89,7 +94,12 @@ def accept_dispute(
                 dispute,
                 analyst,
                 "rescored",
-                {"model_id": model.model_id, "score": record.score, "tier": record.tier},
+                {
+                    "model_id": model.model_id,
+                    "as_of": record.as_of.isoformat(),
+                    "score": record.score,
+                    "tier": record.tier,
+                },
             )
     resolve_dispute(session, dispute, analyst, "accepted", note or "record corrected")
     session.commit()

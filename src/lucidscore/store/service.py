@@ -1,8 +1,11 @@
-"""The score service's own tables: users, keys, sessions, consents, access log, scores, models, disputes.
+"""The score service's own tables: users, keys, sessions, consents, access log, scores, models, disputes,
+benefit catalogue versions and month publications.
 
-They live on the shared ``lucidscore.store.Base`` and are created by the Alembic revision
-``0002_service``. Consumers are named by the pseudonymous ``consumer_id`` of the raw records, without a
-foreign key, so the service tables do not depend on how the raw tables are versioned.
+They live on the shared ``lucidscore.store.Base`` and are created by the Alembic revisions
+``0002_service`` and ``0006_catalogue`` (catalogue versions, publications, and nullable columns on users,
+models, access_log and score_history). Consumers are named by the pseudonymous ``consumer_id`` of the
+raw records, without a foreign key, so the service tables do not depend on how the raw tables are
+versioned.
 
 Secrets are never stored: passwords as argon2 hashes, API keys, session and consent tokens as SHA-256
 digests (they are long random strings, so a fast digest is enough and keeps a decision cheap).
@@ -59,6 +62,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     consumer_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Set when an operator revokes the account: it can no longer sign in, and a merchant's keys stop working.
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ApiKey(Base):
@@ -156,13 +161,26 @@ class AccessLog(AuditChained, Base):
     result: Mapped[str] = mapped_column(String(60))  # approved, declined, refused: <short why>
     score: Mapped[int | None] = mapped_column(Integer, nullable=True)
     model_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # The benefit catalogue version the decision was made with (NULL on rows from before revision 0006,
+    # whose hashes leave it out).
+    catalogue_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ScoreRecord(AuditChained, Base):
-    """One score of one consumer by one model as of one date, with its explanation. Append-only."""
+    """One score of one consumer by one model as of one date, with its explanation. Append-only.
+
+    A consumer has one *current* row per model and month: the newest (largest id) of that consumer, model
+    and ``as_of``. A correction of the month is a new row naming the one it replaces (``supersedes_id``);
+    the replaced row stays as the trail. ``content_digest`` (SHA-256 of score, tier, probability, segment,
+    reasons and explanation) lets a publish tell an unchanged score from a changed one without reading
+    the explanations back. The three columns are NULL on rows written before revision 0006.
+    """
 
     __tablename__ = "score_history"
-    __table_args__ = (Index("ix_score_history_consumer_model", "consumer_id", "model_id", "as_of"),)
+    __table_args__ = (
+        Index("ix_score_history_consumer_model", "consumer_id", "model_id", "as_of"),
+        Index("ix_score_history_model_month", "model_id", "as_of"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     consumer_id: Mapped[str] = mapped_column(String(64))
@@ -175,6 +193,9 @@ class ScoreRecord(AuditChained, Base):
     reasons: Mapped[list[Any]] = mapped_column(JSON)
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    publication_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # publications.id
+    supersedes_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ModelRecord(Base):
@@ -190,7 +211,9 @@ class ModelRecord(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # Ed25519 signature (base64) of the model id and content hash, made at registration (revision 0004).
+    # A retired model is kept (its scores stay explainable) but can no longer be activated.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Ed25519 signature (base64) of the model id and content hash, at registration (0005_model_signature)
     signature: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
@@ -225,16 +248,63 @@ class DisputeEvent(AuditChained, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class CatalogueVersion(Base):
+    """One version of the benefit catalogue, as set by an operator. Append-only (revision 0006's triggers).
+
+    The newest version is the current one; every decision records the version it was made with.
+    """
+
+    __tablename__ = "benefit_catalogues"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    catalogue: Mapped[str] = mapped_column(Text)  # canonical JSON: {"benefits": [...]}
+    content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of ``catalogue``
+    source: Mapped[str] = mapped_column(String(300))  # the file it was set from, or "default"
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Publication(Base):
+    """One run of ``lucidscore publish`` (or a model's first scoring): which month, model and engine,
+    where the records stood when its features were read, and what it wrote.
+
+    ``records_through`` maps each raw table to its largest ``_version_id`` when the run started and
+    ``pending_batches`` lists the ingest batches unfinished then: a later ``--changed-only`` run rescores
+    the consumers of every record version after those (or in those batches).
+    """
+
+    __tablename__ = "publications"
+    __table_args__ = (Index("ix_publications_model_month", "model_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    model_id: Mapped[str] = mapped_column(String(80))
+    engine: Mapped[str] = mapped_column(String(16))
+    changed_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="started")  # started, finished, failed
+    records_through: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pending_batches: Mapped[list[Any]] = mapped_column(JSON)
+    consumers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    written: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    superseded: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    unchanged: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 SERVICE_MODELS = (
     User,
     ApiKey,
     WebSession,
     Consent,
     AccessLog,
+    Publication,
     ScoreRecord,
     ModelRecord,
     Dispute,
     DisputeEvent,
+    CatalogueVersion,
     OAuthRedirectUri,
     OAuthCode,
 )

@@ -8,9 +8,11 @@ from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api.deps import (
+    Catalogue,
     ConsumerAuth,
     ConsumerWrite,
     Db,
+    DecisionId,
     OneHopRoute,
     OwnConsent,
     OwnDispute,
@@ -23,11 +25,13 @@ from lucidscore.api.schemas import (
     ConsentCreatedOut,
     ConsentIn,
     ConsentOut,
+    DecisionRecordOut,
     DisputeIn,
     DisputeOut,
     HistoryPointOut,
     MeOut,
     MerchantOut,
+    NoticeOut,
     RecordsOut,
     ScoreOut,
 )
@@ -69,6 +73,25 @@ def my_access_log(auth: ConsumerAuth, db: Db, page: Page) -> list[AccessOut]:
     return [AccessOut(**row) for row in rows]
 
 
+@router.get("/decisions", summary="Decisions about me: who decided what, when; the notice of each decline")
+def my_decisions(
+    auth: ConsumerAuth, db: Db, state: State, catalogue: Catalogue, page: Page
+) -> list[DecisionRecordOut]:
+    return _views.decisions_out(
+        db, consumer_id(auth), catalogue.catalogue, state.contact, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get(
+    "/decisions/{decision_id}/notice", summary="The adverse-action notice of one of my declined decisions"
+)
+def my_notice(
+    decision_id: DecisionId, auth: ConsumerAuth, db: Db, state: State, catalogue: Catalogue
+) -> NoticeOut:
+    notice = service.decision_notice(db, consumer_id(auth), decision_id, catalogue.catalogue, state.contact)
+    return _views.notice_out(notice)
+
+
 @router.get("/merchants", summary="Merchants I can grant a consent to")
 def my_merchants(auth: ConsumerAuth, db: Db) -> list[MerchantOut]:
     return [MerchantOut(username=m.username, display_name=m.display_name) for m in service.merchants(db)]
@@ -89,7 +112,7 @@ def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> Consent
         body.merchant,
         body.purpose,
         body.days,
-        state.catalogue,
+        state.catalogues.current(db).catalogue,
         state.settings.consent_max_days,
     )
     db.commit()

@@ -1,4 +1,5 @@
-"""Consumer web pages: dashboard, my data, who looked, consents, disputes (forms carry a CSRF token)."""
+"""Consumer web pages: dashboard, my data, who looked and decisions about me (with printable adverse-action
+notices), consents, disputes (forms carry a CSRF token)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from lucidscore.api import _plots, _views
 from lucidscore.api._errors import PageError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import (
+    Catalogue,
     ConsentId,
     ConsumerForm,
     ConsumerPage,
     Db,
+    DecisionId,
     OneHopRoute,
     SettingsDep,
     State,
@@ -32,13 +35,15 @@ def dashboard(request: Request, auth: ConsumerPage, db: Db) -> Response:
     context: dict[str, object] = {"score": None}
     if record is not None:
         score = _views.score_out(record)
-        points = [f.points for f in score.families if f.points is not None]
         history = service.score_history(db, consumer_id(auth))
+        steps = _views.waterfall_steps(score)
         context = {
             "score": score,
-            "max_points": max([p for p in points if p > 0], default=0),
+            "steps": steps,
             "gauge": _plots.gauge(score.score, score.tier),
+            "waterfall": _plots.waterfall(steps) if steps else "",
             "history_plot": _plots.history([(h.as_of, h.score) for h in history]),
+            "uses": _views.uses_out(db, record),
         }
     return render(request, "dashboard.html", context, auth=auth)
 
@@ -49,15 +54,28 @@ def data_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
 
 
 @router.get("/access")
-def access_page(request: Request, auth: ConsumerPage, db: Db) -> Response:
-    return render(request, "access.html", {"rows": service.access_log_of(db, consumer_id(auth))}, auth=auth)
+def access_page(request: Request, auth: ConsumerPage, db: Db, state: State, catalogue: Catalogue) -> Response:
+    context = {
+        "rows": service.access_log_of(db, consumer_id(auth)),
+        "decisions": _views.decisions_out(db, consumer_id(auth), catalogue.catalogue, state.contact),
+    }
+    return render(request, "access.html", context, auth=auth)
+
+
+@router.get("/decisions/{decision_id}/notice")
+def notice_page(
+    request: Request, decision_id: DecisionId, auth: ConsumerPage, db: Db, state: State, catalogue: Catalogue
+) -> Response:
+    """One declined decision's adverse-action notice, laid out to print."""
+    notice = service.decision_notice(db, consumer_id(auth), decision_id, catalogue.catalogue, state.contact)
+    return render(request, "notice.html", {"notice": _views.notice_out(notice)}, auth=auth)
 
 
 def _consents_context(db: Db, state: State, consumer_id: str) -> dict[str, object]:
     return {
         "consents": _views.consent_out(db, service.consents_of(db, consumer_id)),
         "merchants": service.merchants(db),
-        "catalogue": state.catalogue,
+        "catalogue": state.catalogues.current(db).catalogue,
         "max_days": state.settings.consent_max_days,
     }
 
@@ -81,7 +99,13 @@ def grant_form(
     extra: dict[str, object] = {}
     try:
         consent, token = service.grant_consent(
-            db, consumer_id(auth), merchant, purpose, days, state.catalogue, settings.consent_max_days
+            db,
+            consumer_id(auth),
+            merchant,
+            purpose,
+            days,
+            state.catalogues.current(db).catalogue,
+            settings.consent_max_days,
         )
         db.commit()
         extra = {

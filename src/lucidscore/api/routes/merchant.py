@@ -9,9 +9,10 @@ from fastapi import APIRouter, Form, Header, Request, Response
 from fastapi.responses import HTMLResponse
 
 from lucidscore import service
+from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api.deps import Db, MaybeSignedIn, OneHopRoute, State, guess, merchant_for_key
+from lucidscore.api.deps import Catalogue, Db, MaybeSignedIn, OneHopRoute, State, guess, merchant_for_key
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
 
@@ -23,7 +24,13 @@ router = APIRouter(tags=["merchant"], responses=ERROR_RESPONSES, route_class=One
 
 
 def _decide(
-    state: State, request: Request, db: Db, merchant: service.MerchantRef | None, token: str, product: str
+    state: State,
+    request: Request,
+    db: Db,
+    merchant: service.MerchantRef | None,
+    token: str,
+    product: str,
+    catalogue: service.CurrentCatalogue,
 ) -> dict[str, Any]:
     """The decision; unknown consent tokens are counted per client and merchant (429 when guessing).
     Without a merchant (an OAuth bearer token alone), the consent names the merchant."""
@@ -31,7 +38,7 @@ def _decide(
     # key would let anyone's wrong tokens slow every merchant's bearer calls.
     attempt = guess(state, request, *([("consent-token", merchant.id)] if merchant else []))
     try:
-        outcome = service.decide(db, merchant, token, product, state.catalogue, _lock(state))
+        outcome = service.decide(db, merchant, token, product, catalogue, _lock(state), state.contact)
     except service.UnknownSecret:
         attempt.failed()
         raise
@@ -54,13 +61,16 @@ def decision(
     request: Request,
     db: Db,
     state: State,
+    catalogue: Catalogue,
     x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None,
     authorization: Annotated[
         str | None, Header(description="'Bearer <consent token>' from /oauth/token (instead of the body's)")
     ] = None,
 ) -> DecisionOut:
-    """Score, tier and the benefit decision; the principal reasons when declined. Every call is logged
-    and shown to the consumer. 403 without a valid consent for this merchant and product.
+    """Score, tier and the benefit decision. When declined: the principal reasons (reason codes and
+    adverse-action statements, never the applicant's data) and the adverse-action notice to send to the
+    applicant. Every call is logged (with the benefit catalogue version it was made with) and shown to the
+    consumer. 403 without a valid consent for this merchant and product.
 
     Either `X-API-Key` with `consent_token` in the body (a token the consumer gave you), or the access
     token from `/oauth/token` as `Authorization: Bearer lct_...` (the API key is then optional; the
@@ -79,12 +89,12 @@ def decision(
             field="consent_token",
         )
     merchant = merchant_for_key(state, request, db, x_api_key) if x_api_key else None
-    return DecisionOut(**_decide(state, request, db, merchant, token, body.product))
+    return _views.decision_out(_decide(state, request, db, merchant, token, body.product, catalogue))
 
 
 @router.get("/merchant", include_in_schema=False, response_class=HTMLResponse)
-def merchant_page(request: Request, auth: MaybeSignedIn, state: State) -> Response:
-    return render(request, "merchant.html", {"catalogue": state.catalogue}, auth=auth)
+def merchant_page(request: Request, auth: MaybeSignedIn, catalogue: Catalogue) -> Response:
+    return render(request, "merchant.html", {"catalogue": catalogue.catalogue}, auth=auth)
 
 
 @router.post("/merchant", include_in_schema=False, response_class=HTMLResponse)
@@ -93,15 +103,17 @@ def merchant_form(
     auth: MaybeSignedIn,
     db: Db,
     state: State,
+    catalogue: Catalogue,
     api_key: Annotated[str, Form(max_length=200)],
     consent_token: Annotated[str, Form(max_length=200)],
     product: Annotated[str, Form(max_length=40)],
 ) -> Response:
-    context: dict[str, object] = {"catalogue": state.catalogue}
+    context: dict[str, object] = {"catalogue": catalogue.catalogue}
     status = 200
     try:
         merchant = merchant_for_key(state, request, db, api_key.strip())
-        context["decision"] = _decide(state, request, db, merchant, consent_token.strip(), product)
+        result = _decide(state, request, db, merchant, consent_token.strip(), product, catalogue)
+        context["decision"] = _views.decision_out(result)
     except PageError as exc:
         status = status_for(exc)
         context["error"] = f"{status}: {exc}"

@@ -147,7 +147,7 @@ def authorize_page(request: Request, auth: MaybeSignedIn, db: Db, state: State) 
         )
     client = grant.client.ref
     product = grant.request.scope
-    benefit = next(b for b in state.catalogue.benefits if b.product == product)
+    benefit = next(b for b in state.catalogues.current(db).catalogue.benefits if b.product == product)
     redirect_uri = grant.redirect_uri
     target = urlsplit(redirect_uri)
     s = state.settings

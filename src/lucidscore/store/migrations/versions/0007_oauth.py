@@ -3,7 +3,7 @@ codes (kept as SHA-256 digests, single use), and two columns of ``consents``: ``
 limit) and ``issued_via`` ("page" or "oauth").
 
 Revision ID: 0007_oauth
-Revises: 0005_model_signature
+Revises: 0006_catalogue
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_oauth"
-down_revision = "0005_model_signature"
+down_revision = "0006_catalogue"
 branch_labels = None
 depends_on = None
 

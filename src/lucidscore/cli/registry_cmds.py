@@ -1,0 +1,172 @@
+"""CLI group ``model``: register a model file, list the registered models, activate one (scoring everyone
+with it first when it has no scores), retire one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lucidscore.cli._db import DbOption, open_store
+from lucidscore.cli._progress import StageBars
+
+model_app = typer.Typer(
+    help="Models the service scores with: register, list, activate, retire.", no_args_is_help=True
+)
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def register_(
+    file: Annotated[Path, typer.Argument(help="model JSON written by lucidscore train")],
+    db: DbOption,
+    description: Annotated[str, typer.Option(help="what the model is, for the model list")] = "",
+    model_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-key",
+            help="PEM private key to sign the model with (a service run with --model-key verifies it)",
+        ),
+    ] = None,
+) -> None:
+    """Register a model: its schema, content hash and inputs are checked (a model the policy guard refuses
+    is never registered), and it is signed with --model-key. Registering the same file again changes
+    nothing."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lucidscore.artifact import load_artifact
+    from lucidscore.service import load_model_key, register_model
+    from lucidscore.store.service import ModelRecord
+
+    artifact = load_artifact(file)
+    key = load_model_key(model_key) if model_key is not None else None
+    engine = open_store(db, create=True)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            known = session.scalar(select(ModelRecord.id).where(ModelRecord.model_id == artifact.model_id))
+            record = register_model(session, artifact, key, description=description, source=str(file))
+            new = known is None
+            session.commit()
+    finally:
+        engine.dispose()
+    what = "registered" if new else "already registered, unchanged:"
+    _console().print(
+        f"{what} model {record.model_id} (content hash {record.content_hash}); "
+        f"activate it with: lucidscore model activate {record.model_id}",
+        markup=False,
+    )
+
+
+def list_(db: DbOption) -> None:
+    """List registered models: id, state, newest published month, registered, description."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import aware, models, published_month
+
+    engine = open_store(db)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            rows = [(m, published_month(session, m.model_id)) for m in models(session)]
+    finally:
+        engine.dispose()
+    table = Table(title=f"{len(rows)} model(s)")
+    for column in ("model", "state", "newest month", "registered", "description"):
+        table.add_column(column)
+    for m, month in rows:
+        state = "active" if m.active else ("retired" if m.retired_at is not None else "")
+        table.add_row(
+            m.model_id,
+            state,
+            month.isoformat() if month else "",
+            aware(m.created_at).strftime("%Y-%m-%d"),
+            m.description,
+        )
+    Console(highlight=False).print(table)
+
+
+def activate(
+    model_id: Annotated[str, typer.Argument(help="a registered model id (see lucidscore model list)")],
+    db: DbOption,
+    model_key: Annotated[
+        Path | None,
+        typer.Option("--model-key", help="PEM key the model's registration signature must verify with"),
+    ] = None,
+) -> None:
+    """Make a model the one every decision uses. The stored model is checked first (schema, content hash,
+    registered hash, policy guard, and its signature with --model-key); a model without scores is first
+    published for the newest month, so no
+    decision meets it without a score."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import activate as activate_in_service
+    from lucidscore.service import (
+        load_model_key,
+        model_artifact,
+        model_by_id,
+        newest_month,
+        publish_month,
+        published_month,
+    )
+
+    key = load_model_key(model_key) if model_key is not None else None
+    engine = open_store(db)
+    console = _console()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            model = model_by_id(session, model_id)
+            if model.retired_at is None:
+                model_artifact(model, key)  # refuse a bad stored model before any work
+            month = newest_month(session) if published_month(session, model_id) is None else None
+            session.commit()
+            if month is not None and model.retired_at is None:
+                with StageBars() as bars:
+                    report = publish_month(db, month, model_id=model_id, progress=bars)
+                console.print(
+                    f"scored {report.consumers:,} consumers with {model_id} for {month.isoformat()}",
+                    markup=False,
+                )
+            activate_in_service(session, None, model_id, key)
+            unscored = published_month(session, model_id) is None
+    finally:
+        engine.dispose()
+    console.print(f"model {model_id} is active", markup=False)
+    if unscored:
+        console.print(
+            "note: no month is published yet; decisions answer 'no score' until lucidscore publish "
+            "--as-of YYYY-MM-DD has run",
+            markup=False,
+        )
+
+
+def retire(
+    model_id: Annotated[str, typer.Argument(help="a registered model id that is not active")],
+    db: DbOption,
+) -> None:
+    """Retire a model: it stays registered and its scores stay explainable, but it cannot be activated."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import retire_model
+
+    engine = open_store(db)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            retire_model(session, model_id)
+            session.commit()
+    finally:
+        engine.dispose()
+    _console().print(f"model {model_id} is retired", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``model`` command group to the app."""
+    model_app.command("register")(register_)
+    model_app.command("list")(list_)
+    model_app.command("activate")(activate)
+    model_app.command("retire")(retire)
+    app.add_typer(model_app, name="model")

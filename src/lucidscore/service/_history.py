@@ -1,0 +1,159 @@
+"""Writing scores into the append-only score history without duplicates.
+
+A consumer's *current* score for a model and month is the newest row (largest id) with that consumer,
+model and ``as_of``. Writing a score compares it with that row by ``content_digest`` (SHA-256 of what the
+consumer is shown: score, tier, probability, segment, reasons, explanation): an equal score writes nothing,
+a different one is a new row naming the row it supersedes, which stays as the trail. So publishing a month
+again, or rescoring a consumer whose records did not change, adds no row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.engine import Connection
+
+from lucidscore.store.service import ScoreRecord
+
+SCORE_FIELDS = ("score", "tier", "probability", "segment", "reasons", "explanation")
+_LOOKUP = 2_000  # consumer ids per lookup of current rows (well under every database's parameter limit)
+
+
+def score_digest(row: Mapping[Any, Any]) -> str:
+    """SHA-256 of the fields a consumer is shown, in one canonical JSON form (keys sorted, floats by their
+    shortest exact repr), so a score read back from either database digests as it did when written.
+
+    >>> score_digest({"score": 600, "tier": "good", "probability": 0.1, "segment": "all",
+    ...               "reasons": [], "explanation": None})[:12]
+    '1d0a5ee0d7a4'
+    """
+    body = {name: _plain(row.get(name)) for name in SCORE_FIELDS}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """JSON read back as text (SQLite) is parsed; numbers become plain Python numbers."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return value + 0.0
+    return value
+
+
+@dataclass
+class Recorded:
+    """What writing a batch of scores did: rows new for their month, rows superseding a different
+    current score, scores equal to the current one (nothing written), and each consumer's current row."""
+
+    new: int = 0
+    superseded: int = 0
+    unchanged: int = 0
+    current_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        return self.new + self.superseded
+
+    def add(self, other: Recorded) -> None:
+        self.new += other.new
+        self.superseded += other.superseded
+        self.unchanged += other.unchanged
+        self.current_ids.update(other.current_ids)
+
+
+def _current_statement() -> Any:
+    return select(ScoreRecord.consumer_id, ScoreRecord.id, ScoreRecord.content_digest).where(
+        ScoreRecord.model_id == bindparam("model_id"),
+        ScoreRecord.as_of == bindparam("as_of"),
+        ScoreRecord.consumer_id.in_(bindparam("ids", expanding=True)),
+    )
+
+
+def current_rows(
+    conn: Connection, model_id: str, as_of: date, consumer_ids: Iterable[str]
+) -> dict[str, tuple[int, str]]:
+    """consumer_id -> (id, digest) of each consumer's current row for ``model_id`` and ``as_of``.
+
+    Rows written before revision 0006 have no stored digest: theirs is computed from their content.
+    """
+    ids = list(dict.fromkeys(consumer_ids))
+    newest: dict[str, tuple[int, str | None]] = {}
+    statement = _current_statement()
+    for start in range(0, len(ids), _LOOKUP):
+        chunk = ids[start : start + _LOOKUP]
+        for cid, row_id, digest in conn.execute(
+            statement, {"model_id": model_id, "as_of": as_of, "ids": chunk}
+        ):
+            if cid not in newest or row_id > newest[cid][0]:
+                newest[cid] = (row_id, digest)
+    missing = [row_id for row_id, digest in newest.values() if digest is None]
+    digests: dict[int, str] = {}
+    columns = [ScoreRecord.id, *(getattr(ScoreRecord, n) for n in SCORE_FIELDS)]
+    for start in range(0, len(missing), _LOOKUP):
+        legacy = missing[start : start + _LOOKUP]
+        for row in conn.execute(select(*columns).where(ScoreRecord.id.in_(legacy))).mappings():
+            digests[row["id"]] = score_digest(row)
+    return {cid: (row_id, digest or digests[row_id]) for cid, (row_id, digest) in newest.items()}
+
+
+def record_scores(
+    conn: Connection,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    publication_id: int | None = None,
+    want_ids: bool = False,
+) -> Recorded:
+    """Append the scores of ``rows`` (``score_history`` columns, as ``lucidscore.score.score_consumers``
+    gives them; one per consumer, model and month) that differ from each consumer's current score for the
+    row's model and month. ``want_ids``: also report each consumer's current row id.
+
+    Runs inside the caller's transaction on ``conn`` (an engine from ``lucidscore.store.make_engine``, so
+    the rows are chained); the caller commits.
+    """
+    out = Recorded()
+    groups: dict[tuple[str, date], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["model_id"], row["as_of"]), []).append(row)
+    for (model_id, as_of), group in groups.items():
+        if len({r["consumer_id"] for r in group}) != len(group):
+            raise ValueError(f"scores of {model_id} as of {as_of}: a consumer appears twice in one batch")
+        current = current_rows(conn, model_id, as_of, (r["consumer_id"] for r in group))
+        fresh: list[dict[str, Any]] = []
+        for row in group:
+            digest = score_digest(row)
+            cid = row["consumer_id"]
+            found = current.get(cid)
+            if found is not None and found[1] == digest:
+                out.unchanged += 1
+                out.current_ids[cid] = found[0]
+                continue
+            fresh.append(
+                {name: row.get(name) for name in ("consumer_id", "model_id", "as_of", *SCORE_FIELDS)}
+                | {
+                    "content_digest": digest,
+                    "publication_id": publication_id,
+                    "supersedes_id": None if found is None else found[0],
+                }
+            )
+            if found is None:
+                out.new += 1
+            else:
+                out.superseded += 1
+        if fresh:
+            conn.execute(insert(ScoreRecord), fresh)
+            if want_ids:  # the chain writer allocated the ids: read them back
+                written = current_rows(conn, model_id, as_of, [r["consumer_id"] for r in fresh])
+                out.current_ids.update({cid: row_id for cid, (row_id, _) in written.items()})
+    if not want_ids:
+        out.current_ids.clear()
+    return out

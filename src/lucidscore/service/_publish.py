@@ -1,0 +1,280 @@
+"""Publishing a month: features as of the date from the stored records, scores with reasons and recourse
+from the active model, one current history row per consumer and month, visible to the service at once.
+
+A publish is safe to run again: a consumer whose score is unchanged gets no new row; a changed one gets a
+row that supersedes the old one (kept as the trail). It writes in chunks, each its own transaction, so
+decisions keep flowing while a large month is written (on SQLite a decision waits for one chunk, never
+for the whole month); if it stops half way, running it again writes the rest and nothing twice. Each run
+is a ``publications`` row: what it read, what it wrote, and how it ended.
+
+``changed_only`` rescores only the consumers whose records have a version after the newest finished
+publish of the same month and model (``_changes``): the scores then equal those of a full publish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from lucidscore.artifact import ScorecardArtifact
+from lucidscore.errors import InputError
+from lucidscore.service._changes import changed_consumers, marks_from_json, record_marks
+from lucidscore.service._common import now, take_write_lock
+from lucidscore.service._errors import Conflict
+from lucidscore.service._history import Recorded, record_scores
+from lucidscore.service._rescore import consumer_features, model_artifact
+from lucidscore.service._scores import active_model, model_by_id
+from lucidscore.store import make_engine
+from lucidscore.store.service import ModelRecord, Publication
+
+Engine_ = Literal["local", "spark"]
+ENGINES: tuple[str, ...] = ("local", "spark")
+DEFAULT_CHUNK = 20_000
+
+
+class PublishProgress(Protocol):
+    """What a publish reports while it works (the CLI draws Rich progress bars from it)."""
+
+    def stage(self, description: str, total: int | None = None) -> None: ...
+
+    def advance(self, n: int) -> None: ...
+
+
+class _Silent:
+    def stage(self, description: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What a publish did: the month, model and engine; consumers scored; rows new for the month, rows
+    superseding a changed score, scores unchanged (no row); notes (e.g. an engine fallback)."""
+
+    publication_id: int
+    as_of: date
+    model_id: str
+    engine: str
+    changed_only: bool
+    consumers: int
+    new: int
+    superseded: int
+    unchanged: int
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def written(self) -> int:
+        return self.new + self.superseded
+
+
+def _model(session: Session, model_id: str | None) -> ModelRecord:
+    if model_id is not None:
+        model = model_by_id(session, model_id)
+    else:
+        found = active_model(session)
+        if found is None:
+            raise Conflict(
+                "no active model: register one with lucidscore model register FILE, then "
+                "lucidscore model activate MODEL_ID"
+            )
+        model = found
+    if model.retired_at is not None:
+        raise Conflict(f"model {model.model_id} is retired; publish with the active model", field="model_id")
+    return model
+
+
+def last_publication(session: Session, model_id: str, as_of: date) -> Publication | None:
+    """The newest finished publish of ``as_of`` with ``model_id``."""
+    return session.scalar(
+        select(Publication)
+        .where(Publication.model_id == model_id, Publication.as_of == as_of, Publication.status == "finished")
+        .order_by(Publication.id.desc())
+        .limit(1)
+    )
+
+
+def publish_month(
+    db_url: str,
+    as_of: date,
+    *,
+    model_id: str | None = None,
+    engine: str = "local",
+    changed_only: bool = False,
+    progress: PublishProgress | None = None,
+    chunk_consumers: int = DEFAULT_CHUNK,
+    spark: Any = None,
+) -> PublishReport:
+    """Publish month ``as_of``: features from the stored records, scores with reasons and recourse from
+    the active model (or ``model_id``), written to the score history without duplicates.
+
+    Parameters
+    ----------
+    db_url : the database (``sqlite:///…`` or ``postgresql://…``), migrated, with ingested records.
+    as_of : the month's date; features use records dated on or before it. Not in the future.
+    model_id : publish with this registered model instead of the active one (used when a model is
+        activated, to score everyone before decisions use it).
+    engine : ``local`` (polars and the numba kernel) or ``spark`` (``local[2]`` Apache Spark scores; the
+        features too when ``lucidscore.features.spark`` is installed). The scores are the same.
+    changed_only : rescore only consumers whose records changed since the newest finished publish of
+        this month and model; ``Conflict`` when there is none.
+    progress : receives the stages and the consumers written.
+    chunk_consumers : consumers scored and written per transaction.
+    spark : an existing SparkSession for ``engine="spark"``.
+
+    Raises ``Conflict`` (no active model, a retired model, nothing to compare with for ``changed_only``),
+    ``InputError`` (a bad engine or chunk size, a date in the future) and ``ModelFileError`` /
+    ``PolicyViolation`` for a stored model that fails its checks.
+    """
+    if engine not in ENGINES:
+        raise InputError.about("engine", f"{engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
+    if chunk_consumers < 1:
+        raise InputError.about("chunk_consumers", f"{chunk_consumers} is too small; expected at least 1")
+    today = date.today()
+    if as_of > today:
+        raise InputError.about(
+            "as_of", f"{as_of.isoformat()} is in the future; expected a date on or before {today.isoformat()}"
+        )
+    started = time.perf_counter()
+    sink = progress if progress is not None else _Silent()
+    db = make_engine(db_url)
+    try:
+        with Session(db, expire_on_commit=False) as session:
+            model = _model(session, model_id)
+            artifact = model_artifact(model)
+            chosen: set[str] | None = None
+            marks = record_marks(db)
+            if changed_only:
+                previous = last_publication(session, model.model_id, as_of)
+                if previous is None:
+                    raise Conflict(
+                        f"--changed-only: {as_of.isoformat()} has not been published with model "
+                        f"{model.model_id}; publish it in full first (without --changed-only)",
+                        field="changed_only",
+                    )
+                sink.stage("consumers whose records changed")
+                chosen = changed_consumers(
+                    session.connection(), marks_from_json(previous.records_through, previous.pending_batches)
+                )
+            publication = Publication(
+                as_of=as_of,
+                model_id=model.model_id,
+                engine=engine,
+                changed_only=changed_only,
+                status="started",
+                records_through=marks.through,
+                pending_batches=marks.pending,
+            )
+            session.add(publication)
+            session.commit()
+            try:
+                totals, notes, consumers = _run(
+                    db, db_url, artifact, as_of, engine, chosen, sink, chunk_consumers, publication.id, spark
+                )
+            except BaseException as exc:
+                _finish(db, publication.id, "failed", None, None, error=f"{type(exc).__name__}: {exc}"[:2000])
+                raise
+            _finish(db, publication.id, "finished", totals, consumers)
+            return PublishReport(
+                publication_id=publication.id,
+                as_of=as_of,
+                model_id=model.model_id,
+                engine=engine,
+                changed_only=changed_only,
+                consumers=consumers,
+                new=totals.new,
+                superseded=totals.superseded,
+                unchanged=totals.unchanged,
+                seconds=time.perf_counter() - started,
+                notes=tuple(notes),
+            )
+    finally:
+        db.dispose()
+
+
+def _run(
+    db: Engine,
+    db_url: str,
+    artifact: ScorecardArtifact,
+    as_of: date,
+    engine: str,
+    chosen: set[str] | None,
+    sink: PublishProgress,
+    chunk: int,
+    publication_id: int,
+    spark: Any,
+) -> tuple[Recorded, list[str], int]:
+    totals = Recorded()
+    notes: list[str] = []
+    if chosen is not None and not chosen:
+        return totals, notes, 0
+    if engine == "spark":
+        from lucidscore.service._publish_spark import spark_score_chunks
+
+        chunks, consumers = spark_score_chunks(db_url, artifact, as_of, chosen, sink, chunk, notes, spark)
+    else:
+        chunks, consumers = _local_score_chunks(db_url, artifact, as_of, chosen, sink, chunk)
+    sink.stage("scores, reasons, recourse -> history", consumers)
+    for rows in chunks:
+        with db.begin() as conn:
+            take_write_lock(conn)
+            totals.add(record_scores(conn, rows, publication_id=publication_id))
+        sink.advance(len(rows))
+    return totals, notes, consumers
+
+
+def _local_score_chunks(
+    db_url: str,
+    artifact: ScorecardArtifact,
+    as_of: date,
+    chosen: set[str] | None,
+    sink: PublishProgress,
+    chunk: int,
+) -> tuple[Iterator[list[dict[str, Any]]], int]:
+    sink.stage(f"features as of {as_of.isoformat()}")
+    frame = consumer_features(db_url, as_of, chosen)
+
+    def chunks() -> Iterator[list[dict[str, Any]]]:
+        from lucidscore.score import score_consumers  # numba loads only when something is scored
+
+        for start in range(0, frame.height, chunk):
+            yield score_consumers(artifact, frame.slice(start, chunk), as_of)
+
+    return chunks(), int(frame.height)
+
+
+def _finish(
+    db: Engine,
+    publication_id: int,
+    status: str,
+    totals: Recorded | None,
+    consumers: int | None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
+    if totals is not None:
+        values |= {
+            "consumers": consumers,
+            "written": totals.written,
+            "superseded": totals.superseded,
+            "unchanged": totals.unchanged,
+        }
+    with db.begin() as conn:
+        conn.execute(update(Publication).where(Publication.id == publication_id).values(**values))
+
+
+def publications(session: Session, model_id: str | None = None) -> list[Publication]:
+    """Every publish run, newest first (of ``model_id`` only, when given)."""
+    query = select(Publication).order_by(Publication.id.desc())
+    if model_id is not None:
+        query = query.where(Publication.model_id == model_id)
+    return list(session.scalars(query))

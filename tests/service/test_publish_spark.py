@@ -1,0 +1,68 @@
+"""``publish --engine spark`` writes the local engine's scores, reasons and explanations, row for row."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from lucidscore.store import make_engine
+from tests.fixtures.bureau import END, BureauFiles, Lucid
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from lucidscore.score.spark import local_session, spark_available
+
+    missing = spark_available()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Spark is required on CI: {missing}")
+        pytest.skip(missing)
+    session = local_session("lucidscore-publish-tests")
+    yield session
+    session.stop()
+
+
+def _scores(url: str) -> dict[str, tuple[int, str, str]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT consumer_id, score, tier, content_digest FROM score_history")).all()
+    engine.dispose()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def test_spark_publishes_the_local_engines_rows(
+    spark: Any, bureau_url: str, bureau_files: BureauFiles, lucid: Lucid, tmp_path: Any
+) -> None:
+    import sqlite3
+
+    if not bureau_url.startswith("sqlite"):
+        pytest.skip("one database is enough: the engines differ only before the rows are written")
+    for args in (
+        ("model", "register", str(bureau_files.model)),
+        ("model", "activate", bureau_files.model_id),
+    ):
+        assert lucid(*args, "--db", bureau_url)[0] == 0
+    local_url = f"sqlite:///{tmp_path / 'local.db'}"
+    with (
+        sqlite3.connect(bureau_url.removeprefix("sqlite:///")) as src,
+        sqlite3.connect(tmp_path / "local.db") as dst,
+    ):
+        src.backup(dst)
+    code, out, err = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat(), "--engine", "spark")
+    assert code == 0, err
+    assert "(spark engine)" in out
+    assert lucid("publish", "--db", local_url, "--as-of", END.isoformat())[0] == 0
+    assert _scores(bureau_url) == _scores(local_url) and len(_scores(local_url)) == 1000
+    code, out, _ = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat(), "--engine", "spark")
+    assert code == 0 and "0 new, 0 superseded" in out  # the same month again, on the other engine: no row

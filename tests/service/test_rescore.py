@@ -1,0 +1,158 @@
+"""Rescoring one consumer after a dispute: in the newest published month (not a month the server was
+started with), from that consumer's records alone, without a history row when nothing changed; and
+``record_scores``, which keeps the score history free of duplicates on both databases."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from lucidscore.artifact import load_artifact
+from lucidscore.ingest import ingest_frame
+from lucidscore.score import score_consumers
+from lucidscore.service import (
+    PipelineRescorer,
+    activate_model,
+    consumer_features,
+    current_rows,
+    publish_month,
+    record_scores,
+    register_model,
+    score_digest,
+    score_history,
+)
+from lucidscore.store import make_engine, verify_audit_chains
+from lucidscore.store.service import ModelRecord, ScoreRecord
+from tests.fixtures.bureau import END, PREVIOUS, BureauFiles
+
+CONSUMER = "C00000042"
+
+
+def _ready(url: str, files: BureauFiles) -> ModelRecord:
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as s:
+        model = register_model(s, load_artifact(files.model))
+        activate_model(s, model)
+        s.commit()
+    engine.dispose()
+    return model
+
+
+def _rows(url: str, consumer: str) -> list[tuple[int, str, int, int | None]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT id, as_of, score, supersedes_id FROM score_history WHERE consumer_id = :c ORDER BY id"
+            ),
+            {"c": consumer},
+        ).all()
+    engine.dispose()
+    return [(r[0], str(r[1])[:10], r[2], r[3]) for r in found]
+
+
+def test_one_consumers_features_are_the_populations_row(bureau_url: str) -> None:
+    everyone = consumer_features(bureau_url, END)
+    one = consumer_features(bureau_url, END, [CONSUMER])
+    assert one.height == 1
+    assert one.equals(everyone.filter(pl.col("consumer_id") == CONSUMER).select(one.columns))
+
+
+def test_rescoring_uses_the_newest_published_month_and_adds_no_duplicate(
+    bureau_url: str, bureau_files: BureauFiles
+) -> None:
+    model = _ready(bureau_url, bureau_files)
+    publish_month(bureau_url, PREVIOUS)
+    publish_month(bureau_url, END)
+    before = _rows(bureau_url, CONSUMER)
+    # A server started with an older month (LUCIDSCORE_AS_OF) still rescores in the newest published one.
+    rescorer = PipelineRescorer(bureau_url, as_of=PREVIOUS)
+    engine = make_engine(bureau_url)
+    with Session(engine, expire_on_commit=False) as s:
+        record = rescorer.rescore_consumer(s, CONSUMER, model)
+        s.commit()
+        assert record is not None and record.as_of == END and record.id == before[-1][0]
+    assert _rows(bureau_url, CONSUMER) == before  # nothing changed: no row
+
+    # Make every statement of the consumer's first revolving account 120 days late.
+    with engine.connect() as conn:
+        late = conn.execute(
+            text(
+                "SELECT s.account_id, s.period, s.balance, s.amount_due FROM statements_current s "
+                "JOIN accounts_current a ON a.account_id = s.account_id "
+                "WHERE a.consumer_id = :c AND s.period >= '2025-07' ORDER BY s.account_id, s.period"
+            ),
+            {"c": CONSUMER},
+        ).all()
+    assert late
+    frame = pl.DataFrame(
+        {
+            "account_id": [r[0] for r in late],
+            "period": [r[1] for r in late],
+            "balance": [str(r[2]) for r in late],
+            "amount_due": [str(r[3]) for r in late],
+            "amount_paid": ["0"] * len(late),
+            "days_past_due": ["120"] * len(late),
+            "reported_at": ["2026-07-02T00:00:00"] * len(late),
+        }
+    )
+    ingest_frame(frame, "statements", engine, source="test")
+    with Session(engine, expire_on_commit=False) as s:
+        record = rescorer.rescore_consumer(s, CONSUMER, model)
+        s.commit()
+        assert record is not None and record.as_of == END and record.score < before[-1][2]
+        again = rescorer.rescore_consumer(s, CONSUMER, model)
+        s.commit()
+        assert again is not None and again.id == record.id  # rescoring again: the same row, no new one
+        shown = score_history(s, CONSUMER)
+    after = _rows(bureau_url, CONSUMER)
+    assert after[:-1] == before and after[-1] == (record.id, "2026-06-30", record.score, before[-1][0])
+    assert [(h.as_of, h.score) for h in shown] == [(PREVIOUS, before[0][2]), (END, record.score)]
+    assert all(status.ok for status in verify_audit_chains(engine))
+    engine.dispose()
+
+
+def test_record_scores_compares_with_rows_written_before_digests(
+    bureau_url: str, bureau_files: BureauFiles
+) -> None:
+    """Rows from before revision 0006 have no digest: theirs is computed from what they hold, so the same
+    score written again is still recognised (a score read back from the database digests the same)."""
+    artifact = load_artifact(bureau_files.model)
+    frame = consumer_features(bureau_url, END, [CONSUMER, "C00000043"])
+    rows = score_consumers(artifact, frame, END)
+    engine = make_engine(bureau_url)
+    with engine.begin() as conn:
+        conn.execute(ScoreRecord.__table__.insert(), [rows[0]])  # as the service wrote rows before 0006
+    with engine.begin() as conn:
+        stored = conn.execute(select(ScoreRecord.content_digest)).scalar_one()
+        assert stored is None
+        done = record_scores(conn, rows)
+        assert (done.new, done.superseded, done.unchanged) == (1, 0, 1)
+    with engine.begin() as conn:
+        assert record_scores(conn, rows).unchanged == 2
+        assert conn.execute(select(func.count()).select_from(ScoreRecord)).scalar_one() == 2
+        found = current_rows(conn, artifact.model_id, END, [CONSUMER, "C00000043"])
+    assert {c: d for c, (_, d) in found.items()} == {r["consumer_id"]: score_digest(r) for r in rows}
+    changed = [dict(rows[0], score=rows[0]["score"] + 1)]
+    with engine.begin() as conn:
+        done = record_scores(conn, changed, want_ids=True)
+        assert (done.new, done.superseded, done.unchanged) == (0, 1, 0)
+        assert done.current_ids[CONSUMER] == conn.execute(select(func.max(ScoreRecord.id))).scalar_one()
+    engine.dispose()
+
+
+def test_the_digest_reads_json_from_text_as_from_objects() -> None:
+    row = {
+        "score": 612,
+        "tier": "good",
+        "probability": 0.0712,
+        "segment": "thick",
+        "reasons": [{"text": "ünïcode", "points_lost": 12}],
+        "explanation": {"families": {"credit_history": -3}},
+    }
+    as_text = row | {"reasons": json.dumps(row["reasons"]), "explanation": json.dumps(row["explanation"])}
+    assert score_digest(row) == score_digest(as_text)
+    assert score_digest(row) != score_digest(row | {"probability": 0.0713})
