@@ -1,4 +1,5 @@
-"""One JSON error envelope for every error, on every route; bad input is a 4xx with a message, never a 500."""
+"""One JSON error envelope for every error, on every route (OAuth's endpoints excepted: they answer in OAuth's
+formats); bad input is a 4xx with a message, never a 500."""
 
 from __future__ import annotations
 
@@ -19,6 +20,26 @@ def assert_envelope(response: Any, status: int) -> dict[str, Any]:
     assert set(error) == {"status", "code", "message", "field"}
     assert error["status"] == status and error["code"] and error["message"]
     return dict(error)
+
+
+def assert_oauth_error(response: Any, status: int) -> None:
+    """/oauth/... answers in OAuth's own formats (issue 12): RFC 6749 section 5.2 JSON from the token and
+    revocation endpoints, an HTML page (never a redirect) from the authorization endpoint."""
+    assert response.status_code == status, response.text
+    if response.headers["content-type"].startswith("text/html"):
+        assert 'id="oauth-error"' in response.text
+        return
+    body = response.json()
+    assert isinstance(body["error"], str) and set(body) <= {
+        "error",
+        "error_description",
+        "error_uri",
+        "state",
+    }
+
+
+def assert_error(path: str, response: Any, status: int) -> None:
+    (assert_oauth_error if path.startswith("/oauth/") else assert_envelope)(response, status)
 
 
 def test_unknown_path_and_wrong_method(world: World) -> None:
@@ -117,7 +138,7 @@ def test_every_route_answers_errors_in_the_envelope(world: World) -> None:
         )
         assert r.status_code < 500, (method, path, r.text)
         if r.status_code >= 400:
-            assert_envelope(r, r.status_code)
+            assert_error(path, r, r.status_code)
             seen.add(r.status_code)
     assert {401, 404, 422} <= seen
 
@@ -131,7 +152,7 @@ def test_every_route_answers_errors_in_the_envelope_when_signed_in(world: World)
             )
             assert r.status_code < 500, (who, method, path, r.text)
             if r.status_code >= 400:
-                assert_envelope(r, r.status_code)
+                assert_error(path, r, r.status_code)
 
 
 def test_nul_characters_are_refused_before_the_database(any_world: World) -> None:

@@ -25,6 +25,7 @@ from lucidscore.api.routes import (
     consumer_pages,
     docs,
     merchant,
+    oauth,
     system,
 )
 from lucidscore.policy import BenefitCatalogue, catalogue_json, default_catalogue, load_catalogue
@@ -44,7 +45,8 @@ DESCRIPTION = """An open, explainable, consent-based credit score on a 350-950 s
 
 * **Consumers** (`/v1/me/...`, session from `POST /v1/session`): score, history, data, who looked,
   consents, disputes.
-* **Merchants** (`POST /v1/decisions`, `X-API-Key` header): a decision with a consumer's consent token.
+* **Merchants** (`POST /v1/decisions`, `X-API-Key` header): a decision with a consumer's consent token;
+  or OAuth 2.0 (`/oauth/authorize`, `/oauth/token`, `/oauth/revoke`): the consent token as a bearer.
 * **Analysts** (`/v1/analyst/...`): models, dispute queue, monitoring.
 
 Every error is `{"error": {"status", "code", "message", "field"}}`.
@@ -105,7 +107,7 @@ def create_app(
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
-    for module in (system, docs, auth, consumer, consumer_pages, merchant, analyst, analyst_pages):
+    for module in (system, docs, auth, consumer, consumer_pages, merchant, oauth, analyst, analyst_pages):
         app.include_router(module.router)
     return app
 

@@ -1,4 +1,5 @@
-"""Security headers on every response, pages and API alike (issue 11).
+"""Security headers on every response, pages and API alike (issue 11; the OAuth consent page's form-action,
+issue 12).
 
 The Content-Security-Policy allows scripts, styles, images and connections from this origin only — no
 inline script or style at all (charts and Swagger UI are started by static files), no plugin, no
@@ -21,20 +22,27 @@ PLOTLY_STYLE_HASHES = (
     "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # .maplibregl-map{font:12px/20px ...
 )
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' " + " ".join(PLOTLY_STYLE_HASHES),
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(form_action: tuple[str, ...] = ()) -> str:
+    """The policy; ``form_action`` adds origins a form may lead to (the OAuth consent page's form answers
+    with a redirect to the merchant, which ``form-action`` also governs)."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' " + " ".join(PLOTLY_STYLE_HASHES),
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            " ".join(["form-action 'self'", *form_action]),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -61,6 +69,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
+                    if name == "Content-Security-Policy" and name in headers:
+                        continue  # the OAuth consent page sets its own: this policy with a wider form-action
                     headers[name] = value
                 if "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         description="PEM Ed25519 key (public is enough) every stored model's signature must verify with",
     )
     consent_max_days: int = Field(default=365, ge=1, description="longest consent a consumer can grant")
+    oauth_code_seconds: int = Field(
+        default=120, ge=1, le=600, description="lifetime of an OAuth authorization code (single use)"
+    )
+    oauth_consent_days: int = Field(
+        default=30, ge=1, description="how long a consent granted through /oauth/authorize lasts"
+    )
+    oauth_decisions: int = Field(
+        default=1, ge=1, description="decisions a consent granted through /oauth/authorize allows"
+    )
     contact_name: str = Field(
         default="lucidscore consumer help", description="who adverse-action notices tell consumers to contact"
     )

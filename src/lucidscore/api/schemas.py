@@ -73,7 +73,9 @@ class DisputeIn(_In):
 
 
 class DecisionIn(_In):
-    consent_token: str = Field(min_length=1, max_length=200)
+    consent_token: str | None = Field(
+        default=None, min_length=1, max_length=200, description="unless sent as 'Authorization: Bearer'"
+    )
     product: str = Field(min_length=1, max_length=40)
 
 

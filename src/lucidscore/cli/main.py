@@ -20,6 +20,7 @@ from lucidscore.cli import (
     ingest_cmds,
     lda_cmds,
     model_cmds,
+    oauth_cmds,
     publish_cmds,
     registry_cmds,
     score_cmds,
@@ -62,6 +63,7 @@ COMMANDS = (
     admin_cmds,
     registry_cmds,
     catalogue_cmds,
+    oauth_cmds,
 )
 for module in COMMANDS:
     module.register(app)

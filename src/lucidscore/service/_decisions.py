@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -39,8 +39,20 @@ def _statements() -> dict[str, Executable]:
     """The decision's SQL, built once (building statements costs more than running them on SQLite)."""
     return {
         "consent": select(
-            Consent.consumer_id, Consent.merchant_id, Consent.purpose, Consent.expires_at, Consent.revoked_at
+            Consent.id,
+            Consent.consumer_id,
+            Consent.merchant_id,
+            Consent.purpose,
+            Consent.expires_at,
+            Consent.revoked_at,
+            Consent.decisions_left,
+            Consent.issued_via,
         ).where(Consent.token_hash == bindparam("token_hash")),
+        # A consent limited to n decisions: one conditional UPDATE takes one, so concurrent decisions
+        # cannot take more than there are.
+        "take": update(Consent)
+        .where(Consent.id == bindparam("consent_id"), Consent.decisions_left > 0)
+        .values(decisions_left=Consent.decisions_left - 1),
         "model": select(ModelRecord.model_id).where(ModelRecord.active.is_(True)),
         "score": select(
             ScoreRecord.id,
@@ -60,18 +72,28 @@ def _statements() -> dict[str, Executable]:
     }
 
 
-def _log(session: Session, lock: AbstractContextManager[Any], row: dict[str, Any]) -> None:
-    """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time)."""
+def _log(
+    session: Session, lock: AbstractContextManager[Any], row: dict[str, Any], take_from: int | None = None
+) -> bool:
+    """Append one access-log row and commit, holding ``lock`` (SQLite: one writer at a time).
+
+    With ``take_from`` (a consent id), first take one of the consent's remaining decisions, in the same
+    transaction; when none is left, log nothing and return False.
+    """
     with lock:
-        session.connection().execute(
-            _statements()["log"], {"score": None, "model_id": None, "catalogue_version": None} | row
-        )
+        conn = session.connection()
+        take = _statements()["take"]
+        if take_from is not None and conn.execute(take, {"consent_id": take_from}).rowcount != 1:
+            session.rollback()
+            return False
+        conn.execute(_statements()["log"], {"score": None, "model_id": None, "catalogue_version": None} | row)
         session.commit()
+    return True
 
 
 def decide(
     session: Session,
-    merchant: MerchantRef,
+    merchant: MerchantRef | None,
     consent_token: str,
     product: str,
     catalogue: BenefitCatalogue | CurrentCatalogue,
@@ -83,9 +105,13 @@ def decide(
 
     ``catalogue``: the current catalogue with its stored version (``CatalogueCache.current``), which the
     access log records with the decision; a bare ``BenefitCatalogue`` records none.
-    Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired or revoked
-    (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
+    Raises ``Refused`` when the consent is unknown, of another merchant or purpose, expired, revoked or
+    used up (after logging the attempt), ``Conflict`` when the active model has no score for the consumer.
     ``write_lock`` is held while the access-log row is written.
+
+    ``merchant`` is the holder of the API key; None when the consent token alone is presented (an OAuth
+    bearer token), which only a consent the merchant obtained through ``/oauth/token`` allows. A consent
+    limited to a number of decisions (``decisions_left``) loses one with each decision given.
     """
     lock = write_lock if write_lock is not None else nullcontext()
     version = catalogue.version if isinstance(catalogue, CurrentCatalogue) else None
@@ -100,14 +126,22 @@ def decide(
         raise UnknownSecret(
             "no consent with this token; ask the consumer to grant one", field="consent_token"
         )
+    if merchant is None and consent.issued_via != "oauth":
+        raise UnknownSecret(
+            "this consent token was not issued by /oauth/token; send it with the merchant's X-API-Key",
+            field="consent_token",
+        )
+    merchant_id = consent.merchant_id if merchant is None else merchant.id
     refusal: tuple[str, str] | None = None  # (short result for the access log, message for the merchant)
     status = status_of(consent.expires_at, consent.revoked_at)
-    if consent.merchant_id != merchant.id:
+    if consent.merchant_id != merchant_id:
         refusal = ("other merchant", "the consent was granted to another merchant")
     elif consent.purpose != product:
         refusal = ("other purpose", f"the consent is for {consent.purpose!r}, not for {product!r}")
     elif status != "active":
         refusal = (status, f"the consent is {status}")
+    elif consent.decisions_left is not None and consent.decisions_left <= 0:
+        refusal = ("used up", "the consent allowed no more decisions; ask the consumer again")
     score = None
     if refusal is None:
         model_id = conn.execute(sql["model"]).scalar()
@@ -124,7 +158,7 @@ def decide(
         why, message = refusal or ("no score", "no score")
         row = {
             "consumer_id": consent.consumer_id,
-            "merchant_id": merchant.id,
+            "merchant_id": merchant_id,
             "purpose": product,
             "catalogue_version": version,
         }
@@ -135,12 +169,12 @@ def decide(
         [] if outcome.approved else reasons_of(score.reasons, score.id, consent.consumer_id, score.model_id)
     )
     decided_at = now()
-    _log(
+    taken = _log(
         session,
         lock,
         {
             "consumer_id": consent.consumer_id,
-            "merchant_id": merchant.id,
+            "merchant_id": merchant_id,
             "purpose": product,
             "at": decided_at,
             "result": "approved" if outcome.approved else "declined",
@@ -148,11 +182,21 @@ def decide(
             "model_id": score.model_id,
             "catalogue_version": version,
         },
+        take_from=None if consent.decisions_left is None else consent.id,
     )
+    if not taken:  # another decision took the last one meanwhile
+        row = {"consumer_id": consent.consumer_id, "merchant_id": merchant_id, "purpose": product}
+        _log(session, lock, row | {"at": now(), "result": "refused: used up"})
+        raise Refused("the consent allowed no more decisions; ask the consumer again", field="consent_token")
     notice = None
     if not outcome.approved:
+        shown = (
+            merchant.display_name
+            if merchant is not None
+            else user_names(session, {merchant_id}).get(merchant_id, "?")
+        )
         notice = adverse_action_notice(
-            merchant=merchant.display_name,
+            merchant=shown,
             product=product,
             product_label=catalogue.get(product).label,
             decided_at=decided_at,

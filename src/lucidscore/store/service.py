@@ -103,6 +103,49 @@ class Consent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Revision 0007 (OAuth, issue 12): decisions the consent still allows (NULL: no limit, as consents
+    # granted on the consents page have), and how it was issued ("page" or "oauth": only a consent a
+    # merchant obtained itself, through /oauth/token, serves as a bearer token without the API key).
+    decisions_left: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issued_via: Mapped[str] = mapped_column(String(16), default="page", server_default="page")
+
+
+class OAuthRedirectUri(Base):
+    """A redirection URI a merchant registered for OAuth (``lucidscore merchant redirect-uri add``):
+    ``/oauth/authorize`` sends the consumer back only to one of these, compared exactly."""
+
+    __tablename__ = "oauth_redirect_uris"
+    __table_args__ = (UniqueConstraint("merchant_id", "uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    uri: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OAuthCode(Base):
+    """An authorization code a consumer's approval created: short-lived, single use, kept as its SHA-256.
+
+    ``used_at`` is set by one conditional UPDATE when the code is redeemed, so two concurrent redemptions
+    cannot both succeed; ``consent_id`` is the consent (access token) issued from it, revoked if the code
+    is presented again (RFC 6749 section 4.1.2).
+    """
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    consumer_id: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(40))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    days: Mapped[int] = mapped_column(Integer)
+    max_decisions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), nullable=True)
 
 
 class AccessLog(AuditChained, Base):
@@ -262,6 +305,8 @@ SERVICE_MODELS = (
     Dispute,
     DisputeEvent,
     CatalogueVersion,
+    OAuthRedirectUri,
+    OAuthCode,
 )
 
 

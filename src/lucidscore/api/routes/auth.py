@@ -124,13 +124,24 @@ def sign_out(auth: SignedInWrite, response: Response, db: Db, state: State) -> O
     return OkOut()
 
 
-def _signin_page(request: Request, state: State, error: str | None, status_code: int = 200) -> Response:
+def safe_next(target: str | None) -> str | None:
+    """Where to go after signing in (the OAuth consent page sends people here with ``next``): a path on this
+    site only, never another site (``//host``, ``/\\host``, ``https://...``)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(c in target for c in "\\\r\n\t") or len(target) > 4000:
+        return None
+    return target
+
+
+def _signin_page(
+    request: Request, state: State, error: str | None, status_code: int = 200, next_page: str | None = None
+) -> Response:
     """The sign-in form, with a CSRF token bound to the browser's pre-session cookie (set here if new)."""
     pre = request.cookies.get(pre_session_cookie(state)) or secrets.token_urlsafe(24)
     csrf = signin_csrf_token(state.settings.secret_key.get_secret_value(), pre)
-    response = render(
-        request, "signin.html", {"error": error, "csrf": csrf}, auth=None, status_code=status_code
-    )
+    context = {"error": error, "csrf": csrf, "next": safe_next(next_page)}
+    response = render(request, "signin.html", context, auth=None, status_code=status_code)
     response.set_cookie(
         pre_session_cookie(state),
         pre,
@@ -143,10 +154,10 @@ def _signin_page(request: Request, state: State, error: str | None, status_code:
 
 
 @router.get("/signin", include_in_schema=False, response_class=HTMLResponse)
-def sign_in_page(request: Request, auth: MaybeSignedIn, state: State) -> Response:
+def sign_in_page(request: Request, auth: MaybeSignedIn, state: State, next: str | None = None) -> Response:
     if auth is not None:
-        return RedirectResponse(HOME_OF_ROLE[auth.user.role], status_code=303)
-    return _signin_page(request, state, None)
+        return RedirectResponse(safe_next(next) or HOME_OF_ROLE[auth.user.role], status_code=303)
+    return _signin_page(request, state, None, next_page=next)
 
 
 @router.post("/signin", include_in_schema=False, response_class=HTMLResponse)
@@ -157,20 +168,25 @@ def sign_in_form(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     token: CsrfField = "",
+    next_page: Annotated[str, Form(alias="next", max_length=4000)] = "",
 ) -> Response:
     pre = request.cookies.get(pre_session_cookie(state), "")
     expected = signin_csrf_token(state.settings.secret_key.get_secret_value(), pre)
     if not pre or not token or not same_secret(token, expected):
         return _signin_page(
-            request, state, "the form has expired or was not sent by this site; try again", status_code=403
+            request,
+            state,
+            "the form has expired or was not sent by this site; try again",
+            status_code=403,
+            next_page=next_page,
         )
     try:
         user = _check_password(state, db, request, username.strip(), password)
     except ApiError as exc:
-        return _signin_page(request, state, exc.message, status_code=exc.status)
+        return _signin_page(request, state, exc.message, status_code=exc.status, next_page=next_page)
     token, _ = service.open_session(db, user, state.settings.session_minutes)
     db.commit()
-    response = RedirectResponse(HOME_OF_ROLE[user.role], status_code=303)
+    response = RedirectResponse(safe_next(next_page) or HOME_OF_ROLE[user.role], status_code=303)
     _signed_in_response(response, state, request, user, token)
     return response
 

@@ -1,0 +1,82 @@
+"""CLI commands ``merchant redirect-uri add|list|remove``: the redirection URIs a merchant registers for
+OAuth 2.0 (issue 12). ``/oauth/authorize`` sends a consumer back only to one of these, compared exactly.
+
+    lucidscore merchant redirect-uri add shop_x https://shop-x.example/lucidscore/callback --db sqlite:///x.db
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+merchant_app = typer.Typer(help="Merchants as OAuth 2.0 clients.", no_args_is_help=True)
+redirect_app = typer.Typer(
+    help="The redirect URIs a merchant registers for OAuth (exact match; https, or http on localhost).",
+    no_args_is_help=True,
+)
+
+Db = Annotated[str, typer.Option(help="database URL: sqlite:///file.db or postgresql://...")]
+Merchant = Annotated[str, typer.Argument(help="the merchant's username (its OAuth client_id)")]
+Uri = Annotated[str, typer.Argument(help="the redirect URI, exactly as the merchant's OAuth client sends it")]
+
+
+@contextmanager
+def _session(db: str) -> Iterator[Session]:
+    """A session on an existing, migrated database, committed when the command succeeds."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.store import open_database
+
+    engine = open_database(db, create=False)
+    try:
+        with Session(engine) as session:
+            yield session
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def _run(db: str, work: Callable[[Session], T]) -> T:
+    with _session(db) as session:
+        return work(session)
+
+
+def add(merchant: Merchant, uri: Uri, db: Db) -> None:
+    """Register URI for MERCHANT."""
+    from lucidscore.service import add_redirect_uri
+
+    _run(db, lambda s: add_redirect_uri(s, merchant, uri.strip()))
+    typer.echo(f"registered {uri.strip()} for {merchant}")
+
+
+def list_(merchant: Merchant, db: Db) -> None:
+    """Print MERCHANT's redirect URIs, one a line."""
+    from lucidscore.service import redirect_uris_of
+
+    for uri in _run(db, lambda s: redirect_uris_of(s, merchant)):
+        typer.echo(uri)
+
+
+def remove(merchant: Merchant, uri: Uri, db: Db) -> None:
+    """Unregister URI (codes already issued for it still redeem until they expire, within minutes)."""
+    from lucidscore.service import remove_redirect_uri
+
+    _run(db, lambda s: remove_redirect_uri(s, merchant, uri.strip()))
+    typer.echo(f"removed {uri.strip()} from {merchant}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``merchant`` command group (with ``redirect-uri``) to the app."""
+    redirect_app.command()(add)
+    redirect_app.command("list")(list_)
+    redirect_app.command()(remove)
+    merchant_app.add_typer(redirect_app, name="redirect-uri")
+    app.add_typer(merchant_app, name="merchant")
