@@ -100,6 +100,6 @@ def test_the_readme_example_is_a_valid_declaration_file() -> None:
     from lucidscore.artifact import parse_declarations
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    [block] = re.findall(r"```toml\n( *# taiwan.toml\n.*?) *```", readme, flags=re.S)
+    [block] = re.findall(r"<!-- file: taiwan.toml -->\n```toml\n(.*?)```", readme, flags=re.S)
     declared = parse_declarations(tomllib.loads(textwrap.dedent(block)), "README.md")
     assert declared["PAY_0"].advice == "lower" and declared["LIMIT_BAL"].advice == "none"

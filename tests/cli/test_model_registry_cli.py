@@ -75,8 +75,15 @@ def test_register_list_activate_retire(
         2,
         "error: model sc-second is the active model; activate another model before retiring it",
     )
-    code, out, _ = lucid("model", "activate", first, "--db", bureau_url)
+    # The registered file names the model as well as its id does.
+    code, out, _ = lucid("model", "activate", str(bureau_files.model), "--db", bureau_url)
     assert out.splitlines() == [f"model {first} is active"]  # it has scores: nothing to publish
+    code, _, err = lucid("model", "activate", str(tmp_path / "nowhere.json"), "--db", bureau_url)
+    assert (code, err.strip()) == (
+        2,
+        f"error: {tmp_path / 'nowhere.json'}: no such model file; give a registered model id or the "
+        "registered file",
+    )
     assert lucid("model", "retire", "sc-second", "--db", bureau_url) == (
         0,
         "model sc-second is retired\n",

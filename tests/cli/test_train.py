@@ -100,9 +100,11 @@ def test_actionable_directions_enable_recourse_for_a_flat_file(csv: Path, tmp_pa
          "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "have no declaration (default statements, no advice direction): housing, tenure_months" in (
-        " ".join(result.output.split())
-    )
+    # A direction alone does not declare a column: its family and description are still guessed.
+    assert (
+        "4 characteristic(s) are undeclared (family and description guessed from the name): months_late, "
+        "utilisation, tenure_months, housing."
+    ) in " ".join(result.output.split())
     art = load_artifact(out)
     advice = {c.name: c.advice for c in art.segments[0].characteristics}
     assert advice["months_late"] == advice["utilisation"] == "lower" and advice["tenure_months"] == "none"

@@ -62,7 +62,7 @@ def test_declared_characteristics_are_marked_and_guessed_ones_are_not() -> None:
         "utilisation": FeatureMeta("utilisation", "fulfilment_capacity", "Share of credit in use"),
     }
     # A guessed column marked actionable (as train --actionable does) stays undeclared.
-    declared["tenure_months"] = replace(meta_for("tenure_months", None), actionable=True)
+    declared["tenure_months"] = replace(meta_for("tenure_months", None), advice="higher")
     art = train_scorecard(frame, "bad", feature_meta=declared, **FAST)
     chars = {c.name: c for s in art.segments for c in s.characteristics}
     assert chars["months_late"].declared and chars["utilisation"].declared

@@ -22,7 +22,9 @@ def undeclared(model_id: str = "sc-undeclared") -> ScorecardArtifact:
     art = tiny_artifact(model_id)
     seg = art.segments[0]
     char = seg.characteristics[0]
-    second = char.model_copy(update={"name": "PAY_AMT1", "description": "PAY_AMT1", "declared": False})
+    second = char.model_copy(
+        update={"name": "PAY_AMT1", "description": "PAY_AMT1", "declared": False, "code": ""}
+    )
     first = char.model_copy(update={"declared": False})
     segment = seg.model_copy(update={"characteristics": [first, second]})
     return art.model_copy(

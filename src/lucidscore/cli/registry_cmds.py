@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lucidscore.cli._db import DbOption, open_store
 from lucidscore.cli._progress import StageBars
+from lucidscore.errors import InputError
 
 model_app = typer.Typer(
     help="Models the service scores with: register, list, activate, retire.", no_args_is_help=True
@@ -90,8 +91,25 @@ def list_(db: DbOption) -> None:
     Console(highlight=False).print(table)
 
 
+def _model_id_of(argument: str) -> str:
+    """A model id as given, or the id inside a model file (``model.json``) named instead."""
+    path = Path(argument)
+    if path.suffix.lower() != ".json":
+        return argument
+    if not path.is_file():
+        raise InputError(f"{path}: no such model file; give a registered model id or the registered file")
+    from lucidscore.artifact import load_artifact
+
+    return load_artifact(path).model_id
+
+
 def activate(
-    model_id: Annotated[str, typer.Argument(help="a registered model id (see lucidscore model list)")],
+    model_id: Annotated[
+        str,
+        typer.Argument(
+            help="a registered model id (see lucidscore model list), or the model file that was registered"
+        ),
+    ],
     db: DbOption,
     model_key: Annotated[
         Path | None,
@@ -115,6 +133,7 @@ def activate(
     )
 
     key = load_model_key(model_key) if model_key is not None else None
+    model_id = _model_id_of(model_id)
     engine = open_store(db)
     console = _console()
     try:
