@@ -10,12 +10,13 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -104,21 +105,26 @@ def records(published: str) -> dict[str, list[tuple[Any, ...]]]:
     return {k: [tuple(r) for r in v] for k, v in out.items()}
 
 
-def _frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
+def _frame(n: int, columns: dict[str, list[Any]]) -> pl.DataFrame:
+    """Rows reported ``n`` seconds after ``REPORTED``: a later change of the same record is a newer report
+    (ingest refuses two different versions reported at the same moment)."""
     rows = len(next(iter(columns.values())))
+    reported = (datetime.fromisoformat(REPORTED[0]) + timedelta(seconds=n)).isoformat()
     return pl.DataFrame(
         {k: [None if v is None else str(v) for v in vs] for k, vs in columns.items()}
-        | {"reported_at": REPORTED * rows}
+        | {"reported_at": [reported] * rows}
     )
 
 
 def _change(
-    kind: str, pick: int, value: int, records: dict[str, list[tuple[Any, ...]]]
+    kind: str, pick: int, value: int, records: dict[str, list[tuple[Any, ...]]], n: int = 0
 ) -> tuple[str, pl.DataFrame]:
-    """One change to the records, as the rows to ingest into one table."""
+    """One change to the records, as the rows to ingest into one table (the ``n``-th change: reported
+    ``n`` seconds after the first)."""
     if kind == "statement":
         account, period, balance, due = records["statements"][pick % len(records["statements"])]
         return "statements", _frame(
+            n,
             {
                 "account_id": [account],
                 "period": [period],
@@ -126,13 +132,14 @@ def _change(
                 "amount_due": [due],
                 "amount_paid": [due if value % 2 else 0],
                 "days_past_due": [value % 200],
-            }
+            },
         )
     if kind == "account":
         account, consumer, account_kind, opened, limit, original = records["accounts"][
             pick % len(records["accounts"])
         ]
         return "accounts", _frame(
+            n,
             {
                 "account_id": [account],
                 "consumer_id": [consumer],
@@ -141,29 +148,31 @@ def _change(
                 "closed": ["2026-06-15" if value % 2 else None],
                 "credit_limit": [None if limit is None else float(limit) + value * 100],
                 "original_amount": [original],
-            }
+            },
         )
     if kind == "income":
         consumer, period = records["income"][pick % len(records["income"])]
         return "income", _frame(
-            {"consumer_id": [consumer], "period": [period], "amount": [value * 37.5], "verified": ["true"]}
+            n, {"consumer_id": [consumer], "period": [period], "amount": [value * 37.5], "verified": ["true"]}
         )
     if kind == "inquiry":
         (consumer,) = records["consumers"][pick % len(records["consumers"])]
         return "inquiries", _frame(
+            n,
             {
                 "consumer_id": [consumer],
                 "at": [f"2026-0{1 + value % 6}-1{value % 10}T10:00:00"],
                 "merchant_id": [f"M{value}"],
                 "purpose": ["loan"],
-            }
+            },
         )
     return "consumers", _frame(  # a new consumer, thin file
+        n,
         {
             "consumer_id": [f"N{pick:05d}"],
             "identity_verified": ["true" if value % 2 else "false"],
             "address_since": ["2020-01-01"],
-        }
+        },
     )
 
 
@@ -184,6 +193,7 @@ def _expected(url: str, model: Any) -> dict[str, str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(rounds=ROUNDS)
+@example(rounds=[[("statement", 0, 1), ("statement", 0, 2)]])  # one record changed twice in one round
 def test_changed_only_publishes_what_a_full_publish_would(
     rounds: list[list[tuple[str, int, int]]],
     published: str,
@@ -192,9 +202,11 @@ def test_changed_only_publishes_what_a_full_publish_would(
 ) -> None:
     with copy_of(published) as url:
         engine = make_engine(url)
+        done = 0
         for changes in rounds:
             for kind, pick, value in changes:
-                table, frame = _change(kind, pick, value, records)
+                table, frame = _change(kind, pick, value, records, done)
+                done += 1
                 report = ingest_frame(frame, table, engine, source=f"test {kind}")
                 assert report.quarantined == 0, report.problems
             changed = publish_month(url, END, changed_only=True)
