@@ -121,6 +121,11 @@ def test_browsers_get_error_pages_and_api_clients_json(world: World, path: str) 
     page = client.get(path, headers=HTML)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert 'id="error-title">Page not found<' in page.text and 'href="/static/style.css"' in page.text
+    assert 'id="sign-out"' in page.text and 'href="/dashboard"' in page.text  # the person's own menu
+    anonymous = world.client().get("/no-such-page", headers=HTML)
+    assert (
+        anonymous.status_code == 404 and 'id="sign-in"' in anonymous.text and "sign-out" not in anonymous.text
+    )
     api = client.get(path, headers={"Accept": "application/json"})
     assert api.status_code == 404 and api.json()["error"]["status"] == 404
 

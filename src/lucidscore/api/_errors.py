@@ -102,7 +102,7 @@ def error_response(
     return JSONResponse({"error": body.model_dump()}, status_code=status, headers=headers)
 
 
-def respond(
+async def respond(
     request: Request,
     status: int,
     message: str,
@@ -113,7 +113,7 @@ def respond(
 ) -> Response:
     """The envelope, or for a browser asking for a page, the error page (same status and message)."""
     if wants_html(request):
-        page = error_page(request, status, message, headers)
+        page = await error_page(request, status, message, headers)
         if page is not None:
             return page
     return error_response(status, message, code=code, field=field, headers=headers)
@@ -168,7 +168,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return respond(request, exc.status, exc.message, code=exc.code, field=exc.field, headers=exc.headers)
+        return await respond(
+            request, exc.status, exc.message, code=exc.code, field=exc.field, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -177,12 +179,12 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"no such page or endpoint: {request.url.path}"
         if exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
-        return respond(request, exc.status_code, message, headers=getattr(exc, "headers", None))
+        return await respond(request, exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         message, field = _validation_message(exc)
-        return respond(request, 422, message, field=field)
+        return await respond(request, 422, message, field=field)
 
     def retry_after() -> dict[str, str]:
         return {"Retry-After": str(app.state.lucid.settings.retry_after_seconds)}
@@ -191,12 +193,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _lucid(request: Request, exc: LucidError) -> Response:
         status = status_of(exc)
         headers = retry_after() if status == 503 else None
-        return respond(request, status, exc.message, field=getattr(exc, "field", None), headers=headers)
+        return await respond(request, status, exc.message, field=getattr(exc, "field", None), headers=headers)
 
     @app.exception_handler(PoolTimeout)
     async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
         log.warning("no database connection came free on %s %s", request.method, request.url.path)
-        return respond(
+        return await respond(
             request,
             503,
             "the service is busy: no database connection came free; try again shortly",
@@ -210,9 +212,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if not _unavailable(exc):
             return await _unexpected(request, exc)
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
-        return respond(request, 503, "the database is unavailable; try again shortly", headers=retry_after())
+        return await respond(
+            request, 503, "the database is unavailable; try again shortly", headers=retry_after()
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return respond(request, 500, "internal error; it has been logged")
+        return await respond(request, 500, "internal error; it has been logged")

@@ -3,10 +3,12 @@ plain-language filters of ``_format`` (issue 12), and HTML error pages for brows
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -83,14 +85,37 @@ def wants_html(request: Request) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
-def error_page(request: Request, status: int, message: str, headers: Any = None) -> HTMLResponse | None:
-    """The error as a page in the site layout, or None when the app has no templates (then: JSON)."""
+@dataclass(frozen=True)
+class PageUser:
+    """Who the menu of an error page is for (read from the session cookie; never for a 5xx)."""
+
+    role: str
+    display_name: str
+
+
+def _page_user(state: Any, token: str) -> PageUser | None:
+    from lucidscore import service
+
+    try:
+        with state.sessions() as db:
+            user = service.user_for_session(db, token)
+            return PageUser(user.role, user.display_name) if user is not None else None
+    except Exception:  # the error page is shown anyway, with the signed-out menu
+        return None
+
+
+async def error_page(request: Request, status: int, message: str, headers: Any = None) -> HTMLResponse | None:
+    """The error as a page in the site layout, with the person's own menu (and "Sign out") when they are
+    signed in; None when the app has no templates (then: JSON)."""
     state = getattr(request.app.state, "lucid", None)
     if state is None:
         return None
+    token = request.cookies.get(state.settings.cookie_name)
+    user = await run_in_threadpool(_page_user, state, token) if token and status < 500 else None
+    secret = state.settings.secret_key.get_secret_value()
     context = {
-        "user": None,
-        "csrf": "",
+        "user": user,
+        "csrf": csrf_token(secret, token) if user is not None and token else "",
         "path": request.url.path,
         "status": status,
         "title": _TITLES.get(status, "Something went wrong"),
