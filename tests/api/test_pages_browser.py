@@ -9,6 +9,7 @@ not govern), so the pages are checked with their CSP on; CSP violations are coll
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from lucidscore.service import open_dispute
 from lucidscore.store import make_engine
 from lucidscore.store.service import User
 from tests.api._world import PASSWORDS, World, build_world
+from tests.api.test_notices import decide
+from tests.api.test_pages import post_signin
 from tests.demo._server import running
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,7 +66,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         open_dispute(s, alice, "statements", "A1|2026-06", "Balance: I paid it off")
         s.commit()
     engine.dispose()
+    decide(world, "alice", "shop_x", "premium")  # 655 < 700: declined, with a notice to show
+    decide(world, "alice", "shop_y", "deposit_free_rental")
     return world
+
+
+def _notice_path(world: World) -> str:
+    client = world.client()
+    post_signin(client, "alice", PASSWORDS["alice"])
+    found = re.search(r'href="(/decisions/\d+/notice)"', client.get("/access").text)
+    assert found is not None
+    return found.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +130,12 @@ def _check(
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_every_page_fits_has_its_menu_and_passes_axe(
-    viewport: str, base: str, browser_context: Any, tmp_path: Path
+    viewport: str, world: World, base: str, browser_context: Any, tmp_path: Path
 ) -> None:
     width, height = VIEWPORTS[viewport]
     problems: list[str] = []
-    for who, paths in ((None, ANONYMOUS), ("alice", CONSUMER), ("ann", ANALYST)):
+    consumer = [*CONSUMER, _notice_path(world)]
+    for who, paths in ((None, ANONYMOUS), ("alice", consumer), ("ann", ANALYST)):
         browser_context.clear_cookies()
         page, console = _new_page(browser_context, width, height)
         try:
