@@ -307,7 +307,10 @@ def _columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
 def record_tables(
     records: dict[str, list[dict[str, Any]]], currency: str, names: dict[str, str], *, limit: int = 200
 ) -> list[RecordTable]:
-    accounts = {str(a["account_id"]): account_title(a) for a in records.get("accounts", [])}
+    accounts = {  # short: the kind and the identifier (the accounts table has the rest)
+        str(a["account_id"]): f"{_format.code_label(a.get('kind'))} {a['account_id']}"
+        for a in records.get("accounts", [])
+    }
     out = []
     for name, rows in records.items():
         columns = _columns(name, rows)
