@@ -177,9 +177,7 @@ def table_label(table: str) -> str:
     return TABLE_LABELS.get(table, table.replace("_", " ").capitalize())
 
 
-def value_text(
-    table: str, column: str, value: Any, currency: str, names: dict[str, str] | None = None
-) -> str:
+def value_text(table: str, column: str, value: Any, currency: str) -> str:
     """One record value as the person reads it: by the column's type and unit in ``lucidscore.records``."""
     if value is None or value == "":
         return "—" if column == "closed" else ""
@@ -187,8 +185,6 @@ def value_text(
     col = spec.column(column) if spec is not None and column in spec.column_names else None
     if col is None:
         return number(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
-    if column == "merchant_id" and names:
-        return names.get(str(value), str(value))
     if col.unit == "currency" and isinstance(value, int | float):
         return money(value, currency)
     if col.type == "boolean":

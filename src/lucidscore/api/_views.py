@@ -305,7 +305,7 @@ def _columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def record_tables(
-    records: dict[str, list[dict[str, Any]]], currency: str, names: dict[str, str], *, limit: int = 200
+    records: dict[str, list[dict[str, Any]]], currency: str, *, limit: int = 200
 ) -> list[RecordTable]:
     accounts = {  # short: the kind and the identifier (the accounts table has the rest)
         str(a["account_id"]): f"{_format.code_label(a.get('kind'))} {a['account_id']}"
@@ -319,7 +319,7 @@ def record_tables(
             [
                 accounts.get(str(row[c]), str(row[c]))
                 if c == "account_id" and name == "statements"
-                else _format.value_text(table, c, row[c], currency, names)
+                else _format.value_text(table, c, row[c], currency)
                 for c in columns
             ]
             for row in rows[:limit]
@@ -334,7 +334,7 @@ def record_key(table: str, row: dict[str, Any]) -> str:
     return "|".join(str(row.get(c)) for c in service.RECORD_KEYS[table])
 
 
-def record_summary(table: str, row: dict[str, Any], currency: str, names: dict[str, str]) -> str:
+def record_summary(table: str, row: dict[str, Any], currency: str) -> str:
     """One record in a line, for choosing it."""
     if table == "statements":
         bits = [
@@ -346,7 +346,7 @@ def record_summary(table: str, row: dict[str, Any], currency: str, names: dict[s
     if table == "accounts":
         return f"The account itself ({account_title(row)})"
     if table == "inquiries":
-        who = _format.value_text(table, "merchant_id", row.get("merchant_id"), currency, names)
+        who = _format.value_text(table, "merchant_id", row.get("merchant_id"), currency)
         return f"{_format.when(row.get('at'))}: {who}, {_format.code_label(row.get('purpose'))}"
     if table == "public_records":
         amount = _format.value_text(table, "amount", row.get("amount"), currency)

@@ -49,15 +49,10 @@ def dashboard(request: Request, auth: ConsumerPage, db: Db) -> Response:
     return render(request, "dashboard.html", context, auth=auth)
 
 
-def _merchant_names(db: Db, records: dict[str, list[dict[str, object]]]) -> dict[str, str]:
-    """Names of the merchants in the inquiries (the records name furnishers by their own identifiers)."""
-    return {}
-
-
 @router.get("/data")
 def data_page(request: Request, auth: ConsumerPage, db: Db, settings: SettingsDep) -> Response:
     records = service.records_of(db, consumer_id(auth))
-    tables = _views.record_tables(records, settings.currency, _merchant_names(db, records))
+    tables = _views.record_tables(records, settings.currency)
     return render(request, "data.html", {"tables": tables}, auth=auth)
 
 
@@ -153,7 +148,7 @@ def _dispute_groups(records: dict[str, list[dict[str, Any]]]) -> list[tuple[str,
 
 
 def _dispute_records(
-    records: dict[str, list[dict[str, Any]]], about: str, currency: str, names: dict[str, str]
+    records: dict[str, list[dict[str, Any]]], about: str, currency: str
 ) -> list[tuple[str, str]]:
     """Step 2: the records of the chosen account (the account itself, then each month) or group."""
     if about.startswith("account:"):
@@ -164,7 +159,7 @@ def _dispute_records(
         rows = [(about, r) for r in records.get(about, [])]
     else:
         return []
-    return [(f"{t}:{_views.record_key(t, r)}", _views.record_summary(t, r, currency, names)) for t, r in rows]
+    return [(f"{t}:{_views.record_key(t, r)}", _views.record_summary(t, r, currency)) for t, r in rows]
 
 
 def _find_record(records: dict[str, list[dict[str, Any]]], record: str) -> tuple[str, dict[str, Any]] | None:
@@ -189,7 +184,6 @@ def disputes_page(
 ) -> Response:
     """Contesting in steps (each a plain form, no script): what it is about, which record, which field."""
     records = service.records_of(db, consumer_id(auth))
-    names = _merchant_names(db, records)
     currency = settings.currency
     accounts = {str(a["account_id"]): _views.account_title(a) for a in records["accounts"]}
     if about == "consumers":
@@ -209,12 +203,12 @@ def disputes_page(
             "record_title": _views.record_title(table, _views.record_key(table, row), accounts),
             "fields": _views.disputable_fields(table),
             "values": [
-                (label, _format.value_text(table, column, row.get(column), currency, names))
+                (label, _format.value_text(table, column, row.get(column), currency))
                 for column, label in _views.disputable_fields(table)
             ],
         }
     elif about:
-        step = {"about": about, "records": _dispute_records(records, about, currency, names)}
+        step = {"about": about, "records": _dispute_records(records, about, currency)}
     disputes = [_views.dispute_out(db, d) for d in service.disputes_of(db, consumer_id(auth))]
     context = {
         "groups": _dispute_groups(records),
