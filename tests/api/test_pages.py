@@ -58,10 +58,30 @@ def test_dashboard_shows_score_families_reasons_and_history(world: World) -> Non
     assert client.get("/static/style.css").status_code == 200
 
 
+_STEP = re.compile(
+    r'<tr class="step-(\w+)"><td>([^<]+)</td>\s*<td class="num">([+-]?\d+)</td>\s*'
+    r'<td class="bar-cell"><div class="bar-track"><div class="bar-fill pct-(\d+) (bar-\w+)">'
+)
+
+
 def _steps(html: str) -> list[tuple[str, str, int]]:
     """The waterfall table's rows: (kind, label, points)."""
-    rows = re.findall(r'<tr class="step-(\w+)"><td>([^<]+)</td>\s*<td class="num">([+-]?\d+)</td></tr>', html)
-    return [(kind, label, int(points)) for kind, label, points in rows]
+    return [(kind, label, int(points)) for kind, label, points, _, _ in _STEP.findall(html)]
+
+
+@pytest.mark.parametrize("who", ["alice", "bob"])
+def test_every_family_has_a_bar_negative_ones_too(world: World, who: str) -> None:
+    """Issue 12: a family that takes points away is drawn (red, as long as a gain of its size), never an
+    empty bar; the base points are shown."""
+    html = post_signin(world.client(), who, PASSWORDS[who]).text
+    bars = {label: (int(points), int(width), kind) for _, label, points, width, kind in _STEP.findall(html)}
+    assert bars["Base points"][0] == 580
+    for label, (points, width, kind) in bars.items():
+        if label in ("Credit history", "Payment behaviour"):
+            assert width >= 1 and kind == ("bar-neg" if points < 0 else "bar-pos"), (label, bars)
+    if who == "bob":  # -30 against +10: the loss is the longest move
+        assert bars["Credit history"] == (-30, 100, "bar-neg")
+        assert bars["Payment behaviour"][1] == 33
 
 
 @pytest.mark.parametrize(("who", "score"), [("alice", 655), ("bob", 560)])

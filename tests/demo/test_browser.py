@@ -120,7 +120,7 @@ def test_consumer_and_merchant_journey(
 
         page.goto(f"{base}/access")
         row = page.inner_text("#access-log")
-        assert "RentCo Apartments" in row and "deposit_free_rental" in row and "approved" in row
+        assert "RentCo Apartments" in row and "Deposit-free rental" in row and "approved" in row
         decisions = page.inner_text("#decisions")
         assert "Premium membership" in decisions and "declined" in decisions and "approved" in decisions
         snap("who_looked_and_decisions")
@@ -139,7 +139,7 @@ def test_consumer_and_merchant_journey(
         page.emulate_media(media="screen")
 
         page.goto(f"{base}/consents")
-        page.locator("#consents tr", has_text="deposit_free_rental").locator("button[type=submit]").click()
+        page.locator("#consents tr", has_text="Deposit-free rental").locator("button[type=submit]").click()
         assert "revoked" in page.inner_text("#consents")
         snap("consent_revoked")
 
@@ -155,12 +155,17 @@ def test_consumer_and_merchant_journey(
         page.goto(f"{base}/access")
         assert "refused: revoked" in page.inner_text("#access-log")
 
-        page.goto(f"{base}/disputes")
-        account = page.locator("#record option[value^='accounts:']").first.get_attribute("value")
-        page.select_option("#record", account)
+        page.goto(f"{base}/disputes")  # in steps (issue 12): an account, the account itself, the field
+        page.locator("input[name=about][value^='account:']").first.check()
+        page.click("#contest button[type=submit]")
+        record = page.locator("input[name=record][value^='accounts:']")
+        account = record.get_attribute("value")
+        record.check()
+        page.click("#contest button[type=submit]")
+        page.select_option("#field", "closed")
         page.fill("#reason", "I closed this account in 2024")
         page.click("form[action='/disputes'] button[type=submit]")
-        assert "open" in page.inner_text("#disputes")
+        assert "Under review" in page.inner_text("#disputes")
         assert account.split(":", 1)[1] in page.inner_text("#disputes")
         snap("disputes")
 

@@ -1,4 +1,6 @@
-"""One JSON error envelope for every error: ``{"error": {"status", "code", "message", "field"}}``."""
+"""One JSON error envelope for every error: ``{"error": {"status", "code", "message", "field"}}``; a browser
+asking for a page (Accept: text/html, outside /v1 and the OAuth token endpoints) gets the same status and
+message as a page in the site layout (issue 12)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lucidscore.api._pages import error_page, wants_html
 from lucidscore.errors import LucidError, ModelFileError, PolicyViolation
 from lucidscore.service import Conflict, DomainError, Invalid, NotFound, Refused, Unavailable
 
@@ -99,6 +102,23 @@ def error_response(
     return JSONResponse({"error": body.model_dump()}, status_code=status, headers=headers)
 
 
+async def respond(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    field: str | None = None,
+    headers: Any = None,
+) -> Response:
+    """The envelope, or for a browser asking for a page, the error page (same status and message)."""
+    if wants_html(request):
+        page = await error_page(request, status, message, headers)
+        if page is not None:
+            return page
+    return error_response(status, message, code=code, field=field, headers=headers)
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorEnvelope, "description": code.replace("_", " ")}
     for status, code in _CODES.items()
@@ -147,51 +167,56 @@ def install_error_handlers(app: FastAPI) -> None:
         return RedirectResponse("/signin", status_code=303)
 
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, code=exc.code, field=exc.field, headers=exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return await respond(
+            request, exc.status, exc.message, code=exc.code, field=exc.field, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such page or endpoint: {request.url.path}"
         if exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        return await respond(request, exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         message, field = _validation_message(exc)
-        return error_response(422, message, field=field)
+        return await respond(request, 422, message, field=field)
 
     def retry_after() -> dict[str, str]:
         return {"Retry-After": str(app.state.lucid.settings.retry_after_seconds)}
 
     @app.exception_handler(LucidError)
-    async def _lucid(request: Request, exc: LucidError) -> JSONResponse:
+    async def _lucid(request: Request, exc: LucidError) -> Response:
         status = status_of(exc)
         headers = retry_after() if status == 503 else None
-        return error_response(status, exc.message, field=getattr(exc, "field", None), headers=headers)
+        return await respond(request, status, exc.message, field=getattr(exc, "field", None), headers=headers)
 
     @app.exception_handler(PoolTimeout)
-    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> Response:
         log.warning("no database connection came free on %s %s", request.method, request.url.path)
-        return error_response(
+        return await respond(
+            request,
             503,
             "the service is busy: no database connection came free; try again shortly",
             headers=retry_after(),
         )
 
     @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(request: Request, exc: DBAPIError) -> Response:
         """A database that cannot be reached, or refuses to work now (locked, shutting down): a 503 the
         caller can retry, logged with its cause; any other database error is a bug (500)."""
         if not _unavailable(exc):
             return await _unexpected(request, exc)
         log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
-        return error_response(503, "the database is unavailable; try again shortly", headers=retry_after())
+        return await respond(
+            request, 503, "the database is unavailable; try again shortly", headers=retry_after()
+        )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal error; it has been logged")
+        return await respond(request, 500, "internal error; it has been logged")

@@ -44,7 +44,7 @@ def gauge(score: int, tier: str) -> str:
             },
         )
     )
-    fig.update_layout(height=240, width=380, autosize=False)
+    fig.update_layout(height=240, autosize=True)  # as wide as its card (a phone too), at most 380 px (CSS)
     return _html(fig, "score-gauge", kind="plot-gauge")
 
 

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     oauth_decisions: int = Field(
         default=1, ge=1, description="decisions a consent granted through /oauth/authorize allows"
     )
+    currency: str = Field(
+        default="EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code of the currency the records' amounts are in (pages show money in it)",
+    )
     contact_name: str = Field(
         default="lucidscore consumer help", description="who adverse-action notices tell consumers to contact"
     )

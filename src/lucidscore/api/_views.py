@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lucidscore import service
+from lucidscore.api import _format
 from lucidscore.api.schemas import (
     AnalystDisputeOut,
     CharacteristicUseOut,
@@ -30,6 +31,7 @@ from lucidscore.api.schemas import (
 from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Change, Recourse
 from lucidscore.errors import LucidError
 from lucidscore.policy import ALL_FAMILIES, FAMILY_LABELS, UNUSED_FAMILY, BenefitCatalogue
+from lucidscore.records import TABLES_BY_NAME
 from lucidscore.store.service import Consent, Dispute, ModelRecord, ScoreRecord
 
 
@@ -256,3 +258,185 @@ def model_out(model: ModelRecord, key: service.ModelKey | None) -> ModelOut:
         segments=[s.name for s in artifact.segments],
         test_auc=float(auc) if isinstance(auc, int | float) else None,
     )
+
+
+def bar_widths(steps: Sequence[Step]) -> list[int]:
+    """Each step's bar as a percentage of the largest move (base and total against the total): a
+    negative family gets a bar as long as a positive one of the same size, never an empty one."""
+    moves = [abs(s.points) for s in steps if s.kind in ("family", "clip")] or [1]
+    largest_move = max(moves) or 1
+    total = max((abs(s.points) for s in steps if s.kind in ("base", "total")), default=1) or 1
+    out = []
+    for s in steps:
+        scale = largest_move if s.kind in ("family", "clip") else total
+        width = round(100 * abs(s.points) / scale)
+        out.append(max(width, 1) if s.points else 0)
+    return out
+
+
+# --- Plain language for records and disputes (issue 12) ---------------------------------------------
+
+_HIDDEN = {"consumer_id"}  # the person's own identifier: shown once, on their details
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    """One group of records as the person reads it: labelled columns, values in words."""
+
+    name: str
+    label: str
+    columns: list[tuple[str, str]]  # (label, what it means)
+    rows: list[list[str]]
+    total: int
+
+
+def account_title(row: dict[str, Any]) -> str:
+    """``Credit card or revolving credit A1, opened 1 January 2018``."""
+    opened = _format.day(row.get("opened"))
+    return f"{_format.code_label(row.get('kind'))} {row.get('account_id')}" + (
+        f", opened {opened}" if opened else ""
+    )
+
+
+def _columns(name: str, rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    return [c for c in rows[0] if name == "consumer" or c not in _HIDDEN]
+
+
+def record_tables(
+    records: dict[str, list[dict[str, Any]]], currency: str, *, limit: int = 200
+) -> list[RecordTable]:
+    accounts = {  # short: the kind and the identifier (the accounts table has the rest)
+        str(a["account_id"]): f"{_format.code_label(a.get('kind'))} {a['account_id']}"
+        for a in records.get("accounts", [])
+    }
+    out = []
+    for name, rows in records.items():
+        columns = _columns(name, rows)
+        table = "consumers" if name == "consumer" else name
+        texts = [
+            [
+                accounts.get(str(row[c]), str(row[c]))
+                if c == "account_id" and name == "statements"
+                else _format.value_text(table, c, row[c], currency)
+                for c in columns
+            ]
+            for row in rows[:limit]
+        ]
+        labels = [(_format.field_label(c), _format.field_help(table, c)) for c in columns]
+        out.append(RecordTable(name, _format.table_label(name), labels, texts, len(rows)))
+    return out
+
+
+def record_key(table: str, row: dict[str, Any]) -> str:
+    """The key a dispute names a record by (parts joined by '|', as ``service.record_exists`` reads it)."""
+    return "|".join(str(row.get(c)) for c in service.RECORD_KEYS[table])
+
+
+def record_summary(table: str, row: dict[str, Any], currency: str) -> str:
+    """One record in a line, for choosing it."""
+    if table == "statements":
+        bits = [
+            f"balance {_format.value_text(table, 'balance', row.get('balance'), currency)}",
+            f"paid {_format.value_text(table, 'amount_paid', row.get('amount_paid'), currency)}",
+            f"{_format.value_text(table, 'days_past_due', row.get('days_past_due'), currency)} late",
+        ]
+        return f"{_format.month(row.get('period'))}: " + ", ".join(bits)
+    if table == "accounts":
+        return f"The account itself ({account_title(row)})"
+    if table == "inquiries":
+        who = _format.value_text(table, "merchant_id", row.get("merchant_id"), currency)
+        return f"{_format.when(row.get('at'))}: {who}, {_format.code_label(row.get('purpose'))}"
+    if table == "public_records":
+        amount = _format.value_text(table, "amount", row.get("amount"), currency)
+        return f"{_format.code_label(row.get('kind'))} filed {_format.day(row.get('filed'))}, {amount}"
+    if table == "income":
+        amount = _format.value_text(table, "amount", row.get("amount"), currency)
+        return f"{_format.month(row.get('period'))}: {amount}"
+    return "Your details"
+
+
+def disputable_fields(table: str) -> list[tuple[str, str]]:
+    """(column, label) of the fields a person can say are wrong in a record of ``table``."""
+    spec = TABLES_BY_NAME[table]
+    return [
+        (c.name, _format.field_label(c.name))
+        for c in spec.columns
+        if c.name not in ("consumer_id", "reported_at")
+    ]
+
+
+def record_title(table: str, key: str, accounts: dict[str, str] | None = None) -> str:
+    """A disputed record named in words: ``Monthly statements: A1, June 2026``."""
+    parts = key.split("|")
+    if table == "statements" and len(parts) == 2:
+        return f"Statement of {_format.month(parts[1])} for {(accounts or {}).get(parts[0], parts[0])}"
+    if table == "accounts":
+        return (accounts or {}).get(key, f"Account {key}")
+    if table == "consumers":
+        return "Your details"
+    if table == "income" and len(parts) == 2:
+        return f"Income of {_format.month(parts[1])}"
+    if table == "inquiries" and len(parts) == 3:
+        return f"Application of {_format.when(parts[1])} by {parts[2]}"
+    return f"{_format.table_label(table)}: {key.replace('|', ', ')}"
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One step of a dispute's history, in words."""
+
+    step: str  # filed, under review, corrected, rescored, closed
+    label: str
+    at: str
+    text: str
+
+
+def _corrections_text(table: str, corrections: Any, currency: str) -> str:
+    if not isinstance(corrections, dict) or not corrections:
+        return ""
+    bits = []
+    for column, value in corrections.items():
+        shown: Any = value
+        try:
+            spec = TABLES_BY_NAME[table].column(column)
+            if spec.type in ("float", "integer") and isinstance(value, str):
+                shown = float(value) if spec.type == "float" else int(value)
+        except (KeyError, ValueError):
+            shown = value
+        bits.append(
+            f"{_format.field_label(column)} set to {_format.value_text(table, column, shown, currency)}"
+        )
+    return "; ".join(bits)
+
+
+def dispute_history(dispute: DisputeOut, currency: str) -> list[HistoryStep]:
+    """The dispute's history from its events: filed, under review (while open), corrected, rescored,
+    closed — each with what happened, in words (never the stored dictionaries)."""
+    steps: list[HistoryStep] = []
+    for e in dispute.events:
+        at = _format.when(e.at)
+        detail = e.detail if isinstance(e.detail, dict) else {}
+        if e.action == "opened":
+            steps.append(HistoryStep("filed", "Filed", at, str(detail.get("reason", ""))))
+            steps.append(HistoryStep("under review", "Under review", at, "An analyst checks the record."))
+        elif e.action == "corrected":
+            text = _corrections_text(dispute.record_table, detail.get("corrections"), currency)
+            steps.append(HistoryStep("corrected", "Corrected", at, text or "The record was corrected."))
+        elif e.action == "rescored":
+            score, tier = detail.get("score"), detail.get("tier")
+            as_of = _format.day(detail.get("as_of"))
+            text = f"New score {score} ({tier})" + (f" as of {as_of}" if as_of else "")
+            steps.append(HistoryStep("rescored", "Rescored", at, text))
+        elif e.action in ("accepted", "rejected"):
+            outcome = "record corrected" if e.action == "accepted" else "record not changed"
+            note = str(detail.get("resolution") or "")
+            label = f"Closed: {outcome}"
+            steps.append(HistoryStep("closed", label, at, note))
+        else:
+            steps.append(HistoryStep(e.action, e.action.replace("_", " ").capitalize(), at, ""))
+    return steps
+
+
+STATUS_LABELS = {"open": "Under review", "accepted": "Closed: corrected", "rejected": "Closed: not changed"}

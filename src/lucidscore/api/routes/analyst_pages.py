@@ -41,10 +41,29 @@ def activate_form(
 
 
 @router.get("/analyst/disputes")
-def queue_page(request: Request, auth: AnalystPage, db: Db, error: str | None = None) -> Response:
+def queue_page(
+    request: Request, auth: AnalystPage, db: Db, state: State, error: str | None = None
+) -> Response:
+    currency = state.settings.currency
     disputes = [_views.dispute_out(db, d, analyst=True) for d in service.disputes_of(db)]
     disputes.sort(key=lambda d: (d.status != "open", -d.id))
-    return render(request, "analyst_disputes.html", {"disputes": disputes, "error": error}, auth=auth)
+    rows = [
+        {
+            "id": d.id,
+            "consumer_id": getattr(d, "consumer_id", ""),
+            "title": _views.record_title(d.record_table, d.record_key),
+            "record_table": d.record_table,
+            "record_key": d.record_key,
+            "reason": d.reason,
+            "open": d.status == "open",
+            "status": _views.STATUS_LABELS.get(d.status, d.status),
+            "resolution": d.resolution,
+            "fields": _views.disputable_fields(d.record_table),
+            "history": _views.dispute_history(d, currency),
+        }
+        for d in disputes
+    ]
+    return render(request, "analyst_disputes.html", {"disputes": rows, "error": error}, auth=auth)
 
 
 def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
@@ -77,7 +96,7 @@ def accept_form(
         )
     except PageError as exc:
         db.rollback()
-        return queue_page(request, auth, db, error=str(exc))
+        return queue_page(request, auth, db, state, error=str(exc))
     return RedirectResponse("/analyst/disputes", status_code=303)
 
 
