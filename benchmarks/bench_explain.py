@@ -114,6 +114,10 @@ def part_a(
         top[name] = score_frame(art, current, reasons=1)["reason_1_characteristic"].astype(object)
     has = top["credible"].notna() | top["raw"].notna()
     changed = int((top["credible"][has].fillna("") != top["raw"][has].fillna("")).sum())
+    thin = (current["thin_file"] == 1).to_numpy()
+    thin_top = {
+        name: top[name][thin].value_counts(normalize=True).head(1) for name in ("raw", "credible")
+    }  # the issue: every thin-file consumer's top reason was "more months since newest account"
     raw_top = top["raw"].value_counts(normalize=True).head(1)
     cred_top = top["credible"].value_counts(normalize=True).head(1)
     return {
@@ -123,6 +127,8 @@ def part_a(
         "top_changed_share": changed / max(int(has.sum()), 1),
         "raw_most_common_top": f"{raw_top.index[0]} ({raw_top.iloc[0]:.1%})",
         "credible_most_common_top": f"{cred_top.index[0]} ({cred_top.iloc[0]:.1%})",
+        "thin_file": int(thin.sum()),
+        **{f"thin_top_{k}": f"{v.index[0]} ({v.iloc[0]:.1%})" for k, v in thin_top.items()},
         "small_bin_lead_credible": small_bin_lead(credible, small),
         "small_bin_lead_raw": small_bin_lead(raw, small),
     }, credible
@@ -237,6 +243,8 @@ def main() -> None:
           f"consumers with a reason = {a['top_changed_share']:.2%}")  # fmt: skip
     print(f"- most common top reason: raw {a['raw_most_common_top']}; "
           f"credible {a['credible_most_common_top']}")  # fmt: skip
+    print(f"- most common top reason of the {a['thin_file']:,} thin-file consumers: raw {a['thin_top_raw']}; "
+          f"credible {a['thin_top_credible']}")  # fmt: skip
     for name in ("raw", "credible"):
         lead, where = a[f"small_bin_lead_{name}"]
         print(f"- {name}: most points a bin of < {args.small_bin_rows} rows gets over its characteristic's "
