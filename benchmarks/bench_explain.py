@@ -1,9 +1,9 @@
 """Explanations a consumer can trust (issue 10): credible bins against raw WOE, and faithfulness at scale.
 
 Command (from the repo root; small by default, about a minute):
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_explain.py
+    .venv/bin/python benchmarks/bench_explain.py
 The issue's figures (the demo's 20,000 consumers, six month ends = 120,000 scored rows):
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_explain.py --consumers 20000 --splits 5
+    .venv/bin/python benchmarks/bench_explain.py --consumers 20000 --splits 5
 
 Three parts, measured in one run, printed as Markdown:
 
