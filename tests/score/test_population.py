@@ -1,6 +1,7 @@
-"""Reasons and recourse over a realistic population: 20,000 synthetic consumers (``lucidscore.synth``),
-their features at six month ends (120,000 rows, ``lucidscore.features``) and a segmented scorecard trained
-as the demo trains it, with the feature catalogue's declarations.
+"""Reasons and recourse over the demo's population: 20,000 synthetic consumers (``lucidscore.synth``, seed 7,
+as ``lucidscore demo`` generates them), their features at six month ends (120,000 rows,
+``lucidscore.features``) and the segmented scorecard trained as the demo trains it, with the feature
+catalogue's declarations.
 
 - Faithful reasons, on every one of the 120,000 rows: changing only a reason's characteristic to a value
   in its best reachable bin raises the score before the clip by exactly ``reason_N_points``; at most four
@@ -28,6 +29,7 @@ from lucidscore.synth import generate_population
 pytestmark = pytest.mark.slow
 
 CONSUMERS = 20_000
+SEED = 7  # lucidscore demo's default seed: this is the demo population
 MONTHS = 6
 # Never advised upwards, whatever a card learned: more debt, more credit, more applications, more of a limit.
 NEVER_MORE = {"total_credit_balance", "revolving_utilisation", "utilisation_trend", "debt_to_income",
@@ -43,14 +45,14 @@ def _month_ends(end: date, months: int) -> list[date]:
 
 class Population:
     def __init__(self, directory: Path) -> None:
-        summary = generate_population(CONSUMERS, 11, directory / "data")
+        summary = generate_population(CONSUMERS, SEED, directory / "data")
         train = compute_features(directory / "data", summary.observation_date).to_pandas()
         rows = len(train)
         self.artifact: ScorecardArtifact = train_scorecard(
             train.drop(columns=["consumer_id"]),
             "bad",
             test_size=0.3,
-            seed=11,
+            seed=SEED,
             segment_rule=Condition(column="thin_file", op="==", value=1.0),
             feature_meta=dict(FEATURE_CATALOGUE),
             min_segment_rows=min(1000, max(100, rows // 10)),
