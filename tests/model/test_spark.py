@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lucidscore.model import BinningOptions, bin_numeric
 from lucidscore.model._binning import SAMPLE_ROWS, prebin_edges
 from lucidscore.model._dp import prebin_counts
-from lucidscore.model.spark import prebin_statistics
+from lucidscore.model.spark import bin_numeric_spark, prebin_statistics
 
 pytestmark = [
     pytest.mark.spark,
@@ -59,3 +60,14 @@ def test_prebin_statistics_equal_local(spark: Any, seed: int, n: int, prebins: i
     assert got.rows.tolist() == rows.astype(np.int64).tolist()
     assert got.bads.tolist() == bads.astype(np.int64).tolist()
     assert int(got.rows.sum()) == n
+
+
+@pytest.mark.parametrize(("seed", "n"), [(4, 3000), (5, 1200)])
+def test_bins_from_spark_statistics_equal_local(spark: Any, seed: int, n: int) -> None:
+    x, y = column(seed, n)
+    opts = BinningOptions(special_values=(-1.0,))
+    local = bin_numeric("x", x, y, opts)
+    frame = spark.createDataFrame(pd.DataFrame({"x": x, "bad": y.astype(np.int64)}))
+    got = bin_numeric_spark(frame, "x", "bad", opts)
+    assert [b.__dict__ for b in got.bins] == [b.__dict__ for b in local.bins]
+    assert (got.iv, got.trend, got.special_values) == (local.iv, local.trend, local.special_values)

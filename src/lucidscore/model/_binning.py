@@ -215,13 +215,12 @@ def _finish(
     name: str,
     dtype: Literal["numeric", "categorical"],
     bins: list[BinStats],
-    y: npt.NDArray[np.int8],
+    totals: tuple[float, float],
     trend: str,
     specials: list[float],
     woe_prior: float,
 ) -> BinnedColumn:
-    total_bad = float(y.sum())
-    total_good = float(y.shape[0]) - total_bad
+    total_good, total_bad = totals
     prior = prior_rows(total_good, total_bad, woe_prior)
     iv = 0.0
     for b in bins:
@@ -370,12 +369,31 @@ def bin_numeric(
     use_rows = rows is not None
     where = rows if rows is not None else np.empty(0, dtype=np.int64)
     cell, counts, bad = _dp.prebin_counts(x, where, use_rows, y, edges, declared)
+    col, lut = bin_numeric_from_cells(name, edges, counts, bad, opts)
+    col.codes = lut[cell]
+    return col
+
+
+def bin_numeric_from_cells(
+    name: str,
+    edges: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+    bad: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+    opts: BinningOptions,
+) -> tuple[BinnedColumn, npt.NDArray[np.int16]]:
+    """The optimal binning of a numeric column from its pre-bin statistics alone (cells as in
+    ``cells_from_value_counts``: missing, each of ``opts.special_values`` sorted, each pre-bin) — the one
+    path from counts onward, whichever engine counted. Returns the column (without row codes) and the
+    map from cell to bin position."""
+    declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
+    counts, bad = np.asarray(counts, dtype=np.float64), np.asarray(bad, dtype=np.float64)
     s_count = declared.size
     pre_rows, pre_bad = counts[1 + s_count :], bad[1 + s_count :]
     k = edges.size + 1
-    total_bad = float(y.sum())
-    totals = (float(y.shape[0]) - total_bad, total_bad)
-    starts, _, trend = _merge(pre_rows - pre_bad, pre_bad, totals, int(y.shape[0]), opts, opts.trend)
+    n_rows = round(float(counts.sum()))
+    total_bad = float(bad.sum())
+    totals = (float(n_rows) - total_bad, total_bad)
+    starts, _, trend = _merge(pre_rows - pre_bad, pre_bad, totals, n_rows, opts, opts.trend)
     present = [t for t in range(s_count) if counts[1 + t] > 0]
     bins = [BinStats("missing", "missing", int(counts[0]), round(bad[0]))]
     lut = np.zeros(counts.size, dtype=np.int16)  # cell -> position in bins
@@ -400,11 +418,9 @@ def bin_numeric(
                 upper=upper,
             )
         )
-    codes = lut[cell]
-    col = _finish(name, "numeric", bins, y, trend, [float(declared[t]) for t in present], opts.woe_prior)
+    col = _finish(name, "numeric", bins, totals, trend, [float(declared[t]) for t in present], opts.woe_prior)
     col.trend = shape_of([b.woe for b in col.bins if b.kind == "interval"])
-    col.codes = codes
-    return col
+    return col, lut
 
 
 def bin_categorical(
@@ -464,6 +480,9 @@ def bin_categorical(
                 categories=members,
             )
         )
-    col = _finish(name, "categorical", bins, y, used, [], opts.woe_prior)
+    total_bad = float(y.sum())
+    col = _finish(
+        name, "categorical", bins, (float(y.shape[0]) - total_bad, total_bad), used, [], opts.woe_prior
+    )
     col.codes = codes
     return col

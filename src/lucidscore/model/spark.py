@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lucidscore.model._binning import cells_from_value_counts, prebin_edges_from_counts
+from lucidscore.model._binning import (
+    BinnedColumn,
+    BinningOptions,
+    bin_numeric_from_cells,
+    cells_from_value_counts,
+    prebin_edges_from_counts,
+)
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,12 @@ def prebin_statistics(
     edges = prebin_edges_from_counts(values[plain], rows[plain], n_prebins)
     cell_rows, cell_bads = cells_from_value_counts(values, rows, bads, edges, specials)
     return PrebinStatistics(edges, cell_rows, cell_bads)
+
+
+def bin_numeric_spark(frame: Any, column: str, target: str, opts: BinningOptions) -> BinnedColumn:
+    """A numeric column binned from statistics aggregated in Spark, through the local engine's
+    ``bin_numeric_from_cells`` (the same DP): the local ``bin_numeric``'s bins, WOE and IV (without row
+    codes) whenever the pre-bin statistics agree (see the module docstring)."""
+    stats = prebin_statistics(frame, column, target, opts.n_prebins, tuple(opts.special_values))
+    col, _ = bin_numeric_from_cells(column, stats.edges, stats.rows, stats.bads, opts)
+    return col
