@@ -215,13 +215,12 @@ def _finish(
     name: str,
     dtype: Literal["numeric", "categorical"],
     bins: list[BinStats],
-    y: npt.NDArray[np.int8],
+    totals: tuple[float, float],
     trend: str,
     specials: list[float],
     woe_prior: float,
 ) -> BinnedColumn:
-    total_bad = float(y.sum())
-    total_good = float(y.shape[0]) - total_bad
+    total_good, total_bad = totals
     prior = prior_rows(total_good, total_bad, woe_prior)
     iv = 0.0
     for b in bins:
@@ -247,16 +246,63 @@ def prebin_edges(x: npt.NDArray[np.float64], n_prebins: int) -> npt.NDArray[np.f
     if x.size == 0:
         return np.empty(0)
     values, counts = np.unique(x, return_counts=True)
+    return prebin_edges_from_counts(values, counts.astype(np.int64), n_prebins)
+
+
+def prebin_edges_from_counts(
+    values: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], n_prebins: int
+) -> npt.NDArray[np.float64]:
+    """``prebin_edges`` from the distinct values (strictly increasing) and their row counts: the exact
+    sufficient statistics, which any engine (e.g. a Spark ``groupBy``) can aggregate.
+
+    >>> prebin_edges_from_counts(np.array([0.0, 1.0, 2.0, 3.0]), np.array([30, 30, 20, 20]), 4).tolist()
+    [1.0, 2.0, 3.0]
+    """
+    size = int(counts.sum())
+    if size == 0:
+        return np.empty(0)
     cum = np.cumsum(counts)
-    targets = np.ceil(np.linspace(0.0, 1.0, n_prebins + 1)[1:-1] * x.size)
+    targets = np.ceil(np.linspace(0.0, 1.0, n_prebins + 1)[1:-1] * size)
     last = np.searchsorted(cum, targets, side="left")  # index of the value holding each quantile
-    heavy = np.flatnonzero(counts * n_prebins >= x.size)
+    heavy = np.flatnonzero(counts * n_prebins >= size)
     starts = np.unique(np.concatenate([last + 1, heavy, heavy + 1]))
     starts = starts[(starts > 0) & (starts < values.size)]
     # A rounded edge may move past values close to it, but never past a point mass or the smallest value.
-    is_heavy = counts * n_prebins >= x.size
+    is_heavy = counts * n_prebins >= size
     floor = np.where(is_heavy[starts - 1], values[starts - 1], values[0])
     return round_edges(values[starts - 1], values[starts], floor)
+
+
+def cells_from_value_counts(
+    values: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.int64],
+    bads: npt.NDArray[np.int64],
+    edges: npt.NDArray[np.float64],
+    specials: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Row and bad counts per cell (0 missing, 1..S special value, S+1.. pre-bin [lower, upper) by
+    ``edges``) from per-distinct-value counts (NaN = missing) — the cells ``_dp.prebin_counts`` counts
+    row by row, so an engine that aggregates by value (Spark) gets the same pre-bin statistics.
+
+    >>> cells_from_value_counts(np.array([np.nan, -1.0, 0.0, 5.0]), np.array([2, 1, 3, 4]),
+    ...                         np.array([1, 0, 1, 2]), np.array([5.0]), np.array([-1.0]))[0].tolist()
+    [2, 1, 3, 4]
+    """
+    n_special = specials.size
+    cell = np.empty(values.size, dtype=np.int64)
+    missing = np.isnan(values)
+    special_at = np.searchsorted(specials, values) if n_special else np.zeros(values.size, dtype=np.int64)
+    is_special = ~missing & (special_at < n_special)
+    is_special[is_special] = specials[special_at[is_special]] == values[is_special]
+    cell[missing] = 0
+    cell[is_special] = 1 + special_at[is_special]
+    plain = ~missing & ~is_special
+    cell[plain] = 1 + n_special + np.searchsorted(edges, values[plain], side="right")
+    cells = 1 + n_special + edges.size + 1
+    return (
+        np.bincount(cell, weights=rows, minlength=cells).astype(np.int64),
+        np.bincount(cell, weights=bads, minlength=cells).astype(np.int64),
+    )
 
 
 def round_edges(
@@ -323,12 +369,31 @@ def bin_numeric(
     use_rows = rows is not None
     where = rows if rows is not None else np.empty(0, dtype=np.int64)
     cell, counts, bad = _dp.prebin_counts(x, where, use_rows, y, edges, declared)
+    col, lut = bin_numeric_from_cells(name, edges, counts, bad, opts)
+    col.codes = lut[cell]
+    return col
+
+
+def bin_numeric_from_cells(
+    name: str,
+    edges: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+    bad: npt.NDArray[np.float64] | npt.NDArray[np.int64],
+    opts: BinningOptions,
+) -> tuple[BinnedColumn, npt.NDArray[np.int16]]:
+    """The optimal binning of a numeric column from its pre-bin statistics alone (cells as in
+    ``cells_from_value_counts``: missing, each of ``opts.special_values`` sorted, each pre-bin) — the one
+    path from counts onward, whichever engine counted. Returns the column (without row codes) and the
+    map from cell to bin position."""
+    declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
+    counts, bad = np.asarray(counts, dtype=np.float64), np.asarray(bad, dtype=np.float64)
     s_count = declared.size
     pre_rows, pre_bad = counts[1 + s_count :], bad[1 + s_count :]
     k = edges.size + 1
-    total_bad = float(y.sum())
-    totals = (float(y.shape[0]) - total_bad, total_bad)
-    starts, _, trend = _merge(pre_rows - pre_bad, pre_bad, totals, int(y.shape[0]), opts, opts.trend)
+    n_rows = round(float(counts.sum()))
+    total_bad = float(bad.sum())
+    totals = (float(n_rows) - total_bad, total_bad)
+    starts, _, trend = _merge(pre_rows - pre_bad, pre_bad, totals, n_rows, opts, opts.trend)
     present = [t for t in range(s_count) if counts[1 + t] > 0]
     bins = [BinStats("missing", "missing", int(counts[0]), round(bad[0]))]
     lut = np.zeros(counts.size, dtype=np.int16)  # cell -> position in bins
@@ -353,11 +418,9 @@ def bin_numeric(
                 upper=upper,
             )
         )
-    codes = lut[cell]
-    col = _finish(name, "numeric", bins, y, trend, [float(declared[t]) for t in present], opts.woe_prior)
+    col = _finish(name, "numeric", bins, totals, trend, [float(declared[t]) for t in present], opts.woe_prior)
     col.trend = shape_of([b.woe for b in col.bins if b.kind == "interval"])
-    col.codes = codes
-    return col
+    return col, lut
 
 
 def bin_categorical(
@@ -417,6 +480,9 @@ def bin_categorical(
                 categories=members,
             )
         )
-    col = _finish(name, "categorical", bins, y, used, [], opts.woe_prior)
+    total_bad = float(y.sum())
+    col = _finish(
+        name, "categorical", bins, (float(y.shape[0]) - total_bad, total_bad), used, [], opts.woe_prior
+    )
     col.codes = codes
     return col
