@@ -332,3 +332,20 @@ def test_frames_with_a_gap_in_their_index_are_searched_by_position(sim: dict[str
     assert out.base.figures["auc"] == pytest.approx(base["auc"])
     assert out.base.figures["worst_air"] == pytest.approx(base["worst_air"])
     assert not math.isnan(out.base.figures["auc"])
+
+
+def test_the_refit_keeps_what_the_base_declared_and_nothing_more() -> None:
+    """An alternative card refits with the base's declarations; a characteristic the base only guessed
+    stays undeclared, so the service refuses the alternative as it refuses the base (issue 13)."""
+    from lucidscore.evaluate._lda_space import base_configuration
+    from lucidscore.model import is_declared
+    from tests.api._world import tiny_artifact
+    from tests.service.test_model_doors import undeclared
+
+    for art, declared in ((tiny_artifact("sc-declared"), True), (undeclared(), False)):
+        base, _ = base_configuration(art, art.input_columns, [])
+        meta = base["feature_meta"]
+        assert set(meta) == {c.name for s in art.segments for c in s.characteristics}
+        assert all(is_declared(m) == declared for m in meta.values()), (art.model_id, meta)
+        first = art.segments[0].characteristics[0]
+        assert meta[first.name].family == first.family and meta[first.name].advice == first.advice_direction

@@ -12,14 +12,15 @@ Every candidate is fitted by the public estimator ``lucidscore.model.Scorecard``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
 
-from lucidscore.artifact import Condition, ScorecardArtifact
+from lucidscore.artifact import Characteristic, Condition, ScorecardArtifact
 from lucidscore.evaluate._proxies import proxy_table
-from lucidscore.model import ScorecardParams
+from lucidscore.model import InferredMeta, ScorecardParams
+from lucidscore.policy import FeatureMeta
 
 PROXY_DROPS = 4  # characteristics dropped one at a time, strongest proxy first
 MAX_BINS = (3, 5, 12)
@@ -70,6 +71,15 @@ class Space:
         return combine(self.base, candidate.moves)[0]
 
 
+def _declaration(ch: Characteristic) -> FeatureMeta:
+    """What the base model knows of a characteristic, to refit it with; one it only guessed stays guessed
+    (an ``InferredMeta``), so an alternative card never claims a declaration its base did not have."""
+    meta = ch.declaration()
+    if ch.declared:
+        return meta
+    return InferredMeta(**{f.name: getattr(meta, f.name) for f in fields(meta) if f.init})
+
+
 def base_configuration(
     artifact: ScorecardArtifact,
     columns: Sequence[str],
@@ -97,7 +107,7 @@ def base_configuration(
         segmentation = f"two cards: {artifact.segments[0].name} and the rest"
     else:
         segmentation = "one card"
-    meta = {ch.name: ch.declaration() for seg in artifact.segments for ch in seg.characteristics}
+    meta = {ch.name: _declaration(ch) for seg in artifact.segments for ch in seg.characteristics}
     audit = sorted((set(params.audit_columns) | set(artifact.audit_columns) | set(audit_columns)) & present)
     excluded = tuple(dict.fromkeys(c for c in (*params.exclude, *artifact.excluded_columns) if c in present))
     base: dict[str, Any] = {
