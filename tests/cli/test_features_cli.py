@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from lucidscore.errors import InputError
 from lucidscore.features import FEATURE_CATALOGUE
 from lucidscore.policy import FEATURE_META_KEY
 from lucidscore.synth import SynthSummary, generate_population
+from tests.fixtures.spark import require_spark
 
 
 @pytest.fixture(scope="module")
@@ -164,13 +164,7 @@ def test_spark_with_chosen_consumers_is_refused(data: SynthSummary, tmp_path: Pa
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_spark_engine_writes_the_local_file(data: SynthSummary, tmp_path: Path) -> None:
-    from lucidscore.features.spark import spark_available
-
-    missing = spark_available()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark is required on CI: {missing}")
-        pytest.skip(missing)
+    require_spark()
     base = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30"]
     base_db = ["features", "--db", "sqlite://", "--as-of", "2025-06-30", "--engine", "spark"]
     local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.parquet")])

@@ -19,26 +19,18 @@ from lucidscore.features import compute_features, features_to_parquet
 from lucidscore.ingest import ingest_directory
 from lucidscore.synth import SynthSummary
 from tests.features.conftest import AS_OF, TODAY, later_rows, merged, tiny_rows, write_tables
+from tests.fixtures.spark import SPARK_MARKS, spark_session
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from lucidscore.features.spark import local_session, spark_available
+    from lucidscore.features.spark import local_session
 
-    missing = spark_available()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark is required on CI: {missing}")
-        pytest.skip(missing)
-    session = local_session("local[2]", memory="2g", app_name="lucidscore-features-tests")
-    yield session
-    session.stop()
+    yield from spark_session(
+        lambda: local_session("local[2]", memory="2g", app_name="lucidscore-features-tests")
+    )
 
 
 def _spark_features(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,26 +13,16 @@ from lucidscore.model import BinningOptions, bin_numeric
 from lucidscore.model._binning import SAMPLE_ROWS, prebin_edges
 from lucidscore.model._dp import prebin_counts
 from lucidscore.model.spark import bin_numeric_spark, prebin_statistics
+from tests.fixtures.spark import SPARK_MARKS, spark_session
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session, spark_available
+    from lucidscore.score.spark import local_session
 
-    missing = spark_available()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark is required on CI: {missing}")
-        pytest.skip(missing)
-    session = local_session("lucidscore-model-tests")
-    yield session
-    session.stop()
+    yield from spark_session(lambda: local_session("lucidscore-model-tests"))
 
 
 def column(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,28 +12,18 @@ import pytest
 
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
+from tests.fixtures.spark import SPARK_MARKS, spark_session
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants, plain
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session, spark_available
+    from lucidscore.score.spark import local_session
 
-    missing = spark_available()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark is required on CI: {missing}")
-        pytest.skip(missing)
-    session = local_session("lucidscore-tests")
-    yield session
-    session.stop()
+    yield from spark_session(lambda: local_session("lucidscore-tests"))
 
 
 @pytest.fixture(scope="module")

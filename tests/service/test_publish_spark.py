@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,26 +10,16 @@ from sqlalchemy import text
 
 from lucidscore.store import make_engine
 from tests.fixtures.bureau import END, BureauFiles, Lucid
+from tests.fixtures.spark import SPARK_MARKS, spark_session
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
-]
+pytestmark = SPARK_MARKS
 
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session, spark_available
+    from lucidscore.score.spark import local_session
 
-    missing = spark_available()
-    if missing is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Spark is required on CI: {missing}")
-        pytest.skip(missing)
-    session = local_session("lucidscore-publish-tests")
-    yield session
-    session.stop()
+    yield from spark_session(lambda: local_session("lucidscore-publish-tests"))
 
 
 def _scores(url: str) -> dict[str, tuple[int, str, str]]:
