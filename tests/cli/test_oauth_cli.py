@@ -3,26 +3,17 @@ registers is what /oauth/authorize accepts, and a URI that could leak a code is 
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from lucidscore.cli.main import main
 from lucidscore.service import create_user, oauth_client
+from tests.fixtures.bureau import Lucid
 
 
-def run(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["lucidscore", "merchant", "redirect-uri", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
+def run(lucid: Lucid, *args: str) -> tuple[int, str, str]:
+    """``lucidscore merchant redirect-uri ARGS`` through the real entry point; stderr on one line."""
+    code, out, err = lucid("merchant", "redirect-uri", *args)
     return code, out, " ".join(err.split())
 
 
@@ -35,22 +26,20 @@ def merchant(engine: Engine) -> Engine:
     return engine
 
 
-def test_add_list_remove(
-    merchant: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_add_list_remove(merchant: Engine, db_url: str, lucid: Lucid) -> None:
     uris = ["https://shop-x.example/cb", "http://127.0.0.1:8080/cb", "http://localhost/cb?app=1"]
     for uri in uris:
-        code, out, err = run(monkeypatch, capsys, "add", "shop_x", uri, "--db", db_url)
+        code, out, err = run(lucid, "add", "shop_x", uri, "--db", db_url)
         assert code == 0, err
         assert out == f"registered {uri} for shop_x\n"
-    code, out, _ = run(monkeypatch, capsys, "list", "shop_x", "--db", db_url)
+    code, out, _ = run(lucid, "list", "shop_x", "--db", db_url)
     assert code == 0 and out.splitlines() == uris
     with Session(merchant) as s:
         client = oauth_client(s, "shop_x")
     assert client is not None and client.redirect_uris == tuple(uris)
-    code, out, _ = run(monkeypatch, capsys, "remove", "shop_x", uris[0], "--db", db_url)
+    code, out, _ = run(lucid, "remove", "shop_x", uris[0], "--db", db_url)
     assert code == 0 and out == f"removed {uris[0]} from shop_x\n"
-    code, out, _ = run(monkeypatch, capsys, "list", "shop_x", "--db", db_url)
+    code, out, _ = run(lucid, "list", "shop_x", "--db", db_url)
     assert out.splitlines() == uris[1:]
 
 
@@ -75,26 +64,21 @@ def test_add_list_remove(
 def test_refusals_are_one_line(
     merchant: Engine,
     db_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    lucid: Lucid,
     args: tuple[str, ...],
     message: str,
 ) -> None:
-    code, out, err = run(monkeypatch, capsys, *args, "--db", db_url)
+    code, out, err = run(lucid, *args, "--db", db_url)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err
 
 
-def test_a_uri_is_registered_once(
-    merchant: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert run(monkeypatch, capsys, "add", "shop_x", "https://a.example/cb", "--db", db_url)[0] == 0
-    code, _, err = run(monkeypatch, capsys, "add", "shop_x", "https://a.example/cb", "--db", db_url)
+def test_a_uri_is_registered_once(merchant: Engine, db_url: str, lucid: Lucid) -> None:
+    assert run(lucid, "add", "shop_x", "https://a.example/cb", "--db", db_url)[0] == 0
+    code, _, err = run(lucid, "add", "shop_x", "https://a.example/cb", "--db", db_url)
     assert code == 2 and "already registered for shop_x" in err
 
 
-def test_a_missing_database_is_named(
-    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, _, err = run(monkeypatch, capsys, "list", "shop_x", "--db", f"sqlite:///{tmp_path}/none.db")
+def test_a_missing_database_is_named(tmp_path: object, lucid: Lucid) -> None:
+    code, _, err = run(lucid, "list", "shop_x", "--db", f"sqlite:///{tmp_path}/none.db")
     assert code == 2 and "does not exist" in err
