@@ -53,7 +53,7 @@ def _statements() -> dict[str, Executable]:
         "take": update(Consent)
         .where(Consent.id == bindparam("consent_id"), Consent.decisions_left > 0)
         .values(decisions_left=Consent.decisions_left - 1),
-        "model": select(ModelRecord.model_id).where(ModelRecord.active.is_(True)),
+        # The consumer's latest score from the active model, in one round trip (none without an active model).
         "score": select(
             ScoreRecord.id,
             ScoreRecord.score,
@@ -64,7 +64,9 @@ def _statements() -> dict[str, Executable]:
             ScoreRecord.scored_at,
         )
         .where(
-            ScoreRecord.consumer_id == bindparam("consumer_id"), ScoreRecord.model_id == bindparam("model_id")
+            ScoreRecord.consumer_id == bindparam("consumer_id"),
+            ScoreRecord.model_id
+            == select(ModelRecord.model_id).where(ModelRecord.active.is_(True)).scalar_subquery(),
         )
         .order_by(ScoreRecord.as_of.desc(), ScoreRecord.id.desc())
         .limit(1),
@@ -144,16 +146,14 @@ def decide(
         refusal = ("used up", "the consent allowed no more decisions; ask the consumer again")
     score = None
     if refusal is None:
-        model_id = conn.execute(sql["model"]).scalar()
-        if model_id is not None:
-            score = conn.execute(
-                sql["score"], {"consumer_id": consent.consumer_id, "model_id": model_id}
-            ).first()
+        score = conn.execute(sql["score"], {"consumer_id": consent.consumer_id}).first()
         if score is None:
             refusal = ("no score", "no score for this consumer from the active model")
     # SQLite (WAL) cannot turn this read transaction into a write one once another writer has committed
     # (it fails at once, without waiting); ending the reads first lets the log line wait for the write lock.
-    end_reads(session)
+    # PostgreSQL can, so the log line goes into the same transaction there (one round trip less).
+    if conn.dialect.name == "sqlite":
+        end_reads(session)
     if refusal is not None or score is None:
         why, message = refusal or ("no score", "no score")
         row = {
