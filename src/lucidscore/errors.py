@@ -51,3 +51,17 @@ class ModelFileError(LucidError):
 
 class PolicyViolation(LucidError):
     """An input is refused by lucidscore's scope rules (SPEC section 2). No flag overrides it."""
+
+
+# How messages name a row of a table, the same way in ingest, train, score and evaluate: for a CSV file the
+# header is row 1 (the first data row is row 2: the line number a text editor or spreadsheet shows); for
+# Parquet and tables in memory, the 1-based position. Readers record the number of the first data row in
+# the table's ``attrs`` (pandas carries them through selection, copies and joins).
+FIRST_ROW = "lucidscore_first_row"
+
+
+def row_label(data: object, position: int, offset: int = 0) -> str:
+    """'row N' for the data row at 0-based ``position`` of ``data`` (a pandas table or column), which
+    ``offset`` data rows precede in its file (a chunk)."""
+    attrs = getattr(data, "attrs", None) or {}
+    return f"row {offset + position + int(attrs.get(FIRST_ROW, 1)):,}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lucidscore.errors import InputError
+from lucidscore.errors import FIRST_ROW, InputError
 
 _CSV = {".csv", ".txt", ".data", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
@@ -84,6 +84,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
             ) from None
     if frame.shape[1] == 0 or frame.shape[0] == 0:
         raise InputError(f"{p}: the file has no data rows; expected a header row and at least one data row")
+    frame.attrs[FIRST_ROW] = 1 if suffix in _PARQUET or magic == b"PAR1" else 2  # a CSV's header is row 1
     frame.columns = [str(c).strip() for c in frame.columns]
     dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if dupes:

@@ -197,7 +197,7 @@ def test_duplicate_audit_keys_are_refused(files: dict[str, Path], tmp_path: Path
             "SEX",
         ]
     )
-    with pytest.raises(InputError, match=r"dup.csv row 2,001: key id=\d+ appears more than once"):
+    with pytest.raises(InputError, match=r"dup.csv row 2,002: key id=\d+ appears more than once"):
         raise exc  # type: ignore[misc]
 
 
@@ -311,6 +311,6 @@ def test_an_audit_column_it_cannot_group_is_named(files: dict[str, Path], tmp_pa
     _, _, exc = _run(["evaluate", str(files["model"]), str(files["model_only"]), "--audit", str(audit),
                       "--audit-columns", "AGE"])  # fmt: skip
     with pytest.raises(
-        InputError, match=r"audit_mixed.csv: audit column AGE: holds numbers and text \('unknown' at row 6"
+        InputError, match=r"audit_mixed.csv: audit column AGE: holds numbers and text \('unknown' at row 7"
     ):
         raise exc  # type: ignore[misc]

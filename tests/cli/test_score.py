@@ -138,7 +138,8 @@ def test_junk_value(files: tuple[Path, Path], tmp_path: Path, cli: Runner) -> No
     frame.loc[3, "months_at_address"] = "ten"
     frame.to_csv(tmp_path / "junk.csv", index=False)
     result = cli("score", str(model), str(tmp_path / "junk.csv"), "--out", str(tmp_path / "o.parquet"))
-    assert_one_line_error(result, r"junk.csv: column months_at_address row 4: found 'ten'; expected a number")
+    assert_one_line_error(result, r"junk.csv: column months_at_address row 5: found 'ten'; expected a number")
+    # data row 3 (0-based) is line 5 of the file: the header is row 1, as ingest counts
     assert not (tmp_path / "o.parquet").exists()
 
 

@@ -254,7 +254,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     junk = base.assign(utilisation=base["utilisation"].astype(object))
     junk.loc[41, "utilisation"] = "abc"
     junk.to_csv(tmp / "junk.csv", index=False)
-    cases["junk"] = (tmp / "junk.csv", [], r"column utilisation row 42: value 'abc' is not a number")
+    cases["junk"] = (tmp / "junk.csv", [], r"column utilisation row 43: value 'abc' is not a number")
     base.assign(SEX=1, followers=10).to_csv(tmp / "sex.csv", index=False)
     cases["policy"] = (
         tmp / "sex.csv",

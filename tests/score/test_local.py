@@ -123,7 +123,7 @@ def test_junk_cell_names_file_row_and_value_and_writes_nothing(
     data.to_csv(tmp_path / "data.csv", index=False)
     out = tmp_path / "out.parquet"
     with pytest.raises(
-        InputError, match=r"data.csv: column utilisation row 271: found 'n/a\?'; expected a number"
+        InputError, match=r"data.csv: column utilisation row 272: found 'n/a\?'; expected a number"
     ):
         score_file(model, tmp_path / "data.csv", out, progress=False, chunk_bytes=chunk_bytes)
     assert not out.exists()

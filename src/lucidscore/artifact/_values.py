@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, row_label
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -95,8 +95,9 @@ def numeric_values(
 ) -> FloatArray:
     """A column as float64 with NaN for missing; text that is not a number raises ``InputError``.
 
-    Rows are named counting data rows from 1: ``row_offset`` data rows come before ``values`` (a chunk of a
-    file), and ``positions`` gives each value's position when ``values`` is a subset of the rows.
+    Rows are named as ``lucidscore.errors.row_label`` says (a CSV's header is row 1; in memory, from 1):
+    ``row_offset`` data rows come before ``values`` (a chunk of a file), and ``positions`` gives each
+    value's position when ``values`` is a subset of the rows.
 
     >>> numeric_values(pd.Series(["1", " 2.5", "", None]), "x").tolist()
     [1.0, 2.5, nan, nan]
@@ -108,9 +109,9 @@ def numeric_values(
     numbers, junk = parse_numbers(values)
     if junk.any():
         pos = int(np.flatnonzero(junk)[0])
-        row = row_offset + (pos if positions is None else int(positions[pos])) + 1
+        row = row_label(values, pos if positions is None else int(positions[pos]), row_offset)
         raise InputError(
-            f"column {name} row {row:,}: found {values.iloc[pos]!r}; "
+            f"column {name} {row}: found {values.iloc[pos]!r}; "
             "expected a number (or an empty cell for missing)"
         )
     return numbers
@@ -128,7 +129,7 @@ def numeric_columns(frame: pd.DataFrame, names: list[str], row_offset: int = 0) 
     if bad:
         pos, _, name = min(bad)
         raise InputError(
-            f"column {name} row {row_offset + pos + 1:,}: found {frame[name].iloc[pos]!r}; "
+            f"column {name} {row_label(frame, pos, row_offset)}: found {frame[name].iloc[pos]!r}; "
             "expected a number (or an empty cell for missing)"
         )
     return {name: numbers for name, (numbers, _) in parsed.items()}

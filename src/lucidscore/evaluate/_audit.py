@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from lucidscore.errors import InputError, PolicyViolation
+from lucidscore.errors import InputError, PolicyViolation, row_label
 from lucidscore.evaluate._fairness import audit_groups
 
 
@@ -92,8 +92,9 @@ def align_columns(
         repeated = np.flatnonzero(audit[key].duplicated().to_numpy())
         if repeated.size:
             pos = int(repeated[0])
-            raise InputError(  # data rows are counted from 1, as the scoring engine counts them
-                f"{audit_name} row {pos + 1:,}: key {key}={audit[key].iloc[pos]} appears more than once; "
+            raise InputError(  # rows named as ingest, train and score name them (errors.row_label)
+                f"{audit_name} {row_label(audit, pos)}: key {key}={audit[key].iloc[pos]} appears more than "
+                "once; "
                 "expected one audit row per key"
             )
         lookup = audit.set_index(key)[list(columns)]

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.errors import InputError
+from lucidscore.errors import FIRST_ROW, InputError, row_label
 
 FOUR_FIFTHS = 0.8
 MIN_GROUP = 30
@@ -92,11 +92,13 @@ def _numbers(values: pd.Series, absent: npt.NDArray[np.bool_], name: str) -> npt
     bad = np.flatnonzero(~absent & ~np.isfinite(x))
     if bad.size:
         pos = int(bad[0])
-        raise _problem(name, f"{values.iloc[pos]} at row {pos + 1:,} is not a finite number")
+        raise _problem(name, f"{values.iloc[pos]} at {row_label(values, pos)} is not a finite number")
     return x
 
 
-def _group_numbers(x: npt.NDArray[np.float64], absent: npt.NDArray[np.bool_], name: str) -> npt.NDArray:
+def _group_numbers(
+    x: npt.NDArray[np.float64], absent: npt.NDArray[np.bool_], name: str, first_row: int = 1
+) -> npt.NDArray:
     present = x[~absent]
     distinct = np.unique(present)
     labels = np.full(x.size, MISSING, dtype=object)
@@ -110,7 +112,7 @@ def _group_numbers(x: npt.NDArray[np.float64], absent: npt.NDArray[np.bool_], na
         pos = int(np.flatnonzero(~absent & ((x < AGE_YEARS[0]) | (x > AGE_YEARS[1])))[0])
         raise _problem(
             name,
-            f"{_number_label(float(x[pos]))} at row {pos + 1:,} is not an age in years "
+            f"{_number_label(float(x[pos]))} at row {pos + first_row:,} is not an age in years "
             f"({AGE_YEARS[0]:g}–{AGE_YEARS[1]:g}); expected ages in years (banded <25 … 55+), missing cells "
             "for unknown ages, or bands as text",
         )
@@ -171,11 +173,13 @@ def audit_groups(values: pd.Series) -> pd.Series:
             first = int(np.flatnonzero(~absent)[np.flatnonzero(~numberlike)[0]])
             raise _problem(
                 name,
-                f"holds numbers and text ({values.iloc[first]!r} at row {first + 1:,}); expected all numbers "
-                "(banded) or all text (grouped as given)",
+                f"holds numbers and text ({values.iloc[first]!r} at {row_label(values, first)}); "
+                "expected all numbers (banded) or all text (grouped as given)",
             )
     if numbers is not None:
-        labels = _group_numbers(_numbers(numbers, absent, name), absent, name)
+        labels = _group_numbers(
+            _numbers(numbers, absent, name), absent, name, int(values.attrs.get(FIRST_ROW, 1))
+        )
     else:
         text = values.where(~absent).map(lambda v: v if isinstance(v, str) else str(v))
         distinct = pd.unique(text[~absent])

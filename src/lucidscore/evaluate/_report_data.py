@@ -20,7 +20,7 @@ import pandas as pd
 
 from lucidscore import __version__
 from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Overlap, ScorecardArtifact, training_overlap
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, row_label
 from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
 from lucidscore.evaluate._metrics import (
     band_edges,
@@ -134,7 +134,8 @@ def _target(frame: pd.DataFrame, target: str, name: str, bad_value: str | float 
         expected = f"{bad_value} (bad) or {good} (good): two values only"
     if wrong.any():
         pos = int(np.flatnonzero(wrong)[0])
-        found = f"{name} row {pos + 1:,}: column {target} is {str(col.iloc[pos])!r}; expected {expected}"
+        found = f"{name} {row_label(col, pos)}: column {target} is {str(col.iloc[pos])!r}; "
+        found += f"expected {expected}"
         # Without a bad value, naming one is the fix: the error is about that parameter.
         raise InputError.about("bad_value", found) if bad_value is None else InputError(found)
     if y.min() == y.max():

@@ -150,6 +150,13 @@ def fit_table(X: Any, y: Any, p: ScorecardParams, progress: Progress | None = No
     return Fitted(artifact, [str(c) for c in frame.columns], named, notes, classes)
 
 
+def check_input_values(frame: pd.DataFrame, target: str, p: ScorecardParams) -> None:
+    """Refuse a junk value in any input column of the whole table, before a split takes rows from it, so
+    that the message names the row of the file (``errors.row_label``), not of the training part."""
+    for column in _model_columns(frame, target, p):
+        column_kind(frame[column], column)
+
+
 def _model_columns(frame: pd.DataFrame, target: str | None, p: ScorecardParams) -> list[str]:
     for label, names in (("exclude", p.exclude), ("audit_columns", p.audit_columns)):
         unknown = [c for c in names if c not in frame.columns]

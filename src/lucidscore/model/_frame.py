@@ -1,6 +1,7 @@
 """Check and type the training table: the target, numeric vs categorical columns, junk values.
 
-Row numbers in messages count data rows from 1 (the header is not a row).
+Rows in messages are named by ``lucidscore.errors.row_label``: in a CSV file the header is row 1, as
+``ingest`` counts; in Parquet and in memory, from 1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import numeric_values, parse_numbers
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, row_label
 
 Kind = Literal["numeric", "categorical"]
 NUMERIC_SHARE = 0.9  # a text column whose values are at least this share numbers is numeric with junk
@@ -35,9 +36,9 @@ def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt
     """
     missing = y.isna().to_numpy()
     if missing.any():
-        row = int(np.flatnonzero(missing)[0]) + 1
+        row = row_label(y, int(np.flatnonzero(missing)[0]))
         raise InputError(
-            f"target {name}: {int(missing.sum())} missing value(s), first at row {row}; "
+            f"target {name}: {int(missing.sum())} missing value(s), first at {row}; "
             "expected a value on every row"
         )
     values = sorted(pd.unique(y).tolist(), key=str)
@@ -87,9 +88,9 @@ def column_kind(values: pd.Series, name: str) -> Kind:
     if n_num >= NUMERIC_SHARE * (n_num + n_junk):
         row = int(np.flatnonzero(junk)[0])
         raise InputError(
-            f"column {name} row {row + 1}: value {values.iloc[row]!r} is not a number; expected a number "
-            f"({n_num:,} of {n_num + n_junk:,} values are numbers, {n_junk:,} are not) — fix the value or "
-            "leave the cell empty for missing"
+            f"column {name} {row_label(values, row)}: value {values.iloc[row]!r} is not a number; expected a "
+            f"number ({n_num:,} of {n_num + n_junk:,} values are numbers, {n_junk:,} are not) — fix the "
+            "value or leave the cell empty for missing"
         )
     return "categorical"
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, reference_scores, segment_of_rows
 from lucidscore.errors import InputError
-from lucidscore.model._fit import Progress, fit_table, validated_params
+from lucidscore.model._fit import Progress, check_input_values, fit_table, validated_params
 from lucidscore.model._frame import binary_target
 from lucidscore.model._metrics import discrimination
 
@@ -70,6 +70,7 @@ def train_split(
     from sklearn.model_selection import train_test_split  # only when a test split is asked for
 
     yb = binary_target(y_all, target, params.get("bad_value"))
+    check_input_values(features, target, p)
     try:
         train_idx, test_idx = train_test_split(
             np.arange(len(frame)), test_size=test_size, random_state=seed, stratify=yb

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lucidscore.errors import InputError
+from lucidscore.errors import FIRST_ROW, InputError
 from lucidscore.tabular import header_line, separator_of
 
 CHUNK_ROWS = 250_000  # Parquet batches and pandas fallbacks
@@ -65,8 +65,25 @@ def iter_chunks(
     """Frames of up to ``chunk_rows`` rows holding ``numeric`` (float64), ``text`` (strings) and ``keep``.
 
     Numeric columns are read as float64 by pyarrow; a cell that is not a number makes pyarrow fail, and
-    the chunk is then re-read as text so the caller's parser can name the row and value.
+    the chunk is then re-read as text so the caller's parser can name the row and value. Each frame
+    records the number of the file's first data row (``errors.FIRST_ROW``: 2 in a CSV, whose header is
+    row 1), so messages name rows as ``ingest`` does.
     """
+    first_row = 1 if source.kind == "parquet" else 2
+    for chunk in _raw_chunks(source, numeric, text, keep, chunk_rows, block_bytes):
+        chunk.attrs[FIRST_ROW] = first_row
+        yield chunk
+
+
+def _raw_chunks(
+    source: TableSource,
+    numeric: list[str],
+    text: list[str],
+    keep: list[str],
+    chunk_rows: int = CHUNK_ROWS,
+    block_bytes: int = BLOCK_BYTES,
+) -> Iterator[pd.DataFrame]:
+    """``iter_chunks`` without the row numbering."""
     wanted = list(dict.fromkeys([*numeric, *text, *keep]))
     if source.kind == "parquet":
         pf = pq.ParquetFile(source.path)

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, load_artifact
-from lucidscore.errors import InputError
+from lucidscore.errors import FIRST_ROW, InputError
 from lucidscore.score._chunks import open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
@@ -72,8 +72,14 @@ def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
     return scored
 
 
-def _scorer(model_json: str, what: tuple[int, bool, int], id_name: str) -> Any:
-    """The function ``mapInPandas`` runs on each partition (compiles the model once per task)."""
+def _scorer(model_json: str, what: tuple[int, bool, int], id_name: str, first_row: int) -> Any:
+    """The function ``mapInPandas`` runs on each partition (compiles the model once per task).
+
+    Without an id column, ``id_name`` is ``row`` (the data row's 1-based position, from ``zipWithIndex``)
+    and a batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
+    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1). With an id
+    column, they name the row within its batch and that batch's first id.
+    """
     reasons, recourse, max_changes = what
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -81,10 +87,13 @@ def _scorer(model_json: str, what: tuple[int, bool, int], id_name: str) -> Any:
         for frame in batches:
             ids = frame[id_name]
             inputs = frame if id_name in compiled.required_columns else frame.drop(columns=[id_name])
+            inputs.attrs[FIRST_ROW] = first_row if id_name == ROW_COLUMN else 1
+            offset = int(ids.iloc[0]) - 1 if id_name == ROW_COLUMN and len(ids) else 0
             try:
-                batch = compiled.prepare(inputs)
+                batch = compiled.prepare(inputs, row_offset=offset)
             except InputError as exc:
-                raise ValueError(_ERROR_PREFIX + exc.message) from None
+                where = "" if id_name == ROW_COLUMN else f"in the batch from {id_name} {ids.iloc[0]}: "
+                raise ValueError(_ERROR_PREFIX + where + exc.message) from None
             scored = compiled_score_frame(
                 compiled, batch, reasons, recourse=recourse, max_changes=max_changes
             )
@@ -101,9 +110,11 @@ def score_dataframe(
     id_column: str | None = None,
     recourse: bool = False,
     max_changes: int = DEFAULT_MAX_CHANGES,
+    first_row: int = 1,
 ) -> Any:
     """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns (the
-    reason and recourse columns of ``score_frame``, as strings and short integers)."""
+    reason and recourse columns of ``score_frame``, as strings and short integers). ``first_row``: how
+    messages number the first data row (2 when the DataFrame was read from a CSV file with its header)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -132,7 +143,7 @@ def score_dataframe(
             ],
         ]
     )
-    scorer = _scorer(artifact.model_dump_json(), (reasons, recourse, max_changes), id_name)
+    scorer = _scorer(artifact.model_dump_json(), (reasons, recourse, max_changes), id_name, first_row)
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
         return frame.mapInPandas(scorer, out_schema)
@@ -170,7 +181,8 @@ def score_file(
             frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
         else:
             frame = session.read.csv(str(source.path), header=True, sep=sep, inferSchema=False)
-    scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes)
+    first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
+    scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes, first_row)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
