@@ -144,4 +144,4 @@ def test_the_services_own_writes_keep_every_chain_valid(any_world: World) -> Non
     after = _links(any_world)
     assert after["access_log"] == before["access_log"] + 80
     assert after["score_history"] == before["score_history"] + 1  # the rescore
-    assert after["dispute_events"] == before["dispute_events"] + 4  # opened, corrected, rescored, accepted
+    assert after["dispute_events"] == before["dispute_events"] + 5  # opened … accepted: five steps

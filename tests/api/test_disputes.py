@@ -29,11 +29,28 @@ def test_reject_with_a_reason(any_world: World) -> None:
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     mine = world.signed_in("alice").get(f"/v1/me/disputes/{dispute_id}").json()
     assert mine["resolution"] == "the lender confirmed the limit"
-    assert [e["action"] for e in mine["events"]] == ["opened", "rejected"]
+    # answered without an explicit review: the review step is recorded at the moment of the answer
+    assert [e["action"] for e in mine["events"]] == ["opened", "review_started", "rejected"]
     r = ann.post(f"/v1/analyst/disputes/{dispute_id}/reject", json={"reason": "again"})
     assert (
         r.status_code == 409 and r.json()["error"]["message"] == f"dispute {dispute_id} is already rejected"
     )
+    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/review")
+    assert r.status_code == 409, r.text
+
+
+def test_review_is_recorded_once_and_only_by_an_analyst(any_world: World) -> None:
+    world = any_world
+    dispute_id = open_dispute(world)
+    alice = world.signed_in("alice")
+    assert alice.post(f"/v1/analyst/disputes/{dispute_id}/review").status_code == 403
+    ann = world.signed_in("ann")
+    for _ in range(2):
+        r = ann.post(f"/v1/analyst/disputes/{dispute_id}/review")
+        assert r.status_code == 200, r.text
+        assert [e["action"] for e in r.json()["events"]] == ["opened", "review_started"]
+    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/reject", json={"reason": "the lender confirmed it"})
+    assert [e["action"] for e in r.json()["events"]] == ["opened", "review_started", "rejected"]
 
 
 def test_accept_corrects_rescores_and_keeps_the_trail(any_world: World) -> None:
@@ -45,7 +62,13 @@ def test_accept_corrects_rescores_and_keeps_the_trail(any_world: World) -> None:
         json={"corrections": {"credit_limit": 8000}, "note": "limit raised by the lender"},
     )
     assert r.status_code == 200, r.text
-    assert [e["action"] for e in r.json()["events"]] == ["opened", "corrected", "rescored", "accepted"]
+    assert [e["action"] for e in r.json()["events"]] == [
+        "opened",
+        "review_started",
+        "corrected",
+        "rescored",
+        "accepted",
+    ]
     assert ("correct", "accounts", "A1", "C0001") in world.rescorer.calls
     assert world.signed_in("alice").get("/v1/me/score").json()["score"] == 701
 
@@ -72,13 +95,14 @@ def test_a_failed_rescore_keeps_the_correction_in_the_trail_and_the_dispute_open
     }
     trail = ann.get(f"/v1/analyst/disputes/{dispute_id}").json()
     assert trail["status"] == "open"
-    assert [e["action"] for e in trail["events"]] == ["opened", "corrected"]
-    assert trail["events"][1]["detail"]["corrections"] == {"credit_limit": 9000}
+    assert [e["action"] for e in trail["events"]] == ["opened", "review_started", "corrected"]
+    assert trail["events"][2]["detail"]["corrections"] == {"credit_limit": 9000}
     monkeypatch.undo()  # rescoring works again: the retry completes the dispute
     r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 9000}})
     assert r.status_code == 200, r.text
     assert [e["action"] for e in r.json()["events"]] == [
         "opened",
+        "review_started",
         "corrected",
         "corrected",
         "rescored",

@@ -79,14 +79,25 @@ def test_a_dispute_is_filed_in_steps_and_its_history_is_shown(tmp_path: pytest.T
     mine = client.get("/disputes").text
     assert "Statement of June 2026 for Credit card or revolving credit A1" in mine
     assert "Balance: I paid it off (should be: 0)" in mine
-    assert 'class="history-filed"' in mine and 'class="history-under-review"' in mine
-    assert 'class="history-closed"' not in mine
+    assert 'class="history-filed"' in mine and 'class="history-waiting"' in mine
+    assert "Waiting for review" in mine
+    assert 'class="history-under-review"' not in mine and 'class="history-closed"' not in mine
 
     analyst = world.client()
     post_signin(analyst, "ann", PASSWORDS["ann"])
     queue = analyst.get("/analyst/disputes").text
     dispute_id = re.search(r'action="/analyst/disputes/(\d+)/accept"', queue)
     assert dispute_id is not None
+    # The analyst takes it up: from now the consumer sees "Under review", with when, and no longer waiting.
+    review = f"/analyst/disputes/{dispute_id.group(1)}/review"
+    assert f'action="{review}"' in queue
+    r = analyst.post(review, data={"csrf_token": _csrf(queue)}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    mine = client.get("/disputes").text
+    assert 'class="history-under-review"' in mine and 'class="history-waiting"' not in mine
+    assert "Waiting for review" not in mine
+    queue = analyst.get("/analyst/disputes").text
+    assert f'action="{review}"' not in queue  # once per dispute
     r = analyst.post(
         f"/analyst/disputes/{dispute_id.group(1)}/accept",
         data={"corrections": "balance=0", "note": "furnisher confirmed", "csrf_token": _csrf(queue)},

@@ -53,8 +53,8 @@ def test_accepted_dispute_corrects_rescores_and_audits(demo_build: DemoBuild) ->
     )
     assert r.status_code == 200, r.text
     events = r.json()["events"]
-    assert [e["action"] for e in events] == ["opened", "corrected", "rescored", "accepted"]
-    rescored = events[2]["detail"]
+    assert [e["action"] for e in events] == ["opened", "review_started", "corrected", "rescored", "accepted"]
+    rescored = events[3]["detail"]
 
     engine = make_engine(demo_build.db_url)
     versions = history(engine, "statements", {"account_id": worst["account_id"], "period": worst["period"]})
@@ -65,7 +65,7 @@ def test_accepted_dispute_corrects_rescores_and_audits(demo_build: DemoBuild) ->
             text("SELECT count(*) FROM dispute_events WHERE dispute_id = :d"), {"d": dispute_id}
         ).scalar_one()
     engine.dispose()
-    assert n == 4
+    assert n == 5  # opened, review started, corrected, rescored, accepted
 
     after = consumer.get("/v1/me/history").json()
     assert len(after) == len(before)  # one point per month: the correction replaced the newest month's

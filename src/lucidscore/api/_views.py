@@ -412,15 +412,22 @@ def _corrections_text(table: str, corrections: Any, currency: str) -> str:
 
 
 def dispute_history(dispute: DisputeOut, currency: str) -> list[HistoryStep]:
-    """The dispute's history from its events: filed, under review (while open), corrected, rescored,
-    closed — each with what happened, in words (never the stored dictionaries)."""
+    """The dispute's history from its events: filed, under review (from when an analyst took it up;
+    "waiting for review" until then), corrected, rescored, closed — each with what happened, in words
+    (never the stored dictionaries)."""
     steps: list[HistoryStep] = []
+    reviewed = any(e.action == service.REVIEW_STARTED for e in dispute.events)
     for e in dispute.events:
         at = _format.when(e.at)
         detail = e.detail if isinstance(e.detail, dict) else {}
         if e.action == "opened":
             steps.append(HistoryStep("filed", "Filed", at, str(detail.get("reason", ""))))
-            steps.append(HistoryStep("under review", "Under review", at, "An analyst checks the record."))
+            if not reviewed and dispute.status == "open":
+                waiting = "Received; an analyst will check the record."
+                steps.append(HistoryStep("waiting", "Waiting for review", "", waiting))
+        elif e.action == service.REVIEW_STARTED:
+            checking = "An analyst is checking the record."
+            steps.append(HistoryStep("under review", "Under review", at, checking))
         elif e.action == "corrected":
             text = _corrections_text(dispute.record_table, detail.get("corrections"), currency)
             steps.append(HistoryStep("corrected", "Corrected", at, text or "The record was corrected."))
@@ -440,3 +447,10 @@ def dispute_history(dispute: DisputeOut, currency: str) -> list[HistoryStep]:
 
 
 STATUS_LABELS = {"open": "Under review", "accepted": "Closed: corrected", "rejected": "Closed: not changed"}
+
+
+def status_label(dispute: DisputeOut) -> str:
+    """The dispute's status in words: an open dispute no analyst has taken up yet is waiting for review."""
+    if dispute.status == "open" and not any(e.action == service.REVIEW_STARTED for e in dispute.events):
+        return "Waiting for review"
+    return STATUS_LABELS.get(dispute.status, dispute.status)

@@ -56,7 +56,15 @@ from lucidscore.service._consents import (
 )
 from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._declared import check_declared
-from lucidscore.service._disputes import add_event, disputes_of, events_of, open_dispute, resolve_dispute
+from lucidscore.service._disputes import (
+    REVIEW_STARTED,
+    add_event,
+    disputes_of,
+    events_of,
+    open_dispute,
+    resolve_dispute,
+    start_review,
+)
 from lucidscore.service._errors import (
     Conflict,
     DomainError,
@@ -130,6 +138,7 @@ __all__ = [
     "ENGINES",
     "MAX_CODE_SECONDS",
     "RECORD_KEYS",
+    "REVIEW_STARTED",
     "ROLES",
     "AccountInfo",
     "AccountSpec",
@@ -237,6 +246,7 @@ __all__ = [
     "score_history",
     "score_trail",
     "set_catalogue",
+    "start_review",
     "status_of",
     "stored_explanation",
     "stored_reasons",

@@ -81,11 +81,29 @@ def events_of(session: Session, dispute: Dispute) -> Sequence[DisputeEvent]:
     ).all()
 
 
+REVIEW_STARTED = "review_started"
+
+
+def start_review(session: Session, dispute: Dispute, analyst: User) -> Dispute:
+    """An analyst takes the dispute up: the trail records when its review started (the consumer's history
+    shows "Under review" from then, "Waiting for review" before). Once per dispute: a second call records
+    nothing. A dispute answered without this step gets it at the moment of the answer."""
+    if dispute.status != "open":
+        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
+    started = session.scalar(
+        select(func.count())
+        .select_from(DisputeEvent)
+        .where(DisputeEvent.dispute_id == dispute.id, DisputeEvent.action == REVIEW_STARTED)
+    )
+    if not started:
+        add_event(session, dispute, analyst, REVIEW_STARTED, {})
+    return dispute
+
+
 def resolve_dispute(
     session: Session, dispute: Dispute, analyst: User, status: str, resolution: str
 ) -> Dispute:
-    if dispute.status != "open":
-        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
+    start_review(session, dispute, analyst)  # refuses a dispute that is not open
     dispute.status = status
     dispute.resolution = resolution
     dispute.resolved_at = now()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from lucidscore.service._common import end_reads
-from lucidscore.service._disputes import add_event, resolve_dispute
+from lucidscore.service._disputes import add_event, resolve_dispute, start_review
 from lucidscore.service._errors import Conflict, Unavailable
 from lucidscore.service._rescore import Rescorer, model_artifact, published_month
 from lucidscore.service._scores import activate_model, active_model, model_by_id
@@ -59,8 +59,7 @@ def accept_dispute(
     The active model is checked (as on activation, signature with ``key`` included) before the record is
     corrected: a model edited in the database never produces the new score.
     """
-    if dispute.status != "open":
-        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
+    start_review(session, dispute, analyst)  # refuses a dispute that is not open
     model = active_model(session)
     if rescorer is not None and model is not None and corrections:
         model_artifact(model, key)

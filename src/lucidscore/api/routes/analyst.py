@@ -49,6 +49,15 @@ def one_dispute(dispute: AnyDispute, db: Db) -> AnalystDisputeOut:
     return AnalystDisputeOut.model_validate(_views.dispute_out(db, dispute, analyst=True).model_dump())
 
 
+@router.post("/disputes/{dispute_id}/review", summary="Start the review: the consumer sees 'Under review'")
+def review_dispute(dispute: AnyDispute, auth: AnalystWrite, db: Db) -> AnalystDisputeOut:
+    """Record that an analyst took the dispute up (once; a second call changes nothing). Accepting or
+    rejecting a dispute not yet under review records this step first."""
+    service.start_review(db, dispute, auth.user)
+    db.commit()
+    return AnalystDisputeOut.model_validate(_views.dispute_out(db, dispute, analyst=True).model_dump())
+
+
 @router.post("/disputes/{dispute_id}/accept", summary="Accept: correct the record and rescore")
 def accept_dispute(
     body: AcceptDisputeIn, dispute: AnyDispute, auth: AnalystWrite, db: Db, state: State

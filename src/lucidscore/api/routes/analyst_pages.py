@@ -56,7 +56,8 @@ def queue_page(
             "record_key": d.record_key,
             "reason": d.reason,
             "open": d.status == "open",
-            "status": _views.STATUS_LABELS.get(d.status, d.status),
+            "in_review": any(e.action == service.REVIEW_STARTED for e in d.events),
+            "status": _views.status_label(d),
             "resolution": d.resolution,
             "fields": _views.disputable_fields(d.record_table),
             "history": _views.dispute_history(d, currency),
@@ -76,6 +77,13 @@ def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
             raise ApiError(422, f"correction {line.strip()!r}: expected column=value", field="corrections")
         out[column.strip()] = value.strip()
     return out
+
+
+@router.post("/analyst/disputes/{dispute_id}/review")
+def review_form(dispute_id: DisputeId, auth: AnalystForm, db: Db) -> Response:
+    service.start_review(db, find_dispute(db, dispute_id), auth.user)
+    db.commit()
+    return RedirectResponse(f"/analyst/disputes#dispute-{dispute_id}", status_code=303)
 
 
 @router.post("/analyst/disputes/{dispute_id}/accept")

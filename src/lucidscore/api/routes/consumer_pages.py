@@ -218,7 +218,7 @@ def disputes_page(
                 "id": d.id,
                 "title": _views.record_title(d.record_table, d.record_key, accounts),
                 "reason": d.reason,
-                "status": _views.STATUS_LABELS.get(d.status, d.status),
+                "status": _views.status_label(d),
                 "open": d.status == "open",
                 "history": _views.dispute_history(d, currency),
             }
