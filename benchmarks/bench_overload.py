@@ -9,7 +9,7 @@ One command (from the repository root; needs `wrk`: apt-get install wrk):
 
 It builds (or, with --reuse, reuses) the demo under benchmarks/_work/ that bench_api.py uses, grants 500
 consents to its first merchant, signs one demo consumer in, then for each backend starts `lucidscore serve`
-(one uvicorn process, default settings: 8 database slots, a queue of 1024, 5 s queue timeout) and runs wrk
+(one uvicorn process unless `--workers N`; default settings: 8 database slots, a queue of 1024, 5 s queue timeout) and runs wrk
 (1 thread) with benchmarks/overload.lua. PostgreSQL 15 is started by the script in a temporary directory
 (bench_ingest.postgres_server) and holds a copy of the service tables. Loopback only, bounded in time.
 Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30, help="length of each flood and of the paced run")
     parser.add_argument("--rate", type=int, default=200, help="decisions per second of the paced run")
     parser.add_argument("--reuse", action="store_true", help="reuse a demo built by an earlier run")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
         "--setting", action="append", default=[], help="NAME=VALUE: a service setting (LUCIDSCORE_NAME)"
@@ -163,7 +164,7 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
 
     def measure(backend: str, db_url: str) -> None:
-        with _server(db_url, 1, server_env) as base:
+        with _server(db_url, args.workers, server_env) as base:
             bearer = _session_token(base, consumer["username"], consumer["password"])
             floods = [
                 ("GET /v1/me, bogus bearer", {"LUCID_PATH": "/v1/me", "LUCID_AUTH": "Bearer bogus"}),
