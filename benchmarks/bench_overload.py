@@ -9,10 +9,10 @@ One command (from the repository root; needs `wrk`: apt-get install wrk):
 
 It builds (or, with --reuse, reuses) the demo under benchmarks/_work/ that bench_api.py uses, grants 500
 consents to its first merchant, signs one demo consumer in, then for each backend starts `lucidscore serve`
-(one uvicorn process unless `--workers N`; default settings: 8 database slots, a queue of 1024, 5 s queue timeout) and runs wrk
-(1 thread) with benchmarks/overload.lua. PostgreSQL 15 is started by the script in a temporary directory
-(bench_ingest.postgres_server) and holds a copy of the service tables. Loopback only, bounded in time.
-Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
+(one uvicorn process unless `--workers N`; default settings: 8 database slots, a queue of 1024, 5 s queue
+timeout) and runs wrk (1 thread) with benchmarks/overload.lua. PostgreSQL 15 is started by the script in a
+temporary directory (bench_ingest.postgres_server) and holds a copy of the service tables. Loopback only,
+bounded in time. Prints one JSON line per run and a Markdown table for BENCHMARKS.md.
 """
 
 from __future__ import annotations
