@@ -8,12 +8,14 @@ the schema it was written for.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
 from lucidscore.errors import InputError
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a command opens a database, not by every command
+    from sqlalchemy.engine import Engine
 
 DbOption = Annotated[
     str,
