@@ -10,7 +10,7 @@ from sqlalchemy import text
 from lucidscore.errors import InputError
 from lucidscore.records import TABLES_BY_NAME
 from lucidscore.service._errors import Invalid, NotFound
-from lucidscore.service._records import RECORD_KEYS
+from lucidscore.service._records import RECORD_KEYS, key_condition
 from lucidscore.store import make_engine
 
 
@@ -36,7 +36,7 @@ def apply_correction(
     engine = make_engine(db_url)
     try:
         parts = key.split("|")
-        where = " AND ".join(f"CAST({c} AS TEXT) = :k{i}" for i, c in enumerate(key_columns))
+        where = key_condition(key_columns, alias="")
         params = {f"k{i}": p for i, p in enumerate(parts)}
         with engine.connect() as conn:
             row = (

@@ -21,6 +21,18 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def key_condition(columns: tuple[str, ...], alias: str = "t") -> str:
+    """SQL matching a record's natural key, given as parameters ``k0``, ``k1``… (the '|'-separated parts).
+
+    Each part is compared with its column as text (dates and times as the database writes them), and
+    the first column — always a text id — also directly, so that the view's partial key index finds the
+    row instead of scanning every current row (10 µs per consumer of the table: a second per correction at
+    100,000 consumers)."""
+    prefix = f"{alias}." if alias else ""
+    texts = [f"CAST({prefix}{c} AS TEXT) = :k{i}" for i, c in enumerate(columns)]
+    return " AND ".join([f"{prefix}{columns[0]} = :k0", *texts])
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -62,7 +74,7 @@ def record_exists(session: Session, consumer_id: str, table: str, key: str) -> b
             f"record_key for {table} has {len(parts)} part(s); expected {len(columns)}: {'|'.join(columns)}",
             field="record_key",
         )
-    where = " AND ".join(f"CAST(t.{c} AS TEXT) = :k{i}" for i, c in enumerate(columns))
+    where = key_condition(columns)
     params: dict[str, Any] = {f"k{i}": p for i, p in enumerate(parts)} | {"c": consumer_id}
     if table == "statements":
         sql = (
