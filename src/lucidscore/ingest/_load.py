@@ -309,7 +309,11 @@ def has_current_keys(conn: Connection, stage: Table, record: RecordTable) -> boo
         return False
     cur = main.alias("cur")
     match = and_(_key_match(cur, stage, record), cur.c[SUPERSEDED_AT].is_(None))
-    return bool(conn.execute(select(exists(select(literal(1)).select_from(stage).join(cur, match)))).scalar())
+    # Staged rows outside, one key probe each inside: as a join, SQLite's planner may read every current
+    # row and probe the (unanalysed) stage instead — 0.25 s for one corrected statement at 100,000
+    # consumers, where the probe takes microseconds.
+    probe = exists(select(literal(1)).select_from(cur).where(match))
+    return bool(conn.execute(select(exists(select(literal(1)).select_from(stage).where(probe)))).scalar())
 
 
 def _stale_problem(record: RecordTable, row: int, key: tuple[Any, ...], new: Any, old: Any) -> Problem:
