@@ -131,6 +131,11 @@ def _session_token(base: str, username: str, password: str) -> str:
     return str(r.json()["token"])
 
 
+def _selected(only: str | None, label: str) -> bool:
+    """Whether a run is asked for: ``--only`` is a comma-separated list of parts of run labels."""
+    return only is None or any(part.strip() and part.strip() in label for part in only.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, default=20_000)
@@ -142,7 +147,9 @@ def main() -> None:
     parser.add_argument(
         "--setting", action="append", default=[], help="NAME=VALUE: a service setting (LUCIDSCORE_NAME)"
     )
-    parser.add_argument("--only", help="run only the floods whose label contains this text")
+    parser.add_argument(
+        "--only", help="comma-separated: run only the floods (or 'paced') whose label contains one of these"
+    )
     args = parser.parse_args()
     server_env = {f"LUCIDSCORE_{k.upper()}": v for k, _, v in (s.partition("=") for s in args.setting)}
     if shutil.which("wrk") is None:
@@ -175,13 +182,13 @@ def main() -> None:
                 ("POST /v1/decisions", decision_env),
             ]
             for label, env in floods:
-                if args.only and args.only not in label:
+                if not _selected(args.only, label):
                     continue
                 result = _with_probe(base, lambda env=env: _wrk(base, env, CLIENTS, args.seconds))
                 result |= {"backend": backend, "endpoint": label, "load": f"{CLIENTS} clients, unpaced"}
                 print(json.dumps(result), flush=True)
                 runs.append(result)
-            if args.only and args.only not in "paced":
+            if not _selected(args.only, "paced"):
                 return
             # Paced decisions: each connection's cycle is its delay plus the request's own time.
             guess = round(PACED_CONNECTIONS * 1000 / args.rate)
