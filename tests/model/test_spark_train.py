@@ -91,12 +91,17 @@ def test_searches_and_segments_equal_local(spark: Any) -> None:
     assert comparable(remote) == comparable(local)
 
 
-def test_strided_edge_sample_equal_local(spark: Any) -> None:
-    """Above SAMPLE_ROWS rows the local engine takes numeric edges from every k-th row: Spark too."""
+def test_strided_samples_equal_local(spark: Any) -> None:
+    """Above their sample sizes the local engine takes numeric edges and WOE correlations from every k-th
+    row: Spark takes the same rows (a near-copy of a column makes the correlation filter act)."""
     from lucidscore.model._binning import SAMPLE_ROWS
+    from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
 
-    frame = table(11, SAMPLE_ROWS + 7_000)
+    frame = table(11, max(SAMPLE_ROWS, CORRELATION_ROWS) + 7_000)
+    noise = np.random.default_rng(0).normal(0.0, 30.0, len(frame))
+    frame.insert(1, "income2", np.round(frame["income"] + noise, 0))
     local, remote = both(spark, frame, special_values=[-9.0], segment_search=False, shape_search=False)
+    assert any("|correlation|" in note for note in local.training["notes"])
     assert comparable(remote) == comparable(local)
 
 

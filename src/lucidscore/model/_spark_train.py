@@ -15,11 +15,13 @@ What runs where:
 Row order is the input's order (``zipWithIndex`` on the file as read); it defines, as in the local
 engine, the evenly strided sample for numeric pre-bin edges above ``_binning.SAMPLE_ROWS`` segment
 rows, the searches' sample (``sample_rows`` over the targets in row order, collected to the driver:
-one byte per row) and the fingerprint's key (one 8-byte hash per row collected). Known differences
-(docs/model.md): the WOE correlation is summed over compressed rows (equal to the local sum up to
-float rounding) and uses every row where the local engine strides to ``_selection.SAMPLE_ROWS``; a
-characteristic set too large for one 62-bit key (``compress_rows`` falls back to uncompressed rows)
-fits on the compressed rows here; ``--test-size`` is refused. pyspark is imported only inside functions.
+one byte per row), the WOE correlations' strided sample above ``_selection.SAMPLE_ROWS`` rows and the
+fingerprint's key (one 8-byte hash per row collected). Known differences (docs/model.md): the WOE
+correlation is summed over compressed rows (equal to the local sum up to float rounding, which could
+only matter for a pair within ~1e-12 of ``max_correlation``); a characteristic set too large for one
+62-bit key (``compress_rows`` then fits uncompressed rows) fits on compressed rows here, the same
+optimum up to the Newton tolerance; ``--test-size`` is refused. pyspark is imported only inside
+functions.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search_segment
+from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
 from lucidscore.model._selection import select_characteristics
 from lucidscore.model._shape import ShapeResult, choose_shape
 
@@ -362,16 +365,20 @@ def _stacked_counts(rows: Any, names: list[str], alias: dict[str, str], numeric:
     return grouped
 
 
-def _edge_sample_counts(rows: Any, names: list[str], alias: dict[str, str], n: int) -> pd.DataFrame:
-    """``_stacked_counts`` of the evenly strided sample the local ``bin_numeric`` takes its edges from:
-    every ``step``-th of the segment's rows in input order."""
+def _strided(rows: Any, n: int, limit: int) -> Any:
+    """The evenly strided sample of at most ``limit`` of ``rows`` the local engine takes (``x[::step]``):
+    every ``step``-th row in input order (a window over the row index: one sorted pass)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    step = -(-n // SAMPLE_ROWS)
+    step = -(-n // limit)
     position = F.row_number().over(Window.orderBy(ROW)) - 1
-    sampled = rows.withColumn("__pos", position).filter(F.col("__pos") % step == 0)
-    return _stacked_counts(sampled, names, alias, numeric=True)
+    return rows.withColumn("__pos", position).filter(F.col("__pos") % step == 0).drop("__pos")
+
+
+def _edge_sample_counts(rows: Any, names: list[str], alias: dict[str, str], n: int) -> pd.DataFrame:
+    """``_stacked_counts`` of the sample the local ``bin_numeric`` takes its edges from."""
+    return _stacked_counts(_strided(rows, n, SAMPLE_ROWS), names, alias, numeric=True)
 
 
 def _bin_from_counts(
@@ -535,14 +542,25 @@ def fit_card_spark(
 
     _note(progress, f"{name}: counting bin-code tuples in Spark")
     keys = [Y, *[f"__k{j}" for j in range(len(names))]]
-    tuples = rows.mapInPandas(batches, StructType(fields)).groupBy(*keys).count().toPandas()
-    all_codes = tuples[[f"__k{j}" for j in range(len(names))]].to_numpy(dtype=np.int16)
-    t_all = tuples[Y].to_numpy(dtype=np.int8)
-    w_all = tuples["count"].to_numpy(dtype=np.float64)
+    code_names = [f"__k{j}" for j in range(len(names))]
+
+    def tuple_counts(source: Any) -> tuple[Any, Any, Any]:
+        tuples = source.mapInPandas(batches, StructType(fields)).groupBy(*keys).count().toPandas()
+        return (
+            tuples[code_names].to_numpy(dtype=np.int16),
+            tuples[Y].to_numpy(dtype=np.int8),
+            tuples["count"].to_numpy(dtype=np.float64),
+        )
+
+    all_codes, t_all, w_all = tuple_counts(rows)
+    # The correlations: from the local engine's strided sample above its size, else from every row.
+    corr_codes, corr_w = all_codes, w_all
+    if n_rows > CORRELATION_ROWS:
+        corr_codes, _, corr_w = tuple_counts(_strided(rows, n_rows, CORRELATION_ROWS))
     tables = {c: np.array([b.woe for b in binned[c].bins]) for c in names}
     strong = [c for c in names if binned[c].iv >= params.iv_threshold]
     corr = _weighted_correlation(
-        strong, [tables[c] for c in strong], all_codes[:, [names.index(c) for c in strong]], w_all
+        strong, [tables[c] for c in strong], corr_codes[:, [names.index(c) for c in strong]], corr_w
     )
     kept, sel_notes = select_characteristics(
         {c: binned[c].iv for c in names},
