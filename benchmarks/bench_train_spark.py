@@ -7,9 +7,11 @@ Command (from the repo root):
 Each fit runs as its own child process (start, read Parquet, fit with the default searches, write the
 model): the local engine (``lucidscore train``), then Spark ``local[1]`` and ``local[2]``
 (``train_spark`` on a session with that master). Wall seconds from start to exit; CPU seconds of the
-child's Python plus, for Spark, of its JVM (with the Python workers it reaped); peak memory is the
-driver's peak RSS plus, for Spark, the JVM's (``VmHWM``). The table is the Taiwan rows replicated to
-``--rows`` rows with Gaussian noise of 1% of each column's standard deviation on every numeric column.
+child's Python plus, for Spark, of its JVM and the JVM's descendants (the Python workers), read just
+before the session stops; peak memory is the driver's peak RSS plus, for Spark, the sum of the peak RSS
+(``VmHWM``) of the JVM and each of its descendants (an upper bound on their joint peak). The table is
+the Taiwan rows replicated to ``--rows`` rows with Gaussian noise of 1% of each column's standard
+deviation on every numeric column.
 Results are printed and saved to benchmarks/_work/train_spark_results.json.
 """
 
@@ -49,15 +51,31 @@ spark = (SparkSession.builder.master(master).appName("bench-train")
 spark.sparkContext.setLogLevel("ERROR")
 art = train_spark(spark.read.parquet(data), "default", audit_columns=audit.split(","))
 art.save(out)
-pid = spark.sparkContext._gateway.proc.pid
-stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+def tree(root):
+    # The JVM and its descendants (the Python worker daemon and its workers), before Spark stops them.
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent[int(entry)] = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += [c for c, q in parent.items() if q == p]
+    return out
 ticks = os.sysconf("SC_CLK_TCK")
-jvm_cpu = sum(int(x) for x in stat[11:15]) / ticks  # utime, stime, cutime, cstime
-hwm = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmHWM")][0].split()[1]
+jvm_cpu, jvm_hwm = 0.0, 0
+for p in tree(spark.sparkContext._gateway.proc.pid):
+    stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+    jvm_cpu += sum(int(x) for x in stat[11:15]) / ticks  # utime, stime, cutime, cstime
+    jvm_hwm += int([l for l in open(f"/proc/{p}/status") if l.startswith("VmHWM")][0].split()[1])
 spark.stop()
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"jvm_cpu": jvm_cpu, "jvm_peak_mib": int(hwm) / 1024,
+print(json.dumps({"jvm_cpu": jvm_cpu, "jvm_peak_mib": jvm_hwm / 1024,
                   "py_cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
                   "py_peak_mib": me.ru_maxrss / 1024, "inner_seconds": time.perf_counter() - start}))
 """

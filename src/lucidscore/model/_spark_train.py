@@ -140,6 +140,7 @@ def train_spark(
         seg, seg_notes = fit_card_spark(name, cond, rows, card_kinds, alias, p, progress)
         segments.append(seg)
         notes += seg_notes
+    planned.unpersist()
     seg_of, scores, y = _scored(prepared, alias, segments)
     art = _assemble(None, y, target, columns, segments, notes, scores, p, seg_of=seg_of)
     art = art.model_copy(update={"fingerprint": _fingerprint(indexed, [*features, target])})
