@@ -382,8 +382,114 @@ def _edge_sample_counts(rows: Any, names: list[str], alias: dict[str, str], n: i
     return _stacked_counts(_strided(rows, n, SAMPLE_ROWS), names, alias, numeric=True)
 
 
+def _cells(
+    x: pd.Series, edges: npt.NDArray[np.float64], specials: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Each value's cell (0 missing, 1..S special, S+1.. pre-bin), as ``_dp.prebin_counts`` assigns it."""
+    v = x.to_numpy(dtype=np.float64, na_value=np.nan)
+    cell = np.zeros(v.size, dtype=np.int64)
+    at = np.searchsorted(specials, v) if specials.size else np.zeros(v.size, dtype=np.int64)
+    miss = np.isnan(v)
+    special = ~miss & (at < specials.size)
+    special[special] = specials[at[special]] == v[special]
+    cell[special] = 1 + at[special]
+    plain_rows = ~miss & ~special
+    cell[plain_rows] = 1 + specials.size + np.searchsorted(edges, v[plain_rows], side="right")
+    return cell
+
+
+def _numeric_coder(
+    edges: npt.NDArray[np.float64], specials: npt.NDArray[np.float64], lut: npt.NDArray[np.int16]
+) -> Callable[[pd.Series], npt.NDArray[np.int16]]:
+    def numeric_codes(x: pd.Series) -> npt.NDArray[np.int16]:
+        return np.asarray(lut[_cells(x, edges, specials)], dtype=np.int16)
+
+    return numeric_codes
+
+
+def _bin_large_numeric(
+    rows: Any, names: list[str], alias: dict[str, str], n: int, p: ScorecardParams
+) -> dict[str, tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str]:
+    """Numeric columns of a segment above ``SAMPLE_ROWS`` rows, without collecting per-value counts (on
+    noisy data nearly one per row): missing counts and range in one aggregation, edges from the strided
+    sample's value counts (at most SAMPLE_ROWS per column), then row and bad counts per cell in Spark."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ByteType, IntegerType, StructField, StructType
+
+    aggs = []
+    for j, c in enumerate(names):
+        col = F.col(alias[c])
+        gone = col.isNull() | F.isnan(col)
+        aggs += [
+            F.sum(F.when(gone, 1).otherwise(0)).alias(f"m{j}"),
+            F.min(F.when(~gone, col)).alias(f"lo{j}"),
+            F.max(F.when(~gone, col)).alias(f"hi{j}"),
+        ]
+    facts = rows.agg(*aggs).first()
+    sample = _edge_sample_counts(rows, names, alias, n)
+    out: dict[str, tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str] = {}
+    edges_of: dict[str, npt.NDArray[np.float64]] = {}
+    specials_of: dict[str, npt.NDArray[np.float64]] = {}
+    for j, c in enumerate(names):
+        missing, lo, hi = int(facts[f"m{j}"] or 0), facts[f"lo{j}"], facts[f"hi{j}"]
+        if missing == n:
+            out[c] = f"{c}: all values missing; skipped"
+            continue
+        if missing == 0 and lo == hi:
+            out[c] = f"{c}: constant ({float(lo):g} on every row); skipped"
+            continue
+        specials = np.array(sorted(set(_options(c, p).special_values)), dtype=np.float64)
+        part = sample[sample["j"] == j]
+        raw = part["v"].to_numpy(dtype=np.float64, na_value=np.nan)
+        order = np.argsort(raw, kind="stable")
+        ev: npt.NDArray[np.float64] = raw[order]
+        en: npt.NDArray[np.int64] = part["n"].to_numpy(dtype=np.int64)[order]
+        plain = ~np.isnan(ev) & ~np.isin(ev, specials)
+        edges_of[c] = prebin_edges_from_counts(ev[plain], en[plain], _options(c, p).n_prebins)
+        specials_of[c] = specials
+    binned = list(edges_of)
+    if binned:
+        fields = [StructField(Y, ByteType(), False)] + [
+            StructField(f"__cell{j}", IntegerType(), False) for j in range(len(binned))
+        ]
+
+        def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for pdf in it:
+                cols = {Y: pdf[Y].astype("int8")}
+                for j, c in enumerate(binned):
+                    cols[f"__cell{j}"] = pd.Series(
+                        _cells(pdf[alias[c]], edges_of[c], specials_of[c]), dtype="int32"
+                    )
+                yield pd.DataFrame(cols)
+
+        cells = F.array(
+            *[F.struct(F.lit(j).alias("j"), F.col(f"__cell{j}").alias("v")) for j in range(len(binned))]
+        )
+        counts = (
+            rows.mapInPandas(batches, StructType(fields))
+            .select(F.explode(cells).alias("cell"), F.col(Y))
+            .select("cell.j", "cell.v", Y)
+            .groupBy("j", "v")
+            .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(Y).cast("long")).alias("b"))
+            .toPandas()
+        )
+        for j, c in enumerate(binned):
+            part = counts[counts["j"] == j]
+            size = 1 + specials_of[c].size + edges_of[c].size + 1
+            where = part["v"].to_numpy(dtype=np.int64)
+            cell_rows = np.bincount(where, weights=part["n"].to_numpy(dtype=np.float64), minlength=size)
+            cell_bads = np.bincount(
+                where, weights=part["b"].fillna(0).to_numpy(dtype=np.float64), minlength=size
+            )
+            binned_col, lut = bin_numeric_from_cells(
+                c, edges_of[c], cell_rows.astype(np.int64), cell_bads.astype(np.int64), _options(c, p)
+            )
+            out[c] = (binned_col, _numeric_coder(edges_of[c], specials_of[c], lut))
+    return out
+
+
 def _bin_from_counts(
-    name: str, kind: Kind, counts: pd.DataFrame, edge_counts: pd.DataFrame | None, p: ScorecardParams
+    name: str, kind: Kind, counts: pd.DataFrame, p: ScorecardParams
 ) -> tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str:
     """The column's binning and a map from its (prepared) values to bin codes, or why it is skipped."""
     opts = _options(name, p)
@@ -401,31 +507,12 @@ def _bin_from_counts(
         if missing == 0 and present.size == 1:
             return f"{name}: constant ({present[0]:g} on every row); skipped"
         specials = np.array(sorted(set(opts.special_values)), dtype=np.float64)
-        if edge_counts is not None:
-            ev_raw = edge_counts["v"].to_numpy(dtype=np.float64, na_value=np.nan)
-            eo = np.argsort(ev_raw, kind="stable")
-            ev: npt.NDArray[np.float64] = ev_raw[eo]
-            en: npt.NDArray[np.int64] = edge_counts["n"].to_numpy(dtype=np.int64)[eo]
-        else:
-            ev, en = values, rows
-        plain = ~np.isnan(ev) & ~np.isin(ev, specials)
-        edges = prebin_edges_from_counts(ev[plain], en[plain], opts.n_prebins)
+        plain = ~np.isnan(values) & ~np.isin(values, specials)
+        edges = prebin_edges_from_counts(values[plain], rows[plain], opts.n_prebins)
         cell_rows, cell_bads = cells_from_value_counts(values, rows, bads, edges, specials)
         col, lut = bin_numeric_from_cells(name, edges, cell_rows, cell_bads, opts)
 
-        def numeric_codes(x: pd.Series) -> npt.NDArray[np.int16]:
-            v = x.to_numpy(dtype=np.float64, na_value=np.nan)
-            cell = np.zeros(v.size, dtype=np.int64)
-            at = np.searchsorted(specials, v) if specials.size else np.zeros(v.size, dtype=np.int64)
-            miss = np.isnan(v)
-            special = ~miss & (at < specials.size)
-            special[special] = specials[at[special]] == v[special]
-            cell[special] = 1 + at[special]
-            plain_rows = ~miss & ~special
-            cell[plain_rows] = 1 + specials.size + np.searchsorted(edges, v[plain_rows], side="right")
-            return np.asarray(lut[cell], dtype=np.int16)
-
-        return col, numeric_codes
+        return col, _numeric_coder(edges, specials, lut)
     present_rows = counts[counts["v"].notna()]
     n_missing = int(counts.loc[counts["v"].isna(), "n"].sum())
     b_missing = int(counts.loc[counts["v"].isna(), "b"].fillna(0).sum())
@@ -502,24 +589,20 @@ def fit_card_spark(
     y_bad = int(rows.agg(F.sum(F.col(Y).cast("long"))).first()[0] or 0)
     numeric = [c for c, k in kinds.items() if k == "numeric"]
     categorical = [c for c, k in kinds.items() if k != "numeric"]
-    num_counts = _stacked_counts(rows, numeric, alias, numeric=True)
+    large = n_rows > SAMPLE_ROWS
+    num_counts = _stacked_counts(rows, [] if large else numeric, alias, numeric=True)
     cat_counts = _stacked_counts(rows, categorical, alias, numeric=False)
-    edge_counts = (
-        _edge_sample_counts(rows, numeric, alias, n_rows) if n_rows > SAMPLE_ROWS and numeric else None
-    )
+    large_numeric = _bin_large_numeric(rows, numeric, alias, n_rows, params) if large and numeric else {}
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]] = {}
     for c, k in kinds.items():
-        counts = (
-            num_counts[num_counts["j"] == numeric.index(c)]
-            if k == "numeric"
-            else cat_counts[cat_counts["j"] == categorical.index(c)]
-        )
-        edges = None
-        if k == "numeric" and edge_counts is not None:
-            edges = edge_counts[edge_counts["j"] == numeric.index(c)]
-        result = _bin_from_counts(c, k, counts, edges, params)
+        if k == "numeric" and large:
+            result = large_numeric[c]
+        elif k == "numeric":
+            result = _bin_from_counts(c, k, num_counts[num_counts["j"] == numeric.index(c)], params)
+        else:
+            result = _bin_from_counts(c, k, cat_counts[cat_counts["j"] == categorical.index(c)], params)
         if isinstance(result, str):
             notes.append(result)
         else:
