@@ -104,12 +104,13 @@ def replicated(n_rows: int) -> Path:
 def run(args: list[str]) -> tuple[dict[str, float], str]:
     """Wall seconds, CPU seconds and peak RSS of one child process; its stdout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    with (WORK / "train_spark_child.log").open("ab") as log:  # Spark's messages, for a failed run
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log)
     out = proc.stdout.read().decode() if proc.stdout is not None else ""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{args[:4]} failed: {out[-2000:]}")
+        raise RuntimeError(f"{args[:4]} failed (see {WORK / 'train_spark_child.log'}): {out[-2000:]}")
     return {
         "seconds": wall,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
