@@ -24,6 +24,7 @@ from lucidscore.artifact._explanation import Change, Explanation, Reason, Recour
 from lucidscore.artifact._fingerprint import (
     Overlap,
     RowFingerprint,
+    fingerprint_from_hashes,
     fingerprint_rows,
     row_hashes,
     training_overlap,
@@ -144,6 +145,7 @@ __all__ = [
     "check_artifact_inputs",
     "condition_mask",
     "display_round",
+    "fingerprint_from_hashes",
     "fingerprint_rows",
     "format_range",
     "format_rounded",

@@ -153,10 +153,15 @@ def fingerprint_rows(frame: pd.DataFrame) -> RowFingerprint:
     (3, 3, 3)
     """
     columns = [str(c) for c in frame.columns]
-    plain = row_hashes(frame, columns)
+    return fingerprint_from_hashes(columns, row_hashes(frame, columns))
+
+
+def fingerprint_from_hashes(columns: list[str], plain: U64) -> RowFingerprint:
+    """``fingerprint_rows`` from the rows' unsalted ``row_hashes``, in row order (the key hashes them in
+    order): what an engine that hashes rows elsewhere (Spark, in batches) hands back."""
     key = hashlib.blake2b(plain.tobytes(), digest_size=16, person=b"lucidscore.key").digest()
     h = _salted(plain, key)
-    n = len(frame)
+    n = int(plain.size)
     threshold = FULL if n <= CAPACITY else FULL * CAPACITY // n
     kept = np.unique(h[(h >> np.uint64(32)) < np.uint64(threshold)])
     per_row = -math.log(TARGET_FPR) / math.log(2) ** 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lucidscore.cli.score_cmds import Engine
 from lucidscore.errors import InputError, LucidError
 from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
 from lucidscore.tabular import read_table, write_table
@@ -267,6 +268,12 @@ def train(
     base_score: Annotated[float, typer.Option(help="Score at the base odds.")] = 600.0,
     base_odds: Annotated[float, typer.Option(help="Odds good:bad at the base score.")] = 10.0,
     pdo: Annotated[float, typer.Option(help="Points to double the odds.")] = 40.0,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local, or spark (local[2] Apache Spark: counts aggregated in Spark, the same model file)."
+        ),
+    ] = Engine.local,
 ) -> None:
     """Fit a scorecard on DATA and write the model JSON; print its characteristics and test metrics."""
     from lucidscore.artifact import Scaling
@@ -283,8 +290,19 @@ def train(
             f"--out {out}: the held-out rows would be written to {data}, the data being trained on; "
             "choose another --out"
         )
+    if engine is Engine.spark and test_size is not None:
+        raise InputError(
+            "--test-size works with --engine local only (its stratified split follows the local row "
+            "order); hold rows out before training with --engine spark"
+        )
     advice = parse_actionable(actionable)
-    frame = read_table(data)
+    sdf = _spark_table(data) if engine is Engine.spark else None
+    if sdf is None:
+        frame = read_table(data)
+    else:
+        import pandas
+
+        frame = pandas.DataFrame(columns=list(sdf.columns))  # the column names, for the declarations
     meta = _with_actionable(
         _declared(_feature_meta(data), declarations, frame, target), advice, frame, target
     )
@@ -298,8 +316,9 @@ def train(
     ) as bar:
         task = bar.add_task("reading", total=None)
         try:
-            trained = train_split(
-                frame,
+            fit = train_split if sdf is None else _spark_fit
+            trained = fit(
+                frame if sdf is None else sdf,
                 target,
                 test_size=test_size,
                 seed=seed,
@@ -354,6 +373,26 @@ def train(
             markup=False,
             soft_wrap=True,
         )
+
+
+def _spark_table(data: Path) -> Any:
+    """DATA (Parquet, or CSV with a header, types inferred) as a Spark DataFrame on a local[2] session."""
+    from lucidscore.score.spark import local_session
+
+    if not data.exists():
+        raise InputError(f"{data}: no such file; expected a CSV or Parquet table")
+    spark = local_session("lucidscore-train")
+    if data.suffix.lower() in (".parquet", ".pq") or data.is_dir():
+        return spark.read.parquet(str(data))
+    return spark.read.csv(str(data), header=True, inferSchema=True)
+
+
+def _spark_fit(sdf: Any, target: str, *, test_size: float | None, seed: int, **params: Any) -> Any:
+    """``train_split``'s result from the Spark engine (no held-out rows: --test-size is refused)."""
+    from lucidscore.model import Trained
+    from lucidscore.model.spark import train_spark
+
+    return Trained(train_spark(sdf, target, seed=seed, **params), None)
 
 
 def heldout_path(model: Path) -> Path:

@@ -196,21 +196,6 @@ def shape_of(woes: list[float]) -> str:
     return "none"
 
 
-def _side_bins(
-    y: npt.NDArray[np.int8],
-    missing: npt.NDArray[np.bool_],
-    specials: list[tuple[float, npt.NDArray[np.bool_]]],
-) -> list[BinStats]:
-    out = [BinStats("missing", "missing", int(missing.sum()), int(y[missing].sum()))]
-    for value, mask in specials:
-        out.append(
-            BinStats(
-                "special", f"code {_fmt(value)}", int(mask.sum()), int(y[mask].sum()), special_value=value
-            )
-        )
-    return out
-
-
 def _finish(
     name: str,
     dtype: Literal["numeric", "categorical"],
@@ -437,9 +422,32 @@ def bin_categorical(
     yr = y[present]
     n = np.bincount(inverse, minlength=cats.size).astype(np.float64)
     nb = np.bincount(inverse, weights=yr, minlength=cats.size).astype(np.float64)
-    total_bad = float(y.sum())
-    totals = (float(y.shape[0]) - total_bad, total_bad)
-    rare = n < RARE_SHARE * y.shape[0]
+    col, code_of = bin_categorical_from_counts(
+        name, cats, n, nb, int(missing.sum()), int(y[missing].sum()), opts
+    )
+    codes = np.zeros(x.shape[0], dtype=np.int16)  # position 0: the missing bin
+    codes[present] = code_of[inverse]
+    col.codes = codes
+    return col
+
+
+def bin_categorical_from_counts(
+    name: str,
+    cats: npt.NDArray[np.str_],
+    n: npt.NDArray[np.float64],
+    nb: npt.NDArray[np.float64],
+    n_missing: int,
+    bad_missing: int,
+    opts: BinningOptions,
+) -> tuple[BinnedColumn, npt.NDArray[np.int16]]:
+    """``bin_categorical`` from its sufficient statistics: the distinct categories (sorted, as
+    ``np.unique`` sorts them) with their row and bad counts, and the missing rows and bads — what any
+    engine (a Spark ``groupBy``) can aggregate. Returns the column (without row codes) and each
+    category's bin position."""
+    n_rows = round(float(n.sum())) + n_missing
+    total_bad = float(nb.sum()) + bad_missing
+    totals = (float(n_rows) - total_bad, total_bad)
+    rare = n < RARE_SHARE * n_rows
     # Groups: each common category alone, all rare categories together (if any).
     groups: list[list[int]] = [[int(i)] for i in np.flatnonzero(~rare)]
     if rare.any():
@@ -460,14 +468,13 @@ def bin_categorical(
     trend: Trend = (
         "ascending" if opts.trend in ("auto", "auto_monotone", "ascending", "descending") else opts.trend
     )
-    starts, _, used = _merge(rn - rb, rb, totals, int(y.shape[0]), opts, trend)
-    bins = _side_bins(y, missing, [])
+    starts, _, used = _merge(rn - rb, rb, totals, n_rows, opts, trend)
+    bins = [BinStats("missing", "missing", n_missing, bad_missing)]
     run_of_cat = np.zeros(cats.size, dtype=np.int64)
     for r, run in enumerate(runs):
         for g in run:
             run_of_cat[groups[g]] = r
-    codes = np.zeros(x.shape[0], dtype=np.int16)  # position 0: the missing bin
-    codes[present] = np.searchsorted(starts, run_of_cat[inverse], side="right").astype(np.int16)
+    code_of = np.searchsorted(starts, run_of_cat, side="right").astype(np.int16)
     bounds = [*starts.tolist(), len(runs)]
     for a, b in itertools.pairwise(bounds):
         members = sorted(str(cats[c]) for r in runs[a:b] for g in r for c in groups[g])
@@ -480,9 +487,5 @@ def bin_categorical(
                 categories=members,
             )
         )
-    total_bad = float(y.sum())
-    col = _finish(
-        name, "categorical", bins, (float(y.shape[0]) - total_bad, total_bad), used, [], opts.woe_prior
-    )
-    col.codes = codes
-    return col
+    col = _finish(name, "categorical", bins, totals, used, [], opts.woe_prior)
+    return col, code_of

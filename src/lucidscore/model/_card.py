@@ -260,9 +260,21 @@ def sign_safe_regression(
     c: float,
 ) -> tuple[list[int], float, npt.NDArray[np.float64], list[str]]:
     """Fit, drop the characteristic with the most positive coefficient, refit, until all are negative."""
+    distinct, t, w = compress_rows(codes, y)
+    return sign_safe_fit(distinct, t, w, tables, names, c)
+
+
+def sign_safe_fit(
+    distinct: npt.NDArray[np.int16],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    tables: list[npt.NDArray[np.float64]],
+    names: list[str],
+    c: float,
+) -> tuple[list[int], float, npt.NDArray[np.float64], list[str]]:
+    """``sign_safe_regression`` on rows already compressed (``compress_rows``), by whichever engine."""
     keep = list(range(len(names)))
     notes: list[str] = []
-    distinct, t, w = compress_rows(codes, y)
     start: npt.NDArray[np.float64] | None = None
     while keep:
         intercept, coef = logistic_newton_binned(distinct, keep, [tables[j] for j in keep], t, w, c, start)

@@ -271,7 +271,7 @@ def _segment_plan(
 
 
 def _assemble(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | None,
     y: npt.NDArray[np.int8],
     target: str,
     columns: list[str],
@@ -279,7 +279,9 @@ def _assemble(
     notes: list[str],
     scores: npt.NDArray[np.int64],
     p: ScorecardParams,
+    seg_of: npt.NDArray[np.int64] | None = None,
 ) -> ScorecardArtifact:
+    """The artifact with training metrics; ``seg_of`` (each row's card) when ``frame`` is None (Spark)."""
     used: list[str] = []
     for seg in segments:
         if seg.condition is not None and seg.condition.column not in used:
@@ -287,7 +289,9 @@ def _assemble(
         used += [c.name for c in seg.characteristics if c.name not in used]
     order = {c: i for i, c in enumerate(columns)}
     used.sort(key=lambda c: order[c])
-    seg_of = segment_of_rows(segments, frame)
+    if seg_of is None:
+        assert frame is not None
+        seg_of = segment_of_rows(segments, frame)
     with_metrics = [
         s.model_copy(
             update={"metrics": _prefixed("train_", discrimination(y[seg_of == i], scores[seg_of == i]))}
@@ -307,7 +311,7 @@ def _assemble(
         segments=with_metrics,
         score_probability=score_probability_table(p.scaling, scores, y),
         training={
-            "rows": len(frame),
+            "rows": len(y),
             "bad_rate": float(y.mean()),
             "metrics": _prefixed("train_", discrimination(y, scores)),
             "notes": notes,

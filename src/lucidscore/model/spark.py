@@ -1,4 +1,6 @@
-"""Binning statistics on Apache Spark (issue 15, first part of ``train --engine spark``).
+"""Training on Apache Spark (issue 15): ``train_spark`` (``lucidscore train --engine spark``) fits the local
+engine's model file from statistics aggregated in Spark (``_spark_train``); below, the binning
+statistics of one numeric column.
 
 A numeric column's pre-bin edges and per-cell good/bad counts are aggregated in Spark as exact
 per-distinct-value counts (one ``groupBy``), brought to the driver (a column has few distinct values
@@ -24,6 +26,16 @@ from lucidscore.model._binning import (
     cells_from_value_counts,
     prebin_edges_from_counts,
 )
+from lucidscore.model._spark_train import fit_card_spark, train_spark
+
+__all__ = [
+    "PrebinStatistics",
+    "bin_numeric_spark",
+    "fit_card_spark",
+    "prebin_statistics",
+    "train_spark",
+    "value_counts",
+]
 
 
 @dataclass(frozen=True)

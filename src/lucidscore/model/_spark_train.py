@@ -1,0 +1,733 @@
+"""``train --engine spark`` (issue 15): the local engine's scorecard, fitted from statistics aggregated in
+Spark, giving the same model file from the same rows.
+
+What runs where:
+
+- **Spark**: one pass normalises every model column by the artifact's rules (numbers as float64, NaN
+  missing; categories as text, None missing) and maps the target to 0/1; per segment, every column's
+  per-distinct-value row and bad counts (one ``groupBy`` for all numeric columns, one for all
+  categorical ones); the rows' bin codes and their count per distinct (codes, target) tuple; the
+  training scores' histogram per segment; the rows' fingerprint hashes.
+- **Driver**: the same binning DP (``bin_numeric_from_cells``, ``bin_categorical_from_counts``), the
+  same selection, the same Newton fit on the compressed rows sorted as ``compress_rows`` sorts them
+  (``sign_safe_fit``), the same points and metrics (exact: integer-score histograms).
+
+Row order is the input's order (``zipWithIndex`` on the file as read); it defines, as in the local
+engine, the evenly strided sample for numeric pre-bin edges above ``_binning.SAMPLE_ROWS`` segment
+rows, the searches' sample (``sample_rows`` over the targets in row order, collected to the driver:
+one byte per row), the WOE correlations' strided sample above ``_selection.SAMPLE_ROWS`` rows and the
+fingerprint's key (one 8-byte hash per row collected). Known differences (docs/model.md): the WOE
+correlation is summed over compressed rows (equal to the local sum up to float rounding, which could
+only matter for a pair within ~1e-12 of ``max_correlation``); a characteristic set too large for one
+62-bit key (``compress_rows`` then fits uncompressed rows) fits on compressed rows here, the same
+optimum up to the Newton tolerance; ``--test-size`` is refused. pyspark is imported only inside
+functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from lucidscore.artifact import (
+    Condition,
+    ScorecardArtifact,
+    Segment,
+    category_values,
+    condition_mask,
+    fingerprint_from_hashes,
+    reference_scores,
+    row_hashes,
+    segment_of_rows,
+)
+from lucidscore.errors import InputError
+from lucidscore.model._binning import (
+    SAMPLE_ROWS,
+    BinnedColumn,
+    BinningOptions,
+    bin_categorical_from_counts,
+    bin_numeric_from_cells,
+    cells_from_value_counts,
+    prebin_edges_from_counts,
+)
+from lucidscore.model._card import _characteristic, points_for, sign_safe_fit
+from lucidscore.model._fit import _assemble, _model_columns, validated_params
+from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
+from lucidscore.model._params import ScorecardParams
+from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search_segment
+from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
+from lucidscore.model._selection import select_characteristics
+from lucidscore.model._shape import ShapeResult, choose_shape
+
+Progress = Callable[[str], None]
+ROW = "__lucid_row"
+Y = "__lucid_y"
+PLAN = "__lucid_plan"
+
+
+def _alias(j: int) -> str:
+    return f"__lucid_c{j}"
+
+
+def _note(progress: Progress | None, text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+def train_spark(
+    sdf: Any, target: str, *, seed: int = 0, progress: Progress | None = None, **params: Any
+) -> ScorecardArtifact:
+    """``train_scorecard`` (without ``test_size``) on a Spark DataFrame: the same artifact as the local
+    engine on the same rows in the same order, but for ``model_id``'s date (module docstring)."""
+    from pyspark.sql import functions as F
+
+    if target not in sdf.columns:
+        raise InputError(f"target column {target!r} not found; the columns are {', '.join(sdf.columns)}")
+    p = validated_params(params)
+    features = [c for c in sdf.columns if c != target]
+    if not features:
+        raise InputError("expected at least one characteristic column besides the target")
+    columns = _model_columns(pd.DataFrame(columns=features), target, p)
+    indexed = _with_row_index(sdf)
+    mapping = _target_mapping(sdf, target, p)
+    kinds = {c: _kind(sdf, c) for c in columns}
+    alias = {c: _alias(j) for j, c in enumerate(columns)}
+    prepared = _prepare(indexed, target, kinds, alias, mapping).cache()
+    n = prepared.count()
+    if n == 0:
+        raise InputError("the training table has no rows; expected at least one row of each class")
+    seg_col = p.segment_by or (p.segment_rule.column if p.segment_rule else None)
+    if seg_col is not None and seg_col not in columns:
+        raise InputError.about(
+            "segment_by" if p.segment_by else "segment_rule",
+            f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}",
+        )
+    sample: tuple[pd.DataFrame, npt.NDArray[np.int8]] | None = None
+
+    def searched() -> tuple[pd.DataFrame, npt.NDArray[np.int8]]:
+        nonlocal sample
+        if sample is None:
+            sample = _search_sample(prepared, alias)
+        return sample
+
+    shape: ShapeResult | None = None
+    if p.shape_search and n >= 2 * p.min_segment_rows:
+        frame_s, y_s = searched()
+        card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
+        shape = choose_shape(frame_s, y_s, card_kinds, p, progress)
+        p = shape.params
+    notes: list[str] = [] if shape is None or not shape.fine else [shape.note()]
+    conds: list[Condition] = []
+    if p.segment_by is not None:
+        conds = _segment_by_values(prepared, alias[p.segment_by], p.segment_by, kinds[p.segment_by])
+    elif p.segment_rule is not None:
+        conds = [p.segment_rule]
+    elif p.segment_search and n >= 2 * p.min_segment_rows:
+        frame_s, y_s = searched()
+        found = search_segment(frame_s, y_s, kinds, p, progress, shape.baseline if shape else None)
+        notes.append(found.note())
+        if found.chosen is not None:
+            conds.append(found.chosen)
+    plan, planned = _plan(prepared, alias, conds, p, notes)
+    card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
+    segments: list[Segment] = []
+    for name, cond, index in plan:
+        rows = planned if index is None else planned.filter(F.col(PLAN) == index)
+        seg, seg_notes = fit_card_spark(name, cond, rows, card_kinds, alias, p, progress)
+        segments.append(seg)
+        notes += seg_notes
+    planned.unpersist()
+    seg_of, scores, y = _scored(prepared, alias, segments)
+    art = _assemble(None, y, target, columns, segments, notes, scores, p, seg_of=seg_of)
+    art = art.model_copy(update={"fingerprint": _fingerprint(indexed, [*features, target])})
+    prepared.unpersist()
+    return art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}})
+
+
+def _with_row_index(sdf: Any) -> Any:
+    """``sdf`` with its rows' positions in input order as ``ROW`` (``zipWithIndex`` keeps partition order)."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    schema = StructType([*sdf.schema.fields, StructField(ROW, LongType(), False)])
+    return sdf.rdd.zipWithIndex().map(lambda r: (*r[0], r[1])).toDF(schema)
+
+
+def _target_mapping(sdf: Any, target: str, p: ScorecardParams) -> dict[Any, int]:
+    """Each distinct target value's class (1 bad), by the local rule applied to the distinct values."""
+    values = sdf.select(target).distinct().toPandas()[target]
+    classes = binary_target(values.reset_index(drop=True), target, p.bad_value)
+    return {v: int(c) for v, c in zip(values.tolist(), classes.tolist(), strict=True)}
+
+
+def _kind(sdf: Any, column: str) -> Kind:
+    """``column_kind`` from the schema and, for text, a count in Spark of values that are not numbers."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType, NumericType
+
+    dtype = sdf.schema[column].dataType
+    if isinstance(dtype, NumericType | BooleanType):
+        return "numeric"
+    text = F.trim(F.col(column).cast("string"))
+    present = text.isNotNull() & (text != "")
+    number = text.try_cast("double").isNotNull()
+    row = sdf.agg(
+        F.sum(F.when(present & number, 1).otherwise(0)).alias("num"),
+        F.sum(F.when(present & ~number, 1).otherwise(0)).alias("junk"),
+    ).first()
+    n_num, n_junk = int(row["num"] or 0), int(row["junk"] or 0)
+    if n_junk == 0:
+        return "numeric"
+    if n_num >= NUMERIC_SHARE * (n_num + n_junk):
+        raise InputError(
+            f"column {column}: {n_junk:,} of {n_num + n_junk:,} values are not numbers; expected a number "
+            "— fix the values or leave the cells empty for missing"
+        )
+    return "categorical"
+
+
+def _prepare(
+    indexed: Any, target: str, kinds: dict[str, Kind], alias: dict[str, str], mapping: dict[Any, int]
+) -> Any:
+    """ROW, Y and each model column normalised by the artifact's rules, in one pass of pandas batches."""
+    from pyspark.sql.types import (
+        ByteType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
+
+    from lucidscore.model._frame import numeric_column
+
+    fields = [StructField(ROW, LongType(), False), StructField(Y, ByteType(), False)]
+    for c, k in kinds.items():
+        fields.append(StructField(alias[c], DoubleType() if k == "numeric" else StringType(), True))
+
+    def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in it:
+            out: dict[str, pd.Series] = {
+                ROW: pdf[ROW].astype("int64"),
+                Y: pdf[target].map(mapping).astype("int8"),
+            }
+            for c, k in kinds.items():
+                out[alias[c]] = (
+                    pd.Series(numeric_column(pdf[c]))
+                    if k == "numeric"
+                    else pd.Series(category_values(pdf[c]), dtype=object)
+                )
+            yield pd.DataFrame(out)
+
+    return indexed.mapInPandas(batches, StructType(fields))
+
+
+def _local_frame(pdf: pd.DataFrame, alias: dict[str, str]) -> pd.DataFrame:
+    """Prepared rows as the local engine's table (original column names)."""
+    return pd.DataFrame({c: pdf[a] for c, a in alias.items()})
+
+
+def _search_sample(prepared: Any, alias: dict[str, str]) -> tuple[pd.DataFrame, npt.NDArray[np.int8]]:
+    """The searches' rows: ``sample_rows`` over the targets in row order (collected: one byte a row),
+    then those rows collected in order; the local searches take the same rows."""
+    y = prepared.select(ROW, Y).orderBy(ROW).toPandas()[Y].to_numpy(dtype=np.int8)
+    take = sample_rows(y, SEARCH_ROWS)
+    spark = prepared.sparkSession
+    ids = spark.createDataFrame(pd.DataFrame({ROW: take.astype(np.int64)}))
+    rows = prepared.join(ids, on=ROW, how="inner").orderBy(ROW).toPandas()
+    return _local_frame(rows, alias), rows[Y].to_numpy(dtype=np.int8)
+
+
+def _segment_by_values(prepared: Any, column: str, name: str, kind: Kind) -> list[Condition]:
+    """``_fit._segment_values`` from Spark counts: present values, most frequent first (ties by text)."""
+    from pyspark.sql import functions as F
+
+    col = F.col(column)
+    present = ~F.isnan(col) if kind == "numeric" else col.isNotNull()
+    if kind == "numeric":
+        present = col.isNotNull() & present
+    counts = prepared.filter(present).groupBy(column).count().toPandas()
+    pairs = [
+        (float(v) if kind == "numeric" else v, int(c))
+        for v, c in zip(counts[column], counts["count"], strict=True)
+    ]
+    ordered = sorted(pairs, key=lambda vc: (-vc[1], str(vc[0])))
+    return [Condition(column=name, op="==", value=v if kind == "numeric" else str(v)) for v, _ in ordered]
+
+
+def _plan(
+    prepared: Any, alias: dict[str, str], conds: list[Condition], p: ScorecardParams, notes: list[str]
+) -> tuple[list[tuple[str, Condition | None, int | None]], Any]:
+    """``_fit._segment_plan`` with rows as a ``PLAN`` column on ``prepared`` (the first condition that
+    matches, else -1): (name, condition, PLAN value or None for every row) per card, the default last."""
+    from pyspark.sql.types import IntegerType, StructField, StructType
+
+    fields = [*prepared.schema.fields, StructField(PLAN, IntegerType(), False)]
+    candidates = list(conds)
+
+    def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in it:
+            frame = _local_frame(pdf, alias)
+            plan = np.full(len(pdf), -1, dtype=np.int32)
+            for i, cond in enumerate(candidates):
+                plan[(plan == -1) & condition_mask(cond, frame)] = i
+            yield pdf.assign(**{PLAN: plan})
+
+    marked = prepared.mapInPandas(batches, StructType(fields)).cache()
+    counts = {
+        int(r[PLAN]): (int(r["n"]), int(r["b"]))
+        for r in marked.groupBy(PLAN)
+        .agg({"*": "count", Y: "sum"})
+        .withColumnsRenamed({"count(1)": "n", f"sum({Y})": "b"})
+        .collect()
+    }
+
+    def big_enough(n: int, bads: int) -> bool:
+        return n >= p.min_segment_rows and min(bads, n - bads) >= p.min_segment_bads
+
+    kept: list[int] = []
+    for i, cond in enumerate(candidates):
+        if big_enough(*counts.get(i, (0, 0))):
+            kept.append(i)
+        elif p.segment_by is not None:
+            value = cond.value
+            shown = f"{value:g}" if isinstance(value, float) else value
+            notes.append(
+                f"segment {cond.column}={shown}: fewer than {p.min_segment_rows} rows or "
+                f"{p.min_segment_bads} of each class; scored by the default card"
+            )
+        else:
+            notes.append(
+                f"segment rule {rule_name(cond)}: fewer than {p.min_segment_rows} rows or "
+                f"{p.min_segment_bads} of each class; one card for everyone"
+            )
+    # Rows of a dropped candidate fall to the default: renumber PLAN to the kept conditions.
+    from pyspark.sql import functions as F
+
+    renumber = F.lit(-1)
+    for pos, i in enumerate(kept):
+        renumber = F.when(F.col(PLAN) == i, F.lit(pos)).otherwise(renumber)
+    prepared_plan = marked.withColumn(PLAN, renumber)
+    rest_n = sum(counts.get(i, (0, 0))[0] for i in range(-1, len(candidates)) if i not in kept)
+    rest_b = sum(counts.get(i, (0, 0))[1] for i in range(-1, len(candidates)) if i not in kept)
+    plan: list[tuple[str, Condition | None, int | None]] = [
+        (rule_name(candidates[i]), candidates[i], pos) for pos, i in enumerate(kept)
+    ]
+    if kept and rest_n == 0:
+        name, _, index = plan.pop(0)
+        plan.append((f"{name} (default)", None, index))
+        notes.append(
+            f"segment {name}: every training row has a card of its own value, so this largest card "
+            "is the default: it also scores values never seen in training and missing values"
+        )
+        return plan, prepared_plan
+    if kept and not big_enough(rest_n, rest_b):
+        notes.append("segment default: too few remaining rows of each class; fitted on all rows")
+        plan.append(("default", None, None))
+        return plan, prepared_plan
+    plan.append(("default", None, -1 if kept else None))
+    return plan, prepared_plan
+
+
+def _options(name: str, p: ScorecardParams) -> BinningOptions:
+    return BinningOptions(
+        trend=p.trend_of(name),
+        min_bin_share=p.min_bin_share,
+        max_bins=p.max_bins,
+        n_prebins=p.n_prebins,
+        special_values=p.special_values,
+        woe_prior=p.woe_prior,
+    )
+
+
+def _stacked_counts(rows: Any, names: list[str], alias: dict[str, str], numeric: bool) -> pd.DataFrame:
+    """(j, v, n, b): row and bad counts per distinct value of each of ``names``, in one ``groupBy``
+    (numbers: NaN and null both as missing, shown as NaN; text: None missing)."""
+    from pyspark.sql import functions as F
+
+    if not names:
+        return pd.DataFrame({"j": [], "v": [], "n": [], "b": []})
+    cells = []
+    for j, c in enumerate(names):
+        col = F.col(alias[c])
+        if numeric:
+            col = F.when(col.isNull() | F.isnan(col), F.lit(None)).otherwise(col)
+        cells.append(F.struct(F.lit(j).alias("j"), col.alias("v")))
+    grouped = (
+        rows.select(F.explode(F.array(*cells)).alias("cell"), F.col(Y))
+        .select("cell.j", "cell.v", Y)
+        .groupBy("j", "v")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(Y).cast("long")).alias("b"))
+        .toPandas()
+    )
+    return grouped
+
+
+def _strided(rows: Any, n: int, limit: int) -> Any:
+    """The evenly strided sample of at most ``limit`` of ``rows`` the local engine takes (``x[::step]``):
+    every ``step``-th row in input order (a window over the row index: one sorted pass)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    step = -(-n // limit)
+    position = F.row_number().over(Window.orderBy(ROW)) - 1
+    return rows.withColumn("__pos", position).filter(F.col("__pos") % step == 0).drop("__pos")
+
+
+def _edge_sample_counts(rows: Any, names: list[str], alias: dict[str, str], n: int) -> pd.DataFrame:
+    """``_stacked_counts`` of the sample the local ``bin_numeric`` takes its edges from."""
+    return _stacked_counts(_strided(rows, n, SAMPLE_ROWS), names, alias, numeric=True)
+
+
+def _cells(
+    x: pd.Series, edges: npt.NDArray[np.float64], specials: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Each value's cell (0 missing, 1..S special, S+1.. pre-bin), as ``_dp.prebin_counts`` assigns it."""
+    v = x.to_numpy(dtype=np.float64, na_value=np.nan)
+    cell = np.zeros(v.size, dtype=np.int64)
+    at = np.searchsorted(specials, v) if specials.size else np.zeros(v.size, dtype=np.int64)
+    miss = np.isnan(v)
+    special = ~miss & (at < specials.size)
+    special[special] = specials[at[special]] == v[special]
+    cell[special] = 1 + at[special]
+    plain_rows = ~miss & ~special
+    cell[plain_rows] = 1 + specials.size + np.searchsorted(edges, v[plain_rows], side="right")
+    return cell
+
+
+def _numeric_coder(
+    edges: npt.NDArray[np.float64], specials: npt.NDArray[np.float64], lut: npt.NDArray[np.int16]
+) -> Callable[[pd.Series], npt.NDArray[np.int16]]:
+    def numeric_codes(x: pd.Series) -> npt.NDArray[np.int16]:
+        return np.asarray(lut[_cells(x, edges, specials)], dtype=np.int16)
+
+    return numeric_codes
+
+
+def _bin_large_numeric(
+    rows: Any, names: list[str], alias: dict[str, str], n: int, p: ScorecardParams
+) -> dict[str, tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str]:
+    """Numeric columns of a segment above ``SAMPLE_ROWS`` rows, without collecting per-value counts (on
+    noisy data nearly one per row): missing counts and range in one aggregation, edges from the strided
+    sample's value counts (at most SAMPLE_ROWS per column), then row and bad counts per cell in Spark."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ByteType, IntegerType, StructField, StructType
+
+    aggs = []
+    for j, c in enumerate(names):
+        col = F.col(alias[c])
+        gone = col.isNull() | F.isnan(col)
+        aggs += [
+            F.sum(F.when(gone, 1).otherwise(0)).alias(f"m{j}"),
+            F.min(F.when(~gone, col)).alias(f"lo{j}"),
+            F.max(F.when(~gone, col)).alias(f"hi{j}"),
+        ]
+    facts = rows.agg(*aggs).first()
+    sample = _edge_sample_counts(rows, names, alias, n)
+    out: dict[str, tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str] = {}
+    edges_of: dict[str, npt.NDArray[np.float64]] = {}
+    specials_of: dict[str, npt.NDArray[np.float64]] = {}
+    for j, c in enumerate(names):
+        missing, lo, hi = int(facts[f"m{j}"] or 0), facts[f"lo{j}"], facts[f"hi{j}"]
+        if missing == n:
+            out[c] = f"{c}: all values missing; skipped"
+            continue
+        if missing == 0 and lo == hi:
+            out[c] = f"{c}: constant ({float(lo):g} on every row); skipped"
+            continue
+        specials = np.array(sorted(set(_options(c, p).special_values)), dtype=np.float64)
+        part = sample[sample["j"] == j]
+        raw = part["v"].to_numpy(dtype=np.float64, na_value=np.nan)
+        order = np.argsort(raw, kind="stable")
+        ev: npt.NDArray[np.float64] = raw[order]
+        en: npt.NDArray[np.int64] = part["n"].to_numpy(dtype=np.int64)[order]
+        plain = ~np.isnan(ev) & ~np.isin(ev, specials)
+        edges_of[c] = prebin_edges_from_counts(ev[plain], en[plain], _options(c, p).n_prebins)
+        specials_of[c] = specials
+    binned = list(edges_of)
+    if binned:
+        fields = [StructField(Y, ByteType(), False)] + [
+            StructField(f"__cell{j}", IntegerType(), False) for j in range(len(binned))
+        ]
+
+        def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for pdf in it:
+                cols = {Y: pdf[Y].astype("int8")}
+                for j, c in enumerate(binned):
+                    cols[f"__cell{j}"] = pd.Series(
+                        _cells(pdf[alias[c]], edges_of[c], specials_of[c]), dtype="int32"
+                    )
+                yield pd.DataFrame(cols)
+
+        cells = F.array(
+            *[F.struct(F.lit(j).alias("j"), F.col(f"__cell{j}").alias("v")) for j in range(len(binned))]
+        )
+        counts = (
+            rows.mapInPandas(batches, StructType(fields))
+            .select(F.explode(cells).alias("cell"), F.col(Y))
+            .select("cell.j", "cell.v", Y)
+            .groupBy("j", "v")
+            .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(Y).cast("long")).alias("b"))
+            .toPandas()
+        )
+        for j, c in enumerate(binned):
+            part = counts[counts["j"] == j]
+            size = 1 + specials_of[c].size + edges_of[c].size + 1
+            where = part["v"].to_numpy(dtype=np.int64)
+            cell_rows = np.bincount(where, weights=part["n"].to_numpy(dtype=np.float64), minlength=size)
+            cell_bads = np.bincount(
+                where, weights=part["b"].fillna(0).to_numpy(dtype=np.float64), minlength=size
+            )
+            binned_col, lut = bin_numeric_from_cells(
+                c, edges_of[c], cell_rows.astype(np.int64), cell_bads.astype(np.int64), _options(c, p)
+            )
+            out[c] = (binned_col, _numeric_coder(edges_of[c], specials_of[c], lut))
+    return out
+
+
+def _bin_from_counts(
+    name: str, kind: Kind, counts: pd.DataFrame, p: ScorecardParams
+) -> tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str:
+    """The column's binning and a map from its (prepared) values to bin codes, or why it is skipped."""
+    opts = _options(name, p)
+    n_rows = int(counts["n"].sum())
+    if kind == "numeric":
+        raw = counts["v"].to_numpy(dtype=np.float64, na_value=np.nan)
+        order = np.argsort(raw, kind="stable")
+        values: npt.NDArray[np.float64] = raw[order]
+        rows: npt.NDArray[np.int64] = counts["n"].to_numpy(dtype=np.int64)[order]
+        bads: npt.NDArray[np.int64] = counts["b"].fillna(0).to_numpy(dtype=np.int64)[order]
+        missing = int(rows[np.isnan(values)].sum())
+        present = values[~np.isnan(values)]
+        if missing == n_rows:
+            return f"{name}: all values missing; skipped"
+        if missing == 0 and present.size == 1:
+            return f"{name}: constant ({present[0]:g} on every row); skipped"
+        specials = np.array(sorted(set(opts.special_values)), dtype=np.float64)
+        plain = ~np.isnan(values) & ~np.isin(values, specials)
+        edges = prebin_edges_from_counts(values[plain], rows[plain], opts.n_prebins)
+        cell_rows, cell_bads = cells_from_value_counts(values, rows, bads, edges, specials)
+        col, lut = bin_numeric_from_cells(name, edges, cell_rows, cell_bads, opts)
+
+        return col, _numeric_coder(edges, specials, lut)
+    present_rows = counts[counts["v"].notna()]
+    n_missing = int(counts.loc[counts["v"].isna(), "n"].sum())
+    b_missing = int(counts.loc[counts["v"].isna(), "b"].fillna(0).sum())
+    if present_rows.empty:
+        return f"{name}: all values missing; skipped"
+    texts = np.array([str(v) for v in present_rows["v"]], dtype=np.str_)
+    order = np.argsort(texts, kind="stable")
+    cats: npt.NDArray[np.str_] = texts[order]
+    if cats.size == 1 and n_missing == 0:
+        return f"{name}: constant ({str(cats[0])!r} on every row); skipped"
+    n: npt.NDArray[np.float64] = present_rows["n"].to_numpy(dtype=np.float64)[order]
+    nb: npt.NDArray[np.float64] = present_rows["b"].fillna(0).to_numpy(dtype=np.float64)[order]
+    col, code_of = bin_categorical_from_counts(name, cats, n, nb, n_missing, b_missing, opts)
+    lookup = {str(c): int(k) for c, k in zip(cats, code_of, strict=True)}
+
+    def categorical_codes(x: pd.Series) -> npt.NDArray[np.int16]:
+        return np.array([0 if v is None else lookup.get(v, 0) for v in x.tolist()], dtype=np.int16)
+
+    return col, categorical_codes
+
+
+def _weighted_correlation(
+    names: list[str],
+    tables: list[npt.NDArray[np.float64]],
+    codes: npt.NDArray[np.int16],
+    w: npt.NDArray[np.float64],
+) -> pd.DataFrame:
+    """``woe_correlation`` over compressed rows with their counts as weights."""
+    k = len(names)
+    block = np.empty((k, codes.shape[0]))
+    for j in range(k):
+        block[j] = tables[j][codes[:, j]]
+    n = float(w.sum())
+    total = block @ w
+    cross = (block * w) @ block.T
+    mean = total / max(n, 1.0)
+    cov = cross / max(n, 1.0) - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    sd[sd < 1e-12] = np.inf
+    corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+    return pd.DataFrame(corr, index=names, columns=names)
+
+
+def _compress(
+    codes: npt.NDArray[np.int16], t: npt.NDArray[np.int8], w: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int8], npt.NDArray[np.float64]]:
+    """``compress_rows`` of already-counted rows: the same key, so the same rows in the same order."""
+    key = t.astype(np.int64)
+    radix = 2
+    for j in range(codes.shape[1]):
+        size = int(codes[:, j].max()) + 1
+        key += codes[:, j].astype(np.int64) * radix
+        radix *= size
+    uniques, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    weights = np.bincount(inverse.ravel(), weights=w, minlength=uniques.size).astype(np.float64)
+    return np.ascontiguousarray(codes[first]), t[first], weights
+
+
+def fit_card_spark(
+    name: str,
+    condition: Condition | None,
+    rows: Any,
+    kinds: dict[str, Kind],
+    alias: dict[str, str],
+    params: ScorecardParams,
+    progress: Progress | None = None,
+) -> tuple[Segment, list[str]]:
+    """``_card.fit_card`` on a Spark DataFrame of prepared rows: the same segment (module docstring)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ByteType, ShortType, StructField, StructType
+
+    _note(progress, f"{name}: counting values in Spark")
+    n_rows = rows.count()
+    y_bad = int(rows.agg(F.sum(F.col(Y).cast("long"))).first()[0] or 0)
+    numeric = [c for c, k in kinds.items() if k == "numeric"]
+    categorical = [c for c, k in kinds.items() if k != "numeric"]
+    large = n_rows > SAMPLE_ROWS
+    num_counts = _stacked_counts(rows, [] if large else numeric, alias, numeric=True)
+    cat_counts = _stacked_counts(rows, categorical, alias, numeric=False)
+    large_numeric = _bin_large_numeric(rows, numeric, alias, n_rows, params) if large and numeric else {}
+    notes: list[str] = []
+    binned: dict[str, BinnedColumn] = {}
+    coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]] = {}
+    for c, k in kinds.items():
+        if k == "numeric" and large:
+            result = large_numeric[c]
+        elif k == "numeric":
+            result = _bin_from_counts(c, k, num_counts[num_counts["j"] == numeric.index(c)], params)
+        else:
+            result = _bin_from_counts(c, k, cat_counts[cat_counts["j"] == categorical.index(c)], params)
+        if isinstance(result, str):
+            notes.append(result)
+        else:
+            binned[c], coders[c] = result
+    if not binned:
+        raise InputError(
+            f"segment {name}: no usable column ({'; '.join(notes) or 'no input columns'}); "
+            "expected at least one column that is neither all missing nor constant"
+        )
+    names = list(binned)
+    fields = [StructField(Y, ByteType(), False)] + [
+        StructField(f"__k{j}", ShortType(), False) for j in range(len(names))
+    ]
+
+    def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in it:
+            out = {Y: pdf[Y].astype("int8")}
+            for j, c in enumerate(names):
+                out[f"__k{j}"] = pd.Series(coders[c](pdf[alias[c]]), dtype="int16")
+            yield pd.DataFrame(out)
+
+    _note(progress, f"{name}: counting bin-code tuples in Spark")
+    keys = [Y, *[f"__k{j}" for j in range(len(names))]]
+    code_names = [f"__k{j}" for j in range(len(names))]
+
+    def tuple_counts(source: Any) -> tuple[Any, Any, Any]:
+        tuples = source.mapInPandas(batches, StructType(fields)).groupBy(*keys).count().toPandas()
+        return (
+            tuples[code_names].to_numpy(dtype=np.int16),
+            tuples[Y].to_numpy(dtype=np.int8),
+            tuples["count"].to_numpy(dtype=np.float64),
+        )
+
+    all_codes, t_all, w_all = tuple_counts(rows)
+    # The correlations: from the local engine's strided sample above its size, else from every row.
+    corr_codes, corr_w = all_codes, w_all
+    if n_rows > CORRELATION_ROWS:
+        corr_codes, _, corr_w = tuple_counts(_strided(rows, n_rows, CORRELATION_ROWS))
+    tables = {c: np.array([b.woe for b in binned[c].bins]) for c in names}
+    strong = [c for c in names if binned[c].iv >= params.iv_threshold]
+    corr = _weighted_correlation(
+        strong, [tables[c] for c in strong], corr_codes[:, [names.index(c) for c in strong]], corr_w
+    )
+    kept, sel_notes = select_characteristics(
+        {c: binned[c].iv for c in names},
+        corr,
+        iv_threshold=params.iv_threshold,
+        max_correlation=params.max_correlation,
+        max_characteristics=params.max_characteristics,
+    )
+    notes += sel_notes
+    _note(progress, f"{name}: logistic regression on WOE")
+    if kept:
+        distinct, t, w = _compress(all_codes[:, [names.index(c) for c in kept]], t_all, w_all)
+    else:
+        distinct, t, w = np.empty((0, 0), dtype=np.int16), t_all[:0], w_all[:0]
+    idx, intercept, coef, reg_notes = sign_safe_fit(
+        distinct, t, w, [tables[c] for c in kept], kept, params.regularization
+    )
+    notes += reg_notes
+    if not idx:
+        raise InputError(
+            f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
+            "or wrong-signed); expected at least one informative column"
+        )
+    final = [binned[kept[i]] for i in idx]
+    base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
+    segment = Segment(
+        name=name,
+        condition=condition,
+        intercept=intercept,
+        base_points=base,
+        characteristics=[
+            _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
+        ],
+        n_train=int(n_rows),
+        bad_rate=float(y_bad / n_rows) if n_rows else float("nan"),
+    )
+    return segment, [f"segment {name}: {note}" for note in notes]
+
+
+def _scored(
+    prepared: Any, alias: dict[str, str], segments: list[Segment]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+    """Each training row's card and score by the artifact's scoring rule, counted in Spark per
+    (card, score, target) and expanded on the driver (metrics are integer-score histograms: any order)."""
+    from pyspark.sql.types import ByteType, LongType, StructField, StructType
+
+    def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in it:
+            frame = _local_frame(pdf, alias)
+            yield pd.DataFrame(
+                {
+                    "s": segment_of_rows(segments, frame).astype(np.int64),
+                    "p": reference_scores(segments, frame).astype(np.int64),
+                    Y: pdf[Y].astype("int8"),
+                }
+            )
+
+    schema = StructType(
+        [
+            StructField("s", LongType(), False),
+            StructField("p", LongType(), False),
+            StructField(Y, ByteType(), False),
+        ]
+    )
+    counts = prepared.mapInPandas(batches, schema).groupBy("s", "p", Y).count().toPandas()
+    reps = counts["count"].to_numpy(dtype=np.int64)
+    return (
+        np.repeat(counts["s"].to_numpy(dtype=np.int64), reps),
+        np.repeat(counts["p"].to_numpy(dtype=np.int64), reps),
+        np.repeat(counts[Y].to_numpy(dtype=np.int8), reps),
+    )
+
+
+def _fingerprint(indexed: Any, columns: list[str]) -> Any:
+    """``fingerprint_rows`` of the training rows (features, then the target): each row's hash computed in
+    Spark batches, collected in row order (the key hashes them in order)."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for pdf in it:
+            h = row_hashes(pdf[columns].reset_index(drop=True), columns)
+            yield pd.DataFrame({ROW: pdf[ROW].astype("int64"), "h": h.view(np.int64)})
+
+    schema = StructType([StructField(ROW, LongType(), False), StructField("h", LongType(), False)])
+    hashes = indexed.mapInPandas(batches, schema).orderBy(ROW).toPandas()["h"].to_numpy(dtype=np.int64)
+    return fingerprint_from_hashes(columns, hashes.view(np.uint64))

@@ -1,0 +1,83 @@
+"""``lucidscore train --engine spark`` writes the local engine's model file (issue 15)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lucidscore.cli.main import app
+from lucidscore.errors import InputError
+from tests.fixtures.spark import require_spark
+
+
+def _table(path: Path, n: int = 4000) -> Path:
+    rng = np.random.default_rng(5)
+    late = rng.poisson(0.7, n).astype(np.float64)
+    late[rng.random(n) < 0.06] = np.nan
+    util = np.round(rng.beta(2, 3, n), 3)
+    region = rng.choice(["north", "south", "east", "west"], n).astype(object)
+    region[rng.random(n) < 0.04] = None
+    z = -2.0 + 1.1 * np.nan_to_num(late) + 2.0 * util + np.where(region == "east", 0.5, 0.0)
+    bad = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(np.int64)
+    pd.DataFrame({"late": late, "util": util, "region": region, "bad": bad}).to_parquet(path)
+    return path
+
+
+def _model(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    # The fields that legitimately differ: the time of the fit, and the hash of the file, which covers it.
+    # model_id is sc-<date>-<digest of the segments>: the digest must agree.
+    data["model_id"] = data["model_id"].rsplit("-", 1)[1]
+    data.pop("created_at")
+    data.pop("content_hash")
+    return data
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_spark_engine_writes_the_local_model(tmp_path: Path) -> None:
+    require_spark()
+    data = _table(tmp_path / "train.parquet")
+    base = ["train", str(data), "--target", "bad", "--min-segment-rows", "500"]
+    local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.json")])
+    try:
+        spark = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "spark.json"), "--engine", "spark"])
+    finally:
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            active.stop()
+    assert local.exit_code == 0, local.output
+    assert spark.exit_code == 0, spark.output
+    assert _model(tmp_path / "spark.json") == _model(tmp_path / "local.json")
+
+
+def test_spark_engine_refuses_a_test_split(tmp_path: Path) -> None:
+    data = tmp_path / "t.parquet"
+    result = CliRunner().invoke(
+        app, ["train", str(data), "--target", "bad", "--engine", "spark", "--test-size", "0.3"]
+    )
+    assert isinstance(result.exception, InputError)
+    assert "--test-size works with --engine local only" in result.exception.message
+
+
+def test_spark_missing_is_one_error_with_an_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lucidscore.score.spark as spark_module
+
+    hint = f"pyspark is not installed: {spark_module.INSTALL_HINT}"
+    monkeypatch.setattr(spark_module, "spark_available", lambda: hint)
+    data = _table(tmp_path / "t.parquet", 200)
+    result = CliRunner().invoke(app, ["train", str(data), "--target", "bad", "--engine", "spark"])
+    assert isinstance(result.exception, InputError)
+    assert result.exception.message == hint
+    assert "pip install 'lucidscore[spark]'" in hint
