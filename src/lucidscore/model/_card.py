@@ -290,6 +290,28 @@ def sign_safe_fit(
     return [], 0.0, np.empty(0), notes
 
 
+def card_points(
+    name: str,
+    final: list[BinnedColumn],
+    tables: dict[str, npt.NDArray[np.float64]],
+    intercept: float,
+    coef: npt.NDArray[np.float64],
+    params: ScorecardParams,
+) -> tuple[int, list[list[int]], list[Characteristic]]:
+    """The fitted regression as integer points (both engines): base points, each kept characteristic's
+    points per bin and its artifact entry. Refuses a segment where no characteristic was kept."""
+    if not final:
+        raise InputError(
+            f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
+            "or wrong-signed); expected at least one informative column"
+        )
+    base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
+    chars = [
+        _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
+    ]
+    return base, pts, chars
+
+
 def fit_card(
     name: str,
     condition: Condition | None,
@@ -334,16 +356,8 @@ def fit_card(
         [binned[n].codes for n in kept], [tables[n] for n in kept], y, kept, params.regularization
     )
     notes += reg_notes
-    if not idx:
-        raise InputError(
-            f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
-            "or wrong-signed); expected at least one informative column"
-        )
     final = [binned[kept[i]] for i in idx]
-    base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
-    out_chars = [
-        _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
-    ]
+    base, pts, out_chars = card_points(name, final, tables, intercept, coef, params)
     raw = np.full(y.size, base, dtype=np.int64)
     for c, ps in zip(final, pts, strict=True):
         raw += np.asarray(ps, dtype=np.int64)[c.codes]

@@ -54,7 +54,7 @@ from lucidscore.model._binning import (
     cells_from_value_counts,
     prebin_edges_from_counts,
 )
-from lucidscore.model._card import _characteristic, points_for, sign_safe_fit
+from lucidscore.model._card import card_points, sign_safe_fit
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._params import ScorecardParams
@@ -663,21 +663,13 @@ def fit_card_spark(
         distinct, t, w, [tables[c] for c in kept], kept, params.regularization
     )
     notes += reg_notes
-    if not idx:
-        raise InputError(
-            f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
-            "or wrong-signed); expected at least one informative column"
-        )
-    final = [binned[kept[i]] for i in idx]
-    base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
+    base, _, chars = card_points(name, [binned[kept[i]] for i in idx], tables, intercept, coef, params)
     segment = Segment(
         name=name,
         condition=condition,
         intercept=intercept,
         base_points=base,
-        characteristics=[
-            _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
-        ],
+        characteristics=chars,
         n_train=int(n_rows),
         bad_rate=float(y_bad / n_rows) if n_rows else float("nan"),
     )
