@@ -57,8 +57,9 @@ def _pg_bin(name: str) -> str:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """A PostgreSQL server in a temporary directory; yields the URL of an empty database."""
+def postgres_server() -> Iterator[tuple[str, Path]]:
+    """A PostgreSQL server in a temporary directory; yields the URL of an empty database and the data
+    directory (its ``postmaster.pid`` names the server process, for ``_server_cpu``)."""
     base = Path(tempfile.mkdtemp(prefix="lucidscore-bench-pg-"))
     data, sock = base / "data", base / "sock"
     sock.mkdir()
@@ -86,7 +87,7 @@ def postgres_server() -> Iterator[str]:
     )
     try:
         url = f"postgresql+psycopg://lucid@127.0.0.1:{port}/postgres"
-        yield url
+        yield url, data
     finally:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True, env=env)
         shutil.rmtree(base, ignore_errors=True)
@@ -120,19 +121,53 @@ def _population(n: int, seed: int, work: Path, reuse: bool) -> Path:
     return out
 
 
+def _clock_ticks(pid: int, children: bool) -> int:
+    """CPU ticks (user + system) of process ``pid``; with ``children``, also of its children that ended."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, so utime/stime/cutime/cstime (14-17) are 11-14 here.
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks + (int(fields[13]) + int(fields[14]) if children else 0)
+
+
+def _server_cpu(data: Path) -> float:
+    """CPU seconds used so far by a PostgreSQL server: the postmaster, its live processes and every
+    backend that has ended (reaped by the postmaster, so counted in its children's time)."""
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+    ticks = _clock_ticks(postmaster, children=True)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                ticks += _clock_ticks(int(stat.parent.name), children=False)
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while being read
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _load_average() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _ingest(data: Path, url: str) -> dict[str, object]:
+def _ingest(data: Path, url: str, code: Path | None, server: Path | None = None) -> dict[str, object]:
     before = _load_average()
+    env = dict(os.environ)
+    if code is not None:  # another checkout's lucidscore (e.g. main's, for a side-by-side comparison)
+        env["PYTHONPATH"] = str(code / "src")
+    server_before = _server_cpu(server) if server is not None else 0.0
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(data), url], capture_output=True, text=True, check=False, cwd=ROOT
+        [sys.executable, "-c", _CHILD, str(data), url],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
     )
     if done.returncode != 0:
         raise SystemExit(f"ingest failed:\n{done.stderr}")
     result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
     result["load_average"] = f"{before} before, {_load_average()} after (1/5/15 min)"
+    if server is not None:
+        result["server_cpu_seconds"] = round(_server_cpu(server) - server_before, 1)
     return result
 
 
@@ -146,6 +181,12 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--reuse", action="store_true", help="reuse a population generated before")
     parser.add_argument("--again", action="store_true", help="also time a second load (all rows unchanged)")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=None,
+        help="load with the lucidscore of another checkout (its src/ first on PYTHONPATH), e.g. main's",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     data = _population(args.consumers, args.seed, args.work, args.reuse)
@@ -159,15 +200,17 @@ def main() -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             for run in runs:
-                results.append({"backend": backend, "run": run, **_ingest(data, f"sqlite:///{db}")})
+                results.append(
+                    {"backend": backend, "run": run, **_ingest(data, f"sqlite:///{db}", args.code)}
+                )
                 results[-1]["db_gb"] = round(db.stat().st_size / 2**30, 2)
                 print(json.dumps(results[-1]), flush=True)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         elif backend == "postgresql":
-            with postgres_server() as url:
+            with postgres_server() as (url, pgdata):
                 for run in runs:
-                    results.append({"backend": backend, "run": run, **_ingest(data, url)})
+                    results.append({"backend": backend, "run": run, **_ingest(data, url, args.code, pgdata)})
                     results[-1]["db_gb"] = round(_pg_size(url) / 2**30, 2)
                     print(json.dumps(results[-1]), flush=True)
         else:
@@ -178,10 +221,10 @@ def main() -> None:
         "one transaction per file.\n"
     )
     print(
-        "| backend | run | rows | wall time | of which statements | rows/s | ingest CPU | peak RSS "
-        "| database |"
+        "| backend | run | rows | wall time | of which statements | rows/s | ingest CPU | server CPU "
+        "| peak RSS | database |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         rows, secs, peak = int(str(r["rows"])), float(str(r["seconds"])), float(str(r["peak_rss_mb"]))
         files = r["files"]
@@ -193,6 +236,7 @@ def main() -> None:
             f"{statements:,.0f} s",
             f"{rows / secs:,.0f}",
             f"{float(str(r['cpu_seconds'])):,.0f} s",
+            f"{float(str(r['server_cpu_seconds'])):,.0f} s" if "server_cpu_seconds" in r else "—",
             f"{peak:,.0f} MB",
         ]
         cells.append(f"{float(str(r['db_gb'])):.1f} GB")

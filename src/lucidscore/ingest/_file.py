@@ -187,7 +187,7 @@ def _load_straight(
     clock = Clock(now)
     parts: list[pl.DataFrame] = []
     read = inserted = 0
-    _load.drop_key_indexes(conn, record)
+    _load.begin_first_load(conn, record, batch_id, now)
     for batch in batches:
         valid, problems = validate_batch(batch.frame, pl.Series(batch.rows), record, clock)
         valid, unknown = _load.unknown_references(conn, record, valid)
@@ -206,7 +206,7 @@ def _load_straight(
         read += parse.get_column("row").n_unique()
     progress.phase("indexing")
     try:
-        _load.create_key_indexes(conn, record)
+        _load.end_first_load(conn, record)
     except _UNIQUE_VIOLATIONS as exc:
         raise _KeyRepeats() from exc
     return read, parts, _load.MergeCounts(staged=inserted, inserted=inserted, superseded=0, unchanged=0)

@@ -62,14 +62,22 @@ def create_stage(conn: Connection, record: RecordTable) -> Table:
     return stage
 
 
-def _write_rows(conn: Connection, target: str, frame: pl.DataFrame) -> None:
+def _write_rows(
+    conn: Connection, target: str, frame: pl.DataFrame, constants: dict[str, int | datetime] | None = None
+) -> None:
     """Append ``frame`` (its columns named as the target's) to table ``target``: COPY on PostgreSQL,
-    executemany of plain tuples on SQLite, never row objects built by SQLAlchemy."""
+    executemany of plain tuples on SQLite, never row objects built by SQLAlchemy.
+
+    ``constants`` (SQLite only) are columns with one value for every row, written as literals of the
+    statement instead of one more value bound per row. On PostgreSQL the caller gives such columns a
+    default for the load instead (``begin_first_load``), so COPY neither carries nor parses them.
+    """
     names = frame.columns
     cols = ", ".join(f'"{n}"' for n in names)
     raw = conn.connection.driver_connection
     assert raw is not None
     if conn.dialect.name == "postgresql":
+        assert not constants, "PostgreSQL: give constant columns a default for the load instead"
         buf = io.BytesIO()
         frame.write_csv(
             buf,
@@ -88,9 +96,20 @@ def _write_rows(conn: Connection, target: str, frame: pl.DataFrame) -> None:
         pl.col(pl.Boolean).cast(pl.Int8),
     )
     marks = ", ".join("?" for _ in names)
+    fixed = {k: _sqlite_literal(v) for k, v in (constants or {}).items()}
+    if fixed:
+        cols += ", " + ", ".join(f'"{n}"' for n in fixed)
+        marks += ", " + ", ".join(fixed.values())
     # Column lists zipped into tuples: about twice as fast as DataFrame.rows() for the same tuples.
     columns = [text_frame.get_column(n).to_list() for n in names]
     raw.executemany(f'INSERT INTO "{target}" ({cols}) VALUES ({marks})', zip(*columns, strict=True))
+
+
+def _sqlite_literal(value: int | datetime) -> str:
+    """An integer or a time as an SQL literal, in the text format SQLAlchemy stores times in on SQLite."""
+    if isinstance(value, datetime):
+        return f"'{value:%Y-%m-%d %H:%M:%S.%f}'"
+    return str(int(value))
 
 
 def stage_rows(conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
@@ -162,18 +181,36 @@ def unknown_references(
     return frame, problems
 
 
-def drop_key_indexes(conn: Connection, record: RecordTable) -> None:
-    """Drop the key indexes of an empty stored table for a first load (inside its transaction).
+def begin_first_load(conn: Connection, record: RecordTable, batch_id: int, now: datetime) -> None:
+    """Prepare an empty stored table for a first load, inside the load's transaction.
 
-    Building an index once from all the rows (a sort) is much cheaper than inserting into it row by
-    row; ``create_key_indexes`` rebuilds them, with the same names and definitions, before the commit.
+    - The key indexes are dropped: building an index once from all the rows (a sort) is much cheaper
+      than inserting into it row by row; ``end_first_load`` rebuilds them with the same definitions.
+    - PostgreSQL: ``_batch_id`` and ``_ingested_at`` get this load's values as defaults, so COPY neither
+      sends nor parses them; ``end_first_load`` drops the defaults again.
+
+    The foreign key of ``_batch_id`` stays (its per-row trigger is most of the server's COPY time, but
+    dropping it would lock ``ingest_batches`` against readers until the commit). Everything is DDL inside
+    the transaction: a failure or a kill rolls it back with the rows.
     """
     for index in sorted(raw_table(record.name).indexes, key=lambda i: str(i.name)):
         index.drop(conn)
+    if conn.dialect.name == "postgresql":
+        stamp = f"{now:%Y-%m-%d %H:%M:%S.%f}"
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{record.name}" ALTER COLUMN "{BATCH_ID}" SET DEFAULT {int(batch_id)}, '
+            f"ALTER COLUMN \"{INGESTED_AT}\" SET DEFAULT '{stamp}'::timestamp"
+        )
 
 
-def create_key_indexes(conn: Connection, record: RecordTable) -> None:
-    """Rebuild the key indexes; a key repeated among the new rows fails the unique one (IntegrityError)."""
+def end_first_load(conn: Connection, record: RecordTable) -> None:
+    """Put back what ``begin_first_load`` took away; a key repeated among the new rows fails the unique
+    index (``IntegrityError``)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            f'ALTER TABLE "{record.name}" ALTER COLUMN "{BATCH_ID}" DROP DEFAULT, '
+            f'ALTER COLUMN "{INGESTED_AT}" DROP DEFAULT'
+        )
     for index in sorted(raw_table(record.name).indexes, key=lambda i: str(i.name)):
         index.create(conn)
 
@@ -183,18 +220,17 @@ def insert_new_rows(
 ) -> int:
     """Write validated rows straight into the stored table (first load: every key is new).
 
-    The caller has dropped the key indexes (``drop_key_indexes``); rebuilding them after the last batch
-    raises ``IntegrityError`` when a key repeats in the file, and the caller then loads the file again
+    The caller has called ``begin_first_load``; ``end_first_load`` after the last batch raises
+    ``IntegrityError`` when a key repeats in the file, and the caller then loads the file again
     through the staging table, which quarantines every copy.
     """
     if frame.height == 0:
         return 0
-    names = list(record.column_names)
-    rows = frame.sort(list(record.key)).select(names)  # key order keeps index inserts near each other
-    rows = rows.with_columns(
-        pl.lit(batch_id).alias(BATCH_ID), pl.lit(now).cast(pl.Datetime("us")).alias(INGESTED_AT)
-    )
-    _write_rows(conn, record.name, rows)
+    rows = frame.sort(list(record.key)).select(list(record.column_names))  # key order: a cheap index sort
+    if conn.dialect.name == "postgresql":
+        _write_rows(conn, record.name, rows)  # _batch_id and _ingested_at: the load's defaults
+    else:
+        _write_rows(conn, record.name, rows, {BATCH_ID: batch_id, INGESTED_AT: now})
     return rows.height
 
 
