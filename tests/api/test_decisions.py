@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from lucidscore.store import make_engine
@@ -123,3 +123,33 @@ def test_consent_grant_validation(world: World) -> None:
     assert r.status_code == 422 and r.json()["error"]["field"] == "purpose"
     r = alice.post("/v1/me/consents", json={"merchant": "shop_x", "purpose": "premium", "days": 400})
     assert r.status_code == 422 and "at most 365 days" in r.json()["error"]["message"]
+
+
+def test_a_decision_holds_one_connection_for_its_reads_and_its_log_line(any_world: World) -> None:
+    """Issue 11, latency: the catalogue version, API key, consent and score are read, and the access-log
+    line written, on one pooled connection on PostgreSQL (one transaction); SQLite ends its reads before it
+    waits for the write lock, so two. Each checkout costs a ping and a BEGIN/COMMIT pair of round trips."""
+    consent = grant(any_world, "bob", "shop_y", "deposit_free_rental")
+    engine = any_world.app.state.lucid.sessions().get_bind()
+    checkouts: list[object] = []
+    statements: list[str] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    def executed(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "checkout", checked_out)
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        r = any_world.merchant("shop_y").post(
+            "/v1/decisions", json={"consent_token": consent["token"], "product": "deposit_free_rental"}
+        )
+    finally:
+        event.remove(engine, "checkout", checked_out)
+        event.remove(engine, "before_cursor_execute", executed)
+    assert r.status_code == 200, r.text
+    assert len(checkouts) == (1 if engine.dialect.name == "postgresql" else 2)
+    assert any("benefit_catalogues" in s for s in statements)  # the version is still read on every call
+    assert sum("INSERT INTO access_log" in s for s in statements) == 1

@@ -61,7 +61,6 @@ def decision(
     request: Request,
     db: Db,
     state: State,
-    catalogue: Catalogue,
     x_api_key: Annotated[str | None, Header(description="the merchant's API key")] = None,
     authorization: Annotated[
         str | None, Header(description="'Bearer <consent token>' from /oauth/token (instead of the body's)")
@@ -88,6 +87,9 @@ def decision(
             "field consent_token: Field required (or the OAuth access token as 'Authorization: Bearer')",
             field="consent_token",
         )
+    # The catalogue's version is read in the decision's own transaction, not by a dependency in a thread
+    # hop and transaction of its own: one connection checkout per decision (issue 11, latency).
+    catalogue = state.catalogues.current(db)
     merchant = merchant_for_key(state, request, db, x_api_key) if x_api_key else None
     return _views.decision_out(_decide(state, request, db, merchant, token, body.product, catalogue))
 
