@@ -222,7 +222,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_ingest import postgres_server
 
-        with postgres_server() as pg_url:
+        with postgres_server() as (pg_url, _pgdata):
             _copy_service_tables(build.db_url, pg_url)
             measure("PostgreSQL", pg_url, ceiling=False)
     tokens_file.unlink()

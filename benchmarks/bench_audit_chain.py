@@ -155,7 +155,7 @@ def main() -> None:
         sys.path.insert(1 if args.src else 0, str(Path(__file__).resolve().parent))
         from bench_ingest import postgres_server
 
-        with postgres_server() as url:
+        with postgres_server() as (url, _pgdata):
             for line in _measure("PostgreSQL", url, args.rows, args.appends):
                 print(json.dumps(machine | line), flush=True)
 

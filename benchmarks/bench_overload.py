@@ -211,7 +211,7 @@ def main() -> None:
     if "postgresql" in backends:
         from bench_ingest import postgres_server
 
-        with postgres_server() as pg_url:
+        with postgres_server() as (pg_url, _pgdata):
             _copy_service_tables(build.db_url, pg_url)
             measure("PostgreSQL", pg_url)
     tokens_file.unlink()
