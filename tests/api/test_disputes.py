@@ -3,8 +3,17 @@ and every step is in the audit trail."""
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
+from collections.abc import Callable
 
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from lucidscore import service
+from lucidscore.store import make_engine
+from lucidscore.store.service import Dispute, User
 from tests.api._world import World
 
 
@@ -125,3 +134,61 @@ def test_dispute_key_must_have_the_right_parts(any_world: World) -> None:
         json={"record_table": "statements", "record_key": "A1|2026-06", "reason": "never late"},
     )
     assert r.status_code == 201
+
+
+def _race(world: World, dispute_id: int, act: Callable[[Session, Dispute, User], object]) -> list[str]:
+    """Two analysts' sessions act on one dispute at the same instant: the first has written (not yet
+    committed) when the second issues its first statement; the first commits once the second waits.
+    Returns each one's outcome ("ok" or the error's class and message), first then second."""
+    engine = make_engine(world.db_url)
+    second_waits = threading.Event()
+    outcomes: dict[str, str] = {}
+
+    def run(name: str, hold: bool) -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            # As in the service: the dispute and the analyst are read in a transaction that has ended.
+            dispute = s.get_one(Dispute, dispute_id)
+            analyst = s.scalars(select(User).filter_by(username="ann")).one()
+            s.commit()
+            if not hold:
+                conn = s.connection()
+                event.listen(conn, "before_cursor_execute", lambda *a: second_waits.set(), once=True)
+            try:
+                act(s, dispute, analyst)
+                if hold:
+                    assert second_waits.wait(10)
+                    time.sleep(0.3)  # the second is now blocked on its first statement (or done)
+                s.commit()
+                outcomes[name] = "ok"
+            except Exception as exc:
+                outcomes[name] = f"{type(exc).__name__}: {exc}"
+
+    first = threading.Thread(target=run, args=("first", True))
+    first.start()
+    time.sleep(0.2)  # the first has written
+    second = threading.Thread(target=run, args=("second", False))
+    second.start()
+    first.join(30)
+    second.join(30)
+    engine.dispose()
+    return [outcomes["first"], outcomes["second"]]
+
+
+def test_two_analysts_at_once_review_once_and_answer_once(any_world: World) -> None:
+    """Concurrency: starting the review twice at the same instant records one review_started and no
+    error; rejecting twice at the same instant gives one answer and a clear 'already rejected' to the
+    other, never a database error (both used to read 'open' and collide in the trail's (dispute, seq))."""
+    world = any_world
+    dispute_id = open_dispute(world)
+    assert _race(world, dispute_id, service.start_review) == ["ok", "ok"]
+    events = world.signed_in("alice").get(f"/v1/me/disputes/{dispute_id}").json()["events"]
+    assert [e["action"] for e in events] == ["opened", "review_started"]
+
+    def reject(s: Session, d: Dispute, u: User) -> object:
+        return service.resolve_dispute(s, d, u, "rejected", "the lender confirmed it")
+
+    first, second = _race(world, dispute_id, reject)
+    assert first == "ok"
+    assert second == f"Conflict: dispute {dispute_id} is already rejected"
+    events = world.signed_in("alice").get(f"/v1/me/disputes/{dispute_id}").json()["events"]
+    assert [e["action"] for e in events] == ["opened", "review_started", "rejected"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lucidscore.service._common import now
@@ -88,8 +88,7 @@ def start_review(session: Session, dispute: Dispute, analyst: User) -> Dispute:
     """An analyst takes the dispute up: the trail records when its review started (the consumer's history
     shows "Under review" from then, "Waiting for review" before). Once per dispute: a second call records
     nothing. A dispute answered without this step gets it at the moment of the answer."""
-    if dispute.status != "open":
-        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
+    _claim(session, dispute)
     started = session.scalar(
         select(func.count())
         .select_from(DisputeEvent)
@@ -98,6 +97,26 @@ def start_review(session: Session, dispute: Dispute, analyst: User) -> Dispute:
     if not started:
         add_event(session, dispute, analyst, REVIEW_STARTED, {})
     return dispute
+
+
+def _claim(session: Session, dispute: Dispute) -> None:
+    """Lock the dispute's row while it is open, or refuse it (``Conflict``) when it is not.
+
+    A write that changes nothing, as the transaction's first statement: on PostgreSQL the row lock makes a
+    second analyst acting on the same dispute at the same instant wait for the first one's commit, then
+    see its outcome (READ COMMITTED reads afresh after the wait); on SQLite the write lock does the same.
+    Without it, both read "open" and "no review yet", and the loser's event collided with the winner's in
+    the trail's unique (dispute, seq) as a database error.
+    """
+    claimed = session.execute(
+        update(Dispute)
+        .where(Dispute.id == dispute.id, Dispute.status == "open")
+        .values(status=Dispute.status)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        session.refresh(dispute)
+        raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
 
 
 def resolve_dispute(
