@@ -6,14 +6,17 @@ of a batch; rows already stored survive the upgrade and a downgrade restores the
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
 
+from lucidscore.ingest import ingest_frame
 from lucidscore.store import RAW_TABLE_NAMES, current_revision, head_revision, make_engine, migrate
 from lucidscore.store._migrate import _config
 
@@ -138,3 +141,44 @@ def test_stored_rows_survive_the_upgrade_and_a_downgrade_restores_the_foreign_ke
     assert _count(engine, "SELECT count(*) FROM income_current") == 2
     migrate(engine)
     assert current_revision(engine) == head_revision()
+
+
+def _triggers(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+    return {str(name): str(sql) for name, sql in rows}
+
+
+def test_a_first_load_leaves_the_check_as_the_migration_made_it(engine: Engine, tmp_path: Path) -> None:
+    """SQLite's first load drops the per-row check for its own rows and makes it again: afterwards the
+    trigger is the migration's, to the letter, and a forged row is refused again (both databases)."""
+    migrated = _triggers(make_fresh(tmp_path)) if engine.dialect.name == "sqlite" else {}
+    frame = pl.DataFrame(
+        {
+            "consumer_id": [f"C{i:04d}" for i in range(50)],
+            "identity_verified": ["true"] * 50,
+            "address_since": ["2020-01-01"] * 50,
+            "reported_at": ["2026-07-01T00:00:00"] * 50,
+        }
+    )
+    report = ingest_frame(frame, "consumers", engine, source="first load")
+    assert report.inserted == 50
+    if engine.dialect.name == "sqlite":
+        assert _triggers(engine) == migrated
+    with (
+        pytest.raises(DatabaseError, match=r"_batch_id .*is not an ingest batch"),
+        engine.begin() as conn,
+    ):
+        conn.execute(
+            text(
+                "INSERT INTO consumers (consumer_id, identity_verified, reported_at, _batch_id, "
+                "_ingested_at) VALUES ('X1', true, :now, 999, :now)"
+            ),
+            {"now": NOW},
+        )
+
+
+def make_fresh(tmp_path: Path) -> Engine:
+    fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    migrate(fresh)
+    return fresh

@@ -206,7 +206,7 @@ def _load_straight(
         read += parse.get_column("row").n_unique()
     progress.phase("indexing")
     try:
-        _load.end_first_load(conn, record)
+        _load.end_first_load(conn, record, batch_id)
     except _UNIQUE_VIOLATIONS as exc:
         raise _KeyRepeats() from exc
     return read, parts, _load.MergeCounts(staged=inserted, inserted=inserted, superseded=0, unchanged=0)

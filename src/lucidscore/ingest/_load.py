@@ -37,7 +37,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from lucidscore.ingest._validate import PROBLEM_SCHEMA, ROW
 from lucidscore.records import Table as RecordTable
-from lucidscore.store import BATCH_ID, INGESTED_AT, SUPERSEDED_AT, VERSION_ID, raw_table, sql_type
+from lucidscore.store import (
+    BATCH_ID,
+    INGESTED_AT,
+    SUPERSEDED_AT,
+    VERSION_ID,
+    ingest_batches_table,
+    raw_table,
+    sql_type,
+    sqlite_batch_check,
+)
 
 _REPORTED_AT = "reported_at"
 
@@ -189,12 +198,18 @@ def begin_first_load(conn: Connection, record: RecordTable, batch_id: int, now: 
     - PostgreSQL: ``_batch_id`` and ``_ingested_at`` get this load's values as defaults, so COPY neither
       sends nor parses them; ``end_first_load`` drops the defaults again.
 
-    ``_batch_id`` is checked by the database once per statement (revision 0008_ingest_batch_check; the
-    foreign key it replaced cost one lookup per row, most of the server's COPY time). Everything is DDL inside
+    - SQLite: the trigger that checks each new row's ``_batch_id`` (revision 0008_ingest_batch_check) is
+      dropped: every row of this load carries ``batch_id``, a committed batch, and no other writer can
+      write meanwhile (SQLite has one writer). ``end_first_load`` checks that batch once and makes the
+      trigger again. (PostgreSQL checks once per COPY statement anyway.)
+
+    Everything is DDL inside
     the transaction: a failure or a kill rolls it back with the rows.
     """
     for index in sorted(raw_table(record.name).indexes, key=lambda i: str(i.name)):
         index.drop(conn)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"DROP TRIGGER {record.name}_batch_check")
     if conn.dialect.name == "postgresql":
         stamp = f"{now:%Y-%m-%d %H:%M:%S.%f}"
         conn.exec_driver_sql(
@@ -203,9 +218,14 @@ def begin_first_load(conn: Connection, record: RecordTable, batch_id: int, now: 
         )
 
 
-def end_first_load(conn: Connection, record: RecordTable) -> None:
+def end_first_load(conn: Connection, record: RecordTable, batch_id: int) -> None:
     """Put back what ``begin_first_load`` took away; a key repeated among the new rows fails the unique
     index (``IntegrityError``)."""
+    if conn.dialect.name == "sqlite":
+        batches = ingest_batches_table()
+        if conn.execute(select(batches.c.id).where(batches.c.id == batch_id)).first() is None:
+            raise RuntimeError(f"ingest batch {batch_id} is not in ingest_batches")  # the caller made it
+        conn.exec_driver_sql(sqlite_batch_check(record.name))
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             f'ALTER TABLE "{record.name}" ALTER COLUMN "{BATCH_ID}" DROP DEFAULT, '

@@ -56,6 +56,7 @@ from lucidscore.store._tables import (
     ingest_batches_table,
     raw_table,
     sql_type,
+    sqlite_batch_check,
 )
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "read_anchor_file",
     "session_factory",
     "sql_type",
+    "sqlite_batch_check",
     "verify_audit_chains",
     "write_anchor_file",
     "write_transaction",

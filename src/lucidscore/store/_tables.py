@@ -84,6 +84,17 @@ class IngestBatch(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+def sqlite_batch_check(table: str) -> str:
+    """SQLite's trigger (revision 0008_ingest_batch_check, same text) refusing a row of raw table ``table``
+    whose ``_batch_id`` names no ingest batch; a first load drops it for its own rows and makes it again."""
+    return (
+        f"CREATE TRIGGER {table}_batch_check BEFORE INSERT ON {table} "
+        "WHEN NOT EXISTS (SELECT 1 FROM ingest_batches WHERE id = NEW._batch_id) "
+        f"BEGIN SELECT RAISE(ABORT, 'table {table}: _batch_id is not an ingest batch (ingest_batches.id)'); "
+        "END"
+    )
+
+
 def ingest_batches_table() -> Table:
     """The ``ingest_batches`` table as a Core table."""
     table = IngestBatch.__table__
