@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from lucidscore.errors import InputError
@@ -189,3 +189,37 @@ def test_correct_record_refuses_what_it_cannot_do(stored: Path, engine: Engine) 
         )
     bad = correct_record(engine, "statements", key, {"balance": -1}, source="x")
     assert bad.quarantined == 1 and "balance is '-1'" in bad.problems[0]
+
+
+def test_a_history_is_read_through_the_key_indexes_and_first_loads_leave_no_superseded_entries(
+    stored: Path, engine: Engine
+) -> None:
+    """Revision 0009: no index holds every version any more; a record's history is read through the
+    unique index of current keys and the partial index of superseded ones (never a scan of the table),
+    and after a first load the superseded index is empty."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            count = "SELECT count(*) FROM statements INDEXED BY ix_statements_superseded_key "
+            count += "WHERE _superseded_at IS NOT NULL"
+            assert conn.execute(text(count)).scalar_one() == 0
+    fix = stored / "fix.csv"
+    fix.write_text(HEADER + "A1,2025-02,120.5,12,12,0,2026-02-01\n", encoding="utf-8")
+    ingest_file(fix, "statements", engine)
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn: object, cursor: object, statement: str, params: object, *args: object) -> None:
+        seen.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        assert len(history(engine, "statements", {"account_id": "A1", "period": "2025-02"})) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    if engine.dialect.name != "sqlite":
+        return
+    (statement, params), *_ = [(s, p) for s, p in seen if "FROM statements" in s]
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)  # type: ignore[arg-type]
+        plan = " | ".join(str(r[-1]) for r in rows)
+    assert "ux_statements_current_key" in plan and "ix_statements_superseded_key" in plan, plan
+    assert "SCAN statements" not in plan, plan

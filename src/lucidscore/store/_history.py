@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, union_all
 from sqlalchemy.engine import Engine
 
 from lucidscore.errors import InputError
 from lucidscore.records import TABLES_BY_NAME
-from lucidscore.store._tables import RAW_TABLE_NAMES, VERSION_ID, raw_table
+from lucidscore.store._tables import RAW_TABLE_NAMES, SUPERSEDED_AT, VERSION_ID, raw_table
 
 
 def history(engine: Engine, table: str, key: Mapping[str, Any] | Any) -> list[dict[str, Any]]:
@@ -38,6 +38,13 @@ def history(engine: Engine, table: str, key: Mapping[str, Any] | Any) -> list[di
             f"unexpected: {', '.join(extra) or 'none'}; expected exactly {', '.join(key_cols)}"
         )
     t = raw_table(table)
-    query = select(t).where(and_(*(t.c[c] == key[c] for c in key_cols))).order_by(t.c[VERSION_ID])
+    match = and_(*(t.c[c] == key[c] for c in key_cols))
+    # Two index lookups: the current version (unique index of current keys) and the superseded ones
+    # (the partial index of superseded keys); no index holds every version.
+    parts = union_all(
+        select(t).where(match, t.c[SUPERSEDED_AT].is_(None)),
+        select(t).where(match, t.c[SUPERSEDED_AT].is_not(None)),
+    ).subquery()
+    query = select(parts).order_by(parts.c[VERSION_ID])
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]

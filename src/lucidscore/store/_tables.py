@@ -132,7 +132,15 @@ def _indexes_for(record: RecordTable) -> list[Index]:
         extra.append(Index("ix_outcomes_observation_date", "observation_date"))
     return [
         *extra,
-        Index(f"ix_{record.name}_key", *key),
+        # Superseded versions by key (a record's history): current versions are in the unique index
+        # below, so this one holds only superseded rows — empty after a first load, which then sorts
+        # each key once, not twice (revision 0009_superseded_key_index).
+        Index(
+            f"ix_{record.name}_superseded_key",
+            *key,
+            sqlite_where=text(f"{SUPERSEDED_AT} IS NOT NULL"),
+            postgresql_where=text(f"{SUPERSEDED_AT} IS NOT NULL"),
+        ),
         Index(
             f"ux_{record.name}_current_key",
             *key,
