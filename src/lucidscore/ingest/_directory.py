@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from datetime import datetime
 from pathlib import Path
+
+from sqlalchemy.engine import Engine
 
 from lucidscore.errors import InputError
 from lucidscore.ingest._file import ingest_file
 from lucidscore.ingest._progress import NoProgress, ProgressSink, RichProgress
 from lucidscore.ingest._report import FileReport, IngestReport
-from lucidscore.records import LOAD_ORDER
+from lucidscore.records import LOAD_ORDER, TABLES_BY_NAME
 from lucidscore.store import DEFAULT_WAIT_SECONDS, check_database, make_engine, migrate
 
 REQUIRED_TABLES: tuple[str, ...] = ("consumers",)
 SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
+PARALLEL_FILES = 2  # PostgreSQL: files loading at once (the server does most of the work of each)
 
 
 def find_table_files(directory: Path) -> tuple[dict[str, Path], tuple[Path, ...]]:
@@ -58,6 +63,18 @@ def find_table_files(directory: Path) -> tuple[dict[str, Path], tuple[Path, ...]
     return found, ignored
 
 
+def _needs(files: dict[str, Path]) -> dict[str, set[str]]:
+    """Each file's table -> the tables of this run it references (they load first)."""
+    return {
+        table: {
+            c.references.split(".")[0]
+            for c in TABLES_BY_NAME[table].columns
+            if c.references and c.references.split(".")[0] in files and c.references.split(".")[0] != table
+        }
+        for table in files
+    }
+
+
 def _load_files(
     files: dict[str, Path], db_url: str, sink: ProgressSink, now: datetime | None, wait: float
 ) -> tuple[FileReport, ...]:
@@ -65,12 +82,56 @@ def _load_files(
     try:
         check_database(engine, db_url)
         migrate(engine, wait=wait)
-        return tuple(
-            ingest_file(path, table, engine, progress=sink, now=now, wait=wait)
-            for table, path in files.items()
-        )
+        if engine.dialect.name != "postgresql":  # SQLite has one writer: one file after another
+            return tuple(
+                ingest_file(path, table, engine, progress=sink, now=now, wait=wait)
+                for table, path in files.items()
+            )
+        return _load_together(files, engine, sink, now, wait)
     finally:
         engine.dispose()
+
+
+def _load_together(
+    files: dict[str, Path], engine: Engine, sink: ProgressSink, now: datetime | None, wait: float
+) -> tuple[FileReport, ...]:
+    """PostgreSQL: two files at a time, each in its own transaction holding its table's lock, a file as
+    soon as the tables it references are loaded (in load order: statements right after accounts, the
+    consumer-keyed tables beside it). The first failure stops new files from starting; files already
+    loading finish (each is all or nothing), then that failure is raised."""
+    needs = _needs(files)
+    done: dict[str, FileReport] = {}
+    waiting = list(files)  # load order
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=PARALLEL_FILES, thread_name_prefix="ingest") as pool:
+        running: dict[Future[FileReport], str] = {}
+        while waiting or running:
+            if failure is None:
+                for table in [t for t in waiting if needs[t] <= done.keys()][: PARALLEL_FILES - len(running)]:
+                    waiting.remove(table)
+                    job = pool.submit(
+                        ingest_file, files[table], table, engine, progress=sink, now=now, wait=wait
+                    )
+                    running[job] = table
+            if not running:
+                break
+            finished, _ = wait_for(running, return_when=FIRST_COMPLETED)
+            for job in finished:
+                table = running.pop(job)
+                try:
+                    done[table] = job.result()
+                except BaseException as exc:
+                    failure = failure or exc
+    if failure is not None:
+        raise failure
+    assert done.keys() == files.keys(), "every file's references are loaded before it"
+    return tuple(done[t] for t in files)
+
+
+def _one(
+    path: Path, table: str, engine: Engine, sink: ProgressSink, now: datetime | None, wait: float
+) -> FileReport:
+    return ingest_file(path, table, engine, progress=sink, now=now, wait=wait)
 
 
 def ingest_directory(

@@ -281,7 +281,7 @@ def _ingest(
         with engine.connect() as conn:
             result: tuple[int, list[pl.DataFrame], _load.MergeCounts] | None = None
             try:
-                with lock_transaction(conn, wait=wait, what=what):
+                with lock_transaction(conn, wait=wait, what=what, table=record.name):
                     _load.tune(conn)
                     if _load.table_is_empty(conn, record):
                         result = _load_straight(conn, record, batches(), after_read, batch_id, now, sink)
@@ -295,7 +295,7 @@ def _ingest(
                     _load.tune(conn)
                     stage, read, parts = _stage_all(conn, record, batches(), after_read, now, sink)
                 sink.phase("waiting for the write lock")
-                with lock_transaction(conn, wait=wait, what=what):
+                with lock_transaction(conn, wait=wait, what=what, table=record.name):
                     _load.tune(conn)
                     more, counts = _check_and_merge(conn, stage, record, batch_id, now, sink)
                     result = (read, [*parts, *more], counts)

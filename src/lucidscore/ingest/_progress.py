@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Protocol
 
@@ -53,7 +54,7 @@ class RichProgress:
             TimeRemainingColumn(),
             console=console or Console(stderr=True),
         )
-        self._task: TaskID | None = None
+        self._tasks: dict[int, TaskID] = {}  # per thread: files load side by side on PostgreSQL
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
@@ -65,12 +66,14 @@ class RichProgress:
         self._progress.stop()
 
     def start(self, label: str, total: int | None) -> None:
-        self._task = self._progress.add_task(label, total=total, phase="reading")
+        self._tasks[threading.get_ident()] = self._progress.add_task(label, total=total, phase="reading")
 
     def advance(self, rows: int) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, rows)
+        task = self._tasks.get(threading.get_ident())
+        if task is not None:
+            self._progress.advance(task, rows)
 
     def phase(self, text: str) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, phase=text)
+        task = self._tasks.get(threading.get_ident())
+        if task is not None:
+            self._progress.update(task, phase=text)

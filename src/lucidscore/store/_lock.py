@@ -24,6 +24,8 @@ from lucidscore.store._engine import SQLITE_BEGIN, SQLITE_BUSY_TIMEOUT_MS
 DEFAULT_WAIT_SECONDS = 1800.0
 # The advisory lock every lucidscore writer of raw records takes on PostgreSQL (any fixed 64-bit number).
 INGEST_LOCK_KEY = 0x6C75636964_0001
+# First key of the two-key advisory locks of single raw tables (the second: hashtext of the table's name).
+TABLE_LOCK_NAMESPACE = 0x6C756369
 
 
 class DatabaseBusy(LucidError):
@@ -40,10 +42,17 @@ def _busy(conn: Connection, wait: float, what: str) -> DatabaseBusy:
 
 @contextmanager
 def lock_transaction(
-    conn: Connection, *, wait: float = DEFAULT_WAIT_SECONDS, what: str = "nothing was written"
+    conn: Connection,
+    *,
+    wait: float = DEFAULT_WAIT_SECONDS,
+    what: str = "nothing was written",
+    table: str | None = None,
 ) -> Iterator[Connection]:
     """A transaction on ``conn`` that holds the database's write lock (waiting up to ``wait`` seconds).
 
+    ``table``: on PostgreSQL, the lock of that raw table only (writers of different tables run
+    together; a reader of a table being first-loaded waits for that load's commit, as PostgreSQL's own
+    table lock makes it); SQLite has one writer whatever the table.
     Raises ``DatabaseBusy`` naming the database when the wait runs out; ``what`` says what that meant.
     """
     if conn.dialect.name == "sqlite":
@@ -68,7 +77,13 @@ def lock_transaction(
     with conn.begin():
         deadline = time.monotonic() + wait
         pause = 0.01
-        while not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": INGEST_LOCK_KEY}).scalar():
+        if table is None:
+            attempt = text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=INGEST_LOCK_KEY)
+        else:  # the two-key form: a lock space of its own, apart from the one-key database lock
+            attempt = text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:t))").bindparams(
+                ns=TABLE_LOCK_NAMESPACE, t=table
+            )
+        while not conn.execute(attempt).scalar():
             if time.monotonic() >= deadline:
                 raise _busy(conn, wait, what)
             time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
