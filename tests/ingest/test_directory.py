@@ -122,3 +122,43 @@ def test_batches_are_logged_with_hash_and_counts(tmp_path: Path, db_url: str, en
         3,
     )
     assert row["finished_at"] is not None and row["file_name"].endswith("consumers.csv")
+
+
+def test_a_failing_file_stops_the_files_that_need_it(tmp_path: Path, db_url: str, engine: Engine) -> None:
+    """A file-level fault raises and names the file; a file referencing its table never starts (on
+    PostgreSQL files load two at a time, each as soon as the tables it references are loaded); the files
+    before it stay loaded. Loading again after the fix completes the rest."""
+    data = _data.write(
+        tmp_path / "data",
+        {"consumers": _data.CONSUMERS, "accounts": _data.ACCOUNTS, "statements": _data.STATEMENTS},
+    )
+    good = (data / "accounts.csv").read_text(encoding="utf-8")
+    (data / "accounts.csv").write_text("account_id,consumer_id\nA1,C1\n", encoding="utf-8")  # columns missing
+    with pytest.raises(InputError, match=r"accounts\.csv"):
+        ingest_directory(data, db_url)
+    counts = _counts(engine)
+    assert (counts["consumers"], counts["accounts"], counts["statements"]) == (3, 0, 0)
+    (data / "accounts.csv").write_text(good, encoding="utf-8")
+    ingest_directory(data, db_url)
+    counts = _counts(engine)
+    assert (counts["consumers"], counts["accounts"], counts["statements"]) == (3, 3, 4)
+
+
+@pytest.mark.postgres
+def test_writers_of_different_tables_run_together_and_of_one_table_queue(postgres_server: object) -> None:
+    """PostgreSQL: the write lock of one raw table does not stop a writer of another one; a second writer
+    of the same table waits, and gives up with DatabaseBusy after its wait."""
+    from lucidscore.store import DatabaseBusy, lock_transaction, make_engine, migrate
+
+    eng = make_engine(str(postgres_server.create_database()))  # type: ignore[attr-defined]
+    migrate(eng)
+    with eng.connect() as a, lock_transaction(a, table="income"):
+        with eng.connect() as b, lock_transaction(b, wait=2, table="statements"):
+            pass  # taken at once
+        with (
+            pytest.raises(DatabaseBusy, match="another ingest"),
+            eng.connect() as c,
+            lock_transaction(c, wait=0.3, table="income"),
+        ):
+            pass
+    eng.dispose()
