@@ -188,18 +188,19 @@ def _load_straight(
     parts: list[pl.DataFrame] = []
     read = inserted = 0
     _load.begin_first_load(conn, record, batch_id, now)
-    for batch in batches:
-        valid, problems = validate_batch(batch.frame, pl.Series(batch.rows), record, clock)
-        valid, unknown = _load.unknown_references(conn, record, valid)
-        parts.extend(p for p in (problems, unknown, batch.problems) if p is not None and p.height)
-        try:
-            inserted += _load.insert_new_rows(conn, record, valid, batch_id, now)
-        except _UNIQUE_VIOLATIONS as exc:
-            raise _KeyRepeats() from exc
-        read += batch.frame.height
-        if batch.problems is not None and batch.problems.height:
-            read += batch.problems.get_column("row").n_unique()
-        progress.advance(batch.frame.height)
+    with _load.straight_writer(conn, record, batch_id, now) as (write, probe):
+        for batch in batches:
+            valid, problems = validate_batch(batch.frame, pl.Series(batch.rows), record, clock)
+            valid, unknown = _load.unknown_references(probe, record, valid)
+            parts.extend(p for p in (problems, unknown, batch.problems) if p is not None and p.height)
+            try:
+                inserted += write(valid)
+            except _UNIQUE_VIOLATIONS as exc:
+                raise _KeyRepeats() from exc
+            read += batch.frame.height
+            if batch.problems is not None and batch.problems.height:
+                read += batch.problems.get_column("row").n_unique()
+            progress.advance(batch.frame.height)
     parse = after_read()
     if parse.height:
         parts.append(parse)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,6 +73,19 @@ def create_stage(conn: Connection, record: RecordTable) -> Table:
     return stage
 
 
+def _csv(frame: pl.DataFrame) -> bytes:
+    """``frame`` as the CSV that PostgreSQL's ``COPY … (FORMAT csv)`` reads (empty field: NULL)."""
+    buf = io.BytesIO()
+    frame.write_csv(
+        buf,
+        include_header=False,
+        null_value="",
+        datetime_format="%Y-%m-%d %H:%M:%S%.6f",
+        date_format="%Y-%m-%d",
+    )
+    return buf.getvalue()
+
+
 def _write_rows(
     conn: Connection, target: str, frame: pl.DataFrame, constants: dict[str, int | datetime] | None = None
 ) -> None:
@@ -87,16 +102,8 @@ def _write_rows(
     assert raw is not None
     if conn.dialect.name == "postgresql":
         assert not constants, "PostgreSQL: give constant columns a default for the load instead"
-        buf = io.BytesIO()
-        frame.write_csv(
-            buf,
-            include_header=False,
-            null_value="",
-            datetime_format="%Y-%m-%d %H:%M:%S%.6f",
-            date_format="%Y-%m-%d",
-        )
         with raw.cursor() as cur, cur.copy(f'COPY "{target}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
-            copy.write(buf.getvalue())
+            copy.write(_csv(frame))
         return
     # SQLite: store dates and times in SQLAlchemy's text formats, so ORM reads see the same values.
     text_frame = frame.with_columns(
@@ -252,6 +259,49 @@ def insert_new_rows(
     else:
         _write_rows(conn, record.name, rows, {BATCH_ID: batch_id, INGESTED_AT: now})
     return rows.height
+
+
+Write = Callable[[pl.DataFrame], int]
+
+
+@contextmanager
+def straight_writer(
+    conn: Connection, record: RecordTable, batch_id: int, now: datetime
+) -> Iterator[tuple[Write, Connection]]:
+    """A first load's writer of validated batches (``insert_new_rows``' contract), and the connection to
+    look references up on.
+
+    PostgreSQL: one ``COPY`` for the whole file, fed from a queue by psycopg's writer thread, so that the
+    server parses and stores one batch while this process reads and validates the next (one COPY per
+    batch made the two take turns). The file's connection is busy with the COPY until the end, so
+    references are looked up on a second connection: they name other tables, committed before this load
+    (a table being first-loaded elsewhere is locked until its commit, as before). SQLite: ``INSERT`` per
+    batch, references on the same connection.
+    """
+    if conn.dialect.name != "postgresql":
+        yield (lambda frame: insert_new_rows(conn, record, frame, batch_id, now)), conn
+        return
+    from psycopg.copy import QueuedLibpqWriter
+
+    names = list(record.column_names)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    columns = ", ".join(f'"{n}"' for n in names)
+    statement = f'COPY "{record.name}" ({columns}) FROM STDIN (FORMAT csv)'
+    with (
+        conn.engine.connect() as probe,
+        raw.cursor() as cur,
+        cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy,
+    ):
+
+        def write(frame: pl.DataFrame) -> int:
+            if frame.height == 0:
+                return 0
+            rows = frame.sort(list(record.key)).select(names)  # key order: a cheap index sort
+            copy.write(_csv(rows))  # _batch_id and _ingested_at: the load's defaults
+            return rows.height
+
+        yield write, probe
 
 
 def drop_stage(conn: Connection, stage: Table) -> None:
