@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
-from lucidscore.ingest import ingest_file
+from lucidscore.ingest import ingest_directory, ingest_file
 from lucidscore.store import raw_table
 
 N_ACCOUNTS = 8_000
@@ -107,3 +107,59 @@ def test_sigkill_mid_file_leaves_all_or_nothing(tmp_path: Path, db_url: str, eng
     assert _batch_status(engine) == "committed"
     again = ingest_file(data / "statements.csv", "statements", engine)
     assert (again.unchanged, again.inserted) == (total, 0)
+
+
+def _started(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT table_name FROM ingest_batches WHERE status = 'started'"))
+        return {str(r[0]) for r in rows}
+
+
+@pytest.mark.slow
+def test_sigkill_with_two_files_loading_leaves_each_all_or_nothing(
+    tmp_path: Path, db_url: str, engine: Engine
+) -> None:
+    """A directory whose statements and income load side by side (PostgreSQL loads two files at once):
+    SIGKILL while both are in flight leaves each of them all or nothing, and running the directory again
+    completes both, once."""
+    data = tmp_path / "data"
+    _write_population(data)
+    periods = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(N_MONTHS)]
+    income = pl.DataFrame({"consumer_id": [f"C{i:06d}" for i in range(N_ACCOUNTS)]}).join(
+        pl.DataFrame({"period": periods}), how="cross"
+    )
+    income.with_columns(amount=1500.0, verified=True, reported_at=pl.lit("2026-01-01T00:00:00")).write_csv(
+        data / "income.csv"
+    )
+    total = N_ACCOUNTS * N_MONTHS
+    proc = subprocess.Popen(
+        [str(LUCIDSCORE), "ingest", str(data), "--db", db_url, "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, COLUMNS="200"),
+    )
+    both = {"statements", "income"} if engine.dialect.name == "postgresql" else {"statements"}
+    try:
+        deadline = time.monotonic() + 60
+        while not both <= _started(engine):
+            assert proc.poll() is None, f"ingest ended before it could be killed: {proc.stderr!r}"
+            assert time.monotonic() < deadline, f"never in flight together: {_started(engine)}"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert proc.poll() is None, "the load finished before the kill: make the files larger"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    with engine.connect() as conn:
+        counts = {
+            t: int(conn.execute(select(func.count()).select_from(raw_table(t))).scalar_one())
+            for t in ("statements", "income")
+        }
+    assert counts["statements"] in (0, total) and counts["income"] in (0, total)
+    assert both <= _started(engine)  # each attempt visible as never finished
+    assert all(counts[t] == 0 for t in both)
+    report = ingest_directory(data, db_url)
+    assert {f.table: f.inserted + f.unchanged for f in report.files}["statements"] == total
+    with engine.connect() as conn:
+        for table in ("statements", "income"):
+            assert conn.execute(select(func.count()).select_from(raw_table(table))).scalar_one() == total
