@@ -115,14 +115,7 @@ def _started(engine: Engine) -> set[str]:
         return {str(r[0]) for r in rows}
 
 
-@pytest.mark.slow
-def test_sigkill_with_two_files_loading_leaves_each_all_or_nothing(
-    tmp_path: Path, db_url: str, engine: Engine
-) -> None:
-    """A directory whose statements and income load side by side (PostgreSQL loads two files at once):
-    SIGKILL while both are in flight leaves each of them all or nothing, and running the directory again
-    completes both, once."""
-    data = tmp_path / "data"
+def _two_big_files(data: Path) -> None:
     _write_population(data)
     periods = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(N_MONTHS)]
     income = pl.DataFrame({"consumer_id": [f"C{i:06d}" for i in range(N_ACCOUNTS)]}).join(
@@ -131,6 +124,53 @@ def test_sigkill_with_two_files_loading_leaves_each_all_or_nothing(
     income.with_columns(amount=1500.0, verified=True, reported_at=pl.lit("2026-01-01T00:00:00")).write_csv(
         data / "income.csv"
     )
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_two_files_loading_commits_neither(tmp_path: Path, db_url: str, engine: Engine) -> None:
+    """SIGINT (Ctrl-C) while statements and income load (side by side on PostgreSQL): the command stops
+    with exit code 130 and neither file is committed — the loading threads stop at their next batch and
+    roll back, rather than finishing after the interrupt."""
+    data = tmp_path / "data"
+    _two_big_files(data)
+    proc = subprocess.Popen(
+        [str(LUCIDSCORE), "ingest", str(data), "--db", db_url, "--no-progress"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, COLUMNS="200"),
+    )
+    both = {"statements", "income"} if engine.dialect.name == "postgresql" else {"statements"}
+    try:
+        deadline = time.monotonic() + 60
+        while not both <= _started(engine):
+            assert proc.poll() is None, f"ingest ended before it could be interrupted: {proc.stderr!r}"
+            assert time.monotonic() < deadline, f"never in flight together: {_started(engine)}"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        assert proc.poll() is None, "the load finished before the interrupt: make the files larger"
+        proc.send_signal(signal.SIGINT)
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 130
+    with engine.connect() as conn:
+        for table in ("statements", "income"):
+            assert conn.execute(select(func.count()).select_from(raw_table(table))).scalar_one() == 0, table
+        failed = {
+            str(r[0])
+            for r in conn.execute(text("SELECT table_name FROM ingest_batches WHERE status = 'failed'"))
+        }
+    assert both <= failed
+
+
+@pytest.mark.slow
+def test_sigkill_with_two_files_loading_leaves_each_all_or_nothing(
+    tmp_path: Path, db_url: str, engine: Engine
+) -> None:
+    """A directory whose statements and income load side by side (PostgreSQL loads two files at once):
+    SIGKILL while both are in flight leaves each of them all or nothing, and running the directory again
+    completes both, once."""
+    data = tmp_path / "data"
+    _two_big_files(data)
     total = N_ACCOUNTS * N_MONTHS
     proc = subprocess.Popen(
         [str(LUCIDSCORE), "ingest", str(data), "--db", db_url, "--no-progress"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from datetime import datetime
@@ -98,30 +99,38 @@ def _load_together(
     """PostgreSQL: two files at a time, each in its own transaction holding its table's lock, a file as
     soon as the tables it references are loaded (in load order: statements right after accounts, the
     consumer-keyed tables beside it). The first failure stops new files from starting; files already
-    loading finish (each is all or nothing), then that failure is raised."""
+    loading finish (each is all or nothing), then that failure is raised. An interrupt (Ctrl-C) stops the
+    files loading at their next batch, rolled back, before it is raised."""
     needs = _needs(files)
     done: dict[str, FileReport] = {}
     waiting = list(files)  # load order
     failure: BaseException | None = None
+    abort = threading.Event()
+    watched = _Interruptible(sink, abort)
     with ThreadPoolExecutor(max_workers=PARALLEL_FILES, thread_name_prefix="ingest") as pool:
         running: dict[Future[FileReport], str] = {}
-        while waiting or running:
-            if failure is None:
-                for table in [t for t in waiting if needs[t] <= done.keys()][: PARALLEL_FILES - len(running)]:
-                    waiting.remove(table)
-                    job = pool.submit(
-                        ingest_file, files[table], table, engine, progress=sink, now=now, wait=wait
-                    )
-                    running[job] = table
-            if not running:
-                break
-            finished, _ = wait_for(running, return_when=FIRST_COMPLETED)
-            for job in finished:
-                table = running.pop(job)
-                try:
-                    done[table] = job.result()
-                except BaseException as exc:
-                    failure = failure or exc
+        try:
+            while waiting or running:
+                if failure is None:
+                    ready = [t for t in waiting if needs[t] <= done.keys()]
+                    for table in ready[: PARALLEL_FILES - len(running)]:
+                        waiting.remove(table)
+                        running[pool.submit(_one, files[table], table, engine, watched, now, wait)] = table
+                if not running:
+                    break
+                # With a timeout: a signal may reach a loading thread, and the main thread only sees
+                # the interrupt (Ctrl-C) when it wakes.
+                finished, _ = wait_for(running, timeout=0.2, return_when=FIRST_COMPLETED)
+                for job in finished:
+                    table = running.pop(job)
+                    try:
+                        done[table] = job.result()
+                    except BaseException as exc:
+                        failure = failure or exc
+        except BaseException:  # an interrupt while waiting: stop the loads, then let it through
+            abort.set()
+            wait_for(running)
+            raise
     if failure is not None:
         raise failure
     assert done.keys() == files.keys(), "every file's references are loaded before it"
@@ -132,6 +141,33 @@ def _one(
     path: Path, table: str, engine: Engine, sink: ProgressSink, now: datetime | None, wait: float
 ) -> FileReport:
     return ingest_file(path, table, engine, progress=sink, now=now, wait=wait)
+
+
+class _Interrupted(KeyboardInterrupt):
+    """Raised in a loading thread when the run was interrupted: its file's transaction rolls back."""
+
+
+class _Interruptible:
+    """A progress sink that stops its thread's load at the next batch (or phase) once ``abort`` is set."""
+
+    def __init__(self, sink: ProgressSink, abort: threading.Event) -> None:
+        self._sink, self._abort = sink, abort
+
+    def _check(self) -> None:
+        if self._abort.is_set():
+            raise _Interrupted("the ingest was interrupted")
+
+    def start(self, label: str, total: int | None) -> None:
+        self._check()
+        self._sink.start(label, total)
+
+    def advance(self, rows: int) -> None:
+        self._check()
+        self._sink.advance(rows)
+
+    def phase(self, text: str) -> None:
+        self._check()
+        self._sink.phase(text)
 
 
 def ingest_directory(

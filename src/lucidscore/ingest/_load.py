@@ -301,7 +301,12 @@ def straight_writer(
             copy.write(_csv(rows))  # _batch_id and _ingested_at: the load's defaults
             return rows.height
 
-        yield write, probe
+        try:
+            yield write, probe
+        except BaseException:
+            # Stop the server now: ending the COPY with an error would first send everything queued.
+            raw.cancel_safe(timeout=5)
+            raise
 
 
 def drop_stage(conn: Connection, stage: Table) -> None:
