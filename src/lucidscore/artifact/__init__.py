@@ -34,6 +34,7 @@ from lucidscore.artifact._model import (
     Bin,
     Characteristic,
     Condition,
+    Interaction,
     ScorecardArtifact,
     ScoreProbability,
     Segment,
@@ -41,6 +42,7 @@ from lucidscore.artifact._model import (
     load_artifact,
     numeric_inputs,
     parse_artifact,
+    refuse_interactions,
 )
 from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
 from lucidscore.artifact._texts import (
@@ -121,6 +123,7 @@ __all__ = [
     "Condition",
     "Declaration",
     "Explanation",
+    "Interaction",
     "Overlap",
     "Reason",
     "Recourse",
@@ -162,6 +165,7 @@ __all__ = [
     "parse_numbers",
     "raw_points",
     "reference_scores",
+    "refuse_interactions",
     "row_hashes",
     "segment_of_rows",
     "statement_text",

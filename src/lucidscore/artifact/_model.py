@@ -225,6 +225,38 @@ class Condition(BaseModel):
         )
 
 
+MAX_INTERACTIONS = 5  # interaction tables per segment at most (issue 14)
+
+
+class Interaction(BaseModel):
+    """A points grid on two characteristics of its segment (issue 14): a row whose ``first``
+    characteristic's bin is in ``first_groups[i]`` (positions in that characteristic's ``bins``) and whose
+    ``second`` one's is in ``second_groups[j]`` gets ``points[i][j]`` more. Each axis groups the
+    characteristic's own bins (every bin in exactly one group, so every row falls in one cell).
+
+    Not scored yet: every engine refuses a model that carries one (``refuse_interactions``) rather than
+    score it without its grids."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first: str
+    second: str
+    first_groups: list[list[int]]
+    second_groups: list[list[int]]
+    points: list[list[int]]
+
+
+def _groups_problem(groups: list[list[int]], n_bins: int) -> str:
+    """Why ``groups`` is not a partition of the bin positions ``0..n_bins-1`` into ordered groups ("" if it
+    is one)."""
+    if not groups or any(not g for g in groups):
+        return "needs at least one group and no empty group"
+    flat = [i for g in groups for i in g]
+    if sorted(flat) != list(range(n_bins)):
+        return f"must list each of the characteristic's {n_bins} bin positions exactly once, found {flat}"
+    return ""
+
+
 class Segment(BaseModel):
     """One scorecard; segmented models choose one per row (SPEC section 3: thin vs thick file)."""
 
@@ -238,6 +270,48 @@ class Segment(BaseModel):
     n_train: int = Field(ge=0)
     bad_rate: float = Field(ge=0, le=1)
     metrics: dict[str, float] = Field(default_factory=dict)  # e.g. train_auc, test_auc, test_gini, test_ks
+    # Points grids on pairs of characteristics (issue 14); left out of the JSON when empty, so files
+    # written before them load and hash exactly as written.
+    interactions: list[Interaction] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _omit_no_interactions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("interactions", 0) == []:
+            del data["interactions"]
+        return data
+
+    @model_validator(mode="after")
+    def _interactions_well_formed(self) -> Segment:
+        if len(self.interactions) > MAX_INTERACTIONS:
+            raise ValueError(
+                f"segment {self.name!r} has {len(self.interactions)} interaction tables; "
+                f"at most {MAX_INTERACTIONS} are allowed"
+            )
+        bins = {c.name: len(c.bins) for c in self.characteristics}
+        pairs: set[frozenset[str]] = set()
+        for k, inter in enumerate(self.interactions):
+            where = f"segment {self.name!r} interaction {k} ({inter.first} x {inter.second})"
+            if inter.first == inter.second:
+                raise ValueError(f"{where}: needs two different characteristics")
+            for name in (inter.first, inter.second):
+                if name not in bins:
+                    raise ValueError(f"{where}: {name!r} is not a characteristic of the segment")
+            pair = frozenset((inter.first, inter.second))
+            if pair in pairs:
+                raise ValueError(f"{where}: the pair has another table in the segment")
+            pairs.add(pair)
+            for axis, groups, name in (
+                ("first_groups", inter.first_groups, inter.first),
+                ("second_groups", inter.second_groups, inter.second),
+            ):
+                problem = _groups_problem(groups, bins[name])
+                if problem:
+                    raise ValueError(f"{where}: {axis} {problem}")
+            rows, cols = len(inter.first_groups), len(inter.second_groups)
+            if len(inter.points) != rows or any(len(r) != cols for r in inter.points):
+                raise ValueError(f"{where}: points must be a {rows} x {cols} grid (first x second groups)")
+        return self
 
 
 def numeric_inputs(segments: list[Segment]) -> list[str]:
@@ -394,6 +468,18 @@ def parse_artifact(text: str, source: str = "model") -> ScorecardArtifact:
         )
     check_artifact_inputs(art, source)
     return art
+
+
+def refuse_interactions(art: ScorecardArtifact, engine: str) -> None:
+    """Raise ``ModelFileError`` if the model carries interaction tables, which ``engine`` does not score
+    yet (issue 14): a score without its grids would be wrong, so none is given."""
+    for seg in art.segments:
+        if seg.interactions:
+            inter = seg.interactions[0]
+            raise ModelFileError(
+                f"model {art.model_id}: segment {seg.name!r} has interaction tables "
+                f"({inter.first} x {inter.second}); {engine} does not score interactions yet"
+            )
 
 
 def check_artifact_inputs(art: ScorecardArtifact, source: str = "model") -> None:

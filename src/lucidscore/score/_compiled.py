@@ -30,6 +30,7 @@ from lucidscore.artifact import (
     condition_mask,
     is_inquiry_characteristic,
     numeric_columns,
+    refuse_interactions,
 )
 from lucidscore.errors import InputError
 from lucidscore.score._kernel import Tables, bins_kernel, reasons_kernel, run, score_kernel
@@ -111,6 +112,7 @@ class CompiledScorecard:
     """An artifact compiled into flat arrays (``tables``), with kernels for scores, bins and reasons."""
 
     def __init__(self, artifact: ScorecardArtifact) -> None:
+        refuse_interactions(artifact, "the scoring kernel")
         self.artifact = artifact
         self.characteristics: list[Characteristic] = [c for s in artifact.segments for c in s.characteristics]
         self.segment_names: list[str] = [s.name for s in artifact.segments]

@@ -65,6 +65,7 @@ from lucidscore.artifact import (
     best_reachable_points,
     canonical_number,
     category_keys,
+    refuse_interactions,
 )
 from lucidscore.errors import InputError
 
@@ -123,6 +124,7 @@ def to_pmml(artifact: ScorecardArtifact, reasons: int = MAX_PRINCIPAL_REASONS) -
     InputError : when the model cannot be written as PMML (a column read both as a number and as text, a
         text segment condition ordering texts, a non-finite edge, a name clash, a character XML cannot hold).
     """
+    refuse_interactions(artifact, "the PMML export")
     if reasons < 0:
         raise InputError.about("reasons", f"{reasons}; expected 0 or more")
     fields = _Fields()

@@ -26,6 +26,7 @@ from lucidscore.artifact import (
     Scaling,
     ScorecardArtifact,
     Segment,
+    refuse_interactions,
 )
 from lucidscore.errors import InputError
 
@@ -170,6 +171,7 @@ def to_sql(artifact: ScorecardArtifact, table: str = "input", dialect: Dialect =
     table : the table (or view) holding one row per applicant with the model's input columns.
     dialect : ``sqlite``, ``postgresql`` or ``spark`` (identifier quoting and text casts differ).
     """
+    refuse_interactions(artifact, "the SQL export")
     if dialect not in DIALECTS:
         raise InputError(f"SQL dialect {dialect!r} is not supported; expected one of {', '.join(DIALECTS)}")
     segs = artifact.segments
