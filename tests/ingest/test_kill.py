@@ -126,13 +126,10 @@ def _two_big_files(data: Path) -> None:
     )
 
 
-@pytest.mark.slow
-def test_ctrl_c_with_two_files_loading_commits_neither(tmp_path: Path, db_url: str, engine: Engine) -> None:
-    """SIGINT (Ctrl-C) while statements and income load (side by side on PostgreSQL): the command stops
-    with exit code 130 and neither file is committed — the loading threads stop at their next batch and
-    roll back, rather than finishing after the interrupt."""
-    data = tmp_path / "data"
-    _two_big_files(data)
+def _signal_when_in_flight(data: Path, db_url: str, engine: Engine, signum: int) -> tuple[int, set[str]]:
+    """Ingest directory ``data`` in a real process and send it ``signum`` once statements and income are
+    both loading (PostgreSQL: side by side; SQLite: statements, one file at a time). Returns the exit code
+    and the tables that were in flight."""
     proc = subprocess.Popen(
         [str(LUCIDSCORE), "ingest", str(data), "--db", db_url, "--no-progress"],
         stdout=subprocess.DEVNULL,
@@ -143,15 +140,26 @@ def test_ctrl_c_with_two_files_loading_commits_neither(tmp_path: Path, db_url: s
     try:
         deadline = time.monotonic() + 60
         while not both <= _started(engine):
-            assert proc.poll() is None, f"ingest ended before it could be interrupted: {proc.stderr!r}"
+            assert proc.poll() is None, f"ingest ended before the signal: {proc.stderr!r}"
             assert time.monotonic() < deadline, f"never in flight together: {_started(engine)}"
             time.sleep(0.05)
         time.sleep(0.3)
-        assert proc.poll() is None, "the load finished before the interrupt: make the files larger"
-        proc.send_signal(signal.SIGINT)
+        assert proc.poll() is None, "the load finished before the signal: make the files larger"
+        proc.send_signal(signum)
     finally:
         proc.wait(timeout=120)
-    assert proc.returncode == 130
+    return proc.returncode, both
+
+
+@pytest.mark.slow
+def test_ctrl_c_with_two_files_loading_commits_neither(tmp_path: Path, db_url: str, engine: Engine) -> None:
+    """SIGINT (Ctrl-C) while statements and income load (side by side on PostgreSQL): the command stops
+    with exit code 130 and neither file is committed — the loading threads stop at their next batch and
+    roll back, rather than finishing after the interrupt."""
+    data = tmp_path / "data"
+    _two_big_files(data)
+    returncode, both = _signal_when_in_flight(data, db_url, engine, signal.SIGINT)
+    assert returncode == 130
     with engine.connect() as conn:
         for table in ("statements", "income"):
             assert conn.execute(select(func.count()).select_from(raw_table(table))).scalar_one() == 0, table
@@ -172,24 +180,8 @@ def test_sigkill_with_two_files_loading_leaves_each_all_or_nothing(
     data = tmp_path / "data"
     _two_big_files(data)
     total = N_ACCOUNTS * N_MONTHS
-    proc = subprocess.Popen(
-        [str(LUCIDSCORE), "ingest", str(data), "--db", db_url, "--no-progress"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=dict(os.environ, COLUMNS="200"),
-    )
-    both = {"statements", "income"} if engine.dialect.name == "postgresql" else {"statements"}
-    try:
-        deadline = time.monotonic() + 60
-        while not both <= _started(engine):
-            assert proc.poll() is None, f"ingest ended before it could be killed: {proc.stderr!r}"
-            assert time.monotonic() < deadline, f"never in flight together: {_started(engine)}"
-            time.sleep(0.05)
-        time.sleep(0.5)
-        assert proc.poll() is None, "the load finished before the kill: make the files larger"
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.wait(timeout=60)
+    returncode, both = _signal_when_in_flight(data, db_url, engine, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL
     with engine.connect() as conn:
         counts = {
             t: int(conn.execute(select(func.count()).select_from(raw_table(t))).scalar_one())
