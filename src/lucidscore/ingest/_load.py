@@ -242,23 +242,9 @@ def end_first_load(conn: Connection, record: RecordTable, batch_id: int) -> None
         index.create(conn)
 
 
-def insert_new_rows(
-    conn: Connection, record: RecordTable, frame: pl.DataFrame, batch_id: int, now: datetime
-) -> int:
-    """Write validated rows straight into the stored table (first load: every key is new).
-
-    The caller has called ``begin_first_load``; ``end_first_load`` after the last batch raises
-    ``IntegrityError`` when a key repeats in the file, and the caller then loads the file again
-    through the staging table, which quarantines every copy.
-    """
-    if frame.height == 0:
-        return 0
-    rows = frame.sort(list(record.key)).select(list(record.column_names))  # key order: a cheap index sort
-    if conn.dialect.name == "postgresql":
-        _write_rows(conn, record.name, rows)  # _batch_id and _ingested_at: the load's defaults
-    else:
-        _write_rows(conn, record.name, rows, {BATCH_ID: batch_id, INGESTED_AT: now})
-    return rows.height
+def _key_ordered(frame: pl.DataFrame, record: RecordTable) -> pl.DataFrame:
+    """The record columns of ``frame``, sorted by key: the indexes rebuilt at the end sort cheaply."""
+    return frame.sort(list(record.key)).select(list(record.column_names))
 
 
 Write = Callable[[pl.DataFrame], int]
@@ -268,8 +254,10 @@ Write = Callable[[pl.DataFrame], int]
 def straight_writer(
     conn: Connection, record: RecordTable, batch_id: int, now: datetime
 ) -> Iterator[tuple[Write, Connection]]:
-    """A first load's writer of validated batches (``insert_new_rows``' contract), and the connection to
-    look references up on.
+    """A first load's writer of validated batches (every key is new; it returns the rows written), and
+    the connection to look references up on. ``end_first_load`` after the last batch raises
+    ``IntegrityError`` when a key repeats in the file, and the caller then loads the file again through
+    the staging table, which quarantines every copy.
 
     PostgreSQL: one ``COPY`` for the whole file, fed from a queue by psycopg's writer thread, so that the
     server parses and stores one batch while this process reads and validates the next (one COPY per
@@ -279,7 +267,14 @@ def straight_writer(
     batch, references on the same connection.
     """
     if conn.dialect.name != "postgresql":
-        yield (lambda frame: insert_new_rows(conn, record, frame, batch_id, now)), conn
+
+        def insert(frame: pl.DataFrame) -> int:
+            rows = _key_ordered(frame, record)
+            if rows.height:  # the load's batch and time: literals of the INSERT, not values per row
+                _write_rows(conn, record.name, rows, {BATCH_ID: batch_id, INGESTED_AT: now})
+            return rows.height
+
+        yield insert, conn
         return
     from psycopg.copy import QueuedLibpqWriter
 
@@ -295,10 +290,9 @@ def straight_writer(
     ):
 
         def write(frame: pl.DataFrame) -> int:
-            if frame.height == 0:
-                return 0
-            rows = frame.sort(list(record.key)).select(names)  # key order: a cheap index sort
-            copy.write(_csv(rows))  # _batch_id and _ingested_at: the load's defaults
+            rows = _key_ordered(frame, record)
+            if rows.height:
+                copy.write(_csv(rows))  # _batch_id and _ingested_at: the load's defaults
             return rows.height
 
         try:
