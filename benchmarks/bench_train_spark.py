@@ -49,7 +49,7 @@ spark = (SparkSession.builder.master(master).appName("bench-train")
          .config("spark.ui.showConsoleProgress", "false")
          .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
-art = train_spark(spark.read.parquet(data), "default", audit_columns=audit.split(","))
+art = train_spark(spark.read.parquet(data), "default", audit_columns=audit.split(","), refine=False)
 art.save(out)
 def tree(root):
     # The JVM and its descendants (the Python worker daemon and its workers), before Spark stops them.
@@ -139,7 +139,18 @@ def main() -> None:
     }
     local_model = WORK / "train_local.json"
     local, _ = run(
-        [lucid, "train", str(data), "--target", TARGET, "--audit-columns", AUDIT, "--out", str(local_model)]
+        [
+            lucid,
+            "train",
+            str(data),
+            "--target",
+            TARGET,
+            "--audit-columns",
+            AUDIT,
+            "--no-refine",
+            "--out",
+            str(local_model),
+        ]
     )
     results["local"] = local
     print("local", json.dumps(local), flush=True)

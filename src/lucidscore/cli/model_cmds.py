@@ -253,6 +253,7 @@ def train(
     ] = None,
     segment_search: Annotated[bool, typer.Option(help=_help("segment_search"))] = True,
     shape_search: Annotated[bool, typer.Option(help=_help("shape_search"))] = True,
+    refine: Annotated[bool, typer.Option(help=_help("refine"))] = True,
     woe_prior: Annotated[float, typer.Option(help=_help("woe_prior"))] = 4.0,
     min_segment_rows: Annotated[int, typer.Option(help=_help("min_segment_rows"))] = 1000,
     min_segment_bads: Annotated[int, typer.Option(help=_help("min_segment_bads"))] = 50,
@@ -294,6 +295,16 @@ def train(
         raise InputError(
             "--test-size works with --engine local only (its stratified split follows the local row "
             "order); hold rows out before training with --engine spark"
+        )
+    if engine is Engine.spark and refine:
+        from lucidscore.score import spark as spark_module
+
+        missing = spark_module.spark_available()  # a missing install is the first thing to fix
+        if missing is not None:
+            raise InputError(missing)
+        raise InputError(
+            "--refine: the Spark engine does not refine points yet; add --no-refine (the local engine "
+            "with --no-refine writes the same model file), or train with --engine local"
         )
     advice = parse_actionable(actionable)
     sdf = _spark_table(data) if engine is Engine.spark else None
@@ -341,6 +352,7 @@ def train(
                 max_characteristics=max_characteristics,
                 regularization=regularization,
                 shape_search=shape_search,
+                refine=refine,
                 woe_prior=woe_prior,
                 scaling=scaling,
                 feature_meta=meta,

@@ -71,6 +71,22 @@ class BinnedColumn:
     codes: npt.NDArray[np.int16] = field(
         default_factory=lambda: np.empty(0, np.int16), compare=False, repr=False
     )
+    # The cells the bins were merged from, for the refinement of points (``_refine``): each training row's
+    # cell, each cell's position in ``bins``, and what the cells are. Numeric: cell 0 missing, 1..S the
+    # declared special values (``fine_specials``), then the pre-bins split at ``fine_edges``; categorical:
+    # the bins themselves. Empty where the rows were not seen (the Spark engine counts cells only).
+    fine_codes: npt.NDArray[np.int16] = field(
+        default_factory=lambda: np.empty(0, np.int16), compare=False, repr=False
+    )
+    fine_bin: npt.NDArray[np.int16] = field(
+        default_factory=lambda: np.empty(0, np.int16), compare=False, repr=False
+    )
+    fine_edges: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.empty(0), compare=False, repr=False
+    )
+    fine_specials: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.empty(0), compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -356,6 +372,7 @@ def bin_numeric(
     cell, counts, bad = _dp.prebin_counts(x, where, use_rows, y, edges, declared)
     col, lut = bin_numeric_from_cells(name, edges, counts, bad, opts)
     col.codes = lut[cell]
+    col.fine_codes, col.fine_bin, col.fine_edges, col.fine_specials = cell, lut, edges, declared
     return col
 
 
@@ -428,6 +445,7 @@ def bin_categorical(
     codes = np.zeros(x.shape[0], dtype=np.int16)  # position 0: the missing bin
     codes[present] = code_of[inverse]
     col.codes = codes
+    col.fine_codes, col.fine_bin = codes, np.arange(len(col.bins), dtype=np.int16)
     return col
 
 

@@ -32,6 +32,7 @@ from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._refine import FINAL, Boosting, refine_card
 from lucidscore.model._selection import select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]
@@ -321,9 +322,11 @@ def fit_card(
     params: ScorecardParams,
     progress: Progress | None = None,
     rows: npt.NDArray[np.int64] | None = None,
+    refining: Boosting = FINAL,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
-    them), notes on every column skipped or dropped, and the training rows' scores."""
+    them), notes on every column skipped or dropped, and the training rows' scores. ``refining``: how
+    hard the points are refined when ``params.refine`` (``QUICK`` for the searches' fold cards)."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows)
@@ -357,10 +360,27 @@ def fit_card(
     )
     notes += reg_notes
     final = [binned[kept[i]] for i in idx]
-    base, pts, out_chars = card_points(name, final, tables, intercept, coef, params)
+    base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
+    cell_points: dict[int, npt.NDArray[np.int64]] = {}
+    if params.refine:
+        if progress is not None:
+            progress(f"{name}: refining points")
+        trends = [params.trend_of(c.name) for c in final]
+        refined = refine_card(
+            out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins, refining
+        )
+        out_chars, cell_points = refined.characteristics, refined.cell_points
+        if any(refined.rounds):
+            notes.append(
+                f"points of {len(refined.refined)} characteristic(s) refined on their pre-bins (boosting "
+                f"stopped by held-out rows at rounds {', '.join(map(str, refined.rounds))})"
+            )
     raw = np.full(y.size, base, dtype=np.int64)
-    for c, ps in zip(final, pts, strict=True):
-        raw += np.asarray(ps, dtype=np.int64)[c.codes]
+    for k, (c, ch) in enumerate(zip(final, out_chars, strict=True)):
+        if k in cell_points:
+            raw += cell_points[k][c.fine_codes]
+        else:
+            raw += np.asarray([b.points for b in ch.bins], dtype=np.int64)[c.codes]
     segment = Segment(
         name=name,
         condition=condition,

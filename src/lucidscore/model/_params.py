@@ -69,6 +69,11 @@ class ScorecardParams(BaseModel):
         description="Try finer bins (2% minimum share) and keep them only when cross-validation inside the "
         "training rows favours them.",
     )
+    refine: bool = Field(
+        default=True,
+        description="Refine each card's points on the pre-bins its bins were merged from, by boosting from "
+        "the card's score and stopping where held-out training rows stop improving (trend auto or none).",
+    )
     min_segment_rows: int = Field(
         default=1000, ge=10, description="Fewest training rows a segment's card needs."
     )

@@ -67,6 +67,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         segment_rule: Condition | None = None,
         segment_search: bool = True,
         shape_search: bool = True,
+        refine: bool = True,
         min_segment_rows: int = 1000,
         min_segment_bads: int = 50,
         regularization: float = 1.0,
@@ -89,6 +90,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.segment_rule = segment_rule
         self.segment_search = segment_search
         self.shape_search = shape_search
+        self.refine = refine
         self.min_segment_rows = min_segment_rows
         self.min_segment_bads = min_segment_bads
         self.regularization = regularization

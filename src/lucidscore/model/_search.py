@@ -35,6 +35,7 @@ from lucidscore.model._card import Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._refine import QUICK
 
 SEARCH_ROWS = 20_000
 SEARCH_FOLDS = 3
@@ -184,7 +185,7 @@ def fold_auc(
         if yy.size == 0 or yy.min() == yy.max():
             return None
         try:
-            seg, _, _ = fit_card(name, c, columns, yy, kinds, p, rows=rows)
+            seg, _, _ = fit_card(name, c, columns, yy, kinds, p, rows=rows, refining=QUICK)
         except InputError:
             return None
         segments.append(seg)
@@ -210,7 +211,7 @@ def search_segment(
     if progress is not None:
         progress("segment search: one card on the sample")
     try:
-        base, _, _ = fit_card("default", None, columns, ys, kinds, p)
+        base, _, _ = fit_card("default", None, columns, ys, kinds, p, refining=QUICK)
     except InputError:
         return result  # the real fit, on all rows, reports why no card can be fitted
     candidates = candidate_splits(base, sample, ys, p)

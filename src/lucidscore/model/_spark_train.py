@@ -88,6 +88,13 @@ def train_spark(
     if target not in sdf.columns:
         raise InputError(f"target column {target!r} not found; the columns are {', '.join(sdf.columns)}")
     p = validated_params(params)
+    if p.refine:
+        raise InputError.about(
+            "refine",
+            "the Spark engine does not refine points yet (refinement boosts on the rows' pre-bins, which "
+            "it does not collect); train with refine off (--no-refine) for the same model file as the local "
+            "engine with refine off, or with the local engine",
+        )
     features = [c for c in sdf.columns if c != target]
     if not features:
         raise InputError("expected at least one characteristic column besides the target")
