@@ -49,7 +49,7 @@ spark = (SparkSession.builder.master(master).appName("bench-train")
          .config("spark.ui.showConsoleProgress", "false")
          .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
-art = train_spark(spark.read.parquet(data), "default", audit_columns=audit.split(","), refine=False)
+art = train_spark(spark.read.parquet(data), "default", audit_columns=audit.split(","))
 art.save(out)
 def tree(root):
     # The JVM and its descendants (the Python worker daemon and its workers), before Spark stops them.
@@ -147,7 +147,6 @@ def main() -> None:
             TARGET,
             "--audit-columns",
             AUDIT,
-            "--no-refine",
             "--out",
             str(local_model),
         ]

@@ -45,8 +45,7 @@ def _model(path: Path) -> dict[str, Any]:
 def test_spark_engine_writes_the_local_model(tmp_path: Path) -> None:
     require_spark()
     data = _table(tmp_path / "train.parquet")
-    # The Spark engine does not refine points yet: the local model with --no-refine is its model.
-    base = ["train", str(data), "--target", "bad", "--min-segment-rows", "500", "--no-refine"]
+    base = ["train", str(data), "--target", "bad", "--min-segment-rows", "500"]
     local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.json")])
     try:
         spark = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "spark.json"), "--engine", "spark"])
@@ -68,16 +67,6 @@ def test_spark_engine_refuses_a_test_split(tmp_path: Path) -> None:
     )
     assert isinstance(result.exception, InputError)
     assert "--test-size works with --engine local only" in result.exception.message
-
-
-@pytest.mark.spark
-def test_spark_engine_refuses_refinement_naming_the_flag(tmp_path: Path) -> None:
-    require_spark()
-    data = _table(tmp_path / "t.parquet", 200)
-    result = CliRunner().invoke(app, ["train", str(data), "--target", "bad", "--engine", "spark"])
-    assert isinstance(result.exception, InputError)
-    assert result.exception.message.startswith("--refine: the Spark engine does not refine points yet")
-    assert "add --no-refine" in result.exception.message
 
 
 def test_spark_missing_is_one_error_with_an_install_hint(

@@ -296,16 +296,6 @@ def train(
             "--test-size works with --engine local only (its stratified split follows the local row "
             "order); hold rows out before training with --engine spark"
         )
-    if engine is Engine.spark and refine:
-        from lucidscore.score import spark as spark_module
-
-        missing = spark_module.spark_available()  # a missing install is the first thing to fix
-        if missing is not None:
-            raise InputError(missing)
-        raise InputError(
-            "--refine: the Spark engine does not refine points yet; add --no-refine (the local engine "
-            "with --no-refine writes the same model file), or train with --engine local"
-        )
     advice = parse_actionable(actionable)
     sdf = _spark_table(data) if engine is Engine.spark else None
     if sdf is None:

@@ -87,6 +87,13 @@ class BinnedColumn:
     fine_specials: npt.NDArray[np.float64] = field(
         default_factory=lambda: np.empty(0), compare=False, repr=False
     )
+    # Rows and bads of each cell (all the rows binned, whichever engine counted them).
+    fine_counts: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, np.int64), compare=False, repr=False
+    )
+    fine_bads: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, np.int64), compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -372,7 +379,7 @@ def bin_numeric(
     cell, counts, bad = _dp.prebin_counts(x, where, use_rows, y, edges, declared)
     col, lut = bin_numeric_from_cells(name, edges, counts, bad, opts)
     col.codes = lut[cell]
-    col.fine_codes, col.fine_bin, col.fine_edges, col.fine_specials = cell, lut, edges, declared
+    col.fine_codes = cell
     return col
 
 
@@ -422,6 +429,8 @@ def bin_numeric_from_cells(
         )
     col = _finish(name, "numeric", bins, totals, trend, [float(declared[t]) for t in present], opts.woe_prior)
     col.trend = shape_of([b.woe for b in col.bins if b.kind == "interval"])
+    col.fine_bin, col.fine_edges, col.fine_specials = lut, np.asarray(edges, dtype=np.float64), declared
+    col.fine_counts, col.fine_bads = counts.round().astype(np.int64), bad.round().astype(np.int64)
     return col, lut
 
 
@@ -445,7 +454,7 @@ def bin_categorical(
     codes = np.zeros(x.shape[0], dtype=np.int16)  # position 0: the missing bin
     codes[present] = code_of[inverse]
     col.codes = codes
-    col.fine_codes, col.fine_bin = codes, np.arange(len(col.bins), dtype=np.int16)
+    col.fine_codes = codes
     return col
 
 
@@ -506,4 +515,7 @@ def bin_categorical_from_counts(
             )
         )
     col = _finish(name, "categorical", bins, totals, used, [], opts.woe_prior)
+    col.fine_bin = np.arange(len(bins), dtype=np.int16)
+    col.fine_counts = np.array([b.count for b in bins], dtype=np.int64)
+    col.fine_bads = np.array([b.bad_count for b in bins], dtype=np.int64)
     return col, code_of

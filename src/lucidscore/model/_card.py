@@ -32,7 +32,7 @@ from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._refine import FINAL, Boosting, refine_card
+from lucidscore.model._refine import FINAL, Boosting, refine_card, refinement_notes
 from lucidscore.model._selection import select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]
@@ -370,11 +370,7 @@ def fit_card(
             out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins, refining
         )
         out_chars, cell_points = refined.characteristics, refined.cell_points
-        if any(refined.rounds):
-            notes.append(
-                f"points of {len(refined.refined)} characteristic(s) refined on their pre-bins (boosting "
-                f"stopped by held-out rows at rounds {', '.join(map(str, refined.rounds))})"
-            )
+        notes += refinement_notes(refined)
     raw = np.full(y.size, base, dtype=np.int64)
     for k, (c, ch) in enumerate(zip(final, out_chars, strict=True)):
         if k in cell_points:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -209,11 +210,38 @@ class Refined:
     cell_points: dict[int, npt.NDArray[np.int64]]  # per refined position in the card: points of each cell
 
 
-def _cells(col: BinnedColumn) -> tuple[int, int]:
+def refinement_notes(refined: Refined) -> list[str]:
+    """The training note on a segment's refinement (none when every bag stopped at round 0)."""
+    if not any(refined.rounds):
+        return []
+    return [
+        f"points of {len(refined.refined)} characteristic(s) refined on their pre-bins (boosting "
+        f"stopped by held-out rows at rounds {', '.join(map(str, refined.rounds))})"
+    ]
+
+
+def n_cells(col: BinnedColumn) -> tuple[int, int]:
     """(cells, leading cells that step alone: missing and specials) of a column."""
     if col.dtype == "categorical":
         return len(col.bins), 1
     return 1 + col.fine_specials.size + col.fine_edges.size + 1, 1 + col.fine_specials.size
+
+
+def refinable(chars: Sequence[Characteristic], trends: Sequence[str]) -> list[int]:
+    """Positions of the characteristics refinement may change: undeclared, trend auto or none."""
+    return [
+        k
+        for k, (ch, trend) in enumerate(zip(chars, trends, strict=True))
+        if trend in REFINED_TRENDS and not ch.declared
+    ]
+
+
+def sample_positions(n: int) -> npt.NDArray[np.int64] | None:
+    """Which of a segment's ``n`` rows (in row order) refinement reads: None for all of them, else a
+    sorted seeded sample of ``REFINE_ROWS`` (every engine takes these positions)."""
+    if n <= REFINE_ROWS:
+        return None
+    return np.sort(np.random.default_rng(0).choice(n, REFINE_ROWS, replace=False))
 
 
 def refine_card(
@@ -228,28 +256,45 @@ def refine_card(
     how: Boosting = FINAL,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
-    binnings with row cells, ``y`` the segment's training targets, aligned with the cells."""
-    todo = [
-        k
-        for k, (ch, col, trend) in enumerate(zip(chars, columns, trends, strict=True))
-        if trend in REFINED_TRENDS and not ch.declared and col.fine_codes.size == y.size
-    ]
-    if not todo or y.size < MIN_ROWS or y.min() == y.max():
+    binnings with each training row's cell, ``y`` the segment's training targets, aligned with them."""
+    if not refinable(chars, trends) or y.size < MIN_ROWS or y.min() == y.max():
         return Refined(chars, [], [], {})
-    points = np.full(y.size, float(base_points))
-    for ch, col in zip(chars, columns, strict=True):
-        points += np.array([b.points for b in ch.bins], dtype=np.float64)[col.codes]
-    eta0 = (scaling.offset - points) / scaling.factor
-    rows = np.arange(y.size)
-    if y.size > REFINE_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(y.size, REFINE_ROWS, replace=False))
-    sizes = [_cells(columns[k]) for k in todo]
+    take = sample_positions(y.size)
+    cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
+    ys = y if take is None else y[take]
+    return refine_sample(chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, how)
+
+
+def refine_sample(
+    chars: list[Characteristic],
+    columns: list[BinnedColumn],
+    cells: Sequence[npt.NDArray[np.integer[Any]]],
+    ys: npt.NDArray[np.int8],
+    base_points: int,
+    scaling: Scaling,
+    woe_prior: float,
+    trends: Sequence[str],
+    max_bins: int,
+    how: Boosting = FINAL,
+) -> Refined:
+    """``refine_card`` from the rows ``sample_positions`` picks (each characteristic's cell of each, and
+    their targets) and the columns' per-cell counts of all the segment's rows (``fine_counts``,
+    ``fine_bads``): what the Spark engine collects."""
+    todo = refinable(chars, trends)
+    n_rows = int(columns[0].fine_counts.sum())
+    if not todo or n_rows < MIN_ROWS or ys.min() == ys.max():
+        return Refined(chars, [], [], {})
+    points = np.full(ys.size, float(base_points), dtype=np.float64)
+    for ch, col, cell in zip(chars, columns, cells, strict=True):
+        bin_points = np.array([b.points for b in ch.bins], dtype=np.float64)
+        points += bin_points[col.fine_bin[np.asarray(cell, dtype=np.int64)]]
+    es = (scaling.offset - points) / scaling.factor
+    sizes = [n_cells(columns[k]) for k in todo]
     cell_start = np.concatenate([[0], np.cumsum([s[0] for s in sizes])]).astype(np.int64)
     n_plain = np.array([s[1] for s in sizes], dtype=np.int64)
-    codes = np.empty((rows.size, len(todo)), dtype=np.int16)
+    codes = np.empty((ys.size, len(todo)), dtype=np.int16)
     for j, k in enumerate(todo):
-        codes[:, j] = columns[k].fine_codes[rows]
-    ys, es = y[rows], eta0[rows]
+        codes[:, j] = cells[k]
 
     def bag(b: int) -> tuple[npt.NDArray[np.float64], int]:
         out: tuple[npt.NDArray[np.float64], int] = boost_cells(
@@ -266,12 +311,13 @@ def refine_card(
     correction = np.mean([f for f, _ in bags], axis=0)
     out = list(chars)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
-    totals = (float(y.size - y.sum()), float(y.sum()))
+    total_bad = float(columns[0].fine_bads.sum())
+    totals = (n_rows - total_bad, total_bad)
     prior = prior_rows(*totals, woe_prior)
     for j, k in enumerate(todo):
         delta = correction[cell_start[j] : cell_start[j + 1]]
         out[k], cell_points[k] = _refined_characteristic(
-            chars[k], columns[k], delta, y, scaling, totals, prior, max_bins
+            chars[k], columns[k], delta, scaling, totals, prior, max_bins
         )
     return Refined(out, [r for _, r in bags], [chars[k].name for k in todo], cell_points)
 
@@ -323,16 +369,13 @@ def _refined_characteristic(
     ch: Characteristic,
     col: BinnedColumn,
     delta: npt.NDArray[np.float64],
-    y: npt.NDArray[np.int8],
     scaling: Scaling,
     totals: tuple[float, float],
     prior: float,
     max_bins: int,
 ) -> tuple[Characteristic, npt.NDArray[np.int64]]:
     """``ch`` with each cell's points corrected by ``delta`` (log-odds of bad), equal neighbours merged."""
-    n_cells = delta.size
-    counts = np.bincount(col.fine_codes, minlength=n_cells)
-    bads = np.bincount(col.fine_codes, weights=y, minlength=n_cells).round().astype(np.int64)
+    counts, bads = col.fine_counts, col.fine_bads
     bin_points = np.array([b.points for b in ch.bins], dtype=np.int64)
     exact = bin_points[col.fine_bin] - scaling.factor * delta
     cell_points = np.rint(exact).astype(np.int64)

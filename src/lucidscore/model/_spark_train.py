@@ -10,7 +10,9 @@ What runs where:
   training scores' histogram per segment; the rows' fingerprint hashes.
 - **Driver**: the same binning DP (``bin_numeric_from_cells``, ``bin_categorical_from_counts``), the
   same selection, the same Newton fit on the compressed rows sorted as ``compress_rows`` sorts them
-  (``sign_safe_fit``), the same points and metrics (exact: integer-score histograms).
+  (``sign_safe_fit``), the same points and metrics (exact: integer-score histograms); the same
+  refinement (``_refine.refine_sample``) on the rows it reads, collected in row order (the segment's
+  row indexes first when it has more than ``REFINE_ROWS``), with every cell's counts from Spark's.
 
 Row order is the input's order (``zipWithIndex`` on the file as read); it defines, as in the local
 engine, the evenly strided sample for numeric pre-bin edges above ``_binning.SAMPLE_ROWS`` segment
@@ -34,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
+    Characteristic,
     Condition,
     ScorecardArtifact,
     Segment,
@@ -58,6 +61,7 @@ from lucidscore.model._card import card_points, sign_safe_fit
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._refine import MIN_ROWS, refinable, refine_sample, refinement_notes, sample_positions
 from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search_segment
 from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
 from lucidscore.model._selection import select_characteristics
@@ -88,13 +92,6 @@ def train_spark(
     if target not in sdf.columns:
         raise InputError(f"target column {target!r} not found; the columns are {', '.join(sdf.columns)}")
     p = validated_params(params)
-    if p.refine:
-        raise InputError.about(
-            "refine",
-            "the Spark engine does not refine points yet (refinement boosts on the rows' pre-bins, which "
-            "it does not collect); train with refine off (--no-refine) for the same model file as the local "
-            "engine with refine off, or with the local engine",
-        )
     features = [c for c in sdf.columns if c != target]
     if not features:
         raise InputError("expected at least one characteristic column besides the target")
@@ -670,7 +667,11 @@ def fit_card_spark(
         distinct, t, w, [tables[c] for c in kept], kept, params.regularization
     )
     notes += reg_notes
-    base, _, chars = card_points(name, [binned[kept[i]] for i in idx], tables, intercept, coef, params)
+    final = [binned[kept[i]] for i in idx]
+    base, _, chars = card_points(name, final, tables, intercept, coef, params)
+    if params.refine:
+        chars, refine_notes = _refine(rows, n_rows, final, chars, base, alias, coders, params, progress, name)
+        notes += refine_notes
     segment = Segment(
         name=name,
         condition=condition,
@@ -681,6 +682,47 @@ def fit_card_spark(
         bad_rate=float(y_bad / n_rows) if n_rows else float("nan"),
     )
     return segment, [f"segment {name}: {note}" for note in notes]
+
+
+def _refine(
+    rows: Any,
+    n_rows: int,
+    final: list[BinnedColumn],
+    chars: list[Characteristic],
+    base: int,
+    alias: dict[str, str],
+    coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]],
+    params: ScorecardParams,
+    progress: Progress | None,
+    name: str,
+) -> tuple[list[Characteristic], list[str]]:
+    """``_card.fit_card``'s refinement: the rows ``sample_positions`` picks, in row order, collected with
+    the card's columns (at most ``REFINE_ROWS``; above that many, the segment's row indexes first, 8
+    bytes a row), their cells found on the driver, the per-cell counts already aggregated."""
+    trends = [params.trend_of(c.name) for c in final]
+    if not refinable(chars, trends) or n_rows < MIN_ROWS:
+        return chars, []
+    _note(progress, f"{name}: refining points")
+    columns = [alias[c.name] for c in final]
+    take = sample_positions(n_rows)
+    picked = rows
+    if take is not None:
+        order = rows.select(ROW).orderBy(ROW).toPandas()[ROW].to_numpy(dtype=np.int64)
+        ids = rows.sparkSession.createDataFrame(pd.DataFrame({ROW: order[take]}))
+        picked = rows.join(ids, on=ROW, how="inner")
+    sample = picked.select(ROW, Y, *columns).orderBy(ROW).toPandas()
+    ys = sample[Y].to_numpy(dtype=np.int8)
+    if ys.min() == ys.max():
+        return chars, []
+    cells = [
+        _cells(sample[alias[c.name]], c.fine_edges, c.fine_specials)
+        if c.dtype == "numeric"
+        else coders[c.name](sample[alias[c.name]]).astype(np.int64)
+        for c in final
+    ]
+    s = params.scaling
+    refined = refine_sample(chars, final, cells, ys, base, s, params.woe_prior, trends, params.max_bins)
+    return refined.characteristics, refinement_notes(refined)
 
 
 def _scored(
