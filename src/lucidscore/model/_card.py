@@ -326,7 +326,7 @@ def fit_card(
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' scores. ``refining``: how
-    hard the points are refined when ``params.refine`` (``QUICK`` for the searches' fold cards)."""
+    hard the points are refined when ``params.refine``."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows)

@@ -35,7 +35,6 @@ from lucidscore.model._card import Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._refine import QUICK
 
 SEARCH_ROWS = 20_000
 SEARCH_FOLDS = 3
@@ -161,6 +160,12 @@ def candidate_splits(
     return out[:MAX_CANDIDATES]
 
 
+def unrefined(p: ScorecardParams) -> ScorecardParams:
+    """The searches compare cards before refinement (``_refine``): dozens of fold cards per fit, each
+    refined would cost more than the rest of the fit; refinement corrects the cards they choose."""
+    return p.model_copy(update={"refine": False}) if p.refine else p
+
+
 def fold_auc(
     columns: Columns,
     y: npt.NDArray[np.int8],
@@ -185,7 +190,7 @@ def fold_auc(
         if yy.size == 0 or yy.min() == yy.max():
             return None
         try:
-            seg, _, _ = fit_card(name, c, columns, yy, kinds, p, rows=rows, refining=QUICK)
+            seg, _, _ = fit_card(name, c, columns, yy, kinds, unrefined(p), rows=rows)
         except InputError:
             return None
         segments.append(seg)
@@ -211,7 +216,7 @@ def search_segment(
     if progress is not None:
         progress("segment search: one card on the sample")
     try:
-        base, _, _ = fit_card("default", None, columns, ys, kinds, p, refining=QUICK)
+        base, _, _ = fit_card("default", None, columns, ys, kinds, unrefined(p))
     except InputError:
         return result  # the real fit, on all rows, reports why no card can be fitted
     candidates = candidate_splits(base, sample, ys, p)
