@@ -3,18 +3,26 @@ and every step is in the audit trail."""
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from lucidscore import service
+from lucidscore.service import Conflict
+from lucidscore.service._common import aware
 from lucidscore.service._correction import apply_correction
+from lucidscore.service._disputes import ACCEPT_CLAIM_SECONDS
 from lucidscore.store import make_engine
 from lucidscore.store.service import Dispute, ModelRecord, ScoreRecord, User
 from tests.api._world import World
@@ -298,3 +306,72 @@ def test_two_analysts_accepting_at_once_correct_once(any_world: World) -> None:
     assert r.status_code == 409
     assert r.json()["error"]["message"] == f"dispute {dispute_id} is already accepted"
     assert _versions(world, "A1") == [*versions_before, "8100"]
+
+
+_DIES_WHILE_CORRECTING = """
+import os, signal, sys
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from lucidscore import service
+from lucidscore.store import make_engine
+from lucidscore.store.service import Dispute, User
+
+class Dies:
+    def correct_record(self, *args):
+        os.kill(os.getpid(), signal.SIGKILL)  # killed between the claim and the correction
+
+url, dispute_id = sys.argv[1], int(sys.argv[2])
+with Session(make_engine(url), expire_on_commit=False) as s:
+    dispute = s.get_one(Dispute, dispute_id)
+    ann = s.scalars(select(User).filter_by(username="ann")).one()
+    service.accept_dispute(s, Dies(), dispute, ann, {"credit_limit": 7000}, None)
+"""
+
+
+def test_an_accept_killed_after_its_claim_is_taken_over_once_the_claim_is_old(any_world: World) -> None:
+    """A process killed between claiming the dispute and correcting the record leaves its claim: until it
+    is ACCEPT_CLAIM_SECONDS old, others are told the dispute is being accepted (after waiting for it);
+    then the next accept takes the dispute over and completes it, with one correction."""
+    world = any_world
+    dispute_id = open_dispute(world)
+    done = subprocess.run(
+        [sys.executable, "-c", _DIES_WHILE_CORRECTING, world.db_url, str(dispute_id)], capture_output=True
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    engine = make_engine(world.db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        dispute = s.get_one(Dispute, dispute_id)
+        ann = s.scalars(select(User).filter_by(username="ann")).one()
+        assert dispute.status == "open" and dispute.accepting_by == ann.id
+        since = aware(dispute.accepting_since)  # type: ignore[arg-type]
+        s.commit()
+        being = (
+            f"dispute {dispute_id} is being accepted by ann since {since.isoformat(timespec='seconds')}; "
+            "try again when that is done"
+        )
+        calls = len(world.rescorer.calls)
+        with pytest.raises(Conflict, match=f"^{re.escape(being)}$"):
+            service.accept_dispute(s, world.rescorer, dispute, ann, {"credit_limit": 7000}, None, wait=0.2)
+        with pytest.raises(Conflict, match=f"^{re.escape(being)}$"):
+            service.resolve_dispute(s, dispute, ann, "rejected", "the lender confirmed it", wait=0)
+        assert world.rescorer.calls[calls:] == []
+        s.rollback()
+        s.execute(  # the crash is now as old as a claim may be
+            update(Dispute)
+            .where(Dispute.id == dispute_id)
+            .values(accepting_since=since - timedelta(seconds=ACCEPT_CLAIM_SECONDS, microseconds=1))
+        )
+        s.commit()
+    engine.dispose()
+    r = world.signed_in("ann").post(
+        f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 7000}}
+    )
+    assert r.status_code == 200, r.text
+    assert [e["action"] for e in r.json()["events"]] == [
+        "opened",
+        "review_started",
+        "corrected",
+        "rescored",
+        "accepted",
+    ]
+    assert [c[0] for c in world.rescorer.calls[calls:]] == ["correct", "rescore"]

@@ -236,7 +236,7 @@ class Dispute(Base):
     # the rescoring reads it from there); a claim older than ``ACCEPT_CLAIM_SECONDS`` is abandoned (its
     # accept crashed) and a later action takes the dispute over.
     accepting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    accepting_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    accepting_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a user's id
 
 
 class DisputeEvent(AuditChained, Base):

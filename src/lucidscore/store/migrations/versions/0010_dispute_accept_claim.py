@@ -22,15 +22,16 @@ branch_labels = None
 depends_on = None
 
 
+# Plain columns, added and dropped in place (ALTER TABLE, SQLite 3.35 or later): no foreign key on
+# ``accepting_by`` (a user's id), because on SQLite adding or dropping one rebuilds the table, and dropping
+# ``disputes`` for the rebuild is refused while ``dispute_events`` rows refer to it.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("disputes") as batch:
-        batch.add_column(sa.Column("accepting_since", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("accepting_by", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_disputes_accepting_by_users", "users", ["accepting_by"], ["id"])
+    op.add_column("disputes", sa.Column("accepting_since", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("disputes", sa.Column("accepting_by", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("disputes") as batch:
-        batch.drop_constraint("fk_disputes_accepting_by_users", type_="foreignkey")
-        batch.drop_column("accepting_by")
-        batch.drop_column("accepting_since")
+    op.drop_column("disputes", "accepting_by")
+    op.drop_column("disputes", "accepting_since")
