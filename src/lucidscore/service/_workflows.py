@@ -136,7 +136,10 @@ def accept_dispute(
         session.commit()
     except BaseException:
         session.rollback()
-        release_claim(session, dispute, claim)
+        try:
+            release_claim(session, dispute, claim)
+        except Exception:  # the database itself may be what failed: the claim then expires on its own
+            logger.exception("could not let go of the claim of dispute %s", dispute.id)
         raise
     return dispute
 
