@@ -25,7 +25,7 @@ from lucidscore.service._correction import apply_correction
 from lucidscore.service._disputes import ACCEPT_CLAIM_SECONDS
 from lucidscore.store import make_engine
 from lucidscore.store.service import Dispute, ModelRecord, ScoreRecord, User
-from tests.api._world import World
+from tests.api._world import FakeRescorer, World
 
 
 def open_dispute(world: World, key: str = "A1") -> int:
@@ -375,3 +375,44 @@ def test_an_accept_killed_after_its_claim_is_taken_over_once_the_claim_is_old(an
         "accepted",
     ]
     assert [c[0] for c in world.rescorer.calls[calls:]] == ["correct", "rescore"]
+
+
+def test_an_accept_overtaken_after_its_claim_expired_writes_nothing_more(any_world: World) -> None:
+    """An accept that held its claim for longer than ACCEPT_CLAIM_SECONDS (here: while the store wrote its
+    correction) has been taken over by another accept, which answered the dispute: the first one's later
+    writes are fenced by its claim, so it records neither its correction nor a rescore nor an answer."""
+    world = any_world
+    dispute_id = open_dispute(world)
+    engine = make_engine(world.db_url)
+    ann = world.signed_in("ann")
+
+    class Overtaken(FakeRescorer):
+        def correct_record(
+            self, table: str, key: str, consumer_id: str, corrections: dict[str, Any]
+        ) -> dict[str, Any]:
+            with Session(engine) as s:  # this accept has taken too long: its claim is old ...
+                since = aware(s.get_one(Dispute, dispute_id).accepting_since)  # type: ignore[arg-type]
+                s.execute(
+                    update(Dispute)
+                    .where(Dispute.id == dispute_id)
+                    .values(accepting_since=since - timedelta(seconds=ACCEPT_CLAIM_SECONDS, microseconds=1))
+                )
+                s.commit()
+            # ... and another analyst's accept takes the dispute over and answers it
+            r = ann.post(
+                f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 6100}}
+            )
+            assert r.status_code == 200, r.text
+            return super().correct_record(table, key, consumer_id, corrections)
+
+    slow = Overtaken()
+    with Session(engine, expire_on_commit=False) as s:
+        dispute = s.get_one(Dispute, dispute_id)
+        analyst = s.scalars(select(User).filter_by(username="ann")).one()
+        with pytest.raises(Conflict, match=f"^dispute {dispute_id} is already accepted$"):
+            service.accept_dispute(s, slow, dispute, analyst, {"credit_limit": 6000}, None)
+    engine.dispose()
+    assert [c[0] for c in slow.calls] == ["correct"]  # it wrote its correction, nothing after
+    events = ann.get(f"/v1/analyst/disputes/{dispute_id}").json()["events"]
+    assert [e["action"] for e in events] == ["opened", "review_started", "corrected", "rescored", "accepted"]
+    assert events[2]["detail"]["corrections"] == {"credit_limit": 6100}

@@ -166,8 +166,8 @@ def _claim(
             raise Conflict(f"dispute {dispute.id} is already {dispute.status}")
         if own is not None:
             raise Conflict(
-                f"dispute {dispute.id} was taken over by another action after this accept ran for more "
-                f"than {ACCEPT_CLAIM_SECONDS:g} s; it wrote nothing more"
+                f"dispute {dispute.id} was taken over by another action after this accept had held it "
+                f"for more than {ACCEPT_CLAIM_SECONDS:g} s; this accept stopped there"
             )
         if time.monotonic() >= deadline:
             raise Conflict(_being_accepted(session, dispute))

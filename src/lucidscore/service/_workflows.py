@@ -103,7 +103,17 @@ def accept_dispute(
             )
             # The trail records the correction at once, in its own commit, so it never loses a correction
             # the store has made, whatever happens next.
-            check_claim(session, dispute, claim)
+            try:
+                check_claim(session, dispute, claim)
+            except Conflict:  # only after ACCEPT_CLAIM_SECONDS: a correction the trail does not show
+                logger.error(
+                    "dispute %s was taken over while its correction of %s %s was written: the record's "
+                    "history holds it, the dispute's trail does not",
+                    dispute.id,
+                    dispute.record_table,
+                    dispute.record_key,
+                )
+                raise
             add_event(session, dispute, analyst, "corrected", {"corrections": corrections, "record": row})
             session.commit()
         if rescorer is not None and model is not None and (correcting or done is not None):
