@@ -3,18 +3,29 @@ and every step is in the audit trail."""
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from lucidscore import service
+from lucidscore.service import Conflict
+from lucidscore.service._common import aware
+from lucidscore.service._correction import apply_correction
+from lucidscore.service._disputes import ACCEPT_CLAIM_SECONDS
 from lucidscore.store import make_engine
-from lucidscore.store.service import Dispute, User
-from tests.api._world import World
+from lucidscore.store.service import Dispute, ModelRecord, ScoreRecord, User
+from tests.api._world import FakeRescorer, World
 
 
 def open_dispute(world: World, key: str = "A1") -> int:
@@ -93,6 +104,7 @@ def test_a_failed_rescore_keeps_the_correction_in_the_trail_and_the_dispute_open
         raise RuntimeError("features unavailable")
 
     monkeypatch.setattr(world.rescorer, "rescore_consumer", broken)
+    calls = len(world.rescorer.calls)
     r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 9000}})
     assert r.status_code == 503
     assert r.json()["error"] == {
@@ -106,17 +118,25 @@ def test_a_failed_rescore_keeps_the_correction_in_the_trail_and_the_dispute_open
     assert trail["status"] == "open"
     assert [e["action"] for e in trail["events"]] == ["opened", "review_started", "corrected"]
     assert trail["events"][2]["detail"]["corrections"] == {"credit_limit": 9000}
-    monkeypatch.undo()  # rescoring works again: the retry completes the dispute
-    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 9000}})
+    monkeypatch.undo()  # rescoring works again
+    # The correction is made: a retry with other corrections is refused, nothing written ...
+    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 9500}})
+    assert r.status_code == 409
+    assert r.json()["error"]["message"] == (
+        f'dispute {dispute_id} was already corrected with {{"credit_limit": 9000}}; accept it with those '
+        "corrections, or none, to rescore the consumer and close it"
+    )
+    # ... and the retry (with the same corrections, or none) rescores and closes it, correcting nothing.
+    r = ann.post(f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {}})
     assert r.status_code == 200, r.text
     assert [e["action"] for e in r.json()["events"]] == [
         "opened",
         "review_started",
         "corrected",
-        "corrected",
         "rescored",
         "accepted",
     ]
+    assert [c[0] for c in world.rescorer.calls[calls:]] == ["correct", "rescore"]
 
 
 def test_dispute_key_must_have_the_right_parts(any_world: World) -> None:
@@ -192,3 +212,207 @@ def test_two_analysts_at_once_review_once_and_answer_once(any_world: World) -> N
     assert second == f"Conflict: dispute {dispute_id} is already rejected"
     events = world.signed_in("alice").get(f"/v1/me/disputes/{dispute_id}").json()["events"]
     assert [e["action"] for e in events] == ["opened", "review_started", "rejected"]
+
+
+@dataclass
+class _StoreCorrections:
+    """The world's rescorer, except that the store really writes each correction (a new version of the
+    record, through ``apply_correction``), and the first correction starts only once a second caller has
+    issued its first statement (then 0.3 s more): two accepts of one dispute overlap for certain."""
+
+    world: World
+    second_started: threading.Event = field(default_factory=threading.Event)
+    first_correcting: threading.Event = field(default_factory=threading.Event)
+    calls: list[str] = field(default_factory=list)
+
+    def correct_record(
+        self, table: str, key: str, consumer_id: str, corrections: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.calls.append("correct")
+        if len(self.calls) == 1:
+            self.first_correcting.set()
+            assert self.second_started.wait(10)
+            time.sleep(0.3)  # the second is now past its first statement (or done)
+        return apply_correction(self.world.db_url, table, key, consumer_id, corrections)
+
+    def rescore_consumer(self, session: Session, consumer_id: str, model: ModelRecord) -> ScoreRecord | None:
+        self.calls.append("rescore")
+        return self.world.rescorer.rescore_consumer(session, consumer_id, model)
+
+    def score_everyone(self, session: Session, model: ModelRecord) -> int:
+        raise AssertionError("an accept never scores everyone")
+
+
+def _versions(world: World, account_id: str) -> list[str | None]:
+    """Every stored version's credit limit of one account, oldest first."""
+    engine = make_engine(world.db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT credit_limit FROM accounts WHERE account_id = :a ORDER BY reported_at"),
+            {"a": account_id},
+        ).all()
+    engine.dispose()
+    return [None if r[0] is None else str(int(r[0])) for r in rows]
+
+
+def test_two_analysts_accepting_at_once_correct_once(any_world: World) -> None:
+    """Concurrency: two analysts accept one dispute at the same instant (the second acts while the first
+    is writing its correction). One correction reaches the store and the trail, the consumer is rescored
+    once, and the second caller gets the first one's outcome, 'already accepted' (409 over HTTP), having
+    written nothing. (The claim used to be committed before the store's correction, so the second one
+    claimed the still-open dispute too and wrote a second correction before learning it was too late.)"""
+    world = any_world
+    dispute_id = open_dispute(world)
+    versions_before = _versions(world, "A1")
+    rescorer = _StoreCorrections(world)
+    engine = make_engine(world.db_url)
+    outcomes: dict[str, str] = {}
+
+    def run(name: str) -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            dispute = s.get_one(Dispute, dispute_id)
+            analyst = s.scalars(select(User).filter_by(username="ann")).one()
+            s.commit()
+            if name == "second":
+                conn = s.connection()
+                event.listen(
+                    conn, "before_cursor_execute", lambda *a: rescorer.second_started.set(), once=True
+                )
+            try:
+                service.accept_dispute(s, rescorer, dispute, analyst, {"credit_limit": 8100}, "raised")
+                outcomes[name] = "ok"
+            except Exception as exc:
+                outcomes[name] = f"{type(exc).__name__}: {exc}"
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert rescorer.first_correcting.wait(10)  # the first has claimed the dispute and is correcting
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    first.join(60)
+    second.join(60)
+    engine.dispose()
+    assert [outcomes.get("first"), outcomes.get("second")] == [
+        "ok",
+        f"Conflict: dispute {dispute_id} is already accepted",
+    ]
+    assert rescorer.calls == ["correct", "rescore"]
+    assert _versions(world, "A1") == [*versions_before, "8100"]
+    events = world.signed_in("alice").get(f"/v1/me/disputes/{dispute_id}").json()["events"]
+    assert [e["action"] for e in events] == ["opened", "review_started", "corrected", "rescored", "accepted"]
+    r = world.signed_in("ann").post(
+        f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 8200}}
+    )
+    assert r.status_code == 409
+    assert r.json()["error"]["message"] == f"dispute {dispute_id} is already accepted"
+    assert _versions(world, "A1") == [*versions_before, "8100"]
+
+
+_DIES_WHILE_CORRECTING = """
+import os, signal, sys
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from lucidscore import service
+from lucidscore.store import make_engine
+from lucidscore.store.service import Dispute, User
+
+class Dies:
+    def correct_record(self, *args):
+        os.kill(os.getpid(), signal.SIGKILL)  # killed between the claim and the correction
+
+url, dispute_id = sys.argv[1], int(sys.argv[2])
+with Session(make_engine(url), expire_on_commit=False) as s:
+    dispute = s.get_one(Dispute, dispute_id)
+    ann = s.scalars(select(User).filter_by(username="ann")).one()
+    service.accept_dispute(s, Dies(), dispute, ann, {"credit_limit": 7000}, None)
+"""
+
+
+def test_an_accept_killed_after_its_claim_is_taken_over_once_the_claim_is_old(any_world: World) -> None:
+    """A process killed between claiming the dispute and correcting the record leaves its claim: until it
+    is ACCEPT_CLAIM_SECONDS old, others are told the dispute is being accepted (after waiting for it);
+    then the next accept takes the dispute over and completes it, with one correction."""
+    world = any_world
+    dispute_id = open_dispute(world)
+    done = subprocess.run(
+        [sys.executable, "-c", _DIES_WHILE_CORRECTING, world.db_url, str(dispute_id)], capture_output=True
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    engine = make_engine(world.db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        dispute = s.get_one(Dispute, dispute_id)
+        ann = s.scalars(select(User).filter_by(username="ann")).one()
+        assert dispute.status == "open" and dispute.accepting_by == ann.id
+        since = aware(dispute.accepting_since)  # type: ignore[arg-type]
+        s.commit()
+        being = (
+            f"dispute {dispute_id} is being accepted by ann since {since.isoformat(timespec='seconds')}; "
+            "try again when that is done"
+        )
+        calls = len(world.rescorer.calls)
+        with pytest.raises(Conflict, match=f"^{re.escape(being)}$"):
+            service.accept_dispute(s, world.rescorer, dispute, ann, {"credit_limit": 7000}, None, wait=0.2)
+        with pytest.raises(Conflict, match=f"^{re.escape(being)}$"):
+            service.resolve_dispute(s, dispute, ann, "rejected", "the lender confirmed it", wait=0)
+        assert world.rescorer.calls[calls:] == []
+        s.rollback()
+        s.execute(  # the crash is now as old as a claim may be
+            update(Dispute)
+            .where(Dispute.id == dispute_id)
+            .values(accepting_since=since - timedelta(seconds=ACCEPT_CLAIM_SECONDS, microseconds=1))
+        )
+        s.commit()
+    engine.dispose()
+    r = world.signed_in("ann").post(
+        f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 7000}}
+    )
+    assert r.status_code == 200, r.text
+    assert [e["action"] for e in r.json()["events"]] == [
+        "opened",
+        "review_started",
+        "corrected",
+        "rescored",
+        "accepted",
+    ]
+    assert [c[0] for c in world.rescorer.calls[calls:]] == ["correct", "rescore"]
+
+
+def test_an_accept_overtaken_after_its_claim_expired_writes_nothing_more(any_world: World) -> None:
+    """An accept that held its claim for longer than ACCEPT_CLAIM_SECONDS (here: while the store wrote its
+    correction) has been taken over by another accept, which answered the dispute: the first one's later
+    writes are fenced by its claim, so it records neither its correction nor a rescore nor an answer."""
+    world = any_world
+    dispute_id = open_dispute(world)
+    engine = make_engine(world.db_url)
+    ann = world.signed_in("ann")
+
+    class Overtaken(FakeRescorer):
+        def correct_record(
+            self, table: str, key: str, consumer_id: str, corrections: dict[str, Any]
+        ) -> dict[str, Any]:
+            with Session(engine) as s:  # this accept has taken too long: its claim is old ...
+                since = aware(s.get_one(Dispute, dispute_id).accepting_since)  # type: ignore[arg-type]
+                s.execute(
+                    update(Dispute)
+                    .where(Dispute.id == dispute_id)
+                    .values(accepting_since=since - timedelta(seconds=ACCEPT_CLAIM_SECONDS, microseconds=1))
+                )
+                s.commit()
+            # ... and another analyst's accept takes the dispute over and answers it
+            r = ann.post(
+                f"/v1/analyst/disputes/{dispute_id}/accept", json={"corrections": {"credit_limit": 6100}}
+            )
+            assert r.status_code == 200, r.text
+            return super().correct_record(table, key, consumer_id, corrections)
+
+    slow = Overtaken()
+    with Session(engine, expire_on_commit=False) as s:
+        dispute = s.get_one(Dispute, dispute_id)
+        analyst = s.scalars(select(User).filter_by(username="ann")).one()
+        with pytest.raises(Conflict, match=f"^dispute {dispute_id} is already accepted$"):
+            service.accept_dispute(s, slow, dispute, analyst, {"credit_limit": 6000}, None)
+    engine.dispose()
+    assert [c[0] for c in slow.calls] == ["correct"]  # it wrote its correction, nothing after
+    events = ann.get(f"/v1/analyst/disputes/{dispute_id}").json()["events"]
+    assert [e["action"] for e in events] == ["opened", "review_started", "corrected", "rescored", "accepted"]
+    assert events[2]["detail"]["corrections"] == {"credit_limit": 6100}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
@@ -62,4 +62,5 @@ def apply_correction(
         engine.dispose()
     if stored is None:  # superseded again between the correction and this read
         raise NotFound(f"{table} record {key!r} is no longer current", field="record_key")
-    return {c: (v.isoformat() if isinstance(v, datetime) else v) for c, v in stored.items() if c in columns}
+    # Dates as text too (PostgreSQL hands back ``date`` objects; SQLite text): the row goes into the trail.
+    return {c: (v.isoformat() if isinstance(v, date) else v) for c, v in stored.items() if c in columns}

@@ -231,6 +231,12 @@ class Dispute(Base):
     resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # An accept in progress (revision 0010): when it claimed the dispute, and the analyst; NULL when none
+    # is. The accept's steps span several commits (the store writes the correction on its own connection,
+    # the rescoring reads it from there); a claim older than ``ACCEPT_CLAIM_SECONDS`` is abandoned (its
+    # accept crashed) and a later action takes the dispute over.
+    accepting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    accepting_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a user's id
 
 
 class DisputeEvent(AuditChained, Base):
