@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lucidscore.model import Scorecard
 from lucidscore.model._metrics import discrimination
-from lucidscore.model._refine import MIN_ROWS, boost_cells, held_out
+from lucidscore.model._refine import MIN_ROWS, boost_cells, held_out, piecewise_groups
 from lucidscore.policy import FeatureMeta
 from tests.model._sim import credit_table
 
@@ -113,3 +113,35 @@ def test_held_out_rows_are_stratified(share: float) -> None:
     y = np.array([0] * 900 + [1] * 100, dtype=np.int8)
     held = held_out(y, share, 0)
     assert held[y == 0].sum() == round(900 * share) and held[y == 1].sum() == round(100 * share)
+
+
+def _runs_cost(values: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> float:
+    total = 0.0
+    for g in np.unique(groups):
+        v, w = values[groups == g], weights[groups == g]
+        total += float((w * (v - (w * v).sum() / w.sum()) ** 2).sum())
+    return total
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.floats(-50, 50, allow_nan=False), min_size=1, max_size=8),
+    weights=st.lists(st.floats(0.5, 100), min_size=8, max_size=8),
+    k=st.integers(1, 4),
+)
+def test_piecewise_groups_are_the_best_cut_into_at_most_k_runs(
+    values: list[float], weights: list[float], k: int
+) -> None:
+    """Against every way of cutting the sequence into at most k runs of neighbours."""
+    v, w = np.array(values), np.array(weights[: len(values)])
+    got = piecewise_groups(v, w, k)
+    assert got[0] == 0 and np.all(np.diff(got) >= 0) and np.all(np.diff(got) <= 1)  # runs, in order
+    assert got.max() + 1 <= k
+    n = v.size
+    best = np.inf
+    for cuts in itertools.chain.from_iterable(
+        itertools.combinations(range(1, n), c) for c in range(min(k, n))
+    ):
+        groups = np.searchsorted(np.array(cuts, dtype=np.int64), np.arange(n), side="right")
+        best = min(best, _runs_cost(v, w, groups))
+    assert _runs_cost(v, w, got) <= best + 1e-6 * (1.0 + best)

@@ -344,21 +344,18 @@ def piecewise_groups(
     cwx = np.concatenate([[0.0], np.cumsum(w * values)])
     cwxx = np.concatenate([[0.0], np.cumsum(w * values * values)])
 
-    def cost(a: int, b: int) -> float:  # values a .. b-1 as one run
-        sw = cw[b] - cw[a]
-        sx = cwx[b] - cwx[a]
-        return float(cwxx[b] - cwxx[a] - sx * sx / sw)
-
     best = np.full((k + 1, n + 1), np.inf)
     cut = np.zeros((k + 1, n + 1), dtype=np.int64)
     best[0, 0] = 0.0
     for g in range(1, k + 1):
-        for b in range(1, n + 1):
-            for a in range(g - 1, b):
-                c = best[g - 1, a] + cost(a, b)
-                if c < best[g, b] - 1e-12:
-                    best[g, b] = c
-                    cut[g, b] = a
+        for b in range(g, n + 1):
+            a = np.arange(g - 1, b)  # the last run is values a .. b-1
+            sw = cw[b] - cw[a]
+            sx = cwx[b] - cwx[a]
+            total = best[g - 1, a] + (cwxx[b] - cwxx[a] - sx * sx / sw)
+            at = int(np.argmin(total))
+            best[g, b] = total[at]
+            cut[g, b] = a[at]
     groups = int(np.argmin(best[1:, n])) + 1
     out = np.empty(n, dtype=np.int64)
     b = n
