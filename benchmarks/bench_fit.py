@@ -44,11 +44,13 @@ DATA = Path(os.environ.get("LUCIDSCORE_DATA", ROOT / ".." / "shared" / "data")) 
 WORK = ROOT / "benchmarks" / "_work"
 ANCHOR_PY = WORK / "anchors-venv" / "bin" / "python"
 ANCHOR = ROOT / "benchmarks" / "anchors" / "run_anchor.py"
-# lucidscore as shipped (defaults) and without the segment search (always one card).
+# lucidscore as shipped (defaults), without the segment search (always one card), without refinement.
 VARIANTS = {
     "lucidscore": "{}",
     "lucidscore_one_card": '{"segment_search": false}',
+    "lucidscore_unrefined": '{"refine": false}',
 }
+CV_VARIANTS = {"lucidscore": "{}", "lucidscore_unrefined": '{"refine": false}'}
 # The anchors, run in their own virtualenv: the glass-box reference, two scorecard libraries, a black box.
 LIBS = ["ebm", "optbinning", "toad", "lightgbm"]
 ANCHOR_PINS = "optbinning==1.0.0 toad==0.1.7 interpret-core==0.7.8 lightgbm==4.7.0 pyarrow==26.0.1"
@@ -182,11 +184,15 @@ def cross_validate(
     one split); every library sees the same folds."""
     frame = read(data)
     y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
-    runs: dict[str, list[dict[str, float | None]]] = {"lucidscore": [], **{lib: [] for lib in libs}}
+    runs: dict[str, list[dict[str, float | None]]] = {
+        **{label: [] for label in CV_VARIANTS},
+        **{lib: [] for lib in libs},
+    }
     for path in cv_folds(name, y, folds, repeats):
-        runs["lucidscore"].append(
-            run_child([__file__, "--child", str(data), target, bad, audit, str(path), "{}"])
-        )
+        for label, params in CV_VARIANTS.items():
+            runs[label].append(
+                run_child([__file__, "--child", str(data), target, bad, audit, str(path), params])
+            )
         for lib in libs:
             runs[lib].append(
                 run_child([str(ANCHOR), lib, str(data), target, bad, audit, str(path)], ANCHOR_PY)
