@@ -349,13 +349,13 @@ def piecewise_groups(
     best[0, 0] = 0.0
     for g in range(1, k + 1):
         for b in range(g, n + 1):
-            a = np.arange(g - 1, b)  # the last run is values a .. b-1
-            sw = cw[b] - cw[a]
-            sx = cwx[b] - cwx[a]
-            total = best[g - 1, a] + (cwxx[b] - cwxx[a] - sx * sx / sw)
+            starts = np.arange(g - 1, b)  # the last run is values start .. b-1
+            sw = cw[b] - cw[starts]
+            sx = cwx[b] - cwx[starts]
+            total = best[g - 1, starts] + (cwxx[b] - cwxx[starts] - sx * sx / sw)
             at = int(np.argmin(total))
             best[g, b] = total[at]
-            cut[g, b] = a[at]
+            cut[g, b] = starts[at]
     groups = int(np.argmin(best[1:, n])) + 1
     out = np.empty(n, dtype=np.int64)
     b = n
