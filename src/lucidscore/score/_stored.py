@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidscore.artifact import ScorecardArtifact
+from lucidscore.artifact import Explanation, ScorecardArtifact
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._explain import explain_batch, reason_lists
 
@@ -48,18 +48,20 @@ def score_consumers(
     tiers = scaling.tier_of(scores)
     probs = scaling.probability_from_score(scores)
     segments = np.asarray(compiled.segment_names, dtype=object)[batch.segment]
-    reasons = reason_lists(compiled, batch, codes)
     ids = pdf[id_column].astype(str).tolist()
-    wanted = (
-        list(range(len(ids)))
-        if explain_ids is None
-        else [i for i, c in enumerate(ids) if c in set(explain_ids)]
-    )
     explanations: dict[int, dict[str, Any]] = {}
-    if wanted:
-        subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
-        for pos, explanation in zip(wanted, explain_batch(compiled, subset), strict=True):
-            explanations[pos] = explanation.model_copy(update={"row": 0}).model_dump(mode="json")
+    if explain_ids is None:  # everyone (a publish): each explanation holds the row's reasons
+        for pos, explanation in enumerate(explain_batch(compiled, batch) if ids else []):
+            explanations[pos] = _stored_explanation(explanation)
+        reasons = [explanations[i]["reasons"] for i in range(len(ids))]
+    else:
+        reasons = [[r.model_dump(mode="json") for r in row] for row in reason_lists(compiled, batch, codes)]
+        explain = set(explain_ids)
+        wanted = [i for i, c in enumerate(ids) if c in explain]
+        if wanted:
+            subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
+            for pos, explanation in zip(wanted, explain_batch(compiled, subset), strict=True):
+                explanations[pos] = _stored_explanation(explanation)
     rows = []
     for i, consumer_id in enumerate(ids):
         rows.append(
@@ -71,8 +73,19 @@ def score_consumers(
                 "tier": str(tiers[i]),
                 "probability": float(probs[i]),
                 "segment": str(segments[i]),
-                "reasons": [r.model_dump(mode="json") for r in reasons[i]],
+                "reasons": reasons[i],
                 "explanation": explanations.get(i),
             }
         )
     return rows
+
+
+def _stored_explanation(explanation: Explanation) -> dict[str, Any]:
+    """The explanation as stored: JSON-ready, its ``row`` 0 (the position in a batch means nothing later).
+
+    The stored row's ``reasons`` is this dict's ``reasons`` list itself (the same reasons, the same
+    order): ``lucidscore.service.record_scores`` then encodes them once for both.
+    """
+    stored: dict[str, Any] = explanation.model_dump(mode="json")
+    stored["row"] = 0
+    return stored
