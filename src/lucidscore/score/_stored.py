@@ -2,8 +2,9 @@
 
 Reasons are always structured (``lucidscore.artifact.Reason``: characteristic, code, family, bin, points
 lost, the consumer statement with the person's value and the merchant's adverse-action statement); the full
-``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for. Both are stored
-as JSON and validated when the service reads them back.
+``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for. Both are built
+as the JSON-ready dicts those models dump to (``explanation_dicts``: no objects per consumer), stored as
+JSON and validated when the service reads them back.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lucidscore.artifact import Explanation, ScorecardArtifact
+from lucidscore.artifact import ScorecardArtifact
 from lucidscore.score._compiled import CompiledScorecard
-from lucidscore.score._explain import explain_batch, reason_lists
+from lucidscore.score._explain import explanation_dicts, reason_dicts
 
 
 def _to_pandas(frame: Any) -> pd.DataFrame:
@@ -51,17 +52,17 @@ def score_consumers(
     ids = pdf[id_column].astype(str).tolist()
     explanations: dict[int, dict[str, Any]] = {}
     if explain_ids is None:  # everyone (a publish): each explanation holds the row's reasons
-        for pos, explanation in enumerate(explain_batch(compiled, batch) if ids else []):
-            explanations[pos] = _stored_explanation(explanation)
+        for pos, explanation in enumerate(explanation_dicts(compiled, batch) if ids else []):
+            explanations[pos] = _stored(explanation)
         reasons = [explanations[i]["reasons"] for i in range(len(ids))]
     else:
-        reasons = [[r.model_dump(mode="json") for r in row] for row in reason_lists(compiled, batch, codes)]
+        reasons = reason_dicts(compiled, batch, codes)
         explain = set(explain_ids)
         wanted = [i for i, c in enumerate(ids) if c in explain]
         if wanted:
             subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
-            for pos, explanation in zip(wanted, explain_batch(compiled, subset), strict=True):
-                explanations[pos] = _stored_explanation(explanation)
+            for pos, explanation in zip(wanted, explanation_dicts(compiled, subset), strict=True):
+                explanations[pos] = _stored(explanation)
     rows = []
     for i, consumer_id in enumerate(ids):
         rows.append(
@@ -80,12 +81,11 @@ def score_consumers(
     return rows
 
 
-def _stored_explanation(explanation: Explanation) -> dict[str, Any]:
-    """The explanation as stored: JSON-ready, its ``row`` 0 (the position in a batch means nothing later).
+def _stored(explanation: dict[str, Any]) -> dict[str, Any]:
+    """An explanation as stored: its ``row`` 0 (the position in a batch means nothing later).
 
     The stored row's ``reasons`` is this dict's ``reasons`` list itself (the same reasons, the same
     order): ``lucidscore.service.record_scores`` then encodes them once for both.
     """
-    stored: dict[str, Any] = explanation.model_dump(mode="json")
-    stored["row"] = 0
-    return stored
+    explanation["row"] = 0
+    return explanation
