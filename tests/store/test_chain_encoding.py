@@ -158,3 +158,11 @@ def test_rows_written_with_encoded_json_carry_the_hashes_of_their_stored_form(
         prev = values["row_hash"]
     assert stored[-1]._mapping["reasons"] == ["a", 1]
     assert [s.problem for s in verify_audit_chains(engine) if not s.ok] == []
+
+
+@pytest.mark.parametrize("value", [object(), {1, 2}, b"bytes", date(2026, 1, 1)])
+def test_a_value_json_cannot_hold_is_refused_as_json_dumps_refuses_it(value: object) -> None:
+    with pytest.raises(TypeError, match=f"Object of type {type(value).__name__} is not JSON serializable"):
+        reference({"a": [value]})
+    with pytest.raises(TypeError, match=f"Object of type {type(value).__name__} is not JSON serializable"):
+        canonical_json({"a": [value]})
