@@ -53,7 +53,7 @@ def score_consumers(
     explanations: dict[int, dict[str, Any]] = {}
     if explain_ids is None:  # everyone (a publish): each explanation holds the row's reasons
         for pos, explanation in enumerate(explanation_dicts(compiled, batch) if ids else []):
-            explanations[pos] = _stored(explanation)
+            explanations[pos] = _as_stored(explanation)
         reasons = [explanations[i]["reasons"] for i in range(len(ids))]
     else:
         reasons = reason_dicts(compiled, batch, codes)
@@ -62,7 +62,7 @@ def score_consumers(
         if wanted:
             subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
             for pos, explanation in zip(wanted, explanation_dicts(compiled, subset), strict=True):
-                explanations[pos] = _stored(explanation)
+                explanations[pos] = _as_stored(explanation)
     rows = []
     for i, consumer_id in enumerate(ids):
         rows.append(
@@ -81,7 +81,7 @@ def score_consumers(
     return rows
 
 
-def _stored(explanation: dict[str, Any]) -> dict[str, Any]:
+def _as_stored(explanation: dict[str, Any]) -> dict[str, Any]:
     """An explanation as stored: its ``row`` 0 (the position in a batch means nothing later).
 
     The stored row's ``reasons`` is this dict's ``reasons`` list itself (the same reasons, the same
