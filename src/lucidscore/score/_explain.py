@@ -8,6 +8,8 @@ characteristic's declared direction, that reach the next tier (or a note saying 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -15,10 +17,8 @@ from lucidscore.artifact import (
     MAX_PRINCIPAL_REASONS,
     MAX_SCORE,
     MIN_SCORE,
-    Change,
     Explanation,
     Reason,
-    Recourse,
     ScorecardArtifact,
     adverse_action_of,
 )
@@ -38,9 +38,17 @@ def _texts(texts: ValueTexts, keys: np.ndarray, values: np.ndarray) -> list[str 
 
 def reason_lists(compiled: CompiledScorecard, batch: PreparedBatch, codes: ReasonCodes) -> list[list[Reason]]:
     """Each row's reasons as typed ``Reason`` objects (statements, code, points lost), largest loss first."""
+    return [[Reason.model_validate(r) for r in row] for row in reason_dicts(compiled, batch, codes)]
+
+
+def reason_dicts(
+    compiled: CompiledScorecard, batch: PreparedBatch, codes: ReasonCodes
+) -> list[list[dict[str, Any]]]:
+    """``reason_lists`` as the dicts ``Reason.model_dump(mode="json")`` gives (the same keys in the same
+    order, the same types), without building the objects: what a published score stores."""
     look = lookups(compiled)
     t = compiled.tables
-    out: list[list[Reason]] = [[] for _ in range(batch.n_rows)]
+    out: list[list[dict[str, Any]]] = [[] for _ in range(batch.n_rows)]
     for j in range(codes.characteristic.shape[1]):
         chars, bins = codes.characteristic[:, j], codes.bin[:, j]
         statements = _texts(look.statements, bins, look.cell_values(batch, chars))
@@ -49,17 +57,21 @@ def reason_lists(compiled: CompiledScorecard, batch: PreparedBatch, codes: Reaso
             char = compiled.characteristics[c]
             bin_ = char.bins[b - int(compiled.bin_start[c])]
             out[i].append(
-                Reason(
-                    characteristic=char.name,
-                    family=char.family,
-                    bin_label=bin_.label,
-                    points_lost=int(t.best[c] - t.points[b]),
-                    text=str(statements[i]),
-                    code=char.reason_code,
-                    adverse_action=adverse_action_of(char, bin_),
-                )
+                {
+                    "characteristic": char.name,
+                    "family": char.family,
+                    "bin_label": bin_.label,
+                    "points_lost": int(t.best[c] - t.points[b]),
+                    "text": str(statements[i]),
+                    "code": char.reason_code,
+                    "adverse_action": adverse_action_of(char, bin_),
+                }
             )
     return out
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _changes(
@@ -69,9 +81,9 @@ def _changes(
     plans: Plans,
     bins: np.ndarray,
     raw: np.ndarray,
-) -> list[list[Change]]:
+) -> list[list[dict[str, Any]]]:
     moves = look.moves
-    out: list[list[Change]] = [[] for _ in range(batch.n_rows)]
+    out: list[list[dict[str, Any]]] = [[] for _ in range(batch.n_rows)]
     t = compiled.tables
     for k in range(plans.moves.shape[1]):
         mv = plans.moves[:, k]
@@ -87,24 +99,25 @@ def _changes(
             frm = int(bins[i, c - first])
             target = char.bins[to - offset]
             gain = int(moves.gain[m])
-            out[i].append(
-                Change(
-                    characteristic=char.name,
-                    description=char.description,
-                    family=char.family,
-                    from_label=char.bins[frm - offset].label,
-                    to_label=target.label,
-                    to_lower=target.lower,
-                    to_upper=target.upper,
-                    steps=int(moves.steps[m]),
-                    points_gained=gain,
-                    score_alone=int(np.clip(raw[i] + gain, MIN_SCORE, MAX_SCORE)),
-                    code=char.reason_code,
-                    direction=char.advice_direction,  # moves exist only for lower and higher
-                    from_text=str(from_texts[i]),
-                    to_text=look.ranges[int(look.range_of[to])],
-                    to_value=float(moves.to_value[m]),
-                )
+            out[i].append(  # Change.model_dump(mode="json"): its fields in order, floats as floats
+                {
+                    "characteristic": char.name,
+                    "description": char.description,
+                    "family": char.family,
+                    "from_label": char.bins[frm - offset].label,
+                    "to_label": target.label,
+                    "to_lower": _float(target.lower),
+                    "to_upper": _float(target.upper),
+                    "to_categories": [],
+                    "steps": int(moves.steps[m]),
+                    "points_gained": gain,
+                    "score_alone": int(np.clip(raw[i] + gain, MIN_SCORE, MAX_SCORE)),
+                    "code": char.reason_code,
+                    "direction": char.advice_direction,  # moves exist only for lower and higher
+                    "from_text": str(from_texts[i]),
+                    "to_text": str(look.ranges[int(look.range_of[to])]),
+                    "to_value": float(moves.to_value[m]),
+                }
             )
     return out
 
@@ -135,6 +148,18 @@ def explain_batch(
     reasons: int = MAX_PRINCIPAL_REASONS,
 ) -> list[Explanation]:
     """``explain_frame`` on an already compiled model and prepared batch."""
+    return [Explanation.model_validate(e) for e in explanation_dicts(compiled, batch, max_changes, reasons)]
+
+
+def explanation_dicts(
+    compiled: CompiledScorecard,
+    batch: PreparedBatch,
+    max_changes: int = 2,
+    reasons: int = MAX_PRINCIPAL_REASONS,
+) -> list[dict[str, Any]]:
+    """``explain_batch`` as the dicts ``Explanation.model_dump(mode="json")`` gives (the same keys in the
+    same order, the same types), without building the objects: a publish stores them as they are, and
+    ``explain_batch`` validates them into ``Explanation`` objects."""
     if max_changes < 1:
         raise InputError(f"max_changes is {max_changes}; expected 1 or more")
     artifact = compiled.artifact
@@ -142,7 +167,7 @@ def explain_batch(
     codes = compiled.score_with_reasons(batch, reasons)
     rec = batch_recourse(compiled, batch, codes.scores, max_changes)
     plans = rec.plans
-    reason_rows = reason_lists(compiled, batch, codes)
+    reason_rows = reason_dicts(compiled, batch, codes)
     change_rows = _changes(compiled, look, batch, plans, rec.bins, rec.raw)
     note_codes, notes = recourse_notes(compiled, plans, max_changes)
     scaling = artifact.scaling
@@ -162,25 +187,25 @@ def explain_batch(
             families[fam] = (families[fam] or 0) + int(points[i, j])
         target = int(plans.target_tier[i])
         new_score = int(plans.new_score[i]) if plans.status[i] == 0 else None
-        out.append(
-            Explanation(
-                row=i,
-                score=int(codes.scores[i]),
-                tier=str(tiers[i]),
-                probability=float(probs[i]),
-                segment=compiled.segment_names[s],
-                base_points=int(compiled.tables.seg_base[s]),
-                families=families,
-                reasons=reason_rows[i],
-                recourse=Recourse(
-                    target_tier=tier_names[target] if target >= 0 else None,
-                    target_score=int(plans.target_score[i]) if target >= 0 else None,
-                    changes=change_rows[i],
-                    new_score=new_score,
-                    new_tier=str(scaling.tier_of([new_score])[0]) if new_score is not None else None,
-                    note=notes[note_codes[i]] if note_codes[i] >= 0 else "",
-                ),
-                raw_points=int(rec.raw[i]),
-            )
+        out.append(  # Explanation.model_dump(mode="json"): its fields in order
+            {
+                "row": i,
+                "score": int(codes.scores[i]),
+                "tier": str(tiers[i]),
+                "probability": float(probs[i]),
+                "segment": str(compiled.segment_names[s]),
+                "base_points": int(compiled.tables.seg_base[s]),
+                "families": families,
+                "reasons": reason_rows[i],
+                "recourse": {
+                    "target_tier": tier_names[target] if target >= 0 else None,
+                    "target_score": int(plans.target_score[i]) if target >= 0 else None,
+                    "changes": change_rows[i],
+                    "new_score": new_score,
+                    "new_tier": str(scaling.tier_of([new_score])[0]) if new_score is not None else None,
+                    "note": notes[note_codes[i]] if note_codes[i] >= 0 else "",
+                },
+                "raw_points": int(rec.raw[i]),
+            }
         )
     return out

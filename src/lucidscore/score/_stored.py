@@ -2,8 +2,9 @@
 
 Reasons are always structured (``lucidscore.artifact.Reason``: characteristic, code, family, bin, points
 lost, the consumer statement with the person's value and the merchant's adverse-action statement); the full
-``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for. Both are stored
-as JSON and validated when the service reads them back.
+``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for. Both are built
+as the JSON-ready dicts those models dump to (``explanation_dicts``: no objects per consumer), stored as
+JSON and validated when the service reads them back.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.score._compiled import CompiledScorecard
-from lucidscore.score._explain import explain_batch, reason_lists
+from lucidscore.score._explain import explanation_dicts, reason_dicts
 
 
 def _to_pandas(frame: Any) -> pd.DataFrame:
@@ -48,18 +49,20 @@ def score_consumers(
     tiers = scaling.tier_of(scores)
     probs = scaling.probability_from_score(scores)
     segments = np.asarray(compiled.segment_names, dtype=object)[batch.segment]
-    reasons = reason_lists(compiled, batch, codes)
     ids = pdf[id_column].astype(str).tolist()
-    wanted = (
-        list(range(len(ids)))
-        if explain_ids is None
-        else [i for i, c in enumerate(ids) if c in set(explain_ids)]
-    )
     explanations: dict[int, dict[str, Any]] = {}
-    if wanted:
-        subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
-        for pos, explanation in zip(wanted, explain_batch(compiled, subset), strict=True):
-            explanations[pos] = explanation.model_copy(update={"row": 0}).model_dump(mode="json")
+    if explain_ids is None:  # everyone (a publish): each explanation holds the row's reasons
+        for pos, explanation in enumerate(explanation_dicts(compiled, batch) if ids else []):
+            explanations[pos] = _as_stored(explanation)
+        reasons = [explanations[i]["reasons"] for i in range(len(ids))]
+    else:
+        reasons = reason_dicts(compiled, batch, codes)
+        explain = set(explain_ids)
+        wanted = [i for i, c in enumerate(ids) if c in explain]
+        if wanted:
+            subset = compiled.prepare(pdf.iloc[wanted].reset_index(drop=True))
+            for pos, explanation in zip(wanted, explanation_dicts(compiled, subset), strict=True):
+                explanations[pos] = _as_stored(explanation)
     rows = []
     for i, consumer_id in enumerate(ids):
         rows.append(
@@ -71,8 +74,18 @@ def score_consumers(
                 "tier": str(tiers[i]),
                 "probability": float(probs[i]),
                 "segment": str(segments[i]),
-                "reasons": [r.model_dump(mode="json") for r in reasons[i]],
+                "reasons": reasons[i],
                 "explanation": explanations.get(i),
             }
         )
     return rows
+
+
+def _as_stored(explanation: dict[str, Any]) -> dict[str, Any]:
+    """An explanation as stored: its ``row`` 0 (the position in a batch means nothing later).
+
+    The stored row's ``reasons`` is this dict's ``reasons`` list itself (the same reasons, the same
+    order): ``lucidscore.service.record_scores`` then encodes them once for both.
+    """
+    explanation["row"] = 0
+    return explanation

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
+from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object
 from lucidscore.store.service import ScoreRecord
 
 SCORE_FIELDS = ("score", "tier", "probability", "segment", "reasons", "explanation")
@@ -31,11 +32,27 @@ def score_digest(row: Mapping[Any, Any]) -> str:
 
     >>> score_digest({"score": 600, "tier": "good", "probability": 0.1, "segment": "all",
     ...               "reasons": [], "explanation": None})[:12]
-    '1d0a5ee0d7a4'
+    'cf2da135eb2e'
     """
+    return _digest(row)[0]
+
+
+def _digest(row: Mapping[Any, Any]) -> tuple[str, dict[str, str]]:
+    """``score_digest(row)`` and the canonical JSON of the row's reasons and explanation as given (lists
+    and dicts), encoded once here and handed to the chain writer, whose canonical form is the same."""
     body = {name: _plain(row.get(name)) for name in SCORE_FIELDS}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    encoded: dict[str, str] = {}
+    reasons: Any = row.get("reasons")
+    explanation: Any = row.get("explanation")
+    if type(reasons) is list:  # (text read back from SQLite is parsed by _plain: not the value given)
+        encoded["reasons"] = canonical_json(reasons, allow_nan=False)
+    if type(explanation) is dict:
+        # score_consumers shares the reasons list with the explanation: encode it once
+        shared = "reasons" in encoded and explanation.get("reasons") is reasons
+        inner = {"reasons": encoded["reasons"]} if shared else {}
+        encoded["explanation"] = canonical_object(explanation, inner, allow_nan=False)
+    text = canonical_object(body, encoded, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), encoded
 
 
 def _plain(value: Any) -> Any:
@@ -130,7 +147,7 @@ def record_scores(
         current = current_rows(conn, model_id, as_of, (r["consumer_id"] for r in group))
         fresh: list[dict[str, Any]] = []
         for row in group:
-            digest = score_digest(row)
+            digest, encoded = _digest(row)
             cid = row["consumer_id"]
             found = current.get(cid)
             if found is not None and found[1] == digest:
@@ -143,6 +160,7 @@ def record_scores(
                     "content_digest": digest,
                     "publication_id": publication_id,
                     "supersedes_id": None if found is None else found[0],
+                    ENCODED_JSON: encoded,  # the chain writer hashes these texts, not a new encoding
                 }
             )
             if found is None:

@@ -11,11 +11,14 @@ row deleted, edited, inserted or reordered behind the service's back.
 from lucidscore.store._base import Base
 from lucidscore.store._chain import (
     CHAIN_FORMAT,
+    ENCODED_JSON,
     GENESIS_HASH,
     AuditChained,
     AuditChainHead,
     UnreadableValue,
     canonical_fields,
+    canonical_json,
+    canonical_object,
     chained_tables,
     link_hash,
 )
@@ -64,6 +67,7 @@ __all__ = [
     "BOOKKEEPING_COLUMNS",
     "CHAIN_FORMAT",
     "DEFAULT_WAIT_SECONDS",
+    "ENCODED_JSON",
     "GENESIS_HASH",
     "INGESTED_AT",
     "RAW_TABLE_NAMES",
@@ -81,6 +85,8 @@ __all__ = [
     "IngestBatch",
     "UnreadableValue",
     "canonical_fields",
+    "canonical_json",
+    "canonical_object",
     "chained_tables",
     "check_database",
     "current_revision",

@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import Insert
 
 from lucidscore.store._chain import (
     CHAIN_SEQ,
+    ENCODED_JSON,
     HEADS_TABLE,
     PREV_HASH,
     ROW_HASH,
@@ -41,7 +42,7 @@ from lucidscore.store._chain import (
     covered_columns,
     id_column,
     is_chained,
-    link_hash,
+    link_hash_encoded,
     stored_value,
 )
 
@@ -81,7 +82,13 @@ def _chain_inserts(
 
 
 def chain_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Lock ``table``'s chain for this transaction and return ``rows`` with ids and links set."""
+    """Lock ``table``'s chain for this transaction and return ``rows`` with ids and links set.
+
+    A row may carry, under the key ``ENCODED_JSON``, its JSON columns' values already in canonical JSON
+    (column key -> ``canonical_json(value)``, as ``lucidscore.service.record_scores`` has them from the
+    content digest): they are hashed from that text instead of being encoded again. The key is taken out
+    of the row; a value that is not stored exactly as given (a tuple, a non-text key) is encoded anew.
+    """
     taken = [c for c in (CHAIN_SEQ, PREV_HASH, ROW_HASH) if any(r.get(c) is not None for r in rows)]
     if taken:
         raise AuditChainError(
@@ -92,6 +99,8 @@ def chain_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> li
     columns = [(c, column_kind(c)) for c in covered_columns(table)]
     new_ids = iter(ids)
     for row in rows:
+        texts: dict[str, str] = row.pop(ENCODED_JSON, None) or {}
+        encoded: dict[str, str] = {}
         if row.get(pk.key) is None:
             row[pk.key] = next(new_ids)
         seq += 1
@@ -102,15 +111,19 @@ def chain_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> li
                 if column.default is None:
                     continue
                 row[column.key] = _default(column)
+            given = row[column.key]
             try:
-                row[column.key] = stored_value(kind, row[column.key])
+                row[column.key] = stored = stored_value(kind, given)
             except TypeError as exc:
                 raise AuditChainError(f"{table.name}.{column.name}: {exc}") from None
-            value = canonical_value(kind, row[column.key])
+            value = canonical_value(kind, stored)
             if value is not None:
                 fields[column.name] = value
+                # The caller's encoding is of the value it gave: usable only if the value is hashed as given.
+                if texts and kind == "json" and value is given and column.key in texts:
+                    encoded[column.name] = texts[column.key]
         row[PREV_HASH] = prev
-        row[ROW_HASH] = prev = link_hash(table.name, prev, fields)
+        row[ROW_HASH] = prev = link_hash_encoded(table.name, prev, fields, encoded)
     return rows
 
 

@@ -1,0 +1,140 @@
+"""``lucidscore publish`` of one month, before and after a change, side by side (issue 15: throughput).
+
+Each run publishes the same month into a fresh copy of the same SQLite bureau (one with an active model, as
+``bench_rescore.py`` leaves under ``benchmarks/_work/rescore/``), in a child process, and reports where the
+time went: reading the features, scoring (reasons, recourse, explanations) and the chained writes
+(``record_scores``: digests, chain hashes, inserts), in wall and in CPU seconds (the process's own, which
+other people's load inflates less). With ``--before-src`` the runs alternate between that source tree and
+this checkout's, so both meet the same machine load:
+
+    git archive <commit> src | tar -x -C /tmp/before
+    .venv/bin/python benchmarks/bench_publish.py --db benchmarks/_work/rescore/bureau_100000.db \\
+        --month 2026-05-31 --rounds 2 --before-src /tmp/before/src
+
+The month must not be published in the bureau yet (every consumer is then written). After the runs the
+stored rows of the two variants' last copies are compared (all columns but ``scored_at`` and the two chain
+hashes, which cover it) and both chains verified. Prints one JSON line per run and a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_CHILD = r"""
+import json, sys, time
+from datetime import date
+import lucidscore, lucidscore.score
+import lucidscore.service._publish as publish
+from lucidscore.store import make_engine, verify_audit_chains
+
+spent = {"features": 0.0, "scoring": 0.0, "writing": 0.0}
+cpu = dict.fromkeys(spent, 0.0)
+
+def timed(name, fn):
+    def run(*args, **kwargs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[name] += time.perf_counter() - started
+            cpu[name] += time.process_time() - started_cpu
+    return run
+
+publish.consumer_features = timed("features", publish.consumer_features)
+publish.record_scores = timed("writing", publish.record_scores)
+lucidscore.score.score_consumers = timed("scoring", lucidscore.score.score_consumers)
+url = f"sqlite:///{sys.argv[1]}"
+started, started_cpu = time.perf_counter(), time.process_time()
+report = publish.publish_month(url, date.fromisoformat(sys.argv[2]))
+total, total_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+engine = make_engine(url)
+problems = [str(s.problem) for s in verify_audit_chains(engine) if not s.ok]
+engine.dispose()
+print(json.dumps({"source": str(lucidscore.__file__), "consumers": report.consumers,
+                  "written": report.written, "total_s": round(total, 2),
+                  **{k + "_s": round(v, 2) for k, v in spent.items()}, "cpu_s": round(total_cpu, 2),
+                  **{k + "_cpu_s": round(v, 2) for k, v in cpu.items()},
+                  "consumers_per_s": round(report.consumers / total), "chain_problems": problems}))
+"""
+
+_COMPARED = (
+    "id, chain_seq, consumer_id, model_id, as_of, score, tier, probability, segment, reasons, explanation, "
+    "publication_id, supersedes_id, content_digest"
+)
+
+
+def run_once(src: Path, bureau: Path, month: str, work: Path, name: str) -> dict[str, Any]:
+    copy = work / f"{name}.db"
+    for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        leftover.unlink(missing_ok=True)
+    shutil.copy(bureau, copy)
+    env = os.environ | {"PYTHONPATH": str(src)}
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(copy), month], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{name} run failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"variant": name, **result}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, required=True, help="SQLite bureau with an active model")
+    parser.add_argument("--month", required=True, help="a month not yet published in it (YYYY-MM-DD)")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--before-src", type=Path, help="the src/ directory of the code to compare with")
+    args = parser.parse_args()
+    variants = {"after": ROOT / "src"}
+    if args.before_src is not None:
+        variants = {"before": args.before_src.resolve(), **variants}
+    print(json.dumps({"load_before": os.getloadavg()}), flush=True)
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory(prefix="bench-publish-", dir=ROOT / "benchmarks") as tmp:
+        work = Path(tmp)
+        for i in range(args.rounds):
+            order = list(variants.items())
+            for name, src in order if i % 2 == 0 else reversed(order):
+                result = run_once(src, args.db, args.month, work, name)
+                results[name].append(result)
+                print(json.dumps(result), flush=True)
+        same: bool | None = None
+        if len(variants) == 2:
+            query = f"SELECT {_COMPARED} FROM score_history WHERE as_of = ? ORDER BY id"
+            stored = [
+                sqlite3.connect(work / f"{n}.db").execute(query, (args.month,)).fetchall() for n in variants
+            ]
+            same = stored[0] == stored[1]
+        print(json.dumps({"load_after": os.getloadavg(), "same_stored_rows": same}), flush=True)
+    print(
+        "\n| variant | runs | wall s (each) | CPU s (each) | features wall / CPU s | scoring wall / CPU s "
+        "| writing wall / CPU s | consumers/s (median wall) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for name, runs in results.items():
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k.endswith("_s")}
+        rate = statistics.median(r["consumers_per_s"] for r in runs)
+        walls = " / ".join(f"{r['total_s']:.1f}" for r in runs)
+        cpus = " / ".join(f"{r['cpu_s']:.1f}" for r in runs)
+        stages = " | ".join(
+            f"{med[f'{k}_s']:.1f} / {med[f'{k}_cpu_s']:.1f}" for k in ("features", "scoring", "writing")
+        )
+        print(f"| {name} | {len(runs)} | {walls} | {cpus} | {stages} | {rate:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
