@@ -49,26 +49,22 @@ class Population:
         summary = generate_population(CONSUMERS, SEED, directory / "data")
         train = compute_features(directory / "data", summary.observation_date).to_pandas()
         rows = len(train)
-        self.artifact: ScorecardArtifact = train_scorecard(
-            train.drop(columns=["consumer_id"]),
-            "bad",
-            test_size=0.3,
-            seed=SEED,
-            segment_rule=Condition(column="thin_file", op="==", value=1.0),
-            feature_meta=dict(FEATURE_CATALOGUE),
-            min_segment_rows=min(1000, max(100, rows // 10)),
-            min_segment_bads=min(50, max(10, rows // 100)),
-        )
+
+        def card(declared: bool) -> ScorecardArtifact:
+            return train_scorecard(
+                train.drop(columns=["consumer_id"]),
+                "bad",
+                test_size=0.3,
+                seed=SEED,
+                segment_rule=Condition(column="thin_file", op="==", value=1.0),
+                feature_meta=dict(FEATURE_CATALOGUE) if declared else None,
+                min_segment_rows=min(1000, max(100, rows // 10)),
+                min_segment_bads=min(50, max(10, rows // 100)),
+            )
+
+        self.artifact = card(declared=True)
         # The same card without the catalogue's declarations: every characteristic may be refined.
-        self.undeclared: ScorecardArtifact = train_scorecard(
-            train.drop(columns=["consumer_id"]),
-            "bad",
-            test_size=0.3,
-            seed=SEED,
-            segment_rule=Condition(column="thin_file", op="==", value=1.0),
-            min_segment_rows=min(1000, max(100, rows // 10)),
-            min_segment_bads=min(50, max(10, rows // 100)),
-        )
+        self.undeclared = card(declared=False)
         months = [
             compute_features(directory / "data", d).to_pandas() for d in _month_ends(summary.end, MONTHS)
         ]
