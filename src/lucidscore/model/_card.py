@@ -32,7 +32,7 @@ from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._newton import logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._refine import FINAL, Boosting, refine_card, refinement_notes
+from lucidscore.model._refine import refine_card, refinement_notes
 from lucidscore.model._selection import select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]
@@ -322,11 +322,9 @@ def fit_card(
     params: ScorecardParams,
     progress: Progress | None = None,
     rows: npt.NDArray[np.int64] | None = None,
-    refining: Boosting = FINAL,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
-    them), notes on every column skipped or dropped, and the training rows' scores. ``refining``: how
-    hard the points are refined when ``params.refine``."""
+    them), notes on every column skipped or dropped, and the training rows' scores."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows)
@@ -367,7 +365,7 @@ def fit_card(
             progress(f"{name}: refining points")
         trends = [params.trend_of(c.name) for c in final]
         refined = refine_card(
-            out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins, refining
+            out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins
         )
         out_chars, cell_points = refined.characteristics, refined.cell_points
         notes += refinement_notes(refined)
