@@ -13,7 +13,7 @@ Machine builds its shapes:
    (the Newton step of each side, times the learning rate), and a step of its own for the missing and
    special cells; all characteristics step together from the same gradients (a round costs one pass
    over the rows);
-3. ``FINAL.bags`` times, each with another
+3. ``BAGS`` times, each with another
    stratified ``VALIDATION`` share of the rows held out, the rounds stop at the lowest held-out log
    loss (checked every few rounds, stopping some rounds after the best), so the correction is only as
    large as held-out rows support, and zero when they support none; the bags' corrections are averaged;
@@ -56,20 +56,13 @@ REFINE_ROWS = 40_000
 MIN_ROWS = 2000
 
 
-@dataclass(frozen=True)
-class Boosting:
-    """How hard refinement boosts: bags, step size and the early-stopping schedule (in rounds)."""
-
-    bags: int
-    learning_rate: float
-    check_every: int
-    patience: int
-
-
 # On Taiwan's and the simulated table's 4-fold cross-validation inside their 70% training parts, step
 # 0.1 with patience 20 gave the AUC of step 0.05 with patience 50 (0.7759 and 0.7171 both) in fewer
 # rounds; two bags instead of four lost 0.0003 and 0.0001.
-FINAL = Boosting(bags=4, learning_rate=0.1, check_every=5, patience=20)
+BAGS = 4
+LEARNING_RATE = 0.1
+CHECK_EVERY = 5  # rounds between held-out checks
+PATIENCE = 20  # rounds without a better held-out loss before a bag stops
 VALIDATION = 0.15
 MIN_HESSIAN = 2.0  # a leaf needs this much Newton weight (about 8+ rows at a 50% bad rate) to step
 MAX_ROUNDS = 2000
@@ -257,7 +250,6 @@ def refine_card(
     woe_prior: float,
     trends: Sequence[str],
     max_bins: int,
-    how: Boosting = FINAL,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
     binnings with each training row's cell, ``y`` the segment's training targets, aligned with them."""
@@ -266,7 +258,7 @@ def refine_card(
     take = sample_positions(y.size)
     cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
     ys = y if take is None else y[take]
-    return refine_sample(chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, how)
+    return refine_sample(chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins)
 
 
 def refine_sample(
@@ -279,7 +271,6 @@ def refine_sample(
     woe_prior: float,
     trends: Sequence[str],
     max_bins: int,
-    how: Boosting = FINAL,
 ) -> Refined:
     """``refine_card`` from the rows ``sample_positions`` picks (each characteristic's cell of each, and
     their targets) and the columns' per-cell counts of all the segment's rows (``fine_counts``,
@@ -303,15 +294,12 @@ def refine_sample(
     def bag(b: int) -> tuple[npt.NDArray[np.float64], int]:
         out: tuple[npt.NDArray[np.float64], int] = boost_cells(
             codes, cell_start, n_plain, ys, es, held_out(ys, VALIDATION, 1 + b),
-            how.learning_rate, MIN_HESSIAN, MAX_ROUNDS, how.check_every, how.patience,
+            LEARNING_RATE, MIN_HESSIAN, MAX_ROUNDS, CHECK_EVERY, PATIENCE,
         )  # fmt: skip
         return out
 
-    if how.bags == 1:
-        bags = [bag(0)]
-    else:
-        with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
-            bags = list(pool.map(bag, range(how.bags)))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
+        bags = list(pool.map(bag, range(BAGS)))
     correction = np.mean([f for f, _ in bags], axis=0)
     out = list(chars)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
@@ -386,7 +374,7 @@ def _refined_characteristic(
         sums = np.bincount(group, weights=exact[first:] * np.maximum(counts[first:], 1e-9))
         means = sums / np.bincount(group, weights=np.maximum(counts[first:], 1e-9))
         cell_points[first:] = np.rint(means[group]).astype(np.int64)
-    bins, _ = _bins_of_cells(ch, col, cell_points, counts, bads, totals, prior)
+    bins = _bins_of_cells(ch, col, cell_points, counts, bads, totals, prior)
     totals_good, totals_bad = totals
     iv = sum(((b.count - b.bad_count) / totals_good - b.bad_count / totals_bad) * b.woe for b in bins)
     shape = shape_of([float(b.points) for b in bins if b.kind in ("interval", "categories")])
@@ -402,11 +390,10 @@ def _bins_of_cells(
     bads: npt.NDArray[np.int64],
     totals: tuple[float, float],
     prior: float,
-) -> tuple[list[Bin], list[list[int]]]:
+) -> list[Bin]:
     """The bins of ``ch`` given each cell's points (neighbouring interval cells of equal points form one
-    bin), and the cells of each bin."""
+    bin)."""
     bins: list[Bin] = []
-    members: list[list[int]] = []
 
     def make(template: Bin, cells: list[int], **update: object) -> None:
         n, nb = int(counts[cells].sum()), int(bads[cells].sum())
@@ -415,12 +402,11 @@ def _bins_of_cells(
         bins.append(
             template.model_copy(update={"count": n, "bad_count": nb, "woe": woe, "points": points} | update)
         )
-        members.append(cells)
 
     if ch.dtype == "categorical":
         for i, b in enumerate(ch.bins):
             make(b, [i])
-        return bins, members
+        return bins
     n_cells = cell_points.size
     first_interval = 1 + col.fine_specials.size
     for b in ch.bins:
@@ -440,4 +426,4 @@ def _bins_of_cells(
         upper = None if z == edges.size + 1 else float(edges[z - 1])
         make(template, run, lower=lower, upper=upper, label=interval_label(lower, upper))
         run = [c]
-    return bins, members
+    return bins

@@ -712,8 +712,6 @@ def _refine(
         picked = rows.join(ids, on=ROW, how="inner")
     sample = picked.select(ROW, Y, *columns).orderBy(ROW).toPandas()
     ys = sample[Y].to_numpy(dtype=np.int8)
-    if ys.min() == ys.max():
-        return chars, []
     cells = [
         _cells(sample[alias[c.name]], c.fine_edges, c.fine_specials)
         if c.dtype == "numeric"
