@@ -99,8 +99,8 @@ def test_grid_problems_are_named(fields: dict[str, object], message: str) -> Non
 
 
 def test_at_most_five_tables_per_segment() -> None:
-    names = tuple(f"c{i}" for i in range(5))
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]][:6]
+    names = tuple(f"c{i}" for i in range(12))
+    pairs = list(zip(names[::2], names[1::2], strict=True))
     inters = [
         Interaction(first=a, second=b, first_groups=[[0, 1, 2]], second_groups=[[0, 1, 2]], points=[[1]])
         for a, b in pairs
@@ -108,6 +108,20 @@ def test_at_most_five_tables_per_segment() -> None:
     _with(inters[:5], names)
     with pytest.raises(ValueError, match="6 interaction tables; at most 5"):
         _with(inters, names)
+
+
+def test_a_characteristic_belongs_to_one_interaction_and_pairs_follow_the_segment_order() -> None:
+    def grid(first: str, second: str) -> Interaction:
+        return Interaction(
+            first=first, second=second, first_groups=[[0, 1, 2]], second_groups=[[0, 1, 2]], points=[[1]]
+        )
+
+    names = ("a", "b", "c")
+    _with([grid("a", "c")], names)
+    with pytest.raises(ValueError, match="'b' is already in another interaction"):
+        _with([grid("a", "b"), grid("b", "c")], names)
+    with pytest.raises(ValueError, match="first must be listed before second"):
+        _with([grid("c", "a")], names)
 
 
 def test_engines_refuse_a_model_they_would_score_without_its_grids() -> None:

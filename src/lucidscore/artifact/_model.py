@@ -234,8 +234,16 @@ class Interaction(BaseModel):
     ``second`` one's is in ``second_groups[j]`` gets ``points[i][j]`` more. Each axis groups the
     characteristic's own bins (every bin in exactly one group, so every row falls in one cell).
 
-    Not scored yet: every engine refuses a model that carries one (``refuse_interactions``) rather than
-    score it without its grids."""
+    The rule every engine follows (docs/scoring.md, "Interactions"): a characteristic belongs to at most
+    one interaction of its segment, and ``first`` is listed before ``second`` among the segment's
+    characteristics. Score = base points + the points of every bin + the grid points of every
+    interaction's cell. For reasons the pair is one *unit* standing where ``first`` is listed (``second``
+    is then no unit of its own): its joint points at bins (a, b) are points(a) + points(b) + grid cell
+    of (a, b); its points lost are the best joint points over the pairs of attainable bins minus the
+    row's, and its reason code is ``"<first code>+<second code>"``.
+
+    Engines that do not score grids yet refuse a model that carries one (``refuse_interactions``)
+    rather than score it without them."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -289,7 +297,8 @@ class Segment(BaseModel):
                 f"at most {MAX_INTERACTIONS} are allowed"
             )
         bins = {c.name: len(c.bins) for c in self.characteristics}
-        pairs: set[frozenset[str]] = set()
+        order = {c.name: i for i, c in enumerate(self.characteristics)}
+        paired: set[str] = set()
         for k, inter in enumerate(self.interactions):
             where = f"segment {self.name!r} interaction {k} ({inter.first} x {inter.second})"
             if inter.first == inter.second:
@@ -297,10 +306,17 @@ class Segment(BaseModel):
             for name in (inter.first, inter.second):
                 if name not in bins:
                     raise ValueError(f"{where}: {name!r} is not a characteristic of the segment")
-            pair = frozenset((inter.first, inter.second))
-            if pair in pairs:
-                raise ValueError(f"{where}: the pair has another table in the segment")
-            pairs.add(pair)
+            if order[inter.first] > order[inter.second]:
+                raise ValueError(
+                    f"{where}: first must be listed before second among the segment's characteristics"
+                )
+            for name in (inter.first, inter.second):
+                if name in paired:
+                    raise ValueError(
+                        f"{where}: {name!r} is already in another interaction of the segment; "
+                        "a characteristic belongs to at most one"
+                    )
+                paired.add(name)
             for axis, groups, name in (
                 ("first_groups", inter.first_groups, inter.first),
                 ("second_groups", inter.second_groups, inter.second),
