@@ -9,6 +9,7 @@ must not do).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from lucidscore.artifact import (
     Bin,
     Characteristic,
     Condition,
+    Interaction,
     ScorecardArtifact,
     ScoreProbability,
     Segment,
@@ -154,6 +156,37 @@ def cards(draw: st.DrawFn, max_characteristics: int = 5) -> ScorecardArtifact:
         segments=segments,
         score_probability=table,
     ).with_hash()
+
+
+@st.composite
+def _grid(draw: st.DrawFn, first: Characteristic, second: Characteristic) -> Interaction:
+    def groups(char: Characteristic) -> list[list[int]]:
+        order = draw(st.permutations(list(range(len(char.bins)))))
+        cuts = sorted(draw(st.sets(st.integers(1, len(char.bins) - 1), max_size=2)))
+        bounds = [0, *cuts, len(char.bins)]
+        return [list(order[a:b]) for a, b in itertools.pairwise(bounds)]
+
+    rows, cols = groups(first), groups(second)
+    points = [[draw(st.integers(-40, 40)) for _ in cols] for _ in rows]
+    return Interaction(
+        first=first.name, second=second.name, first_groups=rows, second_groups=cols, points=points
+    )
+
+
+@st.composite
+def with_interactions(draw: st.DrawFn, art: ScorecardArtifact) -> ScorecardArtifact:
+    """``art`` with interaction grids in its segments: disjoint pairs, each first listed before its second
+    (the rule of ``lucidscore.artifact.Interaction``), random groups of bins and random cell points."""
+    segments = []
+    for seg in art.segments:
+        free = list(range(len(seg.characteristics)))
+        inters: list[Interaction] = []
+        while len(free) >= 2 and draw(st.booleans()):
+            i, j = sorted(draw(st.lists(st.sampled_from(free), min_size=2, max_size=2, unique=True)))
+            free = [f for f in free if f not in (i, j)]
+            inters.append(draw(_grid(seg.characteristics[i], seg.characteristics[j])))
+        segments.append(seg.model_copy(update={"interactions": inters}))
+    return art.model_copy(update={"segments": segments}).with_hash()
 
 
 def frame_for(art: ScorecardArtifact, n: int, seed: int) -> pd.DataFrame:

@@ -64,10 +64,13 @@ from lucidscore.artifact._units import (
 # The reference rule and the cell reader need pandas; they load on first use, so the service (which reads
 # model files but never places rows in bins) starts without pandas.
 _LAZY = {
+    "ReasonUnit": "_attainable",
     "Witness": "_attainable",
     "attainable_bins": "_attainable",
     "best_reachable_points": "_attainable",
     "bin_witnesses": "_attainable",
+    "reason_units": "_attainable",
+    "reference_reasons": "_attainable",
     "bin_index": "_reference",
     "condition_mask": "_reference",
     "raw_points": "_reference",
@@ -84,7 +87,15 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from lucidscore.artifact._attainable import Witness, attainable_bins, best_reachable_points, bin_witnesses
+    from lucidscore.artifact._attainable import (
+        ReasonUnit,
+        Witness,
+        attainable_bins,
+        best_reachable_points,
+        bin_witnesses,
+        reason_units,
+        reference_reasons,
+    )
     from lucidscore.artifact._reference import (
         bin_index,
         condition_mask,
@@ -126,6 +137,7 @@ __all__ = [
     "Interaction",
     "Overlap",
     "Reason",
+    "ReasonUnit",
     "Recourse",
     "RowFingerprint",
     "Scaling",
@@ -164,6 +176,8 @@ __all__ = [
     "parse_declarations",
     "parse_numbers",
     "raw_points",
+    "reason_units",
+    "reference_reasons",
     "reference_scores",
     "refuse_interactions",
     "row_hashes",

@@ -18,10 +18,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact._model import Bin, Characteristic, Condition, Segment
-from lucidscore.artifact._reference import condition_mask
+from lucidscore.artifact._reference import bin_index, condition_mask, segment_of_rows
+from lucidscore.artifact._texts import MAX_PRINCIPAL_REASONS, is_inquiry_characteristic
 from lucidscore.errors import InputError
 
 # Units whose values read best as whole numbers: a witness is a whole number when the bin has one.
@@ -143,3 +145,89 @@ def best_reachable_points(segments: list[Segment], s: int, char: Characteristic)
     bins it can attain (``attainable_bins``)."""
     witnesses = attainable_bins(segments, s, char)
     return max(b.points for b, w in zip(char.bins, witnesses, strict=True) if w is not None)
+
+
+@dataclass(frozen=True)
+class ReasonUnit:
+    """What one reason names (docs/scoring.md, "Interactions"): a characteristic alone, or the pair of an
+    interaction, which stands where its ``first`` characteristic is listed.
+
+    ``points`` are the unit's points by bin: shape (bins,) for a characteristic; (first's bins, second's
+    bins) for a pair, its joint points points(a) + points(b) + grid cell of (a, b). ``attainable`` has the
+    same shape: the bins (pairs of bins) a row of the segment can reach by changing the unit's values
+    alone (a pair: both bins attainable; its two columns move independently)."""
+
+    members: tuple[int, ...]  # positions in the segment's characteristics: (i,) or (first, second)
+    interaction: int | None  # position in the segment's interactions, for a pair
+    code: str
+    points: npt.NDArray[np.int64]
+    attainable: npt.NDArray[np.bool_]
+    inquiry: bool
+
+    @property
+    def best(self) -> int:
+        """The most points a row of the segment can get from the unit by changing its values alone."""
+        return int(self.points[self.attainable].max())
+
+
+def reason_units(segments: list[Segment], s: int) -> list[ReasonUnit]:
+    """The reason units of segment ``s``, in the order ties are broken (the segment's listing order)."""
+    seg = segments[s]
+    chars = seg.characteristics
+    position = {c.name: i for i, c in enumerate(chars)}
+    pair_of = {inter.first: k for k, inter in enumerate(seg.interactions)}
+    seconds = {inter.second for inter in seg.interactions}
+    reach = [np.array([w is not None for w in attainable_bins(segments, s, c)]) for c in chars]
+    own = [np.array([b.points for b in c.bins], dtype=np.int64) for c in chars]
+    units: list[ReasonUnit] = []
+    for i, char in enumerate(chars):
+        if char.name in seconds:
+            continue
+        if char.name not in pair_of:
+            units.append(
+                ReasonUnit((i,), None, char.reason_code, own[i], reach[i], is_inquiry_characteristic(char))
+            )
+            continue
+        k = pair_of[char.name]
+        inter = seg.interactions[k]
+        j = position[inter.second]
+        joint = own[i][:, None] + own[j][None, :] + np.array(inter.points_by_bin(), dtype=np.int64)
+        units.append(
+            ReasonUnit(
+                (i, j),
+                k,
+                f"{char.reason_code}+{chars[j].reason_code}",
+                joint,
+                reach[i][:, None] & reach[j][None, :],
+                is_inquiry_characteristic(char) or is_inquiry_characteristic(chars[j]),
+            )
+        )
+    return units
+
+
+def reference_reasons(
+    segments: list[Segment], frame: pd.DataFrame, k: int = MAX_PRINCIPAL_REASONS
+) -> list[list[tuple[str, int]]]:
+    """Each row's reasons by the rule, slowly: (code, points lost) of the ``k`` units that lost the most
+    points (largest first; ties to the unit listed first; none that lost nothing), then the first
+    recent-inquiries unit that lost points but is not among them, if any."""
+    seg_idx = segment_of_rows(segments, frame)
+    out: list[list[tuple[str, int]]] = [[] for _ in range(len(frame))]
+    for s, seg in enumerate(segments):
+        rows = np.flatnonzero(seg_idx == s)
+        if rows.size == 0:
+            continue
+        part = frame.iloc[rows]
+        at = [bin_index(c, part[c.name], positions=rows) for c in seg.characteristics]
+        units = reason_units(segments, s)
+        lost = np.stack(
+            [unit.best - unit.points[tuple(at[m] for m in unit.members)] for unit in units], axis=1
+        )
+        for row, losses in zip(rows, lost, strict=True):
+            order = sorted((u for u in range(len(units)) if losses[u] > 0), key=lambda u: (-losses[u], u))
+            picked = order[:k]
+            out[row] = [(units[u].code, int(losses[u])) for u in picked]
+            extra = next((u for u in range(len(units)) if units[u].inquiry and u in order[k:]), None)
+            if extra is not None:
+                out[row].append((units[extra].code, int(losses[extra])))
+    return out

@@ -253,6 +253,13 @@ class Interaction(BaseModel):
     second_groups: list[list[int]]
     points: list[list[int]]
 
+    def points_by_bin(self) -> list[list[int]]:
+        """The grid spread to bins: ``[a][b]`` = the points of the cell holding bin ``a`` of ``first`` and
+        bin ``b`` of ``second`` (positions in each characteristic's ``bins``)."""
+        row_of = {a: i for i, group in enumerate(self.first_groups) for a in group}
+        col_of = {b: j for j, group in enumerate(self.second_groups) for b in group}
+        return [[self.points[row_of[a]][col_of[b]] for b in range(len(col_of))] for a in range(len(row_of))]
+
 
 def _groups_problem(groups: list[list[int]], n_bins: int) -> str:
     """Why ``groups`` is not a partition of the bin positions ``0..n_bins-1`` into ordered groups ("" if it

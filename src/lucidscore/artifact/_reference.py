@@ -124,7 +124,7 @@ def segment_of_rows(segments: list[Segment], frame: pd.DataFrame, row_offset: in
 
 
 def raw_points(segments: list[Segment], frame: pd.DataFrame) -> IntArray:
-    """Base points plus the points of each row's bins, before the 350-950 clip.
+    """Base points plus the points of each row's bins and interaction cells, before the 350-950 clip.
 
     A non-number in any column read as a number (``numeric_inputs``) makes its row unscoreable, whatever
     the row's segment: the first such row is named.
@@ -139,9 +139,14 @@ def raw_points(segments: list[Segment], frame: pd.DataFrame) -> IntArray:
         positions = None if rows.all() else np.flatnonzero(rows)
         part = frame if positions is None else frame.iloc[positions]
         total = np.full(int(rows.sum()), seg.base_points, dtype=np.int64)
+        at: dict[str, IntArray] = {}
         for ch in seg.characteristics:
             pts = np.array([b.points for b in ch.bins], dtype=np.int64)
-            total += pts[bin_index(ch, part[ch.name], positions=positions)]
+            at[ch.name] = bin_index(ch, part[ch.name], positions=positions)
+            total += pts[at[ch.name]]
+        for inter in seg.interactions:
+            grid = np.array(inter.points_by_bin(), dtype=np.int64)
+            total += grid[at[inter.first], at[inter.second]]
         raw[rows] = total
     return raw
 
