@@ -28,13 +28,16 @@ from lucidscore.artifact import (
     category_values,
     condition_mask,
     fingerprint_rows,
+    raw_points,
     segment_of_rows,
 )
 from lucidscore.errors import InputError
 from lucidscore.model._card import fit_card, model_columns
 from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
+from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._refine import sample_positions
 from lucidscore.model._search import rule_name, search_segment
 from lucidscore.model._shape import ShapeResult, choose_shape
 from lucidscore.policy.guard import check_model_inputs
@@ -191,6 +194,11 @@ def _fit_segments(
         seg, seg_notes, seg_scores = fit_card(
             name, cond, columns, y[rows], card_kinds, p, progress, rows=where
         )
+        if p.interactions:
+            if progress is not None:
+                progress(f"{name}: searching interactions")
+            seg, pair_notes, seg_scores = with_interactions(seg, frame, rows, y[rows], seg_scores, p)
+            seg_notes += pair_notes
         segments.append(seg)
         notes += seg_notes
         full = np.zeros(len(frame), dtype=np.int64)
@@ -201,6 +209,30 @@ def _fit_segments(
     for i, full in enumerate(per_card):
         scores[seg_of == i] = full[seg_of == i]
     return segments, notes, scores
+
+
+def with_interactions(
+    seg: Segment,
+    frame: pd.DataFrame,
+    rows: npt.NDArray[np.bool_],
+    y: npt.NDArray[np.int8],
+    scores: npt.NDArray[np.int64],
+    p: ScorecardParams,
+) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
+    """``seg`` with the interaction grids its training rows (``rows`` of ``frame``, targets ``y``) support,
+    read where refinement reads (``sample_positions``); notes on each grid; the rows' scores with them."""
+    positions = np.flatnonzero(rows)
+    take = sample_positions(positions.size)
+    read = positions if take is None else positions[take]
+    names = [c.name for c in seg.characteristics]
+    inters, notes = segment_interactions(
+        seg, frame.iloc[read][names], y if take is None else y[take], p.scaling, p.interactions
+    )
+    if not inters:
+        return seg, [], scores
+    seg = Segment.model_validate({**seg.model_dump(), "interactions": [i.model_dump() for i in inters]})
+    with_grids = np.clip(raw_points([seg], frame.iloc[positions][names]), MIN_SCORE, MAX_SCORE)
+    return seg, [f"segment {seg.name}: {n}" for n in notes], with_grids
 
 
 def _segment_plan(
