@@ -25,10 +25,10 @@ from lucidscore.artifact import (
     ScorecardArtifact,
     ScoreProbability,
     Segment,
+    bin_index,
     category_values,
     condition_mask,
     fingerprint_rows,
-    raw_points,
     segment_of_rows,
 )
 from lucidscore.errors import InputError
@@ -191,14 +191,13 @@ def _fit_segments(
     columns = model_columns(frame, card_kinds)  # each card bins its rows of these, in place
     for name, cond, rows in plan:
         where = None if rows.all() else np.flatnonzero(rows)
-        seg, seg_notes, seg_scores = fit_card(
-            name, cond, columns, y[rows], card_kinds, p, progress, rows=where
-        )
+        seg, seg_notes, seg_raw = fit_card(name, cond, columns, y[rows], card_kinds, p, progress, rows=where)
         if p.interactions:
             if progress is not None:
                 progress(f"{name}: searching interactions")
-            seg, pair_notes, seg_scores = with_interactions(seg, frame, rows, y[rows], seg_scores, p)
+            seg, pair_notes, seg_raw = with_interactions(seg, frame, rows, y[rows], seg_raw, p)
             seg_notes += pair_notes
+        seg_scores = np.clip(seg_raw, MIN_SCORE, MAX_SCORE)
         segments.append(seg)
         notes += seg_notes
         full = np.zeros(len(frame), dtype=np.int64)
@@ -216,11 +215,12 @@ def with_interactions(
     frame: pd.DataFrame,
     rows: npt.NDArray[np.bool_],
     y: npt.NDArray[np.int8],
-    scores: npt.NDArray[np.int64],
+    raw: npt.NDArray[np.int64],
     p: ScorecardParams,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """``seg`` with the interaction grids its training rows (``rows`` of ``frame``, targets ``y``) support,
-    read where refinement reads (``sample_positions``); notes on each grid; the rows' scores with them."""
+    read where refinement reads (``sample_positions``); notes on each grid; the rows' points before the
+    clip (``raw``, the card's) with the grids' points added."""
     positions = np.flatnonzero(rows)
     take = sample_positions(positions.size)
     read = positions if take is None else positions[take]
@@ -229,10 +229,18 @@ def with_interactions(
         seg, frame.iloc[read][names], y if take is None else y[take], p.scaling, p.interactions
     )
     if not inters:
-        return seg, [], scores
+        return seg, [], raw
     seg = Segment.model_validate({**seg.model_dump(), "interactions": [i.model_dump() for i in inters]})
-    with_grids = np.clip(raw_points([seg], frame.iloc[positions][names]), MIN_SCORE, MAX_SCORE)
-    return seg, [f"segment {seg.name}: {n}" for n in notes], with_grids
+    chars = {c.name: c for c in seg.characteristics}
+    raw = raw.copy()
+    for inter in inters:
+        grid = np.asarray(inter.points_by_bin(), dtype=np.int64)
+        first, second = (
+            bin_index(chars[n], frame[n].iloc[positions], positions=positions)
+            for n in (inter.first, inter.second)
+        )
+        raw += grid[first, second]
+    return seg, [f"segment {seg.name}: {n}" for n in notes], raw
 
 
 def _segment_plan(

@@ -7,7 +7,8 @@ points to the score of the rows that fall in it (``lucidscore.artifact.Interacti
 
 How pairs are chosen (``segment_interactions``), per segment of a fitted card, on the card's training rows
 that refinement reads too (``_refine.sample_positions``: all of them up to 40,000, else a seeded sample in
-row order, so the Spark engine reads the same rows):
+row order, so the Spark engine reads the same rows; a card of fewer than ``_refine.MIN_ROWS`` rows gets
+none, as it gets no refinement: its held-out rows cannot tell a pattern from noise):
 
 1. candidates: every pair of the segment's ``CANDIDATE_CHARACTERISTICS`` characteristics of highest IV
    (with at least two groups);
@@ -35,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import Characteristic, Interaction, Scaling, Segment, bin_index
+from lucidscore.model._refine import MIN_ROWS
 from lucidscore.model._search import stratified_folds
 
 AXIS_GROUPS = 3
@@ -145,7 +147,7 @@ def follows_directions(
     ...         Bin(kind="interval", lower=lo, upper=hi, label=name, count=10, bad_count=1, woe=0.0, points=p)
     ...         for lo, hi, p in [(None, 1.0, points[0]), (1.0, None, points[1])]]
     ...     return Characteristic(name=name, family="credit_history", dtype="numeric", description=name,
-    ...         iv=0.1, coefficient=-1.0, bins=bins, advice=advice)
+    ...         iv=0.1, coefficient=-1.0, bins=bins, advice=advice, actionable=advice != "none")
     >>> late, util = char("late", [20, 0], "lower"), char("util", [5, 0], "none")
     >>> follows_directions(late, util, np.zeros((3, 3), np.int64))
     True
@@ -181,7 +183,7 @@ def segment_interactions(
     """Pair grids for one segment of a fitted card from the training rows ``frame``/``y`` it reads
     (module docstring), and a note per grid kept. Deterministic; reads nothing but the rows given."""
     chars = segment.characteristics
-    if max_pairs < 1 or len(chars) < 2 or y.size < 2 * FOLDS or y.min() == y.max():
+    if max_pairs < 1 or len(chars) < 2 or y.size < MIN_ROWS or y.min() == y.max():
         return [], []
     factor = scaling.factor
     position = {c.name: i for i, c in enumerate(chars)}
