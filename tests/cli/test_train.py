@@ -373,6 +373,11 @@ def test_train_with_interactions(tmp_path: Path) -> None:
     (inter,) = load_artifact(out).segments[0].interactions
     assert {inter.first, inter.second} == {"months_late", "utilisation"}
     assert f"interaction {inter.first} x {inter.second}" in " ".join(result.output.split())
+    # The grid is printed: its title, and each cell's points with the rows behind it.
+    assert f"points added for {inter.first} x {inter.second}" in result.output
+    for row_points, row_counts in zip(inter.points, inter.counts, strict=True):
+        for points, n in zip(row_points, row_counts, strict=True):
+            assert f"{points:+d} ({n:,} rows" in result.output
     too_many = _main(
         "train", str(path), "--target", "bad", "--interactions", "6", "--out", str(tmp_path / "x.json")
     )
