@@ -1,4 +1,5 @@
-"""SQL export: the SELECT gives exactly the kernel's scores and segments in the database."""
+"""SQL export: the SELECT gives exactly the kernel's scores and segments in the database, and the
+reference rule's scores for models with interaction grids (issue 14)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import sqlite3
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lucidscore.artifact import ScorecardArtifact
+from lucidscore.artifact import Interaction, ScorecardArtifact, raw_points, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_frame, to_sql
 from tests.score.cards import artifact, categorical, categories, missing, special, two_cards
+from tests.score.strategies import cards, frame_for, with_interactions
 
 EDGES = pd.DataFrame(
     {
@@ -113,13 +115,109 @@ def test_postgresql_matches_kernel(postgres_url: str) -> None:
     from sqlalchemy import create_engine, text
 
     art = two_cards()
+    grids = two_cards_with_grids()
     engine = create_engine(postgres_url)
     try:
         with engine.begin() as con:
             EDGES.to_sql("input", con, index=False)
             got = pd.read_sql_query(text(to_sql(art, dialect="postgresql")), con)
+            with_grids = pd.read_sql_query(text(to_sql(grids, dialect="postgresql")), con)
     finally:
         engine.dispose()
     want = score_frame(art, EDGES)
     assert got["score"].tolist() == want["score"].tolist()
     assert got["probability"].tolist() == want["probability"].tolist()
+    assert with_grids["score"].tolist() == reference_scores(grids.segments, EDGES).tolist()
+
+
+# -- interaction grids (issue 14) --------------------------------------------------------------------------
+
+
+def two_cards_with_grids() -> ScorecardArtifact:
+    """``two_cards`` with grids: thin gets utilisation x months_at_address; thick gets months_late x
+    utilisation and checking x inquiries_6m (bins grouped out of order, missing and special bins in
+    groups of their own or with others)."""
+    art = two_cards()
+    thin, thick = art.segments
+    thin_grid = Interaction(
+        first="utilisation",
+        second="months_at_address",
+        first_groups=[[0, 1], [2, 3], [4]],
+        second_groups=[[0], [1, 2, 3]],
+        points=[[-30, 5], [12, -7], [0, 25]],
+    )
+    late_util = Interaction(
+        first="months_late",
+        second="utilisation",
+        first_groups=[[2, 4], [0], [1, 3]],  # bins: [..1), [1, 3), [3, ..), missing, special -8
+        second_groups=[[3, 0], [1, 2, 4]],
+        points=[[-40, 10], [15, 0], [-5, 33]],
+    )
+    checking_inquiries = Interaction(
+        first="checking",
+        second="inquiries_6m",
+        first_groups=[[0, 3], [1, 2]],
+        second_groups=[[0], [1], [2, 3]],
+        points=[[8, -12, 20], [-25, 3, 0]],
+    )
+    segments = [
+        thin.model_copy(update={"interactions": [thin_grid]}),
+        thick.model_copy(update={"interactions": [late_util, checking_inquiries]}),
+    ]
+    return art.model_copy(update={"segments": segments}).with_hash()
+
+
+def test_sqlite_scores_grid_cells_as_the_reference_rule_on_edges() -> None:
+    art = two_cards_with_grids()
+    got = sqlite_scores(art, EDGES)
+    want = reference_scores(art.segments, EDGES)
+    without = reference_scores(two_cards().segments, EDGES)
+    assert (want != without).any()  # the grids change these rows' scores
+    assert got["score"].tolist() == want.tolist()
+    assert got["raw_points"].tolist() == raw_points(art.segments, EDGES).tolist()
+    assert got["probability"].tolist() == art.scaling.probability_from_score(want).tolist()
+
+
+def test_sql_has_one_case_per_grid_and_says_so() -> None:
+    art = two_cards_with_grids()
+    sql = to_sql(art)
+    assert "+ grid points of each interaction's cell" in sql.splitlines()[1]
+    assert sql.count("END) * ") == 3  # a CASE per grid: (first's group) * width + (second's group)
+    assert "grid points" not in to_sql(two_cards())
+
+
+def has_grids(art: ScorecardArtifact) -> bool:
+    return any(s.interactions for s in art.segments)
+
+
+#: Hypothesis cards (``tests/score/strategies.py``) with at least one interaction grid.
+paired_cards = cards().flatmap(with_interactions).filter(has_grids)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(art=paired_cards, seed=st.integers(0, 2**16))
+def test_sqlite_equals_the_reference_on_cards_with_grids(art: ScorecardArtifact, seed: int) -> None:
+    frame = frame_for(art, 40, seed)
+    got = sqlite_scores(art, frame)
+    assert got["score"].tolist() == reference_scores(art.segments, frame).tolist()
+
+
+@pytest.mark.postgres
+def test_postgresql_equals_the_reference_on_cards_with_grids(postgres_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_url)
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(art=paired_cards, seed=st.integers(0, 2**16))
+    def check(art: ScorecardArtifact, seed: int) -> None:
+        frame = frame_for(art, 40, seed)
+        with engine.begin() as con:
+            frame.to_sql("paired", con, index=False, if_exists="replace")
+            got = pd.read_sql_query(text(to_sql(art, table="paired", dialect="postgresql")), con)
+        assert got["score"].tolist() == reference_scores(art.segments, frame).tolist()
+
+    try:
+        check()
+    finally:
+        engine.dispose()

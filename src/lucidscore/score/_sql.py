@@ -2,7 +2,9 @@
 
 A CASE chooses the segment (conditions in order, a NULL never matches), then, per segment, a CASE per
 characteristic gives its points (missing, special values, intervals or categories, else the missing bin),
-and the sum is clipped to 350-950; the probability of bad is looked up from the integer score.
+plus, per interaction grid of the segment, a CASE giving the points of the row's cell (each axis's
+group found by a CASE over that characteristic's bins), and the sum is clipped to 350-950; the
+probability of bad is looked up from the integer score.
 Categories compare as text, so ``CAST(col AS TEXT)`` of 1 and 1.0 both match the category "1". Cells are
 read by the artifact's one rule: blank text is missing, and text that is not a number in a numeric
 characteristic makes the row unscoreable, so its score, tier and probability are NULL (the Python engines
@@ -23,10 +25,10 @@ from lucidscore.artifact import (
     MIN_SCORE,
     Characteristic,
     Condition,
+    Interaction,
     Scaling,
     ScorecardArtifact,
     Segment,
-    refuse_interactions,
 )
 from lucidscore.errors import InputError
 
@@ -71,36 +73,61 @@ def _in_list(values: list[str]) -> str:
 
 
 def _characteristic_case(char: Characteristic, dialect: Dialect) -> str:
+    """The points of a cell's bin."""
+    return _bin_case(char, dialect, [b.points for b in char.bins])
+
+
+def _bin_case(char: Characteristic, dialect: Dialect, values: list[int]) -> str:
+    """A CASE giving ``values[i]`` for a cell in bin ``i`` of ``char`` (read by the one rule); NULL for a
+    numeric cell holding text that is not a number."""
     col = _quote(char.name, dialect)
-    missing = next(b for b in char.bins if b.kind == "missing")
-    whens = [f"WHEN {col} IS NULL THEN {missing.points}"]
+    bins = list(enumerate(char.bins))
+    at_missing = next(values[i] for i, b in bins if b.kind == "missing")
+    whens = [f"WHEN {col} IS NULL THEN {at_missing}"]
     if char.dtype == "categorical":
         text = f"TRIM({_as_text(col, dialect)})"  # the rule strips category text
-        whens.append(f"WHEN {text} = '' THEN {missing.points}")
-        for b in char.bins:
+        whens.append(f"WHEN {text} = '' THEN {at_missing}")
+        for i, b in bins:
             if b.kind == "special" and b.special_value is not None:
                 forms = _text_forms(_number(b.special_value))
-                whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {b.points}")
-        for b in char.bins:
+                whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {values[i]}")
+        for i, b in bins:
             if b.kind == "categories" and b.categories:
                 forms = [f for c in b.categories for f in _text_forms(c)]
-                whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {b.points}")
+                whens.append(f"WHEN {text} IN ({_in_list(forms)}) THEN {values[i]}")
     else:
-        whens += _numeric_guards(col, dialect, missing.points)
+        whens += _numeric_guards(col, dialect, at_missing)
         num = f"TRY_CAST({col} AS DOUBLE)" if dialect == "spark" else col  # Spark may hold numbers as text
-        for b in char.bins:
+        for i, b in bins:
             if b.kind == "special" and b.special_value is not None:
-                whens.append(f"WHEN {num} = {_number(b.special_value)} THEN {b.points}")
-        for b in char.bins:
+                whens.append(f"WHEN {num} = {_number(b.special_value)} THEN {values[i]}")
+        for i, b in bins:
             if b.kind == "interval":
                 parts = []
                 if b.lower is not None and math.isfinite(b.lower):
                     parts.append(f"{num} >= {_number(b.lower)}")
                 if b.upper is not None and math.isfinite(b.upper):
                     parts.append(f"{num} < {_number(b.upper)}")
-                whens.append(f"WHEN {' AND '.join(parts) or '1 = 1'} THEN {b.points}")
+                whens.append(f"WHEN {' AND '.join(parts) or '1 = 1'} THEN {values[i]}")
     body = "\n        ".join(whens)
-    return f"CASE\n        {body}\n        ELSE {missing.points}\n      END"
+    return f"CASE\n        {body}\n        ELSE {at_missing}\n      END"
+
+
+def _interaction_case(seg: Segment, inter: Interaction, dialect: Dialect) -> str:
+    """The grid points of a row's cell: each axis's group as a CASE over its characteristic's bins (read
+    as the points CASEs read them), the cell found from (first's group) * (second's groups) + (second's
+    group)."""
+    chars = {c.name: c for c in seg.characteristics}
+    axes = []
+    for name, groups in ((inter.first, inter.first_groups), (inter.second, inter.second_groups)):
+        char = chars[name]
+        group_of = {b: g for g, group in enumerate(groups) for b in group}
+        axes.append(_bin_case(char, dialect, [group_of[i] for i in range(len(char.bins))]))
+    width = len(inter.second_groups)
+    cells = " ".join(
+        f"WHEN {i * width + j} THEN {p}" for i, row in enumerate(inter.points) for j, p in enumerate(row)
+    )
+    return f"CASE ({axes[0]}) * {width} + ({axes[1]})\n        {cells}\n      END"
 
 
 def _numeric_guards(col: str, dialect: Dialect, missing_points: int | None) -> list[str]:
@@ -143,6 +170,7 @@ def _as_number(col: str, dialect: Dialect) -> str:
 
 def _segment_points(seg: Segment, dialect: Dialect) -> str:
     terms = [str(seg.base_points)] + [_characteristic_case(c, dialect) for c in seg.characteristics]
+    terms += [_interaction_case(seg, inter, dialect) for inter in seg.interactions]
     return "\n      + ".join(terms)
 
 
@@ -171,7 +199,6 @@ def to_sql(artifact: ScorecardArtifact, table: str = "input", dialect: Dialect =
     table : the table (or view) holding one row per applicant with the model's input columns.
     dialect : ``sqlite``, ``postgresql`` or ``spark`` (identifier quoting and text casts differ).
     """
-    refuse_interactions(artifact, "the SQL export")
     if dialect not in DIALECTS:
         raise InputError(f"SQL dialect {dialect!r} is not supported; expected one of {', '.join(DIALECTS)}")
     segs = artifact.segments
@@ -197,8 +224,9 @@ def to_sql(artifact: ScorecardArtifact, table: str = "input", dialect: Dialect =
         f"WHEN score >= {t.min_score} THEN {_text(t.name)}" for t in sorted(tiers, key=lambda t: -t.min_score)
     )
     src = _quote(table, dialect)
+    cells = " + grid points of each interaction's cell" if any(s.interactions for s in segs) else ""
     return f"""-- lucidscore model {artifact.model_id} ({artifact.content_hash}), dialect {dialect}
--- score = clip(base points + points of each characteristic's bin, {MIN_SCORE}, {MAX_SCORE})
+-- score = clip(base points + points of each characteristic's bin{cells}, {MIN_SCORE}, {MAX_SCORE})
 WITH lucid_segmented AS (
   SELECT t.*, {seg_case} AS seg_index
   FROM {src} AS t
