@@ -17,7 +17,7 @@ from lucidscore.score import score_file, score_frame, to_sql
 from tests.fixtures.spark import SPARK_MARKS, spark_session
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants, plain
-from tests.score.test_sql import two_cards_with_grids
+from tests.score.test_sql import reasons_of, two_cards_with_grids
 
 pytestmark = SPARK_MARKS
 
@@ -81,15 +81,16 @@ def test_spark_sql_export_equals_kernel(spark: Any) -> None:
     assert got["probability"].tolist() == want["probability"].tolist()
 
 
-def test_spark_sql_export_scores_grids_as_the_reference(spark: Any) -> None:
+def test_spark_sql_export_scores_and_reasons_grids_as_the_reference(spark: Any) -> None:
     art = two_cards_with_grids()
     data = applicants(300, seed=6).drop(columns=["applicant", "colour"])
     data.loc[::5, "months_late"] = -8.0  # the special bin, grouped in the grid
     spark.createDataFrame(data.astype(object).where(data.notna(), None)).createOrReplaceTempView("paired")
-    got = spark.sql(to_sql(art, table="paired", dialect="spark")).toPandas()
+    got = spark.sql(to_sql(art, table="paired", dialect="spark", reasons=4)).toPandas()
     want = reference_scores(art.segments, data)
     assert (want != reference_scores(two_cards().segments, data)).any()  # the grids count here
     assert got["score"].tolist() == want.tolist()
+    assert reasons_of(got) == reference_reasons(art.segments, data, 4)
 
 
 @pytest.mark.xfail(
