@@ -307,7 +307,7 @@ def _reason_ctes(segs: list[Segment], dialect: Dialect) -> str:
         ranks.append(f"CASE WHEN lucid_lost_{u} > 0 THEN {count} END AS lucid_rank_{u}")
     sep = ",\n  "
     # The ranks read every unit's points lost many times: computed once per row (SQLite and PostgreSQL
-    # would otherwise inline the CASEs at each reference: 26x slower on Taiwan in SQLite; Spark does not
+    # would otherwise inline the CASEs at each reference, many times slower; Spark does not
     # collapse a projection whose costly columns are read more than once).
     materialized = "" if dialect == "spark" else "MATERIALIZED "
     return f""",
