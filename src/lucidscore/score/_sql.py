@@ -136,17 +136,18 @@ def _interaction_case(seg: Segment, inter: Interaction, dialect: Dialect) -> str
     return f"CASE ({axes[0]}) * {width} + ({axes[1]})\n        {cells}\n      END"
 
 
-def _numeric_guards(col: str, dialect: Dialect, missing_points: int | None) -> list[str]:
+def _numeric_guards(col: str, dialect: Dialect, at_missing: int | None) -> list[str]:
     """WHENs that read a numeric cell as the artifact's rule does, where the database keeps text.
 
-    Blank text is missing; other text is not a number, which makes the row unscoreable: NULL, as the
+    Blank text is missing (``at_missing``: the CASE's value for the missing bin; None: no WHEN for it);
+    other text is not a number, which makes the row unscoreable: NULL, as the
     Python engines refuse it. SQLite keeps any text that did not look like a number in a numeric column
     as text; Spark may read numbers as strings. PostgreSQL columns are typed, so text cannot get in.
     """
     if dialect == "postgresql":
         return []
     text = _as_text(col, dialect)
-    blank = [] if missing_points is None else [f"WHEN TRIM({text}) = '' THEN {missing_points}"]
+    blank = [] if at_missing is None else [f"WHEN TRIM({text}) = '' THEN {at_missing}"]
     if dialect == "sqlite":
         return [*blank, f"WHEN typeof({col}) = 'text' AND TRIM({col}) <> '' THEN NULL"]
     return [*blank, f"WHEN TRIM({text}) <> '' AND TRY_CAST(TRIM({text}) AS DOUBLE) IS NULL THEN NULL"]
