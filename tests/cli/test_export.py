@@ -1,5 +1,6 @@
-"""`lucidscore export`: the SQL it writes scores like the kernel, the PMML is `to_pmml`'s (scored by JPMML in
-tests/score/test_pmml.py); a bad model file or a flag of the other format is one clear line."""
+"""`lucidscore export`: the SQL it writes scores (and with --reasons gives reasons) like the kernel, the
+PMML is `to_pmml`'s (scored by JPMML in tests/score/test_pmml.py); a bad model file or a flag of the other
+format is one clear line."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from lucidscore.score import score_frame, to_pmml
 from tests.cli.test_score import Runner, assert_one_line_error, cli  # noqa: F401 - cli is a fixture
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants
+from tests.score.test_sql import reasons_of
 
 
 def test_export_sql_scores_like_the_kernel(tmp_path: Path) -> None:
@@ -64,3 +66,27 @@ def test_export_pmml_refuses_the_sql_flags(tmp_path: Path, cli: Runner) -> None:
     result = cli("export", str(model), "--format", "pmml", "--table", "t")
     assert_one_line_error(result, r"^error: --table applies to --format sql only")
     assert not list(tmp_path.glob("model.*.tmp")) and not Path("model.pmml").exists()
+
+
+def test_export_reasons(tmp_path: Path, cli: Runner) -> None:  # noqa: F811 - the fixture
+    model = two_cards().save(tmp_path / "model.json")
+    out = tmp_path / "model.sql"
+    result = CliRunner().invoke(app, ["export", str(model), "--reasons", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 reasons" in result.output
+    data = applicants(300)
+    with sqlite3.connect(":memory:") as con:
+        data.to_sql("input", con, index=False)
+        got = pd.read_sql_query(out.read_text(), con)
+    want = score_frame(two_cards(), data, reasons=2)
+    assert [c for c in got.columns if c.endswith("_code")] == [
+        "reason_1_code",
+        "reason_2_code",
+        "reason_3_code",
+    ]
+    assert reasons_of(got) == reasons_of(want)  # the 3rd: recent inquiries
+    pmml = tmp_path / "m.pmml"
+    result = cli("export", str(model), "--format", "pmml", "--reasons", "1", "--out", str(pmml))
+    assert result.returncode == 0, result.stderr
+    assert pmml.read_text("utf-8") == to_pmml(load_artifact(model), reasons=1)
+    assert_one_line_error(cli("export", str(model), "--reasons", "5"), r"--reasons is 5; expected 0 to 4")

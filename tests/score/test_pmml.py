@@ -3,7 +3,9 @@
 The document's shape and refusals are checked without Java; everything else runs the exported PMML in
 JPMML (tests/fixtures/jpmml.py) and compares it with lucidscore's engine, on hand-built cards with
 Hypothesis-generated cells, and on 100,000 rows for a segmented card trained on a synthetic population
-and for a card trained on Taiwan.
+and for a card trained on Taiwan. Models with interaction grids (issue 14) are compared with the reference
+rule (``reference_scores``, ``reference_reasons``: a pair is one reason unit) on Hypothesis cards with
+grids, hand-made grids on ``two_cards`` and a Taiwan card with a grid added.
 """
 
 from __future__ import annotations
@@ -16,18 +18,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from lucidscore.artifact import (
     Characteristic,
     Condition,
+    Interaction,
     ScorecardArtifact,
     Segment,
     best_reachable_points,
     load_artifact,
     parse_numbers,
+    reason_units,
+    reference_reasons,
+    reference_scores,
+    segment_of_rows,
 )
 from lucidscore.cli.main import app
 from lucidscore.errors import InputError
@@ -49,7 +56,9 @@ from tests.score.cards import (
     two_cards,
     utilisation,
 )
+from tests.score.strategies import frame_for
 from tests.score.test_local import applicants
+from tests.score.test_sql import paired_cards, two_cards_with_grids
 
 NS = {"p": "http://www.dmg.org/PMML-4_4"}
 OUTPUTS = ["score", "tier", "probability", "segment", "reason_1", "reason_2", "reason_3", "reason_4"]
@@ -531,3 +540,114 @@ def test_taiwan_card_on_100000_rows_through_the_cli_export(jpmml: Jpmml, tmp_pat
     want = lucidscore_outputs(art, rows)
     assert_same_outputs(jpmml.evaluate(doc, rows), want)
     assert want["score"].nunique() > 100 and want["reason_1"].nunique() > 3
+
+
+# -- interaction grids (issue 14) ------------------------------------------------------------------------
+
+
+def reference_outputs(art: ScorecardArtifact, frame: pd.DataFrame, k: int = 4) -> pd.DataFrame:
+    """What the reference rule says (``lucidscore.artifact``): scores with the grids' cells, and the top k
+    reason codes by reason units (a pair: one code '<first>+<second>'); PMML has no fifth reason."""
+    scores = reference_scores(art.segments, frame)
+    names = np.array([s.name for s in art.segments], dtype=object)
+    reasons = reference_reasons(art.segments, frame, k)
+    out = pd.DataFrame(
+        {
+            "score": scores,
+            "tier": art.scaling.tier_of(scores),
+            "probability": art.scaling.probability_from_score(scores),
+            "segment": names[segment_of_rows(art.segments, frame)],
+        },
+        index=frame.index,
+    )
+    for j in range(k):
+        out[f"reason_{j + 1}"] = [r[j][0] if j < len(r[:k]) else None for r in reasons]
+    return out
+
+
+def test_a_pair_is_one_characteristic_of_joint_points_where_its_first_is_listed() -> None:
+    art = two_cards_with_grids()
+    root = _tree(art)
+    for segment, (s, seg) in zip(root.iter(f"{{{NS['p']}}}Segment"), enumerate(art.segments), strict=True):
+        chars = segment.findall("p:Scorecard/p:Characteristics/p:Characteristic", NS)
+        units = reason_units(art.segments, s)
+        assert [c.get("reasonCode") for c in chars] == [u.code for u in units]
+        for el, unit in zip(chars, units, strict=True):
+            assert float(el.get("baselineScore", "")) == unit.best - BASELINE_BELOW_BEST
+            points = [int(a.get("partialScore", "")) for a in el.findall("p:Attribute", NS)]
+            assert set(points) == set(unit.points.ravel().tolist())
+            if unit.interaction is not None:
+                first, second = (seg.characteristics[m] for m in unit.members)
+                assert el.get("name") == f"{first.name} x {second.name}"
+                assert unit.code == f"{first.reason_code}+{second.reason_code}"
+                ands = [a.find("p:CompoundPredicate", NS) for a in el.findall("p:Attribute", NS)]
+                assert any(p is not None and p.get("booleanOperator") == "and" for p in ands)
+    thick = [c.get("reasonCode") for c in root.iterfind(".//p:Segment[@id='thick']//p:Characteristic", NS)]
+    # months_late+utilisation stands where months_late is listed; utilisation and inquiries_6m are no
+    # characteristics of their own
+    assert thick == ["months_late+utilisation", "checking+inquiries_6m", "months_at_address"]
+    assert "interaction grid" in to_pmml(art) and "interaction grid" not in to_pmml(two_cards())
+
+
+@pytest.mark.pmml
+def test_jpmml_scores_and_reasons_equal_the_reference_with_grids(jpmml: Jpmml) -> None:
+    """JPMML's scores, tiers, segments and top-4 reason codes equal the reference rule's (reason units)
+    on Hypothesis cards with interaction grids; the documents meet the PMML 4.4 schema."""
+    jpmml.validate(to_pmml(two_cards_with_grids()))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(art=paired_cards, seed=st.integers(0, 2**16))
+    def check(art: ScorecardArtifact, seed: int) -> None:
+        frame = frame_for(art, 60, seed)
+        doc = to_pmml(art)
+        assert_same_outputs(jpmml.evaluate(doc, frame), reference_outputs(art, frame))
+
+    check()
+
+
+@pytest.mark.pmml
+def test_jpmml_equals_the_reference_on_two_cards_with_grids(jpmml: Jpmml) -> None:
+    art = with_codes(two_cards_with_grids())
+    data = applicants(3000, seed=4).astype(object)
+    data.loc[::7, "months_late"] = -8.0
+    data.loc[::11, "checking"] = None
+    got, want = jpmml.evaluate(to_pmml(art), data), reference_outputs(art, data)
+    assert_same_outputs(got, want)
+    pairs = {u.code for s in range(2) for u in reason_units(art.segments, s) if u.interaction is not None}
+    assert len(pairs) == 3 and pairs <= set(got[OUTPUTS[4:]].stack().dropna())  # every pair gives reasons
+
+
+@pytest.mark.pmml
+@pytest.mark.slow
+def test_taiwan_card_with_a_grid_added_on_40000_rows(jpmml: Jpmml) -> None:
+    """A card trained on Taiwan, a grid added on its first two characteristics: JPMML equals the
+    reference rule's scores and reason units on every Taiwan row and noisy copies (edges, missing)."""
+    from lucidscore.model import train_scorecard
+
+    taiwan = _taiwan()
+    audit = ["SEX", "EDUCATION", "MARRIAGE", "AGE"]
+    trained = train_scorecard(taiwan, "default", test_size=0.3, seed=0, audit_columns=audit)
+    rng = np.random.default_rng(14)
+    segments = []
+    for seg in trained.segments:
+        first, second = seg.characteristics[:2]
+        a, b = len(first.bins), len(second.bins)
+        grid = Interaction(
+            first=first.name,
+            second=second.name,
+            first_groups=[list(range(0, a, 2)), list(range(1, a, 2))],
+            second_groups=[
+                g for g in (list(range(0, b, 3)), list(range(1, b, 3)), list(range(2, b, 3))) if g
+            ],
+            points=rng.integers(-40, 41, (2, min(b, 3))).tolist(),
+        )
+        segments.append(seg.model_copy(update={"interactions": [grid]}))
+    art = trained.model_copy(update={"segments": segments}).with_hash()
+    rows = _taiwan_rows(taiwan.drop(columns=["default", *audit]), art, n=40_000)
+    doc = to_pmml(art)
+    jpmml.validate(doc)
+    want = reference_outputs(art, rows)
+    assert_same_outputs(jpmml.evaluate(doc, rows), want)
+    pair = segments[-1].interactions[0]
+    code = f"{segments[-1].characteristics[0].reason_code}+{segments[-1].characteristics[1].reason_code}"
+    assert pair.first in code and (want["reason_1"] == code).any()

@@ -113,11 +113,21 @@ def export(
     table: Annotated[
         str | None, typer.Option(help="Table the SELECT reads from (--format sql only) [default: input].")
     ] = None,
+    reasons: Annotated[
+        int | None,
+        typer.Option(
+            help="Reason codes per row (0-4): SQL reason_j_code/reason_j_points columns (a 5th for recent "
+            "inquiries) [default: 0]; PMML reason_1..k outputs [default: 4].",
+        ),
+    ] = None,
 ) -> None:
     """Export the model: one SQL SELECT that scores a table in-database, or a PMML 4.4 Scorecard with
     reason codes for any PMML evaluator."""
     from lucidscore.artifact import load_artifact
     from lucidscore.score import to_pmml, to_sql
+
+    if reasons is not None and not 0 <= reasons <= 4:
+        raise InputError(f"--reasons is {reasons}; expected 0 to 4")
 
     if fmt is ExportFormat.pmml:
         given = [flag for flag, value in (("--dialect", dialect), ("--table", table)) if value is not None]
@@ -128,12 +138,16 @@ def export(
             )
     art = load_artifact(model)
     if fmt is ExportFormat.pmml:
-        text = to_pmml(art)
-        what = "pmml 4.4: score, tier, probability, segment, reason_1..4"
+        k = 4 if reasons is None else reasons
+        text = to_pmml(art, reasons=k)
+        what = "pmml 4.4: score, tier, probability, segment" + (f", reason_1..{k}" if k else "")
     else:
         sql_dialect = dialect or SqlDialect.sqlite
-        text = to_sql(art, table=table or "input", dialect=sql_dialect.value)
-        what = f"sql, {sql_dialect.value}: scores table {table or 'input'!r}"
+        k = reasons or 0
+        text = to_sql(art, table=table or "input", dialect=sql_dialect.value, reasons=k)
+        what = f"sql, {sql_dialect.value}: scores table {table or 'input'!r}" + (
+            f", {k} reasons" if k else ""
+        )
     target = out or Path(f"model.{fmt.value}")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

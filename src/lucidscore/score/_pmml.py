@@ -34,16 +34,21 @@ A characteristic's reason code comes from :func:`reason_code` alone. Outputs: ``
 ``tier``, ``probability`` (of bad), ``segment`` (the id of the segment that scored the row) and
 ``reason_1`` .. ``reason_k``. Documented differences from the Python engines: docs/scoring.md.
 
-Pairwise interaction grids (issue 14; not in the model file yet) fit this shape as derived fields: each
-axis's group as a ``DerivedField`` of its characteristic's bins and the grid as one more ``Characteristic``
-of its segment's scorecard over those fields (one ``Attribute`` per cell with its points, the baseline at
-the best cell), so its reason code ranks with the others. ``_Fields.derive`` is where such fields go.
+Pairwise interaction grids (issue 14): a pair is one reason unit (``lucidscore.artifact.reason_units``),
+so it is ONE ``Characteristic`` standing where its ``first`` characteristic is listed (its ``second`` is
+no characteristic of its own): an ``Attribute`` per (bin of first, bin of second), in the order the rule
+reads the two cells, whose predicate is both bins' predicates (``and``) and whose ``partialScore`` is the
+joint points (both bins' points plus the grid's cell), ``reasonCode`` the unit's code
+``"<first code>+<second code>"`` and ``baselineScore`` half a point below the best joint points a row can
+attain. The evaluator's points lost, reason codes and ties are then the unit's, as in
+``reference_reasons``; the score is unchanged (the cell's points are in the sum once).
 
 >>> print(to_pmml(artifact))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -58,14 +63,14 @@ from lucidscore.artifact import (
     Bin,
     Characteristic,
     Condition,
+    ReasonUnit,
     Scaling,
     ScorecardArtifact,
     Segment,
     adverse_action_of,
-    best_reachable_points,
     canonical_number,
     category_keys,
-    refuse_interactions,
+    reason_units,
 )
 from lucidscore.errors import InputError
 
@@ -124,7 +129,6 @@ def to_pmml(artifact: ScorecardArtifact, reasons: int = MAX_PRINCIPAL_REASONS) -
     InputError : when the model cannot be written as PMML (a column read both as a number and as text, a
         text segment condition ordering texts, a non-finite edge, a name clash, a character XML cannot hold).
     """
-    refuse_interactions(artifact, "the PMML export")
     if reasons < 0:
         raise InputError.about("reasons", f"{reasons}; expected 0 or more")
     fields = _Fields()
@@ -293,16 +297,21 @@ def _scorecard(segments: list[Segment], s: int, fields: _Fields) -> ET.Element:
     )
     characteristics = _sub(card, "Characteristics")
     codes: dict[str, str] = {}
-    for char in seg.characteristics:
-        code = _xml(reason_code(char), f"reason code of {char.name}")
+    chars = seg.characteristics
+    for unit in reason_units(segments, s):
+        members = [chars[m] for m in unit.members]
+        name = " x ".join(c.name for c in members)
+        code = _xml(unit.code, f"reason code of {name}")
         if code in codes:
             raise InputError(
-                f"segment {seg.name}: characteristics {codes[code]} and {char.name} share the reason code "
+                f"segment {seg.name}: characteristics {codes[code]} and {name} share the reason code "
                 f"{code!r}; PMML adds up the points of a shared code, so each needs its own"
             )
-        codes[code] = char.name
-        best = best_reachable_points(segments, s, char)
-        characteristics.append(_characteristic(char, code, best, fields))
+        codes[code] = name
+        if len(members) == 1:
+            characteristics.append(_characteristic(members[0], code, unit.best, fields))
+        else:
+            characteristics.append(_pair_characteristic(members[0], members[1], unit, fields))
     return card
 
 
@@ -315,37 +324,84 @@ def _characteristic(char: Characteristic, code: str, best: int, fields: _Fields)
         baselineScore=_decimal(best - BASELINE_BELOW_BEST),
     )
     _extension(out, "description", _xml(char.description, f"description of {char.name}"))
-    missing = next(b for b in char.bins if b.kind == "missing")
-    specials = [b for b in char.bins if b.kind == "special" and b.special_value is not None]
-    if char.dtype == "numeric":
-        field = fields.numeric(char.name)
-        ordered = [(missing, _missing(field))]
-        ordered += [(b, _simple(field, "equal", _number(b.special_value, char.name))) for b in specials]
-        intervals = sorted(
-            (b for b in char.bins if b.kind == "interval"),
-            key=lambda b: -math.inf if b.lower is None else b.lower,
-        )
-        ordered += [(b, _interval(field, b, char.name)) for b in intervals]
-    else:
-        field = fields.text(char.name)
-        ordered = [(missing, _missing(field))]
-        ordered += [
-            (b, _in(field, _text_forms(category_keys(canonical_number(b.special_value))), char.name))
-            for b in specials
-            if b.special_value is not None
-        ]
-        ordered += [
-            (b, _in(field, _text_forms(k for c in b.categories for k in category_keys(c)), char.name))
-            for b in char.bins
-            if b.kind == "categories" and b.categories
-        ]
-        ordered.append((missing, _el("True")))  # categories never seen in training
-    for b, predicate in ordered:
+    for i, predicate in _ordered_bins(char, fields):
+        b = char.bins[i]
         attribute = _sub(out, "Attribute", partialScore=str(b.points))
         _extension(attribute, "bin", _xml(b.label, f"a bin label of {char.name}"))
         _extension(attribute, "reason", _xml(adverse_action_of(char, b), f"a reason text of {char.name}"))
         attribute.append(predicate)
     return out
+
+
+def _pair_characteristic(
+    first: Characteristic, second: Characteristic, unit: ReasonUnit, fields: _Fields
+) -> ET.Element:
+    """A pair of an interaction grid as ONE characteristic (one reason unit): an attribute per (bin of
+    ``first``, bin of ``second``), in the order the rule reads the two cells (first's bins in their order,
+    within each second's), its predicate both bins' predicates and its points the joint points (both
+    bins' points and the grid's cell); the baseline half a point below the best joint points a row can
+    attain, so the evaluator's points lost are the unit's."""
+    name = f"{first.name} x {second.name}"
+    out = _el(
+        "Characteristic",
+        name=name,
+        reasonCode=unit.code,
+        baselineScore=_decimal(unit.best - BASELINE_BELOW_BEST),
+    )
+    description = f"{first.description}, together with {_lower_first(second.description)}"
+    _extension(out, "description", _xml(description, f"description of {name}"))
+    second_bins = _ordered_bins(second, fields)
+    for a, first_predicate in _ordered_bins(first, fields):
+        bin_a = first.bins[a]
+        for b, second_predicate in second_bins:
+            bin_b = second.bins[b]
+            attribute = _sub(out, "Attribute", partialScore=str(int(unit.points[a, b])))
+            label = f"{bin_a.label}, {bin_b.label}"
+            _extension(attribute, "bin", _xml(label, f"a bin label of {name}"))
+            reason = (
+                f"{adverse_action_of(first, bin_a)}, together with "
+                f"{_lower_first(adverse_action_of(second, bin_b))}"
+            )
+            _extension(attribute, "reason", _xml(reason, f"a reason text of {name}"))
+            attribute.append(_all_of([copy.deepcopy(first_predicate), copy.deepcopy(second_predicate)]))
+    return out
+
+
+def _lower_first(text: str) -> str:
+    """``text`` continuing a sentence: its first letter lowered, unless it starts an acronym."""
+    return text[0].lower() + text[1:] if len(text) > 1 and not text[1].isupper() else text
+
+
+def _ordered_bins(char: Characteristic, fields: _Fields) -> list[tuple[int, ET.Element]]:
+    """(position in ``char.bins``, predicate) in the order the rule reads a cell: the first whose
+    predicate holds is the cell's bin."""
+    bins = list(enumerate(char.bins))
+    missing = next(i for i, b in bins if b.kind == "missing")
+    specials = [(i, b) for i, b in bins if b.kind == "special" and b.special_value is not None]
+    if char.dtype == "numeric":
+        field = fields.numeric(char.name)
+        ordered = [(missing, _missing(field))]
+        ordered += [(i, _simple(field, "equal", _number(b.special_value, char.name))) for i, b in specials]
+        intervals = sorted(
+            ((i, b) for i, b in bins if b.kind == "interval"),
+            key=lambda t: -math.inf if t[1].lower is None else t[1].lower,
+        )
+        ordered += [(i, _interval(field, b, char.name)) for i, b in intervals]
+        return ordered
+    field = fields.text(char.name)
+    ordered = [(missing, _missing(field))]
+    ordered += [
+        (i, _in(field, _text_forms(category_keys(canonical_number(b.special_value))), char.name))
+        for i, b in specials
+        if b.special_value is not None
+    ]
+    ordered += [
+        (i, _in(field, _text_forms(k for c in b.categories for k in category_keys(c)), char.name))
+        for i, b in bins
+        if b.kind == "categories" and b.categories
+    ]
+    ordered.append((missing, _el("True")))  # categories never seen in training
+    return ordered
 
 
 def _segment_predicate(cond: Condition | None, fields: _Fields) -> ET.Element:
@@ -501,6 +557,11 @@ def _header(artifact: ScorecardArtifact) -> ET.Element:
         "Numeric fields: text that is not a number makes the row invalid (returnInvalid); null or empty "
         "text is missing. Text fields are trimmed; blank is missing.",
     ]
+    if any(seg.interactions for seg in artifact.segments):
+        notes.append(
+            "An interaction grid's pair is one Characteristic (one reason code '<first>+<second>'): an "
+            "Attribute per pair of bins, its partialScore both bins' points plus the grid's cell."
+        )
     for note in notes:
         _sub(header, "Annotation").text = note
     _sub(header, "Timestamp").text = artifact.created_at.isoformat()
