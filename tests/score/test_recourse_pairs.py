@@ -273,6 +273,29 @@ def test_a_grid_can_make_a_plan_cheaper_and_its_points_count() -> None:
     check_plans(paired, frame, [with_grid], 2)
 
 
+def test_a_grid_never_buys_a_step_against_a_members_declaration() -> None:
+    # months_late (declared lower) x inquiries_6m (declared none): the grid pays 300 for three months late
+    # or more, or for no inquiries. Neither may be advised, so the plan lowers utilisation instead.
+    art = one_card(base=210)
+    seg = art.segments[0]
+    grid = [[300 if i == 2 or j == 0 else 0 for j in range(4)] for i in range(5)]
+    inter = Interaction(
+        first="months_late",
+        second="inquiries_6m",
+        first_groups=[[i] for i in range(5)],
+        second_groups=[[j] for j in range(4)],
+        points=grid,
+    )
+    segments = [seg.model_copy(update={"interactions": [inter]})]
+    paired = art.model_copy(update={"segments": segments}).with_hash()
+    frame = pd.DataFrame([{"months_late": 0, "utilisation": 0.95, "checking": "A13", "inquiries_6m": 5,
+                           "months_at_address": 40}])  # fmt: skip
+    for max_changes in (1, 2):
+        [plan] = planned(paired, frame, max_changes)
+        assert [(s.characteristic, s.steps) for s in plan.changes] == [("utilisation", 2)]
+        check_plans(paired, frame, [plan], max_changes)
+
+
 def _grids_scored() -> bool:
     try:
         CompiledScorecard.from_artifact(_pair_card([[0]] * 5))
