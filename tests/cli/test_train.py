@@ -347,3 +347,39 @@ def test_parameter_errors_name_the_flag(csv: Path, tmp_path: Path, args: list[st
     assert result.returncode != 0
     assert re.search(message, result.stderr), result.stderr
     assert "parameter " not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_with_interactions(tmp_path: Path) -> None:
+    from tests.model.test_interactions import _interacting
+
+    path = tmp_path / "pairs.csv"
+    _interacting(12000, 1).to_csv(path, index=False)
+    out = tmp_path / "pairs.json"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(path),
+            "--target",
+            "bad",
+            "--no-segment-search",
+            "--interactions",
+            "5",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    (inter,) = load_artifact(out).segments[0].interactions
+    assert {inter.first, inter.second} == {"months_late", "utilisation"}
+    assert f"interaction {inter.first} x {inter.second}" in " ".join(result.output.split())
+    # The grid is printed: its title, and each cell's points with the rows behind it.
+    assert f"points added for {inter.first} x {inter.second}" in result.output
+    for row_points, row_counts in zip(inter.points, inter.counts, strict=True):
+        for points, n in zip(row_points, row_counts, strict=True):
+            assert f"{points:+d} ({n:,} rows" in result.output
+    too_many = _main(
+        "train", str(path), "--target", "bad", "--interactions", "6", "--out", str(tmp_path / "x.json")
+    )
+    assert too_many.returncode != 0 and not (tmp_path / "x.json").exists()
+    assert "interactions" in too_many.stderr and "5" in too_many.stderr, too_many.stderr

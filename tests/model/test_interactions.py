@@ -1,4 +1,5 @@
-"""Pairwise-interaction prototype: grids found by a CV-guarded search, as plain data (not in the artifact)."""
+"""Pairwise interactions (issue 14): grids found by a CV-guarded search on each card's training rows, kept
+only where held-out rows gain, never against a declared advice direction, and stored in the model file."""
 
 from __future__ import annotations
 
@@ -6,46 +7,92 @@ import itertools
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
+from lucidscore.artifact import ScorecardArtifact, reference_scores
 from lucidscore.model import Scorecard
-from lucidscore.model._interactions import axis_groups, cell_deltas, find_interactions, interaction_points
+from lucidscore.model._interactions import axis_groups, cell_deltas, follows_directions
+from lucidscore.policy import FeatureMeta
 
 
-def _interacting(n: int, seed: int) -> pd.DataFrame:
-    """Late payments hurt far more when utilisation is high: no additive card can say so."""
+def _interacting(n: int, seed: int, late_alone: float = 0.2, together: float = 2.2) -> pd.DataFrame:
+    """Late payments hurt far more (``together`` < 0: less, or even help) when utilisation is high: no
+    additive card can say so."""
     rng = np.random.default_rng(seed)
     late = rng.poisson(0.6, n).astype(float)
     util = rng.beta(2, 2, n)
     tenure = rng.integers(0, 200, n).astype(float)
-    logit = -2.0 + 0.2 * late + 0.5 * util + 2.2 * late * (util > 0.6) - 0.004 * tenure
+    logit = -2.0 + late_alone * late + 0.5 * util + together * late * (util > 0.6) - 0.004 * tenure
     bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
     return pd.DataFrame({"months_late": late, "utilisation": util, "tenure_months": tenure, "bad": bad})
 
 
-def test_the_interacting_pair_is_found_and_helps_on_fresh_rows() -> None:
+def _fresh_auc(art: ScorecardArtifact, fresh: pd.DataFrame) -> float:
+    return float(roc_auc_score(fresh["bad"], -reference_scores(art.segments, fresh)))
+
+
+def test_the_interacting_pair_is_found_stored_and_helps_on_fresh_rows() -> None:
     train, fresh = _interacting(12000, 1), _interacting(40000, 2)
-    x, y = train.drop(columns=["bad"]), train["bad"]
-    card = Scorecard(segment_search=False).fit(x, y)
-    grids = find_interactions(card.artifact_, x, y.to_numpy(np.int8))
-    assert grids and {grids[0].first, grids[0].second} == {"months_late", "utilisation"}
-    assert len(grids) <= 5 and all(g.cv_gain > 0 for g in grids)
-    seg_rows = card.artifact_.segments[0].n_train
-    assert sum(map(sum, grids[0].counts)) == seg_rows
-    fx = fresh.drop(columns=["bad"])
-    score = card.score_table(fx)["score"].to_numpy().astype(np.int64)
-    plain = roc_auc_score(fresh["bad"], -score)
-    with_pairs = roc_auc_score(fresh["bad"], -(score + interaction_points(card.artifact_, grids, fx)))
-    assert with_pairs > plain + 0.005
+    plain = Scorecard(segment_search=False).fit(*_split(train)).artifact_
+    paired = Scorecard(segment_search=False, interactions=5).fit(*_split(train)).artifact_
+    (segment,) = paired.segments
+    assert segment.interactions, paired.training["notes"]
+    inter = segment.interactions[0]
+    assert {inter.first, inter.second} == {"months_late", "utilisation"}
+    assert sum(map(sum, inter.counts)) == segment.n_train == len(train)
+    assert any(f"interaction {inter.first} x {inter.second}" in n for n in paired.training["notes"])
+    assert segment.characteristics == plain.segments[0].characteristics  # the card itself is unchanged
+    assert _fresh_auc(paired, fresh) > _fresh_auc(plain, fresh) + 0.005
+    # The model file's training metrics and score table are those of the scores with the grids.
+    train_auc = roc_auc_score(train["bad"], -reference_scores(paired.segments, train))
+    assert paired.training["metrics"]["train_auc"] == pytest.approx(train_auc, abs=1e-9)
+
+
+def test_no_grid_is_kept_where_nothing_interacts() -> None:
+    rng = np.random.default_rng(7)
+    n = 20000
+    x = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(5)})
+    logit = -2.0 + x.sum(axis=1) * 0.4
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), name="bad")
+    art = Scorecard(segment_search=False, interactions=5).fit(x, y).artifact_
+    assert [s.interactions for s in art.segments] == [[]]
+
+
+def test_a_grid_never_runs_against_a_declared_direction() -> None:
+    # Here late payments hurt overall but help when utilisation is high: a grid would make the joint
+    # points rise with late payments there. Undeclared, the pair is kept; declared "lower is better",
+    # it is passed over (the card's own points do fall with late payments, so the check applies).
+    train = _interacting(12000, 4, late_alone=1.0, together=-2.2)
+    pair = {"months_late", "utilisation"}
+    undeclared = Scorecard(segment_search=False, interactions=5).fit(*_split(train)).artifact_
+    assert pair in [{i.first, i.second} for i in undeclared.segments[0].interactions]
+    meta = {
+        "months_late": FeatureMeta(
+            name="months_late", family="payment_behaviour", description="Months late", advice="lower"
+        )
+    }
+    seg = (
+        Scorecard(segment_search=False, interactions=5, feature_meta=meta)
+        .fit(*_split(train))
+        .artifact_.segments[0]
+    )
+    chars = {c.name: c for c in seg.characteristics}
+    late = [b.points for b in sorted(chars["months_late"].bins[1:], key=lambda b: b.lower or -np.inf)]
+    assert late == sorted(late, reverse=True) and late[0] > late[-1]
+    assert pair not in [{i.first, i.second} for i in seg.interactions]
+    for inter in seg.interactions:
+        by_bin = np.asarray(inter.points_by_bin(), dtype=np.int64)
+        assert follows_directions(chars[inter.first], chars[inter.second], by_bin)
 
 
 def test_the_search_is_deterministic() -> None:
-    train = _interacting(6000, 3)
-    x, y = train.drop(columns=["bad"]), train["bad"].to_numpy(np.int8)
-    card = Scorecard(segment_search=False).fit(x, y)
-    assert find_interactions(card.artifact_, x, y) == find_interactions(card.artifact_, x.copy(), y.copy())
+    x, y = _split(_interacting(6000, 3))
+    first = Scorecard(segment_search=False, interactions=5).fit(x, y).artifact_
+    again = Scorecard(segment_search=False, interactions=5).fit(x.copy(), y.copy()).artifact_
+    assert first.segments == again.segments
 
 
 @settings(max_examples=60, deadline=None)

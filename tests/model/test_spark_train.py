@@ -125,3 +125,22 @@ def test_taiwan_equal_local(spark: Any) -> None:
     sdf = spark.read.csv(str(TAIWAN), header=True, inferSchema=True).coalesce(1)
     remote = train_spark(sdf, target, audit_columns=audit)
     assert comparable(remote) == comparable(local)
+
+
+def test_interactions_equal_local(spark: Any) -> None:
+    """The interaction search reads the same rows of each card as locally (all of them up to
+    ``REFINE_ROWS``, then a seeded sample in row order): the same grids, points and cell counts, and the
+    training metrics of the scores with them. Above ``REFINE_ROWS`` rows, to take the sampled path."""
+    from lucidscore.model._refine import REFINE_ROWS
+
+    frame = table(5, REFINE_ROWS + 6_000)
+    util = np.random.default_rng(5).beta(2, 2, len(frame))
+    frame.insert(2, "util", np.round(util, 3))
+    late = frame["late"].clip(lower=0).to_numpy()
+    extra = np.random.default_rng(6).random(len(frame)) < 0.3 * late * (util > 0.6)
+    frame["bad"] = np.maximum(frame["bad"].to_numpy(), extra.astype(np.int64))
+    local, remote = both(
+        spark, frame, special_values=[-9.0], segment_search=False, shape_search=False, interactions=5
+    )
+    assert any(s.interactions for s in local.segments), local.training["notes"]
+    assert comparable(remote) == comparable(local)

@@ -30,6 +30,7 @@ from lucidscore.artifact._fingerprint import (
     training_overlap,
 )
 from lucidscore.artifact._model import (
+    MAX_INTERACTIONS,
     SCHEMA_VERSION,
     Bin,
     Characteristic,
@@ -123,6 +124,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "DEFAULT_TIERS",
+    "MAX_INTERACTIONS",
     "MAX_PRINCIPAL_REASONS",
     "MAX_SCORE",
     "MIN_SCORE",

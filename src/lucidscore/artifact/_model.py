@@ -252,6 +252,10 @@ class Interaction(BaseModel):
     first_groups: list[list[int]]
     second_groups: list[list[int]]
     points: list[list[int]]
+    # The training rows behind each cell and the bads among them (as ``Bin.count``/``bad_count``); empty
+    # when not known.
+    counts: list[list[int]] = Field(default_factory=list)
+    bad_counts: list[list[int]] = Field(default_factory=list)
 
     def points_by_bin(self) -> list[list[int]]:
         """The grid spread to bins: ``[a][b]`` = the points of the cell holding bin ``a`` of ``first`` and
@@ -332,8 +336,17 @@ class Segment(BaseModel):
                 if problem:
                     raise ValueError(f"{where}: {axis} {problem}")
             rows, cols = len(inter.first_groups), len(inter.second_groups)
-            if len(inter.points) != rows or any(len(r) != cols for r in inter.points):
-                raise ValueError(f"{where}: points must be a {rows} x {cols} grid (first x second groups)")
+            for field, grid in (
+                ("points", inter.points),
+                ("counts", inter.counts),
+                ("bad_counts", inter.bad_counts),
+            ):
+                if field != "points" and not grid:
+                    continue
+                if len(grid) != rows or any(len(r) != cols for r in grid):
+                    raise ValueError(
+                        f"{where}: {field} must be a {rows} x {cols} grid (first x second groups)"
+                    )
         return self
 
 

@@ -21,7 +21,7 @@ from lucidscore.tabular import read_table, write_table
 if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
     import pandas as pd
 
-    from lucidscore.artifact import Condition, ScorecardArtifact
+    from lucidscore.artifact import Condition, Interaction, ScorecardArtifact, Segment
 
 _RULE = re.compile(r"^\s*([^\s<>=!]+)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 
@@ -150,6 +150,30 @@ def _bad_value(text: str | None) -> float | str | None:
         return text
 
 
+def _grid_table(seg: Segment, inter: Interaction) -> Table:
+    """One interaction grid: points added per cell (rows and bad rate behind it), rows the first
+    characteristic's groups of bins, columns the second's."""
+    chars = {c.name: c for c in seg.characteristics}
+
+    def label(name: str, group: list[int]) -> str:
+        return " | ".join(chars[name].bins[i].label for i in group)
+
+    table = Table(title=f"segment {seg.name}: points added for {inter.first} x {inter.second}")
+    table.add_column(f"{inter.first} \\ {inter.second}", justify="left")
+    for group in inter.second_groups:
+        table.add_column(label(inter.second, group), justify="right")
+    for i, group in enumerate(inter.first_groups):
+        cells = []
+        for j in range(len(inter.second_groups)):
+            cell = f"{inter.points[i][j]:+d}"
+            if inter.counts:
+                n, bad = inter.counts[i][j], inter.bad_counts[i][j]
+                cell += f" ({n:,} rows, {bad / n:.1%} bad)" if n else " (no rows)"
+            cells.append(cell)
+        table.add_row(label(inter.first, group), *cells)
+    return table
+
+
 def _report(console: Console, art: ScorecardArtifact, out: Path) -> None:
     for seg in art.segments:
         cond = "everyone else" if seg.condition is None else seg.name
@@ -188,6 +212,8 @@ def _report(console: Console, art: ScorecardArtifact, out: Path) -> None:
                     end_section=i == len(ch.bins) - 1,
                 )
         console.print(table)
+        for inter in seg.interactions:
+            console.print(_grid_table(seg, inter))
     metrics = art.training.get("metrics", {})
     if "test_auc" in metrics:
         console.print(
@@ -254,6 +280,7 @@ def train(
     segment_search: Annotated[bool, typer.Option(help=_help("segment_search"))] = True,
     shape_search: Annotated[bool, typer.Option(help=_help("shape_search"))] = True,
     refine: Annotated[bool, typer.Option(help=_help("refine"))] = True,
+    interactions: Annotated[int, typer.Option(help=_help("interactions"))] = 0,
     woe_prior: Annotated[float, typer.Option(help=_help("woe_prior"))] = 4.0,
     min_segment_rows: Annotated[int, typer.Option(help=_help("min_segment_rows"))] = 1000,
     min_segment_bads: Annotated[int, typer.Option(help=_help("min_segment_bads"))] = 50,
@@ -343,6 +370,7 @@ def train(
                 regularization=regularization,
                 shape_search=shape_search,
                 refine=refine,
+                interactions=interactions,
                 woe_prior=woe_prior,
                 scaling=scaling,
                 feature_meta=meta,

@@ -16,8 +16,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
-    MAX_SCORE,
-    MIN_SCORE,
     Bin,
     Characteristic,
     Condition,
@@ -324,7 +322,8 @@ def fit_card(
     rows: npt.NDArray[np.int64] | None = None,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
-    them), notes on every column skipped or dropped, and the training rows' scores."""
+    them), notes on every column skipped or dropped, and the training rows' points before the 350-950
+    clip."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows)
@@ -384,4 +383,4 @@ def fit_card(
         n_train=int(y.size),
         bad_rate=float(y.mean()),
     )
-    return segment, [f"segment {name}: {n}" for n in notes], np.clip(raw, MIN_SCORE, MAX_SCORE)
+    return segment, [f"segment {name}: {n}" for n in notes], raw

@@ -25,6 +25,7 @@ from lucidscore.artifact import (
     ScorecardArtifact,
     ScoreProbability,
     Segment,
+    bin_index,
     category_values,
     condition_mask,
     fingerprint_rows,
@@ -33,8 +34,10 @@ from lucidscore.artifact import (
 from lucidscore.errors import InputError
 from lucidscore.model._card import fit_card, model_columns
 from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
+from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._refine import sample_positions
 from lucidscore.model._search import rule_name, search_segment
 from lucidscore.model._shape import ShapeResult, choose_shape
 from lucidscore.policy.guard import check_model_inputs
@@ -188,9 +191,13 @@ def _fit_segments(
     columns = model_columns(frame, card_kinds)  # each card bins its rows of these, in place
     for name, cond, rows in plan:
         where = None if rows.all() else np.flatnonzero(rows)
-        seg, seg_notes, seg_scores = fit_card(
-            name, cond, columns, y[rows], card_kinds, p, progress, rows=where
-        )
+        seg, seg_notes, seg_raw = fit_card(name, cond, columns, y[rows], card_kinds, p, progress, rows=where)
+        if p.interactions:
+            if progress is not None:
+                progress(f"{name}: searching interactions")
+            seg, pair_notes, seg_raw = with_interactions(seg, frame, rows, y[rows], seg_raw, p)
+            seg_notes += pair_notes
+        seg_scores = np.clip(seg_raw, MIN_SCORE, MAX_SCORE)
         segments.append(seg)
         notes += seg_notes
         full = np.zeros(len(frame), dtype=np.int64)
@@ -201,6 +208,39 @@ def _fit_segments(
     for i, full in enumerate(per_card):
         scores[seg_of == i] = full[seg_of == i]
     return segments, notes, scores
+
+
+def with_interactions(
+    seg: Segment,
+    frame: pd.DataFrame,
+    rows: npt.NDArray[np.bool_],
+    y: npt.NDArray[np.int8],
+    raw: npt.NDArray[np.int64],
+    p: ScorecardParams,
+) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
+    """``seg`` with the interaction grids its training rows (``rows`` of ``frame``, targets ``y``) support,
+    read where refinement reads (``sample_positions``); notes on each grid; the rows' points before the
+    clip (``raw``, the card's) with the grids' points added."""
+    positions = np.flatnonzero(rows)
+    take = sample_positions(positions.size)
+    read = positions if take is None else positions[take]
+    names = [c.name for c in seg.characteristics]
+    inters, notes = segment_interactions(
+        seg, frame.iloc[read][names], y if take is None else y[take], p.scaling, p.interactions
+    )
+    if not inters:
+        return seg, [], raw
+    seg = Segment.model_validate({**seg.model_dump(), "interactions": [i.model_dump() for i in inters]})
+    chars = {c.name: c for c in seg.characteristics}
+    raw = raw.copy()
+    for inter in inters:
+        grid = np.asarray(inter.points_by_bin(), dtype=np.int64)
+        first, second = (
+            bin_index(chars[n], frame[n].iloc[positions], positions=positions)
+            for n in (inter.first, inter.second)
+        )
+        raw += grid[first, second]
+    return seg, [f"segment {seg.name}: {n}" for n in notes], raw
 
 
 def _segment_plan(

@@ -1,64 +1,50 @@
-"""Pairwise interactions as points grids (prototype, issue 14): fitting side only, returns plain data.
+"""Pairwise interactions as points grids (issue 14): the fitting side.
 
 An additive card cannot say "late payments matter more when utilisation is high". A pair grid can, and
 stays a points table: each axis is one characteristic of the card, its bins grouped by their points into
-at most ``AXIS_GROUPS`` ordered groups (low, middle, high points: monotone per axis by construction), and
-each cell of the grid adds integer points to the score of the rows that fall in it.
+at most ``AXIS_GROUPS`` ordered groups (low, middle, high points), and each cell of the grid adds integer
+points to the score of the rows that fall in it (``lucidscore.artifact.Interaction``).
 
-How pairs are chosen (``find_interactions``), per segment of a fitted card and only on its training rows:
+How pairs are chosen (``segment_interactions``), per segment of a fitted card, on the card's training rows
+that refinement reads too (``_refine.sample_positions``: all of them up to 40,000, else a seeded sample in
+row order, so the Spark engine reads the same rows; a card of fewer than ``_refine.MIN_ROWS`` rows gets
+none, as it gets no refinement: its held-out rows cannot tell a pattern from noise):
 
-1. candidates: every pair of the segment's ``CANDIDATE_CHARACTERISTICS`` characteristics of highest IV;
+1. candidates: every pair of the segment's ``CANDIDATE_CHARACTERISTICS`` characteristics of highest IV
+   (with at least two groups);
 2. a cell's adjustment is the credible log odds ratio of observed to expected bads and goods, given the
-   card's own score: ``delta = ln((O + a) / (E + a)) - ln((G + a') / (EG + a'))`` with ``a`` =
-   ``CELL_PRIOR`` pseudo-bads and ``a'`` the pseudo-goods at the cell's expected odds, so an empty or
-   small cell, or one the card already predicts well, adds nothing;
+   score so far: ``delta = ln((O + a) / (E + a)) - ln((G + a') / (EG + a'))`` with ``a`` = ``CELL_PRIOR``
+   pseudo-bads and ``a'`` the pseudo-goods at the cell's expected odds, so an empty or small cell, or one
+   the card already predicts well, adds nothing;
 3. greedy forward selection guarded by ``FOLDS``-fold stratified cross-validation: at each step the pair
-   whose grid, estimated on the fold's training rows, raises the held-out AUC the most on average is
-   added, if it raises it on every fold and by at least ``MIN_GAIN`` on average; at most ``MAX_PAIRS``;
+   whose grid, estimated on the fold's training rows, lowers the held-out log loss the most on average is
+   added, if it lowers it on every fold and by at least ``MIN_GAIN`` per row on average; at most
+   ``max_pairs``; a characteristic joins one pair at most (the reason rule's units); a pair whose grid
+   would make the points of a characteristic with a declared advice direction run against that direction
+   (where the card's own points follow it) is passed over, so no reason or plan points the wrong way;
    the next step starts from the score with the pairs so far;
-4. the kept grids are re-estimated on all the segment's rows and scaled to points like the card
-   (points = round(-factor * delta)).
-
-Not wired into the artifact yet (the artifact, kernel, SQL and reasons must carry it first); the
-benchmark measures what it would add (``bench_fit.py --only interactions``).
+4. the kept grids are estimated on all the rows read and scaled to points like the card
+   (points = round(-factor * delta)); ``first`` is the member listed first in the segment.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.artifact import Characteristic, ScorecardArtifact, bin_index, segment_of_rows
+from lucidscore.artifact import Characteristic, Interaction, Scaling, Segment, bin_index
+from lucidscore.model._refine import MIN_ROWS
 from lucidscore.model._search import stratified_folds
 
 AXIS_GROUPS = 3
 CANDIDATE_CHARACTERISTICS = 6
 CELL_PRIOR = 4.0
 FOLDS = 3
-MIN_GAIN = 0.0005
+MIN_GAIN = 0.0002  # held-out log loss per row (nats)
 MAX_PAIRS = 5
-SEARCH_ROWS = 50_000
-
-
-@dataclass(frozen=True)
-class PairGrid:
-    """One interaction of a segment: ``points[i][j]`` are added for rows whose first characteristic's bin
-    is in ``first_groups[i]`` (positions in that characteristic's ``bins``) and whose second one's is in
-    ``second_groups[j]``; ``counts``/``bad_counts`` are the training rows behind each cell."""
-
-    segment: str
-    first: str
-    second: str
-    first_groups: list[list[int]]
-    second_groups: list[list[int]]
-    points: list[list[int]]
-    counts: list[list[int]]
-    bad_counts: list[list[int]]
-    cv_gain: float
 
 
 def axis_groups(ch: Characteristic) -> list[list[int]]:
@@ -116,19 +102,13 @@ def cell_deltas(
     )
 
 
-def _auc(y: npt.NDArray[np.int8], log_odds_bad: npt.NDArray[np.float64]) -> float:
-    """AUC of bads ranked above goods (ties count one half), by ranks: O(n log n), no scikit-learn.
+def _log_loss(y: npt.NDArray[np.int8], eta: npt.NDArray[np.float64]) -> float:
+    """Mean log loss of log-odds of bad ``eta``.
 
-    >>> _auc(np.array([0, 1, 0, 1], np.int8), np.array([0.1, 0.9, 0.5, 0.5]))
-    0.875
+    >>> round(_log_loss(np.array([0, 1], np.int8), np.zeros(2)), 4)
+    0.6931
     """
-    _, inverse, counts = np.unique(log_odds_bad, return_inverse=True, return_counts=True)
-    rank = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]  # average rank of ties, from 1
-    n_bad = float(y.sum())
-    n_good = float(y.size) - n_bad
-    if n_bad == 0 or n_good == 0:
-        return 0.5
-    return float((rank[y == 1].sum() - n_bad * (n_bad + 1) / 2.0) / (n_bad * n_good))
+    return float(np.mean(np.logaddexp(0.0, eta) - y * eta))
 
 
 def _pair_cells(
@@ -137,112 +117,133 @@ def _pair_cells(
     return a[0] * b[1] + b[0], a[1] * b[1]
 
 
-def _search(
-    axes: dict[str, tuple[npt.NDArray[np.int64], int]],
-    names: list[str],
+def _cv_gain(
+    cell: npt.NDArray[np.int64],
+    n_cells: int,
     y: npt.NDArray[np.int8],
     eta: npt.NDArray[np.float64],
-) -> list[tuple[str, str, float]]:
-    """Greedy CV-guarded forward selection of pairs on (a sample of) the segment's rows."""
+    folds: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
+    before: list[float],
+) -> list[float]:
+    """Held-out log loss each fold saves when the pair's grid, fitted on the fold's other rows, is added."""
+    gains = []
+    for (train, held), loss in zip(folds, before, strict=True):
+        p_bad = 1.0 / (1.0 + np.exp(-eta[train]))
+        delta = cell_deltas(cell[train], n_cells, y[train], p_bad)
+        gains.append(loss - _log_loss(y[held], eta[held] + delta[cell[held]]))
+    return gains
+
+
+def follows_directions(
+    first: Characteristic, second: Characteristic, grid_by_bin: npt.NDArray[np.int64]
+) -> bool:
+    """False when adding the grid makes the joint points of a member with a declared advice direction
+    run against it along that member's interval bins (for some bin of the other member), where the
+    member's own points follow it.
+
+    >>> from lucidscore.artifact import Bin
+    >>> def char(name, points, advice):
+    ...     bins = [Bin(kind="missing", label="missing", count=0, bad_count=0, woe=0.0, points=0)] + [
+    ...         Bin(kind="interval", lower=lo, upper=hi, label=name, count=10, bad_count=1, woe=0.0, points=p)
+    ...         for lo, hi, p in [(None, 1.0, points[0]), (1.0, None, points[1])]]
+    ...     return Characteristic(name=name, family="credit_history", dtype="numeric", description=name,
+    ...         iv=0.1, coefficient=-1.0, bins=bins, advice=advice, actionable=advice != "none")
+    >>> late, util = char("late", [20, 0], "lower"), char("util", [5, 0], "none")
+    >>> follows_directions(late, util, np.zeros((3, 3), np.int64))
+    True
+    >>> grid = np.zeros((3, 3), np.int64); grid[2, 1] = 30  # many late payments, low utilisation: +30
+    >>> follows_directions(late, util, grid)
+    False
+    """
+    own_a = np.array([b.points for b in first.bins], dtype=np.int64)
+    own_b = np.array([b.points for b in second.bins], dtype=np.int64)
+    joint = own_a[:, None] + own_b[None, :] + grid_by_bin
+    for char, own, along in ((first, own_a, joint), (second, own_b, joint.T)):
+        sign = {"lower": -1, "higher": 1}.get(char.advice_direction, 0)
+        if sign == 0:
+            continue
+        order = sorted(
+            (i for i, b in enumerate(char.bins) if b.kind == "interval"),
+            key=lambda i: -np.inf if char.bins[i].lower is None else float(char.bins[i].lower),  # type: ignore[arg-type]
+        )
+        if np.any(sign * np.diff(own[order]) < 0):
+            continue  # the card's own points do not follow the direction: nothing for the grid to keep
+        if np.any(sign * np.diff(along[order, :], axis=0) < 0):
+            return False
+    return True
+
+
+def segment_interactions(
+    segment: Segment,
+    frame: pd.DataFrame,
+    y: npt.NDArray[np.int8],
+    scaling: Scaling,
+    max_pairs: int = MAX_PAIRS,
+) -> tuple[list[Interaction], list[str]]:
+    """Pair grids for one segment of a fitted card from the training rows ``frame``/``y`` it reads
+    (module docstring), and a note per grid kept. Deterministic; reads nothing but the rows given."""
+    chars = segment.characteristics
+    if max_pairs < 1 or len(chars) < 2 or y.size < MIN_ROWS or y.min() == y.max():
+        return [], []
+    factor = scaling.factor
+    position = {c.name: i for i, c in enumerate(chars)}
+    codes = {c.name: bin_index(c, frame[c.name]).astype(np.int64) for c in chars}
+    points = np.full(y.size, float(segment.base_points))
+    for c in chars:
+        points += np.array([b.points for b in c.bins], dtype=np.float64)[codes[c.name]]
+    eta = -(points - scaling.offset) / factor  # the log-odds of bad the card's points imply
+    groups = {c.name: axis_groups(c) for c in chars}
+    names = [
+        c.name for c in sorted(chars, key=lambda c: (-c.iv, position[c.name])) if len(groups[c.name]) > 1
+    ][:CANDIDATE_CHARACTERISTICS]
+    axes = {n: (_cell_of(codes[n], groups[n], len(chars[position[n]].bins)), len(groups[n])) for n in names}
     folds = stratified_folds(y, FOLDS, seed=0)
-    chosen: list[tuple[str, str, float]] = []
-    current = eta.copy()
-    remaining = list(itertools.combinations(names, 2))
-    while remaining and len(chosen) < MAX_PAIRS:
-        best: tuple[float, tuple[str, str]] | None = None
+    remaining = sorted(itertools.combinations(names, 2), key=lambda p: (position[p[0]], position[p[1]]))
+    remaining = [p if position[p[0]] < position[p[1]] else (p[1], p[0]) for p in remaining]
+    out: list[Interaction] = []
+    notes: list[str] = []
+    while remaining and len(out) < max_pairs:
+        before = [_log_loss(y[held], eta[held]) for _, held in folds]
+        ranked: list[tuple[float, tuple[str, str]]] = []
         for pair in remaining:
             cell, n_cells = _pair_cells(axes[pair[0]], axes[pair[1]])
-            gains = []
-            for train, held in folds:
-                p_bad = 1.0 / (1.0 + np.exp(-current[train]))
-                delta = cell_deltas(cell[train], n_cells, y[train], p_bad)
-                gains.append(_auc(y[held], current[held] + delta[cell[held]]) - _auc(y[held], current[held]))
-            if (
-                min(gains) > 0
-                and float(np.mean(gains)) >= MIN_GAIN
-                and (best is None or np.mean(gains) > best[0])
-            ):
-                best = (float(np.mean(gains)), pair)
-        if best is None:
-            break
-        gain, pair = best
-        cell, n_cells = _pair_cells(axes[pair[0]], axes[pair[1]])
-        current = current + cell_deltas(cell, n_cells, y, 1.0 / (1.0 + np.exp(-current)))[cell]
-        chosen.append((pair[0], pair[1], gain))
-        remaining.remove(pair)
-    return chosen
-
-
-def find_interactions(art: ScorecardArtifact, frame: pd.DataFrame, y: npt.NDArray[np.int8]) -> list[PairGrid]:
-    """Pair grids for each segment of a fitted card, from its training rows ``frame``/``y`` (module
-    docstring). Deterministic; reads nothing but the rows given."""
-    factor = art.scaling.factor
-    seg_of = segment_of_rows(art.segments, frame)
-    out: list[PairGrid] = []
-    for s, seg in enumerate(art.segments):
-        rows = np.flatnonzero(seg_of == s)
-        ys = y[rows]
-        if rows.size < 2 * FOLDS or ys.min() == ys.max() or len(seg.characteristics) < 2:
-            continue
-        part = frame.iloc[rows]
-        codes = {ch.name: bin_index(ch, part[ch.name]).astype(np.int64) for ch in seg.characteristics}
-        points = np.full(rows.size, float(seg.base_points))
-        for ch in seg.characteristics:
-            points += np.array([b.points for b in ch.bins], dtype=np.float64)[codes[ch.name]]
-        eta = -(points - art.scaling.offset) / factor  # log-odds of bad that the card's points imply
-        chars = {ch.name: ch for ch in seg.characteristics}
-        names = [c.name for c in sorted(seg.characteristics, key=lambda c: -c.iv)][:CANDIDATE_CHARACTERISTICS]
-        groups = {n: axis_groups(chars[n]) for n in names}
-        axes = {n: (_cell_of(codes[n], groups[n], len(chars[n].bins)), len(groups[n])) for n in names}
-        take = np.arange(rows.size)
-        if rows.size > SEARCH_ROWS:
-            take = np.sort(np.random.default_rng(0).choice(rows.size, SEARCH_ROWS, replace=False))
-        sampled = {n: (a[0][take], a[1]) for n, a in axes.items()}
-        current = eta.copy()
-        for first, second, gain in _search(sampled, names, ys[take], eta[take]):
+            gains = _cv_gain(cell, n_cells, y, eta, folds, before)
+            if min(gains) > 0 and float(np.mean(gains)) >= MIN_GAIN:
+                ranked.append((float(np.mean(gains)), pair))
+        ranked.sort(key=lambda t: -t[0])  # stable: equal gains keep the listing order
+        kept = None
+        for gain, (first, second) in ranked:
             cell, n_cells = _pair_cells(axes[first], axes[second])
-            delta = cell_deltas(cell, n_cells, ys, 1.0 / (1.0 + np.exp(-current)))
-            current = current + delta[cell]
-            g1, g2 = len(groups[first]), len(groups[second])
-            counts = np.bincount(cell, minlength=n_cells).reshape(g1, g2)
-            bads = np.bincount(cell, weights=ys, minlength=n_cells).round().astype(int).reshape(g1, g2)
-            out.append(
-                PairGrid(
-                    segment=seg.name,
-                    first=first,
-                    second=second,
-                    first_groups=groups[first],
-                    second_groups=groups[second],
-                    points=np.rint(-factor * delta).astype(int).reshape(g1, g2).tolist(),
-                    counts=counts.tolist(),
-                    bad_counts=bads.tolist(),
-                    cv_gain=gain,
-                )
+            delta = cell_deltas(cell, n_cells, y, 1.0 / (1.0 + np.exp(-eta)))
+            g1, g2 = axes[first][1], axes[second][1]
+            grid = np.rint(-factor * delta).astype(np.int64).reshape(g1, g2)
+            bads = np.bincount(cell, weights=y, minlength=n_cells).round().astype(int)
+            inter = Interaction(
+                first=first,
+                second=second,
+                first_groups=groups[first],
+                second_groups=groups[second],
+                points=grid.tolist(),
+                counts=np.bincount(cell, minlength=n_cells).reshape(g1, g2).tolist(),
+                bad_counts=bads.reshape(g1, g2).tolist(),
             )
-    return out
-
-
-def interaction_points(
-    art: ScorecardArtifact, grids: list[PairGrid], frame: pd.DataFrame
-) -> npt.NDArray[np.int64]:
-    """Points the grids add to each row of ``frame`` (rows score on their segment's grids only)."""
-    seg_of = segment_of_rows(art.segments, frame)
-    names = [s.name for s in art.segments]
-    out = np.zeros(len(frame), dtype=np.int64)
-    for g in grids:
-        s = names.index(g.segment)
-        rows = np.flatnonzero(seg_of == s)
-        chars = {ch.name: ch for ch in art.segments[s].characteristics}
-        part = frame.iloc[rows]
-        a = _cell_of(
-            bin_index(chars[g.first], part[g.first]).astype(np.int64),
-            g.first_groups,
-            len(chars[g.first].bins),
+            by_bin = np.asarray(inter.points_by_bin(), dtype=np.int64)
+            if not follows_directions(chars[position[first]], chars[position[second]], by_bin):
+                remaining.remove((first, second))
+                continue
+            kept = (gain, inter, by_bin)
+            break
+        if kept is None:
+            break
+        gain, inter, by_bin = kept
+        eta = eta - by_bin[codes[inter.first], codes[inter.second]] / factor
+        out.append(inter)
+        notes.append(
+            f"interaction {inter.first} x {inter.second}: held-out log loss {gain:.5f} lower per row "
+            f"({FOLDS}-fold cross-validation on {y.size:,} training rows); kept as a "
+            f"{len(inter.first_groups)} x {len(inter.second_groups)} points grid"
         )
-        b = _cell_of(
-            bin_index(chars[g.second], part[g.second]).astype(np.int64),
-            g.second_groups,
-            len(chars[g.second].bins),
-        )
-        out[rows] += np.asarray(g.points, dtype=np.int64)[a, b]
-    return out
+        used = {inter.first, inter.second}
+        remaining = [p for p in remaining if not used & set(p)]
+    out.sort(key=lambda i: position[i.first])
+    return out, notes

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lucidscore.artifact import Condition, Scaling
+from lucidscore.artifact import MAX_INTERACTIONS, Condition, Scaling
 from lucidscore.model._binning import WOE_PRIOR, Trend
 from lucidscore.policy import FeatureMeta
 
@@ -73,6 +73,13 @@ class ScorecardParams(BaseModel):
         default=True,
         description="Refine each card's points on the pre-bins its bins were merged from, by boosting from "
         "the card's score and stopping where held-out training rows stop improving (trend auto or none).",
+    )
+    interactions: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_INTERACTIONS,
+        description="Most pairwise-interaction grids per card (0 = none): pairs of characteristics whose "
+        "points grid lowers the held-out log loss on every fold of the card's training rows.",
     )
     min_segment_rows: int = Field(
         default=1000, ge=10, description="Fewest training rows a segment's card needs."

@@ -68,6 +68,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         segment_search: bool = True,
         shape_search: bool = True,
         refine: bool = True,
+        interactions: int = 0,
         min_segment_rows: int = 1000,
         min_segment_bads: int = 50,
         regularization: float = 1.0,
@@ -91,6 +92,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.segment_search = segment_search
         self.shape_search = shape_search
         self.refine = refine
+        self.interactions = interactions
         self.min_segment_rows = min_segment_rows
         self.min_segment_bads = min_segment_bads
         self.regularization = regularization

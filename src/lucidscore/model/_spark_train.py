@@ -60,6 +60,7 @@ from lucidscore.model._binning import (
 from lucidscore.model._card import card_points, sign_safe_fit
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
+from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._refine import MIN_ROWS, refinable, refine_sample, refinement_notes, sample_positions
 from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search_segment
@@ -681,6 +682,9 @@ def fit_card_spark(
         n_train=int(n_rows),
         bad_rate=float(y_bad / n_rows) if n_rows else float("nan"),
     )
+    if params.interactions:
+        segment, pair_notes = _interactions(rows, n_rows, segment, alias, params, progress)
+        notes += pair_notes
     return segment, [f"segment {name}: {note}" for note in notes]
 
 
@@ -703,14 +707,7 @@ def _refine(
     if not refinable(chars, trends) or n_rows < MIN_ROWS:
         return chars, []
     _note(progress, f"{name}: refining points")
-    columns = [alias[c.name] for c in final]
-    take = sample_positions(n_rows)
-    picked = rows
-    if take is not None:
-        order = rows.select(ROW).orderBy(ROW).toPandas()[ROW].to_numpy(dtype=np.int64)
-        ids = rows.sparkSession.createDataFrame(pd.DataFrame({ROW: order[take]}))
-        picked = rows.join(ids, on=ROW, how="inner")
-    sample = picked.select(ROW, Y, *columns).orderBy(ROW).toPandas()
+    sample = _sample(rows, n_rows, [alias[c.name] for c in final])
     ys = sample[Y].to_numpy(dtype=np.int8)
     cells = [
         _cells(sample[alias[c.name]], c.fine_edges, c.fine_specials)
@@ -721,6 +718,40 @@ def _refine(
     s = params.scaling
     refined = refine_sample(chars, final, cells, ys, base, s, params.woe_prior, trends, params.max_bins)
     return refined.characteristics, refinement_notes(refined)
+
+
+def _sample(rows: Any, n_rows: int, columns: list[str]) -> pd.DataFrame:
+    """The segment's rows that ``sample_positions`` picks (all of them up to ``REFINE_ROWS``), in row
+    order, with the target and ``columns``: what refinement and the interaction search read, as locally
+    (above that many rows, the segment's row indexes are collected first, 8 bytes a row)."""
+    take = sample_positions(n_rows)
+    picked = rows
+    if take is not None:
+        order = rows.select(ROW).orderBy(ROW).toPandas()[ROW].to_numpy(dtype=np.int64)
+        ids = rows.sparkSession.createDataFrame(pd.DataFrame({ROW: order[take]}))
+        picked = rows.join(ids, on=ROW, how="inner")
+    return picked.select(ROW, Y, *columns).orderBy(ROW).toPandas()
+
+
+def _interactions(
+    rows: Any,
+    n_rows: int,
+    segment: Segment,
+    alias: dict[str, str],
+    params: ScorecardParams,
+    progress: Progress | None,
+) -> tuple[Segment, list[str]]:
+    """``_fit.with_interactions``: the same search on the same rows (``_sample``), collected."""
+    _note(progress, f"{segment.name}: searching interactions")
+    names = [c.name for c in segment.characteristics]
+    sample = _sample(rows, n_rows, [alias[n] for n in names])
+    frame = pd.DataFrame({n: sample[alias[n]] for n in names})
+    ys = sample[Y].to_numpy(dtype=np.int8)
+    inters, notes = segment_interactions(segment, frame, ys, params.scaling, params.interactions)
+    if inters:
+        update = {"interactions": [i.model_dump() for i in inters]}
+        segment = Segment.model_validate({**segment.model_dump(), **update})
+    return segment, notes
 
 
 def _scored(
