@@ -28,7 +28,7 @@ from tests.evaluate.test_report import SECTIONS, _Figures
 
 def _with_grids(art: ScorecardArtifact) -> ScorecardArtifact:
     """``art`` with a grid in every segment: utilisation x months_late where both are scored, else
-    utilisation x housing."""
+    utilisation x housing; the last segment's grid with training counts."""
     segments = []
     for k, seg in enumerate(art.segments):
         names = [c.name for c in seg.characteristics]
@@ -37,8 +37,18 @@ def _with_grids(art: ScorecardArtifact) -> ScorecardArtifact:
         rows = [[0, 1], [2, 3, 4], [5]]  # utilisation: under 0.4, 0.4 and over, missing
         cols = [[0], [1], list(range(2, len(other.bins)))]
         points = [[(10 * (k + 1) * (i - j)) for j in range(len(cols))] for i in range(len(rows))]
+        # The last segment's grid records training counts (as train writes them), the others none.
+        counts = [[50, 57, 64], [100, 107, 114], [150, 157, 0]]  # the last cell: no training rows
+        counts = counts if k == len(art.segments) - 1 else []
+        bads = [[(n // 5) * (j != 1) for j, n in enumerate(row)] for row in counts]
         inter = Interaction(
-            first="utilisation", second=second, first_groups=rows, second_groups=cols, points=points
+            first="utilisation",
+            second=second,
+            first_groups=rows,
+            second_groups=cols,
+            points=points,
+            counts=counts,
+            bad_counts=bads,
         )
         segments.append(seg.model_copy(update={"interactions": [inter]}))
     return art.model_copy(update={"segments": segments}).with_hash()
@@ -87,8 +97,15 @@ def test_every_grid_is_reported_with_its_cells_counted_by_the_reference_rule(
             next(c for c in seg.characteristics if c.name == n) for n in (inter.first, inter.second)
         )
         assert grid.points == inter.points
-        assert grid.first_labels == [", ".join(first.bins[i].label for i in g) for g in inter.first_groups]
-        assert grid.second_labels == [", ".join(second.bins[i].label for i in g) for g in inter.second_groups]
+        assert grid.first_labels == [" | ".join(first.bins[i].label for i in g) for g in inter.first_groups]
+        assert grid.second_labels == [
+            " | ".join(second.bins[i].label for i in g) for g in inter.second_groups
+        ]
+        assert grid.train_rows == inter.counts
+        assert grid.train_bad_rate == [
+            [pytest.approx(b / n) if n else None for n, b in zip(rn, rb, strict=True)]
+            for rn, rb in zip(inter.counts, inter.bad_counts, strict=True)
+        ]
         a, b = bin_index(first, test[first.name]), bin_index(second, test[second.name])
         in_segment = seg_of_row == s
         bad = test["default"].to_numpy() == 1
@@ -123,7 +140,10 @@ def test_the_page_shows_each_grid_as_a_labelled_heat_map_with_figures_equal_to_t
         shown = {key for key, *_ in parser.figures if key.startswith(f"interactions/{k}/")}
         cells = len(grid.first_labels) * len(grid.second_labels)
         filled = sum(r is not None for row in grid.bad_rate for r in row)
-        assert len(shown) == 2 * cells + filled  # points and rows of every cell, bad rate where it has rows
+        trained = sum(r is not None for row in grid.train_bad_rate for r in row)
+        # points and rows of every cell, bad rate where it has rows; the same for training when known
+        assert len(shown) == 2 * cells + filled + (cells if grid.train_rows else 0) + trained
+        assert ("in training" in heat.text[0][0]) == bool(grid.train_rows)
     for key, text, digits, pct in parser.figures:
         assert_figure_matches(saved, key, text, digits, pct)
 

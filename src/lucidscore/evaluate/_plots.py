@@ -138,15 +138,18 @@ def approval(attribute: str, entry: dict[str, Any]) -> go.Figure:
 
 def interaction(grid: dict[str, Any]) -> go.Figure:
     """An interaction grid as a heat map of its points (first's groups down, second's across), each cell
-    showing its points, with its rows and bad rate on hover."""
-    rows, rates = grid["rows"], grid["bad_rate"]
+    showing its points, with its rows and bad rate (evaluated, and in training when known) on hover."""
+
+    def evidence(n: int, rate: float | None) -> str:
+        return f"{n:,} rows, bad rate " + ("–" if rate is None else f"{rate:.1%}")
+
     hover = [
-        [
-            f"{n:,} rows, bad rate " + ("–" if r is None else f"{r:.1%}")
-            for n, r in zip(row_n, row_r, strict=True)
-        ]
-        for row_n, row_r in zip(rows, rates, strict=True)
+        [evidence(n, r) for n, r in zip(row_n, row_r, strict=True)]
+        for row_n, row_r in zip(grid["rows"], grid["bad_rate"], strict=True)
     ]
+    for i, row_n in enumerate(grid["train_rows"]):
+        for j, n in enumerate(row_n):
+            hover[i][j] += f"<br>in training: {evidence(n, grid['train_bad_rate'][i][j])}"
     fig = _fig(
         f"{grid['first']} × {grid['second']} ({grid['segment']}): points added",
         xaxis={"title": grid["second"], "type": "category"},

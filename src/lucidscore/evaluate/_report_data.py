@@ -232,7 +232,7 @@ def _groups(
     group_of_bin = np.zeros(len(char.bins), dtype=np.int64)
     for g, members in enumerate(groups):
         group_of_bin[members] = g
-    labels = [", ".join(char.bins[i].label for i in group) for group in groups]
+    labels = [" | ".join(char.bins[i].label for i in group) for group in groups]
     return group_of_bin[bin_index(char, part[char.name], positions=rows)], labels
 
 
@@ -240,7 +240,7 @@ def interaction_grids(
     artifact: ScorecardArtifact, frame: pd.DataFrame, y: npt.NDArray[np.int64]
 ) -> list[InteractionGrid]:
     """Every interaction grid of every segment, with the rows of ``frame`` (outcomes ``y``, 1 = bad) in
-    the segment counted per cell."""
+    the segment counted per cell, and the training counts the model file records."""
     seg_of_row = segment_of_rows(artifact.segments, frame)
     out = []
     for s, seg in enumerate(artifact.segments):
@@ -255,6 +255,9 @@ def interaction_grids(
             n = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
             bads = np.bincount(cell, weights=y[rows], minlength=n.size).reshape(shape).astype(np.int64)
             rate = np.where(n > 0, bads / np.maximum(n, 1), np.nan)
+            train_n = np.asarray(inter.counts, dtype=np.int64).reshape(-1, shape[1])
+            train_bads = np.asarray(inter.bad_counts, dtype=np.int64).reshape(-1, shape[1])
+            train_rate = np.where(train_n > 0, train_bads / np.maximum(train_n, 1), np.nan)
             out.append(
                 InteractionGrid.model_validate(
                     clean(
@@ -268,6 +271,8 @@ def interaction_grids(
                             "rows": n,
                             "bads": bads,
                             "bad_rate": rate,
+                            "train_rows": train_n,
+                            "train_bad_rate": train_rate,
                         }
                     )
                 )

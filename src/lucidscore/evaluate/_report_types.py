@@ -203,8 +203,9 @@ class CharacteristicSummary(_Section):
 
 class InteractionGrid(_Section):
     """One interaction grid of a segment (issue 14): the points its cells add, with the evaluated rows of
-    the segment and their bad rate in each cell. Axis i (j) is the i-th group of ``first``'s (``second``'s)
-    bins, labelled with its bins' labels; ``points[i][j]`` is cell (i, j)."""
+    the segment and their bad rate in each cell, and the training rows behind each cell when the model
+    file records them (``train_*``: empty otherwise). Axis i (j) is the i-th group of ``first``'s
+    (``second``'s) bins, labelled with its bins' labels; ``points[i][j]`` is cell (i, j)."""
 
     segment: str
     first: str
@@ -215,6 +216,8 @@ class InteractionGrid(_Section):
     rows: list[list[int]]
     bads: list[list[int]]
     bad_rate: list[list[Number]]  # None where the cell has no rows
+    train_rows: list[list[int]] = Field(default_factory=list)
+    train_bad_rate: list[list[Number]] = Field(default_factory=list)
 
 
 class ShiftBand(_Section):
