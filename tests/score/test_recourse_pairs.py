@@ -27,6 +27,8 @@ from lucidscore.artifact import (
     segment_of_rows,
 )
 from lucidscore.errors import ModelFileError
+from lucidscore.model import Scorecard
+from lucidscore.policy import FeatureMeta
 from lucidscore.score import explain_frame
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._recourse import MoveTables, move_tables, plan_recourse
@@ -325,3 +327,34 @@ def test_explanations_of_cards_with_grids_carry_the_planners_plans(
     ]
     check_plans(art, frame, plans, max_changes)
     assert [e.raw_points for e in explained] == raw_points(art.segments, frame).tolist()
+
+
+def test_plans_of_a_trained_card_with_a_grid_are_safe_faithful_and_minimal() -> None:
+    # A card trained where late payments hurt far more at high utilisation, both declared "lower is
+    # better": the interaction search keeps a months_late x utilisation grid, and every plan for fresh
+    # rows equals the brute force's.
+    rng = np.random.default_rng(11)
+    n = 12000
+    late = rng.poisson(0.6, n).astype(float)
+    util = rng.beta(2, 2, n)
+    tenure = rng.integers(0, 200, n).astype(float)
+    logit = -2.0 + 0.2 * late + 0.5 * util + 2.2 * late * (util > 0.6) - 0.004 * tenure
+    bad = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), name="bad")
+    frame = pd.DataFrame({"months_late": late, "utilisation": util, "tenure_months": tenure})
+    meta = {
+        name: FeatureMeta(name=name, family=family, description=name, advice=advice)
+        for name, family, advice in (
+            ("months_late", "payment_behaviour", "lower"),
+            ("utilisation", "fulfilment_capacity", "lower"),
+            ("tenure_months", "stability_identity", "none"),
+        )
+    }
+    art = Scorecard(segment_search=False, interactions=5, feature_meta=meta).fit(frame, bad).artifact_
+    [seg] = art.segments
+    assert [{i.first, i.second} for i in seg.interactions] == [{"months_late", "utilisation"}]
+    fresh = frame.sample(2000, random_state=1).reset_index(drop=True)
+    for max_changes in (1, 2):
+        plans = planned(art, fresh, max_changes)
+        both = [p for p in plans if {s.characteristic for s in p.changes} == {"months_late", "utilisation"}]
+        assert bool(both) == (max_changes == 2)  # the pair's two members moved together
+        check_plans(art, fresh, plans, max_changes)
