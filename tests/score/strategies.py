@@ -99,14 +99,14 @@ class Layout:
 
 
 @st.composite
-def layouts(draw: st.DrawFn, max_characteristics: int = 5) -> Layout:
+def layouts(draw: st.DrawFn, max_characteristics: int = 5, min_edges: int = 0) -> Layout:
     n = draw(st.integers(1, max_characteristics))
     kinds = [draw(st.sampled_from(["numeric", "numeric", "numeric", "categorical"])) for _ in range(n)]
     kinds[0] = "numeric"  # the segment condition reads the first column
     names = [f"c{i}" for i in range(n)]
     if n > 1 and draw(st.booleans()):
         names[n - 1] = "inquiries_recent"  # may give the extra (fifth) reason
-    edges = [sorted(draw(st.sets(st.integers(-2, 12), max_size=4))) for _ in range(n)]
+    edges = [sorted(draw(st.sets(st.integers(-2, 12), min_size=min_edges, max_size=4))) for _ in range(n)]
     advice: list[Advice] = [
         draw(st.sampled_from(["lower", "higher", "none"])) if k == "numeric" else "none" for k in kinds
     ]
@@ -114,9 +114,10 @@ def layouts(draw: st.DrawFn, max_characteristics: int = 5) -> Layout:
 
 
 @st.composite
-def cards(draw: st.DrawFn, max_characteristics: int = 5) -> ScorecardArtifact:
-    """A card of one or two segments; a second segment's condition is on the first characteristic."""
-    layout = draw(layouts(max_characteristics))
+def cards(draw: st.DrawFn, max_characteristics: int = 5, min_edges: int = 0) -> ScorecardArtifact:
+    """A card of one or two segments; a second segment's condition is on the first characteristic. Each
+    numeric characteristic has at least ``min_edges`` interval edges (recourse needs bins to move to)."""
+    layout = draw(layouts(max_characteristics, min_edges))
 
     def characteristics() -> list[Characteristic]:
         return [

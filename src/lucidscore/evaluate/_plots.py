@@ -136,6 +136,40 @@ def approval(attribute: str, entry: dict[str, Any]) -> go.Figure:
     return fig
 
 
+def interaction(grid: dict[str, Any]) -> go.Figure:
+    """An interaction grid as a heat map of its points (first's groups down, second's across), each cell
+    showing its points, with its rows and bad rate (evaluated, and in training when known) on hover."""
+
+    def evidence(n: int, rate: float | None) -> str:
+        return f"{n:,} rows, bad rate " + ("–" if rate is None else f"{rate:.1%}")
+
+    hover = [
+        [evidence(n, r) for n, r in zip(row_n, row_r, strict=True)]
+        for row_n, row_r in zip(grid["rows"], grid["bad_rate"], strict=True)
+    ]
+    for i, row_n in enumerate(grid["train_rows"]):
+        for j, n in enumerate(row_n):
+            hover[i][j] += f"<br>in training: {evidence(n, grid['train_bad_rate'][i][j])}"
+    fig = _fig(
+        f"{grid['first']} × {grid['second']} ({grid['segment']}): points added",
+        xaxis={"title": grid["second"], "type": "category"},
+        yaxis={"title": grid["first"], "type": "category", "autorange": "reversed"},
+        height=max(300, 120 + 60 * len(grid["first_labels"])),
+    )
+    fig.add_heatmap(
+        z=grid["points"],
+        x=grid["second_labels"],
+        y=grid["first_labels"],
+        text=hover,
+        texttemplate="%{z}",
+        hovertemplate="%{y} × %{x}<br>%{z} points<br>%{text}<extra></extra>",
+        colorscale="RdBu",
+        zmid=0,
+        colorbar={"title": "points"},
+    )
+    return fig
+
+
 def div(fig: go.Figure, div_id: str) -> str:
     """The figure as an HTML fragment; plotly.js itself is inlined once by the page template."""
     html: str = fig.to_html(

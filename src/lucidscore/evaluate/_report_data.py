@@ -19,7 +19,16 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore import __version__
-from lucidscore.artifact import MAX_SCORE, MIN_SCORE, Overlap, ScorecardArtifact, training_overlap
+from lucidscore.artifact import (
+    MAX_SCORE,
+    MIN_SCORE,
+    Characteristic,
+    Overlap,
+    ScorecardArtifact,
+    bin_index,
+    segment_of_rows,
+    training_overlap,
+)
 from lucidscore.errors import InputError, row_label
 from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
 from lucidscore.evaluate._metrics import (
@@ -45,6 +54,7 @@ from lucidscore.evaluate._report_types import (
     DriftReport,
     EvaluationReport,
     Fairness,
+    InteractionGrid,
     JointProxy,
     ModelCard,
     ModelSummary,
@@ -208,6 +218,61 @@ def _characteristics(artifact: ScorecardArtifact) -> list[CharacteristicSummary]
                             "iv_strength": iv_strength(ch.iv),
                             "coefficient": ch.coefficient,
                             "bins": bins,
+                        }
+                    )
+                )
+            )
+    return out
+
+
+def _groups(
+    char: Characteristic, groups: list[list[int]], part: pd.DataFrame, rows: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """The group of each row of ``part`` on an axis of a grid, and each group's label (its bins' labels)."""
+    group_of_bin = np.zeros(len(char.bins), dtype=np.int64)
+    for g, members in enumerate(groups):
+        group_of_bin[members] = g
+    labels = [" | ".join(char.bins[i].label for i in group) for group in groups]
+    return group_of_bin[bin_index(char, part[char.name], positions=rows)], labels
+
+
+def interaction_grids(
+    artifact: ScorecardArtifact, frame: pd.DataFrame, y: npt.NDArray[np.int64]
+) -> list[InteractionGrid]:
+    """Every interaction grid of every segment, with the rows of ``frame`` (outcomes ``y``, 1 = bad) in
+    the segment counted per cell, and the training counts the model file records."""
+    seg_of_row = segment_of_rows(artifact.segments, frame)
+    out = []
+    for s, seg in enumerate(artifact.segments):
+        rows = np.flatnonzero(seg_of_row == s)
+        part = frame.iloc[rows]
+        by_name = {c.name: c for c in seg.characteristics}
+        for inter in seg.interactions:
+            a, first_labels = _groups(by_name[inter.first], inter.first_groups, part, rows)
+            b, second_labels = _groups(by_name[inter.second], inter.second_groups, part, rows)
+            shape = (len(first_labels), len(second_labels))
+            cell = a * shape[1] + b
+            n = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
+            bads = np.bincount(cell, weights=y[rows], minlength=n.size).reshape(shape).astype(np.int64)
+            rate = np.where(n > 0, bads / np.maximum(n, 1), np.nan)
+            train_n = np.asarray(inter.counts, dtype=np.int64).reshape(-1, shape[1])
+            train_bads = np.asarray(inter.bad_counts, dtype=np.int64).reshape(-1, shape[1])
+            train_rate = np.where(train_n > 0, train_bads / np.maximum(train_n, 1), np.nan)
+            out.append(
+                InteractionGrid.model_validate(
+                    clean(
+                        {
+                            "segment": seg.name,
+                            "first": inter.first,
+                            "second": inter.second,
+                            "first_labels": first_labels,
+                            "second_labels": second_labels,
+                            "points": inter.points,
+                            "rows": n,
+                            "bads": bads,
+                            "bad_rate": rate,
+                            "train_rows": train_n,
+                            "train_bad_rate": train_rate,
                         }
                     )
                 )
@@ -466,6 +531,7 @@ def evaluation_report(
         "calibration": calibration,
         "distribution": distribution,
         "characteristics": characteristics,
+        "interactions": interaction_grids(artifact, test.frame, y),
         "stability": Stability.model_validate(clean(stability)),
         "fairness": Fairness.model_validate(clean(fairness)),
         "proxies": [Proxy.model_validate(clean(p)) for p in proxies],

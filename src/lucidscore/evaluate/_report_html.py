@@ -70,6 +70,10 @@ def render_report(report: EvaluationReport) -> str:
             _plots.distribution([b.model_dump() for b in report.distribution.bands]), "plot-distribution"
         ),
         "csi": _plots.div(_plots.csi([c.model_dump() for c in stability.characteristics]), "plot-csi"),
+        "interactions": [
+            _plots.div(_plots.interaction(g.model_dump()), f"plot-interaction-{i}")
+            for i, g in enumerate(report.interactions)
+        ],
         "score_shift": "",
         "approval": {
             col: _plots.div(_plots.approval(col, entry.model_dump()), f"plot-approval-{i}")

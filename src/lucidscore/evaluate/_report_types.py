@@ -201,6 +201,25 @@ class CharacteristicSummary(_Section):
     bins: list[BinSummary]
 
 
+class InteractionGrid(_Section):
+    """One interaction grid of a segment (issue 14): the points its cells add, with the evaluated rows of
+    the segment and their bad rate in each cell, and the training rows behind each cell when the model
+    file records them (``train_*``: empty otherwise). Axis i (j) is the i-th group of ``first``'s
+    (``second``'s) bins, labelled with its bins' labels; ``points[i][j]`` is cell (i, j)."""
+
+    segment: str
+    first: str
+    second: str
+    first_labels: list[str]
+    second_labels: list[str]
+    points: list[list[int]]
+    rows: list[list[int]]
+    bads: list[list[int]]
+    bad_rate: list[list[Number]]  # None where the cell has no rows
+    train_rows: list[list[int]] = Field(default_factory=list)
+    train_bad_rate: list[list[Number]] = Field(default_factory=list)
+
+
 class ShiftBand(_Section):
     band: str
     baseline_share: float
@@ -336,6 +355,8 @@ class EvaluationReport(_Section):
     calibration: Calibration
     distribution: Distribution
     characteristics: list[CharacteristicSummary]
+    # Reports written before interactions have none: they still read.
+    interactions: list[InteractionGrid] = Field(default_factory=list)
     stability: Stability
     fairness: Fairness
     proxies: list[Proxy]

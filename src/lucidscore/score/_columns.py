@@ -63,7 +63,7 @@ class Lookups:
 
     @cached_property
     def moves(self) -> MoveTables:
-        return move_tables(self.compiled)
+        return move_tables(self.compiled.artifact, self.compiled.witnesses)
 
     def cell_values(self, batch: PreparedBatch, chars: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
         """Each row's value (or category code) of characteristic ``chars[row]`` (any value where < 0)."""
@@ -129,15 +129,6 @@ def reason_columns(
     return out
 
 
-def raw_points(
-    compiled: CompiledScorecard, bins: npt.NDArray[np.int32], segment: npt.NDArray[np.int32]
-) -> IntArray:
-    """Base points plus the row's bins' points: the score before the 350-950 clip."""
-    t = compiled.tables
-    pts = np.where(bins >= 0, t.points[np.maximum(bins, 0)], 0)
-    return t.seg_base[segment] + pts.sum(axis=1)
-
-
 @dataclass(frozen=True)
 class Recourse:
     """A batch's plans with what is needed to write them (``bins`` of every row's characteristics)."""
@@ -152,9 +143,8 @@ def batch_recourse(
 ) -> Recourse:
     """Recourse for every row of ``batch`` (at most ``max_changes`` changes each)."""
     bins = compiled.bins(batch)
-    raw = raw_points(compiled, bins, batch.segment)
-    plans = plan_recourse(compiled, lookups(compiled).moves, bins, batch.segment, raw, scores, max_changes)
-    return Recourse(plans, bins, raw)
+    plans = plan_recourse(lookups(compiled).moves, bins, batch.segment, scores, max_changes)
+    return Recourse(plans, bins, plans.raw)
 
 
 def recourse_notes(
