@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from lucidscore.artifact import Interaction, ScorecardArtifact, Segment, load_artifact
 from lucidscore.errors import ModelFileError
 from lucidscore.score import to_pmml, to_sql
-from lucidscore.score._compiled import CompiledScorecard
 from tests.artifact.test_artifact_contract import _char, make_artifact
 
 
@@ -125,10 +124,12 @@ def test_a_characteristic_belongs_to_one_interaction_and_pairs_follow_the_segmen
 
 
 def test_engines_refuse_a_model_they_would_score_without_its_grids() -> None:
+    """The engines that do not score grids yet (the compiled kernel does: tests/score/
+    test_interactions_kernel.py)."""
     inter = Interaction(
         first="late", second="util", first_groups=[[0], [1, 2]], second_groups=[[0, 1, 2]], points=[[5], [-5]]
     )
     art = _with([inter]).with_hash()
-    for engine in (CompiledScorecard, to_sql, to_pmml):
+    for engine in (to_sql, to_pmml):
         with pytest.raises(ModelFileError, match=r"interaction tables \(late x util\).*does not score"):
             engine(art)

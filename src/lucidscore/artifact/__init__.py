@@ -51,6 +51,9 @@ from lucidscore.artifact._texts import (
     adverse_action_of,
     bin_statements,
     is_inquiry_characteristic,
+    pair_adverse_action,
+    pair_statement_text,
+    pair_statements,
     statement_text,
 )
 from lucidscore.artifact._units import (
@@ -172,6 +175,9 @@ __all__ = [
     "numeric_columns",
     "numeric_inputs",
     "numeric_values",
+    "pair_adverse_action",
+    "pair_statement_text",
+    "pair_statements",
     "parse_artifact",
     "parse_declarations",
     "parse_numbers",

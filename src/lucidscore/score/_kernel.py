@@ -6,6 +6,11 @@ The value matrix is column-major and rows are taken in blocks. A numeric bin is 
 edge, the rows whose value is at or above it: the inner loop runs over rows with a fixed edge, which the
 compiler turns into SIMD compares, and there is no data-dependent branch. NaN (missing or unseen
 category) and special values are then patched in with selects.
+
+Interaction grids (issue 14) add the points of the row's cell of each grid of its segment. For reasons a
+pair is one unit standing at its ``first`` characteristic's position, with joint points points(a) +
+points(b) + grid(a, b); its ``second`` is no unit of its own (``lucidscore.artifact.reason_units``). A
+model without grids loops over no interaction, so its kernels do the same work as before.
 """
 
 from __future__ import annotations
@@ -43,9 +48,18 @@ class Tables(NamedTuple):
     lut_start: IntArray  # categorical c: lut[lut_start[c] + code] = global bin of that category code
     lut: IntArray
     points: IntArray  # points of each global bin
-    best: IntArray  # best attainable points of each characteristic
-    inquiry: BoolArray  # recent-inquiries characteristics (may give a further reason)
+    best: IntArray  # best attainable points of each reason unit, at its first characteristic
+    inquiry: BoolArray  # reason units with a recent-inquiries characteristic, at their first characteristic
     width: int  # most characteristics in one segment
+    bin_start: IntArray  # bins of c: bin_start[c] .. bin_start[c + 1]
+    # Interaction grids, numbered globally (q): those of segment s are inter_start[s] .. inter_start[s + 1].
+    inter_start: IntArray
+    inter_first: IntArray  # global characteristic of the grid's first (rows) and second (columns)
+    inter_second: IntArray
+    grid_start: IntArray  # grid[grid_start[q] + a * grid_cols[q] + b]: points of bins a, b (local)
+    grid_cols: IntArray
+    grid: IntArray
+    member_slot: IntArray  # per characteristic: 2q (first of grid q), 2q + 1 (second) or -1
 
 
 def run(kernel: Any, *args: object) -> Any:
@@ -86,8 +100,8 @@ def _block_bins(t: Tables, x: FloatArray, r0: int, r1: int, c: int, idx: IntArra
             idx[i] = miss
 
 
-@njit(cache=True, nogil=True)
-def score_kernel(
+@njit(cache=True, nogil=True, inline="always")
+def _score(
     t: Tables,
     x: FloatArray,
     seg: npt.NDArray[np.int32],
@@ -95,11 +109,13 @@ def score_kernel(
     spec_pts: IntArray,
     elem_pts: IntArray,
     lut_pts: IntArray,
+    grids: bool,
 ) -> npt.NDArray[np.int16]:
     """Scores only: base points of the row's segment plus the points of its bins, clipped.
 
     The same bin search as ``_block_bins``, with points tables (``*_pts``: the points of the bins in the
-    matching bin tables) in place of bin tables, which saves a lookup per cell.
+    matching bin tables) in place of bin tables, which saves a lookup per cell. ``grids`` is a constant
+    of each caller (``score_kernel``, ``score_grids_kernel``): a model without grids runs code without them.
     """
     n = x.shape[0]
     n_seg = t.seg_start.shape[0] - 1
@@ -107,6 +123,7 @@ def score_kernel(
     idx = np.empty(BLOCK, dtype=np.int64)
     pts = np.empty(BLOCK, dtype=np.int64)
     total = np.empty(BLOCK, dtype=np.int64)
+    member_bins = np.empty((2 * t.inter_first.shape[0] if grids else 0, BLOCK), np.int64)
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
         m = r1 - r0
@@ -116,7 +133,13 @@ def score_kernel(
             for c in range(t.seg_start[s], t.seg_start[s + 1]):
                 v = x[r0:r1, t.col[c]]
                 miss = missing_pts[c]
-                if t.is_cat[c]:
+                slot = t.member_slot[c] if grids else -1
+                if slot >= 0:  # in a grid: its bins are kept for the grid's cell
+                    _block_bins(t, x, r0, r1, c, idx)
+                    for i in range(m):
+                        member_bins[slot, i] = idx[i] - t.bin_start[c]
+                        pts[i] = t.points[idx[i]]
+                elif t.is_cat[c]:
                     base = t.lut_start[c]
                     for i in range(m):
                         pts[i] = miss if v[i] != v[i] else lut_pts[base + int(v[i])]
@@ -143,8 +166,64 @@ def score_kernel(
                 else:
                     for i in range(m):
                         total[i] += pts[i] * (seg[r0 + i] == s)
+            for q in range(t.inter_start[s], t.inter_start[s + 1] if grids else 0):
+                g0 = t.grid_start[q]
+                cols = t.grid_cols[q]
+                for i in range(m):
+                    g = t.grid[g0 + member_bins[2 * q, i] * cols + member_bins[2 * q + 1, i]]
+                    total[i] += g if n_seg == 1 else g * (seg[r0 + i] == s)
         for i in range(m):
             out[r0 + i] = min(max(total[i], MIN_SCORE), MAX_SCORE)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def score_kernel(
+    t: Tables,
+    x: FloatArray,
+    seg: npt.NDArray[np.int32],
+    missing_pts: IntArray,
+    spec_pts: IntArray,
+    elem_pts: IntArray,
+    lut_pts: IntArray,
+) -> npt.NDArray[np.int16]:
+    """Scores of a model without interaction grids (``_score``)."""
+    return _score(t, x, seg, missing_pts, spec_pts, elem_pts, lut_pts, False)
+
+
+@njit(cache=True, nogil=True)
+def score_grids_kernel(
+    t: Tables,
+    x: FloatArray,
+    seg: npt.NDArray[np.int32],
+    missing_pts: IntArray,
+    spec_pts: IntArray,
+    elem_pts: IntArray,
+    lut_pts: IntArray,
+) -> npt.NDArray[np.int16]:
+    """Scores of a model with interaction grids (``_score``)."""
+    return _score(t, x, seg, missing_pts, spec_pts, elem_pts, lut_pts, True)
+
+
+@njit(cache=True, nogil=True)
+def grid_points(t: Tables, bins: npt.NDArray[np.int32], seg: npt.NDArray[np.int32]) -> IntArray:
+    """Points of each row's cell of every grid of its segment (n x most grids in a segment, 0 past the
+    segment's count), from the rows' global bins (``bins_kernel``)."""
+    n = bins.shape[0]
+    n_seg = t.seg_start.shape[0] - 1
+    most = 0
+    for s in range(n_seg):
+        most = max(most, t.inter_start[s + 1] - t.inter_start[s])
+    out = np.zeros((n, most), dtype=np.int64)
+    for i in range(n):
+        s = seg[i]
+        first = t.seg_start[s]
+        for q in range(t.inter_start[s], t.inter_start[s + 1]):
+            a = t.inter_first[q]
+            b = t.inter_second[q]
+            la = bins[i, a - first] - t.bin_start[a]
+            lb = bins[i, b - first] - t.bin_start[b]
+            out[i, q - t.inter_start[s]] = t.grid[t.grid_start[q] + la * t.grid_cols[q] + lb]
     return out
 
 
@@ -185,18 +264,26 @@ def bins_kernel(t: Tables, x: FloatArray, seg: npt.NDArray[np.int32]) -> npt.NDA
     return out
 
 
-@njit(cache=True, nogil=True)
-def reasons_kernel(
-    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
-) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Scores, and per row the top ``k`` characteristics by points lost (plus the inquiries slot)."""
+@njit(cache=True, nogil=True, inline="always")
+def _reasons(
+    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int, grids: bool
+) -> tuple[
+    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
+]:
+    """Scores, and per row the top ``k`` reason units by points lost (plus the inquiries slot): each
+    slot's characteristic (a pair's first), its bin and, for a model with grids, the pair's second bin (-1
+    for a characteristic alone) and the points lost (n x 0 arrays without grids: the caller reads points
+    lost from ``best`` and ``points``)."""
     n = x.shape[0]
     scores = np.empty(n, dtype=np.int16)
     r_char = np.full((n, k + 1), -1, dtype=np.int32)
     r_bin = np.full((n, k + 1), -1, dtype=np.int32)
+    r_bin2 = np.full((n if grids else 0, k + 1), -1, dtype=np.int32)
+    r_lost = np.zeros((n if grids else 0, k + 1), dtype=np.int64)
     block = np.empty((BLOCK, t.width), dtype=np.int32)
     idx = np.empty(BLOCK, dtype=np.int64)
     lost = np.empty(t.width, dtype=np.int64)
+    second = np.full(t.width, -1, dtype=np.int64)  # a pair's second's position, at its first's position
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
         _fill_bins(t, x, seg, r0, r1, idx, block)
@@ -209,8 +296,22 @@ def reasons_kernel(
                 b = block[i - r0, j]
                 total += t.points[b]
                 lost[j] = t.best[first + j] - t.points[b]
+            for q in range(t.inter_start[s], t.inter_start[s + 1] if grids else 0):
+                ja = t.inter_first[q] - first
+                jb = t.inter_second[q] - first
+                ba = block[i - r0, ja]
+                bb = block[i - r0, jb]
+                g = t.grid[
+                    t.grid_start[q]
+                    + (ba - t.bin_start[first + ja]) * t.grid_cols[q]
+                    + (bb - t.bin_start[first + jb])
+                ]
+                total += g
+                lost[ja] = t.best[first + ja] - (t.points[ba] + t.points[bb] + g)  # the pair's unit
+                lost[jb] = 0  # no unit of its own: never a reason
+                second[ja] = jb
             scores[i] = min(max(total, MIN_SCORE), MAX_SCORE)
-            # Top k by points lost; ties go to the characteristic listed first (strict '>').
+            # Top k by points lost; ties go to the unit listed first (strict '>').
             for r in range(k):
                 pick = -1
                 top = 0
@@ -222,11 +323,41 @@ def reasons_kernel(
                     break
                 r_char[i, r] = first + pick
                 r_bin[i, r] = block[i - r0, pick]
+                if grids:
+                    r_lost[i, r] = top
                 lost[pick] = -lost[pick]  # taken: never picked again
             # A further reason when recent inquiries lost points but are not among the principal ones.
             for j in range(m):
                 if t.inquiry[first + j] and lost[j] > 0:
                     r_char[i, k] = first + j
                     r_bin[i, k] = block[i - r0, j]
+                    if grids:
+                        r_lost[i, k] = lost[j]
                     break
-    return scores, r_char, r_bin
+            if grids and t.inter_start[s + 1] > t.inter_start[s]:
+                for r in range(k + 1):
+                    if r_char[i, r] >= 0 and second[r_char[i, r] - first] >= 0:
+                        r_bin2[i, r] = block[i - r0, second[r_char[i, r] - first]]
+                for q in range(t.inter_start[s], t.inter_start[s + 1]):
+                    second[t.inter_first[q] - first] = -1
+    return scores, r_char, r_bin, r_bin2, r_lost
+
+
+@njit(cache=True, nogil=True)
+def reasons_kernel(
+    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
+) -> tuple[
+    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
+]:
+    """Scores and reasons of a model without interaction grids (``_reasons``)."""
+    return _reasons(t, x, seg, k, False)
+
+
+@njit(cache=True, nogil=True)
+def reasons_grids_kernel(
+    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
+) -> tuple[
+    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
+]:
+    """Scores and reasons of a model with interaction grids (``_reasons``)."""
+    return _reasons(t, x, seg, k, True)

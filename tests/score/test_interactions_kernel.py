@@ -1,0 +1,57 @@
+"""The compiled kernel scores interaction grids and ranks reasons by reason units exactly as the reference
+rule does (``lucidscore.artifact.reference_scores`` / ``reference_reasons``), on Hypothesis cards with
+random grids; cards without grids score as before (the rest of ``tests/score``)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lucidscore.artifact import ScorecardArtifact, raw_points, reference_reasons, reference_scores
+from lucidscore.score import CompiledScorecard, score_frame
+from tests.score.strategies import cards, frame_for, with_interactions
+
+
+@st.composite
+def paired_cards(draw: st.DrawFn) -> ScorecardArtifact:
+    return draw(with_interactions(draw(cards())))
+
+
+def _reasons(codes_row: list[object], points_row: list[object]) -> list[tuple[str, int]]:
+    return [(str(c), int(p)) for c, p in zip(codes_row, points_row, strict=True) if isinstance(c, str)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(art=paired_cards(), seed=st.integers(0, 2**16), n=st.sampled_from([1, 7, 300, 2049 + 17]))
+def test_kernel_scores_equal_the_reference_with_grids(art: ScorecardArtifact, seed: int, n: int) -> None:
+    frame = frame_for(art, n, seed)
+    compiled = CompiledScorecard.from_artifact(art)
+    batch = compiled.prepare(frame)
+    expected = reference_scores(art.segments, frame)
+    np.testing.assert_array_equal(compiled.score(batch), expected)
+    np.testing.assert_array_equal(compiled.score_with_reasons(batch, 2).scores, expected)
+    bins = compiled.bins(batch)
+    raw = (
+        compiled.tables.seg_base[batch.segment]
+        + compiled.points(batch).sum(axis=1)
+        + compiled.interaction_points(bins, batch.segment).sum(axis=1)
+    )
+    np.testing.assert_array_equal(raw, raw_points(art.segments, frame))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(art=paired_cards(), seed=st.integers(0, 2**16), k=st.integers(1, 4))
+def test_kernel_reasons_equal_the_reference_reasons_with_grids(
+    art: ScorecardArtifact, seed: int, k: int
+) -> None:
+    frame = frame_for(art, 80, seed)
+    out = score_frame(art, frame, reasons=k)
+    expected = reference_reasons(art.segments, frame, k=k)
+    width = sum(1 for c in out.columns if c.endswith("_code"))
+    for i, reasons in enumerate(expected):
+        got = _reasons(
+            [out[f"reason_{j}_code"].iloc[i] for j in range(1, width + 1)],
+            [out[f"reason_{j}_points"].iloc[i] for j in range(1, width + 1)],
+        )
+        assert got == reasons, f"row {i}"
