@@ -8,8 +8,14 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lucidscore.artifact import ScorecardArtifact, raw_points, reference_reasons, reference_scores
-from lucidscore.score import CompiledScorecard, score_frame
+from lucidscore.artifact import (
+    MAX_PRINCIPAL_REASONS,
+    ScorecardArtifact,
+    raw_points,
+    reference_reasons,
+    reference_scores,
+)
+from lucidscore.score import CompiledScorecard, explain_frame, score_frame
 from tests.score.strategies import cards, frame_for, with_interactions
 
 
@@ -55,3 +61,38 @@ def test_kernel_reasons_equal_the_reference_reasons_with_grids(
             [out[f"reason_{j}_points"].iloc[i] for j in range(1, width + 1)],
         )
         assert got == reasons, f"row {i}"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(art=paired_cards(), seed=st.integers(0, 2**16))
+def test_explanations_add_up_to_the_score_and_name_pairs_by_their_units(
+    art: ScorecardArtifact, seed: int
+) -> None:
+    """The waterfall (base points, family points, each grid's points) sums to the unclipped score and,
+    clipped, to the score; a pair's reason is its unit's code and points lost (``reference_reasons``),
+    names both columns, and its statements name both characteristics (the consumer's with both values)."""
+    frame = frame_for(art, 40, seed)
+    explanations = explain_frame(art, frame, reasons=MAX_PRINCIPAL_REASONS)
+    raw = raw_points(art.segments, frame)
+    expected = reference_reasons(art.segments, frame)
+    for i, e in enumerate(explanations):
+        segment = next(s for s in art.segments if s.name == e.segment)
+        parts = (
+            e.base_points + sum(v for v in e.families.values() if v) + sum(g.points for g in e.interactions)
+        )
+        assert parts == e.unclipped == raw[i]
+        assert e.score == min(max(parts, 350), 950)
+        assert [(g.first, g.second) for g in e.interactions] == [
+            (g.first, g.second) for g in segment.interactions
+        ]
+        assert [(r.code, r.points_lost) for r in e.reasons] == expected[i]
+        descriptions = {c.name: c.description for c in segment.characteristics}
+        for r in e.reasons:
+            if "+" not in r.code:
+                continue
+            first, second = r.characteristic.split("+")
+            assert (first, second) in [(g.first, g.second) for g in segment.interactions]
+            text, merchant = r.text.lower(), r.adverse_action.lower()
+            assert descriptions[first] in text
+            assert descriptions[second] in text and "together with" in text
+            assert descriptions[first] in merchant and descriptions[second] in merchant

@@ -20,7 +20,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from lucidscore.artifact._declarations import Declaration, load_declarations, parse_declarations
-from lucidscore.artifact._explanation import Change, Explanation, Reason, Recourse
+from lucidscore.artifact._explanation import Change, Explanation, InteractionPoints, Reason, Recourse
 from lucidscore.artifact._fingerprint import (
     Overlap,
     RowFingerprint,
@@ -52,6 +52,7 @@ from lucidscore.artifact._texts import (
     bin_statements,
     is_inquiry_characteristic,
     pair_adverse_action,
+    pair_label,
     pair_statement_text,
     pair_statements,
     statement_text,
@@ -138,6 +139,7 @@ __all__ = [
     "Declaration",
     "Explanation",
     "Interaction",
+    "InteractionPoints",
     "Overlap",
     "Reason",
     "ReasonUnit",
@@ -176,6 +178,7 @@ __all__ = [
     "numeric_inputs",
     "numeric_values",
     "pair_adverse_action",
+    "pair_label",
     "pair_statement_text",
     "pair_statements",
     "parse_artifact",

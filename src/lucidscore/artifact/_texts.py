@@ -266,6 +266,12 @@ def pair_statements(
     return out
 
 
+def pair_label(first: Characteristic, second: Characteristic) -> str:
+    """A pair named for a consumer: "Months late on most recent payment together with share of credit
+    limit in use"."""
+    return f"{_description(first)} together with {_lower_first(_description(second))}"
+
+
 def pair_statement_text(template: str, first_value: str, second_value: str) -> str:
     """A row's pair statement: the cell's statement with the person's two values in words."""
     return template.replace(FIRST_VALUE, first_value).replace(SECOND_VALUE, second_value)
