@@ -212,6 +212,41 @@ def _moves(char: Characteristic, order: list[int], current: int, targets: set[in
     }
 
 
+@dataclass(frozen=True)
+class PairBetter:
+    """What scores higher than cell (a, b) of a pair, by joint points over attainable cells, each member
+    moved only in its declared direction: ``first`` the bins of the first member alone (the second kept),
+    ``second`` the bins of the second alone; ``both`` the best change of both (when neither alone
+    scores higher); ``against``: only changes against a declared direction score higher."""
+
+    first: frozenset[int]
+    second: frozenset[int]
+    both: tuple[int, int] | None
+    against: bool
+
+
+def pair_better(
+    first: Characteristic,
+    second: Characteristic,
+    joint: Sequence[Sequence[int]],
+    reach: tuple[set[int], set[int]],
+    cell: tuple[int, int],
+) -> PairBetter:
+    """``PairBetter`` of ``cell`` given the attainable bins of each member (``reach``)."""
+    a, b = cell
+    here = joint[a][b]
+    better = {(x, y) for x in reach[0] for y in reach[1] if joint[x][y] > here}
+    ok_a = _moves(first, _ordered_intervals(first), a, reach[0])
+    ok_b = _moves(second, _ordered_intervals(second), b, reach[1])
+    allowed = {(x, y) for x, y in better if x in ok_a and y in ok_b}
+    alone_a = frozenset(x for x, y in allowed if y == b)
+    alone_b = frozenset(y for x, y in allowed if x == a)
+    both = None
+    if allowed and not alone_a and not alone_b:
+        both = max(sorted(allowed), key=lambda c: joint[c[0]][c[1]])
+    return PairBetter(alone_a, alone_b, both, bool(better) and not allowed)
+
+
 def pair_statements(
     first: Characteristic,
     second: Characteristic,
@@ -223,41 +258,37 @@ def pair_statements(
     grid's cell included), given which bins of each member a row can attain; ``FIRST_VALUE`` and
     ``SECOND_VALUE`` mark where the person's values go (``pair_statement_text``).
 
-    What scores higher is measured by joint points over attainable cells, each member moved only in its
-    declared direction: the ranges of the first member alone (the second kept), or of the second alone;
-    when neither alone scores higher, the best change of both together; when only changes against a
-    declared direction score higher, the statement says so without naming them."""
+    What scores higher (``pair_better``) is measured by joint points over attainable cells, each member
+    moved only in its declared direction: the ranges of the first member alone (the second kept), or of
+    the second alone; when neither alone scores higher, the best change of both together; when only
+    changes against a declared direction score higher, the statement says so without naming them."""
     order_a, order_b = _ordered_intervals(first), _ordered_intervals(second)
-    reach_a = {i for i, w in enumerate(first_witnesses) if w is not None}
-    reach_b = {j for j, w in enumerate(second_witnesses) if w is not None}
+    reach = (
+        {i for i, w in enumerate(first_witnesses) if w is not None},
+        {j for j, w in enumerate(second_witnesses) if w is not None},
+    )
     name_a, name_b = _lower_first(_description(first)), _lower_first(_description(second))
     out: list[list[str]] = []
     for a, bin_a in enumerate(first.bins):
         row: list[str] = []
         for b, bin_b in enumerate(second.bins):
-            here = joint[a][b]
             together = _lower_first(_head(second, bin_b, SECOND_VALUE))
             heads = f"{_head(first, bin_a, FIRST_VALUE)}, together with {together}"
-            better = {(x, y) for x in reach_a for y in reach_b if joint[x][y] > here}
-            ok_a, ok_b = _moves(first, order_a, a, reach_a), _moves(second, order_b, b, reach_b)
-            allowed = {(x, y) for x, y in better if x in ok_a and y in ok_b}
-            alone_a = {x for x, y in allowed if y == b}
-            alone_b = {y for x, y in allowed if x == a}
-            if alone_a or alone_b:
-                options = (
-                    [f"{name_a} {join_alternatives(_ranges(first, order_a, alone_a))}"] if alone_a else []
-                )
-                if alone_b:
-                    options.append(f"{name_b} {join_alternatives(_ranges(second, order_b, alone_b))}")
-                text = f"{heads}; {', or '.join(options)} scores higher."
-            elif allowed:
-                x, y = max(sorted(allowed), key=lambda cell: joint[cell[0]][cell[1]])
-                both = (
+            better = pair_better(first, second, joint, reach, (a, b))
+            options = []
+            if better.first:
+                options.append(f"{name_a} {join_alternatives(_ranges(first, order_a, set(better.first)))}")
+            if better.second:
+                options.append(f"{name_b} {join_alternatives(_ranges(second, order_b, set(better.second)))}")
+            if better.both is not None:
+                x, y = better.both
+                options.append(
                     f"{name_a} {join_alternatives(_ranges(first, order_a, {x}))} together with "
                     f"{name_b} {join_alternatives(_ranges(second, order_b, {y}))}"
                 )
-                text = f"{heads}; {both} scores higher."
-            elif better:
+            if options:
+                text = f"{heads}; {', or '.join(options)} scores higher."
+            elif better.against:
                 text = f"{heads}. {_ONLY_AGAINST}"
             else:
                 text = f"{heads}."
