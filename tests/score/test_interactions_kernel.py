@@ -16,6 +16,7 @@ from lucidscore.artifact import (
     reference_scores,
 )
 from lucidscore.score import CompiledScorecard, explain_frame, score_frame
+from lucidscore.score._columns import lookups
 from tests.score.strategies import cards, frame_for, with_interactions
 
 
@@ -96,3 +97,27 @@ def test_explanations_add_up_to_the_score_and_name_pairs_by_their_units(
             assert descriptions[first] in text
             assert descriptions[second] in text and "together with" in text
             assert descriptions[first] in merchant and descriptions[second] in merchant
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(art=paired_cards(), seed=st.integers(0, 2**16), k=st.integers(0, 4))
+def test_kernel_reason_slots_equal_the_reference_reasons_for_every_k(
+    art: ScorecardArtifact, seed: int, k: int
+) -> None:
+    """The kernel's own output (``ReasonCodes``), k = 0 included (then only the recent-inquiries slot)."""
+    frame = frame_for(art, 60, seed)
+    compiled = CompiledScorecard.from_artifact(art)
+    codes = compiled.score_with_reasons(compiled.prepare(frame), k)
+    look = lookups(compiled)
+    units = np.stack(
+        [look.unit_keys(codes.characteristic[:, j], codes.second_bin[:, j]) for j in range(k + 1)], 1
+    )
+    expected = reference_reasons(art.segments, frame, k=k)
+    for i, reasons in enumerate(expected):
+        got = [
+            (look.codes[look.code_of[u]], int(codes.points_lost[i, j]))
+            for j, u in enumerate(units[i])
+            if u >= 0
+        ]
+        assert got == reasons, f"row {i}"
+        assert (codes.points_lost[i][units[i] < 0] == 0).all()

@@ -405,12 +405,13 @@ class CompiledScorecard:
         pair of an interaction is one unit: ``lucidscore.artifact.reason_units``)."""
         if k < 0:
             raise InputError(f"reasons is {k}; expected 0 or more")
-        kernel = reasons_grids_kernel if self.pairs else reasons_kernel
-        scores, r_char, r_bin, r_bin2, lost = run(kernel, self.tables, batch.values, batch.segment, k)
         if not self.pairs:  # no pair: no second bins (a read-only view of -1), points lost read lazily
-            return ReasonCodes(
-                scores, r_char, r_bin, np.broadcast_to(np.int32(-1), r_char.shape), None, self.tables
-            )
+            scores, r_char, r_bin = run(reasons_kernel, self.tables, batch.values, batch.segment, k)
+            no_pair = np.broadcast_to(np.int32(-1), r_char.shape)
+            return ReasonCodes(scores, r_char, r_bin, no_pair, None, self.tables)
+        scores, r_char, r_bin, r_bin2, lost = run(
+            reasons_grids_kernel, self.tables, batch.values, batch.segment, k
+        )
         return ReasonCodes(scores, r_char, r_bin, r_bin2, lost)
 
     @property

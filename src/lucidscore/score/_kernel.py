@@ -264,22 +264,70 @@ def bins_kernel(t: Tables, x: FloatArray, seg: npt.NDArray[np.int32]) -> npt.NDA
     return out
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _reasons(
-    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int, grids: bool
-) -> tuple[
-    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
-]:
-    """Scores, and per row the top ``k`` reason units by points lost (plus the inquiries slot): each
-    slot's characteristic (a pair's first), its bin and, for a model with grids, the pair's second bin (-1
-    for a characteristic alone) and the points lost (n x 0 arrays without grids: the caller reads points
-    lost from ``best`` and ``points``)."""
+@njit(cache=True, nogil=True)
+def reasons_kernel(
+    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Scores, and per row the top ``k`` characteristics by points lost (plus the inquiries slot), for a
+    model without interaction grids (``reasons_grids_kernel`` adds them; kept apart so that grid-free
+    models run exactly this loop)."""
     n = x.shape[0]
     scores = np.empty(n, dtype=np.int16)
     r_char = np.full((n, k + 1), -1, dtype=np.int32)
     r_bin = np.full((n, k + 1), -1, dtype=np.int32)
-    r_bin2 = np.full((n if grids else 0, k + 1), -1, dtype=np.int32)
-    r_lost = np.zeros((n if grids else 0, k + 1), dtype=np.int64)
+    block = np.empty((BLOCK, t.width), dtype=np.int32)
+    idx = np.empty(BLOCK, dtype=np.int64)
+    lost = np.empty(t.width, dtype=np.int64)
+    for r0 in range(0, n, BLOCK):
+        r1 = min(n, r0 + BLOCK)
+        _fill_bins(t, x, seg, r0, r1, idx, block)
+        for i in range(r0, r1):
+            s = seg[i]
+            first = t.seg_start[s]
+            m = t.seg_start[s + 1] - first
+            total = t.seg_base[s]
+            for j in range(m):
+                b = block[i - r0, j]
+                total += t.points[b]
+                lost[j] = t.best[first + j] - t.points[b]
+            scores[i] = min(max(total, MIN_SCORE), MAX_SCORE)
+            # Top k by points lost; ties go to the characteristic listed first (strict '>').
+            for r in range(k):
+                pick = -1
+                top = 0
+                for j in range(m):
+                    if lost[j] > top:
+                        top = lost[j]
+                        pick = j
+                if pick < 0:
+                    break
+                r_char[i, r] = first + pick
+                r_bin[i, r] = block[i - r0, pick]
+                lost[pick] = -lost[pick]  # taken: never picked again
+            # A further reason when recent inquiries lost points but are not among the principal ones.
+            for j in range(m):
+                if t.inquiry[first + j] and lost[j] > 0:
+                    r_char[i, k] = first + j
+                    r_bin[i, k] = block[i - r0, j]
+                    break
+    return scores, r_char, r_bin
+
+
+@njit(cache=True, nogil=True)
+def reasons_grids_kernel(
+    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
+) -> tuple[
+    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
+]:
+    """Scores, and per row the top ``k`` reason units by points lost (plus the inquiries slot): each
+    slot's characteristic (a pair's first), its bin, the pair's second bin (-1 for a characteristic alone)
+    and the points lost. For a model with grids; ``reasons_kernel`` is the same without them."""
+    n = x.shape[0]
+    scores = np.empty(n, dtype=np.int16)
+    r_char = np.full((n, k + 1), -1, dtype=np.int32)
+    r_bin = np.full((n, k + 1), -1, dtype=np.int32)
+    r_bin2 = np.full((n, k + 1), -1, dtype=np.int32)
+    r_lost = np.zeros((n, k + 1), dtype=np.int64)
     block = np.empty((BLOCK, t.width), dtype=np.int32)
     idx = np.empty(BLOCK, dtype=np.int64)
     lost = np.empty(t.width, dtype=np.int64)
@@ -296,7 +344,7 @@ def _reasons(
                 b = block[i - r0, j]
                 total += t.points[b]
                 lost[j] = t.best[first + j] - t.points[b]
-            for q in range(t.inter_start[s], t.inter_start[s + 1] if grids else 0):
+            for q in range(t.inter_start[s], t.inter_start[s + 1]):
                 ja = t.inter_first[q] - first
                 jb = t.inter_second[q] - first
                 ba = block[i - r0, ja]
@@ -323,41 +371,19 @@ def _reasons(
                     break
                 r_char[i, r] = first + pick
                 r_bin[i, r] = block[i - r0, pick]
-                if grids:
-                    r_lost[i, r] = top
+                r_lost[i, r] = top
                 lost[pick] = -lost[pick]  # taken: never picked again
             # A further reason when recent inquiries lost points but are not among the principal ones.
             for j in range(m):
                 if t.inquiry[first + j] and lost[j] > 0:
                     r_char[i, k] = first + j
                     r_bin[i, k] = block[i - r0, j]
-                    if grids:
-                        r_lost[i, k] = lost[j]
+                    r_lost[i, k] = lost[j]
                     break
-            if grids and t.inter_start[s + 1] > t.inter_start[s]:
+            if t.inter_start[s + 1] > t.inter_start[s]:
                 for r in range(k + 1):
                     if r_char[i, r] >= 0 and second[r_char[i, r] - first] >= 0:
                         r_bin2[i, r] = block[i - r0, second[r_char[i, r] - first]]
                 for q in range(t.inter_start[s], t.inter_start[s + 1]):
                     second[t.inter_first[q] - first] = -1
     return scores, r_char, r_bin, r_bin2, r_lost
-
-
-@njit(cache=True, nogil=True)
-def reasons_kernel(
-    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
-) -> tuple[
-    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
-]:
-    """Scores and reasons of a model without interaction grids (``_reasons``)."""
-    return _reasons(t, x, seg, k, False)
-
-
-@njit(cache=True, nogil=True)
-def reasons_grids_kernel(
-    t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
-) -> tuple[
-    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
-]:
-    """Scores and reasons of a model with interaction grids (``_reasons``)."""
-    return _reasons(t, x, seg, k, True)
