@@ -10,7 +10,8 @@ category) and special values are then patched in with selects.
 Interaction grids (issue 14) add the points of the row's cell of each grid of its segment. For reasons a
 pair is one unit standing at its ``first`` characteristic's position, with joint points points(a) +
 points(b) + grid(a, b); its ``second`` is no unit of its own (``lucidscore.artifact.reason_units``). A
-model without grids loops over no interaction, so its kernels do the same work as before.
+model without grids runs ``score_kernel`` (the grid code compiled away) and ``reasons_kernel`` (the loop
+from before grids), so it does the same work as before; a model with grids runs the ``*_grids_kernel``s.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def _score(
     lut_pts: IntArray,
     grids: bool,
 ) -> npt.NDArray[np.int16]:
-    """Scores only: base points of the row's segment plus the points of its bins, clipped.
+    """Scores only: base points of the row's segment plus the points of its bins and of its grids' cells,
+    clipped.
 
     The same bin search as ``_block_bins``, with points tables (``*_pts``: the points of the bins in the
     matching bin tables) in place of bin tables, which saves a lookup per cell. ``grids`` is a constant
