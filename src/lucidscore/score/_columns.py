@@ -85,7 +85,6 @@ class Lookups:
         """Every pair's consumer statement per cell: grid q's cell (a, b) (local bins) is entry
         ``start[q] + a * bins of second + b`` of the list (``artifact.pair_statements``)."""
         compiled = self.compiled
-        t = compiled.tables
         start: list[int] = []
         templates: list[str] = []
         for p in compiled.pairs:
@@ -100,7 +99,7 @@ class Lookups:
                 first, second, joint.tolist(), compiled.witnesses[p.first], compiled.witnesses[p.second]
             )
             templates += [text for row in cells for text in row]
-            assert int(t.grid_cols[p.q]) == len(second.bins)
+            assert int(compiled.grids.grid_cols[p.q]) == len(second.bins)
         return np.asarray(start, dtype=np.int64), templates
 
     def unit_keys(self, chars: npt.NDArray[np.integer], second_bins: npt.NDArray[np.integer]) -> IntArray:
@@ -131,16 +130,16 @@ class Lookups:
         out, texts = self.statements.codes(np.where(paired, -1, bins), self.cell_values(batch, chars))
         if not paired.any():
             return out, texts
-        t = self.compiled.tables
         first_c = np.where(paired, chars, -1)
         q = self.pair_of_first[np.maximum(first_c, 0)]
         second_c = np.where(paired, self.pair_second[np.maximum(q, 0)] if len(self.pair_second) else -1, -1)
         a_codes, a_words = self._words(batch, first_c)
         b_codes, b_words = self._words(batch, second_c)
         start, templates = self.pair_cells
-        local_a = bins - t.bin_start[np.maximum(first_c, 0)]
-        local_b = seconds - t.bin_start[np.maximum(second_c, 0)]
-        cell = start[np.maximum(q, 0)] + local_a * t.grid_cols[np.maximum(q, 0)] + local_b
+        g = self.compiled.grids
+        local_a = bins - g.bin_start[np.maximum(first_c, 0)]
+        local_b = seconds - g.bin_start[np.maximum(second_c, 0)]
+        cell = start[np.maximum(q, 0)] + local_a * g.grid_cols[np.maximum(q, 0)] + local_b
         rows = np.flatnonzero(paired)
         n_a, n_b = len(a_words), len(b_words)
         triple = (cell[rows] * n_a + a_codes[rows]) * n_b + b_codes[rows]

@@ -35,6 +35,7 @@ from lucidscore.artifact import (
 )
 from lucidscore.errors import InputError
 from lucidscore.score._kernel import (
+    Grids,
     Tables,
     bins_kernel,
     grid_points,
@@ -175,7 +176,7 @@ class CompiledScorecard:
         self.pair_of_first: dict[int, Pair] = {p.first: p for p in self.pairs}
         self._columns = _Columns()
         self.cache: dict[str, object] = {}  # tables derived from this model on first use (score._columns)
-        self.tables = self._compile()
+        self.tables, self.grids = self._compile()
         self._points_tables = (
             self.tables.points[self.tables.missing_bin],
             self.tables.points[self.tables.spec_bin],
@@ -205,7 +206,7 @@ class CompiledScorecard:
 
     # -- compilation ---------------------------------------------------------------------------------
 
-    def _compile(self) -> Tables:
+    def _compile(self) -> tuple[Tables, Grids]:
         art = self.artifact
         cols = self._columns
         for char in self.characteristics:
@@ -306,6 +307,7 @@ class CompiledScorecard:
             best=ints(best),
             inquiry=np.asarray(inquiry, dtype=np.bool_),
             width=max(1, max(len(s.characteristics) for s in art.segments)),
+        ), Grids(
             bin_start=self.bin_start,
             inter_start=ints(inter_start),
             inter_first=ints(inter_first),
@@ -375,8 +377,11 @@ class CompiledScorecard:
 
     def score(self, batch: PreparedBatch) -> npt.NDArray[np.int16]:
         """Integer scores 350-950 (the points-only path)."""
-        kernel = score_grids_kernel if self.pairs else score_kernel
-        return run(kernel, self.tables, batch.values, batch.segment, *self._points_tables)
+        if self.pairs:
+            return run(
+                score_grids_kernel, self.tables, self.grids, batch.values, batch.segment, *self._points_tables
+            )
+        return run(score_kernel, self.tables, batch.values, batch.segment, *self._points_tables)
 
     def bins(self, batch: PreparedBatch) -> npt.NDArray[np.int32]:
         """Global bin index of each row's characteristics (n x width, -1 past the segment's count)."""
@@ -398,7 +403,7 @@ class CompiledScorecard:
         """Points of each row's cell of every grid of its segment, in the segment's order (n x most grids
         in a segment, 0 past the segment's count), from ``bins``: base points plus the row's bins' points
         plus these is the score before the 350-950 clip."""
-        return run(grid_points, self.tables, bins, segment)
+        return run(grid_points, self.tables, self.grids, bins, segment)
 
     def score_with_reasons(self, batch: PreparedBatch, k: int = MAX_PRINCIPAL_REASONS) -> ReasonCodes:
         """Scores and the top ``k`` reason units by points lost, plus the recent-inquiries reason slot (a
@@ -410,7 +415,7 @@ class CompiledScorecard:
             no_pair = np.broadcast_to(np.int32(-1), r_char.shape)
             return ReasonCodes(scores, r_char, r_bin, no_pair, None, self.tables)
         scores, r_char, r_bin, r_bin2, lost = run(
-            reasons_grids_kernel, self.tables, batch.values, batch.segment, k
+            reasons_grids_kernel, self.tables, self.grids, batch.values, batch.segment, k
         )
         return ReasonCodes(scores, r_char, r_bin, r_bin2, lost)
 
