@@ -4,7 +4,11 @@ random grids; cards without grids score as before (the rest of ``tests/score``).
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +19,7 @@ from lucidscore.artifact import (
     reference_reasons,
     reference_scores,
 )
-from lucidscore.score import CompiledScorecard, explain_frame, score_frame
+from lucidscore.score import CompiledScorecard, explain_frame, score_file, score_frame
 from lucidscore.score._columns import lookups
 from tests.score.strategies import cards, frame_for, with_interactions
 
@@ -121,3 +125,28 @@ def test_kernel_reason_slots_equal_the_reference_reasons_for_every_k(
         ]
         assert got == reasons, f"row {i}"
         assert (codes.points_lost[i][units[i] < 0] == 0).all()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(art=paired_cards(), seed=st.integers(0, 2**16))
+def test_the_local_batch_engine_scores_grids_chunk_by_chunk(art: ScorecardArtifact, seed: int) -> None:
+    """``score_file`` (CSV read in small blocks, so in several chunks) writes the reference's scores and
+    reasons for a model with grids."""
+    frame = frame_for(art, 3000, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        data, out = Path(tmp) / "d.csv", Path(tmp) / "s.parquet"
+        frame.to_csv(data, index=False)
+        score_file(
+            Path(tmp) / "unused.json", data, out, reasons=2, progress=False, artifact=art, chunk_bytes=1 << 14
+        )
+        scored = pd.read_parquet(out)
+    np.testing.assert_array_equal(scored["score"], reference_scores(art.segments, frame))
+    expected = reference_reasons(art.segments, frame, k=2)
+    width = sum(1 for c in scored.columns if c.endswith("_code"))
+    for i, reasons in enumerate(expected):
+        row = scored.iloc[i]
+        got = _reasons(
+            [row[f"reason_{j}_code"] for j in range(1, width + 1)],
+            [row[f"reason_{j}_points"] for j in range(1, width + 1)],
+        )
+        assert got == reasons, f"row {i}"
