@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from lucidscore.artifact import Interaction, ScorecardArtifact, Segment, load_artifact
 from lucidscore.errors import ModelFileError
-from lucidscore.score._compiled import CompiledScorecard
 from tests.artifact.test_artifact_contract import _char, make_artifact
 
 
@@ -121,13 +120,3 @@ def test_a_characteristic_belongs_to_one_interaction_and_pairs_follow_the_segmen
         _with([grid("a", "b"), grid("b", "c")], names)
     with pytest.raises(ValueError, match="first must be listed before second"):
         _with([grid("c", "a")], names)
-
-
-def test_engines_refuse_a_model_they_would_score_without_its_grids() -> None:
-    inter = Interaction(
-        first="late", second="util", first_groups=[[0], [1, 2]], second_groups=[[0, 1, 2]], points=[[5], [-5]]
-    )
-    art = _with([inter]).with_hash()
-    for engine in (CompiledScorecard,):
-        with pytest.raises(ModelFileError, match=r"interaction tables \(late x util\).*does not score"):
-            engine(art)

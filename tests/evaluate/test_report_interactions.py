@@ -16,12 +16,9 @@ from lucidscore.artifact import (
     Interaction,
     ScorecardArtifact,
     bin_index,
-    reference_scores,
     segment_of_rows,
 )
-from lucidscore.errors import ModelFileError
 from lucidscore.evaluate import EvaluationReport, Table, _plots, evaluation_report, read_report, write_report
-from lucidscore.score import CompiledScorecard
 from tests.evaluate.factory import assert_figure_matches, make_artifact, make_frame
 from tests.evaluate.test_report import SECTIONS, _Figures
 
@@ -54,28 +51,8 @@ def _with_grids(art: ScorecardArtifact) -> ScorecardArtifact:
     return art.model_copy(update={"segments": segments}).with_hash()
 
 
-@pytest.fixture
-def reference_scoring(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the compiled kernel scores grids (pairs-kernel), the report scores with the reference rule:
-    its grid section does not depend on the engine."""
-    probe = _with_grids(make_artifact(make_frame(300)))
-    try:
-        CompiledScorecard.from_artifact(probe)
-    except ModelFileError:
-
-        def score_table(artifact: ScorecardArtifact, frame: pd.DataFrame, name: str = "") -> pd.DataFrame:
-            score = reference_scores(artifact.segments, frame[list(artifact.input_columns)])
-            sc = artifact.scaling
-            return pd.DataFrame(
-                {"score": score, "tier": sc.tier_of(score), "probability": sc.probability_from_score(score)},
-                index=frame.index,
-            )
-
-        monkeypatch.setattr("lucidscore.evaluate._report_data.score_table", score_table)
-
-
 @pytest.fixture(params=[False, True], ids=["one card", "segmented"])
-def graded(request: pytest.FixtureRequest, reference_scoring: None) -> tuple[EvaluationReport, pd.DataFrame]:
+def graded(request: pytest.FixtureRequest) -> tuple[EvaluationReport, pd.DataFrame]:
     art = _with_grids(make_artifact(make_frame(3000), segmented=request.param))
     test = make_frame(2000, seed=1)
     return evaluation_report(art, Table(test, "test.parquet"), n_resamples=20), test

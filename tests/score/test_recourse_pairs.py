@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -26,11 +25,9 @@ from lucidscore.artifact import (
     reference_scores,
     segment_of_rows,
 )
-from lucidscore.errors import ModelFileError
 from lucidscore.model import Scorecard
 from lucidscore.policy import FeatureMeta
 from lucidscore.score import explain_frame
-from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._recourse import MoveTables, move_tables, plan_recourse
 from tests.score.cards import one_card
 from tests.score.strategies import SPECIAL, candidate_values, cards, frame_for, with_interactions
@@ -298,15 +295,6 @@ def test_a_grid_never_buys_a_step_against_a_members_declaration() -> None:
         check_plans(paired, frame, [plan], max_changes)
 
 
-def _grids_scored() -> bool:
-    try:
-        CompiledScorecard.from_artifact(_pair_card([[0]] * 5))
-    except ModelFileError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _grids_scored(), reason="the compiled kernel does not score grids yet (pairs-kernel)")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(art=paired_cards(), seed=st.integers(0, 2**32 - 1), max_changes=st.integers(1, 2))
 def test_explanations_of_cards_with_grids_carry_the_planners_plans(

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lucidscore.artifact import reference_reasons, reference_scores
-from lucidscore.errors import InputError, ModelFileError
+from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
 from tests.fixtures.spark import SPARK_MARKS, spark_session
 from tests.score.cards import two_cards
@@ -93,12 +93,6 @@ def test_spark_sql_export_scores_and_reasons_grids_as_the_reference(spark: Any) 
     assert reasons_of(got) == reference_reasons(art.segments, data, 4)
 
 
-@pytest.mark.xfail(
-    raises=ModelFileError,
-    strict=True,
-    reason="the Spark engine runs the compiled kernel, which scores grids once pairs-kernel lands "
-    "(issue 14); then this passes and the mark goes",
-)
 def test_spark_engine_scores_and_reasons_grids_as_the_reference(spark: Any, tmp_path: Path) -> None:
     """Spark's scores and reasons (by reason units: a pair's code '<first>+<second>', points lost against
     the unit's best) equal the reference rule's, row for row."""

@@ -15,13 +15,16 @@ from hypothesis import strategies as st
 from lucidscore.artifact import Explanation, Reason, ScorecardArtifact
 from lucidscore.score import CompiledScorecard, explain_frame, score_consumers
 from lucidscore.score._explain import explanation_dicts, reason_dicts
-from tests.score.strategies import cards, frame_for
+from tests.score.strategies import cards, frame_for, with_interactions
+
+# Cards with and without interaction grids (a pair reason, and an explanation's grid points).
+any_cards = st.one_of(cards(), cards().flatmap(with_interactions))
 
 AS_OF = date(2026, 6, 30)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(art=cards(), n=st.integers(1, 40), seed=st.integers(0, 2**16), max_changes=st.integers(1, 3))
+@given(art=any_cards, n=st.integers(1, 40), seed=st.integers(0, 2**16), max_changes=st.integers(1, 3))
 def test_the_dicts_are_what_their_models_dump(
     art: ScorecardArtifact, n: int, seed: int, max_changes: int
 ) -> None:
@@ -39,7 +42,7 @@ def test_the_dicts_are_what_their_models_dump(
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(art=cards(), n=st.integers(0, 30), seed=st.integers(0, 2**16))
+@given(art=any_cards, n=st.integers(0, 30), seed=st.integers(0, 2**16))
 def test_scoring_everyone_gives_the_rows_of_explaining_each(
     art: ScorecardArtifact, n: int, seed: int
 ) -> None:

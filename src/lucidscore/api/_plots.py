@@ -75,7 +75,10 @@ def distribution(edges: Sequence[int], counts: Sequence[int]) -> str:
 
 
 def waterfall(steps: Sequence[Step]) -> str:
-    """How the score is built: base points, each family's points (up or down), the score."""
+    """How the score is built: base points, each family's and each interaction's points (up or down), the
+    score."""
+    from lucidscore.api._views import MOVES  # the kinds of step that move the total (no import cycle)
+
     measure = [
         "absolute" if s.kind == "base" else "total" if s.kind == "total" else "relative" for s in steps
     ]
@@ -84,7 +87,7 @@ def waterfall(steps: Sequence[Step]) -> str:
             x=[s.label for s in steps],
             y=[s.points if s.kind != "total" else 0 for s in steps],
             measure=measure,
-            text=[f"{s.points:+d}" if s.kind in ("family", "clip") else str(s.points) for s in steps],
+            text=[f"{s.points:+d}" if s.kind in MOVES else str(s.points) for s in steps],
             textposition="outside",
             increasing={"marker": {"color": "#2e8b57"}},
             decreasing={"marker": {"color": "#c0392b"}},
@@ -92,7 +95,7 @@ def waterfall(steps: Sequence[Step]) -> str:
             connector={"line": {"color": "#9aa5b1"}},
         )
     )
-    moves = [v for s in steps if s.kind in ("family", "clip") for v in (s.start, s.end)]
+    moves = [v for s in steps if s.kind in MOVES for v in (s.start, s.end)]
     low = min([*moves, *(s.end for s in steps if s.kind == "base")])
     high = max(max(s.start, s.end) for s in steps)
     fig.update_layout(

@@ -21,6 +21,7 @@ from lucidscore.api.schemas import (
     DisputeOut,
     FamilyOut,
     HistoryPointOut,
+    InteractionOut,
     ModelOut,
     NoticeOut,
     ReasonCodeOut,
@@ -101,6 +102,10 @@ def score_out(record: ScoreRecord) -> ScoreOut:
         base_points=explanation.base_points if explanation is not None else None,
         unclipped_points=explanation.unclipped if explanation is not None else None,
         families=families,
+        interactions=[
+            InteractionOut(label=g.label, first=g.first, second=g.second, points=g.points)
+            for g in (explanation.interactions if explanation is not None else [])
+        ],
         reasons=reasons,
         recourse=recourse,
         recourse_note=note,
@@ -135,12 +140,15 @@ class Step:
     points: int
     start: int
     end: int
-    kind: str  # base, family, clip or total
+    kind: str  # base, family, interaction, clip or total
+
+
+MOVES = ("family", "interaction", "clip")  # the kinds of step that move the total up or down
 
 
 def waterfall_steps(score: ScoreOut) -> list[Step]:
-    """Base points, then each used family's points (negative ones too), then the clip to 350-950 if it
-    moved the total, ending at the score: the bars add up to it."""
+    """Base points, then each used family's points (negative ones too), then each interaction grid's
+    points, then the clip to 350-950 if it moved the total, ending at the score: the bars add up to it."""
     if score.base_points is None or score.unclipped_points is None:
         return []
     steps = [Step("Base points", score.base_points, 0, score.base_points, "base")]
@@ -149,6 +157,9 @@ def waterfall_steps(score: ScoreOut) -> list[Step]:
         if f.used and f.points is not None:
             steps.append(Step(f.label, f.points, running, running + f.points, "family"))
             running += f.points
+    for g in score.interactions:
+        steps.append(Step(g.label, g.points, running, running + g.points, "interaction"))
+        running += g.points
     if running != score.score:
         steps.append(
             Step(f"Kept within {MIN_SCORE}-{MAX_SCORE}", score.score - running, running, score.score, "clip")
@@ -263,12 +274,12 @@ def model_out(model: ModelRecord, key: service.ModelKey | None) -> ModelOut:
 def bar_widths(steps: Sequence[Step]) -> list[int]:
     """Each step's bar as a percentage of the largest move (base and total against the total): a
     negative family gets a bar as long as a positive one of the same size, never an empty one."""
-    moves = [abs(s.points) for s in steps if s.kind in ("family", "clip")] or [1]
+    moves = [abs(s.points) for s in steps if s.kind in MOVES] or [1]
     largest_move = max(moves) or 1
     total = max((abs(s.points) for s in steps if s.kind in ("base", "total")), default=1) or 1
     out = []
     for s in steps:
-        scale = largest_move if s.kind in ("family", "clip") else total
+        scale = largest_move if s.kind in MOVES else total
         width = round(100 * abs(s.points) / scale)
         out.append(max(width, 1) if s.points else 0)
     return out

@@ -139,6 +139,13 @@ class FamilyOut(_Out):
     used: bool
 
 
+class InteractionOut(_Out):
+    label: str = Field(description="the two characteristics of an interaction grid, in words")
+    first: str
+    second: str
+    points: int = Field(description="the points the grid's cell of your two values adds (or takes away)")
+
+
 class RecourseStepOut(_Out):
     text: str
     characteristic: str | None = None
@@ -158,9 +165,14 @@ class ScoreOut(_Out):
     scored_at: datetime
     base_points: int | None = Field(default=None, description="points every score starts from")
     unclipped_points: int | None = Field(
-        default=None, description="base points plus every family's points; the score is this, kept in 350-950"
+        default=None,
+        description="base points plus every family's and interaction's points; the score is this, kept in "
+        "350-950",
     )
     families: list[FamilyOut]
+    interactions: list[InteractionOut] = Field(
+        default_factory=list, description="points of each interaction grid of the model (none in most models)"
+    )
     reasons: list[ReasonOut]
     recourse: list[RecourseStepOut]
     recourse_note: str | None = None

@@ -20,7 +20,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from lucidscore.artifact._declarations import Declaration, load_declarations, parse_declarations
-from lucidscore.artifact._explanation import Change, Explanation, Reason, Recourse
+from lucidscore.artifact._explanation import Change, Explanation, InteractionPoints, Reason, Recourse
 from lucidscore.artifact._fingerprint import (
     Overlap,
     RowFingerprint,
@@ -43,15 +43,20 @@ from lucidscore.artifact._model import (
     load_artifact,
     numeric_inputs,
     parse_artifact,
-    refuse_interactions,
 )
 from lucidscore.artifact._scaling import DEFAULT_TIERS, MAX_SCORE, MIN_SCORE, Scaling, Tier
 from lucidscore.artifact._texts import (
     MAX_PRINCIPAL_REASONS,
     BinStatement,
+    PairBetter,
     adverse_action_of,
     bin_statements,
     is_inquiry_characteristic,
+    pair_adverse_action,
+    pair_better,
+    pair_label,
+    pair_statement_text,
+    pair_statements,
     statement_text,
 )
 from lucidscore.artifact._units import (
@@ -137,7 +142,9 @@ __all__ = [
     "Declaration",
     "Explanation",
     "Interaction",
+    "InteractionPoints",
     "Overlap",
+    "PairBetter",
     "Reason",
     "ReasonUnit",
     "Recourse",
@@ -174,6 +181,11 @@ __all__ = [
     "numeric_columns",
     "numeric_inputs",
     "numeric_values",
+    "pair_adverse_action",
+    "pair_better",
+    "pair_label",
+    "pair_statement_text",
+    "pair_statements",
     "parse_artifact",
     "parse_declarations",
     "parse_numbers",
@@ -181,7 +193,6 @@ __all__ = [
     "reason_units",
     "reference_reasons",
     "reference_scores",
-    "refuse_interactions",
     "row_hashes",
     "segment_of_rows",
     "statement_text",

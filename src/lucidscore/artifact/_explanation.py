@@ -7,9 +7,9 @@ emptying a page. Fields added by issue 10 have defaults, so scores stored before
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from lucidscore.policy.families import Family
 
@@ -20,6 +20,11 @@ class Reason(BaseModel):
 
     ``text`` is the consumer statement (with the person's own value); ``adverse_action`` the statement a
     merchant passes on (no personal values); ``code`` the characteristic's stable reason code.
+
+    A pair of an interaction grid (issue 14) is one reason: ``characteristic`` is ``"<first>+<second>"``
+    (both columns), ``code`` ``"<first code>+<second code>"``, ``family`` the first's, ``bin_label`` both
+    bins' labels, ``points_lost`` what changing the two values together wins back (docs/scoring.md,
+    "Interactions"), and both statements name both characteristics.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -80,10 +85,24 @@ class Recourse(BaseModel):
     note: str = ""
 
 
+class InteractionPoints(BaseModel):
+    """The points one interaction grid adds to a score: the cell of the row's bins of its two
+    characteristics (``label`` names both for the consumer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    first: str
+    second: str
+    label: str
+    points: int
+
+
 class Explanation(BaseModel):
     """Everything a consumer page shows about one scored row.
 
-    ``base_points`` plus the family points is ``raw_points``, the score before the 350-950 clip.
+    ``base_points`` plus the family points plus each interaction grid's points (``interactions``, issue
+    14; left out of the JSON when the row's segment has none, so explanations without grids are stored as
+    before) is ``raw_points``, the score before the 350-950 clip.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -98,10 +117,20 @@ class Explanation(BaseModel):
     reasons: list[Reason]
     recourse: Recourse
     raw_points: int | None = None  # None in explanations stored before issue 10: base + families
+    interactions: list[InteractionPoints] = []  # the grids of the row's segment, in its order
+
+    @model_serializer(mode="wrap")
+    def _omit_no_interactions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("interactions", 0) == []:
+            del data["interactions"]
+        return data
 
     @property
     def unclipped(self) -> int:
-        """Base points plus every family's points (the score before the clip to 350-950)."""
+        """Base points plus every family's and every grid's points (the score before the clip to
+        350-950)."""
         if self.raw_points is not None:
             return self.raw_points
-        return self.base_points + sum(v for v in self.families.values() if v)
+        grids = sum(i.points for i in self.interactions)
+        return self.base_points + sum(v for v in self.families.values() if v) + grids

@@ -240,10 +240,7 @@ class Interaction(BaseModel):
     interaction's cell. For reasons the pair is one *unit* standing where ``first`` is listed (``second``
     is then no unit of its own): its joint points at bins (a, b) are points(a) + points(b) + grid cell
     of (a, b); its points lost are the best joint points over the pairs of attainable bins minus the
-    row's, and its reason code is ``"<first code>+<second code>"``.
-
-    Engines that do not score grids yet refuse a model that carries one (``refuse_interactions``)
-    rather than score it without them."""
+    row's, and its reason code is ``"<first code>+<second code>"``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -504,18 +501,6 @@ def parse_artifact(text: str, source: str = "model") -> ScorecardArtifact:
         )
     check_artifact_inputs(art, source)
     return art
-
-
-def refuse_interactions(art: ScorecardArtifact, engine: str) -> None:
-    """Raise ``ModelFileError`` if the model carries interaction tables, which ``engine`` does not score
-    yet (issue 14): a score without its grids would be wrong, so none is given."""
-    for seg in art.segments:
-        if seg.interactions:
-            inter = seg.interactions[0]
-            raise ModelFileError(
-                f"model {art.model_id}: segment {seg.name!r} has interaction tables "
-                f"({inter.first} x {inter.second}); {engine} does not score interactions yet"
-            )
 
 
 def check_artifact_inputs(art: ScorecardArtifact, source: str = "model") -> None:

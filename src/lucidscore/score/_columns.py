@@ -2,7 +2,10 @@
 
 Per reason slot j: ``reason_j`` (the consumer statement, with the person's value), ``reason_j_code`` (the
 characteristic's stable code), ``reason_j_characteristic`` (its column) and ``reason_j_points`` (points
-lost, >= 1). With recourse: ``recourse_target_tier``, ``recourse_score``, ``recourse_note`` and per step
+lost, >= 1). A pair of an interaction grid is one reason: its code is ``"<first code>+<second code>"``,
+its characteristic ``"<first column>+<second column>"``, its statement names both with both values.
+
+With recourse: ``recourse_target_tier``, ``recourse_score``, ``recourse_note`` and per step
 ``recourse_k_characteristic``, ``recourse_k_from`` (the person's value) and ``recourse_k_to`` (the range to
 reach), all in words.
 """
@@ -16,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.artifact import format_range
+from lucidscore.artifact import format_range, pair_statement_text, pair_statements
 from lucidscore.score._compiled import CompiledScorecard, PreparedBatch, ReasonCodes
 from lucidscore.score._recourse import (
     NO_PLAN,
@@ -50,8 +53,20 @@ class Lookups:
             [cats[int(c)] for c in self.bin_char],
         )
         self.values = ValueTexts([("", "")] * len(chars), [c.unit for c in chars], cats)
-        self.code_of, self.codes = _factorize([c.reason_code for c in chars])
-        self.name_of, self.names = _factorize([c.name for c in chars])
+        # Codes and names of reason units: characteristic c is key c; the pair of grid q is key
+        # len(chars) + q (``unit_keys``).
+        pairs = compiled.pairs
+        self.pair_of_first = np.full(len(chars), -1, dtype=np.int64)
+        self.pair_second = np.asarray([p.second for p in pairs], dtype=np.int64)
+        for p in pairs:
+            self.pair_of_first[p.first] = p.q
+        self.code_of, self.codes = _factorize(
+            [c.reason_code for c in chars]
+            + [f"{chars[p.first].reason_code}+{chars[p.second].reason_code}" for p in pairs]
+        )
+        self.name_of, self.names = _factorize(
+            [c.name for c in chars] + [f"{chars[p.first].name}+{chars[p.second].name}" for p in pairs]
+        )
         # The range of each global bin in words (what a recourse step moves to).
         self.range_of, self.ranges = _factorize(
             [
@@ -64,6 +79,81 @@ class Lookups:
     @cached_property
     def moves(self) -> MoveTables:
         return move_tables(self.compiled.artifact, self.compiled.witnesses)
+
+    @cached_property
+    def pair_cells(self) -> tuple[IntArray, list[str]]:
+        """Every pair's consumer statement per cell: grid q's cell (a, b) (local bins) is entry
+        ``start[q] + a * bins of second + b`` of the list (``artifact.pair_statements``)."""
+        compiled = self.compiled
+        start: list[int] = []
+        templates: list[str] = []
+        for p in compiled.pairs:
+            first, second = compiled.characteristics[p.first], compiled.characteristics[p.second]
+            joint = (
+                np.asarray([b.points for b in first.bins])[:, None]
+                + np.asarray([b.points for b in second.bins])[None, :]
+                + np.asarray(p.interaction.points_by_bin())
+            )
+            start.append(len(templates))
+            cells = pair_statements(
+                first, second, joint.tolist(), compiled.witnesses[p.first], compiled.witnesses[p.second]
+            )
+            templates += [text for row in cells for text in row]
+            assert int(compiled.grids.grid_cols[p.q]) == len(second.bins)
+        return np.asarray(start, dtype=np.int64), templates
+
+    def unit_keys(self, chars: npt.NDArray[np.integer], second_bins: npt.NDArray[np.integer]) -> IntArray:
+        """The reason unit of each slot: characteristic c, or len(characteristics) + q for grid q's pair
+        (-1 where no reason applies)."""
+        keys = np.asarray(chars, dtype=np.int64)
+        if not self.compiled.pairs:
+            return keys
+        paired = np.asarray(second_bins) >= 0
+        n_chars = len(self.compiled.characteristics)
+        return np.where(paired, n_chars + self.pair_of_first[np.maximum(keys, 0)], keys)
+
+    def _words(self, batch: PreparedBatch, chars: npt.NDArray[np.integer]) -> tuple[IntArray, list[str]]:
+        """Each row's value of characteristic ``chars[row]`` in words, as codes into a list whose last
+        entry is "" (no characteristic, or a missing value: a statement of a missing bin names none)."""
+        values = self.cell_values(batch, chars)
+        codes, words = self.values.codes(np.where(np.isnan(values), -1, chars), values)
+        return np.where(codes >= 0, codes, len(words)).astype(np.int64), [*words, ""]
+
+    def statement_codes(
+        self, batch: PreparedBatch, codes: ReasonCodes, j: int
+    ) -> tuple[npt.NDArray[np.int32], list[str]]:
+        """The consumer statement of reason slot ``j`` of every row, as codes into a list of texts."""
+        chars, bins, seconds = codes.characteristic[:, j], codes.bin[:, j], codes.second_bin[:, j]
+        if not self.compiled.pairs:
+            return self.statements.codes(bins, self.cell_values(batch, chars))
+        paired = seconds >= 0
+        out, texts = self.statements.codes(np.where(paired, -1, bins), self.cell_values(batch, chars))
+        if not paired.any():
+            return out, texts
+        first_c = np.where(paired, chars, -1)
+        q = self.pair_of_first[np.maximum(first_c, 0)]
+        second_c = np.where(paired, self.pair_second[np.maximum(q, 0)] if len(self.pair_second) else -1, -1)
+        a_codes, a_words = self._words(batch, first_c)
+        b_codes, b_words = self._words(batch, second_c)
+        start, templates = self.pair_cells
+        g = self.compiled.grids
+        local_a = bins - g.bin_start[np.maximum(first_c, 0)]
+        local_b = seconds - g.bin_start[np.maximum(second_c, 0)]
+        cell = start[np.maximum(q, 0)] + local_a * g.grid_cols[np.maximum(q, 0)] + local_b
+        rows = np.flatnonzero(paired)
+        n_a, n_b = len(a_words), len(b_words)
+        triple = (cell[rows] * n_a + a_codes[rows]) * n_b + b_codes[rows]
+        triple_code, distinct = pd.factorize(triple)
+        pair_texts = [
+            pair_statement_text(templates[x // (n_a * n_b)], a_words[x // n_b % n_a], b_words[x % n_b])
+            for x in np.asarray(distinct, dtype=np.int64).tolist()
+        ]
+        # Texts made distinct (two values may write alike): each code into one list of distinct texts.
+        text_code, distinct_texts = pd.factorize(pd.Series([*texts, *pair_texts], dtype=object))
+        remap = np.append(np.asarray(text_code, dtype=np.int32), -1)
+        out = remap[out]
+        out[rows] = remap[len(texts) + np.asarray(triple_code, dtype=np.int64)]
+        return out, [str(x) for x in distinct_texts]
 
     def cell_values(self, batch: PreparedBatch, chars: npt.NDArray[np.integer]) -> npt.NDArray[np.float64]:
         """Each row's value (or category code) of characteristic ``chars[row]`` (any value where < 0)."""
@@ -113,19 +203,17 @@ def reason_columns(
 ) -> dict[str, pd.Series]:
     """The four columns of each of the first ``width`` reason slots."""
     look = lookups(compiled)
-    t = compiled.tables
     out: dict[str, pd.Series] = {}
     for j in range(width):
         c = codes.characteristic[:, j]
-        b = codes.bin[:, j]
+        unit = look.unit_keys(c, codes.second_bin[:, j])
         present = c >= 0
-        text_codes, texts = look.statements.codes(b, look.cell_values(batch, c))
-        lost = np.where(present, t.best[np.maximum(c, 0)] - t.points[np.maximum(b, 0)], 0)
+        text_codes, texts = look.statement_codes(batch, codes, j)
         name = f"reason_{j + 1}"
         out[name] = as_column(text_codes, texts, categorical, index)
-        out[f"{name}_code"] = _coded(take(look.code_of, c), look.codes, categorical, index)
-        out[f"{name}_characteristic"] = _coded(take(look.name_of, c), look.names, categorical, index)
-        out[f"{name}_points"] = _small_ints(lost, present, index)
+        out[f"{name}_code"] = _coded(take(look.code_of, unit), look.codes, categorical, index)
+        out[f"{name}_characteristic"] = _coded(take(look.name_of, unit), look.names, categorical, index)
+        out[f"{name}_points"] = _small_ints(codes.points_lost[:, j], present, index)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ from lucidscore.artifact import (
     MAX_PRINCIPAL_REASONS,
     BinStatement,
     Characteristic,
+    Interaction,
     ScorecardArtifact,
     Witness,
     attainable_bins,
@@ -30,10 +32,19 @@ from lucidscore.artifact import (
     condition_mask,
     is_inquiry_characteristic,
     numeric_columns,
-    refuse_interactions,
 )
 from lucidscore.errors import InputError
-from lucidscore.score._kernel import Tables, bins_kernel, reasons_kernel, run, score_kernel
+from lucidscore.score._kernel import (
+    Grids,
+    Tables,
+    bins_kernel,
+    grid_points,
+    reasons_grids_kernel,
+    reasons_kernel,
+    run,
+    score_grids_kernel,
+    score_kernel,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -53,7 +64,10 @@ class PreparedBatch:
 
 @dataclass(frozen=True)
 class ReasonCodes:
-    """Scores and ranked reasons: global characteristic and bin indices, -1 where no reason applies.
+    """Scores and ranked reasons by reason unit: global characteristic and bin indices, -1 where no reason
+    applies. A pair of an interaction is named by its first characteristic and bin, with its second
+    characteristic's bin in ``second_bin`` (-1 for a characteristic alone); ``points_lost`` is what the
+    unit lost (0 where no reason applies).
 
     Column ``k`` (the last) holds the extra recent-inquiries reason, when one applies.
     """
@@ -61,6 +75,31 @@ class ReasonCodes:
     scores: npt.NDArray[np.int16]
     characteristic: npt.NDArray[np.int32]
     bin: npt.NDArray[np.int32]
+    second_bin: npt.NDArray[np.int32]
+    lost: npt.NDArray[np.int64] | None = None  # the kernel's, for a model with grids
+    tables: Tables | None = None  # else points lost are read from its tables
+
+    @cached_property
+    def points_lost(self) -> npt.NDArray[np.int64]:
+        """Points each reason unit lost (n x slots, 0 where no reason applies)."""
+        if self.lost is not None:
+            return self.lost
+        assert self.tables is not None
+        c, b = self.characteristic, self.bin
+        lost = self.tables.best[np.maximum(c, 0)] - self.tables.points[np.maximum(b, 0)]
+        return np.where(c >= 0, lost, 0)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An interaction grid of the compiled model: its global number ``q``, segment, and the global
+    characteristics of its first and second."""
+
+    q: int
+    segment: int
+    first: int
+    second: int
+    interaction: Interaction
 
 
 @dataclass
@@ -112,7 +151,6 @@ class CompiledScorecard:
     """An artifact compiled into flat arrays (``tables``), with kernels for scores, bins and reasons."""
 
     def __init__(self, artifact: ScorecardArtifact) -> None:
-        refuse_interactions(artifact, "the scoring kernel")
         self.artifact = artifact
         self.characteristics: list[Characteristic] = [c for s in artifact.segments for c in s.characteristics]
         self.segment_names: list[str] = [s.name for s in artifact.segments]
@@ -125,9 +163,20 @@ class CompiledScorecard:
             attainable_bins(artifact.segments, s, char)
             for s, char in zip(self.segment_of_characteristic, self.characteristics, strict=True)
         ]
+        # Interaction grids, numbered across segments in listing order (q).
+        self.pairs: list[Pair] = []
+        start = 0
+        for s, seg in enumerate(artifact.segments):
+            position = {c.name: start + i for i, c in enumerate(seg.characteristics)}
+            for inter in seg.interactions:
+                self.pairs.append(
+                    Pair(len(self.pairs), s, position[inter.first], position[inter.second], inter)
+                )
+            start += len(seg.characteristics)
+        self.pair_of_first: dict[int, Pair] = {p.first: p for p in self.pairs}
         self._columns = _Columns()
         self.cache: dict[str, object] = {}  # tables derived from this model on first use (score._columns)
-        self.tables = self._compile()
+        self.tables, self.grids = self._compile()
         self._points_tables = (
             self.tables.points[self.tables.missing_bin],
             self.tables.points[self.tables.spec_bin],
@@ -157,7 +206,7 @@ class CompiledScorecard:
 
     # -- compilation ---------------------------------------------------------------------------------
 
-    def _compile(self) -> Tables:
+    def _compile(self) -> tuple[Tables, Grids]:
         art = self.artifact
         cols = self._columns
         for char in self.characteristics:
@@ -208,6 +257,34 @@ class CompiledScorecard:
             bp_start.append(len(bp))
             lut_start.append(len(lut))
         self.bin_start = np.asarray(bin_start, dtype=np.int64)
+        inter_start = [0]
+        inter_first: list[int] = []
+        inter_second: list[int] = []
+        grid_start: list[int] = []
+        grid_cols: list[int] = []
+        grid: list[int] = []
+        member_slot = [-1] * len(self.characteristics)
+        for s in range(len(art.segments)):
+            for pair in (p for p in self.pairs if p.segment == s):
+                one, two = pair.first, pair.second
+                cells = np.asarray(pair.interaction.points_by_bin(), dtype=np.int64)
+                inter_first.append(one)
+                inter_second.append(two)
+                grid_start.append(len(grid))
+                grid_cols.append(cells.shape[1])
+                grid.extend(int(v) for v in cells.ravel())
+                member_slot[one], member_slot[two] = 2 * pair.q, 2 * pair.q + 1
+                # The pair is one reason unit: its best joint points over pairs of attainable bins, and it
+                # is a recent-inquiries unit when either member is one (docs/scoring.md, "Interactions").
+                own_a = np.asarray(points[bin_start[one] : bin_start[one + 1]], dtype=np.int64)
+                own_b = np.asarray(points[bin_start[two] : bin_start[two + 1]], dtype=np.int64)
+                reach_a = np.asarray([w is not None for w in self.witnesses[one]])
+                reach_b = np.asarray([w is not None for w in self.witnesses[two]])
+                joint = own_a[:, None] + own_b[None, :] + cells
+                best[one] = int(joint[reach_a[:, None] & reach_b[None, :]].max())
+                inquiry[one] = inquiry[one] or inquiry[two]
+                inquiry[two] = False
+            inter_start.append(len(inter_first))
 
         def ints(values: Sequence[int]) -> npt.NDArray[np.int64]:
             return np.asarray(values, dtype=np.int64)
@@ -230,6 +307,15 @@ class CompiledScorecard:
             best=ints(best),
             inquiry=np.asarray(inquiry, dtype=np.bool_),
             width=max(1, max(len(s.characteristics) for s in art.segments)),
+        ), Grids(
+            bin_start=self.bin_start,
+            inter_start=ints(inter_start),
+            inter_first=ints(inter_first),
+            inter_second=ints(inter_second),
+            grid_start=ints(grid_start),
+            grid_cols=ints(grid_cols),
+            grid=ints(grid),
+            member_slot=ints(member_slot),
         )
 
     # -- public --------------------------------------------------------------------------------------
@@ -291,6 +377,10 @@ class CompiledScorecard:
 
     def score(self, batch: PreparedBatch) -> npt.NDArray[np.int16]:
         """Integer scores 350-950 (the points-only path)."""
+        if self.pairs:
+            return run(
+                score_grids_kernel, self.tables, self.grids, batch.values, batch.segment, *self._points_tables
+            )
         return run(score_kernel, self.tables, batch.values, batch.segment, *self._points_tables)
 
     def bins(self, batch: PreparedBatch) -> npt.NDArray[np.int32]:
@@ -298,16 +388,36 @@ class CompiledScorecard:
         return run(bins_kernel, self.tables, batch.values, batch.segment)
 
     def points(self, batch: PreparedBatch) -> npt.NDArray[np.int64]:
-        """Points of each row's characteristics (n x width, 0 past the segment's count)."""
+        """Points of each row's characteristics (n x width, 0 past the segment's count); the grids' points
+        are ``interaction_points``."""
         b = self.bins(batch)
         return np.where(b >= 0, self.tables.points[np.maximum(b, 0)], 0)
 
+    @property
+    def has_interactions(self) -> bool:
+        return bool(self.pairs)
+
+    def interaction_points(
+        self, bins: npt.NDArray[np.int32], segment: npt.NDArray[np.int32]
+    ) -> npt.NDArray[np.int64]:
+        """Points of each row's cell of every grid of its segment, in the segment's order (n x most grids
+        in a segment, 0 past the segment's count), from ``bins``: base points plus the row's bins' points
+        plus these is the score before the 350-950 clip."""
+        return run(grid_points, self.tables, self.grids, bins, segment)
+
     def score_with_reasons(self, batch: PreparedBatch, k: int = MAX_PRINCIPAL_REASONS) -> ReasonCodes:
-        """Scores and the top ``k`` reasons by points lost, plus the recent-inquiries reason slot."""
+        """Scores and the top ``k`` reason units by points lost, plus the recent-inquiries reason slot (a
+        pair of an interaction is one unit: ``lucidscore.artifact.reason_units``)."""
         if k < 0:
             raise InputError(f"reasons is {k}; expected 0 or more")
-        scores, r_char, r_bin = run(reasons_kernel, self.tables, batch.values, batch.segment, k)
-        return ReasonCodes(scores, r_char, r_bin)
+        if not self.pairs:  # no pair: no second bins (a read-only view of -1), points lost read lazily
+            scores, r_char, r_bin = run(reasons_kernel, self.tables, batch.values, batch.segment, k)
+            no_pair = np.broadcast_to(np.int32(-1), r_char.shape)
+            return ReasonCodes(scores, r_char, r_bin, no_pair, None, self.tables)
+        scores, r_char, r_bin, r_bin2, lost = run(
+            reasons_grids_kernel, self.tables, self.grids, batch.values, batch.segment, k
+        )
+        return ReasonCodes(scores, r_char, r_bin, r_bin2, lost)
 
     @property
     def has_inquiry_characteristic(self) -> bool:

@@ -1,8 +1,10 @@
 """Explanations: per row the score, family contributions, reasons and recourse to the next tier.
 
-Reasons are the characteristics that lose the most points against the best bin a row of their segment can
-reach (``CompiledScorecard.score_with_reasons``), each with its consumer statement, merchant statement and
-code. Recourse is the plan of ``score._recourse``: the fewest and smallest changes, each in its
+Reasons are the reason units (a characteristic, or the pair of an interaction grid) that lose the most
+points against the best a row of their segment can reach (``CompiledScorecard.score_with_reasons``), each
+with its consumer statement, merchant statement and code. The family points, the base points and each
+grid's points (``interactions``) add up to the score before the clip. Recourse is the plan of
+``score._recourse``: the fewest and smallest changes, each in its
 characteristic's declared direction, that reach the next tier (or a note saying why there is none).
 """
 
@@ -21,6 +23,8 @@ from lucidscore.artifact import (
     Reason,
     ScorecardArtifact,
     adverse_action_of,
+    pair_adverse_action,
+    pair_label,
 )
 from lucidscore.errors import InputError
 from lucidscore.policy.families import ALL_FAMILIES, UNUSED_FAMILY
@@ -47,25 +51,63 @@ def reason_dicts(
     """``reason_lists`` as the dicts ``Reason.model_dump(mode="json")`` gives (the same keys in the same
     order, the same types), without building the objects: what a published score stores."""
     look = lookups(compiled)
-    t = compiled.tables
     out: list[list[dict[str, Any]]] = [[] for _ in range(batch.n_rows)]
+    chars_of = compiled.characteristics
     for j in range(codes.characteristic.shape[1]):
-        chars, bins = codes.characteristic[:, j], codes.bin[:, j]
-        statements = _texts(look.statements, bins, look.cell_values(batch, chars))
+        chars, bins, seconds = codes.characteristic[:, j], codes.bin[:, j], codes.second_bin[:, j]
+        text_codes, texts = look.statement_codes(batch, codes, j)
+        lost = codes.points_lost[:, j]
         for i in np.flatnonzero(chars >= 0):
             c, b = int(chars[i]), int(bins[i])
-            char = compiled.characteristics[c]
+            char = chars_of[c]
             bin_ = char.bins[b - int(compiled.bin_start[c])]
+            if seconds[i] < 0:
+                out[i].append(
+                    {
+                        "characteristic": char.name,
+                        "family": char.family,
+                        "bin_label": bin_.label,
+                        "points_lost": int(lost[i]),
+                        "text": texts[text_codes[i]],
+                        "code": char.reason_code,
+                        "adverse_action": adverse_action_of(char, bin_),
+                    }
+                )
+                continue
+            pair = compiled.pair_of_first[c]
+            other = chars_of[pair.second]
+            other_bin = other.bins[int(seconds[i]) - int(compiled.bin_start[pair.second])]
             out[i].append(
                 {
-                    "characteristic": char.name,
+                    "characteristic": f"{char.name}+{other.name}",
                     "family": char.family,
-                    "bin_label": bin_.label,
-                    "points_lost": int(t.best[c] - t.points[b]),
-                    "text": str(statements[i]),
-                    "code": char.reason_code,
-                    "adverse_action": adverse_action_of(char, bin_),
+                    "bin_label": f"{bin_.label}; {other_bin.label}",
+                    "points_lost": int(lost[i]),
+                    "text": texts[text_codes[i]],
+                    "code": f"{char.reason_code}+{other.reason_code}",
+                    "adverse_action": pair_adverse_action(char, bin_, other, other_bin),
                 }
+            )
+    return out
+
+
+def _interactions(
+    compiled: CompiledScorecard, bins: np.ndarray, segment: np.ndarray
+) -> list[list[dict[str, Any]]]:
+    """Each row's grid points (``InteractionPoints.model_dump(mode="json")``), in its segment's order."""
+    out: list[list[dict[str, Any]]] = [[] for _ in range(len(segment))]
+    if not compiled.has_interactions:
+        return out
+    cells = compiled.interaction_points(bins, segment)
+    chars = compiled.characteristics
+    by_segment: dict[int, list[tuple[str, str, str]]] = {}
+    for p in compiled.pairs:
+        first, second = chars[p.first], chars[p.second]
+        by_segment.setdefault(p.segment, []).append((first.name, second.name, pair_label(first, second)))
+    for i, s in enumerate(segment.tolist()):
+        for k, (first_name, second_name, label) in enumerate(by_segment.get(s, [])):
+            out[i].append(
+                {"first": first_name, "second": second_name, "label": label, "points": int(cells[i, k])}
             )
     return out
 
@@ -168,6 +210,7 @@ def explanation_dicts(
     rec = batch_recourse(compiled, batch, codes.scores, max_changes)
     plans = rec.plans
     reason_rows = reason_dicts(compiled, batch, codes)
+    grid_rows = _interactions(compiled, rec.bins, batch.segment)
     change_rows = _changes(compiled, look, batch, plans, rec.bins, rec.raw)
     note_codes, notes = recourse_notes(compiled, plans, max_changes)
     scaling = artifact.scaling
@@ -187,25 +230,26 @@ def explanation_dicts(
             families[fam] = (families[fam] or 0) + int(points[i, j])
         target = int(plans.target_tier[i])
         new_score = int(plans.new_score[i]) if plans.status[i] == 0 else None
-        out.append(  # Explanation.model_dump(mode="json"): its fields in order
-            {
-                "row": i,
-                "score": int(codes.scores[i]),
-                "tier": str(tiers[i]),
-                "probability": float(probs[i]),
-                "segment": str(compiled.segment_names[s]),
-                "base_points": int(compiled.tables.seg_base[s]),
-                "families": families,
-                "reasons": reason_rows[i],
-                "recourse": {
-                    "target_tier": tier_names[target] if target >= 0 else None,
-                    "target_score": int(plans.target_score[i]) if target >= 0 else None,
-                    "changes": change_rows[i],
-                    "new_score": new_score,
-                    "new_tier": str(scaling.tier_of([new_score])[0]) if new_score is not None else None,
-                    "note": notes[note_codes[i]] if note_codes[i] >= 0 else "",
-                },
-                "raw_points": int(rec.raw[i]),
-            }
-        )
+        explanation = {
+            "row": i,
+            "score": int(codes.scores[i]),
+            "tier": str(tiers[i]),
+            "probability": float(probs[i]),
+            "segment": str(compiled.segment_names[s]),
+            "base_points": int(compiled.tables.seg_base[s]),
+            "families": families,
+            "reasons": reason_rows[i],
+            "recourse": {
+                "target_tier": tier_names[target] if target >= 0 else None,
+                "target_score": int(plans.target_score[i]) if target >= 0 else None,
+                "changes": change_rows[i],
+                "new_score": new_score,
+                "new_tier": str(scaling.tier_of([new_score])[0]) if new_score is not None else None,
+                "note": notes[note_codes[i]] if note_codes[i] >= 0 else "",
+            },
+            "raw_points": int(rec.raw[i]),
+        }
+        if grid_rows[i]:  # left out when the segment has no grid (Explanation's serializer)
+            explanation["interactions"] = grid_rows[i]
+        out.append(explanation)  # Explanation.model_dump(mode="json"): its fields in order
     return out

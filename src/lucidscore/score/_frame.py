@@ -34,7 +34,9 @@ def score_frame(
         consumer statement, with the person's own value), ``reason_j_code`` (the characteristic's stable
         code), ``reason_j_characteristic`` (its column) and ``reason_j_points`` (points lost, >= 1; empty
         where no reason applies). With reasons > 0 and a model that has a recent-inquiries characteristic,
-        reason k+1 holds that reason when it lost points but is not among the first k.
+        reason k+1 holds that reason when it lost points but is not among the first k. The pair of an
+        interaction grid is one reason: code ``"<first code>+<second code>"``, characteristic
+        ``"<first>+<second>"``, one statement naming both (docs/scoring.md, "Interactions").
     recourse : add ``recourse_target_tier``, ``recourse_score``, ``recourse_note`` and, per change k up to
         ``max_changes``, ``recourse_k_characteristic``, ``recourse_k_from`` and ``recourse_k_to``.
     max_changes : most characteristics a recourse plan may change.

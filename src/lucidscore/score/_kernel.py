@@ -6,6 +6,13 @@ The value matrix is column-major and rows are taken in blocks. A numeric bin is 
 edge, the rows whose value is at or above it: the inner loop runs over rows with a fixed edge, which the
 compiler turns into SIMD compares, and there is no data-dependent branch. NaN (missing or unseen
 category) and special values are then patched in with selects.
+
+Interaction grids (issue 14) add the points of the row's cell of each grid of its segment. For reasons a
+pair is one unit standing at its ``first`` characteristic's position, with joint points points(a) +
+points(b) + grid(a, b); its ``second`` is no unit of its own (``lucidscore.artifact.reason_units``). A
+model without grids runs ``score_kernel`` and ``reasons_kernel``, the loops from before grids on the same
+``Tables``, so it does the same work as before; a model with grids runs the ``*_grids_kernel``s, which
+also read its ``Grids``.
 """
 
 from __future__ import annotations
@@ -43,9 +50,24 @@ class Tables(NamedTuple):
     lut_start: IntArray  # categorical c: lut[lut_start[c] + code] = global bin of that category code
     lut: IntArray
     points: IntArray  # points of each global bin
-    best: IntArray  # best attainable points of each characteristic
-    inquiry: BoolArray  # recent-inquiries characteristics (may give a further reason)
+    best: IntArray  # best attainable points of each reason unit (a pair's: at its first characteristic)
+    inquiry: BoolArray  # recent-inquiries reason units (a pair: either member; at its first characteristic)
     width: int  # most characteristics in one segment
+
+
+class Grids(NamedTuple):
+    """A compiled model's interaction grids, numbered across segments (``q``), for the ``*_grids_kernel``s
+    (apart from ``Tables``, so the kernels of models without grids take exactly the tables they took
+    before grids)."""
+
+    bin_start: IntArray  # bins of characteristic c: bin_start[c] .. bin_start[c + 1]
+    inter_start: IntArray  # grids of segment s: inter_start[s] .. inter_start[s + 1]
+    inter_first: IntArray  # global characteristic of grid q's first (its rows) and second (its columns)
+    inter_second: IntArray
+    grid_start: IntArray  # grid[grid_start[q] + a * grid_cols[q] + b]: points of local bins a, b
+    grid_cols: IntArray
+    grid: IntArray
+    member_slot: IntArray  # per characteristic: 2q (first of grid q), 2q + 1 (second) or -1
 
 
 def run(kernel: Any, *args: object) -> Any:
@@ -96,7 +118,9 @@ def score_kernel(
     elem_pts: IntArray,
     lut_pts: IntArray,
 ) -> npt.NDArray[np.int16]:
-    """Scores only: base points of the row's segment plus the points of its bins, clipped.
+    """Scores only: base points of the row's segment plus the points of its bins, clipped; for a model
+    without interaction grids (``score_grids_kernel`` adds them; kept apart so that grid-free models run
+    exactly this loop).
 
     The same bin search as ``_block_bins``, with points tables (``*_pts``: the points of the bins in the
     matching bin tables) in place of bin tables, which saves a lookup per cell.
@@ -149,6 +173,102 @@ def score_kernel(
 
 
 @njit(cache=True, nogil=True)
+def score_grids_kernel(
+    t: Tables,
+    g: Grids,
+    x: FloatArray,
+    seg: npt.NDArray[np.int32],
+    missing_pts: IntArray,
+    spec_pts: IntArray,
+    elem_pts: IntArray,
+    lut_pts: IntArray,
+) -> npt.NDArray[np.int16]:
+    """``score_kernel`` for a model with interaction grids: base points plus the points of the row's bins
+    and of its grids' cells, clipped. A member of a grid is binned with the bin tables (its bin is kept
+    for the cell); the others as in ``score_kernel``."""
+    n = x.shape[0]
+    n_seg = t.seg_start.shape[0] - 1
+    out = np.empty(n, dtype=np.int16)
+    idx = np.empty(BLOCK, dtype=np.int64)
+    pts = np.empty(BLOCK, dtype=np.int64)
+    total = np.empty(BLOCK, dtype=np.int64)
+    member_bins = np.empty((2 * g.inter_first.shape[0], BLOCK), np.int64)
+    for r0 in range(0, n, BLOCK):
+        r1 = min(n, r0 + BLOCK)
+        m = r1 - r0
+        for i in range(m):
+            total[i] = t.seg_base[seg[r0 + i]]
+        for s in range(n_seg):
+            for c in range(t.seg_start[s], t.seg_start[s + 1]):
+                v = x[r0:r1, t.col[c]]
+                miss = missing_pts[c]
+                slot = g.member_slot[c]
+                if slot >= 0:  # in a grid: its bins are kept for the grid's cell
+                    _block_bins(t, x, r0, r1, c, idx)
+                    for i in range(m):
+                        member_bins[slot, i] = idx[i] - g.bin_start[c]
+                        pts[i] = t.points[idx[i]]
+                elif t.is_cat[c]:
+                    base = t.lut_start[c]
+                    for i in range(m):
+                        pts[i] = miss if v[i] != v[i] else lut_pts[base + int(v[i])]
+                else:
+                    lo = t.bp_start[c]
+                    hi = t.bp_start[c + 1]
+                    for i in range(m):
+                        idx[i] = lo + c
+                    for k in range(lo, hi):
+                        edge = t.bp[k]
+                        for i in range(m):
+                            idx[i] += v[i] >= edge
+                    for i in range(m):
+                        pts[i] = miss if v[i] != v[i] else elem_pts[idx[i]]
+                    for k in range(t.spec_start[c], t.spec_start[c + 1]):
+                        sv = t.spec_vals[k]
+                        sp = spec_pts[k]
+                        for i in range(m):
+                            if v[i] == sv:
+                                pts[i] = sp
+                if n_seg == 1:
+                    for i in range(m):
+                        total[i] += pts[i]
+                else:
+                    for i in range(m):
+                        total[i] += pts[i] * (seg[r0 + i] == s)
+            for q in range(g.inter_start[s], g.inter_start[s + 1]):
+                g0 = g.grid_start[q]
+                cols = g.grid_cols[q]
+                for i in range(m):
+                    cell = g.grid[g0 + member_bins[2 * q, i] * cols + member_bins[2 * q + 1, i]]
+                    total[i] += cell if n_seg == 1 else cell * (seg[r0 + i] == s)
+        for i in range(m):
+            out[r0 + i] = min(max(total[i], MIN_SCORE), MAX_SCORE)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def grid_points(t: Tables, g: Grids, bins: npt.NDArray[np.int32], seg: npt.NDArray[np.int32]) -> IntArray:
+    """Points of each row's cell of every grid of its segment (n x most grids in a segment, 0 past the
+    segment's count), from the rows' global bins (``bins_kernel``)."""
+    n = bins.shape[0]
+    n_seg = t.seg_start.shape[0] - 1
+    most = 0
+    for s in range(n_seg):
+        most = max(most, g.inter_start[s + 1] - g.inter_start[s])
+    out = np.zeros((n, most), dtype=np.int64)
+    for i in range(n):
+        s = seg[i]
+        first = t.seg_start[s]
+        for q in range(g.inter_start[s], g.inter_start[s + 1]):
+            a = g.inter_first[q]
+            b = g.inter_second[q]
+            la = bins[i, a - first] - g.bin_start[a]
+            lb = bins[i, b - first] - g.bin_start[b]
+            out[i, q - g.inter_start[s]] = g.grid[g.grid_start[q] + la * g.grid_cols[q] + lb]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _fill_bins(
     t: Tables,
     x: FloatArray,
@@ -189,7 +309,9 @@ def bins_kernel(t: Tables, x: FloatArray, seg: npt.NDArray[np.int32]) -> npt.NDA
 def reasons_kernel(
     t: Tables, x: FloatArray, seg: npt.NDArray[np.int32], k: int
 ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32]]:
-    """Scores, and per row the top ``k`` characteristics by points lost (plus the inquiries slot)."""
+    """Scores, and per row the top ``k`` characteristics by points lost (plus the inquiries slot), for a
+    model without interaction grids (``reasons_grids_kernel`` adds them; kept apart so that grid-free
+    models run exactly this loop)."""
     n = x.shape[0]
     scores = np.empty(n, dtype=np.int16)
     r_char = np.full((n, k + 1), -1, dtype=np.int32)
@@ -230,3 +352,79 @@ def reasons_kernel(
                     r_bin[i, k] = block[i - r0, j]
                     break
     return scores, r_char, r_bin
+
+
+@njit(cache=True, nogil=True)
+def reasons_grids_kernel(
+    t: Tables, g: Grids, x: FloatArray, seg: npt.NDArray[np.int32], k: int
+) -> tuple[
+    npt.NDArray[np.int16], npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int32], IntArray
+]:
+    """Scores, and per row the top ``k`` reason units by points lost (plus the inquiries slot): each
+    slot's characteristic (a pair's first), its bin, the pair's second bin (-1 for a characteristic alone)
+    and the points lost. For a model with grids; ``reasons_kernel`` is the same without them."""
+    n = x.shape[0]
+    scores = np.empty(n, dtype=np.int16)
+    r_char = np.full((n, k + 1), -1, dtype=np.int32)
+    r_bin = np.full((n, k + 1), -1, dtype=np.int32)
+    r_bin2 = np.full((n, k + 1), -1, dtype=np.int32)
+    r_lost = np.zeros((n, k + 1), dtype=np.int64)
+    block = np.empty((BLOCK, t.width), dtype=np.int32)
+    idx = np.empty(BLOCK, dtype=np.int64)
+    lost = np.empty(t.width, dtype=np.int64)
+    second = np.full(t.width, -1, dtype=np.int64)  # a pair's second's position, at its first's position
+    for r0 in range(0, n, BLOCK):
+        r1 = min(n, r0 + BLOCK)
+        _fill_bins(t, x, seg, r0, r1, idx, block)
+        for i in range(r0, r1):
+            s = seg[i]
+            first = t.seg_start[s]
+            m = t.seg_start[s + 1] - first
+            total = t.seg_base[s]
+            for j in range(m):
+                b = block[i - r0, j]
+                total += t.points[b]
+                lost[j] = t.best[first + j] - t.points[b]
+            for q in range(g.inter_start[s], g.inter_start[s + 1]):
+                ja = g.inter_first[q] - first
+                jb = g.inter_second[q] - first
+                ba = block[i - r0, ja]
+                bb = block[i - r0, jb]
+                cell = g.grid[
+                    g.grid_start[q]
+                    + (ba - g.bin_start[first + ja]) * g.grid_cols[q]
+                    + (bb - g.bin_start[first + jb])
+                ]
+                total += cell
+                lost[ja] = t.best[first + ja] - (t.points[ba] + t.points[bb] + cell)  # the pair's unit
+                lost[jb] = 0  # no unit of its own: never a reason
+                second[ja] = jb
+            scores[i] = min(max(total, MIN_SCORE), MAX_SCORE)
+            # Top k by points lost; ties go to the unit listed first (strict '>').
+            for r in range(k):
+                pick = -1
+                top = 0
+                for j in range(m):
+                    if lost[j] > top:
+                        top = lost[j]
+                        pick = j
+                if pick < 0:
+                    break
+                r_char[i, r] = first + pick
+                r_bin[i, r] = block[i - r0, pick]
+                r_lost[i, r] = top
+                lost[pick] = -lost[pick]  # taken: never picked again
+            # A further reason when recent inquiries lost points but are not among the principal ones.
+            for j in range(m):
+                if t.inquiry[first + j] and lost[j] > 0:
+                    r_char[i, k] = first + j
+                    r_bin[i, k] = block[i - r0, j]
+                    r_lost[i, k] = lost[j]
+                    break
+            if g.inter_start[s + 1] > g.inter_start[s]:
+                for r in range(k + 1):
+                    if r_char[i, r] >= 0 and second[r_char[i, r] - first] >= 0:
+                        r_bin2[i, r] = block[i - r0, second[r_char[i, r] - first]]
+                for q in range(g.inter_start[s], g.inter_start[s + 1]):
+                    second[g.inter_first[q] - first] = -1
+    return scores, r_char, r_bin, r_bin2, r_lost

@@ -70,6 +70,8 @@ from lucidscore.artifact import (
     adverse_action_of,
     canonical_number,
     category_keys,
+    pair_adverse_action,
+    pair_label,
     reason_units,
 )
 from lucidscore.errors import InputError
@@ -348,7 +350,7 @@ def _pair_characteristic(
         reasonCode=unit.code,
         baselineScore=_decimal(unit.best - BASELINE_BELOW_BEST),
     )
-    description = f"{first.description}, together with {_lower_first(second.description)}"
+    description = pair_label(first, second)
     _extension(out, "description", _xml(description, f"description of {name}"))
     second_bins = _ordered_bins(second, fields)
     for a, first_predicate in _ordered_bins(first, fields):
@@ -358,18 +360,10 @@ def _pair_characteristic(
             attribute = _sub(out, "Attribute", partialScore=str(int(unit.points[a, b])))
             label = f"{bin_a.label}, {bin_b.label}"
             _extension(attribute, "bin", _xml(label, f"a bin label of {name}"))
-            reason = (
-                f"{adverse_action_of(first, bin_a)}, together with "
-                f"{_lower_first(adverse_action_of(second, bin_b))}"
-            )
+            reason = pair_adverse_action(first, bin_a, second, bin_b)
             _extension(attribute, "reason", _xml(reason, f"a reason text of {name}"))
             attribute.append(_all_of([copy.deepcopy(first_predicate), copy.deepcopy(second_predicate)]))
     return out
-
-
-def _lower_first(text: str) -> str:
-    """``text`` continuing a sentence: its first letter lowered, unless it starts an acronym."""
-    return text[0].lower() + text[1:] if len(text) > 1 and not text[1].isupper() else text
 
 
 def _ordered_bins(char: Characteristic, fields: _Fields) -> list[tuple[int, ET.Element]]:

@@ -1,8 +1,9 @@
 """Scores the service stores: one ``score_history`` row per consumer, with typed reasons and explanation.
 
 Reasons are always structured (``lucidscore.artifact.Reason``: characteristic, code, family, bin, points
-lost, the consumer statement with the person's value and the merchant's adverse-action statement); the full
-``Explanation`` (family points, reasons, recourse) is computed for the consumers asked for. Both are built
+lost, the consumer statement with the person's value and the merchant's adverse-action statement; a pair of
+an interaction grid is one reason, docs/scoring.md "Interactions"); the full ``Explanation`` (family
+points, each grid's points, reasons, recourse) is computed for the consumers asked for. Both are built
 as the JSON-ready dicts those models dump to (``explanation_dicts``: no objects per consumer), stored as
 JSON and validated when the service reads them back.
 """
