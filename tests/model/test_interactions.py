@@ -36,7 +36,7 @@ def _fresh_auc(art: ScorecardArtifact, fresh: pd.DataFrame) -> float:
 
 def test_the_interacting_pair_is_found_stored_and_helps_on_fresh_rows() -> None:
     train, fresh = _interacting(12000, 1), _interacting(40000, 2)
-    plain = Scorecard(segment_search=False).fit(*_split(train)).artifact_
+    plain = Scorecard(segment_search=False, interactions=0).fit(*_split(train)).artifact_
     paired = Scorecard(segment_search=False, interactions=5).fit(*_split(train)).artifact_
     (segment,) = paired.segments
     assert segment.interactions, paired.training["notes"]

@@ -280,7 +280,7 @@ def train(
     segment_search: Annotated[bool, typer.Option(help=_help("segment_search"))] = True,
     shape_search: Annotated[bool, typer.Option(help=_help("shape_search"))] = True,
     refine: Annotated[bool, typer.Option(help=_help("refine"))] = True,
-    interactions: Annotated[int, typer.Option(help=_help("interactions"))] = 0,
+    interactions: Annotated[int, typer.Option(help=_help("interactions"))] = 5,
     woe_prior: Annotated[float, typer.Option(help=_help("woe_prior"))] = 4.0,
     min_segment_rows: Annotated[int, typer.Option(help=_help("min_segment_rows"))] = 1000,
     min_segment_bads: Annotated[int, typer.Option(help=_help("min_segment_bads"))] = 50,

@@ -75,7 +75,7 @@ class ScorecardParams(BaseModel):
         "the card's score and stopping where held-out training rows stop improving (trend auto or none).",
     )
     interactions: int = Field(
-        default=0,
+        default=MAX_INTERACTIONS,
         ge=0,
         le=MAX_INTERACTIONS,
         description="Most pairwise-interaction grids per card (0 = none): pairs of characteristics whose "

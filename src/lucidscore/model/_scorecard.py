@@ -19,7 +19,15 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from lucidscore import score as engine
-from lucidscore.artifact import Condition, Explanation, Scaling, ScorecardArtifact, bin_index, segment_of_rows
+from lucidscore.artifact import (
+    MAX_INTERACTIONS,
+    Condition,
+    Explanation,
+    Scaling,
+    ScorecardArtifact,
+    bin_index,
+    segment_of_rows,
+)
 from lucidscore.errors import InputError
 from lucidscore.model._binning import WOE_PRIOR, Trend
 from lucidscore.model._fit import Progress, as_frame, fit_table, target_labels, validated_params
@@ -68,7 +76,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         segment_search: bool = True,
         shape_search: bool = True,
         refine: bool = True,
-        interactions: int = 0,
+        interactions: int = MAX_INTERACTIONS,
         min_segment_rows: int = 1000,
         min_segment_bads: int = 50,
         regularization: float = 1.0,
