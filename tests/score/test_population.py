@@ -4,9 +4,10 @@ as ``lucidscore demo`` generates them), their features at six month ends (120,00
 catalogue's declarations.
 
 - Faithful reasons, on every one of the 120,000 rows (for the demo's card, and for the same card trained
-  without declarations, whose points are refined): changing only a reason's characteristic to a value
-  in its best reachable bin raises the score before the clip by exactly ``reason_N_points``; at most four
-  principal reasons, ranked by points lost, and a fifth only for recent inquiries.
+  without declarations, whose points are refined): changing only a reason's characteristic — or, for
+  the pair of an interaction grid, its two characteristics — to values of its best reachable bins raises
+  the score before the clip by exactly ``reason_N_points``; at most four principal reasons, ranked by
+  points lost, and a fifth only for recent inquiries.
 - Safe recourse, over the whole current population: every step moves in its characteristic's declared
   direction (never into or out of missing, never a characteristic declared ``none``, never more debt,
   credit or use of a limit), and applying the plan and rescoring reaches the stated score.
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lucidscore.artifact import Condition, ScorecardArtifact, raw_points, segment_of_rows
+from lucidscore.artifact import Condition, ScorecardArtifact, raw_points, reason_units, segment_of_rows
 from lucidscore.features import FEATURE_CATALOGUE, compute_features
 from lucidscore.model import train_scorecard
 from lucidscore.score import CompiledScorecard, explain_frame, score_frame
@@ -98,6 +99,10 @@ def _faithful_reasons(art: ScorecardArtifact, frame: pd.DataFrame) -> int:
     before = raw_points(art.segments, frame)
     segment = segment_of_rows(art.segments, frame)
     assert (np.clip(before, 350, 950) == out["score"].to_numpy()).all()
+    units = [
+        {"+".join(seg.characteristics[m].name for m in u.members): u for u in reason_units(art.segments, s)}
+        for s, seg in enumerate(art.segments)
+    ]
     checked = 0
     for j in range(1, 6):
         names = out[f"reason_{j}_characteristic"].to_numpy(dtype=object)
@@ -106,14 +111,15 @@ def _faithful_reasons(art: ScorecardArtifact, frame: pd.DataFrame) -> int:
         assert (names[has] != None).all() and (points[has] >= 1).all()  # noqa: E711
         changed = frame.copy()
         for (s, name), rows in pd.Series(np.flatnonzero(has)).groupby([segment[has], names[has]]):
-            char_at = next(i for i, c in enumerate(art.segments[s].characteristics) if c.name == name)
-            c = int(compiled.tables.seg_start[s]) + char_at
-            char = compiled.characteristics[c]
-            reach = compiled.witnesses[c]  # the attainable bins (artifact.attainable_bins)
-            best = max((i for i, w in enumerate(reach) if w is not None), key=lambda i: char.bins[i].points)
-            witness = reach[best]
-            assert witness is not None
-            changed.loc[rows.to_numpy(), name] = witness.low
+            chars = art.segments[s].characteristics
+            unit = units[s][name]
+            # The unit's best attainable bins (a pair: the best pair of bins, joint points).
+            masked = np.where(unit.attainable, unit.points, np.iinfo(np.int64).min)
+            best = np.unravel_index(int(np.argmax(masked)), masked.shape)
+            for m, b in zip(unit.members, best, strict=True):
+                witness = compiled.witnesses[int(compiled.tables.seg_start[s]) + m][int(b)]
+                assert witness is not None
+                changed.loc[rows.to_numpy(), chars[m].name] = witness.low
         after = raw_points(art.segments, changed)
         assert (segment_of_rows(art.segments, changed) == segment).all()  # the best bin keeps the segment
         assert ((after - before)[has] == points[has].to_numpy(dtype=np.int64)).all()
@@ -124,7 +130,7 @@ def _faithful_reasons(art: ScorecardArtifact, frame: pd.DataFrame) -> int:
                 both = has & prev.notna().to_numpy()
                 assert (prev[both] >= points[both]).all()
     fifth = out["reason_5_characteristic"].dropna()
-    assert set(fifth) <= {"inquiries_6m", "inquiries_12m"}
+    assert all({"inquiries_6m", "inquiries_12m"} & set(name.split("+")) for name in set(fifth))
     return checked
 
 

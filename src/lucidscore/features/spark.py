@@ -200,8 +200,13 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else type(exc).__name__
+    """The error's first line; for Py4J's "An error occurred while calling ...", the Java exception that
+    says what went wrong (e.g. ``org.postgresql.util.PSQLException: ...``) follows it."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    cause = next((line for line in lines[1:] if "Exception: " in line or "Error: " in line), None)
+    return (f"{lines[0]} {cause}" if cause else lines[0])[:400]
 
 
 # ---------------------------------------------------------------------------------------------- kernels
