@@ -1,5 +1,6 @@
-"""The columnar database readers (``COPY`` on PostgreSQL, ADBC on SQLite) give exactly the frames the
-DB-API row path gave, for any values the store's column types hold, and read one snapshot per source."""
+"""The database readers (``COPY`` into columns on PostgreSQL, the ``sqlite3`` cursor on SQLite) give exactly
+the frames the DB-API row path gave, for any values the store's column types hold, and read one snapshot
+per source."""
 
 from __future__ import annotations
 
@@ -168,7 +169,8 @@ def test_postgresql_reads_what_the_row_path_read(
 
 
 def test_a_column_null_for_thousands_of_rows_keeps_its_type(tmp_path: Path) -> None:
-    """The ADBC driver types a column from its first batch (1,024 rows): all NULL there, text after."""
+    """A column NULL for thousands of rows, then text: a reader typing columns from their first values
+    (as the ADBC driver does, from 1,024 rows) would take it for integers."""
     table = next(t for t in TABLES if t.name == "accounts")
     rows = [
         {c.name: None for c in table.columns if c.name != "reported_at"} | {"account_id": f"A{i}"}

@@ -191,41 +191,38 @@ _SQL_FILTERS: dict[str, Callable[[date], str]] = {
 
 
 class DatabaseSource:
-    """The ``<table>_current`` views of a database loaded by ``lucidscore ingest``, read as columns
-    (``lucidscore.features._database``: ``COPY ... TO STDOUT`` on PostgreSQL, the ADBC driver on SQLite),
-    selected consumers only when asked.
+    """The ``<table>_current`` views of a database loaded by ``lucidscore ingest``
+    (``lucidscore.features._database``: ``COPY ... TO STDOUT`` into columns on PostgreSQL, batches of rows
+    through the ``sqlite3`` cursor on SQLite), selected consumers only when asked.
 
-    Every query of a source, over all tables and chunks, runs in one read transaction, so a features run
-    sees one snapshot even while an ingest runs (PostgreSQL: ``REPEATABLE READ``; SQLite: one transaction
-    on the reader's connection). Consumers are selected in SQL, so the indexes on consumer_id (and on
+    Every query of a source, over all tables and chunks, runs in one read transaction on one connection,
+    so a features run sees one snapshot even while an ingest runs (``REPEATABLE READ`` on PostgreSQL).
+    Consumers are selected in SQL, so the indexes on consumer_id (and on
     account_id for statements) are used: one consumer is a handful of index lookups, whatever the size of
     the database.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, batch_size: int = 200_000) -> None:
         from sqlalchemy import inspect
+        from sqlalchemy.exc import SQLAlchemyError
 
         from lucidscore.store import make_engine
-        from lucidscore.store._engine import SQLITE_BUSY_TIMEOUT_MS
 
         self.name = url
         self._engine = make_engine(url)
         self._sqlite = self._engine.dialect.name == "sqlite"
-        self._reader: SqliteReader | PostgresReader | None = None
         try:
-            if self._sqlite:
-                self._engine.dispose()  # the URL checked; the reader has a connection of its own
-                self._reader = SqliteReader(self._engine.url.database or ":memory:", SQLITE_BUSY_TIMEOUT_MS)
-                available = self._reader.relations()
-            else:
-                conn = self._engine.connect().execution_options(isolation_level="REPEATABLE READ")
-                self._conn = conn
-                # One read transaction: every chunk sees the same snapshot, even while an ingest runs.
-                conn.begin()
-                self._reader = PostgresReader(conn.connection.driver_connection)
-                inspector = inspect(conn)
-                available = set(inspector.get_view_names()) | set(inspector.get_table_names())
-        except Exception as exc:  # SQLAlchemy's, the ADBC driver's and psycopg's error types
+            conn = self._engine.connect()
+            if not self._sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            self._conn = conn
+            # One read transaction: every chunk sees the same snapshot, even while an ingest runs.
+            self._conn.begin()
+            driver = self._conn.connection.driver_connection
+            self._reader = SqliteReader(driver, batch_size) if self._sqlite else PostgresReader(driver)
+            inspector = inspect(self._conn)
+            available = set(inspector.get_view_names()) | set(inspector.get_table_names())
+        except SQLAlchemyError as exc:
             self.close()
             raise InputError.about(
                 "source", f"{url}: cannot read the database ({_first_line(exc)})"
@@ -244,33 +241,26 @@ class DatabaseSource:
                 )
 
     def close(self) -> None:
-        if isinstance(self._reader, SqliteReader):
-            self._reader.close()  # rolls the read transaction back
         if hasattr(self, "_conn"):
             self._conn.close()  # rolls the read transaction back
         self._engine.dispose()
 
-    @property
-    def reader(self) -> SqliteReader | PostgresReader:
-        assert self._reader is not None
-        return self._reader
-
     def count_consumers(self) -> int:
         sql = f"SELECT COUNT(*) FROM {self.views['consumers']}"
-        return int(self.reader.rows(sql, [], self.views["consumers"])[0][0])
+        return int(self._reader.rows(sql, [], self.views["consumers"])[0][0])
 
     def consumer_ids(self) -> pl.Series:
         """The consumer identifiers in the database's own order (its collation), so that each falls in
         exactly one of the ranges the database is then asked for."""
         view = self.views["consumers"]
-        ids = self.reader.texts(f"SELECT consumer_id FROM {view} ORDER BY consumer_id", view)
+        ids = self._reader.texts(f"SELECT consumer_id FROM {view} ORDER BY consumer_id", view)
         return ids.alias("consumer_id").unique(maintain_order=True)
 
     def has_outcomes(self, as_of: date) -> bool:
         if "outcomes" not in self.views:
             return False
         sql = f"SELECT 1 FROM {self.views['outcomes']} WHERE observation_date = '{as_of.isoformat()}' LIMIT 1"
-        return bool(self.reader.rows(sql, [], self.views["outcomes"]))
+        return bool(self._reader.rows(sql, [], self.views["outcomes"]))
 
     def _who(self, selection: Consumers | IdRange) -> tuple[str, list[object]]:
         """The SQL condition on consumer_id for ``selection``, with its parameters (index-friendly)."""
@@ -310,11 +300,11 @@ class DatabaseSource:
     def _fetch(self, rest: str, params: list[object], table: Table, view: str) -> pl.DataFrame:
         """``SELECT <the used columns> rest`` as a frame of the record types (``conform``)."""
         names = used_columns(table)
-        frame = self.reader.frame(names, rest, params, table, view)
+        frame = self._reader.frame(names, rest, params, table, view)
         if frame.height == 0:
             schema = polars_schema(table)
             return pl.DataFrame(schema={c: schema[c] for c in names})
-        return conform(frame, table, view)
+        return frame
 
 
 Source = DirectorySource | DatabaseSource
