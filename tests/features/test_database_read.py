@@ -249,3 +249,26 @@ def test_a_view_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     ):
         source.tables(AS_OF, None)
     source.close()
+
+
+@pytest.mark.postgres
+def test_a_copy_that_fails_midway_is_named_and_the_source_still_closes(
+    postgres_server: PostgresServer,
+) -> None:
+    """PostgreSQL fails the COPY after 49,999 rows were sent: the error names the view, and what is left of
+    the copy is read so the connection rolls back cleanly."""
+    url = postgres_server.create_database()
+    _load(url, {t.name: [] for t in TABLES})
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE inquiries_current")
+        conn.exec_driver_sql(
+            "CREATE VIEW inquiries_current AS SELECT 'C' || g AS consumer_id, "
+            "timestamp '2024-01-01' + (g / (g - 50000)) * interval '1 second' AS at, "
+            "'M1' AS merchant_id, 'loan' AS purpose FROM generate_series(1, 100000) AS g"
+        )
+    engine.dispose()
+    source = DatabaseSource(url)
+    with pytest.raises(InputError, match=r"^inquiries_current: cannot be read \(ERROR:  division by zero"):
+        source.tables(AS_OF, None)
+    source.close()
