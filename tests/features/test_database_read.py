@@ -179,7 +179,9 @@ def test_a_column_null_for_thousands_of_rows_keeps_its_type(tmp_path: Path) -> N
     rows[-1] |= {"closed": date(2024, 2, 29), "credit_limit": 1.5, "kind": "revolving"}
     data = {t.name: [] for t in TABLES} | {"accounts": rows}
     _same_frames(f"sqlite:///{tmp_path / 'late.db'}", data)
-    frame = DatabaseSource(f"sqlite:///{tmp_path / 'late.db'}").tables(AS_OF, None)["accounts"].collect()
+    source = DatabaseSource(f"sqlite:///{tmp_path / 'late.db'}")
+    frame = source.tables(AS_OF, None)["accounts"].collect()
+    source.close()
     assert frame.filter(pl.col("closed").is_not_null()).row(0, named=True)["closed"] == date(2024, 2, 29)
 
 
