@@ -1,15 +1,23 @@
 """``lucidscore publish`` of one month, before and after a change, side by side (issue 15: throughput).
 
-Each run publishes the same month into a fresh copy of the same SQLite bureau (one with an active model, as
-``bench_rescore.py`` leaves under ``benchmarks/_work/rescore/``), in a child process, and reports where the
-time went: reading the features, scoring (reasons, recourse, explanations) and the chained writes
-(``record_scores``: digests, chain hashes, inserts), in wall and in CPU seconds (the process's own, which
-other people's load inflates less). With ``--before-src`` the runs alternate between that source tree and
-this checkout's, so both meet the same machine load:
+Each run publishes the same month into a fresh copy of the same bureau (one with an active model: a SQLite
+file as ``bench_rescore.py`` leaves under ``benchmarks/_work/rescore/``, or a PostgreSQL database, copied
+with ``CREATE DATABASE ... TEMPLATE``), in a child process, and reports where the time went: the features
+(and within them the reading of the database's views, ``DatabaseSource.tables``), scoring (reasons,
+recourse, explanations) and the chained writes (``record_scores``: digests, chain hashes, inserts), in
+wall and in CPU seconds (the process's own, which other people's load inflates less). With
+``--before-src`` the runs alternate between that source tree and this checkout's, so both meet the same
+machine load:
 
     git archive <commit> src | tar -x -C /tmp/before
     .venv/bin/python benchmarks/bench_publish.py --db benchmarks/_work/rescore/bureau_100000.db \\
         --month 2026-05-31 --rounds 2 --before-src /tmp/before/src
+    .venv/bin/python benchmarks/bench_publish.py --db postgresql://user@host/bureau \\
+        --month 2026-05-31 --rounds 2 --before-src /tmp/before/src
+
+A PostgreSQL bureau is made with ``lucidscore ingest DIR --db URL``, ``lucidscore model register FILE`` and
+``model activate ID``; the copies (``<bureau>_before``, ``<bureau>_after``) are dropped and made again for
+each run, so nobody else may be connected to the bureau then.
 
 The month must not be published in the bureau yet (every consumer is then written). After the runs the
 stored rows of the two variants' last copies are compared (all columns but ``scored_at`` and the two chain
@@ -39,7 +47,9 @@ import lucidscore, lucidscore.score
 import lucidscore.service._publish as publish
 from lucidscore.store import make_engine, verify_audit_chains
 
-spent = {"features": 0.0, "scoring": 0.0, "writing": 0.0}
+import lucidscore.features._sources as sources
+
+spent = {"features": 0.0, "reading": 0.0, "scoring": 0.0, "writing": 0.0}
 cpu = dict.fromkeys(spent, 0.0)
 
 def timed(name, fn):
@@ -53,9 +63,10 @@ def timed(name, fn):
     return run
 
 publish.consumer_features = timed("features", publish.consumer_features)
+sources.DatabaseSource.tables = timed("reading", sources.DatabaseSource.tables)
 publish.record_scores = timed("writing", publish.record_scores)
 lucidscore.score.score_consumers = timed("scoring", lucidscore.score.score_consumers)
-url = f"sqlite:///{sys.argv[1]}"
+url = sys.argv[1]
 started, started_cpu = time.perf_counter(), time.process_time()
 report = publish.publish_month(url, date.fromisoformat(sys.argv[2]))
 total, total_cpu = time.perf_counter() - started, time.process_time() - started_cpu
@@ -75,26 +86,79 @@ _COMPARED = (
 )
 
 
-def run_once(src: Path, bureau: Path, month: str, work: Path, name: str) -> dict[str, Any]:
-    copy = work / f"{name}.db"
-    for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
-        leftover.unlink(missing_ok=True)
-    shutil.copy(bureau, copy)
+def _postgres(url: str, dbname: str = "postgres") -> Any:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return psycopg.connect(
+        host=u.host, port=u.port, user=u.username, password=u.password, dbname=dbname, autocommit=True
+    )
+
+
+def _copy(bureau: str, work: Path, name: str) -> str:
+    """A fresh copy of the bureau for one run: its URL."""
+    if "://" not in bureau:
+        copy = work / f"{name}.db"
+        for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copy(bureau, copy)
+        return f"sqlite:///{copy}"
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    source = make_url(bureau)
+    target = f"{source.database}_{name}"
+    with _postgres(bureau) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(target)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(target), sql.Identifier(str(source.database))
+            )
+        )
+    return source.set(database=target).render_as_string(hide_password=False)
+
+
+def _drop(bureau: str, url: str) -> None:
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    with _postgres(bureau) as conn:
+        name = sql.Identifier(str(make_url(url).database))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(name))
+
+
+def _stored(url: str, month: str) -> list[tuple[Any, ...]]:
+    """The compared columns of the month's stored score rows."""
+    if url.startswith("sqlite:///"):
+        query = f"SELECT {_COMPARED} FROM score_history WHERE as_of = ? ORDER BY id"
+        return sqlite3.connect(url.removeprefix("sqlite:///")).execute(query, (month,)).fetchall()
+    from sqlalchemy.engine import make_url
+
+    with _postgres(url, str(make_url(url).database)) as conn:
+        query = f"SELECT {_COMPARED} FROM score_history WHERE as_of = %s ORDER BY id"
+        return conn.execute(query, (month,)).fetchall()
+
+
+def run_once(src: Path, bureau: str, month: str, work: Path, name: str) -> dict[str, Any]:
+    url = _copy(bureau, work, name)
     env = os.environ | {"PYTHONPATH": str(src)}
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(copy), month], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", _CHILD, url, month], env=env, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise SystemExit(f"{name} run failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"variant": name, **result}
+    return {"variant": name, "url": url, **result}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", type=Path, required=True, help="SQLite bureau with an active model")
+    parser.add_argument(
+        "--db", required=True, help="bureau with an active model: a SQLite file or a postgresql:// URL"
+    )
     parser.add_argument("--month", required=True, help="a month not yet published in it (YYYY-MM-DD)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--before-src", type=Path, help="the src/ directory of the code to compare with")
@@ -114,24 +178,25 @@ def main() -> None:
                 print(json.dumps(result), flush=True)
         same: bool | None = None
         if len(variants) == 2:
-            query = f"SELECT {_COMPARED} FROM score_history WHERE as_of = ? ORDER BY id"
-            stored = [
-                sqlite3.connect(work / f"{n}.db").execute(query, (args.month,)).fetchall() for n in variants
-            ]
+            stored = [_stored(results[n][-1]["url"], args.month) for n in variants]
             same = stored[0] == stored[1]
+        if "://" in args.db:  # the PostgreSQL copies
+            for name in variants:
+                _drop(args.db, results[name][-1]["url"])
         print(json.dumps({"load_after": os.getloadavg(), "same_stored_rows": same}), flush=True)
     print(
-        "\n| variant | runs | wall s (each) | CPU s (each) | features wall / CPU s | scoring wall / CPU s "
-        "| writing wall / CPU s | consumers/s (median wall) |"
+        "\n| variant | runs | wall s (each) | CPU s (each) | features wall / CPU s | of which reading "
+        "wall / CPU s | scoring wall / CPU s | writing wall / CPU s | consumers/s (median wall) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, runs in results.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k.endswith("_s")}
         rate = statistics.median(r["consumers_per_s"] for r in runs)
         walls = " / ".join(f"{r['total_s']:.1f}" for r in runs)
         cpus = " / ".join(f"{r['cpu_s']:.1f}" for r in runs)
         stages = " | ".join(
-            f"{med[f'{k}_s']:.1f} / {med[f'{k}_cpu_s']:.1f}" for k in ("features", "scoring", "writing")
+            f"{med[f'{k}_s']:.1f} / {med[f'{k}_cpu_s']:.1f}"
+            for k in ("features", "reading", "scoring", "writing")
         )
         print(f"| {name} | {len(runs)} | {walls} | {cpus} | {stages} | {rate:,.0f} |")
 

@@ -5,14 +5,14 @@ database (the ``<table>_current`` views of ``lucidscore.store``), as polars fram
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from lucidscore.errors import InputError
+from lucidscore.features._database import PostgresReader, SqliteReader
 from lucidscore.features._selection import Consumers, IdRange, Selection, among, selected
 from lucidscore.records import TABLES_BY_NAME, Table
 
@@ -191,11 +191,15 @@ _SQL_FILTERS: dict[str, Callable[[date], str]] = {
 
 
 class DatabaseSource:
-    """The ``<table>_current`` views of a database loaded by ``lucidscore ingest``, read in batches through
-    the DB-API cursor (the fastest path from rows to columns), selected consumers only when asked.
+    """The ``<table>_current`` views of a database loaded by ``lucidscore ingest``
+    (``lucidscore.features._database``: ``COPY ... TO STDOUT`` into columns on PostgreSQL, batches of rows
+    through the ``sqlite3`` cursor on SQLite), selected consumers only when asked.
 
-    Consumers are selected in SQL, so the indexes on consumer_id (and on account_id for statements) are
-    used: one consumer is a handful of index lookups, whatever the size of the database.
+    Every query of a source, over all tables and chunks, runs in one read transaction on one connection,
+    so a features run sees one snapshot even while an ingest runs (``REPEATABLE READ`` on PostgreSQL).
+    Consumers are selected in SQL, so the indexes on consumer_id (and on
+    account_id for statements) are used: one consumer is a handful of index lookups, whatever the size of
+    the database.
     """
 
     def __init__(self, url: str, batch_size: int = 200_000) -> None:
@@ -205,7 +209,6 @@ class DatabaseSource:
         from lucidscore.store import make_engine
 
         self.name = url
-        self.batch_size = batch_size
         self._engine = make_engine(url)
         self._sqlite = self._engine.dialect.name == "sqlite"
         try:
@@ -215,6 +218,8 @@ class DatabaseSource:
             self._conn = conn
             # One read transaction: every chunk sees the same snapshot, even while an ingest runs.
             self._conn.begin()
+            driver = self._conn.connection.driver_connection
+            self._reader = SqliteReader(driver, batch_size) if self._sqlite else PostgresReader(driver)
             inspector = inspect(self._conn)
             available = set(inspector.get_view_names()) | set(inspector.get_table_names())
         except SQLAlchemyError as exc:
@@ -240,40 +245,22 @@ class DatabaseSource:
             self._conn.close()  # rolls the read transaction back
         self._engine.dispose()
 
-    def _rows(self, sql: str, params: Sequence[object], where: str) -> Iterator[tuple[list[str], list[Any]]]:
-        """The column names and batches of rows of ``sql``; a driver error names ``where``."""
-        cursor = self._conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            try:
-                cursor.execute(sql, params)
-            except Exception as exc:  # the driver's own error types (sqlite3, psycopg) differ
-                raise InputError(f"{where}: cannot be read ({_first_line(exc)})") from None
-            names = [d[0] for d in cursor.description]
-            while rows := cursor.fetchmany(self.batch_size):
-                yield names, rows
-        finally:
-            cursor.close()
-
     def count_consumers(self) -> int:
         sql = f"SELECT COUNT(*) FROM {self.views['consumers']}"
-        return int(next(rows for _, rows in self._rows(sql, [], self.views["consumers"]))[0][0])
+        return int(self._reader.rows(sql, [], self.views["consumers"])[0][0])
 
     def consumer_ids(self) -> pl.Series:
         """The consumer identifiers in the database's own order (its collation), so that each falls in
         exactly one of the ranges the database is then asked for."""
-        sql = f"SELECT consumer_id FROM {self.views['consumers']} ORDER BY consumer_id"
-        parts = [
-            pl.Series("consumer_id", [r[0] for r in rows], dtype=pl.String)
-            for _, rows in self._rows(sql, [], self.views["consumers"])
-        ]
-        ids = pl.concat(parts) if parts else pl.Series("consumer_id", [], dtype=pl.String)
-        return ids.unique(maintain_order=True)
+        view = self.views["consumers"]
+        ids = self._reader.texts(f"SELECT consumer_id FROM {view} ORDER BY consumer_id", view)
+        return ids.alias("consumer_id").unique(maintain_order=True)
 
     def has_outcomes(self, as_of: date) -> bool:
         if "outcomes" not in self.views:
             return False
         sql = f"SELECT 1 FROM {self.views['outcomes']} WHERE observation_date = '{as_of.isoformat()}' LIMIT 1"
-        return any(rows for rows in self._rows(sql, [], self.views["outcomes"]))
+        return bool(self._reader.rows(sql, [], self.views["outcomes"]))
 
     def _who(self, selection: Consumers | IdRange) -> tuple[str, list[object]]:
         """The SQL condition on consumer_id for ``selection``, with its parameters (index-friendly)."""
@@ -302,23 +289,22 @@ class DatabaseSource:
             cut = _SQL_FILTERS.get(name)
             if cut is not None:
                 conditions.append(cut(as_of))
-            sql = f"SELECT {', '.join(used_columns(table))} FROM {view}"
+            rest = f"FROM {view}"
             if conditions:
-                sql += " WHERE " + " AND ".join(conditions)
+                rest += " WHERE " + " AND ".join(conditions)
             if on_table is not None:
                 on_table(name)
-            frames[name] = self._fetch(sql, params if who else [], table, view).lazy()
+            frames[name] = self._fetch(rest, params if who else [], table, view).lazy()
         return frames
 
-    def _fetch(self, sql: str, params: list[object], table: Table, view: str) -> pl.DataFrame:
-        parts = []
-        for names, rows in self._rows(sql, params, view):
-            batch = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-            parts.append(conform(batch, table, view))
-        if not parts:
+    def _fetch(self, rest: str, params: list[object], table: Table, view: str) -> pl.DataFrame:
+        """``SELECT <the used columns> rest`` as a frame of the record types (``conform``)."""
+        names = used_columns(table)
+        frame = self._reader.frame(names, rest, params, table, view)
+        if frame.height == 0:
             schema = polars_schema(table)
-            return pl.DataFrame(schema={c: schema[c] for c in used_columns(table)})
-        return pl.concat(parts)
+            return pl.DataFrame(schema={c: schema[c] for c in names})
+        return frame
 
 
 Source = DirectorySource | DatabaseSource
