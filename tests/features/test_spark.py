@@ -136,3 +136,32 @@ def test_sqlite_and_csv_are_refused_with_the_way_out(spark: Any, tmp_path: Path)
     with pytest.raises(InputError, match=r"the inquiries table is missing"):
         (csv / "inquiries.parquet").unlink()
         _spark_features(spark, csv)
+
+
+@pytest.mark.postgres
+def test_jdbc_reads_after_a_scoring_session_started_spark(postgres_url: str, tmp_path: Path) -> None:
+    """The JDBC driver joins Spark's classpath only when the JVM starts: a process that scored with Spark
+    first, then reads features over JDBC, must still find it (a fresh process, so a fresh JVM)."""
+    import subprocess
+    import sys
+
+    from lucidscore.features.spark import jdbc_jar
+
+    if jdbc_jar() is None:
+        pytest.skip("no PostgreSQL JDBC driver: apt-get install libpostgresql-jdbc-java")
+    ingest_directory(write_tables(tmp_path / "raw", tiny_rows()), postgres_url)
+    expected = compute_features(postgres_url, AS_OF, today=TODAY)
+    code = (
+        "import sys, datetime\n"
+        "from lucidscore.score.spark import local_session\n"
+        "local_session('scoring-first').stop()\n"
+        "from lucidscore.features.spark import compute_features\n"
+        "rows = compute_features(sys.argv[1], datetime.date.fromisoformat(sys.argv[2]),"
+        " today=datetime.date.fromisoformat(sys.argv[3]), partitions=2)\n"
+        "rows.write_parquet(sys.argv[4])\n"
+    )
+    out = tmp_path / "features.parquet"
+    args = [postgres_url, AS_OF.isoformat(), TODAY.isoformat(), str(out)]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert_frame_equal(pl.read_parquet(out), expected, check_exact=True)

@@ -37,7 +37,10 @@ from lucidscore.store.service import Consent, Dispute, ModelRecord, ScoreRecord
 
 
 def _change_text(change: Change) -> str:
-    gained = f"+{change.points_gained} points"
+    # A change of a plan that moves both characteristics of an interaction grid may gain nothing alone
+    # (the pair gains together): never "+-3 points".
+    n = change.points_gained
+    gained = f"+{n} points" if n > 0 else f"{n:+d} points alone, more with the other change"
     if change.from_text and change.to_text:  # explanations from issue 10 on: values in words
         return f"{change.description}: from {change.from_text} to {change.to_text} ({gained})"
     return f"{change.description}: from {change.from_label} to {change.to_label} ({gained})"

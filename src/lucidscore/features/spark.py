@@ -176,6 +176,14 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
             except Exception as exc:  # Py4J wraps the driver's error
                 if name in OPTIONAL_TABLES and "does not exist" in str(exc):
                     continue
+                if "ClassNotFoundException: org.postgresql.Driver" in str(exc):
+                    raise InputError.about(
+                        "source",
+                        f"{source}: this Spark session cannot load the PostgreSQL JDBC driver; it joins the "
+                        "classpath only when Spark starts (lucidscore's local sessions add it when the "
+                        "machine has one: apt-get install libpostgresql-jdbc-java; else start Spark with "
+                        "spark.jars=<postgresql.jar>)",
+                    ) from None
                 raise InputError.about(
                     "source", f"{source}: cannot read {name}_current ({_first_line(exc)})"
                 ) from None

@@ -49,17 +49,24 @@ def local_session(app_name: str = "lucidscore") -> Any:
         raise InputError(missing)
     from pyspark.sql import SparkSession
 
+    from lucidscore.features.spark import jdbc_jar
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    session = (
+    builder = (
         SparkSession.builder.master("local[2]")
         .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
     )
+    # The JDBC driver joins the driver's classpath only when the JVM starts: a later session in this
+    # process (features over JDBC after scoring) could not load it otherwise.
+    jar = jdbc_jar()
+    if jar is not None:
+        builder = builder.config("spark.jars", str(jar))
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
