@@ -93,7 +93,7 @@ def test_without_outcomes_there_is_no_bad_column(spark: Any, tmp_path: Path) -> 
 @pytest.mark.postgres
 def test_postgresql_over_jdbc_with_a_correction(spark: Any, postgres_url: str, tmp_path: Path) -> None:
     """Read over JDBC from the current views: the superseded statement is not seen, as locally."""
-    from lucidscore.features.spark import jdbc_jar
+    from lucidscore.sparkenv import jdbc_jar
 
     if jdbc_jar() is None:
         if os.environ.get("CI") == "true":
@@ -145,7 +145,7 @@ def test_jdbc_reads_after_a_scoring_session_started_spark(postgres_url: str, tmp
     import subprocess
     import sys
 
-    from lucidscore.features.spark import jdbc_jar
+    from lucidscore.sparkenv import jdbc_jar
 
     if jdbc_jar() is None:
         pytest.skip("no PostgreSQL JDBC driver: apt-get install libpostgresql-jdbc-java")

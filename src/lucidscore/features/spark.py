@@ -43,10 +43,10 @@ from lucidscore.features._sources import (
     used_columns,
 )
 from lucidscore.records import TABLES_BY_NAME
+from lucidscore.sparkenv import jdbc_jar
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # Debian's libpostgresql-jdbc-java; another place can be given in LUCIDSCORE_JDBC_JAR.
-JDBC_JARS = ("/usr/share/java/postgresql.jar",)
 # Records per partition the stages aim at: a partition is one polars computation in one Python worker.
 STATEMENTS_PER_PARTITION = 2_000_000
 CONSUMERS_PER_PARTITION = 50_000
@@ -64,12 +64,6 @@ def spark_available() -> str | None:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         return f"java is not on PATH: {INSTALL_HINT}"
     return None
-
-
-def jdbc_jar() -> Path | None:
-    """The PostgreSQL JDBC driver, if this machine has one."""
-    candidates = [os.environ.get("LUCIDSCORE_JDBC_JAR", ""), *JDBC_JARS]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
 def local_session(master: str = "local[2]", memory: str = "4g", app_name: str = "lucidscore-features") -> Any:

@@ -26,6 +26,7 @@ from lucidscore.score._chunks import open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema, statistics_columns
+from lucidscore.sparkenv import jdbc_jar
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
@@ -48,8 +49,6 @@ def local_session(app_name: str = "lucidscore") -> Any:
     if missing is not None:
         raise InputError(missing)
     from pyspark.sql import SparkSession
-
-    from lucidscore.features.spark import jdbc_jar
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)

@@ -1,0 +1,18 @@
+"""What this machine offers Spark, shared by every engine that starts a local session (features, score,
+and through score the model and service engines): where the PostgreSQL JDBC driver is.
+
+The driver joins the driver JVM's classpath only when the JVM starts, so every lucidscore session must
+ask for it, whichever starts first in a process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+JDBC_JARS = ("/usr/share/java/postgresql.jar",)  # Debian's libpostgresql-jdbc-java
+
+
+def jdbc_jar() -> Path | None:
+    """The PostgreSQL JDBC driver (``LUCIDSCORE_JDBC_JAR``, else Debian's), if this machine has one."""
+    candidates = [os.environ.get("LUCIDSCORE_JDBC_JAR", ""), *JDBC_JARS]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
