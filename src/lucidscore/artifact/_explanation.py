@@ -7,9 +7,9 @@ emptying a page. Fields added by issue 10 have defaults, so scores stored before
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from lucidscore.policy.families import Family
 
@@ -117,14 +117,9 @@ class Explanation(BaseModel):
     reasons: list[Reason]
     recourse: Recourse
     raw_points: int | None = None  # None in explanations stored before issue 10: base + families
-    interactions: list[InteractionPoints] = []  # the grids of the row's segment, in its order
-
-    @model_serializer(mode="wrap")
-    def _omit_no_interactions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("interactions", 0) == []:
-            del data["interactions"]
-        return data
+    # The grids of the row's segment, in its order; left out of the JSON when none, so explanations of
+    # models without grids keep their bytes (and stored digests).
+    interactions: list[InteractionPoints] = Field(default_factory=list, exclude_if=lambda v: v == [])
 
     @property
     def unclipped(self) -> int:

@@ -288,14 +288,7 @@ class Segment(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)  # e.g. train_auc, test_auc, test_gini, test_ks
     # Points grids on pairs of characteristics (issue 14); left out of the JSON when empty, so files
     # written before them load and hash exactly as written.
-    interactions: list[Interaction] = Field(default_factory=list)
-
-    @model_serializer(mode="wrap")
-    def _omit_no_interactions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if data.get("interactions", 0) == []:
-            del data["interactions"]
-        return data
+    interactions: list[Interaction] = Field(default_factory=list, exclude_if=lambda v: v == [])
 
     @model_validator(mode="after")
     def _interactions_well_formed(self) -> Segment:
