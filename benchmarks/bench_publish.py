@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from datetime import date
 import lucidscore, lucidscore.score
 import lucidscore.service._publish as publish
@@ -62,7 +62,11 @@ def timed(name, fn):
             cpu[name] += time.process_time() - started_cpu
     return run
 
-publish.consumer_features = timed("features", publish.consumer_features)
+if hasattr(publish, "consumer_features"):  # code before the features went through a file
+    publish.consumer_features = timed("features", publish.consumer_features)
+else:
+    import lucidscore.features as features
+    features.features_to_parquet = timed("features", features.features_to_parquet)
 sources.DatabaseSource.tables = timed("reading", sources.DatabaseSource.tables)
 publish.record_scores = timed("writing", publish.record_scores)
 lucidscore.score.score_consumers = timed("scoring", lucidscore.score.score_consumers)
@@ -77,7 +81,8 @@ print(json.dumps({"source": str(lucidscore.__file__), "consumers": report.consum
                   "written": report.written, "total_s": round(total, 2),
                   **{k + "_s": round(v, 2) for k, v in spent.items()}, "cpu_s": round(total_cpu, 2),
                   **{k + "_cpu_s": round(v, 2) for k, v in cpu.items()},
-                  "consumers_per_s": round(report.consumers / total), "chain_problems": problems}))
+                  "consumers_per_s": round(report.consumers / total), "chain_problems": problems,
+                  "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 """
 
 _COMPARED = (
@@ -186,9 +191,9 @@ def main() -> None:
         print(json.dumps({"load_after": os.getloadavg(), "same_stored_rows": same}), flush=True)
     print(
         "\n| variant | runs | wall s (each) | CPU s (each) | features wall / CPU s | of which reading "
-        "wall / CPU s | scoring wall / CPU s | writing wall / CPU s | consumers/s (median wall) |"
+        "wall / CPU s | scoring wall / CPU s | writing wall / CPU s | consumers/s (median wall) | peak MiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, runs in results.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k.endswith("_s")}
         rate = statistics.median(r["consumers_per_s"] for r in runs)
@@ -198,7 +203,8 @@ def main() -> None:
             f"{med[f'{k}_s']:.1f} / {med[f'{k}_cpu_s']:.1f}"
             for k in ("features", "reading", "scoring", "writing")
         )
-        print(f"| {name} | {len(runs)} | {walls} | {cpus} | {stages} | {rate:,.0f} |")
+        peak = max(r.get("peak_rss_mib", 0) for r in runs)
+        print(f"| {name} | {len(runs)} | {walls} | {cpus} | {stages} | {rate:,.0f} | {peak:,} |")
 
 
 if __name__ == "__main__":

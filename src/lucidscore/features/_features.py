@@ -24,7 +24,7 @@ from lucidscore.errors import InputError
 from lucidscore.features._catalogue import FEATURE_CATALOGUE
 from lucidscore.features._compute import build, point_in_time
 from lucidscore.features._progress import Steps
-from lucidscore.features._selection import Selection, chunk_ranges, consumers
+from lucidscore.features._selection import Consumers, Selection, chunk_ranges, consumers
 from lucidscore.features._sources import DatabaseSource, Source, open_source
 from lucidscore.policy import FEATURE_META_KEY
 
@@ -109,8 +109,9 @@ def compute_features(
         filtered scan of Parquet), and the rows are exactly those of the whole population's features for
         them. Unknown identifiers give no row. Used to rescore one consumer after a dispute.
     chunk_consumers
-        Consumers computed together; a larger population is computed in chunks of consecutive
-        identifiers, each reading only its consumers' records (the result is the same).
+        Consumers computed together; a larger population (or a longer ``consumer_ids``) is computed in
+        chunks of consecutive identifiers, each reading only its consumers' records (the result is the
+        same).
 
     Returns
     -------
@@ -234,8 +235,9 @@ def _chunks(
         opened = open_source(source)
         try:
             selections: list[Selection]
-            if wanted is not None:
-                selections = [wanted]
+            if wanted is not None:  # a long list in chunks too: memory bounded whatever its length
+                ids, n = wanted.ids, chunk_consumers
+                selections = [Consumers(ids[i : i + n]) for i in range(0, len(ids), n)] or [wanted]
             elif opened.count_consumers() <= chunk_consumers:
                 selections = [None]
             else:

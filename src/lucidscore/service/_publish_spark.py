@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from lucidscore.artifact import ScorecardArtifact
-from lucidscore.service._rescore import consumer_features
 
 
 def _features_file(
@@ -39,10 +38,10 @@ def _features_file(
         notes.append(
             "features by the local engine (lucidscore.features.spark is not installed); scores on Spark"
         )
-    from lucidscore.features import write_features
+    from lucidscore.features import features_to_parquet
 
-    sink.stage(f"features as of {as_of.isoformat()}")
-    write_features(consumer_features(db_url, as_of, chosen), path)
+    sink.stage(f"features as of {as_of.isoformat()}")  # chunk by chunk: memory bounded by a chunk
+    features_to_parquet(db_url, as_of, path, consumer_ids=None if chosen is None else sorted(chosen))
     return path
 
 
