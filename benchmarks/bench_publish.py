@@ -10,6 +10,7 @@ wall and in CPU seconds (the process's own, which other people's load inflates l
 machine load:
 
     git archive <commit> src | tar -x -C /tmp/before
+    (``--feature-chunk N``: consumers whose features are read together, for code that reads them in chunks)
     .venv/bin/python benchmarks/bench_publish.py --db benchmarks/_work/rescore/bureau_100000.db \\
         --month 2026-05-31 --rounds 2 --before-src /tmp/before/src
     .venv/bin/python benchmarks/bench_publish.py --db postgresql://user@host/bureau \\
@@ -70,6 +71,8 @@ else:
 sources.DatabaseSource.tables = timed("reading", sources.DatabaseSource.tables)
 publish.record_scores = timed("writing", publish.record_scores)
 lucidscore.score.score_consumers = timed("scoring", lucidscore.score.score_consumers)
+if len(sys.argv) > 3 and hasattr(publish, "FEATURE_CHUNK"):
+    publish.FEATURE_CHUNK = int(sys.argv[3])
 url = sys.argv[1]
 started, started_cpu = time.perf_counter(), time.process_time()
 report = publish.publish_month(url, date.fromisoformat(sys.argv[2]))
@@ -145,12 +148,13 @@ def _stored(url: str, month: str) -> list[tuple[Any, ...]]:
         return conn.execute(query, (month,)).fetchall()
 
 
-def run_once(src: Path, bureau: str, month: str, work: Path, name: str) -> dict[str, Any]:
+def run_once(
+    src: Path, bureau: str, month: str, work: Path, name: str, feature_chunk: int | None = None
+) -> dict[str, Any]:
     url = _copy(bureau, work, name)
     env = os.environ | {"PYTHONPATH": str(src)}
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, url, month], env=env, capture_output=True, text=True, check=False
-    )
+    args = [sys.executable, "-c", _CHILD, url, month, *([str(feature_chunk)] if feature_chunk else [])]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{name} run failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -167,6 +171,11 @@ def main() -> None:
     parser.add_argument("--month", required=True, help="a month not yet published in it (YYYY-MM-DD)")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--before-src", type=Path, help="the src/ directory of the code to compare with")
+    parser.add_argument(
+        "--feature-chunk",
+        type=int,
+        help="consumers whose features are computed together (default 250,000)",
+    )
     args = parser.parse_args()
     variants = {"after": ROOT / "src"}
     if args.before_src is not None:
@@ -178,7 +187,7 @@ def main() -> None:
         for i in range(args.rounds):
             order = list(variants.items())
             for name, src in order if i % 2 == 0 else reversed(order):
-                result = run_once(src, args.db, args.month, work, name)
+                result = run_once(src, args.db, args.month, work, name, args.feature_chunk)
                 results[name].append(result)
                 print(json.dumps(result), flush=True)
         same: bool | None = None
