@@ -16,3 +16,16 @@ def jdbc_jar() -> Path | None:
     """The PostgreSQL JDBC driver (``LUCIDSCORE_JDBC_JAR``, else Debian's), if this machine has one."""
     candidates = [os.environ.get("LUCIDSCORE_JDBC_JAR", ""), *JDBC_JARS]
     return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+_GLOB = str.maketrans({c: "\\" + c for c in "\\[]{}*?"})
+
+
+def literal_path(path: str | os.PathLike[str]) -> str:
+    """``path`` for Spark's readers, which expand Hadoop glob patterns: each of ``\\ [ ] { } * ?`` escaped
+    with a backslash, so a directory named ``month [2026-06]`` is that directory, not a pattern.
+
+    >>> literal_path("/data/month [2026-06]/x*.parquet")
+    '/data/month \\\\[2026-06\\\\]/x\\\\*.parquet'
+    """
+    return os.fspath(path).translate(_GLOB)

@@ -44,7 +44,7 @@ def _model(path: Path) -> dict[str, Any]:
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 def test_spark_engine_writes_the_local_model(tmp_path: Path) -> None:
     require_spark()
-    data = _table(tmp_path / "train.parquet")
+    data = _table(tmp_path / "train [2026-06].parquet")  # a name Hadoop would read as a pattern
     base = ["train", str(data), "--target", "bad", "--min-segment-rows", "500"]
     local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.json")])
     try:

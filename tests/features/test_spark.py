@@ -165,3 +165,15 @@ def test_jdbc_reads_after_a_scoring_session_started_spark(postgres_url: str, tmp
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert_frame_equal(pl.read_parquet(out), expected, check_exact=True)
+
+
+def test_awkward_file_names_are_paths_not_patterns(spark: Any, tmp_path: Path) -> None:
+    """``local[1]`` in a work file's name once made the Spark writer's own part files unreadable (polars
+    read the name as a glob pattern and found nothing)."""
+    from lucidscore.features.spark import features_to_parquet as spark_to_parquet
+
+    directory = write_tables(tmp_path / "month [2026-06]", tiny_rows())
+    out = tmp_path / "features_local[1].parquet"
+    written = spark_to_parquet(directory, AS_OF, out, spark=spark, today=TODAY)
+    assert written.path == out
+    assert_frame_equal(pl.read_parquet(out, glob=False), compute_features(directory, AS_OF, today=TODAY))

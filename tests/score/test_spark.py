@@ -31,7 +31,8 @@ def spark() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("spark")
+    root = tmp_path_factory.mktemp("spark") / "month [2026-06]"  # Hadoop would read the name as a pattern
+    root.mkdir()
     data = applicants(700, seed=3)
     data.to_csv(root / "data.csv", index=False)
     data.to_parquet(root / "data.parquet")

@@ -408,13 +408,14 @@ def train(
 def _spark_table(data: Path) -> Any:
     """DATA (Parquet, or CSV with a header, types inferred) as a Spark DataFrame on a local[2] session."""
     from lucidscore.score.spark import local_session
+    from lucidscore.sparkenv import literal_path
 
     if not data.exists():
         raise InputError(f"{data}: no such file; expected a CSV or Parquet table")
     spark = local_session("lucidscore-train")
     if data.suffix.lower() in (".parquet", ".pq") or data.is_dir():
-        return spark.read.parquet(str(data))
-    return spark.read.csv(str(data), header=True, inferSchema=True)
+        return spark.read.parquet(literal_path(data))
+    return spark.read.csv(literal_path(data), header=True, inferSchema=True)
 
 
 def _spark_fit(sdf: Any, target: str, *, test_size: float | None, seed: int, **params: Any) -> Any:

@@ -185,7 +185,7 @@ def features_to_parquet(
             writer.close()
             writer = None
         if not in_order:  # a database collation that is not byte order: sort once at the end
-            write_features(pl.read_parquet(tmp).sort("consumer_id"), tmp)
+            write_features(pl.read_parquet(tmp, glob=False).sort("consumer_id"), tmp)
         tmp.replace(path)
     finally:
         if writer is not None:

@@ -83,10 +83,10 @@ def _scan_file(path: Path, table: Table) -> pl.LazyFrame:
                 header = fh.readline().decode("utf-8", errors="replace")
             found = [c.strip().strip('"') for c in header.rstrip("\r\n").split(",")]
             _check_columns(path.name, table, found)
-            return pl.scan_csv(path, schema_overrides=schema).select(list(table.column_names))
-        found = list(pl.read_parquet_schema(path))
+            return pl.scan_csv(path, schema_overrides=schema, glob=False).select(list(table.column_names))
+        found = list(pl.scan_parquet(path, glob=False).collect_schema())
         _check_columns(path.name, table, found)
-        return pl.scan_parquet(path).select(list(table.column_names)).cast(schema)  # type: ignore[arg-type]
+        return pl.scan_parquet(path, glob=False).select(list(table.column_names)).cast(schema)  # type: ignore[arg-type]
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable {table.name} table ({_first_line(exc)})") from None
 

@@ -43,7 +43,7 @@ from lucidscore.features._sources import (
     used_columns,
 )
 from lucidscore.records import TABLES_BY_NAME
-from lucidscore.sparkenv import jdbc_jar
+from lucidscore.sparkenv import jdbc_jar, literal_path
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # Debian's libpostgresql-jdbc-java; another place can be given in LUCIDSCORE_JDBC_JAR.
@@ -196,7 +196,7 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
                     "Parquet (lucidscore synth writes Parquet by default) or use the local engine"
                 )
             continue  # an optional table (scan_directory named a missing required one)
-        frame = spark.read.parquet(str(path)).select(*used_columns(TABLES_BY_NAME[name]))
+        frame = spark.read.parquet(literal_path(path)).select(*used_columns(TABLES_BY_NAME[name]))
         frames[name] = frame.where(cuts[name]) if name in cuts else frame
     return frames
 
@@ -425,7 +425,7 @@ def _concat(parts: list[Path], tmp: Path, path: Path) -> FeaturesWritten:
     writer: pq.ParquetWriter | None = None
     try:
         for part in parts:
-            frame = pl.read_parquet(part)
+            frame = pl.read_parquet(part, glob=False)
             table = _with_catalogue(frame.to_arrow())
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
@@ -453,4 +453,4 @@ def compute_features(
         path = features_to_parquet(
             source, as_of, Path(tmp) / "features.parquet", spark, today, partitions
         ).path
-        return pl.read_parquet(path)
+        return pl.read_parquet(path, glob=False)

@@ -49,7 +49,7 @@ def write_quarantine(problems: pl.DataFrame, path: Path) -> Path:
 
 def read_quarantine(path: Path | str) -> pl.DataFrame:
     """A quarantine file as written, with the formula neutralisation undone: the original values."""
-    frame = pl.read_csv(path, infer_schema=False).with_columns(pl.col("row").cast(pl.Int64))
+    frame = pl.read_csv(path, infer_schema=False, glob=False).with_columns(pl.col("row").cast(pl.Int64))
     return frame.with_columns(
         pl.when(pl.col(c).str.starts_with("'"))
         .then(pl.col(c).str.slice(1))

@@ -26,7 +26,7 @@ from lucidscore.score._chunks import open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema, statistics_columns
-from lucidscore.sparkenv import jdbc_jar
+from lucidscore.sparkenv import jdbc_jar, literal_path
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
@@ -180,13 +180,13 @@ def score_file(
         )
     session = spark if spark is not None else local_session()
     if source.kind == "parquet":
-        frame = session.read.parquet(str(source.path))
+        frame = session.read.parquet(literal_path(source.path))
     else:
         sep = r"\s+" if source.kind == "whitespace" else source.separator
         if source.kind == "whitespace":
             frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
         else:
-            frame = session.read.csv(str(source.path), header=True, sep=sep, inferSchema=False)
+            frame = session.read.csv(literal_path(source.path), header=True, sep=sep, inferSchema=False)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
     scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes, first_row)
     out = Path(out_path)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lucidscore.artifact import ScorecardArtifact
+from lucidscore.sparkenv import literal_path
 
 
 def _features_file(
@@ -62,7 +63,7 @@ def spark_score_chunks(
     directory = Path(tempfile.mkdtemp(prefix="lucidscore-publish-"))
     try:
         path = _features_file(db_url, as_of, chosen, sink, directory, notes)
-        frame = session.read.parquet(str(path))
+        frame = session.read.parquet(literal_path(path))
         consumers = int(frame.count())
         scored = score_consumers_dataframe(frame, artifact, as_of)
     except BaseException:
