@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from lucidscore.artifact import Explanation, Interaction, ScorecardArtifact
+from lucidscore.model._interactions import follows_directions
 from lucidscore.score import explain_frame
 from tests.score.cards import one_card
 from tests.score.recourse_audit import audit_recourse
+from tests.score.strategies import cards, frame_for, with_interactions
 
 
 def _paired(grid: list[list[int]]) -> ScorecardArtifact:
@@ -101,3 +106,37 @@ def test_a_plan_landing_in_a_cell_the_grid_pays_against_a_declaration_is_named()
     assert all(
         "utilisation 90% or more (240 points), which the grid pays more than" in v for v in audit.violations
     )
+
+
+def _guarded(art: ScorecardArtifact) -> ScorecardArtifact:
+    """``art`` keeping only the grids the interaction search could keep (``follows_directions``)."""
+    segments = []
+    for seg in art.segments:
+        chars = {c.name: c for c in seg.characteristics}
+        kept = [
+            i
+            for i in seg.interactions
+            if follows_directions(
+                chars[i.first], chars[i.second], np.asarray(i.points_by_bin(), dtype=np.int64)
+            )
+        ]
+        segments.append(seg.model_copy(update={"interactions": kept}))
+    return art.model_copy(update={"segments": segments}).with_hash()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+@given(
+    art=cards(max_characteristics=4, min_edges=2).flatmap(with_interactions), seed=st.integers(0, 2**32 - 1)
+)
+def test_no_plan_of_a_card_train_could_write_lands_in_a_cell_paid_against_a_declaration(
+    art: ScorecardArtifact, seed: int
+) -> None:
+    # Generated cards, their characteristics' own points with or against their declarations, keeping the
+    # grids that pass the training guard: the audit finds nothing in their plans.
+    art = _guarded(art)
+    assume(any(seg.interactions for seg in art.segments))
+    frame = frame_for(art, 60, seed)
+    audit = audit_recourse(art, frame, explain_frame(art, frame))
+    assert audit.violations == []
