@@ -2,8 +2,14 @@
 
 Command (from the repo root; small by default, about a minute):
     .venv/bin/python benchmarks/bench_explain.py
-The issue's figures (the demo's 20,000 consumers, six month ends = 120,000 scored rows):
+The issue's figures (the demo's 20,000 consumers, six month ends = 120,000 scored rows; its thin-file
+card carries an interaction grid, which 2,000 consumers are too few for):
     .venv/bin/python benchmarks/bench_explain.py --consumers 20000 --splits 5
+Only the demo population's parts (a) and (c), without the public data sets' AUC (b):
+    .venv/bin/python benchmarks/bench_explain.py --consumers 20000 --skip-auc
+Another synthetic population (``--seed``) and a card without the thin/thick-file segments (``--one-card``),
+e.g. the one where the recourse audit found plans in cells a grid paid against a declaration:
+    .venv/bin/python benchmarks/bench_explain.py --consumers 20000 --skip-auc --seed 6 --one-card
 
 Three parts, measured in one run, printed as Markdown:
 
@@ -19,10 +25,14 @@ Three parts, measured in one run, printed as Markdown:
     german_credit.data (``CLASSIFICATION``, 0 = bad), protected columns to the audit, over ``--splits``
     stratified 70/30 splits (seeds 0, 1, ...); the issue's goal is a drop of at most 0.001.
 (c) Faithfulness over every scored row of the demo population's month ends: for every reason, the score
-    gain (before the 350-950 clip) of moving only that characteristic to a value in its best reachable
-    bin, against ``reason_N_points``; and, over the latest month (the whole current population), the
-    recourse steps that move against their characteristic's declared direction, into or out of missing,
-    or that advise more debt, credit or applications.
+    gain (before the 350-950 clip) of moving only that reason's characteristic — for the pair of an
+    interaction grid, both of its characteristics — to values of its best reachable bins, against
+    ``reason_N_points``; and, over the latest month (the whole current population), the recourse audit
+    of ``tests/score/recourse_audit.py`` with plans of up to 1, 2 (the default) and 3 changes: steps
+    against their characteristic's declared direction, into or out of missing, or advising more debt,
+    credit or applications; claimed points (each step alone, each plan) that rescoring by the reference
+    rule does not give, the grid's cells included; plans landing in a grid cell that pays for a step
+    against a declaration. The card's grids are listed; with them, plans that move a member of a grid.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import argparse
 import os
 import platform
 import subprocess
+import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -42,13 +53,14 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from lucidscore.artifact import Condition, ScorecardArtifact, raw_points, segment_of_rows
+from lucidscore.artifact import Condition, ScorecardArtifact, raw_points, reason_units, segment_of_rows
 from lucidscore.features import FEATURE_CATALOGUE, compute_features
 from lucidscore.model import train_scorecard
 from lucidscore.score import CompiledScorecard, explain_frame, score_frame
 from lucidscore.synth import generate_population
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "data"
 SETS = {
     "taiwan_default.csv": ("default", None, ["SEX", "EDUCATION", "MARRIAGE", "AGE"]),
     "german_credit.data": ("CLASSIFICATION", 0, ["PERSONAL_STATUS_AND_SEX", "AGE", "FOREIGN"]),
@@ -56,9 +68,6 @@ SETS = {
 DEMO_SEED = 7  # lucidscore demo's default seed
 MONTHS = 6  # the demo keeps six month ends of history
 CREDIBLE = 4.0  # ScorecardParams.woe_prior's default
-# Never advised upwards, whatever a card learned: more debt, more credit, more applications, more of a limit.
-NEVER_MORE = {"total_credit_balance", "revolving_utilisation", "utilisation_trend", "debt_to_income",
-              "inquiries_6m", "inquiries_12m", "accounts_opened_12m"}  # fmt: skip
 
 
 def raw_prior(y: np.ndarray) -> float:
@@ -74,6 +83,10 @@ def month_ends(end: date, months: int) -> list[date]:
     return out[::-1]
 
 
+# Set from the command line: the population's seed, and whether the card is segmented thin/thick file.
+OPTIONS: dict[str, Any] = {"seed": DEMO_SEED, "segmented": True}
+
+
 def train_demo(train: pd.DataFrame, woe_prior: float) -> ScorecardArtifact:
     """The demo's card (lucidscore.demo trains exactly this), at the given WOE prior."""
     rows = len(train)
@@ -81,8 +94,8 @@ def train_demo(train: pd.DataFrame, woe_prior: float) -> ScorecardArtifact:
         train.drop(columns=["consumer_id"]),
         "bad",
         test_size=0.3,
-        seed=DEMO_SEED,
-        segment_rule=Condition(column="thin_file", op="==", value=1.0),
+        seed=OPTIONS["seed"],
+        segment_rule=Condition(column="thin_file", op="==", value=1.0) if OPTIONS["segmented"] else None,
         feature_meta=dict(FEATURE_CATALOGUE),
         min_segment_rows=min(1000, max(100, rows // 10)),
         min_segment_bads=min(50, max(10, rows // 100)),
@@ -163,12 +176,17 @@ def part_b(splits: int) -> list[dict[str, Any]]:
 
 
 def faithfulness(art: ScorecardArtifact, frame: pd.DataFrame) -> dict[str, Any]:
-    """Max |gain of moving one characteristic to its best reachable bin - reason_N_points| over every row."""
+    """Max |gain of moving a reason's characteristic (a pair: both) to its best reachable bins -
+    reason_N_points| over every row."""
     out = score_frame(art, frame, reasons=4)
     compiled = CompiledScorecard.from_artifact(art)
     before = raw_points(art.segments, frame)
     segment = segment_of_rows(art.segments, frame)
-    worst, reasons, left_segment = 0, 0, 0
+    units = [
+        {"+".join(seg.characteristics[m].name for m in u.members): u for u in reason_units(art.segments, s)}
+        for s, seg in enumerate(art.segments)
+    ]
+    worst, reasons, left_segment, pairs = 0, 0, 0, 0
     for j in range(1, 6):
         names = out[f"reason_{j}_characteristic"].to_numpy(dtype=object)
         points = out[f"reason_{j}_points"]
@@ -177,38 +195,35 @@ def faithfulness(art: ScorecardArtifact, frame: pd.DataFrame) -> dict[str, Any]:
             continue
         changed = frame.copy()
         for (s, name), rows in pd.Series(np.flatnonzero(has)).groupby([segment[has], names[has]]):
-            char_at = next(i for i, c in enumerate(art.segments[s].characteristics) if c.name == name)
-            c = int(compiled.tables.seg_start[s]) + char_at
-            reach = compiled.witnesses[c]  # a value in each attainable bin
-            bins = compiled.characteristics[c].bins
-            best = max((i for i, w in enumerate(reach) if w is not None), key=lambda i: bins[i].points)
-            witness = reach[best]
-            assert witness is not None
-            changed.loc[rows.to_numpy(), name] = witness.low
+            unit = units[s][name]
+            masked = np.where(unit.attainable, unit.points, np.iinfo(np.int64).min)
+            best = np.unravel_index(int(np.argmax(masked)), masked.shape)  # a pair: the best pair of bins
+            for m, b in zip(unit.members, best, strict=True):
+                witness = compiled.witnesses[int(compiled.tables.seg_start[s]) + m][int(b)]
+                assert witness is not None
+                changed.loc[rows.to_numpy(), art.segments[s].characteristics[m].name] = witness.low
+            pairs += len(rows) if len(unit.members) == 2 else 0
         after = raw_points(art.segments, changed)
         left_segment += int((segment_of_rows(art.segments, changed) != segment)[has].sum())
         gap = np.abs((after - before)[has] - points[has].to_numpy(dtype=np.int64))
         worst = max(worst, int(gap.max()))
         reasons += int(has.sum())
-    return {"rows": len(frame), "reasons": reasons, "max_gap": worst, "left_segment": left_segment}
+    return {"rows": len(frame), "reasons": reasons, "pair_reasons": pairs, "max_gap": worst,
+            "left_segment": left_segment}  # fmt: skip
 
 
-def recourse_direction(art: ScorecardArtifact, frame: pd.DataFrame) -> dict[str, int]:
-    explained = explain_frame(art, frame)
-    advice = {c.name: c.advice_direction for s in art.segments for c in s.characteristics}
-    steps = against = plans = 0
-    for i, e in enumerate(explained):
-        plans += bool(e.recourse.changes)
-        for change in e.recourse.changes:
-            name = change.characteristic
-            now, to = frame[name].iloc[i], change.to_value
-            steps += 1
-            lower = advice[name] == "lower"
-            moved = to is not None and not pd.isna(now) and (to < now if lower else to > now)
-            ok = advice[name] in ("lower", "higher") and change.direction == advice[name] and moved
-            ok = ok and (name not in NEVER_MORE or advice[name] == "lower")
-            against += not ok
-    return {"consumers": len(frame), "plans": plans, "steps": steps, "against": against}
+def recourse_audit(art: ScorecardArtifact, frame: pd.DataFrame, max_changes: int) -> dict[str, Any]:
+    """The audit of every consumer's plan (``tests/score/recourse_audit.py``), with the seconds taken to
+    explain the population and to audit it."""
+    sys.path.insert(0, str(ROOT))  # the audit the population test runs
+    from tests.score.recourse_audit import audit_recourse
+
+    t = time.process_time()
+    explained = explain_frame(art, frame, max_changes=max_changes)
+    explain_cpu = time.process_time() - t
+    t = time.process_time()
+    audit = audit_recourse(art, frame, explained)
+    return {**vars(audit), "explain_cpu": explain_cpu, "audit_cpu": time.process_time() - t}
 
 
 def uptime() -> str:
@@ -220,14 +235,18 @@ def main() -> None:
     ap.add_argument("--consumers", type=int, default=2000, help="demo population size (issue: 20000)")
     ap.add_argument("--splits", type=int, default=1, help="70/30 splits per data set for the AUC effect")
     ap.add_argument("--small-bin-rows", type=int, default=100, help="a 'small' bin holds fewer rows")
+    ap.add_argument("--skip-auc", action="store_true", help="leave out (b), the held-out AUC effect")
+    ap.add_argument("--seed", type=int, default=DEMO_SEED, help="population seed (the demo's: 7)")
+    ap.add_argument("--one-card", action="store_true", help="train one card, without the thin-file segments")
     args = ap.parse_args()
+    OPTIONS.update(seed=args.seed, segmented=not args.one_card)
 
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")  # fmt: skip
     print(f"uptime before: {uptime()}\n")
     start = time.perf_counter()
     with TemporaryDirectory() as tmp:
-        summary = generate_population(args.consumers, DEMO_SEED, Path(tmp) / "data")
+        summary = generate_population(args.consumers, args.seed, Path(tmp) / "data")
         train = compute_features(Path(tmp) / "data", summary.observation_date).to_pandas()
         months = [
             compute_features(Path(tmp) / "data", d).to_pandas().drop(columns=["consumer_id"])
@@ -237,7 +256,9 @@ def main() -> None:
     current, every = months[-1], pd.concat(months, ignore_index=True)
 
     a, card = part_a(train, current, args.small_bin_rows)
-    print(f"## (a) Demo population: {args.consumers:,} consumers, seed {DEMO_SEED} (built in {built:.0f} s)")
+    card_kind = "thin/thick-file segmented card" if OPTIONS["segmented"] else "one card"
+    print(f"## (a) Demo population: {args.consumers:,} consumers, seed {args.seed}, {card_kind} "
+          f"(built in {built:.0f} s)")  # fmt: skip
     print()
     print(f"- top reason changed, credible vs raw WOE: {a['top_changed']:,} of {a['with_reason']:,} "
           f"consumers with a reason = {a['top_changed_share']:.2%}")  # fmt: skip
@@ -251,9 +272,12 @@ def main() -> None:
               f"largest bin: {lead} ({where})")  # fmt: skip
 
     print("\n## (b) Held-out AUC, credible bins (woe_prior 4) vs raw WOE (one pseudo-row)\n")
-    print("| data | rows | splits | AUC raw | AUC credible | drop (mean) | drop (max) | sd |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in part_b(args.splits):
+    if args.skip_auc:
+        print("skipped (--skip-auc)")
+    else:
+        print("| data | rows | splits | AUC raw | AUC credible | drop (mean) | drop (max) | sd |")
+        print("|---|---|---|---|---|---|---|---|")
+    for r in [] if args.skip_auc else part_b(args.splits):
         if "missing" in r:
             print(f"| {r['data']} | not found at {r['missing']} |")
             continue
@@ -262,14 +286,24 @@ def main() -> None:
 
     t = time.perf_counter()
     f = faithfulness(card, every)
-    r = recourse_direction(card, current)
+    audits = {k: recourse_audit(card, current, k) for k in (1, 2, 3)}
+    grids = [f"{seg.name}: {i.first} x {i.second}" for seg in card.segments for i in seg.interactions]
     print(f"\n## (c) Faithfulness and recourse (credible card, {time.perf_counter() - t:.0f} s)\n")
-    print(f"- {f['rows']:,} scored rows ({MONTHS} month ends), {f['reasons']:,} reasons: "
-          f"max |gain to best reachable bin - reason_N_points| = {f['max_gap']} "
-          f"(rows leaving their segment: {f['left_segment']})")  # fmt: skip
-    print(f"- recourse over the whole current population ({r['consumers']:,} consumers, "
-          f"{r['plans']:,} plans, "
-          f"{r['steps']:,} steps): {r['against']} steps against their declared direction")  # fmt: skip
+    print(f"- interaction grids of the card: {'; '.join(grids) or 'none'}")
+    print(f"- {f['rows']:,} scored rows ({MONTHS} month ends), {f['reasons']:,} reasons "
+          f"({f['pair_reasons']:,} naming a grid's pair): max |gain to best reachable bins - "
+          f"reason_N_points| = {f['max_gap']} (rows leaving their segment: {f['left_segment']})")  # fmt: skip
+    print(f"- recourse audit over the whole current population ({current.shape[0]:,} consumers):\n")
+    print("| max changes | plans | steps | plans moving a grid member | both members | plans the grid's "
+          "cells count in | violations | explain CPU s | audit CPU s |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for k, r in audits.items():
+        print(f"| {k} | {r['plans']:,} | {r['steps']:,} | {r['pair_plans']:,} | {r['both_members']:,} | "
+              f"{r['grid_counted']:,} | {len(r['violations'])} | {r['explain_cpu']:.1f} | "
+              f"{r['audit_cpu']:.1f} |")  # fmt: skip
+    for k, r in audits.items():
+        for v in r["violations"][:5]:
+            print(f"  - max changes {k}: {v}")
     print(f"\nuptime after: {uptime()}; total {time.perf_counter() - start:.0f} s")
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from lucidscore.cli.main import app
 from lucidscore.errors import InputError, ModelFileError
 from tests.evaluate.factory import make_artifact, make_frame
+from tests.evaluate.test_report_interactions import _with_grids
 
 runner = CliRunner()
 
@@ -92,3 +95,25 @@ def test_missing_input_column_and_bad_model_are_clear_errors(files: dict[str, Pa
     )
     with pytest.raises(ModelFileError, match=r"nope.json: no such model file"):
         raise result.exception  # type: ignore[misc]
+
+
+def test_a_grid_whose_characteristics_move_together_is_printed(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    # The same rows with utilisation and months_late paired anew (high with high): neither column's
+    # distribution changes, the grid's cells do.
+    model = _with_grids(make_artifact(make_frame(3000, seed=0))).save(tmp_path / "grids.json")
+    jan = pd.read_parquet(files["jan"])
+    jun = jan.copy()
+    by_utilisation = np.argsort(jun["utilisation"].fillna(-1.0).to_numpy(), kind="stable")
+    jun.loc[jun.index[by_utilisation], "months_late"] = np.sort(jun["months_late"].to_numpy())
+    jun.to_parquet(tmp_path / "jun.parquet", index=False)
+    args = ["monitor", str(model), "--baseline", str(files["jan"]), "--report", str(tmp_path / "d.html")]
+    result = runner.invoke(app, [*args, "--current", str(tmp_path / "jun.parquet")])
+    assert result.exit_code == 0, result.output
+    assert "no characteristic reached CSI 0.1" in result.output
+    assert "utilisation x months_late (all): grid PSI " in result.output and "(shifted)" in result.output
+    drift = json.loads((tmp_path / "d.json").read_text("utf-8"))
+    assert drift["flagged"] == [] and drift["interactions"][0]["flag"] == "shifted"
+    result = runner.invoke(app, [*args, "--current", str(files["feb"])])
+    assert "no interaction grid reached PSI 0.1" in result.output

@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from lucidscore.artifact import load_artifact
 from lucidscore.evaluate import Table, align_audit, drift_report, evaluation_report, write_report
 from tests.evaluate.factory import assert_figure_matches, make_artifact, make_frame, taiwan_model_and_test
+from tests.evaluate.test_report_interactions import _with_grids
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +28,7 @@ REPORT_SECTIONS = {
     "model-card": 0,
 }
 DRIFT_SECTIONS = {"score": 1, "characteristics": 1}
+DRIFT_GRID_SECTIONS = {**DRIFT_SECTIONS, "interactions": 1}  # a heat map per grid
 
 FIGURES_JS = """() => Array.from(document.querySelectorAll('span.fig')).map(e => [
     e.dataset.key, e.textContent.trim(), Number(e.dataset.digits), e.dataset.pct === '1'])"""
@@ -64,6 +67,15 @@ def _drift(out: Path) -> Path:
     return write_report(report, out / "drift.html")[0]
 
 
+def _drift_with_grids(out: Path) -> Path:
+    art = _with_grids(make_artifact(make_frame(3000, seed=0)))
+    current = make_frame(2000, seed=2)
+    moved = np.random.default_rng(0).random(len(current)) < 0.3  # into one cell of the grid
+    current.loc[moved, ["utilisation", "months_late"]] = [0.5, 1.5]
+    report = drift_report(art, Table(make_frame(2000, seed=1), "jan"), Table(current, "jun"))
+    return write_report(report, out / "drift-grids.html")[0]
+
+
 def _check_page(context: Any, html: Path, sections: dict[str, int], screenshot_dir: Path, name: str) -> None:
     page = context.new_page()
     requests: list[str] = []
@@ -87,7 +99,8 @@ def _check_page(context: Any, html: Path, sections: dict[str, int], screenshot_d
             drawn = section.locator(".js-plotly-plot").count()
             assert drawn >= n_plots, (sid, drawn)
             for i in range(drawn):
-                assert section.locator(".js-plotly-plot").nth(i).locator("g.trace").count() >= 1, (sid, i)
+                drawn_traces = section.locator(".js-plotly-plot").nth(i).locator("g.trace, g.hm image")
+                assert drawn_traces.count() >= 1, (sid, i)  # a heat map is an image, other traces g.trace
         saved = json.loads(html.with_suffix(".json").read_text("utf-8"))
         figures = page.evaluate(FIGURES_JS)
         assert len(figures) > 50
@@ -115,3 +128,12 @@ def test_taiwan_report_in_chromium(browser_context: Any, out_dir: Path, screensh
 
 def test_drift_report_in_chromium(browser_context: Any, out_dir: Path, screenshot_dir: Path) -> None:
     _check_page(browser_context, _drift(out_dir), DRIFT_SECTIONS, screenshot_dir, "drift")
+
+
+def test_drift_report_with_grids_in_chromium(
+    browser_context: Any, out_dir: Path, screenshot_dir: Path
+) -> None:
+    page = _drift_with_grids(out_dir)
+    _check_page(browser_context, page, DRIFT_GRID_SECTIONS, screenshot_dir, "drift-grids")
+    html = page.read_text("utf-8")
+    assert "Flagged: utilisation × months_late." in html and 'id="plot-grid-shift-0"' in html

@@ -158,7 +158,8 @@ def monitor(
         Path | None, typer.Option("--json", help="JSON twin of the report. Default: REPORT with .json.")
     ] = None,
 ) -> None:
-    """Population drift: PSI of the score and CSI of each characteristic, flagged at 0.1 and 0.25."""
+    """Population drift: PSI of the score, CSI of each characteristic and PSI of each interaction grid's
+    cells, flagged at 0.1 and 0.25."""
     from lucidscore.artifact import load_artifact
     from lucidscore.evaluate import Table, drift_report, write_report
     from lucidscore.tabular import read_table
@@ -174,6 +175,11 @@ def monitor(
             typer.echo(f"{c.characteristic} ({c.segment}): CSI {c.csi:.4f} ({c.flag})")
     if not result.flagged:
         typer.echo("no characteristic reached CSI 0.1")
+    for g in result.interactions:
+        if g.flag != "stable":
+            typer.echo(f"{g.first} x {g.second} ({g.segment}): grid PSI {g.psi:.4f} ({g.flag})")
+    if result.interactions and all(g.flag == "stable" for g in result.interactions):
+        typer.echo("no interaction grid reached PSI 0.1")
     typer.echo(f"wrote {html} and {js}")
 
 

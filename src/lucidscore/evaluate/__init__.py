@@ -67,7 +67,13 @@ from lucidscore.evaluate._report_types import (
     report_json,
 )
 from lucidscore.evaluate._scoring import score_table
-from lucidscore.evaluate._stability import characteristic_stability, flag, psi, score_stability
+from lucidscore.evaluate._stability import (
+    characteristic_stability,
+    flag,
+    interaction_stability,
+    psi,
+    score_stability,
+)
 
 __all__ = [
     "FOUR_FIFTHS",
@@ -104,6 +110,7 @@ __all__ = [
     "flag",
     "gini",
     "hosmer_lemeshow",
+    "interaction_stability",
     "iv_strength",
     "joint_proxy_table",
     "ks",

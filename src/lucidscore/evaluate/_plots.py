@@ -170,6 +170,50 @@ def interaction(grid: dict[str, Any]) -> go.Figure:
     return fig
 
 
+def grid_shift(grid: dict[str, Any]) -> go.Figure:
+    """An interaction grid's drift as a heat map of the change in each cell's share of the segment's rows
+    (current - baseline, percentage points; first's groups down, second's across), with both shares, the
+    rows, the cell's points and its points shift on hover."""
+    base, cur = grid["baseline_share"], grid["current_share"]
+    change = [
+        [100.0 * (c - b) for b, c in zip(rb, rc, strict=True)] for rb, rc in zip(base, cur, strict=True)
+    ]
+    hover = [
+        [
+            f"baseline {base[i][j]:.1%} ({grid['baseline_rows'][i][j]:,} rows), current {cur[i][j]:.1%} "
+            f"({grid['current_rows'][i][j]:,} rows)<br>{grid['points'][i][j]} points, "
+            f"shift {grid['cell_points_shift'][i][j]:+.2f}"
+            for j in range(len(grid["second_labels"]))
+        ]
+        for i in range(len(grid["first_labels"]))
+    ]
+    for i, row in enumerate(grid["training_share"]):
+        for j, share in enumerate(row):
+            hover[i][j] += f"<br>in training {share:.1%}"
+    top = max((abs(v) for row in change for v in row), default=0.0) or 1.0
+    fig = _fig(
+        f"{grid['first']} × {grid['second']} ({grid['segment']}): change in share of rows, "
+        f"PSI {grid['psi']:.4f} ({grid['flag']})",
+        xaxis={"title": grid["second"], "type": "category"},
+        yaxis={"title": grid["first"], "type": "category", "autorange": "reversed"},
+        height=max(300, 120 + 60 * len(grid["first_labels"])),
+    )
+    fig.add_heatmap(
+        z=change,
+        x=grid["second_labels"],
+        y=grid["first_labels"],
+        text=hover,
+        texttemplate="%{z:+.1f} pp",
+        hovertemplate="%{y} × %{x}<br>%{z:+.1f} percentage points<br>%{text}<extra></extra>",
+        colorscale="RdBu",
+        reversescale=True,
+        zmin=-top,
+        zmax=top,
+        colorbar={"title": "pp"},
+    )
+    return fig
+
+
 def div(fig: go.Figure, div_id: str) -> str:
     """The figure as an HTML fragment; plotly.js itself is inlined once by the page template."""
     html: str = fig.to_html(

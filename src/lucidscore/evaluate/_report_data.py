@@ -22,14 +22,13 @@ from lucidscore import __version__
 from lucidscore.artifact import (
     MAX_SCORE,
     MIN_SCORE,
-    Characteristic,
     Overlap,
     ScorecardArtifact,
-    bin_index,
     segment_of_rows,
     training_overlap,
 )
 from lucidscore.errors import InputError, row_label
+from lucidscore.evaluate._assign import grid_cells
 from lucidscore.evaluate._fairness import fairlearn_summary, fairness_table
 from lucidscore.evaluate._metrics import (
     band_edges,
@@ -55,6 +54,7 @@ from lucidscore.evaluate._report_types import (
     EvaluationReport,
     Fairness,
     InteractionGrid,
+    InteractionStability,
     JointProxy,
     ModelCard,
     ModelSummary,
@@ -64,7 +64,7 @@ from lucidscore.evaluate._report_types import (
     TrainingRows,
 )
 from lucidscore.evaluate._scoring import score_table
-from lucidscore.evaluate._stability import characteristic_stability, score_stability
+from lucidscore.evaluate._stability import characteristic_stability, interaction_stability, score_stability
 
 CURVE_POINTS = 200
 
@@ -225,17 +225,6 @@ def _characteristics(artifact: ScorecardArtifact) -> list[CharacteristicSummary]
     return out
 
 
-def _groups(
-    char: Characteristic, groups: list[list[int]], part: pd.DataFrame, rows: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], list[str]]:
-    """The group of each row of ``part`` on an axis of a grid, and each group's label (its bins' labels)."""
-    group_of_bin = np.zeros(len(char.bins), dtype=np.int64)
-    for g, members in enumerate(groups):
-        group_of_bin[members] = g
-    labels = [" | ".join(char.bins[i].label for i in group) for group in groups]
-    return group_of_bin[bin_index(char, part[char.name], positions=rows)], labels
-
-
 def interaction_grids(
     artifact: ScorecardArtifact, frame: pd.DataFrame, y: npt.NDArray[np.int64]
 ) -> list[InteractionGrid]:
@@ -248,10 +237,9 @@ def interaction_grids(
         part = frame.iloc[rows]
         by_name = {c.name: c for c in seg.characteristics}
         for inter in seg.interactions:
-            a, first_labels = _groups(by_name[inter.first], inter.first_groups, part, rows)
-            b, second_labels = _groups(by_name[inter.second], inter.second_groups, part, rows)
+            first, second = by_name[inter.first], by_name[inter.second]
+            cell, first_labels, second_labels = grid_cells(inter, first, second, part, rows)
             shape = (len(first_labels), len(second_labels))
-            cell = a * shape[1] + b
             n = np.bincount(cell, minlength=shape[0] * shape[1]).reshape(shape)
             bads = np.bincount(cell, weights=y[rows], minlength=n.size).reshape(shape).astype(np.int64)
             rate = np.where(n > 0, bads / np.maximum(n, 1), np.nan)
@@ -646,7 +634,8 @@ def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> ModelCar
 
 
 def drift_report(artifact: ScorecardArtifact, baseline: Table, current: Table) -> DriftReport:
-    """PSI of the score and CSI of each characteristic, current against baseline (-> drift.json)."""
+    """PSI of the score, CSI of each characteristic and PSI of each interaction grid's cells, current
+    against baseline (-> drift.json)."""
     base_scores = score_table(artifact, baseline.frame, baseline.name)["score"].to_numpy()
     cur_scores = score_table(artifact, current.frame, current.name)["score"].to_numpy()
     chars = [
@@ -662,4 +651,8 @@ def drift_report(artifact: ScorecardArtifact, baseline: Table, current: Table) -
         score=ScoreStability.model_validate(clean(score_stability(base_scores, cur_scores))),
         characteristics=chars,
         flagged=[c.characteristic for c in chars if c.flag != "stable"],
+        interactions=[
+            InteractionStability.model_validate(clean(g))
+            for g in interaction_stability(artifact, current.frame, baseline.frame)
+        ],
     )

@@ -92,6 +92,10 @@ def render_drift(report: DriftReport) -> str:
     plots = {
         "score_shift": _plots.div(_plots.score_shift(report.score.model_dump()), "plot-score-shift"),
         "csi": _plots.div(_plots.csi([c.model_dump() for c in report.characteristics]), "plot-csi"),
+        "interactions": [
+            _plots.div(_plots.grid_shift(g.model_dump()), f"plot-grid-shift-{i}")
+            for i, g in enumerate(report.interactions)
+        ],
     }
     return _render("drift.html", report, plots)
 

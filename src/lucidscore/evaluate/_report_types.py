@@ -251,6 +251,37 @@ class CharacteristicStability(_Section):
     bins: list[ShiftBin]
 
 
+class InteractionStability(_Section):
+    """One interaction grid of a segment over its cells, current against baseline (issue 14): the PSI of
+    the cells' shares, flagged like a characteristic's CSI, and the change in average points the grid adds
+    (``points_shift``: the sum of ``cell_points_shift``, each (current share - baseline share) x the
+    cell's points). ``training_share`` and ``training_psi`` compare with the training rows the model file
+    records behind each cell (empty / None when it records none). Cell ``[i][j]`` is the i-th group of
+    ``first``'s bins (``first_labels``) and the j-th of ``second``'s."""
+
+    segment: str
+    first: str
+    second: str
+    first_labels: list[str]
+    second_labels: list[str]
+    psi: float
+    flag: Flag
+    points_shift: float
+    training_psi: Number
+    points: list[list[int]]
+    baseline_rows: list[list[int]]
+    current_rows: list[list[int]]
+    baseline_share: list[list[float]]
+    current_share: list[list[float]]
+    cell_points_shift: list[list[float]]
+    training_share: list[list[float]]
+
+    @property
+    def name(self) -> str:
+        """How reports and the CLI name the grid: "first × second"."""
+        return f"{self.first} × {self.second}"
+
+
 class Stability(_Section):
     baseline: str
     score: ScoreStability | None
@@ -377,6 +408,9 @@ class DriftReport(_Section):
     score: ScoreStability
     characteristics: list[CharacteristicStability]
     flagged: list[str]
+    # Grids of the model (issue 14), over their cells; left out of drift.json when the model has none, so a
+    # grid-free model's report is as before, and a drift.json written before grids reads as none.
+    interactions: list[InteractionStability] = Field(default_factory=list, exclude_if=lambda v: v == [])
 
 
 Report = EvaluationReport | DriftReport

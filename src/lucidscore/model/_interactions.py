@@ -20,8 +20,9 @@ none, as it gets no refinement: its held-out rows cannot tell a pattern from noi
    whose grid, estimated on the fold's training rows, lowers the held-out log loss the most on average is
    added, if it lowers it on every fold and by at least ``MIN_GAIN`` per row on average; at most
    ``max_pairs``; a characteristic joins one pair at most (the reason rule's units); a pair whose grid
-   would make the points of a characteristic with a declared advice direction run against that direction
-   (where the card's own points follow it) is passed over, so no reason or plan points the wrong way;
+   pays for a step against a characteristic's declared advice direction (``follows_directions``: the
+   joint points run against it and the grid's own points too) is passed over, so no reason or plan
+   points the wrong way, or lands in a cell the grid pays for standing against a declaration;
    the next step starts from the score with the pairs so far;
 4. the kept grids are estimated on all the rows read and scaled to points like the card
    (points = round(-factor * delta)); ``first`` is the member listed first in the segment.
@@ -137,9 +138,13 @@ def _cv_gain(
 def follows_directions(
     first: Characteristic, second: Characteristic, grid_by_bin: npt.NDArray[np.int64]
 ) -> bool:
-    """False when adding the grid makes the joint points of a member with a declared advice direction
-    run against it along that member's interval bins (for some bin of the other member), where the
-    member's own points follow it.
+    """False when the grid pays for a step against a member's declared advice direction: for some bin of
+    the other member, one of the member's interval bins is worth more joint points (its own, the other's
+    and the grid's) than a bin further in the declared direction, and the grid pays it more too. Where the
+    member's own points follow the direction, that is any place the grid makes the joint points run against
+    it; where they do not (the card learned otherwise, and no plan moves it), the grid may not add to it —
+    else a plan moving the other member could land in a cell the grid pays for standing against the
+    declaration (found by the population audit of recourse, tests/score/recourse_audit.py).
 
     >>> from lucidscore.artifact import Bin
     >>> def char(name, points, advice):
@@ -154,21 +159,29 @@ def follows_directions(
     >>> grid = np.zeros((3, 3), np.int64); grid[2, 1] = 30  # many late payments, low utilisation: +30
     >>> follows_directions(late, util, grid)
     False
+    >>> learned = char("late", [0, 20], "lower")  # the card's own points rise with late payments
+    >>> follows_directions(learned, util, grid)  # the grid adds to that: passed over
+    False
+    >>> grid = np.zeros((3, 3), np.int64); grid[1, 1] = 30  # +30 for no late payments: kept
+    >>> follows_directions(learned, util, grid)
+    True
     """
     own_a = np.array([b.points for b in first.bins], dtype=np.int64)
     own_b = np.array([b.points for b in second.bins], dtype=np.int64)
     joint = own_a[:, None] + own_b[None, :] + grid_by_bin
-    for char, own, along in ((first, own_a, joint), (second, own_b, joint.T)):
-        sign = {"lower": -1, "higher": 1}.get(char.advice_direction, 0)
-        if sign == 0:
+    for char, along, grid in ((first, joint, grid_by_bin), (second, joint.T, grid_by_bin.T)):
+        if char.advice_direction not in ("lower", "higher"):
             continue
         order = sorted(
             (i for i, b in enumerate(char.bins) if b.kind == "interval"),
             key=lambda i: -np.inf if char.bins[i].lower is None else float(char.bins[i].lower),  # type: ignore[arg-type]
         )
-        if np.any(sign * np.diff(own[order]) < 0):
-            continue  # the card's own points do not follow the direction: nothing for the grid to keep
-        if np.any(sign * np.diff(along[order, :], axis=0) < 0):
+        if char.advice_direction == "lower":
+            order = order[::-1]  # further along the list = further in the declared direction
+        j, g = along[order, :], grid[order, :]
+        # [p, q, column]: bin q (after p) is worth fewer joint points and the grid pays it less.
+        against = (j[None, :, :] < j[:, None, :]) & (g[None, :, :] < g[:, None, :])
+        if np.any(np.triu(np.ones((len(order), len(order)), dtype=bool), k=1)[:, :, None] & against):
             return False
     return True
 
