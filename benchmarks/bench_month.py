@@ -145,10 +145,9 @@ def _register(url: str, model: Path) -> None:
 
     from lucidscore.artifact import load_artifact
     from lucidscore.service import activate_model, register_model
-    from lucidscore.store import make_engine, migrate
+    from lucidscore.store import make_engine
 
-    migrate(url)
-    engine = make_engine(url)
+    engine = make_engine(url)  # migrated by the ingest
     with Session(engine) as s:
         activate_model(s, register_model(s, load_artifact(model)))
         s.commit()
