@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection
 
-from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object
+from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object, insert_chained
 from lucidscore.store.service import ScoreRecord
 
 SCORE_FIELDS = ("score", "tier", "probability", "segment", "reasons", "explanation")
@@ -167,11 +167,12 @@ def record_scores(
                 out.new += 1
             else:
                 out.superseded += 1
-        if fresh:
-            conn.execute(insert(ScoreRecord), fresh)
-            if want_ids:  # the chain writer allocated the ids: read them back
-                written = current_rows(conn, model_id, as_of, [r["consumer_id"] for r in fresh])
-                out.current_ids.update({cid: row_id for cid, (row_id, _) in written.items()})
+        if fresh:  # PostgreSQL: one COPY (the database checks the links once per statement)
+            table = ScoreRecord.__table__
+            assert isinstance(table, Table)
+            stored = insert_chained(conn, table, fresh)
+            if want_ids:  # the chain writer allocated the ids
+                out.current_ids.update({r["consumer_id"]: r["id"] for r in stored})
     if not want_ids:
         out.current_ids.clear()
     return out

@@ -167,25 +167,35 @@ def stored_value(kind: Kind, value: Any) -> Any:
     raise TypeError(f"expected {expected(kind)}, got {type(value).__name__} {value!r}")
 
 
-_JSON_SCALARS = (str, int, float, bool, type(None))
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+_JSON_TYPES = _JSON_SCALARS | {dict, list}
+_CONTAINERS = (dict, list)
 
 
 def _plain_json(value: Any) -> bool:
     """Whether ``value`` is already what a JSON dump and load gives back (the usual case, and 4x cheaper to
-    check than to do): dicts with text keys, lists, text, numbers, booleans, None."""
+    check than to do): dicts with text keys, lists, text, numbers, booleans, None.
+
+    The types of a container's members are gathered at once (``set(map(type, ...))``, in C), so only
+    containers are visited one by one."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind in _JSON_SCALARS
     stack = [value]
     while stack:
         item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            for key in item:
-                if type(key) is not str:
-                    return False
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind not in _JSON_SCALARS:
+        if type(item) is dict:
+            if item and set(map(type, item)) != {str}:
+                return False
+            members = item.values()
+        else:
+            members = item
+        kinds = set(map(type, members))
+        if kinds <= _JSON_SCALARS:
+            continue
+        if not kinds <= _JSON_TYPES:
             return False
+        stack.extend(m for m in members if type(m) in _CONTAINERS)
     return True
 
 
