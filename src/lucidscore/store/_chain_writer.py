@@ -45,6 +45,7 @@ from lucidscore.store._chain import (
     ROW_HASH,
     AuditChained,
     Kind,
+    _plain_json,
     canonical_value,
     column_kind,
     covered_columns,
@@ -125,6 +126,7 @@ def link_rows(table: Table, rows: list[dict[str, Any]], seq: int, prev: str, ids
         seq += 1
         row[CHAIN_SEQ] = seq
         fields: dict[str, Any] = {}
+        plain: set[int] = set()  # JSON containers of this row found stored as given
         for key, column_name, kind, convert, column in columns:
             if key in row:
                 given = row[key]
@@ -133,6 +135,12 @@ def link_rows(table: Table, rows: list[dict[str, Any]], seq: int, prev: str, ids
             else:
                 row[key] = given = _default(column)
             if given is None:
+                continue
+            # (JSON text given for a JSON column is parsed for its hash: only containers take this path)
+            if kind == "json" and (type(given) is dict or type(given) is list) and _plain_json(given, plain):
+                fields[column_name] = given
+                if texts and key in texts:  # the caller's encoding of the value it gave, stored as given
+                    encoded[column_name] = texts[key]
                 continue
             try:
                 row[key], value = convert(kind, given)
@@ -226,7 +234,7 @@ def stored_json(value: Any) -> str:
     """``value`` as SQLAlchemy's JSON type writes it (``json.dumps`` with its defaults).
 
     >>> stored_json({"b": [1.5, None], "a": "é"})
-    '{"b": [1.5, null], "a": "\\u00e9"}'
+    '{"b": [1.5, null], "a": "\\\\u00e9"}'
     """
     if _STORED_JSON is None:  # pragma: no cover - CPython has the C encoder
         return json.dumps(value)
@@ -235,27 +243,31 @@ def stored_json(value: Any) -> str:
 
 def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """``rows`` (chained, values as stored) into ``table`` by one ``COPY ... FROM STDIN``."""
-    columns = [c for c in table.columns if any(c.key in r for r in rows)]
-    json_keys = [
-        (c.key, not getattr(c.type, "none_as_null", False)) for c in columns if isinstance(c.type, JSON)
+    present = set().union(*rows)
+    columns = [c for c in table.columns if c.key in present]
+    keys = [c.key for c in columns]
+    json_at = [
+        (i, not getattr(c.type, "none_as_null", False))
+        for i, c in enumerate(columns)
+        if isinstance(c.type, JSON)
     ]
     text_keys = [c.key for c in columns if column_kind(c) == "string"]
-    keys = [c.key for c in columns]
-    lines: list[tuple[Any, ...]] = []
+    pk = id_column(table).key
+    lines: list[list[Any]] = []
     for number, row in enumerate(rows, 1):
         for key in text_keys:
             value = row.get(key)
             if value is not None and "\x00" in value:
                 raise AuditChainError(
-                    f"{table.name}.{key}: row {number} of {len(rows)} (id {row.get(id_column(table).key)}) "
-                    f"holds a NUL character (\\x00), which PostgreSQL cannot store in text: {value!r}"
+                    f"{table.name}.{key}: row {number} of {len(rows)} (id {row.get(pk)}) holds a NUL "
+                    f"character (\\x00), which PostgreSQL cannot store in text: {value!r}"
                 )
-        values = dict(row)
-        for key, null_as_json in json_keys:
-            value = values.get(key)
-            if value is not None or (null_as_json and key in values):
-                values[key] = stored_json(value)
-        lines.append(tuple(values.get(k) for k in keys))
+        line = [row.get(key) for key in keys]
+        for i, null_as_json in json_at:
+            value = line[i]
+            if value is not None or (null_as_json and keys[i] in row):
+                line[i] = stored_json(value)
+        lines.append(line)
     quote = conn.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) FROM STDIN"
     driver = conn.connection.driver_connection
