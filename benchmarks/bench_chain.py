@@ -12,7 +12,9 @@ check of the whole chain.
 Rows shaped like a publish's (4 reasons of a few hundred characters, an explanation that holds the same
 reasons list, families and recourse; about 3.7 KB of JSON a row). Each run is a child process with the code
 of one source tree (``--before-src`` and this checkout, alternating, so both meet the same machine load);
-the PostgreSQL URL names a server, and each run gets a database of its own (made and dropped here). Prints
+the PostgreSQL URL names a server, and each run gets a database of its own (made and dropped here).
+``--server-copy ROWS --pg-url ...`` measures the server alone instead: the backend's CPU for one COPY of
+ROWS chained rows into a database at revision 0010 (row triggers) and at the head (statement check). Prints
 one JSON line per run (wall and CPU seconds of the writes; the CPU is this process's: hashing, encoding,
 the driver) and a Markdown table of medians. With two trees the stored rows of both are compared (every
 column but ``scored_at`` and the chain hashes that cover it).
@@ -27,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -191,6 +194,60 @@ def _stored(url: str) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
+def _backend_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a server process on this machine, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_copy(pg_url: str, rows_n: int, rounds: int) -> dict[str, list[dict[str, float]]]:
+    """The server's side alone: one COPY of ``rows_n`` publish-shaped rows (chained by this code, dumped
+    with ``COPY ... TO STDOUT``) into a fresh database at revision 0010 (0003's row triggers) and at the
+    head (0011's statement check), alternating; the backend's CPU seconds (from /proc: the server must run
+    on this machine) and the wall seconds of COPY and commit."""
+    from sqlalchemy.engine import make_url
+
+    from lucidscore.service import record_scores
+    from lucidscore.store import make_engine, migrate
+
+    url = _fresh(pg_url, Path("."), "dump")
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:
+        record_scores(conn, rows(0, rows_n), publication_id=1)
+    engine.dispose()
+    with _admin(url) as conn, conn.cursor() as cur, cur.copy("COPY score_history TO STDOUT") as copy:
+        dump = b"".join(bytes(block) for block in copy)
+    _drop(pg_url, url)
+    out: dict[str, list[dict[str, float]]] = {}
+    for i in range(rounds):
+        order = [("0010_dispute_accept_claim", "0010"), ("head", "0011")]
+        for revision, name in order if i % 2 == 0 else reversed(order):
+            target = _fresh(pg_url, Path("."), name)
+            engine = make_engine(target)
+            migrate(engine, revision)
+            engine.dispose()
+            u = make_url(target)
+            with _admin(target) as conn:
+                conn.autocommit = False
+                pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+                cpu, started = _backend_cpu(pid), time.perf_counter()
+                with conn.cursor() as cur, cur.copy("COPY score_history FROM STDIN") as copy:
+                    copy.write(dump)
+                conn.commit()
+                result = {
+                    "server_cpu_s": round(_backend_cpu(pid) - cpu, 2),
+                    "wall_s": round(time.perf_counter() - started, 2),
+                }
+            out.setdefault(name, []).append(result)
+            print(
+                json.dumps({"server_copy": name, "rows": rows_n, "database": u.database, **result}),
+                flush=True,
+            )
+            _drop(pg_url, target)
+    return out
+
+
 def run_once(src: Path, url: str, total: int, chunk: int) -> dict[str, Any]:
     env = os.environ | {"PYTHONPATH": str(src)}
     done = subprocess.run(
@@ -216,7 +273,22 @@ def main() -> None:
     parser.add_argument("--pg-url", default=None, help="a PostgreSQL server (any database on it)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--before-src", type=Path, help="the src/ directory of the code to compare with")
+    parser.add_argument(
+        "--server-copy",
+        type=int,
+        metavar="ROWS",
+        help="instead: the server's CPU for one COPY of ROWS rows at revision 0010 and at the head",
+    )
     args = parser.parse_args()
+    if args.server_copy:
+        print(json.dumps({"load_before": os.getloadavg()}), flush=True)
+        runs = server_copy(args.pg_url, args.server_copy, args.rounds)
+        print(json.dumps({"load_after": os.getloadavg()}), flush=True)
+        for name, each in runs.items():
+            cpu = " / ".join(f"{r['server_cpu_s']:.2f}" for r in each)
+            wall = " / ".join(f"{r['wall_s']:.2f}" for r in each)
+            print(f"| {name} | server CPU s {cpu} | wall s {wall} |")
+        return
     variants = {"after": ROOT / "src"}
     if args.before_src is not None:
         variants = {"before": args.before_src.resolve(), **variants}
