@@ -98,7 +98,10 @@ def test_copy_and_insert_store_the_same_rows(engine: Engine, request: pytest.Fix
     ]
     for number, batch in enumerate(batches):
         with engine.begin() as conn:
-            insert_chained(conn, TABLE, batch)
+            returned = insert_chained(conn, TABLE, batch)
+        # what it returns is what was stored: ids and links
+        links = _stored(engine, "id, chain_seq, prev_hash, row_hash")[-len(batch) :]
+        assert [(r["id"], r["chain_seq"], r["prev_hash"], r["row_hash"]) for r in returned] == links
         with reference.begin() as conn:
             conn.execute(insert(ScoreRecord), batch)
         if number == 1:

@@ -55,6 +55,8 @@ from lucidscore.store._chain import (
     stored_value,
 )
 
+# Execution option of insert_chained's own INSERT, whose rows chain_rows has already linked.
+_CHAINED = "lucidscore_audit_chain_linked"
 # pg_advisory_xact_lock(namespace, key): 'lucd' keeps lucidscore's locks apart from anyone else's.
 _PG_LOCK_NAMESPACE = 0x6C756364
 
@@ -79,7 +81,7 @@ def _chain_inserts(
     if not isinstance(statement, Insert) or not isinstance(statement.table, Table):
         return statement, multiparams, params
     table = statement.table
-    if not is_chained(table):
+    if not is_chained(table) or execution_options.get(_CHAINED):
         return statement, multiparams, params
     if statement.select is not None or statement._values or statement._multi_values:
         raise AuditChainError(
@@ -210,12 +212,11 @@ def insert_chained(conn: Connection, table: Table, rows: Sequence[Mapping[str, A
     """
     if not rows:
         return []
-    if conn.dialect.name != "postgresql":
-        chained = [dict(r) for r in rows]
-        conn.execute(insert(table), chained)  # (the listener chains the dicts in place)
-        return chained
     chained = chain_rows(conn, table, [dict(r) for r in rows])
-    _copy_rows(conn, table, chained)
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, chained)
+    else:  # SQLite: the INSERT the listener would have chained, chained here so the links are known
+        conn.execute(insert(table).execution_options(**{_CHAINED: True}), chained)
     return chained
 
 
