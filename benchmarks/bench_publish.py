@@ -20,9 +20,11 @@ A PostgreSQL bureau is made with ``lucidscore ingest DIR --db URL``, ``lucidscor
 ``model activate ID``; the copies (``<bureau>_before``, ``<bureau>_after``) are dropped and made again for
 each run, so nobody else may be connected to the bureau then.
 
-The month must not be published in the bureau yet (every consumer is then written). After the runs the
-stored rows of the two variants' last copies are compared (all columns but ``scored_at`` and the two chain
-hashes, which cover it) and both chains verified. Prints one JSON line per run and a Markdown table.
+Each copy is migrated to its code's revision before the clock starts (so a bureau made by the older code
+can be published by the newer: revision 0011 on PostgreSQL). The month must not be published in the bureau
+yet (every consumer is then written). After the runs the stored rows of the two variants' last copies are
+compared (all columns but ``scored_at`` and the two chain hashes, which cover it; on PostgreSQL the JSON as
+its stored text) and both chains verified. Prints one JSON line per run and a Markdown table.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ lucidscore.score.score_consumers = timed("scoring", lucidscore.score.score_consu
 if len(sys.argv) > 3 and hasattr(publish, "FEATURE_CHUNK"):
     publish.FEATURE_CHUNK = int(sys.argv[3])
 url = sys.argv[1]
+from lucidscore.store import migrate
+engine = make_engine(url)
+migrate(engine)  # the copy to this code's revision, before the clock starts (a no-op when it is there)
+engine.dispose()
 started, started_cpu = time.perf_counter(), time.process_time()
 report = publish.publish_month(url, date.fromisoformat(sys.argv[2]))
 total, total_cpu = time.perf_counter() - started, time.process_time() - started_cpu
@@ -144,7 +150,8 @@ def _stored(url: str, month: str) -> list[tuple[Any, ...]]:
     from sqlalchemy.engine import make_url
 
     with _postgres(url, str(make_url(url).database)) as conn:
-        query = f"SELECT {_COMPARED} FROM score_history WHERE as_of = %s ORDER BY id"
+        compared = _COMPARED.replace("reasons, explanation", "reasons::text, explanation::text")  # as stored
+        query = f"SELECT {compared} FROM score_history WHERE as_of = %s ORDER BY id"
         return conn.execute(query, (month,)).fetchall()
 
 

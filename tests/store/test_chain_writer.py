@@ -23,6 +23,7 @@ from lucidscore.store import (
     GENESIS_HASH,
     AuditChainError,
     chained_tables,
+    insert_chained,
     make_engine,
     migrate,
     verify_audit_chains,
@@ -31,6 +32,7 @@ from lucidscore.store.service import AccessLog, DisputeEvent, ScoreRecord, User
 from tests.store._chain_world import (
     add_people,
     behind_the_services_back,
+    chain,
     log_row,
     populate,
     score_row,
@@ -368,6 +370,7 @@ def test_a_service_role_with_the_documented_grants_appends_and_can_do_nothing_el
             f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
             "REVOKE UPDATE, DELETE, TRUNCATE ON access_log, score_history, dispute_events, "
             f"audit_chain_heads FROM {role}",
+            f"REVOKE ALL ON audit_chain_pending FROM {role}",
         ):
             conn.exec_driver_sql(sql)
     service = make_engine(owner_url.replace(f"//{postgres_server.user}@", f"//{role}@"))
@@ -377,17 +380,20 @@ def test_a_service_role_with_the_documented_grants_appends_and_can_do_nothing_el
     with Session(service) as s:
         s.execute(insert(ScoreRecord), [score_row(7), score_row(8)])
         s.commit()
-    assert _all_ok(service) == {"access_log": 3, "dispute_events": 2, "score_history": 4}
+    with service.begin() as conn:  # a publish's way: one COPY
+        insert_chained(conn, chain("score_history"), [score_row(9), score_row(10)])
+    assert _all_ok(service) == {"access_log": 3, "dispute_events": 2, "score_history": 6}
     for sql in (
         "TRUNCATE access_log",
         "UPDATE score_history SET score = 999",
         "DELETE FROM dispute_events",
         "UPDATE audit_chain_heads SET last_seq = 0",
+        "INSERT INTO audit_chain_pending VALUES ('score_history', 1)",
         "ALTER TABLE access_log DISABLE TRIGGER ALL",
         "SET session_replication_role = replica",
     ):
         with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), service.begin() as conn:
             conn.exec_driver_sql(sql)
-    assert _all_ok(service) == {"access_log": 3, "dispute_events": 2, "score_history": 4}
+    assert _all_ok(service) == {"access_log": 3, "dispute_events": 2, "score_history": 6}
     service.dispose()
     owner.dispose()

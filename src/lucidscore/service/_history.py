@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, literal, select
 from sqlalchemy.engine import Connection
 
-from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object
+from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object, insert_chained
 from lucidscore.store.service import ScoreRecord
 
 SCORE_FIELDS = ("score", "tier", "probability", "segment", "reasons", "explanation")
@@ -88,11 +88,17 @@ class Recorded:
         self.current_ids.update(other.current_ids)
 
 
-def _current_statement() -> Any:
+def _current_statement(dialect: str) -> Any:
+    # Model and month are compared outside the indexes (``model_id || ''``; PostgreSQL: ``as_of + 0``), so
+    # that each consumer is looked up in ``ix_score_history_consumer_model``. Compared as they are, a
+    # publish's later chunks were looked up through ``ix_score_history_model_month`` on PostgreSQL, reading
+    # every row of the month that its earlier chunks had just written (the statistics do not know them yet).
+    # (SQLite keeps dates as text, so its month stays as it is; it has no index on the month alone.)
+    as_of: Any = ScoreRecord.as_of + literal(0) if dialect == "postgresql" else ScoreRecord.as_of
     return select(ScoreRecord.consumer_id, ScoreRecord.id, ScoreRecord.content_digest).where(
-        ScoreRecord.model_id == bindparam("model_id"),
-        ScoreRecord.as_of == bindparam("as_of"),
         ScoreRecord.consumer_id.in_(bindparam("ids", expanding=True)),
+        ScoreRecord.model_id.concat("") == bindparam("model_id"),
+        as_of == bindparam("as_of"),
     )
 
 
@@ -105,7 +111,7 @@ def current_rows(
     """
     ids = list(dict.fromkeys(consumer_ids))
     newest: dict[str, tuple[int, str | None]] = {}
-    statement = _current_statement()
+    statement = _current_statement(conn.dialect.name)
     for start in range(0, len(ids), _LOOKUP):
         chunk = ids[start : start + _LOOKUP]
         for cid, row_id, digest in conn.execute(
@@ -167,11 +173,12 @@ def record_scores(
                 out.new += 1
             else:
                 out.superseded += 1
-        if fresh:
-            conn.execute(insert(ScoreRecord), fresh)
-            if want_ids:  # the chain writer allocated the ids: read them back
-                written = current_rows(conn, model_id, as_of, [r["consumer_id"] for r in fresh])
-                out.current_ids.update({cid: row_id for cid, (row_id, _) in written.items()})
+        if fresh:  # PostgreSQL: one COPY (the database checks the links once per statement)
+            table = ScoreRecord.__table__
+            assert isinstance(table, Table)
+            stored = insert_chained(conn, table, fresh)
+            if want_ids:  # the chain writer allocated the ids
+                out.current_ids.update({r["consumer_id"]: r["id"] for r in stored})
     if not want_ids:
         out.current_ids.clear()
     return out

@@ -167,25 +167,40 @@ def stored_value(kind: Kind, value: Any) -> Any:
     raise TypeError(f"expected {expected(kind)}, got {type(value).__name__} {value!r}")
 
 
-_JSON_SCALARS = (str, int, float, bool, type(None))
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+_JSON_TYPES = _JSON_SCALARS | {dict, list}
+_CONTAINERS = (dict, list)
 
 
-def _plain_json(value: Any) -> bool:
+def _plain_json(value: Any, known: set[int] | None = None) -> bool:
     """Whether ``value`` is already what a JSON dump and load gives back (the usual case, and 4x cheaper to
-    check than to do): dicts with text keys, lists, text, numbers, booleans, None."""
+    check than to do): dicts with text keys, lists, text, numbers, booleans, None.
+
+    The types of a container's members are gathered at once (``set(map(type, ...))``, in C), so only
+    containers are visited one by one. ``known``: ids of containers already found plain (a row's reasons
+    list, which its explanation holds too), skipped; ``value``'s own id is added to it when it is plain."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind in _JSON_SCALARS
     stack = [value]
     while stack:
         item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            for key in item:
-                if type(key) is not str:
-                    return False
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-        elif kind not in _JSON_SCALARS:
+        if known and id(item) in known:
+            continue
+        if type(item) is dict:
+            if item and set(map(type, item)) != {str}:
+                return False
+            members = item.values()
+        else:
+            members = item
+        kinds = set(map(type, members))
+        if kinds <= _JSON_SCALARS:
+            continue
+        if not kinds <= _JSON_TYPES:
             return False
+        stack.extend(m for m in members if type(m) in _CONTAINERS)
+    if known is not None:
+        known.add(id(value))
     return True
 
 
@@ -278,6 +293,9 @@ def canonical_json(value: Any, *, allow_nan: bool = True) -> str:
     return "".join(_encoder(allow_nan)(value, 0))
 
 
+_encode_text = json.encoder.encode_basestring  # a text as the canonical encoder writes it (ensure_ascii off)
+
+
 def _not_json(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
@@ -309,7 +327,7 @@ def canonical_object(fields: Mapping[str, Any], encoded: Mapping[str, str], *, a
     >>> canonical_object({"a": 1, "b": [2, {"y": 1, "x": 0}], "c": None}, {"b": '[2,{"x":0,"y":1}]'})
     '{"a":1,"b":[2,{"x":0,"y":1}],"c":null}'
     """
-    if not encoded or any(type(key) is not str for key in fields):
+    if not encoded or set(map(type, fields)) != {str}:
         return canonical_json(fields, allow_nan=allow_nan)  # (other keys sort and print differently)
     parts: list[str] = []
     run: dict[str, Any] = {}
@@ -321,7 +339,7 @@ def canonical_object(fields: Mapping[str, Any], encoded: Mapping[str, str], *, a
         if run:
             parts.append(canonical_json(run, allow_nan=allow_nan)[1:-1])
             run = {}
-        parts.append(f"{canonical_json(key)}:{text}")
+        parts.append(f"{_encode_text(key)}:{text}")
     if run:
         parts.append(canonical_json(run, allow_nan=allow_nan)[1:-1])
     return "{" + ",".join(parts) + "}"

@@ -17,15 +17,22 @@ database checks each new row against the head and moves the head (triggers of re
 ``0003_audit_chain``), so a writer that skips this (another tool, raw SQL) is refused, not chained wrongly.
 An ORM object flushed into a chained table is refreshed from its stored row, so it shows its links (and
 its values as stored) at once.
+
+``insert_chained(conn, table, rows)`` is the bulk path: the same links, and on PostgreSQL one ``COPY`` for
+all the rows instead of one INSERT per row (``score_history``'s links are then checked once per statement
+by the database: revision ``0011_score_history_copy``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, event, select, text
+from sqlalchemy import JSON, Table, event, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.dml import Insert
@@ -37,6 +44,8 @@ from lucidscore.store._chain import (
     PREV_HASH,
     ROW_HASH,
     AuditChained,
+    Kind,
+    _plain_json,
     canonical_value,
     column_kind,
     covered_columns,
@@ -46,6 +55,8 @@ from lucidscore.store._chain import (
     stored_value,
 )
 
+# Execution option of insert_chained's own INSERT, whose rows chain_rows has already linked.
+_CHAINED = "lucidscore_audit_chain_linked"
 # pg_advisory_xact_lock(namespace, key): 'lucd' keeps lucidscore's locks apart from anyone else's.
 _PG_LOCK_NAMESPACE = 0x6C756364
 
@@ -70,7 +81,7 @@ def _chain_inserts(
     if not isinstance(statement, Insert) or not isinstance(statement.table, Table):
         return statement, multiparams, params
     table = statement.table
-    if not is_chained(table):
+    if not is_chained(table) or execution_options.get(_CHAINED):
         return statement, multiparams, params
     if statement.select is not None or statement._values or statement._multi_values:
         raise AuditChainError(
@@ -96,8 +107,19 @@ def chain_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> li
         )
     pk = id_column(table)
     seq, prev, ids = _lock_head(conn, table, sum(1 for r in rows if r.get(pk.key) is None))
-    columns = [(c, column_kind(c)) for c in covered_columns(table)]
+    link_rows(table, rows, seq, prev, ids)
+    return rows
+
+
+def link_rows(table: Table, rows: list[dict[str, Any]], seq: int, prev: str, ids: Sequence[int]) -> None:
+    """Set ids (from ``ids``, for rows without one), stored values, ``chain_seq``, ``prev_hash`` and
+    ``row_hash`` on ``rows`` in place, continuing the chain from link ``seq`` whose hash is ``prev``."""
+    pk = id_column(table)
+    columns = [
+        (c.key, c.name, kind, _CONVERT[kind], c) for c in covered_columns(table) for kind in [column_kind(c)]
+    ]
     new_ids = iter(ids)
+    name = table.name
     for row in rows:
         texts: dict[str, str] = row.pop(ENCODED_JSON, None) or {}
         encoded: dict[str, str] = {}
@@ -106,25 +128,161 @@ def chain_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> li
         seq += 1
         row[CHAIN_SEQ] = seq
         fields: dict[str, Any] = {}
-        for column, kind in columns:
-            if column.key not in row:
-                if column.default is None:
-                    continue
-                row[column.key] = _default(column)
-            given = row[column.key]
+        plain: set[int] = set()  # JSON containers of this row found stored as given
+        for key, column_name, kind, convert, column in columns:
+            if key in row:
+                given = row[key]
+            elif column.default is None:
+                continue
+            else:
+                row[key] = given = _default(column)
+            if given is None:
+                continue
+            # (JSON text given for a JSON column is parsed for its hash: only containers take this path)
+            if kind == "json" and (type(given) is dict or type(given) is list) and _plain_json(given, plain):
+                fields[column_name] = given
+                if texts and key in texts:  # the caller's encoding of the value it gave, stored as given
+                    encoded[column_name] = texts[key]
+                continue
             try:
-                row[column.key] = stored = stored_value(kind, given)
+                row[key], value = convert(kind, given)
             except TypeError as exc:
-                raise AuditChainError(f"{table.name}.{column.name}: {exc}") from None
-            value = canonical_value(kind, stored)
+                raise AuditChainError(f"{name}.{column_name}: {exc}") from None
             if value is not None:
-                fields[column.name] = value
+                fields[column_name] = value
                 # The caller's encoding is of the value it gave: usable only if the value is hashed as given.
-                if texts and kind == "json" and value is given and column.key in texts:
-                    encoded[column.name] = texts[column.key]
+                if texts and value is given and kind == "json" and key in texts:
+                    encoded[column_name] = texts[key]
         row[PREV_HASH] = prev
-        row[ROW_HASH] = prev = link_hash_encoded(table.name, prev, fields, encoded)
-    return rows
+        row[ROW_HASH] = prev = link_hash_encoded(name, prev, fields, encoded)
+
+
+def _generic(kind: Kind, given: Any) -> tuple[Any, Any]:
+    stored = stored_value(kind, given)
+    return stored, canonical_value(kind, stored)
+
+
+def _text(kind: Kind, given: Any) -> tuple[Any, Any]:
+    return (given, given) if type(given) is str else _generic(kind, given)
+
+
+def _integer(kind: Kind, given: Any) -> tuple[Any, Any]:
+    return (given, given) if type(given) is int else _generic(kind, given)
+
+
+def _float(kind: Kind, given: Any) -> tuple[Any, Any]:
+    if type(given) is float and given - given == 0.0:  # finite
+        number = given + 0.0
+        return number, number
+    return _generic(kind, given)
+
+
+def _date(kind: Kind, given: Any) -> tuple[Any, Any]:
+    return (given, given.isoformat()) if type(given) is date else _generic(kind, given)
+
+
+def _moment(kind: Kind, given: Any) -> tuple[Any, Any]:
+    if type(given) is datetime and given.tzinfo is UTC:
+        naive = given.replace(tzinfo=None)
+        return given if kind == "datetime_tz" else naive, naive.isoformat(timespec="microseconds")
+    return _generic(kind, given)
+
+
+_CONVERT: dict[Kind, Callable[[Kind, Any], tuple[Any, Any]]] = {
+    "integer": _integer,
+    "float": _float,
+    "boolean": _generic,
+    "string": _text,
+    "date": _date,
+    "datetime": _moment,
+    "datetime_tz": _moment,
+    "json": _generic,
+}
+
+
+def insert_chained(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Append ``rows`` to the chained ``table`` in ``conn``'s transaction; return them as stored, with their
+    ids and links (values normalised as ``stored_value`` does).
+
+    The rows are chained exactly as ``conn.execute(insert(table), rows)`` chains them, and stored with the
+    same values, byte for byte; on PostgreSQL they go to the server in one ``COPY`` (text format) instead
+    of one INSERT each. Nothing is written unless every row is: an error raises, and the caller's
+    transaction rolls back. A text value holding NUL (which PostgreSQL cannot store) is refused before
+    anything is sent, naming the column and the row.
+    """
+    if not rows:
+        return []
+    chained = chain_rows(conn, table, [dict(r) for r in rows])
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, chained)
+    else:  # SQLite: the INSERT the listener would have chained, chained here so the links are known
+        conn.execute(insert(table).execution_options(**{_CHAINED: True}), chained)
+    return chained
+
+
+# json.dumps(value) as SQLAlchemy's JSON type stores it (default separators, keys in insertion order,
+# ASCII), from one encoder made once: the stored text must not change with the write path.
+_STORED_JSON = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, None, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    if getattr(json.encoder, "c_make_encoder", None)
+    else None
+)
+
+
+def stored_json(value: Any) -> str:
+    """``value`` as SQLAlchemy's JSON type writes it (``json.dumps`` with its defaults).
+
+    >>> stored_json({"b": [1.5, None], "a": "é"})
+    '{"b": [1.5, null], "a": "\\\\u00e9"}'
+    """
+    if _STORED_JSON is None:  # pragma: no cover - CPython has the C encoder
+        return json.dumps(value)
+    return "".join(_STORED_JSON(value, 0))
+
+
+def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``rows`` (chained, values as stored) into ``table`` by one ``COPY ... FROM STDIN``."""
+    present = set().union(*rows)
+    columns = [c for c in table.columns if c.key in present]
+    keys = [c.key for c in columns]
+    json_at = [
+        (i, not getattr(c.type, "none_as_null", False))
+        for i, c in enumerate(columns)
+        if isinstance(c.type, JSON)
+    ]
+    text_keys = [c.key for c in columns if column_kind(c) == "string"]
+    pk = id_column(table).key
+    lines: list[list[Any]] = []
+    for number, row in enumerate(rows, 1):
+        for key in text_keys:
+            value = row.get(key)
+            if value is not None and "\x00" in value:
+                raise AuditChainError(
+                    f"{table.name}.{key}: row {number} of {len(rows)} (id {row.get(pk)}) holds a NUL "
+                    f"character (\\x00), which PostgreSQL cannot store in text: {value!r}"
+                )
+        line = [row.get(key) for key in keys]
+        for i, null_as_json in json_at:
+            value = line[i]
+            if value is not None or (null_as_json and keys[i] in row):
+                line[i] = stored_json(value)
+        lines.append(line)
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) FROM STDIN"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for line in lines:
+                copy.write_row(line)
+    except Exception as exc:
+        import psycopg
+
+        if isinstance(exc, psycopg.Error):
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error) from None
+        raise
 
 
 def _default(column: Any) -> Any:
