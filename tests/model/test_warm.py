@@ -21,7 +21,7 @@ PROBE = textwrap.dedent(
     import json, sys
     import numpy as np, pandas as pd
     from numba.core.registry import CPUDispatcher
-    from lucidscore.model import _dp, _newton, _refine, Scorecard
+    from lucidscore.model import _dp, _newton, _refine
     from lucidscore.model import load_kernels
 
     def versions():
@@ -32,6 +32,8 @@ PROBE = textwrap.dedent(
 
     load_kernels()
     warmed = versions()
+    linalg_loaded = "scipy.linalg" in sys.modules
+    from lucidscore.model import Scorecard  # scikit-learn's face: imports scipy.linalg itself
     rng = np.random.default_rng(0)
     n = 5000
     frame = pd.DataFrame(
@@ -40,7 +42,14 @@ PROBE = textwrap.dedent(
     y = (rng.random(n) < 1 / (1 + np.exp(-(frame["a"] + 0.3 * frame["b"] - 2)))).astype(int)
     Scorecard().fit(frame, y)
     Scorecard(special_values=[-1.0], monotonic_trend="auto_monotone").fit(frame.replace({"b": {0: -1}}), y)
-    print(json.dumps({"warmed": warmed, "fitted": versions()}))
+    import numba.np.arraymath, numba.np.linalg
+    try:
+        numba.np.linalg.ensure_blas()  # the check load_kernels answered without importing scipy.linalg
+        blas = True
+    except ImportError:
+        blas = False
+    print(json.dumps({"warmed": warmed, "fitted": versions(), "linalg_loaded": linalg_loaded,
+                      "have_blas": numba.np.arraymath._HAVE_BLAS, "blas": blas}))
     """
 )
 
@@ -53,6 +62,13 @@ def test_load_kernels_loads_every_kernel_version_a_fit_calls() -> None:
     for name, got in called.items():
         new = sorted(set(got) - set(seen["warmed"].get(name, [])))
         assert not new, f"{name}: a fit called {new}, which load_kernels does not load; add it there"
+
+
+def test_load_kernels_spares_numba_the_scipy_linalg_import_with_the_same_answer() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert not seen["linalg_loaded"]
+    assert seen["have_blas"] is seen["blas"] is True
 
 
 def test_a_fit_after_load_kernels_is_the_same_fit() -> None:

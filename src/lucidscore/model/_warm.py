@@ -1,8 +1,9 @@
 """Load the fit's compiled kernels before the fit needs them, e.g. on a second thread while the table is read.
 
 The first call of a numba kernel in a process costs about a third of a second even when its machine code
-is cached on disk (numba sets up its compiler and type registries, which imports part of SciPy), and each
-kernel's first call with a new argument type loads that version from the cache. ``lucidscore train``
+is cached on disk (numba sets up its compiler and type registries, and imports ``scipy.linalg`` to see
+whether BLAS is there: more than half of it, spared below), and each kernel's first call with a new
+argument type loads that version from the cache. ``lucidscore train``
 runs ``load_kernels`` on another thread while it reads the table, which mostly waits on Parquet decoding
 outside the GIL, so that this time is spent while the other core reads, not before the fit starts.
 
@@ -11,6 +12,9 @@ kernel gained a version), so nothing here compiles anything new. Nothing depends
 """
 
 from __future__ import annotations
+
+import importlib.util
+import sys
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +28,31 @@ def _readonly(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
     return values
 
 
+def _numba_without_scipy_linalg() -> None:
+    """Numba's first compiled call imports ``numba.np.arraymath``, whose import asks whether BLAS is
+    available by importing ``scipy.linalg`` (``numba.np.linalg.ensure_blas``): about 0.2 s of CPU, most of
+    numba's set-up. The fit's kernels call no BLAS, and the answer is yes whenever SciPy is installed (a
+    pinned dependency), so arraymath is imported here with that check answered without the import.
+    Anything that does call BLAS in a numba kernel later still goes through the real check (only the
+    answer arraymath keeps, ``_HAVE_BLAS``, is given). Does nothing once arraymath is loaded, without
+    SciPy, or if numba no longer has that check."""
+    if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
+        return
+    import numba.np.linalg as linalg
+
+    check = getattr(linalg, "ensure_blas", None)
+    if check is None:
+        return
+    linalg.ensure_blas = lambda: None  # type: ignore[assignment]
+    try:
+        import numba.np.arraymath  # noqa: F401 - imported now, with the check answered
+    finally:
+        linalg.ensure_blas = check  # type: ignore[assignment]
+
+
 def load_kernels() -> None:
     """Call every kernel of a fit once on a few values, with the fit's argument types."""
+    _numba_without_scipy_linalg()
     rows = np.arange(2, dtype=np.int64)
     y = np.array([0, 1], dtype=np.int8)
     edges, specials = np.array([0.5]), np.array([-1.0])
