@@ -42,7 +42,15 @@ def cases() -> dict[str, list[str]]:
     taiwan = str(bench_fit.DATA / "taiwan_default.csv")
     return {
         "taiwan": [taiwan, "--target", "default", "--audit-columns", TAIWAN_AUDIT],
-        "taiwan_split": [taiwan, "--target", "default", "--audit-columns", TAIWAN_AUDIT, "--test-size", "0.3"],
+        "taiwan_split": [
+            taiwan,
+            "--target",
+            "default",
+            "--audit-columns",
+            TAIWAN_AUDIT,
+            "--test-size",
+            "0.3",
+        ],
         "german": [
             str(bench_fit.DATA / "german_credit.data"),
             "--target",
@@ -76,7 +84,9 @@ def normalised(path: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--before", required=True, help="the lucidscore executable to compare against")
     parser.add_argument("--after", default=str(Path(sys.executable).with_name("lucidscore")))
     parser.add_argument("--cases", default=",".join(cases()))

@@ -11,8 +11,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from lucidscore.model import Scorecard
-from lucidscore.model import load_kernels
+from lucidscore.model import Scorecard, load_kernels
 
 # In a fresh process: the kernels' versions after load_kernels, then after fits of a table with a float,
 # an integer and a text column (from a DataFrame and from Parquet-like read-only columns alike).

@@ -21,8 +21,10 @@ import numpy.typing as npt
 
 from lucidscore.model import _dp, _newton, _refine
 
+Column = npt.NDArray[np.float64] | npt.NDArray[np.int64]
 
-def _readonly(values: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+
+def _readonly(values: Column) -> Column:
     """As a column taken out of a pandas table arrives (pandas hands out read-only views of its data)."""
     values.flags.writeable = False
     return values
@@ -43,11 +45,11 @@ def _numba_without_scipy_linalg() -> None:
     check = getattr(linalg, "ensure_blas", None)
     if check is None:
         return
-    linalg.ensure_blas = lambda: None  # type: ignore[assignment]
+    linalg.ensure_blas = lambda: None
     try:
         import numba.np.arraymath  # noqa: F401 - imported now, with the check answered
     finally:
-        linalg.ensure_blas = check  # type: ignore[assignment]
+        linalg.ensure_blas = check
 
 
 def load_kernels() -> None:
@@ -56,7 +58,8 @@ def load_kernels() -> None:
     rows = np.arange(2, dtype=np.int64)
     y = np.array([0, 1], dtype=np.int8)
     edges, specials = np.array([0.5]), np.array([-1.0])
-    for column in (np.array([0.0, 1.0]), np.array([0, 1], dtype=np.int64)):  # float and integer columns
+    columns: tuple[Column, ...] = (np.array([0.0, 1.0]), np.array([0, 1], dtype=np.int64))
+    for column in columns:  # a float and an integer column
         x = _readonly(column)
         _dp.column_facts(x, rows, True)
         _dp.prebin_counts(x, rows, True, y, edges, specials)
