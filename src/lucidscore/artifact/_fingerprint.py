@@ -199,9 +199,7 @@ def fingerprint_from_hashes(columns: list[str], plain: U64) -> RowFingerprint:
     """``fingerprint_rows`` from the rows' unsalted ``row_hashes``, in row order (the key hashes them in
     order): what an engine that hashes rows elsewhere (Spark, in batches) hands back."""
     # The hashes' bytes read in place (the digest of ``plain.tobytes()``, without an 8-byte-a-row copy).
-    key = hashlib.blake2b(
-        memoryview(np.ascontiguousarray(plain)), digest_size=16, person=b"lucidscore.key"
-    ).digest()
+    key = hashlib.blake2b(np.ascontiguousarray(plain).data, digest_size=16, person=b"lucidscore.key").digest()
     h = _salted(plain, key)
     n = int(plain.size)
     threshold = FULL if n <= CAPACITY else FULL * CAPACITY // n
