@@ -93,6 +93,55 @@ def test_column_order_and_names_matter_but_not_the_frame_order() -> None:
     assert not (row_hashes(swapped, ["x", "y"]) == h).any()
 
 
+def _plain_splitmix(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _defined_row_hashes(frame: pd.DataFrame, columns: list[str], key: bytes = b"") -> np.ndarray:
+    """The row hash as docs/model.md and the module docstring define it, written plainly (one new array
+    per operation), against which the in-place code that computes it is checked."""
+    import hashlib
+
+    from lucidscore.artifact._values import parse_numbers
+
+    h = np.full(len(frame), np.uint64(len(columns)), dtype=np.uint64)
+    for name in columns:
+        seed = hashlib.blake2b(name.encode("utf-8"), digest_size=16, key=b"lucidscore.rows").digest()
+        seed64 = np.uint64(int.from_bytes(seed[:8], "little"))
+        numbers, junk = parse_numbers(frame[name])
+        with np.errstate(invalid="ignore"):
+            cell = _plain_splitmix((numbers + 0.0).view(np.uint64) ^ seed64)
+        cell[np.isnan(numbers)] = _plain_splitmix(np.asarray([0x6D697373696E6721], np.uint64) ^ seed64)[0]
+        for i in np.flatnonzero(junk):
+            text = "t:" + str(frame[name].iloc[i]).strip()
+            digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, key=seed).digest()
+            cell[i] = np.uint64(int.from_bytes(digest, "little"))
+        h = _plain_splitmix(h ^ cell)
+    if key:
+        salt = np.uint64(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little"))
+        with np.errstate(over="ignore"):
+            h = _plain_splitmix(_plain_splitmix(h ^ salt) + salt)
+    return h
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data_frames([column("a", elements=CELLS), column("b", elements=CELLS)], index=range_indexes(1, 40)),
+    st.sampled_from([b"", b"k", bytes(range(16))]),
+)
+def test_row_hashes_are_the_defined_hashes(frame: pd.DataFrame, key: bytes) -> None:
+    # The hashes are computed in place, in a few reused arrays (a fit hashes every training row): the
+    # values must stay those of the definition, or every model file's fingerprint would change.
+    assert (row_hashes(frame, ["a", "b"], key) == _defined_row_hashes(frame, ["a", "b"], key)).all()
+    numeric = population(300, seed=4)
+    columns = list(numeric.columns)
+    assert (row_hashes(numeric, columns, key) == _defined_row_hashes(numeric, columns, key)).all()
+
+
 def test_other_rows_are_found_at_about_the_documented_rate() -> None:
     fp = fingerprint_rows(population(20_000, seed=2))
     assert 0.001 < fp.false_positive_rate < 0.004  # sized for 0.2%

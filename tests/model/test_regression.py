@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from lucidscore.model._card import compress_rows, fit_card, logistic_newton, model_columns
 from lucidscore.model._dp import column_facts, prebin_counts
 from lucidscore.model._frame import column_kind
-from lucidscore.model._newton import logistic_newton_binned
+from lucidscore.model._newton import distinct_keys, logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 
 from ._sim import credit_table
@@ -49,9 +49,51 @@ def test_compressed_rows_carry_the_same_likelihood() -> None:
     np.testing.assert_allclose(a[1], b[1], atol=1e-9)
 
 
+def _compressed_by_hashing(
+    codes: list[np.ndarray], y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """compress_rows as it was first written (pandas hashing, then a sort of the distinct keys): the
+    rows, their order and their counts must stay these, or every Newton fit would take another path."""
+    key = y.astype(np.int64)
+    radix = 2
+    for c in codes:
+        key += c.astype(np.int64) * radix
+        radix *= int(c.max()) + 1
+    inverse, uniques = pd.factorize(key, sort=True)
+    row_of = np.empty(uniques.size, dtype=np.int64)
+    row_of[inverse] = np.arange(y.size)
+    stacked = np.column_stack(codes).astype(np.int16) if codes else np.empty((uniques.size, 0), np.int16)
+    return stacked[row_of], y[row_of], np.bincount(inverse, minlength=uniques.size).astype(np.float64)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=9),
+    rows=st.integers(1, 3000),
+    seed=st.integers(0, 2**31),
+)
+def test_compress_rows_keeps_the_rows_order_and_counts(sizes: list[int], rows: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    codes = [rng.integers(0, s, rows).astype(np.int16) for s in sizes]
+    y = rng.integers(0, 2, rows).astype(np.int8)
+    got, want = compress_rows(codes, y), _compressed_by_hashing(codes, y)
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 2**62 - 1) | st.integers(0, 50), max_size=500))
+def test_distinct_keys_is_numpy_unique(keys: list[int]) -> None:
+    key = np.array(keys, dtype=np.int64)
+    first, counts = distinct_keys(key)
+    values, want_first, want_counts = np.unique(key, return_index=True, return_counts=True)
+    assert np.array_equal(key[first], values) and np.array_equal(first, want_first)
+    assert np.array_equal(counts, want_counts.astype(np.float64))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    edges=st.lists(st.floats(-50, 50), max_size=40, unique=True).map(sorted),
+    edges=st.lists(st.floats(-50, 50), max_size=200, unique=True).map(sorted),  # n_prebins <= 100
     seed=st.integers(0, 2**31),
 )
 def test_prebin_counts_match_searchsorted(edges: list[float], seed: int) -> None:

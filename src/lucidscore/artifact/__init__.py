@@ -26,6 +26,7 @@ from lucidscore.artifact._fingerprint import (
     RowFingerprint,
     fingerprint_from_hashes,
     fingerprint_rows,
+    fingerprint_rows_later,
     row_hashes,
     training_overlap,
 )
@@ -171,6 +172,7 @@ __all__ = [
     "display_round",
     "fingerprint_from_hashes",
     "fingerprint_rows",
+    "fingerprint_rows_later",
     "format_range",
     "format_rounded",
     "format_value",

@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -97,8 +98,22 @@ def _text_hash(text: str, seed: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8, key=seed).digest(), "little")
 
 
-def _column_hashes(values: pd.Series, seed: bytes) -> U64:
-    """Each cell's hash in one column: numbers by value, other text by its stripped text, empty as one."""
+def _splitmix_into(z: U64, scratch: U64) -> None:
+    """``z = _splitmix(z)`` in place (``scratch``: an array of z's size to overwrite), the same bits without
+    the nine temporary arrays: row hashing makes two of these passes per column of the table."""
+    with np.errstate(over="ignore"):
+        np.add(z, _GOLDEN, out=z)
+        for shift, mix in ((30, _MIX1), (27, _MIX2)):
+            np.right_shift(z, np.uint64(shift), out=scratch)
+            np.bitwise_xor(z, scratch, out=z)
+            np.multiply(z, mix, out=z)
+        np.right_shift(z, np.uint64(31), out=scratch)
+        np.bitwise_xor(z, scratch, out=z)
+
+
+def _column_hashes_into(out: U64, scratch: U64, values: pd.Series, seed: bytes) -> None:
+    """Each cell's hash in one column, written to ``out``: numbers by value, other text by its stripped
+    text, empty as one."""
     import pandas as pd
 
     from lucidscore.artifact._values import parse_numbers
@@ -106,30 +121,45 @@ def _column_hashes(values: pd.Series, seed: bytes) -> U64:
     numbers, junk = parse_numbers(values)
     seed64 = np.uint64(int.from_bytes(seed[:8], "little"))
     with np.errstate(invalid="ignore"):
-        bits = (numbers + 0.0).view(np.uint64)  # + 0.0: -0.0 and 0.0 are one value
-    out = _splitmix(bits ^ seed64)
-    out[np.isnan(numbers)] = _splitmix(np.asarray([_MISSING ^ seed64], dtype=np.uint64))[0]
+        np.add(numbers, 0.0, out=out.view(np.float64))  # + 0.0: -0.0 and 0.0 are one value
+    np.bitwise_xor(out, seed64, out=out)
+    _splitmix_into(out, scratch)
+    missing = np.isnan(numbers)
+    if missing.any():
+        out[missing] = _splitmix(np.asarray([_MISSING ^ seed64], dtype=np.uint64))[0]
     if junk.any():
         text = values[junk].astype(str).str.strip()
         codes, uniques = pd.factorize(text)
         table = np.asarray([_text_hash("t:" + u, seed) for u in uniques], dtype=np.uint64)
         out[junk] = table[codes]
-    return out
 
 
 def row_hashes(frame: pd.DataFrame, columns: list[str], key: bytes = b"") -> U64:
     """A 64-bit hash of each row's values in ``columns`` (in that order), salted with ``key``."""
-    h = np.full(len(frame), np.uint64(len(columns)), dtype=np.uint64)
-    for name in columns:
+    return _hashes_of([frame[name] for name in columns], columns, len(frame), key)
+
+
+def _hashes_of(values: list[pd.Series], columns: list[str], n: int, key: bytes = b"") -> U64:
+    """``row_hashes`` of the columns ``values`` (named ``columns``, ``n`` rows each)."""
+    h = np.full(n, np.uint64(len(columns)), dtype=np.uint64)
+    cell, scratch = np.empty(n, dtype=np.uint64), np.empty(n, dtype=np.uint64)
+    for name, column in zip(columns, values, strict=True):
         seed = hashlib.blake2b(name.encode("utf-8"), digest_size=16, key=b"lucidscore.rows").digest()
-        h = _splitmix(h ^ _column_hashes(frame[name], seed))
+        _column_hashes_into(cell, scratch, column, seed)
+        np.bitwise_xor(h, cell, out=h)
+        _splitmix_into(h, scratch)
     return _salted(h, key) if key else h
 
 
 def _salted(h: U64, key: bytes) -> U64:
     salt = np.uint64(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little"))
+    z = h ^ salt
+    scratch = np.empty_like(z)
+    _splitmix_into(z, scratch)
     with np.errstate(over="ignore"):
-        return _splitmix(_splitmix(h ^ salt) + salt)
+        np.add(z, salt, out=z)
+    _splitmix_into(z, scratch)
+    return z
 
 
 def _positions(h: U64, n_bits: int, n_hashes: int) -> npt.NDArray[np.int64]:
@@ -152,14 +182,24 @@ def fingerprint_rows(frame: pd.DataFrame) -> RowFingerprint:
     >>> fp.rows, fp.kept_rows, training_overlap(fp, frame).in_training
     (3, 3, 3)
     """
+    return fingerprint_rows_later(frame)()
+
+
+def fingerprint_rows_later(frame: pd.DataFrame) -> Callable[[], RowFingerprint]:
+    """``fingerprint_rows`` in two steps: the columns are taken out of ``frame`` now, and the returned
+    function hashes them when called, on any thread (it touches no pandas object shared with the caller's
+    thread; numpy drops the GIL in its loops), e.g. on a second core while a model is fitted."""
     columns = [str(c) for c in frame.columns]
-    return fingerprint_from_hashes(columns, row_hashes(frame, columns))
+    values = [frame[name] for name in columns]
+    n = len(frame)
+    return lambda: fingerprint_from_hashes(columns, _hashes_of(values, columns, n))
 
 
 def fingerprint_from_hashes(columns: list[str], plain: U64) -> RowFingerprint:
     """``fingerprint_rows`` from the rows' unsalted ``row_hashes``, in row order (the key hashes them in
     order): what an engine that hashes rows elsewhere (Spark, in batches) hands back."""
-    key = hashlib.blake2b(plain.tobytes(), digest_size=16, person=b"lucidscore.key").digest()
+    # The hashes' bytes read in place (the digest of ``plain.tobytes()``, without an 8-byte-a-row copy).
+    key = hashlib.blake2b(np.ascontiguousarray(plain).data, digest_size=16, person=b"lucidscore.key").digest()
     h = _salted(plain, key)
     n = int(plain.size)
     threshold = FULL if n <= CAPACITY else FULL * CAPACITY // n

@@ -16,6 +16,7 @@ from lucidscore.model._meta import InferredMeta, characteristic_fields, is_decla
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._selection import select_characteristics
 from lucidscore.model._train import Trained, train_scorecard, train_split
+from lucidscore.model._warm import load_kernels
 
 if TYPE_CHECKING:
     from lucidscore.model._scorecard import NotFittedYet, Scorecard
@@ -42,6 +43,7 @@ __all__ = [
     "bin_numeric",
     "characteristic_fields",
     "is_declared",
+    "load_kernels",
     "meta_for",
     "select_characteristics",
     "train_scorecard",

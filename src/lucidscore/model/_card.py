@@ -28,7 +28,7 @@ from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categori
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
-from lucidscore.model._newton import logistic_newton_binned
+from lucidscore.model._newton import distinct_keys, logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._refine import refine_card, refinement_notes
 from lucidscore.model._selection import select_characteristics, woe_correlation
@@ -184,10 +184,7 @@ def compress_rows(
             return _stack(codes, None), y, np.ones(y.size)
         key += c.astype(np.int64) * radix
         radix *= size
-    inverse, uniques = pd.factorize(key, sort=True)  # hashing, then a sort of the few distinct keys
-    row_of = np.empty(uniques.size, dtype=np.int64)
-    row_of[inverse] = np.arange(y.size)  # any row of each key will do: they agree on every column
-    counts = np.bincount(inverse, minlength=uniques.size).astype(np.float64)
+    row_of, counts = distinct_keys(key)  # a row of each key (any will do: they agree on every column)
     return _stack(codes, row_of), y[row_of], counts
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,7 @@ from lucidscore.artifact import (
     bin_index,
     category_values,
     condition_mask,
-    fingerprint_rows,
+    fingerprint_rows_later,
     segment_of_rows,
 )
 from lucidscore.errors import InputError
@@ -136,18 +137,21 @@ def fit_table(X: Any, y: Any, p: ScorecardParams, progress: Progress | None = No
             f"segment column {seg_col} is not a model input column; the inputs are {', '.join(columns)}",
         )
     kinds: dict[str, Kind] = {c: column_kind(frame[c], c) for c in columns}
-    shape: ShapeResult | None = None
-    if p.shape_search and len(frame) >= 2 * p.min_segment_rows:
-        card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
-        shape = choose_shape(frame, yb, card_kinds, p, progress)
-        p = shape.params
-    segments, notes, scores = _fit_segments(frame, yb, kinds, p, progress, shape)
-    artifact = _assemble(frame, yb, target, columns, segments, notes, scores, p)
     # Which rows trained it (issue 13), so that ``evaluate`` can tell training rows from held-out ones:
     # every column of the table, the target included (the audit columns too: without them, two people
-    # with the same record look like one).
+    # with the same record look like one). Hashed on another thread while the model is fitted: the fit
+    # leaves a core idle in its serial parts, and numpy drops the GIL in the hashing loops.
     rows = frame if target in frame.columns else frame.assign(**{target: target_series.to_numpy()})
-    artifact = artifact.model_copy(update={"fingerprint": fingerprint_rows(rows)})
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lucidscore-fingerprint") as pool:
+        fingerprint = pool.submit(fingerprint_rows_later(rows))
+        shape: ShapeResult | None = None
+        if p.shape_search and len(frame) >= 2 * p.min_segment_rows:
+            card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
+            shape = choose_shape(frame, yb, card_kinds, p, progress)
+            p = shape.params
+        segments, notes, scores = _fit_segments(frame, yb, kinds, p, progress, shape)
+        artifact = _assemble(frame, yb, target, columns, segments, notes, scores, p)
+        artifact = artifact.model_copy(update={"fingerprint": fingerprint.result()})
     # classes[1] is the bad class, whose probability predict_proba gives in its second column.
     classes = [target_series[yb == 0].iloc[0], target_series[yb == 1].iloc[0]]
     return Fitted(artifact, [str(c) for c in frame.columns], named, notes, classes)

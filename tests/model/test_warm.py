@@ -1,0 +1,81 @@
+"""``load_kernels`` (what ``lucidscore train`` runs on a second thread while it reads the table) loads every
+version of the compiled kernels that a fit then calls, and changes no result."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+
+from lucidscore.model import Scorecard, load_kernels
+
+# In a fresh process: the kernels' versions after load_kernels, then after fits of a table with a float,
+# an integer and a text column (from a DataFrame and from Parquet-like read-only columns alike).
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np, pandas as pd
+    from numba.core.registry import CPUDispatcher
+    from lucidscore.model import _dp, _newton, _refine
+    from lucidscore.model import load_kernels
+
+    def versions():
+        return {
+            f"{m.__name__}.{n}": sorted(str(s) for s in getattr(m, n).signatures)
+            for m in (_dp, _newton, _refine) for n in dir(m) if isinstance(getattr(m, n), CPUDispatcher)
+        }
+
+    load_kernels()
+    warmed = versions()
+    linalg_loaded = "scipy.linalg" in sys.modules
+    from lucidscore.model import Scorecard  # scikit-learn's face: imports scipy.linalg itself
+    rng = np.random.default_rng(0)
+    n = 5000
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.integers(0, 9, n), "c": rng.choice(["x", "y", "z"], n)}
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-(frame["a"] + 0.3 * frame["b"] - 2)))).astype(int)
+    Scorecard().fit(frame, y)
+    Scorecard(special_values=[-1.0], monotonic_trend="auto_monotone").fit(frame.replace({"b": {0: -1}}), y)
+    import numba.np.arraymath, numba.np.linalg
+    try:
+        numba.np.linalg.ensure_blas()  # the check load_kernels answered without importing scipy.linalg
+        blas = True
+    except ImportError:
+        blas = False
+    print(json.dumps({"warmed": warmed, "fitted": versions(), "linalg_loaded": linalg_loaded,
+                      "have_blas": numba.np.arraymath._HAVE_BLAS, "blas": blas}))
+    """
+)
+
+
+def test_load_kernels_loads_every_kernel_version_a_fit_calls() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    called = {name: got for name, got in seen["fitted"].items() if got}
+    assert {"lucidscore.model._dp.prebin_counts", "lucidscore.model._newton._pass"} <= set(called)
+    for name, got in called.items():
+        new = sorted(set(got) - set(seen["warmed"].get(name, [])))
+        assert not new, f"{name}: a fit called {new}, which load_kernels does not load; add it there"
+
+
+def test_load_kernels_spares_numba_the_scipy_linalg_import_with_the_same_answer() -> None:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+    seen = json.loads(out.splitlines()[-1])
+    assert not seen["linalg_loaded"]
+    assert seen["have_blas"] is seen["blas"] is True
+
+
+def test_a_fit_after_load_kernels_is_the_same_fit() -> None:
+    rng = np.random.default_rng(3)
+    n = 3000
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.integers(0, 5, n)})
+    y = (rng.random(n) < 1 / (1 + np.exp(-(frame["a"].to_numpy() - 1.5)))).astype(int)
+    first = Scorecard().fit(frame, y).artifact_
+    load_kernels()
+    again = Scorecard().fit(frame, y).artifact_
+    assert first.segments == again.segments and first.fingerprint == again.fingerprint
