@@ -132,7 +132,9 @@ def test_axis_groups_partition_the_bins_in_points_order() -> None:
     points=st.lists(st.integers(-60, 60), min_size=2, max_size=16, unique=True),
     counts=st.lists(st.integers(1, 500), min_size=16, max_size=16),
 )
-def test_an_axis_has_as_many_groups_as_its_bins_allow_up_to_five(points: list[int], counts: list[int]) -> None:
+def test_an_axis_has_as_many_groups_as_its_bins_allow_up_to_five(
+    points: list[int], counts: list[int]
+) -> None:
     """Up to AXIS_GROUPS (5, chosen by cross-validation over 3 to 8) groups of neighbouring points: a
     characteristic whose bins of distinct points hold equal rows gets min(bins, 5) groups, each of about a
     fifth of the rows; unequal bins never more than 5, every group of neighbouring points."""
@@ -142,8 +144,9 @@ def test_an_axis_has_as_many_groups_as_its_bins_allow_up_to_five(points: list[in
         for i, p in enumerate(points)
     ]  # fmt: skip
     ch = Characteristic(
-        name="x", family="credit_history", dtype="numeric", description="x", iv=0.1, coefficient=-1.0, bins=bins
-    )
+        name="x", family="credit_history", dtype="numeric", description="x", iv=0.1, coefficient=-1.0,
+        bins=bins,
+    )  # fmt: skip
     groups = axis_groups(ch)
     assert len(groups) == min(len(points), 5)
     rows = [sum(ch.bins[i].count for i in g) for g in groups]

@@ -2,7 +2,7 @@
 
 An additive card cannot say "late payments matter more when utilisation is high". A pair grid can, and
 stays a points table: each axis is one characteristic of the card, its bins grouped by their points into
-at most ``AXIS_GROUPS`` ordered groups (low, middle, high points), and each cell of the grid adds integer
+at most ``AXIS_GROUPS`` ordered groups (lowest to highest points), and each cell of the grid adds integer
 points to the score of the rows that fall in it (``lucidscore.artifact.Interaction``).
 
 How pairs are chosen (``segment_interactions``), per segment of a fitted card, on the card's training rows
