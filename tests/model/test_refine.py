@@ -48,6 +48,21 @@ def test_refinement_follows_a_shape_the_card_cannot_and_it_carries_to_fresh_rows
     assert any("refined on their pre-bins" in n for n in refined.artifact_.training["notes"])
 
 
+@pytest.mark.parametrize("max_bins", [2, 3])
+def test_a_refined_characteristic_holds_up_to_twice_max_bins_interval_bins(max_bins: int) -> None:
+    """Refinement may cut a characteristic finer than the card's ``max_bins`` (cross-validation inside the
+    training parts favoured twice as many: docs/model.md 7b), never beyond twice it; the card before
+    refinement keeps ``max_bins``."""
+    train = wavy(20_000, 1)
+    plain, refined = _fit(train, refine=False, max_bins=max_bins), _fit(train, max_bins=max_bins)
+
+    def intervals(card: Scorecard) -> int:
+        x = next(c for c in card.artifact_.segments[0].characteristics if c.name == "x")
+        return sum(b.kind == "interval" for b in x.bins)
+
+    assert intervals(plain) <= max_bins < intervals(refined) <= 2 * max_bins
+
+
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(MIN_ROWS, 6000))
 def test_the_training_scores_are_the_model_files_scores(seed: int, n: int) -> None:

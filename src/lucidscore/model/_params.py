@@ -40,7 +40,11 @@ class ScorecardParams(BaseModel):
     )
     min_bin_share: Share = Field(default=0.05, description="Smallest share of rows in a bin.")
     max_bins: int = Field(
-        default=8, ge=2, le=20, description="Most bins per characteristic (besides missing/special)."
+        default=8,
+        ge=2,
+        le=20,
+        description="Most bins per characteristic (besides missing/special); refined points (--refine) may "
+        "cut a characteristic into at most twice as many.",
     )
     n_prebins: int = Field(
         default=30, ge=2, le=100, description="Quantile pre-bins the optimal binning merges."

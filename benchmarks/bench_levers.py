@@ -1,0 +1,73 @@
+"""Screening accuracy levers of lucidscore alone, on the cross-validation folds of ``bench_fit.py --only cv``.
+
+Command (from the repo root):
+    .venv/bin/python benchmarks/bench_levers.py LABEL '{"max_bins": 12}' \
+        '{"lucidscore.model._interactions.AXIS_GROUPS": 3}' [taiwan,german,simulated] [--test]
+
+Fits ``Scorecard(**PARAMS)`` in this process on each of the repeated stratified 4-fold CV folds (2
+repetitions, seeds 1-2) of the 70% training part of each data set, the very folds ``bench_fit.py`` writes
+(the test split is never read, unless ``--test``: then one fit on the 70% part, scored on the 30% test
+split, for reporting only); before fitting, each ``module.CONSTANT`` of the second JSON is set to its value
+(how the module constants of refinement, the searches and the interaction grids were screened). Prints one
+JSON line: mean AUC of the integer score per data set, its folds, and the mean CPU seconds of a fit
+(``time.process_time``: both cores count). The figures are in BENCHMARKS.md (issue 14).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_fit as bf
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if a != "--test"]
+    test = "--test" in sys.argv
+    label, params, patch = args[0], json.loads(args[1]), json.loads(args[2])
+    names = args[3].split(",") if len(args) > 3 else ["taiwan", "german", "simulated"]
+    for key, value in patch.items():
+        module, attr = key.rsplit(".", 1)
+        setattr(importlib.import_module(module), attr, value)
+    from lucidscore.model import Scorecard
+
+    sim = bf.WORK / "simulated.csv"
+    if not sim.exists():
+        bf.WORK.mkdir(parents=True, exist_ok=True)
+        bf.simulated().to_csv(sim, index=False)
+    sets = {**bf.SETS, "simulated": (sim, "bad", "", "")}
+    out: dict[str, object] = {"label": label, "params": params, "patch": patch, "test": test}
+    for name in names:
+        data, target, bad, audit = sets[name]
+        frame = bf.read(data)
+        y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
+        x = frame.drop(columns=[target])
+        paths = [bf.split(y, name)] if test else bf.cv_folds(name, y, 4, 2)
+        aucs, cpu = [], []
+        for path in paths:
+            idx = np.load(path)
+            card = Scorecard(
+                audit_columns=[c for c in audit.split(",") if c],
+                bad_value=float(bad) if bad else None,
+                **params,
+            )
+            start = time.process_time()
+            card.fit(x.iloc[idx["train"]], frame[target].iloc[idx["train"]])
+            cpu.append(time.process_time() - start)
+            scores = card.score_table(x.iloc[idx["test"]])["score"].to_numpy()
+            aucs.append(float(roc_auc_score(y[idx["test"]], -scores)))
+        out[name] = round(float(np.mean(aucs)), 5)
+        out[f"{name}_folds"] = [round(a, 4) for a in aucs]
+        out[f"{name}_cpu_seconds"] = round(float(np.mean(cpu)), 2)
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
