@@ -73,3 +73,4 @@ def load_kernels() -> None:
         codes, np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), y, np.zeros(2),
         np.array([False, True]), 0.1, 2.0, 1, 1, 1,
     )  # fmt: skip
+    _refine.piecewise_groups(np.array([0.0, 1.0, 2.0]), np.ones(3), 2)  # > groups: compiled cuts

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from lucidscore.artifact import ScorecardArtifact
-from lucidscore.sparkenv import literal_path
 
 
 def _features_file(
@@ -57,7 +56,7 @@ def spark_score_chunks(
     spark: Any,
 ) -> tuple[Iterator[list[dict[str, Any]]], int]:
     """The score rows, ``chunk`` at a time, and how many consumers there are."""
-    from lucidscore.score.spark import local_session, score_consumers_dataframe
+    from lucidscore.score.spark import literal_path, local_session, score_consumers_dataframe
 
     session = spark if spark is not None else local_session()
     directory = Path(tempfile.mkdtemp(prefix="lucidscore-publish-"))
