@@ -50,7 +50,7 @@ def _check(report: dict[str, Any], budget: float) -> None:
     rate = report["settings"]["approval_rate"]
     rows = report["data"]["rows"]
     for c in ok:  # every card approves the base model's share of rows
-        assert c["approval_rate"] * rows == round(rate * rows)
+        assert round(c["approval_rate"] * rows) == round(rate * rows)  # a share of rows: not exact in binary
     comparable = [c for c in ok if c["comparable"] or c["id"] == report["base"]["id"]]
     points = {c["id"]: (c["auc"], c["worst_air"]) for c in comparable}
     for cid in report["frontier"]:  # the frontier is Pareto-optimal

@@ -141,12 +141,14 @@ def test_recourse_over_the_whole_population_is_safe_and_reaches_its_score(popula
     in a grid cell that pays for a step against a declaration."""
     art, frame = population.artifact, population.current
     grids = [(s.name, i.first, i.second) for s in art.segments for i in s.interactions]
-    assert grids  # the demo's thin-file card carries a grid, so plans must count its cells
+    # Since refinement may double max_bins and grid axes have 5 groups (2026-12-06), the demo's cards keep
+    # no grid; the audit of plans through grid cells is then covered by tests/score/test_recourse_audit.py.
     explained = explain_frame(art, frame)
     audit = audit_recourse(art, frame, explained)
     assert audit.violations == []
     assert audit.plans > len(frame) // 4 and audit.steps > len(frame) // 4  # recourse is not vacuous here
-    assert audit.pair_plans > 100 and audit.grid_counted > 100  # plans that move a member of the grid
+    if grids:
+        assert audit.pair_plans > 100 and audit.grid_counted > 100  # plans that move a member of a grid
     # The batch columns say the same as the explanations.
     stated = np.asarray([e.recourse.new_score or -1 for e in explained])
     out = score_frame(art, frame, reasons=0, recourse=True)
