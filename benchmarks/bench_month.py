@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import shutil
-import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -173,6 +172,19 @@ def _pg_copy(url: str, name: str) -> str:
     return source.set(database=name).render_as_string(hide_password=False)
 
 
+def _pg_drop(url: str) -> None:
+    """Drop the database at ``url`` (a copy made by ``_pg_copy``)."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    with psycopg.connect(
+        host=target.host, port=target.port, user=target.username, dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(str(target.database))))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -228,17 +240,20 @@ def main() -> None:
 
         _register(f"sqlite:///{sqlite_db}", models["local"])
         _register(pg_url, models["local"])
-        copy = work / "publish.db"
-        with sqlite3.connect(sqlite_db) as source, sqlite3.connect(copy) as target:
-            source.backup(target)
-        result = _child(_code(_PUBLISH), f"sqlite:///{copy}", "local", args.spark_memory)
+        # The SQLite file is published in place (no later stage reads it) and then removed, and each
+        # PostgreSQL copy is dropped after its stage: at 1,000,000 consumers a database holds 13-17 GB,
+        # and a copy per stage would not fit on this machine's disk.
+        result = _child(_code(_PUBLISH), f"sqlite:///{sqlite_db}", "local", args.spark_memory)
         record("publish on SQLite (4 reasons, recourse)", "local", "consumers", result)
+        for leftover in work.glob("bureau.db*"):
+            leftover.unlink()
         for master in masters:
             url = _pg_copy(pg_url, f"publish_{master.replace('[', '_').replace(']', '')}")
             server = _server_cpu(pg_data)
             result = _child(_code(_PUBLISH), url, master, args.spark_memory)
             result["cpu_s"] += _server_cpu(pg_data) - server
             record("publish on PostgreSQL (4 reasons, recourse)", master, "consumers", result)
+            _pg_drop(url)
 
     print(f"# load average at the end {_load()}")
     print(
