@@ -479,6 +479,9 @@ def evaluation_report(
         "characteristics": characteristic_stability(
             artifact, test.frame, None if baseline is None else baseline.frame
         ),
+        "interactions": interaction_stability(
+            artifact, test.frame, None if baseline is None else baseline.frame
+        ),
     }
     if baseline is not None:
         base_scores = score_table(artifact, baseline.frame, baseline.name)["score"].to_numpy()
@@ -594,6 +597,9 @@ def _model_card(artifact: ScorecardArtifact, report: dict[str, Any]) -> ModelCar
     shifted = [c.characteristic for c in stability.characteristics if c.flag == "shifted"]
     if shifted:
         limitations.append(f"Characteristics shifted against the baseline: {', '.join(shifted)}.")
+    grids = [g.name for g in stability.interactions if g.flag == "shifted"]
+    if grids:
+        limitations.append(f"Interaction grids shifted against the baseline: {', '.join(grids)}.")
     characteristics: list[CharacteristicSummary] = report["characteristics"]
     leaky = [c.name for c in characteristics if c.iv >= 0.5]
     if leaky:

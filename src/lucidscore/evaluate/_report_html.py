@@ -74,6 +74,10 @@ def render_report(report: EvaluationReport) -> str:
             _plots.div(_plots.interaction(g.model_dump()), f"plot-interaction-{i}")
             for i, g in enumerate(report.interactions)
         ],
+        "grid_shift": [
+            _plots.div(_plots.grid_shift(g.model_dump()), f"plot-grid-shift-{i}")
+            for i, g in enumerate(stability.interactions)
+        ],
         "score_shift": "",
         "approval": {
             col: _plots.div(_plots.approval(col, entry.model_dump()), f"plot-approval-{i}")

@@ -286,6 +286,9 @@ class Stability(_Section):
     baseline: str
     score: ScoreStability | None
     characteristics: list[CharacteristicStability]
+    # The grids over their cells, against the baseline table or the training counts in the model file;
+    # absent from report.json when the model has no grids (reports written before grids read as []).
+    interactions: list[InteractionStability] = Field(default_factory=list, exclude_if=lambda v: v == [])
 
 
 class GroupFairness(_Section):
