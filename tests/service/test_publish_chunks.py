@@ -15,23 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from lucidscore.artifact import load_artifact
 from lucidscore.features import compute_features
-from lucidscore.service import _publish, activate_model, publish_month, register_model
+from lucidscore.service import _publish, publish_month
 from lucidscore.service._publish import parquet_chunks
 from lucidscore.store import make_engine
-from tests.fixtures.bureau import END, BureauFiles, copy_postgres
-
-
-def _with_model(url: str, files: BureauFiles) -> str:
-    engine = make_engine(url)
-    with Session(engine) as s:
-        activate_model(s, register_model(s, load_artifact(files.model)))
-        s.commit()
-    engine.dispose()
-    return url
+from tests.fixtures.bureau import END, BureauFiles, copy_postgres, with_active_model
 
 
 def _fresh(request: pytest.FixtureRequest, base: str, tmp: Path, name: str) -> str:
@@ -44,7 +33,7 @@ def _fresh(request: pytest.FixtureRequest, base: str, tmp: Path, name: str) -> s
         url = copy_postgres(
             request.getfixturevalue("postgres_server"), request.getfixturevalue("_bureau_postgres")
         )
-    return _with_model(url, request.getfixturevalue("bureau_files"))
+    return with_active_model(url, request.getfixturevalue("bureau_files"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -12,19 +12,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import lucidscore.service._history as history
-from lucidscore.artifact import load_artifact
-from lucidscore.service import activate_model, publish_month, register_model
+from lucidscore.service import publish_month
 from lucidscore.store import make_engine, verify_audit_chains
 from lucidscore.store.service import Publication
-from tests.fixtures.bureau import END, BureauFiles
-
-
-def _with_model(url: str, files: BureauFiles) -> None:
-    engine = make_engine(url)
-    with Session(engine) as s:
-        activate_model(s, register_model(s, load_artifact(files.model)))
-        s.commit()
-    engine.dispose()
+from tests.fixtures.bureau import END, BureauFiles, with_active_model
 
 
 def _month(url: str) -> tuple[dict[str, tuple[Any, ...]], list[str | None]]:
@@ -51,7 +42,7 @@ def test_a_chunk_failing_midway_leaves_none_of_its_rows_and_a_rerun_completes(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
-    _with_model(bureau_url, bureau_files)
+    with_active_model(bureau_url, bureau_files)
     real = history.insert_chained
     calls = {"n": 0}
 
@@ -85,7 +76,7 @@ def test_a_chunk_failing_midway_leaves_none_of_its_rows_and_a_rerun_completes(
         clean_url = copy_postgres(
             request.getfixturevalue("postgres_server"), request.getfixturevalue("_bureau_postgres")
         )
-    _with_model(clean_url, bureau_files)
+    with_active_model(clean_url, bureau_files)
     publish_month(clean_url, END, chunk_consumers=200)
     assert _month(bureau_url) == _month(clean_url)
 
