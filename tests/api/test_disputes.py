@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +22,7 @@ from lucidscore import service
 from lucidscore.service import Conflict
 from lucidscore.service._common import aware
 from lucidscore.service._correction import apply_correction
-from lucidscore.service._disputes import ACCEPT_CLAIM_SECONDS
+from lucidscore.service._disputes import ACCEPT_CLAIM_SECONDS, claim_accept
 from lucidscore.store import make_engine
 from lucidscore.store.service import Dispute, ModelRecord, ScoreRecord, User
 from tests.api._world import FakeRescorer, World
@@ -414,3 +414,47 @@ def test_an_accept_overtaken_after_its_claim_expired_writes_nothing_more(any_wor
     events = ann.get(f"/v1/analyst/disputes/{dispute_id}").json()["events"]
     assert [e["action"] for e in events] == ["opened", "review_started", "corrected", "rescored", "accepted"]
     assert events[2]["detail"]["corrections"] == {"credit_limit": 6100}
+
+
+def test_the_queue_shows_an_accept_in_progress_until_its_claim_is_old(any_world: World) -> None:
+    """While an accept holds its claim, the analysts' queue (page and API) says who is accepting since
+    when, and offers no answer forms for that dispute; an abandoned claim (older than ACCEPT_CLAIM_SECONDS)
+    shows the forms again, as the next action takes it over."""
+    world = any_world
+    dispute_id = open_dispute(world)
+    r = world.signed_in("bob").post(
+        "/v1/me/disputes",
+        json={"record_table": "accounts", "record_key": "A2", "reason": "never opened this loan"},
+    )
+    assert r.status_code == 201, r.text
+    other_id = int(r.json()["id"])
+    engine = make_engine(world.db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        dispute = s.get_one(Dispute, dispute_id)
+        ann = s.scalars(select(User).filter_by(username="ann")).one()
+        token = claim_accept(s, dispute, ann)
+        s.commit()
+    ann_client = world.signed_in("ann")
+    api = {d["id"]: d for d in ann_client.get("/v1/analyst/disputes").json()}
+    assert api[dispute_id]["accepting_by"] == "ann"
+    assert datetime.fromisoformat(api[dispute_id]["accepting_since"].replace("Z", "+00:00")) == aware(token)
+    assert api[other_id]["accepting_by"] is None and api[other_id]["accepting_since"] is None
+    page = ann_client.get("/analyst/disputes").text
+    held = page.split(f'id="dispute-{dispute_id}"')[1].split("</section>")[0]
+    free = page.split(f'id="dispute-{other_id}"')[1].split("</section>")[0]
+    assert "Being accepted by <strong>ann</strong> since" in held and "<form" not in held
+    assert "Being accepted" not in free and f"/analyst/disputes/{other_id}/accept" in free
+
+    with Session(engine) as s:  # the accept died long ago: its claim is abandoned
+        s.execute(
+            update(Dispute)
+            .where(Dispute.id == dispute_id)
+            .values(accepting_since=aware(token) - timedelta(seconds=ACCEPT_CLAIM_SECONDS + 1))
+        )
+        s.commit()
+    engine.dispose()
+    api = {d["id"]: d for d in ann_client.get("/v1/analyst/disputes").json()}
+    assert api[dispute_id]["accepting_by"] is None
+    held = ann_client.get("/analyst/disputes").text.split(f'id="dispute-{dispute_id}"')[1]
+    assert "Being accepted" not in held.split("</section>")[0]
+    assert f"/analyst/disputes/{dispute_id}/accept" in held.split("</section>")[0]

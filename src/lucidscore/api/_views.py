@@ -248,7 +248,13 @@ def dispute_out(session: Session, dispute: Dispute, *, analyst: bool = False) ->
         "events": events,
     }
     if analyst:
-        return AnalystDisputeOut(consumer_id=dispute.consumer_id, **fields)
+        accepting = service.accept_in_progress(session, dispute)
+        return AnalystDisputeOut(
+            consumer_id=dispute.consumer_id,
+            accepting_since=None if accepting is None else accepting.since.astimezone(UTC),
+            accepting_by=None if accepting is None else accepting.by,
+            **fields,
+        )
     return DisputeOut(**fields)
 
 

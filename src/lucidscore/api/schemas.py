@@ -227,6 +227,10 @@ class DisputeOut(_Out):
 
 class AnalystDisputeOut(DisputeOut):
     consumer_id: str
+    # An accept in progress (it corrects, rescores and answers over a second or two): since when and by
+    # whom; null when none is. Another action on the dispute meanwhile waits for its outcome.
+    accepting_since: datetime | None = None
+    accepting_by: str | None = None
 
 
 class MerchantOut(_Out):

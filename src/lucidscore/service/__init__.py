@@ -58,6 +58,8 @@ from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._declared import check_declared
 from lucidscore.service._disputes import (
     REVIEW_STARTED,
+    AcceptInProgress,
+    accept_in_progress,
     add_event,
     disputes_of,
     events_of,
@@ -140,6 +142,7 @@ __all__ = [
     "RECORD_KEYS",
     "REVIEW_STARTED",
     "ROLES",
+    "AcceptInProgress",
     "AccountInfo",
     "AccountSpec",
     "AdverseActionNotice",
@@ -168,6 +171,7 @@ __all__ = [
     "Unavailable",
     "UnknownSecret",
     "accept_dispute",
+    "accept_in_progress",
     "access_log_of",
     "accounts",
     "activate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -174,6 +175,29 @@ def _claim(
         end_reads(session)  # let the accept in progress commit; read afresh next time
         time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
         pause = min(pause * 2, 0.5)
+
+
+@dataclass(frozen=True)
+class AcceptInProgress:
+    """An accept holding its claim on a dispute: since when, and by which analyst (None if unknown)."""
+
+    since: datetime
+    by: str | None
+
+
+def accept_in_progress(
+    session: Session, dispute: Dispute, at: datetime | None = None
+) -> AcceptInProgress | None:
+    """The accept in progress on ``dispute`` at ``at`` (now by default), or None: none claims it, it is no
+    longer open, or its claim is older than ``ACCEPT_CLAIM_SECONDS`` (abandoned: the next action takes
+    it over). What the analysts' queue shows instead of the answer forms."""
+    if dispute.status != "open" or dispute.accepting_since is None:
+        return None
+    since = aware(dispute.accepting_since)
+    if ((at or now()) - since).total_seconds() > ACCEPT_CLAIM_SECONDS:
+        return None
+    by = session.get(User, dispute.accepting_by) if dispute.accepting_by is not None else None
+    return AcceptInProgress(since=since, by=None if by is None else by.username)
 
 
 def _being_accepted(session: Session, dispute: Dispute) -> str:

@@ -12,7 +12,7 @@ from lucidscore.api import _plots, _views
 from lucidscore.api._errors import ApiError, PageError
 from lucidscore.api._pages import render
 from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, OneHopRoute, State, find_dispute
-from lucidscore.api.schemas import AcceptDisputeIn
+from lucidscore.api.schemas import AcceptDisputeIn, AnalystDisputeOut, DisputeOut
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse, route_class=OneHopRoute)
 
@@ -57,6 +57,7 @@ def queue_page(
             "reason": d.reason,
             "open": d.status == "open",
             "in_review": any(e.action == service.REVIEW_STARTED for e in d.events),
+            "accepting": _accepting(d),
             "status": _views.status_label(d),
             "resolution": d.resolution,
             "fields": _views.disputable_fields(d.record_table),
@@ -65,6 +66,13 @@ def queue_page(
         for d in disputes
     ]
     return render(request, "analyst_disputes.html", {"disputes": rows, "error": error}, auth=auth)
+
+
+def _accepting(d: DisputeOut) -> dict[str, str] | None:
+    """Who is accepting the dispute since when (for the queue), or None when no accept is in progress."""
+    if not isinstance(d, AnalystDisputeOut) or d.accepting_since is None:
+        return None
+    return {"by": d.accepting_by or "another analyst", "since": f"{d.accepting_since:%Y-%m-%d %H:%M:%S} UTC"}
 
 
 def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
