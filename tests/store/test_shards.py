@@ -147,7 +147,7 @@ def test_a_database_is_stamped_once_and_never_restamped(engine: Engine) -> None:
         stamp_shard(engine, ShardStamp(2, 3, "f" * 64), "db")
     with pytest.raises(ShardMismatch, match=r"map ffffffffffff.*the map says shard 1 of 3, map eeeeeeeeeeee"):
         check_shard_stamp(engine, ShardStamp(1, 3, "e" * 64), "db")
-    with engine.connect() as conn, pytest.raises(Exception, match="(?i)unique|constraint|check"):  # one row
+    with engine.connect() as conn, pytest.raises(Exception, match=r"(?i)unique|constraint|check"):  # one row
         conn.execute(
             text(
                 "INSERT INTO shard_identity (id, shard_index, shard_count, map_fingerprint, stamped_at) "
