@@ -244,3 +244,48 @@ def test_a_map_of_sqlite_and_postgresql_shards(
     assert "1,000 consumers scored" in out
     code, out, err = lucid("audit", "verify", "--shards", str(path))
     assert code == 0, err
+
+
+def _bad_directory(data: Path, out: Path) -> Path:
+    """The bureau's consumers, accounts and statements as CSV, with faults: a consumer with a bad date, a
+    repeated consumer, a statement of an account nobody holds, a negative balance, a cut line."""
+    out.mkdir()
+    for table in ("consumers", "accounts", "statements"):
+        pl.read_parquet(data / f"{table}.parquet").head(3000).write_csv(out / f"{table}.csv")
+    with (out / "consumers.csv").open("a") as f:
+        f.write("ZZ-1,true,not-a-date,2026-01-01T00:00:00\n")
+    first = (out / "consumers.csv").read_text().splitlines()[1]
+    with (out / "consumers.csv").open("a") as f:
+        f.write(first + "\n")  # a key repeated in the file
+    statement = (out / "statements.csv").read_text().splitlines()[1].split(",")
+    with (out / "statements.csv").open("a") as f:
+        f.write(",".join(["NO-SUCH-ACCOUNT", *statement[1:]]) + "\n")
+        f.write(",".join([*statement[:2], "-5", *statement[3:]]) + "\n")
+        f.write("A-cut,2026-01\n")
+    return out
+
+
+def test_quarantine_and_counts_are_those_of_an_unsharded_load(
+    three: Path, bureau_files: BureauFiles, lucid: Lucid, tmp_path: Path
+) -> None:
+    from lucidscore.ingest import read_quarantine
+
+    assert (bureau_files.data / "consumers.parquet").is_file()
+    folder = _bad_directory(bureau_files.data, tmp_path / "bad")
+    code, out, err = lucid("ingest", str(folder), "--db", f"sqlite:///{tmp_path / 'one.db'}")
+    assert code == 0, err
+    alone = {
+        t: read_quarantine(folder / f"{t}.csv.quarantine.csv")
+        for t in ("consumers", "accounts", "statements")
+    }
+    alone_rows = rows(f"sqlite:///{tmp_path / 'one.db'}", "statements").height
+    for t in alone:
+        (folder / f"{t}.csv.quarantine.csv").unlink()
+    assert alone["consumers"].height >= 2 and alone["statements"].height >= 3
+
+    code, out, err = lucid("ingest", str(folder), "--shards", str(three), "--jobs", "2")
+    assert code == 0, err
+    for t, expected in alone.items():
+        found = read_quarantine(folder / f"{t}.csv.quarantine.csv")
+        assert found.sort(found.columns).equals(expected.sort(expected.columns)), t
+    assert sum(rows(u, "statements").height for u in urls(three)) == alone_rows

@@ -270,7 +270,7 @@ def ingest_one_shard(
 
 
 def publish_one_shard(
-    sink: Sink, shard: Shard, stamp: ShardStamp, day: date, chunk: int, model_id: str
+    sink: Sink, shard: Shard, stamp: ShardStamp, day: date, chunk: int, model_id: str, changed_only: bool
 ) -> PublishReport:
     from lucidscore.service import publish_month
     from lucidscore.store import check_shard_members
@@ -281,4 +281,6 @@ def publish_one_shard(
         check_shard_members(engine, stamp, where(shard))
     finally:
         engine.dispose()
-    return publish_month(shard.url, day, model_id=model_id, progress=sink, chunk_consumers=chunk)
+    return publish_month(
+        shard.url, day, model_id=model_id, changed_only=changed_only, progress=sink, chunk_consumers=chunk
+    )

@@ -61,12 +61,12 @@ def publish(
     day = _date("--as-of", as_of)
     if shards is not None:
         refuse_both(ctx)
-        if engine is not PublishEngine.local or changed_only:
+        if engine is not PublishEngine.local:
             raise InputError(
-                "--shards publishes with the local engine, every consumer of each shard; "
-                "drop --engine spark and --changed-only"
+                "--engine spark: --shards publishes each shard with the local engine in its own process; "
+                "drop --engine spark"
             )
-        _publish_sharded(shards, day, chunk_consumers, jobs)
+        _publish_sharded(shards, day, chunk_consumers, jobs, changed_only)
         return
     db = require_db(db)
     open_store(db).dispose()  # one clear line for a database that cannot be opened, and migrated
@@ -91,7 +91,7 @@ def publish(
     )
 
 
-def _publish_sharded(shard_map: str, day: date, chunk: int, jobs: int) -> None:
+def _publish_sharded(shard_map: str, day: date, chunk: int, jobs: int, changed_only: bool) -> None:
     """Every shard published by its own process, with the same active model; a summary table."""
     import time
 
@@ -125,7 +125,7 @@ def _publish_sharded(shard_map: str, day: date, chunk: int, jobs: int) -> None:
             "model: lucidscore model activate MODEL_ID --shards MAP"
         )
     model_id = next(iter(models))[0]
-    tasks = [(s.index, (s, smap.stamp(s.index), day, chunk, model_id)) for s in smap.shards]
+    tasks = [(s.index, (s, smap.stamp(s.index), day, chunk, model_id, changed_only)) for s in smap.shards]
     outcomes = run_shards(publish_one_shard, tasks, jobs)
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     table = Table(title=f"published {day.isoformat()} with model {model_id}, {smap.count} shard(s)")

@@ -53,6 +53,7 @@ from lucidscore.store import (
 
 ROW = "__lucidscore_row"  # the row number in the input file, carried with each routed row
 _LOOKUP_CHUNK = 5_000
+NOWHERE = -1  # an account no shard holds: its statements go to shard 0, to be quarantined there
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,10 @@ def _route_file(
                 stored = _stored_accounts(urls, unknown)
                 found = shard_of_ids(list(stored.values()), count).tolist()
                 accounts.update(zip(stored, found, strict=True))
-            shards = np.asarray([accounts.get(k, 0) if k is not None else 0 for k in keys], dtype=np.int64)
+                accounts.update((k, NOWHERE) for k in unknown if k not in stored)  # asked once
+            shards = np.asarray(
+                [max(accounts.get(k, 0), 0) if k is not None else 0 for k in keys], dtype=np.int64
+            )
         framed = frame.with_columns(pl.Series(ROW, batch.rows, dtype=pl.Int64))
         for shard in np.unique(shards).tolist():
             part = framed.filter(pl.Series(shards == shard))

@@ -29,9 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import CheckConstraint, DateTime, Integer, String, Table, insert, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
@@ -39,6 +38,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lucidscore.errors import InputError
 from lucidscore.store._base import Base
+
+if TYPE_CHECKING:  # numpy loads when ids are routed, not with every ``import lucidscore.store``
+    import numpy as np
 
 SHARD_HASH = "blake2b-8-mod-n"  # the routing rule, part of every map's fingerprint
 _HASH_BYTES = 8
@@ -73,6 +75,8 @@ def shard_of(consumer_id: str, n: int) -> int:
 def shard_of_ids(ids: Iterable[str | None], n: int) -> np.ndarray:
     """``shard_of`` for a column of ids (a list, a polars or pandas Series), as an int64 array. A missing
     id (None) goes to shard 0: such a row is refused by validation wherever it is loaded."""
+    import numpy as np
+
     if n < 1:
         raise InputError.about("n", f"{n} shards; expected at least 1")
     blake = hashlib.blake2b
@@ -271,6 +275,8 @@ def check_shard_stamp(engine: Engine, expected: ShardStamp, where: str) -> None:
 def foreign_consumers(engine: Engine, stamp: ShardStamp) -> tuple[int, list[tuple[str, int]]]:
     """Consumers stored in a shard that belong to another shard: (how many, the first few as
     (consumer_id, their shard)). Reads every current consumer id once."""
+    import numpy as np
+
     bad = 0
     shown: list[tuple[str, int]] = []
     with engine.connect() as conn:
