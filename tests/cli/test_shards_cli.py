@@ -283,7 +283,7 @@ def test_quarantine_and_counts_are_those_of_an_unsharded_load(
         (folder / f"{t}.csv.quarantine.csv").unlink()
     assert alone["consumers"].height >= 2 and alone["statements"].height >= 3
 
-    code, out, err = lucid("ingest", str(folder), "--shards", str(three), "--jobs", "2")
+    code, _, err = lucid("ingest", str(folder), "--shards", str(three), "--jobs", "2")
     assert code == 0, err
     for t, expected in alone.items():
         found = read_quarantine(folder / f"{t}.csv.quarantine.csv")
