@@ -289,3 +289,17 @@ def test_quarantine_and_counts_are_those_of_an_unsharded_load(
         found = read_quarantine(folder / f"{t}.csv.quarantine.csv")
         assert found.sort(found.columns).equals(expected.sort(expected.columns)), t
     assert sum(rows(u, "statements").height for u in urls(three)) == alone_rows
+
+
+def test_a_shard_never_initialised_is_named_with_the_way_out(
+    bureau_files: BureauFiles, lucid: Lucid, tmp_path: Path
+) -> None:
+    path = write_map(tmp_path, ["sqlite:///a.db", "sqlite:///b.db"])
+    code, _, err = lucid("publish", "--shards", str(path), "--as-of", END.isoformat())
+    assert code == 2 and "shard 0 (sqlite:///" in err and "does not exist" in err
+    assert "lucidscore shards init MAP" in err
+    code, _, err = lucid("shards", "status", str(path))
+    assert code == 2 and "does not exist" in err
+    assert lucid("shards", "init", str(path))[0] == 0
+    code, out, _ = lucid("shards", "status", str(path))
+    assert code == 0 and out.count(" ok ") == 2 and "(none)" in out

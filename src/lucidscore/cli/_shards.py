@@ -86,9 +86,14 @@ def where(shard: Shard) -> str:
 
 def open_shard(shard: Shard, stamp: ShardStamp, *, create: bool = False) -> Any:
     """A migrated engine on a shard whose stamp is ``stamp`` (``ShardMismatch`` otherwise)."""
-    from lucidscore.store import check_shard_stamp, migrate, open_database
+    from lucidscore.store import DatabaseMissing, check_shard_stamp, migrate, open_database
 
-    engine = open_database(shard.url, create=create)
+    try:
+        engine = open_database(shard.url, create=create)
+    except DatabaseMissing as exc:
+        raise InputError(
+            f"{where(shard)}: {exc.message}; initialise the map first: lucidscore shards init MAP"
+        ) from None
     try:
         migrate(engine)
         check_shard_stamp(engine, stamp, where(shard))

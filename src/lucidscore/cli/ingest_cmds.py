@@ -9,7 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._shards import fail_if_any, ingest_one_shard, load_map, refuse_both, run_shards
+from lucidscore.cli._shards import (
+    fail_if_any,
+    ingest_one_shard,
+    load_map,
+    open_shard,
+    refuse_both,
+    run_shards,
+)
 from lucidscore.errors import InputError
 from lucidscore.records import LOAD_ORDER
 
@@ -77,16 +84,10 @@ def _ingest_sharded(path: Path, shard_map: str, jobs: int, progress: bool, wait:
     import tempfile
 
     from lucidscore.ingest import NoProgress, RichProgress, merge_shard_reports, route_directory
-    from lucidscore.store import check_shard_stamp, migrate, open_database
 
     smap = load_map(shard_map)
     for shard in smap.shards:  # every shard initialised and in its place before anything is read
-        engine = open_database(shard.url)
-        try:
-            migrate(engine, wait=wait)
-            check_shard_stamp(engine, smap.stamp(shard.index), f"shard {shard.index} ({shard.shown})")
-        finally:
-            engine.dispose()
+        open_shard(shard, smap.stamp(shard.index)).dispose()
     workdir = Path(tempfile.mkdtemp(prefix="lucidscore-shards-"))
     try:
         if progress:
