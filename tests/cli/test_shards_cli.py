@@ -272,7 +272,7 @@ def test_quarantine_and_counts_are_those_of_an_unsharded_load(
 
     assert (bureau_files.data / "consumers.parquet").is_file()
     folder = _bad_directory(bureau_files.data, tmp_path / "bad")
-    code, out, err = lucid("ingest", str(folder), "--db", f"sqlite:///{tmp_path / 'one.db'}")
+    code, _, err = lucid("ingest", str(folder), "--db", f"sqlite:///{tmp_path / 'one.db'}")
     assert code == 0, err
     alone = {
         t: read_quarantine(folder / f"{t}.csv.quarantine.csv")
