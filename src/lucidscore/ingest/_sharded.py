@@ -106,12 +106,43 @@ def _stored_accounts(urls: tuple[str, ...], ids: list[str]) -> dict[str, str]:
     return found
 
 
+def _spread(column: pl.Series, shards_of: Callable[[list[str]], dict[str, int]]) -> np.ndarray:
+    """Each row's shard: ``shards_of`` asked once per distinct value of the batch; a missing value (and
+    a value it gives no shard, or ``NOWHERE``) goes to shard 0."""
+    distinct = column.drop_nulls().unique().to_list()
+    found = shards_of(distinct)
+    values = [max(found.get(v, 0), 0) for v in distinct]
+    mapped = column.replace_strict(distinct, values, default=0, return_dtype=pl.Int64).fill_null(0)
+    return mapped.to_numpy()
+
+
+def _consumer_shards(ids: list[str], known: dict[str, int], count: int) -> dict[str, int]:
+    """``shard_of`` of each id, each hashed once per run (the consumer-keyed tables repeat them)."""
+    new = [k for k in ids if k not in known]
+    known.update(zip(new, shard_of_ids(new, count).tolist(), strict=True))
+    return {k: known[k] for k in ids}
+
+
+def _account_shards(
+    ids: list[str], accounts: dict[str, int], urls: tuple[str, ...], count: int
+) -> dict[str, int]:
+    """The shard of each account: from this run's accounts, else from the shards (each asked once)."""
+    unknown = [k for k in ids if k not in accounts]
+    if unknown:
+        stored = _stored_accounts(urls, unknown)
+        found = shard_of_ids(list(stored.values()), count).tolist()
+        accounts.update(zip(stored, found, strict=True))
+        accounts.update((k, NOWHERE) for k in unknown if k not in stored)
+    return {k: accounts[k] for k in ids}
+
+
 def _route_file(
     path: Path,
     table: str,
     count: int,
     out: Path,
     accounts: dict[str, int],
+    consumers: dict[str, int],
     urls: tuple[str, ...],
     sink: ProgressSink,
 ) -> RoutedFile:
@@ -129,22 +160,20 @@ def _route_file(
         if frame.height == 0:
             continue
         if by_consumer:
-            shards = shard_of_ids(_clean(frame.get_column("consumer_id")), count)
+            consumer = _clean(frame.get_column("consumer_id"))
+            shards = _spread(consumer, lambda ids: _consumer_shards(ids, consumers, count))
             if table == "accounts":
-                keys = _clean(frame.get_column("account_id")).to_list()
-                for key, shard in zip(keys, shards.tolist(), strict=True):
-                    if key is not None:
-                        accounts.setdefault(key, shard)
+                pairs = (
+                    pl.DataFrame({"k": _clean(frame.get_column("account_id")), "s": shards})
+                    .drop_nulls("k")
+                    .unique("k", keep="first", maintain_order=True)
+                )
+                for key, shard in pairs.iter_rows():
+                    accounts.setdefault(key, shard)
         else:  # statements: the shard of the account's consumer
-            keys = _clean(frame.get_column("account_id")).to_list()
-            unknown = sorted({k for k in keys if k is not None and k not in accounts})
-            if unknown:
-                stored = _stored_accounts(urls, unknown)
-                found = shard_of_ids(list(stored.values()), count).tolist()
-                accounts.update(zip(stored, found, strict=True))
-                accounts.update((k, NOWHERE) for k in unknown if k not in stored)  # asked once
-            shards = np.asarray(
-                [max(accounts.get(k, 0), 0) if k is not None else 0 for k in keys], dtype=np.int64
+            shards = _spread(
+                _clean(frame.get_column("account_id")),
+                lambda ids: _account_shards(ids, accounts, urls, count),
             )
         framed = frame.with_columns(pl.Series(ROW, batch.rows, dtype=pl.Int64))
         for shard in np.unique(shards).tolist():
@@ -186,9 +215,11 @@ def route_directory(
     files, ignored = find_table_files(Path(directory))
     sink = progress or NoProgress()
     accounts: dict[str, int] = {}
+    consumers: dict[str, int] = {}
     urls = tuple(s.url for s in shards.shards)
     routed = tuple(
-        _route_file(path, table, shards.count, workdir, accounts, urls, sink) for table, path in files.items()
+        _route_file(path, table, shards.count, workdir, accounts, consumers, urls, sink)
+        for table, path in files.items()
     )
     return RoutedRun(workdir=workdir, count=shards.count, files=routed, ignored=ignored)
 
