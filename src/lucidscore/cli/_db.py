@@ -40,7 +40,7 @@ ShardsOption = Annotated[
     str | None,
     typer.Option(
         "--shards",
-        help='shard map (TOML file of [[shard]] url = "..."): every database of a deployment split by '
+        help="shard map (a TOML file listing the shards' database URLs): every database of a deployment split by "
         "consumer, instead of --db",
     ),
 ]

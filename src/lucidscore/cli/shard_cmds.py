@@ -21,7 +21,9 @@ shards_app = typer.Typer(
     no_args_is_help=True,
 )
 
-MapArgument = Annotated[str, typer.Argument(help='shard map: a TOML file of [[shard]] url = "..." entries')]
+MapArgument = Annotated[
+    str, typer.Argument(help="shard map: a TOML file listing the shards' database URLs in order")
+]
 
 
 def init(shard_map: MapArgument) -> None:
