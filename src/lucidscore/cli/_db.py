@@ -40,8 +40,8 @@ ShardsOption = Annotated[
     str | None,
     typer.Option(
         "--shards",
-        help="shard map (a TOML file listing the shards' database URLs): every database of a deployment split by "
-        "consumer, instead of --db",
+        help="shard map (a TOML file listing the shards' database URLs): every database of a deployment "
+        "split by consumer, instead of --db",
     ),
 ]
 
