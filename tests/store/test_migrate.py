@@ -26,7 +26,11 @@ from lucidscore.store import (
 from lucidscore.store._migrate import _config
 from lucidscore.store.service import AccessLog, service_tables
 
-MINE = {t.name for t in TABLES} | {"ingest_batches", "audit_chain_heads"} | {t.name for t in service_tables()}
+MINE = (
+    {t.name for t in TABLES}
+    | {"ingest_batches", "audit_chain_heads", "shard_identity"}
+    | {t.name for t in service_tables()}
+)
 
 
 def test_migrate_reaches_head_and_is_idempotent(engine: Engine) -> None:

@@ -26,6 +26,25 @@ DbOption = Annotated[
     ),
 ]
 
+# For commands that also take ``--shards MAP``: one of the two is needed (``cli._shards.require_db``).
+OptionalDbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="LUCIDSCORE_DB_URL",
+        help="database URL: sqlite:///file.db or postgresql://user@host/db (default: LUCIDSCORE_DB_URL); "
+        "or --shards MAP",
+    ),
+]
+ShardsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--shards",
+        help="shard map (a TOML file listing the shards' database URLs): every database of a deployment "
+        "split by consumer, instead of --db",
+    ),
+]
+
 
 def shown(url: str) -> str:
     """The URL as it may be printed: without its password."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from lucidscore.cli._shards import load_map, open_shard, refuse_both, require_db
 from lucidscore.errors import InputError
 
 if TYPE_CHECKING:
@@ -42,7 +43,10 @@ def _line(status: ChainStatus) -> str:
 
 
 def verify(
-    db: Annotated[str, typer.Option(help="database URL: sqlite:///file.db or postgresql://...")],
+    ctx: typer.Context,
+    db: Annotated[
+        str | None, typer.Option(help="database URL: sqlite:///file.db or postgresql://... (or --shards MAP)")
+    ] = None,
     anchor: Annotated[
         Path | None,
         typer.Option(
@@ -60,9 +64,24 @@ def verify(
         Path | None,
         typer.Option(help="when every chain verifies, write their heads to this file (keep it elsewhere)"),
     ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(help="shard map (TOML): verify every shard's chains (each shard has its own), not --db"),
+    ] = None,
 ) -> None:
     """Verify every audit chain link by link; print each chain's head; exit 1 at a broken or missing link."""
     from lucidscore.store import parse_anchor, read_anchor_file, verify_audit_chains, write_anchor_file
+
+    if shards is not None:
+        refuse_both(ctx)
+        if anchor is not None or expect_head or save_anchor is not None:
+            raise InputError(
+                "--shards: --anchor, --expect-head and --save-anchor name one database's heads; "
+                "verify a shard with --db to use them"
+            )
+        _verify_shards(shards)
+        return
+    db = require_db(db)
 
     anchors = [parse_anchor(text) for text in expect_head or ()]
     if anchor is not None:
@@ -89,6 +108,34 @@ def verify(
     if save_anchor is not None:
         write_anchor_file(save_anchor, statuses)
         console.print(f"heads written to {save_anchor}", markup=False)
+
+
+def _verify_shards(shard_map: str) -> None:
+    """Every shard's chains: its stamp first, then each chain, one line per chain prefixed by the shard."""
+    from lucidscore.store import verify_audit_chains
+
+    smap = load_map(shard_map)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    broken = total = 0
+    for shard in smap.shards:
+        engine = open_shard(shard, smap.stamp(shard.index))
+        try:
+            statuses = verify_audit_chains(engine, [])
+        finally:
+            engine.dispose()
+        console.print(f"shard {shard.index} ({shard.shown})", markup=False)
+        for status in statuses:
+            console.print("  " + _line(status), markup=False)
+        total += len(statuses)
+        broken += sum(not s.ok for s in statuses)
+    if broken:
+        Console(stderr=True, emoji=False).print(
+            f"[bold red]audit:[/] {broken} of {total} audit chains broken over {smap.count} shard(s); "
+            "the first broken or missing link of each is shown above",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

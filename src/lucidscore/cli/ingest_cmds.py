@@ -9,6 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from lucidscore.cli._shards import (
+    fail_if_any,
+    ingest_one_shard,
+    load_map,
+    open_shard,
+    refuse_both,
+    run_shards,
+)
 from lucidscore.errors import InputError
 from lucidscore.records import LOAD_ORDER
 
@@ -69,11 +77,53 @@ def _print_quarantine(f: FileReport, console: Console) -> None:
         console.print("  ... (all of them, with reasons, in the quarantine file)")
 
 
+def _ingest_sharded(path: Path, shard_map: str, jobs: int, progress: bool, wait: float) -> None:
+    """Route the directory's rows by consumer, load each shard's part (``jobs`` shards at once, each in its
+    own process), then sum the files' counts and merge their quarantine files."""
+    import shutil
+    import tempfile
+
+    from lucidscore.ingest import NoProgress, RichProgress, merge_shard_reports, route_directory
+
+    smap = load_map(shard_map)
+    for shard in smap.shards:  # every shard initialised and in its place before anything is read
+        open_shard(shard, smap.stamp(shard.index)).dispose()
+    workdir = Path(tempfile.mkdtemp(prefix="lucidscore-shards-"))
+    try:
+        if progress:
+            with RichProgress() as sink:
+                run = route_directory(path, smap, workdir, sink)
+        else:
+            run = route_directory(path, smap, workdir, NoProgress())
+        tasks = [(s.index, (run, s, smap.stamp(s.index), wait)) for s in smap.shards]
+        outcomes = run_shards(ingest_one_shard, tasks, jobs)
+        fail_if_any(outcomes, smap, "ingest")
+        report = merge_shard_reports(run, {o.shard: o.value or () for o in outcomes})
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    console = Console(width=200)
+    _print(report, console)
+    per = Table(title=f"by shard ({smap.count}, map {smap.fingerprint[:12]})")
+    per.add_column("shard")
+    per.add_column("database")
+    for c in _COUNTS:
+        per.add_column(c, justify="right")
+    for o in outcomes:
+        files = o.value or ()
+        per.add_row(
+            str(o.shard),
+            smap.shards[o.shard].shown,
+            *(f"{sum(getattr(f, c) for f in files):,}" for c in _COUNTS),
+        )
+    console.print(per)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
 
     @app.command()
     def ingest(
+        ctx: typer.Context,
         path: Annotated[Path, typer.Argument(help="directory with <table>.csv|parquet files, or one file")],
         db: Annotated[str, typer.Option(help="database URL: sqlite:///file.db or postgresql://...")] = (
             "sqlite:///lucidscore.db"
@@ -89,8 +139,24 @@ def register(app: typer.Typer) -> None:
                 min=0,
             ),
         ] = 1800.0,
+        shards: Annotated[
+            str | None,
+            typer.Option(
+                help="shard map (TOML): load a directory into a deployment split by consumer, each "
+                "record into its consumer's shard (instead of --db)",
+            ),
+        ] = None,
+        jobs: Annotated[int, typer.Option(min=1, help="with --shards: shards loaded at once")] = 1,
     ) -> None:
         """Validate and load raw records; bad rows go to <file>.quarantine.csv with reasons."""
+        if shards is not None:
+            refuse_both(ctx)
+            if not path.is_dir():
+                raise InputError(f"{path}: --shards loads a directory of table files; expected a directory")
+            if table is not None:
+                raise InputError(f"{path}: --table applies to a single file, not to a directory")
+            _ingest_sharded(path, shards, jobs, progress, wait)
+            return
         if path.is_dir():
             if table is not None:
                 raise InputError(f"{path}: --table applies to a single file, not to a directory")

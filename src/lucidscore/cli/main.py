@@ -27,6 +27,7 @@ from lucidscore.cli import (
     registry_cmds,
     score_cmds,
     service_cmds,
+    shard_cmds,
 )
 from lucidscore.errors import LucidError
 
@@ -67,6 +68,7 @@ COMMANDS = (
     registry_cmds,
     catalogue_cmds,
     oauth_cmds,
+    shard_cmds,
 )
 # Which module registered each top-level command, for modules that add no command group (a group's Typer
 # lives in its module and cannot be registered twice).

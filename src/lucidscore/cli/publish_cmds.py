@@ -3,15 +3,27 @@ reasons and recourse from the active model, one current history row per consumer
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from lucidscore.cli._db import DbOption, open_store
+from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
 from lucidscore.cli._progress import StageBars
+from lucidscore.cli._shards import (
+    fail_if_any,
+    load_map,
+    open_shard,
+    publish_one_shard,
+    refuse_both,
+    require_db,
+    run_shards,
+)
 from lucidscore.cli.data_cmds import _date
+from lucidscore.errors import InputError
 
 
 class PublishEngine(StrEnum):
@@ -20,7 +32,9 @@ class PublishEngine(StrEnum):
 
 
 def publish(
-    db: DbOption,
+    ctx: typer.Context,
+    db: OptionalDbOption = None,
+    *,
     as_of: Annotated[str, typer.Option("--as-of", help="the month's date, YYYY-MM-DD, not in the future")],
     engine: Annotated[
         PublishEngine,
@@ -37,12 +51,24 @@ def publish(
     chunk_consumers: Annotated[
         int, typer.Option(min=1, help="consumers scored and written per transaction")
     ] = 20_000,
+    shards: ShardsOption = None,
+    jobs: Annotated[int, typer.Option(min=1, help="with --shards: shards published at once")] = 1,
 ) -> None:
     """Publish a month with the active model. Publishing it again changes nothing; a consumer whose score
     changed gets a row that supersedes the old one (kept as the trail). The service shows it at once."""
     from lucidscore.service import publish_month
 
     day = _date("--as-of", as_of)
+    if shards is not None:
+        refuse_both(ctx)
+        if engine is not PublishEngine.local:
+            raise InputError(
+                "--engine spark: --shards publishes each shard with the local engine in its own process; "
+                "drop --engine spark"
+            )
+        _publish_sharded(shards, day, chunk_consumers, jobs, changed_only)
+        return
+    db = require_db(db)
     open_store(db).dispose()  # one clear line for a database that cannot be opened, and migrated
     with StageBars() as bars:
         report = publish_month(
@@ -61,6 +87,73 @@ def publish(
         + (", changed consumers only" if report.changed_only else "")
         + f"): {report.consumers:,} consumers scored; {report.new:,} new, {report.superseded:,} superseded "
         f"(a changed score), {report.unchanged:,} unchanged (no row) in {report.seconds:.1f} s",
+        markup=False,
+    )
+
+
+def _publish_sharded(shard_map: str, day: date, chunk: int, jobs: int, changed_only: bool) -> None:
+    """Every shard published by its own process, with the same active model; a summary table."""
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import active_model
+
+    smap = load_map(shard_map)
+    started = time.perf_counter()
+    active: dict[int, tuple[str, str] | None] = {}
+    for shard in smap.shards:
+        engine = open_shard(shard, smap.stamp(shard.index))
+        try:
+            with Session(engine) as session:
+                model = active_model(session)
+                active[shard.index] = None if model is None else (model.model_id, model.content_hash)
+        finally:
+            engine.dispose()
+    missing = [i for i, m in active.items() if m is None]
+    if missing:
+        raise InputError(
+            f"--shards: shard {missing[0]} ({smap.shards[missing[0]].shown}) has no active model; "
+            "register and activate one in every shard: lucidscore model register FILE --shards MAP, then "
+            "lucidscore model activate MODEL_ID --shards MAP"
+        )
+    models = {m for m in active.values() if m is not None}
+    if len(models) > 1:
+        said = "; ".join(f"shard {i}: {m[0]} (content hash {m[1][:12]})" for i, m in active.items() if m)
+        raise InputError(
+            f"--shards: the shards' active models differ ({said}); every shard must publish with the same "
+            "model: lucidscore model activate MODEL_ID --shards MAP"
+        )
+    model_id = next(iter(models))[0]
+    tasks = [(s.index, (s, smap.stamp(s.index), day, chunk, model_id, changed_only)) for s in smap.shards]
+    outcomes = run_shards(publish_one_shard, tasks, jobs)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    table = Table(title=f"published {day.isoformat()} with model {model_id}, {smap.count} shard(s)")
+    for column in ("shard", "database", "consumers", "new", "superseded", "unchanged", "seconds"):
+        table.add_column(column, justify="left" if column in ("shard", "database") else "right")
+    totals = [0, 0, 0, 0]
+    for o in outcomes:
+        r = o.value
+        if r is None:
+            table.add_row(str(o.shard), smap.shards[o.shard].shown, "failed", "", "", "", "")
+            continue
+        for i, n in enumerate((r.consumers, r.new, r.superseded, r.unchanged)):
+            totals[i] += n
+        table.add_row(
+            str(o.shard),
+            smap.shards[o.shard].shown,
+            *(f"{n:,}" for n in (r.consumers, r.new, r.superseded, r.unchanged)),
+            f"{r.seconds:.1f}",
+        )
+    table.add_row(
+        "total", "", *(f"{n:,}" for n in totals), f"{time.perf_counter() - started:.1f}", style="bold"
+    )
+    console.print(table)
+    fail_if_any(outcomes, smap, "publish")
+    console.print(
+        f"published {day.isoformat()} with model {model_id} over {smap.count} shard(s): "
+        f"{totals[0]:,} consumers "
+        f"scored; {totals[1]:,} new, {totals[2]:,} superseded, {totals[3]:,} unchanged",
         markup=False,
     )
 

@@ -4,15 +4,16 @@ with it first when it has no scores), retire one."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._db import DbOption, open_store
+from lucidscore.cli._db import DbOption, OptionalDbOption, ShardsOption, open_store
 from lucidscore.cli._progress import StageBars
-from lucidscore.errors import InputError
+from lucidscore.cli._shards import load_map, open_shard, refuse_both, require_db
+from lucidscore.errors import InputError, LucidError
 
 model_app = typer.Typer(
     help="Models the service scores with: register, list, activate, retire.", no_args_is_help=True
@@ -24,8 +25,9 @@ def _console() -> Console:
 
 
 def register_(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="model JSON written by lucidscore train")],
-    db: DbOption,
+    db: OptionalDbOption = None,
     description: Annotated[str, typer.Option(help="what the model is, for the model list")] = "",
     model_key: Annotated[
         Path | None,
@@ -34,20 +36,40 @@ def register_(
             help="PEM private key to sign the model with (a service run with --model-key verifies it)",
         ),
     ] = None,
+    shards: ShardsOption = None,
 ) -> None:
     """Register a model: its schema, content hash and inputs are checked (a model the policy guard refuses
     is never registered), and it is signed with --model-key. Registering the same file again changes
-    nothing."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
+    nothing. With --shards, in every shard of the map."""
     from lucidscore.artifact import load_artifact
-    from lucidscore.service import load_model_key, register_model
-    from lucidscore.store.service import ModelRecord
+    from lucidscore.service import load_model_key
 
     artifact = load_artifact(file)
     key = load_model_key(model_key) if model_key is not None else None
-    engine = open_store(db, create=True)
+    if shards is not None:
+        refuse_both(ctx)
+        smap = load_map(shards)
+        engines = [open_shard(s, smap.stamp(s.index)) for s in smap.shards]
+        try:
+            for shard, engine in zip(smap.shards, engines, strict=True):
+                _register_in(engine, artifact, key, description, file, prefix=f"shard {shard.index}: ")
+        finally:
+            for engine in engines:
+                engine.dispose()
+        return
+    engine = open_store(require_db(db), create=True)
+    _register_in(engine, artifact, key, description, file)
+
+
+def _register_in(
+    engine: Any, artifact: Any, key: Any, description: str, file: Path, prefix: str = ""
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import register_model
+    from lucidscore.store.service import ModelRecord
+
     try:
         with Session(engine, expire_on_commit=False) as session:
             known = session.scalar(select(ModelRecord.id).where(ModelRecord.model_id == artifact.model_id))
@@ -58,7 +80,7 @@ def register_(
         engine.dispose()
     what = "registered" if new else "already registered, unchanged:"
     _console().print(
-        f"{what} model {record.model_id} (content hash {record.content_hash}); "
+        f"{prefix}{what} model {record.model_id} (content hash {record.content_hash}); "
         f"activate it with: lucidscore model activate {record.model_id}",
         markup=False,
     )
@@ -104,27 +126,59 @@ def _model_id_of(argument: str) -> str:
 
 
 def activate(
+    ctx: typer.Context,
     model_id: Annotated[
         str,
         typer.Argument(
             help="a registered model id (see lucidscore model list), or the model file that was registered"
         ),
     ],
-    db: DbOption,
+    db: OptionalDbOption = None,
     model_key: Annotated[
         Path | None,
         typer.Option("--model-key", help="PEM key the model's registration signature must verify with"),
     ] = None,
+    shards: ShardsOption = None,
 ) -> None:
     """Make a model the one every decision uses. The stored model is checked first (schema, content hash,
     registered hash, policy guard, and its signature with --model-key); a model without scores is first
     published for the newest month, so no
-    decision meets it without a score."""
+    decision meets it without a score. With --shards, in every shard of the map (each checked first)."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import load_model_key, model_artifact, model_by_id
+
+    key = load_model_key(model_key) if model_key is not None else None
+    model_id = _model_id_of(model_id)
+    if shards is None:
+        db = require_db(db)
+        _activate_in(open_store(db), db, model_id, key)
+        return
+    refuse_both(ctx)
+    smap = load_map(shards)
+    for shard in smap.shards:  # every shard holds the model and it passes its checks, before any changes
+        engine = open_shard(shard, smap.stamp(shard.index))
+        try:
+            with Session(engine) as session:
+                try:
+                    model = model_by_id(session, model_id)
+                    if model.retired_at is None:
+                        model_artifact(model, key)
+                except LucidError as exc:
+                    raise type(exc)(f"shard {shard.index} ({shard.shown}): {exc.message}") from None
+        finally:
+            engine.dispose()
+    for shard in smap.shards:
+        _activate_in(
+            open_shard(shard, smap.stamp(shard.index)), shard.url, model_id, key, f"shard {shard.index}: "
+        )
+
+
+def _activate_in(engine: Any, db: str, model_id: str, key: Any, prefix: str = "") -> None:
     from sqlalchemy.orm import Session
 
     from lucidscore.service import activate as activate_in_service
     from lucidscore.service import (
-        load_model_key,
         model_artifact,
         model_by_id,
         newest_month,
@@ -132,9 +186,6 @@ def activate(
         published_month,
     )
 
-    key = load_model_key(model_key) if model_key is not None else None
-    model_id = _model_id_of(model_id)
-    engine = open_store(db)
     console = _console()
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -147,17 +198,17 @@ def activate(
                 with StageBars() as bars:
                     report = publish_month(db, month, model_id=model_id, progress=bars)
                 console.print(
-                    f"scored {report.consumers:,} consumers with {model_id} for {month.isoformat()}",
+                    f"{prefix}scored {report.consumers:,} consumers with {model_id} for {month.isoformat()}",
                     markup=False,
                 )
             activate_in_service(session, None, model_id, key)
             unscored = published_month(session, model_id) is None
     finally:
         engine.dispose()
-    console.print(f"model {model_id} is active", markup=False)
+    console.print(f"{prefix}model {model_id} is active", markup=False)
     if unscored:
         console.print(
-            "note: no month is published yet; decisions answer 'no score' until lucidscore publish "
+            f"{prefix}note: no month is published yet; decisions answer 'no score' until lucidscore publish "
             "--as-of YYYY-MM-DD has run",
             markup=False,
         )

@@ -8,6 +8,13 @@ from lucidscore.ingest._file import ingest_file, ingest_frame
 from lucidscore.ingest._progress import NoProgress, ProgressSink, RichProgress
 from lucidscore.ingest._quarantine import quarantine_path, read_quarantine, write_quarantine_file
 from lucidscore.ingest._report import FileReport, IngestReport
+from lucidscore.ingest._sharded import (
+    RoutedFile,
+    RoutedRun,
+    ingest_routed_shard,
+    merge_shard_reports,
+    route_directory,
+)
 
 __all__ = [
     "REQUIRED_TABLES",
@@ -16,12 +23,17 @@ __all__ = [
     "NoProgress",
     "ProgressSink",
     "RichProgress",
+    "RoutedFile",
+    "RoutedRun",
     "correct_record",
     "find_table_files",
     "ingest_directory",
     "ingest_file",
     "ingest_frame",
+    "ingest_routed_shard",
+    "merge_shard_reports",
     "quarantine_path",
     "read_quarantine",
+    "route_directory",
     "write_quarantine_file",
 ]

@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -364,6 +365,45 @@ def ingest_file(
     -------
     FileReport with rows read, accepted, quarantined, inserted, superseded and unchanged.
     """
+    source = open_source(path, table, batch_bytes=batch_bytes, batch_rows=batch_rows)
+    return _ingest(
+        engine,
+        source.record,
+        str(source.path),
+        source.sha256,
+        source.batches,
+        source.after_read,
+        source.total,
+        quarantine_path(source.path),
+        progress,
+        now,
+        wait,
+    )
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A table file checked and ready to read: its record table, SHA-256, row count (for progress), the
+    batches of rows (callable again for a second reading) and, after a reading, the problems of the lines
+    that never became rows."""
+
+    path: Path
+    record: RecordTable
+    sha256: str
+    total: int | None
+    batches: Callable[[], Iterator[RawBatch]]
+    after_read: Callable[[], pl.DataFrame]
+
+
+def open_source(
+    path: Path | str,
+    table: str,
+    *,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> FileSource:
+    """The file-level checks of ``ingest_file`` (no such file, empty, not UTF-8, wrong columns raise
+    ``InputError``) and how to read the file's rows."""
     path = Path(path)
     record = _record(table)
     if not path.exists():
@@ -388,18 +428,8 @@ def ingest_file(
             return iter_parquet(path, record, batch_rows)
         return iter_csv(path, record, batch_bytes, parsed, scan.faults)
 
-    return _ingest(
-        engine,
-        record,
-        str(path),
-        scan.sha256,
-        batches,
-        lambda: _parse_problems(parsed, scan),
-        count_rows(path, scan),
-        quarantine_path(path),
-        progress,
-        now,
-        wait,
+    return FileSource(
+        path, record, scan.sha256, count_rows(path, scan), batches, lambda: _parse_problems(parsed, scan)
     )
 
 
