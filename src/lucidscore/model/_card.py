@@ -317,10 +317,11 @@ def fit_card(
     params: ScorecardParams,
     progress: Progress | None = None,
     rows: npt.NDArray[np.int64] | None = None,
+    quick_rounds: int | None = None,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
-    clip."""
+    clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``)."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows)
@@ -361,7 +362,7 @@ def fit_card(
             progress(f"{name}: refining points")
         trends = [params.trend_of(c.name) for c in final]
         refined = refine_card(
-            out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins
+            out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins, quick_rounds
         )
         out_chars, cell_points = refined.characteristics, refined.cell_points
         notes += refinement_notes(refined)

@@ -71,6 +71,11 @@ REFINED_TRENDS = ("auto", "none")
 # cross-validation inside the training parts, caps of 12, 16 and 40 bins gave the same AUC, above a cap of 8
 # (simulated 0.7170 -> 0.7174, higher on every fold; Taiwan 0.7756 -> 0.7758; German is not refined).
 REFINED_BINS_PER_BIN = 2
+# The shape and segment searches compare quickly refined fold cards: one boosting run of this many rounds
+# on all the card's rows (nothing held out, no bags). On the 2x4-fold cross-validation inside the training
+# parts, 5 / 10 / 20 / 40 rounds gave Taiwan 0.7783 / 0.7785 / 0.7782 / 0.7772 (unrefined searches:
+# 0.7764); docs/model.md step 8.
+QUICK_ROUNDS = 10
 
 
 @njit(cache=True, nogil=True)
@@ -108,13 +113,15 @@ def boost_cells(
     step = np.zeros(n_cells)
     best_round = 0
     best_loss = 0.0  # held-out log loss of the card itself: a correction must beat it
+    any_held = False
     for i in range(n):
         if held[i]:
+            any_held = True
             q = 1.0 / (1.0 + np.exp(-eta[i]))
             best_loss -= np.log(q) if y[i] else np.log(1.0 - q)
     for r in range(1, max_rounds + 1):
         done = r - 1  # rounds of steps in f
-        check = done > 0 and done % check_every == 0
+        check = any_held and done > 0 and done % check_every == 0
         gh[:] = 0.0
         loss = 0.0
         for i in range(n):
@@ -182,6 +189,8 @@ def boost_cells(
                 step[c] = left if c <= split else right
         for c in range(n_cells):
             f[c] += step[c]
+    if not any_held:  # nothing held out (a quick refinement): all ``max_rounds`` rounds
+        return f, max_rounds
     return best_f, best_round
 
 
@@ -254,15 +263,19 @@ def refine_card(
     woe_prior: float,
     trends: Sequence[str],
     max_bins: int,
+    quick_rounds: int | None = None,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
-    binnings with each training row's cell, ``y`` the segment's training targets, aligned with them."""
+    binnings with each training row's cell, ``y`` the segment's training targets, aligned with them.
+    ``quick_rounds``: the searches' quick refinement instead (``refine_sample``)."""
     if not refinable(chars, trends) or y.size < MIN_ROWS or y.min() == y.max():
         return Refined(chars, [], [], {})
     take = sample_positions(y.size)
     cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
     ys = y if take is None else y[take]
-    return refine_sample(chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins)
+    return refine_sample(
+        chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, quick_rounds
+    )
 
 
 def refine_sample(
@@ -275,10 +288,15 @@ def refine_sample(
     woe_prior: float,
     trends: Sequence[str],
     max_bins: int,
+    quick_rounds: int | None = None,
 ) -> Refined:
     """``refine_card`` from the rows ``sample_positions`` picks (each characteristic's cell of each, and
     their targets) and the columns' per-cell counts of all the segment's rows (``fine_counts``,
-    ``fine_bads``): what the Spark engine collects."""
+    ``fine_bads``): what the Spark engine collects.
+
+    ``quick_rounds`` (the searches' fold cards, ``QUICK_ROUNDS``): one boosting run of that many rounds
+    on every row read, nothing held out and no bags; milliseconds a card, so that the shape and segment
+    searches compare cards as refinement will leave them."""
     todo = refinable(chars, trends)
     n_rows = int(columns[0].fine_counts.sum())
     if not todo or n_rows < MIN_ROWS or ys.min() == ys.max():
@@ -302,8 +320,16 @@ def refine_sample(
         )  # fmt: skip
         return out
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
-        bags = list(pool.map(bag, range(BAGS)))
+    if quick_rounds is not None:
+        nothing_held = np.zeros(ys.size, dtype=np.bool_)
+        quick: tuple[npt.NDArray[np.float64], int] = boost_cells(
+            codes, cell_start, n_plain, ys, es, nothing_held,
+            LEARNING_RATE, MIN_HESSIAN, quick_rounds, CHECK_EVERY, PATIENCE,
+        )  # fmt: skip
+        bags = [quick]
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
+            bags = list(pool.map(bag, range(BAGS)))
     correction = np.mean([f for f, _ in bags], axis=0)
     out = list(chars)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}

@@ -31,6 +31,7 @@ import pandas as pd
 
 from lucidscore.artifact import Characteristic, Condition, Segment, condition_mask, reference_scores
 from lucidscore.errors import InputError
+from lucidscore.model import _refine
 from lucidscore.model._card import Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._metrics import discrimination
@@ -161,9 +162,26 @@ def candidate_splits(
 
 
 def unrefined(p: ScorecardParams) -> ScorecardParams:
-    """The searches compare cards before refinement (``_refine``): dozens of fold cards per fit, each
-    refined would cost more than the rest of the fit; refinement corrects the cards they choose."""
+    """``p`` without refinement (``_refine``): the card the candidate splits are read from."""
     return p.model_copy(update={"refine": False}) if p.refine else p
+
+
+def fold_card(
+    name: str,
+    cond: Condition | None,
+    columns: Columns,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    p: ScorecardParams,
+    rows: npt.NDArray[np.int64],
+) -> Segment:
+    """A fold's card as the searches compare it: refined quickly (one boosting run of
+    ``_refine.QUICK_ROUNDS`` rounds, nothing held out) when ``p.refine``, so that a split or shape is
+    judged as refinement will leave it (``QUICK_ROUNDS`` 0: unrefined, as before issue 14's last step)."""
+    rounds = _refine.QUICK_ROUNDS
+    if not p.refine or rounds <= 0:
+        return fit_card(name, cond, columns, y, kinds, unrefined(p), rows=rows)[0]
+    return fit_card(name, cond, columns, y, kinds, p, rows=rows, quick_rounds=rounds)[0]
 
 
 def fold_auc(
@@ -190,7 +208,7 @@ def fold_auc(
         if yy.size == 0 or yy.min() == yy.max():
             return None
         try:
-            seg, _, _ = fit_card(name, c, columns, yy, kinds, unrefined(p), rows=rows)
+            seg = fold_card(name, c, columns, yy, kinds, p, rows)
         except InputError:
             return None
         segments.append(seg)
