@@ -50,6 +50,11 @@ from lucidscore.model._binning import (
 )
 
 REFINE_ROWS = 40_000
+# Cards of one model share REFINE_ROWS (each reads REFINE_ROWS / cards), but each may read at least
+# SHARED_ROWS: on the 1,000,000 noisy Taiwan rows a second card refined and searched on 40,000 rows of its
+# own cost ~1 CPU-s more than one card (BENCHMARKS.md, issue 14); every card of the accuracy benchmarks
+# has fewer rows than this, so reads all of them either way.
+SHARED_ROWS = 20_000
 # Fewer rows than this and the held-out share (15% of 2,000 = 300 rows) cannot tell a shape from noise:
 # on the German credit data (700 training rows), bags stopped anywhere from round 0 to 310 from fold to
 # fold and one fold lost 0.026 AUC; the card's points are kept as they are.
@@ -246,12 +251,22 @@ def refinable(chars: Sequence[Characteristic], trends: Sequence[str]) -> list[in
     ]
 
 
-def sample_positions(n: int) -> npt.NDArray[np.int64] | None:
+def rows_per_card(cards: int) -> int:
+    """How many rows refinement and the interaction search read at most in each card of a model of
+    ``cards`` cards: ``REFINE_ROWS`` shared, at least ``SHARED_ROWS`` each.
+
+    >>> rows_per_card(1), rows_per_card(2), rows_per_card(5)
+    (40000, 20000, 20000)
+    """
+    return max(REFINE_ROWS // max(cards, 1), SHARED_ROWS)
+
+
+def sample_positions(n: int, limit: int = REFINE_ROWS) -> npt.NDArray[np.int64] | None:
     """Which of a segment's ``n`` rows (in row order) refinement reads: None for all of them, else a
-    sorted seeded sample of ``REFINE_ROWS`` (every engine takes these positions)."""
-    if n <= REFINE_ROWS:
+    sorted seeded sample of ``limit`` (``rows_per_card``; every engine takes these positions)."""
+    if n <= limit:
         return None
-    return np.sort(np.random.default_rng(0).choice(n, REFINE_ROWS, replace=False))
+    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
 
 
 def refine_card(
@@ -264,13 +279,15 @@ def refine_card(
     trends: Sequence[str],
     max_bins: int,
     quick_rounds: int | None = None,
+    limit: int = REFINE_ROWS,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
     binnings with each training row's cell, ``y`` the segment's training targets, aligned with them.
-    ``quick_rounds``: the searches' quick refinement instead (``refine_sample``)."""
+    ``quick_rounds``: the searches' quick refinement instead (``refine_sample``); ``limit``: rows read
+    at most (``rows_per_card``)."""
     if not refinable(chars, trends) or y.size < MIN_ROWS or y.min() == y.max():
         return Refined(chars, [], [], {})
-    take = sample_positions(y.size)
+    take = sample_positions(y.size, limit)
     cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
     ys = y if take is None else y[take]
     return refine_sample(
