@@ -226,7 +226,8 @@ def test_screened_sign_drops_keep_the_rule_on_every_row(seed: int, k: int, margi
 def test_screening_drops_what_every_row_drops() -> None:
     """A sample of every other distinct row drops what it finds wrong-signed by more than the margin
     (here +0.046 on every row), every row decides the rest: the same drops (perhaps in another order)
-    and the same coefficients as fitting every row after each drop; the notes say which drop a sample decided."""
+    and the same coefficients as fitting every row after each drop; the notes say which drop a sample
+    decided."""
     import lucidscore.model._card as card
 
     codes, tables, y = _suppressed(1, 20_000, 4)

@@ -257,6 +257,9 @@ SCREEN_SAMPLE = 65_536
 # The sample drops only what it finds clearly wrong-signed; a coefficient between 0 and this is left to
 # the fit on every row (on those rows a sample fit had PAY_AMT2 at +0.001, which every row puts below 0).
 SCREEN_MARGIN = 0.02
+# The fit on every row starts from the sample's fit unless that has a coefficient or intercept this large
+# (WOE coefficients are near -1; a tiny or separable sample can run off to huge ones).
+SANE_START = 30.0
 
 
 def sign_safe_regression(
@@ -284,9 +287,10 @@ def sign_safe_fit(
     Above ``SCREEN_ROWS`` distinct rows (data that no longer compress, such as a million rows with noise
     on every number), the characteristics to drop are first found by the same rule on an evenly strided
     ``SCREEN_SAMPLE`` of the distinct rows (weights scaled to the same total; only coefficients above
-    ``SCREEN_MARGIN`` are dropped there), and the loop then goes on
-    on every row from what is left, warm-started: one full fit instead of one per drop when the sample
-    finds them all, and the rule still holds on every row (a sign the sample missed is dropped there).
+    ``SCREEN_MARGIN`` are dropped there), and the loop then goes on on every row from what is left,
+    warm-started from the sample's fit (``SANE_START``): one full fit instead of one per drop when the
+    sample finds them all, and the rule still holds on every row (a sign the sample missed is dropped
+    there).
     Both engines compress to the same rows in the same order, so both drop the same."""
     keep = list(range(len(names)))
     notes: list[str] = []
@@ -300,7 +304,9 @@ def sign_safe_fit(
         keep, start, notes, _ = _drop_wrong_signs(*sample, tables, names, c, keep, where, SCREEN_MARGIN)
         if not keep:
             return [], 0.0, np.empty(0), notes
-    keep, start, more, fitted = _drop_wrong_signs(distinct, t, w, tables, names, c, keep, "", 0.0, start)
+        if start is not None and not float(np.max(np.abs(start))) <= SANE_START:
+            start = None  # the sample's fit ran off (a separable sample): every row's fit starts afresh
+    keep, _, more, fitted = _drop_wrong_signs(distinct, t, w, tables, names, c, keep, "", 0.0, start)
     notes += more
     if fitted is None:
         return [], 0.0, np.empty(0), notes
