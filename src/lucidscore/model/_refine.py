@@ -8,7 +8,8 @@ Machine builds its shapes:
 1. each characteristic's cells are the pre-bins its bins were merged from (numeric: missing, each declared
    special value, each quantile pre-bin; categorical: its bins);
 2. starting from the card's log-odds on the segment's training rows (a seeded sample of at most
-   ``REFINE_ROWS``; segments of fewer than ``MIN_ROWS`` rows keep their points), rounds of cyclic
+   ``REFINE_ROWS``, shared by the model's cards: ``rows_per_card``; segments of fewer than
+   ``MIN_ROWS`` rows keep their points), rounds of cyclic
    boosting add to every cell: per characteristic and round, one two-leaf split of its ordered cells
    (the Newton step of each side, times the learning rate), and a step of its own for the missing and
    special cells; all characteristics step together from the same gradients (a round costs one pass

@@ -10,8 +10,9 @@ two cards rank held-out rows better than one card, on every fold:
    each interval edge of a numeric one and ``column in {...}`` for each leading run of a categorical
    one's bins, where each side holds ``MIN_SIDE_SHARE`` of the rows and satisfies ``min_segment_rows`` /
    ``min_segment_bads``; at most ``MAX_CANDIDATES``, highest IV first;
-3. ``SEARCH_FOLDS``-fold stratified cross-validation of one card against each two-card split, fold
-   by fold: a candidate stops at its first fold where the two cards do not rank better;
+3. ``SEARCH_FOLDS``-fold stratified cross-validation of one card against each two-card split (every
+   fold card quickly refined when the fit refines: ``fold_card``), fold by fold: a candidate stops at
+   its first fold where the two cards do not rank better;
 4. of the candidates better on every fold, the one with the largest mean AUC gain is kept if that gain
    is at least ``MIN_GAIN``; otherwise one card.
 
@@ -177,7 +178,7 @@ def fold_card(
 ) -> Segment:
     """A fold's card as the searches compare it: refined quickly (one boosting run of
     ``_refine.QUICK_ROUNDS`` rounds, nothing held out) when ``p.refine``, so that a split or shape is
-    judged as refinement will leave it (``QUICK_ROUNDS`` 0: unrefined, as before issue 14's last step)."""
+    judged as refinement will leave it (``QUICK_ROUNDS`` 0: unrefined, as the searches were before)."""
     rounds = _refine.QUICK_ROUNDS
     if not p.refine or rounds <= 0:
         return fit_card(name, cond, columns, y, kinds, unrefined(p), rows=rows)[0]
