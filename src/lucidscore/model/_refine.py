@@ -79,8 +79,9 @@ REFINED_TRENDS = ("auto", "none")
 REFINED_BINS_PER_BIN = 2
 # The shape and segment searches compare quickly refined fold cards: one boosting run of this many rounds
 # on all the card's rows (nothing held out, no bags). On the 2x4-fold cross-validation inside the training
-# parts, 5 / 10 / 20 / 40 rounds gave Taiwan 0.7783 / 0.7785 / 0.7782 / 0.7772 (unrefined searches:
-# 0.7764); docs/model.md step 8.
+# parts, 5 / 10 / 20 / 40 rounds gave Taiwan 0.7783 / 0.7785 / 0.7782 / 0.7772 when refined cards kept 8
+# bins; with 16 bins and 5-group grids, 10 rounds give 0.7787 against 0.7764 for unrefined searches
+# (simulated 0.7174 -> 0.7177, German unchanged); docs/model.md step 7b.
 QUICK_ROUNDS = 10
 
 
