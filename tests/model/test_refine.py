@@ -160,3 +160,80 @@ def test_piecewise_groups_are_the_best_cut_into_at_most_k_runs(
         groups = np.searchsorted(np.array(cuts, dtype=np.int64), np.arange(n), side="right")
         best = min(best, _runs_cost(v, w, groups))
     assert _runs_cost(v, w, got) <= best + 1e-6 * (1.0 + best)
+
+
+def test_a_quick_refinement_runs_every_round_on_every_row() -> None:
+    """With nothing held out (the searches' quick refinement) the boosting neither checks nor stops: it
+    runs ``max_rounds`` rounds, reads every row, and gives the same corrections every time."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    codes = rng.integers(0, 6, (n, 2)).astype(np.int16)
+    y = (rng.random(n) < np.where(codes[:, 0] >= 3, 0.4, 0.1)).astype(np.int8)
+    start, plain = np.array([0, 6, 12], np.int64), np.array([1, 1], np.int64)
+    nothing = np.zeros(n, dtype=np.bool_)
+
+    def run(rounds: int) -> tuple[np.ndarray, int]:
+        return boost_cells(codes, start, plain, y, np.full(n, -1.5), nothing, 0.1, 2.0, rounds, 5, 20)
+
+    ten, rounds = run(10)
+    assert rounds == 10
+    np.testing.assert_array_equal(ten, run(10)[0])
+    assert ten[4:6].mean() > ten[1:3].mean()  # the riskier cells of the first column gain log-odds of bad
+    assert np.abs(run(20)[0]).sum() > np.abs(ten).sum()  # more rounds, larger corrections
+    assert not run(0)[0].any()
+
+
+def test_the_searches_compare_quickly_refined_cards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fold card of the searches is refined quickly (``QUICK_ROUNDS``) when the fit refines, so a
+    wavy characteristic gets more bins there than unrefined; with ``QUICK_ROUNDS`` 0 it is the card
+    before refinement, and the choice is deterministic either way."""
+    from lucidscore.model import _refine
+    from lucidscore.model._card import model_columns
+    from lucidscore.model._frame import column_kind
+    from lucidscore.model._params import ScorecardParams
+    from lucidscore.model._search import fold_card
+
+    table = wavy(6000, 7)
+    frame = table.drop(columns=["bad"])
+    y = table["bad"].to_numpy(np.int8)
+    kinds = {c: column_kind(frame[c], c) for c in frame.columns}
+    columns = model_columns(frame, kinds)
+    rows = np.flatnonzero(np.arange(6000) % 3 != 0)  # a fold's training rows, as positions
+    p = ScorecardParams()
+
+    def bins_of_x() -> int:
+        card = fold_card("default", None, columns, y[rows], kinds, p, rows)
+        again = fold_card("default", None, columns, y[rows], kinds, p, rows)
+        assert card == again
+        return len(next(c for c in card.characteristics if c.name == "x").bins)
+
+    quick = bins_of_x()
+    monkeypatch.setattr(_refine, "QUICK_ROUNDS", 0)
+    assert quick > bins_of_x()
+
+
+def test_cards_of_one_model_share_the_rows_refinement_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One card reads at most ``REFINE_ROWS`` rows, each of two cards ``rows_per_card(2)`` (a seeded
+    sample in row order, so the same cards every time)."""
+    from lucidscore.model import _refine
+
+    monkeypatch.setattr(_refine, "REFINE_ROWS", 4000)
+    monkeypatch.setattr(_refine, "SHARED_ROWS", 2500)
+    read: list[int] = []
+    real = _refine.refine_sample
+
+    def counted(*args: object, **kwargs: object) -> object:
+        if kwargs.get("quick_rounds", args[9] if len(args) > 9 else None) is None:
+            read.append(len(args[3]))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_refine, "refine_sample", counted)
+    table = wavy(12_000, 9)
+    rule = {"column": "months_late", "op": ">=", "value": 1.0}
+    _fit(table)
+    assert read == [4000]
+    read.clear()
+    two = _fit(table, segment_rule=rule).artifact_
+    assert [s.n_train > 2500 for s in two.segments] == [True, True]
+    assert read == [2500, 2500]
+    assert _fit(table, segment_rule=rule).artifact_.segments == two.segments

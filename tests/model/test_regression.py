@@ -174,3 +174,74 @@ def test_newton_on_bin_codes_matches_the_dense_regression(n: int, c: float) -> N
             codes, cols, [tables[j] for j in cols], t, w, c, np.full(len(cols) + 1, 2.0)
         )
         np.testing.assert_allclose(again[1], dense[1], atol=1e-6)
+
+
+def _suppressed(seed: int, n: int, k: int) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Bin codes, WOE tables and targets where the later characteristics copy the first with noise:
+    given the first, their WOE can take the wrong sign (the suppressor effects the sign rule drops)."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 6, n)
+    codes = [base.astype(np.int16)]
+    for _ in range(k - 1):
+        noisy = np.where(rng.random(n) < 0.7, base, rng.integers(0, 6, n))
+        codes.append(noisy.astype(np.int16))
+    extra = rng.integers(0, 4, n)
+    codes.append(extra.astype(np.int16))
+    logit = -2.0 + 0.5 * base - 0.3 * extra
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+    tables = []
+    for c in codes:
+        bad = np.bincount(c, weights=y, minlength=c.max() + 1) + 0.5
+        good = np.bincount(c, weights=1 - y, minlength=c.max() + 1) + 0.5
+        tables.append(np.log((good / good.sum()) / (bad / bad.sum())))
+    return codes, tables, y
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 5), margin=st.sampled_from([0.0, 0.02, 0.5]))
+def test_screened_sign_drops_keep_the_rule_on_every_row(seed: int, k: int, margin: float) -> None:
+    """Whatever the sample drops, the fit returned has every coefficient negative on all rows, keeps
+    a subset of the characteristics, and is the full fit of what it keeps; the same every time."""
+    import lucidscore.model._card as card
+
+    codes, tables, y = _suppressed(seed, 3000, k)
+    distinct, t, w = compress_rows(codes, y)
+    names = [f"c{j}" for j in range(len(codes))]
+    old = card.SCREEN_ROWS, card.SCREEN_SAMPLE, card.SCREEN_MARGIN
+    card.SCREEN_ROWS, card.SCREEN_SAMPLE, card.SCREEN_MARGIN = 10, 200, margin
+    try:
+        keep, intercept, coef, notes = card.sign_safe_fit(distinct, t, w, tables, names, 1.0)
+        again = card.sign_safe_fit(distinct, t, w, tables, names, 1.0)
+    finally:
+        card.SCREEN_ROWS, card.SCREEN_SAMPLE, card.SCREEN_MARGIN = old
+    assert keep == again[0] and coef.tolist() == again[2].tolist() and notes == again[3]
+    assert set(keep) <= set(range(len(names))) and len(notes) == len(names) - len(keep)
+    if keep:
+        assert (coef < 0).all()
+        b0, b = logistic_newton_binned(distinct, keep, [tables[j] for j in keep], t, w, 1.0)
+        np.testing.assert_allclose(coef, b, atol=1e-5)
+        assert intercept == pytest.approx(b0, abs=1e-5)
+
+
+def test_screening_drops_what_every_row_drops() -> None:
+    """A sample of every other distinct row drops what it finds wrong-signed by more than the margin
+    (here +0.046 on every row), every row decides the rest: the same drops (perhaps in another order)
+    and the same coefficients as fitting every row after each drop; the notes say which drop a sample
+    decided."""
+    import lucidscore.model._card as card
+
+    codes, tables, y = _suppressed(1, 20_000, 4)
+    distinct, t, w = compress_rows(codes, y)
+    names = [f"c{j}" for j in range(len(codes))]
+    exact = card.sign_safe_fit(distinct, t, w, tables, names, 1.0)
+    assert exact[3], "the case needs a drop"
+    old = card.SCREEN_ROWS, card.SCREEN_SAMPLE
+    card.SCREEN_ROWS, card.SCREEN_SAMPLE = 100, 1000
+    try:
+        screened = card.sign_safe_fit(distinct, t, w, tables, names, 1.0)
+    finally:
+        card.SCREEN_ROWS, card.SCREEN_SAMPLE = old
+    assert screened[0] == exact[0]
+    np.testing.assert_allclose(screened[2], exact[2], atol=1e-6)
+    assert "evenly strided" in screened[3][0]
+    assert sorted(n.split(":")[0] for n in screened[3]) == sorted(n.split(":")[0] for n in exact[3])

@@ -38,7 +38,7 @@ from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_co
 from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._refine import sample_positions
+from lucidscore.model._refine import REFINE_ROWS, rows_per_card, sample_positions
 from lucidscore.model._search import rule_name, search_segment
 from lucidscore.model._shape import ShapeResult, choose_shape
 from lucidscore.policy.guard import check_model_inputs
@@ -193,13 +193,16 @@ def _fit_segments(
     scores = np.zeros(len(frame), dtype=np.int64)
     per_card: list[npt.NDArray[np.int64]] = []
     columns = model_columns(frame, card_kinds)  # each card bins its rows of these, in place
+    limit = rows_per_card(len(plan))  # refinement's and the grids' rows, shared by the cards
     for name, cond, rows in plan:
         where = None if rows.all() else np.flatnonzero(rows)
-        seg, seg_notes, seg_raw = fit_card(name, cond, columns, y[rows], card_kinds, p, progress, rows=where)
+        seg, seg_notes, seg_raw = fit_card(
+            name, cond, columns, y[rows], card_kinds, p, progress, rows=where, refine_rows=limit
+        )
         if p.interactions:
             if progress is not None:
                 progress(f"{name}: searching interactions")
-            seg, pair_notes, seg_raw = with_interactions(seg, frame, rows, y[rows], seg_raw, p)
+            seg, pair_notes, seg_raw = with_interactions(seg, frame, rows, y[rows], seg_raw, p, limit)
             seg_notes += pair_notes
         seg_scores = np.clip(seg_raw, MIN_SCORE, MAX_SCORE)
         segments.append(seg)
@@ -221,12 +224,13 @@ def with_interactions(
     y: npt.NDArray[np.int8],
     raw: npt.NDArray[np.int64],
     p: ScorecardParams,
+    limit: int = REFINE_ROWS,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """``seg`` with the interaction grids its training rows (``rows`` of ``frame``, targets ``y``) support,
-    read where refinement reads (``sample_positions``); notes on each grid; the rows' points before the
-    clip (``raw``, the card's) with the grids' points added."""
+    read where refinement reads (``sample_positions``, at most ``limit`` rows); notes on each grid; the
+    rows' points before the clip (``raw``, the card's) with the grids' points added."""
     positions = np.flatnonzero(rows)
-    take = sample_positions(positions.size)
+    take = sample_positions(positions.size, limit)
     read = positions if take is None else positions[take]
     names = [c.name for c in seg.characteristics]
     inters, notes = segment_interactions(

@@ -8,7 +8,8 @@ Machine builds its shapes:
 1. each characteristic's cells are the pre-bins its bins were merged from (numeric: missing, each declared
    special value, each quantile pre-bin; categorical: its bins);
 2. starting from the card's log-odds on the segment's training rows (a seeded sample of at most
-   ``REFINE_ROWS``; segments of fewer than ``MIN_ROWS`` rows keep their points), rounds of cyclic
+   ``REFINE_ROWS``, shared by the model's cards: ``rows_per_card``; segments of fewer than
+   ``MIN_ROWS`` rows keep their points), rounds of cyclic
    boosting add to every cell: per characteristic and round, one two-leaf split of its ordered cells
    (the Newton step of each side, times the learning rate), and a step of its own for the missing and
    special cells; all characteristics step together from the same gradients (a round costs one pass
@@ -50,6 +51,11 @@ from lucidscore.model._binning import (
 )
 
 REFINE_ROWS = 40_000
+# Cards of one model share REFINE_ROWS (each reads REFINE_ROWS / cards), but each may read at least
+# SHARED_ROWS: on the 1,000,000 noisy Taiwan rows a second card refined and searched on 40,000 rows of its
+# own cost ~1 CPU-s more than one card (BENCHMARKS.md, issue 14); every card of the accuracy benchmarks
+# has fewer rows than this, so reads all of them either way.
+SHARED_ROWS = 20_000
 # Fewer rows than this and the held-out share (15% of 2,000 = 300 rows) cannot tell a shape from noise:
 # on the German credit data (700 training rows), bags stopped anywhere from round 0 to 310 from fold to
 # fold and one fold lost 0.026 AUC; the card's points are kept as they are.
@@ -71,6 +77,12 @@ REFINED_TRENDS = ("auto", "none")
 # cross-validation inside the training parts, caps of 12, 16 and 40 bins gave the same AUC, above a cap of 8
 # (simulated 0.7170 -> 0.7174, higher on every fold; Taiwan 0.7756 -> 0.7758; German is not refined).
 REFINED_BINS_PER_BIN = 2
+# The shape and segment searches compare quickly refined fold cards: one boosting run of this many rounds
+# on all the card's rows (nothing held out, no bags). On the 2x4-fold cross-validation inside the training
+# parts, 5 / 10 / 20 / 40 rounds gave Taiwan 0.7783 / 0.7785 / 0.7782 / 0.7772 when refined cards kept 8
+# bins; with 16 bins and 5-group grids, 10 rounds give 0.7787 against 0.7764 for unrefined searches
+# (simulated 0.7174 -> 0.7177, German unchanged); docs/model.md step 7b.
+QUICK_ROUNDS = 10
 
 
 @njit(cache=True, nogil=True)
@@ -108,13 +120,15 @@ def boost_cells(
     step = np.zeros(n_cells)
     best_round = 0
     best_loss = 0.0  # held-out log loss of the card itself: a correction must beat it
+    any_held = False
     for i in range(n):
         if held[i]:
+            any_held = True
             q = 1.0 / (1.0 + np.exp(-eta[i]))
             best_loss -= np.log(q) if y[i] else np.log(1.0 - q)
     for r in range(1, max_rounds + 1):
         done = r - 1  # rounds of steps in f
-        check = done > 0 and done % check_every == 0
+        check = any_held and done > 0 and done % check_every == 0
         gh[:] = 0.0
         loss = 0.0
         for i in range(n):
@@ -182,6 +196,8 @@ def boost_cells(
                 step[c] = left if c <= split else right
         for c in range(n_cells):
             f[c] += step[c]
+    if not any_held:  # nothing held out (a quick refinement): all ``max_rounds`` rounds
+        return f, max_rounds
     return best_f, best_round
 
 
@@ -237,12 +253,22 @@ def refinable(chars: Sequence[Characteristic], trends: Sequence[str]) -> list[in
     ]
 
 
-def sample_positions(n: int) -> npt.NDArray[np.int64] | None:
+def rows_per_card(cards: int) -> int:
+    """How many rows refinement and the interaction search read at most in each card of a model of
+    ``cards`` cards: ``REFINE_ROWS`` shared, at least ``SHARED_ROWS`` each.
+
+    >>> rows_per_card(1), rows_per_card(2), rows_per_card(5)
+    (40000, 20000, 20000)
+    """
+    return max(REFINE_ROWS // max(cards, 1), SHARED_ROWS)
+
+
+def sample_positions(n: int, limit: int = REFINE_ROWS) -> npt.NDArray[np.int64] | None:
     """Which of a segment's ``n`` rows (in row order) refinement reads: None for all of them, else a
-    sorted seeded sample of ``REFINE_ROWS`` (every engine takes these positions)."""
-    if n <= REFINE_ROWS:
+    sorted seeded sample of ``limit`` (``rows_per_card``; every engine takes these positions)."""
+    if n <= limit:
         return None
-    return np.sort(np.random.default_rng(0).choice(n, REFINE_ROWS, replace=False))
+    return np.sort(np.random.default_rng(0).choice(n, limit, replace=False))
 
 
 def refine_card(
@@ -254,15 +280,21 @@ def refine_card(
     woe_prior: float,
     trends: Sequence[str],
     max_bins: int,
+    quick_rounds: int | None = None,
+    limit: int = REFINE_ROWS,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
-    binnings with each training row's cell, ``y`` the segment's training targets, aligned with them."""
+    binnings with each training row's cell, ``y`` the segment's training targets, aligned with them.
+    ``quick_rounds``: the searches' quick refinement instead (``refine_sample``); ``limit``: rows read
+    at most (``rows_per_card``)."""
     if not refinable(chars, trends) or y.size < MIN_ROWS or y.min() == y.max():
         return Refined(chars, [], [], {})
-    take = sample_positions(y.size)
+    take = sample_positions(y.size, limit)
     cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
     ys = y if take is None else y[take]
-    return refine_sample(chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins)
+    return refine_sample(
+        chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, quick_rounds
+    )
 
 
 def refine_sample(
@@ -275,10 +307,15 @@ def refine_sample(
     woe_prior: float,
     trends: Sequence[str],
     max_bins: int,
+    quick_rounds: int | None = None,
 ) -> Refined:
     """``refine_card`` from the rows ``sample_positions`` picks (each characteristic's cell of each, and
     their targets) and the columns' per-cell counts of all the segment's rows (``fine_counts``,
-    ``fine_bads``): what the Spark engine collects."""
+    ``fine_bads``): what the Spark engine collects.
+
+    ``quick_rounds`` (the searches' fold cards, ``QUICK_ROUNDS``): one boosting run of that many rounds
+    on every row read, nothing held out and no bags; milliseconds a card, so that the shape and segment
+    searches compare cards as refinement will leave them."""
     todo = refinable(chars, trends)
     n_rows = int(columns[0].fine_counts.sum())
     if not todo or n_rows < MIN_ROWS or ys.min() == ys.max():
@@ -302,8 +339,16 @@ def refine_sample(
         )  # fmt: skip
         return out
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
-        bags = list(pool.map(bag, range(BAGS)))
+    if quick_rounds is not None:
+        nothing_held = np.zeros(ys.size, dtype=np.bool_)
+        quick: tuple[npt.NDArray[np.float64], int] = boost_cells(
+            codes, cell_start, n_plain, ys, es, nothing_held,
+            LEARNING_RATE, MIN_HESSIAN, quick_rounds, CHECK_EVERY, PATIENCE,
+        )  # fmt: skip
+        bags = [quick]
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
+            bags = list(pool.map(bag, range(BAGS)))
     correction = np.mean([f for f, _ in bags], axis=0)
     out = list(chars)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}

@@ -10,8 +10,9 @@ two cards rank held-out rows better than one card, on every fold:
    each interval edge of a numeric one and ``column in {...}`` for each leading run of a categorical
    one's bins, where each side holds ``MIN_SIDE_SHARE`` of the rows and satisfies ``min_segment_rows`` /
    ``min_segment_bads``; at most ``MAX_CANDIDATES``, highest IV first;
-3. ``SEARCH_FOLDS``-fold stratified cross-validation of one card against each two-card split, fold
-   by fold: a candidate stops at its first fold where the two cards do not rank better;
+3. ``SEARCH_FOLDS``-fold stratified cross-validation of one card against each two-card split (every
+   fold card quickly refined when the fit refines: ``fold_card``), fold by fold: a candidate stops at
+   its first fold where the two cards do not rank better;
 4. of the candidates better on every fold, the one with the largest mean AUC gain is kept if that gain
    is at least ``MIN_GAIN``; otherwise one card.
 
@@ -31,6 +32,7 @@ import pandas as pd
 
 from lucidscore.artifact import Characteristic, Condition, Segment, condition_mask, reference_scores
 from lucidscore.errors import InputError
+from lucidscore.model import _refine
 from lucidscore.model._card import Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._metrics import discrimination
@@ -161,9 +163,26 @@ def candidate_splits(
 
 
 def unrefined(p: ScorecardParams) -> ScorecardParams:
-    """The searches compare cards before refinement (``_refine``): dozens of fold cards per fit, each
-    refined would cost more than the rest of the fit; refinement corrects the cards they choose."""
+    """``p`` without refinement (``_refine``): the card the candidate splits are read from."""
     return p.model_copy(update={"refine": False}) if p.refine else p
+
+
+def fold_card(
+    name: str,
+    cond: Condition | None,
+    columns: Columns,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    p: ScorecardParams,
+    rows: npt.NDArray[np.int64],
+) -> Segment:
+    """A fold's card as the searches compare it: refined quickly (one boosting run of
+    ``_refine.QUICK_ROUNDS`` rounds, nothing held out) when ``p.refine``, so that a split or shape is
+    judged as refinement will leave it (``QUICK_ROUNDS`` 0: unrefined, as the searches were before)."""
+    rounds = _refine.QUICK_ROUNDS
+    if not p.refine or rounds <= 0:
+        return fit_card(name, cond, columns, y, kinds, unrefined(p), rows=rows)[0]
+    return fit_card(name, cond, columns, y, kinds, p, rows=rows, quick_rounds=rounds)[0]
 
 
 def fold_auc(
@@ -190,7 +209,7 @@ def fold_auc(
         if yy.size == 0 or yy.min() == yy.max():
             return None
         try:
-            seg, _, _ = fit_card(name, c, columns, yy, kinds, unrefined(p), rows=rows)
+            seg = fold_card(name, c, columns, yy, kinds, p, rows)
         except InputError:
             return None
         segments.append(seg)

@@ -62,7 +62,15 @@ from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._refine import MIN_ROWS, refinable, refine_sample, refinement_notes, sample_positions
+from lucidscore.model._refine import (
+    MIN_ROWS,
+    REFINE_ROWS,
+    refinable,
+    refine_sample,
+    refinement_notes,
+    rows_per_card,
+    sample_positions,
+)
 from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search_segment
 from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
 from lucidscore.model._selection import select_characteristics
@@ -140,9 +148,10 @@ def train_spark(
     plan, planned = _plan(prepared, alias, conds, p, notes)
     card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
     segments: list[Segment] = []
+    limit = rows_per_card(len(plan))  # as ``_fit._fit_segments``
     for name, cond, index in plan:
         rows = planned if index is None else planned.filter(F.col(PLAN) == index)
-        seg, seg_notes = fit_card_spark(name, cond, rows, card_kinds, alias, p, progress)
+        seg, seg_notes = fit_card_spark(name, cond, rows, card_kinds, alias, p, progress, limit)
         segments.append(seg)
         notes += seg_notes
     planned.unpersist()
@@ -584,8 +593,10 @@ def fit_card_spark(
     alias: dict[str, str],
     params: ScorecardParams,
     progress: Progress | None = None,
+    limit: int = REFINE_ROWS,
 ) -> tuple[Segment, list[str]]:
-    """``_card.fit_card`` on a Spark DataFrame of prepared rows: the same segment (module docstring)."""
+    """``_card.fit_card`` on a Spark DataFrame of prepared rows: the same segment (module docstring);
+    ``limit``: the rows refinement and the grid search read at most (``_refine.rows_per_card``)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import ByteType, ShortType, StructField, StructType
 
@@ -671,7 +682,9 @@ def fit_card_spark(
     final = [binned[kept[i]] for i in idx]
     base, _, chars = card_points(name, final, tables, intercept, coef, params)
     if params.refine:
-        chars, refine_notes = _refine(rows, n_rows, final, chars, base, alias, coders, params, progress, name)
+        chars, refine_notes = _refine(
+            rows, n_rows, final, chars, base, alias, coders, params, progress, name, limit
+        )
         notes += refine_notes
     segment = Segment(
         name=name,
@@ -683,7 +696,7 @@ def fit_card_spark(
         bad_rate=float(y_bad / n_rows) if n_rows else float("nan"),
     )
     if params.interactions:
-        segment, pair_notes = _interactions(rows, n_rows, segment, alias, params, progress)
+        segment, pair_notes = _interactions(rows, n_rows, segment, alias, params, progress, limit)
         notes += pair_notes
     return segment, [f"segment {name}: {note}" for note in notes]
 
@@ -699,6 +712,7 @@ def _refine(
     params: ScorecardParams,
     progress: Progress | None,
     name: str,
+    limit: int = REFINE_ROWS,
 ) -> tuple[list[Characteristic], list[str]]:
     """``_card.fit_card``'s refinement: the rows ``sample_positions`` picks, in row order, collected with
     the card's columns (at most ``REFINE_ROWS``; above that many, the segment's row indexes first, 8
@@ -707,7 +721,7 @@ def _refine(
     if not refinable(chars, trends) or n_rows < MIN_ROWS:
         return chars, []
     _note(progress, f"{name}: refining points")
-    sample = _sample(rows, n_rows, [alias[c.name] for c in final])
+    sample = _sample(rows, n_rows, [alias[c.name] for c in final], limit)
     ys = sample[Y].to_numpy(dtype=np.int8)
     cells = [
         _cells(sample[alias[c.name]], c.fine_edges, c.fine_specials)
@@ -720,11 +734,11 @@ def _refine(
     return refined.characteristics, refinement_notes(refined)
 
 
-def _sample(rows: Any, n_rows: int, columns: list[str]) -> pd.DataFrame:
-    """The segment's rows that ``sample_positions`` picks (all of them up to ``REFINE_ROWS``), in row
+def _sample(rows: Any, n_rows: int, columns: list[str], limit: int = REFINE_ROWS) -> pd.DataFrame:
+    """The segment's rows that ``sample_positions`` picks (all of them up to ``limit``), in row
     order, with the target and ``columns``: what refinement and the interaction search read, as locally
     (above that many rows, the segment's row indexes are collected first, 8 bytes a row)."""
-    take = sample_positions(n_rows)
+    take = sample_positions(n_rows, limit)
     picked = rows
     if take is not None:
         order = rows.select(ROW).orderBy(ROW).toPandas()[ROW].to_numpy(dtype=np.int64)
@@ -740,11 +754,12 @@ def _interactions(
     alias: dict[str, str],
     params: ScorecardParams,
     progress: Progress | None,
+    limit: int = REFINE_ROWS,
 ) -> tuple[Segment, list[str]]:
     """``_fit.with_interactions``: the same search on the same rows (``_sample``), collected."""
     _note(progress, f"{segment.name}: searching interactions")
     names = [c.name for c in segment.characteristics]
-    sample = _sample(rows, n_rows, [alias[n] for n in names])
+    sample = _sample(rows, n_rows, [alias[n] for n in names], limit)
     frame = pd.DataFrame({n: sample[alias[n]] for n in names})
     ys = sample[Y].to_numpy(dtype=np.int8)
     inters, notes = segment_interactions(segment, frame, ys, params.scaling, params.interactions)
