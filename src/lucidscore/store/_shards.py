@@ -8,10 +8,11 @@ A **shard map** is a TOML file listing the shards' database URLs in order::
     [[shard]]
     url = "postgresql://lucid@db1/lucid"
 
-Consumer ``c`` lives in shard ``shard_of(c, n)``: the first 8 bytes of BLAKE2b of its UTF-8 id, as a
-big-endian unsigned integer, modulo the number of shards ``n``. The hash is defined by its bytes, so it
-is the same in every process, on every machine and with every library version (Python's ``hash()`` is
-salted per process, polars' hash may change between releases).
+Consumer ``c`` lives in shard ``shard_of(c, n)``: the BLAKE2b digest of its UTF-8 id (``digest_size=8``,
+no key; not a truncated 64-byte digest), as a big-endian unsigned integer, modulo the number of shards
+``n``. The hash is defined by its bytes, so it is the same in every process, on every machine and with
+every library version (Python's ``hash()`` is salted per process, polars' hash may change between
+releases).
 
 Each shard database is **stamped** (table ``shard_identity``, revision ``0012_shard_identity``) with its
 index, the shard count and the map's fingerprint when the map is initialised (``lucidscore shards
