@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument(
         "--feature-chunk",
         type=int,
-        help="consumers whose features are computed together (default 250,000)",
+        help="consumers whose features are computed together (default: the code's FEATURE_CHUNK)",
     )
     args = parser.parse_args()
     variants = {"after": ROOT / "src"}
