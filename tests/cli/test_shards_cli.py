@@ -303,3 +303,20 @@ def test_a_shard_never_initialised_is_named_with_the_way_out(
     assert lucid("shards", "init", str(path))[0] == 0
     code, out, _ = lucid("shards", "status", str(path))
     assert code == 0 and out.count(" ok ") == 2 and "(none)" in out
+
+
+def test_a_plain_ingest_into_a_shards_database_is_refused(
+    three: Path, bureau_files: BureauFiles, lucid: Lucid
+) -> None:
+    """``ingest --db`` would load every consumer into one shard: refused before anything is read, naming
+    the shard and ``--shards``; the shard stays empty. A database that is no shard loads as before."""
+    shard_urls = urls(three)
+    code, _, err = lucid("ingest", str(bureau_files.data), "--db", shard_urls[1])
+    assert code == 2 and "this database is shard 1 of 3" in err and "--shards MAP" in err
+    assert consumers(shard_urls[1]) == []
+    [accounts] = bureau_files.data.glob("accounts.*")  # one file, as well as a directory
+    code, _, err = lucid("ingest", str(accounts), "--db", shard_urls[0])
+    assert code == 2 and "this database is shard 0 of 3" in err
+    plain = f"sqlite:///{three.parent / 'plain.db'}"
+    assert lucid("ingest", str(bureau_files.data), "--db", plain)[0] == 0
+    assert len(consumers(plain)) == 1000

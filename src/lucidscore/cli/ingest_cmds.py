@@ -50,6 +50,32 @@ def _ingest_one(path: Path, table: str | None, db: str, progress: bool, wait: fl
     return IngestReport(files=(report,))
 
 
+def _refuse_a_shard(db: str) -> None:
+    """A shard's database holds only its own consumers: loading a directory or file into it by ``--db``
+    would put other shards' consumers there (found only by the next sharded command). Refused, naming the
+    shard and the way to load it."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    from lucidscore.cli._db import shown
+    from lucidscore.store import make_engine, read_shard_stamp
+
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            stamp = read_shard_stamp(conn) if inspect(conn).has_table("shard_identity") else None
+    except DBAPIError:
+        return  # not a database (yet), or unreachable: the ingest itself says so
+    finally:
+        engine.dispose()
+    if stamp is not None:
+        raise InputError(
+            f"--db {shown(db)}: this database is {stamp.describe()}; expected a database that is no shard: "
+            "load a deployment split by consumer with lucidscore ingest PATH --shards MAP, which sends each "
+            "consumer's records to its shard"
+        )
+
+
 def _print(report: IngestReport, console: Console) -> None:
     table = Table(title="ingested")
     table.add_column("file")
@@ -157,6 +183,7 @@ def register(app: typer.Typer) -> None:
                 raise InputError(f"{path}: --table applies to a single file, not to a directory")
             _ingest_sharded(path, shards, jobs, progress, wait)
             return
+        _refuse_a_shard(db)
         if path.is_dir():
             if table is not None:
                 raise InputError(f"{path}: --table applies to a single file, not to a directory")
