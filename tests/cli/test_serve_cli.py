@@ -144,10 +144,11 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path: Path, truste
     assert statuses == ([401] * 4 if trusted else [401, 401, 429, 429])
 
 
-def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+def _serve_then_stop(db: str) -> tuple[str, str]:
+    """Start ``lucidscore serve --db db``, check it answers, stop it with Ctrl-C; its stdout and stderr."""
     port = _free_port()
     proc = subprocess.Popen(
-        [*LUCIDSCORE, "serve", "--db", f"sqlite:///{tmp_path / 's.db'}", "--create", "--port", str(port)],
+        [*LUCIDSCORE, "serve", "--db", db, "--create", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -174,6 +175,24 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "Serving on http://127.0.0.1:" in out and "Stopped." in out
     assert "Traceback" not in err
+    return out, err
+
+
+def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    _, err = _serve_then_stop(f"sqlite:///{tmp_path / 's.db'}")
+    assert "shard" not in err  # a database that is no shard: no note
+
+
+def test_serving_one_shards_database_says_it_answers_for_that_shard_only(tmp_path: Path) -> None:
+    (tmp_path / "shards.toml").write_text(
+        '[[shard]]\nurl = "sqlite:///s0.db"\n\n[[shard]]\nurl = "sqlite:///s1.db"\n', "utf-8"
+    )
+    init = subprocess.run(
+        [*LUCIDSCORE, "shards", "init", str(tmp_path / "shards.toml")], capture_output=True, text=True
+    )
+    assert init.returncode == 0, init.stderr
+    _, err = _serve_then_stop(f"sqlite:///{tmp_path / 's1.db'}")
+    assert "Note: this database is shard 1 of 2" in err and "that shard's consumers only" in err
 
 
 def test_connections_get_tcp_nodelay_even_from_a_shared_socket() -> None:

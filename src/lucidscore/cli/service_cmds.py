@@ -78,7 +78,7 @@ def serve(
     """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database."""
     from lucidscore.api import Settings, create_app
     from lucidscore.service import PipelineRescorer
-    from lucidscore.store import DatabaseMissing, migrate, open_database
+    from lucidscore.store import DatabaseMissing, migrate, open_database, read_shard_stamp
 
     overrides: dict[str, object] = {}
     if db is not None:
@@ -98,9 +98,17 @@ def serve(
     except DatabaseMissing as exc:
         raise InputError(f"{exc.message}; pass --create to start a new, empty database there") from None
     migrate(engine)
+    stamp = read_shard_stamp(engine)
     engine.dispose()  # the app builds its own engine, with the service's pool
     rescorer = PipelineRescorer(settings.db_url, settings.as_of)
     _check_port(host, port)
+    if stamp is not None:  # the service does not read a shard map: say what it serves
+        Console(stderr=True).print(
+            f"Note: this database is {stamp.describe()}: the service answers for that shard's consumers "
+            "only; requests about other consumers must reach their shard's service.",
+            soft_wrap=True,
+            highlight=False,
+        )
     if workers > 1:
         _run_workers(settings, host, port, workers, Console())
         return
