@@ -64,6 +64,13 @@ def spark_score_chunks(
         path = _features_file(db_url, as_of, chosen, sink, directory, notes)
         frame = session.read.parquet(literal_path(path))
         consumers = int(frame.count())
+        # The driver takes the scored rows a partition at a time (toLocalIterator), and a row with its
+        # reasons and explanation is 3-4 KB: the features file's few large partitions (one per 128 MB
+        # of Parquet) made partitions of gigabytes at 1,000,000 consumers, which the driver could not
+        # hold (bench_month.py, 2026-12-06). Partitions of at most ``chunk`` consumers, by consumer id
+        # and sorted within, bound the driver by a chunk and keep the rows in consumer order.
+        parts = max(1, -(-consumers // max(chunk, 1)))
+        frame = frame.repartitionByRange(parts, "consumer_id").sortWithinPartitions("consumer_id")
         scored = score_consumers_dataframe(frame, artifact, as_of)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
