@@ -44,9 +44,11 @@ Engine_ = Literal["local", "spark"]
 ENGINES: tuple[str, ...] = ("local", "spark")
 DEFAULT_CHUNK = 20_000
 # Consumers whose features are read and computed together. Publish's peak memory follows it (about 1 GB
-# per 100,000; 2.9 GB at 1M consumers with 250,000), and smaller chunks cost no measurable CPU (bench_publish
-# at 100,000 consumers: 100,000 / 50,000 / 25,000 -> 1,018 / 903 / 726 MiB, 39.9 / 39.1 / 38.8 CPU s).
-FEATURE_CHUNK = 25_000
+# per 100,000 read together: 3.35 GB at 1M consumers on PostgreSQL with 250,000, 0.76 GB with 25,000), but
+# so does the cost of reading: each chunk's read of the views costs about as much as a whole read on
+# PostgreSQL, so 25,000 doubled the CPU of that 1M publish (461 -> 990 CPU s with the server's;
+# BENCHMARKS.md). Smaller chunks wait for index-driven chunk reads.
+FEATURE_CHUNK = 250_000
 
 
 class PublishProgress(Protocol):
