@@ -26,6 +26,16 @@ audit_app = typer.Typer(
 )
 
 
+def _fail(what: str) -> None:
+    """Say on stderr that chains are broken (``what``: how many, of how many) and exit 1."""
+    Console(stderr=True, emoji=False).print(
+        f"[bold red]audit:[/] {what}; the first broken or missing link of each is shown above",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
+
+
 def open_database(url: str) -> Engine:
     """An engine on an existing database (``store.open_database``, one line per mistake); never creates a
     SQLite file: verifying a new, empty database would prove nothing."""
@@ -98,13 +108,7 @@ def verify(
         console.print(_line(status), markup=False)
     broken = [s for s in statuses if not s.ok]
     if broken:
-        Console(stderr=True, emoji=False).print(
-            f"[bold red]audit:[/] {len(broken)} of {len(statuses)} audit chains broken; "
-            "the first broken or missing link of each is shown above",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1)
+        _fail(f"{len(broken)} of {len(statuses)} audit chains broken")
     if save_anchor is not None:
         write_anchor_file(save_anchor, statuses)
         console.print(f"heads written to {save_anchor}", markup=False)
@@ -129,13 +133,7 @@ def _verify_shards(shard_map: str) -> None:
         total += len(statuses)
         broken += sum(not s.ok for s in statuses)
     if broken:
-        Console(stderr=True, emoji=False).print(
-            f"[bold red]audit:[/] {broken} of {total} audit chains broken over {smap.count} shard(s); "
-            "the first broken or missing link of each is shown above",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(1)
+        _fail(f"{broken} of {total} audit chains broken over {smap.count} shard(s)")
 
 
 def register(app: typer.Typer) -> None:
