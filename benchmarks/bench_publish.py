@@ -14,7 +14,7 @@ machine load:
     .venv/bin/python benchmarks/bench_publish.py --db benchmarks/_work/rescore/bureau_100000.db \\
         --month 2026-05-31 --rounds 2 --before-src /tmp/before/src
     .venv/bin/python benchmarks/bench_publish.py --db postgresql://user@host/bureau \\
-        --month 2026-05-31 --rounds 2 --before-src /tmp/before/src
+        --month 2026-05-31 --rounds 2 --before-src /tmp/before/src [--pg-data /path/to/server/data]
 
 A PostgreSQL bureau is made with ``lucidscore ingest DIR --db URL``, ``lucidscore model register FILE`` and
 ``model activate ID``; the copies (``<bureau>_before``, ``<bureau>_after``) are dropped and made again for
@@ -40,6 +40,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from bench_ingest import _server_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,15 +158,24 @@ def _stored(url: str, month: str) -> list[tuple[Any, ...]]:
 
 
 def run_once(
-    src: Path, bureau: str, month: str, work: Path, name: str, feature_chunk: int | None = None
+    src: Path,
+    bureau: str,
+    month: str,
+    work: Path,
+    name: str,
+    feature_chunk: int | None = None,
+    pg_data: Path | None = None,
 ) -> dict[str, Any]:
     url = _copy(bureau, work, name)
     env = os.environ | {"PYTHONPATH": str(src)}
     args = [sys.executable, "-c", _CHILD, url, month, *([str(feature_chunk)] if feature_chunk else [])]
+    server_before = _server_cpu(pg_data) if pg_data is not None else 0.0
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{name} run failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if pg_data is not None:  # the server's share of the work (reading the views, the inserts)
+        result["server_cpu_s"] = round(_server_cpu(pg_data) - server_before, 1)
     return {"variant": name, "url": url, **result}
 
 
@@ -183,6 +194,11 @@ def main() -> None:
         type=int,
         help="consumers whose features are computed together (default: the code's FEATURE_CHUNK)",
     )
+    parser.add_argument(
+        "--pg-data",
+        type=Path,
+        help="the PostgreSQL server's data directory (with postmaster.pid): also report the server's CPU",
+    )
     args = parser.parse_args()
     variants = {"after": ROOT / "src"}
     if args.before_src is not None:
@@ -194,7 +210,7 @@ def main() -> None:
         for i in range(args.rounds):
             order = list(variants.items())
             for name, src in order if i % 2 == 0 else reversed(order):
-                result = run_once(src, args.db, args.month, work, name, args.feature_chunk)
+                result = run_once(src, args.db, args.month, work, name, args.feature_chunk, args.pg_data)
                 results[name].append(result)
                 print(json.dumps(result), flush=True)
         same: bool | None = None
@@ -207,9 +223,10 @@ def main() -> None:
         print(json.dumps({"load_after": os.getloadavg(), "same_stored_rows": same}), flush=True)
     print(
         "\n| variant | runs | wall s (each) | CPU s (each) | features wall / CPU s | of which reading "
-        "wall / CPU s | scoring wall / CPU s | writing wall / CPU s | consumers/s (median wall) | peak MiB |"
+        "wall / CPU s | scoring wall / CPU s | writing wall / CPU s | consumers/s (median wall) | peak MiB "
+        "| server CPU s (each) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, runs in results.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k.endswith("_s")}
         rate = statistics.median(r["consumers_per_s"] for r in runs)
@@ -220,7 +237,8 @@ def main() -> None:
             for k in ("features", "reading", "scoring", "writing")
         )
         peak = max(r.get("peak_rss_mib", 0) for r in runs)
-        print(f"| {name} | {len(runs)} | {walls} | {cpus} | {stages} | {rate:,.0f} | {peak:,} |")
+        server = " / ".join(str(r.get("server_cpu_s", "-")) for r in runs)
+        print(f"| {name} | {len(runs)} | {walls} | {cpus} | {stages} | {rate:,.0f} | {peak:,} | {server} |")
 
 
 if __name__ == "__main__":

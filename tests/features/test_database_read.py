@@ -274,3 +274,80 @@ def test_a_copy_that_fails_midway_is_named_and_the_source_still_closes(
     with pytest.raises(InputError, match=r"^inquiries_current: cannot be read \(ERROR:  division by zero"):
         source.tables(AS_OF, None)
     source.close()
+
+
+# Few identifiers, so accounts, statements and the selections meet; duplicate and missing ids included.
+_IDS = st.none() | st.sampled_from(["C1", "C2", "C3", "C10"])
+_ACCOUNT_IDS = st.none() | st.sampled_from(["A1", "A2", "A3", "A4", "A5"])
+_LINKED = st.fixed_dictionaries(
+    {
+        "consumers": st.lists(st.fixed_dictionaries({"consumer_id": _IDS}), max_size=5),
+        "accounts": st.lists(
+            st.fixed_dictionaries({"account_id": _ACCOUNT_IDS, "consumer_id": _IDS}), max_size=6
+        ),
+        "statements": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "account_id": _ACCOUNT_IDS,
+                    "period": st.none() | st.sampled_from(["2025-01", "2025-06", "2025-07", "2026-01"]),
+                    "balance": st.none() | st.floats(0, 1e6),
+                    "days_past_due": st.none() | st.integers(0, 120),
+                }
+            ),
+            max_size=12,
+        ),
+    }
+)
+
+
+def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+def _statements_follow_the_accounts(url: str, data: dict[str, list[dict[str, Any]]]) -> None:
+    """A selection's statements are exactly the statements (cut at the as-of month) of the accounts the
+    same selection reads, each once, however the backend's query reaches them."""
+    _load(url, data)
+    source = DatabaseSource(url)
+    try:
+        every = source.tables(AS_OF, None)["statements"].collect()
+        ids = sorted({r["consumer_id"] for r in data["consumers"] + data["accounts"] if r["consumer_id"]})
+        choices: list[Selection] = [consumers(ids), consumers([*ids[::2], "C99"]), Consumers(())]
+        if ids:
+            choices.append(IdRange(ids[0], ids[len(ids) // 2]))
+        for selection in choices:
+            tables = source.tables(AS_OF, selection)
+            accounts = tables["accounts"].collect()["account_id"].drop_nulls()
+            want = every.filter(pl.col("account_id").is_in(accounts.implode()))
+            assert_frame_equal(_sorted(tables["statements"].collect()), _sorted(want), check_exact=True)
+    finally:
+        source.close()
+
+
+# One account listed under two selected consumers: its statements are still read once.
+_SHARED_ACCOUNT: dict[str, list[dict[str, Any]]] = {
+    "consumers": [{"consumer_id": "C1"}, {"consumer_id": "C2"}],
+    "accounts": [{"account_id": "A1", "consumer_id": "C1"}, {"account_id": "A1", "consumer_id": "C2"}],
+    "statements": [{"account_id": "A1", "period": "2025-06", "balance": 1.0, "days_past_due": 0}],
+}
+
+
+@given(data=_LINKED)
+@example(data=_SHARED_ACCOUNT)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_sqlite_chunk_reads_the_statements_of_its_accounts(
+    data: dict[str, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    path = tmp_path / "linked.db"
+    path.unlink(missing_ok=True)
+    _statements_follow_the_accounts(f"sqlite:///{path}", data)
+
+
+@pytest.mark.postgres
+@given(data=_LINKED)
+@example(data=_SHARED_ACCOUNT)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_postgresql_chunk_reads_the_statements_of_its_accounts(
+    data: dict[str, list[dict[str, Any]]], postgres_url: str
+) -> None:
+    _statements_follow_the_accounts(postgres_url, data)

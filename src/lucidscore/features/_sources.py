@@ -271,6 +271,28 @@ class DatabaseSource:
             return "consumer_id IN (SELECT value FROM json_each(?))", [json.dumps(list(selection.ids))]
         return "consumer_id = ANY(CAST(%s AS text[]))", [list(selection.ids)]
 
+    def _statements_of(self, selection: Consumers | IdRange, view: str, cut: str) -> tuple[str, list[object]]:
+        """``FROM ...`` of the selected consumers' statements, with its parameters.
+
+        Statements carry no consumer_id: they are found through the consumers' accounts. SQLite probes
+        the statements' key index (account_id, period) for each account of the ``IN`` list. PostgreSQL
+        plans the same ``IN`` (or a plain join, or a ``LATERAL`` it may flatten into one) as a hash join
+        over a scan of *every* statement once a chunk is a few percent of the consumers, so a month read
+        in 40 chunks scanned the table 40 times (BENCHMARKS.md, "Chunked feature reads on PostgreSQL").
+        There each distinct account is one probe of that index: a ``LATERAL`` subquery fenced by
+        ``OFFSET 0``, which the planner may not pull up into a join, so the work follows the chunk's rows.
+        """
+        accounts = self.views["accounts"]
+        who, params = self._who(selection)
+        if self._sqlite:
+            return (
+                f"FROM {view} WHERE account_id IN (SELECT account_id FROM {accounts} WHERE {who}) AND {cut}",
+                params,
+            )
+        chosen = f"SELECT DISTINCT account_id FROM {accounts} WHERE {who}"  # IN's semantics: each once
+        probe = f"SELECT * FROM {view} s WHERE s.account_id = a.account_id AND {cut} OFFSET 0"
+        return f"FROM (SELECT p.* FROM ({chosen}) a CROSS JOIN LATERAL ({probe}) p) AS {view}", params
+
     def tables(
         self, as_of: date, selection: Selection, on_table: Callable[[str], None] | None = None
     ) -> dict[str, pl.LazyFrame]:
@@ -280,21 +302,19 @@ class DatabaseSource:
         who, params = ("", []) if selection is None else self._who(selection)
         for name, view in self.views.items():
             table = TABLES_BY_NAME[name]
-            conditions = []
-            if who and name == "statements":
-                accounts = self.views["accounts"]
-                conditions.append(f"account_id IN (SELECT account_id FROM {accounts} WHERE {who})")
-            elif who:
-                conditions.append(who)
             cut = _SQL_FILTERS.get(name)
-            if cut is not None:
-                conditions.append(cut(as_of))
-            rest = f"FROM {view}"
-            if conditions:
-                rest += " WHERE " + " AND ".join(conditions)
+            if who and name == "statements":
+                assert selection is not None and cut is not None
+                rest, used = self._statements_of(selection, view, cut(as_of))
+            else:
+                conditions = [who] if who else []
+                if cut is not None:
+                    conditions.append(cut(as_of))
+                rest = f"FROM {view}" + (" WHERE " + " AND ".join(conditions) if conditions else "")
+                used = params if who else []
             if on_table is not None:
                 on_table(name)
-            frames[name] = self._fetch(rest, params if who else [], table, view).lazy()
+            frames[name] = self._fetch(rest, used, table, view).lazy()
         return frames
 
     def _fetch(self, rest: str, params: list[object], table: Table, view: str) -> pl.DataFrame:
