@@ -45,9 +45,10 @@ ENGINES: tuple[str, ...] = ("local", "spark")
 DEFAULT_CHUNK = 20_000
 # Consumers whose features are read and computed together. Publish's peak memory follows it (about 1 GB
 # per 100,000 read together: 3.35 GB at 1M consumers on PostgreSQL with 250,000, 0.76 GB with 25,000), but
-# so does the cost of reading: each chunk's read of the views costs about as much as a whole read on
-# PostgreSQL, so 25,000 doubled the CPU of that 1M publish (461 -> 990 CPU s with the server's;
-# BENCHMARKS.md). Smaller chunks wait for index-driven chunk reads.
+# so does the cost of reading on PostgreSQL: 25,000 doubled the CPU of that 1M publish (461 -> 990 CPU s
+# with the server's), each chunk then scanning every statement. Chunks now read statements by index, which
+# halves the server's share, but forty chunks still cost it about 2.3x one read (BENCHMARKS.md, "Chunked
+# feature reads on PostgreSQL"), so the chunk stays large.
 FEATURE_CHUNK = 250_000
 
 
