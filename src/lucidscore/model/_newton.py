@@ -62,6 +62,7 @@ def _pass(
     x = np.empty(d)
     x[0] = 1.0
     loss = 0.0
+    due = -(-lo // every) * every  # the next row of the Hessian's: a multiple of ``every``
     for i in range(lo, hi):
         z = beta[0]
         for j in range(k):
@@ -72,11 +73,12 @@ def _pass(
         r = w[i] * (p - t[i])
         for a in range(d):
             g[a] += r * x[a]
-        if curvature and i % every == 0:
+        if curvature and i == due:
+            due += every
             v = every * w[i] * p * (1.0 - p)
-            for a in range(d):
-                va = v * x[a]
-                for b in range(a, d):
+            for a in range(d):  # the whole square (the lower triangle is dropped): a loop the
+                va = v * x[a]  # compiler vectorises, the upper triangle's sums as they always were
+                for b in range(d):
                     h[a, b] += va * x[b]
     return loss, g, h
 
