@@ -151,7 +151,8 @@ def _blocks(
     grads = np.zeros((m, d))
     hessians = np.zeros((m, d, d))
     for b in range(m):
-        loss, g, h = _pass(codes, cols, offsets, flat, t, w, beta, every, bounds[b, 0], bounds[b, 1], curvature)
+        lo, hi = bounds[b, 0], bounds[b, 1]
+        loss, g, h = _pass(codes, cols, offsets, flat, t, w, beta, every, lo, hi, curvature)
         losses[b] = loss
         grads[b] = g
         hessians[b] = h
