@@ -57,7 +57,7 @@ def test_load_kernels_loads_every_kernel_version_a_fit_calls() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
     seen = json.loads(out.splitlines()[-1])
     called = {name: got for name, got in seen["fitted"].items() if got}
-    assert {"lucidscore.model._dp.prebin_counts", "lucidscore.model._newton._pass"} <= set(called)
+    assert {"lucidscore.model._dp.prebin_counts", "lucidscore.model._newton._blocks"} <= set(called)
     for name, got in called.items():
         new = sorted(set(got) - set(seen["warmed"].get(name, [])))
         assert not new, f"{name}: a fit called {new}, which load_kernels does not load; add it there"

@@ -6,6 +6,7 @@ scikit-learn face of ``fit_table``)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -194,7 +195,10 @@ def _fit_segments(
     per_card: list[npt.NDArray[np.int64]] = []
     columns = model_columns(frame, card_kinds)  # each card bins its rows of these, in place
     limit = rows_per_card(len(plan))  # refinement's and the grids' rows, shared by the cards
-    for name, cond, rows in plan:
+
+    def card(
+        name: str, cond: Condition | None, rows: npt.NDArray[np.bool_]
+    ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
         where = None if rows.all() else np.flatnonzero(rows)
         seg, seg_notes, seg_raw = fit_card(
             name, cond, columns, y[rows], card_kinds, p, progress, rows=where, refine_rows=limit
@@ -204,6 +208,15 @@ def _fit_segments(
                 progress(f"{name}: searching interactions")
             seg, pair_notes, seg_raw = with_interactions(seg, frame, rows, y[rows], seg_raw, p, limit)
             seg_notes += pair_notes
+        return seg, seg_notes, seg_raw
+
+    # The cards are independent: fitted side by side, each fills the other's serial stretches (selection,
+    # compression, the grids) on the second core. Results are taken in plan order, so the model, its
+    # notes and the first error raised are those of one card after the other.
+    workers = min(len(plan), os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lucidscore-card") as pool:
+        fitted = list(pool.map(lambda part: card(*part), plan))
+    for (_, _, rows), (seg, seg_notes, seg_raw) in zip(plan, fitted, strict=True):
         seg_scores = np.clip(seg_raw, MIN_SCORE, MAX_SCORE)
         segments.append(seg)
         notes += seg_notes

@@ -27,7 +27,7 @@ HESSIAN_ROWS = 1 << 16
 # method): in between, the last Hessian serves, and a step costs O(rows x k).
 REFRESH = 3
 CHUNKS = 8  # row blocks accumulated separately, then added in order: the same sums for any thread count
-PARALLEL_ROWS = 200_000  # from this many rows the blocks run on all cores (the kernel drops the GIL)
+PARALLEL_ROWS = 50_000  # from this many rows the blocks run on all cores (the kernel drops the GIL)
 
 
 @njit(cache=True, nogil=True)
@@ -62,6 +62,7 @@ def _pass(
     x = np.empty(d)
     x[0] = 1.0
     loss = 0.0
+    due = -(-lo // every) * every  # the next row of the Hessian's: a multiple of ``every``
     for i in range(lo, hi):
         z = beta[0]
         for j in range(k):
@@ -72,11 +73,12 @@ def _pass(
         r = w[i] * (p - t[i])
         for a in range(d):
             g[a] += r * x[a]
-        if curvature and i % every == 0:
+        if curvature and i == due:
+            due += every
             v = every * w[i] * p * (1.0 - p)
-            for a in range(d):
-                va = v * x[a]
-                for b in range(a, d):
+            for a in range(d):  # the whole square (the lower triangle is dropped): a loop the
+                va = v * x[a]  # compiler vectorises, the upper triangle's sums as they always were
+                for b in range(d):
                     h[a, b] += va * x[b]
     return loss, g, h
 
@@ -127,6 +129,36 @@ def distinct_keys(key: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], np
     return first, counts
 
 
+@njit(cache=True, nogil=True)
+def _blocks(
+    codes: npt.NDArray[np.int16],
+    cols: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    flat: npt.NDArray[np.float64],
+    t: npt.NDArray[np.int8],
+    w: npt.NDArray[np.float64],
+    beta: npt.NDArray[np.float64],
+    every: int,
+    bounds: npt.NDArray[np.int64],
+    curvature: bool,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``_pass`` over each block of rows ``bounds[b, 0]`` to ``bounds[b, 1]`` in one compiled call: each
+    block's loss, gradient and Hessian, as ``_pass`` gives them (a small table's pass is a millisecond,
+    of which calling the kernel once per block was a good part)."""
+    m = bounds.shape[0]
+    d = cols.shape[0] + 1
+    losses = np.zeros(m)
+    grads = np.zeros((m, d))
+    hessians = np.zeros((m, d, d))
+    for b in range(m):
+        lo, hi = bounds[b, 0], bounds[b, 1]
+        loss, g, h = _pass(codes, cols, offsets, flat, t, w, beta, every, lo, hi, curvature)
+        losses[b] = loss
+        grads[b] = g
+        hessians[b] = h
+    return losses, grads, hessians
+
+
 def _derivatives(
     codes: npt.NDArray[np.int16],
     cols: npt.NDArray[np.int64],
@@ -139,18 +171,25 @@ def _derivatives(
     curvature: bool,
     pool: ThreadPoolExecutor | None,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on ``pool``'s threads if any)."""
+    """``_pass`` over all rows, in CHUNKS blocks added in a fixed order (on ``pool``'s threads if any, a
+    run of blocks each): the same sums whichever way the blocks ran."""
     args = (codes, cols, offsets, flat, t, w, beta, every)
     n = codes.shape[0]
     size = -(-n // CHUNKS)
-    bounds = [(c * size, min(n, (c + 1) * size)) for c in range(CHUNKS)]
+    bounds = np.array([(c * size, min(n, (c + 1) * size)) for c in range(CHUNKS)], dtype=np.int64)
     if pool is not None:
-        parts = list(pool.map(lambda b: _pass(*args, b[0], b[1], curvature), bounds))
+        runs = np.array_split(bounds, min(CHUNKS, os.cpu_count() or 1))
+        parts = list(pool.map(lambda b: _blocks(*args, b, curvature), runs))
+        losses = np.concatenate([part[0] for part in parts])
+        grads = np.concatenate([part[1] for part in parts])
+        hessians = np.concatenate([part[2] for part in parts])
     else:
-        parts = [_pass(*args, lo, hi, curvature) for lo, hi in bounds]
-    loss = sum(part[0] for part in parts)
-    grad = np.sum([part[1] for part in parts], axis=0)
-    hess = np.sum([part[2] for part in parts], axis=0)
+        losses, grads, hessians = _blocks(*args, bounds, curvature)
+    loss = 0.0
+    for value in losses.tolist():  # in block order, as the blocks' sums always were
+        loss += value
+    grad = np.sum(grads, axis=0)
+    hess = np.sum(hessians, axis=0)
     return loss, grad, np.triu(hess) + np.triu(hess, 1).T
 
 

@@ -67,7 +67,8 @@ def load_kernels() -> None:
     _dp.optimal_cuts(counts, counts, 2.0, 2.0, 1.0, 2, _dp.PEAK, 1.0)
     codes = np.zeros((2, 1), dtype=np.int16)
     first = np.zeros(1, dtype=np.int64)
-    _newton._pass(codes, first, first, np.zeros(1), y, np.ones(2), np.zeros(2), 1, 0, 2, True)
+    bounds = np.array([[0, 2]], dtype=np.int64)
+    _newton._blocks(codes, first, first, np.zeros(1), y, np.ones(2), np.zeros(2), 1, bounds, True)
     _newton.distinct_keys(np.array([3, 1], dtype=np.int64))
     _refine.boost_cells(
         codes, np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), y, np.zeros(2),
