@@ -130,6 +130,7 @@ from lucidscore.service._rescore import (
     newest_month,
     published_month,
 )
+from lucidscore.service._routing import holds_code, holds_consent, holds_session, holds_user
 from lucidscore.service._scores import (
     activate_model,
     active_model,
@@ -225,6 +226,10 @@ __all__ = [
     "find_code",
     "generate_model_key",
     "grant_consent",
+    "holds_code",
+    "holds_consent",
+    "holds_session",
+    "holds_user",
     "issue_code",
     "last_publication",
     "latest_score",
