@@ -233,7 +233,7 @@ def shard_engines(
                 )
             if diffs:
                 service.copy_operator_tables(opened[0], engine)
-                log.warning(
+                log.info(  # the first start copies the catalogue version it seeded; later, a failed command's
                     "%s was behind shard 0's operator tables; copied: %s",
                     where,
                     "; ".join(d.describe() for d in diffs[:5]),
