@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
-    from lucidscore.service import Difference
+    from lucidscore.service import Difference, UserIds
     from lucidscore.store import ShardMap
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class OperatorShards:
     smap: ShardMap
     engines: list[Engine]
     repaired: dict[int, list[Difference]] = field(default_factory=dict)
-    next_id: int = 0
+    ids: UserIds | None = None  # one counter for every session of the command
 
     def check_and_repair(self) -> None:
         """Refuse (nothing written) a shard whose operator tables copying cannot repair; bring the shards
@@ -90,13 +90,14 @@ class OperatorShards:
                     markup=False,
                 )
 
-    def ids_from(self) -> int:
-        """The next account id free in every shard (read once, then counted on by ``session``)."""
-        from lucidscore.service import next_user_id
+    def user_ids(self) -> UserIds:
+        """New accounts' ids: from the next one free in every shard (read once), counted on by every
+        session of the command."""
+        from lucidscore.service import UserIds, next_user_id
 
-        if not self.next_id:
-            self.next_id = next_user_id(self.engines)
-        return self.next_id
+        if self.ids is None:
+            self.ids = UserIds(next_user_id(self.engines))
+        return self.ids
 
     @contextmanager
     def session(self, index: int) -> Iterator[Session]:
@@ -104,12 +105,11 @@ class OperatorShards:
         caller, the id sequences moved past the new ids after it."""
         from sqlalchemy.orm import Session
 
-        from lucidscore.service import UserIds, bump_sequences
+        from lucidscore.service import bump_sequences
 
         with Session(self.engines[index], expire_on_commit=False) as session:
-            ids = UserIds(session, self.ids_from())
+            self.user_ids().attach(session)
             yield session
-            self.next_id = ids.next
         with self.engines[index].begin() as conn:
             bump_sequences(conn)
 
@@ -138,7 +138,7 @@ class OperatorShards:
         for index, reason in failed.items():
             err.print(f"error: {where(self.smap.shards[index])}: {reason}", markup=False)
         err.print(
-            f"error: {what} is stored in shard(s) {', '.join(have)} but not in shard(s) "
+            f"error: {what}: stored in shard(s) {', '.join(have)} but not in shard(s) "
             f"{', '.join(str(i) for i in failed)}. Run the same command again (or lucidscore shards sync "
             "MAP) to copy it there; no new secret is made.",
             markup=False,

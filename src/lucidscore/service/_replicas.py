@@ -232,11 +232,14 @@ def next_user_id(engines: Iterable[Engine]) -> int:
 
 
 class UserIds:
-    """Give each account a session creates an id from ``first`` on (``next_user_id``), in creation order,
-    instead of the database's next id: an operator account then has the same id in every shard."""
+    """Give each account the sessions it is attached to create an id from ``first`` on
+    (``next_user_id``), in creation order, instead of each database's next id: an operator account then
+    has the same id in every shard, and no two accounts of the deployment share one."""
 
-    def __init__(self, session: Session, first: int) -> None:
+    def __init__(self, first: int) -> None:
         self.next = first
+
+    def attach(self, session: Session) -> None:
         event.listen(session, "before_flush", self._assign)
 
     def _assign(self, session: Session, *_: object) -> None:
