@@ -12,15 +12,20 @@ shard (``local id * 3 + shard``), and the app refuses a shard whose stamp disagr
 from __future__ import annotations
 
 import contextlib
+import html
 import io
+import re
+import secrets
 import sqlite3
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -323,3 +328,63 @@ def test_a_sharded_service_refuses_to_activate_a_model_over_http(pair: Pair) -> 
     status, body = pair.sharded.analyst("POST", "/v1/analyst/models/any-model/activate")
     assert status == 409
     assert "lucidscore model activate any-model --shards MAP" in body["error"]["message"]
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+CALLBACK = "https://shop-x.example/callback"
+HTTPS = "https://testserver"  # OAuth 2 is refused over plain HTTP (except on localhost)
+
+
+def test_oauth_and_pages_reach_each_consumers_shard(pair: Pair) -> None:
+    """A consumer of each shard approves a merchant's OAuth request on the consent page; the merchant
+    redeems the code and decides with the bearer token alone, then revokes it; the consumer's dashboard
+    and the analysts' pages answer too."""
+    ok("merchant", "redirect-uri", "add", "shopx", CALLBACK, "--shards", str(pair.map_path))
+    s = pair.sharded
+    for shard in range(3):
+        c = next(c for c in pair.consumers if shard_of(c, 3) == shard)
+        me = {"Authorization": f"Bearer {s.tokens[c]}"}
+        verifier = secrets.token_urlsafe(48)
+        query = {
+            "response_type": "code",
+            "client_id": "shopx",
+            "redirect_uri": CALLBACK,
+            "scope": PRODUCT,
+            "state": f"st{shard}",
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        page = s.client.get(f"{HTTPS}/oauth/authorize?" + urlencode(query), headers=me)
+        assert page.status_code == 200, page.text
+        fields = [(n, html.unescape(v)) for n, v in HIDDEN.findall(page.text)]
+        answer = s.client.post(
+            f"{HTTPS}/oauth/authorize",
+            content=urlencode([*fields, ("decision", "approve")]),
+            headers=me | {"Content-Type": "application/x-www-form-urlencoded"},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 302, answer.text
+        code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": CALLBACK,
+            "code_verifier": verifier,
+            "client_id": "shopx",
+            "client_secret": s.api_key,
+        }
+        token = s.client.post(f"{HTTPS}/oauth/token", data=form)
+        assert token.status_code == 200, token.text
+        bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        decided = s.client.post("/v1/decisions", json={"product": PRODUCT}, headers=bearer)
+        assert decided.status_code == 200, decided.text
+        assert decided.json()["score"] == pair.whole.me(c, "GET", "/v1/me/score")[1]["score"]
+        revoke = {"token": token.json()["access_token"], "client_id": "shopx", "client_secret": s.api_key}
+        assert s.client.post(f"{HTTPS}/oauth/revoke", data=revoke).status_code == 200
+        again = s.client.post("/v1/decisions", json={"product": PRODUCT}, headers=bearer)
+        assert again.status_code == 403, again.text
+        dashboard = s.client.get("/dashboard", headers=me)
+        assert dashboard.status_code == 200 and str(decided.json()["score"]) in dashboard.text
+    analyst = {"Authorization": f"Bearer {s.analyst_token}"}
+    for path in ("/analyst", "/analyst/disputes"):
+        assert s.client.get(path, headers=analyst).status_code == 200, path

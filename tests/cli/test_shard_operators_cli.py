@@ -195,3 +195,55 @@ def test_serve_refuses_a_shard_whose_stamp_disagrees(loaded: Path, lucid: Lucid)
     assert "stamped shard 2 of 4" in err and "the map says shard 2 of 3" in err
     code, _, err = lucid("serve", "--shards", m, "--db", shard_urls[0])
     assert code == 2 and "--db and --shards: give one" in err
+
+
+@pytest.mark.postgres
+def test_a_postgresql_deployment_is_served_from_its_map(
+    postgres_server: Any, lucid: Lucid, tmp_path: Path, bureau_files: BureauFiles
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from lucidscore.api import Settings, create_app
+    from lucidscore.service import PipelineRescorer
+    from tests.cli.test_publish_cli import current
+    from tests.fixtures.bureau import END
+
+    pg = [postgres_server.create_database() for _ in range(2)]
+    m = str(write_map(tmp_path, pg))
+    assert lucid("shards", "init", m)[0] == 0
+    assert lucid("ingest", str(bureau_files.data), "--shards", m)[0] == 0
+    assert lucid("model", "register", str(bureau_files.model), "--shards", m)[0] == 0
+    assert lucid("model", "activate", bureau_files.model_id, "--shards", m)[0] == 0
+    assert lucid("publish", "--shards", m, "--as-of", END.isoformat())[0] == 0
+    pat, kim = consumers(pg[1])[:2]
+    code, out, err = lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--shards", m)
+    assert code == 0, err
+    password = out.strip().rsplit(" ", 1)[-1]
+    code, out, err = lucid("admin", "create", "merchant", "shopx", "--shards", m)
+    assert code == 0, err
+    key = out.strip().rsplit(" ", 1)[-1]
+    assert operator_rows(pg[1]) == operator_rows(pg[0])
+    # rows copied with their ids moved each shard's id sequence past them: a plain insert does not collide
+    code, _, err = lucid("admin", "create", "consumer", "kim", "--consumer-id", kim, "--db", pg[1])
+    assert code == 0, err
+
+    app = create_app(Settings(secret_key="t", shard_map=Path(m)), rescorer=PipelineRescorer(pg[0], END))
+    with TestClient(app) as client:
+        r = client.post("/v1/session", json={"username": "pat", "password": password})
+        assert r.status_code == 200, r.text
+        client.cookies.clear()
+        me = {"Authorization": f"Bearer {r.json()['token']}"}
+        score = client.get("/v1/me/score", headers=me).json()
+        assert score["score"] == current(pg[1], END)[pat][0]
+        consent = client.post(
+            "/v1/me/consents", json={"merchant": "shopx", "purpose": "premium", "days": 5}, headers=me
+        ).json()
+        r = client.post(
+            "/v1/decisions",
+            json={"consent_token": consent["token"], "product": "premium"},
+            headers={"X-API-Key": key},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["score"] == score["score"]
+    assert query(pg[1], "SELECT count(*) FROM access_log") == [(1,)]
+    assert query(pg[0], "SELECT count(*) FROM access_log") == [(0,)]
