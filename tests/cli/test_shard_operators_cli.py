@@ -161,6 +161,36 @@ def test_a_shard_the_copy_failed_on_is_named_and_repaired_by_running_again(
     code, _, err = lucid("admin", "create", "merchant", "late", "--shards", m)
     assert code != 0 and "username 'late' is taken" in err
 
+    # a revocation, and an import, that failed to reach a shard are finished by running them again
+    execute(
+        shard_urls[1],
+        "CREATE TRIGGER fail_revoke BEFORE UPDATE ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+    )
+    code, _, err = lucid("admin", "revoke", "late", "--shards", m)
+    assert code == 1 and "shard 1 (sqlite:///" in err and "not in shard(s) 1" in err
+    execute(shard_urls[1], "DROP TRIGGER fail_revoke")
+    code, out, err = lucid("admin", "revoke", "late", "--shards", m)
+    assert code == 0, err
+    assert "late was revoked before (in shard 0); copied now to shard(s) 1" in out
+    assert query(shard_urls[1], "SELECT revoked_at IS NOT NULL FROM users WHERE username = 'late'") == [(1,)]
+    code, _, err = lucid("admin", "revoke", "late", "--shards", m)
+    assert code != 0 and "was revoked already" in err
+
+    csv = loaded.parent / "more.csv"
+    csv.write_text("role,username\nanalyst,ann\nmerchant,shopz\n", "utf-8")
+    execute(
+        shard_urls[2],
+        "CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+    )
+    code, out, err = lucid("admin", "import", str(csv), "--shards", m)
+    assert code == 1 and "2 account(s) created" in out and "not in shard(s) 2" in err
+    execute(shard_urls[2], "DROP TRIGGER fail_users")
+    code, out, err = lucid("admin", "import", str(csv), "--shards", m)
+    assert code == 0, err
+    assert f"every account of {csv} was created before; copied now to shard(s) 2" in out
+    assert operator_rows(shard_urls[2]) == operator_rows(shard_urls[1]) == operator_rows(shard_urls[0])
+    assert lucid("shards", "status", m)[0] == 0
+
 
 def test_an_operator_name_a_consumer_holds_is_refused(loaded: Path, lucid: Lucid) -> None:
     m = str(loaded)

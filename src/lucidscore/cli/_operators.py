@@ -90,6 +90,15 @@ class OperatorShards:
                     markup=False,
                 )
 
+    def copied_for(self, username: str) -> list[int]:
+        """The shards whose row of account ``username`` was copied from shard 0 before this command's
+        change (a previous command stored it in shard 0 and failed on them)."""
+        return [
+            index
+            for index, diffs in self.repaired.items()
+            if any(d.table == "users" and repr(username) in d.what for d in diffs)
+        ]
+
     def user_ids(self) -> UserIds:
         """New accounts' ids: from the next one free in every shard (read once), counted on by every
         session of the command."""

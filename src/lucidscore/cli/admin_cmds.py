@@ -101,11 +101,7 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
 
     taken = ops.usernames_taken({spec.username})
     if spec.username in taken:
-        copied = [
-            i
-            for i, diffs in ops.repaired.items()
-            if any(d.table == "users" and repr(spec.username) in d.what for d in diffs)
-        ]
+        copied = ops.copied_for(spec.username)
         if copied:  # a previous run stored it in shard 0 and failed after: finished now
             _console().print(
                 f"{spec.role} {spec.username} was created before (in shard 0); copied now to shard(s) "
@@ -159,6 +155,8 @@ def import_(
         refuse_both(ctx)
         with operator_shards(shards) as ops:
             made = _import_sharded(ops, file, secrets_out)
+            if made is None:
+                return
             _imported(made, file, secrets_out)
             if any(a.role != "consumer" for a in made):
                 ops.replicate(f"the {sum(a.role != 'consumer' for a in made)} merchant/analyst account(s)")
@@ -191,7 +189,23 @@ def _imported(made: list[NewAccount], file: Path, secrets_out: Path | None) -> N
     )
 
 
-def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -> list[NewAccount]:
+def _already_made(ops: OperatorShards, specs: list[AccountSpec]) -> bool:
+    """Whether every account of ``specs`` exists, as the same role and consumer, in its shard."""
+    from sqlalchemy import select
+
+    from lucidscore.store.service import User
+
+    for spec in specs:
+        with ops.engines[_target(ops, spec)].connect() as conn:
+            row = conn.execute(
+                select(User.role, User.consumer_id).where(User.username == spec.username)
+            ).first()
+        if row is None or row.role != spec.role or (row.consumer_id or None) != (spec.consumer_id or None):
+            return False
+    return True
+
+
+def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -> list[NewAccount] | None:
     """Every account of the file, each in its shard, or none: every shard's rows are checked before any
     is committed; the shards are then committed in order (shard 0 first)."""
     from collections import Counter
@@ -207,6 +221,15 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
         for n, spec in rows
         if spec.username in taken
     ]
+    if lines and _already_made(ops, [spec for _, spec in rows]):  # a previous run: finished now
+        copied = sorted({i for _, spec in rows for i in ops.copied_for(spec.username)})
+        _console().print(
+            f"every account of {file} was created before"
+            + (f"; copied now to shard(s) {', '.join(map(str, copied))}" if copied else "")
+            + ". Their secrets are the ones shown when they were created (admin rotate makes new ones).",
+            markup=False,
+        )
+        return None
     if lines:
         raise InputError(
             f"{file}: {len(lines)} bad row(s) of {len(rows)}, nothing created:\n  " + "\n  ".join(lines)
@@ -301,17 +324,29 @@ def list_(
     Console(highlight=False).print(table)
 
 
-def _sharded_change(shards: str, username: str, work: Any) -> Any:
-    """``work(session)`` in the shard holding ``username`` (operators: shard 0, then copied everywhere)."""
-    from lucidscore.service import NotFound
+def _sharded_change(shards: str, username: str, work: Any, *, done: str = "") -> Any:
+    """``work(session)`` in the shard holding ``username`` (operators: shard 0, then copied everywhere).
+    ``done``: what a refusal (``Conflict``) means when a previous run made the change in shard 0 and failed
+    to copy it (copied now): said, and None returned, instead of the refusal."""
+    from lucidscore.service import Conflict, NotFound
 
     with operator_shards(shards) as ops:
         index = ops.shard_of_user(username)
         if index is None:
             raise NotFound(f"no account named {username!r} in any shard", field="username")
-        with ops.session(index) as session:
-            out = work(session)
-            session.commit()
+        try:
+            with ops.session(index) as session:
+                out = work(session)
+                session.commit()
+        except Conflict:
+            copied = ops.copied_for(username)
+            if not (done and copied):
+                raise
+            where = ", ".join(map(str, copied))
+            _console().print(
+                f"{username} was {done} before (in shard 0); copied now to shard(s) {where}", markup=False
+            )
+            return None
         if index == 0:
             ops.replicate(f"the change to {username}")
     return out
@@ -365,8 +400,9 @@ def revoke(
 
     if shards is not None:
         refuse_both(ctx)
-        info = _sharded_change(shards, username, lambda s: revoke_account(s, username))
-        _console().print(f"revoked {info.role} {info.username}", markup=False)
+        info = _sharded_change(shards, username, lambda s: revoke_account(s, username), done="revoked")
+        if info is not None:
+            _console().print(f"revoked {info.role} {info.username}", markup=False)
         return
     engine = open_store(require_db(db))
     try:
