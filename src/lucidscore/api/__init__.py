@@ -7,5 +7,14 @@ Build it with ``create_app(Settings(...))``; see docs/service.md. What the servi
 from lucidscore.api._app import app_from_environment, create_app
 from lucidscore.api._serving import NoDelayH11Protocol, settle_heap
 from lucidscore.api._settings import Settings
+from lucidscore.api._shards import ShardEngines, shard_engines
 
-__all__ = ["NoDelayH11Protocol", "Settings", "app_from_environment", "create_app", "settle_heap"]
+__all__ = [
+    "NoDelayH11Protocol",
+    "Settings",
+    "ShardEngines",
+    "app_from_environment",
+    "create_app",
+    "settle_heap",
+    "shard_engines",
+]

@@ -15,6 +15,7 @@ from lucidscore.api._limits import BodySizeLimit, Throttle
 from lucidscore.api._pages import make_templates
 from lucidscore.api._serving import settle_heap
 from lucidscore.api._settings import Settings
+from lucidscore.api._shards import ShardEngines, shard_engines
 from lucidscore.api._state import ServiceState
 from lucidscore.api.deps import refuse_unstorable_params, require_json_bodies
 from lucidscore.api.routes import (
@@ -54,7 +55,11 @@ Every error is `{"error": {"status", "code", "message", "field"}}`.
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, rescorer: Rescorer | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    rescorer: Rescorer | None = None,
+    shards: ShardEngines | None = None,
 ) -> FastAPI:
     """Build the service.
 
@@ -64,6 +69,11 @@ def create_app(
     engine : an engine to use instead of one made from ``settings.db_url`` (the database must be migrated).
     rescorer : what recomputes features and scores after a correction or a model change; without one,
         disputes can only be accepted without corrections.
+    shards : a deployment split by consumer: every shard's engine (migrated, stamps checked) and rescorer,
+        in map order, instead of ``engine`` and ``rescorer``; each request is answered from its consumer's
+        shard (``api._shards``). Without it (and without ``engine``), ``settings.shard_map`` names the map
+        whose shards are opened (``shard_engines``; each with a ``PipelineRescorer`` when ``rescorer`` is
+        given). ``settings.db_url`` is then not used.
 
     The benefit catalogue is the database's current version, read on every request that needs it (a new
     version set by ``lucidscore catalogue set`` is used at once); an empty database is seeded first.
@@ -73,9 +83,21 @@ def create_app(
         if settings.benefit_catalogue_path
         else default_catalogue()
     )
-    engine = engine if engine is not None else service_engine(settings)
+    if shards is None and engine is None and settings.shard_map is not None:
+        shards = shard_engines(
+            settings.shard_map,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            seed=seed,
+            seed_source=str(settings.benefit_catalogue_path or "default"),
+            rescorer=(lambda url: PipelineRescorer(url, settings.as_of)) if rescorer is not None else None,
+        )
+    if shards is None:
+        engine = engine if engine is not None else service_engine(settings)
+        shards = ShardEngines((engine,), (rescorer,))
+    engine, rescorer = shards.engines[0], shards.rescorers[0]
     sessions = session_factory(engine)
-    _seed_catalogue(sessions, seed, settings)
+    _seed_catalogue(sessions, seed, settings)  # shard 0; serve --shards copies it to the others first
     # FastAPI's own /docs and /redoc load their scripts from a CDN; routes.docs serves /docs locally.
     app = FastAPI(
         title="lucidscore",
@@ -88,6 +110,7 @@ def create_app(
     app.state.lucid = ServiceState(
         settings=settings,
         engine=engine,
+        shards=shards,
         sessions=sessions,
         catalogues=CatalogueCache(seed),
         throttle=Throttle(settings.signin_window_seconds, settings.signin_max_delay_seconds),
@@ -152,6 +175,6 @@ def app_from_environment() -> FastAPI:
     """App factory for ``uvicorn --factory`` and multi-worker serving: settings from ``LUCIDSCORE_*``
     variables. Rescoring (disputes, model activation) is always on, in the newest published month."""
     settings = Settings()
-    app = create_app(settings, rescorer=PipelineRescorer(settings.db_url, settings.as_of))
+    app = create_app(settings, rescorer=PipelineRescorer(settings.db_url, settings.as_of))  # per shard too
     settle_heap()  # each worker process builds its app here, once, before it serves
     return app

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LUCIDSCORE_", extra="forbid")
 
     db_url: str = Field(default="sqlite:///lucidscore-demo/lucidscore.db", description="SQLAlchemy URL")
+    shard_map: Path | None = Field(
+        default=None,
+        description="shard map (TOML) of a deployment split by consumer: every shard is served, each "
+        "request from its consumer's shard; db_url is then not used",
+    )
     secret_key: SecretStr = Field(
         default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
         description="key for CSRF tokens; random per process unless set",

@@ -1,5 +1,5 @@
-"""What one app instance holds: settings, engine, session maker, catalogue cache, throttle, admission,
-templates, rescorer, model key."""
+"""What one app instance holds: settings, engine (shard 0's), every shard's engine and rescorer, session
+maker, catalogue cache, throttle, admission, templates, rescorer, model key."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lucidscore.api._admission import Admission
 from lucidscore.api._limits import Throttle
 from lucidscore.api._settings import Settings
+from lucidscore.api._shards import ShardEngines, shard_in
 from lucidscore.service import NoticeContact
 
 if TYPE_CHECKING:
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 @dataclass
 class ServiceState:
     settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
+    engine: Engine  # shard 0's (the one database's)
+    shards: ShardEngines  # every shard's engine and rescorer: a request's session moves among them
+    sessions: sessionmaker[Session]  # sessions start on shard 0
     catalogues: CatalogueCache  # the current benefit catalogue, read from the database per request
     throttle: Throttle  # failed sign-ins, wrong API keys and unknown consent tokens
     templates: Jinja2Templates
@@ -41,6 +43,10 @@ class ServiceState:
         """Whom adverse-action notices name (settings ``contact_*``)."""
         s = self.settings
         return NoticeContact(name=s.contact_name, email=s.contact_email, address=s.contact_address)
+
+    def rescorer_for(self, db: Session) -> Rescorer | None:
+        """The rescorer of the shard the request's session is on."""
+        return self.shards.rescorers[shard_in(db)]
 
     @property
     def serialise_writes(self) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from lucidscore import service
 from lucidscore.api import _format
+from lucidscore.api._shards import public_id
 from lucidscore.api.schemas import (
     AnalystDisputeOut,
     CharacteristicUseOut,
@@ -237,7 +238,7 @@ def dispute_out(session: Session, dispute: Dispute, *, analyst: bool = False) ->
         for e in service.events_of(session, dispute)
     ]
     fields = {
-        "id": dispute.id,
+        "id": public_id(session, dispute.id),  # unique across shards (api._shards)
         "record_table": dispute.record_table,
         "record_key": dispute.record_key,
         "reason": dispute.reason,

@@ -24,10 +24,12 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from lucidscore import service
+from lucidscore.api import _shards as shards
 from lucidscore.api._errors import ApiError, SignInRequired
 from lucidscore.api._limits import Attempt, Throttled
 from lucidscore.api._security import csrf_token, same_secret
 from lucidscore.api._settings import Settings
+from lucidscore.api._shards import locate, shard_in, split_id
 from lucidscore.api._state import ServiceState
 from lucidscore.api.schemas import text_problem
 from lucidscore.store.service import Consent, Dispute, User
@@ -76,6 +78,7 @@ async def _db(request: Request) -> AsyncIterator[Session]:
     state = await _state(request)
     await state.admission.acquire()
     session = state.sessions()
+    session.info.update(shard=0, count=state.shards.count)  # on shard 0 until routed (api._shards)
     try:
         yield session
     finally:
@@ -159,10 +162,14 @@ def _session_token(request: Request, settings: Settings) -> tuple[str, str] | No
 
 
 @ends_its_transactions
-def optional_auth(request: Request, db: Db, settings: SettingsDep) -> Auth | None:
-    found = _session_token(request, settings)
+def optional_auth(request: Request, db: Db, state: State) -> Auth | None:
+    """Who signed in, the request's session left on the shard holding their sign-in session (a
+    consumer's: their own shard; an analyst's: shard 0)."""
+    found = _session_token(request, state.settings)
     if found is None:
         return None
+    if state.shards.sharded:
+        locate(db, state.shards, lambda s: service.holds_session(s, found[0]))
     user = service.user_for_session(db, found[0])
     return Auth(user, found[0], found[1]) if user is not None else None
 
@@ -338,8 +345,11 @@ def _own_consent(auth: ConsumerAuth, db: Db, consent_id: ConsentId) -> Consent:
 
 
 @ends_its_transactions
-def _own_dispute(auth: ConsumerAuth, db: Db, dispute_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Dispute:
-    dispute = db.get(Dispute, dispute_id)
+def _own_dispute(
+    auth: ConsumerAuth, db: Db, state: State, dispute_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> Dispute:
+    index, local = split_id(dispute_id, state.shards.count)
+    dispute = db.get(Dispute, local) if index == shard_in(db) and local >= 1 else None
     if dispute is None or dispute.consumer_id != auth.user.consumer_id:
         raise ApiError(404, f"you have no dispute {dispute_id}", field="dispute_id")
     return dispute
@@ -349,17 +359,36 @@ DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DecisionId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an access-log row: one decision about a consumer
 
 
-def find_dispute(db: Session, dispute_id: int) -> Dispute:
-    """Any consumer's dispute, for analysts (JSON and pages); 404 when there is none."""
-    dispute = db.get(Dispute, dispute_id)
+def find_dispute(db: Session, state: ServiceState, dispute_id: int) -> Dispute:
+    """Any consumer's dispute, for analysts (JSON and pages), the request's session left on its shard;
+    404 when there is none."""
+    dispute = shards.find_dispute(db, state.shards, dispute_id)
     if dispute is None:
         raise ApiError(404, f"no dispute {dispute_id}", field="dispute_id")
     return dispute
 
 
 @ends_its_transactions
-def _any_dispute(auth: AnalystAuth, db: Db, dispute_id: DisputeId) -> Dispute:
-    return find_dispute(db, dispute_id)
+def _any_dispute(auth: AnalystAuth, db: Db, state: State, dispute_id: DisputeId) -> Dispute:
+    return find_dispute(db, state, dispute_id)
+
+
+def refuse_sharded_activation(state: ServiceState, model_id: str) -> None:
+    """409 from a service over several shards: a model is activated in every shard by the CLI."""
+    if state.shards.sharded:
+        raise ApiError(
+            409,
+            f"this service serves {state.shards.count} shards: activate the model in every shard with "
+            f"lucidscore model activate {model_id} --shards MAP",
+            field="model_id",
+        )
+
+
+def distribution_of(db: Session, state: ServiceState, model_id: str) -> dict[str, Any]:
+    """The current scores' distribution (of every shard's consumers when the service serves several)."""
+    if not state.shards.sharded:
+        return service.score_distribution(db, model_id)
+    return shards.merged_distribution(db, state.shards, model_id, service.score_distribution)
 
 
 OwnConsent = Annotated[Consent, Depends(_own_consent)]

@@ -1,16 +1,19 @@
-"""CLI group ``catalogue``: show the benefit catalogue the service decides with, set a new version."""
+"""CLI group ``catalogue``: show the benefit catalogue the service decides with, set a new version. With
+``--shards MAP`` the versions are written to every shard alike (``cli._operators``) and shown from shard 0."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._db import DbOption, open_store
+from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
+from lucidscore.cli._operators import operator_shards
+from lucidscore.cli._shards import refuse_both, require_db
 
 catalogue_app = typer.Typer(
     help="The benefit catalogue, stored in the database and versioned: show, set.", no_args_is_help=True
@@ -18,28 +21,40 @@ catalogue_app = typer.Typer(
 
 
 def show(
-    db: DbOption,
+    ctx: typer.Context,
+    db: OptionalDbOption = None,
     version: Annotated[int | None, typer.Option(help="a past version (default: the current one)")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="print the catalogue as JSON (for catalogue set)")
     ] = False,
+    shards: ShardsOption = None,
 ) -> None:
-    """Show the current catalogue (or --version N): products, kinds, minimum scores, and every version."""
+    """Show the current catalogue (or --version N): products, kinds, minimum scores, and every version.
+    With --shards, shard 0's (every shard's stamp checked; a shard whose versions differ is named)."""
+    from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
     from lucidscore.policy import default_catalogue
     from lucidscore.service import CurrentCatalogue, aware, catalogue_version, catalogue_versions
 
-    engine = open_store(db)
-    try:
+    def read(engine: Engine) -> tuple[list[Any], CurrentCatalogue]:
         with Session(engine, expire_on_commit=False) as session:
-            versions = catalogue_versions(session)
+            versions = list(catalogue_versions(session))
             if versions or version is not None:
-                chosen = catalogue_version(session, version)
-            else:
-                chosen = CurrentCatalogue(None, default_catalogue())
-    finally:
-        engine.dispose()
+                return versions, catalogue_version(session, version)
+            return versions, CurrentCatalogue(None, default_catalogue())
+
+    if shards is not None:
+        refuse_both(ctx)
+        with operator_shards(shards, repair=False) as ops:
+            versions, chosen = read(ops.engines[0])
+            _warn_differing(ops)
+    else:
+        engine = open_store(require_db(db))
+        try:
+            versions, chosen = read(engine)
+        finally:
+            engine.dispose()
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     if not versions and not as_json:
         console.print(
@@ -70,38 +85,65 @@ def show(
         console.print(f"version {v.version}: set {moment} from {v.source}{note}", markup=False)
 
 
+def _warn_differing(ops: Any) -> None:
+    from lucidscore.service import operator_differences
+
+    for shard, engine in zip(ops.smap.shards[1:], ops.engines[1:], strict=True):
+        diffs = [d for d in operator_differences(ops.engines[0], engine) if d.table == "benefit_catalogues"]
+        if diffs:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"warning: shard {shard.index} ({shard.shown}): catalogue versions differ from shard 0's: "
+                + "; ".join(d.describe() for d in diffs[:5])
+                + " (lucidscore shards sync MAP copies shard 0's)",
+                markup=False,
+            )
+
+
 def set_(
+    ctx: typer.Context,
     file: Annotated[
         Path, typer.Argument(help='JSON: {"benefits": [{"product", "label", "kind", "min_score"}]}')
     ],
-    db: DbOption,
+    db: OptionalDbOption = None,
     note: Annotated[str, typer.Option(help="why this version (kept with it)")] = "",
+    shards: ShardsOption = None,
 ) -> None:
     """Set a new catalogue version from FILE, after its policy checks (a product for employment, housing,
     schooling, travel, internet, government services or a public display of the score is refused). The
-    service uses it at once; every later decision records its version."""
+    service uses it at once; every later decision records its version. With --shards, the same version
+    in every shard."""
     from sqlalchemy.orm import Session
 
     from lucidscore.policy import load_catalogue
     from lucidscore.service import set_catalogue
 
     catalogue = load_catalogue(file)
-    engine = open_store(db, create=True)
+    if shards is not None:
+        refuse_both(ctx)
+        with operator_shards(shards) as ops:
+            row, new = ops.change(lambda s: set_catalogue(s, catalogue, source=str(file), note=note))
+            _said(row.version, new, file, len(catalogue.benefits))
+            ops.replicate(f"benefit catalogue version {row.version}")
+        return
+    engine = open_store(require_db(db), create=True)
     try:
         with Session(engine, expire_on_commit=False) as session:
             row, new = set_catalogue(session, catalogue, source=str(file), note=note)
             session.commit()
     finally:
         engine.dispose()
+    _said(row.version, new, file, len(catalogue.benefits))
+
+
+def _said(version: int, new: bool, file: Path, products: int) -> None:
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     if new:
         console.print(
-            f"benefit catalogue version {row.version} set ({len(catalogue.benefits)} products); "
-            "the service uses it from now on",
+            f"benefit catalogue version {version} set ({products} products); the service uses it from now on",
             markup=False,
         )
     else:
-        console.print(f"unchanged: {file} is the current version {row.version} already", markup=False)
+        console.print(f"unchanged: {file} is the current version {version} already", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,8 @@
 OAuth 2.0 (issue 12). ``/oauth/authorize`` sends a consumer back only to one of these, compared exactly.
 
     lucidscore merchant redirect-uri add shop_x https://shop-x.example/lucidscore/callback --db sqlite:///x.db
+
+With ``--shards MAP`` instead of ``--db``, the URIs are written to every shard alike (``cli._operators``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ redirect_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Db = Annotated[str, typer.Option(help="database URL: sqlite:///file.db or postgresql://...")]
+Db = Annotated[
+    str | None, typer.Option(help="database URL: sqlite:///file.db or postgresql://... (or --shards MAP)")
+]
+Shards = Annotated[
+    str | None,
+    typer.Option("--shards", help="shard map: every database of a deployment split by consumer, not --db"),
+]
 Merchant = Annotated[str, typer.Argument(help="the merchant's username (its OAuth client_id)")]
 Uri = Annotated[str, typer.Argument(help="the redirect URI, exactly as the merchant's OAuth client sends it")]
 
@@ -44,32 +52,50 @@ def _session(db: str) -> Iterator[Session]:
         engine.dispose()
 
 
-def _run(db: str, work: Callable[[Session], T]) -> T:
+def _run(db: str | None, shards: str | None, work: Callable[[Session], T], what: str = "") -> T:
+    """``work`` in the database, or with ``--shards``: in shard 0, then copied to every shard (``what``
+    names the change, for a command that changes something)."""
+    from lucidscore.cli._operators import operator_shards
+    from lucidscore.errors import InputError
+
+    if shards is not None:
+        if db is not None:
+            raise InputError(
+                "--db and --shards: give one; --shards MAP names every database of the deployment"
+            )
+        with operator_shards(shards, repair=bool(what)) as ops:
+            out = ops.change(work)
+            if what:
+                ops.replicate(what)
+            return out
+    if db is None:
+        raise InputError("--db: missing; give the database URL with --db, or --shards MAP")
     with _session(db) as session:
         return work(session)
 
 
-def add(merchant: Merchant, uri: Uri, db: Db) -> None:
+def add(merchant: Merchant, uri: Uri, db: Db = None, shards: Shards = None) -> None:
     """Register URI for MERCHANT."""
     from lucidscore.service import add_redirect_uri
 
-    _run(db, lambda s: add_redirect_uri(s, merchant, uri.strip()))
+    _run(db, shards, lambda s: add_redirect_uri(s, merchant, uri.strip()), f"redirect URI {uri.strip()}")
     typer.echo(f"registered {uri.strip()} for {merchant}")
 
 
-def list_(merchant: Merchant, db: Db) -> None:
+def list_(merchant: Merchant, db: Db = None, shards: Shards = None) -> None:
     """Print MERCHANT's redirect URIs, one a line."""
     from lucidscore.service import redirect_uris_of
 
-    for uri in _run(db, lambda s: redirect_uris_of(s, merchant)):
+    for uri in _run(db, shards, lambda s: redirect_uris_of(s, merchant)):
         typer.echo(uri)
 
 
-def remove(merchant: Merchant, uri: Uri, db: Db) -> None:
+def remove(merchant: Merchant, uri: Uri, db: Db = None, shards: Shards = None) -> None:
     """Unregister URI (codes already issued for it still redeem until they expire, within minutes)."""
     from lucidscore.service import remove_redirect_uri
 
-    _run(db, lambda s: remove_redirect_uri(s, merchant, uri.strip()))
+    what = f"the removal of {uri.strip()}"
+    _run(db, shards, lambda s: remove_redirect_uri(s, merchant, uri.strip()), what)
     typer.echo(f"removed {uri.strip()} from {merchant}")
 
 

@@ -49,6 +49,7 @@ def _run(app: object, host: str, port: int, console: Console) -> None:
 
 
 def serve(
+    ctx: typer.Context,
     db: Annotated[str | None, typer.Option(help="database URL (default: LUCIDSCORE_DB_URL)")] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
@@ -74,13 +75,29 @@ def serve(
     model_key: Annotated[
         Path | None, typer.Option("--model-key", help="PEM key stored models must be signed with")
     ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(
+            "--shards",
+            help="shard map of a deployment split by consumer: serve every shard, each request from its "
+            "consumer's shard (instead of --db)",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database."""
+    """Serve the score service (consumer pages, merchant decisions, analyst pages) on an existing database,
+    or with --shards on every database of a shard map (each shard's stamp checked first)."""
     from lucidscore.api import Settings, create_app
     from lucidscore.service import PipelineRescorer
     from lucidscore.store import DatabaseMissing, migrate, open_database, read_shard_stamp
 
     overrides: dict[str, object] = {}
+    if shards is not None:
+        from lucidscore.cli._shards import load_map, refuse_both
+
+        refuse_both(ctx)
+        if create:
+            raise InputError("--create: not with --shards; lucidscore shards init MAP creates the shards")
+        overrides["shard_map"] = load_map(shards).path
     if db is not None:
         overrides["db_url"] = db
     if forwarded_allow_ips is not None:
@@ -93,6 +110,9 @@ def serve(
         except ValueError:
             raise InputError(f"--as-of {as_of!r}: expected a date YYYY-MM-DD") from None
     settings = Settings(**overrides)  # type: ignore[arg-type]
+    if shards is not None:
+        _serve_shards(settings, host, port, workers)
+        return
     try:
         engine = open_database(settings.db_url, create=create)
     except DatabaseMissing as exc:
@@ -115,6 +135,36 @@ def serve(
     _run(create_app(settings, rescorer=rescorer), host, port, Console())
 
 
+def _serve_shards(settings: object, host: str, port: int, workers: int) -> None:
+    """Every shard of ``settings.shard_map``, each checked (stamp, operator tables) before serving."""
+    from lucidscore.api import Settings, create_app, shard_engines
+    from lucidscore.policy import default_catalogue, load_catalogue
+    from lucidscore.service import PipelineRescorer
+
+    assert isinstance(settings, Settings) and settings.shard_map is not None
+    path = settings.benefit_catalogue_path
+    shards = shard_engines(
+        settings.shard_map,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        seed=load_catalogue(path) if path else default_catalogue(),
+        seed_source=str(path) if path else "default",
+        rescorer=lambda url: PipelineRescorer(url, settings.as_of),
+    )
+    _check_port(host, port)
+    Console(stderr=True).print(
+        f"Serving {shards.count} shard(s) of {settings.shard_map}: each request is answered from its "
+        "consumer's shard.",
+        soft_wrap=True,
+        highlight=False,
+    )
+    if workers > 1:
+        shards.dispose()  # each worker opens (and checks) the shards again
+        _run_workers(settings, host, port, workers, Console())
+        return
+    _run(create_app(settings, shards=shards), host, port, Console())
+
+
 def _run_workers(settings: object, host: str, port: int, workers: int, console: Console) -> None:
     """Several processes: each builds the app from ``LUCIDSCORE_*`` variables (one shared secret key)."""
     import os
@@ -124,7 +174,7 @@ def _run_workers(settings: object, host: str, port: int, workers: int, console: 
     from lucidscore.api import Settings
 
     assert isinstance(settings, Settings)
-    for name in ("db_url", "as_of", "forwarded_allow_ips", "model_key_path"):
+    for name in ("db_url", "shard_map", "as_of", "forwarded_allow_ips", "model_key_path"):
         value = getattr(settings, name)
         if value is not None:
             os.environ[f"LUCIDSCORE_{name.upper()}"] = str(value)

@@ -2,8 +2,11 @@
 
 ``shards init MAP`` creates (SQLite) and migrates every database of the map and stamps each with its
 index, the shard count and the map's fingerprint; ``shards status MAP`` shows each shard's stamp, its
-consumers and its active model. The sharded forms of the other commands take ``--shards MAP``:
-``ingest``, ``publish``, ``model register``, ``model activate`` and ``audit verify``.
+consumers, its active model and whether its operator tables (merchants, analysts, API keys, redirect URIs,
+catalogue versions) equal shard 0's; ``shards sync MAP`` copies shard 0's operator tables to the shards
+that are behind. The sharded forms of the other commands take ``--shards MAP``: ``ingest``, ``publish``,
+``model register``, ``model activate``, ``audit verify``, ``admin``, ``catalogue``, ``merchant
+redirect-uri`` and ``serve``.
 """
 
 from __future__ import annotations
@@ -47,43 +50,86 @@ def init(shard_map: MapArgument) -> None:
 
 
 def status(shard_map: MapArgument) -> None:
-    """Each shard's stamp (checked against the map), consumers and active model."""
+    """Each shard's stamp (checked against the map), consumers, active model, and whether its operator
+    tables equal shard 0's (exit 1 when a stamp is wrong or operator tables differ, each listed)."""
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from lucidscore.service import active_model
+    from lucidscore.service import Difference, active_model, operator_differences
     from lucidscore.store import migrate, open_database, read_shard_stamp
 
     smap = load_map(shard_map)
     table = Table(title=f"{smap.count} shard(s), map {smap.fingerprint[:12]}")
-    for column in ("shard", "database", "stamp", "consumers", "active model"):
+    for column in ("shard", "database", "stamp", "consumers", "active model", "operator tables"):
         table.add_column(column)
     bad = 0
-    for shard in smap.shards:
-        engine = open_database(shard.url)
-        try:
+    first = None
+    differing: dict[int, list[Difference]] = {}
+    try:
+        for shard in smap.shards:
+            engine = open_database(shard.url)
             migrate(engine)
             found = read_shard_stamp(engine)
             with engine.connect() as conn:
                 consumers = conn.execute(text("SELECT count(*) FROM consumers_current")).scalar_one()
             with Session(engine) as session:
                 model = active_model(session)
-        finally:
-            engine.dispose()
-        expected = smap.stamp(shard.index)
-        ok = found == expected
-        bad += not ok
-        said = "ok" if ok else ("none" if found is None else f"WRONG: {found.describe()}")
-        table.add_row(
-            str(shard.index), shard.shown, said, f"{consumers:,}", model.model_id if model else "(none)"
+            if first is None:
+                first, operators = engine, "shard 0's"
+            else:
+                diffs = operator_differences(first, engine)
+                operators = "same as shard 0" if not diffs else f"DIFFER: {len(diffs)} row(s)"
+                if diffs:
+                    differing[shard.index] = diffs
+                engine.dispose()
+            expected = smap.stamp(shard.index)
+            ok = found == expected
+            bad += not ok
+            said = "ok" if ok else ("none" if found is None else f"WRONG: {found.describe()}")
+            table.add_row(
+                str(shard.index),
+                shard.shown,
+                said,
+                f"{consumers:,}",
+                model.model_id if model else "(none)",
+                operators,
+            )
+    finally:
+        if first is not None:
+            first.dispose()
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    for index, diffs in differing.items():
+        fixable = all(d.fixable for d in diffs)
+        console.print(
+            f"shard {index}: operator tables differ from shard 0's"
+            + (" (lucidscore shards sync MAP copies shard 0's):" if fixable else ":"),
+            markup=False,
         )
-    Console(highlight=False).print(table)
-    if bad:
+        for d in diffs[:20]:
+            console.print(f"  {d.describe()}" + ("" if d.fixable else " (cannot be copied)"), markup=False)
+        if len(diffs) > 20:
+            console.print(f"  and {len(diffs) - 20} more", markup=False)
+    if bad or differing:
         raise typer.Exit(1)
+
+
+def sync(shard_map: MapArgument) -> None:
+    """Copy shard 0's operator tables (merchants, analysts, API keys, redirect URIs, catalogue versions) to
+    every shard that is behind; each shard's stamp is checked first, and a shard whose differences copying
+    cannot repair is named and left unchanged."""
+    from lucidscore.cli._operators import operator_shards
+
+    with operator_shards(shard_map) as ops:
+        repaired = set(ops.repaired)
+        for shard in ops.smap.shards[1:]:
+            said = "copied from shard 0" if shard.index in repaired else "already the same as shard 0"
+            Console(highlight=False, soft_wrap=True).print(f"{where(shard)}: {said}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``shards`` command group to the app."""
     shards_app.command("init")(init)
     shards_app.command("status")(status)
+    shards_app.command("sync")(sync)
     app.add_typer(shards_app, name="shards")

@@ -113,6 +113,15 @@ from lucidscore.service._publish import (
     publish_month,
 )
 from lucidscore.service._records import RECORD_KEYS, record_exists, records_of
+from lucidscore.service._replicas import (
+    OPERATOR_ROLES,
+    Difference,
+    UserIds,
+    bump_sequences,
+    copy_operator_tables,
+    next_user_id,
+    operator_differences,
+)
 from lucidscore.service._rescore import (
     PipelineRescorer,
     Rescorer,
@@ -121,6 +130,7 @@ from lucidscore.service._rescore import (
     newest_month,
     published_month,
 )
+from lucidscore.service._routing import holds_code, holds_consent, holds_session, holds_user
 from lucidscore.service._scores import (
     activate_model,
     active_model,
@@ -139,6 +149,7 @@ from lucidscore.service._workflows import accept_dispute, activate
 __all__ = [
     "ENGINES",
     "MAX_CODE_SECONDS",
+    "OPERATOR_ROLES",
     "RECORD_KEYS",
     "REVIEW_STARTED",
     "ROLES",
@@ -151,6 +162,7 @@ __all__ = [
     "Conflict",
     "ConsumerRight",
     "CurrentCatalogue",
+    "Difference",
     "DomainError",
     "Invalid",
     "MerchantRef",
@@ -170,6 +182,7 @@ __all__ = [
     "ScoreDisclosure",
     "Unavailable",
     "UnknownSecret",
+    "UserIds",
     "accept_dispute",
     "accept_in_progress",
     "access_log_of",
@@ -182,6 +195,7 @@ __all__ = [
     "adverse_action_notice",
     "authenticate",
     "aware",
+    "bump_sequences",
     "catalogue_version",
     "catalogue_versions",
     "changed_consumers",
@@ -194,6 +208,7 @@ __all__ = [
     "consent_status",
     "consents_of",
     "consumer_features",
+    "copy_operator_tables",
     "create_account",
     "create_accounts",
     "create_accounts_from_csv",
@@ -211,6 +226,10 @@ __all__ = [
     "find_code",
     "generate_model_key",
     "grant_consent",
+    "holds_code",
+    "holds_consent",
+    "holds_session",
+    "holds_user",
     "issue_code",
     "last_publication",
     "latest_score",
@@ -221,11 +240,13 @@ __all__ = [
     "model_by_id",
     "models",
     "newest_month",
+    "next_user_id",
     "notice_reasons",
     "now",
     "oauth_client",
     "open_dispute",
     "open_session",
+    "operator_differences",
     "public_pem",
     "publications",
     "publish_month",

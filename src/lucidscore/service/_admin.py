@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -244,10 +244,15 @@ def read_accounts_csv(path: Path) -> list[tuple[int, AccountSpec]]:
     return out
 
 
-def create_accounts_from_csv(session: Session, path: Path) -> list[NewAccount]:
+def create_accounts_from_csv(
+    session: Session, path: Path, only: Callable[[AccountSpec], bool] | None = None
+) -> list[NewAccount]:
     """Create every account of the CSV file or none. ``InputError`` names every bad row: file, row,
-    column, what was found and what was expected."""
-    rows = read_accounts_csv(path)
+    column, what was found and what was expected. ``only``: just the rows it accepts (a deployment split
+    by consumer creates each consumer's account in its shard), numbered as in the file."""
+    rows = [(n, spec) for n, spec in read_accounts_csv(path) if only is None or only(spec)]
+    if not rows:
+        return []
     batch = _Batch()
     lines: list[str] = []
     bad: set[int] = set()

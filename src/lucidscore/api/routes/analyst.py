@@ -10,7 +10,18 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
-from lucidscore.api.deps import AnalystAuth, AnalystWrite, AnyDispute, Db, OneHopRoute, Page, State
+from lucidscore.api._shards import merged_disputes
+from lucidscore.api.deps import (
+    AnalystAuth,
+    AnalystWrite,
+    AnyDispute,
+    Db,
+    OneHopRoute,
+    Page,
+    State,
+    distribution_of,
+    refuse_sharded_activation,
+)
 from lucidscore.api.schemas import (
     AcceptDisputeIn,
     AnalystDisputeOut,
@@ -31,17 +42,30 @@ def list_models(auth: AnalystAuth, db: Db, state: State) -> list[ModelOut]:
 
 @router.post("/models/{model_id}/activate", summary="Make a model the one every new decision uses")
 def activate_model(model_id: str, auth: AnalystWrite, db: Db, state: State) -> ModelOut:
+    """Activate a registered model (scoring everyone with it first if it has no scores). A service over
+    several shards refuses (409): the model is activated in every shard by ``lucidscore model activate
+    MODEL --shards MAP``."""
+    refuse_sharded_activation(state, model_id)
     return _views.model_out(service.activate(db, state.rescorer, model_id, state.model_key), state.model_key)
 
 
 @router.get("/disputes", summary="The dispute queue")
 def queue(
-    auth: AnalystAuth, db: Db, page: Page, status: Literal["open", "accepted", "rejected"] | None = "open"
+    auth: AnalystAuth,
+    db: Db,
+    state: State,
+    page: Page,
+    status: Literal["open", "accepted", "rejected"] | None = "open",
 ) -> list[AnalystDisputeOut]:
-    return [
-        AnalystDisputeOut.model_validate(_views.dispute_out(db, d, analyst=True).model_dump())
-        for d in service.disputes_of(db, status=status, limit=page.limit, offset=page.offset)
-    ]
+    """Disputes, oldest first (of every shard when the service serves several)."""
+    return merged_disputes(
+        db,
+        state.shards,
+        lambda s, d: AnalystDisputeOut.model_validate(_views.dispute_out(s, d, analyst=True).model_dump()),
+        status=status,
+        limit=page.limit,
+        offset=page.offset,
+    )
 
 
 @router.get("/disputes/{dispute_id}", summary="One dispute with its audit trail")
@@ -63,7 +87,7 @@ def accept_dispute(
     body: AcceptDisputeIn, dispute: AnyDispute, auth: AnalystWrite, db: Db, state: State
 ) -> DisputeOut:
     service.accept_dispute(
-        db, state.rescorer, dispute, auth.user, body.corrections, body.note, state.model_key
+        db, state.rescorer_for(db), dispute, auth.user, body.corrections, body.note, state.model_key
     )
     return _views.dispute_out(db, dispute, analyst=True)
 
@@ -76,8 +100,8 @@ def reject_dispute(body: RejectDisputeIn, dispute: AnyDispute, auth: AnalystWrit
 
 
 @router.get("/monitoring/distribution", summary="Distribution of current scores of the active model")
-def distribution(auth: AnalystAuth, db: Db) -> DistributionOut:
+def distribution(auth: AnalystAuth, db: Db, state: State) -> DistributionOut:
     model = service.active_model(db)
     if model is None:
         raise ApiError(404, "no active model; activate one with POST /v1/analyst/models/{model_id}/activate")
-    return DistributionOut(**service.score_distribution(db, model.model_id))
+    return DistributionOut(**distribution_of(db, state, model.model_id))

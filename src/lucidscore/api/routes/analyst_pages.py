@@ -11,7 +11,18 @@ from lucidscore import service
 from lucidscore.api import _plots, _views
 from lucidscore.api._errors import ApiError, PageError
 from lucidscore.api._pages import render
-from lucidscore.api.deps import AnalystForm, AnalystPage, Db, DisputeId, OneHopRoute, State, find_dispute
+from lucidscore.api._shards import merged_disputes
+from lucidscore.api.deps import (
+    AnalystForm,
+    AnalystPage,
+    Db,
+    DisputeId,
+    OneHopRoute,
+    State,
+    distribution_of,
+    find_dispute,
+    refuse_sharded_activation,
+)
 from lucidscore.api.schemas import AcceptDisputeIn, AnalystDisputeOut, DisputeOut
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse, route_class=OneHopRoute)
@@ -20,7 +31,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse,
 @router.get("/analyst")
 def models_page(request: Request, auth: AnalystPage, db: Db, state: State) -> Response:
     model = service.active_model(db)
-    dist = service.score_distribution(db, model.model_id) if model else None
+    dist = distribution_of(db, state, model.model_id) if model else None
     context = {
         "models": [_views.model_out(m, state.model_key) for m in service.models(db)],
         "dist": dist,
@@ -36,6 +47,7 @@ def activate_form(
     db: Db,
     state: State,
 ) -> Response:
+    refuse_sharded_activation(state, model_id)
     service.activate(db, state.rescorer, model_id, state.model_key)
     return RedirectResponse("/analyst", status_code=303)
 
@@ -45,7 +57,14 @@ def queue_page(
     request: Request, auth: AnalystPage, db: Db, state: State, error: str | None = None
 ) -> Response:
     currency = state.settings.currency
-    disputes = [_views.dispute_out(db, d, analyst=True) for d in service.disputes_of(db)]
+    disputes = merged_disputes(
+        db,
+        state.shards,
+        lambda s, d: _views.dispute_out(s, d, analyst=True),
+        status=None,
+        limit=None,
+        offset=0,
+    )
     disputes.sort(key=lambda d: (d.status != "open", -d.id))
     rows = [
         {
@@ -88,8 +107,8 @@ def _parse_corrections(text: str) -> dict[str, str | float | int | bool | None]:
 
 
 @router.post("/analyst/disputes/{dispute_id}/review")
-def review_form(dispute_id: DisputeId, auth: AnalystForm, db: Db) -> Response:
-    service.start_review(db, find_dispute(db, dispute_id), auth.user)
+def review_form(dispute_id: DisputeId, auth: AnalystForm, db: Db, state: State) -> Response:
+    service.start_review(db, find_dispute(db, state, dispute_id), auth.user)
     db.commit()
     return RedirectResponse(f"/analyst/disputes#dispute-{dispute_id}", status_code=303)
 
@@ -104,11 +123,11 @@ def accept_form(
     corrections: Annotated[str, Form(max_length=4000)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    dispute = find_dispute(db, dispute_id)
+    dispute = find_dispute(db, state, dispute_id)
     try:
         body = AcceptDisputeIn(corrections=_parse_corrections(corrections), note=note)
         service.accept_dispute(
-            db, state.rescorer, dispute, auth.user, body.corrections, body.note, state.model_key
+            db, state.rescorer_for(db), dispute, auth.user, body.corrections, body.note, state.model_key
         )
     except PageError as exc:
         db.rollback()
@@ -121,9 +140,10 @@ def reject_form(
     dispute_id: DisputeId,
     auth: AnalystForm,
     db: Db,
+    state: State,
     reason: Annotated[str, Form(min_length=3, max_length=2000)],
 ) -> Response:
-    dispute = find_dispute(db, dispute_id)
+    dispute = find_dispute(db, state, dispute_id)
     service.resolve_dispute(db, dispute, auth.user, "rejected", reason)
     db.commit()
     return RedirectResponse("/analyst/disputes", status_code=303)

@@ -12,6 +12,7 @@ from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
+from lucidscore.api._shards import locate
 from lucidscore.api.deps import Catalogue, Db, MaybeSignedIn, OneHopRoute, State, guess, merchant_for_key
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
@@ -44,6 +45,13 @@ def _decide(
         raise
     attempt.succeeded()
     return outcome
+
+
+def to_consumers_shard(db: Db, state: State, token: str) -> None:
+    """A service over several shards: the request's session on the shard holding the consent (its
+    consumer's); on shard 0 when no shard has it (the decision then refuses the token as unknown)."""
+    if state.shards.sharded:
+        locate(db, state.shards, lambda s: service.holds_consent(s, token))
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -87,6 +95,7 @@ def decision(
             "field consent_token: Field required (or the OAuth access token as 'Authorization: Bearer')",
             field="consent_token",
         )
+    to_consumers_shard(db, state, token)
     # The catalogue's version is read in the decision's own transaction, not by a dependency in a thread
     # hop and transaction of its own: one connection checkout per decision (issue 11, latency).
     catalogue = state.catalogues.current(db)
@@ -113,6 +122,7 @@ def merchant_form(
     context: dict[str, object] = {"catalogue": catalogue.catalogue}
     status = 200
     try:
+        to_consumers_shard(db, state, consent_token.strip())
         merchant = merchant_for_key(state, request, db, api_key.strip())
         result = _decide(state, request, db, merchant, consent_token.strip(), product, catalogue)
         context["decision"] = _views.decision_out(result)

@@ -14,10 +14,12 @@ from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from lucidscore import service
 from lucidscore.api._errors import ApiError
 from lucidscore.api._headers import content_security_policy
 from lucidscore.api._oauth import Server, StarletteOAuth2Request
 from lucidscore.api._pages import render
+from lucidscore.api._shards import locate
 from lucidscore.api.deps import Auth, Db, MaybeSignedIn, OneHopRoute, State, check_csrf, guess
 
 router = APIRouter(tags=["oauth"], route_class=OneHopRoute)
@@ -230,6 +232,9 @@ def token(request: Request, db: Db, state: State, form: FormItems) -> Response:
     `code_verifier`; the merchant authenticates as client `client_id` = its username with one of its API
     keys as `client_secret` (HTTP Basic or form). The access token is a consent token (`lct_...`) for
     `POST /v1/decisions`. Errors are RFC 6749 section 5.2 JSON (`invalid_grant`, `invalid_client`, ...)."""
+    given = dict(form)
+    if state.shards.sharded and given.get("code"):  # the code is in its consumer's shard
+        locate(db, state.shards, lambda s: service.holds_code(s, given["code"]))
     server = Server(db, state)
 
     def run() -> Response:
@@ -246,6 +251,9 @@ def token(request: Request, db: Db, state: State, form: FormItems) -> Response:
 def revoke(request: Request, db: Db, state: State, form: FormItems) -> Response:
     """`token=lct_...`, with the same client authentication as `/oauth/token`. 200 whether or not the token
     existed (RFC 7009); a token of another merchant is refused (`invalid_grant`) and left alone."""
+    given = dict(form)
+    if state.shards.sharded and given.get("token"):  # the consent is in its consumer's shard
+        locate(db, state.shards, lambda s: service.holds_consent(s, given["token"]))
     server = Server(db, state)
 
     def run() -> Response:

@@ -1,0 +1,30 @@
+"""Where a secret or an account is: one indexed lookup each, which a service over several shards runs in
+each shard in turn to find the one a request belongs to (``lucidscore.api``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lucidscore.service._secrets import digest
+from lucidscore.store.service import Consent, OAuthCode, User, WebSession
+
+
+def holds_session(session: Session, token: str) -> bool:
+    """Whether this database has the sign-in session ``token`` (valid or not)."""
+    return session.get(WebSession, digest(token)) is not None
+
+
+def holds_consent(session: Session, token: str) -> bool:
+    """Whether this database has the consent whose token is ``token``."""
+    return session.scalar(select(Consent.id).where(Consent.token_hash == digest(token))) is not None
+
+
+def holds_code(session: Session, code: str) -> bool:
+    """Whether this database has the OAuth authorization code ``code``."""
+    return session.get(OAuthCode, digest(code)) is not None
+
+
+def holds_user(session: Session, username: str) -> bool:
+    """Whether this database has an account named ``username``."""
+    return session.scalar(select(User.id).where(User.username == username)) is not None
