@@ -95,10 +95,13 @@ def test_three_shards_hold_exactly_the_unsharded_database(
     assert inserted[0] == 0 and again == len(TABLES)  # the first run's batches only
 
     # the same model everywhere, published by a process per shard: the unsharded scores, consumer by consumer
-    assert lucid("model", "register", str(bureau_files.model), "--shards", str(three))[0] == 0
+    code, out, err = lucid("model", "register", str(bureau_files.model), "--shards", str(three))
+    assert code == 0, err  # the hint names the map: the next command is the sharded one
+    assert out.count(f"lucidscore model activate {bureau_files.model_id} --shards {three}") == 3
     code, out, err = lucid("model", "activate", bureau_files.model_id, "--shards", str(three))
     assert code == 0, err
     assert out.count(f"model {bureau_files.model_id} is active") == 3
+    assert out.count(f"--as-of YYYY-MM-DD --shards {three} has run") == 3
     code, out, err = lucid("publish", "--shards", str(three), "--as-of", END.isoformat(), "--jobs", "2")
     assert code == 0, err
     assert "over 3 shard(s): 1,000 consumers scored; 1,000 new" in out

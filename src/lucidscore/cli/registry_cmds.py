@@ -52,7 +52,9 @@ def register_(
         engines = [open_shard(s, smap.stamp(s.index)) for s in smap.shards]
         try:
             for shard, engine in zip(smap.shards, engines, strict=True):
-                _register_in(engine, artifact, key, description, file, prefix=f"shard {shard.index}: ")
+                _register_in(
+                    engine, artifact, key, description, file, f"shard {shard.index}: ", f" --shards {shards}"
+                )
         finally:
             for engine in engines:
                 engine.dispose()
@@ -62,8 +64,10 @@ def register_(
 
 
 def _register_in(
-    engine: Any, artifact: Any, key: Any, description: str, file: Path, prefix: str = ""
+    engine: Any, artifact: Any, key: Any, description: str, file: Path, prefix: str = "", where: str = ""
 ) -> None:
+    """Register in one database; ``prefix`` names the shard, ``where`` is the option the next command
+    needs (``--shards MAP``)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -81,7 +85,7 @@ def _register_in(
     what = "registered" if new else "already registered, unchanged:"
     _console().print(
         f"{prefix}{what} model {record.model_id} (content hash {record.content_hash}); "
-        f"activate it with: lucidscore model activate {record.model_id}",
+        f"activate it with: lucidscore model activate {record.model_id}{where}",
         markup=False,
     )
 
@@ -170,11 +174,16 @@ def activate(
             engine.dispose()
     for shard in smap.shards:
         _activate_in(
-            open_shard(shard, smap.stamp(shard.index)), shard.url, model_id, key, f"shard {shard.index}: "
+            open_shard(shard, smap.stamp(shard.index)),
+            shard.url,
+            model_id,
+            key,
+            f"shard {shard.index}: ",
+            f" --shards {shards}",
         )
 
 
-def _activate_in(engine: Any, db: str, model_id: str, key: Any, prefix: str = "") -> None:
+def _activate_in(engine: Any, db: str, model_id: str, key: Any, prefix: str = "", where: str = "") -> None:
     from sqlalchemy.orm import Session
 
     from lucidscore.service import activate as activate_in_service
@@ -209,7 +218,7 @@ def _activate_in(engine: Any, db: str, model_id: str, key: Any, prefix: str = ""
     if unscored:
         console.print(
             f"{prefix}note: no month is published yet; decisions answer 'no score' until lucidscore publish "
-            "--as-of YYYY-MM-DD has run",
+            f"--as-of YYYY-MM-DD{where} has run",
             markup=False,
         )
 
