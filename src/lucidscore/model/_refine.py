@@ -21,6 +21,11 @@ Machine builds its shapes:
 4. each cell's points are its bin's points plus the correction scaled like the card
    (``round(-factor * correction)``); neighbouring interval cells with equal points merge into one bin.
 
+The characteristics selection left out (``_card.with_left_out``: IV below the threshold, or the lower-IV
+one of a correlated pair; never the sign rule's drops) are boosted with the card from zero points; one
+joins the card only where its bags' held-out rows support it (``held_out_gains`` above ``SUPPORT_GAIN``),
+and the card is boosted again without those that do not (``without_unmoved`` then leaves them out).
+
 A refined characteristic's points follow its effect *given the other characteristics*, which can run
 against its own risk order in places (a safer bin earning fewer points than a riskier one: on Taiwan,
 keeping every refined bin in risk order cancels the whole gain). So only characteristics whose meaning
