@@ -171,7 +171,7 @@ def test_shared_refinement_rows_and_screened_signs_equal_local(
 
 def test_left_out_characteristics_refinement_adds_equal_local(spark: Any) -> None:
     """Refinement starts from the card and the characteristics selection left out, and adds those that
-    held-out rows support (``_card.with_left_out``, ``_refine.supported``): Spark bins, collects and
+    held-out rows support (``_card.with_left_out``, ``_refine.held_out_gains``): Spark bins, collects and
     adds the same ones, to the same model file."""
     frame = table(4, 6000)
     rng = np.random.default_rng(104)

@@ -369,10 +369,10 @@ def card_points(
 
 # Refinement may add the characteristics selection left out (IV below ``iv_threshold``, or the lower-IV one
 # of a correlated pair), from zero points, where the held-out rows of its bags support them
-# (``_refine.supported``; docs/model.md 7b). On the 2x4-fold cross-validation inside the training parts:
-# Taiwan 0.77866 -> 0.78007, simulated 0.71765 -> 0.71819, German unchanged (its cards are never refined).
-# The sign rule's drops stay out (adding them as well gave the same AUC). The searches' quick refinement
-# (``quick_rounds``) adds none: it holds nothing out to judge them by. False: the card's own only.
+# (``_refine.held_out_gains``; docs/model.md 7b). On the 2x4-fold cross-validation inside the training
+# parts: Taiwan 0.77866 -> 0.78007, simulated 0.71765 -> 0.71819, German unchanged (its cards are never
+# refined). The sign rule's drops stay out (adding them as well gave the same AUC). The searches' quick
+# refinement (``quick_rounds``) adds none: it holds nothing out to judge them by. False: the card's own.
 REFINE_LEFT_OUT = True
 
 
