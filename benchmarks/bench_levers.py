@@ -2,11 +2,12 @@
 
 Command (from the repo root):
     .venv/bin/python benchmarks/bench_levers.py LABEL '{"max_bins": 12}' \
-        '{"lucidscore.model._interactions.AXIS_GROUPS": 3}' [taiwan,german,simulated] [--test]
+        '{"lucidscore.model._interactions.AXIS_GROUPS": 3}' [taiwan,german,simulated] [--test] [--reps=1]
 
 Fits ``Scorecard(**PARAMS)`` in this process on each of the repeated stratified 4-fold CV folds (2
 repetitions, seeds 1-2) of the 70% training part of each data set, the very folds ``bench_fit.py`` writes
-(the test split is never read, unless ``--test``: then one fit on the 70% part, scored on the 30% test
+(the test split is never read, unless ``--test``; ``--reps=1`` keeps the first repetition only, 4 folds,
+for screening: then one fit on the 70% part, scored on the 30% test
 split, for reporting only); before fitting, each ``module.CONSTANT`` of the second JSON is set to its value
 (how the module constants of refinement, the searches and the interaction grids were screened). Prints one
 JSON line: mean AUC of the integer score per data set, its folds, and the mean CPU seconds of a fit
@@ -29,7 +30,8 @@ import bench_fit as bf
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--test"]
+    reps = [int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--reps=")]
+    args = [a for a in sys.argv[1:] if a != "--test" and not a.startswith("--reps=")]
     test = "--test" in sys.argv
     label, params, patch = args[0], json.loads(args[1]), json.loads(args[2])
     names = args[3].split(",") if len(args) > 3 else ["taiwan", "german", "simulated"]
@@ -49,7 +51,7 @@ def main() -> None:
         frame = bf.read(data)
         y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
         x = frame.drop(columns=[target])
-        paths = [bf.split(y, name)] if test else bf.cv_folds(name, y, 4, 2)
+        paths = [bf.split(y, name)] if test else bf.cv_folds(name, y, 4, reps[0] if reps else 2)
         aucs, cpu = [], []
         for path in paths:
             idx = np.load(path)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lucidscore.model import Scorecard
+from lucidscore.model import Scorecard, _card
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._refine import MIN_ROWS, boost_cells, held_out, piecewise_groups
 from lucidscore.policy import FeatureMeta
@@ -27,6 +27,23 @@ def wavy(n: int, seed: int) -> pd.DataFrame:
     logit = -1.2 + 1.2 * np.sin(4.0 * np.pi * x) + 0.8 * late
     bad = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
     return pd.DataFrame({"x": x, "months_late": late, "bad": bad})
+
+
+def weak_effect(n: int, seed: int) -> pd.DataFrame:
+    """Two strong characteristics and ``weak``, a real effect too small for the IV threshold (IV about
+    0.015 < 0.02), so selection leaves it out; and ``noise``, no effect at all."""
+    rng = np.random.default_rng(seed)
+    late = rng.poisson(0.6, n).astype(float)
+    util = rng.beta(2, 3, n)
+    weak = rng.normal(0.0, 1.0, n)
+    logit = -1.6 + 0.8 * late + 2.0 * util + 0.12 * weak
+    bad = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    noise = rng.normal(0.0, 1.0, n)
+    return pd.DataFrame({"months_late": late, "utilisation": util, "weak": weak, "noise": noise, "bad": bad})
+
+
+def _names(card: Scorecard) -> list[str]:
+    return [c.name for c in card.artifact_.segments[0].characteristics]
 
 
 def _fit(table: pd.DataFrame, **params: object) -> Scorecard:
@@ -237,3 +254,70 @@ def test_cards_of_one_model_share_the_rows_refinement_reads(monkeypatch: pytest.
     assert [s.n_train > 2500 for s in two.segments] == [True, True]
     assert read == [2500, 2500]
     assert _fit(table, segment_rule=rule).artifact_.segments == two.segments
+
+
+def test_refinement_adds_a_characteristic_selection_left_out_and_it_carries_to_fresh_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A characteristic below the IV threshold whose effect given the card held-out rows support joins
+    the card from zero points (docs/model.md 7b); one with no effect does not."""
+    train, fresh = weak_effect(20_000, 1), weak_effect(50_000, 2)
+    card = _fit(train)
+    notes = card.artifact_.training["notes"]
+    assert any(n.startswith("segment default: weak: IV") and n.endswith("dropped") for n in notes), notes
+    assert "weak" in _names(card) and "noise" not in _names(card)
+    assert any("refinement added weak (left out by selection)" in n for n in notes)
+    weak = next(c for c in card.artifact_.segments[0].characteristics if c.name == "weak")
+    assert weak.coefficient == 0.0 and len({b.points for b in weak.bins}) > 1
+    monkeypatch.setattr(_card, "REFINE_LEFT_OUT", False)
+    plain = _fit(train)
+    assert "weak" not in _names(plain)
+    assert _auc(card, fresh) > _auc(plain, fresh) + 0.0015
+
+
+def _added(notes: list[str]) -> set[str]:
+    out: set[str] = set()
+    for note in notes:
+        if "refinement added " in note:
+            out |= set(note.split("refinement added ", 1)[1].split(" (left out", 1)[0].split(", "))
+    return out
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(MIN_ROWS, 8000))
+def test_only_undeclared_characteristics_selection_left_out_join_never_the_sign_rules_drops(
+    seed: int, n: int
+) -> None:
+    """Every characteristic of a refined card was kept by the regression, or left out by selection and
+    added by refinement (named in a note, with points that move); never one the sign rule dropped (its
+    effect given the card would reward risk), never a declared one, and the model file is what it
+    scores (the training metrics are the file's)."""
+    table = credit_table(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    table.insert(1, "late2", table["months_late"] + rng.poisson(1.0, n))  # a suppressor of months_late
+    table.insert(2, "weak", rng.normal(0.0, 1.0, n))
+    table["bad"] = np.maximum(table["bad"], (rng.random(n) < 0.05 * (table["weak"] > 1.0)).astype(int))
+    declared = {
+        "n_credit_accounts": FeatureMeta("n_credit_accounts", "credit_history", "Open credit accounts")
+    }
+    card = Scorecard(special_values=[-8], segment_search=False, shape_search=False, feature_meta=declared)
+    card.fit(table.drop(columns=["bad"]), table["bad"])
+    art = card.artifact_
+    notes = art.training["notes"]
+    dropped = {n.split(": ")[1] for n in notes if n.endswith("dropped (lower IV)") or n.endswith("; dropped")}
+    signs = {n.split(": ")[1] for n in notes if "has the wrong sign" in n}
+    names = set(_names(card))
+    added = _added(notes)
+    assert not names & signs
+    assert names - added == {c for c in table.columns if c != "bad"} - dropped - signs - _skipped(notes)
+    assert added <= dropped and "n_credit_accounts" not in added
+    for ch in art.segments[0].characteristics:
+        if ch.name in added:
+            assert ch.coefficient == 0.0 and any(b.points for b in ch.bins)
+    scores = card.score_table(table.drop(columns=["bad"]))["score"].to_numpy()
+    expected = discrimination(table["bad"].to_numpy(np.int8), scores)
+    assert art.training["metrics"] == {f"train_{k}": v for k, v in expected.items()}
+
+
+def _skipped(notes: list[str]) -> set[str]:
+    return {n.split(": ")[1] for n in notes if n.endswith("skipped")}

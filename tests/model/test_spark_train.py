@@ -167,3 +167,18 @@ def test_shared_refinement_rows_and_screened_signs_equal_local(
     assert any("refined on their pre-bins" in n for n in local.training["notes"])
     assert any("evenly strided" in n for n in local.training["notes"])  # a drop the sample decided
     assert comparable(remote) == comparable(local)
+
+
+def test_left_out_characteristics_refinement_adds_equal_local(spark: Any) -> None:
+    """Refinement starts from the card and the characteristics selection left out, and adds those that
+    held-out rows support (``_card.with_left_out``, ``_refine.held_out_gains``): Spark bins, collects and
+    adds the same ones, to the same model file."""
+    frame = table(4, 6000)
+    rng = np.random.default_rng(104)
+    weak = rng.normal(0.0, 1.0, len(frame))
+    frame.insert(3, "weak", np.round(weak, 3))
+    extra = rng.random(len(frame)) < 0.04 * (weak > 0.5)  # a real effect below the IV threshold
+    frame["bad"] = np.maximum(frame["bad"].to_numpy(), extra.astype(np.int64))
+    local, remote = both(spark, frame, special_values=[-9.0], segment_search=False, shape_search=False)
+    assert any("refinement added weak (left out by selection)" in n for n in local.training["notes"])
+    assert comparable(remote) == comparable(local)

@@ -76,7 +76,8 @@ class ScorecardParams(BaseModel):
     refine: bool = Field(
         default=True,
         description="Refine each card's points on the pre-bins its bins were merged from, by boosting from "
-        "the card's score and stopping where held-out training rows stop improving (trend auto or none).",
+        "the card's score and stopping where held-out training rows stop improving (trend auto or none); "
+        "undeclared characteristics selection left out join where held-out rows support them.",
     )
     interactions: int = Field(
         default=MAX_INTERACTIONS,

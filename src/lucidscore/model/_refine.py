@@ -21,6 +21,11 @@ Machine builds its shapes:
 4. each cell's points are its bin's points plus the correction scaled like the card
    (``round(-factor * correction)``); neighbouring interval cells with equal points merge into one bin.
 
+The characteristics selection left out (``_card.with_left_out``: IV below the threshold, or the lower-IV
+one of a correlated pair; never the sign rule's drops) are boosted with the card from zero points; one
+joins the card only where its bags' held-out rows support it (``held_out_gains`` above ``SUPPORT_GAIN``),
+and the card is boosted again without those that do not (``without_unmoved`` then leaves them out).
+
 A refined characteristic's points follow its effect *given the other characteristics*, which can run
 against its own risk order in places (a safer bin earning fewer points than a riskier one: on Taiwan,
 keeping every refined bin in risk order cancels the whole gain). So only characteristics whose meaning
@@ -34,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +88,9 @@ REFINED_BINS_PER_BIN = 2
 # bins; with 16 bins and 5-group grids, 10 rounds give 0.7787 against 0.7764 for unrefined searches
 # (simulated 0.7174 -> 0.7177, German unchanged); docs/model.md step 7b.
 QUICK_ROUNDS = 10
+# A characteristic selection left out joins a refined card where taking its correction out raises the
+# held-out log loss of the bags by more than this per held-out row (nats; docs/model.md 7b).
+SUPPORT_GAIN = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -217,6 +225,41 @@ def held_out(y: npt.NDArray[np.int8], share: float, seed: int) -> npt.NDArray[np
     return out
 
 
+def held_out_gains(
+    codes: npt.NDArray[np.int16],
+    cell_start: npt.NDArray[np.int64],
+    ys: npt.NDArray[np.int8],
+    es: npt.NDArray[np.float64],
+    bags: Sequence[tuple[npt.NDArray[np.float64], int]],
+    held: Sequence[npt.NDArray[np.bool_]],
+    which: Sequence[int],
+) -> npt.NDArray[np.float64]:
+    """For each characteristic ``which[i]`` (a column of ``codes``), how much taking its correction out of
+    each bag's correction raises the bag's held-out log loss, summed over the bags, per held-out row
+    (nats): what the held-out rows say it adds given the others.
+
+    >>> codes = np.array([[0, 0], [1, 0], [0, 1], [1, 1]] * 50, np.int16)
+    >>> ys = np.array([1, 0, 1, 0] * 50, np.int8)
+    >>> f = np.array([2.0, -2.0, 0.5, -0.5])  # characteristic 0 sorts the targets, 1 does not
+    >>> start, every = np.array([0, 2, 4]), [np.ones(200, bool)]
+    >>> gains = held_out_gains(codes, start, ys, np.zeros(200), [(f, 5)], every, [0, 1])
+    >>> bool(gains[0] > 0.5), bool(gains[1] < 0)
+    (True, True)
+    """
+    out = np.zeros(len(which))
+    rows = 0
+    for (f, _), h in zip(bags, held, strict=True):
+        y = ys[h]
+        own = [f[cell_start[j] + codes[h, j].astype(np.int64)] for j in range(codes.shape[1])]
+        eta = es[h] + np.sum(own, axis=0)
+        loss = float(np.sum(np.logaddexp(0.0, eta) - y * eta))
+        for i, j in enumerate(which):
+            rest = eta - own[j]
+            out[i] += float(np.sum(np.logaddexp(0.0, rest) - y * rest)) - loss
+        rows += int(h.sum())
+    return out / max(rows, 1)
+
+
 @dataclass(frozen=True)
 class Refined:
     """One segment's refined characteristics and the rounds each bag ran (for the notes)."""
@@ -225,16 +268,48 @@ class Refined:
     rounds: list[int]
     refined: list[str]
     cell_points: dict[int, npt.NDArray[np.int64]]  # per refined position in the card: points of each cell
+    added: list[str] = field(default_factory=list)  # characteristics selection left out, added (notes)
 
 
 def refinement_notes(refined: Refined) -> list[str]:
-    """The training note on a segment's refinement (none when every bag stopped at round 0)."""
+    """The training notes on a segment's refinement (none when every bag stopped at round 0)."""
     if not any(refined.rounds):
         return []
-    return [
+    notes = [
         f"points of {len(refined.refined)} characteristic(s) refined on their pre-bins (boosting "
         f"stopped by held-out rows at rounds {', '.join(map(str, refined.rounds))})"
     ]
+    if refined.added:
+        notes.append(
+            f"refinement added {', '.join(refined.added)} (left out by selection) from zero points: "
+            "held-out rows supported their effect given the card"
+        )
+    return notes
+
+
+def without_unmoved(
+    refined: Refined, columns: Sequence[BinnedColumn], n_card: int
+) -> tuple[Refined, list[BinnedColumn]]:
+    """``refined`` and its ``columns`` without the characteristics after the card's first ``n_card``
+    (those selection left out, started at zero points: ``_card.with_left_out``) that refinement left at
+    zero points on every cell: a characteristic is in the card only where held-out rows moved it."""
+    keep = list(range(n_card)) + [
+        k for k in range(n_card, len(columns)) if k in refined.cell_points and refined.cell_points[k].any()
+    ]
+    if len(keep) == len(columns):
+        added = [refined.characteristics[k].name for k in range(n_card, len(columns))]
+        return replace(refined, added=added), list(columns)
+    moved = {k: i for i, k in enumerate(keep)}
+    return (
+        Refined(
+            [refined.characteristics[k] for k in keep],
+            refined.rounds,
+            [n for n in refined.refined if n in {refined.characteristics[k].name for k in keep}],
+            {moved[k]: v for k, v in refined.cell_points.items() if k in moved},
+            [refined.characteristics[k].name for k in keep[n_card:]],
+        ),
+        [columns[k] for k in keep],
+    )
 
 
 def n_cells(col: BinnedColumn) -> tuple[int, int]:
@@ -282,6 +357,7 @@ def refine_card(
     max_bins: int,
     quick_rounds: int | None = None,
     limit: int = REFINE_ROWS,
+    added_from: int | None = None,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
     binnings with each training row's cell, ``y`` the segment's training targets, aligned with them.
@@ -293,7 +369,7 @@ def refine_card(
     cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
     ys = y if take is None else y[take]
     return refine_sample(
-        chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, quick_rounds
+        chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, quick_rounds, added_from
     )
 
 
@@ -308,6 +384,7 @@ def refine_sample(
     trends: Sequence[str],
     max_bins: int,
     quick_rounds: int | None = None,
+    added_from: int | None = None,
 ) -> Refined:
     """``refine_card`` from the rows ``sample_positions`` picks (each characteristic's cell of each, and
     their targets) and the columns' per-cell counts of all the segment's rows (``fine_counts``,
@@ -325,12 +402,58 @@ def refine_sample(
         bin_points = np.array([b.points for b in ch.bins], dtype=np.float64)
         points += bin_points[col.fine_bin[np.asarray(cell, dtype=np.int64)]]
     es = (scaling.offset - points) / scaling.factor
+    todo, bags, correction, cell_start = _boost(todo, columns, cells, ys, es, quick_rounds)
+    if added_from is not None and quick_rounds is None and todo[-1] >= added_from:
+        # The characteristics selection left out join only where the held-out rows of the bags support
+        # them (``SUPPORT_GAIN``); the card is then boosted again without the others (their corrections
+        # share effects with the card's: taken out afterwards, they cost Taiwan more than they added).
+        held = [held_out(ys, VALIDATION, 1 + b) for b in range(BAGS)]
+        added = [j for j, k in enumerate(todo) if k >= added_from]
+        gains = held_out_gains(_codes(todo, cells, ys.size), cell_start, ys, es, bags, held, added)
+        weak = {todo[j] for j, gain in zip(added, gains, strict=True) if not gain > SUPPORT_GAIN}
+        if weak:
+            todo = [k for k in todo if k not in weak]
+            if not todo:
+                return Refined(chars, [], [], {})
+            todo, bags, correction, cell_start = _boost(todo, columns, cells, ys, es, None)
+    out = list(chars)
+    cell_points: dict[int, npt.NDArray[np.int64]] = {}
+    total_bad = float(columns[0].fine_bads.sum())
+    totals = (n_rows - total_bad, total_bad)
+    prior = prior_rows(*totals, woe_prior)
+    for j, k in enumerate(todo):
+        delta = correction[cell_start[j] : cell_start[j + 1]]
+        out[k], cell_points[k] = _refined_characteristic(
+            chars[k], columns[k], delta, scaling, totals, prior, max_bins
+        )
+    return Refined(out, [r for _, r in bags], [chars[k].name for k in todo], cell_points)
+
+
+def _codes(
+    todo: Sequence[int], cells: Sequence[npt.NDArray[np.integer[Any]]], n: int
+) -> npt.NDArray[np.int16]:
+    codes = np.empty((n, len(todo)), dtype=np.int16)
+    for j, k in enumerate(todo):
+        codes[:, j] = cells[k]
+    return codes
+
+
+def _boost(
+    todo: list[int],
+    columns: Sequence[BinnedColumn],
+    cells: Sequence[npt.NDArray[np.integer[Any]]],
+    ys: npt.NDArray[np.int8],
+    es: npt.NDArray[np.float64],
+    quick_rounds: int | None,
+) -> tuple[
+    list[int], list[tuple[npt.NDArray[np.float64], int]], npt.NDArray[np.float64], npt.NDArray[np.int64]
+]:
+    """The boosting of ``refine_sample`` on the characteristics at positions ``todo``: ``todo``, each
+    bag's corrections and stopping round, their mean, and where each characteristic's cells start."""
     sizes = [n_cells(columns[k]) for k in todo]
     cell_start = np.concatenate([[0], np.cumsum([s[0] for s in sizes])]).astype(np.int64)
     n_plain = np.array([s[1] for s in sizes], dtype=np.int64)
-    codes = np.empty((ys.size, len(todo)), dtype=np.int16)
-    for j, k in enumerate(todo):
-        codes[:, j] = cells[k]
+    codes = _codes(todo, cells, ys.size)
 
     def bag(b: int) -> tuple[npt.NDArray[np.float64], int]:
         out: tuple[npt.NDArray[np.float64], int] = boost_cells(
@@ -349,18 +472,7 @@ def refine_sample(
     else:
         with ThreadPoolExecutor(max_workers=2) as pool:  # the kernel drops the GIL
             bags = list(pool.map(bag, range(BAGS)))
-    correction = np.mean([f for f, _ in bags], axis=0)
-    out = list(chars)
-    cell_points: dict[int, npt.NDArray[np.int64]] = {}
-    total_bad = float(columns[0].fine_bads.sum())
-    totals = (n_rows - total_bad, total_bad)
-    prior = prior_rows(*totals, woe_prior)
-    for j, k in enumerate(todo):
-        delta = correction[cell_start[j] : cell_start[j + 1]]
-        out[k], cell_points[k] = _refined_characteristic(
-            chars[k], columns[k], delta, scaling, totals, prior, max_bins
-        )
-    return Refined(out, [r for _, r in bags], [chars[k].name for k in todo], cell_points)
+    return todo, bags, np.mean([f for f, _ in bags], axis=0), cell_start
 
 
 def piecewise_groups(

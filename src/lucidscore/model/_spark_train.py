@@ -57,7 +57,7 @@ from lucidscore.model._binning import (
     cells_from_value_counts,
     prebin_edges_from_counts,
 )
-from lucidscore.model._card import card_points, sign_safe_fit
+from lucidscore.model._card import card_points, sign_safe_fit, with_left_out
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._interactions import segment_interactions
@@ -70,6 +70,7 @@ from lucidscore.model._refine import (
     refinement_notes,
     rows_per_card,
     sample_positions,
+    without_unmoved,
 )
 from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search_segment
 from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
@@ -682,8 +683,9 @@ def fit_card_spark(
     final = [binned[kept[i]] for i in idx]
     base, _, chars = card_points(name, final, tables, intercept, coef, params)
     if params.refine:
+        card = with_left_out(chars, final, binned, kept, params)
         chars, refine_notes = _refine(
-            rows, n_rows, final, chars, base, alias, coders, params, progress, name, limit
+            rows, n_rows, card, len(final), base, alias, coders, params, progress, name, limit
         )
         notes += refine_notes
     segment = Segment(
@@ -704,8 +706,8 @@ def fit_card_spark(
 def _refine(
     rows: Any,
     n_rows: int,
-    final: list[BinnedColumn],
-    chars: list[Characteristic],
+    card: tuple[list[Characteristic], list[BinnedColumn]],
+    n_card: int,
     base: int,
     alias: dict[str, str],
     coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]],
@@ -716,10 +718,13 @@ def _refine(
 ) -> tuple[list[Characteristic], list[str]]:
     """``_card.fit_card``'s refinement: the rows ``sample_positions`` picks, in row order, collected with
     the card's columns (at most ``REFINE_ROWS``; above that many, the segment's row indexes first, 8
-    bytes a row), their cells found on the driver, the per-cell counts already aggregated."""
+    bytes a row), their cells found on the driver, the per-cell counts already aggregated. ``card``: the
+    card's characteristics and binnings followed by those selection left out (``_card.with_left_out``),
+    of which the first ``n_card`` are the card's."""
+    chars, final = card
     trends = [params.trend_of(c.name) for c in final]
     if not refinable(chars, trends) or n_rows < MIN_ROWS:
-        return chars, []
+        return chars[:n_card], []
     _note(progress, f"{name}: refining points")
     sample = _sample(rows, n_rows, [alias[c.name] for c in final], limit)
     ys = sample[Y].to_numpy(dtype=np.int8)
@@ -730,7 +735,10 @@ def _refine(
         for c in final
     ]
     s = params.scaling
-    refined = refine_sample(chars, final, cells, ys, base, s, params.woe_prior, trends, params.max_bins)
+    refined = refine_sample(
+        chars, final, cells, ys, base, s, params.woe_prior, trends, params.max_bins, added_from=n_card
+    )
+    refined, _ = without_unmoved(refined, final, n_card)
     return refined.characteristics, refinement_notes(refined)
 
 
