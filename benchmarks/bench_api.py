@@ -108,7 +108,10 @@ def _copy_service_tables(src_url: str, dst_url: str) -> None:
 
 
 @contextmanager
-def _server(db_url: str, workers: int, env: dict[str, str] | None = None) -> Iterator[str]:
+def _server(
+    db_url: str, workers: int, env: dict[str, str] | None = None, where: list[str] | None = None
+) -> Iterator[str]:
+    """``lucidscore serve`` on ``db_url`` (or ``where``, e.g. ``["--shards", MAP]``) until the block ends."""
     port = _free_port()
     env = dict(os.environ, LUCIDSCORE_SECRET_KEY="bench", **(env or {}))
     log = tempfile.NamedTemporaryFile(prefix="lucid-serve-", suffix=".log", delete=False)  # noqa: SIM115
@@ -118,8 +121,7 @@ def _server(db_url: str, workers: int, env: dict[str, str] | None = None) -> Ite
             "-m",
             "lucidscore.cli.main",
             "serve",
-            "--db",
-            db_url,
+            *(where or ["--db", db_url]),
             "--port",
             str(port),
             "--workers",
