@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -120,19 +121,20 @@ def serve(
     migrate(engine)
     stamp = read_shard_stamp(engine)
     engine.dispose()  # the app builds its own engine, with the service's pool
-    rescorer = PipelineRescorer(settings.db_url, settings.as_of)
-    _check_port(host, port)
+    note = None
     if stamp is not None:  # the service does not read a shard map: say what it serves
-        Console(stderr=True).print(
+        note = (
             f"Note: this database is {stamp.describe()}: the service answers for that shard's consumers "
-            "only; requests about other consumers must reach their shard's service.",
-            soft_wrap=True,
-            highlight=False,
+            "only; requests about other consumers must reach their shard's service."
         )
-    if workers > 1:
-        _run_workers(settings, host, port, workers, Console())
-        return
-    _run(create_app(settings, rescorer=rescorer), host, port, Console())
+    _start(
+        settings,
+        host,
+        port,
+        workers,
+        note,
+        lambda: create_app(settings, rescorer=PipelineRescorer(settings.db_url, settings.as_of)),
+    )
 
 
 def _serve_shards(settings: object, host: str, port: int, workers: int) -> None:
@@ -151,18 +153,33 @@ def _serve_shards(settings: object, host: str, port: int, workers: int) -> None:
         seed_source=str(path) if path else "default",
         rescorer=lambda url: PipelineRescorer(url, settings.as_of),
     )
-    _check_port(host, port)
-    Console(stderr=True).print(
+    note = (
         f"Serving {shards.count} shard(s) of {settings.shard_map}: each request is answered from its "
-        "consumer's shard.",
-        soft_wrap=True,
-        highlight=False,
+        "consumer's shard."
     )
+    # with workers, each worker opens (and checks) the shards again
+    _start(settings, host, port, workers, note, lambda: create_app(settings, shards=shards), shards.dispose)
+
+
+def _start(
+    settings: object,
+    host: str,
+    port: int,
+    workers: int,
+    note: str | None,
+    make_app: Callable[[], object],
+    release: Callable[[], None] = lambda: None,
+) -> None:
+    """Serve: the port checked, ``note`` printed, then ``workers`` processes (each builds its own app from
+    the settings; ``release`` first gives back what this process opened) or the app ``make_app`` makes."""
+    _check_port(host, port)
+    if note is not None:
+        Console(stderr=True).print(note, soft_wrap=True, highlight=False)
     if workers > 1:
-        shards.dispose()  # each worker opens (and checks) the shards again
+        release()
         _run_workers(settings, host, port, workers, Console())
         return
-    _run(create_app(settings, shards=shards), host, port, Console())
+    _run(make_app(), host, port, Console())
 
 
 def _run_workers(settings: object, host: str, port: int, workers: int, console: Console) -> None:
