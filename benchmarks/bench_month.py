@@ -21,6 +21,15 @@ engine and by Spark (the model files must agree but for the model id's date); th
 and activated, and the last month 2026-06-30 published into fresh copies: local engine on SQLite and on
 PostgreSQL, Spark on PostgreSQL (features over JDBC, scores on the executors). Work files live under
 benchmarks/_work/month/ (git-ignored). Prints one JSON line per stage and a Markdown table.
+
+One row of the table can be measured again without the others: ``--engines`` names the engines whose
+features, training and publish run (the local engine's features and model are always made: the later
+stages read them), ``--spark-stages`` the stages Spark runs (features, train, publish), and
+``--no-sqlite`` leaves out SQLite's ingest and publish. For example, Spark ``local[1]``'s publish at
+1,000,000 consumers with only what it needs:
+
+    .venv/bin/python benchmarks/bench_month.py --consumers 1000000 --spark-memory 8g \
+        --engines 'local[1]' --spark-stages publish --no-sqlite
 """
 
 from __future__ import annotations
@@ -193,12 +202,41 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--spark-memory", default="6g", help="driver JVM heap for Spark")
     parser.add_argument("--no-spark", action="store_true", help="the local engine only")
+    parser.add_argument(
+        "--engines",
+        default="local,local[1],local[2]",
+        help="comma-separated engines to measure (local, local[1], local[2]); the local engine's "
+        "features and model are made whatever is asked, since later stages read them",
+    )
+    parser.add_argument("--no-sqlite", action="store_true", help="leave out SQLite's ingest and publish")
+    parser.add_argument(
+        "--spark-stages",
+        default="features,train,publish",
+        help="comma-separated stages the Spark engines of --engines run (features, train, publish)",
+    )
     args = parser.parse_args()
+    known = ["local", "local[1]", "local[2]"]
+    asked = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = [e for e in asked if e not in known]
+    if unknown or not asked:
+        parser.error(f"--engines: found {args.engines!r}; expected a comma-separated subset of {known}")
     n = args.consumers
     work = WORK / str(n)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    masters = ["local"] if args.no_spark else ["local", "local[1]", "local[2]"]
+    masters = [m for m in known if m in asked and not (args.no_spark and m != "local")]
+    if not masters:
+        parser.error("--no-spark leaves no engine of --engines to measure")
+    spark_stages = {s.strip() for s in args.spark_stages.split(",") if s.strip()}
+    if not spark_stages <= {"features", "train", "publish"}:
+        parser.error(
+            f"--spark-stages: found {args.spark_stages!r}; expected a comma-separated subset of "
+            "features, train, publish"
+        )
+
+    def runs(stage: str, master: str) -> bool:
+        return master == "local" or stage in spark_stages
+
     rows: list[tuple[str, str, str, dict[str, Any]]] = []
 
     def record(stage: str, engine: str, unit: str, result: dict[str, Any]) -> None:
@@ -216,21 +254,25 @@ def main() -> None:
 
     with postgres_server() as (pg_url, pg_data):
         sqlite_db = work / "bureau.db"
-        record("ingest into SQLite", "local", "records", _child(_INGEST, str(data), f"sqlite:///{sqlite_db}"))
+        if not args.no_sqlite:
+            record(
+                "ingest into SQLite", "local", "records", _child(_INGEST, str(data), f"sqlite:///{sqlite_db}")
+            )
         server = _server_cpu(pg_data)
         result = _child(_INGEST, str(data), pg_url)
         result["cpu_s"] += _server_cpu(pg_data) - server
         record("ingest into PostgreSQL", "local", "records", result)
 
-        features = {m: work / f"features_{m}.parquet" for m in masters}
-        for master in masters:
+        made = ["local", *(m for m in masters if m != "local")]  # the local files are always made
+        features = {m: work / f"features_{m}.parquet" for m in made}
+        for master in (m for m in made if runs("features", m)):
             result = _child(_code(_FEATURES), str(data), str(features[master]), master, args.spark_memory)
             if master != "local":
                 result["identical"] = _same(features["local"], features[master])
             record("features (from Parquet)", master, "consumers", result)
 
-        models = {m: work / f"model_{m}.json" for m in masters}
-        for master in masters:
+        models = {m: work / f"model_{m}.json" for m in made}
+        for master in (m for m in made if runs("train", m)):
             result = _child(
                 _code(_TRAIN), str(features["local"]), str(models[master]), master, args.spark_memory
             )
@@ -238,16 +280,18 @@ def main() -> None:
                 result["identical"] = _comparable(models["local"]) == _comparable(models[master])
             record("train (thin-file segments)", master, "rows", result)
 
-        _register(f"sqlite:///{sqlite_db}", models["local"])
+        if not args.no_sqlite:
+            _register(f"sqlite:///{sqlite_db}", models["local"])
         _register(pg_url, models["local"])
         # The SQLite file is published in place (no later stage reads it) and then removed, and each
         # PostgreSQL copy is dropped after its stage: at 1,000,000 consumers a database holds 13-17 GB,
         # and a copy per stage would not fit on this machine's disk.
-        result = _child(_code(_PUBLISH), f"sqlite:///{sqlite_db}", "local", args.spark_memory)
-        record("publish on SQLite (4 reasons, recourse)", "local", "consumers", result)
+        if not args.no_sqlite and "local" in masters:
+            result = _child(_code(_PUBLISH), f"sqlite:///{sqlite_db}", "local", args.spark_memory)
+            record("publish on SQLite (4 reasons, recourse)", "local", "consumers", result)
         for leftover in work.glob("bureau.db*"):
             leftover.unlink()
-        for master in masters:
+        for master in (m for m in masters if runs("publish", m)):
             url = _pg_copy(pg_url, f"publish_{master.replace('[', '_').replace(']', '')}")
             server = _server_cpu(pg_data)
             result = _child(_code(_PUBLISH), url, master, args.spark_memory)
