@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lucidscore.errors import InputError
-from lucidscore.tabular import read_table, write_table
+from lucidscore.tabular import first_bad_utf8, read_table, write_table
 
 
 def test_reads_comma_and_space_separated(tmp_path: Path) -> None:
@@ -56,3 +59,72 @@ def test_damaged_parquet(tmp_path: Path) -> None:
     path.write_bytes(b"PAR1 this is not really parquet")
     with pytest.raises(InputError, match="not a readable Parquet file"):
         read_table(path)
+
+
+def _table(rows: int) -> bytes:
+    return b"name,amount,status\n" + b"".join(b"caf\xc3\xa9 %d,%d.5,ok\n" % (i, i) for i in range(rows))
+
+
+def _chunks(path: Path) -> list[pd.DataFrame]:
+    from lucidscore.score._chunks import iter_chunks, open_source
+
+    return list(iter_chunks(open_source(path), ["amount"], ["name"], [], chunk_rows=1000, block_bytes=4096))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 9000), where=st.floats(0.0, 1.0), byte=st.sampled_from([0xFF, 0xFE, 0xC3, 0x80]))
+def test_a_byte_that_is_not_utf8_is_named_by_row_wherever_it_is(
+    tmp_path_factory: pytest.TempPathFactory, rows: int, where: float, byte: int
+) -> None:
+    """Training, scoring and evaluating read the same way: a bad byte anywhere, also past the first 64 KB
+    the header check reads, is one error naming the row (a CSV's line) and the byte; never a traceback."""
+    data = bytearray(_table(rows))
+    lines = data.split(b"\n")
+    row = 2 + min(int(where * rows), rows - 1)  # a data row (the header is row 1)
+    line = lines[row - 1]
+    at = line.index(b",") + 1  # the first byte of the amount field
+    lines[row - 1] = line[:at] + bytes([byte]) + line[at + 1 :]
+    path = tmp_path_factory.mktemp("utf8") / "t.csv"
+    path.write_bytes(b"\n".join(lines))
+    assert first_bad_utf8(path) == (row, at + 1, byte)
+    expected = f"t.csv row {row}: byte {at + 1} of the line (0x{byte:02x}) is not UTF-8"
+    with pytest.raises(InputError, match=re.escape(expected)):
+        read_table(path)
+    with pytest.raises(InputError, match=re.escape(expected)):
+        _chunks(path)
+
+
+def test_a_character_cut_by_the_header_check_is_not_an_error(tmp_path: Path) -> None:
+    """The header check reads 64 KB: a two-byte character across that edge is whole in the file."""
+    header = b"note,y\n"
+    filler = b"x" * (64 * 1024 - len(header) - 1)
+    path = tmp_path / "t.csv"
+    path.write_bytes(header + filler + b"\xc3\xa9,1\n")
+    assert first_bad_utf8(path) is None
+    assert read_table(path)["note"].iloc[0] == "x" * len(filler) + "é"
+
+
+@pytest.mark.parametrize("extra", [b",surplus", b",,"])
+def test_a_row_with_more_fields_than_the_header_is_named_not_cut(tmp_path: Path, extra: bytes) -> None:
+    """Scoring read a row of 4 fields under a 3-field header and dropped the 4th without a word."""
+    lines = _table(300).split(b"\n")
+    lines[150] += extra
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\n".join(lines))
+    expected = f"t.csv row 151: found {3 + extra.count(b',')} fields; expected 3, as in the header row"
+    with pytest.raises(InputError, match=re.escape(expected)):
+        read_table(path)
+    with pytest.raises(InputError, match=re.escape(expected)):
+        _chunks(path)
+
+
+def test_a_row_with_fewer_fields_has_its_last_values_missing_in_both_readers(tmp_path: Path) -> None:
+    lines = _table(300).split(b"\n")
+    lines[150] = lines[150].split(b",")[0]  # the name only
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\n".join(lines))
+    for frame in (read_table(path), pd.concat(_chunks(path), ignore_index=True)):
+        assert len(frame) == 300
+        assert frame["name"].iloc[149] == "café 149"
+        assert pd.isna(frame["amount"].iloc[149])
+        assert frame["amount"].drop(index=149).notna().all()

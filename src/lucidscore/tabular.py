@@ -5,6 +5,8 @@ Every failure names the file and, where it can, the row and column, and says wha
 
 from __future__ import annotations
 
+import codecs
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +15,71 @@ from lucidscore.errors import FIRST_ROW, InputError
 
 _CSV = {".csv", ".txt", ".data", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
+
+
+def first_bad_utf8(path: Path, block: int = 1 << 20) -> tuple[int, int, int] | None:
+    """Where a text file stops being UTF-8: (1-based line, 1-based byte of that line, the byte), or None.
+
+    Read in blocks through an incremental decoder, so a large file is never held whole.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = f.write_bytes(b"a,b\n1,2\n3,\xff4\n")
+    >>> first_bad_utf8(f)
+    (3, 3, 255)
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, line_start, offset = 1, 0, 0
+    with path.open("rb") as fh:
+        while True:
+            data = fh.read(block)
+            final = not data
+            try:
+                decoder.decode(data, final=final)
+            except UnicodeDecodeError as exc:
+                # exc.start indexes the decoder's pending bytes plus this block; the pending bytes (at
+                # most 3, an unfinished character) end the previous block.
+                pending = len(exc.object) - len(data)
+                at = offset - pending + exc.start
+                with path.open("rb") as again:
+                    head = again.read(at + 1)
+                line = head.count(b"\n", 0, at) + 1
+                line_start = head.rfind(b"\n", 0, at) + 1
+                return line, at - line_start + 1, head[at]
+            if final:
+                return None
+            offset += len(data)
+
+
+def bad_utf8_error(path: Path) -> InputError:
+    """The error for a text table that is not UTF-8 somewhere, naming the row (a CSV's line: its header
+    is row 1) and the byte."""
+    where = first_bad_utf8(path)
+    if where is None:
+        return InputError(f"{path}: not UTF-8 text; expected a UTF-8 CSV or a Parquet file")
+    line, column, byte = where
+    return InputError(
+        f"{path} row {line}: byte {column} of the line (0x{byte:02x}) is not UTF-8; expected a UTF-8 CSV "
+        "(re-save the file as UTF-8) or a Parquet file"
+    )
+
+
+def ragged_row_error(path: Path, sep: str) -> InputError | None:
+    """The error for the first row holding more fields than the header, whose surplus would otherwise be
+    dropped, or None (``sep`` one character: a CSV's separator). A row with fewer fields has its last
+    values missing, as pandas, pyarrow's fallback here and R read it."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        header = next(reader, None)
+        if header is None:
+            return None
+        for fields in reader:
+            if len(fields) > len(header):
+                return InputError(
+                    f"{path} row {reader.line_num}: found {len(fields)} fields; expected {len(header)}, as "
+                    "in the header row"
+                )
+    return None
 
 
 def header_line(path: Path) -> str:
@@ -24,9 +91,10 @@ def header_line(path: Path) -> str:
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path}: byte {exc.start} is not UTF-8; expected a UTF-8 CSV or a Parquet file"
-        ) from None
+        if len(head) == 64 * 1024 and exc.reason == "unexpected end of data":
+            text = head[: exc.start].decode("utf-8")  # the block cut a character in two
+        else:
+            raise bad_utf8_error(path) from None
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path}: the file is empty; expected a header row and at least one data row")
@@ -85,8 +153,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
                     f"{p}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
                 )
             frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False)
+        except UnicodeDecodeError:
+            raise bad_utf8_error(p) from None
         except pd.errors.ParserError as exc:
-            raise InputError(f"{p}: not a well-formed CSV file ({exc})") from None
+            raised = ragged_row_error(p, sep) if len(sep) == 1 else None
+            raise raised or InputError(f"{p}: not a well-formed CSV file ({str(exc).strip()})") from None
         except pd.errors.EmptyDataError:
             raise InputError(
                 f"{p}: the file is empty; expected a header row and at least one data row"

@@ -12,7 +12,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lucidscore.errors import FIRST_ROW, InputError
-from lucidscore.tabular import header_line, separator_of
+from lucidscore.tabular import (
+    bad_utf8_error,
+    first_bad_utf8,
+    header_line,
+    ragged_row_error,
+    separator_of,
+)
 
 CHUNK_ROWS = 250_000  # Parquet batches and pandas fallbacks
 BLOCK_BYTES = 16 << 20  # pyarrow CSV blocks
@@ -125,7 +131,13 @@ def _csv_chunks(
             yield batch.to_pandas()
         return
     except pa.ArrowInvalid:
-        pass
+        # A row of more or fewer fields than the header, or bytes that are not UTF-8, is named here: read
+        # as text below, pandas would drop a row's extra fields without a word, or fail on the bytes.
+        ragged = ragged_row_error(source.path, source.separator)
+        if ragged is not None:
+            raise ragged from None
+        if first_bad_utf8(source.path) is not None:
+            raise bad_utf8_error(source.path) from None
     # A cell is not a number: read the rest as text, so the caller's parser names its row and value.
     try:
         yield from pd.read_csv(
@@ -137,4 +149,4 @@ def _csv_chunks(
             skiprows=range(1, done + 1),
         )
     except pd.errors.ParserError as exc:
-        raise InputError(f"{source.path}: not a well-formed CSV file ({exc})") from None
+        raise InputError(f"{source.path}: not a well-formed CSV file ({str(exc).strip()})") from None
