@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from lucidscore.artifact import load_artifact
 from lucidscore.cli.main import app
 from tests.ingest import _data
 from tests.model._sim import credit_table
@@ -96,3 +97,50 @@ def test_evaluate_names_the_line_of_a_bad_target(tmp_path: Path) -> None:
     line = 57 + 2  # data row 57 (0-based) under the header
     assert pd.read_csv(path).iloc[57]["bad"] == 7
     assert _row(out, r"test\.csv row ([\d,]+): column bad is '7'") == line
+
+
+@pytest.mark.parametrize("position", POSITIONS)
+def test_evaluate_names_the_file_and_line_of_a_bad_input_cell(tmp_path: Path, position: int) -> None:
+    """A cell the model cannot read is named with its table (evaluate reads up to three) and its line."""
+    table = credit_table(400)
+    train = tmp_path / "train.csv"
+    table.to_csv(train, index=False)
+    model = tmp_path / "m.json"
+    _run("train", str(train), "--target", "bad", "--out", str(model))
+    test = table.astype({"utilisation": object})
+    test.loc[position, "utilisation"] = JUNK
+    path = tmp_path / "test.csv"
+    test.to_csv(path, index=False)
+    out = _run("evaluate", str(model), str(path), "--report", str(tmp_path / "r.html"))
+    pattern = r"test\.csv: column utilisation row ([\d,]+): found 'junk!'"
+    assert _row(out, pattern) == _line_of(path, JUNK)
+    parquet = tmp_path / "test.parquet"
+    test.astype({"utilisation": str}).to_parquet(parquet)
+    out = _run("evaluate", str(model), str(parquet), "--report", str(tmp_path / "r.html"))
+    assert _row(out, r"test\.parquet: column utilisation row ([\d,]+): found 'junk!'") == position + 1
+
+
+@pytest.mark.parametrize("command", ["train", "score", "evaluate"])
+def test_a_nested_parquet_cell_is_named_not_a_traceback(tmp_path: Path, command: str) -> None:
+    """A Parquet column of lists or structs under a column the model reads: one line naming the file,
+    column and row, by every command (it was a TypeError from pandas' factorize)."""
+    table = credit_table(400)
+    train = tmp_path / "train.csv"
+    table.to_csv(train, index=False)
+    model = tmp_path / "m.json"
+    _run("train", str(train), "--target", "bad", "--out", str(model))
+    text_input = "housing"  # the table's one text column, which the model reads
+    assert text_input in load_artifact(model).input_columns
+    nested = table.astype({text_input: object})
+    nested[text_input] = [{"code": str(v)} for v in nested[text_input]]
+    path = tmp_path / "nested.parquet"
+    nested.to_parquet(path)
+    args = {
+        "train": ["train", str(path), "--target", "bad", "--out", str(tmp_path / "n.json")],
+        "score": ["score", str(model), str(path), "--out", str(tmp_path / "o.parquet")],
+        "evaluate": ["evaluate", str(model), str(path), "--report", str(tmp_path / "r.html")],
+    }[command]
+    out = _run(*args)
+    assert f"nested.parquet: column {text_input} row 1: value {{'code':" in out, out
+    assert "is a dict; expected a number or a text per cell" in out
+    assert "Traceback" not in out and "TypeError" not in out

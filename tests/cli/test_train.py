@@ -263,6 +263,14 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
     junk.loc[41, "utilisation"] = "abc"
     junk.to_csv(tmp / "junk.csv", index=False)
     cases["junk"] = (tmp / "junk.csv", [], r"column utilisation row 43: value 'abc' is not a number")
+    nested = base.assign(scores=[[1.0, 2.0]] * len(base))
+    nested.to_parquet(tmp / "nested.parquet", index=False)
+    cases["nested"] = (
+        tmp / "nested.parquet",
+        [],
+        r"nested\.parquet: column scores row 1: value \[1\.0, 2\.0\] is a list; expected a number or a "
+        r"text per cell",
+    )
     base.assign(SEX=1, followers=10).to_csv(tmp / "sex.csv", index=False)
     cases["policy"] = (
         tmp / "sex.csv",
@@ -288,6 +296,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         "constant",
         "not csv",
         "junk",
+        "nested",
         "policy",
         "woe prior",
     ],

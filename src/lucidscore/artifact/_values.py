@@ -66,9 +66,38 @@ def category_keys(category: str) -> list[str]:
     return keys
 
 
+def nested_cell_error(values: pd.Series, name: str) -> InputError | None:
+    """The error for the first cell holding a list, tuple, mapping, set or array (a nested Parquet column),
+    which no characteristic reads, or None.
+
+    >>> print(nested_cell_error(pd.Series(["a", {"k": 1}]), "product"))  # doctest: +ELLIPSIS
+    column product row 2: value {'k': 1} is a dict; expected a number or a text per cell (a nested ...)
+    """
+    if values.dtype != object:
+        return None
+    nested = values.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray)).to_numpy(bool)
+    if not nested.any():
+        return None
+    row = int(np.flatnonzero(nested)[0])
+    found = values.iloc[row]
+    kind = "list" if isinstance(found, list | tuple | np.ndarray) else type(found).__name__
+    shown = repr(found.tolist() if isinstance(found, np.ndarray) else found)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return InputError(
+        f"column {name} {row_label(values, row)}: value {shown} is a {kind}; expected a number or a text "
+        "per cell (a nested column cannot be scored or binned: flatten it or leave it out)"
+    )
+
+
 def category_codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], list[str | None]]:
-    """Each row's code into a list of distinct category texts (code -1 = missing)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    """Each row's code into a list of distinct category texts (code -1 = missing); a nested cell raises
+    ``InputError`` naming its column and row."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # an unhashable cell: a list, mapping or array
+        raise nested_cell_error(values, str(values.name)) or InputError(
+            f"column {values.name}: a cell that is neither a number nor a text; expected one per cell"
+        ) from None
     return codes, [category_text(u) for u in uniques]
 
 

@@ -24,7 +24,13 @@ def score_table(artifact: ScorecardArtifact, frame: pd.DataFrame, name: str = "d
     """Columns score, tier and probability for each row, from the model's input columns only."""
     check_inputs(artifact, frame, name)
     inputs = frame[list(artifact.input_columns)].reset_index(drop=True)
-    score = score_frame(artifact, inputs)["score"].to_numpy(dtype=np.int64)
+    inputs.attrs.update(frame.attrs)  # the file's first data row, so rows are named as in the file
+    try:
+        score = score_frame(artifact, inputs)["score"].to_numpy(dtype=np.int64)
+    except InputError as exc:  # a cell the model cannot read: say which of the tables holds it
+        if exc.message.startswith(f"{name}:"):
+            raise
+        raise InputError(f"{name}: {exc.message}") from None
     return pd.DataFrame(
         {
             "score": score,

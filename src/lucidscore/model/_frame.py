@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.artifact import numeric_values, parse_numbers
+from lucidscore.artifact import nested_cell_error, numeric_values, parse_numbers
 from lucidscore.errors import InputError, row_label
 
 Kind = Literal["numeric", "categorical"]
@@ -80,6 +80,9 @@ def column_kind(values: pd.Series, name: str) -> Kind:
     """Numeric or categorical; refuse a mostly-numeric text column that holds a few junk strings."""
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return "numeric"
+    nested = nested_cell_error(values, name)
+    if nested is not None:
+        raise nested
     numbers, junk = parse_numbers(values)
     n_num = int((~np.isnan(numbers)).sum())
     n_junk = int(junk.sum())
