@@ -257,6 +257,49 @@ def prebin_edges(x: npt.NDArray[np.float64], n_prebins: int) -> npt.NDArray[np.f
     return prebin_edges_from_counts(values, counts.astype(np.int64), n_prebins)
 
 
+@dataclass(frozen=True)
+class ValueRanks:
+    """A numeric column's distinct present values (increasing) and each row's position among them, from 1
+    (0: missing), found once for rows whose subsets are binned many times (the searches' fold cards): the
+    distinct values and counts of any subset then come from a count per position instead of a sort."""
+
+    values: npt.NDArray[np.float64]
+    rank: npt.NDArray[np.int64]
+
+
+def value_ranks(x: npt.NDArray[np.float64] | npt.NDArray[np.int64]) -> ValueRanks | None:
+    """``ValueRanks`` of a column; None where they could disagree with ``np.unique`` on a subset: a column
+    holding both 0.0 and -0.0 (equal, and which one a sort keeps is the sort's choice).
+
+    >>> r = value_ranks(np.array([2.0, np.nan, 1.0, 2.0]))
+    >>> r.values.tolist(), r.rank.tolist()
+    ([1.0, 2.0], [2, 0, 1, 2])
+    """
+    xf = x.astype(np.float64)
+    present = ~np.isnan(xf)
+    zero = xf == 0.0
+    if zero.any() and np.signbit(xf[zero]).any() and not np.signbit(xf[zero]).all():
+        return None
+    values, inverse = np.unique(xf[present], return_inverse=True)
+    rank = np.zeros(xf.size, dtype=np.int64)
+    rank[present] = inverse + 1
+    return ValueRanks(values, rank)
+
+
+def _edges_from_ranks(
+    ranks: ValueRanks, picked: npt.NDArray[np.int64], declared: npt.NDArray[np.float64], n_prebins: int
+) -> npt.NDArray[np.float64]:
+    """``prebin_edges`` of the present, undeclared values at positions ``picked`` of the ranked column:
+    the same distinct values and counts ``np.unique`` finds there, counted per position."""
+    counts = np.bincount(ranks.rank[picked], minlength=ranks.values.size + 1)[1:]
+    if declared.size:
+        counts[np.isin(ranks.values, declared)] = 0
+    seen = np.flatnonzero(counts)
+    if seen.size == 0:
+        return np.empty(0)
+    return prebin_edges_from_counts(ranks.values[seen], counts[seen].astype(np.int64), n_prebins)
+
+
 def prebin_edges_from_counts(
     values: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], n_prebins: int
 ) -> npt.NDArray[np.float64]:
@@ -351,6 +394,7 @@ def bin_numeric(
     y: npt.NDArray[np.int8],
     opts: BinningOptions,
     rows: npt.NDArray[np.int64] | None = None,
+    ranks: ValueRanks | None = None,
 ) -> BinnedColumn:
     """Bin a numeric column: quantile pre-bins, then the optimal monotone merge.
 
@@ -358,7 +402,8 @@ def bin_numeric(
     ----------
     name : column name; x : values (float64 with NaN = missing, or int64); y : 1 = bad, 0 = good,
     both present; rows : the positions in ``x`` to bin (``y`` is aligned with them), None for all — a
-    segment is binned in place, without a copy of its column.
+    segment is binned in place, without a copy of its column; ranks : ``value_ranks(x)``, if known (the
+    same edges, found without sorting the rows' values).
 
     Returns
     -------
@@ -371,9 +416,13 @@ def bin_numeric(
     declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
     # Edges from an evenly strided sample of at most SAMPLE_ROWS rows; counts from every row.
     step = -(-y.size // SAMPLE_ROWS)
-    sample = (x[::step] if rows is None else x[rows[::step]]).astype(np.float64)
-    sample = sample[~np.isnan(sample) & ~np.isin(sample, declared)]
-    edges = prebin_edges(sample, opts.n_prebins)
+    if ranks is None:
+        sample = (x[::step] if rows is None else x[rows[::step]]).astype(np.float64)
+        sample = sample[~np.isnan(sample) & ~np.isin(sample, declared)]
+        edges = prebin_edges(sample, opts.n_prebins)
+    else:
+        picked = np.arange(0, x.shape[0], step) if rows is None else rows[::step]
+        edges = _edges_from_ranks(ranks, picked, declared, opts.n_prebins)
     use_rows = rows is not None
     where = rows if rows is not None else np.empty(0, dtype=np.int64)
     cell, counts, bad = _dp.prebin_counts(x, where, use_rows, y, edges, declared)

@@ -24,7 +24,7 @@ from lucidscore.artifact import (
     category_values,
 )
 from lucidscore.errors import InputError
-from lucidscore.model._binning import BinnedColumn, BinningOptions, bin_categorical, bin_numeric
+from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
@@ -74,8 +74,10 @@ def _bin_column(
     y: npt.NDArray[np.int8],
     params: ScorecardParams,
     rows: npt.NDArray[np.int64] | None,
+    ranks: ValueRanks | None = None,
 ) -> BinnedColumn | str:
-    """The column's binning on ``rows`` (None: all), or the reason it is skipped."""
+    """The column's binning on ``rows`` (None: all), or the reason it is skipped; ``ranks``: the
+    numeric column's ``value_ranks``, if known."""
     opts = BinningOptions(
         trend=params.trend_of(name),
         min_bin_share=params.min_bin_share,
@@ -93,7 +95,7 @@ def _bin_column(
         if constant:
             first = x[rows[0]] if rows is not None else x[0]
             return f"{name}: constant ({first:g} on every row); skipped"
-        return bin_numeric(name, x, y, opts, rows)
+        return bin_numeric(name, x, y, opts, rows, ranks)
     series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
     if series.isna().all():
         return f"{name}: all values missing; skipped"
@@ -114,11 +116,12 @@ def _bin_columns(
     name: str,
     progress: Progress | None,
     rows: npt.NDArray[np.int64] | None,
+    ranks: Mapping[str, ValueRanks] | None = None,
 ) -> list[BinnedColumn | str]:
     """Every column's binning (or why it is skipped), in column order; threads on large tables."""
 
     def one(col: str) -> BinnedColumn | str:
-        return _bin_column(col, frame[col], kinds[col], y, params, rows)
+        return _bin_column(col, frame[col], kinds[col], y, params, rows, ranks.get(col) if ranks else None)
 
     workers = min(os.cpu_count() or 1, len(kinds))
     if y.size < PARALLEL_ROWS or workers < 2:
@@ -406,14 +409,16 @@ def fit_card(
     rows: npt.NDArray[np.int64] | None = None,
     quick_rounds: int | None = None,
     refine_rows: int = REFINE_ROWS,
+    ranks: Mapping[str, ValueRanks] | None = None,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
     clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``);
-    ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``)."""
+    ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``); ``ranks``: numeric
+    columns' ``value_ranks`` where known (the searches' sample), which only saves work."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
-    results = _bin_columns(frame, y, kinds, params, name, progress, rows)
+    results = _bin_columns(frame, y, kinds, params, name, progress, rows, ranks)
     for col, result in zip(kinds, results, strict=True):
         if isinstance(result, str):
             notes.append(result)

@@ -40,7 +40,7 @@ from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._refine import REFINE_ROWS, rows_per_card, sample_positions
-from lucidscore.model._search import rule_name, search_segment
+from lucidscore.model._search import SearchSample, rule_name, search_segment
 from lucidscore.model._shape import ShapeResult, choose_shape
 from lucidscore.policy.guard import check_model_inputs
 
@@ -189,7 +189,8 @@ def _fit_segments(
 ) -> tuple[list[Segment], list[str], npt.NDArray[np.int64]]:
     notes: list[str] = [] if shape is None or not shape.fine else [shape.note()]
     card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
-    plan = _segment_plan(frame, y, kinds, p, notes, progress, shape.baseline if shape else None)
+    baseline, drawn = (shape.baseline, shape.sample) if shape else (None, None)
+    plan = _segment_plan(frame, y, kinds, p, notes, progress, baseline, drawn)
     segments: list[Segment] = []
     scores = np.zeros(len(frame), dtype=np.int64)
     per_card: list[npt.NDArray[np.int64]] = []
@@ -272,9 +273,11 @@ def _segment_plan(
     notes: list[str],
     progress: Progress | None = None,
     baseline: dict[int, float | None] | None = None,
+    drawn: SearchSample | None = None,
 ) -> list[tuple[str, Condition | None, npt.NDArray[np.bool_]]]:
     """(name, condition, rows) per segment: conditions first, the default last. With neither
-    ``segment_by`` nor ``segment_rule``, the segment search (``_search``) may propose a split."""
+    ``segment_by`` nor ``segment_rule``, the segment search (``_search``) may propose a split (on the
+    shape search's rows ``drawn``, if any)."""
 
     def big_enough(rows: npt.NDArray[np.bool_]) -> bool:
         n, bads = int(rows.sum()), int(y[rows].sum())
@@ -303,7 +306,7 @@ def _segment_plan(
                 f"{p.min_segment_bads} of each class; one card for everyone"
             )
     elif p.segment_search and len(frame) >= 2 * p.min_segment_rows:
-        found = search_segment(frame, y, kinds, p, progress, baseline)
+        found = search_segment(frame, y, kinds, p, progress, baseline, drawn)
         notes.append(found.note())
         if found.chosen is not None:
             conds.append(found.chosen)

@@ -33,7 +33,8 @@ import pandas as pd
 from lucidscore.artifact import Characteristic, Condition, Segment, condition_mask, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.model import _refine
-from lucidscore.model._card import Columns, fit_card, model_columns
+from lucidscore.model._binning import ValueRanks, value_ranks
+from lucidscore.model._card import Column, Columns, fit_card, model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._metrics import discrimination
 from lucidscore.model._params import ScorecardParams
@@ -123,6 +124,41 @@ def sample_rows(y: npt.NDArray[np.int8], limit: int) -> npt.NDArray[np.int64]:
     return np.sort(np.concatenate(picked))
 
 
+Fold = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+@dataclass
+class SearchSample:
+    """The rows the shape and the segment searches read (``sample_rows`` of the training rows, of the
+    columns ``kinds``), their model columns, their ``SEARCH_FOLDS`` folds and each numeric column's
+    ``value_ranks``: drawn once for both searches, and each of their fold cards bins a subset of these
+    rows without sorting its values again."""
+
+    kinds: dict[str, Kind]
+    frame: pd.DataFrame
+    y: npt.NDArray[np.int8]
+    columns: dict[str, Column]
+    folds: list[Fold]
+    ranks: dict[str, ValueRanks]
+
+
+def search_sample(frame: pd.DataFrame, y: npt.NDArray[np.int8], kinds: dict[str, Kind]) -> SearchSample:
+    """The searches' rows of ``frame`` (targets ``y``), as ``SearchSample``."""
+    take = sample_rows(y, SEARCH_ROWS)
+    sample = frame.iloc[take].reset_index(drop=True)
+    ys = y[take]
+    columns = model_columns(sample, kinds)
+    ranks: dict[str, ValueRanks] = {}
+    for c, kind in kinds.items():
+        values = columns[c]
+        if kind == "numeric" and isinstance(values, np.ndarray):
+            found = value_ranks(values)
+            if found is not None:
+                ranks[c] = found
+    folds = stratified_folds(ys, SEARCH_FOLDS, seed=0)
+    return SearchSample(dict(kinds), sample, ys, columns, folds, ranks)
+
+
 def _big_enough(
     rows: npt.NDArray[np.bool_], y: npt.NDArray[np.int8], p: ScorecardParams, share: float
 ) -> bool:
@@ -175,28 +211,28 @@ def fold_card(
     kinds: dict[str, Kind],
     p: ScorecardParams,
     rows: npt.NDArray[np.int64],
+    ranks: dict[str, ValueRanks] | None = None,
 ) -> Segment:
     """A fold's card as the searches compare it: refined quickly (one boosting run of
     ``_refine.QUICK_ROUNDS`` rounds, nothing held out) when ``p.refine``, so that a split or shape is
     judged as refinement will leave it (``QUICK_ROUNDS`` 0: unrefined, as the searches were before)."""
     rounds = _refine.QUICK_ROUNDS
     if not p.refine or rounds <= 0:
-        return fit_card(name, cond, columns, y, kinds, unrefined(p), rows=rows)[0]
-    return fit_card(name, cond, columns, y, kinds, p, rows=rows, quick_rounds=rounds)[0]
+        return fit_card(name, cond, columns, y, kinds, unrefined(p), rows=rows, ranks=ranks)[0]
+    return fit_card(name, cond, columns, y, kinds, p, rows=rows, quick_rounds=rounds, ranks=ranks)[0]
 
 
 def fold_auc(
-    columns: Columns,
-    y: npt.NDArray[np.int8],
-    sample: pd.DataFrame,
-    fold: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    kinds: dict[str, Kind],
+    s: SearchSample,
+    k: int,
     p: ScorecardParams,
     split: tuple[Condition, npt.NDArray[np.bool_]] | None,
 ) -> float | None:
-    """Held-out AUC of one card (``split`` None) or of a card per side of a split (its condition and
-    which sample rows meet it), fitted on the fold's training rows; None if a card cannot be fitted."""
-    train, held = fold
+    """Held-out AUC on fold ``k`` of one card (``split`` None) or of a card per side of a split (its
+    condition and which sample rows meet it), fitted on the fold's training rows; None if a card cannot
+    be fitted."""
+    train, held = s.folds[k]
+    y = s.y
     parts: list[tuple[str, Condition | None, npt.NDArray[np.int64]]]
     if split is None:
         parts = [("default", None, train)]
@@ -209,11 +245,11 @@ def fold_auc(
         if yy.size == 0 or yy.min() == yy.max():
             return None
         try:
-            seg = fold_card(name, c, columns, yy, kinds, p, rows)
+            seg = fold_card(name, c, s.columns, yy, s.kinds, p, rows, s.ranks)
         except InputError:
             return None
         segments.append(seg)
-    held_rows = sample.iloc[held].reset_index(drop=True)
+    held_rows = s.frame.iloc[held].reset_index(drop=True)
     return discrimination(y[held], reference_scores(segments, held_rows)).get("auc")
 
 
@@ -224,18 +260,18 @@ def search_segment(
     p: ScorecardParams,
     progress: Progress | None = None,
     baseline: dict[int, float | None] | None = None,
+    drawn: SearchSample | None = None,
 ) -> SearchResult:
     """Cross-validate one card against a card per side of each candidate split (module docstring);
-    ``baseline`` holds one-card fold AUCs already known (the shape search's)."""
-    take = sample_rows(y, SEARCH_ROWS)
-    sample = frame.iloc[take].reset_index(drop=True)
-    ys = y[take]
-    columns = model_columns(sample, kinds)
+    ``baseline`` holds one-card fold AUCs already known (the shape search's); ``drawn``, the shape
+    search's ``SearchSample`` of the same rows and columns, if there is one."""
+    s = drawn if drawn is not None and drawn.kinds == kinds else search_sample(frame, y, kinds)
+    sample, ys, columns = s.frame, s.y, s.columns
     result = SearchResult(chosen=None, rows=len(sample))
     if progress is not None:
         progress("segment search: one card on the sample")
     try:
-        base, _, _ = fit_card("default", None, columns, ys, kinds, unrefined(p))
+        base, _, _ = fit_card("default", None, columns, ys, kinds, unrefined(p), ranks=s.ranks)
     except InputError:
         return result  # the real fit, on all rows, reports why no card can be fitted
     candidates = candidate_splits(base, sample, ys, p)
@@ -244,17 +280,16 @@ def search_segment(
         return result
     if progress is not None:
         progress(f"segment search: {len(candidates)} candidate splits x {SEARCH_FOLDS} folds")
-    folds = stratified_folds(ys, SEARCH_FOLDS, seed=0)
     known = dict(baseline or {})
 
     def one_card(k: int) -> float | None:
-        return fold_auc(columns, ys, sample, folds[k], kinds, p, None)
+        return fold_auc(s, k, p, None)
 
     def gains_of(cond: Condition) -> list[float]:
         split = (cond, condition_mask(cond, sample))
         gains: list[float] = []
         for k in range(SEARCH_FOLDS):  # a candidate stops at its first fold without a gain
-            one, two = one_card_auc[k].result(), fold_auc(columns, ys, sample, folds[k], kinds, p, split)
+            one, two = one_card_auc[k].result(), fold_auc(s, k, p, split)
             if one is None or two is None or two <= one:
                 break
             gains.append(two - one)

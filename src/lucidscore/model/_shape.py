@@ -23,10 +23,16 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.model._card import model_columns
 from lucidscore.model._frame import Kind
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._search import SEARCH_FOLDS, SEARCH_ROWS, fold_auc, sample_rows, stratified_folds
+from lucidscore.model._search import (
+    SEARCH_FOLDS,
+    SEARCH_ROWS,
+    SearchSample,
+    fold_auc,
+    sample_rows,
+    search_sample,
+)
 
 FINE_SHARE = 0.02
 FINE_PREBINS = 30
@@ -37,13 +43,14 @@ Progress = Callable[[str], None]
 
 @dataclass
 class ShapeResult:
-    """The parameters to fit with, and the held-out AUC of each fold for the given and the finer shape
-    (None where a card could not be fitted)."""
+    """The parameters to fit with, the held-out AUC of each fold for the given and the finer shape
+    (None where a card could not be fitted), and the rows compared on (for the segment search)."""
 
     params: ScorecardParams
     rows: int
     given: dict[int, float | None] = field(default_factory=dict)
     fine: dict[int, float | None] = field(default_factory=dict)
+    sample: SearchSample | None = None
 
     @property
     def baseline(self) -> dict[int, float | None]:
@@ -94,21 +101,17 @@ def choose_shape(
     progress: Progress | None = None,
 ) -> ShapeResult:
     """Cross-validate the given binning against the finer one (module docstring)."""
-    take = sample_rows(y, SEARCH_ROWS)
-    sample = frame.iloc[take].reset_index(drop=True)
-    ys = y[take]
-    result = ShapeResult(params=p, rows=len(sample))
     candidate = finer(p)
     if candidate is None:
-        return result
+        return ShapeResult(params=p, rows=len(sample_rows(y, SEARCH_ROWS)))
     if progress is not None:
         progress(f"shape search: given vs finer bins x {SEARCH_FOLDS} folds")
-    columns = model_columns(sample, kinds)
-    folds = stratified_folds(ys, SEARCH_FOLDS, seed=0)
-    tasks = [(k, params) for k in range(len(folds)) for params in (p, candidate)]
+    s = search_sample(frame, y, kinds)
+    result = ShapeResult(params=p, rows=len(s.frame), sample=s)
+    tasks = [(k, params) for k in range(len(s.folds)) for params in (p, candidate)]
 
     def run(task: tuple[int, ScorecardParams]) -> float | None:
-        return fold_auc(columns, ys, sample, folds[task[0]], kinds, task[1], None)
+        return fold_auc(s, task[0], task[1], None)
 
     # Independent fits: on all cores (the binning and regression kernels release the GIL).
     with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:

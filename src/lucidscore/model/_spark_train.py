@@ -142,7 +142,8 @@ def train_spark(
         conds = [p.segment_rule]
     elif p.segment_search and n >= 2 * p.min_segment_rows:
         frame_s, y_s = searched()
-        found = search_segment(frame_s, y_s, kinds, p, progress, shape.baseline if shape else None)
+        baseline, drawn = (shape.baseline, shape.sample) if shape else (None, None)
+        found = search_segment(frame_s, y_s, kinds, p, progress, baseline, drawn)
         notes.append(found.note())
         if found.chosen is not None:
             conds.append(found.chosen)
