@@ -150,8 +150,8 @@ def fit_table(X: Any, y: Any, p: ScorecardParams, progress: Progress | None = No
             card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
             shape = choose_shape(frame, yb, card_kinds, p, progress)
             p = shape.params
-        segments, notes, scores = _fit_segments(frame, yb, kinds, p, progress, shape)
-        artifact = _assemble(frame, yb, target, columns, segments, notes, scores, p)
+        segments, notes, scores, seg_of = _fit_segments(frame, yb, kinds, p, progress, shape)
+        artifact = _assemble(frame, yb, target, columns, segments, notes, scores, p, seg_of)
         artifact = artifact.model_copy(update={"fingerprint": fingerprint.result()})
     # classes[1] is the bad class, whose probability predict_proba gives in its second column.
     classes = [target_series[yb == 0].iloc[0], target_series[yb == 1].iloc[0]]
@@ -186,7 +186,8 @@ def _fit_segments(
     p: ScorecardParams,
     progress: Progress | None,
     shape: ShapeResult | None = None,
-) -> tuple[list[Segment], list[str], npt.NDArray[np.int64]]:
+) -> tuple[list[Segment], list[str], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The cards of the segment plan, the notes, each row's score and each row's card."""
     notes: list[str] = [] if shape is None or not shape.fine else [shape.note()]
     card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
     baseline, drawn = (shape.baseline, shape.sample) if shape else (None, None)
@@ -228,7 +229,7 @@ def _fit_segments(
     seg_of = segment_of_rows(segments, frame)
     for i, full in enumerate(per_card):
         scores[seg_of == i] = full[seg_of == i]
-    return segments, notes, scores
+    return segments, notes, scores, seg_of
 
 
 def with_interactions(
@@ -345,7 +346,8 @@ def _assemble(
     p: ScorecardParams,
     seg_of: npt.NDArray[np.int64] | None = None,
 ) -> ScorecardArtifact:
-    """The artifact with training metrics; ``seg_of`` (each row's card) when ``frame`` is None (Spark)."""
+    """The artifact with training metrics; ``seg_of``: each row's card (``segment_of_rows``), if known, as
+    when ``frame`` is None (Spark)."""
     used: list[str] = []
     for seg in segments:
         if seg.condition is not None and seg.condition.column not in used:
