@@ -241,3 +241,59 @@ def test_a_small_bin_without_bads_never_dominates_a_card(n_code: int, seed: int)
     most_woe = np.log1p(n_code / (prior * (1 - rate)))
     bound = card.artifact_.scaling.factor * abs(tenure[0].coefficient) * most_woe
     assert abs(code.points) <= bound + 0.5
+
+
+@SETTINGS
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(1, 3000),
+    kind=st.sampled_from(["continuous", "discrete", "integers", "with_missing", "signed_zero"]),
+    share=st.floats(0.05, 1.0),
+    with_specials=st.booleans(),
+)
+def test_value_ranks_give_the_edges_and_bins_a_sort_gives(
+    seed: int, n: int, kind: str, share: float, with_specials: bool
+) -> None:
+    """The searches' fold cards bin subsets of one sample with its ``value_ranks``: each subset's bins
+    (edges, counts, WOE, codes) are those binning it without them, for every kind of column (a column
+    holding 0.0 and -0.0 gets no ranks: which zero a sort keeps is the sort's choice)."""
+    from lucidscore.model._binning import value_ranks
+
+    rng = np.random.default_rng(seed)
+    x: npt.NDArray[np.float64] | npt.NDArray[np.int64]
+    if kind == "integers":
+        x = rng.integers(-9, 40, size=n)
+    elif kind == "discrete":
+        x = rng.integers(-2, 6, size=n).astype(np.float64)
+    else:
+        x = np.round(rng.normal(size=n), 2)
+        if kind == "with_missing":
+            x[rng.random(n) < 0.2] = np.nan
+        if kind == "signed_zero":  # both zeros, or only -0.0 (then ranks exist)
+            x[rng.random(n) < 0.3] = 0.0
+            x[rng.random(n) < 0.1] = -0.0
+            if rng.random() < 0.5:
+                x[x == 0] = -0.0
+    y = (rng.random(n) < 0.3).astype(np.int8)
+    ranks = value_ranks(x)
+    zeros = x[x == 0]
+    if np.signbit(zeros).any() and not np.signbit(zeros).all():
+        assert ranks is None
+        return
+    assert ranks is not None
+    rows = np.flatnonzero(rng.random(n) < share)
+    if rows.size < 2:
+        return
+    y_rows = y[rows]
+    y_rows[0], y_rows[1] = 0, 1
+    specials = (-9.0, 2.0) if with_specials else ()
+    opts = BinningOptions(special_values=specials, n_prebins=int(rng.integers(2, 40)), min_bin_share=0.02)
+    for positions, target in ((rows, y_rows), (None, y)):
+        if positions is None:
+            target = target.copy()
+            target[0], target[1] = 0, 1
+        plain = bin_numeric("x", x, target, opts, positions)
+        ranked = bin_numeric("x", x, target, opts, positions, ranks)
+        assert ranked.bins == plain.bins
+        assert np.array_equal(ranked.codes, plain.codes)
+        assert np.array_equal(ranked.fine_codes, plain.fine_codes)

@@ -164,3 +164,31 @@ def test_shape_search_records_what_it_compared_and_what_it_kept() -> None:
     # Bins already as fine as the candidate: nothing to compare.
     fine = Scorecard(min_bin_share=0.02).fit(x, y)
     assert not any(n.startswith("shape search:") for n in fine.notes_)
+
+
+def test_the_segment_search_on_the_shape_searchs_rows_finds_what_it_finds_alone() -> None:
+    """The shape search hands its drawn rows (``SearchSample``) to the segment search, which then fits
+    the same cards on the same rows as when it draws them itself; rows drawn for other columns are not
+    taken."""
+    from lucidscore.model._search import search_sample
+    from lucidscore.model._shape import choose_shape
+
+    table = two_populations()
+    x = table.drop(columns=["bad"])
+    y = table["bad"].to_numpy(np.int8)
+    kinds = {c: column_kind(x[c], c) for c in x.columns}
+    shape = choose_shape(x, y, kinds, ScorecardParams())
+    assert shape.sample is not None and shape.sample.kinds == kinds
+    assert set(shape.sample.ranks) == {c for c, k in kinds.items() if k == "numeric"}
+    alone = search_segment(x, y, kinds, shape.params, None, shape.baseline)
+    shared = search_segment(x, y, kinds, shape.params, None, shape.baseline, shape.sample)
+    assert (shared.chosen, shared.gains, shared.baseline, shared.rows) == (
+        alone.chosen,
+        alone.gains,
+        alone.baseline,
+        alone.rows,
+    )
+    assert alone.chosen is not None
+    fewer = {c: k for c, k in kinds.items() if c != "utilisation"}
+    other = search_sample(x, y, fewer)
+    assert search_segment(x, y, kinds, shape.params, None, shape.baseline, other).gains == alone.gains
