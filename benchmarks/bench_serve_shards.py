@@ -23,14 +23,17 @@ JSON line per run, the load average before and after, and a Markdown table for B
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -135,6 +138,39 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_blocks(
+    built: dict[str, Any], sides: list[tuple[str, str, list[str]]], blocks: int
+) -> dict[str, list[float]]:
+    """CPU milliseconds per decision of each side, measured in this process (``time.process_time``: the
+    app, the test client and SQLite, every thread), ``blocks`` times over every side's tokens, the sides
+    alternating; other processes' work on a loaded machine moves CPU time far less than wall time."""
+    from fastapi.testclient import TestClient
+
+    from lucidscore.api import Settings, create_app
+
+    apps = {
+        "one database": create_app(Settings(db_url=built["one"], secret_key="bench")),
+        f"{built['shards']} shards": create_app(Settings(shard_map=built["map"], secret_key="bench")),
+    }
+    out: dict[str, list[float]] = {name: [] for name, _, _ in sides}
+    with contextlib.ExitStack() as stack:
+        clients = {name: stack.enter_context(TestClient(app)) for name, app in apps.items()}
+        for block in range(blocks + 1):  # the first block warms up and is not kept
+            for name, deployment, tokens in sides if block % 2 == 0 else list(reversed(sides)):
+                client = clients[deployment]
+                headers = {"X-API-Key": built["deployments"][deployment]["key"]}
+                start = time.process_time()
+                for token in tokens:
+                    r = client.post(
+                        "/v1/decisions", json={"consent_token": token, "product": PRODUCT}, headers=headers
+                    )
+                    if r.status_code != 200:
+                        raise SystemExit(f"{name}: decision answered {r.status_code}: {r.text[:300]}")
+                if block:
+                    out[name].append((time.process_time() - start) * 1000 / len(tokens))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, default=20_000)
@@ -143,6 +179,12 @@ def main() -> None:
     parser.add_argument("--burst-seconds", type=int, default=10)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--cpu-blocks",
+        type=int,
+        default=10,
+        help="in-process CPU blocks per side after the wrk runs (0: none)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -183,6 +225,9 @@ def main() -> None:
                         result |= {"cpu_ms_per_request": round(cpu_ms, 3), "load_1min": os.getloadavg()[0]}
                         print(json.dumps(result), flush=True)
                         runs.append(result)
+    cpu = _cpu_blocks(built, sides, args.cpu_blocks) if args.cpu_blocks else {}
+    for name, values in cpu.items():
+        print(json.dumps({"side": name, "cpu_ms_per_decision_in_process": [round(v, 3) for v in values]}))
     print(json.dumps({"load_after": os.getloadavg()}), flush=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(
@@ -212,6 +257,17 @@ def main() -> None:
                     f"| {i} | {name} | {r['rate_per_s'] / base['rate_per_s']:.3f} | "
                     f"{r['cpu_ms_per_request'] / base['cpu_ms_per_request']:.3f} |"
                 )
+    if cpu:
+        base = statistics.median(cpu["one database"])
+        print(
+            f"\nIn this process, CPU per decision over {args.cpu_blocks} blocks of {CONSENTS} decisions "
+            "a side (median, min–max; the sides alternating):\n"
+        )
+        print("| side | CPU ms/decision | min–max | median / one database's |")
+        print("|---|---|---|---|")
+        for name, values in cpu.items():
+            median = statistics.median(values)
+            print(f"| {name} | {median:.3f} | {min(values):.3f}–{max(values):.3f} | {median / base:.3f} |")
 
 
 if __name__ == "__main__":
