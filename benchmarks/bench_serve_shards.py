@@ -263,11 +263,22 @@ def main() -> None:
             f"\nIn this process, CPU per decision over {args.cpu_blocks} blocks of {CONSENTS} decisions "
             "a side (median, min–max; the sides alternating):\n"
         )
-        print("| side | CPU ms/decision | min–max | median / one database's |")
-        print("|---|---|---|---|")
+        print("| side | CPU ms/decision | min–max | median / one database's | per block / one database's |")
+        print("|---|---|---|---|---|")
         for name, values in cpu.items():
             median = statistics.median(values)
-            print(f"| {name} | {median:.3f} | {min(values):.3f}–{max(values):.3f} | {median / base:.3f} |")
+            paired = statistics.median(v / b for v, b in zip(values, cpu["one database"], strict=True))
+            print(
+                f"| {name} | {median:.3f} | {min(values):.3f}–{max(values):.3f} | {median / base:.3f} "
+                f"| {paired:.3f} |"
+            )
+        names = list(cpu)
+        if len(names) == 3:  # marked against unmarked tokens, block by block
+            ratios = [m / u for m, u in zip(cpu[names[1]], cpu[names[2]], strict=True)]
+            print(
+                f"\n{names[1]} / {names[2]}, per block: median {statistics.median(ratios):.3f}, "
+                f"lower in {sum(r < 1 for r in ratios)} of {len(ratios)} blocks"
+            )
 
 
 if __name__ == "__main__":
