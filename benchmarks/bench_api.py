@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,9 +109,14 @@ def _copy_service_tables(src_url: str, dst_url: str) -> None:
 
 @contextmanager
 def _server(
-    db_url: str, workers: int, env: dict[str, str] | None = None, where: list[str] | None = None
+    db_url: str,
+    workers: int,
+    env: dict[str, str] | None = None,
+    where: list[str] | None = None,
+    started: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
-    """``lucidscore serve`` on ``db_url`` (or ``where``, e.g. ``["--shards", MAP]``) until the block ends."""
+    """``lucidscore serve`` on ``db_url`` (or ``where``, e.g. ``["--shards", MAP]``) until the block ends;
+    ``started`` is told the server's process id once it answers."""
     port = _free_port()
     env = dict(os.environ, LUCIDSCORE_SECRET_KEY="bench", **(env or {}))
     log = tempfile.NamedTemporaryFile(prefix="lucid-serve-", suffix=".log", delete=False)  # noqa: SIM115
@@ -144,12 +149,16 @@ def _server(
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the server did not start; see {log.name}") from None
                 time.sleep(0.2)
+        if started is not None:
+            started(proc.pid)
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
-        if Path(log.name).stat().st_size == 0:
+        # the note a sharded service starts with ("Serving 2 shard(s) of ...") is no error
+        lines = Path(log.name).read_text(errors="replace").splitlines()
+        if all(not line.strip() or line.startswith("Serving ") for line in lines):
             Path(log.name).unlink()
         else:
             print(f"server errors were logged: {log.name}", file=sys.stderr)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from lucidscore import service
+from lucidscore.api._shards import issuing_shard
 from lucidscore.api._state import ServiceState
 
 SUPPORTED_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -142,6 +143,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     server: Server
 
+    def generate_authorization_code(self) -> str:
+        """Authlib's code (48 random letters and digits), marked with the consumer's shard in a service over
+        several shards (``s1.<code>``: the token endpoint then reads that shard only)."""
+        code: str = super().generate_authorization_code()
+        return service.shard_mark(issuing_shard(self.server.db)) + code
+
     def save_authorization_code(self, code: str, request: rfc6749.OAuth2Request) -> None:
         """Keep the code Authlib generated (48 random letters and digits) as its digest, with what it stands
         for: the consumer, the product, the redirect URI, the PKCE challenge, the consent's terms."""
@@ -219,7 +226,9 @@ class Server(rfc6749.AuthorizationServer):
 
     def save_token(self, token: dict[str, Any], request: rfc6749.OAuth2Request) -> None:
         try:
-            consent, secret = service.redeem_code(self.db, request.authorization_code.grant)
+            consent, secret = service.redeem_code(
+                self.db, request.authorization_code.grant, shard=issuing_shard(self.db)
+            )
         except service.Conflict:
             raise rfc6749.InvalidGrantError("The code was used already or has expired.") from None
         token["access_token"] = secret

@@ -6,12 +6,18 @@ The app holds every shard's engine (``ShardEngines``; one database is a map of o
 
 * a signed-in consumer: the shard holding their session (``deps.optional_auth`` finds the token);
 * a merchant decision, an OAuth token or revocation: the shard holding the consent (or code) presented,
-  which is its consumer's shard (``locate``);
+  which is its consumer's shard;
 * an analyst: shard 0 for models; the dispute queue merges every shard's (``merged_disputes``, in the
   order one database gives: oldest first); one dispute: the shard its id names (``split_id``).
 
 Merchants, analysts, API keys, redirect URIs and catalogue versions are the same in every shard (the
 operator commands write them so), so whichever shard a request is on authenticates them alike.
+
+A sharded service marks each session token, consent token and authorization code it issues with the
+shard that keeps it (``issuing_shard``; ``service.shard_mark``), and a request presenting one goes straight
+to that shard (``to_secrets_shard``): no lookup in the others. The mark only says where to look: the token
+is still found by its digest there or not at all, so a changed mark finds nothing, like any unknown token.
+A token without a mark (issued by one database or before marks) is looked for shard by shard (``locate``).
 
 Dispute ids are per database, so a sharded service shows each dispute as ``local id * shards + shard``
 (``public_id``): unique across the deployment, and the database's own id when there is one shard.
@@ -96,6 +102,29 @@ def locate(db: Session, shards: ShardEngines, probe: Callable[[Session], bool]) 
             return index
     use_shard(db, shards, 0)
     return None
+
+
+def to_secrets_shard(
+    db: Session, shards: ShardEngines, secret: str, probe: Callable[[Session], bool]
+) -> None:
+    """Point the request's session at the shard keeping ``secret`` (a session or consent token, an
+    authorization code): the shard its mark names, without looking anywhere; for a secret with no mark,
+    or one naming no shard of this map, the first shard where ``probe`` holds (``locate``; shard 0 when
+    none does). One database: nothing to do. Whether the secret exists is for the caller's lookup to say."""
+    if not shards.sharded:
+        return
+    named = service.token_shard(secret)
+    if named is not None and named < shards.count:
+        use_shard(db, shards, named)
+    else:
+        locate(db, shards, probe)
+
+
+def issuing_shard(db: Session) -> int | None:
+    """The shard mark of a secret issued now: the session's shard in a service over several shards; None
+    (no mark, as before marks) for one database."""
+    count: int = db.info.get("count", 1)
+    return shard_in(db) if count > 1 else None
 
 
 def public_id(db: Session, local: int) -> int:

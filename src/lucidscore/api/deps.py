@@ -29,7 +29,7 @@ from lucidscore.api._errors import ApiError, SignInRequired
 from lucidscore.api._limits import Attempt, Throttled
 from lucidscore.api._security import csrf_token, same_secret
 from lucidscore.api._settings import Settings
-from lucidscore.api._shards import locate, shard_in, split_id
+from lucidscore.api._shards import shard_in, split_id, to_secrets_shard
 from lucidscore.api._state import ServiceState
 from lucidscore.api.schemas import text_problem
 from lucidscore.store.service import Consent, Dispute, User
@@ -164,12 +164,11 @@ def _session_token(request: Request, settings: Settings) -> tuple[str, str] | No
 @ends_its_transactions
 def optional_auth(request: Request, db: Db, state: State) -> Auth | None:
     """Who signed in, the request's session left on the shard holding their sign-in session (a
-    consumer's: their own shard; an analyst's: shard 0)."""
+    consumer's: their own shard; an analyst's: shard 0): the one its token's mark names, else looked for."""
     found = _session_token(request, state.settings)
     if found is None:
         return None
-    if state.shards.sharded:
-        locate(db, state.shards, lambda s: service.holds_session(s, found[0]))
+    to_secrets_shard(db, state.shards, found[0], lambda s: service.holds_session(s, found[0]))
     user = service.user_for_session(db, found[0])
     return Auth(user, found[0], found[1]) if user is not None else None
 

@@ -142,6 +142,7 @@ from lucidscore.service._scores import (
     score_history,
     score_trail,
 )
+from lucidscore.service._secrets import shard_mark, token_shard
 from lucidscore.service._signing import ModelKey, generate_model_key, load_model_key, public_pem
 from lucidscore.service._stored import stored_explanation, stored_reasons
 from lucidscore.service._workflows import accept_dispute, activate
@@ -271,10 +272,12 @@ __all__ = [
     "score_history",
     "score_trail",
     "set_catalogue",
+    "shard_mark",
     "start_review",
     "status_of",
     "stored_explanation",
     "stored_reasons",
+    "token_shard",
     "user_for_session",
     "user_names",
 ]

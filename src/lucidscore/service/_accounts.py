@@ -101,8 +101,12 @@ def _dummy_hash() -> str:
     return hash_password("not a real password")
 
 
-def open_session(session: Session, user: User, minutes: int) -> tuple[str, datetime]:
-    token = new_token()
+def open_session(
+    session: Session, user: User, minutes: int, *, shard: int | None = None
+) -> tuple[str, datetime]:
+    """A sign-in session for ``user`` (its token, shown once, and when it ends); ``shard``: the shard this
+    database is in a sharded service, marked in the token (``_secrets``)."""
+    token = new_token(shard=shard)
     expires = now() + timedelta(minutes=minutes)
     session.add(WebSession(token_hash=digest(token), user_id=user.id, expires_at=expires))
     session.flush()

@@ -43,7 +43,11 @@ def grant_consent(
     days: int,
     catalogue: BenefitCatalogue,
     max_days: int,
+    *,
+    shard: int | None = None,
 ) -> tuple[Consent, str]:
+    """A consent of the consumer to the merchant for ``purpose`` and its token (shown once; kept as its
+    digest); ``shard``: the shard this database is in a sharded service, marked in the token."""
     merchant = session.scalar(
         select(User).where(
             User.username == merchant_username, User.role == "merchant", User.revoked_at.is_(None)
@@ -55,7 +59,7 @@ def grant_consent(
         raise Invalid(f"purpose {purpose!r} is not one of {', '.join(catalogue.products)}", field="purpose")
     if days > max_days:
         raise Invalid(f"a consent lasts at most {max_days} days; got {days}", field="days")
-    token = new_token(CONSENT_TOKEN_PREFIX)
+    token = new_token(CONSENT_TOKEN_PREFIX, shard=shard)
     end_reads(session)
     consent = Consent(
         consumer_id=consumer_id,

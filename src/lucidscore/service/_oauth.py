@@ -234,8 +234,11 @@ def _revoke_issued(session: Session, row: OAuthCode) -> None:
     )
 
 
-def redeem_code(session: Session, grant: CodeGrant, *, at: datetime | None = None) -> tuple[Consent, str]:
-    """Mark the code used and issue its consent token (``lct_...``), or ``Conflict`` if it is used already.
+def redeem_code(
+    session: Session, grant: CodeGrant, *, at: datetime | None = None, shard: int | None = None
+) -> tuple[Consent, str]:
+    """Mark the code used and issue its consent token (``lct_...``, marked with ``shard`` when given: the
+    shard this database is in a sharded service), or ``Conflict`` if it is used already.
 
     One conditional UPDATE claims the code: of two redemptions at once, exactly one sees its row change
     (SQLite has one writer at a time; PostgreSQL re-checks ``used_at`` once the first commits). The other
@@ -267,7 +270,7 @@ def redeem_code(session: Session, grant: CodeGrant, *, at: datetime | None = Non
         if row is not None and row.used_at is not None:
             _revoke_issued(session, row)
         raise Conflict("the authorization code was used already or has expired", field="code")
-    token = new_token(CONSENT_TOKEN_PREFIX)
+    token = new_token(CONSENT_TOKEN_PREFIX, shard=shard)
     consent = Consent(
         consumer_id=grant.consumer_id,
         merchant_id=grant.merchant_id,

@@ -20,7 +20,7 @@ from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api._limits import Throttled
 from lucidscore.api._pages import render
 from lucidscore.api._security import device_of, new_device_cookie, same_secret, signin_csrf_token
-from lucidscore.api._shards import locate
+from lucidscore.api._shards import issuing_shard, locate
 from lucidscore.api.deps import (
     CsrfField,
     Db,
@@ -113,7 +113,7 @@ def _signed_in_response(response: Response, state: State, request: Request, user
 @router.post("/v1/session", tags=["session"], summary="Sign in (consumers and analysts)")
 def sign_in(body: SignInIn, request: Request, response: Response, db: Db, state: State) -> SessionOut:
     user = _check_password(state, db, request, body.username, body.password)
-    token, expires = service.open_session(db, user, state.settings.session_minutes)
+    token, expires = service.open_session(db, user, state.settings.session_minutes, shard=issuing_shard(db))
     db.commit()
     _signed_in_response(response, state, request, user, token)
     return SessionOut(token=token, role=user.role, expires_at=expires)
@@ -187,7 +187,7 @@ def sign_in_form(
         user = _check_password(state, db, request, username.strip(), password)
     except ApiError as exc:
         return _signin_page(request, state, exc.message, status_code=exc.status, next_page=next_page)
-    token, _ = service.open_session(db, user, state.settings.session_minutes)
+    token, _ = service.open_session(db, user, state.settings.session_minutes, shard=issuing_shard(db))
     db.commit()
     response = RedirectResponse(safe_next(next_page) or HOME_OF_ROLE[user.role], status_code=303)
     _signed_in_response(response, state, request, user, token)

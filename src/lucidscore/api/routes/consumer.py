@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError
+from lucidscore.api._shards import issuing_shard
 from lucidscore.api.deps import (
     Catalogue,
     ConsumerAuth,
@@ -114,6 +115,7 @@ def grant(body: ConsentIn, auth: ConsumerWrite, db: Db, state: State) -> Consent
         body.days,
         state.catalogues.current(db).catalogue,
         state.settings.consent_max_days,
+        shard=issuing_shard(db),
     )
     db.commit()
     (out,) = _views.consent_out(db, [consent])

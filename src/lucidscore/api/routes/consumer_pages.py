@@ -12,6 +12,7 @@ from lucidscore import service
 from lucidscore.api import _format, _plots, _views
 from lucidscore.api._errors import PageError
 from lucidscore.api._pages import render
+from lucidscore.api._shards import issuing_shard
 from lucidscore.api.deps import (
     Catalogue,
     ConsentId,
@@ -111,6 +112,7 @@ def grant_form(
             days,
             state.catalogues.current(db).catalogue,
             settings.consent_max_days,
+            shard=issuing_shard(db),
         )
         db.commit()
         extra = {

@@ -12,7 +12,7 @@ from lucidscore import service
 from lucidscore.api import _views
 from lucidscore.api._errors import ERROR_RESPONSES, ApiError, PageError, status_for
 from lucidscore.api._pages import render
-from lucidscore.api._shards import locate
+from lucidscore.api._shards import to_secrets_shard
 from lucidscore.api.deps import Catalogue, Db, MaybeSignedIn, OneHopRoute, State, guess, merchant_for_key
 from lucidscore.api.schemas import DecisionIn, DecisionOut
 
@@ -49,9 +49,10 @@ def _decide(
 
 def to_consumers_shard(db: Db, state: State, token: str) -> None:
     """A service over several shards: the request's session on the shard holding the consent (its
-    consumer's); on shard 0 when no shard has it (the decision then refuses the token as unknown)."""
-    if state.shards.sharded:
-        locate(db, state.shards, lambda s: service.holds_consent(s, token))
+    consumer's): the one the token's mark names, with no lookup; a token without a mark is looked for
+    shard by shard, and on shard 0 when no shard has it. The decision then finds the token by its digest
+    there or refuses it as unknown (a changed mark included)."""
+    to_secrets_shard(db, state.shards, token, lambda s: service.holds_consent(s, token))
 
 
 def _bearer(authorization: str | None) -> str | None:

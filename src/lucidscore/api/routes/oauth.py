@@ -19,7 +19,7 @@ from lucidscore.api._errors import ApiError
 from lucidscore.api._headers import content_security_policy
 from lucidscore.api._oauth import Server, StarletteOAuth2Request
 from lucidscore.api._pages import render
-from lucidscore.api._shards import locate
+from lucidscore.api._shards import to_secrets_shard
 from lucidscore.api.deps import Auth, Db, MaybeSignedIn, OneHopRoute, State, check_csrf, guess
 
 router = APIRouter(tags=["oauth"], route_class=OneHopRoute)
@@ -233,8 +233,8 @@ def token(request: Request, db: Db, state: State, form: FormItems) -> Response:
     keys as `client_secret` (HTTP Basic or form). The access token is a consent token (`lct_...`) for
     `POST /v1/decisions`. Errors are RFC 6749 section 5.2 JSON (`invalid_grant`, `invalid_client`, ...)."""
     given = dict(form)
-    if state.shards.sharded and given.get("code"):  # the code is in its consumer's shard
-        locate(db, state.shards, lambda s: service.holds_code(s, given["code"]))
+    if given.get("code"):  # the code is in its consumer's shard (the one its mark names)
+        to_secrets_shard(db, state.shards, given["code"], lambda s: service.holds_code(s, given["code"]))
     server = Server(db, state)
 
     def run() -> Response:
@@ -252,8 +252,8 @@ def revoke(request: Request, db: Db, state: State, form: FormItems) -> Response:
     """`token=lct_...`, with the same client authentication as `/oauth/token`. 200 whether or not the token
     existed (RFC 7009); a token of another merchant is refused (`invalid_grant`) and left alone."""
     given = dict(form)
-    if state.shards.sharded and given.get("token"):  # the consent is in its consumer's shard
-        locate(db, state.shards, lambda s: service.holds_consent(s, given["token"]))
+    if given.get("token"):  # the consent is in its consumer's shard (the one its mark names)
+        to_secrets_shard(db, state.shards, given["token"], lambda s: service.holds_consent(s, given["token"]))
     server = Server(db, state)
 
     def run() -> Response:
