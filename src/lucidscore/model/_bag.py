@@ -12,7 +12,7 @@ Machine averages its outer bags, and needs no held-out rows:
    is left out of the average;
 2. each bag's points are read on the card's own rows and averaged per *cell* of the card's binning of
    that column (numeric: missing, each special value, each quantile pre-bin; categorical: its bins, the
-   categories as fine as the card's pre-binning allows, ``CATEGORY_SHARE``): the bag's step function on
+   a finer binning of the column, ``_card.finer_categories``): the bag's step function on
    the card's finest cells. A characteristic a bag did not keep counts as 0 points there; the base points
    are the bags' mean;
 3. each characteristic's cell points are the mean over the bags, rounded; a numeric one keeps at most
