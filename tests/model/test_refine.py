@@ -112,7 +112,10 @@ def test_declared_characteristics_and_declared_trends_keep_the_cards_points() ->
         assert late != next(c for c in plain.characteristics if c.name == "months_late")
 
 
-def test_a_segment_below_the_minimum_rows_keeps_its_points() -> None:
+def test_a_segment_below_the_minimum_rows_is_not_refined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below ``MIN_ROWS`` a card is not refined: without bagging (``_card.BAG_SMALL``, tests/model/
+    test_bag.py) it keeps its points."""
+    monkeypatch.setattr(_card, "BAG_SMALL", False)
     table = credit_table(MIN_ROWS - 1, seed=4)
     plain = _fit(table, special_values=[-8], refine=False).artifact_
     refined = _fit(table, special_values=[-8]).artifact_

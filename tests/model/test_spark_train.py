@@ -182,3 +182,15 @@ def test_left_out_characteristics_refinement_adds_equal_local(spark: Any) -> Non
     local, remote = both(spark, frame, special_values=[-9.0], segment_search=False, shape_search=False)
     assert any("refinement added weak (left out by selection)" in n for n in local.training["notes"])
     assert comparable(remote) == comparable(local)
+
+
+def test_bagged_small_card_equal_local(spark: Any) -> None:
+    """A card under ``_refine.MIN_ROWS`` rows is bagged (``_bag``): Spark collects its rows in row order
+    and averages the same bootstrap cards on the same cells (a categorical one's finer binning too), to
+    the same model file."""
+    frame = table(2, 1500)
+    frame.insert(3, "noise", np.round(np.random.default_rng(102).normal(0.0, 1.0, len(frame)), 3))
+    local, remote = both(spark, frame, special_values=[-9.0], segment_search=False, shape_search=False)
+    assert any("bootstrap cards" in n for n in local.training["notes"]), local.training["notes"]
+    assert any(len(c.bins) > 4 for c in local.segments[0].characteristics if c.dtype == "categorical")
+    assert comparable(remote) == comparable(local)

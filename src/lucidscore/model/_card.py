@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,16 +22,25 @@ from lucidscore.artifact import (
     Condition,
     Scaling,
     Segment,
+    bin_index,
     category_values,
 )
 from lucidscore.errors import InputError
+from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size
 from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
 from lucidscore.model._newton import distinct_keys, logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
-from lucidscore.model._refine import REFINE_ROWS, refine_card, refinement_notes, without_unmoved
+from lucidscore.model._refine import (
+    REFINE_ROWS,
+    REFINED_BINS_PER_BIN,
+    refinable,
+    refine_card,
+    refinement_notes,
+    without_unmoved,
+)
 from lucidscore.model._selection import select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]
@@ -398,6 +408,101 @@ def with_left_out(
     return chars + zero, final + extra
 
 
+# Cards of fewer than ``_refine.MIN_ROWS`` rows, which refinement leaves as they are, are bagged when the fit
+# refines (``_bag``; docs/model.md 7c). False: such cards keep their own points (as before 2026-12-06).
+BAG_SMALL = True
+# The finer categorical binning bagging reads (``finer_categories``): bins of at least this share of rows.
+BAG_CATEGORY_SHARE = 0.005
+
+
+def finer_categories(
+    chars: list[Characteristic],
+    columns: list[BinnedColumn],
+    frame: Columns,
+    y: npt.NDArray[np.int8],
+    params: ScorecardParams,
+    rows: npt.NDArray[np.int64] | None,
+) -> tuple[list[Characteristic], list[BinnedColumn]]:
+    """Each refinable categorical characteristic on a finer binning of its column (bins of at least
+    ``BAG_CATEGORY_SHARE`` of the rows, at most ``REFINED_BINS_PER_BIN`` times ``max_bins``: about one bin
+    a category) with the card's points, so that bagging (``_bag``) can give categories of one bin of the
+    card points of their own, as it gives a numeric characteristic's pre-bins. Others as they are."""
+    todo = set(refinable(chars, [params.trend_of(c.name) for c in columns]))
+    fine_params = params.model_copy(
+        update={
+            "min_bin_share": BAG_CATEGORY_SHARE,
+            "max_bins": REFINED_BINS_PER_BIN * params.max_bins,
+            "woe_prior": 1e-6,  # raw WOE: no split loses IV, so categories stay apart (bins' WOE is redone)
+        }
+    )
+    out_chars, out_cols = list(chars), list(columns)
+    for k, (ch, col) in enumerate(zip(chars, columns, strict=True)):
+        if k not in todo or col.dtype != "categorical":
+            continue
+        fine = _bin_column(col.name, frame[col.name], "categorical", y, fine_params, rows)
+        if isinstance(fine, str):
+            continue
+        missing = next(b.points for b in ch.bins if b.kind == "missing")
+        points = [
+            missing
+            if b.kind == "missing"
+            else int(ch.bins[int(bin_index(ch, pd.Series([b.categories[0]]))[0])].points)
+            for b in fine.bins
+        ]
+        out_chars[k], out_cols[k] = _characteristic(fine, params, ch.coefficient, points), fine
+    return out_chars, out_cols
+
+
+def _values_at(values: Column, at: npt.NDArray[np.int64]) -> pd.Series:
+    """A column's values at positions ``at`` as a Series (what ``bin_index`` reads)."""
+    if isinstance(values, np.ndarray):
+        return pd.Series(values[at])
+    return values.iloc[at].reset_index(drop=True)
+
+
+def bag_card(
+    name: str,
+    condition: Condition | None,
+    frame: Columns,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    params: ScorecardParams,
+    rows: npt.NDArray[np.int64] | None,
+    card: tuple[list[Characteristic], list[BinnedColumn]],
+    n_card: int,
+    cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
+) -> Bagged:
+    """A small card's bagged points (``_bag``), both engines: ``card`` is the card followed by what
+    selection left out (``with_left_out``), the first ``n_card`` the card's; ``frame``/``rows``/``y`` its
+    rows, as for ``fit_card``; ``cells_of`` each row's cell of a binning that has no row codes (the Spark
+    engine counts cells only)."""
+    card = finer_categories(*card, frame, y, params, rows)
+    unrefined = params.model_copy(update={"refine": False})
+
+    def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
+        return fit_card(
+            name, condition, frame, y[pos], kinds, unrefined, rows=pos if rows is None else rows[pos]
+        )[0]
+
+    at = np.arange(y.size) if rows is None else rows
+    values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
+    cells = [
+        c.fine_codes if c.fine_codes.size == y.size or cells_of is None else cells_of(c) for c in card[1]
+    ]
+    return bag_sample(
+        *card,
+        n_card,
+        cells,
+        values,
+        y,
+        params.scaling,
+        params.woe_prior,
+        [params.trend_of(c.name) for c in card[1]],
+        params.max_bins,
+        fit_bag,
+    )
+
+
 def fit_card(
     name: str,
     condition: Condition | None,
@@ -451,7 +556,16 @@ def fit_card(
     final = [binned[kept[i]] for i in idx]
     base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
-    if params.refine:
+    if params.refine and quick_rounds is None and BAG_SMALL and bagged_size(y.size, int(y.sum())):
+        if progress is not None:
+            progress(f"{name}: bagging points")
+        card = with_left_out(out_chars, final, binned, kept, params)
+        bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, len(final))
+        if bagged.bags:
+            out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
+            base = bagged.base_points
+        notes += bag_notes(bagged)
+    elif params.refine:
         if progress is not None:
             progress(f"{name}: refining points")
         columns = final

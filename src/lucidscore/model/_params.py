@@ -77,7 +77,8 @@ class ScorecardParams(BaseModel):
         default=True,
         description="Refine each card's points on the pre-bins its bins were merged from, by boosting from "
         "the card's score and stopping where held-out training rows stop improving (trend auto or none); "
-        "undeclared characteristics selection left out join where held-out rows support them.",
+        "undeclared characteristics selection left out join where held-out rows support them; a card of "
+        "fewer than 2,000 rows is bagged instead (the average of 100 bootstrap cards).",
     )
     interactions: int = Field(
         default=MAX_INTERACTIONS,

@@ -48,6 +48,8 @@ from lucidscore.artifact import (
     segment_of_rows,
 )
 from lucidscore.errors import InputError
+from lucidscore.model import _card
+from lucidscore.model._bag import bag_notes, bagged_size
 from lucidscore.model._binning import (
     SAMPLE_ROWS,
     BinnedColumn,
@@ -57,7 +59,7 @@ from lucidscore.model._binning import (
     cells_from_value_counts,
     prebin_edges_from_counts,
 )
-from lucidscore.model._card import card_points, sign_safe_fit, with_left_out
+from lucidscore.model._card import bag_card, card_points, model_columns, sign_safe_fit, with_left_out
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._interactions import segment_interactions
@@ -683,7 +685,13 @@ def fit_card_spark(
     notes += reg_notes
     final = [binned[kept[i]] for i in idx]
     base, _, chars = card_points(name, final, tables, intercept, coef, params)
-    if params.refine:
+    if params.refine and _card.BAG_SMALL and bagged_size(n_rows, y_bad):
+        card = with_left_out(chars, final, binned, kept, params)
+        chars, base, bagging = _bag(
+            rows, n_rows, card, len(final), base, alias, coders, kinds, params, progress, name, condition
+        )
+        notes += bagging
+    elif params.refine:
         card = with_left_out(chars, final, binned, kept, params)
         chars, refine_notes = _refine(
             rows, n_rows, card, len(final), base, alias, coders, params, progress, name, limit
@@ -741,6 +749,40 @@ def _refine(
     )
     refined, _ = without_unmoved(refined, final, n_card)
     return refined.characteristics, refinement_notes(refined)
+
+
+def _bag(
+    rows: Any,
+    n_rows: int,
+    card: tuple[list[Characteristic], list[BinnedColumn]],
+    n_card: int,
+    base: int,
+    alias: dict[str, str],
+    coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]],
+    kinds: dict[str, Kind],
+    params: ScorecardParams,
+    progress: Progress | None,
+    name: str,
+    condition: Condition | None,
+) -> tuple[list[Characteristic], int, list[str]]:
+    """``_card.fit_card``'s bagging of a small card: its rows (fewer than ``MIN_ROWS``) collected in row
+    order with every model column, then ``_card.bag_card`` on them, as locally."""
+    _note(progress, f"{name}: bagging points")
+    sample = _sample(rows, n_rows, [alias[c] for c in kinds], n_rows)
+    local = _local_frame(sample, {c: alias[c] for c in kinds})
+    ys = sample[Y].to_numpy(dtype=np.int8)
+
+    def cells_of(col: BinnedColumn) -> npt.NDArray[np.int64]:
+        if col.dtype == "numeric":
+            return _cells(local[col.name], col.fine_edges, col.fine_specials)
+        return coders[col.name](local[col.name]).astype(np.int64)
+
+    bagged = bag_card(
+        name, condition, model_columns(local, kinds), ys, kinds, params, None, card, n_card, cells_of
+    )
+    if not bagged.bags:
+        return card[0][:n_card], base, bag_notes(bagged)
+    return bagged.characteristics, bagged.base_points, bag_notes(bagged)
 
 
 def _sample(rows: Any, n_rows: int, columns: list[str], limit: int = REFINE_ROWS) -> pd.DataFrame:

@@ -1,0 +1,135 @@
+"""Bagged small cards (issue 14, ``model/_bag.py``): a card of fewer than ``MIN_ROWS`` rows, which
+refinement leaves as it is, is the average of bootstrap cards on its finest cells; the model file stays a
+points card, declared characteristics keep the card's points."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lucidscore.model import Scorecard, _bag, _card
+from lucidscore.model._metrics import discrimination
+from lucidscore.model._refine import MIN_ROWS, REFINED_BINS_PER_BIN
+from lucidscore.policy import FeatureMeta
+from tests.model._sim import credit_table
+
+
+def weak_effects(n: int, seed: int, *, only_first: bool = False) -> pd.DataFrame:
+    """Eight numeric characteristics of falling weight and a categorical one: on a few hundred rows a
+    single card's selection, cuts and coefficients move with every row. ``only_first``: the target
+    depends on ``x0`` alone, every other column is noise."""
+    rng = np.random.default_rng(seed)
+    cols: dict[str, object] = {f"x{j}": rng.normal(size=n) for j in range(8)}
+    cat = rng.choice(list("abcdefg"), n)
+    weights = [0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.1, 0.1]
+    if only_first:
+        logit = -1.0 + 0.8 * cols["x0"]  # type: ignore[operator]
+    else:
+        logit = -1.0 + sum(w * cols[f"x{j}"] for j, w in enumerate(weights))  # type: ignore[operator]
+        logit = logit + np.where(np.isin(cat, ["a", "b"]), 0.5, 0.0)
+    bad = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({**cols, "cat": cat, "bad": bad})
+
+
+def _fit(table: pd.DataFrame, **params: object) -> Scorecard:
+    card = Scorecard(segment_search=False, shape_search=False, **params)  # type: ignore[arg-type]
+    return card.fit(table.drop(columns=["bad"]), table["bad"])
+
+
+def _auc(card: Scorecard, table: pd.DataFrame) -> float:
+    return discrimination(table["bad"].to_numpy(np.int8), card.score_table(table)["score"].to_numpy())["auc"]
+
+
+def _gains(monkeypatch: pytest.MonkeyPatch, only_first: bool) -> npt.NDArray[np.float64]:
+    """Fresh-row AUC of the bagged card minus the single card's, on 5 small tables (600 rows)."""
+    fresh = weak_effects(20_000, 999, only_first=only_first)
+    gains = []
+    for seed in range(5):
+        train = weak_effects(600, seed, only_first=only_first)
+        monkeypatch.setattr(_card, "BAG_SMALL", False)
+        single = _auc(_fit(train), fresh)
+        monkeypatch.setattr(_card, "BAG_SMALL", True)
+        gains.append(_auc(_fit(train), fresh) - single)
+    return np.asarray(gains)
+
+
+def test_bagging_a_small_card_with_real_effects_gains_fresh_row_auc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many weak effects on 600 rows: the bagged card ranks fresh rows better than the single card, by
+    more than two standard errors of the mean gain over five tables (measured: +0.009, se 0.0006)."""
+    gains = _gains(monkeypatch, only_first=False)
+    se = gains.std(ddof=1) / np.sqrt(gains.size)
+    assert gains.mean() > 2 * se, gains
+
+
+def test_bagging_does_no_harm_on_noise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One real effect and eight columns of noise: averaging bootstrap cards (which keep noise columns
+    now and then) does not rank fresh rows worse, within two standard errors (measured: +0.003)."""
+    gains = _gains(monkeypatch, only_first=True)
+    se = gains.std(ddof=1) / np.sqrt(gains.size)
+    assert gains.mean() > -2 * se, gains
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(300, MIN_ROWS - 1), max_bins=st.integers(2, 8))
+def test_a_bagged_card_is_a_points_card_whose_scores_are_the_training_scores(
+    seed: int, n: int, max_bins: int
+) -> None:
+    """The bagged card's training scores (metrics) are the model file's scores of the same rows; bins
+    count every row; neighbouring interval bins differ in points; a numeric characteristic keeps at most
+    twice ``max_bins`` interval bins; the notes say how many bags were averaged."""
+    table = credit_table(n, seed=seed)
+    card = _fit(table, special_values=[-8], max_bins=max_bins)
+    art = card.artifact_
+    scores = card.score_table(table.drop(columns=["bad"]))["score"].to_numpy()
+    expected = discrimination(table["bad"].to_numpy(np.int8), scores)
+    assert art.training["metrics"] == {f"train_{k}": v for k, v in expected.items()}
+    assert any("bootstrap cards" in note for note in art.training["notes"]), art.training["notes"]
+    for ch in art.segments[0].characteristics:
+        assert sum(b.count for b in ch.bins) == n
+        intervals = [b for b in ch.bins if b.kind == "interval"]
+        assert all(a.points != b.points for a, b in itertools.pairwise(intervals))
+        assert len(intervals) <= REFINED_BINS_PER_BIN * max_bins
+
+
+def test_declared_characteristics_and_declared_trends_keep_the_cards_points(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    train = credit_table(1200, seed=3)
+    declared = {
+        "utilisation": FeatureMeta(
+            "utilisation", "fulfilment_capacity", "Share of the limit used", advice="lower"
+        )
+    }
+    for params in ({"feature_meta": declared}, {"monotonic_trend": {"utilisation": "descending"}}):
+        monkeypatch.setattr(_card, "BAG_SMALL", False)
+        single = _fit(train, special_values=[-8], **params).artifact_.segments[0]
+        monkeypatch.setattr(_card, "BAG_SMALL", True)
+        bagged = _fit(train, special_values=[-8], **params).artifact_.segments[0]
+        util = next(c for c in bagged.characteristics if c.name == "utilisation")
+        assert util == next(c for c in single.characteristics if c.name == "utilisation")
+        late = next(c for c in bagged.characteristics if c.name == "months_late")
+        assert late != next(c for c in single.characteristics if c.name == "months_late")
+
+
+def test_bagging_is_deterministic_and_only_below_the_minimum_rows() -> None:
+    small = credit_table(900, seed=5)
+    a, b = _fit(small).artifact_, _fit(small).artifact_
+    assert a.segments == b.segments
+    big = credit_table(MIN_ROWS, seed=5)
+    assert not any("bootstrap cards" in note for note in _fit(big).artifact_.training["notes"])
+    assert not any(
+        "bootstrap cards" in note for note in _fit(small, refine=False).artifact_.training["notes"]
+    )
+
+
+def test_a_bootstrap_sample_keeps_row_order_and_draws_with_replacement() -> None:
+    pos = _bag.bootstrap(1000, 3)
+    assert pos.size == 1000 and np.all(np.diff(pos) >= 0)
+    assert np.unique(pos).size < 1000  # some rows drawn twice (about 63% distinct)
+    assert not np.array_equal(pos, _bag.bootstrap(1000, 4))
