@@ -19,7 +19,6 @@ from lucidscore.model._interactions import (
     axis_groups,
     cell_deltas,
     follows_directions,
-    significant,
     z_score,
 )
 from lucidscore.policy import FeatureMeta
@@ -92,19 +91,9 @@ def _additive(n: int, base: float, rng: np.random.Generator) -> tuple[pd.DataFra
     return x, pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), name="bad")
 
 
-@pytest.mark.parametrize(("seed", "base"), [(1000, -1.5), (1007, -1.5), (1003, -4.2)])
-def test_a_small_additive_table_keeps_no_grid_chance_would_give(seed: int, base: float) -> None:
-    """3,000 rows (bad rates 25% and 3%) where nothing interacts. Before the significance test these kept
-    a grid that lowered held-out log loss on all three folds, by 0.0007-0.0017 per row on average (z
-    0.5-1.5 among 15 pairs tried); on 100,000 fresh rows two cost 0.006 and 0.013 AUC, one gained 0.001."""
-    x, y = _additive(3000, base, np.random.default_rng(seed))
-    art = Scorecard(segment_search=False, interactions=5).fit(x, y).artifact_
-    assert [s.interactions for s in art.segments] == [[]], art.training["notes"]
-
-
-def test_a_real_pair_on_a_small_table_is_still_found() -> None:
-    """The significance test costs no real grid: 3,000 rows where late payments hurt more at high
-    utilisation (a weaker effect than the tests above)."""
+def test_a_real_pair_on_a_small_table_is_found_and_its_note_gives_its_z() -> None:
+    """3,000 rows where late payments hurt more at high utilisation (a weaker effect than the tests
+    above)."""
     train, fresh = _interacting(3000, 0, together=1.2), _interacting(40000, 100, together=1.2)
     paired = Scorecard(segment_search=False, interactions=5).fit(*_split(train)).artifact_
     plain = Scorecard(segment_search=False, interactions=0).fit(*_split(train)).artifact_
@@ -117,20 +106,19 @@ def test_a_real_pair_on_a_small_table_is_still_found() -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     saved=st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=0, max_size=60),
-    shift=st.floats(0.0, 0.5),
-    compared=st.integers(1, 15),
+    shift=st.floats(0.01, 0.5),
 )
-def test_significance_is_the_bonferroni_z_test(saved: list[float], shift: float, compared: int) -> None:
+def test_z_is_the_mean_over_its_standard_error(saved: list[float], shift: float) -> None:
     arr = np.asarray(saved, dtype=np.float64)
     z = z_score(arr)
-    if arr.size >= 2 and np.std(arr, ddof=1) > 0:
+    if arr.size < 2:
+        assert z == 0.0
+    elif np.std(arr, ddof=1) > 0:
         assert z == pytest.approx(arr.mean() / (arr.std(ddof=1) / np.sqrt(arr.size)))
-    # More pairs compared ask for more; a larger reduction on every row never loses significance.
-    if significant(arr, compared + 1):
-        assert significant(arr, compared)
-    if significant(arr, compared) and np.std(arr + shift, ddof=1) > 0:
-        assert significant(arr + shift, compared)
-    assert not significant(-np.abs(arr), compared)  # no row saved anything: never significant
+        # A larger reduction on every row stands further above zero.
+        if np.std(arr + shift, ddof=1) > 0:
+            assert z_score(arr + shift) > z
+    assert z_score(-np.abs(arr)) <= 0.0  # no row saved anything
 
 
 def test_a_grid_never_runs_against_a_declared_direction() -> None:

@@ -85,8 +85,7 @@ class ScorecardParams(BaseModel):
         ge=0,
         le=MAX_INTERACTIONS,
         description="Most pairwise-interaction grids per card (0 = none): pairs of characteristics whose "
-        "points grid lowers the held-out log loss on every fold of the card's training rows, by more than "
-        "chance would.",
+        "points grid lowers the held-out log loss on every fold of the card's training rows.",
     )
     min_segment_rows: int = Field(
         default=1000, ge=10, description="Fewest training rows a segment's card needs."
