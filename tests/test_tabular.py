@@ -128,3 +128,37 @@ def test_a_row_with_fewer_fields_has_its_last_values_missing_in_both_readers(tmp
         assert frame["name"].iloc[149] == "café 149"
         assert pd.isna(frame["amount"].iloc[149])
         assert frame["amount"].drop(index=149).notna().all()
+
+
+_PIECES = [b"a", b"\n", b",", "é".encode(), "€".encode(), "😀".encode(), b"\xff", b"\x80", b"\xc3"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_PIECES), max_size=40), block=st.integers(1, 9))
+def test_the_first_bad_byte_is_found_whatever_the_blocks_cut(
+    tmp_path_factory: pytest.TempPathFactory, pieces: list[bytes], block: int
+) -> None:
+    """Read in blocks (here of 1-9 bytes, so characters and lines straddle them), the position is the one
+    decoding the whole file at once reports: line, byte of the line, the byte."""
+    data = b"".join(pieces)
+    path = tmp_path_factory.mktemp("blocks") / "t.csv"
+    path.write_bytes(data)
+    try:
+        data.decode("utf-8")
+        expected = None
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        expected = (data.count(b"\n", 0, exc.start) + 1, exc.start - start + 1, data[exc.start])
+    assert first_bad_utf8(path, block=block) == expected
+
+
+def test_a_bad_byte_in_a_space_separated_table_is_named_too(tmp_path: Path) -> None:
+    rows = [b"name amount status"] + [b"caf\xc3\xa9_%d %d.5 ok" % (i, i) for i in range(3000)]
+    rows[2001] = rows[2001].replace(b"caf", b"\xffaf", 1)
+    path = tmp_path / "t.data"
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    expected = "t.data row 2002: byte 1 of the line (0xff) is not UTF-8"
+    with pytest.raises(InputError, match=re.escape(expected)):
+        read_table(path)
+    with pytest.raises(InputError, match=re.escape(expected)):
+        _chunks(path)

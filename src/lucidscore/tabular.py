@@ -29,25 +29,26 @@ def first_bad_utf8(path: Path, block: int = 1 << 20) -> tuple[int, int, int] | N
     (3, 3, 255)
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line, line_start, offset = 1, 0, 0
+    lines, line_start, offset = 0, 0, 0  # newlines before ``offset``; where the line at ``offset`` starts
     with path.open("rb") as fh:
         while True:
             data = fh.read(block)
-            final = not data
             try:
-                decoder.decode(data, final=final)
+                decoder.decode(data, final=not data)
             except UnicodeDecodeError as exc:
-                # exc.start indexes the decoder's pending bytes plus this block; the pending bytes (at
-                # most 3, an unfinished character) end the previous block.
-                pending = len(exc.object) - len(data)
-                at = offset - pending + exc.start
-                with path.open("rb") as again:
-                    head = again.read(at + 1)
-                line = head.count(b"\n", 0, at) + 1
-                line_start = head.rfind(b"\n", 0, at) + 1
-                return line, at - line_start + 1, head[at]
-            if final:
+                # exc.start indexes the decoder's pending bytes (an unfinished character from the last
+                # block: bytes >= 0x80, never a newline) followed by this block.
+                local = max(exc.start - (len(exc.object) - len(data)), 0)
+                at = offset + exc.start - (len(exc.object) - len(data))
+                newline = data.rfind(b"\n", 0, local)
+                start = offset + newline + 1 if newline >= 0 else line_start
+                return lines + data.count(b"\n", 0, local) + 1, at - start + 1, exc.object[exc.start]
+            if not data:
                 return None
+            newline = data.rfind(b"\n")
+            if newline >= 0:
+                line_start = offset + newline + 1
+            lines += data.count(b"\n")
             offset += len(data)
 
 

@@ -82,13 +82,21 @@ def test_score_names_the_line_of_the_file(tmp_path: Path, position: int) -> None
     assert _row(out, r"column utilisation row ([\d,]+): found 'junk!'") == position + 1
 
 
-def test_evaluate_names_the_line_of_a_bad_target(tmp_path: Path) -> None:
-    """evaluate names a bad target value by its line too (the report's data are the held-out rows)."""
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
+    """A 400-row credit table and the model trained on it, once for the evaluate and nested-cell tests."""
+    folder = tmp_path_factory.mktemp("trained")
     table = credit_table(400)
-    train = tmp_path / "train.csv"
-    table.to_csv(train, index=False)
-    model = tmp_path / "m.json"
-    _run("train", str(train), "--target", "bad", "--out", str(model))
+    table.to_csv(folder / "train.csv", index=False)
+    model = folder / "m.json"
+    _run("train", str(folder / "train.csv"), "--target", "bad", "--out", str(model))
+    assert model.is_file()
+    return table, model
+
+
+def test_evaluate_names_the_line_of_a_bad_target(tmp_path: Path, trained: tuple[pd.DataFrame, Path]) -> None:
+    """evaluate names a bad target value by its line too (the report's data are the held-out rows)."""
+    table, model = trained
     test = table.astype({"bad": object})
     test.loc[57, "bad"] = "7"
     path = tmp_path / "test.csv"
@@ -100,13 +108,11 @@ def test_evaluate_names_the_line_of_a_bad_target(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("position", POSITIONS)
-def test_evaluate_names_the_file_and_line_of_a_bad_input_cell(tmp_path: Path, position: int) -> None:
+def test_evaluate_names_the_file_and_line_of_a_bad_input_cell(
+    tmp_path: Path, trained: tuple[pd.DataFrame, Path], position: int
+) -> None:
     """A cell the model cannot read is named with its table (evaluate reads up to three) and its line."""
-    table = credit_table(400)
-    train = tmp_path / "train.csv"
-    table.to_csv(train, index=False)
-    model = tmp_path / "m.json"
-    _run("train", str(train), "--target", "bad", "--out", str(model))
+    table, model = trained
     test = table.astype({"utilisation": object})
     test.loc[position, "utilisation"] = JUNK
     path = tmp_path / "test.csv"
@@ -121,14 +127,12 @@ def test_evaluate_names_the_file_and_line_of_a_bad_input_cell(tmp_path: Path, po
 
 
 @pytest.mark.parametrize("command", ["train", "score", "evaluate"])
-def test_a_nested_parquet_cell_is_named_not_a_traceback(tmp_path: Path, command: str) -> None:
+def test_a_nested_parquet_cell_is_named_not_a_traceback(
+    tmp_path: Path, trained: tuple[pd.DataFrame, Path], command: str
+) -> None:
     """A Parquet column of lists or structs under a column the model reads: one line naming the file,
     column and row, by every command (it was a TypeError from pandas' factorize)."""
-    table = credit_table(400)
-    train = tmp_path / "train.csv"
-    table.to_csv(train, index=False)
-    model = tmp_path / "m.json"
-    _run("train", str(train), "--target", "bad", "--out", str(model))
+    table, model = trained
     text_input = "housing"  # the table's one text column, which the model reads
     assert text_input in load_artifact(model).input_columns
     nested = table.astype({text_input: object})

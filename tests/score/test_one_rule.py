@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lucidscore.artifact import ScorecardArtifact, parse_numbers, reference_scores
+from lucidscore.artifact import ScorecardArtifact, nested_cell_error, parse_numbers, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.model import Scorecard
 from lucidscore.score import score_frame, to_sql
@@ -103,3 +103,30 @@ def test_the_estimator_reads_junk_as_every_engine_does() -> None:
             call(bad)
         messages.add(caught.value.message)
     assert len(messages) == 1
+
+
+_SCALARS = st.one_of(
+    st.none(), st.text(max_size=5), st.floats(allow_nan=True), st.integers(-5, 5), st.booleans()
+)
+_NESTED = st.one_of(
+    st.lists(st.integers(0, 3), max_size=3),
+    st.tuples(st.integers(0, 3)),
+    st.dictionaries(st.text(max_size=2), st.integers(0, 3), max_size=2),
+    st.frozensets(st.integers(0, 3), max_size=2).map(set),
+    st.lists(st.floats(0, 1), max_size=3).map(np.array),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(_SCALARS, min_size=1, max_size=40), nested=_NESTED, where=st.floats(0.0, 1.0))
+def test_a_nested_cell_anywhere_is_named_and_scalars_never_are(
+    cells: list[object], nested: object, where: float
+) -> None:
+    """Text, numbers, booleans and missing values in any mix pass (whatever pandas infers for the
+    column); a list, tuple, mapping, set or array at any row is named by that row (the first one)."""
+    assert nested_cell_error(pd.Series(cells, dtype=object), "c") is None
+    at = min(int(where * len(cells)), len(cells) - 1)
+    planted = [*cells[:at], nested, *cells[at + 1 :]]
+    error = nested_cell_error(pd.Series(planted, dtype=object), "c")
+    assert error is not None
+    assert str(error).startswith(f"column c row {at + 1}: value ")

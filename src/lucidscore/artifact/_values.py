@@ -66,6 +66,9 @@ def category_keys(category: str) -> list[str]:
     return keys
 
 
+_SCALAR_KINDS = frozenset({"string", "empty", "floating", "integer", "boolean", "mixed-integer-float"})
+
+
 def nested_cell_error(values: pd.Series, name: str) -> InputError | None:
     """The error for the first cell holding a list, tuple, mapping, set or array (a nested Parquet column),
     which no characteristic reads, or None.
@@ -73,7 +76,9 @@ def nested_cell_error(values: pd.Series, name: str) -> InputError | None:
     >>> print(nested_cell_error(pd.Series(["a", {"k": 1}]), "product"))  # doctest: +ELLIPSIS
     column product row 2: value {'k': 1} is a dict; expected a number or a text per cell (a nested ...)
     """
-    if values.dtype != object:
+    # Columns pandas infers (in C) to hold only text, or only numbers of one kind, and missing values — the
+    # usual object columns — hold no nested cell; the per-cell check runs on the others only.
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _SCALAR_KINDS:
         return None
     nested = values.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray)).to_numpy(bool)
     if not nested.any():

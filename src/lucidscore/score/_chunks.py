@@ -14,7 +14,6 @@ import pyarrow.parquet as pq
 from lucidscore.errors import FIRST_ROW, InputError
 from lucidscore.tabular import (
     bad_utf8_error,
-    first_bad_utf8,
     header_line,
     ragged_row_error,
     separator_of,
@@ -101,7 +100,10 @@ def _raw_chunks(
         reader = pd.read_csv(
             source.path, sep=r"\s+", usecols=wanted, dtype=dtypes, chunksize=chunk_rows, engine="python"
         )
-        yield from reader
+        try:
+            yield from reader
+        except UnicodeDecodeError:
+            raise bad_utf8_error(source.path) from None
         return
     yield from _csv_chunks(source, numeric, text, wanted, chunk_rows, block_bytes)
 
@@ -130,14 +132,14 @@ def _csv_chunks(
             done += batch.num_rows
             yield batch.to_pandas()
         return
-    except pa.ArrowInvalid:
-        # A row of more or fewer fields than the header, or bytes that are not UTF-8, is named here: read
-        # as text below, pandas would drop a row's extra fields without a word, or fail on the bytes.
-        ragged = ragged_row_error(source.path, source.separator)
-        if ragged is not None:
-            raise ragged from None
-        if first_bad_utf8(source.path) is not None:
-            raise bad_utf8_error(source.path) from None
+    except pa.ArrowInvalid as exc:
+        # A row of more fields than the header is named here: read as text below, pandas would drop its
+        # extra fields without a word. The check reads the file again, so only when pyarrow says a row's
+        # fields differ (not for a cell that is not a number, the usual case, named by the caller's parser).
+        if "columns, got" in str(exc):
+            ragged = ragged_row_error(source.path, source.separator)
+            if ragged is not None:
+                raise ragged from None
     # A cell is not a number: read the rest as text, so the caller's parser names its row and value.
     try:
         yield from pd.read_csv(
@@ -148,5 +150,7 @@ def _csv_chunks(
             chunksize=chunk_rows,
             skiprows=range(1, done + 1),
         )
+    except UnicodeDecodeError:
+        raise bad_utf8_error(source.path) from None
     except pd.errors.ParserError as exc:
         raise InputError(f"{source.path}: not a well-formed CSV file ({str(exc).strip()})") from None
