@@ -7,6 +7,7 @@ the HTTP service turns it into a 4xx in the JSON error envelope.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 
@@ -65,3 +66,29 @@ def row_label(data: object, position: int, offset: int = 0) -> str:
     ``offset`` data rows precede in its file (a chunk)."""
     attrs = getattr(data, "attrs", None) or {}
     return f"row {offset + position + int(attrs.get(FIRST_ROW, 1)):,}"
+
+
+def utf8_text(path: Path, expected: str, *, where: str = "line") -> str:
+    """The whole text of a small UTF-8 file (a declarations, catalogue, accounts or shard-map file), or an
+    ``InputError`` naming its line and the byte that is not UTF-8. ``expected`` says what the file should
+    be ("a TOML shard map"); ``where`` is the word for a line ("row" for a CSV, whose header is row 1). A
+    missing file or a directory raises ``OSError``, as ``Path.read_text`` does.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "d.toml"
+    >>> _ = f.write_bytes(b'[A]\\ndescription = "caf\\xe9"\\n')
+    >>> utf8_text(f, "a TOML file")
+    Traceback (most recent call last):
+    ...
+    lucidscore.errors.InputError: ...d.toml line 2: byte 19 of the line (0xe9) is not UTF-8; expected a ...
+    """
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path} {where} {line}: byte {exc.start - start + 1} of the line (0x{raw[exc.start]:02x}) is "
+            f"not UTF-8; expected {expected} saved as UTF-8"
+        ) from None

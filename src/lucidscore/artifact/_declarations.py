@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, utf8_text
 from lucidscore.policy.families import Advice, Family, FeatureMeta, Unit
 
 
@@ -62,7 +62,7 @@ class Declaration(BaseModel):
 
 
 def _read(path: Path) -> object:
-    text = path.read_text("utf-8")
+    text = utf8_text(path, "a declarations file (TOML or JSON)")
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)

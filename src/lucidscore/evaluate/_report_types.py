@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, utf8_text
 
 # Version 2: typed; discrimination.evaluated (was .test), training_rows, declared characteristics.
 REPORT_VERSION: Literal[2] = 2
@@ -463,4 +463,4 @@ def read_report(path: str | Path) -> Report:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file; expected the report.json written by lucidscore evaluate")
-    return parse_report(p.read_text("utf-8"), str(p))
+    return parse_report(utf8_text(p, "the report.json written by lucidscore evaluate"), str(p))

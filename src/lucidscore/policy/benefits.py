@@ -21,7 +21,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lucidscore.errors import InputError, PolicyViolation
+from lucidscore.errors import InputError, PolicyViolation, utf8_text
 from lucidscore.policy.guard import name_tokens
 
 # The score scale of SPEC section 3; policy sits below model, so the bounds are restated, not imported.
@@ -256,13 +256,11 @@ def load_catalogue(path: str | Path) -> BenefitCatalogue:
     """
     p = Path(path)
     try:
-        text = p.read_text("utf-8")
+        text = utf8_text(p, "a benefit catalogue JSON file")
     except FileNotFoundError:
         raise InputError(f"{p}: no such benefit catalogue file") from None
     except IsADirectoryError:
         raise InputError(f"{p}: is a directory; expected a benefit catalogue JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not valid JSON ({exc}); expected a benefit catalogue") from None
     return parse_catalogue(text, str(p))
 
 

@@ -9,6 +9,7 @@ merchant's keys stop working; the account and everything it did stay on record.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Literal, get_args
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, utf8_text
 from lucidscore.service._accounts import create_api_key, create_user
 from lucidscore.service._common import now
 from lucidscore.service._errors import Conflict, Invalid, NotFound
@@ -191,7 +192,8 @@ def read_accounts_csv(path: Path) -> list[tuple[int, AccountSpec]]:
     """The accounts of a CSV file (header ``role,username[,display_name][,consumer_id]``), each with its
     row number (the header is row 1). Raises ``InputError`` for a file that cannot be read as such."""
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        text = utf8_text(path, "a CSV of accounts", where="row").removeprefix("\ufeff")  # a BOM
+        handle = io.StringIO(text, newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; expected a CSV of accounts") from None
     except IsADirectoryError:
@@ -235,8 +237,6 @@ def read_accounts_csv(path: Path) -> list[tuple[int, AccountSpec]]:
                     consumer_id=cells.get("consumer_id") or None,
                 )
                 out.append((row_number, spec))
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text ({exc.reason}); expected a CSV of accounts") from None
         except csv.Error as exc:
             raise InputError(f"{path} row {reader.line_num}: not valid CSV ({exc})") from None
     if not out:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Table, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, utf8_text
 from lucidscore.store._chain import (
     CHAIN_FORMAT,
     CHAIN_SEQ,
@@ -268,10 +268,10 @@ def write_anchor_file(path: Path, statuses: Sequence[ChainStatus]) -> None:
 def read_anchor_file(path: Path) -> list[ChainAnchor]:
     """The anchors recorded in ``path`` by ``write_anchor_file``; ``InputError`` naming what is wrong."""
     try:
-        doc = json.loads(path.read_text("utf-8"))
+        doc = json.loads(utf8_text(path, "an anchor file (JSON)"))
     except FileNotFoundError:
         raise InputError(f"anchor file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"anchor file {path}: cannot be read as JSON ({exc})") from None
     if (
         not isinstance(doc, dict)

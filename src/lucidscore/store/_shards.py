@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, utf8_text
 from lucidscore.store._base import Base
 
 if TYPE_CHECKING:  # numpy loads when ids are routed, not with every ``import lucidscore.store``
@@ -174,9 +174,7 @@ def read_shard_map(path: Path | str) -> ShardMap:
     if not path.is_file():
         raise InputError(f'{path}: no such shard map; expected a TOML file of [[shard]] url = "..." entries')
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; expected a TOML shard map") from None
+        data: dict[str, Any] = tomllib.loads(utf8_text(path, "a TOML shard map"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f'{path}: not a TOML file ({exc}); expected [[shard]] url = "..." entries') from None
     other = sorted(k for k in data if k != "shard")
