@@ -3,22 +3,22 @@ whole-process fit speed/memory against optbinning, in one run.
 
 Command (from the repo root; the anchors live in their own virtualenv, see docs/model.md):
     .venv/bin/python benchmarks/bench_fit.py [--only quality|cv|scale|tune|search|interactions]
-        [--repeat 3] [--cv-repeats 2] [--big-rows 10000000]
+        [--repeat 3] [--cv-repeats 2] [--big-rows 10000000] [--no-big-anchor]
 
 Quality: stratified 70/30 split, seed 0, of taiwan_default.csv and german_credit.data (protected columns
 to the audit), plus a simulated credit table none of the defaults were tuned on; test AUC and fit seconds
-of lucidscore, InterpretML's ExplainableBoostingClassifier (defaults, random_state 0), optbinning, toad and
-LightGBM (defaults, random_state 0; the black-box reference). CV: repeated stratified 4-fold
-cross-validation inside the 70% training part only, the same folds for every library. Scale: the Taiwan
-training rows replicated to 1,000,000 rows with Gaussian noise of 1% of each column's standard deviation
-on every numeric column; ``lucidscore train`` as a whole process (start, read Parquet, fit with the
-segment search, write the model) against a whole optbinning process (start, read Parquet,
-``BinningProcess`` + ``Scorecard.fit``), interleaved, best of ``--repeat``, with each process's peak RSS;
-then ``lucidscore train`` once at ``--big-rows`` rows. Tune (``--only tune``): how the defaults were
-chosen, by repeated stratified cross-validation inside the 70% training parts only (the test split is
+of lucidscore, InterpretML's ExplainableBoostingClassifier (defaults, random_state 0), optbinning, toad
+and LightGBM (defaults, random_state 0; the black-box reference). CV: repeated stratified 4-fold cross-
+validation inside the 70% training part only, the same folds for every library. Scale: the Taiwan training
+rows replicated to 1,000,000 rows with Gaussian noise of 1% of each column's standard deviation on every
+numeric column; ``lucidscore train`` as a whole process (start, read Parquet, fit with the segment search,
+write the model) against a whole optbinning process (start, read Parquet, ``BinningProcess`` +
+``Scorecard.fit``), interleaved, best of ``--repeat``, with each process's peak RSS; then each once at
+``--big-rows`` rows (optbinning too unless ``--no-big-anchor``). Tune (``--only tune``): how the defaults
+were chosen, by repeated stratified cross-validation inside the 70% training parts only (the test split is
 never read) and on a population of the synthetic bureau. Search (``--only search``): whether the segment
-search helps on fresh rows of generated tables. Interactions (``--only interactions``): how much test
-and CV AUC the pairwise-interaction prototype (``lucidscore.model._interactions``) would add. Results are
+search helps on fresh rows of generated tables. Interactions (``--only interactions``): how much test and
+CV AUC the pairwise-interaction prototype (``lucidscore.model._interactions``) would add. Results are
 printed and saved to benchmarks/_work/fit_results.json.
 """
 
@@ -370,9 +370,10 @@ def compiled_bytecode() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "lucidscore")], check=True)
 
 
-def scale(repeat: int, big_rows: int) -> dict[str, object]:
+def scale(repeat: int, big_rows: int, big_anchor: bool = True) -> dict[str, object]:
     """``lucidscore train`` vs optbinning as whole processes on the noisy 1M-row table, interleaved, best of
-    ``repeat``; then ``lucidscore train`` once on ``big_rows`` rows."""
+    ``repeat``; then each once on ``big_rows`` rows (optbinning unless ``big_anchor`` is false: about ten
+    times its 1M-row time and 11 GB)."""
     lucid = str(Path(sys.executable).with_name("lucidscore"))
     audit = SETS["taiwan"][3]
     model = WORK / "scale_model.json"
@@ -411,6 +412,13 @@ def scale(repeat: int, big_rows: int) -> dict[str, object]:
     if big_rows:
         huge = replicated(big_rows)
         out[f"lucidscore_{big_rows}"] = whole_process(ours(huge))
+        print("scale run", json.dumps({f"lucidscore_{big_rows}": out[f"lucidscore_{big_rows}"]}), flush=True)
+        if big_anchor:
+            fit_all = WORK / f"split_{big_rows}.npz"
+            np.savez(fit_all, train=np.arange(big_rows), test=np.arange(0))
+            anchor[3], anchor[-1] = str(huge), str(fit_all)
+            out[f"optbinning_{big_rows}"] = whole_process(anchor)
+            fit_all.unlink()
     return out
 
 
@@ -467,7 +475,12 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="1M-row fits per library (best is kept)")
     parser.add_argument("--cv-repeats", type=int, default=2, help="repetitions of the 4-fold CV")
-    parser.add_argument("--big-rows", type=int, default=10_000_000, help="lucidscore-only fit size (0: none)")
+    parser.add_argument(
+        "--big-rows", type=int, default=10_000_000, help="one fit each at this size (0: none)"
+    )
+    parser.add_argument(
+        "--no-big-anchor", action="store_true", help="at --big-rows, fit lucidscore only (not optbinning)"
+    )
     args = parser.parse_args()
     if args.child:
         data, target, bad, audit, split_path, params = args.child
@@ -506,7 +519,7 @@ def main() -> None:
     if args.only in (None, "interactions"):
         results["interactions"] = interactions(repeats=args.cv_repeats)
     if args.only in (None, "scale"):
-        results["scale"] = scale(args.repeat, args.big_rows)
+        results["scale"] = scale(args.repeat, args.big_rows, not args.no_big_anchor)
         print("scale", json.dumps(results["scale"]), flush=True)
     out.write_text(json.dumps(results, indent=1))
 
