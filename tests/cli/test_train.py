@@ -43,7 +43,7 @@ def test_train_writes_a_model_and_prints_the_card(csv: Path, tmp_path: Path) -> 
     result = runner.invoke(
         app,
         ["train", str(csv), "--target", "bad", "--test-size", "0.3", "--special-values", "-8",
-         "--max-bins", "5", "--pdo", "20", "--out", str(out)],
+         "--max-bins", "5", "--pdo", "20", "--bins", "--out", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     art = load_artifact(out)
@@ -55,7 +55,8 @@ def test_train_writes_a_model_and_prints_the_card(csv: Path, tmp_path: Path) -> 
     assert all(len([b for b in c.bins if b.kind == "interval"]) <= 10 for c in chars)
     params = art.training["params"]
     assert params["max_bins"] == 5 and params["refine"] is True
-    # Every bin shows the evidence its points rest on: rows, bads and goods (issue 10, credible bins).
+    # With --bins every bin shows the evidence its points rest on: rows, bads and goods (issue 10, credible
+    # bins). Without it, a summary (tests/cli/test_model_show.py).
     assert re.search(r"┃\s*rows\s*┃\s*bads\s*┃\s*goods\s*┃", result.output)
     lines = result.output.splitlines()
     for ch in art.segments[0].characteristics:
@@ -390,11 +391,14 @@ def test_train_with_interactions(tmp_path: Path) -> None:
     (inter,) = load_artifact(out).segments[0].interactions
     assert {inter.first, inter.second} == {"months_late", "utilisation"}
     assert f"interaction {inter.first} x {inter.second}" in " ".join(result.output.split())
-    # The grid is printed: its title, and each cell's points with the rows behind it.
-    assert f"points added for {inter.first} x {inter.second}" in result.output
+    # The summary gives the grid one line; `model show --bins` prints its cells with the rows behind each.
+    assert f"segment default: grid {inter.first} x {inter.second} (" in result.output
+    shown = runner.invoke(app, ["model", "show", str(out), "--bins"])
+    assert shown.exit_code == 0, shown.output
+    assert f"points added for {inter.first} x {inter.second}" in shown.output
     for row_points, row_counts in zip(inter.points, inter.counts, strict=True):
         for points, n in zip(row_points, row_counts, strict=True):
-            assert f"{points:+d} ({n:,} rows" in result.output
+            assert f"{points:+d} ({n:,} rows" in shown.output
     too_many = _main(
         "train", str(path), "--target", "bad", "--interactions", "6", "--out", str(tmp_path / "x.json")
     )

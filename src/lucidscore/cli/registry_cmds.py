@@ -1,5 +1,5 @@
-"""CLI group ``model``: register a model file, list the registered models, activate one (scoring everyone
-with it first when it has no scores), retire one."""
+"""CLI group ``model``: show a model file, register one, list the registered models, activate one (scoring
+everyone with it first when it has no scores), retire one."""
 
 from __future__ import annotations
 
@@ -16,12 +16,31 @@ from lucidscore.cli._shards import load_map, open_shard, refuse_both, require_db
 from lucidscore.errors import InputError, LucidError
 
 model_app = typer.Typer(
-    help="Models the service scores with: register, list, activate, retire.", no_args_is_help=True
+    help="Model files and the models the service scores with: show, register, list, activate, retire.",
+    no_args_is_help=True,
 )
 
 
 def _console() -> Console:
     return Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def show(
+    file: Annotated[Path, typer.Argument(help="model JSON written by lucidscore train")],
+    bins: Annotated[
+        bool,
+        typer.Option("--bins", help="every bin of every characteristic and every interaction grid's cells"),
+    ] = False,
+) -> None:
+    """Print a model file's report, as lucidscore train printed it: per segment one row per characteristic
+    (family, IV, bins, points, shape) and one line per interaction grid, or with --bins every bin (rows,
+    bads, goods, bad rate, WOE, points) and every grid's cells; then the test metrics and training notes.
+    The file is checked first (schema, content hash, policy guard); no database is needed."""
+    from lucidscore.artifact import load_artifact
+    from lucidscore.cli.model_cmds import print_report
+
+    artifact = load_artifact(file)
+    print_report(Console(), artifact, f"model {artifact.model_id} read from {file}", bins=bins)
 
 
 def register_(
@@ -244,6 +263,7 @@ def retire(
 
 def register(app: typer.Typer) -> None:
     """Add the ``model`` command group to the app."""
+    model_app.command("show")(show)
     model_app.command("register")(register_)
     model_app.command("list")(list_)
     model_app.command("activate")(activate)
