@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,3 +80,63 @@ def test_a_fit_after_load_kernels_is_the_same_fit() -> None:
     load_kernels()
     again = Scorecard().fit(frame, y).artifact_
     assert first.segments == again.segments and first.fingerprint == again.fingerprint
+
+
+LEAN = textwrap.dedent(
+    """
+    import json, sys
+    import lucidscore.model
+    from lucidscore.model import ScorecardParams, load_kernels  # train's options and its warm-up: no numba
+    before = "numba" in sys.modules
+    load_kernels(lean=True)
+    loaded = {m: m in sys.modules for m in ("numba", "yaml", "cffi", "pycparser")}
+    import numba.core.config, numba.core.typing.cffi_utils
+    import yaml  # blocked only while numba loaded: importable again
+    print(json.dumps({"before": before, "loaded": loaded, "colours": numba.core.config.COLOR_SCHEME,
+                      "cffi": numba.core.typing.cffi_utils.SUPPORTED, "yaml": yaml.__name__}))
+    """
+)
+
+
+def _lean(cwd: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", LEAN], capture_output=True, text=True, check=True, cwd=cwd
+    ).stdout
+    return dict(json.loads(out.splitlines()[-1]))
+
+
+def test_lean_kernels_load_numba_without_yaml_and_cffi_but_read_a_numba_config(tmp_path: Path) -> None:
+    """``lucidscore train`` builds its options from ScorecardParams without numba, then loads numba on its
+    second thread, lean: without PyYAML (no configuration file to read) and cffi."""
+    seen = _lean(tmp_path)
+    assert seen["before"] is False
+    assert seen["loaded"] == {"numba": True, "yaml": False, "cffi": False, "pycparser": False}
+    assert seen["cffi"] is False and seen["yaml"] == "yaml"
+    # With a .numba_config.yaml in the working directory numba still reads it (with PyYAML).
+    (tmp_path / ".numba_config.yaml").write_text("color_scheme: light_bg\n")  # changes no compiled code
+    configured = _lean(tmp_path)
+    assert configured["loaded"] == {"numba": True, "yaml": True, "cffi": False, "pycparser": False}
+    assert configured["colours"] == "light_bg" and seen["colours"] != "light_bg"
+
+
+def test_lean_kernels_fit_the_same_model() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        import numpy as np, pandas as pd
+        from lucidscore.model import load_kernels
+        if sys.argv[1] == "lean":
+            load_kernels(lean=True)
+        from lucidscore.model import Scorecard
+        rng = np.random.default_rng(3)
+        frame = pd.DataFrame({"a": rng.normal(size=3000), "b": rng.integers(0, 5, 3000)})
+        y = (rng.random(3000) < 1 / (1 + np.exp(-(frame["a"].to_numpy() - 1.5)))).astype(int)
+        art = Scorecard().fit(frame, y).artifact_
+        print(art.model_copy(update={"created_at": None, "model_id": ""}).canonical_json())
+        """
+    )
+    got = [
+        subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, check=True).stdout
+        for how in ("lean", "plain")
+    ]
+    assert got[0] == got[1] and got[0].startswith("{")

@@ -386,7 +386,6 @@ def train(
     """Fit a scorecard on DATA and write the model JSON; print a summary of each card (one row per
     characteristic, one line per interaction grid; --bins for every bin), the test metrics and notes."""
     from lucidscore.artifact import Scaling
-    from lucidscore.model import load_kernels, train_split
 
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")
@@ -407,10 +406,10 @@ def train(
     advice = parse_actionable(actionable)
     sdf = _spark_table(data) if engine is Engine.spark else None
     if sdf is None:
-        # The fit's compiled kernels load on a second thread while this one reads the table (Parquet
-        # decoding runs outside the GIL): about a third of a second of a 1,000,000-row train.
+        # The fit's modules (numba) and compiled kernels load on a second thread while this one reads the
+        # table (Parquet decoding runs outside the GIL): about half a second of a 1,000,000-row train.
         with _long_lived(), ThreadPoolExecutor(1, thread_name_prefix="lucidscore-kernels") as pool:
-            loaded = pool.submit(load_kernels)
+            loaded = pool.submit(_load_fit)
             frame = read_table(data)
             loaded.result()
     else:
@@ -430,6 +429,8 @@ def train(
     ) as bar:
         task = bar.add_task("reading", total=None)
         try:
+            from lucidscore.model import train_split
+
             fit = train_split if sdf is None else _spark_fit
             trained = fit(
                 frame if sdf is None else sdf,
@@ -489,6 +490,15 @@ def train(
             markup=False,
             soft_wrap=True,
         )
+
+
+def _load_fit() -> None:
+    """Load numba (lean: this process uses it only for the fit), the fit's compiled kernels and the fit's
+    modules: for a second thread."""
+    from lucidscore.model import load_kernels
+
+    load_kernels(lean=True)
+    from lucidscore.model import train_split  # noqa: F401 - its modules, imported now
 
 
 @contextmanager

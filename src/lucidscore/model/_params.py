@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lucidscore.artifact import MAX_INTERACTIONS, Condition, Scaling
-from lucidscore.model._binning import WOE_PRIOR, Trend
+from lucidscore.model._trend import WOE_PRIOR, Trend
 from lucidscore.policy import FeatureMeta
 
 Share = Annotated[float, Field(gt=0, lt=0.5)]

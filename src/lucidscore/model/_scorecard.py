@@ -29,10 +29,10 @@ from lucidscore.artifact import (
     segment_of_rows,
 )
 from lucidscore.errors import InputError
-from lucidscore.model._binning import WOE_PRIOR, Trend
 from lucidscore.model._fit import Progress, as_frame, fit_table, target_labels, validated_params
 from lucidscore.model._frame import binary_target
 from lucidscore.model._params import ScorecardParams
+from lucidscore.model._trend import WOE_PRIOR, Trend
 from lucidscore.policy import FeatureMeta
 
 

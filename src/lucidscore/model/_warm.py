@@ -9,17 +9,22 @@ outside the GIL, so that this time is spent while the other core reads, not befo
 
 The calls below use the argument types the fit uses (a test fits a table afterwards and checks that no
 kernel gained a version), so nothing here compiles anything new. Nothing depends on this having run.
+
+Importing this module does not load numba: ``load_kernels`` does, so that a caller can run the import too
+on its second thread (``lucidscore train`` does, about a quarter of a second of CPU) and so that
+``load_kernels(lean=True)`` can load numba without the parts only other programs use.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
-
-from lucidscore.model import _dp, _newton, _refine
 
 Column = npt.NDArray[np.float64] | npt.NDArray[np.int64]
 
@@ -52,8 +57,42 @@ def _numba_without_scipy_linalg() -> None:
         linalg.ensure_blas = check
 
 
-def load_kernels() -> None:
-    """Call every kernel of a fit once on a few values, with the fit's argument types."""
+@contextmanager
+def _not_installed(*names: str) -> Iterator[None]:
+    """Inside, importing one of these modules (those not loaded yet) fails as if it were not installed."""
+    blocked = [name for name in names if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # Python's own "import fails" marker
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def _lean_numba() -> None:
+    """Load numba without two imports it makes for other programs, about 0.1 s of CPU: PyYAML, which it
+    imports at start to read a ``.numba_config.yaml`` in the working directory (blocked only when there is
+    none, so a configuration file is still read), and cffi with its C parser, which its type system imports
+    to type cffi functions passed to compiled code (the fit passes only NumPy arrays; numba then reports
+    cffi as unsupported in this process). For a process that uses numba only for lucidscore's kernels,
+    as ``lucidscore train``; does nothing once numba is loaded."""
+    if "numba" in sys.modules:
+        return
+    skip = ["cffi"] if os.path.isfile(".numba_config.yaml") else ["cffi", "yaml"]
+    with _not_installed(*skip):
+        import numba.core.typing.cffi_utils  # noqa: F401 - imported now, without cffi
+
+
+def load_kernels(*, lean: bool = False) -> None:
+    """Call every kernel of a fit once on a few values, with the fit's argument types. With ``lean``, for a
+    process that uses numba only for lucidscore's kernels, numba loads without PyYAML and cffi
+    (``_lean_numba``)."""
+    if lean:
+        _lean_numba()
+    from lucidscore.model import _dp, _newton, _refine
+
     _numba_without_scipy_linalg()
     rows = np.arange(2, dtype=np.int64)
     y = np.array([0, 1], dtype=np.int8)
