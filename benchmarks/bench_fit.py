@@ -348,8 +348,10 @@ def replicated(n_rows: int) -> Path:
 
 
 def whole_process(args: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall seconds and peak RSS (MiB) of one child process, from start to exit."""
+    """Wall seconds, CPU seconds (user + system, every thread) and peak RSS (MiB) of one child process,
+    from start to exit, and the load average as it started (a shared machine's other work)."""
     log = WORK / "whole_process.log"
+    load = os.getloadavg()[0]  # the machine's 1-minute load average as the process starts
     with log.open("wb") as sink:  # a file, not a pipe: nothing can block on a full pipe
         start = time.perf_counter()
         proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, env=env)
@@ -358,7 +360,8 @@ def whole_process(args: list[str], env: dict[str, str] | None = None) -> dict[st
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{args[:3]} exited {proc.returncode}: {log.read_text(errors='replace')[-2000:]}")
-    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": usage.ru_maxrss / 1024, "load": load}
 
 
 def compiled_bytecode() -> None:
@@ -406,6 +409,7 @@ def scale(repeat: int, big_rows: int, big_anchor: bool = True) -> dict[str, obje
         out[lib] = {
             "seconds": min(r["seconds"] for r in got),
             "seconds_all": [round(r["seconds"], 2) for r in got],
+            "cpu_seconds_all": [round(r["cpu_seconds"], 2) for r in got],
             "peak_rss_mib": max(r["peak_rss_mib"] for r in got),
         }
     out["segments"] = [s["name"] for s in json.loads(model.read_text())["segments"]]
