@@ -61,6 +61,16 @@ def bagged_size(n_rows: int, n_bad: int) -> bool:
     return 0 < n_bad < n_rows < MIN_ROWS
 
 
+def medium_size(n_rows: int, n_bad: int, bound: int) -> bool:
+    """Whether a card of ``n_rows`` rows is bagged with refined bags: at least ``MIN_ROWS`` and fewer
+    than ``bound`` rows, both classes present.
+
+    >>> medium_size(500, 100, 100_000), medium_size(5000, 100, 100_000), medium_size(10**6, 10**5, 100_000)
+    (False, True, False)
+    """
+    return MIN_ROWS <= n_rows < bound and 0 < n_bad < n_rows
+
+
 FitBag = Callable[[npt.NDArray[np.int64]], Segment]
 
 
@@ -78,13 +88,17 @@ class Bagged:
     added: list[str]
 
 
-def bootstrap(n: int, b: int) -> npt.NDArray[np.int64]:
-    """Bag ``b``'s row positions: ``n`` drawn with replacement from ``range(n)``, sorted (seeded).
+def bootstrap(n: int, b: int, share: float = 0.0) -> npt.NDArray[np.int64]:
+    """Bag ``b``'s row positions: ``n`` drawn with replacement from ``range(n)``, sorted (seeded); with
+    ``share`` in (0, 1), that share of the rows drawn without replacement instead.
 
     >>> bootstrap(5, 0).tolist() == sorted(bootstrap(5, 0).tolist())
     True
     """
-    return np.sort(np.random.default_rng([SEED, b]).integers(0, n, n)).astype(np.int64)
+    rng = np.random.default_rng([SEED, b])
+    if 0.0 < share < 1.0:
+        return np.sort(rng.choice(n, max(1, round(share * n)), replace=False)).astype(np.int64)
+    return np.sort(rng.integers(0, n, n)).astype(np.int64)
 
 
 def bag_notes(bagged: Bagged) -> list[str]:
@@ -114,6 +128,8 @@ def bag_sample(
     trends: Sequence[str],
     max_bins: int,
     fit_bag: FitBag,
+    n_bags: int = 0,
+    share: float = 0.0,
 ) -> Bagged:
     """The bagged card (module docstring). ``chars``/``columns``: the card's characteristics and their
     binnings followed by those selection left out at zero points (``_card.with_left_out``), of which the
@@ -128,7 +144,7 @@ def bag_sample(
     sums = [np.zeros(m) for m in size]
 
     def one(b: int) -> Segment | None:
-        pos = bootstrap(n, b)
+        pos = bootstrap(n, b, share)
         if ys[pos].min() == ys[pos].max():
             return None  # a sample of one class (a tiny card): no card to average
         try:
@@ -138,7 +154,7 @@ def bag_sample(
 
     # The bags are independent fits: two at a time (the kernels release the GIL); averaged in bag order.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fitted = [seg for seg in pool.map(one, range(BAGS)) if seg is not None]
+        fitted = [seg for seg in pool.map(one, range(n_bags or BAGS)) if seg is not None]
     bags = len(fitted)
     base_sum = float(sum(seg.base_points for seg in fitted))
     for seg in fitted:

@@ -26,7 +26,7 @@ from lucidscore.artifact import (
     category_values,
 )
 from lucidscore.errors import InputError
-from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size
+from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size, medium_size
 from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
@@ -411,6 +411,14 @@ def with_left_out(
 # Cards of fewer than ``_refine.MIN_ROWS`` rows, which refinement leaves as they are, are bagged when the fit
 # refines (``_bag``; docs/model.md 7c). False: such cards keep their own points (as before 2026-12-06).
 BAG_SMALL = True
+# Cards of at least ``_refine.MIN_ROWS`` and fewer than ``BAG_MEDIUM_ROWS`` rows are, when the fit refines,
+# the average of ``BAG_MEDIUM`` refined cards fitted on samples of their rows (``BAG_MEDIUM_SHARE`` of them
+# drawn without replacement; 0: bootstrap samples), read on the card's cells as small cards are. 0: off.
+BAG_MEDIUM = 0
+BAG_MEDIUM_ROWS = 100_000
+BAG_MEDIUM_SHARE = 0.0
+# "refined": each bag refined, then averaged; "after": unrefined bags averaged, the average then refined.
+BAG_MEDIUM_MODE = "refined"
 # The finer categorical binning bagging reads (``finer_categories``): bins of at least this share of rows.
 BAG_CATEGORY_SHARE = 0.005
 
@@ -471,18 +479,23 @@ def bag_card(
     card: tuple[list[Characteristic], list[BinnedColumn]],
     n_card: int,
     cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
+    refine_rows: int | None = None,
 ) -> Bagged:
     """A small card's bagged points (``_bag``), both engines: ``card`` is the card followed by what
     selection left out (``with_left_out``), the first ``n_card`` the card's; ``frame``/``rows``/``y`` its
     rows, as for ``fit_card``; ``cells_of`` each row's cell of a binning that has no row codes (the Spark
-    engine counts cells only)."""
+    engine counts cells only); ``refine_rows``: a medium card (``BAG_MEDIUM``), whose bags are refined,
+    each reading at most that many rows."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
-        return fit_card(
-            name, condition, frame, y[pos], kinds, unrefined, rows=pos if rows is None else rows[pos]
-        )[0]
+        at = pos if rows is None else rows[pos]
+        if refine_rows is not None and BAG_MEDIUM_MODE == "refined":
+            return fit_card(
+                name, condition, frame, y[pos], kinds, params, rows=at, refine_rows=refine_rows, bag=False
+            )[0]
+        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at, bag=False)[0]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
@@ -500,6 +513,8 @@ def bag_card(
         [params.trend_of(c.name) for c in card[1]],
         params.max_bins,
         fit_bag,
+        BAG_MEDIUM if refine_rows is not None else 0,
+        BAG_MEDIUM_SHARE if refine_rows is not None else 0.0,
     )
 
 
@@ -515,6 +530,7 @@ def fit_card(
     quick_rounds: int | None = None,
     refine_rows: int = REFINE_ROWS,
     ranks: Mapping[str, ValueRanks] | None = None,
+    bag: bool = True,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
@@ -556,7 +572,7 @@ def fit_card(
     final = [binned[kept[i]] for i in idx]
     base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
-    if params.refine and quick_rounds is None and BAG_SMALL and bagged_size(y.size, int(y.sum())):
+    if params.refine and quick_rounds is None and bag and BAG_SMALL and bagged_size(y.size, int(y.sum())):
         if progress is not None:
             progress(f"{name}: bagging points")
         card = with_left_out(out_chars, final, binned, kept, params)
@@ -564,6 +580,32 @@ def fit_card(
         if bagged.bags:
             out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
             base = bagged.base_points
+        notes += bag_notes(bagged)
+    elif (
+        params.refine
+        and quick_rounds is None
+        and bag
+        and BAG_MEDIUM
+        and medium_size(y.size, int(y.sum()), BAG_MEDIUM_ROWS)
+    ):
+        if progress is not None:
+            progress(f"{name}: bagging refined points")
+        card = with_left_out(out_chars, final, binned, kept, params)
+        bagged = bag_card(
+            name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows=refine_rows
+        )
+        if bagged.bags:
+            out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
+            base = bagged.base_points
+            if BAG_MEDIUM_MODE == "after":
+                trends = [params.trend_of(c.name) for c in final]
+                refined = refine_card(
+                    out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins,
+                    None, refine_rows, None, cell_points,
+                )  # fmt: skip
+                out_chars = refined.characteristics
+                cell_points = {**cell_points, **refined.cell_points}
+                notes += refinement_notes(refined)
         notes += bag_notes(bagged)
     elif params.refine:
         if progress is not None:
