@@ -597,12 +597,19 @@ def fit_card(
         if bagged.bags:
             out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
             base = bagged.base_points
-            if BAG_MEDIUM_MODE == "after":
+            if BAG_MEDIUM_MODE in ("after", "after_left"):
+                n_bagged = len(out_chars)
+                if BAG_MEDIUM_MODE == "after_left":  # what neither card nor bags kept, from zero points
+                    have = {c.name for c in out_chars}
+                    extra = [k for k, c in enumerate(card[0]) if c.name not in have]
+                    out_chars = out_chars + [card[0][k] for k in extra]
+                    final = final + [card[1][k] for k in extra]
                 trends = [params.trend_of(c.name) for c in final]
                 refined = refine_card(
                     out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins,
-                    None, refine_rows, None, cell_points,
+                    None, refine_rows, n_bagged if len(final) > n_bagged else None, cell_points,
                 )  # fmt: skip
+                refined, final = without_unmoved(refined, final, n_bagged)
                 out_chars = refined.characteristics
                 cell_points = {**cell_points, **refined.cell_points}
                 notes += refinement_notes(refined)
