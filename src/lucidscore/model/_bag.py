@@ -49,6 +49,11 @@ from lucidscore.model._refine import MIN_ROWS, _refined_characteristic, refinabl
 # (BENCHMARKS.md, "Bagged small cards"). About 17 ms of CPU a bag on German's 525-row fold cards.
 BAGS = 100
 SEED = 0
+# Cards of at least ``MIN_ROWS`` and fewer than this many rows are bagged, then refined, when
+# ``_card.BAG_MEDIUM`` is not 0 (``_card.bag_medium``): a bound by rows, so that no card of a
+# 1,000,000-row fit (the segment search keeps 15% a side) changes, and the Spark engine collects at most
+# this many rows of a card.
+MEDIUM_ROWS = 100_000
 
 
 def bagged_size(n_rows: int, n_bad: int) -> bool:
@@ -61,14 +66,14 @@ def bagged_size(n_rows: int, n_bad: int) -> bool:
     return 0 < n_bad < n_rows < MIN_ROWS
 
 
-def medium_size(n_rows: int, n_bad: int, bound: int) -> bool:
-    """Whether a card of ``n_rows`` rows is bagged with refined bags: at least ``MIN_ROWS`` and fewer
-    than ``bound`` rows, both classes present.
+def medium_size(n_rows: int, n_bad: int) -> bool:
+    """Whether a card of ``n_rows`` rows, ``n_bad`` of them bad, is bagged, then refined
+    (``_card.bag_medium``): at least ``MIN_ROWS`` and fewer than ``MEDIUM_ROWS`` rows, both classes present.
 
-    >>> medium_size(500, 100, 100_000), medium_size(5000, 100, 100_000), medium_size(10**6, 10**5, 100_000)
-    (False, True, False)
+    >>> medium_size(500, 100), medium_size(5000, 100), medium_size(10**6, 10**5), medium_size(5000, 0)
+    (False, True, False, False)
     """
-    return MIN_ROWS <= n_rows < bound and 0 < n_bad < n_rows
+    return MIN_ROWS <= n_rows < MEDIUM_ROWS and 0 < n_bad < n_rows
 
 
 FitBag = Callable[[npt.NDArray[np.int64]], Segment]
@@ -88,26 +93,27 @@ class Bagged:
     added: list[str]
 
 
-def bootstrap(n: int, b: int, share: float = 0.0) -> npt.NDArray[np.int64]:
-    """Bag ``b``'s row positions: ``n`` drawn with replacement from ``range(n)``, sorted (seeded); with
-    ``share`` in (0, 1), that share of the rows drawn without replacement instead.
+def bootstrap(n: int, b: int) -> npt.NDArray[np.int64]:
+    """Bag ``b``'s row positions: ``n`` drawn with replacement from ``range(n)``, sorted (seeded).
 
     >>> bootstrap(5, 0).tolist() == sorted(bootstrap(5, 0).tolist())
     True
     """
-    rng = np.random.default_rng([SEED, b])
-    if 0.0 < share < 1.0:
-        return np.sort(rng.choice(n, max(1, round(share * n)), replace=False)).astype(np.int64)
-    return np.sort(rng.integers(0, n, n)).astype(np.int64)
+    return np.sort(np.random.default_rng([SEED, b]).integers(0, n, n)).astype(np.int64)
 
 
-def bag_notes(bagged: Bagged) -> list[str]:
-    """The training notes on a bagged card."""
+def bag_notes(bagged: Bagged, medium: bool = False) -> list[str]:
+    """The training notes on a bagged card (``medium``: one refined after bagging, ``_card.bag_medium``)."""
     if not bagged.bags:
         return []
+    why = (
+        f"then refined (a card of {MIN_ROWS:,} to {MEDIUM_ROWS - 1:,} rows)"
+        if medium
+        else f"(a card of fewer than {MIN_ROWS:,} rows is bagged instead of refined)"
+    )
     notes = [
         f"points of {len(bagged.cell_points)} characteristic(s) averaged over {bagged.bags} bootstrap "
-        "cards (a card of fewer than 2,000 rows is bagged instead of refined)"
+        f"cards {why}"
     ]
     if bagged.added:
         notes.append(
@@ -129,7 +135,6 @@ def bag_sample(
     max_bins: int,
     fit_bag: FitBag,
     n_bags: int = 0,
-    share: float = 0.0,
 ) -> Bagged:
     """The bagged card (module docstring). ``chars``/``columns``: the card's characteristics and their
     binnings followed by those selection left out at zero points (``_card.with_left_out``), of which the
@@ -144,7 +149,7 @@ def bag_sample(
     sums = [np.zeros(m) for m in size]
 
     def one(b: int) -> Segment | None:
-        pos = bootstrap(n, b, share)
+        pos = bootstrap(n, b)
         if ys[pos].min() == ys[pos].max():
             return None  # a sample of one class (a tiny card): no card to average
         try:

@@ -38,7 +38,9 @@ from lucidscore.model._refine import (
     REFINED_BINS_PER_BIN,
     refinable,
     refine_card,
+    refine_sample,
     refinement_notes,
+    sample_positions,
     without_unmoved,
 )
 from lucidscore.model._selection import select_characteristics, woe_correlation
@@ -412,13 +414,13 @@ def with_left_out(
 # refines (``_bag``; docs/model.md 7c). False: such cards keep their own points (as before 2026-12-06).
 BAG_SMALL = True
 # Cards of at least ``_refine.MIN_ROWS`` and fewer than ``BAG_MEDIUM_ROWS`` rows are, when the fit refines,
-# the average of ``BAG_MEDIUM`` refined cards fitted on samples of their rows (``BAG_MEDIUM_SHARE`` of them
-# drawn without replacement; 0: bootstrap samples), read on the card's cells as small cards are. 0: off.
-BAG_MEDIUM = 0
-BAG_MEDIUM_ROWS = 100_000
-BAG_MEDIUM_SHARE = 0.0
-# "refined": each bag refined, then averaged; "after": unrefined bags averaged, the average then refined.
-BAG_MEDIUM_MODE = "refined"
+# the average of ``BAG_MEDIUM`` unrefined cards fitted on bootstrap samples of their rows, read on the card's
+# cells as small cards are, then refined once on that average (``bag_medium``; docs/model.md 7c). On the
+# 2x4-fold cross-validation inside the training parts, simulated 0.71819 -> 0.71945 (8 of 8 folds higher;
+# bootstrap seed 1: 0.71927), Taiwan 0.78007 -> 0.78031 (seed 1: 0.78004); 4 / 16 / 32 bags: simulated
+# 0.71932 / 0.71957 / 0.71912 (BENCHMARKS.md, "Bagged medium cards"). 0: off (as before 2026-12-06).
+# Bounded by rows (``_bag.MEDIUM_ROWS``): a card of 100,000 rows or more is refined as before.
+BAG_MEDIUM = 8
 # The finer categorical binning bagging reads (``finer_categories``): bins of at least this share of rows.
 BAG_CATEGORY_SHARE = 0.005
 
@@ -479,29 +481,22 @@ def bag_card(
     card: tuple[list[Characteristic], list[BinnedColumn]],
     n_card: int,
     cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
-    refine_rows: int | None = None,
+    n_bags: int = 0,
 ) -> Bagged:
     """A small card's bagged points (``_bag``), both engines: ``card`` is the card followed by what
     selection left out (``with_left_out``), the first ``n_card`` the card's; ``frame``/``rows``/``y`` its
     rows, as for ``fit_card``; ``cells_of`` each row's cell of a binning that has no row codes (the Spark
-    engine counts cells only); ``refine_rows``: a medium card (``BAG_MEDIUM``), whose bags are refined,
-    each reading at most that many rows."""
+    engine counts cells only); ``n_bags``: bags averaged (0: ``_bag.BAGS``)."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
         at = pos if rows is None else rows[pos]
-        if refine_rows is not None and BAG_MEDIUM_MODE == "refined":
-            return fit_card(
-                name, condition, frame, y[pos], kinds, params, rows=at, refine_rows=refine_rows, bag=False
-            )[0]
-        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at, bag=False)[0]
+        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at)[0]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
-    cells = [
-        c.fine_codes if c.fine_codes.size == y.size or cells_of is None else cells_of(c) for c in card[1]
-    ]
+    cells = _row_cells(card[1], y.size, cells_of)
     return bag_sample(
         *card,
         n_card,
@@ -513,9 +508,65 @@ def bag_card(
         [params.trend_of(c.name) for c in card[1]],
         params.max_bins,
         fit_bag,
-        BAG_MEDIUM if refine_rows is not None else 0,
-        BAG_MEDIUM_SHARE if refine_rows is not None else 0.0,
+        n_bags,
     )
+
+
+def _row_cells(
+    columns: Sequence[BinnedColumn],
+    n: int,
+    cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None,
+) -> list[npt.NDArray[np.integer[Any]]]:
+    """Each column's cell of every row: its row codes, or (a Spark binning: counts only) ``cells_of``."""
+    return [c.fine_codes if c.fine_codes.size == n or cells_of is None else cells_of(c) for c in columns]
+
+
+def bag_medium(
+    name: str,
+    condition: Condition | None,
+    frame: Columns,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    params: ScorecardParams,
+    rows: npt.NDArray[np.int64] | None,
+    card: tuple[list[Characteristic], list[BinnedColumn]],
+    n_card: int,
+    refine_rows: int,
+    cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
+) -> tuple[list[Characteristic], list[BinnedColumn], dict[int, npt.NDArray[np.int64]], int, list[str]] | None:
+    """A medium card (``BAG_MEDIUM``), both engines: the average of ``BAG_MEDIUM`` unrefined bootstrap
+    cards (``bag_card``), refined once on all its rows (at most ``refine_rows``, as ``refine_card`` reads
+    them) together with what neither the card nor the bags kept, from zero points (joining where held-out
+    rows support it, as in refinement). Its characteristics, their binnings, each refined or averaged
+    one's points per cell (by position), the base points and the notes; None if no bag could be fitted
+    (the card is then refined as usual). Arguments as for ``bag_card``."""
+    bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, n_card, cells_of, BAG_MEDIUM)
+    if not bagged.bags:
+        return None
+    have = {c.name for c in bagged.characteristics}
+    extra = [k for k, c in enumerate(card[0]) if c.name not in have]
+    chars = bagged.characteristics + [card[0][k] for k in extra]
+    columns = bagged.columns + [card[1][k] for k in extra]
+    n_bagged = len(bagged.characteristics)
+    take = sample_positions(y.size, refine_rows)
+    cells = [c if take is None else np.asarray(c)[take] for c in _row_cells(columns, y.size, cells_of)]
+    refined = refine_sample(
+        chars,
+        columns,
+        cells,
+        y if take is None else y[take],
+        bagged.base_points,
+        params.scaling,
+        params.woe_prior,
+        [params.trend_of(c.name) for c in columns],
+        params.max_bins,
+        added_from=n_bagged if extra else None,
+        start=bagged.cell_points,
+    )
+    refined, columns = without_unmoved(refined, columns, n_bagged)
+    cell_points = {**bagged.cell_points, **refined.cell_points}
+    notes = bag_notes(bagged, medium=True) + refinement_notes(refined)
+    return refined.characteristics, columns, cell_points, bagged.base_points, notes
 
 
 def fit_card(
@@ -530,7 +581,6 @@ def fit_card(
     quick_rounds: int | None = None,
     refine_rows: int = REFINE_ROWS,
     ranks: Mapping[str, ValueRanks] | None = None,
-    bag: bool = True,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
@@ -572,7 +622,9 @@ def fit_card(
     final = [binned[kept[i]] for i in idx]
     base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
-    if params.refine and quick_rounds is None and bag and BAG_SMALL and bagged_size(y.size, int(y.sum())):
+    full = params.refine and quick_rounds is None  # the card itself, not a search's fold card
+    medium = None
+    if full and BAG_SMALL and bagged_size(y.size, int(y.sum())):
         if progress is not None:
             progress(f"{name}: bagging points")
         card = with_left_out(out_chars, final, binned, kept, params)
@@ -581,62 +633,38 @@ def fit_card(
             out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
             base = bagged.base_points
         notes += bag_notes(bagged)
-    elif (
-        params.refine
-        and quick_rounds is None
-        and bag
-        and BAG_MEDIUM
-        and medium_size(y.size, int(y.sum()), BAG_MEDIUM_ROWS)
-    ):
-        if progress is not None:
-            progress(f"{name}: bagging refined points")
-        card = with_left_out(out_chars, final, binned, kept, params)
-        bagged = bag_card(
-            name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows=refine_rows
-        )
-        if bagged.bags:
-            out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
-            base = bagged.base_points
-            if BAG_MEDIUM_MODE in ("after", "after_left"):
-                n_bagged = len(out_chars)
-                if BAG_MEDIUM_MODE == "after_left":  # what neither card nor bags kept, from zero points
-                    have = {c.name for c in out_chars}
-                    extra = [k for k, c in enumerate(card[0]) if c.name not in have]
-                    out_chars = out_chars + [card[0][k] for k in extra]
-                    final = final + [card[1][k] for k in extra]
-                trends = [params.trend_of(c.name) for c in final]
-                refined = refine_card(
-                    out_chars, final, y, base, params.scaling, params.woe_prior, trends, params.max_bins,
-                    None, refine_rows, n_bagged if len(final) > n_bagged else None, cell_points,
-                )  # fmt: skip
-                refined, final = without_unmoved(refined, final, n_bagged)
-                out_chars = refined.characteristics
-                cell_points = {**cell_points, **refined.cell_points}
-                notes += refinement_notes(refined)
-        notes += bag_notes(bagged)
-    elif params.refine:
-        if progress is not None:
-            progress(f"{name}: refining points")
-        columns = final
-        if quick_rounds is None:
-            out_chars, columns = with_left_out(out_chars, final, binned, kept, params)
-        trends = [params.trend_of(c.name) for c in columns]
-        refined = refine_card(
-            out_chars,
-            columns,
-            y,
-            base,
-            params.scaling,
-            params.woe_prior,
-            trends,
-            params.max_bins,
-            quick_rounds,
-            refine_rows,
-            len(final),
-        )
-        refined, final = without_unmoved(refined, columns, len(final))
-        out_chars, cell_points = refined.characteristics, refined.cell_points
-        notes += refinement_notes(refined)
+    else:
+        if full and BAG_MEDIUM and medium_size(y.size, int(y.sum())):
+            if progress is not None:
+                progress(f"{name}: bagging and refining points")
+            card = with_left_out(out_chars, final, binned, kept, params)
+            medium = bag_medium(name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows)
+        if medium is not None:
+            out_chars, final, cell_points, base, medium_notes = medium
+            notes += medium_notes
+        elif params.refine:
+            if progress is not None:
+                progress(f"{name}: refining points")
+            columns = final
+            if quick_rounds is None:
+                out_chars, columns = with_left_out(out_chars, final, binned, kept, params)
+            trends = [params.trend_of(c.name) for c in columns]
+            refined = refine_card(
+                out_chars,
+                columns,
+                y,
+                base,
+                params.scaling,
+                params.woe_prior,
+                trends,
+                params.max_bins,
+                quick_rounds,
+                refine_rows,
+                len(final),
+            )
+            refined, final = without_unmoved(refined, columns, len(final))
+            out_chars, cell_points = refined.characteristics, refined.cell_points
+            notes += refinement_notes(refined)
     raw = np.full(y.size, base, dtype=np.int64)
     for k, (c, ch) in enumerate(zip(final, out_chars, strict=True)):
         if k in cell_points:
