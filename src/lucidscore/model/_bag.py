@@ -107,13 +107,13 @@ def bag_notes(bagged: Bagged, medium: bool = False) -> list[str]:
     if not bagged.bags:
         return []
     why = (
-        f"then refined (a card of {MIN_ROWS:,} to {MEDIUM_ROWS - 1:,} rows)"
+        f", then refined (a card of {MIN_ROWS:,} to {MEDIUM_ROWS - 1:,} rows)"
         if medium
-        else f"(a card of fewer than {MIN_ROWS:,} rows is bagged instead of refined)"
+        else f" (a card of fewer than {MIN_ROWS:,} rows is bagged instead of refined)"
     )
     notes = [
         f"points of {len(bagged.cell_points)} characteristic(s) averaged over {bagged.bags} bootstrap "
-        f"cards {why}"
+        f"cards{why}"
     ]
     if bagged.added:
         notes.append(
