@@ -26,6 +26,7 @@ from lucidscore.artifact import (
     category_values,
 )
 from lucidscore.errors import InputError
+from lucidscore.model import _refine
 from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size, medium_size
 from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
@@ -38,7 +39,6 @@ from lucidscore.model._refine import (
     REFINED_BINS_PER_BIN,
     refinable,
     refine_card,
-    refine_sample,
     refinement_notes,
     sample_positions,
     without_unmoved,
@@ -550,7 +550,7 @@ def bag_medium(
     n_bagged = len(bagged.characteristics)
     take = sample_positions(y.size, refine_rows)
     cells = [c if take is None else np.asarray(c)[take] for c in _row_cells(columns, y.size, cells_of)]
-    refined = refine_sample(
+    refined = _refine.refine_sample(  # through the module: tests count the rows it reads
         chars,
         columns,
         cells,
