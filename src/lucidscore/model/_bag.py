@@ -25,6 +25,9 @@ declared one keeps the card's points, so reasons and advice keep their declared 
 characteristic the card left out joins only if the bags' mean gives it points somewhere. Deterministic:
 the bootstrap samples come from fixed seeds. Both engines call ``bag_sample`` on the same rows in the same
 order (the Spark engine collects a small segment's rows; they are fewer than ``_refine.MIN_ROWS``).
+
+Medium cards (``MIN_ROWS`` to ``MEDIUM_ROWS`` rows, ``_card.BAG_MEDIUM`` bags) are bagged the same way with
+fewer bags, then refined once from the bagged cells' points (``_card.bag_medium``, docs/model.md 7c).
 """
 
 from __future__ import annotations

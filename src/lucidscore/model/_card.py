@@ -413,13 +413,13 @@ def with_left_out(
 # Cards of fewer than ``_refine.MIN_ROWS`` rows, which refinement leaves as they are, are bagged when the fit
 # refines (``_bag``; docs/model.md 7c). False: such cards keep their own points (as before 2026-12-06).
 BAG_SMALL = True
-# Cards of at least ``_refine.MIN_ROWS`` and fewer than ``BAG_MEDIUM_ROWS`` rows are, when the fit refines,
+# Cards of at least ``_refine.MIN_ROWS`` and fewer than ``_bag.MEDIUM_ROWS`` rows are, when the fit refines,
 # the average of ``BAG_MEDIUM`` unrefined cards fitted on bootstrap samples of their rows, read on the card's
 # cells as small cards are, then refined once on that average (``bag_medium``; docs/model.md 7c). On the
 # 2x4-fold cross-validation inside the training parts, simulated 0.71819 -> 0.71945 (8 of 8 folds higher;
 # bootstrap seed 1: 0.71927), Taiwan 0.78007 -> 0.78031 (seed 1: 0.78004); 4 / 16 / 32 bags: simulated
 # 0.71932 / 0.71957 / 0.71912 (BENCHMARKS.md, "Bagged medium cards"). 0: off (as before 2026-12-06).
-# Bounded by rows (``_bag.MEDIUM_ROWS``): a card of 100,000 rows or more is refined as before.
+# A card of 100,000 rows or more is refined as before (a 1,000,000-row fit does not change).
 BAG_MEDIUM = 8
 # The finer categorical binning bagging reads (``finer_categories``): bins of at least this share of rows.
 BAG_CATEGORY_SHARE = 0.005
