@@ -1,6 +1,8 @@
 """Bagged small cards (issue 14, ``model/_bag.py``): a card of fewer than ``MIN_ROWS`` rows, which
 refinement leaves as it is, is the average of bootstrap cards on its finest cells; the model file stays a
-points card, declared characteristics keep the card's points."""
+points card, declared characteristics keep the card's points. Medium cards (``MIN_ROWS`` to
+``_bag.MEDIUM_ROWS`` rows) are the average of ``_card.BAG_MEDIUM`` bootstrap cards, refined once
+(``_card.bag_medium``)."""
 
 from __future__ import annotations
 
@@ -122,7 +124,7 @@ def test_bagging_is_deterministic_and_only_below_the_minimum_rows() -> None:
     a, b = _fit(small).artifact_, _fit(small).artifact_
     assert a.segments == b.segments
     big = credit_table(MIN_ROWS, seed=5)
-    assert not any("bootstrap cards" in note for note in _fit(big).artifact_.training["notes"])
+    assert not any("instead of refined" in note for note in _fit(big).artifact_.training["notes"])
     assert not any(
         "bootstrap cards" in note for note in _fit(small, refine=False).artifact_.training["notes"]
     )
@@ -133,3 +135,96 @@ def test_a_bootstrap_sample_keeps_row_order_and_draws_with_replacement() -> None
     assert pos.size == 1000 and np.all(np.diff(pos) >= 0)
     assert np.unique(pos).size < 1000  # some rows drawn twice (about 63% distinct)
     assert not np.array_equal(pos, _bag.bootstrap(1000, 4))
+
+
+def _medium_gains(monkeypatch: pytest.MonkeyPatch, only_first: bool) -> npt.NDArray[np.float64]:
+    """Fresh-row AUC of the bagged-then-refined medium card minus the refined card's, on 5 tables of
+    4,000 rows."""
+    fresh = weak_effects(20_000, 999, only_first=only_first)
+    gains = []
+    for seed in range(5):
+        train = weak_effects(4000, seed, only_first=only_first)
+        monkeypatch.setattr(_card, "BAG_MEDIUM", 0)
+        single = _auc(_fit(train), fresh)
+        monkeypatch.setattr(_card, "BAG_MEDIUM", 8)
+        gains.append(_auc(_fit(train), fresh) - single)
+    return np.asarray(gains)
+
+
+def test_bagging_a_medium_card_with_real_effects_gains_fresh_row_auc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many weak effects on 4,000 rows (a refined card): averaging 8 bootstrap cards before refining ranks
+    fresh rows better than refining the one card, by more than two standard errors of the mean gain over
+    five tables (measured over 8 tables: +0.0034, se 0.0005, every table higher)."""
+    gains = _medium_gains(monkeypatch, only_first=False)
+    se = gains.std(ddof=1) / np.sqrt(gains.size)
+    assert gains.mean() > 2 * se, gains
+
+
+def test_bagging_a_medium_card_does_no_harm_on_noise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One real effect and eight columns of noise on 4,000 rows: the bagged and refined card does not
+    rank fresh rows worse than the refined card, within two standard errors (measured over 8 tables:
+    +0.0040, se 0.0021)."""
+    gains = _medium_gains(monkeypatch, only_first=True)
+    se = gains.std(ddof=1) / np.sqrt(gains.size)
+    assert gains.mean() > -2 * se, gains
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(MIN_ROWS, 5000), max_bins=st.integers(2, 8))
+def test_a_bagged_medium_card_is_a_points_card_whose_scores_are_the_training_scores(
+    seed: int, n: int, max_bins: int
+) -> None:
+    """As for small cards: the training scores (metrics) are the model file's scores of the same rows,
+    bins count every row, neighbouring interval bins differ in points, at most twice ``max_bins``
+    interval bins; the notes say the bags were averaged, then refined."""
+    table = credit_table(n, seed=seed)
+    card = _fit(table, special_values=[-8], max_bins=max_bins)
+    art = card.artifact_
+    scores = card.score_table(table.drop(columns=["bad"]))["score"].to_numpy()
+    expected = discrimination(table["bad"].to_numpy(np.int8), scores)
+    assert art.training["metrics"] == {f"train_{k}": v for k, v in expected.items()}
+    assert any("bootstrap cards, then refined" in note for note in art.training["notes"])
+    for ch in art.segments[0].characteristics:
+        assert sum(b.count for b in ch.bins) == n
+        intervals = [b for b in ch.bins if b.kind == "interval"]
+        assert all(a.points != b.points for a, b in itertools.pairwise(intervals))
+        assert len(intervals) <= REFINED_BINS_PER_BIN * max_bins
+
+
+def test_a_medium_cards_declared_characteristics_keep_the_cards_points(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A declared characteristic, or one with a declared trend, keeps the card's own points (neither
+    averaged nor refined), so its reasons and advice keep their direction; others move."""
+    train = credit_table(3000, seed=3)
+    declared = {
+        "utilisation": FeatureMeta(
+            "utilisation", "fulfilment_capacity", "Share of the limit used", advice="lower"
+        )
+    }
+    for params in ({"feature_meta": declared}, {"monotonic_trend": {"utilisation": "descending"}}):
+        bagged = _fit(train, special_values=[-8], **params).artifact_.segments[0]
+        unrefined = _fit(train, special_values=[-8], refine=False, **params).artifact_.segments[0]
+        util = next(c for c in bagged.characteristics if c.name == "utilisation")
+        assert util == next(c for c in unrefined.characteristics if c.name == "utilisation")
+        late = next(c for c in bagged.characteristics if c.name == "months_late")
+        assert late != next(c for c in unrefined.characteristics if c.name == "months_late")
+
+
+def test_medium_bagging_is_deterministic_and_bounded_by_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same rows give the same card; a card of ``MEDIUM_ROWS`` rows or more is refined as before
+    (the bound, lowered here so as not to fit 100,000 rows), and so is every card with ``BAG_MEDIUM`` 0."""
+    table = credit_table(3000, seed=7)
+    a, b = _fit(table).artifact_, _fit(table).artifact_
+    assert a.segments == b.segments
+    assert any("bootstrap cards, then refined" in note for note in a.training["notes"])
+    monkeypatch.setattr(_bag, "MEDIUM_ROWS", 3000)
+    bounded = _fit(table).artifact_
+    monkeypatch.setattr(_bag, "MEDIUM_ROWS", 100_000)
+    monkeypatch.setattr(_card, "BAG_MEDIUM", 0)
+    off = _fit(table).artifact_
+    assert bounded.segments == off.segments
+    assert not any("bootstrap cards" in note for note in bounded.training["notes"])
+    assert any("refined on their pre-bins" in note for note in bounded.training["notes"])

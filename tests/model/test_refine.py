@@ -268,17 +268,20 @@ def test_cards_of_one_model_share_the_rows_refinement_reads(monkeypatch: pytest.
     assert _fit(table, segment_rule=rule).artifact_.segments == two.segments
 
 
+@pytest.mark.parametrize("bag_medium", [0, 8])
 def test_refinement_adds_a_characteristic_selection_left_out_and_it_carries_to_fresh_rows(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, bag_medium: int
 ) -> None:
     """A characteristic below the IV threshold whose effect given the card held-out rows support joins
-    the card from zero points (docs/model.md 7b); one with no effect does not."""
+    the card from zero points (docs/model.md 7b); one with no effect does not. The same with the card
+    bagged first (``_card.BAG_MEDIUM``, 7c), where bootstrap cards that keep it may add it instead."""
+    monkeypatch.setattr(_card, "BAG_MEDIUM", bag_medium)
     train, fresh = weak_effect(20_000, 1), weak_effect(50_000, 2)
     card = _fit(train)
     notes = card.artifact_.training["notes"]
     assert any(n.startswith("segment default: weak: IV") and n.endswith("dropped") for n in notes), notes
     assert "weak" in _names(card) and "noise" not in _names(card)
-    assert any("refinement added weak (left out by selection)" in n for n in notes)
+    assert "weak" in _added(notes)
     weak = next(c for c in card.artifact_.segments[0].characteristics if c.name == "weak")
     assert weak.coefficient == 0.0 and len({b.points for b in weak.bins}) > 1
     monkeypatch.setattr(_card, "REFINE_LEFT_OUT", False)
@@ -288,10 +291,12 @@ def test_refinement_adds_a_characteristic_selection_left_out_and_it_carries_to_f
 
 
 def _added(notes: list[str]) -> set[str]:
+    """The characteristics selection left out that refinement or bagging (docs/model.md 7c) added."""
     out: set[str] = set()
     for note in notes:
-        if "refinement added " in note:
-            out |= set(note.split("refinement added ", 1)[1].split(" (left out", 1)[0].split(", "))
+        for how in ("refinement added ", "bagging added "):
+            if how in note:
+                out |= set(note.split(how, 1)[1].split(" (left out", 1)[0].split(", "))
     return out
 
 
@@ -301,9 +306,9 @@ def test_only_undeclared_characteristics_selection_left_out_join_never_the_sign_
     seed: int, n: int
 ) -> None:
     """Every characteristic of a refined card was kept by the regression, or left out by selection and
-    added by refinement (named in a note, with points that move); never one the sign rule dropped (its
-    effect given the card would reward risk), never a declared one, and the model file is what it
-    scores (the training metrics are the file's)."""
+    added by refinement or (a medium card, bagged first) by bagging (named in a note, with points that
+    move); never one the sign rule dropped (its effect given the card would reward risk), never a
+    declared one, and the model file is what it scores (the training metrics are the file's)."""
     table = credit_table(n, seed=seed)
     rng = np.random.default_rng(seed)
     table.insert(1, "late2", table["months_late"] + rng.poisson(1.0, n))  # a suppressor of months_late

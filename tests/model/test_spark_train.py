@@ -77,9 +77,12 @@ def _schema(frame: pd.DataFrame) -> Any:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_one_card_equal_local(spark: Any, seed: int) -> None:
+    """A 3,000-row card is a medium card (``_card.bag_medium``): Spark collects its rows in row order,
+    averages the same bootstrap cards and refines the average on the same rows, to the same model file."""
     frame = table(seed, 3000)
     params = {"special_values": [-9.0], "segment_search": False, "shape_search": False}
     local, remote = both(spark, frame, **params)
+    assert any("bootstrap cards, then refined" in n for n in local.training["notes"]), local.training
     assert comparable(remote) == comparable(local)
 
 
@@ -169,10 +172,17 @@ def test_shared_refinement_rows_and_screened_signs_equal_local(
     assert comparable(remote) == comparable(local)
 
 
-def test_left_out_characteristics_refinement_adds_equal_local(spark: Any) -> None:
+@pytest.mark.parametrize("bag_medium", [0, 8])
+def test_left_out_characteristics_refinement_adds_equal_local(
+    spark: Any, monkeypatch: pytest.MonkeyPatch, bag_medium: int
+) -> None:
     """Refinement starts from the card and the characteristics selection left out, and adds those that
     held-out rows support (``_card.with_left_out``, ``_refine.held_out_gains``): Spark bins, collects and
-    adds the same ones, to the same model file."""
+    adds the same ones, to the same model file. The same for the card bagged first
+    (``_card.BAG_MEDIUM``), where bagging or the refinement after it adds them."""
+    from lucidscore.model import _card
+
+    monkeypatch.setattr(_card, "BAG_MEDIUM", bag_medium)
     frame = table(4, 6000)
     rng = np.random.default_rng(104)
     weak = rng.normal(0.0, 1.0, len(frame))
@@ -180,7 +190,7 @@ def test_left_out_characteristics_refinement_adds_equal_local(spark: Any) -> Non
     extra = rng.random(len(frame)) < 0.04 * (weak > 0.5)  # a real effect below the IV threshold
     frame["bad"] = np.maximum(frame["bad"].to_numpy(), extra.astype(np.int64))
     local, remote = both(spark, frame, special_values=[-9.0], segment_search=False, shape_search=False)
-    assert any("refinement added weak (left out by selection)" in n for n in local.training["notes"])
+    assert any("added weak (left out" in n for n in local.training["notes"]), local.training["notes"]
     assert comparable(remote) == comparable(local)
 
 

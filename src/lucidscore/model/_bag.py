@@ -25,6 +25,9 @@ declared one keeps the card's points, so reasons and advice keep their declared 
 characteristic the card left out joins only if the bags' mean gives it points somewhere. Deterministic:
 the bootstrap samples come from fixed seeds. Both engines call ``bag_sample`` on the same rows in the same
 order (the Spark engine collects a small segment's rows; they are fewer than ``_refine.MIN_ROWS``).
+
+Medium cards (``MIN_ROWS`` to ``MEDIUM_ROWS`` rows, ``_card.BAG_MEDIUM`` bags) are bagged the same way with
+fewer bags, then refined once from the bagged cells' points (``_card.bag_medium``, docs/model.md 7c).
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ from lucidscore.model._refine import MIN_ROWS, _refined_characteristic, refinabl
 # (BENCHMARKS.md, "Bagged small cards"). About 17 ms of CPU a bag on German's 525-row fold cards.
 BAGS = 100
 SEED = 0
+# Cards of at least ``MIN_ROWS`` and fewer than this many rows are bagged, then refined, when
+# ``_card.BAG_MEDIUM`` is not 0 (``_card.bag_medium``): a bound by rows, so that no card of a
+# 1,000,000-row fit (the segment search keeps 15% a side) changes, and the Spark engine collects at most
+# this many rows of a card.
+MEDIUM_ROWS = 100_000
 
 
 def bagged_size(n_rows: int, n_bad: int) -> bool:
@@ -59,6 +67,16 @@ def bagged_size(n_rows: int, n_bad: int) -> bool:
     (True, False, False)
     """
     return 0 < n_bad < n_rows < MIN_ROWS
+
+
+def medium_size(n_rows: int, n_bad: int) -> bool:
+    """Whether a card of ``n_rows`` rows, ``n_bad`` of them bad, is bagged, then refined
+    (``_card.bag_medium``): at least ``MIN_ROWS`` and fewer than ``MEDIUM_ROWS`` rows, both classes present.
+
+    >>> medium_size(500, 100), medium_size(5000, 100), medium_size(10**6, 10**5), medium_size(5000, 0)
+    (False, True, False, False)
+    """
+    return MIN_ROWS <= n_rows < MEDIUM_ROWS and 0 < n_bad < n_rows
 
 
 FitBag = Callable[[npt.NDArray[np.int64]], Segment]
@@ -87,13 +105,18 @@ def bootstrap(n: int, b: int) -> npt.NDArray[np.int64]:
     return np.sort(np.random.default_rng([SEED, b]).integers(0, n, n)).astype(np.int64)
 
 
-def bag_notes(bagged: Bagged) -> list[str]:
-    """The training notes on a bagged card."""
+def bag_notes(bagged: Bagged, medium: bool = False) -> list[str]:
+    """The training notes on a bagged card (``medium``: one refined after bagging, ``_card.bag_medium``)."""
     if not bagged.bags:
         return []
+    why = (
+        f", then refined (a card of {MIN_ROWS:,} to {MEDIUM_ROWS - 1:,} rows)"
+        if medium
+        else f" (a card of fewer than {MIN_ROWS:,} rows is bagged instead of refined)"
+    )
     notes = [
         f"points of {len(bagged.cell_points)} characteristic(s) averaged over {bagged.bags} bootstrap "
-        "cards (a card of fewer than 2,000 rows is bagged instead of refined)"
+        f"cards{why}"
     ]
     if bagged.added:
         notes.append(
@@ -114,6 +137,7 @@ def bag_sample(
     trends: Sequence[str],
     max_bins: int,
     fit_bag: FitBag,
+    n_bags: int = 0,
 ) -> Bagged:
     """The bagged card (module docstring). ``chars``/``columns``: the card's characteristics and their
     binnings followed by those selection left out at zero points (``_card.with_left_out``), of which the
@@ -138,7 +162,7 @@ def bag_sample(
 
     # The bags are independent fits: two at a time (the kernels release the GIL); averaged in bag order.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        fitted = [seg for seg in pool.map(one, range(BAGS)) if seg is not None]
+        fitted = [seg for seg in pool.map(one, range(n_bags or BAGS)) if seg is not None]
     bags = len(fitted)
     base_sum = float(sum(seg.base_points for seg in fitted))
     for seg in fitted:

@@ -26,7 +26,8 @@ from lucidscore.artifact import (
     category_values,
 )
 from lucidscore.errors import InputError
-from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size
+from lucidscore.model import _refine
+from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size, medium_size
 from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
@@ -39,6 +40,7 @@ from lucidscore.model._refine import (
     refinable,
     refine_card,
     refinement_notes,
+    sample_positions,
     without_unmoved,
 )
 from lucidscore.model._selection import select_characteristics, woe_correlation
@@ -411,6 +413,14 @@ def with_left_out(
 # Cards of fewer than ``_refine.MIN_ROWS`` rows, which refinement leaves as they are, are bagged when the fit
 # refines (``_bag``; docs/model.md 7c). False: such cards keep their own points (as before 2026-12-06).
 BAG_SMALL = True
+# Cards of at least ``_refine.MIN_ROWS`` and fewer than ``_bag.MEDIUM_ROWS`` rows are, when the fit refines,
+# the average of ``BAG_MEDIUM`` unrefined cards fitted on bootstrap samples of their rows, read on the card's
+# cells as small cards are, then refined once on that average (``bag_medium``; docs/model.md 7c). On the
+# 2x4-fold cross-validation inside the training parts, simulated 0.71819 -> 0.71945 (8 of 8 folds higher;
+# bootstrap seed 1: 0.71927), Taiwan 0.78007 -> 0.78031 (seed 1: 0.78004); 4 / 16 / 32 bags: simulated
+# 0.71932 / 0.71957 / 0.71912 (BENCHMARKS.md, "Bagged medium cards"). 0: off (as before 2026-12-06).
+# A card of 100,000 rows or more is refined as before (a 1,000,000-row fit does not change).
+BAG_MEDIUM = 8
 # The finer categorical binning bagging reads (``finer_categories``): bins of at least this share of rows.
 BAG_CATEGORY_SHARE = 0.005
 
@@ -471,24 +481,22 @@ def bag_card(
     card: tuple[list[Characteristic], list[BinnedColumn]],
     n_card: int,
     cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
+    n_bags: int = 0,
 ) -> Bagged:
     """A small card's bagged points (``_bag``), both engines: ``card`` is the card followed by what
     selection left out (``with_left_out``), the first ``n_card`` the card's; ``frame``/``rows``/``y`` its
     rows, as for ``fit_card``; ``cells_of`` each row's cell of a binning that has no row codes (the Spark
-    engine counts cells only)."""
+    engine counts cells only); ``n_bags``: bags averaged (0: ``_bag.BAGS``)."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
-        return fit_card(
-            name, condition, frame, y[pos], kinds, unrefined, rows=pos if rows is None else rows[pos]
-        )[0]
+        at = pos if rows is None else rows[pos]
+        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at)[0]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
-    cells = [
-        c.fine_codes if c.fine_codes.size == y.size or cells_of is None else cells_of(c) for c in card[1]
-    ]
+    cells = _row_cells(card[1], y.size, cells_of)
     return bag_sample(
         *card,
         n_card,
@@ -500,7 +508,65 @@ def bag_card(
         [params.trend_of(c.name) for c in card[1]],
         params.max_bins,
         fit_bag,
+        n_bags,
     )
+
+
+def _row_cells(
+    columns: Sequence[BinnedColumn],
+    n: int,
+    cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None,
+) -> list[npt.NDArray[np.integer[Any]]]:
+    """Each column's cell of every row: its row codes, or (a Spark binning: counts only) ``cells_of``."""
+    return [c.fine_codes if c.fine_codes.size == n or cells_of is None else cells_of(c) for c in columns]
+
+
+def bag_medium(
+    name: str,
+    condition: Condition | None,
+    frame: Columns,
+    y: npt.NDArray[np.int8],
+    kinds: dict[str, Kind],
+    params: ScorecardParams,
+    rows: npt.NDArray[np.int64] | None,
+    card: tuple[list[Characteristic], list[BinnedColumn]],
+    n_card: int,
+    refine_rows: int,
+    cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
+) -> tuple[list[Characteristic], list[BinnedColumn], dict[int, npt.NDArray[np.int64]], int, list[str]] | None:
+    """A medium card (``BAG_MEDIUM``), both engines: the average of ``BAG_MEDIUM`` unrefined bootstrap
+    cards (``bag_card``), refined once on all its rows (at most ``refine_rows``, as ``refine_card`` reads
+    them) together with what neither the card nor the bags kept, from zero points (joining where held-out
+    rows support it, as in refinement). Its characteristics, their binnings, each refined or averaged
+    one's points per cell (by position), the base points and the notes; None if no bag could be fitted
+    (the card is then refined as usual). Arguments as for ``bag_card``."""
+    bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, n_card, cells_of, BAG_MEDIUM)
+    if not bagged.bags:
+        return None
+    have = {c.name for c in bagged.characteristics}
+    extra = [k for k, c in enumerate(card[0]) if c.name not in have]
+    chars = bagged.characteristics + [card[0][k] for k in extra]
+    columns = bagged.columns + [card[1][k] for k in extra]
+    n_bagged = len(bagged.characteristics)
+    take = sample_positions(y.size, refine_rows)
+    cells = [c if take is None else np.asarray(c)[take] for c in _row_cells(columns, y.size, cells_of)]
+    refined = _refine.refine_sample(  # through the module: tests count the rows it reads
+        chars,
+        columns,
+        cells,
+        y if take is None else y[take],
+        bagged.base_points,
+        params.scaling,
+        params.woe_prior,
+        [params.trend_of(c.name) for c in columns],
+        params.max_bins,
+        added_from=n_bagged if extra else None,
+        start=bagged.cell_points,
+    )
+    refined, columns = without_unmoved(refined, columns, n_bagged)
+    cell_points = {**bagged.cell_points, **refined.cell_points}
+    notes = bag_notes(bagged, medium=True) + refinement_notes(refined)
+    return refined.characteristics, columns, cell_points, bagged.base_points, notes
 
 
 def fit_card(
@@ -556,7 +622,9 @@ def fit_card(
     final = [binned[kept[i]] for i in idx]
     base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
-    if params.refine and quick_rounds is None and BAG_SMALL and bagged_size(y.size, int(y.sum())):
+    full = params.refine and quick_rounds is None  # the card itself, not a search's fold card
+    medium = None
+    if full and BAG_SMALL and bagged_size(y.size, int(y.sum())):
         if progress is not None:
             progress(f"{name}: bagging points")
         card = with_left_out(out_chars, final, binned, kept, params)
@@ -565,29 +633,38 @@ def fit_card(
             out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
             base = bagged.base_points
         notes += bag_notes(bagged)
-    elif params.refine:
-        if progress is not None:
-            progress(f"{name}: refining points")
-        columns = final
-        if quick_rounds is None:
-            out_chars, columns = with_left_out(out_chars, final, binned, kept, params)
-        trends = [params.trend_of(c.name) for c in columns]
-        refined = refine_card(
-            out_chars,
-            columns,
-            y,
-            base,
-            params.scaling,
-            params.woe_prior,
-            trends,
-            params.max_bins,
-            quick_rounds,
-            refine_rows,
-            len(final),
-        )
-        refined, final = without_unmoved(refined, columns, len(final))
-        out_chars, cell_points = refined.characteristics, refined.cell_points
-        notes += refinement_notes(refined)
+    else:
+        if full and BAG_MEDIUM and medium_size(y.size, int(y.sum())):
+            if progress is not None:
+                progress(f"{name}: bagging and refining points")
+            card = with_left_out(out_chars, final, binned, kept, params)
+            medium = bag_medium(name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows)
+        if medium is not None:
+            out_chars, final, cell_points, base, medium_notes = medium
+            notes += medium_notes
+        elif params.refine:
+            if progress is not None:
+                progress(f"{name}: refining points")
+            columns = final
+            if quick_rounds is None:
+                out_chars, columns = with_left_out(out_chars, final, binned, kept, params)
+            trends = [params.trend_of(c.name) for c in columns]
+            refined = refine_card(
+                out_chars,
+                columns,
+                y,
+                base,
+                params.scaling,
+                params.woe_prior,
+                trends,
+                params.max_bins,
+                quick_rounds,
+                refine_rows,
+                len(final),
+            )
+            refined, final = without_unmoved(refined, columns, len(final))
+            out_chars, cell_points = refined.characteristics, refined.cell_points
+            notes += refinement_notes(refined)
     raw = np.full(y.size, base, dtype=np.int64)
     for k, (c, ch) in enumerate(zip(final, out_chars, strict=True)):
         if k in cell_points:

@@ -358,6 +358,7 @@ def refine_card(
     quick_rounds: int | None = None,
     limit: int = REFINE_ROWS,
     added_from: int | None = None,
+    start: dict[int, npt.NDArray[np.int64]] | None = None,
 ) -> Refined:
     """The card's characteristics with refined points (module docstring); ``columns`` are their
     binnings with each training row's cell, ``y`` the segment's training targets, aligned with them.
@@ -369,8 +370,9 @@ def refine_card(
     cells = [col.fine_codes if take is None else col.fine_codes[take] for col in columns]
     ys = y if take is None else y[take]
     return refine_sample(
-        chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, quick_rounds, added_from
-    )
+        chars, columns, cells, ys, base_points, scaling, woe_prior, trends, max_bins, quick_rounds,
+        added_from, start,
+    )  # fmt: skip
 
 
 def refine_sample(
@@ -385,6 +387,7 @@ def refine_sample(
     max_bins: int,
     quick_rounds: int | None = None,
     added_from: int | None = None,
+    start: dict[int, npt.NDArray[np.int64]] | None = None,
 ) -> Refined:
     """``refine_card`` from the rows ``sample_positions`` picks (each characteristic's cell of each, and
     their targets) and the columns' per-cell counts of all the segment's rows (``fine_counts``,
@@ -398,9 +401,9 @@ def refine_sample(
     if not todo or n_rows < MIN_ROWS or ys.min() == ys.max():
         return Refined(chars, [], [], {})
     points = np.full(ys.size, float(base_points), dtype=np.float64)
-    for ch, col, cell in zip(chars, columns, cells, strict=True):
-        bin_points = np.array([b.points for b in ch.bins], dtype=np.float64)
-        points += bin_points[col.fine_bin[np.asarray(cell, dtype=np.int64)]]
+    own = _own_points(chars, columns, start)
+    for k, cell in enumerate(cells):
+        points += own[k][np.asarray(cell, dtype=np.int64)]
     es = (scaling.offset - points) / scaling.factor
     todo, bags, correction, cell_start = _boost(todo, columns, cells, ys, es, quick_rounds)
     if added_from is not None and quick_rounds is None and todo[-1] >= added_from:
@@ -424,9 +427,24 @@ def refine_sample(
     for j, k in enumerate(todo):
         delta = correction[cell_start[j] : cell_start[j + 1]]
         out[k], cell_points[k] = _refined_characteristic(
-            chars[k], columns[k], delta, scaling, totals, prior, max_bins
+            chars[k], columns[k], delta, scaling, totals, prior, max_bins, own[k]
         )
     return Refined(out, [r for _, r in bags], [chars[k].name for k in todo], cell_points)
+
+
+def _own_points(
+    chars: Sequence[Characteristic],
+    columns: Sequence[BinnedColumn],
+    start: dict[int, npt.NDArray[np.int64]] | None,
+) -> list[npt.NDArray[np.float64]]:
+    """Each characteristic's points per cell: ``start[k]`` where given (a bagged card's cells), else its
+    bin's points."""
+    return [
+        np.asarray(start[k], np.float64)
+        if start is not None and k in start
+        else np.array([b.points for b in ch.bins], dtype=np.float64)[col.fine_bin]
+        for k, (ch, col) in enumerate(zip(chars, columns, strict=True))
+    ]
 
 
 def _codes(
@@ -539,11 +557,14 @@ def _refined_characteristic(
     totals: tuple[float, float],
     prior: float,
     max_bins: int,
+    own: npt.NDArray[np.float64] | None = None,
 ) -> tuple[Characteristic, npt.NDArray[np.int64]]:
-    """``ch`` with each cell's points corrected by ``delta`` (log-odds of bad), equal neighbours merged."""
+    """``ch`` with each cell's points (``own``; None: its bin's) corrected by ``delta`` (log-odds of
+    bad), equal neighbours merged."""
     counts, bads = col.fine_counts, col.fine_bads
-    bin_points = np.array([b.points for b in ch.bins], dtype=np.int64)
-    exact = bin_points[col.fine_bin] - scaling.factor * delta
+    if own is None:
+        own = np.array([b.points for b in ch.bins], dtype=np.float64)[col.fine_bin]
+    exact = own - scaling.factor * delta
     cell_points = np.rint(exact).astype(np.int64)
     if ch.dtype == "numeric":  # at most REFINED_BINS_PER_BIN * max_bins interval bins (docs/model.md 7b)
         first = 1 + col.fine_specials.size

@@ -49,7 +49,7 @@ from lucidscore.artifact import (
 )
 from lucidscore.errors import InputError
 from lucidscore.model import _card
-from lucidscore.model._bag import bag_notes, bagged_size
+from lucidscore.model._bag import bag_notes, bagged_size, medium_size
 from lucidscore.model._binning import (
     SAMPLE_ROWS,
     BinnedColumn,
@@ -59,7 +59,14 @@ from lucidscore.model._binning import (
     cells_from_value_counts,
     prebin_edges_from_counts,
 )
-from lucidscore.model._card import bag_card, card_points, model_columns, sign_safe_fit, with_left_out
+from lucidscore.model._card import (
+    bag_card,
+    bag_medium,
+    card_points,
+    model_columns,
+    sign_safe_fit,
+    with_left_out,
+)
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
 from lucidscore.model._interactions import segment_interactions
@@ -685,12 +692,22 @@ def fit_card_spark(
     notes += reg_notes
     final = [binned[kept[i]] for i in idx]
     base, _, chars = card_points(name, final, tables, intercept, coef, params)
-    if params.refine and _card.BAG_SMALL and bagged_size(n_rows, y_bad):
+    small = params.refine and _card.BAG_SMALL and bagged_size(n_rows, y_bad)
+    medium = None
+    if params.refine and not small and _card.BAG_MEDIUM and medium_size(n_rows, y_bad):
+        card = with_left_out(chars, final, binned, kept, params)
+        medium = _bag_medium(
+            rows, n_rows, card, len(final), alias, coders, kinds, params, progress, name, condition, limit
+        )
+    if small:
         card = with_left_out(chars, final, binned, kept, params)
         chars, base, bagging = _bag(
             rows, n_rows, card, len(final), base, alias, coders, kinds, params, progress, name, condition
         )
         notes += bagging
+    elif medium is not None:
+        chars, base, medium_notes = medium
+        notes += medium_notes
     elif params.refine:
         card = with_left_out(chars, final, binned, kept, params)
         chars, refine_notes = _refine(
@@ -783,6 +800,42 @@ def _bag(
     if not bagged.bags:
         return card[0][:n_card], base, bag_notes(bagged)
     return bagged.characteristics, bagged.base_points, bag_notes(bagged)
+
+
+def _bag_medium(
+    rows: Any,
+    n_rows: int,
+    card: tuple[list[Characteristic], list[BinnedColumn]],
+    n_card: int,
+    alias: dict[str, str],
+    coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]],
+    kinds: dict[str, Kind],
+    params: ScorecardParams,
+    progress: Progress | None,
+    name: str,
+    condition: Condition | None,
+    limit: int,
+) -> tuple[list[Characteristic], int, list[str]] | None:
+    """``_card.fit_card``'s bagging of a medium card: its rows (fewer than ``_bag.MEDIUM_ROWS``) collected
+    in row order with every model column, then ``_card.bag_medium`` on them, as locally; None where no
+    bag could be fitted (the card is then refined as usual)."""
+    _note(progress, f"{name}: bagging and refining points")
+    sample = _sample(rows, n_rows, [alias[c] for c in kinds], n_rows)
+    local = _local_frame(sample, {c: alias[c] for c in kinds})
+    ys = sample[Y].to_numpy(dtype=np.int8)
+
+    def cells_of(col: BinnedColumn) -> npt.NDArray[np.int64]:
+        if col.dtype == "numeric":
+            return _cells(local[col.name], col.fine_edges, col.fine_specials)
+        return coders[col.name](local[col.name]).astype(np.int64)
+
+    medium = bag_medium(
+        name, condition, model_columns(local, kinds), ys, kinds, params, None, card, n_card, limit, cells_of
+    )
+    if medium is None:
+        return None
+    chars, _, _, base, notes = medium
+    return chars, base, notes
 
 
 def _sample(rows: Any, n_rows: int, columns: list[str], limit: int = REFINE_ROWS) -> pd.DataFrame:
