@@ -87,6 +87,17 @@ class BinnedColumn:
     fine_bads: npt.NDArray[np.int64] = field(
         default_factory=lambda: np.empty(0, np.int64), compare=False, repr=False
     )
+    # A categorical column's distinct categories (sorted) with their row and bad counts, before rare ones
+    # are pooled and runs merged: what its binning is found from (``_selection.chance_iv`` redraws them).
+    category_names: npt.NDArray[np.str_] = field(
+        default_factory=lambda: np.empty(0, np.str_), compare=False, repr=False
+    )
+    category_counts: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.empty(0), compare=False, repr=False
+    )
+    category_bads: npt.NDArray[np.float64] = field(
+        default_factory=lambda: np.empty(0), compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)
@@ -560,4 +571,5 @@ def bin_categorical_from_counts(
     col.fine_bin = np.arange(len(bins), dtype=np.int16)
     col.fine_counts = np.array([b.count for b in bins], dtype=np.int64)
     col.fine_bads = np.array([b.bad_count for b in bins], dtype=np.int64)
+    col.category_names, col.category_counts, col.category_bads = cats, n, nb
     return col, code_of

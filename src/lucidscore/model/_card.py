@@ -43,7 +43,7 @@ from lucidscore.model._refine import (
     sample_positions,
     without_unmoved,
 )
-from lucidscore.model._selection import select_characteristics, woe_correlation
+from lucidscore.model._selection import chance_levels, select_characteristics, woe_correlation
 
 Progress = Callable[[str], None]
 
@@ -79,6 +79,35 @@ def model_columns(frame: pd.DataFrame, kinds: dict[str, Kind]) -> dict[str, Colu
     return {c: _numeric_array(frame[c]) if k == "numeric" else frame[c] for c, k in kinds.items()}
 
 
+def binning_options(name: str, params: ScorecardParams) -> BinningOptions:
+    """The options a column is binned with (both engines)."""
+    return BinningOptions(
+        trend=params.trend_of(name),
+        min_bin_share=params.min_bin_share,
+        max_bins=params.max_bins,
+        n_prebins=params.n_prebins,
+        special_values=params.special_values,
+        woe_prior=params.woe_prior,
+    )
+
+
+def chance_of(
+    binned: Mapping[str, BinnedColumn], params: ScorecardParams, left_out: bool
+) -> dict[str, float]:
+    """Each binned column's chance level (``_selection.chance_iv``) when ``CHANCE_SELECTION`` is on, else
+    0.0: of the columns at or above ``iv_threshold`` (selection drops the others anyway), and with
+    ``left_out`` (the card's refinement or bagging will start from what selection left out) of all."""
+    if not CHANCE_SELECTION:
+        return dict.fromkeys(binned, 0.0)
+    todo = {n: c for n, c in binned.items() if left_out or c.iv >= params.iv_threshold}
+    return {**dict.fromkeys(binned, 0.0), **chance_levels(todo, lambda name: binning_options(name, params))}
+
+
+# Selection drops a characteristic whose IV is within chance for its binning on the card's rows
+# (``_selection.chance_iv``), and refinement and bagging never add one back (``with_left_out``).
+CHANCE_SELECTION = True
+
+
 def _bin_column(
     name: str,
     values: Column,
@@ -90,14 +119,7 @@ def _bin_column(
 ) -> BinnedColumn | str:
     """The column's binning on ``rows`` (None: all), or the reason it is skipped; ``ranks``: the
     numeric column's ``value_ranks``, if known."""
-    opts = BinningOptions(
-        trend=params.trend_of(name),
-        min_bin_share=params.min_bin_share,
-        max_bins=params.max_bins,
-        n_prebins=params.n_prebins,
-        special_values=params.special_values,
-        woe_prior=params.woe_prior,
-    )
+    opts = binning_options(name, params)
     if kind == "numeric":
         x = values if isinstance(values, np.ndarray) else numeric_column(values)
         where = rows if rows is not None else np.empty(0, dtype=np.int64)
@@ -397,15 +419,17 @@ def with_left_out(
     binned: Mapping[str, BinnedColumn],
     kept: Sequence[str],
     params: ScorecardParams,
+    chance: Mapping[str, float] | None = None,
 ) -> tuple[list[Characteristic], list[BinnedColumn]]:
     """The card's characteristics and their binnings, followed (``REFINE_LEFT_OUT``) by those selection
     left out, in column order, at zero points: what refinement starts from (both engines). The sign
     rule's drops (kept by selection, dropped by the regression) stay out: their WOE effect given the card
-    would reward risk."""
+    would reward risk; so do the columns whose IV is within chance (``chance``, from ``chance_of``)."""
     if not REFINE_LEFT_OUT:
         return chars, final
     chosen = set(kept)
-    extra = [col for n, col in binned.items() if n not in chosen]
+    level = chance or {}
+    extra = [col for n, col in binned.items() if n not in chosen and col.iv > level.get(n, 0.0)]
     zero = [_characteristic(c, params, 0.0, [0] * len(c.bins)) for c in extra]
     return chars + zero, final + extra
 
@@ -605,12 +629,14 @@ def fit_card(
         progress(f"{name}: selecting characteristics")
     strong = [n for n, col in binned.items() if col.iv >= params.iv_threshold]
     corr = woe_correlation(strong, [tables[n] for n in strong], [binned[n].codes for n in strong])
+    chance = chance_of(binned, params, params.refine and quick_rounds is None)
     kept, sel_notes = select_characteristics(
         {n: c.iv for n, c in binned.items()},
         corr,
         iv_threshold=params.iv_threshold,
         max_correlation=params.max_correlation,
         max_characteristics=params.max_characteristics,
+        chance=chance,
     )
     notes += sel_notes
     if progress is not None:
@@ -627,7 +653,7 @@ def fit_card(
     if full and BAG_SMALL and bagged_size(y.size, int(y.sum())):
         if progress is not None:
             progress(f"{name}: bagging points")
-        card = with_left_out(out_chars, final, binned, kept, params)
+        card = with_left_out(out_chars, final, binned, kept, params, chance)
         bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, len(final))
         if bagged.bags:
             out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
@@ -637,7 +663,7 @@ def fit_card(
         if full and BAG_MEDIUM and medium_size(y.size, int(y.sum())):
             if progress is not None:
                 progress(f"{name}: bagging and refining points")
-            card = with_left_out(out_chars, final, binned, kept, params)
+            card = with_left_out(out_chars, final, binned, kept, params, chance)
             medium = bag_medium(name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows)
         if medium is not None:
             out_chars, final, cell_points, base, medium_notes = medium
@@ -647,7 +673,7 @@ def fit_card(
                 progress(f"{name}: refining points")
             columns = final
             if quick_rounds is None:
-                out_chars, columns = with_left_out(out_chars, final, binned, kept, params)
+                out_chars, columns = with_left_out(out_chars, final, binned, kept, params, chance)
             trends = [params.trend_of(c.name) for c in columns]
             refined = refine_card(
                 out_chars,

@@ -1,13 +1,31 @@
-"""Characteristic selection: information value threshold, then a correlation filter on WOE."""
+"""Characteristic selection: information value threshold and chance level, then a correlation filter on
+WOE."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from lucidscore.model._binning import (
+    BinnedColumn,
+    BinningOptions,
+    bin_categorical_from_counts,
+    bin_numeric_from_cells,
+)
+
+# The chance level of a characteristic's IV (``chance_iv``): the CHANCE_LEVEL quantile of the IV its own
+# binning reaches on its own cells when the target has no effect at all, from CHANCE_DRAWS redraws of the
+# bads over the cells (a scaled chi-square matched to their mean and variance gives the quantile). A fixed
+# threshold is not size-aware: the chance IV of a column of k cells at n rows grows like (k - 1) / n, so
+# on 5,000 rows a 30-category column with no effect reached IV 0.023-0.037 and entered every card
+# (benchmarks/bench_shapes.py, BENCHMARKS.md "Tables shaped like other public credit data").
+CHANCE_LEVEL = 0.5
+CHANCE_DRAWS = 24
+CHANCE_SEED = 0
 CHUNK_ROWS = 1 << 18  # rows per block when accumulating the WOE cross-products
 SAMPLE_ROWS = 100_000  # correlations come from an evenly strided sample of at most this many rows
 
@@ -51,8 +69,10 @@ def select_characteristics(
     iv_threshold: float = 0.02,
     max_correlation: float = 0.8,
     max_characteristics: int | None = None,
+    chance: Mapping[str, float] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Keep characteristics by IV, dropping the lower-IV one of each pair with |r| > ``max_correlation``.
+    """Keep characteristics by IV, dropping the lower-IV one of each pair with |r| > ``max_correlation``;
+    ``chance``: each one's chance level (``chance_iv``), an IV no higher than which is dropped too.
 
     Returns the kept names (highest IV first) and one note per dropped characteristic.
 
@@ -69,6 +89,12 @@ def select_characteristics(
         if iv[name] < iv_threshold:
             notes.append(f"{name}: IV {iv[name]:.4f} < {iv_threshold:g}; dropped")
             continue
+        if chance is not None and iv[name] <= chance.get(name, 0.0):
+            notes.append(
+                f"{name}: IV {iv[name]:.4f} is within chance (with no effect at all, its binning of these "
+                f"rows would reach {chance[name]:.4f} {1 - CHANCE_LEVEL:.0%} of the time); dropped"
+            )
+            continue
         if max_characteristics is not None and len(kept) >= max_characteristics:
             notes.append(f"{name}: beyond max_characteristics={max_characteristics}; dropped")
             continue
@@ -83,3 +109,80 @@ def select_characteristics(
                 continue
         kept.append(name)
     return kept, notes
+
+
+def _chi2_quantile(df: float, level: float) -> float:
+    """The ``level`` quantile of chi-square(df) by the Wilson-Hilferty cube (within 1% from df 3; the
+    stdlib's normal quantile spares importing scipy.stats).
+
+    >>> round(_chi2_quantile(29.0, 0.99), 1)
+    49.6
+    """
+    z = statistics.NormalDist().inv_cdf(level)
+    c = 2.0 / (9.0 * df)
+    return float(df * (1.0 - c + z * np.sqrt(c)) ** 3)
+
+
+def chance_iv(
+    col: BinnedColumn, opts: BinningOptions, level: float | None = None, draws: int | None = None
+) -> float:
+    """The IV ``col``'s binning reaches by chance: its ``level`` quantile when the target has no effect,
+    found by redrawing the bads over the column's cells (numeric: missing, special values, pre-bins;
+    categorical: missing and each category) as a multivariate hypergeometric draw (seeded:
+    ``CHANCE_SEED``), binning each draw as the column was binned (``opts``), and matching a scaled
+    chi-square to the draws' mean and variance. From counts only, so every engine finds the same.
+
+    Returns 0.0 without drawing where ``col.iv`` exceeds twice the ``level`` quantile of chi-square(cells
+    - 1) / (N r (1 - r)), which bounds the IV of any merge of the cells by chance (N rows at bad rate r):
+    large tables and strong columns cost nothing.
+
+    >>> from lucidscore.model._binning import bin_categorical
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.choice([f"c{i}" for i in range(30)], 2000).astype(object)
+    >>> col = bin_categorical("noise", x, (rng.random(2000) < 0.2).astype(np.int8), BinningOptions())
+    >>> col.iv < chance_iv(col, BinningOptions(), level=0.99)  # no effect: within chance
+    True
+    """
+    level = CHANCE_LEVEL if level is None else level
+    draws = CHANCE_DRAWS if draws is None else draws
+    if col.dtype == "numeric":
+        counts = col.fine_counts.astype(np.int64)
+        bads = col.fine_bads.astype(np.int64)
+    else:
+        counts = np.concatenate([[col.bins[0].count], col.category_counts]).round().astype(np.int64)
+        bads = np.concatenate([[col.bins[0].bad_count], col.category_bads]).round().astype(np.int64)
+    n, total_bad = int(counts.sum()), int(bads.sum())
+    cells = int(np.count_nonzero(counts))
+    if cells < 2 or total_bad in (0, n):
+        return 0.0
+    weight = total_bad * (n - total_bad) / n  # N r (1 - r)
+    if col.iv > 2.0 * _chi2_quantile(cells - 1.0, level) / weight:
+        return 0.0
+    rng = np.random.default_rng(CHANCE_SEED)
+    ivs = np.empty(draws)
+    for d in range(draws):
+        drawn = rng.multivariate_hypergeometric(counts, total_bad)
+        if col.dtype == "numeric":
+            ivs[d] = bin_numeric_from_cells(col.name, col.fine_edges, counts, drawn, opts)[0].iv
+        else:
+            ivs[d] = bin_categorical_from_counts(
+                col.name,
+                col.category_names,
+                col.category_counts,
+                drawn[1:].astype(np.float64),
+                int(counts[0]),
+                int(drawn[0]),
+                opts,
+            )[0].iv
+    mean, var = float(ivs.mean()), float(ivs.var(ddof=1))
+    if mean <= 0.0 or var <= 0.0:
+        return float(ivs.max())
+    df = 2.0 * mean * mean / var
+    return float(var / (2.0 * mean) * _chi2_quantile(df, level))
+
+
+def chance_levels(
+    binned: Mapping[str, BinnedColumn], options: Callable[[str], BinningOptions]
+) -> dict[str, float]:
+    """``chance_iv`` of every binned column (``options``: each column's binning options)."""
+    return {name: chance_iv(col, options(name)) for name, col in binned.items()}

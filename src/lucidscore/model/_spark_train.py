@@ -63,6 +63,7 @@ from lucidscore.model._card import (
     bag_card,
     bag_medium,
     card_points,
+    chance_of,
     model_columns,
     sign_safe_fit,
     with_left_out,
@@ -673,12 +674,14 @@ def fit_card_spark(
     corr = _weighted_correlation(
         strong, [tables[c] for c in strong], corr_codes[:, [names.index(c) for c in strong]], corr_w
     )
+    chance = chance_of({c: binned[c] for c in names}, params, params.refine)
     kept, sel_notes = select_characteristics(
         {c: binned[c].iv for c in names},
         corr,
         iv_threshold=params.iv_threshold,
         max_correlation=params.max_correlation,
         max_characteristics=params.max_characteristics,
+        chance=chance,
     )
     notes += sel_notes
     _note(progress, f"{name}: logistic regression on WOE")
@@ -695,12 +698,12 @@ def fit_card_spark(
     small = params.refine and _card.BAG_SMALL and bagged_size(n_rows, y_bad)
     medium = None
     if params.refine and not small and _card.BAG_MEDIUM and medium_size(n_rows, y_bad):
-        card = with_left_out(chars, final, binned, kept, params)
+        card = with_left_out(chars, final, binned, kept, params, chance)
         medium = _bag_medium(
             rows, n_rows, card, len(final), alias, coders, kinds, params, progress, name, condition, limit
         )
     if small:
-        card = with_left_out(chars, final, binned, kept, params)
+        card = with_left_out(chars, final, binned, kept, params, chance)
         chars, base, bagging = _bag(
             rows, n_rows, card, len(final), base, alias, coders, kinds, params, progress, name, condition
         )
@@ -709,7 +712,7 @@ def fit_card_spark(
         chars, base, medium_notes = medium
         notes += medium_notes
     elif params.refine:
-        card = with_left_out(chars, final, binned, kept, params)
+        card = with_left_out(chars, final, binned, kept, params, chance)
         chars, refine_notes = _refine(
             rows, n_rows, card, len(final), base, alias, coders, params, progress, name, limit
         )
