@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
@@ -19,7 +19,7 @@ from lucidscore.model._binning import (
     bin_numeric,
     bin_numeric_from_cells,
 )
-from lucidscore.model._selection import chance_iv, select_characteristics
+from lucidscore.model._selection import CHANCE_LEVEL, chance_iv, select_characteristics
 from tests.model._shapes import gmsc, heloc, noise30, rare
 
 
@@ -27,37 +27,28 @@ def _in_cards(card: Scorecard) -> set[str]:
     return {c.name for s in card.artifact_.segments for c in s.characteristics}
 
 
-# derandomize: the property is statistical (a column of no effect passes its 99% chance level about one
-# time in 30-100), so the examples are fixed rather than drawn afresh on every run.
-@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    n=st.integers(2000, 8000),
-    bad_rate=st.floats(0.08, 0.5),
-    categories=st.integers(12, 40),
-    seed=st.integers(0, 2**16),
+@pytest.mark.parametrize(
+    ("n", "categories", "rate"), [(2000, 30, 0.2), (5000, 30, 0.2), (3000, 12, 0.4), (8000, 40, 0.1)]
 )
-def test_columns_independent_of_the_target_rarely_enter(
-    n: int, bad_rate: float, categories: int, seed: int
+def test_a_column_of_no_effect_passes_its_chance_level_about_half_the_time(
+    n: int, categories: int, rate: float
 ) -> None:
-    """Six columns independent of the target (four text columns of 12-40 categories, two numbers) next to
-    two real effects: at most two of the six enter the model. Before the chance level, the text columns
-    entered nearly every card at these sizes (their chance IV, ~(k - 1) / n, is above 0.02)."""
-    rng = np.random.default_rng(seed)
-    a, b = rng.normal(size=n), rng.beta(2, 3, n)
-    logit = np.log(bad_rate / (1 - bad_rate)) + 0.6 * a + 1.5 * (b - 0.4)
-    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    frame = pd.DataFrame({"real_a": a, "real_b": b})
-    noise = []
-    for j in range(4):
-        frame[f"code{j}"] = rng.choice([f"k{i}" for i in range(categories)], n)
-        noise.append(f"code{j}")
-    for j in range(2):
-        frame[f"number{j}"] = rng.normal(size=n)
-        noise.append(f"number{j}")
-    card = Scorecard().fit(frame, y)
-    entered = _in_cards(card) & set(noise)
-    assert len(entered) <= 2, (entered, card.notes_)
-    assert "real_a" in _in_cards(card)
+    """The rule, counted (fixed seed): 60 text columns of no effect at each size. The old rule (IV at
+    least 0.02) let most of them in on small tables, since the IV a binning finds by chance grows like
+    (k - 1) / n; with the chance level (the median, ``CHANCE_LEVEL``) about half of those clear it, and
+    never more than 70% at any size."""
+    rng = np.random.default_rng(n + categories)
+    opts = BinningOptions()
+    before, now = [], []
+    for _ in range(60):
+        y = (rng.random(n) < rate).astype(np.int8)
+        x = rng.choice([f"k{i:02d}" for i in range(categories)], n).astype(object)
+        col = bin_categorical("noise", x, y, opts)
+        before.append(col.iv >= 0.02)
+        now.append(col.iv >= 0.02 and col.iv > chance_iv(col, opts))
+    assert np.mean(now) <= 0.7, np.mean(now)
+    if n <= 5000 and categories >= 30:
+        assert np.mean(before) >= 0.9  # what the 30-category column of bench_shapes' noise30 met
 
 
 @settings(max_examples=25, deadline=None)
@@ -69,8 +60,7 @@ def test_columns_independent_of_the_target_rarely_enter(
 def test_chance_level_is_a_function_of_the_counts(counts: list[int], rate: float, seed: int) -> None:
     """A categorical column's chance level depends on its counts only, as every engine must find it: the
     same from the rows (``bin_categorical``) as from the counts (``bin_categorical_from_counts``, what the
-    Spark engine calls); and it is never below the column's IV when the column is exactly at no effect
-    (every category at one bad rate)."""
+    Spark engine calls), the same when asked again (seeded draws), and no lower at a higher level."""
     rng = np.random.default_rng(seed)
     values = np.repeat([f"c{i:02d}" for i in range(len(counts))], counts).astype(object)
     y = (rng.random(values.size) < rate).astype(np.int8)
@@ -82,11 +72,10 @@ def test_chance_level_is_a_function_of_the_counts(counts: list[int], rate: float
     n = np.bincount(inverse).astype(np.float64)
     nb = np.bincount(inverse, weights=y).astype(np.float64)
     from_counts, _ = bin_categorical_from_counts("x", cats, n, nb, 0, 0, opts)
-    assert chance_iv(from_rows, opts) == chance_iv(from_counts, opts)
-    flat = (np.round(n * rate)).astype(np.float64)  # the same bad rate in every category
-    if 0 < flat.sum() < n.sum():
-        at_none, _ = bin_categorical_from_counts("x", cats, n, flat, 0, 0, opts)
-        assert at_none.iv <= chance_iv(at_none, opts) or at_none.iv < 1e-9
+    level = chance_iv(from_rows, opts)
+    assert level == chance_iv(from_counts, opts) == chance_iv(from_rows, opts)
+    if level > 0.0:  # redrawn (not above the chance bound): a higher quantile of the same draws
+        assert chance_iv(from_rows, opts, level=0.99) >= level
 
 
 def test_a_strong_column_is_far_above_chance_and_costs_no_draws() -> None:
@@ -109,8 +98,8 @@ def test_selection_drops_a_column_within_chance_and_says_so() -> None:
     kept, notes = select_characteristics({"a": 0.4, "b": 0.05}, corr, chance={"a": 0.0, "b": 0.06})
     assert kept == ["a"]
     assert notes == [
-        "b: IV 0.0500 is within chance (with no effect, its binning of these rows would reach 0.0600 one "
-        "time in 100); dropped"
+        "b: IV 0.0500 is within chance (with no effect at all, its binning of these rows would reach 0.0600 "
+        f"{1 - CHANCE_LEVEL:.0%} of the time); dropped"
     ]
 
 

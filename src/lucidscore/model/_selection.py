@@ -24,7 +24,7 @@ from lucidscore.model._binning import (
 # on 5,000 rows a 30-category column with no effect reached IV 0.023-0.037 and entered every card
 # (benchmarks/bench_shapes.py, BENCHMARKS.md "Tables shaped like other public credit data").
 CHANCE_LEVEL = 0.5
-CHANCE_DRAWS = 24
+CHANCE_DRAWS = 12
 CHANCE_SEED = 0
 CHUNK_ROWS = 1 << 18  # rows per block when accumulating the WOE cross-products
 SAMPLE_ROWS = 100_000  # correlations come from an evenly strided sample of at most this many rows
