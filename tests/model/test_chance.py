@@ -177,3 +177,19 @@ def test_rare_two_percent_bad_rate_keeps_most_unrelated_columns_out() -> None:
     assert len(_in_cards(card) & {f"unrelated{j}" for j in range(4)}) <= 2, card.notes_
     fresh, logit = rare(100_000, 10_001)
     assert _fresh_auc(card, fresh) > float(roc_auc_score(fresh["bad"], logit)) - 0.02
+
+
+def test_a_card_the_threshold_fills_is_not_emptied_by_the_chance_level() -> None:
+    """On a table of a few dozen rows every IV is within chance: the highest one above the threshold is
+    kept (with a note saying so), so the fit still gives a card; with one column above its chance level,
+    only the rule decides."""
+    corr = pd.DataFrame(0.0, index=list("abc"), columns=list("abc"))
+    iv = {"a": 0.30, "b": 0.20, "c": 0.01}
+    kept, notes = select_characteristics(iv, corr, chance={"a": 0.4, "b": 0.5, "c": 0.0})
+    assert kept == ["a"]
+    assert any(n.startswith("a: IV 0.3000 is within chance") and "kept all the same" in n for n in notes)
+    assert any(n.startswith("b: IV 0.2000 is within chance") and n.endswith("dropped") for n in notes)
+    kept, notes = select_characteristics(iv, corr, chance={"a": 0.4, "b": 0.1, "c": 0.0})
+    assert kept == ["b"] and not any("kept all the same" in n for n in notes)
+    kept, _ = select_characteristics({"c": 0.01}, corr.loc[["c"], ["c"]], chance={"c": 0.0})
+    assert kept == []  # below the threshold: nothing to keep

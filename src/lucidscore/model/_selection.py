@@ -72,7 +72,10 @@ def select_characteristics(
     chance: Mapping[str, float] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Keep characteristics by IV, dropping the lower-IV one of each pair with |r| > ``max_correlation``;
-    ``chance``: each one's chance level (``chance_iv``), an IV no higher than which is dropped too.
+    ``chance``: each one's chance level (``chance_iv``), an IV no higher than which is dropped too, except
+    that when no characteristic is left the highest-IV one within chance (above ``iv_threshold``) is kept:
+    the chance level sharpens the threshold, it does not empty a card the threshold fills (a table of a
+    few dozen rows, where every IV is within chance).
 
     Returns the kept names (highest IV first) and one note per dropped characteristic.
 
@@ -85,11 +88,13 @@ def select_characteristics(
     matrix = correlation.to_numpy()  # positional lookups: label indexing costs a millisecond each
     notes: list[str] = []
     kept: list[str] = []
+    within: list[tuple[str, int]] = []  # dropped as within chance, and where its note is
     for name in ranked:
         if iv[name] < iv_threshold:
             notes.append(f"{name}: IV {iv[name]:.4f} < {iv_threshold:g}; dropped")
             continue
         if chance is not None and iv[name] <= chance.get(name, 0.0):
+            within.append((name, len(notes)))
             notes.append(
                 f"{name}: IV {iv[name]:.4f} is within chance (with no effect at all, its binning of these "
                 f"rows would reach {chance[name]:.4f} {1 - CHANCE_LEVEL:.0%} of the time); dropped"
@@ -108,6 +113,12 @@ def select_characteristics(
                 )
                 continue
         kept.append(name)
+    if not kept and within:
+        name, at = within[0]
+        kept.append(name)
+        notes[at] = notes[at].replace(
+            "; dropped", "; kept all the same, as the highest IV: no characteristic is above its chance level"
+        )
     return kept, notes
 
 
