@@ -53,7 +53,6 @@ from lucidscore.model._bag import bag_notes, bagged_size, medium_size
 from lucidscore.model._binning import (
     SAMPLE_ROWS,
     BinnedColumn,
-    BinningOptions,
     bin_categorical_from_counts,
     bin_numeric_from_cells,
     cells_from_value_counts,
@@ -62,6 +61,7 @@ from lucidscore.model._binning import (
 from lucidscore.model._card import (
     bag_card,
     bag_medium,
+    binning_options,
     card_points,
     chance_of,
     model_columns,
@@ -358,17 +358,6 @@ def _plan(
     return plan, prepared_plan
 
 
-def _options(name: str, p: ScorecardParams) -> BinningOptions:
-    return BinningOptions(
-        trend=p.trend_of(name),
-        min_bin_share=p.min_bin_share,
-        max_bins=p.max_bins,
-        n_prebins=p.n_prebins,
-        special_values=p.special_values,
-        woe_prior=p.woe_prior,
-    )
-
-
 def _stacked_counts(rows: Any, names: list[str], alias: dict[str, str], numeric: bool) -> pd.DataFrame:
     """(j, v, n, b): row and bad counts per distinct value of each of ``names``, in one ``groupBy``
     (numbers: NaN and null both as missing, shown as NaN; text: None missing)."""
@@ -464,14 +453,14 @@ def _bin_large_numeric(
         if missing == 0 and lo == hi:
             out[c] = f"{c}: constant ({float(lo):g} on every row); skipped"
             continue
-        specials = np.array(sorted(set(_options(c, p).special_values)), dtype=np.float64)
+        specials = np.array(sorted(set(binning_options(c, p).special_values)), dtype=np.float64)
         part = sample[sample["j"] == j]
         raw = part["v"].to_numpy(dtype=np.float64, na_value=np.nan)
         order = np.argsort(raw, kind="stable")
         ev: npt.NDArray[np.float64] = raw[order]
         en: npt.NDArray[np.int64] = part["n"].to_numpy(dtype=np.int64)[order]
         plain = ~np.isnan(ev) & ~np.isin(ev, specials)
-        edges_of[c] = prebin_edges_from_counts(ev[plain], en[plain], _options(c, p).n_prebins)
+        edges_of[c] = prebin_edges_from_counts(ev[plain], en[plain], binning_options(c, p).n_prebins)
         specials_of[c] = specials
     binned = list(edges_of)
     if binned:
@@ -508,7 +497,7 @@ def _bin_large_numeric(
                 where, weights=part["b"].fillna(0).to_numpy(dtype=np.float64), minlength=size
             )
             binned_col, lut = bin_numeric_from_cells(
-                c, edges_of[c], cell_rows.astype(np.int64), cell_bads.astype(np.int64), _options(c, p)
+                c, edges_of[c], cell_rows.astype(np.int64), cell_bads.astype(np.int64), binning_options(c, p)
             )
             out[c] = (binned_col, _numeric_coder(edges_of[c], specials_of[c], lut))
     return out
@@ -518,7 +507,7 @@ def _bin_from_counts(
     name: str, kind: Kind, counts: pd.DataFrame, p: ScorecardParams
 ) -> tuple[BinnedColumn, Callable[[pd.Series], npt.NDArray[np.int16]]] | str:
     """The column's binning and a map from its (prepared) values to bin codes, or why it is skipped."""
-    opts = _options(name, p)
+    opts = binning_options(name, p)
     n_rows = int(counts["n"].sum())
     if kind == "numeric":
         raw = counts["v"].to_numpy(dtype=np.float64, na_value=np.nan)
