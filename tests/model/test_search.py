@@ -192,3 +192,42 @@ def test_the_segment_search_on_the_shape_searchs_rows_finds_what_it_finds_alone(
     fewer = {c: k for c, k in kinds.items() if c != "utilisation"}
     other = search_sample(x, y, fewer)
     assert search_segment(x, y, kinds, shape.params, None, shape.baseline, other).gains == alone.gains
+
+
+@pytest.mark.parametrize("table", ["two populations", "additive"])
+def test_card_by_card_scheduling_judges_each_candidate_fold_by_fold(table: str) -> None:
+    """The search runs every fold card as its own task on all cores (``_candidate_gains``); what it finds
+    must be what judging each candidate fold by fold, one card after another, finds: the same gains on
+    the same folds, stopping at the same first fold without a gain, and the same one-card AUCs. The
+    additive table's candidates stop early (at folds 1 and 3), the two populations' go through."""
+    from lucidscore.artifact import condition_mask
+    from lucidscore.model._search import (
+        candidate_splits,
+        fit_card,
+        fold_auc,
+        rule_name,
+        search_sample,
+        unrefined,
+    )
+
+    rows = two_populations(seed=3) if table == "two populations" else credit_table(12000, seed=1)
+    x = rows.drop(columns=["bad"])
+    y = rows["bad"].to_numpy(np.int8)
+    kinds = {c: column_kind(x[c], c) for c in x.columns}
+    p = ScorecardParams()
+    found = search_segment(x, y, kinds, p)
+    s = search_sample(x, y, kinds)
+    base = fit_card("default", None, s.columns, s.y, kinds, unrefined(p), ranks=s.ranks)[0]
+    candidates = candidate_splits(base, s.frame, s.y, p)
+    assert len(candidates) >= 2  # more than one candidate, so the tasks interleave
+    one = [fold_auc(s, k, p, None) for k in range(SEARCH_FOLDS)]
+    assert found.baseline == [v for v in one if v is not None]
+    for cond in candidates:
+        split = (cond, condition_mask(cond, s.frame))
+        expected: list[float] = []
+        for k in range(SEARCH_FOLDS):
+            base, two = one[k], fold_auc(s, k, p, split)
+            if base is None or two is None or two <= base:
+                break
+            expected.append(two - base)
+        assert found.gains[rule_name(cond)] == expected

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -222,6 +222,48 @@ def fold_card(
     return fit_card(name, cond, columns, y, kinds, p, rows=rows, quick_rounds=rounds, ranks=ranks)[0]
 
 
+Part = tuple[str, Condition | None, npt.NDArray[np.int64]]
+
+
+def fold_parts(
+    s: SearchSample, k: int, split: tuple[Condition, npt.NDArray[np.bool_]] | None
+) -> list[Part] | None:
+    """The cards fold ``k`` fits: one on its training rows (``split`` None) or one per side of a split (its
+    condition and which sample rows meet it), each as (name, condition, sample rows); None when a part
+    holds one class only, so no card can be fitted."""
+    train, _ = s.folds[k]
+    parts: list[Part]
+    if split is None:
+        parts = [("default", None, train)]
+    else:
+        cond, inside = split
+        parts = [(rule_name(cond), cond, train[inside[train]]), ("default", None, train[~inside[train]])]
+    for _, _, rows in parts:
+        yy = s.y[rows]
+        if yy.size == 0 or yy.min() == yy.max():
+            return None
+    return parts
+
+
+def part_card(s: SearchSample, part: Part, p: ScorecardParams) -> Segment | None:
+    """The fold card of one part (``fold_parts``); None if it cannot be fitted."""
+    name, cond, rows = part
+    try:
+        return fold_card(name, cond, s.columns, s.y[rows], s.kinds, p, rows, s.ranks)
+    except InputError:
+        return None
+
+
+def held_auc(s: SearchSample, k: int, segments: list[Segment | None]) -> float | None:
+    """The AUC of fold ``k``'s cards on its held-out rows; None if a card could not be fitted."""
+    fitted = [seg for seg in segments if seg is not None]
+    if len(fitted) < len(segments):
+        return None
+    _, held = s.folds[k]
+    held_rows = s.frame.iloc[held].reset_index(drop=True)
+    return discrimination(s.y[held], reference_scores(fitted, held_rows)).get("auc")
+
+
 def fold_auc(
     s: SearchSample,
     k: int,
@@ -231,26 +273,16 @@ def fold_auc(
     """Held-out AUC on fold ``k`` of one card (``split`` None) or of a card per side of a split (its
     condition and which sample rows meet it), fitted on the fold's training rows; None if a card cannot
     be fitted."""
-    train, held = s.folds[k]
-    y = s.y
-    parts: list[tuple[str, Condition | None, npt.NDArray[np.int64]]]
-    if split is None:
-        parts = [("default", None, train)]
-    else:
-        cond, inside = split
-        parts = [(rule_name(cond), cond, train[inside[train]]), ("default", None, train[~inside[train]])]
-    segments: list[Segment] = []
-    for name, c, rows in parts:
-        yy = y[rows]
-        if yy.size == 0 or yy.min() == yy.max():
-            return None
-        try:
-            seg = fold_card(name, c, s.columns, yy, s.kinds, p, rows, s.ranks)
-        except InputError:
+    parts = fold_parts(s, k, split)
+    if parts is None:
+        return None
+    segments: list[Segment | None] = []
+    for part in parts:
+        seg = part_card(s, part, p)
+        if seg is None:
             return None
         segments.append(seg)
-    held_rows = s.frame.iloc[held].reset_index(drop=True)
-    return discrimination(y[held], reference_scores(segments, held_rows)).get("auc")
+    return held_auc(s, k, segments)
 
 
 def search_segment(
@@ -281,36 +313,68 @@ def search_segment(
     if progress is not None:
         progress(f"segment search: {len(candidates)} candidate splits x {SEARCH_FOLDS} folds")
     known = dict(baseline or {})
-
-    def one_card(k: int) -> float | None:
-        return fold_auc(s, k, p, None)
-
-    def gains_of(cond: Condition) -> list[float]:
-        split = (cond, condition_mask(cond, sample))
-        gains: list[float] = []
-        for k in range(SEARCH_FOLDS):  # a candidate stops at its first fold without a gain
-            one, two = one_card_auc[k].result(), fold_auc(s, k, p, split)
-            if one is None or two is None or two <= one:
-                break
-            gains.append(two - one)
-        return gains
-
-    # Candidates are independent: on all cores (the kernels release the GIL). The one-card fits not
-    # known yet are queued first, so a candidate never waits on a fit that has not started.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        one_card_auc: dict[int, Future[float | None]] = {}
-        for k in range(SEARCH_FOLDS):
-            if k in known:
-                one_card_auc[k] = Future()
-                one_card_auc[k].set_result(known[k])
-            else:
-                one_card_auc[k] = pool.submit(one_card, k)
-        found = list(pool.map(gains_of, candidates))
+    found = _candidate_gains(s, p, candidates, known)
     best_gain = MIN_GAIN
-    for cond, gains in zip(candidates, found, strict=True):
+    for cond, gains in zip(candidates, found.gains, strict=True):
         result.gains[rule_name(cond)] = gains
         if len(gains) == SEARCH_FOLDS and float(np.mean(gains)) >= best_gain:
             best_gain = float(np.mean(gains))
             result.chosen = cond
-    result.baseline = [float(v) for f in one_card_auc.values() if (v := f.result()) is not None]
+    result.baseline = [float(v) for v in found.baseline if v is not None]
     return result
+
+
+@dataclass
+class _Found:
+    """Each candidate's AUC gain per fold reached, and the one-card AUC of every fold."""
+
+    gains: list[list[float]]
+    baseline: list[float | None]
+
+
+def _candidate_gains(
+    s: SearchSample, p: ScorecardParams, candidates: list[Condition], known: dict[int, float | None]
+) -> _Found:
+    """Each candidate's gain on each fold it reaches (it stops at its first fold where its two cards do
+    not rank the held-out rows better than one card), as ``search_segment`` reads them.
+
+    Every card of the search is one task on all cores: the one-card fits not known yet first, then each
+    candidate's two side cards of its first fold; when both sides of a fold are in, the fold is judged
+    and, if the candidate goes on, its next fold's cards are queued. Cards, not candidates, are the unit
+    (the kernels release the GIL), so two cores stay busy to the end whatever the number of candidates:
+    with three candidates on two cores the third ran alone, one core idle for a quarter of the search.
+    The cards fitted and the gains are those of judging each candidate fold by fold."""
+    folds = range(SEARCH_FOLDS)
+    splits = [(cond, condition_mask(cond, s.frame)) for cond in candidates]
+    gains: list[list[float]] = [[] for _ in candidates]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        one_card: dict[int, Future[float | None]] = {}
+        for k in folds:
+            if k in known:
+                one_card[k] = Future()
+                one_card[k].set_result(known[k])
+            else:
+                one_card[k] = pool.submit(fold_auc, s, k, p, None)
+        pending: dict[tuple[int, int], list[Future[Segment | None]]] = {}
+
+        def start(i: int, k: int) -> None:
+            parts = fold_parts(s, k, splits[i])
+            if parts is not None:  # a side with one class only: the candidate stops here
+                pending[(i, k)] = [pool.submit(part_card, s, part, p) for part in parts]
+
+        for i in range(len(candidates)):
+            start(i, 0)
+        while pending:
+            wait([f for fs in pending.values() for f in fs if not f.done()], return_when=FIRST_COMPLETED)
+            for (i, k), fs in sorted(pending.items()):
+                if not all(f.done() for f in fs):
+                    continue
+                del pending[(i, k)]
+                one, two = one_card[k].result(), held_auc(s, k, [f.result() for f in fs])
+                if one is None or two is None or two <= one:
+                    continue
+                gains[i].append(two - one)
+                if k + 1 < SEARCH_FOLDS:
+                    start(i, k + 1)
+        baseline = [one_card[k].result() for k in folds]
+    return _Found(gains, baseline)
