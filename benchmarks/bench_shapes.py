@@ -3,7 +3,7 @@ and toad on generated tables whose true logit is known, so that the AUC is measu
 same generator, never on the rows a model was fitted on, and never tuned on.
 
 Command (from the repo root; the anchors run in their own virtualenv, as in bench_fit.py):
-    .venv/bin/python benchmarks/bench_shapes.py [--shapes heloc,gmsc,noise30,rare] [--seeds 1,2,3]
+    .venv/bin/python benchmarks/bench_shapes.py [--shapes heloc,gmsc,noise30,rare,wide] [--seeds 1,2,3]
         [--libs ebm,optbinning,toad] [--fresh 100000] [--reuse-anchors]
     .venv/bin/python benchmarks/bench_shapes.py --lucid-only PARAMS PATCH [--shapes ...] [--seeds ...]
 
@@ -22,6 +22,9 @@ The shapes (each a generator ``make(n, seed) -> (table, true logit)``):
   with none, and five real effects (two monotone, one U-shaped, a 5-category text column, a count).
 - ``rare``: 30,000 rows, ~2% bad: eight weak-to-moderate effects (one with missing values, one a point
   mass at 0) and four columns with no effect.
+- ``wide``: a wide bureau extract: 12,000 rows, ~15% bad, 184 columns: ten real attributes on three
+  latent factors (two 15% missing, one effect with a convex part), 60 proxies correlated with the factors
+  but with no effect of their own, 110 unrelated numeric and count columns and four unrelated codes.
 
 For each shape and seed: ``make(n, seed)`` trains, ``make(fresh, 10_000 + seed)`` is scored. lucidscore is
 fitted with the ``Scorecard`` defaults (as ``lucidscore train`` fits; no declared special values) by
@@ -55,7 +58,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the generators live with the tests
-from tests.model._shapes import Generated, gmsc, heloc, noise30, rare
+from tests.model._shapes import Generated, gmsc, heloc, noise30, rare, wide
 
 import bench_fit as bf
 
@@ -68,6 +71,7 @@ SHAPES: dict[str, tuple[Callable[[int, int], Generated], int, str]] = {
     "gmsc": (gmsc, 150_000, "age"),
     "noise30": (noise30, 5_000, ""),
     "rare": (rare, 30_000, ""),
+    "wide": (wide, 12_000, ""),
 }
 
 

@@ -13,6 +13,9 @@ be drawn (issue 14): the shapes of benchmarks/bench_shapes.py and the tests that
   and five real effects (two monotone, one U-shaped, a 5-category text column, a count).
 - ``rare``: ~2% bad: six effects (one with missing values, one a point mass at 0) and four columns with
   no effect.
+- ``wide``: a wide bureau extract, ~15% bad, 184 columns: ten real attributes driven by three latent
+  factors (two with 15% missing, one effect with a convex part), 60 proxies correlated with the factors
+  but with no effect of their own, 110 unrelated numeric and count columns and four unrelated codes.
 
 Each ``make(n, seed)`` returns the table (target ``bad``, 1 = bad) and each row's true log-odds of bad.
 """
@@ -264,5 +267,36 @@ def rare(n: int, seed: int) -> Generated:
     frame["income"] = np.round(income)
     for j in range(4):
         frame[f"unrelated{j}"] = rng.normal(size=n)
+    frame["bad"] = _draw(logit, rng)
+    return frame, logit
+
+
+def wide(n: int, seed: int) -> Generated:
+    """A wide bureau extract: see the module docstring."""
+    rng = np.random.default_rng(seed)
+    factors = rng.normal(size=(n, 3))  # payment behaviour, indebtedness, file depth
+    effects = np.empty((n, 10))
+    for j in range(10):  # ten real attributes, each on one factor, with noise of its own
+        effects[:, j] = 0.8 * factors[:, j % 3] + 0.6 * rng.normal(size=n)
+    weights = np.array([0.45, 0.35, -0.3, 0.25, 0.2, -0.15, 0.12, 0.1, 0.08, -0.06])
+    logit = effects @ weights + 0.2 * np.maximum(effects[:, 1], 0.0) ** 2
+    logit = _calibrated(logit, 0.15)
+    columns: dict[str, npt.NDArray[np.float64]] = {}
+    for j in range(10):
+        v = np.round(np.exp(0.6 * effects[:, j]) * 100.0, 1) if j % 2 else np.round(effects[:, j], 3)
+        if j in (3, 7):
+            v[rng.random(n) < 0.15] = np.nan  # missing at random
+        columns[f"attr{j:03d}"] = v
+    for j in range(10, 70):  # proxies: noisy copies of the factors, no effect of their own
+        base = factors[:, j % 3] if j % 4 else effects[:, j % 10]
+        columns[f"attr{j:03d}"] = np.round(0.3 * base + rng.normal(size=n), 3)
+    for j in range(70, 180):  # unrelated: numeric, counts and codes
+        if j % 3 == 0:
+            columns[f"attr{j:03d}"] = rng.poisson(1.5, n).astype(float)
+        else:
+            columns[f"attr{j:03d}"] = np.round(rng.normal(size=n), 3)
+    frame = pd.DataFrame(columns)
+    for j in range(4):
+        frame[f"code{j}"] = rng.choice([f"r{i:02d}" for i in range(12 + 6 * j)], n)  # unrelated text
     frame["bad"] = _draw(logit, rng)
     return frame, logit

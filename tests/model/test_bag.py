@@ -228,3 +228,38 @@ def test_medium_bagging_is_deterministic_and_bounded_by_rows(monkeypatch: pytest
     assert bounded.segments == off.segments
     assert not any("bootstrap cards" in note for note in bounded.training["notes"])
     assert any("refined on their pre-bins" in note for note in bounded.training["notes"])
+
+
+def _unrelated_table(n: int, seed: int, unrelated: int = 40) -> pd.DataFrame:
+    """Four real effects and ``unrelated`` numeric columns of no effect (a wide bureau extract's shape)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    logit = -1.4 + x @ np.array([0.6, 0.45, -0.35, 0.25])
+    columns = {f"real{j}": np.round(x[:, j], 3) for j in range(4)}
+    columns |= {f"unrelated{j:02d}": np.round(rng.normal(size=n), 3) for j in range(unrelated)}
+    table = pd.DataFrame(columns)
+    table["bad"] = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(int)
+    return table
+
+
+def test_a_medium_card_joins_a_left_out_column_only_where_most_bags_kept_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wide table of 4,000 rows: the columns of no effect that clear their chance level but not the IV
+    threshold are left out of the card, and a bootstrap sample (its IVs inflated by repeated rows) keeps
+    a few of them by chance. Where any bag was enough (``MEDIUM_JOIN_SHARE`` 0), 25-30 of 60 joined the
+    card (fresh AUC down); with a majority of the 8 bags required, few do, and the real four stay."""
+    table = _unrelated_table(4000, 1, unrelated=60)
+
+    def unrelated_in(card: Scorecard) -> list[str]:
+        names = [c.name for s in card.artifact_.segments for c in s.characteristics]
+        assert {f"real{j}" for j in range(4)} <= set(names)
+        return [n for n in names if n.startswith("unrelated")]
+
+    majority = _fit(table)
+    monkeypatch.setattr(_card, "MEDIUM_JOIN_SHARE", 0.0)
+    any_bag = _fit(table)
+    now, before = unrelated_in(majority), unrelated_in(any_bag)
+    assert len(now) <= 10 and len(before) >= 2 * len(now) + 10, (now, before)
+    fresh = _unrelated_table(20_000, 99, unrelated=60)
+    assert _auc(majority, fresh) > _auc(any_bag, fresh)

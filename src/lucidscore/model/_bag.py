@@ -138,18 +138,21 @@ def bag_sample(
     max_bins: int,
     fit_bag: FitBag,
     n_bags: int = 0,
+    join_share: float = 0.0,
 ) -> Bagged:
     """The bagged card (module docstring). ``chars``/``columns``: the card's characteristics and their
     binnings followed by those selection left out at zero points (``_card.with_left_out``), of which the
     first ``n_card`` are the card's; ``cells`` each one's cell of every row, ``values`` the rows' column
     values and ``ys`` their targets, in row order; ``fit_bag`` fits the card, unrefined, on the given
-    positions of these rows."""
+    positions of these rows; a characteristic the card left out joins only if at least ``join_share`` of
+    the bags kept it (``_card.MEDIUM_JOIN_SHARE``)."""
     n = ys.size
     todo = set(refinable(chars, trends))
     where = {c.name: k for k, c in enumerate(chars)}
     size = [col.fine_counts.size for col in columns]
     counts = [np.bincount(np.asarray(c, np.int64), minlength=m) for c, m in zip(cells, size, strict=True)]
     sums = [np.zeros(m) for m in size]
+    kept_by = np.zeros(len(chars), dtype=np.int64)  # bags that kept each characteristic
 
     def one(b: int) -> Segment | None:
         pos = bootstrap(n, b)
@@ -170,6 +173,7 @@ def bag_sample(
             k = where.get(ch.name)
             if k is None or k not in todo:
                 continue  # declared, or a sign-rule drop of the card: not averaged
+            kept_by[k] += 1
             table = np.asarray([bn.points for bn in ch.bins], dtype=np.float64)
             row_points = table[bin_index(ch, values[ch.name])]
             cell = np.asarray(cells[k], np.int64)
@@ -198,6 +202,8 @@ def bag_sample(
         if k >= n_card:
             if not np.any(per_cell[counts[k] > 0]):
                 continue  # left out of the card, and the bags' mean gives it no points: stays out
+            if kept_by[k] < join_share * bags:
+                continue  # left out of the card, and too few bags kept it: stays out
             added.append(ch.name)
         cell_points[len(out_chars)] = per_cell
         out_chars.append(refined)

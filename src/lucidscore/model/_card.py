@@ -445,6 +445,12 @@ BAG_SMALL = True
 # 0.71932 / 0.71957 / 0.71912 (BENCHMARKS.md, "Bagged medium cards"). 0: off (as before 2026-12-06).
 # A card of 100,000 rows or more is refined as before (a 1,000,000-row fit does not change).
 BAG_MEDIUM = 8
+# A characteristic a medium card left out joins its bagged average only where at least this share of the
+# bags kept it (a majority: stability selection). With any bag enough (0.0, as small cards still are), each
+# unrelated column of a wide table that one bootstrap sample or two happened to keep joined at a fraction
+# of its points: 49 of 200 no-effect columns joined an 8,000-row card (fresh AUC 0.6989 against 0.7100
+# unbagged), and on ``tests/model/_shapes.py``'s ``wide`` (184 columns) 20-37 unrelated ones did.
+MEDIUM_JOIN_SHARE = 0.5
 # The finer categorical binning bagging reads (``finer_categories``): bins of at least this share of rows.
 BAG_CATEGORY_SHARE = 0.005
 
@@ -506,11 +512,13 @@ def bag_card(
     n_card: int,
     cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
     n_bags: int = 0,
+    join_share: float = 0.0,
 ) -> Bagged:
     """A small card's bagged points (``_bag``), both engines: ``card`` is the card followed by what
     selection left out (``with_left_out``), the first ``n_card`` the card's; ``frame``/``rows``/``y`` its
     rows, as for ``fit_card``; ``cells_of`` each row's cell of a binning that has no row codes (the Spark
-    engine counts cells only); ``n_bags``: bags averaged (0: ``_bag.BAGS``)."""
+    engine counts cells only); ``n_bags``: bags averaged (0: ``_bag.BAGS``); ``join_share``: the share of the
+    bags that must keep a characteristic the card left out for it to join (``bag_sample``)."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
 
@@ -533,6 +541,7 @@ def bag_card(
         params.max_bins,
         fit_bag,
         n_bags,
+        join_share,
     )
 
 
@@ -564,7 +573,9 @@ def bag_medium(
     rows support it, as in refinement). Its characteristics, their binnings, each refined or averaged
     one's points per cell (by position), the base points and the notes; None if no bag could be fitted
     (the card is then refined as usual). Arguments as for ``bag_card``."""
-    bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, n_card, cells_of, BAG_MEDIUM)
+    bagged = bag_card(
+        name, condition, frame, y, kinds, params, rows, card, n_card, cells_of, BAG_MEDIUM, MEDIUM_JOIN_SHARE
+    )
     if not bagged.bags:
         return None
     have = {c.name for c in bagged.characteristics}
