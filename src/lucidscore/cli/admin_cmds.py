@@ -22,7 +22,7 @@ from rich.table import Table
 from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
 from lucidscore.cli._operators import OperatorShards, _reason, operator_shards
 from lucidscore.cli._shards import refuse_both, require_db, where
-from lucidscore.errors import InputError
+from lucidscore.errors import InputError, LucidError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -132,7 +132,15 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
             )
         finishing = True  # the same account a previous run claimed and did not make: made now
     with ops.session(target) as session:
-        made = create_account(session, spec, listed=target == 0 and not finishing)
+        try:
+            made = create_account(session, spec, listed=target == 0 and not finishing)
+        except LucidError:
+            raise
+        except Exception as exc:  # the shard refused the write: nothing is committed anywhere yet
+            raise InputError(
+                f"{where(ops.smap.shards[target])}: the account {spec.username} was not created "
+                f"({_reason(exc)}); nothing was written"
+            ) from None
         if target == 0:
             session.commit()  # the account and its listing in one transaction
         else:
@@ -318,6 +326,8 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
                 )
             except InputError as exc:
                 errors.append(exc.message)
+            except Exception as exc:  # the shard refused the write: nothing is committed anywhere yet
+                errors.append(f"{where(ops.smap.shards[i])}: {_reason(exc)}; nothing was created")
         if errors:
             raise InputError("\n".join(errors))
         if claims:
