@@ -6,6 +6,8 @@ that fails on one shard keeps only the secrets of the accounts that exist and is
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from lucidscore.api import Settings, create_app, shard_engines
 from lucidscore.cli import admin_cmds
 from lucidscore.policy import default_catalogue
 from lucidscore.service import Listing, token_shard
+from tests.api.test_sharded_service import ok
 from tests.cli.test_shard_operators_cli import execute, query, urls
 from tests.cli.test_shards_cli import consumers, write_map
 from tests.fixtures.bureau import BureauFiles, Lucid
@@ -25,14 +28,26 @@ from tests.fixtures.bureau import BureauFiles, Lucid
 FAIL_USERS = "CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
 
 
-@pytest.fixture
-def three_shards(tmp_path: Path, lucid: Lucid, bureau_files: BureauFiles) -> Path:
-    """Three initialised SQLite shards holding the bureau's records."""
-    path = write_map(tmp_path, ["sqlite:///s0.db", "sqlite:///s1.db", "sqlite:///s2.db"])
-    assert lucid("shards", "init", str(path))[0] == 0
-    code, _, err = lucid("ingest", str(bureau_files.data), "--shards", str(path))
-    assert code == 0, err
+@pytest.fixture(scope="module")
+def _loaded_once(tmp_path_factory: pytest.TempPathFactory, bureau_files: BureauFiles) -> Path:
+    """Three initialised SQLite shards holding the bureau's records, loaded once for the module."""
+    path = write_map(tmp_path_factory.mktemp("directory-shards"), [f"sqlite:///s{i}.db" for i in range(3)])
+    ok("shards", "init", str(path))
+    ok("ingest", str(bureau_files.data), "--shards", str(path))
     return path
+
+
+@pytest.fixture
+def three_shards(_loaded_once: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the loaded shards (same map, so the same stamps) for one test."""
+    for i in range(3):
+        with (
+            sqlite3.connect(_loaded_once.parent / f"s{i}.db") as src,
+            sqlite3.connect(tmp_path / f"s{i}.db") as dst,
+        ):
+            src.backup(dst)
+    shutil.copy(_loaded_once, tmp_path / "shards.toml")
+    return tmp_path / "shards.toml"
 
 
 @pytest.fixture
@@ -178,3 +193,42 @@ def test_an_import_that_failed_on_one_shard_keeps_only_real_secrets_and_is_finis
         "una": 1,
         "dos": 2,
     }
+
+
+def test_a_model_command_a_shard_refuses_midway_says_where_it_landed_and_running_it_again_finishes_it(
+    three_shards: Path, lucid: Lucid, bureau_files: BureauFiles
+) -> None:
+    m = str(three_shards)
+    s0, s1, s2 = urls(three_shards)
+    model, mid = str(bureau_files.model), bureau_files.model_id
+    count = "SELECT count(*) FROM models"
+    execute(
+        s1,
+        "CREATE TRIGGER fail_models BEFORE INSERT ON models BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+    )
+    code, _, err = lucid("model", "register", model, "--shards", m)
+    assert code != 0 and "shard 1 (sqlite:///" in err and "disk on fire" in err
+    assert f"model {mid}: registered in shard(s) 0, not in shard(s) 1, 2" in err
+    assert f"run the same command again to finish it: lucidscore model register {model} --shards {m}" in err
+    assert [query(u, count) for u in (s0, s1, s2)] == [[(1,)], [(0,)], [(0,)]]
+    execute(s1, "DROP TRIGGER fail_models")
+    code, out, err = lucid("model", "register", model, "--shards", m)
+    assert code == 0, err
+    assert "shard 0: already registered, unchanged" in out and "shard 2: registered" in out
+    assert [query(u, count) for u in (s0, s1, s2)] == [[(1,)], [(1,)], [(1,)]]
+
+    active = "SELECT model_id FROM models WHERE active"
+    execute(
+        s2, "CREATE TRIGGER fail_on BEFORE UPDATE ON models BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+    )
+    code, _, err = lucid("model", "activate", mid, "--shards", m)
+    assert code != 0 and "shard 2 (sqlite:///" in err
+    assert f"model {mid}: active in shard(s) 0, 1, not in shard(s) 2" in err
+    assert f"lucidscore model activate {mid} --shards {m}" in err
+    assert [query(u, active) for u in (s0, s1, s2)] == [[(mid,)], [(mid,)], []]
+    code, _, err = lucid("publish", "--shards", m, "--as-of", "2024-06-30")
+    assert code != 0 and "shard 2" in err  # a half-activated map is not published
+    execute(s2, "DROP TRIGGER fail_on")
+    code, _, err = lucid("model", "activate", mid, "--shards", m)
+    assert code == 0, err
+    assert [query(u, active) for u in (s0, s1, s2)] == [[(mid,)]] * 3
