@@ -137,8 +137,7 @@ class OperatorShards:
         from lucidscore.service import list_account
 
         for c in claims:
-            list_account(session, c.username, c.shard, c.consumer_id)
-        session.flush()
+            list_account(session, c.username, c.shard, c.consumer_id)  # written at the caller's commit
 
     def finish_command(self, listing: Listing) -> str:
         """The command that creates the account a claim without an account stands for."""

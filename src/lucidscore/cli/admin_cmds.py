@@ -142,7 +142,7 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
                 f"({_reason(exc)}); nothing was written"
             ) from None
         if target == 0:
-            session.commit()  # the account and its listing in one transaction
+            _commit_claim(session, [mine])  # the account and its listing in one transaction
         else:
             if not finishing:
                 with ops.session(0) as first:
