@@ -42,6 +42,19 @@ def execute(url: str, *statements: str) -> None:
     engine.dispose()
 
 
+def downgrade_to(url: str, revision: str) -> None:
+    from alembic import command
+
+    from lucidscore.store._migrate import _config
+
+    engine = make_engine(url)
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    engine.dispose()
+
+
 def operator_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return {table: query(url, sql) for table, sql in OPERATOR_QUERIES.items()}
 
@@ -254,11 +267,28 @@ def test_a_postgresql_deployment_is_served_from_its_map(
     key = out.strip().rsplit(" ", 1)[-1]
     assert operator_rows(pg[1]) == operator_rows(pg[0])
     # rows copied with their ids moved each shard's id sequence past them: a plain insert does not collide
-    code, _, err = lucid("admin", "create", "consumer", "kim", "--consumer-id", kim, "--db", pg[1])
+    code, out, err = lucid("admin", "create", "consumer", "kim", "--consumer-id", kim, "--db", pg[1])
     assert code == 0, err
+    kim_password = out.strip().rsplit(" ", 1)[-1]
+    # a deployment of revision 0012 (no account directory): the service's start migrates every shard
+    # (each lists its own accounts) and gathers shard 1's listings into shard 0's
+    for url in pg:
+        downgrade_to(url, "0012_shard_identity")
+    assert query(
+        pg[0], "SELECT count(*) FROM information_schema.tables WHERE table_name = 'account_directory'"
+    ) == [(0,)]
 
     app = create_app(Settings(secret_key="t", shard_map=Path(m)), rescorer=PipelineRescorer(pg[0], END))
     with TestClient(app) as client:
+        assert query(pg[0], "SELECT username, shard_index FROM account_directory ORDER BY username") == [
+            ("kim", 1),
+            ("pat", 1),
+            ("shopx", 0),
+        ]
+        assert query(pg[1], "SELECT count(*) FROM account_directory") == [(0,)]
+        r = client.post("/v1/session", json={"username": "kim", "password": kim_password})
+        assert r.status_code == 200, r.text  # made with --db in shard 1: found through the gathered listing
+        client.cookies.clear()
         r = client.post("/v1/session", json={"username": "pat", "password": password})
         assert r.status_code == 200, r.text
         client.cookies.clear()

@@ -4,6 +4,7 @@ The app holds every shard's engine (``ShardEngines``; one database is a map of o
 (``deps.Db``) starts on shard 0 and is pointed at the shard of the consumer the request is about
 (``use_shard``) before it reads anything of theirs:
 
+* a sign-in: the shard shard 0's account directory lists the username in (``to_account_shard``);
 * a signed-in consumer: the shard holding their session (``deps.optional_auth`` finds the token);
 * a merchant decision, an OAuth token or revocation: the shard holding the consent (or code) presented,
   which is its consumer's shard;
@@ -120,6 +121,20 @@ def to_secrets_shard(
         locate(db, shards, probe)
 
 
+def to_account_shard(db: Session, shards: ShardEngines, username: str) -> int | None:
+    """Point the request's session at the shard holding ``username``'s account, as shard 0's account
+    directory lists it (one indexed read there, none in the other shards); leave it on shard 0 when the
+    directory lists no such account. The shard, or None. Whether the account exists is for the caller's
+    lookup to say: a listing whose account was never made (a claim left by a command that stopped) finds
+    nothing there, like an unknown username."""
+    use_shard(db, shards, 0)
+    index = service.account_shard(db, username)
+    if index is None or not 0 <= index < shards.count:
+        return None
+    use_shard(db, shards, index)
+    return index
+
+
 def issuing_shard(db: Session) -> int | None:
     """The shard mark of a secret issued now: the session's shard in a service over several shards; None
     (no mark, as before marks) for one database."""
@@ -228,8 +243,10 @@ def shard_engines(
 
     Shard 0 gets the first catalogue version (``seed``) when it has none; a shard that is only behind shard
     0's operator tables (a command that failed there) is brought up to them, and said so in the log; one
-    whose differences copying cannot repair is refused (``InputError`` naming it). ``rescorer(url)``:
-    each shard's rescorer.
+    whose differences copying cannot repair is refused (``InputError`` naming it). Accounts a shard lists
+    in its own account directory (made there without the map, or before revision 0013) are moved into
+    shard 0's (``service.gather_directory``; ``Conflict`` when a username names accounts of two shards).
+    ``rescorer(url)``: each shard's rescorer.
     """
     from lucidscore.store import migrate, open_database, read_shard_map
 
@@ -267,6 +284,9 @@ def shard_engines(
                     where,
                     "; ".join(d.describe() for d in diffs[:5]),
                 )
+            gathered = service.gather_directory(opened[0], engine, shard.index, where)
+            if gathered:
+                log.info("%s: %d account(s) listed in shard 0's account directory", where, len(gathered))
     except BaseException:
         for engine in opened:
             engine.dispose()

@@ -11,6 +11,16 @@ An operator command with ``--shards MAP`` (``admin``, ``catalogue set``, ``merch
 4. copies shard 0's operator tables to every other shard, each in its own transaction. A shard that fails
    here is named, with the shards that have the change; running the same command again (or ``lucidscore
    shards sync MAP``) copies it there, without a second secret.
+
+Every account is listed in shard 0's account directory (``lucidscore.service``, ``_directory``): in the
+same transaction as the account in shard 0, and, for a consumer account in another shard, committed in
+shard 0 before the account (a claim): a command that stops between leaves a claim without an account,
+which running the same command again finishes. Step 2 also gathers into shard 0's directory the accounts
+a shard lists in its own (made there without the map, or before revision 0013).
+
+Not one transaction across shards: PostgreSQL's two-phase commit needs ``max_prepared_transactions`` > 0
+(0 by default) and SQLite has none, so each shard commits on its own and every step is one that running
+the command again completes.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
-    from lucidscore.service import Difference, UserIds
+    from lucidscore.service import Difference, Listing, UserIds
     from lucidscore.store import ShardMap
 
 T = TypeVar("T")
@@ -80,6 +90,7 @@ class OperatorShards:
         for index, diffs in found.items():
             if diffs:
                 self.repaired[index] = copy_operator_tables(self.engines[0], self.engines[index])
+        self.gather()
         if self.repaired:
             err = _console(stderr=True)
             for index, diffs in self.repaired.items():
@@ -89,6 +100,51 @@ class OperatorShards:
                     + (f" and {len(diffs) - 5} more" if len(diffs) > 5 else ""),
                     markup=False,
                 )
+
+    def gather(self) -> None:
+        """Move the accounts each other shard lists in its own account directory into shard 0's; refuse
+        (``InputError`` naming the shard and the accounts) a username that names accounts of two shards."""
+        from lucidscore.service import Conflict, gather_directory
+
+        for shard, engine in zip(self.smap.shards[1:], self.engines[1:], strict=True):
+            try:
+                moved = gather_directory(self.engines[0], engine, shard.index, where(shard))
+            except Conflict as exc:
+                raise InputError(exc.message + "; nothing was changed") from None
+            if moved:
+                _console(stderr=True).print(
+                    f"{where(shard)}: {len(moved)} account(s) listed in shard 0's account directory",
+                    markup=False,
+                )
+
+    def listed(self, names: set[str]) -> dict[str, Listing]:
+        """Shard 0's directory listings of ``names`` (those it has)."""
+        from lucidscore.service import listings
+
+        with self.engines[0].connect() as conn:
+            return listings(conn, names)
+
+    def holds(self, index: int, username: str) -> bool:
+        """Whether shard ``index`` has an account named ``username``."""
+        from lucidscore.service import holds_account
+
+        with self.engines[index].connect() as conn:
+            return holds_account(conn, username)
+
+    def claim(self, session: Session, claims: list[Listing]) -> None:
+        """List ``claims`` (consumer accounts about to be made in other shards) in shard 0's directory
+        through ``session``, a session of shard 0 the caller commits before those accounts."""
+        from lucidscore.service import list_account
+
+        for c in claims:
+            list_account(session, c.username, c.shard, c.consumer_id)  # written at the caller's commit
+
+    def finish_command(self, listing: Listing) -> str:
+        """The command that creates the account a claim without an account stands for."""
+        return (
+            f"lucidscore admin create consumer {listing.username} --consumer-id {listing.consumer_id} "
+            f"--shards {self.smap.path}"
+        )
 
     def copied_for(self, username: str) -> list[int]:
         """The shards whose row of account ``username`` was copied from shard 0 before this command's
@@ -149,35 +205,28 @@ class OperatorShards:
         err.print(
             f"error: {what}: stored in shard(s) {', '.join(have)} but not in shard(s) "
             f"{', '.join(str(i) for i in failed)}. Run the same command again (or lucidscore shards sync "
-            "MAP) to copy it there; no new secret is made.",
+            f"{self.smap.path}) to copy it there; no new secret is made.",
             markup=False,
         )
         raise typer.Exit(1)
 
     def shard_of_user(self, username: str) -> int | None:
-        """The first shard holding an account named ``username`` (operators: shard 0)."""
-        from sqlalchemy import select
+        """The shard holding the account ``username``, as shard 0's directory lists it (operators: shard
+        0); None when it lists none. ``NotFound`` for a claim whose account was never made, with the
+        command that makes it."""
+        from lucidscore.service import NotFound
 
-        from lucidscore.store.service import User
-
-        for shard, engine in zip(self.smap.shards, self.engines, strict=True):
-            with engine.connect() as conn:
-                if conn.execute(select(User.id).where(User.username == username)).first() is not None:
-                    return shard.index
-        return None
-
-    def usernames_taken(self, names: set[str]) -> dict[str, int]:
-        """Which of ``names`` an account of some shard has: name -> the first such shard."""
-        from sqlalchemy import select
-
-        from lucidscore.store.service import User
-
-        out: dict[str, int] = {}
-        for shard, engine in zip(self.smap.shards, self.engines, strict=True):
-            with engine.connect() as conn:
-                for (name,) in conn.execute(select(User.username).where(User.username.in_(sorted(names)))):
-                    out.setdefault(name, shard.index)
-        return out
+        listing = self.listed({username}).get(username)
+        if listing is None:
+            return None
+        if not self.holds(listing.shard, username):
+            raise NotFound(
+                f"no account named {username!r}: its username is claimed for consumer {listing.consumer_id} "
+                f"in shard {listing.shard}, where a command stopped before creating it; create it with: "
+                + self.finish_command(listing),
+                field="username",
+            )
+        return listing.shard
 
 
 def _console(*, stderr: bool = False) -> Console:

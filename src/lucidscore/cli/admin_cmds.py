@@ -20,12 +20,14 @@ from rich.console import Console
 from rich.table import Table
 
 from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
-from lucidscore.cli._operators import OperatorShards, operator_shards
-from lucidscore.cli._shards import refuse_both, require_db
-from lucidscore.errors import InputError
+from lucidscore.cli._operators import OperatorShards, _reason, operator_shards
+from lucidscore.cli._shards import refuse_both, require_db, where
+from lucidscore.errors import InputError, LucidError
 
 if TYPE_CHECKING:
-    from lucidscore.service import AccountSpec, NewAccount
+    from sqlalchemy.orm import Session
+
+    from lucidscore.service import AccountSpec, Listing, NewAccount
 
 admin_app = typer.Typer(
     help="Accounts: merchants (API keys), analysts and consumers. Secrets are shown once.",
@@ -97,31 +99,85 @@ def _target(ops: OperatorShards, spec: AccountSpec) -> int:
 
 
 def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
-    from lucidscore.service import Conflict, create_account
+    """Create ``spec`` in its shard, listed in shard 0's account directory. A consumer account outside
+    shard 0 is claimed there first (committed), then committed in its shard; a claim left without its
+    account by a command that stopped is finished by the same command, and refused to anyone else."""
+    from lucidscore.service import Conflict, Listing, create_account
 
-    taken = ops.usernames_taken({spec.username})
-    if spec.username in taken:
-        copied = ops.copied_for(spec.username)
-        if copied:  # a previous run stored it in shard 0 and failed after: finished now
-            _console().print(
-                f"{spec.role} {spec.username} was created before (in shard 0); copied now to shard(s) "
-                f"{', '.join(map(str, copied))}. Its secret is the one shown when it was created "
-                "(lucidscore admin rotate makes a new one).",
-                markup=False,
-            )
-            return
-        raise Conflict(
-            f"username {spec.username!r} is taken (an account in shard {taken[spec.username]}); "
-            "choose another",
-            field="username",
-        )
+    listing = ops.listed({spec.username}).get(spec.username)
     target = _target(ops, spec)
+    mine = Listing(spec.username, target, spec.consumer_id if spec.role == "consumer" else None)
+    finishing = False
+    if listing is not None:
+        if ops.holds(listing.shard, spec.username):
+            copied = ops.copied_for(spec.username)
+            if copied:  # a previous run stored it in shard 0 and failed after: finished now
+                _console().print(
+                    f"{spec.role} {spec.username} was created before (in shard 0); copied now to shard(s) "
+                    f"{', '.join(map(str, copied))}. Its secret is the one shown when it was created "
+                    "(lucidscore admin rotate makes a new one).",
+                    markup=False,
+                )
+                return
+            raise Conflict(
+                f"username {spec.username!r} is taken (an account in shard {listing.shard}); choose another",
+                field="username",
+            )
+        if listing != mine:
+            raise Conflict(
+                f"username {spec.username!r} is claimed for consumer {listing.consumer_id} in shard "
+                f"{listing.shard} by a command that stopped before creating the account; finish that with: "
+                + ops.finish_command(listing),
+                field="username",
+            )
+        finishing = True  # the same account a previous run claimed and did not make: made now
     with ops.session(target) as session:
-        made = create_account(session, spec)
-        session.commit()
+        try:
+            made = create_account(session, spec, listed=target == 0 and not finishing)
+        except LucidError:
+            raise
+        except Exception as exc:  # the shard refused the write: nothing is committed anywhere yet
+            raise InputError(
+                f"{where(ops.smap.shards[target])}: the account {spec.username} was not created "
+                f"({_reason(exc)}); nothing was written"
+            ) from None
+        if target == 0:
+            _commit_claim(session, [mine])  # the account and its listing in one transaction
+        else:
+            if not finishing:
+                with ops.session(0) as first:
+                    ops.claim(first, [mine])
+                    _commit_claim(first, [mine])
+            try:
+                session.commit()
+            except Exception as exc:
+                raise InputError(
+                    f"{where(ops.smap.shards[target])}: the consumer account {spec.username} was not created "
+                    f"({_reason(exc)}); its username stays claimed for consumer {spec.consumer_id} in shard "
+                    "0's account directory, so no other account takes it. Run the same command again to "
+                    "create it: " + ops.finish_command(mine)
+                ) from None
     _print_new([made], _console())
     if target == 0 and spec.role != "consumer":
         ops.replicate(f"{spec.role} {spec.username}")
+
+
+def _commit_claim(session: Session, claims: list[Listing]) -> None:
+    """Commit shard 0's session holding ``claims``; ``Conflict`` when another command listed one of
+    their usernames since it was read (nothing claimed)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from lucidscore.service import Conflict
+
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        names = ", ".join(repr(c.username) for c in claims[:5])
+        raise Conflict(
+            f"username(s) {names}: another command took one of them meanwhile; nothing was created",
+            field="username",
+        ) from None
 
 
 def import_(
@@ -189,39 +245,47 @@ def _imported(made: list[NewAccount], file: Path, secrets_out: Path | None) -> N
     )
 
 
-def _already_made(ops: OperatorShards, specs: list[AccountSpec]) -> bool:
-    """Whether every account of ``specs`` exists, as the same role and consumer, in its shard."""
+def _made_as(ops: OperatorShards, spec: AccountSpec, listing: Listing) -> bool:
+    """Whether the shard ``listing`` names holds ``spec``'s account, as the same role and consumer."""
     from sqlalchemy import select
 
     from lucidscore.store.service import User
 
-    for spec in specs:
-        with ops.engines[_target(ops, spec)].connect() as conn:
-            row = conn.execute(
-                select(User.role, User.consumer_id).where(User.username == spec.username)
-            ).first()
-        if row is None or row.role != spec.role or (row.consumer_id or None) != (spec.consumer_id or None):
-            return False
-    return True
+    with ops.engines[listing.shard].connect() as conn:
+        row = conn.execute(select(User.role, User.consumer_id).where(User.username == spec.username)).first()
+    if row is None:
+        return False
+    return bool(row.role == spec.role and (row.consumer_id or None) == (spec.consumer_id or None))
 
 
 def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -> list[NewAccount] | None:
     """Every account of the file, each in its shard, or none: every shard's rows are checked before any
-    is committed; the shards are then committed in order (shard 0 first)."""
-    from collections import Counter
+    is committed; the shards are then committed in order, shard 0 first with the directory's listing of
+    every account (claims for the other shards' accounts). Run again after a commit failed: the accounts
+    it left claimed but not made are made (new secrets for those only); after it succeeded: nothing."""
     from contextlib import ExitStack
 
-    from lucidscore.service import create_accounts_from_csv, read_accounts_csv
+    from lucidscore.service import Listing, create_accounts_from_csv, read_accounts_csv
 
     rows = read_accounts_csv(file)
-    counts = Counter(spec.username for _, spec in rows)
-    taken = ops.usernames_taken(set(counts))
-    lines = [
-        f"{file} row {n}: username {spec.username!r} is taken (an account in shard {taken[spec.username]})"
-        for n, spec in rows
-        if spec.username in taken
-    ]
-    if lines and _already_made(ops, [spec for _, spec in rows]):  # a previous run: finished now
+    listed = ops.listed({spec.username for _, spec in rows})
+    done: list[AccountSpec] = []
+    unfinished: set[str] = set()
+    lines: list[str] = []
+    for n, spec in rows:
+        listing = listed.get(spec.username)
+        if listing is None:
+            continue
+        if _made_as(ops, spec, listing):
+            done.append(spec)
+        elif listing == Listing(spec.username, _target(ops, spec), spec.consumer_id):
+            unfinished.add(spec.username)  # claimed by a run of this file that failed before making it
+        else:
+            lines.append(
+                f"{file} row {n}: username {spec.username!r} is taken (an account in shard {listing.shard})"
+            )
+    fresh = len(rows) - len(done) - len(unfinished) - len(lines)
+    if not lines and not fresh and not unfinished:  # a previous run: finished now
         copied = sorted({i for _, spec in rows for i in ops.copied_for(spec.username)})
         _console().print(
             f"every account of {file} was created before"
@@ -230,43 +294,83 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
             markup=False,
         )
         return None
+    if not lines and fresh and (done or unfinished):
+        lines = [
+            f"{file} row {n}: username {spec.username!r} is taken (an account in shard "
+            f"{listed[spec.username].shard})"
+            for n, spec in rows
+            if spec.username in listed
+        ]
     if lines:
         raise InputError(
             f"{file}: {len(lines)} bad row(s) of {len(rows)}, nothing created:\n  " + "\n  ".join(lines)
         )
-    targets = sorted({_target(ops, spec) for _, spec in rows})
+    make = unfinished or {spec.username for _, spec in rows}
+    specs = [spec for _, spec in rows if spec.username in make]
+    targets = sorted({_target(ops, spec) for spec in specs})
+    claims = [
+        Listing(spec.username, _target(ops, spec), spec.consumer_id)
+        for spec in specs
+        if _target(ops, spec) != 0 and not unfinished
+    ]
+    order = sorted(set(targets) | ({0} if claims else set()))
     made: dict[int, list[NewAccount]] = {}
     errors: list[str] = []
     committed: list[int] = []
     with ExitStack() as stack:
-        sessions = {i: stack.enter_context(ops.session(i)) for i in targets}
+        sessions = {i: stack.enter_context(ops.session(i)) for i in order}
         for i in targets:
             try:
-                made[i] = create_accounts_from_csv(sessions[i], file, only=_in_shard(ops, i))
+                made[i] = create_accounts_from_csv(
+                    sessions[i], file, only=_in_shard(ops, i, make), listed=i == 0
+                )
             except InputError as exc:
                 errors.append(exc.message)
+            except Exception as exc:  # the shard refused the write: nothing is committed anywhere yet
+                errors.append(f"{where(ops.smap.shards[i])}: {_reason(exc)}; nothing was created")
         if errors:
             raise InputError("\n".join(errors))
+        if claims:
+            ops.claim(sessions[0], claims)
         everyone = [a for i in targets for a in made[i]]
         if secrets_out is not None:
             _write_secrets(secrets_out, everyone)  # before the commits: no account without its secret
         try:
-            for i in targets:
-                sessions[i].commit()
+            for i in order:
+                if i == 0 and claims:
+                    _commit_claim(sessions[0], claims)
+                else:
+                    sessions[i].commit()
                 committed.append(i)
         except Exception as exc:
-            left = [i for i in targets if i not in committed]
+            left = [i for i in order if i not in committed]
+            if secrets_out is not None:  # keep the secrets of the accounts that exist, and only those
+                secrets_out.unlink(missing_ok=True)
+                kept = [a for i in committed for a in made.get(i, [])]
+                if kept:
+                    _write_secrets(secrets_out, kept)
+            if not committed:
+                raise
             raise InputError(
-                f"{file}: shard {left[0]} failed to commit ({exc}); the accounts of shard(s) "
-                f"{', '.join(map(str, committed)) or 'none'} were created, those of shard(s) "
-                f"{', '.join(map(str, left))} were not"
-                + (f"; the secrets of all are in {secrets_out}" if secrets_out is not None else "")
+                f"{file}: shard {left[0]} failed to commit ({_reason(exc)}); the accounts of shard(s) "
+                f"{', '.join(map(str, committed))} were created"
+                + (f" (their secrets are in {secrets_out})" if secrets_out is not None else "")
+                + f", those of shard(s) {', '.join(map(str, left))} were not: their usernames stay claimed "
+                "in shard 0's account directory. Run the same command again to create them (new secrets "
+                f"for those only): lucidscore admin import {file} --shards {ops.smap.path}"
+                + (" --secrets-out NEW_FILE" if secrets_out is not None else "")
             ) from None
+    if done:
+        _console().print(
+            f"{len(done)} account(s) of {file} were created before (their secrets were shown then); "
+            "creating the rest, which a previous run claimed but did not make",
+            markup=False,
+        )
     return everyone
 
 
-def _in_shard(ops: OperatorShards, index: int) -> Callable[[AccountSpec], bool]:
-    return lambda spec: _target(ops, spec) == index
+def _in_shard(ops: OperatorShards, index: int, names: set[str]) -> Callable[[AccountSpec], bool]:
+    return lambda spec: spec.username in names and _target(ops, spec) == index
 
 
 def _write_secrets(path: Path, made: list[NewAccount]) -> None:

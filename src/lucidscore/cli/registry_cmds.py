@@ -3,6 +3,7 @@ everyone with it first when it has no scores), retire one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lucidscore.cli._db import DbOption, OptionalDbOption, ShardsOption, open_store
+from lucidscore.cli._operators import _reason
 from lucidscore.cli._progress import StageBars
 from lucidscore.cli._shards import load_map, open_shard, refuse_both, require_db
 from lucidscore.errors import InputError, LucidError
@@ -70,10 +72,20 @@ def register_(
         smap = load_map(shards)
         engines = [open_shard(s, smap.stamp(s.index)) for s in smap.shards]
         try:
-            for shard, engine in zip(smap.shards, engines, strict=True):
-                _register_in(
-                    engine, artifact, key, description, file, f"shard {shard.index}: ", f" --shards {shards}"
-                )
+            _each_shard(
+                smap,
+                lambda shard: _register_in(
+                    engines[shard.index],
+                    artifact,
+                    key,
+                    description,
+                    file,
+                    f"shard {shard.index}: ",
+                    f" --shards {shards}",
+                ),
+                f"model {artifact.model_id}: registered",
+                f"lucidscore model register {file} --shards {shards}",
+            )
         finally:
             for engine in engines:
                 engine.dispose()
@@ -191,15 +203,39 @@ def activate(
                     raise type(exc)(f"shard {shard.index} ({shard.shown}): {exc.message}") from None
         finally:
             engine.dispose()
-    for shard in smap.shards:
-        _activate_in(
+    _each_shard(
+        smap,
+        lambda shard: _activate_in(
             open_shard(shard, smap.stamp(shard.index)),
             shard.url,
             model_id,
             key,
             f"shard {shard.index}: ",
             f" --shards {shards}",
-        )
+        ),
+        f"model {model_id}: active",
+        f"lucidscore model activate {model_id} --shards {shards}",
+    )
+
+
+def _each_shard(smap: Any, work: Callable[[Any], None], done: str, again: str) -> None:
+    """``work(shard)`` for every shard in map order, each committing on its own (a database cannot join
+    another's transaction: PostgreSQL's two-phase commit is off by default, SQLite has none). A shard that
+    fails stops the command with an error saying which shards have the change and the command that
+    finishes it: registering and activating again change nothing where they are done."""
+    finished: list[int] = []
+    for shard in smap.shards:
+        try:
+            work(shard)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, LucidError) else _reason(exc)
+            left = [s.index for s in smap.shards if s.index not in finished]
+            raise InputError(
+                f"shard {shard.index} ({shard.shown}): {reason}. {done} in shard(s) "
+                f"{', '.join(map(str, finished)) or 'none'}, not in shard(s) {', '.join(map(str, left))}; "
+                f"once the cause is fixed, run the same command again to finish it: {again}"
+            ) from None
+        finished.append(shard.index)
 
 
 def _activate_in(engine: Any, db: str, model_id: str, key: Any, prefix: str = "", where: str = "") -> None:

@@ -56,6 +56,14 @@ from lucidscore.service._consents import (
 )
 from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._declared import check_declared
+from lucidscore.service._directory import (
+    Listing,
+    account_shard,
+    gather_directory,
+    holds_account,
+    list_account,
+    listings,
+)
 from lucidscore.service._disputes import (
     REVIEW_STARTED,
     AcceptInProgress,
@@ -130,7 +138,7 @@ from lucidscore.service._rescore import (
     newest_month,
     published_month,
 )
-from lucidscore.service._routing import holds_code, holds_consent, holds_session, holds_user
+from lucidscore.service._routing import holds_code, holds_consent, holds_session
 from lucidscore.service._scores import (
     activate_model,
     active_model,
@@ -166,6 +174,7 @@ __all__ = [
     "Difference",
     "DomainError",
     "Invalid",
+    "Listing",
     "MerchantRef",
     "ModelKey",
     "NewAccount",
@@ -187,6 +196,7 @@ __all__ = [
     "accept_dispute",
     "accept_in_progress",
     "access_log_of",
+    "account_shard",
     "accounts",
     "activate",
     "activate_model",
@@ -225,15 +235,18 @@ __all__ = [
     "ensure_catalogue",
     "events_of",
     "find_code",
+    "gather_directory",
     "generate_model_key",
     "grant_consent",
+    "holds_account",
     "holds_code",
     "holds_consent",
     "holds_session",
-    "holds_user",
     "issue_code",
     "last_publication",
     "latest_score",
+    "list_account",
+    "listings",
     "load_model_key",
     "merchant_for_key",
     "merchants",

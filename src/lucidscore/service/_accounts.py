@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from lucidscore.service._common import aware, now
+from lucidscore.service._directory import list_account
 from lucidscore.service._secrets import (
     api_key_prefix,
     digest,
@@ -36,7 +37,10 @@ def create_user(
     *,
     display_name: str = "",
     consumer_id: str | None = None,
+    listed: bool = True,
 ) -> User:
+    """Add an account. ``listed``: list it in this database's account directory in the same transaction
+    (as shard 0, ``_directory``); False when a sharded command claimed its username in shard 0 before."""
     user = User(
         username=username,
         role=role,
@@ -45,6 +49,8 @@ def create_user(
         consumer_id=consumer_id,
     )
     session.add(user)
+    if listed:
+        list_account(session, username, 0, consumer_id)
     session.flush()
     return user
 

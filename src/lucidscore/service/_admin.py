@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from lucidscore.errors import InputError, utf8_text
 from lucidscore.service._accounts import create_api_key, create_user
 from lucidscore.service._common import now
+from lucidscore.service._directory import account_shard
 from lucidscore.service._errors import Conflict, Invalid, NotFound
 from lucidscore.service._secrets import hash_password
 from lucidscore.store.service import ApiKey, User, WebSession
@@ -128,7 +129,10 @@ def _problems(session: Session, spec: AccountSpec, batch: _Batch) -> list[Proble
 
 
 def _username_taken(session: Session, username: str) -> bool:
-    return session.scalar(select(User.id).where(User.username == username)) is not None
+    """An account has it here, or this database's directory lists it (shard 0: for any shard)."""
+    return session.scalar(select(User.id).where(User.username == username)) is not None or (
+        account_shard(session, username) is not None
+    )
 
 
 def _consumer_linked(session: Session, consumer_id: str) -> bool:
@@ -142,30 +146,37 @@ def _consumer_exists(session: Session, consumer_id: str) -> bool:
     return found is not None
 
 
-def _create(session: Session, spec: AccountSpec) -> NewAccount:
+def _create(session: Session, spec: AccountSpec, listed: bool = True) -> NewAccount:
     display = spec.display_name or spec.username
     if spec.role == "merchant":
         # A merchant never signs in with a password (authenticate refuses merchants): an unknowable one.
         user = create_user(
-            session, spec.username, "merchant", secrets.token_urlsafe(32), display_name=display
+            session, spec.username, "merchant", secrets.token_urlsafe(32), display_name=display, listed=listed
         )
         secret = create_api_key(session, user)
     else:
         secret = _password()
         create_user(
-            session, spec.username, spec.role, secret, display_name=display, consumer_id=spec.consumer_id
+            session,
+            spec.username,
+            spec.role,
+            secret,
+            display_name=display,
+            consumer_id=spec.consumer_id,
+            listed=listed,
         )
     return NewAccount(spec.username, spec.role, display, spec.consumer_id, secret)
 
 
-def create_account(session: Session, spec: AccountSpec) -> NewAccount:
+def create_account(session: Session, spec: AccountSpec, *, listed: bool = True) -> NewAccount:
     """Create one account; its secret is returned once. ``Invalid`` (or ``Conflict`` for a username or
-    consumer already taken) names the field and what was expected."""
+    consumer already taken) names the field and what was expected. ``listed``: list it in this database's
+    account directory too (False: its username was claimed in shard 0's, ``_directory``)."""
     problems = _problems(session, spec, _Batch())
     if problems:
         p = problems[0]
         raise (Conflict if p.taken else Invalid)(_problem_text(p), field=p.field)
-    return _create(session, spec)
+    return _create(session, spec, listed)
 
 
 def create_accounts(session: Session, specs: Sequence[AccountSpec]) -> list[NewAccount]:
@@ -245,7 +256,7 @@ def read_accounts_csv(path: Path) -> list[tuple[int, AccountSpec]]:
 
 
 def create_accounts_from_csv(
-    session: Session, path: Path, only: Callable[[AccountSpec], bool] | None = None
+    session: Session, path: Path, only: Callable[[AccountSpec], bool] | None = None, *, listed: bool = True
 ) -> list[NewAccount]:
     """Create every account of the CSV file or none. ``InputError`` names every bad row: file, row,
     column, what was found and what was expected. ``only``: just the rows it accepts (a deployment split
@@ -267,7 +278,7 @@ def create_accounts_from_csv(
         raise InputError(
             f"{path}: {len(bad)} bad row(s) of {len(rows)}, nothing created:\n  " + "\n  ".join(lines)
         )
-    return [_create(session, spec) for _, spec in rows]
+    return [_create(session, spec, listed) for _, spec in rows]
 
 
 def accounts(session: Session, role: str | None = None) -> list[AccountInfo]:

@@ -1,5 +1,6 @@
-"""Where a secret or an account is: one indexed lookup each, which a service over several shards runs in
-each shard in turn to find the one a request belongs to (``lucidscore.api``)."""
+"""Where a secret is: one indexed lookup each, which a service over several shards runs in each shard in
+turn to find the one a request belongs to when the secret names no shard (``lucidscore.api``). An account
+is found through the account directory instead (``_directory``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lucidscore.service._secrets import digest
-from lucidscore.store.service import Consent, OAuthCode, User, WebSession
+from lucidscore.store.service import Consent, OAuthCode, WebSession
 
 
 def holds_session(session: Session, token: str) -> bool:
@@ -23,8 +24,3 @@ def holds_consent(session: Session, token: str) -> bool:
 def holds_code(session: Session, code: str) -> bool:
     """Whether this database has the OAuth authorization code ``code``."""
     return session.get(OAuthCode, digest(code)) is not None
-
-
-def holds_user(session: Session, username: str) -> bool:
-    """Whether this database has an account named ``username``."""
-    return session.scalar(select(User.id).where(User.username == username)) is not None

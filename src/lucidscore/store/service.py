@@ -66,6 +66,25 @@ class User(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class AccountDirectory(Base):
+    """Which shard holds the account a username names (revision ``0013_account_directory``).
+
+    Shard 0's table is the deployment's directory: one row per account of every shard, written before or
+    with the account (``lucidscore.service.claim_username``), so a username is unique across the
+    deployment and sign-in reads the shard here instead of asking every shard. Merchants and analysts,
+    whose rows every shard holds, are listed as shard 0. In any other shard the table only holds accounts
+    made there outside a sharded command (or before the revision), until they are gathered into shard 0's
+    (``lucidscore.service.gather_directory``). One database lists its own accounts, as shard 0.
+    """
+
+    __tablename__ = "account_directory"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shard_index: Mapped[int] = mapped_column(Integer)
+    consumer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: merchant, analyst
+    listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ApiKey(Base):
     """A merchant's API key: a public prefix to find it, the SHA-256 of the whole key to check it."""
 
@@ -301,6 +320,7 @@ class Publication(Base):
 
 SERVICE_MODELS = (
     User,
+    AccountDirectory,
     ApiKey,
     WebSession,
     Consent,

@@ -20,7 +20,7 @@ from lucidscore.api._errors import ERROR_RESPONSES, ApiError
 from lucidscore.api._limits import Throttled
 from lucidscore.api._pages import render
 from lucidscore.api._security import device_of, new_device_cookie, same_secret, signin_csrf_token
-from lucidscore.api._shards import issuing_shard, locate
+from lucidscore.api._shards import issuing_shard, to_account_shard
 from lucidscore.api.deps import (
     CsrfField,
     Db,
@@ -73,8 +73,8 @@ def _check_password(state: State, db: Db, request: Request, username: str, passw
             headers={"Retry-After": str(exc.retry_after)},
         ) from None
     try:
-        if state.shards.sharded:  # the shard holding the account (merchants, analysts: shard 0 first)
-            locate(db, state.shards, lambda s: service.holds_user(s, username))
+        if state.shards.sharded:  # the shard the directory (shard 0) lists the account in
+            to_account_shard(db, state.shards, username)
         user = service.authenticate(db, username, password)
     except BaseException:
         attempt.abandoned()

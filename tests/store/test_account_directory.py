@@ -1,0 +1,240 @@
+"""The account directory (issue 15, revision ``0013_account_directory``) on SQLite and PostgreSQL: a
+database migrated from ``0012_shard_identity`` lists the accounts it already holds (a consumer as the
+database's shard, a merchant or analyst as shard 0); ``gather_directory`` moves the listings another shard
+keeps in its own table into shard 0's, refuses a username that names accounts of two shards, and, with
+the claims the sharded commands write, points every sign-in at the shard holding the account with one
+read in shard 0 and none in any other shard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from lucidscore.api._shards import ShardEngines, to_account_shard
+from lucidscore.service import (
+    Conflict,
+    Listing,
+    create_user,
+    gather_directory,
+    holds_account,
+    list_account,
+    listings,
+)
+from lucidscore.store import current_revision, head_revision, make_engine, migrate
+from lucidscore.store._migrate import _config
+from lucidscore.store.service import AccountDirectory, User
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _downgrade(engine: Engine, target: str) -> None:
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, target)
+
+
+def _directory(engine: Engine) -> dict[str, tuple[int, str | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(AccountDirectory.username, AccountDirectory.shard_index, AccountDirectory.consumer_id)
+        )
+        return {name: (shard, consumer) for name, shard, consumer in rows}
+
+
+def _old_account(conn: Any, id_: int, username: str, role: str, consumer_id: str | None) -> None:
+    """An account as the service wrote it before revision 0013 (no listing)."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, role, display_name, password_hash, consumer_id, created_at) "
+            "VALUES (:id, :u, :r, :u, 'x', :c, :t)"
+        ),
+        {"id": id_, "u": username, "r": role, "c": consumer_id, "t": NOW},
+    )
+
+
+@pytest.mark.parametrize("stamped", [None, 2], ids=["unsharded", "shard-2"])
+def test_0013_lists_the_accounts_a_database_already_holds(engine: Engine, stamped: int | None) -> None:
+    _downgrade(engine, "0012_shard_identity")
+    with engine.begin() as conn:
+        _old_account(conn, 1, "shop", "merchant", None)
+        _old_account(conn, 2, "ann", "analyst", None)
+        _old_account(conn, 7, "pat", "consumer", "C0001")
+        if stamped is not None:
+            conn.execute(
+                text(
+                    "INSERT INTO shard_identity (id, shard_index, shard_count, map_fingerprint, stamped_at) "
+                    "VALUES (1, :i, 3, 'f', :t)"
+                ),
+                {"i": stamped, "t": NOW},
+            )
+    migrate(engine)
+    assert current_revision(engine) == head_revision() == "0013_account_directory"
+    home = stamped or 0
+    assert _directory(engine) == {"shop": (0, None), "ann": (0, None), "pat": (home, "C0001")}
+    _downgrade(engine, "0012_shard_identity")  # and back: the table goes, the accounts stay
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 3
+    migrate(engine)
+    assert _directory(engine)["pat"] == (home, "C0001")
+
+
+def _shard_urls(db_url: str, tmp_path: Path, request: pytest.FixtureRequest, n: int) -> list[str]:
+    if db_url.startswith("sqlite"):
+        return [f"sqlite:///{tmp_path / f's{i}.db'}" for i in range(n)]
+    server = request.getfixturevalue("postgres_server")
+    return [db_url] + [str(server.create_database()) for _ in range(n - 1)]
+
+
+@pytest.fixture
+def three(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[Engine]]:
+    """Three migrated databases of the same kind, as shards 0, 1 and 2."""
+    engines = [make_engine(u) for u in _shard_urls(db_url, tmp_path, request, 3)]
+    for e in engines:
+        migrate(e)
+    yield engines
+    for e in engines:
+        e.dispose()
+
+
+def test_gather_moves_another_shards_listings_into_shard_0_once(three: list[Engine]) -> None:
+    s0, s1, s2 = three
+    with Session(s1) as s:  # made in shard 1 by a command that did not know the map (admin create --db)
+        create_user(s, "pat", "consumer", "pw", consumer_id="C1")
+        create_user(s, "ann", "analyst", "pw")  # an operator row of shard 1 (listed as shard 0)
+        s.commit()
+    with Session(s0) as s:
+        create_user(s, "ann", "analyst", "pw")
+        s.commit()
+    assert _directory(s1) == {"pat": (0, "C1"), "ann": (0, None)}  # 0: the command knew no shard
+    moved = gather_directory(s0, s1, 1)
+    assert sorted(moved, key=lambda m: m.username) == [Listing("ann", 0, None), Listing("pat", 1, "C1")]
+    assert _directory(s0) == {"ann": (0, None), "pat": (1, "C1")}
+    assert _directory(s1) == {}
+    assert gather_directory(s0, s1, 1) == []  # nothing left: one read
+    # the same username made in shard 2 for another consumer: refused, naming both, nothing moved
+    with Session(s2) as s:
+        create_user(s, "pat", "consumer", "pw", consumer_id="C2")
+        s.commit()
+    with pytest.raises(Conflict, match=r"shard 2: 1 account\(s\).*'pat' \(consumer C2, shard 2\) here, "):
+        gather_directory(s0, s2, 2, "shard 2")
+    assert _directory(s0)["pat"] == (1, "C1") and "pat" in _directory(s2)
+
+
+def test_a_gather_cut_short_after_shard_0_committed_finishes_on_the_next(three: list[Engine]) -> None:
+    s0, s1, _ = three
+    with Session(s1) as s:
+        create_user(s, "kim", "consumer", "pw", consumer_id="C9")
+        s.commit()
+
+    def refuse(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE"):
+            raise RuntimeError("power cut")
+
+    event.listen(s1, "before_cursor_execute", refuse)
+    with pytest.raises(RuntimeError, match="power cut"):
+        gather_directory(s0, s1, 1)
+    event.remove(s1, "before_cursor_execute", refuse)
+    assert _directory(s0) == {"kim": (1, "C9")} and _directory(s1) == {"kim": (0, "C9")}
+    assert gather_directory(s0, s1, 1) == [Listing("kim", 1, "C9")]  # already listed alike: dropped here
+    assert _directory(s0) == {"kim": (1, "C9")} and _directory(s1) == {}
+
+
+# -- every sign-in goes to the account's shard, with one read in shard 0 and none elsewhere ---------------
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Engine]]:
+    """Four migrated SQLite shards, emptied of accounts by each example."""
+    root = tmp_path_factory.mktemp("directory")
+    engines = [make_engine(f"sqlite:///{root / f's{i}.db'}") for i in range(4)]
+    for e in engines:
+        migrate(e)
+    yield engines
+    for e in engines:
+        e.dispose()
+
+
+def _empty(engines: list[Engine]) -> None:
+    for e in engines:
+        with e.begin() as conn:
+            conn.execute(text("DELETE FROM account_directory"))
+            conn.execute(text("DELETE FROM users"))
+
+
+names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,12}", fullmatch=True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n=st.integers(1, 4),
+    accounts=st.dictionaries(names, st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=8),
+    unknown=names,
+)
+def test_sign_in_reads_shard_0_once_and_lands_on_the_accounts_shard(
+    four: list[Engine], n: int, accounts: dict[str, tuple[int, bool]], unknown: str
+) -> None:
+    """Each generated account lives in a shard (< n); it was either claimed in shard 0 and made in its
+    shard (a sharded command) or made in its shard alone and gathered (a plain command); operators
+    (shard 0) are made there with their listing. Sign-in's routing then lands on that shard."""
+    engines = four[:n]
+    _empty(four)
+    placed = {name: shard % n for name, (shard, _) in accounts.items()}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("lucidscore.service._accounts.hash_password", lambda p: "h")  # argon2: slow, not tested
+        for i, (name, (_, claimed)) in enumerate(sorted(accounts.items())):
+            shard, consumer = placed[name], f"C{i}"
+            with Session(engines[shard]) as s:
+                if shard != 0 and claimed:
+                    with Session(engines[0]) as first:
+                        list_account(first, name, shard, consumer)
+                        first.commit()
+                create_user(s, name, "consumer", "pw", consumer_id=consumer, listed=not claimed or shard == 0)
+                s.commit()
+    for index in range(1, n):
+        gather_directory(engines[0], engines[index], index)
+    shards = ShardEngines(tuple(engines), (None,) * n)
+    counts = [0] * n
+    listeners = []
+    for index, e in enumerate(engines):
+
+        def count(_c: Any, _cur: Any, statement: str, *_: Any, index: int = index) -> None:
+            counts[index] += statement.lstrip().upper().startswith("SELECT")  # not BEGIN, COMMIT
+
+        event.listen(e, "before_cursor_execute", count)
+        listeners.append(count)
+    try:
+        for name, shard in placed.items():
+            counts[:] = [0] * n
+            with Session(engines[0]) as db:
+                db.info.update(shard=0, count=n)
+                assert to_account_shard(db, shards, name) == shard
+                assert holds_account(db, name)
+            assert counts[0] == 1 + (shard == 0)  # the directory's row (and, in shard 0, the account)
+            assert all(c == 0 for i, c in enumerate(counts) if i not in (0, shard))
+        if unknown not in accounts:
+            with Session(engines[0]) as db:
+                db.info.update(shard=0, count=n)
+                assert to_account_shard(db, shards, unknown) is None and db.bind is engines[0]
+    finally:
+        for e, count in zip(engines, listeners, strict=True):
+            event.remove(e, "before_cursor_execute", count)
+    with engines[0].connect() as conn:
+        assert listings(conn, placed) == {
+            name: Listing(name, shard, f"C{i}") for i, (name, shard) in enumerate(sorted(placed.items()))
+        }
+    for e in engines:
+        with e.connect() as conn:
+            assert {u for (u,) in conn.execute(select(User.username))} == {
+                name for name, shard in placed.items() if e is engines[shard]
+            }
