@@ -41,6 +41,7 @@ from lucidscore.errors import InputError
 from lucidscore.score import reason_code, score_frame, to_pmml
 from lucidscore.score._pmml import BASELINE_BELOW_BEST
 from tests.fixtures.jpmml import PMML_44_NAMESPACE, Jpmml, package_jars
+from tests.fixtures.taiwan import TAIWAN_AUDIT
 from tests.score.cards import (
     artifact,
     categorical,
@@ -488,15 +489,6 @@ def test_segmented_synthetic_card_on_100000_consumers(
     assert want["segment"].nunique() == 2 and want["reason_4"].notna().mean() > 0.5
 
 
-def _taiwan() -> pd.DataFrame:
-    path = DATA / "taiwan_default.csv"
-    if not path.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is required on CI (see ../shared/data/README.md)")
-        pytest.skip(f"{path} not found: the public data sets live in ../shared/data next to the repository")
-    return pd.read_csv(path)
-
-
 def _taiwan_rows(frame: pd.DataFrame, art: ScorecardArtifact, n: int = 100_000) -> pd.DataFrame:
     """Every Taiwan row, then noisy copies up to ``n`` rows: 1% of each column's standard deviation of
     Gaussian noise, 10% of cells set exactly on one of the model's bin edges, 2% missing."""
@@ -521,14 +513,14 @@ def _taiwan_rows(frame: pd.DataFrame, art: ScorecardArtifact, n: int = 100_000) 
 
 @pytest.mark.pmml
 @pytest.mark.slow
-def test_taiwan_card_on_100000_rows_through_the_cli_export(jpmml: Jpmml, tmp_path: Path) -> None:
-    from lucidscore.model import train_scorecard
-
-    taiwan = _taiwan()
-    audit = ["SEX", "EDUCATION", "MARRIAGE", "AGE"]
-    model = train_scorecard(taiwan, "default", test_size=0.3, seed=0, audit_columns=audit).save(
-        tmp_path / "model.json"
-    )
+def test_taiwan_card_on_100000_rows_through_the_cli_export(
+    jpmml: Jpmml, tmp_path: Path, taiwan_frame: pd.DataFrame, taiwan_card: ScorecardArtifact
+) -> None:
+    # taiwan_card: train_scorecard(taiwan, "default", test_size=0.3, seed=0, audit_columns=audit), one fit
+    # per session (tests/fixtures/taiwan.py)
+    taiwan = taiwan_frame
+    audit = TAIWAN_AUDIT
+    model = taiwan_card.save(tmp_path / "model.json")
     out = tmp_path / "model.pmml"
     result = CliRunner().invoke(app, ["export", str(model), "--format", "pmml", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -619,14 +611,14 @@ def test_jpmml_equals_the_reference_on_two_cards_with_grids(jpmml: Jpmml) -> Non
 
 @pytest.mark.pmml
 @pytest.mark.slow
-def test_taiwan_card_with_a_grid_added_on_40000_rows(jpmml: Jpmml) -> None:
+def test_taiwan_card_with_a_grid_added_on_40000_rows(
+    jpmml: Jpmml, taiwan_frame: pd.DataFrame, taiwan_card: ScorecardArtifact
+) -> None:
     """A card trained on Taiwan, a grid added on its first two characteristics: JPMML equals the
     reference rule's scores and reason units on every Taiwan row and noisy copies (edges, missing)."""
-    from lucidscore.model import train_scorecard
-
-    taiwan = _taiwan()
-    audit = ["SEX", "EDUCATION", "MARRIAGE", "AGE"]
-    trained = train_scorecard(taiwan, "default", test_size=0.3, seed=0, audit_columns=audit)
+    taiwan = taiwan_frame
+    audit = TAIWAN_AUDIT
+    trained = taiwan_card  # train_scorecard(taiwan, "default", test_size=0.3, seed=0, audit_columns=audit)
     rng = np.random.default_rng(14)
     segments = []
     for seg in trained.segments:
