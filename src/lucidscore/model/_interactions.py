@@ -55,6 +55,7 @@ MAX_PAIRS = 5
 NULL_DRAWS = 8
 NULL_RANK = 1
 NULL_SEED = 0
+BEYOND_AXES = False
 
 
 def axis_groups(ch: Characteristic) -> list[list[int]]:
@@ -138,73 +139,92 @@ def _cv_gain(
     return gains, np.concatenate(saved)
 
 
+def _redrawn_gains(
+    cell: npt.NDArray[np.int64],
+    n_cells: int,
+    fold_of: npt.NDArray[np.int64],
+    held_rows: npt.NDArray[np.float64],
+    p_bad: npt.NDArray[np.float64],
+    redrawn: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """``_cv_gain``'s mean over the folds for each redraw of the targets (rows of ``redrawn``), from counts:
+    a held-out row's saving ``-(log(1 + e^(eta + d)) - log(1 + e^eta) - y d)`` taken to second order in its
+    cell's ``d``, ``d (y - p) - d^2 p (1 - p) / 2``, so a redraw needs the bads per fold and cell and
+    nothing per row (the grids chance gives are small, where the expansion is close; a test checks)."""
+    k, draws = held_rows.size, redrawn.shape[0]
+    index = fold_of * n_cells + cell
+    size = k * n_cells
+    rows = np.bincount(index, minlength=size).reshape(k, n_cells).astype(np.float64)
+    expected = np.bincount(index, weights=p_bad, minlength=size).reshape(k, n_cells)
+    variance = np.bincount(index, weights=p_bad * (1.0 - p_bad), minlength=size).reshape(k, n_cells)
+    offsets = (np.arange(draws) * size)[:, None] + index[None, :]
+    bads = np.bincount(offsets.ravel(), weights=redrawn.ravel(), minlength=draws * size)
+    bads = bads.reshape(draws, k, n_cells)
+    # Each fold's grid from the other folds' sums (train = all - held), as cell_deltas computes it.
+    o_tr = bads.sum(axis=1, keepdims=True) - bads
+    e_tr = expected.sum(axis=0) - expected
+    eg_tr = (rows - expected).sum(axis=0) - (rows - expected)
+    g_tr = (rows.sum(axis=0) - rows)[None] - o_tr
+    odds = np.where(e_tr > 0, eg_tr / np.maximum(e_tr, 1e-12), 1.0)
+    prior_goods = CELL_PRIOR * odds
+    delta = np.log((o_tr + CELL_PRIOR) / (e_tr + CELL_PRIOR)) - np.log(
+        (g_tr + prior_goods) / (eg_tr + prior_goods)
+    )
+    saved = (delta * (bads - expected) - 0.5 * delta * delta * variance).sum(axis=2) / held_rows
+    return np.asarray(saved.mean(axis=1), dtype=np.float64)
+
+
 def chance_gain(
-    cells: list[tuple[npt.NDArray[np.int64], int]],
+    axes: dict[str, tuple[npt.NDArray[np.int64], int]],
+    pairs: list[tuple[str, str]],
     eta: npt.NDArray[np.float64],
     folds: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
     draws: int | None = None,
     rank: int | None = None,
+    beyond: bool | None = None,
 ) -> float:
     """The best held-out gain (mean per row over ``folds``) the search would find among the candidate
-    pairs ``cells`` (each pair's cell of each row, and its number of cells) if there were no interaction:
-    the targets redrawn ``draws`` times from the card's own probabilities of bad (``eta``, log odds: a
-    parametric bootstrap, seeded, so the same rows give the same level), every pair's grid fitted on each
-    fold's other rows as the search fits it (``cell_deltas``) and judged on the fold's held-out rows, and
-    the best mean gain of each redraw kept; the level is the ``rank``-th largest of them (0.0 without
-    candidates). Because it takes the best over every pair looked at, it grows with the number of pairs.
-
-    Counts only: a held-out row's saving ``-(log(1 + e^(eta + d)) - log(1 + e^eta) - y d)`` is taken to
-    second order in its cell's ``d``, ``d (y - p) - d^2 p (1 - p) / 2``, so a redraw needs each pair's bads
-    per fold and cell and nothing per row; the grids chance gives are small, where the expansion is close.
+    ``pairs`` (of ``axes``: each characteristic's group of each row, and its number of groups) if there
+    were no interaction: the targets redrawn ``draws`` times from the card's own probabilities of bad
+    (``eta``, log odds: a parametric bootstrap, seeded, so the same rows give the same level), every pair's
+    grid fitted on each fold's other rows as the search fits it (``cell_deltas``) and judged on the fold's
+    held-out rows, and the best gain of each redraw kept; the level is the ``rank``-th largest of them
+    (0.0 without candidates). Because it takes the best over every pair looked at, it grows with the
+    number of pairs. With ``beyond``, a pair's gain is what its grid saves beyond the better of its two
+    axes alone (a one-axis grid), as the search judges it then.
 
     >>> rng = np.random.default_rng(0)
-    >>> a, b, c = (rng.integers(0, 4, 3000) for _ in range(3))
+    >>> axes = {n: (rng.integers(0, 4, 3000), 4) for n in "abc"}
     >>> eta = np.full(3000, -1.0)
     >>> folds = stratified_folds((rng.random(3000) < 0.27).astype(np.int8), 3, seed=0)
-    >>> one = chance_gain([(a * 4 + b, 16)], eta, folds)
-    >>> three = chance_gain([(a * 4 + b, 16), (a * 4 + c, 16), (b * 4 + c, 16)], eta, folds)
+    >>> one = chance_gain(axes, [("a", "b")], eta, folds)
+    >>> three = chance_gain(axes, [("a", "b"), ("a", "c"), ("b", "c")], eta, folds)
     >>> abs(one) < 0.01 and three >= one
     True
     """
     draws = NULL_DRAWS if draws is None else draws
     rank = NULL_RANK if rank is None else rank
-    if not cells or draws < 1 or not folds:
+    beyond = BEYOND_AXES if beyond is None else beyond
+    if not pairs or draws < 1 or not folds:
         return 0.0
-    k = len(folds)
     fold_of = np.zeros(eta.size, dtype=np.int64)
-    held_rows = np.zeros(k)
+    held_rows = np.zeros(len(folds))
     for f, (_, held) in enumerate(folds):
         fold_of[held] = f
         held_rows[f] = held.size
     p_bad = 1.0 / (1.0 + np.exp(-eta))
     rng = np.random.default_rng(NULL_SEED)
     redrawn = (rng.random((draws, eta.size)) < p_bad[None, :]).astype(np.float64)
+    alone = {}
+    if beyond:
+        for name in sorted({n for pair in pairs for n in pair}):
+            alone[name] = np.maximum(_redrawn_gains(*axes[name], fold_of, held_rows, p_bad, redrawn), 0.0)
     best = np.full(draws, -np.inf)
-    for cell, n_cells in cells:
-        index = fold_of * n_cells + cell
-        size = k * n_cells
-
-        def sums(weights: npt.NDArray[np.float64] | None, index: npt.NDArray[np.int64] = index) -> npt.NDArray[np.float64]:
-            return np.bincount(index, weights=weights, minlength=size).reshape(k, n_cells)
-
-        rows, expected, variance = sums(None), sums(p_bad), sums(p_bad * (1.0 - p_bad))
-        expected_goods = rows - expected
-        offsets = (np.arange(draws) * size)[:, None] + index[None, :]
-        bads = np.bincount(offsets.ravel(), weights=redrawn.ravel(), minlength=draws * size).reshape(
-            draws, k, n_cells
-        )
-        # Each fold's grid from the other folds' sums (train = all - held), as cell_deltas computes it.
-        o_tr = bads.sum(axis=1, keepdims=True) - bads
-        e_tr = expected.sum(axis=0) - expected
-        eg_tr = expected_goods.sum(axis=0) - expected_goods
-        g_tr = (rows.sum(axis=0) - rows)[None] - o_tr
-        odds = np.where(e_tr > 0, eg_tr / np.maximum(e_tr, 1e-12), 1.0)
-        prior_goods = CELL_PRIOR * odds
-        delta = np.log((o_tr + CELL_PRIOR) / (e_tr + CELL_PRIOR)) - np.log(
-            (g_tr + prior_goods) / (eg_tr + prior_goods)
-        )
-        saved = (delta * (bads - expected) - 0.5 * delta * delta * variance).sum(axis=2) / held_rows
-        best = np.maximum(best, saved.mean(axis=1))
+    for a, b in pairs:
+        gains = _redrawn_gains(*_pair_cells(axes[a], axes[b]), fold_of, held_rows, p_bad, redrawn)
+        if beyond:
+            gains = gains - np.maximum(alone[a], alone[b])
+        best = np.maximum(best, gains)
     return float(np.sort(best)[::-1][min(rank, draws) - 1])
 
 
@@ -307,16 +327,21 @@ def segment_interactions(
     folds = stratified_folds(y, FOLDS, seed=0)
     remaining = sorted(itertools.combinations(names, 2), key=lambda p: (position[p[0]], position[p[1]]))
     remaining = [p if position[p[0]] < position[p[1]] else (p[1], p[0]) for p in remaining]
-    level = chance_gain([_pair_cells(axes[a], axes[b]) for a, b in remaining], eta, folds)
+    level = chance_gain(axes, remaining, eta, folds)
     out: list[Interaction] = []
     notes: list[str] = []
     while remaining and len(out) < max_pairs:
         ranked: list[tuple[float, float, tuple[str, str]]] = []
+        alone = {}
+        if BEYOND_AXES:
+            for name in sorted({n for pair in remaining for n in pair}):
+                alone[name] = max(float(np.mean(_cv_gain(*axes[name], y, eta, folds)[0])), 0.0)
         for pair in remaining:
             cell, n_cells = _pair_cells(axes[pair[0]], axes[pair[1]])
             gains, saved = _cv_gain(cell, n_cells, y, eta, folds)
             mean = float(np.mean(gains))
-            if min(gains) > 0 and mean >= max(MIN_GAIN, level):
+            beyond = mean - max(alone.get(pair[0], 0.0), alone.get(pair[1], 0.0))
+            if min(gains) > 0 and mean >= MIN_GAIN and beyond > level:
                 ranked.append((mean, z_score(saved), pair))
         ranked.sort(key=lambda t: -t[0])  # stable: equal gains keep the listing order
         kept = None
