@@ -148,15 +148,21 @@ def _redrawn_gains(
     redrawn: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]:
     """``_cv_gain``'s mean over the folds for each redraw of the targets (rows of ``redrawn``), from counts:
-    a held-out row's saving ``-(log(1 + e^(eta + d)) - log(1 + e^eta) - y d)`` taken to second order in its
-    cell's ``d``, ``d (y - p) - d^2 p (1 - p) / 2``, so a redraw needs the bads per fold and cell and
-    nothing per row (the grids chance gives are small, where the expansion is close; a test checks)."""
+    a held-out row's saving ``-(log(1 + e^(eta + d)) - log(1 + e^eta) - y d)`` taken to fourth order in
+    its cell's ``d`` (the cumulants of a Bernoulli(p): ``d (y - p) - d^2 k2 / 2 - d^3 k3 / 6 - d^4 k4 / 24``,
+    ``k2 = p q``, ``k3 = p q (q - p)``, ``k4 = p q (1 - 6 p q)``), so a redraw needs the bads per fold and
+    cell and nothing per row (the grids chance gives are small, where the expansion is close; a test
+    checks it against ``_cv_gain``)."""
     k, draws = held_rows.size, redrawn.shape[0]
     index = fold_of * n_cells + cell
     size = k * n_cells
     rows = np.bincount(index, minlength=size).reshape(k, n_cells).astype(np.float64)
     expected = np.bincount(index, weights=p_bad, minlength=size).reshape(k, n_cells)
-    variance = np.bincount(index, weights=p_bad * (1.0 - p_bad), minlength=size).reshape(k, n_cells)
+    pq = p_bad * (1.0 - p_bad)
+    k2, k3, k4 = (
+        np.bincount(index, weights=w, minlength=size).reshape(k, n_cells)
+        for w in (pq, pq * (1.0 - 2.0 * p_bad), pq * (1.0 - 6.0 * pq))
+    )
     offsets = (np.arange(draws) * size)[:, None] + index[None, :]
     bads = np.bincount(offsets.ravel(), weights=redrawn.ravel(), minlength=draws * size)
     bads = bads.reshape(draws, k, n_cells)
@@ -170,7 +176,9 @@ def _redrawn_gains(
     delta = np.log((o_tr + CELL_PRIOR) / (e_tr + CELL_PRIOR)) - np.log(
         (g_tr + prior_goods) / (eg_tr + prior_goods)
     )
-    saved = (delta * (bads - expected) - 0.5 * delta * delta * variance).sum(axis=2) / held_rows
+    d2 = delta * delta
+    saved = delta * (bads - expected) - d2 * (k2 / 2.0 + delta * k3 / 6.0 + d2 * k4 / 24.0)
+    saved = saved.sum(axis=2) / held_rows
     return np.asarray(saved.mean(axis=1), dtype=np.float64)
 
 
