@@ -381,8 +381,8 @@ def segment_interactions(
         out.append(inter)
         notes.append(
             f"interaction {inter.first} x {inter.second}: held-out log loss {gain:.5f} lower per row "
-            f"(chance level {level:.5f}), {z:.1f} standard errors above zero ({FOLDS}-fold cross-validation on {y.size:,} training "
-            "rows); kept as a "
+            f"(chance level {level:.5f}), {z:.1f} standard errors above zero ({FOLDS}-fold "
+            f"cross-validation on {y.size:,} training rows); kept as a "
             f"{len(inter.first_groups)} x {len(inter.second_groups)} points grid"
         )
         used = {inter.first, inter.second}
