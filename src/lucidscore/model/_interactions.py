@@ -55,7 +55,6 @@ MAX_PAIRS = 5
 NULL_DRAWS = 8
 NULL_RANK = 1
 NULL_SEED = 0
-BEYOND_AXES = False
 
 
 def axis_groups(ch: Characteristic) -> list[list[int]]:
@@ -189,7 +188,6 @@ def chance_gain(
     folds: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]],
     draws: int | None = None,
     rank: int | None = None,
-    beyond: bool | None = None,
 ) -> float:
     """The best held-out gain (mean per row over ``folds``) the search would find among the candidate
     ``pairs`` (of ``axes``: each characteristic's group of each row, and its number of groups) if there
@@ -198,8 +196,7 @@ def chance_gain(
     grid fitted on each fold's other rows as the search fits it (``cell_deltas``) and judged on the fold's
     held-out rows, and the best gain of each redraw kept; the level is the ``rank``-th largest of them
     (0.0 without candidates). Because it takes the best over every pair looked at, it grows with the
-    number of pairs. With ``beyond``, a pair's gain is what its grid saves beyond the better of its two
-    axes alone (a one-axis grid), as the search judges it then.
+    number of pairs.
 
     >>> rng = np.random.default_rng(0)
     >>> axes = {n: (rng.integers(0, 4, 3000), 4) for n in "abc"}
@@ -212,7 +209,6 @@ def chance_gain(
     """
     draws = NULL_DRAWS if draws is None else draws
     rank = NULL_RANK if rank is None else rank
-    beyond = BEYOND_AXES if beyond is None else beyond
     if not pairs or draws < 1 or not folds:
         return 0.0
     fold_of = np.zeros(eta.size, dtype=np.int64)
@@ -223,15 +219,9 @@ def chance_gain(
     p_bad = 1.0 / (1.0 + np.exp(-eta))
     rng = np.random.default_rng(NULL_SEED)
     redrawn = (rng.random((draws, eta.size)) < p_bad[None, :]).astype(np.float64)
-    alone = {}
-    if beyond:
-        for name in sorted({n for pair in pairs for n in pair}):
-            alone[name] = np.maximum(_redrawn_gains(*axes[name], fold_of, held_rows, p_bad, redrawn), 0.0)
     best = np.full(draws, -np.inf)
     for a, b in pairs:
         gains = _redrawn_gains(*_pair_cells(axes[a], axes[b]), fold_of, held_rows, p_bad, redrawn)
-        if beyond:
-            gains = gains - np.maximum(alone[a], alone[b])
         best = np.maximum(best, gains)
     return float(np.sort(best)[::-1][min(rank, draws) - 1])
 
@@ -340,16 +330,11 @@ def segment_interactions(
     notes: list[str] = []
     while remaining and len(out) < max_pairs:
         ranked: list[tuple[float, float, tuple[str, str]]] = []
-        alone = {}
-        if BEYOND_AXES:
-            for name in sorted({n for pair in remaining for n in pair}):
-                alone[name] = max(float(np.mean(_cv_gain(*axes[name], y, eta, folds)[0])), 0.0)
         for pair in remaining:
             cell, n_cells = _pair_cells(axes[pair[0]], axes[pair[1]])
             gains, saved = _cv_gain(cell, n_cells, y, eta, folds)
             mean = float(np.mean(gains))
-            beyond = mean - max(alone.get(pair[0], 0.0), alone.get(pair[1], 0.0))
-            if min(gains) > 0 and mean >= MIN_GAIN and beyond > level:
+            if min(gains) > 0 and mean >= MIN_GAIN and mean > level:
                 ranked.append((mean, z_score(saved), pair))
         ranked.sort(key=lambda t: -t[0])  # stable: equal gains keep the listing order
         kept = None
