@@ -107,7 +107,7 @@ def chance_of(
 # (``_selection.chance_iv``), and refinement and bagging never add one back (``with_left_out``).
 CHANCE_SELECTION = True
 # A bag's selection reads its card's chance levels instead of drawing its own on the bootstrap rows.
-BAG_SHARED_CHANCE = False
+BAG_SHARED_CHANCE = True
 
 
 def _bin_column(
