@@ -228,3 +228,26 @@ def test_medium_bagging_is_deterministic_and_bounded_by_rows(monkeypatch: pytest
     assert bounded.segments == off.segments
     assert not any("bootstrap cards" in note for note in bounded.training["notes"])
     assert any("refined on their pre-bins" in note for note in bounded.training["notes"])
+
+
+def test_the_bags_read_their_cards_chance_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each bag's selection reads the chance levels its card drew (``_card.BAG_SHARED_CHANCE``) instead
+    of redrawing them on its bootstrap rows: one draw per card, where there was one per bag and card."""
+    table = weak_effects(600, 3)
+    calls: list[frozenset[str]] = []
+    draw = _card.chance_levels
+
+    def counted(binned: dict[str, object], options: object) -> dict[str, float]:
+        calls.append(frozenset(binned))
+        return draw(binned, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_card, "chance_levels", counted)
+    monkeypatch.setattr(_bag, "BAGS", 6)
+    shared = _fit(table)
+    assert len(calls) == 1, len(calls)
+    calls.clear()
+    monkeypatch.setattr(_card, "BAG_SHARED_CHANCE", False)
+    own = _fit(table)
+    assert len(calls) == 1 + 6, len(calls)
+    assert [c.name for c in shared.artifact_.segments[0].characteristics]  # both are cards
+    assert [c.name for c in own.artifact_.segments[0].characteristics]
