@@ -55,7 +55,8 @@ MAX_PAIRS = 5
 # The chance level of the search (``chance_gain``): NULL_DRAWS redraws of the targets from the card's own
 # probabilities; the level is the NULL_RANK-th largest of their best gains (1: the largest). Rank 1 and 2
 # gave the same cross-validation (Taiwan 0.78034 / 0.78031, German and simulated equal); on the additive
-# tables of benchmarks/bench_chance_grids.py rank 1 kept no grid, rank 2 one of 32 (none before: 4).
+# tables of benchmarks/bench_chance_grids.py rank 1 kept no grid, rank 2 one of 32 (4 of 32 without the
+# level).
 NULL_DRAWS = 8
 NULL_RANK = 1
 NULL_SEED = 0
