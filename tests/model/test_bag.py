@@ -263,3 +263,26 @@ def test_a_medium_card_joins_a_left_out_column_only_where_most_bags_kept_it(
     assert len(now) <= 10 and len(before) >= 2 * len(now) + 10, (now, before)
     fresh = _unrelated_table(20_000, 99, unrelated=60)
     assert _auc(majority, fresh) > _auc(any_bag, fresh)
+
+
+def test_the_bags_read_their_cards_chance_levels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each bag's selection reads the chance levels its card drew (``_card.BAG_SHARED_CHANCE``) instead
+    of redrawing them on its bootstrap rows: one draw per card, where there was one per bag and card."""
+    table = weak_effects(600, 3)
+    calls: list[frozenset[str]] = []
+    draw = _card.chance_levels
+
+    def counted(binned: dict[str, object], options: object) -> dict[str, float]:
+        calls.append(frozenset(binned))
+        return draw(binned, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_card, "chance_levels", counted)
+    monkeypatch.setattr(_bag, "BAGS", 6)
+    shared = _fit(table)
+    assert len(calls) == 1, len(calls)
+    calls.clear()
+    monkeypatch.setattr(_card, "BAG_SHARED_CHANCE", False)
+    own = _fit(table)
+    assert len(calls) == 1 + 6, len(calls)
+    assert [c.name for c in shared.artifact_.segments[0].characteristics]  # both are cards
+    assert [c.name for c in own.artifact_.segments[0].characteristics]

@@ -16,11 +16,15 @@ from lucidscore.artifact import Bin, Characteristic, ScorecardArtifact, referenc
 from lucidscore.model import Scorecard
 from lucidscore.model._interactions import (
     AXIS_GROUPS,
+    _cv_gain,
+    _redrawn_gains,
     axis_groups,
     cell_deltas,
+    chance_gain,
     follows_directions,
     z_score,
 )
+from lucidscore.model._search import stratified_folds
 from lucidscore.policy import FeatureMeta
 
 
@@ -176,6 +180,52 @@ def test_a_cell_the_card_already_predicts_adds_nothing_and_small_cells_little(
     # One row that the card called certain-good but was bad moves its cell by at most ln(1 + 1/prior).
     one = cell_deltas(np.zeros(1, np.int64), 1, np.ones(1, np.int8), np.full(1, 1e-9))
     assert 0 < one[0] <= np.log1p(1 / 4.0) + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(300, 3000),
+    n_cells=st.integers(2, 25),
+    seed=st.integers(0, 2**31),
+    centre=st.floats(-4.0, 0.0),
+    spread=st.floats(0.0, 1.5),
+)
+def test_the_chance_level_counts_give_the_searchs_held_out_gains(
+    n: int, n_cells: int, seed: int, centre: float, spread: float
+) -> None:
+    """The chance level judges a redraw from counts per fold and cell; the search judges the real targets
+    row by row (``_cv_gain``). On the same targets both give the same mean held-out gain."""
+    rng = np.random.default_rng(seed)
+    cell = rng.integers(0, n_cells, n)
+    eta = rng.normal(centre, spread, n)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(np.int8)
+    y[:2] = [0, 1]
+    folds = stratified_folds(y, 3, seed=0)
+    fold_of = np.zeros(n, dtype=np.int64)
+    for f, (_, held) in enumerate(folds):
+        fold_of[held] = f
+    held_rows = np.array([held.size for _, held in folds], dtype=np.float64)
+    p_bad = 1.0 / (1.0 + np.exp(-eta))
+    counted = _redrawn_gains(cell, n_cells, fold_of, held_rows, p_bad, y[None, :].astype(np.float64))
+    exact = float(np.mean(_cv_gain(cell, n_cells, y, eta, folds)[0]))
+    assert counted.shape == (1,)
+    assert abs(counted[0] - exact) <= 0.02 * abs(exact) + 2e-5, (counted[0], exact)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31), n_axes=st.integers(3, 5))
+def test_the_chance_level_grows_with_the_pairs_looked_at_and_is_reproducible(seed: int, n_axes: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 1500
+    axes = {f"x{i}": (rng.integers(0, 5, n), 5) for i in range(n_axes)}
+    eta = rng.normal(-1.5, 0.7, n)
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(np.int8)
+    folds = stratified_folds(y, 3, seed=0)
+    pairs = list(itertools.combinations(sorted(axes), 2))
+    levels = [chance_gain(axes, pairs[:k], eta, folds) for k in range(1, len(pairs) + 1)]
+    assert levels == sorted(levels)  # the best over more pairs is never lower
+    assert chance_gain(axes, pairs, eta.copy(), folds) == levels[-1]
+    assert chance_gain(axes, [], eta, folds) == 0.0
 
 
 def test_axis_groups_partition_the_bins_in_points_order() -> None:

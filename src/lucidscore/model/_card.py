@@ -106,6 +106,8 @@ def chance_of(
 # Selection drops a characteristic whose IV is within chance for its binning on the card's rows
 # (``_selection.chance_iv``), and refinement and bagging never add one back (``with_left_out``).
 CHANCE_SELECTION = True
+# A bag's selection reads its card's chance levels instead of drawing its own on the bootstrap rows.
+BAG_SHARED_CHANCE = True
 
 
 def _bin_column(
@@ -513,18 +515,22 @@ def bag_card(
     cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
     n_bags: int = 0,
     join_share: float = 0.0,
+    chance: Mapping[str, float] | None = None,
 ) -> Bagged:
     """A small card's bagged points (``_bag``), both engines: ``card`` is the card followed by what
     selection left out (``with_left_out``), the first ``n_card`` the card's; ``frame``/``rows``/``y`` its
     rows, as for ``fit_card``; ``cells_of`` each row's cell of a binning that has no row codes (the Spark
     engine counts cells only); ``n_bags``: bags averaged (0: ``_bag.BAGS``); ``join_share``: the share of the
-    bags that must keep a characteristic the card left out for it to join (``bag_sample``)."""
+    bags that must keep a characteristic the card left out for it to join (``bag_sample``); ``chance``: the
+    card's chance levels (``chance_of``), which each bag's selection reads when ``BAG_SHARED_CHANCE`` is on
+    instead of drawing its own."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
         at = pos if rows is None else rows[pos]
-        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at)[0]
+        shared = chance if BAG_SHARED_CHANCE else None
+        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at, chance=shared)[0]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
@@ -566,6 +572,7 @@ def bag_medium(
     n_card: int,
     refine_rows: int,
     cells_of: Callable[[BinnedColumn], npt.NDArray[np.integer[Any]]] | None = None,
+    chance: Mapping[str, float] | None = None,
 ) -> tuple[list[Characteristic], list[BinnedColumn], dict[int, npt.NDArray[np.int64]], int, list[str]] | None:
     """A medium card (``BAG_MEDIUM``), both engines: the average of ``BAG_MEDIUM`` unrefined bootstrap
     cards (``bag_card``), refined once on all its rows (at most ``refine_rows``, as ``refine_card`` reads
@@ -574,7 +581,19 @@ def bag_medium(
     one's points per cell (by position), the base points and the notes; None if no bag could be fitted
     (the card is then refined as usual). Arguments as for ``bag_card``."""
     bagged = bag_card(
-        name, condition, frame, y, kinds, params, rows, card, n_card, cells_of, BAG_MEDIUM, MEDIUM_JOIN_SHARE
+        name,
+        condition,
+        frame,
+        y,
+        kinds,
+        params,
+        rows,
+        card,
+        n_card,
+        cells_of,
+        BAG_MEDIUM,
+        join_share=MEDIUM_JOIN_SHARE,
+        chance=chance,
     )
     if not bagged.bags:
         return None
@@ -616,12 +635,14 @@ def fit_card(
     quick_rounds: int | None = None,
     refine_rows: int = REFINE_ROWS,
     ranks: Mapping[str, ValueRanks] | None = None,
+    chance: Mapping[str, float] | None = None,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
     clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``);
     ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``); ``ranks``: numeric
-    columns' ``value_ranks`` where known (the searches' sample), which only saves work."""
+    columns' ``value_ranks`` where known (the searches' sample), which only saves work; ``chance``: the
+    columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows, ranks)
@@ -640,7 +661,8 @@ def fit_card(
         progress(f"{name}: selecting characteristics")
     strong = [n for n, col in binned.items() if col.iv >= params.iv_threshold]
     corr = woe_correlation(strong, [tables[n] for n in strong], [binned[n].codes for n in strong])
-    chance = chance_of(binned, params, params.refine and quick_rounds is None)
+    if chance is None:
+        chance = chance_of(binned, params, params.refine and quick_rounds is None)
     kept, sel_notes = select_characteristics(
         {n: c.iv for n, c in binned.items()},
         corr,
@@ -665,7 +687,7 @@ def fit_card(
         if progress is not None:
             progress(f"{name}: bagging points")
         card = with_left_out(out_chars, final, binned, kept, params, chance)
-        bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, len(final))
+        bagged = bag_card(name, condition, frame, y, kinds, params, rows, card, len(final), chance=chance)
         if bagged.bags:
             out_chars, final, cell_points = bagged.characteristics, bagged.columns, bagged.cell_points
             base = bagged.base_points
@@ -675,7 +697,9 @@ def fit_card(
             if progress is not None:
                 progress(f"{name}: bagging and refining points")
             card = with_left_out(out_chars, final, binned, kept, params, chance)
-            medium = bag_medium(name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows)
+            medium = bag_medium(
+                name, condition, frame, y, kinds, params, rows, card, len(final), refine_rows, chance=chance
+            )
         if medium is not None:
             out_chars, final, cell_points, base, medium_notes = medium
             notes += medium_notes

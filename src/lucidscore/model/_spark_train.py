@@ -28,7 +28,7 @@ functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -689,12 +689,36 @@ def fit_card_spark(
     if params.refine and not small and _card.BAG_MEDIUM and medium_size(n_rows, y_bad):
         card = with_left_out(chars, final, binned, kept, params, chance)
         medium = _bag_medium(
-            rows, n_rows, card, len(final), alias, coders, kinds, params, progress, name, condition, limit
+            rows,
+            n_rows,
+            card,
+            len(final),
+            alias,
+            coders,
+            kinds,
+            params,
+            progress,
+            name,
+            condition,
+            limit,
+            chance,
         )
     if small:
         card = with_left_out(chars, final, binned, kept, params, chance)
         chars, base, bagging = _bag(
-            rows, n_rows, card, len(final), base, alias, coders, kinds, params, progress, name, condition
+            rows,
+            n_rows,
+            card,
+            len(final),
+            base,
+            alias,
+            coders,
+            kinds,
+            params,
+            progress,
+            name,
+            condition,
+            chance,
         )
         notes += bagging
     elif medium is not None:
@@ -773,6 +797,7 @@ def _bag(
     progress: Progress | None,
     name: str,
     condition: Condition | None,
+    chance: Mapping[str, float] | None = None,
 ) -> tuple[list[Characteristic], int, list[str]]:
     """``_card.fit_card``'s bagging of a small card: its rows (fewer than ``MIN_ROWS``) collected in row
     order with every model column, then ``_card.bag_card`` on them, as locally."""
@@ -787,7 +812,17 @@ def _bag(
         return coders[col.name](local[col.name]).astype(np.int64)
 
     bagged = bag_card(
-        name, condition, model_columns(local, kinds), ys, kinds, params, None, card, n_card, cells_of
+        name,
+        condition,
+        model_columns(local, kinds),
+        ys,
+        kinds,
+        params,
+        None,
+        card,
+        n_card,
+        cells_of,
+        chance=chance,
     )
     if not bagged.bags:
         return card[0][:n_card], base, bag_notes(bagged)
@@ -807,6 +842,7 @@ def _bag_medium(
     name: str,
     condition: Condition | None,
     limit: int,
+    chance: Mapping[str, float] | None = None,
 ) -> tuple[list[Characteristic], int, list[str]] | None:
     """``_card.fit_card``'s bagging of a medium card: its rows (fewer than ``_bag.MEDIUM_ROWS``) collected
     in row order with every model column, then ``_card.bag_medium`` on them, as locally; None where no
@@ -822,7 +858,18 @@ def _bag_medium(
         return coders[col.name](local[col.name]).astype(np.int64)
 
     medium = bag_medium(
-        name, condition, model_columns(local, kinds), ys, kinds, params, None, card, n_card, limit, cells_of
+        name,
+        condition,
+        model_columns(local, kinds),
+        ys,
+        kinds,
+        params,
+        None,
+        card,
+        n_card,
+        limit,
+        cells_of,
+        chance=chance,
     )
     if medium is None:
         return None
