@@ -11,7 +11,7 @@ pytest_plugins = [
     "tests.fixtures.taiwan",
 ]
 
-# The longest test files first: under ``pytest -n 3 --dist loadfile`` each file runs whole on one worker, in
+# The longest test files first: under ``pytest -n 2 --dist loadfile`` each file runs whole on one worker, in
 # collection order, so the README's end-to-end run (minutes: demo, train, lda, ingest...) collected last
 # left one worker alone at the end of the suite. Its two halves (the risk modellers' section and the rest)
 # start first, one on each worker, beside everything else.
