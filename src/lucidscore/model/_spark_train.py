@@ -59,6 +59,7 @@ from lucidscore.model._binning import (
     prebin_edges_from_counts,
 )
 from lucidscore.model._card import (
+    Columns,
     bag_card,
     bag_medium,
     binning_options,
@@ -802,19 +803,12 @@ def _bag(
     """``_card.fit_card``'s bagging of a small card: its rows (fewer than ``MIN_ROWS``) collected in row
     order with every model column, then ``_card.bag_card`` on them, as locally."""
     _note(progress, f"{name}: bagging points")
-    sample = _sample(rows, n_rows, [alias[c] for c in kinds], n_rows)
-    local = _local_frame(sample, {c: alias[c] for c in kinds})
-    ys = sample[Y].to_numpy(dtype=np.int8)
-
-    def cells_of(col: BinnedColumn) -> npt.NDArray[np.int64]:
-        if col.dtype == "numeric":
-            return _cells(local[col.name], col.fine_edges, col.fine_specials)
-        return coders[col.name](local[col.name]).astype(np.int64)
+    local, ys, cells_of = _collected(rows, n_rows, alias, coders, kinds)
 
     bagged = bag_card(
         name,
         condition,
-        model_columns(local, kinds),
+        local,
         ys,
         kinds,
         params,
@@ -848,19 +842,12 @@ def _bag_medium(
     in row order with every model column, then ``_card.bag_medium`` on them, as locally; None where no
     bag could be fitted (the card is then refined as usual)."""
     _note(progress, f"{name}: bagging and refining points")
-    sample = _sample(rows, n_rows, [alias[c] for c in kinds], n_rows)
-    local = _local_frame(sample, {c: alias[c] for c in kinds})
-    ys = sample[Y].to_numpy(dtype=np.int8)
-
-    def cells_of(col: BinnedColumn) -> npt.NDArray[np.int64]:
-        if col.dtype == "numeric":
-            return _cells(local[col.name], col.fine_edges, col.fine_specials)
-        return coders[col.name](local[col.name]).astype(np.int64)
+    local, ys, cells_of = _collected(rows, n_rows, alias, coders, kinds)
 
     medium = bag_medium(
         name,
         condition,
-        model_columns(local, kinds),
+        local,
         ys,
         kinds,
         params,
@@ -875,6 +862,26 @@ def _bag_medium(
         return None
     chars, _, _, base, notes = medium
     return chars, base, notes
+
+
+def _collected(
+    rows: Any,
+    n_rows: int,
+    alias: dict[str, str],
+    coders: dict[str, Callable[[pd.Series], npt.NDArray[np.int16]]],
+    kinds: dict[str, Kind],
+) -> tuple[Columns, npt.NDArray[np.int8], Callable[[BinnedColumn], npt.NDArray[np.int64]]]:
+    """A bagged card's rows, collected in row order with every model column, as ``_card.bag_card`` and
+    ``_card.bag_medium`` read them: the model columns, the targets and each row's cell of a binning."""
+    sample = _sample(rows, n_rows, [alias[c] for c in kinds], n_rows)
+    local = _local_frame(sample, {c: alias[c] for c in kinds})
+
+    def cells_of(col: BinnedColumn) -> npt.NDArray[np.int64]:
+        if col.dtype == "numeric":
+            return _cells(local[col.name], col.fine_edges, col.fine_specials)
+        return coders[col.name](local[col.name]).astype(np.int64)
+
+    return model_columns(local, kinds), sample[Y].to_numpy(dtype=np.int8), cells_of
 
 
 def _sample(rows: Any, n_rows: int, columns: list[str], limit: int = REFINE_ROWS) -> pd.DataFrame:
