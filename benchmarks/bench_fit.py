@@ -4,6 +4,7 @@ whole-process fit speed/memory against optbinning, in one run.
 Command (from the repo root; the anchors live in their own virtualenv, see docs/model.md):
     .venv/bin/python benchmarks/bench_fit.py [--only quality|cv|scale|tune|search|interactions]
         [--repeat 3] [--cv-repeats 2] [--big-rows 10000000] [--no-big-anchor]
+        [--cv-sets taiwan,german,simulated] [--cv-libs ebm,optbinning,toad,lightgbm]
 
 Quality: stratified 70/30 split, seed 0, of taiwan_default.csv and german_credit.data (protected columns
 to the audit), plus a simulated credit table none of the defaults were tuned on; test AUC and fit seconds
@@ -202,6 +203,7 @@ def cross_validate(
         aucs = [float(r["test_auc"] or 0) for r in got]
         out[lib] = {
             "auc": float(np.mean(aucs)),
+            "fold_aucs": [round(a, 5) for a in aucs],
             "auc_sd": float(np.std(aucs, ddof=1)),
             "fit_seconds": float(np.mean([float(r["fit_seconds"] or 0) for r in got])),
         }
@@ -485,6 +487,12 @@ def main() -> None:
     parser.add_argument(
         "--no-big-anchor", action="store_true", help="at --big-rows, fit lucidscore only (not optbinning)"
     )
+    parser.add_argument("--cv-sets", default="taiwan,german,simulated", help="data sets of the CV part")
+    parser.add_argument(
+        "--cv-libs",
+        default=",".join(LIBS),
+        help="anchors of the CV part (also ebm_additive: EBM without pairs; ebm_pairs5: at most 5 pairs)",
+    )
     args = parser.parse_args()
     if args.child:
         data, target, bad, audit, split_path, params = args.child
@@ -511,9 +519,15 @@ def main() -> None:
         results["simulated"] = compare("simulated", sim, "bad", "", "", LIBS)
         print("simulated", json.dumps(results["simulated"]), flush=True)
     if args.only in (None, "cv"):
-        for name, (data, target, bad, audit) in {**SETS, "simulated": (sim, "bad", "", "")}.items():
+        cv_sets = {**SETS, "simulated": (sim, "bad", "", "")}
+        cv_libs = [lib for lib in args.cv_libs.split(",") if lib]
+        unknown = sorted(set(args.cv_sets.split(",")) - set(cv_sets))
+        if unknown:
+            sys.exit(f"--cv-sets: unknown {', '.join(unknown)}; expected some of {', '.join(cv_sets)}")
+        for name in args.cv_sets.split(","):
+            data, target, bad, audit = cv_sets[name]
             results[f"cv_{name}"] = cross_validate(
-                name, data, target, bad, audit, LIBS, repeats=args.cv_repeats
+                name, data, target, bad, audit, cv_libs, repeats=args.cv_repeats
             )
             print(f"cv_{name}", json.dumps(results[f"cv_{name}"]), flush=True)
     if args.only == "tune":
