@@ -242,11 +242,10 @@ def test_the_searches_compare_quickly_refined_cards(monkeypatch: pytest.MonkeyPa
 
 
 def test_cards_of_one_model_share_the_rows_refinement_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One card reads at most ``REFINE_ROWS`` rows, each of two cards ``rows_per_card(2)`` (a seeded
-    sample in row order, so the same cards every time)."""
+    """One card reads at most ``refine_rows`` rows, each of two cards ``rows_per_card(2, refine_rows)``
+    (a seeded sample in row order, so the same cards every time)."""
     from lucidscore.model import _refine
 
-    monkeypatch.setattr(_refine, "REFINE_ROWS", 4000)
     monkeypatch.setattr(_refine, "SHARED_ROWS", 2500)
     read: list[int] = []
     real = _refine.refine_sample
@@ -259,13 +258,16 @@ def test_cards_of_one_model_share_the_rows_refinement_reads(monkeypatch: pytest.
     monkeypatch.setattr(_refine, "refine_sample", counted)
     table = wavy(12_000, 9)
     rule = {"column": "months_late", "op": ">=", "value": 1.0}
-    _fit(table)
+    _fit(table, refine_rows=4000)
     assert read == [4000]
     read.clear()
-    two = _fit(table, segment_rule=rule).artifact_
+    two = _fit(table, segment_rule=rule, refine_rows=4000).artifact_
     assert [s.n_train > 2500 for s in two.segments] == [True, True]
     assert read == [2500, 2500]
-    assert _fit(table, segment_rule=rule).artifact_.segments == two.segments
+    assert _fit(table, segment_rule=rule, refine_rows=4000).artifact_.segments == two.segments
+    read.clear()
+    _fit(table, segment_rule=rule, refine_rows=10_000)  # shared: 5,000 each
+    assert read == [5000, 5000]
 
 
 @pytest.mark.parametrize("bag_medium", [0, 8])

@@ -152,12 +152,11 @@ def test_interactions_equal_local(spark: Any) -> None:
 def test_shared_refinement_rows_and_screened_signs_equal_local(
     spark: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two cards share refinement's rows (``rows_per_card``: each reads a seeded sample of its rows in
-    row order), and the sign rule's drops are screened on a strided sample of the distinct rows: with
-    both limits made small, Spark reads the same rows and drops the same characteristics."""
+    """Two cards share refinement's rows (``refine_rows``, ``rows_per_card``: each reads a seeded sample
+    of its rows in row order), and the sign rule's drops are screened on a strided sample of the distinct
+    rows: with both limits made small, Spark reads the same rows and drops the same characteristics."""
     from lucidscore.model import _card, _refine
 
-    monkeypatch.setattr(_refine, "REFINE_ROWS", 3000)
     monkeypatch.setattr(_refine, "SHARED_ROWS", 2200)
     monkeypatch.setattr(_card, "SCREEN_ROWS", 50)
     monkeypatch.setattr(_card, "SCREEN_SAMPLE", 100)
@@ -165,7 +164,9 @@ def test_shared_refinement_rows_and_screened_signs_equal_local(
     late = frame["late"].clip(lower=0).to_numpy()
     frame.insert(1, "late2", late + np.random.default_rng(1).poisson(1.0, len(frame)))  # a suppressor
     rule = {"column": "late", "op": ">=", "value": 1.0}
-    local, remote = both(spark, frame, special_values=[-9.0], segment_rule=rule, shape_search=False)
+    local, remote = both(
+        spark, frame, special_values=[-9.0], segment_rule=rule, shape_search=False, refine_rows=3000
+    )
     assert [s.n_train > 2200 for s in local.segments] == [True, True]  # both cards read a sample
     assert any("refined on their pre-bins" in n for n in local.training["notes"])
     assert any("evenly strided" in n for n in local.training["notes"])  # a drop the sample decided

@@ -196,7 +196,7 @@ def _fit_segments(
     scores = np.zeros(len(frame), dtype=np.int64)
     per_card: list[npt.NDArray[np.int64]] = []
     columns = model_columns(frame, card_kinds)  # each card bins its rows of these, in place
-    limit = rows_per_card(len(plan))  # refinement's and the grids' rows, shared by the cards
+    limit = rows_per_card(len(plan), p.refine_rows)  # refinement's and the grids' rows, shared by the cards
 
     def card(
         name: str, cond: Condition | None, rows: npt.NDArray[np.bool_]

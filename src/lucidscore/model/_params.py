@@ -12,6 +12,10 @@ from lucidscore.policy import FeatureMeta
 
 Share = Annotated[float, Field(gt=0, lt=0.5)]
 
+# Training rows refinement and the pair search read at most, shared by a model's cards (``refine_rows``;
+# ``_refine.rows_per_card``). Here, not in ``_refine``, so that the parameters load without numba.
+REFINE_ROWS = 40_000
+
 
 class ScorecardParams(BaseModel):
     """Everything ``Scorecard`` can be told: the one declaration of the fitting parameters.
@@ -79,6 +83,14 @@ class ScorecardParams(BaseModel):
         "the card's score and stopping where held-out training rows stop improving (trend auto or none); "
         "undeclared characteristics selection left out join where held-out rows support them; a card of "
         "fewer than 2,000 rows is bagged instead (the average of 100 bootstrap cards).",
+    )
+    refine_rows: int = Field(
+        default=REFINE_ROWS,
+        ge=2000,
+        description="Training rows refinement and the pair search read at most (a seeded sample above "
+        "that), shared by the cards, each reading at least 20,000 (or all of these): more rows give finer "
+        "shapes for more CPU (on a 150,000-row table shaped like Give Me Some Credit, 110,000 rows gave "
+        "+0.0011 AUC on fresh rows, at 2.5 times the fit's CPU).",
     )
     interactions: int = Field(
         default=MAX_INTERACTIONS,

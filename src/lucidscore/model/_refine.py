@@ -54,9 +54,9 @@ from lucidscore.model._binning import (
     shape_of,
     woe_of,
 )
+from lucidscore.model._params import REFINE_ROWS  # the default of ``refine_rows``
 
-REFINE_ROWS = 40_000
-# Cards of one model share REFINE_ROWS (each reads REFINE_ROWS / cards), but each may read at least
+# Cards of one model share ``refine_rows`` (each reads refine_rows / cards), but each may read at least
 # SHARED_ROWS: on the 1,000,000 noisy Taiwan rows a second card refined and searched on 40,000 rows of its
 # own cost ~1 CPU-s more than one card (BENCHMARKS.md, issue 14); every card of the accuracy benchmarks
 # has fewer rows than this, so reads all of them either way.
@@ -328,14 +328,17 @@ def refinable(chars: Sequence[Characteristic], trends: Sequence[str]) -> list[in
     ]
 
 
-def rows_per_card(cards: int) -> int:
+def rows_per_card(cards: int, total: int = REFINE_ROWS) -> int:
     """How many rows refinement and the interaction search read at most in each card of a model of
-    ``cards`` cards: ``REFINE_ROWS`` shared, at least ``SHARED_ROWS`` each.
+    ``cards`` cards: ``total`` (``refine_rows``) shared, at least ``SHARED_ROWS`` each (or ``total``,
+    if smaller).
 
     >>> rows_per_card(1), rows_per_card(2), rows_per_card(5)
     (40000, 20000, 20000)
+    >>> rows_per_card(2, 150_000), rows_per_card(2, 10_000)
+    (75000, 10000)
     """
-    return max(REFINE_ROWS // max(cards, 1), SHARED_ROWS)
+    return max(total // max(cards, 1), min(SHARED_ROWS, total))
 
 
 def sample_positions(n: int, limit: int = REFINE_ROWS) -> npt.NDArray[np.int64] | None:

@@ -31,7 +31,7 @@ from lucidscore.artifact import (
 from lucidscore.errors import InputError
 from lucidscore.model._fit import Progress, as_frame, fit_table, target_labels, validated_params
 from lucidscore.model._frame import binary_target
-from lucidscore.model._params import ScorecardParams
+from lucidscore.model._params import REFINE_ROWS, ScorecardParams
 from lucidscore.model._trend import WOE_PRIOR, Trend
 from lucidscore.policy import FeatureMeta
 
@@ -76,6 +76,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         segment_search: bool = True,
         shape_search: bool = True,
         refine: bool = True,
+        refine_rows: int = REFINE_ROWS,
         interactions: int = MAX_INTERACTIONS,
         min_segment_rows: int = 1000,
         min_segment_bads: int = 50,
@@ -100,6 +101,7 @@ class Scorecard(ClassifierMixin, TransformerMixin, BaseEstimator):
         self.segment_search = segment_search
         self.shape_search = shape_search
         self.refine = refine
+        self.refine_rows = refine_rows
         self.interactions = interactions
         self.min_segment_rows = min_segment_rows
         self.min_segment_bads = min_segment_bads

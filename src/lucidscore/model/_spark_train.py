@@ -161,7 +161,7 @@ def train_spark(
     plan, planned = _plan(prepared, alias, conds, p, notes)
     card_kinds = {c: k for c, k in kinds.items() if c != p.segment_by}
     segments: list[Segment] = []
-    limit = rows_per_card(len(plan))  # as ``_fit._fit_segments``
+    limit = rows_per_card(len(plan), p.refine_rows)  # as ``_fit._fit_segments``
     for name, cond, index in plan:
         rows = planned if index is None else planned.filter(F.col(PLAN) == index)
         seg, seg_notes = fit_card_spark(name, cond, rows, card_kinds, alias, p, progress, limit)
