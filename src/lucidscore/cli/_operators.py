@@ -146,6 +146,10 @@ class OperatorShards:
             f"--shards {self.smap.path}"
         )
 
+    def release_command(self, username: str) -> str:
+        """The command that releases ``username``'s claim instead (``admin release-claim``)."""
+        return f"lucidscore admin release-claim {username} --shards {self.smap.path}"
+
     def copied_for(self, username: str) -> list[int]:
         """The shards whose row of account ``username`` was copied from shard 0 before this command's
         change (a previous command stored it in shard 0 and failed on them)."""
