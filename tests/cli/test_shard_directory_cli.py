@@ -463,3 +463,79 @@ def _check(
             assert (user is not None) == (name in made), (name, state)
             if name in made:
                 assert shard == home[name] and authenticate(db, name, "wrong") is None
+
+
+def test_a_claim_released_while_its_command_runs_makes_that_command_create_nothing(
+    three_shards: Path, lucid: Lucid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release lands between a command's claim and its hold (the only moment it can: from the hold on,
+    a release waits and then finds the account). The command then finds its claim gone and commits no
+    account under it, so no account is ever left without its listing."""
+    from lucidscore.service import release_claim
+    from lucidscore.store import make_engine
+
+    m = str(three_shards)
+    s0, s1, s2 = urls(three_shards)
+    pat, una = consumers(s2)[0], consumers(s1)[0]
+    real_commit_claim = admin_cmds._commit_claim
+
+    def released_meanwhile(session: Session, claims: list[Listing]) -> None:
+        real_commit_claim(session, claims)
+        engines = [make_engine(u) for u in (s0, s1, s2)]
+        try:
+            for c in claims[-1:]:
+                assert release_claim(engines, c.username) == c
+        finally:
+            for e in engines:
+                e.dispose()
+
+    monkeypatch.setattr(admin_cmds, "_commit_claim", released_meanwhile)
+    code, out, err = lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--shards", m)
+    assert code != 0 and "username(s) 'pat': the claim was released" in err and "not created" in err
+    assert "shown once" not in out
+    assert listing(s0, "pat") == [] and query(s2, "SELECT count(*) FROM users") == [(0,)]
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(f"role,username,consumer_id\nanalyst,ivy,\nconsumer,una,{una}\nconsumer,dos,{pat}\n")
+    secrets = tmp_path / "secrets.csv"
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", m, "--secrets-out", str(secrets))
+    assert code != 0 and "username(s) 'dos': the claim was released" in err, err
+    assert "The accounts of shard(s) 0 were created" in err and f"lucidscore shards sync {m}" in err
+    assert [line.split(",")[0] for line in secrets.read_text().splitlines()] == ["username", "ivy"]
+    assert query(s1, "SELECT count(*) FROM users WHERE role = 'consumer'") == [(0,)]
+    assert query(s2, "SELECT count(*) FROM users WHERE role = 'consumer'") == [(0,)]
+    assert listing(s0, "dos") == [] and listing(s0, "una") == [("una", 1, una)]  # una: claimed, not made
+    monkeypatch.setattr(admin_cmds, "_commit_claim", real_commit_claim)
+    assert lucid("shards", "sync", m)[0] == 0
+    code, out, _ = lucid("shards", "status", m)
+    assert code == 3 and "claims left without an account: 1 " in out and f"una (consumer {una}" in out
+
+
+@pytest.mark.postgres
+def test_claims_on_a_postgresql_map_are_listed_and_released(
+    postgres_server: Any, lucid: Lucid, tmp_path: Path
+) -> None:
+    pg = [postgres_server.create_database() for _ in range(2)]
+    m = str(write_map(tmp_path, pg))
+    assert lucid("shards", "init", m)[0] == 0
+    execute(
+        pg[0],
+        "INSERT INTO account_directory (username, shard_index, consumer_id, listed_at) "
+        "VALUES ('pat', 1, 'C1', CURRENT_TIMESTAMP), ('kim', 1, 'C2', CURRENT_TIMESTAMP)",
+    )
+    execute(
+        pg[1],
+        "INSERT INTO users (id, username, role, display_name, password_hash, consumer_id, created_at) "
+        "VALUES (1, 'kim', 'consumer', 'kim', 'x', 'C2', CURRENT_TIMESTAMP)",
+    )
+    code, out, err = lucid("shards", "status", m)
+    assert code == 3, err
+    assert "claims left without an account: 1 " in out and "  pat (consumer C1, shard 1): finish:" in out
+    code, _, err = lucid("admin", "release-claim", "kim", "--shards", m)
+    assert code != 0 and "shard 1 (postgresql" in err and "nothing was released" in err
+    code, out, err = lucid("admin", "release-claim", "pat", "--shards", m)
+    assert code == 0 and "released username 'pat'" in out, err
+    assert lucid("admin", "release-claim", "pat", "--shards", m)[1].count("nothing to release") == 1
+    code, out, _ = lucid("shards", "status", m)
+    assert code == 0 and "claims left without an account: none" in out
+    assert query(pg[0], "SELECT username FROM account_directory") == [("kim",)]

@@ -418,6 +418,12 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
                 "created"
                 + (f" (their secrets are in {secrets_out})" if secrets_out is not None else "")
                 + "; create the others with lucidscore admin create --shards"
+                + (
+                    f", and copy its merchants and analysts to the other shards: lucidscore shards sync "
+                    f"{ops.smap.path}"
+                    if any(a.role != "consumer" for a in made.get(0, []))
+                    else ""
+                )
             ) from None
         except Exception as exc:
             left = [i for i in order if i not in committed]
