@@ -272,6 +272,8 @@ def test_status_lists_claims_left_without_an_account_and_release_claim_frees_the
     ) in out
     assert "claim19" in out and "claim20" not in out and "  and 3 more" in out
     assert "pat" not in out.split("claims left without an account")[1]  # made: no claim
+    code, out, err = lucid("shards", "status", m, "--no-claims")  # the directory not read: not known
+    assert code == 0 and "claims left without an account: not checked (--no-claims)" in out, err
 
     # a listing whose account exists is no claim: refused, naming the shard and the account, nothing changed
     code, _, err = lucid("admin", "release-claim", "pat", "--shards", m)

@@ -60,7 +60,17 @@ CLAIMS_SHOWN = 20
 EXIT_CLAIMS = 3  # status: the shards agree, but claims are left without an account (1: they disagree)
 
 
-def status(shard_map: MapArgument) -> None:
+def status(
+    shard_map: MapArgument,
+    claims_check: Annotated[
+        bool,
+        typer.Option(
+            "--claims/--no-claims",
+            help="look for claims left without an account (reads shard 0's whole account directory: about 7 "
+            "CPU-seconds per million accounts on SQLite, BENCHMARKS.md)",
+        ),
+    ] = True,
+) -> None:
     """Each shard's stamp (checked against the map), consumers, active model, and whether its operator
     tables equal shard 0's; then the usernames claimed in shard 0's account directory whose account does
     not exist in the shard the claim names, each with the commands that finish or release it. Exit 1 when a
@@ -109,7 +119,7 @@ def status(shard_map: MapArgument) -> None:
                 operators,
             )
         # with a stamp that disagrees, a claim's shard index may name another database: not checked
-        claims = None if bad else claims_without_accounts(engines, CLAIMS_SHOWN)
+        claims = None if bad or not claims_check else claims_without_accounts(engines, CLAIMS_SHOWN)
     finally:
         for engine in engines:
             engine.dispose()
@@ -127,7 +137,8 @@ def status(shard_map: MapArgument) -> None:
         if len(diffs) > 20:
             console.print(f"  and {len(diffs) - 20} more", markup=False)
     if claims is None:
-        console.print("claims left without an account: not checked while a stamp disagrees with the map")
+        why = "while a stamp disagrees with the map" if bad else "(--no-claims)"
+        console.print(f"claims left without an account: not checked {why}", markup=False)
     else:
         _print_claims(console, smap, claims)
     if bad or differing:
