@@ -138,8 +138,10 @@ def test_a_claim_left_without_its_account_signs_nobody_in_and_the_same_command_f
         assert (
             code != 0 and f"username 'pat' is claimed for consumer {pat} in shard 2" in err and finish in err
         )
+        assert f"(or free the username: lucidscore admin release-claim pat --shards {m})" in err
     code, _, err = lucid("admin", "rotate", "pat", "--shards", m)
     assert code != 0 and "no account named 'pat'" in err and finish in err
+    assert f"or free the username: lucidscore admin release-claim pat --shards {m}" in err
 
     # running it again while the shard refuses its commit: said so, the claim kept, no secret shown
     refusing = refuse_commits(monkeypatch, "s2.db")

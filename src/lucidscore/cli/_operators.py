@@ -227,7 +227,8 @@ class OperatorShards:
             raise NotFound(
                 f"no account named {username!r}: its username is claimed for consumer {listing.consumer_id} "
                 f"in shard {listing.shard}, where a command stopped before creating it; create it with: "
-                + self.finish_command(listing),
+                + self.finish_command(listing)
+                + f" (or free the username: {self.release_command(username)})",
                 field="username",
             )
         return listing.shard

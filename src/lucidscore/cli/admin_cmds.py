@@ -161,7 +161,8 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
             raise Conflict(
                 f"username {spec.username!r} is claimed for consumer {listing.consumer_id} in shard "
                 f"{listing.shard} by a command that stopped before creating the account; finish that with: "
-                + ops.finish_command(listing),
+                + ops.finish_command(listing)
+                + f" (or free the username: {ops.release_command(spec.username)})",
                 field="username",
             )
         finishing = True  # the same account a previous run claimed and did not make: made now
