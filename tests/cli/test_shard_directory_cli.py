@@ -10,16 +10,23 @@ import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lucidscore.api import Settings, create_app, shard_engines
+from lucidscore.api._shards import ShardEngines, to_account_shard
 from lucidscore.cli import admin_cmds
+from lucidscore.errors import InputError
 from lucidscore.policy import default_catalogue
 from lucidscore.service import Listing, token_shard
+from lucidscore.store import read_shard_map
 from tests.api.test_sharded_service import ok
 from tests.cli.test_shard_operators_cli import execute, query, urls
 from tests.cli.test_shards_cli import consumers, write_map
@@ -131,8 +138,10 @@ def test_a_claim_left_without_its_account_signs_nobody_in_and_the_same_command_f
         assert (
             code != 0 and f"username 'pat' is claimed for consumer {pat} in shard 2" in err and finish in err
         )
+        assert f"(or free the username: lucidscore admin release-claim pat --shards {m})" in err
     code, _, err = lucid("admin", "rotate", "pat", "--shards", m)
     assert code != 0 and "no account named 'pat'" in err and finish in err
+    assert f"or free the username: lucidscore admin release-claim pat --shards {m}" in err
 
     # running it again while the shard refuses its commit: said so, the claim kept, no secret shown
     refusing = refuse_commits(monkeypatch, "s2.db")
@@ -232,3 +241,305 @@ def test_a_model_command_a_shard_refuses_midway_says_where_it_landed_and_running
     code, _, err = lucid("model", "activate", mid, "--shards", m)
     assert code == 0, err
     assert [query(u, active) for u in (s0, s1, s2)] == [[(mid,)]] * 3
+
+
+# -- claims left without an account: shards status lists them, admin release-claim frees them ---------------
+
+
+def test_status_lists_claims_left_without_an_account_and_release_claim_frees_them(
+    three_shards: Path, lucid: Lucid
+) -> None:
+    m = str(three_shards)
+    s0, s1, s2 = urls(three_shards)
+    pat, other = consumers(s2)[0], consumers(s1)[0]
+    code, _, err = lucid("shards", "status", m)
+    assert code == 0, err
+    code, out, err = lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--shards", m)
+    assert code == 0, err
+    # 23 claims a command left in shard 0 without their accounts (as the crash in the test above leaves one)
+    execute(
+        s0,
+        *(
+            "INSERT INTO account_directory (username, shard_index, consumer_id, listed_at) "
+            f"VALUES ('claim{i:02d}', 2, 'X{i:02d}', CURRENT_TIMESTAMP)"
+            for i in range(23)
+        ),
+    )
+    code, out, err = lucid("shards", "status", m)
+    assert code == 3, err  # the shards agree; claims are left: a code of its own
+    assert "claims left without an account: 23 " in out
+    assert (
+        "  claim00 (consumer X00, shard 2): finish: lucidscore admin create consumer claim00 --consumer-id "
+        f"X00 --shards {m}; or release: lucidscore admin release-claim claim00 --shards {m}"
+    ) in out
+    assert "claim19" in out and "claim20" not in out and "  and 3 more" in out
+    assert "pat" not in out.split("claims left without an account")[1]  # made: no claim
+    code, out, err = lucid("shards", "status", m, "--no-claims")  # the directory not read: not known
+    assert code == 0 and "claims left without an account: not checked (--no-claims)" in out, err
+
+    # a listing whose account exists is no claim: refused, naming the shard and the account, nothing changed
+    code, _, err = lucid("admin", "release-claim", "pat", "--shards", m)
+    assert code != 0 and "username 'pat': shard 2 (sqlite:///" in err
+    assert f"holds consumer {pat}'s account of that name" in err and "nothing was released" in err
+    assert listing(s0, "pat") == [("pat", 2, pat)]
+
+    code, out, err = lucid("admin", "release-claim", "claim00", "--shards", m)
+    assert code == 0, err
+    assert "released username 'claim00': it was claimed for consumer X00 in shard 2 (sqlite:///" in out
+    assert listing(s0, "claim00") == []
+    code, out, err = lucid("admin", "release-claim", "claim00", "--shards", m)  # again: nothing to do
+    assert code == 0 and "nothing to release" in out
+    # the name is free again: another consumer's account takes it
+    code, _, err = lucid("admin", "create", "consumer", "claim00", "--consumer-id", other, "--shards", m)
+    assert code == 0, err
+    assert listing(s0, "claim00") == [("claim00", 1, other)]
+
+    # a shard whose operator tables differ is worse: exit 1, and the claims are still listed
+    assert lucid("admin", "create", "analyst", "ann", "--shards", m)[0] == 0
+    execute(s1, "UPDATE users SET display_name = 'changed' WHERE username = 'ann'")
+    code, out, _ = lucid("shards", "status", m)
+    assert code == 1 and "DIFFER" in out and "claims left without an account: 22 " in out
+    execute(s1, "UPDATE users SET display_name = 'ann' WHERE username = 'ann'")
+
+    execute(s0, "DELETE FROM account_directory WHERE username LIKE 'claim%' AND username <> 'claim00'")
+    code, out, err = lucid("shards", "status", m)
+    assert code == 0, out + err
+    assert "claims left without an account: none" in out
+    code, _, err = lucid("admin", "release-claim", "pat", "--db", s0)
+    assert code == 2 and "--db" in err  # release-claim takes a map only: claims exist only on a map
+
+
+def test_admin_create_and_import_with_db_on_a_shard_are_refused_naming_the_sharded_command(
+    three_shards: Path, lucid: Lucid, tmp_path: Path
+) -> None:
+    s0, s1, s2 = urls(three_shards)
+    pat = consumers(s2)[0]
+    fingerprint = read_shard_map(three_shards).fingerprint[:12]
+    users = "SELECT count(*) FROM users"
+    before = [query(u, users) for u in (s0, s1, s2)]
+    code, _, err = lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--db", s2)
+    assert (
+        code == 2 and f"--db sqlite:///{three_shards.parent / 's2.db'}: this database is shard 2 of 3" in err
+    )
+    assert "nothing was created" in err and f"fingerprint {fingerprint}" in err
+    assert f"Run: lucidscore admin create consumer pat --consumer-id {pat} --shards MAP" in err
+    code, _, err = lucid("admin", "create", "merchant", "shop_x", "--name", "Shop X", "--db", s0)
+    assert code == 2 and "this database is shard 0 of 3" in err  # shard 0 too: the others would lack it
+    assert "Run: lucidscore admin create merchant shop_x --name 'Shop X' --shards MAP" in err
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("role,username\nanalyst,ivy\n")
+    code, _, err = lucid("admin", "import", str(accounts), "--db", s1)
+    assert code == 2 and "this database is shard 1 of 3" in err
+    assert f"Run: lucidscore admin import {accounts} --shards MAP" in err
+    assert [query(u, users) for u in (s0, s1, s2)] == before
+    # the way it names works
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", str(three_shards))
+    assert code == 0, err
+    assert [query(u, "SELECT username FROM users") for u in (s0, s1, s2)] == [[("ivy",)]] * 3
+
+
+# -- any interleaving of creates, crashes and releases: status and sign-in agree with what was made --------
+
+PASSWORD = "the-one-password"  # every account's (the secret generator is fixed for the property)
+NAMES = ("amy", "bo", "cy", "di", "ed")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["create", "refused", "killed", "release"]), st.sampled_from(NAMES)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_interleaving_of_creates_crashes_and_releases_leaves_status_and_sign_in_exact(
+    three_shards: Path, steps: list[tuple[str, str]]
+) -> None:
+    """Each name belongs to one consumer (amy in shard 0, bo and cy in 1, di and ed in 2). A step creates
+    its account (``admin create --shards``), or creates it with its shard refusing the commit, or with the
+    process killed right after shard 0's commit, or releases its claim. A model says what each step leaves
+    (nothing, a claim, an account; or a refusal); after every step the claims ``shards status`` finds are
+    exactly the model's claims, every account in every shard is listed in shard 0 as being there, and
+    sign-in (shard 0's directory, then the account's shard) works for exactly the accounts made."""
+    from lucidscore.cli._operators import OperatorShards
+    from lucidscore.service import AccountSpec, Conflict, release_claim
+    from lucidscore.store import make_engine
+
+    smap = read_shard_map(three_shards)
+    url_list = [s.url for s in smap.shards]
+    picked = [consumers(url_list[0])[0], *consumers(url_list[1])[:2], *consumers(url_list[2])[:2]]
+    home = dict(zip(NAMES, (0, 1, 1, 2, 2), strict=True))
+    owner = dict(zip(NAMES, picked, strict=True))
+    engines = [make_engine(u) for u in url_list]
+    for e in engines:
+        with e.begin() as conn:
+            conn.execute(text("DELETE FROM account_directory"))
+            conn.execute(text("DELETE FROM users"))
+    ops = OperatorShards(smap, engines)
+    shards = ShardEngines(tuple(engines), (None,) * 3)
+    state: dict[str, str] = {}  # name -> "claim" | "account" (absent: nothing)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("lucidscore.service._accounts.hash_password", lambda p: "h:" + p)  # argon2: slow
+        mp.setattr("lucidscore.service._accounts.verify_password", lambda h, p: h == "h:" + p)
+        mp.setattr("lucidscore.service._admin._password", lambda: PASSWORD)
+        real_commit, real_claim = Session.commit, admin_cmds._commit_claim
+        refusing = {"file": ""}
+
+        def commit(self: Session) -> None:
+            if refusing["file"] and str(self.get_bind().url).endswith(refusing["file"]):
+                raise OperationalError("COMMIT", {}, Exception("disk on fire"))
+            real_commit(self)
+
+        def killed(session: Session, claims: list[Listing]) -> None:
+            real_claim(session, claims)
+            raise KeyboardInterrupt
+
+        mp.setattr(Session, "commit", commit)
+        try:
+            for kind, name in steps:
+                was = state.get(name)
+                spec = AccountSpec("consumer", name, "", owner[name])
+                if kind == "release":
+                    if was == "account":
+                        with pytest.raises(Conflict, match="nothing was released"):
+                            release_claim(engines, name)
+                    else:
+                        released = release_claim(engines, name)
+                        assert released == (Listing(name, home[name], owner[name]) if was else None)
+                        state.pop(name, None)
+                    continue
+                if was == "account":
+                    with pytest.raises(Conflict, match=f"username '{name}' is taken"):
+                        admin_cmds._create_sharded(ops, spec)
+                    continue
+                if kind == "create":
+                    admin_cmds._create_sharded(ops, spec)
+                    state[name] = "account"
+                elif kind == "refused":  # the account's shard refuses its commit
+                    refusing["file"] = f"s{home[name]}.db"
+                    with pytest.raises((InputError, OperationalError)):
+                        admin_cmds._create_sharded(ops, spec)
+                    refusing["file"] = ""
+                    if home[name] != 0:
+                        state[name] = "claim"  # claimed before, or now
+                else:  # killed right after shard 0's commit (a claim, or a shard 0 account with its listing)
+                    mp.setattr(admin_cmds, "_commit_claim", killed)
+                    try:
+                        admin_cmds._create_sharded(ops, spec)
+                        assert was == "claim"  # finishing a claim commits nothing in shard 0 first
+                        state[name] = "account"
+                    except KeyboardInterrupt:
+                        state[name] = "account" if home[name] == 0 else "claim"
+                    finally:
+                        mp.setattr(admin_cmds, "_commit_claim", real_claim)
+                _check(engines, shards, state, home, owner)
+            _check(engines, shards, state, home, owner)
+        finally:
+            for e in engines:
+                e.dispose()
+
+
+def _check(
+    engines: list[Any],
+    shards: ShardEngines,
+    state: dict[str, str],
+    home: dict[str, int],
+    owner: dict[str, str],
+) -> None:
+    from lucidscore.service import authenticate, claims_without_accounts, listings
+
+    found = claims_without_accounts(engines, None)
+    expected = {Listing(n, home[n], owner[n]) for n, s in state.items() if s == "claim"}
+    assert found.count == len(expected) and set(found.shown) == expected
+    made = {n for n, s in state.items() if s == "account"}
+    with engines[0].connect() as conn:
+        listed = listings(conn, NAMES)
+    for index, e in enumerate(engines):  # every account is listed in shard 0, as in its shard
+        with e.connect() as conn:
+            here = {u for (u,) in conn.execute(text("SELECT username FROM users"))}
+        assert here == {n for n in made if home[n] == index}
+        assert all(listed[n] == Listing(n, index, owner[n]) for n in here)
+    for name in NAMES:
+        with Session(engines[0]) as db:
+            db.info.update(shard=0, count=3)
+            shard = to_account_shard(db, shards, name)
+            user = authenticate(db, name, PASSWORD)
+            assert (user is not None) == (name in made), (name, state)
+            if name in made:
+                assert shard == home[name] and authenticate(db, name, "wrong") is None
+
+
+def test_a_claim_released_while_its_command_runs_makes_that_command_create_nothing(
+    three_shards: Path, lucid: Lucid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The release lands between a command's claim and its hold (the only moment it can: from the hold on,
+    a release waits and then finds the account). The command then finds its claim gone and commits no
+    account under it, so no account is ever left without its listing."""
+    from lucidscore.service import release_claim
+    from lucidscore.store import make_engine
+
+    m = str(three_shards)
+    s0, s1, s2 = urls(three_shards)
+    pat, una = consumers(s2)[0], consumers(s1)[0]
+    real_commit_claim = admin_cmds._commit_claim
+
+    def released_meanwhile(session: Session, claims: list[Listing]) -> None:
+        real_commit_claim(session, claims)
+        engines = [make_engine(u) for u in (s0, s1, s2)]
+        try:
+            for c in claims[-1:]:
+                assert release_claim(engines, c.username) == c
+        finally:
+            for e in engines:
+                e.dispose()
+
+    monkeypatch.setattr(admin_cmds, "_commit_claim", released_meanwhile)
+    code, out, err = lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--shards", m)
+    assert code != 0 and "username(s) 'pat': the claim was released" in err and "not created" in err
+    assert "shown once" not in out
+    assert listing(s0, "pat") == [] and query(s2, "SELECT count(*) FROM users") == [(0,)]
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(f"role,username,consumer_id\nanalyst,ivy,\nconsumer,una,{una}\nconsumer,dos,{pat}\n")
+    secrets = tmp_path / "secrets.csv"
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", m, "--secrets-out", str(secrets))
+    assert code != 0 and "username(s) 'dos': the claim was released" in err, err
+    assert "The accounts of shard(s) 0 were created" in err and f"lucidscore shards sync {m}" in err
+    assert [line.split(",")[0] for line in secrets.read_text().splitlines()] == ["username", "ivy"]
+    assert query(s1, "SELECT count(*) FROM users WHERE role = 'consumer'") == [(0,)]
+    assert query(s2, "SELECT count(*) FROM users WHERE role = 'consumer'") == [(0,)]
+    assert listing(s0, "dos") == [] and listing(s0, "una") == [("una", 1, una)]  # una: claimed, not made
+    monkeypatch.setattr(admin_cmds, "_commit_claim", real_commit_claim)
+    assert lucid("shards", "sync", m)[0] == 0
+    code, out, _ = lucid("shards", "status", m)
+    assert code == 3 and "claims left without an account: 1 " in out and f"una (consumer {una}" in out
+
+
+@pytest.mark.postgres
+def test_claims_on_a_postgresql_map_are_listed_and_released(
+    postgres_server: Any, lucid: Lucid, tmp_path: Path
+) -> None:
+    pg = [postgres_server.create_database() for _ in range(2)]
+    m = str(write_map(tmp_path, pg))
+    assert lucid("shards", "init", m)[0] == 0
+    execute(
+        pg[0],
+        "INSERT INTO account_directory (username, shard_index, consumer_id, listed_at) "
+        "VALUES ('pat', 1, 'C1', CURRENT_TIMESTAMP), ('kim', 1, 'C2', CURRENT_TIMESTAMP)",
+    )
+    execute(
+        pg[1],
+        "INSERT INTO users (id, username, role, display_name, password_hash, consumer_id, created_at) "
+        "VALUES (1, 'kim', 'consumer', 'kim', 'x', 'C2', CURRENT_TIMESTAMP)",
+    )
+    code, out, err = lucid("shards", "status", m)
+    assert code == 3, err
+    assert "claims left without an account: 1 " in out and "  pat (consumer C1, shard 1): finish:" in out
+    code, _, err = lucid("admin", "release-claim", "kim", "--shards", m)
+    assert code != 0 and "shard 1 (postgresql" in err and "nothing was released" in err
+    code, out, err = lucid("admin", "release-claim", "pat", "--shards", m)
+    assert code == 0 and "released username 'pat'" in out, err
+    assert lucid("admin", "release-claim", "pat", "--shards", m)[1].count("nothing to release") == 1
+    code, out, _ = lucid("shards", "status", m)
+    assert code == 0 and "claims left without an account: none" in out
+    assert query(pg[0], "SELECT username FROM account_directory") == [("kim",)]

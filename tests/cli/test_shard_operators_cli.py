@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from lucidscore.service import create_user
 from lucidscore.store import make_engine, read_shard_map, shard_of
 from tests.cli.test_shards_cli import consumers, write_map
 from tests.fixtures.bureau import BureauFiles, Lucid
@@ -266,10 +268,19 @@ def test_a_postgresql_deployment_is_served_from_its_map(
     assert code == 0, err
     key = out.strip().rsplit(" ", 1)[-1]
     assert operator_rows(pg[1]) == operator_rows(pg[0])
-    # rows copied with their ids moved each shard's id sequence past them: a plain insert does not collide
+    # admin create --db on a shard's database is refused, naming the command that goes through the map
     code, out, err = lucid("admin", "create", "consumer", "kim", "--consumer-id", kim, "--db", pg[1])
-    assert code == 0, err
-    kim_password = out.strip().rsplit(" ", 1)[-1]
+    assert code != 0 and "this database is shard 1 of 2" in err and "nothing was created" in err
+    assert f"lucidscore admin create consumer kim --consumer-id {kim} --shards MAP" in err
+    assert query(pg[1], "SELECT count(*) FROM users WHERE username = 'kim'") == [(0,)]
+    # rows copied with their ids moved each shard's id sequence past them: a plain insert (the service's
+    # own, as an older version's admin create --db made it) does not collide
+    kim_password = "kim-pass-12345"
+    engine = make_engine(pg[1])
+    with Session(engine) as session:
+        create_user(session, "kim", "consumer", kim_password, consumer_id=kim)
+        session.commit()
+    engine.dispose()
     # a deployment of revision 0012 (no account directory): the service's start migrates every shard
     # (each lists its own accounts) and gathers shard 1's listings into shard 0's
     for url in pg:

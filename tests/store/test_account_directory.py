@@ -7,6 +7,7 @@ read in shard 0 and none in any other shard."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,17 +19,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lucidscore.api._shards import ShardEngines, to_account_shard
 from lucidscore.service import (
     Conflict,
     Listing,
+    claims_without_accounts,
     create_user,
     gather_directory,
+    hold_claims,
     holds_account,
     list_account,
     listings,
+    release_claim,
 )
 from lucidscore.store import current_revision, head_revision, make_engine, migrate
 from lucidscore.store._migrate import _config
@@ -238,3 +243,133 @@ def test_sign_in_reads_shard_0_once_and_lands_on_the_accounts_shard(
             assert {u for (u,) in conn.execute(select(User.username))} == {
                 name for name, shard in placed.items() if e is engines[shard]
             }
+
+
+# -- claims left without an account: found, released only while no account stands behind them ------------
+
+
+def _claim(engine: Engine, username: str, shard: int, consumer: str | None) -> None:
+    """A listing committed in shard 0 alone: what a sharded command leaves when it stops after its claim."""
+    with Session(engine) as s:
+        list_account(s, username, shard, consumer)
+        s.commit()
+
+
+def test_claims_without_accounts_are_found_and_released_only_while_no_account_stands_behind(
+    three: list[Engine],
+) -> None:
+    s0, s1, s2 = three
+    _claim(s0, "pat", 2, "C2")  # stopped before its account
+    _claim(s0, "kim", 1, "C1")  # finished: the account was made under the claim
+    with Session(s1) as s:
+        create_user(s, "kim", "consumer", "pw", consumer_id="C1", listed=False)
+        s.commit()
+    with Session(s0) as s:
+        create_user(s, "ann", "analyst", "pw")  # listed with its account, in one transaction
+        create_user(s, "zoe", "consumer", "pw", consumer_id="C0")
+        s.commit()
+    _claim(s0, "old", 0, None)  # a shard 0 listing whose account is gone (written by hand, say)
+    _claim(s0, "far", 7, "C7")  # names a shard the map does not have
+    with Session(s2) as s:  # an account made in shard 2 under another name: not pat's
+        create_user(s, "pat2", "consumer", "pw", consumer_id="C2")
+        s.commit()
+
+    found = claims_without_accounts(three, None)
+    assert found.count == 3
+    assert sorted(found.shown, key=lambda c: c.username) == [
+        Listing("far", 7, "C7"),
+        Listing("old", 0, None),
+        Listing("pat", 2, "C2"),
+    ]
+    bounded = claims_without_accounts(three, 2)
+    assert bounded.count == 3 and len(bounded.shown) == 2 and set(bounded.shown) < set(found.shown)
+
+    names = ["shard 0 (db0)", "shard 1 (db1)", "shard 2 (db2)"]
+    for taken, shard in (
+        ("kim", "shard 1 \\(db1\\)"),
+        ("ann", "shard 0 \\(db0\\)"),
+        ("zoe", "shard 0 \\(db0\\)"),
+    ):
+        said = f"username '{taken}': {shard} holds .*account of that name.*nothing was released"
+        with pytest.raises(Conflict, match=said):
+            release_claim(three, taken, names)
+    assert set(_directory(s0)) == {"pat", "kim", "ann", "zoe", "old", "far"}  # nothing released
+    assert release_claim(three, "pat", names) == Listing("pat", 2, "C2")
+    assert release_claim(three, "pat", names) is None  # again: nothing to do
+    assert release_claim(three, "never-listed", names) is None
+    assert release_claim(three, "far") == Listing("far", 7, "C7")
+    assert release_claim(three, "old") == Listing("old", 0, None)
+    assert claims_without_accounts(three).count == 0
+    assert _directory(s0) == {"kim": (1, "C1"), "ann": (0, None), "zoe": (0, "C0")}
+    _claim(s0, "pat", 1, "C9")  # the name is free again: anyone may claim it
+    assert claims_without_accounts(three).shown == [Listing("pat", 1, "C9")]
+
+
+def test_a_release_and_a_create_under_the_same_claim_never_leave_an_account_unlisted(
+    three: list[Engine],
+) -> None:
+    """The create holds its claim (``hold_claims``) from before its account's commit until after it; a
+    release started meanwhile waits for the hold and then finds the account, so it keeps the listing. A
+    release that ran before the hold leaves the create nothing to hold: it creates nothing."""
+    s0, _, s2 = three
+    _claim(s0, "pat", 2, "C2")
+    mine = Listing("pat", 2, "C2")
+    started = threading.Event()
+    outcome: list[object] = []
+
+    def on_delete(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM ACCOUNT_DIRECTORY"):
+            started.set()
+
+    def release() -> None:
+        try:
+            outcome.append(release_claim(three, "pat"))
+        except Conflict as exc:
+            outcome.append(exc)
+
+    event.listen(s0, "before_cursor_execute", on_delete)
+    try:
+        with Session(s0) as first, Session(s2) as account:
+            # the account written (flushed), not yet committed
+            create_user(account, "pat", "consumer", "pw", consumer_id="C2", listed=False)
+            assert hold_claims(first, [mine]) == []
+            if s0.dialect.name == "sqlite":  # a release that will not wait is refused: the hold has the lock
+                impatient = make_engine(s0.url.render_as_string(hide_password=False), pool_timeout=0.05)
+                with pytest.raises(OperationalError, match="database is locked"):
+                    release_claim([impatient, *three[1:]], "pat")
+                impatient.dispose()
+            worker = threading.Thread(target=release)
+            worker.start()
+            assert started.wait(60)  # the release's delete is issued while the claim is held
+            if s0.dialect.name == "postgresql":  # and waits for the hold: a backend blocked on a lock
+                _wait_for_lock_waiter(s2)
+            account.commit()
+            first.commit()  # the hold ends: the release goes on and finds the account
+            worker.join(60)
+    finally:
+        event.remove(s0, "before_cursor_execute", on_delete)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    assert _directory(s0) == {"pat": (2, "C2")}
+    assert claims_without_accounts(three).count == 0
+
+    # the other order: the claim released first, then a create that finds nothing to hold makes nothing
+    _claim(s0, "kim", 2, "C3")
+    assert release_claim(three, "kim") == Listing("kim", 2, "C3")
+    with Session(s0) as first:
+        assert hold_claims(first, [Listing("kim", 2, "C3")]) == [Listing("kim", 2, "C3")]
+    _claim(s0, "kim", 1, "C4")  # claimed again for someone else: not the claim the create holds
+    with Session(s0) as first:
+        assert hold_claims(first, [Listing("kim", 2, "C3")]) == [Listing("kim", 2, "C3")]
+
+
+def _wait_for_lock_waiter(any_engine: Engine) -> None:
+    """Until some backend of the test server waits for a lock (PostgreSQL's pg_stat_activity)."""
+    with any_engine.connect() as conn:
+        for _ in range(600):
+            waiting = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar_one()
+            if waiting:
+                return
+            conn.execute(text("SELECT pg_sleep(0.05)"))
+    raise AssertionError("the release never waited for the held claim")

@@ -15,8 +15,11 @@ An operator command with ``--shards MAP`` (``admin``, ``catalogue set``, ``merch
 Every account is listed in shard 0's account directory (``lucidscore.service``, ``_directory``): in the
 same transaction as the account in shard 0, and, for a consumer account in another shard, committed in
 shard 0 before the account (a claim): a command that stops between leaves a claim without an account,
-which running the same command again finishes. Step 2 also gathers into shard 0's directory the accounts
-a shard lists in its own (made there without the map, or before revision 0013).
+which running the same command again finishes, or ``admin release-claim`` frees (only while no account
+stands behind it). From the claim's commit until its account is committed, the command holds the claim's
+row in shard 0 (``lucidscore.service.hold_claims``), so a release cannot delete the listing of an account
+being committed. Step 2 also gathers into shard 0's directory the accounts a shard lists in its own (made
+there without the map, or before revision 0013).
 
 Not one transaction across shards: PostgreSQL's two-phase commit needs ``max_prepared_transactions`` > 0
 (0 by default) and SQLite has none, so each shard commits on its own and every step is one that running
@@ -146,6 +149,10 @@ class OperatorShards:
             f"--shards {self.smap.path}"
         )
 
+    def release_command(self, username: str) -> str:
+        """The command that releases ``username``'s claim instead (``admin release-claim``)."""
+        return f"lucidscore admin release-claim {username} --shards {self.smap.path}"
+
     def copied_for(self, username: str) -> list[int]:
         """The shards whose row of account ``username`` was copied from shard 0 before this command's
         change (a previous command stored it in shard 0 and failed on them)."""
@@ -223,7 +230,8 @@ class OperatorShards:
             raise NotFound(
                 f"no account named {username!r}: its username is claimed for consumer {listing.consumer_id} "
                 f"in shard {listing.shard}, where a command stopped before creating it; create it with: "
-                + self.finish_command(listing),
+                + self.finish_command(listing)
+                + f" (or free the username: {self.release_command(username)})",
                 field="username",
             )
         return listing.shard

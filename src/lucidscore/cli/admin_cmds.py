@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shlex
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -19,12 +20,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
+from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store, shown
 from lucidscore.cli._operators import OperatorShards, _reason, operator_shards
 from lucidscore.cli._shards import refuse_both, require_db, where
 from lucidscore.errors import InputError, LucidError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
 
     from lucidscore.service import AccountSpec, Listing, NewAccount
@@ -80,12 +82,44 @@ def create(
         return
     engine = open_store(require_db(db), create=True)
     try:
+        _refuse_a_shard(engine, _create_command(spec))
         with Session(engine, expire_on_commit=False) as session:
             made = create_account(session, spec)
             session.commit()
     finally:
         engine.dispose()
     _print_new([made], _console())
+
+
+def _create_command(spec: AccountSpec) -> str:
+    """``admin create`` of ``spec``, as typed (without ``--db``)."""
+    words = ["lucidscore", "admin", "create", spec.role, spec.username]
+    if spec.display_name:
+        words += ["--name", spec.display_name]
+    if spec.consumer_id:
+        words += ["--consumer-id", spec.consumer_id]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _refuse_a_shard(engine: Engine, command: str) -> None:
+    """Accounts are not created in one shard's database by ``--db``: only shard 0's account directory knows
+    every username of the deployment, so an account made in another shard alone could take a username an
+    account of another shard has (found only when the service starts, which then stops), and a merchant or
+    analyst made in one shard alone is missing from the others. A database that is no shard (no stamp)
+    keeps working as before."""
+    from lucidscore.store import read_shard_stamp
+
+    stamp = read_shard_stamp(engine)
+    if stamp is None:
+        return
+    url = shown(engine.url.render_as_string(hide_password=False))
+    raise InputError(
+        f"--db {url}: this database is {stamp.describe()} (its shard_identity stamp); accounts of a "
+        "deployment split by consumer are created through its shard map, which lists each username in shard "
+        "0's account directory so that it names one account of the deployment (and copies merchants and "
+        "analysts to every shard); nothing was created. Run: "
+        f"{command} --shards MAP (MAP: the deployment's shard map, fingerprint {stamp.fingerprint[:12]})"
+    )
 
 
 def _target(ops: OperatorShards, spec: AccountSpec) -> int:
@@ -127,7 +161,8 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
             raise Conflict(
                 f"username {spec.username!r} is claimed for consumer {listing.consumer_id} in shard "
                 f"{listing.shard} by a command that stopped before creating the account; finish that with: "
-                + ops.finish_command(listing),
+                + ops.finish_command(listing)
+                + f" (or free the username: {ops.release_command(spec.username)})",
                 field="username",
             )
         finishing = True  # the same account a previous run claimed and did not make: made now
@@ -144,22 +179,44 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
         if target == 0:
             _commit_claim(session, [mine])  # the account and its listing in one transaction
         else:
-            if not finishing:
-                with ops.session(0) as first:
+            with ops.session(0) as first:
+                if not finishing:
                     ops.claim(first, [mine])
                     _commit_claim(first, [mine])
-            try:
-                session.commit()
-            except Exception as exc:
-                raise InputError(
-                    f"{where(ops.smap.shards[target])}: the consumer account {spec.username} was not created "
-                    f"({_reason(exc)}); its username stays claimed for consumer {spec.consumer_id} in shard "
-                    "0's account directory, so no other account takes it. Run the same command again to "
-                    "create it: " + ops.finish_command(mine)
-                ) from None
+                _hold(first, [mine])  # no release of the claim until the account is committed
+                try:
+                    session.commit()
+                except Exception as exc:
+                    first.rollback()
+                    raise InputError(
+                        f"{where(ops.smap.shards[target])}: the consumer account {spec.username} was not "
+                        f"created ({_reason(exc)}); its username stays claimed for consumer "
+                        f"{spec.consumer_id} in shard 0's account directory, so no other account takes it. "
+                        "Run the same command "
+                        f"again to create it: {ops.finish_command(mine)} (or release the username: "
+                        f"{ops.release_command(spec.username)})"
+                    ) from None
+                first.commit()
     _print_new([made], _console())
     if target == 0 and spec.role != "consumer":
         ops.replicate(f"{spec.role} {spec.username}")
+
+
+def _hold(session: Session, claims: list[Listing]) -> None:
+    """Hold ``claims`` in shard 0 (``session``, a new transaction the caller ends after committing their
+    accounts); ``Conflict`` naming those released meanwhile (``admin release-claim``): nothing is created."""
+    from lucidscore.service import Conflict, hold_claims
+
+    gone = hold_claims(session, claims)
+    if gone:
+        session.rollback()
+        names = ", ".join(repr(c.username) for c in gone[:5])
+        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+        raise Conflict(
+            f"username(s) {names}{more}: the claim was released (lucidscore admin release-claim) while this "
+            "command ran, so the account was not created; run the command again to claim the username anew",
+            field="username",
+        )
 
 
 def _commit_claim(session: Session, claims: list[Listing]) -> None:
@@ -219,6 +276,7 @@ def import_(
         return
     engine = open_store(require_db(db), create=True)
     try:
+        _refuse_a_shard(engine, f"lucidscore admin import {shlex.quote(str(file))}")
         with Session(engine, expire_on_commit=False) as session:
             made = create_accounts_from_csv(session, file)
             if secrets_out is not None:
@@ -265,7 +323,7 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
     it left claimed but not made are made (new secrets for those only); after it succeeded: nothing."""
     from contextlib import ExitStack
 
-    from lucidscore.service import Listing, create_accounts_from_csv, read_accounts_csv
+    from lucidscore.service import Conflict, Listing, create_accounts_from_csv, read_accounts_csv
 
     rows = read_accounts_csv(file)
     listed = ops.listed({spec.username for _, spec in rows})
@@ -318,7 +376,7 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
     errors: list[str] = []
     committed: list[int] = []
     with ExitStack() as stack:
-        sessions = {i: stack.enter_context(ops.session(i)) for i in order}
+        sessions = {i: stack.enter_context(ops.session(i)) for i in sorted(set(order) | {0})}
         for i in targets:
             try:
                 made[i] = create_accounts_from_csv(
@@ -335,13 +393,39 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
         everyone = [a for i in targets for a in made[i]]
         if secrets_out is not None:
             _write_secrets(secrets_out, everyone)  # before the commits: no account without its secret
+        standing = claims or [listed[name] for name in sorted(unfinished)]  # other shards' accounts' claims
+        held = False
         try:
             for i in order:
                 if i == 0 and claims:
                     _commit_claim(sessions[0], claims)
                 else:
+                    if i != 0 and standing and not held:
+                        _hold(sessions[0], standing)  # no release of a claim until its account is committed
+                        held = True
                     sessions[i].commit()
                 committed.append(i)
+            sessions[0].commit()  # ends the hold
+        except Conflict as exc:
+            if secrets_out is not None:  # keep the secrets of the accounts that exist, and only those
+                secrets_out.unlink(missing_ok=True)
+                kept = [a for i in committed for a in made.get(i, [])]
+                if kept:
+                    _write_secrets(secrets_out, kept)
+            if not committed:
+                raise
+            raise InputError(
+                f"{file}: {exc.message}. The accounts of shard(s) {', '.join(map(str, committed))} were "
+                "created"
+                + (f" (their secrets are in {secrets_out})" if secrets_out is not None else "")
+                + "; create the others with lucidscore admin create --shards"
+                + (
+                    f", and copy its merchants and analysts to the other shards: lucidscore shards sync "
+                    f"{ops.smap.path}"
+                    if any(a.role != "consumer" for a in made.get(0, []))
+                    else ""
+                )
+            ) from None
         except Exception as exc:
             left = [i for i in order if i not in committed]
             if secrets_out is not None:  # keep the secrets of the accounts that exist, and only those
@@ -518,6 +602,46 @@ def revoke(
     _console().print(f"revoked {info.role} {info.username}", markup=False)
 
 
+def release_claim(
+    username: Annotated[str, typer.Argument(help="the username claimed in shard 0's account directory")],
+    shards: Annotated[
+        str,
+        typer.Option(
+            "--shards",
+            help="shard map (a TOML file listing the shards' database URLs); claims exist only on a map",
+        ),
+    ],
+) -> None:
+    """Release a username claimed for a consumer account that was never made (a sharded admin create or
+    import that stopped between the claim and the account; lucidscore shards status MAP lists them): its
+    listing leaves shard 0's account directory and the name is free again. Refused, nothing changed, while
+    the shard the claim names holds an account of that name. Releasing again changes nothing."""
+    from lucidscore.service import release_claim as release
+
+    with operator_shards(shards, repair=False) as ops:
+        names = [where(s) for s in ops.smap.shards]
+        listing = release(ops.engines, username, names)
+    console = _console()
+    if listing is None:
+        console.print(
+            f"username {username!r} is not listed in shard 0's account directory: nothing to release "
+            "(released before, or never claimed)",
+            markup=False,
+        )
+        return
+    whose = f"for consumer {listing.consumer_id} " if listing.consumer_id else ""
+    there = (
+        where(ops.smap.shards[listing.shard])
+        if 0 <= listing.shard < ops.smap.count
+        else f"shard {listing.shard}, which the map does not have"
+    )
+    console.print(
+        f"released username {username!r}: it was claimed {whose}in {there}, which holds no account of that "
+        "name; the username is free again",
+        markup=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``admin`` command group to the app."""
     admin_app.command("create")(create)
@@ -525,4 +649,5 @@ def register(app: typer.Typer) -> None:
     admin_app.command("list")(list_)
     admin_app.command("rotate")(rotate)
     admin_app.command("revoke")(revoke)
+    admin_app.command("release-claim")(release_claim)
     app.add_typer(admin_app, name="admin")

@@ -3,21 +3,28 @@
 ``shards init MAP`` creates (SQLite) and migrates every database of the map and stamps each with its
 index, the shard count and the map's fingerprint; ``shards status MAP`` shows each shard's stamp, its
 consumers, its active model and whether its operator tables (merchants, analysts, API keys, redirect URIs,
-catalogue versions) equal shard 0's; ``shards sync MAP`` copies shard 0's operator tables to the shards
-that are behind. The sharded forms of the other commands take ``--shards MAP``: ``ingest``, ``publish``,
-``model register``, ``model activate``, ``audit verify``, ``admin``, ``catalogue``, ``merchant
-redirect-uri`` and ``serve``.
+catalogue versions) equal shard 0's, and the usernames claimed in shard 0's account directory whose account
+was never made (with the commands that finish or release each); ``shards sync MAP`` copies shard 0's
+operator tables to the shards that are behind. The sharded forms of the other commands take ``--shards
+MAP``: ``ingest``, ``publish``, ``model register``, ``model activate``, ``audit verify``, ``admin``
+(and ``admin release-claim``, which only a map has), ``catalogue``, ``merchant redirect-uri`` and
+``serve``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import shlex
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from lucidscore.cli._shards import load_map, where
+
+if TYPE_CHECKING:
+    from lucidscore.service import UnfinishedClaims
+    from lucidscore.store import ShardMap
 
 shards_app = typer.Typer(
     help="A deployment split by consumer over several databases: initialise a shard map, show it.",
@@ -49,13 +56,30 @@ def init(shard_map: MapArgument) -> None:
     Console(highlight=False).print(table)
 
 
-def status(shard_map: MapArgument) -> None:
+CLAIMS_SHOWN = 20
+EXIT_CLAIMS = 3  # status: the shards agree, but claims are left without an account (1: they disagree)
+
+
+def status(
+    shard_map: MapArgument,
+    claims_check: Annotated[
+        bool,
+        typer.Option(
+            "--claims/--no-claims",
+            help="look for claims left without an account (reads shard 0's whole account directory: about 7 "
+            "CPU-seconds per million accounts on SQLite, BENCHMARKS.md)",
+        ),
+    ] = True,
+) -> None:
     """Each shard's stamp (checked against the map), consumers, active model, and whether its operator
-    tables equal shard 0's (exit 1 when a stamp is wrong or operator tables differ, each listed)."""
+    tables equal shard 0's; then the usernames claimed in shard 0's account directory whose account does
+    not exist in the shard the claim names, each with the commands that finish or release it. Exit 1 when a
+    stamp is wrong or operator tables differ (each listed), else 3 when claims are left without an account,
+    else 0."""
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 
-    from lucidscore.service import Difference, active_model, operator_differences
+    from lucidscore.service import Difference, active_model, claims_without_accounts, operator_differences
     from lucidscore.store import migrate, open_database, read_shard_stamp
 
     smap = load_map(shard_map)
@@ -63,25 +87,25 @@ def status(shard_map: MapArgument) -> None:
     for column in ("shard", "database", "stamp", "consumers", "active model", "operator tables"):
         table.add_column(column)
     bad = 0
-    first = None
+    engines = []
     differing: dict[int, list[Difference]] = {}
     try:
         for shard in smap.shards:
             engine = open_database(shard.url)
+            engines.append(engine)
             migrate(engine)
             found = read_shard_stamp(engine)
             with engine.connect() as conn:
                 consumers = conn.execute(text("SELECT count(*) FROM consumers_current")).scalar_one()
             with Session(engine) as session:
                 model = active_model(session)
-            if first is None:
-                first, operators = engine, "shard 0's"
+            if shard.index == 0:
+                operators = "shard 0's"
             else:
-                diffs = operator_differences(first, engine)
+                diffs = operator_differences(engines[0], engine)
                 operators = "same as shard 0" if not diffs else f"DIFFER: {len(diffs)} row(s)"
                 if diffs:
                     differing[shard.index] = diffs
-                engine.dispose()
             expected = smap.stamp(shard.index)
             ok = found == expected
             bad += not ok
@@ -94,9 +118,11 @@ def status(shard_map: MapArgument) -> None:
                 model.model_id if model else "(none)",
                 operators,
             )
+        # with a stamp that disagrees, a claim's shard index may name another database: not checked
+        claims = None if bad or not claims_check else claims_without_accounts(engines, CLAIMS_SHOWN)
     finally:
-        if first is not None:
-            first.dispose()
+        for engine in engines:
+            engine.dispose()
     console = Console(highlight=False, soft_wrap=True)
     console.print(table)
     for index, diffs in differing.items():
@@ -110,8 +136,47 @@ def status(shard_map: MapArgument) -> None:
             console.print(f"  {d.describe()}" + ("" if d.fixable else " (cannot be copied)"), markup=False)
         if len(diffs) > 20:
             console.print(f"  and {len(diffs) - 20} more", markup=False)
+    if claims is None:
+        why = "while a stamp disagrees with the map" if bad else "(--no-claims)"
+        console.print(f"claims left without an account: not checked {why}", markup=False)
+    else:
+        _print_claims(console, smap, claims)
     if bad or differing:
         raise typer.Exit(1)
+    if claims is not None and claims.count:
+        raise typer.Exit(EXIT_CLAIMS)
+
+
+def _print_claims(console: Console, smap: ShardMap, claims: UnfinishedClaims) -> None:
+    """The claims left without an account, each with the command that finishes it and the one that
+    releases it (the first ``CLAIMS_SHOWN``)."""
+    if not claims.count:
+        console.print("claims left without an account: none", markup=False)
+        return
+    console.print(
+        f"claims left without an account: {claims.count:,} (usernames claimed in shard 0's account directory "
+        "whose account does not exist in the shard they name: a sharded admin create or import stopped "
+        "between the claim and the account, or is still running; they sign nobody in, and no other account "
+        "can take the name). Finish each with the command that made it, or release it:",
+        markup=False,
+    )
+    m = shlex.quote(str(smap.path))
+    for c in claims.shown:
+        name = shlex.quote(c.username)
+        release = f"lucidscore admin release-claim {name} --shards {m}"
+        if c.consumer_id is not None and 0 < c.shard < smap.count:
+            whose = f"consumer {c.consumer_id}, shard {c.shard}"
+            finish = (
+                f"finish: lucidscore admin create consumer {name} --consumer-id {shlex.quote(c.consumer_id)} "
+                f"--shards {m}; or release: {release}"
+            )
+        else:
+            named = f"shard {c.shard}" + ("" if 0 <= c.shard < smap.count else ": no such shard in the map")
+            whose = (f"consumer {c.consumer_id}, " if c.consumer_id else "") + named
+            finish = f"release: {release}"
+        console.print(f"  {c.username} ({whose}): {finish}", markup=False)
+    if claims.count > len(claims.shown):
+        console.print(f"  and {claims.count - len(claims.shown):,} more", markup=False)
 
 
 def sync(shard_map: MapArgument) -> None:

@@ -58,11 +58,15 @@ from lucidscore.service._decisions import decide, decision_notice, decisions_of
 from lucidscore.service._declared import check_declared
 from lucidscore.service._directory import (
     Listing,
+    UnfinishedClaims,
     account_shard,
+    claims_without_accounts,
     gather_directory,
+    hold_claims,
     holds_account,
     list_account,
     listings,
+    release_claim,
 )
 from lucidscore.service._disputes import (
     REVIEW_STARTED,
@@ -191,6 +195,7 @@ __all__ = [
     "Rescorer",
     "ScoreDisclosure",
     "Unavailable",
+    "UnfinishedClaims",
     "UnknownSecret",
     "UserIds",
     "accept_dispute",
@@ -212,6 +217,7 @@ __all__ = [
     "changed_consumers",
     "check_declared",
     "check_redirect_uri",
+    "claims_without_accounts",
     "client_secret_matches",
     "close_session",
     "codes_of",
@@ -238,6 +244,7 @@ __all__ = [
     "gather_directory",
     "generate_model_key",
     "grant_consent",
+    "hold_claims",
     "holds_account",
     "holds_code",
     "holds_consent",
@@ -273,6 +280,7 @@ __all__ = [
     "redeem_code",
     "redirect_uris_of",
     "register_model",
+    "release_claim",
     "remove_redirect_uri",
     "resolve_dispute",
     "retire_model",
