@@ -126,10 +126,11 @@ def _two_big_files(data: Path) -> None:
     )
 
 
-def _signal_when_in_flight(data: Path, db_url: str, engine: Engine, signum: int) -> tuple[int, set[str]]:
+def _signal_when_in_flight(data: Path, db_url: str, engine: Engine, signum: int) -> tuple[int, set[str], str]:
     """Ingest directory ``data`` in a real process and send it ``signum`` once statements and income are
-    both loading (PostgreSQL: side by side; SQLite: statements, one file at a time). Returns the exit code
-    and the tables that were in flight."""
+    both loading (PostgreSQL: side by side; SQLite: statements, one file at a time). Returns the exit code,
+    the tables that were in flight and the end of what the process wrote to stderr (for a failure's
+    message: an exit by another signal than the one sent says why only there)."""
     proc = subprocess.Popen(
         [str(LUCIDSCORE), "ingest", str(data), "--db", db_url, "--no-progress"],
         stdout=subprocess.DEVNULL,
@@ -140,15 +141,17 @@ def _signal_when_in_flight(data: Path, db_url: str, engine: Engine, signum: int)
     try:
         deadline = time.monotonic() + 60
         while not both <= _started(engine):
-            assert proc.poll() is None, f"ingest ended before the signal: {proc.stderr!r}"
+            if proc.poll() is not None:
+                assert proc.stderr is not None
+                raise AssertionError(f"ingest ended before the signal: {proc.stderr.read()[-3000:]!r}")
             assert time.monotonic() < deadline, f"never in flight together: {_started(engine)}"
             time.sleep(0.05)
         time.sleep(0.3)
         assert proc.poll() is None, "the load finished before the signal: make the files larger"
         proc.send_signal(signum)
     finally:
-        proc.wait(timeout=120)
-    return proc.returncode, both
+        _, err = proc.communicate(timeout=120)
+    return proc.returncode, both, err.decode("utf-8", "replace")[-3000:]
 
 
 @pytest.mark.slow
@@ -158,8 +161,8 @@ def test_ctrl_c_with_two_files_loading_commits_neither(tmp_path: Path, db_url: s
     roll back, rather than finishing after the interrupt."""
     data = tmp_path / "data"
     _two_big_files(data)
-    returncode, both = _signal_when_in_flight(data, db_url, engine, signal.SIGINT)
-    assert returncode == 130
+    returncode, both, err = _signal_when_in_flight(data, db_url, engine, signal.SIGINT)
+    assert returncode == 130, err
     with engine.connect() as conn:
         for table in ("statements", "income"):
             assert conn.execute(select(func.count()).select_from(raw_table(table))).scalar_one() == 0, table
@@ -180,8 +183,8 @@ def test_sigkill_with_two_files_loading_leaves_each_all_or_nothing(
     data = tmp_path / "data"
     _two_big_files(data)
     total = N_ACCOUNTS * N_MONTHS
-    returncode, both = _signal_when_in_flight(data, db_url, engine, signal.SIGKILL)
-    assert returncode == -signal.SIGKILL
+    returncode, both, err = _signal_when_in_flight(data, db_url, engine, signal.SIGKILL)
+    assert returncode == -signal.SIGKILL, err
     with engine.connect() as conn:
         counts = {
             t: int(conn.execute(select(func.count()).select_from(raw_table(t))).scalar_one())
