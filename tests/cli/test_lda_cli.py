@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -19,7 +18,8 @@ from lucidscore.errors import InputError, LucidError, PolicyViolation
 from lucidscore.evaluate import dominates, reference_scores
 from lucidscore.model import train_scorecard
 from lucidscore.score import score_frame
-from tests.evaluate.factory import make_frame, shared_data
+from tests.evaluate.factory import make_frame
+from tests.fixtures.taiwan import TaiwanSample
 
 runner = CliRunner()
 QUICK = ["--folds", "3", "--resamples", "30", "--jobs", "1", "--max-candidates", "20"]
@@ -165,11 +165,12 @@ def test_every_option_is_documented() -> None:
     assert missing == [], f"options of `lucidscore lda` missing from docs/evaluate.md: {missing}"
 
 
-def test_lda_on_taiwan(tmp_path: Path) -> None:
+def test_lda_on_taiwan(tmp_path: Path, taiwan_sample: TaiwanSample) -> None:
     """A base card on 6,000 Taiwan rows, searched on them for SEX, MARRIAGE and AGE."""
-    frame = pd.read_csv(shared_data("taiwan_default.csv"))
-    sample = frame.groupby("default", group_keys=False).sample(n=None, frac=0.2, random_state=0)
-    base = train_scorecard(sample, "default", audit_columns=["SEX", "EDUCATION", "MARRIAGE", "AGE"], seed=0)
+    # The session's stratified 20% and its card: train_scorecard(sample, "default", seed=0,
+    # audit_columns=["SEX", "EDUCATION", "MARRIAGE", "AGE"]).
+    sample = taiwan_sample.train.drop(columns=["row_id"])
+    base = taiwan_sample.card
     model = base.save(tmp_path / "model.json")
     data = tmp_path / "taiwan_sample.parquet"
     sample.to_parquet(data, index=False)

@@ -26,6 +26,7 @@ from lucidscore.artifact import (
     Segment,
 )
 from lucidscore.evaluate import bin_index
+from tests.fixtures.taiwan import TaiwanSample
 
 
 def make_frame(n: int = 4000, seed: int = 0, utilisation_shift: float = 0.0) -> pd.DataFrame:
@@ -185,24 +186,15 @@ def shared_data(name: str) -> Path:
     return path
 
 
-def taiwan_model_and_test(tmp_path: Path, seed: int = 0) -> tuple[Path, pd.DataFrame]:
-    """Train the real scorecard on a stratified 20% of taiwan_default.csv; return it and a 10% test sample.
+def taiwan_model_and_test(tmp_path: Path, sample: TaiwanSample) -> tuple[Path, pd.DataFrame]:
+    """The real scorecard trained on a stratified 20% of taiwan_default.csv (the session's ``taiwan_sample``
+    fixture), saved into ``tmp_path``; and a 10% test sample of the other rows.
 
     The test sample keeps the original row number in ``row_id`` so a separate audit file can be joined.
     """
-    from lucidscore.model import train_scorecard
-
-    frame = pd.read_csv(shared_data("taiwan_default.csv")).rename_axis("row_id").reset_index()
-    train = frame.groupby("default", group_keys=False).sample(frac=0.2, random_state=seed)
-    rest = frame.drop(train.index)
-    test = rest.groupby("default", group_keys=False).sample(frac=0.1, random_state=seed + 1)
-    art = train_scorecard(
-        train.drop(columns=["row_id"]),
-        "default",
-        audit_columns=["SEX", "EDUCATION", "MARRIAGE", "AGE"],
-        seed=seed,
-    )
-    path = art.save(tmp_path / "model.json")
+    rest = sample.frame.drop(sample.train.index)
+    test = rest.groupby("default", group_keys=False).sample(frac=0.1, random_state=1)
+    path = sample.card.save(tmp_path / "model.json")
     return path, test.reset_index(drop=True)
 
 

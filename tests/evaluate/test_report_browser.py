@@ -14,6 +14,7 @@ from lucidscore.artifact import load_artifact
 from lucidscore.evaluate import Table, align_audit, drift_report, evaluation_report, write_report
 from tests.evaluate.factory import assert_figure_matches, make_artifact, make_frame, taiwan_model_and_test
 from tests.evaluate.test_report_interactions import _with_grids
+from tests.fixtures.taiwan import TaiwanSample
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +50,8 @@ def _synthetic(out: Path) -> Path:
     return write_report(report, out / "synthetic.html")[0]
 
 
-def _taiwan(out: Path) -> Path:
-    model_path, test = taiwan_model_and_test(out)
+def _taiwan(out: Path, sample: TaiwanSample) -> Path:
+    model_path, test = taiwan_model_and_test(out, sample)
     art = load_artifact(model_path)
     groups, how = align_audit(test, None, ["SEX", "MARRIAGE", "AGE"], model_inputs=art.input_columns)
     report = evaluation_report(art, Table(test, "taiwan test sample", groups), cutoff=600, audit_join=how)
@@ -122,8 +123,10 @@ def test_synthetic_report_in_chromium(browser_context: Any, out_dir: Path, scree
 
 
 @pytest.mark.slow
-def test_taiwan_report_in_chromium(browser_context: Any, out_dir: Path, screenshot_dir: Path) -> None:
-    _check_page(browser_context, _taiwan(out_dir), REPORT_SECTIONS, screenshot_dir, "taiwan")
+def test_taiwan_report_in_chromium(
+    browser_context: Any, out_dir: Path, screenshot_dir: Path, taiwan_sample: TaiwanSample
+) -> None:
+    _check_page(browser_context, _taiwan(out_dir, taiwan_sample), REPORT_SECTIONS, screenshot_dir, "taiwan")
 
 
 def test_drift_report_in_chromium(browser_context: Any, out_dir: Path, screenshot_dir: Path) -> None:
