@@ -50,8 +50,12 @@ def test_counts_add_up_and_a_second_load_is_a_no_op(
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        with sqlite3.connect(consumers_and_accounts) as src, sqlite3.connect(directory / "l.db") as dst:
+        src, dst = sqlite3.connect(consumers_and_accounts), sqlite3.connect(directory / "l.db")
+        try:
             src.backup(dst)
+        finally:  # a connection's ``with`` only commits; these are closed before the directory goes
+            src.close()
+            dst.close()
         engine = make_engine(f"sqlite:///{directory / 'l.db'}")
         path = directory / "statements.csv"
         names = [
