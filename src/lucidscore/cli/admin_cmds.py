@@ -395,6 +395,15 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
             _write_secrets(secrets_out, everyone)  # before the commits: no account without its secret
         standing = claims or [listed[name] for name in sorted(unfinished)]  # other shards' accounts' claims
         held = False
+
+        def keep_only_made_secrets() -> None:
+            """The secrets file keeps the secrets of the accounts that exist, and only those."""
+            if secrets_out is not None:
+                secrets_out.unlink(missing_ok=True)
+                kept = [a for i in committed for a in made.get(i, [])]
+                if kept:
+                    _write_secrets(secrets_out, kept)
+
         try:
             for i in order:
                 if i == 0 and claims:
@@ -407,11 +416,7 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
                 committed.append(i)
             sessions[0].commit()  # ends the hold
         except Conflict as exc:
-            if secrets_out is not None:  # keep the secrets of the accounts that exist, and only those
-                secrets_out.unlink(missing_ok=True)
-                kept = [a for i in committed for a in made.get(i, [])]
-                if kept:
-                    _write_secrets(secrets_out, kept)
+            keep_only_made_secrets()
             if not committed:
                 raise
             raise InputError(
@@ -428,11 +433,7 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
             ) from None
         except Exception as exc:
             left = [i for i in order if i not in committed]
-            if secrets_out is not None:  # keep the secrets of the accounts that exist, and only those
-                secrets_out.unlink(missing_ok=True)
-                kept = [a for i in committed for a in made.get(i, [])]
-                if kept:
-                    _write_secrets(secrets_out, kept)
+            keep_only_made_secrets()
             if not committed:
                 raise
             raise InputError(
