@@ -270,3 +270,41 @@ def test_an_axis_has_as_many_groups_as_its_bins_allow_up_to_five(
 
 def _split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
     return table.drop(columns=["bad"]), table["bad"]
+
+
+def _star(n: int, seed: int) -> pd.DataFrame:
+    """Late payments hurt more at high utilisation AND at short tenure: a star of two pairs around them."""
+    rng = np.random.default_rng(seed)
+    late = rng.poisson(0.6, n).astype(float)
+    util = rng.beta(2, 2, n)
+    tenure = rng.integers(0, 200, n).astype(float)
+    logit = -2.2 + 0.2 * late + 0.5 * util - 0.004 * tenure + 1.8 * late * (util > 0.6)
+    logit += 1.8 * late * (tenure < 60)
+    bad = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({"months_late": late, "utilisation": util, "tenure_months": tenure, "bad": bad})
+
+
+def test_shared_characteristics_is_an_experiment_switch_off_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 14's "stars" experiment: by default a characteristic sits in one grid at most; with both
+    switches on, the search may put it in two, the model file takes that, and the compiled engine (which
+    reads a characteristic in one grid) refuses the model by name rather than scoring it wrongly."""
+    from lucidscore.artifact import _model
+    from lucidscore.model import _interactions
+    from lucidscore.score import CompiledScorecard
+
+    x, y = _split(_star(12000, 5))
+    default = Scorecard(segment_search=False, interactions=5).fit(x, y).artifact_
+    members = [m for i in default.segments[0].interactions for m in (i.first, i.second)]
+    assert members and len(members) == len(set(members))
+    monkeypatch.setattr(_interactions, "SHARED_CHARACTERISTICS", True)
+    monkeypatch.setattr(_model, "SHARED_CHARACTERISTICS", True)
+    star = Scorecard(segment_search=False, interactions=5).fit(x, y).artifact_
+    pairs = [{i.first, i.second} for i in star.segments[0].interactions]
+    assert {"months_late", "utilisation"} in pairs and {"months_late", "tenure_months"} in pairs, pairs
+    with pytest.raises(ValueError, match="a characteristic is in two interaction grids"):
+        CompiledScorecard.from_artifact(star)
+    monkeypatch.setattr(_model, "SHARED_CHARACTERISTICS", False)
+    with pytest.raises(ValueError, match="already in another interaction"):
+        ScorecardArtifact.model_validate(star.model_dump())

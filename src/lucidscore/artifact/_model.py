@@ -226,6 +226,9 @@ class Condition(BaseModel):
 
 
 MAX_INTERACTIONS = 5  # interaction tables per segment at most (issue 14)
+# Experiment only (issue 14, "stars"; ``lucidscore.model._interactions.SHARED_CHARACTERISTICS``): accept a
+# characteristic in several grids of a segment. No engine but the reference rule scores such a model.
+SHARED_CHARACTERISTICS = False
 
 
 class Interaction(BaseModel):
@@ -312,7 +315,7 @@ class Segment(BaseModel):
                     f"{where}: first must be listed before second among the segment's characteristics"
                 )
             for name in (inter.first, inter.second):
-                if name in paired:
+                if name in paired and not SHARED_CHARACTERISTICS:
                     raise ValueError(
                         f"{where}: {name!r} is already in another interaction of the segment; "
                         "a characteristic belongs to at most one"

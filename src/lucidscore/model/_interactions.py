@@ -60,6 +60,11 @@ MAX_PAIRS = 5
 NULL_DRAWS = 8
 NULL_RANK = 1
 NULL_SEED = 0
+# Experiment (issue 14, "stars"): let a characteristic join several grids, as EBM's pairs do. Off: the
+# model file refuses it (``lucidscore.artifact._model.SHARED_CHARACTERISTICS``), and reasons, recourse,
+# the compiled engine and the exports read a characteristic in one grid at most. Only for
+# benchmarks/bench_levers.py, which then scores with the reference rule.
+SHARED_CHARACTERISTICS = False
 
 
 def axis_groups(ch: Characteristic) -> list[list[int]]:
@@ -376,6 +381,9 @@ def segment_interactions(
             f"{len(inter.first_groups)} x {len(inter.second_groups)} points grid"
         )
         used = {inter.first, inter.second}
-        remaining = [p for p in remaining if not used & set(p)]
+        if SHARED_CHARACTERISTICS:
+            remaining = [p for p in remaining if p != (inter.first, inter.second)]
+        else:
+            remaining = [p for p in remaining if not used & set(p)]
     out.sort(key=lambda i: position[i.first])
     return out, notes

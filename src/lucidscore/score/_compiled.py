@@ -173,6 +173,12 @@ class CompiledScorecard:
                     Pair(len(self.pairs), s, position[inter.first], position[inter.second], inter)
                 )
             start += len(seg.characteristics)
+        members = [m for p in self.pairs for m in (p.first, p.second)]
+        if len(set(members)) < len(members):  # only a model of the "stars" experiment (issue 14)
+            raise ValueError(
+                "a characteristic is in two interaction grids of a segment; this engine reads a "
+                "characteristic in one grid at most (score such a model with lucidscore.artifact.raw_points)"
+            )
         self.pair_of_first: dict[int, Pair] = {p.first: p for p in self.pairs}
         self._columns = _Columns()
         self.cache: dict[str, object] = {}  # tables derived from this model on first use (score._columns)
