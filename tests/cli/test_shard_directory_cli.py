@@ -393,11 +393,12 @@ def test_a_claim_is_confirmed_with_its_account_or_by_the_next_status_never_repor
     assert confirmed_at(s0, "dos") is not None
 
 
-def test_admin_rotate_and_revoke_with_db_on_a_shard_are_refused_naming_the_sharded_command(
-    three_shards: Path, lucid: Lucid
+def test_rotate_revoke_and_operator_writes_with_db_on_a_shard_are_refused_naming_the_sharded_command(
+    three_shards: Path, lucid: Lucid, tmp_path: Path
 ) -> None:
-    """A merchant's rows are copies in every shard, and a consumer's account is in one shard that only
-    shard 0's directory names: rotate and revoke take the map, not one shard's database."""
+    """A merchant's rows (keys, redirect URIs) and the catalogue versions are copies in every shard, and a
+    consumer's account is in one shard that only shard 0's directory names: ``admin rotate|revoke``,
+    ``catalogue set`` and ``merchant redirect-uri add|remove`` take the map, not one shard's database."""
     m = str(three_shards)
     s0, s1, s2 = urls(three_shards)
     pat = consumers(s2)[0]
@@ -420,7 +421,41 @@ def test_admin_rotate_and_revoke_with_db_on_a_shard_are_refused_naming_the_shard
         assert code == 2 and f"this database is shard {index} of 3" in err, (verb, user, err)
         assert "nothing was changed" in err and f"fingerprint {fingerprint}" in err
         assert f"Run: lucidscore admin {verb} {user} --shards MAP" in err and "shown once" not in out
-    assert [query(u, state) for u in (s0, s1, s2)] == before
+    uri = "https://shop-x.example/cb"
+    assert lucid("merchant", "redirect-uri", "add", "shop_x", uri, "--shards", m)[0] == 0
+    catalogue = tmp_path / "bikes.json"
+    catalogue.write_text(
+        '{"benefits": [{"product": "bike_rental", "label": "Bike rental", "kind": "rental", '
+        '"min_score": 350}]}'
+    )
+    operators = "SELECT (SELECT count(*) FROM oauth_redirect_uris), (SELECT count(*) FROM benefit_catalogues)"
+    before = [(query(u, state), query(u, operators)) for u in (s0, s1, s2)]
+    for args, url, index, typed in (
+        (
+            ("catalogue", "set", str(catalogue), "--note", "two words"),
+            s1,
+            1,
+            f"lucidscore catalogue set {catalogue} --note 'two words'",
+        ),
+        (
+            ("merchant", "redirect-uri", "add", "shop_x", "https://shop-x.example/b"),
+            s0,
+            0,
+            "lucidscore merchant redirect-uri add shop_x https://shop-x.example/b",
+        ),
+        (
+            ("merchant", "redirect-uri", "remove", "shop_x", uri),
+            s2,
+            2,
+            f"lucidscore merchant redirect-uri remove shop_x {uri}",
+        ),
+    ):
+        code, _, err = lucid(*args, "--db", url)
+        assert code == 2 and f"this database is shard {index} of 3" in err, (args, err)
+        assert "nothing was" in err and f"Run: {typed} --shards MAP" in err, err
+    assert [(query(u, state), query(u, operators)) for u in (s0, s1, s2)] == before
+    code, out, _ = lucid("merchant", "redirect-uri", "list", "shop_x", "--db", s2)  # reading one shard: fine
+    assert code == 0 and out.strip() == uri
     # the way it names works
     code, out, err = lucid("admin", "rotate", "shop_x", "--shards", m)
     assert code == 0 and "rotated merchant shop_x" in out, err

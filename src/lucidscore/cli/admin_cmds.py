@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store, shown
+from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store, refuse_a_shard
 from lucidscore.cli._operators import OperatorShards, _reason, operator_shards
 from lucidscore.cli._shards import refuse_both, require_db, where
 from lucidscore.errors import InputError, LucidError
@@ -112,12 +112,6 @@ def _refuse_a_shard(engine: Engine, command: str, *, change: bool = False) -> No
     a row shard 0 lacks stops every sharded operator command until repaired by hand); a consumer's account
     is in one shard only, which ``--shards`` finds through shard 0's directory. A database that is no shard
     (no stamp) keeps working as before."""
-    from lucidscore.store import read_shard_stamp
-
-    stamp = read_shard_stamp(engine)
-    if stamp is None:
-        return
-    url = shown(engine.url.render_as_string(hide_password=False))
     why = (
         "accounts of a deployment split by consumer are changed through its shard map, which finds the shard "
         "holding the account in shard 0's account directory and copies a merchant's or analyst's change to "
@@ -127,10 +121,7 @@ def _refuse_a_shard(engine: Engine, command: str, *, change: bool = False) -> No
         "username in shard 0's account directory so that it names one account of the deployment (and copies "
         "merchants and analysts to every shard); nothing was created"
     )
-    raise InputError(
-        f"--db {url}: this database is {stamp.describe()} (its shard_identity stamp); {why}. Run: "
-        f"{command} --shards MAP (MAP: the deployment's shard map, fingerprint {stamp.fingerprint[:12]})"
-    )
+    refuse_a_shard(engine, command, why)
 
 
 def _target(ops: OperatorShards, spec: AccountSpec) -> int:
