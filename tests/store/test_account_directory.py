@@ -418,6 +418,40 @@ def test_the_claims_check_confirms_what_it_finds_and_reads_only_what_is_pending(
     assert claims_without_accounts(three, None).shown == [Listing("far", 5, "C5")]
 
 
+def test_a_check_that_cannot_confirm_still_answers_exactly_and_confirms_next_time(
+    three: list[Engine],
+) -> None:
+    """Shard 0 busy (a command holding its write lock, here a plain lock on SQLite, a lock of the listing's
+    row on PostgreSQL) past the check's lock timeout: the claims found are the same, nothing is confirmed,
+    and the next check confirms."""
+    s0, s1, _ = three
+    _claim(s0, "kim", 1, "C1")
+    with Session(s1) as s:
+        create_user(s, "kim", "consumer", "pw", consumer_id="C1", listed=False)
+        s.commit()
+    _claim(s0, "pat", 1, "C2")
+    url = s0.url.render_as_string(hide_password=False)
+    impatient = make_engine(url, pool_timeout=0.05)
+    if s0.dialect.name == "postgresql":
+
+        @event.listens_for(impatient, "begin")
+        def _short(conn: Any) -> None:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+
+    try:
+        with Session(s0) as holder:
+            assert hold_claims(holder, [Listing("kim", 1, "C1")]) == []  # shard 0's lock, as a create's
+            busy = claims_without_accounts([impatient, *three[1:]], None)
+            holder.rollback()
+    finally:
+        impatient.dispose()
+    assert (busy.count, busy.shown, busy.confirmed) == (1, [Listing("pat", 1, "C2")], 0)
+    assert _confirmed(s0) == set()
+    after = claims_without_accounts(three, None)
+    assert (after.count, after.shown, after.confirmed) == (1, [Listing("pat", 1, "C2")], 1)
+    assert _confirmed(s0) == {"kim"}
+
+
 def test_confirm_claims_confirms_only_the_listing_named(three: list[Engine]) -> None:
     """A claim released and claimed anew for another shard meanwhile is not confirmed by the old command."""
     s0, _, _ = three

@@ -50,6 +50,7 @@ from typing import Any
 
 from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lucidscore.service._common import now
@@ -263,7 +264,9 @@ def claims_without_accounts(engines: Sequence[Engine], shown: int | None = 20) -
     found are confirmed (one update in shard 0 per batch), so the next check skips them. Its cost is that
     of the listings not yet confirmed: the claims left, those of commands still running or stopped between
     their account's commit and its confirmation, and, once after the revision, the listings it could not
-    confirm. ``shown``: how many to return (all of them with None); ``count`` counts all of them.
+    confirm. A confirmation shard 0 cannot write (``OperationalError``: its write lock held past the
+    timeout by a long command, say) is skipped: the answer stays exact, and those listings are read again by
+    the next check. ``shown``: how many to return (all of them with None); ``count`` counts all of them.
     """
     table = _table()
     n = len(engines)
@@ -310,8 +313,11 @@ def claims_without_accounts(engines: Sequence[Engine], shown: int | None = 20) -
                     missing.update(c.username for c in chunk if c.username not in have)
                     found += [c for c in chunk if c.username in have]
         if found:  # their accounts are committed: never to be checked again
-            with engines[0].begin() as conn:
-                confirmed += confirm_claims(conn, found)
+            try:
+                with engines[0].begin() as conn:
+                    confirmed += confirm_claims(conn, found)
+            except OperationalError:  # shard 0 busy past its lock timeout: they stay to be checked next time
+                pass
         for name, shard, consumer in rows:
             if name in missing:
                 keep(elsewhere if not 0 < shard < n else others, Listing(name, int(shard), consumer))
