@@ -202,6 +202,13 @@ def test_an_import_that_failed_on_one_shard_keeps_only_real_secrets_and_is_finis
         "una": 1,
         "dos": 2,
     }
+    # ivy listed with its account, dos confirmed by the run that made it; una's account was committed by
+    # the first run, which failed before confirming: unconfirmed, never reported, confirmed by status
+    confirmed = "SELECT username FROM account_directory WHERE confirmed_at IS NOT NULL ORDER BY username"
+    assert query(s0, confirmed) == [("dos",), ("ivy",)]
+    code, out, err = lucid("shards", "status", m)
+    assert code == 0 and "claims left without an account: none" in out, out + err
+    assert query(s0, confirmed) == [("dos",), ("ivy",), ("una",)]
 
 
 def test_a_model_command_a_shard_refuses_midway_says_where_it_landed_and_running_it_again_finishes_it(
