@@ -202,6 +202,13 @@ def test_an_import_that_failed_on_one_shard_keeps_only_real_secrets_and_is_finis
         "una": 1,
         "dos": 2,
     }
+    # ivy listed with its account, dos confirmed by the run that made it; una's account was committed by
+    # the first run, which failed before confirming: unconfirmed, never reported, confirmed by status
+    confirmed = "SELECT username FROM account_directory WHERE confirmed_at IS NOT NULL ORDER BY username"
+    assert query(s0, confirmed) == [("dos",), ("ivy",)]
+    code, out, err = lucid("shards", "status", m)
+    assert code == 0 and "claims left without an account: none" in out, out + err
+    assert query(s0, confirmed) == [("dos",), ("ivy",), ("una",)]
 
 
 def test_a_model_command_a_shard_refuses_midway_says_where_it_landed_and_running_it_again_finishes_it(
@@ -338,6 +345,132 @@ def test_admin_create_and_import_with_db_on_a_shard_are_refused_naming_the_shard
     assert [query(u, "SELECT username FROM users") for u in (s0, s1, s2)] == [[("ivy",)]] * 3
 
 
+def confirmed_at(url: str, username: str) -> object:
+    rows = query(url, f"SELECT confirmed_at FROM account_directory WHERE username = '{username}'")
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+def test_a_claim_is_confirmed_with_its_account_or_by_the_next_status_never_reported_once_made(
+    three_shards: Path, lucid: Lucid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``admin create --shards`` confirms its claim once the account is committed; a command that dies
+    between the two leaves the claim unconfirmed with its account made: ``shards status`` does not report
+    it (exit 0) and confirms it, so the next status does not read it."""
+    m = str(three_shards)
+    s0, s1, s2 = urls(three_shards)
+    pat, una = consumers(s2)[0], consumers(s1)[0]
+    code, _, err = lucid("admin", "create", "consumer", "una", "--consumer-id", una, "--shards", m)
+    assert code == 0, err
+    assert confirmed_at(s0, "una") is not None
+
+    def die(session: Session, claims: list[Listing], ops: object) -> None:
+        raise KeyboardInterrupt
+
+    real_confirm = admin_cmds._confirm_held
+    monkeypatch.setattr(admin_cmds, "_confirm_held", die)
+    try:
+        code = lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--shards", m)[0]
+    except KeyboardInterrupt:
+        code = 130
+    assert code != 0
+    monkeypatch.setattr(admin_cmds, "_confirm_held", real_confirm)
+    assert query(s2, "SELECT consumer_id FROM users WHERE username = 'pat'") == [(pat,)]
+    assert listing(s0, "pat") == [("pat", 2, pat)] and confirmed_at(s0, "pat") is None
+    code, out, err = lucid("shards", "status", m)
+    assert code == 0, out + err
+    assert "claims left without an account: none" in out
+    assert confirmed_at(s0, "pat") is not None
+    code, _, err = lucid("admin", "release-claim", "pat", "--shards", m)  # an account stands behind it
+    assert code != 0 and "nothing was released" in err
+    # a failed confirmation is no failure of the command: the account is made, its secret shown
+    execute(
+        s0,
+        "CREATE TRIGGER no_confirm BEFORE UPDATE OF confirmed_at ON account_directory "
+        "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
+    )
+    dos = consumers(s1)[1]
+    code, out, err = lucid("admin", "create", "consumer", "dos", "--consumer-id", dos, "--shards", m)
+    assert code == 0 and "created consumer dos" in out and "shown once" in out, err
+    assert "warning: shard 0 did not record" in err and f"lucidscore shards status {m} records it" in err
+    execute(s0, "DROP TRIGGER no_confirm")
+    assert confirmed_at(s0, "dos") is None
+    code, out, _ = lucid("shards", "status", m)
+    assert code == 0 and "claims left without an account: none" in out
+    assert confirmed_at(s0, "dos") is not None
+
+
+def test_rotate_revoke_and_operator_writes_with_db_on_a_shard_are_refused_naming_the_sharded_command(
+    three_shards: Path, lucid: Lucid, tmp_path: Path
+) -> None:
+    """A merchant's rows (keys, redirect URIs) and the catalogue versions are copies in every shard, and a
+    consumer's account is in one shard that only shard 0's directory names: ``admin rotate|revoke``,
+    ``catalogue set`` and ``merchant redirect-uri add|remove`` take the map, not one shard's database."""
+    m = str(three_shards)
+    s0, s1, s2 = urls(three_shards)
+    pat = consumers(s2)[0]
+    fingerprint = read_shard_map(three_shards).fingerprint[:12]
+    assert lucid("admin", "create", "merchant", "shop_x", "--shards", m)[0] == 0
+    assert lucid("admin", "create", "consumer", "pat", "--consumer-id", pat, "--shards", m)[0] == 0
+    state = (
+        "SELECT u.username, u.password_hash, u.revoked_at, k.prefix, k.revoked_at FROM users u "
+        "LEFT JOIN api_keys k ON k.merchant_id = u.id ORDER BY u.username, k.prefix"
+    )
+    before = [query(u, state) for u in (s0, s1, s2)]
+    for verb, user, url, index in (
+        ("rotate", "shop_x", s0, 0),
+        ("rotate", "shop_x", s1, 1),
+        ("revoke", "shop_x", s2, 2),
+        ("rotate", "pat", s2, 2),  # the shard holding the account: refused all the same
+        ("revoke", "pat", s2, 2),
+    ):
+        code, out, err = lucid("admin", verb, user, "--db", url)
+        assert code == 2 and f"this database is shard {index} of 3" in err, (verb, user, err)
+        assert "nothing was changed" in err and f"fingerprint {fingerprint}" in err
+        assert f"Run: lucidscore admin {verb} {user} --shards MAP" in err and "shown once" not in out
+    uri = "https://shop-x.example/cb"
+    assert lucid("merchant", "redirect-uri", "add", "shop_x", uri, "--shards", m)[0] == 0
+    catalogue = tmp_path / "bikes.json"
+    catalogue.write_text(
+        '{"benefits": [{"product": "bike_rental", "label": "Bike rental", "kind": "rental", '
+        '"min_score": 350}]}'
+    )
+    operators = "SELECT (SELECT count(*) FROM oauth_redirect_uris), (SELECT count(*) FROM benefit_catalogues)"
+    before = [(query(u, state), query(u, operators)) for u in (s0, s1, s2)]
+    for args, url, index, typed in (
+        (
+            ("catalogue", "set", str(catalogue), "--note", "two words"),
+            s1,
+            1,
+            f"lucidscore catalogue set {catalogue} --note 'two words'",
+        ),
+        (
+            ("merchant", "redirect-uri", "add", "shop_x", "https://shop-x.example/b"),
+            s0,
+            0,
+            "lucidscore merchant redirect-uri add shop_x https://shop-x.example/b",
+        ),
+        (
+            ("merchant", "redirect-uri", "remove", "shop_x", uri),
+            s2,
+            2,
+            f"lucidscore merchant redirect-uri remove shop_x {uri}",
+        ),
+    ):
+        code, _, err = lucid(*args, "--db", url)
+        assert code == 2 and f"this database is shard {index} of 3" in err, (args, err)
+        assert "nothing was" in err and f"Run: {typed} --shards MAP" in err, err
+    assert [(query(u, state), query(u, operators)) for u in (s0, s1, s2)] == before
+    code, out, _ = lucid("merchant", "redirect-uri", "list", "shop_x", "--db", s2)  # reading one shard: fine
+    assert code == 0 and out.strip() == uri
+    # the way it names works
+    code, out, err = lucid("admin", "rotate", "shop_x", "--shards", m)
+    assert code == 0 and "rotated merchant shop_x" in out, err
+    code, out, err = lucid("admin", "revoke", "pat", "--shards", m)
+    assert code == 0 and "revoked consumer pat" in out, err
+    assert query(s2, "SELECT revoked_at IS NOT NULL FROM users WHERE username = 'pat'") == [(1,)]
+
+
 # -- any interleaving of creates, crashes and releases: status and sign-in agree with what was made --------
 
 PASSWORD = "the-one-password"  # every account's (the secret generator is fixed for the property)
@@ -347,7 +480,9 @@ NAMES = ("amy", "bo", "cy", "di", "ed")
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     steps=st.lists(
-        st.tuples(st.sampled_from(["create", "refused", "killed", "release"]), st.sampled_from(NAMES)),
+        st.tuples(
+            st.sampled_from(["create", "refused", "killed", "unconfirmed", "release"]), st.sampled_from(NAMES)
+        ),
         min_size=1,
         max_size=12,
     )
@@ -357,10 +492,13 @@ def test_any_interleaving_of_creates_crashes_and_releases_leaves_status_and_sign
 ) -> None:
     """Each name belongs to one consumer (amy in shard 0, bo and cy in 1, di and ed in 2). A step creates
     its account (``admin create --shards``), or creates it with its shard refusing the commit, or with the
-    process killed right after shard 0's commit, or releases its claim. A model says what each step leaves
-    (nothing, a claim, an account; or a refusal); after every step the claims ``shards status`` finds are
-    exactly the model's claims, every account in every shard is listed in shard 0 as being there, and
-    sign-in (shard 0's directory, then the account's shard) works for exactly the accounts made."""
+    process killed right after shard 0's commit, or killed after the account's commit but before its claim
+    is confirmed, or releases its claim. A model says what each step leaves (nothing, a claim, an account;
+    or a refusal); after every step no listing is confirmed without its account, the claims ``shards
+    status`` finds are exactly the model's claims, a second check finds the same ones and has nothing left
+    to confirm, every account's listing is then confirmed and no claim's is, every account in every shard is
+    listed in shard 0 as being there, and sign-in (shard 0's directory, then the account's shard) works for
+    exactly the accounts made."""
     from lucidscore.cli._operators import OperatorShards
     from lucidscore.service import AccountSpec, Conflict, release_claim
     from lucidscore.store import make_engine
@@ -382,7 +520,11 @@ def test_any_interleaving_of_creates_crashes_and_releases_leaves_status_and_sign
         mp.setattr("lucidscore.service._accounts.hash_password", lambda p: "h:" + p)  # argon2: slow
         mp.setattr("lucidscore.service._accounts.verify_password", lambda h, p: h == "h:" + p)
         mp.setattr("lucidscore.service._admin._password", lambda: PASSWORD)
-        real_commit, real_claim = Session.commit, admin_cmds._commit_claim
+        real_commit, real_claim, real_confirm = (
+            Session.commit,
+            admin_cmds._commit_claim,
+            admin_cmds._confirm_held,
+        )
         refusing = {"file": ""}
 
         def commit(self: Session) -> None:
@@ -393,6 +535,9 @@ def test_any_interleaving_of_creates_crashes_and_releases_leaves_status_and_sign
         def killed(session: Session, claims: list[Listing]) -> None:
             real_claim(session, claims)
             raise KeyboardInterrupt
+
+        def killed_before_confirming(session: Session, claims: list[Listing], ops: Any) -> None:
+            raise KeyboardInterrupt  # the accounts are committed; their claims' confirmation is not
 
         mp.setattr(Session, "commit", commit)
         try:
@@ -414,6 +559,16 @@ def test_any_interleaving_of_creates_crashes_and_releases_leaves_status_and_sign
                     continue
                 if kind == "create":
                     admin_cmds._create_sharded(ops, spec)
+                    state[name] = "account"
+                elif kind == "unconfirmed":  # killed between the account's commit and the confirmation
+                    mp.setattr(admin_cmds, "_confirm_held", killed_before_confirming)
+                    try:
+                        admin_cmds._create_sharded(ops, spec)
+                        assert home[name] == 0  # listed with its account: nothing to confirm after
+                    except KeyboardInterrupt:
+                        assert home[name] != 0
+                    finally:
+                        mp.setattr(admin_cmds, "_confirm_held", real_confirm)
                     state[name] = "account"
                 elif kind == "refused":  # the account's shard refuses its commit
                     refusing["file"] = f"s{home[name]}.db"
@@ -448,10 +603,17 @@ def _check(
 ) -> None:
     from lucidscore.service import authenticate, claims_without_accounts, listings
 
+    made = {n for n, s in state.items() if s == "account"}
+    confirmed = "SELECT username FROM account_directory WHERE confirmed_at IS NOT NULL"
+    with engines[0].connect() as conn:  # never a listing confirmed without its account
+        assert {u for (u,) in conn.execute(text(confirmed))} <= made
     found = claims_without_accounts(engines, None)
     expected = {Listing(n, home[n], owner[n]) for n, s in state.items() if s == "claim"}
     assert found.count == len(expected) and set(found.shown) == expected
-    made = {n for n, s in state.items() if s == "account"}
+    again = claims_without_accounts(engines, None)  # status after status: the same claims, nothing to confirm
+    assert again.count == found.count and set(again.shown) == expected and again.confirmed == 0
+    with engines[0].connect() as conn:
+        assert {u for (u,) in conn.execute(text(confirmed))} == made
     with engines[0].connect() as conn:
         listed = listings(conn, NAMES)
     for index, e in enumerate(engines):  # every account is listed in shard 0, as in its shard

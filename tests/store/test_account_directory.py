@@ -1,9 +1,11 @@
-"""The account directory (issue 15, revision ``0013_account_directory``) on SQLite and PostgreSQL: a
-database migrated from ``0012_shard_identity`` lists the accounts it already holds (a consumer as the
-database's shard, a merchant or analyst as shard 0); ``gather_directory`` moves the listings another shard
-keeps in its own table into shard 0's, refuses a username that names accounts of two shards, and, with
-the claims the sharded commands write, points every sign-in at the shard holding the account with one
-read in shard 0 and none in any other shard."""
+"""The account directory (issue 15, revisions ``0013_account_directory`` and ``0014_claim_confirmation``)
+on SQLite and PostgreSQL: a database migrated from ``0012_shard_identity`` lists the accounts it already
+holds (a consumer as the database's shard, a merchant or analyst as shard 0), and one migrated from
+``0013_account_directory`` confirms only the listings whose account it can see; ``gather_directory``
+moves the listings another shard keeps in its own table into shard 0's, refuses a username that names
+accounts of two shards, and, with the claims the sharded commands write, points every sign-in at the
+shard holding the account with one read in shard 0 and none in any other shard. The claims check reads
+only unconfirmed listings, confirms those whose account exists and reports exactly the others."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from lucidscore.service import (
     Conflict,
     Listing,
     claims_without_accounts,
+    confirm_claims,
     create_user,
     gather_directory,
     hold_claims,
@@ -84,7 +87,7 @@ def test_0013_lists_the_accounts_a_database_already_holds(engine: Engine, stampe
                 {"i": stamped, "t": NOW},
             )
     migrate(engine)
-    assert current_revision(engine) == head_revision() == "0013_account_directory"
+    assert current_revision(engine) == head_revision() == "0014_claim_confirmation"
     home = stamped or 0
     assert _directory(engine) == {"shop": (0, None), "ann": (0, None), "pat": (home, "C0001")}
     _downgrade(engine, "0012_shard_identity")  # and back: the table goes, the accounts stay
@@ -92,6 +95,63 @@ def test_0013_lists_the_accounts_a_database_already_holds(engine: Engine, stampe
         assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 3
     migrate(engine)
     assert _directory(engine)["pat"] == (home, "C0001")
+
+
+def _confirmed(engine: Engine) -> set[str]:
+    """The usernames whose listing is confirmed (``confirmed_at`` set)."""
+    with engine.connect() as conn:
+        return set(
+            conn.scalars(select(AccountDirectory.username).where(AccountDirectory.confirmed_at.is_not(None)))
+        )
+
+
+def _listing_row(conn: Any, username: str, shard: int, consumer: str | None) -> None:
+    """A listing as revision 0013 wrote it (no ``confirmed_at``)."""
+    conn.execute(
+        text(
+            "INSERT INTO account_directory (username, shard_index, consumer_id, listed_at) "
+            "VALUES (:u, :s, :c, :t)"
+        ),
+        {"u": username, "s": shard, "c": consumer, "t": NOW},
+    )
+
+
+@pytest.mark.parametrize("stamped", [None, 0, 1], ids=["unsharded", "shard-0", "shard-1"])
+def test_0014_confirms_only_the_listings_whose_account_this_database_holds(
+    engine: Engine, stamped: int | None
+) -> None:
+    """Shard 0 (or a database that is no shard) confirms its listings of shard 0 whose account it holds;
+    a listing of another shard (its account in a database the revision cannot see), one whose account is
+    missing, and every listing of another shard's own table stay unconfirmed for ``shards status``."""
+    _downgrade(engine, "0013_account_directory")
+    with engine.begin() as conn:
+        _old_account(conn, 1, "shop", "merchant", None)
+        _old_account(conn, 7, "zoe", "consumer", "C0")
+        _listing_row(conn, "shop", 0, None)
+        _listing_row(conn, "zoe", 0, "C0")
+        _listing_row(conn, "gone", 0, None)  # its account is not here
+        _listing_row(conn, "pat", 2, "C2")  # a claim for shard 2: its account is elsewhere
+        if stamped is not None:
+            conn.execute(
+                text(
+                    "INSERT INTO shard_identity (id, shard_index, shard_count, map_fingerprint, stamped_at) "
+                    "VALUES (1, :i, 3, 'f', :t)"
+                ),
+                {"i": stamped, "t": NOW},
+            )
+    migrate(engine)
+    assert current_revision(engine) == "0014_claim_confirmation"
+    assert _confirmed(engine) == ({"shop", "zoe"} if not stamped else set())
+    with engine.connect() as conn:
+        at = conn.scalar(select(AccountDirectory.confirmed_at).where(AccountDirectory.username == "shop"))
+    assert at is None or (at if at.tzinfo else at.replace(tzinfo=UTC)) == NOW  # its listing's time
+    indexes = {i["name"]: i for i in inspect(engine).get_indexes("account_directory")}
+    assert indexes["ix_account_directory_unconfirmed"]["column_names"] == ["username"]
+    _downgrade(engine, "0013_account_directory")  # and back: the column and index go, the listings stay
+    assert "confirmed_at" not in {c["name"] for c in inspect(engine).get_columns("account_directory")}
+    assert set(_directory(engine)) == {"shop", "zoe", "gone", "pat"}
+    migrate(engine)
+    assert _confirmed(engine) == ({"shop", "zoe"} if not stamped else set())
 
 
 def _shard_urls(db_url: str, tmp_path: Path, request: pytest.FixtureRequest, n: int) -> list[str]:
@@ -125,6 +185,7 @@ def test_gather_moves_another_shards_listings_into_shard_0_once(three: list[Engi
     moved = gather_directory(s0, s1, 1)
     assert sorted(moved, key=lambda m: m.username) == [Listing("ann", 0, None), Listing("pat", 1, "C1")]
     assert _directory(s0) == {"ann": (0, None), "pat": (1, "C1")}
+    assert _confirmed(s0) == {"ann", "pat"}  # ann's with its account; pat's account is in shard 1 (read)
     assert _directory(s1) == {}
     assert gather_directory(s0, s1, 1) == []  # nothing left: one read
     # the same username made in shard 2 for another consumer: refused, naming both, nothing moved
@@ -303,6 +364,103 @@ def test_claims_without_accounts_are_found_and_released_only_while_no_account_st
     assert _directory(s0) == {"kim": (1, "C1"), "ann": (0, None), "zoe": (0, "C0")}
     _claim(s0, "pat", 1, "C9")  # the name is free again: anyone may claim it
     assert claims_without_accounts(three).shown == [Listing("pat", 1, "C9")]
+
+
+def _selects(engines: list[Engine]) -> tuple[list[int], list[Any]]:
+    """Count each engine's SELECT statements from now on (the counts, and the listeners to remove)."""
+    counts = [0] * len(engines)
+    listeners = []
+    for index, e in enumerate(engines):
+
+        def count(_c: Any, _cur: Any, statement: str, *_: Any, index: int = index) -> None:
+            counts[index] += statement.lstrip().upper().startswith("SELECT")
+
+        event.listen(e, "before_cursor_execute", count)
+        listeners.append(count)
+    return counts, listeners
+
+
+def test_the_claims_check_confirms_what_it_finds_and_reads_only_what_is_pending(three: list[Engine]) -> None:
+    """A claim whose account exists (its command stopped after the account's commit, before confirming) is
+    not reported and is confirmed; the next check reads only the listings still unconfirmed, never a
+    shard when none is pending there, and reports the same claims. A confirmed listing is trusted: it is
+    never checked again."""
+    s0, s1, _ = three
+    with Session(s0) as s:
+        create_user(s, "ann", "analyst", "pw")  # written with its account: confirmed at once
+        s.commit()
+    assert _confirmed(s0) == {"ann"}
+    _claim(s0, "kim", 1, "C1")
+    with Session(s1) as s:  # the account committed; the command died before confirming its claim
+        create_user(s, "kim", "consumer", "pw", consumer_id="C1", listed=False)
+        s.commit()
+    _claim(s0, "pat", 2, "C2")  # no account: left
+    _claim(s0, "far", 5, "C5")  # a shard the map does not have: left
+    first = claims_without_accounts(three, None)
+    assert (first.count, set(first.shown), first.confirmed) == (
+        2,
+        {Listing("pat", 2, "C2"), Listing("far", 5, "C5")},
+        1,
+    )
+    assert _confirmed(s0) == {"ann", "kim"}
+    counts, listeners = _selects(three)
+    try:
+        again = claims_without_accounts(three, None)
+    finally:
+        for e, count in zip(three, listeners, strict=True):
+            event.remove(e, "before_cursor_execute", count)
+    assert (again.count, set(again.shown), again.confirmed) == (2, set(first.shown), 0)
+    assert counts == [2, 0, 1]  # shard 0: one batch and the empty one after it; shard 1: nothing pending
+    with s0.begin() as conn:  # a confirmed listing is not read again, even were its account gone
+        conn.execute(
+            text("UPDATE account_directory SET confirmed_at = CURRENT_TIMESTAMP WHERE username = 'pat'")
+        )
+    assert claims_without_accounts(three, None).shown == [Listing("far", 5, "C5")]
+
+
+def test_a_check_that_cannot_confirm_still_answers_exactly_and_confirms_next_time(
+    three: list[Engine],
+) -> None:
+    """Shard 0 busy (a command holding its write lock, here a plain lock on SQLite, a lock of the listing's
+    row on PostgreSQL) past the check's lock timeout: the claims found are the same, nothing is confirmed,
+    and the next check confirms."""
+    s0, s1, _ = three
+    _claim(s0, "kim", 1, "C1")
+    with Session(s1) as s:
+        create_user(s, "kim", "consumer", "pw", consumer_id="C1", listed=False)
+        s.commit()
+    _claim(s0, "pat", 1, "C2")
+    url = s0.url.render_as_string(hide_password=False)
+    impatient = make_engine(url, pool_timeout=0.05)
+    if s0.dialect.name == "postgresql":
+
+        @event.listens_for(impatient, "begin")
+        def _short(conn: Any) -> None:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+
+    try:
+        with Session(s0) as holder:
+            assert hold_claims(holder, [Listing("kim", 1, "C1")]) == []  # shard 0's lock, as a create's
+            busy = claims_without_accounts([impatient, *three[1:]], None)
+            holder.rollback()
+    finally:
+        impatient.dispose()
+    assert (busy.count, busy.shown, busy.confirmed) == (1, [Listing("pat", 1, "C2")], 0)
+    assert _confirmed(s0) == set()
+    after = claims_without_accounts(three, None)
+    assert (after.count, after.shown, after.confirmed) == (1, [Listing("pat", 1, "C2")], 1)
+    assert _confirmed(s0) == {"kim"}
+
+
+def test_confirm_claims_confirms_only_the_listing_named(three: list[Engine]) -> None:
+    """A claim released and claimed anew for another shard meanwhile is not confirmed by the old command."""
+    s0, _, _ = three
+    _claim(s0, "pat", 1, "C1")
+    with s0.begin() as conn:
+        assert confirm_claims(conn, [Listing("pat", 2, "C1")]) == 0
+        assert confirm_claims(conn, [Listing("pat", 1, "C1")]) == 1
+        assert confirm_claims(conn, [Listing("pat", 1, "C1")]) == 0  # once
+    assert _confirmed(s0) == {"pat"}
 
 
 def test_a_release_and_a_create_under_the_same_claim_never_leave_an_account_unlisted(

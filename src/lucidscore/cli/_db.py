@@ -86,3 +86,23 @@ def open_store(url: str, *, create: bool = False) -> Engine:
         reason = str(orig if orig is not None else exc).strip().splitlines()[0]
         raise InputError(f"--db {where}: cannot open the database: {reason}") from None
     return engine
+
+
+def refuse_a_shard(engine: Engine, command: str, why: str) -> None:
+    """Refuse (``InputError``, before anything is written) a ``--db`` database stamped as a shard of a
+    deployment (``shard_identity``), for a command that must run through the map: ``why`` says why and
+    what was left undone, ``command`` is the command as typed, without ``--db``, to run with ``--shards MAP``
+    instead. A database that is no shard (no stamp, or older than the stamp's revision) passes."""
+    from sqlalchemy import inspect
+
+    from lucidscore.store import read_shard_stamp
+
+    with engine.connect() as conn:
+        stamp = read_shard_stamp(conn) if inspect(conn).has_table("shard_identity") else None
+    if stamp is None:
+        return
+    url = shown(engine.url.render_as_string(hide_password=False))
+    raise InputError(
+        f"--db {url}: this database is {stamp.describe()} (its shard_identity stamp); {why}. Run: "
+        f"{command} --shards MAP (MAP: the deployment's shard map, fingerprint {stamp.fingerprint[:12]})"
+    )

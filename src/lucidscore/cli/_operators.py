@@ -18,8 +18,10 @@ shard 0 before the account (a claim): a command that stops between leaves a clai
 which running the same command again finishes, or ``admin release-claim`` frees (only while no account
 stands behind it). From the claim's commit until its account is committed, the command holds the claim's
 row in shard 0 (``lucidscore.service.hold_claims``), so a release cannot delete the listing of an account
-being committed. Step 2 also gathers into shard 0's directory the accounts a shard lists in its own (made
-there without the map, or before revision 0013).
+being committed, and, once the account is committed, marks the claim confirmed in that same transaction
+(``confirm_claims``; ``shards status`` reads only unconfirmed listings). Step 2 also gathers into shard
+0's directory the accounts a shard lists in its own (made there without the map, or before revision
+0013).
 
 Not one transaction across shards: PostgreSQL's two-phase commit needs ``max_prepared_transactions`` > 0
 (0 by default) and SQLite has none, so each shard commits on its own and every step is one that running

@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store, shown
+from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store, refuse_a_shard
 from lucidscore.cli._operators import OperatorShards, _reason, operator_shards
 from lucidscore.cli._shards import refuse_both, require_db, where
 from lucidscore.errors import InputError, LucidError
@@ -101,25 +101,27 @@ def _create_command(spec: AccountSpec) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def _refuse_a_shard(engine: Engine, command: str) -> None:
-    """Accounts are not created in one shard's database by ``--db``: only shard 0's account directory knows
-    every username of the deployment, so an account made in another shard alone could take a username an
-    account of another shard has (found only when the service starts, which then stops), and a merchant or
-    analyst made in one shard alone is missing from the others. A database that is no shard (no stamp)
-    keeps working as before."""
-    from lucidscore.store import read_shard_stamp
-
-    stamp = read_shard_stamp(engine)
-    if stamp is None:
-        return
-    url = shown(engine.url.render_as_string(hide_password=False))
-    raise InputError(
-        f"--db {url}: this database is {stamp.describe()} (its shard_identity stamp); accounts of a "
-        "deployment split by consumer are created through its shard map, which lists each username in shard "
-        "0's account directory so that it names one account of the deployment (and copies merchants and "
-        "analysts to every shard); nothing was created. Run: "
-        f"{command} --shards MAP (MAP: the deployment's shard map, fingerprint {stamp.fingerprint[:12]})"
+def _refuse_a_shard(engine: Engine, command: str, *, change: bool = False) -> None:
+    """Accounts are not created or changed in one shard's database by ``--db``. Created: only shard 0's
+    account directory knows every username of the deployment, so an account made in another shard alone
+    could take a username an account of another shard has (found only when the service starts, which then
+    stops), and a merchant or analyst made in one shard alone is missing from the others. Changed
+    (``change``: rotate, revoke): a merchant's or analyst's rows are copies in every shard, and every shard
+    signs them in, so a key rotated or an account revoked in one shard alone still works in the others (a
+    revoked merchant's keys keep deciding there) and leaves shards that differ (``shards status`` exits 1;
+    a row shard 0 lacks stops every sharded operator command until repaired by hand); a consumer's account
+    is in one shard only, which ``--shards`` finds through shard 0's directory. A database that is no shard
+    (no stamp) keeps working as before."""
+    why = (
+        "accounts of a deployment split by consumer are changed through its shard map, which finds the shard "
+        "holding the account in shard 0's account directory and copies a merchant's or analyst's change to "
+        "every shard; nothing was changed"
+        if change
+        else "accounts of a deployment split by consumer are created through its shard map, which lists each "
+        "username in shard 0's account directory so that it names one account of the deployment (and copies "
+        "merchants and analysts to every shard); nothing was created"
     )
+    refuse_a_shard(engine, command, why)
 
 
 def _target(ops: OperatorShards, spec: AccountSpec) -> int:
@@ -177,6 +179,8 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
                 f"({_reason(exc)}); nothing was written"
             ) from None
         if target == 0:
+            if finishing:  # a claim in shard 0 itself: confirmed with its account, in one transaction
+                _confirm(session, [mine])
             _commit_claim(session, [mine])  # the account and its listing in one transaction
         else:
             with ops.session(0) as first:
@@ -196,7 +200,7 @@ def _create_sharded(ops: OperatorShards, spec: AccountSpec) -> None:
                         f"again to create it: {ops.finish_command(mine)} (or release the username: "
                         f"{ops.release_command(spec.username)})"
                     ) from None
-                first.commit()
+                _confirm_held(first, [mine], ops)  # after the account's commit; ends the hold
     _print_new([made], _console())
     if target == 0 and spec.role != "consumer":
         ops.replicate(f"{spec.role} {spec.username}")
@@ -217,6 +221,35 @@ def _hold(session: Session, claims: list[Listing]) -> None:
             "command ran, so the account was not created; run the command again to claim the username anew",
             field="username",
         )
+
+
+def _confirm(session: Session, claims: list[Listing]) -> None:
+    """Mark ``claims`` confirmed in shard 0 (``session``): their accounts are committed, or are committed
+    in this same transaction."""
+    from lucidscore.service import confirm_claims
+
+    confirm_claims(session, claims)
+
+
+def _confirm_held(session: Session, claims: list[Listing], ops: OperatorShards) -> None:
+    """Confirm ``claims``, whose accounts are now committed, in the transaction of shard 0 that holds them,
+    and commit it (ending the hold). The accounts exist whatever happens here: a failure leaves the claims
+    unconfirmed (as a crash between the two commits does), said on stderr, and the next ``shards status``
+    finds the accounts and confirms them; it is no error of the command."""
+    try:
+        _confirm(session, claims)
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        _console_err().print(
+            f"warning: shard 0 did not record that the account(s) of {len(claims)} claim(s) are made "
+            f"({_reason(exc)}); they are made, and lucidscore shards status {ops.smap.path} records it",
+            markup=False,
+        )
+
+
+def _console_err() -> Console:
+    return Console(highlight=False, soft_wrap=True, emoji=False, stderr=True)
 
 
 def _commit_claim(session: Session, claims: list[Listing]) -> None:
@@ -414,7 +447,6 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
                         held = True
                     sessions[i].commit()
                 committed.append(i)
-            sessions[0].commit()  # ends the hold
         except Conflict as exc:
             keep_only_made_secrets()
             if not committed:
@@ -445,6 +477,10 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
                 f"for those only): lucidscore admin import {file} --shards {ops.smap.path}"
                 + (" --secrets-out NEW_FILE" if secrets_out is not None else "")
             ) from None
+        if held:  # every account is committed: their claims confirmed, and the hold ends
+            _confirm_held(sessions[0], standing, ops)
+        else:
+            sessions[0].commit()
     if done:
         _console().print(
             f"{len(done)} account(s) of {file} were created before (their secrets were shown then); "
@@ -560,6 +596,7 @@ def rotate(
         return
     engine = open_store(require_db(db))
     try:
+        _refuse_a_shard(engine, f"lucidscore admin rotate {shlex.quote(username)}", change=True)
         with Session(engine, expire_on_commit=False) as session:
             made = rotate_credentials(session, username)
             session.commit()
@@ -595,6 +632,7 @@ def revoke(
         return
     engine = open_store(require_db(db))
     try:
+        _refuse_a_shard(engine, f"lucidscore admin revoke {shlex.quote(username)}", change=True)
         with Session(engine, expire_on_commit=False) as session:
             info = revoke_account(session, username)
             session.commit()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
+from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store, refuse_a_shard
 from lucidscore.cli._operators import operator_shards
 from lucidscore.cli._shards import refuse_both, require_db
 
@@ -127,6 +128,15 @@ def set_(
         return
     engine = open_store(require_db(db), create=True)
     try:
+        refuse_a_shard(
+            engine,
+            f"lucidscore catalogue set {shlex.quote(str(file))}"
+            + (f" --note {shlex.quote(note)}" if note else ""),
+            "benefit catalogue versions of a deployment split by consumer are set through its shard map, "
+            "which sets the same version in every shard (set in one shard alone, shards decide with "
+            "different catalogues, and a version shard 0 lacks stops every sharded operator command); "
+            "nothing was set",
+        )
         with Session(engine, expire_on_commit=False) as session:
             row, new = set_catalogue(session, catalogue, source=str(file), note=note)
             session.commit()

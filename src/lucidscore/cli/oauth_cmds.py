@@ -8,6 +8,7 @@ With ``--shards MAP`` instead of ``--db``, the URIs are written to every shard a
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -37,14 +38,25 @@ Uri = Annotated[str, typer.Argument(help="the redirect URI, exactly as the merch
 
 
 @contextmanager
-def _session(db: str) -> Iterator[Session]:
-    """A session on an existing, migrated database, committed when the command succeeds."""
+def _session(db: str, command: str = "") -> Iterator[Session]:
+    """A session on an existing, migrated database, committed when the command succeeds. ``command``: a
+    change (as typed, without ``--db``), refused on a shard's database before anything is written."""
     from sqlalchemy.orm import Session
 
+    from lucidscore.cli._db import refuse_a_shard
     from lucidscore.store import open_database
 
     engine = open_database(db, create=False)
     try:
+        if command:
+            refuse_a_shard(
+                engine,
+                command,
+                "a merchant's redirect URIs are copies in every shard of a deployment split by consumer, "
+                "changed through its shard map, which changes them in every shard (changed in one shard "
+                "alone, the shards answer OAuth requests differently, and a row shard 0 lacks stops every "
+                "sharded operator command); nothing was changed",
+            )
         with Session(engine) as session:
             yield session
             session.commit()
@@ -52,9 +64,12 @@ def _session(db: str) -> Iterator[Session]:
         engine.dispose()
 
 
-def _run(db: str | None, shards: str | None, work: Callable[[Session], T], what: str = "") -> T:
+def _run(
+    db: str | None, shards: str | None, work: Callable[[Session], T], what: str = "", command: str = ""
+) -> T:
     """``work`` in the database, or with ``--shards``: in shard 0, then copied to every shard (``what``
-    names the change, for a command that changes something)."""
+    names the change, for a command that changes something; ``command``: that command as typed, without
+    ``--db``, named when a shard's database is given to ``--db``)."""
     from lucidscore.cli._operators import operator_shards
     from lucidscore.errors import InputError
 
@@ -70,15 +85,27 @@ def _run(db: str | None, shards: str | None, work: Callable[[Session], T], what:
             return out
     if db is None:
         raise InputError("--db: missing; give the database URL with --db, or --shards MAP")
-    with _session(db) as session:
+    with _session(db, command if what else "") as session:
         return work(session)
+
+
+def _typed(verb: str, merchant: str, uri: str) -> str:
+    return " ".join(
+        shlex.quote(w) for w in ("lucidscore", "merchant", "redirect-uri", verb, merchant, uri.strip())
+    )
 
 
 def add(merchant: Merchant, uri: Uri, db: Db = None, shards: Shards = None) -> None:
     """Register URI for MERCHANT."""
     from lucidscore.service import add_redirect_uri
 
-    _run(db, shards, lambda s: add_redirect_uri(s, merchant, uri.strip()), f"redirect URI {uri.strip()}")
+    _run(
+        db,
+        shards,
+        lambda s: add_redirect_uri(s, merchant, uri.strip()),
+        f"redirect URI {uri.strip()}",
+        _typed("add", merchant, uri),
+    )
     typer.echo(f"registered {uri.strip()} for {merchant}")
 
 
@@ -95,7 +122,13 @@ def remove(merchant: Merchant, uri: Uri, db: Db = None, shards: Shards = None) -
     from lucidscore.service import remove_redirect_uri
 
     what = f"the removal of {uri.strip()}"
-    _run(db, shards, lambda s: remove_redirect_uri(s, merchant, uri.strip()), what)
+    _run(
+        db,
+        shards,
+        lambda s: remove_redirect_uri(s, merchant, uri.strip()),
+        what,
+        _typed("remove", merchant, uri),
+    )
     typer.echo(f"removed {uri.strip()} from {merchant}")
 
 

@@ -66,16 +66,16 @@ def status(
         bool,
         typer.Option(
             "--claims/--no-claims",
-            help="look for claims left without an account (reads shard 0's whole account directory: about 7 "
-            "CPU-seconds per million accounts on SQLite, BENCHMARKS.md)",
+            help="look for claims left without an account (reads only the listings of shard 0's account "
+            "directory not yet confirmed, and confirms those whose account exists; BENCHMARKS.md)",
         ),
     ] = True,
 ) -> None:
     """Each shard's stamp (checked against the map), consumers, active model, and whether its operator
     tables equal shard 0's; then the usernames claimed in shard 0's account directory whose account does
-    not exist in the shard the claim names, each with the commands that finish or release it. Exit 1 when a
-    stamp is wrong or operator tables differ (each listed), else 3 when claims are left without an account,
-    else 0."""
+    not exist in the shard the claim names, each with the commands that finish or release it (only the
+    claims not yet confirmed are checked; those whose account exists are confirmed). Exit 1 when a stamp is
+    wrong or operator tables differ (each listed), else 3 when claims are left without an account, else 0."""
     from sqlalchemy import text
     from sqlalchemy.orm import Session
 

@@ -40,7 +40,8 @@ def create_user(
     listed: bool = True,
 ) -> User:
     """Add an account. ``listed``: list it in this database's account directory in the same transaction
-    (as shard 0, ``_directory``); False when a sharded command claimed its username in shard 0 before."""
+    (as shard 0, confirmed, ``_directory``); False when a sharded command claimed its username in shard 0
+    before."""
     user = User(
         username=username,
         role=role,
@@ -49,8 +50,8 @@ def create_user(
         consumer_id=consumer_id,
     )
     session.add(user)
-    if listed:
-        list_account(session, username, 0, consumer_id)
+    if listed:  # committed with the account: confirmed
+        list_account(session, username, 0, consumer_id, confirmed=True)
     session.flush()
     return user
 

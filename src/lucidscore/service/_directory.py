@@ -1,5 +1,5 @@
-"""Which shard holds each account: the account directory (``account_directory``, revision
-``0013_account_directory``).
+"""Which shard holds each account: the account directory (``account_directory``, revisions
+``0013_account_directory`` and ``0014_claim_confirmation``).
 
 Shard 0's directory lists every account of a deployment split by consumer: the username, the shard
 holding the account (0 for merchants and analysts, whose rows every shard copies from shard 0) and, for a
@@ -16,6 +16,14 @@ How a listing is written, so that a crash never leaves an account nobody can fin
   reserved for that consumer, a sign-in with it is refused like any wrong username (its shard holds no
   such account), and running the same command again finds the claim for the same consumer and creates the
   account (``lucidscore admin create``). Nothing ever points sign-in at an account the directory lacks.
+
+A listing is *confirmed* (``confirmed_at``, revision 0014) once its account is known to be committed in
+the shard it names: at once when it is written with its account; for a claim, by the command that made the
+account, in shard 0's transaction that holds the claim, after the account's commit (a crash between the
+two leaves the claim unconfirmed, never confirmed without its account); or by ``claims_without_accounts``,
+which reads only the unconfirmed listings, confirms those whose account it finds and reports the rest.
+Accounts are never deleted (revocation keeps them), so a confirmed listing stays true and is never
+checked again: the check costs what is pending, not what exists.
 
 A claim whose account was never made is found by ``claims_without_accounts`` (``lucidscore shards
 status``) and either finished (the same ``admin create``) or released (``release_claim``, ``lucidscore
@@ -40,10 +48,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, or_, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import Table, delete, exists, select, update
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from lucidscore.service._common import now
 from lucidscore.service._errors import Conflict
 from lucidscore.store.service import AccountDirectory, User
 
@@ -72,10 +82,46 @@ def _table() -> Table:
     return table
 
 
-def list_account(session: Session, username: str, shard: int, consumer_id: str | None) -> None:
+def list_account(
+    session: Session, username: str, shard: int, consumer_id: str | None, *, confirmed: bool = False
+) -> None:
     """Add ``username``'s listing to the session's directory (written at its next flush; a username
-    already listed fails there, on the primary key)."""
-    session.add(AccountDirectory(username=username, shard_index=shard, consumer_id=consumer_id))
+    already listed fails there, on the primary key). ``confirmed``: the session commits the account with
+    it (one transaction); a claim, committed before its account, is not."""
+    session.add(
+        AccountDirectory(
+            username=username,
+            shard_index=shard,
+            consumer_id=consumer_id,
+            confirmed_at=now() if confirmed else None,
+        )
+    )
+
+
+def confirm_claims(conn: Session | Connection, claims: Sequence[Listing]) -> int:
+    """Mark ``claims`` confirmed in shard 0's directory (``conn``; the caller commits): call only once
+    their accounts are committed in the shards they name. A listing that names another shard now (released
+    and claimed anew meanwhile) is left as it is. Returns how many listings this confirmed."""
+    table = _table()
+    by_shard: dict[int, list[str]] = {}
+    for c in claims:
+        by_shard.setdefault(c.shard, []).append(c.username)
+    done = 0
+    for shard, names in sorted(by_shard.items()):
+        names.sort()
+        for start in range(0, len(names), _IN_BATCH):
+            result = conn.execute(
+                update(table)
+                .where(
+                    table.c.username.in_(names[start : start + _IN_BATCH]),
+                    table.c.shard_index == shard,
+                    table.c.confirmed_at.is_(None),
+                )
+                .values(confirmed_at=now())
+            )
+            assert isinstance(result, CursorResult)  # an UPDATE's result, from a Session too
+            done += result.rowcount
+    return done
 
 
 def account_shard(session: Session, username: str) -> int | None:
@@ -127,20 +173,29 @@ def gather_directory(shard0: Engine, shard: Engine, index: int, where: str = "")
     alike is dropped from shard ``index``; one that shard 0 lists otherwise (the same username in two
     shards) raises ``Conflict`` naming both, and nothing of that batch moves. Shard 0's insert commits
     before shard ``index``'s delete: a crash between leaves rows that the next gather finds already listed
-    and deletes. Returns at once (one read) when there is nothing to move.
+    and deletes. A consumer's listing is confirmed when shard ``index`` holds its account (read there
+    first; accounts are never deleted); a merchant's or analyst's, listed as shard 0, is left for
+    ``claims_without_accounts`` to check there. Returns at once (one read) when there is nothing to move.
     """
     moved: list[Listing] = []
     table = _table()
     while True:
         with shard.connect() as conn:
             rows = conn.execute(
-                select(table.c.username, table.c.consumer_id).order_by(table.c.username).limit(GATHER_BATCH)
+                select(
+                    table.c.username,
+                    table.c.consumer_id,
+                    exists().where(User.username == table.c.username).label("held"),
+                )
+                .order_by(table.c.username)
+                .limit(GATHER_BATCH)
             ).all()
         if not rows:
             return moved
         wanted = {
-            name: Listing(name, index if consumer is not None else 0, consumer) for name, consumer in rows
+            name: Listing(name, index if consumer is not None else 0, consumer) for name, consumer, _ in rows
         }
+        held = [wanted[name] for name, consumer, here in rows if consumer is not None and here]
         with shard0.begin() as conn:
             _insert_missing(
                 conn,
@@ -162,6 +217,7 @@ def gather_directory(shard0: Engine, shard: Engine, index: int, where: str = "")
                     + ". A username must name one account of the deployment: remove or rename one of the two "
                     "accounts in its database, then start again"
                 )
+            confirm_claims(conn, held)
         with shard.begin() as conn:
             conn.execute(delete(table).where(table.c.username.in_(list(wanted))))
         moved += wanted.values()
@@ -189,10 +245,12 @@ def hold_claims(session: Session, claims: Sequence[Listing]) -> list[Listing]:
 class UnfinishedClaims:
     """Listings of shard 0's directory whose account does not exist in the shard they name: how many, and
     the first ``shown`` of them found (shard 0's and those naming no shard of the map first, then by
-    username as shard 0's database orders them)."""
+    username as shard 0's database orders them). ``confirmed``: listings this check found their account
+    for and confirmed, so that no later check reads them."""
 
     count: int
     shown: list[Listing] = field(default_factory=list)
+    confirmed: int = 0
 
 
 def claims_without_accounts(engines: Sequence[Engine], shown: int | None = 20) -> UnfinishedClaims:
@@ -200,44 +258,34 @@ def claims_without_accounts(engines: Sequence[Engine], shown: int | None = 20) -
     they name (``engines[listing.shard]``) holds no account of that username, or the map has no such shard.
 
     A claim is left so by a command that stopped between committing the claim and committing the account
-    (or by one still running: it disappears when that command commits). Reads shard 0's directory once, in
-    batches by username, and looks each batch up in the shards it names (one indexed read per shard and
-    batch); listings of shard 0 are checked against its own accounts in one query. ``shown``: how many to
-    return (all of them with None); ``count`` counts all of them.
+    (or by one still running: it disappears when that command commits). Only the unconfirmed listings are
+    read (revision ``0014_claim_confirmation``: a partial index holds them), in batches by username, each
+    batch looked up in the shards it names (one indexed read per shard and batch); those whose account is
+    found are confirmed (one update in shard 0 per batch), so the next check skips them. Its cost is that
+    of the listings not yet confirmed: the claims left, those of commands still running or stopped between
+    their account's commit and its confirmation, and, once after the revision, the listings it could not
+    confirm. A confirmation shard 0 cannot write (``OperationalError``: its write lock held past the
+    timeout by a long command, say) is skipped: the answer stays exact, and those listings are read again by
+    the next check. ``shown``: how many to return (all of them with None); ``count`` counts all of them.
     """
     table = _table()
     n = len(engines)
     count = 0
-    out: list[Listing] = []
+    confirmed = 0
+    elsewhere: list[Listing] = []  # shard 0's and those naming no shard of the map: shown first
+    others: list[Listing] = []
 
-    def found(listing: Listing) -> None:
+    def keep(into: list[Listing], listing: Listing) -> None:
         nonlocal count
         count += 1
-        if shown is None or len(out) < shown:
-            out.append(listing)
+        if shown is None or len(into) < shown:
+            into.append(listing)
 
-    with engines[0].connect() as conn:
-        local = conn.execute(
-            select(table.c.username, table.c.shard_index, table.c.consumer_id)
-            .where(
-                or_(
-                    and_(
-                        table.c.shard_index == 0,
-                        ~exists().where(User.username == table.c.username),
-                    ),
-                    table.c.shard_index < 0,
-                    table.c.shard_index >= n,
-                )
-            )
-            .order_by(table.c.username)
-        )
-        for name, shard, consumer in local:
-            found(Listing(name, int(shard), consumer))
     last: str | None = None
     while True:
         query = (
             select(table.c.username, table.c.shard_index, table.c.consumer_id)
-            .where(table.c.shard_index > 0, table.c.shard_index < n)
+            .where(table.c.confirmed_at.is_(None))
             .order_by(table.c.username)
             .limit(CLAIMS_BATCH)
         )
@@ -251,18 +299,30 @@ def claims_without_accounts(engines: Sequence[Engine], shown: int | None = 20) -
         by_shard: dict[int, list[Listing]] = {}
         for name, shard, consumer in rows:
             by_shard.setdefault(int(shard), []).append(Listing(name, int(shard), consumer))
-        missing: list[Listing] = []
+        missing: set[str] = set()
+        found: list[Listing] = []
         for shard, part in by_shard.items():
+            if not 0 <= shard < n:
+                missing.update(c.username for c in part)
+                continue
             with engines[shard].connect() as conn:
                 for start in range(0, len(part), _IN_BATCH):
                     chunk = part[start : start + _IN_BATCH]
                     asked = select(User.username).where(User.username.in_([c.username for c in chunk]))
                     have = set(conn.scalars(asked))
-                    missing += [c for c in chunk if c.username not in have]
-        place = {name: i for i, (name, _, _) in enumerate(rows)}
-        for listing in sorted(missing, key=lambda c: place[c.username]):
-            found(listing)
-    return UnfinishedClaims(count, out)
+                    missing.update(c.username for c in chunk if c.username not in have)
+                    found += [c for c in chunk if c.username in have]
+        if found:  # their accounts are committed: never to be checked again
+            try:
+                with engines[0].begin() as conn:
+                    confirmed += confirm_claims(conn, found)
+            except OperationalError:  # shard 0 busy past its lock timeout: they stay to be checked next time
+                pass
+        for name, shard, consumer in rows:
+            if name in missing:
+                keep(elsewhere if not 0 < shard < n else others, Listing(name, int(shard), consumer))
+    out = elsewhere + others
+    return UnfinishedClaims(count, out if shown is None else out[:shown], confirmed)
 
 
 def release_claim(engines: Sequence[Engine], username: str, names: Sequence[str] = ()) -> Listing | None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,7 +68,8 @@ class User(Base):
 
 
 class AccountDirectory(Base):
-    """Which shard holds the account a username names (revision ``0013_account_directory``).
+    """Which shard holds the account a username names (revisions ``0013_account_directory``,
+    ``0014_claim_confirmation``).
 
     Shard 0's table is the deployment's directory: one row per account of every shard, written before or
     with the account (``lucidscore.service.claim_username``), so a username is unique across the
@@ -83,6 +85,18 @@ class AccountDirectory(Base):
     shard_index: Mapped[int] = mapped_column(Integer)
     consumer_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: merchant, analyst
     listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Revision 0014: when the account was known to be committed in the shard named (NULL: not yet; a claim
+    # whose account may be missing). Only the unconfirmed listings are indexed: ``shards status`` reads those.
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        Index(
+            "ix_account_directory_unconfirmed",
+            "username",
+            sqlite_where=text("confirmed_at IS NULL"),
+            postgresql_where=text("confirmed_at IS NULL"),
+        ),
+    )
 
 
 class ApiKey(Base):
