@@ -2,7 +2,7 @@
 model files agree, on the Taiwan rows replicated with noise (as ``bench_fit.py --only scale``).
 
 Command (from the repo root):
-    .venv/bin/python benchmarks/bench_train_spark.py [--rows 200000] [--spark-memory 8g]
+    .venv/bin/python benchmarks/bench_train_spark.py [--rows 200000] [--spark-memory 8g] [--masters local[2]]
 
 Each fit runs as its own child process (start, read Parquet, fit with the default searches, write the
 model): the local engine (``lucidscore train``), then Spark ``local[1]`` and ``local[2]``
@@ -70,9 +70,13 @@ def tree(root):
 ticks = os.sysconf("SC_CLK_TCK")
 jvm_cpu, jvm_hwm = 0.0, 0
 for p in tree(spark.sparkContext._gateway.proc.pid):
-    stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+    try:  # a worker may exit between the listing and the reading
+        stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        hwm = [l for l in open(f"/proc/{p}/status") if l.startswith("VmHWM")]  # none for a zombie
+    except OSError:
+        continue
     jvm_cpu += sum(int(x) for x in stat[11:15]) / ticks  # utime, stime, cutime, cstime
-    jvm_hwm += int([l for l in open(f"/proc/{p}/status") if l.startswith("VmHWM")][0].split()[1])
+    jvm_hwm += int(hwm[0].split()[1]) if hwm else 0
 spark.stop()
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -131,6 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument(
+        "--masters", default="local[1],local[2]", help="the Spark masters to run, comma-separated"
+    )
+    parser.add_argument(
         "--spark-memory", default="", help="driver JVM heap for Spark, e.g. 8g (default: Spark's, 1g)"
     )
     args = parser.parse_args()
@@ -157,7 +164,7 @@ def main() -> None:
     )
     results["local"] = local
     print("local", json.dumps(local), flush=True)
-    for master in ("local[1]", "local[2]"):
+    for master in args.masters.split(","):
         model = WORK / f"train_spark_{master[6]}.json"
         outer, out = run(
             [sys.executable, "-c", CHILD, master, str(data), str(model), AUDIT, args.spark_memory]
