@@ -2,7 +2,7 @@
 model files agree, on the Taiwan rows replicated with noise (as ``bench_fit.py --only scale``).
 
 Command (from the repo root):
-    .venv/bin/python benchmarks/bench_train_spark.py [--rows 200000]
+    .venv/bin/python benchmarks/bench_train_spark.py [--rows 200000] [--spark-memory 8g] [--masters local[2]]
 
 Each fit runs as its own child process (start, read Parquet, fit with the default searches, write the
 model): the local engine (``lucidscore train``), then Spark ``local[1]`` and ``local[2]``
@@ -41,12 +41,13 @@ import json, os, resource, sys, time
 start = time.perf_counter()
 from lucidscore.model.spark import train_spark
 from lucidscore.score.spark import local_session
-master, data, out, audit = sys.argv[1:5]
+master, data, out, audit, memory = sys.argv[1:6]
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 from pyspark.sql import SparkSession
 spark = (SparkSession.builder.master(master).appName("bench-train")
          .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", master[6:-1])
          .config("spark.ui.showConsoleProgress", "false")
+         .config("spark.driver.memory", memory or "1g")
          .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 art = train_spark(spark.read.parquet(data), "default", audit_columns=audit.split(","))
@@ -69,9 +70,13 @@ def tree(root):
 ticks = os.sysconf("SC_CLK_TCK")
 jvm_cpu, jvm_hwm = 0.0, 0
 for p in tree(spark.sparkContext._gateway.proc.pid):
-    stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+    try:  # a worker may exit between the listing and the reading
+        stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        hwm = [l for l in open(f"/proc/{p}/status") if l.startswith("VmHWM")]  # none for a zombie
+    except OSError:
+        continue
     jvm_cpu += sum(int(x) for x in stat[11:15]) / ticks  # utime, stime, cutime, cstime
-    jvm_hwm += int([l for l in open(f"/proc/{p}/status") if l.startswith("VmHWM")][0].split()[1])
+    jvm_hwm += int(hwm[0].split()[1]) if hwm else 0
 spark.stop()
 me = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -129,6 +134,12 @@ def comparable(path: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument(
+        "--masters", default="local[1],local[2]", help="the Spark masters to run, comma-separated"
+    )
+    parser.add_argument(
+        "--spark-memory", default="", help="driver JVM heap for Spark, e.g. 8g (default: Spark's, 1g)"
+    )
     args = parser.parse_args()
     data = replicated(args.rows)
     lucid = str(Path(sys.executable).with_name("lucidscore"))
@@ -153,9 +164,11 @@ def main() -> None:
     )
     results["local"] = local
     print("local", json.dumps(local), flush=True)
-    for master in ("local[1]", "local[2]"):
+    for master in args.masters.split(","):
         model = WORK / f"train_spark_{master[6]}.json"
-        outer, out = run([sys.executable, "-c", CHILD, master, str(data), str(model), AUDIT])
+        outer, out = run(
+            [sys.executable, "-c", CHILD, master, str(data), str(model), AUDIT, args.spark_memory]
+        )
         inner = json.loads(out.strip().splitlines()[-1])
         figures = {
             "seconds": outer["seconds"],
