@@ -11,11 +11,50 @@ pytest_plugins = [
     "tests.fixtures.taiwan",
 ]
 
-# The longest test files first: under ``pytest -n 2 --dist loadfile`` each file runs whole on one worker, in
-# collection order, so the README's end-to-end run (minutes: demo, train, lda, ingest...) collected last
-# left one worker alone at the end of the suite. Its two halves (the risk modellers' section and the rest)
-# start first, one on each worker, beside everything else.
-FIRST = ("tests/test_readme.py", "tests/test_readme_modellers.py")
+# The longest test files first. Under ``pytest -n 2 --dist loadfile`` each file runs whole on one worker,
+# and the workers take files from a queue. pytest-xdist orders that queue by the number of tests in each file,
+# most first (its ``--loadscope-reorder``, on by default), whatever the collection order: the README's
+# end-to-end runs (one test each, minutes long: demo, train, lda, ingest...) went last, and one worker ran
+# the risk modellers' section alone for minutes at the end of the suite. Here the queue keeps the collection
+# order (``pytest_configure``), and the collection puts the longest files first, longest first (a file's
+# setup, calls and teardown summed, measured on the whole suite), so the short files fill in at the end.
+# A file missing from this list only runs later; no test depends on the order.
+FIRST = (
+    "tests/test_readme_modellers.py",
+    "tests/test_readme.py",
+    # Then by duration, longest first (seconds on a loaded run, 2026-12-06, load average 9-11):
+    "tests/model/test_spark_train.py",  # 384
+    "tests/cli/test_lda_cli.py",  # 250
+    "tests/cli/test_shards_cli.py",  # 247
+    "tests/score/test_pmml.py",  # 214
+    "tests/cli/test_train.py",  # 214
+    "tests/features/test_selection.py",  # 206
+    "tests/store/test_chain_verify.py",  # 165
+    "tests/cli/test_features_cli.py",  # 144
+    "tests/features/test_spark.py",  # 140
+    "tests/service/test_changed_only.py",  # 124
+    "tests/cli/test_serve_cli.py",  # 118
+    "tests/model/test_sklearn.py",  # 97
+    "tests/features/test_database_read.py",  # 90
+    "tests/api/test_schemathesis.py",  # 87
+    "tests/cli/test_evaluate_cli.py",  # 84
+    "tests/cli/test_publish_cli.py",  # 84
+    "tests/api/test_sharded_service.py",  # 82
+    "tests/ingest/test_kill.py",  # 79
+    "tests/ingest/test_bad_input.py",  # 77
+    "tests/store/test_account_directory.py",  # 76
+    "tests/cli/test_catalogue_cli.py",  # 71
+    "tests/ingest/test_concurrency.py",  # 70
+    "tests/model/test_bag.py",  # 67
+    "tests/store/test_chain_copy.py",  # 66
+    "tests/evaluate/test_lda.py",  # 65
+    "tests/store/test_chain_writer.py",  # 60
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist is installed
+        config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -21,13 +21,12 @@ from rich.text import Text
 
 from lucidscore.cli.score_cmds import Engine
 from lucidscore.errors import InputError, LucidError
-from lucidscore.policy import FAMILY_LABELS, FEATURE_META_KEY, FeatureMeta
-from lucidscore.tabular import read_table, write_table
 
-if TYPE_CHECKING:  # the model layer (numba, scikit-learn) loads only when a command needs it
+if TYPE_CHECKING:  # the model layer (numba, scikit-learn) and pandas load only when a command needs them
     import pandas as pd
 
     from lucidscore.artifact import Condition, Interaction, ScorecardArtifact, Segment
+    from lucidscore.policy import FeatureMeta
 
 _RULE = re.compile(r"^\s*([^\s<>=!]+)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$")
 
@@ -69,6 +68,8 @@ def _feature_meta(path: Path) -> dict[str, FeatureMeta] | None:
     if path.suffix.lower() not in (".parquet", ".pq"):
         return None
     import pyarrow.parquet as pq
+
+    from lucidscore.policy import FEATURE_META_KEY, FeatureMeta
 
     try:
         meta = pq.read_schema(path).metadata or {}
@@ -193,6 +194,8 @@ def _bins_table(seg: Segment) -> Table:
     bin's WOE and points rest on."""
     # Cells go in as Text: data (labels, category names) is never read as Rich markup or emoji codes,
     # and a Text cell is not parsed at all (a fifth of the report's time at 1,000,000 rows).
+    from lucidscore.policy import FAMILY_LABELS
+
     table = Table(title=_segment_title(seg), show_lines=False)
     for col, just in (
         ("characteristic", "left"),
@@ -236,6 +239,8 @@ def _span(points: Iterable[int]) -> str:
 def _summary_table(seg: Segment) -> Table:
     """One row per characteristic of a segment: family, IV, how many bins, the points its bins give, and
     the WOE shape the binning imposed (when the model file records it; files before issue 14 say auto)."""
+    from lucidscore.policy import FAMILY_LABELS
+
     shapes = any(ch.monotonic_trend != "auto" for ch in seg.characteristics)
     table = Table(title=_segment_title(seg), show_lines=False)
     columns = [("characteristic", "left"), ("family", "left"), ("IV", "right"), ("bins", "right")]
@@ -387,6 +392,7 @@ def train(
     """Fit a scorecard on DATA and write the model JSON; print a summary of each card (one row per
     characteristic, one line per interaction grid; --bins for every bin), the test metrics and notes."""
     from lucidscore.artifact import Scaling
+    from lucidscore.tabular import read_table, write_table
 
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")
