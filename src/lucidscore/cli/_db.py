@@ -93,12 +93,10 @@ def refuse_a_shard(engine: Engine, command: str, why: str) -> None:
     deployment (``shard_identity``), for a command that must run through the map: ``why`` says why and
     what was left undone, ``command`` is the command as typed, without ``--db``, to run with ``--shards MAP``
     instead. A database that is no shard (no stamp, or older than the stamp's revision) passes."""
-    from sqlalchemy import inspect
-
-    from lucidscore.store import read_shard_stamp
+    from lucidscore.store import any_shard_stamp
 
     with engine.connect() as conn:
-        stamp = read_shard_stamp(conn) if inspect(conn).has_table("shard_identity") else None
+        stamp = any_shard_stamp(conn)
     if stamp is None:
         return
     url = shown(engine.url.render_as_string(hide_password=False))

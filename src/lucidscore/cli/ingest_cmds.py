@@ -54,16 +54,15 @@ def _refuse_a_shard(db: str) -> None:
     """A shard's database holds only its own consumers: loading a directory or file into it by ``--db``
     would put other shards' consumers there (found only by the next sharded command). Refused, naming the
     shard and the way to load it."""
-    from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
 
     from lucidscore.cli._db import shown
-    from lucidscore.store import make_engine, read_shard_stamp
+    from lucidscore.store import any_shard_stamp, make_engine
 
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
-            stamp = read_shard_stamp(conn) if inspect(conn).has_table("shard_identity") else None
+            stamp = any_shard_stamp(conn)
     except DBAPIError:
         return  # not a database (yet), or unreachable: the ingest itself says so
     finally:

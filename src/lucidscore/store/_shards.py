@@ -231,6 +231,14 @@ def read_shard_stamp(conn: Connection | Engine) -> ShardStamp | None:
     return None if row is None else ShardStamp(int(row[0]), int(row[1]), str(row[2]))
 
 
+def any_shard_stamp(conn: Connection) -> ShardStamp | None:
+    """The stamp of any database, migrated or not: None where it is no shard or has no stamp table yet
+    (the ``--db`` refusals of commands that must run through a shard map)."""
+    from sqlalchemy import inspect
+
+    return read_shard_stamp(conn) if inspect(conn).has_table("shard_identity") else None
+
+
 def stamp_shard(engine: Engine, stamp: ShardStamp, where: str) -> bool:
     """Stamp a migrated database as ``stamp``; True when it was stamped now, False when it already was.
     A database stamped otherwise is refused (``ShardMismatch``), never restamped."""
