@@ -20,7 +20,7 @@ from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, inspect, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,17 @@ def _old_account(conn: Any, id_: int, username: str, role: str, consumer_id: str
     )
 
 
+def _old_stamp(conn: Connection, shard: int) -> None:
+    """Stamp a database at an old revision as shard ``shard`` of 3, as ``lucidscore shards init`` did."""
+    conn.execute(
+        text(
+            "INSERT INTO shard_identity (id, shard_index, shard_count, map_fingerprint, stamped_at) "
+            "VALUES (1, :i, 3, 'f', :t)"
+        ),
+        {"i": shard, "t": NOW},
+    )
+
+
 @pytest.mark.parametrize("stamped", [None, 2], ids=["unsharded", "shard-2"])
 def test_0013_lists_the_accounts_a_database_already_holds(engine: Engine, stamped: int | None) -> None:
     _downgrade(engine, "0012_shard_identity")
@@ -79,13 +90,7 @@ def test_0013_lists_the_accounts_a_database_already_holds(engine: Engine, stampe
         _old_account(conn, 2, "ann", "analyst", None)
         _old_account(conn, 7, "pat", "consumer", "C0001")
         if stamped is not None:
-            conn.execute(
-                text(
-                    "INSERT INTO shard_identity (id, shard_index, shard_count, map_fingerprint, stamped_at) "
-                    "VALUES (1, :i, 3, 'f', :t)"
-                ),
-                {"i": stamped, "t": NOW},
-            )
+            _old_stamp(conn, stamped)
     migrate(engine)
     assert current_revision(engine) == head_revision() == "0014_claim_confirmation"
     home = stamped or 0
@@ -132,13 +137,7 @@ def test_0014_confirms_only_the_listings_whose_account_this_database_holds(
         _listing_row(conn, "gone", 0, None)  # its account is not here
         _listing_row(conn, "pat", 2, "C2")  # a claim for shard 2: its account is elsewhere
         if stamped is not None:
-            conn.execute(
-                text(
-                    "INSERT INTO shard_identity (id, shard_index, shard_count, map_fingerprint, stamped_at) "
-                    "VALUES (1, :i, 3, 'f', :t)"
-                ),
-                {"i": stamped, "t": NOW},
-            )
+            _old_stamp(conn, stamped)
     migrate(engine)
     assert current_revision(engine) == "0014_claim_confirmation"
     assert _confirmed(engine) == ({"shop", "zoe"} if not stamped else set())
