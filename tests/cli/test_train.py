@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from typer.testing import CliRunner
 from lucidscore.artifact import load_artifact
 from lucidscore.cli.main import app
 from lucidscore.policy import FEATURE_META_KEY, FeatureMeta
+from tests.fixtures.bureau import Lucid
 from tests.model._sim import credit_table
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -32,10 +35,35 @@ def csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _main(*args: str) -> subprocess.CompletedProcess[str]:
-    """The installed entry point, so LucidError becomes one line and a non-zero exit."""
+def _process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed entry point in a process of its own: LucidError becomes one line and a non-zero exit."""
     code = "from lucidscore.cli.main import main; main()"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+
+Main = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def main(lucid: Lucid) -> Main:
+    """The entry point ``lucidscore.cli.main.main`` run in this process (``tests/fixtures/bureau.py``'s
+    ``lucid``), as ``_process`` gives it: exit code, stdout and stderr. The refusals below are about the
+    messages, not the process: each real process cost 2-4 s of interpreter and import start-up, for some
+    25 refusals. A warning the command gives is added to stderr as a plain ``python`` prints it (default
+    filters), so "one line" still means no warning either; a traceback would fail the test outright.
+    tests/cli/test_main.py and the last refusal of ``test_train_with_interactions`` run a real process."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.resetwarnings()
+            warnings.simplefilter("default")
+            for quiet in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+                warnings.simplefilter("ignore", quiet)
+            code, out, err = lucid(*args)
+        err += "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+    return run
 
 
 def test_train_writes_a_model_and_prints_the_card(csv: Path, tmp_path: Path) -> None:
@@ -145,8 +173,10 @@ def test_actionable_directions_enable_recourse_for_a_flat_file(csv: Path, tmp_pa
         ("months_late:down", "--actionable 'months_late:down': expected COLUMN:DIRECTION"),
     ],
 )
-def test_actionable_errors_name_the_flag(csv: Path, tmp_path: Path, flag: str, message: str) -> None:
-    bad = _main("train", str(csv), "--target", "bad", "--actionable", flag, "--out", str(tmp_path / "x.json"))
+def test_actionable_errors_name_the_flag(
+    main: Main, csv: Path, tmp_path: Path, flag: str, message: str
+) -> None:
+    bad = main("train", str(csv), "--target", "bad", "--actionable", flag, "--out", str(tmp_path / "x.json"))
     assert bad.returncode != 0
     assert re.search(message, bad.stderr), bad.stderr
     assert not (tmp_path / "x.json").exists()
@@ -217,10 +247,10 @@ def test_declarations_file_reaches_the_model_and_the_scores(csv: Path, tmp_path:
     ],
 )
 def test_declaration_errors_name_file_column_and_field(
-    csv: Path, tmp_path: Path, text: str, message: str
+    main: Main, csv: Path, tmp_path: Path, text: str, message: str
 ) -> None:
     (tmp_path / "d.toml").write_text(text)
-    bad = _main(
+    bad = main(
         "train", str(csv), "--target", "bad", "--declarations", str(tmp_path / "d.toml"),
         "--out", str(tmp_path / "x.json"),
     )  # fmt: skip
@@ -302,12 +332,12 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, list[str], str]]:
         "woe prior",
     ],
 )
-def test_bad_input_gives_one_clear_line(case: str, tmp_path: Path) -> None:
+def test_bad_input_gives_one_clear_line(main: Main, case: str, tmp_path: Path) -> None:
     path, extra, message = _bad_inputs(tmp_path)[case]
     args = ["train", str(path), "--target", "bad", *extra, "--out", str(tmp_path / "m.json")]
     if extra and extra[0] == "--target":
         args = ["train", str(path), *extra, "--out", str(tmp_path / "m.json")]
-    result = _main(*args)
+    result = main(*args)
     assert result.returncode != 0
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -360,8 +390,10 @@ def test_every_fitting_parameter_has_a_flag_with_its_declared_help() -> None:
         (["--n-prebins", "500"], r"--n-prebins: Input should be less than or equal to 100"),
     ],
 )
-def test_parameter_errors_name_the_flag(csv: Path, tmp_path: Path, args: list[str], message: str) -> None:
-    result = _main("train", str(csv), "--target", "bad", "--out", str(tmp_path / "m.json"), *args)
+def test_parameter_errors_name_the_flag(
+    main: Main, csv: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = main("train", str(csv), "--target", "bad", "--out", str(tmp_path / "m.json"), *args)
     assert result.returncode != 0
     assert re.search(message, result.stderr), result.stderr
     assert "parameter " not in result.stderr and "Traceback" not in result.stderr
@@ -399,7 +431,7 @@ def test_train_with_interactions(tmp_path: Path) -> None:
     for row_points, row_counts in zip(inter.points, inter.counts, strict=True):
         for points, n in zip(row_points, row_counts, strict=True):
             assert f"{points:+d} ({n:,} rows" in shown.output
-    too_many = _main(
+    too_many = _process(
         "train", str(path), "--target", "bad", "--interactions", "6", "--out", str(tmp_path / "x.json")
     )
     assert too_many.returncode != 0 and not (tmp_path / "x.json").exists()
