@@ -37,8 +37,8 @@ def woe_moments(
     """Sum and cross-products of the rows' WOE: row ``i``'s WOE of characteristic ``j`` is
     ``flat[offsets[j] + codes[i, j]]`` (``codes`` rows x characteristics). Each sum runs over the rows in
     order, in the calling thread. The BLAS product it replaces woke OpenBLAS's threads for every card,
-    beside the fit's own two: on a loaded 2-core machine 20-125 ms of CPU for a fold card's 13,333 rows x
-    18 characteristics against 2 ms here, 100-260 ms against 12 ms at 100,000 rows; the whole 1,000,000-
+    beside the fit's own two: on a loaded 2-core machine 55-125 ms of CPU for a fold card's 13,333 rows x
+    18 characteristics against 2 ms here, 41-520 ms against 13 ms at 100,000 rows; the whole 1,000,000-
     row ``lucidscore train`` about 2.4 CPU-s (BENCHMARKS.md, issue 14). Sums in row order also make
     the correlation independent of the BLAS library and its thread count."""
     n, k = codes.shape
