@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from lucidscore.model._card import compress_rows, fit_card, logistic_newton, model_columns
 from lucidscore.model._dp import column_facts, prebin_counts
 from lucidscore.model._frame import column_kind
-from lucidscore.model._newton import distinct_keys, logistic_newton_binned
+from lucidscore.model._newton import bad_weight, distinct_keys, logistic_newton_binned
 from lucidscore.model._params import ScorecardParams
 
 from ._sim import credit_table
@@ -89,6 +89,27 @@ def test_distinct_keys_is_numpy_unique(keys: list[int]) -> None:
     values, want_first, want_counts = np.unique(key, return_index=True, return_counts=True)
     assert np.array_equal(key[first], values) and np.array_equal(first, want_first)
     assert np.array_equal(counts, want_counts.astype(np.float64))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(0, 40_000),  # BLAS's dot product runs on several threads above 10,000
+    most=st.sampled_from([1, 7, 10**6]),
+    scaled=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_bad_weight_is_the_dot_product_to_the_last_bit(n: int, most: int, scaled: bool, seed: int) -> None:
+    """Row counts summed without BLAS give the very value of ``w @ t`` (whole numbers add up exactly in
+    any order); scaled weights are left to the dot product itself."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(1, most + 1, n).astype(np.float64)
+    if scaled:
+        w *= 1.0 / 3.0
+    t = (rng.random(n) < 0.3).astype(np.int8)
+    got = bad_weight(w, t)
+    assert got == float(w @ t)
+    if not scaled:
+        assert got == float(w.astype(np.int64)[t == 1].sum())
 
 
 @settings(max_examples=60, deadline=None)

@@ -21,13 +21,15 @@ PROBE = textwrap.dedent(
     import json, sys
     import numpy as np, pandas as pd
     from numba.core.registry import CPUDispatcher
-    from lucidscore.model import _dp, _newton, _refine
+    from lucidscore.model import _dp, _newton, _refine, _selection
     from lucidscore.model import load_kernels
 
     def versions():
         return {
             f"{m.__name__}.{n}": sorted(str(s) for s in getattr(m, n).signatures)
-            for m in (_dp, _newton, _refine) for n in dir(m) if isinstance(getattr(m, n), CPUDispatcher)
+            for m in (_dp, _newton, _refine, _selection)
+            for n in dir(m)
+            if isinstance(getattr(m, n), CPUDispatcher)
         }
 
     load_kernels()
@@ -58,7 +60,11 @@ def test_load_kernels_loads_every_kernel_version_a_fit_calls() -> None:
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
     seen = json.loads(out.splitlines()[-1])
     called = {name: got for name, got in seen["fitted"].items() if got}
-    assert {"lucidscore.model._dp.prebin_counts", "lucidscore.model._newton._blocks"} <= set(called)
+    assert {
+        "lucidscore.model._dp.prebin_counts",
+        "lucidscore.model._newton._blocks",
+        "lucidscore.model._selection.woe_moments",
+    } <= set(called)
     for name, got in called.items():
         new = sorted(set(got) - set(seen["warmed"].get(name, [])))
         assert not new, f"{name}: a fit called {new}, which load_kernels does not load; add it there"

@@ -8,11 +8,10 @@ does not stop the others: its error comes back as a line, and the command names 
 
 from __future__ import annotations
 
-import multiprocessing
 import queue as queues
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -217,6 +216,11 @@ def run_shards(
                 out[shard] = _guarded(work, shard, bars.apply, *args)
                 bars.done(shard, out[shard].error is None)
         else:
+            # Here, not at the top: every command (``lucidscore train`` too) imports this module, and
+            # multiprocessing with the process pool is about 7 ms of CPU that only --jobs needs.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             ctx = multiprocessing.get_context("spawn")
             events: Any = ctx.Queue()
             with ProcessPoolExecutor(

@@ -91,7 +91,7 @@ def load_kernels(*, lean: bool = False) -> None:
     (``_lean_numba``)."""
     if lean:
         _lean_numba()
-    from lucidscore.model import _dp, _newton, _refine
+    from lucidscore.model import _dp, _newton, _refine, _selection
 
     _numba_without_scipy_linalg()
     rows = np.arange(2, dtype=np.int64)
@@ -109,6 +109,7 @@ def load_kernels(*, lean: bool = False) -> None:
     bounds = np.array([[0, 2]], dtype=np.int64)
     _newton._blocks(codes, first, first, np.zeros(1), y, np.ones(2), np.zeros(2), 1, bounds, True)
     _newton.distinct_keys(np.array([3, 1], dtype=np.int64))
+    _selection.woe_moments(codes, first, np.zeros(1))
     _refine.boost_cells(
         codes, np.array([0, 1], dtype=np.int64), np.array([1], dtype=np.int64), y, np.zeros(2),
         np.array([False, True]), 0.1, 2.0, 1, 1, 1,
