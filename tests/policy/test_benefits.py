@@ -107,6 +107,7 @@ def _one(product: str, kind: str = "rental", label: str = "X", min_score: int = 
             _one("bike", min_score=600).replace("600", "true"),
             r"field benefits.0.min_score: Input should be a valid integer \(found True\); expected",
         ),
+        (_one("bike", label="L" * 10_000), r"at most 80 characters \(found 'L{40}…'\); expected a benefit"),
         (
             _one("bike").replace('"label": "X"', '"label": "X", "label": "Y"'),
             r"field benefits.0: key 'label' given twice; expected each key once",

@@ -298,7 +298,8 @@ def parse_catalogue(text: str, source: str = "catalogue") -> BenefitCatalogue:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(top level)"
         value = first.get("input")
-        found = f" (found {value!r})" if isinstance(value, str | int | float | bool) else ""
+        shown = f"{value[:40]}…" if isinstance(value, str) and len(value) > 40 else value
+        found = f" (found {shown!r})" if isinstance(value, str | int | float | bool) else ""
         expected = (
             f"one of the kinds {', '.join(BENEFIT_KINDS)}"
             if where.endswith(".kind")
