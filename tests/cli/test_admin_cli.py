@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -231,3 +232,35 @@ def test_listing_a_database_that_does_not_exist_creates_nothing(tmp_path: Path, 
         f"error: database sqlite:///{tmp_path}/no/such.db: the folder {tmp_path}/no does not exist; "
         "create it first",
     )
+
+
+@pytest.mark.parametrize("failure", ["name too long", "disk full"])
+def test_a_secrets_file_that_cannot_be_written_is_one_line_and_creates_nothing(
+    bureau_url: str, lucid: Lucid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """The secrets are written before the accounts are committed; a file that cannot be written stops the
+    import with one line naming it and the reason, and no account exists without its secret."""
+    import errno
+    import os
+
+    good = tmp_path / "accounts.csv"
+    good.write_text("role,username\nanalyst,ann_w\n", encoding="utf-8")
+    secrets = tmp_path / ("s" * 300 if failure == "name too long" else "secrets.csv")
+    if failure == "disk full":
+        real_open = os.open
+
+        def full(path: Any, *args: Any, **kwargs: Any) -> int:
+            if Path(path) == secrets:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", full)
+    code, out, err = lucid("admin", "import", str(good), "--db", bureau_url, "--secrets-out", str(secrets))
+    reason = "File name too long" if failure == "name too long" else "No space left on device"
+    assert code == 2, out + err
+    assert err.startswith(f"error: --secrets-out {secrets}: cannot write the file ({reason})")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "nothing was created" in err
+    monkeypatch.undo()
+    code, out, _ = lucid("admin", "list", "--db", bureau_url)
+    assert code == 0 and "ann_w" not in out
