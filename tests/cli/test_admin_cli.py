@@ -5,10 +5,14 @@ rotation and revocation that take effect at once."""
 from __future__ import annotations
 
 import stat
+import unicodedata
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -264,3 +268,28 @@ def test_a_secrets_file_that_cannot_be_written_is_one_line_and_creates_nothing(
     monkeypatch.undo()
     code, out, _ = lucid("admin", "list", "--db", bureau_url)
     assert code == 0 and "ann_w" not in out
+
+
+@given(name=st.text(st.characters(codec="utf-8"), max_size=12))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_display_name_is_stored_as_given_or_refused_in_one_line(
+    bureau_url: str, lucid: Lucid, name: str
+) -> None:
+    """Whatever text an operator gives as a display name (NUL, tabs, new lines, escapes), on SQLite and on
+    PostgreSQL — which cannot store NUL in text —, the account is created with exactly that name or the
+    command says why in one line naming display_name: never a database error's traceback."""
+    username = f"dn{uuid.uuid4().hex[:12]}"
+    code, _, err = lucid("admin", "create", "analyst", username, "--name", name, "--db", bureau_url)
+    if code == 0:
+        engine = make_engine(bureau_url)
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT display_name FROM users WHERE username = :u"), {"u": username}
+            ).scalar_one()
+        engine.dispose()
+        assert stored == (name or username)
+        assert not any(unicodedata.category(c) == "Cc" for c in name)
+    else:
+        assert code == 2, err
+        assert err.startswith("error: display_name is ") and len(err.strip().splitlines()) == 1, err
+        assert "expected a name without control characters" in err

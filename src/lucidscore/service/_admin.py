@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,6 +111,10 @@ def _problems(session: Session, spec: AccountSpec, batch: _Batch) -> list[Proble
         out.append(Problem("username", spec.username, "a username no other account has", taken=True))
     if len(spec.display_name) > MAX_DISPLAY:
         out.append(Problem("display_name", spec.display_name[:40] + "…", f"at most {MAX_DISPLAY} characters"))
+    elif any(unicodedata.category(c) == "Cc" for c in spec.display_name):
+        # NUL cannot be stored in PostgreSQL text at all; tabs, new lines and escapes break the one-line
+        # listings and pages a display name is shown in.
+        out.append(Problem("display_name", spec.display_name, "a name without control characters"))
     cid = spec.consumer_id or ""
     if spec.role == "consumer":
         if not cid:
