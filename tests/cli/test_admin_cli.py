@@ -4,6 +4,7 @@ rotation and revocation that take effect at once."""
 
 from __future__ import annotations
 
+import csv
 import stat
 import unicodedata
 import uuid
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -271,6 +272,7 @@ def test_a_secrets_file_that_cannot_be_written_is_one_line_and_creates_nothing(
 
 
 @given(name=st.text(st.characters(codec="utf-8"), max_size=12))
+@example(name="a\x00b")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_display_name_is_stored_as_given_or_refused_in_one_line(
     bureau_url: str, lucid: Lucid, name: str
@@ -293,3 +295,22 @@ def test_any_display_name_is_stored_as_given_or_refused_in_one_line(
         assert code == 2, err
         assert err.startswith("error: display_name is ") and len(err.strip().splitlines()) == 1, err
         assert "expected a name without control characters" in err
+
+
+@given(consumer_id=st.text(st.characters(codec="utf-8"), min_size=1, max_size=12))
+@example(consumer_id="C\x00001")
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_consumer_id_in_an_import_is_looked_up_or_refused_in_one_line(
+    bureau_url: str, lucid: Lucid, tmp_path: Path, consumer_id: str
+) -> None:
+    """A consumer_id cell of any text, on SQLite and on PostgreSQL (which refuses NUL in a query's text
+    parameter): the row is named as bad with what was found, never a database error's traceback."""
+    accounts = tmp_path / f"a{uuid.uuid4().hex[:8]}.csv"
+    with accounts.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["role", "username", "consumer_id"], ["consumer", f"c{uuid.uuid4().hex[:12]}", consumer_id]]
+        )
+    code, _, err = lucid("admin", "import", str(accounts), "--db", bureau_url)
+    assert code == 2, err
+    assert f"{accounts} row 2: consumer_id is " in err or f"{accounts}: no accounts" in err, err
+    assert "Traceback" not in err

@@ -123,6 +123,8 @@ def _problems(session: Session, spec: AccountSpec, batch: _Batch) -> list[Proble
             )
         elif len(cid) > MAX_CONSUMER_ID:
             out.append(Problem("consumer_id", cid[:40] + "…", f"at most {MAX_CONSUMER_ID} characters"))
+        elif "\x00" in cid:  # no record holds one (ingest refuses it), and PostgreSQL refuses it in a query
+            out.append(Problem("consumer_id", cid, "a consumer_id of the ingested records (without NUL)"))
         elif not _consumer_exists(session, cid):
             out.append(Problem("consumer_id", cid, "a consumer_id of the ingested records"))
         elif cid in batch.consumer_ids or _consumer_linked(session, cid):
