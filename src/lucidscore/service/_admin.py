@@ -210,7 +210,7 @@ def read_accounts_csv(path: Path) -> list[tuple[int, AccountSpec]]:
     """The accounts of a CSV file (header ``role,username[,display_name][,consumer_id]``), each with its
     row number (the header is row 1). Raises ``InputError`` for a file that cannot be read as such."""
     try:
-        text = utf8_text(path, "a CSV of accounts", where="row").removeprefix("\ufeff")  # a BOM
+        text = utf8_text(path, "a CSV of accounts", where="row")
         handle = io.StringIO(text, newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; expected a CSV of accounts") from None
