@@ -354,3 +354,12 @@ def test_a_lost_shard_of_a_map_in_use_is_not_recreated_empty(
     code, out, err = lucid("shards", "init", str(path))
     assert code == 0, err
     assert "already stamped" in out and (fresh / "b.db").exists()
+
+
+def test_a_month_in_the_future_is_refused_before_any_shard_is_published(three: Path, lucid: Lucid) -> None:
+    """As with --db: one line naming --as-of (before: every shard failed with 'parameter as_of: …' and the
+    command said 'Run the same command again to finish the failed ones', which could never succeed)."""
+    code, out, err = lucid("publish", "--shards", str(three), "--as-of", "9999-12-31")
+    assert code == 2, out + err
+    assert err.startswith("error: --as-of: 9999-12-31 is in the future; expected a date on or before")
+    assert len(err.strip().splitlines()) == 1 and "Run the same command again" not in out + err
