@@ -128,6 +128,11 @@ def test_a_map_is_read_in_order_with_relative_files_next_to_it(tmp_path: Path) -
             r"entry 2 \(shard 1\): url 'sqlite:///a.db\?timeout=5' names the same database as entry 1",
         ),
         (
+            "[[shard]]\nurl = 'postgresql://u@db1/lucid'\n"
+            "[[shard]]\nurl = 'postgresql+psycopg://u:pw@DB1:5432/lucid'\n",
+            r"entry 2 \(shard 1\): url .* names the same database as entry 1 \(shard 0\)",
+        ),
+        (
             '[[shard]]\nurl = "sqlite:///a\\u0000.db"\n',
             r"entry 1 \(shard 0\): url 'sqlite:///a\\x00.db' holds a NUL character \(0x00\); expected",
         ),

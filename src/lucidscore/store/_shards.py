@@ -171,11 +171,14 @@ def _resolve(path: Path, where: str, written: str) -> str:
 
 def _database_key(resolved: str) -> str:
     """What names one database: a SQLite file's resolved path (its URL's options, such as ``?timeout=5``,
-    open the same file), or a server URL without its password."""
+    open the same file), or a server's host, port, user and database."""
     url = make_url(resolved)
     if url.drivername.split("+")[0] == "sqlite":
         return f"sqlite:///{url.database}"
-    return url.render_as_string(hide_password=True)
+    # A server's database whatever the driver, the password, the default port or the host name's case.
+    host = (url.host or "").lower()
+    same = url.set(drivername="postgresql", host=host, port=url.port or 5432)
+    return same._replace(password=None).render_as_string(hide_password=True)
 
 
 def read_shard_map(path: Path | str) -> ShardMap:
