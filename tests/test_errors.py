@@ -48,3 +48,38 @@ def test_utf8_text_is_returned_whole(tmp_path_factory: pytest.TempPathFactory, t
 def test_a_missing_file_is_left_to_the_caller(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=re.escape(str(tmp_path / "nope.toml"))):
         utf8_text(tmp_path / "nope.toml", "a TOML file")
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "read"),
+    [
+        ("map.toml", '[[shard]]\nurl = "sqlite:///a.db"\n', "shard map"),
+        (
+            "benefits.json",
+            '{"benefits": [{"product": "bike", "label": "B", "kind": "rental", "min_score": 600}]}',
+            "catalogue",
+        ),
+        ("declarations.toml", '[income_avg_6m]\ndescription = "income"\n', "declarations"),
+    ],
+)
+def test_a_file_saved_with_a_byte_order_mark_reads_as_without_one(
+    tmp_path: Path, name: str, body: str, read: str
+) -> None:
+    """Windows editors (Notepad, Excel) start UTF-8 files with a byte-order mark: every small file an
+    operator writes reads the same with or without one (before, a shard map was 'not a TOML file (Invalid
+    statement (at line 1, column 1))' and a catalogue 'Unexpected UTF-8 BOM')."""
+    from lucidscore.artifact._declarations import _read
+    from lucidscore.policy import load_catalogue
+    from lucidscore.store import read_shard_map
+
+    readers = {"shard map": read_shard_map, "catalogue": load_catalogue, "declarations": _read}
+    plain, marked = tmp_path / "plain" / name, tmp_path / "marked" / name
+    plain.parent.mkdir()
+    marked.parent.mkdir()
+    plain.write_text(body, "utf-8")
+    marked.write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    got, want = readers[read](marked), readers[read](plain)
+    if read == "shard map":  # the same URLs, each made absolute against its own map's folder
+        assert got.fingerprint == want.fingerprint  # type: ignore[attr-defined]
+    else:
+        assert got == want

@@ -70,9 +70,10 @@ def row_label(data: object, position: int, offset: int = 0) -> str:
 
 def utf8_text(path: Path, expected: str, *, where: str = "line") -> str:
     """The whole text of a small UTF-8 file (a declarations, catalogue, accounts or shard-map file), or an
-    ``InputError`` naming its line and the byte that is not UTF-8. ``expected`` says what the file should
-    be ("a TOML shard map"); ``where`` is the word for a line ("row" for a CSV, whose header is row 1). A
-    missing file or a directory raises ``OSError``, as ``Path.read_text`` does.
+    ``InputError`` naming its line and the byte that is not UTF-8 (a leading byte-order mark is dropped).
+    ``expected`` says what the file should be ("a TOML shard map"); ``where`` is the word for a line
+    ("row" for a CSV, whose header is row 1). A missing file or a directory raises ``OSError``, as
+    ``Path.read_text`` does.
 
     >>> import tempfile
     >>> f = Path(tempfile.mkdtemp()) / "d.toml"
@@ -84,7 +85,8 @@ def utf8_text(path: Path, expected: str, *, where: str = "line") -> str:
     """
     raw = Path(path).read_bytes()
     try:
-        return raw.decode("utf-8")
+        # A leading byte-order mark (what Windows editors write) is no part of the text.
+        return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1

@@ -4,10 +4,16 @@ rotation and revocation that take effect at once."""
 
 from __future__ import annotations
 
+import csv
 import stat
+import unicodedata
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -231,3 +237,80 @@ def test_listing_a_database_that_does_not_exist_creates_nothing(tmp_path: Path, 
         f"error: database sqlite:///{tmp_path}/no/such.db: the folder {tmp_path}/no does not exist; "
         "create it first",
     )
+
+
+@pytest.mark.parametrize("failure", ["name too long", "disk full"])
+def test_a_secrets_file_that_cannot_be_written_is_one_line_and_creates_nothing(
+    bureau_url: str, lucid: Lucid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """The secrets are written before the accounts are committed; a file that cannot be written stops the
+    import with one line naming it and the reason, and no account exists without its secret."""
+    import errno
+    import os
+
+    good = tmp_path / "accounts.csv"
+    good.write_text("role,username\nanalyst,ann_w\n", encoding="utf-8")
+    secrets = tmp_path / ("s" * 300 if failure == "name too long" else "secrets.csv")
+    if failure == "disk full":
+        real_open = os.open
+
+        def full(path: Any, *args: Any, **kwargs: Any) -> int:
+            if Path(path) == secrets:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", full)
+    code, out, err = lucid("admin", "import", str(good), "--db", bureau_url, "--secrets-out", str(secrets))
+    reason = "File name too long" if failure == "name too long" else "No space left on device"
+    assert code == 2, out + err
+    assert err.startswith(f"error: --secrets-out {secrets}: cannot write the file ({reason})")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "nothing was created" in err
+    monkeypatch.undo()
+    code, out, _ = lucid("admin", "list", "--db", bureau_url)
+    assert code == 0 and "ann_w" not in out
+
+
+@given(name=st.text(st.characters(codec="utf-8"), max_size=12))
+@example(name="a\x00b")
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_display_name_is_stored_as_given_or_refused_in_one_line(
+    bureau_url: str, lucid: Lucid, name: str
+) -> None:
+    """Whatever text an operator gives as a display name (NUL, tabs, new lines, escapes), on SQLite and on
+    PostgreSQL — which cannot store NUL in text —, the account is created with exactly that name or the
+    command says why in one line naming display_name: never a database error's traceback."""
+    username = f"dn{uuid.uuid4().hex[:12]}"
+    code, _, err = lucid("admin", "create", "analyst", username, "--name", name, "--db", bureau_url)
+    if code == 0:
+        engine = make_engine(bureau_url)
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT display_name FROM users WHERE username = :u"), {"u": username}
+            ).scalar_one()
+        engine.dispose()
+        assert stored == (name or username)
+        assert not any(unicodedata.category(c) == "Cc" for c in name)
+    else:
+        assert code == 2, err
+        assert err.startswith("error: display_name is ") and len(err.strip().splitlines()) == 1, err
+        assert "expected a name without control characters" in err
+
+
+@given(consumer_id=st.text(st.characters(codec="utf-8"), min_size=1, max_size=12))
+@example(consumer_id="C\x00001")
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_consumer_id_in_an_import_is_looked_up_or_refused_in_one_line(
+    bureau_url: str, lucid: Lucid, tmp_path: Path, consumer_id: str
+) -> None:
+    """A consumer_id cell of any text, on SQLite and on PostgreSQL (which refuses NUL in a query's text
+    parameter): the row is named as bad with what was found, never a database error's traceback."""
+    accounts = tmp_path / f"a{uuid.uuid4().hex[:8]}.csv"
+    with accounts.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [["role", "username", "consumer_id"], ["consumer", f"c{uuid.uuid4().hex[:12]}", consumer_id]]
+        )
+    code, _, err = lucid("admin", "import", str(accounts), "--db", bureau_url)
+    assert code == 2, err
+    assert f"{accounts} row 2: consumer_id is " in err or f"{accounts}: no accounts" in err, err
+    assert "Traceback" not in err

@@ -100,3 +100,38 @@ def test_groups_and_unknown_commands_use_the_whole_app(argv: list[str]) -> None:
     from lucidscore.cli.main import app, app_for
 
     assert app_for(argv) is app
+
+
+LONG = "q" * 300  # longer than any file name a Linux file system takes (255 bytes)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["model", "register", "{long}.json", "--db", "sqlite:///{tmp}/a.db"],
+        ["model", "show", "{long}.json"],
+        ["catalogue", "set", "{long}.json", "--db", "sqlite:///{tmp}/a.db"],
+        ["admin", "import", "{long}.csv", "--db", "sqlite:///{tmp}/a.db"],
+        ["ingest", "{long}", "--db", "sqlite:///{tmp}/a.db"],
+        ["features", "--data", "{long}", "--as-of", "2026-06-30", "--out", "{tmp}/f.parquet"],
+        ["shards", "status", "{long}.toml"],
+        ["publish", "--shards", "{long}.toml", "--as-of", "2026-06-30"],
+        ["serve", "--shards", "{long}.toml"],
+    ],
+)
+def test_a_path_the_file_system_refuses_is_one_line_naming_it(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file argument the operating system refuses (here a name too long) is one line naming the file
+    and the system's reason, exit 2, wherever in a command it is first touched: never an OSError
+    traceback."""
+    monkeypatch.chdir(tmp_path)
+    args = [a.format(long=LONG, tmp=tmp_path) for a in argv]
+    monkeypatch.setattr(sys, "argv", ["lucidscore", *args])
+    monkeypatch.setenv("COLUMNS", "250")
+    with pytest.raises(SystemExit) as info:
+        cli_main.main()
+    err = capsys.readouterr().err
+    assert info.value.code == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: ") and LONG in err and "File name too long" in err

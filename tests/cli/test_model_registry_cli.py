@@ -164,3 +164,21 @@ def test_a_file_that_is_not_a_model_is_one_line(bureau_url: str, lucid: Lucid, t
         f"error: {tmp_path / 'none.json'}: no such model file; "
         "expected the JSON written by `lucidscore train`",
     )
+
+
+@pytest.mark.parametrize("model_id", ["sc-a\x00b", "sc-" + "9" * 80, "sc-\t1\n", "", "sc 1"])
+def test_a_forged_model_id_is_refused_before_it_is_stored(
+    bureau_url: str, bureau_files: BureauFiles, lucid: Lucid, tmp_path: Path, model_id: str
+) -> None:
+    """A model file whose id (hashed with it, so the file is consistent) cannot be stored or typed back —
+    NUL (PostgreSQL refuses it in text), longer than the column's 80 characters (PostgreSQL refuses it),
+    blank, or with spaces or control characters (``model activate ID`` could never name it) — is one line
+    naming model_id, on every backend, and nothing is stored."""
+    artifact = load_artifact(bureau_files.model).model_copy(update={"model_id": model_id}).with_hash()
+    path = tmp_path / "forged.json"
+    artifact.save(path)
+    code, out, err = lucid("model", "register", str(path), "--db", bureau_url)
+    assert code == 2, out + err
+    assert err.startswith(f"error: {path}: model_id is {model_id!r}; expected 1 to 80 letters, digits"), err
+    assert len(err.strip().splitlines()) == 1
+    assert rows(bureau_url, "SELECT model_id FROM models") == []

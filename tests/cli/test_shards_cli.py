@@ -323,3 +323,43 @@ def test_a_plain_ingest_into_a_shards_database_is_refused(
     plain = f"sqlite:///{three.parent / 'plain.db'}"
     assert lucid("ingest", str(bureau_files.data), "--db", plain)[0] == 0
     assert len(consumers(plain)) == 1000
+
+
+def test_a_lost_shard_of_a_map_in_use_is_not_recreated_empty(
+    three: Path, lucid: Lucid, tmp_path: Path
+) -> None:
+    """A shard's database gone (a volume not mounted, a file moved) while the other shards hold accounts
+    or records: ``shards init`` refuses to create it empty (its consumers and their accounts would be gone,
+    and every command would then take the empty database as the shard), and the commands that find it
+    missing say it may be lost rather than only "initialise the map first"."""
+    assert lucid("admin", "create", "merchant", "shop_x", "--shards", str(three))[0] == 0
+    lost = tmp_path / "s2.db"
+    lost.rename(tmp_path / "elsewhere.db")
+    code, _, err = lucid("admin", "list", "--shards", str(three))
+    assert code == 2 and "shard 2 (sqlite:///" in err and "does not exist" in err
+    assert "moved or lost" in err and "restore it" in err
+    code, out, err = lucid("shards", "init", str(three))
+    assert code == 2, out
+    assert "shard 2 (sqlite:///" in err and "moved or lost" in err and "nothing was created" in err
+    assert "shard(s) 0, 1" in err
+    assert not lost.exists()
+    # restored, the map works again; a map whose shards hold nothing (an init that stopped) is finished
+    (tmp_path / "elsewhere.db").rename(lost)
+    assert lucid("shards", "status", str(three))[0] == 0
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    path = write_map(fresh, ["sqlite:///a.db", "sqlite:///b.db"])
+    assert lucid("shards", "init", str(path))[0] == 0
+    (fresh / "b.db").unlink()
+    code, out, err = lucid("shards", "init", str(path))
+    assert code == 0, err
+    assert "already stamped" in out and (fresh / "b.db").exists()
+
+
+def test_a_month_in_the_future_is_refused_before_any_shard_is_published(three: Path, lucid: Lucid) -> None:
+    """As with --db: one line naming --as-of (before: every shard failed with 'parameter as_of: …' and the
+    command said 'Run the same command again to finish the failed ones', which could never succeed)."""
+    code, out, err = lucid("publish", "--shards", str(three), "--as-of", "9999-12-31")
+    assert code == 2, out + err
+    assert err.startswith("error: --as-of: 9999-12-31 is in the future; expected a date on or before")
+    assert len(err.strip().splitlines()) == 1 and "Run the same command again" not in out + err

@@ -98,6 +98,20 @@ def _one(product: str, kind: str = "rental", label: str = "X", min_score: int = 
             r"field benefits.0.kind: Field required; expected one of the kinds credit_line, instalment_loan",
         ),
         (_one("yacht_charter", kind="yacht"), r"field benefits.0.kind: Input should be 'credit_line'"),
+        ("[" * 100_000 + "]" * 100_000, r"JSON nested too deeply to be a catalogue; expected a benefit"),
+        (
+            _one("bike", min_score=600).replace("600", '"600"'),
+            r"field benefits.0.min_score: Input should be a valid integer \(found '600'\); expected",
+        ),
+        (
+            _one("bike", min_score=600).replace("600", "true"),
+            r"field benefits.0.min_score: Input should be a valid integer \(found True\); expected",
+        ),
+        (_one("bike", label="L" * 10_000), r"at most 80 characters \(found 'L{40}…'\); expected a benefit"),
+        (
+            _one("bike").replace('"label": "X"', '"label": "X", "label": "Y"'),
+            r"field benefits.0: key 'label' given twice; expected each key once",
+        ),
     ],
 )
 def test_bad_catalogue_files_are_named(tmp_path: Path, content: str, message: str) -> None:

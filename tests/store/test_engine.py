@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from lucidscore.errors import InputError
-from lucidscore.store import make_engine, session_factory
+from lucidscore.store import make_engine, open_database, session_factory
 
 
 def test_sqlite_gets_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> None:
@@ -54,3 +56,36 @@ def test_session_factory_keeps_objects_readable(tmp_path: Path) -> None:
     with factory() as session:
         assert session.execute(text("SELECT 1")).scalar() == 1
     assert factory.kw["expire_on_commit"] is False
+
+
+# Any text a person can type as a SQLite file name: NUL characters, names too long for the file system,
+# control characters, surrogates the file system cannot encode, separators.
+file_names = st.lists(
+    st.characters(codec="utf-8") | st.sampled_from(["\x00", "/", "..", "\n"]), min_size=1, max_size=8
+).map(lambda parts: "".join(parts) * 80)
+
+
+@given(name=file_names | st.text(min_size=1, max_size=40))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_sqlite_path_no_file_system_takes_is_one_line_naming_it(tmp_path: Path, name: str) -> None:
+    """open_database either opens the file or raises InputError naming the database: never ValueError
+    (an embedded NUL) or OSError (a name longer than the file system allows) as a traceback."""
+    url = f"sqlite:///{tmp_path}/{name}"
+    try:
+        engine = open_database(url)
+    except InputError as exc:
+        assert exc.message.startswith("database sqlite:///")
+    else:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("a\x00b.db", r"the path .* holds a NUL character \(0x00\); expected a file name without NUL"),
+        ("x" * 300 + ".db", r"\.db: the path cannot be used \(File name too long\); expected a SQLite"),
+    ],
+)
+def test_a_path_no_file_system_takes_says_why(tmp_path: Path, name: str, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        open_database(f"sqlite:///{tmp_path}/{name}")

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 
+from lucidscore.errors import InputError
 from lucidscore.records import TABLES
 from lucidscore.store import (
     BOOKKEEPING_COLUMNS,
@@ -222,3 +223,16 @@ def test_every_audit_table_is_chained() -> None:
     assert sorted(t.name for t in chained_tables()) == sorted(APPEND_ONLY_TABLES)
     for table in chained_tables():  # a server-side default would fill a value the row hash never saw
         assert [c.name for c in table.columns if c.server_default is not None] == []
+
+
+def test_a_database_of_a_newer_lucidscore_is_one_line_naming_its_revision(engine: Engine) -> None:
+    """A database migrated by a newer lucidscore (a revision this one does not ship: the binary rolled
+    back, one shard upgraded before the others) is refused in one line naming the database, its revision
+    and this lucidscore's newest, and is left as it is (before: alembic's CommandError traceback)."""
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    with pytest.raises(InputError, match=r"at revision '0099_from_the_future', which this") as info:
+        migrate(engine)
+    assert f"newest: {head_revision()}" in info.value.message and "newer lucidscore" in info.value.message
+    assert current_revision(engine) == "0099_from_the_future"

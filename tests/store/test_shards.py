@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from lucidscore.errors import InputError
 from lucidscore.store import (
@@ -118,15 +119,56 @@ def test_a_map_is_read_in_order_with_relative_files_next_to_it(tmp_path: Path) -
             "[[shard]]\nurl = 'sqlite:///a.db'\n[[shard]]\nurl = 'sqlite:///./a.db'\n",
             r"entry 2 \(shard 1\): url 'sqlite:///./a.db' names the same database as entry 1 \(shard 0\)",
         ),
+        (
+            "[[shard]]\nurl = 'sqlite:///a.db'\n[[shard]]\nurl = 'sqlite:///{dir}/../{base}/a.db'\n",
+            r"entry 2 \(shard 1\): url .* names the same database as entry 1 \(shard 0\)",
+        ),
+        (
+            "[[shard]]\nurl = 'sqlite:///a.db'\n[[shard]]\nurl = 'sqlite:///a.db?timeout=5'\n",
+            r"entry 2 \(shard 1\): url 'sqlite:///a.db\?timeout=5' names the same database as entry 1",
+        ),
+        (
+            "[[shard]]\nurl = 'postgresql://u@db1/lucid'\n"
+            "[[shard]]\nurl = 'postgresql+psycopg://u:pw@DB1:5432/lucid'\n",
+            r"entry 2 \(shard 1\): url .* names the same database as entry 1 \(shard 0\)",
+        ),
+        (
+            '[[shard]]\nurl = "sqlite:///a\\u0000.db"\n',
+            r"entry 1 \(shard 0\): url 'sqlite:///a\\x00.db' holds a NUL character \(0x00\); expected",
+        ),
     ],
 )
 def test_a_bad_map_is_refused_naming_file_entry_and_what_was_found(
     tmp_path: Path, body: str, message: str
 ) -> None:
-    path = write(tmp_path, body)
+    path = write(tmp_path, body.format(dir=tmp_path, base=tmp_path.name))
     with pytest.raises(InputError, match=message) as caught:
         read_shard_map(path)
     assert str(path) in caught.value.message
+
+
+def test_a_symbolic_link_loop_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.db").symlink_to(tmp_path / "b.db")
+    (tmp_path / "b.db").symlink_to(tmp_path / "a.db")
+    with pytest.raises(InputError, match=r"entry 1 \(shard 0\): url 'sqlite:///a.db' names a path that"):
+        read_shard_map(write(tmp_path, "[[shard]]\nurl = 'sqlite:///a.db'\n"))
+
+
+@given(urls=st.lists(st.text(st.characters(codec="utf-8"), max_size=30), min_size=1, max_size=3))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_url_text_is_a_map_or_one_input_error(tmp_path: Path, urls: list[str]) -> None:
+    """Whatever an operator writes as the url of each entry (NUL, control characters, '..', '~',
+    options), reading the map gives a map whose entries name different files, or an InputError naming the
+    map: never a traceback."""
+    body = "".join(f"[[shard]]\nurl = {json.dumps('sqlite:///' + u)}\n" for u in urls)
+    path = write(tmp_path, body)
+    try:
+        smap = read_shard_map(path)
+    except InputError as exc:
+        assert exc.message.startswith(str(path))
+    else:
+        files = [Path(make_url(s.url).database or "") for s in smap.shards]
+        assert len({f.resolve() for f in files}) == len(files)
 
 
 def test_a_missing_map_is_named(tmp_path: Path) -> None:

@@ -248,7 +248,7 @@ def shard_engines(
     shard 0's (``service.gather_directory``; ``Conflict`` when a username names accounts of two shards).
     ``rescorer(url)``: each shard's rescorer.
     """
-    from lucidscore.store import migrate, open_database, read_shard_map
+    from lucidscore.store import DatabaseMissing, migrate, open_database, read_shard_map
 
     smap = read_shard_map(map_path)
     opened: list[Engine] = []
@@ -257,10 +257,13 @@ def shard_engines(
             where = f"shard {shard.index} ({shard.shown})"
             try:
                 engine = open_database(shard.url, pool_size=pool_size, pool_timeout=pool_timeout)
-            except InputError as exc:
+            except DatabaseMissing as exc:
                 raise InputError(
-                    f"{where}: {exc.message}; initialise the map first: lucidscore shards init MAP"
+                    f"{where}: {exc.message}; if the map was never initialised, run lucidscore shards init "
+                    "MAP; if it was, this database was moved or lost: restore it"
                 ) from None
+            except InputError as exc:  # a folder that does not exist, a server that does not answer
+                raise InputError(f"{where}: {exc.message}") from None
             opened.append(engine)
             migrate(engine)
             check_shard_stamp(engine, smap.stamp(shard.index), where)

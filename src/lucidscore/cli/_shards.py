@@ -79,6 +79,13 @@ class _flag:
             raise type(exc)(f"{self._flag} {exc.message}") from None
 
 
+# What to do about a shard database that does not exist: a map never initialised, or a shard lost.
+MISSING_WAY_OUT = (
+    "if the map was never initialised, run lucidscore shards init MAP; if it was, this database was moved "
+    "or lost: restore it (shards init does not create a shard of a map whose other shards are in use)"
+)
+
+
 def where(shard: Shard) -> str:
     return f"shard {shard.index} ({shard.shown})"
 
@@ -90,9 +97,7 @@ def open_shard(shard: Shard, stamp: ShardStamp, *, create: bool = False) -> Any:
     try:
         engine = open_database(shard.url, create=create)
     except DatabaseMissing as exc:
-        raise InputError(
-            f"{where(shard)}: {exc.message}; initialise the map first: lucidscore shards init MAP"
-        ) from None
+        raise InputError(f"{where(shard)}: {exc.message}; {MISSING_WAY_OUT}") from None
     try:
         migrate(engine)
         check_shard_stamp(engine, stamp, where(shard))

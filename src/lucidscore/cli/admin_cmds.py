@@ -293,9 +293,15 @@ def import_(
     from lucidscore.service import create_accounts_from_csv
 
     if secrets_out is not None:
-        if secrets_out.exists():
+        try:
+            exists, folder = secrets_out.exists(), secrets_out.parent.is_dir()
+        except OSError as exc:  # a name longer than the file system allows, say
+            raise InputError(
+                f"--secrets-out {secrets_out}: {_cannot_write(exc)}; nothing was created"
+            ) from None
+        if exists:
             raise InputError(f"--secrets-out {secrets_out}: the file exists; name a new file")
-        if not secrets_out.parent.is_dir():
+        if not folder:
             raise InputError(f"--secrets-out {secrets_out}: folder {secrets_out.parent} does not exist")
     if shards is not None:
         refuse_both(ctx)
@@ -313,7 +319,7 @@ def import_(
         with Session(engine, expire_on_commit=False) as session:
             made = create_accounts_from_csv(session, file)
             if secrets_out is not None:
-                _write_secrets(secrets_out, made)  # before the commit: no account without its secret
+                _write_secrets_first(secrets_out, made)  # before the commit: no account without its secret
             try:
                 session.commit()
             except BaseException:
@@ -425,7 +431,7 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
             ops.claim(sessions[0], claims)
         everyone = [a for i in targets for a in made[i]]
         if secrets_out is not None:
-            _write_secrets(secrets_out, everyone)  # before the commits: no account without its secret
+            _write_secrets_first(secrets_out, everyone)  # before the commits: no account without its secret
         standing = claims or [listed[name] for name in sorted(unfinished)]  # other shards' accounts' claims
         held = False
 
@@ -494,15 +500,36 @@ def _in_shard(ops: OperatorShards, index: int, names: set[str]) -> Callable[[Acc
     return lambda spec: spec.username in names and _target(ops, spec) == index
 
 
+def _cannot_write(exc: OSError) -> str:
+    return f"cannot write the file ({exc.strerror or exc}); name a file that can be written"
+
+
 def _write_secrets(path: Path, made: list[NewAccount]) -> None:
+    """Write the secrets to a new 0600 file; ``InputError`` naming it when it cannot be written (a full
+    disk, a name too long), with no partial file left."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["username", "role", "secret_kind", "secret"])
     for a in made:
         writer.writerow([a.username, a.role, a.secret_kind, a.secret])
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(buffer.getvalue())
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise InputError(f"--secrets-out {path}: {_cannot_write(exc)}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(buffer.getvalue())
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise InputError(f"--secrets-out {path}: {_cannot_write(exc)}") from None
+
+
+def _write_secrets_first(path: Path, made: list[NewAccount]) -> None:
+    """``_write_secrets`` before any account is committed: a failure leaves nothing created."""
+    try:
+        _write_secrets(path, made)
+    except InputError as exc:
+        raise InputError(f"{exc.message}; nothing was created") from None
 
 
 def list_(

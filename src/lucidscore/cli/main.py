@@ -104,15 +104,27 @@ def message_of(exc: LucidError) -> str:
 
 
 def main() -> None:
-    """Entry point: run the app, turning ``LucidError`` into one clear line and a non-zero exit."""
+    """Entry point: run the app, turning ``LucidError`` (and an ``OSError`` about a path) into one clear
+    line and a non-zero exit."""
     try:
         app_for(sys.argv[1:])()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
-        message = message_of(exc)
-        # The message is data (file names, values): printed as text, never as Rich markup or emoji codes.
-        line = Text.assemble(("error:", "bold red"), " ", message)
-        Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)
+        _print_error(message_of(exc))
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # A path the operating system refuses (a name too long, a loop of links, no permission, a full
+        # disk), wherever a command first touches it: the file and the system's reason, as one line. Other
+        # OSErrors (no file named) are not a person's input and keep their traceback.
+        if exc.filename is None:
+            raise
+        _print_error(f"{exc.filename}: the operating system refused this path ({exc.strerror or exc})")
+        sys.exit(LucidError.exit_code)
+
+
+def _print_error(message: str) -> None:
+    # The message is data (file names, values): printed as text, never as Rich markup or emoji codes.
+    line = Text.assemble(("error:", "bold red"), " ", message)
+    Console(stderr=True, emoji=False).print(line, highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ def publish(
                 "--engine spark: --shards publishes each shard with the local engine in its own process; "
                 "drop --engine spark"
             )
+        from lucidscore.service import check_publish
+
+        check_publish(day, chunk_consumers=chunk_consumers)  # once, before any shard starts
         _publish_sharded(shards, day, chunk_consumers, jobs, changed_only)
         return
     db = require_db(db)

@@ -63,9 +63,10 @@ def register_(
     is never registered), and it is signed with --model-key. Registering the same file again changes
     nothing. With --shards, in every shard of the map."""
     from lucidscore.artifact import load_artifact
-    from lucidscore.service import load_model_key
+    from lucidscore.service import check_model_id, load_model_key
 
     artifact = load_artifact(file)
+    check_model_id(artifact.model_id, str(file))  # before any database is asked about it
     key = load_model_key(model_key) if model_key is not None else None
     if shards is not None:
         refuse_both(ctx)

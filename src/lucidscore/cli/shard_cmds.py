@@ -14,6 +14,7 @@ MAP``: ``ingest``, ``publish``, ``model register``, ``model activate``, ``audit 
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -42,6 +43,7 @@ def init(shard_map: MapArgument) -> None:
     from lucidscore.store import migrate, open_database, stamp_shard
 
     smap = load_map(shard_map)
+    _refuse_to_recreate_lost_shards(smap)
     table = Table(title=f"{smap.count} shard(s), map {smap.fingerprint[:12]}")
     for column in ("shard", "database", "stamp"):
         table.add_column(column)
@@ -54,6 +56,55 @@ def init(shard_map: MapArgument) -> None:
             engine.dispose()
         table.add_row(str(shard.index), shard.shown, "stamped" if new else "already stamped")
     Console(highlight=False).print(table)
+
+
+def _refuse_to_recreate_lost_shards(smap: ShardMap) -> None:
+    """Refuse (before creating anything) to create a missing SQLite shard while another shard of the map,
+    stamped by it, holds consumers or accounts: the map is in use, so the database was moved or lost, and
+    an empty one in its place would drop its consumers and their accounts without a word. A map whose
+    stamped shards hold nothing (an init that stopped midway) is finished as before."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lucidscore.errors import InputError
+    from lucidscore.store import any_shard_stamp, make_engine
+
+    def missing(url: str) -> bool:
+        parsed = make_url(url)
+        return parsed.drivername.startswith("sqlite") and not Path(parsed.database or "").exists()
+
+    lost = [s for s in smap.shards if missing(s.url)]
+    if not lost:
+        return
+    in_use: list[int] = []
+    for shard in smap.shards:
+        if shard in lost:
+            continue
+        engine = make_engine(shard.url)
+        try:
+            with engine.connect() as conn:
+                if any_shard_stamp(conn) != smap.stamp(shard.index):
+                    continue
+                tables = set(inspect(conn).get_table_names())
+                if any(
+                    t in tables and conn.execute(text(f"SELECT 1 FROM {t} LIMIT 1")).first() is not None
+                    for t in ("consumers_current", "users")
+                ):
+                    in_use.append(shard.index)
+        except SQLAlchemyError:  # a shard that cannot be read is reported by the init itself
+            continue
+        finally:
+            engine.dispose()
+    if in_use:
+        names = ", ".join(where(s) for s in lost)
+        used = ", ".join(map(str, in_use))
+        raise InputError(
+            f"{names}: the database does not exist, but shard(s) {used} of this map are "
+            "stamped by it and hold consumers or accounts: the map is in use, so this database was moved or "
+            "lost. Restore it (from where it was moved, or a backup) and run the command again; creating it "
+            "empty would lose its consumers and their accounts. nothing was created"
+        )
 
 
 CLAIMS_SHOWN = 20

@@ -14,7 +14,7 @@ the score decides only the credit or merchant benefit the consumer asked for (SP
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -272,9 +272,17 @@ def parse_catalogue(text: str, source: str = "catalogue") -> BenefitCatalogue:
     'instant_credit_line'
     """
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_Object.of)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}: not valid JSON ({exc}); expected a benefit catalogue") from None
+    except RecursionError:
+        raise InputError(
+            f"{source}: JSON nested too deeply to be a catalogue; expected a benefit catalogue"
+        ) from None
+    twice = _key_twice(raw)
+    if twice is not None:
+        where, key = twice
+        raise InputError(f"{source}: field {where}: key {key!r} given twice; expected each key once")
     items = raw.get("benefits") if isinstance(raw, dict) else None
     for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, dict):
@@ -283,16 +291,52 @@ def parse_catalogue(text: str, source: str = "catalogue") -> BenefitCatalogue:
             except PolicyViolation as exc:
                 raise PolicyViolation(f"{source}: field benefits.{i}: {exc.message}") from None
     try:
-        return BenefitCatalogue.model_validate(raw)
+        # Strict: a JSON string or boolean is not a minimum score ("600" and true are refused, not read as
+        # 600 and 1), as the service's own inputs are strict.
+        return BenefitCatalogue.model_validate_json(text, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        value = first.get("input")
+        shown = f"{value[:40]}…" if isinstance(value, str) and len(value) > 40 else value
+        found = f" (found {shown!r})" if isinstance(value, str | int | float | bool) else ""
         expected = (
             f"one of the kinds {', '.join(BENEFIT_KINDS)}"
             if where.endswith(".kind")
             else "a benefit catalogue"
         )
-        raise InputError(f"{source}: field {where}: {first['msg']}; expected {expected}") from None
+        raise InputError(f"{source}: field {where}: {first['msg']}{found}; expected {expected}") from None
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the first key it was given twice (``json`` keeps the last silently)."""
+
+    twice: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, Any]]) -> _Object:
+        obj = cls()
+        for key, value in pairs:
+            if key in obj and obj.twice is None:
+                obj.twice = key
+            obj[key] = value
+        return obj
+
+
+def _key_twice(value: object, where: str = "") -> tuple[str, str] | None:
+    """(where, key) of the first object of ``value`` given a key twice, or None."""
+    if isinstance(value, _Object) and value.twice is not None:
+        return where or "(top level)", value.twice
+    children: Iterable[tuple[object, object]] = ()
+    if isinstance(value, dict):
+        children = value.items()
+    elif isinstance(value, list):
+        children = enumerate(value)
+    for key, child in children:
+        found = _key_twice(child, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def catalogue_json(catalogue: BenefitCatalogue) -> str:

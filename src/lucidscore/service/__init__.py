@@ -90,7 +90,7 @@ from lucidscore.service._errors import (
     UnknownSecret,
 )
 from lucidscore.service._history import Recorded, current_rows, record_scores, score_digest
-from lucidscore.service._models import register_model, retire_model
+from lucidscore.service._models import check_model_id, register_model, retire_model
 from lucidscore.service._notices import (
     AdverseActionNotice,
     ConsumerRight,
@@ -121,6 +121,7 @@ from lucidscore.service._publish import (
     ENGINES,
     PublishProgress,
     PublishReport,
+    check_publish,
     last_publication,
     publications,
     publish_month,
@@ -217,6 +218,8 @@ __all__ = [
     "catalogue_versions",
     "changed_consumers",
     "check_declared",
+    "check_model_id",
+    "check_publish",
     "check_redirect_uri",
     "claims_without_accounts",
     "client_secret_matches",

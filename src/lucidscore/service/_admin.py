@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,6 +111,10 @@ def _problems(session: Session, spec: AccountSpec, batch: _Batch) -> list[Proble
         out.append(Problem("username", spec.username, "a username no other account has", taken=True))
     if len(spec.display_name) > MAX_DISPLAY:
         out.append(Problem("display_name", spec.display_name[:40] + "…", f"at most {MAX_DISPLAY} characters"))
+    elif any(unicodedata.category(c) == "Cc" for c in spec.display_name):
+        # NUL cannot be stored in PostgreSQL text at all; tabs, new lines and escapes break the one-line
+        # listings and pages a display name is shown in.
+        out.append(Problem("display_name", spec.display_name, "a name without control characters"))
     cid = spec.consumer_id or ""
     if spec.role == "consumer":
         if not cid:
@@ -118,6 +123,8 @@ def _problems(session: Session, spec: AccountSpec, batch: _Batch) -> list[Proble
             )
         elif len(cid) > MAX_CONSUMER_ID:
             out.append(Problem("consumer_id", cid[:40] + "…", f"at most {MAX_CONSUMER_ID} characters"))
+        elif "\x00" in cid:  # no record holds one (ingest refuses it), and PostgreSQL refuses it in a query
+            out.append(Problem("consumer_id", cid, "a consumer_id of the ingested records (without NUL)"))
         elif not _consumer_exists(session, cid):
             out.append(Problem("consumer_id", cid, "a consumer_id of the ingested records"))
         elif cid in batch.consumer_ids or _consumer_linked(session, cid):
@@ -203,7 +210,7 @@ def read_accounts_csv(path: Path) -> list[tuple[int, AccountSpec]]:
     """The accounts of a CSV file (header ``role,username[,display_name][,consumer_id]``), each with its
     row number (the header is row 1). Raises ``InputError`` for a file that cannot be read as such."""
     try:
-        text = utf8_text(path, "a CSV of accounts", where="row").removeprefix("\ufeff")  # a BOM
+        text = utf8_text(path, "a CSV of accounts", where="row")
         handle = io.StringIO(text, newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; expected a CSV of accounts") from None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lucidscore.artifact import ScorecardArtifact, parse_artifact
 from lucidscore.service._common import now
-from lucidscore.service._errors import Conflict
+from lucidscore.service._errors import Conflict, Invalid
 from lucidscore.service._rescore import model_artifact
 from lucidscore.service._scores import model_by_id
 from lucidscore.store.service import ModelRecord
@@ -19,6 +20,22 @@ if TYPE_CHECKING:
     from lucidscore.service._signing import ModelKey
 
 MAX_DESCRIPTION = 200
+
+
+# A model id is stored in a column of 80 characters and typed back on command lines (``model activate
+# ID``): no NUL (PostgreSQL refuses it in text), no spaces or control characters. ``train`` writes
+# ``sc-YYYYMMDD-<8 hex>``.
+MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+-]{0,79}")
+MODEL_ID_RULE = (
+    "1 to 80 letters, digits, '.', '_', ':', '@', '+' or '-', starting with a letter or digit (lucidscore "
+    "model activate ID must be able to name it)"
+)
+
+
+def check_model_id(model_id: str, source: str = "model") -> None:
+    """Refuse (``Invalid``, naming ``source`` and model_id) an id that cannot be stored or typed back."""
+    if not MODEL_ID.fullmatch(model_id):
+        raise Invalid(f"{source}: model_id is {model_id!r}; expected {MODEL_ID_RULE}", field="model_id")
 
 
 def register_model(
@@ -43,6 +60,7 @@ def register_model(
         artifact = artifact.with_hash()
     text = artifact.model_dump_json()
     checked = parse_artifact(text, source)
+    check_model_id(checked.model_id, source)
     existing = session.scalar(select(ModelRecord).where(ModelRecord.model_id == checked.model_id))
     if existing is not None:
         if existing.content_hash == checked.content_hash:

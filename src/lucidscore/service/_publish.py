@@ -116,6 +116,21 @@ def last_publication(session: Session, model_id: str, as_of: date) -> Publicatio
     )
 
 
+def check_publish(as_of: date, *, engine: str = "local", chunk_consumers: int = 1) -> None:
+    """Refuse (``InputError`` naming the parameter) what no database could publish: an unknown engine, a
+    chunk below 1, a month in the future. ``publish_month`` checks it; a sharded publish checks it once
+    before any shard starts."""
+    if engine not in ENGINES:
+        raise InputError.about("engine", f"{engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
+    if chunk_consumers < 1:
+        raise InputError.about("chunk_consumers", f"{chunk_consumers} is too small; expected at least 1")
+    today = date.today()
+    if as_of > today:
+        raise InputError.about(
+            "as_of", f"{as_of.isoformat()} is in the future; expected a date on or before {today.isoformat()}"
+        )
+
+
 def publish_month(
     db_url: str,
     as_of: date,
@@ -148,15 +163,7 @@ def publish_month(
     ``InputError`` (a bad engine or chunk size, a date in the future) and ``ModelFileError`` /
     ``PolicyViolation`` for a stored model that fails its checks.
     """
-    if engine not in ENGINES:
-        raise InputError.about("engine", f"{engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
-    if chunk_consumers < 1:
-        raise InputError.about("chunk_consumers", f"{chunk_consumers} is too small; expected at least 1")
-    today = date.today()
-    if as_of > today:
-        raise InputError.about(
-            "as_of", f"{as_of.isoformat()} is in the future; expected a date on or before {today.isoformat()}"
-        )
+    check_publish(as_of, engine=engine, chunk_consumers=chunk_consumers)
     started = time.perf_counter()
     sink = progress if progress is not None else _Silent()
     db = make_engine(db_url)

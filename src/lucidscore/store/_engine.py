@@ -140,9 +140,21 @@ def open_database(url: str, *, create: bool = False, **engine_options: Any) -> E
     shown = make_url(url).render_as_string(hide_password=True)  # as the person wrote it, password hidden
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
-        if not path.parent.is_dir():
+        if "\x00" in parsed.database:
+            raise InputError(
+                f"database {shown}: the path {parsed.database!r} holds a NUL character (0x00); expected a "
+                "file name without NUL"
+            )
+        try:
+            folder, exists = path.parent.is_dir(), path.exists()
+        except OSError as exc:  # a name longer than the file system allows, say
+            raise InputError(
+                f"database {shown}: the path cannot be used ({exc.strerror}); expected a SQLite file "
+                "path the file system accepts"
+            ) from None
+        if not folder:
             raise InputError(f"database {shown}: the folder {path.parent} does not exist; create it first")
-        if not path.exists() and not create:
+        if not exists and not create:
             raise DatabaseMissing(f"database {shown}: the file {path} does not exist")
     engine = make_engine(url, **engine_options)
     try:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 if TYPE_CHECKING:  # Alembic loads when a database is migrated, not with every ``import lucidscore.store``
     from alembic.config import Config
 
+from lucidscore.errors import InputError
 from lucidscore.store._lock import DEFAULT_WAIT_SECONDS, write_transaction
 
 _SCRIPTS = "lucidscore.store:migrations"
@@ -29,8 +30,16 @@ def migrate(engine: Engine, revision: str = "head", *, wait: float = DEFAULT_WAI
     (waiting up to ``wait`` seconds, see ``lock_transaction``), so two processes migrating one new database
     at once queue instead of failing.
     """
-    if revision == "head" and current_revision(engine) == head_revision():
+    current = current_revision(engine)
+    if revision == "head" and current == head_revision():
         return
+    if current is not None and current not in known_revisions():
+        shown = engine.url.render_as_string(hide_password=True)
+        raise InputError(
+            f"database {shown}: at revision {current!r}, which this lucidscore (newest: {head_revision()}) "
+            "does not know: a newer lucidscore migrated it. Run that version (or a newer one) on it, or "
+            "restore a backup made before; the database was left as it is"
+        )
     from alembic import command
 
     cfg = _config()
@@ -45,6 +54,13 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def known_revisions() -> set[str]:
+    """Every revision shipped with this lucidscore."""
+    from alembic.script import ScriptDirectory
+
+    return {r.revision for r in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
 def head_revision() -> str | None:

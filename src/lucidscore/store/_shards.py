@@ -156,11 +156,29 @@ def _resolve(path: Path, where: str, written: str) -> str:
     if driver == "sqlite":
         if url.database in (None, "", ":memory:"):
             raise InputError(f"{where}: url {written!r} is an in-memory database; expected a database file")
-        file = Path(url.database).expanduser()
-        if not file.is_absolute():
-            file = (path.parent / file).resolve()
+        if "\x00" in url.database:
+            raise InputError(
+                f"{where}: url {written!r} holds a NUL character (0x00); expected a file path without NUL"
+            )
+        # Absolute paths are resolved too, so '/d/../d/a.db' or a symbolic link is seen as the same file.
+        try:
+            file = (path.parent / Path(url.database).expanduser()).resolve()
+        except (OSError, RuntimeError) as exc:  # a symbolic-link loop, a name the file system refuses
+            raise InputError(f"{where}: url {written!r} names a path that cannot be used ({exc})") from None
         return url.set(database=str(file)).render_as_string(hide_password=False)
     return written
+
+
+def _database_key(resolved: str) -> str:
+    """What names one database: a SQLite file's resolved path (its URL's options, such as ``?timeout=5``,
+    open the same file), or a server's host, port, user and database."""
+    url = make_url(resolved)
+    if url.drivername.split("+")[0] == "sqlite":
+        return f"sqlite:///{url.database}"
+    # A server's database whatever the driver, the password, the default port or the host name's case.
+    host = (url.host or "").lower()
+    same = url.set(drivername="postgresql", host=host, port=url.port or 5432)
+    return same._replace(password=None).render_as_string(hide_password=True)
 
 
 def read_shard_map(path: Path | str) -> ShardMap:
@@ -198,7 +216,7 @@ def read_shard_map(path: Path | str) -> ShardMap:
         if not isinstance(url, str) or not url.strip():
             raise InputError(f"{where}: url is {url!r}; expected a database URL string")
         resolved = _resolve(path, where, url.strip())
-        key = make_url(resolved).render_as_string(hide_password=True)
+        key = _database_key(resolved)
         if key in seen:
             raise InputError(
                 f"{where}: url {url!r} names the same database as entry {seen[key] + 1} (shard {seen[key]}); "
