@@ -64,20 +64,11 @@ def cv_indices(
 
 
 def held_log_odds(
-    x: pd.DataFrame,
-    target: pd.Series,
-    rows: np.ndarray,
-    held: pd.DataFrame,
-    audit_columns: list[str],
-    bad_value: float | None,
-    **params: Any,
+    data: bf.CardSet, rows: np.ndarray, held: pd.DataFrame, **params: Any
 ) -> tuple[np.ndarray, Any]:
     """The held-out rows' log-odds of bad under a card fitted on ``rows`` (``Scorecard(**params)``, defaults
     otherwise), and the card."""
-    from lucidscore.model import Scorecard
-
-    card = Scorecard(audit_columns=audit_columns, bad_value=bad_value, **params)
-    card.fit(x.iloc[rows], target.iloc[rows])
+    card, _ = bf.fit_card(data, rows, **params)
     return card_log_odds(card, held, True), card
 
 
@@ -97,28 +88,18 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=2, help="repetitions of the 4-fold CV")
     args = parser.parse_args()
 
-    sim = bf.WORK / "simulated.csv"
-    if not sim.exists():
-        bf.WORK.mkdir(parents=True, exist_ok=True)
-        bf.simulated().to_csv(sim, index=False)
-    sets = {**bf.SETS, "simulated": (sim, "bad", "", "")}
     out_path = bf.WORK / "card_bags_results.json"
     results: dict[str, object] = json.loads(out_path.read_text()) if out_path.exists() else {}
     key = f"bags={args.bags},share={args.share},bootstrap={args.bootstrap},same_split={args.same_split}"
     for name in args.sets.split(","):
-        data, target, bad, audit = sets[name]
-        frame = bf.read(data)
-        y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
-        x = frame.drop(columns=[target])
-        audit_columns = [c for c in audit.split(",") if c]
-        bad_value = float(bad) if bad else None
-        target_y = frame[target]
+        data = bf.load_set(name)
+        x, y = data.x, data.y
         folds: list[dict[str, object]] = []
         for stem, train, test in cv_indices(name, y, 4, args.reps):
             held = x.iloc[test].reset_index(drop=True)
 
             start = time.process_time()
-            single, card = held_log_odds(x, target_y, train, held, audit_columns, bad_value)
+            single, card = held_log_odds(data, train, held)
             params: dict[str, Any] = {}
             if args.same_split:  # every bag keeps the card's segments: its average is a points card
                 segments = card.artifact_.segments
@@ -126,10 +107,7 @@ def main() -> None:
                 params = {"segment_rule": rule} if rule is not None else {"segment_search": False}
                 params["interactions"] = 0
             samples = [subsample(y[train], args.share, seed, args.bootstrap) for seed in range(args.bags)]
-            bags = [
-                held_log_odds(x, target_y, train[s], held, audit_columns, bad_value, **params)[0]
-                for s in samples
-            ]
+            bags = [held_log_odds(data, train[s], held, **params)[0] for s in samples]
             cpu = time.process_time() - start
             yt = y[test]
             row = {

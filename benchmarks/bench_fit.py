@@ -33,7 +33,9 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,6 +101,58 @@ def simulated(n: int = 20000, seed: int = 7) -> pd.DataFrame:
             "bad": bad,
         }
     )
+
+
+def all_sets() -> dict[str, tuple[Path, str, str, str]]:
+    """``SETS`` plus the simulated table: name -> (file, target column, bad value, audit columns). Writes
+    the simulated table to ``WORK`` the first time."""
+    sim = WORK / "simulated.csv"
+    if not sim.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        simulated().to_csv(sim, index=False)
+    return {**SETS, "simulated": (sim, "bad", "", "")}
+
+
+@dataclass(frozen=True)
+class CardSet:
+    """One data set read for the accuracy benchmarks: its rows, the 0/1 label (1 = bad) and the arguments
+    lucidscore's ``Scorecard`` needs for it."""
+
+    name: str
+    path: Path
+    frame: pd.DataFrame
+    target: str
+    audit: str  # comma-separated, as the anchors take it
+    bad: str  # the bad value as text; "" means 1
+    x: pd.DataFrame = field(repr=False)
+    y: np.ndarray = field(repr=False)
+
+    @property
+    def audit_columns(self) -> list[str]:
+        return [c for c in self.audit.split(",") if c]
+
+    @property
+    def bad_value(self) -> float | None:
+        return float(self.bad) if self.bad else None
+
+
+def load_set(name: str) -> CardSet:
+    """Read one of ``all_sets()`` by name."""
+    path, target, bad, audit = all_sets()[name]
+    frame = read(path)
+    y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
+    return CardSet(name, path, frame, target, audit, bad, frame.drop(columns=[target]), y)
+
+
+def fit_card(data: CardSet, rows: np.ndarray, **params: Any) -> tuple[Any, float]:
+    """lucidscore's card (``Scorecard(**params)``, defaults otherwise) fitted on the rows at ``rows``, and
+    the CPU seconds the fit took."""
+    from lucidscore.model import Scorecard
+
+    card = Scorecard(audit_columns=data.audit_columns, bad_value=data.bad_value, **params)
+    start = time.process_time()
+    card.fit(data.x.iloc[rows], data.frame[data.target].iloc[rows])
+    return card, time.process_time() - start
 
 
 def split(y: np.ndarray, name: str) -> Path:
@@ -436,9 +490,8 @@ def interactions(folds: int = 4, repeats: int = 2) -> dict[str, object]:
     from lucidscore.artifact import reference_scores
     from lucidscore.model import Scorecard
 
-    sim = WORK / "simulated.csv"
     out: dict[str, object] = {}
-    for name, (data, target, bad, audit) in {**SETS, "simulated": (sim, "bad", "", "")}.items():
+    for name, (data, target, bad, audit) in all_sets().items():
         frame = read(data)
         y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=np.int8)
         x = frame.drop(columns=[target])
@@ -509,9 +562,7 @@ def main() -> None:
     out = WORK / "fit_results.json"
     if out.exists():  # keep the other part's figures when running one part
         results = {**json.loads(out.read_text()), **results}
-    sim = WORK / "simulated.csv"
-    if not sim.exists():
-        simulated().to_csv(sim, index=False)
+    sim = all_sets()["simulated"][0]
     if args.only in (None, "quality"):
         for name, (data, target, bad, audit) in SETS.items():
             results[name] = compare(name, data, target, bad, audit, LIBS)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -48,31 +47,17 @@ def main() -> None:
         module, attr = key.rsplit(".", 1)
         setattr(importlib.import_module(module), attr, value)
     from lucidscore.artifact import reference_scores
-    from lucidscore.model import Scorecard
 
-    sim = bf.WORK / "simulated.csv"
-    if not sim.exists():
-        bf.WORK.mkdir(parents=True, exist_ok=True)
-        bf.simulated().to_csv(sim, index=False)
-    sets = {**bf.SETS, "simulated": (sim, "bad", "", "")}
     out: dict[str, object] = {"label": label, "params": params, "patch": patch, "test": test}
     for name in names:
-        data, target, bad, audit = sets[name]
-        frame = bf.read(data)
-        y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
-        x = frame.drop(columns=[target])
+        data = bf.load_set(name)
+        x, y = data.x, data.y
         paths = [bf.split(y, name)] if test else bf.cv_folds(name, y, 4, reps[0] if reps else 2)
         aucs, cpu, pairs = [], [], []
         for path in paths:
             idx = np.load(path)
-            card = Scorecard(
-                audit_columns=[c for c in audit.split(",") if c],
-                bad_value=float(bad) if bad else None,
-                **params,
-            )
-            start = time.process_time()
-            card.fit(x.iloc[idx["train"]], frame[target].iloc[idx["train"]])
-            cpu.append(time.process_time() - start)
+            card, seconds = bf.fit_card(data, idx["train"], **params)
+            cpu.append(seconds)
             segments = card.artifact_.segments
             grids = {s.name: [f"{i.first} x {i.second}" for i in s.interactions] for s in segments}
             pairs.append(grids)

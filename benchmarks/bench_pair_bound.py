@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -63,33 +62,18 @@ def main() -> None:
     if not bf.ANCHOR_PY.exists():
         sys.exit(f"{bf.ANCHOR_PY} not found: see bench_fit.py for the anchors virtualenv")
     from lucidscore.artifact import reference_scores
-    from lucidscore.model import Scorecard
 
-    sim = bf.WORK / "simulated.csv"
-    if not sim.exists():
-        bf.WORK.mkdir(parents=True, exist_ok=True)
-        bf.simulated().to_csv(sim, index=False)
-    sets = {**bf.SETS, "simulated": (sim, "bad", "", "")}
     params = json.loads(args.params)
     out_path = bf.WORK / "pair_bound_results.json"
     results: dict[str, object] = json.loads(out_path.read_text()) if out_path.exists() else {}
     key = f"{args.init}:{args.params}"
     for name in args.sets.split(","):
-        data, target, bad, audit = sets[name]
-        frame = bf.read(data)
-        y = (frame[target].astype(str) == (bad or "1")).to_numpy(dtype=int)
-        x = frame.drop(columns=[target])
+        data = bf.load_set(name)
+        x, y = data.x, data.y
         folds: list[dict[str, object]] = []
         for path in bf.cv_folds(name, y, 4, args.reps):
             idx = np.load(path)
-            card = Scorecard(
-                audit_columns=[c for c in audit.split(",") if c],
-                bad_value=float(bad) if bad else None,
-                **params,
-            )
-            start = time.process_time()
-            card.fit(x.iloc[idx["train"]], frame[target].iloc[idx["train"]])
-            cpu = time.process_time() - start
+            card, cpu = bf.fit_card(data, idx["train"], **params)
             train = x.iloc[idx["train"]].reset_index(drop=True)
             test = x.iloc[idx["test"]].reset_index(drop=True)
             shipped = reference_scores(card.artifact_.segments, test)
@@ -103,7 +87,8 @@ def main() -> None:
                 y_test=y[idx["test"]],
             )
             child = bf.run_child(
-                [str(CHILD), str(data), target, audit, str(path), str(init), args.modes], bf.ANCHOR_PY
+                [str(CHILD), str(data.path), data.target, data.audit, str(path), str(init), args.modes],
+                bf.ANCHOR_PY,
             )
             row: dict[str, object] = {
                 "fold": path.stem,

@@ -35,10 +35,7 @@ GERMAN_AUDIT = "PERSONAL_STATUS_AND_SEX,AGE,FOREIGN"
 
 def cases() -> dict[str, list[str]]:
     """Name -> ``train`` arguments (without ``--out``)."""
-    simulated = bench_fit.WORK / "simulated.csv"
-    if not simulated.exists():
-        bench_fit.WORK.mkdir(parents=True, exist_ok=True)
-        bench_fit.simulated().to_csv(simulated, index=False)
+    simulated = bench_fit.all_sets()["simulated"][0]
     taiwan = str(bench_fit.DATA / "taiwan_default.csv")
     return {
         "taiwan": [taiwan, "--target", "default", "--audit-columns", TAIWAN_AUDIT],
