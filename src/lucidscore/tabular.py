@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lucidscore.errors import FIRST_ROW, InputError
+
+if TYPE_CHECKING:  # pandas loads when a table is read: ``train`` decodes a Parquet file meanwhile
+    import pandas as pd
 
 _CSV = {".csv", ".txt", ".data", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
@@ -110,11 +113,52 @@ def separator_of(first_line: str) -> str:
     return r"\s+" if " " in first_line.strip() else ","
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
+def is_parquet(path: Path) -> bool:
+    """Whether ``read_table`` reads ``path`` as Parquet: by its suffix, or its first bytes (``PAR1``);
+    False for a file that cannot be opened (``read_table`` says why)."""
+    if path.suffix.lower() in _PARQUET:
+        return True
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def decode_parquet(path: Path) -> Any:
+    """A Parquet file decoded to an Arrow table (``pyarrow.Table``), straight from the mapped file, without
+    pandas: what ``read_table`` converts. The decoding runs outside the GIL, on pyarrow's threads, so
+    ``lucidscore train`` starts it on a thread of its own while its main thread imports pandas."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, memory_map=True, use_pandas_metadata=True)
+
+
+def parquet_frame(table: Any) -> pd.DataFrame:
+    """A decoded Parquet file as ``pandas.read_parquet(engine="pyarrow")`` makes it (pandas 3.1 with
+    pyarrow 26: ``to_pandas`` without a type mapper, the frame's attrs from ``PANDAS_ATTRS``), one pandas
+    block per column handed over without a copy, each Arrow column freed as it is converted: the same
+    values and dtypes as one 2-d block of every column copied, without its 0.3-0.9 CPU-s of page faults
+    on 1,000,000 rows x 24 columns of a loaded machine. ``table`` is unusable afterwards."""
+    import json
+
+    attrs = (table.schema.metadata or {}).get(b"PANDAS_ATTRS")  # before: the table is unusable after
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    if attrs is not None:
+        frame.attrs = json.loads(attrs)
+    return frame
+
+
+def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd.DataFrame:
     """Read a CSV (comma, semicolon, tab or space separated, with a header row) or Parquet file.
+
+    ``decoded``: for a Parquet file, a call that returns ``decode_parquet(path)`` (or raises as it does),
+    when the decoding was started earlier; it is called after the checks below.
 
     Raises ``InputError`` naming the file for a missing, empty, binary or unreadable file.
     """
+    import pandas as pd
+
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file; expected a CSV or Parquet file")
@@ -127,16 +171,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         magic = fh.read(4)
     if suffix in _PARQUET or magic == b"PAR1":
         try:
-            # Decoded straight from the mapped file, one pandas block per column handed over without a
-            # copy (each Arrow column freed as it is converted): the default read copies the file into
-            # memory, then every column into one 2-d block. The same values and dtypes; on 1,000,000
-            # rows x 24 columns it spared 0.3-0.9 CPU s of page faults on a loaded machine.
-            frame = pd.read_parquet(
-                p,
-                engine="pyarrow",
-                memory_map=True,
-                to_pandas_kwargs={"split_blocks": True, "self_destruct": True},
-            )
+            frame = parquet_frame(decode_parquet(p) if decoded is None else decoded())
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise InputError(
                 f"{p}: not a readable Parquet file ({exc}); expected a CSV or Parquet file"

@@ -243,3 +243,33 @@ def test_a_model_file_from_before_the_fingerprint_still_loads_and_hashes_as_writ
         RowFingerprint.model_validate(fingerprint_rows(population(5, 0)).model_dump()), RowFingerprint
     )
     assert ScorecardArtifact.model_validate(json.loads(old.model_dump_json())) == old
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(st.tuples(CELLS, st.floats(allow_nan=True, width=32), st.integers(-9, 9)), max_size=60),
+    block=st.integers(1, 8),
+    key=st.binary(max_size=8),
+)
+def test_rows_hashed_block_by_block_hash_as_whole_columns(
+    cells: list[tuple[object, float, int]], block: int, key: bytes
+) -> None:
+    """Rows are hashed ``BLOCK_ROWS`` at a time (text cells, float64 columns read as numbers, int columns
+    a block at a time): every block boundary gives the bits of hashing whole columns at once."""
+    frame = pd.DataFrame(
+        {
+            "text": pd.Series([c[0] for c in cells], dtype=object),
+            "float": np.asarray([c[1] for c in cells], dtype=np.float64),
+            "int": np.asarray([c[2] for c in cells], dtype=np.int64),
+        }
+    )
+    columns = list(frame.columns)
+    whole = row_hashes(frame, columns, key)
+    saved = fingerprint_module.BLOCK_ROWS
+    fingerprint_module.BLOCK_ROWS = block
+    try:
+        blocked = row_hashes(frame, columns, key)
+    finally:
+        fingerprint_module.BLOCK_ROWS = saved
+    np.testing.assert_array_equal(blocked, whole)
+    assert whole.dtype == np.uint64 and whole.size == len(cells)

@@ -79,6 +79,7 @@ _LAZY = {
     "reason_units": "_attainable",
     "reference_reasons": "_attainable",
     "bin_index": "_reference",
+    "bin_index_of_numbers": "_reference",
     "condition_mask": "_reference",
     "raw_points": "_reference",
     "reference_scores": "_reference",
@@ -106,6 +107,7 @@ if TYPE_CHECKING:
     )
     from lucidscore.artifact._reference import (
         bin_index,
+        bin_index_of_numbers,
         condition_mask,
         raw_points,
         reference_scores,
@@ -162,6 +164,7 @@ __all__ = [
     "attainable_bins",
     "best_reachable_points",
     "bin_index",
+    "bin_index_of_numbers",
     "bin_statements",
     "bin_witnesses",
     "canonical_number",

@@ -33,22 +33,8 @@ def bin_index(
     row: ``row_offset`` and ``positions`` as in ``numeric_values``)."""
     bins = char.bins
     missing_at = next(i for i, b in enumerate(bins) if b.kind == "missing")
-    out = np.full(len(values), missing_at, dtype=np.int64)
     if char.dtype == "numeric":
-        x = numeric_values(values, char.name, row_offset, positions)
-        regular = ~np.isnan(x)
-        for i, b in enumerate(bins):
-            if b.kind == "special":
-                hit = x == b.special_value
-                out[hit] = i
-                regular &= ~hit
-        intervals = [(i, b) for i, b in enumerate(bins) if b.kind == "interval"]
-        intervals.sort(key=lambda t: -np.inf if t[1].lower is None else t[1].lower)
-        if intervals:
-            edges = np.array([b.lower for _, b in intervals[1:]], dtype=np.float64)
-            ids = np.array([i for i, _ in intervals], dtype=np.int64)
-            out[regular] = ids[np.searchsorted(edges, x[regular], side="right")]
-        return out
+        return bin_index_of_numbers(char, numeric_values(values, char.name, row_offset, positions))
     lookup: dict[str, int] = {}
     for i, b in enumerate(bins):
         if b.kind == "categories":
@@ -62,6 +48,27 @@ def bin_index(
     codes, texts = category_codes(values)
     per_text = [missing_at if t is None else lookup.get(t, missing_at) for t in texts]
     return np.asarray([*per_text, missing_at], dtype=np.int64)[codes]
+
+
+def bin_index_of_numbers(char: Characteristic, x: npt.NDArray[np.float64]) -> IntArray:
+    """``bin_index`` of a numeric characteristic from its values already read as numbers (``x``: float64,
+    NaN for missing), as ``numeric_values`` reads a column: for callers holding the column as numbers."""
+    bins = char.bins
+    missing_at = next(i for i, b in enumerate(bins) if b.kind == "missing")
+    out = np.full(x.shape[0], missing_at, dtype=np.int64)
+    regular = ~np.isnan(x)
+    for i, b in enumerate(bins):
+        if b.kind == "special":
+            hit = x == b.special_value
+            out[hit] = i
+            regular &= ~hit
+    intervals = [(i, b) for i, b in enumerate(bins) if b.kind == "interval"]
+    intervals.sort(key=lambda t: -np.inf if t[1].lower is None else t[1].lower)
+    if intervals:
+        edges = np.array([b.lower for _, b in intervals[1:]], dtype=np.float64)
+        ids = np.array([i for i, _ in intervals], dtype=np.int64)
+        out[regular] = ids[np.searchsorted(edges, x[regular], side="right")]
+    return out
 
 
 _NUMERIC_OPS = {

@@ -392,7 +392,7 @@ def train(
     """Fit a scorecard on DATA and write the model JSON; print a summary of each card (one row per
     characteristic, one line per interaction grid; --bins for every bin), the test metrics and notes."""
     from lucidscore.artifact import Scaling
-    from lucidscore.tabular import read_table, write_table
+    from lucidscore.tabular import decode_parquet, is_parquet, read_table, write_table
 
     if segment_by and segment_rule:
         raise InputError("give --segment-by or --segment-rule, not both")
@@ -413,11 +413,13 @@ def train(
     advice = parse_actionable(actionable)
     sdf = _spark_table(data) if engine is Engine.spark else None
     if sdf is None:
-        # The fit's modules (numba) and compiled kernels load on a second thread while this one reads the
-        # table (Parquet decoding runs outside the GIL): about half a second of a 1,000,000-row train.
-        with _long_lived(), ThreadPoolExecutor(1, thread_name_prefix="lucidscore-kernels") as pool:
+        # A Parquet file is decoded on one thread (outside the GIL, on pyarrow's threads) from the start,
+        # while this one imports pandas; the fit's modules (numba) and compiled kernels load on another.
+        # ``read_table`` checks the file first, then converts what was decoded (or reports its error).
+        with _long_lived(), ThreadPoolExecutor(2, thread_name_prefix="lucidscore-load") as pool:
+            decoded = pool.submit(decode_parquet, data) if is_parquet(data) and data.is_file() else None
             loaded = pool.submit(_load_fit)
-            frame = read_table(data)
+            frame = read_table(data, decoded=None if decoded is None else decoded.result)
             loaded.result()
     else:
         import pandas

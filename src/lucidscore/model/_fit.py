@@ -22,19 +22,21 @@ from pydantic import ValidationError
 from lucidscore.artifact import (
     MAX_SCORE,
     MIN_SCORE,
+    Characteristic,
     Condition,
     Scaling,
     ScorecardArtifact,
     ScoreProbability,
     Segment,
     bin_index,
+    bin_index_of_numbers,
     category_values,
     condition_mask,
     fingerprint_rows_later,
     segment_of_rows,
 )
 from lucidscore.errors import InputError
-from lucidscore.model._card import fit_card, model_columns
+from lucidscore.model._card import Column, fit_card, model_columns
 from lucidscore.model._frame import Kind, binary_target, column_kind, numeric_column
 from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._metrics import discrimination
@@ -208,7 +210,9 @@ def _fit_segments(
         if p.interactions:
             if progress is not None:
                 progress(f"{name}: searching interactions")
-            seg, pair_notes, seg_raw = with_interactions(seg, frame, rows, y[rows], seg_raw, p, limit)
+            seg, pair_notes, seg_raw = with_interactions(
+                seg, frame, rows, y[rows], seg_raw, p, limit, columns
+            )
             seg_notes += pair_notes
         return seg, seg_notes, seg_raw
 
@@ -240,10 +244,13 @@ def with_interactions(
     raw: npt.NDArray[np.int64],
     p: ScorecardParams,
     limit: int = REFINE_ROWS,
+    columns: Mapping[str, Column] | None = None,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """``seg`` with the interaction grids its training rows (``rows`` of ``frame``, targets ``y``) support,
     read where refinement reads (``sample_positions``, at most ``limit`` rows); notes on each grid; the
-    rows' points before the clip (``raw``, the card's) with the grids' points added."""
+    rows' points before the clip (``raw``, the card's) with the grids' points added. ``columns``: the
+    frame's model columns (``model_columns``), if taken out already: a numeric one's rows are then placed
+    in their bins from its numbers, without copying the column out of the frame and reading it again."""
     positions = np.flatnonzero(rows)
     take = sample_positions(positions.size, limit)
     read = positions if take is None else positions[take]
@@ -258,12 +265,23 @@ def with_interactions(
     raw = raw.copy()
     for inter in inters:
         grid = np.asarray(inter.points_by_bin(), dtype=np.int64)
-        first, second = (
-            bin_index(chars[n], frame[n].iloc[positions], positions=positions)
-            for n in (inter.first, inter.second)
-        )
+        first, second = (_bins_at(chars[n], frame, positions, columns) for n in (inter.first, inter.second))
         raw += grid[first, second]
     return seg, [f"segment {seg.name}: {n}" for n in notes], raw
+
+
+def _bins_at(
+    char: Characteristic,
+    frame: pd.DataFrame,
+    positions: npt.NDArray[np.int64],
+    columns: Mapping[str, Column] | None,
+) -> npt.NDArray[np.int64]:
+    """``bin_index`` of ``char`` on the rows at ``positions`` of ``frame``; from the model column's numbers
+    when ``columns`` holds them (the same bins: they were read by the same rule, junk refused)."""
+    column = None if columns is None else columns.get(char.name)
+    if char.dtype == "numeric" and isinstance(column, np.ndarray):
+        return bin_index_of_numbers(char, column[positions].astype(np.float64, copy=False))
+    return bin_index(char, frame[char.name].iloc[positions], positions=positions)
 
 
 def _segment_plan(
