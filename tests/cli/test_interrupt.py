@@ -135,13 +135,21 @@ def _interrupt_at(
     return proc.returncode, out, "".join(lines)
 
 
+def _again(folder: Path, args: list[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the command again, to the end (in this process: the modules are loaded); its stdout."""
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def _said(err: str) -> str:
     """stderr from the interrupt's report on, lines joined (Rich wraps nothing: soft wrap)."""
     return err[err.index("interrupted (") :]
 
 
 def test_a_sharded_publish_interrupted_names_each_shard_and_running_again_finishes(
-    prepared: Prepared, tmp_path: Path
+    prepared: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One shard after another: Ctrl-C while shard 1 has written its first chunk. Shard 0 is named
     finished with its counts, shard 1 interrupted (its first chunk kept), shard 2 not started; the
@@ -168,16 +176,8 @@ def test_a_sharded_publish_interrupted_names_each_shard_and_running_again_finish
 
     printed = shlex.split(said.split("To finish, run the same command again: ")[1].split(" (")[0])
     assert printed[0] == "lucidscore"
-    again = subprocess.run(
-        [str(LUCIDSCORE), *printed[1:]],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env=os.environ | {"COLUMNS": "250"},
-        check=False,
-    )
-    assert again.returncode == 0, again.stderr
-    assert f"1,000 consumers scored; {1000 - in_shard_0 - CHUNK:,} new, 0 superseded" in again.stdout
+    again = _again(folder, printed[1:], monkeypatch)
+    assert f"1,000 consumers scored; {1000 - in_shard_0 - CHUNK:,} new, 0 superseded" in again
     assert _scores(folder) == prepared.expected
     assert sum(_rows(u) for u in urls) == 1000  # no consumer written twice
 
@@ -215,7 +215,7 @@ def test_ctrl_c_to_the_process_group_stops_the_workers_without_a_traceback(
 
 
 def test_sigterm_during_a_publish_says_what_is_kept_and_running_again_finishes(
-    prepared: Prepared, tmp_path: Path
+    prepared: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGTERM (a service manager stopping the command) after the first chunk of a publish of one database
     (shard 2's, by --db): exit 143, the chunks written are said to be kept and are; the command printed
@@ -238,15 +238,7 @@ def test_sigterm_during_a_publish_says_what_is_kept_and_running_again_finishes(
         assert conn.execute(text("SELECT status FROM publications")).scalars().all() == ["failed"]
     engine.dispose()
 
-    again = subprocess.run(
-        [str(LUCIDSCORE), *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ | {"COLUMNS": "250"},
-    )
-    assert again.returncode == 0, again.stderr
+    assert "0 superseded" in _again(folder, args, monkeypatch)
     assert current(db, END) == expected
     assert _rows(db) == len(expected)
 

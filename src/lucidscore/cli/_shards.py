@@ -8,6 +8,7 @@ does not stop the others: its error comes back as a line, and the command names 
 
 from __future__ import annotations
 
+import os
 import queue as queues
 import signal
 import traceback
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import typer
@@ -155,23 +157,39 @@ class _Stopped(KeyboardInterrupt):
     back as it does for Ctrl-C."""
 
 
-# A worker process's state, set by ``_start_worker``: the queue its events go to, and the event the
-# parent sets when the run is interrupted.
+# A worker process's state, set by ``_start_worker``: the queue its events go to, the event the parent
+# sets when the run is interrupted, the parent's process id, and whether a shard's work is running.
 _QUEUE: Any = None
 _ABORT: Any = None
+_PARENT: int | None = None
+_BUSY = False
 
 
 def _start_worker(events: Any, abort: Any) -> None:
-    """A worker ignores Ctrl-C and SIGTERM (a terminal sends Ctrl-C to the whole process group): the parent
-    decides, and stops the worker's shard at its next step through ``abort``."""
-    global _QUEUE, _ABORT
-    _QUEUE, _ABORT = events, abort
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    """A worker leaves Ctrl-C and SIGTERM to the parent (a terminal sends Ctrl-C to the whole process
+    group), which stops the worker's shard at its next step through ``abort``."""
+    global _QUEUE, _ABORT, _PARENT
+    _QUEUE, _ABORT, _PARENT = events, abort, os.getppid()
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+
+def _orphaned() -> bool:
+    return _PARENT is not None and os.getppid() != _PARENT
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Ignored while the parent lives (it decides); a worker whose parent was killed (SIGKILL) stops: its
+    shard's work rolled back, or, idle, the process ends."""
+    if not _orphaned():
+        return
+    if _BUSY:
+        raise _Stopped("the command that started this worker is gone")
+    raise SystemExit(128 + signum)
 
 
 def _stop_if_asked() -> None:
-    if _ABORT is not None and _ABORT.is_set():
+    if (_ABORT is not None and _ABORT.is_set()) or _orphaned():
         raise _Stopped("the run was interrupted")
 
 
@@ -192,12 +210,16 @@ def _guarded(work: Callable[..., T], shard: int, emit: Emit, *args: Any) -> Outc
 
 def _in_worker(work: Callable[..., T], shard: int, *args: Any) -> Outcome[T] | None:
     """A shard's outcome in a worker; None when the run was interrupted before it started."""
-    if _ABORT.is_set():
+    global _BUSY
+    if _ABORT.is_set() or _orphaned():
         return None
+    _BUSY = True
     try:
         return _guarded(work, shard, _emit_to_queue, *args)
     except _Stopped:
         return Outcome(shard, None, interrupted=True)
+    finally:
+        _BUSY = False
 
 
 class ShardBars:
