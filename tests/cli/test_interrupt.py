@@ -20,13 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from lucidscore.cli._interrupt import PAUSE_VARIABLE, command_line
 from lucidscore.cli.main import app
 from lucidscore.store import make_engine, read_shard_map, shard_of
 from tests.cli.test_publish_cli import current
-from tests.fixtures.bureau import END, BureauFiles
+from tests.fixtures.bureau import END, BureauFiles, Lucid
 
 LUCIDSCORE = Path(sys.executable).with_name("lucidscore")
 CHUNK = 100  # consumers per transaction: a shard of ~333 consumers is written in 4 chunks
@@ -143,6 +144,14 @@ def _again(folder: Path, args: list[str], monkeypatch: pytest.MonkeyPatch) -> st
     return result.output
 
 
+def _first_consumer(url: str) -> str:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT min(consumer_id) FROM consumers_current")).scalar_one()
+    engine.dispose()
+    return str(found)
+
+
 def _said(err: str) -> str:
     """stderr from the interrupt's report on, lines joined (Rich wraps nothing: soft wrap)."""
     return err[err.index("interrupted (") :]
@@ -255,3 +264,42 @@ def test_the_command_printed_is_the_command_typed(args: list[str]) -> None:
 def test_the_command_printed_hides_a_database_password(arg: str) -> None:
     printed = command_line(["publish", arg])
     assert "s3cret" not in printed and "me:***@db/x" in printed
+
+
+def test_a_sharded_import_interrupted_between_commits_keeps_only_the_secrets_of_accounts_made(
+    prepared: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lucid: Lucid
+) -> None:
+    """Ctrl-C as shard 2 commits, after shards 0 and 1 did (in-process: the interrupt raised at that
+    commit): exit 130, --secrets-out holds the secrets of the accounts made and only those, and the
+    command said finishes the import with a new file."""
+    folder = _copy(prepared.folder, tmp_path)
+    monkeypatch.chdir(folder)
+    _, s1, s2 = _urls(folder)
+    one, two = _first_consumer(s1), _first_consumer(s2)
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(f"role,username,consumer_id\nanalyst,ivy,\nconsumer,una,{one}\nconsumer,dos,{two}\n")
+    real = Session.commit
+
+    def commit(self: Session) -> None:
+        if str(self.get_bind().url).endswith("s2.db"):
+            raise KeyboardInterrupt
+        real(self)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    first = tmp_path / "first.csv"
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", MAP, "--secrets-out", str(first))
+    monkeypatch.setattr(Session, "commit", real)
+
+    assert code == 130 and "Traceback" not in err
+    assert (
+        f"interrupted (Ctrl-C): lucidscore admin import {accounts} --shards {MAP} --secrets-out {first}"
+        in err
+    )
+    assert (
+        "--secrets-out keeps their secrets, and only theirs" in err and "give --secrets-out a new file" in err
+    )
+    assert [line.split(",")[0] for line in first.read_text().splitlines()] == ["username", "ivy", "una"]
+    second = tmp_path / "second.csv"
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", MAP, "--secrets-out", str(second))
+    assert code == 0, err
+    assert [line.split(",")[0] for line in second.read_text().splitlines()] == ["username", "dos"]

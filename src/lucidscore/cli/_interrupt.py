@@ -137,6 +137,13 @@ KEPT: dict[str, Kept] = {
         "the demo folder is complete only once its build has finished",
         "an unfinished demo is built afresh",
     ),
+    "admin import": Kept(
+        "without --shards, nothing was created (one transaction; a --secrets-out file written for it is "
+        "removed); with --shards, the accounts of the shards committed before the interrupt (--secrets-out "
+        "keeps their secrets, and only theirs), and the usernames claimed for the others stay claimed "
+        "(lucidscore shards status MAP lists them)",
+        "it makes the accounts not yet made, with new secrets for those only; give --secrets-out a new file",
+    ),
     "shards init": Kept(
         "the shards created and stamped before the interrupt",
         "it creates and stamps the rest; a shard already stamped is left as it is",
