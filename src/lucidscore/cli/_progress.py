@@ -16,6 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from lucidscore.cli._interrupt import pause_for_a_test
+
 
 class StageBars:
     """One bar per stage: a spinner while its size is unknown, a bar with counts and time left otherwise.
@@ -57,3 +59,4 @@ class StageBars:
     def advance(self, n: int) -> None:
         if self._task is not None:
             self._progress.advance(self._task, n)
+        pause_for_a_test("step")

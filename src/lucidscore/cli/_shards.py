@@ -8,12 +8,15 @@ does not stop the others: its error comes back as a line, and the command names 
 
 from __future__ import annotations
 
+import os
 import queue as queues
+import signal
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import typer
@@ -28,6 +31,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from lucidscore.cli._interrupt import Ledger, attach, pause_for_a_test
 from lucidscore.errors import InputError, LucidError
 
 if TYPE_CHECKING:
@@ -109,11 +113,22 @@ def open_shard(shard: Shard, stamp: ShardStamp, *, create: bool = False) -> Any:
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """One shard's result, or the one line saying why it failed."""
+    """One shard's result, or the one line saying why it failed, or that it was interrupted."""
 
     shard: int
     value: T | None
     error: str | None = None
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class Says:
+    """What an interrupted run says of its shards: a finished shard's result (``done``), a shard stopped
+    midway (``cut``) and what running the command again does (``again``)."""
+
+    done: Callable[[Any], str]
+    cut: str
+    again: str
 
 
 class Sink:
@@ -131,20 +146,55 @@ class Sink:
 
     def advance(self, n: int) -> None:
         self._emit((self._shard, "advance", "", n))
+        pause_for_a_test(f"shard {self._shard}", _stop_if_asked)
 
     def phase(self, text: str) -> None:
         self._emit((self._shard, "phase", text, None))
 
 
+class _Stopped(KeyboardInterrupt):
+    """Raised in a worker at its shard's next step once the run is interrupted: its transaction rolls
+    back as it does for Ctrl-C."""
+
+
+# A worker process's state, set by ``_start_worker``: the queue its events go to, the event the parent
+# sets when the run is interrupted, the parent's process id, and whether a shard's work is running.
 _QUEUE: Any = None
+_ABORT: Any = None
+_PARENT: int | None = None
+_BUSY = False
 
 
-def _set_queue(q: Any) -> None:
-    global _QUEUE
-    _QUEUE = q
+def _start_worker(events: Any, abort: Any) -> None:
+    """A worker leaves Ctrl-C and SIGTERM to the parent (a terminal sends Ctrl-C to the whole process
+    group), which stops the worker's shard at its next step through ``abort``."""
+    global _QUEUE, _ABORT, _PARENT
+    _QUEUE, _ABORT, _PARENT = events, abort, os.getppid()
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+
+def _orphaned() -> bool:
+    return _PARENT is not None and os.getppid() != _PARENT
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Ignored while the parent lives (it decides); a worker whose parent was killed (SIGKILL) stops: its
+    shard's work rolled back, or, idle, the process ends."""
+    if not _orphaned():
+        return
+    if _BUSY:
+        raise _Stopped("the command that started this worker is gone")
+    raise SystemExit(128 + signum)
+
+
+def _stop_if_asked() -> None:
+    if (_ABORT is not None and _ABORT.is_set()) or _orphaned():
+        raise _Stopped("the run was interrupted")
 
 
 def _emit_to_queue(event: Event) -> None:
+    _stop_if_asked()
     _QUEUE.put(event)
 
 
@@ -158,8 +208,18 @@ def _guarded(work: Callable[..., T], shard: int, emit: Emit, *args: Any) -> Outc
         return Outcome(shard, None, last)
 
 
-def _in_worker(work: Callable[..., T], shard: int, *args: Any) -> Outcome[T]:
-    return _guarded(work, shard, _emit_to_queue, *args)
+def _in_worker(work: Callable[..., T], shard: int, *args: Any) -> Outcome[T] | None:
+    """A shard's outcome in a worker; None when the run was interrupted before it started."""
+    global _BUSY
+    if _ABORT.is_set() or _orphaned():
+        return None
+    _BUSY = True
+    try:
+        return _guarded(work, shard, _emit_to_queue, *args)
+    except _Stopped:
+        return Outcome(shard, None, interrupted=True)
+    finally:
+        _BUSY = False
 
 
 class ShardBars:
@@ -197,54 +257,111 @@ class ShardBars:
         else:
             self._progress.update(task, description=f"shard {shard}: {self._labels.get(shard, '')} ({text})")
 
-    def done(self, shard: int, ok: bool) -> None:
-        task = self._tasks[shard]
-        total = self._progress.tasks[task].total
-        self._progress.update(
-            task,
-            description=f"shard {shard}: " + ("done" if ok else "FAILED"),
-            total=total if total is not None else 1,
-            completed=total if total is not None else 1,
-        )
+    def done(self, outcome: Outcome[Any]) -> None:
+        task = self._tasks[outcome.shard]
+        said = "interrupted" if outcome.interrupted else "done" if outcome.error is None else "FAILED"
+        self._progress.update(task, description=f"shard {outcome.shard}: {said}")
+        if not outcome.interrupted:
+            total = self._progress.tasks[task].total
+            self._progress.update(task, total=total or 1, completed=total or 1)
 
 
 def run_shards(
-    work: Callable[..., T], tasks: list[tuple[int, tuple[Any, ...]]], jobs: int
+    work: Callable[..., T], tasks: list[tuple[int, tuple[Any, ...]]], jobs: int, smap: ShardMap, says: Says
 ) -> list[Outcome[T]]:
     """``work(sink, *args)`` for each (shard, args) of ``tasks``, ``jobs`` shards at once, each in its own
-    process when ``jobs`` > 1; the outcomes in shard order."""
+    process when ``jobs`` > 1; the outcomes in shard order. Interrupted (Ctrl-C, SIGTERM): the shards in
+    progress stop at their next step (what they committed before stays), the others do not start, and the
+    interrupt goes on carrying each shard's state (``cli._interrupt.attach``)."""
     shards = [s for s, _ in tasks]
     out: dict[int, Outcome[T]] = {}
-    with ShardBars(shards) as bars:
-        if jobs <= 1 or len(tasks) <= 1:
-            for shard, args in tasks:
-                out[shard] = _guarded(work, shard, bars.apply, *args)
-                bars.done(shard, out[shard].error is None)
-        else:
-            # Here, not at the top: every command (``lucidscore train`` too) imports this module, and
-            # multiprocessing with the process pool is about 7 ms of CPU that only --jobs needs.
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            events: Any = ctx.Queue()
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_set_queue, initargs=(events,)
-            ) as pool:
-                running: dict[Future[Outcome[T]], int] = {
-                    pool.submit(_in_worker, work, shard, *args): shard for shard, args in tasks
-                }
-                while running:
-                    _drain(events, bars, 0.1)
-                    for job in [j for j in running if j.done()]:
-                        shard = running.pop(job)
-                        try:
-                            out[shard] = job.result()
-                        except Exception as exc:  # the worker process itself died
-                            out[shard] = Outcome(shard, None, f"{type(exc).__name__}: {exc}")
-                        _drain(events, bars, 0.0)
-                        bars.done(shard, out[shard].error is None)
+    one_by_one = jobs <= 1 or len(tasks) <= 1
+    try:
+        with ShardBars(shards) as bars:
+            if one_by_one:
+                for shard, args in tasks:
+                    out[shard] = _guarded(work, shard, bars.apply, *args)
+                    bars.done(out[shard])
+            else:
+                _in_processes(work, tasks, jobs, bars, out)
+    except KeyboardInterrupt as exc:
+        if one_by_one:  # the shard in progress is the first not done
+            cut = next((s for s in shards if s not in out), None)
+            if cut is not None:
+                out[cut] = Outcome(cut, None, interrupted=True)
+        attach(exc, _account(out, shards, smap, says))
+        raise
     return [out[s] for s in shards]
+
+
+def _in_processes(
+    work: Callable[..., T],
+    tasks: list[tuple[int, tuple[Any, ...]]],
+    jobs: int,
+    bars: ShardBars,
+    out: dict[int, Outcome[T]],
+) -> None:
+    # Here, not at the top: every command (``lucidscore train`` too) imports this module, and
+    # multiprocessing with the process pool is about 7 ms of CPU that only --jobs needs.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    events: Any = ctx.Queue()
+    abort = ctx.Event()
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)), mp_context=ctx, initializer=_start_worker, initargs=(events, abort)
+    ) as pool:
+        running: dict[Future[Outcome[T] | None], int] = {
+            pool.submit(_in_worker, work, shard, *args): shard for shard, args in tasks
+        }
+        try:
+            _collect(running, events, bars, out)
+        except KeyboardInterrupt:
+            abort.set()  # the shards in progress stop at their next step; the others do not start
+            for job in running:
+                job.cancel()
+            _collect(running, events, bars, out)
+            raise
+
+
+def _collect(
+    running: dict[Future[Outcome[T] | None], int], events: Any, bars: ShardBars, out: dict[int, Outcome[T]]
+) -> None:
+    """Draw the workers' events until every job of ``running`` has ended; the outcomes into ``out`` (none
+    for a shard that did not start)."""
+    while running:
+        _drain(events, bars, 0.1)
+        for job in [j for j in running if j.done()]:
+            shard = running.pop(job)
+            if job.cancelled():
+                continue
+            try:
+                outcome = job.result()
+            except Exception as exc:  # the worker process itself died
+                outcome = Outcome(shard, None, f"{type(exc).__name__}: {exc}")
+            if outcome is None:
+                continue
+            out[shard] = outcome
+            _drain(events, bars, 0.0)
+            bars.done(outcome)
+
+
+def _account(out: dict[int, Outcome[Any]], shards: list[int], smap: ShardMap, says: Says) -> Ledger:
+    """Each shard's state, for what the interrupted command prints (``cli._interrupt``)."""
+    book = Ledger()
+    for shard in shards:
+        o, name = out.get(shard), where(smap.shards[shard])
+        if o is None:
+            book.lines.append(f"{name}: not started")
+        elif o.interrupted:
+            book.lines.append(f"{name}: interrupted: {says.cut}")
+        elif o.error is not None:
+            book.lines.append(f"{name}: failed: {o.error}")
+        else:
+            book.lines.append(f"{name}: finished: {says.done(o.value)}")
+    book.again = says.again
+    return book
 
 
 def _drain(events: Any, bars: ShardBars, timeout: float) -> None:
@@ -267,7 +384,8 @@ def fail_if_any(outcomes: list[Outcome[Any]], shards: ShardMap, what: str) -> No
         err.print(str(o.error), markup=False)
     err.print(
         f"[bold red]{what}:[/] {len(failed)} of {len(outcomes)} shard(s) failed; the others finished. "
-        "Run the same command again to finish the failed ones."
+        "Run the same command again to finish the failed ones (the finished ones are done again and "
+        "change nothing)."
     )
     raise typer.Exit(1)
 

@@ -453,6 +453,9 @@ def _import_sharded(ops: OperatorShards, file: Path, secrets_out: Path | None) -
                         held = True
                     sessions[i].commit()
                 committed.append(i)
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM: said by cli._interrupt, once the file is true
+            keep_only_made_secrets()
+            raise
         except Conflict as exc:
             keep_only_made_secrets()
             if not committed:

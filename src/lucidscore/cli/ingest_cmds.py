@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lucidscore.cli._shards import (
+    Says,
     fail_if_any,
     ingest_one_shard,
     load_map,
@@ -102,6 +103,19 @@ def _print_quarantine(f: FileReport, console: Console) -> None:
         console.print("  ... (all of them, with reasons, in the quarantine file)")
 
 
+def _loaded(files: tuple[FileReport, ...]) -> str:
+    inserted, unchanged = sum(f.inserted for f in files), sum(f.unchanged for f in files)
+    return f"{len(files)} file(s) loaded; {inserted:,} rows inserted, {unchanged:,} unchanged"
+
+
+# What an interrupted sharded ingest says of its shards (``cli._interrupt``).
+INGEST_SAYS = Says(
+    _loaded,
+    "the files loaded before it are kept (each file is one transaction), the file loading was rolled back",
+    "it loads the shards not finished; the finished shards' files are read again and found unchanged",
+)
+
+
 def _ingest_sharded(path: Path, shard_map: str, jobs: int, progress: bool, wait: float) -> None:
     """Route the directory's rows by consumer, load each shard's part (``jobs`` shards at once, each in its
     own process), then sum the files' counts and merge their quarantine files."""
@@ -121,7 +135,7 @@ def _ingest_sharded(path: Path, shard_map: str, jobs: int, progress: bool, wait:
         else:
             run = route_directory(path, smap, workdir, NoProgress())
         tasks = [(s.index, (run, s, smap.stamp(s.index), wait)) for s in smap.shards]
-        outcomes = run_shards(ingest_one_shard, tasks, jobs)
+        outcomes = run_shards(ingest_one_shard, tasks, jobs, smap, INGEST_SAYS)
         fail_if_any(outcomes, smap, "ingest")
         report = merge_shard_reports(run, {o.shard: o.value or () for o in outcomes})
     finally:

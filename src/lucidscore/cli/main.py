@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from lucidscore.cli import (
+    _interrupt,
     admin_cmds,
     audit_cmds,
     catalogue_cmds,
@@ -37,6 +38,7 @@ SETTINGS: dict[str, Any] = {
     "no_args_is_help": True,
     "pretty_exceptions_enable": False,
     "add_completion": False,
+    "cls": _interrupt.Group,  # an interrupted command says what it kept and how to finish (exit 130/143)
 }
 app = typer.Typer(**SETTINGS)
 
@@ -105,9 +107,11 @@ def message_of(exc: LucidError) -> str:
 
 def main() -> None:
     """Entry point: run the app, turning ``LucidError`` (and an ``OSError`` about a path) into one clear
-    line and a non-zero exit."""
+    line and a non-zero exit; Ctrl-C and SIGTERM into what was kept and the command that finishes it
+    (``cli._interrupt``)."""
     try:
-        app_for(sys.argv[1:])()  # standalone: usage errors print click's message and exit 2
+        with _interrupt.handled():
+            app_for(sys.argv[1:])()  # standalone: usage errors print click's message and exit 2
     except LucidError as exc:
         _print_error(message_of(exc))
         sys.exit(exc.exit_code)

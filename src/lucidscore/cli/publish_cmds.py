@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,7 @@ from rich.table import Table
 from lucidscore.cli._db import OptionalDbOption, ShardsOption, open_store
 from lucidscore.cli._progress import StageBars
 from lucidscore.cli._shards import (
+    Says,
     fail_if_any,
     load_map,
     open_shard,
@@ -24,6 +25,9 @@ from lucidscore.cli._shards import (
 )
 from lucidscore.cli.data_cmds import _date
 from lucidscore.errors import InputError
+
+if TYPE_CHECKING:
+    from lucidscore.service import PublishReport
 
 
 class PublishEngine(StrEnum):
@@ -94,6 +98,23 @@ def publish(
     )
 
 
+def _published(r: PublishReport) -> str:
+    return (
+        f"{r.consumers:,} consumers scored; {r.new:,} new, {r.superseded:,} superseded, {r.unchanged:,} "
+        "unchanged"
+    )
+
+
+# What an interrupted sharded publish says of its shards (``cli._interrupt``).
+PUBLISH_SAYS = Says(
+    _published,
+    "the consumers written before it are kept (each chunk is its own transaction), the chunk in progress "
+    "was rolled back",
+    "it publishes the shards not finished, writing only the rows not yet written; the finished shards are "
+    "scored again and get no new row",
+)
+
+
 def _publish_sharded(shard_map: str, day: date, chunk: int, jobs: int, changed_only: bool) -> None:
     """Every shard published by its own process, with the same active model; a summary table."""
     import time
@@ -129,7 +150,7 @@ def _publish_sharded(shard_map: str, day: date, chunk: int, jobs: int, changed_o
         )
     model_id = next(iter(models))[0]
     tasks = [(s.index, (s, smap.stamp(s.index), day, chunk, model_id, changed_only)) for s in smap.shards]
-    outcomes = run_shards(publish_one_shard, tasks, jobs)
+    outcomes = run_shards(publish_one_shard, tasks, jobs, smap, PUBLISH_SAYS)
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     table = Table(title=f"published {day.isoformat()} with model {model_id}, {smap.count} shard(s)")
     for column in ("shard", "database", "consumers", "new", "superseded", "unchanged", "seconds"):

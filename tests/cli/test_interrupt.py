@@ -1,0 +1,305 @@
+"""An interrupted command tells the operator what happened and what to run next (issue 15, operator
+surface): real ``lucidscore`` processes, paused at a known point by the test hook
+``LUCIDSCORE_TEST_PAUSE`` (a publish's chunk committed), are sent Ctrl-C or SIGTERM. Each exits 130 or 143
+with no traceback, says on stderr what it kept (for ``publish --shards``: each shard's state and counts)
+and the command that finishes it; that command gives exactly the scores of a run never interrupted."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from lucidscore.cli._interrupt import PAUSE_VARIABLE, command_line
+from lucidscore.cli.main import app
+from lucidscore.store import make_engine, read_shard_map, shard_of
+from tests.cli.test_publish_cli import current
+from tests.fixtures.bureau import END, BureauFiles, Lucid
+
+LUCIDSCORE = Path(sys.executable).with_name("lucidscore")
+CHUNK = 100  # consumers per transaction: a shard of ~333 consumers is written in 4 chunks
+MAP = "shards.toml"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Three SQLite shards (next to their map) holding the bureau with its model active, no month
+    published; and the scores of ``END`` as a publish never interrupted writes them."""
+
+    folder: Path
+    expected: dict[str, tuple[int, str]]
+
+
+def _run(*args: str) -> None:
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def prepared(bureau_files: BureauFiles, tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    folder = tmp_path_factory.mktemp("interrupt-shards")
+    (folder / MAP).write_text("".join(f'[[shard]]\nurl = "sqlite:///s{i}.db"\n\n' for i in range(3)))
+    smap = str(folder / MAP)
+    _run("shards", "init", smap)
+    _run("ingest", str(bureau_files.data), "--shards", smap, "--no-progress")
+    _run("model", "register", str(bureau_files.model), "--shards", smap)
+    _run("model", "activate", bureau_files.model_id, "--shards", smap)
+    control = _copy(folder, tmp_path_factory.mktemp("interrupt-control"))
+    _run("publish", "--shards", str(control / MAP), "--as-of", END.isoformat())
+    expected = _scores(control)
+    assert len(expected) == 1000
+    return Prepared(folder, expected)
+
+
+def _copy(prepared: Path, to: Path) -> Path:
+    for name in (MAP, "s0.db", "s1.db", "s2.db"):
+        shutil.copy(prepared / name, to / name)
+    return to
+
+
+def _urls(folder: Path) -> list[str]:
+    return [s.url for s in read_shard_map(folder / MAP).shards]
+
+
+def _shown(folder: Path) -> list[str]:
+    return [s.shown for s in read_shard_map(folder / MAP).shards]
+
+
+def _scores(folder: Path) -> dict[str, tuple[int, str]]:
+    """consumer -> (score, digest) of ``END`` over every shard."""
+    return {c: v for url in _urls(folder) for c, v in current(url, END).items()}
+
+
+def _rows(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT count(*) FROM score_history")).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def _interrupt_at(
+    args: list[str], point: str, signum: int, cwd: Path, *, whole_group: bool = False
+) -> tuple[int, str, str]:
+    """Run ``lucidscore ARGS`` with the test hook pausing it at ``point``; once it says it paused, send
+    ``signum`` (to its whole process group, as a terminal sends Ctrl-C, with ``whole_group``). The exit
+    code, stdout and stderr."""
+    proc = subprocess.Popen(
+        [str(LUCIDSCORE), *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {PAUSE_VARIABLE: point, "COLUMNS": "250"},
+        start_new_session=whole_group,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[str] = []
+    paused = threading.Event()
+
+    def read(stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            lines.append(line)
+            if line.startswith(f"{PAUSE_VARIABLE}: paused at {point}"):
+                paused.set()
+        paused.set()  # the process ended (the assertion below says so)
+
+    reader = threading.Thread(target=read, args=(proc.stderr,), daemon=True)
+    reader.start()
+    try:
+        # a wait for the marker, not a speed goal: the work before it takes seconds on a loaded machine
+        assert paused.wait(timeout=300), "never paused"
+        assert proc.poll() is None, f"ended before the signal: {''.join(lines)[-3000:]}"
+        if whole_group:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        out = proc.stdout.read()
+        proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        reader.join(timeout=60)
+    return proc.returncode, out, "".join(lines)
+
+
+def _again(folder: Path, args: list[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the command again, to the end (in this process: the modules are loaded); its stdout."""
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _first_consumer(url: str) -> str:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT min(consumer_id) FROM consumers_current")).scalar_one()
+    engine.dispose()
+    return str(found)
+
+
+def _said(err: str) -> str:
+    """stderr from the interrupt's report on, lines joined (Rich wraps nothing: soft wrap)."""
+    return err[err.index("interrupted (") :]
+
+
+def test_a_sharded_publish_interrupted_names_each_shard_and_running_again_finishes(
+    prepared: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One shard after another: Ctrl-C while shard 1 has written its first chunk. Shard 0 is named
+    finished with its counts, shard 1 interrupted (its first chunk kept), shard 2 not started; the
+    command printed runs again to the scores of a publish never interrupted, one row per consumer."""
+    folder = _copy(prepared.folder, tmp_path)
+    urls, shown = _urls(folder), _shown(folder)
+    args = ["publish", "--shards", MAP, "--as-of", END.isoformat(), "--chunk-consumers", str(CHUNK)]
+    code, _out, err = _interrupt_at(args, "shard 1", signal.SIGINT, folder)
+
+    assert code == 130, err
+    assert "Traceback" not in err
+    said = _said(err)
+    in_shard_0 = len(current(urls[0], END))
+    assert in_shard_0 > CHUNK  # shard 0 finished: all its consumers
+    assert f"interrupted (Ctrl-C): lucidscore {shlex.join(args)}\n" in said
+    assert (
+        f"  shard 0 ({shown[0]}): finished: {in_shard_0:,} consumers scored; {in_shard_0:,} new, "
+        "0 superseded, 0 unchanged\n" in said
+    )
+    assert f"  shard 1 ({shown[1]}): interrupted: the consumers written before it are kept" in said
+    assert f"  shard 2 ({shown[2]}): not started\n" in said
+    assert f"To finish, run the same command again: lucidscore {shlex.join(args)} (" in said
+    assert [_rows(u) for u in urls] == [in_shard_0, CHUNK, 0]  # what it said it kept, and nothing more
+
+    printed = shlex.split(said.split("To finish, run the same command again: ")[1].split(" (")[0])
+    assert printed[0] == "lucidscore"
+    again = _again(folder, printed[1:], monkeypatch)
+    assert f"1,000 consumers scored; {1000 - in_shard_0 - CHUNK:,} new, 0 superseded" in again
+    assert _scores(folder) == prepared.expected
+    assert sum(_rows(u) for u in urls) == 1000  # no consumer written twice
+
+
+def test_ctrl_c_to_the_process_group_stops_the_workers_without_a_traceback(
+    prepared: Prepared, tmp_path: Path
+) -> None:
+    """Two shards at once, each in its own process, Ctrl-C to the whole process group (as a terminal
+    sends it) while shard 1 has written its first chunk: the workers stop at their next step and print
+    nothing of their own, and each shard is named once with the state its database is in (the others'
+    progress by then is the scheduler's: any state is right, as long as it is said)."""
+    folder = _copy(prepared.folder, tmp_path)
+    args = ["publish", "--shards", MAP, "--as-of", END.isoformat(), "--chunk-consumers", str(CHUNK)]
+    code, _out, err = _interrupt_at(
+        [*args, "--jobs", "2"], "shard 1", signal.SIGINT, folder, whole_group=True
+    )
+
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    said, shown, urls = _said(err), _shown(folder), _urls(folder)
+    assert f"  shard 1 ({shown[1]}): interrupted: " in said
+    for shard in range(3):
+        lines = [x for x in said.splitlines() if x.startswith(f"  shard {shard} ({shown[shard]}): ")]
+        assert len(lines) == 1, said
+        state = lines[0].split("): ")[1]
+        mine = sum(shard_of(c, 3) == shard for c in prepared.expected)
+        rows = _rows(urls[shard])
+        if state.startswith("finished"):
+            assert rows == mine and f"finished: {mine:,} consumers scored; {mine:,} new" in state, said
+        elif state.startswith("interrupted"):  # at a stage (nothing written yet) or after a chunk
+            assert rows <= mine and (rows % CHUNK == 0 or rows == mine), said
+        else:
+            assert state == "not started" and rows == 0, said
+    assert "To finish, run the same command again: lucidscore publish --shards" in said
+
+
+def test_sigterm_during_a_publish_says_what_is_kept_and_running_again_finishes(
+    prepared: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (a service manager stopping the command) after the first chunk of a publish of one database
+    (shard 2's, by --db): exit 143, the chunks written are said to be kept and are; the command printed
+    finishes the month to the scores of a publish never interrupted, one row per consumer."""
+    folder = _copy(prepared.folder, tmp_path)
+    db = _urls(folder)[2]
+    expected = {c: v for c, v in prepared.expected.items() if shard_of(c, 3) == 2}
+    args = ["publish", "--db", db, "--as-of", END.isoformat(), "--chunk-consumers", str(CHUNK)]
+    code, _out, err = _interrupt_at(args, "step", signal.SIGTERM, folder)
+
+    assert code == 143, err
+    assert "Traceback" not in err
+    said = _said(err)
+    assert said.startswith(f"interrupted (SIGTERM): lucidscore {shlex.join(args)}\n")
+    assert "  kept: the consumers written before the interrupt (each chunk of --chunk-consumers" in said
+    assert f"To finish, run the same command again: lucidscore {shlex.join(args)} (" in said
+    assert _rows(db) == CHUNK
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM publications")).scalars().all() == ["failed"]
+    engine.dispose()
+
+    assert "0 superseded" in _again(folder, args, monkeypatch)
+    assert current(db, END) == expected
+    assert _rows(db) == len(expected)
+
+
+@settings(max_examples=40)
+@given(st.lists(st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\0"), max_size=12)))
+def test_the_command_printed_is_the_command_typed(args: list[str]) -> None:
+    """A shell splits the printed command back into the arguments typed (URLs aside)."""
+    args = [a for a in args if "://" not in a]
+    assert shlex.split(command_line(args)) == ["lucidscore", *args]
+
+
+@pytest.mark.parametrize("arg", ["postgresql://me:s3cret@db/x", "--db=postgresql://me:s3cret@db/x"])
+def test_the_command_printed_hides_a_database_password(arg: str) -> None:
+    printed = command_line(["publish", arg])
+    assert "s3cret" not in printed and "me:***@db/x" in printed
+
+
+def test_a_sharded_import_interrupted_between_commits_keeps_only_the_secrets_of_accounts_made(
+    prepared: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lucid: Lucid
+) -> None:
+    """Ctrl-C as shard 2 commits, after shards 0 and 1 did (in-process: the interrupt raised at that
+    commit): exit 130, --secrets-out holds the secrets of the accounts made and only those, and the
+    command said finishes the import with a new file."""
+    folder = _copy(prepared.folder, tmp_path)
+    monkeypatch.chdir(folder)
+    _, s1, s2 = _urls(folder)
+    one, two = _first_consumer(s1), _first_consumer(s2)
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(f"role,username,consumer_id\nanalyst,ivy,\nconsumer,una,{one}\nconsumer,dos,{two}\n")
+    real = Session.commit
+
+    def commit(self: Session) -> None:
+        if str(self.get_bind().url).endswith("s2.db"):
+            raise KeyboardInterrupt
+        real(self)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    first = tmp_path / "first.csv"
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", MAP, "--secrets-out", str(first))
+    monkeypatch.setattr(Session, "commit", real)
+
+    assert code == 130 and "Traceback" not in err
+    assert (
+        f"interrupted (Ctrl-C): lucidscore admin import {accounts} --shards {MAP} --secrets-out {first}"
+        in err
+    )
+    assert (
+        "--secrets-out keeps their secrets, and only theirs" in err and "give --secrets-out a new file" in err
+    )
+    assert [line.split(",")[0] for line in first.read_text().splitlines()] == ["username", "ivy", "una"]
+    second = tmp_path / "second.csv"
+    code, _, err = lucid("admin", "import", str(accounts), "--shards", MAP, "--secrets-out", str(second))
+    assert code == 0, err
+    assert [line.split(",")[0] for line in second.read_text().splitlines()] == ["username", "dos"]
