@@ -101,7 +101,7 @@ def app_for(argv: list[str]) -> typer.Typer:
     small.callback()(_root)
     if module is not None:
         module.register(small)
-    else:
+    elif group is not None:
         small.add_typer(group, name=name)
     return small
 
