@@ -220,7 +220,10 @@ def _raw_records(engine: Any) -> None:
         assert report.quarantined == 0, report.problems
 
 
-def build_world(db_url: str, **settings: Any) -> World:
+def build_world(db_url: str, *, as_served: bool = False, **settings: Any) -> World:
+    """A migrated database holding the world's records, accounts and models, and the app on it. The app
+    shares the engine that built the world, unless ``as_served``: then it opens the database itself, as
+    ``lucidscore serve`` does (pool size, pool timeout and SQLite's busy timeout from the settings)."""
     engine = make_engine(db_url)
     migrate(engine)
     _raw_records(engine)
@@ -274,5 +277,9 @@ def build_world(db_url: str, **settings: Any) -> World:
         s.commit()
     rescorer = FakeRescorer()
     cfg = Settings(db_url=db_url, secret_key="test-secret", signin_max_failures=3, **settings)
-    app = create_app(cfg, engine=engine, rescorer=rescorer)
+    if as_served:
+        engine.dispose()
+        app = create_app(cfg, rescorer=rescorer)
+    else:
+        app = create_app(cfg, engine=engine, rescorer=rescorer)
     return World(app=app, db_url=db_url, api_keys=keys, rescorer=rescorer, settings=cfg)

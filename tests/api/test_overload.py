@@ -220,7 +220,10 @@ def test_a_write_waiting_on_another_process_is_a_503_not_a_30_s_stall(tmp_path: 
     worker); the service waits db_pool_timeout_seconds, then answers 503 with Retry-After."""
     import sqlite3
 
-    world = build_world(f"sqlite:///{tmp_path / 's.db'}", db_pool_timeout_seconds=0.2)
+    # As served: the service's own engine, whose SQLite busy timeout is db_pool_timeout_seconds. (On the
+    # world's set-up engine, 30 s, the decision waited 30 s and then got its 503: the test took half a minute
+    # and did not show the stall was gone.)
+    world = build_world(f"sqlite:///{tmp_path / 's.db'}", as_served=True, db_pool_timeout_seconds=0.2)
     alice = world.signed_in("alice")
     token = alice.post("/v1/me/consents", json={"merchant": "shop_x", "purpose": "premium"}).json()["token"]
     other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)

@@ -184,13 +184,13 @@ def test_serve_answers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
 
 
 def test_serving_one_shards_database_says_it_answers_for_that_shard_only(tmp_path: Path) -> None:
+    from tests.fixtures.bureau import run_cli
+
     (tmp_path / "shards.toml").write_text(
         '[[shard]]\nurl = "sqlite:///s0.db"\n\n[[shard]]\nurl = "sqlite:///s1.db"\n', "utf-8"
     )
-    init = subprocess.run(
-        [*LUCIDSCORE, "shards", "init", str(tmp_path / "shards.toml")], capture_output=True, text=True
-    )
-    assert init.returncode == 0, init.stderr
+    code, _, err = run_cli("shards", "init", str(tmp_path / "shards.toml"))  # in-process: serve is tested
+    assert code == 0, err
     _, err = _serve_then_stop(f"sqlite:///{tmp_path / 's1.db'}")
     assert "Note: this database is shard 1 of 2" in err and "that shard's consumers only" in err
 

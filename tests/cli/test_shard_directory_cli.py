@@ -6,8 +6,6 @@ that fails on one shard keeps only the secrets of the accounts that exist and is
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from lucidscore.errors import InputError
 from lucidscore.policy import default_catalogue
 from lucidscore.service import Listing, token_shard
 from lucidscore.store import read_shard_map
-from tests.api.test_sharded_service import ok
 from tests.cli.test_shard_operators_cli import execute, query, urls
 from tests.cli.test_shards_cli import consumers, write_map
 from tests.fixtures.bureau import BureauFiles, Lucid
@@ -35,26 +32,11 @@ from tests.fixtures.bureau import BureauFiles, Lucid
 FAIL_USERS = "CREATE TRIGGER fail_users BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
 
 
-@pytest.fixture(scope="module")
-def _loaded_once(tmp_path_factory: pytest.TempPathFactory, bureau_files: BureauFiles) -> Path:
-    """Three initialised SQLite shards holding the bureau's records, loaded once for the module."""
-    path = write_map(tmp_path_factory.mktemp("directory-shards"), [f"sqlite:///s{i}.db" for i in range(3)])
-    ok("shards", "init", str(path))
-    ok("ingest", str(bureau_files.data), "--shards", str(path))
-    return path
-
-
 @pytest.fixture
-def three_shards(_loaded_once: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the loaded shards (same map, so the same stamps) for one test."""
-    for i in range(3):
-        with (
-            sqlite3.connect(_loaded_once.parent / f"s{i}.db") as src,
-            sqlite3.connect(tmp_path / f"s{i}.db") as dst,
-        ):
-            src.backup(dst)
-    shutil.copy(_loaded_once, tmp_path / "shards.toml")
-    return tmp_path / "shards.toml"
+def three_shards(bureau_shards: Path) -> Path:
+    """Three initialised SQLite shards holding the bureau's records, for one test (a copy of shards loaded
+    once per session)."""
+    return bureau_shards
 
 
 @pytest.fixture

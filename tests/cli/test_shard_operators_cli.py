@@ -62,13 +62,10 @@ def operator_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture
-def loaded(tmp_path: Path, lucid: Lucid, bureau_files: BureauFiles) -> Path:
-    """Three initialised SQLite shards holding the bureau's records."""
-    path = write_map(tmp_path, ["sqlite:///s0.db", "sqlite:///s1.db", "sqlite:///s2.db"])
-    assert lucid("shards", "init", str(path))[0] == 0
-    code, _, err = lucid("ingest", str(bureau_files.data), "--shards", str(path))
-    assert code == 0, err
-    return path
+def loaded(bureau_shards: Path) -> Path:
+    """Three initialised SQLite shards holding the bureau's records (a copy of shards loaded once per
+    session: ``shards init`` and ``ingest --shards`` are tested in tests/cli/test_shards_cli.py)."""
+    return bureau_shards
 
 
 def urls(path: Path) -> list[str]:

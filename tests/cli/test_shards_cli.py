@@ -180,10 +180,10 @@ def test_a_reordered_map_or_a_forged_stamp_is_refused(
 
 
 def test_a_consumer_in_the_wrong_shard_is_refused(
-    three: Path, bureau_files: BureauFiles, lucid: Lucid
+    bureau_shards: Path, bureau_files: BureauFiles, lucid: Lucid
 ) -> None:
+    three = bureau_shards  # ingested with --shards once per session (asserted there), copied
     shard_urls = urls(three)
-    assert lucid("ingest", str(bureau_files.data), "--shards", str(three))[0] == 0
     stranger = next(c for c in consumers(shard_urls[0]))
     # loaded into shard 1 behind the map's back (an unsharded ingest into a shard's database)
     from lucidscore.ingest import ingest_frame
@@ -203,11 +203,11 @@ def test_a_consumer_in_the_wrong_shard_is_refused(
 
 
 def test_publish_refuses_shards_with_different_active_models(
-    three: Path, bureau_files: BureauFiles, lucid: Lucid, tmp_path: Path
+    bureau_shards: Path, bureau_files: BureauFiles, lucid: Lucid, tmp_path: Path
 ) -> None:
     from lucidscore.artifact import load_artifact
 
-    assert lucid("ingest", str(bureau_files.data), "--shards", str(three))[0] == 0
+    three = bureau_shards  # ingested with --shards once per session (asserted there), copied
     other = load_artifact(bureau_files.model).model_copy(update={"model_id": "other-model"}).with_hash()
     other_file = tmp_path / "other.json"
     other.save(other_file)

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import and_, select
 from sqlalchemy.engine import Engine
 
@@ -80,6 +79,9 @@ def correct_record(
     reported = max(moment, current[_REPORTED_AT] + TICK)
     values = {c: current[c] for c in record.column_names} | dict(changes) | {_REPORTED_AT: reported}
     # Python objects, not a polars frame: a value that is not valid text (a lone surrogate from a JSON
-    # body) then becomes a problem in the report instead of an encoding error.
+    # body) then becomes a problem in the report instead of an encoding error. (pandas is imported here, not
+    # with the package: ``lucidscore ingest`` never needs it, and it was a fifth of the command's start-up.)
+    import pandas as pd
+
     frame = pd.DataFrame({c: [_text(values[c])] for c in record.column_names}, dtype=object)
     return ingest_frame(frame, table, engine, source=source, now=max(moment, reported), wait=wait)

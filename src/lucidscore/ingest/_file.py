@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import polars as pl
 import psycopg
 from sqlalchemy import Table, insert, update
@@ -41,6 +41,9 @@ from lucidscore.ingest._validate import PROBLEM_SCHEMA, Clock, empty_problems, v
 from lucidscore.records import LOAD_ORDER, TABLES_BY_NAME
 from lucidscore.records import Table as RecordTable
 from lucidscore.store import DEFAULT_WAIT_SECONDS, ingest_batches_table, lock_transaction, write_transaction
+
+if TYPE_CHECKING:
+    import pandas as pd  # only frames handed in as pandas (a dispute's correction); not a command's start-up
 
 SAMPLE_PROBLEMS = 10
 DEFAULT_BATCH_BYTES = 16 << 20
@@ -435,6 +438,8 @@ def open_source(
 
 def _from_pandas(frame: pd.DataFrame, source: str) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame | None]:
     """A pandas frame as polars; text holding a lone surrogate (not valid UTF-8) leaves as a problem."""
+    import pandas as pd
+
     bad = np.zeros(len(frame), dtype=bool)
     found: list[tuple[int, str, str, str]] = []
     clean = frame.copy()
