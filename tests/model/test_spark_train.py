@@ -135,20 +135,18 @@ def test_taiwan_equal_local(spark: Any) -> None:
 def test_interactions_equal_local(spark: Any) -> None:
     """The interaction search reads the same rows of each card as locally (all of them up to
     ``REFINE_ROWS``, then a seeded sample in row order): the same grids, points and cell counts, and the
-    training metrics of the scores with them. Above ``refine_rows`` rows, to take the sampled path: 14,000
-    here (a parameter of both engines; the path depends on the table's size only through it, and 14,000
-    rows still find the grid), where the default, ``REFINE_ROWS``, needed 46,000 rows."""
-    refine_rows = 14_000
-    frame = table(5, refine_rows + 6_000)
+    training metrics of the scores with them. Above ``REFINE_ROWS`` rows, to take the sampled path."""
+    from lucidscore.model._refine import REFINE_ROWS
+
+    frame = table(5, REFINE_ROWS + 6_000)
     util = np.random.default_rng(5).beta(2, 2, len(frame))
     frame.insert(2, "util", np.round(util, 3))
     late = frame["late"].clip(lower=0).to_numpy()
     extra = np.random.default_rng(6).random(len(frame)) < 0.3 * late * (util > 0.6)
     frame["bad"] = np.maximum(frame["bad"].to_numpy(), extra.astype(np.int64))
     local, remote = both(
-        spark, frame, special_values=[-9.0], segment_search=False, shape_search=False, interactions=5,
-        refine_rows=refine_rows,
-    )  # fmt: skip
+        spark, frame, special_values=[-9.0], segment_search=False, shape_search=False, interactions=5
+    )
     assert any(s.interactions for s in local.segments), local.training["notes"]
     assert comparable(remote) == comparable(local)
 
