@@ -1,4 +1,5 @@
-"""Test-wide fixtures: real PostgreSQL, Chromium and a PMML evaluator (JPMML) live in tests/fixtures."""
+"""Test-wide fixtures: real PostgreSQL, Chromium, a PMML evaluator (JPMML) and a shared local Spark session
+live in tests/fixtures."""
 
 import pytest
 
@@ -8,6 +9,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.bureau",
     "tests.fixtures.jpmml",
+    "tests.fixtures.spark",
     "tests.fixtures.taiwan",
 ]
 

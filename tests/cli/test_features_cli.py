@@ -19,7 +19,6 @@ from lucidscore.errors import InputError
 from lucidscore.features import FEATURE_CATALOGUE
 from lucidscore.policy import FEATURE_META_KEY
 from lucidscore.synth import SynthSummary, generate_population
-from tests.fixtures.spark import require_spark
 
 
 @pytest.fixture(scope="module")
@@ -163,25 +162,14 @@ def test_spark_with_chosen_consumers_is_refused(data: SynthSummary, tmp_path: Pa
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.usefixtures("spark")
 def test_spark_engine_writes_the_local_file(data: SynthSummary, tmp_path: Path) -> None:
-    require_spark()
+    """The command's ``local_session`` finds the shared test session (``getOrCreate``) and uses it."""
     base = ["features", "--data", str(data.out_dir), "--as-of", "2025-06-30"]
     base_db = ["features", "--db", "sqlite://", "--as-of", "2025-06-30", "--engine", "spark"]
     local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.parquet")])
-    try:
-        spark = CliRunner().invoke(
-            app, [*base, "--out", str(tmp_path / "spark.parquet"), "--engine", "spark"]
-        )
-        sqlite = CliRunner().invoke(
-            app,
-            [*base_db, "--out", str(tmp_path / "s.parquet")],
-        )
-    finally:
-        from pyspark.sql import SparkSession
-
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            active.stop()
+    spark = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "spark.parquet"), "--engine", "spark"])
+    sqlite = CliRunner().invoke(app, [*base_db, "--out", str(tmp_path / "s.parquet")])
     assert local.exit_code == 0 and spark.exit_code == 0, spark.output
     # The library names its parameter (source); the CLI says the flag it came from.
     assert isinstance(sqlite.exception, InputError)

@@ -65,13 +65,23 @@ def _check(report: dict[str, Any], budget: float) -> None:
         assert alt["id"] in report["frontier"]
 
 
-def test_lda_on_the_simulated_table(files: dict[str, Any], tmp_path: Path) -> None:
-    report = tmp_path / "lda.html"
+SEARCH = ["--target", "default", "--audit-columns", "SEX,AGE", "--max-auc-loss", "0.02", *QUICK]
+
+
+@pytest.fixture(scope="module")
+def simulated(files: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One search on the simulated table (the audit columns in the data), read by the two tests below."""
+    d = tmp_path_factory.mktemp("lda-run")
     code, out, exc = _run(
-        ["lda", str(files["model"]), str(files["data"]), "--target", "default", "--audit-columns", "SEX,AGE",
-         "--exclude", "id", "--cutoff", str(files["cutoff"]), "--max-auc-loss", "0.02",
-         "--report", str(report), *QUICK]
+        ["lda", str(files["model"]), str(files["data"]), *SEARCH, "--exclude", "id",
+         "--cutoff", str(files["cutoff"]), "--report", str(d / "lda.html")]
     )  # fmt: skip
+    return {"dir": d, "code": code, "out": out, "exc": exc}
+
+
+def test_lda_on_the_simulated_table(files: dict[str, Any], simulated: dict[str, Any]) -> None:
+    tmp_path, report = simulated["dir"], simulated["dir"] / "lda.html"
+    code, out, exc = simulated["code"], simulated["out"], simulated["exc"]
     assert code == 0, (out, exc)
     data = json.loads((tmp_path / "lda.json").read_text("utf-8"))
     assert data["kind"] == "lucidscore.lda"
@@ -92,19 +102,19 @@ def test_lda_on_the_simulated_table(files: dict[str, Any], tmp_path: Path) -> No
     assert data["choice"]["statement"] in " ".join(out.split())
 
 
-def test_a_separate_audit_file_gives_the_same_search(files: dict[str, Any], tmp_path: Path) -> None:
-    common = ["--target", "default", "--audit-columns", "SEX,AGE", "--cutoff", str(files["cutoff"]), *QUICK]
+def test_a_separate_audit_file_gives_the_same_search(
+    files: dict[str, Any], simulated: dict[str, Any], tmp_path: Path
+) -> None:
+    """The inputs alone (Parquet) and the audit columns in another file, shuffled, joined by id: the same
+    candidates and figures as the search with the audit columns in the data (``simulated``)."""
+    assert simulated["code"] == 0, (simulated["out"], simulated["exc"])
     code, out, exc = _run(
-        ["lda", str(files["model"]), str(files["data"]), *common, "--exclude", "id",
-         "--report", str(tmp_path / "a.html")]
+        ["lda", str(files["model"]), str(files["inputs"]), *SEARCH, "--cutoff", str(files["cutoff"]),
+         "--audit", str(files["audit"]), "--audit-key", "id", "--report", str(tmp_path / "b.html"),
+         "--out", str(tmp_path / "b-model.json")]
     )  # fmt: skip
     assert code == 0, (out, exc)
-    code, out, exc = _run(
-        ["lda", str(files["model"]), str(files["inputs"]), *common, "--audit", str(files["audit"]),
-         "--audit-key", "id", "--report", str(tmp_path / "b.html"), "--out", str(tmp_path / "b-model.json")]
-    )  # fmt: skip
-    assert code == 0, (out, exc)
-    a = json.loads((tmp_path / "a.json").read_text("utf-8"))
+    a = json.loads((simulated["dir"] / "lda.json").read_text("utf-8"))
     b = json.loads((tmp_path / "b.json").read_text("utf-8"))
     assert b["data"]["audit_join"] == f"joined to {files['audit']} on id"
     keys = ("id", "auc", "worst_air", "approval_rate", "fairness")

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from lucidscore.cli.main import app
 from lucidscore.errors import InputError
-from tests.fixtures.spark import require_spark
 
 
 def _table(path: Path, n: int = 4000) -> Path:
@@ -42,19 +41,13 @@ def _model(path: Path) -> dict[str, Any]:
 @pytest.mark.spark
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.usefixtures("spark")
 def test_spark_engine_writes_the_local_model(tmp_path: Path) -> None:
-    require_spark()
+    """The command's ``local_session`` finds the shared test session (``getOrCreate``) and uses it."""
     data = _table(tmp_path / "train [2026-06].parquet")  # a name Hadoop would read as a pattern
     base = ["train", str(data), "--target", "bad", "--min-segment-rows", "500"]
     local = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "local.json")])
-    try:
-        spark = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "spark.json"), "--engine", "spark"])
-    finally:
-        from pyspark.sql import SparkSession
-
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            active.stop()
+    spark = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "spark.json"), "--engine", "spark"])
     assert local.exit_code == 0, local.output
     assert spark.exit_code == 0, spark.output
     assert _model(tmp_path / "spark.json") == _model(tmp_path / "local.json")

@@ -277,17 +277,21 @@ def test_the_report_page_shows_the_json_figures(sim: dict[str, Any]) -> None:
 
 
 def test_jobs_in_worker_processes_give_the_same_search(sim: dict[str, Any]) -> None:
+    """Five candidates fitted in two worker processes: the same candidates and figures as the first five
+    of ``sim``'s search (one process, the same settings but for ``max_candidates``: stage 1 plans the same
+    candidates in the same order, and the cap stops the search after the first five)."""
     kw: dict[str, Any] = {
         "cutoff": sim["cutoff"],
         "max_auc_loss": BUDGET,
         "folds": 3,
-        "n_resamples": 20,
+        "n_resamples": 50,
         "max_candidates": 5,
     }
-    one = lda_search(sim["base"], sim["frame"], sim["y"], "default", sim["groups"], jobs=1, **kw)
+    one = sim["outcome"].results[:5]
+    assert [r.candidate.stage for r in one] == [0, 1, 1, 1, 1]  # all planned in stage 1
     two = lda_search(sim["base"], sim["frame"], sim["y"], "default", sim["groups"], jobs=2, **kw)
-    assert [r.candidate.id for r in one.results] == [r.candidate.id for r in two.results]
-    for a, b in zip(one.results, two.results, strict=True):
+    assert [r.candidate.id for r in one] == [r.candidate.id for r in two.results]
+    for a, b in zip(one, two.results, strict=True):
         assert a.figures == b.figures
 
 

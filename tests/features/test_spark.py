@@ -1,10 +1,9 @@
 """The Spark engine gives the local engine's features bit for bit: every column of every row, on a
-synthetic population and on the edge cases (one local[2] session per module)."""
+synthetic population and on the edge cases (in the shared test session, tests/fixtures/spark.py)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,9 @@ from lucidscore.features import compute_features, features_to_parquet
 from lucidscore.ingest import ingest_directory
 from lucidscore.synth import SynthSummary
 from tests.features.conftest import AS_OF, TODAY, later_rows, merged, tiny_rows, write_tables
-from tests.fixtures.spark import SPARK_MARKS, spark_session
+from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from lucidscore.features.spark import local_session
-
-    yield from spark_session(
-        lambda: local_session("local[2]", memory="2g", app_name="lucidscore-features-tests")
-    )
 
 
 def _spark_features(

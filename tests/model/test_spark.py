@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,16 +12,9 @@ from lucidscore.model import BinningOptions, bin_numeric
 from lucidscore.model._binning import SAMPLE_ROWS, prebin_edges
 from lucidscore.model._dp import prebin_counts
 from lucidscore.model.spark import bin_numeric_spark, prebin_statistics
-from tests.fixtures.spark import SPARK_MARKS, spark_session
+from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session
-
-    yield from spark_session(lambda: local_session("lucidscore-model-tests"))
 
 
 def column(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,11 @@ import pytest
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.model import train_scorecard
 from lucidscore.model._spark_train import train_spark
-from tests.fixtures.spark import SPARK_MARKS, spark_session
+from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
 
 TAIWAN = Path(__file__).resolve().parents[3] / "shared" / "data" / "taiwan_default.csv"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session
-
-    yield from spark_session(lambda: local_session("lucidscore-train-tests"))
 
 
 def comparable(art: ScorecardArtifact) -> dict[str, Any]:
@@ -94,17 +86,27 @@ def test_searches_and_segments_equal_local(spark: Any) -> None:
     assert comparable(remote) == comparable(local)
 
 
-def test_strided_samples_equal_local(spark: Any) -> None:
+def test_strided_samples_equal_local(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Above their sample sizes the local engine takes numeric edges and WOE correlations from every k-th
-    row: Spark takes the same rows (a near-copy of a column makes the correlation filter act)."""
-    from lucidscore.model._binning import SAMPLE_ROWS
-    from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
+    row: Spark takes the same rows (a near-copy of a column makes the correlation filter act).
 
-    frame = table(11, max(SAMPLE_ROWS, CORRELATION_ROWS) + 7_000)
+    Which rows are taken depends on the table's size only through the ratio to the sample sizes, so both
+    are made small here (edges from at most 4,000 rows, correlations from 6,000: steps 4 and 3 on 13,000
+    rows, where the real sizes, 50,000 and 100,000, needed 107,000 rows for steps 3 and 2). The card
+    stays unbagged, as a card above ``_bag.MEDIUM_ROWS`` rows is."""
+    from lucidscore.model import _bag, _binning, _selection, _spark_train
+
+    monkeypatch.setattr(_binning, "SAMPLE_ROWS", 4_000)
+    monkeypatch.setattr(_selection, "SAMPLE_ROWS", 6_000)
+    monkeypatch.setattr(_spark_train, "SAMPLE_ROWS", 4_000)
+    monkeypatch.setattr(_spark_train, "CORRELATION_ROWS", 6_000)
+    frame = table(11, 6_000 + 7_000)
+    monkeypatch.setattr(_bag, "MEDIUM_ROWS", len(frame))
     noise = np.random.default_rng(0).normal(0.0, 30.0, len(frame))
     frame.insert(1, "income2", np.round(frame["income"] + noise, 0))
     local, remote = both(spark, frame, special_values=[-9.0], segment_search=False, shape_search=False)
     assert any("|correlation|" in note for note in local.training["notes"])
+    assert not any("bootstrap cards" in note for note in local.training["notes"])  # unbagged, as said
     assert comparable(remote) == comparable(local)
 
 

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from lucidscore.model import Scorecard, load_kernels
 
@@ -56,9 +58,15 @@ PROBE = textwrap.dedent(
 )
 
 
-def test_load_kernels_loads_every_kernel_version_a_fit_calls() -> None:
+@pytest.fixture(scope="module")
+def probed() -> dict[str, Any]:
+    """What PROBE printed: one fresh process, read by the two tests below (each only reads it)."""
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
-    seen = json.loads(out.splitlines()[-1])
+    return dict(json.loads(out.splitlines()[-1]))
+
+
+def test_load_kernels_loads_every_kernel_version_a_fit_calls(probed: dict[str, Any]) -> None:
+    seen = probed
     called = {name: got for name, got in seen["fitted"].items() if got}
     assert {
         "lucidscore.model._dp.prebin_counts",
@@ -70,9 +78,10 @@ def test_load_kernels_loads_every_kernel_version_a_fit_calls() -> None:
         assert not new, f"{name}: a fit called {new}, which load_kernels does not load; add it there"
 
 
-def test_load_kernels_spares_numba_the_scipy_linalg_import_with_the_same_answer() -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
-    seen = json.loads(out.splitlines()[-1])
+def test_load_kernels_spares_numba_the_scipy_linalg_import_with_the_same_answer(
+    probed: dict[str, Any],
+) -> None:
+    seen = probed
     assert not seen["linalg_loaded"]
     assert seen["have_blas"] is seen["blas"] is True
 

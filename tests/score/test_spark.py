@@ -1,9 +1,9 @@
-"""The Spark engine gives the local engine's scores, row for row (one local[2] session per module), and the
-reference rule's scores and reasons for a model with interaction grids (issue 14)."""
+"""The Spark engine gives the local engine's scores, row for row (in the shared test session,
+tests/fixtures/spark.py), and the reference rule's scores and reasons for a model with interaction grids
+(issue 14)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +14,12 @@ import pytest
 from lucidscore.artifact import reference_reasons, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
-from tests.fixtures.spark import SPARK_MARKS, spark_session
+from tests.fixtures.spark import SPARK_MARKS
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants, plain
 from tests.score.test_sql import reasons_of, two_cards_with_grids
 
 pytestmark = SPARK_MARKS
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session
-
-    yield from spark_session(lambda: local_session("lucidscore-tests"))
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +165,7 @@ def test_cli_engine_spark(spark: Any, files: dict[str, Path], tmp_path: Path) ->
         "--out",
         str(out),
     ]
-    result = CliRunner().invoke(app, args)  # reuses the module's session (getOrCreate)
+    result = CliRunner().invoke(app, args)  # reuses the shared session (getOrCreate)
     assert result.exit_code == 0, result.output
     assert "700 rows scored (spark)" in result.output
     assert "ignored: colour" in result.output
