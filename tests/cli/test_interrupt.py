@@ -303,3 +303,76 @@ def test_a_sharded_import_interrupted_between_commits_keeps_only_the_secrets_of_
     code, _, err = lucid("admin", "import", str(accounts), "--shards", MAP, "--secrets-out", str(second))
     assert code == 0, err
     assert [line.split(",")[0] for line in second.read_text().splitlines()] == ["username", "dos"]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux: /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended, unreaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux) for the workers")
+def test_workers_of_a_killed_command_end_and_leave_whole_chunks(prepared: Prepared, tmp_path: Path) -> None:
+    """SIGKILL (no handler runs) to ``publish --shards --jobs 2`` while shard 1 has written its first
+    chunk: every process it started ends by itself, the shard each worker was on stops at its next step,
+    and every shard holds whole chunks (or all its consumers), nothing half-written. Before, the workers
+    published the shards they had been handed, then sat idle on the pool's queue until killed."""
+    folder = _copy(prepared.folder, tmp_path)
+    args = ["publish", "--shards", MAP, "--as-of", END.isoformat(), "--chunk-consumers", str(CHUNK)]
+    proc = subprocess.Popen(
+        [str(LUCIDSCORE), *args, "--jobs", "2"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {PAUSE_VARIABLE: "shard 1", "COLUMNS": "250"},
+    )
+    assert proc.stderr is not None
+    paused = threading.Event()
+
+    def read() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            if line.startswith(f"{PAUSE_VARIABLE}: paused at shard 1"):
+                paused.set()
+        paused.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    workers: list[int] = []
+    try:
+        assert paused.wait(timeout=300), "never paused"  # a wait for the marker, not a speed goal
+        workers = _children(proc.pid)
+        assert workers, "no worker processes"
+        proc.kill()
+        proc.wait(timeout=60)
+        deadline = threading.Event()
+        for _ in range(600):  # a bound for a stuck worker, not a speed goal: each checks twice a second
+            if not any(_running(w) for w in workers):
+                break
+            deadline.wait(0.2)
+        left = [w for w in workers if _running(w)]
+        assert not left, f"workers still running after their command was killed: {left}"
+    finally:
+        for w in workers:
+            if _running(w):
+                os.kill(w, signal.SIGKILL)
+    urls = _urls(folder)
+    for shard in range(3):
+        mine = sum(shard_of(c, 3) == shard for c in prepared.expected)
+        rows = _rows(urls[shard])
+        assert rows % CHUNK == 0 or rows == mine, (shard, rows, mine)
+    assert _rows(urls[1]) >= CHUNK  # shard 1's first chunk, committed before the kill, is kept

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import queue as queues
 import signal
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -172,6 +174,17 @@ def _start_worker(events: Any, abort: Any) -> None:
     _QUEUE, _ABORT, _PARENT = events, abort, os.getppid()
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    threading.Thread(target=_end_when_orphaned, name="lucidscore-parent-watch", daemon=True).start()
+
+
+def _end_when_orphaned(every: float = 0.5) -> None:
+    """A worker whose command was killed (SIGKILL) ends once idle: the shard it was on stops at its next
+    step (``_stop_if_asked``) and rolls back what it had not committed; no other shard can reach it, and
+    nothing would wait for it (before, it sat idle on the pool's queue until someone killed it)."""
+    while True:
+        time.sleep(every)
+        if _orphaned() and not _BUSY:
+            os._exit(128 + signal.SIGKILL)
 
 
 def _orphaned() -> bool:
