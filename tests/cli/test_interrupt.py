@@ -15,6 +15,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -83,12 +84,17 @@ def _scores(folder: Path) -> dict[str, tuple[int, str]]:
     return {c: v for url in _urls(folder) for c, v in current(url, END).items()}
 
 
-def _rows(url: str) -> int:
+def _scalar(url: str, sql: str) -> Any:
+    """The one value ``sql`` reads from the database at ``url``."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM score_history")).scalar_one()
+        value = conn.execute(text(sql)).scalar_one()
     engine.dispose()
-    return int(n)
+    return value
+
+
+def _rows(url: str) -> int:
+    return int(_scalar(url, "SELECT count(*) FROM score_history"))
 
 
 def _interrupt_at(
@@ -145,11 +151,7 @@ def _again(folder: Path, args: list[str], monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def _first_consumer(url: str) -> str:
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        found = conn.execute(text("SELECT min(consumer_id) FROM consumers_current")).scalar_one()
-    engine.dispose()
-    return str(found)
+    return str(_scalar(url, "SELECT min(consumer_id) FROM consumers_current"))
 
 
 def _said(err: str) -> str:
