@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -193,13 +194,14 @@ def _apply(frame: pd.DataFrame, i: int, changes: dict[str, float]) -> pd.DataFra
 
 
 def _moves(
-    art: ScorecardArtifact, frame: pd.DataFrame, i: int, seg: int
+    art: ScorecardArtifact, frame: pd.DataFrame, i: int, seg: int, base: int
 ) -> dict[str, list[tuple[int, int, float]]]:
     """Brute force: per characteristic, the (steps, gain, value) of every value in its declared direction
-    that lands in another interval bin and keeps the segment (best gain per bin)."""
+    that lands in another interval bin and keeps the segment (best gain per bin). ``base``: row ``i``'s
+    raw points."""
     row = frame.iloc[[i]]
-    base = int(raw_points(art.segments, row)[0])
-    out: dict[str, list[tuple[int, int, float]]] = {}
+    tried: list[tuple[Characteristic, Any, list[Any], list[float]]] = []
+    variants: list[pd.DataFrame] = []
     for char in art.segments[seg].characteristics:
         x = row[char.name].iloc[0]
         if char.advice_direction == "none" or char.dtype != "numeric" or x is None or pd.isna(x):
@@ -211,23 +213,41 @@ def _moves(
         now = char.bins[int(bins_of(art, row, seg, char.name)[0])]
         if now.kind != "interval":
             continue
+        values = [
+            v
+            for v in candidate_values(art, char.name)
+            if isinstance(v, float) and not math.isnan(v) and v not in char.special_values
+            and (char.advice_direction == "lower") == (v < x)
+        ]  # fmt: skip
+        if not values:
+            continue
+        # Row i once per value, the value set; every copy is read by the reference rules as a row alone.
+        changed = row.iloc[np.zeros(len(values), dtype=np.int64)].reset_index(drop=True)
+        changed[char.name] = values
+        tried.append((char, now, order, values))
+        variants.append(changed)
+    if not variants:
+        return {}
+    every = pd.concat(variants, ignore_index=True)
+    segs = segment_of_rows(art.segments, every)
+    gains = raw_points(art.segments, every) - base
+    out: dict[str, list[tuple[int, int, float]]] = {}
+    at = 0
+    for (char, now, order, values), changed in zip(tried, variants, strict=True):
+        bins = bins_of(art, changed, seg, char.name)
         best: dict[int, tuple[int, int, float]] = {}
-        for v in candidate_values(art, char.name):
-            if not isinstance(v, float) or math.isnan(v) or v in char.special_values:
+        for k, v in enumerate(values):
+            if int(segs[at + k]) != seg:
                 continue
-            if (char.advice_direction == "lower") != (v < x):
-                continue
-            changed = _apply(frame, i, {char.name: v})
-            if int(segment_of_rows(art.segments, changed)[0]) != seg:
-                continue
-            target = char.bins[int(bins_of(art, changed, seg, char.name)[0])]
-            gain = int(raw_points(art.segments, changed)[0]) - base
+            target = char.bins[int(bins[k])]
+            gain = int(gains[at + k])
             if target.kind != "interval" or target is now or gain <= 0:
                 continue
             steps = abs(order.index(target) - order.index(now))
             key = order.index(target)
             if key not in best or gain > best[key][1]:
                 best[key] = (steps, gain, v)
+        at += len(values)
         if best:
             out[char.name] = list(best.values())
     return out
@@ -251,7 +271,7 @@ def test_recourse_is_safe_faithful_and_minimal(art: ScorecardArtifact, seed: int
             assert now is not None and not pd.isna(now) and now not in char.special_values
             assert change.to_value is not None and change.to_value not in char.special_values
             assert (change.to_value < now) if change.direction == "lower" else (change.to_value > now)
-        moves = _moves(art, frame, i, seg)
+        moves = _moves(art, frame, i, seg, int(raws[i]))
         needed = None if rec.target_score is None else rec.target_score - int(raws[i])
         best = None  # brute force: (changes, steps, -gain) of the cheapest plan reaching the target
         if needed is not None:
