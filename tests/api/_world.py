@@ -26,8 +26,9 @@ from lucidscore.artifact import (
 )
 from lucidscore.ingest import ingest_frame
 from lucidscore.service import create_api_key, create_user
-from lucidscore.store import make_engine, migrate
+from lucidscore.store import make_engine
 from lucidscore.store.service import ModelRecord, ScoreRecord
+from tests.fixtures.databases import migrated
 
 ADVERSE_ACTION = "Late payment on credit accounts in the last 12 months"
 PASSWORDS = {"alice": "alice-pass-1234", "bob": "bob-pass-5678", "ann": "analyst-pass-9012"}
@@ -224,8 +225,7 @@ def build_world(db_url: str, *, as_served: bool = False, **settings: Any) -> Wor
     """A migrated database holding the world's records, accounts and models, and the app on it. The app
     shares the engine that built the world, unless ``as_served``: then it opens the database itself, as
     ``lucidscore serve`` does (pool size, pool timeout and SQLite's busy timeout from the settings)."""
-    engine = make_engine(db_url)
-    migrate(engine)
+    engine = make_engine(migrated(db_url))  # a copy of a migrated database, when db_url is a new one
     _raw_records(engine)
     artifact = tiny_artifact()
     keys: dict[str, str] = {}

@@ -37,6 +37,7 @@ from lucidscore.service._secrets import hash_password
 from lucidscore.store import make_engine, read_shard_map, shard_of
 from lucidscore.store.service import User
 from tests.fixtures.bureau import END, BureauFiles, ok
+from tests.fixtures.databases import migrated
 
 MOMENTS = {
     "at",
@@ -155,9 +156,11 @@ def pair(bureau_files: BureauFiles, tmp_path_factory: pytest.TempPathFactory) ->
     data = _every_fourth_consumer(bureau_files.data, root / "data")
     map_path = root / "shards.toml"
     map_path.write_text("".join(f'[[shard]]\nurl = "sqlite:///s{i}.db"\n\n' for i in range(3)), "utf-8")
+    for i in range(3):  # copies of the migrated database: init only stamps them (tests/cli tests init)
+        migrated(f"sqlite:///{root / f's{i}.db'}")
     ok("shards", "init", str(map_path))
     ok("ingest", str(data), "--shards", str(map_path))
-    whole_url = f"sqlite:///{root / 'whole.db'}"
+    whole_url = migrated(f"sqlite:///{root / 'whole.db'}")
     ok("ingest", str(data), "--db", whole_url)
     for where in (("--shards", str(map_path)), ("--db", whole_url)):
         ok("model", "register", str(bureau_files.model), *where)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from lucidscore.cli.main import main
 from lucidscore.store import make_engine, migrate
+from tests.fixtures.databases import migrated
 from tests.store._chain_world import behind_the_services_back, populate, rehash
 
 HEAD = r"(access_log|dispute_events|score_history) +ok +6 links  head \1:6:[0-9a-f]{64}"
@@ -36,8 +37,7 @@ def run(
 
 @pytest.fixture
 def chains(db_url: str) -> Engine:
-    engine = make_engine(db_url)
-    migrate(engine)
+    engine = make_engine(migrated(db_url))  # a copy of the migrated database
     populate(engine)
     return engine
 

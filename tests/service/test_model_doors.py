@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from lucidscore import service
 from lucidscore.artifact import ScorecardArtifact, load_artifact, parse_artifact
 from lucidscore.errors import PolicyViolation
-from lucidscore.store import make_engine, migrate
+from lucidscore.store import make_engine
 from lucidscore.store.service import ModelRecord
 from tests.api._world import tiny_artifact
+from tests.fixtures.databases import migrated
 
 
 def undeclared(model_id: str = "sc-undeclared") -> ScorecardArtifact:
@@ -73,8 +74,7 @@ def _store(session: Session, art: ScorecardArtifact, active: bool = False) -> Mo
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'models.db'}")
-    migrate(engine)
+    engine = make_engine(migrated(f"sqlite:///{tmp_path / 'models.db'}"))  # a copy of the migrated database
     with Session(engine) as s:
         _store(s, tiny_artifact("sc-good"), active=True)
         yield s

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import text
 
 from lucidscore.service._records import RECORD_KEYS, key_condition
-from lucidscore.store import make_engine, migrate
+from lucidscore.store import make_engine
+from tests.fixtures.databases import migrated
 
 
 @pytest.mark.parametrize("table", sorted(RECORD_KEYS))
 def test_the_key_lookup_searches_the_key_index(tmp_path: Path, table: str) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'l.db'}")
-    migrate(engine)
+    engine = make_engine(migrated(f"sqlite:///{tmp_path / 'l.db'}"))  # a copy of the migrated database
     columns = RECORD_KEYS[table]
     params = {f"k{i}": "x" for i in range(len(columns))}
     with engine.connect() as conn:

@@ -41,6 +41,7 @@ from lucidscore.service import (
 from lucidscore.store import current_revision, head_revision, make_engine, migrate
 from lucidscore.store._migrate import _config
 from lucidscore.store.service import AccountDirectory, User
+from tests.fixtures.databases import migrated
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -154,21 +155,24 @@ def test_0014_confirms_only_the_listings_whose_account_this_database_holds(
 
 
 def _shard_urls(db_url: str, tmp_path: Path, request: pytest.FixtureRequest, n: int) -> list[str]:
+    """``db_url`` (at the newest revision) and n - 1 more copies of the migrated database of its kind."""
     if db_url.startswith("sqlite"):
-        return [f"sqlite:///{tmp_path / f's{i}.db'}" for i in range(n)]
+        return [db_url] + [migrated(f"sqlite:///{tmp_path / f's{i}.db'}") for i in range(1, n)]
     server = request.getfixturevalue("postgres_server")
-    return [db_url] + [str(server.create_database()) for _ in range(n - 1)]
+    head = request.getfixturevalue("_migrated_postgres")
+    return [db_url] + [str(server.create_database(template=head)) for _ in range(n - 1)]
 
 
 @pytest.fixture
-def three(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[list[Engine]]:
-    """Three migrated databases of the same kind, as shards 0, 1 and 2."""
-    engines = [make_engine(u) for u in _shard_urls(db_url, tmp_path, request, 3)]
-    for e in engines:
-        migrate(e)
+def three(
+    db_url: str, engine: Engine, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[list[Engine]]:
+    """Three migrated databases of the same kind, as shards 0 (``engine``'s), 1 and 2: copies of one
+    migrated database, as ``engine`` is."""
+    engines = [engine] + [make_engine(migrated(u)) for u in _shard_urls(db_url, tmp_path, request, 3)[1:]]
     yield engines
-    for e in engines:
-        e.dispose()
+    for e in engines[1:]:
+        e.dispose()  # engine's own fixture disposes of it
 
 
 def test_gather_moves_another_shards_listings_into_shard_0_once(three: list[Engine]) -> None:
@@ -222,9 +226,7 @@ def test_a_gather_cut_short_after_shard_0_committed_finishes_on_the_next(three: 
 def four(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Engine]]:
     """Four migrated SQLite shards, emptied of accounts by each example."""
     root = tmp_path_factory.mktemp("directory")
-    engines = [make_engine(f"sqlite:///{root / f's{i}.db'}") for i in range(4)]
-    for e in engines:
-        migrate(e)
+    engines = [make_engine(migrated(f"sqlite:///{root / f's{i}.db'}")) for i in range(4)]
     yield engines
     for e in engines:
         e.dispose()

@@ -34,6 +34,7 @@ from lucidscore.store import (
 from lucidscore.store._chain_writer import _lock_head, link_rows
 from lucidscore.store._migrate import _config
 from lucidscore.store.service import ScoreRecord
+from tests.fixtures.databases import migrated
 from tests.store._chain_world import score_row
 
 TABLE = ScoreRecord.__table__
@@ -73,9 +74,10 @@ def _rows(start: int, n: int, **extra: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def pg_engine(postgres_server: Any) -> Iterator[Engine]:
-    engine = make_engine(postgres_server.create_database())
-    migrate(engine)
+def pg_engine(postgres_server: Any, _migrated_postgres: str) -> Iterator[Engine]:
+    """A PostgreSQL database at the newest revision (a copy of the migrated one)."""
+    engine = make_engine(postgres_server.create_database(template=_migrated_postgres))
+    migrate(engine)  # reads the copy's revision and returns
     yield engine
     engine.dispose()
 
@@ -321,8 +323,7 @@ _score_rows = st.fixed_dictionaries(
 
 @pytest.fixture(scope="module")
 def pg_module_engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    migrate(engine)
+    engine = make_engine(migrated(postgres_url))  # a copy of the migrated database
     yield engine
     engine.dispose()
 

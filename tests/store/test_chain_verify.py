@@ -17,13 +17,13 @@ from lucidscore.store import (
     ChainAnchor,
     ChainStatus,
     make_engine,
-    migrate,
     parse_anchor,
     read_anchor_file,
     verify_audit_chains,
     write_anchor_file,
 )
 from lucidscore.store.service import AccessLog
+from tests.fixtures.databases import migrated
 from tests.store._chain_world import LINKS, behind_the_services_back, log_row, populate, rehash
 
 FORGED = {
@@ -164,8 +164,7 @@ def test_the_service_goes_on_after_rows_are_cut_and_the_gap_stays_visible(chains
 
 def test_a_value_no_column_can_hold_is_named(tmp_path: Path) -> None:
     """SQLite stores any value in any column (PostgreSQL's types refuse such a value outright)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
-    migrate(engine)
+    engine = make_engine(migrated(f"sqlite:///{tmp_path / 'a.db'}"))
     populate(engine)
     with behind_the_services_back(engine) as conn:
         conn.execute(text("UPDATE access_log SET at = 'yesterday' WHERE chain_seq = 2"))
