@@ -329,9 +329,8 @@ def prebin_edges_from_counts(
     if counts.sum() == 0:
         return np.empty(0)
     # A rounded edge may move past values close to it, but never past a point mass or the smallest value.
-    below, edges, floor = _dp.prebin_cut_points(
-        np.asarray(values, dtype=np.float64), np.asarray(counts, dtype=np.int64), _fractions(n_prebins), n_prebins
-    )
+    values, counts = np.asarray(values, dtype=np.float64), np.asarray(counts, dtype=np.int64)
+    below, edges, floor = _dp.prebin_cut_points(values, counts, _fractions(n_prebins), n_prebins)
     return round_edges(below, edges, floor)
 
 
@@ -506,7 +505,8 @@ def bin_numeric_from_cells(
         )
     col = _finish(name, "numeric", bins, totals, trend, [float(declared[t]) for t in present], opts.woe_prior)
     col.trend = shape_of([b.woe for b in col.bins if b.kind == "interval"])
-    col.fine_bin, col.fine_edges, col.fine_specials = lut, np.asarray(edges, dtype=np.float64), declared.copy()
+    col.fine_bin, col.fine_edges = lut, np.asarray(edges, dtype=np.float64)
+    col.fine_specials = declared.copy()
     col.fine_counts, col.fine_bads = counts.round().astype(np.int64), bad.round().astype(np.int64)
     return col, lut
 
