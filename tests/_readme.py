@@ -34,7 +34,7 @@ README = (ROOT / "README.md").read_text("utf-8")
 SCALED: dict[str, str] = {
     "--consumers 100000": "--consumers 3000",
     "--max-auc-loss 0.002 --report lda.html": (
-        "--max-auc-loss 0.002 --report lda.html --folds 2 --resamples 20"
+        "--max-auc-loss 0.002 --report lda.html --folds 2 --resamples 20 --max-candidates 4"
     ),
 }
 # The risk modellers' section reads only ../shared/data and the files it writes itself, and nothing after

@@ -22,7 +22,7 @@ from tests.evaluate.factory import make_frame
 from tests.fixtures.taiwan import TaiwanSample
 
 runner = CliRunner()
-QUICK = ["--folds", "3", "--resamples", "30", "--jobs", "1", "--max-candidates", "20"]
+QUICK = ["--folds", "2", "--resamples", "30", "--jobs", "1", "--max-candidates", "20"]
 
 
 def _run(args: list[str]) -> tuple[int, str, BaseException | None]:
@@ -66,6 +66,10 @@ def _check(report: dict[str, Any], budget: float) -> None:
 
 
 SEARCH = ["--target", "default", "--audit-columns", "SEX,AGE", "--max-auc-loss", "0.02", *QUICK]
+# The search with the audit columns joined from another file stops after stage 1's first FIRST candidates
+# (stage 1 plans the same candidates in the same order when the groups are the same), which hold the
+# alternative the whole search chooses (a single move of stage 1).
+FIRST = 12
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +110,12 @@ def test_a_separate_audit_file_gives_the_same_search(
     files: dict[str, Any], simulated: dict[str, Any], tmp_path: Path
 ) -> None:
     """The inputs alone (Parquet) and the audit columns in another file, shuffled, joined by id: the same
-    candidates and figures as the search with the audit columns in the data (``simulated``)."""
+    candidates and figures as the search with the audit columns in the data (``simulated``), for the
+    first ``FIRST`` candidates (where the search stops here)."""
     assert simulated["code"] == 0, (simulated["out"], simulated["exc"])
+    search = [*SEARCH[: SEARCH.index("--max-candidates")], "--max-candidates", str(FIRST)]
     code, out, exc = _run(
-        ["lda", str(files["model"]), str(files["inputs"]), *SEARCH, "--cutoff", str(files["cutoff"]),
+        ["lda", str(files["model"]), str(files["inputs"]), *search, "--cutoff", str(files["cutoff"]),
          "--audit", str(files["audit"]), "--audit-key", "id", "--report", str(tmp_path / "b.html"),
          "--out", str(tmp_path / "b-model.json")]
     )  # fmt: skip
@@ -117,17 +123,19 @@ def test_a_separate_audit_file_gives_the_same_search(
     a = json.loads((simulated["dir"] / "lda.json").read_text("utf-8"))
     b = json.loads((tmp_path / "b.json").read_text("utf-8"))
     assert b["data"]["audit_join"] == f"joined to {files['audit']} on id"
-    keys = ("id", "auc", "worst_air", "approval_rate", "fairness")
-    assert [{k: c[k] for k in keys} for c in a["candidates"]] == [
+    keys = ("id", "stage", "changes", "auc", "worst_air", "approval_rate", "fairness")
+    assert len(b["candidates"]) == FIRST and [c["stage"] for c in a["candidates"][:FIRST]] == [0] + [1] * 11
+    assert [{k: c[k] for k in keys} for c in a["candidates"][:FIRST]] == [
         {k: c[k] for k in keys} for c in b["candidates"]
     ]
+    assert b["choice"]["found"] and b["choice"]["candidate"] == a["choice"]["candidate"]
     assert (tmp_path / "b-model.json").is_file()
 
 
 def test_no_alternative_is_a_plain_statement_and_no_model_file(files: dict[str, Any], tmp_path: Path) -> None:
     code, out, exc = _run(
         ["lda", str(files["model"]), str(files["data"]), "--audit-columns", "SEX,AGE", "--exclude", "id",
-         "--cutoff", str(files["cutoff"]), "--max-auc-loss", "0", "--max-candidates", "1", "--folds", "3",
+         "--cutoff", str(files["cutoff"]), "--max-auc-loss", "0", "--max-candidates", "1", "--folds", "2",
          "--resamples", "20", "--jobs", "1", "--report", str(tmp_path / "none.html")]
     )  # fmt: skip
     assert code == 0, (out, exc)
@@ -186,8 +194,8 @@ def test_lda_on_taiwan(tmp_path: Path, taiwan_sample: TaiwanSample) -> None:
     sample.to_parquet(data, index=False)
     code, out, exc = _run(
         ["lda", str(model), str(data), "--target", "default", "--audit-columns", "SEX,MARRIAGE,AGE",
-         "--cutoff", "600", "--max-auc-loss", "0.002", "--report", str(tmp_path / "lda.html"), "--folds", "3",
-         "--resamples", "50", "--jobs", "1", "--max-candidates", "15"]
+         "--cutoff", "600", "--max-auc-loss", "0.002", "--report", str(tmp_path / "lda.html"), "--folds", "2",
+         "--resamples", "20", "--jobs", "1", "--max-candidates", "6"]
     )  # fmt: skip
     assert code == 0, (out, exc)
     report = json.loads((tmp_path / "lda.json").read_text("utf-8"))

@@ -144,6 +144,8 @@ def test_moves_combine_drops_and_refuse_conflicts() -> None:
 # -- a whole search on the simulated table ----------------------------------------------------------
 
 BUDGET = 0.02
+FOLDS = 2  # two folds: half the fits of three, and the search still runs to its end within MAX_CANDIDATES
+MAX_CANDIDATES = 40
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +157,22 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     y = frame["default"].to_numpy()
     cutoff = int(np.percentile(reference_scores(base, frame), 60))
     outcome = lda_search(
-        base, frame, y, "default", groups, cutoff=cutoff, max_auc_loss=BUDGET, folds=3, n_resamples=50,
-        max_candidates=30,
+        base, frame, y, "default", groups, cutoff=cutoff, max_auc_loss=BUDGET, folds=FOLDS, n_resamples=50,
+        max_candidates=MAX_CANDIDATES,
     )  # fmt: skip
     return {"frame": frame, "base": base, "groups": groups, "how": how, "y": y, "cutoff": cutoff,
             "outcome": outcome, "dir": tmp_path_factory.mktemp("lda")}  # fmt: skip
+
+
+def test_the_whole_search_runs_to_its_end(sim: dict[str, Any]) -> None:
+    """The shared search is the whole staged search, not one cut short (the README's run stops at a few
+    candidates): single moves, then pairs of the helpful ones, and it ends before the cap."""
+    outcome: LdaOutcome = sim["outcome"]
+    stages = [r.candidate.stage for r in outcome.results]
+    assert stages == sorted(stages) and {0, 1, 2} <= set(stages)
+    assert not outcome.stopped_early and len(outcome.results) < MAX_CANDIDATES
+    pairs = [r for r in outcome.results if r.candidate.stage == 2]
+    assert all(len(r.candidate.moves) == 2 for r in pairs)
 
 
 def test_the_strongest_proxy_is_dropped_first(sim: dict[str, Any]) -> None:
@@ -223,7 +236,7 @@ def test_the_base_figures_are_those_of_a_plain_cross_validation(sim: dict[str, A
     params = outcome.space.params_of(outcome.base.candidate)
     assert params is not None
     scores = np.zeros(len(frame), dtype=np.int64)
-    for train, held in StratifiedKFold(3, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
+    for train, held in StratifiedKFold(FOLDS, shuffle=True, random_state=0).split(np.zeros(len(y)), y):
         card = Scorecard(**params).fit(x.iloc[train], frame["default"].iloc[train])
         scores[held] = reference_scores(card.artifact_, x.iloc[held])
     assert outcome.base.figures["auc"] == pytest.approx(auc(y, -scores))
@@ -283,7 +296,7 @@ def test_jobs_in_worker_processes_give_the_same_search(sim: dict[str, Any]) -> N
     kw: dict[str, Any] = {
         "cutoff": sim["cutoff"],
         "max_auc_loss": BUDGET,
-        "folds": 3,
+        "folds": FOLDS,
         "n_resamples": 50,
         "max_candidates": 5,
     }
@@ -330,7 +343,7 @@ def test_missing_model_inputs_are_named(sim: dict[str, Any]) -> None:
 def test_frames_with_a_gap_in_their_index_are_searched_by_position(sim: dict[str, Any]) -> None:
     frame = sim["frame"].set_axis(np.arange(len(sim["frame"])) * 3 + 7)
     groups = {k: v.set_axis(frame.index) for k, v in sim["groups"].items()}
-    out = lda_search(sim["base"], frame, sim["y"], "default", groups, cutoff=sim["cutoff"], folds=3,
+    out = lda_search(sim["base"], frame, sim["y"], "default", groups, cutoff=sim["cutoff"], folds=FOLDS,
                      n_resamples=20, max_candidates=2)  # fmt: skip
     base = sim["outcome"].base.figures
     assert out.base.figures["auc"] == pytest.approx(base["auc"])

@@ -297,3 +297,89 @@ def test_value_ranks_give_the_edges_and_bins_a_sort_gives(
         assert ranked.bins == plain.bins
         assert np.array_equal(ranked.codes, plain.codes)
         assert np.array_equal(ranked.fine_codes, plain.fine_codes)
+
+
+def _numpy_prebin_edges(
+    values: npt.NDArray[np.float64], counts: npt.NDArray[np.int64], n_prebins: int
+) -> npt.NDArray[np.float64]:
+    """``prebin_edges_from_counts`` as it was written in numpy before its cut points were compiled and
+    its rounding done for all digit counts at once (the reference both must equal)."""
+    size = int(counts.sum())
+    if size == 0:
+        return np.empty(0)
+    cum = np.cumsum(counts)
+    targets = np.ceil(np.linspace(0.0, 1.0, n_prebins + 1)[1:-1] * size)
+    last = np.searchsorted(cum, targets, side="left")
+    heavy = np.flatnonzero(counts * n_prebins >= size)
+    starts = np.unique(np.concatenate([last + 1, heavy, heavy + 1]))
+    starts = starts[(starts > 0) & (starts < values.size)]
+    is_heavy = counts * n_prebins >= size
+    floor = np.where(is_heavy[starts - 1], values[starts - 1], values[0])
+    below, edges = values[starts - 1], values[starts]
+    out = edges.copy()
+    done = np.zeros(edges.size, dtype=np.bool_)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(edges)))
+    magnitude[~np.isfinite(magnitude)] = 0.0
+    for digits in range(1, 4):
+        scale = 10.0 ** (digits - 1 - magnitude)
+        rounded = np.floor(edges * scale) / scale
+        ok = ~done & (rounded > below) & (rounded <= edges)
+        out[ok] = rounded[ok]
+        done |= ok
+    scale = 10.0 ** (2 - magnitude)
+    nearest = np.round(edges * scale) / scale
+    ok = ~done & (nearest > floor)
+    out[ok] = nearest[ok]
+    return np.unique(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(0, 400),
+    kind=st.sampled_from(["continuous", "discrete", "point_mass", "tiny", "huge"]),
+    n_prebins=st.integers(2, 60),
+)
+def test_prebin_edges_equal_the_plain_numpy_formulation(seed: int, n: int, kind: str, n_prebins: int) -> None:
+    """The compiled cut points and the rounding of all digit counts at once give exactly the edges of
+    the plain numpy formulation, for any distinct values and counts (point masses, single values, empty
+    columns, values near zero and far from it, values that need more than 3 digits)."""
+    from lucidscore.model._binning import prebin_edges_from_counts
+
+    rng = np.random.default_rng(seed)
+    raw = {
+        "continuous": rng.normal(scale=1000.0, size=n),
+        "discrete": rng.integers(-3, 12, size=n).astype(np.float64),
+        "point_mass": np.where(rng.random(n) < 0.6, 0.0, rng.gamma(2.0, 50.0, size=n)),
+        "tiny": rng.normal(scale=1e-6, size=n),
+        "huge": rng.normal(scale=1e12, size=n),
+    }[kind]
+    values, counts = np.unique(raw, return_counts=True)
+    counts = counts.astype(np.int64)
+    if n and rng.random() < 0.2:
+        counts[rng.random(counts.size) < 0.3] = 0  # counts of zero (a subset's ranks), all zero at times
+    got = prebin_edges_from_counts(values, counts, n_prebins)
+    want = _numpy_prebin_edges(values, counts, n_prebins)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@given(woes=st.lists(st.floats(-5, 5) | st.sampled_from([0.0, -0.0, 1.0, float("nan")]), max_size=12))
+def test_shape_of_reads_the_steps_as_numpy_does(woes: list[float]) -> None:
+    """``shape_of`` in plain Python names the shape the numpy formulation (signs of the differences,
+    zeros dropped, sign changes counted) names, NaN and signed zeros included."""
+    steps = np.sign(np.diff(woes))
+    steps = steps[steps != 0]
+    if steps.size == 0:
+        want = "flat"
+    else:
+        turns = int(np.count_nonzero(np.diff(steps)))
+        rising = steps[0] > 0
+        want = (
+            ("ascending" if rising else "descending")
+            if turns == 0
+            else ("peak" if rising else "valley")
+            if turns == 1
+            else "none"
+        )
+    assert shape_of(woes) == want

@@ -169,7 +169,7 @@ def _merge(
 ) -> tuple[npt.NDArray[np.int64], float, str]:
     """Merge pre-bins optimally under ``trend``; 'auto_monotone' keeps the better of ascending and
     descending, 'auto' also takes a peak or valley when its IV gain is significant (SHAPE_CHI2)."""
-    min_count = float(np.ceil(opts.min_bin_share * n_rows))
+    min_count = float(math.ceil(opts.min_bin_share * n_rows))
     prior = prior_rows(totals[0], totals[1], opts.woe_prior)
 
     def run(code: int) -> tuple[tuple[npt.NDArray[np.int64], float], tuple[npt.NDArray[np.int64], float]]:
@@ -211,16 +211,22 @@ def shape_of(woes: list[float]) -> str:
     >>> shape_of([-1.0, 0.5, 0.2]), shape_of([0.3, -0.1])
     ('peak', 'descending')
     """
-    steps = np.sign(np.diff(woes))
-    steps = steps[steps != 0]
-    if steps.size == 0:
+    # Plain Python over a handful of bins (called for every column of every bag): the signs of the steps
+    # as np.sign(np.diff(...)) gives them (NaN stays NaN), zeros dropped, then the sign changes counted.
+    steps = [_sign(b - a) for a, b in itertools.pairwise(woes)]
+    steps = [s for s in steps if s != 0]
+    if not steps:
         return "flat"
-    turns = int(np.count_nonzero(np.diff(steps)))
+    turns = sum(1 for a, b in itertools.pairwise(steps) if b - a != 0)
     if turns == 0:
         return "ascending" if steps[0] > 0 else "descending"
     if turns == 1:
         return "peak" if steps[0] > 0 else "valley"
     return "none"
+
+
+def _sign(d: float) -> float:
+    return 1.0 if d > 0 else -1.0 if d < 0 else d  # 0.0 for zero, NaN for NaN, as np.sign
 
 
 def _finish(
@@ -240,6 +246,13 @@ def _finish(
         b.woe = woe_of(g, b.bad_count, total_good, total_bad, prior)
         iv += (g / total_good - b.bad_count / total_bad) * b.woe
     return BinnedColumn(name, dtype, bins, max(iv, 0.0), trend, specials)
+
+
+@functools.cache
+def _declared(special_values: tuple[float, ...]) -> npt.NDArray[np.float64]:
+    """The declared special values, sorted and distinct: one array shared by every call, never written
+    (a column keeps a copy)."""
+    return np.array(sorted(set(special_values)), dtype=np.float64)
 
 
 SAMPLE_ROWS = 50_000  # pre-bin edges come from an evenly strided sample of at most this many rows
@@ -313,19 +326,19 @@ def prebin_edges_from_counts(
     >>> prebin_edges_from_counts(np.array([0.0, 1.0, 2.0, 3.0]), np.array([30, 30, 20, 20]), 4).tolist()
     [1.0, 2.0, 3.0]
     """
-    size = int(counts.sum())
-    if size == 0:
+    if counts.sum() == 0:
         return np.empty(0)
-    cum = np.cumsum(counts)
-    targets = np.ceil(np.linspace(0.0, 1.0, n_prebins + 1)[1:-1] * size)
-    last = np.searchsorted(cum, targets, side="left")  # index of the value holding each quantile
-    heavy = np.flatnonzero(counts * n_prebins >= size)
-    starts = np.unique(np.concatenate([last + 1, heavy, heavy + 1]))
-    starts = starts[(starts > 0) & (starts < values.size)]
     # A rounded edge may move past values close to it, but never past a point mass or the smallest value.
-    is_heavy = counts * n_prebins >= size
-    floor = np.where(is_heavy[starts - 1], values[starts - 1], values[0])
-    return round_edges(values[starts - 1], values[starts], floor)
+    values, counts = np.asarray(values, dtype=np.float64), np.asarray(counts, dtype=np.int64)
+    below, edges, floor = _dp.prebin_cut_points(values, counts, _fractions(n_prebins), n_prebins)
+    return round_edges(below, edges, floor)
+
+
+@functools.cache
+def _fractions(n_prebins: int) -> npt.NDArray[np.float64]:
+    """The interior quantiles j/K of ``n_prebins`` pre-bins, as ``np.linspace`` gives them: one array shared
+    by every call, never written."""
+    return np.linspace(0.0, 1.0, n_prebins + 1)[1:-1].copy()
 
 
 def cells_from_value_counts(
@@ -360,6 +373,9 @@ def cells_from_value_counts(
     )
 
 
+_DIGITS_BELOW = np.array([[0.0], [1.0], [2.0]])  # significant digits - 1, as a column
+
+
 def round_edges(
     below: npt.NDArray[np.float64], edges: npt.NDArray[np.float64], floor: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
@@ -374,21 +390,22 @@ def round_edges(
     >>> round_edges(np.array([0.7, 10.0, 1630.5]), np.array([0.785762, 11.0, 1633.12]), np.zeros(3)).tolist()
     [0.78, 11.0, 1630.0]
     """
-    out = edges.copy()
-    done = np.zeros(edges.size, dtype=np.bool_)
     with np.errstate(divide="ignore", invalid="ignore"):
         magnitude = np.floor(np.log10(np.abs(edges)))
     magnitude[~np.isfinite(magnitude)] = 0.0
-    for digits in range(1, 4):
-        scale = 10.0 ** (digits - 1 - magnitude)
-        rounded = np.floor(edges * scale) / scale
-        ok = ~done & (rounded > below) & (rounded <= edges)
-        out[ok] = rounded[ok]
-        done |= ok
-    scale = 10.0 ** (2 - magnitude)
-    nearest = np.round(edges * scale) / scale
-    ok = ~done & (nearest > floor)
-    out[ok] = nearest[ok]
+    # 1, 2 and 3 significant digits at once (row d - 1), cut down; the first that separates wins. The
+    # same element-wise operations as one digit count at a time, so the same values.
+    scale = 10.0 ** (_DIGITS_BELOW - magnitude)
+    rounded = np.floor(edges * scale) / scale
+    ok = (rounded > below) & (rounded <= edges)
+    first = ok.argmax(axis=0)
+    separated = ok[first, np.arange(edges.size)]
+    nearest = np.round(edges * scale[2]) / scale[2]  # 3 significant digits, to the nearest
+    out = np.where(
+        separated,
+        rounded[first, np.arange(edges.size)],
+        np.where(nearest > floor, nearest, edges),
+    )
     return np.unique(out)
 
 
@@ -417,12 +434,15 @@ def bin_numeric(
     >>> [b.label for b in col.bins if b.kind == "interval"]
     ['< 70', '>= 70']
     """
-    declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
+    declared = _declared(opts.special_values)
     # Edges from an evenly strided sample of at most SAMPLE_ROWS rows; counts from every row.
     step = -(-y.size // SAMPLE_ROWS)
     if ranks is None:
         sample = (x[::step] if rows is None else x[rows[::step]]).astype(np.float64)
-        sample = sample[~np.isnan(sample) & ~np.isin(sample, declared)]
+        keep = ~np.isnan(sample)
+        if declared.size:
+            keep &= ~np.isin(sample, declared)
+        sample = sample[keep]
         edges = prebin_edges(sample, opts.n_prebins)
     else:
         picked = np.arange(0, x.shape[0], step) if rows is None else rows[::step]
@@ -447,7 +467,7 @@ def bin_numeric_from_cells(
     ``cells_from_value_counts``: missing, each of ``opts.special_values`` sorted, each pre-bin) — the one
     path from counts onward, whichever engine counted. Returns the column (without row codes) and the
     map from cell to bin position."""
-    declared = np.array(sorted(set(opts.special_values)), dtype=np.float64)
+    declared = _declared(opts.special_values)
     counts, bad = np.asarray(counts, dtype=np.float64), np.asarray(bad, dtype=np.float64)
     s_count = declared.size
     pre_rows, pre_bad = counts[1 + s_count :], bad[1 + s_count :]
@@ -467,6 +487,9 @@ def bin_numeric_from_cells(
         lut[1 + t] = pos
     lut[1 + s_count :] = np.searchsorted(starts, np.arange(k), side="right") + len(present)
     bounds = [*starts.tolist(), k]
+    # Whole counts in float64: differences of running sums are exactly the slices' sums.
+    rows_upto = [0.0, *np.cumsum(pre_rows).tolist()]
+    bad_upto = [0.0, *np.cumsum(pre_bad).tolist()]
     for a, b in itertools.pairwise(bounds):
         lower = None if a == 0 else float(edges[a - 1])
         upper = None if b == k else float(edges[b - 1])
@@ -474,15 +497,16 @@ def bin_numeric_from_cells(
             BinStats(
                 "interval",
                 interval_label(lower, upper),
-                int(pre_rows[a:b].sum()),
-                round(pre_bad[a:b].sum()),
+                int(rows_upto[b] - rows_upto[a]),
+                round(bad_upto[b] - bad_upto[a]),
                 lower=lower,
                 upper=upper,
             )
         )
     col = _finish(name, "numeric", bins, totals, trend, [float(declared[t]) for t in present], opts.woe_prior)
     col.trend = shape_of([b.woe for b in col.bins if b.kind == "interval"])
-    col.fine_bin, col.fine_edges, col.fine_specials = lut, np.asarray(edges, dtype=np.float64), declared
+    col.fine_bin, col.fine_edges = lut, np.asarray(edges, dtype=np.float64)
+    col.fine_specials = declared.copy()
     col.fine_counts, col.fine_bads = counts.round().astype(np.int64), bad.round().astype(np.int64)
     return col, lut
 

@@ -198,3 +198,53 @@ def column_facts(
         elif v != first:
             constant = False
     return missing, constant and n > 0
+
+
+@njit(cache=True, nogil=True)
+def prebin_cut_points(
+    values: npt.NDArray[np.float64],
+    counts: npt.NDArray[np.int64],
+    fractions: npt.NDArray[np.float64],
+    n_prebins: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The unrounded pre-bin edges of ``_binning.prebin_edges_from_counts`` in one compiled pass (a
+    column of a small card or bag is binned in a fraction of a millisecond, where a dozen numpy calls
+    cost more than their work): each edge, the distinct value just below it, and the floor its rounding
+    may not pass (that value where it is a point mass, else the smallest value). ``values`` strictly
+    increasing with their row ``counts`` (total above 0); ``fractions`` the interior quantiles j/K as
+    ``np.linspace`` gives them. An edge starts after each value holding a quantile, and around each value
+    holding at least 1/K of the rows; the same integer and float operations as the numpy version, so the
+    same edges."""
+    n = values.shape[0]
+    size = 0
+    for t in range(n):
+        size += counts[t]
+    start = np.zeros(n + 2, dtype=np.bool_)
+    # Index of the value holding each quantile: the first whose cumulative count reaches ceil(q * size).
+    cum = 0
+    t = 0
+    for q in range(fractions.shape[0]):
+        target = np.ceil(fractions[q] * size)
+        while t < n and cum + counts[t] < target:
+            cum += counts[t]
+            t += 1
+        start[t + 1] = True
+    for t in range(n):
+        if counts[t] * n_prebins >= size:
+            start[t] = True
+            start[t + 1] = True
+    m = 0
+    for s in range(1, n):
+        if start[s]:
+            m += 1
+    below = np.empty(m)
+    edges = np.empty(m)
+    floor = np.empty(m)
+    k = 0
+    for s in range(1, n):
+        if start[s]:
+            below[k] = values[s - 1]
+            edges[k] = values[s]
+            floor[k] = values[s - 1] if counts[s - 1] * n_prebins >= size else values[0]
+            k += 1
+    return below, edges, floor
