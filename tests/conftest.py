@@ -2,6 +2,14 @@
 live in tests/fixtures."""
 
 import pytest
+from hypothesis import settings
+
+# No deadline on any Hypothesis example: a deadline is a timing assertion, and speed goals live in
+# benchmarks/ (DEVELOPERS.md). With two pytest workers and their subprocesses on two cores, an example's
+# wall time says how busy the machine was, not whether the code is right (a 300-score example of
+# tests/evaluate/test_lda.py went over the default 200 ms on a loaded machine).
+settings.register_profile("lucidscore", deadline=None)
+settings.load_profile("lucidscore")
 
 pytest_plugins = [
     "tests.fixtures.postgres",
