@@ -394,6 +394,40 @@ def _stacked_counts(rows: Any, names: list[str], alias: dict[str, str], numeric:
     return grouped
 
 
+def _value_counts(
+    rows: Any, numeric: list[str], categorical: list[str], alias: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``_stacked_counts`` of the ``numeric`` columns and of the ``categorical`` ones, in one ``groupBy``
+    (one Spark job instead of two): each cell carries its number or its text, the other null."""
+    from pyspark.sql import functions as F
+
+    if not numeric or not categorical:
+        return (
+            _stacked_counts(rows, numeric, alias, numeric=True),
+            _stacked_counts(rows, categorical, alias, numeric=False),
+        )
+    cells = []
+    for j, c in enumerate(numeric):
+        col = F.col(alias[c])
+        number = F.when(col.isNull() | F.isnan(col), F.lit(None)).otherwise(col)
+        cells.append(F.struct(F.lit(j).alias("j"), number.alias("x"), F.lit(None).cast("string").alias("t")))
+    for j, c in enumerate(categorical, start=len(numeric)):
+        text = F.col(alias[c])
+        cells.append(F.struct(F.lit(j).alias("j"), F.lit(None).cast("double").alias("x"), text.alias("t")))
+    grouped = (
+        rows.select(F.explode(F.array(*cells)).alias("cell"), F.col(Y))
+        .select("cell.j", "cell.x", "cell.t", Y)
+        .groupBy("j", "x", "t")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(Y).cast("long")).alias("b"))
+        .toPandas()
+    )
+    is_number = grouped["j"] < len(numeric)
+    nums = grouped.loc[is_number, ["j", "x", "n", "b"]].rename(columns={"x": "v"})
+    cats = grouped.loc[~is_number, ["j", "t", "n", "b"]].rename(columns={"t": "v"})
+    cats["j"] = cats["j"] - len(numeric)
+    return nums.reset_index(drop=True), cats.reset_index(drop=True)
+
+
 def _strided(rows: Any, n: int, limit: int) -> Any:
     """The evenly strided sample of at most ``limit`` of ``rows`` the local engine takes (``x[::step]``):
     every ``step``-th row in input order (a window over the row index: one sorted pass)."""
@@ -620,8 +654,7 @@ def fit_card_spark(
     numeric = [c for c, k in kinds.items() if k == "numeric"]
     categorical = [c for c, k in kinds.items() if k != "numeric"]
     large = n_rows > SAMPLE_ROWS
-    num_counts = _stacked_counts(rows, [] if large else numeric, alias, numeric=True)
-    cat_counts = _stacked_counts(rows, categorical, alias, numeric=False)
+    num_counts, cat_counts = _value_counts(rows, [] if large else numeric, categorical, alias)
     large_numeric = _bin_large_numeric(rows, numeric, alias, n_rows, params) if large and numeric else {}
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
