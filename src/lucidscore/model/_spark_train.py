@@ -7,7 +7,7 @@ What runs where:
   missing; categories as text, None missing), maps the target to 0/1 and hashes each row for the
   fingerprint (the result is cached and read by every later step); per segment, its rows and bads (one
   aggregation), every column's per-distinct-value row and bad counts (one ``groupBy`` for all numeric
-  columns, one for all categorical ones); the rows' bin codes and their count per distinct (codes,
+  and categorical columns); the rows' bin codes and their count per distinct (codes,
   target) tuple; the training scores' histogram per segment.
 - **Driver**: the same binning DP (``bin_numeric_from_cells``, ``bin_categorical_from_counts``), the
   same selection, the same Newton fit on the compressed rows sorted as ``compress_rows`` sorts them
