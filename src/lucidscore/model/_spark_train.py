@@ -4,10 +4,11 @@ Spark, giving the same model file from the same rows.
 What runs where:
 
 - **Spark**: one pass normalises every model column by the artifact's rules (numbers as float64, NaN
-  missing; categories as text, None missing) and maps the target to 0/1; per segment, every column's
-  per-distinct-value row and bad counts (one ``groupBy`` for all numeric columns, one for all
-  categorical ones); the rows' bin codes and their count per distinct (codes, target) tuple; the
-  training scores' histogram per segment; the rows' fingerprint hashes.
+  missing; categories as text, None missing), maps the target to 0/1 and hashes each row for the
+  fingerprint (the result is cached and read by every later step); per segment, its rows and bads (one
+  aggregation), every column's per-distinct-value row and bad counts (one ``groupBy`` for all numeric
+  and categorical columns); the rows' bin codes and their count per distinct (codes,
+  target) tuple; the training scores' histogram per segment.
 - **Driver**: the same binning DP (``bin_numeric_from_cells``, ``bin_categorical_from_counts``), the
   same selection, the same Newton fit on the compressed rows sorted as ``compress_rows`` sorts them
   (``sign_safe_fit``), the same points and metrics (exact: integer-score histograms); the same
@@ -92,6 +93,7 @@ Progress = Callable[[str], None]
 ROW = "__lucid_row"
 Y = "__lucid_y"
 PLAN = "__lucid_plan"
+HASH = "__lucid_h"
 
 
 def _alias(j: int) -> str:
@@ -121,7 +123,7 @@ def train_spark(
     mapping = _target_mapping(sdf, target, p)
     kinds = {c: _kind(sdf, c) for c in columns}
     alias = {c: _alias(j) for j, c in enumerate(columns)}
-    prepared = _prepare(indexed, target, kinds, alias, mapping).cache()
+    prepared = _prepare(indexed, target, kinds, alias, mapping, [*features, target]).cache()
     n = prepared.count()
     if n == 0:
         raise InputError("the training table has no rows; expected at least one row of each class")
@@ -170,7 +172,7 @@ def train_spark(
     planned.unpersist()
     seg_of, scores, y = _scored(prepared, alias, segments)
     art = _assemble(None, y, target, columns, segments, notes, scores, p, seg_of=seg_of)
-    art = art.model_copy(update={"fingerprint": _fingerprint(indexed, [*features, target])})
+    art = art.model_copy(update={"fingerprint": _fingerprint(prepared, [*features, target])})
     prepared.unpersist()
     return art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}})
 
@@ -217,9 +219,16 @@ def _kind(sdf: Any, column: str) -> Kind:
 
 
 def _prepare(
-    indexed: Any, target: str, kinds: dict[str, Kind], alias: dict[str, str], mapping: dict[Any, int]
+    indexed: Any,
+    target: str,
+    kinds: dict[str, Kind],
+    alias: dict[str, str],
+    mapping: dict[Any, int],
+    hashed: list[str],
 ) -> Any:
-    """ROW, Y and each model column normalised by the artifact's rules, in one pass of pandas batches."""
+    """ROW, Y, each model column normalised by the artifact's rules and HASH, each row's fingerprint hash
+    of the columns ``hashed`` as read (``row_hashes``), in one pass of pandas batches: the fingerprint then
+    reads the cached rows instead of numbering and hashing the input again."""
     from pyspark.sql.types import (
         ByteType,
         DoubleType,
@@ -234,6 +243,7 @@ def _prepare(
     fields = [StructField(ROW, LongType(), False), StructField(Y, ByteType(), False)]
     for c, k in kinds.items():
         fields.append(StructField(alias[c], DoubleType() if k == "numeric" else StringType(), True))
+    fields.append(StructField(HASH, LongType(), False))
 
     def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for pdf in it:
@@ -247,6 +257,7 @@ def _prepare(
                     if k == "numeric"
                     else pd.Series(category_values(pdf[c]), dtype=object)
                 )
+            out[HASH] = pd.Series(row_hashes(pdf[hashed].reset_index(drop=True), hashed).view(np.int64))
             yield pd.DataFrame(out)
 
     return indexed.mapInPandas(batches, StructType(fields))
@@ -292,7 +303,8 @@ def _plan(
     matches, else -1): (name, condition, PLAN value or None for every row) per card, the default last."""
     from pyspark.sql.types import IntegerType, StructField, StructType
 
-    fields = [*prepared.schema.fields, StructField(PLAN, IntegerType(), False)]
+    source = prepared.drop(HASH)  # the fingerprint's, read from ``prepared`` itself
+    fields = [*source.schema.fields, StructField(PLAN, IntegerType(), False)]
     candidates = list(conds)
 
     def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -303,7 +315,7 @@ def _plan(
                 plan[(plan == -1) & condition_mask(cond, frame)] = i
             yield pdf.assign(**{PLAN: plan})
 
-    marked = prepared.mapInPandas(batches, StructType(fields)).cache()
+    marked = source.mapInPandas(batches, StructType(fields)).cache()
     counts = {
         int(r[PLAN]): (int(r["n"]), int(r["b"]))
         for r in marked.groupBy(PLAN)
@@ -380,6 +392,40 @@ def _stacked_counts(rows: Any, names: list[str], alias: dict[str, str], numeric:
         .toPandas()
     )
     return grouped
+
+
+def _value_counts(
+    rows: Any, numeric: list[str], categorical: list[str], alias: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``_stacked_counts`` of the ``numeric`` columns and of the ``categorical`` ones, in one ``groupBy``
+    (one Spark job instead of two): each cell carries its number or its text, the other null."""
+    from pyspark.sql import functions as F
+
+    if not numeric or not categorical:
+        return (
+            _stacked_counts(rows, numeric, alias, numeric=True),
+            _stacked_counts(rows, categorical, alias, numeric=False),
+        )
+    cells = []
+    for j, c in enumerate(numeric):
+        col = F.col(alias[c])
+        number = F.when(col.isNull() | F.isnan(col), F.lit(None)).otherwise(col)
+        cells.append(F.struct(F.lit(j).alias("j"), number.alias("x"), F.lit(None).cast("string").alias("t")))
+    for j, c in enumerate(categorical, start=len(numeric)):
+        text = F.col(alias[c])
+        cells.append(F.struct(F.lit(j).alias("j"), F.lit(None).cast("double").alias("x"), text.alias("t")))
+    grouped = (
+        rows.select(F.explode(F.array(*cells)).alias("cell"), F.col(Y))
+        .select("cell.j", "cell.x", "cell.t", Y)
+        .groupBy("j", "x", "t")
+        .agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(Y).cast("long")).alias("b"))
+        .toPandas()
+    )
+    is_number = grouped["j"] < len(numeric)
+    nums = grouped.loc[is_number, ["j", "x", "n", "b"]].rename(columns={"x": "v"})
+    cats = grouped.loc[~is_number, ["j", "t", "n", "b"]].rename(columns={"t": "v"})
+    cats["j"] = cats["j"] - len(numeric)
+    return nums.reset_index(drop=True), cats.reset_index(drop=True)
 
 
 def _strided(rows: Any, n: int, limit: int) -> Any:
@@ -603,13 +649,12 @@ def fit_card_spark(
     from pyspark.sql.types import ByteType, ShortType, StructField, StructType
 
     _note(progress, f"{name}: counting values in Spark")
-    n_rows = rows.count()
-    y_bad = int(rows.agg(F.sum(F.col(Y).cast("long"))).first()[0] or 0)
+    size = rows.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(Y).cast("long")).alias("b")).first()
+    n_rows, y_bad = int(size["n"]), int(size["b"] or 0)
     numeric = [c for c, k in kinds.items() if k == "numeric"]
     categorical = [c for c, k in kinds.items() if k != "numeric"]
     large = n_rows > SAMPLE_ROWS
-    num_counts = _stacked_counts(rows, [] if large else numeric, alias, numeric=True)
-    cat_counts = _stacked_counts(rows, categorical, alias, numeric=False)
+    num_counts, cat_counts = _value_counts(rows, [] if large else numeric, categorical, alias)
     large_numeric = _bin_large_numeric(rows, numeric, alias, n_rows, params) if large and numeric else {}
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
@@ -953,16 +998,8 @@ def _scored(
     )
 
 
-def _fingerprint(indexed: Any, columns: list[str]) -> Any:
-    """``fingerprint_rows`` of the training rows (features, then the target): each row's hash computed in
-    Spark batches, collected in row order (the key hashes them in order)."""
-    from pyspark.sql.types import LongType, StructField, StructType
-
-    def batches(it: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for pdf in it:
-            h = row_hashes(pdf[columns].reset_index(drop=True), columns)
-            yield pd.DataFrame({ROW: pdf[ROW].astype("int64"), "h": h.view(np.int64)})
-
-    schema = StructType([StructField(ROW, LongType(), False), StructField("h", LongType(), False)])
-    hashes = indexed.mapInPandas(batches, schema).orderBy(ROW).toPandas()["h"].to_numpy(dtype=np.int64)
+def _fingerprint(prepared: Any, columns: list[str]) -> Any:
+    """``fingerprint_rows`` of the training rows (features, then the target): each row's hash, computed in
+    the prepare pass (``_prepare``), collected in row order (the key hashes them in order)."""
+    hashes = prepared.select(ROW, HASH).orderBy(ROW).toPandas()[HASH].to_numpy(dtype=np.int64)
     return fingerprint_from_hashes(columns, hashes.view(np.uint64))
