@@ -104,6 +104,7 @@ def load_kernels(*, lean: bool = False) -> None:
         _dp.prebin_counts(x, rows, True, y, edges, specials)
     counts = np.array([1.0, 1.0])
     _dp.optimal_cuts(counts, counts, 2.0, 2.0, 1.0, 2, _dp.PEAK, 1.0)
+    _dp.prebin_cut_points(np.array([0.0, 1.0]), np.array([1, 1], dtype=np.int64), np.array([0.5]), 2)
     codes = np.zeros((2, 1), dtype=np.int16)
     first = np.zeros(1, dtype=np.int64)
     bounds = np.array([[0, 2]], dtype=np.int64)
