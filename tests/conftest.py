@@ -29,31 +29,34 @@ pytest_plugins = [
 # order (``pytest_configure``), and the collection puts the longest files first, longest first (a file's
 # setup, calls and teardown summed, measured on the whole suite), so the short files fill in at the end.
 # A file missing from this list only runs later; no test depends on the order. The seconds are the quiet
-# whole run of 2026-12-07 01:15 UTC (`--durations=0`, two workers); files cut later that day are given
-# as that figure scaled by the cut measured on their own (loaded), marked "~".
+# fresh-clone run of 2026-12-07 06:59 UTC (`--durations=0`, two workers, code 3d5168f).
 FIRST = (
-    "tests/test_readme.py",  # 139
-    "tests/test_readme_modellers.py",  # 107
+    "tests/test_readme.py",  # 120
+    "tests/test_readme_modellers.py",  # 90
     # Then by duration, longest first:
-    "tests/model/test_spark_train.py",  # ~150
-    "tests/score/test_pmml.py",  # 97
-    "tests/cli/test_shards_cli.py",  # ~88
-    "tests/cli/test_lda_cli.py",  # ~75
-    "tests/service/test_changed_only.py",  # ~55
-    "tests/api/test_schemathesis.py",  # 55
-    "tests/cli/test_interrupt.py",  # ~50 (new)
-    "tests/api/test_pages_browser.py",  # 41
-    "tests/features/test_spark.py",  # ~40
-    "tests/model/test_bag.py",  # 39
-    "tests/model/test_sklearn.py",  # 39
-    "tests/ingest/test_kill.py",  # 34
-    "tests/score/test_recourse.py",  # 28
-    "tests/evaluate/test_report_browser.py",  # 28
-    "tests/demo/test_browser.py",  # 26
-    "tests/cli/test_features_cli.py",  # ~25
-    "tests/store/test_account_directory.py",  # 23
-    "tests/features/test_database_read.py",  # 22
-    "tests/score/test_population.py",  # 20
+    "tests/model/test_spark_train.py",  # 121
+    "tests/score/test_pmml.py",  # 71
+    "tests/cli/test_shards_cli.py",  # 60
+    "tests/features/test_spark.py",  # 58
+    "tests/api/test_pages_browser.py",  # 54
+    "tests/api/test_schemathesis.py",  # 53
+    "tests/service/test_changed_only.py",  # 45
+    "tests/model/test_sklearn.py",  # 35
+    "tests/ingest/test_concurrency.py",  # 33
+    "tests/cli/test_interrupt.py",  # 32
+    "tests/cli/test_features_cli.py",  # 31
+    "tests/cli/test_lda_cli.py",  # 31
+    "tests/ingest/test_kill.py",  # 30
+    "tests/evaluate/test_report_browser.py",  # 30
+    "tests/model/test_bag.py",  # 29
+    "tests/features/test_database_read.py",  # 26
+    "tests/demo/test_browser.py",  # 25
+    "tests/api/test_sharded_service.py",  # 25
+    "tests/score/test_population.py",  # 25
+    "tests/evaluate/test_lda.py",  # 24
+    "tests/cli/test_serve_cli.py",  # 22
+    "tests/cli/test_shard_directory_cli.py",  # 22
+    "tests/service/test_publish_chunks.py",  # 21
 )
 
 
