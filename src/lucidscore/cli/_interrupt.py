@@ -130,11 +130,14 @@ KEPT: dict[str, Kept] = {
         "it finishes the publish (no second row for a consumer already written) and activates the model",
     ),
     "synth": Kept(
-        "the files written so far in the output folder; the file being written is incomplete",
-        "the same seed writes the same files, over these",
+        "nothing of this run: its tables are written under temporary names, renamed into place only once "
+        "every table is complete, and the temporary files were removed; files already in the output folder "
+        "are as they were",
+        "the same seed writes the same files",
     ),
     "demo": Kept(
-        "the demo folder is complete only once its build has finished",
+        "an unfinished demo: the folder is marked complete (demo.json) only when its build finishes, and an "
+        "earlier demo there was removed when this build started",
         "an unfinished demo is built afresh",
     ),
     "admin import": Kept(

@@ -116,12 +116,16 @@ def _sinks(out_dir: Path, fmt: Format) -> Iterator[dict[str, TableSink]]:
     sinks = {t.name: TableSink(out_dir / f"{t.name}.{fmt}", arrow_schema(t), fmt) for t in TABLES}
     try:
         yield sinks
+        # every file is finished before any is renamed: an interrupt while a footer is written (the slow
+        # part) leaves the folder as it was, not a mix of this run's tables and an earlier run's
+        for sink in sinks.values():
+            sink.finish()
     except BaseException:
         for sink in sinks.values():
             sink.abort()
         raise
     for sink in sinks.values():
-        sink.close()
+        sink.publish()
 
 
 def generate_population(

@@ -13,12 +13,14 @@ Format = Literal["parquet", "csv"]
 
 
 class TableSink:
-    """One output file per table, written chunk by chunk to a temporary name and renamed on close."""
+    """One output file per table, written chunk by chunk to a temporary name: ``finish`` completes the
+    temporary file, ``publish`` renames it into place, ``abort`` removes it."""
 
     def __init__(self, path: Path, schema: pa.Schema, fmt: Format) -> None:
         self.path = path
         self.rows = 0
         self._tmp = path.with_name(f".{path.name}.tmp")
+        self._open = True
         self._writer: pq.ParquetWriter | pacsv.CSVWriter
         if fmt == "parquet":
             self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd")
@@ -29,10 +31,16 @@ class TableSink:
         self._writer.write_table(table)
         self.rows += table.num_rows
 
-    def close(self) -> None:
-        self._writer.close()
+    def finish(self) -> None:
+        """Write the file's end (Parquet's footer) to the temporary file."""
+        if self._open:
+            self._open = False
+            self._writer.close()
+
+    def publish(self) -> None:
+        """Rename the finished temporary file into place (a rename: it is whole or absent)."""
         self._tmp.replace(self.path)
 
     def abort(self) -> None:
-        self._writer.close()
+        self.finish()
         self._tmp.unlink(missing_ok=True)
