@@ -5,9 +5,11 @@ started with), from that consumer's records alone, without a history row when no
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import polars as pl
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from lucidscore.artifact import load_artifact
@@ -15,6 +17,7 @@ from lucidscore.ingest import ingest_frame
 from lucidscore.score import score_consumers
 from lucidscore.service import (
     PipelineRescorer,
+    Recorded,
     activate_model,
     consumer_features,
     current_rows,
@@ -24,6 +27,7 @@ from lucidscore.service import (
     score_digest,
     score_history,
 )
+from lucidscore.service._common import take_write_lock
 from lucidscore.store import make_engine, verify_audit_chains
 from lucidscore.store.service import ModelRecord, ScoreRecord
 from tests.fixtures.bureau import END, PREVIOUS, BureauFiles
@@ -156,3 +160,38 @@ def test_the_digest_reads_json_from_text_as_from_objects() -> None:
     as_text = row | {"reasons": json.dumps(row["reasons"]), "explanation": json.dumps(row["explanation"])}
     assert score_digest(row) == score_digest(as_text)
     assert score_digest(row) != score_digest(row | {"probability": 0.0713})
+
+
+def test_two_writers_of_the_same_scores_at_once_write_them_once(
+    bureau_url: str, bureau_files: BureauFiles
+) -> None:
+    """Concurrency: two transactions write the same month's scores for the same consumers at once (two
+    ``publish`` runs, or an accepted dispute's rescoring during a publish); the second starts while the
+    first has written and not committed. The second waits and finds the first's rows: no duplicate
+    history row. (On PostgreSQL both read 'no current row' before the chain's lock and both appended.)"""
+    artifact = load_artifact(bureau_files.model)
+    rows = score_consumers(artifact, consumer_features(bureau_url, END, [CONSUMER, "C00000043"]), END)
+    engine = make_engine(bureau_url)
+    second_started = threading.Event()
+    outcome: list[Recorded] = []
+
+    def second() -> None:
+        with engine.begin() as conn:
+            event.listen(conn, "before_cursor_execute", lambda *a: second_started.set(), once=True)
+            take_write_lock(conn)  # as publish and rescoring do (SQLite: one writer)
+            outcome.append(record_scores(conn, rows))
+
+    with engine.begin() as conn:
+        take_write_lock(conn)
+        first = record_scores(conn, rows)
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert second_started.wait(10)
+        time.sleep(0.3)  # the second is now blocked on a lock (or, before the fix, had read no rows)
+    worker.join(30)
+    assert (first.new, first.unchanged) == (2, 0)
+    assert [(o.new, o.superseded, o.unchanged) for o in outcome] == [(0, 0, 2)]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ScoreRecord)).scalar_one() == 2
+    assert all(status.ok for status in verify_audit_chains(engine))
+    engine.dispose()

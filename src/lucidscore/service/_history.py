@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, literal, select
 from sqlalchemy.engine import Connection
 
-from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object, insert_chained
+from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object, insert_chained, lock_chain
 from lucidscore.store.service import ScoreRecord
 
 SCORE_FIELDS = ("score", "tier", "probability", "segment", "reasons", "explanation")
@@ -141,12 +141,18 @@ def record_scores(
     row's model and month. ``want_ids``: also report each consumer's current row id.
 
     Runs inside the caller's transaction on ``conn`` (an engine from ``lucidscore.store.make_engine``, so
-    the rows are chained); the caller commits.
+    the rows are chained); the caller commits. Holds the score history's chain lock from its first read to
+    the commit, so two writers of the same rows at once (two publishes, a publish and a dispute's
+    rescoring) append them once.
     """
     out = Recorded()
     groups: dict[tuple[str, date], list[Mapping[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row["model_id"], row["as_of"]), []).append(row)
+    table = ScoreRecord.__table__
+    assert isinstance(table, Table)
+    if groups:  # before reading the current rows: a concurrent writer of the same rows waits, then sees ours
+        lock_chain(conn, table)
     for (model_id, as_of), group in groups.items():
         if len({r["consumer_id"] for r in group}) != len(group):
             raise ValueError(f"scores of {model_id} as of {as_of}: a consumer appears twice in one batch")
@@ -174,8 +180,6 @@ def record_scores(
             else:
                 out.superseded += 1
         if fresh:  # PostgreSQL: one COPY (the database checks the links once per statement)
-            table = ScoreRecord.__table__
-            assert isinstance(table, Table)
             stored = insert_chained(conn, table, fresh)
             if want_ids:  # the chain writer allocated the ids
                 out.current_ids.update({r["consumer_id"]: r["id"] for r in stored})
