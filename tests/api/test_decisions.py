@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, update
 from fastapi.testclient import TestClient
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from lucidscore.store import make_engine
@@ -176,7 +176,8 @@ def test_a_consent_revoked_twice_at_once_keeps_its_first_revocation(any_world: W
         t.start()
     for t in threads:
         t.join(60)
-    (stored,) = [c["revoked_at"] for c in clients[0].get("/v1/me/consents").json() if c["id"] == consent["id"]]
+    listed = clients[0].get("/v1/me/consents").json()
+    (stored,) = [c["revoked_at"] for c in listed if c["id"] == consent["id"]]
     assert answers == [(200, stored)] * 4
     again = clients[0].post(f"/v1/me/consents/{consent['id']}/revoke")
     assert again.status_code == 200 and again.json()["revoked_at"] == stored
