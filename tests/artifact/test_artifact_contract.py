@@ -217,7 +217,7 @@ def one_field_edited(draw: st.DrawFn) -> tuple[tuple[str | int, ...], dict[str, 
             st.text(max_size=20),
             st.booleans(),
             st.none(),
-        ).filter(lambda v: v != old or type(v) is not type(old))
+        ).filter(lambda v: v != old)  # (0, 0.0 and False are one value: the content is unchanged)
     )
     parent[path[-1]] = new
     return path, data
