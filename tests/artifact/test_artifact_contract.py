@@ -233,3 +233,26 @@ def test_a_model_file_edited_in_any_field_is_refused(
     with pytest.raises((ModelFileError, PolicyViolation), match=r"^m\.json[: ]"):
         parse_artifact(json.dumps(data), "m.json")
     assert field != ("content_hash",)
+
+
+@pytest.mark.parametrize(
+    ("name", "what"), [("性别", "sex"), ("Âge", "age"), ("ѕех", "sex"), ("nEt_wOrTh_RaZa", "race")]
+)
+def test_a_rehashed_model_file_cannot_bring_in_a_protected_input_by_another_spelling(
+    tmp_path: Path, name: str, what: str
+) -> None:
+    """A forger renames the card's input to a protected attribute in another script or spelling and
+    recomputes the hash: the file is refused at load, as every door loads it (SPEC section 2)."""
+    art = make_artifact()
+    segments = [
+        s.model_copy(
+            update={"characteristics": [c.model_copy(update={"name": name}) for c in s.characteristics]}
+        )
+        for s in art.segments
+    ]
+    forged = art.model_copy(update={"segments": segments, "input_columns": [name, "n_accounts"]})
+    path = forged.save(tmp_path / "m.json")
+    with pytest.raises(
+        PolicyViolation, match=rf"m\.json \(model sc-test\): .*column {name}: protected attribute \({what}"
+    ):
+        load_artifact(path)
