@@ -22,6 +22,11 @@ INQUIRY_PURPOSES = ("credit_card", "loan", "mortgage", "rental", "telecom", "uti
 PUBLIC_RECORD_KINDS = ("judgment", "bankruptcy", "charge_off")
 
 
+# Identifiers are at most this long: the service keeps a consumer's id in columns of 64 characters
+# (accounts, consents, scores, disputes), and PostgreSQL refuses a longer one when a month is published.
+ID_LENGTH = 64
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -33,12 +38,15 @@ class Column:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     references: str | None = None  # "table.column" this value must exist in
+    max_length: int | None = None  # characters, for text
 
     @property
     def constraint(self) -> str:
         parts: list[str] = []
         if not self.nullable:
             parts.append("required")
+        if self.max_length is not None:
+            parts.append(f"at most {self.max_length} characters")
         if self.minimum is not None:
             parts.append(f">= {self.minimum:g}")
         if self.maximum is not None:
@@ -81,7 +89,7 @@ CONSUMERS = Table(
     "consumers",
     "one row per consumer: the minimum personal data lucidscore needs (no name, no protected attributes)",
     (
-        Column("consumer_id", "string", "pseudonymous consumer identifier"),
+        Column("consumer_id", "string", "pseudonymous consumer identifier", max_length=ID_LENGTH),
         Column("identity_verified", "boolean", "identity checked against an official document"),
         Column("address_since", "date", "date the consumer moved to the current address", nullable=True),
         _REPORTED,
@@ -93,8 +101,14 @@ ACCOUNTS = Table(
     "accounts",
     "credit accounts and the bills the consumer chose to share (rent, utility, telecom)",
     (
-        Column("account_id", "string", "account identifier"),
-        Column("consumer_id", "string", "owner of the account", references="consumers.consumer_id"),
+        Column("account_id", "string", "account identifier", max_length=ID_LENGTH),
+        Column(
+            "consumer_id",
+            "string",
+            "owner of the account",
+            references="consumers.consumer_id",
+            max_length=ID_LENGTH,
+        ),
         Column("kind", "string", "type of account", choices=ACCOUNT_KINDS),
         Column("opened", "date", "date opened"),
         Column("closed", "date", "date closed, empty while open", nullable=True),
@@ -118,7 +132,13 @@ STATEMENTS = Table(
     "statements",
     "one row per account per month: balance, what was due, what was paid, how late",
     (
-        Column("account_id", "string", "account of the statement", references="accounts.account_id"),
+        Column(
+            "account_id",
+            "string",
+            "account of the statement",
+            references="accounts.account_id",
+            max_length=ID_LENGTH,
+        ),
         Column("period", "month", "statement month, YYYY-MM"),
         Column("balance", "float", "balance owed at statement date", unit="currency", minimum=0),
         Column("amount_due", "float", "minimum or contractual amount due", unit="currency", minimum=0),
@@ -140,9 +160,15 @@ INQUIRIES = Table(
     "inquiries",
     "applications for credit or services that looked at the consumer's file",
     (
-        Column("consumer_id", "string", "consumer inquired about", references="consumers.consumer_id"),
+        Column(
+            "consumer_id",
+            "string",
+            "consumer inquired about",
+            references="consumers.consumer_id",
+            max_length=ID_LENGTH,
+        ),
         Column("at", "datetime", "time of the inquiry"),
-        Column("merchant_id", "string", "merchant or lender that inquired"),
+        Column("merchant_id", "string", "merchant or lender that inquired", max_length=ID_LENGTH),
         Column("purpose", "string", "purpose the consumer applied for", choices=INQUIRY_PURPOSES),
         _REPORTED,
     ),
@@ -153,8 +179,14 @@ PUBLIC_RECORDS = Table(
     "public_records",
     "court judgments, bankruptcies and charge-offs",
     (
-        Column("record_id", "string", "record identifier"),
-        Column("consumer_id", "string", "consumer the record concerns", references="consumers.consumer_id"),
+        Column("record_id", "string", "record identifier", max_length=ID_LENGTH),
+        Column(
+            "consumer_id",
+            "string",
+            "consumer the record concerns",
+            references="consumers.consumer_id",
+            max_length=ID_LENGTH,
+        ),
         Column("kind", "string", "type of record", choices=PUBLIC_RECORD_KINDS),
         Column("filed", "date", "date filed"),
         Column("amount", "float", "amount of the judgment or charge-off", unit="currency", minimum=0),
@@ -168,7 +200,7 @@ INCOME = Table(
     "income",
     "monthly income the consumer declared or a furnisher verified",
     (
-        Column("consumer_id", "string", "earner", references="consumers.consumer_id"),
+        Column("consumer_id", "string", "earner", references="consumers.consumer_id", max_length=ID_LENGTH),
         Column("period", "month", "income month, YYYY-MM"),
         Column("amount", "float", "net income in the month", unit="currency", minimum=0),
         Column("verified", "boolean", "verified by payroll or bank data"),
@@ -182,7 +214,7 @@ OUTCOMES = Table(
     "training target: bad = 90+ days past due, charge-off or unpaid judgment "
     "within 12 months after observation_date",
     (
-        Column("consumer_id", "string", "consumer", references="consumers.consumer_id"),
+        Column("consumer_id", "string", "consumer", references="consumers.consumer_id", max_length=ID_LENGTH),
         Column("observation_date", "date", "date the features are computed as of"),
         Column(
             "bad",

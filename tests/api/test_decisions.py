@@ -3,8 +3,10 @@ every call in the consumer's "who looked" — on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+from fastapi.testclient import TestClient
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
@@ -153,3 +155,29 @@ def test_a_decision_holds_one_connection_for_its_reads_and_its_log_line(any_worl
     assert len(checkouts) == (1 if engine.dialect.name == "postgresql" else 2)
     assert any("benefit_catalogues" in s for s in statements)  # the version is still read on every call
     assert sum("INSERT INTO access_log" in s for s in statements) == 1
+
+
+def test_a_consent_revoked_twice_at_once_keeps_its_first_revocation(any_world: World) -> None:
+    """Concurrency: four taps on "revoke" at the same instant. Every answer shows the one stored moment of
+    revocation, which a later revoke never moves (each used to write its own moment over the others', so
+    the answers disagreed and the stored moment was the last one's)."""
+    consent = grant(any_world, "alice", "shop_x", "deposit_free_rental")
+    clients = [any_world.signed_in("alice") for _ in range(4)]
+    start = threading.Barrier(len(clients))
+    answers: list[tuple[int, str]] = []
+
+    def revoke(client: TestClient) -> None:
+        start.wait(10)
+        r = client.post(f"/v1/me/consents/{consent['id']}/revoke")
+        answers.append((r.status_code, r.json().get("revoked_at")))
+
+    threads = [threading.Thread(target=revoke, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    listed = clients[0].get("/v1/me/consents").json()
+    (stored,) = [c["revoked_at"] for c in listed if c["id"] == consent["id"]]
+    assert answers == [(200, stored)] * 4
+    again = clients[0].post(f"/v1/me/consents/{consent['id']}/revoke")
+    assert again.status_code == 200 and again.json()["revoked_at"] == stored

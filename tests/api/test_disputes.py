@@ -458,3 +458,37 @@ def test_the_queue_shows_an_accept_in_progress_until_its_claim_is_old(any_world:
     held = ann_client.get("/analyst/disputes").text.split(f'id="dispute-{dispute_id}"')[1]
     assert "Being accepted" not in held.split("</section>")[0]
     assert f"/analyst/disputes/{dispute_id}/accept" in held.split("</section>")[0]
+
+
+def test_the_same_record_contested_at_once_opens_one_dispute(any_world: World) -> None:
+    """Concurrency: four requests contest the same record at the same instant (a double-tapped submit,
+    two tabs). One dispute opens; the others get the clear 409 'already has an open dispute', never a
+    503 or a second open dispute. (PostgreSQL used to open three of the four; SQLite answered two of them
+    'the database is unavailable': their read transactions could not become writes.)"""
+    world = any_world
+    clients = [world.signed_in("alice") for _ in range(4)]
+    start = threading.Barrier(len(clients))
+    answers: list[tuple[int, str]] = []
+
+    def contest(client: Any) -> None:
+        start.wait(10)
+        r = client.post(
+            "/v1/me/disputes",
+            json={"record_table": "statements", "record_key": "A1|2026-05", "reason": "paid on time"},
+        )
+        answers.append((r.status_code, r.json().get("error", {}).get("message", "")))
+
+    threads = [threading.Thread(target=contest, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    mine = [
+        d
+        for d in clients[0].get("/v1/me/disputes").json()
+        if d["record_table"] == "statements" and d["record_key"] == "A1|2026-05" and d["status"] == "open"
+    ]
+    assert len(mine) == 1
+    refused = f"statements record 'A1|2026-05' already has an open dispute ({mine[0]['id']}); "
+    assert sorted(code for code, _ in answers) == [201, 409, 409, 409]
+    assert all(message.startswith(refused) for code, message in answers if code == 409)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lucidscore.artifact import (
     Bin,
@@ -15,8 +19,10 @@ from lucidscore.artifact import (
     ScoreProbability,
     Segment,
     load_artifact,
+    parse_artifact,
 )
-from lucidscore.errors import ModelFileError
+from lucidscore.errors import ModelFileError, PolicyViolation
+from tests.api._world import tiny_artifact
 
 
 def _char(name: str) -> Characteristic:
@@ -180,3 +186,73 @@ def test_two_characteristics_cannot_share_a_reason_code() -> None:
     )
     with pytest.raises(ValueError, match=r"reason code 'X1' is declared for both 'late' and 'other'"):
         ScorecardArtifact.model_validate({**art.model_dump(), "segments": [art.segments[0], thick]})
+
+
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [path]
+
+
+SIGNED = tiny_artifact().with_hash().model_dump(mode="json")
+FIELDS = [p for p in _leaves(SIGNED) if p != ("content_hash",)]
+
+
+@st.composite
+def one_field_edited(draw: st.DrawFn) -> tuple[tuple[str | int, ...], dict[str, Any]]:
+    """The model file with one field (any: points, bin edges, reason texts, advice direction, scaling…)
+    given another value of its type, or of another type."""
+    path = draw(st.sampled_from(FIELDS))
+    data = copy.deepcopy(SIGNED)
+    parent = data
+    for key in path[:-1]:
+        parent = parent[key]
+    old = parent[path[-1]]
+    new = draw(
+        st.one_of(
+            st.integers(-1000, 1000),
+            st.floats(-1e6, 1e6, allow_nan=False),
+            st.text(max_size=20),
+            st.booleans(),
+            st.none(),
+        ).filter(lambda v: v != old)  # (0, 0.0 and False are one value: the content is unchanged)
+    )
+    parent[path[-1]] = new
+    return path, data
+
+
+@given(one_field_edited())
+def test_a_model_file_edited_in_any_field_is_refused(
+    case: tuple[tuple[str | int, ...], dict[str, Any]],
+) -> None:
+    """Forgery: whatever field of a finished model file is changed, and to whatever value, loading it is
+    refused with one error naming the file (the hash, or the schema when the value is not even valid)."""
+    field, data = case
+    with pytest.raises((ModelFileError, PolicyViolation), match=r"^m\.json[: ]"):
+        parse_artifact(json.dumps(data), "m.json")
+    assert field != ("content_hash",)
+
+
+@pytest.mark.parametrize(
+    ("name", "what"), [("性别", "sex"), ("Âge", "age"), ("ѕех", "sex"), ("nEt_wOrTh_RaZa", "race")]
+)
+def test_a_rehashed_model_file_cannot_bring_in_a_protected_input_by_another_spelling(
+    tmp_path: Path, name: str, what: str
+) -> None:
+    """A forger renames the card's input to a protected attribute in another script or spelling and
+    recomputes the hash: the file is refused at load, as every door loads it (SPEC section 2)."""
+    art = make_artifact()
+    segments = [
+        s.model_copy(
+            update={"characteristics": [c.model_copy(update={"name": name}) for c in s.characteristics]}
+        )
+        for s in art.segments
+    ]
+    forged = art.model_copy(update={"segments": segments, "input_columns": [name, "n_accounts"]})
+    path = forged.save(tmp_path / "m.json")
+    with pytest.raises(
+        PolicyViolation, match=rf"m\.json \(model sc-test\): .*column {name}: protected attribute \({what}"
+    ):
+        load_artifact(path)

@@ -294,3 +294,26 @@ def test_blank_lines_are_skipped_and_rows_keep_their_numbers(loaded: Path, engin
     report = ingest_file(path, "statements", engine)
     assert (report.read, report.inserted, report.quarantined) == (2, 1, 1)
     assert report.problems == ("statements.csv row 5: balance is '-1'; expected a number ≥ 0",)
+
+
+def test_an_identifier_longer_than_the_service_keeps_is_quarantined(tmp_path: Path, engine: Engine) -> None:
+    """A consumer id of 65 characters or of 100,000 used to load, and a publish on PostgreSQL then failed
+    half way (the service keeps ids in 64 characters); now its row is quarantined, and the message shows
+    the start of a long value and its length, not the whole value."""
+    path = tmp_path / "consumers.csv"
+    ids = ["C" * 64, "é" * 65, "x" * 100_000]
+    path.write_text(
+        "consumer_id,identity_verified,address_since,reported_at\n"
+        + "".join(f"{i},true,2019-01-01,2026-01-01\n" for i in ids),
+        encoding="utf-8",
+    )
+    report = ingest_file(path, "consumers", engine)
+    assert (report.read, report.inserted, report.quarantined) == (3, 1, 2)
+    expected = "; longer than 64 characters; expected at most 64"
+    assert report.problems == (
+        f"consumers.csv row 3: consumer_id is {'é' * 65!r}{expected}",
+        f"consumers.csv row 4: consumer_id is {'x' * 80!r}… (100,000 characters){expected}",
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(select(raw_table("consumers").c.consumer_id)).scalars().all()
+    assert stored == ["C" * 64]

@@ -198,3 +198,38 @@ def test_products_outside_the_consumers_transaction_are_refused_at_load(
 def test_credit_and_merchant_benefits_are_allowed(product: str, label: str, kind: str) -> None:
     assert refused_purpose(product, label, kind) is None
     Benefit.model_validate({"product": product, "label": label, "kind": kind, "min_score": 600})
+
+
+@pytest.mark.parametrize(
+    ("label", "what"),
+    [
+        ("Beschäftigung: Bewerbung um eine Stelle", "employment"),
+        ("招聘 求职优先", "employment"),
+        ("Prüfung für Vermieter", "housing eligibility"),
+        ("租房优先", "housing eligibility"),
+        ("Admission à l'université", "schooling"),
+        ("签证加急", "government services"),
+        ("Voyage prioritaire", "travel"),
+        ("高铁优先", "travel"),
+        ("ＢＲＯＡＤＢＡＮＤ access", "internet access"),
+    ],
+)
+def test_labels_in_other_languages_and_scripts_are_refused(label: str, what: str) -> None:
+    """SPEC section 2 holds whatever the language or script of a label: German, French, Chinese
+    characters and fullwidth letters used to pass (the vocabulary was English and pinyin, read in ASCII)."""
+    with pytest.raises(PolicyViolation, match=rf"benefit 'gold' is for {what}; SPEC section 2"):
+        Benefit(product="gold", label=label, kind="premium_service", min_score=600)
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Mietwagen ohne Kaution",
+        "Fahrrad mieten ohne Kaution",
+        "Kreditrahmen sofort",
+        "免押金租车",
+        "Crédit immédiat",
+    ],
+)
+def test_merchant_benefits_in_other_languages_are_allowed(label: str) -> None:
+    Benefit(product="gold", label=label, kind="rental", min_score=600)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lucidscore.errors import PolicyViolation
 from lucidscore.policy import FeatureMeta, check_model_inputs, name_tokens, refusal_reason
@@ -265,3 +268,76 @@ def test_the_shared_data_sets_have_the_columns_listed_here() -> None:
     assert german == GERMAN_ALL
     refused = {c for c in taiwan + german if refusal_reason(c) is not None}
     assert refused == PROTECTED_IN_SHARED
+
+
+# -- the same words in another case, script or language (SPEC section 2 holds whatever the spelling) --
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("género", "protected attribute (sex)"),
+        ("GÉNERO", "protected attribute (sex)"),
+        ("性别", "protected attribute (sex)"),
+        ("customer_性别", "protected attribute (sex)"),
+        ("ＳＥＸ", "protected attribute (sex)"),
+        ("ѕех", "protected attribute (sex)"),
+        ("s.e.x", "protected attribute (sex)"),
+        ("n_sEx_12m", "protected attribute (sex)"),
+        ("Âge", "protected attribute (age)"),
+        ("年龄", "protected attribute (age)"),
+        ("Geburtsdatum", "protected attribute (age)"),
+        ("fecha_nacimiento", "protected attribute (age)"),
+        ("état_civil", "protected attribute (marital status)"),
+        ("婚姻状况", "protected attribute (marital status)"),
+        ("raça", "protected attribute (race or ethnic origin)"),
+        ("民族", "protected attribute (race or ethnic origin)"),
+        ("religión", "protected attribute (religion)"),
+        ("Staatsangehörigkeit", "protected attribute (national origin or foreign status)"),
+        ("nationalité", "protected attribute (national origin or foreign status)"),
+        ("purchase_origin_country", "protected attribute (national origin or foreign status)"),
+        ("户口类型", "protected attribute (household registration"),
+        ("失信记录", "social control (social-credit blacklists"),
+        ("好友数", "other people"),
+    ],
+)
+def test_refused_in_other_languages_scripts_and_spellings(name: str, reason: str) -> None:
+    """Each used to pass: the guard read names as ASCII, so accents, Chinese characters, fullwidth or
+    Cyrillic letters, and odd case split the word (``sEx`` -> s, ex) or dropped it."""
+    found = refusal_reason(name)
+    assert found is not None and found.startswith(reason)
+    with pytest.raises(PolicyViolation, match=rf"column {re.escape(name)}: {re.escape(reason)}"):
+        check_model_inputs(["PAY_0", name])
+
+
+WORDS = [t for t in VOCABULARY if t.how == "token" and t.example.isascii()]
+FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+CYRILLIC = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і", "s": "ѕ"}
+
+
+@st.composite
+def disguised(draw: st.DrawFn) -> tuple[Term, str]:
+    """A refused word of the vocabulary, each letter in either case and perhaps accented, fullwidth, a
+    Cyrillic look-alike or followed by an invisible character; inside a longer name or alone."""
+    term = draw(st.sampled_from(WORDS))
+    letters = []
+    for c in term.example:
+        c = c.upper() if draw(st.booleans()) else c
+        how = draw(st.sampled_from(["plain", "accent", "fullwidth", "cyrillic", "invisible"]))
+        if how == "accent" and c.isalpha():
+            c = unicodedata.normalize("NFC", c + draw(st.sampled_from(["\u0301", "\u0302", "\u0308"])))
+        elif how == "fullwidth":
+            c = FULLWIDTH.get(c, c)
+        elif how == "cyrillic":
+            c = CYRILLIC.get(c, c)
+        elif how == "invisible":
+            c += draw(st.sampled_from(["\u00ad", "\u200b", "\u2060"]))
+        letters.append(c)
+    word = "".join(letters)
+    return term, draw(st.sampled_from([word, f"n_{word}_12m", f"{word}_flag", ".".join(word)]))
+
+
+@given(disguised())
+def test_a_refused_word_is_refused_however_it_is_written(case: tuple[Term, str]) -> None:
+    term, name = case
+    assert refusal_reason(name) == f"{term.kind} ({term.what})", name

@@ -5,9 +5,13 @@ started with), from that consumer's records alone, without a history row when no
 from __future__ import annotations
 
 import json
+import threading
+import time
+from dataclasses import dataclass, field
 
 import polars as pl
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from lucidscore.artifact import load_artifact
@@ -15,6 +19,7 @@ from lucidscore.ingest import ingest_frame
 from lucidscore.score import score_consumers
 from lucidscore.service import (
     PipelineRescorer,
+    Recorded,
     activate_model,
     consumer_features,
     current_rows,
@@ -24,6 +29,7 @@ from lucidscore.service import (
     score_digest,
     score_history,
 )
+from lucidscore.service._common import take_write_lock
 from lucidscore.store import make_engine, verify_audit_chains
 from lucidscore.store.service import ModelRecord, ScoreRecord
 from tests.fixtures.bureau import END, PREVIOUS, BureauFiles
@@ -54,6 +60,33 @@ def _rows(url: str, consumer: str) -> list[tuple[int, str, int, int | None]]:
     return [(r[0], str(r[1])[:10], r[2], r[3]) for r in found]
 
 
+def _late_payments(engine: Engine) -> None:
+    """The consumer's statements since 2025-07 corrected to 120 days late (as an accepted dispute's
+    correction, or a lender's, writes them)."""
+    with engine.connect() as conn:
+        late = conn.execute(
+            text(
+                "SELECT s.account_id, s.period, s.balance, s.amount_due FROM statements_current s "
+                "JOIN accounts_current a ON a.account_id = s.account_id "
+                "WHERE a.consumer_id = :c AND s.period >= '2025-07' ORDER BY s.account_id, s.period"
+            ),
+            {"c": CONSUMER},
+        ).all()
+    assert late
+    frame = pl.DataFrame(
+        {
+            "account_id": [r[0] for r in late],
+            "period": [r[1] for r in late],
+            "balance": [str(r[2]) for r in late],
+            "amount_due": [str(r[3]) for r in late],
+            "amount_paid": ["0"] * len(late),
+            "days_past_due": ["120"] * len(late),
+            "reported_at": ["2026-07-02T00:00:00"] * len(late),
+        }
+    )
+    ingest_frame(frame, "statements", engine, source="test")
+
+
 def test_one_consumers_features_are_the_populations_row(bureau_url: str) -> None:
     everyone = consumer_features(bureau_url, END)
     one = consumer_features(bureau_url, END, [CONSUMER])
@@ -77,29 +110,7 @@ def test_rescoring_uses_the_newest_published_month_and_adds_no_duplicate(
         assert record is not None and record.as_of == END and record.id == before[-1][0]
     assert _rows(bureau_url, CONSUMER) == before  # nothing changed: no row
 
-    # Make every statement of the consumer's first revolving account 120 days late.
-    with engine.connect() as conn:
-        late = conn.execute(
-            text(
-                "SELECT s.account_id, s.period, s.balance, s.amount_due FROM statements_current s "
-                "JOIN accounts_current a ON a.account_id = s.account_id "
-                "WHERE a.consumer_id = :c AND s.period >= '2025-07' ORDER BY s.account_id, s.period"
-            ),
-            {"c": CONSUMER},
-        ).all()
-    assert late
-    frame = pl.DataFrame(
-        {
-            "account_id": [r[0] for r in late],
-            "period": [r[1] for r in late],
-            "balance": [str(r[2]) for r in late],
-            "amount_due": [str(r[3]) for r in late],
-            "amount_paid": ["0"] * len(late),
-            "days_past_due": ["120"] * len(late),
-            "reported_at": ["2026-07-02T00:00:00"] * len(late),
-        }
-    )
-    ingest_frame(frame, "statements", engine, source="test")
+    _late_payments(engine)
     with Session(engine, expire_on_commit=False) as s:
         record = rescorer.rescore_consumer(s, CONSUMER, model)
         s.commit()
@@ -156,3 +167,88 @@ def test_the_digest_reads_json_from_text_as_from_objects() -> None:
     as_text = row | {"reasons": json.dumps(row["reasons"]), "explanation": json.dumps(row["explanation"])}
     assert score_digest(row) == score_digest(as_text)
     assert score_digest(row) != score_digest(row | {"probability": 0.0713})
+
+
+def test_two_writers_of_the_same_scores_at_once_write_them_once(
+    bureau_url: str, bureau_files: BureauFiles
+) -> None:
+    """Concurrency: two transactions write the same month's scores for the same consumers at once (two
+    ``publish`` runs, or an accepted dispute's rescoring during a publish); the second starts while the
+    first has written and not committed. The second waits and finds the first's rows: no duplicate
+    history row. (On PostgreSQL both read 'no current row' before the chain's lock and both appended.)"""
+    artifact = load_artifact(bureau_files.model)
+    rows = score_consumers(artifact, consumer_features(bureau_url, END, [CONSUMER, "C00000043"]), END)
+    engine = make_engine(bureau_url)
+    second_started = threading.Event()
+    outcome: list[Recorded] = []
+
+    def second() -> None:
+        with engine.begin() as conn:
+            event.listen(conn, "before_cursor_execute", lambda *a: second_started.set(), once=True)
+            take_write_lock(conn)  # as publish and rescoring do (SQLite: one writer)
+            outcome.append(record_scores(conn, rows))
+
+    with engine.begin() as conn:
+        take_write_lock(conn)
+        first = record_scores(conn, rows)
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert second_started.wait(10)
+        time.sleep(0.3)  # the second is now blocked on a lock (or, before the fix, had read no rows)
+    worker.join(30)
+    assert (first.new, first.unchanged) == (2, 0)
+    assert [(o.new, o.superseded, o.unchanged) for o in outcome] == [(0, 0, 2)]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ScoreRecord)).scalar_one() == 2
+    assert all(status.ok for status in verify_audit_chains(engine))
+    engine.dispose()
+
+
+@dataclass
+class _RescoresWhileWriting:
+    """A publish's progress that, when the publish starts writing (its features already read), has a
+    dispute accepted: the consumer's statements corrected and the consumer rescored, committed."""
+
+    url: str
+    model: ModelRecord
+    rescored: list[ScoreRecord] = field(default_factory=list)
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        if description.endswith("-> history") and not self.rescored:
+            engine = make_engine(self.url)
+            _late_payments(engine)
+            with Session(engine, expire_on_commit=False) as s:
+                record = PipelineRescorer(self.url).rescore_consumer(s, CONSUMER, self.model)
+                s.commit()
+            engine.dispose()
+            assert record is not None
+            self.rescored.append(record)
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+def test_a_dispute_rescored_during_a_publish_is_not_written_over(
+    bureau_url: str, bureau_files: BureauFiles
+) -> None:
+    """Concurrency: a dispute is accepted (record corrected, consumer rescored) while a publish of the
+    same month writes its scores, computed from the records before the correction. The publish keeps the
+    rescored score and says so; it used to supersede it with the stale one, so the consumer and merchants
+    saw the uncorrected score again until the next publish."""
+    model = _ready(bureau_url, bureau_files)
+    publish_month(bureau_url, END)
+    stale = _rows(bureau_url, CONSUMER)[-1]
+    during = _RescoresWhileWriting(bureau_url, model)
+    report = publish_month(bureau_url, END, progress=during)
+    (rescored,) = during.rescored
+    assert rescored.score < stale[2]
+    assert _rows(bureau_url, CONSUMER)[-1] == (rescored.id, "2026-06-30", rescored.score, stale[0])
+    assert report.superseded == 0 and report.unchanged == report.consumers - 1
+    assert report.notes == (
+        "1 consumer kept a score written after this publish began (a dispute's rescoring or another "
+        "publish), from records newer than the ones this publish read; publish again with --changed-only "
+        "to bring any other changes in",
+    )
+    again = publish_month(bureau_url, END, changed_only=True)
+    assert (again.consumers, again.written) == (1, 0)
+    assert _rows(bureau_url, CONSUMER)[-1][0] == rescored.id

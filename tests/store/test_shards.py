@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,15 @@ def test_a_map_is_read_in_order_with_relative_files_next_to_it(tmp_path: Path) -
             "[[shard]]\nurl = 'postgresql+psycopg://u:pw@DB1:5432/lucid'\n",
             r"entry 2 \(shard 1\): url .* names the same database as entry 1 \(shard 0\)",
         ),
+        (  # another user of the same database on the same server: the same tables
+            "[[shard]]\nurl = 'postgresql://alice@db1/lucid'\n[[shard]]\nurl = 'postgresql://bob@db1/lucid'\n",
+            r"entry 2 \(shard 1\): url 'postgresql://bob@db1/lucid' names the same database as entry 1",
+        ),
+        (  # the loopback address by another name
+            "[[shard]]\nurl = 'postgresql://u@localhost/lucid'\n"
+            "[[shard]]\nurl = 'postgresql://u@127.0.0.1:5432/lucid'\n",
+            r"entry 2 \(shard 1\): url .* names the same database as entry 1 \(shard 0\)",
+        ),
         (
             '[[shard]]\nurl = "sqlite:///a\\u0000.db"\n',
             r"entry 1 \(shard 0\): url 'sqlite:///a\\x00.db' holds a NUL character \(0x00\); expected",
@@ -145,6 +155,18 @@ def test_a_bad_map_is_refused_naming_file_entry_and_what_was_found(
     with pytest.raises(InputError, match=message) as caught:
         read_shard_map(path)
     assert str(path) in caught.value.message
+
+
+def test_a_hard_link_to_another_shards_file_is_the_same_database(tmp_path: Path) -> None:
+    """Two names of one SQLite file (a hard link) passed the map's check: the shards' records and
+    scores would have gone into one database (only the shard stamps, later, refused it)."""
+    (tmp_path / "a.db").write_bytes(b"")
+    os.link(tmp_path / "a.db", tmp_path / "b.db")
+    path = write(tmp_path, "[[shard]]\nurl = 'sqlite:///a.db'\n[[shard]]\nurl = 'sqlite:///b.db'\n")
+    with pytest.raises(
+        InputError, match=r"entry 2 \(shard 1\): url 'sqlite:///b.db' names the same database as entry 1"
+    ):
+        read_shard_map(path)
 
 
 def test_a_symbolic_link_loop_is_named(tmp_path: Path) -> None:

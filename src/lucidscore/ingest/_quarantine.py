@@ -60,9 +60,17 @@ def read_quarantine(path: Path | str) -> pl.DataFrame:
     )
 
 
+SHOWN_CHARACTERS = 80  # of a value, in a message (the quarantine file keeps it whole)
+
+
 def message(source: str, row: int, column: str, value: str, reason: str) -> str:
-    """One line a person can act on: file, row, column, what was found, what was expected."""
-    found = f"{column} is {value!r}" if value != "" else f"{column} is empty"
+    """One line a person can act on: file, row, column, what was found, what was expected. A long value
+    is cut to its first ``SHOWN_CHARACTERS`` characters and its length (a 5 MB field is one line, not
+    5 MB on the terminal)."""
+    shown = repr(value)
+    if len(value) > SHOWN_CHARACTERS:
+        shown = f"{value[:SHOWN_CHARACTERS]!r}… ({len(value):,} characters)"
+    found = f"{column} is {shown}" if value != "" else f"{column} is empty"
     if reason.startswith("empty; "):
         return f"{source} row {row:,}: {found}; {reason.removeprefix('empty; ')}"
     return f"{source} row {row:,}: {found}; {reason}"

@@ -90,6 +90,13 @@ def _checks(
     if not col.nullable:
         checks.append((raw.is_null(), f"empty; expected {what} (the column is required)"))
     checks.append((raw.is_not_null() & value.is_null(), f"expected {what}"))
+    if col.max_length is not None:
+        checks.append(
+            (
+                raw.cast(pl.String, strict=False).str.len_chars() > col.max_length,
+                f"longer than {col.max_length} characters; expected at most {col.max_length}",
+            )
+        )
     if col.minimum is not None:
         checks.append((value < col.minimum, f"expected {what} ≥ {col.minimum:g}"))
     if col.maximum is not None:

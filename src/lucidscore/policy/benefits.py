@@ -57,51 +57,67 @@ class Purpose:
     reason: str
     tokens: frozenset[str]
     phrases: tuple[tuple[str, ...], ...] = ()
+    inside: tuple[str, ...] = ()  # words found anywhere in the text (Chinese has no spaces between words)
 
 
-def _purpose(what: str, reason: str, words: str, *phrases: str) -> Purpose:
-    return Purpose(what, reason, frozenset(words.split()), tuple(tuple(p.split()) for p in phrases))
+def _purpose(what: str, reason: str, words: str, *phrases: str, inside: str = "") -> Purpose:
+    return Purpose(
+        what,
+        reason,
+        frozenset(words.split()),
+        tuple(tuple(p.split()) for p in phrases),
+        tuple(inside.split()),
+    )
 
 
 def forbidden_purposes() -> tuple[Purpose, ...]:
-    """Uses outside the transaction the consumer started, in English and Chinese pinyin; the first that
+    """Uses outside the transaction the consumer started, in English, Chinese (pinyin and characters) and
+    a few words of German, Spanish and French (read without accents); the first that
     matches names the refusal, so the specific (``tenant``, ``visa``) come before the general."""
     return (
         _purpose(
             "employment",
             NO_SANCTIONS,
             "employment employer employers employee job jobs hiring recruitment recruiting recruiter "
-            "workplace zhaopin jiuye",
+            "workplace zhaopin jiuye beschaftigung arbeitgeber bewerbung bewerber arbeitsplatz empleo "
+            "trabajo emploi embauche",
             "pre employment",
+            inside="招聘 求职 就业 雇主 雇佣",
         ),
         _purpose(
             "housing eligibility",
             NO_SANCTIONS,
-            "housing tenant tenants tenancy landlord landlords zufang",
+            "housing tenant tenants tenancy landlord landlords zufang mieter vermieter inquilino arrendador "
+            "locataire bailleur",
+            inside="租房 房东 租客",
         ),
         _purpose(
             "schooling",
             NO_SANCTIONS,
             "school schools schooling admission admissions enrolment enrollment university universities "
-            "college kindergarten ruxue xuexiao zhaosheng",
+            "college kindergarten ruxue xuexiao zhaosheng schule universitat hochschule escuela "
+            "universidad ecole universite",
+            inside="学校 入学 招生 大学",
         ),
         _purpose(
             "government services",
             NO_SANCTIONS,
             "government gov govt visa visas passport passports permit permits court courts police "
-            "zhengwu hukou election elections",
+            "zhengwu hukou election elections regierung behorde gobierno gouvernement reisepass pasaporte",
             "public service",
             "public services",
             "civil service",
             "social security",
             "public office",
+            inside="签证 护照 政务 户口 法院 政府",
         ),
         _purpose(
             "travel",
             NO_SANCTIONS,
             "travel travelling traveling flight flights airline airlines airport boarding train trains rail "
-            "railway gaotie jipiao chuxing",
+            "railway gaotie jipiao chuxing reise flug viaje vuelo voyage",
             "fast track",
+            inside="出行 机票 高铁 航班 火车",
         ),
         _purpose(
             "internet access",
@@ -110,6 +126,7 @@ def forbidden_purposes() -> tuple[Purpose, ...]:
             "online access",
             "network access",
             "web access",
+            inside="上网 宽带",
         ),
         _purpose(
             "screening of people",
@@ -117,6 +134,7 @@ def forbidden_purposes() -> tuple[Purpose, ...]:
             "screening vetting",
             "background check",
             "background checks",
+            inside="背景调查",
         ),
         _purpose(
             "a public display of the score",
@@ -124,6 +142,7 @@ def forbidden_purposes() -> tuple[Purpose, ...]:
             "dating matchmaking leaderboard",
             "public profile",
             "score badge",
+            inside="相亲 排行榜",
         ),
     )
 
@@ -138,12 +157,17 @@ def refused_purpose(*texts: str) -> Purpose | None:
     """
     for text in texts:
         tokens = name_tokens(text)
+        joined = "".join(tokens)
         for purpose in forbidden_purposes():
             n_phrase = [len(p) for p in purpose.phrases]
-            if purpose.tokens.intersection(tokens) or any(
-                tuple(tokens[i : i + n]) == p
-                for p, n in zip(purpose.phrases, n_phrase, strict=True)
-                for i in range(len(tokens) - n + 1)
+            if (
+                purpose.tokens.intersection(tokens)
+                or any(w in joined for w in purpose.inside)
+                or any(
+                    tuple(tokens[i : i + n]) == p
+                    for p, n in zip(purpose.phrases, n_phrase, strict=True)
+                    for i in range(len(tokens) - n + 1)
+                )
             ):
                 return purpose
     return None

@@ -16,6 +16,7 @@ left out of the data.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -66,36 +67,56 @@ def _rules() -> tuple[Rule, ...]:
         Rule(
             PROTECTED,
             "sex",
-            _words("sex gender male female xingbie geschlecht sexo sexe"),
+            _words("sex gender male female xingbie geschlecht sexo sexe genero"),
+            fused=("性别",),
         ),
         Rule(
             PROTECTED,
             "marital status",
-            _words("marriage married marital spouse divorced widowed hunyin familienstand"),
+            _words("marriage married marital spouse divorced widowed hunyin familienstand matrimonial"),
             _phrases(
-                "personal status", "civil status", "family status", "estado civil", "hunyin zhuangkuang"
+                "personal status",
+                "civil status",
+                "family status",
+                "estado civil",
+                "etat civil",
+                "situation familiale",
+                "hunyin zhuangkuang",
             ),
+            fused=("婚姻",),
         ),
         Rule(
             PROTECTED,
             "age",
-            _words("age ages aged birth birthday birthdate dob yob nianling chusheng edad"),
+            _words(
+                "age ages aged birth birthday birthdate dob yob nianling chusheng edad idade alter "
+                "lebensalter nacimiento naissance geburtsdatum geburtsjahr geburtstag"
+            ),
             _phrases("year of birth", "date of birth", "chusheng riqi"),
+            fused=("年龄", "出生"),
         ),
         Rule(
             PROTECTED,
             "race or ethnic origin",
-            _words("race racial ethnic ethnicity ethnicities minzu raza"),
+            _words("race racial ethnic ethnicity ethnicities minzu raza raca etnia ethnie"),
+            fused=("民族", "种族"),
         ),
-        Rule(PROTECTED, "religion", _words("religion religious faith church caste zongjiao konfession")),
+        Rule(
+            PROTECTED,
+            "religion",
+            _words("religion religious faith church caste zongjiao konfession religiao religione"),
+            fused=("宗教", "信仰"),
+        ),
         Rule(
             PROTECTED,
             "national origin or foreign status",
             _words(
                 "nationality citizenship citizen foreign foreigner immigrant immigration guoji jiguan "
-                "nacionalidad staatsangehoerigkeit"
+                "nacionalidad nacionalidade nationalite staatsangehoerigkeit staatsangehorigkeit "
+                "herkunftsland"
             ),
-            _phrases("national origin", "country of birth", "country of origin"),
+            _phrases("national origin", "country of birth", "country of origin", "origin country"),
+            fused=("国籍", "籍贯"),
         ),
         Rule(
             PROTECTED,
@@ -123,18 +144,23 @@ def _rules() -> tuple[Rule, ...]:
                 "rural registration",
                 "urban registration",
             ),
-            fused=("hukou", "householdregist", "liudongrenkou"),
+            fused=("hukou", "householdregist", "liudongrenkou", "户口", "户籍"),
         ),
         Rule(
             PROTECTED,
             "health",
-            _words("health disability disabled medical illness pregnant pregnancy jiankang canji"),
+            _words(
+                "health disability disabled medical illness pregnant pregnancy jiankang canji gesundheit "
+                "behinderung salud discapacidad sante"
+            ),
+            fused=("健康", "残疾"),
         ),
         Rule(
             PROTECTED,
             "public assistance",
-            _words("benefits welfare medicaid dibao"),
+            _words("benefits welfare medicaid dibao sozialhilfe"),
             _phrases("public assistance", "food stamps", "social assistance"),
+            fused=("低保",),
         ),
         Rule(
             CONTROL,
@@ -187,7 +213,16 @@ def _rules() -> tuple[Rule, ...]:
                 "dishonest persons",
                 "judgment defaulter list",
             ),
-            fused=("blacklist", "shixin", "laolai", "heimingdan", "socialcredit", "shehuixinyong"),
+            fused=(
+                "blacklist",
+                "shixin",
+                "laolai",
+                "heimingdan",
+                "socialcredit",
+                "shehuixinyong",
+                "失信",
+                "黑名单",
+            ),
         ),
         Rule(
             CONTROL,
@@ -229,6 +264,7 @@ def _rules() -> tuple[Rule, ...]:
                 "opinion opinions belief beliefs ideology likes zhengzhi"
             ),
             _phrases("social media", "search history"),
+            fused=("政治", "微博", "微信", "言论"),
         ),
         Rule(
             OPINION,
@@ -246,11 +282,24 @@ def _rules() -> tuple[Rule, ...]:
                 "social connections referrals haoyou pengyou qinyou qinshu lianxiren tongxunlu shejiao"
             ),
             _phrases("family score", "address book"),
+            fused=("好友", "亲友", "联系人", "通讯录"),
         ),
     )
 
 
-_SPLIT = re.compile(r"[^0-9a-zA-Z]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+_SPLIT = re.compile(r"[\W_]+|(?<=[a-z])(?=[A-Z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# The same without the camelCase split: "sEx" and "AgE" are words in odd case, not two words.
+_SPLIT_PLAIN = re.compile(r"[\W_]+|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# Cyrillic and Greek letters drawn like Latin ones (a name can hide "sex" as "ѕех").
+_LOOKALIKE = str.maketrans(
+    dict(
+        zip(
+            "аеіјорсѕхуАВЕНІЈКМОРСЅТХУкмтΑΒΕΗΙΚΜΝΟΡΤΧΥΖοιν",
+            "aeijopcsxyABEHIJKMOPCSTXYkmtABEHIKMNOPTXYZoiv",
+            strict=True,
+        )
+    )
+)
 # Phrases in which a listed token means something else: (phrase, token it excuses).
 _EXEMPT: tuple[tuple[tuple[str, ...], str], ...] = (
     (("social", "security"), "social"),  # an identifier, not a social graph
@@ -298,9 +347,28 @@ def refused_vocabulary() -> tuple[Term, ...]:
     return tuple(out)
 
 
+def plain_name(name: str) -> str:
+    """``name`` as the guard reads it: compatibility forms folded (fullwidth ``ＡＧＥ``, ``ſ``), invisible
+    characters dropped (soft hyphen, zero-width space), Cyrillic and Greek look-alikes read as Latin, and
+    accents taken off (``âge``, ``género``, ``Staatsangehörigkeit``), so none of them hides a word.
+
+    >>> plain_name("Âge\u00ad_ＳＥＸ")
+    'Age_SEX'
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").translate(_LOOKALIKE)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def name_tokens(name: str) -> list[str]:
     """Lower-case tokens of a column name: 'PERSONAL_STATUS_AND_SEX' -> personal, status, and, sex."""
-    return [t.lower() for t in _SPLIT.split(name) if t]
+    return [t.casefold() for t in _SPLIT.split(plain_name(name)) if t]
+
+
+def _token_views(name: str) -> tuple[list[str], ...]:
+    """The name's tokens split at camelCase, then without that split (``sEx``, ``n_AgE``)."""
+    plain = [t.casefold() for t in _SPLIT_PLAIN.split(plain_name(name)) if t]
+    return (name_tokens(name), plain)
 
 
 def _has_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
@@ -333,11 +401,17 @@ def refusal_reason(name: str, meta: FeatureMeta | None = None) -> str | None:
     >>> refusal_reason("credit_union_loans") is None
     True
     """
-    tokens = name_tokens(name)
-    fused = "".join(tokens)
     rules = _rules()
-    # A phrase says more than a word: "country of birth" is national origin, though "birth" is age.
-    matched = [r for r in rules if _by_phrase(r, tokens)] or [r for r in rules if _by_word(r, tokens, fused)]
+    for tokens in _token_views(name):
+        fused = "".join(tokens)
+        # A phrase says more than a word: "country of birth" is national origin, though "birth" is age.
+        matched = [r for r in rules if _by_phrase(r, tokens)] or [
+            r for r in rules if _by_word(r, tokens, fused)
+        ]
+        if matched:
+            return f"{matched[0].kind} ({matched[0].what})"
+    whole = "".join(name_tokens(name))  # a word spelt apart: "s.e.x", "A_GE"
+    matched = [r for r in rules if whole in r.tokens]
     if matched:
         return f"{matched[0].kind} ({matched[0].what})"
     if meta is not None and meta.family == UNUSED_FAMILY:

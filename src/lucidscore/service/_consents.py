@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lucidscore.policy import BenefitCatalogue
 from lucidscore.service._accounts import user_names
-from lucidscore.service._common import aware, end_reads, now
+from lucidscore.service._common import aware, end_reads, now, take_write_lock
 from lucidscore.service._errors import Invalid
 from lucidscore.service._secrets import (
     CONSENT_TOKEN_PREFIX,
@@ -87,9 +87,21 @@ def consents_of(
 
 
 def revoke_consent(session: Session, consent: Consent) -> Consent:
+    """Revoke the consent (not committed); one already revoked keeps its moment of revocation.
+
+    One conditional UPDATE, as a writer from its first statement: revokes at the same instant (a
+    double tap, two tabs) wait for each other, and only the first sets the moment; each then reads back
+    the stored one (they used to write their own moments over each other's)."""
     if consent.revoked_at is None:
-        consent.revoked_at = now()
-        session.flush()
+        end_reads(session)
+        take_write_lock(session.connection())
+        session.execute(
+            update(Consent)
+            .where(Consent.id == consent.id, Consent.revoked_at.is_(None))
+            .values(revoked_at=now())
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(consent)
     return consent
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from lucidscore.service._common import aware, end_reads, now
+from lucidscore.service._common import aware, end_reads, now, take_write_lock
 from lucidscore.service._errors import Conflict, NotFound
 from lucidscore.service._records import record_exists
 from lucidscore.store.service import (
@@ -37,7 +37,18 @@ MAX_OPEN_DISPUTES_PER_RECORD = 1  # a record waits for its answer before it is c
 
 
 def open_dispute(session: Session, consumer: User, table: str, key: str, reason: str) -> Dispute:
+    """Open a dispute of ``consumer``'s record (``table``, ``key``); not committed. ``Conflict`` when the
+    record already has an open one.
+
+    Ends the session's reads and locks the consumer's account row first, so that the same record
+    contested twice at once (a double-tapped submit, two tabs) opens one dispute and answers the other
+    with the ``Conflict``: PostgreSQL makes the second wait for the first's commit and then read afresh;
+    SQLite's write lock does the same (a read transaction could not become a write there once the
+    first had committed, and failed as "database is locked")."""
     assert consumer.consumer_id is not None
+    end_reads(session)
+    take_write_lock(session.connection())
+    session.execute(select(User.id).where(User.id == consumer.id).with_for_update())
     if not record_exists(session, consumer.consumer_id, table, key):
         raise NotFound(f"you have no current {table} record with key {key!r}", field="record_key")
     open_ids = session.scalars(

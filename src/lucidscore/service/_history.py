@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, literal, select
 from sqlalchemy.engine import Connection
 
-from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object, insert_chained
+from lucidscore.store import ENCODED_JSON, canonical_json, canonical_object, insert_chained, lock_chain
 from lucidscore.store.service import ScoreRecord
 
 SCORE_FIELDS = ("score", "tier", "probability", "segment", "reasons", "explanation")
@@ -76,6 +76,7 @@ class Recorded:
     superseded: int = 0
     unchanged: int = 0
     current_ids: dict[str, int] = field(default_factory=dict)
+    kept: int = 0  # different scores not written: the current row is newer than the caller's records
 
     @property
     def written(self) -> int:
@@ -85,6 +86,7 @@ class Recorded:
         self.new += other.new
         self.superseded += other.superseded
         self.unchanged += other.unchanged
+        self.kept += other.kept
         self.current_ids.update(other.current_ids)
 
 
@@ -135,18 +137,28 @@ def record_scores(
     *,
     publication_id: int | None = None,
     want_ids: bool = False,
+    newer_than: int | None = None,
 ) -> Recorded:
     """Append the scores of ``rows`` (``score_history`` columns, as ``lucidscore.score.score_consumers``
     gives them; one per consumer, model and month) that differ from each consumer's current score for the
-    row's model and month. ``want_ids``: also report each consumer's current row id.
+    row's model and month. ``want_ids``: also report each consumer's current row id. ``newer_than``: the
+    newest row id when the caller read the records its scores come from (a publish, at its start); a
+    current row after it was written since from newer records (a dispute's rescoring), so it stays
+    current and the different score is counted as ``kept``, not written over it.
 
     Runs inside the caller's transaction on ``conn`` (an engine from ``lucidscore.store.make_engine``, so
-    the rows are chained); the caller commits.
+    the rows are chained); the caller commits. Holds the score history's chain lock from its first read to
+    the commit, so two writers of the same rows at once (two publishes, a publish and a dispute's
+    rescoring) append them once.
     """
     out = Recorded()
     groups: dict[tuple[str, date], list[Mapping[str, Any]]] = {}
     for row in rows:
         groups.setdefault((row["model_id"], row["as_of"]), []).append(row)
+    table = ScoreRecord.__table__
+    assert isinstance(table, Table)
+    if groups:  # before reading the current rows: a concurrent writer of the same rows waits, then sees ours
+        lock_chain(conn, table)
     for (model_id, as_of), group in groups.items():
         if len({r["consumer_id"] for r in group}) != len(group):
             raise ValueError(f"scores of {model_id} as of {as_of}: a consumer appears twice in one batch")
@@ -158,6 +170,10 @@ def record_scores(
             found = current.get(cid)
             if found is not None and found[1] == digest:
                 out.unchanged += 1
+                out.current_ids[cid] = found[0]
+                continue
+            if found is not None and newer_than is not None and found[0] > newer_than:
+                out.kept += 1
                 out.current_ids[cid] = found[0]
                 continue
             fresh.append(
@@ -174,8 +190,6 @@ def record_scores(
             else:
                 out.superseded += 1
         if fresh:  # PostgreSQL: one COPY (the database checks the links once per statement)
-            table = ScoreRecord.__table__
-            assert isinstance(table, Table)
             stored = insert_chained(conn, table, fresh)
             if want_ids:  # the chain writer allocated the ids
                 out.current_ids.update({r["consumer_id"]: r["id"] for r in stored})

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from lucidscore.service._history import Recorded, record_scores
 from lucidscore.service._rescore import model_artifact
 from lucidscore.service._scores import active_model, model_by_id
 from lucidscore.store import make_engine
-from lucidscore.store.service import ModelRecord, Publication
+from lucidscore.store.service import ModelRecord, Publication, ScoreRecord
 
 if TYPE_CHECKING:
     import polars as pl
@@ -185,6 +185,9 @@ def publish_month(
                 chosen = changed_consumers(
                     session.connection(), marks_from_json(previous.records_through, previous.pending_batches)
                 )
+            # Rows after this one were written while the month was being published, from records the
+            # publish may not have read (a dispute's rescoring): it never writes over them.
+            newest_row = session.scalar(select(func.max(ScoreRecord.id))) or 0
             publication = Publication(
                 as_of=as_of,
                 model_id=model.model_id,
@@ -198,7 +201,16 @@ def publish_month(
             session.commit()
             try:
                 totals, notes, consumers = _run(
-                    db, db_url, artifact, as_of, engine, chosen, sink, chunk_consumers, publication.id, spark
+                    db,
+                    db_url,
+                    artifact,
+                    as_of,
+                    engine,
+                    chosen,
+                    sink,
+                    chunk_consumers,
+                    (publication.id, newest_row),
+                    spark,
                 )
             except BaseException as exc:
                 _finish(db, publication.id, "failed", None, None, error=f"{type(exc).__name__}: {exc}"[:2000])
@@ -230,9 +242,10 @@ def _run(
     chosen: set[str] | None,
     sink: PublishProgress,
     chunk: int,
-    publication_id: int,
+    publication: tuple[int, int],
     spark: Any,
 ) -> tuple[Recorded, list[str], int]:
+    publication_id, newest_row = publication
     totals = Recorded()
     notes: list[str] = []
     if chosen is not None and not chosen:
@@ -247,8 +260,15 @@ def _run(
     for rows in chunks:
         with db.begin() as conn:
             take_write_lock(conn)
-            totals.add(record_scores(conn, rows, publication_id=publication_id))
+            totals.add(record_scores(conn, rows, publication_id=publication_id, newer_than=newest_row))
         sink.advance(len(rows))
+    if totals.kept:
+        who = "1 consumer" if totals.kept == 1 else f"{totals.kept:,} consumers"
+        notes.append(
+            f"{who} kept a score written after this publish began (a dispute's rescoring or another "
+            "publish), from records newer than the ones this publish read; publish again with "
+            "--changed-only to bring any other changes in"
+        )
     return totals, notes, consumers
 
 

@@ -31,7 +31,7 @@ from lucidscore.store._chain_verify import (
     verify_audit_chains,
     write_anchor_file,
 )
-from lucidscore.store._chain_writer import AuditChainError, insert_chained, install_audit_chain
+from lucidscore.store._chain_writer import AuditChainError, insert_chained, install_audit_chain, lock_chain
 from lucidscore.store._engine import (
     DatabaseMissing,
     check_database,
@@ -124,6 +124,7 @@ __all__ = [
     "insert_chained",
     "install_audit_chain",
     "link_hash",
+    "lock_chain",
     "lock_transaction",
     "make_engine",
     "migrate",

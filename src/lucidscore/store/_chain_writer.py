@@ -294,6 +294,26 @@ def _default(column: Any) -> Any:
     raise AuditChainError(f"{column.table.name}.{column.name}: only Python-side defaults can be chained")
 
 
+def lock_chain(conn: Connection, table: Table) -> None:
+    """Hold ``table``'s chain lock until the transaction on ``conn`` ends (taking it again is free).
+
+    Every insert into a chained table takes it; a writer that first reads what it is about to append
+    against (the score history's current rows) takes it before that read, so that a second writer of the
+    same rows waits for the first one's commit and then sees its rows, instead of appending them again.
+    """
+    dialect = conn.dialect.name
+    where = {"t": table.name}
+    if dialect == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:t))"), where | {"ns": _PG_LOCK_NAMESPACE}
+        )
+    elif dialect == "sqlite":
+        # A write first: SQLite then holds its one write lock, and the reads after it see the latest commit.
+        conn.execute(text(f"UPDATE {HEADS_TABLE} SET last_seq = last_seq WHERE table_name = :t"), where)
+    else:  # pragma: no cover - make_engine accepts only these two
+        raise AuditChainError(f"audit chains are not implemented for {dialect}")
+
+
 def _lock_head(conn: Connection, table: Table, new_ids: int) -> tuple[int, str, list[int]]:
     """Take the chain's lock; return the link to continue from, its hash and ``new_ids`` fresh ids.
 
@@ -304,15 +324,7 @@ def _lock_head(conn: Connection, table: Table, new_ids: int) -> tuple[int, str, 
     name = table.name
     dialect = conn.dialect.name
     where = {"t": name}
-    if dialect == "postgresql":
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(:ns, hashtext(:t))"), where | {"ns": _PG_LOCK_NAMESPACE}
-        )
-    elif dialect == "sqlite":
-        # A write first: SQLite then holds its one write lock, and the reads below see the latest commit.
-        conn.execute(text(f"UPDATE {HEADS_TABLE} SET last_seq = last_seq WHERE table_name = :t"), where)
-    else:  # pragma: no cover - make_engine accepts only these two
-        raise AuditChainError(f"audit chains are not implemented for {dialect}")
+    lock_chain(conn, table)
     quote = conn.dialect.identifier_preparer.quote
     pk = id_column(table)
     ids = (

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -169,16 +170,27 @@ def _resolve(path: Path, where: str, written: str) -> str:
     return written
 
 
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]", ""}  # "": the default, the local server
+
+
 def _database_key(resolved: str) -> str:
-    """What names one database: a SQLite file's resolved path (its URL's options, such as ``?timeout=5``,
-    open the same file), or a server's host, port, user and database."""
+    """What names one database: a SQLite file (its resolved path, or its device and inode when it exists,
+    so a hard link is the same file; its URL's options, such as ``?timeout=5``, open the same file), or a
+    server's host, port and database (any user of it reaches the same tables; the loopback address has
+    several names)."""
     url = make_url(resolved)
     if url.drivername.split("+")[0] == "sqlite":
-        return f"sqlite:///{url.database}"
-    # A server's database whatever the driver, the password, the default port or the host name's case.
+        assert url.database is not None
+        try:
+            found = os.stat(url.database)
+        except OSError:  # not created yet: its path names it
+            return f"sqlite:///{url.database}"
+        return f"sqlite-file:{found.st_dev}:{found.st_ino}"
+    # A server's database whatever the driver, the user and password, the default port or the host's case.
     host = (url.host or "").lower()
+    host = "localhost" if host in _LOOPBACK else host
     same = url.set(drivername="postgresql", host=host, port=url.port or 5432)
-    return same._replace(password=None).render_as_string(hide_password=True)
+    return same._replace(username=None, password=None).render_as_string(hide_password=True)
 
 
 def read_shard_map(path: Path | str) -> ShardMap:
