@@ -52,6 +52,15 @@ def history(url: str) -> list[tuple[int, str, str, int, int | None, int | None, 
     return [(r[0], r[1], str(r[2])[:10], r[3], r[4], r[5], r[6]) for r in rows]
 
 
+def publication_runs(url: str) -> list[tuple[int, str, int | None]]:
+    """Every publish run recorded: (id, status, consumers scored)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, status, consumers FROM publications ORDER BY id")).all()
+    engine.dispose()
+    return [(int(r[0]), str(r[1]), r[2]) for r in rows]
+
+
 def current(url: str, as_of: date) -> dict[str, tuple[int, str]]:
     """consumer -> (score, digest) of the current row of ``as_of`` (the newest row of the month)."""
     out: dict[str, tuple[int, str]] = {}
@@ -73,12 +82,22 @@ def test_publishing_a_month_twice_writes_it_once(
     assert len(first) == 1000 and len({r[1] for r in first}) == 1000
     assert all(r[2] == "2026-06-30" and r[4] is None and r[5] is not None and r[6] for r in first)
 
+    # Again: the month stands (same model, same code, no record changed): nobody is scored, nothing is
+    # written, not even a publication.
     code, out, _ = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat())
+    assert code == 0 and SUMMARY.search(out) is None
+    assert f"with model {bureau_files.model_id}: already published " in out
+    assert "(publication 1); nothing changed since; nothing scored (--full scores it again)" in out
+    assert history(bureau_url) == first and publication_runs(bureau_url) == [(1, "finished", 1000)]
+    # --full scores everyone again and finds every score unchanged.
+    code, out, _ = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat(), "--full")
     assert code == 0 and counts(out) == (1000, 0, 0, 1000)
     assert history(bureau_url) == first
+    assert publication_runs(bureau_url) == [(1, "finished", 1000), (2, "finished", 1000)]
+    # --changed-only has nobody to rescore: the month stands as the --full run left it.
     code, out, _ = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat(), "--changed-only")
-    assert code == 0 and counts(out) == (0, 0, 0, 0)
-    assert history(bureau_url) == first
+    assert code == 0 and "already published " in out and "(publication 2); nothing changed since" in out
+    assert history(bureau_url) == first and len(publication_runs(bureau_url)) == 2
     code, out, _ = lucid("audit", "verify", "--db", bureau_url)
     assert code == 0 and "score_history    ok          1,000 links" in out
 
@@ -136,7 +155,7 @@ def test_a_correction_supersedes_and_changed_only_equals_a_full_publish(
     assert new_row[1] == consumer and new_row[4] == old_row[0]  # it names the row it supersedes
     assert len(rows) == 1001  # the superseded row stays: the trail
 
-    code, out, _ = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat())
+    code, out, _ = lucid("publish", "--db", bureau_url, "--as-of", END.isoformat(), "--full")
     assert code == 0 and counts(out) == (1000, 0, 0, 1000)  # a full publish finds nothing else to change
     assert lucid("audit", "verify", "--db", bureau_url)[0] == 0
 
@@ -168,8 +187,8 @@ def test_the_service_shows_a_new_month_at_once(
         assert score["as_of"] == month.isoformat() and score["model_id"] == bureau_files.model_id
         assert score["score"] == current(bureau_url, month)["C00000010"][0]
     assert [h["as_of"] for h in client.get("/v1/me/history").json()] == ["2026-05-31", "2026-06-30"]
-    # Publishing an older month again (a correction of May) does not hide June.
-    assert lucid("publish", "--db", bureau_url, "--as-of", PREVIOUS.isoformat())[0] == 0
+    # Publishing an older month again (a correction of May; --full: scored again) does not hide June.
+    assert lucid("publish", "--db", bureau_url, "--as-of", PREVIOUS.isoformat(), "--full")[0] == 0
     assert client.get("/v1/me/score").json()["as_of"] == "2026-06-30"
 
 
@@ -183,6 +202,11 @@ def test_the_service_shows_a_new_month_at_once(
         (
             ["--as-of", "2999-01-31"],
             "error: --as-of: 2999-01-31 is in the future; expected a date on or before ",
+        ),
+        (
+            ["--as-of", "2026-06-30", "--full", "--changed-only"],
+            "error: --full and --changed-only: give one; --full scores every consumer, --changed-only only "
+            "those whose records changed since the month was last published",
         ),
         (
             ["--as-of", "2026-06-30"],

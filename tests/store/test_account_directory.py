@@ -93,7 +93,7 @@ def test_0013_lists_the_accounts_a_database_already_holds(engine: Engine, stampe
         if stamped is not None:
             _old_stamp(conn, stamped)
     migrate(engine)
-    assert current_revision(engine) == head_revision() == "0014_claim_confirmation"
+    assert current_revision(engine) == head_revision() == "0015_publication_provenance"
     home = stamped or 0
     assert _directory(engine) == {"shop": (0, None), "ann": (0, None), "pat": (home, "C0001")}
     _downgrade(engine, "0012_shard_identity")  # and back: the table goes, the accounts stay
@@ -140,7 +140,7 @@ def test_0014_confirms_only_the_listings_whose_account_this_database_holds(
         if stamped is not None:
             _old_stamp(conn, stamped)
     migrate(engine)
-    assert current_revision(engine) == "0014_claim_confirmation"
+    assert current_revision(engine) == head_revision()
     assert _confirmed(engine) == ({"shop", "zoe"} if not stamped else set())
     with engine.connect() as conn:
         at = conn.scalar(select(AccountDirectory.confirmed_at).where(AccountDirectory.username == "shop"))

@@ -57,8 +57,10 @@ def handled() -> Iterator[None]:
 
 
 # A test hook: with this variable set to a point of the work ("step": a publish's chunk committed; "shard
-# N": shard N's first step done), the command pauses there until it is interrupted, so that a test can
-# interrupt it at a known point (tests/cli/test_interrupt.py) rather than after a guessed sleep.
+# N": shard N's first step done; "shard N: STAGE": shard N starting a stage, e.g. an ingest's next file
+# "shard 1: accounts (accounts.csv)" once the files before it are committed), the command pauses there
+# until it is interrupted, so that a test can interrupt it at a known point (tests/cli/test_interrupt.py)
+# rather than after a guessed sleep.
 PAUSE_VARIABLE = "LUCIDSCORE_TEST_PAUSE"
 
 
@@ -116,7 +118,8 @@ KEPT: dict[str, Kept] = {
         "transaction, per shard with --shards; the chunk in progress was rolled back); this run is recorded "
         "as a failed publication",
         "it scores every consumer again and writes only the rows not yet written: a consumer already "
-        "written gets no second row",
+        "written gets no second row; with --shards, a shard whose publish of the month had finished is not "
+        "scored again unless a record of it changed meanwhile or --full is given",
     ),
     "ingest": Kept(
         "the files loaded before the interrupt (each file is one transaction; the file loading was rolled "

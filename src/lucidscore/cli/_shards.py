@@ -142,9 +142,11 @@ class Sink:
 
     def stage(self, description: str, total: int | None = None) -> None:
         self._emit((self._shard, "stage", description, total))
+        pause_for_a_test(f"shard {self._shard}: {description}", _stop_if_asked)
 
     def start(self, label: str, total: int | None) -> None:
         self._emit((self._shard, "stage", label, total))
+        pause_for_a_test(f"shard {self._shard}: {label}", _stop_if_asked)
 
     def advance(self, n: int) -> None:
         self._emit((self._shard, "advance", "", n))
@@ -386,8 +388,14 @@ def _drain(events: Any, bars: ShardBars, timeout: float) -> None:
         return
 
 
-def fail_if_any(outcomes: list[Outcome[Any]], shards: ShardMap, what: str) -> None:
-    """Exit 1 naming each failed shard (the others' work stands)."""
+def fail_if_any(
+    outcomes: list[Outcome[Any]],
+    shards: ShardMap,
+    what: str,
+    finished: str = "the finished ones are done again and change nothing",
+) -> None:
+    """Exit 1 naming each failed shard (the others' work stands); ``finished`` says what running the
+    command again does to the shards that finished."""
     failed = [o for o in outcomes if o.error is not None]
     if not failed:
         return
@@ -397,8 +405,7 @@ def fail_if_any(outcomes: list[Outcome[Any]], shards: ShardMap, what: str) -> No
         err.print(str(o.error), markup=False)
     err.print(
         f"[bold red]{what}:[/] {len(failed)} of {len(outcomes)} shard(s) failed; the others finished. "
-        "Run the same command again to finish the failed ones (the finished ones are done again and "
-        "change nothing)."
+        f"Run the same command again to finish the failed ones ({finished})."
     )
     raise typer.Exit(1)
 
@@ -415,7 +422,14 @@ def ingest_one_shard(
 
 
 def publish_one_shard(
-    sink: Sink, shard: Shard, stamp: ShardStamp, day: date, chunk: int, model_id: str, changed_only: bool
+    sink: Sink,
+    shard: Shard,
+    stamp: ShardStamp,
+    day: date,
+    chunk: int,
+    model_id: str,
+    changed_only: bool,
+    skip_unchanged: bool,
 ) -> PublishReport:
     from lucidscore.service import publish_month
     from lucidscore.store import check_shard_members
@@ -427,5 +441,11 @@ def publish_one_shard(
     finally:
         engine.dispose()
     return publish_month(
-        shard.url, day, model_id=model_id, changed_only=changed_only, progress=sink, chunk_consumers=chunk
+        shard.url,
+        day,
+        model_id=model_id,
+        changed_only=changed_only,
+        progress=sink,
+        chunk_consumers=chunk,
+        skip_unchanged=skip_unchanged,
     )

@@ -117,6 +117,7 @@ from lucidscore.service._oauth import (
     remove_redirect_uri,
     revoke_token_of,
 )
+from lucidscore.service._provenance import already_published, code_version
 from lucidscore.service._publish import (
     ENGINES,
     PublishProgress,
@@ -211,6 +212,7 @@ __all__ = [
     "add_event",
     "add_redirect_uri",
     "adverse_action_notice",
+    "already_published",
     "authenticate",
     "aware",
     "bump_sequences",
@@ -224,6 +226,7 @@ __all__ = [
     "claims_without_accounts",
     "client_secret_matches",
     "close_session",
+    "code_version",
     "codes_of",
     "confirm_claims",
     "consent_by_token",

@@ -83,6 +83,26 @@ def changed_consumers(conn: Connection, since: RecordMarks) -> set[str]:
     return out
 
 
+def records_changed(conn: Connection, since: RecordMarks) -> bool:
+    """Whether any record version came after ``since`` (or was loaded by a batch pending then that has
+    finished since): each table's test reads at most one row through its key, so a national shard whose
+    records did not change answers at once. Every version has an owner, so this is ``changed_consumers``
+    being non-empty, without listing them."""
+    done = {int(i): str(t) for i, t in conn.execute(text(_FINISHED)) if int(i) in set(since.pending)}
+    for name in SCORED_TABLES:
+        params: dict[str, Any] = {"v": since.through.get(name, 0)}
+        if conn.execute(text(f"SELECT 1 FROM {name} WHERE _version_id > :v LIMIT 1"), params).first():
+            return True
+        late = sorted(i for i, table in done.items() if table == name)
+        if late:
+            found = conn.execute(
+                text(f"SELECT 1 FROM {name} WHERE _batch_id IN ({', '.join(map(str, late))}) LIMIT 1")
+            ).first()
+            if found:
+                return True
+    return False
+
+
 def marks_from_json(through: Any, pending: Any) -> RecordMarks:
     """``RecordMarks`` as a publication stores them (``records_through``, ``pending_batches``)."""
     marks = through if isinstance(through, dict) else {}

@@ -9,6 +9,10 @@ is a ``publications`` row: what it read, what it wrote, and how it ended.
 
 ``changed_only`` rescores only the consumers whose records have a version after the newest finished
 publish of the same month and model (``_changes``): the scores then equal those of a full publish.
+
+``skip_unchanged`` (what ``lucidscore publish`` does unless ``--full``) scores nobody when the month was
+already published by a finished run with the same model content and code and no record changed since
+(``_provenance.already_published``): the report says so and nothing is written, not even a publication.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
@@ -29,9 +33,10 @@ from sqlalchemy.orm import Session
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.errors import InputError
 from lucidscore.service._changes import changed_consumers, marks_from_json, record_marks
-from lucidscore.service._common import now, take_write_lock
+from lucidscore.service._common import aware, now, take_write_lock
 from lucidscore.service._errors import Conflict
 from lucidscore.service._history import Recorded, record_scores
+from lucidscore.service._provenance import already_published, code_version
 from lucidscore.service._rescore import model_artifact
 from lucidscore.service._scores import active_model, model_by_id
 from lucidscore.store import make_engine
@@ -71,7 +76,10 @@ class _Silent:
 @dataclass(frozen=True)
 class PublishReport:
     """What a publish did: the month, model and engine; consumers scored; rows new for the month, rows
-    superseding a changed score, scores unchanged (no row); notes (e.g. an engine fallback)."""
+    superseding a changed score, scores unchanged (no row); notes (e.g. an engine fallback).
+
+    ``already`` is set when nothing was scored because the month was already published, with nothing
+    changed since: when that publication (``publication_id``) finished."""
 
     publication_id: int
     as_of: date
@@ -84,6 +92,7 @@ class PublishReport:
     unchanged: int
     seconds: float
     notes: tuple[str, ...] = ()
+    already: datetime | None = None
 
     @property
     def written(self) -> int:
@@ -141,6 +150,7 @@ def publish_month(
     progress: PublishProgress | None = None,
     chunk_consumers: int = DEFAULT_CHUNK,
     spark: Any = None,
+    skip_unchanged: bool = False,
 ) -> PublishReport:
     """Publish month ``as_of``: features from the stored records, scores with reasons and recourse from
     the active model (or ``model_id``), written to the score history without duplicates.
@@ -158,6 +168,9 @@ def publish_month(
     progress : receives the stages and the consumers written.
     chunk_consumers : consumers scored and written per transaction.
     spark : an existing SparkSession for ``engine="spark"``.
+    skip_unchanged : score nobody, write nothing and say so (``PublishReport.already``) when a finished
+        publication of this month with this model's content and this code (``code_version``) stands and
+        no record changed since it (``already_published``).
 
     Raises ``Conflict`` (no active model, a retired model, nothing to compare with for ``changed_only``),
     ``InputError`` (a bad engine or chunk size, a date in the future) and ``ModelFileError`` /
@@ -171,6 +184,12 @@ def publish_month(
         with Session(db, expire_on_commit=False) as session:
             model = _model(session, model_id)
             artifact = model_artifact(model)
+            if skip_unchanged:
+                sink.stage("changes since the month was last published")
+                done = already_published(session, model, as_of)
+                if done is not None:
+                    return _already(done, as_of, model.model_id, engine, changed_only, started)
+                session.commit()  # the check's read transaction ends before the run is recorded
             chosen: set[str] | None = None
             marks = record_marks(db)
             if changed_only:
@@ -196,6 +215,8 @@ def publish_month(
                 status="started",
                 records_through=marks.through,
                 pending_batches=marks.pending,
+                model_hash=model.content_hash,
+                code_version=code_version(),
             )
             session.add(publication)
             session.commit()
@@ -231,6 +252,25 @@ def publish_month(
             )
     finally:
         db.dispose()
+
+
+def _already(
+    done: Publication, as_of: date, model_id: str, engine: str, changed_only: bool, started: float
+) -> PublishReport:
+    assert done.finished_at is not None  # a finished publication
+    return PublishReport(
+        publication_id=done.id,
+        as_of=as_of,
+        model_id=model_id,
+        engine=engine,
+        changed_only=changed_only,
+        consumers=0,
+        new=0,
+        superseded=0,
+        unchanged=0,
+        seconds=time.perf_counter() - started,
+        already=aware(done.finished_at),
+    )
 
 
 def _run(

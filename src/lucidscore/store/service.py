@@ -310,6 +310,11 @@ class Publication(Base):
     ``records_through`` maps each raw table to its largest ``_version_id`` when the run started and
     ``pending_batches`` lists the ingest batches unfinished then: a later ``--changed-only`` run rescores
     the consumers of every record version after those (or in those batches).
+
+    ``model_hash`` (the model's content hash) and ``code_version`` (``lucidscore.service.code_version``)
+    say what made the scores (``0015_publication_provenance``; NULL for older rows where unknown): a
+    publish skips a month that a finished publication made with the same model and code, its records
+    unchanged since (``lucidscore.service.already_published``).
     """
 
     __tablename__ = "publications"
@@ -330,6 +335,8 @@ class Publication(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    model_hash: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    code_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 SERVICE_MODELS = (
