@@ -12,13 +12,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -27,8 +29,10 @@ from typer.testing import CliRunner
 from lucidscore.cli._interrupt import PAUSE_VARIABLE, command_line
 from lucidscore.cli.main import app
 from lucidscore.store import make_engine, read_shard_map, shard_of
-from tests.cli.test_publish_cli import current
-from tests.fixtures.bureau import END, BureauFiles, Lucid
+from tests.cli.test_publish_cli import _late_consumer, current
+from tests.cli.test_shards_cli import write_map
+from tests.fixtures.bureau import END, BureauFiles, Lucid, ok, run_cli
+from tests.fixtures.databases import migrated
 
 LUCIDSCORE = Path(sys.executable).with_name("lucidscore")
 CHUNK = 100  # consumers per transaction: a shard of ~333 consumers is written in 4 chunks
@@ -65,6 +69,23 @@ def prepared(bureau_files: BureauFiles, tmp_path_factory: pytest.TempPathFactory
     return Prepared(folder, expected)
 
 
+def new_shards(kind: str, folder: Path, request: pytest.FixtureRequest) -> Path:
+    """The map (``folder/shards.toml``) of three initialised, empty shards of ``kind`` (``sqlite``: files
+    beside the map; ``postgresql``: databases on the tests' server), each a copy of the migrated database
+    stamped by ``shards init``."""
+    if kind == "sqlite":
+        for i in range(3):
+            migrated(f"sqlite:///{folder / f's{i}.db'}")
+        urls = [f"sqlite:///s{i}.db" for i in range(3)]
+    else:
+        server = request.getfixturevalue("postgres_server")
+        urls = [migrated(str(server.create_database())) for _ in range(3)]
+    path = write_map(folder, urls)
+    assert path.name == MAP
+    _run("shards", "init", str(path))
+    return path
+
+
 def _copy(prepared: Path, to: Path) -> Path:
     for name in (MAP, "s0.db", "s1.db", "s2.db"):
         shutil.copy(prepared / name, to / name)
@@ -91,6 +112,21 @@ def _scalar(url: str, sql: str) -> Any:
         value = conn.execute(text(sql)).scalar_one()
     engine.dispose()
     return value
+
+
+def _publications(url: str) -> list[tuple[int, str, str]]:
+    """Every publish run of the database: (id, status, when it finished, as the summary shows it)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT id, status, finished_at FROM publications ORDER BY id")).all()
+    engine.dispose()
+    return [(int(i), str(s), "" if at is None else _when(at)) for i, s, at in found]
+
+
+def _when(at: Any) -> str:
+    moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _rows(url: str) -> int:
@@ -185,12 +221,27 @@ def test_a_sharded_publish_interrupted_names_each_shard_and_running_again_finish
     assert f"To finish, run the same command again: lucidscore {shlex.join(args)} (" in said
     assert [_rows(u) for u in urls] == [in_shard_0, CHUNK, 0]  # what it said it kept, and nothing more
 
+    assert "a shard finished here is not scored again (its month is published, nothing changed since)" in said
+    before = [_publications(u) for u in urls]
+    assert [[status for _, status, _ in p] for p in before] == [["finished"], ["failed"], []]
+
     printed = shlex.split(said.split("To finish, run the same command again: ")[1].split(" (")[0])
     assert printed[0] == "lucidscore"
     again = _again(folder, printed[1:], monkeypatch)
-    assert f"1,000 consumers scored; {1000 - in_shard_0 - CHUNK:,} new, 0 superseded" in again
+    rest = 1000 - in_shard_0
+    assert (
+        f"over 3 shard(s): {rest:,} consumers scored; {rest - CHUNK:,} new, 0 superseded, {CHUNK:,} "
+        "unchanged; 1 shard(s) already published with nothing changed since, not scored again" in again
+    )
+    assert (
+        f"already published {before[0][0][2]} (publication {before[0][0][0]}); nothing changed since" in again
+    )
     assert _scores(folder) == prepared.expected
     assert sum(_rows(u) for u in urls) == 1000  # no consumer written twice
+    after = [_publications(u) for u in urls]
+    assert after[0] == before[0]  # shard 0 was not scored again: no run of it is recorded
+    assert [status for _, status, _ in after[1]] == ["failed", "finished"]
+    assert [status for _, status, _ in after[2]] == ["finished"]
 
 
 def test_ctrl_c_to_the_process_group_stops_the_workers_without_a_traceback(
@@ -378,3 +429,166 @@ def test_workers_of_a_killed_command_end_and_leave_whole_chunks(prepared: Prepar
         rows = _rows(urls[shard])
         assert rows % CHUNK == 0 or rows == mine, (shard, rows, mine)
     assert _rows(urls[1]) >= CHUNK  # shard 1's first chunk, committed before the kill, is kept
+
+
+def _shard_sizes(prepared: Prepared) -> list[int]:
+    return [sum(shard_of(c, 3) == i for c in prepared.expected) for i in range(3)]
+
+
+def _history_is_the_uninterrupted_one(folder: Path, prepared: Prepared) -> None:
+    """The score history of END over the shards is the one a publish never interrupted writes: the same
+    score and digest per consumer, one row each, none superseding another."""
+    urls = _urls(folder)
+    assert _scores(folder) == prepared.expected
+    assert [_rows(u) for u in urls] == _shard_sizes(prepared)
+    assert all(
+        _scalar(u, "SELECT count(*) FROM score_history WHERE supersedes_id IS NOT NULL") == 0 for u in urls
+    )
+
+
+def _scored(url: str, publication: int) -> int:
+    """How many consumers publication ``publication`` scored."""
+    return int(_scalar(url, f"SELECT consumers FROM publications WHERE id = {publication}"))
+
+
+def _publish(folder: Path, *extra: str) -> tuple[int, str, str]:
+    """``publish --shards`` of END in this process, CHUNK consumers a transaction."""
+    args = ["--as-of", END.isoformat(), "--chunk-consumers", str(CHUNK), *extra]
+    return run_cli("publish", "--shards", str(folder / MAP), *args)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=0, max_value=12))
+def test_a_publish_interrupted_after_any_chunk_then_run_again_is_the_uninterrupted_publish(
+    prepared: Prepared, tmp_path: Path, cut: int
+) -> None:
+    """Ctrl-C as the ``cut``-th chunk of a three-shard publish is about to be written (in this process; 12
+    or more: never), then the same command again: the score history is that of a publish never
+    interrupted, and the recorded runs show that each shard whose publish had finished was not scored
+    again (no run of it recorded) while every other shard was scored in full by one finished run."""
+    from lucidscore.service import _publish as publish_module
+
+    folder = _copy(prepared.folder, Path(tempfile.mkdtemp(dir=tmp_path)))
+    urls, sizes = _urls(folder), _shard_sizes(prepared)
+    real = publish_module.record_scores
+    written: list[int] = []
+
+    def record(conn: Any, rows: Any, **kwargs: Any) -> Any:
+        if len(written) == cut:
+            raise KeyboardInterrupt
+        written.append(len(rows))
+        return real(conn, rows, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(publish_module, "record_scores", record)
+        code, _, err = _publish(folder)
+    chunks = sum(-(-n // CHUNK) for n in sizes)
+    assert code == (130 if cut < chunks else 0), err
+    assert sum(_rows(u) for u in urls) == sum(written)  # the chunks committed before the interrupt, kept
+    first = [_publications(u) for u in urls]
+
+    code, out, err = _publish(folder)
+    assert code == 0, err
+    _history_is_the_uninterrupted_one(folder, prepared)
+    skipped = 0
+    for url, size, before in zip(urls, sizes, first, strict=True):
+        after = _publications(url)
+        if before and before[-1][1] == "finished":
+            assert after == before  # not scored again
+            skipped += 1
+        else:
+            assert after[: len(before)] == before and [s for _, s, _ in after[len(before) :]] == ["finished"]
+            assert _scored(url, after[-1][0]) == size  # every consumer of the shard
+    assert (f"; {skipped} shard(s) already published with nothing changed since" in out) == (skipped > 0), out
+
+
+def test_a_finished_shard_is_published_again_when_a_record_the_code_or_the_model_differs(
+    prepared: Prepared, bureau_files: BureauFiles, tmp_path: Path
+) -> None:
+    """A shard's month stands only while its last publication finished with this model and code and no
+    record of it changed: a correction in shard 0, a publication recorded by other code in shard 1, one
+    recorded with another model content in shard 2, and another model altogether each score that shard
+    again, in full, and only that one."""
+    from sqlalchemy.orm import Session
+
+    from lucidscore.artifact import load_artifact
+    from lucidscore.ingest import ingest_frame
+    from lucidscore.service import publish_month, register_model
+
+    folder = _copy(prepared.folder, tmp_path)
+    urls, sizes = _urls(folder), _shard_sizes(prepared)
+    assert _publish(folder)[0] == 0
+    code, out, err = _publish(folder)
+    assert code == 0 and "over 3 shard(s): 0 consumers scored; " in out and "; 3 shard(s) already " in out, (
+        err
+    )
+
+    def runs() -> list[int]:
+        return [len(_publications(u)) for u in urls]
+
+    def again(shard: int, scored: str) -> None:
+        before = runs()
+        code, out, err = _publish(folder)
+        assert code == 0, err
+        assert f"over 3 shard(s): {scored}; 2 shard(s) already published" in out, out
+        assert runs() == [n + (i == shard) for i, n in enumerate(before)]
+        assert _scored(urls[shard], _publications(urls[shard])[-1][0]) == sizes[shard]
+
+    _consumer, corrected = _late_consumer(urls[0])
+    engine = make_engine(urls[0])
+    ingest_frame(corrected, "statements", engine, source="test correction")
+    engine.dispose()
+    again(0, f"{sizes[0]:,} consumers scored; 0 new, 1 superseded, {sizes[0] - 1:,} unchanged")
+    for shard, column, value in ((1, "code_version", "0.0.0+another"), (2, "model_hash", "sha256:another")):
+        engine = make_engine(urls[shard])
+        with engine.begin() as conn:
+            conn.execute(text(f"UPDATE publications SET {column} = :v"), {"v": value})
+        engine.dispose()
+        again(shard, f"{sizes[shard]:,} consumers scored; 0 new, 0 superseded, {sizes[shard]:,} unchanged")
+
+    other = load_artifact(bureau_files.model)
+    other = other.model_copy(update={"model_id": f"{other.model_id}-b"}).with_hash()
+    engine = make_engine(urls[0])
+    with Session(engine) as session:
+        register_model(session, other)
+        session.commit()
+    engine.dispose()
+    first = publish_month(urls[0], END, model_id=other.model_id, skip_unchanged=True)
+    assert (first.already, first.consumers, first.new) == (None, sizes[0], sizes[0])
+    second = publish_month(urls[0], END, model_id=other.model_id, skip_unchanged=True)
+    assert second.already is not None and second.publication_id == first.publication_id
+    assert second.consumers == 0
+
+
+@pytest.mark.postgres
+def test_a_publish_of_postgresql_shards_stopped_by_sigterm_finishes_without_rescoring_the_finished_shard(
+    prepared: Prepared,
+    bureau_files: BureauFiles,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three PostgreSQL shards holding the bureau, SIGTERM while shard 1 has written its first chunk: exit
+    143, shard 0 said finished and shard 1's first chunk kept, as said; the command printed gives the
+    scores of a publish never interrupted, without a new run of shard 0."""
+    path = new_shards("postgresql", tmp_path, request)
+    ok("ingest", str(bureau_files.data), "--shards", str(path), "--no-progress")
+    ok("model", "register", str(bureau_files.model), "--shards", str(path))
+    ok("model", "activate", bureau_files.model_id, "--shards", str(path))
+    urls, shown, sizes = _urls(tmp_path), _shown(tmp_path), _shard_sizes(prepared)
+    args = ["publish", "--shards", MAP, "--as-of", END.isoformat(), "--chunk-consumers", str(CHUNK)]
+    code, _out, err = _interrupt_at(args, "shard 1", signal.SIGTERM, tmp_path)
+
+    assert code == 143, err
+    assert "Traceback" not in err
+    said = _said(err)
+    assert said.startswith(f"interrupted (SIGTERM): lucidscore {shlex.join(args)}\n")
+    assert f"  shard 0 ({shown[0]}): finished: {sizes[0]:,} consumers scored; {sizes[0]:,} new" in said
+    assert f"  shard 1 ({shown[1]}): interrupted: the consumers written before it are kept" in said
+    assert f"  shard 2 ({shown[2]}): not started\n" in said
+    assert [_rows(u) for u in urls] == [sizes[0], CHUNK, 0]
+    before = _publications(urls[0])
+
+    _again(tmp_path, args, monkeypatch)
+    _history_is_the_uninterrupted_one(tmp_path, prepared)
+    assert _publications(urls[0]) == before

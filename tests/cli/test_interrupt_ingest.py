@@ -18,10 +18,9 @@ from sqlalchemy import text
 
 from lucidscore.records import LOAD_ORDER
 from lucidscore.store import make_engine, read_shard_map
-from tests.cli.test_interrupt import _again, _interrupt_at, _said
-from tests.cli.test_shards_cli import rows, write_map
-from tests.fixtures.bureau import BureauFiles, ok
-from tests.fixtures.databases import migrated
+from tests.cli.test_interrupt import _again, _interrupt_at, _said, new_shards
+from tests.cli.test_shards_cli import rows
+from tests.fixtures.bureau import BureauFiles
 
 # The bureau's files, in load order: the pause is as shard 1 starts its second one.
 FIRST, SECOND = LOAD_ORDER[0], LOAD_ORDER[1]
@@ -32,21 +31,6 @@ def _files(data: Path) -> dict[str, Path]:
     found = {p.name.split(".")[0]: p for p in data.iterdir() if p.name.split(".")[0] in LOAD_ORDER}
     assert set(found) == set(LOAD_ORDER), found
     return found
-
-
-def _shards(kind: str, folder: Path, request: pytest.FixtureRequest) -> Path:
-    """A map of three initialised, empty shards of ``kind`` (copies of the migrated database, stamped by
-    ``shards init``)."""
-    if kind == "sqlite":
-        for i in range(3):
-            migrated(f"sqlite:///{folder / f's{i}.db'}")
-        urls = [f"sqlite:///s{i}.db" for i in range(3)]
-    else:
-        server = request.getfixturevalue("postgres_server")
-        urls = [migrated(str(server.create_database())) for _ in range(3)]
-    path = write_map(folder, urls)
-    ok("shards", "init", str(path))
-    return path
 
 
 def _urls(map_path: Path) -> list[str]:
@@ -118,7 +102,7 @@ def test_an_interrupted_sharded_ingest_keeps_what_it_says_and_running_again_fini
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    path = _shards(kind, tmp_path, request)
+    path = new_shards(kind, tmp_path, request)
     urls, shown = _urls(path), [s.shown for s in read_shard_map(path).shards]
     files = _files(bureau_files.data)
     args = ["ingest", str(bureau_files.data), "--shards", path.name, "--no-progress"]
