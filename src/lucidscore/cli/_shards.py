@@ -431,11 +431,16 @@ def publish_one_shard(
     changed_only: bool,
     skip_unchanged: bool,
 ) -> PublishReport:
-    from lucidscore.service import publish_month
+    from lucidscore.service import publish_month, standing_month
     from lucidscore.store import check_shard_members
 
     engine = open_shard(shard, stamp)
     try:
+        if skip_unchanged:  # a month that stands is not scored, nor its consumers read again
+            sink.stage("changes since the month was last published")
+            standing = standing_month(shard.url, day, model_id=model_id, changed_only=changed_only)
+            if standing is not None:
+                return standing
         sink.stage("checking the shard's consumers")
         check_shard_members(engine, stamp, where(shard))
     finally:
@@ -446,6 +451,5 @@ def publish_one_shard(
         model_id=model_id,
         changed_only=changed_only,
         progress=sink,
-        chunk_consumers=chunk,
-        skip_unchanged=skip_unchanged,
+        chunk_consumers=chunk,  # (whether the month stands was asked above)
     )

@@ -126,6 +126,7 @@ from lucidscore.service._publish import (
     last_publication,
     publications,
     publish_month,
+    standing_month,
 )
 from lucidscore.service._records import RECORD_KEYS, record_exists, records_of
 from lucidscore.service._replicas import (
@@ -302,6 +303,7 @@ __all__ = [
     "score_trail",
     "set_catalogue",
     "shard_mark",
+    "standing_month",
     "start_review",
     "status_of",
     "stored_explanation",

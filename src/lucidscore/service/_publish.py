@@ -254,6 +254,32 @@ def publish_month(
         db.dispose()
 
 
+def standing_month(
+    db_url: str,
+    as_of: date,
+    *,
+    model_id: str | None = None,
+    engine: str = "local",
+    changed_only: bool = False,
+) -> PublishReport | None:
+    """What ``publish_month(..., skip_unchanged=True)`` reports without scoring anyone when month
+    ``as_of`` stands with the active model (or ``model_id``): a finished publication of it by this model
+    content and code, no record changed since (``already_published``); None when it would publish. A
+    sharded publish asks it before checking a shard's consumers (a read of every consumer id), which the
+    standing publication checked, none having been added since."""
+    started = time.perf_counter()
+    db = make_engine(db_url)
+    try:
+        with Session(db, expire_on_commit=False) as session:
+            model = _model(session, model_id)
+            done = already_published(session, model, as_of)
+            if done is None:
+                return None
+            return _already(done, as_of, model.model_id, engine, changed_only, started)
+    finally:
+        db.dispose()
+
+
 def _already(
     done: Publication, as_of: date, model_id: str, engine: str, changed_only: bool, started: float
 ) -> PublishReport:
