@@ -141,7 +141,7 @@ def _published(r: PublishReport) -> str:
 PUBLISH_SAYS = Says(
     _published,
     "the consumers written before it are kept (each chunk is its own transaction), the chunk in progress "
-    "was rolled back; this run is recorded as a failed publication",
+    "was rolled back",
     "it publishes the shards not finished, scoring all their consumers and writing only the rows not yet "
     "written; a shard finished here is not scored again (its month is published, nothing changed since), "
     "unless a record of it changed meanwhile or --full is given",
