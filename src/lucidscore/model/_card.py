@@ -28,7 +28,14 @@ from lucidscore.artifact import (
 from lucidscore.errors import InputError
 from lucidscore.model import _refine
 from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size, medium_size
-from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
+from lucidscore.model._binning import (
+    BinnedColumn,
+    BinningOptions,
+    ValueRanks,
+    bin_categorical,
+    bin_numeric,
+    value_ranks,
+)
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
@@ -495,6 +502,31 @@ def finer_categories(
     return out_chars, out_cols
 
 
+def card_columns(
+    frame: Columns, kinds: Mapping[str, Kind], rows: npt.NDArray[np.int64] | None
+) -> tuple[Columns, dict[str, ValueRanks]]:
+    """The card's rows of every model column (``frame`` itself when ``rows`` is None), and each numeric
+    one's ``value_ranks`` on them where they are exact: what every bootstrap card of the card is binned
+    from (``bag_card``). Each bag's pre-bin edges then come from a count per distinct value of the card
+    (``_binning._edges_from_ranks``: the same edges) instead of a sort of its rows, and a bag of a segment
+    indexes the segment's rows, not the table's."""
+    own: dict[str, Column] = {}
+    ranks: dict[str, ValueRanks] = {}
+    for c, kind in kinds.items():
+        values = frame[c]
+        if rows is not None and isinstance(values, np.ndarray):
+            values = values[rows]
+            values.flags.writeable = False  # as a table's columns come: the kernels' loaded versions
+        elif rows is not None:
+            values = _values_at(values, rows)
+        own[c] = values
+        if kind == "numeric":
+            found = value_ranks(values if isinstance(values, np.ndarray) else numeric_column(values))
+            if found is not None:
+                ranks[c] = found
+    return (frame if rows is None else own), ranks
+
+
 def _values_at(values: Column, at: npt.NDArray[np.int64]) -> pd.Series:
     """A column's values at positions ``at`` as a Series (what ``bin_index`` reads)."""
     if isinstance(values, np.ndarray):
@@ -526,11 +558,13 @@ def bag_card(
     instead of drawing its own."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
+    own, ranks = card_columns(frame, kinds, rows)
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
-        at = pos if rows is None else rows[pos]
         shared = chance if BAG_SHARED_CHANCE else None
-        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at, chance=shared)[0]
+        return fit_card(name, condition, own, y[pos], kinds, unrefined, rows=pos, ranks=ranks, chance=shared)[
+            0
+        ]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
