@@ -181,9 +181,14 @@ def _bin_columns(
 
 
 def _characteristic(
-    col: BinnedColumn, params: ScorecardParams, coefficient: float, points: list[int]
+    col: BinnedColumn, params: ScorecardParams, coefficient: float, points: list[int], checked: bool = True
 ) -> Characteristic:
-    return Characteristic(
+    """The artifact entry of a binned column with its points; ``checked`` False: built without pydantic's
+    validation (``fit_card(checked=False)``, a bag's card: the same values, fields of the types given)."""
+    make_bin, make_char = (
+        (Bin, Characteristic) if checked else (Bin.model_construct, Characteristic.model_construct)
+    )
+    return make_char(
         name=col.name,
         dtype=col.dtype,
         **characteristic_fields(meta_for(col.name, params.feature_meta)),
@@ -192,7 +197,7 @@ def _characteristic(
         iv=col.iv,
         coefficient=coefficient,
         bins=[
-            Bin(
+            make_bin(
                 kind=b.kind,
                 lower=b.lower,
                 upper=b.upper,
@@ -398,9 +403,11 @@ def card_points(
     intercept: float,
     coef: npt.NDArray[np.float64],
     params: ScorecardParams,
+    checked: bool = True,
 ) -> tuple[int, list[list[int]], list[Characteristic]]:
     """The fitted regression as integer points (both engines): base points, each kept characteristic's
-    points per bin and its artifact entry. Refuses a segment where no characteristic was kept."""
+    points per bin and its artifact entry (``checked``: as ``_characteristic``). Refuses a segment where
+    no characteristic was kept."""
     if not final:
         raise InputError(
             f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
@@ -408,7 +415,8 @@ def card_points(
         )
     base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
     chars = [
-        _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
+        _characteristic(c, params, float(beta), ps, checked)
+        for c, beta, ps in zip(final, coef, pts, strict=True)
     ]
     return base, pts, chars
 
@@ -562,9 +570,19 @@ def bag_card(
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
         shared = chance if BAG_SHARED_CHANCE else None
-        return fit_card(name, condition, own, y[pos], kinds, unrefined, rows=pos, ranks=ranks, chance=shared)[
-            0
-        ]
+        fitted = fit_card(
+            name,
+            condition,
+            own,
+            y[pos],
+            kinds,
+            unrefined,
+            rows=pos,
+            ranks=ranks,
+            chance=shared,
+            checked=False,
+        )
+        return fitted[0]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
@@ -670,13 +688,17 @@ def fit_card(
     refine_rows: int = REFINE_ROWS,
     ranks: Mapping[str, ValueRanks] | None = None,
     chance: Mapping[str, float] | None = None,
+    checked: bool = True,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
     clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``);
     ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``); ``ranks``: numeric
     columns' ``value_ranks`` where known (the searches' sample), which only saves work; ``chance``: the
-    columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here."""
+    columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here;
+    ``checked`` False: the characteristics are built without pydantic's validation (a bag's card, which
+    is only read for its points and never written: a sixth of a small bag's CPU went to validating
+    the same fields the card itself has checked)."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows, ranks)
@@ -713,7 +735,7 @@ def fit_card(
     )
     notes += reg_notes
     final = [binned[kept[i]] for i in idx]
-    base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
+    base, _, out_chars = card_points(name, final, tables, intercept, coef, params, checked)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
     full = params.refine and quick_rounds is None  # the card itself, not a search's fold card
     medium = None

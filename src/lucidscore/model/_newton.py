@@ -311,8 +311,10 @@ def logistic_newton_binned(
             return loss + 0.5 * float(penalty @ (b * b)), grad, hess
 
         def curvature_of(hess: Vec) -> Vec:
-            h = hess + np.diag(penalty)
-            h[np.diag_indices_from(h)] += 1e-12  # a column of one value stays solvable
+            # hess + diag(penalty), then 1e-12 more on the diagonal (a column of one value stays
+            # solvable): the same additions, without building the diagonal matrix and its indexes.
+            h = hess + 0.0
+            h.flat[:: k + 2] = (np.diagonal(hess) + penalty) + 1e-12
             return h
 
         current, grad, hess = objective(beta, True)
