@@ -406,7 +406,8 @@ def rounded_edges(
     rounded to 3 significant digits as long as it stays above ``floor`` — a point mass or the smallest
     value — so only a few rows next to an edge change pre-bin. Result strictly increasing.
 
-    >>> rounded_edges(np.array([0.7, 10.0, 1630.5]), np.array([0.785762, 11.0, 1633.12]), np.zeros(3)).tolist()
+    >>> below, edges = np.array([0.7, 10.0, 1630.5]), np.array([0.785762, 11.0, 1633.12])
+    >>> rounded_edges(below, edges, np.zeros(3)).tolist()
     [0.78, 11.0, 1630.0]
     """
     with np.errstate(divide="ignore", invalid="ignore"):
