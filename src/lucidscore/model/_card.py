@@ -117,6 +117,10 @@ CHANCE_SELECTION = True
 BAG_SHARED_CHANCE = True
 
 
+# What may be known of a column before it is binned (``_bin_column``'s ``ranks``).
+Known = ValueRanks | npt.NDArray[np.object_]
+
+
 def _bin_column(
     name: str,
     values: Column,
@@ -124,10 +128,11 @@ def _bin_column(
     y: npt.NDArray[np.int8],
     params: ScorecardParams,
     rows: npt.NDArray[np.int64] | None,
-    ranks: ValueRanks | None = None,
+    ranks: Known | None = None,
 ) -> BinnedColumn | str:
     """The column's binning on ``rows`` (None: all), or the reason it is skipped; ``ranks``: the
-    numeric column's ``value_ranks``, if known."""
+    numeric column's ``value_ranks``, or the categorical column's ``category_values`` (each of its
+    values' category text), if known."""
     opts = binning_options(name, params)
     if kind == "numeric":
         x = values if isinstance(values, np.ndarray) else numeric_column(values)
@@ -138,11 +143,16 @@ def _bin_column(
         if constant:
             first = x[rows[0]] if rows is not None else x[0]
             return f"{name}: constant ({first:g} on every row); skipped"
-        return bin_numeric(name, x, y, opts, rows, ranks)
-    series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
-    if series.isna().all():
-        return f"{name}: all values missing; skipped"
-    cats = category_values(series)
+        return bin_numeric(name, x, y, opts, rows, ranks if isinstance(ranks, ValueRanks) else None)
+    if isinstance(ranks, np.ndarray):  # the texts, read once (``card_columns``): a value's text is its own
+        cats = ranks if rows is None else ranks[rows]
+        if all(v is None for v in cats):
+            return f"{name}: all values missing; skipped"
+    else:
+        series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
+        if series.isna().all():
+            return f"{name}: all values missing; skipped"
+        cats = category_values(series)
     if len({v for v in cats if v is not None}) == 1 and all(v is not None for v in cats):
         return f"{name}: constant ({cats[0]!r} on every row); skipped"
     return bin_categorical(name, cats, y, opts)
@@ -159,7 +169,7 @@ def _bin_columns(
     name: str,
     progress: Progress | None,
     rows: npt.NDArray[np.int64] | None,
-    ranks: Mapping[str, ValueRanks] | None = None,
+    ranks: Mapping[str, Known] | None = None,
 ) -> list[BinnedColumn | str]:
     """Every column's binning (or why it is skipped), in column order; threads on large tables."""
 
@@ -512,14 +522,16 @@ def finer_categories(
 
 def card_columns(
     frame: Columns, kinds: Mapping[str, Kind], rows: npt.NDArray[np.int64] | None
-) -> tuple[Columns, dict[str, ValueRanks]]:
-    """The card's rows of every model column (``frame`` itself when ``rows`` is None), and each numeric
-    one's ``value_ranks`` on them where they are exact: what every bootstrap card of the card is binned
-    from (``bag_card``). Each bag's pre-bin edges then come from a count per distinct value of the card
-    (``_binning._edges_from_ranks``: the same edges) instead of a sort of its rows, and a bag of a segment
-    indexes the segment's rows, not the table's."""
+) -> tuple[Columns, dict[str, Known]]:
+    """The card's rows of every model column (``frame`` itself when ``rows`` is None), and what every
+    bootstrap card of the card can be binned from without reading the column again (``bag_card``): a
+    numeric column's ``value_ranks`` where they are exact, so that a bag's pre-bin edges come from a count
+    per distinct value (``_binning._edges_from_ranks``: the same edges) instead of a sort of its rows; a
+    text column's ``category_values``, so that a bag takes its rows' texts instead of reading them again
+    (for text only: equal texts are the same category, whichever row a subset meets first). A bag of a
+    segment indexes the segment's rows, not the table's."""
     own: dict[str, Column] = {}
-    ranks: dict[str, ValueRanks] = {}
+    known: dict[str, Known] = {}
     for c, kind in kinds.items():
         values = frame[c]
         if rows is not None and isinstance(values, np.ndarray):
@@ -531,8 +543,19 @@ def card_columns(
         if kind == "numeric":
             found = value_ranks(values if isinstance(values, np.ndarray) else numeric_column(values))
             if found is not None:
-                ranks[c] = found
-    return (frame if rows is None else own), ranks
+                known[c] = found
+        elif isinstance(values, pd.Series) and _all_text(values):
+            known[c] = category_values(values)
+    return (frame if rows is None else own), known
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every present value of the column is a ``str`` (a pandas string column, or objects)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    if values.dtype != object:
+        return False
+    return all(isinstance(v, str) for v in values[values.notna()])
 
 
 def _values_at(values: Column, at: npt.NDArray[np.int64]) -> pd.Series:
@@ -686,7 +709,7 @@ def fit_card(
     rows: npt.NDArray[np.int64] | None = None,
     quick_rounds: int | None = None,
     refine_rows: int = REFINE_ROWS,
-    ranks: Mapping[str, ValueRanks] | None = None,
+    ranks: Mapping[str, Known] | None = None,
     chance: Mapping[str, float] | None = None,
     checked: bool = True,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
@@ -694,7 +717,8 @@ def fit_card(
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
     clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``);
     ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``); ``ranks``: numeric
-    columns' ``value_ranks`` where known (the searches' sample), which only saves work; ``chance``: the
+    columns' ``value_ranks`` where known (the searches' sample), categorical ones' ``category_values``
+    where known (a bag's: ``card_columns``), which only saves work; ``chance``: the
     columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here;
     ``checked`` False: the characteristics are built without pydantic's validation (a bag's card, which
     is only read for its points and never written: a sixth of a small bag's CPU went to validating
