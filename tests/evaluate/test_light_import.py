@@ -1,5 +1,6 @@
 """``lucidscore monitor`` (a drift report) reads the evaluate package but never fits a model: scikit-learn
-(about 2 CPU-s to import) and SciPy's sparse and stats modules load only where a fit or the joint proxy screen needs it."""
+(about 2 CPU-s to import) and SciPy's sparse and stats modules load only where a fit or the joint proxy
+screen needs them."""
 
 from __future__ import annotations
 
