@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
+from lucidscore.model import _newton
 from lucidscore.model._card import compress_rows, fit_card, logistic_newton, model_columns
 from lucidscore.model._dp import column_facts, prebin_counts
 from lucidscore.model._frame import column_kind
@@ -266,3 +267,32 @@ def test_screening_drops_what_every_row_drops() -> None:
     np.testing.assert_allclose(screened[2], exact[2], atol=1e-6)
     assert "evenly strided" in screened[3][0]
     assert sorted(n.split(":")[0] for n in screened[3]) == sorted(n.split(":")[0] for n in exact[3])
+
+
+@settings(max_examples=200)
+@given(
+    n=st.integers(1, 600),
+    sizes=st.lists(st.integers(1, 12), min_size=0, max_size=12),
+    every=st.integers(1, 4),
+    curvature=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_one_compiled_objective_is_the_numpy_sums_to_the_last_bit(
+    n: int, sizes: list[int], every: int, curvature: bool, seed: int
+) -> None:
+    """``_newton._blocks_summed`` (a fit's objective without a pool) adds the blocks' loss, gradient and
+    Hessian exactly as ``_derivatives`` does with numpy: the same bits, so the same fit."""
+    rng = np.random.default_rng(seed)
+    k = len(sizes)
+    codes = np.stack([rng.integers(0, s, n) for s in sizes] or [np.zeros(n, int)], axis=1).astype(np.int16)
+    cols = np.arange(k, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if k else np.zeros(0, np.int64)
+    flat = rng.normal(size=sum(sizes))
+    t = rng.integers(0, 2, n).astype(np.int8)
+    w = rng.integers(1, 9, n).astype(np.float64) * rng.choice([1.0, 0.37], n)
+    beta = rng.normal(size=k + 1) * rng.choice([0.0, 1.0, 30.0])
+    want = _newton._derivatives(codes, cols, offsets, flat, t, w, beta, every, curvature, None)
+    got = _newton._blocks_summed(codes, cols, offsets, flat, t, w, beta, every, _newton._bounds(n), curvature)
+    assert np.float64(got[0]).tobytes() == np.float64(want[0]).tobytes()
+    assert got[1].tobytes() == want[1].tobytes()
+    assert got[2].tobytes() == want[2].tobytes()

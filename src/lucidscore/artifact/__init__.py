@@ -80,6 +80,7 @@ _LAZY = {
     "reference_reasons": "_attainable",
     "bin_index": "_reference",
     "bin_index_of_numbers": "_reference",
+    "bin_index_of_texts": "_reference",
     "condition_mask": "_reference",
     "raw_points": "_reference",
     "reference_scores": "_reference",
@@ -108,6 +109,7 @@ if TYPE_CHECKING:
     from lucidscore.artifact._reference import (
         bin_index,
         bin_index_of_numbers,
+        bin_index_of_texts,
         condition_mask,
         raw_points,
         reference_scores,
@@ -165,6 +167,7 @@ __all__ = [
     "best_reachable_points",
     "bin_index",
     "bin_index_of_numbers",
+    "bin_index_of_texts",
     "bin_statements",
     "bin_witnesses",
     "canonical_number",

@@ -31,10 +31,18 @@ def bin_index(
 ) -> IntArray:
     """Index into ``char.bins`` of each value's bin (junk in a numeric characteristic raises, naming the
     row: ``row_offset`` and ``positions`` as in ``numeric_values``)."""
-    bins = char.bins
-    missing_at = next(i for i, b in enumerate(bins) if b.kind == "missing")
     if char.dtype == "numeric":
         return bin_index_of_numbers(char, numeric_values(values, char.name, row_offset, positions))
+    return bin_index_of_texts(char, *category_codes(values))
+
+
+def bin_index_of_texts(
+    char: Characteristic, codes: npt.NDArray[np.intp], texts: list[str | None]
+) -> IntArray:
+    """``bin_index`` of a categorical characteristic from its column read as ``category_codes`` reads it
+    (each row's code into ``texts``, -1 missing): for callers reading one column for many cards."""
+    bins = char.bins
+    missing_at = next(i for i, b in enumerate(bins) if b.kind == "missing")
     lookup: dict[str, int] = {}
     for i, b in enumerate(bins):
         if b.kind == "categories":
@@ -45,7 +53,6 @@ def bin_index(
         if b.kind == "special" and b.special_value is not None:
             for key in category_keys(canonical_number(b.special_value)):
                 lookup[key] = i
-    codes, texts = category_codes(values)
     per_text = [missing_at if t is None else lookup.get(t, missing_at) for t in texts]
     return np.asarray([*per_text, missing_at], dtype=np.int64)[codes]
 

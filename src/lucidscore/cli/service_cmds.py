@@ -243,7 +243,6 @@ def demo(
     serve_it: Annotated[bool, typer.Option("--serve/--no-serve", help="serve after building")] = True,
 ) -> None:
     """Build a synthetic population, train and score it, create demo logins, and serve the web app."""
-    from lucidscore.api import create_app
     from lucidscore.demo import build_demo, demo_rescorer, demo_settings, existing_demo
 
     console = Console()
@@ -267,6 +266,8 @@ def demo(
     for m in build.logins.merchants:
         console.print(f"API key of {m['username']}: {m['api_key']}", soft_wrap=True, highlight=False)
     if serve_it:
+        from lucidscore.api import create_app  # here: --no-serve builds without the web app (FastAPI)
+
         app = create_app(demo_settings(build), rescorer=demo_rescorer(build))
         _run(app, host, port, console)
 

@@ -122,7 +122,7 @@ def build_demo(
     """
     from lucidscore.features import FEATURE_CATALOGUE, compute_features
     from lucidscore.ingest import ingest_directory
-    from lucidscore.model import train_scorecard
+    from lucidscore.model import load_kernels, train_scorecard
     from lucidscore.score import score_consumers
     from lucidscore.synth import generate_population
 
@@ -168,6 +168,9 @@ def build_demo(
                 frames[as_of] = compute_features(data_dir, as_of)
                 advance()
         with steps.step("Training the segmented scorecard (thin vs thick file)"):
+            # numba's set-up without importing scipy.linalg (about 0.2-0.5 CPU-s; ``model._warm``), as
+            # ``lucidscore train`` loads it: the fit's first compiled call would import it.
+            load_kernels()
             artifact = _train(train_frame, seed, dict(FEATURE_CATALOGUE), train_scorecard)
             artifact.save(directory / "model.json")
         engine = make_engine(db_url)

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
+from lucidscore import model  # its names load on use: Scorecard imports scikit-learn (evaluate, monitor)
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.errors import InputError
 from lucidscore.evaluate._assign import reference_scores
@@ -58,7 +58,6 @@ from lucidscore.evaluate._lda_space import (
 )
 from lucidscore.evaluate._metrics import auc, bootstrap_intervals
 from lucidscore.evaluate._scoring import check_inputs
-from lucidscore.model import Scorecard, train_scorecard
 from lucidscore.policy import check_model_inputs
 
 IntArray = npt.NDArray[np.int64]
@@ -246,7 +245,7 @@ class _Fitter:
         used: list[str] = []
         for train, held in self.folds:
             try:
-                card = Scorecard(**params).fit(self.x.iloc[train], self.y_raw.iloc[train])
+                card = model.Scorecard(**params).fit(self.x.iloc[train], self.y_raw.iloc[train])
             except InputError as exc:
                 return exc.message
             art = card.artifact_
@@ -420,6 +419,8 @@ def search(
         raise InputError.about(
             "folds", f"{folds} folds, but the data has only {smallest} rows of one class; use fewer folds"
         )
+    from sklearn.model_selection import StratifiedKFold  # here: the evaluate package's import stays light
+
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     fold_rows = [
         (np.asarray(a, np.int64), np.asarray(b, np.int64)) for a, b in splitter.split(np.zeros(y.size), y)
@@ -508,4 +509,4 @@ def refit(
 ) -> ScorecardArtifact:
     """A candidate's card fitted on all the given rows: the model file of the alternative."""
     x = frame.drop(columns=list(exclude)).reset_index(drop=True)
-    return train_scorecard(x, target, **dict(params))
+    return model.train_scorecard(x, target, **dict(params))

@@ -23,9 +23,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
 
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.evaluate._assign import bin_index, segment_index
@@ -129,8 +126,10 @@ def proxy_table(
     return out
 
 
-def _one_hot(codes: dict[str, npt.NDArray[np.int64]]) -> sparse.csr_matrix:
-    """Rows x (every characteristic's bins) indicator matrix."""
+def _one_hot(codes: dict[str, npt.NDArray[np.int64]]) -> Any:
+    """Rows x (every characteristic's bins) indicator matrix (a SciPy CSR matrix)."""
+    from scipy import sparse  # here, as scikit-learn below: a drift report (monitor) needs neither
+
     blocks = []
     for code in codes.values():
         _, inverse = np.unique(code, return_inverse=True)
@@ -153,6 +152,11 @@ def joint_proxy_table(
     """One row per audit attribute: the cross-validated AUC with which all characteristics together
     predict its best-predicted group (groups of ``MIN_GROUP`` rows or more, and their complements), the
     score's own AUC for that group, and the strength by the single-characteristic AUC thresholds."""
+    # Imported here: ``lucidscore monitor`` reads this module (its drift report) but never fits, and
+    # importing scikit-learn costs it about 2 s of CPU.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold
+
     codes = _bin_codes(artifact, frame)
     take = np.arange(len(frame))
     if take.size > JOINT_ROWS:  # the AUC of 50,000 rows is precise to about 0.003; fits stay seconds

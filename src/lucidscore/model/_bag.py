@@ -41,7 +41,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.artifact import Characteristic, Scaling, Segment, bin_index
+from lucidscore.artifact import (
+    Characteristic,
+    Scaling,
+    Segment,
+    bin_index_of_numbers,
+    bin_index_of_texts,
+    category_codes,
+    numeric_values,
+)
 from lucidscore.errors import InputError
 from lucidscore.model._binning import BinnedColumn, prior_rows
 from lucidscore.model._refine import MIN_ROWS, _refined_characteristic, refinable
@@ -153,6 +161,14 @@ def bag_sample(
     counts = [np.bincount(np.asarray(c, np.int64), minlength=m) for c, m in zip(cells, size, strict=True)]
     sums = [np.zeros(m) for m in size]
     kept_by = np.zeros(len(chars), dtype=np.int64)  # bags that kept each characteristic
+    # Each column read once (as ``bin_index`` reads it), then placed in every bag's bins.
+    numbers = {c.name: numeric_values(values[c.name], c.name) for c in chars if c.dtype == "numeric"}
+    texts = {c.name: category_codes(values[c.name]) for c in chars if c.dtype != "numeric"}
+
+    def index_of(ch: Characteristic) -> npt.NDArray[np.int64]:
+        if ch.dtype == "numeric":
+            return bin_index_of_numbers(ch, numbers[ch.name])
+        return bin_index_of_texts(ch, *texts[ch.name])
 
     def one(b: int) -> Segment | None:
         pos = bootstrap(n, b)
@@ -175,7 +191,7 @@ def bag_sample(
                 continue  # declared, or a sign-rule drop of the card: not averaged
             kept_by[k] += 1
             table = np.asarray([bn.points for bn in ch.bins], dtype=np.float64)
-            row_points = table[bin_index(ch, values[ch.name])]
+            row_points = table[index_of(ch)]
             cell = np.asarray(cells[k], np.int64)
             sums[k] += np.bincount(cell, weights=row_points, minlength=size[k]) / np.maximum(counts[k], 1)
     if not bags:

@@ -28,7 +28,14 @@ from lucidscore.artifact import (
 from lucidscore.errors import InputError
 from lucidscore.model import _refine
 from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size, medium_size
-from lucidscore.model._binning import BinnedColumn, BinningOptions, ValueRanks, bin_categorical, bin_numeric
+from lucidscore.model._binning import (
+    BinnedColumn,
+    BinningOptions,
+    ValueRanks,
+    bin_categorical,
+    bin_numeric,
+    value_ranks,
+)
 from lucidscore.model._dp import column_facts
 from lucidscore.model._frame import Kind, numeric_column
 from lucidscore.model._meta import characteristic_fields, meta_for
@@ -110,6 +117,10 @@ CHANCE_SELECTION = True
 BAG_SHARED_CHANCE = True
 
 
+# What may be known of a column before it is binned (``_bin_column``'s ``ranks``).
+Known = ValueRanks | npt.NDArray[np.object_]
+
+
 def _bin_column(
     name: str,
     values: Column,
@@ -117,10 +128,11 @@ def _bin_column(
     y: npt.NDArray[np.int8],
     params: ScorecardParams,
     rows: npt.NDArray[np.int64] | None,
-    ranks: ValueRanks | None = None,
+    ranks: Known | None = None,
 ) -> BinnedColumn | str:
     """The column's binning on ``rows`` (None: all), or the reason it is skipped; ``ranks``: the
-    numeric column's ``value_ranks``, if known."""
+    numeric column's ``value_ranks``, or the categorical column's ``category_values`` (each of its
+    values' category text), if known."""
     opts = binning_options(name, params)
     if kind == "numeric":
         x = values if isinstance(values, np.ndarray) else numeric_column(values)
@@ -131,11 +143,16 @@ def _bin_column(
         if constant:
             first = x[rows[0]] if rows is not None else x[0]
             return f"{name}: constant ({first:g} on every row); skipped"
-        return bin_numeric(name, x, y, opts, rows, ranks)
-    series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
-    if series.isna().all():
-        return f"{name}: all values missing; skipped"
-    cats = category_values(series)
+        return bin_numeric(name, x, y, opts, rows, ranks if isinstance(ranks, ValueRanks) else None)
+    if isinstance(ranks, np.ndarray):  # the texts, read once (``card_columns``): a value's text is its own
+        cats = ranks if rows is None else ranks[rows]
+        if all(v is None for v in cats):
+            return f"{name}: all values missing; skipped"
+    else:
+        series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
+        if series.isna().all():
+            return f"{name}: all values missing; skipped"
+        cats = category_values(series)
     if len({v for v in cats if v is not None}) == 1 and all(v is not None for v in cats):
         return f"{name}: constant ({cats[0]!r} on every row); skipped"
     return bin_categorical(name, cats, y, opts)
@@ -152,7 +169,7 @@ def _bin_columns(
     name: str,
     progress: Progress | None,
     rows: npt.NDArray[np.int64] | None,
-    ranks: Mapping[str, ValueRanks] | None = None,
+    ranks: Mapping[str, Known] | None = None,
 ) -> list[BinnedColumn | str]:
     """Every column's binning (or why it is skipped), in column order; threads on large tables."""
 
@@ -174,9 +191,14 @@ def _bin_columns(
 
 
 def _characteristic(
-    col: BinnedColumn, params: ScorecardParams, coefficient: float, points: list[int]
+    col: BinnedColumn, params: ScorecardParams, coefficient: float, points: list[int], checked: bool = True
 ) -> Characteristic:
-    return Characteristic(
+    """The artifact entry of a binned column with its points; ``checked`` False: built without pydantic's
+    validation (``fit_card(checked=False)``, a bag's card: the same values, fields of the types given)."""
+    make_bin, make_char = (
+        (Bin, Characteristic) if checked else (Bin.model_construct, Characteristic.model_construct)
+    )
+    return make_char(
         name=col.name,
         dtype=col.dtype,
         **characteristic_fields(meta_for(col.name, params.feature_meta)),
@@ -185,7 +207,7 @@ def _characteristic(
         iv=col.iv,
         coefficient=coefficient,
         bins=[
-            Bin(
+            make_bin(
                 kind=b.kind,
                 lower=b.lower,
                 upper=b.upper,
@@ -391,9 +413,11 @@ def card_points(
     intercept: float,
     coef: npt.NDArray[np.float64],
     params: ScorecardParams,
+    checked: bool = True,
 ) -> tuple[int, list[list[int]], list[Characteristic]]:
     """The fitted regression as integer points (both engines): base points, each kept characteristic's
-    points per bin and its artifact entry. Refuses a segment where no characteristic was kept."""
+    points per bin and its artifact entry (``checked``: as ``_characteristic``). Refuses a segment where
+    no characteristic was kept."""
     if not final:
         raise InputError(
             f"segment {name}: no characteristic predicts the target (IV below {params.iv_threshold:g} "
@@ -401,7 +425,8 @@ def card_points(
         )
     base, pts = points_for(params.scaling, intercept, coef.tolist(), [tables[c.name].tolist() for c in final])
     chars = [
-        _characteristic(c, params, float(beta), ps) for c, beta, ps in zip(final, coef, pts, strict=True)
+        _characteristic(c, params, float(beta), ps, checked)
+        for c, beta, ps in zip(final, coef, pts, strict=True)
     ]
     return base, pts, chars
 
@@ -495,6 +520,44 @@ def finer_categories(
     return out_chars, out_cols
 
 
+def card_columns(
+    frame: Columns, kinds: Mapping[str, Kind], rows: npt.NDArray[np.int64] | None
+) -> tuple[Columns, dict[str, Known]]:
+    """The card's rows of every model column (``frame`` itself when ``rows`` is None), and what every
+    bootstrap card of the card can be binned from without reading the column again (``bag_card``): a
+    numeric column's ``value_ranks`` where they are exact, so that a bag's pre-bin edges come from a count
+    per distinct value (``_binning._edges_from_ranks``: the same edges) instead of a sort of its rows; a
+    text column's ``category_values``, so that a bag takes its rows' texts instead of reading them again
+    (for text only: equal texts are the same category, whichever row a subset meets first). A bag of a
+    segment indexes the segment's rows, not the table's."""
+    own: dict[str, Column] = {}
+    known: dict[str, Known] = {}
+    for c, kind in kinds.items():
+        values = frame[c]
+        if rows is not None and isinstance(values, np.ndarray):
+            values = values[rows]
+            values.flags.writeable = False  # as a table's columns come: the kernels' loaded versions
+        elif rows is not None:
+            values = _values_at(values, rows)
+        own[c] = values
+        if kind == "numeric":
+            found = value_ranks(values if isinstance(values, np.ndarray) else numeric_column(values))
+            if found is not None:
+                known[c] = found
+        elif isinstance(values, pd.Series) and _all_text(values):
+            known[c] = category_values(values)
+    return (frame if rows is None else own), known
+
+
+def _all_text(values: pd.Series) -> bool:
+    """Whether every present value of the column is a ``str`` (a pandas string column, or objects)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    if values.dtype != object:
+        return False
+    return all(isinstance(v, str) for v in values[values.notna()])
+
+
 def _values_at(values: Column, at: npt.NDArray[np.int64]) -> pd.Series:
     """A column's values at positions ``at`` as a Series (what ``bin_index`` reads)."""
     if isinstance(values, np.ndarray):
@@ -526,11 +589,23 @@ def bag_card(
     instead of drawing its own."""
     card = finer_categories(*card, frame, y, params, rows)
     unrefined = params.model_copy(update={"refine": False})
+    own, ranks = card_columns(frame, kinds, rows)
 
     def fit_bag(pos: npt.NDArray[np.int64]) -> Segment:
-        at = pos if rows is None else rows[pos]
         shared = chance if BAG_SHARED_CHANCE else None
-        return fit_card(name, condition, frame, y[pos], kinds, unrefined, rows=at, chance=shared)[0]
+        fitted = fit_card(
+            name,
+            condition,
+            own,
+            y[pos],
+            kinds,
+            unrefined,
+            rows=pos,
+            ranks=ranks,
+            chance=shared,
+            checked=False,
+        )
+        return fitted[0]
 
     at = np.arange(y.size) if rows is None else rows
     values = pd.DataFrame({c.name: _values_at(frame[c.name], at) for c in card[1]})
@@ -634,15 +709,20 @@ def fit_card(
     rows: npt.NDArray[np.int64] | None = None,
     quick_rounds: int | None = None,
     refine_rows: int = REFINE_ROWS,
-    ranks: Mapping[str, ValueRanks] | None = None,
+    ranks: Mapping[str, Known] | None = None,
     chance: Mapping[str, float] | None = None,
+    checked: bool = True,
 ) -> tuple[Segment, list[str], npt.NDArray[np.int64]]:
     """One segment's scorecard from its rows (``rows`` of ``frame``, None for all; ``y`` is aligned with
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
     clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``);
     ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``); ``ranks``: numeric
-    columns' ``value_ranks`` where known (the searches' sample), which only saves work; ``chance``: the
-    columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here."""
+    columns' ``value_ranks`` where known (the searches' sample), categorical ones' ``category_values``
+    where known (a bag's: ``card_columns``), which only saves work; ``chance``: the
+    columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here;
+    ``checked`` False: the characteristics are built without pydantic's validation (a bag's card, which
+    is only read for its points and never written: a sixth of a small bag's CPU went to validating
+    the same fields the card itself has checked)."""
     notes: list[str] = []
     binned: dict[str, BinnedColumn] = {}
     results = _bin_columns(frame, y, kinds, params, name, progress, rows, ranks)
@@ -679,7 +759,7 @@ def fit_card(
     )
     notes += reg_notes
     final = [binned[kept[i]] for i in idx]
-    base, _, out_chars = card_points(name, final, tables, intercept, coef, params)
+    base, _, out_chars = card_points(name, final, tables, intercept, coef, params, checked)
     cell_points: dict[int, npt.NDArray[np.int64]] = {}
     full = params.refine and quick_rounds is None  # the card itself, not a search's fold card
     medium = None

@@ -109,6 +109,7 @@ def load_kernels(*, lean: bool = False) -> None:
     first = np.zeros(1, dtype=np.int64)
     bounds = np.array([[0, 2]], dtype=np.int64)
     _newton._blocks(codes, first, first, np.zeros(1), y, np.ones(2), np.zeros(2), 1, bounds, True)
+    _newton._blocks_summed(codes, first, first, np.zeros(1), y, np.ones(2), np.zeros(2), 1, bounds, True)
     _newton.distinct_keys(np.array([3, 1], dtype=np.int64))
     _selection.woe_moments(codes, first, np.zeros(1))
     _refine.boost_cells(
