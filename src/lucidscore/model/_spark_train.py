@@ -284,8 +284,9 @@ def _local_frame(pdf: pd.DataFrame, alias: dict[str, str]) -> pd.DataFrame:
 
 def _targets_and_hashes(prepared: Any) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint64]]:
     """Every row's target and fingerprint hash (``_prepare``), in row order: one pass over the prepared
-    rows, collected (9 bytes a row) as they come and put in row order on the driver. The searches draw
-    their sample from the targets, the fingerprint's key hashes the hashes in order."""
+    rows, collected with each row's index (17 bytes a row) as they come and put in row order on the
+    driver by that index (9 bytes a row kept). The searches draw their sample from the targets, the
+    fingerprint's key hashes the hashes in order."""
     got = prepared.select(ROW, Y, HASH).toPandas()
     order = np.argsort(got[ROW].to_numpy(dtype=np.int64), kind="stable")
     targets = got[Y].to_numpy(dtype=np.int8)[order]
