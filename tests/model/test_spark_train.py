@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.model import train_scorecard
@@ -207,3 +210,60 @@ def test_bagged_small_card_equal_local(spark: Any) -> None:
     assert any("bootstrap cards" in n for n in local.training["notes"]), local.training["notes"]
     assert any(len(c.bins) > 4 for c in local.segments[0].characteristics if c.dtype == "categorical")
     assert comparable(remote) == comparable(local)
+
+
+NUMBER_TEXTS = ["12", "3.5", "-4", " 7 ", "0"]
+OTHER_TEXTS = ["own", "rent", "n/a", None, ""]
+
+
+@st.composite
+def text_columns(draw: st.DrawFn) -> dict[str, list[str | None]]:
+    """One to three text columns: numbers as text, words, missing and empty cells, in any mix (some
+    mostly numbers with a few words, which both engines refuse)."""
+    columns: dict[str, list[str | None]] = {}
+    for j in range(draw(st.integers(1, 3))):
+        numbers = draw(st.lists(st.sampled_from(NUMBER_TEXTS), max_size=20))
+        others = draw(st.lists(st.sampled_from(OTHER_TEXTS), max_size=4))
+        columns[f"t{j}"] = draw(st.permutations([*numbers, *others]))
+    rows = max(1, *(len(v) for v in columns.values()))
+    return {c: [*v, *[None] * (rows - len(v))] for c, v in columns.items()}
+
+
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(columns=text_columns())
+def test_text_column_kinds_in_one_job_as_the_local_engine(
+    spark: Any, columns: dict[str, list[str | None]]
+) -> None:
+    """Every text column's kind (numeric, categorical, or refused, naming the first such column) from one
+    Spark aggregation, as the local ``column_kind`` decides them one by one; a numeric column beside."""
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+    from lucidscore.errors import InputError
+    from lucidscore.model._frame import column_kind
+    from lucidscore.model._spark_train import _kinds
+
+    names = ["x", *columns]
+    rows = len(next(iter(columns.values())))
+    data = {"x": [float(i) for i in range(rows)], **columns}
+    expected: dict[str, str] = {}
+    refused: str | None = None
+    for c in names:
+        try:
+            expected[c] = column_kind(pd.Series(data[c], dtype=float if c == "x" else object), c)
+        except InputError:
+            refused = c
+            break
+    schema = StructType([StructField(c, DoubleType() if c == "x" else StringType(), True) for c in names])
+    sdf = spark.createDataFrame(list(zip(*(data[c] for c in names), strict=True)), schema=schema)
+    sc = spark.sparkContext
+    group = f"kinds-{uuid.uuid4().hex}"  # this example's jobs only
+    sc.setJobGroup(group, "kinds")
+    try:
+        if refused is None:
+            assert _kinds(sdf, names) == expected
+        else:
+            with pytest.raises(InputError, match=rf"^column {refused}: \d+ of \d+ values are not numbers"):
+                _kinds(sdf, names)
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)  # no group for the later tests' jobs
+    assert len(sc.statusTracker().getJobIdsForGroup(group)) == 1

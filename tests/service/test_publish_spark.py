@@ -1,8 +1,8 @@
-"""``publish --engine spark`` writes the local engine's scores, reasons and explanations, row for row."""
+"""``publish --engine spark`` writes the local engine's scores, reasons and explanations, row for row (in the
+shared test session, tests/fixtures/spark.py, which the command finds through ``getOrCreate``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,16 +10,9 @@ from sqlalchemy import text
 
 from lucidscore.store import make_engine
 from tests.fixtures.bureau import END, BureauFiles, Lucid
-from tests.fixtures.spark import SPARK_MARKS, spark_session
+from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from lucidscore.score.spark import local_session
-
-    yield from spark_session(lambda: local_session("lucidscore-publish-tests"))
 
 
 def _scores(url: str) -> dict[str, tuple[int, str, str]]:

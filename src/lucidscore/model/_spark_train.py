@@ -3,9 +3,11 @@ Spark, giving the same model file from the same rows.
 
 What runs where:
 
-- **Spark**: one pass normalises every model column by the artifact's rules (numbers as float64, NaN
-  missing; categories as text, None missing), maps the target to 0/1 and hashes each row for the
-  fingerprint (the result is cached and read by every later step); per segment, its rows and bads (one
+- **Spark**: one aggregation counts the numbers and the other values of every text column (numeric or
+  categorical, as ``column_kind`` decides); one pass normalises every model column by the artifact's
+  rules (numbers as float64, NaN missing; categories as text, None missing), maps the target to 0/1 and
+  hashes each row for the fingerprint (the result is cached and read by every later step; the job that
+  fills the cache collects each row's target and hash); per segment, its rows and bads (one
   aggregation), every column's per-distinct-value row and bad counts (one ``groupBy`` for all numeric
   and categorical columns); the rows' bin codes and their count per distinct (codes,
   target) tuple; the training scores' histogram per segment.
@@ -17,9 +19,9 @@ What runs where:
 
 Row order is the input's order (``zipWithIndex`` on the file as read); it defines, as in the local
 engine, the evenly strided sample for numeric pre-bin edges above ``_binning.SAMPLE_ROWS`` segment
-rows, the searches' sample (``sample_rows`` over the targets in row order, collected to the driver:
-one byte per row), the WOE correlations' strided sample above ``_selection.SAMPLE_ROWS`` rows and the
-fingerprint's key (one 8-byte hash per row collected). Known differences (docs/model.md): the WOE
+rows, the searches' sample (``sample_rows`` over the targets in row order), the WOE correlations' strided
+sample above ``_selection.SAMPLE_ROWS`` rows and the fingerprint's key (each row's 8-byte hash, collected
+with its 1-byte target in one pass). Known differences (docs/model.md): the WOE
 correlation is summed over compressed rows (equal to the local sum up to float rounding, which could
 only matter for a pair within ~1e-12 of ``max_correlation``); a characteristic set too large for one
 62-bit key (``compress_rows`` then fits uncompressed rows) fits on compressed rows here, the same
@@ -121,10 +123,11 @@ def train_spark(
     columns = _model_columns(pd.DataFrame(columns=features), target, p)
     indexed = _with_row_index(sdf)
     mapping = _target_mapping(sdf, target, p)
-    kinds = {c: _kind(sdf, c) for c in columns}
+    kinds = _kinds(sdf, columns)
     alias = {c: _alias(j) for j, c in enumerate(columns)}
     prepared = _prepare(indexed, target, kinds, alias, mapping, [*features, target]).cache()
-    n = prepared.count()
+    targets, hashes = _targets_and_hashes(prepared)  # the pass that fills the cache
+    n = targets.size
     if n == 0:
         raise InputError("the training table has no rows; expected at least one row of each class")
     seg_col = p.segment_by or (p.segment_rule.column if p.segment_rule else None)
@@ -138,7 +141,7 @@ def train_spark(
     def searched() -> tuple[pd.DataFrame, npt.NDArray[np.int8]]:
         nonlocal sample
         if sample is None:
-            sample = _search_sample(prepared, alias)
+            sample = _search_sample(prepared, alias, targets)
         return sample
 
     shape: ShapeResult | None = None
@@ -172,7 +175,7 @@ def train_spark(
     planned.unpersist()
     seg_of, scores, y = _scored(prepared, alias, segments)
     art = _assemble(None, y, target, columns, segments, notes, scores, p, seg_of=seg_of)
-    art = art.model_copy(update={"fingerprint": _fingerprint(prepared, [*features, target])})
+    art = art.model_copy(update={"fingerprint": fingerprint_from_hashes([*features, target], hashes)})
     prepared.unpersist()
     return art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}})
 
@@ -192,30 +195,41 @@ def _target_mapping(sdf: Any, target: str, p: ScorecardParams) -> dict[Any, int]
     return {v: int(c) for v, c in zip(values.tolist(), classes.tolist(), strict=True)}
 
 
-def _kind(sdf: Any, column: str) -> Kind:
-    """``column_kind`` from the schema and, for text, a count in Spark of values that are not numbers."""
+def _kinds(sdf: Any, columns: list[str]) -> dict[str, Kind]:
+    """``column_kind`` of each of ``columns`` (in their order) from the schema and, for the text columns,
+    counts in Spark of their values that are numbers and of those that are not: one aggregation (one
+    Spark job) for every text column. The first column in order that is mostly numbers with some that are
+    not is refused, as the local engine does."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, NumericType
 
-    dtype = sdf.schema[column].dataType
-    if isinstance(dtype, NumericType | BooleanType):
-        return "numeric"
-    text = F.trim(F.col(column).cast("string"))
-    present = text.isNotNull() & (text != "")
-    number = text.try_cast("double").isNotNull()
-    row = sdf.agg(
-        F.sum(F.when(present & number, 1).otherwise(0)).alias("num"),
-        F.sum(F.when(present & ~number, 1).otherwise(0)).alias("junk"),
-    ).first()
-    n_num, n_junk = int(row["num"] or 0), int(row["junk"] or 0)
-    if n_junk == 0:
-        return "numeric"
-    if n_num >= NUMERIC_SHARE * (n_num + n_junk):
-        raise InputError(
-            f"column {column}: {n_junk:,} of {n_num + n_junk:,} values are not numbers; expected a number "
-            "— fix the values or leave the cells empty for missing"
-        )
-    return "categorical"
+    text = [c for c in columns if not isinstance(sdf.schema[c].dataType, NumericType | BooleanType)]
+    counts: dict[str, tuple[int, int]] = {}
+    if text:
+        aggs = []
+        for j, c in enumerate(text):
+            value = F.trim(F.col(c).cast("string"))
+            present = value.isNotNull() & (value != "")
+            number = value.try_cast("double").isNotNull()
+            aggs += [
+                F.sum(F.when(present & number, 1).otherwise(0)).alias(f"num{j}"),
+                F.sum(F.when(present & ~number, 1).otherwise(0)).alias(f"junk{j}"),
+            ]
+        row = sdf.agg(*aggs).first()
+        counts = {c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0)) for j, c in enumerate(text)}
+    kinds: dict[str, Kind] = {}
+    for c in columns:
+        n_num, n_junk = counts.get(c, (0, 0))
+        if n_junk == 0:
+            kinds[c] = "numeric"
+            continue
+        if n_num >= NUMERIC_SHARE * (n_num + n_junk):
+            raise InputError(
+                f"column {c}: {n_junk:,} of {n_num + n_junk:,} values are not numbers; expected a number "
+                "— fix the values or leave the cells empty for missing"
+            )
+        kinds[c] = "categorical"
+    return kinds
 
 
 def _prepare(
@@ -268,10 +282,23 @@ def _local_frame(pdf: pd.DataFrame, alias: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pdf[a] for c, a in alias.items()})
 
 
-def _search_sample(prepared: Any, alias: dict[str, str]) -> tuple[pd.DataFrame, npt.NDArray[np.int8]]:
-    """The searches' rows: ``sample_rows`` over the targets in row order (collected: one byte a row),
+def _targets_and_hashes(prepared: Any) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.uint64]]:
+    """Every row's target and fingerprint hash (``_prepare``), in row order: one pass over the prepared
+    rows, collected with each row's index (17 bytes a row) as they come and put in row order on the
+    driver by that index (9 bytes a row kept). The searches draw their sample from the targets, the
+    fingerprint's key hashes the hashes in order."""
+    got = prepared.select(ROW, Y, HASH).toPandas()
+    order = np.argsort(got[ROW].to_numpy(dtype=np.int64), kind="stable")
+    targets = got[Y].to_numpy(dtype=np.int8)[order]
+    hashes = got[HASH].to_numpy(dtype=np.int64)[order].view(np.uint64)
+    return targets, hashes
+
+
+def _search_sample(
+    prepared: Any, alias: dict[str, str], y: npt.NDArray[np.int8]
+) -> tuple[pd.DataFrame, npt.NDArray[np.int8]]:
+    """The searches' rows: ``sample_rows`` over the targets ``y`` in row order (``_targets_and_hashes``),
     then those rows collected in order; the local searches take the same rows."""
-    y = prepared.select(ROW, Y).orderBy(ROW).toPandas()[Y].to_numpy(dtype=np.int8)
     take = sample_rows(y, SEARCH_ROWS)
     spark = prepared.sparkSession
     ids = spark.createDataFrame(pd.DataFrame({ROW: take.astype(np.int64)}))
@@ -996,10 +1023,3 @@ def _scored(
         np.repeat(counts["p"].to_numpy(dtype=np.int64), reps),
         np.repeat(counts[Y].to_numpy(dtype=np.int8), reps),
     )
-
-
-def _fingerprint(prepared: Any, columns: list[str]) -> Any:
-    """``fingerprint_rows`` of the training rows (features, then the target): each row's hash, computed in
-    the prepare pass (``_prepare``), collected in row order (the key hashes them in order)."""
-    hashes = prepared.select(ROW, HASH).orderBy(ROW).toPandas()[HASH].to_numpy(dtype=np.int64)
-    return fingerprint_from_hashes(columns, hashes.view(np.uint64))
