@@ -251,7 +251,9 @@ def z_score(saved: npt.NDArray[np.float64]) -> float:
     if saved.size < 2:
         return 0.0
     mean = float(np.mean(saved))
-    sd = float(np.std(saved, ddof=1))
+    # equal values have no spread: numpy's two-pass deviation of three equal values can come out ~1e-17
+    # (their float mean is not exactly the value), which would make z ~1e16 instead of +-inf
+    sd = 0.0 if float(np.ptp(saved)) == 0.0 else float(np.std(saved, ddof=1))
     if sd == 0.0:
         return 0.0 if mean == 0.0 else float(np.copysign(np.inf, mean))
     return mean / (sd / float(np.sqrt(saved.size)))
