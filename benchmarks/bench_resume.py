@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_rescore import MONTH
-from bench_shards import ROOT, WORK, _fresh, _load, _lucid, _scores, build, run
+from bench_shards import WORK, _fresh, _lucid, _scores, build, header, run
 
 
 def main() -> None:
@@ -39,12 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.consumers
     WORK.mkdir(parents=True, exist_ok=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    print(
-        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, commit {commit.stdout.strip()}, load {_load()}",
-        flush=True,
-    )
+    header()
     _, two, _ = build(n, args.seed)
     folder = WORK / "run_resume"
     shards = str(folder / "shards.toml")

@@ -47,6 +47,16 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def header() -> None:
+    """The run's first line: when, where, which commit, and the load as it starts."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    print(
+        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, commit {commit.stdout.strip()}, load {_load()}",
+        flush=True,
+    )
+
+
 def _lucid(*args: str) -> list[str]:
     return [sys.executable, "-m", "lucidscore.cli.main", *args]
 
@@ -141,12 +151,7 @@ def main() -> None:
     args = parser.parse_args()
     n = args.consumers
     WORK.mkdir(parents=True, exist_ok=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    print(
-        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, commit {commit.stdout.strip()}, load {_load()}",
-        flush=True,
-    )
+    header()
     one, two, steps = build(n, args.seed)
     for label, result in steps.items():
         print(json.dumps({"step": label, **{k: v for k, v in result.items() if k != "stdout"}}), flush=True)
