@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, reference_scores, segment_of_rows
@@ -13,7 +14,6 @@ from lucidscore.errors import InputError
 from lucidscore.model._fit import Progress, check_input_values, fit_table, validated_params
 from lucidscore.model._frame import binary_target
 from lucidscore.model._metrics import discrimination
-from lucidscore.model._split import stratified_split
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,19 @@ def train_split(
         return Trained(
             art.model_copy(update={"training": {**art.training, "split": None, "seed": seed}}), None
         )
+    from sklearn.model_selection import train_test_split  # only when a test split is asked for
+
     yb = binary_target(y_all, target, params.get("bad_value"))
     check_input_values(features, target, p)
     try:
-        train_idx, test_idx = stratified_split(yb, test_size, seed)  # scikit-learn's, without importing it
+        train_idx, test_idx = train_test_split(
+            np.arange(len(frame)), test_size=test_size, random_state=seed, stratify=yb
+        )
     except ValueError as exc:
         raise InputError.about(
             "test_size", f"{test_size} cannot split {len(frame)} rows by class ({exc})"
         ) from None
+    train_idx, test_idx = np.sort(train_idx), np.sort(test_idx)
     art = fit_table(features.iloc[train_idx], y_all.iloc[train_idx], p, progress).artifact
     test = features.iloc[test_idx].reset_index(drop=True)
     y_test = yb[test_idx]
