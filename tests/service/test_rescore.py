@@ -31,7 +31,7 @@ from lucidscore.service import (
 )
 from lucidscore.service._common import take_write_lock
 from lucidscore.store import make_engine, verify_audit_chains
-from lucidscore.store.service import ModelRecord, ScoreRecord
+from lucidscore.store.service import ModelRecord, Publication, ScoreRecord
 from tests.fixtures.bureau import END, PREVIOUS, BureauFiles
 
 CONSUMER = "C00000042"
@@ -244,6 +244,12 @@ def test_a_dispute_rescored_during_a_publish_is_not_written_over(
     assert rescored.score < stale[2]
     assert _rows(bureau_url, CONSUMER)[-1] == (rescored.id, "2026-06-30", rescored.score, stale[0])
     assert report.superseded == 0 and report.unchanged == report.consumers - 1
+    assert report.kept == 1
+    engine = make_engine(bureau_url)
+    with Session(engine) as s:  # the run's row says so too, for whoever audits the month later
+        row = s.get(Publication, report.publication_id)
+        assert row is not None and (row.kept, row.unchanged, row.superseded) == (1, report.unchanged, 0)
+    engine.dispose()
     assert report.notes == (
         "1 consumer kept a score written after this publish began (a dispute's rescoring or another "
         "publish), from records newer than the ones this publish read; publish again with --changed-only "

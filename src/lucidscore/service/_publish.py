@@ -78,6 +78,9 @@ class PublishReport:
     """What a publish did: the month, model and engine; consumers scored; rows new for the month, rows
     superseding a changed score, scores unchanged (no row); notes (e.g. an engine fallback).
 
+    ``kept``: consumers whose score written after the run began (a dispute's rescoring, from newer
+    records) stayed current instead of this run's different one (also in the publication's row).
+
     ``already`` is set when nothing was scored because the month was already published, with nothing
     changed since: when that publication (``publication_id``) finished."""
 
@@ -93,6 +96,7 @@ class PublishReport:
     seconds: float
     notes: tuple[str, ...] = ()
     already: datetime | None = None
+    kept: int = 0
 
     @property
     def written(self) -> int:
@@ -249,6 +253,7 @@ def publish_month(
                 unchanged=totals.unchanged,
                 seconds=time.perf_counter() - started,
                 notes=tuple(notes),
+                kept=totals.kept,
             )
     finally:
         db.dispose()
@@ -423,6 +428,7 @@ def _finish(
             "written": totals.written,
             "superseded": totals.superseded,
             "unchanged": totals.unchanged,
+            "kept": totals.kept,
         }
     with db.begin() as conn:
         conn.execute(update(Publication).where(Publication.id == publication_id).values(**values))

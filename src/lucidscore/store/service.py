@@ -312,7 +312,9 @@ class Publication(Base):
     the consumers of every record version after those (or in those batches).
 
     ``model_hash`` (the model's content hash) and ``code_version`` (``lucidscore.service.code_version``)
-    say what made the scores (``0015_publication_provenance``; NULL for older rows where unknown): a
+    say what made the scores (``0015_publication_provenance``; NULL for older rows where unknown), and
+    ``kept`` how many consumers kept a score written after the run began from newer records (a dispute's
+    rescoring) instead of its different one (NULL before 0015 or for an unfinished run): a
     publish skips a month that a finished publication made with the same model and code, its records
     unchanged since (``lucidscore.service.already_published``).
     """
@@ -332,6 +334,8 @@ class Publication(Base):
     written: Mapped[int | None] = mapped_column(Integer, nullable=True)
     superseded: Mapped[int | None] = mapped_column(Integer, nullable=True)
     unchanged: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # different scores not written because a newer one (a dispute's rescoring) was written after it began
+    kept: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

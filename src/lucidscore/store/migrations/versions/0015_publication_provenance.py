@@ -10,6 +10,9 @@ revision get their model's content hash where the database still holds the model
 never deleted nor changed, so that is provable here); their code version is unknown and stays NULL, so a
 month published before it is scored again by its next publish (once).
 
+``publications.kept`` counts the consumers whose score written after the run began (a dispute's
+rescoring, from newer records) the run left current instead of writing its own different one.
+
 Revision ID: 0015_publication_provenance
 Revises: 0014_claim_confirmation
 """
@@ -30,6 +33,7 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("publications", sa.Column("model_hash", sa.String(80), nullable=True))
     op.add_column("publications", sa.Column("code_version", sa.String(80), nullable=True))
+    op.add_column("publications", sa.Column("kept", sa.Integer(), nullable=True))
     op.execute(
         "UPDATE publications SET model_hash = "
         "(SELECT m.content_hash FROM models m WHERE m.model_id = publications.model_id)"
@@ -37,5 +41,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("publications", "kept")
     op.drop_column("publications", "code_version")
     op.drop_column("publications", "model_hash")
