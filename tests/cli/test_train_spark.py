@@ -74,3 +74,34 @@ def test_spark_missing_is_one_error_with_an_install_hint(
     assert isinstance(result.exception, InputError)
     assert result.exception.message == hint
     assert "pip install 'lucidscore[spark]'" in hint
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.usefixtures("spark")
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_spark_engine_names_the_bad_row_of_the_file_as_the_local_engine(tmp_path: Path, fmt: str) -> None:
+    """A word in a mostly-numeric column: both engines' errors name the file, the column, its row as the
+    file counts it (a CSV's header is row 1), the value and the counts, in the same words."""
+    n = 30
+    frame = pd.DataFrame(
+        {
+            "amount": [str(i) for i in range(n)],
+            "late": np.arange(n) % 4,
+            "bad": (np.arange(n) % 3 == 0).astype(np.int64),
+        }
+    )
+    frame.loc[[12, 20], "amount"] = ["twelve", "?"]
+    data = tmp_path / f"train.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(data, index=False)
+    else:
+        frame.to_parquet(data, index=False)
+    base = ["train", str(data), "--target", "bad", "--out", str(tmp_path / "m.json")]
+    local = CliRunner().invoke(app, base)
+    spark = CliRunner().invoke(app, [*base, "--engine", "spark"])
+    assert isinstance(local.exception, InputError), local.output
+    assert isinstance(spark.exception, InputError), spark.output
+    assert spark.exception.message == local.exception.message
+    row = 14 if fmt == "csv" else 13
+    assert local.exception.message.startswith(f"{data}: column amount row {row}: value 'twelve'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -262,8 +263,65 @@ def test_text_column_kinds_in_one_job_as_the_local_engine(
         if refused is None:
             assert _kinds(sdf, names) == expected
         else:
-            with pytest.raises(InputError, match=rf"^column {refused}: \d+ of \d+ values are not numbers"):
+            with pytest.raises(InputError) as local:
+                column_kind(pd.Series(data[refused], dtype=object), refused)
+            with pytest.raises(InputError) as remote:
                 _kinds(sdf, names)
+            assert remote.value.message == local.value.message  # the same row, value and counts
     finally:
         sc.setLocalProperty("spark.jobGroup.id", None)  # no group for the later tests' jobs
-    assert len(sc.statusTracker().getJobIdsForGroup(group)) == 1
+    if refused is None:  # a refusal looks up its first row in later jobs
+        assert len(sc.statusTracker().getJobIdsForGroup(group)) == 1
+
+
+JUNK_TEXTS = ["abc", "12x", "?", "1,5"]  # none of them a missing marker to pandas' CSV reader
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    fault=st.sampled_from(["target", "junk"]),
+    fmt=st.sampled_from(["csv", "parquet"]),
+    rows=st.integers(20, 40),
+    data=st.data(),
+)
+def test_bad_rows_named_as_the_local_engine_names_them(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory, fault: str, fmt: str, rows: int, data: Any
+) -> None:
+    """A missing target or a word in a mostly-numeric column, wherever the bad rows sit in a CSV or
+    Parquet file: ``train --engine spark`` refuses it with the local engine's message (the same row as
+    the file counts it, value, column and counts), not a position in its list of distinct values."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.errors import InputError
+    from lucidscore.tabular import read_table
+
+    bad = sorted(data.draw(st.sets(st.integers(0, rows - 1), min_size=1, max_size=2), label="bad rows"))
+    rng = np.random.default_rng(rows)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=rows).round(3),
+            "amount": [str(v) for v in rng.integers(0, 500, rows)],  # numbers as text
+            "bad": (np.arange(rows) % 3 == 0).astype(np.float64),
+        }
+    )
+    if fault == "target":
+        frame.loc[bad, "bad"] = np.nan
+    else:
+        frame["amount"] = frame["amount"].astype(object)
+        frame.loc[bad, "amount"] = [data.draw(st.sampled_from(JUNK_TEXTS), label="junk") for _ in bad]
+    path = tmp_path_factory.mktemp("bad") / f"t.{fmt}"
+    if fmt == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    with pytest.raises(InputError) as local:
+        train_scorecard(read_table(path), "bad")
+    sdf, first_row = _spark_table(path)
+    with pytest.raises(InputError) as remote:
+        train_spark(sdf, "bad", first_row=first_row)
+    assert remote.value.message == local.value.message
+    first = bad[0] + (2 if fmt == "csv" else 1)  # a CSV's header is row 1
+    assert re.search(rf"\brow {first}\b", local.value.message), local.value.message  # the file's row

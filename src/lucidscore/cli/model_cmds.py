@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -411,7 +412,7 @@ def train(
             "order); hold rows out before training with --engine spark"
         )
     advice = parse_actionable(actionable)
-    sdf = _spark_table(data) if engine is Engine.spark else None
+    sdf, first_row = _spark_table(data) if engine is Engine.spark else (None, 1)
     if sdf is None:
         # A Parquet file is decoded on one thread (outside the GIL, on pyarrow's threads) from the start,
         # while this one imports pandas; the fit's modules (numba) and compiled kernels load on another.
@@ -440,7 +441,7 @@ def train(
         try:
             from lucidscore.model import train_split
 
-            fit = train_split if sdf is None else _spark_fit
+            fit = train_split if sdf is None else partial(_spark_fit, first_row=first_row)
             trained = fit(
                 frame if sdf is None else sdf,
                 target,
@@ -529,8 +530,10 @@ def _long_lived() -> Iterator[None]:
             gc.enable()
 
 
-def _spark_table(data: Path) -> Any:
-    """DATA (Parquet, or CSV with a header, types inferred) as a Spark DataFrame on a local[2] session."""
+def _spark_table(data: Path) -> tuple[Any, int]:
+    """DATA (Parquet, or CSV with a header, types inferred) as a Spark DataFrame on a local[2] session,
+    and the number of its first data row in messages (2 in a CSV file, whose header is row 1; 1 in
+    Parquet), as the local reader counts (``errors.FIRST_ROW``)."""
     from lucidscore.score.spark import local_session
     from lucidscore.sparkenv import literal_path
 
@@ -538,16 +541,18 @@ def _spark_table(data: Path) -> Any:
         raise InputError(f"{data}: no such file; expected a CSV or Parquet table")
     spark = local_session("lucidscore-train")
     if data.suffix.lower() in (".parquet", ".pq") or data.is_dir():
-        return spark.read.parquet(literal_path(data))
-    return spark.read.csv(literal_path(data), header=True, inferSchema=True)
+        return spark.read.parquet(literal_path(data)), 1
+    return spark.read.csv(literal_path(data), header=True, inferSchema=True), 2
 
 
-def _spark_fit(sdf: Any, target: str, *, test_size: float | None, seed: int, **params: Any) -> Any:
+def _spark_fit(
+    sdf: Any, target: str, *, test_size: float | None, seed: int, first_row: int = 1, **params: Any
+) -> Any:
     """``train_split``'s result from the Spark engine (no held-out rows: --test-size is refused)."""
     from lucidscore.model import Trained
     from lucidscore.model.spark import train_spark
 
-    return Trained(train_spark(sdf, target, seed=seed, **params), None)
+    return Trained(train_spark(sdf, target, seed=seed, first_row=first_row, **params), None)
 
 
 def heldout_path(model: Path) -> Path:

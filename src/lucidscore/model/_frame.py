@@ -36,11 +36,7 @@ def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt
     """
     missing = y.isna().to_numpy()
     if missing.any():
-        row = row_label(y, int(np.flatnonzero(missing)[0]))
-        raise InputError(
-            f"target {name}: {int(missing.sum())} missing value(s), first at {row}; "
-            "expected a value on every row"
-        )
+        raise missing_target_error(name, int(missing.sum()), row_label(y, int(np.flatnonzero(missing)[0])))
     values = sorted(pd.unique(y).tolist(), key=str)
     numeric = all(isinstance(v, int | float | np.number | bool) for v in values)
     if numeric and len(values) > 2 and any(float(v) != int(v) for v in values if np.isfinite(float(v))):
@@ -69,6 +65,14 @@ def binary_target(y: pd.Series, name: str, bad_value: float | str | None) -> npt
     return np.asarray(y == matches[0], dtype=np.int8)
 
 
+def missing_target_error(name: str, count: int, first: str) -> InputError:
+    """The target ``name`` has ``count`` missing values, the first at ``first`` ('row N',
+    ``errors.row_label``): one message for both engines."""
+    return InputError(
+        f"target {name}: {count:,} missing value(s), first at {first}; expected a value on every row"
+    )
+
+
 def _num_eq(a: object, b: object) -> bool:
     try:
         return float(a) == float(b)  # type: ignore[arg-type]
@@ -90,12 +94,18 @@ def column_kind(values: pd.Series, name: str) -> Kind:
         return "numeric"
     if n_num >= NUMERIC_SHARE * (n_num + n_junk):
         row = int(np.flatnonzero(junk)[0])
-        raise InputError(
-            f"column {name} {row_label(values, row)}: value {values.iloc[row]!r} is not a number; expected a "
-            f"number ({n_num:,} of {n_num + n_junk:,} values are numbers, {n_junk:,} are not) — fix the "
-            "value or leave the cell empty for missing"
-        )
+        raise junk_value_error(name, row_label(values, row), values.iloc[row], n_num, n_junk)
     return "categorical"
+
+
+def junk_value_error(name: str, first: str, value: object, n_num: int, n_junk: int) -> InputError:
+    """Column ``name``, mostly ``n_num`` numbers, also holds ``n_junk`` other values, the first ``value``
+    at ``first`` ('row N', ``errors.row_label``): one message for both engines."""
+    return InputError(
+        f"column {name} {first}: value {value!r} is not a number; expected a number ({n_num:,} of "
+        f"{n_num + n_junk:,} values are numbers, {n_junk:,} are not) — fix the value or leave the cell "
+        "empty for missing"
+    )
 
 
 def numeric_column(values: pd.Series) -> npt.NDArray[np.float64]:

@@ -73,7 +73,13 @@ from lucidscore.model._card import (
     with_left_out,
 )
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
-from lucidscore.model._frame import NUMERIC_SHARE, Kind, binary_target
+from lucidscore.model._frame import (
+    NUMERIC_SHARE,
+    Kind,
+    binary_target,
+    junk_value_error,
+    missing_target_error,
+)
 from lucidscore.model._interactions import segment_interactions
 from lucidscore.model._params import ScorecardParams
 from lucidscore.model._refine import (
@@ -108,10 +114,19 @@ def _note(progress: Progress | None, text: str) -> None:
 
 
 def train_spark(
-    sdf: Any, target: str, *, seed: int = 0, progress: Progress | None = None, **params: Any
+    sdf: Any,
+    target: str,
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
+    first_row: int = 1,
+    **params: Any,
 ) -> ScorecardArtifact:
     """``train_scorecard`` (without ``test_size``) on a Spark DataFrame: the same artifact as the local
-    engine on the same rows in the same order, but for ``model_id``'s date (module docstring)."""
+    engine on the same rows in the same order, but for ``model_id``'s date (module docstring).
+    ``first_row``: the number messages give the first data row (``errors.FIRST_ROW``: 2 for a CSV file,
+    whose header is row 1; 1 for Parquet), so that a bad value is named at the row the local engine
+    names for the same file."""
     from pyspark.sql import functions as F
 
     if target not in sdf.columns:
@@ -122,8 +137,8 @@ def train_spark(
         raise InputError("expected at least one characteristic column besides the target")
     columns = _model_columns(pd.DataFrame(columns=features), target, p)
     indexed = _with_row_index(sdf)
-    mapping = _target_mapping(sdf, target, p)
-    kinds = _kinds(sdf, columns)
+    mapping = _target_mapping(sdf, target, p, first_row)
+    kinds = _kinds(sdf, columns, first_row)
     alias = {c: _alias(j) for j, c in enumerate(columns)}
     prepared = _prepare(indexed, target, kinds, alias, mapping, [*features, target]).cache()
     targets, hashes = _targets_and_hashes(prepared)  # the pass that fills the cache
@@ -188,32 +203,61 @@ def _with_row_index(sdf: Any) -> Any:
     return sdf.rdd.zipWithIndex().map(lambda r: (*r[0], r[1])).toDF(schema)
 
 
-def _target_mapping(sdf: Any, target: str, p: ScorecardParams) -> dict[Any, int]:
-    """Each distinct target value's class (1 bad), by the local rule applied to the distinct values."""
+def _target_mapping(sdf: Any, target: str, p: ScorecardParams, first_row: int = 1) -> dict[Any, int]:
+    """Each distinct target value's class (1 bad), by the local rule applied to the distinct values. A
+    missing target (null, or NaN in a floating-point column) is refused as locally, naming how many rows
+    and the first (``first_row``: see ``train_spark``), found by a second job only then."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, FloatType
+
     values = sdf.select(target).distinct().toPandas()[target]
+    if values.isna().any():
+        col = F.col(target)
+        missing = col.isNull()
+        if isinstance(sdf.schema[target].dataType, DoubleType | FloatType):
+            missing = missing | F.isnan(col)
+        got = (
+            _with_row_index(sdf.select(target))
+            .agg(
+                F.sum(F.when(missing, 1).otherwise(0)).alias("n"),
+                F.min(F.when(missing, F.col(ROW))).alias("at"),
+            )
+            .first()
+        )
+        raise missing_target_error(target, int(got["n"]), f"row {int(got['at']) + first_row:,}")
     classes = binary_target(values.reset_index(drop=True), target, p.bad_value)
     return {v: int(c) for v, c in zip(values.tolist(), classes.tolist(), strict=True)}
 
 
-def _kinds(sdf: Any, columns: list[str]) -> dict[str, Kind]:
+def _number_or_junk(column: str) -> tuple[Any, Any]:
+    """Spark conditions on a text column's cell: (a number, present but not a number), as
+    ``artifact.parse_numbers`` reads it (surrounding spaces ignored; empty is missing)."""
+    from pyspark.sql import functions as F
+
+    value = F.trim(F.col(column).cast("string"))
+    present = value.isNotNull() & (value != "")
+    number = value.try_cast("double").isNotNull()
+    return present & number, present & ~number
+
+
+def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
     """``column_kind`` of each of ``columns`` (in their order) from the schema and, for the text columns,
     counts in Spark of their values that are numbers and of those that are not: one aggregation (one
     Spark job) for every text column. The first column in order that is mostly numbers with some that are
-    not is refused, as the local engine does."""
+    not is refused, as the local engine does, naming its first such row (``first_row``: see
+    ``train_spark``) and value, found by a second job only then."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import BooleanType, NumericType
+    from pyspark.sql.types import BooleanType, NumericType, StringType
 
     text = [c for c in columns if not isinstance(sdf.schema[c].dataType, NumericType | BooleanType)]
     counts: dict[str, tuple[int, int]] = {}
     if text:
         aggs = []
         for j, c in enumerate(text):
-            value = F.trim(F.col(c).cast("string"))
-            present = value.isNotNull() & (value != "")
-            number = value.try_cast("double").isNotNull()
+            number, junk = _number_or_junk(c)
             aggs += [
-                F.sum(F.when(present & number, 1).otherwise(0)).alias(f"num{j}"),
-                F.sum(F.when(present & ~number, 1).otherwise(0)).alias(f"junk{j}"),
+                F.sum(F.when(number, 1).otherwise(0)).alias(f"num{j}"),
+                F.sum(F.when(junk, 1).otherwise(0)).alias(f"junk{j}"),
             ]
         row = sdf.agg(*aggs).first()
         counts = {c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0)) for j, c in enumerate(text)}
@@ -224,10 +268,15 @@ def _kinds(sdf: Any, columns: list[str]) -> dict[str, Kind]:
             kinds[c] = "numeric"
             continue
         if n_num >= NUMERIC_SHARE * (n_num + n_junk):
-            raise InputError(
-                f"column {c}: {n_junk:,} of {n_num + n_junk:,} values are not numbers; expected a number "
-                "— fix the values or leave the cells empty for missing"
+            raw = sdf.schema[c].dataType
+            shown = F.col(c) if isinstance(raw, StringType) else F.col(c).cast("string")
+            first = (
+                _with_row_index(sdf.select(c))
+                .filter(_number_or_junk(c)[1])
+                .agg(F.min_by(shown, F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
+                .first()
             )
+            raise junk_value_error(c, f"row {int(first['at']) + first_row:,}", first["v"], n_num, n_junk)
         kinds[c] = "categorical"
     return kinds
 
