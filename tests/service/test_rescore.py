@@ -19,6 +19,7 @@ from lucidscore.ingest import ingest_frame
 from lucidscore.score import score_consumers
 from lucidscore.service import (
     PipelineRescorer,
+    PublishReport,
     Recorded,
     activate_model,
     consumer_features,
@@ -258,3 +259,53 @@ def test_a_dispute_rescored_during_a_publish_is_not_written_over(
     again = publish_month(bureau_url, END, changed_only=True)
     assert (again.consumers, again.written) == (1, 0)
     assert _rows(bureau_url, CONSUMER)[-1][0] == rescored.id
+
+
+@dataclass
+class _PublishesMeanwhile:
+    """A ``--changed-only`` publish's progress that, once the publish has read what it will rescore (its
+    session's read transaction open), has a full publish of the same month run to its end beside it."""
+
+    url: str
+    other: list[PublishReport] = field(default_factory=list)
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        if description == "consumers whose records changed" and not self.other:
+            self.other.append(publish_month(self.url, END, skip_unchanged=False))
+
+    def advance(self, n: int) -> None:
+        pass
+
+
+def test_a_publish_that_began_reading_before_another_committed_still_records_its_run(
+    bureau_url: str, bureau_files: BureauFiles
+) -> None:
+    """Concurrency: two publishes of one month at once (an operator's second terminal, a cron job beside
+    a manual run). On SQLite the later writer's read transaction could not become a write once the other
+    had committed ("database is locked" at once, whatever the busy timeout: found by running two
+    ``publish --shards`` together). Both runs finish; each consumer has one current row of the month."""
+    _ready(bureau_url, bureau_files)
+    publish_month(bureau_url, END)
+    engine = make_engine(bureau_url)
+    _late_payments(engine)  # one consumer for the --changed-only run to rescore
+    engine.dispose()
+    beside = _PublishesMeanwhile(bureau_url)
+    report = publish_month(bureau_url, END, changed_only=True, progress=beside)
+    (other,) = beside.other
+    assert other.superseded == 1  # the full run beside it wrote the corrected consumer's new score
+    assert (report.consumers, report.written) == (1, 0)  # and this one found it current: no second row
+    engine = make_engine(bureau_url)
+    with Session(engine) as s:
+        statuses = [p.status for p in s.scalars(select(Publication).order_by(Publication.id))]
+        current = s.execute(
+            text(
+                "SELECT count(*) FROM (SELECT consumer_id FROM score_history h WHERE as_of = :d AND NOT "
+                "EXISTS (SELECT 1 FROM score_history n WHERE n.supersedes_id = h.id) GROUP BY consumer_id "
+                "HAVING count(*) > 1) AS twice"
+            ),
+            {"d": END},
+        ).scalar_one()
+    assert statuses == ["finished", "finished", "finished"]
+    assert current == 0
+    assert all(status.ok for status in verify_audit_chains(engine))
+    engine.dispose()

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.errors import InputError
 from lucidscore.service._changes import changed_consumers, marks_from_json, record_marks
-from lucidscore.service._common import aware, now, take_write_lock
+from lucidscore.service._common import aware, end_reads, now, take_write_lock
 from lucidscore.service._errors import Conflict
 from lucidscore.service._history import Recorded, record_scores
 from lucidscore.service._provenance import already_published, code_version
@@ -208,6 +208,12 @@ def publish_month(
                 chosen = changed_consumers(
                     session.connection(), marks_from_json(previous.records_through, previous.pending_batches)
                 )
+            # The reads above end here and the run's row is written by a transaction that starts as a
+            # writer: on SQLite a read transaction cannot become a write once another writer (a publish
+            # beside this one) has committed since it began ("database is locked" at once); a writer
+            # waits for the other's commit instead (busy timeout).
+            end_reads(session)
+            take_write_lock(session.connection())
             # Rows after this one were written while the month was being published, from records the
             # publish may not have read (a dispute's rescoring): it never writes over them.
             newest_row = session.scalar(select(func.max(ScoreRecord.id))) or 0
