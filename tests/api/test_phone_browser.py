@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_pages_browser import CONSUMER, _new_page, _sign_in, base, world
+from tests.api.test_pages_browser import ANALYST, CONSUMER, _new_page, _sign_in, base, world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["base", "world"]  # the module's fixtures: a world with a dispute and decisions, served
@@ -47,15 +47,23 @@ _TARGETS = """() => {
 }"""
 
 
-def test_every_consumer_page_has_whole_tap_targets_on_a_small_phone(base: str, browser_context: Any) -> None:
-    """The Revoke buttons and the "Read the notice" links were off screen (a table scrolled sideways
-    inside the page), the menu's links 23 px high and the dispute form's radio buttons 13 px."""
+@pytest.mark.parametrize(
+    ("who", "paths"),
+    [("alice", ["/", "/disputes?about=account:A1", *CONSUMER]), ("ann", ANALYST)],
+    ids=["consumer", "analyst"],
+)
+def test_every_page_has_whole_tap_targets_on_a_small_phone(
+    who: str, paths: list[str], base: str, browser_context: Any
+) -> None:
+    """The consumer's Revoke buttons and "Read the notice" links were off screen (a table scrolled
+    sideways inside the page), the menu's links 23 px high and the dispute form's radio buttons 13 px;
+    the analyst's pages (models, disputes to answer) are held to the same."""
     browser_context.clear_cookies()
     page, _ = _new_page(browser_context, 360, 640)
     problems: list[str] = []
     try:
-        _sign_in(page, base, "alice")
-        for path in ["/", "/disputes?about=account:A1", *CONSUMER]:
+        _sign_in(page, base, who)
+        for path in paths:
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
             page.click("header details.menu > summary")  # the folded menu, open: its links measured too
