@@ -81,6 +81,63 @@ def _same(found: dict[str, Any], expected: dict[str, Any]) -> None:
         assert found[table][1] == expected[table][1], table  # no record stored twice
 
 
+def _states(said: str, urls: list[str], shown: list[str], expected: list[dict[str, Any]]) -> dict[int, str]:
+    """Each shard's state as the report says it (one line per shard), checked against its database: its
+    files committed in load order, each holding what an uninterrupted ingest holds, nothing of the
+    others; a finished shard's counts as said; an interrupted one's file rolled back."""
+    states = {}
+    for i in range(3):
+        lines = [x for x in said.splitlines() if x.startswith(f"  shard {i} ({shown[i]}): ")]
+        assert len(lines) == 1, said
+        states[i] = lines[0].split("): ", 1)[1]
+    for i in range(3):  # each file all or nothing, in load order; a file committed holds what it should
+        committed = [t for t, status, _, _ in _batches(urls[i]) if status == "committed"]
+        assert committed == list(LOAD_ORDER[: len(committed)]), i
+        for t in LOAD_ORDER:
+            if t in committed:
+                assert _plain(rows(urls[i], t)).equals(expected[i][t][0]), (i, t)
+                assert _versions(urls[i], t) == expected[i][t][1], (i, t)
+            else:
+                assert _versions(urls[i], t) == 0, (i, t)
+        if states[i] == "not started":
+            assert _batches(urls[i]) == [], i
+        elif states[i].startswith("finished: "):
+            inserted = sum(n for _, status, n, _ in _batches(urls[i]) if status == "committed" and n)
+            assert len(committed) == len(expected[i]["files"]), i
+            assert (
+                states[i]
+                == f"finished: {len(committed)} file(s) loaded; {inserted:,} rows inserted, 0 unchanged"
+            )
+        else:
+            assert states[i] == (
+                "interrupted: the files loaded before it are kept (each file is one transaction), the file "
+                "loading was rolled back"
+            ), said
+    return states
+
+
+def _finish(
+    said: str,
+    urls: list[str],
+    states: dict[int, str],
+    expected: list[dict[str, Any]],
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Run the command the report printed: every shard then holds what an uninterrupted ingest holds, no
+    record twice, and a shard said finished reads its files again, finds them unchanged, writes nothing."""
+    finished = {i: _batches(urls[i]) for i in range(3) if states[i].startswith("finished: ")}
+    printed = shlex.split(said.split("To finish, run the same command again: ")[1].split(" (")[0])
+    assert printed[0] == "lucidscore"
+    _again(folder, printed[1:], monkeypatch)
+
+    for i, url in enumerate(urls):
+        _same(_content(url), expected[i])
+    for i, before in finished.items():  # read again and found unchanged, as said: nothing written
+        again = _batches(urls[i])[len(before) :]
+        assert again == [(t, "committed", 0, 0) for t in expected[i]["files"]], i
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(_bureau_shards: Path) -> list[dict[str, Any]]:
     """Each shard's content after an ingest of the bureau never interrupted (``ingest --shards``, three
@@ -114,35 +171,8 @@ def test_an_interrupted_sharded_ingest_keeps_what_it_says_and_running_again_fini
     said = _said(err)
     how = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
     assert said.startswith(f"interrupted ({how}): lucidscore {shlex.join(args)}\n"), said
-    states = {}
-    for i in range(3):
-        lines = [x for x in said.splitlines() if x.startswith(f"  shard {i} ({shown[i]}): ")]
-        assert len(lines) == 1, said
-        states[i] = lines[0].split("): ", 1)[1]
     expected = uninterrupted  # three SQLite shards; a PostgreSQL shard compares through _plain
-    for i in range(3):  # each file all or nothing, in load order; a file committed holds what it should
-        committed = [t for t, status, _, _ in _batches(urls[i]) if status == "committed"]
-        assert committed == list(LOAD_ORDER[: len(committed)]), i
-        for t in LOAD_ORDER:
-            if t in committed:
-                assert _plain(rows(urls[i], t)).equals(expected[i][t][0]), (i, t)
-                assert _versions(urls[i], t) == expected[i][t][1], (i, t)
-            else:
-                assert _versions(urls[i], t) == 0, (i, t)
-        if states[i] == "not started":
-            assert _batches(urls[i]) == [], i
-        elif states[i].startswith("finished: "):
-            inserted = sum(n for _, status, n, _ in _batches(urls[i]) if status == "committed" and n)
-            assert len(committed) == len(expected[i]["files"]), i
-            assert (
-                states[i]
-                == f"finished: {len(committed)} file(s) loaded; {inserted:,} rows inserted, 0 unchanged"
-            )
-        else:
-            assert states[i] == (
-                "interrupted: the files loaded before it are kept (each file is one transaction), the file "
-                "loading was rolled back"
-            ), said
+    states = _states(said, urls, shown, expected)
     # Shard 1 was stopped as it started its second file: its first file is kept, nothing after it.
     assert states[1].startswith("interrupted: ")
     assert [(t, status) for t, status, _, _ in _batches(urls[1])] == [(FIRST, "committed")]
@@ -150,14 +180,33 @@ def test_an_interrupted_sharded_ingest_keeps_what_it_says_and_running_again_fini
     assert (
         f"To finish, run the same command again: lucidscore {shlex.join(args)} (it loads the shards " in said
     )
-    finished = {i: _batches(urls[i]) for i in range(3) if states[i].startswith("finished: ")}
+    _finish(said, urls, states, expected, tmp_path, monkeypatch)
 
-    printed = shlex.split(said.split("To finish, run the same command again: ")[1].split(" (")[0])
-    assert printed[0] == "lucidscore"
-    _again(tmp_path, printed[1:], monkeypatch)
 
-    for i, url in enumerate(urls):
-        _same(_content(url), expected[i])
-    for i, before in finished.items():  # read again and found unchanged, as said: nothing written
-        again = _batches(urls[i])[len(before) :]
-        assert again == [(t, "committed", 0, 0) for t in expected[i]["files"]], i
+def test_ctrl_c_to_the_group_stops_a_parallel_sharded_ingest_and_running_again_finishes_it(
+    bureau_files: BureauFiles,
+    uninterrupted: list[dict[str, Any]],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``ingest --shards --jobs 2``: a process per shard, two at once. Ctrl-C to the whole process group (as
+    a terminal sends it) while shard 1 starts its second file: the workers stop at their next step and
+    print nothing of their own; each shard is named once with the state its database is in (the other
+    shards' progress by then is the scheduler's: any state is right, as long as it is said and true), and
+    the command printed finishes the load to the databases of an ingest never interrupted."""
+    path = new_shards("sqlite", tmp_path, request)
+    urls, shown = _urls(path), [s.shown for s in read_shard_map(path).shards]
+    files = _files(bureau_files.data)
+    args = ["ingest", str(bureau_files.data), "--shards", path.name, "--no-progress", "--jobs", "2"]
+    point = f"shard 1: {SECOND} ({files[SECOND].name})"
+    code, _out, err = _interrupt_at(args, point, signal.SIGINT, tmp_path, whole_group=True)
+
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    said = _said(err)
+    assert said.startswith(f"interrupted (Ctrl-C): lucidscore {shlex.join(args)}\n"), said
+    states = _states(said, urls, shown, uninterrupted)
+    assert states[1].startswith("interrupted: "), said
+    assert [(t, status) for t, status, _, _ in _batches(urls[1])] == [(FIRST, "committed")]
+    _finish(said, urls, states, uninterrupted, tmp_path, monkeypatch)
