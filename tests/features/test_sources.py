@@ -3,6 +3,7 @@ bad input named precisely."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from lucidscore.features import compute_features
 from lucidscore.ingest import ingest_directory
 from lucidscore.synth import SynthSummary, generate_population
 from tests.features.conftest import AS_OF, TODAY, tiny_rows, write_tables
+
+Rows = dict[str, list[dict[str, object]]]
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +125,34 @@ def test_unparseable_values_name_the_table(tmp_path: Path) -> None:
         InputError, match=r"the statements table could not be read with the types of its schema \(.*late"
     ):
         compute_features(tmp_path, AS_OF, today=TODAY)
+
+
+def _with_amount(rows: Rows, table: str, column: str, amount: float) -> Rows:
+    """``rows`` with ``amount`` in the first record of ``table`` dated in the as-of month (or the first)."""
+    records = rows[table]
+    index = next((i for i, r in enumerate(records) if r.get("period") == "2025-06"), 0)
+    records[index] = {**records[index], column: amount}
+    return rows
+
+
+# An income of 1e33 failed the run as "the one table could not be read with the types of its schema
+# (decimal precision 38 can't fit values with 39 digits)"; a balance of 1e300, or an infinite limit, was
+# dropped from its sums without a word (total_credit_balance 0.0). Ingest now refuses money above 1e12.
+@pytest.mark.parametrize(
+    ("table", "column", "amount", "where"),
+    [
+        ("income", "amount", 1e33, "consumer_id 'C1', period '2025-06'"),
+        ("statements", "balance", 1e300, "account_id 'A1', period '2025-06'"),
+        ("accounts", "credit_limit", float("inf"), "account_id 'A1'"),
+    ],
+)
+def test_money_beyond_the_schema_is_named(
+    tmp_path: Path, table: str, column: str, amount: float, where: str
+) -> None:
+    directory = write_tables(tmp_path, _with_amount(tiny_rows(), table, column, amount))
+    expected = f"{tmp_path}: the {table} table's {column} is {amount:g} ({where}); expected an amount"
+    with pytest.raises(InputError, match=rf"^{re.escape(expected)} of money ≤ 1e\+12 \(docs/data.md\)$"):
+        compute_features(directory, AS_OF, today=TODAY)
 
 
 def test_a_missing_directory_is_named(tmp_path: Path) -> None:

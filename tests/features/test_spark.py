@@ -72,6 +72,23 @@ def test_edge_cases_agree(spark: Any, tmp_path: Path) -> None:
     assert_frame_equal(_spark_features(spark, directory, partitions=5), expected, check_exact=True)
 
 
+def test_money_beyond_the_schema_is_refused_in_the_local_engines_words(spark: Any, tmp_path: Path) -> None:
+    """A balance of 1e300 (above the schema's 1e12; ingest refuses it, a directory may hold it) vanished
+    from the sums of both engines; now both refuse it and name it alike."""
+    rows = tiny_rows()
+    statements = rows["statements"]
+    index = next(i for i, r in enumerate(statements) if (r["account_id"], r["period"]) == ("A1", "2025-06"))
+    statements[index] = {**statements[index], "balance": 1e300}
+    directory = write_tables(tmp_path / "raw", rows)
+    with pytest.raises(InputError) as local:
+        compute_features(directory, AS_OF, today=TODAY)
+    with pytest.raises(InputError) as remote:
+        _spark_features(spark, directory, partitions=2)
+    assert remote.value.message == local.value.message
+    where = "the statements table's balance is 1e+300 (account_id 'A1', period '2025-06')"
+    assert where in local.value.message
+
+
 def test_without_outcomes_there_is_no_bad_column(spark: Any, tmp_path: Path) -> None:
     directory = write_tables(tmp_path / "raw", tiny_rows())
     (directory / "outcomes.parquet").unlink()

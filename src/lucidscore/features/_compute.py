@@ -63,9 +63,11 @@ def _sum(value: pl.Expr) -> pl.Expr:
     different orders, so their features differed in the last bits, and even two runs on the same files
     could. A fixed-point (integer) sum is exact, so order cannot matter; it is also cheap, unlike sorting
     each group (polars drops a ``sort()`` before ``sum()`` anyway). Rounding each value to a millionth of
-    a currency unit changes no amount of money; NaN counts as missing.
+    a currency unit changes no amount of money; NaN counts as missing. An amount the fixed point cannot
+    hold (infinite, or far beyond the schema's ``MAX_AMOUNT``) is an error, never a missing value: cast
+    leniently, an amount of 1e300 became null and vanished from its sum.
     """
-    return value.cast(_EXACT, strict=False).sum().cast(pl.Float64)
+    return value.fill_nan(None).cast(_EXACT, strict=True).sum().cast(pl.Float64)
 
 
 def _mean(value: pl.Expr) -> pl.Expr:
