@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import tempfile
+from datetime import datetime, time
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from lucidscore.errors import InputError
 from lucidscore.features import compute_features
 from lucidscore.ingest import ingest_directory
 from lucidscore.synth import SynthSummary, generate_population
+from tests.features._records import RecordSet, Rows, corrections, current, record_sets, write_directory
 from tests.features.conftest import AS_OF, TODAY, tiny_rows, write_tables
-
-Rows = dict[str, list[dict[str, object]]]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,32 @@ def test_sqlite_database_gives_the_same_features(medium: SynthSummary, tmp_path:
         compute_features(medium.out_dir, AS_OF, today=TODAY),
         check_exact=True,
     )
+
+
+@settings(max_examples=8, deadline=None)
+@given(records=record_sets(keyed=True), data=st.data())
+def test_generated_records_load_whole_and_give_the_directorys_features(
+    records: RecordSet, data: st.DataObject
+) -> None:
+    """The property tests' record sets (tests/features/_records.py) hold only rows ingest accepts (none
+    quarantined, on the day the tests call today); after corrections of some records, SQLite's current
+    views give the features of the corrected directory, in one pass and in chunks."""
+    corrected = data.draw(corrections(records), label="corrections")
+    size = data.draw(st.integers(1, len(records.rows["consumers"]) + 1), label="chunk_consumers")
+    now = datetime.combine(TODAY, time.max)
+    with tempfile.TemporaryDirectory(prefix="lucidscore-load-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bureau.db'}"
+        for name, rows in (("raw", records.rows), ("corrections", corrected)):
+            report = ingest_directory(write_directory(Path(tmp) / name, rows), url, now=now)
+            assert report.total("quarantined") == 0, [p for f in report.files for p in f.problems]
+            assert report.total("accepted") == sum(len(r) for r in rows.values())
+        assert report.total("inserted") == 0  # every correction is a new version of a stored record
+        event(f"corrections superseded a record: {report.total('superseded') > 0}")
+        directory = write_directory(Path(tmp) / "current", current(records.rows, corrected))
+        expected = compute_features(directory, records.as_of, today=TODAY)
+        assert_frame_equal(compute_features(url, records.as_of, today=TODAY), expected, check_exact=True)
+        chunked = compute_features(url, records.as_of, today=TODAY, chunk_consumers=size)
+        assert_frame_equal(chunked, expected, check_exact=True)
 
 
 @pytest.mark.postgres
