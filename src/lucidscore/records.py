@@ -25,6 +25,10 @@ PUBLIC_RECORD_KINDS = ("judgment", "bankruptcy", "charge_off")
 # Identifiers are at most this long: the service keeps a consumer's id in columns of 64 characters
 # (accounts, consents, scores, disputes), and PostgreSQL refuses a longer one when a month is published.
 ID_LENGTH = 64
+# Money is at most a trillion currency units: no record holds more, and the features add money exactly in
+# fixed point (38 digits, 6 after the point), which a sum of amounts this size can never outgrow. Ingest
+# refused nothing finite before, and an amount of 1e33 made the features fail (1e300 was dropped from sums).
+MAX_AMOUNT = 1e12
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,13 @@ ACCOUNTS = Table(
         Column("opened", "date", "date opened"),
         Column("closed", "date", "date closed, empty while open", nullable=True),
         Column(
-            "credit_limit", "float", "limit of a revolving account", unit="currency", nullable=True, minimum=0
+            "credit_limit",
+            "float",
+            "limit of a revolving account",
+            unit="currency",
+            nullable=True,
+            minimum=0,
+            maximum=MAX_AMOUNT,
         ),
         Column(
             "original_amount",
@@ -122,6 +132,7 @@ ACCOUNTS = Table(
             unit="currency",
             nullable=True,
             minimum=0,
+            maximum=MAX_AMOUNT,
         ),
         _REPORTED,
     ),
@@ -140,9 +151,25 @@ STATEMENTS = Table(
             max_length=ID_LENGTH,
         ),
         Column("period", "month", "statement month, YYYY-MM"),
-        Column("balance", "float", "balance owed at statement date", unit="currency", minimum=0),
-        Column("amount_due", "float", "minimum or contractual amount due", unit="currency", minimum=0),
-        Column("amount_paid", "float", "amount paid in the month", unit="currency", minimum=0),
+        Column(
+            "balance",
+            "float",
+            "balance owed at statement date",
+            unit="currency",
+            minimum=0,
+            maximum=MAX_AMOUNT,
+        ),
+        Column(
+            "amount_due",
+            "float",
+            "minimum or contractual amount due",
+            unit="currency",
+            minimum=0,
+            maximum=MAX_AMOUNT,
+        ),
+        Column(
+            "amount_paid", "float", "amount paid in the month", unit="currency", minimum=0, maximum=MAX_AMOUNT
+        ),
         Column(
             "days_past_due",
             "integer",
@@ -189,7 +216,14 @@ PUBLIC_RECORDS = Table(
         ),
         Column("kind", "string", "type of record", choices=PUBLIC_RECORD_KINDS),
         Column("filed", "date", "date filed"),
-        Column("amount", "float", "amount of the judgment or charge-off", unit="currency", minimum=0),
+        Column(
+            "amount",
+            "float",
+            "amount of the judgment or charge-off",
+            unit="currency",
+            minimum=0,
+            maximum=MAX_AMOUNT,
+        ),
         Column("satisfied", "boolean", "paid or discharged"),
         _REPORTED,
     ),
@@ -202,7 +236,7 @@ INCOME = Table(
     (
         Column("consumer_id", "string", "earner", references="consumers.consumer_id", max_length=ID_LENGTH),
         Column("period", "month", "income month, YYYY-MM"),
-        Column("amount", "float", "net income in the month", unit="currency", minimum=0),
+        Column("amount", "float", "net income in the month", unit="currency", minimum=0, maximum=MAX_AMOUNT),
         Column("verified", "boolean", "verified by payroll or bank data"),
         _REPORTED,
     ),

@@ -3,6 +3,7 @@ everyone, from files and from databases."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -22,6 +23,7 @@ from lucidscore.features import (
 from lucidscore.ingest import ingest_directory
 from lucidscore.policy import FEATURE_META_KEY
 from lucidscore.synth import SynthSummary, generate_population
+from tests.features._records import RecordSet, record_sets, write_directory
 from tests.features.conftest import AS_OF, TODAY, tiny_rows, write_tables
 
 _SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -166,6 +168,26 @@ def test_chunks_of_any_size_give_the_same_frame(
         assert_frame_equal(
             compute_features(sqlite_url, AS_OF, today=TODAY, chunk_consumers=size), everyone, check_exact=True
         )
+
+
+@settings(max_examples=25, deadline=None)
+@given(records=record_sets(), fmt=st.sampled_from(["parquet", "csv"]), data=st.data())
+def test_chunks_of_generated_record_sets_give_the_rows_of_one_pass(
+    records: RecordSet, fmt: str, data: st.DataObject
+) -> None:
+    """Chunk boundaries anywhere among awkward records (tests/features/_records.py: shared accounts,
+    twins, the as-of date's edges, identifiers that sort next to one another), from Parquet and CSV: the
+    same rows, values and row counts as one pass; chosen consumers get exactly their rows."""
+    with tempfile.TemporaryDirectory(prefix="lucidscore-chunks-") as tmp:
+        directory = write_directory(Path(tmp) / "raw", records.rows, fmt)
+        whole = compute_features_counted(directory, records.as_of, today=TODAY)
+        size = data.draw(st.integers(1, len(records.rows["consumers"]) + 1), label="chunk_consumers")
+        chunked = compute_features_counted(directory, records.as_of, today=TODAY, chunk_consumers=size)
+        ids = data.draw(st.lists(st.sampled_from(whole.frame["consumer_id"].to_list())), label="chosen")
+        chosen = compute_features(directory, records.as_of, today=TODAY, consumer_ids=ids)
+    assert_frame_equal(chunked.frame, whole.frame, check_exact=True)
+    assert chunked.rows_used == whole.rows_used
+    assert_frame_equal(chosen, whole.frame.filter(pl.col("consumer_id").is_in(ids)), check_exact=True)
 
 
 def test_chunks_count_the_same_rows(population: SynthSummary, sqlite_url: str) -> None:

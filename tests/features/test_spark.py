@@ -1,9 +1,11 @@
 """The Spark engine gives the local engine's features bit for bit: every column of every row, on a
-synthetic population and on the edge cases (in the shared test session, tests/fixtures/spark.py)."""
+synthetic population, on the edge cases, and on generated record sets with the awkward things real data
+has (in the shared test session, tests/fixtures/spark.py)."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,12 +13,15 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from lucidscore.errors import InputError
 from lucidscore.features import compute_features, features_to_parquet
 from lucidscore.ingest import ingest_directory
 from lucidscore.synth import SynthSummary
+from tests.features._records import RecordSet, record_sets
 from tests.features.conftest import AS_OF, TODAY, later_rows, merged, tiny_rows, write_tables
 from tests.fixtures.spark import SPARK_MARKS
 
@@ -70,6 +75,40 @@ def test_edge_cases_agree(spark: Any, tmp_path: Path) -> None:
     expected = compute_features(directory, AS_OF, today=TODAY)
     assert expected.filter(pl.col("consumer_id") == "C4")["revolving_utilisation"].item() is not None
     assert_frame_equal(_spark_features(spark, directory, partitions=5), expected, check_exact=True)
+
+
+# Each example is one Spark job of two shuffles (1–3 s on a loaded two-core machine), so few examples, each
+# with several consumers: the population, not the number of examples, carries the variety.
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=record_sets(min_consumers=3, max_consumers=10), partitions=st.integers(1, 9))
+def test_generated_record_sets_agree(spark: Any, records: RecordSet, partitions: int) -> None:
+    """Any record set ingest accepts (or a directory that repeats keys), any as-of date, any number of
+    partitions: dates on, just before and just after the as-of date, at month ends, on 29 February and
+    on the windows' edges; nulls in every optional field; zero, tiny and the largest amounts and limits;
+    consumers without accounts, accounts without statements, accounts shared between consumers,
+    twins, and many records on one day (tests/features/_records.py)."""
+    with tempfile.TemporaryDirectory(prefix="lucidscore-spark-prop-") as tmp:
+        directory = write_tables(Path(tmp) / "raw", records.rows)
+        expected = compute_features(directory, records.as_of, today=TODAY)
+        got = _spark_features(spark, directory, records.as_of, partitions)
+    assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_money_beyond_the_schema_is_refused_in_the_local_engines_words(spark: Any, tmp_path: Path) -> None:
+    """A balance of 1e300 (above the schema's 1e12; ingest refuses it, a directory may hold it) vanished
+    from the sums of both engines; now both refuse it and name it alike."""
+    rows = tiny_rows()
+    statements = rows["statements"]
+    index = next(i for i, r in enumerate(statements) if (r["account_id"], r["period"]) == ("A1", "2025-06"))
+    statements[index] = {**statements[index], "balance": 1e300}
+    directory = write_tables(tmp_path / "raw", rows)
+    with pytest.raises(InputError) as local:
+        compute_features(directory, AS_OF, today=TODAY)
+    with pytest.raises(InputError) as remote:
+        _spark_features(spark, directory, partitions=2)
+    assert remote.value.message == local.value.message
+    where = "the statements table's balance is 1e+300 (account_id 'A1', period '2025-06')"
+    assert where in local.value.message
 
 
 def test_without_outcomes_there_is_no_bad_column(spark: Any, tmp_path: Path) -> None:

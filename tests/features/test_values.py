@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -118,3 +119,35 @@ def test_no_bad_column_without_outcomes_on_the_as_of_date(tmp_path: Path) -> Non
     assert "bad" not in frame.columns
     (tmp_path / "outcomes.parquet").unlink()
     assert "bad" not in compute_features(tmp_path, AS_OF, today=TODAY).columns
+
+
+def test_a_bill_history_older_than_a_century_counts_whole(tmp_path: Path) -> None:
+    """Statement months were aged by a table of the last 100 years only: a rent statement of January 1920
+    was left out, and the history counted 1 month instead of 1,266."""
+    rows = {
+        "consumers": [{"consumer_id": "C1", "identity_verified": True, "address_since": None}],
+        "accounts": [
+            {
+                "account_id": "R1",
+                "consumer_id": "C1",
+                "kind": "rent",
+                "opened": date(1919, 12, 1),
+                "closed": None,
+                "credit_limit": None,
+                "original_amount": None,
+            }
+        ],
+        "statements": [
+            {
+                "account_id": "R1",
+                "period": period,
+                "balance": 0.0,
+                "amount_due": 500.0,
+                "amount_paid": 500.0,
+                "days_past_due": 0,
+            }
+            for period in ("1920-01", "2025-06")
+        ],
+    }
+    frame = compute_features(write_tables(tmp_path, rows), AS_OF, today=TODAY)
+    assert frame["months_of_bill_history"].item() == (2025 - 1920) * 12 + 6

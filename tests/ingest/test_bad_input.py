@@ -46,6 +46,13 @@ ROW_CASES = [
         r"row 3: balance is '-5'; expected a number ≥ 0",
     ),
     (
+        "more money than any record holds",  # 1e33 made the features fail (1e300 vanished from sums)
+        "A1,2025-02,1e33,10,10,0,2026-01-01\n",
+        3,
+        "balance",
+        r"row 3: balance is '1e33'; expected a number ≤ 1e\+12",
+    ),
+    (
         "days past due below 0",
         "A1,2025-02,5,10,10,-3,2026-01-01\n",
         3,

@@ -63,9 +63,11 @@ def _sum(value: pl.Expr) -> pl.Expr:
     different orders, so their features differed in the last bits, and even two runs on the same files
     could. A fixed-point (integer) sum is exact, so order cannot matter; it is also cheap, unlike sorting
     each group (polars drops a ``sort()`` before ``sum()`` anyway). Rounding each value to a millionth of
-    a currency unit changes no amount of money; NaN counts as missing.
+    a currency unit changes no amount of money; NaN counts as missing. An amount the fixed point cannot
+    hold (infinite, or far beyond the schema's ``MAX_AMOUNT``) is an error, never a missing value: cast
+    leniently, an amount of 1e300 became null and vanished from its sum.
     """
-    return value.cast(_EXACT, strict=False).sum().cast(pl.Float64)
+    return value.fill_nan(None).cast(_EXACT, strict=True).sum().cast(pl.Float64)
 
 
 def _mean(value: pl.Expr) -> pl.Expr:
@@ -78,12 +80,20 @@ def _std(value: pl.Expr) -> pl.Expr:
     return (_sum((value - _mean(value)) ** 2) / (value.count() - 1)).sqrt()
 
 
-def _age_of_label(as_of: date, years: int = 100) -> pl.Expr:
+def _age_of_label(as_of: date) -> pl.Expr:
     """Months between a YYYY-MM ``period`` and the as-of month, by lookup: statement periods take a few
-    dozen distinct values, so a hash lookup beats parsing 50 million strings."""
+    dozen distinct values, so a hash lookup beats parsing 50 million strings. The table holds every month
+    a period can name, from 0000-01 to the as-of month: it held the last 100 years, and an older
+    statement (ingest accepts any month not in the future) was silently left out of the bill history."""
     now = _month(as_of)
-    ages = {f"{m // 12:04d}-{m % 12 + 1:02d}": now - m for m in range(now - 12 * years, now + 1)}
-    return pl.col("period").replace_strict(ages, default=None, return_dtype=pl.Int32).alias("age")
+    months = pl.select(pl.int_range(0, now + 1, dtype=pl.Int32).alias("m")).get_column("m")
+    year, month = (months // 12).cast(pl.String), (months % 12 + 1).cast(pl.String)
+    labels = year.str.zfill(4) + "-" + month.str.zfill(2)
+    return (
+        pl.col("period")
+        .replace_strict(labels, now - months, default=None, return_dtype=pl.Int32)
+        .alias("age")
+    )
 
 
 def per_account(statements: pl.LazyFrame, as_of: date) -> pl.LazyFrame:

@@ -25,7 +25,7 @@ from lucidscore.features._catalogue import FEATURE_CATALOGUE
 from lucidscore.features._compute import build, point_in_time
 from lucidscore.features._progress import Steps
 from lucidscore.features._selection import Consumers, Selection, chunk_ranges, consumers
-from lucidscore.features._sources import DatabaseSource, Source, open_source
+from lucidscore.features._sources import DatabaseSource, Source, amount_beyond_the_schema, open_source
 from lucidscore.policy import FEATURE_META_KEY
 
 # 1.3 GB peak on the synthetic population, at 1,000,000 and at 10,000,000 consumers (BENCHMARKS.md).
@@ -71,8 +71,14 @@ def _culprit(tables: dict[str, pl.LazyFrame], exc: BaseException) -> tuple[str, 
     return "one", _first_line(exc)
 
 
-def _unreadable(source: Source, tables: dict[str, pl.LazyFrame], exc: BaseException) -> InputError:
+def _unreadable(
+    source: Source, tables: dict[str, pl.LazyFrame], exc: BaseException, as_of: date
+) -> InputError:
     name, first = _culprit(tables, exc)
+    if name == "one":  # every table reads: the values broke the computation
+        beyond = amount_beyond_the_schema(point_in_time(tables, as_of))
+        if beyond is not None:
+            return InputError(f"{source.name}: {beyond}")
     return InputError(
         f"{source.name}: the {name} table could not be read with the types of its schema ({first}); "
         "see docs/data.md"
@@ -274,7 +280,7 @@ def _compute(source: Source, tables: dict[str, pl.LazyFrame], as_of: date) -> pl
     try:
         return build(tables, as_of).collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
-        raise _unreadable(source, tables, exc) from None
+        raise _unreadable(source, tables, exc, as_of) from None
 
 
 def _count(source: Source, tables: dict[str, pl.LazyFrame], as_of: date) -> dict[str, int]:
@@ -283,7 +289,7 @@ def _count(source: Source, tables: dict[str, pl.LazyFrame], as_of: date) -> dict
         cut = point_in_time(tables, as_of)
         return {name: int(lf.select(pl.len()).collect().item()) for name, lf in cut.items()}
     except pl.exceptions.PolarsError as exc:
-        raise _unreadable(source, tables, exc) from None
+        raise _unreadable(source, tables, exc, as_of) from None
 
 
 def _with_catalogue(table: pa.Table) -> pa.Table:

@@ -14,7 +14,7 @@ import polars as pl
 from lucidscore.errors import InputError
 from lucidscore.features._database import PostgresReader, SqliteReader
 from lucidscore.features._selection import Consumers, IdRange, Selection, among, selected
-from lucidscore.records import TABLES_BY_NAME, Table
+from lucidscore.records import MAX_AMOUNT, TABLES_BY_NAME, Table
 
 POLARS_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
@@ -89,6 +89,28 @@ def _scan_file(path: Path, table: Table) -> pl.LazyFrame:
         return pl.scan_parquet(path, glob=False).select(list(table.column_names)).cast(schema)  # type: ignore[arg-type]
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable {table.name} table ({_first_line(exc)})") from None
+
+
+def amount_beyond_the_schema(tables: dict[str, pl.LazyFrame]) -> str | None:
+    """The first amount of money above ``MAX_AMOUNT`` (or infinite) in ``tables``, said with its table,
+    column and record key; None when there is none.
+
+    For the error path: ingest refuses such an amount, but a directory is read as it is, and the features'
+    exact sums cannot hold one far beyond the maximum.
+    """
+    for name, frame in tables.items():
+        table = TABLES_BY_NAME[name]
+        present = frame.collect_schema()
+        for column in (c.name for c in table.columns if c.unit == "currency" and c.name in present):
+            found = frame.filter(pl.col(column) > MAX_AMOUNT).select(*table.key, column).head(1).collect()
+            if found.height:
+                row = found.row(0, named=True)
+                key = ", ".join(f"{k} {row[k]!r}" for k in table.key)
+                return (
+                    f"the {name} table's {column} is {row[column]:g} ({key}); expected an amount of "
+                    f"money ≤ {MAX_AMOUNT:g} (docs/data.md)"
+                )
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

@@ -32,11 +32,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lucidscore.errors import InputError
-from lucidscore.features._compute import build, per_account
+from lucidscore.features._compute import build, per_account, point_in_time
 from lucidscore.features._features import FeaturesWritten, _check_as_of, _with_catalogue
 from lucidscore.features._sources import (
     OPTIONAL_TABLES,
     REQUIRED_TABLES,
+    amount_beyond_the_schema,
     is_database_url,
     polars_schema,
     scan_directory,
@@ -52,6 +53,8 @@ STATEMENTS_PER_PARTITION = 2_000_000
 CONSUMERS_PER_PARTITION = 50_000
 
 _TAG = "_table"
+# Begins the message of an ``InputError`` a kernel raises, which reaches the driver inside Spark's error.
+_REFUSED = "the features refuse the records: "
 _STATEMENT_COLUMNS = used_columns(TABLES_BY_NAME["statements"])
 
 
@@ -201,6 +204,14 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
     return frames
 
 
+def _refused(exc: BaseException) -> str | None:
+    """The message of a kernel's ``InputError`` (``_REFUSED``) inside Spark's error, if it is one."""
+    for line in str(exc).splitlines():
+        if _REFUSED in line:
+            return line.split(_REFUSED, 1)[1].strip()
+    return None
+
+
 def _first_line(exc: BaseException) -> str:
     """The error's first line; for Py4J's "An error occurred while calling ...", the Java exception that
     says what went wrong (e.g. ``org.postgresql.util.PSQLException: ...``) follows it."""
@@ -299,10 +310,22 @@ def summarise(as_of: date) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.R
             return
         statements = _part(frame, 0, statement_types)
         owners = _part(frame, 1, {"account_id": pl.String(), "consumer_id": pl.String()}).unique()
-        summary = per_account(statements, as_of).join(owners, on="account_id", how="inner").collect()
-        yield from _arrow(summary, out)
+        query = per_account(statements, as_of).join(owners, on="account_id", how="inner")
+        yield from _arrow(_collect(query, {"statements": statements}, as_of), out)
 
     return run
+
+
+def _collect(query: pl.LazyFrame, tables: dict[str, pl.LazyFrame], as_of: date) -> pl.DataFrame:
+    """A kernel's result; where polars refuses the values for an amount beyond the schema, the local
+    engine's words for it, marked so that ``features_to_parquet`` finds them in the task's error."""
+    try:
+        return query.collect()
+    except pl.exceptions.PolarsError:
+        beyond = amount_beyond_the_schema(point_in_time(tables, as_of))
+        if beyond is None:
+            raise
+        raise InputError(f"{_REFUSED}{beyond}") from None
 
 
 _STAGE2 = ("consumers", "accounts", "inquiries", "public_records", "income", "outcomes")
@@ -333,7 +356,7 @@ def compute(
         tables = {name: _part(frame, i, types[name]) for i, name in enumerate(_STAGE2, 1)}
         if not with_outcomes:
             del tables["outcomes"]
-        yield from _arrow(build(tables, as_of, summary).collect(), out)
+        yield from _arrow(_collect(build(tables, as_of, summary), tables, as_of), out)
 
     return run
 
@@ -411,6 +434,9 @@ def features_to_parquet(
         try:
             frame.write.mode("overwrite").parquet(str(workdir / "parts"))
         except Exception as exc:  # a Py4J/PythonException wrapping the task's error
+            refused = _refused(exc)
+            if refused is not None:
+                raise InputError(f"{source}: {refused}") from None
             raise InputError(f"{source}: the Spark features job failed ({_first_line(exc)})") from None
         summary = _concat(sorted((workdir / "parts").glob("part-*.parquet")), workdir / "out.parquet", path)
         (workdir / "out.parquet").replace(path)
