@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.model import train_scorecard
 from lucidscore.model._spark_train import train_spark
+from lucidscore.tabular import NA_WORDS
 from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
@@ -325,3 +326,105 @@ def test_bad_rows_named_as_the_local_engine_names_them(
     assert remote.value.message == local.value.message
     first = bad[0] + (2 if fmt == "csv" else 1)  # a CSV's header is row 1
     assert re.search(rf"\brow {first}\b", local.value.message), local.value.message  # the file's row
+
+
+def model_reading(frame: pd.DataFrame) -> dict[str, Any]:
+    """What the fit reads of a table: each column's dtype kind (``i``, ``f``, ``b`` or ``O``) and, as
+    ``column_kind`` decides it, its kind and values (or the local refusal), and each row's fingerprint
+    hash."""
+    from lucidscore.artifact import category_values, row_hashes
+    from lucidscore.errors import InputError
+    from lucidscore.model._frame import column_kind, numeric_column
+
+    out: dict[str, Any] = {"hashes": row_hashes(frame, list(frame.columns)).tolist()}
+    for c in frame.columns:
+        dtype = "O" if frame[c].dtype.kind in "OTU" else frame[c].dtype.kind
+        try:
+            kind = column_kind(frame[c], c)
+        except InputError as exc:
+            out[c] = (dtype, exc.message)
+            continue
+        values = numeric_column(frame[c]) if kind == "numeric" else category_values(frame[c])
+        out[c] = (dtype, kind, [None if v != v else v for v in values.tolist()])  # NaN: missing
+    return out
+
+
+MISSING_WORDS = sorted(NA_WORDS)  # pandas' missing-value words
+CELLS = {
+    "numbers": ["1", "-2", "+3", "007", "1.5", " 2.5 ", ".5", "1e3", "inf", "-Infinity", "1."],
+    "booleans": ["True", "false", "TRUE"],
+    "texts": ["own", " NA", "NAN", "1d", "n/a ", "None2"],
+}
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> str:
+    """A CSV file's text: one to three columns, each of numbers, booleans or texts with
+    pandas' missing-value words among them (no empty or spaced cell where runs of spaces separate)."""
+    sep = draw(st.sampled_from([",", ";", "\t", " "]))
+
+    def usable(cells: list[str]) -> list[str]:
+        return [c for c in cells if sep != " " or (c and " " not in c)]
+
+    rows = draw(st.integers(1, 12))
+    columns = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(sorted(CELLS)))
+        cell = st.one_of(st.sampled_from(usable(CELLS[kind])), st.sampled_from(usable(MISSING_WORDS)))
+        columns.append(draw(st.lists(cell, min_size=rows, max_size=rows)))
+    lines = [sep.join(f"c{j}" for j in range(len(columns)))]
+    lines += [sep.join(row) for row in zip(*columns, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(file=csv_files())
+def test_a_csv_file_reads_as_the_local_reader_reads_it(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory, file: str
+) -> None:
+    """``train --engine spark`` reads a CSV file (comma, semicolon, tab or space separated, pandas'
+    missing-value words anywhere) into the columns, types and values the local reader gives it: what the
+    fit reads of them (kinds, values, refusals, fingerprint hashes) is the same."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.errors import FIRST_ROW, InputError
+    from lucidscore.tabular import read_table
+
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_text(file)
+    try:
+        local = read_table(path)
+    except InputError as exc:  # every line blank: no data rows
+        with pytest.raises(InputError) as remote:
+            _spark_table(path)
+        assert remote.value.message == exc.message
+        return
+    sdf, first_row = _spark_table(path)
+    got = sdf.toPandas()
+    got.attrs[FIRST_ROW] = first_row
+    assert list(got.columns) == list(local.columns)
+    assert model_reading(got) == model_reading(local)
+
+
+def test_missing_words_and_semicolons_give_the_local_model_file(spark: Any, tmp_path: Path) -> None:
+    """A semicolon-separated CSV file with pandas' missing-value words in its numeric columns (``NA``,
+    ``null``, ``N/A``...) and its text column: the model file the local engine writes from it."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.tabular import read_table
+
+    frame = table(8, 1500).astype(object)
+    rng = np.random.default_rng(8)
+    for name in ("income", "late", "housing"):
+        where = rng.random(len(frame)) < 0.06
+        frame.loc[where, name] = rng.choice(MISSING_WORDS, int(where.sum()))
+    path = tmp_path / "na.csv"
+    frame.to_csv(path, sep=";", index=False)
+    params: dict[str, Any] = {"special_values": [-9.0], "segment_search": False, "shape_search": False}
+    local = train_scorecard(read_table(path), "bad", **params)
+    assert local.segments[0].characteristics[0].dtype == "numeric"  # the words read as missing
+    sdf, first_row = _spark_table(path)
+    remote = train_spark(sdf, "bad", first_row=first_row, **params)
+    assert comparable(remote) == comparable(local)
