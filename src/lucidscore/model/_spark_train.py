@@ -3,11 +3,12 @@ Spark, giving the same model file from the same rows.
 
 What runs where:
 
-- **Spark**: one aggregation counts the numbers and the other values of every text column (numeric or
-  categorical, as ``column_kind`` decides); one pass normalises every model column by the artifact's
-  rules (numbers as float64, NaN missing; categories as text, None missing), maps the target to 0/1 and
-  hashes each row for the fingerprint (the result is cached and read by every later step; the job that
-  fills the cache collects each row's target and hash); per segment, its rows and bads (one
+- **Spark**: one aggregation counts the numbers (by the artifact rule's ``NUMBER_PATTERN``) and the other
+  values of every text column (numeric or categorical, as ``column_kind`` decides); one pass normalises
+  every model column by the artifact's rules (numbers as float64, NaN missing; categories as text, None
+  missing), maps the target to 0/1 and hashes each row for the fingerprint (the result is cached and
+  read by every later step; the job that fills the cache collects each row's target and hash); per
+  segment, its rows and bads (one
   aggregation), every column's per-distinct-value row and bad counts (one ``groupBy`` for all numeric
   and categorical columns); the rows' bin codes and their count per distinct (codes,
   target) tuple; the training scores' histogram per segment.
@@ -39,6 +40,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
+    NUMBER_PATTERN,
+    SPACE_PATTERN,
     Characteristic,
     Condition,
     ScorecardArtifact,
@@ -231,12 +234,14 @@ def _target_mapping(sdf: Any, target: str, p: ScorecardParams, first_row: int = 
 
 def _number_or_junk(column: str) -> tuple[Any, Any]:
     """Spark conditions on a text column's cell: (a number, present but not a number), as
-    ``artifact.parse_numbers`` reads it (surrounding spaces ignored; empty is missing)."""
+    ``artifact.parse_numbers`` reads it (surrounding white space ignored; empty is missing): by its rule's
+    patterns, not Spark's cast, which also reads ``NaN``, ``1d`` or ``0x1p3`` as numbers."""
     from pyspark.sql import functions as F
 
-    value = F.trim(F.col(column).cast("string"))
+    space = f"{SPACE_PATTERN}+"
+    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
     present = value.isNotNull() & (value != "")
-    number = value.try_cast("double").isNotNull()
+    number = value.rlike(f"^({NUMBER_PATTERN})$")  # stripped: no line break before the end
     return present & number, present & ~number
 
 
