@@ -30,6 +30,16 @@ from lucidscore.sparkenv import jdbc_jar, literal_path
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
+_RAISED = f"{InputError.__module__}.{InputError.__qualname__}: "  # a worker's traceback's last line
+# The loggers that report a failed task (its Java and Python stacks) as it fails. The driver raises the
+# failure anyway, with the same stacks in its text: ``input_error_of`` turns an ``InputError`` a worker
+# raised into the CLI's one line, and any other failure is raised with them.
+_TASK_FAILURE_LOGGERS = (
+    "org.apache.spark.executor.Executor",
+    "org.apache.spark.scheduler.TaskSetManager",
+    "org.apache.spark.util.Utils",
+    "org.apache.spark.sql.execution.datasources.FileFormatWriter",
+)
 
 
 def spark_available() -> str | None:
@@ -67,7 +77,22 @@ def local_session(app_name: str = "lucidscore") -> Any:
         builder = builder.config("spark.jars", str(jar))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    jvm = session.sparkContext._jvm  # log4j 2, Spark's logging, has no Python interface
+    if jvm is not None:  # None only once the session is stopped
+        off = jvm.org.apache.logging.log4j.Level.OFF
+        for name in _TASK_FAILURE_LOGGERS:
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, off)
     return session
+
+
+def input_error_of(exc: BaseException) -> InputError | None:
+    """The ``InputError`` a Python worker raised, from the exception with which Spark reports the failed
+    job (its text ends with the worker's traceback), or None for any other failure."""
+    text = str(exc)
+    for marker in (_ERROR_PREFIX, _RAISED):
+        if marker in text:
+            return InputError(text.split(marker, 1)[1].splitlines()[0])
+    return None
 
 
 def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
@@ -198,10 +223,9 @@ def score_file(
         try:
             scored.write.mode("overwrite").parquet(str(workdir / "parts"))
         except Exception as exc:  # a Py4J/PythonException wrapping the task's error
-            text = str(exc)
-            if _ERROR_PREFIX in text:
-                message = text.split(_ERROR_PREFIX, 1)[1].splitlines()[0]
-                raise InputError(f"{source.path}: {message}") from None
+            raised = input_error_of(exc)
+            if raised is not None:
+                raise InputError(f"{source.path}: {raised.message}") from None
             raise
         # Part files are numbered by partition, and partitions follow the input: concatenating them in
         # name order keeps the input's row order.
