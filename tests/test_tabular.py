@@ -254,12 +254,16 @@ def test_train_names_a_damaged_parquet_file(tmp_path: Path) -> None:
 
 def test_the_missing_words_are_the_readers_defaults() -> None:
     """``NA_WORDS``, which other readers of a training CSV treat as missing, are pandas' default
-    ``na_values`` (what ``read_table`` reads as missing)."""
+    ``na_values`` (what ``read_table`` reads as missing); ``ARROW_NA_WORDS`` are pyarrow's, with which the
+    local scorer reads text columns."""
+    import pyarrow.csv as pacsv
     from pandas._libs.parsers import STR_NA_VALUES  # type: ignore[import-not-found]
 
+    from lucidscore.score._chunks import ARROW_NA_WORDS
     from lucidscore.tabular import NA_WORDS
 
     assert NA_WORDS == STR_NA_VALUES
+    assert set(pacsv.ConvertOptions().null_values) == ARROW_NA_WORDS
 
 
 @settings(max_examples=300, deadline=None)

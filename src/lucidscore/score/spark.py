@@ -1,8 +1,9 @@
 """The Apache Spark engine: the same compiled kernel, run per partition with ``mapInPandas``.
 
-Spark reads the file (CSV columns as text, so values are parsed exactly as the local engine parses them),
-each partition is scored by ``CompiledScorecard`` on the executors, and the result is written as one
-Parquet file (via a temporary directory, then a rename), in input order.
+Spark reads the file (CSV columns as text, so values are parsed exactly as the local engine parses them,
+and the words its reader reads as missing, such as ``NA``, missing), each partition is scored by
+``CompiledScorecard`` on the executors, and the result is written as one Parquet file (via a temporary
+directory, then a rename), in input order.
 
 >>> score_file("model.json", "applicants.csv", "scores.parquet")  # doctest: +SKIP
 """
@@ -22,11 +23,13 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import FIRST_ROW, InputError
-from lucidscore.score._chunks import open_source
+from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
-from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema, statistics_columns
+from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
 from lucidscore.sparkenv import jdbc_jar, literal_path
+from lucidscore.sparktable import without_na_words
+from lucidscore.tabular import NA_WORDS
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
@@ -211,7 +214,7 @@ def score_file(
         if source.kind == "whitespace":
             frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
         else:
-            frame = session.read.csv(literal_path(source.path), header=True, sep=sep, inferSchema=False)
+            frame = _csv_text(session, source, compiled, id_column)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
     scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes, first_row)
     out = Path(out_path)
@@ -235,6 +238,18 @@ def score_file(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return summary
+
+
+def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id_column: str | None) -> Any:
+    """A CSV file's cells as text, missing where the local engine's reader (``_chunks``) reads them as
+    missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others."""
+    numeric = set(column_plan(compiled)[0]) - {id_column}
+    frame = session.read.csv(
+        literal_path(source.path), header=True, sep=source.separator, inferSchema=False, escape='"'
+    )
+    return frame.select(
+        *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in frame.columns]
+    )
 
 
 def _concat(
