@@ -1,8 +1,9 @@
 """Read a CSV file into Spark as ``tabular.read_table`` reads it with pandas, so that ``train --engine
 spark`` fits on the table the local engine fits on (issue 15):
 
-- the separator sniffed from the header row (``tabular.separator_of``): comma, semicolon, tab, or runs of
-  spaces (lines read as text and split, which Spark's CSV reader cannot do);
+- the separator sniffed from the header row (``tabular.separator_of``): comma, semicolon (Spark's CSV
+  reader), tab or runs of spaces (lines read as text and split: Spark's reader cannot split on runs of
+  spaces, and skips a line of tabs, which pandas reads as a row of missing cells);
 - pandas' column names (stripped; ``Unnamed: 2`` for an empty one), a name given twice refused with the
   local message;
 - pandas' missing-value words (``tabular.NA_WORDS``: empty, ``NA``, ``null``, ``N/A``, ``NaN``, ``None``...)
@@ -16,7 +17,8 @@ spark`` fits on the table the local engine fits on (issue 15):
 Not read as pandas reads them (docs/model.md): a quoted field holding a line break (Spark reads a CSV a
 line at a time), a row with more fields than the header (pandas refuses it, Spark drops the surplus),
 bytes that are not UTF-8 after the header's first 64 KiB (Spark reads them as U+FFFD), and, in a file
-separated by spaces, a quoted field holding a space. pyspark is imported only inside functions.
+separated by tabs or spaces, a quoted field holding the separator. pyspark is imported only inside
+functions.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ NUMBER = (
     rf"|^[+-]?(?i:inf|infinity){_END}"
 )
 INTEGER = rf"^{_SPACE}[+-]?[0-9]+{_SPACE}{_END}"
-_WHITESPACE = r"\s+"  # ``separator_of``'s separator for runs of spaces
+_SPLIT = ("\t", r"\s+")  # separators whose lines are split here (``separator_of``'s for runs of spaces)
 
 
 def column(name: str) -> Any:
@@ -68,7 +70,7 @@ def read_csv(spark: Any, path: Path) -> Any:
     """
     sep = separator_of(header_line(path))
     names = csv_columns(path, sep)
-    raw = _whitespace_fields(spark, path, names) if sep == _WHITESPACE else _fields(spark, path, sep, names)
+    raw = _split_lines(spark, path, sep, names) if sep in _SPLIT else _fields(spark, path, sep, names)
     text = raw.select(*[without_na_words(n).alias(n) for n in names])
     kinds = _kinds(text, names, path)
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
@@ -85,19 +87,31 @@ def _fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     )
 
 
-def _whitespace_fields(spark: Any, path: Path, names: list[str]) -> Any:
-    """Every field of a file separated by runs of spaces or tabs as text, named ``names``: each line after
-    the header (the first line of the first partition) split, blank lines skipped and a missing field
-    null, as pandas' ``sep=r"\\s+"``; a field wholly in double quotes loses them."""
+def _split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
+    """Every field of a file separated by tabs or by runs of spaces as text, named ``names``: each line
+    after the header (the first line of the first partition) split as pandas splits it, a missing field
+    null, a field wholly in double quotes unquoted. Spark's CSV reader cannot split on runs of spaces, and
+    skips a line of tabs, which pandas reads as a row of missing cells; pandas skips an empty line and
+    (but for a line of tabs) one of white space only."""
     from pyspark.sql import functions as F
 
     lines = spark.read.text(literal_path(path)).filter(F.monotonically_increasing_id() != 0)
-    trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
-    body = lines.select(trimmed.alias("line")).filter(F.col("line") != "")
-    parts = F.split(F.col("line"), r"[ \t]+")
-    return body.select(
-        *[F.regexp_replace(F.get(parts, j), r'^"(.*)"$', "$1").alias(n) for j, n in enumerate(names)]
-    )
+    if sep == "\t":
+        body = lines.filter(~F.col("value").rlike(r"^[ \r]*$"))
+        parts = F.split(F.col("value"), "\t")
+    else:
+        trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
+        body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
+        parts = F.split(F.col("value"), r"[ \t]+")
+    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)])
+
+
+def _unquoted(field: Any) -> Any:
+    """A field wholly in double quotes without them, a doubled quote inside as one, as pandas reads it."""
+    from pyspark.sql import functions as F
+
+    inner = F.regexp_replace(F.regexp_extract(field, r'^"(.*)"$', 1), '""', '"')
+    return F.when(field.rlike(r'^".*"$'), inner).otherwise(field)
 
 
 def _kinds(text: Any, names: list[str], path: Path) -> dict[str, str]:
