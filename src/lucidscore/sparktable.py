@@ -70,7 +70,7 @@ def read_csv(spark: Any, path: Path) -> Any:
     """
     sep = separator_of(header_line(path))
     names = csv_columns(path, sep)
-    raw = _split_lines(spark, path, sep, names) if sep in _SPLIT else _fields(spark, path, sep, names)
+    raw = split_lines(spark, path, sep, names) if sep in _SPLIT else _fields(spark, path, sep, names)
     text = raw.select(*[without_na_words(n).alias(n) for n in names])
     kinds = _kinds(text, names, path)
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
@@ -87,12 +87,12 @@ def _fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     )
 
 
-def _split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
-    """Every field of a file separated by tabs or by runs of spaces as text, named ``names``: each line
-    after the header (the first line of the first partition) split as pandas splits it, a missing field
-    null, a field wholly in double quotes unquoted. Spark's CSV reader cannot split on runs of spaces, and
-    skips a line of tabs, which pandas reads as a row of missing cells; pandas skips an empty line and
-    (but for a line of tabs) one of white space only."""
+def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
+    """Every field of a file separated by tabs (``sep`` ``"\\t"``) or by runs of spaces (``r"\\s+"``) as
+    text, named ``names``: each line after the header (the first line of the first partition) split as
+    pandas splits it, a missing field null, a field wholly in double quotes unquoted. Spark's CSV reader
+    cannot split on runs of spaces, and skips a line of tabs, which pandas (and pyarrow) read as a row of
+    missing cells; pandas skips an empty line and (but for a line of tabs) one of white space only."""
     from pyspark.sql import functions as F
 
     lines = spark.read.text(literal_path(path)).filter(F.monotonically_increasing_id() != 0)

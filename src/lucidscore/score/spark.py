@@ -28,7 +28,7 @@ from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
 from lucidscore.sparkenv import jdbc_jar, literal_path
-from lucidscore.sparktable import without_na_words
+from lucidscore.sparktable import split_lines, without_na_words
 from lucidscore.tabular import NA_WORDS
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
@@ -242,11 +242,16 @@ def score_file(
 
 def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id_column: str | None) -> Any:
     """A CSV file's cells as text, missing where the local engine's reader (``_chunks``) reads them as
-    missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others."""
+    missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others; a
+    tab-separated file's lines split by ``sparktable.split_lines``, which keeps a line of tabs as a row
+    of missing cells, as pyarrow does (Spark's CSV reader skips it)."""
     numeric = set(column_plan(compiled)[0]) - {id_column}
-    frame = session.read.csv(
-        literal_path(source.path), header=True, sep=source.separator, inferSchema=False, escape='"'
-    )
+    if source.separator == "\t":
+        frame = split_lines(session, source.path, "\t", source.columns)
+    else:
+        frame = session.read.csv(
+            literal_path(source.path), header=True, sep=source.separator, inferSchema=False, escape='"'
+        )
     return frame.select(
         *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in frame.columns]
     )
