@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lucidscore.errors import FIRST_ROW, InputError
@@ -250,3 +250,39 @@ def test_train_names_a_damaged_parquet_file(tmp_path: Path) -> None:
     # The CLI's main prints an InputError as one line (tests/cli/test_main.py); here it is the exception.
     assert isinstance(result.exception, InputError)
     assert str(result.exception).startswith(f"{path}: not a readable Parquet file")
+
+
+def test_the_missing_words_are_the_readers_defaults() -> None:
+    """``NA_WORDS``, which other readers of a training CSV treat as missing, are pandas' default
+    ``na_values`` (what ``read_table`` reads as missing); ``ARROW_NA_WORDS`` are pyarrow's, with which the
+    local scorer reads text columns."""
+    import pyarrow.csv as pacsv
+    from pandas._libs.parsers import STR_NA_VALUES  # type: ignore[import-not-found]
+
+    from lucidscore.score._chunks import ARROW_NA_WORDS
+    from lucidscore.tabular import NA_WORDS
+
+    assert NA_WORDS == STR_NA_VALUES
+    assert set(pacsv.ConvertOptions().null_values) == ARROW_NA_WORDS
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=" \t\x0b\x0c\r+-.0123456789eEinfINFtyTYrsuFalS", max_size=9))
+@example(text="tRue")
+@example(text="FALSE")
+@example(text=" 1 ")
+@example(text=" inf")
+def test_the_spark_readers_patterns_type_a_cell_as_pandas_does(text: str) -> None:
+    """``sparktable``'s patterns (Java's reading of them is Python's) say of a cell what pandas' CSV reader
+    makes of it: a whole number, another number, true or false, or text."""
+    import io
+
+    from lucidscore.sparktable import INTEGER, NUMBER
+    from lucidscore.tabular import NA_WORDS
+
+    if text in NA_WORDS:
+        return
+    kind = pd.read_csv(io.StringIO(f'a\n"{text}"\n'))["a"].dtype.kind
+    integer, number = re.search(INTEGER, text) is not None, re.search(NUMBER, text) is not None
+    word = text.lower() in ("true", "false")
+    assert (kind == "i", kind == "f", kind == "b") == (integer, number and not integer, word), kind

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,14 @@ if TYPE_CHECKING:  # pandas loads when a table is read: ``train`` decodes a Parq
 
 _CSV = {".csv", ".txt", ".data", ".tsv"}
 _PARQUET = {".parquet", ".pq"}
+# The cells pandas' CSV reader reads as missing (its default ``na_values``, pandas 3.1), which ``read_table``
+# keeps: whatever else reads a CSV for the same purpose (``sparktable``) reads these as missing too.
+NA_WORDS = frozenset(
+    {
+        *("", "NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "<NA>", "NULL", "null", "None"),
+        *("NaN", "-NaN", "nan", "-nan", "1.#IND", "-1.#IND", "1.#QNAN", "-1.#QNAN"),
+    }
+)
 
 
 def first_bad_utf8(path: Path, block: int = 1 << 20) -> tuple[int, int, int] | None:
@@ -183,11 +192,7 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
         sep = separator_of(header_line(p))
         try:
             header = pd.read_csv(p, sep=sep, header=None, nrows=1, dtype=str).iloc[0].astype(str).str.strip()
-            dupes = sorted(set(header[header.duplicated()]))
-            if dupes:
-                raise InputError(
-                    f"{p}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
-                )
+            refuse_duplicate_names(p, header.tolist())
             frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False)
         except UnicodeDecodeError:
             raise bad_utf8_error(p) from None
@@ -202,12 +207,39 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
         raise InputError(f"{p}: the file has no data rows; expected a header row and at least one data row")
     frame.attrs[FIRST_ROW] = 1 if suffix in _PARQUET or magic == b"PAR1" else 2  # a CSV's header is row 1
     frame.columns = [str(c).strip() for c in frame.columns]
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    refuse_duplicate_names(p, list(frame.columns))
+    return frame
+
+
+def refuse_duplicate_names(path: Path, names: list[str]) -> None:
+    """Refuse a table whose column names (as read) hold one name more than once, naming each such name."""
+    dupes = sorted(name for name, n in Counter(names).items() if n > 1)
     if dupes:
         raise InputError(
-            f"{p}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
+            f"{path}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
         )
-    return frame
+
+
+def csv_columns(path: Path, sep: str) -> list[str]:
+    """The column names ``read_table`` gives a CSV file whose separator is ``sep`` (pandas' names, such as
+    ``Unnamed: 2`` for an empty one, stripped), from its header row alone, refusing a name given twice as
+    ``read_table`` does: for readers other than pandas (``sparktable``)."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0].astype(str).str.strip()
+        refuse_duplicate_names(path, header.tolist())
+        names = [str(c).strip() for c in pd.read_csv(path, sep=sep, nrows=0).columns]
+    except UnicodeDecodeError:
+        raise bad_utf8_error(path) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()})") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"{path}: the file is empty; expected a header row and at least one data row"
+        ) from None
+    refuse_duplicate_names(path, names)
+    return names
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lucidscore.artifact import ScorecardArtifact
 from lucidscore.model import train_scorecard
 from lucidscore.model._spark_train import train_spark
+from lucidscore.tabular import NA_WORDS
 from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
@@ -214,7 +215,7 @@ def test_bagged_small_card_equal_local(spark: Any) -> None:
 
 
 NUMBER_TEXTS = ["12", "3.5", "-4", " 7 ", "0"]
-OTHER_TEXTS = ["own", "rent", "n/a", None, ""]
+OTHER_TEXTS = ["own", "rent", "n/a", None, "", "NAN", "1d"]  # Spark's cast reads the last two as numbers
 
 
 @st.composite
@@ -325,3 +326,178 @@ def test_bad_rows_named_as_the_local_engine_names_them(
     assert remote.value.message == local.value.message
     first = bad[0] + (2 if fmt == "csv" else 1)  # a CSV's header is row 1
     assert re.search(rf"\brow {first}\b", local.value.message), local.value.message  # the file's row
+
+
+def model_reading(frame: pd.DataFrame) -> dict[str, Any]:
+    """What the fit reads of a table: each column's dtype kind (``i``, ``f``, ``b`` or ``O``) and, as
+    ``column_kind`` decides it, its kind and values (or the local refusal), and each row's fingerprint
+    hash."""
+    from lucidscore.artifact import category_values, row_hashes
+    from lucidscore.errors import InputError
+    from lucidscore.model._frame import column_kind, numeric_column
+
+    out: dict[str, Any] = {"hashes": row_hashes(frame, list(frame.columns)).tolist()}
+    for c in frame.columns:
+        dtype = "O" if frame[c].dtype.kind in "OTU" else frame[c].dtype.kind
+        try:
+            kind = column_kind(frame[c], c)
+        except InputError as exc:
+            out[c] = (dtype, exc.message)
+            continue
+        values = numeric_column(frame[c]) if kind == "numeric" else category_values(frame[c])
+        out[c] = (dtype, kind, [None if v != v else v for v in values.tolist()])  # NaN: missing
+    return out
+
+
+MISSING_WORDS = sorted(NA_WORDS)  # pandas' missing-value words
+CELLS = {
+    "numbers": ["1", "-2", "+3", "007", "1.5", " 2.5 ", ".5", "1e3", "inf", "-Infinity", "1.", '"4.5"'],
+    "booleans": ["True", "false", "TRUE"],
+    "texts": ["own", " NA", "NAN", "1d", "n/a ", "None2", '"rent"', '"a""b"'],
+}
+
+
+@st.composite
+def csv_files(draw: st.DrawFn) -> str:
+    """A CSV file's text: one to three columns, each of numbers, booleans or texts with
+    pandas' missing-value words among them (no empty or spaced cell where runs of spaces separate)."""
+    sep = draw(st.sampled_from([",", ";", "\t", " "]))
+
+    def usable(cells: list[str]) -> list[str]:
+        return [c for c in cells if sep != " " or (c and " " not in c)]
+
+    rows = draw(st.integers(1, 12))
+    columns = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(sorted(CELLS)))
+        cell = st.one_of(st.sampled_from(usable(CELLS[kind])), st.sampled_from(usable(MISSING_WORDS)))
+        columns.append(draw(st.lists(cell, min_size=rows, max_size=rows)))
+    lines = [sep.join(f"c{j}" for j in range(len(columns)))]
+    lines += [sep.join(row) for row in zip(*columns, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(file=csv_files())
+@example(file="c0\tc1\nTrue\tTrue\n\t\n")  # a line of tabs: Spark's CSV reader skips it, pandas does not
+def test_a_csv_file_reads_as_the_local_reader_reads_it(
+    spark: Any, tmp_path_factory: pytest.TempPathFactory, file: str
+) -> None:
+    """``train --engine spark`` reads a CSV file (comma, semicolon, tab or space separated, pandas'
+    missing-value words anywhere) into the columns, types and values the local reader gives it: what the
+    fit reads of them (kinds, values, refusals, fingerprint hashes) is the same."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.errors import FIRST_ROW, InputError
+    from lucidscore.tabular import read_table
+
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_text(file)
+    try:
+        local = read_table(path)
+    except InputError as exc:  # every line blank: no data rows
+        with pytest.raises(InputError) as remote:
+            _spark_table(path)
+        assert remote.value.message == exc.message
+        return
+    sdf, first_row = _spark_table(path)
+    got = sdf.toPandas()
+    got.attrs[FIRST_ROW] = first_row
+    assert list(got.columns) == list(local.columns)
+    assert model_reading(got) == model_reading(local)
+
+
+def test_missing_words_and_semicolons_give_the_local_model_file(spark: Any, tmp_path: Path) -> None:
+    """A semicolon-separated CSV file with pandas' missing-value words in its numeric columns (``NA``,
+    ``null``, ``N/A``...) and its text column: the model file the local engine writes from it."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.tabular import read_table
+
+    frame = table(8, 1500).astype(object)
+    rng = np.random.default_rng(8)
+    for name in ("income", "late", "housing"):
+        where = rng.random(len(frame)) < 0.06
+        frame.loc[where, name] = rng.choice(MISSING_WORDS, int(where.sum()))
+    path = tmp_path / "na.csv"
+    frame.to_csv(path, sep=";", index=False)
+    params: dict[str, Any] = {"special_values": [-9.0], "segment_search": False, "shape_search": False}
+    local = train_scorecard(read_table(path), "bad", **params)
+    assert local.segments[0].characteristics[0].dtype == "numeric"  # the words read as missing
+    sdf, first_row = _spark_table(path)
+    remote = train_spark(sdf, "bad", first_row=first_row, **params)
+    assert comparable(remote) == comparable(local)
+
+
+@pytest.mark.parametrize("kind", ["list", "map", "struct"])
+def test_a_nested_parquet_column_is_refused_as_locally(spark: Any, tmp_path: Path, kind: str) -> None:
+    """A nested Parquet column (array, map or struct) among the inputs: ``train --engine spark`` refuses
+    it with the local engine's one line (its first present cell's row and value), before any of its
+    cells reaches a Python worker; left out of the inputs, it is refused in words of its own, as the
+    fingerprint could not be the local one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from typer.testing import CliRunner
+
+    from lucidscore.cli.main import app
+    from lucidscore.errors import InputError
+
+    n = 60
+    cells = {  # a cell, its Arrow type, how the local message shows it, the Spark type's name
+        "list": ([1.0, 2.0], pa.list_(pa.float64()), "[1.0, 2.0]", "array<double>"),
+        "map": ([("a", 1)], pa.map_(pa.string(), pa.int64()), "[('a', 1)]", "map<string,bigint>"),
+        "struct": (
+            {"p": 1, "q": "x"},
+            pa.struct([("p", pa.int64()), ("q", pa.string())]),
+            "{'p': 1, 'q': 'x'}",
+            "struct<p:bigint,q:string>",
+        ),
+    }
+    cell, arrow_type, shown, spark_type = cells[kind]
+    # pandas holds a struct column with a missing cell with its numbers as floats ({'p': 1.0}), which
+    # the Spark engine's message does not follow: none missing there.
+    missing = 0 if kind == "struct" else 3
+    nested = pa.array([None] * missing + [cell] * (n - missing), arrow_type)
+    rng = np.random.default_rng(1)
+    data = pa.table({"x": rng.normal(size=n), "nested": nested, "bad": np.arange(n) % 2})
+    path = tmp_path / "nested.parquet"
+    pq.write_table(data, path)
+    said = f"column nested row {missing + 1}: value {shown} is a {'dict' if kind == 'struct' else 'list'};"
+    for args in ([], ["--exclude", "nested"]):
+        base = ["train", str(path), "--target", "bad", "--out", str(tmp_path / "m.json"), *args]
+        local = CliRunner().invoke(app, base)
+        remote = CliRunner().invoke(app, [*base, "--engine", "spark"])
+        assert isinstance(remote.exception, InputError), remote.output
+        if not args:
+            assert isinstance(local.exception, InputError), local.output
+            assert said in local.exception.message
+            assert remote.exception.message == local.exception.message
+        else:
+            assert local.exit_code == 0, local.output
+            assert remote.exception.message.startswith(f"{path}: column nested is nested ({spark_type});")
+            assert remote.exception.message.endswith("or train with the local engine")
+
+
+def test_an_input_error_in_a_worker_is_raised_as_itself(spark: Any) -> None:
+    """An ``InputError`` raised in a Python worker reaches the driver inside the Spark exception that
+    reports the failed job; ``input_error_of`` gives it back as one ``InputError``. The commands' session
+    (``local_session``, here the shared one) does not also log the failed task's stacks to the terminal."""
+    from lucidscore.errors import InputError
+    from lucidscore.score.spark import input_error_of, local_session
+
+    jvm = local_session()._jvm
+    for name in ("org.apache.spark.executor.Executor", "org.apache.spark.scheduler.TaskSetManager"):
+        assert str(jvm.org.apache.logging.log4j.LogManager.getLogger(name).getLevel()) == "OFF"
+
+    def refuse(batches: Any) -> Any:
+        for _ in batches:
+            raise InputError("column x row 7: found 'ten'; expected a number")
+        yield pd.DataFrame({"x": []})
+
+    with pytest.raises(Exception) as failed:
+        spark.range(3).mapInPandas(refuse, "x long").collect()
+    raised = input_error_of(failed.value)
+    assert raised is not None and raised.message == "column x row 7: found 'ten'; expected a number"
+    assert input_error_of(ValueError("something else")) is None

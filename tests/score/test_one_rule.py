@@ -130,3 +130,17 @@ def test_a_nested_cell_anywhere_is_named_and_scalars_never_are(
     error = nested_cell_error(pd.Series(planted, dtype=object), "c")
     assert error is not None
     assert str(error).startswith(f"column c row {at + 1}: value ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=" \t\n\r\x1c\x85\xa0\u2000\u2028\u3000+-.0123456789eEinfINFtyaN", max_size=9))
+def test_the_number_patterns_read_text_as_parse_numbers_does(text: str) -> None:
+    """``NUMBER_PATTERN`` after stripping ``SPACE_PATTERN`` (the rule's patterns, for Spark's ``rlike``):
+    a number exactly where ``parse_numbers`` reads one."""
+    from lucidscore.artifact import NUMBER_PATTERN, SPACE_PATTERN
+
+    stripped = re.sub(f"^{SPACE_PATTERN}+|{SPACE_PATTERN}+$", "", text)
+    matched = re.search(f"^({NUMBER_PATTERN})$", stripped) is not None
+    numbers, junk = parse_numbers(pd.Series([text], dtype=object))
+    assert matched == (not junk[0] and not np.isnan(numbers[0]))
+    assert (stripped == "") == (not junk[0] and np.isnan(numbers[0]))  # missing: empty once stripped

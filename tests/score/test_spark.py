@@ -148,6 +148,42 @@ def test_spark_junk_is_one_clear_error(spark: Any, tmp_path: Path, files: dict[s
     assert not (tmp_path / "o.parquet").exists()
 
 
+def test_spark_reads_missing_words_as_the_local_engine(
+    spark: Any, tmp_path: Path, files: dict[str, Path]
+) -> None:
+    """pandas' and pyarrow's missing-value words (``NA``, ``null``, ``None``...) in a CSV file's numeric
+    and text columns: missing to the Spark engine as to the local one, the same scores."""
+    from lucidscore.score.spark import score_file as spark_score_file
+    from lucidscore.tabular import NA_WORDS
+
+    frame = applicants(300, seed=4).astype(object)
+    words = sorted(NA_WORDS - {""})
+    for j, name in enumerate(["months_late", "utilisation", "inquiries_6m", "checking"]):
+        frame.loc[j::9, name] = [words[(i + j) % len(words)] for i in range(len(frame.loc[j::9]))]
+    frame.to_csv(tmp_path / "words.csv", index=False)
+    score_file(files["model"], tmp_path / "words.csv", tmp_path / "local.parquet", progress=False)
+    spark_score_file(files["model"], tmp_path / "words.csv", tmp_path / "spark.parquet", spark=spark)
+    local = pd.read_parquet(tmp_path / "local.parquet")
+    pd.testing.assert_frame_equal(plain(local), plain(pd.read_parquet(tmp_path / "spark.parquet")))
+
+
+def test_spark_scores_a_line_of_tabs_as_the_local_engine(
+    spark: Any, tmp_path: Path, files: dict[str, Path]
+) -> None:
+    """A tab-separated file's line of tabs only is a row of missing cells to the local reader (pyarrow):
+    the Spark engine scores it too (Spark's CSV reader skips it), so every later row keeps its number."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    lines = applicants(40, seed=5).to_csv(sep="\t", index=False).splitlines()
+    lines.insert(6, "\t" * (len(lines[0].split("\t")) - 1))
+    (tmp_path / "tabs.tsv").write_text("\n".join(lines) + "\n")
+    local = score_file(files["model"], tmp_path / "tabs.tsv", tmp_path / "local.parquet", progress=False)
+    spark_score_file(files["model"], tmp_path / "tabs.tsv", tmp_path / "spark.parquet", spark=spark)
+    assert local.rows == 41
+    a, b = (pd.read_parquet(tmp_path / f) for f in ("local.parquet", "spark.parquet"))
+    pd.testing.assert_frame_equal(plain(a), plain(b))
+
+
 def test_cli_engine_spark(spark: Any, files: dict[str, Path], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

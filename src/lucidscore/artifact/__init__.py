@@ -91,6 +91,8 @@ _LAZY = {
     "category_text": "_values",
     "category_values": "_values",
     "nested_cell_error": "_values",
+    "NUMBER_PATTERN": "_values",
+    "SPACE_PATTERN": "_values",
     "numeric_columns": "_values",
     "numeric_values": "_values",
     "parse_numbers": "_values",
@@ -116,6 +118,8 @@ if TYPE_CHECKING:
         segment_of_rows,
     )
     from lucidscore.artifact._values import (
+        NUMBER_PATTERN,
+        SPACE_PATTERN,
         canonical_number,
         category_codes,
         category_keys,
@@ -140,7 +144,9 @@ __all__ = [
     "MAX_PRINCIPAL_REASONS",
     "MAX_SCORE",
     "MIN_SCORE",
+    "NUMBER_PATTERN",
     "SCHEMA_VERSION",
+    "SPACE_PATTERN",
     "Bin",
     "BinStatement",
     "Change",

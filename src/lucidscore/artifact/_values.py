@@ -23,6 +23,13 @@ from lucidscore.errors import InputError, row_label
 
 FloatArray = npt.NDArray[np.float64]
 
+# ``parse_numbers``' rule as regular expressions, for an engine that reads text without pandas (Spark's
+# ``rlike``; Java reads them as Python does): SPACE_PATTERN is one character of the white space
+# ``str.strip`` removes (and so ``parse_numbers``), NUMBER_PATTERN a stripped text that is a number (digits
+# with an optional point and exponent, or an infinity). tests/score/test_one_rule.py holds them to it.
+SPACE_PATTERN = r"[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NUMBER_PATTERN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(?i:inf|infinity)"
+
 
 def canonical_number(value: float) -> str:
     """Text of a number as categories compare it: 1.0 -> '1', 2.5 -> '2.5'.

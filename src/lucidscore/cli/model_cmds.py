@@ -531,18 +531,21 @@ def _long_lived() -> Iterator[None]:
 
 
 def _spark_table(data: Path) -> tuple[Any, int]:
-    """DATA (Parquet, or CSV with a header, types inferred) as a Spark DataFrame on a local[2] session,
-    and the number of its first data row in messages (2 in a CSV file, whose header is row 1; 1 in
-    Parquet), as the local reader counts (``errors.FIRST_ROW``)."""
+    """DATA (Parquet, a directory of Parquet files, or CSV read as the local reader reads it:
+    ``sparktable.read_csv``) as a Spark DataFrame on a local[2] session, and the number of its first data
+    row in messages (2 in a CSV file, whose header is row 1; 1 in Parquet), as the local reader counts
+    (``errors.FIRST_ROW``)."""
     from lucidscore.score.spark import local_session
     from lucidscore.sparkenv import literal_path
+    from lucidscore.sparktable import read_csv
+    from lucidscore.tabular import is_parquet
 
     if not data.exists():
         raise InputError(f"{data}: no such file; expected a CSV or Parquet table")
     spark = local_session("lucidscore-train")
-    if data.suffix.lower() in (".parquet", ".pq") or data.is_dir():
+    if data.is_dir() or is_parquet(data):
         return spark.read.parquet(literal_path(data)), 1
-    return spark.read.csv(literal_path(data), header=True, inferSchema=True), 2
+    return read_csv(spark, data), 2
 
 
 def _spark_fit(

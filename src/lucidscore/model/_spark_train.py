@@ -3,11 +3,13 @@ Spark, giving the same model file from the same rows.
 
 What runs where:
 
-- **Spark**: one aggregation counts the numbers and the other values of every text column (numeric or
-  categorical, as ``column_kind`` decides); one pass normalises every model column by the artifact's
-  rules (numbers as float64, NaN missing; categories as text, None missing), maps the target to 0/1 and
-  hashes each row for the fingerprint (the result is cached and read by every later step; the job that
-  fills the cache collects each row's target and hash); per segment, its rows and bads (one
+- **Spark**: one aggregation counts the numbers (by the artifact rule's ``NUMBER_PATTERN``) and the other
+  values of every text column (numeric or categorical, as ``column_kind`` decides; a nested input
+  column, an array, map or struct, is refused as locally, its first present cell found by one job); one
+  pass normalises every model column by the artifact's rules (numbers as float64, NaN missing;
+  categories as text, None missing), maps the target to 0/1 and hashes each row for the fingerprint (the
+  result is cached and read by every later step; the job that fills the cache collects each row's
+  target and hash); per segment, its rows and bads (one
   aggregation), every column's per-distinct-value row and bad counts (one ``groupBy`` for all numeric
   and categorical columns); the rows' bin codes and their count per distinct (codes,
   target) tuple; the training scores' histogram per segment.
@@ -25,8 +27,9 @@ with its 1-byte target in one pass). Known differences (docs/model.md): the WOE
 correlation is summed over compressed rows (equal to the local sum up to float rounding, which could
 only matter for a pair within ~1e-12 of ``max_correlation``); a characteristic set too large for one
 62-bit key (``compress_rows`` then fits uncompressed rows) fits on compressed rows here, the same
-optimum up to the Newton tolerance; ``--test-size`` is refused. pyspark is imported only inside
-functions.
+optimum up to the Newton tolerance; ``--test-size`` is refused; a nested column that is not an input
+(the target, an excluded or audit column) is refused, where the local engine hashes its cells, as pandas
+holds them, into the fingerprint. pyspark is imported only inside functions.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
+    NUMBER_PATTERN,
+    SPACE_PATTERN,
     Characteristic,
     Condition,
     ScorecardArtifact,
@@ -46,11 +51,12 @@ from lucidscore.artifact import (
     category_values,
     condition_mask,
     fingerprint_from_hashes,
+    nested_cell_error,
     reference_scores,
     row_hashes,
     segment_of_rows,
 )
-from lucidscore.errors import InputError
+from lucidscore.errors import FIRST_ROW, InputError, LucidError
 from lucidscore.model import _card
 from lucidscore.model._bag import bag_notes, bagged_size, medium_size
 from lucidscore.model._binning import (
@@ -126,7 +132,30 @@ def train_spark(
     engine on the same rows in the same order, but for ``model_id``'s date (module docstring).
     ``first_row``: the number messages give the first data row (``errors.FIRST_ROW``: 2 for a CSV file,
     whose header is row 1; 1 for Parquet), so that a bad value is named at the row the local engine
-    names for the same file."""
+    names for the same file. An ``InputError`` raised in a Spark worker is raised as itself, not inside
+    the Spark exception that reports the failed job."""
+    from lucidscore.score.spark import input_error_of
+
+    try:
+        return _train_spark(sdf, target, seed, progress, first_row, params)
+    except LucidError:
+        raise
+    except Exception as exc:
+        raised = input_error_of(exc)
+        if raised is None:
+            raise
+        raise raised from None
+
+
+def _train_spark(
+    sdf: Any,
+    target: str,
+    seed: int,
+    progress: Progress | None,
+    first_row: int,
+    params: dict[str, Any],
+) -> ScorecardArtifact:
+    """``train_spark``."""
     from pyspark.sql import functions as F
 
     if target not in sdf.columns:
@@ -136,9 +165,11 @@ def train_spark(
     if not features:
         raise InputError("expected at least one characteristic column besides the target")
     columns = _model_columns(pd.DataFrame(columns=features), target, p)
+    _refuse_nested(sdf, [target])
     indexed = _with_row_index(sdf)
     mapping = _target_mapping(sdf, target, p, first_row)
     kinds = _kinds(sdf, columns, first_row)
+    _refuse_nested(sdf, [c for c in features if c not in kinds])  # after the local engine's refusals
     alias = {c: _alias(j) for j, c in enumerate(columns)}
     prepared = _prepare(indexed, target, kinds, alias, mapping, [*features, target]).cache()
     targets, hashes = _targets_and_hashes(prepared)  # the pass that fills the cache
@@ -231,25 +262,93 @@ def _target_mapping(sdf: Any, target: str, p: ScorecardParams, first_row: int = 
 
 def _number_or_junk(column: str) -> tuple[Any, Any]:
     """Spark conditions on a text column's cell: (a number, present but not a number), as
-    ``artifact.parse_numbers`` reads it (surrounding spaces ignored; empty is missing)."""
+    ``artifact.parse_numbers`` reads it (surrounding white space ignored; empty is missing): by its rule's
+    patterns, not Spark's cast, which also reads ``NaN``, ``1d`` or ``0x1p3`` as numbers."""
     from pyspark.sql import functions as F
 
-    value = F.trim(F.col(column).cast("string"))
+    space = f"{SPACE_PATTERN}+"
+    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
     present = value.isNotNull() & (value != "")
-    number = value.try_cast("double").isNotNull()
+    number = value.rlike(f"^({NUMBER_PATTERN})$")  # stripped: no line break before the end
     return present & number, present & ~number
+
+
+def _is_nested(kind: Any) -> bool:
+    """Whether a Spark type holds more than one value a cell (an array, a map or a struct)."""
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
+    return isinstance(kind, ArrayType | MapType | StructType)
+
+
+def _refuse_nested(sdf: Any, columns: list[str]) -> None:
+    """Refuse a nested column among ``columns``, which are not model inputs (the target, an excluded or an
+    audit column), from the schema alone: the local engine hashes their cells for the training-row
+    fingerprint as pandas holds them (a NumPy array, a list of pairs), which Spark's cells do not give."""
+    for field in sdf.schema.fields:
+        if field.name in columns and _is_nested(field.dataType):
+            raise InputError(
+                f"column {field.name} is nested ({field.dataType.simpleString()}); the Spark engine "
+                "cannot hash its cells for the model's training-row fingerprint as the local engine "
+                "does: leave the column out of the table, or train with the local engine"
+            )
+
+
+def _nested_error(sdf: Any, column: str, first_row: int) -> InputError | None:
+    """The local engine's error for a nested model column (``artifact.nested_cell_error``): its first
+    present cell, in row order, found by one job, as pandas holds it; None when every cell is missing
+    (the local engine then reads the column as numbers, all missing)."""
+    from pyspark.sql import functions as F
+
+    got = (
+        _with_row_index(sdf.select(column))
+        .filter(F.col(column).isNotNull())
+        .agg(F.min_by(F.col(column), F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
+        .first()
+    )
+    if got["at"] is None:
+        return None
+    cell = pd.Series([_pandas_cell(got["v"], sdf.schema[column].dataType)], dtype=object, name=column)
+    cell.attrs[FIRST_ROW] = int(got["at"]) + first_row
+    return nested_cell_error(cell, column)
+
+
+def _pandas_cell(value: Any, kind: Any) -> Any:
+    """A nested Spark cell as pandas holds the same Parquet cell (pyarrow's conversion), for its text in
+    messages: an array as a list (of numbers with a missing one: floats, NaN missing), a map as a list of
+    (key, value) pairs, a struct as a dict. Not followed: an array inside an array, which pandas holds as
+    a NumPy array, and the numbers of a struct column with a missing cell, which pandas holds as floats."""
+    from pyspark.sql.types import ArrayType, DoubleType, FloatType, IntegralType, MapType, StructType
+
+    if value is None:
+        return None
+    if isinstance(kind, ArrayType):
+        items = [_pandas_cell(v, kind.elementType) for v in value]
+        if isinstance(kind.elementType, IntegralType | FloatType | DoubleType) and None in items:
+            return [np.nan if v is None else float(v) for v in items]
+        return items
+    if isinstance(kind, MapType):
+        return [(_pandas_cell(k, kind.keyType), _pandas_cell(v, kind.valueType)) for k, v in value.items()]
+    if isinstance(kind, StructType):
+        return {f.name: _pandas_cell(value[f.name], f.dataType) for f in kind.fields}
+    return value
 
 
 def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
     """``column_kind`` of each of ``columns`` (in their order) from the schema and, for the text columns,
     counts in Spark of their values that are numbers and of those that are not: one aggregation (one
-    Spark job) for every text column. The first column in order that is mostly numbers with some that are
-    not is refused, as the local engine does, naming its first such row (``first_row``: see
-    ``train_spark``) and value, found by a second job only then."""
+    Spark job) for every text column. The first column in order that is nested (an array, map or struct)
+    or mostly numbers with some that are not is refused, as the local engine does, naming its first such
+    row (``first_row``: see ``train_spark``) and value, found by a second job only then (a nested column's
+    before any of its cells reaches a Python worker)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, NumericType, StringType
 
-    text = [c for c in columns if not isinstance(sdf.schema[c].dataType, NumericType | BooleanType)]
+    nested = {c for c in columns if _is_nested(sdf.schema[c].dataType)}
+    text = [
+        c
+        for c in columns
+        if c not in nested and not isinstance(sdf.schema[c].dataType, NumericType | BooleanType)
+    ]
     counts: dict[str, tuple[int, int]] = {}
     if text:
         aggs = []
@@ -263,6 +362,9 @@ def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
         counts = {c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0)) for j, c in enumerate(text)}
     kinds: dict[str, Kind] = {}
     for c in columns:
+        refused = _nested_error(sdf, c, first_row) if c in nested else None
+        if refused is not None:
+            raise refused
         n_num, n_junk = counts.get(c, (0, 0))
         if n_junk == 0:
             kinds[c] = "numeric"

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from lucidscore.errors import FIRST_ROW, InputError
 from lucidscore.tabular import (
+    NA_WORDS,
     bad_utf8_error,
     header_line,
     ragged_row_error,
@@ -22,6 +23,10 @@ from lucidscore.tabular import (
 CHUNK_ROWS = 250_000  # Parquet batches and pandas fallbacks
 BLOCK_BYTES = 16 << 20  # pyarrow CSV blocks
 _PARQUET = {".parquet", ".pq"}
+# The cells pyarrow's CSV reader reads as missing in a text column (its default ``null_values``): pandas'
+# words but two. A numeric column reads pandas' all: a cell pyarrow cannot read as a number (``None``)
+# sends the rest of the file to pandas (``_csv_chunks``).
+ARROW_NA_WORDS = NA_WORDS - {"None", "<NA>"}
 
 
 @dataclass(frozen=True)

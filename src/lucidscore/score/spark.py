@@ -1,8 +1,9 @@
 """The Apache Spark engine: the same compiled kernel, run per partition with ``mapInPandas``.
 
-Spark reads the file (CSV columns as text, so values are parsed exactly as the local engine parses them),
-each partition is scored by ``CompiledScorecard`` on the executors, and the result is written as one
-Parquet file (via a temporary directory, then a rename), in input order.
+Spark reads the file (CSV columns as text, so values are parsed exactly as the local engine parses them,
+and the words its reader reads as missing, such as ``NA``, missing), each partition is scored by
+``CompiledScorecard`` on the executors, and the result is written as one Parquet file (via a temporary
+directory, then a rename), in input order.
 
 >>> score_file("model.json", "applicants.csv", "scores.parquet")  # doctest: +SKIP
 """
@@ -22,14 +23,26 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import FIRST_ROW, InputError
-from lucidscore.score._chunks import open_source
+from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
-from lucidscore.score.local import ROW_COLUMN, ScoreSummary, output_schema, statistics_columns
+from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
 from lucidscore.sparkenv import jdbc_jar, literal_path
+from lucidscore.sparktable import split_lines, without_na_words
+from lucidscore.tabular import NA_WORDS
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 _ERROR_PREFIX = "LucidInputError: "
+_RAISED = f"{InputError.__module__}.{InputError.__qualname__}: "  # a worker's traceback's last line
+# The loggers that report a failed task (its Java and Python stacks) as it fails. The driver raises the
+# failure anyway, with the same stacks in its text: ``input_error_of`` turns an ``InputError`` a worker
+# raised into the CLI's one line, and any other failure is raised with them.
+_TASK_FAILURE_LOGGERS = (
+    "org.apache.spark.executor.Executor",
+    "org.apache.spark.scheduler.TaskSetManager",
+    "org.apache.spark.util.Utils",
+    "org.apache.spark.sql.execution.datasources.FileFormatWriter",
+)
 
 
 def spark_available() -> str | None:
@@ -67,7 +80,22 @@ def local_session(app_name: str = "lucidscore") -> Any:
         builder = builder.config("spark.jars", str(jar))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    jvm = session.sparkContext._jvm  # log4j 2, Spark's logging, has no Python interface
+    if jvm is not None:  # None only once the session is stopped
+        off = jvm.org.apache.logging.log4j.Level.OFF
+        for name in _TASK_FAILURE_LOGGERS:
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, off)
     return session
+
+
+def input_error_of(exc: BaseException) -> InputError | None:
+    """The ``InputError`` a Python worker raised, from the exception with which Spark reports the failed
+    job (its text ends with the worker's traceback), or None for any other failure."""
+    text = str(exc)
+    for marker in (_ERROR_PREFIX, _RAISED):
+        if marker in text:
+            return InputError(text.split(marker, 1)[1].splitlines()[0])
+    return None
 
 
 def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
@@ -186,7 +214,7 @@ def score_file(
         if source.kind == "whitespace":
             frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
         else:
-            frame = session.read.csv(literal_path(source.path), header=True, sep=sep, inferSchema=False)
+            frame = _csv_text(session, source, compiled, id_column)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
     scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes, first_row)
     out = Path(out_path)
@@ -198,10 +226,9 @@ def score_file(
         try:
             scored.write.mode("overwrite").parquet(str(workdir / "parts"))
         except Exception as exc:  # a Py4J/PythonException wrapping the task's error
-            text = str(exc)
-            if _ERROR_PREFIX in text:
-                message = text.split(_ERROR_PREFIX, 1)[1].splitlines()[0]
-                raise InputError(f"{source.path}: {message}") from None
+            raised = input_error_of(exc)
+            if raised is not None:
+                raise InputError(f"{source.path}: {raised.message}") from None
             raise
         # Part files are numbered by partition, and partitions follow the input: concatenating them in
         # name order keeps the input's row order.
@@ -211,6 +238,23 @@ def score_file(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return summary
+
+
+def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id_column: str | None) -> Any:
+    """A CSV file's cells as text, missing where the local engine's reader (``_chunks``) reads them as
+    missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others; a
+    tab-separated file's lines split by ``sparktable.split_lines``, which keeps a line of tabs as a row
+    of missing cells, as pyarrow does (Spark's CSV reader skips it)."""
+    numeric = set(column_plan(compiled)[0]) - {id_column}
+    if source.separator == "\t":
+        frame = split_lines(session, source.path, "\t", source.columns)
+    else:
+        frame = session.read.csv(
+            literal_path(source.path), header=True, sep=source.separator, inferSchema=False, escape='"'
+        )
+    return frame.select(
+        *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in frame.columns]
+    )
 
 
 def _concat(

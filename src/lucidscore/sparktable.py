@@ -1,0 +1,164 @@
+"""Read a CSV file into Spark as ``tabular.read_table`` reads it with pandas, so that ``train --engine
+spark`` fits on the table the local engine fits on (issue 15):
+
+- the separator sniffed from the header row (``tabular.separator_of``): comma, semicolon (Spark's CSV
+  reader), tab or runs of spaces (lines read as text and split: Spark's reader cannot split on runs of
+  spaces, and skips a line of tabs, which pandas reads as a row of missing cells);
+- pandas' column names (stripped; ``Unnamed: 2`` for an empty one), a name given twice refused with the
+  local message;
+- pandas' missing-value words (``tabular.NA_WORDS``: empty, ``NA``, ``null``, ``N/A``, ``NaN``, ``None``...)
+  read as missing, in every column;
+- each column typed as pandas types it, decided for every column by one aggregation (one Spark job, no
+  data on the driver): only whole numbers and no missing cell, 64-bit integers; only numbers (``1.5``,
+  ``1e3``, ``inf``; spaces around a number allowed), doubles; only ``true``/``false`` in any case,
+  booleans, or with a missing cell the texts ``True``/``False`` (pandas then holds Python booleans, which
+  read as those categories); anything else text, as written.
+
+Not read as pandas reads them (docs/model.md): a quoted field holding a line break (Spark reads a CSV a
+line at a time), a row with more fields than the header (pandas refuses it, Spark drops the surplus),
+bytes that are not UTF-8 after the header's first 64 KiB (Spark reads them as U+FFFD), and, in a file
+separated by tabs or spaces, a quoted field holding the separator. pyspark is imported only inside
+functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lucidscore.errors import InputError
+from lucidscore.sparkenv import literal_path
+from lucidscore.tabular import NA_WORDS, csv_columns, header_line, separator_of
+
+# What pandas' CSV reader (its C parser) reads as a number, for Spark's ``rlike`` (Java regular expressions,
+# which Python reads alike: tests/test_tabular.py holds them to pandas): digits with an optional point and
+# exponent, with ASCII white space around; or an infinity, with none. ``_END`` is the end of the text
+# (``$`` would also match before a final line break, in Java before a final ``\r`` or ``\u2028`` too).
+_SPACE = r"[ \t\n\x0b\x0c\r]*"
+_END = r"(?![\s\S])"
+NUMBER = (
+    rf"^{_SPACE}[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?{_SPACE}{_END}"
+    rf"|^[+-]?(?i:inf|infinity){_END}"
+)
+INTEGER = rf"^{_SPACE}[+-]?[0-9]+{_SPACE}{_END}"
+_SPLIT = ("\t", r"\s+")  # separators whose lines are split here (``separator_of``'s for runs of spaces)
+
+
+def column(name: str) -> Any:
+    """A Spark column by its name alone: a dot or a backtick in it is part of the name, not a path."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def without_na_words(name: str, words: frozenset[str] = NA_WORDS) -> Any:
+    """The text column ``name`` with each of ``words`` (by default pandas' missing-value words) null."""
+    from pyspark.sql import functions as F
+
+    cell = column(name)
+    return F.when(cell.isin(*sorted(words)), F.lit(None)).otherwise(cell)
+
+
+def read_csv(spark: Any, path: Path) -> Any:
+    """``path``, a CSV file with a header row, as a Spark DataFrame holding the columns, the values and the
+    column types that ``read_table`` gives it (module docstring), after one Spark job that types the
+    columns. An empty or binary file, a column name given twice and a file without data rows are refused
+    with ``read_table``'s messages.
+
+    >>> read_csv(local_session(), Path("applicants.csv")).dtypes  # doctest: +SKIP
+    [('default', 'bigint'), ('x1', 'double'), ('cat', 'string')]
+    """
+    sep = separator_of(header_line(path))
+    names = csv_columns(path, sep)
+    raw = split_lines(spark, path, sep, names) if sep in _SPLIT else _fields(spark, path, sep, names)
+    text = raw.select(*[without_na_words(n).alias(n) for n in names])
+    kinds = _kinds(text, names, path)
+    return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
+
+
+def _fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
+    """Every field as text, named ``names``, by Spark's CSV reader: the header row skipped, a doubled quote
+    inside a quoted field read as one quote (as pandas reads it), nothing else converted."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    schema = StructType([StructField(n, StringType(), True) for n in names])
+    return spark.read.csv(
+        literal_path(path), schema=schema, header=True, enforceSchema=True, sep=sep, escape='"'
+    )
+
+
+def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
+    """Every field of a file separated by tabs (``sep`` ``"\\t"``) or by runs of spaces (``r"\\s+"``) as
+    text, named ``names``: each line after the header (the first line of the first partition) split as
+    pandas splits it, a missing field null, a field wholly in double quotes unquoted. Spark's CSV reader
+    cannot split on runs of spaces, and skips a line of tabs, which pandas (and pyarrow) read as a row of
+    missing cells; pandas skips an empty line and (but for a line of tabs) one of white space only."""
+    from pyspark.sql import functions as F
+
+    lines = spark.read.text(literal_path(path)).filter(F.monotonically_increasing_id() != 0)
+    if sep == "\t":
+        body = lines.filter(~F.col("value").rlike(r"^[ \r]*$"))
+        parts = F.split(F.col("value"), "\t")
+    else:
+        trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
+        body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
+        parts = F.split(F.col("value"), r"[ \t]+")
+    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)])
+
+
+def _unquoted(field: Any) -> Any:
+    """A field wholly in double quotes without them, a doubled quote inside as one, as pandas reads it."""
+    from pyspark.sql import functions as F
+
+    inner = F.regexp_replace(F.regexp_extract(field, r'^"(.*)"$', 1), '""', '"')
+    return F.when(field.rlike(r'^".*"$'), inner).otherwise(field)
+
+
+def _kinds(text: Any, names: list[str], path: Path) -> dict[str, str]:
+    """How pandas types each of ``names`` (text columns, missing words null): ``long``, ``double``,
+    ``boolean``, ``boolean text`` or ``string``, from counts of one aggregation; a file without data rows
+    is refused as ``read_table`` refuses it."""
+    from pyspark.sql import functions as F
+
+    aggs = [F.count(F.lit(1)).alias("rows")]
+    for j, n in enumerate(names):
+        cell = column(n)
+        present = cell.isNotNull()
+        aggs += [
+            F.count(cell).alias(f"present{j}"),
+            F.count(F.when(present & ~cell.rlike(NUMBER), 1)).alias(f"text{j}"),
+            F.count(F.when(present & (~cell.rlike(INTEGER) | cell.try_cast("long").isNull()), 1)).alias(
+                f"fraction{j}"
+            ),
+            F.count(F.when(present & ~F.lower(cell).isin("true", "false"), 1)).alias(f"word{j}"),
+        ]
+    counts = text.agg(*aggs).first()
+    rows = int(counts["rows"])
+    if rows == 0:
+        raise InputError(
+            f"{path}: the file has no data rows; expected a header row and at least one data row"
+        )
+    kinds: dict[str, str] = {}
+    for j, n in enumerate(names):
+        full = int(counts[f"present{j}"]) == rows  # pandas turns a column with a missing cell to floats
+        if int(counts[f"text{j}"]) == 0:  # every present cell a number (or none present: all NaN)
+            kinds[n] = "long" if full and int(counts[f"fraction{j}"]) == 0 else "double"
+        elif int(counts[f"word{j}"]) == 0:
+            kinds[n] = "boolean" if full else "boolean text"
+        else:
+            kinds[n] = "string"
+    return kinds
+
+
+def _typed(name: str, kind: str) -> Any:
+    """The text column ``name`` converted to ``kind`` (``_kinds``)."""
+    from pyspark.sql import functions as F
+
+    cell = column(name)
+    if kind in ("long", "double"):
+        return cell.cast(kind)
+    if kind == "boolean":
+        return F.lower(cell) == "true"
+    if kind == "boolean text":
+        return F.when(F.lower(cell) == "true", "True").when(F.lower(cell) == "false", "False")
+    return cell
