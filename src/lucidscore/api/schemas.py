@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lucidscore.records import MAX_AMOUNT  # a correction carries no number a record could not hold
+
 NUL = "\x00"
 
 
@@ -77,9 +79,6 @@ class DecisionIn(_In):
         default=None, min_length=1, max_length=200, description="unless sent as 'Authorization: Bearer'"
     )
     product: str = Field(min_length=1, max_length=40)
-
-
-MAX_AMOUNT = 1e12  # the largest number a correction may carry (no record holds more than a trillion)
 
 
 class AcceptDisputeIn(_In):
