@@ -146,25 +146,35 @@ def uninterrupted(_bureau_shards: Path) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("kind", "signum"),
-    [("sqlite", signal.SIGINT), pytest.param("postgresql", signal.SIGTERM, marks=pytest.mark.postgres)],
-    ids=["sqlite-ctrl-c", "postgresql-sigterm"],
+    ("kind", "signum", "jobs"),
+    [
+        ("sqlite", signal.SIGINT, 1),
+        pytest.param("postgresql", signal.SIGTERM, 1, marks=pytest.mark.postgres),
+        ("sqlite", signal.SIGINT, 2),
+    ],
+    ids=["sqlite-ctrl-c", "postgresql-sigterm", "sqlite-ctrl-c-jobs-2"],
 )
 def test_an_interrupted_sharded_ingest_keeps_what_it_says_and_running_again_finishes_it(
     kind: str,
     signum: int,
+    jobs: int,
     bureau_files: BureauFiles,
     uninterrupted: list[dict[str, Any]],
     tmp_path: Path,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Stopped as shard 1 starts its second file. With ``--jobs 2`` (a process per shard, two at once)
+    Ctrl-C goes to the whole process group, as a terminal sends it: the workers stop at their next step and
+    print nothing of their own, and the other shards' progress by then is the scheduler's (any state is
+    right, as long as it is said and true)."""
     path = new_shards(kind, tmp_path, request)
     urls, shown = _urls(path), [s.shown for s in read_shard_map(path).shards]
     files = _files(bureau_files.data)
     args = ["ingest", str(bureau_files.data), "--shards", path.name, "--no-progress"]
+    args += ["--jobs", str(jobs)] if jobs > 1 else []
     point = f"shard 1: {SECOND} ({files[SECOND].name})"
-    code, _out, err = _interrupt_at(args, point, signum, tmp_path)
+    code, _out, err = _interrupt_at(args, point, signum, tmp_path, whole_group=jobs > 1)
 
     assert code == 128 + signum, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
@@ -174,39 +184,11 @@ def test_an_interrupted_sharded_ingest_keeps_what_it_says_and_running_again_fini
     expected = uninterrupted  # three SQLite shards; a PostgreSQL shard compares through _plain
     states = _states(said, urls, shown, expected)
     # Shard 1 was stopped as it started its second file: its first file is kept, nothing after it.
-    assert states[1].startswith("interrupted: ")
+    assert states[1].startswith("interrupted: "), said
     assert [(t, status) for t, status, _, _ in _batches(urls[1])] == [(FIRST, "committed")]
-    assert states[0].startswith("finished: ") and states[2] == "not started", said  # one after another
+    if jobs == 1:  # one shard after another
+        assert states[0].startswith("finished: ") and states[2] == "not started", said
     assert (
         f"To finish, run the same command again: lucidscore {shlex.join(args)} (it loads the shards " in said
     )
     _finish(said, urls, states, expected, tmp_path, monkeypatch)
-
-
-def test_ctrl_c_to_the_group_stops_a_parallel_sharded_ingest_and_running_again_finishes_it(
-    bureau_files: BureauFiles,
-    uninterrupted: list[dict[str, Any]],
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """``ingest --shards --jobs 2``: a process per shard, two at once. Ctrl-C to the whole process group (as
-    a terminal sends it) while shard 1 starts its second file: the workers stop at their next step and
-    print nothing of their own; each shard is named once with the state its database is in (the other
-    shards' progress by then is the scheduler's: any state is right, as long as it is said and true), and
-    the command printed finishes the load to the databases of an ingest never interrupted."""
-    path = new_shards("sqlite", tmp_path, request)
-    urls, shown = _urls(path), [s.shown for s in read_shard_map(path).shards]
-    files = _files(bureau_files.data)
-    args = ["ingest", str(bureau_files.data), "--shards", path.name, "--no-progress", "--jobs", "2"]
-    point = f"shard 1: {SECOND} ({files[SECOND].name})"
-    code, _out, err = _interrupt_at(args, point, signal.SIGINT, tmp_path, whole_group=True)
-
-    assert code == 130, err
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err
-    said = _said(err)
-    assert said.startswith(f"interrupted (Ctrl-C): lucidscore {shlex.join(args)}\n"), said
-    states = _states(said, urls, shown, uninterrupted)
-    assert states[1].startswith("interrupted: "), said
-    assert [(t, status) for t, status, _, _ in _batches(urls[1])] == [(FIRST, "committed")]
-    _finish(said, urls, states, uninterrupted, tmp_path, monkeypatch)
