@@ -23,6 +23,7 @@ functions.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,32 @@ def column(name: str) -> Any:
     from pyspark.sql import functions as F
 
     return F.col("`" + name.replace("`", "``") + "`")
+
+
+def positional(sdf: Any, what: str = "the Spark DataFrame") -> tuple[Any, dict[str, str]]:
+    """``sdf`` with its columns renamed ``__lucid_in0``, ``__lucid_in1``... by position, and each
+    original name's new one. ``toDF`` renames without parsing a name, so Spark SQL never reads a user's
+    name afterwards: a dot in it is not a struct path, a backtick not a quote, and ``X`` and ``x`` stay
+    two columns even in a session that compares names ignoring case (``spark.sql.caseSensitive``). A
+    name given twice is refused (``what`` names the table in the message)."""
+    names = [str(n) for n in sdf.columns]
+    dupes = sorted(name for name, n in Counter(names).items() if n > 1)
+    if dupes:
+        raise InputError(
+            f"{what}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
+        )
+    inner = {n: f"__lucid_in{j}" for j, n in enumerate(names)}
+    return sdf.toDF(*inner.values()), inner
+
+
+def select_exactly(sdf: Any, names: list[str], what: str = "the Spark DataFrame") -> Any:
+    """The columns ``names`` of ``sdf``, in that order, each found by its exact name (``positional``):
+    not parsed as a path, and told from a name that differs only in case. They are named
+    ``__lucid_in0``, ``__lucid_in1``... by their place in ``names``, since ``mapInPandas`` too reads its
+    input's columns by name: the function it runs names a batch's columns ``names`` again
+    (``batch.set_axis(names, axis=1)``)."""
+    renamed, inner = positional(sdf, what)
+    return renamed.select(*[inner[n] for n in names]).toDF(*[f"__lucid_in{j}" for j in range(len(names))])
 
 
 def without_na_words(name: str, words: frozenset[str] = NA_WORDS) -> Any:

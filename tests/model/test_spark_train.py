@@ -18,6 +18,7 @@ from lucidscore.artifact import ScorecardArtifact
 from lucidscore.model import train_scorecard
 from lucidscore.model._spark_train import train_spark
 from lucidscore.tabular import NA_WORDS
+from tests.fixtures.names import awkward_names
 from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
@@ -257,17 +258,18 @@ def test_text_column_kinds_in_one_job_as_the_local_engine(
             break
     schema = StructType([StructField(c, DoubleType() if c == "x" else StringType(), True) for c in names])
     sdf = spark.createDataFrame(list(zip(*(data[c] for c in names), strict=True)), schema=schema)
+    same = {c: c for c in names}  # names Spark reads as written
     sc = spark.sparkContext
     group = f"kinds-{uuid.uuid4().hex}"  # this example's jobs only
     sc.setJobGroup(group, "kinds")
     try:
         if refused is None:
-            assert _kinds(sdf, names) == expected
+            assert _kinds(sdf, same, names) == expected
         else:
             with pytest.raises(InputError) as local:
                 column_kind(pd.Series(data[refused], dtype=object), refused)
             with pytest.raises(InputError) as remote:
-                _kinds(sdf, names)
+                _kinds(sdf, same, names)
             assert remote.value.message == local.value.message  # the same row, value and counts
     finally:
         sc.setLocalProperty("spark.jobGroup.id", None)  # no group for the later tests' jobs
@@ -501,3 +503,43 @@ def test_an_input_error_in_a_worker_is_raised_as_itself(spark: Any) -> None:
     raised = input_error_of(failed.value)
     assert raised is not None and raised.message == "column x row 7: found 'ten'; expected a number"
     assert input_error_of(ValueError("something else")) is None
+
+
+def test_names_spark_sql_reads_specially_give_the_local_model_file(spark: Any, tmp_path: Path) -> None:
+    """``x.1``, ``b c``, ``X`` beside ``x``, a backtick name and a non-ASCII one: the local engine's model
+    file, from a CSV file (the command's session, case-sensitive) and from a user's own DataFrame in a
+    session that compares names ignoring case (Spark's default), and the user's names in it."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.tabular import read_table
+
+    frame = awkward_names(15, 1200)
+    path = tmp_path / "names.csv"
+    frame.to_csv(path, index=False)
+    params: dict[str, Any] = {
+        "segment_search": False,
+        "shape_search": False,
+        "refine": False,
+        "interactions": 0,
+    }
+    local = train_scorecard(read_table(path), "y.bad", **params)
+    names = {c.name for s in local.segments for c in s.characteristics}
+    assert names == set(frame.columns) - {"y.bad"}
+    sdf, first_row = _spark_table(path)
+    assert comparable(train_spark(sdf, "y.bad", first_row=first_row, **params)) == comparable(local)
+    ignoring_case = spark.conf.get("spark.sql.caseSensitive")
+    spark.conf.set("spark.sql.caseSensitive", "false")
+    try:
+        sdf = spark.createDataFrame(frame, schema=_schema(frame))
+        remote = train_spark(sdf.repartition(1), "y.bad", **params)
+    finally:
+        spark.conf.set("spark.sql.caseSensitive", ignoring_case)
+    assert comparable(remote) == comparable(train_scorecard(frame, "y.bad", **params))
+
+
+def test_a_name_given_twice_is_refused(spark: Any) -> None:
+    """A DataFrame of the user's may hold one name twice, which no table the local engine reads does."""
+    from lucidscore.errors import InputError
+
+    sdf = spark.createDataFrame([(1.0, 2.0, 0), (2.0, 1.0, 1)], ["a", "a", "bad"])
+    with pytest.raises(InputError, match=r"column name\(s\) a appear more than once"):
+        train_spark(sdf, "bad")

@@ -14,6 +14,7 @@ import pytest
 from lucidscore.artifact import reference_reasons, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
+from tests.fixtures.names import awkward_names
 from tests.fixtures.spark import SPARK_MARKS
 from tests.score.cards import two_cards
 from tests.score.test_local import applicants, plain
@@ -207,3 +208,27 @@ def test_cli_engine_spark(spark: Any, files: dict[str, Path], tmp_path: Path) ->
     assert "ignored: colour" in result.output
     want = score_frame(two_cards(), applicants(700, seed=3))["score"].tolist()
     assert pd.read_parquet(out)["score"].tolist() == want
+
+
+@pytest.mark.parametrize(("kind", "id_column"), [("csv", None), ("parquet", "app.id")])
+def test_names_spark_sql_reads_specially_score_as_locally(
+    spark: Any, tmp_path: Path, kind: str, id_column: str | None
+) -> None:
+    """A model whose characteristics are named ``x.1``, ``b c``, ``X`` and ``x``, with backticks or
+    non-ASCII letters (trained locally) scores on Spark as locally: each column found by its exact name."""
+    from lucidscore.model import train_scorecard
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    frame = awkward_names(15, 1200)
+    params = {"segment_search": False, "shape_search": False, "refine": False, "interactions": 0}
+    model = train_scorecard(frame, "y.bad", **params).save(tmp_path / "model.json")
+    data = tmp_path / f"data.{kind}"
+    rows = frame.drop(columns=["y.bad"]).assign(**{"app.id": [f"a{i}" for i in range(len(frame))]})
+    if kind == "csv":
+        rows.to_csv(data, index=False)
+    else:
+        rows.to_parquet(data)
+    score_file(model, data, tmp_path / "local.parquet", progress=False, id_column=id_column)
+    spark_score_file(model, data, tmp_path / "spark.parquet", id_column=id_column, spark=spark)
+    a, b = (pd.read_parquet(tmp_path / f"{e}.parquet") for e in ("local", "spark"))
+    pd.testing.assert_frame_equal(plain(a), plain(b))

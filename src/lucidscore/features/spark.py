@@ -70,7 +70,8 @@ def spark_available() -> str | None:
 
 
 def local_session(master: str = "local[2]", memory: str = "4g", app_name: str = "lucidscore-features") -> Any:
-    """A local SparkSession for features: UTC, Arrow on, no UI, the JDBC driver when there is one.
+    """A local SparkSession for features: UTC, Arrow on, no UI, column names case-sensitive, the JDBC
+    driver when there is one.
 
     ``memory`` is the driver JVM's heap, which in local mode also runs the tasks (set before the JVM
     starts: a session already running in this process is returned as it is).
@@ -92,6 +93,7 @@ def local_session(master: str = "local[2]", memory: str = "4g", app_name: str = 
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
+        .config("spark.sql.caseSensitive", "true")  # as ``score.spark.local_session``: X and x are two
     )
     jar = jdbc_jar()
     if jar is not None:

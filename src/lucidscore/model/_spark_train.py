@@ -102,6 +102,7 @@ from lucidscore.model._search import SEARCH_ROWS, rule_name, sample_rows, search
 from lucidscore.model._selection import SAMPLE_ROWS as CORRELATION_ROWS
 from lucidscore.model._selection import select_characteristics
 from lucidscore.model._shape import ShapeResult, choose_shape
+from lucidscore.sparktable import positional
 
 Progress = Callable[[str], None]
 ROW = "__lucid_row"
@@ -166,12 +167,15 @@ def _train_spark(
         raise InputError("expected at least one characteristic column besides the target")
     columns = _model_columns(pd.DataFrame(columns=features), target, p)
     _refuse_nested(sdf, [target])
-    indexed = _with_row_index(sdf)
-    mapping = _target_mapping(sdf, target, p, first_row)
-    kinds = _kinds(sdf, columns, first_row)
+    # From here Spark reads the input's columns by position-given names (``inner``): the user's names,
+    # which may hold a dot or a backtick or differ only in case, reach only messages and the model file.
+    named, inner = positional(sdf)
+    indexed = _with_row_index(named)
+    mapping = _target_mapping(named, inner, target, p, first_row)
+    kinds = _kinds(named, inner, columns, first_row)
     _refuse_nested(sdf, [c for c in features if c not in kinds])  # after the local engine's refusals
     alias = {c: _alias(j) for j, c in enumerate(columns)}
-    prepared = _prepare(indexed, target, kinds, alias, mapping, [*features, target]).cache()
+    prepared = _prepare(indexed, inner, target, kinds, alias, mapping, [*features, target]).cache()
     targets, hashes = _targets_and_hashes(prepared)  # the pass that fills the cache
     n = targets.size
     if n == 0:
@@ -234,21 +238,25 @@ def _with_row_index(sdf: Any) -> Any:
     return sdf.rdd.zipWithIndex().map(lambda r: (*r[0], r[1])).toDF(schema)
 
 
-def _target_mapping(sdf: Any, target: str, p: ScorecardParams, first_row: int = 1) -> dict[Any, int]:
+def _target_mapping(
+    sdf: Any, inner: Mapping[str, str], target: str, p: ScorecardParams, first_row: int = 1
+) -> dict[Any, int]:
     """Each distinct target value's class (1 bad), by the local rule applied to the distinct values. A
     missing target (null, or NaN in a floating-point column) is refused as locally, naming how many rows
-    and the first (``first_row``: see ``train_spark``), found by a second job only then."""
+    and the first (``first_row``: see ``train_spark``), found by a second job only then. ``sdf``'s
+    columns are named as ``inner`` maps the user's names (``sparktable.positional``)."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, FloatType
 
-    values = sdf.select(target).distinct().toPandas()[target]
+    name = inner[target]
+    values = sdf.select(name).distinct().toPandas()[name].rename(target)
     if values.isna().any():
-        col = F.col(target)
+        col = F.col(name)
         missing = col.isNull()
-        if isinstance(sdf.schema[target].dataType, DoubleType | FloatType):
+        if isinstance(sdf.schema[name].dataType, DoubleType | FloatType):
             missing = missing | F.isnan(col)
         got = (
-            _with_row_index(sdf.select(target))
+            _with_row_index(sdf.select(name))
             .agg(
                 F.sum(F.when(missing, 1).otherwise(0)).alias("n"),
                 F.min(F.when(missing, F.col(ROW))).alias("at"),
@@ -293,21 +301,22 @@ def _refuse_nested(sdf: Any, columns: list[str]) -> None:
             )
 
 
-def _nested_error(sdf: Any, column: str, first_row: int) -> InputError | None:
+def _nested_error(sdf: Any, inner: Mapping[str, str], column: str, first_row: int) -> InputError | None:
     """The local engine's error for a nested model column (``artifact.nested_cell_error``): its first
     present cell, in row order, found by one job, as pandas holds it; None when every cell is missing
-    (the local engine then reads the column as numbers, all missing)."""
+    (the local engine then reads the column as numbers, all missing). ``inner``: see ``_target_mapping``."""
     from pyspark.sql import functions as F
 
+    name = inner[column]
     got = (
-        _with_row_index(sdf.select(column))
-        .filter(F.col(column).isNotNull())
-        .agg(F.min_by(F.col(column), F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
+        _with_row_index(sdf.select(name))
+        .filter(F.col(name).isNotNull())
+        .agg(F.min_by(F.col(name), F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
         .first()
     )
     if got["at"] is None:
         return None
-    cell = pd.Series([_pandas_cell(got["v"], sdf.schema[column].dataType)], dtype=object, name=column)
+    cell = pd.Series([_pandas_cell(got["v"], sdf.schema[name].dataType)], dtype=object, name=column)
     cell.attrs[FIRST_ROW] = int(got["at"]) + first_row
     return nested_cell_error(cell, column)
 
@@ -333,27 +342,26 @@ def _pandas_cell(value: Any, kind: Any) -> Any:
     return value
 
 
-def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
+def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: int = 1) -> dict[str, Kind]:
     """``column_kind`` of each of ``columns`` (in their order) from the schema and, for the text columns,
     counts in Spark of their values that are numbers and of those that are not: one aggregation (one
     Spark job) for every text column. The first column in order that is nested (an array, map or struct)
     or mostly numbers with some that are not is refused, as the local engine does, naming its first such
     row (``first_row``: see ``train_spark``) and value, found by a second job only then (a nested column's
-    before any of its cells reaches a Python worker)."""
+    before any of its cells reaches a Python worker). ``inner``: see ``_target_mapping``."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import BooleanType, NumericType, StringType
 
-    nested = {c for c in columns if _is_nested(sdf.schema[c].dataType)}
-    text = [
-        c
-        for c in columns
-        if c not in nested and not isinstance(sdf.schema[c].dataType, NumericType | BooleanType)
-    ]
+    def kind(c: str) -> Any:
+        return sdf.schema[inner[c]].dataType
+
+    nested = {c for c in columns if _is_nested(kind(c))}
+    text = [c for c in columns if c not in nested and not isinstance(kind(c), NumericType | BooleanType)]
     counts: dict[str, tuple[int, int]] = {}
     if text:
         aggs = []
         for j, c in enumerate(text):
-            number, junk = _number_or_junk(c)
+            number, junk = _number_or_junk(inner[c])
             aggs += [
                 F.sum(F.when(number, 1).otherwise(0)).alias(f"num{j}"),
                 F.sum(F.when(junk, 1).otherwise(0)).alias(f"junk{j}"),
@@ -362,7 +370,7 @@ def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
         counts = {c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0)) for j, c in enumerate(text)}
     kinds: dict[str, Kind] = {}
     for c in columns:
-        refused = _nested_error(sdf, c, first_row) if c in nested else None
+        refused = _nested_error(sdf, inner, c, first_row) if c in nested else None
         if refused is not None:
             raise refused
         n_num, n_junk = counts.get(c, (0, 0))
@@ -370,11 +378,11 @@ def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
             kinds[c] = "numeric"
             continue
         if n_num >= NUMERIC_SHARE * (n_num + n_junk):
-            raw = sdf.schema[c].dataType
-            shown = F.col(c) if isinstance(raw, StringType) else F.col(c).cast("string")
+            name = inner[c]
+            shown = F.col(name) if isinstance(kind(c), StringType) else F.col(name).cast("string")
             first = (
-                _with_row_index(sdf.select(c))
-                .filter(_number_or_junk(c)[1])
+                _with_row_index(sdf.select(name))
+                .filter(_number_or_junk(name)[1])
                 .agg(F.min_by(shown, F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
                 .first()
             )
@@ -385,6 +393,7 @@ def _kinds(sdf: Any, columns: list[str], first_row: int = 1) -> dict[str, Kind]:
 
 def _prepare(
     indexed: Any,
+    inner: Mapping[str, str],
     target: str,
     kinds: dict[str, Kind],
     alias: dict[str, str],
@@ -393,7 +402,8 @@ def _prepare(
 ) -> Any:
     """ROW, Y, each model column normalised by the artifact's rules and HASH, each row's fingerprint hash
     of the columns ``hashed`` as read (``row_hashes``), in one pass of pandas batches: the fingerprint then
-    reads the cached rows instead of numbering and hashing the input again."""
+    reads the cached rows instead of numbering and hashing the input again. ``indexed``'s columns are
+    named as ``inner`` maps the user's names (``sparktable.positional``); the hashes are of those names."""
     from pyspark.sql.types import (
         ByteType,
         DoubleType,
@@ -414,15 +424,17 @@ def _prepare(
         for pdf in it:
             out: dict[str, pd.Series] = {
                 ROW: pdf[ROW].astype("int64"),
-                Y: pdf[target].map(mapping).astype("int8"),
+                Y: pdf[inner[target]].map(mapping).astype("int8"),
             }
             for c, k in kinds.items():
+                cells = pdf[inner[c]].rename(c)
                 out[alias[c]] = (
-                    pd.Series(numeric_column(pdf[c]))
+                    pd.Series(numeric_column(cells))
                     if k == "numeric"
-                    else pd.Series(category_values(pdf[c]), dtype=object)
+                    else pd.Series(category_values(cells), dtype=object)
                 )
-            out[HASH] = pd.Series(row_hashes(pdf[hashed].reset_index(drop=True), hashed).view(np.int64))
+            read = pdf[[inner[c] for c in hashed]].set_axis(hashed, axis=1).reset_index(drop=True)
+            out[HASH] = pd.Series(row_hashes(read, hashed).view(np.int64))
             yield pd.DataFrame(out)
 
     return indexed.mapInPandas(batches, StructType(fields))

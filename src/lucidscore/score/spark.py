@@ -28,7 +28,7 @@ from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
 from lucidscore.sparkenv import jdbc_jar, literal_path
-from lucidscore.sparktable import split_lines, without_na_words
+from lucidscore.sparktable import select_exactly, split_lines, without_na_words
 from lucidscore.tabular import NA_WORDS
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
@@ -57,7 +57,8 @@ def spark_available() -> str | None:
 
 
 def local_session(app_name: str = "lucidscore") -> Any:
-    """A small ``local[2]`` SparkSession (no UI, 2 shuffle partitions), using this Python for workers."""
+    """A small ``local[2]`` SparkSession (no UI, 2 shuffle partitions, column names case-sensitive, as
+    pandas reads them), using this Python for workers."""
     missing = spark_available()
     if missing is not None:
         raise InputError(missing)
@@ -72,6 +73,8 @@ def local_session(app_name: str = "lucidscore") -> Any:
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # Column names compared as pandas compares them: ``X`` and ``x`` are two columns (issue 15).
+        .config("spark.sql.caseSensitive", "true")
     )
     # The JDBC driver joins the driver's classpath only when the JVM starts: a later session in this
     # process (features over JDBC after scoring) could not load it otherwise.
@@ -106,8 +109,11 @@ def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
     return scored
 
 
-def _scorer(model_json: str, what: tuple[int, bool, int], id_name: str, first_row: int) -> Any:
-    """The function ``mapInPandas`` runs on each partition (compiles the model once per task).
+def _scorer(
+    model_json: str, what: tuple[int, bool, int], id_name: str, first_row: int, names: list[str]
+) -> Any:
+    """The function ``mapInPandas`` runs on each partition (compiles the model once per task), on rows
+    whose columns, selected by ``sparktable.select_exactly``, are ``names`` in order.
 
     Without an id column, ``id_name`` is ``row`` (the data row's 1-based position, from ``zipWithIndex``)
     and a batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
@@ -118,7 +124,8 @@ def _scorer(model_json: str, what: tuple[int, bool, int], id_name: str, first_ro
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
-        for frame in batches:
+        for rows in batches:
+            frame = rows.set_axis(names, axis=1)
             ids = frame[id_name]
             inputs = frame if id_name in compiled.required_columns else frame.drop(columns=[id_name])
             inputs.attrs[FIRST_ROW] = first_row if id_name == ROW_COLUMN else 1
@@ -149,7 +156,6 @@ def score_dataframe(
     """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns (the
     reason and recourse columns of ``score_frame``, as strings and short integers). ``first_row``: how
     messages number the first data row (2 when the DataFrame was read from a CSV file with its header)."""
-    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     compiled = CompiledScorecard.from_artifact(artifact)
@@ -158,10 +164,12 @@ def score_dataframe(
     if id_column is None:
         indexed = spark_frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
         schema = T.StructType([*spark_frame.schema.fields, T.StructField(ROW_COLUMN, T.LongType(), False)])
-        frame = indexed.toDF(schema).select(ROW_COLUMN, *needed)
+        names = [ROW_COLUMN, *needed]
+        frame = select_exactly(indexed.toDF(schema), names)
         id_name, id_type = ROW_COLUMN, T.LongType()
     else:
-        frame = spark_frame.select(F.col(id_column), *[F.col(c) for c in needed if c != id_column])
+        names = [id_column, *[c for c in needed if c != id_column]]
+        frame = select_exactly(spark_frame, names)
         id_name, id_type = id_column, spark_frame.schema[id_column].dataType
     kinds = {"text": T.StringType(), "tier": T.StringType(), "points": T.ShortType()}
     out_schema = T.StructType(
@@ -177,7 +185,8 @@ def score_dataframe(
             ],
         ]
     )
-    scorer = _scorer(artifact.model_dump_json(), (reasons, recourse, max_changes), id_name, first_row)
+    what = (reasons, recourse, max_changes)
+    scorer = _scorer(artifact.model_dump_json(), what, id_name, first_row, names)
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
         return frame.mapInPandas(scorer, out_schema)
@@ -303,18 +312,19 @@ def _concat(
 STORED_COLUMNS = ("score", "tier", "probability", "segment", "reasons", "explanation")
 
 
-def _stored_scorer(model_json: str, as_of: Any, id_name: str) -> Any:
-    """The function ``mapInPandas`` runs per partition: ``score_consumers`` on its rows, with reasons and
-    explanations as JSON text (Spark has no type for them)."""
+def _stored_scorer(model_json: str, as_of: Any, id_name: str, names: list[str]) -> Any:
+    """The function ``mapInPandas`` runs per partition: ``score_consumers`` on its rows (their columns
+    ``names``: see ``_scorer``), with reasons and explanations as JSON text (Spark has no type for them)."""
     import json
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from lucidscore.score._stored import score_consumers
 
         artifact = ScorecardArtifact.model_validate_json(model_json)
-        for frame in batches:
-            if frame.empty:
+        for batch in batches:
+            if batch.empty:
                 continue
+            frame = batch.set_axis(names, axis=1)
             try:
                 rows = score_consumers(artifact, frame, as_of, id_column=id_name)
             except InputError as exc:
@@ -365,6 +375,6 @@ def score_consumers_dataframe(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return spark_frame.select(*needed).mapInPandas(
-            _stored_scorer(artifact.model_dump_json(), as_of, id_column), schema
+        return select_exactly(spark_frame, needed).mapInPandas(
+            _stored_scorer(artifact.model_dump_json(), as_of, id_column, needed), schema
         )
