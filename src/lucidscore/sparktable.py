@@ -23,13 +23,12 @@ functions.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from lucidscore.errors import InputError
 from lucidscore.sparkenv import literal_path
-from lucidscore.tabular import NA_WORDS, csv_columns, header_line, separator_of
+from lucidscore.tabular import NA_WORDS, csv_columns, header_line, refuse_duplicate_names, separator_of
 
 # What pandas' CSV reader (its C parser) reads as a number, for Spark's ``rlike`` (Java regular expressions,
 # which Python reads alike: tests/test_tabular.py holds them to pandas): digits with an optional point and
@@ -59,11 +58,7 @@ def positional(sdf: Any, what: str = "the Spark DataFrame") -> tuple[Any, dict[s
     two columns even in a session that compares names ignoring case (``spark.sql.caseSensitive``). A
     name given twice is refused (``what`` names the table in the message)."""
     names = [str(n) for n in sdf.columns]
-    dupes = sorted(name for name, n in Counter(names).items() if n > 1)
-    if dupes:
-        raise InputError(
-            f"{what}: column name(s) {', '.join(dupes)} appear more than once; expected unique names"
-        )
+    refuse_duplicate_names(what, names)
     inner = {n: f"__lucid_in{j}" for j, n in enumerate(names)}
     return sdf.toDF(*inner.values()), inner
 

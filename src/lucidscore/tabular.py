@@ -211,8 +211,9 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
     return frame
 
 
-def refuse_duplicate_names(path: Path, names: list[str]) -> None:
-    """Refuse a table whose column names (as read) hold one name more than once, naming each such name."""
+def refuse_duplicate_names(path: str | Path, names: list[str]) -> None:
+    """Refuse a table (``path``: its file, or what names it in the message) whose column names (as read)
+    hold one name more than once, naming each such name."""
     dupes = sorted(name for name, n in Counter(names).items() if n > 1)
     if dupes:
         raise InputError(

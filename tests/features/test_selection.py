@@ -170,7 +170,7 @@ def test_chunks_of_any_size_give_the_same_frame(
         )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(records=record_sets(), fmt=st.sampled_from(["parquet", "csv"]), data=st.data())
 def test_chunks_of_generated_record_sets_give_the_rows_of_one_pass(
     records: RecordSet, fmt: str, data: st.DataObject

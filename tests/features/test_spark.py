@@ -79,7 +79,7 @@ def test_edge_cases_agree(spark: Any, tmp_path: Path) -> None:
 
 # Each example is one Spark job of two shuffles (1–3 s on a loaded two-core machine), so few examples, each
 # with several consumers: the population, not the number of examples, carries the variety.
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=7, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=record_sets(min_consumers=3, max_consumers=10), partitions=st.integers(1, 9))
 def test_generated_record_sets_agree(spark: Any, records: RecordSet, partitions: int) -> None:
     """Any record set ingest accepts (or a directory that repeats keys), any as-of date, any number of

@@ -380,7 +380,7 @@ def csv_files(draw: st.DrawFn) -> str:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
