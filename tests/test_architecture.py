@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "features": BASE | {"policy", "records", "sparkenv", "store", "tabular"},
     "artifact": BASE | {"policy"},
     "score": BASE | {"artifact", "policy", "sparkenv", "sparktable", "tabular"},
-    "model": BASE | {"artifact", "policy", "score", "sparktable"},
+    "model": BASE | {"artifact", "policy", "score", "sparkenv", "sparktable"},
     "evaluate": BASE | {"artifact", "model", "policy", "score", "tabular"},
     "service": BASE | {"artifact", "features", "ingest", "policy", "records", "score", "store"},
     "api": BASE | {"artifact", "policy", "records", "service", "store"},

@@ -1,5 +1,6 @@
 """What this machine offers Spark, shared by every engine that starts a local session (features, score,
-and through score the model and service engines): where the PostgreSQL JDBC driver is.
+and through score the model and service engines): where the PostgreSQL JDBC driver is, and how an input
+error a Python worker raised is read back from the failure Spark reports (``input_error_of``).
 
 The driver joins the driver JVM's classpath only when the JVM starts, so every lucidscore session must
 ask for it, whichever starts first in a process."""
@@ -8,6 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from lucidscore.errors import InputError
+
+# How a worker's ``InputError`` shows in the text of the job's failure: a message a worker passed on with
+# this prefix (``ERROR_PREFIX``), or the last line of the worker's traceback.
+ERROR_PREFIX = "LucidInputError: "
+_RAISED = f"{InputError.__module__}.{InputError.__qualname__}: "
 
 JDBC_JARS = ("/usr/share/java/postgresql.jar",)  # Debian's libpostgresql-jdbc-java
 
@@ -29,3 +37,13 @@ def literal_path(path: str | os.PathLike[str]) -> str:
     '/data/month \\\\[2026-06\\\\]/x\\\\*.parquet'
     """
     return os.fspath(path).translate(_GLOB)
+
+
+def input_error_of(exc: BaseException) -> InputError | None:
+    """The ``InputError`` a Python worker raised, from the exception with which Spark reports the failed
+    job (its text ends with the worker's traceback), or None for any other failure."""
+    text = str(exc)
+    for marker in (ERROR_PREFIX, _RAISED):
+        if marker in text:
+            return InputError(text.split(marker, 1)[1].splitlines()[0])
+    return None

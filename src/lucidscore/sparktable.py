@@ -26,9 +26,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lucidscore.errors import InputError
 from lucidscore.sparkenv import literal_path
-from lucidscore.tabular import NA_WORDS, csv_columns, header_line, refuse_duplicate_names, separator_of
+from lucidscore.tabular import (
+    NA_WORDS,
+    csv_columns,
+    header_line,
+    no_data_rows,
+    refuse_duplicate_names,
+    separator_of,
+)
 
 # What pandas' CSV reader (its C parser) reads as a number, for Spark's ``rlike`` (Java regular expressions,
 # which Python reads alike: tests/test_tabular.py holds them to pandas): digits with an optional point and
@@ -157,9 +163,7 @@ def _kinds(text: Any, names: list[str], path: Path) -> dict[str, str]:
     counts = text.agg(*aggs).first()
     rows = int(counts["rows"])
     if rows == 0:
-        raise InputError(
-            f"{path}: the file has no data rows; expected a header row and at least one data row"
-        )
+        raise no_data_rows(path)
     kinds: dict[str, str] = {}
     for j, n in enumerate(names):
         full = int(counts[f"present{j}"]) == rows  # pandas turns a column with a missing cell to floats

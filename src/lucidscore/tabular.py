@@ -204,11 +204,16 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
                 f"{p}: the file is empty; expected a header row and at least one data row"
             ) from None
     if frame.shape[1] == 0 or frame.shape[0] == 0:
-        raise InputError(f"{p}: the file has no data rows; expected a header row and at least one data row")
+        raise no_data_rows(p)
     frame.attrs[FIRST_ROW] = 1 if suffix in _PARQUET or magic == b"PAR1" else 2  # a CSV's header is row 1
     frame.columns = [str(c).strip() for c in frame.columns]
     refuse_duplicate_names(p, list(frame.columns))
     return frame
+
+
+def no_data_rows(path: str | Path) -> InputError:
+    """The error for a table with a header and no data row, in every reader's words."""
+    return InputError(f"{path}: the file has no data rows; expected a header row and at least one data row")
 
 
 def refuse_duplicate_names(path: str | Path, names: list[str]) -> None:

@@ -487,7 +487,8 @@ def test_an_input_error_in_a_worker_is_raised_as_itself(spark: Any) -> None:
     reports the failed job; ``input_error_of`` gives it back as one ``InputError``. The commands' session
     (``local_session``, here the shared one) does not also log the failed task's stacks to the terminal."""
     from lucidscore.errors import InputError
-    from lucidscore.score.spark import input_error_of, local_session
+    from lucidscore.score.spark import local_session
+    from lucidscore.sparkenv import input_error_of
 
     jvm = local_session()._jvm
     for name in ("org.apache.spark.executor.Executor", "org.apache.spark.scheduler.TaskSetManager"):

@@ -44,7 +44,7 @@ from lucidscore.features._sources import (
     used_columns,
 )
 from lucidscore.records import TABLES_BY_NAME
-from lucidscore.sparkenv import jdbc_jar, literal_path
+from lucidscore.sparkenv import input_error_of, jdbc_jar, literal_path
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # Debian's libpostgresql-jdbc-java; another place can be given in LUCIDSCORE_JDBC_JAR.
@@ -53,8 +53,6 @@ STATEMENTS_PER_PARTITION = 2_000_000
 CONSUMERS_PER_PARTITION = 50_000
 
 _TAG = "_table"
-# Begins the message of an ``InputError`` a kernel raises, which reaches the driver inside Spark's error.
-_REFUSED = "the features refuse the records: "
 _STATEMENT_COLUMNS = used_columns(TABLES_BY_NAME["statements"])
 
 
@@ -206,14 +204,6 @@ def read_tables(spark: Any, source: str | Path, as_of: date, partitions: int = 8
     return frames
 
 
-def _refused(exc: BaseException) -> str | None:
-    """The message of a kernel's ``InputError`` (``_REFUSED``) inside Spark's error, if it is one."""
-    for line in str(exc).splitlines():
-        if _REFUSED in line:
-            return line.split(_REFUSED, 1)[1].strip()
-    return None
-
-
 def _first_line(exc: BaseException) -> str:
     """The error's first line; for Py4J's "An error occurred while calling ...", the Java exception that
     says what went wrong (e.g. ``org.postgresql.util.PSQLException: ...``) follows it."""
@@ -320,14 +310,15 @@ def summarise(as_of: date) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.R
 
 def _collect(query: pl.LazyFrame, tables: dict[str, pl.LazyFrame], as_of: date) -> pl.DataFrame:
     """A kernel's result; where polars refuses the values for an amount beyond the schema, the local
-    engine's words for it, marked so that ``features_to_parquet`` finds them in the task's error."""
+    engine's words for it (``features_to_parquet`` reads them back from the task's error:
+    ``sparkenv.input_error_of``)."""
     try:
         return query.collect()
     except pl.exceptions.PolarsError:
         beyond = amount_beyond_the_schema(point_in_time(tables, as_of))
         if beyond is None:
             raise
-        raise InputError(f"{_REFUSED}{beyond}") from None
+        raise InputError(beyond) from None
 
 
 _STAGE2 = ("consumers", "accounts", "inquiries", "public_records", "income", "outcomes")
@@ -436,9 +427,9 @@ def features_to_parquet(
         try:
             frame.write.mode("overwrite").parquet(str(workdir / "parts"))
         except Exception as exc:  # a Py4J/PythonException wrapping the task's error
-            refused = _refused(exc)
+            refused = input_error_of(exc)
             if refused is not None:
-                raise InputError(f"{source}: {refused}") from None
+                raise InputError(f"{source}: {refused.message}") from None
             raise InputError(f"{source}: the Spark features job failed ({_first_line(exc)})") from None
         summary = _concat(sorted((workdir / "parts").glob("part-*.parquet")), workdir / "out.parquet", path)
         (workdir / "out.parquet").replace(path)

@@ -135,7 +135,7 @@ def train_spark(
     whose header is row 1; 1 for Parquet), so that a bad value is named at the row the local engine
     names for the same file. An ``InputError`` raised in a Spark worker is raised as itself, not inside
     the Spark exception that reports the failed job."""
-    from lucidscore.score.spark import input_error_of
+    from lucidscore.sparkenv import input_error_of
 
     try:
         return _train_spark(sdf, target, seed, progress, first_row, params)

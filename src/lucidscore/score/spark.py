@@ -27,13 +27,11 @@ from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
-from lucidscore.sparkenv import jdbc_jar, literal_path
+from lucidscore.sparkenv import ERROR_PREFIX, input_error_of, jdbc_jar, literal_path
 from lucidscore.sparktable import select_exactly, split_lines, without_na_words
 from lucidscore.tabular import NA_WORDS
 
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
-_ERROR_PREFIX = "LucidInputError: "
-_RAISED = f"{InputError.__module__}.{InputError.__qualname__}: "  # a worker's traceback's last line
 # The loggers that report a failed task (its Java and Python stacks) as it fails. The driver raises the
 # failure anyway, with the same stacks in its text: ``input_error_of`` turns an ``InputError`` a worker
 # raised into the CLI's one line, and any other failure is raised with them.
@@ -91,16 +89,6 @@ def local_session(app_name: str = "lucidscore") -> Any:
     return session
 
 
-def input_error_of(exc: BaseException) -> InputError | None:
-    """The ``InputError`` a Python worker raised, from the exception with which Spark reports the failed
-    job (its text ends with the worker's traceback), or None for any other failure."""
-    text = str(exc)
-    for marker in (_ERROR_PREFIX, _RAISED):
-        if marker in text:
-            return InputError(text.split(marker, 1)[1].splitlines()[0])
-    return None
-
-
 def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
     """Categoricals as strings (None where missing), for Spark's string columns."""
     for name in scored.columns:
@@ -134,7 +122,7 @@ def _scorer(
                 batch = compiled.prepare(inputs, row_offset=offset)
             except InputError as exc:
                 where = "" if id_name == ROW_COLUMN else f"in the batch from {id_name} {ids.iloc[0]}: "
-                raise ValueError(_ERROR_PREFIX + where + exc.message) from None
+                raise ValueError(ERROR_PREFIX + where + exc.message) from None
             scored = compiled_score_frame(
                 compiled, batch, reasons, recourse=recourse, max_changes=max_changes
             )
@@ -328,7 +316,7 @@ def _stored_scorer(model_json: str, as_of: Any, id_name: str, names: list[str]) 
             try:
                 rows = score_consumers(artifact, frame, as_of, id_column=id_name)
             except InputError as exc:
-                raise ValueError(_ERROR_PREFIX + exc.message) from None
+                raise ValueError(ERROR_PREFIX + exc.message) from None
             yield pd.DataFrame(
                 {
                     id_name: [r["consumer_id"] for r in rows],
