@@ -150,17 +150,7 @@ def uninterrupted(_bureau_shards: Path) -> list[dict[str, Any]]:
     [
         ("sqlite", signal.SIGINT, 1),
         pytest.param("postgresql", signal.SIGTERM, 1, marks=pytest.mark.postgres),
-        pytest.param(
-            "sqlite",
-            signal.SIGINT,
-            2,
-            marks=pytest.mark.skip(
-                reason="known bug, found 2026-12-07 (CI of 5f0aebc): with --jobs 2 a shard interrupted "
-                "while loading its third file was reported 'not started' (its two files committed and the "
-                "third rolled back, as they should be; running again finished the load); passed in 3 of "
-                "4 runs, so its outcome is lost on some path in cli/_shards.py's _collect/_in_worker"
-            ),
-        ),
+        ("sqlite", signal.SIGINT, 2),
     ],
     ids=["sqlite-ctrl-c", "postgresql-sigterm", "sqlite-ctrl-c-jobs-2"],
 )

@@ -33,7 +33,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from lucidscore.cli._interrupt import Ledger, attach, pause_for_a_test
+from lucidscore.cli._interrupt import Ledger, Terminated, attach, pause_for_a_test
 from lucidscore.errors import InputError, LucidError
 
 if TYPE_CHECKING:
@@ -231,8 +231,10 @@ def _in_worker(work: Callable[..., T], shard: int, *args: Any) -> Outcome[T] | N
     _BUSY = True
     try:
         return _guarded(work, shard, _emit_to_queue, *args)
-    except _Stopped:
-        return Outcome(shard, None, interrupted=True)
+    except KeyboardInterrupt as exc:  # ``_Stopped``, or an interrupt a library raised in its place
+        if _ABORT.is_set() or _orphaned():
+            return Outcome(shard, None, interrupted=True)
+        return Outcome(shard, None, f"{type(exc).__name__} in the shard's worker, the run not interrupted")
     finally:
         _BUSY = False
 
@@ -331,13 +333,47 @@ def _in_processes(
             pool.submit(_in_worker, work, shard, *args): shard for shard, args in tasks
         }
         try:
-            _collect(running, events, bars, out)
-        except KeyboardInterrupt:
-            abort.set()  # the shards in progress stop at their next step; the others do not start
+            with _Deferred(abort) as interrupt:
+                _collect(running, events, bars, out)
+        except KeyboardInterrupt:  # a second Ctrl-C: raised where it came, the outcomes still collected
+            abort.set()
             for job in running:
                 job.cancel()
             _collect(running, events, bars, out)
             raise
+        if interrupt.caught is not None:  # every shard's outcome is in: the interrupt goes on from here
+            raise interrupt.caught
+
+
+class _Deferred:
+    """Inside (in the main thread), the first Ctrl-C or SIGTERM is not raised where it lands: it sets
+    ``abort`` (the shards in progress stop at their next step, the others do not start) and is kept in
+    ``caught``, to be raised once every shard's outcome is collected. Raised at any point of the pool's
+    and the queue's own code, an interrupt could lose a finished shard's outcome (the CI of 5f0aebc said a
+    shard "not started" whose two files were committed) or leave a lock held. A second signal is raised
+    where it lands, as before, for an operator who will not wait."""
+
+    def __init__(self, abort: Any) -> None:
+        self._abort = abort
+        self.caught: KeyboardInterrupt | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Deferred:
+        if threading.current_thread() is threading.main_thread():  # only there can signals be handled
+            self._previous = {s: signal.signal(s, self._on) for s in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _on(self, signum: int, frame: FrameType | None) -> None:
+        again = self.caught is not None
+        caught = Terminated("terminated (SIGTERM)") if signum == signal.SIGTERM else KeyboardInterrupt()
+        self.caught = self.caught or caught
+        self._abort.set()
+        if again:
+            raise caught
 
 
 def _collect(
@@ -348,18 +384,21 @@ def _collect(
     while running:
         _drain(events, bars, 0.1)
         for job in [j for j in running if j.done()]:
-            shard = running.pop(job)
-            if job.cancelled():
-                continue
-            try:
-                outcome = job.result()
-            except Exception as exc:  # the worker process itself died
-                outcome = Outcome(shard, None, f"{type(exc).__name__}: {exc}")
-            if outcome is None:
-                continue
-            out[shard] = outcome
-            _drain(events, bars, 0.0)
-            bars.done(outcome)
+            shard = running[job]  # left in ``running`` until its outcome is in ``out``
+            outcome: Outcome[T] | None = None
+            if not job.cancelled():
+                try:
+                    outcome = job.result()
+                except KeyboardInterrupt as exc:  # escaped the worker's own handling: said, not lost
+                    outcome = Outcome(shard, None, f"{type(exc).__name__} in the shard's worker: {exc}")
+                except Exception as exc:  # the worker process itself died
+                    outcome = Outcome(shard, None, f"{type(exc).__name__}: {exc}")
+            if outcome is not None:
+                out[shard] = outcome
+            del running[job]
+            if outcome is not None:
+                _drain(events, bars, 0.0)
+                bars.done(outcome)
 
 
 def _account(out: dict[int, Outcome[Any]], shards: list[int], smap: ShardMap, says: Says) -> Ledger:
