@@ -68,6 +68,20 @@ def row_label(data: object, position: int, offset: int = 0) -> str:
     return f"row {offset + position + int(attrs.get(FIRST_ROW, 1)):,}"
 
 
+def absent(path: Path, what: str = "file") -> str:
+    """Why ``path``, which is not a regular file, cannot be read as a ``what``: missing, a directory, or
+    another kind of file (a device or a pipe).
+
+    >>> absent(Path("/"), "model file")
+    'a directory, not a model file'
+    """
+    if path.is_dir():
+        return f"a directory, not a {what}"
+    if path.exists():
+        return f"not a regular file (a device, pipe or socket), not a {what}"
+    return f"no such {what}"
+
+
 def utf8_text(path: Path, expected: str, *, where: str = "line") -> str:
     """The whole text of a small UTF-8 file (a declarations, catalogue, accounts or shard-map file), or an
     ``InputError`` naming its line and the byte that is not UTF-8 (a leading byte-order mark is dropped).

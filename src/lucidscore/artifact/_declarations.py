@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from lucidscore.errors import InputError, utf8_text
+from lucidscore.errors import InputError, absent, utf8_text
 from lucidscore.policy.families import Advice, Family, FeatureMeta, Unit
 
 
@@ -107,5 +107,5 @@ def load_declarations(path: str | Path) -> dict[str, FeatureMeta]:
     """
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: no such declaration file; expected TOML with one [column] table each")
+        raise InputError(f"{p}: {absent(p, 'declaration file')}; expected TOML with one [column] table each")
     return parse_declarations(_read(p), str(p))

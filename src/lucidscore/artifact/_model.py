@@ -52,7 +52,7 @@ from pydantic import (
 
 from lucidscore.artifact._fingerprint import RowFingerprint
 from lucidscore.artifact._scaling import Scaling
-from lucidscore.errors import ModelFileError, PolicyViolation
+from lucidscore.errors import ModelFileError, PolicyViolation, absent
 from lucidscore.policy.families import Advice, Family, FeatureMeta, Unit, template_problem
 from lucidscore.policy.guard import check_model_inputs
 
@@ -444,7 +444,9 @@ def load_artifact(path: str | Path) -> ScorecardArtifact:
     version (see ``parse_artifact``)."""
     p = Path(path)
     if not p.is_file():
-        raise ModelFileError(f"{p}: no such model file; expected the JSON written by `lucidscore train`")
+        raise ModelFileError(
+            f"{p}: {absent(p, 'model file')}; expected the JSON written by `lucidscore train`"
+        )
     return parse_artifact(p.read_text("utf-8", errors="replace"), str(p))
 
 

@@ -15,7 +15,7 @@ from lucidscore.cli._db import DbOption, OptionalDbOption, ShardsOption, open_st
 from lucidscore.cli._operators import _reason
 from lucidscore.cli._progress import StageBars
 from lucidscore.cli._shards import load_map, open_shard, refuse_both, require_db
-from lucidscore.errors import InputError, LucidError
+from lucidscore.errors import InputError, LucidError, absent
 
 model_app = typer.Typer(
     help="Model files and the models the service scores with: show, register, list, activate, retire.",
@@ -155,7 +155,9 @@ def _model_id_of(argument: str) -> str:
     if path.suffix.lower() != ".json":
         return argument
     if not path.is_file():
-        raise InputError(f"{path}: no such model file; give a registered model id or the registered file")
+        raise InputError(
+            f"{path}: {absent(path, 'model file')}; give a registered model id or the registered file"
+        )
     from lucidscore.artifact import load_artifact
 
     return load_artifact(path).model_id

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from lucidscore.errors import InputError, utf8_text
+from lucidscore.errors import InputError, absent, utf8_text
 
 # Version 2: typed; discrimination.evaluated (was .test), training_rows, declared characteristics.
 REPORT_VERSION: Literal[2] = 2
@@ -462,5 +462,5 @@ def read_report(path: str | Path) -> Report:
     """Read and validate report.json (or drift.json) written by ``write_report``."""
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: no such file; expected the report.json written by lucidscore evaluate")
+        raise InputError(f"{p}: {absent(p)}; expected the report.json written by lucidscore evaluate")
     return parse_report(utf8_text(p, "the report.json written by lucidscore evaluate"), str(p))

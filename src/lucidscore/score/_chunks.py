@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lucidscore.errors import FIRST_ROW, InputError
+from lucidscore.errors import FIRST_ROW, InputError, absent
 from lucidscore.tabular import (
     NA_WORDS,
     bad_utf8_error,
@@ -44,7 +44,7 @@ def open_source(path: str | Path) -> TableSource:
     """Look at a file's header (no data read yet); raise ``InputError`` for what cannot be read."""
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: no such file; expected a CSV or Parquet file")
+        raise InputError(f"{p}: {absent(p)}; expected a CSV or Parquet file")
     if p.stat().st_size == 0:
         raise InputError(f"{p}: the file is empty; expected a header row and at least one data row")
     with p.open("rb") as fh:

@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lucidscore.errors import InputError, utf8_text
+from lucidscore.errors import InputError, absent, utf8_text
 from lucidscore.store._base import Base
 
 if TYPE_CHECKING:  # numpy loads when ids are routed, not with every ``import lucidscore.store``
@@ -202,7 +202,9 @@ def read_shard_map(path: Path | str) -> ShardMap:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f'{path}: no such shard map; expected a TOML file of [[shard]] url = "..." entries')
+        raise InputError(
+            f'{path}: {absent(path, "shard map")}; expected a TOML file of [[shard]] url = "..." entries'
+        )
     try:
         data: dict[str, Any] = tomllib.loads(utf8_text(path, "a TOML shard map"))
     except tomllib.TOMLDecodeError as exc:
