@@ -24,6 +24,9 @@ import numpy.typing as npt
 from numba import njit
 
 from lucidscore.artifact import MAX_SCORE, MIN_SCORE
+from lucidscore.numbaenv import numba_without_scipy_linalg
+
+numba_without_scipy_linalg()  # before any kernel's first call: SciPy's linalg is not imported for it
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
