@@ -10,8 +10,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_SWAP = threading.Lock()
 
 
 def numba_without_scipy_linalg() -> None:
@@ -26,14 +29,15 @@ def numba_without_scipy_linalg() -> None:
         return
     import numba.np.linalg as linalg
 
-    check = getattr(linalg, "ensure_blas", None)
-    if check is None:
-        return
-    linalg.ensure_blas = lambda: None
-    try:
-        import numba.np.arraymath  # noqa: F401 - imported now, with the check answered
-    finally:
-        linalg.ensure_blas = check
+    with _SWAP:  # two threads at once: neither keeps the other's stand-in as the real check
+        check = getattr(linalg, "ensure_blas", None)
+        if check is None or "numba.np.arraymath" in sys.modules:
+            return
+        linalg.ensure_blas = lambda: None
+        try:
+            import numba.np.arraymath  # noqa: F401 - imported now, with the check answered
+        finally:
+            linalg.ensure_blas = check
 
 
 @contextmanager

@@ -26,8 +26,6 @@ from numba import njit
 from lucidscore.artifact import MAX_SCORE, MIN_SCORE
 from lucidscore.numbaenv import numba_without_scipy_linalg
 
-numba_without_scipy_linalg()  # before any kernel's first call: SciPy's linalg is not imported for it
-
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -73,8 +71,16 @@ class Grids(NamedTuple):
     member_slot: IntArray  # per characteristic: 2q (first of grid q), 2q + 1 (second) or -1
 
 
+_READY = False  # whether numba's first-call set-up was made here (``numbaenv``)
+
+
 def run(kernel: Any, *args: object) -> Any:
-    """Call a numba dispatcher (its typed signature is numba's business, not mypy's)."""
+    """Call a numba dispatcher (its typed signature is numba's business, not mypy's). Before the first
+    call, numba's set-up is made without SciPy's linalg (``numbaenv.numba_without_scipy_linalg``)."""
+    global _READY
+    if not _READY:
+        numba_without_scipy_linalg()
+        _READY = True
     return kernel(*args)
 
 
