@@ -355,7 +355,7 @@ MISSING_WORDS = sorted(NA_WORDS)  # pandas' missing-value words
 CELLS = {
     "numbers": ["1", "-2", "+3", "007", "1.5", " 2.5 ", ".5", "1e3", "inf", "-Infinity", "1.", '"4.5"'],
     "booleans": ["True", "false", "TRUE"],
-    "texts": ["own", " NA", "NAN", "1d", "n/a ", "None2", '"rent"', '"a""b"'],
+    "texts": ["own", " NA", "NAN", "+nan", "Nan", "1d", "n/a ", "None2", '"1,5"', '"rent"', '"a""b"'],
 }
 
 

@@ -10,10 +10,13 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from lucidscore.artifact import reference_reasons, reference_scores
+from lucidscore.artifact import parse_numbers, reference_reasons, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
+from lucidscore.tabular import NA_WORDS
 from tests.fixtures.names import awkward_names
 from tests.fixtures.spark import SPARK_MARKS
 from tests.score.cards import two_cards
@@ -232,3 +235,83 @@ def test_names_spark_sql_reads_specially_score_as_locally(
     spark_score_file(model, data, tmp_path / "spark.parquet", id_column=id_column, spark=spark)
     a, b = (pd.read_parquet(tmp_path / f"{e}.parquet") for e in ("local", "spark"))
     pd.testing.assert_frame_equal(plain(a), plain(b))
+
+
+# Cells of a numeric column as a CSV file or a Parquet string column may hold them: numbers as pandas
+# reads them (spaced, signed, exponents, infinities), pandas' missing-value words, NaN spelled otherwise
+# (``NAN``, ``+nan``: numbers to pyarrow's CSV reader, text to pandas) and other text.
+NUMERIC_CELLS = {
+    "number": ["1", "-2", "+3", "0.25", " 12 ", "+1e3", "1e-2", ".5", "7.", "inf", "-inf", "Infinity", "INF"],
+    "missing": sorted(NA_WORDS),
+    "text": ["NAN", "+nan", "Nan", "-NAN", "nan(1)", "1,5", " NA", "abc"],
+}
+
+
+@st.composite
+def numeric_cells(draw: st.DrawFn) -> list[str | None]:
+    """A numeric column's cells, mostly numbers and missing words, now and then text."""
+    kind = st.sampled_from(["number"] * 6 + ["missing"] * 3 + ["text"])
+    rows = draw(st.integers(4, 16))
+    return [draw(st.sampled_from(NUMERIC_CELLS[draw(kind)])) for _ in range(rows)]
+
+
+def refused_at(cells: list[str | None], words: frozenset[str]) -> int | None:
+    """The position of the first cell the one rule refuses in a numeric column (``words``: the cells read
+    as missing before it, pandas' missing-value words in a CSV file, none in a Parquet file), or None."""
+    kept = pd.Series([None if c in words else c for c in cells], dtype=object)
+    _, junk = parse_numbers(kept)
+    return int(junk.argmax()) if junk.any() else None
+
+
+@settings(
+    max_examples=2,  # ~1.5 s an example, on the shared session
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cells=numeric_cells(),
+    fmt=st.sampled_from([",", ";", "\t", "parquet"]),
+)
+@example(cells=["1", "NAN", "2", "3"], fmt=",")  # pyarrow read NAN as NaN: the local engine scored it
+def test_numeric_cells_read_by_one_rule_on_both_engines(
+    spark: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    files: dict[str, Path],
+    cells: list[str | None],
+    fmt: str,
+) -> None:
+    """A numeric column's cells in a CSV file (of any separator) or a Parquet string column: the local and
+    the Spark engine give the same scores, or refuse the first cell that is neither missing (pandas'
+    missing-value words in a CSV file, blank) nor a number (as pandas reads them: ``NAN`` is text), in
+    the same words, naming that cell's column, row and value."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    root = tmp_path_factory.mktemp("cells")
+    frame = applicants(len(cells), seed=len(cells)).astype({"utilisation": object})
+    frame["utilisation"] = cells
+    data = root / ("data.parquet" if fmt == "parquet" else "data.csv")
+    if fmt == "parquet":
+        frame.to_parquet(data)
+    else:
+        frame.to_csv(data, sep=fmt, index=False)
+    outcomes = []
+    for engine, run in (("local", score_file), ("spark", spark_score_file)):
+        options: dict[str, Any] = {"progress": False} if engine == "local" else {"spark": spark}
+        try:
+            run(files["model"], data, root / f"{engine}.parquet", **options)
+            outcomes.append(plain(pd.read_parquet(root / f"{engine}.parquet")))
+        except InputError as exc:
+            outcomes.append(exc.message)
+    local, remote = outcomes
+    at = refused_at(cells, frozenset() if fmt == "parquet" else NA_WORDS)
+    if at is None:
+        assert isinstance(local, pd.DataFrame), local
+        assert isinstance(remote, pd.DataFrame), remote
+        pd.testing.assert_frame_equal(local, remote)
+    else:
+        row = at + (1 if fmt == "parquet" else 2)  # a CSV's header is row 1
+        assert isinstance(local, str), f"the local engine scored {cells[at]!r}"
+        assert local == f"{data}: column utilisation row {row}: found {cells[at]!r}; expected a number " + (
+            "(or an empty cell for missing)"
+        )
+        assert remote == local
