@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from lucidscore.artifact import parse_numbers, reference_reasons, reference_scores
+from lucidscore.artifact import ScorecardArtifact, Segment, parse_numbers, reference_reasons, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
 from lucidscore.tabular import NA_WORDS
 from tests.fixtures.names import awkward_names
 from tests.fixtures.spark import SPARK_MARKS
-from tests.score.cards import two_cards
+from tests.score.cards import artifact, checking, tenure, two_cards, utilisation
 from tests.score.test_local import applicants, plain
 from tests.score.test_sql import reasons_of, two_cards_with_grids
 
@@ -315,3 +315,84 @@ def test_numeric_cells_read_by_one_rule_on_both_engines(
             "(or an empty cell for missing)"
         )
         assert remote == local
+
+
+def output_named_card() -> ScorecardArtifact:
+    """A card reading columns named as the scores table's own: ``row``, ``score`` and ``reason_1``."""
+    renamed = {"row": tenure(), "score": utilisation(), "reason_1": checking()}
+    chars = [char.model_copy(update={"name": name}) for name, char in renamed.items()]
+    seg = Segment(
+        name="all", intercept=0.0, base_points=300, characteristics=chars, n_train=100, bad_rate=0.1
+    )
+    return artifact([seg])
+
+
+@pytest.mark.parametrize("model_reads_them", [True, False])
+def test_input_columns_named_as_output_columns_score_as_locally(
+    spark: Any, tmp_path: Path, files: dict[str, Path], model_reads_them: bool
+) -> None:
+    """Input columns named ``row``, ``score`` and ``reason_1`` (read by the model, or only carried in the
+    file): the Spark engine writes the local engine's table, whose ``row`` is the data row's number
+    (Spark refused ``row`` as a repeated name: its row numbers had that name)."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    frame = applicants(30, seed=6)
+    frame = frame.assign(
+        row=frame["months_at_address"], score=frame["utilisation"], reason_1=frame["checking"]
+    )
+    model = output_named_card().save(tmp_path / "model.json") if model_reads_them else files["model"]
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    score_file(model, tmp_path / "data.csv", tmp_path / "local.parquet", progress=False)
+    spark_score_file(model, tmp_path / "data.csv", tmp_path / "spark.parquet", spark=spark)
+    a, b = (pd.read_parquet(tmp_path / f"{e}.parquet") for e in ("local", "spark"))
+    pd.testing.assert_frame_equal(plain(a), plain(b))
+    assert a["row"].tolist() == list(range(1, 31))
+    if model_reads_them:  # the user's columns were read: the same scores as from their usual names
+        usual = frame.drop(columns=["row", "score", "reason_1"])
+        assert a["score"].tolist() == score_frame(one_named_as_usual(), usual)["score"].tolist()
+
+
+def one_named_as_usual() -> ScorecardArtifact:
+    """``output_named_card`` with its characteristics' usual names."""
+    seg = Segment(
+        name="all",
+        intercept=0.0,
+        base_points=300,
+        characteristics=[tenure(), utilisation(), checking()],
+        n_train=100,
+        bad_rate=0.1,
+    )
+    return artifact([seg])
+
+
+@pytest.mark.parametrize(("id_column", "options"), [("score", []), ("reason_2_points", ["--recourse"])])
+def test_an_id_named_as_an_output_column_is_refused_in_the_same_words(
+    spark: Any,
+    tmp_path: Path,
+    files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    id_column: str,
+    options: list[str],
+) -> None:
+    """``score --id score`` (or any column the scores table adds) is refused by both engines, through the
+    CLI's entry point, in one line naming the file and the column; both crashed with a traceback (pandas'
+    ``cannot insert score``, Spark's ``COLUMN_ALREADY_EXISTS``)."""
+    from lucidscore.cli.main import main
+
+    data = tmp_path / "data.csv"
+    applicants(8).assign(**{id_column: "x"}).to_csv(data, index=False)
+    said = []
+    for engine in ("local", "spark"):
+        out = tmp_path / f"{engine}.parquet"
+        args = ["score", str(files["model"]), str(data), "--id", id_column, "--engine", engine]
+        monkeypatch.setattr("sys.argv", ["lucidscore", *args, "--out", str(out), *options])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code != 0 and not out.exists()
+        said.append(" ".join(capsys.readouterr().err.split()))
+    assert said[0] == said[1]
+    assert said[0].startswith(
+        f"error: {data}: id column {id_column} has the name of a column the scores table adds; expected "
+    ), said[0]
+    assert "Traceback" not in said[0]

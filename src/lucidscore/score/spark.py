@@ -26,11 +26,19 @@ from lucidscore.errors import FIRST_ROW, InputError
 from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
-from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
+from lucidscore.score.local import (
+    ROW_COLUMN,
+    ScoreSummary,
+    column_plan,
+    output_schema,
+    refuse_id_clash,
+    statistics_columns,
+)
 from lucidscore.sparkenv import ERROR_PREFIX, input_error_of, jdbc_jar, literal_path
-from lucidscore.sparktable import select_exactly, split_lines, without_na_words
+from lucidscore.sparktable import positional, select_exactly, split_lines, without_na_words
 from lucidscore.tabular import NA_WORDS
 
+_INDEX = "__lucid_row"  # each row's number while scoring; the renamed input columns are ``__lucid_in<j>``
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # The loggers that report a failed task (its Java and Python stacks) as it fails. The driver raises the
 # failure anyway, with the same stacks in its text: ``input_error_of`` turns an ``InputError`` a worker
@@ -98,30 +106,36 @@ def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scorer(
-    model_json: str, what: tuple[int, bool, int], id_name: str, first_row: int, names: list[str]
+    model_json: str,
+    what: tuple[int, bool, int],
+    id_name: str,
+    numbered: bool,
+    first_row: int,
+    names: list[str],
 ) -> Any:
     """The function ``mapInPandas`` runs on each partition (compiles the model once per task), on rows
-    whose columns, selected by ``sparktable.select_exactly``, are ``names`` in order.
+    whose first column is each row's id (written as ``id_name``) and whose others, selected by position,
+    are the model's columns ``names`` in order (the id column again among them when the model reads it).
 
-    Without an id column, ``id_name`` is ``row`` (the data row's 1-based position, from ``zipWithIndex``)
+    ``numbered``: the id is the data row's 1-based position (from ``zipWithIndex``, no id column named)
     and a batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
-    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1). With an id
-    column, they name the row within its batch and that batch's first id.
+    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1). Otherwise
+    they name the row within its batch and that batch's first id.
     """
     reasons, recourse, max_changes = what
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
         for rows in batches:
-            frame = rows.set_axis(names, axis=1)
-            ids = frame[id_name]
-            inputs = frame if id_name in compiled.required_columns else frame.drop(columns=[id_name])
-            inputs.attrs[FIRST_ROW] = first_row if id_name == ROW_COLUMN else 1
-            offset = int(ids.iloc[0]) - 1 if id_name == ROW_COLUMN and len(ids) else 0
+            ids = rows.iloc[:, 0]
+            # By position: a model column named as the output's id (``row``) is the user's, not the index.
+            inputs = rows.iloc[:, 1:].set_axis(names, axis=1)
+            inputs.attrs[FIRST_ROW] = first_row if numbered else 1
+            offset = int(ids.iloc[0]) - 1 if numbered and len(ids) else 0
             try:
                 batch = compiled.prepare(inputs, row_offset=offset)
             except InputError as exc:
-                where = "" if id_name == ROW_COLUMN else f"in the batch from {id_name} {ids.iloc[0]}: "
+                where = "" if numbered else f"in the batch from {id_name} {ids.iloc[0]}: "
                 raise ValueError(ERROR_PREFIX + where + exc.message) from None
             scored = compiled_score_frame(
                 compiled, batch, reasons, recourse=recourse, max_changes=max_changes
@@ -148,16 +162,20 @@ def score_dataframe(
 
     compiled = CompiledScorecard.from_artifact(artifact)
     compiled.check_columns(spark_frame.columns, "the Spark DataFrame")
+    refuse_id_clash("the Spark DataFrame", id_column, compiled, reasons, recourse, max_changes)
     needed = compiled.required_columns
     if id_column is None:
-        indexed = spark_frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
-        schema = T.StructType([*spark_frame.schema.fields, T.StructField(ROW_COLUMN, T.LongType(), False)])
-        names = [ROW_COLUMN, *needed]
-        frame = select_exactly(indexed.toDF(schema), names)
+        # The row numbers join the columns renamed by position (``__lucid_in0``...), under a name none of
+        # them has: a user's column named ``row`` is not the output's ``row`` (which the local engine also
+        # writes as the row number, whatever the input holds).
+        renamed, inner = positional(spark_frame)
+        indexed = renamed.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
+        schema = T.StructType([*renamed.schema.fields, T.StructField(_INDEX, T.LongType(), False)])
+        picked = [_INDEX, *[inner[n] for n in needed]]
+        frame = indexed.toDF(schema).select(*picked).toDF(*[f"__lucid_in{j}" for j in range(len(picked))])
         id_name, id_type = ROW_COLUMN, T.LongType()
     else:
-        names = [id_column, *[c for c in needed if c != id_column]]
-        frame = select_exactly(spark_frame, names)
+        frame = select_exactly(spark_frame, [id_column, *needed])
         id_name, id_type = id_column, spark_frame.schema[id_column].dataType
     kinds = {"text": T.StringType(), "tier": T.StringType(), "points": T.ShortType()}
     out_schema = T.StructType(
@@ -174,7 +192,7 @@ def score_dataframe(
         ]
     )
     what = (reasons, recourse, max_changes)
-    scorer = _scorer(artifact.model_dump_json(), what, id_name, first_row, names)
+    scorer = _scorer(artifact.model_dump_json(), what, id_name, id_column is None, first_row, needed)
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
         return frame.mapInPandas(scorer, out_schema)
@@ -203,6 +221,7 @@ def score_file(
         raise InputError(
             f"{source.path}: id column {id_column} not found; the file has {', '.join(source.columns)}"
         )
+    refuse_id_clash(source.path, id_column, compiled, reasons, recourse, max_changes)
     session = spark if spark is not None else local_session()
     if source.kind == "parquet":
         frame = session.read.parquet(literal_path(source.path))
