@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -193,7 +194,14 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
         try:
             header = pd.read_csv(p, sep=sep, header=None, nrows=1, dtype=str).iloc[0].astype(str).str.strip()
             refuse_duplicate_names(p, header.tolist())
-            frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False)
+            with warnings.catch_warnings(record=True) as caught:
+                # Not ``index_col=None``'s guess, which takes a first data row's surplus field for an index
+                # column's and shifts every column: pandas warns of the surplus instead.
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False, index_col=False)
+            warned = [w for w in caught if issubclass(w.category, pd.errors.ParserWarning)]
+            if warned:
+                raise pd.errors.ParserError(str(warned[0].message))
         except UnicodeDecodeError:
             raise bad_utf8_error(p) from None
         except pd.errors.ParserError as exc:

@@ -386,6 +386,9 @@ def csv_files(draw: st.DrawFn) -> str:
 )
 @given(file=csv_files())
 @example(file="c0\tc1\nTrue\tTrue\n\t\n")  # a line of tabs: Spark's CSV reader skips it, pandas does not
+@example(file='c0,c1\n"own\nrent",1\nNA,2\n')  # a quoted line break: Spark read two rows of it
+@example(file='c0\tc1\n"a\tb"\t1\nown\t2\n')  # a quoted separator: split there, a surplus field
+@example(file='c0 c1\n"a b" 1\nown 2\n')
 def test_a_csv_file_reads_as_the_local_reader_reads_it(
     spark: Any, tmp_path_factory: pytest.TempPathFactory, file: str
 ) -> None:

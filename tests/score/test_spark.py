@@ -396,3 +396,64 @@ def test_an_id_named_as_an_output_column_is_refused_in_the_same_words(
         f"error: {data}: id column {id_column} has the name of a column the scores table adds; expected "
     ), said[0]
     assert "Traceback" not in said[0]
+
+
+def _csv_cases() -> dict[str, bytes]:
+    """CSV files Spark's reader read otherwise than the local engine's (comma separated unless named)."""
+    lines = applicants(40, seed=9).to_csv(index=False).splitlines()
+    broken = list(lines)
+    broken[3] = broken[3].replace(",red", ',"r\ned"')  # an unread column
+    fields = broken[7].split(",")
+    fields[3] = f'"{fields[3]}\n"' if fields[3] else '"\n"'  # a read one: an unseen category, missing bin
+    broken[7] = ",".join(fields)
+    surplus = list(lines)
+    surplus[12] += ",9"
+    big = applicants(40, seed=9).assign(colour="ab" * 1000).to_csv(index=False).encode()  # past 64 KiB
+    at = big.rfind(b"ab")  # an unread column of the last row, past the header check: scored by both
+    unread = big[:at] + b"\xe9" + big[at + 1 :]
+    at = big.rfind(b",A1")  # a read (categorical) column
+    read = big[: at + 2] + b"\xe9" + big[at + 3 :]
+    text = "\n".join
+    return {
+        "quoted line breaks": (text(broken) + "\n").encode(),
+        "more fields than the header": (text(surplus) + "\n").encode(),
+        "not UTF-8 in a column not read": unread,
+        "not UTF-8 in a column read": read,
+        "U+FFFD written in UTF-8 in a column read": (text(lines) + "\n").replace(",A1", ",A\ufffd").encode(),
+    }
+
+
+@pytest.mark.parametrize("case", list(_csv_cases()))
+def test_csv_files_spark_read_otherwise_score_as_locally(
+    spark: Any, tmp_path: Path, files: dict[str, Path], case: str
+) -> None:
+    """Each file: the Spark engine writes the local engine's scores, or refuses it in its words (the
+    row named as the local reader names it); it used to cut a quoted line break into two rows, drop a
+    surplus field and read bytes that are not UTF-8 as U+FFFD (now refused where the local engine refuses
+    them: not where U+FFFD is written as text)."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    data = tmp_path / "data.csv"
+    data.write_bytes(_csv_cases()[case])
+    outcomes: list[pd.DataFrame | str] = []
+    for engine, run in (("local", score_file), ("spark", spark_score_file)):
+        options: dict[str, Any] = {"progress": False} if engine == "local" else {"spark": spark}
+        try:
+            run(files["model"], data, tmp_path / f"{engine}.parquet", **options)
+            outcomes.append(plain(pd.read_parquet(tmp_path / f"{engine}.parquet")))
+        except InputError as exc:
+            outcomes.append(exc.message)
+    local, remote = outcomes
+    if case == "more fields than the header":
+        assert local == f"{data} row 13: found 9 fields; expected 8, as in the header row"
+    elif case == "not UTF-8 in a column read":
+        line = data.read_bytes().split(b"\xe9")[0].count(b"\n") + 1
+        assert isinstance(local, str) and local.startswith(f"{data} row {line}: byte "), local
+    else:
+        assert isinstance(local, pd.DataFrame), local
+        assert len(local) == 40
+    if isinstance(local, str):
+        assert remote == local
+    else:
+        assert isinstance(remote, pd.DataFrame), remote
+        pd.testing.assert_frame_equal(local, remote)

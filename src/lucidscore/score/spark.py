@@ -35,9 +35,21 @@ from lucidscore.score.local import (
     statistics_columns,
 )
 from lucidscore.sparkenv import ERROR_PREFIX, input_error_of, jdbc_jar, literal_path
-from lucidscore.sparktable import positional, select_exactly, split_lines, without_na_words
-from lucidscore.tabular import NA_WORDS
+from lucidscore.sparktable import (
+    REPLACEMENT,
+    SURPLUS,
+    column,
+    csv_fields,
+    positional,
+    select_exactly,
+    split_lines,
+    surplus_refusal,
+    without_na_words,
+)
+from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8
 
+_NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
+_SURPLUS_FOUND = "a row holds more fields than the header"  # the driver names the row (``surplus_refusal``)
 _INDEX = "__lucid_row"  # each row's number while scoring; the renamed input columns are ``__lucid_in<j>``
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # The loggers that report a failed task (its Java and Python stacks) as it fails. The driver raises the
@@ -112,6 +124,8 @@ def _scorer(
     numbered: bool,
     first_row: int,
     names: list[str],
+    surplus: bool = False,
+    utf8: bool = False,
 ) -> Any:
     """The function ``mapInPandas`` runs on each partition (compiles the model once per task), on rows
     whose first column is each row's id (written as ``id_name``) and whose others, selected by position,
@@ -120,21 +134,30 @@ def _scorer(
     ``numbered``: the id is the data row's 1-based position (from ``zipWithIndex``, no id column named)
     and a batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
     ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1). Otherwise
-    they name the row within its batch and that batch's first id.
+    they name the row within its batch and that batch's first id. ``surplus``: the last column is
+    ``score_dataframe``'s ``surplus``, checked before any cell is read. ``utf8``: a cell the model reads
+    (or the id) holding U+FFFD, which Spark makes of bytes that are not UTF-8, fails with ``_NOT_UTF8``.
     """
     reasons, recourse, max_changes = what
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
+        texts = column_plan(compiled)[1] if utf8 else []
         for rows in batches:
+            if surplus and rows.iloc[:, -1].notna().any():
+                raise ValueError(ERROR_PREFIX + _SURPLUS_FOUND)
             ids = rows.iloc[:, 0]
             # By position: a model column named as the output's id (``row``) is the user's, not the index.
-            inputs = rows.iloc[:, 1:].set_axis(names, axis=1)
+            inputs = rows.iloc[:, 1 : 1 + len(names)].set_axis(names, axis=1)
             inputs.attrs[FIRST_ROW] = first_row if numbered else 1
             offset = int(ids.iloc[0]) - 1 if numbered and len(ids) else 0
+            if any(_replaced(values) for values in [ids, *(inputs[c] for c in texts)]):
+                raise ValueError(ERROR_PREFIX + _NOT_UTF8)
             try:
                 batch = compiled.prepare(inputs, row_offset=offset)
             except InputError as exc:
+                if utf8 and REPLACEMENT in exc.message:  # a number's cell: not a number, or not UTF-8?
+                    raise ValueError(ERROR_PREFIX + _NOT_UTF8) from None
                 where = "" if numbered else f"in the batch from {id_name} {ids.iloc[0]}: "
                 raise ValueError(ERROR_PREFIX + where + exc.message) from None
             scored = compiled_score_frame(
@@ -146,6 +169,13 @@ def _scorer(
     return run
 
 
+def _replaced(values: pd.Series) -> bool:
+    """Whether a column of text holds U+FFFD."""
+    if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+        return False
+    return bool(values.astype("string").str.contains(REPLACEMENT, regex=False).any())
+
+
 def score_dataframe(
     spark_frame: Any,
     artifact: ScorecardArtifact,
@@ -154,16 +184,23 @@ def score_dataframe(
     recourse: bool = False,
     max_changes: int = DEFAULT_MAX_CHANGES,
     first_row: int = 1,
+    surplus: str | None = None,
+    utf8: bool = False,
 ) -> Any:
     """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns (the
     reason and recourse columns of ``score_frame``, as strings and short integers). ``first_row``: how
-    messages number the first data row (2 when the DataFrame was read from a CSV file with its header)."""
+    messages number the first data row (2 when the DataFrame was read from a CSV file with its header).
+    ``surplus``: a column of the DataFrame (not scored) whose value, where present, is a field past a
+    CSV file's header: a worker that meets one fails with ``_SURPLUS_FOUND``. ``utf8``: a worker that
+    meets U+FFFD in a cell the model reads as text or in the id, or in a cell that is not a number, fails
+    with ``_NOT_UTF8`` (the DataFrame was read from a file that may not be UTF-8)."""
     from pyspark.sql import types as T
 
     compiled = CompiledScorecard.from_artifact(artifact)
     compiled.check_columns(spark_frame.columns, "the Spark DataFrame")
     refuse_id_clash("the Spark DataFrame", id_column, compiled, reasons, recourse, max_changes)
     needed = compiled.required_columns
+    checked = [] if surplus is None else [surplus]
     if id_column is None:
         # The row numbers join the columns renamed by position (``__lucid_in0``...), under a name none of
         # them has: a user's column named ``row`` is not the output's ``row`` (which the local engine also
@@ -171,11 +208,11 @@ def score_dataframe(
         renamed, inner = positional(spark_frame)
         indexed = renamed.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
         schema = T.StructType([*renamed.schema.fields, T.StructField(_INDEX, T.LongType(), False)])
-        picked = [_INDEX, *[inner[n] for n in needed]]
+        picked = [_INDEX, *[inner[n] for n in [*needed, *checked]]]
         frame = indexed.toDF(schema).select(*picked).toDF(*[f"__lucid_in{j}" for j in range(len(picked))])
         id_name, id_type = ROW_COLUMN, T.LongType()
     else:
-        frame = select_exactly(spark_frame, [id_column, *needed])
+        frame = select_exactly(spark_frame, [id_column, *needed, *checked])
         id_name, id_type = id_column, spark_frame.schema[id_column].dataType
     kinds = {"text": T.StringType(), "tier": T.StringType(), "points": T.ShortType()}
     out_schema = T.StructType(
@@ -192,7 +229,10 @@ def score_dataframe(
         ]
     )
     what = (reasons, recourse, max_changes)
-    scorer = _scorer(artifact.model_dump_json(), what, id_name, id_column is None, first_row, needed)
+    numbered = id_column is None
+    scorer = _scorer(
+        artifact.model_dump_json(), what, id_name, numbered, first_row, needed, bool(checked), utf8
+    )
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
         return frame.mapInPandas(scorer, out_schema)
@@ -228,24 +268,41 @@ def score_file(
     else:
         sep = r"\s+" if source.kind == "whitespace" else source.separator
         if source.kind == "whitespace":
-            frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
+            try:
+                cells = pd.read_csv(source.path, sep=sep, dtype="string").astype(object)
+            except UnicodeDecodeError:
+                raise bad_utf8_error(source.path) from None
+            frame = session.createDataFrame(cells)
         else:
             frame = _csv_text(session, source, compiled, id_column)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
-    scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes, first_row)
+    surplus = SURPLUS if SURPLUS in frame.columns and SURPLUS not in source.columns else None
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
     summary = ScoreSummary(0, out, {t.name: 0 for t in art.scaling.tiers}, extras, engine="spark")
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        try:
-            scored.write.mode("overwrite").parquet(str(workdir / "parts"))
-        except Exception as exc:  # a Py4J/PythonException wrapping the task's error
-            raised = input_error_of(exc)
-            if raised is not None:
-                raise InputError(f"{source.path}: {raised.message}") from None
-            raise
+        # A CSV file is checked for bytes that are not UTF-8 where the model reads (as the local reader
+        # refuses them there), unless the U+FFFD found was written as text: then scored again unchecked.
+        for utf8 in (source.kind != "parquet", False):
+            scored = score_dataframe(
+                frame, art, reasons, id_column, recourse, max_changes, first_row, surplus, utf8
+            )
+            try:
+                scored.write.mode("overwrite").parquet(str(workdir / "parts"))
+                break
+            except Exception as exc:  # a Py4J/PythonException wrapping the task's error
+                raised = input_error_of(exc)
+                if raised is not None and raised.message == _SURPLUS_FOUND:
+                    raise surplus_refusal(source.path, source.separator) from None
+                if raised is not None and raised.message == _NOT_UTF8:
+                    if first_bad_utf8(source.path) is not None:
+                        raise bad_utf8_error(source.path) from None
+                    continue
+                if raised is not None:
+                    raise InputError(f"{source.path}: {raised.message}") from None
+                raise
         # Part files are numbered by partition, and partitions follow the input: concatenating them in
         # name order keeps the input's row order.
         parts = sorted((workdir / "parts").glob("part-*.parquet"))
@@ -260,16 +317,16 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
     """A CSV file's cells as text, missing where the local engine's reader (``_chunks``) reads them as
     missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others; a
     tab-separated file's lines split by ``sparktable.split_lines``, which keeps a line of tabs as a row
-    of missing cells, as pyarrow does (Spark's CSV reader skips it)."""
+    of missing cells, as pyarrow does (Spark's CSV reader skips it); then ``sparktable.SURPLUS``, a
+    row's field past the header's (the local engine refuses such a row)."""
     numeric = set(column_plan(compiled)[0]) - {id_column}
     if source.separator == "\t":
         frame = split_lines(session, source.path, "\t", source.columns)
     else:
-        frame = session.read.csv(
-            literal_path(source.path), header=True, sep=source.separator, inferSchema=False, escape='"'
-        )
+        frame = csv_fields(session, source.path, source.separator, source.columns)
     return frame.select(
-        *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in frame.columns]
+        *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in source.columns],
+        column(SURPLUS),
     )
 
 
