@@ -271,19 +271,23 @@ def refused_at(cells: list[str | None], words: frozenset[str]) -> int | None:
 @given(
     cells=numeric_cells(),
     fmt=st.sampled_from([",", ";", "\t", "parquet"]),
+    id_column=st.sampled_from([None, "applicant"]),
 )
-@example(cells=["1", "NAN", "2", "3"], fmt=",")  # pyarrow read NAN as NaN: the local engine scored it
+# pyarrow read NAN as NaN: the local engine scored it; with an id, Spark named the row within its batch
+@example(cells=["1", "NAN", "2", "3"], fmt=",", id_column="applicant")
 def test_numeric_cells_read_by_one_rule_on_both_engines(
     spark: Any,
     tmp_path_factory: pytest.TempPathFactory,
     files: dict[str, Path],
     cells: list[str | None],
     fmt: str,
+    id_column: str | None,
 ) -> None:
     """A numeric column's cells in a CSV file (of any separator) or a Parquet string column: the local and
     the Spark engine give the same scores, or refuse the first cell that is neither missing (pandas'
     missing-value words in a CSV file, blank) nor a number (as pandas reads them: ``NAN`` is text), in
-    the same words, naming that cell's column, row and value."""
+    the same words, naming that cell's column, row (as the file counts it, with an id column or
+    without) and value."""
     from lucidscore.score.spark import score_file as spark_score_file
 
     root = tmp_path_factory.mktemp("cells")
@@ -298,7 +302,7 @@ def test_numeric_cells_read_by_one_rule_on_both_engines(
     for engine, run in (("local", score_file), ("spark", spark_score_file)):
         options: dict[str, Any] = {"progress": False} if engine == "local" else {"spark": spark}
         try:
-            run(files["model"], data, root / f"{engine}.parquet", **options)
+            run(files["model"], data, root / f"{engine}.parquet", id_column=id_column, **options)
             outcomes.append(plain(pd.read_parquet(root / f"{engine}.parquet")))
         except InputError as exc:
             outcomes.append(exc.message)

@@ -121,20 +121,20 @@ def _scorer(
     model_json: str,
     what: tuple[int, bool, int],
     id_name: str,
-    numbered: bool,
+    has_id: bool,
     first_row: int,
     names: list[str],
     surplus: bool = False,
     utf8: bool = False,
 ) -> Any:
     """The function ``mapInPandas`` runs on each partition (compiles the model once per task), on rows
-    whose first column is each row's id (written as ``id_name``) and whose others, selected by position,
-    are the model's columns ``names`` in order (the id column again among them when the model reads it).
+    whose columns, by position, are the data row's 1-based position (from ``zipWithIndex``), the id
+    column when ``has_id`` (else the position is the id, written as ``id_name``), and the model's columns
+    ``names`` in order (the id column again among them when the model reads it).
 
-    ``numbered``: the id is the data row's 1-based position (from ``zipWithIndex``, no id column named)
-    and a batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
-    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1). Otherwise
-    they name the row within its batch and that batch's first id. ``surplus``: the last column is
+    A batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
+    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1), whether or
+    not an id column is named. ``surplus``: the last column is
     ``score_dataframe``'s ``surplus``, checked before any cell is read. ``utf8``: a cell the model reads
     (or the id) holding U+FFFD, which Spark makes of bytes that are not UTF-8, fails with ``_NOT_UTF8``.
     """
@@ -146,11 +146,13 @@ def _scorer(
         for rows in batches:
             if surplus and rows.iloc[:, -1].notna().any():
                 raise ValueError(ERROR_PREFIX + _SURPLUS_FOUND)
-            ids = rows.iloc[:, 0]
+            numbers = rows.iloc[:, 0]
+            ids = rows.iloc[:, 1] if has_id else numbers
             # By position: a model column named as the output's id (``row``) is the user's, not the index.
-            inputs = rows.iloc[:, 1 : 1 + len(names)].set_axis(names, axis=1)
-            inputs.attrs[FIRST_ROW] = first_row if numbered else 1
-            offset = int(ids.iloc[0]) - 1 if numbered and len(ids) else 0
+            start = 2 if has_id else 1
+            inputs = rows.iloc[:, start : start + len(names)].set_axis(names, axis=1)
+            inputs.attrs[FIRST_ROW] = first_row
+            offset = int(numbers.iloc[0]) - 1 if len(numbers) else 0
             if any(_replaced(values) for values in [ids, *(inputs[c] for c in texts)]):
                 raise ValueError(ERROR_PREFIX + _NOT_UTF8)
             try:
@@ -158,8 +160,7 @@ def _scorer(
             except InputError as exc:
                 if utf8 and REPLACEMENT in exc.message:  # a number's cell: not a number, or not UTF-8?
                     raise ValueError(ERROR_PREFIX + _NOT_UTF8) from None
-                where = "" if numbered else f"in the batch from {id_name} {ids.iloc[0]}: "
-                raise ValueError(ERROR_PREFIX + where + exc.message) from None
+                raise ValueError(ERROR_PREFIX + exc.message) from None
             scored = compiled_score_frame(
                 compiled, batch, reasons, recourse=recourse, max_changes=max_changes
             )
@@ -201,18 +202,19 @@ def score_dataframe(
     refuse_id_clash("the Spark DataFrame", id_column, compiled, reasons, recourse, max_changes)
     needed = compiled.required_columns
     checked = [] if surplus is None else [surplus]
+    # The row numbers join the columns renamed by position (``__lucid_in0``...), under a name none of
+    # them has: a user's column named ``row`` is not the output's ``row`` (which the local engine also
+    # writes as the row number, whatever the input holds). Rows are numbered with an id column too, so
+    # that a message names a bad cell's row as the local engine does.
+    renamed, inner = positional(spark_frame)
+    indexed = renamed.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
+    schema = T.StructType([*renamed.schema.fields, T.StructField(_INDEX, T.LongType(), False)])
+    ids = [] if id_column is None else [id_column]
+    picked = [_INDEX, *[inner[n] for n in [*ids, *needed, *checked]]]
+    frame = indexed.toDF(schema).select(*picked).toDF(*[f"__lucid_in{j}" for j in range(len(picked))])
     if id_column is None:
-        # The row numbers join the columns renamed by position (``__lucid_in0``...), under a name none of
-        # them has: a user's column named ``row`` is not the output's ``row`` (which the local engine also
-        # writes as the row number, whatever the input holds).
-        renamed, inner = positional(spark_frame)
-        indexed = renamed.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
-        schema = T.StructType([*renamed.schema.fields, T.StructField(_INDEX, T.LongType(), False)])
-        picked = [_INDEX, *[inner[n] for n in [*needed, *checked]]]
-        frame = indexed.toDF(schema).select(*picked).toDF(*[f"__lucid_in{j}" for j in range(len(picked))])
         id_name, id_type = ROW_COLUMN, T.LongType()
     else:
-        frame = select_exactly(spark_frame, [id_column, *needed, *checked])
         id_name, id_type = id_column, spark_frame.schema[id_column].dataType
     kinds = {"text": T.StringType(), "tier": T.StringType(), "points": T.ShortType()}
     out_schema = T.StructType(
@@ -229,9 +231,9 @@ def score_dataframe(
         ]
     )
     what = (reasons, recourse, max_changes)
-    numbered = id_column is None
+    has_id = id_column is not None
     scorer = _scorer(
-        artifact.model_dump_json(), what, id_name, numbered, first_row, needed, bool(checked), utf8
+        artifact.model_dump_json(), what, id_name, has_id, first_row, needed, bool(checked), utf8
     )
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
