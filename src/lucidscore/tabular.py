@@ -206,7 +206,7 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
             raise bad_utf8_error(p) from None
         except pd.errors.ParserError as exc:
             raised = ragged_row_error(p, sep) if len(sep) == 1 else None
-            raise raised or InputError(f"{p}: not a well-formed CSV file ({str(exc).strip()})") from None
+            raise raised or not_well_formed(p, exc) from None
         except pd.errors.EmptyDataError:
             raise InputError(
                 f"{p}: the file is empty; expected a header row and at least one data row"
@@ -217,6 +217,12 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
     frame.columns = [str(c).strip() for c in frame.columns]
     refuse_duplicate_names(p, list(frame.columns))
     return frame
+
+
+def not_well_formed(path: str | Path, exc: Exception) -> InputError:
+    """The error for a CSV file pandas' parser refuses (``exc``, its ``ParserError``), in every reader's
+    words."""
+    return InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()})")
 
 
 def no_data_rows(path: str | Path) -> InputError:
@@ -247,7 +253,7 @@ def csv_columns(path: Path, sep: str) -> list[str]:
     except UnicodeDecodeError:
         raise bad_utf8_error(path) from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()})") from None
+        raise not_well_formed(path, exc) from None
     except pd.errors.EmptyDataError:
         raise InputError(
             f"{path}: the file is empty; expected a header row and at least one data row"

@@ -412,6 +412,9 @@ def _csv_cases() -> dict[str, bytes]:
     broken[7] = ",".join(fields)
     surplus = list(lines)
     surplus[12] += ",9"
+    spaced = applicants(40, seed=9).fillna({"months_late": -1, "checking": "A11"})
+    spaces = spaced.to_csv(sep=" ", index=False).splitlines()
+    spaces[12] += " 9"
     big = applicants(40, seed=9).assign(colour="ab" * 1000).to_csv(index=False).encode()  # past 64 KiB
     at = big.rfind(b"ab")  # an unread column of the last row, past the header check: scored by both
     unread = big[:at] + b"\xe9" + big[at + 1 :]
@@ -421,6 +424,7 @@ def _csv_cases() -> dict[str, bytes]:
     return {
         "quoted line breaks": (text(broken) + "\n").encode(),
         "more fields than the header": (text(surplus) + "\n").encode(),
+        "more fields than the header, space separated": (text(spaces) + "\n").encode(),
         "not UTF-8 in a column not read": unread,
         "not UTF-8 in a column read": read,
         "U+FFFD written in UTF-8 in a column read": (text(lines) + "\n").replace(",A1", ",A\ufffd").encode(),
@@ -450,6 +454,11 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
     local, remote = outcomes
     if case == "more fields than the header":
         assert local == f"{data} row 13: found 9 fields; expected 8, as in the header row"
+    elif case == "more fields than the header, space separated":  # the local scorer cut it to its columns
+        assert local == (
+            f"{data}: not a well-formed CSV file (Error tokenizing data. C error: Expected 8 fields in line "
+            "13, saw 9)"
+        )
     elif case == "not UTF-8 in a column read":
         line = data.read_bytes().split(b"\xe9")[0].count(b"\n") + 1
         assert isinstance(local, str) and local.startswith(f"{data} row {line}: byte "), local

@@ -16,6 +16,7 @@ from lucidscore.tabular import (
     NA_WORDS,
     bad_utf8_error,
     header_line,
+    not_well_formed,
     ragged_row_error,
     separator_of,
 )
@@ -104,13 +105,16 @@ def _raw_chunks(
         return
     if source.kind == "whitespace":
         dtypes = {c: "string" for c in text}
-        reader = pd.read_csv(
-            source.path, sep=r"\s+", usecols=wanted, dtype=dtypes, chunksize=chunk_rows, engine="python"
-        )
+        # Every column, by pandas' C parser, as ``read_table`` reads the file for ``train``: reading only the
+        # columns wanted (``usecols``) cut a row of more fields than the header to them without a word.
+        reader = pd.read_csv(source.path, sep=r"\s+", dtype=dtypes, chunksize=chunk_rows, engine="c")
         try:
-            yield from reader
+            for chunk in reader:
+                yield chunk[wanted]
         except UnicodeDecodeError:
             raise bad_utf8_error(source.path) from None
+        except pd.errors.ParserError as exc:
+            raise not_well_formed(source.path, exc) from None
         return
     yield from _csv_chunks(source, numeric, text, wanted, chunk_rows, block_bytes)
 
@@ -174,4 +178,4 @@ def _csv_chunks(
     except UnicodeDecodeError:
         raise bad_utf8_error(source.path) from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{source.path}: not a well-formed CSV file ({str(exc).strip()})") from None
+        raise not_well_formed(source.path, exc) from None

@@ -46,7 +46,7 @@ from lucidscore.sparktable import (
     surplus_refusal,
     without_na_words,
 )
-from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8
+from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8, not_well_formed
 
 _NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
 _SURPLUS_FOUND = "a row holds more fields than the header"  # the driver names the row (``surplus_refusal``)
@@ -274,6 +274,8 @@ def score_file(
                 cells = pd.read_csv(source.path, sep=sep, dtype="string").astype(object)
             except UnicodeDecodeError:
                 raise bad_utf8_error(source.path) from None
+            except pd.errors.ParserError as exc:
+                raise not_well_formed(source.path, exc) from None
             frame = session.createDataFrame(cells)
         else:
             frame = _csv_text(session, source, compiled, id_column)
