@@ -286,3 +286,14 @@ def test_the_spark_readers_patterns_type_a_cell_as_pandas_does(text: str) -> Non
     integer, number = re.search(INTEGER, text) is not None, re.search(NUMBER, text) is not None
     word = text.lower() in ("true", "false")
     assert (kind == "i", kind == "f", kind == "b") == (integer, number and not integer, word), kind
+
+
+def test_a_first_row_with_more_fields_is_refused_not_taken_for_an_index(tmp_path: Path) -> None:
+    """pandas took the first data row's surplus field for an index column's and shifted every column
+    (``a`` held 2, ``b`` 3): refused as the scorer and the Spark engine refuse any such row."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n1,2,3\n4,5\n")
+    with pytest.raises(
+        InputError, match=re.escape("t.csv row 2: found 3 fields; expected 2, as in the header")
+    ):
+        read_table(path)

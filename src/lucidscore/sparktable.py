@@ -14,11 +14,15 @@ spark`` fits on the table the local engine fits on (issue 15):
   booleans, or with a missing cell the texts ``True``/``False`` (pandas then holds Python booleans, which
   read as those categories); anything else text, as written.
 
-Not read as pandas reads them (docs/model.md): a quoted field holding a line break (Spark reads a CSV a
-line at a time), a row with more fields than the header (pandas refuses it, Spark drops the surplus),
-bytes that are not UTF-8 after the header's first 64 KiB (Spark reads them as U+FFFD), and, in a file
-separated by tabs or spaces, a quoted field holding the separator. pyspark is imported only inside
-functions.
+A quoted field holding a line break is read whole (Spark's ``multiLine``, for a file holding a quote); a
+row with more fields than the header is refused as pandas refuses it, naming its row (a ``SURPLUS``
+column past the header's counts them), and so is a file with bytes that are not UTF-8 past the header
+check's 64 KiB (Spark reads them as U+FFFD: a cell holding one sends the driver to find the first); a
+separator inside double quotes does not split a line of a file separated by tabs or spaces. Not read as
+pandas reads them (docs/model.md): a row whose surplus fields are all empty in a comma- or
+semicolon-separated file (Spark's CSV reader reads an empty field as null, so it cannot tell one from a
+missing field; pandas refuses the row), and a quoted line break in a file separated by tabs or spaces
+(split from its lines). pyspark is imported only inside functions.
 """
 
 from __future__ import annotations
@@ -26,12 +30,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lucidscore.errors import InputError
 from lucidscore.sparkenv import literal_path
 from lucidscore.tabular import (
     NA_WORDS,
+    bad_utf8_error,
     csv_columns,
+    first_bad_utf8,
     header_line,
     no_data_rows,
+    ragged_row_error,
+    read_table,
     refuse_duplicate_names,
     separator_of,
 )
@@ -48,6 +57,12 @@ NUMBER = (
 )
 INTEGER = rf"^{_SPACE}[+-]?[0-9]+{_SPACE}{_END}"
 _SPLIT = ("\t", r"\s+")  # separators whose lines are split here (``separator_of``'s for runs of spaces)
+REPLACEMENT = "\ufffd"  # what Spark's readers make of bytes that are not UTF-8
+# After a separator outside double quotes: an even number of quotes follows it on the line.
+_UNQUOTED = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'
+# A column after the header's: a field there (an empty one too, where lines are split here) is a row of
+# more fields than the header, which the local readers refuse and Spark's CSV reader would drop.
+SURPLUS = "__lucid_surplus"
 
 
 def column(name: str) -> Any:
@@ -98,27 +113,58 @@ def read_csv(spark: Any, path: Path) -> Any:
     """
     sep = separator_of(header_line(path))
     names = csv_columns(path, sep)
-    raw = split_lines(spark, path, sep, names) if sep in _SPLIT else _fields(spark, path, sep, names)
-    text = raw.select(*[without_na_words(n).alias(n) for n in names])
-    kinds = _kinds(text, names, path)
+    raw = split_lines(spark, path, sep, names) if sep in _SPLIT else csv_fields(spark, path, sep, names)
+    text = raw.select(*[without_na_words(n).alias(n) for n in names], column(SURPLUS))
+    kinds = _kinds(text, names, path, sep)
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
 
 
-def _fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
-    """Every field as text, named ``names``, by Spark's CSV reader: the header row skipped, a doubled quote
-    inside a quoted field read as one quote (as pandas reads it), nothing else converted."""
+def has_quote(path: Path, block: int = 1 << 24) -> bool:
+    """Whether ``path`` holds a double quote anywhere: only then can a field hold a line break."""
+    with path.open("rb") as fh:
+        while data := fh.read(block):
+            if b'"' in data:
+                return True
+    return False
+
+
+def surplus_refusal(path: Path, sep: str) -> InputError:
+    """The local reader's refusal of ``path``, a CSV file with a row of more fields than its header: the
+    row named as ``tabular.ragged_row_error`` names it, else as ``read_table`` refuses the file."""
+    raised = ragged_row_error(path, sep) if len(sep) == 1 else None
+    if raised is not None:
+        return raised
+    try:
+        read_table(path)
+    except InputError as exc:
+        return exc
+    return InputError(f"{path}: a row holds more fields than the header row; expected one field per column")
+
+
+def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
+    """Every field as text, named ``names``, then ``SURPLUS`` (a row's first field past the header's), by
+    Spark's CSV reader: the header row skipped, a doubled quote inside a quoted field read as one quote
+    and a quoted field holding a line break read whole (``multiLine``, which reads the file in one task:
+    only for a file holding a quote), as pandas reads them, nothing else converted."""
     from pyspark.sql.types import StringType, StructField, StructType
 
-    schema = StructType([StructField(n, StringType(), True) for n in names])
+    schema = StructType([StructField(n, StringType(), True) for n in [*names, SURPLUS]])
     return spark.read.csv(
-        literal_path(path), schema=schema, header=True, enforceSchema=True, sep=sep, escape='"'
+        literal_path(path),
+        schema=schema,
+        header=True,
+        enforceSchema=True,
+        sep=sep,
+        escape='"',
+        multiLine=has_quote(path),
     )
 
 
 def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     """Every field of a file separated by tabs (``sep`` ``"\\t"``) or by runs of spaces (``r"\\s+"``) as
-    text, named ``names``: each line after the header (the first line of the first partition) split as
-    pandas splits it, a missing field null, a field wholly in double quotes unquoted. Spark's CSV reader
+    text, named ``names``, then ``SURPLUS``: each line after the header (the first line of the first
+    partition) split as pandas splits it (not at a separator inside double quotes), a missing field null,
+    a field wholly in double quotes unquoted. Spark's CSV reader
     cannot split on runs of spaces, and skips a line of tabs, which pandas (and pyarrow) read as a row of
     missing cells; pandas skips an empty line and (but for a line of tabs) one of white space only."""
     from pyspark.sql import functions as F
@@ -126,12 +172,13 @@ def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     lines = spark.read.text(literal_path(path)).filter(F.monotonically_increasing_id() != 0)
     if sep == "\t":
         body = lines.filter(~F.col("value").rlike(r"^[ \r]*$"))
-        parts = F.split(F.col("value"), "\t")
+        parts = F.split(F.col("value"), "\t" + _UNQUOTED)
     else:
         trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
         body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
-        parts = F.split(F.col("value"), r"[ \t]+")
-    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)])
+        parts = F.split(F.col("value"), r"[ \t]+" + _UNQUOTED)
+    surplus = F.get(parts, len(names)).alias(SURPLUS)
+    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)], surplus)
 
 
 def _unquoted(field: Any) -> Any:
@@ -142,13 +189,22 @@ def _unquoted(field: Any) -> Any:
     return F.when(field.rlike(r'^".*"$'), inner).otherwise(field)
 
 
-def _kinds(text: Any, names: list[str], path: Path) -> dict[str, str]:
+def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
     """How pandas types each of ``names`` (text columns, missing words null): ``long``, ``double``,
     ``boolean``, ``boolean text`` or ``string``, from counts of one aggregation; a file without data rows
-    is refused as ``read_table`` refuses it."""
+    or with a row of more fields than the header (``SURPLUS``), or bytes that are not UTF-8 (Spark reads
+    them as U+FFFD; a cell holding one sends the driver to find the first, ``first_bad_utf8``: a U+FFFD
+    written in UTF-8 is text) is refused as ``read_table`` refuses it."""
     from pyspark.sql import functions as F
 
-    aggs = [F.count(F.lit(1)).alias("rows")]
+    replaced = F.lit(False)
+    for n in names:
+        replaced = replaced | F.coalesce(column(n).contains(REPLACEMENT), F.lit(False))
+    aggs = [
+        F.count(F.lit(1)).alias("rows"),
+        F.count(column(SURPLUS)).alias("surplus"),
+        F.count(F.when(replaced, 1)).alias("replaced"),
+    ]
     for j, n in enumerate(names):
         cell = column(n)
         present = cell.isNotNull()
@@ -164,6 +220,10 @@ def _kinds(text: Any, names: list[str], path: Path) -> dict[str, str]:
     rows = int(counts["rows"])
     if rows == 0:
         raise no_data_rows(path)
+    if int(counts["surplus"]):
+        raise surplus_refusal(path, sep)
+    if int(counts["replaced"]) and first_bad_utf8(path) is not None:
+        raise bad_utf8_error(path)  # pandas cannot decode the file (read_table's refusal)
     kinds: dict[str, str] = {}
     for j, n in enumerate(names):
         full = int(counts[f"present{j}"]) == rows  # pandas turns a column with a missing cell to floats

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -193,12 +194,19 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
         try:
             header = pd.read_csv(p, sep=sep, header=None, nrows=1, dtype=str).iloc[0].astype(str).str.strip()
             refuse_duplicate_names(p, header.tolist())
-            frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False)
+            with warnings.catch_warnings(record=True) as caught:
+                # Not ``index_col=None``'s guess, which takes a first data row's surplus field for an index
+                # column's and shifts every column: pandas warns of the surplus instead.
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                frame = pd.read_csv(p, sep=sep, engine="c", low_memory=False, index_col=False)
+            warned = [w for w in caught if issubclass(w.category, pd.errors.ParserWarning)]
+            if warned:
+                raise pd.errors.ParserError(str(warned[0].message))
         except UnicodeDecodeError:
             raise bad_utf8_error(p) from None
         except pd.errors.ParserError as exc:
             raised = ragged_row_error(p, sep) if len(sep) == 1 else None
-            raise raised or InputError(f"{p}: not a well-formed CSV file ({str(exc).strip()})") from None
+            raise raised or not_well_formed(p, exc) from None
         except pd.errors.EmptyDataError:
             raise InputError(
                 f"{p}: the file is empty; expected a header row and at least one data row"
@@ -209,6 +217,12 @@ def read_table(path: str | Path, decoded: Callable[[], Any] | None = None) -> pd
     frame.columns = [str(c).strip() for c in frame.columns]
     refuse_duplicate_names(p, list(frame.columns))
     return frame
+
+
+def not_well_formed(path: str | Path, exc: Exception) -> InputError:
+    """The error for a CSV file pandas' parser refuses (``exc``, its ``ParserError``), in every reader's
+    words."""
+    return InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()})")
 
 
 def no_data_rows(path: str | Path) -> InputError:
@@ -239,7 +253,7 @@ def csv_columns(path: Path, sep: str) -> list[str]:
     except UnicodeDecodeError:
         raise bad_utf8_error(path) from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path}: not a well-formed CSV file ({str(exc).strip()})") from None
+        raise not_well_formed(path, exc) from None
     except pd.errors.EmptyDataError:
         raise InputError(
             f"{path}: the file is empty; expected a header row and at least one data row"

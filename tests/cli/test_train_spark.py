@@ -105,3 +105,48 @@ def test_spark_engine_names_the_bad_row_of_the_file_as_the_local_engine(tmp_path
     assert spark.exception.message == local.exception.message
     row = 14 if fmt == "csv" else 13
     assert local.exception.message.startswith(f"{data}: column amount row {row}: value 'twelve'")
+
+
+def _with_surplus(sep: str, extra: str) -> bytes:
+    """A table whose 6th line (row 6) holds one field more than the header, ``extra``."""
+    lines = [sep.join(["amount", "late", "bad"])]
+    lines += [sep.join([str(i), str(i % 4), str(int(i % 3 == 0))]) for i in range(30)]
+    lines[5] += sep + extra
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _not_utf8_late() -> bytes:
+    """A table past 64 KiB (what the header check decodes) with a Latin-1 byte on line 2,001."""
+    lines = [b"amount,late,bad,note"]
+    lines += [f"{i},{i % 4},{int(i % 3 == 0)},{'x' * 30}".encode() for i in range(2500)]
+    lines[2000] = lines[2000].replace(b"xx", b"\xe9", 1)
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.mark.spark
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+@pytest.mark.usefixtures("spark")
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (_with_surplus(",", "9"), "row 6: found 4 fields; expected 3, as in the header row"),
+        (_with_surplus("\t", ""), "row 6: found 4 fields; expected 3, as in the header row"),
+        (_not_utf8_late(), "row 2001: byte 10 of the line (0xe9) is not UTF-8"),
+    ],
+    ids=["surplus-comma", "surplus-tab", "not-utf8-past-64k"],
+)
+def test_spark_engine_refuses_what_the_local_reader_refuses(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    """A row with more fields than the header (Spark's reader dropped the surplus) and a byte that is not
+    UTF-8 past the header check's 64 KiB (Spark read it as U+FFFD): ``train --engine spark`` refused
+    neither; now both engines refuse the file in the same words, naming the row as the file counts it."""
+    data = tmp_path / "train.csv"
+    data.write_bytes(content)
+    base = ["train", str(data), "--target", "bad", "--out", str(tmp_path / "m.json")]
+    local = CliRunner().invoke(app, base)
+    spark = CliRunner().invoke(app, [*base, "--engine", "spark"])
+    assert isinstance(local.exception, InputError), local.output
+    assert isinstance(spark.exception, InputError), spark.output
+    assert spark.exception.message == local.exception.message
+    assert local.exception.message.startswith(f"{data} {expected}"), local.exception.message

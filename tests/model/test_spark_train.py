@@ -355,7 +355,7 @@ MISSING_WORDS = sorted(NA_WORDS)  # pandas' missing-value words
 CELLS = {
     "numbers": ["1", "-2", "+3", "007", "1.5", " 2.5 ", ".5", "1e3", "inf", "-Infinity", "1.", '"4.5"'],
     "booleans": ["True", "false", "TRUE"],
-    "texts": ["own", " NA", "NAN", "1d", "n/a ", "None2", '"rent"', '"a""b"'],
+    "texts": ["own", " NA", "NAN", "+nan", "Nan", "1d", "n/a ", "None2", '"1,5"', '"rent"', '"a""b"'],
 }
 
 
@@ -386,6 +386,9 @@ def csv_files(draw: st.DrawFn) -> str:
 )
 @given(file=csv_files())
 @example(file="c0\tc1\nTrue\tTrue\n\t\n")  # a line of tabs: Spark's CSV reader skips it, pandas does not
+@example(file='c0,c1\n"own\nrent",1\nNA,2\n')  # a quoted line break: Spark read two rows of it
+@example(file='c0\tc1\n"a\tb"\t1\nown\t2\n')  # a quoted separator: split there, a surplus field
+@example(file='c0 c1\n"a b" 1\nown 2\n')
 def test_a_csv_file_reads_as_the_local_reader_reads_it(
     spark: Any, tmp_path_factory: pytest.TempPathFactory, file: str
 ) -> None:

@@ -10,13 +10,16 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
-from lucidscore.artifact import reference_reasons, reference_scores
+from lucidscore.artifact import ScorecardArtifact, Segment, parse_numbers, reference_reasons, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
+from lucidscore.tabular import NA_WORDS
 from tests.fixtures.names import awkward_names
 from tests.fixtures.spark import SPARK_MARKS
-from tests.score.cards import two_cards
+from tests.score.cards import artifact, checking, tenure, two_cards, utilisation
 from tests.score.test_local import applicants, plain
 from tests.score.test_sql import reasons_of, two_cards_with_grids
 
@@ -232,3 +235,238 @@ def test_names_spark_sql_reads_specially_score_as_locally(
     spark_score_file(model, data, tmp_path / "spark.parquet", id_column=id_column, spark=spark)
     a, b = (pd.read_parquet(tmp_path / f"{e}.parquet") for e in ("local", "spark"))
     pd.testing.assert_frame_equal(plain(a), plain(b))
+
+
+# Cells of a numeric column as a CSV file or a Parquet string column may hold them: numbers as pandas
+# reads them (spaced, signed, exponents, infinities), pandas' missing-value words, NaN spelled otherwise
+# (``NAN``, ``+nan``: numbers to pyarrow's CSV reader, text to pandas) and other text.
+NUMERIC_CELLS = {
+    "number": ["1", "-2", "+3", "0.25", " 12 ", "+1e3", "1e-2", ".5", "7.", "inf", "-inf", "Infinity", "INF"],
+    "missing": sorted(NA_WORDS),
+    "text": ["NAN", "+nan", "Nan", "-NAN", "nan(1)", "1,5", " NA", "abc"],
+}
+
+
+@st.composite
+def numeric_cells(draw: st.DrawFn) -> list[str | None]:
+    """A numeric column's cells, mostly numbers and missing words, now and then text."""
+    kind = st.sampled_from(["number"] * 6 + ["missing"] * 3 + ["text"])
+    rows = draw(st.integers(4, 16))
+    return [draw(st.sampled_from(NUMERIC_CELLS[draw(kind)])) for _ in range(rows)]
+
+
+def refused_at(cells: list[str | None], words: frozenset[str]) -> int | None:
+    """The position of the first cell the one rule refuses in a numeric column (``words``: the cells read
+    as missing before it, pandas' missing-value words in a CSV file, none in a Parquet file), or None."""
+    kept = pd.Series([None if c in words else c for c in cells], dtype=object)
+    _, junk = parse_numbers(kept)
+    return int(junk.argmax()) if junk.any() else None
+
+
+@settings(
+    max_examples=2,  # ~1.5 s an example, on the shared session
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cells=numeric_cells(),
+    fmt=st.sampled_from([",", ";", "\t", "parquet"]),
+    id_column=st.sampled_from([None, "applicant"]),
+)
+# pyarrow read NAN as NaN: the local engine scored it; with an id, Spark named the row within its batch
+@example(cells=["1", "NAN", "2", "3"], fmt=",", id_column="applicant")
+def test_numeric_cells_read_by_one_rule_on_both_engines(
+    spark: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    files: dict[str, Path],
+    cells: list[str | None],
+    fmt: str,
+    id_column: str | None,
+) -> None:
+    """A numeric column's cells in a CSV file (of any separator) or a Parquet string column: the local and
+    the Spark engine give the same scores, or refuse the first cell that is neither missing (pandas'
+    missing-value words in a CSV file, blank) nor a number (as pandas reads them: ``NAN`` is text), in
+    the same words, naming that cell's column, row (as the file counts it, with an id column or
+    without) and value."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    root = tmp_path_factory.mktemp("cells")
+    frame = applicants(len(cells), seed=len(cells)).astype({"utilisation": object})
+    frame["utilisation"] = cells
+    data = root / ("data.parquet" if fmt == "parquet" else "data.csv")
+    if fmt == "parquet":
+        frame.to_parquet(data)
+    else:
+        frame.to_csv(data, sep=fmt, index=False)
+    outcomes = []
+    for engine, run in (("local", score_file), ("spark", spark_score_file)):
+        options: dict[str, Any] = {"progress": False} if engine == "local" else {"spark": spark}
+        try:
+            run(files["model"], data, root / f"{engine}.parquet", id_column=id_column, **options)
+            outcomes.append(plain(pd.read_parquet(root / f"{engine}.parquet")))
+        except InputError as exc:
+            outcomes.append(exc.message)
+    local, remote = outcomes
+    at = refused_at(cells, frozenset() if fmt == "parquet" else NA_WORDS)
+    if at is None:
+        assert isinstance(local, pd.DataFrame), local
+        assert isinstance(remote, pd.DataFrame), remote
+        pd.testing.assert_frame_equal(local, remote)
+    else:
+        row = at + (1 if fmt == "parquet" else 2)  # a CSV's header is row 1
+        assert isinstance(local, str), f"the local engine scored {cells[at]!r}"
+        assert local == f"{data}: column utilisation row {row}: found {cells[at]!r}; expected a number " + (
+            "(or an empty cell for missing)"
+        )
+        assert remote == local
+
+
+def output_named_card() -> ScorecardArtifact:
+    """A card reading columns named as the scores table's own: ``row``, ``score`` and ``reason_1``."""
+    renamed = {"row": tenure(), "score": utilisation(), "reason_1": checking()}
+    chars = [char.model_copy(update={"name": name}) for name, char in renamed.items()]
+    seg = Segment(
+        name="all", intercept=0.0, base_points=300, characteristics=chars, n_train=100, bad_rate=0.1
+    )
+    return artifact([seg])
+
+
+@pytest.mark.parametrize("model_reads_them", [True, False])
+def test_input_columns_named_as_output_columns_score_as_locally(
+    spark: Any, tmp_path: Path, files: dict[str, Path], model_reads_them: bool
+) -> None:
+    """Input columns named ``row``, ``score`` and ``reason_1`` (read by the model, or only carried in the
+    file): the Spark engine writes the local engine's table, whose ``row`` is the data row's number
+    (Spark refused ``row`` as a repeated name: its row numbers had that name)."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    frame = applicants(30, seed=6)
+    frame = frame.assign(
+        row=frame["months_at_address"], score=frame["utilisation"], reason_1=frame["checking"]
+    )
+    model = output_named_card().save(tmp_path / "model.json") if model_reads_them else files["model"]
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    score_file(model, tmp_path / "data.csv", tmp_path / "local.parquet", progress=False)
+    spark_score_file(model, tmp_path / "data.csv", tmp_path / "spark.parquet", spark=spark)
+    a, b = (pd.read_parquet(tmp_path / f"{e}.parquet") for e in ("local", "spark"))
+    pd.testing.assert_frame_equal(plain(a), plain(b))
+    assert a["row"].tolist() == list(range(1, 31))
+    if model_reads_them:  # the user's columns were read: the same scores as from their usual names
+        usual = frame.drop(columns=["row", "score", "reason_1"])
+        assert a["score"].tolist() == score_frame(one_named_as_usual(), usual)["score"].tolist()
+
+
+def one_named_as_usual() -> ScorecardArtifact:
+    """``output_named_card`` with its characteristics' usual names."""
+    seg = Segment(
+        name="all",
+        intercept=0.0,
+        base_points=300,
+        characteristics=[tenure(), utilisation(), checking()],
+        n_train=100,
+        bad_rate=0.1,
+    )
+    return artifact([seg])
+
+
+@pytest.mark.parametrize(("id_column", "options"), [("score", []), ("reason_2_points", ["--recourse"])])
+def test_an_id_named_as_an_output_column_is_refused_in_the_same_words(
+    spark: Any,
+    tmp_path: Path,
+    files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    id_column: str,
+    options: list[str],
+) -> None:
+    """``score --id score`` (or any column the scores table adds) is refused by both engines, through the
+    CLI's entry point, in one line naming the file and the column; both crashed with a traceback (pandas'
+    ``cannot insert score``, Spark's ``COLUMN_ALREADY_EXISTS``)."""
+    from lucidscore.cli.main import main
+
+    data = tmp_path / "data.csv"
+    applicants(8).assign(**{id_column: "x"}).to_csv(data, index=False)
+    said = []
+    for engine in ("local", "spark"):
+        out = tmp_path / f"{engine}.parquet"
+        args = ["score", str(files["model"]), str(data), "--id", id_column, "--engine", engine]
+        monkeypatch.setattr("sys.argv", ["lucidscore", *args, "--out", str(out), *options])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code != 0 and not out.exists()
+        said.append(" ".join(capsys.readouterr().err.split()))
+    assert said[0] == said[1]
+    assert said[0].startswith(
+        f"error: {data}: id column {id_column} has the name of a column the scores table adds; expected "
+    ), said[0]
+    assert "Traceback" not in said[0]
+
+
+def _csv_cases() -> dict[str, bytes]:
+    """CSV files Spark's reader read otherwise than the local engine's (comma separated unless named)."""
+    lines = applicants(40, seed=9).to_csv(index=False).splitlines()
+    broken = list(lines)
+    broken[3] = broken[3].replace(",red", ',"r\ned"')  # an unread column
+    fields = broken[7].split(",")
+    fields[3] = f'"{fields[3]}\n"' if fields[3] else '"\n"'  # a read one: an unseen category, missing bin
+    broken[7] = ",".join(fields)
+    surplus = list(lines)
+    surplus[12] += ",9"
+    spaced = applicants(40, seed=9).fillna({"months_late": -1, "checking": "A11"})
+    spaces = spaced.to_csv(sep=" ", index=False).splitlines()
+    spaces[12] += " 9"
+    big = applicants(40, seed=9).assign(colour="ab" * 1000).to_csv(index=False).encode()  # past 64 KiB
+    at = big.rfind(b"ab")  # an unread column of the last row, past the header check: scored by both
+    unread = big[:at] + b"\xe9" + big[at + 1 :]
+    at = big.rfind(b",A1")  # a read (categorical) column
+    read = big[: at + 2] + b"\xe9" + big[at + 3 :]
+    text = "\n".join
+    return {
+        "quoted line breaks": (text(broken) + "\n").encode(),
+        "more fields than the header": (text(surplus) + "\n").encode(),
+        "more fields than the header, space separated": (text(spaces) + "\n").encode(),
+        "not UTF-8 in a column not read": unread,
+        "not UTF-8 in a column read": read,
+        "U+FFFD written in UTF-8 in a column read": (text(lines) + "\n").replace(",A1", ",A\ufffd").encode(),
+    }
+
+
+@pytest.mark.parametrize("case", list(_csv_cases()))
+def test_csv_files_spark_read_otherwise_score_as_locally(
+    spark: Any, tmp_path: Path, files: dict[str, Path], case: str
+) -> None:
+    """Each file: the Spark engine writes the local engine's scores, or refuses it in its words (the
+    row named as the local reader names it); it used to cut a quoted line break into two rows, drop a
+    surplus field and read bytes that are not UTF-8 as U+FFFD (now refused where the local engine refuses
+    them: not where U+FFFD is written as text)."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    data = tmp_path / "data.csv"
+    data.write_bytes(_csv_cases()[case])
+    outcomes: list[pd.DataFrame | str] = []
+    for engine, run in (("local", score_file), ("spark", spark_score_file)):
+        options: dict[str, Any] = {"progress": False} if engine == "local" else {"spark": spark}
+        try:
+            run(files["model"], data, tmp_path / f"{engine}.parquet", **options)
+            outcomes.append(plain(pd.read_parquet(tmp_path / f"{engine}.parquet")))
+        except InputError as exc:
+            outcomes.append(exc.message)
+    local, remote = outcomes
+    if case == "more fields than the header":
+        assert local == f"{data} row 13: found 9 fields; expected 8, as in the header row"
+    elif case == "more fields than the header, space separated":  # the local scorer cut it to its columns
+        assert local == (
+            f"{data}: not a well-formed CSV file (Error tokenizing data. C error: Expected 8 fields in line "
+            "13, saw 9)"
+        )
+    elif case == "not UTF-8 in a column read":
+        line = data.read_bytes().split(b"\xe9")[0].count(b"\n") + 1
+        assert isinstance(local, str) and local.startswith(f"{data} row {line}: byte "), local
+    else:
+        assert isinstance(local, pd.DataFrame), local
+        assert len(local) == 40
+    if isinstance(local, str):
+        assert remote == local
+    else:
+        assert isinstance(remote, pd.DataFrame), remote
+        pd.testing.assert_frame_equal(local, remote)

@@ -16,6 +16,7 @@ from lucidscore.tabular import (
     NA_WORDS,
     bad_utf8_error,
     header_line,
+    not_well_formed,
     ragged_row_error,
     separator_of,
 )
@@ -74,8 +75,10 @@ def iter_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Frames of up to ``chunk_rows`` rows holding ``numeric`` (float64), ``text`` (strings) and ``keep``.
 
-    Numeric columns are read as float64 by pyarrow; a cell that is not a number makes pyarrow fail, and
-    the chunk is then re-read as text so the caller's parser can name the row and value. Each frame
+    Numeric columns are read as float64 by pyarrow; a cell that is not a number makes pyarrow fail, and a
+    NaN spelled as pandas does not read it (``NAN``, ``+nan``: text to ``train``'s reader, numbers to
+    pyarrow) stops it, and the chunk is then re-read as text so the caller's parser can name the row and
+    value (docs/scoring.md, "Cells of a file"). Each frame
     records the number of the file's first data row (``errors.FIRST_ROW``: 2 in a CSV, whose header is
     row 1), so messages name rows as ``ingest`` does.
     """
@@ -102,15 +105,28 @@ def _raw_chunks(
         return
     if source.kind == "whitespace":
         dtypes = {c: "string" for c in text}
-        reader = pd.read_csv(
-            source.path, sep=r"\s+", usecols=wanted, dtype=dtypes, chunksize=chunk_rows, engine="python"
-        )
+        # Every column, by pandas' C parser, as ``read_table`` reads the file for ``train``: reading only the
+        # columns wanted (``usecols``) cut a row of more fields than the header to them without a word.
+        reader = pd.read_csv(source.path, sep=r"\s+", dtype=dtypes, chunksize=chunk_rows, engine="c")
         try:
-            yield from reader
+            for chunk in reader:
+                yield chunk[wanted]
         except UnicodeDecodeError:
             raise bad_utf8_error(source.path) from None
+        except pd.errors.ParserError as exc:
+            raise not_well_formed(source.path, exc) from None
         return
     yield from _csv_chunks(source, numeric, text, wanted, chunk_rows, block_bytes)
+
+
+def _spelled_nan(batch: pa.RecordBatch, numeric: list[str]) -> bool:
+    """Whether a numeric column of ``batch`` holds a NaN: a cell such as ``NAN``, ``+nan`` or ``Nan``, which
+    pyarrow reads as the number NaN but pandas (``tabular.read_table``, and so ``train``) reads as text,
+    not a number: the one rule (docs/scoring.md) refuses it. pandas' own NaN words (``NaN``, ``nan``,
+    ``-nan``...) are among pyarrow's null values, read as missing before any conversion."""
+    import pyarrow.compute as pc
+
+    return any(pc.any(pc.is_nan(batch.column(name))).as_py() for name in numeric)
 
 
 def _csv_chunks(
@@ -134,9 +150,12 @@ def _csv_chunks(
             ),
         )
         for batch in reader:
+            if _spelled_nan(batch, numeric):
+                break  # this batch and the rest as text, below: the caller's parser names the cell
             done += batch.num_rows
             yield batch.to_pandas()
-        return
+        else:
+            return
     except pa.ArrowInvalid as exc:
         # A row of more fields than the header is named here: read as text below, pandas would drop its
         # extra fields without a word. The check reads the file again, so only when pyarrow says a row's
@@ -145,7 +164,8 @@ def _csv_chunks(
             ragged = ragged_row_error(source.path, source.separator)
             if ragged is not None:
                 raise ragged from None
-    # A cell is not a number: read the rest as text, so the caller's parser names its row and value.
+    # A cell is not a number (or a NaN pyarrow reads): read the rest as text, so the caller's parser names
+    # its row and value.
     try:
         yield from pd.read_csv(
             source.path,
@@ -158,4 +178,4 @@ def _csv_chunks(
     except UnicodeDecodeError:
         raise bad_utf8_error(source.path) from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"{source.path}: not a well-formed CSV file ({str(exc).strip()})") from None
+        raise not_well_formed(source.path, exc) from None

@@ -74,6 +74,29 @@ def column_plan(compiled: CompiledScorecard) -> tuple[list[str], list[str]]:
     return [c for c in required if c not in textual], [c for c in required if c in textual]
 
 
+SCORE_COLUMNS = ("score", "tier", "probability", "segment")
+
+
+def refuse_id_clash(
+    source: str | Path,
+    id_column: str | None,
+    compiled: CompiledScorecard,
+    reasons: int,
+    recourse: bool = False,
+    max_changes: int = DEFAULT_MAX_CHANGES,
+) -> None:
+    """Refuse an id column named as a column the scores table adds (``score``, ``reason_1``...), which
+    it could not hold twice, in one message for both engines (``source`` names the input)."""
+    if id_column is None:
+        return
+    added = [*SCORE_COLUMNS, *(name for name, _ in extra_columns(compiled, reasons, recourse, max_changes))]
+    if id_column in added:
+        raise InputError(
+            f"{source}: id column {id_column} has the name of a column the scores table adds; expected an "
+            f"id column named otherwise (rename it in the data): the table adds {', '.join(added)}"
+        )
+
+
 _ARROW_KINDS = {
     "text": pa.dictionary(pa.int32(), pa.string()),
     "points": pa.int16(),
@@ -158,6 +181,7 @@ def score_file(
         raise InputError(
             f"{source.path}: id column {id_column} not found; the file has {', '.join(source.columns)}"
         )
+    refuse_id_clash(source.path, id_column, compiled, reasons, recourse, max_changes)
     numeric, text = column_plan(compiled)
     keep = [id_column] if id_column else []
     out = Path(out_path)

@@ -26,11 +26,31 @@ from lucidscore.errors import FIRST_ROW, InputError
 from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
-from lucidscore.score.local import ROW_COLUMN, ScoreSummary, column_plan, output_schema, statistics_columns
+from lucidscore.score.local import (
+    ROW_COLUMN,
+    ScoreSummary,
+    column_plan,
+    output_schema,
+    refuse_id_clash,
+    statistics_columns,
+)
 from lucidscore.sparkenv import ERROR_PREFIX, input_error_of, jdbc_jar, literal_path
-from lucidscore.sparktable import select_exactly, split_lines, without_na_words
-from lucidscore.tabular import NA_WORDS
+from lucidscore.sparktable import (
+    REPLACEMENT,
+    SURPLUS,
+    column,
+    csv_fields,
+    positional,
+    select_exactly,
+    split_lines,
+    surplus_refusal,
+    without_na_words,
+)
+from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8, not_well_formed
 
+_NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
+_SURPLUS_FOUND = "a row holds more fields than the header"  # the driver names the row (``surplus_refusal``)
+_INDEX = "__lucid_row"  # each row's number while scoring; the renamed input columns are ``__lucid_in<j>``
 INSTALL_HINT = "install Java 17 and pyspark (pip install 'lucidscore[spark]') to use the Spark engine"
 # The loggers that report a failed task (its Java and Python stacks) as it fails. The driver raises the
 # failure anyway, with the same stacks in its text: ``input_error_of`` turns an ``InputError`` a worker
@@ -98,31 +118,49 @@ def _plain_columns(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def _scorer(
-    model_json: str, what: tuple[int, bool, int], id_name: str, first_row: int, names: list[str]
+    model_json: str,
+    what: tuple[int, bool, int],
+    id_name: str,
+    has_id: bool,
+    first_row: int,
+    names: list[str],
+    surplus: bool = False,
+    utf8: bool = False,
 ) -> Any:
     """The function ``mapInPandas`` runs on each partition (compiles the model once per task), on rows
-    whose columns, selected by ``sparktable.select_exactly``, are ``names`` in order.
+    whose columns, by position, are the data row's 1-based position (from ``zipWithIndex``), the id
+    column when ``has_id`` (else the position is the id, written as ``id_name``), and the model's columns
+    ``names`` in order (the id column again among them when the model reads it).
 
-    Without an id column, ``id_name`` is ``row`` (the data row's 1-based position, from ``zipWithIndex``)
-    and a batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
-    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1). With an id
-    column, they name the row within its batch and that batch's first id.
+    A batch's rows are consecutive, so messages name a bad cell's row as the local engine does, with
+    ``first_row`` the number of the first data row (2 in a CSV file, whose header is row 1), whether or
+    not an id column is named. ``surplus``: the last column is
+    ``score_dataframe``'s ``surplus``, checked before any cell is read. ``utf8``: a cell the model reads
+    (or the id) holding U+FFFD, which Spark makes of bytes that are not UTF-8, fails with ``_NOT_UTF8``.
     """
     reasons, recourse, max_changes = what
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         compiled = CompiledScorecard.from_artifact(ScorecardArtifact.model_validate_json(model_json))
+        texts = column_plan(compiled)[1] if utf8 else []
         for rows in batches:
-            frame = rows.set_axis(names, axis=1)
-            ids = frame[id_name]
-            inputs = frame if id_name in compiled.required_columns else frame.drop(columns=[id_name])
-            inputs.attrs[FIRST_ROW] = first_row if id_name == ROW_COLUMN else 1
-            offset = int(ids.iloc[0]) - 1 if id_name == ROW_COLUMN and len(ids) else 0
+            if surplus and rows.iloc[:, -1].notna().any():
+                raise ValueError(ERROR_PREFIX + _SURPLUS_FOUND)
+            numbers = rows.iloc[:, 0]
+            ids = rows.iloc[:, 1] if has_id else numbers
+            # By position: a model column named as the output's id (``row``) is the user's, not the index.
+            start = 2 if has_id else 1
+            inputs = rows.iloc[:, start : start + len(names)].set_axis(names, axis=1)
+            inputs.attrs[FIRST_ROW] = first_row
+            offset = int(numbers.iloc[0]) - 1 if len(numbers) else 0
+            if any(_replaced(values) for values in [ids, *(inputs[c] for c in texts)]):
+                raise ValueError(ERROR_PREFIX + _NOT_UTF8)
             try:
                 batch = compiled.prepare(inputs, row_offset=offset)
             except InputError as exc:
-                where = "" if id_name == ROW_COLUMN else f"in the batch from {id_name} {ids.iloc[0]}: "
-                raise ValueError(ERROR_PREFIX + where + exc.message) from None
+                if utf8 and REPLACEMENT in exc.message:  # a number's cell: not a number, or not UTF-8?
+                    raise ValueError(ERROR_PREFIX + _NOT_UTF8) from None
+                raise ValueError(ERROR_PREFIX + exc.message) from None
             scored = compiled_score_frame(
                 compiled, batch, reasons, recourse=recourse, max_changes=max_changes
             )
@@ -130,6 +168,13 @@ def _scorer(
             yield _plain_columns(scored).reset_index(drop=True)
 
     return run
+
+
+def _replaced(values: pd.Series) -> bool:
+    """Whether a column of text holds U+FFFD."""
+    if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
+        return False
+    return bool(values.astype("string").str.contains(REPLACEMENT, regex=False).any())
 
 
 def score_dataframe(
@@ -140,24 +185,36 @@ def score_dataframe(
     recourse: bool = False,
     max_changes: int = DEFAULT_MAX_CHANGES,
     first_row: int = 1,
+    surplus: str | None = None,
+    utf8: bool = False,
 ) -> Any:
     """Score a Spark DataFrame; the result has the id column (or ``row``) and the scores columns (the
     reason and recourse columns of ``score_frame``, as strings and short integers). ``first_row``: how
-    messages number the first data row (2 when the DataFrame was read from a CSV file with its header)."""
+    messages number the first data row (2 when the DataFrame was read from a CSV file with its header).
+    ``surplus``: a column of the DataFrame (not scored) whose value, where present, is a field past a
+    CSV file's header: a worker that meets one fails with ``_SURPLUS_FOUND``. ``utf8``: a worker that
+    meets U+FFFD in a cell the model reads as text or in the id, or in a cell that is not a number, fails
+    with ``_NOT_UTF8`` (the DataFrame was read from a file that may not be UTF-8)."""
     from pyspark.sql import types as T
 
     compiled = CompiledScorecard.from_artifact(artifact)
     compiled.check_columns(spark_frame.columns, "the Spark DataFrame")
+    refuse_id_clash("the Spark DataFrame", id_column, compiled, reasons, recourse, max_changes)
     needed = compiled.required_columns
+    checked = [] if surplus is None else [surplus]
+    # The row numbers join the columns renamed by position (``__lucid_in0``...), under a name none of
+    # them has: a user's column named ``row`` is not the output's ``row`` (which the local engine also
+    # writes as the row number, whatever the input holds). Rows are numbered with an id column too, so
+    # that a message names a bad cell's row as the local engine does.
+    renamed, inner = positional(spark_frame)
+    indexed = renamed.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
+    schema = T.StructType([*renamed.schema.fields, T.StructField(_INDEX, T.LongType(), False)])
+    ids = [] if id_column is None else [id_column]
+    picked = [_INDEX, *[inner[n] for n in [*ids, *needed, *checked]]]
+    frame = indexed.toDF(schema).select(*picked).toDF(*[f"__lucid_in{j}" for j in range(len(picked))])
     if id_column is None:
-        indexed = spark_frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
-        schema = T.StructType([*spark_frame.schema.fields, T.StructField(ROW_COLUMN, T.LongType(), False)])
-        names = [ROW_COLUMN, *needed]
-        frame = select_exactly(indexed.toDF(schema), names)
         id_name, id_type = ROW_COLUMN, T.LongType()
     else:
-        names = [id_column, *[c for c in needed if c != id_column]]
-        frame = select_exactly(spark_frame, names)
         id_name, id_type = id_column, spark_frame.schema[id_column].dataType
     kinds = {"text": T.StringType(), "tier": T.StringType(), "points": T.ShortType()}
     out_schema = T.StructType(
@@ -174,7 +231,10 @@ def score_dataframe(
         ]
     )
     what = (reasons, recourse, max_changes)
-    scorer = _scorer(artifact.model_dump_json(), what, id_name, first_row, names)
+    has_id = id_column is not None
+    scorer = _scorer(
+        artifact.model_dump_json(), what, id_name, has_id, first_row, needed, bool(checked), utf8
+    )
     with warnings.catch_warnings():  # pyspark 4.3 warns about pandas 3; the columns used here are plain
         warnings.simplefilter("ignore", FutureWarning)
         return frame.mapInPandas(scorer, out_schema)
@@ -203,30 +263,50 @@ def score_file(
         raise InputError(
             f"{source.path}: id column {id_column} not found; the file has {', '.join(source.columns)}"
         )
+    refuse_id_clash(source.path, id_column, compiled, reasons, recourse, max_changes)
     session = spark if spark is not None else local_session()
     if source.kind == "parquet":
         frame = session.read.parquet(literal_path(source.path))
     else:
         sep = r"\s+" if source.kind == "whitespace" else source.separator
         if source.kind == "whitespace":
-            frame = session.createDataFrame(pd.read_csv(source.path, sep=sep, dtype="string").astype(object))
+            try:
+                cells = pd.read_csv(source.path, sep=sep, dtype="string").astype(object)
+            except UnicodeDecodeError:
+                raise bad_utf8_error(source.path) from None
+            except pd.errors.ParserError as exc:
+                raise not_well_formed(source.path, exc) from None
+            frame = session.createDataFrame(cells)
         else:
             frame = _csv_text(session, source, compiled, id_column)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
-    scored = score_dataframe(frame, art, reasons, id_column, recourse, max_changes, first_row)
+    surplus = SURPLUS if SURPLUS in frame.columns and SURPLUS not in source.columns else None
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
     summary = ScoreSummary(0, out, {t.name: 0 for t in art.scaling.tiers}, extras, engine="spark")
     workdir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        try:
-            scored.write.mode("overwrite").parquet(str(workdir / "parts"))
-        except Exception as exc:  # a Py4J/PythonException wrapping the task's error
-            raised = input_error_of(exc)
-            if raised is not None:
-                raise InputError(f"{source.path}: {raised.message}") from None
-            raise
+        # A CSV file is checked for bytes that are not UTF-8 where the model reads (as the local reader
+        # refuses them there), unless the U+FFFD found was written as text: then scored again unchecked.
+        for utf8 in (source.kind != "parquet", False):
+            scored = score_dataframe(
+                frame, art, reasons, id_column, recourse, max_changes, first_row, surplus, utf8
+            )
+            try:
+                scored.write.mode("overwrite").parquet(str(workdir / "parts"))
+                break
+            except Exception as exc:  # a Py4J/PythonException wrapping the task's error
+                raised = input_error_of(exc)
+                if raised is not None and raised.message == _SURPLUS_FOUND:
+                    raise surplus_refusal(source.path, source.separator) from None
+                if raised is not None and raised.message == _NOT_UTF8:
+                    if first_bad_utf8(source.path) is not None:
+                        raise bad_utf8_error(source.path) from None
+                    continue
+                if raised is not None:
+                    raise InputError(f"{source.path}: {raised.message}") from None
+                raise
         # Part files are numbered by partition, and partitions follow the input: concatenating them in
         # name order keeps the input's row order.
         parts = sorted((workdir / "parts").glob("part-*.parquet"))
@@ -241,16 +321,16 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
     """A CSV file's cells as text, missing where the local engine's reader (``_chunks``) reads them as
     missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others; a
     tab-separated file's lines split by ``sparktable.split_lines``, which keeps a line of tabs as a row
-    of missing cells, as pyarrow does (Spark's CSV reader skips it)."""
+    of missing cells, as pyarrow does (Spark's CSV reader skips it); then ``sparktable.SURPLUS``, a
+    row's field past the header's (the local engine refuses such a row)."""
     numeric = set(column_plan(compiled)[0]) - {id_column}
     if source.separator == "\t":
         frame = split_lines(session, source.path, "\t", source.columns)
     else:
-        frame = session.read.csv(
-            literal_path(source.path), header=True, sep=source.separator, inferSchema=False, escape='"'
-        )
+        frame = csv_fields(session, source.path, source.separator, source.columns)
     return frame.select(
-        *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in frame.columns]
+        *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in source.columns],
+        column(SURPLUS),
     )
 
 
