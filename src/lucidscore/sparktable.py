@@ -14,7 +14,7 @@ spark`` fits on the table the local engine fits on (issue 15):
   booleans, or with a missing cell the texts ``True``/``False`` (pandas then holds Python booleans, which
   read as those categories); anything else text, as written.
 
-A quoted field holding a line break is read whole (Spark's ``multiLine``, for a file holding a quote); a
+A quoted field holding a line break is read whole (Spark's ``multiLine``, for a file with such a line); a
 row with more fields than the header is refused as pandas refuses it, naming its row (a ``SURPLUS``
 column past the header's counts them), and so is a file with bytes that are not UTF-8 past the header
 check's 64 KiB (Spark reads them as U+FFFD: a cell holding one sends the driver to find the first); a
@@ -119,13 +119,16 @@ def read_csv(spark: Any, path: Path) -> Any:
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
 
 
-def has_quote(path: Path, block: int = 1 << 24) -> bool:
-    """Whether ``path`` holds a double quote anywhere: only then can a field hold a line break."""
-    with path.open("rb") as fh:
-        while data := fh.read(block):
-            if b'"' in data:
-                return True
-    return False
+def spans_lines(spark: Any, path: Path) -> bool:
+    """Whether a quoted field of ``path`` may hold a line break: a line with an odd number of double
+    quotes (a quoted field's own quotes are doubled, so a line that closes every quote it opens holds an
+    even number). One Spark job over the file's lines, in parallel, ending at the first such line found:
+    a large file whose quoted fields keep to their lines is still read in parallel, not in one task."""
+    from pyspark.sql import functions as F
+
+    lines = spark.read.text(literal_path(path))
+    quotes = F.length("value") - F.length(F.regexp_replace("value", '"', ""))
+    return bool(lines.filter(quotes % 2 == 1).take(1))
 
 
 def surplus_refusal(path: Path, sep: str) -> InputError:
@@ -145,7 +148,8 @@ def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     """Every field as text, named ``names``, then ``SURPLUS`` (a row's first field past the header's), by
     Spark's CSV reader: the header row skipped, a doubled quote inside a quoted field read as one quote
     and a quoted field holding a line break read whole (``multiLine``, which reads the file in one task:
-    only for a file holding a quote), as pandas reads them, nothing else converted."""
+    only for a file with a line of an odd number of quotes, ``spans_lines``), as pandas reads them,
+    nothing else converted."""
     from pyspark.sql.types import StringType, StructField, StructType
 
     schema = StructType([StructField(n, StringType(), True) for n in [*names, SURPLUS]])
@@ -156,7 +160,7 @@ def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
         enforceSchema=True,
         sep=sep,
         escape='"',
-        multiLine=has_quote(path),
+        multiLine=spans_lines(spark, path),
     )
 
 
