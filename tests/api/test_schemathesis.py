@@ -21,7 +21,7 @@ from tests.api._world import World, build_world
 pytestmark = pytest.mark.slow
 
 CHECKS = [not_a_server_error, response_schema_conformance]
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 20
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

@@ -151,7 +151,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[SynthSummary, str, 
     return summary, url, whole
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(size=st.integers(min_value=1, max_value=300))
 def test_chunks_of_any_size_give_the_same_frame(
     small: tuple[SynthSummary, str, pl.DataFrame], size: int

@@ -44,7 +44,7 @@ def table(n: int, seed: int, zeros: bool, text_dtype: str) -> pd.DataFrame:
     )
 
 
-@settings(max_examples=30)
+@settings(max_examples=15)
 @given(
     n=st.integers(40, 400),
     seed=st.integers(0, 10_000),

@@ -232,7 +232,7 @@ def text_columns(draw: st.DrawFn) -> dict[str, list[str | None]]:
     return {c: [*v, *[None] * (rows - len(v))] for c, v in columns.items()}
 
 
-@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(columns=text_columns())
 def test_text_column_kinds_in_one_job_as_the_local_engine(
     spark: Any, columns: dict[str, list[str | None]]
@@ -281,7 +281,7 @@ JUNK_TEXTS = ["abc", "12x", "?", "1,5"]  # none of them a missing marker to pand
 
 
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -380,7 +380,7 @@ def csv_files(draw: st.DrawFn) -> str:
 
 
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -188,7 +188,7 @@ def _expected(url: str, model: Any) -> dict[str, str]:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
