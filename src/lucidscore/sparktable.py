@@ -176,11 +176,15 @@ def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     lines = spark.read.text(literal_path(path)).filter(F.monotonically_increasing_id() != 0)
     if sep == "\t":
         body = lines.filter(~F.col("value").rlike(r"^[ \r]*$"))
-        parts = F.split(F.col("value"), "\t" + _UNQUOTED)
+        at = "\t"
     else:
         trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
         body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
-        parts = F.split(F.col("value"), r"[ \t]+" + _UNQUOTED)
+        at = r"[ \t]+"
+    # The look-ahead for quotes scans the rest of the line at every separator: only lines holding a quote
+    # pay for it.
+    value = F.col("value")
+    parts = F.when(value.contains('"'), F.split(value, at + _UNQUOTED)).otherwise(F.split(value, at))
     surplus = F.get(parts, len(names)).alias(SURPLUS)
     return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)], surplus)
 
