@@ -4,6 +4,7 @@ revision 0003 chains the audit rows a database already holds."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -39,6 +40,78 @@ def test_migrate_reaches_head_and_is_idempotent(engine: Engine) -> None:
     migrate(engine)
     migrate(engine)
     assert current_revision(engine) == head_revision()
+
+
+def test_every_script_is_named_as_its_revision_in_one_numbered_line() -> None:
+    """What lets ``migrate`` find the newest revision without loading Alembic: each script's revision is
+    its file's name, and each follows the one numbered before it, so the last name is Alembic's head."""
+    import ast
+
+    from alembic.script import ScriptDirectory
+
+    from lucidscore.store._migrate import newest_script, script_names
+
+    names = script_names()
+    scripts = ScriptDirectory.from_config(_config())
+    assert sorted(r.revision for r in scripts.walk_revisions()) == names
+    assert newest_script() == head_revision() == scripts.get_current_head()
+    for before, name in zip([None, *names], names, strict=False):
+        assert name[:4] == f"{names.index(name) + 1:04d}", f"{name}: not numbered after {before}"
+        revision = scripts.get_revision(name)
+        assert revision is not None and revision.down_revision == before
+        source = Path(revision.path).read_text("utf-8")
+        assigned = {
+            node.targets[0].id: node.value.value
+            for node in ast.parse(source).body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Constant)
+        }
+        assert assigned["revision"] == Path(revision.path).stem == name
+
+
+def test_the_revision_is_read_as_alembic_reads_it_at_every_step(db_url: str) -> None:
+    """``current_revision`` reads the version table itself: at every revision, and before the first, it
+    says what Alembic's own reader says; a migrated database is only read, whatever its revision."""
+    from lucidscore.store import make_engine
+    from lucidscore.store._migrate import script_names
+
+    engine = make_engine(db_url)
+
+    def alembic_says() -> str | None:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    assert current_revision(engine) is None and alembic_says() is None
+    for name in script_names():
+        migrate(engine, name)
+        assert current_revision(engine) == alembic_says() == name
+    migrate(engine)
+    assert current_revision(engine) == alembic_says() == head_revision()
+    engine.dispose()
+
+
+def test_a_database_at_the_newest_revision_is_opened_without_alembic(tmp_path: Path) -> None:
+    """Every command checks its database's revision; for one already migrated, Alembic (about 0.3 s of
+    imports) is not loaded — in a fresh process, as a command runs."""
+    import subprocess
+    import sys
+
+    from lucidscore.store import make_engine
+
+    url = f"sqlite:///{tmp_path / 'head.db'}"
+    first = make_engine(url)
+    migrate(first)
+    first.dispose()
+    code = (
+        "import sys\n"
+        "from lucidscore.store import make_engine, migrate, current_revision\n"
+        "engine = make_engine(sys.argv[1]); migrate(engine)\n"
+        "print(current_revision(engine), 'alembic' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [head_revision(), "False"]
 
 
 def test_initial_revision_id_is_the_agreed_one(engine: Engine) -> None:
