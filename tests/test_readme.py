@@ -58,7 +58,7 @@ def test_the_readme_runs_as_written(tmp_path: Path) -> None:
     assert "lucidscore demo" in setup
     # The set-up line installs and serves the demo; CI runs the install itself. Build the demo's database
     # (scaled down) without serving, then check that it serves, as a reader's first command does.
-    run("lucidscore demo --consumers 1000 --no-serve", project, env)
+    run("lucidscore demo --consumers 500 --no-serve", project, env)
     serve_briefly("lucidscore demo --reuse", project, env)
     ran = sum(run_section(title, project, env) for title in SECTIONS)
     assert ran >= 15
