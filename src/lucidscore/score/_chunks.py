@@ -165,16 +165,18 @@ def _csv_chunks(
             if ragged is not None:
                 raise ragged from None
     # A cell is not a number (or a NaN pyarrow reads): read the rest as text, so the caller's parser names
-    # its row and value.
+    # its row and value. The file is read again from its start and the ``done`` records pyarrow read are
+    # dropped: ``skiprows`` counts a blank line, which neither reader takes for a record, so skipping
+    # ``done`` lines gave a record again after each blank line before the block (issue 15).
     try:
-        yield from pd.read_csv(
-            source.path,
-            sep=source.separator,
-            usecols=wanted,
-            dtype="string",
-            chunksize=chunk_rows,
-            skiprows=range(1, done + 1),
-        )
+        for chunk in pd.read_csv(
+            source.path, sep=source.separator, usecols=wanted, dtype="string", chunksize=chunk_rows
+        ):
+            if done >= len(chunk):
+                done -= len(chunk)
+                continue
+            yield chunk.iloc[done:]
+            done = 0
     except UnicodeDecodeError:
         raise bad_utf8_error(source.path) from None
     except pd.errors.ParserError as exc:
