@@ -15,14 +15,14 @@ spark`` fits on the table the local engine fits on (issue 15):
   read as those categories); anything else text, as written.
 
 A quoted field holding a line break is read whole (Spark's ``multiLine``, for a file with such a line); a
-row with more fields than the header is refused as pandas refuses it, naming its row (a ``SURPLUS``
-column past the header's counts them), and so is a file with bytes that are not UTF-8 past the header
-check's 64 KiB (Spark reads them as U+FFFD: a cell holding one sends the driver to find the first); a
-separator inside double quotes does not split a line of a file separated by tabs or spaces. Not read as
-pandas reads them (docs/model.md): a row whose surplus fields are all empty in a comma- or
-semicolon-separated file (Spark's CSV reader reads an empty field as null, so it cannot tell one from a
-missing field; pandas refuses the row), and a quoted line break in a file separated by tabs or spaces
-(split from its lines). pyspark is imported only inside functions.
+row with more fields than the header, empty ones too, is refused as pandas refuses it, naming its row,
+or its surplus dropped where pandas drops it (a first data row of one field more, and every such field
+missing: a trailing separator; ``SURPLUS`` and ``FIELDS`` columns past the header's say what a row
+holds), and a file with bytes that are not UTF-8 past the header check's 64 KiB is refused (Spark reads
+them as U+FFFD: a cell holding one sends the driver to find the first); a separator inside double quotes
+does not split a line of a file separated by tabs or spaces. Not read as pandas reads it (docs/model.md):
+a quoted line break in a file separated by tabs or spaces (split from its lines). pyspark is imported
+only inside functions.
 """
 
 from __future__ import annotations
@@ -60,9 +60,14 @@ _SPLIT = ("\t", r"\s+")  # separators whose lines are split here (``separator_of
 REPLACEMENT = "\ufffd"  # what Spark's readers make of bytes that are not UTF-8
 # After a separator outside double quotes: an even number of quotes follows it on the line.
 _UNQUOTED = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'
-# A column after the header's: a field there (an empty one too, where lines are split here) is a row of
-# more fields than the header, which the local readers refuse and Spark's CSV reader would drop.
+# A column after the header's: a row's first field past the header's, as text (an empty one ``""``), null
+# for a row of no more fields than the header; the local scorer refuses such a row, and the local trainer
+# too unless pandas drops the surplus (``pandas_drops_surplus``). ``FIELDS``: the row's number of fields.
 SURPLUS = "__lucid_surplus"
+FIELDS = "__lucid_fields"
+# Spark's CSV reader puts a record whose number of fields is not the schema's here, as written: the one
+# way to count its fields, since the reader reads an empty field as null, as it reads a missing one.
+_RECORD = "__lucid_record"
 
 
 def column(name: str) -> Any:
@@ -114,7 +119,7 @@ def read_csv(spark: Any, path: Path) -> Any:
     sep = separator_of(header_line(path))
     names = csv_columns(path, sep)
     raw = split_lines(spark, path, sep, names) if sep in _SPLIT else csv_fields(spark, path, sep, names)
-    text = raw.select(*[without_na_words(n).alias(n) for n in names], column(SURPLUS))
+    text = raw.select(*[without_na_words(n).alias(n) for n in names], column(SURPLUS), column(FIELDS))
     kinds = _kinds(text, names, path, sep)
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
 
@@ -145,15 +150,22 @@ def surplus_refusal(path: Path, sep: str) -> InputError:
 
 
 def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
-    """Every field as text, named ``names``, then ``SURPLUS`` (a row's first field past the header's), by
-    Spark's CSV reader: the header row skipped, a doubled quote inside a quoted field read as one quote
-    and a quoted field holding a line break read whole (``multiLine``, which reads the file in one task:
-    only for a file with a line of an odd number of quotes, ``spans_lines``), as pandas reads them,
-    nothing else converted."""
+    """Every field as text, named ``names``, then ``SURPLUS`` and ``FIELDS``, by Spark's CSV reader: the
+    header row skipped, a doubled quote inside a quoted field read as one quote and a quoted field holding
+    a line break read whole (``multiLine``, which reads the file in one task: only for a file with a line
+    of an odd number of quotes, ``spans_lines``), as pandas reads them, nothing else converted.
+
+    The reader reads an empty field as null, as it reads a field a short row lacks, and drops the fields
+    of a long row past the schema's: a row whose number of fields is not the header's is kept as written
+    (its ``_RECORD``, Spark's corrupt-record column; only such rows pay for it), and its fields are
+    counted there, splitting at a separator outside double quotes."""
+    from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    schema = StructType([StructField(n, StringType(), True) for n in [*names, SURPLUS]])
-    return spark.read.csv(
+    schema = StructType([StructField(n, StringType(), True) for n in [*names, _RECORD]])
+    # Without column pruning (the reader's ``columnPruning`` option): a query of a few columns would
+    # have the reader split only those, and count only those as the row's fields.
+    read = spark.read.option("columnPruning", False).csv(
         literal_path(path),
         schema=schema,
         header=True,
@@ -161,14 +173,30 @@ def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
         sep=sep,
         escape='"',
         multiLine=spans_lines(spark, path),
+        mode="PERMISSIVE",
+        columnNameOfCorruptRecord=_RECORD,
     )
+    record = F.col(_RECORD)
+    parts = _split(record, "\\" + sep)
+    fields = F.when(record.isNull(), F.lit(len(names))).otherwise(F.size(parts))
+    surplus = F.when(fields > len(names), _unquoted(F.get(parts, len(names))))
+    return read.select(*[column(n) for n in names], surplus.alias(SURPLUS), fields.alias(FIELDS))
+
+
+def _split(value: Any, at: str) -> Any:
+    """The text column ``value`` split at the pattern ``at`` where it is outside double quotes."""
+    from pyspark.sql import functions as F
+
+    # The look-ahead for quotes scans the rest of the text at every separator: only texts holding a quote
+    # pay for it.
+    return F.when(value.contains('"'), F.split(value, at + _UNQUOTED)).otherwise(F.split(value, at))
 
 
 def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     """Every field of a file separated by tabs (``sep`` ``"\\t"``) or by runs of spaces (``r"\\s+"``) as
-    text, named ``names``, then ``SURPLUS``: each line after the header (the first line of the first
-    partition) split as pandas splits it (not at a separator inside double quotes), a missing field null,
-    a field wholly in double quotes unquoted. Spark's CSV reader
+    text, named ``names``, then ``SURPLUS`` and ``FIELDS``: each line after the header (the first line of
+    the first partition) split as pandas splits it (not at a separator inside double quotes), a missing
+    field null, a field wholly in double quotes unquoted. Spark's CSV reader
     cannot split on runs of spaces, and skips a line of tabs, which pandas (and pyarrow) read as a row of
     missing cells; pandas skips an empty line and (but for a line of tabs) one of white space only."""
     from pyspark.sql import functions as F
@@ -181,12 +209,10 @@ def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
         trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
         body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
         at = r"[ \t]+"
-    # The look-ahead for quotes scans the rest of the line at every separator: only lines holding a quote
-    # pay for it.
-    value = F.col("value")
-    parts = F.when(value.contains('"'), F.split(value, at + _UNQUOTED)).otherwise(F.split(value, at))
-    surplus = F.get(parts, len(names)).alias(SURPLUS)
-    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)], surplus)
+    parts = _split(F.col("value"), at)
+    surplus = _unquoted(F.get(parts, len(names))).alias(SURPLUS)
+    fields = F.size(parts).alias(FIELDS)
+    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)], surplus, fields)
 
 
 def _unquoted(field: Any) -> Any:
@@ -200,7 +226,8 @@ def _unquoted(field: Any) -> Any:
 def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
     """How pandas types each of ``names`` (text columns, missing words null): ``long``, ``double``,
     ``boolean``, ``boolean text`` or ``string``, from counts of one aggregation; a file without data rows
-    or with a row of more fields than the header (``SURPLUS``), or bytes that are not UTF-8 (Spark reads
+    or with a row of more fields than the header that pandas refuses (``SURPLUS``, ``_surplus_dropped``),
+    or bytes that are not UTF-8 (Spark reads
     them as U+FFFD; a cell holding one sends the driver to find the first, ``first_bad_utf8``: a U+FFFD
     written in UTF-8 is text) is refused as ``read_table`` refuses it."""
     from pyspark.sql import functions as F
@@ -211,6 +238,8 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
     aggs = [
         F.count(F.lit(1)).alias("rows"),
         F.count(column(SURPLUS)).alias("surplus"),
+        F.count(F.when(~column(SURPLUS).isin(*sorted(NA_WORDS)), 1)).alias("kept"),
+        F.max(column(FIELDS)).alias("widest"),
         F.count(F.when(replaced, 1)).alias("replaced"),
     ]
     for j, n in enumerate(names):
@@ -228,7 +257,7 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
     rows = int(counts["rows"])
     if rows == 0:
         raise no_data_rows(path)
-    if int(counts["surplus"]):
+    if int(counts["surplus"]) and not _surplus_dropped(text, names, counts):
         raise surplus_refusal(path, sep)
     if int(counts["replaced"]) and first_bad_utf8(path) is not None:
         raise bad_utf8_error(path)  # pandas cannot decode the file (read_table's refusal)
@@ -242,6 +271,20 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
         else:
             kinds[n] = "string"
     return kinds
+
+
+def _surplus_dropped(text: Any, names: list[str], counts: Any) -> bool:
+    """Whether ``read_table`` reads a file whose rows hold fields past the header's without them (``text``
+    and ``counts``: ``_kinds``'). Under its ``index_col=False``, pandas gives the table one column past the
+    header's when the first data row has one field more (a row of still more fields is refused), then
+    drops that column if every cell of it is missing (a missing-value word, empty, or absent): a trailing
+    separator on the first row, and on any others."""
+    if int(counts["kept"]) or int(counts["widest"]) != len(names) + 1:
+        return False
+    # The first data row: the first of the first partition, which begins the file. A name's column rides
+    # along since Spark refuses a query of the corrupt-record column alone (``FIELDS`` is read from it).
+    first = text.select(column(names[0]), column(FIELDS)).first()
+    return first is not None and int(first[1]) == len(names) + 1
 
 
 def _typed(name: str, kind: str) -> Any:

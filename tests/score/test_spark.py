@@ -412,6 +412,9 @@ def _csv_cases() -> dict[str, bytes]:
     broken[7] = ",".join(fields)
     surplus = list(lines)
     surplus[12] += ",9"
+    trailing = list(lines)
+    trailing[12] += ","  # an empty surplus field, which Spark's reader reads as a missing one
+    everywhere = [lines[0], *(line + ";" for line in lines[1:])]  # a trailing separator on every row
     spaced = applicants(40, seed=9).fillna({"months_late": -1, "checking": "A11"})
     spaces = spaced.to_csv(sep=" ", index=False).splitlines()
     spaces[12] += " 9"
@@ -425,6 +428,8 @@ def _csv_cases() -> dict[str, bytes]:
         "quoted line breaks": (text(broken) + "\n").encode(),
         "more fields than the header": (text(surplus) + "\n").encode(),
         "more fields than the header, space separated": (text(spaces) + "\n").encode(),
+        "an empty surplus field": (text(trailing) + "\n").encode(),
+        "a trailing separator on every row": (text(everywhere).replace(",", ";") + "\n").encode(),
         "not UTF-8 in a column not read": unread,
         "not UTF-8 in a column read": read,
         "U+FFFD written in UTF-8 in a column read": (text(lines) + "\n").replace(",A1", ",A\ufffd").encode(),
@@ -437,8 +442,9 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
 ) -> None:
     """Each file: the Spark engine writes the local engine's scores, or refuses it in its words (the
     row named as the local reader names it); it used to cut a quoted line break into two rows, drop a
-    surplus field and read bytes that are not UTF-8 as U+FFFD (now refused where the local engine refuses
-    them: not where U+FFFD is written as text)."""
+    surplus field (an empty one too: its reader reads it as a missing field) and read bytes that are not
+    UTF-8 as U+FFFD (now refused where the local engine refuses them: not where U+FFFD is written as
+    text)."""
     from lucidscore.score.spark import score_file as spark_score_file
 
     data = tmp_path / "data.csv"
@@ -452,8 +458,10 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
         except InputError as exc:
             outcomes.append(exc.message)
     local, remote = outcomes
-    if case == "more fields than the header":
+    if case in ("more fields than the header", "an empty surplus field"):
         assert local == f"{data} row 13: found 9 fields; expected 8, as in the header row"
+    elif case == "a trailing separator on every row":  # the local trainer reads it (docs/model.md)
+        assert local == f"{data} row 2: found 9 fields; expected 8, as in the header row"
     elif case == "more fields than the header, space separated":  # the local scorer cut it to its columns
         assert local == (
             f"{data}: not a well-formed CSV file (Error tokenizing data. C error: Expected 8 fields in line "
