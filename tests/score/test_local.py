@@ -119,6 +119,35 @@ def test_whitespace_separated_file(tmp_path: Path, model: Path) -> None:
     assert out["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
 
 
+@pytest.mark.parametrize("extra", ["9", "NA"])
+def test_space_separated_first_row_of_one_field_more_reads_as_train_reads_it(
+    tmp_path: Path, model: Path, extra: str
+) -> None:
+    """pandas took the first data row's surplus field for an index column's, shifting every value one
+    column left (``months_late`` scored as ``utilisation``...): now read as ``read_table`` reads it, the
+    column dropped where all missing, else refused in its words."""
+    data = applicants(30).drop(columns=["colour"]).fillna({"checking": "A99", "months_late": 9.0})
+    lines = data.to_csv(index=False, sep=" ").splitlines()
+    lines[1] += f" {extra}"
+    path = tmp_path / "data.txt"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    if extra == "NA":
+        score_file(model, path, out, reasons=0, progress=False)
+        assert (
+            pd.read_parquet(out)["score"].tolist()
+            == score_frame(two_cards(), read_table(path))["score"].tolist()
+        )
+        assert read_table(path).shape == data.shape
+        return
+    with pytest.raises(InputError) as by_train:
+        read_table(path)
+    assert "Length of header or names does not match length of data" in by_train.value.message
+    with pytest.raises(InputError) as by_score:
+        score_file(model, path, out, progress=False)
+    assert by_score.value.message == by_train.value.message
+
+
 @pytest.mark.parametrize("chunk_bytes", [16 << 20, 2048])
 def test_junk_cell_names_file_row_and_value_and_writes_nothing(
     tmp_path: Path, model: Path, chunk_bytes: int

@@ -418,6 +418,8 @@ def _csv_cases() -> dict[str, bytes]:
     spaced = applicants(40, seed=9).fillna({"months_late": -1, "checking": "A11"})
     spaces = spaced.to_csv(sep=" ", index=False).splitlines()
     spaces[12] += " 9"
+    first_spaced = list(spaces[:12])
+    first_spaced[1] += " 9"  # pandas took it for an index column's, shifting every column
     big = applicants(40, seed=9).assign(colour="ab" * 1000).to_csv(index=False).encode()  # past 64 KiB
     at = big.rfind(b"ab")  # an unread column of the last row, past the header check: scored by both
     unread = big[:at] + b"\xe9" + big[at + 1 :]
@@ -428,6 +430,7 @@ def _csv_cases() -> dict[str, bytes]:
         "quoted line breaks": (text(broken) + "\n").encode(),
         "more fields than the header": (text(surplus) + "\n").encode(),
         "more fields than the header, space separated": (text(spaces) + "\n").encode(),
+        "one field more on the first row, space separated": (text(first_spaced) + "\n").encode(),
         "an empty surplus field": (text(trailing) + "\n").encode(),
         "a trailing separator on every row": (text(everywhere).replace(",", ";") + "\n").encode(),
         "not UTF-8 in a column not read": unread,
@@ -466,6 +469,11 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
         assert local == (
             f"{data}: not a well-formed CSV file (Error tokenizing data. C error: Expected 8 fields in line "
             "13, saw 9)"
+        )
+    elif case == "one field more on the first row, space separated":
+        assert local == (
+            f"{data}: not a well-formed CSV file (Length of header or names does not match length of data. "
+            "This leads to a loss of data with index_col=False.)"
         )
     elif case == "not UTF-8 in a column read":
         line = data.read_bytes().split(b"\xe9")[0].count(b"\n") + 1

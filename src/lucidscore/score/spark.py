@@ -23,7 +23,7 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import FIRST_ROW, InputError
-from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
+from lucidscore.score._chunks import ARROW_NA_WORDS, CHUNK_ROWS, TableSource, open_source, whitespace_chunks
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import (
@@ -46,7 +46,7 @@ from lucidscore.sparktable import (
     surplus_refusal,
     without_na_words,
 )
-from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8, not_well_formed
+from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8
 
 _NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
 _SURPLUS_FOUND = "a row holds more fields than the header"  # the driver names the row (``surplus_refusal``)
@@ -268,15 +268,9 @@ def score_file(
     if source.kind == "parquet":
         frame = session.read.parquet(literal_path(source.path))
     else:
-        sep = r"\s+" if source.kind == "whitespace" else source.separator
         if source.kind == "whitespace":
-            try:
-                cells = pd.read_csv(source.path, sep=sep, dtype="string").astype(object)
-            except UnicodeDecodeError:
-                raise bad_utf8_error(source.path) from None
-            except pd.errors.ParserError as exc:
-                raise not_well_formed(source.path, exc) from None
-            frame = session.createDataFrame(cells)
+            chunks = list(whitespace_chunks(source.path, "string", CHUNK_ROWS))
+            frame = session.createDataFrame(pd.concat(chunks).astype(object))
         else:
             frame = _csv_text(session, source, compiled, id_column)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
