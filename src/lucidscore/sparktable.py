@@ -20,8 +20,10 @@ or its surplus dropped where pandas drops it (a first data row of one field more
 missing: a trailing separator; ``SURPLUS`` and ``FIELDS`` columns past the header's say what a row
 holds), and a file with bytes that are not UTF-8 past the header check's 64 KiB is refused (Spark reads
 them as U+FFFD: a cell holding one sends the driver to find the first); a separator inside double quotes
-does not split a line of a file separated by tabs or spaces. Not read as pandas reads it (docs/model.md):
-a quoted line break in a file separated by tabs or spaces (split from its lines). pyspark is imported
+does not split a line of a file separated by tabs or spaces, and such a file with a line of an odd number
+of double quotes (a quoted field may go on past it, which splitting lines would cut) is read by
+``read_table`` on the driver (Spark's ``multiLine`` reads a file in one task too; its CSV reader cannot
+split runs of spaces and skips a line of tabs): it must fit in the driver's memory. pyspark is imported
 only inside functions.
 """
 
@@ -65,6 +67,9 @@ _UNQUOTED = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'
 # too unless pandas drops the surplus (``pandas_drops_surplus``). ``FIELDS``: the row's number of fields.
 SURPLUS = "__lucid_surplus"
 FIELDS = "__lucid_fields"
+# Where lines are split here: whether the row's line holds an odd number of double quotes, so that a quoted
+# field of it may go on past the line (``spans_lines``), when the file is read by ``read_table`` instead.
+SPANS = "__lucid_spans"
 # Spark's CSV reader puts a record whose number of fields is not the schema's here, as written: the one
 # way to count its fields, since the reader reads an empty field as null, as it reads a missing one.
 _RECORD = "__lucid_record"
@@ -116,12 +121,52 @@ def read_csv(spark: Any, path: Path) -> Any:
     >>> read_csv(local_session(), Path("applicants.csv")).dtypes  # doctest: +SKIP
     [('default', 'bigint'), ('x1', 'double'), ('cat', 'string')]
     """
+    from pyspark.sql import functions as F
+
     sep = separator_of(header_line(path))
     names = csv_columns(path, sep)
-    raw = split_lines(spark, path, sep, names) if sep in _SPLIT else csv_fields(spark, path, sep, names)
-    text = raw.select(*[without_na_words(n).alias(n) for n in names], column(SURPLUS), column(FIELDS))
+    if sep in _SPLIT:
+        raw, spans = split_lines(spark, path, sep, names), column(SPANS)
+    else:
+        raw, spans = csv_fields(spark, path, sep, names), F.lit(False)
+    text = raw.select(
+        *[without_na_words(n).alias(n) for n in names], column(SURPLUS), column(FIELDS), spans.alias(SPANS)
+    )
     kinds = _kinds(text, names, path, sep)
+    if kinds is None:
+        # A quoted field may hold a line break, which splitting lines would cut: a file separated by tabs
+        # or spaces then goes through ``read_table`` on the driver (read in one task by Spark's
+        # ``multiLine`` too; Spark's CSV reader cannot split runs of spaces, and skips a line of tabs).
+        return driver_frame(spark, read_table(path))
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
+
+
+def driver_frame(spark: Any, frame: Any) -> Any:
+    """``frame``, as ``read_table`` gives it (pandas), as a Spark DataFrame of the columns and values
+    ``read_csv`` gives such a file: integers as longs, floats as doubles (NaN null, as a missing cell),
+    booleans as booleans, a text column as text (``True``/``False`` for pandas' booleans in a column with
+    a missing cell, as ``_typed``'s ``boolean text``), missing null."""
+    import pandas as pd
+    from pyspark.sql import types as T
+
+    fields, cells = [], {}
+    for j, name in enumerate(frame.columns):
+        values = frame[name]
+        kind = values.dtype.kind
+        spark_type = {"i": T.LongType(), "u": T.LongType(), "f": T.DoubleType(), "b": T.BooleanType()}.get(
+            kind, T.StringType()
+        )
+        if kind in "iub":
+            cells[j] = values.astype(object)
+        elif kind == "f":
+            cells[j] = values.astype(object).where(values.notna(), None)
+        else:
+            cells[j] = values.map(
+                lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v)
+            )
+        fields.append(T.StructField(str(name), spark_type, True))
+    rows = pd.DataFrame(cells).astype(object) if cells else pd.DataFrame()
+    return spark.createDataFrame(rows.set_axis([f.name for f in fields], axis=1), T.StructType(fields))
 
 
 def spans_lines(spark: Any, path: Path) -> bool:
@@ -209,10 +254,13 @@ def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
         trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
         body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
         at = r"[ \t]+"
-    parts = _split(F.col("value"), at)
+    value = F.col("value")
+    parts = _split(value, at)
     surplus = _unquoted(F.get(parts, len(names))).alias(SURPLUS)
     fields = F.size(parts).alias(FIELDS)
-    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)], surplus, fields)
+    spans = ((F.length(value) - F.length(F.regexp_replace(value, '"', ""))) % 2 == 1).alias(SPANS)
+    cells = [_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)]
+    return body.select(*cells, surplus, fields, spans)
 
 
 def _unquoted(field: Any) -> Any:
@@ -223,13 +271,14 @@ def _unquoted(field: Any) -> Any:
     return F.when(field.rlike(r'^".*"$'), inner).otherwise(field)
 
 
-def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
+def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str] | None:
     """How pandas types each of ``names`` (text columns, missing words null): ``long``, ``double``,
     ``boolean``, ``boolean text`` or ``string``, from counts of one aggregation; a file without data rows
     or with a row of more fields than the header that pandas refuses (``SURPLUS``, ``_surplus_dropped``),
     or bytes that are not UTF-8 (Spark reads
     them as U+FFFD; a cell holding one sends the driver to find the first, ``first_bad_utf8``: a U+FFFD
-    written in UTF-8 is text) is refused as ``read_table`` refuses it."""
+    written in UTF-8 is text) is refused as ``read_table`` refuses it. None when a line split here holds an
+    odd number of double quotes (``SPANS``): its fields may go on past it."""
     from pyspark.sql import functions as F
 
     replaced = F.lit(False)
@@ -237,6 +286,7 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
         replaced = replaced | F.coalesce(column(n).contains(REPLACEMENT), F.lit(False))
     aggs = [
         F.count(F.lit(1)).alias("rows"),
+        F.count(F.when(column(SPANS), 1)).alias("spans"),
         F.count(column(SURPLUS)).alias("surplus"),
         F.count(F.when(~column(SURPLUS).isin(*sorted(NA_WORDS)), 1)).alias("kept"),
         F.max(column(FIELDS)).alias("widest"),
@@ -254,6 +304,8 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
             F.count(F.when(present & ~F.lower(cell).isin("true", "false"), 1)).alias(f"word{j}"),
         ]
     counts = text.agg(*aggs).first()
+    if int(counts["spans"]):
+        return None
     rows = int(counts["rows"])
     if rows == 0:
         raise no_data_rows(path)

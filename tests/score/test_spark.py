@@ -410,6 +410,12 @@ def _csv_cases() -> dict[str, bytes]:
     fields = broken[7].split(",")
     fields[3] = f'"{fields[3]}\n"' if fields[3] else '"\n"'  # a read one: an unseen category, missing bin
     broken[7] = ",".join(fields)
+    tabbed = applicants(40, seed=9).to_csv(index=False, sep="\t").splitlines()
+    tabbed[3] = tabbed[3].replace("\tred", '\t"r\ned"')
+    fields = tabbed[7].split("\t")
+    fields[3] = f'"{fields[3]}\n"' if fields[3] else '"\n"'
+    tabbed[7] = "\t".join(fields)
+    tabbed.insert(9, "\t" * 7)  # a line of tabs: a row of missing cells (Spark's CSV reader skips it)
     surplus = list(lines)
     surplus[12] += ",9"
     trailing = list(lines)
@@ -428,6 +434,7 @@ def _csv_cases() -> dict[str, bytes]:
     text = "\n".join
     return {
         "quoted line breaks": (text(broken) + "\n").encode(),
+        "quoted line breaks, tab separated": (text(tabbed) + "\n").encode(),
         "more fields than the header": (text(surplus) + "\n").encode(),
         "more fields than the header, space separated": (text(spaces) + "\n").encode(),
         "one field more on the first row, space separated": (text(first_spaced) + "\n").encode(),
@@ -480,7 +487,7 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
         assert isinstance(local, str) and local.startswith(f"{data} row {line}: byte "), local
     else:
         assert isinstance(local, pd.DataFrame), local
-        assert len(local) == 40
+        assert len(local) == (41 if case == "quoted line breaks, tab separated" else 40)
     if isinstance(local, str):
         assert remote == local
     else:
