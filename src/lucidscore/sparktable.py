@@ -15,14 +15,16 @@ spark`` fits on the table the local engine fits on (issue 15):
   read as those categories); anything else text, as written.
 
 A quoted field holding a line break is read whole (Spark's ``multiLine``, for a file with such a line); a
-row with more fields than the header is refused as pandas refuses it, naming its row (a ``SURPLUS``
-column past the header's counts them), and so is a file with bytes that are not UTF-8 past the header
-check's 64 KiB (Spark reads them as U+FFFD: a cell holding one sends the driver to find the first); a
-separator inside double quotes does not split a line of a file separated by tabs or spaces. Not read as
-pandas reads them (docs/model.md): a row whose surplus fields are all empty in a comma- or
-semicolon-separated file (Spark's CSV reader reads an empty field as null, so it cannot tell one from a
-missing field; pandas refuses the row), and a quoted line break in a file separated by tabs or spaces
-(split from its lines). pyspark is imported only inside functions.
+row with more fields than the header, empty ones too, is refused as pandas refuses it, naming its row,
+or its surplus dropped where pandas drops it (a first data row of one field more, and every such field
+missing: a trailing separator; ``SURPLUS`` and ``FIELDS`` columns past the header's say what a row
+holds), and a file with bytes that are not UTF-8 past the header check's 64 KiB is refused (Spark reads
+them as U+FFFD: a cell holding one sends the driver to find the first); a separator inside double quotes
+does not split a line of a file separated by tabs or spaces, and such a file with a line of an odd number
+of double quotes (a quoted field may go on past it, which splitting lines would cut) is read by
+``read_table`` on the driver (Spark's ``multiLine`` reads a file in one task too; its CSV reader cannot
+split runs of spaces and skips a line of tabs): it must fit in the driver's memory. pyspark is imported
+only inside functions.
 """
 
 from __future__ import annotations
@@ -60,9 +62,17 @@ _SPLIT = ("\t", r"\s+")  # separators whose lines are split here (``separator_of
 REPLACEMENT = "\ufffd"  # what Spark's readers make of bytes that are not UTF-8
 # After a separator outside double quotes: an even number of quotes follows it on the line.
 _UNQUOTED = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'
-# A column after the header's: a field there (an empty one too, where lines are split here) is a row of
-# more fields than the header, which the local readers refuse and Spark's CSV reader would drop.
+# A column after the header's: a row's first field past the header's, as text (an empty one ``""``), null
+# for a row of no more fields than the header; the local scorer refuses such a row, and the local trainer
+# too unless pandas drops the surplus (``_surplus_dropped``). ``FIELDS``: the row's number of fields.
 SURPLUS = "__lucid_surplus"
+FIELDS = "__lucid_fields"
+# Where lines are split here: whether the row's line holds an odd number of double quotes, so that a quoted
+# field of it may go on past the line (``spans_lines``), when the file is read by ``read_table`` instead.
+SPANS = "__lucid_spans"
+# Spark's CSV reader puts a record whose number of fields is not the schema's here, as written: the one
+# way to count its fields, since the reader reads an empty field as null, as it reads a missing one.
+_RECORD = "__lucid_record"
 
 
 def column(name: str) -> Any:
@@ -111,12 +121,52 @@ def read_csv(spark: Any, path: Path) -> Any:
     >>> read_csv(local_session(), Path("applicants.csv")).dtypes  # doctest: +SKIP
     [('default', 'bigint'), ('x1', 'double'), ('cat', 'string')]
     """
+    from pyspark.sql import functions as F
+
     sep = separator_of(header_line(path))
     names = csv_columns(path, sep)
-    raw = split_lines(spark, path, sep, names) if sep in _SPLIT else csv_fields(spark, path, sep, names)
-    text = raw.select(*[without_na_words(n).alias(n) for n in names], column(SURPLUS))
+    if sep in _SPLIT:
+        raw, spans = split_lines(spark, path, sep, names), column(SPANS)
+    else:
+        raw, spans = csv_fields(spark, path, sep, names), F.lit(False)
+    text = raw.select(
+        *[without_na_words(n).alias(n) for n in names], column(SURPLUS), column(FIELDS), spans.alias(SPANS)
+    )
     kinds = _kinds(text, names, path, sep)
+    if kinds is None:
+        # A quoted field may hold a line break, which splitting lines would cut: a file separated by tabs
+        # or spaces then goes through ``read_table`` on the driver (read in one task by Spark's
+        # ``multiLine`` too; Spark's CSV reader cannot split runs of spaces, and skips a line of tabs).
+        return driver_frame(spark, read_table(path))
     return text.select(*[_typed(n, kinds[n]).alias(n) for n in names])
+
+
+def driver_frame(spark: Any, frame: Any) -> Any:
+    """``frame``, as ``read_table`` gives it (pandas), as a Spark DataFrame of the columns and values
+    ``read_csv`` gives such a file: integers as longs, floats as doubles (NaN null, as a missing cell),
+    booleans as booleans, a text column as text (``True``/``False`` for pandas' booleans in a column with
+    a missing cell, as ``_typed``'s ``boolean text``), missing null."""
+    import pandas as pd
+    from pyspark.sql import types as T
+
+    fields, cells = [], {}
+    for j, name in enumerate(frame.columns):
+        values = frame[name]
+        kind = values.dtype.kind
+        spark_type = {"i": T.LongType(), "u": T.LongType(), "f": T.DoubleType(), "b": T.BooleanType()}.get(
+            kind, T.StringType()
+        )
+        if kind in "iub":
+            cells[j] = values.astype(object)
+        elif kind == "f":
+            cells[j] = values.astype(object).where(values.notna(), None)
+        else:
+            cells[j] = values.map(
+                lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v)
+            )
+        fields.append(T.StructField(str(name), spark_type, True))
+    rows = pd.DataFrame(cells).astype(object) if cells else pd.DataFrame()
+    return spark.createDataFrame(rows.set_axis([f.name for f in fields], axis=1), T.StructType(fields))
 
 
 def spans_lines(spark: Any, path: Path) -> bool:
@@ -145,15 +195,22 @@ def surplus_refusal(path: Path, sep: str) -> InputError:
 
 
 def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
-    """Every field as text, named ``names``, then ``SURPLUS`` (a row's first field past the header's), by
-    Spark's CSV reader: the header row skipped, a doubled quote inside a quoted field read as one quote
-    and a quoted field holding a line break read whole (``multiLine``, which reads the file in one task:
-    only for a file with a line of an odd number of quotes, ``spans_lines``), as pandas reads them,
-    nothing else converted."""
+    """Every field as text, named ``names``, then ``SURPLUS`` and ``FIELDS``, by Spark's CSV reader: the
+    header row skipped, a doubled quote inside a quoted field read as one quote and a quoted field holding
+    a line break read whole (``multiLine``, which reads the file in one task: only for a file with a line
+    of an odd number of quotes, ``spans_lines``), as pandas reads them, nothing else converted.
+
+    The reader reads an empty field as null, as it reads a field a short row lacks, and drops the fields
+    of a long row past the schema's: a row whose number of fields is not the header's is kept as written
+    (its ``_RECORD``, Spark's corrupt-record column; only such rows pay for it), and its fields are
+    counted there, splitting at a separator outside double quotes."""
+    from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
-    schema = StructType([StructField(n, StringType(), True) for n in [*names, SURPLUS]])
-    return spark.read.csv(
+    schema = StructType([StructField(n, StringType(), True) for n in [*names, _RECORD]])
+    # Without column pruning (the reader's ``columnPruning`` option): a query of a few columns would
+    # have the reader split only those, and count only those as the row's fields.
+    read = spark.read.option("columnPruning", False).csv(
         literal_path(path),
         schema=schema,
         header=True,
@@ -161,14 +218,30 @@ def csv_fields(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
         sep=sep,
         escape='"',
         multiLine=spans_lines(spark, path),
+        mode="PERMISSIVE",
+        columnNameOfCorruptRecord=_RECORD,
     )
+    record = F.col(_RECORD)
+    parts = _split(record, "\\" + sep)
+    fields = F.when(record.isNull(), F.lit(len(names))).otherwise(F.size(parts))
+    surplus = F.when(fields > len(names), _unquoted(F.get(parts, len(names))))
+    return read.select(*[column(n) for n in names], surplus.alias(SURPLUS), fields.alias(FIELDS))
+
+
+def _split(value: Any, at: str) -> Any:
+    """The text column ``value`` split at the pattern ``at`` where it is outside double quotes."""
+    from pyspark.sql import functions as F
+
+    # The look-ahead for quotes scans the rest of the text at every separator: only texts holding a quote
+    # pay for it.
+    return F.when(value.contains('"'), F.split(value, at + _UNQUOTED)).otherwise(F.split(value, at))
 
 
 def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
     """Every field of a file separated by tabs (``sep`` ``"\\t"``) or by runs of spaces (``r"\\s+"``) as
-    text, named ``names``, then ``SURPLUS``: each line after the header (the first line of the first
-    partition) split as pandas splits it (not at a separator inside double quotes), a missing field null,
-    a field wholly in double quotes unquoted. Spark's CSV reader
+    text, named ``names``, then ``SURPLUS`` and ``FIELDS``: each line after the header (the first line of
+    the first partition) split as pandas splits it (not at a separator inside double quotes), a missing
+    field null, a field wholly in double quotes unquoted. Spark's CSV reader
     cannot split on runs of spaces, and skips a line of tabs, which pandas (and pyarrow) read as a row of
     missing cells; pandas skips an empty line and (but for a line of tabs) one of white space only."""
     from pyspark.sql import functions as F
@@ -181,12 +254,13 @@ def split_lines(spark: Any, path: Path, sep: str, names: list[str]) -> Any:
         trimmed = F.regexp_replace(F.col("value"), r"^[ \t\r]+|[ \t\r]+$", "")
         body = lines.select(trimmed.alias("value")).filter(F.col("value") != "")
         at = r"[ \t]+"
-    # The look-ahead for quotes scans the rest of the line at every separator: only lines holding a quote
-    # pay for it.
     value = F.col("value")
-    parts = F.when(value.contains('"'), F.split(value, at + _UNQUOTED)).otherwise(F.split(value, at))
-    surplus = F.get(parts, len(names)).alias(SURPLUS)
-    return body.select(*[_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)], surplus)
+    parts = _split(value, at)
+    surplus = _unquoted(F.get(parts, len(names))).alias(SURPLUS)
+    fields = F.size(parts).alias(FIELDS)
+    spans = ((F.length(value) - F.length(F.regexp_replace(value, '"', ""))) % 2 == 1).alias(SPANS)
+    cells = [_unquoted(F.get(parts, j)).alias(n) for j, n in enumerate(names)]
+    return body.select(*cells, surplus, fields, spans)
 
 
 def _unquoted(field: Any) -> Any:
@@ -197,12 +271,14 @@ def _unquoted(field: Any) -> Any:
     return F.when(field.rlike(r'^".*"$'), inner).otherwise(field)
 
 
-def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
+def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str] | None:
     """How pandas types each of ``names`` (text columns, missing words null): ``long``, ``double``,
     ``boolean``, ``boolean text`` or ``string``, from counts of one aggregation; a file without data rows
-    or with a row of more fields than the header (``SURPLUS``), or bytes that are not UTF-8 (Spark reads
+    or with a row of more fields than the header that pandas refuses (``SURPLUS``, ``_surplus_dropped``),
+    or bytes that are not UTF-8 (Spark reads
     them as U+FFFD; a cell holding one sends the driver to find the first, ``first_bad_utf8``: a U+FFFD
-    written in UTF-8 is text) is refused as ``read_table`` refuses it."""
+    written in UTF-8 is text) is refused as ``read_table`` refuses it. None when a line split here holds an
+    odd number of double quotes (``SPANS``): its fields may go on past it."""
     from pyspark.sql import functions as F
 
     replaced = F.lit(False)
@@ -210,7 +286,10 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
         replaced = replaced | F.coalesce(column(n).contains(REPLACEMENT), F.lit(False))
     aggs = [
         F.count(F.lit(1)).alias("rows"),
+        F.count(F.when(column(SPANS), 1)).alias("spans"),
         F.count(column(SURPLUS)).alias("surplus"),
+        F.count(F.when(~column(SURPLUS).isin(*sorted(NA_WORDS)), 1)).alias("kept"),
+        F.max(column(FIELDS)).alias("widest"),
         F.count(F.when(replaced, 1)).alias("replaced"),
     ]
     for j, n in enumerate(names):
@@ -225,10 +304,12 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
             F.count(F.when(present & ~F.lower(cell).isin("true", "false"), 1)).alias(f"word{j}"),
         ]
     counts = text.agg(*aggs).first()
+    if int(counts["spans"]):
+        return None
     rows = int(counts["rows"])
     if rows == 0:
         raise no_data_rows(path)
-    if int(counts["surplus"]):
+    if int(counts["surplus"]) and not _surplus_dropped(text, names, counts):
         raise surplus_refusal(path, sep)
     if int(counts["replaced"]) and first_bad_utf8(path) is not None:
         raise bad_utf8_error(path)  # pandas cannot decode the file (read_table's refusal)
@@ -242,6 +323,20 @@ def _kinds(text: Any, names: list[str], path: Path, sep: str) -> dict[str, str]:
         else:
             kinds[n] = "string"
     return kinds
+
+
+def _surplus_dropped(text: Any, names: list[str], counts: Any) -> bool:
+    """Whether ``read_table`` reads a file whose rows hold fields past the header's without them (``text``
+    and ``counts``: ``_kinds``'). Under its ``index_col=False``, pandas gives the table one column past the
+    header's when the first data row has one field more (a row of still more fields is refused), then
+    drops that column if every cell of it is missing (a missing-value word, empty, or absent): a trailing
+    separator on the first row, and on any others."""
+    if int(counts["kept"]) or int(counts["widest"]) != len(names) + 1:
+        return False
+    # The first data row: the first of the first partition, which begins the file. A name's column rides
+    # along since Spark refuses a query of the corrupt-record column alone (``FIELDS`` is read from it).
+    first = text.select(column(names[0]), column(FIELDS)).first()
+    return first is not None and int(first[1]) == len(names) + 1
 
 
 def _typed(name: str, kind: str) -> Any:

@@ -136,16 +136,18 @@ def _not_utf8_late() -> bytes:
     [
         (_with_surplus(",", "9"), "row 6: found 4 fields; expected 3, as in the header row"),
         (_with_surplus("\t", ""), "row 6: found 4 fields; expected 3, as in the header row"),
+        (_with_surplus(";", ""), "row 6: found 4 fields; expected 3, as in the header row"),
         (_not_utf8_late(), "row 2001: byte 10 of the line (0xe9) is not UTF-8"),
     ],
-    ids=["surplus-comma", "surplus-tab", "not-utf8-past-64k"],
+    ids=["surplus-comma", "surplus-tab", "empty-surplus-semicolon", "not-utf8-past-64k"],
 )
 def test_spark_engine_refuses_what_the_local_reader_refuses(
     tmp_path: Path, content: bytes, expected: str
 ) -> None:
-    """A row with more fields than the header (Spark's reader dropped the surplus) and a byte that is not
-    UTF-8 past the header check's 64 KiB (Spark read it as U+FFFD): ``train --engine spark`` refused
-    neither; now both engines refuse the file in the same words, naming the row as the file counts it."""
+    """A row with more fields than the header (Spark's reader dropped the surplus; an empty one, which it
+    reads as a missing field, too) and a byte that is not UTF-8 past the header check's 64 KiB (Spark
+    read it as U+FFFD): ``train --engine spark`` refused none; now both engines refuse the file in the
+    same words, naming the row as the file counts it."""
     data = tmp_path / "train.csv"
     data.write_bytes(content)
     said = _both_refuse(data, tmp_path)

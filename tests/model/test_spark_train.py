@@ -389,6 +389,12 @@ def csv_files(draw: st.DrawFn) -> str:
 @example(file='c0,c1\n"own\nrent",1\nNA,2\n')  # a quoted line break: Spark read two rows of it
 @example(file='c0\tc1\n"a\tb"\t1\nown\t2\n')  # a quoted separator: split there, a surplus field
 @example(file='c0 c1\n"a b" 1\nown 2\n')
+@example(file='c0\tc1\n"own\nrent"\t1\n\t\nNA\t2\n')  # quoted line breaks where lines are split
+@example(file='c0 c1\n"own\nrent" 1\nNA 2\n')
+# Surplus fields all missing: Spark's CSV reader read an empty one as absent, and refused a missing word.
+@example(file="c0,c1\n1,2\n3,4,\n")  # pandas refuses: the first row has no surplus field
+@example(file="c0;c1\n1;2;NA\n3;4;\n")  # pandas drops the column: the first row has one
+@example(file="c0\tc1\n1\t2\t\n3\t4\n")
 def test_a_csv_file_reads_as_the_local_reader_reads_it(
     spark: Any, tmp_path_factory: pytest.TempPathFactory, file: str
 ) -> None:

@@ -8,9 +8,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from lucidscore.artifact import parse_numbers
 from lucidscore.errors import InputError, ModelFileError
 from lucidscore.score import ROW_COLUMN, score_file, score_frame
+from lucidscore.score._chunks import iter_chunks, open_source
+from lucidscore.tabular import read_table
 from tests.score.cards import two_cards
 
 
@@ -114,6 +119,35 @@ def test_whitespace_separated_file(tmp_path: Path, model: Path) -> None:
     assert out["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
 
 
+@pytest.mark.parametrize("extra", ["9", "NA"])
+def test_space_separated_first_row_of_one_field_more_reads_as_train_reads_it(
+    tmp_path: Path, model: Path, extra: str
+) -> None:
+    """pandas took the first data row's surplus field for an index column's, shifting every value one
+    column left (``months_late`` scored as ``utilisation``...): now read as ``read_table`` reads it, the
+    column dropped where all missing, else refused in its words."""
+    data = applicants(30).drop(columns=["colour"]).fillna({"checking": "A99", "months_late": 9.0})
+    lines = data.to_csv(index=False, sep=" ").splitlines()
+    lines[1] += f" {extra}"
+    path = tmp_path / "data.txt"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    if extra == "NA":
+        score_file(model, path, out, reasons=0, progress=False)
+        assert (
+            pd.read_parquet(out)["score"].tolist()
+            == score_frame(two_cards(), read_table(path))["score"].tolist()
+        )
+        assert read_table(path).shape == data.shape
+        return
+    with pytest.raises(InputError) as by_train:
+        read_table(path)
+    assert "Length of header or names does not match length of data" in by_train.value.message
+    with pytest.raises(InputError) as by_score:
+        score_file(model, path, out, progress=False)
+    assert by_score.value.message == by_train.value.message
+
+
 @pytest.mark.parametrize("chunk_bytes", [16 << 20, 2048])
 def test_junk_cell_names_file_row_and_value_and_writes_nothing(
     tmp_path: Path, model: Path, chunk_bytes: int
@@ -128,6 +162,90 @@ def test_junk_cell_names_file_row_and_value_and_writes_nothing(
         score_file(model, tmp_path / "data.csv", out, progress=False, chunk_bytes=chunk_bytes)
     assert not out.exists()
     assert list(tmp_path.glob(".out.parquet*")) == []
+
+
+def _awkward_csv(path: Path, planted: str) -> Path:
+    """400 applicants with ``planted`` in utilisation at data row 352, quoted line breaks in a text column
+    and a blank line (which no reader takes for a record) in the first 4 KiB block."""
+    data = applicants(400).astype({"utilisation": object})
+    data["colour"] = data["colour"].astype(object)
+    data.loc[3, "colour"] = "dark\nred"
+    data.loc[5, "colour"] = 'a "deep"\n\nred, mostly'
+    data.loc[350, "utilisation"] = planted
+    lines = data.to_csv(index=False).splitlines(keepends=True)
+    lines.insert(20, "\n")
+    path.write_text("".join(lines))
+    return path
+
+
+def test_fallback_block_reads_the_records_after_those_pyarrow_read(tmp_path: Path, model: Path) -> None:
+    """A ``None`` word in a numeric column (missing, as ``train`` reads it) sends its 4 KiB block and the
+    rest of the file to pandas: the rows are the file's records, once each, in order, blank lines and
+    quoted line breaks before that block notwithstanding."""
+    path = _awkward_csv(tmp_path / "data.csv", "None")
+    chunks = list(iter_chunks(open_source(path), ["utilisation"], [], ["applicant"], block_bytes=4096))
+    assert chunks[0]["utilisation"].dtype == np.float64  # read by pyarrow
+    assert chunks[-1]["utilisation"].dtype == "string"  # the fallback
+    assert pd.concat(chunks)["applicant"].tolist() == [f"c{i:05d}" for i in range(400)]
+    out = tmp_path / "out.parquet"
+    score_file(model, path, out, reasons=2, progress=False, chunk_bytes=4096)
+    got = pd.read_parquet(out)
+    want = score_frame(two_cards(), read_table(path), reasons=2)
+    assert got[ROW_COLUMN].tolist() == list(range(1, 401))
+    pd.testing.assert_frame_equal(plain(got.drop(columns=[ROW_COLUMN])), plain(want), check_dtype=False)
+
+
+def test_fallback_block_names_the_row_train_names(tmp_path: Path, model: Path) -> None:
+    path = _awkward_csv(tmp_path / "data.csv", "n/a?")
+    with pytest.raises(InputError) as by_train:
+        score_frame(two_cards(), read_table(path))
+    assert "column utilisation row 352: found 'n/a?'" in by_train.value.message
+    with pytest.raises(InputError, match=r"data.csv: column utilisation row 352: found 'n/a\?'"):
+        score_file(model, path, tmp_path / "out.parquet", progress=False, chunk_bytes=4096)
+
+
+_RECORDS = st.lists(
+    st.tuples(
+        st.one_of(st.floats(-50, 50).map(lambda x: f"{x:.3g}"), st.sampled_from(["", "7", "NA"])),
+        st.text(alphabet='ab ,"\n', max_size=6),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=60,
+)
+# Cells pyarrow does not read as a float64 (or reads as NaN, which pandas does not), so that their block
+# and the rest of the file go to pandas: missing words, a NaN spelled otherwise, a number with spaces, junk.
+_FALLBACK = st.sampled_from(["None", "<NA>", "NAN", " 2 ", "n/a?"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(records=_RECORDS, planted=st.tuples(st.floats(0, 1), _FALLBACK), block_bytes=st.integers(32, 300))
+def test_chunks_hold_pandas_records_whatever_the_blocks(
+    tmp_path_factory: pytest.TempPathFactory,
+    records: list[tuple[str, str, bool]],
+    planted: tuple[float, str],
+    block_bytes: int,
+) -> None:
+    """Quoted line breaks and blank lines anywhere, blocks of any size, a cell that sends its block and
+    the rest to pandas anywhere: the chunks hold the file's records as pandas reads them, each once, in
+    order."""
+    path = tmp_path_factory.mktemp("chunks") / "data.csv"
+    x = [r[0] for r in records]
+    x[min(int(planted[0] * len(x)), len(x) - 1)] = planted[1]
+    frame = pd.DataFrame(
+        {"id": [f"r{i}" for i in range(len(records))], "x": x, "note": [r[1] for r in records]}
+    )
+    lines = frame.to_csv(index=False).splitlines(keepends=True)
+    for i in reversed([i for i, r in enumerate(records) if r[2]]):
+        lines.insert(i + 2, "\n")  # a blank line after record i
+    path.write_text("".join(lines))
+    want = pd.read_csv(path, dtype="string")
+    got = pd.concat(list(iter_chunks(open_source(path), ["x"], ["note"], ["id"], block_bytes=block_bytes)))
+    assert got["id"].tolist() == want["id"].tolist()
+    assert got["note"].fillna("").tolist() == want["note"].fillna("").tolist()
+    got_x, want_x = parse_numbers(got["x"]), parse_numbers(want["x"])
+    np.testing.assert_array_equal(got_x[0], want_x[0])
+    np.testing.assert_array_equal(got_x[1], want_x[1])
 
 
 def test_missing_columns_are_named(tmp_path: Path, model: Path) -> None:

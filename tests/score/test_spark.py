@@ -410,11 +410,22 @@ def _csv_cases() -> dict[str, bytes]:
     fields = broken[7].split(",")
     fields[3] = f'"{fields[3]}\n"' if fields[3] else '"\n"'  # a read one: an unseen category, missing bin
     broken[7] = ",".join(fields)
+    tabbed = applicants(40, seed=9).to_csv(index=False, sep="\t").splitlines()
+    tabbed[3] = tabbed[3].replace("\tred", '\t"r\ned"')
+    fields = tabbed[7].split("\t")
+    fields[3] = f'"{fields[3]}\n"' if fields[3] else '"\n"'
+    tabbed[7] = "\t".join(fields)
+    tabbed.insert(9, "\t" * 7)  # a line of tabs: a row of missing cells (Spark's CSV reader skips it)
     surplus = list(lines)
     surplus[12] += ",9"
+    trailing = list(lines)
+    trailing[12] += ","  # an empty surplus field, which Spark's reader reads as a missing one
+    everywhere = [lines[0], *(line + ";" for line in lines[1:])]  # a trailing separator on every row
     spaced = applicants(40, seed=9).fillna({"months_late": -1, "checking": "A11"})
     spaces = spaced.to_csv(sep=" ", index=False).splitlines()
     spaces[12] += " 9"
+    first_spaced = list(spaces[:12])
+    first_spaced[1] += " 9"  # pandas took it for an index column's, shifting every column
     big = applicants(40, seed=9).assign(colour="ab" * 1000).to_csv(index=False).encode()  # past 64 KiB
     at = big.rfind(b"ab")  # an unread column of the last row, past the header check: scored by both
     unread = big[:at] + b"\xe9" + big[at + 1 :]
@@ -423,8 +434,12 @@ def _csv_cases() -> dict[str, bytes]:
     text = "\n".join
     return {
         "quoted line breaks": (text(broken) + "\n").encode(),
+        "quoted line breaks, tab separated": (text(tabbed) + "\n").encode(),
         "more fields than the header": (text(surplus) + "\n").encode(),
         "more fields than the header, space separated": (text(spaces) + "\n").encode(),
+        "one field more on the first row, space separated": (text(first_spaced) + "\n").encode(),
+        "an empty surplus field": (text(trailing) + "\n").encode(),
+        "a trailing separator on every row": (text(everywhere).replace(",", ";") + "\n").encode(),
         "not UTF-8 in a column not read": unread,
         "not UTF-8 in a column read": read,
         "U+FFFD written in UTF-8 in a column read": (text(lines) + "\n").replace(",A1", ",A\ufffd").encode(),
@@ -437,8 +452,9 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
 ) -> None:
     """Each file: the Spark engine writes the local engine's scores, or refuses it in its words (the
     row named as the local reader names it); it used to cut a quoted line break into two rows, drop a
-    surplus field and read bytes that are not UTF-8 as U+FFFD (now refused where the local engine refuses
-    them: not where U+FFFD is written as text)."""
+    surplus field (an empty one too: its reader reads it as a missing field) and read bytes that are not
+    UTF-8 as U+FFFD (now refused where the local engine refuses them: not where U+FFFD is written as
+    text)."""
     from lucidscore.score.spark import score_file as spark_score_file
 
     data = tmp_path / "data.csv"
@@ -452,19 +468,26 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
         except InputError as exc:
             outcomes.append(exc.message)
     local, remote = outcomes
-    if case == "more fields than the header":
+    if case in ("more fields than the header", "an empty surplus field"):
         assert local == f"{data} row 13: found 9 fields; expected 8, as in the header row"
+    elif case == "a trailing separator on every row":  # the local trainer reads it (docs/model.md)
+        assert local == f"{data} row 2: found 9 fields; expected 8, as in the header row"
     elif case == "more fields than the header, space separated":  # the local scorer cut it to its columns
         assert local == (
             f"{data}: not a well-formed CSV file (Error tokenizing data. C error: Expected 8 fields in line "
             "13, saw 9)"
+        )
+    elif case == "one field more on the first row, space separated":
+        assert local == (
+            f"{data}: not a well-formed CSV file (Length of header or names does not match length of data. "
+            "This leads to a loss of data with index_col=False.)"
         )
     elif case == "not UTF-8 in a column read":
         line = data.read_bytes().split(b"\xe9")[0].count(b"\n") + 1
         assert isinstance(local, str) and local.startswith(f"{data} row {line}: byte "), local
     else:
         assert isinstance(local, pd.DataFrame), local
-        assert len(local) == 40
+        assert len(local) == (41 if case == "quoted line breaks, tab separated" else 40)
     if isinstance(local, str):
         assert remote == local
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,19 +105,35 @@ def _raw_chunks(
             yield batch.to_pandas()
         return
     if source.kind == "whitespace":
-        dtypes = {c: "string" for c in text}
-        # Every column, by pandas' C parser, as ``read_table`` reads the file for ``train``: reading only the
-        # columns wanted (``usecols``) cut a row of more fields than the header to them without a word.
-        reader = pd.read_csv(source.path, sep=r"\s+", dtype=dtypes, chunksize=chunk_rows, engine="c")
-        try:
-            for chunk in reader:
-                yield chunk[wanted]
-        except UnicodeDecodeError:
-            raise bad_utf8_error(source.path) from None
-        except pd.errors.ParserError as exc:
-            raise not_well_formed(source.path, exc) from None
+        for chunk in whitespace_chunks(source.path, {c: "string" for c in text}, chunk_rows):
+            yield chunk[wanted]
         return
     yield from _csv_chunks(source, numeric, text, wanted, chunk_rows, block_bytes)
+
+
+def whitespace_chunks(path: Path, dtypes: str | dict[str, str], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A file separated by runs of spaces, every column, in frames of up to ``chunk_rows`` rows, as
+    ``read_table`` reads it for ``train``: by pandas' C parser (reading only the columns wanted, with
+    ``usecols``, cut a row of more fields than the header to them without a word) with ``index_col=False``
+    (else a first data row of one field more made the first column an index, shifting every value one
+    column left), a row of more fields than the header refused in ``read_table``'s words."""
+    try:
+        reader = pd.read_csv(
+            path, sep=r"\s+", dtype=dtypes, chunksize=chunk_rows, engine="c", index_col=False
+        )
+        while True:
+            # pandas warns, rather than refuses, of a column past the header's it would drop: not all
+            # missing (one that is, after a first row of one field more, it drops as ``read_table`` does).
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                chunk = next(reader, None)
+            if chunk is None:
+                return
+            yield chunk
+    except UnicodeDecodeError:
+        raise bad_utf8_error(path) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise not_well_formed(path, exc) from None
 
 
 def _spelled_nan(batch: pa.RecordBatch, numeric: list[str]) -> bool:
@@ -165,16 +182,18 @@ def _csv_chunks(
             if ragged is not None:
                 raise ragged from None
     # A cell is not a number (or a NaN pyarrow reads): read the rest as text, so the caller's parser names
-    # its row and value.
+    # its row and value. The file is read again from its start and the ``done`` records pyarrow read are
+    # dropped: ``skiprows`` counts a blank line, which neither reader takes for a record, so skipping
+    # ``done`` lines gave a record again after each blank line before the block (issue 15).
     try:
-        yield from pd.read_csv(
-            source.path,
-            sep=source.separator,
-            usecols=wanted,
-            dtype="string",
-            chunksize=chunk_rows,
-            skiprows=range(1, done + 1),
-        )
+        for chunk in pd.read_csv(
+            source.path, sep=source.separator, usecols=wanted, dtype="string", chunksize=chunk_rows
+        ):
+            if done >= len(chunk):
+                done -= len(chunk)
+                continue
+            yield chunk.iloc[done:]
+            done = 0
     except UnicodeDecodeError:
         raise bad_utf8_error(source.path) from None
     except pd.errors.ParserError as exc:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import FIRST_ROW, InputError
-from lucidscore.score._chunks import ARROW_NA_WORDS, TableSource, open_source
+from lucidscore.score._chunks import ARROW_NA_WORDS, CHUNK_ROWS, TableSource, open_source, whitespace_chunks
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
 from lucidscore.score.local import (
@@ -42,11 +42,12 @@ from lucidscore.sparktable import (
     csv_fields,
     positional,
     select_exactly,
+    spans_lines,
     split_lines,
     surplus_refusal,
     without_na_words,
 )
-from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8, not_well_formed
+from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8, not_well_formed, ragged_row_error
 
 _NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
 _SURPLUS_FOUND = "a row holds more fields than the header"  # the driver names the row (``surplus_refusal``)
@@ -268,15 +269,9 @@ def score_file(
     if source.kind == "parquet":
         frame = session.read.parquet(literal_path(source.path))
     else:
-        sep = r"\s+" if source.kind == "whitespace" else source.separator
         if source.kind == "whitespace":
-            try:
-                cells = pd.read_csv(source.path, sep=sep, dtype="string").astype(object)
-            except UnicodeDecodeError:
-                raise bad_utf8_error(source.path) from None
-            except pd.errors.ParserError as exc:
-                raise not_well_formed(source.path, exc) from None
-            frame = session.createDataFrame(cells)
+            chunks = list(whitespace_chunks(source.path, "string", CHUNK_ROWS))
+            frame = session.createDataFrame(pd.concat(chunks).astype(object))
         else:
             frame = _csv_text(session, source, compiled, id_column)
     first_row = 1 if source.kind == "parquet" else 2  # a CSV's header is row 1, as ingest counts
@@ -321,10 +316,13 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
     """A CSV file's cells as text, missing where the local engine's reader (``_chunks``) reads them as
     missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others; a
     tab-separated file's lines split by ``sparktable.split_lines``, which keeps a line of tabs as a row
-    of missing cells, as pyarrow does (Spark's CSV reader skips it); then ``sparktable.SURPLUS``, a
+    of missing cells, as pyarrow does (Spark's CSV reader skips it), or read by ``_tab_cells`` where a quoted
+    field may hold a line break; then ``sparktable.SURPLUS``, a
     row's field past the header's (the local engine refuses such a row)."""
     numeric = set(column_plan(compiled)[0]) - {id_column}
-    if source.separator == "\t":
+    if source.separator == "\t" and spans_lines(session, source.path):
+        frame = _tab_cells(session, source)
+    elif source.separator == "\t":
         frame = split_lines(session, source.path, "\t", source.columns)
     else:
         frame = csv_fields(session, source.path, source.separator, source.columns)
@@ -332,6 +330,36 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
         *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in source.columns],
         column(SURPLUS),
     )
+
+
+def _tab_cells(session: Any, source: TableSource) -> Any:
+    """The cells of a tab-separated file whose quoted field may hold a line break (``spans_lines``), which
+    splitting its lines would cut, as text, by pandas on the driver (Spark's CSV reader would read it in
+    one task too, but skips a line of tabs, a row of missing cells to the local reader): a row of more
+    fields than the header refused as the local engine refuses it, empty cells empty (``_csv_text`` reads
+    the local reader's missing words as missing), bytes that are not UTF-8 as U+FFFD, as Spark reads them
+    (``score_file`` refuses them where the local engine does); ``SURPLUS`` null."""
+    from pyspark.sql import types as T
+
+    refused = ragged_row_error(source.path, "\t")
+    if refused is not None:
+        raise refused
+    try:
+        cells = pd.read_csv(
+            source.path,
+            sep="\t",
+            dtype=str,
+            keep_default_na=False,
+            index_col=False,
+            encoding_errors="replace",
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        raise not_well_formed(source.path, exc) from None
+    cells = cells.astype(object).where(cells.notna(), None).set_axis(source.columns, axis=1)
+    cells[SURPLUS] = None
+    schema = T.StructType([T.StructField(n, T.StringType(), True) for n in [*source.columns, SURPLUS]])
+    return session.createDataFrame(cells, schema)
 
 
 def _concat(
