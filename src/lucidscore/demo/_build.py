@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -147,6 +148,11 @@ def build_demo(
     steps = _Steps(progress)
     if progress is not None:
         progress.start()
+    # The fit's compiled kernels (and the test split's scikit-learn) load on a second thread while the
+    # population is generated, ingested and its features computed: on a machine where numba has not
+    # compiled them yet, that is about 25 CPU-s that the training step would otherwise wait for.
+    # A daemon thread: a demo stopped by Ctrl-C does not wait for numba to finish compiling.
+    warm_up = _Background(_load_fit)
     try:
         with steps.step(f"Generating {consumers:,} synthetic consumers"):
             summary = generate_population(consumers, seed, directory / "data")
@@ -168,9 +174,10 @@ def build_demo(
                 frames[as_of] = compute_features(data_dir, as_of)
                 advance()
         with steps.step("Training the segmented scorecard (thin vs thick file)"):
-            # numba's set-up without importing scipy.linalg (about 0.2-0.5 CPU-s; ``model._warm``), as
-            # ``lucidscore train`` loads it: the fit's first compiled call would import it.
-            load_kernels()
+            # numba's set-up without importing scipy.linalg (``model._warm``), as ``lucidscore train``
+            # loads it; should the second thread have failed, loaded here, where an error shows.
+            if not warm_up.finished():
+                load_kernels()
             artifact = _train(train_frame, seed, dict(FEATURE_CATALOGUE), train_scorecard)
             artifact.save(directory / "model.json")
         engine = make_engine(db_url)
@@ -235,6 +242,38 @@ def _clear(directory: Path) -> None:
             "choose an empty or new directory",
         )
     shutil.rmtree(directory)
+
+
+class _Background:
+    """``work`` on a daemon thread, started at once; ``finished`` waits for it and says whether it ran to
+    its end without an error."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self._ok = False
+        self._work = work
+        self._thread = threading.Thread(target=self._run, name="lucidscore-warm-up", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._work()
+        except Exception:  # the caller does the work again where its error shows
+            return
+        self._ok = True
+
+    def finished(self) -> bool:
+        self._thread.join()
+        return self._ok
+
+
+def _load_fit() -> None:
+    """What the demo's training step loads: the fit's compiled kernels (``model.load_kernels``, compiled
+    and cached by numba on their first load on a machine) and scikit-learn's split (``_train``'s test
+    rows). For a second thread; nothing depends on it having run."""
+    from lucidscore.model import load_kernels
+
+    load_kernels()
+    import sklearn.model_selection  # noqa: F401 - imported now, for ``train_split``'s test rows
 
 
 def _train(frame: Any, seed: int, meta: dict[str, Any], train: Any) -> ScorecardArtifact:
