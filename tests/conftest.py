@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.jpmml",
     "tests.fixtures.spark",
     "tests.fixtures.taiwan",
+    "tests.fixtures.passwords",
 ]
 
 # How the suite is spread over two workers (``pytest -n 2 --dist loadfile``, scripts/test): in work units,

@@ -45,3 +45,17 @@ def test_secrets_never_leave_after_creation(world: World, caplog: pytest.LogCapt
     for secret in secrets:
         assert secret not in dumped
     assert "$argon2id$" in dumped
+
+
+def test_passwords_are_hashed_at_the_documented_costs() -> None:
+    """The service hashes with argon2id at OWASP's minimum costs (t=2, m=19 MiB, p=1); the suite's cheaper
+    hashes (tests/fixtures/passwords.py) verify under it and its hashes under the suite's check."""
+    from lucidscore.service._secrets import verify_password
+    from tests.fixtures.passwords import PRODUCTION_HASHER, cheap_hasher
+
+    production = PRODUCTION_HASHER()
+    stored = production.hash("correct horse")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert verify_password(stored, "correct horse") and not verify_password(stored, "correct horsE")
+    assert production.verify(cheap_hasher().hash("battery staple"), "battery staple")
+    assert production.check_needs_rehash(cheap_hasher().hash("x"))  # the cheap hash is not the service's
