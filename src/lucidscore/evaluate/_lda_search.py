@@ -245,10 +245,9 @@ class _Fitter:
         used: list[str] = []
         for train, held in self.folds:
             try:
-                card = model.Scorecard(**params).fit(self.x.iloc[train], self.y_raw.iloc[train])
+                art = model.fit_artifact(self.x.iloc[train], self.y_raw.iloc[train], **params)
             except InputError as exc:
                 return exc.message
-            art = card.artifact_
             scores[held] = reference_scores(art, self.x.iloc[held])
             used += [ch.name for s in art.segments for ch in s.characteristics if ch.name not in used]
         return scores, used

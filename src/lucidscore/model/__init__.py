@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from lucidscore.model._params import ScorecardParams
     from lucidscore.model._scorecard import NotFittedYet, Scorecard
     from lucidscore.model._selection import select_characteristics
-    from lucidscore.model._train import Trained, train_scorecard, train_split
+    from lucidscore.model._train import Trained, fit_artifact, train_scorecard, train_split
     from lucidscore.model._warm import load_kernels
 
 # The module each public name lives in. Each loads on first use (PEP 562 ``__getattr__``): the fit's
@@ -39,6 +39,7 @@ _HOMES = {
     "Scorecard": "_scorecard",
     "select_characteristics": "_selection",
     "Trained": "_train",
+    "fit_artifact": "_train",
     "train_scorecard": "_train",
     "train_split": "_train",
     "load_kernels": "_warm",
@@ -66,6 +67,7 @@ __all__ = [
     "bin_categorical",
     "bin_numeric",
     "characteristic_fields",
+    "fit_artifact",
     "is_declared",
     "load_kernels",
     "meta_for",
