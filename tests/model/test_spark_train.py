@@ -553,3 +553,24 @@ def test_a_name_given_twice_is_refused(spark: Any) -> None:
     sdf = spark.createDataFrame([(1.0, 2.0, 0), (2.0, 1.0, 1)], ["a", "a", "bad"])
     with pytest.raises(InputError, match=r"column name\(s\) a appear more than once"):
         train_spark(sdf, "bad")
+
+
+def test_rows_collected_in_row_order_in_one_job(spark: Any) -> None:
+    """``in_row_order`` (the searches', refinement's and the interaction search's rows) gives the rows as
+    ``orderBy(ROW).toPandas()`` does, in one Spark job: a sort ran two (its range partitioner runs the plan
+    above it once more to sample its keys) and a shuffle."""
+    from lucidscore.model._spark_train import ROW, in_row_order
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({ROW: rng.permutation(500).astype(np.int64), "v": rng.normal(size=500)})
+    rows = spark.createDataFrame(frame).repartition(3)  # rows out of order, across partitions
+    sc = spark.sparkContext
+    group = f"in-row-order-{uuid.uuid4().hex}"
+    sc.setJobGroup(group, "in_row_order")
+    try:
+        got = in_row_order(rows)
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)  # no group for the later tests' jobs
+    assert len(sc.statusTracker().getJobIdsForGroup(group)) == 1
+    pd.testing.assert_frame_equal(got, rows.orderBy(ROW).toPandas())
+    assert got[ROW].tolist() == list(range(500))
