@@ -73,11 +73,11 @@ def _schema(frame: pd.DataFrame) -> Any:
     return StructType([StructField(c, kind(frame[c].dtype), True) for c in frame.columns])
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_one_card_equal_local(spark: Any, seed: int) -> None:
+def test_one_card_equal_local(spark: Any) -> None:
     """A 3,000-row card is a medium card (``_card.bag_medium``): Spark collects its rows in row order,
-    averages the same bootstrap cards and refines the average on the same rows, to the same model file."""
-    frame = table(seed, 3000)
+    averages the same bootstrap cards and refines the average on the same rows, to the same model file.
+    (One table: a second seed took the same path; the other tests' tables vary the data.)"""
+    frame = table(0, 3000)
     params = {"special_values": [-9.0], "segment_search": False, "shape_search": False}
     local, remote = both(spark, frame, **params)
     assert any("bootstrap cards, then refined" in n for n in local.training["notes"]), local.training
@@ -97,16 +97,16 @@ def test_strided_samples_equal_local(spark: Any, monkeypatch: pytest.MonkeyPatch
     row: Spark takes the same rows (a near-copy of a column makes the correlation filter act).
 
     Which rows are taken depends on the table's size only through the ratio to the sample sizes, so both
-    are made small here (edges from at most 4,000 rows, correlations from 6,000: steps 4 and 3 on 13,000
+    are made small here (edges from at most 2,000 rows, correlations from 3,000: steps 4 and 3 on 6,500
     rows, where the real sizes, 50,000 and 100,000, needed 107,000 rows for steps 3 and 2). The card
     stays unbagged, as a card above ``_bag.MEDIUM_ROWS`` rows is."""
     from lucidscore.model import _bag, _binning, _selection, _spark_train
 
-    monkeypatch.setattr(_binning, "SAMPLE_ROWS", 4_000)
-    monkeypatch.setattr(_selection, "SAMPLE_ROWS", 6_000)
-    monkeypatch.setattr(_spark_train, "SAMPLE_ROWS", 4_000)
-    monkeypatch.setattr(_spark_train, "CORRELATION_ROWS", 6_000)
-    frame = table(11, 6_000 + 7_000)
+    monkeypatch.setattr(_binning, "SAMPLE_ROWS", 2_000)
+    monkeypatch.setattr(_selection, "SAMPLE_ROWS", 3_000)
+    monkeypatch.setattr(_spark_train, "SAMPLE_ROWS", 2_000)
+    monkeypatch.setattr(_spark_train, "CORRELATION_ROWS", 3_000)
+    frame = table(11, 3_000 + 3_500)
     monkeypatch.setattr(_bag, "MEDIUM_ROWS", len(frame))
     noise = np.random.default_rng(0).normal(0.0, 30.0, len(frame))
     frame.insert(1, "income2", np.round(frame["income"] + noise, 0))
@@ -141,19 +141,27 @@ def test_taiwan_equal_local(spark: Any) -> None:
 def test_interactions_equal_local(spark: Any) -> None:
     """The interaction search reads the same rows of each card as locally (all of them up to
     ``REFINE_ROWS``, then a seeded sample in row order): the same grids, points and cell counts, and the
-    training metrics of the scores with them. Above ``REFINE_ROWS`` rows, to take the sampled path."""
-    from lucidscore.model._refine import REFINE_ROWS
-
-    frame = table(5, REFINE_ROWS + 6_000)
+    training metrics of the scores with them. Above ``refine_rows`` rows, to take the sampled path: made
+    10,000 here (the default, ``REFINE_ROWS``, is 40,000), where the sample is drawn alike whatever the
+    limit (``sample_positions``), on 16,000 rows instead of 46,000."""
+    limit = 10_000
+    frame = table(5, limit + 6_000)
     util = np.random.default_rng(5).beta(2, 2, len(frame))
     frame.insert(2, "util", np.round(util, 3))
     late = frame["late"].clip(lower=0).to_numpy()
     extra = np.random.default_rng(6).random(len(frame)) < 0.3 * late * (util > 0.6)
     frame["bad"] = np.maximum(frame["bad"].to_numpy(), extra.astype(np.int64))
     local, remote = both(
-        spark, frame, special_values=[-9.0], segment_search=False, shape_search=False, interactions=5
+        spark,
+        frame,
+        special_values=[-9.0],
+        segment_search=False,
+        shape_search=False,
+        interactions=5,
+        refine_rows=limit,
     )
     assert any(s.interactions for s in local.segments), local.training["notes"]
+    assert any(f"on {limit:,} training rows" in n for n in local.training["notes"])  # the sampled path
     assert comparable(remote) == comparable(local)
 
 
@@ -553,3 +561,24 @@ def test_a_name_given_twice_is_refused(spark: Any) -> None:
     sdf = spark.createDataFrame([(1.0, 2.0, 0), (2.0, 1.0, 1)], ["a", "a", "bad"])
     with pytest.raises(InputError, match=r"column name\(s\) a appear more than once"):
         train_spark(sdf, "bad")
+
+
+def test_rows_collected_in_row_order_in_one_job(spark: Any) -> None:
+    """``in_row_order`` (the searches', refinement's and the interaction search's rows) gives the rows as
+    ``orderBy(ROW).toPandas()`` does, in one Spark job: a sort ran two (its range partitioner runs the plan
+    above it once more to sample its keys) and a shuffle."""
+    from lucidscore.model._spark_train import ROW, in_row_order
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({ROW: rng.permutation(500).astype(np.int64), "v": rng.normal(size=500)})
+    rows = spark.createDataFrame(frame).repartition(3)  # rows out of order, across partitions
+    sc = spark.sparkContext
+    group = f"in-row-order-{uuid.uuid4().hex}"
+    sc.setJobGroup(group, "in_row_order")
+    try:
+        got = in_row_order(rows)
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)  # no group for the later tests' jobs
+    assert len(sc.statusTracker().getJobIdsForGroup(group)) == 1
+    pd.testing.assert_frame_equal(got, rows.orderBy(ROW).toPandas())
+    assert got[ROW].tolist() == list(range(500))

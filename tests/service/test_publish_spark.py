@@ -3,6 +3,8 @@ shared test session, tests/fixtures/spark.py, which the command finds through ``
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,17 @@ from tests.fixtures.bureau import END, BureauFiles, Lucid
 from tests.fixtures.spark import SPARK_MARKS
 
 pytestmark = SPARK_MARKS
+
+
+@pytest.fixture
+def bureau_url(_bureau_sqlite: Path, tmp_path: Path) -> str:
+    """The bureau's ingested records in a fresh SQLite database: one database is enough here, as the engines
+    differ only before the rows are written (the shared ``bureau_url`` gives a PostgreSQL one too, which
+    these tests would copy, then skip)."""
+    path = tmp_path / "bureau.db"
+    with sqlite3.connect(_bureau_sqlite) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    return f"sqlite:///{path}"
 
 
 def _scores(url: str) -> dict[str, tuple[int, str, str]]:
@@ -26,10 +39,6 @@ def _scores(url: str) -> dict[str, tuple[int, str, str]]:
 def test_spark_publishes_the_local_engines_rows(
     spark: Any, bureau_url: str, bureau_files: BureauFiles, lucid: Lucid, tmp_path: Any
 ) -> None:
-    import sqlite3
-
-    if not bureau_url.startswith("sqlite"):
-        pytest.skip("one database is enough: the engines differ only before the rows are written")
     for args in (
         ("model", "register", str(bureau_files.model)),
         ("model", "activate", bureau_files.model_id),
@@ -62,8 +71,6 @@ def test_spark_hands_the_driver_partitions_of_at_most_a_chunk_in_consumer_order(
     from lucidscore.score import spark as score_spark
     from lucidscore.service import _publish_spark
 
-    if not bureau_url.startswith("sqlite"):
-        pytest.skip("one database is enough: the partitions are made after the features are read")
     seen: dict[str, list[int]] = {}
     scorer = score_spark.score_consumers_dataframe
 
