@@ -36,6 +36,11 @@ def _spark_features(
     return spark_compute(source, as_of, spark=spark, today=TODAY, partitions=partitions)
 
 
+def _cached(spark: Any) -> int:
+    """The number of RDDs the session keeps cached (``persist``)."""
+    return int(spark.sparkContext._jsc.getPersistentRDDs().size())
+
+
 def test_a_synthetic_population_gives_the_same_file(
     spark: Any, population: SynthSummary, tmp_path: Path
 ) -> None:
@@ -43,7 +48,9 @@ def test_a_synthetic_population_gives_the_same_file(
     from lucidscore.features.spark import features_to_parquet as spark_to_parquet
 
     local = features_to_parquet(population.out_dir, AS_OF, tmp_path / "local.parquet", today=TODAY)
+    kept = _cached(spark)
     remote = spark_to_parquet(population.out_dir, AS_OF, tmp_path / "spark.parquet", spark=spark, today=TODAY)
+    assert _cached(spark) == kept  # the features kept while sorted and written are let go
     a, b = pq.read_table(local.path), pq.read_table(remote.path)
     assert a.schema == b.schema and a.schema.metadata == b.schema.metadata
     assert a.equals(b)
@@ -107,6 +114,13 @@ def test_money_beyond_the_schema_is_refused_in_the_local_engines_words(spark: An
     with pytest.raises(InputError) as remote:
         _spark_features(spark, directory, partitions=2)
     assert remote.value.message == local.value.message
+    from lucidscore.features.spark import features_to_parquet as spark_to_parquet
+
+    kept = _cached(spark)
+    with pytest.raises(InputError, match="balance is 1e"):
+        spark_to_parquet(directory, AS_OF, tmp_path / "f.parquet", spark=spark, today=TODAY, partitions=2)
+    assert _cached(spark) == kept  # the features kept for the sort are let go when the job fails too
+    assert not (tmp_path / "f.parquet").exists()
     where = "the statements table's balance is 1e+300 (account_id 'A1', period '2025-06')"
     assert where in local.value.message
 

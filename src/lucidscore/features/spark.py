@@ -410,6 +410,8 @@ def features_to_parquet(
     existing SparkSession (default: ``local_session()``); ``partitions`` the partitions of the statement
     stage (default: about two million statements each).
     """
+    from pyspark import StorageLevel
+
     _check_as_of(as_of, today or date.today())
     session = spark if spark is not None else local_session()
     tables = read_tables(session, source, as_of, partitions or 8)
@@ -417,7 +419,10 @@ def features_to_parquet(
     keep_bad = "outcomes" in tables and bool(
         tables["outcomes"].where(f"observation_date = DATE '{as_of.isoformat()}'").limit(1).count()
     )
-    frame = features_frame(session, tables, as_of, count).orderBy("consumer_id")
+    # Kept (memory, then local disk) while written: the sort's range partitioner first runs the plan
+    # above it to sample its keys, which without this computed every consumer's features twice.
+    computed = features_frame(session, tables, as_of, count).persist(StorageLevel.MEMORY_AND_DISK)
+    frame = computed.orderBy("consumer_id")
     if not keep_bad and "outcomes" in tables:
         frame = frame.drop("bad")
     path = Path(out)
@@ -434,6 +439,7 @@ def features_to_parquet(
         summary = _concat(sorted((workdir / "parts").glob("part-*.parquet")), workdir / "out.parquet", path)
         (workdir / "out.parquet").replace(path)
     finally:
+        computed.unpersist()
         shutil.rmtree(workdir, ignore_errors=True)
     return summary
 
