@@ -119,7 +119,10 @@ def test_money_beyond_the_schema_is_refused_in_the_local_engines_words(spark: An
     kept = _cached(spark)
     with pytest.raises(InputError, match="balance is 1e"):
         spark_to_parquet(directory, AS_OF, tmp_path / "f.parquet", spark=spark, today=TODAY, partitions=2)
-    assert _cached(spark) == kept  # the features kept for the sort are let go when the job fails too
+    # Nothing is left cached (a job that fails caches nothing before it fails: this guards a change that
+    # would materialise the features outside the write's ``finally``, not the ``unpersist`` itself,
+    # which the test above holds to).
+    assert _cached(spark) == kept
     assert not (tmp_path / "f.parquet").exists()
     where = "the statements table's balance is 1e+300 (account_id 'A1', period '2025-06')"
     assert where in local.value.message

@@ -44,7 +44,7 @@ def train_scorecard(
 
 def fit_artifact(X: Any, y: Any, **params: Any) -> ScorecardArtifact:
     """The model ``Scorecard(**params).fit(X, y)`` fits (its ``artifact_``), without importing
-    scikit-learn (about 1.5 CPU-s): what a worker process of the LDA search fits on each fold."""
+    scikit-learn (1.1-1.5 s in a fresh process): what a worker process of the LDA search fits on each fold."""
     return fit_table(X, y, validated_params(params)).artifact
 
 
