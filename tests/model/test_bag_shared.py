@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lucidscore.artifact import Characteristic, bin_index, bin_index_of_texts, category_codes
 from lucidscore.errors import InputError
 from lucidscore.model._bag import bootstrap
-from lucidscore.model._card import card_columns, fit_card, model_columns
+from lucidscore.model._binning import category_codes_of
+from lucidscore.model._card import _bin_column, card_columns, fit_card, model_columns
 from lucidscore.model._frame import column_kind
 from lucidscore.model._params import ScorecardParams
 
@@ -108,3 +109,35 @@ def test_bins_of_texts_read_once_are_bin_index(seed: int, text_dtype: str, bagge
         if ch.dtype == "categorical":
             values = frame[ch.name]
             assert bin_index_of_texts(ch, *category_codes(values)).tolist() == bin_index(ch, values).tolist()
+
+
+@settings(max_examples=200)
+@given(
+    data=st.data(),
+    picks=st.lists(st.integers(0, 59), min_size=1, max_size=80),
+    bads=st.lists(st.booleans(), min_size=80, max_size=80),
+)
+def test_a_text_column_binned_from_its_codes_is_binned_from_its_texts(
+    data: st.DataObject, picks: list[int], bads: list[bool]
+) -> None:
+    """A bag's text column, binned from the card's ``CategoryCodes`` (a count per category), gives what
+    the column's texts on those rows give: the same skip (all missing, constant) or the same bins, row
+    codes and WOE — also where the rows hold a single category, missing values only, or categories in an
+    order a sort of a subset could see otherwise ("Own" before "own", "10" before "2")."""
+    words = ["rent", "own", "Own", "free", "é", "10", "2"]
+    alphabet = data.draw(st.lists(st.sampled_from(words), min_size=1, max_size=4, unique=True))
+    texts = data.draw(st.lists(st.sampled_from([None, *alphabet]), min_size=1, max_size=60))
+    column = np.asarray(texts, dtype=object)
+    rows = np.sort(np.asarray([p % len(texts) for p in picks], dtype=np.int64))
+    y = np.asarray(bads[: rows.size], dtype=np.int8)
+    assume(0 < y.sum() < y.size)  # a card, and so a bag, is fitted on rows of both classes
+    params = ScorecardParams(min_bin_share=0.01)
+    from_texts = _bin_column("c", pd.Series(column[rows]), "categorical", y, params, None)
+    from_codes = _bin_column("c", column, "categorical", y, params, rows, category_codes_of(column))
+    if isinstance(from_texts, str):
+        assert from_codes == from_texts
+        return
+    assert not isinstance(from_codes, str), from_codes
+    assert from_codes.bins == from_texts.bins  # kinds, labels, categories, counts, WOE
+    assert from_codes.codes.tolist() == from_texts.codes.tolist()
+    assert from_codes.iv == from_texts.iv

@@ -31,9 +31,12 @@ from lucidscore.model._bag import Bagged, bag_notes, bag_sample, bagged_size, me
 from lucidscore.model._binning import (
     BinnedColumn,
     BinningOptions,
+    CategoryCodes,
     ValueRanks,
     bin_categorical,
+    bin_categorical_codes,
     bin_numeric,
+    category_codes_of,
     value_ranks,
 )
 from lucidscore.model._dp import column_facts
@@ -118,7 +121,7 @@ BAG_SHARED_CHANCE = True
 
 
 # What may be known of a column before it is binned (``_bin_column``'s ``ranks``).
-Known = ValueRanks | npt.NDArray[np.object_]
+Known = ValueRanks | CategoryCodes
 
 
 def _bin_column(
@@ -131,8 +134,8 @@ def _bin_column(
     ranks: Known | None = None,
 ) -> BinnedColumn | str:
     """The column's binning on ``rows`` (None: all), or the reason it is skipped; ``ranks``: the
-    numeric column's ``value_ranks``, or the categorical column's ``category_values`` (each of its
-    values' category text), if known."""
+    numeric column's ``value_ranks``, or the categorical column's ``CategoryCodes`` (its texts, each
+    row's position among them), if known."""
     opts = binning_options(name, params)
     if kind == "numeric":
         x = values if isinstance(values, np.ndarray) else numeric_column(values)
@@ -144,10 +147,15 @@ def _bin_column(
             first = x[rows[0]] if rows is not None else x[0]
             return f"{name}: constant ({first:g} on every row); skipped"
         return bin_numeric(name, x, y, opts, rows, ranks if isinstance(ranks, ValueRanks) else None)
-    if isinstance(ranks, np.ndarray):  # the texts, read once (``card_columns``): a value's text is its own
-        cats = ranks if rows is None else ranks[rows]
-        if all(v is None for v in cats):
+    if isinstance(ranks, CategoryCodes):  # the texts, read once (``card_columns``): a value's text is its own
+        code = ranks.code if rows is None else ranks.code[rows]
+        per_text = np.bincount(code + 1, minlength=ranks.texts.size + 1)  # position 0: missing
+        seen = np.flatnonzero(per_text[1:])
+        if not seen.size:
             return f"{name}: all values missing; skipped"
+        if seen.size == 1 and not per_text[0]:
+            return f"{name}: constant ({str(ranks.texts[seen[0]])!r} on every row); skipped"
+        return bin_categorical_codes(name, ranks, rows, y, opts)
     else:
         series = pd.Series(values) if rows is None else pd.Series(values).iloc[rows].reset_index(drop=True)
         if series.isna().all():
@@ -527,8 +535,9 @@ def card_columns(
     bootstrap card of the card can be binned from without reading the column again (``bag_card``): a
     numeric column's ``value_ranks`` where they are exact, so that a bag's pre-bin edges come from a count
     per distinct value (``_binning._edges_from_ranks``: the same edges) instead of a sort of its rows; a
-    text column's ``category_values``, so that a bag takes its rows' texts instead of reading them again
-    (for text only: equal texts are the same category, whichever row a subset meets first). A bag of a
+    text column's ``CategoryCodes``, so that a bag counts its rows per category instead of reading and
+    sorting their texts again (for text only: equal texts are the same category, whichever row a subset
+    meets first). A bag of a
     segment indexes the segment's rows, not the table's."""
     own: dict[str, Column] = {}
     known: dict[str, Known] = {}
@@ -545,7 +554,7 @@ def card_columns(
             if found is not None:
                 known[c] = found
         elif isinstance(values, pd.Series) and _all_text(values):
-            known[c] = category_values(values)
+            known[c] = category_codes_of(category_values(values))
     return (frame if rows is None else own), known
 
 
@@ -717,7 +726,7 @@ def fit_card(
     them), notes on every column skipped or dropped, and the training rows' points before the 350-950
     clip. ``quick_rounds``: refine quickly (the searches' fold cards, ``_refine.refine_sample``);
     ``refine_rows``: rows refinement reads at most (``_refine.rows_per_card``); ``ranks``: numeric
-    columns' ``value_ranks`` where known (the searches' sample), categorical ones' ``category_values``
+    columns' ``value_ranks`` where known (the searches' sample), categorical ones' ``CategoryCodes``
     where known (a bag's: ``card_columns``), which only saves work; ``chance``: the
     columns' chance levels where known (a bag's: its card's, ``BAG_SHARED_CHANCE``), else drawn here;
     ``checked`` False: the characteristics are built without pydantic's validation (a bag's card, which
