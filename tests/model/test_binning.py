@@ -6,10 +6,12 @@ import itertools
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lucidscore.artifact import Bin, Characteristic, bin_index, category_values
 from lucidscore.model import BinningOptions, bin_categorical, bin_numeric
 from lucidscore.model._binning import prior_rows, shape_of, woe_of
 from lucidscore.model._dp import ASCENDING, DESCENDING, FREE, PEAK, optimal_cuts
@@ -383,3 +385,53 @@ def test_shape_of_reads_the_steps_as_numpy_does(woes: list[float]) -> None:
             else "none"
         )
     assert shape_of(woes) == want
+
+
+@SETTINGS
+@given(
+    words=st.lists(
+        st.text(alphabet=st.sampled_from(["a", "A", "\x00", "\x01", " ", "é", "0"]), min_size=1, max_size=3),
+        min_size=2,
+        max_size=6,
+        unique=True,
+    ),
+    seed=st.integers(0, 2**31),
+)
+def test_every_training_text_scores_in_the_bin_it_was_counted_in(words: list[str], seed: int) -> None:
+    """Categories are texts compared whole: ``"A\\x00"`` and ``"A"`` are two categories (numpy's
+    fixed-width text type, which binning sorted with, drops trailing NUL characters, so training counted
+    ``"A\\x00"`` in ``"A"``'s bin while scoring, which compares texts whole, put it in the missing bin). Each
+    row's bin as training coded it is the bin ``bin_index`` finds for its text, and each bin lists the
+    texts counted in it."""
+    rng = np.random.default_rng(seed)
+    cells = np.asarray(rng.choice(np.asarray(words, dtype=object), 300), dtype=object)
+    cells[rng.random(300) < 0.05] = None
+    y = (rng.random(300) < np.where(cells == words[0], 0.5, 0.15)).astype(np.int8)
+    if y.min() == y.max():
+        return
+    x = category_values(pd.Series(cells))  # the texts training bins (stripped, as scoring reads them)
+    col = bin_categorical("c", x, y, BinningOptions(min_bin_share=0.01))
+    ch = Characteristic(
+        name="c",
+        family="payment_behaviour",
+        description="c",
+        dtype="categorical",
+        iv=col.iv,
+        coefficient=1.0,
+        bins=[
+            Bin(
+                kind=b.kind,
+                categories=list(b.categories),
+                label=b.label,
+                count=b.count,
+                bad_count=b.bad_count,
+                woe=b.woe,
+                points=k,
+            )
+            for k, b in enumerate(col.bins)
+        ],
+    )
+    assert bin_index(ch, pd.Series(cells)).tolist() == col.codes.tolist()
+    for k, b in enumerate(col.bins):
+        counted = {v for v in x[col.codes == k] if v is not None}
+        assert counted == set(b.categories) & set(x[x != None])  # noqa: E711 - elementwise

@@ -89,8 +89,8 @@ class BinnedColumn:
     )
     # A categorical column's distinct categories (sorted) with their row and bad counts, before rare ones
     # are pooled and runs merged: what its binning is found from (``_selection.chance_iv`` redraws them).
-    category_names: npt.NDArray[np.str_] = field(
-        default_factory=lambda: np.empty(0, np.str_), compare=False, repr=False
+    category_names: npt.NDArray[np.object_] = field(
+        default_factory=lambda: np.empty(0, object), compare=False, repr=False
     )
     category_counts: npt.NDArray[np.float64] = field(
         default_factory=lambda: np.empty(0), compare=False, repr=False
@@ -541,7 +541,7 @@ def bin_categorical(
     """
     missing = np.array([v is None for v in x], dtype=np.bool_)
     present = ~missing
-    cats, inverse = np.unique(x[present].astype(str), return_inverse=True)
+    cats, inverse = distinct_texts(x[present])
     yr = y[present]
     n = np.bincount(inverse, minlength=cats.size).astype(np.float64)
     nb = np.bincount(inverse, weights=yr, minlength=cats.size).astype(np.float64)
@@ -555,6 +555,23 @@ def bin_categorical(
     return col
 
 
+def distinct_texts(x: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+    """The distinct texts of ``x`` (strings), sorted by code point as ``np.unique`` sorts them, and each
+    value's position among them: the texts exactly as they are. ``np.unique`` over numpy's fixed-width text
+    type (``x.astype(str)``) drops trailing NUL characters, so ``"A\\x00"`` became the category ``"A"`` in
+    training while scoring, which compares texts whole, read it as a category never seen; hashing first
+    (``pandas.factorize``) is also several times faster than sorting every row's text.
+
+    >>> cats, inverse = distinct_texts(np.array(["b", "a\\x00", "a", "b"], dtype=object))
+    >>> cats.tolist(), inverse.tolist()
+    (['a', 'a\\x00', 'b'], [2, 1, 0, 2])
+    """
+    import pandas as pd
+
+    inverse, cats = pd.factorize(x, sort=True)
+    return np.asarray(cats, dtype=object), np.asarray(inverse, dtype=np.intp)
+
+
 @dataclass(frozen=True)
 class CategoryCodes:
     """A text column's distinct texts (sorted as ``np.unique`` sorts them) and each row's position among
@@ -563,7 +580,7 @@ class CategoryCodes:
     instead of a sort of its texts (the same categories in the same order, since a subset of sorted texts
     is sorted)."""
 
-    texts: npt.NDArray[np.str_]
+    texts: npt.NDArray[np.object_]
     code: npt.NDArray[np.int64]
 
 
@@ -575,7 +592,7 @@ def category_codes_of(x: npt.NDArray[np.object_]) -> CategoryCodes:
     (['a', 'b'], [1, -1, 0, 1])
     """
     missing = np.array([v is None for v in x], dtype=np.bool_)
-    texts, inverse = np.unique(x[~missing].astype(str), return_inverse=True)
+    texts, inverse = distinct_texts(x[~missing])
     code = np.full(x.shape[0], -1, dtype=np.int64)
     code[~missing] = inverse
     return CategoryCodes(texts, code)
@@ -623,7 +640,7 @@ def bin_categorical_codes(
 
 def bin_categorical_from_counts(
     name: str,
-    cats: npt.NDArray[np.str_],
+    cats: npt.NDArray[np.object_],
     n: npt.NDArray[np.float64],
     nb: npt.NDArray[np.float64],
     n_missing: int,

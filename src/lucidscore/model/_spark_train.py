@@ -780,9 +780,10 @@ def _bin_from_counts(
     b_missing = int(counts.loc[counts["v"].isna(), "b"].fillna(0).sum())
     if present_rows.empty:
         return f"{name}: all values missing; skipped"
-    texts = np.array([str(v) for v in present_rows["v"]], dtype=np.str_)
+    # As objects: numpy's fixed-width text type drops trailing NUL characters (``_binning.distinct_texts``).
+    texts = np.array([str(v) for v in present_rows["v"]], dtype=object)
     order = np.argsort(texts, kind="stable")
-    cats: npt.NDArray[np.str_] = texts[order]
+    cats: npt.NDArray[np.object_] = texts[order]
     if cats.size == 1 and n_missing == 0:
         return f"{name}: constant ({str(cats[0])!r} on every row); skipped"
     n: npt.NDArray[np.float64] = present_rows["n"].to_numpy(dtype=np.float64)[order]
