@@ -109,7 +109,9 @@ def header_line(path: Path) -> str:
             text = head[: exc.start].decode("utf-8")  # the block cut a character in two
         else:
             raise bad_utf8_error(path) from None
-    lines = text.splitlines()
+    # A leading byte-order mark (Excel's "CSV UTF-8" writes one) is no part of the first column's name:
+    # pandas and pyarrow skip it too, so every reader names the columns alike.
+    lines = text.removeprefix("\ufeff").splitlines()
     if not lines or not lines[0].strip():
         raise InputError(f"{path}: the file is empty; expected a header row and at least one data row")
     return lines[0]

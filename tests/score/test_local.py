@@ -119,6 +119,25 @@ def test_whitespace_separated_file(tmp_path: Path, model: Path) -> None:
     assert out["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
 
 
+@pytest.mark.parametrize("sep", [",", ";", "\t", " "])
+@pytest.mark.parametrize("chunk_bytes", [16 << 20, 4096])
+def test_a_byte_order_mark_is_no_part_of_the_first_column_name(
+    tmp_path: Path, model: Path, sep: str, chunk_bytes: int
+) -> None:
+    """Excel's "CSV UTF-8" starts the file with a byte-order mark: ``train`` (pandas) read the first
+    column's name without it, and ``score`` refused the file for lacking that column (its header line
+    kept the mark). The model's first column comes first here."""
+    data = applicants(300).drop(columns=["colour"]).fillna({"checking": "A99", "months_late": 9.0})
+    data = data[["months_late", *[c for c in data.columns if c != "months_late"]]]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + data.to_csv(index=False, sep=sep).encode())
+    assert read_table(path).columns.tolist() == data.columns.tolist()  # what train reads
+    assert open_source(path).columns == data.columns.tolist()
+    out = tmp_path / "out.parquet"
+    score_file(model, path, out, reasons=0, progress=False, chunk_bytes=chunk_bytes)
+    assert pd.read_parquet(out)["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
+
+
 @pytest.mark.parametrize("extra", ["9", "NA"])
 def test_space_separated_first_row_of_one_field_more_reads_as_train_reads_it(
     tmp_path: Path, model: Path, extra: str

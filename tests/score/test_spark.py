@@ -188,6 +188,22 @@ def test_spark_scores_a_line_of_tabs_as_the_local_engine(
     pd.testing.assert_frame_equal(plain(a), plain(b))
 
 
+@pytest.mark.parametrize("sep", [",", "\t"])
+def test_spark_scores_a_file_with_a_byte_order_mark_as_the_local_engine(
+    spark: Any, tmp_path: Path, files: dict[str, Path], sep: str
+) -> None:
+    """Excel's "CSV UTF-8" starts with a byte-order mark, which both engines refused as a missing first
+    column (the model's, here); both now score the file as it scores without the mark."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    data = applicants(60, seed=8)
+    data = data[["months_late", *[c for c in data.columns if c != "months_late"]]]
+    (tmp_path / "excel.csv").write_bytes(b"\xef\xbb\xbf" + data.to_csv(sep=sep, index=False).encode())
+    spark_score_file(files["model"], tmp_path / "excel.csv", tmp_path / "spark.parquet", spark=spark)
+    scored = pd.read_parquet(tmp_path / "spark.parquet")
+    assert scored["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
+
+
 def test_cli_engine_spark(spark: Any, files: dict[str, Path], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
