@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from lucidscore.artifact import Condition, Scaling, ScorecardArtifact, load_artifact, reference_scores
@@ -225,6 +228,43 @@ def test_junk_in_numeric_column_is_reported(table: pd.DataFrame) -> None:
     X.loc[17, "months_late"] = "n/a?"
     with pytest.raises(InputError, match=r"column months_late row 18: value 'n/a\?' is not a number"):
         Scorecard().fit(X, table["bad"])
+
+
+COMMA_NUMBERS = ["0,13", " -1.234,5", "7,0"]  # a decimal comma, as spreadsheets in many languages write
+POINT_NUMBERS = ["12", "3.5", "-4", "0"]
+WORDS = ["own", "a,b", "1,2,3", "n/a"]  # not numbers by either reading
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cells=st.lists(st.sampled_from([*COMMA_NUMBERS, *POINT_NUMBERS, *WORDS, None]), min_size=1, max_size=40)
+)
+def test_numbers_written_with_a_decimal_comma_are_refused_naming_the_first(cells: list[str | None]) -> None:
+    """The rules before hold: all numbers is numeric, mostly numbers with some words (or commas) refused
+    naming the first; then a text column whose values are numbers once decimal commas are read as points
+    (at least ``NUMERIC_SHARE`` of them) is refused, naming the first comma, instead of being binned as
+    hundreds of categories of one amount; the rest is categorical."""
+    from lucidscore.model._frame import NUMERIC_SHARE, column_kind
+
+    present = [c for c in cells if c is not None]
+    commas = [k for k, c in enumerate(cells) if c in COMMA_NUMBERS]
+    points = sum(c in POINT_NUMBERS for c in present)
+    values = pd.Series(cells, dtype=object)
+    if present and points == len(present):
+        assert column_kind(values, "amount") == "numeric"
+    elif present and points >= NUMERIC_SHARE * len(present):  # a word or a comma among numbers
+        first = next(c for c in cells if c is not None and c not in POINT_NUMBERS)
+        with pytest.raises(InputError, match=f"value {re.escape(repr(first))} is not a number"):
+            column_kind(values, "amount")
+    elif commas and points + len(commas) >= NUMERIC_SHARE * len(present):
+        with pytest.raises(InputError) as refused:
+            column_kind(values, "amount")
+        first = cells[commas[0]]
+        assert refused.value.message.startswith(
+            f"column amount row {commas[0] + 1}: value {first!r} is a number written with a decimal comma"
+        )
+    elif present:
+        assert column_kind(values, "amount") == "categorical"
 
 
 @pytest.mark.parametrize(

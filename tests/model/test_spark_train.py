@@ -224,16 +224,18 @@ def test_bagged_small_card_equal_local(spark: Any) -> None:
 
 
 NUMBER_TEXTS = ["12", "3.5", "-4", " 7 ", "0"]
+COMMA_TEXTS = ["0,13", " -1.234,5 "]  # numbers written with a decimal comma: refused when most are numbers
 OTHER_TEXTS = ["own", "rent", "n/a", None, "", "NAN", "1d"]  # Spark's cast reads the last two as numbers
 
 
 @st.composite
 def text_columns(draw: st.DrawFn) -> dict[str, list[str | None]]:
-    """One to three text columns: numbers as text, words, missing and empty cells, in any mix (some
-    mostly numbers with a few words, which both engines refuse)."""
+    """One to three text columns: numbers as text (some with a decimal comma), words, missing and empty
+    cells, in any mix (some mostly numbers with a few words, which both engines refuse)."""
     columns: dict[str, list[str | None]] = {}
     for j in range(draw(st.integers(1, 3))):
-        numbers = draw(st.lists(st.sampled_from(NUMBER_TEXTS), max_size=20))
+        written = draw(st.sampled_from([NUMBER_TEXTS, NUMBER_TEXTS + COMMA_TEXTS]))
+        numbers = draw(st.lists(st.sampled_from(written), max_size=20))
         others = draw(st.lists(st.sampled_from(OTHER_TEXTS), max_size=4))
         columns[f"t{j}"] = draw(st.permutations([*numbers, *others]))
     rows = max(1, *(len(v) for v in columns.values()))

@@ -138,6 +138,22 @@ def test_a_byte_order_mark_is_no_part_of_the_first_column_name(
     assert pd.read_parquet(out)["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
 
 
+def test_a_number_with_a_decimal_comma_is_named_as_one(tmp_path: Path, model: Path) -> None:
+    """A semicolon-separated file from a spreadsheet set to a language that writes decimal commas: the
+    scorer refuses the first such number, saying what it is and how it is read."""
+    data = applicants(30).drop(columns=["colour"])
+    path = tmp_path / "eu.csv"
+    data.to_csv(path, index=False, sep=";", decimal=",")
+    with pytest.raises(InputError) as refused:
+        score_file(model, path, tmp_path / "out.parquet", progress=False)
+    first = str(data["utilisation"].iloc[0]).replace(".", ",")
+    assert refused.value.message == (
+        f"{path}: column utilisation row 2: found {first!r}; expected a number (or an empty cell for missing) "
+        f"(a decimal comma: expected a decimal point, as in {data['utilisation'].iloc[0]})"
+    )
+    assert not (tmp_path / "out.parquet").exists()
+
+
 @pytest.mark.parametrize("extra", ["9", "NA"])
 def test_space_separated_first_row_of_one_field_more_reads_as_train_reads_it(
     tmp_path: Path, model: Path, extra: str

@@ -90,6 +90,9 @@ _LAZY = {
     "category_keys": "_values",
     "category_text": "_values",
     "category_values": "_values",
+    "DECIMAL_COMMA_PATTERN": "_values",
+    "decimal_comma": "_values",
+    "decimal_comma_note": "_values",
     "nested_cell_error": "_values",
     "NUMBER_PATTERN": "_values",
     "SPACE_PATTERN": "_values",
@@ -118,6 +121,7 @@ if TYPE_CHECKING:
         segment_of_rows,
     )
     from lucidscore.artifact._values import (
+        DECIMAL_COMMA_PATTERN,
         NUMBER_PATTERN,
         SPACE_PATTERN,
         canonical_number,
@@ -125,6 +129,8 @@ if TYPE_CHECKING:
         category_keys,
         category_text,
         category_values,
+        decimal_comma,
+        decimal_comma_note,
         nested_cell_error,
         numeric_columns,
         numeric_values,
@@ -139,6 +145,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "DECIMAL_COMMA_PATTERN",
     "DEFAULT_TIERS",
     "MAX_INTERACTIONS",
     "MAX_PRINCIPAL_REASONS",
@@ -183,6 +190,8 @@ __all__ = [
     "category_values",
     "check_artifact_inputs",
     "condition_mask",
+    "decimal_comma",
+    "decimal_comma_note",
     "display_round",
     "fingerprint_from_hashes",
     "fingerprint_rows",

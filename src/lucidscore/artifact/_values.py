@@ -14,6 +14,7 @@ This module is plain numpy and pandas, so it can be the contract every engine is
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import numpy.typing as npt
@@ -131,6 +132,34 @@ def parse_numbers(values: pd.Series) -> tuple[FloatArray, npt.NDArray[np.bool_]]
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan), junk
 
 
+# A number written with a decimal comma ("0,13", "-1.234,5"), as spreadsheets in many languages save it:
+# text to lucidscore, which reads a decimal point. Spotted so that a message can say so (Spark's
+# ``rlike`` reads the same pattern).
+DECIMAL_COMMA_PATTERN = r"[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+"
+
+
+def decimal_comma(values: pd.Series) -> npt.NDArray[np.bool_]:
+    """Which cells hold a number written with a decimal comma (surrounding white space ignored).
+
+    >>> decimal_comma(pd.Series(["0,13", " -1.234,5 ", "0.13", "a,b", None])).tolist()
+    [True, True, False, False, False]
+    """
+    text = values.astype("string").str.strip()
+    return text.str.fullmatch(DECIMAL_COMMA_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
+
+
+def decimal_comma_note(value: object) -> str:
+    """What to add to a "not a number" message for a cell written with a decimal comma, else "".
+
+    >>> decimal_comma_note(" 1.234,5")
+    ' (a decimal comma: expected a decimal point, as in 1234.5)'
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not re.fullmatch(DECIMAL_COMMA_PATTERN, text):
+        return ""
+    return f" (a decimal comma: expected a decimal point, as in {text.replace('.', '').replace(',', '.')})"
+
+
 def numeric_values(
     values: pd.Series, name: str, row_offset: int = 0, positions: npt.NDArray[np.int64] | None = None
 ) -> FloatArray:
@@ -153,7 +182,7 @@ def numeric_values(
         row = row_label(values, pos if positions is None else int(positions[pos]), row_offset)
         raise InputError(
             f"column {name} {row}: found {values.iloc[pos]!r}; "
-            "expected a number (or an empty cell for missing)"
+            f"expected a number (or an empty cell for missing){decimal_comma_note(values.iloc[pos])}"
         )
     return numbers
 
@@ -169,8 +198,9 @@ def numeric_columns(frame: pd.DataFrame, names: list[str], row_offset: int = 0) 
     ]
     if bad:
         pos, _, name = min(bad)
+        found = frame[name].iloc[pos]
         raise InputError(
-            f"column {name} {row_label(frame, pos, row_offset)}: found {frame[name].iloc[pos]!r}; "
-            "expected a number (or an empty cell for missing)"
+            f"column {name} {row_label(frame, pos, row_offset)}: found {found!r}; "
+            f"expected a number (or an empty cell for missing){decimal_comma_note(found)}"
         )
     return {name: numbers for name, (numbers, _) in parsed.items()}

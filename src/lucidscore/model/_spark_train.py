@@ -42,6 +42,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
+    DECIMAL_COMMA_PATTERN,
     NUMBER_PATTERN,
     SPACE_PATTERN,
     Characteristic,
@@ -83,6 +84,7 @@ from lucidscore.model._frame import (
     NUMERIC_SHARE,
     Kind,
     binary_target,
+    decimal_comma_error,
     junk_value_error,
     missing_target_error,
 )
@@ -281,6 +283,16 @@ def _number_or_junk(column: str) -> tuple[Any, Any]:
     return present & number, present & ~number
 
 
+def _decimal_comma(column: str) -> Any:
+    """Spark condition on a text column's cell: a number written with a decimal comma, as
+    ``artifact.decimal_comma`` reads it (surrounding white space ignored)."""
+    from pyspark.sql import functions as F
+
+    space = f"{SPACE_PATTERN}+"
+    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
+    return value.isNotNull() & value.rlike(f"^({DECIMAL_COMMA_PATTERN})$")
+
+
 def _is_nested(kind: Any) -> bool:
     """Whether a Spark type holds more than one value a cell (an array, a map or a struct)."""
     from pyspark.sql.types import ArrayType, MapType, StructType
@@ -357,7 +369,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
 
     nested = {c for c in columns if _is_nested(kind(c))}
     text = [c for c in columns if c not in nested and not isinstance(kind(c), NumericType | BooleanType)]
-    counts: dict[str, tuple[int, int]] = {}
+    counts: dict[str, tuple[int, int, int]] = {}  # numbers, not numbers, decimal commas
     if text:
         aggs = []
         for j, c in enumerate(text):
@@ -365,28 +377,40 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
             aggs += [
                 F.sum(F.when(number, 1).otherwise(0)).alias(f"num{j}"),
                 F.sum(F.when(junk, 1).otherwise(0)).alias(f"junk{j}"),
+                F.sum(F.when(junk & _decimal_comma(inner[c]), 1).otherwise(0)).alias(f"comma{j}"),
             ]
         row = sdf.agg(*aggs).first()
-        counts = {c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0)) for j, c in enumerate(text)}
+        counts = {
+            c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0), int(row[f"comma{j}"] or 0))
+            for j, c in enumerate(text)
+        }
     kinds: dict[str, Kind] = {}
     for c in columns:
         refused = _nested_error(sdf, inner, c, first_row) if c in nested else None
         if refused is not None:
             raise refused
-        n_num, n_junk = counts.get(c, (0, 0))
+        n_num, n_junk, n_comma = counts.get(c, (0, 0, 0))
         if n_junk == 0:
             kinds[c] = "numeric"
             continue
-        if n_num >= NUMERIC_SHARE * (n_num + n_junk):
+        # As ``column_kind``: mostly numbers with some that are not, then mostly numbers once decimal
+        # commas are read as points.
+        comma = n_num < NUMERIC_SHARE * (n_num + n_junk) and n_comma > 0
+        comma = comma and n_num + n_comma >= NUMERIC_SHARE * (n_num + n_junk)
+        if comma or n_num >= NUMERIC_SHARE * (n_num + n_junk):
             name = inner[c]
             shown = F.col(name) if isinstance(kind(c), StringType) else F.col(name).cast("string")
+            found = _number_or_junk(name)[1] & (_decimal_comma(name) if comma else F.lit(True))
             first = (
                 _with_row_index(sdf.select(name))
-                .filter(_number_or_junk(name)[1])
+                .filter(found)
                 .agg(F.min_by(shown, F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
                 .first()
             )
-            raise junk_value_error(c, f"row {int(first['at']) + first_row:,}", first["v"], n_num, n_junk)
+            at = f"row {int(first['at']) + first_row:,}"
+            if comma:
+                raise decimal_comma_error(c, at, first["v"], n_num + n_comma, n_num + n_junk)
+            raise junk_value_error(c, at, first["v"], n_num, n_junk)
         kinds[c] = "categorical"
     return kinds
 
