@@ -230,7 +230,8 @@ def test_junk_in_numeric_column_is_reported(table: pd.DataFrame) -> None:
         Scorecard().fit(X, table["bad"])
 
 
-COMMA_NUMBERS = ["0,13", " -1.234,5", "7,0"]  # a decimal comma, as spreadsheets in many languages write
+# A decimal comma, as spreadsheets in many languages write numbers, or a thousands separator.
+COMMA_NUMBERS = ["0,13", " -1.234,5", "7,0", "1,234", "12,345.5"]
 POINT_NUMBERS = ["12", "3.5", "-4", "0"]
 WORDS = ["own", "a,b", "1,2,3", "n/a"]  # not numbers by either reading
 
@@ -239,10 +240,11 @@ WORDS = ["own", "a,b", "1,2,3", "n/a"]  # not numbers by either reading
 @given(
     cells=st.lists(st.sampled_from([*COMMA_NUMBERS, *POINT_NUMBERS, *WORDS, None]), min_size=1, max_size=40)
 )
-def test_numbers_written_with_a_decimal_comma_are_refused_naming_the_first(cells: list[str | None]) -> None:
+def test_numbers_written_with_a_comma_are_refused_naming_the_first(cells: list[str | None]) -> None:
     """The rules before hold: all numbers is numeric, mostly numbers with some words (or commas) refused
     naming the first; then a text column whose values are numbers once decimal commas are read as points
-    (at least ``NUMERIC_SHARE`` of them) is refused, naming the first comma, instead of being binned as
+    or as thousands separators (at least ``NUMERIC_SHARE`` of them) is refused, naming the first, instead
+    of being binned as
     hundreds of categories of one amount; the rest is categorical."""
     from lucidscore.model._frame import NUMERIC_SHARE, column_kind
 
@@ -261,7 +263,7 @@ def test_numbers_written_with_a_decimal_comma_are_refused_naming_the_first(cells
             column_kind(values, "amount")
         first = cells[commas[0]]
         assert refused.value.message.startswith(
-            f"column amount row {commas[0] + 1}: value {first!r} is a number written with a decimal comma"
+            f"column amount row {commas[0] + 1}: value {first!r} is a number written with a comma"
         )
     elif present:
         assert column_kind(values, "amount") == "categorical"

@@ -224,7 +224,7 @@ def test_bagged_small_card_equal_local(spark: Any) -> None:
 
 
 NUMBER_TEXTS = ["12", "3.5", "-4", " 7 ", "0"]
-COMMA_TEXTS = ["0,13", " -1.234,5 "]  # numbers written with a decimal comma: refused when most are numbers
+COMMA_TEXTS = ["0,13", " -1.234,5 ", "1,234"]  # numbers written with a comma: refused when most are numbers
 OTHER_TEXTS = ["own", "rent", "n/a", None, "", "NAN", "1d"]  # Spark's cast reads the last two as numbers
 
 

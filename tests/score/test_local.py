@@ -148,8 +148,9 @@ def test_a_number_with_a_decimal_comma_is_named_as_one(tmp_path: Path, model: Pa
         score_file(model, path, tmp_path / "out.parquet", progress=False)
     first = str(data["utilisation"].iloc[0]).replace(".", ",")
     assert refused.value.message == (
-        f"{path}: column utilisation row 2: found {first!r}; expected a number (or an empty cell for missing) "
-        f"(a decimal comma: expected a decimal point, as in {data['utilisation'].iloc[0]})"
+        f"{path}: column utilisation row 2: found {first!r}; expected a number (or an empty cell for "
+        "missing) (lucidscore reads neither a decimal comma nor a thousands separator: expected "
+        f"{data['utilisation'].iloc[0]})"
     )
     assert not (tmp_path / "out.parquet").exists()
 

@@ -132,32 +132,53 @@ def parse_numbers(values: pd.Series) -> tuple[FloatArray, npt.NDArray[np.bool_]]
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan), junk
 
 
-# A number written with a decimal comma ("0,13", "-1.234,5"), as spreadsheets in many languages save it:
-# text to lucidscore, which reads a decimal point. Spotted so that a message can say so (Spark's
-# ``rlike`` reads the same pattern).
-DECIMAL_COMMA_PATTERN = r"[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+"
+# A number written with a comma, which lucidscore does not read: a decimal comma ("0,13", "-1.234,5"), as
+# spreadsheets in many languages save numbers, or a thousands separator ("1,234", "12,345.5"). Spotted so
+# that a message can say so (Spark's ``rlike`` reads the same pattern).
+COMMA_NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]{3})*,[0-9]+|[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?)"
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+")
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")  # no leading 0: "0,176" is 0.176
 
 
-def decimal_comma(values: pd.Series) -> npt.NDArray[np.bool_]:
-    """Which cells hold a number written with a decimal comma (surrounding white space ignored).
+def comma_number(values: pd.Series) -> npt.NDArray[np.bool_]:
+    """Which cells hold a number written with a comma (surrounding white space ignored).
 
-    >>> decimal_comma(pd.Series(["0,13", " -1.234,5 ", "0.13", "a,b", None])).tolist()
-    [True, True, False, False, False]
+    >>> comma_number(pd.Series(["0,13", " -1.234,5 ", "1,234,567.5", "0.13", "a,b", "1,2,3", None])).tolist()
+    [True, True, True, False, False, False, False]
     """
     text = values.astype("string").str.strip()
-    return text.str.fullmatch(DECIMAL_COMMA_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
+    return text.str.fullmatch(COMMA_NUMBER_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
 
 
-def decimal_comma_note(value: object) -> str:
-    """What to add to a "not a number" message for a cell written with a decimal comma, else "".
+def comma_readings(value: object) -> list[str]:
+    """The plain numbers a cell written with a comma may mean: the comma a decimal one, a thousands
+    separator, or either ([] for any other cell).
 
-    >>> decimal_comma_note(" 1.234,5")
-    ' (a decimal comma: expected a decimal point, as in 1234.5)'
+    >>> comma_readings("0,130"), comma_readings(" 1,234"), comma_readings("1,234,567.5")
+    (['0.130'], ['1.234', '1234'], ['1234567.5'])
     """
     text = value.strip() if isinstance(value, str) else ""
-    if not re.fullmatch(DECIMAL_COMMA_PATTERN, text):
+    readings = []
+    if _DECIMAL_COMMA.fullmatch(text):
+        readings.append(text.replace(".", "").replace(",", "."))
+    if _THOUSANDS.fullmatch(text):
+        readings.append(text.replace(",", ""))
+    return readings
+
+
+def comma_note(value: object) -> str:
+    """What to add to a "not a number" message for a cell written with a comma, else "".
+
+    >>> comma_note(" 1.234,5")
+    ' (lucidscore reads neither a decimal comma nor a thousands separator: expected 1234.5)'
+    """
+    readings = comma_readings(value)
+    if not readings:
         return ""
-    return f" (a decimal comma: expected a decimal point, as in {text.replace('.', '').replace(',', '.')})"
+    return (
+        " (lucidscore reads neither a decimal comma nor a thousands separator: expected "
+        f"{' or '.join(readings)})"
+    )
 
 
 def numeric_values(
@@ -182,7 +203,7 @@ def numeric_values(
         row = row_label(values, pos if positions is None else int(positions[pos]), row_offset)
         raise InputError(
             f"column {name} {row}: found {values.iloc[pos]!r}; "
-            f"expected a number (or an empty cell for missing){decimal_comma_note(values.iloc[pos])}"
+            f"expected a number (or an empty cell for missing){comma_note(values.iloc[pos])}"
         )
     return numbers
 
@@ -201,6 +222,6 @@ def numeric_columns(frame: pd.DataFrame, names: list[str], row_offset: int = 0) 
         found = frame[name].iloc[pos]
         raise InputError(
             f"column {name} {row_label(frame, pos, row_offset)}: found {found!r}; "
-            f"expected a number (or an empty cell for missing){decimal_comma_note(found)}"
+            f"expected a number (or an empty cell for missing){comma_note(found)}"
         )
     return {name: numbers for name, (numbers, _) in parsed.items()}

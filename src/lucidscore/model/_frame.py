@@ -13,8 +13,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
-    decimal_comma,
-    decimal_comma_note,
+    comma_note,
+    comma_number,
+    comma_readings,
     nested_cell_error,
     numeric_values,
     parse_numbers,
@@ -101,12 +102,12 @@ def column_kind(values: pd.Series, name: str) -> Kind:
     if n_num >= NUMERIC_SHARE * (n_num + n_junk):
         row = int(np.flatnonzero(junk)[0])
         raise junk_value_error(name, row_label(values, row), values.iloc[row], n_num, n_junk)
-    comma = junk & decimal_comma(values)
+    comma = junk & comma_number(values)
     n_comma = int(comma.sum())
     if n_comma and n_num + n_comma >= NUMERIC_SHARE * (n_num + n_junk):
         row = int(np.flatnonzero(comma)[0])
         first, value = row_label(values, row), values.iloc[row]
-        raise decimal_comma_error(name, first, value, n_num + n_comma, n_num + n_junk)
+        raise comma_number_error(name, first, value, n_num + n_comma, n_num + n_junk)
     return "categorical"
 
 
@@ -116,19 +117,22 @@ def junk_value_error(name: str, first: str, value: object, n_num: int, n_junk: i
     return InputError(
         f"column {name} {first}: value {value!r} is not a number; expected a number ({n_num:,} of "
         f"{n_num + n_junk:,} values are numbers, {n_junk:,} are not) — fix the value or leave the cell "
-        f"empty for missing{decimal_comma_note(value)}"
+        f"empty for missing{comma_note(value)}"
     )
 
 
-def decimal_comma_error(name: str, first: str, value: object, n_read: int, n_present: int) -> InputError:
-    """Column ``name`` holds numbers written with a decimal comma, the first ``value`` at ``first``: with
-    its commas read as decimal points, ``n_read`` of its ``n_present`` values would be numbers. Refused
-    rather than binned as ``n_present`` texts, hundreds of categories of one amount (both engines)."""
+def comma_number_error(name: str, first: str, value: object, n_read: int, n_present: int) -> InputError:
+    """Column ``name`` holds numbers written with a comma (a decimal comma or a thousands separator), the
+    first ``value`` at ``first``: with their commas read, ``n_read`` of its ``n_present`` values would be
+    numbers. Refused rather than binned as ``n_present`` texts, hundreds of categories of one amount
+    (both engines)."""
+    readings = " or ".join(comma_readings(value))
     return InputError(
-        f"column {name} {first}: value {value!r} is a number written with a decimal comma; expected a "
-        f"decimal point ({n_read:,} of {n_present:,} values are numbers if their commas are decimal "
-        "points) — save the file with '.' as the decimal separator (a spreadsheet's language setting); "
-        "lucidscore does not guess which separator a file means"
+        f"column {name} {first}: value {value!r} is a number written with a comma, which lucidscore does "
+        f"not read (a decimal comma or a thousands separator); expected a plain number such as {readings} "
+        f"({n_read:,} of {n_present:,} values are numbers if their commas are read) — save the file with "
+        "plain numbers (a spreadsheet's number format and language setting); lucidscore does not guess "
+        "what a file's commas mean"
     )
 
 

@@ -42,7 +42,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
-    DECIMAL_COMMA_PATTERN,
+    COMMA_NUMBER_PATTERN,
     NUMBER_PATTERN,
     SPACE_PATTERN,
     Characteristic,
@@ -84,7 +84,7 @@ from lucidscore.model._frame import (
     NUMERIC_SHARE,
     Kind,
     binary_target,
-    decimal_comma_error,
+    comma_number_error,
     junk_value_error,
     missing_target_error,
 )
@@ -283,14 +283,14 @@ def _number_or_junk(column: str) -> tuple[Any, Any]:
     return present & number, present & ~number
 
 
-def _decimal_comma(column: str) -> Any:
+def _comma_number(column: str) -> Any:
     """Spark condition on a text column's cell: a number written with a decimal comma, as
-    ``artifact.decimal_comma`` reads it (surrounding white space ignored)."""
+    ``artifact.comma_number`` reads it (surrounding white space ignored)."""
     from pyspark.sql import functions as F
 
     space = f"{SPACE_PATTERN}+"
     value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
-    return value.isNotNull() & value.rlike(f"^({DECIMAL_COMMA_PATTERN})$")
+    return value.isNotNull() & value.rlike(f"^({COMMA_NUMBER_PATTERN})$")
 
 
 def _is_nested(kind: Any) -> bool:
@@ -377,7 +377,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
             aggs += [
                 F.sum(F.when(number, 1).otherwise(0)).alias(f"num{j}"),
                 F.sum(F.when(junk, 1).otherwise(0)).alias(f"junk{j}"),
-                F.sum(F.when(junk & _decimal_comma(inner[c]), 1).otherwise(0)).alias(f"comma{j}"),
+                F.sum(F.when(junk & _comma_number(inner[c]), 1).otherwise(0)).alias(f"comma{j}"),
             ]
         row = sdf.agg(*aggs).first()
         counts = {
@@ -400,7 +400,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
         if comma or n_num >= NUMERIC_SHARE * (n_num + n_junk):
             name = inner[c]
             shown = F.col(name) if isinstance(kind(c), StringType) else F.col(name).cast("string")
-            found = _number_or_junk(name)[1] & (_decimal_comma(name) if comma else F.lit(True))
+            found = _number_or_junk(name)[1] & (_comma_number(name) if comma else F.lit(True))
             first = (
                 _with_row_index(sdf.select(name))
                 .filter(found)
@@ -409,7 +409,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
             )
             at = f"row {int(first['at']) + first_row:,}"
             if comma:
-                raise decimal_comma_error(c, at, first["v"], n_num + n_comma, n_num + n_junk)
+                raise comma_number_error(c, at, first["v"], n_num + n_comma, n_num + n_junk)
             raise junk_value_error(c, at, first["v"], n_num, n_junk)
         kinds[c] = "categorical"
     return kinds
