@@ -100,6 +100,10 @@ def header_line(path: Path) -> str:
     """The first line of a text table, refusing binary, non-UTF-8 and empty files with one clear line."""
     with path.open("rb") as fh:
         head = fh.read(64 * 1024)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # a UTF-16 byte-order mark: Excel's "Unicode Text"
+        raise InputError(
+            f'{path}: UTF-16 text; expected a UTF-8 CSV (save it as "CSV UTF-8") or a Parquet file'
+        )
     if b"\0" in head:
         raise InputError(f"{path}: looks binary but is not Parquet; expected a CSV or Parquet file")
     try:

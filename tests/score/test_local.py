@@ -138,6 +138,20 @@ def test_a_byte_order_mark_is_no_part_of_the_first_column_name(
     assert pd.read_parquet(out)["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_named_as_one_by_train_and_score(tmp_path: Path, model: Path, encoding: str) -> None:
+    """Excel's "Unicode Text" is UTF-16 (with a byte-order mark): both readers say so, instead of
+    "looks binary"."""
+    path = tmp_path / "unicode.txt"
+    text = applicants(20).to_csv(index=False, sep="\t")
+    path.write_bytes(("\ufeff" + text).encode(encoding) if encoding.endswith("be") else text.encode(encoding))
+    want = f'{path}: UTF-16 text; expected a UTF-8 CSV (save it as "CSV UTF-8") or a Parquet file'
+    for read in (lambda: read_table(path), lambda: score_file(model, path, tmp_path / "o.parquet")):
+        with pytest.raises(InputError) as refused:
+            read()
+        assert refused.value.message == want
+
+
 def test_a_number_with_a_decimal_comma_is_named_as_one(tmp_path: Path, model: Path) -> None:
     """A semicolon-separated file from a spreadsheet set to a language that writes decimal commas: the
     scorer refuses the first such number, saying what it is and how it is read."""
