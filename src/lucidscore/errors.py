@@ -7,6 +7,7 @@ the HTTP service turns it into a 4xx in the JSON error envelope.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Self
 
@@ -108,3 +109,43 @@ def utf8_text(path: Path, expected: str, *, where: str = "line") -> str:
             f"{path} {where} {line}: byte {exc.start - start + 1} of the line (0x{raw[exc.start]:02x}) is "
             f"not UTF-8; expected {expected} saved as UTF-8"
         ) from None
+
+
+# A number written with a comma, which lucidscore does not read: a decimal comma ("0,13", "-1.234,5"), as
+# spreadsheets in many languages save numbers, or a thousands separator ("1,234", "12,345.5"). Spotted so
+# that a message can say so (Spark's ``rlike`` and polars' ``str.contains`` read the same pattern:
+# the trainers, the scorers and ``ingest``).
+COMMA_NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]{3})*,[0-9]+|[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?)"
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+")
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")  # no leading 0: "0,176" is 0.176
+
+
+def comma_readings(value: object) -> list[str]:
+    """The plain numbers a cell written with a comma may mean: the comma a decimal one, a thousands
+    separator, or either ([] for any other cell).
+
+    >>> comma_readings("0,130"), comma_readings(" 1,234"), comma_readings("1,234,567.5")
+    (['0.130'], ['1.234', '1234'], ['1234567.5'])
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    readings = []
+    if _DECIMAL_COMMA.fullmatch(text):
+        readings.append(text.replace(".", "").replace(",", "."))
+    if _THOUSANDS.fullmatch(text):
+        readings.append(text.replace(",", ""))
+    return readings
+
+
+def comma_note(value: object) -> str:
+    """What to add to a "not a number" message for a cell written with a comma, else "".
+
+    >>> comma_note(" 1.234,5")
+    ' (lucidscore reads neither a decimal comma nor a thousands separator: expected 1234.5)'
+    """
+    readings = comma_readings(value)
+    if not readings:
+        return ""
+    return (
+        " (lucidscore reads neither a decimal comma nor a thousands separator: expected "
+        f"{' or '.join(readings)})"
+    )

@@ -109,6 +109,22 @@ ROW_CASES = [
         r"row 3: account_id\+period is 'A2\|2025-02'; duplicated key in this file \(also at row 4\)",
     ),
     (
+        "decimal comma",
+        'A2,2025-02,"12,5",10,10,0,2026-01-01\n',
+        3,
+        "balance",
+        r"row 3: balance is '12,5'; a number written with a comma, which lucidscore does not read "
+        r"\(a decimal comma or a thousands separator\); expected a number with a decimal point",
+    ),
+    (
+        "thousands separator",
+        'A2,2025-02,5,10,10,"1,234",2026-01-01\n',
+        3,
+        "days_past_due",
+        r"row 3: days_past_due is '1,234'; a number written with a comma, .*; expected an integer without "
+        r"separators",
+    ),
+    (
         "too few fields",
         "A1,2025-02,5\n",
         3,

@@ -90,10 +90,7 @@ _LAZY = {
     "category_keys": "_values",
     "category_text": "_values",
     "category_values": "_values",
-    "COMMA_NUMBER_PATTERN": "_values",
     "comma_number": "_values",
-    "comma_note": "_values",
-    "comma_readings": "_values",
     "nested_cell_error": "_values",
     "NUMBER_PATTERN": "_values",
     "SPACE_PATTERN": "_values",
@@ -122,7 +119,6 @@ if TYPE_CHECKING:
         segment_of_rows,
     )
     from lucidscore.artifact._values import (
-        COMMA_NUMBER_PATTERN,
         NUMBER_PATTERN,
         SPACE_PATTERN,
         canonical_number,
@@ -130,9 +126,7 @@ if TYPE_CHECKING:
         category_keys,
         category_text,
         category_values,
-        comma_note,
         comma_number,
-        comma_readings,
         nested_cell_error,
         numeric_columns,
         numeric_values,
@@ -147,7 +141,6 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "COMMA_NUMBER_PATTERN",
     "DEFAULT_TIERS",
     "MAX_INTERACTIONS",
     "MAX_PRINCIPAL_REASONS",
@@ -191,9 +184,7 @@ __all__ = [
     "category_text",
     "category_values",
     "check_artifact_inputs",
-    "comma_note",
     "comma_number",
-    "comma_readings",
     "condition_mask",
     "display_round",
     "fingerprint_from_hashes",

@@ -14,13 +14,12 @@ This module is plain numpy and pandas, so it can be the contract every engine is
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.errors import InputError, row_label
+from lucidscore.errors import COMMA_NUMBER_PATTERN, InputError, comma_note, row_label
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -132,14 +131,6 @@ def parse_numbers(values: pd.Series) -> tuple[FloatArray, npt.NDArray[np.bool_]]
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan), junk
 
 
-# A number written with a comma, which lucidscore does not read: a decimal comma ("0,13", "-1.234,5"), as
-# spreadsheets in many languages save numbers, or a thousands separator ("1,234", "12,345.5"). Spotted so
-# that a message can say so (Spark's ``rlike`` reads the same pattern).
-COMMA_NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]{3})*,[0-9]+|[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?)"
-_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+")
-_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")  # no leading 0: "0,176" is 0.176
-
-
 def comma_number(values: pd.Series) -> npt.NDArray[np.bool_]:
     """Which cells hold a number written with a comma (surrounding white space ignored).
 
@@ -148,37 +139,6 @@ def comma_number(values: pd.Series) -> npt.NDArray[np.bool_]:
     """
     text = values.astype("string").str.strip()
     return text.str.fullmatch(COMMA_NUMBER_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
-
-
-def comma_readings(value: object) -> list[str]:
-    """The plain numbers a cell written with a comma may mean: the comma a decimal one, a thousands
-    separator, or either ([] for any other cell).
-
-    >>> comma_readings("0,130"), comma_readings(" 1,234"), comma_readings("1,234,567.5")
-    (['0.130'], ['1.234', '1234'], ['1234567.5'])
-    """
-    text = value.strip() if isinstance(value, str) else ""
-    readings = []
-    if _DECIMAL_COMMA.fullmatch(text):
-        readings.append(text.replace(".", "").replace(",", "."))
-    if _THOUSANDS.fullmatch(text):
-        readings.append(text.replace(",", ""))
-    return readings
-
-
-def comma_note(value: object) -> str:
-    """What to add to a "not a number" message for a cell written with a comma, else "".
-
-    >>> comma_note(" 1.234,5")
-    ' (lucidscore reads neither a decimal comma nor a thousands separator: expected 1234.5)'
-    """
-    readings = comma_readings(value)
-    if not readings:
-        return ""
-    return (
-        " (lucidscore reads neither a decimal comma nor a thousands separator: expected "
-        f"{' or '.join(readings)})"
-    )
 
 
 def numeric_values(

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from lucidscore.errors import COMMA_NUMBER_PATTERN
 from lucidscore.records import Column, Table
 
 ROW = "_row"
@@ -89,6 +90,16 @@ def _checks(
         checks.append((raw.str.contains("\x00", literal=True), NUL_REASON))
     if not col.nullable:
         checks.append((raw.is_null(), f"empty; expected {what} (the column is required)"))
+    if text and col.type in ("integer", "float"):
+        comma = raw.str.contains(f"^({COMMA_NUMBER_PATTERN})$")  # "12,5", "1,234": as the trainers spot them
+        checks.append(
+            (
+                raw.is_not_null() & value.is_null() & comma,
+                "a number written with a comma, which lucidscore does not read (a decimal comma or a "
+                f"thousands separator); expected {what} "
+                + ("with a decimal point" if col.type == "float" else "without separators"),
+            )
+        )
     checks.append((raw.is_not_null() & value.is_null(), f"expected {what}"))
     if col.max_length is not None:
         checks.append(

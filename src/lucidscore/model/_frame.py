@@ -13,14 +13,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
-    comma_note,
     comma_number,
-    comma_readings,
     nested_cell_error,
     numeric_values,
     parse_numbers,
 )
-from lucidscore.errors import InputError, row_label
+from lucidscore.errors import InputError, comma_note, comma_readings, row_label
 
 Kind = Literal["numeric", "categorical"]
 NUMERIC_SHARE = 0.9  # a text column whose values are at least this share numbers is numeric with junk

@@ -42,7 +42,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
-    COMMA_NUMBER_PATTERN,
     NUMBER_PATTERN,
     SPACE_PATTERN,
     Characteristic,
@@ -57,7 +56,7 @@ from lucidscore.artifact import (
     row_hashes,
     segment_of_rows,
 )
-from lucidscore.errors import FIRST_ROW, InputError, LucidError
+from lucidscore.errors import COMMA_NUMBER_PATTERN, FIRST_ROW, InputError, LucidError
 from lucidscore.model import _card
 from lucidscore.model._bag import bag_notes, bagged_size, medium_size
 from lucidscore.model._binning import (
