@@ -15,9 +15,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "lucidscore"
 
 # What each package may import (besides itself). Upstream to downstream: records -> synth -> ingest ->
 # store -> features -> model -> artifact <- score -> service -> api / cli; policy is consulted everywhere.
-BASE = {"errors"}
+BASE = {"errors", "paths"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "paths": set(),
     "records": BASE,
     "tabular": BASE,
     "sparkenv": BASE,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lucidscore.errors import FIRST_ROW, InputError
+from lucidscore.paths import temporary_sibling
 
 if TYPE_CHECKING:  # pandas loads when a table is read: ``train`` decodes a Parquet file meanwhile
     import pandas as pd
@@ -272,7 +273,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write Parquet (or CSV when the suffix says so) atomically: a temporary file, then a rename."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.name}.tmp")
+    tmp = temporary_sibling(p)
     if p.suffix.lower() == ".csv":
         frame.to_csv(tmp, index=False)
     else:

@@ -169,6 +169,26 @@ def test_a_number_with_a_decimal_comma_is_named_as_one(tmp_path: Path, model: Pa
     assert not (tmp_path / "out.parquet").exists()
 
 
+def test_two_runs_writing_one_output_at_once_each_finish_whole(tmp_path: Path, model: Path) -> None:
+    """Two scorings of one file into one output at once (a retried job beside the first): both finish,
+    and the output is one run's whole file. With one temporary name for the target, the second truncated
+    and renamed the first's file from under it ("No such file or directory", or a mixture)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = applicants(6000)
+    data.to_csv(tmp_path / "data.csv", index=False)
+    out = tmp_path / "out.parquet"
+
+    def run(_: int) -> int:
+        return score_file(model, tmp_path / "data.csv", out, reasons=4, progress=False, chunk_bytes=8192).rows
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(run, range(4))) == [6000] * 4
+    scored = pd.read_parquet(out)
+    assert scored["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+
+
 @pytest.mark.parametrize("extra", ["9", "NA"])
 def test_space_separated_first_row_of_one_field_more_reads_as_train_reads_it(
     tmp_path: Path, model: Path, extra: str

@@ -53,6 +53,7 @@ from pydantic import (
 from lucidscore.artifact._fingerprint import RowFingerprint
 from lucidscore.artifact._scaling import Scaling
 from lucidscore.errors import ModelFileError, PolicyViolation, absent
+from lucidscore.paths import temporary_sibling
 from lucidscore.policy.families import Advice, Family, FeatureMeta, Unit, template_problem
 from lucidscore.policy.guard import check_model_inputs
 
@@ -432,7 +433,7 @@ class ScorecardArtifact(BaseModel):
         """Write the artifact (hash filled in) atomically."""
         p = Path(path)
         art = self.with_hash()
-        tmp = p.with_name(f".{p.name}.tmp")
+        tmp = temporary_sibling(p)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps(art.model_dump(mode="json"), indent=1, allow_nan=False) + "\n", "utf-8")
         tmp.replace(p)

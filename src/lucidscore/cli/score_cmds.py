@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lucidscore.errors import InputError
+from lucidscore.paths import temporary_sibling
 
 
 class Engine(StrEnum):
@@ -150,7 +151,7 @@ def export(
         )
     target = out or Path(f"model.{fmt.value}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = temporary_sibling(target)
     tmp.write_text(text, "utf-8")
     tmp.replace(target)
     Console().print(f"wrote {target} ({what})", highlight=False)

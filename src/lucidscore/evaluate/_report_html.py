@@ -10,6 +10,7 @@ import jinja2
 
 from lucidscore.evaluate import _plots
 from lucidscore.evaluate._report_types import DriftReport, EvaluationReport, Report, report_json
+from lucidscore.paths import temporary_sibling
 
 
 def lookup(report: dict[str, Any], key: str) -> Any:
@@ -106,7 +107,7 @@ def render_drift(report: DriftReport) -> str:
 
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = temporary_sibling(path)
     tmp.write_text(text, "utf-8")
     tmp.replace(path)
 

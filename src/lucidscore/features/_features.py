@@ -26,6 +26,7 @@ from lucidscore.features._compute import build, point_in_time
 from lucidscore.features._progress import Steps
 from lucidscore.features._selection import Consumers, Selection, chunk_ranges, consumers
 from lucidscore.features._sources import DatabaseSource, Source, amount_beyond_the_schema, open_source
+from lucidscore.paths import temporary_sibling
 from lucidscore.policy import FEATURE_META_KEY
 
 # 1.3 GB peak on the synthetic population, at 1,000,000 and at 10,000,000 consumers (BENCHMARKS.md).
@@ -168,7 +169,7 @@ def features_to_parquet(
     file and renamed at the end, so a failure leaves nothing behind."""
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = temporary_sibling(path)
     summary = FeaturesWritten(path)
     writer: pq.ParquetWriter | None = None
     last: str | None = None
@@ -307,7 +308,7 @@ def write_features(frame: pl.DataFrame, path: str | Path) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     table = _with_catalogue(frame.to_arrow())
-    tmp = p.with_name(f".{p.name}.tmp")
+    tmp = temporary_sibling(p)
     pq.write_table(table, tmp, compression="zstd")
     tmp.replace(p)
     return p

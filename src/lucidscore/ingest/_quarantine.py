@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lucidscore.paths import temporary_sibling
+
 _TEXT_COLUMNS = ("column", "value", "reason")
 _RISKY_START = r"^[=+\-@\t\r']"
 
@@ -44,7 +46,7 @@ def write_quarantine_file(problems: pl.DataFrame, path: Path) -> Path:
 
 def write_quarantine(problems: pl.DataFrame, path: Path) -> Path:
     """Write the problems to a temporary file; the caller renames it once the load commits."""
-    return write_quarantine_file(problems, path.with_name(f".{path.name}.tmp"))
+    return write_quarantine_file(problems, temporary_sibling(path))
 
 
 def read_quarantine(path: Path | str) -> pl.DataFrame:

@@ -26,6 +26,7 @@ from rich.progress import (
 
 from lucidscore.artifact import ScorecardArtifact, load_artifact
 from lucidscore.errors import InputError
+from lucidscore.paths import temporary_sibling
 from lucidscore.score._chunks import BLOCK_BYTES, TableSource, iter_chunks, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
@@ -186,7 +187,7 @@ def score_file(
     keep = [id_column] if id_column else []
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = temporary_sibling(out)
     extras = [c for c in compiled.extra_columns(source.columns) if c != id_column]
     summary = ScoreSummary(0, out, {t.name: 0 for t in art.scaling.tiers}, extras)
     writer: pq.ParquetWriter | None = None

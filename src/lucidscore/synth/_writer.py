@@ -9,6 +9,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from lucidscore.paths import temporary_sibling
+
 Format = Literal["parquet", "csv"]
 
 
@@ -19,7 +21,7 @@ class TableSink:
     def __init__(self, path: Path, schema: pa.Schema, fmt: Format) -> None:
         self.path = path
         self.rows = 0
-        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._tmp = temporary_sibling(path)
         self._open = True
         self._writer: pq.ParquetWriter | pacsv.CSVWriter
         if fmt == "parquet":
