@@ -290,10 +290,11 @@ def test_the_spark_readers_patterns_type_a_cell_as_pandas_does(text: str) -> Non
 
 def test_a_first_row_with_more_fields_is_refused_not_taken_for_an_index(tmp_path: Path) -> None:
     """pandas took the first data row's surplus field for an index column's and shifted every column
-    (``a`` held 2, ``b`` 3): refused as the scorer and the Spark engine refuse any such row."""
+    (``a`` held 2, ``b`` 3): refused, naming the value past the header's (a column of missing cells past the
+    header's, as after a trailing separator, is dropped: ``tests/score/test_local.py``,
+    ``test_fields_past_the_header_score_as_train_reads_them``)."""
     path = tmp_path / "t.csv"
     path.write_bytes(b"a,b\n1,2,3\n4,5\n")
-    with pytest.raises(
-        InputError, match=re.escape("t.csv row 2: found 3 fields; expected 2, as in the header")
-    ):
+    expected = "t.csv row 2: found 3 fields, the last '3'; expected 2, as in the header row, or one more left"
+    with pytest.raises(InputError, match=re.escape(expected)):
         read_table(path)
