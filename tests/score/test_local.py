@@ -11,12 +11,12 @@ import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from lucidscore.artifact import parse_numbers
+from lucidscore.artifact import Characteristic, ScorecardArtifact, Segment, parse_numbers
 from lucidscore.errors import InputError, ModelFileError
 from lucidscore.score import ROW_COLUMN, score_file, score_frame
 from lucidscore.score._chunks import iter_chunks, open_source
 from lucidscore.tabular import read_table
-from tests.score.cards import two_cards
+from tests.score.cards import artifact, checking, tenure, two_cards
 
 
 def applicants(n: int, seed: int = 0) -> pd.DataFrame:
@@ -376,4 +376,62 @@ def test_fields_past_the_header_score_as_train_reads_them(
     score_file(model, path, out, reasons=2, progress=False, chunk_bytes=chunk_bytes)
     got = pd.read_parquet(out)
     assert got[ROW_COLUMN].tolist() == list(range(1, rows + 1))
+    pd.testing.assert_frame_equal(plain(got.drop(columns=[ROW_COLUMN])), plain(want), check_dtype=False)
+
+
+def _one_column_card(characteristic: Characteristic) -> ScorecardArtifact:
+    seg = Segment(
+        name="all",
+        intercept=0.0,
+        base_points=300,
+        characteristics=[characteristic],
+        n_train=100,
+        bad_rate=0.1,
+    )
+    return artifact([seg])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.sampled_from(["A11", "A13", "7", "40", "", "NA"]),
+            st.sampled_from([" ", "   ", "\t", " \t "]),  # a blank line to pandas
+            st.just('"  "'),  # a quoted one: a row
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    text=st.booleans(),
+    block_bytes=st.sampled_from([32, 16 << 20]),
+)
+def test_a_blank_line_of_a_one_column_file_scores_as_train_reads_it(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[str], text: bool, block_bytes: int
+) -> None:
+    """A line of spaces and tabs only, which pandas (``train``) skips as blank, was a row to pyarrow in a
+    one-column file (one of more columns sends it to pandas: too few fields), scored in a text column:
+    the local scorer now scores the rows ``read_table`` reads, numbered alike (a quoted blank cell is a
+    row to both)."""
+    folder = tmp_path_factory.mktemp("blank")
+    characteristic = checking() if text else tenure()
+    path, out = folder / "data.csv", folder / "out.parquet"
+    path.write_text("\n".join([characteristic.name, *cells]) + "\n")
+    model = _one_column_card(characteristic).save(folder / "model.json")
+    try:
+        read = read_table(path)
+    except InputError as exc:  # blank lines only
+        assert "the file has no data rows" in exc.message
+        with pytest.raises(InputError, match="the file has no data rows"):
+            score_file(model, path, out, progress=False, chunk_bytes=block_bytes)
+        return
+    try:
+        want = score_frame(_one_column_card(characteristic), read, reasons=1)
+    except InputError as exc:
+        with pytest.raises(InputError) as refused:
+            score_file(model, path, out, reasons=1, progress=False, chunk_bytes=block_bytes)
+        assert refused.value.message == f"{path}: {exc.message}"
+        return
+    score_file(model, path, out, reasons=1, progress=False, chunk_bytes=block_bytes)
+    got = pd.read_parquet(out)
+    assert got[ROW_COLUMN].tolist() == list(range(1, len(read) + 1))
     pd.testing.assert_frame_equal(plain(got.drop(columns=[ROW_COLUMN])), plain(want), check_dtype=False)

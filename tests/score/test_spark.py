@@ -518,3 +518,25 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
     else:
         assert isinstance(remote, pd.DataFrame), remote
         pd.testing.assert_frame_equal(local, remote)
+
+
+def test_blank_lines_of_a_one_column_file_score_as_locally(spark: Any, tmp_path: Path) -> None:
+    """Lines of spaces and tabs only in a one-column file, which pandas (``train``) skips as blank and the
+    local scorer's pyarrow read as rows (tests/score/test_local.py): Spark's CSV reader skips them too,
+    and reads a quoted blank cell as a row, as pandas does; both engines score ``read_table``'s rows."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    chars = [checking()]
+    seg = Segment(name="all", intercept=0.0, base_points=300, characteristics=chars, n_train=9, bad_rate=0.1)
+    model = artifact([seg]).save(tmp_path / "model.json")
+    data = tmp_path / "data.csv"
+    data.write_text('checking\nA11\n   \n\t\n" "\n \t \nA13\n\nA12\n')
+    read = read_table(data)
+    assert read["checking"].tolist() == ["A11", " ", "A13", "A12"]
+    want = plain(score_frame(artifact([seg]), read, reasons=1))
+    score_file(model, data, tmp_path / "local.parquet", reasons=1, progress=False)
+    spark_score_file(model, data, tmp_path / "spark.parquet", reasons=1, spark=spark)
+    for engine in ("local", "spark"):
+        got = plain(pd.read_parquet(tmp_path / f"{engine}.parquet"))
+        assert got["row"].tolist() == [1, 2, 3, 4], engine
+        pd.testing.assert_frame_equal(got.drop(columns=["row"]), want, check_dtype=False)

@@ -154,6 +154,20 @@ def _spelled_nan(batch: pa.RecordBatch, numeric: list[str]) -> bool:
     return any(pc.any(pc.is_nan(batch.column(name))).as_py() for name in numeric)
 
 
+def _blank_line(batch: pa.RecordBatch) -> bool:
+    """Whether a block of a one-column CSV file holds a text cell of spaces and tabs only: pyarrow's
+    reading of a line pandas (``read_table``) skips as blank, unless its cell is quoted, which pyarrow
+    cannot tell. (In a file of more columns such a line is a row of too few fields to pyarrow, which
+    sends its block to pandas; in a numeric column, a cell that is not a number.)"""
+    import pyarrow.compute as pc
+
+    return any(
+        pc.any(pc.match_substring_regex(values, "^[ \t]+$")).as_py()
+        for values in batch.columns
+        if pa.types.is_string(values.type)
+    )
+
+
 def _surplus_name(header: list[str]) -> str:
     """A name for the column past the header's that no column of ``header`` has."""
     name = "__lucid_surplus"
@@ -193,7 +207,9 @@ def _csv_chunks(
     as asked) by pandas. A file whose first data row holds one field more than the header
     (``source.surplus``) is read with that column too, named after the header's (pyarrow, which takes the
     number of fields a row holds from the header row, is given the names); each block's cells of it must
-    be missing, as ``read_table`` requires, and the column is dropped."""
+    be missing, as ``read_table`` requires, and the column is dropped. A block of a one-column file holding
+    a line of spaces and tabs only (``_blank_line``), and the rest, go to pandas, which skips the line as
+    ``read_table`` does."""
     types: dict[str, pa.DataType] = {c: pa.string() for c in wanted}
     types.update({c: pa.float64() for c in numeric})
     header = first_rows(source.path, source.separator)[0] if source.surplus else []
@@ -203,6 +219,7 @@ def _csv_chunks(
         types[extra] = pa.string()
         read = pacsv.ReadOptions(block_size=block_bytes, column_names=[*header, extra], skip_rows=1)
     columns = wanted if extra is None else [*wanted, extra]
+    one_column = len(source.columns) == 1
     done = 0
     try:
         reader = pacsv.open_csv(
@@ -220,6 +237,8 @@ def _csv_chunks(
                 batch = batch.select(wanted)
             if _spelled_nan(batch, numeric):
                 break  # this batch and the rest as text, below: the caller's parser names the cell
+            if one_column and _blank_line(batch):
+                break  # this batch and the rest by pandas, below, which skips a blank line as ``train``
             done += batch.num_rows
             yield batch.to_pandas()
         else:
@@ -233,10 +252,11 @@ def _csv_chunks(
     ragged = ragged_row_error(source.path, source.separator)
     if ragged is not None:
         raise ragged
-    # A cell is not a number (or a NaN pyarrow reads): read the rest as text, so the caller's parser names
-    # its row and value. The file is read again from its start and the ``done`` records pyarrow read are
-    # dropped: ``skiprows`` counts a blank line, which neither reader takes for a record, so skipping
-    # ``done`` lines gave a record again after each blank line before the block (issue 15).
+    # A cell is not a number (or a NaN pyarrow reads, or a blank line pyarrow reads as a row): read the rest
+    # as text, so the caller's parser names its row and value. The file is read again from its start and
+    # the ``done`` records pyarrow read are dropped: ``skiprows`` counts a blank line, which neither reader
+    # takes for a record, so skipping ``done`` lines gave a record again after each blank line before the
+    # block (issue 15).
     names: dict[str, Any] = {}
     if extra is not None:  # the header row's names and one past them, as pandas reads the first data row
         names = {"header": 0, "names": [*header, extra], "index_col": False}
