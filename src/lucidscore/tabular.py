@@ -9,7 +9,7 @@ import codecs
 import csv
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +78,14 @@ def bad_utf8_error(path: Path) -> InputError:
     )
 
 
+def _csv_reader(lines: Iterable[str], sep: str) -> Any:
+    """Python's CSV reader of ``lines`` (``csv.reader``), with no limit on a field's length but the
+    platform's, as pandas and pyarrow read a long field (the reader's default refuses one past 128 KiB,
+    with an error naming no file)."""
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+    return csv.reader(lines, delimiter=sep)
+
+
 def csv_records(path: Path, sep: str) -> Iterator[tuple[int, list[str], bool]]:
     """Each record of a CSV file whose separator is ``sep`` (one character), header first, as Python's CSV
     reader splits it (as pandas' C parser does): the line it ends on, its fields, and whether pandas skips
@@ -92,7 +100,7 @@ def csv_records(path: Path, sep: str) -> Iterator[tuple[int, list[str], bool]]:
                 read.append(line)
                 yield line
 
-        reader = csv.reader(lines(), delimiter=sep)
+        reader = _csv_reader(lines(), sep)
         for fields in reader:
             skipped = len(read) == 1 and len(fields) <= 1 and not read[0].rstrip("\r\n").strip(blank)
             read.clear()
@@ -131,7 +139,7 @@ def ragged_row_error(path: Path, sep: str) -> InputError | None:
     names = len(header)
     width = names + 1 if first is not None and len(first) == names + 1 else names
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=sep)
+        reader = _csv_reader(fh, sep)
         next(reader, None)
         for fields in reader:  # a blank line (no field, or one) is never refused: no need to tell it
             if len(fields) <= names:
