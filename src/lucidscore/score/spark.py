@@ -54,7 +54,6 @@ from lucidscore.tabular import (
     first_bad_utf8,
     not_well_formed,
     ragged_row_error,
-    surplus_kept,
 )
 
 _NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
@@ -327,7 +326,7 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
     of missing cells, as pyarrow does (Spark's CSV reader skips it), or read by ``_tab_cells`` where a quoted
     field may hold a line break; then ``sparktable.SURPLUS``, a row's field past the header's that the
     local engine refuses, else null: every such field, unless the first data row holds one field more than
-    the header (``surplus_kept``, read on the driver), when ``read_table`` reads the column past the
+    the header (``TableSource.surplus``, read on the driver), when ``read_table`` reads the column past the
     header's and drops it if every cell is missing: then a value in that column, or a row of more fields
     still."""
     numeric = set(column_plan(compiled)[0]) - {id_column}
@@ -338,7 +337,7 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
     else:
         frame = csv_fields(session, source.path, source.separator, source.columns)
     surplus = column(SURPLUS)
-    if FIELDS in frame.columns and surplus_kept(source.path, source.separator):
+    if FIELDS in frame.columns and source.surplus:
         from pyspark.sql import functions as F
 
         wider = column(FIELDS) > len(source.columns) + 1
