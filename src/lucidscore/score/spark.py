@@ -200,7 +200,8 @@ def score_dataframe(
     reason and recourse columns of ``score_frame``, as strings and short integers). ``first_row``: how
     messages number the first data row (2 when the DataFrame was read from a CSV file with its header).
     ``surplus``: a column of the DataFrame (not scored) whose value, where present, is a field past a
-    CSV file's header: a worker that meets one fails with ``_SURPLUS_FOUND``. ``utf8``: a worker that
+    CSV file's header that the local reader refuses (``_csv_text``): a worker that meets one fails with
+    ``_SURPLUS_FOUND``. ``utf8``: a worker that
     meets U+FFFD in a cell the model reads as text or in the id, or in a cell that is not a number, fails
     with ``_NOT_UTF8`` (the DataFrame was read from a file that may not be UTF-8)."""
     from pyspark.sql import types as T
