@@ -9,7 +9,7 @@ import codecs
 import csv
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,11 +86,11 @@ def _csv_reader(lines: Iterable[str], sep: str) -> Any:
     return csv.reader(lines, delimiter=sep)
 
 
-def csv_records(path: Path, sep: str) -> Iterator[tuple[int, list[str], bool]]:
+def _csv_records(path: Path, sep: str) -> Generator[tuple[int, list[str], bool]]:
     """Each record of a CSV file whose separator is ``sep`` (one character), header first, as Python's CSV
     reader splits it (as pandas' C parser does): the line it ends on, its fields, and whether pandas skips
-    it as blank (an empty line, or one of spaces and tabs other than the separator, unquoted). Streamed;
-    twice as slow as the reader alone (each line is kept until its record is read)."""
+    it as blank (an empty line, or one of spaces and tabs other than the separator, unquoted). Streamed,
+    each line kept until its record is read: for the first records (``first_rows``)."""
     blank = " \t".replace(sep, "")
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         read: list[str] = []  # the lines of the record being read
@@ -111,11 +111,14 @@ def first_rows(path: Path, sep: str) -> tuple[list[str], list[str] | None]:
     """The header's fields of a CSV file whose separator is ``sep`` (one character) and those of its first
     data row as ``read_table`` reads them (blank lines skipped; None without one): whether pandas reads a
     column past the header's (``surplus_kept``). Reads those two records only."""
-    records = csv_records(path, sep)
-    header = next(records, None)
-    if header is None:
-        return [], None
-    return header[1], next((fields for _, fields, skipped in records if not skipped), None)
+    records = _csv_records(path, sep)
+    try:
+        header = next(records, None)
+        if header is None:
+            return [], None
+        return header[1], next((fields for _, fields, skipped in records if not skipped), None)
+    finally:
+        records.close()  # and the file
 
 
 def surplus_kept(path: Path, sep: str) -> bool:
