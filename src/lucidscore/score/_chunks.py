@@ -261,23 +261,25 @@ def _csv_chunks(
     if extra is not None:  # the header row's names and one past them, as pandas reads the first data row
         names = {"header": 0, "names": [*header, extra], "index_col": False}
     try:
-        for chunk in pd.read_csv(
+        # Closed when the caller stops early (a cell refused), not left to the garbage collector.
+        with pd.read_csv(
             source.path,
             sep=source.separator,
             usecols=columns,
             dtype="string",
             chunksize=chunk_rows,
             **names,
-        ):
-            if extra is not None:
-                if chunk[extra].notna().any():
-                    raise _surplus_refusal(source)
-                chunk = chunk.drop(columns=extra)
-            if done >= len(chunk):
-                done -= len(chunk)
-                continue
-            yield chunk.iloc[done:]
-            done = 0
+        ) as chunks:
+            for chunk in chunks:
+                if extra is not None:
+                    if chunk[extra].notna().any():
+                        raise _surplus_refusal(source)
+                    chunk = chunk.drop(columns=extra)
+                if done >= len(chunk):
+                    done -= len(chunk)
+                    continue
+                yield chunk.iloc[done:]
+                done = 0
     except UnicodeDecodeError:
         raise bad_utf8_error(source.path) from None
     except pd.errors.ParserError as exc:
