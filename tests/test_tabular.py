@@ -290,10 +290,25 @@ def test_the_spark_readers_patterns_type_a_cell_as_pandas_does(text: str) -> Non
 
 def test_a_first_row_with_more_fields_is_refused_not_taken_for_an_index(tmp_path: Path) -> None:
     """pandas took the first data row's surplus field for an index column's and shifted every column
-    (``a`` held 2, ``b`` 3): refused as the scorer and the Spark engine refuse any such row."""
+    (``a`` held 2, ``b`` 3): refused, naming the value past the header's (a column of missing cells past the
+    header's, as after a trailing separator, is dropped: ``tests/score/test_local.py``,
+    ``test_fields_past_the_header_score_as_train_reads_them``)."""
     path = tmp_path / "t.csv"
     path.write_bytes(b"a,b\n1,2,3\n4,5\n")
-    with pytest.raises(
-        InputError, match=re.escape("t.csv row 2: found 3 fields; expected 2, as in the header")
-    ):
+    expected = "t.csv row 2: found 3 fields, the last '3'; expected 2, as in the header row, or one more left"
+    with pytest.raises(InputError, match=re.escape(expected)):
         read_table(path)
+
+
+@pytest.mark.parametrize("trailing", [b"", b","])
+def test_a_field_past_128_kib_reads_in_both_readers(tmp_path: Path, trailing: bytes) -> None:
+    """Python's CSV reader, which reads a file's first rows when the scorer opens it (and every row when
+    one is refused), refuses a field past 128 KiB by default, with an error naming no file; pandas and
+    pyarrow read it. A trailing separator on every row too (a column past the header's)."""
+    lines = _table(5).split(b"\n")
+    lines[1] = b"x" * 200_000 + lines[1][lines[1].index(b",") :]
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\n".join([lines[0], *(line + trailing for line in lines[1:] if line)]) + b"\n")
+    names = pd.concat(_chunks(path), ignore_index=True)["name"].tolist()
+    assert names == read_table(path)["name"].tolist()
+    assert names[0] == "x" * 200_000

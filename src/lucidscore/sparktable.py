@@ -63,8 +63,9 @@ REPLACEMENT = "\ufffd"  # what Spark's readers make of bytes that are not UTF-8
 # After a separator outside double quotes: an even number of quotes follows it on the line.
 _UNQUOTED = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'
 # A column after the header's: a row's first field past the header's, as text (an empty one ``""``), null
-# for a row of no more fields than the header; the local scorer refuses such a row, and the local trainer
-# too unless pandas drops the surplus (``_surplus_dropped``). ``FIELDS``: the row's number of fields.
+# for a row of no more fields than the header; the local readers refuse such a row unless pandas drops the
+# surplus (``_surplus_dropped``; the scorers' ``TableSource.surplus``). ``FIELDS``: the row's number of
+# fields.
 SURPLUS = "__lucid_surplus"
 FIELDS = "__lucid_fields"
 # Where lines are split here: whether the row's line holds an odd number of double quotes, so that a quoted

@@ -9,7 +9,7 @@ import codecs
 import csv
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,20 +79,84 @@ def bad_utf8_error(path: Path) -> InputError:
     )
 
 
-def ragged_row_error(path: Path, sep: str) -> InputError | None:
-    """The error for the first row holding more fields than the header, whose surplus would otherwise be
-    dropped, or None (``sep`` one character: a CSV's separator). A row with fewer fields has its last
-    values missing, as pandas, pyarrow's fallback here and R read it."""
+def _csv_reader(lines: Iterable[str], sep: str) -> Any:
+    """Python's CSV reader of ``lines`` (``csv.reader``), with no limit on a field's length but the
+    platform's, as pandas and pyarrow read a long field (the reader's default refuses one past 128 KiB,
+    with an error naming no file)."""
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+    return csv.reader(lines, delimiter=sep)
+
+
+def _csv_records(path: Path, sep: str) -> Generator[tuple[int, list[str], bool]]:
+    """Each record of a CSV file whose separator is ``sep`` (one character), header first, as Python's CSV
+    reader splits it (as pandas' C parser does): the line it ends on, its fields, and whether pandas skips
+    it as blank (an empty line, or one of spaces and tabs other than the separator, unquoted). Streamed,
+    each line kept until its record is read: for the first records (``first_rows``)."""
+    blank = " \t".replace(sep, "")
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.reader(fh, delimiter=sep)
-        header = next(reader, None)
-        if header is None:
-            return None
+        read: list[str] = []  # the lines of the record being read
+
+        def lines() -> Iterator[str]:
+            for line in fh:
+                read.append(line)
+                yield line
+
+        reader = _csv_reader(lines(), sep)
         for fields in reader:
-            if len(fields) > len(header):
+            skipped = len(read) == 1 and len(fields) <= 1 and not read[0].rstrip("\r\n").strip(blank)
+            read.clear()
+            yield reader.line_num, fields, skipped
+
+
+def first_rows(path: Path, sep: str) -> tuple[list[str], list[str] | None]:
+    """The header's fields of a CSV file whose separator is ``sep`` (one character) and those of its first
+    data row as ``read_table`` reads them (blank lines skipped; None without one): whether pandas reads a
+    column past the header's (``surplus_kept``). Reads those two records only."""
+    records = _csv_records(path, sep)
+    try:
+        header = next(records, None)
+        if header is None:
+            return [], None
+        return header[1], next((fields for _, fields, skipped in records if not skipped), None)
+    finally:
+        records.close()  # and the file
+
+
+def surplus_kept(path: Path, sep: str) -> bool:
+    """Whether ``read_table`` reads a column past the header's in a CSV file whose separator is ``sep``
+    (one character): its first data row holds one field more than the header. pandas (under
+    ``index_col=False``) then drops that column if every cell of it is missing (a trailing separator on
+    every row, say), else the file is refused (``ragged_row_error``). Reads two records only."""
+    header, first = first_rows(path, sep)
+    return first is not None and len(first) == len(header) + 1
+
+
+def ragged_row_error(path: Path, sep: str) -> InputError | None:
+    """The error for the first row whose fields ``read_table`` refuses, or None (``sep`` one character: a
+    CSV's separator). pandas, under ``index_col=False``, reads one column past the header's when the first
+    data row holds one field more than the header, and drops it when every cell of it is missing (empty
+    or a missing-value word, ``NA_WORDS``: a trailing separator on every row, or on some). So a row is
+    refused when it holds more fields than the header and than that first row, naming its fields, or a
+    value in that column, naming the value. A row with fewer fields has its last values missing, as
+    pandas, pyarrow's fallback here and R read it. One pass of Python's CSV reader over the file."""
+    header, first = first_rows(path, sep)
+    names = len(header)
+    width = names + 1 if first is not None and len(first) == names + 1 else names
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        reader = _csv_reader(fh, sep)
+        next(reader, None)
+        for fields in reader:  # a blank line (no field, or one) is never refused: no need to tell it
+            if len(fields) <= names:
+                continue
+            if len(fields) > width:
                 return InputError(
-                    f"{path} row {reader.line_num}: found {len(fields)} fields; expected {len(header)}, as "
-                    "in the header row"
+                    f"{path} row {reader.line_num}: found {len(fields)} fields; expected {names}, as in the "
+                    "header row"
+                )
+            if fields[names] not in NA_WORDS:
+                return InputError(
+                    f"{path} row {reader.line_num}: found {len(fields)} fields, the last {fields[names]!r}; "
+                    f"expected {names}, as in the header row, or one more left empty (a trailing separator)"
                 )
     return None
 

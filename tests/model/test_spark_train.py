@@ -405,6 +405,7 @@ def csv_files(draw: st.DrawFn) -> str:
 @example(file="c0,c1\n1,2\n3,4,\n")  # pandas refuses: the first row has no surplus field
 @example(file="c0;c1\n1;2;NA\n3;4;\n")  # pandas drops the column: the first row has one
 @example(file="c0\tc1\n1\t2\t\n3\t4\n")
+@example(file="c0;c1\n1;2;\n3;4;x\n")  # pandas refuses: a value in that column, named by its row
 def test_a_csv_file_reads_as_the_local_reader_reads_it(
     spark: Any, tmp_path_factory: pytest.TempPathFactory, file: str
 ) -> None:
@@ -419,7 +420,7 @@ def test_a_csv_file_reads_as_the_local_reader_reads_it(
     path.write_text(file)
     try:
         local = read_table(path)
-    except InputError as exc:  # every line blank: no data rows
+    except InputError as exc:  # every line blank (no data rows), a value past the header's...
         with pytest.raises(InputError) as remote:
             _spark_table(path)
         assert remote.value.message == exc.message

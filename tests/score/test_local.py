@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from lucidscore.artifact import parse_numbers
+from lucidscore.artifact import Characteristic, ScorecardArtifact, Segment, parse_numbers
 from lucidscore.errors import InputError, ModelFileError
 from lucidscore.score import ROW_COLUMN, score_file, score_frame
 from lucidscore.score._chunks import iter_chunks, open_source
 from lucidscore.tabular import read_table
-from tests.score.cards import two_cards
+from tests.score.cards import artifact, checking, tenure, two_cards
 
 
 def applicants(n: int, seed: int = 0) -> pd.DataFrame:
@@ -354,3 +354,154 @@ def test_previous_output_survives_a_failed_run(tmp_path: Path, model: Path) -> N
     with pytest.raises(InputError):
         score_file(model, tmp_path / "data.csv", out, progress=False)
     assert out.read_bytes() == b"previous"
+
+
+# What a row holds past the header's 8 fields: nothing, one field (empty, a missing-value word pandas reads
+# as missing, or a value), or two empty ones.
+_PAST = st.one_of(
+    st.just(None),
+    st.sampled_from(["", "NA", "None", "<NA>", "nan", "#N/A N/A", '""']),
+    st.sampled_from(["9", " ", "x", "n/a?"]),
+    st.just("sep"),
+)
+
+
+@settings(max_examples=60, deadline=None)
+# A ``None`` in a numeric column sends the rest to pandas, which read only the columns wanted and dropped
+# the trailing separator of a later row without a word: train refuses the file.
+@example(
+    rows=3,
+    every=None,
+    changed=[(1.0, "")],
+    sep=",",
+    ending="\n",
+    blank="",
+    planted=(0.0, "None"),
+    chunk_bytes=160,
+)
+@given(
+    rows=st.integers(1, 40),
+    every=st.sampled_from([None, "", "", "NA"]),
+    changed=st.lists(st.tuples(st.floats(0, 1), _PAST), max_size=3),
+    sep=st.sampled_from([",", ";", "\t"]),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    blank=st.sampled_from(["", "\n", "   \n"]),
+    planted=st.none() | st.tuples(st.floats(0, 1), _FALLBACK),
+    chunk_bytes=st.sampled_from([160, 700, 16 << 20]),
+)
+def test_fields_past_the_header_score_as_train_reads_them(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: int,
+    every: str | None,
+    changed: list[tuple[float, str | None]],
+    sep: str,
+    ending: str,
+    blank: str,
+    planted: tuple[float, str] | None,
+    chunk_bytes: int,
+) -> None:
+    """Rows holding fields past the header's (``every`` row one, a trailing separator, say, but the
+    ``changed`` rows; a blank line before the first; a ``planted`` cell that sends its block and the rest
+    to pandas): the local scorer scores the file where ``train``'s reader reads it, as that reader's table
+    (the same file without the surplus), and refuses it where that reader refuses it, in its words (naming
+    the file and row), in blocks of any size, writing nothing.
+    ``read_table`` reads such a column when the first data row holds one field more than the header and
+    every cell of it is missing; the rest are refused."""
+    folder = tmp_path_factory.mktemp("past")
+    data = applicants(rows, seed=rows).astype({"utilisation": object})
+    if planted is not None:
+        data.loc[min(int(planted[0] * rows), rows - 1), "utilisation"] = planted[1]
+    lines = data.to_csv(index=False, sep=sep).splitlines()
+    clean, path, out = folder / "clean.csv", folder / "data.csv", folder / "out.parquet"
+    clean.write_text(ending.join(lines) + ending)
+    past = [every] * rows
+    for at, extra in changed:
+        past[min(int(at * rows), rows - 1)] = extra
+    for i, extra in enumerate(past, start=1):
+        lines[i] += "" if extra is None else sep * 2 if extra == "sep" else sep + extra
+    path.write_text(lines[0] + ending + blank + ending.join(lines[1:]) + ending)
+    model = two_cards().save(folder / "model.json")
+    try:
+        read = read_table(path)
+    except InputError as exc:
+        assert "fields" in exc.message, exc.message
+        event("refused, a value past the header's" if "the last" in exc.message else "refused, too wide")
+        with pytest.raises(InputError) as refused:
+            score_file(model, path, out, reasons=2, progress=False, chunk_bytes=chunk_bytes)
+        assert refused.value.message == exc.message
+        assert not out.exists()
+        assert list(folder.glob(".out.parquet*")) == []
+        return
+    event("read, a column past the header's" if past[0] not in (None, "sep") else "read")
+    pd.testing.assert_frame_equal(read, read_table(clean))
+    try:
+        want = score_frame(two_cards(), read, reasons=2)
+    except InputError as exc:  # a planted cell that is not a number
+        event("a cell refused")
+        with pytest.raises(InputError) as refused:
+            score_file(model, path, out, reasons=2, progress=False, chunk_bytes=chunk_bytes)
+        assert refused.value.message == f"{path}: {exc.message}"
+        assert not out.exists()
+        return
+    score_file(model, path, out, reasons=2, progress=False, chunk_bytes=chunk_bytes)
+    got = pd.read_parquet(out)
+    assert got[ROW_COLUMN].tolist() == list(range(1, rows + 1))
+    pd.testing.assert_frame_equal(plain(got.drop(columns=[ROW_COLUMN])), plain(want), check_dtype=False)
+
+
+def _one_column_card(characteristic: Characteristic) -> ScorecardArtifact:
+    seg = Segment(
+        name="all",
+        intercept=0.0,
+        base_points=300,
+        characteristics=[characteristic],
+        n_train=100,
+        bad_rate=0.1,
+    )
+    return artifact([seg])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.sampled_from(["A11", "A13", "7", "40", "", "NA"]),
+            st.sampled_from([" ", "   ", "\t", " \t "]),  # a blank line to pandas
+            st.just('"  "'),  # a quoted one: a row
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    text=st.booleans(),
+    block_bytes=st.sampled_from([32, 16 << 20]),
+)
+def test_a_blank_line_of_a_one_column_file_scores_as_train_reads_it(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[str], text: bool, block_bytes: int
+) -> None:
+    """A line of spaces and tabs only, which pandas (``train``) skips as blank, was a row to pyarrow in a
+    one-column file (one of more columns sends it to pandas: too few fields), scored in a text column:
+    the local scorer now scores the rows ``read_table`` reads, numbered alike (a quoted blank cell is a
+    row to both)."""
+    folder = tmp_path_factory.mktemp("blank")
+    characteristic = checking() if text else tenure()
+    path, out = folder / "data.csv", folder / "out.parquet"
+    path.write_text("\n".join([characteristic.name, *cells]) + "\n")
+    model = _one_column_card(characteristic).save(folder / "model.json")
+    try:
+        read = read_table(path)
+    except InputError as exc:  # blank lines only
+        assert "the file has no data rows" in exc.message
+        with pytest.raises(InputError, match="the file has no data rows"):
+            score_file(model, path, out, progress=False, chunk_bytes=block_bytes)
+        return
+    try:
+        want = score_frame(_one_column_card(characteristic), read, reasons=1)
+    except InputError as exc:
+        with pytest.raises(InputError) as refused:
+            score_file(model, path, out, reasons=1, progress=False, chunk_bytes=block_bytes)
+        assert refused.value.message == f"{path}: {exc.message}"
+        return
+    score_file(model, path, out, reasons=1, progress=False, chunk_bytes=block_bytes)
+    got = pd.read_parquet(out)
+    assert got[ROW_COLUMN].tolist() == list(range(1, len(read) + 1))
+    pd.testing.assert_frame_equal(plain(got.drop(columns=[ROW_COLUMN])), plain(want), check_dtype=False)

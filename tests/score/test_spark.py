@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lucidscore.artifact import ScorecardArtifact, Segment, parse_numbers, reference_reasons, reference_scores
 from lucidscore.errors import InputError
 from lucidscore.score import score_file, score_frame, to_sql
-from lucidscore.tabular import NA_WORDS
+from lucidscore.tabular import NA_WORDS, read_table
 from tests.fixtures.names import awkward_names
 from tests.fixtures.spark import SPARK_MARKS
 from tests.score.cards import artifact, checking, tenure, two_cards, utilisation
@@ -436,7 +436,13 @@ def _csv_cases() -> dict[str, bytes]:
     surplus[12] += ",9"
     trailing = list(lines)
     trailing[12] += ","  # an empty surplus field, which Spark's reader reads as a missing one
-    everywhere = [lines[0], *(line + ";" for line in lines[1:])]  # a trailing separator on every row
+    everywhere = [lines[0], *(line + "," for line in lines[1:])]  # a trailing separator on every row
+    valued = list(everywhere)
+    valued[12] += "9"  # a value past the header's on a later row: refused, naming it
+    late = [*lines[:2], *everywhere[2:]]  # the first data row without: every other row refused
+    tabs = [line.replace(",", "\t") for line in everywhere]
+    tabs[5] += "NA"  # a missing word past the header's is missing too
+    quoted_tabs = [broken[0].replace(",", "\t"), *(line.replace(",", "\t") + "\t" for line in broken[1:])]
     spaced = applicants(40, seed=9).fillna({"months_late": -1, "checking": "A11"})
     spaces = spaced.to_csv(sep=" ", index=False).splitlines()
     spaces[12] += " 9"
@@ -456,6 +462,10 @@ def _csv_cases() -> dict[str, bytes]:
         "one field more on the first row, space separated": (text(first_spaced) + "\n").encode(),
         "an empty surplus field": (text(trailing) + "\n").encode(),
         "a trailing separator on every row": (text(everywhere).replace(",", ";") + "\n").encode(),
+        "a trailing separator on every row, a value past it on one": (text(valued) + "\n").encode(),
+        "a trailing separator on every row but the first": (text(late) + "\n").encode(),
+        "a trailing tab on every row": (text(tabs) + "\n").encode(),
+        "a trailing tab on every row, quoted line breaks": (text(quoted_tabs) + "\n").encode(),
         "not UTF-8 in a column not read": unread,
         "not UTF-8 in a column read": read,
         "U+FFFD written in UTF-8 in a column read": (text(lines) + "\n").replace(",A1", ",A\ufffd").encode(),
@@ -486,8 +496,13 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
     local, remote = outcomes
     if case in ("more fields than the header", "an empty surplus field"):
         assert local == f"{data} row 13: found 9 fields; expected 8, as in the header row"
-    elif case == "a trailing separator on every row":  # the local trainer reads it (docs/model.md)
-        assert local == f"{data} row 2: found 9 fields; expected 8, as in the header row"
+    elif case == "a trailing separator on every row, a value past it on one":
+        assert local == (
+            f"{data} row 13: found 9 fields, the last '9'; expected 8, as in the header row, or one more "
+            "left empty (a trailing separator)"
+        )
+    elif case == "a trailing separator on every row but the first":
+        assert local == f"{data} row 3: found 9 fields; expected 8, as in the header row"
     elif case == "more fields than the header, space separated":  # the local scorer cut it to its columns
         assert local == (
             f"{data}: not a well-formed CSV file (Error tokenizing data. C error: Expected 8 fields in line "
@@ -504,8 +519,40 @@ def test_csv_files_spark_read_otherwise_score_as_locally(
     else:
         assert isinstance(local, pd.DataFrame), local
         assert len(local) == (41 if case == "quoted line breaks, tab separated" else 40)
+    if case.startswith("a trailing"):  # ``train``'s reader: it reads or refuses the file as both engines
+        try:
+            read = read_table(data)
+        except InputError as exc:
+            assert exc.message == local
+        else:  # the scores of the file without the fields past the header's
+            assert isinstance(local, pd.DataFrame), local
+            assert local["row"].tolist() == list(range(1, 41))
+            want = plain(score_frame(two_cards(), read, reasons=4))
+            pd.testing.assert_frame_equal(local.drop(columns=["row"]), want, check_dtype=False)
     if isinstance(local, str):
         assert remote == local
     else:
         assert isinstance(remote, pd.DataFrame), remote
         pd.testing.assert_frame_equal(local, remote)
+
+
+def test_blank_lines_of_a_one_column_file_score_as_locally(spark: Any, tmp_path: Path) -> None:
+    """Lines of spaces and tabs only in a one-column file, which pandas (``train``) skips as blank and the
+    local scorer's pyarrow read as rows (tests/score/test_local.py): Spark's CSV reader skips them too,
+    and reads a quoted blank cell as a row, as pandas does; both engines score ``read_table``'s rows."""
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    chars = [checking()]
+    seg = Segment(name="all", intercept=0.0, base_points=300, characteristics=chars, n_train=9, bad_rate=0.1)
+    model = artifact([seg]).save(tmp_path / "model.json")
+    data = tmp_path / "data.csv"
+    data.write_text('checking\nA11\n   \n\t\n" "\n \t \nA13\n\nA12\n')
+    read = read_table(data)
+    assert read["checking"].tolist() == ["A11", " ", "A13", "A12"]
+    want = plain(score_frame(artifact([seg]), read, reasons=1))
+    score_file(model, data, tmp_path / "local.parquet", reasons=1, progress=False)
+    spark_score_file(model, data, tmp_path / "spark.parquet", reasons=1, spark=spark)
+    for engine in ("local", "spark"):
+        got = plain(pd.read_parquet(tmp_path / f"{engine}.parquet"))
+        assert got["row"].tolist() == [1, 2, 3, 4], engine
+        pd.testing.assert_frame_equal(got.drop(columns=["row"]), want, check_dtype=False)

@@ -36,6 +36,7 @@ from lucidscore.score.local import (
 )
 from lucidscore.sparkenv import ERROR_PREFIX, input_error_of, jdbc_jar, literal_path
 from lucidscore.sparktable import (
+    FIELDS,
     REPLACEMENT,
     SURPLUS,
     column,
@@ -47,7 +48,13 @@ from lucidscore.sparktable import (
     surplus_refusal,
     without_na_words,
 )
-from lucidscore.tabular import NA_WORDS, bad_utf8_error, first_bad_utf8, not_well_formed, ragged_row_error
+from lucidscore.tabular import (
+    NA_WORDS,
+    bad_utf8_error,
+    first_bad_utf8,
+    not_well_formed,
+    ragged_row_error,
+)
 
 _NOT_UTF8 = "a cell the model reads holds U+FFFD"  # the driver decides: not UTF-8, or U+FFFD as text
 _SURPLUS_FOUND = "a row holds more fields than the header"  # the driver names the row (``surplus_refusal``)
@@ -193,7 +200,8 @@ def score_dataframe(
     reason and recourse columns of ``score_frame``, as strings and short integers). ``first_row``: how
     messages number the first data row (2 when the DataFrame was read from a CSV file with its header).
     ``surplus``: a column of the DataFrame (not scored) whose value, where present, is a field past a
-    CSV file's header: a worker that meets one fails with ``_SURPLUS_FOUND``. ``utf8``: a worker that
+    CSV file's header that the local reader refuses (``_csv_text``): a worker that meets one fails with
+    ``_SURPLUS_FOUND``. ``utf8``: a worker that
     meets U+FFFD in a cell the model reads as text or in the id, or in a cell that is not a number, fails
     with ``_NOT_UTF8`` (the DataFrame was read from a file that may not be UTF-8)."""
     from pyspark.sql import types as T
@@ -317,8 +325,11 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
     missing: pandas' missing-value words in a column read as numbers, pyarrow's in the others; a
     tab-separated file's lines split by ``sparktable.split_lines``, which keeps a line of tabs as a row
     of missing cells, as pyarrow does (Spark's CSV reader skips it), or read by ``_tab_cells`` where a quoted
-    field may hold a line break; then ``sparktable.SURPLUS``, a
-    row's field past the header's (the local engine refuses such a row)."""
+    field may hold a line break; then ``sparktable.SURPLUS``, a row's field past the header's that the
+    local engine refuses, else null: every such field, unless the first data row holds one field more than
+    the header (``TableSource.surplus``, read on the driver), when ``read_table`` reads the column past the
+    header's and drops it if every cell is missing: then a value in that column, or a row of more fields
+    still."""
     numeric = set(column_plan(compiled)[0]) - {id_column}
     if source.separator == "\t" and spans_lines(session, source.path):
         frame = _tab_cells(session, source)
@@ -326,9 +337,15 @@ def _csv_text(session: Any, source: TableSource, compiled: CompiledScorecard, id
         frame = split_lines(session, source.path, "\t", source.columns)
     else:
         frame = csv_fields(session, source.path, source.separator, source.columns)
+    surplus = column(SURPLUS)
+    if FIELDS in frame.columns and source.surplus:
+        from pyspark.sql import functions as F
+
+        wider = column(FIELDS) > len(source.columns) + 1
+        surplus = F.when(wider, F.lit("")).when(~surplus.isin(*sorted(NA_WORDS)), surplus)
     return frame.select(
         *[without_na_words(c, NA_WORDS if c in numeric else ARROW_NA_WORDS).alias(c) for c in source.columns],
-        column(SURPLUS),
+        surplus.alias(SURPLUS),
     )
 
 
@@ -338,22 +355,28 @@ def _tab_cells(session: Any, source: TableSource) -> Any:
     one task too, but skips a line of tabs, a row of missing cells to the local reader): a row of more
     fields than the header refused as the local engine refuses it, empty cells empty (``_csv_text`` reads
     the local reader's missing words as missing), bytes that are not UTF-8 as U+FFFD, as Spark reads them
-    (``score_file`` refuses them where the local engine does); ``SURPLUS`` null."""
+    (``score_file`` refuses them where the local engine does); ``SURPLUS`` null. A column past the header's,
+    which ``read_table`` reads when the first data row holds one field more than the header, is dropped
+    as ``read_table`` drops it, every cell of it missing (else the file is refused before)."""
     from pyspark.sql import types as T
 
     refused = ragged_row_error(source.path, "\t")
     if refused is not None:
         raise refused
     try:
-        cells = pd.read_csv(
-            source.path,
-            sep="\t",
-            dtype=str,
-            keep_default_na=False,
-            index_col=False,
-            encoding_errors="replace",
-            engine="c",
-        )
+        with warnings.catch_warnings():
+            # That the column past the header's is dropped: every cell of it is missing (``refused``),
+            # which pandas, reading no missing words here, cannot tell.
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            cells = pd.read_csv(
+                source.path,
+                sep="\t",
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+                encoding_errors="replace",
+                engine="c",
+            )
     except pd.errors.ParserError as exc:
         raise not_well_formed(source.path, exc) from None
     cells = cells.astype(object).where(cells.notna(), None).set_axis(source.columns, axis=1)
