@@ -334,10 +334,22 @@ def test_unknown_id_column(tmp_path: Path, model: Path) -> None:
         )
 
 
-def test_header_only_file(tmp_path: Path, model: Path) -> None:
-    applicants(3).iloc[:0].to_csv(tmp_path / "data.csv", index=False)
-    with pytest.raises(InputError, match="has no data rows"):
-        score_file(model, tmp_path / "data.csv", tmp_path / "out.parquet", progress=False)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_header_only_file(tmp_path: Path, model: Path, suffix: str) -> None:
+    """The scorer names a file without data rows in ``train``'s words (it said "expected at least one row
+    to score", and the Spark engine named no file)."""
+    path = tmp_path / f"data{suffix}"
+    empty = applicants(3).iloc[:0]
+    empty.to_csv(path, index=False) if suffix == ".csv" else empty.to_parquet(path)
+    with pytest.raises(InputError) as trained:
+        read_table(path)
+    with pytest.raises(InputError) as scored:
+        score_file(model, path, tmp_path / "out.parquet", progress=False)
+    assert (
+        scored.value.message
+        == trained.value.message
+        == (f"{path}: the file has no data rows; expected a header row and at least one data row")
+    )
 
 
 def test_edited_model_is_refused(tmp_path: Path, model: Path) -> None:

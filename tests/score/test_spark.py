@@ -204,6 +204,20 @@ def test_spark_scores_a_file_with_a_byte_order_mark_as_the_local_engine(
     assert scored["score"].tolist() == score_frame(two_cards(), data)["score"].tolist()
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_spark_names_a_file_without_data_rows_as_train_does(spark: Any, tmp_path: Path, suffix: str) -> None:
+    from lucidscore.score.spark import score_file as spark_score_file
+
+    path = tmp_path / f"data{suffix}"
+    empty = applicants(3).iloc[:0]
+    empty.to_csv(path, index=False) if suffix == ".csv" else empty.to_parquet(path)
+    with pytest.raises(InputError) as scored:
+        spark_score_file(two_cards().save(tmp_path / "model.json"), path, tmp_path / "o.parquet", spark=spark)
+    assert scored.value.message == (
+        f"{path}: the file has no data rows; expected a header row and at least one data row"
+    )
+
+
 def test_cli_engine_spark(spark: Any, files: dict[str, Path], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

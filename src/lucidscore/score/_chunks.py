@@ -126,18 +126,20 @@ def whitespace_chunks(path: Path, dtypes: str | dict[str, str], chunk_rows: int)
     (else a first data row of one field more made the first column an index, shifting every value one
     column left), a row of more fields than the header refused in ``read_table``'s words."""
     try:
-        reader = pd.read_csv(
+        # Closed however the reading ends (a refused row, a caller that stops early), not left open.
+        with pd.read_csv(
             path, sep=r"\s+", dtype=dtypes, chunksize=chunk_rows, engine="c", index_col=False
-        )
-        while True:
-            # pandas warns, rather than refuses, of a column past the header's it would drop: not all
-            # missing (one that is, after a first row of one field more, it drops as ``read_table`` does).
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                chunk = next(reader, None)
-            if chunk is None:
-                return
-            yield chunk
+        ) as reader:
+            while True:
+                # pandas warns, rather than refuses, of a column past the header's it would drop: not all
+                # missing (one that is, after a first row of one field more, it drops as ``read_table``
+                # does).
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    chunk = next(reader, None)
+                if chunk is None:
+                    return
+                yield chunk
     except UnicodeDecodeError:
         raise bad_utf8_error(path) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:

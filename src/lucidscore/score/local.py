@@ -30,6 +30,7 @@ from lucidscore.paths import temporary_sibling
 from lucidscore.score._chunks import BLOCK_BYTES, TableSource, iter_chunks, open_source
 from lucidscore.score._compiled import CompiledScorecard
 from lucidscore.score._frame import DEFAULT_MAX_CHANGES, compiled_score_frame, extra_columns
+from lucidscore.tabular import no_data_rows
 
 ROW_COLUMN = "row"  # 1-based data row number, written when no id column is named
 
@@ -213,7 +214,7 @@ def score_file(
                 summary.add(scored["score"].to_numpy(), scored["tier"])
                 bar.update(task, completed=summary.rows)
         if writer is None:
-            raise InputError(f"{source.path}: the file has no data rows; expected at least one row to score")
+            raise no_data_rows(source.path)
         writer.close()
         writer = None
         tmp.replace(out)

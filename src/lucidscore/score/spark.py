@@ -52,6 +52,7 @@ from lucidscore.tabular import (
     NA_WORDS,
     bad_utf8_error,
     first_bad_utf8,
+    no_data_rows,
     not_well_formed,
     ragged_row_error,
 )
@@ -313,7 +314,7 @@ def score_file(
         # Part files are numbered by partition, and partitions follow the input: concatenating them in
         # name order keeps the input's row order.
         parts = sorted((workdir / "parts").glob("part-*.parquet"))
-        _concat(parts, compiled, what, id_column or ROW_COLUMN, workdir / "out.parquet", summary)
+        _concat(parts, compiled, what, id_column or ROW_COLUMN, workdir / "out.parquet", summary, source.path)
         (workdir / "out.parquet").replace(out)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -392,8 +393,10 @@ def _concat(
     id_name: str,
     path: Path,
     summary: ScoreSummary,
+    source: Path,
 ) -> None:
-    """Write Spark's part files as one Parquet file with the local engine's schema."""
+    """Write Spark's part files as one Parquet file with the local engine's schema (``source``: the data
+    file, named if it has no data rows)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -425,7 +428,7 @@ def _concat(
         if writer is not None:
             writer.close()
     if writer is None:
-        raise InputError("the data file has no data rows; expected at least one row to score")
+        raise no_data_rows(source)
 
 
 STORED_COLUMNS = ("score", "tier", "probability", "segment", "reasons", "explanation")
