@@ -21,6 +21,7 @@ from lucidscore.artifact import (
 )
 from lucidscore.errors import InputError
 from lucidscore.score import score_frame, to_sql
+from lucidscore.score._sql import Dialect
 from tests.score.cards import artifact, categorical, categories, missing, special, two_cards
 from tests.score.strategies import cards, frame_for, with_interactions
 from tests.score.test_local import applicants
@@ -106,6 +107,36 @@ def test_sql_is_one_statement_with_a_case_per_characteristic() -> None:
 def test_spark_dialect_quotes_with_backticks() -> None:
     sql = to_sql(two_cards(), dialect="spark")
     assert "`months_late`" in sql and "CAST(`checking` AS STRING)" in sql
+
+
+def with_category(text: str) -> ScorecardArtifact:
+    """``two_cards`` with ``text`` among the checking account's categories (beside A11)."""
+    data = two_cards().model_dump(mode="json")
+    for segment in data["segments"]:
+        for ch in segment["characteristics"]:
+            if ch["name"] == "checking":
+                ch["bins"][0]["categories"].append(text)
+    return ScorecardArtifact.model_validate(data).with_hash()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "spark"])
+def test_a_category_holding_nul_is_refused_not_written(dialect: Dialect) -> None:
+    """Training keeps ``"A\\x00"`` as a category of its own (texts are compared whole); SQL text cannot
+    hold the NUL (PostgreSQL refuses it, a SQLite client reads the statement only up to it: Python's
+    sqlite3 said "embedded null character"), so the export says so instead of writing it."""
+    with pytest.raises(InputError) as refused:
+        to_sql(with_category("A\x00"), dialect=dialect)
+    assert refused.value.message == (
+        "the text 'A\\x00' holds a NUL character (0x00), which SQL text cannot hold; the model cannot be "
+        "exported to SQL"
+    )
+
+
+def test_a_category_holding_another_control_character_scores_as_the_kernel() -> None:
+    art = with_category("A\x01")
+    data = applicants(30, seed=4)
+    data.loc[[0, 5], "checking"] = "A\x01"
+    assert sqlite_scores(art, data)["score"].tolist() == score_frame(art, data)["score"].tolist()
 
 
 def test_unknown_dialect_is_refused() -> None:

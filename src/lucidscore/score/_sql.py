@@ -42,14 +42,26 @@ Dialect = Literal["sqlite", "postgresql", "spark"]
 DIALECTS: tuple[Dialect, ...] = ("sqlite", "postgresql", "spark")
 
 
+def _without_nul(text: str, what: str) -> str:
+    """``text``, which SQL can hold unless it holds a NUL character (PostgreSQL's text cannot; a SQLite
+    client reads the statement only up to it): else an ``InputError`` naming it."""
+    if "\x00" in text:
+        raise InputError(
+            f"{what} {text!r} holds a NUL character (0x00), which SQL text cannot hold; the model cannot be "
+            "exported to SQL"
+        )
+    return text
+
+
 def _quote(name: str, dialect: Dialect) -> str:
+    name = _without_nul(name, "the column name")
     if dialect == "spark":
         return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 
 def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    return "'" + _without_nul(value, "the text").replace("'", "''") + "'"
 
 
 def _number(value: float) -> str:
