@@ -269,6 +269,56 @@ def test_numbers_written_with_a_comma_are_refused_naming_the_first(cells: list[s
         assert column_kind(values, "amount") == "categorical"
 
 
+DATES = ["2024-01-05", "2024-01-05 09:30:00", " 05/01/2024", "5.1.24", "2024-01-05T09:30:00Z"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(st.sampled_from([*DATES, *POINT_NUMBERS, *WORDS, None]), min_size=1, max_size=40))
+def test_a_column_of_dates_is_refused_naming_the_first(cells: list[str | None]) -> None:
+    """A text column whose values are at least ``NUMERIC_SHARE`` dates is refused, naming the first,
+    instead of being binned with each day a category (that later applicants never match); mostly
+    numbers keeps the "not a number" refusal, a few dates among words stay categories."""
+    from lucidscore.model._frame import NUMERIC_SHARE, column_kind
+
+    present = [c for c in cells if c is not None]
+    dates = [k for k, c in enumerate(cells) if c in DATES]
+    points = sum(c in POINT_NUMBERS for c in present)
+    values = pd.Series(cells, dtype=object)
+    if not present or points == len(present):
+        return
+    if points >= NUMERIC_SHARE * len(present):
+        with pytest.raises(InputError, match="is not a number"):
+            column_kind(values, "applied")
+    elif len(dates) >= NUMERIC_SHARE * len(present):
+        with pytest.raises(InputError) as refused:
+            column_kind(values, "applied")
+        first = str(cells[dates[0]]).strip()
+        assert refused.value.message.startswith(
+            f"column applied row {dates[0] + 1}: value {first!r} is a date ({len(dates)} of {len(present)} "
+        )
+    else:
+        assert column_kind(values, "applied") == "categorical"
+
+
+@pytest.mark.parametrize("kind", ["datetime64", "date objects", "midday"])
+def test_a_date_or_time_stamp_column_is_refused(kind: str) -> None:
+    """A Parquet date or timestamp column (pandas' datetime64, or ``datetime.date`` objects) too."""
+    import datetime
+
+    from lucidscore.model._frame import column_kind
+
+    days = pd.Series(pd.date_range("2024-01-01", periods=30, freq="D"))
+    values = {
+        "datetime64": days,
+        "date objects": pd.Series([d.date() for d in days], dtype=object),
+        "midday": days + pd.Timedelta(hours=12),
+    }[kind]
+    shown = {"midday": "2024-01-01 12:00:00"}.get(kind, "2024-01-01")
+    assert isinstance(values.iloc[0], pd.Timestamp | datetime.date)
+    with pytest.raises(InputError, match=rf"^column applied row 1: value '{shown}' is a date \(30 of 30 "):
+        column_kind(values, "applied")
+
+
 @pytest.mark.parametrize(
     ("y", "bad_value", "message"),
     [

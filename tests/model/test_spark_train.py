@@ -225,6 +225,7 @@ def test_bagged_small_card_equal_local(spark: Any) -> None:
 
 NUMBER_TEXTS = ["12", "3.5", "-4", " 7 ", "0"]
 COMMA_TEXTS = ["0,13", " -1.234,5 ", "1,234"]  # numbers written with a comma: refused when most are numbers
+DATE_TEXTS = ["2024-01-05", " 05/01/2024", "2024-01-05 09:30:00"]  # dates: refused when most are dates
 OTHER_TEXTS = ["own", "rent", "n/a", None, "", "NAN", "1d"]  # Spark's cast reads the last two as numbers
 
 
@@ -234,7 +235,7 @@ def text_columns(draw: st.DrawFn) -> dict[str, list[str | None]]:
     cells, in any mix (some mostly numbers with a few words, which both engines refuse)."""
     columns: dict[str, list[str | None]] = {}
     for j in range(draw(st.integers(1, 3))):
-        written = draw(st.sampled_from([NUMBER_TEXTS, NUMBER_TEXTS + COMMA_TEXTS]))
+        written = draw(st.sampled_from([NUMBER_TEXTS, NUMBER_TEXTS + COMMA_TEXTS, DATE_TEXTS]))
         numbers = draw(st.lists(st.sampled_from(written), max_size=20))
         others = draw(st.lists(st.sampled_from(OTHER_TEXTS), max_size=4))
         columns[f"t{j}"] = draw(st.permutations([*numbers, *others]))
@@ -338,6 +339,36 @@ def test_bad_rows_named_as_the_local_engine_names_them(
     assert remote.value.message == local.value.message
     first = bad[0] + (2 if fmt == "csv" else 1)  # a CSV's header is row 1
     assert re.search(rf"\brow {first}\b", local.value.message), local.value.message  # the file's row
+
+
+@pytest.mark.parametrize("kind", ["timestamp, parquet", "date, parquet", "text, csv"])
+def test_a_date_column_is_refused_in_the_local_words(spark: Any, tmp_path: Path, kind: str) -> None:
+    """A column of dates (a Parquet timestamp or date column, or dates written in a CSV file): ``train
+    --engine spark`` refuses it as the local engine does, naming the same row and value."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.errors import InputError
+    from lucidscore.tabular import read_table
+
+    rng = np.random.default_rng(5)
+    days = pd.Series(pd.date_range("2024-01-01", periods=40, freq="D")).sample(frac=1, random_state=1)
+    applied: Any = {
+        "timestamp, parquet": days + pd.Timedelta(hours=9),
+        "date, parquet": [d.date() for d in days],
+        "text, csv": days.dt.strftime("%d/%m/%Y"),
+    }[kind]
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=40).round(3), "applied": list(applied), "bad": np.arange(40) % 3 == 0}
+    )
+    frame["bad"] = frame["bad"].astype(int)
+    path = tmp_path / ("t.csv" if kind.endswith("csv") else "t.parquet")
+    frame.to_csv(path, index=False) if kind.endswith("csv") else frame.to_parquet(path, index=False)
+    with pytest.raises(InputError) as local:
+        train_scorecard(read_table(path), "bad")
+    sdf, first_row = _spark_table(path)
+    with pytest.raises(InputError) as remote:
+        train_spark(sdf, "bad", first_row=first_row)
+    assert remote.value.message == local.value.message
+    assert "is a date (40 of 40 values are dates)" in local.value.message
 
 
 def model_reading(frame: pd.DataFrame) -> dict[str, Any]:

@@ -22,6 +22,13 @@ from lucidscore.errors import InputError, comma_note, comma_readings, row_label
 
 Kind = Literal["numeric", "categorical"]
 NUMERIC_SHARE = 0.9  # a text column whose values are at least this share numbers is numeric with junk
+# A date, or a date and time, as a cell's text (a date or timestamp column's text too, in either engine:
+# pandas writes 2024-01-05 or 2024-01-05 00:00:00, Spark's cast the same): ISO order with - or /, or day
+# and month first with /, - or . (05/01/2024, 5.1.24), a time after it optional.
+DATE_PATTERN = (
+    r"([0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.]([0-9]{4}|[0-9]{2}))"
+    r"([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
 
 
 def _show(values: list[object], limit: int = 8) -> str:
@@ -106,6 +113,12 @@ def column_kind(values: pd.Series, name: str) -> Kind:
         row = int(np.flatnonzero(comma)[0])
         first, value = row_label(values, row), values.iloc[row]
         raise comma_number_error(name, first, value, n_num + n_comma, n_num + n_junk)
+    texts = values.astype("string").str.strip()
+    dates = junk & texts.str.fullmatch(DATE_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
+    n_dates = int(dates.sum())
+    if n_dates >= NUMERIC_SHARE * (n_num + n_junk):
+        row = int(np.flatnonzero(dates)[0])
+        raise date_column_error(name, row_label(values, row), values.iloc[row], n_dates, n_num + n_junk)
     return "categorical"
 
 
@@ -131,6 +144,37 @@ def comma_number_error(name: str, first: str, value: object, n_read: int, n_pres
         f"({n_read:,} of {n_present:,} values are numbers if their commas are read) — save the file with "
         "plain numbers (a spreadsheet's number format and language setting); lucidscore does not guess "
         "what a file's commas mean"
+    )
+
+
+def date_shown(value: object) -> str:
+    """A date cell as both engines show it: a date or a time stamp in ISO form (the time left out at
+    midnight), a text as written.
+
+    >>> import datetime
+    >>> date_shown(pd.Timestamp("2024-02-04")), date_shown(datetime.datetime(2024, 2, 4, 9, 30))
+    ('2024-02-04', '2024-02-04 09:30:00')
+    >>> date_shown(datetime.date(2024, 2, 4)), date_shown(" 5.1.24")
+    ('2024-02-04', '5.1.24')
+    """
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        at_midnight = value.time() == datetime.time(0) and value.tzinfo is None
+        return value.date().isoformat() if at_midnight else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def date_column_error(name: str, first: str, value: object, n_dates: int, n_present: int) -> InputError:
+    """Column ``name`` holds dates (``n_dates`` of its ``n_present`` values), the first ``value`` at
+    ``first``: as categories, each day would be one (and every later day unseen). Both engines."""
+    return InputError(
+        f"column {name} {first}: value {date_shown(value)!r} is a date ({n_dates:,} of {n_present:,} "
+        "values are dates); a scorecard reads numbers and categories, not dates, and each day would be "
+        f"a category of its own that later applicants never match — leave the column out (--exclude "
+        f"{name}) or give it as a number, such as the months since that date"
     )
 
 

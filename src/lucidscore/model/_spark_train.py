@@ -80,10 +80,12 @@ from lucidscore.model._card import (
 )
 from lucidscore.model._fit import _assemble, _model_columns, validated_params
 from lucidscore.model._frame import (
+    DATE_PATTERN,
     NUMERIC_SHARE,
     Kind,
     binary_target,
     comma_number_error,
+    date_column_error,
     junk_value_error,
     missing_target_error,
 )
@@ -292,6 +294,16 @@ def _comma_number(column: str) -> Any:
     return value.isNotNull() & value.rlike(f"^({COMMA_NUMBER_PATTERN})$")
 
 
+def _date_like(column: str) -> Any:
+    """Spark condition on a cell's text: a date, or a date and time (``_frame.DATE_PATTERN``, surrounding
+    white space ignored); a date or timestamp column's cells by their text, as pandas writes them."""
+    from pyspark.sql import functions as F
+
+    space = f"{SPACE_PATTERN}+"
+    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
+    return value.isNotNull() & value.rlike(f"^({DATE_PATTERN})$")
+
+
 def _is_nested(kind: Any) -> bool:
     """Whether a Spark type holds more than one value a cell (an array, a map or a struct)."""
     from pyspark.sql.types import ArrayType, MapType, StructType
@@ -368,7 +380,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
 
     nested = {c for c in columns if _is_nested(kind(c))}
     text = [c for c in columns if c not in nested and not isinstance(kind(c), NumericType | BooleanType)]
-    counts: dict[str, tuple[int, int, int]] = {}  # numbers, not numbers, decimal commas
+    counts: dict[str, tuple[int, int, int, int]] = {}  # numbers, not numbers, commas, dates
     if text:
         aggs = []
         for j, c in enumerate(text):
@@ -377,10 +389,16 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
                 F.sum(F.when(number, 1).otherwise(0)).alias(f"num{j}"),
                 F.sum(F.when(junk, 1).otherwise(0)).alias(f"junk{j}"),
                 F.sum(F.when(junk & _comma_number(inner[c]), 1).otherwise(0)).alias(f"comma{j}"),
+                F.sum(F.when(junk & _date_like(inner[c]), 1).otherwise(0)).alias(f"date{j}"),
             ]
         row = sdf.agg(*aggs).first()
         counts = {
-            c: (int(row[f"num{j}"] or 0), int(row[f"junk{j}"] or 0), int(row[f"comma{j}"] or 0))
+            c: (
+                int(row[f"num{j}"] or 0),
+                int(row[f"junk{j}"] or 0),
+                int(row[f"comma{j}"] or 0),
+                int(row[f"date{j}"] or 0),
+            )
             for j, c in enumerate(text)
         }
     kinds: dict[str, Kind] = {}
@@ -388,7 +406,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
         refused = _nested_error(sdf, inner, c, first_row) if c in nested else None
         if refused is not None:
             raise refused
-        n_num, n_junk, n_comma = counts.get(c, (0, 0, 0))
+        n_num, n_junk, n_comma, n_dates = counts.get(c, (0, 0, 0, 0))
         if n_junk == 0:
             kinds[c] = "numeric"
             continue
@@ -410,6 +428,17 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
             if comma:
                 raise comma_number_error(c, at, first["v"], n_num + n_comma, n_num + n_junk)
             raise junk_value_error(c, at, first["v"], n_num, n_junk)
+        if n_dates >= NUMERIC_SHARE * (n_num + n_junk):  # as ``column_kind``: a column of dates
+            name = inner[c]
+            first = (
+                _with_row_index(sdf.select(name))
+                .filter(_number_or_junk(name)[1] & _date_like(name))
+                .agg(F.min_by(F.col(name), F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
+                .first()
+            )
+            raise date_column_error(
+                c, f"row {int(first['at']) + first_row:,}", first["v"], n_dates, n_num + n_junk
+            )
         kinds[c] = "categorical"
     return kinds
 
