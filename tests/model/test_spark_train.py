@@ -308,9 +308,6 @@ def test_bad_rows_named_as_the_local_engine_names_them(
     """A missing target or a word in a mostly-numeric column, wherever the bad rows sit in a CSV or
     Parquet file: ``train --engine spark`` refuses it with the local engine's message (the same row as
     the file counts it, value, column and counts), not a position in its list of distinct values."""
-    from lucidscore.cli.model_cmds import _spark_table
-    from lucidscore.errors import InputError
-    from lucidscore.tabular import read_table
 
     bad = sorted(data.draw(st.sets(st.integers(0, rows - 1), min_size=1, max_size=2), label="bad rows"))
     rng = np.random.default_rng(rows)
@@ -331,24 +328,30 @@ def test_bad_rows_named_as_the_local_engine_names_them(
         frame.to_csv(path, index=False)
     else:
         frame.to_parquet(path, index=False)
+    local, remote = refusals(path)
+    assert remote == local
+    first = bad[0] + (2 if fmt == "csv" else 1)  # a CSV's header is row 1
+    assert re.search(rf"\brow {first}\b", local), local  # the file's row
+
+
+def refusals(path: Path) -> tuple[str, str]:
+    """The messages the local engine and ``train --engine spark`` refuse ``path`` with (target ``bad``)."""
+    from lucidscore.cli.model_cmds import _spark_table
+    from lucidscore.errors import InputError
+    from lucidscore.tabular import read_table
+
     with pytest.raises(InputError) as local:
         train_scorecard(read_table(path), "bad")
     sdf, first_row = _spark_table(path)
     with pytest.raises(InputError) as remote:
         train_spark(sdf, "bad", first_row=first_row)
-    assert remote.value.message == local.value.message
-    first = bad[0] + (2 if fmt == "csv" else 1)  # a CSV's header is row 1
-    assert re.search(rf"\brow {first}\b", local.value.message), local.value.message  # the file's row
+    return local.value.message, remote.value.message
 
 
 @pytest.mark.parametrize("kind", ["timestamp, parquet", "date, parquet", "text, csv"])
 def test_a_date_column_is_refused_in_the_local_words(spark: Any, tmp_path: Path, kind: str) -> None:
     """A column of dates (a Parquet timestamp or date column, or dates written in a CSV file): ``train
     --engine spark`` refuses it as the local engine does, naming the same row and value."""
-    from lucidscore.cli.model_cmds import _spark_table
-    from lucidscore.errors import InputError
-    from lucidscore.tabular import read_table
-
     rng = np.random.default_rng(5)
     days = pd.Series(pd.date_range("2024-01-01", periods=40, freq="D")).sample(frac=1, random_state=1)
     applied: Any = {
@@ -362,13 +365,9 @@ def test_a_date_column_is_refused_in_the_local_words(spark: Any, tmp_path: Path,
     frame["bad"] = frame["bad"].astype(int)
     path = tmp_path / ("t.csv" if kind.endswith("csv") else "t.parquet")
     frame.to_csv(path, index=False) if kind.endswith("csv") else frame.to_parquet(path, index=False)
-    with pytest.raises(InputError) as local:
-        train_scorecard(read_table(path), "bad")
-    sdf, first_row = _spark_table(path)
-    with pytest.raises(InputError) as remote:
-        train_spark(sdf, "bad", first_row=first_row)
-    assert remote.value.message == local.value.message
-    assert "is a date (40 of 40 values are dates)" in local.value.message
+    local, remote = refusals(path)
+    assert remote == local
+    assert "is a date (40 of 40 values are dates)" in local
 
 
 def model_reading(frame: pd.DataFrame) -> dict[str, Any]:
