@@ -107,18 +107,19 @@ def column_kind(values: pd.Series, name: str) -> Kind:
     if n_num >= NUMERIC_SHARE * (n_num + n_junk):
         row = int(np.flatnonzero(junk)[0])
         raise junk_value_error(name, row_label(values, row), values.iloc[row], n_num, n_junk)
-    comma = junk & comma_number(values)
-    n_comma = int(comma.sum())
-    if n_comma and n_num + n_comma >= NUMERIC_SHARE * (n_num + n_junk):
-        row = int(np.flatnonzero(comma)[0])
-        first, value = row_label(values, row), values.iloc[row]
-        raise comma_number_error(name, first, value, n_num + n_comma, n_num + n_junk)
-    texts = values.astype("string").str.strip()
-    dates = junk & texts.str.fullmatch(DATE_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
-    n_dates = int(dates.sum())
-    if n_dates >= NUMERIC_SHARE * (n_num + n_junk):
-        row = int(np.flatnonzero(dates)[0])
-        raise date_column_error(name, row_label(values, row), values.iloc[row], n_dates, n_num + n_junk)
+    # The cells that are not numbers, read once per distinct text (a text column holds few): numbers
+    # written with a comma, then dates.
+    at = np.flatnonzero(junk)
+    codes, distinct = pd.factorize(values.iloc[at].to_numpy(dtype=object))
+    shown = pd.Series(distinct, dtype=object).astype("string").str.strip()
+    comma = at[comma_number(shown)[codes]]
+    if comma.size and n_num + comma.size >= NUMERIC_SHARE * (n_num + n_junk):
+        first, value = row_label(values, int(comma[0])), values.iloc[int(comma[0])]
+        raise comma_number_error(name, first, value, n_num + comma.size, n_num + n_junk)
+    dates = at[shown.str.fullmatch(DATE_PATTERN).fillna(False).to_numpy(dtype=np.bool_)[codes]]
+    if dates.size >= NUMERIC_SHARE * (n_num + n_junk):
+        first, value = row_label(values, int(dates[0])), values.iloc[int(dates[0])]
+        raise date_column_error(name, first, value, dates.size, n_num + n_junk)
     return "categorical"
 
 
