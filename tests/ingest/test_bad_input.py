@@ -217,6 +217,14 @@ FILE_CASES = [
         r"statements.csv: the file is empty; expected a header row naming the statements columns",
     ),
     ("blank file", "\n\n", r"statements.csv: the file is empty; expected a header row"),
+    *(
+        (
+            f"separated by {said}",
+            (HEADER + GOOD).replace(",", sep),
+            rf"statements.csv row 1: the columns are separated by {said}; expected a comma-separated file",
+        )
+        for sep, said in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars"))
+    ),
 ]
 
 

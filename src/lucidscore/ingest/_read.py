@@ -273,6 +273,15 @@ def check_columns(path: Path, found: list[str], record: Table) -> None:
     missing = [c for c in expected if c not in found]
     unexpected = [c for c in found if c not in expected]
     dupes = sorted({c for c in found if found.count(c) > 1})
+    if len(found) == 1 and missing:
+        for sep, said in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            names = [n.strip().strip('"') for n in found[0].split(sep)]
+            if sep in found[0] and set(names) == set(expected):
+                raise InputError(
+                    f"{path} row 1: the columns are separated by {said}; expected a comma-separated file "
+                    "(or Parquet): ingest reads commas only, as a bureau's exchange files are written — "
+                    "save the file with commas, or as Parquet"
+                )
     if missing or unexpected or dupes:
         parts = []
         if missing:
