@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -45,6 +46,40 @@ def test_bad_files_are_named(tmp_path: Path, content: bytes, message: str) -> No
     with pytest.raises(InputError, match=message) as info:
         read_table(path)
     assert str(path) in str(info.value)
+
+
+def _workbook() -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("scores.xlsx", _workbook(), 'an Excel workbook (.xlsx): save the sheet as "CSV UTF-8"'),
+        ("scores.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "Excel 97-2003 workbook (.xls)"),
+        ("scores.csv.gz", gzip.compress(b"x,bad\n1,0\n"), "gzip-compressed file: decompress"),
+    ],
+)
+def test_a_workbook_or_archive_is_named_as_one(tmp_path: Path, name: str, content: bytes, said: str) -> None:
+    """What people hand over instead of a CSV is named, with what to do, by ``train``'s reader and the
+    scorer's alike (it was "looks binary but is not Parquet")."""
+    from lucidscore.score._chunks import open_source
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError) as trained:
+        read_table(path)
+    with pytest.raises(InputError) as scored:
+        open_source(path)
+    assert trained.value.message == scored.value.message
+    assert trained.value.message.startswith(f"{path}: ") and said in trained.value.message
+    assert trained.value.message.endswith("; expected a CSV or Parquet file")
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

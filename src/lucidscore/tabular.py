@@ -161,6 +161,14 @@ def ragged_row_error(path: Path, sep: str) -> InputError | None:
     return None
 
 
+# Files people hand over instead of a CSV, by their first bytes: what to say, and what to do.
+_BINARY_KINDS = (
+    (b"PK\x03\x04", 'a ZIP archive or an Excel workbook (.xlsx): save the sheet as "CSV UTF-8", or unzip it'),
+    (b"\xd0\xcf\x11\xe0", 'an Excel 97-2003 workbook (.xls): save the sheet as "CSV UTF-8"'),
+    (b"\x1f\x8b", "a gzip-compressed file: decompress it first (gunzip)"),
+)
+
+
 def header_line(path: Path) -> str:
     """The first line of a text table, refusing binary, non-UTF-8 and empty files with one clear line."""
     with path.open("rb") as fh:
@@ -169,6 +177,9 @@ def header_line(path: Path) -> str:
         raise InputError(
             f'{path}: UTF-16 text; expected a UTF-8 CSV (save it as "CSV UTF-8") or a Parquet file'
         )
+    known = next((what for magic, what in _BINARY_KINDS if head.startswith(magic)), None)
+    if known is not None:
+        raise InputError(f"{path}: {known}; expected a CSV or Parquet file")
     if b"\0" in head:
         raise InputError(f"{path}: looks binary but is not Parquet; expected a CSV or Parquet file")
     try:
