@@ -115,9 +115,9 @@ def utf8_text(path: Path, expected: str, *, where: str = "line") -> str:
 # spreadsheets in many languages save numbers, or a thousands separator ("1,234", "12,345.5"). Spotted so
 # that a message can say so (Spark's ``rlike`` and polars' ``str.contains`` read the same pattern:
 # the trainers, the scorers and ``ingest``).
-COMMA_NUMBER_PATTERN = r"[+-]?([0-9]+(\.[0-9]{3})*,[0-9]+|[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?)"
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+")
 _THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+(\.[0-9]+)?")  # no leading 0: "0,176" is 0.176
+COMMA_NUMBER_PATTERN = f"({_DECIMAL_COMMA.pattern}|{_THOUSANDS.pattern})"
 
 
 def comma_readings(value: object) -> list[str]:

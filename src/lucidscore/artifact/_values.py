@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from lucidscore.errors import COMMA_NUMBER_PATTERN, InputError, comma_note, row_label
+from lucidscore.errors import InputError, comma_note, row_label
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -129,16 +129,6 @@ def parse_numbers(values: pd.Series) -> tuple[FloatArray, npt.NDArray[np.bool_]]
     numbers = pd.to_numeric(text.where(~empty, None), errors="coerce")
     junk = ((~empty) & numbers.isna()).to_numpy(dtype=np.bool_)
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan), junk
-
-
-def comma_number(values: pd.Series) -> npt.NDArray[np.bool_]:
-    """Which cells hold a number written with a comma (surrounding white space ignored).
-
-    >>> comma_number(pd.Series(["0,13", " -1.234,5 ", "1,234,567.5", "0.13", "a,b", "1,2,3", None])).tolist()
-    [True, True, True, False, False, False, False]
-    """
-    text = values.astype("string").str.strip()
-    return text.str.fullmatch(COMMA_NUMBER_PATTERN).fillna(False).to_numpy(dtype=np.bool_)
 
 
 def numeric_values(

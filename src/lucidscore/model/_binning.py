@@ -539,20 +539,7 @@ def bin_categorical(
     ``x`` holds strings, with None for missing. Categories never seen in training score in the missing
     bin (the artifact's scoring rule).
     """
-    missing = np.array([v is None for v in x], dtype=np.bool_)
-    present = ~missing
-    cats, inverse = distinct_texts(x[present])
-    yr = y[present]
-    n = np.bincount(inverse, minlength=cats.size).astype(np.float64)
-    nb = np.bincount(inverse, weights=yr, minlength=cats.size).astype(np.float64)
-    col, code_of = bin_categorical_from_counts(
-        name, cats, n, nb, int(missing.sum()), int(y[missing].sum()), opts
-    )
-    codes = np.zeros(x.shape[0], dtype=np.int16)  # position 0: the missing bin
-    codes[present] = code_of[inverse]
-    col.codes = codes
-    col.fine_codes = codes
-    return col
+    return bin_categorical_codes(name, category_codes_of(x), None, y, opts)
 
 
 def distinct_texts(x: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
@@ -606,8 +593,8 @@ def bin_categorical_codes(
     opts: BinningOptions,
 ) -> BinnedColumn:
     """``bin_categorical`` of the rows ``rows`` (None: all) of a column whose ``CategoryCodes`` are
-    known (``y``: those rows' targets): the same binning, from a count per category instead of a sort
-    of the rows' texts.
+    known (``y``: those rows' targets), from a count per category: a bag's rows are binned so without
+    sorting their texts again.
 
     >>> x = np.array(["b", None, "a", "b", "c", "a"] * 20, dtype=object)
     >>> y = np.array([1, 0, 0, 1, 0, 0] * 20, dtype=np.int8)

@@ -13,12 +13,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from lucidscore.artifact import (
-    comma_number,
     nested_cell_error,
     numeric_values,
     parse_numbers,
 )
-from lucidscore.errors import InputError, comma_note, comma_readings, row_label
+from lucidscore.errors import COMMA_NUMBER_PATTERN, InputError, comma_note, comma_readings, row_label
 
 Kind = Literal["numeric", "categorical"]
 NUMERIC_SHARE = 0.9  # a text column whose values are at least this share numbers is numeric with junk
@@ -112,7 +111,7 @@ def column_kind(values: pd.Series, name: str) -> Kind:
     at = np.flatnonzero(junk)
     codes, distinct = pd.factorize(values.iloc[at].to_numpy(dtype=object))
     shown = pd.Series(distinct, dtype=object).astype("string").str.strip()
-    comma = at[comma_number(shown)[codes]]
+    comma = at[shown.str.fullmatch(COMMA_NUMBER_PATTERN).fillna(False).to_numpy(dtype=np.bool_)[codes]]
     if comma.size and n_num + comma.size >= NUMERIC_SHARE * (n_num + n_junk):
         first, value = row_label(values, int(comma[0])), values.iloc[int(comma[0])]
         raise comma_number_error(name, first, value, n_num + comma.size, n_num + n_junk)

@@ -271,37 +271,30 @@ def _target_mapping(
     return {v: int(c) for v, c in zip(values.tolist(), classes.tolist(), strict=True)}
 
 
+def _stripped(column: str) -> Any:
+    """A column's cells as text without surrounding white space, as ``artifact.parse_numbers`` reads them."""
+    from pyspark.sql import functions as F
+
+    space = f"{SPACE_PATTERN}+"
+    return F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
+
+
 def _number_or_junk(column: str) -> tuple[Any, Any]:
     """Spark conditions on a text column's cell: (a number, present but not a number), as
     ``artifact.parse_numbers`` reads it (surrounding white space ignored; empty is missing): by its rule's
     patterns, not Spark's cast, which also reads ``NaN``, ``1d`` or ``0x1p3`` as numbers."""
-    from pyspark.sql import functions as F
-
-    space = f"{SPACE_PATTERN}+"
-    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
+    value = _stripped(column)
     present = value.isNotNull() & (value != "")
     number = value.rlike(f"^({NUMBER_PATTERN})$")  # stripped: no line break before the end
     return present & number, present & ~number
 
 
-def _comma_number(column: str) -> Any:
-    """Spark condition on a text column's cell: a number written with a decimal comma, as
-    ``artifact.comma_number`` reads it (surrounding white space ignored)."""
-    from pyspark.sql import functions as F
-
-    space = f"{SPACE_PATTERN}+"
-    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
-    return value.isNotNull() & value.rlike(f"^({COMMA_NUMBER_PATTERN})$")
-
-
-def _date_like(column: str) -> Any:
-    """Spark condition on a cell's text: a date, or a date and time (``_frame.DATE_PATTERN``, surrounding
-    white space ignored); a date or timestamp column's cells by their text, as pandas writes them."""
-    from pyspark.sql import functions as F
-
-    space = f"{SPACE_PATTERN}+"
-    value = F.regexp_replace(F.col(column).cast("string"), f"^{space}|{space}$", "")
-    return value.isNotNull() & value.rlike(f"^({DATE_PATTERN})$")
+def _matches(column: str, pattern: str) -> Any:
+    """Spark condition on a cell's text, white space around it ignored: the whole of it matches ``pattern``
+    (``errors.COMMA_NUMBER_PATTERN``, ``_frame.DATE_PATTERN``: the rules ``column_kind`` reads; a date or
+    timestamp column's cells by their text, as pandas writes them)."""
+    value = _stripped(column)
+    return value.isNotNull() & value.rlike(f"^({pattern})$")
 
 
 def _is_nested(kind: Any) -> bool:
@@ -385,12 +378,13 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
         aggs = []
         for j, c in enumerate(text):
             number, junk = _number_or_junk(inner[c])
-            aggs += [
-                F.sum(F.when(number, 1).otherwise(0)).alias(f"num{j}"),
-                F.sum(F.when(junk, 1).otherwise(0)).alias(f"junk{j}"),
-                F.sum(F.when(junk & _comma_number(inner[c]), 1).otherwise(0)).alias(f"comma{j}"),
-                F.sum(F.when(junk & _date_like(inner[c]), 1).otherwise(0)).alias(f"date{j}"),
-            ]
+            counted = {
+                "num": number,
+                "junk": junk,
+                "comma": junk & _matches(inner[c], COMMA_NUMBER_PATTERN),
+                "date": junk & _matches(inner[c], DATE_PATTERN),
+            }
+            aggs += [F.sum(F.when(cond, 1).otherwise(0)).alias(f"{key}{j}") for key, cond in counted.items()]
         row = sdf.agg(*aggs).first()
         counts = {
             c: (
@@ -417,7 +411,9 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
         if comma or n_num >= NUMERIC_SHARE * (n_num + n_junk):
             name = inner[c]
             shown = F.col(name) if isinstance(kind(c), StringType) else F.col(name).cast("string")
-            found = _number_or_junk(name)[1] & (_comma_number(name) if comma else F.lit(True))
+            found = _number_or_junk(name)[1]
+            if comma:
+                found = found & _matches(name, COMMA_NUMBER_PATTERN)
             first = (
                 _with_row_index(sdf.select(name))
                 .filter(found)
@@ -432,7 +428,7 @@ def _kinds(sdf: Any, inner: Mapping[str, str], columns: list[str], first_row: in
             name = inner[c]
             first = (
                 _with_row_index(sdf.select(name))
-                .filter(_number_or_junk(name)[1] & _date_like(name))
+                .filter(_number_or_junk(name)[1] & _matches(name, DATE_PATTERN))
                 .agg(F.min_by(F.col(name), F.col(ROW)).alias("v"), F.min(ROW).alias("at"))
                 .first()
             )
